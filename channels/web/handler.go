@@ -1,0 +1,138 @@
+// Package web is the survey page a QR code opens: server-rendered HTML that
+// works without JavaScript, one step per criterion, progress kept in Redis so
+// a citizen can close the tab and come back.
+package web
+
+import (
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/channels"
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/survey"
+)
+
+func init() { channels.Register(channel{}) }
+
+// channel is the registered type; each Mount makes its own handler.
+type channel struct{}
+
+var _ channels.Channel = channel{}
+
+// Type is "web", the value responses record as their channel.
+func (channel) Type() channels.Type { return "web" }
+
+// Mount adds /s/{token}, /s/{token}/done and /static/app.css.
+func (channel) Mount(app *fiber.App, d channels.Deps) {
+	h := &handler{core: d.Core, log: d.Log.With("comp", "web")}
+	app.Get("/static/app.css", h.css)
+	app.Get("/s/:token", h.wrap(h.show))
+	app.Post("/s/:token", h.wrap(h.submit))
+	app.Get("/s/:token/done", h.wrap(h.done))
+}
+
+type handler struct {
+	core *core.Service
+	log  *slog.Logger
+}
+
+func (h *handler) css(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	c.Type("css", "utf-8")
+	return c.Send(appCSS)
+}
+
+// wrap turns an error into a page in the survey's style: a citizen never
+// sees a bare error string. It logs only what is our fault.
+func (h *handler) wrap(fn func(*fiber.Ctx) error) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		err := fn(c)
+		if err == nil {
+			return nil
+		}
+		p := newPage(c.Query("lang", c.FormValue("lang")), "/s/"+c.Params("token")+"?")
+		status := core.CodeOf(err).Status()
+		switch core.CodeOf(err) {
+		case core.NotFound:
+			p.Kind, p.Title, p.Body = "bad", p.T["notfound_t"], p.T["notfound"]
+		case core.Gone:
+			p.Kind, p.Title, p.Body = "bad", p.T["gone_t"], p.T["gone"]
+		default:
+			h.log.Error("survey page failed", "path", c.Path(), "err", err)
+			status = fiber.StatusServiceUnavailable
+			p.Kind, p.Title, p.Body = "bad", p.T["retry_t"], p.T["retry"]
+			c.Set(fiber.HeaderRetryAfter, "60")
+		}
+		return h.send(c, status, "message", p)
+	}
+}
+
+func (h *handler) send(c *fiber.Ctx, status int, name string, p *page) error {
+	b, err := render(name, p)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Type("html", "utf-8")
+	return c.Status(status).Send(b)
+}
+
+func (h *handler) localeOf(c *fiber.Ctx, ss *core.Session) string {
+	if l := c.Query("lang", c.FormValue("lang")); l != "" {
+		return lang(l)
+	}
+	return lang(ss.Invitation.Locale)
+}
+
+// show renders the asked step, or the first step with unanswered questions.
+func (h *handler) show(c *fiber.Ctx) error {
+	ss, err := h.core.Open(c.Context(), c.Params("token"))
+	if err != nil {
+		return err
+	}
+	p := newPage(h.localeOf(c, ss), "/s/"+ss.Invitation.Token+"?")
+	if ss.Completed() {
+		return h.already(c, p, ss)
+	}
+	saved, err := h.core.Progress.Load(c.Context(), ss.Invitation.Token)
+	if err != nil {
+		return err
+	}
+	n := c.QueryInt("step", 0)
+	if n < 1 || n > len(steps(ss.Survey)) {
+		n = resumeStep(ss.Survey, saved)
+	}
+	return h.send(c, fiber.StatusOK, "step", stepPage(p, ss, n, saved, nil))
+}
+
+func (h *handler) already(c *fiber.Ctx, p *page, ss *core.Session) error {
+	p.Kind, p.Title, p.Body, p.Dossier = "ok", p.T["already_t"], p.T["already"], ss.Invitation.DossierCode
+	return h.send(c, fiber.StatusOK, "message", p)
+}
+
+// resumeStep is the first step with an unanswered question, else the last.
+func resumeStep(def *survey.Survey, saved map[string]string) int {
+	all := steps(def)
+	for i, cr := range all {
+		for _, q := range def.QuestionsOf(cr.Code) {
+			if saved[string(q.ID)] == "" {
+				return i + 1
+			}
+		}
+	}
+	return len(all)
+}
+
+func (h *handler) done(c *fiber.Ctx) error {
+	ss, err := h.core.Open(c.Context(), c.Params("token"))
+	if err != nil {
+		return err
+	}
+	if !ss.Completed() {
+		return c.Redirect("/s/"+ss.Invitation.Token, fiber.StatusSeeOther)
+	}
+	p := newPage(h.localeOf(c, ss), "/s/"+ss.Invitation.Token+"/done?")
+	p.Kind, p.Title, p.Body, p.Dossier = "ok", p.T["done_t"], p.T["done"], ss.Invitation.DossierCode
+	return h.send(c, fiber.StatusOK, "message", p)
+}

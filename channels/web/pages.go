@@ -1,0 +1,97 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"strconv"
+
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/survey"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/app.css
+var appCSS []byte
+
+// page is what every template gets.
+type page struct {
+	Lang, Title, Self string
+	T                 map[string]string
+	// message pages
+	Kind, Body, Dossier string
+	// step pages
+	Token, Intro, Criterion, CommentQ, Comment, Error string
+	Step, Steps                                      int
+	Last, Missing                                    bool
+	Questions                                        []questionView
+}
+
+type questionView struct {
+	ID, Text string
+	Missing  bool
+	Options  []optionView
+}
+
+type optionView struct {
+	Score   int
+	Label   string
+	Checked bool
+}
+
+var tmpl = map[string]*template.Template{
+	"message": template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/message.html")),
+	"step":    template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/step.html")),
+}
+
+func render(name string, p *page) ([]byte, error) {
+	var b bytes.Buffer
+	if err := tmpl[name].ExecuteTemplate(&b, "layout", p); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func newPage(l, self string) *page {
+	l = lang(l)
+	return &page{Lang: l, T: words[l], Self: self}
+}
+
+// steps are the survey's criteria that have questions, in order.
+func steps(def *survey.Survey) []survey.Criterion {
+	var out []survey.Criterion
+	for _, c := range def.Criteria {
+		if len(def.QuestionsOf(c.Code)) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// stepPage fills p for step n (1-based) of the session's survey.
+func stepPage(p *page, ss *core.Session, n int, saved map[string]string, missing map[survey.QuestionID]bool) *page {
+	def, all := ss.Survey, steps(ss.Survey)
+	crit := all[n-1]
+	p.Title = def.Title.In(p.Lang)
+	p.Intro = def.Intro.In(p.Lang)
+	p.Token = ss.Invitation.Token
+	p.Step, p.Steps, p.Last = n, len(all), n == len(all)
+	p.Self = "/s/" + p.Token + "?step=" + strconv.Itoa(n) + "&"
+	p.Criterion = crit.Title.In(p.Lang)
+	if len(all) > 1 {
+		p.Criterion = crit.Code + ". " + p.Criterion
+	}
+	p.CommentQ, p.Comment = def.Comment.In(p.Lang), saved[survey.CommentField]
+	for _, q := range def.QuestionsOf(crit.Code) {
+		qv := questionView{ID: string(q.ID), Text: q.Text.In(p.Lang), Missing: missing[q.ID]}
+		p.Missing = p.Missing || qv.Missing
+		for _, l := range survey.Scale {
+			v := strconv.Itoa(l.Score)
+			qv.Options = append(qv.Options, optionView{Score: l.Score, Label: l.Label.In(p.Lang), Checked: saved[string(q.ID)] == v})
+		}
+		p.Questions = append(p.Questions, qv)
+	}
+	return p
+}

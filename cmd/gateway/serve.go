@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sipasvn/gateway/config"
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/report"
+	"github.com/sipasvn/gateway/server"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+
+	_ "github.com/sipasvn/gateway/channels/web" // the survey page channel
+)
+
+func serve(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	cfg, err := config.Load(args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel, cfg.LogFormat, out)
+	adminMade, err := fillKeys(&cfg)
+	if err != nil {
+		return err
+	}
+	st, err := openStores(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.close(context.Background())
+
+	applier := report.NewApplier(st.mongo, &store.Locks{R: st.redis}, log.With("comp", "rollups"))
+	svc := &core.Service{
+		Surveys: survey.Builtin(), Mongo: st.mongo, Progress: &store.Progress{R: st.redis},
+		Sealer: store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
+		Saved: applier.Kick,
+	}
+	app := server.New(server.Deps{Core: svc, Redis: st.redis, AdminKey: cfg.AdminKey, Log: log})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("GATEWAY_ADDR %s: %w", cfg.Addr, err)
+	}
+	workCtx, stopWork := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); applier.Run(workCtx, cfg.RollupEvery) }()
+
+	fmt.Fprintf(out, "SIPAS gateway listening on %s — public URL %s\n", ln.Addr(), cfg.BaseURL)
+	if adminMade {
+		fmt.Fprintf(out, "admin key (new, kept in %s): %s\n", filepath.Join(cfg.DataDir, "admin.key"), cfg.AdminKey)
+	} else if getenv("GATEWAY_ADMIN_KEY") == "" {
+		fmt.Fprintf(out, "admin key (from %s): %s\n", filepath.Join(cfg.DataDir, "admin.key"), cfg.AdminKey)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listener(ln) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight requests", "grace", cfg.ShutdownGrace.String())
+		err = app.ShutdownWithTimeout(cfg.ShutdownGrace)
+	}
+	stopWork()
+	wg.Wait()
+	// A last pass so that responses saved during shutdown are counted now.
+	drainCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if derr := applier.Drain(drainCtx); derr != nil {
+		log.Warn("final roll-up pass failed; the next start counts what is left", "err", derr)
+	}
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sipasvn/gateway/config"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/store/embedded"
+)
+
+// stores are the open connections, embedded or external.
+type stores struct {
+	redis    redis.UniversalClient
+	mongo    *store.Mongo
+	embedded *embedded.Servers
+}
+
+// openStores starts the embedded servers when no URLs are configured, then
+// connects to Redis and MongoDB the same way in both modes.
+func openStores(ctx context.Context, cfg *config.Config, log *slog.Logger) (*stores, error) {
+	s := &stores{}
+	redisURL, mongoURI := cfg.RedisURL, cfg.MongoURI
+	if cfg.Embedded() {
+		srv, err := embedded.Start(cfg.DataDir, embedded.Quiet(log.With("comp", "ferretdb")))
+		if err != nil {
+			return nil, err
+		}
+		s.embedded = srv
+		redisURL, mongoURI = srv.RedisURL, srv.MongoURI
+		log.Warn("embedded mode: Redis state (survey progress in flight) lives in memory and is lost on restart; saved invitations and responses are kept in "+filepath.Join(cfg.DataDir, "ferretdb"),
+			"comp", "gateway")
+	}
+	var err error
+	if s.redis, err = store.OpenRedis(ctx, redisURL); err != nil {
+		s.close(context.Background())
+		return nil, err
+	}
+	if s.mongo, err = store.OpenMongo(ctx, mongoURI, cfg.MongoDatabase); err != nil {
+		s.close(context.Background())
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *stores) close(ctx context.Context) {
+	if s.redis != nil {
+		_ = s.redis.Close()
+	}
+	if s.mongo != nil {
+		_ = s.mongo.Close(ctx)
+	}
+	if s.embedded != nil {
+		s.embedded.Stop()
+	}
+}
+
+// keyFile returns the key kept in dir/name, making one the first time, so a
+// restart keeps the same key.
+func keyFile(dir, name string) (key string, made bool, err error) {
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), false, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", false, fmt.Errorf("read %s: %w", path, err)
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", false, err
+	}
+	key = hex.EncodeToString(raw[:])
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("write %s: %w (is GATEWAY_DATA_DIR writable?)", path, err)
+	}
+	return key, true, nil
+}
+
+// fillKeys supplies the secret and admin keys the configuration left unset.
+func fillKeys(cfg *config.Config) (adminMade bool, err error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return false, fmt.Errorf("GATEWAY_DATA_DIR %s: %w", cfg.DataDir, err)
+	}
+	if cfg.SecretKey == "" {
+		if cfg.SecretKey, _, err = keyFile(cfg.DataDir, "secret.key"); err != nil {
+			return false, err
+		}
+	}
+	if cfg.AdminKey == "" {
+		if cfg.AdminKey, adminMade, err = keyFile(cfg.DataDir, "admin.key"); err != nil {
+			return false, err
+		}
+	}
+	return adminMade, nil
+}

@@ -1,0 +1,142 @@
+// Package config owns the gateway's settings: one struct, its defaults, the
+// optional YAML file, the GATEWAY_* environment and the command-line flags,
+// applied in that order and validated once.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is every setting the gateway reads. The yaml tag is the file key; the
+// env tag is the environment variable (secrets also accept NAME_FILE).
+type Config struct {
+	Addr          string        `yaml:"addr" env:"GATEWAY_ADDR" help:"listen address"`
+	BaseURL       string        `yaml:"base_url" env:"GATEWAY_BASE_URL" help:"public URL used in survey links and QR codes"`
+	DataDir       string        `yaml:"data_dir" env:"GATEWAY_DATA_DIR" help:"folder for the embedded default's files and generated keys"`
+	RedisURL      string        `yaml:"redis_url" env:"GATEWAY_REDIS_URL" secret:"true" help:"Redis URL (redis://, rediss://, or redis://h1,h2?master_name=m for Sentinel); unset = embedded"`
+	MongoURI      string        `yaml:"mongo_uri" env:"GATEWAY_MONGO_URI" secret:"true" help:"MongoDB URI; unset = embedded FerretDB"`
+	MongoDatabase string        `yaml:"mongo_database" env:"GATEWAY_MONGO_DATABASE" help:"MongoDB database name"`
+	AdminKey      string        `yaml:"admin_key" env:"GATEWAY_ADMIN_KEY" secret:"true" help:"an admin API key accepted as given; unset = generated once and kept in the data folder"`
+	SecretKey     string        `yaml:"secret_key" env:"GATEWAY_SECRET_KEY" secret:"true" help:"key (at least 32 characters) for respondent hashes and stored secrets; unset in embedded mode = generated once and kept in the data folder"`
+	InvitationTTL time.Duration `yaml:"invitation_ttl" env:"GATEWAY_INVITATION_TTL" help:"how long an invitation stays answerable"`
+	LogLevel      string        `yaml:"log_level" env:"GATEWAY_LOG_LEVEL" help:"debug, info, warn or error"`
+	LogFormat     string        `yaml:"log_format" env:"GATEWAY_LOG_FORMAT" help:"text or json"`
+	ShutdownGrace time.Duration `yaml:"shutdown_grace" env:"GATEWAY_SHUTDOWN_GRACE" help:"how long SIGTERM waits for in-flight requests"`
+	RollupEvery   time.Duration `yaml:"rollup_every" env:"GATEWAY_ROLLUP_EVERY" help:"how often the roll-up worker looks for saved responses it has not counted"`
+}
+
+// Defaults returns the settings used when nothing else is given.
+func Defaults() Config {
+	return Config{
+		Addr:          ":8080",
+		BaseURL:       "http://localhost:8080",
+		DataDir:       "./data",
+		MongoDatabase: "sipas",
+		InvitationTTL: 30 * 24 * time.Hour,
+		LogLevel:      "info",
+		LogFormat:     "text",
+		ShutdownGrace: 15 * time.Second,
+		RollupEvery:   time.Second,
+	}
+}
+
+// Embedded reports whether the gateway runs its own in-process stores.
+func (c Config) Embedded() bool { return c.RedisURL == "" && c.MongoURI == "" }
+
+// Load builds the configuration from defaults, then the YAML file named by
+// -config or GATEWAY_CONFIG, then the environment, then the flags in args.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	cfg := Defaults()
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	file := fs.String("config", getenv("GATEWAY_CONFIG"), "YAML configuration file (GATEWAY_CONFIG)")
+	set := bindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if *file != "" {
+		if err := loadFile(&cfg, *file); err != nil {
+			return cfg, err
+		}
+	}
+	if err := applyEnv(&cfg, getenv); err != nil {
+		return cfg, err
+	}
+	if err := set(&cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func loadFile(cfg *Config, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %w (keys are listed in the README's configuration table)", path, err)
+	}
+	return nil
+}
+
+// Validate checks every setting once and names the setting and the fix.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(name, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, a...)))
+	}
+	if c.Addr == "" {
+		bad("GATEWAY_ADDR", "empty; give a listen address such as :8080")
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("GATEWAY_BASE_URL", "%q is not an http(s) URL; give the public address citizens reach, e.g. https://khaosat.example.gov.vn", c.BaseURL)
+	} else if u.RawQuery != "" || u.Fragment != "" {
+		bad("GATEWAY_BASE_URL", "%q has a query or fragment; give only scheme, host and optional path", c.BaseURL)
+	}
+	if c.DataDir == "" {
+		bad("GATEWAY_DATA_DIR", "empty; give a writable folder such as ./data")
+	}
+	if (c.RedisURL == "") != (c.MongoURI == "") {
+		bad("GATEWAY_REDIS_URL/GATEWAY_MONGO_URI", "set both to use external servers, or neither for the embedded default")
+	}
+	if c.MongoDatabase == "" {
+		bad("GATEWAY_MONGO_DATABASE", "empty; give a database name such as sipas")
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		bad("GATEWAY_SECRET_KEY", "only %d characters; use at least 32 (openssl rand -hex 32)", len(c.SecretKey))
+	}
+	if c.SecretKey == "" && !c.Embedded() {
+		bad("GATEWAY_SECRET_KEY", "required with external stores so every replica hashes and decrypts alike; generate one with openssl rand -hex 32")
+	}
+	if c.AdminKey != "" && len(c.AdminKey) < 16 {
+		bad("GATEWAY_ADMIN_KEY", "only %d characters; use at least 16", len(c.AdminKey))
+	}
+	if c.InvitationTTL < time.Hour {
+		bad("GATEWAY_INVITATION_TTL", "%s is shorter than an hour; use e.g. 720h for 30 days", c.InvitationTTL)
+	}
+	if c.ShutdownGrace <= 0 {
+		bad("GATEWAY_SHUTDOWN_GRACE", "must be positive, e.g. 15s")
+	}
+	if c.RollupEvery < 10*time.Millisecond || c.RollupEvery > time.Minute {
+		bad("GATEWAY_ROLLUP_EVERY", "%s is outside 10ms..1m; 1s keeps reports current", c.RollupEvery)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("GATEWAY_LOG_LEVEL", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("GATEWAY_LOG_FORMAT", "%q is not text or json", c.LogFormat)
+	}
+	return errors.Join(errs...)
+}

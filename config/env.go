@@ -1,0 +1,105 @@
+package config
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// field is one setting seen through its struct tags.
+type field struct {
+	env, help string
+	secret    bool
+	value     reflect.Value
+}
+
+func fields(cfg *Config) []field {
+	v := reflect.ValueOf(cfg).Elem()
+	t := v.Type()
+	out := make([]field, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		out = append(out, field{env: f.Tag.Get("env"), help: f.Tag.Get("help"), secret: f.Tag.Get("secret") == "true", value: v.Field(i)})
+	}
+	return out
+}
+
+// flagName turns GATEWAY_BASE_URL into base-url.
+func flagName(env string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "GATEWAY_")), "_", "-")
+}
+
+func set(f field, raw string) error {
+	switch f.value.Kind() {
+	case reflect.String:
+		f.value.SetString(raw)
+	case reflect.Int64: // time.Duration
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a duration; write it like 720h, 15s or 500ms", f.env, raw)
+		}
+		f.value.SetInt(int64(d))
+	}
+	return nil
+}
+
+// applyEnv reads GATEWAY_* variables; a secret may come from NAME_FILE instead.
+func applyEnv(cfg *Config, getenv func(string) string) error {
+	for _, f := range fields(cfg) {
+		raw := getenv(f.env)
+		if path := getenv(f.env + "_FILE"); raw == "" && path != "" && f.secret {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return fmt.Errorf("%s_FILE: %w", f.env, err)
+			}
+			raw = strings.TrimSpace(string(b))
+		}
+		if raw == "" {
+			continue
+		}
+		if err := set(f, raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bindFlags declares one flag per setting and returns a function that applies
+// the flags the user actually gave, so flags win over the file and environment.
+func bindFlags(fs *flag.FlagSet) func(*Config) error {
+	vals := map[string]*string{}
+	for _, f := range fields(&Config{}) {
+		vals[f.env] = fs.String(flagName(f.env), "", f.help+" ("+f.env+")")
+	}
+	return func(cfg *Config) error {
+		given := map[string]bool{}
+		fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+		for _, f := range fields(cfg) {
+			if given[flagName(f.env)] {
+				if err := set(f, *vals[f.env]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// Table lists every setting as (variable, file key, default, meaning) for the
+// README and for -help.
+func Table() [][4]string {
+	d := Defaults()
+	t := reflect.TypeOf(d)
+	var rows [][4]string
+	for i, f := range fields(&d) {
+		def := fmt.Sprint(f.value.Interface())
+		if def == "" {
+			def = "unset"
+		}
+		rows = append(rows, [4]string{f.env, t.Field(i).Tag.Get("yaml"), def, f.help})
+	}
+	return rows
+}

@@ -1,0 +1,141 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/sipasvn/gateway/qr"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// NewInvitation is what desk software sends to invite a dossier's citizen.
+type NewInvitation struct {
+	DossierCode   string   `json:"dossier_code"`
+	AgencyCode    string   `json:"agency_code"`
+	ProcedureCode string   `json:"procedure_code"`
+	FieldCode     string   `json:"field_code"`
+	Phone         string   `json:"phone"`
+	Survey        string   `json:"survey"`
+	Locale        string   `json:"locale"`
+	Send          []string `json:"send"`
+}
+
+var (
+	dossierRe   = regexp.MustCompile(`^[A-Za-z0-9.\-_/]{1,64}$`)
+	agencyRe    = regexp.MustCompile(`^[0-9A-Z]+(\.[0-9A-Z]+)*$`)
+	procedureRe = regexp.MustCompile(`^[A-Za-z0-9.\-_]{1,64}$`)
+	fieldRe     = regexp.MustCompile(`^[A-Za-z0-9.\-_]{1,32}$`)
+)
+
+// ValidAgencyCode reports whether code has the shape of an agency code.
+func ValidAgencyCode(code string) bool { return len(code) <= 35 && agencyRe.MatchString(code) }
+
+// validate checks and cleans n, returning the canonical phone.
+func (s *Service) validate(n *NewInvitation) (string, error) {
+	n.DossierCode = strings.TrimSpace(n.DossierCode)
+	n.AgencyCode = strings.TrimSpace(n.AgencyCode)
+	switch {
+	case n.DossierCode == "":
+		return "", Errorf(Invalid, "dossier_code", "required: the dossier's code, e.g. 000.00.12.H49-201105-0042")
+	case !dossierRe.MatchString(n.DossierCode):
+		return "", Errorf(Invalid, "dossier_code", "use at most 64 characters of letters, digits and . - _ /")
+	case n.AgencyCode == "":
+		return "", Errorf(Invalid, "agency_code", "required: the agency's code, e.g. 000.00.12.H49")
+	case !ValidAgencyCode(n.AgencyCode):
+		return "", Errorf(Invalid, "agency_code", "use at most 35 characters of digits, capital letters and dots, e.g. 000.00.12.H49")
+	case n.ProcedureCode != "" && !procedureRe.MatchString(n.ProcedureCode):
+		return "", Errorf(Invalid, "procedure_code", "use at most 64 characters of letters, digits and . - _, e.g. 1.011442.000.00.00.H49")
+	case n.FieldCode != "" && !fieldRe.MatchString(n.FieldCode):
+		return "", Errorf(Invalid, "field_code", "use at most 32 characters of letters, digits and . - _, e.g. G03-GD10")
+	}
+	if n.Survey == "" {
+		n.Survey = string(survey.SIPAS)
+	}
+	if _, ok := s.Surveys.Survey(survey.ID(n.Survey)); !ok {
+		return "", Errorf(Invalid, "survey", "unknown survey %q; use one of %s", n.Survey, s.Surveys.IDs())
+	}
+	if n.Locale == "" {
+		n.Locale = "vi"
+	}
+	if n.Locale != "vi" && n.Locale != "en" {
+		return "", Errorf(Invalid, "locale", "%q is not vi or en", n.Locale)
+	}
+	if len(n.Send) > 0 {
+		return "", Errorf(Invalid, "send", "no sending channel is configured on this gateway yet; omit send and print the QR code")
+	}
+	if n.Phone == "" {
+		return "", nil
+	}
+	p, err := survey.CanonicalPhone(n.Phone)
+	if err != nil {
+		return "", Errorf(Invalid, "phone", "%s", err.Error())
+	}
+	return p, nil
+}
+
+// CreateInvitation makes the dossier's invitation, or returns the one it
+// already has (created=false): one invitation per dossier, even when desk
+// software sends the same request twice at once.
+func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store.Invitation, bool, error) {
+	phone, err := s.validate(&n)
+	if err != nil {
+		return nil, false, err
+	}
+	now := store.Millis(s.now())
+	inv := &store.Invitation{
+		ID:            primitive.NewObjectID().Hex(),
+		Token:         string(qr.NewToken()),
+		DossierCode:   n.DossierCode,
+		AgencyCode:    n.AgencyCode,
+		ProcedureCode: n.ProcedureCode,
+		FieldCode:     n.FieldCode,
+		Survey:        n.Survey,
+		Locale:        n.Locale,
+		Status:        store.StatusPending,
+		CreatedAt:     now,
+		ExpiresAt:     now.Add(s.InvitationTTL),
+	}
+	if phone != "" {
+		inv.PhoneSealed = s.Sealer.Seal(phone)
+		inv.Respondent = s.Sealer.Hash(phone)
+	}
+	return s.Mongo.Invitations.Create(ctx, inv)
+}
+
+// Invitation returns an invitation by id, or a not_found error.
+func (s *Service) Invitation(ctx context.Context, id string) (*store.Invitation, error) {
+	inv, err := s.Mongo.Invitations.Invitation(ctx, id)
+	return inv, notFoundAs(err, "invitation %s does not exist", id)
+}
+
+// InvitationByDossier returns the invitation of a dossier code.
+func (s *Service) InvitationByDossier(ctx context.Context, code string) (*store.Invitation, error) {
+	inv, err := s.Mongo.Invitations.ByDossier(ctx, code)
+	return inv, notFoundAs(err, "no invitation for dossier %s", code)
+}
+
+func notFoundAs(err error, format string, a ...any) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return Errorf(NotFound, "", format, a...)
+	}
+	return err
+}
+
+// SurveyURL is the link a QR code carries.
+func (s *Service) SurveyURL(inv *store.Invitation) string {
+	return s.BaseURL + "/s/" + inv.Token
+}
+
+// Now is the service's clock, in UTC.
+func (s *Service) now() time.Time {
+	if s.Clock != nil {
+		return s.Clock().UTC()
+	}
+	return time.Now().UTC()
+}

@@ -1,0 +1,147 @@
+// Package report owns the SIPAS index: it turns responses into roll-up cells,
+// computes rates and means from cells as DOMAIN.md defines them, and runs the
+// one writer that keeps the stored roll-ups current.
+package report
+
+import (
+	"math"
+	"sort"
+
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// CellsOf returns the roll-up counts one response adds.
+func CellsOf(r *store.Response) store.Cells {
+	cells := store.Cells{}
+	base := store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: r.Channel}
+	for _, a := range r.Answers {
+		if a.Score < 0 || a.Score > 5 {
+			continue // never stored by the gateway; ignore rather than count wrong
+		}
+		k := base
+		k.Question, k.Criterion = a.Question, a.Criterion
+		var c store.Counts
+		c.Levels[a.Score] = 1
+		cells.Add(k, c)
+	}
+	k := base
+	k.Question = store.AllQuestions
+	cells.Add(k, store.Counts{Responses: 1})
+	return cells
+}
+
+// Figure is a rate and a mean over valid answers (1–5).
+type Figure struct {
+	SatisfactionRate float64 `json:"satisfaction_rate"`
+	MeanScore        float64 `json:"mean_score"`
+}
+
+// Indicator is one question's figures.
+type Indicator struct {
+	ID        string `json:"id"`
+	Criterion string `json:"criterion"`
+	Figure
+	Answers      int64            `json:"answers"`
+	Distribution map[string]int64 `json:"distribution"`
+	rate, mean   float64
+}
+
+// Criterion is one criterion's figures: the mean of its indicators'.
+type Criterion struct {
+	Code string `json:"code"`
+	Figure
+	Answers      int64            `json:"answers"`
+	Distribution map[string]int64 `json:"distribution"`
+}
+
+// Report is the index over a set of cells.
+type Report struct {
+	Survey     string      `json:"survey"`
+	Responses  int64       `json:"responses"`
+	Overall    Figure      `json:"overall"`
+	Criteria   []Criterion `json:"criteria"`
+	Indicators []Indicator `json:"indicators"`
+}
+
+// round2 rounds to two decimals for display; sums use full precision.
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+// indicator computes one question's figures from its level counts.
+func indicator(q survey.Question, c store.Counts) Indicator {
+	in := Indicator{ID: string(q.ID), Criterion: q.Criterion, Distribution: distribution(c)}
+	var sum int64
+	for level := 1; level <= 5; level++ {
+		in.Answers += c.Levels[level]
+		sum += int64(level) * c.Levels[level]
+	}
+	if in.Answers > 0 {
+		in.rate = 100 * float64(c.Levels[4]+c.Levels[5]) / float64(in.Answers)
+		in.mean = float64(sum) / float64(in.Answers)
+	}
+	in.Figure = Figure{SatisfactionRate: round2(in.rate), MeanScore: round2(in.mean)}
+	return in
+}
+
+func distribution(c store.Counts) map[string]int64 {
+	return map[string]int64{"0": c.Levels[0], "1": c.Levels[1], "2": c.Levels[2], "3": c.Levels[3], "4": c.Levels[4], "5": c.Levels[5]}
+}
+
+// meanOf averages the rates and means of indicators that have answers:
+// an indicator nobody could rate is left out rather than counted as 0.
+func meanOf(ins []Indicator) Figure {
+	var rate, mean float64
+	var n int
+	for _, in := range ins {
+		if in.Answers > 0 {
+			rate += in.rate
+			mean += in.mean
+			n++
+		}
+	}
+	if n == 0 {
+		return Figure{}
+	}
+	return Figure{SatisfactionRate: round2(rate / float64(n)), MeanScore: round2(mean / float64(n))}
+}
+
+// Compute builds the report of def from cells: indicator figures from their
+// counts, each criterion the mean of its indicators, and the overall index the
+// mean over all indicators (so a criterion weighs by its indicator count).
+func Compute(def *survey.Survey, cells store.Cells) Report {
+	byQ := map[string]store.Counts{}
+	rep := Report{Survey: string(def.ID), Criteria: []Criterion{}, Indicators: []Indicator{}}
+	for k, c := range cells {
+		if k.Survey != string(def.ID) {
+			continue
+		}
+		if k.Question == store.AllQuestions {
+			rep.Responses += c.Responses
+			continue
+		}
+		cur := byQ[k.Question]
+		cur.Add(c)
+		byQ[k.Question] = cur
+	}
+	for _, q := range def.Questions {
+		rep.Indicators = append(rep.Indicators, indicator(q, byQ[string(q.ID)]))
+	}
+	for _, cr := range def.Criteria {
+		var ins []Indicator
+		var total store.Counts
+		for _, in := range rep.Indicators {
+			if in.Criterion == cr.Code {
+				ins = append(ins, in)
+				total.Add(byQ[in.ID])
+			}
+		}
+		c := Criterion{Code: cr.Code, Figure: meanOf(ins), Distribution: distribution(total)}
+		for _, in := range ins {
+			c.Answers += in.Answers
+		}
+		rep.Criteria = append(rep.Criteria, c)
+	}
+	rep.Overall = meanOf(rep.Indicators)
+	sort.SliceStable(rep.Criteria, func(i, j int) bool { return rep.Criteria[i].Code < rep.Criteria[j].Code })
+	return rep
+}

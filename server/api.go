@@ -1,0 +1,203 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/qr"
+	"github.com/sipasvn/gateway/report"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+type api struct{ core *core.Service }
+
+// invitationView is an invitation as the API shows it (API.md).
+type invitationView struct {
+	ID            string     `json:"id"`
+	DossierCode   string     `json:"dossier_code"`
+	AgencyCode    string     `json:"agency_code"`
+	ProcedureCode string     `json:"procedure_code,omitempty"`
+	FieldCode     string     `json:"field_code,omitempty"`
+	HasPhone      bool       `json:"has_phone"`
+	Status        string     `json:"status"`
+	Survey        string     `json:"survey"`
+	Locale        string     `json:"locale"`
+	SurveyURL     string     `json:"survey_url"`
+	QRPNGURL      string     `json:"qr_png_url"`
+	ExpiresAt     time.Time  `json:"expires_at"`
+	CreatedAt     time.Time  `json:"created_at"`
+	StartedAt     *time.Time `json:"started_at,omitempty"`
+	CompletedVia  string     `json:"completed_via,omitempty"`
+	CompletedAt   *time.Time `json:"completed_at,omitempty"`
+}
+
+func (a *api) view(inv *store.Invitation) invitationView {
+	return invitationView{
+		ID: inv.ID, DossierCode: inv.DossierCode, AgencyCode: inv.AgencyCode,
+		ProcedureCode: inv.ProcedureCode, FieldCode: inv.FieldCode, HasPhone: len(inv.PhoneSealed) > 0,
+		Status: string(inv.StatusAt(time.Now())), Survey: inv.Survey, Locale: inv.Locale,
+		SurveyURL: a.core.SurveyURL(inv), QRPNGURL: a.core.BaseURL + "/api/v1/invitations/" + inv.ID + "/qr.png",
+		ExpiresAt: inv.ExpiresAt, CreatedAt: inv.CreatedAt, StartedAt: inv.StartedAt,
+		CompletedVia: inv.CompletedVia, CompletedAt: inv.CompletedAt,
+	}
+}
+
+// decodeJSON reads a JSON body strictly, naming the field a type error is in.
+func decodeJSON(c *fiber.Ctx, v any) error {
+	if !strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) {
+		return core.Errorf(core.Invalid, "", "send Content-Type: application/json")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(c.Body())))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return core.Errorf(core.Invalid, te.Field, "must be a JSON %s", te.Type.Kind())
+		}
+		return core.Errorf(core.Invalid, "", "body is not valid JSON for this endpoint: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
+}
+
+func (a *api) createInvitation(c *fiber.Ctx) error {
+	var n core.NewInvitation
+	if err := decodeJSON(c, &n); err != nil {
+		return err
+	}
+	inv, created, err := a.core.CreateInvitation(c.Context(), n)
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if created {
+		status = fiber.StatusCreated
+		c.Location("/api/v1/invitations/" + inv.ID)
+	}
+	return c.Status(status).JSON(a.view(inv))
+}
+
+func (a *api) invitation(c *fiber.Ctx) error {
+	inv, err := a.core.Invitation(c.Context(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(a.view(inv))
+}
+
+func (a *api) findInvitation(c *fiber.Ctx) error {
+	code := c.Query("dossier_code")
+	if code == "" {
+		return core.Errorf(core.Invalid, "dossier_code", "required: GET /api/v1/invitations?dossier_code=…")
+	}
+	inv, err := a.core.InvitationByDossier(c.Context(), code)
+	if err != nil {
+		return err
+	}
+	return c.JSON(a.view(inv))
+}
+
+func (a *api) qrPNG(c *fiber.Ctx) error {
+	size := c.QueryInt("size", qr.DefaultSize)
+	if size < qr.MinSize || size > qr.MaxSize {
+		return core.Errorf(core.Invalid, "size", "use %d to %d pixels", qr.MinSize, qr.MaxSize)
+	}
+	inv, err := a.core.Invitation(c.Context(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	code, err := qr.Encode(a.core.SurveyURL(inv))
+	if err != nil {
+		return err
+	}
+	png, err := code.PNG(size)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, max-age=86400")
+	c.Set("X-QR-Version", fmt.Sprint(code.Version()))
+	c.Type("png")
+	return c.Send(png)
+}
+
+func (a *api) surveys(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"surveys": a.core.Surveys.All()})
+}
+
+func (a *api) survey(c *fiber.Ctx) error {
+	s, ok := a.core.Surveys.Survey(survey.ID(c.Params("id")))
+	if !ok {
+		return core.Errorf(core.NotFound, "", "unknown survey %q; known: %s", c.Params("id"), a.core.Surveys.IDs())
+	}
+	return c.JSON(s)
+}
+
+// report answers GET /api/v1/reports/sipas from the roll-ups.
+func (a *api) report(c *fiber.Ctx) error {
+	q, err := parseReportQuery(c)
+	if err != nil {
+		return err
+	}
+	def, ok := a.core.Surveys.Survey(survey.ID(q.Survey))
+	if !ok {
+		return core.Errorf(core.Invalid, "survey", "unknown survey %q; use one of %s", q.Survey, a.core.Surveys.IDs())
+	}
+	cells, err := a.core.Mongo.Rollups.Query(c.Context(), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(reportView{Report: report.Compute(def, cells), Period: period{From: q.FromMonth, To: q.ToMonth}, Agency: c.Query("agency"), Channel: q.Channel})
+}
+
+type period struct {
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+}
+
+type reportView struct {
+	report.Report
+	Agency  string `json:"agency,omitempty"`
+	Channel string `json:"channel,omitempty"`
+	Period  period `json:"period"`
+}
+
+func parseReportQuery(c *fiber.Ctx) (store.Filter, error) {
+	q := store.Filter{Survey: c.Query("survey", string(survey.SIPAS)), Channel: c.Query("channel")}
+	if ag := c.Query("agency"); ag != "" {
+		if !core.ValidAgencyCode(ag) {
+			return q, core.Errorf(core.Invalid, "agency", "%q is not an agency code (digits, capital letters and dots)", ag)
+		}
+		q.Agencies = []string{ag}
+	}
+	var err error
+	if q.FromMonth, err = month(c.Query("from"), "from"); err != nil {
+		return q, err
+	}
+	if q.ToMonth, err = month(c.Query("to"), "to"); err != nil {
+		return q, err
+	}
+	if q.FromMonth != "" && q.ToMonth != "" && q.FromMonth > q.ToMonth {
+		return q, core.Errorf(core.Invalid, "from", "from %s is after to %s", q.FromMonth, q.ToMonth)
+	}
+	return q, nil
+}
+
+// month reads YYYY-MM-DD or YYYY-MM into the roll-up month YYYY-MM: reports
+// count whole months (Vietnam time), so a date stands for its month.
+func month(v, field string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	for _, layout := range []string{"2006-01-02", "2006-01"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.Format("2006-01"), nil
+		}
+	}
+	return "", core.Errorf(core.Invalid, field, "%q is not a date; write 2026-01-31 or 2026-01", v)
+}

@@ -1,0 +1,169 @@
+// Package server wires the gateway's HTTP face: the fiber app, the one error
+// handler, operator authentication, the operator API, service endpoints and
+// every registered channel.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sipasvn/gateway/channels"
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/store"
+)
+
+// Deps is everything the HTTP layer needs, built by cmd/gateway.
+type Deps struct {
+	Core     *core.Service
+	Redis    redis.UniversalClient
+	AdminKey string
+	Log      *slog.Logger
+}
+
+// BodyLimit bounds request bodies.
+const BodyLimit = 64 * 1024
+
+// New builds the fiber app with every route.
+func New(d Deps) *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName:               "sipas-gateway",
+		BodyLimit:             BodyLimit,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		ErrorHandler:          errorHandler(d.Log),
+	})
+	app.Use(recover.New())
+	app.Use(requestid.New())
+	app.Use(accessLog(d.Log))
+	app.Use(securityHeaders)
+	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", readyz(d))
+	app.Get("/metrics", metricsHandler())
+
+	api := &api{core: d.Core}
+	v1 := app.Group("/api/v1", requireKey(d.AdminKey))
+	v1.Post("/invitations", api.createInvitation)
+	v1.Get("/invitations", api.findInvitation)
+	v1.Get("/invitations/:id", api.invitation)
+	v1.Get("/invitations/:id/qr.png", api.qrPNG)
+	v1.Get("/surveys", api.surveys)
+	v1.Get("/surveys/:id", api.survey)
+	v1.Get("/reports/sipas", api.report)
+
+	for _, ch := range channels.All() {
+		ch.Mount(app, channels.Deps{Core: d.Core, Log: d.Log})
+	}
+	app.Use(func(c *fiber.Ctx) error {
+		return core.Errorf(core.NotFound, "", "no route %s %s", c.Method(), c.Path())
+	})
+	return app
+}
+
+// readyz answers 200 when both stores answer, 503 naming what is down.
+func readyz(d Deps) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.Context(), 2*time.Second)
+		defer cancel()
+		checks := fiber.Map{}
+		down := false
+		if err := d.Redis.Ping(ctx).Err(); err != nil {
+			checks["redis"], down = "down: "+err.Error(), true
+		} else {
+			checks["redis"] = "ok"
+		}
+		if err := d.Core.Mongo.Ping(ctx); err != nil {
+			checks["mongo"], down = "down: "+err.Error(), true
+		} else {
+			checks["mongo"] = "ok"
+		}
+		if down {
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "checks": checks})
+		}
+		return c.JSON(fiber.Map{"status": "ok", "checks": checks})
+	}
+}
+
+// errorHandler is the one place errors become JSON bodies and get logged.
+func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		code, field, msg := core.Internal, "", "internal error"
+		var ce *core.Error
+		var fe *fiber.Error
+		switch {
+		case errors.As(err, &ce):
+			code, field, msg = ce.Code, ce.Field, ce.Message
+		case errors.As(err, &fe):
+			code, msg = fiberCode(fe.Code), fe.Message
+		case errors.Is(err, store.ErrNotFound):
+			code, msg = core.NotFound, "not found"
+		}
+		if code == core.Internal {
+			log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", c.Locals("requestid"), "err", err)
+		}
+		body := fiber.Map{"code": code, "message": msg}
+		if field != "" {
+			body["field"] = field
+		}
+		return c.Status(code.Status()).JSON(fiber.Map{"error": body})
+	}
+}
+
+func fiberCode(status int) core.Code {
+	switch status {
+	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
+		return core.Invalid
+	case fiber.StatusNotFound, fiber.StatusMethodNotAllowed:
+		return core.NotFound
+	case fiber.StatusRequestEntityTooLarge:
+		return core.TooLarge
+	case fiber.StatusTooManyRequests:
+		return core.RateLimited
+	case fiber.StatusServiceUnavailable:
+		return core.Unavailable
+	case fiber.StatusUnauthorized:
+		return core.Unauthenticated
+	}
+	return core.Internal
+}
+
+func accessLog(log *slog.Logger) fiber.Handler {
+	log = log.With("comp", "http")
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		status := c.Response().StatusCode()
+		if err != nil {
+			var fe *fiber.Error
+			status = core.CodeOf(err).Status()
+			if errors.As(err, &fe) {
+				status = fe.Code
+			}
+		}
+		observe(c.Route().Path, c.Method(), status, time.Since(start))
+		log.Info("request", "method", c.Method(), "path", c.Route().Path, "status", status,
+			"ms", time.Since(start).Milliseconds(), "request_id", c.Locals("requestid"))
+		return err
+	}
+}
+
+// securityHeaders are set on every answer; the survey pages need no script
+// and no inline style, so the policy allows neither.
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set("X-Frame-Options", "DENY")
+	return c.Next()
+}

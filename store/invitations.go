@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+)
+
+// Status is where an invitation stands.
+type Status string
+
+// Invitation statuses (API.md).
+const (
+	StatusPending    Status = "pending"
+	StatusInProgress Status = "in_progress"
+	StatusCompleted  Status = "completed"
+	StatusExpired    Status = "expired"
+	StatusOptedOut   Status = "opted_out"
+)
+
+// Invitation is one dossier's survey invitation.
+type Invitation struct {
+	ID            string     `bson:"_id"`
+	Token         string     `bson:"token"`
+	DossierCode   string     `bson:"dossier_code"`
+	AgencyCode    string     `bson:"agency_code"`
+	ProcedureCode string     `bson:"procedure_code,omitempty"`
+	FieldCode     string     `bson:"field_code,omitempty"`
+	PhoneSealed   []byte     `bson:"phone_sealed,omitempty"` // AES-GCM, see Sealer
+	Respondent    string     `bson:"respondent,omitempty"`   // keyed hash of the phone
+	Survey        string     `bson:"survey"`
+	Locale        string     `bson:"locale"`
+	Status        Status     `bson:"status"`
+	CompletedVia  string     `bson:"completed_via,omitempty"`
+	CreatedAt     time.Time  `bson:"created_at"`
+	ExpiresAt     time.Time  `bson:"expires_at"`
+	StartedAt     *time.Time `bson:"started_at,omitempty"`
+	CompletedAt   *time.Time `bson:"completed_at,omitempty"`
+}
+
+// StatusAt is the status as seen at now: an open invitation past its expiry
+// is expired even before anything writes that down.
+func (inv *Invitation) StatusAt(now time.Time) Status {
+	open := inv.Status == StatusPending || inv.Status == StatusInProgress
+	if open && !now.Before(inv.ExpiresAt) {
+		return StatusExpired
+	}
+	return inv.Status
+}
+
+// Invitations is the invitations collection.
+type Invitations struct{ c *mongo.Collection }
+
+func (s *Invitations) ensureIndexes(ctx context.Context) error {
+	return createIndexes(ctx, s.c,
+		index(bson.D{{Key: "dossier_code", Value: 1}}, true),
+		index(bson.D{{Key: "token", Value: 1}}, true),
+		index(bson.D{{Key: "agency_code", Value: 1}, {Key: "created_at", Value: 1}}, false),
+	)
+}
+
+// Create inserts inv. When the dossier already has an invitation it returns
+// that one and created=false: the unique index decides, so concurrent
+// requests for one dossier make exactly one invitation.
+func (s *Invitations) Create(ctx context.Context, inv *Invitation) (*Invitation, bool, error) {
+	_, err := s.c.InsertOne(ctx, inv)
+	if err == nil {
+		return inv, true, nil
+	}
+	if !mongo.IsDuplicateKeyError(err) {
+		return nil, false, fmt.Errorf("insert invitation %s: %w", inv.DossierCode, err)
+	}
+	existing, ferr := s.ByDossier(ctx, inv.DossierCode)
+	if ferr != nil {
+		return nil, false, fmt.Errorf("insert invitation %s: %w (then: %v)", inv.DossierCode, err, ferr)
+	}
+	return existing, false, nil
+}
+
+func (s *Invitations) one(ctx context.Context, filter bson.D) (*Invitation, error) {
+	var inv Invitation
+	if err := s.c.FindOne(ctx, filter).Decode(&inv); err != nil {
+		return nil, notFound(err)
+	}
+	return &inv, nil
+}
+
+// Invitation returns the invitation with id.
+func (s *Invitations) Invitation(ctx context.Context, id string) (*Invitation, error) {
+	return s.one(ctx, bson.D{{Key: "_id", Value: id}})
+}
+
+// ByToken returns the invitation a survey token belongs to.
+func (s *Invitations) ByToken(ctx context.Context, token string) (*Invitation, error) {
+	return s.one(ctx, bson.D{{Key: "token", Value: token}})
+}
+
+// ByDossier returns the invitation of a dossier code.
+func (s *Invitations) ByDossier(ctx context.Context, code string) (*Invitation, error) {
+	return s.one(ctx, bson.D{{Key: "dossier_code", Value: code}})
+}
+
+// MarkStarted moves a pending invitation to in_progress; other states stay.
+func (s *Invitations) MarkStarted(ctx context.Context, id string, at time.Time) error {
+	_, err := s.c.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusPending}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: StatusInProgress}, {Key: "started_at", Value: Millis(at)}}}})
+	if err != nil {
+		return fmt.Errorf("mark invitation %s started: %w", id, err)
+	}
+	return nil
+}
+
+// MarkCompleted records that a response completed the invitation. It is
+// idempotent: the first channel to complete wins and later calls change nothing.
+func (s *Invitations) MarkCompleted(ctx context.Context, id, via string, at time.Time) error {
+	_, err := s.c.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: bson.D{{Key: "$ne", Value: StatusCompleted}}}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "status", Value: StatusCompleted},
+			{Key: "completed_via", Value: via},
+			{Key: "completed_at", Value: Millis(at)},
+		}}})
+	if err != nil {
+		return fmt.Errorf("mark invitation %s completed: %w", id, err)
+	}
+	return nil
+}

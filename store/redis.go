@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// OpenRedis connects through go-redis' universal client interface:
+//   - redis://[user:pass@]host:6379/0 (or rediss://) — one server;
+//   - redis://host1:26379?master_name=mymaster&addr=host2:26379 — Sentinel;
+//   - redis://host1:6379?addr=host2:6379&addr=host3:6379 — Cluster.
+func OpenRedis(ctx context.Context, rawURL string) (redis.UniversalClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
+	}
+	q := u.Query()
+	var c redis.UniversalClient
+	switch {
+	case q.Get("master_name") != "":
+		o, err := redis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("GATEWAY_REDIS_URL (sentinel): %w", err)
+		}
+		c = redis.NewFailoverClient(o)
+	case q.Has("addr"):
+		o, err := redis.ParseClusterURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("GATEWAY_REDIS_URL (cluster): %w", err)
+		}
+		c = redis.NewClusterClient(o)
+	default:
+		o, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
+		}
+		c = redis.NewClient(o)
+	}
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("ping redis: %w", err)
+	}
+	return c, nil
+}
+
+// Progress keeps a web survey's answers between steps, so a citizen who closes
+// the tab resumes where they left off. Keys expire with the invitation.
+type Progress struct{ R redis.UniversalClient }
+
+// progressKey uses a hash tag so that, on Redis Cluster, everything of one
+// token lives in one slot.
+func progressKey(token string) string { return "gw:web:{" + token + "}" }
+
+// Load returns the saved fields (question id → score, and "comment").
+func (p *Progress) Load(ctx context.Context, token string) (map[string]string, error) {
+	m, err := p.R.HGetAll(ctx, progressKey(token)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("load progress: %w", err)
+	}
+	return m, nil
+}
+
+// Save merges fields into the saved progress and keeps it for ttl.
+func (p *Progress) Save(ctx context.Context, token string, fields map[string]string, ttl time.Duration) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	k := progressKey(token)
+	_, err := p.R.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.HSet(ctx, k, fields)
+		pipe.Expire(ctx, k, ttl)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save progress: %w", err)
+	}
+	return nil
+}
+
+// Clear forgets the progress once the answers are saved for good.
+func (p *Progress) Clear(ctx context.Context, token string) error {
+	return p.R.Del(ctx, progressKey(token)).Err()
+}
+
+// Locks hands out short leases in Redis so that one replica at a time does a
+// job (the roll-up writer, for one).
+type Locks struct{ R redis.UniversalClient }
+
+// ErrLocked means another holder has the lease.
+var ErrLocked = errors.New("locked by another holder")
+
+var unlock = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+var extend = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`)
+
+// Lease is a held lock.
+type Lease struct {
+	r     redis.UniversalClient
+	key   string
+	owner string
+}
+
+// Acquire takes the lock name for ttl, or returns ErrLocked.
+func (l *Locks) Acquire(ctx context.Context, name string, ttl time.Duration) (*Lease, error) {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	lease := &Lease{r: l.R, key: "gw:lock:" + name, owner: hex.EncodeToString(b[:])}
+	ok, err := l.R.SetNX(ctx, lease.key, lease.owner, ttl).Result()
+	if err != nil {
+		return nil, fmt.Errorf("acquire lock %s: %w", name, err)
+	}
+	if !ok {
+		return nil, ErrLocked
+	}
+	return lease, nil
+}
+
+// Extend renews the lease; ErrLocked means it was lost.
+func (l *Lease) Extend(ctx context.Context, ttl time.Duration) error {
+	n, err := extend.Run(ctx, l.r, []string{l.key}, l.owner, ttl.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("extend lock: %w", err)
+	}
+	if n == 0 {
+		return ErrLocked
+	}
+	return nil
+}
+
+// Release gives the lease back if it is still ours.
+func (l *Lease) Release(ctx context.Context) error {
+	return unlock.Run(ctx, l.r, []string{l.key}, l.owner).Err()
+}

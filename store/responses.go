@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// Answer is one scored question in a response; 0 means no opinion.
+type Answer struct {
+	Question  string `bson:"question" json:"question"`
+	Criterion string `bson:"criterion" json:"criterion"`
+	Score     int    `bson:"score" json:"score"`
+}
+
+// Response is one citizen's completed survey, normalised whatever the channel.
+type Response struct {
+	ID            string    `bson:"_id"`
+	InvitationID  string    `bson:"invitation_id"`
+	Survey        string    `bson:"survey"`
+	SurveyVersion int       `bson:"survey_version"`
+	DossierCode   string    `bson:"dossier_code"`
+	AgencyCode    string    `bson:"agency_code"`
+	ProcedureCode string    `bson:"procedure_code,omitempty"`
+	FieldCode     string    `bson:"field_code,omitempty"`
+	Channel       string    `bson:"channel"`
+	Answers       []Answer  `bson:"answers"`
+	Comment       string    `bson:"comment,omitempty"`
+	Locale        string    `bson:"locale"`
+	Respondent    string    `bson:"respondent,omitempty"`
+	Month         string    `bson:"month"` // YYYY-MM in Vietnam time, the roll-up period
+	StartedAt     time.Time `bson:"started_at"`
+	SubmittedAt   time.Time `bson:"submitted_at"`
+	// Applied is set once the roll-up worker has counted the response.
+	Applied bool `bson:"applied"`
+}
+
+// Responses is the responses collection.
+type Responses struct{ c *mongo.Collection }
+
+func (s *Responses) ensureIndexes(ctx context.Context) error {
+	return createIndexes(ctx, s.c,
+		index(bson.D{{Key: "invitation_id", Value: 1}}, true),
+		index(bson.D{{Key: "applied", Value: 1}, {Key: "_id", Value: 1}}, false),
+		index(bson.D{{Key: "agency_code", Value: 1}, {Key: "submitted_at", Value: 1}}, false),
+	)
+}
+
+// Insert saves r. ErrDuplicate means the invitation already has a response:
+// the unique index keeps exactly one per invitation whatever the channel.
+func (s *Responses) Insert(ctx context.Context, r *Response) error {
+	if _, err := s.c.InsertOne(ctx, r); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return ErrDuplicate
+		}
+		return fmt.Errorf("insert response for %s: %w", r.InvitationID, err)
+	}
+	return nil
+}
+
+// ByInvitation returns the response of an invitation.
+func (s *Responses) ByInvitation(ctx context.Context, invitationID string) (*Response, error) {
+	var r Response
+	if err := s.c.FindOne(ctx, bson.D{{Key: "invitation_id", Value: invitationID}}).Decode(&r); err != nil {
+		return nil, notFound(err)
+	}
+	return &r, nil
+}
+
+// Unapplied returns up to limit responses not yet counted, oldest id first.
+func (s *Responses) Unapplied(ctx context.Context, limit int64) ([]Response, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(limit)
+	return s.find(ctx, bson.D{{Key: "applied", Value: false}}, opts)
+}
+
+// ByIDs returns the responses with the given ids.
+func (s *Responses) ByIDs(ctx context.Context, ids []string) ([]Response, error) {
+	return s.find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find())
+}
+
+func (s *Responses) find(ctx context.Context, filter bson.D, opts *options.FindOptions) ([]Response, error) {
+	cur, err := s.c.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("find responses: %w", err)
+	}
+	var out []Response
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read responses: %w", err)
+	}
+	return out, nil
+}
+
+// MarkApplied records that the roll-up worker has counted ids.
+func (s *Responses) MarkApplied(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.c.UpdateMany(ctx,
+		bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "applied", Value: true}}}})
+	if err != nil {
+		return fmt.Errorf("mark %d responses applied: %w", len(ids), err)
+	}
+	return nil
+}
+
+// Each streams every response to fn in id order, without holding them all in
+// memory; fn's error stops the stream.
+func (s *Responses) Each(ctx context.Context, fn func(*Response) error) error {
+	cur, err := s.c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(500))
+	if err != nil {
+		return fmt.Errorf("stream responses: %w", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var r Response
+		if err := cur.Decode(&r); err != nil {
+			return fmt.Errorf("decode response: %w", err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return cur.Err()
+}

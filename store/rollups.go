@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// AllQuestions is the question of the cell that counts whole responses.
+const AllQuestions = "*"
+
+// CellKey names one roll-up cell: agency × month × survey × channel × question.
+type CellKey struct {
+	Agency    string `bson:"agency"`
+	Month     string `bson:"month"`
+	Survey    string `bson:"survey"`
+	Channel   string `bson:"channel"`
+	Question  string `bson:"question"`
+	Criterion string `bson:"criterion"`
+}
+
+func (k CellKey) id() string {
+	return strings.Join([]string{k.Agency, k.Month, k.Survey, k.Channel, k.Question}, "|")
+}
+
+// Counts holds how many answers gave each level (index 0 = no opinion) and,
+// on the AllQuestions cell, how many responses there were.
+type Counts struct {
+	Levels    [6]int64
+	Responses int64
+}
+
+// Add adds o to c.
+func (c *Counts) Add(o Counts) {
+	for i := range c.Levels {
+		c.Levels[i] += o.Levels[i]
+	}
+	c.Responses += o.Responses
+}
+
+// Cells maps cell keys to counts.
+type Cells map[CellKey]Counts
+
+// Add adds counts to the cell k.
+func (cs Cells) Add(k CellKey, c Counts) {
+	cur := cs[k]
+	cur.Add(c)
+	cs[k] = cur
+}
+
+// rollupDoc is a cell as stored.
+type rollupDoc struct {
+	ID        string `bson:"_id"`
+	CellKey   `bson:",inline"`
+	N0        int64 `bson:"n0"`
+	N1        int64 `bson:"n1"`
+	N2        int64 `bson:"n2"`
+	N3        int64 `bson:"n3"`
+	N4        int64 `bson:"n4"`
+	N5        int64 `bson:"n5"`
+	Responses int64 `bson:"responses"`
+	Batch     int64 `bson:"batch"` // last batch applied to this cell
+}
+
+func (d rollupDoc) counts() Counts {
+	return Counts{Levels: [6]int64{d.N0, d.N1, d.N2, d.N3, d.N4, d.N5}, Responses: d.Responses}
+}
+
+func newDoc(k CellKey, c Counts, batch int64) rollupDoc {
+	l := c.Levels
+	return rollupDoc{ID: k.id(), CellKey: k, N0: l[0], N1: l[1], N2: l[2], N3: l[3], N4: l[4], N5: l[5], Responses: c.Responses, Batch: batch}
+}
+
+// Rollups is the report roll-up collection and the state of its one writer.
+type Rollups struct {
+	c     *mongo.Collection
+	state *mongo.Collection
+}
+
+func (s *Rollups) ensureIndexes(ctx context.Context) error {
+	return createIndexes(ctx, s.c,
+		index(bson.D{{Key: "survey", Value: 1}, {Key: "agency", Value: 1}, {Key: "month", Value: 1}}, false))
+}
+
+// Apply adds cells to the stored roll-ups as batch number batch. Each cell
+// takes a batch once: a cell whose recorded batch is already ≥ batch is left
+// alone, so replaying a batch after a crash does not count twice. Callers
+// must apply batches one at a time, in increasing order (see report.Applier).
+func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
+	for k, c := range cells {
+		l := c.Levels
+		inc := bson.D{{Key: "n0", Value: l[0]}, {Key: "n1", Value: l[1]}, {Key: "n2", Value: l[2]},
+			{Key: "n3", Value: l[3]}, {Key: "n4", Value: l[4]}, {Key: "n5", Value: l[5]}, {Key: "responses", Value: c.Responses}}
+		_, err := s.c.UpdateOne(ctx,
+			bson.D{{Key: "_id", Value: k.id()}, {Key: "batch", Value: bson.D{{Key: "$lt", Value: batch}}}},
+			bson.D{
+				{Key: "$inc", Value: inc},
+				{Key: "$set", Value: bson.D{{Key: "batch", Value: batch}}},
+				{Key: "$setOnInsert", Value: bson.D{{Key: "agency", Value: k.Agency}, {Key: "month", Value: k.Month},
+					{Key: "survey", Value: k.Survey}, {Key: "channel", Value: k.Channel},
+					{Key: "question", Value: k.Question}, {Key: "criterion", Value: k.Criterion}}},
+			},
+			options.Update().SetUpsert(true))
+		// A duplicate key here means the cell exists with batch ≥ ours: the
+		// upsert tried to insert because the filter did not match. Already applied.
+		if err != nil && !mongo.IsDuplicateKeyError(err) {
+			return fmt.Errorf("apply batch %d to %s: %w", batch, k.id(), err)
+		}
+	}
+	return nil
+}
+
+// Filter selects roll-up cells; empty fields match everything. Months are
+// YYYY-MM and inclusive.
+type Filter struct {
+	Survey    string
+	Agencies  []string
+	Channel   string
+	FromMonth string
+	ToMonth   string
+}
+
+// Query returns the cells that match f.
+func (s *Rollups) Query(ctx context.Context, f Filter) (Cells, error) {
+	q := bson.D{}
+	if f.Survey != "" {
+		q = append(q, bson.E{Key: "survey", Value: f.Survey})
+	}
+	if len(f.Agencies) > 0 {
+		q = append(q, bson.E{Key: "agency", Value: bson.D{{Key: "$in", Value: f.Agencies}}})
+	}
+	if f.Channel != "" {
+		q = append(q, bson.E{Key: "channel", Value: f.Channel})
+	}
+	months := bson.D{}
+	if f.FromMonth != "" {
+		months = append(months, bson.E{Key: "$gte", Value: f.FromMonth})
+	}
+	if f.ToMonth != "" {
+		months = append(months, bson.E{Key: "$lte", Value: f.ToMonth})
+	}
+	if len(months) > 0 {
+		q = append(q, bson.E{Key: "month", Value: months})
+	}
+	cur, err := s.c.Find(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("query rollups: %w", err)
+	}
+	var docs []rollupDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("read rollups: %w", err)
+	}
+	out := Cells{}
+	for _, d := range docs {
+		out.Add(d.CellKey, d.counts())
+	}
+	return out, nil
+}
+
+// ReplaceAll swaps every stored cell for cells, marked as batch. Reports read
+// during the swap may see partial figures; it is meant for the rebuild command.
+func (s *Rollups) ReplaceAll(ctx context.Context, cells Cells, batch int64) error {
+	if _, err := s.c.DeleteMany(ctx, bson.D{}); err != nil {
+		return fmt.Errorf("clear rollups: %w", err)
+	}
+	docs := make([]any, 0, len(cells))
+	for k, c := range cells {
+		docs = append(docs, newDoc(k, c, batch))
+	}
+	for len(docs) > 0 {
+		n := min(len(docs), 500)
+		if _, err := s.c.InsertMany(ctx, docs[:n]); err != nil {
+			return fmt.Errorf("insert rollups: %w", err)
+		}
+		docs = docs[n:]
+	}
+	return nil
+}
+
+// ApplierState is the roll-up writer's journal: the last batch number and,
+// while a batch is being applied, the responses in it.
+type ApplierState struct {
+	Batch   int64    `bson:"batch"`
+	Pending []string `bson:"pending"`
+	Done    bool     `bson:"done"`
+}
+
+const stateID = "rollups"
+
+// State returns the writer's journal; a new database starts at batch 0, done.
+func (s *Rollups) State(ctx context.Context) (ApplierState, error) {
+	var st ApplierState
+	err := s.state.FindOne(ctx, bson.D{{Key: "_id", Value: stateID}}).Decode(&st)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ApplierState{Done: true}, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("read rollup state: %w", err)
+	}
+	return st, nil
+}
+
+// ErrLostRace means another writer moved the journal first.
+var ErrLostRace = errors.New("another roll-up writer moved first")
+
+// SaveState moves the journal from batch prev to next. It only succeeds if the
+// journal is still at prev, so two writers can never both claim a batch.
+func (s *Rollups) SaveState(ctx context.Context, prev int64, next ApplierState) error {
+	if next.Pending == nil {
+		next.Pending = []string{}
+	}
+	doc := bson.D{{Key: "batch", Value: next.Batch}, {Key: "pending", Value: next.Pending}, {Key: "done", Value: next.Done}}
+	res, err := s.state.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: stateID}, {Key: "batch", Value: prev}},
+		bson.D{{Key: "$set", Value: doc}}, options.Update().SetUpsert(prev == 0))
+	if mongo.IsDuplicateKeyError(err) {
+		return ErrLostRace
+	}
+	if err != nil {
+		return fmt.Errorf("save rollup state: %w", err)
+	}
+	if res.MatchedCount == 0 && res.UpsertedCount == 0 {
+		return ErrLostRace
+	}
+	return nil
+}

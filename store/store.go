@@ -1,0 +1,99 @@
+// Package store owns persistence: invitations, responses and report roll-ups
+// in MongoDB (or the embedded FerretDB), and short-lived state — survey
+// progress and locks — in Redis. Each aggregate has its own small type.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+	"go.mongodb.org/mongo-driver/mongo/readpref"
+)
+
+// ErrNotFound means the record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrDuplicate means a unique index refused the write: the record exists.
+var ErrDuplicate = errors.New("already exists")
+
+// Mongo is the document database and the collections the gateway uses.
+type Mongo struct {
+	Client      *mongo.Client
+	DB          *mongo.Database
+	Invitations *Invitations
+	Responses   *Responses
+	Rollups     *Rollups
+}
+
+// OpenMongo connects to uri, checks the server answers and makes sure the
+// indexes the gateway relies on exist.
+func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
+	opts := options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(5 * time.Second).
+		SetTimeout(10 * time.Second)
+	c, err := mongo.Connect(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect mongo: %w", err)
+	}
+	if err := c.Ping(ctx, readpref.Primary()); err != nil {
+		_ = c.Disconnect(context.Background())
+		return nil, fmt.Errorf("ping mongo: %w", err)
+	}
+	db := c.Database(database)
+	m := &Mongo{
+		Client:      c,
+		DB:          db,
+		Invitations: &Invitations{c: db.Collection("invitations")},
+		Responses:   &Responses{c: db.Collection("responses")},
+		Rollups:     &Rollups{c: db.Collection("rollups"), state: db.Collection("rollup_state")},
+	}
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups} {
+		if err := ix.ensureIndexes(ctx); err != nil {
+			_ = c.Disconnect(context.Background())
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Ping checks that the primary answers.
+func (m *Mongo) Ping(ctx context.Context) error { return m.Client.Ping(ctx, readpref.Primary()) }
+
+// Close disconnects.
+func (m *Mongo) Close(ctx context.Context) error { return m.Client.Disconnect(ctx) }
+
+func index(keys any, unique bool) mongo.IndexModel {
+	o := options.Index()
+	if unique {
+		o.SetUnique(true)
+	}
+	return mongo.IndexModel{Keys: keys, Options: o}
+}
+
+// createIndexes makes each index one call at a time: FerretDB 1.24 panics on a
+// createIndexes command that lists several indexes which all exist already
+// (as on every restart), while one at a time is fine on both servers.
+func createIndexes(ctx context.Context, c *mongo.Collection, models ...mongo.IndexModel) error {
+	for _, m := range models {
+		if _, err := c.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create index on %s: %w", c.Name(), err)
+		}
+	}
+	return nil
+}
+
+// notFound maps the driver's no-documents error to ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// Millis truncates t to what MongoDB stores, so what we return equals what we
+// read back later.
+func Millis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }

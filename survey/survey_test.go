@@ -1,0 +1,110 @@
+package survey
+
+import (
+	"testing"
+)
+
+func TestBuiltinSIPASShape(t *testing.T) {
+	c := Builtin()
+	s, ok := c.Survey(SIPAS)
+	if !ok {
+		t.Fatal("sipas missing")
+	}
+	want := map[string]int{"A": 4, "B": 5, "C": 6, "D": 3, "E": 4}
+	for code, n := range want {
+		if got := len(s.QuestionsOf(code)); got != n {
+			t.Errorf("criterion %s has %d questions, want %d", code, got, n)
+		}
+	}
+	if len(s.Questions) != 22 || s.ShortForm != SIPAS5 {
+		t.Errorf("sipas: %d questions, short form %q", len(s.Questions), s.ShortForm)
+	}
+	if c.IDs() != "overall, sipas, sipas-5" {
+		t.Errorf("ids %q", c.IDs())
+	}
+}
+
+// isGSM7Basic accepts the printable ASCII that GSM-7's basic table shares.
+func isGSM7Basic(s string) bool {
+	for _, r := range s {
+		if r > 126 || r < 32 || r == '`' || r == '^' || r == '{' || r == '}' || r == '[' || r == ']' || r == '~' || r == '\\' || r == '|' {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSMSFormsAreGSM7(t *testing.T) {
+	texts := []Text{}
+	for _, s := range Builtin().All() {
+		texts = append(texts, s.Title, s.Intro, s.Comment)
+		for _, q := range s.Questions {
+			texts = append(texts, q.Text)
+		}
+		for _, c := range s.Criteria {
+			texts = append(texts, c.Title)
+		}
+	}
+	for _, l := range Scale {
+		texts = append(texts, l.Label)
+	}
+	for _, tx := range texts {
+		p := tx.Plain()
+		if !isGSM7Basic(p) || len(p) > 160 || p == "" {
+			t.Errorf("SMS form %q of %q is not short GSM-7", p, tx.VI)
+		}
+	}
+}
+
+func TestUnaccent(t *testing.T) {
+	cases := map[string]string{
+		"Rất hài lòng":           "Rat hai long",
+		"Đồng ý, đã nhận":        "Dong y, da nhan",
+		"Thủ tục hành chính":     "Thu tuc hanh chinh",
+		"Ủy ban nhân dân xã":     "Uy ban nhan dan xa",
+		"ascii stays":            "ascii stays",
+		"Tiếp nhận, xử lý góp ý": "Tiep nhan, xu ly gop y",
+	}
+	for in, want := range cases {
+		if got := Unaccent(in); got != want {
+			t.Errorf("Unaccent(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCollectAndMissing(t *testing.T) {
+	s, _ := Builtin().Survey(SIPAS5)
+	form := map[string]string{"A": "5", "B": "0", "C": " 4 ", "other": "x"}
+	a := Answers{}
+	if err := s.Collect(a, func(k string) string { return form[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if a["A"] != 5 || a["B"] != 0 || a["C"] != 4 || len(a) != 3 {
+		t.Fatalf("answers %v", a)
+	}
+	if m := s.Missing(a); len(m) != 2 || m[0] != "D" || m[1] != "E" {
+		t.Fatalf("missing %v", m)
+	}
+	form["D"] = "6"
+	err := s.Collect(a, func(k string) string { return form[k] })
+	fe, ok := err.(*FieldError)
+	if !ok || fe.Field != "D" {
+		t.Fatalf("want field error on D, got %v", err)
+	}
+}
+
+func TestCleanComment(t *testing.T) {
+	if c, err := CleanComment("  Cán bộ nhiệt tình  "); err != nil || c != "Cán bộ nhiệt tình" {
+		t.Fatalf("%q %v", c, err)
+	}
+	long := make([]rune, MaxComment+1)
+	for i := range long {
+		long[i] = 'ạ'
+	}
+	if _, err := CleanComment(string(long)); err == nil {
+		t.Fatal("long comment accepted")
+	}
+	if _, err := CleanComment("\xff"); err == nil {
+		t.Fatal("invalid UTF-8 accepted")
+	}
+}

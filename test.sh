@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need (redis-server, zbarimg,
+# chromium from Debian's packages), starts the embedded MongoDB-protocol server
+# (FerretDB) unless GATEWAY_TEST_MONGO_URI names a MongoDB, then runs
+# go test -race ./... with any extra arguments given.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v zbarimg >/dev/null || need+=(zbar-tools)
+command -v chromium >/dev/null || need+=(chromium)
+if ((${#need[@]})); then
+  echo "test.sh: installing ${need[*]} from Debian's packages" >&2
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+work=$(mktemp -d)
+cleanup() { [ -n "${mongo_pid:-}" ] && kill "$mongo_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+if [ -z "${GATEWAY_TEST_MONGO_URI:-}" ]; then
+  go build -o "$work/gateway" ./cmd/gateway
+  GATEWAY_DATA_DIR="$work/mongo" "$work/gateway" mongo-server 127.0.0.1:0 >"$work/mongo.out" 2>&1 &
+  mongo_pid=$!
+  for _ in $(seq 1 100); do
+    uri=$(grep -m1 '^mongodb://' "$work/mongo.out" || true)
+    [ -n "$uri" ] && break
+    kill -0 "$mongo_pid" 2>/dev/null || { cat "$work/mongo.out" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "${uri:-}" ] || { echo "test.sh: FerretDB did not start" >&2; cat "$work/mongo.out" >&2; exit 1; }
+  export GATEWAY_TEST_MONGO_URI="$uri"
+fi
+export GATEWAY_TEST_BIN_DIR="$work"
+echo "test.sh: MongoDB at $GATEWAY_TEST_MONGO_URI" >&2
+go test -race -timeout 20m "$@" ./...
