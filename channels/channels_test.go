@@ -8,7 +8,7 @@ import (
 
 type fake Type
 
-func (f fake) Type() Type              { return Type(f) }
+func (f fake) Type() Type             { return Type(f) }
 func (f fake) Mount(*fiber.App, Deps) {}
 
 func TestRegisterPanicsOnEmptyAndDuplicate(t *testing.T) {

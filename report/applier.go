@@ -27,13 +27,16 @@ type Applier struct {
 	kick      chan struct{}
 }
 
-const leaseName = "rollups"
 const leaseTTL = 30 * time.Second
 
 // NewApplier returns an applier ready to Run.
 func NewApplier(m *store.Mongo, l *store.Locks, log *slog.Logger) *Applier {
 	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 200, kick: make(chan struct{}, 1)}
 }
+
+// leaseName is per database, so deployments sharing a Redis do not wait on
+// each other.
+func (a *Applier) leaseName() string { return "rollups:" + a.Mongo.DB.Name() }
 
 // Kick asks the applier to look for new responses now. It never blocks.
 func (a *Applier) Kick() {
@@ -63,7 +66,7 @@ func (a *Applier) Run(ctx context.Context, every time.Duration) {
 // Drain applies batches until none is left, returning how many responses it
 // counted. Another replica holding the lease is not an error.
 func (a *Applier) Drain(ctx context.Context) error {
-	lease, err := a.Locks.Acquire(ctx, leaseName, leaseTTL)
+	lease, err := a.Locks.Acquire(ctx, a.leaseName(), leaseTTL)
 	if errors.Is(err, store.ErrLocked) {
 		return nil
 	}
@@ -182,7 +185,7 @@ func (a *Applier) Rebuild(ctx context.Context) (int, error) {
 // waitLease waits for the live writer to finish its batch and takes the lease.
 func (a *Applier) waitLease(ctx context.Context) (*store.Lease, error) {
 	for {
-		lease, err := a.Locks.Acquire(ctx, leaseName, leaseTTL)
+		lease, err := a.Locks.Acquire(ctx, a.leaseName(), leaseTTL)
 		if !errors.Is(err, store.ErrLocked) {
 			return lease, err
 		}

@@ -24,9 +24,9 @@ type page struct {
 	Kind, Body, Dossier string
 	// step pages
 	Token, Intro, Criterion, CommentQ, Comment, Error string
-	Step, Steps                                      int
-	Last, Missing                                    bool
-	Questions                                        []questionView
+	Step, Steps                                       int
+	Last, Missing                                     bool
+	Questions                                         []questionView
 }
 
 type questionView struct {

@@ -1,0 +1,91 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsAreValidAndEmbedded(t *testing.T) {
+	c, err := Load(nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Embedded() || c.Addr != ":8080" || c.BaseURL != "http://localhost:8080" || c.DataDir != "./data" || c.InvitationTTL != 720*time.Hour {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestPrecedenceFileThenEnvThenFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "gw.yaml")
+	if err := os.WriteFile(file, []byte("addr: \":7000\"\nbase_url: https://file.example\ndata_dir: /var/lib/file\ninvitation_ttl: 48h\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte(strings.Repeat("s", 40)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load([]string{"-addr", ":9000"}, env(map[string]string{
+		"GATEWAY_CONFIG":          file,
+		"GATEWAY_ADDR":            ":8000",
+		"GATEWAY_BASE_URL":        "https://env.example",
+		"GATEWAY_SECRET_KEY_FILE": secret,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":9000" || c.BaseURL != "https://env.example" || c.DataDir != "/var/lib/file" || c.InvitationTTL != 48*time.Hour {
+		t.Fatalf("precedence: %+v", c)
+	}
+	if c.SecretKey != strings.Repeat("s", 40) {
+		t.Fatalf("secret from _FILE: %q", c.SecretKey)
+	}
+}
+
+func TestValidationNamesTheSetting(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"GATEWAY_BASE_URL": "ftp://x"}, nil, "GATEWAY_BASE_URL"},
+		{map[string]string{"GATEWAY_REDIS_URL": "redis://r:6379"}, nil, "GATEWAY_REDIS_URL/GATEWAY_MONGO_URI"},
+		{map[string]string{"GATEWAY_REDIS_URL": "redis://r", "GATEWAY_MONGO_URI": "mongodb://m"}, nil, "GATEWAY_SECRET_KEY: required"},
+		{map[string]string{"GATEWAY_SECRET_KEY": "short"}, nil, "GATEWAY_SECRET_KEY: only 5"},
+		{map[string]string{"GATEWAY_INVITATION_TTL": "30d"}, nil, "GATEWAY_INVITATION_TTL: \"30d\" is not a duration"},
+		{map[string]string{"GATEWAY_INVITATION_TTL": "5m"}, nil, "GATEWAY_INVITATION_TTL: 5m0s is shorter"},
+		{nil, []string{"-log-level", "loud"}, "GATEWAY_LOG_LEVEL"},
+		{map[string]string{"GATEWAY_ADMIN_KEY": "abc"}, nil, "GATEWAY_ADMIN_KEY"},
+	}
+	for _, tc := range cases {
+		_, err := Load(tc.args, env(tc.env))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: error %v, want it to name %q", tc.env, tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestUnknownFileKeyIsAnError(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "gw.yaml")
+	_ = os.WriteFile(file, []byte("adress: \":1\"\n"), 0o600)
+	if _, err := Load([]string{"-config", file}, env(nil)); err == nil || !strings.Contains(err.Error(), "adress") {
+		t.Fatalf("want an error naming the unknown key, got %v", err)
+	}
+}
+
+func TestREADMEListsEverySetting(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range Table() {
+		if !strings.Contains(string(b), "`"+row[0]+"`") {
+			t.Errorf("README's configuration table lacks %s", row[0])
+		}
+	}
+}

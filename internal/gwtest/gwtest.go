@@ -1,0 +1,145 @@
+// Package gwtest builds a whole gateway on the real test servers (see
+// testenv), for handler and end-to-end tests.
+package gwtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/report"
+	"github.com/sipasvn/gateway/server"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+	"github.com/sipasvn/gateway/internal/testenv"
+
+	_ "github.com/sipasvn/gateway/channels/web"
+)
+
+// AdminKey is the admin key of every test gateway.
+const AdminKey = "test-admin-key-0123456789"
+
+// Gateway is a gateway under test.
+type Gateway struct {
+	T       testing.TB
+	App     *fiber.App
+	Core    *core.Service
+	Mongo   *store.Mongo
+	Applier *report.Applier
+	// URL is set by Listen.
+	URL string
+}
+
+// New builds a gateway on a fresh database. baseURL may be empty.
+func New(t testing.TB, baseURL string) *Gateway {
+	t.Helper()
+	if baseURL == "" {
+		baseURL = "http://gateway.test"
+	}
+	m := testenv.Mongo(t)
+	r := testenv.Redis(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	applier := report.NewApplier(m, &store.Locks{R: r}, log)
+	svc := &core.Service{
+		Surveys: survey.Builtin(), Mongo: m, Progress: &store.Progress{R: r},
+		Sealer: store.NewSealer(strings.Repeat("k", 32)), BaseURL: baseURL,
+		InvitationTTL: 30 * 24 * time.Hour,
+	}
+	g := &Gateway{T: t, Core: svc, Mongo: m, Applier: applier}
+	g.App = server.New(server.Deps{Core: svc, Redis: r, AdminKey: AdminKey, Log: log})
+	return g
+}
+
+// Listen serves the app on a free loopback port with the base URL set to it.
+func (g *Gateway) Listen() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		g.T.Fatal(err)
+	}
+	g.URL = "http://" + ln.Addr().String()
+	g.Core.BaseURL = g.URL
+	go func() { _ = g.App.Listener(ln) }()
+	g.T.Cleanup(func() { _ = g.App.ShutdownWithTimeout(5 * time.Second) })
+}
+
+// Do sends req through app.Test.
+func (g *Gateway) Do(req *http.Request) *http.Response {
+	g.T.Helper()
+	res, err := g.App.Test(req, 30_000)
+	if err != nil {
+		g.T.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	return res
+}
+
+// API calls an operator endpoint with the admin key and a JSON body (nil for none).
+func (g *Gateway) API(method, path string, body any) (*http.Response, map[string]any) {
+	g.T.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.Header.Set("Authorization", "Bearer "+AdminKey)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res := g.Do(req)
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res, out
+}
+
+// Invite creates an invitation and returns the API's answer.
+func (g *Gateway) Invite(dossier, agency string, extra map[string]any) map[string]any {
+	g.T.Helper()
+	body := map[string]any{"dossier_code": dossier, "agency_code": agency}
+	for k, v := range extra {
+		body[k] = v
+	}
+	res, out := g.API("POST", "/api/v1/invitations", body)
+	if res.StatusCode != 201 {
+		g.T.Fatalf("create invitation: %d %v", res.StatusCode, out)
+	}
+	return out
+}
+
+// Token is the survey token of an invitation answer.
+func Token(inv map[string]any) string {
+	u := inv["survey_url"].(string)
+	return u[strings.LastIndex(u, "/")+1:]
+}
+
+// Form posts a form to path.
+func (g *Gateway) Form(path, form string) *http.Response {
+	g.T.Helper()
+	req := httptest.NewRequest("POST", path, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return g.Do(req)
+}
+
+// Drain counts every saved response into the roll-ups now.
+func (g *Gateway) Drain() {
+	g.T.Helper()
+	if err := g.Applier.Drain(context.Background()); err != nil {
+		g.T.Fatal(err)
+	}
+}
+
+// Body reads a response body.
+func Body(res *http.Response) string {
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
+}

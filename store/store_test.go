@@ -1,0 +1,236 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sipasvn/gateway/internal/testenv"
+	"github.com/sipasvn/gateway/store"
+)
+
+var ctx = context.Background()
+
+func newInvitation(id, dossier string) *store.Invitation {
+	now := store.Millis(time.Now())
+	return &store.Invitation{ID: id, Token: "tok-" + id, DossierCode: dossier, AgencyCode: "000.00.12.H49",
+		Survey: "sipas", Locale: "vi", Status: store.StatusPending, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+}
+
+// Fifty concurrent creates for one dossier make exactly one invitation, and
+// every caller gets that one back.
+func TestInvitationCreateIsIdempotentUnderConcurrency(t *testing.T) {
+	m := testenv.Mongo(t)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	created, ids := 0, map[string]bool{}
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			inv, made, err := m.Invitations.Create(ctx, newInvitation(testenv.RandomID(), "D-1"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			ids[inv.ID] = true
+			if made {
+				created++
+			}
+		}(i)
+	}
+	wg.Wait()
+	if created != 1 || len(ids) != 1 {
+		t.Fatalf("created %d, distinct ids returned %d; want 1 and 1", created, len(ids))
+	}
+	n, err := m.DB.Collection("invitations").CountDocuments(ctx, map[string]any{"dossier_code": "D-1"})
+	if err != nil || n != 1 {
+		t.Fatalf("stored %d invitations (%v)", n, err)
+	}
+}
+
+func TestInvitationLookupsAndTransitions(t *testing.T) {
+	m := testenv.Mongo(t)
+	inv := newInvitation("i1", "D-2")
+	if _, _, err := m.Invitations.Create(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	for name, get := range map[string]func() (*store.Invitation, error){
+		"id":      func() (*store.Invitation, error) { return m.Invitations.Invitation(ctx, "i1") },
+		"token":   func() (*store.Invitation, error) { return m.Invitations.ByToken(ctx, "tok-i1") },
+		"dossier": func() (*store.Invitation, error) { return m.Invitations.ByDossier(ctx, "D-2") },
+	} {
+		got, err := get()
+		if err != nil || got.ID != "i1" || !got.CreatedAt.Equal(inv.CreatedAt) {
+			t.Errorf("by %s: %+v %v", name, got, err)
+		}
+	}
+	if _, err := m.Invitations.Invitation(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing invitation: %v", err)
+	}
+	at := time.Now()
+	if err := m.Invitations.MarkStarted(ctx, "i1", at); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Invitations.MarkCompleted(ctx, "i1", "web", at); err != nil {
+		t.Fatal(err)
+	}
+	// A later completion from another channel changes nothing; nor does a late start.
+	_ = m.Invitations.MarkCompleted(ctx, "i1", "sms", at.Add(time.Hour))
+	_ = m.Invitations.MarkStarted(ctx, "i1", at)
+	got, _ := m.Invitations.Invitation(ctx, "i1")
+	if got.Status != store.StatusCompleted || got.CompletedVia != "web" || !got.CompletedAt.Equal(store.Millis(at)) {
+		t.Fatalf("after completions: %+v", got)
+	}
+}
+
+func TestStatusAtExpiry(t *testing.T) {
+	inv := newInvitation("x", "D")
+	if inv.StatusAt(inv.ExpiresAt.Add(-time.Second)) != store.StatusPending || inv.StatusAt(inv.ExpiresAt) != store.StatusExpired {
+		t.Fatal("expiry")
+	}
+	inv.Status = store.StatusCompleted
+	if inv.StatusAt(inv.ExpiresAt.Add(time.Hour)) != store.StatusCompleted {
+		t.Fatal("a completed invitation stays completed")
+	}
+}
+
+func TestOneResponsePerInvitation(t *testing.T) {
+	m := testenv.Mongo(t)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	saved, dup := 0, 0
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := m.Responses.Insert(ctx, &store.Response{ID: testenv.RandomID(), InvitationID: "inv-1", Survey: "overall",
+				Answers: []store.Answer{{Question: "O", Criterion: "O", Score: 5}}})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				saved++
+			case errors.Is(err, store.ErrDuplicate):
+				dup++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if saved != 1 || dup != 19 {
+		t.Fatalf("saved %d, duplicates %d", saved, dup)
+	}
+}
+
+// Replaying a batch (as after a crash between applying and journalling it)
+// must not count twice; the next batch counts.
+func TestRollupApplyIsIdempotentPerBatch(t *testing.T) {
+	m := testenv.Mongo(t)
+	k := store.CellKey{Agency: "A", Month: "2026-11", Survey: "overall", Channel: "web", Question: "O", Criterion: "O"}
+	one := store.Cells{k: {Levels: [6]int64{0, 0, 0, 0, 1, 2}}}
+	for i := 0; i < 3; i++ {
+		if err := m.Rollups.Apply(ctx, 1, one); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Rollups.Apply(ctx, 2, one); err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Rollups.Query(ctx, store.Filter{Survey: "overall", Agencies: []string{"A"}, FromMonth: "2026-01", ToMonth: "2026-12"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[k].Levels != [6]int64{0, 0, 0, 0, 2, 4} {
+		t.Fatalf("after batches 1,1,1,2: %v", got[k])
+	}
+	if none, _ := m.Rollups.Query(ctx, store.Filter{Survey: "overall", FromMonth: "2026-12"}); len(none) != 0 {
+		t.Fatalf("month filter let through %v", none)
+	}
+}
+
+func TestApplierStateClaimsOnce(t *testing.T) {
+	m := testenv.Mongo(t)
+	st, err := m.Rollups.State(ctx)
+	if err != nil || st.Batch != 0 || !st.Done {
+		t.Fatalf("fresh state %+v %v", st, err)
+	}
+	if err := m.Rollups.SaveState(ctx, 0, store.ApplierState{Batch: 1, Pending: []string{"r1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Rollups.SaveState(ctx, 0, store.ApplierState{Batch: 1}); !errors.Is(err, store.ErrLostRace) {
+		t.Fatalf("second claim of batch 1: %v", err)
+	}
+	st, _ = m.Rollups.State(ctx)
+	if st.Batch != 1 || st.Done || len(st.Pending) != 1 {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+func TestProgressAndLocks(t *testing.T) {
+	r := testenv.Redis(t)
+	p := &store.Progress{R: r}
+	tok := testenv.RandomID()
+	if err := p.Save(ctx, tok, map[string]string{"A1": "5"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Save(ctx, tok, map[string]string{"A2": "0", "comment": "tốt"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Load(ctx, tok)
+	if err != nil || got["A1"] != "5" || got["A2"] != "0" || got["comment"] != "tốt" {
+		t.Fatalf("progress %v %v", got, err)
+	}
+	if ttl := r.TTL(ctx, "gw:web:{"+tok+"}").Val(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("progress ttl %v", ttl)
+	}
+	_ = p.Clear(ctx, tok)
+	if got, _ := p.Load(ctx, tok); len(got) != 0 {
+		t.Fatalf("after clear %v", got)
+	}
+
+	l := &store.Locks{R: r}
+	name := "t-" + tok
+	lease, err := l.Acquire(ctx, name, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Acquire(ctx, name, time.Minute); !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("second acquire: %v", err)
+	}
+	if err := lease.Extend(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	_ = lease.Release(ctx)
+	if err := lease.Extend(ctx, time.Minute); !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("extend after release: %v", err)
+	}
+	again, err := l.Acquire(ctx, name, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = again.Release(ctx)
+}
+
+func TestSealer(t *testing.T) {
+	s := store.NewSealer("0123456789abcdef0123456789abcdef")
+	a, b := s.Seal("84912345678"), s.Seal("84912345678")
+	if string(a) == string(b) {
+		t.Fatal("sealing twice gave the same bytes: nonce reuse")
+	}
+	if p, err := s.Open(a); err != nil || p != "84912345678" {
+		t.Fatalf("open %q %v", p, err)
+	}
+	other := store.NewSealer("another key, at least 32 chars long!")
+	if _, err := other.Open(a); err == nil {
+		t.Fatal("opened with the wrong key")
+	}
+	if s.Hash("84912345678") != s.Hash("84912345678") || s.Hash("84912345678") == other.Hash("84912345678") || len(s.Hash("x")) != 32 {
+		t.Fatal("hash must be stable per key and differ across keys")
+	}
+}
