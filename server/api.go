@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,8 +105,8 @@ func (a *api) findInvitation(c *fiber.Ctx) error {
 }
 
 func (a *api) qrPNG(c *fiber.Ctx) error {
-	size := c.QueryInt("size", qr.DefaultSize)
-	if size < qr.MinSize || size > qr.MaxSize {
+	size, err := strconv.Atoi(c.Query("size", strconv.Itoa(qr.DefaultSize)))
+	if err != nil || size < qr.MinSize || size > qr.MaxSize {
 		return core.Errorf(core.Invalid, "size", "use %d to %d pixels", qr.MinSize, qr.MaxSize)
 	}
 	inv, err := a.core.Invitation(c.Context(), c.Params("id"))

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -18,11 +19,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
-	"github.com/sipasvn/gateway/internal/testenv"
 
 	_ "github.com/sipasvn/gateway/channels/web"
 )
@@ -142,4 +143,16 @@ func (g *Gateway) Drain() {
 func Body(res *http.Response) string {
 	b, _ := io.ReadAll(res.Body)
 	return string(b)
+}
+
+// DecodeQR reads a QR PNG with Debian's zbarimg, a decoder we did not write.
+func DecodeQR(t testing.TB, png []byte) string {
+	t.Helper()
+	cmd := exec.Command(testenv.Tool(t, "zbarimg"), "--raw", "-q", "-")
+	cmd.Stdin = bytes.NewReader(png)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	return strings.TrimRight(string(out), "\n")
 }
