@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -53,6 +54,22 @@ func (cs Cells) Add(k CellKey, c Counts) {
 	cs[k] = cur
 }
 
+// ordered lists the keys in a fixed order, response-count cells last.
+func (cs Cells) ordered() []CellKey {
+	keys := make([]CellKey, 0, len(cs))
+	for k := range cs {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		ai, aj := keys[i].Question == AllQuestions, keys[j].Question == AllQuestions
+		if ai != aj {
+			return aj
+		}
+		return keys[i].id() < keys[j].id()
+	})
+	return keys
+}
+
 // rollupDoc is a cell as stored.
 type rollupDoc struct {
 	ID        string `bson:"_id"`
@@ -91,8 +108,12 @@ func (s *Rollups) ensureIndexes(ctx context.Context) error {
 // takes a batch once: a cell whose recorded batch is already ≥ batch is left
 // alone, so replaying a batch after a crash does not count twice. Callers
 // must apply batches one at a time, in increasing order (see report.Applier).
+//
+// The response-count cells go last, so a report read while a batch is being
+// applied never counts a response whose answers are not all in.
 func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
-	for k, c := range cells {
+	for _, k := range cells.ordered() {
+		c := cells[k]
 		l := c.Levels
 		inc := bson.D{{Key: "n0", Value: l[0]}, {Key: "n1", Value: l[1]}, {Key: "n2", Value: l[2]},
 			{Key: "n3", Value: l[3]}, {Key: "n4", Value: l[4]}, {Key: "n5", Value: l[5]}, {Key: "responses", Value: c.Responses}}
