@@ -22,7 +22,7 @@ type Config struct {
 	Addr          string        `yaml:"addr" env:"GATEWAY_ADDR" help:"listen address"`
 	BaseURL       string        `yaml:"base_url" env:"GATEWAY_BASE_URL" help:"public URL used in survey links and QR codes"`
 	DataDir       string        `yaml:"data_dir" env:"GATEWAY_DATA_DIR" help:"folder for the embedded default's files and generated keys"`
-	RedisURL      string        `yaml:"redis_url" env:"GATEWAY_REDIS_URL" secret:"true" help:"Redis URL (redis://, rediss://, or redis://h1,h2?master_name=m for Sentinel); unset = embedded"`
+	RedisURL      string        `yaml:"redis_url" env:"GATEWAY_REDIS_URL" secret:"true" help:"Redis URL: redis://host:6379/0, rediss:// for TLS, ?master_name=m&addr=h2:26379 for Sentinel, ?addr=h2:6379&addr=h3:6379 for Cluster; unset = embedded"`
 	MongoURI      string        `yaml:"mongo_uri" env:"GATEWAY_MONGO_URI" secret:"true" help:"MongoDB URI; unset = embedded FerretDB"`
 	MongoDatabase string        `yaml:"mongo_database" env:"GATEWAY_MONGO_DATABASE" help:"MongoDB database name"`
 	AdminKey      string        `yaml:"admin_key" env:"GATEWAY_ADMIN_KEY" secret:"true" help:"an admin API key accepted as given; unset = generated once and kept in the data folder"`

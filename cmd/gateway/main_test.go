@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the gateway as a user runs it: test.sh builds it once
+// (GATEWAY_TEST_BIN_DIR); otherwise the test builds it.
+func binary(t *testing.T) string {
+	if dir := os.Getenv("GATEWAY_TEST_BIN_DIR"); dir != "" {
+		if p := filepath.Join(dir, "gateway"); fileExists(p) {
+			return p
+		}
+	}
+	p := filepath.Join(t.TempDir(), "gateway")
+	out, err := exec.Command("go", "build", "-o", p, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return p
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+type proc struct {
+	cmd   *exec.Cmd
+	lines chan string
+	log   strings.Builder
+}
+
+// start runs the gateway with only the given environment (no GATEWAY_*
+// from the test's own), as on a fresh machine.
+func start(t *testing.T, bin string, env ...string) *proc {
+	p := &proc{cmd: exec.Command(bin), lines: make(chan string, 100)}
+	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	out, _ := p.cmd.StdoutPipe()
+	p.cmd.Stderr = p.cmd.Stdout
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _, _ = p.cmd.Process.Wait() })
+	return p
+}
+
+// expect waits for a line matching re and returns its submatches.
+func (p *proc) expect(t *testing.T, re string) []string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.After(90 * time.Second)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("gateway exited before printing %q:\n%s", re, p.log.String())
+			}
+			p.log.WriteString(l + "\n")
+			if m := rx.FindStringSubmatch(l); m != nil {
+				return m
+			}
+		case <-deadline:
+			t.Fatalf("no line %q within 90s:\n%s", re, p.log.String())
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func call(t *testing.T, method, u, key, ctype, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, strings.NewReader(body))
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return res.StatusCode, out
+}
+
+// The README's run command: no configuration, embedded stores, real
+// traffic; then SIGTERM, a restart on the same data folder, and the data
+// is still there.
+func TestEmbeddedDefaultServesAndKeepsDataAcrossRestart(t *testing.T) {
+	bin, data, addr := binary(t), t.TempDir(), freeAddr(t)
+	base := "http://" + addr
+	env := []string{"GATEWAY_DATA_DIR=" + data, "GATEWAY_ADDR=" + addr, "GATEWAY_BASE_URL=" + base}
+
+	p := start(t, bin, env...)
+	p.expect(t, `listening on `+regexp.QuoteMeta(addr))
+	key := p.expect(t, `admin key \(new, kept in .*\): ([0-9a-f]{64})$`)[1]
+
+	status, inv := call(t, "POST", base+"/api/v1/invitations", key, "application/json",
+		`{"dossier_code":"000.00.12.H49-261125-0007","agency_code":"000.00.12.H49","survey":"sipas-5"}`)
+	if status != 201 {
+		t.Fatalf("create: %d %v", status, inv)
+	}
+	status, _ = call(t, "POST", inv["survey_url"].(string), "", "application/x-www-form-urlencoded", url.Values{
+		"A": {"5"}, "B": {"4"}, "C": {"5"}, "D": {"3"}, "E": {"0"}, "comment": {"Nhanh gọn"}}.Encode())
+	if status != 303 {
+		t.Fatalf("submit: %d", status)
+	}
+	waitResponses(t, base, key, 1)
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("SIGTERM exit: %v\n%s", err, p.log.String())
+	}
+
+	p = start(t, bin, env...)
+	p.expect(t, `listening on`)
+	if again := p.expect(t, `admin key \(from .*\): ([0-9a-f]{64})$`)[1]; again != key {
+		t.Fatal("the admin key changed across a restart")
+	}
+	status, got := call(t, "GET", base+"/api/v1/invitations/"+inv["id"].(string), key, "", "")
+	if status != 200 || got["status"] != "completed" || got["completed_via"] != "web" {
+		t.Fatalf("after restart: %d %v", status, got)
+	}
+	waitResponses(t, base, key, 1)
+	if status, _ := call(t, "GET", base+"/readyz", "", "", ""); status != 200 {
+		t.Fatalf("readyz %d", status)
+	}
+}
+
+func waitResponses(t *testing.T, base, key string, n float64) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, rep := call(t, "GET", base+"/api/v1/reports/sipas?survey=sipas-5", key, "", "")
+		if rep["responses"] == n {
+			if o := rep["overall"].(map[string]any); o["satisfaction_rate"] != 75.0 || o["mean_score"] != 4.25 {
+				t.Fatalf("report %v", rep)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("report shows %v responses, want %v", rep["responses"], n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestBadConfigurationExitsNamingTheSetting(t *testing.T) {
+	p := start(t, binary(t), "GATEWAY_DATA_DIR="+t.TempDir(), "GATEWAY_BASE_URL=khaosat.example")
+	p.expect(t, `GATEWAY_BASE_URL: "khaosat.example" is not an http\(s\) URL`)
+	if err := p.cmd.Wait(); err == nil {
+		t.Fatal("exit status 0 on a bad setting")
+	}
+}
+
+func TestRebuildCommand(t *testing.T) {
+	bin, data := binary(t), t.TempDir()
+	for _, args := range [][]string{{"rebuild"}, {"rebuild", "--check"}} {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GATEWAY_DATA_DIR=" + data}
+		out, err := cmd.CombinedOutput()
+		want := map[int]string{1: "rebuilt roll-ups from 0 responses", 2: "roll-ups match the responses"}[len(args)]
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+}
