@@ -72,7 +72,7 @@ func (a *api) createInvitation(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &n); err != nil {
 		return err
 	}
-	inv, created, err := a.core.CreateInvitation(c.Context(), n)
+	inv, created, err := a.core.CreateInvitation(c.UserContext(), n)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (a *api) createInvitation(c *fiber.Ctx) error {
 }
 
 func (a *api) invitation(c *fiber.Ctx) error {
-	inv, err := a.core.Invitation(c.Context(), c.Params("id"))
+	inv, err := a.core.Invitation(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (a *api) findInvitation(c *fiber.Ctx) error {
 	if code == "" {
 		return core.Errorf(core.Invalid, "dossier_code", "required: GET /api/v1/invitations?dossier_code=…")
 	}
-	inv, err := a.core.InvitationByDossier(c.Context(), code)
+	inv, err := a.core.InvitationByDossier(c.UserContext(), code)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (a *api) qrPNG(c *fiber.Ctx) error {
 	if err != nil || size < qr.MinSize || size > qr.MaxSize {
 		return core.Errorf(core.Invalid, "size", "use %d to %d pixels", qr.MinSize, qr.MaxSize)
 	}
-	inv, err := a.core.Invitation(c.Context(), c.Params("id"))
+	inv, err := a.core.Invitation(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func (a *api) report(c *fiber.Ctx) error {
 	if !ok {
 		return core.Errorf(core.Invalid, "survey", "unknown survey %q; use one of %s", q.Survey, a.core.Surveys.IDs())
 	}
-	cells, err := a.core.Mongo.Rollups.Query(c.Context(), q)
+	cells, err := a.core.Mongo.Rollups.Query(c.UserContext(), q)
 	if err != nil {
 		return err
 	}

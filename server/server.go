@@ -74,7 +74,7 @@ func New(d Deps) *fiber.App {
 // readyz answers 200 when both stores answer, 503 naming what is down.
 func readyz(d Deps) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		ctx, cancel := context.WithTimeout(c.Context(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 		defer cancel()
 		checks := fiber.Map{}
 		down := false

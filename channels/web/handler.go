@@ -87,7 +87,7 @@ func (h *handler) localeOf(c *fiber.Ctx, ss *core.Session) string {
 
 // show renders the asked step, or the first step with unanswered questions.
 func (h *handler) show(c *fiber.Ctx) error {
-	ss, err := h.core.Open(c.Context(), c.Params("token"))
+	ss, err := h.core.Open(c.UserContext(), c.Params("token"))
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (h *handler) show(c *fiber.Ctx) error {
 	if ss.Completed() {
 		return h.already(c, p, ss)
 	}
-	saved, err := h.core.Progress.Load(c.Context(), ss.Invitation.Token)
+	saved, err := h.core.Progress.Load(c.UserContext(), ss.Invitation.Token)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func resumeStep(def *survey.Survey, saved map[string]string) int {
 }
 
 func (h *handler) done(c *fiber.Ctx) error {
-	ss, err := h.core.Open(c.Context(), c.Params("token"))
+	ss, err := h.core.Open(c.UserContext(), c.Params("token"))
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 // merged into the saved progress; a POST that leaves every question answered
 // on the last step (or with no step at all) completes the survey.
 func (h *handler) submit(c *fiber.Ctx) error {
-	ss, err := h.core.Open(c.Context(), c.Params("token"))
+	ss, err := h.core.Open(c.UserContext(), c.Params("token"))
 	if err != nil {
 		return err
 	}
@@ -23,7 +23,7 @@ func (h *handler) submit(c *fiber.Ctx) error {
 		return h.already(c, p, ss)
 	}
 	token, all := ss.Invitation.Token, steps(ss.Survey)
-	saved, err := h.core.Progress.Load(c.Context(), token)
+	saved, err := h.core.Progress.Load(c.UserContext(), token)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (h *handler) submit(c *fiber.Ctx) error {
 		p.Error = ferr.Error()
 		return h.send(c, fiber.StatusUnprocessableEntity, "step", stepPage(p, ss, max(step, 1), saved, nil))
 	}
-	if err := h.core.SaveProgress(c.Context(), ss, posted); err != nil {
+	if err := h.core.SaveProgress(c.UserContext(), ss, posted); err != nil {
 		return err
 	}
 	if c.FormValue("nav") == "back" && step > 1 {
@@ -67,7 +67,7 @@ func (h *handler) complete(c *fiber.Ctx, p *page, ss *core.Session, saved map[st
 		first, _ := ss.Survey.Question(missing[0])
 		return h.send(c, fiber.StatusUnprocessableEntity, "step", stepPage(p, ss, stepOf(ss.Survey, first.Criterion), saved, marks))
 	}
-	_, err := h.core.Complete(c.Context(), ss, core.Completion{
+	_, err := h.core.Complete(c.UserContext(), ss, core.Completion{
 		Answers: answers, Comment: saved[survey.CommentField], Channel: "web", Locale: p.Lang,
 	})
 	if err != nil && !errors.Is(err, core.ErrAlreadyCompleted) {
