@@ -17,7 +17,7 @@ import (
 type Service struct {
 	Surveys       *survey.Catalog
 	Mongo         *store.Mongo
-	Progress      *store.Progress
+	Drafts         *store.Progress
 	Sealer        *store.Sealer
 	BaseURL       string
 	InvitationTTL time.Duration
@@ -64,6 +64,12 @@ func (s *Service) Open(ctx context.Context, token string) (*Session, error) {
 // Completed reports whether the invitation already has its response.
 func (ss *Session) Completed() bool { return ss.Invitation.Status == store.StatusCompleted }
 
+// Progress returns the answers saved so far (question id → score, and
+// "comment").
+func (s *Service) Progress(ctx context.Context, ss *Session) (map[string]string, error) {
+	return s.Drafts.Load(ctx, ss.Invitation.Token)
+}
+
 // SaveProgress keeps partial answers until the invitation expires and marks
 // the invitation in progress.
 func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[string]string) error {
@@ -71,7 +77,7 @@ func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[stri
 	if ttl <= 0 || len(fields) == 0 {
 		return nil
 	}
-	if err := s.Progress.Save(ctx, ss.Invitation.Token, fields, ttl); err != nil {
+	if err := s.Drafts.Save(ctx, ss.Invitation.Token, fields, ttl); err != nil {
 		return err
 	}
 	if ss.Invitation.Status == store.StatusPending {
@@ -132,7 +138,7 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	if err := s.Mongo.Invitations.MarkCompleted(ctx, inv.ID, c.Channel, now); err != nil {
 		return r, err
 	}
-	_ = s.Progress.Clear(ctx, inv.Token)
+	_ = s.Drafts.Clear(ctx, inv.Token)
 	if s.Saved != nil {
 		s.Saved()
 	}

@@ -17,37 +17,43 @@ import (
 //   - redis://host1:26379?master_name=mymaster&addr=host2:26379 — Sentinel;
 //   - redis://host1:6379?addr=host2:6379&addr=host3:6379 — Cluster.
 func OpenRedis(ctx context.Context, rawURL string) (redis.UniversalClient, error) {
-	u, err := url.Parse(rawURL)
+	c, err := redisClient(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
-	}
-	q := u.Query()
-	var c redis.UniversalClient
-	switch {
-	case q.Get("master_name") != "":
-		o, err := redis.ParseFailoverURL(rawURL)
-		if err != nil {
-			return nil, fmt.Errorf("GATEWAY_REDIS_URL (sentinel): %w", err)
-		}
-		c = redis.NewFailoverClient(o)
-	case q.Has("addr"):
-		o, err := redis.ParseClusterURL(rawURL)
-		if err != nil {
-			return nil, fmt.Errorf("GATEWAY_REDIS_URL (cluster): %w", err)
-		}
-		c = redis.NewClusterClient(o)
-	default:
-		o, err := redis.ParseURL(rawURL)
-		if err != nil {
-			return nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
-		}
-		c = redis.NewClient(o)
+		return nil, err
 	}
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
 		return nil, fmt.Errorf("ping redis: %w", err)
 	}
 	return c, nil
+}
+
+// redisClient picks the client kind from the URL's shape.
+func redisClient(rawURL string) (redis.UniversalClient, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
+	}
+	q := u.Query()
+	switch {
+	case q.Get("master_name") != "":
+		o, err := redis.ParseFailoverURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("GATEWAY_REDIS_URL (sentinel): %w", err)
+		}
+		return redis.NewFailoverClient(o), nil
+	case q.Has("addr"):
+		o, err := redis.ParseClusterURL(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("GATEWAY_REDIS_URL (cluster): %w", err)
+		}
+		return redis.NewClusterClient(o), nil
+	}
+	o, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
+	}
+	return redis.NewClient(o), nil
 }
 
 // Progress keeps a web survey's answers between steps, so a citizen who closes

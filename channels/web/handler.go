@@ -27,8 +27,8 @@ func (channel) Type() channels.Type { return "web" }
 func (channel) Mount(app *fiber.App, d channels.Deps) {
 	h := &handler{core: d.Core, log: d.Log.With("comp", "web")}
 	app.Get("/static/app.css", h.css)
-	app.Get("/s/:token", h.wrap(h.show))
-	app.Post("/s/:token", h.wrap(h.submit))
+	app.Get("/s/:token", h.open(h.show))
+	app.Post("/s/:token", h.open(h.submit))
 	app.Get("/s/:token/done", h.wrap(h.done))
 }
 
@@ -85,20 +85,28 @@ func (h *handler) localeOf(c *fiber.Ctx, ss *core.Session) string {
 	return lang(ss.Invitation.Locale)
 }
 
+// open finds the token's open survey and its saved progress and hands them
+// to fn; a completed survey gets the "already answered" page instead.
+func (h *handler) open(fn func(*fiber.Ctx, *core.Session, *page, map[string]string) error) fiber.Handler {
+	return h.wrap(func(c *fiber.Ctx) error {
+		ss, err := h.core.Open(c.UserContext(), c.Params("token"))
+		if err != nil {
+			return err
+		}
+		p := newPage(h.localeOf(c, ss), "/s/"+ss.Invitation.Token+"?")
+		if ss.Completed() {
+			return h.already(c, p, ss)
+		}
+		saved, err := h.core.Progress(c.UserContext(), ss)
+		if err != nil {
+			return err
+		}
+		return fn(c, ss, p, saved)
+	})
+}
+
 // show renders the asked step, or the first step with unanswered questions.
-func (h *handler) show(c *fiber.Ctx) error {
-	ss, err := h.core.Open(c.UserContext(), c.Params("token"))
-	if err != nil {
-		return err
-	}
-	p := newPage(h.localeOf(c, ss), "/s/"+ss.Invitation.Token+"?")
-	if ss.Completed() {
-		return h.already(c, p, ss)
-	}
-	saved, err := h.core.Progress.Load(c.UserContext(), ss.Invitation.Token)
-	if err != nil {
-		return err
-	}
+func (h *handler) show(c *fiber.Ctx, ss *core.Session, p *page, saved map[string]string) error {
 	n := c.QueryInt("step", 0)
 	if n < 1 || n > len(steps(ss.Survey)) {
 		n = resumeStep(ss.Survey, saved)

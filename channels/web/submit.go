@@ -13,20 +13,8 @@ import (
 // submit takes one step's answers or a whole survey in one POST. Answers are
 // merged into the saved progress; a POST that leaves every question answered
 // on the last step (or with no step at all) completes the survey.
-func (h *handler) submit(c *fiber.Ctx) error {
-	ss, err := h.core.Open(c.UserContext(), c.Params("token"))
-	if err != nil {
-		return err
-	}
-	p := newPage(h.localeOf(c, ss), "/s/"+ss.Invitation.Token+"?")
-	if ss.Completed() {
-		return h.already(c, p, ss)
-	}
+func (h *handler) submit(c *fiber.Ctx, ss *core.Session, p *page, saved map[string]string) error {
 	token, all := ss.Invitation.Token, steps(ss.Survey)
-	saved, err := h.core.Progress.Load(c.UserContext(), token)
-	if err != nil {
-		return err
-	}
 	posted, ferr := collect(ss.Survey, c)
 	for k, v := range posted {
 		saved[k] = v

@@ -38,7 +38,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 
 	applier := report.NewApplier(st.mongo, &store.Locks{R: st.redis}, log.With("comp", "rollups"))
 	svc := &core.Service{
-		Surveys: survey.Builtin(), Mongo: st.mongo, Progress: &store.Progress{R: st.redis},
+		Surveys: survey.Builtin(), Mongo: st.mongo, Drafts: &store.Progress{R: st.redis},
 		Sealer: store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
 		Saved: applier.Kick,
 	}

@@ -54,7 +54,7 @@ func New(t testing.TB, baseURL string) *Gateway {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	applier := report.NewApplier(m, &store.Locks{R: r}, log)
 	svc := &core.Service{
-		Surveys: survey.Builtin(), Mongo: m, Progress: &store.Progress{R: r},
+		Surveys: survey.Builtin(), Mongo: m, Drafts: &store.Progress{R: r},
 		Sealer: store.NewSealer(strings.Repeat("k", 32)), BaseURL: baseURL,
 		InvitationTTL: 30 * 24 * time.Hour,
 	}

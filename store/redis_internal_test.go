@@ -1,0 +1,31 @@
+package store
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestRedisURLShapes(t *testing.T) {
+	cases := map[string]string{
+		"redis://localhost:6379/0":                            "*redis.Client",
+		"rediss://user:pw@redis.example:6380/1":               "*redis.Client",
+		"redis://s1:26379?master_name=mymaster&addr=s2:26379": "*redis.Client", // failover client
+		"redis://n1:6379?addr=n2:6379&addr=n3:6379":           "*redis.ClusterClient",
+	}
+	for u, want := range cases {
+		c, err := redisClient(u)
+		if err != nil {
+			t.Errorf("%s: %v", u, err)
+			continue
+		}
+		if got := fmt.Sprintf("%T", c); got != want {
+			t.Errorf("%s: %s, want %s", u, got, want)
+		}
+		_ = c.Close()
+	}
+	for _, bad := range []string{"http://x", "redis://h?master_name=m&bogus=1", "::"} {
+		if _, err := redisClient(bad); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
