@@ -52,6 +52,7 @@ func (t Text) Plain() string {
 type Criterion struct {
 	Code  string `json:"code"`
 	Title Text   `json:"title"`
+	Short Text   `json:"short"` // a word or two, for chat messages
 }
 
 // Question is one Likert item answered on the 1–5 scale (0 = no opinion).

@@ -1,0 +1,202 @@
+package survey
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Conversation is the state of one chat survey (SMS, Zalo), kept between
+// messages by the caller. Answers holds one entry per question: -1 while
+// unanswered.
+type Conversation struct {
+	Invitation string `json:"i,omitempty"`
+	Survey     ID     `json:"s,omitempty"`
+	Locale     string `json:"l,omitempty"`
+	Answers    []int  `json:"a,omitempty"`
+	Comment    string `json:"c,omitempty"`
+	// Misses counts unreadable replies in a row; the second one ends the
+	// prompting until the citizen writes something readable.
+	Misses int  `json:"m,omitempty"`
+	Done   bool `json:"d,omitempty"`
+}
+
+// NewConversation starts a conversation on def for an invitation.
+func NewConversation(def *Survey, invitation, locale string) *Conversation {
+	c := &Conversation{Invitation: invitation, Survey: def.ID, Locale: locale, Answers: make([]int, len(def.Questions))}
+	for i := range c.Answers {
+		c.Answers[i] = -1
+	}
+	return c
+}
+
+// Outcome is what one reply leads to.
+type Outcome struct {
+	Say      []string // texts to send back, already in the reply's language
+	Complete bool     // every question is answered: save the response
+	OptOut   bool     // the citizen asked to hear no more
+}
+
+// Answered returns the answers as a map, for saving.
+func (c *Conversation) Answered(def *Survey) Answers {
+	a := Answers{}
+	for i, q := range def.Questions {
+		if i < len(c.Answers) && c.Answers[i] >= 0 {
+			a[q.ID] = c.Answers[i]
+		}
+	}
+	return a
+}
+
+func (c *Conversation) next() int {
+	for i, v := range c.Answers {
+		if v < 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// Step applies one reply. Texts come out through render, which picks the
+// wording a channel can send (SMS without diacritics, Zalo with).
+func (def *Survey) Step(c *Conversation, r Reply, render func(Text) string) Outcome {
+	say := func(t Text) Outcome { return Outcome{Say: []string{render(t)}} }
+	switch r.Kind {
+	case OptOut:
+		c.Done = true
+		return Outcome{Say: []string{render(MsgOptedOut)}, OptOut: true}
+	case Help:
+		c.Misses = 0
+		return say(def.HelpText())
+	case Restart:
+		*c = *NewConversation(def, c.Invitation, c.Locale)
+		return say(def.AskAll())
+	case Scores:
+		return def.takeScores(c, r, render)
+	}
+	c.Misses++
+	if c.Misses > 1 {
+		return Outcome{}
+	}
+	return say(def.HintText())
+}
+
+func (def *Survey) takeScores(c *Conversation, r Reply, render func(Text) string) Outcome {
+	n := len(def.Questions)
+	switch {
+	case len(r.Scores) == n:
+		copy(c.Answers, r.Scores)
+	case c.next() >= 0 && c.next()+len(r.Scores) <= n:
+		copy(c.Answers[c.next():], r.Scores)
+	default:
+		c.Misses++
+		if c.Misses > 1 {
+			return Outcome{}
+		}
+		return Outcome{Say: []string{render(def.HintText())}}
+	}
+	c.Misses = 0
+	if r.Comment != "" {
+		c.Comment = strings.TrimSpace(c.Comment + " " + r.Comment)
+	}
+	if i := c.next(); i >= 0 {
+		return Outcome{Say: []string{render(def.Ask(i))}}
+	}
+	c.Done = true
+	return Outcome{Say: []string{render(MsgThanks)}, Complete: true}
+}
+
+// Fixed messages of chat channels. The SMS form is written, not derived,
+// where the derived one would not fit one part.
+var (
+	MsgThanks = Text{
+		VI: "Cảm ơn ông/bà đã đánh giá! Ý kiến của ông/bà giúp cơ quan phục vụ tốt hơn.",
+		EN: "Thank you for your answers! They help the agency serve you better."}
+	MsgOptedOut = Text{
+		VI: "Đã ghi nhận. Ông/bà sẽ không nhận thêm tin nhắn khảo sát.",
+		EN: "Done. You will get no more survey messages."}
+	MsgNoSurvey = Text{
+		VI: "Không có phiếu khảo sát nào đang mở cho số này. Nhắn DG <mã hồ sơ> để đánh giá.",
+		EN: "No open survey for this number. Text DG <dossier code> to rate a dossier."}
+	MsgAlready = Text{
+		VI: "Phiếu khảo sát này đã được trả lời. Cảm ơn ông/bà!",
+		EN: "This survey was already answered. Thank you!"}
+	MsgNotYours = Text{
+		VI: "Không tìm thấy phiếu khảo sát đang mở cho mã hồ sơ này và số điện thoại này.",
+		EN: "No open survey for this dossier code and this phone number."}
+)
+
+// titles lists the criteria short titles: "Tiep can, Thu tuc, …".
+func (def *Survey) titles(plain bool) string {
+	var parts []string
+	for _, c := range def.Criteria {
+		if len(def.QuestionsOf(c.Code)) > 0 {
+			if plain {
+				parts = append(parts, c.Short.Plain())
+			} else {
+				parts = append(parts, c.Short.VI)
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (def *Survey) englishTitles() string {
+	var parts []string
+	for _, c := range def.Criteria {
+		parts = append(parts, c.Short.EN)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func count(n int) string { return strconv.Itoa(n) }
+
+// example is "5 4 5 4 5" for five questions.
+func example(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = "54"[i%2 : i%2+1]
+	}
+	return strings.Join(parts, " ")
+}
+
+// AskAll asks for every score in one reply.
+func (def *Survey) AskAll() Text {
+	n := len(def.Questions)
+	if n == 1 {
+		return Text{
+			VI: "Nhắn 1 số từ 1 (rất không hài lòng) đến 5 (rất hài lòng).",
+			EN: "Reply with one number from 1 (very dissatisfied) to 5 (very satisfied)."}
+	}
+	return Text{
+		VI:  "Nhắn " + count(n) + " số 1-5 cho: " + def.titles(false) + ". VD: " + example(n),
+		SMS: "Nhan " + count(n) + " so 1-5 cho: " + def.titles(true) + ". VD: " + example(n),
+		EN:  "Reply with " + count(n) + " numbers 1-5 for: " + def.englishTitles() + ". E.g. " + example(n)}
+}
+
+// Ask asks question i alone.
+func (def *Survey) Ask(i int) Text {
+	q, n := def.Questions[i], count(len(def.Questions))
+	pos := count(i+1) + "/" + n
+	return Text{
+		VI:  "Câu " + pos + ": " + q.Text.VI + "? Nhắn 1 số 1-5 (5=rất hài lòng, 0=không ý kiến)",
+		SMS: "Cau " + pos + ": " + q.Text.Plain() + "? Nhan 1 so 1-5 (5=rat hai long, 0=khong y kien)",
+		EN:  "Question " + pos + ": " + q.Text.EN + "? Reply 1-5 (5=very satisfied, 0=no opinion)"}
+}
+
+// HintText answers a reply that could not be read.
+func (def *Survey) HintText() Text {
+	n := len(def.Questions)
+	return Text{
+		VI:  "Chưa đọc được trả lời. Nhắn số 1-5 (5=rất hài lòng), VD: " + example(n) + ". HD: hướng dẫn, HUY: ngừng nhắn tin.",
+		SMS: "Chua doc duoc tra loi. Nhan so 1-5 (5=rat hai long), VD: " + example(n) + ". HD: huong dan, HUY: ngung nhan tin.",
+		EN:  "Sorry, we could not read that. Reply with numbers 1-5 (5=very satisfied), e.g. " + example(n) + ". HELP for help, STOP to stop."}
+}
+
+// HelpText explains the scale and the keywords.
+func (def *Survey) HelpText() Text {
+	n := count(len(def.Questions))
+	return Text{
+		VI:  "Nhắn " + n + " số 1-5 lần lượt cho: " + def.titles(false) + ". 1=rất không hài lòng, 5=rất hài lòng, 0=không ý kiến. LAI: làm lại. HUY: ngừng.",
+		SMS: "Nhan " + n + " so 1-5 cho: " + def.titles(true) + ". 1=rat khong hai long, 5=rat hai long, 0=khong y kien. LAI: lam lai. HUY: ngung",
+		EN:  "Reply " + n + " numbers 1-5 for: " + def.englishTitles() + ". 1=very dissatisfied, 5=very satisfied, 0=no opinion. LAI restarts, STOP stops."}
+}

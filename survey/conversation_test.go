@@ -1,0 +1,115 @@
+package survey
+
+import (
+	"strings"
+	"testing"
+)
+
+func plainRender(t Text) string { return t.Plain() }
+
+func sipas5(t *testing.T) *Survey {
+	s, ok := Builtin().Survey(SIPAS5)
+	if !ok {
+		t.Fatal("sipas-5 missing")
+	}
+	return s
+}
+
+func TestOneReplyCompletes(t *testing.T) {
+	def := sipas5(t)
+	c := NewConversation(def, "inv", "vi")
+	out := def.Step(c, ParseReply("5 4 5 4 0 cán bộ tốt"), plainRender)
+	if !out.Complete || !c.Done || len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Cam on") {
+		t.Fatalf("%+v %+v", out, c)
+	}
+	a := c.Answered(def)
+	if a["A"] != 5 || a["E"] != 0 || len(a) != 5 || c.Comment != "cán bộ tốt" {
+		t.Fatalf("answers %v comment %q", a, c.Comment)
+	}
+}
+
+func TestOneScoreAtATime(t *testing.T) {
+	def := sipas5(t)
+	c := NewConversation(def, "inv", "vi")
+	for i, r := range []string{"5", "hai long", "4 3", "rat hai long"} {
+		out := def.Step(c, ParseReply(r), plainRender)
+		if i < 3 && (out.Complete || len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Cau ")) {
+			t.Fatalf("reply %d: %+v", i, out)
+		}
+		if i == 3 && !out.Complete {
+			t.Fatalf("last reply did not complete: %+v", out)
+		}
+	}
+	if got := c.Answers; got[0] != 5 || got[1] != 4 || got[2] != 4 || got[3] != 3 || got[4] != 5 {
+		t.Fatalf("answers %v", got)
+	}
+}
+
+func TestAskNamesTheNextQuestion(t *testing.T) {
+	def := sipas5(t)
+	c := NewConversation(def, "inv", "vi")
+	out := def.Step(c, ParseReply("5 5"), plainRender)
+	if !strings.HasPrefix(out.Say[0], "Cau 3/5: Thai do, huong dan cua can bo?") {
+		t.Fatalf("asked %q", out.Say[0])
+	}
+}
+
+func TestUnreadableHintsOnceThenStaysQuiet(t *testing.T) {
+	def := sipas5(t)
+	c := NewConversation(def, "inv", "vi")
+	if out := def.Step(c, ParseReply("cam on"), plainRender); len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Chua doc duoc") {
+		t.Fatalf("first unreadable: %+v", out)
+	}
+	for i := 0; i < 3; i++ {
+		if out := def.Step(c, ParseReply("??? ok"), plainRender); len(out.Say) != 0 {
+			t.Fatalf("unreadable #%d answered: %+v", i+2, out)
+		}
+	}
+	// Too many scores is unreadable too; still quiet.
+	if out := def.Step(c, ParseReply("5 4 5 4 5 5 5"), plainRender); len(out.Say) != 0 {
+		t.Fatalf("%+v", out)
+	}
+	// A readable reply resumes the conversation.
+	if out := def.Step(c, ParseReply("5"), plainRender); len(out.Say) != 1 || c.Misses != 0 {
+		t.Fatalf("readable after silence: %+v", out)
+	}
+}
+
+func TestKeywords(t *testing.T) {
+	def := sipas5(t)
+	c := NewConversation(def, "inv", "vi")
+	def.Step(c, ParseReply("5 4"), plainRender)
+	if out := def.Step(c, ParseReply("LAI"), plainRender); c.Answers[0] != -1 || !strings.HasPrefix(out.Say[0], "Nhan 5 so") {
+		t.Fatalf("restart: %+v %v", out, c.Answers)
+	}
+	if out := def.Step(c, ParseReply("HD"), plainRender); !strings.Contains(out.Say[0], "Tiep can, Thu tuc, Can bo, Ket qua, Gop y") {
+		t.Fatalf("help: %+v", out)
+	}
+	// A full set of five overwrites partial answers.
+	def.Step(c, ParseReply("1"), plainRender)
+	if out := def.Step(c, ParseReply("5 5 5 5 5"), plainRender); !out.Complete || c.Answers[0] != 5 {
+		t.Fatalf("full set over partial: %+v %v", out, c.Answers)
+	}
+	c = NewConversation(def, "inv", "vi")
+	if out := def.Step(c, ParseReply("HUY"), plainRender); !out.OptOut || !c.Done {
+		t.Fatalf("opt out: %+v", out)
+	}
+}
+
+// Every chat text of the built-in short surveys fits one GSM-7 SMS.
+func TestChatTextsFitOneSMS(t *testing.T) {
+	for _, id := range []ID{SIPAS5, Overall} {
+		def, _ := Builtin().Survey(id)
+		texts := []Text{def.AskAll(), def.HintText(), def.HelpText(), MsgThanks, MsgOptedOut, MsgNoSurvey, MsgAlready, MsgNotYours}
+		for i := range def.Questions {
+			texts = append(texts, def.Ask(i))
+		}
+		for _, tx := range texts {
+			for _, s := range []string{tx.Plain(), tx.EN} {
+				if !isGSM7Basic(s) || len(s) > 160 {
+					t.Errorf("%s: %d chars, GSM-7 %v: %q", id, len(s), isGSM7Basic(s), s)
+				}
+			}
+		}
+	}
+}
