@@ -19,33 +19,35 @@ import (
 // Config is every setting the gateway reads. The yaml tag is the file key; the
 // env tag is the environment variable (secrets also accept NAME_FILE).
 type Config struct {
-	Addr          string        `yaml:"addr" env:"GATEWAY_ADDR" help:"listen address"`
-	BaseURL       string        `yaml:"base_url" env:"GATEWAY_BASE_URL" help:"public URL used in survey links and QR codes"`
-	DataDir       string        `yaml:"data_dir" env:"GATEWAY_DATA_DIR" help:"folder for the embedded default's files and generated keys"`
-	RedisURL      string        `yaml:"redis_url" env:"GATEWAY_REDIS_URL" secret:"true" help:"Redis URL: redis://host:6379/0, rediss:// for TLS, ?master_name=m&addr=h2:26379 for Sentinel, ?addr=h2:6379&addr=h3:6379 for Cluster; unset = embedded"`
-	MongoURI      string        `yaml:"mongo_uri" env:"GATEWAY_MONGO_URI" secret:"true" help:"MongoDB URI; unset = embedded FerretDB"`
-	MongoDatabase string        `yaml:"mongo_database" env:"GATEWAY_MONGO_DATABASE" help:"MongoDB database name"`
-	AdminKey      string        `yaml:"admin_key" env:"GATEWAY_ADMIN_KEY" secret:"true" help:"an admin API key accepted as given; unset = generated once and kept in the data folder"`
-	SecretKey     string        `yaml:"secret_key" env:"GATEWAY_SECRET_KEY" secret:"true" help:"key (at least 32 characters) for respondent hashes and stored secrets; unset in embedded mode = generated once and kept in the data folder"`
-	InvitationTTL time.Duration `yaml:"invitation_ttl" env:"GATEWAY_INVITATION_TTL" help:"how long an invitation stays answerable"`
-	LogLevel      string        `yaml:"log_level" env:"GATEWAY_LOG_LEVEL" help:"debug, info, warn or error"`
-	LogFormat     string        `yaml:"log_format" env:"GATEWAY_LOG_FORMAT" help:"text or json"`
-	ShutdownGrace time.Duration `yaml:"shutdown_grace" env:"GATEWAY_SHUTDOWN_GRACE" help:"how long SIGTERM waits for in-flight requests"`
-	RollupEvery   time.Duration `yaml:"rollup_every" env:"GATEWAY_ROLLUP_EVERY" help:"how often the roll-up worker looks for saved responses it has not counted"`
+	Addr            string        `yaml:"addr" env:"GATEWAY_ADDR" help:"listen address"`
+	BaseURL         string        `yaml:"base_url" env:"GATEWAY_BASE_URL" help:"public URL used in survey links and QR codes"`
+	DataDir         string        `yaml:"data_dir" env:"GATEWAY_DATA_DIR" help:"folder for the embedded default's files and generated keys"`
+	RedisURL        string        `yaml:"redis_url" env:"GATEWAY_REDIS_URL" secret:"true" help:"Redis URL: redis://host:6379/0, rediss:// for TLS, ?master_name=m&addr=h2:26379 for Sentinel, ?addr=h2:6379&addr=h3:6379 for Cluster; unset = embedded"`
+	MongoURI        string        `yaml:"mongo_uri" env:"GATEWAY_MONGO_URI" secret:"true" help:"MongoDB URI; unset = embedded FerretDB"`
+	MongoDatabase   string        `yaml:"mongo_database" env:"GATEWAY_MONGO_DATABASE" help:"MongoDB database name"`
+	AdminKey        string        `yaml:"admin_key" env:"GATEWAY_ADMIN_KEY" secret:"true" help:"an admin API key accepted as given; unset = generated once and kept in the data folder"`
+	SecretKey       string        `yaml:"secret_key" env:"GATEWAY_SECRET_KEY" secret:"true" help:"key (at least 32 characters) for respondent hashes and stored secrets; unset in embedded mode = generated once and kept in the data folder"`
+	InvitationTTL   time.Duration `yaml:"invitation_ttl" env:"GATEWAY_INVITATION_TTL" help:"how long an invitation stays answerable"`
+	ConversationTTL time.Duration `yaml:"conversation_ttl" env:"GATEWAY_CONVERSATION_TTL" help:"how long an SMS or chat conversation waits for the next reply"`
+	LogLevel        string        `yaml:"log_level" env:"GATEWAY_LOG_LEVEL" help:"debug, info, warn or error"`
+	LogFormat       string        `yaml:"log_format" env:"GATEWAY_LOG_FORMAT" help:"text or json"`
+	ShutdownGrace   time.Duration `yaml:"shutdown_grace" env:"GATEWAY_SHUTDOWN_GRACE" help:"how long SIGTERM waits for in-flight requests"`
+	RollupEvery     time.Duration `yaml:"rollup_every" env:"GATEWAY_ROLLUP_EVERY" help:"how often the roll-up worker looks for saved responses it has not counted"`
 }
 
 // Defaults returns the settings used when nothing else is given.
 func Defaults() Config {
 	return Config{
-		Addr:          ":8080",
-		BaseURL:       "http://localhost:8080",
-		DataDir:       "./data",
-		MongoDatabase: "sipas",
-		InvitationTTL: 30 * 24 * time.Hour,
-		LogLevel:      "info",
-		LogFormat:     "text",
-		ShutdownGrace: 15 * time.Second,
-		RollupEvery:   time.Second,
+		Addr:            ":8080",
+		BaseURL:         "http://localhost:8080",
+		DataDir:         "./data",
+		MongoDatabase:   "sipas",
+		InvitationTTL:   30 * 24 * time.Hour,
+		ConversationTTL: 72 * time.Hour,
+		LogLevel:        "info",
+		LogFormat:       "text",
+		ShutdownGrace:   15 * time.Second,
+		RollupEvery:     time.Second,
 	}
 }
 
@@ -123,6 +125,9 @@ func (c Config) Validate() error {
 	}
 	if c.InvitationTTL < time.Hour {
 		bad("GATEWAY_INVITATION_TTL", "%s is shorter than an hour; use e.g. 720h for 30 days", c.InvitationTTL)
+	}
+	if c.ConversationTTL < time.Minute {
+		bad("GATEWAY_CONVERSATION_TTL", "%s is shorter than a minute; use e.g. 72h", c.ConversationTTL)
 	}
 	if c.ShutdownGrace <= 0 {
 		bad("GATEWAY_SHUTDOWN_GRACE", "must be positive, e.g. 15s")

@@ -66,10 +66,10 @@ func (s *Service) validate(n *NewInvitation) (string, error) {
 	if n.Locale != "vi" && n.Locale != "en" {
 		return "", Errorf(Invalid, "locale", "%q is not vi or en", n.Locale)
 	}
-	if len(n.Send) > 0 {
-		return "", Errorf(Invalid, "send", "no sending channel is configured on this gateway yet; omit send and print the QR code")
-	}
 	if n.Phone == "" {
+		if len(n.Send) > 0 {
+			return "", Errorf(Invalid, "phone", "required to send the invitation by %s", n.Send[0])
+		}
 		return "", nil
 	}
 	p, err := survey.CanonicalPhone(n.Phone)
@@ -86,6 +86,14 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	phone, err := s.validate(&n)
 	if err != nil {
 		return nil, false, err
+	}
+	var chans []*store.Channel
+	for _, entry := range n.Send {
+		ch, err := s.resolveChannel(ctx, entry)
+		if err != nil {
+			return nil, false, err
+		}
+		chans = append(chans, ch)
 	}
 	now := store.Millis(s.now())
 	inv := &store.Invitation{
@@ -105,7 +113,19 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 		inv.PhoneSealed = s.Sealer.Seal(phone)
 		inv.Respondent = s.Sealer.Hash(phone)
 	}
-	return s.Mongo.Invitations.Create(ctx, inv)
+	inv, created, err := s.Mongo.Invitations.Create(ctx, inv)
+	if err != nil || !created {
+		return inv, created, err // a repeated request does not send again
+	}
+	return inv, true, s.enqueueSends(ctx, inv, chans)
+}
+
+// Phone opens an invitation's phone number.
+func (s *Service) Phone(inv *store.Invitation) (string, error) {
+	if len(inv.PhoneSealed) == 0 {
+		return "", Errorf(Invalid, "phone", "the invitation has no phone number")
+	}
+	return s.Sealer.Open(inv.PhoneSealed)
 }
 
 // Invitation returns an invitation by id, or a not_found error.
@@ -138,4 +158,21 @@ func (s *Service) now() time.Time {
 		return s.Clock().UTC()
 	}
 	return time.Now().UTC()
+}
+
+// InviteText is the invitation message for a chat channel: it asks for every
+// score in one reply and carries the survey link. It picks the fullest
+// wording that fits one SMS part.
+func (s *Service) InviteText(inv *store.Invitation, render func(survey.Text) string) string {
+	def := s.chatSurvey(inv.Survey)
+	ask, link := render(def.AskAll()), render(survey.Text{VI: "Hoặc: " + s.SurveyURL(inv), EN: "Or: " + s.SurveyURL(inv)})
+	named := render(survey.Text{VI: "Đánh giá HS " + inv.DossierCode + ":", EN: "Rate dossier " + inv.DossierCode + ":"})
+	plain := render(survey.Text{VI: "Đánh giá hồ sơ vừa nhận:", EN: "Rate your dossier:"})
+	candidates := []string{named + " " + ask + " " + link, plain + " " + ask + " " + link, named + " " + ask, plain + " " + ask}
+	for _, c := range candidates {
+		if _, parts := survey.SMSParts(c); parts == 1 {
+			return c
+		}
+	}
+	return candidates[1]
 }

@@ -17,12 +17,16 @@ import (
 type Service struct {
 	Surveys       *survey.Catalog
 	Mongo         *store.Mongo
-	Drafts         *store.Progress
+	Drafts        *store.Progress
+	Conversations *store.Conversations
+	Queue         *store.SendQueue
 	Sealer        *store.Sealer
 	BaseURL       string
 	InvitationTTL time.Duration
 	// Clock, when set, replaces time.Now (tests).
 	Clock func() time.Time
+	// Queued, when set, is told that sends were queued (wakes the sender).
+	Queued func()
 	// Saved, when set, is told that a response was saved, so the roll-up
 	// writer can count it at once instead of at its next tick.
 	Saved func()
@@ -105,7 +109,7 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	}
 	inv, now := ss.Invitation, s.now()
 	r := &store.Response{
-		ID:            primitive.NewObjectID().Hex(),
+		ID:            newID(),
 		InvitationID:  inv.ID,
 		Survey:        string(ss.Survey.ID),
 		SurveyVersion: ss.Survey.Version,
@@ -144,3 +148,5 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	}
 	return r, nil
 }
+
+func newID() string { return primitive.NewObjectID().Hex() }

@@ -37,6 +37,8 @@ type invitationView struct {
 	StartedAt     *time.Time `json:"started_at,omitempty"`
 	CompletedVia  string     `json:"completed_via,omitempty"`
 	CompletedAt   *time.Time `json:"completed_at,omitempty"`
+	// Sends says how sending went on each channel, by channel id.
+	Sends map[string]store.SendStatus `json:"sends,omitempty"`
 }
 
 func (a *api) view(inv *store.Invitation) invitationView {
@@ -46,7 +48,7 @@ func (a *api) view(inv *store.Invitation) invitationView {
 		Status: string(inv.StatusAt(time.Now())), Survey: inv.Survey, Locale: inv.Locale,
 		SurveyURL: a.core.SurveyURL(inv), QRPNGURL: a.core.BaseURL + "/api/v1/invitations/" + inv.ID + "/qr.png",
 		ExpiresAt: inv.ExpiresAt, CreatedAt: inv.CreatedAt, StartedAt: inv.StartedAt,
-		CompletedVia: inv.CompletedVia, CompletedAt: inv.CompletedAt,
+		CompletedVia: inv.CompletedVia, CompletedAt: inv.CompletedAt, Sends: inv.Sends,
 	}
 }
 

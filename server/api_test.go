@@ -126,7 +126,9 @@ func TestCreateInvitationValidation(t *testing.T) {
 		{with("locale", "fr"), "locale"},
 		{with("procedure_code", "bad code!"), "procedure_code"},
 		{with("field_code", "x y"), "field_code"},
-		{with("send", []string{"sms"}), "send"},
+		{with("send", []string{"sms"}), "phone"},
+		{map[string]any{"dossier_code": "D-1", "agency_code": "000.00.12.H49", "phone": "0912345678", "send": []string{"sms"}}, "send"},
+		{map[string]any{"dossier_code": "D-1", "agency_code": "000.00.12.H49", "phone": "0912345678", "send": []string{"nosuch"}}, "send"},
 		{with("dossier_code", 42), "dossier_code"},
 		{with("unknown_field", 1), ""},
 	}

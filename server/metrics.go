@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sipasvn/gateway/channels"
 )
 
 // Metrics live in one registry of the process, as Prometheus expects.
@@ -24,6 +26,7 @@ var (
 )
 
 func init() {
+	registry.MustRegister(channels.Collectors()...)
 	registry.MustRegister(requests, latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }

@@ -60,7 +60,12 @@ func New(d Deps) *fiber.App {
 	v1.Get("/invitations/:id/qr.png", api.qrPNG)
 	v1.Get("/surveys", api.surveys)
 	v1.Get("/surveys/:id", api.survey)
+	v1.Get("/invitations/:id/messages", api.invitationMessages)
 	v1.Get("/reports/sipas", api.report)
+	v1.Get("/channels", api.channelList)
+	v1.Get("/channels/:id", api.channel)
+	v1.Put("/channels/:id", api.putChannel)
+	v1.Delete("/channels/:id", api.deleteChannel)
 
 	for _, ch := range channels.All() {
 		ch.Mount(app, channels.Deps{Core: d.Core, Log: d.Log})

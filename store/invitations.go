@@ -7,6 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // Status is where an invitation stands.
@@ -39,6 +40,17 @@ type Invitation struct {
 	ExpiresAt     time.Time  `bson:"expires_at"`
 	StartedAt     *time.Time `bson:"started_at,omitempty"`
 	CompletedAt   *time.Time `bson:"completed_at,omitempty"`
+	// Sends tracks each channel the invitation was sent through, by channel id.
+	Sends map[string]SendStatus `bson:"sends,omitempty"`
+}
+
+// SendStatus is how sending an invitation through one channel went.
+type SendStatus struct {
+	Status   string    `bson:"status" json:"status"` // queued, sent, failed, skipped
+	Attempts int       `bson:"attempts" json:"attempts"`
+	Parts    int       `bson:"parts,omitempty" json:"parts,omitempty"`
+	Error    string    `bson:"error,omitempty" json:"error,omitempty"`
+	At       time.Time `bson:"at" json:"at"`
 }
 
 // StatusAt is the status as seen at now: an open invitation past its expiry
@@ -59,6 +71,7 @@ func (s *Invitations) ensureIndexes(ctx context.Context) error {
 		index(bson.D{{Key: "dossier_code", Value: 1}}, true),
 		index(bson.D{{Key: "token", Value: 1}}, true),
 		index(bson.D{{Key: "agency_code", Value: 1}, {Key: "created_at", Value: 1}}, false),
+		index(bson.D{{Key: "respondent", Value: 1}, {Key: "created_at", Value: 1}}, false),
 	)
 }
 
@@ -126,6 +139,43 @@ func (s *Invitations) MarkCompleted(ctx context.Context, id, via string, at time
 		}}})
 	if err != nil {
 		return fmt.Errorf("mark invitation %s completed: %w", id, err)
+	}
+	return nil
+}
+
+// OpenByRespondent returns the newest invitation of a phone (by its keyed
+// hash) that can still be answered at now.
+func (s *Invitations) OpenByRespondent(ctx context.Context, respondent string, now time.Time) (*Invitation, error) {
+	var inv Invitation
+	err := s.c.FindOne(ctx, bson.D{
+		{Key: "respondent", Value: respondent},
+		{Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress}}}},
+		{Key: "expires_at", Value: bson.D{{Key: "$gt", Value: now}}},
+	}, options.FindOne().SetSort(bson.D{{Key: "created_at", Value: -1}})).Decode(&inv)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &inv, nil
+}
+
+// MarkOptedOut closes an open invitation at the citizen's request.
+func (s *Invitations) MarkOptedOut(ctx context.Context, id string) error {
+	_, err := s.c.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress}}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: StatusOptedOut}}}})
+	if err != nil {
+		return fmt.Errorf("mark invitation %s opted out: %w", id, err)
+	}
+	return nil
+}
+
+// SetSend records how sending through a channel went.
+func (s *Invitations) SetSend(ctx context.Context, id, channel string, st SendStatus) error {
+	st.At = Millis(st.At)
+	_, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "sends." + channel, Value: st}}}})
+	if err != nil {
+		return fmt.Errorf("record send of %s via %s: %w", id, channel, err)
 	}
 	return nil
 }

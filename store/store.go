@@ -27,6 +27,9 @@ type Mongo struct {
 	Invitations *Invitations
 	Responses   *Responses
 	Rollups     *Rollups
+	Channels    *Channels
+	OptOuts     *OptOuts
+	Messages    *Messages
 }
 
 // OpenMongo connects to uri, checks the server answers and makes sure the
@@ -50,8 +53,11 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Invitations: &Invitations{c: db.Collection("invitations")},
 		Responses:   &Responses{c: db.Collection("responses")},
 		Rollups:     &Rollups{c: db.Collection("rollups"), state: db.Collection("rollup_state")},
+		Channels:    &Channels{c: db.Collection("channels")},
+		OptOuts:     &OptOuts{c: db.Collection("optouts")},
+		Messages:    &Messages{c: db.Collection("messages")},
 	}
-	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups} {
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages} {
 		if err := ix.ensureIndexes(ctx); err != nil {
 			_ = c.Disconnect(context.Background())
 			return nil, err

@@ -120,6 +120,9 @@ var (
 	MsgAlready = Text{
 		VI: "Phiếu khảo sát này đã được trả lời. Cảm ơn ông/bà!",
 		EN: "This survey was already answered. Thank you!"}
+	MsgClosed = Text{
+		VI: "Phiếu khảo sát này đã đóng, không nhận thêm trả lời.",
+		EN: "This survey is closed and takes no more answers."}
 	MsgNotYours = Text{
 		VI: "Không tìm thấy phiếu khảo sát đang mở cho mã hồ sơ này và số điện thoại này.",
 		EN: "No open survey for this dossier code and this phone number."}

@@ -100,7 +100,7 @@ func TestKeywords(t *testing.T) {
 func TestChatTextsFitOneSMS(t *testing.T) {
 	for _, id := range []ID{SIPAS5, Overall} {
 		def, _ := Builtin().Survey(id)
-		texts := []Text{def.AskAll(), def.HintText(), def.HelpText(), MsgThanks, MsgOptedOut, MsgNoSurvey, MsgAlready, MsgNotYours}
+		texts := []Text{def.AskAll(), def.HintText(), def.HelpText(), MsgThanks, MsgOptedOut, MsgNoSurvey, MsgAlready, MsgNotYours, MsgClosed}
 		for i := range def.Questions {
 			texts = append(texts, def.Ask(i))
 		}
@@ -110,6 +110,34 @@ func TestChatTextsFitOneSMS(t *testing.T) {
 					t.Errorf("%s: %d chars, GSM-7 %v: %q", id, len(s), isGSM7Basic(s), s)
 				}
 			}
+		}
+	}
+}
+
+func TestSMSParts(t *testing.T) {
+	cases := []struct {
+		text  string
+		enc   string
+		parts int
+	}{
+		{"Cam on", "GSM-7", 1},
+		{strings.Repeat("a", 160), "GSM-7", 1},
+		{strings.Repeat("a", 161), "GSM-7", 2},
+		{strings.Repeat("a", 306), "GSM-7", 2},
+		{strings.Repeat("a", 307), "GSM-7", 3},
+		{strings.Repeat("[", 80), "GSM-7", 1},
+		{strings.Repeat("[", 81), "GSM-7", 2},
+		{"Cảm ơn", "UCS-2", 1},
+		{strings.Repeat("ạ", 70), "UCS-2", 1},
+		{strings.Repeat("ạ", 71), "UCS-2", 2},
+		{strings.Repeat("ạ", 134), "UCS-2", 2},
+		{strings.Repeat("ạ", 135), "UCS-2", 3},
+		{"", "GSM-7", 1},
+	}
+	for _, tc := range cases {
+		enc, parts := SMSParts(tc.text)
+		if enc != tc.enc || parts != tc.parts {
+			t.Errorf("SMSParts(%d chars %q…) = %s %d, want %s %d", len([]rune(tc.text)), string([]rune(tc.text)[:min(6, len([]rune(tc.text)))]), enc, parts, tc.enc, tc.parts)
 		}
 	}
 }

@@ -17,7 +17,8 @@ import (
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 
-	_ "github.com/sipasvn/gateway/channels/web" // the survey page channel
+	"github.com/sipasvn/gateway/channels"
+	_ "github.com/sipasvn/gateway/channels/all" // every channel and provider
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
@@ -39,9 +40,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	applier := report.NewApplier(st.mongo, &store.Locks{R: st.redis}, log.With("comp", "rollups"))
 	svc := &core.Service{
 		Surveys: survey.Builtin(), Mongo: st.mongo, Drafts: &store.Progress{R: st.redis},
+		Conversations: &store.Conversations{R: st.redis, TTL: cfg.ConversationTTL}, Queue: &store.SendQueue{R: st.redis, Name: cfg.MongoDatabase},
 		Sealer: store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
 		Saved: applier.Kick,
 	}
+	sender := channels.NewDispatcher(svc, log)
+	svc.Queued = sender.Kick
 	app := server.New(server.Deps{Core: svc, Redis: st.redis, AdminKey: cfg.AdminKey, Log: log})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -50,8 +54,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	}
 	workCtx, stopWork := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); applier.Run(workCtx, cfg.RollupEvery) }()
+	go func() { defer wg.Done(); sender.Run(workCtx, time.Second) }()
 
 	fmt.Fprintf(out, "SIPAS gateway listening on %s — public URL %s\n", ln.Addr(), cfg.BaseURL)
 	if adminMade {

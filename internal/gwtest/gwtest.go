@@ -26,7 +26,8 @@ import (
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 
-	_ "github.com/sipasvn/gateway/channels/web"
+	"github.com/sipasvn/gateway/channels"
+	_ "github.com/sipasvn/gateway/channels/all"
 )
 
 // AdminKey is the admin key of every test gateway.
@@ -39,6 +40,7 @@ type Gateway struct {
 	Core    *core.Service
 	Mongo   *store.Mongo
 	Applier *report.Applier
+	Sender  *channels.Dispatcher
 	// URL is set by Listen.
 	URL string
 }
@@ -55,10 +57,11 @@ func New(t testing.TB, baseURL string) *Gateway {
 	applier := report.NewApplier(m, &store.Locks{R: r}, log)
 	svc := &core.Service{
 		Surveys: survey.Builtin(), Mongo: m, Drafts: &store.Progress{R: r},
-		Sealer: store.NewSealer(strings.Repeat("k", 32)), BaseURL: baseURL,
+		Conversations: &store.Conversations{R: r, TTL: 72 * time.Hour}, Queue: &store.SendQueue{R: r, Name: m.DB.Name()},
+		Sealer: store.NewSealer("test-secret-" + strings.Repeat(testenv.RandomID(), 4)), BaseURL: baseURL,
 		InvitationTTL: 30 * 24 * time.Hour,
 	}
-	g := &Gateway{T: t, Core: svc, Mongo: m, Applier: applier}
+	g := &Gateway{T: t, Core: svc, Mongo: m, Applier: applier, Sender: channels.NewDispatcher(svc, log)}
 	g.App = server.New(server.Deps{Core: svc, Redis: r, AdminKey: AdminKey, Log: log})
 	return g
 }

@@ -1,0 +1,171 @@
+package channels
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// Dispatcher sends queued invitations through their channels, outside any
+// request, so a slow or failing provider never blocks the API. Every replica
+// runs one; the queue hands each job to one of them at a time.
+type Dispatcher struct {
+	Core *core.Service
+	Log  *slog.Logger
+	kick chan struct{}
+}
+
+// MaxAttempts bounds retries of a temporary failure.
+const MaxAttempts = 6
+
+// sendLease is how long a claimed job is hidden from other senders.
+const sendLease = time.Minute
+
+// NewDispatcher returns a dispatcher ready to Run.
+func NewDispatcher(c *core.Service, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{Core: c, Log: log.With("comp", "sender"), kick: make(chan struct{}, 1)}
+}
+
+// Kick asks for a pass now.
+func (d *Dispatcher) Kick() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := d.Drain(ctx); err != nil && ctx.Err() == nil {
+			d.Log.Error("send pass failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-d.kick:
+		}
+	}
+}
+
+// Drain sends every job that is due.
+func (d *Dispatcher) Drain(ctx context.Context) error {
+	for {
+		jobs, err := d.Core.Queue.Claim(ctx, time.Now(), sendLease, 50)
+		if err != nil || len(jobs) == 0 {
+			return err
+		}
+		for _, j := range jobs {
+			if err := d.send(ctx, j); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// backoff is 10 s, 20 s, 40 s … capped at 10 minutes.
+func backoff(attempt int) time.Duration {
+	d := 10 * time.Second << attempt
+	return min(d, 10*time.Minute)
+}
+
+func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
+	c := d.Core
+	inv, err := c.Invitation(ctx, j.Invitation)
+	if core.CodeOf(err) == core.NotFound {
+		return c.Queue.Done(ctx, j)
+	}
+	if err != nil {
+		return err
+	}
+	st := store.SendStatus{Attempts: j.Attempt + 1, At: time.Now()}
+	if reason := d.skip(ctx, inv); reason != "" {
+		st.Status, st.Error = "skipped", reason
+		return d.finish(ctx, j, st)
+	}
+	ch, err := c.Channel(ctx, j.Channel)
+	if err != nil {
+		st.Status, st.Error = "failed", err.Error()
+		return d.finish(ctx, j, st)
+	}
+	p, ok := ProviderOf(ch.Type)
+	phone, perr := c.Phone(inv)
+	if !ok || perr != nil || !ch.Enabled {
+		st.Status, st.Error = "failed", "channel disabled, of an unknown type, or no phone"
+		return d.finish(ctx, j, st)
+	}
+	render := RenderFor(ch)
+	text := c.InviteText(inv, func(t survey.Text) string { return render(t, inv.Locale) })
+	pid, err := p.Send(ctx, ch, phone, text)
+	if err != nil {
+		return d.failed(ctx, j, st, inv, err)
+	}
+	enc, parts := survey.SMSParts(text)
+	st.Status, st.Parts = "sent", parts
+	msg := &store.Message{Channel: ch.ID, Invitation: inv.ID, Respondent: inv.Respondent, Kind: "invite", Encoding: enc, Parts: parts, ProviderID: pid}
+	if err := c.RecordSent(ctx, msg); err != nil {
+		d.Log.Error("record sent message", "err", err)
+	}
+	sent.WithLabelValues(ch.Type, "invite").Add(float64(parts))
+	return d.finish(ctx, j, st)
+}
+
+// skip says why an invitation must not be sent now, or "".
+func (d *Dispatcher) skip(ctx context.Context, inv *store.Invitation) string {
+	if st := inv.StatusAt(time.Now()); st != store.StatusPending && st != store.StatusInProgress {
+		return "invitation is " + string(st)
+	}
+	if inv.Respondent != "" {
+		if out, err := d.Core.Mongo.OptOuts.Has(ctx, inv.Respondent); err == nil && out {
+			return "the number opted out"
+		}
+	}
+	return ""
+}
+
+func (d *Dispatcher) failed(ctx context.Context, j store.SendJob, st store.SendStatus, inv *store.Invitation, err error) error {
+	var se *SendError
+	retry := errors.As(err, &se) && se.Retryable() && j.Attempt+1 < MaxAttempts
+	st.Error = err.Error()
+	d.Log.Warn("send failed", "invitation", inv.ID, "channel", j.Channel, "attempt", j.Attempt+1, "retry", retry, "err", err)
+	if !retry {
+		st.Status = "failed"
+		return d.finish(ctx, j, st)
+	}
+	st.Status = "retrying"
+	if err := d.Core.Mongo.Invitations.SetSend(ctx, j.Invitation, j.Channel, st); err != nil {
+		return err
+	}
+	return d.Core.Queue.Retry(ctx, j, time.Now().Add(backoff(j.Attempt)))
+}
+
+func (d *Dispatcher) finish(ctx context.Context, j store.SendJob, st store.SendStatus) error {
+	if err := d.Core.Mongo.Invitations.SetSend(ctx, j.Invitation, j.Channel, st); err != nil {
+		return err
+	}
+	return d.Core.Queue.Done(ctx, j)
+}
+
+// RenderFor picks a channel's wording: English for English invitations;
+// otherwise Vietnamese without diacritics (GSM-7, 160 characters a part)
+// unless the channel's settings.unicode is true.
+func RenderFor(ch *core.Channel) core.Render {
+	unicode := ch.Flag("unicode")
+	return func(t survey.Text, locale string) string {
+		switch {
+		case locale == "en":
+			return t.EN
+		case unicode:
+			return t.VI
+		}
+		return t.Plain()
+	}
+}

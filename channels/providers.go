@@ -1,0 +1,91 @@
+package channels
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/sipasvn/gateway/core"
+)
+
+// Provider is a channel type a province configures (an SMS provider, a Zalo
+// OA): what it needs, and how it sends a text to a phone number.
+type Provider interface {
+	Kind() core.ChannelKind
+	// Send delivers text to a phone (84…) and returns the provider's id.
+	// Failures are *SendError.
+	Send(ctx context.Context, ch *core.Channel, to, text string) (string, error)
+}
+
+var providers = map[string]Provider{}
+
+// RegisterProvider adds a configurable type; empty or duplicate panics.
+func RegisterProvider(p Provider) {
+	t := p.Kind().Type
+	if t == "" {
+		panic("channels: provider with an empty type")
+	}
+	if _, dup := providers[t]; dup {
+		panic(fmt.Sprintf("channels: provider %q registered twice", t))
+	}
+	providers[t] = p
+}
+
+// ProviderOf returns the provider of a type.
+func ProviderOf(typ string) (Provider, bool) {
+	p, ok := providers[typ]
+	return p, ok
+}
+
+// Types lists the registered types, sorted.
+func Types() []string {
+	out := make([]string, 0, len(providers))
+	for t := range providers {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SendError is a provider's refusal or failure, typed once from its reply.
+type SendError struct {
+	Provider string
+	Status   int    // HTTP status, 0 for a network failure
+	Code     string // the provider's own error code, if any
+	Message  string
+	// Temporary failures (network, 5xx, 429, provider busy) are retried.
+	Temporary bool
+}
+
+func (e *SendError) Error() string {
+	s := fmt.Sprintf("%s: %s", e.Provider, e.Message)
+	if e.Code != "" {
+		s += " (code " + e.Code + ")"
+	}
+	if e.Status != 0 {
+		s += fmt.Sprintf(" [HTTP %d]", e.Status)
+	}
+	return s
+}
+
+// Retryable says whether sending again later may succeed.
+func (e *SendError) Retryable() bool { return e.Temporary }
+
+// HTTPFailure types a failed exchange: network errors, 5xx and 429 are
+// temporary; other statuses are not.
+func HTTPFailure(provider string, res *http.Response, err error, code, msg string) *SendError {
+	if err != nil {
+		return &SendError{Provider: provider, Message: err.Error(), Temporary: true}
+	}
+	temp := res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests
+	if msg == "" {
+		msg = http.StatusText(res.StatusCode)
+	}
+	return &SendError{Provider: provider, Status: res.StatusCode, Code: code, Message: msg, Temporary: temp}
+}
+
+// HTTP is the client providers use: bounded, so a stuck provider cannot hold
+// a sender forever.
+var HTTP = &http.Client{Timeout: 15 * time.Second}

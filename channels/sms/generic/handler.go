@@ -1,0 +1,145 @@
+// Package generic is the gateway's own SMS format, for aggregators without a
+// native adapter: JSON in, signed with HMAC-SHA256 of the raw body; replies
+// synchronously; sends by POSTing signed JSON to the channel's send_url.
+package generic
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/channels"
+	"github.com/sipasvn/gateway/channels/sms"
+	"github.com/sipasvn/gateway/core"
+)
+
+func init() { sms.Register(Adapter{TypeName: "sms.generic"}) }
+
+// Adapter handles the generic format. TypeName lets another provider whose
+// inbound side uses this format (sms.speedsms) reuse it.
+type Adapter struct{ TypeName string }
+
+var _ sms.Adapter = Adapter{}
+
+// Kind: secret "secret" signs both directions; send_url receives sends.
+func (a Adapter) Kind() core.ChannelKind {
+	return core.ChannelKind{Type: a.TypeName, Settings: []string{"send_url"}, Optional: []string{"unicode"},
+		Secrets: []string{"secret"}, Check: CheckURL("send_url")}
+}
+
+// CheckURL returns a settings check that the named setting is an http(s) URL.
+func CheckURL(names ...string) func(map[string]any) error {
+	return func(s map[string]any) error {
+		for _, n := range names {
+			v, _ := s[n].(string)
+			if v == "" {
+				continue
+			}
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return core.Errorf(core.Invalid, "settings."+n, "%q is not an http(s) URL", v)
+			}
+		}
+		return nil
+	}
+}
+
+// inbound is the generic MO format:
+//
+//	{"id": "provider-msg-id", "from": "0912345678", "to": "8079",
+//	 "text": "5 4 5 4 5", "received_at": "2026-11-25T08:00:00Z"}
+type inbound struct {
+	ID         string `json:"id"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Text       string `json:"text"`
+	ReceivedAt string `json:"received_at"`
+}
+
+// Sign is the hex HMAC-SHA256 of body keyed by secret.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks X-Signature against the raw body in constant time.
+func Verify(c *fiber.Ctx, secret string) error {
+	got, err := hex.DecodeString(strings.TrimSpace(c.Get("X-Signature")))
+	want, _ := hex.DecodeString(Sign(secret, c.Body()))
+	if err != nil || !hmac.Equal(got, want) {
+		return core.Errorf(core.Unauthenticated, "X-Signature", "missing or wrong signature: send the hex HMAC-SHA256 of the raw body keyed by the channel secret")
+	}
+	return nil
+}
+
+// Decode verifies the signature first, then reads the JSON.
+func (a Adapter) Decode(c *fiber.Ctx, ch *core.Channel, _ string) ([]sms.Message, error) {
+	if err := Verify(c, ch.Secrets["secret"]); err != nil {
+		return nil, err
+	}
+	var in inbound
+	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	if err := dec.Decode(&in); err != nil {
+		return nil, core.Errorf(core.Invalid, "", "body is not the generic JSON format: %v", err)
+	}
+	switch {
+	case in.ID == "":
+		return nil, core.Errorf(core.Invalid, "id", "required: the provider's message id")
+	case in.From == "":
+		return nil, core.Errorf(core.Invalid, "from", "required: the sender's number")
+	}
+	return []sms.Message{{ID: in.ID, From: in.From, To: in.To, Text: in.Text}}, nil
+}
+
+// Respond answers 200 {"replies": [{"to", "text"}]}.
+func (a Adapter) Respond(c *fiber.Ctx, _ *core.Channel, _ []sms.Message, replies []sms.Reply) error {
+	if replies == nil {
+		replies = []sms.Reply{}
+	}
+	return c.JSON(fiber.Map{"replies": replies})
+}
+
+// outbound is what the generic format POSTs to send_url.
+type outbound struct {
+	ID   string `json:"id"`
+	To   string `json:"to"`
+	Text string `json:"text"`
+}
+
+// Send POSTs {"id","to","text"} to send_url with X-Signature.
+func (a Adapter) Send(ctx context.Context, ch *core.Channel, to, text string) (string, error) {
+	id := fmt.Sprintf("gw-%x", sha256.Sum256([]byte(to+"\x00"+text+"\x00"+ch.ID)))[:27]
+	body, _ := json.Marshal(outbound{ID: id, To: to, Text: text})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ch.Setting("send_url"), bytes.NewReader(body))
+	if err != nil {
+		return "", &channels.SendError{Provider: a.TypeName, Message: err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Signature", Sign(ch.Secrets["secret"], body))
+	res, err := channels.HTTP.Do(req)
+	if err != nil {
+		return "", channels.HTTPFailure(a.TypeName, nil, err, "", "")
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+	if res.StatusCode/100 != 2 {
+		return "", channels.HTTPFailure(a.TypeName, res, nil, "", strings.TrimSpace(string(b)))
+	}
+	var ack struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(b, &ack) == nil && ack.ID != "" {
+		return ack.ID, nil
+	}
+	return id, nil
+}

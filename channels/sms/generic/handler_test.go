@@ -1,0 +1,349 @@
+package generic_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sipasvn/gateway/channels/sms/generic"
+	"github.com/sipasvn/gateway/channels/sms/smstest"
+	"github.com/sipasvn/gateway/internal/gwtest"
+)
+
+const secret = "generic-channel-secret"
+
+func setup(t *testing.T) (*gwtest.Gateway, *smstest.Fake) {
+	g := gwtest.New(t, "https://ks.example.vn")
+	fake := smstest.NewFake(t, `{"id":"prov-1"}`)
+	smstest.Configure(t, g, "gen", map[string]any{"type": "sms.generic",
+		"settings": map[string]any{"send_url": fake.URL + "/send", "default": true}, "secrets": map[string]any{"secret": secret}})
+	return g, fake
+}
+
+// mo builds a signed webhook request from a body.
+func mo(body string, sign bool) *http.Request {
+	req := httptest.NewRequest("POST", "/webhooks/sms/gen", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if sign {
+		req.Header.Set("X-Signature", generic.Sign(secret, []byte(body)))
+	}
+	return req
+}
+
+func testdata(t *testing.T, name string) string {
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func text(from, id, txt string) string {
+	b, _ := json.Marshal(map[string]string{"id": id, "from": from, "to": "8079", "text": txt})
+	return string(b)
+}
+
+// replies reads the synchronous answer's texts.
+func replies(t *testing.T, g *gwtest.Gateway, body string) []string {
+	t.Helper()
+	res := g.Do(mo(body, true))
+	var out struct {
+		Replies []struct{ To, Text string } `json:"replies"`
+	}
+	b := gwtest.Body(res)
+	if res.StatusCode != 200 || json.Unmarshal([]byte(b), &out) != nil {
+		t.Fatalf("webhook: %d %s", res.StatusCode, b)
+	}
+	var texts []string
+	for _, r := range out.Replies {
+		if !strings.HasPrefix(r.To, "849") || len(r.To) != 11 {
+			t.Fatalf("reply to %q", r.To)
+		}
+		texts = append(texts, r.Text)
+	}
+	return texts
+}
+
+func TestChannelConfiguration(t *testing.T) {
+	g, fake := setup(t)
+	res, ch := g.API("GET", "/api/v1/channels/gen", nil)
+	if res.StatusCode != 200 || fmt.Sprint(ch["secrets_set"]) != "[secret]" || strings.Contains(fmt.Sprint(ch), secret) {
+		t.Fatalf("GET channel: %d %v", res.StatusCode, ch)
+	}
+	if ch["webhook_url"] != "https://ks.example.vn/webhooks/sms/gen" {
+		t.Fatalf("webhook_url %v", ch["webhook_url"])
+	}
+	raw, _ := g.Mongo.DB.Collection("channels").FindOne(t.Context(), map[string]any{"_id": "gen"}).Raw()
+	if strings.Contains(raw.String(), secret) {
+		t.Fatal("the secret is stored in the clear")
+	}
+	for _, tc := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"type": "sms.nope"}, "type"},
+		{map[string]any{"type": "sms.generic", "secrets": map[string]any{"secret": "x"}}, "settings.send_url"},
+		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": "ftp://x"}, "secrets": map[string]any{"secret": "x"}}, "settings.send_url"},
+		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": fake.URL, "colour": "red"}, "secrets": map[string]any{"secret": "x"}}, "settings.colour"},
+		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": fake.URL}}, "secrets.secret"},
+		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": fake.URL}, "secrets": map[string]any{"secret": "x", "token": "y"}}, "secrets.token"},
+	} {
+		res, out := g.API("PUT", "/api/v1/channels/other", tc.body)
+		if e, _ := out["error"].(map[string]any); res.StatusCode != 400 || e["field"] != tc.field {
+			t.Errorf("%v: %d %v", tc.body, res.StatusCode, out)
+		}
+	}
+	// Settings change without resending the secret; it is kept.
+	smstest.Configure(t, g, "gen", map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": fake.URL + "/v2", "default": true}})
+	if res := g.Do(mo(testdata(t, "mo_words.json"), true)); res.StatusCode != 200 {
+		t.Fatalf("secret lost on update: %d", res.StatusCode)
+	}
+	if res, _ := g.API("DELETE", "/api/v1/channels/gen", nil); res.StatusCode != 204 {
+		t.Fatalf("delete: %d", res.StatusCode)
+	}
+	if res := g.Do(mo(testdata(t, "mo_words.json"), true)); res.StatusCode != 404 {
+		t.Fatalf("webhook of a deleted channel: %d", res.StatusCode)
+	}
+}
+
+func TestWebhookCases(t *testing.T) {
+	g, _ := setup(t)
+	g.Invite("D-GEN-1", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	smstest.Run(t, g, []smstest.Case{
+		{Name: "missing signature", Req: func() *http.Request { return mo(testdata(t, "mo_all_scores.json"), false) }, Status: 401, Body: `"unauthenticated"`},
+		{Name: "bad signature", Req: func() *http.Request {
+			r := mo(testdata(t, "mo_all_scores.json"), false)
+			r.Header.Set("X-Signature", generic.Sign("wrong", []byte(testdata(t, "mo_all_scores.json"))))
+			return r
+		}, Status: 401, Body: `"unauthenticated"`},
+		{Name: "not JSON", Req: func() *http.Request { return mo(testdata(t, "mo_not_json.txt"), true) }, Status: 400, Body: `invalid_argument`},
+		{Name: "no id", Req: func() *http.Request { return mo(testdata(t, "mo_no_id.json"), true) }, Status: 400, Body: `"field":"id"`},
+		{Name: "unknown channel", Req: func() *http.Request {
+			return httptest.NewRequest("POST", "/webhooks/sms/nope", strings.NewReader("{}"))
+		}, Status: 404, Body: `not_found`},
+		{Name: "foreign number ignored", Req: func() *http.Request { return mo(testdata(t, "mo_foreign_number.json"), true) }, Status: 200, Body: `"replies":[]`},
+	})
+	if n := smstest.Responses(t, g); n != 0 {
+		t.Fatalf("%d responses stored from refused webhooks", n)
+	}
+	smstest.Run(t, g, []smstest.Case{
+		{Name: "all scores", Req: func() *http.Request { return mo(testdata(t, "mo_all_scores.json"), true) }, Status: 200, Body: `"text":"Cam on ong/ba da danh gia!`},
+		{Name: "same message again", Req: func() *http.Request { return mo(testdata(t, "mo_all_scores.json"), true) }, Status: 200, Body: `"replies":[]`},
+	})
+	if n := smstest.Responses(t, g); n != 1 {
+		t.Fatalf("%d responses, want 1", n)
+	}
+	r, err := g.Mongo.Responses.ByInvitation(t.Context(), invID(t, g, "D-GEN-1"))
+	if err != nil || r.Survey != "sipas-5" || r.Channel != "sms" || r.Comment != "can bo nhiet tinh" || r.Answers[1].Score != 4 || r.Respondent == "" {
+		t.Fatalf("response %+v %v", r, err)
+	}
+}
+
+func invID(t *testing.T, g *gwtest.Gateway, dossier string) string {
+	inv, err := g.Mongo.Invitations.ByDossier(t.Context(), dossier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv.ID
+}
+
+// An operator sends an invitation by SMS; the citizen answers in one reply;
+// the report counts it. Two messages are sent in all.
+func TestInvitationBySMSOneReply(t *testing.T) {
+	g, fake := setup(t)
+	inv := g.Invite("000.00.12.H49-261125-0001", "000.00.12.H49", map[string]any{"phone": "0912 345 678", "send": []string{"sms"}})
+	if s := inv["sends"].(map[string]any)["gen"].(map[string]any); s["status"] != "queued" {
+		t.Fatalf("send status %v", s)
+	}
+	if err := g.Sender.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := fake.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d sends", len(reqs))
+	}
+	var sent struct{ ID, To, Text string }
+	_ = json.Unmarshal([]byte(reqs[0].Body), &sent)
+	if reqs[0].Header.Get("X-Signature") != generic.Sign(secret, []byte(reqs[0].Body)) || sent.To != "84912345678" {
+		t.Fatalf("send request %+v", reqs[0])
+	}
+	if !strings.Contains(sent.Text, "Nhan 5 so 1-5") || !strings.Contains(sent.Text, inv["survey_url"].(string)) || len(sent.Text) > 160 {
+		t.Fatalf("invitation text (%d chars): %q", len(sent.Text), sent.Text)
+	}
+	_, got := g.API("GET", "/api/v1/invitations/"+inv["id"].(string), nil)
+	if s := got["sends"].(map[string]any)["gen"].(map[string]any); s["status"] != "sent" || s["parts"] != 1.0 {
+		t.Fatalf("after send: %v", s)
+	}
+
+	if r := replies(t, g, text("0912345678", "m1", "5 4 5 4 5")); len(r) != 1 || !strings.HasPrefix(r[0], "Cam on") {
+		t.Fatalf("replies %v", r)
+	}
+	g.Drain()
+	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&channel=sms", nil)
+	if rep["responses"] != 1.0 || rep["overall"].(map[string]any)["mean_score"] != 4.6 {
+		t.Fatalf("report %v", rep)
+	}
+	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
+	if msgs["parts"] != 2.0 || len(msgs["messages"].([]any)) != 2 {
+		t.Fatalf("a one-reply survey cost %v parts: %v", msgs["parts"], msgs)
+	}
+	_, got = g.API("GET", "/api/v1/invitations/"+inv["id"].(string), nil)
+	if got["status"] != "completed" || got["completed_via"] != "sms" {
+		t.Fatalf("invitation %v", got)
+	}
+}
+
+func TestOneScoreAtATimeConversation(t *testing.T) {
+	g, _ := setup(t)
+	inv := g.Invite("D-STEP", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	steps := []struct{ in, want string }{
+		{"5", "Cau 2/5"}, {"hai long", "Cau 3/5"}, {"xin chao", "Chua doc duoc"}, {"ok", ""},
+		{"HD", "Nhan 5 so 1-5 cho"}, {"binh thuong", "Cau 4/5"}, {"0", "Cau 5/5"}, {"rhl phong cho nong", "Cam on"},
+		{"5", "da duoc tra loi"}, {"5", ""},
+	}
+	for i, s := range steps {
+		r := replies(t, g, text("0912345678", fmt.Sprint("s", i), s.in))
+		if (s.want == "" && len(r) != 0) || (s.want != "" && (len(r) != 1 || !strings.Contains(r[0], s.want))) {
+			t.Fatalf("reply %d %q: got %v, want %q", i, s.in, r, s.want)
+		}
+	}
+	resp, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
+	if err != nil || resp.Comment != "phong cho nong" {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	want := []int{5, 4, 3, 0, 5}
+	for i, a := range resp.Answers {
+		if a.Score != want[i] {
+			t.Fatalf("answers %+v", resp.Answers)
+		}
+	}
+	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
+	// 4 questions, a hint, a help, the thanks and one "already answered".
+	t.Logf("one score at a time (with a hint, a help and a late reply): %v parts sent", msgs["parts"])
+	if msgs["parts"] != 8.0 {
+		t.Fatalf("parts %v", msgs["parts"])
+	}
+}
+
+func TestOptOutAndDossierStart(t *testing.T) {
+	g, _ := setup(t)
+	inv := g.Invite("D-OPT", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	if r := replies(t, g, text("0912345678", "o1", "HUY")); len(r) != 1 || !strings.Contains(r[0], "khong nhan them") {
+		t.Fatalf("opt out reply %v", r)
+	}
+	_, got := g.API("GET", "/api/v1/invitations/"+inv["id"].(string), nil)
+	if got["status"] != "opted_out" {
+		t.Fatalf("status %v", got["status"])
+	}
+	// A later invitation to the same number is not sent.
+	later := g.Invite("D-OPT-2", "000.00.12.H49", map[string]any{"phone": "0912345678", "send": []string{"gen"}})
+	if err := g.Sender.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	_, got = g.API("GET", "/api/v1/invitations/"+later["id"].(string), nil)
+	if s := got["sends"].(map[string]any)["gen"].(map[string]any); s["status"] != "skipped" {
+		t.Fatalf("send to an opted-out number: %v", s)
+	}
+	// DG <code> from another phone is refused for an invitation with a phone;
+	// from its own phone it starts (and withdraws the opt-out).
+	if r := replies(t, g, text("0987654321", "d1", "DG D-OPT-2")); len(r) != 1 || !strings.Contains(r[0], "Khong tim thay") {
+		t.Fatalf("DG from another phone: %v", r)
+	}
+	if r := replies(t, g, text("0912345678", "d2", "DG D-OPT-2")); len(r) != 1 || !strings.HasPrefix(r[0], "Nhan 5 so") {
+		t.Fatalf("DG: %v", r)
+	}
+	if r := replies(t, g, text("0912345678", "d3", "54545")); len(r) != 1 || !strings.HasPrefix(r[0], "Cam on") {
+		t.Fatalf("after DG: %v", r)
+	}
+	// An invitation without a phone can be started from any phone.
+	g.Invite("D-NOPHONE", "000.00.12.H49", map[string]any{"survey": "overall"})
+	if r := replies(t, g, text("0987654321", "d4", "dg D-NOPHONE")); len(r) != 1 || !strings.HasPrefix(r[0], "Nhan 1 so") {
+		t.Fatalf("DG without phone: %v", r)
+	}
+	if r := replies(t, g, text("0987654321", "d5", "rat hai long")); len(r) != 1 || !strings.HasPrefix(r[0], "Cam on") {
+		t.Fatalf("overall by SMS: %v", r)
+	}
+	// A stranger with nothing open hears one hint, then nothing.
+	if r := replies(t, g, text("0977777777", "x1", "5")); len(r) != 1 || !strings.Contains(r[0], "DG <ma ho so>") {
+		t.Fatalf("stranger: %v", r)
+	}
+	if r := replies(t, g, text("0977777777", "x2", "5")); len(r) != 0 {
+		t.Fatalf("stranger again: %v", r)
+	}
+}
+
+// The same message delivered 20 times at once has one effect; different
+// messages from one phone at once lose no answer.
+func TestConcurrentDeliveries(t *testing.T) {
+	g, _ := setup(t)
+	inv := g.Invite("D-RACE", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	nonEmpty := 0
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := replies(t, g, text("0912345678", "dup-1", "5")); len(r) > 0 {
+				mu.Lock()
+				nonEmpty++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if nonEmpty != 1 {
+		t.Fatalf("%d deliveries of one message were answered", nonEmpty)
+	}
+	// Questions 2..5 arrive at once as separate messages.
+	for i, s := range []string{"4", "3", "2", "1"} {
+		wg.Add(1)
+		go func() { defer wg.Done(); replies(t, g, text("0912345678", fmt.Sprint("par-", i), s)) }()
+	}
+	wg.Wait()
+	resp, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
+	if err != nil {
+		t.Fatalf("no response after five answers: %v", err)
+	}
+	seen := map[int]int{}
+	for _, a := range resp.Answers {
+		seen[a.Score]++
+	}
+	if resp.Answers[0].Score != 5 || seen[1] != 1 || seen[2] != 1 || seen[3] != 1 || seen[4] != 1 {
+		t.Fatalf("answers %+v", resp.Answers)
+	}
+	if n := smstest.Responses(t, g); n != 1 {
+		t.Fatalf("%d responses", n)
+	}
+}
+
+func TestSendFailuresAreTypedAndRetried(t *testing.T) {
+	g, fake := setup(t)
+	fake.SetReply(503, "busy")
+	inv := g.Invite("D-RETRY", "000.00.12.H49", map[string]any{"phone": "0912345678", "send": []string{"sms"}})
+	if err := g.Sender.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	_, got := g.API("GET", "/api/v1/invitations/"+inv["id"].(string), nil)
+	s := got["sends"].(map[string]any)["gen"].(map[string]any)
+	if s["status"] != "retrying" || !strings.Contains(s["error"].(string), "HTTP 503") {
+		t.Fatalf("after 503: %v", s)
+	}
+	if n, _ := g.Core.Queue.Len(t.Context()); n != 1 {
+		t.Fatalf("queue holds %d jobs", n)
+	}
+	fake.SetReply(400, "bad number")
+	inv2 := g.Invite("D-FAIL", "000.00.12.H49", map[string]any{"phone": "0987654321", "send": []string{"sms"}})
+	if err := g.Sender.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	_, got = g.API("GET", "/api/v1/invitations/"+inv2["id"].(string), nil)
+	if s := got["sends"].(map[string]any)["gen"].(map[string]any); s["status"] != "failed" || !strings.Contains(s["error"].(string), "bad number") {
+		t.Fatalf("after 400: %v", s)
+	}
+}

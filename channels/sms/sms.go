@@ -1,0 +1,124 @@
+// Package sms is what every SMS provider shares: the webhook route
+// /webhooks/sms/{channel_id}, the call into the conversation engine, cost
+// accounting, and the adapter registry. Each provider lives in a folder of
+// its own below this one and registers an Adapter.
+package sms
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/channels"
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// Message is one inbound SMS as a provider delivers it.
+type Message struct {
+	ID   string // the provider's message id
+	From string // as the provider wrote it
+	To   string
+	Text string
+}
+
+// Reply is a text to send back to a number (84…).
+type Reply struct {
+	To   string `json:"to"`
+	Text string `json:"text"`
+}
+
+// Adapter is an SMS provider: its webhook format and its send API.
+type Adapter interface {
+	channels.Provider
+	// Decode authenticates the webhook (before reading its meaning) and
+	// returns its messages. A bad or missing signature is a core
+	// Unauthenticated error. publicURL is the URL the provider called.
+	Decode(c *fiber.Ctx, ch *core.Channel, publicURL string) ([]Message, error)
+	// Respond writes the provider's synchronous answer carrying replies.
+	Respond(c *fiber.Ctx, ch *core.Channel, in []Message, replies []Reply) error
+}
+
+var adapters = map[string]Adapter{}
+
+// Register adds a provider; empty or duplicate types panic.
+func Register(a Adapter) {
+	channels.RegisterProvider(a)
+	adapters[a.Kind().Type] = a
+}
+
+func init() { channels.Register(webhook{}) }
+
+type webhook struct{}
+
+var _ channels.Channel = webhook{}
+
+// Type is the route family "sms".
+func (webhook) Type() channels.Type { return "sms" }
+
+// Mount adds POST and GET /webhooks/sms/{channel_id}.
+func (webhook) Mount(app *fiber.App, d channels.Deps) {
+	h := &handler{core: d.Core, log: d.Log.With("comp", "sms")}
+	app.Post("/webhooks/sms/:channel_id", h.serve)
+	app.Get("/webhooks/sms/:channel_id", h.serve)
+}
+
+type handler struct {
+	core *core.Service
+	log  *slog.Logger
+}
+
+func (h *handler) serve(c *fiber.Ctx) error {
+	ch, err := h.core.Channel(c.UserContext(), c.Params("channel_id"))
+	if err != nil {
+		return err
+	}
+	a, ok := adapters[ch.Type]
+	if !ok || !ch.Enabled {
+		return core.Errorf(core.NotFound, "", "no enabled SMS channel %s", ch.ID)
+	}
+	msgs, err := a.Decode(c, ch, h.core.BaseURL+c.OriginalURL())
+	if err != nil {
+		channels.CountWebhook(ch.Type, string(core.CodeOf(err)))
+		return err
+	}
+	var replies []Reply
+	for _, m := range msgs {
+		rs, err := h.converse(c, ch, m)
+		if err != nil {
+			channels.CountWebhook(ch.Type, "error")
+			return err
+		}
+		replies = append(replies, rs...)
+	}
+	channels.CountWebhook(ch.Type, "ok")
+	return a.Respond(c, ch, msgs, replies)
+}
+
+// converse runs one message through the engine and accounts for the replies.
+func (h *handler) converse(c *fiber.Ctx, ch *core.Channel, m Message) ([]Reply, error) {
+	phone, err := survey.CanonicalPhone(m.From)
+	if err != nil {
+		h.log.Warn("inbound SMS from a number that is not a Vietnamese mobile; ignored", "channel", ch.ID, "message_id", m.ID)
+		return nil, nil
+	}
+	res, err := h.core.Converse(c.UserContext(), core.Inbound{Channel: ch, From: phone, MessageID: m.ID, Text: m.Text, At: time.Now()}, channels.RenderFor(ch))
+	if err != nil {
+		return nil, fmt.Errorf("converse on %s: %w", ch.ID, err)
+	}
+	out := make([]Reply, 0, len(res.Replies))
+	var logs []*store.Message
+	for _, text := range res.Replies {
+		out = append(out, Reply{To: phone, Text: text})
+		enc, parts := survey.SMSParts(text)
+		channels.CountSent(ch.Type, "reply", parts)
+		logs = append(logs, &store.Message{Channel: ch.ID, Invitation: res.Invitation, Respondent: res.Respondent, Kind: "reply", Encoding: enc, Parts: parts})
+	}
+	if err := h.core.RecordSent(c.UserContext(), logs...); err != nil {
+		h.log.Error("record sent replies", "err", err)
+	}
+	return out, nil
+}

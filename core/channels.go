@@ -1,0 +1,232 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/sipasvn/gateway/store"
+)
+
+// ChannelKind describes what one channel type needs, for validation. The
+// channels registry supplies it; the core does not know providers.
+type ChannelKind struct {
+	Type     string
+	Settings []string // required settings
+	Optional []string // optional settings
+	Secrets  []string // required secrets
+	// OptionalSecrets may be set but need not be.
+	OptionalSecrets []string
+	// Check, when set, validates settings further (URLs, formats); it names
+	// the setting in its error.
+	Check func(settings map[string]any) error
+}
+
+// Family is the first part of a type: "sms" for "sms.twilio".
+func Family(typ string) string {
+	f, _, _ := strings.Cut(typ, ".")
+	return f
+}
+
+// ChannelInput is the body of PUT /api/v1/channels/{id}.
+type ChannelInput struct {
+	Type     string            `json:"type"`
+	Enabled  *bool             `json:"enabled"`
+	Settings map[string]any    `json:"settings"`
+	Secrets  map[string]string `json:"secrets"`
+}
+
+// Channel is a configured channel with its secrets opened, for the code
+// that calls the provider. Never serialise it.
+type Channel struct {
+	ID       string
+	Type     string
+	Enabled  bool
+	Settings map[string]any
+	Secrets  map[string]string
+}
+
+// Setting returns a string setting, or "".
+func (c *Channel) Setting(key string) string {
+	s, _ := c.Settings[key].(string)
+	return s
+}
+
+// Flag returns a boolean setting.
+func (c *Channel) Flag(key string) bool {
+	b, _ := c.Settings[key].(bool)
+	return b
+}
+
+var channelIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// PutChannel validates and stores a channel. Secrets not given keep their
+// stored values, so settings can change without resending secrets.
+func (s *Service) PutChannel(ctx context.Context, kind ChannelKind, id string, in ChannelInput) (*store.Channel, error) {
+	if !channelIDRe.MatchString(id) {
+		return nil, Errorf(Invalid, "id", "%q: use 1–32 lower-case letters, digits, - and _, starting with a letter or digit", id)
+	}
+	old, err := s.Mongo.Channels.Channel(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	ch := &store.Channel{ID: id, Type: kind.Type, Enabled: in.Enabled == nil || *in.Enabled,
+		Settings: in.Settings, Secrets: map[string][]byte{}, Updated: store.Millis(s.now())}
+	if ch.Settings == nil {
+		ch.Settings = map[string]any{}
+	}
+	if old != nil && old.Type == kind.Type {
+		for k, v := range old.Secrets {
+			ch.Secrets[k] = v
+		}
+	}
+	for k, v := range in.Secrets {
+		if !contains(kind.Secrets, k) && !contains(kind.OptionalSecrets, k) {
+			return nil, Errorf(Invalid, "secrets."+k, "%s takes no secret %q; it takes %s", kind.Type, k, list(append(kind.Secrets, kind.OptionalSecrets...)))
+		}
+		if v == "" {
+			delete(ch.Secrets, k)
+			continue
+		}
+		ch.Secrets[k] = s.Sealer.Seal(v)
+	}
+	if err := checkKind(kind, ch); err != nil {
+		return nil, err
+	}
+	if d, _ := ch.Settings["default"].(bool); d && ch.Enabled {
+		if err := s.clearDefault(ctx, Family(kind.Type), id); err != nil {
+			return nil, err
+		}
+	}
+	return ch, s.Mongo.Channels.Put(ctx, ch)
+}
+
+func checkKind(kind ChannelKind, ch *store.Channel) error {
+	for k, v := range ch.Settings {
+		if !contains(kind.Settings, k) && !contains(kind.Optional, k) && k != "default" {
+			return Errorf(Invalid, "settings."+k, "%s has no setting %q; it takes %s", kind.Type, k, list(append(kind.Settings, kind.Optional...)))
+		}
+		if _, isBool := v.(bool); !isBool && k == "default" {
+			return Errorf(Invalid, "settings.default", "must be true or false")
+		}
+	}
+	for _, k := range kind.Settings {
+		if v, ok := ch.Settings[k].(string); !ok || strings.TrimSpace(v) == "" {
+			return Errorf(Invalid, "settings."+k, "%s needs the setting %q (a string)", kind.Type, k)
+		}
+	}
+	for _, k := range kind.Secrets {
+		if len(ch.Secrets[k]) == 0 {
+			return Errorf(Invalid, "secrets."+k, "%s needs the secret %q", kind.Type, k)
+		}
+	}
+	if kind.Check != nil {
+		return kind.Check(ch.Settings)
+	}
+	return nil
+}
+
+// clearDefault makes id the only default channel of its family.
+func (s *Service) clearDefault(ctx context.Context, family, id string) error {
+	all, err := s.Mongo.Channels.All(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range all {
+		ch := &all[i]
+		if d, _ := ch.Settings["default"].(bool); d && ch.ID != id && Family(ch.Type) == family {
+			ch.Settings["default"] = false
+			if err := s.Mongo.Channels.Put(ctx, ch); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func list(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	return strings.Join(sorted, ", ")
+}
+
+// Channel returns a channel with its secrets opened.
+func (s *Service) Channel(ctx context.Context, id string) (*Channel, error) {
+	st, err := s.Mongo.Channels.Channel(ctx, id)
+	if err != nil {
+		return nil, notFoundAs(err, "channel %s does not exist", id)
+	}
+	ch := &Channel{ID: st.ID, Type: st.Type, Enabled: st.Enabled, Settings: st.Settings, Secrets: map[string]string{}}
+	for k, v := range st.Secrets {
+		plain, err := s.Sealer.Open(v)
+		if err != nil {
+			return nil, fmt.Errorf("channel %s secret %s: %w", id, k, err)
+		}
+		ch.Secrets[k] = plain
+	}
+	return ch, nil
+}
+
+// resolveChannel turns an invitation's send entry — a family ("sms") or a
+// channel id — into an enabled channel.
+func (s *Service) resolveChannel(ctx context.Context, entry string) (*store.Channel, error) {
+	all, err := s.Mongo.Channels.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var family []store.Channel
+	for _, ch := range all {
+		if ch.ID == entry && ch.Enabled {
+			return &ch, nil
+		}
+		if Family(ch.Type) == entry && ch.Enabled {
+			family = append(family, ch)
+		}
+	}
+	for _, ch := range family {
+		if d, _ := ch.Settings["default"].(bool); d || len(family) == 1 {
+			return &ch, nil
+		}
+	}
+	if len(family) > 1 {
+		return nil, Errorf(Invalid, "send", "several %s channels are enabled and none is the default; name one or set settings.default on one", entry)
+	}
+	return nil, Errorf(Invalid, "send", "no enabled channel %q; configure one with PUT /api/v1/channels/{id}", entry)
+}
+
+// enqueueSends queues the invitation on each channel named in send.
+func (s *Service) enqueueSends(ctx context.Context, inv *store.Invitation, chans []*store.Channel) error {
+	now := s.now()
+	for _, ch := range chans {
+		if err := s.Mongo.Invitations.SetSend(ctx, inv.ID, ch.ID, store.SendStatus{Status: "queued", At: now}); err != nil {
+			return err
+		}
+		if inv.Sends == nil {
+			inv.Sends = map[string]store.SendStatus{}
+		}
+		inv.Sends[ch.ID] = store.SendStatus{Status: "queued", At: store.Millis(now)}
+		job := store.SendJob{ID: inv.ID + ":" + ch.ID, Invitation: inv.ID, Channel: ch.ID}
+		if err := s.Queue.Enqueue(ctx, job, now); err != nil {
+			return Errorf(Unavailable, "", "the invitation is saved but could not be queued for sending: %v; retry the request", err)
+		}
+	}
+	if len(chans) > 0 && s.Queued != nil {
+		s.Queued()
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package server
+
+import (
+	"sort"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/channels"
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/store"
+)
+
+// channelView is a channel as the API shows it: secret names, never values.
+type channelView struct {
+	ID         string         `json:"id"`
+	Type       string         `json:"type"`
+	Enabled    bool           `json:"enabled"`
+	Settings   map[string]any `json:"settings"`
+	SecretsSet []string       `json:"secrets_set"`
+	WebhookURL string         `json:"webhook_url"`
+	UpdatedAt  time.Time      `json:"updated_at"`
+}
+
+func (a *api) channelView(ch *store.Channel) channelView {
+	names := make([]string, 0, len(ch.Secrets))
+	for k := range ch.Secrets {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return channelView{ID: ch.ID, Type: ch.Type, Enabled: ch.Enabled, Settings: ch.Settings, SecretsSet: names,
+		WebhookURL: a.core.BaseURL + "/webhooks/" + core.Family(ch.Type) + "/" + ch.ID, UpdatedAt: ch.Updated}
+}
+
+func (a *api) putChannel(c *fiber.Ctx) error {
+	var in core.ChannelInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	p, ok := channels.ProviderOf(in.Type)
+	if !ok {
+		return core.Errorf(core.Invalid, "type", "unknown channel type %q; use one of %v", in.Type, channels.Types())
+	}
+	ch, err := a.core.PutChannel(c.UserContext(), p.Kind(), c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(a.channelView(ch))
+}
+
+func (a *api) channel(c *fiber.Ctx) error {
+	ch, err := a.core.Mongo.Channels.Channel(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(a.channelView(ch))
+}
+
+func (a *api) channelList(c *fiber.Ctx) error {
+	all, err := a.core.Mongo.Channels.All(c.UserContext())
+	if err != nil {
+		return err
+	}
+	out := make([]channelView, len(all))
+	for i := range all {
+		out[i] = a.channelView(&all[i])
+	}
+	return c.JSON(fiber.Map{"channels": out})
+}
+
+func (a *api) deleteChannel(c *fiber.Ctx) error {
+	if err := a.core.Mongo.Channels.Delete(c.UserContext(), c.Params("id")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// messagesView lists what was sent for an invitation and its cost.
+func (a *api) invitationMessages(c *fiber.Ctx) error {
+	inv, err := a.core.Invitation(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	msgs, err := a.core.Mongo.Messages.ByInvitation(c.UserContext(), inv.ID)
+	if err != nil {
+		return err
+	}
+	type view struct {
+		Channel  string    `json:"channel"`
+		Kind     string    `json:"kind"`
+		Encoding string    `json:"encoding"`
+		Parts    int       `json:"parts"`
+		At       time.Time `json:"at"`
+	}
+	out := make([]view, len(msgs))
+	total := 0
+	for i, m := range msgs {
+		out[i] = view{m.Channel, m.Kind, m.Encoding, m.Parts, m.At}
+		total += m.Parts
+	}
+	return c.JSON(fiber.Map{"messages": out, "parts": total})
+}

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// Channel is an operator-configured way to reach citizens (an SMS provider
+// account, a Zalo OA). Secrets are sealed with the Sealer and never leave
+// the store unsealed except to the code that calls the provider.
+type Channel struct {
+	ID       string            `bson:"_id"`
+	Type     string            `bson:"type"`
+	Enabled  bool              `bson:"enabled"`
+	Settings map[string]any    `bson:"settings"`
+	Secrets  map[string][]byte `bson:"secrets"`
+	Updated  time.Time         `bson:"updated_at"`
+}
+
+// Channels is the channels collection.
+type Channels struct{ c *mongo.Collection }
+
+func (s *Channels) ensureIndexes(ctx context.Context) error {
+	return createIndexes(ctx, s.c, index(bson.D{{Key: "type", Value: 1}}, false))
+}
+
+// Put creates or replaces a channel.
+func (s *Channels) Put(ctx context.Context, ch *Channel) error {
+	_, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: ch.ID}}, ch, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("save channel %s: %w", ch.ID, err)
+	}
+	return nil
+}
+
+// Channel returns one channel.
+func (s *Channels) Channel(ctx context.Context, id string) (*Channel, error) {
+	var ch Channel
+	if err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&ch); err != nil {
+		return nil, notFound(err)
+	}
+	return &ch, nil
+}
+
+// All returns every channel, by id.
+func (s *Channels) All(ctx context.Context) ([]Channel, error) {
+	cur, err := s.c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("list channels: %w", err)
+	}
+	out := []Channel{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read channels: %w", err)
+	}
+	return out, nil
+}
+
+// Delete removes a channel; ErrNotFound if there was none.
+func (s *Channels) Delete(ctx context.Context, id string) error {
+	res, err := s.c.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return fmt.Errorf("delete channel %s: %w", id, err)
+	}
+	if res.DeletedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// OptOuts records numbers (as keyed hashes) that asked to hear no more.
+type OptOuts struct{ c *mongo.Collection }
+
+func (s *OptOuts) ensureIndexes(context.Context) error { return nil } // _id is the hash
+
+// Add records an opt-out; repeating it is harmless.
+func (s *OptOuts) Add(ctx context.Context, respondent, channel string, at time.Time) error {
+	_, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: respondent}},
+		bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "channel", Value: channel}, {Key: "at", Value: Millis(at)}}}},
+		options.Update().SetUpsert(true))
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("record opt-out: %w", err)
+	}
+	return nil
+}
+
+// Remove forgets an opt-out: the citizen asked for a survey again.
+func (s *OptOuts) Remove(ctx context.Context, respondent string) error {
+	_, err := s.c.DeleteOne(ctx, bson.D{{Key: "_id", Value: respondent}})
+	return err
+}
+
+// Has reports whether the respondent opted out.
+func (s *OptOuts) Has(ctx context.Context, respondent string) (bool, error) {
+	n, err := s.c.CountDocuments(ctx, bson.D{{Key: "_id", Value: respondent}})
+	if err != nil {
+		return false, fmt.Errorf("check opt-out: %w", err)
+	}
+	return n > 0, nil
+}
+
+// Message is one text the gateway sent, with what it cost.
+type Message struct {
+	ID         string    `bson:"_id"`
+	Channel    string    `bson:"channel"`
+	Invitation string    `bson:"invitation_id,omitempty"`
+	Respondent string    `bson:"respondent,omitempty"`
+	Kind       string    `bson:"kind"` // invite, reply
+	Encoding   string    `bson:"encoding"`
+	Parts      int       `bson:"parts"`
+	ProviderID string    `bson:"provider_id,omitempty"`
+	At         time.Time `bson:"at"`
+}
+
+// Messages is the log of sent messages, for cost accounting.
+type Messages struct{ c *mongo.Collection }
+
+func (s *Messages) ensureIndexes(ctx context.Context) error {
+	return createIndexes(ctx, s.c, index(bson.D{{Key: "invitation_id", Value: 1}}, false),
+		index(bson.D{{Key: "channel", Value: 1}, {Key: "at", Value: 1}}, false))
+}
+
+// Record logs sent messages.
+func (s *Messages) Record(ctx context.Context, msgs ...*Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	docs := make([]any, len(msgs))
+	for i, m := range msgs {
+		m.At = Millis(m.At)
+		docs[i] = m
+	}
+	if _, err := s.c.InsertMany(ctx, docs); err != nil {
+		return fmt.Errorf("record %d messages: %w", len(msgs), err)
+	}
+	return nil
+}
+
+// ByInvitation returns the messages sent for an invitation.
+func (s *Messages) ByInvitation(ctx context.Context, id string) ([]Message, error) {
+	cur, err := s.c.Find(ctx, bson.D{{Key: "invitation_id", Value: id}}, options.Find().SetSort(bson.D{{Key: "at", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var out []Message
+	return out, cur.All(ctx, &out)
+}
