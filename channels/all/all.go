@@ -4,5 +4,6 @@ package all
 
 import (
 	_ "github.com/sipasvn/gateway/channels/sms/generic" // sms.generic
+	_ "github.com/sipasvn/gateway/channels/sms/twilio"  // sms.twilio
 	_ "github.com/sipasvn/gateway/channels/web"         // the survey page
 )
