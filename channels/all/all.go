@@ -3,7 +3,9 @@
 package all
 
 import (
-	_ "github.com/sipasvn/gateway/channels/sms/generic" // sms.generic
-	_ "github.com/sipasvn/gateway/channels/sms/twilio"  // sms.twilio
-	_ "github.com/sipasvn/gateway/channels/web"         // the survey page
+	_ "github.com/sipasvn/gateway/channels/sms/esms"     // sms.esms
+	_ "github.com/sipasvn/gateway/channels/sms/generic"  // sms.generic
+	_ "github.com/sipasvn/gateway/channels/sms/speedsms" // sms.speedsms
+	_ "github.com/sipasvn/gateway/channels/sms/twilio"   // sms.twilio
+	_ "github.com/sipasvn/gateway/channels/web"          // the survey page
 )

@@ -178,3 +178,13 @@ func DecodeQR(t testing.TB, png []byte) string {
 	}
 	return strings.TrimRight(string(out), "\n")
 }
+
+// MustInvitation returns the stored invitation of a dossier.
+func (g *Gateway) MustInvitation(dossier string) *store.Invitation {
+	g.T.Helper()
+	inv, err := g.Mongo.Invitations.ByDossier(context.Background(), dossier)
+	if err != nil {
+		g.T.Fatal(err)
+	}
+	return inv
+}
