@@ -111,10 +111,19 @@ func (adapter) Decode(c *fiber.Ctx, ch *core.Channel, _ string) ([]sms.Message, 
 	if q.Get("cpid") != ch.Setting("cpid") {
 		return nil, core.Errorf(core.Unauthenticated, "cpid", "the message is for another partner")
 	}
-	if q.Get("smsid") == "" || q.Get("sender") == "" {
-		return nil, core.Errorf(core.Invalid, "smsid", "smsid and sender are required")
+	m, err := Parse(q)
+	if err != nil {
+		return nil, err
 	}
-	return []sms.Message{{ID: q.Get("smsid"), From: q.Get("sender"), To: q.Get("serviceNumber"), Text: q.Get("content")}}, nil
+	return []sms.Message{m}, nil
+}
+
+// Parse reads a verified MO query.
+func Parse(q url.Values) (sms.Message, error) {
+	if q.Get("smsid") == "" || q.Get("sender") == "" {
+		return sms.Message{}, core.Errorf(core.Invalid, "smsid", "smsid and sender are required")
+	}
+	return sms.Message{ID: q.Get("smsid"), From: q.Get("sender"), To: q.Get("serviceNumber"), Text: q.Get("content")}, nil
 }
 
 // clientResponse is eSMS's synchronous reply:

@@ -130,5 +130,9 @@ func FuzzSign(f *testing.F) {
 		if s := esms.Sign(q, "k", fields); len(s) != 32 {
 			t.Fatalf("sign %q", s)
 		}
+		m, err := esms.Parse(q)
+		if err == nil && (m.ID == "" || m.From == "") {
+			t.Fatalf("accepted %q without smsid or sender", query)
+		}
 	})
 }

@@ -87,18 +87,26 @@ func (a Adapter) Decode(c *fiber.Ctx, ch *core.Channel, _ string) ([]sms.Message
 	if err := Verify(c, ch.Secrets["secret"]); err != nil {
 		return nil, err
 	}
+	m, err := Parse(c.Body())
+	if err != nil {
+		return nil, err
+	}
+	return []sms.Message{m}, nil
+}
+
+// Parse reads a verified generic body.
+func Parse(body []byte) (sms.Message, error) {
 	var in inbound
-	dec := json.NewDecoder(bytes.NewReader(c.Body()))
-	if err := dec.Decode(&in); err != nil {
-		return nil, core.Errorf(core.Invalid, "", "body is not the generic JSON format: %v", err)
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil {
+		return sms.Message{}, core.Errorf(core.Invalid, "", "body is not the generic JSON format: %v", err)
 	}
 	switch {
 	case in.ID == "":
-		return nil, core.Errorf(core.Invalid, "id", "required: the provider's message id")
+		return sms.Message{}, core.Errorf(core.Invalid, "id", "required: the provider's message id")
 	case in.From == "":
-		return nil, core.Errorf(core.Invalid, "from", "required: the sender's number")
+		return sms.Message{}, core.Errorf(core.Invalid, "from", "required: the sender's number")
 	}
-	return []sms.Message{{ID: in.ID, From: in.From, To: in.To, Text: in.Text}}, nil
+	return sms.Message{ID: in.ID, From: in.From, To: in.To, Text: in.Text}, nil
 }
 
 // Respond answers 200 {"replies": [{"to", "text"}]}.

@@ -347,3 +347,16 @@ func TestSendFailuresAreTypedAndRetried(t *testing.T) {
 		t.Fatalf("after 400: %v", s)
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"mo_all_scores.json", "mo_words.json", "mo_not_json.txt", "mo_no_id.json", "mo_foreign_number.json"} {
+		b, _ := os.ReadFile("testdata/" + name)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		m, err := generic.Parse(body)
+		if err == nil && (m.ID == "" || m.From == "") {
+			t.Fatalf("accepted %q without id or sender", body)
+		}
+	})
+}

@@ -83,10 +83,19 @@ func (adapter) Decode(c *fiber.Ctx, ch *core.Channel, publicURL string) ([]sms.M
 	if form.Get("AccountSid") != ch.Setting("account_sid") {
 		return nil, core.Errorf(core.Unauthenticated, "AccountSid", "the message is for another account")
 	}
-	if form.Get("MessageSid") == "" || form.Get("From") == "" {
-		return nil, core.Errorf(core.Invalid, "MessageSid", "MessageSid and From are required")
+	m, err := Parse(form)
+	if err != nil {
+		return nil, err
 	}
-	return []sms.Message{{ID: form.Get("MessageSid"), From: form.Get("From"), To: form.Get("To"), Text: form.Get("Body")}}, nil
+	return []sms.Message{m}, nil
+}
+
+// Parse reads a verified Twilio form.
+func Parse(form url.Values) (sms.Message, error) {
+	if form.Get("MessageSid") == "" || form.Get("From") == "" {
+		return sms.Message{}, core.Errorf(core.Invalid, "MessageSid", "MessageSid and From are required")
+	}
+	return sms.Message{ID: form.Get("MessageSid"), From: form.Get("From"), To: form.Get("To"), Text: form.Get("Body")}, nil
 }
 
 // twiml is the synchronous reply: <Response><Message>…</Message></Response>.

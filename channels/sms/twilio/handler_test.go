@@ -110,12 +110,20 @@ func TestSendThroughTheRESTAPI(t *testing.T) {
 	}
 }
 
-func FuzzDecode(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{"Body=5&From=%2B84912345678", "%zz", "a=b&a=c", ""} {
 		f.Add(s)
 	}
+	for _, name := range []string{"mo_scores.form", "mo_other_account.form", "mo_no_sid.form"} {
+		b, _ := os.ReadFile("testdata/" + name)
+		f.Add(string(b))
+	}
 	f.Fuzz(func(t *testing.T, body string) {
 		form, _ := url.ParseQuery(body)
-		_ = twilio.Signature(token, hook, form) // never panics on any form
+		_ = twilio.Signature(token, hook, form)
+		m, err := twilio.Parse(form)
+		if err == nil && (m.ID == "" || m.From == "") {
+			t.Fatalf("accepted %q without id or sender", body)
+		}
 	})
 }
