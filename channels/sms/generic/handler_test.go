@@ -360,3 +360,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Sent by SMS and answered one score at a time: invitation, four questions
+// and the thanks, six messages of one part each.
+func TestOneAtATimeCostsSixMessages(t *testing.T) {
+	g, _ := setup(t)
+	inv := g.Invite("D-SIX", "000.00.12.H49", map[string]any{"phone": "0912345678", "send": []string{"sms"}})
+	if err := g.Sender.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range []string{"5", "4", "5", "4", "5"} {
+		if r := replies(t, g, text("0912345678", fmt.Sprint("six-", i), s)); len(r) != 1 {
+			t.Fatalf("reply %d: %v", i, r)
+		}
+	}
+	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
+	if msgs["parts"] != 6.0 || len(msgs["messages"].([]any)) != 6 {
+		t.Fatalf("one score at a time cost %v parts: %v", msgs["parts"], msgs)
+	}
+}
