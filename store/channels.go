@@ -49,15 +49,7 @@ func (s *Channels) Channel(ctx context.Context, id string) (*Channel, error) {
 
 // All returns every channel, by id.
 func (s *Channels) All(ctx context.Context) ([]Channel, error) {
-	cur, err := s.c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, fmt.Errorf("list channels: %w", err)
-	}
-	out := []Channel{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("read channels: %w", err)
-	}
-	return out, nil
+	return findAll[Channel](ctx, s.c, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 }
 
 // Delete removes a channel; ErrNotFound if there was none.
@@ -142,10 +134,5 @@ func (s *Messages) Record(ctx context.Context, msgs ...*Message) error {
 
 // ByInvitation returns the messages sent for an invitation.
 func (s *Messages) ByInvitation(ctx context.Context, id string) ([]Message, error) {
-	cur, err := s.c.Find(ctx, bson.D{{Key: "invitation_id", Value: id}}, options.Find().SetSort(bson.D{{Key: "at", Value: 1}}))
-	if err != nil {
-		return nil, err
-	}
-	var out []Message
-	return out, cur.All(ctx, &out)
+	return findAll[Message](ctx, s.c, bson.D{{Key: "invitation_id", Value: id}}, options.Find().SetSort(bson.D{{Key: "at", Value: 1}}))
 }

@@ -83,15 +83,7 @@ func (s *Responses) ByIDs(ctx context.Context, ids []string) ([]Response, error)
 }
 
 func (s *Responses) find(ctx context.Context, filter bson.D, opts *options.FindOptions) ([]Response, error) {
-	cur, err := s.c.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, fmt.Errorf("find responses: %w", err)
-	}
-	var out []Response
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("read responses: %w", err)
-	}
-	return out, nil
+	return findAll[Response](ctx, s.c, filter, opts)
 }
 
 // MarkApplied records that the roll-up worker has counted ids.

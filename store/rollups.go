@@ -168,13 +168,9 @@ func (s *Rollups) Query(ctx context.Context, f Filter) (Cells, error) {
 	if len(months) > 0 {
 		q = append(q, bson.E{Key: "month", Value: months})
 	}
-	cur, err := s.c.Find(ctx, q)
+	docs, err := findAll[rollupDoc](ctx, s.c, q)
 	if err != nil {
-		return nil, fmt.Errorf("query rollups: %w", err)
-	}
-	var docs []rollupDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("read rollups: %w", err)
+		return nil, err
 	}
 	out := Cells{}
 	for _, d := range docs {

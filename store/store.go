@@ -92,6 +92,19 @@ func createIndexes(ctx context.Context, c *mongo.Collection, models ...mongo.Ind
 	return nil
 }
 
+// findAll runs a query and decodes every document.
+func findAll[T any](ctx context.Context, c *mongo.Collection, filter any, opts ...*options.FindOptions) ([]T, error) {
+	cur, err := c.Find(ctx, filter, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("find in %s: %w", c.Name(), err)
+	}
+	out := []T{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read %s: %w", c.Name(), err)
+	}
+	return out, nil
+}
+
 // notFound maps the driver's no-documents error to ErrNotFound.
 func notFound(err error) error {
 	if errors.Is(err, mongo.ErrNoDocuments) {

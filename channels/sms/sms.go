@@ -7,6 +7,7 @@ package sms
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,6 +24,19 @@ type Message struct {
 	From string // as the provider wrote it
 	To   string
 	Text string
+}
+
+// Fields names where a form or query carries a message's parts.
+type Fields struct{ ID, From, To, Text string }
+
+// FromValues reads a message from form or query values; the id and the
+// sender are required.
+func FromValues(v url.Values, f Fields) (Message, error) {
+	m := Message{ID: v.Get(f.ID), From: v.Get(f.From), To: v.Get(f.To), Text: v.Get(f.Text)}
+	if m.ID == "" || m.From == "" {
+		return Message{}, core.Errorf(core.Invalid, f.ID, "%s and %s are required", f.ID, f.From)
+	}
+	return m, nil
 }
 
 // Reply is a text to send back to a number (84…).

@@ -120,10 +120,7 @@ func (adapter) Decode(c *fiber.Ctx, ch *core.Channel, _ string) ([]sms.Message, 
 
 // Parse reads a verified MO query.
 func Parse(q url.Values) (sms.Message, error) {
-	if q.Get("smsid") == "" || q.Get("sender") == "" {
-		return sms.Message{}, core.Errorf(core.Invalid, "smsid", "smsid and sender are required")
-	}
-	return sms.Message{ID: q.Get("smsid"), From: q.Get("sender"), To: q.Get("serviceNumber"), Text: q.Get("content")}, nil
+	return sms.FromValues(q, sms.Fields{ID: "smsid", From: "sender", To: "serviceNumber", Text: "content"})
 }
 
 // clientResponse is eSMS's synchronous reply:

@@ -92,10 +92,7 @@ func (adapter) Decode(c *fiber.Ctx, ch *core.Channel, publicURL string) ([]sms.M
 
 // Parse reads a verified Twilio form.
 func Parse(form url.Values) (sms.Message, error) {
-	if form.Get("MessageSid") == "" || form.Get("From") == "" {
-		return sms.Message{}, core.Errorf(core.Invalid, "MessageSid", "MessageSid and From are required")
-	}
-	return sms.Message{ID: form.Get("MessageSid"), From: form.Get("From"), To: form.Get("To"), Text: form.Get("Body")}, nil
+	return sms.FromValues(form, sms.Fields{ID: "MessageSid", From: "From", To: "To", Text: "Body"})
 }
 
 // twiml is the synchronous reply: <Response><Message>…</Message></Response>.
