@@ -5,6 +5,7 @@
 package channels
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -45,6 +46,20 @@ func Register(c Channel) {
 	}
 	registry[t] = c
 }
+
+// Worker is a channel's background job (processing queued webhook events,
+// refreshing tokens); every replica runs each registered worker.
+type Worker interface {
+	Run(ctx context.Context, d Deps)
+}
+
+var workers []Worker
+
+// RegisterWorker adds a background job.
+func RegisterWorker(w Worker) { workers = append(workers, w) }
+
+// Workers returns the registered background jobs.
+func Workers() []Worker { return workers }
 
 // All returns the registered channels in type order.
 func All() []Channel {

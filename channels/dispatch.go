@@ -104,17 +104,20 @@ func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 	}
 	render := RenderFor(ch)
 	text := c.InviteText(inv, func(t survey.Text) string { return render(t, inv.Locale) })
-	pid, err := p.Send(ctx, ch, phone, text)
+	pid, err := p.Send(ctx, Deps{Core: c, Log: d.Log}, ch, Outgoing{To: phone, Text: text, Invitation: inv.ID, Dossier: inv.DossierCode, SurveyURL: c.SurveyURL(inv)})
 	if err != nil {
 		return d.failed(ctx, j, st, inv, err)
 	}
-	enc, parts := survey.SMSParts(text)
+	enc, parts := ch.Type, 0 // a template message is not an SMS
+	if core.Family(ch.Type) == "sms" {
+		enc, parts = survey.SMSParts(text)
+		CountSent(ch.Type, "invite", parts)
+	}
 	st.Status, st.Parts = "sent", parts
 	msg := &store.Message{Channel: ch.ID, Invitation: inv.ID, Respondent: inv.Respondent, Kind: "invite", Encoding: enc, Parts: parts, ProviderID: pid}
 	if err := c.RecordSent(ctx, msg); err != nil {
 		d.Log.Error("record sent message", "err", err)
 	}
-	sent.WithLabelValues(ch.Type, "invite").Add(float64(parts))
 	return d.finish(ctx, j, st)
 }
 
@@ -135,6 +138,9 @@ func (d *Dispatcher) failed(ctx context.Context, j store.SendJob, st store.SendS
 	var se *SendError
 	retry := errors.As(err, &se) && se.Retryable() && j.Attempt+1 < MaxAttempts
 	st.Error = err.Error()
+	if se != nil && se.Fallback {
+		return d.fallback(ctx, j, st, inv)
+	}
 	d.Log.Warn("send failed", "invitation", inv.ID, "channel", j.Channel, "attempt", j.Attempt+1, "retry", retry, "err", err)
 	if !retry {
 		st.Status = "failed"
@@ -145,6 +151,23 @@ func (d *Dispatcher) failed(ctx context.Context, j store.SendJob, st store.SendS
 		return err
 	}
 	return d.Core.Queue.Retry(ctx, j, time.Now().Add(backoff(j.Attempt)))
+}
+
+// fallback sends through the SMS channel instead, recording why.
+func (d *Dispatcher) fallback(ctx context.Context, j store.SendJob, st store.SendStatus, inv *store.Invitation) error {
+	st.Status = "fallback"
+	sms, err := d.Core.ResolveChannel(ctx, "sms")
+	if err != nil || len(inv.PhoneSealed) == 0 {
+		st.Status = "failed"
+		st.Error += "; no SMS channel to fall back to"
+		return d.finish(ctx, j, st)
+	}
+	st.Error += "; sent by SMS channel " + sms.ID + " instead"
+	d.Log.Info("falling back to SMS", "invitation", inv.ID, "from", j.Channel, "to", sms.ID)
+	if err := d.Core.Enqueue(ctx, inv, []*store.Channel{sms}); err != nil {
+		return err
+	}
+	return d.finish(ctx, j, st)
 }
 
 func (d *Dispatcher) finish(ctx context.Context, j store.SendJob, st store.SendStatus) error {

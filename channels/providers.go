@@ -14,9 +14,18 @@ import (
 // OA): what it needs, and how it sends a text to a phone number.
 type Provider interface {
 	Kind() core.ChannelKind
-	// Send delivers text to a phone (84…) and returns the provider's id.
+	// Send delivers an invitation and returns the provider's message id.
 	// Failures are *SendError.
-	Send(ctx context.Context, ch *core.Channel, to, text string) (string, error)
+	Send(ctx context.Context, d Deps, ch *core.Channel, msg Outgoing) (string, error)
+}
+
+// Outgoing is an invitation to send.
+type Outgoing struct {
+	To         string // phone, 84…
+	Text       string // the text message, for providers that send text
+	Invitation string // invitation id (Zalo's tracking_id)
+	Dossier    string
+	SurveyURL  string
 }
 
 var providers = map[string]Provider{}
@@ -57,6 +66,9 @@ type SendError struct {
 	Message  string
 	// Temporary failures (network, 5xx, 429, provider busy) are retried.
 	Temporary bool
+	// Fallback asks to send through the invitation's SMS channel instead
+	// (a Zalo user out of reach); Message says why.
+	Fallback bool
 }
 
 func (e *SendError) Error() string {

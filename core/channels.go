@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/sipasvn/gateway/store"
 )
@@ -47,6 +48,9 @@ type Channel struct {
 	Enabled  bool
 	Settings map[string]any
 	Secrets  map[string]string
+	// TokenExpires is when the access token stops working (Zalo); zero
+	// when unknown.
+	TokenExpires time.Time
 }
 
 // Setting returns a string setting, or "".
@@ -171,7 +175,7 @@ func (s *Service) Channel(ctx context.Context, id string) (*Channel, error) {
 	if err != nil {
 		return nil, notFoundAs(err, "channel %s does not exist", id)
 	}
-	ch := &Channel{ID: st.ID, Type: st.Type, Enabled: st.Enabled, Settings: st.Settings, Secrets: map[string]string{}}
+	ch := &Channel{ID: st.ID, Type: st.Type, Enabled: st.Enabled, Settings: st.Settings, Secrets: map[string]string{}, TokenExpires: st.TokenExpires}
 	for k, v := range st.Secrets {
 		plain, err := s.Sealer.Open(v)
 		if err != nil {
@@ -182,9 +186,37 @@ func (s *Service) Channel(ctx context.Context, id string) (*Channel, error) {
 	return ch, nil
 }
 
-// resolveChannel turns an invitation's send entry — a family ("sms") or a
+// SetTokens seals and stores new tokens of a channel in one write.
+func (s *Service) SetTokens(ctx context.Context, id string, tokens map[string]string, expires time.Time) error {
+	sealed := map[string][]byte{}
+	for k, v := range tokens {
+		sealed[k] = s.Sealer.Seal(v)
+	}
+	return s.Mongo.Channels.SetSecrets(ctx, id, sealed, expires)
+}
+
+// ChannelsOfFamily returns the enabled channels of a family, secrets opened.
+func (s *Service) ChannelsOfFamily(ctx context.Context, family string) ([]*Channel, error) {
+	all, err := s.Mongo.Channels.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Channel
+	for _, st := range all {
+		if Family(st.Type) == family && st.Enabled {
+			ch, err := s.Channel(ctx, st.ID)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ch)
+		}
+	}
+	return out, nil
+}
+
+// ResolveChannel turns an invitation's send entry — a family ("sms") or a
 // channel id — into an enabled channel.
-func (s *Service) resolveChannel(ctx context.Context, entry string) (*store.Channel, error) {
+func (s *Service) ResolveChannel(ctx context.Context, entry string) (*store.Channel, error) {
 	all, err := s.Mongo.Channels.All(ctx)
 	if err != nil {
 		return nil, err
@@ -209,8 +241,8 @@ func (s *Service) resolveChannel(ctx context.Context, entry string) (*store.Chan
 	return nil, Errorf(Invalid, "send", "no enabled channel %q; configure one with PUT /api/v1/channels/{id}", entry)
 }
 
-// enqueueSends queues the invitation on each channel named in send.
-func (s *Service) enqueueSends(ctx context.Context, inv *store.Invitation, chans []*store.Channel) error {
+// Enqueue queues the invitation on each channel named in send.
+func (s *Service) Enqueue(ctx context.Context, inv *store.Invitation, chans []*store.Channel) error {
 	now := s.now()
 	for _, ch := range chans {
 		if err := s.Mongo.Invitations.SetSend(ctx, inv.ID, ch.ID, store.SendStatus{Status: "queued", At: now}); err != nil {

@@ -14,9 +14,15 @@ import (
 type Inbound struct {
 	Channel   *Channel
 	From      string // canonical phone number (84…) for SMS
+	User      string // chat user id (Zalo), when there is no phone
 	MessageID string // the provider's id, for exactly-once effects
 	Text      string
 	At        time.Time
+	// OneByOne asks one question at a time (chat channels with buttons).
+	OneByOne bool
+	// Start opens the sender's pending survey without a reply to read
+	// (a new follower who is linked to an invitation).
+	Start bool
 }
 
 // Render picks the wording a channel can send, in a locale.
@@ -28,12 +34,17 @@ type Conversed struct {
 	Duplicate  bool     // the message was applied before; nothing changed
 	Invitation string   // the invitation the conversation is about, if any
 	Respondent string   // keyed hash of the sender
+	Asking     bool     // the last reply asks for a score (chat shows buttons)
 }
 
 // Converse applies one inbound message to its sender's conversation and
 // says what to answer. It knows nothing of providers.
 func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Conversed, error) {
-	out := &Conversed{Respondent: s.Sealer.Hash(in.From)}
+	who, err := s.respondent(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	out := &Conversed{Respondent: who}
 	reply := survey.ParseReply(in.Text)
 	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, func(state []byte) ([]byte, error) {
 		c := &survey.Conversation{}
@@ -44,7 +55,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		if err != nil {
 			return nil, err
 		}
-		out.Replies, out.Invitation = replies, c.Invitation
+		out.Replies, out.Invitation, out.Asking = replies, c.Invitation, c.Asking()
 		return json.Marshal(c)
 	})
 	if err != nil {
@@ -61,7 +72,10 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 func (s *Service) step(ctx context.Context, c *survey.Conversation, r survey.Reply, in Inbound, who string, render Render) ([]string, error) {
 	say := func(t survey.Text) []string { return []string{render(t, c.Locale)} }
 	if r.Kind == survey.StartDossier {
-		return s.startDossier(ctx, c, r.Dossier, who, render)
+		return s.startDossier(ctx, c, r.Dossier, who, in, render)
+	}
+	if in.Start {
+		return s.startLinked(ctx, c, who, in, render)
 	}
 	if c.Invitation == "" || c.Done {
 		inv, err := s.Mongo.Invitations.OpenByRespondent(ctx, who, s.now())
@@ -69,6 +83,7 @@ func (s *Service) step(ctx context.Context, c *survey.Conversation, r survey.Rep
 		case err == nil:
 			def := s.chatSurvey(inv.Survey)
 			*c = *survey.NewConversation(def, inv.ID, inv.Locale)
+			c.OneByOne = in.OneByOne
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		case r.Kind == survey.OptOut:
@@ -125,7 +140,7 @@ func (s *Service) completeChat(ctx context.Context, c *survey.Conversation, def 
 
 // startDossier handles "DG <dossier code>": the dossier's open invitation,
 // and only from its own phone when it has one.
-func (s *Service) startDossier(ctx context.Context, c *survey.Conversation, code, who string, render Render) ([]string, error) {
+func (s *Service) startDossier(ctx context.Context, c *survey.Conversation, code, who string, in Inbound, render Render) ([]string, error) {
 	inv, err := s.Mongo.Invitations.ByDossier(ctx, code)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -135,12 +150,78 @@ func (s *Service) startDossier(ctx context.Context, c *survey.Conversation, code
 		c.Misses++
 		return []string{render(survey.MsgNotYours, c.Locale)}, nil
 	}
+	if in.User != "" && inv.Respondent == "" {
+		// A chat user who starts a phone-less dossier answers for it.
+		if err := s.Mongo.Links.Link(ctx, in.Channel.ID, in.User, who); err != nil {
+			return nil, err
+		}
+	}
 	def := s.chatSurvey(inv.Survey)
 	*c = *survey.NewConversation(def, inv.ID, inv.Locale)
+	c.OneByOne = in.OneByOne
 	if err := s.Mongo.OptOuts.Remove(ctx, who); err != nil { // asking is consent again
 		return nil, err
 	}
-	return []string{render(def.AskAll(), c.Locale)}, nil
+	return []string{render(def.Opening(c), c.Locale)}, nil
+}
+
+// startLinked opens the pending survey of a sender who is linked to a
+// phone, or greets one who is not.
+func (s *Service) startLinked(ctx context.Context, c *survey.Conversation, who string, in Inbound, render Render) ([]string, error) {
+	if c.Asking() {
+		return nil, nil // already in a survey: do not restart it
+	}
+	inv, err := s.Mongo.Invitations.OpenByRespondent(ctx, who, s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return []string{render(survey.MsgWelcome, c.Locale)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	def := s.chatSurvey(inv.Survey)
+	*c = *survey.NewConversation(def, inv.ID, inv.Locale)
+	c.OneByOne = in.OneByOne
+	return []string{render(survey.MsgWelcomeSurvey, c.Locale), render(def.Opening(c), c.Locale)}, nil
+}
+
+// respondent is who a message is from: the keyed hash of the phone, of the
+// phone a chat user is linked to, or of the chat user id.
+func (s *Service) respondent(ctx context.Context, in Inbound) (string, error) {
+	if in.From != "" {
+		return s.Sealer.Hash(in.From), nil
+	}
+	who, err := s.Mongo.Links.Respondent(ctx, in.Channel.ID, in.User)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.Sealer.Hash(in.Channel.Type + ":" + in.User), nil
+	}
+	return who, err
+}
+
+// LinkUser ties a chat user to the phone they shared.
+func (s *Service) LinkUser(ctx context.Context, ch *Channel, user, phone string) error {
+	return s.Mongo.Links.Link(ctx, ch.ID, user, s.Sealer.Hash(phone))
+}
+
+// CompleteRating saves a star rating (a Zalo rating template) as the
+// invitation's response to the overall survey. Repeats change nothing.
+func (s *Service) CompleteRating(ctx context.Context, invitationID string, rate int, comment, channel string) error {
+	inv, err := s.Invitation(ctx, invitationID)
+	if err != nil {
+		return err
+	}
+	def, _ := s.Surveys.Survey(survey.Overall)
+	if rate < 1 || rate > 5 {
+		return Errorf(Invalid, "rate", "%d is not 1–5", rate)
+	}
+	if comment, err = survey.CleanComment(comment); err != nil {
+		comment = ""
+	}
+	_, err = s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
+		Answers: survey.Answers{def.Questions[0].ID: rate}, Comment: comment, Channel: channel, Locale: inv.Locale})
+	if errors.Is(err, ErrAlreadyCompleted) {
+		return nil
+	}
+	return err
 }
 
 // chatSurvey is the survey a chat channel asks: the short form when the

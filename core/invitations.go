@@ -89,7 +89,7 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	}
 	var chans []*store.Channel
 	for _, entry := range n.Send {
-		ch, err := s.resolveChannel(ctx, entry)
+		ch, err := s.ResolveChannel(ctx, entry)
 		if err != nil {
 			return nil, false, err
 		}
@@ -117,7 +117,7 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	if err != nil || !created {
 		return inv, created, err // a repeated request does not send again
 	}
-	return inv, true, s.enqueueSends(ctx, inv, chans)
+	return inv, true, s.Enqueue(ctx, inv, chans)
 }
 
 // Phone opens an invitation's phone number.

@@ -20,6 +20,11 @@ type Service struct {
 	Drafts        *store.Progress
 	Conversations *store.Conversations
 	Queue         *store.SendQueue
+	Locks         *store.Locks
+	Warnings      *store.Warnings
+	// Inbox holds verified webhook events that are acknowledged at once
+	// and processed by workers (Zalo).
+	Inbox *store.Stream
 	Sealer        *store.Sealer
 	BaseURL       string
 	InvitationTTL time.Duration

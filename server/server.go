@@ -96,7 +96,11 @@ func readyz(d Deps) fiber.Handler {
 		if down {
 			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "checks": checks})
 		}
-		return c.JSON(fiber.Map{"status": "ok", "checks": checks})
+		body := fiber.Map{"status": "ok", "checks": checks}
+		if w, err := d.Core.Warnings.All(ctx); err == nil && len(w) > 0 {
+			body["warnings"] = w // serving, but an operator must act
+		}
+		return c.JSON(body)
 	}
 }
 

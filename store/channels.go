@@ -20,6 +20,8 @@ type Channel struct {
 	Settings map[string]any    `bson:"settings"`
 	Secrets  map[string][]byte `bson:"secrets"`
 	Updated  time.Time         `bson:"updated_at"`
+	// TokenExpires is when the access token (Zalo) stops working.
+	TokenExpires time.Time `bson:"token_expires_at,omitempty"`
 }
 
 // Channels is the channels collection.
@@ -50,6 +52,24 @@ func (s *Channels) Channel(ctx context.Context, id string) (*Channel, error) {
 // All returns every channel, by id.
 func (s *Channels) All(ctx context.Context) ([]Channel, error) {
 	return findAll[Channel](ctx, s.c, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+}
+
+// SetSecrets replaces some sealed secrets (and the token expiry) in one
+// write, so a new single-use refresh token is stored before its access
+// token is used.
+func (s *Channels) SetSecrets(ctx context.Context, id string, secrets map[string][]byte, expires time.Time) error {
+	set := bson.D{{Key: "token_expires_at", Value: Millis(expires)}}
+	for k, v := range secrets {
+		set = append(set, bson.E{Key: "secrets." + k, Value: v})
+	}
+	res, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}})
+	if err != nil {
+		return fmt.Errorf("store secrets of %s: %w", id, err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // Delete removes a channel; ErrNotFound if there was none.
@@ -113,6 +133,7 @@ type Messages struct{ c *mongo.Collection }
 
 func (s *Messages) ensureIndexes(ctx context.Context) error {
 	return createIndexes(ctx, s.c, index(bson.D{{Key: "invitation_id", Value: 1}}, false),
+		index(bson.D{{Key: "provider_id", Value: 1}}, false),
 		index(bson.D{{Key: "channel", Value: 1}, {Key: "at", Value: 1}}, false))
 }
 
@@ -135,4 +156,40 @@ func (s *Messages) Record(ctx context.Context, msgs ...*Message) error {
 // ByInvitation returns the messages sent for an invitation.
 func (s *Messages) ByInvitation(ctx context.Context, id string) ([]Message, error) {
 	return findAll[Message](ctx, s.c, bson.D{{Key: "invitation_id", Value: id}}, options.Find().SetSort(bson.D{{Key: "at", Value: 1}}))
+}
+
+// ByProviderID returns the message a provider knows by id.
+func (s *Messages) ByProviderID(ctx context.Context, id string) (*Message, error) {
+	var m Message
+	if err := s.c.FindOne(ctx, bson.D{{Key: "provider_id", Value: id}}).Decode(&m); err != nil {
+		return nil, notFound(err)
+	}
+	return &m, nil
+}
+
+// Links ties a chat user (a Zalo follower) to a phone's keyed hash, once the
+// user shared the number or started a dossier's survey.
+type Links struct{ c *mongo.Collection }
+
+func (s *Links) ensureIndexes(context.Context) error { return nil }
+
+// Link records that user of channel is respondent.
+func (s *Links) Link(ctx context.Context, channel, user, respondent string) error {
+	_, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: channel + ":" + user}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "respondent", Value: respondent}}}}, options.Update().SetUpsert(true))
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("link %s user: %w", channel, err)
+	}
+	return nil
+}
+
+// Respondent returns the linked respondent of a chat user, or ErrNotFound.
+func (s *Links) Respondent(ctx context.Context, channel, user string) (string, error) {
+	var doc struct {
+		Respondent string `bson:"respondent"`
+	}
+	if err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: channel + ":" + user}}).Decode(&doc); err != nil {
+		return "", notFound(err)
+	}
+	return doc.Respondent, nil
 }

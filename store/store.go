@@ -30,6 +30,7 @@ type Mongo struct {
 	Channels    *Channels
 	OptOuts     *OptOuts
 	Messages    *Messages
+	Links       *Links
 }
 
 // OpenMongo connects to uri, checks the server answers and makes sure the
@@ -56,8 +57,9 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Channels:    &Channels{c: db.Collection("channels")},
 		OptOuts:     &OptOuts{c: db.Collection("optouts")},
 		Messages:    &Messages{c: db.Collection("messages")},
+		Links:       &Links{c: db.Collection("chat_links")},
 	}
-	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages} {
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Links} {
 		if err := ix.ensureIndexes(ctx); err != nil {
 			_ = c.Disconnect(context.Background())
 			return nil, err

@@ -18,7 +18,21 @@ type Conversation struct {
 	// prompting until the citizen writes something readable.
 	Misses int  `json:"m,omitempty"`
 	Done   bool `json:"d,omitempty"`
+	// OneByOne asks one question at a time (chat with answer buttons)
+	// instead of every score in one reply (SMS).
+	OneByOne bool `json:"o,omitempty"`
 }
+
+// Opening is the first prompt of a conversation.
+func (def *Survey) Opening(c *Conversation) Text {
+	if c.OneByOne {
+		return def.Ask(0)
+	}
+	return def.AskAll()
+}
+
+// Asking reports whether the conversation waits for a score.
+func (c *Conversation) Asking() bool { return c.Invitation != "" && !c.Done && c.next() >= 0 }
 
 // NewConversation starts a conversation on def for an invitation.
 func NewConversation(def *Survey, invitation, locale string) *Conversation {
@@ -68,8 +82,10 @@ func (def *Survey) Step(c *Conversation, r Reply, render func(Text) string) Outc
 		c.Misses = 0
 		return say(def.HelpText())
 	case Restart:
+		one := c.OneByOne
 		*c = *NewConversation(def, c.Invitation, c.Locale)
-		return say(def.AskAll())
+		c.OneByOne = one
+		return say(def.Opening(c))
 	case Scores:
 		return def.takeScores(c, r, render)
 	}
@@ -120,6 +136,12 @@ var (
 	MsgAlready = Text{
 		VI: "Phiếu khảo sát này đã được trả lời. Cảm ơn ông/bà!",
 		EN: "This survey was already answered. Thank you!"}
+	MsgWelcome = Text{
+		VI: "Cảm ơn ông/bà đã quan tâm. Để đánh giá hồ sơ, nhắn DG <mã hồ sơ> hoặc chia sẻ số điện thoại đã dùng khi nộp hồ sơ.",
+		EN: "Thank you for following. To rate a dossier, send DG <dossier code> or share the phone number you gave with it."}
+	MsgWelcomeSurvey = Text{
+		VI: "Cảm ơn ông/bà. Mời ông/bà đánh giá hồ sơ vừa giải quyết.",
+		EN: "Thank you. Please rate how your dossier was handled."}
 	MsgClosed = Text{
 		VI: "Phiếu khảo sát này đã đóng, không nhận thêm trả lời.",
 		EN: "This survey is closed and takes no more answers."}

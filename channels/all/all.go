@@ -8,4 +8,5 @@ import (
 	_ "github.com/sipasvn/gateway/channels/sms/speedsms" // sms.speedsms
 	_ "github.com/sipasvn/gateway/channels/sms/twilio"   // sms.twilio
 	_ "github.com/sipasvn/gateway/channels/web"          // the survey page
+	_ "github.com/sipasvn/gateway/channels/zalo"         // zalo.oa
 )

@@ -177,7 +177,8 @@ type sendResponse struct {
 // Send posts one message; CodeResult 100 is accepted. 124 (duplicate
 // RequestId) means an earlier attempt was accepted. Other codes are the
 // account's or the number's problem and are not retried.
-func (adapter) Send(ctx context.Context, ch *core.Channel, to, text string) (string, error) {
+func (adapter) Send(ctx context.Context, _ channels.Deps, ch *core.Channel, msg channels.Outgoing) (string, error) {
+	to, text := msg.To, msg.Text
 	base := ch.Setting("api_base_url")
 	if base == "" {
 		base = defaultBase

@@ -125,7 +125,8 @@ type outbound struct {
 }
 
 // Send POSTs {"id","to","text"} to send_url with X-Signature.
-func (a Adapter) Send(ctx context.Context, ch *core.Channel, to, text string) (string, error) {
+func (a Adapter) Send(ctx context.Context, _ channels.Deps, ch *core.Channel, msg channels.Outgoing) (string, error) {
+	to, text := msg.To, msg.Text
 	id := fmt.Sprintf("gw-%x", sha256.Sum256([]byte(to+"\x00"+text+"\x00"+ch.ID)))[:27]
 	body, _ := json.Marshal(outbound{ID: id, To: to, Text: text})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ch.Setting("send_url"), bytes.NewReader(body))

@@ -73,7 +73,8 @@ type sendResponse struct {
 
 // Send posts to /index.php/sms/send. Code 500 ("try again") and HTTP 429
 // (60 requests a minute) are temporary.
-func (adapter) Send(ctx context.Context, ch *core.Channel, to, text string) (string, error) {
+func (adapter) Send(ctx context.Context, _ channels.Deps, ch *core.Channel, msg channels.Outgoing) (string, error) {
+	to, text := msg.To, msg.Text
 	base := ch.Setting("api_base_url")
 	if base == "" {
 		base = defaultBase

@@ -116,7 +116,8 @@ func (adapter) Respond(c *fiber.Ctx, _ *core.Channel, _ []sms.Message, replies [
 }
 
 // Send POSTs to /2010-04-01/Accounts/{sid}/Messages.json with Basic auth.
-func (adapter) Send(ctx context.Context, ch *core.Channel, to, text string) (string, error) {
+func (adapter) Send(ctx context.Context, _ channels.Deps, ch *core.Channel, msg channels.Outgoing) (string, error) {
+	to, text := msg.To, msg.Text
 	base := ch.Setting("api_base_url")
 	if base == "" {
 		base = defaultBase

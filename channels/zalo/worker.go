@@ -1,0 +1,292 @@
+package zalo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sipasvn/gateway/channels"
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// event is a Zalo OA webhook event. Ids stay strings.
+//
+//	{"app_id": "360846524940903967", "event_name": "user_send_text",
+//	 "timestamp": "1700000000000", "sender": {"id": "246845883529197922"},
+//	 "recipient": {"id": "579745863508352884"}, "user_id_by_app": "552177279717587730",
+//	 "message": {"text": "5", "msg_id": "96d3cdf3af150460909"}}
+type event struct {
+	AppID     flexString `json:"app_id"`
+	Name      string     `json:"event_name"`
+	Timestamp flexString `json:"timestamp"`
+	Sender    struct {
+		ID flexString `json:"id"`
+	} `json:"sender"`
+	Follower struct {
+		ID flexString `json:"id"`
+	} `json:"follower"`
+	UserIDByApp flexString `json:"user_id_by_app"`
+	Message     struct {
+		Text       string       `json:"text"`
+		MsgID      flexString   `json:"msg_id"`
+		Rate       flexString   `json:"rate"`
+		Note       string       `json:"note"`
+		Feedbacks  []string     `json:"feedbacks"`
+		TrackingID flexString   `json:"tracking_id"`
+		MsgIDs     []flexString `json:"msg_ids"`
+	} `json:"message"`
+	Info struct {
+		Phone flexString `json:"phone"`
+		Name  string     `json:"name"`
+	} `json:"info"`
+}
+
+// ParseEvent reads a verified event body.
+func ParseEvent(body []byte) (event, error) {
+	var e event
+	if err := json.Unmarshal(body, &e); err != nil {
+		return e, fmt.Errorf("zalo event is not JSON: %w", err)
+	}
+	if e.Name == "" {
+		return e, errors.New("zalo event has no event_name")
+	}
+	return e, nil
+}
+
+// worker drains the inbox stream and keeps tokens fresh.
+type worker struct {
+	core   *core.Service
+	log    *slog.Logger
+	tokens *tokens
+	name   string
+}
+
+// Run processes events until ctx ends. Entries a dead replica read but
+// never acknowledged are taken over after 30 seconds; this replica's own
+// unacknowledged entries are processed first after a restart.
+func (w *worker) Run(ctx context.Context, d channels.Deps) {
+	w.init(d)
+	go w.refreshLoop(ctx)
+	for ctx.Err() == nil {
+		if err := w.Drain(ctx, 30*time.Second, time.Second); err != nil && ctx.Err() == nil {
+			w.log.Error("zalo event pass failed; retrying", "err", err)
+			time.Sleep(time.Second)
+		}
+	}
+}
+
+func (w *worker) init(d channels.Deps) {
+	host, _ := os.Hostname()
+	w.core, w.log = d.Core, d.Log.With("comp", "zalo")
+	w.tokens = &tokens{core: d.Core, log: w.log}
+	w.name = host + "-" + strconv.Itoa(os.Getpid())
+}
+
+// NewWorker returns a worker for tests, named so that several can share a
+// stream as replicas do.
+func NewWorker(d channels.Deps, name string) interface {
+	Drain(ctx context.Context, stale, block time.Duration) error
+} {
+	w := &worker{}
+	w.init(d)
+	w.name = name
+	return w
+}
+
+// Drain processes one batch of entries.
+func (w *worker) Drain(ctx context.Context, stale, block time.Duration) error {
+	entries, err := w.core.Inbox.Read(ctx, w.name, 50, stale, block)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := w.process(ctx, e.Fields["channel"], []byte(e.Fields["body"])); err != nil {
+			if errors.Is(err, errPermanent) {
+				w.log.Warn("zalo event dropped", "entry", e.ID, "err", err)
+			} else {
+				return err // left unacknowledged: retried
+			}
+		}
+		if err := w.core.Inbox.Ack(ctx, e.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var errPermanent = errors.New("cannot be processed")
+
+func (w *worker) process(ctx context.Context, channelID string, body []byte) error {
+	ch, err := w.core.Channel(ctx, channelID)
+	if core.CodeOf(err) == core.NotFound {
+		return fmt.Errorf("%w: channel %s is gone", errPermanent, channelID)
+	}
+	if err != nil {
+		return err
+	}
+	e, err := ParseEvent(body)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errPermanent, err)
+	}
+	switch e.Name {
+	case "user_send_text":
+		return w.converse(ctx, ch, core.Inbound{User: string(e.Sender.ID), MessageID: string(e.Message.MsgID), Text: e.Message.Text})
+	case "follow":
+		return w.converse(ctx, ch, core.Inbound{User: string(e.Follower.ID), MessageID: "follow-" + string(e.Timestamp), Start: true})
+	case "user_submit_info":
+		return w.submitInfo(ctx, ch, e)
+	case "user_feedback":
+		return w.feedback(ctx, e)
+	case "user_received_message":
+		return w.delivered(ctx, ch, e)
+	}
+	channels.CountWebhook(ch.Type, "ignored_"+e.Name)
+	return nil
+}
+
+// converse runs a message through the engine and sends the replies, the
+// last one with answer buttons while a score is awaited.
+func (w *worker) converse(ctx context.Context, ch *core.Channel, in core.Inbound) error {
+	if in.User == "" {
+		return fmt.Errorf("%w: event without a user id", errPermanent)
+	}
+	in.Channel, in.OneByOne, in.At = ch, true, time.Now()
+	res, err := w.core.Converse(ctx, in, render)
+	if err != nil || res.Duplicate {
+		return err
+	}
+	var logs []*store.Message
+	for i, text := range res.Replies {
+		var buttons []button
+		if res.Asking && i == len(res.Replies)-1 {
+			buttons = levels("vi")
+		}
+		if err := w.sendText(ctx, ch, in.User, text, buttons); err != nil {
+			// The step is committed; a lost reply is logged, not replayed.
+			w.log.Error("zalo reply not sent", "channel", ch.ID, "err", err)
+			continue
+		}
+		logs = append(logs, &store.Message{Channel: ch.ID, Invitation: res.Invitation, Respondent: res.Respondent, Kind: "reply", Encoding: "zalo"})
+	}
+	if in.Start && res.Invitation == "" {
+		if err := w.askPhone(ctx, ch, in.User, "vi"); err != nil {
+			w.log.Error("zalo request-info not sent", "channel", ch.ID, "err", err)
+		}
+	}
+	return w.core.RecordSent(ctx, logs...)
+}
+
+// submitInfo links the follower to the phone they shared and opens that
+// phone's pending survey.
+func (w *worker) submitInfo(ctx context.Context, ch *core.Channel, e event) error {
+	phone, err := survey.CanonicalPhone(string(e.Info.Phone))
+	if err != nil {
+		return fmt.Errorf("%w: shared phone is not a Vietnamese mobile", errPermanent)
+	}
+	if err := w.core.LinkUser(ctx, ch, string(e.Sender.ID), phone); err != nil {
+		return err
+	}
+	return w.converse(ctx, ch, core.Inbound{User: string(e.Sender.ID), MessageID: "info-" + string(e.Timestamp), Start: true})
+}
+
+// feedback completes an invitation from a rating template's stars.
+func (w *worker) feedback(ctx context.Context, e event) error {
+	rate, err := strconv.Atoi(string(e.Message.Rate))
+	if err != nil || e.Message.TrackingID == "" {
+		return fmt.Errorf("%w: feedback without a rate or tracking_id", errPermanent)
+	}
+	comment := strings.TrimSpace(e.Message.Note)
+	if len(e.Message.Feedbacks) > 0 {
+		comment = strings.TrimSpace(comment + " [" + strings.Join(e.Message.Feedbacks, "; ") + "]")
+	}
+	err = w.core.CompleteRating(ctx, string(e.Message.TrackingID), rate, comment, "zalo")
+	if c := core.CodeOf(err); c == core.NotFound || c == core.Invalid {
+		return fmt.Errorf("%w: %v", errPermanent, err)
+	}
+	return err
+}
+
+// delivered marks an invitation's template message as received.
+func (w *worker) delivered(ctx context.Context, ch *core.Channel, e event) error {
+	ids := append([]flexString{e.Message.MsgID}, e.Message.MsgIDs...)
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		m, err := w.core.Mongo.Messages.ByProviderID(ctx, string(id))
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		inv, err := w.core.Invitation(ctx, m.Invitation)
+		if err != nil {
+			continue
+		}
+		st := inv.Sends[m.Channel]
+		st.Status, st.At = "delivered", time.Now()
+		if err := w.core.Mongo.Invitations.SetSend(ctx, inv.ID, m.Channel, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshLoop renews tokens an hour before they expire.
+func (w *worker) refreshLoop(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		chans, err := w.core.ChannelsOfFamily(ctx, "zalo")
+		if err == nil {
+			for _, ch := range chans {
+				if _, err := w.tokens.fresh(ctx, ch); err != nil {
+					w.log.Warn("zalo token not refreshed", "channel", ch.ID, "err", err)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Send sends a rating template (ZNS) to the invitation's phone, tracked by
+// the invitation id so the stars come back through user_feedback.
+func (provider) Send(ctx context.Context, d channels.Deps, ch *core.Channel, msg channels.Outgoing) (string, error) {
+	tid := ch.Setting("rating_template_id")
+	if tid == "" {
+		return "", &channels.SendError{Provider: "zalo.oa", Message: "settings.rating_template_id is not set", Fallback: true}
+	}
+	t := &tokens{core: d.Core, log: d.Log.With("comp", "zalo")}
+	m := templateMessage{Phone: msg.To, TemplateID: tid, TrackingID: msg.Invitation,
+		TemplateData: map[string]string{"dossier_code": msg.Dossier, "survey_url": msg.SurveyURL}}
+	var id string
+	err := t.withToken(ctx, ch, func(token string) error {
+		data, err := call(ctx, base(ch, "zns_base_url", defaultZNS)+"/message/template", token, m)
+		if err != nil {
+			return err
+		}
+		var out struct {
+			MsgID flexString `json:"msg_id"`
+		}
+		_ = json.Unmarshal(data, &out)
+		id = string(out.MsgID)
+		return nil
+	})
+	if err != nil {
+		return "", sendError(err, true)
+	}
+	return id, nil
+}

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Stream is a Redis stream with one consumer group: webhooks append what
+// they verified and answer at once; workers in every replica read, apply
+// and acknowledge. An entry read but never acknowledged (its worker died)
+// is claimed again after a while, so nothing acknowledged to a provider is
+// left unprocessed.
+type Stream struct {
+	R     redis.UniversalClient
+	Key   string
+	Group string
+}
+
+// Entry is one stream entry.
+type Entry struct {
+	ID     string
+	Fields map[string]string
+}
+
+// Add appends fields.
+func (s *Stream) Add(ctx context.Context, fields map[string]string) error {
+	vals := make([]any, 0, 2*len(fields))
+	for k, v := range fields {
+		vals = append(vals, k, v)
+	}
+	if err := s.R.XAdd(ctx, &redis.XAddArgs{Stream: s.Key, Values: vals}).Err(); err != nil {
+		return fmt.Errorf("append to %s: %w", s.Key, err)
+	}
+	return nil
+}
+
+// ensureGroup creates the consumer group once.
+func (s *Stream) ensureGroup(ctx context.Context) error {
+	err := s.R.XGroupCreateMkStream(ctx, s.Key, s.Group, "0").Err()
+	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("create group on %s: %w", s.Key, err)
+	}
+	return nil
+}
+
+// Read returns up to count entries for consumer: first its own entries
+// that were never acknowledged (after a restart), then others' entries idle
+// longer than stale, then new ones, waiting up to block for new ones.
+func (s *Stream) Read(ctx context.Context, consumer string, count int64, stale, block time.Duration) ([]Entry, error) {
+	if err := s.ensureGroup(ctx); err != nil {
+		return nil, err
+	}
+	own, err := s.R.XReadGroup(ctx, &redis.XReadGroupArgs{Group: s.Group, Consumer: consumer, Streams: []string{s.Key, "0"}, Count: count}).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read own pending of %s: %w", s.Key, err)
+	}
+	if out := entries(own); len(out) > 0 {
+		return out, nil
+	}
+	claimed, _, err := s.R.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: s.Key, Group: s.Group, Consumer: consumer, MinIdle: stale, Start: "0", Count: count}).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("claim stale of %s: %w", s.Key, err)
+	}
+	if len(claimed) > 0 {
+		return entries([]redis.XStream{{Messages: claimed}}), nil
+	}
+	fresh, err := s.R.XReadGroup(ctx, &redis.XReadGroupArgs{Group: s.Group, Consumer: consumer, Streams: []string{s.Key, ">"}, Count: count, Block: block}).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read %s: %w", s.Key, err)
+	}
+	return entries(fresh), nil
+}
+
+func entries(streams []redis.XStream) []Entry {
+	var out []Entry
+	for _, st := range streams {
+		for _, m := range st.Messages {
+			e := Entry{ID: m.ID, Fields: map[string]string{}}
+			for k, v := range m.Values {
+				e.Fields[k], _ = v.(string)
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Ack marks entries processed and removes them.
+func (s *Stream) Ack(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.XAck(ctx, s.Key, s.Group, ids...)
+		p.XDel(ctx, s.Key, ids...)
+		return nil
+	})
+	return err
+}
+
+// Pending is how many entries wait or are being processed.
+func (s *Stream) Pending(ctx context.Context) (int64, error) {
+	n, err := s.R.XLen(ctx, s.Key).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return n, err
+}
