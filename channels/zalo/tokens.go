@@ -106,3 +106,14 @@ func (t *tokens) withToken(ctx context.Context, ch *core.Channel, fn func(token 
 	}
 	return fn(ch.Secrets["access_token"])
 }
+
+// RefreshTokens renews a channel's tokens now unless its access token is no
+// longer stale (another replica refreshed it); for operators' tools and tests.
+func RefreshTokens(ctx context.Context, c *core.Service, log *slog.Logger, channelID, stale string) error {
+	ch, err := c.Channel(ctx, channelID)
+	if err != nil {
+		return err
+	}
+	_, err = (&tokens{core: c, log: log}).refresh(ctx, ch, stale)
+	return err
+}
