@@ -180,3 +180,29 @@ func refreshTokens(ctx context.Context, ch *core.Channel) (tokenReply, time.Dura
 	}
 	return tr, time.Duration(secs) * time.Second, nil
 }
+
+// profile is the part of /v3.0/oa/user/detail the gateway uses: a follower
+// who shared their phone with the OA before carries it here.
+type profile struct {
+	UserID      flexString `json:"user_id"`
+	DisplayName string     `json:"display_name"`
+	SharedInfo  struct {
+		Phone flexString `json:"phone"`
+	} `json:"shared_info"`
+}
+
+// userProfile fetches a follower's profile.
+func userProfile(ctx context.Context, ch *core.Channel, token, user string) (profile, error) {
+	q := url.Values{"data": {`{"user_id":"` + user + `"}`}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base(ch, "api_base_url", defaultAPI)+"/v3.0/oa/user/detail?"+q.Encode(), nil)
+	if err != nil {
+		return profile{}, err
+	}
+	req.Header.Set("access_token", token)
+	data, err := do(req)
+	if err != nil {
+		return profile{}, err
+	}
+	var p profile
+	return p, json.Unmarshal(data, &p)
+}

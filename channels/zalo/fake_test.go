@@ -21,6 +21,7 @@ type fakeZalo struct {
 	refreshes int
 	// state
 	access, refresh string
+	sharedPhone     string // what user/detail returns as shared_info.phone
 	znsError        int // 0 = success
 	refreshFails    bool
 }
@@ -64,6 +65,9 @@ func (f *fakeZalo) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
+	case "/v3.0/oa/user/detail":
+		reply(w, map[string]any{"error": 0, "message": "Success", "data": map[string]any{
+			"user_id": r.URL.Query().Get("data"), "display_name": "Nguyễn Văn A", "shared_info": map[string]any{"phone": f.sharedPhone}}})
 	case "/v3.0/oa/message/cs":
 		f.cs = append(f.cs, body)
 		reply(w, map[string]any{"error": 0, "message": "Success", "data": map[string]any{"message_id": "cs-1", "user_id": "u"}})

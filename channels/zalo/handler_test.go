@@ -189,6 +189,24 @@ func TestFollowAndDossierCode(t *testing.T) {
 	}
 }
 
+// A follower whose profile carries a phone shared with the OA starts the
+// pending survey of that phone at once.
+func TestFollowerWithSharedPhoneStartsAtOnce(t *testing.T) {
+	g, f := setup(t)
+	f.sharedPhone = "84912345678"
+	g.Invite("D-ZALO-3", "000.00.12.H49", map[string]any{"phone": "0912 345 678", "survey": "overall"})
+	deliver(t, g, event(t, "follow.json"))
+	got := f.texts()
+	if len(got) != 2 || !strings.HasPrefix(got[1], "Câu 1/1") || len(buttons(t, f.last())) != 5 {
+		t.Fatalf("follow with a shared phone: %v", got)
+	}
+	deliver(t, g, event(t, "user_send_text.json", "TEXT", "4", "MSGID", "f-1"))
+	r, err := g.Mongo.Responses.ByInvitation(t.Context(), g.MustInvitation("D-ZALO-3").ID)
+	if err != nil || r.Answers[0].Score != 4 || r.Channel != "zalo" {
+		t.Fatalf("%+v %v", r, err)
+	}
+}
+
 // An invitation by rating template: sent, delivered, rated with stars.
 func TestRatingTemplateRoundTrip(t *testing.T) {
 	g, f := setup(t)

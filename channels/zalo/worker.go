@@ -140,6 +140,7 @@ func (w *worker) process(ctx context.Context, channelID string, body []byte) err
 	case "user_send_text":
 		return w.converse(ctx, ch, core.Inbound{User: string(e.Sender.ID), MessageID: string(e.Message.MsgID), Text: e.Message.Text})
 	case "follow":
+		w.linkFromProfile(ctx, ch, string(e.Follower.ID))
 		return w.converse(ctx, ch, core.Inbound{User: string(e.Follower.ID), MessageID: "follow-" + string(e.Timestamp), Start: true})
 	case "user_submit_info":
 		return w.submitInfo(ctx, ch, e)
@@ -182,6 +183,26 @@ func (w *worker) converse(ctx context.Context, ch *core.Channel, in core.Inbound
 		}
 	}
 	return w.core.RecordSent(ctx, logs...)
+}
+
+// linkFromProfile links a new follower whose profile already carries a
+// phone shared with the OA, so their pending survey can start at once.
+// Failing to read the profile only means the follower is asked for it.
+func (w *worker) linkFromProfile(ctx context.Context, ch *core.Channel, user string) {
+	var p profile
+	err := w.tokens.withToken(ctx, ch, func(token string) (err error) {
+		p, err = userProfile(ctx, ch, token, user)
+		return err
+	})
+	if err != nil {
+		w.log.Warn("zalo profile not read", "channel", ch.ID, "err", err)
+		return
+	}
+	if phone, err := survey.CanonicalPhone(string(p.SharedInfo.Phone)); err == nil {
+		if err := w.core.LinkUser(ctx, ch, user, phone); err != nil {
+			w.log.Warn("zalo follower not linked", "channel", ch.ID, "err", err)
+		}
+	}
 }
 
 // submitInfo links the follower to the phone they shared and opens that
