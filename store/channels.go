@@ -42,11 +42,7 @@ func (s *Channels) Put(ctx context.Context, ch *Channel) error {
 
 // Channel returns one channel.
 func (s *Channels) Channel(ctx context.Context, id string) (*Channel, error) {
-	var ch Channel
-	if err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&ch); err != nil {
-		return nil, notFound(err)
-	}
-	return &ch, nil
+	return findOne[Channel](ctx, s.c, bson.D{{Key: "_id", Value: id}})
 }
 
 // All returns every channel, by id.
@@ -160,11 +156,7 @@ func (s *Messages) ByInvitation(ctx context.Context, id string) ([]Message, erro
 
 // ByProviderID returns the message a provider knows by id.
 func (s *Messages) ByProviderID(ctx context.Context, id string) (*Message, error) {
-	var m Message
-	if err := s.c.FindOne(ctx, bson.D{{Key: "provider_id", Value: id}}).Decode(&m); err != nil {
-		return nil, notFound(err)
-	}
-	return &m, nil
+	return findOne[Message](ctx, s.c, bson.D{{Key: "provider_id", Value: id}})
 }
 
 // Links ties a chat user (a Zalo follower) to a phone's keyed hash, once the
@@ -185,11 +177,11 @@ func (s *Links) Link(ctx context.Context, channel, user, respondent string) erro
 
 // Respondent returns the linked respondent of a chat user, or ErrNotFound.
 func (s *Links) Respondent(ctx context.Context, channel, user string) (string, error) {
-	var doc struct {
+	doc, err := findOne[struct {
 		Respondent string `bson:"respondent"`
-	}
-	if err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: channel + ":" + user}}).Decode(&doc); err != nil {
-		return "", notFound(err)
+	}](ctx, s.c, bson.D{{Key: "_id", Value: channel + ":" + user}})
+	if err != nil {
+		return "", err
 	}
 	return doc.Respondent, nil
 }

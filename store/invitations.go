@@ -94,11 +94,7 @@ func (s *Invitations) Create(ctx context.Context, inv *Invitation) (*Invitation,
 }
 
 func (s *Invitations) one(ctx context.Context, filter bson.D) (*Invitation, error) {
-	var inv Invitation
-	if err := s.c.FindOne(ctx, filter).Decode(&inv); err != nil {
-		return nil, notFound(err)
-	}
-	return &inv, nil
+	return findOne[Invitation](ctx, s.c, filter)
 }
 
 // Invitation returns the invitation with id.
@@ -146,16 +142,11 @@ func (s *Invitations) MarkCompleted(ctx context.Context, id, via string, at time
 // OpenByRespondent returns the newest invitation of a phone (by its keyed
 // hash) that can still be answered at now.
 func (s *Invitations) OpenByRespondent(ctx context.Context, respondent string, now time.Time) (*Invitation, error) {
-	var inv Invitation
-	err := s.c.FindOne(ctx, bson.D{
+	return findOne[Invitation](ctx, s.c, bson.D{
 		{Key: "respondent", Value: respondent},
 		{Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress}}}},
 		{Key: "expires_at", Value: bson.D{{Key: "$gt", Value: now}}},
-	}, options.FindOne().SetSort(bson.D{{Key: "created_at", Value: -1}})).Decode(&inv)
-	if err != nil {
-		return nil, notFound(err)
-	}
-	return &inv, nil
+	}, options.FindOne().SetSort(bson.D{{Key: "created_at", Value: -1}}))
 }
 
 // MarkOptedOut closes an open invitation at the citizen's request.

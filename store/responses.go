@@ -64,11 +64,7 @@ func (s *Responses) Insert(ctx context.Context, r *Response) error {
 
 // ByInvitation returns the response of an invitation.
 func (s *Responses) ByInvitation(ctx context.Context, invitationID string) (*Response, error) {
-	var r Response
-	if err := s.c.FindOne(ctx, bson.D{{Key: "invitation_id", Value: invitationID}}).Decode(&r); err != nil {
-		return nil, notFound(err)
-	}
-	return &r, nil
+	return findOne[Response](ctx, s.c, bson.D{{Key: "invitation_id", Value: invitationID}})
 }
 
 // Unapplied returns up to limit responses not yet counted, oldest id first.

@@ -107,6 +107,15 @@ func findAll[T any](ctx context.Context, c *mongo.Collection, filter any, opts .
 	return out, nil
 }
 
+// findOne decodes the one document matching filter, or ErrNotFound.
+func findOne[T any](ctx context.Context, c *mongo.Collection, filter any, opts ...*options.FindOneOptions) (*T, error) {
+	var v T
+	if err := c.FindOne(ctx, filter, opts...).Decode(&v); err != nil {
+		return nil, notFound(err)
+	}
+	return &v, nil
+}
+
 // notFound maps the driver's no-documents error to ErrNotFound.
 func notFound(err error) error {
 	if errors.Is(err, mongo.ErrNoDocuments) {

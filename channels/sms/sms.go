@@ -39,6 +39,14 @@ func FromValues(v url.Values, f Fields) (Message, error) {
 	return m, nil
 }
 
+// One wraps a single parsed message as Decode's result.
+func One(m Message, err error) ([]Message, error) {
+	if err != nil {
+		return nil, err
+	}
+	return []Message{m}, nil
+}
+
 // Reply is a text to send back to a number (84…).
 type Reply struct {
 	To   string `json:"to"`

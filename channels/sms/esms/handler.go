@@ -111,11 +111,7 @@ func (adapter) Decode(c *fiber.Ctx, ch *core.Channel, _ string) ([]sms.Message, 
 	if q.Get("cpid") != ch.Setting("cpid") {
 		return nil, core.Errorf(core.Unauthenticated, "cpid", "the message is for another partner")
 	}
-	m, err := Parse(q)
-	if err != nil {
-		return nil, err
-	}
-	return []sms.Message{m}, nil
+	return sms.One(Parse(q))
 }
 
 // Parse reads a verified MO query.

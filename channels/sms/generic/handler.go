@@ -87,11 +87,7 @@ func (a Adapter) Decode(c *fiber.Ctx, ch *core.Channel, _ string) ([]sms.Message
 	if err := Verify(c, ch.Secrets["secret"]); err != nil {
 		return nil, err
 	}
-	m, err := Parse(c.Body())
-	if err != nil {
-		return nil, err
-	}
-	return []sms.Message{m}, nil
+	return sms.One(Parse(c.Body()))
 }
 
 // Parse reads a verified generic body.

@@ -83,11 +83,7 @@ func (adapter) Decode(c *fiber.Ctx, ch *core.Channel, publicURL string) ([]sms.M
 	if form.Get("AccountSid") != ch.Setting("account_sid") {
 		return nil, core.Errorf(core.Unauthenticated, "AccountSid", "the message is for another account")
 	}
-	m, err := Parse(form)
-	if err != nil {
-		return nil, err
-	}
-	return []sms.Message{m}, nil
+	return sms.One(Parse(form))
 }
 
 // Parse reads a verified Twilio form.
