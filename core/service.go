@@ -24,7 +24,7 @@ type Service struct {
 	Warnings      *store.Warnings
 	// Inbox holds verified webhook events that are acknowledged at once
 	// and processed by workers (Zalo).
-	Inbox *store.Stream
+	Inbox         *store.Stream
 	Sealer        *store.Sealer
 	BaseURL       string
 	InvitationTTL time.Duration

@@ -22,7 +22,7 @@ type fakeZalo struct {
 	// state
 	access, refresh string
 	sharedPhone     string // what user/detail returns as shared_info.phone
-	znsError        int // 0 = success
+	znsError        int    // 0 = success
 	refreshFails    bool
 }
 
