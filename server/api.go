@@ -74,6 +74,9 @@ func (a *api) createInvitation(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &n); err != nil {
 		return err
 	}
+	if err := a.scope(c.UserContext(), principal(c), strings.TrimSpace(n.AgencyCode)); err != nil && n.AgencyCode != "" {
+		return err
+	}
 	inv, created, err := a.core.CreateInvitation(c.UserContext(), n)
 	if err != nil {
 		return err
@@ -86,8 +89,18 @@ func (a *api) createInvitation(c *fiber.Ctx) error {
 	return c.Status(status).JSON(a.view(inv))
 }
 
+// scoped passes on a loaded invitation only if the principal may see it.
+func (a *api) scoped(c *fiber.Ctx) func(*store.Invitation, error) (*store.Invitation, error) {
+	return func(inv *store.Invitation, err error) (*store.Invitation, error) {
+		if err != nil {
+			return nil, err
+		}
+		return inv, a.scope(c.UserContext(), principal(c), inv.AgencyCode)
+	}
+}
+
 func (a *api) invitation(c *fiber.Ctx) error {
-	inv, err := a.core.Invitation(c.UserContext(), c.Params("id"))
+	inv, err := a.scoped(c)(a.core.Invitation(c.UserContext(), c.Params("id")))
 	if err != nil {
 		return err
 	}
@@ -99,7 +112,7 @@ func (a *api) findInvitation(c *fiber.Ctx) error {
 	if code == "" {
 		return core.Errorf(core.Invalid, "dossier_code", "required: GET /api/v1/invitations?dossier_code=…")
 	}
-	inv, err := a.core.InvitationByDossier(c.UserContext(), code)
+	inv, err := a.scoped(c)(a.core.InvitationByDossier(c.UserContext(), code))
 	if err != nil {
 		return err
 	}
@@ -111,7 +124,7 @@ func (a *api) qrPNG(c *fiber.Ctx) error {
 	if err != nil || size < qr.MinSize || size > qr.MaxSize {
 		return core.Errorf(core.Invalid, "size", "use %d to %d pixels", qr.MinSize, qr.MaxSize)
 	}
-	inv, err := a.core.Invitation(c.UserContext(), c.Params("id"))
+	inv, err := a.scoped(c)(a.core.Invitation(c.UserContext(), c.Params("id")))
 	if err != nil {
 		return err
 	}
@@ -143,7 +156,7 @@ func (a *api) survey(c *fiber.Ctx) error {
 
 // report answers GET /api/v1/reports/sipas from the roll-ups.
 func (a *api) report(c *fiber.Ctx) error {
-	q, err := parseReportQuery(c)
+	q, err := a.parseReportQuery(c)
 	if err != nil {
 		return err
 	}
@@ -155,7 +168,11 @@ func (a *api) report(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(reportView{Report: report.Compute(def, cells), Period: period{From: q.FromMonth, To: q.ToMonth}, Agency: c.Query("agency"), Channel: q.Channel})
+	agency := ""
+	if len(q.Agencies) > 0 {
+		agency = q.Agencies[0]
+	}
+	return c.JSON(reportView{Report: report.Compute(def, cells), Period: period{From: q.FromMonth, To: q.ToMonth}, Agency: agency, Channel: q.Channel})
 }
 
 type period struct {
@@ -170,13 +187,23 @@ type reportView struct {
 	Period  period `json:"period"`
 }
 
-func parseReportQuery(c *fiber.Ctx) (store.Filter, error) {
+// parseReportQuery reads the filters; agency covers its whole subtree, and
+// an agency-bound key sees only its own subtree.
+func (a *api) parseReportQuery(c *fiber.Ctx) (store.Filter, error) {
 	q := store.Filter{Survey: c.Query("survey", string(survey.SIPAS)), Channel: c.Query("channel")}
-	if ag := c.Query("agency"); ag != "" {
+	p := principal(c)
+	ag := c.Query("agency", p.Agency)
+	if ag != "" {
 		if !core.ValidAgencyCode(ag) {
 			return q, core.Errorf(core.Invalid, "agency", "%q is not an agency code (digits, capital letters and dots)", ag)
 		}
-		q.Agencies = []string{ag}
+		if err := a.scope(c.UserContext(), p, ag); err != nil {
+			return q, core.Errorf(core.Denied, "agency", "agency %s is outside this key's agency %s", ag, p.Agency)
+		}
+		var err error
+		if q.Agencies, err = a.core.Subtree(c.UserContext(), ag); err != nil {
+			return q, err
+		}
 	}
 	var err error
 	if q.FromMonth, err = month(c.Query("from"), "from"); err != nil {

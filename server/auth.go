@@ -1,7 +1,7 @@
 package server
 
 import (
-	"crypto/subtle"
+	"context"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -9,20 +9,55 @@ import (
 	"github.com/sipasvn/gateway/core"
 )
 
-// requireKey lets through requests that carry the admin key as a bearer
-// token. Keys are compared in constant time.
-func requireKey(adminKey string) fiber.Handler {
-	want := []byte(adminKey)
-	return func(c *fiber.Ctx) error {
-		auth := c.Get(fiber.HeaderAuthorization)
-		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || token == "" {
-			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="sipas-gateway"`)
-			return core.Errorf(core.Unauthenticated, "", "send Authorization: Bearer <api key>")
+// authenticate resolves the bearer key to a principal for the handlers.
+func authenticate(c *core.Service, adminKey string) fiber.Handler {
+	return func(ctx *fiber.Ctx) error {
+		token, ok := strings.CutPrefix(ctx.Get(fiber.HeaderAuthorization), "Bearer ")
+		if !ok {
+			token = ""
 		}
-		if subtle.ConstantTimeCompare([]byte(token), want) != 1 {
-			return core.Errorf(core.Unauthenticated, "", "the API key is not valid")
+		p, err := c.Authenticate(ctx.UserContext(), strings.TrimSpace(token), adminKey)
+		if err != nil {
+			ctx.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="sipas-gateway"`)
+			return err
 		}
-		return c.Next()
+		ctx.Locals("principal", p)
+		return ctx.Next()
 	}
+}
+
+func principal(c *fiber.Ctx) *core.Principal {
+	p, _ := c.Locals("principal").(*core.Principal)
+	if p == nil {
+		return &core.Principal{Role: "none"}
+	}
+	return p
+}
+
+// allow lets through only the given roles.
+func allow(roles ...string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p := principal(c)
+		for _, r := range roles {
+			if p.Role == r {
+				return c.Next()
+			}
+		}
+		return core.Errorf(core.Denied, "", "a %s key cannot do this; it needs one of: %s", p.Role, strings.Join(roles, ", "))
+	}
+}
+
+// scope checks that an agency-bound principal may act on agency.
+func (a *api) scope(ctx context.Context, p *core.Principal, agency string) error {
+	if p.Agency == "" {
+		return nil
+	}
+	ok, err := a.core.InSubtree(ctx, p.Agency, agency)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return core.Errorf(core.Denied, "agency_code", "agency %s is outside this key's agency %s", agency, p.Agency)
+	}
+	return nil
 }

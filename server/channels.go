@@ -45,7 +45,11 @@ func (a *api) putChannel(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(a.channelView(ch))
+	v := a.channelView(ch)
+	if err := a.core.Audit(c.UserContext(), principal(c), "channel.put", ch.ID, map[string]any{"type": ch.Type, "enabled": ch.Enabled, "settings": ch.Settings, "secrets_set": v.SecretsSet}); err != nil {
+		return err
+	}
+	return c.JSON(v)
 }
 
 func (a *api) channel(c *fiber.Ctx) error {
@@ -72,12 +76,15 @@ func (a *api) deleteChannel(c *fiber.Ctx) error {
 	if err := a.core.Mongo.Channels.Delete(c.UserContext(), c.Params("id")); err != nil {
 		return err
 	}
+	if err := a.core.Audit(c.UserContext(), principal(c), "channel.delete", c.Params("id"), nil); err != nil {
+		return err
+	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 // messagesView lists what was sent for an invitation and its cost.
 func (a *api) invitationMessages(c *fiber.Ctx) error {
-	inv, err := a.core.Invitation(c.UserContext(), c.Params("id"))
+	inv, err := a.scoped(c)(a.core.Invitation(c.UserContext(), c.Params("id")))
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ type Mongo struct {
 	OptOuts     *OptOuts
 	Messages    *Messages
 	Links       *Links
+	Agencies    *Agencies
+	Keys        *Keys
+	Audit       *Audit
 }
 
 // OpenMongo connects to uri, checks the server answers and makes sure the
@@ -58,8 +61,11 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		OptOuts:     &OptOuts{c: db.Collection("optouts")},
 		Messages:    &Messages{c: db.Collection("messages")},
 		Links:       &Links{c: db.Collection("chat_links")},
+		Agencies:    &Agencies{c: db.Collection("agencies")},
+		Keys:        &Keys{c: db.Collection("api_keys")},
+		Audit:       &Audit{c: db.Collection("audit")},
 	}
-	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Links} {
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Links, m.Agencies, m.Keys, m.Audit} {
 		if err := ix.ensureIndexes(ctx); err != nil {
 			_ = c.Disconnect(context.Background())
 			return nil, err

@@ -1,0 +1,247 @@
+package core
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// AgencyInput is the body of PUT /api/v1/agencies/{code}.
+type AgencyInput struct {
+	Name   string `json:"name"`
+	NameEN string `json:"name_en"`
+	Parent string `json:"parent"`
+	Level  string `json:"level"`
+}
+
+// Levels an agency may have.
+var Levels = []string{"province", "department", "district", "commune", "unit"}
+
+func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error) {
+	switch {
+	case !ValidAgencyCode(code):
+		return nil, Errorf(Invalid, "code", "%q: use at most 35 characters of digits, capital letters and dots, e.g. 000.00.12.H49", code)
+	case strings.TrimSpace(in.Name) == "" || utf8.RuneCountInString(in.Name) > 200:
+		return nil, Errorf(Invalid, "name", "required, at most 200 characters: the Vietnamese name")
+	case utf8.RuneCountInString(in.NameEN) > 200:
+		return nil, Errorf(Invalid, "name_en", "at most 200 characters")
+	case in.Parent != "" && !ValidAgencyCode(in.Parent):
+		return nil, Errorf(Invalid, "parent", "%q is not an agency code", in.Parent)
+	case in.Parent == code:
+		return nil, Errorf(Invalid, "parent", "an agency cannot be its own parent")
+	case in.Level != "" && !contains(Levels, in.Level):
+		return nil, Errorf(Invalid, "level", "%q is not one of %s", in.Level, list(Levels))
+	}
+	return &store.Agency{Code: code, Name: survey.Normalize(strings.TrimSpace(in.Name)), NameEN: strings.TrimSpace(in.NameEN),
+		Parent: in.Parent, Level: in.Level, Updated: s.now()}, nil
+}
+
+// tree maps codes to agencies.
+type tree map[string]store.Agency
+
+func (s *Service) tree(ctx context.Context) (tree, error) {
+	all, err := s.Mongo.Agencies.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := tree{}
+	for _, a := range all {
+		t[a.Code] = a
+	}
+	return t, nil
+}
+
+// cycle reports whether making a's parent its parent would loop.
+func (t tree) cycle(a *store.Agency) bool {
+	seen := map[string]bool{a.Code: true}
+	for p := a.Parent; p != ""; p = t[p].Parent {
+		if seen[p] {
+			return true
+		}
+		seen[p] = true
+	}
+	return false
+}
+
+// PutAgency creates or replaces an agency; its parent must exist and the
+// tree must stay a tree.
+func (s *Service) PutAgency(ctx context.Context, code string, in AgencyInput) (*store.Agency, error) {
+	a, err := s.checkAgency(code, in)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.place(a, "parent"); err != nil {
+		return nil, err
+	}
+	return a, s.Mongo.Agencies.Put(ctx, a)
+}
+
+// place adds a to t, refusing an unknown parent or a cycle.
+func (t tree) place(a *store.Agency, field string) error {
+	if _, ok := t[a.Parent]; a.Parent != "" && !ok {
+		return Errorf(Invalid, field, "agency %s does not exist; create the parent first", a.Parent)
+	}
+	t[a.Code] = *a
+	if t.cycle(a) {
+		return Errorf(Invalid, field, "making %s the parent of %s would make a cycle", a.Parent, a.Code)
+	}
+	return nil
+}
+
+// DeleteAgency removes an agency that has no children. Responses keep their
+// agency code.
+func (s *Service) DeleteAgency(ctx context.Context, code string) error {
+	t, err := s.tree(ctx)
+	if err != nil {
+		return err
+	}
+	if _, ok := t[code]; !ok {
+		return Errorf(NotFound, "", "agency %s does not exist", code)
+	}
+	for _, a := range t {
+		if a.Parent == code {
+			return Errorf(Conflict, "", "agency %s has sub-agencies (%s…); move or delete them first", code, a.Code)
+		}
+	}
+	return s.Mongo.Agencies.Delete(ctx, code)
+}
+
+// Subtree returns code and every agency below it. An unregistered code
+// stands for itself alone.
+func (s *Service) Subtree(ctx context.Context, code string) ([]string, error) {
+	t, err := s.tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	children := map[string][]string{}
+	for _, a := range t {
+		children[a.Parent] = append(children[a.Parent], a.Code)
+	}
+	out := []string{code}
+	for i := 0; i < len(out); i++ {
+		out = append(out, children[out[i]]...)
+	}
+	sort.Strings(out[1:])
+	return out, nil
+}
+
+// InSubtree reports whether agency is root or below it.
+func (s *Service) InSubtree(ctx context.Context, root, agency string) (bool, error) {
+	codes, err := s.Subtree(ctx, root)
+	if err != nil {
+		return false, err
+	}
+	return contains(codes, agency), nil
+}
+
+// ImportAgencies reads a CSV with the header code,name,name_en,parent,level
+// (name_en, parent and level may be empty) and saves every row, or none:
+// a bad row is reported with its line number and nothing is written.
+func (s *Service) ImportAgencies(ctx context.Context, r io.Reader) (int, error) {
+	rows, err := readAgencyCSV(r)
+	if err != nil {
+		return 0, err
+	}
+	t, err := s.tree(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var todo []*store.Agency
+	for _, row := range rows {
+		a, err := s.checkAgency(row.code, row.in)
+		if err != nil {
+			return 0, lineError(row.line, err)
+		}
+		t[a.Code] = *a
+		todo = append(todo, a)
+	}
+	for _, row := range rows { // parents may come later in the file
+		a := t[row.code]
+		if err := t.place(&a, "parent"); err != nil {
+			return 0, lineError(row.line, err)
+		}
+	}
+	return len(todo), s.Mongo.Agencies.Put(ctx, parentsFirst(todo, t)...)
+}
+
+type agencyRow struct {
+	line int
+	code string
+	in   AgencyInput
+}
+
+func readAgencyCSV(r io.Reader) ([]agencyRow, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
+	if err != nil {
+		return nil, Errorf(Invalid, "csv", "no header line: start with code,name,name_en,parent,level")
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	if _, ok := col["code"]; !ok {
+		return nil, Errorf(Invalid, "csv", "the header lacks a code column: use code,name,name_en,parent,level")
+	}
+	get := func(rec []string, name string) string {
+		if i, ok := col[name]; ok && i < len(rec) {
+			return strings.TrimSpace(rec[i])
+		}
+		return ""
+	}
+	var rows []agencyRow
+	seen := map[string]int{}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, Errorf(Invalid, "csv", "line %d: %v", line, err)
+		}
+		code := get(rec, "code")
+		if prev, dup := seen[code]; dup {
+			return nil, Errorf(Invalid, "csv", "line %d: code %s is already on line %d", line, code, prev)
+		}
+		seen[code] = line
+		rows = append(rows, agencyRow{line: line, code: code, in: AgencyInput{Name: get(rec, "name"), NameEN: get(rec, "name_en"), Parent: get(rec, "parent"), Level: get(rec, "level")}})
+	}
+	if len(rows) == 0 {
+		return nil, Errorf(Invalid, "csv", "no agencies after the header")
+	}
+	return rows, nil
+}
+
+func lineError(line int, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return Errorf(e.Code, "csv", "line %d: %s: %s", line, e.Field, e.Message)
+	}
+	return fmt.Errorf("line %d: %w", line, err)
+}
+
+// parentsFirst orders agencies so each comes after its parent.
+func parentsFirst(as []*store.Agency, t tree) []*store.Agency {
+	depth := func(a *store.Agency) int {
+		d := 0
+		for p := a.Parent; p != "" && d < len(t); p = t[p].Parent {
+			d++
+		}
+		return d
+	}
+	sort.SliceStable(as, func(i, j int) bool { return depth(as[i]) < depth(as[j]) })
+	return as
+}

@@ -1,0 +1,101 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+
+	"github.com/sipasvn/gateway/store"
+)
+
+// Roles of API keys.
+const (
+	RoleAdmin  = "admin"  // everything
+	RoleAgency = "agency" // invitations and reports of one agency subtree
+	RoleViewer = "viewer" // reports only
+)
+
+// Principal is who a request acts as.
+type Principal struct {
+	KeyID  string
+	Name   string
+	Role   string
+	Agency string // for RoleAgency (and optionally RoleViewer): the subtree root
+}
+
+// Who names the principal in the audit log.
+func (p *Principal) Who() string {
+	if p.KeyID == "" {
+		return "admin (GATEWAY_ADMIN_KEY)"
+	}
+	return p.KeyID + " (" + p.Name + ")"
+}
+
+// KeyInput is the body of POST /api/v1/keys.
+type KeyInput struct {
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Agency string `json:"agency"`
+}
+
+func hashKey(k string) string {
+	sum := sha256.Sum256([]byte(k))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateKey makes a key and returns its value, shown this once.
+func (s *Service) CreateKey(ctx context.Context, in KeyInput) (*store.APIKey, string, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	switch {
+	case in.Name == "" || len(in.Name) > 100:
+		return nil, "", Errorf(Invalid, "name", "required, at most 100 characters: who or what uses the key")
+	case in.Role != RoleAdmin && in.Role != RoleAgency && in.Role != RoleViewer:
+		return nil, "", Errorf(Invalid, "role", "%q is not admin, agency or viewer", in.Role)
+	case in.Role == RoleAgency && in.Agency == "":
+		return nil, "", Errorf(Invalid, "agency", "an agency key needs the agency whose subtree it may use")
+	case in.Role == RoleAdmin && in.Agency != "":
+		return nil, "", Errorf(Invalid, "agency", "an admin key is not limited to an agency; leave agency out")
+	}
+	if in.Agency != "" {
+		if _, err := s.Mongo.Agencies.Agency(ctx, in.Agency); err != nil {
+			return nil, "", Errorf(Invalid, "agency", "agency %s is not registered; create it first", in.Agency)
+		}
+	}
+	var raw [24]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, "", err
+	}
+	value := "sk_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	k := &store.APIKey{ID: newID(), Hash: hashKey(value), Prefix: value[:10], Name: in.Name, Role: in.Role, Agency: in.Agency, Created: store.Millis(s.now())}
+	return k, value, s.Mongo.Keys.Create(ctx, k)
+}
+
+// Authenticate turns a bearer token into a principal. The bootstrap admin
+// key is compared in constant time; other keys are found by their hash.
+func (s *Service) Authenticate(ctx context.Context, token, adminKey string) (*Principal, error) {
+	if token == "" {
+		return nil, Errorf(Unauthenticated, "", "send Authorization: Bearer <api key>")
+	}
+	if adminKey != "" && subtle.ConstantTimeCompare([]byte(token), []byte(adminKey)) == 1 {
+		return &Principal{Role: RoleAdmin, Name: "bootstrap"}, nil
+	}
+	k, err := s.Mongo.Keys.ByHash(ctx, hashKey(token))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && k.Revoked != nil) {
+		return nil, Errorf(Unauthenticated, "", "the API key is not valid or was revoked")
+	}
+	if err != nil {
+		return nil, err
+	}
+	_ = s.Mongo.Keys.Touch(ctx, k.ID, s.now())
+	return &Principal{KeyID: k.ID, Name: k.Name, Role: k.Role, Agency: k.Agency}, nil
+}
+
+// Audit records a change; detail must hold no secret.
+func (s *Service) Audit(ctx context.Context, p *Principal, action, target string, detail map[string]any) error {
+	return s.Mongo.Audit.Add(ctx, &store.AuditEntry{ID: newID(), At: s.now(), Who: p.Who(), Action: action, Target: target, Detail: detail})
+}

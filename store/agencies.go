@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// Agency is one unit of a province's tree (province, department, commune…).
+type Agency struct {
+	Code    string    `bson:"_id" json:"code"`
+	Name    string    `bson:"name" json:"name"`
+	NameEN  string    `bson:"name_en,omitempty" json:"name_en,omitempty"`
+	Parent  string    `bson:"parent,omitempty" json:"parent,omitempty"`
+	Level   string    `bson:"level,omitempty" json:"level,omitempty"`
+	Updated time.Time `bson:"updated_at" json:"updated_at"`
+}
+
+// Agencies is the agencies collection.
+type Agencies struct{ c *mongo.Collection }
+
+func (s *Agencies) ensureIndexes(ctx context.Context) error {
+	return createIndexes(ctx, s.c, index(bson.D{{Key: "parent", Value: 1}}, false))
+}
+
+// Put creates or replaces agencies, in the order given.
+func (s *Agencies) Put(ctx context.Context, as ...*Agency) error {
+	for _, a := range as {
+		a.Updated = Millis(a.Updated)
+		if _, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: a.Code}}, a, options.Replace().SetUpsert(true)); err != nil {
+			return fmt.Errorf("save agency %s: %w", a.Code, err)
+		}
+	}
+	return nil
+}
+
+// Agency returns one agency.
+func (s *Agencies) Agency(ctx context.Context, code string) (*Agency, error) {
+	return findOne[Agency](ctx, s.c, bson.D{{Key: "_id", Value: code}})
+}
+
+// All returns every agency, by code.
+func (s *Agencies) All(ctx context.Context) ([]Agency, error) {
+	return findAll[Agency](ctx, s.c, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+}
+
+// Delete removes an agency; ErrNotFound if there was none.
+func (s *Agencies) Delete(ctx context.Context, code string) error {
+	res, err := s.c.DeleteOne(ctx, bson.D{{Key: "_id", Value: code}})
+	if err != nil {
+		return fmt.Errorf("delete agency %s: %w", code, err)
+	}
+	if res.DeletedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
