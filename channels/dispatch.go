@@ -59,7 +59,9 @@ func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
 // Drain sends every job that is due.
 func (d *Dispatcher) Drain(ctx context.Context) error {
 	for {
-		jobs, err := d.Core.Queue.Claim(ctx, time.Now(), sendLease, 50)
+		// A few at a time, so every claimed job is sent well within its
+		// lease (each send may take up to the HTTP client's 15 s timeout).
+		jobs, err := d.Core.Queue.Claim(ctx, time.Now(), sendLease, 3)
 		if err != nil || len(jobs) == 0 {
 			return err
 		}

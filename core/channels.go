@@ -86,6 +86,7 @@ func (s *Service) PutChannel(ctx context.Context, kind ChannelKind, id string, i
 		for k, v := range old.Secrets {
 			ch.Secrets[k] = v
 		}
+		ch.TokenExpires = old.TokenExpires
 	}
 	for k, v := range in.Secrets {
 		if !contains(kind.Secrets, k) && !contains(kind.OptionalSecrets, k) {
@@ -96,6 +97,9 @@ func (s *Service) PutChannel(ctx context.Context, kind ChannelKind, id string, i
 			continue
 		}
 		ch.Secrets[k] = s.Sealer.Seal(v)
+		if k == "access_token" {
+			ch.TokenExpires = time.Time{} // a new token of unknown age
+		}
 	}
 	if err := checkKind(kind, ch); err != nil {
 		return nil, err

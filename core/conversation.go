@@ -46,12 +46,13 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	}
 	out := &Conversed{Respondent: who}
 	reply := survey.ParseReply(in.Text)
+	saved := false // a completion by an earlier run of the step, which then lost the race to commit
 	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, func(state []byte) ([]byte, error) {
 		c := &survey.Conversation{}
 		if state != nil {
 			_ = json.Unmarshal(state, c) // a state we cannot read is a fresh start
 		}
-		replies, err := s.step(ctx, c, reply, in, out.Respondent, render)
+		replies, err := s.step(ctx, c, reply, in, out.Respondent, render, &saved)
 		if err != nil {
 			return nil, err
 		}
@@ -69,8 +70,11 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 
 // step advances c by one reply. It may run twice for one message (see
 // store.Conversations.Step), so everything it writes is idempotent.
-func (s *Service) step(ctx context.Context, c *survey.Conversation, r survey.Reply, in Inbound, who string, render Render) ([]string, error) {
+func (s *Service) step(ctx context.Context, c *survey.Conversation, r survey.Reply, in Inbound, who string, render Render, saved *bool) ([]string, error) {
 	say := func(t survey.Text) []string { return []string{render(t, c.Locale)} }
+	if err := s.closeIfAnswered(ctx, c); err != nil {
+		return nil, err
+	}
 	if r.Kind == survey.StartDossier {
 		return s.startDossier(ctx, c, r.Dossier, who, in, render)
 	}
@@ -110,7 +114,7 @@ func (s *Service) step(ctx context.Context, c *survey.Conversation, r survey.Rep
 		return outcome.Say, s.Mongo.Invitations.MarkOptedOut(ctx, c.Invitation)
 	}
 	if outcome.Complete {
-		return s.completeChat(ctx, c, def, Family(in.Channel.Type), outcome, render)
+		return s.completeChat(ctx, c, def, Family(in.Channel.Type), outcome, render, saved)
 	}
 	if c.Invitation != "" && len(outcome.Say) > 0 {
 		_ = s.Mongo.Invitations.MarkStarted(ctx, c.Invitation, s.now())
@@ -118,7 +122,28 @@ func (s *Service) step(ctx context.Context, c *survey.Conversation, r survey.Rep
 	return outcome.Say, nil
 }
 
-func (s *Service) completeChat(ctx context.Context, c *survey.Conversation, def *survey.Survey, channel string, o survey.Outcome, render Render) ([]string, error) {
+// closeIfAnswered ends a conversation whose invitation can no longer be
+// answered (completed on the web, expired, opted out), so the reply goes to
+// the citizen's newer invitation, if any, instead of a closed one.
+func (s *Service) closeIfAnswered(ctx context.Context, c *survey.Conversation) error {
+	if c.Invitation == "" || c.Done {
+		return nil
+	}
+	inv, err := s.Mongo.Invitations.Invitation(ctx, c.Invitation)
+	if errors.Is(err, store.ErrNotFound) {
+		c.Done = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st := inv.StatusAt(s.now()); st != store.StatusPending && st != store.StatusInProgress {
+		c.Done = true
+	}
+	return nil
+}
+
+func (s *Service) completeChat(ctx context.Context, c *survey.Conversation, def *survey.Survey, channel string, o survey.Outcome, render Render, saved *bool) ([]string, error) {
 	inv, err := s.Mongo.Invitations.Invitation(ctx, c.Invitation)
 	if err != nil {
 		return nil, err
@@ -132,8 +157,14 @@ func (s *Service) completeChat(ctx context.Context, c *survey.Conversation, def 
 	}
 	_, err = s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
 		Answers: c.Answered(def), Comment: comment, Channel: channel, Locale: c.Locale})
-	if errors.Is(err, ErrAlreadyCompleted) {
+	if errors.Is(err, ErrAlreadyCompleted) && !*saved {
 		return []string{render(survey.MsgAlready, c.Locale)}, nil
+	}
+	if err == nil {
+		*saved = true
+	}
+	if errors.Is(err, ErrAlreadyCompleted) {
+		err = nil
 	}
 	return o.Say, err
 }
@@ -208,6 +239,9 @@ func (s *Service) CompleteRating(ctx context.Context, invitationID string, rate 
 	inv, err := s.Invitation(ctx, invitationID)
 	if err != nil {
 		return err
+	}
+	if st := inv.StatusAt(s.now()); st == store.StatusExpired || st == store.StatusOptedOut {
+		return Errorf(Gone, "", "invitation %s is %s; the rating is not counted", inv.ID, st)
 	}
 	def, _ := s.Surveys.Survey(survey.Overall)
 	if rate < 1 || rate > 5 {

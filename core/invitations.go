@@ -114,10 +114,21 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 		inv.Respondent = s.Sealer.Hash(phone)
 	}
 	inv, created, err := s.Mongo.Invitations.Create(ctx, inv)
-	if err != nil || !created {
-		return inv, created, err // a repeated request does not send again
+	if err != nil {
+		return nil, false, err
 	}
-	return inv, true, s.Enqueue(ctx, inv, chans)
+	if !created {
+		// A repeated request sends only where nothing was sent: a channel
+		// not yet asked for, or one whose queueing failed last time.
+		var again []*store.Channel
+		for _, ch := range chans {
+			if st, ok := inv.Sends[ch.ID]; !ok || st.Status == "queued" {
+				again = append(again, ch)
+			}
+		}
+		chans = again
+	}
+	return inv, created, s.Enqueue(ctx, inv, chans)
 }
 
 // Phone opens an invitation's phone number.

@@ -74,12 +74,11 @@ func (a *Applier) Drain(ctx context.Context) error {
 		return err
 	}
 	defer lease.Release(context.WithoutCancel(ctx))
+	ctx, stop := lease.Keep(ctx, leaseTTL)
+	defer stop()
 	for {
 		n, err := a.step(ctx)
 		if err != nil || n == 0 {
-			return err
-		}
-		if err := lease.Extend(ctx, leaseTTL); err != nil {
 			return err
 		}
 	}
@@ -149,6 +148,8 @@ func (a *Applier) Rebuild(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("rebuild: take the roll-up lease: %w", err)
 	}
 	defer lease.Release(context.WithoutCancel(ctx))
+	ctx, stop := lease.Keep(ctx, leaseTTL)
+	defer stop()
 	st, err := a.Mongo.Rollups.State(ctx)
 	if err != nil {
 		return 0, err
@@ -156,11 +157,6 @@ func (a *Applier) Rebuild(ctx context.Context) (int, error) {
 	cells, unapplied, n := store.Cells{}, []string{}, 0
 	err = a.Mongo.Responses.Each(ctx, func(r *store.Response) error {
 		n++
-		if n%1000 == 0 {
-			if err := lease.Extend(ctx, leaseTTL); err != nil {
-				return err
-			}
-		}
 		for k, c := range CellsOf(r) {
 			cells.Add(k, c)
 		}

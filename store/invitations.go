@@ -124,10 +124,11 @@ func (s *Invitations) MarkStarted(ctx context.Context, id string, at time.Time) 
 }
 
 // MarkCompleted records that a response completed the invitation. It is
-// idempotent: the first channel to complete wins and later calls change nothing.
+// idempotent: the first channel to complete wins and later calls change
+// nothing; an opted-out invitation stays opted out.
 func (s *Invitations) MarkCompleted(ctx context.Context, id, via string, at time.Time) error {
 	_, err := s.c.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: bson.D{{Key: "$ne", Value: StatusCompleted}}}},
+		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress, StatusExpired}}}}},
 		bson.D{{Key: "$set", Value: bson.D{
 			{Key: "status", Value: StatusCompleted},
 			{Key: "completed_via", Value: via},

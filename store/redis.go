@@ -143,3 +143,28 @@ func (l *Lease) Extend(ctx context.Context, ttl time.Duration) error {
 func (l *Lease) Release(ctx context.Context) error {
 	return unlock.Run(ctx, l.r, []string{l.key}, l.owner).Err()
 }
+
+// Keep extends the lease every ttl/3 until stop is called, and returns a
+// context that ends if the lease is lost, so work done under it stops
+// instead of racing a new holder.
+func (l *Lease) Keep(ctx context.Context, ttl time.Duration) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := l.Extend(ctx, ttl); err != nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx, func() { cancel(); <-done }
+}

@@ -234,3 +234,25 @@ func TestSealer(t *testing.T) {
 		t.Fatal("hash must be stable per key and differ across keys")
 	}
 }
+
+func TestLeaseKeepOutlivesItsTTLAndNoticesLoss(t *testing.T) {
+	r := testenv.Redis(t)
+	l := &store.Locks{R: r}
+	name := "keep-" + testenv.RandomID()
+	lease, err := l.Acquire(ctx, name, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kctx, stop := lease.Keep(ctx, 300*time.Millisecond)
+	time.Sleep(700 * time.Millisecond)
+	if _, err := l.Acquire(ctx, name, time.Second); !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("lease lapsed while kept: %v", err)
+	}
+	r.Del(ctx, "gw:lock:"+name) // lost (e.g. Redis failover)
+	select {
+	case <-kctx.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("losing the lease did not end its context")
+	}
+	stop()
+}

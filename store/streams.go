@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -110,4 +111,30 @@ func (s *Stream) Pending(ctx context.Context) (int64, error) {
 		return 0, nil
 	}
 	return n, err
+}
+
+// Failed counts a failed attempt at an entry and reports how many there were.
+func (s *Stream) Failed(ctx context.Context, id string) (int64, error) {
+	k := s.Key + ":attempts"
+	n, err := s.R.HIncrBy(ctx, k, id, 1).Result()
+	if err == nil {
+		s.R.Expire(ctx, k, 7*24*time.Hour)
+	}
+	return n, err
+}
+
+// Bury moves an entry that cannot be processed to the dead-letter list
+// (Key + ":dead", newest first, with the reason) and acknowledges it.
+func (s *Stream) Bury(ctx context.Context, e Entry, reason string) error {
+	b, _ := json.Marshal(map[string]any{"id": e.ID, "fields": e.Fields, "reason": reason, "at": time.Now().UTC()})
+	if err := s.R.LPush(ctx, s.Key+":dead", b).Err(); err != nil {
+		return err
+	}
+	s.R.HDel(ctx, s.Key+":attempts", e.ID)
+	return s.Ack(ctx, e.ID)
+}
+
+// Dead returns up to n dead letters, newest first.
+func (s *Stream) Dead(ctx context.Context, n int64) ([]string, error) {
+	return s.R.LRange(ctx, s.Key+":dead", 0, n-1).Result()
 }

@@ -368,3 +368,25 @@ func FuzzParseEvent(f *testing.F) {
 		_ = zalo.Signature(appID, body, "1", oaSecret)
 	})
 }
+
+// A rating for an invitation the citizen opted out of is not counted; the
+// event is kept as a dead letter.
+func TestRatingOfAClosedInvitationIsNotCounted(t *testing.T) {
+	g, _ := setup(t)
+	inv := g.Invite("D-CLOSED", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	if err := g.Mongo.Invitations.MarkOptedOut(t.Context(), inv["id"].(string)); err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, g, event(t, "user_feedback.json", "MSGID", "fb-c", "TRACKING", inv["id"].(string)))
+	if n := smstest.Responses(t, g); n != 0 {
+		t.Fatalf("%d responses", n)
+	}
+	_, got := g.API("GET", "/api/v1/invitations/"+inv["id"].(string), nil)
+	if got["status"] != "opted_out" {
+		t.Fatalf("status %v", got["status"])
+	}
+	dead, _ := g.Core.Inbox.Dead(t.Context(), 10)
+	if len(dead) != 1 || !strings.Contains(dead[0], "opted_out") {
+		t.Fatalf("dead letters %v", dead)
+	}
+}

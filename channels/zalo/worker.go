@@ -108,18 +108,52 @@ func (w *worker) Drain(ctx context.Context, stale, block time.Duration) error {
 		return err
 	}
 	for _, e := range entries {
-		if err := w.process(ctx, e.Fields["channel"], []byte(e.Fields["body"])); err != nil {
-			if errors.Is(err, errPermanent) {
-				w.log.Warn("zalo event dropped", "entry", e.ID, "err", err)
-			} else {
-				return err // left unacknowledged: retried
-			}
+		err := w.process(ctx, e.Fields["channel"], []byte(e.Fields["body"]))
+		switch {
+		case err == nil:
+			err = w.core.Inbox.Ack(ctx, e.ID)
+		case errors.Is(err, errPermanent):
+			w.log.Warn("zalo event cannot be processed; kept as a dead letter", "entry", e.ID, "err", err)
+			err = w.core.Inbox.Bury(ctx, e, err.Error())
+		default:
+			err = w.retryLater(ctx, e, err)
 		}
-		if err := w.core.Inbox.Ack(ctx, e.ID); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// A failing event becomes a dead letter after maxAttempts tries over at
+// least minAge, so one bad event cannot hold up the rest for long, while a
+// short outage (MongoDB restarting) buries nothing.
+const (
+	maxAttempts = 5
+	minAge      = 10 * time.Minute
+)
+
+// retryLater counts a failed try and returns the cause, so the pass stops
+// and the worker backs off; an entry past its tries is buried instead.
+func (w *worker) retryLater(ctx context.Context, e store.Entry, cause error) error {
+	n, err := w.core.Inbox.Failed(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	if n >= maxAttempts && entryAge(e.ID) >= minAge {
+		w.log.Error("zalo event failed too often; kept as a dead letter", "entry", e.ID, "attempts", n, "err", cause)
+		return w.core.Inbox.Bury(ctx, e, cause.Error())
+	}
+	return fmt.Errorf("event %s, attempt %d: %w", e.ID, n, cause)
+}
+
+// entryAge reads a stream id's milliseconds ("1700000000000-0").
+func entryAge(id string) time.Duration {
+	ms, err := strconv.ParseInt(strings.SplitN(id, "-", 2)[0], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return time.Since(time.UnixMilli(ms))
 }
 
 var errPermanent = errors.New("cannot be processed")
@@ -229,7 +263,7 @@ func (w *worker) feedback(ctx context.Context, e event) error {
 		comment = strings.TrimSpace(comment + " [" + strings.Join(e.Message.Feedbacks, "; ") + "]")
 	}
 	err = w.core.CompleteRating(ctx, string(e.Message.TrackingID), rate, comment, "zalo")
-	if c := core.CodeOf(err); c == core.NotFound || c == core.Invalid {
+	if c := core.CodeOf(err); c == core.NotFound || c == core.Invalid || c == core.Gone {
 		return fmt.Errorf("%w: %v", errPermanent, err)
 	}
 	return err

@@ -379,3 +379,39 @@ func TestOneAtATimeCostsSixMessages(t *testing.T) {
 		t.Fatalf("one score at a time cost %v parts: %v", msgs["parts"], msgs)
 	}
 }
+
+// A conversation whose invitation was answered on the web meanwhile moves to
+// the citizen's newer invitation instead of answering the closed one.
+func TestReplyGoesToTheNewerInvitation(t *testing.T) {
+	g, _ := setup(t)
+	a := g.Invite("D-OLD", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	replies(t, g, text("0912345678", "n1", "5"))
+	res := g.Form("/s/"+gwtest.Token(a), "A1=5&A2=5&A3=5&A4=5&B1=5&B2=5&B3=5&B4=5&B5=5&C1=5&C2=5&C3=5&C4=5&C5=5&C6=5&D1=5&D2=5&D3=5&E1=5&E2=5&E3=5&E4=5")
+	if res.StatusCode != 303 {
+		t.Fatalf("web submit %d", res.StatusCode)
+	}
+	b := g.Invite("D-NEW", "000.00.13.H49", map[string]any{"phone": "0912345678"})
+	if r := replies(t, g, text("0912345678", "n2", "4 4 4 4 4")); len(r) != 1 || !strings.HasPrefix(r[0], "Cam on") {
+		t.Fatalf("replies %v", r)
+	}
+	resp, err := g.Mongo.Responses.ByInvitation(t.Context(), b["id"].(string))
+	if err != nil || resp.AgencyCode != "000.00.13.H49" || resp.Answers[0].Score != 4 {
+		t.Fatalf("%+v %v", resp, err)
+	}
+}
+
+// Repeating a create with send asks for sends that were never made.
+func TestRepeatedCreateSendsWhereNothingWasSent(t *testing.T) {
+	g, fake := setup(t)
+	g.Invite("D-REPEAT", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	res, inv := g.API("POST", "/api/v1/invitations", map[string]any{"dossier_code": "D-REPEAT", "agency_code": "000.00.12.H49", "phone": "0912345678", "send": []string{"sms"}})
+	if res.StatusCode != 200 || inv["sends"].(map[string]any)["gen"].(map[string]any)["status"] != "queued" {
+		t.Fatalf("repeat with send: %d %v", res.StatusCode, inv)
+	}
+	_ = g.Sender.Drain(t.Context())
+	g.API("POST", "/api/v1/invitations", map[string]any{"dossier_code": "D-REPEAT", "agency_code": "000.00.12.H49", "phone": "0912345678", "send": []string{"sms"}})
+	_ = g.Sender.Drain(t.Context())
+	if n := len(fake.Requests()); n != 1 {
+		t.Fatalf("%d sends for one invitation", n)
+	}
+}
