@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -172,8 +173,10 @@ func accessLog(log *slog.Logger) fiber.Handler {
 				status = fe.Code
 			}
 		}
-		observe(c.Route().Path, c.Method(), status, time.Since(start))
-		log.Info("request", "method", c.Method(), "path", c.Route().Path, "status", status,
+		// fiber's strings point into reused buffers: copy before they outlive the request.
+		route, method := strings.Clone(c.Route().Path), strings.Clone(c.Method())
+		observe(route, method, status, time.Since(start))
+		log.Info("request", "method", method, "path", route, "status", status,
 			"ms", time.Since(start).Milliseconds(), "request_id", c.Locals("requestid"))
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +44,9 @@ type Gateway struct {
 	Sender  *channels.Dispatcher
 	// URL is set by Listen.
 	URL string
+	// Replies holds every API answer body, to search for leaked secrets.
+	Replies []string
+	mu      sync.Mutex
 }
 
 // New builds a gateway on a fresh database. baseURL may be empty.
@@ -111,19 +115,29 @@ func (g *Gateway) Do(req *http.Request) *http.Response {
 // API calls an operator endpoint with the admin key and a JSON body (nil for none).
 func (g *Gateway) API(method, path string, body any) (*http.Response, map[string]any) {
 	g.T.Helper()
+	return g.As(AdminKey, method, path, body)
+}
+
+// As calls an operator endpoint with the given key.
+func (g *Gateway) As(key, method, path string, body any) (*http.Response, map[string]any) {
+	g.T.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
 	req := httptest.NewRequest(method, path, rd)
-	req.Header.Set("Authorization", "Bearer "+AdminKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	res := g.Do(req)
+	raw, _ := io.ReadAll(res.Body)
+	g.mu.Lock()
+	g.Replies = append(g.Replies, string(raw))
+	g.mu.Unlock()
 	var out map[string]any
-	_ = json.NewDecoder(res.Body).Decode(&out)
+	_ = json.Unmarshal(raw, &out)
 	return res, out
 }
 
@@ -190,3 +204,6 @@ func (g *Gateway) MustInvitation(dossier string) *store.Invitation {
 	}
 	return inv
 }
+
+// Mu guards Replies.
+func (g *Gateway) Mu() *sync.Mutex { return &g.mu }
