@@ -172,7 +172,11 @@ func (a *api) report(c *fiber.Ctx) error {
 	if len(q.Agencies) > 0 {
 		agency = q.Agencies[0]
 	}
-	return c.JSON(reportView{Report: report.Compute(def, cells), Period: period{From: q.FromMonth, To: q.ToMonth}, Agency: agency, Channel: q.Channel})
+	rep := report.Compute(def, cells)
+	if c.Query("format") == "csv" {
+		return reportCSV(c, rep)
+	}
+	return c.JSON(reportView{Report: rep, Period: period{From: q.FromMonth, To: q.ToMonth}, Agency: agency, Channel: q.Channel})
 }
 
 type period struct {

@@ -99,7 +99,44 @@ func (s *Responses) MarkApplied(ctx context.Context, ids []string) error {
 // Each streams every response to fn in id order, without holding them all in
 // memory; fn's error stops the stream.
 func (s *Responses) Each(ctx context.Context, fn func(*Response) error) error {
-	cur, err := s.c.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(500))
+	return s.EachMatching(ctx, ExportFilter{}, fn)
+}
+
+// ExportFilter selects responses to export; empty fields match all.
+type ExportFilter struct {
+	Survey   string
+	Agencies []string
+	Channel  string
+	From, To time.Time // submitted_at, From inclusive, To exclusive
+}
+
+func (f ExportFilter) bson() bson.D {
+	q := bson.D{}
+	if f.Survey != "" {
+		q = append(q, bson.E{Key: "survey", Value: f.Survey})
+	}
+	if len(f.Agencies) > 0 {
+		q = append(q, bson.E{Key: "agency_code", Value: bson.D{{Key: "$in", Value: f.Agencies}}})
+	}
+	if f.Channel != "" {
+		q = append(q, bson.E{Key: "channel", Value: f.Channel})
+	}
+	at := bson.D{}
+	if !f.From.IsZero() {
+		at = append(at, bson.E{Key: "$gte", Value: f.From})
+	}
+	if !f.To.IsZero() {
+		at = append(at, bson.E{Key: "$lt", Value: f.To})
+	}
+	if len(at) > 0 {
+		q = append(q, bson.E{Key: "submitted_at", Value: at})
+	}
+	return q
+}
+
+// EachMatching streams the responses f selects, in id order.
+func (s *Responses) EachMatching(ctx context.Context, f ExportFilter, fn func(*Response) error) error {
+	cur, err := s.c.Find(ctx, f.bson(), options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(500))
 	if err != nil {
 		return fmt.Errorf("stream responses: %w", err)
 	}

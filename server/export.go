@@ -1,0 +1,157 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/report"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// bom makes spreadsheets read CSV as UTF-8, so Vietnamese stays intact.
+const bom = "\ufeff"
+
+// responsesExport streams normalised responses as CSV (one column per
+// question of the chosen survey) or JSON lines. No phone numbers: the
+// respondent is a keyed hash.
+func (a *api) responsesExport(c *fiber.Ctx) error {
+	q, err := a.parseReportQuery(c)
+	if err != nil {
+		return err
+	}
+	def, ok := a.core.Surveys.Survey(survey.ID(q.Survey))
+	if !ok {
+		return core.Errorf(core.Invalid, "survey", "unknown survey %q; use one of %s", q.Survey, a.core.Surveys.IDs())
+	}
+	f := store.ExportFilter{Survey: q.Survey, Agencies: q.Agencies, Channel: q.Channel}
+	if f.From, err = day(c.Query("from"), "from", false); err != nil {
+		return err
+	}
+	if f.To, err = day(c.Query("to"), "to", true); err != nil {
+		return err
+	}
+	format := c.Query("format", "csv")
+	if format != "csv" && format != "jsonl" {
+		return core.Errorf(core.Invalid, "format", "%q: use csv or jsonl", format)
+	}
+	name := fmt.Sprintf("responses-%s-%s.%s", q.Survey, time.Now().In(core.Vietnam).Format("20060102"), format)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	ctx := context.WithoutCancel(c.UserContext())
+	if format == "jsonl" {
+		c.Set(fiber.HeaderContentType, "application/x-ndjson; charset=utf-8")
+		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+			enc := json.NewEncoder(w)
+			_ = a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r)) })
+			_ = w.Flush()
+		})
+		return nil
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		_, _ = w.WriteString(bom)
+		cw := csv.NewWriter(w)
+		head := []string{"response_id", "invitation_id", "survey", "survey_version", "dossier_code", "agency_code", "procedure_code", "field_code", "channel", "locale", "respondent", "submitted_at"}
+		for _, q := range def.Questions {
+			head = append(head, string(q.ID))
+		}
+		_ = cw.Write(append(head, "comment"))
+		_ = a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error {
+			row := []string{r.ID, r.InvitationID, r.Survey, strconv.Itoa(r.SurveyVersion), r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode, r.Channel, r.Locale, r.Respondent, r.SubmittedAt.UTC().Format(time.RFC3339)}
+			scores := map[string]int{}
+			for _, an := range r.Answers {
+				scores[an.Question] = an.Score
+			}
+			for _, q := range def.Questions {
+				row = append(row, strconv.Itoa(scores[string(q.ID)]))
+			}
+			if err := cw.Write(append(row, r.Comment)); err != nil {
+				return err
+			}
+			cw.Flush()
+			return cw.Error()
+		})
+		cw.Flush()
+	})
+	return nil
+}
+
+// exportLine is a response as a JSON line.
+type exportLine struct {
+	ID            string         `json:"id"`
+	InvitationID  string         `json:"invitation_id"`
+	Survey        string         `json:"survey"`
+	SurveyVersion int            `json:"survey_version"`
+	DossierCode   string         `json:"dossier_code"`
+	AgencyCode    string         `json:"agency_code"`
+	ProcedureCode string         `json:"procedure_code,omitempty"`
+	FieldCode     string         `json:"field_code,omitempty"`
+	Channel       string         `json:"channel"`
+	Locale        string         `json:"locale"`
+	Respondent    string         `json:"respondent,omitempty"`
+	Answers       []store.Answer `json:"answers"`
+	Comment       string         `json:"comment,omitempty"`
+	StartedAt     time.Time      `json:"started_at"`
+	SubmittedAt   time.Time      `json:"submitted_at"`
+}
+
+func exportRow(r *store.Response) exportLine {
+	return exportLine{r.ID, r.InvitationID, r.Survey, r.SurveyVersion, r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode,
+		r.Channel, r.Locale, r.Respondent, r.Answers, r.Comment, r.StartedAt, r.SubmittedAt}
+}
+
+// day reads YYYY-MM-DD (or YYYY-MM) as the start of that day in Vietnam
+// time; end=true gives the start of the next day (or month), for an
+// exclusive bound.
+func day(v, field string, end bool) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", v, core.Vietnam); err == nil {
+		if end {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01", v, core.Vietnam); err == nil {
+		if end {
+			t = t.AddDate(0, 1, 0)
+		}
+		return t, nil
+	}
+	return time.Time{}, core.Errorf(core.Invalid, field, "%q is not a date; write 2026-01-31 or 2026-01", v)
+}
+
+// reportCSV writes the report as rows a spreadsheet opens cleanly.
+func reportCSV(c *fiber.Ctx, r report.Report) error {
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="report-`+r.Survey+`.csv"`)
+	w := csv.NewWriter(c)
+	_, _ = c.WriteString(bom)
+	_ = w.Write([]string{"level", "code", "criterion", "satisfaction_rate", "mean_score", "answers", "n0", "n1", "n2", "n3", "n4", "n5"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	dist := func(d map[string]int64) []string {
+		out := make([]string, 6)
+		for i := range out {
+			out[i] = strconv.FormatInt(d[strconv.Itoa(i)], 10)
+		}
+		return out
+	}
+	_ = w.Write([]string{"overall", "", "", f(r.Overall.SatisfactionRate), f(r.Overall.MeanScore), strconv.FormatInt(r.Responses, 10), "", "", "", "", "", ""})
+	for _, cr := range r.Criteria {
+		_ = w.Write(append([]string{"criterion", cr.Code, cr.Code, f(cr.SatisfactionRate), f(cr.MeanScore), strconv.FormatInt(cr.Answers, 10)}, dist(cr.Distribution)...))
+	}
+	for _, in := range r.Indicators {
+		_ = w.Write(append([]string{"indicator", in.ID, in.Criterion, f(in.SatisfactionRate), f(in.MeanScore), strconv.FormatInt(in.Answers, 10)}, dist(in.Distribution)...))
+	}
+	w.Flush()
+	return w.Error()
+}
