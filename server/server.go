@@ -53,6 +53,11 @@ func New(d Deps) *fiber.App {
 	app.Get("/readyz", readyz(d))
 	app.Get("/metrics", metricsHandler())
 
+	spec := openAPI()
+	app.Get("/api/v1/openapi.json", func(c *fiber.Ctx) error {
+		c.Type("json", "utf-8")
+		return c.Send(spec)
+	})
 	api := &api{core: d.Core}
 	v1 := app.Group("/api/v1", authenticate(d.Core, d.AdminKey))
 	anyone := allow(core.RoleAdmin, core.RoleAgency, core.RoleViewer)
