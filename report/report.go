@@ -11,10 +11,22 @@ import (
 	"github.com/sipasvn/gateway/survey"
 )
 
-// CellsOf returns the roll-up counts one response adds.
+// CellsOf returns the roll-up counts one response adds: the main family by
+// channel, and the procedure and field families when the response has them.
 func CellsOf(r *store.Response) store.Cells {
 	cells := store.Cells{}
-	base := store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: r.Channel}
+	main := store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: r.Channel}
+	addCells(cells, main, r)
+	if r.ProcedureCode != "" {
+		addCells(cells, store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: store.AnyChannel, Dim: "procedure:" + r.ProcedureCode}, r)
+	}
+	if r.FieldCode != "" {
+		addCells(cells, store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: store.AnyChannel, Dim: "field:" + r.FieldCode}, r)
+	}
+	return cells
+}
+
+func addCells(cells store.Cells, base store.CellKey, r *store.Response) {
 	for _, a := range r.Answers {
 		if a.Score < 0 || a.Score > 5 {
 			continue // never stored by the gateway; ignore rather than count wrong
@@ -28,7 +40,6 @@ func CellsOf(r *store.Response) store.Cells {
 	k := base
 	k.Question = store.AllQuestions
 	cells.Add(k, store.Counts{Responses: 1})
-	return cells
 }
 
 // Figure is a rate and a mean over valid answers (1–5).

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/qr"
-	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
@@ -154,43 +153,6 @@ func (a *api) survey(c *fiber.Ctx) error {
 	return c.JSON(s)
 }
 
-// report answers GET /api/v1/reports/sipas from the roll-ups.
-func (a *api) report(c *fiber.Ctx) error {
-	q, err := a.parseReportQuery(c)
-	if err != nil {
-		return err
-	}
-	def, ok := a.core.Surveys.Survey(survey.ID(q.Survey))
-	if !ok {
-		return core.Errorf(core.Invalid, "survey", "unknown survey %q; use one of %s", q.Survey, a.core.Surveys.IDs())
-	}
-	cells, err := a.core.Mongo.Rollups.Query(c.UserContext(), q)
-	if err != nil {
-		return err
-	}
-	agency := ""
-	if len(q.Agencies) > 0 {
-		agency = q.Agencies[0]
-	}
-	rep := report.Compute(def, cells)
-	if c.Query("format") == "csv" {
-		return reportCSV(c, rep)
-	}
-	return c.JSON(reportView{Report: rep, Period: period{From: q.FromMonth, To: q.ToMonth}, Agency: agency, Channel: q.Channel})
-}
-
-type period struct {
-	From string `json:"from,omitempty"`
-	To   string `json:"to,omitempty"`
-}
-
-type reportView struct {
-	report.Report
-	Agency  string `json:"agency,omitempty"`
-	Channel string `json:"channel,omitempty"`
-	Period  period `json:"period"`
-}
-
 // parseReportQuery reads the filters; agency covers its whole subtree, and
 // an agency-bound key sees only its own subtree.
 func (a *api) parseReportQuery(c *fiber.Ctx) (store.Filter, error) {
@@ -215,6 +177,13 @@ func (a *api) parseReportQuery(c *fiber.Ctx) (store.Filter, error) {
 	}
 	if q.ToMonth, err = month(c.Query("to"), "to"); err != nil {
 		return q, err
+	}
+	q.Procedure, q.Field = c.Query("procedure"), c.Query("field")
+	if (q.Procedure != "" || q.Field != "") && q.Channel != "" {
+		return q, core.Errorf(core.Invalid, "channel", "a report by procedure or field covers every channel; leave channel out or drop the procedure/field filter")
+	}
+	if q.Procedure != "" && q.Field != "" {
+		return q, core.Errorf(core.Invalid, "field", "filter by procedure or by field, not both")
 	}
 	if q.FromMonth != "" && q.ToMonth != "" && q.FromMonth > q.ToMonth {
 		return q, core.Errorf(core.Invalid, "from", "from %s is after to %s", q.FromMonth, q.ToMonth)

@@ -171,3 +171,44 @@ func (s *Invitations) SetSend(ctx context.Context, id, channel string, st SendSt
 	}
 	return nil
 }
+
+// InvitationFilter selects invitations to count.
+type InvitationFilter struct {
+	Agencies     []string
+	From, To     time.Time // created_at, To exclusive
+	SentOn       []string  // channel ids: sent or delivered on one of them
+	CompletedVia string
+}
+
+// Count counts the invitations f selects.
+func (s *Invitations) Count(ctx context.Context, f InvitationFilter) (int64, error) {
+	q := bson.D{}
+	if len(f.Agencies) > 0 {
+		q = append(q, bson.E{Key: "agency_code", Value: bson.D{{Key: "$in", Value: f.Agencies}}})
+	}
+	at := bson.D{}
+	if !f.From.IsZero() {
+		at = append(at, bson.E{Key: "$gte", Value: f.From})
+	}
+	if !f.To.IsZero() {
+		at = append(at, bson.E{Key: "$lt", Value: f.To})
+	}
+	if len(at) > 0 {
+		q = append(q, bson.E{Key: "created_at", Value: at})
+	}
+	if len(f.SentOn) > 0 {
+		var or bson.A
+		for _, ch := range f.SentOn {
+			or = append(or, bson.D{{Key: "sends." + ch + ".status", Value: bson.D{{Key: "$in", Value: bson.A{"sent", "delivered"}}}}})
+		}
+		q = append(q, bson.E{Key: "$or", Value: or})
+	}
+	if f.CompletedVia != "" {
+		q = append(q, bson.E{Key: "status", Value: StatusCompleted}, bson.E{Key: "completed_via", Value: f.CompletedVia})
+	}
+	n, err := s.c.CountDocuments(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("count invitations: %w", err)
+	}
+	return n, nil
+}

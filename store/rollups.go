@@ -15,7 +15,11 @@ import (
 // AllQuestions is the question of the cell that counts whole responses.
 const AllQuestions = "*"
 
-// CellKey names one roll-up cell: agency × month × survey × channel × question.
+// CellKey names one roll-up cell: agency × month × survey × channel ×
+// question. Dim, when set, makes the cell part of a second family broken
+// down by procedure ("procedure:1.011442…") or field ("field:G03-GD10")
+// instead of by channel (Channel is then "*"), so those breakdowns do not
+// multiply the main family.
 type CellKey struct {
 	Agency    string `bson:"agency"`
 	Month     string `bson:"month"`
@@ -23,10 +27,18 @@ type CellKey struct {
 	Channel   string `bson:"channel"`
 	Question  string `bson:"question"`
 	Criterion string `bson:"criterion"`
+	Dim       string `bson:"dim,omitempty"`
 }
 
+// AnyChannel is the channel of cells in the procedure and field families.
+const AnyChannel = "*"
+
 func (k CellKey) id() string {
-	return strings.Join([]string{k.Agency, k.Month, k.Survey, k.Channel, k.Question}, "|")
+	id := strings.Join([]string{k.Agency, k.Month, k.Survey, k.Channel, k.Question}, "|")
+	if k.Dim != "" {
+		id += "|" + k.Dim
+	}
+	return id
 }
 
 // Counts holds how many answers gave each level (index 0 = no opinion) and,
@@ -124,7 +136,7 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
 				{Key: "$set", Value: bson.D{{Key: "batch", Value: batch}}},
 				{Key: "$setOnInsert", Value: bson.D{{Key: "agency", Value: k.Agency}, {Key: "month", Value: k.Month},
 					{Key: "survey", Value: k.Survey}, {Key: "channel", Value: k.Channel},
-					{Key: "question", Value: k.Question}, {Key: "criterion", Value: k.Criterion}}},
+					{Key: "question", Value: k.Question}, {Key: "criterion", Value: k.Criterion}, {Key: "dim", Value: k.Dim}}},
 			},
 			options.Update().SetUpsert(true))
 		// A duplicate key here means the cell exists with batch ≥ ours: the
@@ -144,6 +156,11 @@ type Filter struct {
 	Channel   string
 	FromMonth string
 	ToMonth   string
+	// Procedure or Field selects that family's cells (Channel must then be
+	// empty); neither selects the main family.
+	Procedure, Field string
+	// ProcedureFamily selects every procedure cell, for grouping by procedure.
+	ProcedureFamily bool
 }
 
 // Query returns the cells that match f.
@@ -157,6 +174,16 @@ func (s *Rollups) Query(ctx context.Context, f Filter) (Cells, error) {
 	}
 	if f.Channel != "" {
 		q = append(q, bson.E{Key: "channel", Value: f.Channel})
+	}
+	switch {
+	case f.Procedure != "":
+		q = append(q, bson.E{Key: "dim", Value: "procedure:" + f.Procedure})
+	case f.Field != "":
+		q = append(q, bson.E{Key: "dim", Value: "field:" + f.Field})
+	case f.ProcedureFamily:
+		q = append(q, bson.E{Key: "dim", Value: bson.D{{Key: "$regex", Value: "^procedure:"}}})
+	default: // the main family; cells written before dims existed have none
+		q = append(q, bson.E{Key: "dim", Value: bson.D{{Key: "$in", Value: bson.A{nil, ""}}}})
 	}
 	months := bson.D{}
 	if f.FromMonth != "" {

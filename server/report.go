@@ -1,0 +1,187 @@
+package server
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/report"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+type period struct {
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+}
+
+type reportView struct {
+	report.Report
+	Agency      string          `json:"agency,omitempty"`
+	Channel     string          `json:"channel,omitempty"`
+	Procedure   string          `json:"procedure,omitempty"`
+	Field       string          `json:"field,omitempty"`
+	Period      period          `json:"period"`
+	Invitations *invitationRate `json:"invitations,omitempty"`
+	GroupBy     string          `json:"group_by,omitempty"`
+	Groups      []groupRow      `json:"groups,omitempty"`
+}
+
+// groupRow is one group of a grouped report.
+type groupRow struct {
+	Group     string             `json:"group"`
+	Responses int64              `json:"responses"`
+	Overall   report.Figure      `json:"overall"`
+	Criteria  []report.Criterion `json:"criteria"`
+}
+
+// channelRate compares invitations sent on a channel with those completed
+// through it.
+type channelRate struct {
+	Sent         int64   `json:"sent"`
+	Completed    int64   `json:"completed"`
+	ResponseRate float64 `json:"response_rate"`
+}
+
+type invitationRate struct {
+	Created      int64                  `json:"created"`
+	Completed    int64                  `json:"completed"`
+	ResponseRate float64                `json:"response_rate"`
+	ByChannel    map[string]channelRate `json:"by_channel"`
+}
+
+func rate(part, whole int64) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return math.Round(10000*float64(part)/float64(whole)) / 100
+}
+
+// report answers GET /api/v1/reports/sipas from the roll-ups.
+func (a *api) report(c *fiber.Ctx) error {
+	q, err := a.parseReportQuery(c)
+	if err != nil {
+		return err
+	}
+	def, ok := a.core.Surveys.Survey(survey.ID(q.Survey))
+	if !ok {
+		return core.Errorf(core.Invalid, "survey", "unknown survey %q; use one of %s", q.Survey, a.core.Surveys.IDs())
+	}
+	groupBy := c.Query("group_by")
+	if groupBy == "procedure" {
+		if q.Procedure != "" || q.Field != "" {
+			return core.Errorf(core.Invalid, "group_by", "group_by=procedure cannot be combined with a procedure or field filter")
+		}
+		q.ProcedureFamily = true
+	}
+	cells, err := a.core.Mongo.Rollups.Query(c.UserContext(), q)
+	if err != nil {
+		return err
+	}
+	rep := report.Compute(def, cells)
+	if c.Query("format") == "csv" {
+		return reportCSV(c, rep)
+	}
+	v := reportView{Report: rep, Period: period{From: q.FromMonth, To: q.ToMonth}, Channel: q.Channel, Procedure: q.Procedure, Field: q.Field}
+	if len(q.Agencies) > 0 {
+		v.Agency = q.Agencies[0]
+	}
+	if groupBy != "" {
+		if v.Groups, err = groups(def, cells, groupBy); err != nil {
+			return err
+		}
+		v.GroupBy = groupBy
+	}
+	if v.Invitations, err = a.invitationRates(c.UserContext(), q); err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+// groups splits cells by one key and computes each group's figures.
+func groups(def *survey.Survey, cells store.Cells, by string) ([]groupRow, error) {
+	var key func(store.CellKey) string
+	switch by {
+	case "agency":
+		key = func(k store.CellKey) string { return k.Agency }
+	case "month":
+		key = func(k store.CellKey) string { return k.Month }
+	case "channel":
+		key = func(k store.CellKey) string { return k.Channel }
+	case "procedure":
+		key = func(k store.CellKey) string { return strings.TrimPrefix(k.Dim, "procedure:") }
+	default:
+		return nil, core.Errorf(core.Invalid, "group_by", "%q: use agency, month, channel or procedure", by)
+	}
+	parts := map[string]store.Cells{}
+	for k, c := range cells {
+		g := key(k)
+		if parts[g] == nil {
+			parts[g] = store.Cells{}
+		}
+		parts[g].Add(k, c)
+	}
+	rows := make([]groupRow, 0, len(parts))
+	for g, cs := range parts {
+		r := report.Compute(def, cs)
+		if r.Responses == 0 {
+			continue
+		}
+		rows = append(rows, groupRow{Group: g, Responses: r.Responses, Overall: r.Overall, Criteria: r.Criteria})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Group < rows[j].Group })
+	return rows, nil
+}
+
+// invitationRates counts invitations made in the period (by month, in
+// Vietnam time) against those completed, overall and per channel family.
+func (a *api) invitationRates(ctx context.Context, q store.Filter) (*invitationRate, error) {
+	f := store.InvitationFilter{Agencies: q.Agencies}
+	var err error
+	if f.From, err = day(q.FromMonth, "from", false); err != nil {
+		return nil, err
+	}
+	if f.To, err = day(q.ToMonth, "to", true); err != nil {
+		return nil, err
+	}
+	inv := a.core.Mongo.Invitations
+	out := &invitationRate{ByChannel: map[string]channelRate{}}
+	if out.Created, err = inv.Count(ctx, f); err != nil {
+		return nil, err
+	}
+	chans, err := a.core.Mongo.Channels.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	families := map[string][]string{"web": nil, "sms": nil, "zalo": nil}
+	for _, ch := range chans {
+		families[core.Family(ch.Type)] = append(families[core.Family(ch.Type)], ch.ID)
+	}
+	for fam, ids := range families {
+		cf := f
+		cf.CompletedVia = fam
+		var r channelRate
+		if r.Completed, err = inv.Count(ctx, cf); err != nil {
+			return nil, err
+		}
+		if len(ids) > 0 {
+			sf := f
+			sf.SentOn = ids
+			if r.Sent, err = inv.Count(ctx, sf); err != nil {
+				return nil, err
+			}
+		}
+		if fam == "web" {
+			r.Sent = out.Created // every invitation carries the survey link and QR code
+		}
+		r.ResponseRate = rate(r.Completed, r.Sent)
+		out.Completed += r.Completed
+		out.ByChannel[fam] = r
+	}
+	out.ResponseRate = rate(out.Completed, out.Created)
+	return out, nil
+}
