@@ -8,7 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"regexp"
 	"strings"
+	"sync"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sipasvn/gateway/store"
 )
@@ -99,3 +103,56 @@ func (s *Service) Authenticate(ctx context.Context, token, adminKey string) (*Pr
 func (s *Service) Audit(ctx context.Context, p *Principal, action, target string, detail map[string]any) error {
 	return s.Mongo.Audit.Add(ctx, &store.AuditEntry{ID: newID(), At: s.now(), Who: p.Who(), Action: action, Target: target, Detail: detail})
 }
+
+// UserInput creates a console user.
+type UserInput struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Role     string `json:"role"`
+	Agency   string `json:"agency"`
+}
+
+var usernameRe = regexp.MustCompile(`^[a-z0-9._-]{3,40}$`)
+
+// PutUser creates or replaces a console user; the password is kept only as
+// a bcrypt hash.
+func (s *Service) PutUser(ctx context.Context, in UserInput) (*store.User, error) {
+	switch {
+	case !usernameRe.MatchString(in.Username):
+		return nil, Errorf(Invalid, "username", "3–40 lower-case letters, digits, dots, dashes or underscores")
+	case len(in.Password) < 10 || len(in.Password) > 72:
+		return nil, Errorf(Invalid, "password", "use 10 to 72 characters")
+	case in.Role != RoleAdmin && in.Role != RoleAgency && in.Role != RoleViewer:
+		return nil, Errorf(Invalid, "role", "%q is not admin, agency or viewer", in.Role)
+	case in.Role == RoleAgency && in.Agency == "":
+		return nil, Errorf(Invalid, "agency", "an agency user needs an agency")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, err
+	}
+	u := &store.User{Username: in.Username, Hash: hash, Role: in.Role, Agency: in.Agency, Created: s.now()}
+	return u, s.Mongo.Users.Put(ctx, u)
+}
+
+// Login checks a username and password.
+func (s *Service) Login(ctx context.Context, username, password string) (*Principal, error) {
+	u, err := s.Mongo.Users.User(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password)) // same time as a real check
+		return nil, Errorf(Unauthenticated, "", "wrong username or password")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled || bcrypt.CompareHashAndPassword(u.Hash, []byte(password)) != nil {
+		return nil, Errorf(Unauthenticated, "", "wrong username or password")
+	}
+	return &Principal{KeyID: "user:" + u.Username, Name: u.Username, Role: u.Role, Agency: u.Agency}, nil
+}
+
+// dummyHash makes an unknown username cost as much as a wrong password.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
+	return h
+})

@@ -4,8 +4,10 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
@@ -155,4 +157,47 @@ func Compute(def *survey.Survey, cells store.Cells) Report {
 	rep.Overall = meanOf(rep.Indicators)
 	sort.SliceStable(rep.Criteria, func(i, j int) bool { return rep.Criteria[i].Code < rep.Criteria[j].Code })
 	return rep
+}
+
+// Group is one group of a grouped report.
+type Group struct {
+	Group     string      `json:"group"`
+	Responses int64       `json:"responses"`
+	Overall   Figure      `json:"overall"`
+	Criteria  []Criterion `json:"criteria"`
+}
+
+// Groups splits cells by agency, month, channel or procedure and computes
+// each group's figures; groups without responses are left out.
+func Groups(def *survey.Survey, cells store.Cells, by string) ([]Group, error) {
+	var key func(store.CellKey) string
+	switch by {
+	case "agency":
+		key = func(k store.CellKey) string { return k.Agency }
+	case "month":
+		key = func(k store.CellKey) string { return k.Month }
+	case "channel":
+		key = func(k store.CellKey) string { return k.Channel }
+	case "procedure":
+		key = func(k store.CellKey) string { return strings.TrimPrefix(k.Dim, "procedure:") }
+	default:
+		return nil, fmt.Errorf("%q: use agency, month, channel or procedure", by)
+	}
+	parts := map[string]store.Cells{}
+	for k, c := range cells {
+		g := key(k)
+		if parts[g] == nil {
+			parts[g] = store.Cells{}
+		}
+		parts[g].Add(k, c)
+	}
+	rows := make([]Group, 0, len(parts))
+	for g, cs := range parts {
+		r := Compute(def, cs)
+		if r.Responses > 0 {
+			rows = append(rows, Group{Group: g, Responses: r.Responses, Overall: r.Overall, Criteria: r.Criteria})
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Group < rows[j].Group })
+	return rows, nil
 }

@@ -107,3 +107,13 @@ func (a *api) invitationMessages(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"messages": out, "parts": total})
 }
+
+func channelsTypes() []string { return channels.Types() }
+
+func providerKind(typ string) (core.ChannelKind, bool) {
+	p, ok := channels.ProviderOf(typ)
+	if !ok {
+		return core.ChannelKind{}, false
+	}
+	return p.Kind(), true
+}

@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 	"math"
-	"sort"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -28,15 +26,7 @@ type reportView struct {
 	Period      period          `json:"period"`
 	Invitations *invitationRate `json:"invitations,omitempty"`
 	GroupBy     string          `json:"group_by,omitempty"`
-	Groups      []groupRow      `json:"groups,omitempty"`
-}
-
-// groupRow is one group of a grouped report.
-type groupRow struct {
-	Group     string             `json:"group"`
-	Responses int64              `json:"responses"`
-	Overall   report.Figure      `json:"overall"`
-	Criteria  []report.Criterion `json:"criteria"`
+	Groups      []report.Group  `json:"groups,omitempty"`
 }
 
 // channelRate compares invitations sent on a channel with those completed
@@ -91,8 +81,8 @@ func (a *api) report(c *fiber.Ctx) error {
 		v.Agency = q.Agencies[0]
 	}
 	if groupBy != "" {
-		if v.Groups, err = groups(def, cells, groupBy); err != nil {
-			return err
+		if v.Groups, err = report.Groups(def, cells, groupBy); err != nil {
+			return core.Errorf(core.Invalid, "group_by", "%v", err)
 		}
 		v.GroupBy = groupBy
 	}
@@ -100,41 +90,6 @@ func (a *api) report(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(v)
-}
-
-// groups splits cells by one key and computes each group's figures.
-func groups(def *survey.Survey, cells store.Cells, by string) ([]groupRow, error) {
-	var key func(store.CellKey) string
-	switch by {
-	case "agency":
-		key = func(k store.CellKey) string { return k.Agency }
-	case "month":
-		key = func(k store.CellKey) string { return k.Month }
-	case "channel":
-		key = func(k store.CellKey) string { return k.Channel }
-	case "procedure":
-		key = func(k store.CellKey) string { return strings.TrimPrefix(k.Dim, "procedure:") }
-	default:
-		return nil, core.Errorf(core.Invalid, "group_by", "%q: use agency, month, channel or procedure", by)
-	}
-	parts := map[string]store.Cells{}
-	for k, c := range cells {
-		g := key(k)
-		if parts[g] == nil {
-			parts[g] = store.Cells{}
-		}
-		parts[g].Add(k, c)
-	}
-	rows := make([]groupRow, 0, len(parts))
-	for g, cs := range parts {
-		r := report.Compute(def, cs)
-		if r.Responses == 0 {
-			continue
-		}
-		rows = append(rows, groupRow{Group: g, Responses: r.Responses, Overall: r.Overall, Criteria: r.Criteria})
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Group < rows[j].Group })
-	return rows, nil
 }
 
 // invitationRates counts invitations made in the period (by month, in

@@ -86,6 +86,7 @@ func New(d Deps) *fiber.App {
 	v1.Delete("/keys/:id", admin, api.revokeKey)
 	v1.Get("/audit", admin, api.audit)
 
+	newConsole(api, &store.Sessions{R: d.Redis, TTL: 12 * time.Hour}, d.AdminKey).mount(app)
 	for _, ch := range channels.All() {
 		ch.Mount(app, channels.Deps{Core: d.Core, Log: d.Log})
 	}

@@ -34,6 +34,7 @@ type Mongo struct {
 	Agencies    *Agencies
 	Keys        *Keys
 	Audit       *Audit
+	Users       *Users
 }
 
 // OpenMongo connects to uri, checks the server answers and makes sure the
@@ -64,8 +65,9 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Agencies:    &Agencies{c: db.Collection("agencies")},
 		Keys:        &Keys{c: db.Collection("api_keys")},
 		Audit:       &Audit{c: db.Collection("audit")},
+		Users:       &Users{c: db.Collection("users")},
 	}
-	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Links, m.Agencies, m.Keys, m.Audit} {
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Links, m.Agencies, m.Keys, m.Audit, m.Users} {
 		if err := ix.ensureIndexes(ctx); err != nil {
 			_ = c.Disconnect(context.Background())
 			return nil, err

@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/internal/testenv"
+)
+
+// An operator signs in, reads the dashboard, adds a channel and prints a
+// sheet of QR codes that a real decoder reads back.
+func TestConsole(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Listen()
+	for _, a := range []struct{ code, parent, name string }{
+		{"000.00.00.H49", "", "UBND tỉnh"}, {"000.00.12.H49", "000.00.00.H49", "Sở Tư pháp"}, {"000.00.13.H49", "000.00.00.H49", "Sở Xây dựng"},
+	} {
+		if res, out := g.API("PUT", "/api/v1/agencies/"+a.code, map[string]any{"name": a.name, "parent": a.parent}); res.StatusCode != 200 {
+			t.Fatalf("%v", out)
+		}
+	}
+	var urls []string
+	for i, s := range []struct{ agency, score string }{{"000.00.12.H49", "5"}, {"000.00.12.H49", "4"}, {"000.00.13.H49", "2"}} {
+		inv := g.Invite("QR-"+string(rune('A'+i)), s.agency, map[string]any{"survey": "sipas-5", "procedure_code": "1.0001"})
+		urls = append(urls, inv["survey_url"].(string))
+		if res := g.Form("/s/"+gwtest.Token(inv), "A="+s.score+"&B="+s.score+"&C="+s.score+"&D="+s.score+"&E="+s.score); res.StatusCode != 303 {
+			t.Fatalf("submit %d", res.StatusCode)
+		}
+	}
+	g.Drain()
+
+	ctx := browser(t)
+	text := func(sel string) string {
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(g.URL+"/console/dashboard"), // not signed in: sent to the login page
+		chromedp.WaitVisible(chromedp.ID("key")),
+		chromedp.SendKeys(chromedp.ID("key"), gwtest.AdminKey),
+		chromedp.Click(chromedp.CSS(`form:first-of-type button`)),
+		chromedp.WaitVisible(chromedp.ID("kpi-responses")),
+		chromedp.Navigate(g.URL+"/console/dashboard?survey=sipas-5"),
+		chromedp.WaitVisible(chromedp.ID("kpi-responses")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Three responses: two of three satisfied on every indicator.
+	if got := text("#kpi-responses"); got != "3" {
+		t.Fatalf("responses %q", got)
+	}
+	if got := text("#kpi-index"); got != "66.67%" {
+		t.Fatalf("index %q", got)
+	}
+	if got := text("#kpi-mean"); got != "3.67" {
+		t.Fatalf("mean %q", got)
+	}
+	shot(t, ctx, "console-dashboard.png")
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(g.URL+"/console/channels"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="id"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="id"]`), "sms-main"),
+		chromedp.SetValue(chromedp.CSS(`select[name="type"]`), "sms.generic"),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="settings"]`), "send_url=http://127.0.0.1:9/send\ndefault=true"),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="secrets"]`), "secret=console-secret-1"),
+		chromedp.Click(chromedp.CSS(`form.card button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`table tbody tr`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := text("table tbody"); !strings.Contains(got, "sms-main") || !strings.Contains(got, "sms.generic") || strings.Contains(got, "console-secret-1") {
+		t.Fatalf("channels table %q", got)
+	}
+	shot(t, ctx, "console-channels.png")
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(g.URL+"/console/invitations"),
+		chromedp.WaitVisible(chromedp.CSS(`textarea[name="codes"]`)),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="codes"]`), "QR-A\nQR-C"),
+		chromedp.Click(chromedp.CSS(`form[action="/console/qr-sheet"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`figure.qr img`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir := os.Getenv("GATEWAY_TEST_SCREENSHOTS"); dir != "" {
+		_ = os.WriteFile(dir+"/console-qr-sheet.png", png, 0o644)
+	}
+	cmd := exec.Command(testenv.Tool(t, "zbarimg"), "--raw", "-q", "-")
+	cmd.Stdin = bytes.NewReader(png)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("zbarimg on the printed sheet: %v", err)
+	}
+	got := string(out)
+	if !strings.Contains(got, urls[0]) || !strings.Contains(got, urls[2]) || strings.Contains(got, urls[1]) {
+		t.Fatalf("decoded %q, want %s and %s", got, urls[0], urls[2])
+	}
+	if captions := text(".sheet"); !strings.Contains(captions, "QR-A") || !strings.Contains(captions, "QR-C") {
+		t.Fatalf("captions %q", captions)
+	}
+	_ = context.Background
+	_ = time.Second
+}

@@ -1,0 +1,485 @@
+package server
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/qr"
+	"github.com/sipasvn/gateway/report"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+	"github.com/sipasvn/gateway/web"
+)
+
+// console is the operators' web console under /console: server-rendered,
+// no script, charts drawn as SVG on the server.
+type console struct {
+	api      *api
+	sessions *store.Sessions
+	adminKey string
+	secure   bool
+	pages    map[string]*template.Template
+}
+
+const sessionCookie = "gw_console"
+
+var consoleFuncs = template.FuncMap{
+	"mul":    func(a, b int) int { return a * b },
+	"add":    func(a, b int) int { return a + b },
+	"height": func(b []bar) int { return len(b)*26 + 8 },
+}
+
+func newConsole(a *api, sessions *store.Sessions, adminKey string) *console {
+	c := &console{api: a, sessions: sessions, adminKey: adminKey, secure: strings.HasPrefix(a.core.BaseURL, "https://"), pages: map[string]*template.Template{}}
+	for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet"} {
+		c.pages[name] = template.Must(template.New("").Funcs(consoleFuncs).ParseFS(web.Console, "console/layout.html", "console/"+name+".html"))
+	}
+	return c
+}
+
+func (cs *console) mount(app *fiber.App) {
+	css, _ := web.Console.ReadFile("console/console.css")
+	app.Get("/console/console.css", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+		c.Type("css", "utf-8")
+		return c.Send(css)
+	})
+	app.Get("/console/login", func(c *fiber.Ctx) error { return cs.render(c, 200, "login", &view{Title: "Đăng nhập · Sign in"}) })
+	app.Post("/console/login", cs.login)
+	g := app.Group("/console", cs.session)
+	g.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/console/dashboard", fiber.StatusSeeOther) })
+	g.Post("/logout", cs.logout)
+	g.Get("/dashboard", cs.dashboard)
+	g.Get("/invitations", cs.roles(core.RoleAdmin, core.RoleAgency), cs.invitations)
+	g.Get("/qr-sheet", cs.roles(core.RoleAdmin, core.RoleAgency), cs.qrSheet)
+	admin := cs.roles(core.RoleAdmin)
+	g.Get("/agencies", admin, cs.agenciesPage)
+	g.Post("/agencies", admin, cs.putAgency)
+	g.Post("/agencies/import", admin, cs.importAgencies)
+	g.Get("/channels", admin, cs.channels)
+	g.Post("/channels", admin, cs.putChannel)
+	g.Get("/keys", admin, cs.keys)
+	g.Post("/keys", admin, cs.createKey)
+	g.Post("/keys/:id/revoke", admin, cs.revokeKey)
+	g.Post("/users", admin, cs.createUser)
+}
+
+// view is what every console page gets.
+type view struct {
+	Title, User, Role, Agency, CSRF, Error, Notice string
+	Admin, CanInvite                               bool
+	Data                                           any
+}
+
+func (cs *console) view(c *fiber.Ctx, title string) *view {
+	v := &view{Title: title}
+	if s, ok := c.Locals("session").(*store.Session); ok {
+		v.User, v.Role, v.Agency, v.CSRF = s.Name, s.Role, s.Agency, s.CSRF
+		v.Admin, v.CanInvite = s.Role == core.RoleAdmin, s.Role != core.RoleViewer
+	}
+	return v
+}
+
+// render executes a page; page data goes in the view's Data and is
+// flattened for the template through a map.
+func (cs *console) render(c *fiber.Ctx, status int, name string, v *view) error {
+	data := map[string]any{"Title": v.Title, "User": v.User, "Role": v.Role, "Agency": v.Agency, "CSRF": v.CSRF,
+		"Error": v.Error, "Notice": v.Notice, "Admin": v.Admin, "CanInvite": v.CanInvite}
+	if m, ok := v.Data.(map[string]any); ok {
+		for k, x := range m {
+			data[k] = x
+		}
+	}
+	var b bytes.Buffer
+	if err := cs.pages[name].ExecuteTemplate(&b, "layout", data); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Type("html", "utf-8")
+	return c.Status(status).Send(b.Bytes())
+}
+
+func (cs *console) login(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	var p *core.Principal
+	var err error
+	if key := strings.TrimSpace(c.FormValue("key")); key != "" {
+		p, err = cs.api.core.Authenticate(ctx, key, cs.adminKey)
+	} else {
+		p, err = cs.api.core.Login(ctx, strings.TrimSpace(c.FormValue("username")), c.FormValue("password"))
+	}
+	if err != nil {
+		v := cs.view(c, "Đăng nhập · Sign in")
+		v.Error = "Khoá hoặc mật khẩu không đúng · Wrong key or password"
+		return cs.render(c, fiber.StatusUnauthorized, "login", v)
+	}
+	id, err := cs.sessions.Create(ctx, &store.Session{KeyID: p.KeyID, Name: p.Name, Role: p.Role, Agency: p.Agency})
+	if err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: id, Path: "/console", HTTPOnly: true, Secure: cs.secure, SameSite: "Strict", Expires: time.Now().Add(cs.sessions.TTL)})
+	return c.Redirect("/console/dashboard", fiber.StatusSeeOther)
+}
+
+// session requires a live session, and a matching CSRF token on POSTs.
+func (cs *console) session(c *fiber.Ctx) error {
+	s, err := cs.sessions.Get(c.UserContext(), c.Cookies(sessionCookie))
+	if errors.Is(err, store.ErrNotFound) {
+		return c.Redirect("/console/login", fiber.StatusSeeOther)
+	}
+	if err != nil {
+		return err
+	}
+	if c.Method() == fiber.MethodPost && subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(s.CSRF)) != 1 {
+		return core.Errorf(core.Denied, "csrf", "the form is stale or was not sent by the console; reload the page")
+	}
+	c.Locals("session", s)
+	c.Locals("principal", &core.Principal{KeyID: s.KeyID, Name: s.Name, Role: s.Role, Agency: s.Agency})
+	return c.Next()
+}
+
+func (cs *console) roles(roles ...string) fiber.Handler { return allow(roles...) }
+
+func (cs *console) logout(c *fiber.Ctx) error {
+	_ = cs.sessions.Delete(c.UserContext(), c.Cookies(sessionCookie))
+	c.ClearCookie(sessionCookie)
+	return c.Redirect("/console/login", fiber.StatusSeeOther)
+}
+
+// bar is one bar of a server-drawn chart.
+type bar struct {
+	Label string
+	Width int // px, 0–300 for 0–100 %
+	Text  string
+}
+
+func rateBar(label string, f report.Figure, n int64) bar {
+	return bar{Label: label, Width: int(f.SatisfactionRate * 3), Text: fmt.Sprintf("%.2f%% · %.2f · n=%d", f.SatisfactionRate, f.MeanScore, n)}
+}
+
+// lowest returns the n groups with the lowest index.
+func lowest(gs []report.Group, n int) []bar {
+	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Overall.SatisfactionRate < gs[j].Overall.SatisfactionRate })
+	var out []bar
+	for i := 0; i < len(gs) && i < n; i++ {
+		out = append(out, rateBar(gs[i].Group, gs[i].Overall, gs[i].Responses))
+	}
+	return out
+}
+
+type mark struct {
+	X, Y  int
+	Label string
+}
+
+type trend struct {
+	Points string
+	Marks  []mark
+}
+
+func trendOf(gs []report.Group) trend {
+	var t trend
+	var pts []string
+	for i, g := range gs {
+		x := 40 + 20 + i*(550/max(len(gs), 1))
+		y := 150 - int(g.Overall.SatisfactionRate*1.4)
+		pts = append(pts, fmt.Sprintf("%d,%d", x, y))
+		t.Marks = append(t.Marks, mark{x, y, g.Group})
+	}
+	t.Points = strings.Join(pts, " ")
+	return t
+}
+
+func (cs *console) dashboard(c *fiber.Ctx) error {
+	a, ctx := cs.api, c.UserContext()
+	q, err := a.parseReportQuery(c)
+	if err != nil {
+		return err
+	}
+	def, ok := a.core.Surveys.Survey(survey.ID(q.Survey))
+	if !ok {
+		return core.Errorf(core.Invalid, "survey", "unknown survey %q", q.Survey)
+	}
+	cells, err := a.core.Mongo.Rollups.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	rep := report.Compute(def, cells)
+	pq := q
+	pq.ProcedureFamily, pq.Channel = true, ""
+	pcells, err := a.core.Mongo.Rollups.Query(ctx, pq)
+	if err != nil {
+		return err
+	}
+	months, _ := report.Groups(def, cells, "month")
+	mix, _ := report.Groups(def, cells, "channel")
+	ags, _ := report.Groups(def, cells, "agency")
+	procs, _ := report.Groups(def, pcells, "procedure")
+	inv, err := a.invitationRates(ctx, q)
+	if err != nil {
+		return err
+	}
+	var crit, ind, mixBars []bar
+	for _, cr := range rep.Criteria {
+		crit = append(crit, rateBar(cr.Code+" "+criterionTitle(def, cr.Code), cr.Figure, cr.Answers))
+	}
+	for _, in := range rep.Indicators {
+		ind = append(ind, rateBar(in.ID, in.Figure, in.Answers))
+	}
+	for _, g := range mix {
+		mixBars = append(mixBars, bar{Label: g.Group, Width: int(300 * float64(g.Responses) / float64(max(rep.Responses, 1))), Text: fmt.Sprintf("%d", g.Responses)})
+	}
+	agencies, err := a.core.Mongo.Agencies.All(ctx)
+	if err != nil {
+		return err
+	}
+	var surveys []string
+	for _, s := range a.core.Surveys.All() {
+		surveys = append(surveys, string(s.ID))
+	}
+	v := cs.view(c, "Tổng quan · Dashboard")
+	v.Data = map[string]any{"R": rep, "Inv": inv, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars,
+		"LowAgencies": lowest(ags, 5), "LowProcedures": lowest(procs, 5), "Agencies": agencies, "Surveys": surveys,
+		"Channels": []string{"web", "sms", "zalo"},
+		"Q": map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": q.Survey}}
+	return cs.render(c, 200, "dashboard", v)
+}
+
+func criterionTitle(def *survey.Survey, code string) string {
+	for _, c := range def.Criteria {
+		if c.Code == code {
+			return c.Short.VI
+		}
+	}
+	return ""
+}
+
+func (cs *console) invitations(c *fiber.Ctx) error {
+	v := cs.view(c, "Phiếu khảo sát · Invitations")
+	data := map[string]any{"Dossier": c.Query("dossier_code")}
+	v.Data = data
+	if code := c.Query("dossier_code"); code != "" {
+		inv, err := cs.api.scoped(c)(cs.api.core.InvitationByDossier(c.UserContext(), code))
+		if core.CodeOf(err) == core.NotFound {
+			v.Error = "Không tìm thấy · Not found: " + code
+			return cs.render(c, 404, "invitations", v)
+		}
+		if err != nil {
+			return err
+		}
+		data["Inv"] = cs.api.view(inv)
+		msgs, _ := cs.api.core.Mongo.Messages.ByInvitation(c.UserContext(), inv.ID)
+		data["Messages"] = msgs
+	}
+	return cs.render(c, 200, "invitations", v)
+}
+
+type qrCell struct {
+	Dossier string
+	Image   template.URL
+}
+
+// qrSheet prints the QR codes of a batch of dossiers, code under each.
+func (cs *console) qrSheet(c *fiber.Ctx) error {
+	var cells []qrCell
+	for _, code := range strings.Fields(c.Query("codes")) {
+		if len(cells) == 200 {
+			break
+		}
+		inv, err := cs.api.scoped(c)(cs.api.core.InvitationByDossier(c.UserContext(), code))
+		if err != nil {
+			continue
+		}
+		q, err := qr.Encode(cs.api.core.SurveyURL(inv))
+		if err != nil {
+			return err
+		}
+		png, err := q.PNG(qr.DefaultSize)
+		if err != nil {
+			return err
+		}
+		cells = append(cells, qrCell{Dossier: inv.DossierCode, Image: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))})
+	}
+	v := cs.view(c, "Mã QR · QR codes")
+	v.Data = map[string]any{"Codes": cells}
+	return cs.render(c, 200, "qrsheet", v)
+}
+
+// show renders a form page: 400 when it carries a form's error.
+func (cs *console) show(c *fiber.Ctx, name string, v *view) error {
+	status := 200
+	if v.Error != "" {
+		status = 400
+	}
+	return cs.render(c, status, name, v)
+}
+
+// redo shows a page again with an error from a failed form.
+func (cs *console) redo(c *fiber.Ctx, page func(*fiber.Ctx) error, err error) error {
+	var ce *core.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	c.Locals("form_error", ce.Error())
+	return page(c)
+}
+
+func (cs *console) withFormError(v *view, c *fiber.Ctx) *view {
+	if e, ok := c.Locals("form_error").(string); ok {
+		v.Error = e
+	}
+	if n, ok := c.Locals("notice").(string); ok {
+		v.Notice = n
+	}
+	return v
+}
+
+func (cs *console) putAgency(c *fiber.Ctx) error {
+	in := core.AgencyInput{Name: c.FormValue("name"), NameEN: c.FormValue("name_en"), Parent: c.FormValue("parent"), Level: c.FormValue("level")}
+	ag, err := cs.api.core.PutAgency(c.UserContext(), strings.TrimSpace(c.FormValue("code")), in)
+	if err == nil {
+		err = cs.api.core.Audit(c.UserContext(), principal(c), "agency.put", ag.Code, map[string]any{"name": ag.Name, "parent": ag.Parent, "via": "console"})
+	}
+	if err != nil {
+		return cs.redo(c, cs.agenciesPage, err)
+	}
+	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
+}
+
+func (cs *console) agenciesPage(c *fiber.Ctx) error {
+	all, err := cs.api.core.Mongo.Agencies.All(c.UserContext())
+	if err != nil {
+		return err
+	}
+	v := cs.withFormError(cs.view(c, "Cơ quan · Agencies"), c)
+	v.Data = map[string]any{"Agencies": all, "Levels": core.Levels}
+	return cs.show(c, "agencies", v)
+}
+
+func (cs *console) importAgencies(c *fiber.Ctx) error {
+	n, err := cs.api.core.ImportAgencies(c.UserContext(), strings.NewReader(c.FormValue("csv")))
+	if err == nil {
+		err = cs.api.core.Audit(c.UserContext(), principal(c), "agency.import", "", map[string]any{"agencies": n, "via": "console"})
+	}
+	if err != nil {
+		return cs.redo(c, cs.agenciesPage, err)
+	}
+	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
+}
+
+func (cs *console) channels(c *fiber.Ctx) error {
+	all, err := cs.api.core.Mongo.Channels.All(c.UserContext())
+	if err != nil {
+		return err
+	}
+	views := make([]channelView, len(all))
+	for i := range all {
+		views[i] = cs.api.channelView(&all[i])
+	}
+	v := cs.withFormError(cs.view(c, "Kênh · Channels"), c)
+	v.Data = map[string]any{"Channels": views, "Types": channelsTypes()}
+	return cs.show(c, "channels", v)
+}
+
+// pairs reads "key=value" lines; true and false become booleans when asked.
+func pairs(text string, bools bool) map[string]any {
+	out := map[string]any{}
+	for _, line := range strings.Split(text, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if b, err := strconv.ParseBool(v); bools && err == nil && (v == "true" || v == "false") {
+			out[k] = b
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (cs *console) putChannel(c *fiber.Ctx) error {
+	enabled := c.FormValue("enabled") == "true"
+	in := core.ChannelInput{Type: c.FormValue("type"), Enabled: &enabled, Settings: pairs(c.FormValue("settings"), true), Secrets: map[string]string{}}
+	for k, v := range pairs(c.FormValue("secrets"), false) {
+		in.Secrets[k] = v.(string)
+	}
+	p, ok := providerKind(in.Type)
+	if !ok {
+		return cs.redo(c, cs.channels, core.Errorf(core.Invalid, "type", "unknown channel type %q", in.Type))
+	}
+	ch, err := cs.api.core.PutChannel(c.UserContext(), p, strings.TrimSpace(c.FormValue("id")), in)
+	if err == nil {
+		v := cs.api.channelView(ch)
+		err = cs.api.core.Audit(c.UserContext(), principal(c), "channel.put", ch.ID, map[string]any{"type": ch.Type, "enabled": ch.Enabled, "settings": ch.Settings, "secrets_set": v.SecretsSet, "via": "console"})
+	}
+	if err != nil {
+		return cs.redo(c, cs.channels, err)
+	}
+	return c.Redirect("/console/channels", fiber.StatusSeeOther)
+}
+
+func (cs *console) keys(c *fiber.Ctx) error {
+	ks, err := cs.api.core.Mongo.Keys.All(c.UserContext())
+	if err != nil {
+		return err
+	}
+	users, err := cs.api.core.Mongo.Users.All(c.UserContext())
+	if err != nil {
+		return err
+	}
+	v := cs.withFormError(cs.view(c, "Khoá & người dùng · Keys & users"), c)
+	data := map[string]any{"Keys": ks, "Users": users}
+	if k, ok := c.Locals("new_key").(string); ok {
+		data["NewKey"] = k
+	}
+	v.Data = data
+	return cs.show(c, "keys", v)
+}
+
+func (cs *console) createKey(c *fiber.Ctx) error {
+	k, value, err := cs.api.core.CreateKey(c.UserContext(), core.KeyInput{Name: c.FormValue("name"), Role: c.FormValue("role"), Agency: strings.TrimSpace(c.FormValue("agency"))})
+	if err == nil {
+		err = cs.api.core.Audit(c.UserContext(), principal(c), "key.create", k.ID, map[string]any{"name": k.Name, "role": k.Role, "agency": k.Agency, "prefix": k.Prefix, "via": "console"})
+	}
+	if err != nil {
+		return cs.redo(c, cs.keys, err)
+	}
+	c.Locals("new_key", value) // shown on this answer only
+	return cs.keys(c)
+}
+
+func (cs *console) revokeKey(c *fiber.Ctx) error {
+	k, err := cs.api.core.Mongo.Keys.Revoke(c.UserContext(), c.Params("id"), time.Now())
+	if err != nil {
+		return err
+	}
+	if err := cs.api.core.Audit(c.UserContext(), principal(c), "key.revoke", k.ID, map[string]any{"name": k.Name, "via": "console"}); err != nil {
+		return err
+	}
+	return c.Redirect("/console/keys", fiber.StatusSeeOther)
+}
+
+func (cs *console) createUser(c *fiber.Ctx) error {
+	u, err := cs.api.core.PutUser(c.UserContext(), core.UserInput{Username: strings.TrimSpace(c.FormValue("username")), Password: c.FormValue("password"),
+		Role: c.FormValue("role"), Agency: strings.TrimSpace(c.FormValue("agency"))})
+	if err == nil {
+		err = cs.api.core.Audit(c.UserContext(), principal(c), "user.put", u.Username, map[string]any{"role": u.Role, "agency": u.Agency, "via": "console"})
+	}
+	if err != nil {
+		return cs.redo(c, cs.keys, err)
+	}
+	return c.Redirect("/console/keys", fiber.StatusSeeOther)
+}
