@@ -19,6 +19,12 @@ type Provider interface {
 	Send(ctx context.Context, d Deps, ch *core.Channel, msg Outgoing) (string, error)
 }
 
+// Checker is a provider that can check its credentials without sending a
+// message (Zalo: the OA's profile with a fresh token).
+type Checker interface {
+	Check(ctx context.Context, d Deps, ch *core.Channel) (string, error)
+}
+
 // Outgoing is an invitation to send.
 type Outgoing struct {
 	To         string // phone, 84…

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,10 @@ import (
 	"github.com/sipasvn/gateway/survey"
 )
 
-type api struct{ core *core.Service }
+type api struct {
+	core *core.Service
+	log  *slog.Logger
+}
 
 // invitationView is an invitation as the API shows it (API.md).
 type invitationView struct {

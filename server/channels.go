@@ -9,6 +9,7 @@ import (
 	"github.com/sipasvn/gateway/channels"
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
 )
 
 // channelView is a channel as the API shows it: secret names, never values.
@@ -116,4 +117,48 @@ func providerKind(typ string) (core.ChannelKind, bool) {
 		return core.ChannelKind{}, false
 	}
 	return p.Kind(), true
+}
+
+// testChannel checks a channel's credentials, or sends a test message to a
+// phone: POST /api/v1/channels/{id}/test {"phone": "09…"}.
+func (a *api) testChannel(c *fiber.Ctx) error {
+	var in struct {
+		Phone string `json:"phone"`
+	}
+	if len(c.Body()) > 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			return err
+		}
+	}
+	ch, err := a.core.Channel(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	p, ok := channels.ProviderOf(ch.Type)
+	if !ok {
+		return core.Errorf(core.Invalid, "type", "unknown channel type %q", ch.Type)
+	}
+	d := channels.Deps{Core: a.core, Log: a.log}
+	var result string
+	switch chk, canCheck := p.(channels.Checker); {
+	case in.Phone != "":
+		phone, perr := survey.CanonicalPhone(in.Phone)
+		if perr != nil {
+			return core.Errorf(core.Invalid, "phone", "%v", perr)
+		}
+		text := "Tin nhan thu tu cong khao sat SIPAS. Test message from the SIPAS survey gateway."
+		var id string
+		if id, err = p.Send(c.UserContext(), d, ch, channels.Outgoing{To: phone, Text: text, Invitation: "test-" + ch.ID}); err == nil {
+			result = "sent a test message to " + survey.MaskPhone(phone) + " (provider id " + id + ")"
+		}
+	case canCheck:
+		result, err = chk.Check(c.UserContext(), d, ch)
+	default:
+		return core.Errorf(core.Invalid, "phone", "%s has no credential check; give a phone to send a test message to", ch.Type)
+	}
+	if err != nil {
+		return c.Status(fiber.StatusBadGateway).JSON(fiber.Map{"ok": false, "error": err.Error()})
+	}
+	_ = a.core.Audit(c.UserContext(), principal(c), "channel.test", ch.ID, map[string]any{"result": result})
+	return c.JSON(fiber.Map{"ok": true, "result": result})
 }

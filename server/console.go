@@ -252,7 +252,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	v.Data = map[string]any{"R": rep, "Inv": inv, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars,
 		"LowAgencies": lowest(ags, 5), "LowProcedures": lowest(procs, 5), "Agencies": agencies, "Surveys": surveys,
 		"Channels": []string{"web", "sms", "zalo"},
-		"Q": map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": q.Survey}}
+		"Q":        map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": q.Survey}}
 	return cs.render(c, 200, "dashboard", v)
 }
 

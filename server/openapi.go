@@ -40,6 +40,7 @@ var operations = []operation{
 	{"get", "/api/v1/channels/{id}", "One channel", "channels", nil, "", true, []int{200, 401, 403, 404}},
 	{"put", "/api/v1/channels/{id}", "Create or replace a channel", "channels", nil, "Channel", true, []int{200, 400, 401, 403}},
 	{"delete", "/api/v1/channels/{id}", "Delete a channel", "channels", nil, "", true, []int{204, 401, 403, 404}},
+	{"post", "/api/v1/channels/{id}/test", "Check the provider credentials, or send a test message to {\"phone\"}", "channels", nil, "", true, []int{200, 400, 401, 403, 404, 502}},
 	{"post", "/api/v1/keys", "Create an API key (its value is shown once)", "keys", nil, "Key", true, []int{201, 400, 401, 403}},
 	{"get", "/api/v1/keys", "API keys (no values)", "keys", nil, "", true, []int{200, 401, 403}},
 	{"delete", "/api/v1/keys/{id}", "Revoke an API key", "keys", nil, "", true, []int{204, 401, 403, 404}},

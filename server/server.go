@@ -58,7 +58,7 @@ func New(d Deps) *fiber.App {
 		c.Type("json", "utf-8")
 		return c.Send(spec)
 	})
-	api := &api{core: d.Core}
+	api := &api{core: d.Core, log: d.Log}
 	v1 := app.Group("/api/v1", authenticate(d.Core, d.AdminKey))
 	anyone := allow(core.RoleAdmin, core.RoleAgency, core.RoleViewer)
 	desk := allow(core.RoleAdmin, core.RoleAgency)
@@ -81,6 +81,7 @@ func New(d Deps) *fiber.App {
 	v1.Get("/channels/:id", admin, api.channel)
 	v1.Put("/channels/:id", admin, api.putChannel)
 	v1.Delete("/channels/:id", admin, api.deleteChannel)
+	v1.Post("/channels/:id/test", admin, api.testChannel)
 	v1.Post("/keys", admin, api.createKey)
 	v1.Get("/keys", admin, api.keys)
 	v1.Delete("/keys/:id", admin, api.revokeKey)

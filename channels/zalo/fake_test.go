@@ -65,6 +65,8 @@ func (f *fakeZalo) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
+	case "/v2.0/oa/getoa":
+		reply(w, map[string]any{"error": 0, "message": "Success", "data": map[string]any{"oa_id": "579745863508352884", "name": "UBND tỉnh Quảng Nam"}})
 	case "/v3.0/oa/user/detail":
 		reply(w, map[string]any{"error": 0, "message": "Success", "data": map[string]any{
 			"user_id": r.URL.Query().Get("data"), "display_name": "Nguyễn Văn A", "shared_info": map[string]any{"phone": f.sharedPhone}}})

@@ -390,3 +390,21 @@ func TestRatingOfAClosedInvitationIsNotCounted(t *testing.T) {
 		t.Fatalf("dead letters %v", dead)
 	}
 }
+
+func TestChannelCheck(t *testing.T) {
+	g, f := setup(t)
+	f.mu.Lock()
+	f.access = "AT-ROTATED" // the check refreshes once and succeeds
+	f.mu.Unlock()
+	res, out := g.API("POST", "/api/v1/channels/oa/test", nil)
+	if res.StatusCode != 200 || out["ok"] != true || !strings.Contains(out["result"].(string), "UBND tỉnh Quảng Nam") {
+		t.Fatalf("check: %d %v", res.StatusCode, out)
+	}
+	f.refreshFails = true
+	f.mu.Lock()
+	f.access = "AT-ELSEWHERE"
+	f.mu.Unlock()
+	if res, out := g.API("POST", "/api/v1/channels/oa/test", nil); res.StatusCode != 502 || out["ok"] != false {
+		t.Fatalf("failing check: %d %v", res.StatusCode, out)
+	}
+}

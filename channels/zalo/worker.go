@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -344,4 +345,31 @@ func (provider) Send(ctx context.Context, d channels.Deps, ch *core.Channel, msg
 		return "", sendError(err, true)
 	}
 	return id, nil
+}
+
+// Check reads the OA's profile with a fresh token: the credentials work.
+func (provider) Check(ctx context.Context, d channels.Deps, ch *core.Channel) (string, error) {
+	t := &tokens{core: d.Core, log: d.Log.With("comp", "zalo")}
+	var name string
+	err := t.withToken(ctx, ch, func(token string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base(ch, "api_base_url", defaultAPI)+"/v2.0/oa/getoa", nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("access_token", token)
+		data, err := do(req)
+		if err != nil {
+			return err
+		}
+		var oa struct {
+			Name string `json:"name"`
+		}
+		_ = json.Unmarshal(data, &oa)
+		name = oa.Name
+		return nil
+	})
+	if err != nil {
+		return "", sendError(err, false)
+	}
+	return "Zalo OA " + name + " answers with the stored token", nil
 }

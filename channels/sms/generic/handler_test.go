@@ -415,3 +415,21 @@ func TestRepeatedCreateSendsWhereNothingWasSent(t *testing.T) {
 		t.Fatalf("%d sends for one invitation", n)
 	}
 }
+
+func TestChannelTestMessage(t *testing.T) {
+	g, fake := setup(t)
+	if res, out := g.API("POST", "/api/v1/channels/gen/test", nil); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "phone" {
+		t.Fatalf("no phone: %d %v", res.StatusCode, out)
+	}
+	res, out := g.API("POST", "/api/v1/channels/gen/test", map[string]any{"phone": "0912 345 678"})
+	if res.StatusCode != 200 || out["ok"] != true || len(fake.Requests()) != 1 || !strings.Contains(fake.Requests()[0].Body, "Test message") {
+		t.Fatalf("test message: %d %v", res.StatusCode, out)
+	}
+	if strings.Contains(fmt.Sprint(out), "912345678") {
+		t.Fatalf("the answer shows the whole phone number: %v", out)
+	}
+	fake.SetReply(401, "bad secret")
+	if res, out := g.API("POST", "/api/v1/channels/gen/test", map[string]any{"phone": "0912345678"}); res.StatusCode != 502 || !strings.Contains(out["error"].(string), "bad secret") {
+		t.Fatalf("failing provider: %d %v", res.StatusCode, out)
+	}
+}
