@@ -67,6 +67,7 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/agencies", admin, cs.agenciesPage)
 	g.Post("/agencies", admin, cs.putAgency)
 	g.Post("/agencies/import", admin, cs.importAgencies)
+	g.Post("/agencies/:code/delete", admin, cs.deleteAgency)
 	g.Get("/channels", admin, cs.channels)
 	g.Post("/channels", admin, cs.putChannel)
 	g.Get("/keys", admin, cs.keys)
@@ -482,4 +483,16 @@ func (cs *console) createUser(c *fiber.Ctx) error {
 		return cs.redo(c, cs.keys, err)
 	}
 	return c.Redirect("/console/keys", fiber.StatusSeeOther)
+}
+
+func (cs *console) deleteAgency(c *fiber.Ctx) error {
+	code := strings.Clone(c.Params("code"))
+	err := cs.api.core.DeleteAgency(c.UserContext(), code)
+	if err == nil {
+		err = cs.api.core.Audit(c.UserContext(), principal(c), "agency.delete", code, map[string]any{"via": "console"})
+	}
+	if err != nil {
+		return cs.redo(c, cs.agenciesPage, err)
+	}
+	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
 }

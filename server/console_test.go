@@ -59,6 +59,14 @@ func TestConsoleSignInSessionsAndCSRF(t *testing.T) {
 	if res := form(g, "/console/users", user, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "password") {
 		t.Fatalf("short password: %d", res.StatusCode)
 	}
+	// An agency with sub-agencies cannot be deleted; a leaf can.
+	_, body = page(g, "/console/agencies", admin)
+	if res := form(g, "/console/agencies/000.00.00.H49/delete", url.Values{"csrf": {csrf}}, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "sub-agencies") {
+		t.Fatalf("delete a parent: %d", res.StatusCode)
+	}
+	if res := form(g, "/console/agencies/000.01.12.H49/delete", url.Values{"csrf": {csrf}}, admin); res.StatusCode != 303 {
+		t.Fatalf("delete a leaf: %d", res.StatusCode)
+	}
 	// The user signs in with the password and sees only what an agency may.
 	if res := form(g, "/console/login", url.Values{"username": {"ttpvhc"}, "password": {"wrong-password"}}, nil); res.StatusCode != 401 {
 		t.Fatalf("wrong password: %d", res.StatusCode)
