@@ -29,6 +29,9 @@ type Config struct {
 	SecretKey       string        `yaml:"secret_key" env:"GATEWAY_SECRET_KEY" secret:"true" help:"key (at least 32 characters) for respondent hashes and stored secrets; unset in embedded mode = generated once and kept in the data folder"`
 	InvitationTTL   time.Duration `yaml:"invitation_ttl" env:"GATEWAY_INVITATION_TTL" help:"how long an invitation stays answerable"`
 	ConversationTTL time.Duration `yaml:"conversation_ttl" env:"GATEWAY_CONVERSATION_TTL" help:"how long an SMS or chat conversation waits for the next reply"`
+	PageRate        int           `yaml:"page_rate" env:"GATEWAY_PAGE_RATE" help:"survey page requests allowed per client IP per minute (0 = no limit)"`
+	PhoneRate       int           `yaml:"phone_rate" env:"GATEWAY_PHONE_RATE" help:"inbound SMS allowed per phone number per hour (0 = no limit)"`
+	Retention       time.Duration `yaml:"retention" env:"GATEWAY_RETENTION" help:"how long phone numbers are kept on invitations before the sweep erases them (answers stay)"`
 	LogLevel        string        `yaml:"log_level" env:"GATEWAY_LOG_LEVEL" help:"debug, info, warn or error"`
 	LogFormat       string        `yaml:"log_format" env:"GATEWAY_LOG_FORMAT" help:"text or json"`
 	ShutdownGrace   time.Duration `yaml:"shutdown_grace" env:"GATEWAY_SHUTDOWN_GRACE" help:"how long SIGTERM waits for in-flight requests"`
@@ -44,6 +47,9 @@ func Defaults() Config {
 		MongoDatabase:   "sipas",
 		InvitationTTL:   30 * 24 * time.Hour,
 		ConversationTTL: 72 * time.Hour,
+		PageRate:        120,
+		PhoneRate:       30,
+		Retention:       180 * 24 * time.Hour,
 		LogLevel:        "info",
 		LogFormat:       "text",
 		ShutdownGrace:   15 * time.Second,
@@ -128,6 +134,15 @@ func (c Config) Validate() error {
 	}
 	if c.ConversationTTL < time.Minute {
 		bad("GATEWAY_CONVERSATION_TTL", "%s is shorter than a minute; use e.g. 72h", c.ConversationTTL)
+	}
+	if c.PageRate < 0 || c.PhoneRate < 0 {
+		bad("GATEWAY_PAGE_RATE/GATEWAY_PHONE_RATE", "must be 0 (no limit) or more")
+	}
+	if c.Retention < 24*time.Hour {
+		bad("GATEWAY_RETENTION", "%s is shorter than a day; invitations must stay answerable, e.g. 4320h for 180 days", c.Retention)
+	}
+	if c.Retention < c.InvitationTTL {
+		bad("GATEWAY_RETENTION", "%s is shorter than GATEWAY_INVITATION_TTL %s: phone numbers would be erased while invitations are still open", c.Retention, c.InvitationTTL)
 	}
 	if c.ShutdownGrace <= 0 {
 		bad("GATEWAY_SHUTDOWN_GRACE", "must be positive, e.g. 15s")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,6 +37,12 @@ func set(f field, raw string) error {
 	switch f.value.Kind() {
 	case reflect.String:
 		f.value.SetString(raw)
+	case reflect.Int:
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a whole number", f.env, raw)
+		}
+		f.value.SetInt(int64(n))
 	case reflect.Int64: // time.Duration
 		d, err := time.ParseDuration(raw)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sipasvn/gateway/store"
@@ -78,6 +79,11 @@ func (s *Service) PutAgency(ctx context.Context, code string, in AgencyInput) (*
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := s.lockTree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	t, err := s.tree(ctx)
 	if err != nil {
 		return nil, err
@@ -103,6 +109,11 @@ func (t tree) place(a *store.Agency, field string) error {
 // DeleteAgency removes an agency that has no children. Responses keep their
 // agency code.
 func (s *Service) DeleteAgency(ctx context.Context, code string) error {
+	unlock, err := s.lockTree(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	t, err := s.tree(ctx)
 	if err != nil {
 		return err
@@ -129,9 +140,14 @@ func (s *Service) Subtree(ctx context.Context, code string) ([]string, error) {
 	for _, a := range t {
 		children[a.Parent] = append(children[a.Parent], a.Code)
 	}
-	out := []string{code}
+	out, seen := []string{code}, map[string]bool{code: true}
 	for i := 0; i < len(out); i++ {
-		out = append(out, children[out[i]]...)
+		for _, ch := range children[out[i]] {
+			if !seen[ch] { // a cycle must never hang a request
+				seen[ch] = true
+				out = append(out, ch)
+			}
+		}
 	}
 	sort.Strings(out[1:])
 	return out, nil
@@ -154,6 +170,11 @@ func (s *Service) ImportAgencies(ctx context.Context, r io.Reader) (int, error) 
 	if err != nil {
 		return 0, err
 	}
+	unlock, err := s.lockTree(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	t, err := s.tree(ctx)
 	if err != nil {
 		return 0, err
@@ -244,4 +265,24 @@ func parentsFirst(as []*store.Agency, t tree) []*store.Agency {
 	}
 	sort.SliceStable(as, func(i, j int) bool { return depth(as[i]) < depth(as[j]) })
 	return as
+}
+
+// lockTree serialises changes to the agency tree across replicas, so two
+// concurrent changes cannot each pass the cycle check and together make a
+// cycle.
+func (s *Service) lockTree(ctx context.Context) (func(), error) {
+	if s.Locks == nil {
+		return func() {}, nil
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l, err := s.Locks.Acquire(ctx, "agency-tree:"+s.Mongo.DB.Name(), 30*time.Second)
+		if err == nil {
+			return func() { _ = l.Release(context.WithoutCancel(ctx)) }, nil
+		}
+		if !errors.Is(err, store.ErrLocked) || time.Now().After(deadline) {
+			return nil, Errorf(Unavailable, "", "the agency tree is being changed by another request; try again")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -6,6 +6,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is an API error code (API.md).
@@ -56,6 +57,8 @@ type Error struct {
 	Code    Code
 	Field   string
 	Message string
+	// RetryAfter, for rate_limited and unavailable, says when to try again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

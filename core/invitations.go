@@ -117,6 +117,9 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	if err != nil {
 		return nil, false, err
 	}
+	if !created && inv.AgencyCode != n.AgencyCode {
+		return nil, false, Errorf(Conflict, "dossier_code", "dossier %s already has an invitation for another agency; check the dossier code", n.DossierCode)
+	}
 	if !created {
 		// A repeated request sends only where nothing was sent: a channel
 		// not yet asked for, or one whose queueing failed last time.

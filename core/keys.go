@@ -156,3 +156,37 @@ var dummyHash = sync.OnceValue(func() []byte {
 	h, _ := bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
 	return h
 })
+
+// AdminFingerprint identifies the bootstrap admin key without revealing it.
+func AdminFingerprint(adminKey string) string { return hashKey("admin:" + adminKey)[:16] }
+
+// Recheck confirms that the key or user behind a console session still
+// stands, and returns its current role and agency: a revoked key, a
+// disabled user or a changed bootstrap key ends the session.
+func (s *Service) Recheck(ctx context.Context, sess *store.Session, adminKey string) (*Principal, error) {
+	gone := Errorf(Unauthenticated, "", "the session's key or user is no longer valid; sign in again")
+	switch {
+	case sess.KeyID == "":
+		if sess.Admin == "" || adminKey == "" || sess.Admin != AdminFingerprint(adminKey) {
+			return nil, gone
+		}
+		return &Principal{Role: RoleAdmin, Name: "bootstrap"}, nil
+	case strings.HasPrefix(sess.KeyID, "user:"):
+		u, err := s.Mongo.Users.User(ctx, strings.TrimPrefix(sess.KeyID, "user:"))
+		if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+			return nil, gone
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Principal{KeyID: sess.KeyID, Name: u.Username, Role: u.Role, Agency: u.Agency}, nil
+	}
+	k, err := s.Mongo.Keys.Key(ctx, sess.KeyID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && k.Revoked != nil) {
+		return nil, gone
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{KeyID: k.ID, Name: k.Name, Role: k.Role, Agency: k.Agency}, nil
+}

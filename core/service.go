@@ -21,7 +21,11 @@ type Service struct {
 	Conversations *store.Conversations
 	Queue         *store.SendQueue
 	Locks         *store.Locks
-	Warnings      *store.Warnings
+	Limiter       *store.Limiter
+	// PageRate and PhoneRate are the per-minute page and per-hour SMS limits
+	// (0 = none).
+	PageRate, PhoneRate int
+	Warnings            *store.Warnings
 	// Inbox holds verified webhook events that are acknowledged at once
 	// and processed by workers (Zalo).
 	Inbox         *store.Stream
@@ -155,3 +159,26 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 }
 
 func newID() string { return primitive.NewObjectID().Hex() }
+
+// Allow spends one request of a client against its limit: "page" per IP
+// per minute, "phone" per number (hash) per hour. Over the limit it returns
+// a rate_limited error saying when to retry.
+func (s *Service) Allow(ctx context.Context, scope, who string) error {
+	limit, window := s.PageRate, time.Minute
+	if scope == "phone" {
+		limit, window = s.PhoneRate, time.Hour
+	}
+	if s.Limiter == nil || limit == 0 {
+		return nil
+	}
+	ok, wait, err := s.Limiter.Allow(ctx, scope+":"+who, limit, window)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		e := Errorf(RateLimited, "", "too many requests; try again in %s", wait.Round(time.Second))
+		e.RetryAfter = wait
+		return e
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sipasvn/gateway/internal/gwtest"
@@ -54,6 +55,26 @@ func TestAgencyTree(t *testing.T) {
 			t.Errorf("PUT %s %v: %d %v", tc.code, tc.body, res.StatusCode, out)
 		}
 	}
+	// Two concurrent changes that together would make a cycle: one loses.
+	for i := 0; i < 5; i++ {
+		a, b := fmt.Sprintf("000.0%d.77.H49", i), fmt.Sprintf("000.0%d.88.H49", i)
+		g.API("PUT", "/api/v1/agencies/"+a, map[string]any{"name": "A", "parent": "000.00.00.H49"})
+		g.API("PUT", "/api/v1/agencies/"+b, map[string]any{"name": "B", "parent": "000.00.00.H49"})
+		var wg sync.WaitGroup
+		codes := make([]int, 2)
+		for j, pair := range [][2]string{{a, b}, {b, a}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, _ := g.API("PUT", "/api/v1/agencies/"+pair[0], map[string]any{"name": "x", "parent": pair[1]})
+				codes[j] = res.StatusCode
+			}()
+		}
+		wg.Wait()
+		if codes[0] == 200 && codes[1] == 200 {
+			t.Fatalf("both halves of a cycle were accepted")
+		}
+	}
 	if res, _ := g.API("DELETE", "/api/v1/agencies/000.00.12.H49", nil); res.StatusCode != 409 {
 		t.Fatalf("delete with children: %d", res.StatusCode)
 	}
@@ -61,7 +82,7 @@ func TestAgencyTree(t *testing.T) {
 		t.Fatalf("delete leaf: %d", res.StatusCode)
 	}
 	_, all := g.API("GET", "/api/v1/agencies", nil)
-	if n := len(all["agencies"].([]any)); n != 3 {
+	if n := len(all["agencies"].([]any)); n != 3+10 {
 		t.Fatalf("%d agencies", n)
 	}
 }
@@ -136,6 +157,9 @@ func TestRoles(t *testing.T) {
 		{justice, "GET", "/api/v1/channels", nil, 403},
 		{justice, "POST", "/api/v1/keys", map[string]any{"name": "x", "role": "admin"}, 403},
 		{justice, "GET", "/api/v1/audit", nil, 403},
+		{justice, "GET", "/api/v1/agencies/000.01.12.H49", nil, 200},
+		{justice, "GET", "/api/v1/agencies/000.00.13.H49", nil, 403},
+		{justice, "POST", "/api/v1/invitations", inv("D-OUT", "000.01.12.H49"), 409}, // another agency's dossier
 		{viewer, "GET", "/api/v1/reports/sipas", nil, 200},
 		{viewer, "GET", "/api/v1/agencies", nil, 200},
 		{viewer, "GET", "/api/v1/surveys", nil, 200},
@@ -150,6 +174,11 @@ func TestRoles(t *testing.T) {
 		if res.StatusCode != tc.status {
 			t.Errorf("%s %s as %s…: %d %v, want %d", tc.method, tc.path, tc.key[:6], res.StatusCode, out, tc.status)
 		}
+	}
+	// An agency key lists only its subtree.
+	_, list0 := g.As(justice, "GET", "/api/v1/agencies", nil)
+	if n := len(list0["agencies"].([]any)); n != 2 {
+		t.Fatalf("agency key sees %d agencies, want its 2", n)
 	}
 	// An agency key's report covers its subtree only.
 	_, rep := g.As(justice, "GET", "/api/v1/reports/sipas", nil)

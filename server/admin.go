@@ -7,6 +7,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
 )
 
 func (a *api) putAgency(c *fiber.Ctx) error {
@@ -29,15 +31,42 @@ func (a *api) agency(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := a.scope(c.UserContext(), principal(c), ag.Code); err != nil {
+		return err
+	}
 	return c.JSON(ag)
 }
 
 func (a *api) agencies(c *fiber.Ctx) error {
-	all, err := a.core.Mongo.Agencies.All(c.UserContext())
+	all, err := a.visibleAgencies(c)
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"agencies": all})
+}
+
+// visibleAgencies is the tree, cut to the principal's subtree when bound.
+func (a *api) visibleAgencies(c *fiber.Ctx) ([]store.Agency, error) {
+	all, err := a.core.Mongo.Agencies.All(c.UserContext())
+	p := principal(c)
+	if err != nil || p.Agency == "" {
+		return all, err
+	}
+	codes, err := a.core.Subtree(c.UserContext(), p.Agency)
+	if err != nil {
+		return nil, err
+	}
+	in := map[string]bool{}
+	for _, code := range codes {
+		in[code] = true
+	}
+	out := []store.Agency{}
+	for _, ag := range all {
+		if in[ag.Code] {
+			out = append(out, ag)
+		}
+	}
+	return out, nil
 }
 
 func (a *api) deleteAgency(c *fiber.Ctx) error {
@@ -107,4 +136,23 @@ func (a *api) audit(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"entries": entries})
+}
+
+// erase carries out an erasure request: POST /api/v1/erasures {"phone": "…"}.
+func (a *api) erase(c *fiber.Ctx) error {
+	var in struct {
+		Phone string `json:"phone"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	e, err := a.core.Erase(c.UserContext(), in.Phone)
+	if err != nil {
+		return err
+	}
+	phone, _ := survey.CanonicalPhone(in.Phone)
+	if err := a.core.Audit(c.UserContext(), principal(c), "erasure", survey.MaskPhone(phone), map[string]any{"erased": e}); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"erased": e})
 }

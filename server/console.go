@@ -113,6 +113,10 @@ func (cs *console) render(c *fiber.Ctx, status int, name string, v *view) error 
 
 func (cs *console) login(c *fiber.Ctx) error {
 	ctx := c.UserContext()
+	// No session yet, so no CSRF token: refuse sign-ins posted from other sites.
+	if o := c.Get("Origin"); (o != "" && o != "null" && !strings.HasPrefix(cs.api.core.BaseURL, o)) || c.Get("Sec-Fetch-Site") == "cross-site" {
+		return core.Errorf(core.Denied, "origin", "sign in from the console's own page")
+	}
 	var p *core.Principal
 	var err error
 	if key := strings.TrimSpace(c.FormValue("key")); key != "" {
@@ -125,7 +129,11 @@ func (cs *console) login(c *fiber.Ctx) error {
 		v.Error = "Khoá hoặc mật khẩu không đúng · Wrong key or password"
 		return cs.render(c, fiber.StatusUnauthorized, "login", v)
 	}
-	id, err := cs.sessions.Create(ctx, &store.Session{KeyID: p.KeyID, Name: p.Name, Role: p.Role, Agency: p.Agency})
+	sess := &store.Session{KeyID: p.KeyID, Name: p.Name, Role: p.Role, Agency: p.Agency}
+	if p.KeyID == "" {
+		sess.Admin = core.AdminFingerprint(cs.adminKey)
+	}
+	id, err := cs.sessions.Create(ctx, sess)
 	if err != nil {
 		return err
 	}
@@ -145,8 +153,17 @@ func (cs *console) session(c *fiber.Ctx) error {
 	if c.Method() == fiber.MethodPost && subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(s.CSRF)) != 1 {
 		return core.Errorf(core.Denied, "csrf", "the form is stale or was not sent by the console; reload the page")
 	}
+	p, err := cs.api.core.Recheck(c.UserContext(), s, cs.adminKey)
+	if core.CodeOf(err) == core.Unauthenticated {
+		_ = cs.sessions.Delete(c.UserContext(), c.Cookies(sessionCookie))
+		return c.Redirect("/console/login", fiber.StatusSeeOther)
+	}
+	if err != nil {
+		return err
+	}
+	s.Role, s.Agency = p.Role, p.Agency // what the key or user is now
 	c.Locals("session", s)
-	c.Locals("principal", &core.Principal{KeyID: s.KeyID, Name: s.Name, Role: s.Role, Agency: s.Agency})
+	c.Locals("principal", p)
 	return c.Next()
 }
 
@@ -241,7 +258,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	for _, g := range mix {
 		mixBars = append(mixBars, bar{Label: g.Group, Width: int(300 * float64(g.Responses) / float64(max(rep.Responses, 1))), Text: fmt.Sprintf("%d", g.Responses)})
 	}
-	agencies, err := a.core.Mongo.Agencies.All(ctx)
+	agencies, err := a.visibleAgencies(c)
 	if err != nil {
 		return err
 	}

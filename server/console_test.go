@@ -92,6 +92,24 @@ func TestConsoleSignInSessionsAndCSRF(t *testing.T) {
 	if status, _ := page(g, "/console/dashboard", agency); status != 303 {
 		t.Fatalf("after sign-out: %d", status)
 	}
+	// A console session opened with a key ends when the key is revoked.
+	_, k := g.API("POST", "/api/v1/keys", map[string]any{"name": "desk", "role": "viewer"})
+	res = form(g, "/console/login", url.Values{"key": {k["key"].(string)}}, nil)
+	viewer := res.Cookies()[0]
+	if status, _ := page(g, "/console/dashboard", viewer); status != 200 {
+		t.Fatalf("viewer dashboard: %d", status)
+	}
+	g.API("DELETE", "/api/v1/keys/"+k["id"].(string), nil)
+	if status, _ := page(g, "/console/dashboard", viewer); status != 303 {
+		t.Fatalf("session of a revoked key: %d", status)
+	}
+	// A sign-in posted from another site is refused.
+	req := httptest.NewRequest("POST", "/console/login", strings.NewReader("key="+gwtest.AdminKey))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	if res := g.Do(req); res.StatusCode != 403 {
+		t.Fatalf("cross-site sign-in: %d", res.StatusCode)
+	}
 	_, audit := g.API("GET", "/api/v1/audit", nil)
 	if !strings.Contains(strings.Join(g.Replies, ""), `"action":"user.put"`) || len(audit["entries"].([]any)) == 0 {
 		t.Fatalf("user creation not audited")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -32,7 +33,12 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 	if !ok {
 		return core.Errorf(core.Invalid, "survey", "unknown survey %q; use one of %s", q.Survey, a.core.Surveys.IDs())
 	}
-	f := store.ExportFilter{Survey: q.Survey, Agencies: q.Agencies, Channel: q.Channel}
+	// The stream writer runs after the handler returns: copy what fiber
+	// lends from its reused buffers.
+	f := store.ExportFilter{Survey: strings.Clone(q.Survey), Channel: strings.Clone(q.Channel)}
+	for _, ag := range q.Agencies {
+		f.Agencies = append(f.Agencies, strings.Clone(ag))
+	}
 	if f.From, err = day(c.Query("from"), "from", false); err != nil {
 		return err
 	}
@@ -45,10 +51,11 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 	}
 	name := fmt.Sprintf("responses-%s-%s.%s", q.Survey, time.Now().In(core.Vietnam).Format("20060102"), format)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	ctx := context.WithoutCancel(c.UserContext())
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), time.Hour)
 	if format == "jsonl" {
 		c.Set(fiber.HeaderContentType, "application/x-ndjson; charset=utf-8")
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+			defer cancel()
 			enc := json.NewEncoder(w)
 			_ = a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r)) })
 			_ = w.Flush()
@@ -57,6 +64,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer cancel()
 		_, _ = w.WriteString(bom)
 		cw := csv.NewWriter(w)
 		head := []string{"response_id", "invitation_id", "survey", "survey_version", "dossier_code", "agency_code", "procedure_code", "field_code", "channel", "locale", "respondent", "submitted_at"}

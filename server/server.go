@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,6 +88,7 @@ func New(d Deps) *fiber.App {
 	v1.Get("/keys", admin, api.keys)
 	v1.Delete("/keys/:id", admin, api.revokeKey)
 	v1.Get("/audit", admin, api.audit)
+	v1.Post("/erasures", admin, api.erase)
 
 	newConsole(api, &store.Sessions{R: d.Redis, TTL: 12 * time.Hour}, d.AdminKey).mount(app)
 	for _, ch := range channels.All() {
@@ -134,6 +137,9 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		switch {
 		case errors.As(err, &ce):
 			code, field, msg = ce.Code, ce.Field, ce.Message
+			if ce.RetryAfter > 0 {
+				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(ce.RetryAfter.Seconds()))))
+			}
 		case errors.As(err, &fe):
 			code, msg = fiberCode(fe.Code), fe.Message
 		case errors.Is(err, store.ErrNotFound):

@@ -43,6 +43,11 @@ func (s *Keys) ByHash(ctx context.Context, hash string) (*APIKey, error) {
 	return findOne[APIKey](ctx, s.c, bson.D{{Key: "hash", Value: hash}})
 }
 
+// Key returns a key by id.
+func (s *Keys) Key(ctx context.Context, id string) (*APIKey, error) {
+	return findOne[APIKey](ctx, s.c, bson.D{{Key: "_id", Value: id}})
+}
+
 // All lists keys, newest first.
 func (s *Keys) All(ctx context.Context) ([]APIKey, error) {
 	return findAll[APIKey](ctx, s.c, bson.D{}, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}))

@@ -18,11 +18,14 @@ import (
 // Session is a signed-in console user, kept in Redis so every replica
 // knows it.
 type Session struct {
-	KeyID  string `json:"k,omitempty"`
+	KeyID  string `json:"k,omitempty"` // API key id, "user:<name>", or "" for the bootstrap admin
 	Name   string `json:"n"`
 	Role   string `json:"r"`
 	Agency string `json:"a,omitempty"`
 	CSRF   string `json:"c"`
+	// Admin is a fingerprint of the bootstrap admin key the session was
+	// opened with; a changed GATEWAY_ADMIN_KEY ends such sessions.
+	Admin string `json:"x,omitempty"`
 }
 
 // Sessions stores console sessions with a TTL.
@@ -51,12 +54,13 @@ func (st *Sessions) Create(ctx context.Context, s *Session) (string, error) {
 	return id, nil
 }
 
-// Get returns a live session, extending it; ErrNotFound if none.
+// Get returns a live session; ErrNotFound if none. A session lives TTL from
+// sign-in, however busy: a stolen cookie does not last forever.
 func (st *Sessions) Get(ctx context.Context, id string) (*Session, error) {
 	if id == "" {
 		return nil, ErrNotFound
 	}
-	b, err := st.R.GetEx(ctx, sessionKey(id), st.TTL).Bytes()
+	b, err := st.R.Get(ctx, sessionKey(id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrNotFound
 	}

@@ -111,7 +111,7 @@ func (h *handler) serve(c *fiber.Ctx) error {
 	for _, m := range msgs {
 		rs, err := h.converse(c, ch, m)
 		if err != nil {
-			channels.CountWebhook(ch.Type, "error")
+			channels.CountWebhook(ch.Type, string(core.CodeOf(err)))
 			return err
 		}
 		replies = append(replies, rs...)
@@ -127,10 +127,14 @@ func (h *handler) converse(c *fiber.Ctx, ch *core.Channel, m Message) ([]Reply, 
 		h.log.Warn("inbound SMS from a number that is not a Vietnamese mobile; ignored", "channel", ch.ID, "message_id", m.ID)
 		return nil, nil
 	}
+	if err := h.core.Allow(c.UserContext(), "phone", h.core.Sealer.Hash(phone)); err != nil {
+		return nil, err // 429: the provider retries later
+	}
 	res, err := h.core.Converse(c.UserContext(), core.Inbound{Channel: ch, From: phone, MessageID: m.ID, Text: m.Text, At: time.Now()}, channels.RenderFor(ch))
 	if err != nil {
 		return nil, fmt.Errorf("converse on %s: %w", ch.ID, err)
 	}
+
 	out := make([]Reply, 0, len(res.Replies))
 	var logs []*store.Message
 	for _, text := range res.Replies {

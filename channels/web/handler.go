@@ -47,7 +47,10 @@ func (h *handler) css(c *fiber.Ctx) error {
 // sees a bare error string. It logs only what is our fault.
 func (h *handler) wrap(fn func(*fiber.Ctx) error) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		err := fn(c)
+		err := h.core.Allow(c.UserContext(), "page", c.IP())
+		if err == nil {
+			err = fn(c)
+		}
 		if err == nil {
 			return nil
 		}
@@ -58,6 +61,9 @@ func (h *handler) wrap(fn func(*fiber.Ctx) error) fiber.Handler {
 			p.Kind, p.Title, p.Body = "bad", p.T["notfound_t"], p.T["notfound"]
 		case core.Gone:
 			p.Kind, p.Title, p.Body = "bad", p.T["gone_t"], p.T["gone"]
+		case core.RateLimited:
+			p.Kind, p.Title, p.Body = "bad", p.T["retry_t"], p.T["slow"]
+			c.Set(fiber.HeaderRetryAfter, "60")
 		default:
 			h.log.Error("survey page failed", "path", c.Path(), "err", err)
 			status = fiber.StatusServiceUnavailable

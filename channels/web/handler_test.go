@@ -192,3 +192,19 @@ func TestPageIsSmallAccessibleAndHardened(t *testing.T) {
 		t.Fatal("language not declared")
 	}
 }
+
+func TestPagesAreRateLimitedPerClient(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Core.PageRate = 3
+	tok := gwtest.Token(g.Invite("W-RATE", "000.00.12.H49", nil))
+	for i := 0; i < 3; i++ {
+		if status, _ := get(g, "/s/"+tok); status != 200 {
+			t.Fatalf("request %d: %d", i, status)
+		}
+	}
+	res := g.Do(httptest.NewRequest("GET", "/s/"+tok, nil))
+	body := gwtest.Body(res)
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || !strings.Contains(body, "Vui lòng thử lại sau một phút") {
+		t.Fatalf("over the limit: %d %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+}

@@ -25,6 +25,7 @@ var words = map[string]map[string]string{
 		"retry_t":      "Vui lòng thử lại sau ít phút",
 		"retry":        "Hệ thống đang bận. Câu trả lời của ông/bà chưa bị mất; vui lòng thử lại sau một phút.",
 		"dossier":      "Hồ sơ",
+		"slow":         "Có quá nhiều yêu cầu từ thiết bị này. Vui lòng thử lại sau một phút.",
 	},
 	"en": {
 		"brand":        "Satisfaction survey",
@@ -49,6 +50,7 @@ var words = map[string]map[string]string{
 		"retry_t":      "Please try again in a minute",
 		"retry":        "The service is busy. Nothing you answered is lost; please try again in a minute.",
 		"dossier":      "Dossier",
+		"slow":         "Too many requests from this device. Please try again in a minute.",
 	},
 }
 

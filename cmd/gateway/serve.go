@@ -41,7 +41,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	svc := &core.Service{
 		Surveys: survey.Builtin(), Mongo: st.mongo, Drafts: &store.Progress{R: st.redis},
 		Conversations: &store.Conversations{R: st.redis, TTL: cfg.ConversationTTL}, Queue: &store.SendQueue{R: st.redis, Name: cfg.MongoDatabase},
-		Locks: &store.Locks{R: st.redis}, Warnings: &store.Warnings{R: st.redis, Name: cfg.MongoDatabase},
+		Locks: &store.Locks{R: st.redis}, Limiter: &store.Limiter{R: st.redis, Name: cfg.MongoDatabase}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate, Warnings: &store.Warnings{R: st.redis, Name: cfg.MongoDatabase},
 		Inbox:  &store.Stream{R: st.redis, Key: "gw:inbox:" + cfg.MongoDatabase, Group: "gateway"},
 		Sealer: store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
 		Saved: applier.Kick,
@@ -59,6 +59,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	wg.Add(2)
 	go func() { defer wg.Done(); applier.Run(workCtx, cfg.RollupEvery) }()
 	go func() { defer wg.Done(); sender.Run(workCtx, time.Second) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); svc.RunSweeper(workCtx, cfg.Retention, log.With("comp", "retention")) }()
 	for _, w := range channels.Workers() {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.Run(workCtx, channels.Deps{Core: svc, Log: log}) }()

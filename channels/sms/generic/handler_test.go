@@ -433,3 +433,17 @@ func TestChannelTestMessage(t *testing.T) {
 		t.Fatalf("failing provider: %d %v", res.StatusCode, out)
 	}
 }
+
+func TestInboundSMSIsRateLimitedPerPhone(t *testing.T) {
+	g, _ := setup(t)
+	g.Core.PhoneRate = 2
+	g.Invite("D-RL", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	replies(t, g, text("0912345678", "rl-1", "5"))
+	replies(t, g, text("0912345678", "rl-2", "4"))
+	res := g.Do(mo(text("0912345678", "rl-3", "5"), true))
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || !strings.Contains(gwtest.Body(res), "rate_limited") {
+		t.Fatalf("third message in the hour: %d %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	// Another phone is not affected.
+	replies(t, g, text("0987654321", "rl-4", "5"))
+}

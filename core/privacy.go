@@ -1,0 +1,49 @@
+package core
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// Erase carries out a citizen's request to erase their personal data
+// (Personal Data Protection Law): their phone number and every keyed hash of
+// it go; their answers stay, unlinked, so the figures do not change.
+func (s *Service) Erase(ctx context.Context, phone string) (store.Erased, error) {
+	p, err := survey.CanonicalPhone(phone)
+	if err != nil {
+		return store.Erased{}, Errorf(Invalid, "phone", "%v", err)
+	}
+	who := s.Sealer.Hash(p)
+	e, err := s.Mongo.EraseRespondent(ctx, who)
+	if err != nil {
+		return e, err
+	}
+	return e, s.Conversations.Forget(ctx, who)
+}
+
+// Sweep erases phone numbers older than retention; run it periodically.
+func (s *Service) Sweep(ctx context.Context, retention time.Duration) (int64, error) {
+	return s.Mongo.ErasePhonesBefore(ctx, s.now().Add(-retention))
+}
+
+// RunSweeper sweeps every hour until ctx ends.
+func (s *Service) RunSweeper(ctx context.Context, retention time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.Sweep(ctx, retention); err != nil {
+			log.Error("retention sweep failed; will retry", "err", err)
+		} else if n > 0 {
+			log.Info("retention sweep erased phone numbers", "invitations", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
