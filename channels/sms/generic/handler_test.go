@@ -277,7 +277,7 @@ func TestOptOutAndDossierStart(t *testing.T) {
 	}
 }
 
-// The same message delivered 20 times at once has one effect; different
+// The same message delivered 100 times at once has one effect; different
 // messages from one phone at once lose no answer.
 func TestConcurrentDeliveries(t *testing.T) {
 	g, _ := setup(t)
@@ -285,7 +285,7 @@ func TestConcurrentDeliveries(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	nonEmpty := 0
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 100; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

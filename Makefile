@@ -1,0 +1,20 @@
+# The test command is ./test.sh (README); these are conveniences.
+FUZZTIME ?= 30s
+
+.PHONY: test fuzz build
+
+test:
+	./test.sh
+
+build:
+	go build -o gateway ./cmd/gateway
+
+# Each fuzz target for FUZZTIME; CI runs only their seed corpora (go test).
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME) ./qr/
+	go test -run '^$$' -fuzz '^FuzzParseReply$$' -fuzztime $(FUZZTIME) ./survey/
+	go test -run '^$$' -fuzz '^FuzzCanonicalPhone$$' -fuzztime $(FUZZTIME) ./survey/
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./channels/sms/generic/
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./channels/sms/twilio/
+	go test -run '^$$' -fuzz '^FuzzSign$$' -fuzztime $(FUZZTIME) ./channels/sms/esms/
+	go test -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) ./channels/zalo/
