@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -28,7 +29,10 @@ type Service struct {
 	Warnings            *store.Warnings
 	// Inbox holds verified webhook events that are acknowledged at once
 	// and processed by workers (Zalo).
-	Inbox         *store.Stream
+	Inbox *store.Stream
+	// Outbox holds completed responses until MongoDB has them; nil writes
+	// straight to MongoDB.
+	Outbox        *store.Outbox
 	Sealer        *store.Sealer
 	BaseURL       string
 	InvitationTTL time.Duration
@@ -70,6 +74,11 @@ func (s *Service) Open(ctx context.Context, token string) (*Session, error) {
 	def, ok := s.Surveys.Survey(survey.ID(inv.Survey))
 	if !ok {
 		return nil, fmt.Errorf("invitation %s names unknown survey %s", inv.ID, inv.Survey)
+	}
+	if inv.Status != store.StatusCompleted && s.Outbox != nil {
+		if done, err := s.Outbox.Done(ctx, inv.ID); err == nil && done {
+			inv.Status = store.StatusCompleted // saved, on its way to MongoDB
+		}
 	}
 	return &Session{Invitation: inv, Survey: def}, nil
 }
@@ -140,22 +149,108 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	for _, q := range ss.Survey.Questions {
 		r.Answers = append(r.Answers, store.Answer{Question: string(q.ID), Criterion: q.Criterion, Score: c.Answers[q.ID]})
 	}
-	if err := s.Mongo.Responses.Insert(ctx, r); err != nil {
-		if errors.Is(err, store.ErrDuplicate) {
-			return nil, ErrAlreadyCompleted
+	if s.Outbox == nil {
+		err := s.save(ctx, r, "")
+		if err == nil {
+			_ = s.Drafts.Clear(ctx, inv.Token)
 		}
-		return nil, err
+		return r, err
+	}
+	// Durable in Redis first: from here the answer is accepted, whatever
+	// MongoDB is doing. The done mark makes a second completion a no-op.
+	id, err := s.Outbox.Put(ctx, r)
+	if err != nil {
+		return nil, Errorf(Unavailable, "", "answers cannot be saved right now; try again in a minute")
+	}
+	if id == "" {
+		return nil, ErrAlreadyCompleted
+	}
+	_ = s.Drafts.Clear(ctx, inv.Token)
+	if err := s.save(ctx, r, id); err != nil {
+		if errors.Is(err, ErrAlreadyCompleted) {
+			return nil, err
+		}
+		// MongoDB is down or slow: the outbox worker writes it later.
+		return r, nil
+	}
+	return r, nil
+}
+
+// save writes a response to MongoDB and completes its invitation; entry,
+// when set, is the outbox entry to drop once that is done. A response the
+// invitation already has is ErrAlreadyCompleted.
+func (s *Service) save(ctx context.Context, r *store.Response, entry string) error {
+	if err := s.Mongo.Responses.Insert(ctx, r); err != nil {
+		if !errors.Is(err, store.ErrDuplicate) {
+			return err
+		}
+		if entry != "" {
+			_ = s.Outbox.Ack(ctx, entry)
+		}
+		return ErrAlreadyCompleted
 	}
 	// The response is durable. What follows can be redone: the roll-up writer
 	// marks the invitation completed again if this step is cut short.
-	if err := s.Mongo.Invitations.MarkCompleted(ctx, inv.ID, c.Channel, now); err != nil {
-		return r, err
+	if err := s.Mongo.Invitations.MarkCompleted(ctx, r.InvitationID, r.Channel, r.SubmittedAt); err != nil {
+		return err
 	}
-	_ = s.Drafts.Clear(ctx, inv.Token)
+	if entry != "" {
+		_ = s.Outbox.Ack(ctx, entry)
+	}
 	if s.Saved != nil {
 		s.Saved()
 	}
-	return r, nil
+	return nil
+}
+
+// RunOutbox writes responses that could not reach MongoDB at once, until
+// ctx ends, backing off while MongoDB is unavailable. A response MongoDB
+// refuses outright is kept as a dead letter with the reason.
+func (s *Service) RunOutbox(ctx context.Context, consumer string, log *slog.Logger) {
+	wait := time.Second
+	for ctx.Err() == nil {
+		err := s.DrainOutbox(ctx, consumer, 30*time.Second, time.Second)
+		if err == nil {
+			wait = time.Second
+			continue
+		}
+		if ctx.Err() == nil {
+			log.Warn("outbox: MongoDB unavailable; answers wait in Redis", "retry_in", wait.String(), "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 30*time.Second)
+		}
+	}
+}
+
+// DrainOutbox writes one batch of waiting responses.
+func (s *Service) DrainOutbox(ctx context.Context, consumer string, stale, block time.Duration) error {
+	entries, err := s.Outbox.Read(ctx, consumer, 100, stale, block)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		r, err := s.Outbox.Decode(e)
+		if err != nil {
+			if err := s.Outbox.Bury(ctx, e, err.Error()); err != nil {
+				return err
+			}
+			continue
+		}
+		err = s.save(ctx, r, e.ID)
+		switch {
+		case err == nil, errors.Is(err, ErrAlreadyCompleted):
+		case store.Unavailable(err):
+			return err // stays in the outbox; retried after a pause
+		default:
+			if err := s.Outbox.Bury(ctx, e, err.Error()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func newID() string { return primitive.NewObjectID().Hex() }

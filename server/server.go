@@ -118,9 +118,16 @@ func readyz(d Deps) fiber.Handler {
 			checks["mongo"] = "ok"
 		}
 		if down {
-			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "checks": checks})
+			status := "unavailable"
+			if checks["redis"] == "ok" {
+				status = "degraded" // answers are still accepted into the outbox
+			}
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": status, "checks": checks})
 		}
 		body := fiber.Map{"status": "ok", "checks": checks}
+		if n, err := d.Core.Outbox.Pending(ctx); err == nil {
+			body["outbox_pending"] = n // answers accepted, not yet in MongoDB
+		}
 		if w, err := d.Core.Warnings.All(ctx); err == nil && len(w) > 0 {
 			body["warnings"] = w // serving, but an operator must act
 		}
@@ -144,8 +151,11 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			code, msg = fiberCode(fe.Code), fe.Message
 		case errors.Is(err, store.ErrNotFound):
 			code, msg = core.NotFound, "not found"
+		case store.Unavailable(err):
+			code, msg = core.Unavailable, "a data store is unreachable; nothing was changed; try again in a minute"
+			c.Set(fiber.HeaderRetryAfter, "60")
 		}
-		if code == core.Internal {
+		if code == core.Internal || code == core.Unavailable {
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", c.Locals("requestid"), "err", err)
 		}
 		body := fiber.Map{"code": code, "message": msg}

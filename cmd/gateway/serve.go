@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -43,6 +44,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		Conversations: &store.Conversations{R: st.redis, TTL: cfg.ConversationTTL}, Queue: &store.SendQueue{R: st.redis, Name: cfg.MongoDatabase},
 		Locks: &store.Locks{R: st.redis}, Limiter: &store.Limiter{R: st.redis, Name: cfg.MongoDatabase}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate, Warnings: &store.Warnings{R: st.redis, Name: cfg.MongoDatabase},
 		Inbox:  &store.Stream{R: st.redis, Key: "gw:inbox:" + cfg.MongoDatabase, Group: "gateway"},
+		Outbox: store.NewOutbox(st.redis, cfg.MongoDatabase),
 		Sealer: store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
 		Saved: applier.Kick,
 	}
@@ -59,8 +61,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	wg.Add(2)
 	go func() { defer wg.Done(); applier.Run(workCtx, cfg.RollupEvery) }()
 	go func() { defer wg.Done(); sender.Run(workCtx, time.Second) }()
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); svc.RunSweeper(workCtx, cfg.Retention, log.With("comp", "retention")) }()
+	go func() { defer wg.Done(); svc.RunOutbox(workCtx, consumerName(), log.With("comp", "outbox")) }()
 	for _, w := range channels.Workers() {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.Run(workCtx, channels.Deps{Core: svc, Log: log}) }()
@@ -93,4 +96,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		err = nil
 	}
 	return err
+}
+
+// consumerName names this process among the replicas reading a stream.
+func consumerName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }

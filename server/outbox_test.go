@@ -1,0 +1,78 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/internal/testenv"
+	"github.com/sipasvn/gateway/store"
+)
+
+// With MongoDB unreachable for responses, answers are still accepted (they
+// wait in the Redis outbox), counted once, and reach MongoDB when it is back.
+func TestOutboxAbsorbsAMongoOutage(t *testing.T) {
+	g := gwtest.New(t, "")
+	inv := g.Invite("D-OUTAGE", "000.00.12.H49", map[string]any{"survey": "overall"})
+	tok := gwtest.Token(inv)
+
+	// A client that is closed stands for MongoDB being down.
+	gone, err := store.OpenMongo(context.Background(), testenv.MongoURI(t), g.Mongo.DB.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = gone.Close(context.Background())
+	down := *g.Mongo
+	down.Responses = gone.Responses
+	g.Core.Mongo = &down
+
+	if res := g.Form("/s/"+tok, "O=5"); res.StatusCode != 303 {
+		t.Fatalf("submit during the outage: %d %s", res.StatusCode, gwtest.Body(res))
+	}
+	if n, _ := g.Core.Outbox.Pending(t.Context()); n != 1 {
+		t.Fatalf("outbox holds %d", n)
+	}
+	if res := g.Form("/s/"+tok, "O=1"); res.StatusCode != 200 || !strings.Contains(gwtest.Body(res), "Phiếu đã được trả lời") {
+		t.Fatalf("second submit: %d", res.StatusCode)
+	}
+	if err := g.Core.DrainOutbox(t.Context(), "w", time.Minute, 10*time.Millisecond); err == nil {
+		t.Fatal("draining while MongoDB is down reported success")
+	}
+	if n, _ := g.Mongo.DB.Collection("responses").CountDocuments(t.Context(), map[string]any{}); n != 0 {
+		t.Fatalf("%d responses written while down", n)
+	}
+
+	g.Core.Mongo = g.Mongo // MongoDB is back
+	if err := g.Core.DrainOutbox(t.Context(), "w", 0, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	r, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
+	if err != nil || r.Answers[0].Score != 5 {
+		t.Fatalf("after the outage: %+v %v", r, err)
+	}
+	if n, _ := g.Core.Outbox.Pending(t.Context()); n != 0 {
+		t.Fatalf("outbox still holds %d", n)
+	}
+	_, got := g.API("GET", "/api/v1/invitations/"+inv["id"].(string), nil)
+	if got["status"] != "completed" {
+		t.Fatalf("invitation %v", got["status"])
+	}
+	g.Drain()
+	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil)
+	if rep["responses"] != 1.0 {
+		t.Fatalf("report %v", rep["responses"])
+	}
+	// An entry that cannot be read becomes a dead letter with its reason.
+	if err := g.Core.Outbox.Add(t.Context(), map[string]string{"response": "{not json"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Core.DrainOutbox(t.Context(), "w", 0, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	dead, _ := g.Core.Outbox.Dead(t.Context(), 10)
+	if len(dead) != 1 || !strings.Contains(dead[0], "reason") {
+		t.Fatalf("dead letters %v", dead)
+	}
+}
