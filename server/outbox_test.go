@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/store"
@@ -76,3 +78,23 @@ func TestOutboxAbsorbsAMongoOutage(t *testing.T) {
 		t.Fatalf("dead letters %v", dead)
 	}
 }
+
+// With Redis unreachable, the survey page asks to retry (503) and nothing
+// half-done is stored.
+func TestRedisOutageAsksToRetry(t *testing.T) {
+	g := gwtest.New(t, "")
+	tok := gwtest.Token(g.Invite("D-REDIS", "000.00.12.H49", map[string]any{"survey": "overall"}))
+	dead := redisClient("127.0.0.1:1") // nothing listens there
+	g.Core.Drafts = &store.Progress{R: dead}
+	g.Core.Outbox = store.NewOutbox(dead, "x")
+	res := g.Form("/s/"+tok, "O=5")
+	body := gwtest.Body(res)
+	if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" || !strings.Contains(body, "Vui lòng thử lại sau ít phút") {
+		t.Fatalf("survey page without Redis: %d %q", res.StatusCode, body)
+	}
+	if n, _ := g.Mongo.DB.Collection("responses").CountDocuments(t.Context(), map[string]any{}); n != 0 {
+		t.Fatalf("%d responses stored without Redis", n)
+	}
+}
+
+func redisClient(addr string) *redis.Client { return redis.NewClient(&redis.Options{Addr: addr}) }

@@ -77,7 +77,7 @@ func Unavailable(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	for _, s := range []string{"server selection", "connection refused", "connection reset", "broken pipe", "i/o timeout", "EOF", "context deadline exceeded"} {
+	for _, s := range []string{"server selection", "connection refused", "connection reset", "broken pipe", "i/o timeout", "EOF", "context deadline exceeded", "client is closed"} {
 		if strings.Contains(msg, s) {
 			return true
 		}

@@ -9,10 +9,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sipasvn/gateway/channels/sms/generic"
 	"github.com/sipasvn/gateway/channels/sms/smstest"
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/store"
 )
 
 const secret = "generic-channel-secret"
@@ -446,4 +450,19 @@ func TestInboundSMSIsRateLimitedPerPhone(t *testing.T) {
 	}
 	// Another phone is not affected.
 	replies(t, g, text("0987654321", "rl-4", "5"))
+}
+
+// Without Redis the webhook answers 503, so the provider retries later.
+func TestWebhookWithoutRedisAsksTheProviderToRetry(t *testing.T) {
+	g, _ := setup(t)
+	g.Invite("D-NOREDIS", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	g.Core.Conversations = &store.Conversations{R: dead, TTL: time.Hour}
+	res := g.Do(mo(text("0912345678", "nr-1", "5 5 5 5 5"), true))
+	if res.StatusCode != 503 || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("webhook without Redis: %d %s", res.StatusCode, gwtest.Body(res))
+	}
+	if n := smstest.Responses(t, g); n != 0 {
+		t.Fatalf("%d responses", n)
+	}
 }
