@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sipasvn/gateway/channels"
+	"github.com/sipasvn/gateway/core"
 )
 
 // Metrics live in one registry of the process, as Prometheus expects.
@@ -25,7 +27,42 @@ var (
 	}, []string{"route"})
 )
 
+var (
+	responsesSaved = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "gateway_responses_saved_total", Help: "Responses written to MongoDB.",
+	})
+	storeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gateway_store_errors_total", Help: "Requests that failed because a store was unreachable, by route.",
+	}, []string{"route"})
+)
+
+// ResponseSaved counts a response written to MongoDB.
+func ResponseSaved() { responsesSaved.Inc() }
+
+// WatchOutbox exports the outbox's depth and the age of its oldest entry,
+// read at each scrape. Call it once per process.
+func WatchOutbox(c *core.Service) {
+	scrape := func(f func(context.Context) (float64, error)) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			v, err := f(ctx)
+			if err != nil {
+				return -1
+			}
+			return v
+		}
+	}
+	registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gateway_outbox_depth", Help: "Responses accepted and waiting for MongoDB (-1: Redis unreachable)."},
+			scrape(func(ctx context.Context) (float64, error) { n, err := c.Outbox.Pending(ctx); return float64(n), err })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gateway_outbox_oldest_seconds", Help: "Age of the oldest waiting response."},
+			scrape(func(ctx context.Context) (float64, error) { d, err := c.Outbox.OldestAge(ctx); return d.Seconds(), err })),
+	)
+}
+
 func init() {
+	registry.MustRegister(responsesSaved, storeErrors)
 	registry.MustRegister(channels.Collectors()...)
 	registry.MustRegister(requests, latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

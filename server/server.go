@@ -154,6 +154,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		case store.Unavailable(err):
 			code, msg = core.Unavailable, "a data store is unreachable; nothing was changed; try again in a minute"
 			c.Set(fiber.HeaderRetryAfter, "60")
+			storeErrors.WithLabelValues(strings.Clone(c.Route().Path)).Inc()
 		}
 		if code == core.Internal || code == core.Unavailable {
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", c.Locals("requestid"), "err", err)

@@ -84,3 +84,16 @@ func Unavailable(err error) bool {
 	}
 	return false
 }
+
+// OldestAge is how long the oldest waiting response has waited (0 if none).
+func (o *Outbox) OldestAge(ctx context.Context) (time.Duration, error) {
+	msgs, err := o.R.XRangeN(ctx, o.Key, "-", "+", 1).Result()
+	if err != nil || len(msgs) == 0 {
+		return 0, err
+	}
+	var ms int64
+	if _, err := fmt.Sscanf(msgs[0].ID, "%d-", &ms); err != nil {
+		return 0, nil
+	}
+	return time.Since(time.UnixMilli(ms)), nil
+}

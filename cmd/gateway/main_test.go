@@ -136,6 +136,12 @@ func TestEmbeddedDefaultServesAndKeepsDataAcrossRestart(t *testing.T) {
 		t.Fatalf("submit: %d", status)
 	}
 	waitResponses(t, base, key, 1)
+	metrics := getBody(t, base+"/metrics", "")
+	for _, want := range []string{"gateway_responses_saved_total 1", "gateway_outbox_depth 0", `gateway_http_requests_total{method="POST",route="/s/:token",status="303"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -46,10 +46,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		Inbox:  &store.Stream{R: st.redis, Key: "gw:inbox:" + cfg.MongoDatabase, Group: "gateway"},
 		Outbox: store.NewOutbox(st.redis, cfg.MongoDatabase),
 		Sealer: store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
-		Saved: applier.Kick,
+		Saved: func() { applier.Kick(); server.ResponseSaved() },
 	}
 	sender := channels.NewDispatcher(svc, log)
 	svc.Queued = sender.Kick
+	server.WatchOutbox(svc)
 	app := server.New(server.Deps{Core: svc, Redis: st.redis, AdminKey: cfg.AdminKey, Log: log})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
