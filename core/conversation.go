@@ -85,6 +85,9 @@ func (s *Service) step(ctx context.Context, c *survey.Conversation, r survey.Rep
 		inv, err := s.Mongo.Invitations.OpenByRespondent(ctx, who, s.now())
 		switch {
 		case err == nil:
+			if s.Cache != nil {
+				s.Cache.Put(ctx, inv)
+			}
 			def := s.chatSurvey(inv.Survey)
 			*c = *survey.NewConversation(def, inv.ID, inv.Locale)
 			c.OneByOne = in.OneByOne
@@ -117,7 +120,7 @@ func (s *Service) step(ctx context.Context, c *survey.Conversation, r survey.Rep
 		return s.completeChat(ctx, c, def, Family(in.Channel.Type), outcome, render, saved)
 	}
 	if c.Invitation != "" && len(outcome.Say) > 0 {
-		_ = s.Mongo.Invitations.MarkStarted(ctx, c.Invitation, s.now())
+		_ = s.Mongo.Invitations.MarkStarted(ctx, c.Invitation, s.now()) // best effort, also while MongoDB is down
 	}
 	return outcome.Say, nil
 }
@@ -129,7 +132,7 @@ func (s *Service) closeIfAnswered(ctx context.Context, c *survey.Conversation) e
 	if c.Invitation == "" || c.Done {
 		return nil
 	}
-	inv, err := s.Mongo.Invitations.Invitation(ctx, c.Invitation)
+	inv, err := s.invitationByID(ctx, c.Invitation)
 	if errors.Is(err, store.ErrNotFound) {
 		c.Done = true
 		return nil
@@ -144,7 +147,7 @@ func (s *Service) closeIfAnswered(ctx context.Context, c *survey.Conversation) e
 }
 
 func (s *Service) completeChat(ctx context.Context, c *survey.Conversation, def *survey.Survey, channel string, o survey.Outcome, render Render, saved *bool) ([]string, error) {
-	inv, err := s.Mongo.Invitations.Invitation(ctx, c.Invitation)
+	inv, err := s.invitationByID(ctx, c.Invitation)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,9 @@ type Service struct {
 	Inbox *store.Stream
 	// Outbox holds completed responses until MongoDB has them; nil writes
 	// straight to MongoDB.
-	Outbox        *store.Outbox
+	Outbox *store.Outbox
+	// Cache keeps opened invitations for when MongoDB is down; may be nil.
+	Cache         *store.InvitationCache
 	Sealer        *store.Sealer
 	BaseURL       string
 	InvitationTTL time.Duration
@@ -62,6 +64,15 @@ func (s *Service) Open(ctx context.Context, token string) (*Session, error) {
 		return nil, Errorf(NotFound, "", "unknown survey link")
 	}
 	inv, err := s.Mongo.Invitations.ByToken(ctx, token)
+	switch {
+	case err == nil && s.Cache != nil:
+		s.Cache.Put(ctx, inv)
+	case store.Unavailable(err) && s.Cache != nil:
+		// MongoDB is down: a survey already opened goes on from the cache.
+		if cached, cerr := s.Cache.ByToken(ctx, token); cerr == nil {
+			inv, err = cached, nil
+		}
+	}
 	if err != nil {
 		return nil, notFoundAs(err, "unknown survey link")
 	}
@@ -103,7 +114,9 @@ func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[stri
 		return err
 	}
 	if ss.Invitation.Status == store.StatusPending {
-		return s.Mongo.Invitations.MarkStarted(ctx, ss.Invitation.ID, s.now())
+		if err := s.Mongo.Invitations.MarkStarted(ctx, ss.Invitation.ID, s.now()); err != nil && !store.Unavailable(err) {
+			return err // while MongoDB is down the status waits; the answers do not
+		}
 	}
 	return nil
 }
@@ -276,4 +289,15 @@ func (s *Service) Allow(ctx context.Context, scope, who string) error {
 		return e
 	}
 	return nil
+}
+
+// invitationByID reads an invitation, from the cache while MongoDB is down.
+func (s *Service) invitationByID(ctx context.Context, id string) (*store.Invitation, error) {
+	inv, err := s.Mongo.Invitations.Invitation(ctx, id)
+	if store.Unavailable(err) && s.Cache != nil {
+		if cached, cerr := s.Cache.ByID(ctx, id); cerr == nil {
+			return cached, nil
+		}
+	}
+	return inv, err
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,10 @@ func TestOutboxAbsorbsAMongoOutage(t *testing.T) {
 	g := gwtest.New(t, "")
 	inv := g.Invite("D-OUTAGE", "000.00.12.H49", map[string]any{"survey": "overall"})
 	tok := gwtest.Token(inv)
+	if res := g.Do(httptest.NewRequest("GET", "/s/"+tok, nil)); res.StatusCode != 200 { // the citizen opens it
+		t.Fatal(res.StatusCode)
+	}
+	never := gwtest.Token(g.Invite("D-NEVER-OPENED", "000.00.12.H49", nil))
 
 	// A client that is closed stands for MongoDB being down.
 	gone, err := store.OpenMongo(context.Background(), testenv.MongoURI(t), g.Mongo.DB.Name())
@@ -27,8 +32,14 @@ func TestOutboxAbsorbsAMongoOutage(t *testing.T) {
 	}
 	_ = gone.Close(context.Background())
 	down := *g.Mongo
-	down.Responses = gone.Responses
+	down.Responses, down.Invitations = gone.Responses, gone.Invitations
 	g.Core.Mongo = &down
+	if res, out := g.API("POST", "/api/v1/invitations", map[string]any{"dossier_code": "D-DURING", "agency_code": "000.00.12.H49"}); res.StatusCode != 503 || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("creating an invitation while MongoDB is down: %d %v", res.StatusCode, out)
+	}
+	if res := g.Do(httptest.NewRequest("GET", "/s/"+never, nil)); res.StatusCode != 503 {
+		t.Fatalf("an invitation never opened cannot be answered while MongoDB is down: %d", res.StatusCode)
+	}
 
 	if res := g.Form("/s/"+tok, "O=5"); res.StatusCode != 303 {
 		t.Fatalf("submit during the outage: %d %s", res.StatusCode, gwtest.Body(res))

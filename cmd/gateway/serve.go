@@ -45,6 +45,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		Locks: &store.Locks{R: st.redis}, Limiter: &store.Limiter{R: st.redis, Name: cfg.MongoDatabase}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate, Warnings: &store.Warnings{R: st.redis, Name: cfg.MongoDatabase},
 		Inbox:  &store.Stream{R: st.redis, Key: "gw:inbox:" + cfg.MongoDatabase, Group: "gateway"},
 		Outbox: store.NewOutbox(st.redis, cfg.MongoDatabase),
+		Cache:  &store.InvitationCache{R: st.redis, TTL: 7 * 24 * time.Hour},
 		Sealer: store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
 		Saved: func() { applier.Kick(); server.ResponseSaved() },
 	}

@@ -65,6 +65,7 @@ func New(t testing.TB, baseURL string) *Gateway {
 		Locks: &store.Locks{R: r}, Limiter: &store.Limiter{R: r, Name: m.DB.Name()}, Warnings: &store.Warnings{R: r, Name: m.DB.Name()},
 		Inbox:  &store.Stream{R: r, Key: "gw:inbox:" + m.DB.Name(), Group: "gateway"},
 		Outbox: store.NewOutbox(r, m.DB.Name()),
+		Cache:  &store.InvitationCache{R: r, TTL: 7 * 24 * time.Hour},
 		Sealer: store.NewSealer("test-secret-" + strings.Repeat(testenv.RandomID(), 4)), BaseURL: baseURL,
 		InvitationTTL: 30 * 24 * time.Hour,
 	}
