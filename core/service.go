@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -34,7 +35,10 @@ type Service struct {
 	// straight to MongoDB.
 	Outbox *store.Outbox
 	// Cache keeps opened invitations for when MongoDB is down; may be nil.
-	Cache         *store.InvitationCache
+	Cache *store.InvitationCache
+	// Health remembers that MongoDB just failed, so requests skip it for a
+	// few seconds instead of each waiting out a timeout; may be nil.
+	Health        *Health
 	Sealer        *store.Sealer
 	BaseURL       string
 	InvitationTTL time.Duration
@@ -63,7 +67,15 @@ func (s *Service) Open(ctx context.Context, token string) (*Session, error) {
 	if _, err := qr.ParseToken(token); err != nil {
 		return nil, Errorf(NotFound, "", "unknown survey link")
 	}
-	inv, err := s.Mongo.Invitations.ByToken(ctx, token)
+	var inv *store.Invitation
+	var err error
+	if s.Health.Down() && s.Cache != nil {
+		inv, err = s.Cache.ByToken(ctx, token)
+	}
+	if inv == nil {
+		inv, err = s.Mongo.Invitations.ByToken(ctx, token)
+		s.Health.Note(err)
+	}
 	switch {
 	case err == nil && s.Cache != nil:
 		s.Cache.Put(ctx, inv)
@@ -113,8 +125,8 @@ func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[stri
 	if err := s.Drafts.Save(ctx, ss.Invitation.Token, fields, ttl); err != nil {
 		return err
 	}
-	if ss.Invitation.Status == store.StatusPending {
-		if err := s.Mongo.Invitations.MarkStarted(ctx, ss.Invitation.ID, s.now()); err != nil && !store.Unavailable(err) {
+	if ss.Invitation.Status == store.StatusPending && !s.Health.Down() {
+		if err := s.Mongo.Invitations.MarkStarted(ctx, ss.Invitation.ID, s.now()); s.Health.Note(err) && err != nil {
 			return err // while MongoDB is down the status waits; the answers do not
 		}
 	}
@@ -179,7 +191,11 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 		return nil, ErrAlreadyCompleted
 	}
 	_ = s.Drafts.Clear(ctx, inv.Token)
+	if s.Health.Down() {
+		return r, nil // MongoDB just failed: the outbox worker writes it
+	}
 	if err := s.save(ctx, r, id); err != nil {
+		s.Health.Note(err)
 		if errors.Is(err, ErrAlreadyCompleted) {
 			return nil, err
 		}
@@ -300,4 +316,20 @@ func (s *Service) invitationByID(ctx context.Context, id string) (*store.Invitat
 		}
 	}
 	return inv, err
+}
+
+// Health is a small circuit breaker for MongoDB.
+type Health struct{ until atomic.Int64 }
+
+// Down reports whether MongoDB failed within the last few seconds.
+func (h *Health) Down() bool { return h != nil && time.Now().UnixNano() < h.until.Load() }
+
+// Note records the outcome of a MongoDB call; it returns true when err is
+// not an outage (nil or a refusal), so callers can go on to handle it.
+func (h *Health) Note(err error) bool {
+	if h == nil || !store.Unavailable(err) {
+		return true
+	}
+	h.until.Store(time.Now().Add(5 * time.Second).UnixNano())
+	return false
 }

@@ -226,3 +226,5 @@ func getBody(t *testing.T, u, key string) string {
 	b, _ := io.ReadAll(res.Body)
 	return string(b)
 }
+
+var httpClient = http.Client{Timeout: 10 * time.Second}

@@ -46,6 +46,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		Inbox:  &store.Stream{R: st.redis, Key: "gw:inbox:" + cfg.MongoDatabase, Group: "gateway"},
 		Outbox: store.NewOutbox(st.redis, cfg.MongoDatabase),
 		Cache:  &store.InvitationCache{R: st.redis, TTL: 7 * 24 * time.Hour},
+		Health: &core.Health{},
 		Sealer: store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
 		Saved: func() { applier.Kick(); server.ResponseSaved() },
 	}

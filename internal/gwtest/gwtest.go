@@ -66,6 +66,7 @@ func New(t testing.TB, baseURL string) *Gateway {
 		Inbox:  &store.Stream{R: r, Key: "gw:inbox:" + m.DB.Name(), Group: "gateway"},
 		Outbox: store.NewOutbox(r, m.DB.Name()),
 		Cache:  &store.InvitationCache{R: r, TTL: 7 * 24 * time.Hour},
+		Health: &core.Health{},
 		Sealer: store.NewSealer("test-secret-" + strings.Repeat(testenv.RandomID(), 4)), BaseURL: baseURL,
 		InvitationTTL: 30 * 24 * time.Hour,
 	}
