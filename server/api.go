@@ -157,6 +157,19 @@ func (a *api) survey(c *fiber.Ctx) error {
 	return c.JSON(s)
 }
 
+// reportQuery reads the filters and the survey they are about.
+func (a *api) reportQuery(c *fiber.Ctx) (store.Filter, *survey.Survey, error) {
+	q, err := a.parseReportQuery(c)
+	if err != nil {
+		return q, nil, err
+	}
+	def, ok := a.core.Surveys.Survey(survey.ID(q.Survey))
+	if !ok {
+		return q, nil, core.Errorf(core.Invalid, "survey", "unknown survey %q; use one of %s", q.Survey, a.core.Surveys.IDs())
+	}
+	return q, def, nil
+}
+
 // parseReportQuery reads the filters; agency covers its whole subtree, and
 // an agency-bound key sees only its own subtree.
 func (a *api) parseReportQuery(c *fiber.Ctx) (store.Filter, error) {

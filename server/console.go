@@ -221,13 +221,9 @@ func trendOf(gs []report.Group) trend {
 
 func (cs *console) dashboard(c *fiber.Ctx) error {
 	a, ctx := cs.api, c.UserContext()
-	q, err := a.parseReportQuery(c)
+	q, def, err := a.reportQuery(c)
 	if err != nil {
 		return err
-	}
-	def, ok := a.core.Surveys.Survey(survey.ID(q.Survey))
-	if !ok {
-		return core.Errorf(core.Invalid, "survey", "unknown survey %q", q.Survey)
 	}
 	cells, err := a.core.Mongo.Rollups.Query(ctx, q)
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
-	"github.com/sipasvn/gateway/survey"
 )
 
 // bom makes spreadsheets read CSV as UTF-8, so Vietnamese stays intact.
@@ -25,13 +24,9 @@ const bom = "\ufeff"
 // question of the chosen survey) or JSON lines. No phone numbers: the
 // respondent is a keyed hash.
 func (a *api) responsesExport(c *fiber.Ctx) error {
-	q, err := a.parseReportQuery(c)
+	q, def, err := a.reportQuery(c)
 	if err != nil {
 		return err
-	}
-	def, ok := a.core.Surveys.Survey(survey.ID(q.Survey))
-	if !ok {
-		return core.Errorf(core.Invalid, "survey", "unknown survey %q; use one of %s", q.Survey, a.core.Surveys.IDs())
 	}
 	// The stream writer runs after the handler returns: copy what fiber
 	// lends from its reused buffers.

@@ -9,7 +9,6 @@ import (
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
-	"github.com/sipasvn/gateway/survey"
 )
 
 type period struct {
@@ -53,13 +52,9 @@ func rate(part, whole int64) float64 {
 
 // report answers GET /api/v1/reports/sipas from the roll-ups.
 func (a *api) report(c *fiber.Ctx) error {
-	q, err := a.parseReportQuery(c)
+	q, def, err := a.reportQuery(c)
 	if err != nil {
 		return err
-	}
-	def, ok := a.core.Surveys.Survey(survey.ID(q.Survey))
-	if !ok {
-		return core.Errorf(core.Invalid, "survey", "unknown survey %q; use one of %s", q.Survey, a.core.Surveys.IDs())
 	}
 	groupBy := c.Query("group_by")
 	if groupBy == "procedure" {

@@ -186,16 +186,7 @@ func (s *Invitations) Count(ctx context.Context, f InvitationFilter) (int64, err
 	if len(f.Agencies) > 0 {
 		q = append(q, bson.E{Key: "agency_code", Value: bson.D{{Key: "$in", Value: f.Agencies}}})
 	}
-	at := bson.D{}
-	if !f.From.IsZero() {
-		at = append(at, bson.E{Key: "$gte", Value: f.From})
-	}
-	if !f.To.IsZero() {
-		at = append(at, bson.E{Key: "$lt", Value: f.To})
-	}
-	if len(at) > 0 {
-		q = append(q, bson.E{Key: "created_at", Value: at})
-	}
+	q = between(q, "created_at", f.From, f.To)
 	if len(f.SentOn) > 0 {
 		var or bson.A
 		for _, ch := range f.SentOn {

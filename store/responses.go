@@ -121,17 +121,7 @@ func (f ExportFilter) bson() bson.D {
 	if f.Channel != "" {
 		q = append(q, bson.E{Key: "channel", Value: f.Channel})
 	}
-	at := bson.D{}
-	if !f.From.IsZero() {
-		at = append(at, bson.E{Key: "$gte", Value: f.From})
-	}
-	if !f.To.IsZero() {
-		at = append(at, bson.E{Key: "$lt", Value: f.To})
-	}
-	if len(at) > 0 {
-		q = append(q, bson.E{Key: "submitted_at", Value: at})
-	}
-	return q
+	return between(q, "submitted_at", f.From, f.To)
 }
 
 // EachMatching streams the responses f selects, in id order.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
@@ -135,3 +136,19 @@ func notFound(err error) error {
 // Millis truncates t to what MongoDB stores, so what we return equals what we
 // read back later.
 func Millis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// between appends a half-open time range on key (from inclusive, to
+// exclusive) to q; zero bounds are left out.
+func between(q bson.D, key string, from, to time.Time) bson.D {
+	at := bson.D{}
+	if !from.IsZero() {
+		at = append(at, bson.E{Key: "$gte", Value: from})
+	}
+	if !to.IsZero() {
+		at = append(at, bson.E{Key: "$lt", Value: to})
+	}
+	if len(at) > 0 {
+		q = append(q, bson.E{Key: key, Value: at})
+	}
+	return q
+}
