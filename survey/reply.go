@@ -120,7 +120,7 @@ func tokenize(text string) []token {
 	start := -1
 	flush := func(end int) {
 		if start >= 0 {
-			out = append(out, token{folded: strings.ToLower(Unaccent(text[start:end])), start: start})
+			out = append(out, token{folded: fold(text[start:end]), start: start})
 			start = -1
 		}
 	}
@@ -141,6 +141,17 @@ func tokenize(text string) []token {
 
 func isNumber(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// fold lower-cases a word and drops its diacritics; plain ASCII, the usual
+// reply, skips the Unicode machinery.
+func fold(w string) string {
+	for i := 0; i < len(w); i++ {
+		if w[i] >= 0x80 {
+			return strings.ToLower(Unaccent(w))
+		}
+	}
+	return strings.ToLower(w)
 }
 
 func joinFolded(toks []token) string {
