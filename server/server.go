@@ -119,10 +119,14 @@ func readyz(d Deps) fiber.Handler {
 		}
 		if down {
 			status := "unavailable"
+			code := fiber.StatusServiceUnavailable
 			if checks["redis"] == "ok" {
 				status = "degraded" // answers are still accepted into the outbox
+				if c.Query("accept") == "degraded" {
+					code = fiber.StatusOK // a load balancer should keep sending answers here
+				}
 			}
-			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": status, "checks": checks})
+			return c.Status(code).JSON(fiber.Map{"status": status, "checks": checks})
 		}
 		body := fiber.Map{"status": "ok", "checks": checks}
 		if n, err := d.Core.Outbox.Pending(ctx); err == nil {
