@@ -32,8 +32,14 @@ func TestOutboxAbsorbsAMongoOutage(t *testing.T) {
 	}
 	_ = gone.Close(context.Background())
 	down := *g.Mongo
-	down.Responses, down.Invitations = gone.Responses, gone.Invitations
+	down.Responses, down.Invitations, down.Client = gone.Responses, gone.Invitations, gone.Client
 	g.Core.Mongo = &down
+	for path, want := range map[string]int{"/readyz": 503, "/readyz?accept=degraded": 200} {
+		res := g.Do(httptest.NewRequest("GET", path, nil))
+		if body := gwtest.Body(res); res.StatusCode != want || !strings.Contains(body, `"status":"degraded"`) {
+			t.Fatalf("%s while MongoDB is down: %d %s", path, res.StatusCode, body)
+		}
+	}
 	if res, out := g.API("POST", "/api/v1/invitations", map[string]any{"dossier_code": "D-DURING", "agency_code": "000.00.12.H49"}); res.StatusCode != 503 || res.Header.Get("Retry-After") == "" {
 		t.Fatalf("creating an invitation while MongoDB is down: %d %v", res.StatusCode, out)
 	}
