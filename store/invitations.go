@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -63,8 +64,48 @@ func (inv *Invitation) StatusAt(now time.Time) Status {
 	return inv.Status
 }
 
-// Invitations is the invitations collection.
-type Invitations struct{ c *mongo.Collection }
+// Invitations is the invitations collection, with a lookup collection that
+// maps tokens and dossier codes to invitation ids: FerretDB's SQLite backend
+// only uses an index for _id, so a lookup by token would otherwise scan
+// every invitation. An invitation whose lookups are missing (made before
+// they existed, or cut short by a crash) is still found by a plain query,
+// and its lookups are written then.
+type Invitations struct {
+	c    *mongo.Collection
+	keys *mongo.Collection
+}
+
+type lookup struct {
+	ID  string `bson:"_id"` // "t:<token>" or "d:<dossier code>"
+	Inv string `bson:"inv"`
+}
+
+func (s *Invitations) writeLookups(ctx context.Context, inv *Invitation) {
+	docs := []any{lookup{"t:" + inv.Token, inv.ID}, lookup{"d:" + inv.DossierCode, inv.ID}}
+	_, _ = s.keys.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)) // duplicates: already there
+}
+
+// byLookup finds an invitation through the lookup collection, falling back
+// to a query on field = value; check says the found invitation matches.
+func (s *Invitations) byLookup(ctx context.Context, key, field, value string, check func(*Invitation) bool) (*Invitation, error) {
+	l, err := findOne[lookup](ctx, s.keys, bson.D{{Key: "_id", Value: key}})
+	if err == nil {
+		inv, err := s.Invitation(ctx, l.Inv)
+		if err == nil && check(inv) {
+			return inv, nil
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	inv, err := s.one(ctx, bson.D{{Key: field, Value: value}})
+	if err == nil {
+		s.writeLookups(ctx, inv)
+	}
+	return inv, err
+}
 
 func (s *Invitations) ensureIndexes(ctx context.Context) error {
 	return createIndexes(ctx, s.c,
@@ -81,6 +122,7 @@ func (s *Invitations) ensureIndexes(ctx context.Context) error {
 func (s *Invitations) Create(ctx context.Context, inv *Invitation) (*Invitation, bool, error) {
 	_, err := s.c.InsertOne(ctx, inv)
 	if err == nil {
+		s.writeLookups(ctx, inv)
 		return inv, true, nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
@@ -104,12 +146,12 @@ func (s *Invitations) Invitation(ctx context.Context, id string) (*Invitation, e
 
 // ByToken returns the invitation a survey token belongs to.
 func (s *Invitations) ByToken(ctx context.Context, token string) (*Invitation, error) {
-	return s.one(ctx, bson.D{{Key: "token", Value: token}})
+	return s.byLookup(ctx, "t:"+token, "token", token, func(inv *Invitation) bool { return inv.Token == token })
 }
 
 // ByDossier returns the invitation of a dossier code.
 func (s *Invitations) ByDossier(ctx context.Context, code string) (*Invitation, error) {
-	return s.one(ctx, bson.D{{Key: "dossier_code", Value: code}})
+	return s.byLookup(ctx, "d:"+code, "dossier_code", code, func(inv *Invitation) bool { return inv.DossierCode == code })
 }
 
 // MarkStarted moves a pending invitation to in_progress; other states stay.

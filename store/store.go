@@ -56,7 +56,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 	m := &Mongo{
 		Client:      c,
 		DB:          db,
-		Invitations: &Invitations{c: db.Collection("invitations")},
+		Invitations: &Invitations{c: db.Collection("invitations"), keys: db.Collection("invitation_keys")},
 		Responses:   &Responses{c: db.Collection("responses")},
 		Rollups:     &Rollups{c: db.Collection("rollups"), state: db.Collection("rollup_state")},
 		Channels:    &Channels{c: db.Collection("channels")},

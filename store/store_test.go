@@ -256,3 +256,32 @@ func TestLeaseKeepOutlivesItsTTLAndNoticesLoss(t *testing.T) {
 	}
 	stop()
 }
+
+// Lookups by token and dossier go through _id documents; an invitation
+// whose lookups are missing is still found, and they are written again.
+func TestInvitationLookupsHeal(t *testing.T) {
+	m := testenv.Mongo(t)
+	inv := newInvitation("heal-1", "D-HEAL")
+	if _, _, err := m.Invitations.Create(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	keys := m.DB.Collection("invitation_keys")
+	if n, _ := keys.CountDocuments(ctx, map[string]any{}); n != 2 {
+		t.Fatalf("%d lookups written", n)
+	}
+	if _, err := keys.DeleteMany(ctx, map[string]any{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.Invitations.ByToken(ctx, "tok-heal-1"); err != nil || got.ID != "heal-1" {
+		t.Fatalf("by token without lookups: %v %v", got, err)
+	}
+	if n, _ := keys.CountDocuments(ctx, map[string]any{}); n != 2 {
+		t.Fatalf("lookups not rewritten: %d", n)
+	}
+	if got, err := m.Invitations.ByDossier(ctx, "D-HEAL"); err != nil || got.ID != "heal-1" {
+		t.Fatalf("by dossier: %v %v", got, err)
+	}
+	if _, err := m.Invitations.ByToken(ctx, "tok-nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown token: %v", err)
+	}
+}
