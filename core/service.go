@@ -31,8 +31,7 @@ type Service struct {
 	// Inbox holds verified webhook events that are acknowledged at once
 	// and processed by workers (Zalo).
 	Inbox *store.Stream
-	// Outbox holds completed responses until MongoDB has them; nil writes
-	// straight to MongoDB.
+	// Outbox holds completed responses until MongoDB has them.
 	Outbox *store.Outbox
 	// Cache keeps opened invitations for when MongoDB is down; may be nil.
 	Cache *store.InvitationCache
@@ -98,7 +97,7 @@ func (s *Service) Open(ctx context.Context, token string) (*Session, error) {
 	if !ok {
 		return nil, fmt.Errorf("invitation %s names unknown survey %s", inv.ID, inv.Survey)
 	}
-	if inv.Status != store.StatusCompleted && s.Outbox != nil {
+	if inv.Status != store.StatusCompleted {
 		if done, err := s.Outbox.Done(ctx, inv.ID); err == nil && done {
 			inv.Status = store.StatusCompleted // saved, on its way to MongoDB
 		}
@@ -174,13 +173,6 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	for _, q := range ss.Survey.Questions {
 		r.Answers = append(r.Answers, store.Answer{Question: string(q.ID), Criterion: q.Criterion, Score: c.Answers[q.ID]})
 	}
-	if s.Outbox == nil {
-		err := s.save(ctx, r, "")
-		if err == nil {
-			_ = s.Drafts.Clear(ctx, inv.Token)
-		}
-		return r, err
-	}
 	// Durable in Redis first: from here the answer is accepted, whatever
 	// MongoDB is doing. The done mark makes a second completion a no-op.
 	id, err := s.Outbox.Put(ctx, r)
@@ -205,17 +197,15 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	return r, nil
 }
 
-// save writes a response to MongoDB and completes its invitation; entry,
-// when set, is the outbox entry to drop once that is done. A response the
+// save writes a response to MongoDB and completes its invitation; entry is
+// the outbox entry to drop once that is done. A response the
 // invitation already has is ErrAlreadyCompleted.
 func (s *Service) save(ctx context.Context, r *store.Response, entry string) error {
 	if err := s.Mongo.Responses.Insert(ctx, r); err != nil {
 		if !errors.Is(err, store.ErrDuplicate) {
 			return err
 		}
-		if entry != "" {
-			_ = s.Outbox.Ack(ctx, entry)
-		}
+		_ = s.Outbox.Ack(ctx, entry)
 		return ErrAlreadyCompleted
 	}
 	// The response is durable. What follows can be redone: the roll-up writer
@@ -223,9 +213,7 @@ func (s *Service) save(ctx context.Context, r *store.Response, entry string) err
 	if err := s.Mongo.Invitations.MarkCompleted(ctx, r.InvitationID, r.Channel, r.SubmittedAt); err != nil {
 		return err
 	}
-	if entry != "" {
-		_ = s.Outbox.Ack(ctx, entry)
-	}
+	_ = s.Outbox.Ack(ctx, entry)
 	if s.Saved != nil {
 		s.Saved()
 	}

@@ -61,9 +61,9 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/console/dashboard", fiber.StatusSeeOther) })
 	g.Post("/logout", cs.logout)
 	g.Get("/dashboard", cs.dashboard)
-	g.Get("/invitations", cs.roles(core.RoleAdmin, core.RoleAgency), cs.invitations)
-	g.Get("/qr-sheet", cs.roles(core.RoleAdmin, core.RoleAgency), cs.qrSheet)
-	admin := cs.roles(core.RoleAdmin)
+	g.Get("/invitations", allow(core.RoleAdmin, core.RoleAgency), cs.invitations)
+	g.Get("/qr-sheet", allow(core.RoleAdmin, core.RoleAgency), cs.qrSheet)
+	admin := allow(core.RoleAdmin)
 	g.Get("/agencies", admin, cs.agenciesPage)
 	g.Post("/agencies", admin, cs.putAgency)
 	g.Post("/agencies/import", admin, cs.importAgencies)
@@ -166,8 +166,6 @@ func (cs *console) session(c *fiber.Ctx) error {
 	c.Locals("principal", p)
 	return c.Next()
 }
-
-func (cs *console) roles(roles ...string) fiber.Handler { return allow(roles...) }
 
 func (cs *console) logout(c *fiber.Ctx) error {
 	_ = cs.sessions.Delete(c.UserContext(), c.Cookies(sessionCookie))

@@ -12,14 +12,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"go.mongodb.org/mongo-driver/mongo"
 
 	"github.com/sipasvn/gateway/store"
 )
@@ -108,9 +106,6 @@ func Mongo(t testing.TB) *store.Mongo {
 	return m
 }
 
-// Client returns a raw driver client, for tests that look under the store.
-func Client(m *store.Mongo) *mongo.Client { return m.Client }
-
 // RandomID is a short random name.
 func RandomID() string {
 	var b [6]byte
@@ -137,10 +132,4 @@ func waitTCP(addr string, d time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("nothing listens on %s after %s", addr, d)
-}
-
-// TempDir is a folder removed after the test (for data folders).
-func TempDir(t testing.TB) string {
-	d := t.TempDir()
-	return filepath.Clean(d)
 }
