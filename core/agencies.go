@@ -74,7 +74,7 @@ func (t tree) cycle(a *store.Agency) bool {
 
 // PutAgency creates or replaces an agency; its parent must exist and the
 // tree must stay a tree.
-func (s *Service) PutAgency(ctx context.Context, code string, in AgencyInput) (*store.Agency, error) {
+func (s *Service) PutAgency(ctx context.Context, p *Principal, code string, in AgencyInput) (*store.Agency, error) {
 	a, err := s.checkAgency(code, in)
 	if err != nil {
 		return nil, err
@@ -91,7 +91,10 @@ func (s *Service) PutAgency(ctx context.Context, code string, in AgencyInput) (*
 	if err := t.place(a, "parent"); err != nil {
 		return nil, err
 	}
-	return a, s.Mongo.Agencies.Put(ctx, a)
+	if err := s.Mongo.Agencies.Put(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, s.Audit(ctx, p, "agency.put", a.Code, map[string]any{"name": a.Name, "parent": a.Parent, "level": a.Level})
 }
 
 // place adds a to t, refusing an unknown parent or a cycle.
@@ -108,7 +111,7 @@ func (t tree) place(a *store.Agency, field string) error {
 
 // DeleteAgency removes an agency that has no children. Responses keep their
 // agency code.
-func (s *Service) DeleteAgency(ctx context.Context, code string) error {
+func (s *Service) DeleteAgency(ctx context.Context, p *Principal, code string) error {
 	unlock, err := s.lockTree(ctx)
 	if err != nil {
 		return err
@@ -126,7 +129,10 @@ func (s *Service) DeleteAgency(ctx context.Context, code string) error {
 			return Errorf(Conflict, "", "agency %s has sub-agencies (%s…); move or delete them first", code, a.Code)
 		}
 	}
-	return s.Mongo.Agencies.Delete(ctx, code)
+	if err := s.Mongo.Agencies.Delete(ctx, code); err != nil {
+		return err
+	}
+	return s.Audit(ctx, p, "agency.delete", code, nil)
 }
 
 // Subtree returns code and every agency below it. An unregistered code
@@ -165,7 +171,7 @@ func (s *Service) InSubtree(ctx context.Context, root, agency string) (bool, err
 // ImportAgencies reads a CSV with the header code,name,name_en,parent,level
 // (name_en, parent and level may be empty) and saves every row, or none:
 // a bad row is reported with its line number and nothing is written.
-func (s *Service) ImportAgencies(ctx context.Context, r io.Reader) (int, error) {
+func (s *Service) ImportAgencies(ctx context.Context, p *Principal, r io.Reader) (int, error) {
 	rows, err := readAgencyCSV(r)
 	if err != nil {
 		return 0, err
@@ -194,7 +200,10 @@ func (s *Service) ImportAgencies(ctx context.Context, r io.Reader) (int, error) 
 			return 0, lineError(row.line, err)
 		}
 	}
-	return len(todo), s.Mongo.Agencies.Put(ctx, parentsFirst(todo, t)...)
+	if err := s.Mongo.Agencies.Put(ctx, parentsFirst(todo, t)...); err != nil {
+		return 0, err
+	}
+	return len(todo), s.Audit(ctx, p, "agency.import", "", map[string]any{"agencies": len(todo)})
 }
 
 type agencyRow struct {

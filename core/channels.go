@@ -69,7 +69,7 @@ var channelIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
 // PutChannel validates and stores a channel. Secrets not given keep their
 // stored values, so settings can change without resending secrets.
-func (s *Service) PutChannel(ctx context.Context, kind ChannelKind, id string, in ChannelInput) (*store.Channel, error) {
+func (s *Service) PutChannel(ctx context.Context, p *Principal, kind ChannelKind, id string, in ChannelInput) (*store.Channel, error) {
 	if !channelIDRe.MatchString(id) {
 		return nil, Errorf(Invalid, "id", "%q: use 1–32 lower-case letters, digits, - and _, starting with a letter or digit", id)
 	}
@@ -109,7 +109,28 @@ func (s *Service) PutChannel(ctx context.Context, kind ChannelKind, id string, i
 			return nil, err
 		}
 	}
-	return ch, s.Mongo.Channels.Put(ctx, ch)
+	if err := s.Mongo.Channels.Put(ctx, ch); err != nil {
+		return nil, err
+	}
+	return ch, s.Audit(ctx, p, "channel.put", ch.ID, map[string]any{"type": ch.Type, "enabled": ch.Enabled, "settings": ch.Settings, "secrets_set": SecretNames(ch)})
+}
+
+// SecretNames lists which secrets a channel has, sorted; never their values.
+func SecretNames(ch *store.Channel) []string {
+	names := make([]string, 0, len(ch.Secrets))
+	for k := range ch.Secrets {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// DeleteChannel removes a channel.
+func (s *Service) DeleteChannel(ctx context.Context, p *Principal, id string) error {
+	if err := s.Mongo.Channels.Delete(ctx, id); err != nil {
+		return err
+	}
+	return s.Audit(ctx, p, "channel.delete", id, nil)
 }
 
 func checkKind(kind ChannelKind, ch *store.Channel) error {

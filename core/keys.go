@@ -30,6 +30,8 @@ type Principal struct {
 	Name   string
 	Role   string
 	Agency string // for RoleAgency (and optionally RoleViewer): the subtree root
+	// Via names the front end used ("console"), for the audit log.
+	Via string
 }
 
 // Who names the principal in the audit log.
@@ -52,8 +54,8 @@ func hashKey(k string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// CreateKey makes a key and returns its value, shown this once.
-func (s *Service) CreateKey(ctx context.Context, in KeyInput) (*store.APIKey, string, error) {
+// CreateKey makes a key for p and returns its value, shown this once.
+func (s *Service) CreateKey(ctx context.Context, p *Principal, in KeyInput) (*store.APIKey, string, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	switch {
 	case in.Name == "" || len(in.Name) > 100:
@@ -76,7 +78,19 @@ func (s *Service) CreateKey(ctx context.Context, in KeyInput) (*store.APIKey, st
 	}
 	value := "sk_" + base64.RawURLEncoding.EncodeToString(raw[:])
 	k := &store.APIKey{ID: newID(), Hash: hashKey(value), Prefix: value[:10], Name: in.Name, Role: in.Role, Agency: in.Agency, Created: store.Millis(s.now())}
-	return k, value, s.Mongo.Keys.Create(ctx, k)
+	if err := s.Mongo.Keys.Create(ctx, k); err != nil {
+		return nil, "", err
+	}
+	return k, value, s.Audit(ctx, p, "key.create", k.ID, map[string]any{"name": k.Name, "role": k.Role, "agency": k.Agency, "prefix": k.Prefix})
+}
+
+// RevokeKey revokes a key at once.
+func (s *Service) RevokeKey(ctx context.Context, p *Principal, id string) error {
+	k, err := s.Mongo.Keys.Revoke(ctx, id, s.now())
+	if err != nil {
+		return err
+	}
+	return s.Audit(ctx, p, "key.revoke", k.ID, map[string]any{"name": k.Name})
 }
 
 // Authenticate turns a bearer token into a principal. The bootstrap admin
@@ -101,6 +115,12 @@ func (s *Service) Authenticate(ctx context.Context, token, adminKey string) (*Pr
 
 // Audit records a change; detail must hold no secret.
 func (s *Service) Audit(ctx context.Context, p *Principal, action, target string, detail map[string]any) error {
+	if p.Via != "" {
+		if detail == nil {
+			detail = map[string]any{}
+		}
+		detail["via"] = p.Via
+	}
 	return s.Mongo.Audit.Add(ctx, &store.AuditEntry{ID: newID(), At: s.now(), Who: p.Who(), Action: action, Target: target, Detail: detail})
 }
 
@@ -116,7 +136,7 @@ var usernameRe = regexp.MustCompile(`^[a-z0-9._-]{3,40}$`)
 
 // PutUser creates or replaces a console user; the password is kept only as
 // a bcrypt hash.
-func (s *Service) PutUser(ctx context.Context, in UserInput) (*store.User, error) {
+func (s *Service) PutUser(ctx context.Context, p *Principal, in UserInput) (*store.User, error) {
 	switch {
 	case !usernameRe.MatchString(in.Username):
 		return nil, Errorf(Invalid, "username", "3–40 lower-case letters, digits, dots, dashes or underscores")
@@ -132,7 +152,10 @@ func (s *Service) PutUser(ctx context.Context, in UserInput) (*store.User, error
 		return nil, err
 	}
 	u := &store.User{Username: in.Username, Hash: hash, Role: in.Role, Agency: in.Agency, Created: s.now()}
-	return u, s.Mongo.Users.Put(ctx, u)
+	if err := s.Mongo.Users.Put(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, s.Audit(ctx, p, "user.put", u.Username, map[string]any{"role": u.Role, "agency": u.Agency})
 }
 
 // Login checks a username and password.

@@ -12,17 +12,20 @@ import (
 // Erase carries out a citizen's request to erase their personal data
 // (Personal Data Protection Law): their phone number and every keyed hash of
 // it go; their answers stay, unlinked, so the figures do not change.
-func (s *Service) Erase(ctx context.Context, phone string) (store.Erased, error) {
-	p, err := survey.CanonicalPhone(phone)
+func (s *Service) Erase(ctx context.Context, p *Principal, phone string) (store.Erased, error) {
+	number, err := survey.CanonicalPhone(phone)
 	if err != nil {
 		return store.Erased{}, Errorf(Invalid, "phone", "%v", err)
 	}
-	who := s.Sealer.Hash(p)
+	who := s.Sealer.Hash(number)
 	e, err := s.Mongo.EraseRespondent(ctx, who)
 	if err != nil {
 		return e, err
 	}
-	return e, s.Conversations.Forget(ctx, who)
+	if err := s.Conversations.Forget(ctx, who); err != nil {
+		return e, err
+	}
+	return e, s.Audit(ctx, p, "erasure", survey.MaskPhone(number), map[string]any{"erased": e})
 }
 
 // Sweep erases phone numbers older than retention; run it periodically.

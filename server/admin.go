@@ -2,13 +2,11 @@ package server
 
 import (
 	"bytes"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/store"
-	"github.com/sipasvn/gateway/survey"
 )
 
 func (a *api) putAgency(c *fiber.Ctx) error {
@@ -16,11 +14,8 @@ func (a *api) putAgency(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	ag, err := a.core.PutAgency(c.UserContext(), c.Params("code"), in)
+	ag, err := a.core.PutAgency(c.UserContext(), principal(c), c.Params("code"), in)
 	if err != nil {
-		return err
-	}
-	if err := a.core.Audit(c.UserContext(), principal(c), "agency.put", ag.Code, map[string]any{"name": ag.Name, "parent": ag.Parent, "level": ag.Level}); err != nil {
 		return err
 	}
 	return c.JSON(ag)
@@ -71,10 +66,7 @@ func (a *api) visibleAgencies(c *fiber.Ctx) ([]store.Agency, error) {
 
 func (a *api) deleteAgency(c *fiber.Ctx) error {
 	code := c.Params("code")
-	if err := a.core.DeleteAgency(c.UserContext(), code); err != nil {
-		return err
-	}
-	if err := a.core.Audit(c.UserContext(), principal(c), "agency.delete", code, nil); err != nil {
+	if err := a.core.DeleteAgency(c.UserContext(), principal(c), code); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -82,11 +74,8 @@ func (a *api) deleteAgency(c *fiber.Ctx) error {
 
 // importAgencies takes a CSV body: code,name,name_en,parent,level.
 func (a *api) importAgencies(c *fiber.Ctx) error {
-	n, err := a.core.ImportAgencies(c.UserContext(), bytes.NewReader(c.Body()))
+	n, err := a.core.ImportAgencies(c.UserContext(), principal(c), bytes.NewReader(c.Body()))
 	if err != nil {
-		return err
-	}
-	if err := a.core.Audit(c.UserContext(), principal(c), "agency.import", "", map[string]any{"agencies": n}); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"imported": n})
@@ -97,11 +86,8 @@ func (a *api) createKey(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	k, value, err := a.core.CreateKey(c.UserContext(), in)
+	k, value, err := a.core.CreateKey(c.UserContext(), principal(c), in)
 	if err != nil {
-		return err
-	}
-	if err := a.core.Audit(c.UserContext(), principal(c), "key.create", k.ID, map[string]any{"name": k.Name, "role": k.Role, "agency": k.Agency, "prefix": k.Prefix}); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": k.ID, "key": value, "prefix": k.Prefix, "name": k.Name, "role": k.Role, "agency": k.Agency, "created_at": k.Created})
@@ -116,11 +102,7 @@ func (a *api) keys(c *fiber.Ctx) error {
 }
 
 func (a *api) revokeKey(c *fiber.Ctx) error {
-	k, err := a.core.Mongo.Keys.Revoke(c.UserContext(), c.Params("id"), time.Now())
-	if err != nil {
-		return err
-	}
-	if err := a.core.Audit(c.UserContext(), principal(c), "key.revoke", k.ID, map[string]any{"name": k.Name}); err != nil {
+	if err := a.core.RevokeKey(c.UserContext(), principal(c), c.Params("id")); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -146,12 +128,8 @@ func (a *api) erase(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	e, err := a.core.Erase(c.UserContext(), in.Phone)
+	e, err := a.core.Erase(c.UserContext(), principal(c), in.Phone)
 	if err != nil {
-		return err
-	}
-	phone, _ := survey.CanonicalPhone(in.Phone)
-	if err := a.core.Audit(c.UserContext(), principal(c), "erasure", survey.MaskPhone(phone), map[string]any{"erased": e}); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"erased": e})

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"sort"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,12 +24,7 @@ type channelView struct {
 }
 
 func (a *api) channelView(ch *store.Channel) channelView {
-	names := make([]string, 0, len(ch.Secrets))
-	for k := range ch.Secrets {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return channelView{ID: ch.ID, Type: ch.Type, Enabled: ch.Enabled, Settings: ch.Settings, SecretsSet: names,
+	return channelView{ID: ch.ID, Type: ch.Type, Enabled: ch.Enabled, Settings: ch.Settings, SecretsSet: core.SecretNames(ch),
 		WebhookURL: a.core.BaseURL + "/webhooks/" + core.Family(ch.Type) + "/" + ch.ID, UpdatedAt: ch.Updated}
 }
 
@@ -42,15 +37,11 @@ func (a *api) putChannel(c *fiber.Ctx) error {
 	if !ok {
 		return core.Errorf(core.Invalid, "type", "unknown channel type %q; use one of %v", in.Type, channels.Types())
 	}
-	ch, err := a.core.PutChannel(c.UserContext(), p.Kind(), c.Params("id"), in)
+	ch, err := a.core.PutChannel(c.UserContext(), principal(c), p.Kind(), c.Params("id"), in)
 	if err != nil {
 		return err
 	}
-	v := a.channelView(ch)
-	if err := a.core.Audit(c.UserContext(), principal(c), "channel.put", ch.ID, map[string]any{"type": ch.Type, "enabled": ch.Enabled, "settings": ch.Settings, "secrets_set": v.SecretsSet}); err != nil {
-		return err
-	}
-	return c.JSON(v)
+	return c.JSON(a.channelView(ch))
 }
 
 func (a *api) channel(c *fiber.Ctx) error {
@@ -74,10 +65,7 @@ func (a *api) channelList(c *fiber.Ctx) error {
 }
 
 func (a *api) deleteChannel(c *fiber.Ctx) error {
-	if err := a.core.Mongo.Channels.Delete(c.UserContext(), c.Params("id")); err != nil {
-		return err
-	}
-	if err := a.core.Audit(c.UserContext(), principal(c), "channel.delete", c.Params("id"), nil); err != nil {
+	if err := a.core.DeleteChannel(c.UserContext(), principal(c), strings.Clone(c.Params("id"))); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

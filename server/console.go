@@ -162,6 +162,7 @@ func (cs *console) session(c *fiber.Ctx) error {
 		return err
 	}
 	s.Role, s.Agency = p.Role, p.Agency // what the key or user is now
+	p.Via = "console"
 	c.Locals("session", s)
 	c.Locals("principal", p)
 	return c.Next()
@@ -359,11 +360,7 @@ func (cs *console) withFormError(v *view, c *fiber.Ctx) *view {
 
 func (cs *console) putAgency(c *fiber.Ctx) error {
 	in := core.AgencyInput{Name: c.FormValue("name"), NameEN: c.FormValue("name_en"), Parent: c.FormValue("parent"), Level: c.FormValue("level")}
-	ag, err := cs.api.core.PutAgency(c.UserContext(), strings.TrimSpace(c.FormValue("code")), in)
-	if err == nil {
-		err = cs.api.core.Audit(c.UserContext(), principal(c), "agency.put", ag.Code, map[string]any{"name": ag.Name, "parent": ag.Parent, "via": "console"})
-	}
-	if err != nil {
+	if _, err := cs.api.core.PutAgency(c.UserContext(), principal(c), strings.TrimSpace(c.FormValue("code")), in); err != nil {
 		return cs.redo(c, cs.agenciesPage, err)
 	}
 	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
@@ -380,11 +377,7 @@ func (cs *console) agenciesPage(c *fiber.Ctx) error {
 }
 
 func (cs *console) importAgencies(c *fiber.Ctx) error {
-	n, err := cs.api.core.ImportAgencies(c.UserContext(), strings.NewReader(c.FormValue("csv")))
-	if err == nil {
-		err = cs.api.core.Audit(c.UserContext(), principal(c), "agency.import", "", map[string]any{"agencies": n, "via": "console"})
-	}
-	if err != nil {
+	if _, err := cs.api.core.ImportAgencies(c.UserContext(), principal(c), strings.NewReader(c.FormValue("csv"))); err != nil {
 		return cs.redo(c, cs.agenciesPage, err)
 	}
 	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
@@ -432,12 +425,7 @@ func (cs *console) putChannel(c *fiber.Ctx) error {
 	if !ok {
 		return cs.redo(c, cs.channels, core.Errorf(core.Invalid, "type", "unknown channel type %q", in.Type))
 	}
-	ch, err := cs.api.core.PutChannel(c.UserContext(), p, strings.TrimSpace(c.FormValue("id")), in)
-	if err == nil {
-		v := cs.api.channelView(ch)
-		err = cs.api.core.Audit(c.UserContext(), principal(c), "channel.put", ch.ID, map[string]any{"type": ch.Type, "enabled": ch.Enabled, "settings": ch.Settings, "secrets_set": v.SecretsSet, "via": "console"})
-	}
-	if err != nil {
+	if _, err := cs.api.core.PutChannel(c.UserContext(), principal(c), p, strings.TrimSpace(c.FormValue("id")), in); err != nil {
 		return cs.redo(c, cs.channels, err)
 	}
 	return c.Redirect("/console/channels", fiber.StatusSeeOther)
@@ -462,10 +450,7 @@ func (cs *console) keys(c *fiber.Ctx) error {
 }
 
 func (cs *console) createKey(c *fiber.Ctx) error {
-	k, value, err := cs.api.core.CreateKey(c.UserContext(), core.KeyInput{Name: c.FormValue("name"), Role: c.FormValue("role"), Agency: strings.TrimSpace(c.FormValue("agency"))})
-	if err == nil {
-		err = cs.api.core.Audit(c.UserContext(), principal(c), "key.create", k.ID, map[string]any{"name": k.Name, "role": k.Role, "agency": k.Agency, "prefix": k.Prefix, "via": "console"})
-	}
+	_, value, err := cs.api.core.CreateKey(c.UserContext(), principal(c), core.KeyInput{Name: c.FormValue("name"), Role: c.FormValue("role"), Agency: strings.TrimSpace(c.FormValue("agency"))})
 	if err != nil {
 		return cs.redo(c, cs.keys, err)
 	}
@@ -474,22 +459,15 @@ func (cs *console) createKey(c *fiber.Ctx) error {
 }
 
 func (cs *console) revokeKey(c *fiber.Ctx) error {
-	k, err := cs.api.core.Mongo.Keys.Revoke(c.UserContext(), c.Params("id"), time.Now())
-	if err != nil {
-		return err
-	}
-	if err := cs.api.core.Audit(c.UserContext(), principal(c), "key.revoke", k.ID, map[string]any{"name": k.Name, "via": "console"}); err != nil {
+	if err := cs.api.core.RevokeKey(c.UserContext(), principal(c), c.Params("id")); err != nil {
 		return err
 	}
 	return c.Redirect("/console/keys", fiber.StatusSeeOther)
 }
 
 func (cs *console) createUser(c *fiber.Ctx) error {
-	u, err := cs.api.core.PutUser(c.UserContext(), core.UserInput{Username: strings.TrimSpace(c.FormValue("username")), Password: c.FormValue("password"),
+	_, err := cs.api.core.PutUser(c.UserContext(), principal(c), core.UserInput{Username: strings.TrimSpace(c.FormValue("username")), Password: c.FormValue("password"),
 		Role: c.FormValue("role"), Agency: strings.TrimSpace(c.FormValue("agency"))})
-	if err == nil {
-		err = cs.api.core.Audit(c.UserContext(), principal(c), "user.put", u.Username, map[string]any{"role": u.Role, "agency": u.Agency, "via": "console"})
-	}
 	if err != nil {
 		return cs.redo(c, cs.keys, err)
 	}
@@ -497,12 +475,7 @@ func (cs *console) createUser(c *fiber.Ctx) error {
 }
 
 func (cs *console) deleteAgency(c *fiber.Ctx) error {
-	code := strings.Clone(c.Params("code"))
-	err := cs.api.core.DeleteAgency(c.UserContext(), code)
-	if err == nil {
-		err = cs.api.core.Audit(c.UserContext(), principal(c), "agency.delete", code, map[string]any{"via": "console"})
-	}
-	if err != nil {
+	if err := cs.api.core.DeleteAgency(c.UserContext(), principal(c), strings.Clone(c.Params("code"))); err != nil {
 		return cs.redo(c, cs.agenciesPage, err)
 	}
 	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
