@@ -36,6 +36,7 @@ type Config struct {
 	LogFormat       string        `yaml:"log_format" env:"GATEWAY_LOG_FORMAT" help:"text or json"`
 	ShutdownGrace   time.Duration `yaml:"shutdown_grace" env:"GATEWAY_SHUTDOWN_GRACE" help:"how long SIGTERM waits for in-flight requests"`
 	RollupEvery     time.Duration `yaml:"rollup_every" env:"GATEWAY_ROLLUP_EVERY" help:"how often the roll-up worker looks for saved responses it has not counted"`
+	Pprof           bool          `yaml:"pprof" env:"GATEWAY_PPROF" help:"serve Go CPU, heap and trace profiles under /debug/pprof/ to admin keys"`
 }
 
 // Defaults returns the settings used when nothing else is given.

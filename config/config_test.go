@@ -89,3 +89,40 @@ func TestREADMEListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// Profiles are off unless asked for, by file, environment or a bare flag; a
+// value that is not a boolean is refused with the setting's name.
+func TestPprofSetting(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "gw.yaml")
+	if err := os.WriteFile(file, []byte("pprof: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		env  map[string]string
+		args []string
+		want bool
+		err  string
+	}{
+		{nil, nil, false, ""},
+		{map[string]string{"GATEWAY_CONFIG": file}, nil, true, ""},
+		{map[string]string{"GATEWAY_PPROF": "true"}, nil, true, ""},
+		{map[string]string{"GATEWAY_PPROF": "1"}, nil, true, ""},
+		{nil, []string{"-pprof"}, true, ""},
+		{map[string]string{"GATEWAY_CONFIG": file, "GATEWAY_PPROF": "false"}, nil, false, ""},
+		{map[string]string{"GATEWAY_PPROF": "true"}, []string{"-pprof=false"}, false, ""},
+		{map[string]string{"GATEWAY_PPROF": "yes"}, nil, false, `GATEWAY_PPROF: "yes" is not true or false`},
+		{nil, []string{"-pprof=on"}, false, `GATEWAY_PPROF: "on" is not true or false`},
+	}
+	for _, tc := range cases {
+		c, err := Load(tc.args, env(tc.env))
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%v %v: error %v, want %q", tc.env, tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || c.Pprof != tc.want {
+			t.Errorf("%v %v: pprof %v, error %v; want %v", tc.env, tc.args, c.Pprof, err, tc.want)
+		}
+	}
+}

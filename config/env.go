@@ -49,6 +49,12 @@ func set(f field, raw string) error {
 			return fmt.Errorf("%s: %q is not a duration; write it like 720h, 15s or 500ms", f.env, raw)
 		}
 		f.value.SetInt(int64(d))
+	case reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not true or false", f.env, raw)
+		}
+		f.value.SetBool(b)
 	}
 	return nil
 }
@@ -74,12 +80,27 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	return nil
 }
 
+// boolText is a boolean setting's flag: it may be given bare (-pprof), as the
+// flag package allows for its own bools, and keeps the text for set to parse.
+type boolText struct{ text string }
+
+func (b *boolText) String() string     { return b.text }
+func (b *boolText) Set(s string) error { b.text = s; return nil }
+func (b *boolText) IsBoolFlag() bool   { return true }
+
 // bindFlags declares one flag per setting and returns a function that applies
 // the flags the user actually gave, so flags win over the file and environment.
 func bindFlags(fs *flag.FlagSet) func(*Config) error {
 	vals := map[string]*string{}
 	for _, f := range fields(&Config{}) {
-		vals[f.env] = fs.String(flagName(f.env), "", f.help+" ("+f.env+")")
+		name, usage := flagName(f.env), f.help+" ("+f.env+")"
+		if f.value.Kind() == reflect.Bool {
+			b := &boolText{}
+			fs.Var(b, name, usage)
+			vals[f.env] = &b.text
+			continue
+		}
+		vals[f.env] = fs.String(name, "", usage)
 	}
 	return func(cfg *Config) error {
 		given := map[string]bool{}

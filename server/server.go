@@ -29,6 +29,8 @@ type Deps struct {
 	Redis    redis.UniversalClient
 	AdminKey string
 	Log      *slog.Logger
+	// Pprof serves /debug/pprof/ to admin keys (GATEWAY_PPROF); off, those paths are 404.
+	Pprof bool
 }
 
 // BodyLimit bounds request bodies.
@@ -61,7 +63,11 @@ func New(d Deps) *fiber.App {
 		return c.Send(spec)
 	})
 	api := &api{core: d.Core, log: d.Log}
-	v1 := app.Group("/api/v1", authenticate(d.Core, d.AdminKey))
+	authn := authenticate(d.Core, d.AdminKey)
+	if d.Pprof {
+		mountProfiles(app, authn)
+	}
+	v1 := app.Group("/api/v1", authn)
 	anyone := allow(core.RoleAdmin, core.RoleAgency, core.RoleViewer)
 	desk := allow(core.RoleAdmin, core.RoleAgency)
 	admin := allow(core.RoleAdmin)

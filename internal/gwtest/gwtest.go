@@ -49,8 +49,9 @@ type Gateway struct {
 	mu      sync.Mutex
 }
 
-// New builds a gateway on a fresh database. baseURL may be empty.
-func New(t testing.TB, baseURL string) *Gateway {
+// New builds a gateway on a fresh database. baseURL may be empty; each option
+// may change the server's settings (say, turn profiles on) before it is built.
+func New(t testing.TB, baseURL string, options ...func(*server.Deps)) *Gateway {
 	t.Helper()
 	if baseURL == "" {
 		baseURL = "http://gateway.test"
@@ -71,7 +72,11 @@ func New(t testing.TB, baseURL string) *Gateway {
 		InvitationTTL: 30 * 24 * time.Hour,
 	}
 	g := &Gateway{T: t, Core: svc, Mongo: m, Applier: applier, Sender: channels.NewDispatcher(svc, log)}
-	g.App = server.New(server.Deps{Core: svc, Redis: r, AdminKey: AdminKey, Log: log})
+	deps := server.Deps{Core: svc, Redis: r, AdminKey: AdminKey, Log: log}
+	for _, o := range options {
+		o(&deps)
+	}
+	g.App = server.New(deps)
 	return g
 }
 
