@@ -45,9 +45,9 @@ type Service struct {
 	Clock func() time.Time
 	// Queued, when set, is told that sends were queued (wakes the sender).
 	Queued func()
-	// Saved, when set, is told that a response was saved, so the roll-up
-	// writer can count it at once instead of at its next tick.
-	Saved func()
+	// Saved, when set, is told that n responses were saved, so the roll-up
+	// writer can count them at once instead of at its next tick.
+	Saved func(n int)
 }
 
 // Vietnam is the time zone that months and report periods are counted in.
@@ -114,9 +114,12 @@ func (s *Service) Progress(ctx context.Context, ss *Session) (map[string]string,
 	return s.Drafts.Load(ctx, ss.Invitation.Token)
 }
 
-// SaveProgress keeps partial answers until the invitation expires and marks
-// the invitation in progress.
-func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[string]string) error {
+// SaveProgress keeps partial answers until the invitation expires and,
+// unless the same request goes on to complete the survey, marks the
+// invitation in progress. (On FerretDB an update rewrites the whole
+// document, so a "started" mark racing a double submit's completion could
+// undo it; completing sets the status anyway.)
+func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[string]string, completing bool) error {
 	ttl := ss.Invitation.ExpiresAt.Sub(s.now())
 	if ttl <= 0 || len(fields) == 0 {
 		return nil
@@ -124,7 +127,7 @@ func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[stri
 	if err := s.Drafts.Save(ctx, ss.Invitation.Token, fields, ttl); err != nil {
 		return err
 	}
-	if ss.Invitation.Status == store.StatusPending && !s.Health.Down() {
+	if ss.Invitation.Status == store.StatusPending && !completing && !s.Health.Down() {
 		if err := s.Mongo.Invitations.MarkStarted(ctx, ss.Invitation.ID, s.now()); s.Health.Note(err) && err != nil {
 			return err // while MongoDB is down the status waits; the answers do not
 		}
@@ -184,90 +187,138 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	}
 	_ = s.Drafts.Clear(ctx, inv.Token)
 	if s.Health.Down() {
-		return r, nil // MongoDB just failed: the outbox worker writes it
+		return r, nil // MongoDB just failed: the outbox sweeper writes it
 	}
-	if err := s.save(ctx, r, id); err != nil {
-		s.Health.Note(err)
-		if errors.Is(err, ErrAlreadyCompleted) {
-			return nil, err
-		}
-		// MongoDB is down or slow: the outbox worker writes it later.
-		return r, nil
+	err = commitsOf(s.Outbox).do(ctx, r, id, s.saveAll)
+	if errors.Is(err, ErrAlreadyCompleted) {
+		return nil, err
 	}
+	s.Health.Note(err)
+	// Otherwise saved, or MongoDB is down, slow or refused it: the outbox
+	// sweeper writes it later or keeps it as a dead letter.
 	return r, nil
 }
 
-// save writes a response to MongoDB and completes its invitation; entry is
-// the outbox entry to drop once that is done. A response the
-// invitation already has is ErrAlreadyCompleted.
-func (s *Service) save(ctx context.Context, r *store.Response, entry string) error {
-	if err := s.Mongo.Responses.Insert(ctx, r); err != nil {
-		if !errors.Is(err, store.ErrDuplicate) {
-			return err
+// saveAll writes responses to MongoDB in one batch, completes their
+// invitations and drops their outbox entries. errs[i] says what became of
+// rs[i]: nil (stored, now or before), ErrAlreadyCompleted (another response
+// has the invitation), or MongoDB's refusal. err means MongoDB could not be
+// reached: nothing is known, and the entries stay for the sweeper.
+func (s *Service) saveAll(ctx context.Context, rs []*store.Response, entries []string) ([]error, error) {
+	errs, err := s.Mongo.Responses.InsertMany(ctx, rs)
+	if err != nil {
+		return nil, err
+	}
+	var saved []*store.Response
+	var ack []string
+	for i, r := range rs {
+		if errors.Is(errs[i], store.ErrDuplicate) {
+			// Its own earlier attempt, or another response for the invitation?
+			ours, err := s.Mongo.Responses.Exists(ctx, r.ID)
+			if err != nil {
+				return nil, err
+			}
+			if errs[i] = nil; !ours {
+				errs[i] = ErrAlreadyCompleted
+				ack = append(ack, entries[i])
+			}
 		}
-		_ = s.Outbox.Ack(ctx, entry)
-		return ErrAlreadyCompleted
+		if errs[i] == nil {
+			saved = append(saved, r)
+			ack = append(ack, entries[i])
+		}
 	}
-	// The response is durable. What follows can be redone: the roll-up writer
-	// marks the invitation completed again if this step is cut short.
-	if err := s.Mongo.Invitations.MarkCompleted(ctx, r.InvitationID, r.Channel, r.SubmittedAt); err != nil {
-		return err
+	// The responses are durable. What follows can be redone: the roll-up
+	// writer marks the invitations completed again if this is cut short.
+	if err := s.Mongo.Invitations.MarkCompletedBy(ctx, saved); err != nil {
+		return nil, err
 	}
-	_ = s.Outbox.Ack(ctx, entry)
-	if s.Saved != nil {
-		s.Saved()
+	_ = s.Outbox.Ack(ctx, ack...)
+	if len(saved) > 0 && s.Saved != nil {
+		s.Saved(len(saved))
 	}
-	return nil
+	return errs, nil
 }
+
+// outboxGrace is how old an outbox entry must be before the sweeper takes
+// it: by then the request that wrote it has saved it or given up.
+const outboxGrace = 15 * time.Second
 
 // RunOutbox writes responses that could not reach MongoDB at once, until
-// ctx ends, backing off while MongoDB is unavailable. A response MongoDB
-// refuses outright is kept as a dead letter with the reason.
-func (s *Service) RunOutbox(ctx context.Context, consumer string, log *slog.Logger) {
+// ctx ends, backing off while MongoDB is unavailable. One replica sweeps at
+// a time. A response MongoDB refuses outright is kept as a dead letter with
+// the reason.
+func (s *Service) RunOutbox(ctx context.Context, log *slog.Logger) {
 	wait := time.Second
 	for ctx.Err() == nil {
-		err := s.DrainOutbox(ctx, consumer, 30*time.Second, time.Second)
+		err := s.sweepOutbox(ctx)
 		if err == nil {
 			wait = time.Second
-			continue
-		}
-		if ctx.Err() == nil {
+		} else if ctx.Err() == nil {
 			log.Warn("outbox: MongoDB unavailable; answers wait in Redis", "retry_in", wait.String(), "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(wait):
-			}
 			wait = min(2*wait, 30*time.Second)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
 		}
 	}
 }
 
-// DrainOutbox writes one batch of waiting responses.
-func (s *Service) DrainOutbox(ctx context.Context, consumer string, stale, block time.Duration) error {
-	entries, err := s.Outbox.Read(ctx, consumer, 100, stale, block)
+func (s *Service) sweepOutbox(ctx context.Context) error {
+	lease, err := s.Locks.Acquire(ctx, "sweep:"+s.Outbox.Key, 30*time.Second)
+	if errors.Is(err, store.ErrLocked) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
+	defer lease.Release(context.WithoutCancel(ctx))
+	ctx, stop := lease.Keep(ctx, 30*time.Second)
+	defer stop()
+	for {
+		n, err := s.DrainOutbox(ctx, outboxGrace)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+// DrainOutbox writes one batch of the responses that have waited in the
+// outbox longer than grace, and says how many it took.
+func (s *Service) DrainOutbox(ctx context.Context, grace time.Duration) (int, error) {
+	entries, err := s.Outbox.Older(ctx, grace, 200)
+	if err != nil || len(entries) == 0 {
+		return 0, err
+	}
+	var rs []*store.Response
+	var ids []string
+	var kept []store.Entry
 	for _, e := range entries {
 		r, err := s.Outbox.Decode(e)
 		if err != nil {
 			if err := s.Outbox.Bury(ctx, e, err.Error()); err != nil {
-				return err
+				return 0, err
 			}
 			continue
 		}
-		err = s.save(ctx, r, e.ID)
-		switch {
-		case err == nil, errors.Is(err, ErrAlreadyCompleted):
-		case store.Unavailable(err):
-			return err // stays in the outbox; retried after a pause
-		default:
-			if err := s.Outbox.Bury(ctx, e, err.Error()); err != nil {
-				return err
+		rs, ids, kept = append(rs, r), append(ids, e.ID), append(kept, e)
+	}
+	if len(rs) == 0 {
+		return len(entries), nil
+	}
+	errs, err := s.saveAll(ctx, rs, ids)
+	if err != nil {
+		return 0, err
+	}
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, ErrAlreadyCompleted) {
+			if err := s.Outbox.Bury(ctx, kept[i], err.Error()); err != nil {
+				return 0, err
 			}
 		}
 	}
-	return nil
+	return len(entries), nil
 }
 
 func newID() string { return primitive.NewObjectID().Hex() }

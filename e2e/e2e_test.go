@@ -42,7 +42,7 @@ func TestCitizenScansAnswersAndTheReportCounts(t *testing.T) {
 	runCtx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
 	go g.Applier.Run(runCtx, 100*time.Millisecond)
-	g.Core.Saved = g.Applier.Kick
+	g.Core.Saved = func(int) { g.Applier.Kick() }
 
 	inv := g.Invite("000.00.12.H49-261125-0001", "000.00.12.H49", map[string]any{"phone": "0912345678"})
 	req, _ := http.NewRequest("GET", inv["qr_png_url"].(string), nil)

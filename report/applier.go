@@ -46,11 +46,20 @@ func (a *Applier) Kick() {
 	}
 }
 
-// Run applies batches until ctx ends, on every kick and every tick.
+// Run applies batches until ctx ends, on every kick and every tick, and
+// sweeps for responses without an uncounted copy at start and hourly.
 func (a *Applier) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	swept := time.Time{}
 	for {
+		if time.Since(swept) > time.Hour {
+			if err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("sweep for uncounted responses failed; will retry", "err", err)
+			} else {
+				swept = time.Now()
+			}
+		}
 		if err := a.Drain(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("roll-up batch failed; will retry", "err", err)
 		}
@@ -84,6 +93,42 @@ func (a *Applier) Drain(ctx context.Context) error {
 	}
 }
 
+// Sweep gives an uncounted copy to every response not yet counted that has
+// none (its process died between writing the two). It reads the whole
+// responses collection on FerretDB, so it runs rarely.
+func (a *Applier) Sweep(ctx context.Context) error {
+	lease, err := a.Locks.Acquire(ctx, a.leaseName(), leaseTTL)
+	if errors.Is(err, store.ErrLocked) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+	ctx, stop := lease.Keep(ctx, leaseTTL)
+	defer stop()
+	// A journalled batch is finished first: its responses are not applied
+	// yet but have been counted in part.
+	if _, err := a.step(ctx); err != nil {
+		return err
+	}
+	st, err := a.Mongo.Rollups.State(ctx)
+	if err != nil || !st.Done {
+		return err
+	}
+	var after string
+	for {
+		rs, err := a.Mongo.Responses.Unapplied(ctx, after, 1000)
+		if err != nil || len(rs) == 0 {
+			return err
+		}
+		if err := a.Mongo.Responses.NoteUncounted(ctx, rs); err != nil {
+			return err
+		}
+		after = rs[len(rs)-1].ID
+	}
+}
+
 // step finishes a journalled batch or starts and applies the next one.
 func (a *Applier) step(ctx context.Context) (int, error) {
 	st, err := a.Mongo.Rollups.State(ctx)
@@ -92,7 +137,7 @@ func (a *Applier) step(ctx context.Context) (int, error) {
 	}
 	var resps []store.Response
 	if st.Done {
-		resps, err = a.Mongo.Responses.Unapplied(ctx, a.BatchSize)
+		resps, err = a.Mongo.Responses.Uncounted(ctx, a.BatchSize)
 		if err != nil || len(resps) == 0 {
 			return 0, err
 		}
@@ -119,10 +164,12 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, resps []stor
 	}
 	// Repair: a response saved by a handler that died before it marked the
 	// invitation completed still completes it here.
-	for _, r := range resps {
-		if err := a.Mongo.Invitations.MarkCompleted(ctx, r.InvitationID, r.Channel, r.SubmittedAt); err != nil {
-			return err
-		}
+	done := make([]*store.Response, len(resps))
+	for i := range resps {
+		done[i] = &resps[i]
+	}
+	if err := a.Mongo.Invitations.MarkCompletedBy(ctx, done); err != nil {
+		return err
 	}
 	if err := a.Mongo.Responses.MarkApplied(ctx, st.Pending); err != nil {
 		return err

@@ -99,7 +99,7 @@ func TestCrashedBatchIsReplayedOnce(t *testing.T) {
 			t.Fatalf("submit %d", res.StatusCode)
 		}
 	}
-	resps, err := g.Mongo.Responses.Unapplied(ctx, 10)
+	resps, err := g.Mongo.Responses.Uncounted(ctx, 10)
 	if err != nil || len(resps) != 3 {
 		t.Fatalf("unapplied %d %v", len(resps), err)
 	}
@@ -129,5 +129,39 @@ func TestCrashedBatchIsReplayedOnce(t *testing.T) {
 	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil)
 	if rep["responses"] != float64(3) || rep["overall"].(map[string]any)["satisfaction_rate"] != 66.67 {
 		t.Fatalf("report %v", rep)
+	}
+}
+
+// A response whose process died between writing it and writing its
+// uncounted copy is found by the sweep and counted once; the sweep finds
+// nothing more on a second pass.
+func TestSweepCountsResponsesWithoutACopy(t *testing.T) {
+	g := gwtest.New(t, "")
+	tok := gwtest.Token(g.Invite("D-SWEEP", "000.00.12.H49", map[string]any{"survey": "overall"}))
+	if res := g.Form("/s/"+tok, "O=4"); res.StatusCode != 303 {
+		t.Fatalf("submit %d", res.StatusCode)
+	}
+	g.Drain()
+	r, err := g.Mongo.Responses.Uncounted(ctx, 10)
+	if err != nil || len(r) != 0 {
+		t.Fatalf("uncounted after drain: %d %v", len(r), err)
+	}
+	orphan := store.Response{ID: "orphan-1", InvitationID: "inv-orphan", Survey: "overall", SurveyVersion: 1, AgencyCode: "000.00.12.H49",
+		Channel: "web", Month: "2026-11", Answers: []store.Answer{{Question: "O", Criterion: "O", Score: 2}}}
+	if _, err := g.Mongo.DB.Collection("responses").InsertOne(ctx, orphan); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := g.Applier.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		g.Drain()
+	}
+	if diff, _ := report.Compare(ctx, g.Mongo); len(diff) > 0 {
+		t.Fatalf("after the sweep: %v", diff)
+	}
+	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil)
+	if rep["responses"] != float64(2) {
+		t.Fatalf("report counts %v responses, want 2", rep["responses"])
 	}
 }

@@ -36,8 +36,8 @@ var (
 	}, []string{"route"})
 )
 
-// ResponseSaved counts a response written to MongoDB.
-func ResponseSaved() { responsesSaved.Inc() }
+// ResponseSaved counts n responses written to MongoDB.
+func ResponseSaved(n int) { responsesSaved.Add(float64(n)) }
 
 // WatchOutbox exports the outbox's depth and the age of its oldest entry,
 // read at each scrape. Call it once per process.

@@ -169,15 +169,27 @@ func (s *Invitations) MarkStarted(ctx context.Context, id string, at time.Time) 
 // idempotent: the first channel to complete wins and later calls change
 // nothing; an opted-out invitation stays opted out.
 func (s *Invitations) MarkCompleted(ctx context.Context, id, via string, at time.Time) error {
-	_, err := s.c.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress, StatusExpired}}}}},
-		bson.D{{Key: "$set", Value: bson.D{
-			{Key: "status", Value: StatusCompleted},
-			{Key: "completed_via", Value: via},
-			{Key: "completed_at", Value: Millis(at)},
-		}}})
-	if err != nil {
-		return fmt.Errorf("mark invitation %s completed: %w", id, err)
+	return s.MarkCompletedBy(ctx, []*Response{{InvitationID: id, Channel: via, SubmittedAt: at}})
+}
+
+// MarkCompletedBy marks the invitations of rs completed (as MarkCompleted)
+// in one bulk write.
+func (s *Invitations) MarkCompletedBy(ctx context.Context, rs []*Response) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	models := make([]mongo.WriteModel, len(rs))
+	for i, r := range rs {
+		models[i] = mongo.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: r.InvitationID}, {Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress, StatusExpired}}}}}).
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{
+				{Key: "status", Value: StatusCompleted},
+				{Key: "completed_via", Value: r.Channel},
+				{Key: "completed_at", Value: Millis(r.SubmittedAt)},
+			}}})
+	}
+	if _, err := s.c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("mark %d invitations completed (first %s): %w", len(rs), rs[0].InvitationID, err)
 	}
 	return nil
 }

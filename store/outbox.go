@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,10 +17,14 @@ import (
 // Outbox makes a completed response durable in Redis before anything is
 // acknowledged, and decides "exactly once" there: a done mark per
 // invitation and the stream entry are written in one script. The response
-// then goes to MongoDB at once when it can, or later from the stream when
-// MongoDB is down or slow (see core.Service.RunOutbox).
+// then goes to MongoDB at once, batched with those of concurrent requests,
+// and the entry is deleted; entries left behind (MongoDB down, a process
+// killed) are written later by a sweep of entries older than a grace period
+// (see core.Service.RunOutbox). There is no consumer group: fresh entries
+// belong to the request that wrote them, old ones to the sweeper.
 type Outbox struct {
-	Stream
+	R   redis.UniversalClient
+	Key string
 	// DoneTTL is how long a done mark is kept (beyond any invitation's life).
 	DoneTTL time.Duration
 }
@@ -27,7 +32,7 @@ type Outbox struct {
 // NewOutbox returns the outbox of a deployment. Its keys share one hash
 // tag, so the script works on Redis Cluster.
 func NewOutbox(r redis.UniversalClient, name string) *Outbox {
-	return &Outbox{Stream: Stream{R: r, Key: "gw:{outbox:" + name + "}", Group: "gateway"}, DoneTTL: 400 * 24 * time.Hour}
+	return &Outbox{R: r, Key: "gw:{outbox:" + name + "}", DoneTTL: 400 * 24 * time.Hour}
 }
 
 func (o *Outbox) doneKey(invitation string) string { return o.Key + ":done:" + invitation }
@@ -64,6 +69,55 @@ func (o *Outbox) Decode(e Entry) (*Response, error) {
 		return nil, fmt.Errorf("outbox entry %s: %w", e.ID, err)
 	}
 	return &r, nil
+}
+
+// Add appends a raw entry (tests use it to plant an unreadable one).
+func (o *Outbox) Add(ctx context.Context, fields map[string]string) error {
+	return (&Stream{R: o.R, Key: o.Key}).Add(ctx, fields)
+}
+
+// Older returns up to count entries written more than age ago, oldest first.
+func (o *Outbox) Older(ctx context.Context, age time.Duration, count int64) ([]Entry, error) {
+	until := time.Now().Add(-age).UnixMilli()
+	msgs, err := o.R.XRangeN(ctx, o.Key, "-", strconv.FormatInt(until, 10), count).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	return entries([]redis.XStream{{Messages: msgs}}), nil
+}
+
+// Ack removes entries whose responses MongoDB has.
+func (o *Outbox) Ack(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return o.R.XDel(ctx, o.Key, ids...).Err()
+}
+
+// Bury moves an entry MongoDB refuses to the dead-letter list (Key +
+// ":dead", newest first, with the reason).
+func (o *Outbox) Bury(ctx context.Context, e Entry, reason string) error {
+	b, _ := json.Marshal(map[string]any{"id": e.ID, "fields": e.Fields, "reason": reason, "at": time.Now().UTC()})
+	_, err := o.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.LPush(ctx, o.Key+":dead", b)
+		p.XDel(ctx, o.Key, e.ID)
+		return nil
+	})
+	return err
+}
+
+// Dead returns up to n dead letters, newest first.
+func (o *Outbox) Dead(ctx context.Context, n int64) ([]string, error) {
+	return o.R.LRange(ctx, o.Key+":dead", 0, n-1).Result()
+}
+
+// Pending is how many responses wait for MongoDB.
+func (o *Outbox) Pending(ctx context.Context) (int64, error) {
+	n, err := o.R.XLen(ctx, o.Key).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return n, err
 }
 
 // Unavailable reports whether err means a store cannot be reached (as

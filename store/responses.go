@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -40,7 +41,10 @@ type Response struct {
 }
 
 // Responses is the responses collection.
-type Responses struct{ c *mongo.Collection }
+type Responses struct {
+	c         *mongo.Collection
+	uncounted *mongo.Collection // copies of responses the roll-ups do not count yet
+}
 
 func (s *Responses) ensureIndexes(ctx context.Context) error {
 	return createIndexes(ctx, s.c,
@@ -53,13 +57,59 @@ func (s *Responses) ensureIndexes(ctx context.Context) error {
 // Insert saves r. ErrDuplicate means the invitation already has a response:
 // the unique index keeps exactly one per invitation whatever the channel.
 func (s *Responses) Insert(ctx context.Context, r *Response) error {
-	if _, err := s.c.InsertOne(ctx, r); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
-			return ErrDuplicate
-		}
-		return fmt.Errorf("insert response for %s: %w", r.InvitationID, err)
+	errs, err := s.InsertMany(ctx, []*Response{r})
+	if err != nil {
+		return err
 	}
-	return nil
+	return errs[0]
+}
+
+// InsertMany saves rs in one round trip and notes each as not yet counted
+// (see Uncounted). errs[i] is nil when rs[i] is stored, ErrDuplicate when
+// the unique indexes refused it (that response id or that invitation is
+// already there), or why MongoDB refused it. err is set when the write as a
+// whole failed (MongoDB unavailable): then nothing is known of any.
+func (s *Responses) InsertMany(ctx context.Context, rs []*Response) (errs []error, err error) {
+	docs := make([]any, len(rs))
+	for i, r := range rs {
+		docs[i] = r
+	}
+	errs = make([]error, len(rs))
+	_, err = s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) && bwe.WriteConcernError == nil {
+		for _, e := range bwe.WriteErrors {
+			if e.Code == 11000 {
+				errs[e.Index] = ErrDuplicate
+			} else {
+				errs[e.Index] = fmt.Errorf("insert response %s: %s", rs[e.Index].ID, e.Message)
+			}
+		}
+		err = nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("insert %d responses: %w", len(rs), err)
+	}
+	var saved []any
+	for i, r := range rs {
+		if errs[i] == nil {
+			saved = append(saved, r)
+		}
+	}
+	if len(saved) > 0 {
+		// Cut short here, the applier's sweep of applied:false finds them.
+		_, err = s.uncounted.InsertMany(ctx, saved, options.InsertMany().SetOrdered(false))
+		if err = writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 }); err != nil {
+			return errs, fmt.Errorf("note %d responses uncounted: %w", len(saved), err)
+		}
+	}
+	return errs, nil
+}
+
+// Exists reports whether a response with this id is stored.
+func (s *Responses) Exists(ctx context.Context, id string) (bool, error) {
+	n, err := s.c.CountDocuments(ctx, bson.D{{Key: "_id", Value: id}}, options.Count().SetLimit(1))
+	return n > 0, err
 }
 
 // ByInvitation returns the response of an invitation.
@@ -67,10 +117,36 @@ func (s *Responses) ByInvitation(ctx context.Context, invitationID string) (*Res
 	return findOne[Response](ctx, s.c, bson.D{{Key: "invitation_id", Value: invitationID}})
 }
 
-// Unapplied returns up to limit responses not yet counted, oldest id first.
-func (s *Responses) Unapplied(ctx context.Context, limit int64) ([]Response, error) {
+// Uncounted returns up to limit responses saved but not yet counted in the
+// roll-ups, oldest id first. They come from a small collection of copies
+// (uncounted_responses) written with each batch of responses and removed
+// once counted: FerretDB's SQLite backend scans a whole collection for any
+// filter but _id, so the roll-up writer must not query the responses.
+func (s *Responses) Uncounted(ctx context.Context, limit int64) ([]Response, error) {
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(limit)
-	return s.find(ctx, bson.D{{Key: "applied", Value: false}}, opts)
+	return findAll[Response](ctx, s.uncounted, bson.D{}, opts)
+}
+
+// Unapplied returns up to limit responses not marked applied with ids
+// after after, in id order: a sweep (scanning responses on FerretDB) for
+// those whose uncounted copy was never written because the process died in
+// between.
+func (s *Responses) Unapplied(ctx context.Context, after string, limit int64) ([]Response, error) {
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(limit)
+	return s.find(ctx, bson.D{{Key: "applied", Value: false}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}}, opts)
+}
+
+// NoteUncounted writes uncounted copies of rs (those already there stay).
+func (s *Responses) NoteUncounted(ctx context.Context, rs []Response) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	docs := make([]any, len(rs))
+	for i := range rs {
+		docs[i] = rs[i]
+	}
+	_, err := s.uncounted.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	return writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 })
 }
 
 // ByIDs returns the responses with the given ids.
@@ -82,16 +158,23 @@ func (s *Responses) find(ctx context.Context, filter bson.D, opts *options.FindO
 	return findAll[Response](ctx, s.c, filter, opts)
 }
 
-// MarkApplied records that the roll-up worker has counted ids.
+// MarkApplied records that the roll-up writer has counted ids, and drops
+// their uncounted copies. Updates go one per id in one bulk write, so that
+// each is an _id lookup on FerretDB too.
 func (s *Responses) MarkApplied(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.c.UpdateMany(ctx,
-		bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "applied", Value: true}}}})
-	if err != nil {
+	models := make([]mongo.WriteModel, len(ids))
+	for i, id := range ids {
+		models[i] = mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "applied", Value: true}}}})
+	}
+	if _, err := s.c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
 		return fmt.Errorf("mark %d responses applied: %w", len(ids), err)
+	}
+	if _, err := s.uncounted.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+		return fmt.Errorf("drop %d uncounted copies: %w", len(ids), err)
 	}
 	return nil
 }

@@ -124,25 +124,53 @@ func (s *Rollups) ensureIndexes(ctx context.Context) error {
 // The response-count cells go last, so a report read while a batch is being
 // applied never counts a response whose answers are not all in.
 func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
+	// Two unordered bulk writes (answer cells, then response-count cells):
+	// one round trip each instead of one per cell.
+	var answers, counts []mongo.WriteModel
 	for _, k := range cells.ordered() {
 		c := cells[k]
 		l := c.Levels
 		inc := bson.D{{Key: "n0", Value: l[0]}, {Key: "n1", Value: l[1]}, {Key: "n2", Value: l[2]},
 			{Key: "n3", Value: l[3]}, {Key: "n4", Value: l[4]}, {Key: "n5", Value: l[5]}, {Key: "responses", Value: c.Responses}}
-		_, err := s.c.UpdateOne(ctx,
-			bson.D{{Key: "_id", Value: k.id()}, {Key: "batch", Value: bson.D{{Key: "$lt", Value: batch}}}},
-			bson.D{
+		m := mongo.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: "_id", Value: k.id()}, {Key: "batch", Value: bson.D{{Key: "$lt", Value: batch}}}}).
+			SetUpdate(bson.D{
 				{Key: "$inc", Value: inc},
 				{Key: "$set", Value: bson.D{{Key: "batch", Value: batch}}},
 				{Key: "$setOnInsert", Value: bson.D{{Key: "agency", Value: k.Agency}, {Key: "month", Value: k.Month},
 					{Key: "survey", Value: k.Survey}, {Key: "channel", Value: k.Channel},
 					{Key: "question", Value: k.Question}, {Key: "criterion", Value: k.Criterion}, {Key: "dim", Value: k.Dim}}},
-			},
-			options.Update().SetUpsert(true))
-		// A duplicate key here means the cell exists with batch ≥ ours: the
-		// upsert tried to insert because the filter did not match. Already applied.
-		if err != nil && !mongo.IsDuplicateKeyError(err) {
-			return fmt.Errorf("apply batch %d to %s: %w", batch, k.id(), err)
+			}).SetUpsert(true)
+		if k.Question == AllQuestions {
+			counts = append(counts, m)
+		} else {
+			answers = append(answers, m)
+		}
+	}
+	for _, models := range [][]mongo.WriteModel{answers, counts} {
+		if len(models) == 0 {
+			continue
+		}
+		_, err := s.c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		// A duplicate key means the cell exists with batch ≥ ours: the upsert
+		// tried to insert because the filter did not match. Already applied.
+		if err = writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 }); err != nil {
+			return fmt.Errorf("apply batch %d: %w", batch, err)
+		}
+	}
+	return nil
+}
+
+// writeErrors returns err without the bulk write errors ok accepts (nil
+// when nothing else is left).
+func writeErrors(err error, ok func(mongo.BulkWriteError) bool) error {
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return err
+	}
+	for _, e := range bwe.WriteErrors {
+		if !ok(e) {
+			return err
 		}
 	}
 	return nil

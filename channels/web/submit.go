@@ -27,7 +27,8 @@ func (h *handler) submit(c *fiber.Ctx, ss *core.Session, p *page, saved map[stri
 		p.Error = ferr.Error()
 		return h.send(c, fiber.StatusUnprocessableEntity, "step", stepPage(p, ss, max(step, 1), saved, nil))
 	}
-	if err := h.core.SaveProgress(c.UserContext(), ss, posted); err != nil {
+	completing := c.FormValue("nav") != "back" && (step == 0 || step == len(all))
+	if err := h.core.SaveProgress(c.UserContext(), ss, posted, completing); err != nil {
 		return err
 	}
 	if c.FormValue("nav") == "back" && step > 1 {

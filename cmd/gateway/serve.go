@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -48,12 +47,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		Cache:  &store.InvitationCache{R: st.redis, TTL: 7 * 24 * time.Hour},
 		Health: &core.Health{},
 		Sealer: store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
-		Saved: func() { applier.Kick(); server.ResponseSaved() },
+		Saved: func(n int) { applier.Kick(); server.ResponseSaved(n) },
 	}
 	sender := channels.NewDispatcher(svc, log)
 	svc.Queued = sender.Kick
 	server.WatchOutbox(svc)
-	app := server.New(server.Deps{Core: svc, Redis: st.redis, AdminKey: cfg.AdminKey, Log: log})
+	app := server.New(server.Deps{Core: svc, Redis: st.redis, AdminKey: cfg.AdminKey, Log: log, Pprof: cfg.Pprof})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -66,7 +65,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	go func() { defer wg.Done(); sender.Run(workCtx, time.Second) }()
 	wg.Add(2)
 	go func() { defer wg.Done(); svc.RunSweeper(workCtx, cfg.Retention, log.With("comp", "retention")) }()
-	go func() { defer wg.Done(); svc.RunOutbox(workCtx, consumerName(), log.With("comp", "outbox")) }()
+	go func() { defer wg.Done(); svc.RunOutbox(workCtx, log.With("comp", "outbox")) }()
 	for _, w := range channels.Workers() {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.Run(workCtx, channels.Deps{Core: svc, Log: log}) }()
@@ -99,10 +98,4 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		err = nil
 	}
 	return err
-}
-
-// consumerName names this process among the replicas reading a stream.
-func consumerName() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
