@@ -45,6 +45,10 @@ type Service struct {
 	Clock func() time.Time
 	// Queued, when set, is told that sends were queued (wakes the sender).
 	Queued func()
+	// Scanned, when set, is told that a citizen's open invitations were
+	// looked up with a MongoDB query (a scan on FerretDB) because the index
+	// of their invitations in Redis was incomplete.
+	Scanned func()
 	// Saved, when set, is told that n responses were saved, so the roll-up
 	// writer can count them at once instead of at its next tick.
 	Saved func(n int)
@@ -66,24 +70,7 @@ func (s *Service) Open(ctx context.Context, token string) (*Session, error) {
 	if _, err := qr.ParseToken(token); err != nil {
 		return nil, Errorf(NotFound, "", "unknown survey link")
 	}
-	var inv *store.Invitation
-	var err error
-	if s.Health.Down() && s.Cache != nil {
-		inv, err = s.Cache.ByToken(ctx, token)
-	}
-	if inv == nil {
-		inv, err = s.Mongo.Invitations.ByToken(ctx, token)
-		s.Health.Note(err)
-	}
-	switch {
-	case err == nil && s.Cache != nil:
-		s.Cache.Put(ctx, inv)
-	case store.Unavailable(err) && s.Cache != nil:
-		// MongoDB is down: a survey already opened goes on from the cache.
-		if cached, cerr := s.Cache.ByToken(ctx, token); cerr == nil {
-			inv, err = cached, nil
-		}
-	}
+	inv, err := s.cachedFirst(ctx, token, s.Mongo.Invitations.ByToken, (*store.InvitationCache).ByToken)
 	if err != nil {
 		return nil, notFoundAs(err, "unknown survey link")
 	}
@@ -97,11 +84,7 @@ func (s *Service) Open(ctx context.Context, token string) (*Session, error) {
 	if !ok {
 		return nil, fmt.Errorf("invitation %s names unknown survey %s", inv.ID, inv.Survey)
 	}
-	if inv.Status != store.StatusCompleted {
-		if done, err := s.Outbox.Done(ctx, inv.ID); err == nil && done {
-			inv.Status = store.StatusCompleted // saved, on its way to MongoDB
-		}
-	}
+	s.noteDone(ctx, inv)
 	return &Session{Invitation: inv, Survey: def}, nil
 }
 
@@ -130,6 +113,11 @@ func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[stri
 	if ss.Invitation.Status == store.StatusPending && !completing && !s.Health.Down() {
 		if err := s.Mongo.Invitations.MarkStarted(ctx, ss.Invitation.ID, s.now()); s.Health.Note(err) && err != nil {
 			return err // while MongoDB is down the status waits; the answers do not
+		}
+		if s.Cache != nil {
+			started := *ss.Invitation
+			started.Status = store.StatusInProgress
+			s.Cache.Put(ctx, &started)
 		}
 	}
 	return nil
@@ -346,12 +334,53 @@ func (s *Service) Allow(ctx context.Context, scope, who string) error {
 	return nil
 }
 
-// invitationByID reads an invitation, from the cache while MongoDB is down.
+// invitationByID reads an invitation as Open does.
 func (s *Service) invitationByID(ctx context.Context, id string) (*store.Invitation, error) {
-	inv, err := s.Mongo.Invitations.Invitation(ctx, id)
-	if store.Unavailable(err) && s.Cache != nil {
-		if cached, cerr := s.Cache.ByID(ctx, id); cerr == nil {
-			return cached, nil
+	inv, err := s.cachedFirst(ctx, id, s.Mongo.Invitations.Invitation, (*store.InvitationCache).ByID)
+	if err == nil {
+		s.noteDone(ctx, inv)
+	}
+	return inv, err
+}
+
+// noteDone marks inv completed when the outbox has its response: the
+// cached copy or MongoDB may not know yet.
+func (s *Service) noteDone(ctx context.Context, inv *store.Invitation) {
+	if inv.Status != store.StatusCompleted && inv.Status != store.StatusOptedOut {
+		if done, err := s.Outbox.Done(ctx, inv.ID); err == nil && done {
+			inv.Status = store.StatusCompleted // saved, on its way to MongoDB
+		}
+	}
+}
+
+// cacheFresh is how long a cached invitation is used without asking
+// MongoDB: an opt-out or an erasure reaches pages and messages within it.
+const cacheFresh = time.Minute
+
+// cachedFirst reads an invitation by key: a fresh cached copy, else
+// MongoDB (caching what it says), else, while MongoDB is down, a cached
+// copy of any age, so a survey already under way goes on.
+func (s *Service) cachedFirst(ctx context.Context, key string,
+	read func(context.Context, string) (*store.Invitation, error),
+	cached func(*store.InvitationCache, context.Context, string, time.Duration) (*store.Invitation, error)) (*store.Invitation, error) {
+	if s.Cache == nil {
+		return read(ctx, key)
+	}
+	maxAge := cacheFresh
+	if s.Health.Down() {
+		maxAge = 0
+	}
+	if inv, err := cached(s.Cache, ctx, key, maxAge); err == nil {
+		return inv, nil
+	}
+	inv, err := read(ctx, key)
+	s.Health.Note(err)
+	switch {
+	case err == nil:
+		s.Cache.Put(ctx, inv)
+	case store.Unavailable(err):
+		if c, cerr := cached(s.Cache, ctx, key, 0); cerr == nil {
+			return c, nil
 		}
 	}
 	return inv, err

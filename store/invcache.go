@@ -11,7 +11,11 @@ import (
 
 // InvitationCache keeps a copy of invitations that citizens have opened, so
 // a survey already under way can still be answered (into the outbox) while
-// MongoDB is down. MongoDB stays the source of truth whenever it answers.
+// MongoDB is down, and so that the pages and messages of one survey do not
+// each read MongoDB: a copy younger than a minute is used as it is
+// (FerretDB's SQLite backend reads a whole collection even for an _id
+// lookup). Completion is never read from the copy: the outbox's done mark
+// says it at once.
 type InvitationCache struct {
 	R   redis.UniversalClient
 	TTL time.Duration // at most; never beyond the invitation's expiry
@@ -25,7 +29,7 @@ func (c *InvitationCache) Put(ctx context.Context, inv *Invitation) {
 	if ttl <= 0 {
 		return
 	}
-	b, err := json.Marshal(inv)
+	b, err := json.Marshal(cached{Invitation: inv, At: time.Now().UnixMilli()})
 	if err != nil {
 		return
 	}
@@ -36,17 +40,24 @@ func (c *InvitationCache) Put(ctx context.Context, inv *Invitation) {
 	})
 }
 
-// ByToken and ByID return a cached copy, or ErrNotFound.
-func (c *InvitationCache) ByToken(ctx context.Context, token string) (*Invitation, error) {
-	return c.get(ctx, cacheKey("token", token))
+// cached is an invitation as cached, with when it was read from MongoDB.
+type cached struct {
+	*Invitation
+	At int64 `json:"cached_at"`
 }
 
-// ByID returns a cached copy by invitation id.
-func (c *InvitationCache) ByID(ctx context.Context, id string) (*Invitation, error) {
-	return c.get(ctx, cacheKey("id", id))
+// ByToken returns the copy cached under token if it is younger than maxAge
+// (any age when maxAge is 0), or ErrNotFound.
+func (c *InvitationCache) ByToken(ctx context.Context, token string, maxAge time.Duration) (*Invitation, error) {
+	return c.get(ctx, cacheKey("token", token), maxAge)
 }
 
-func (c *InvitationCache) get(ctx context.Context, key string) (*Invitation, error) {
+// ByID returns a cached copy by invitation id, as ByToken.
+func (c *InvitationCache) ByID(ctx context.Context, id string, maxAge time.Duration) (*Invitation, error) {
+	return c.get(ctx, cacheKey("id", id), maxAge)
+}
+
+func (c *InvitationCache) get(ctx context.Context, key string, maxAge time.Duration) (*Invitation, error) {
 	b, err := c.R.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrNotFound
@@ -54,9 +65,12 @@ func (c *InvitationCache) get(ctx context.Context, key string) (*Invitation, err
 	if err != nil {
 		return nil, err
 	}
-	var inv Invitation
-	if err := json.Unmarshal(b, &inv); err != nil {
+	v := cached{Invitation: &Invitation{}}
+	if err := json.Unmarshal(b, &v); err != nil || v.ID == "" {
 		return nil, ErrNotFound
 	}
-	return &inv, nil
+	if maxAge > 0 && time.Since(time.UnixMilli(v.At)) > maxAge {
+		return nil, ErrNotFound
+	}
+	return v.Invitation, nil
 }

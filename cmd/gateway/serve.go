@@ -72,6 +72,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	}
 
 	fmt.Fprintf(out, "SIPAS gateway listening on %s — public URL %s\n", ln.Addr(), cfg.BaseURL)
+	if st.embedded != nil {
+		fmt.Fprintf(out, "embedded stores: MongoDB %s Redis %s\n", st.embedded.MongoURI, st.embedded.RedisURL)
+	}
 	if adminMade {
 		fmt.Fprintf(out, "admin key (new, kept in %s): %s\n", filepath.Join(cfg.DataDir, "admin.key"), cfg.AdminKey)
 	} else if getenv("GATEWAY_ADMIN_KEY") == "" {

@@ -5,19 +5,18 @@
 //
 //	loadgen -url http://127.0.0.1:8080 -key <admin key> -duration 10s -conns 16
 //
-// Only loopback targets are accepted.
+// Several -url values (comma-separated) split the load between replicas.
+// With -mongo it also measures a raw driver insert loop against that server
+// (the bound for completed responses); with -redis and -conversations it
+// seeds open conversations and reports Redis memory per conversation and
+// the gateways' resident memory. Only loopback targets are accepted.
 package main
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -31,73 +30,132 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-type scenario struct {
-	name string
-	// prepare runs once before the load and returns the request maker.
-	prepare func() (func(i int) (*http.Request, error), error)
-}
-
-type result struct {
-	name      string
-	n, errors int64
-	elapsed   time.Duration
-	lat       []time.Duration
+type config struct {
+	targets       []string
+	key           string
+	duration      time.Duration
+	conns         int
+	rate          float64 // requests per second in all; 0 = as fast as possible
+	only          string
+	pool          int
+	mongo, redis  string
+	conversations int
 }
 
 func main() {
-	target := flag.String("url", "http://127.0.0.1:8080", "the gateway (loopback only)")
-	key := flag.String("key", "", "an admin API key")
-	duration := flag.Duration("duration", 10*time.Second, "how long each scenario runs")
-	conns := flag.Int("conns", 16, "concurrent connections")
-	only := flag.String("only", "", "comma-separated scenarios to run (baseline always runs)")
+	var o config
+	targets := flag.String("url", "http://127.0.0.1:8080", "the gateway, or several replicas comma-separated (loopback only)")
+	flag.StringVar(&o.key, "key", "", "an admin API key")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long each scenario runs")
+	flag.IntVar(&o.conns, "conns", 16, "concurrent connections")
+	flag.Float64Var(&o.rate, "rate", 0, "requests per second in all (0: as fast as the gateway answers)")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run: invite,page,submit,sms (baseline always runs)")
+	flag.IntVar(&o.pool, "pool", 4000, "invitations made ahead for each of the submit and SMS scenarios (a scenario ends early when they are used up)")
+	flag.StringVar(&o.mongo, "mongo", "", "the gateway's MongoDB URI: also measure a raw driver insert loop against it")
+	flag.StringVar(&o.redis, "redis", "", "the gateway's Redis URL: with -conversations, measure memory per open conversation")
+	flag.IntVar(&o.conversations, "conversations", 0, "open conversations to seed in Redis before the SMS scenario (needs -redis)")
 	flag.Parse()
-	if err := run(*target, *key, *duration, *conns, *only); err != nil {
+	o.targets = strings.Split(*targets, ",")
+	if err := run(os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(target, key string, d time.Duration, conns int, only string) error {
-	u, err := url.Parse(target)
-	if err != nil {
-		return err
+func run(w io.Writer, o config) error {
+	for i, t := range o.targets {
+		u, err := url.Parse(t)
+		if err != nil {
+			return err
+		}
+		if ip := net.ParseIP(u.Hostname()); (ip == nil || !ip.IsLoopback()) && u.Hostname() != "localhost" {
+			return fmt.Errorf("-url must be loopback addresses, not %s", u.Host)
+		}
+		o.targets[i] = strings.TrimRight(t, "/")
 	}
-	if ip := net.ParseIP(u.Hostname()); (ip == nil || !ip.IsLoopback()) && u.Hostname() != "localhost" {
-		return fmt.Errorf("-url must be a loopback address, not %s", u.Host)
-	}
-	if key == "" {
+	if o.key == "" {
 		return fmt.Errorf("-key is required (the admin key the gateway printed)")
 	}
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns},
+	if o.conversations > 0 && o.redis == "" {
+		return fmt.Errorf("-conversations needs -redis (the gateway's Redis URL)")
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.conns, MaxConnsPerHost: o.conns},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	base, stop, err := baseline()
 	if err != nil {
 		return err
 	}
 	defer stop()
-	g := &gen{target: strings.TrimRight(target, "/"), key: key, client: client}
-	all := []scenario{
-		{"baseline", func() (func(int) (*http.Request, error), error) {
-			return func(int) (*http.Request, error) { return http.NewRequest("GET", base, nil) }, nil
-		}},
-		{"invitation create", g.invite},
-		{"survey page load", g.page},
-		{"survey submit", g.submit},
-		{"sms webhook", g.sms},
+	g := &gen{targets: o.targets, key: o.key, client: client, run: fmt.Sprintf("%x", time.Now().UnixNano()&0xffffff), conns: o.conns}
+	fmt.Fprintf(w, "loadgen: %d connections, %s per scenario, %s, targets %s\n", o.conns, o.duration, rateText(o.rate), strings.Join(o.targets, " "))
+	var rs []result
+	add := func(r result) {
+		rs = append(rs, r)
+		fmt.Fprintln(os.Stderr, "loadgen: done:", r.name)
 	}
-	var results []result
-	for _, s := range all {
-		if only != "" && s.name != "baseline" && !strings.Contains(only, strings.Fields(s.name)[0]) {
+	add(load("baseline", client, func(int, int) (*http.Request, error) { return http.NewRequest("GET", base, nil) }, o.duration, o.conns, 0))
+	want := func(s string) bool { return o.only == "" || strings.Contains(","+o.only+",", ","+s+",") }
+	type scenario struct {
+		key, name string
+		prepare   func() (maker, error)
+	}
+	for _, s := range []scenario{
+		{"invite", "invitation create", g.invite},
+		{"page", "survey page load", g.page},
+		{"submit", "survey submit", func() (maker, error) { return g.submit(o.pool) }},
+	} {
+		if !want(s.key) {
 			continue
 		}
 		mk, err := s.prepare()
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
-		results = append(results, load(s.name, client, mk, d, conns))
+		add(load(s.name, client, mk, o.duration, o.conns, o.rate))
 	}
-	report(os.Stdout, results, conns, d)
+	if o.mongo != "" && want("submit") {
+		r, err := rawInserts(o.mongo, o.duration, o.conns)
+		if err != nil {
+			return fmt.Errorf("raw insert loop: %w", err)
+		}
+		add(r)
+	}
+	var mem *memory
+	if want("sms") {
+		if o.conversations > 0 {
+			if mem, err = seedConversations(o.redis, o.conversations, o.conns); err != nil {
+				return fmt.Errorf("seed conversations: %w", err)
+			}
+		}
+		mk, err := g.sms("1", o.pool)
+		if err != nil {
+			return fmt.Errorf("sms webhook: %w", err)
+		}
+		full := load("sms webhook", client, mk, o.duration, o.conns, o.rate)
+		add(full)
+		if o.rate == 0 && full.rps() > 0 {
+			// The latency target is at half the rate the gateway sustains.
+			half := full.rps() / 2
+			if mk, err = g.sms("2", o.pool); err != nil {
+				return fmt.Errorf("sms webhook at half rate: %w", err)
+			}
+			add(load(fmt.Sprintf("sms webhook @%.0f/s", half), client, mk, o.duration, o.conns, half))
+		}
+	}
+	report(w, rs)
+	if mem != nil {
+		if err := mem.finish(w, g); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+func rateText(r float64) string {
+	if r == 0 {
+		return "full speed"
+	}
+	return fmt.Sprintf("%.0f req/s", r)
 }
 
 // baseline serves a bare 200 from this process.
@@ -112,21 +170,52 @@ func baseline() (string, func(), error) {
 	return "http://" + ln.Addr().String() + "/", func() { _ = app.Shutdown() }, nil
 }
 
-// load runs mk from conns goroutines for d.
-func load(name string, client *http.Client, mk func(int) (*http.Request, error), d time.Duration, conns int) result {
-	var n, errs, seq atomic.Int64
+// maker makes worker w's i-th request; errDone ends that worker early.
+type maker func(w, i int) (*http.Request, error)
+
+var errDone = errors.New("no more work")
+
+type result struct {
+	name      string
+	n, errors int64
+	elapsed   time.Duration
+	lat       []time.Duration
+	note      string
+}
+
+func (r result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+// load runs mk from conns workers for d, each pacing itself to its share of
+// rate when rate > 0.
+func load(name string, client *http.Client, mk maker, d time.Duration, conns int, rate float64) result {
+	var n, errs atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
 	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
 	for w := 0; w < conns; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
-			for time.Now().Before(deadline) {
-				req, err := mk(int(seq.Add(1)))
+			var every time.Duration
+			if rate > 0 {
+				every = time.Duration(float64(conns) / rate * float64(time.Second))
+			}
+			next := start.Add(time.Duration(w) * every / time.Duration(conns))
+			for i := 0; ; i++ {
+				if every > 0 {
+					time.Sleep(time.Until(next))
+					next = next.Add(every)
+				}
+				if !time.Now().Before(deadline) {
+					break
+				}
+				req, err := mk(w, i)
+				if errors.Is(err, errDone) {
+					break
+				}
 				if err != nil {
 					errs.Add(1)
 					break
@@ -152,9 +241,11 @@ func load(name string, client *http.Client, mk func(int) (*http.Request, error),
 		}()
 	}
 	wg.Wait()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	sortDurations(lat)
 	return result{name: name, n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), lat: lat}
 }
+
+func sortDurations(l []time.Duration) { sort.Slice(l, func(i, j int) bool { return l[i] < l[j] }) }
 
 func pct(l []time.Duration, p float64) time.Duration {
 	if len(l) == 0 {
@@ -163,146 +254,28 @@ func pct(l []time.Duration, p float64) time.Duration {
 	return l[min(len(l)-1, int(p*float64(len(l))))]
 }
 
-func report(w io.Writer, rs []result, conns int, d time.Duration) {
-	fmt.Fprintf(w, "loadgen: %d connections, %s per scenario\n", conns, d)
-	fmt.Fprintf(w, "%-20s %9s %7s %10s %8s %9s %9s %9s %9s\n", "scenario", "requests", "errors", "req/s", "ratio", "p50", "p90", "p99", "max")
-	var baseRPS float64
+func report(w io.Writer, rs []result) {
+	fmt.Fprintf(w, "%-22s %9s %7s %10s %8s %9s %9s %9s %9s\n", "scenario", "requests", "errors", "req/s", "ratio", "p50", "p90", "p99", "max")
+	var baseRPS, rawRPS float64
 	for _, r := range rs {
-		rps := float64(r.n) / r.elapsed.Seconds()
-		if r.name == "baseline" {
-			baseRPS = rps
+		switch r.name {
+		case "baseline":
+			baseRPS = r.rps()
+		case "raw driver insert":
+			rawRPS = r.rps()
 		}
+	}
+	for _, r := range rs {
 		ratio := 0.0
 		if baseRPS > 0 {
-			ratio = rps / baseRPS
+			ratio = r.rps() / baseRPS
 		}
-		fmt.Fprintf(w, "%-20s %9d %7d %10.0f %8.3f %9s %9s %9s %9s\n", r.name, r.n, r.errors, rps, ratio,
-			pct(r.lat, .5).Round(time.Microsecond), pct(r.lat, .9).Round(time.Microsecond), pct(r.lat, .99).Round(time.Microsecond), pct(r.lat, 1).Round(time.Microsecond))
+		fmt.Fprintf(w, "%-22s %9d %7d %10.0f %8.3f %9s %9s %9s %9s%s\n", r.name, r.n, r.errors, r.rps(), ratio,
+			pct(r.lat, .5).Round(time.Microsecond), pct(r.lat, .9).Round(time.Microsecond), pct(r.lat, .99).Round(time.Microsecond), pct(r.lat, 1).Round(time.Microsecond), r.note)
 	}
-}
-
-// gen makes the gateway's requests.
-type gen struct {
-	target, key string
-	client      *http.Client
-	run         string
-	tokens      []string
-}
-
-func (g *gen) api(method, path string, body any) (map[string]any, error) {
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, g.target+path, bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+g.key)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := g.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(res.Body).Decode(&out)
-	if res.StatusCode >= 300 {
-		return out, fmt.Errorf("%s %s: %d %v", method, path, res.StatusCode, out)
-	}
-	return out, nil
-}
-
-func (g *gen) runID() string {
-	if g.run == "" {
-		g.run = fmt.Sprintf("%x", rand.Uint64()&0xffffff)
-	}
-	return g.run
-}
-
-func (g *gen) invite() (func(int) (*http.Request, error), error) {
-	return func(i int) (*http.Request, error) {
-		body := fmt.Sprintf(`{"dossier_code":"LOAD-%s-I%07d","agency_code":"000.00.12.H49","survey":"sipas-5"}`, g.runID(), i)
-		req, err := http.NewRequest("POST", g.target+"/api/v1/invitations", strings.NewReader(body))
-		if err == nil {
-			req.Header.Set("Authorization", "Bearer "+g.key)
-			req.Header.Set("Content-Type", "application/json")
-		}
-		return req, err
-	}, nil
-}
-
-// tokenPool makes n invitations to answer.
-func (g *gen) tokenPool(n int, prefix string) ([]string, error) {
-	var out []string
-	for i := 0; i < n; i++ {
-		inv, err := g.api("POST", "/api/v1/invitations", map[string]any{"dossier_code": fmt.Sprintf("LOAD-%s-%s%06d", g.runID(), prefix, i), "agency_code": "000.00.12.H49", "survey": "sipas-5"})
-		if err != nil {
-			return nil, err
-		}
-		su := inv["survey_url"].(string)
-		out = append(out, su[strings.LastIndex(su, "/")+1:])
-	}
-	return out, nil
-}
-
-func (g *gen) page() (func(int) (*http.Request, error), error) {
-	toks, err := g.tokenPool(200, "P")
-	if err != nil {
-		return nil, err
-	}
-	return func(i int) (*http.Request, error) {
-		req, err := http.NewRequest("GET", g.target+"/s/"+toks[i%len(toks)], nil)
-		if err == nil {
-			req.Header.Set("Accept-Encoding", "gzip")
-		}
-		return req, err
-	}, nil
-}
-
-func (g *gen) submit() (func(int) (*http.Request, error), error) {
-	toks, err := g.tokenPool(3000, "S")
-	if err != nil {
-		return nil, err
-	}
-	form := url.Values{"A": {"5"}, "B": {"4"}, "C": {"5"}, "D": {"4"}, "E": {"3"}}.Encode()
-	return func(i int) (*http.Request, error) {
-		req, err := http.NewRequest("POST", g.target+"/s/"+toks[i%len(toks)], strings.NewReader(form))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		return req, err
-	}, nil
-}
-
-// sms sets up a generic SMS channel and invitations with phones, then sends
-// signed inbound messages: most answer all five scores at once, some one at
-// a time, and 5% repeat an earlier message id.
-func (g *gen) sms() (func(int) (*http.Request, error), error) {
-	secret := "loadgen-" + g.runID()
-	ch := "load-" + g.runID()
-	if _, err := g.api("PUT", "/api/v1/channels/"+ch, map[string]any{"type": "sms.generic",
-		"settings": map[string]any{"send_url": "http://127.0.0.1:9/unused"}, "secrets": map[string]any{"secret": secret}}); err != nil {
-		return nil, err
-	}
-	const phones = 2000
-	for i := 0; i < phones; i++ {
-		if _, err := g.api("POST", "/api/v1/invitations", map[string]any{"dossier_code": fmt.Sprintf("LOAD-%s-M%06d", g.runID(), i),
-			"agency_code": "000.00.12.H49", "phone": fmt.Sprintf("09%08d", 10000000+i)}); err != nil {
-			return nil, err
+	for _, r := range rs {
+		if r.name == "survey submit" && rawRPS > 0 {
+			fmt.Fprintf(w, "completions: %.0f/s = %.2f × a raw driver insert loop (%.0f inserts/s) on the same server\n", r.rps(), r.rps()/rawRPS, rawRPS)
 		}
 	}
-	return func(i int) (*http.Request, error) {
-		id, p := i, i%phones
-		text := "5 4 5 4 5"
-		if i%5 == 0 {
-			text = fmt.Sprint(1 + i%5) // one score at a time
-		}
-		if i%20 == 0 && i > 0 {
-			id = i - 1 // a duplicate delivery
-		}
-		body, _ := json.Marshal(map[string]string{"id": fmt.Sprintf("%s-%d", g.runID(), id), "from": fmt.Sprintf("09%08d", 10000000+p), "to": "8079", "text": text})
-		req, err := http.NewRequest("POST", g.target+"/webhooks/sms/"+ch, bytes.NewReader(body))
-		if err == nil {
-			m := hmac.New(sha256.New, []byte(secret))
-			m.Write(body)
-			req.Header.Set("X-Signature", hex.EncodeToString(m.Sum(nil)))
-			req.Header.Set("Content-Type", "application/json")
-		}
-		return req, err
-	}, nil
 }

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// memory is what seeding open conversations cost Redis.
+type memory struct {
+	r            redis.UniversalClient
+	n            int
+	before, after int64
+	sample       int64 // MEMORY USAGE of one conversation's keys
+	sampleKeys   int
+	whos         []string
+	took         time.Duration
+}
+
+// seedConversations opens n SMS conversations in Redis through the
+// gateway's own store code, each two answers in (state plus two
+// remembered message ids), as a citizen half-way through would leave them.
+func seedConversations(redisURL string, n, conns int) (*memory, error) {
+	ctx := context.Background()
+	r, err := store.OpenRedis(ctx, redisURL)
+	if err != nil {
+		return nil, err
+	}
+	m := &memory{r: r, n: n, whos: make([]string, n)}
+	if m.before, err = usedMemory(ctx, r); err != nil {
+		return nil, err
+	}
+	convs := &store.Conversations{R: r, TTL: 72 * time.Hour}
+	def, _ := survey.Builtin().Survey(survey.SIPAS5)
+	sealer := store.NewSealer(fmt.Sprintf("loadgen-%d", time.Now().UnixNano()))
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for w := 0; w < conns; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				who := sealer.Hash(fmt.Sprintf("849%08d", i))
+				m.whos[i] = who
+				for msg := 0; msg < 2; msg++ {
+					_, err := convs.Step(ctx, who, "sms-main", fmt.Sprintf("SM%032x", uint64(i)<<8|uint64(msg)), func(state []byte) ([]byte, error) {
+						c := survey.NewConversation(def, fmt.Sprintf("%024x", i), "vi")
+						if state != nil {
+							_ = json.Unmarshal(state, c)
+						}
+						c.Answers[msg] = 4
+						return json.Marshal(c)
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	m.took = time.Since(start)
+	if m.after, err = usedMemory(ctx, r); err != nil {
+		return nil, err
+	}
+	keys, _, err := r.Scan(ctx, 0, "gw:conv:{"+m.whos[0]+"}*", 1000).Result()
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		u, err := r.MemoryUsage(ctx, k).Result()
+		if err != nil {
+			return nil, fmt.Errorf("MEMORY USAGE (a real redis-server is needed): %w", err)
+		}
+		m.sample += u
+	}
+	m.sampleKeys = len(keys)
+	return m, nil
+}
+
+func usedMemory(ctx context.Context, r redis.UniversalClient) (int64, error) {
+	info, err := r.Info(ctx, "memory").Result()
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("INFO memory has no used_memory (a real redis-server is needed)")
+}
+
+// finish prints the figures, the gateways' resident memory with the
+// conversations open, and removes the seeded keys.
+func (m *memory) finish(w io.Writer, g *gen) error {
+	ctx := context.Background()
+	fmt.Fprintf(w, "open conversations: %d seeded in %s; Redis used_memory +%.1f MB = %d bytes per conversation (INFO memory); MEMORY USAGE of one conversation's %d keys = %d bytes\n",
+		m.n, m.took.Round(time.Millisecond), float64(m.after-m.before)/1e6, (m.after-m.before)/int64(m.n), m.sampleKeys, m.sample)
+	for i, t := range g.targets {
+		rss, err := residentMemory(g.client, t)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "gateway %d (%s) resident memory with them open: %.1f MB\n", i+1, t, float64(rss)/1e6)
+	}
+	for i := 0; i < len(m.whos); i += 500 {
+		p := m.r.Pipeline()
+		for j := i; j < min(i+500, len(m.whos)); j++ {
+			p.Del(ctx, "gw:conv:{"+m.whos[j]+"}")
+			for msg := 0; msg < 2; msg++ {
+				p.Del(ctx, fmt.Sprintf("gw:conv:{%s}:seen:sms-main:SM%032x", m.whos[j], uint64(j)<<8|uint64(msg)))
+			}
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return m.r.Close()
+}
+
+// residentMemory reads process_resident_memory_bytes from a gateway's /metrics.
+func residentMemory(c *http.Client, target string) (int64, error) {
+	res, err := c.Get(target + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return int64(f), err
+		}
+	}
+	return 0, fmt.Errorf("%s/metrics has no process_resident_memory_bytes", target)
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// gen makes the gateway's requests. Worker w sends to targets[w % n].
+type gen struct {
+	targets []string
+	key     string
+	client  *http.Client
+	run     string
+	conns   int
+	sink    string
+}
+
+func (g *gen) target(w int) string { return g.targets[w%len(g.targets)] }
+
+func (g *gen) api(w int, method, path string, body any) (map[string]any, error) {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, g.target(w)+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+g.key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := g.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	if res.StatusCode >= 300 {
+		return out, fmt.Errorf("%s %s: %d %v", method, path, res.StatusCode, out)
+	}
+	return out, nil
+}
+
+func (g *gen) invite() (maker, error) {
+	return func(w, i int) (*http.Request, error) {
+		body := fmt.Sprintf(`{"dossier_code":"LOAD-%s-I%02d-%07d","agency_code":"000.00.12.H49","survey":"sipas-5"}`, g.run, w, i)
+		req, err := http.NewRequest("POST", g.target(w)+"/api/v1/invitations", strings.NewReader(body))
+		if err == nil {
+			req.Header.Set("Authorization", "Bearer "+g.key)
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req, err
+	}, nil
+}
+
+// invitations makes n invitations from conns workers; phone(i), when set,
+// gives invitation i a phone. It returns the survey tokens.
+func (g *gen) invitations(n int, prefix string, phone func(i int) string) ([]string, error) {
+	toks := make([]string, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, g.conns)
+	for w := 0; w < g.conns; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				body := map[string]any{"dossier_code": fmt.Sprintf("LOAD-%s-%s%06d", g.run, prefix, i), "agency_code": "000.00.12.H49", "survey": "sipas-5"}
+				if phone != nil {
+					body["phone"] = phone(i)
+				}
+				inv, err := g.api(w, "POST", "/api/v1/invitations", body)
+				if err != nil {
+					errs <- err
+					return
+				}
+				su, _ := inv["survey_url"].(string)
+				toks[i] = su[strings.LastIndex(su, "/")+1:]
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return toks, <-errs
+}
+
+func (g *gen) page() (maker, error) {
+	toks, err := g.invitations(200, "P", nil)
+	if err != nil {
+		return nil, err
+	}
+	return func(w, i int) (*http.Request, error) {
+		req, err := http.NewRequest("GET", g.target(w)+"/s/"+toks[(w*7919+i)%len(toks)], nil)
+		if err == nil {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		return req, err
+	}, nil
+}
+
+// submit completes each of pool invitations once (a whole-survey POST).
+func (g *gen) submit(pool int) (maker, error) {
+	toks, err := g.invitations(pool, "S", nil)
+	if err != nil {
+		return nil, err
+	}
+	var next atomic.Int64
+	form := url.Values{"A": {"5"}, "B": {"4"}, "C": {"5"}, "D": {"4"}, "E": {"3"}}.Encode()
+	return func(w, _ int) (*http.Request, error) {
+		i := int(next.Add(1) - 1)
+		if i >= len(toks) {
+			return nil, errDone
+		}
+		req, err := http.NewRequest("POST", g.target(w)+"/s/"+toks[i], strings.NewReader(form))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		return req, err
+	}, nil
+}
+
+// smsSink accepts the gateway's outbound SMS (invitations, replies) so the
+// sender has somewhere to deliver.
+func (g *gen) smsSink() (string, error) {
+	if g.sink != "" {
+		return g.sink, nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	go func() { _ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })) }()
+	g.sink = "http://" + ln.Addr().String() + "/send"
+	return g.sink, nil
+}
+
+// sms sets up a generic SMS channel and pool invitations with phones (label,
+// one digit, keeps the phones of two runs apart), then
+// sends signed inbound messages. Each worker holds its own conversations in
+// turn: even ones answer all five scores in one reply, odd ones one score a
+// message; every twentieth request repeats the one before (a provider's
+// duplicate delivery).
+func (g *gen) sms(label string, pool int) (maker, error) {
+	sink, err := g.smsSink()
+	if err != nil {
+		return nil, err
+	}
+	secret, ch := "loadgen-"+g.run, "load-"+g.run
+	if _, err := g.api(0, "PUT", "/api/v1/channels/"+ch, map[string]any{"type": "sms.generic",
+		"settings": map[string]any{"send_url": sink}, "secrets": map[string]any{"secret": secret}}); err != nil {
+		return nil, err
+	}
+	seed := int(time.Now().Unix() % 90)
+	phone := func(i int) string { return fmt.Sprintf("09%02d%s%05d", 10+seed, label, i%100000) }
+	if _, err := g.invitations(pool, "M"+label, phone); err != nil {
+		return nil, err
+	}
+	type worker struct {
+		conv, msg int
+		last      []byte
+	}
+	ws := make([]worker, g.conns)
+	scores := []string{"5", "4", "5", "4", "3"}
+	return func(w, i int) (*http.Request, error) {
+		st := &ws[w]
+		body := st.last
+		if i%20 != 19 || body == nil {
+			k := w + g.conns*st.conv
+			if k >= pool {
+				return nil, errDone
+			}
+			text := "5 4 5 4 3"
+			if k%2 == 1 {
+				text = scores[st.msg]
+			}
+			body, _ = json.Marshal(map[string]string{"id": fmt.Sprintf("%s-%s-%d-%d", g.run, label, k, st.msg), "from": phone(k), "to": "8079", "text": text})
+			if st.msg++; k%2 == 0 || st.msg == len(scores) {
+				st.conv, st.msg = st.conv+1, 0
+			}
+			st.last = body
+		}
+		req, err := http.NewRequest("POST", g.target(w)+"/webhooks/sms/"+ch, bytes.NewReader(body))
+		if err == nil {
+			m := hmac.New(sha256.New, []byte(secret))
+			m.Write(body)
+			req.Header.Set("X-Signature", hex.EncodeToString(m.Sum(nil)))
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req, err
+	}, nil
+}
