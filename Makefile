@@ -1,7 +1,7 @@
 # The test command is ./test.sh (README); these are conveniences.
 FUZZTIME ?= 30s
 
-.PHONY: test fuzz build
+.PHONY: test fuzz build bench
 
 test:
 	./test.sh
@@ -19,15 +19,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzSign$$' -fuzztime $(FUZZTIME) ./channels/sms/esms/
 	go test -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) ./channels/zalo/
 
-# The load tool against a fresh embedded-default gateway; figures go to
-# bench-embedded.txt. (Issue 7: the real redis-server + FerretDB run is to come.)
-BENCH_ADDR ?= 127.0.0.1:18080
+# The load tool against the embedded default and against real redis-server +
+# FerretDB; figures go to bench-embedded.txt and bench-servers.txt.
 bench:
-	go build -o /tmp/sipas-gateway ./cmd/gateway
-	go build -o /tmp/sipas-loadgen ./cmd/loadgen
-	rm -rf /tmp/sipas-bench && mkdir -p /tmp/sipas-bench
-	GATEWAY_DATA_DIR=/tmp/sipas-bench GATEWAY_ADDR=$(BENCH_ADDR) GATEWAY_BASE_URL=http://$(BENCH_ADDR) \
-	  GATEWAY_PAGE_RATE=0 GATEWAY_PHONE_RATE=0 GATEWAY_LOG_LEVEL=error /tmp/sipas-gateway >/tmp/sipas-bench/gateway.log 2>&1 & \
-	  pid=$$!; sleep 4; \
-	  /tmp/sipas-loadgen -url http://$(BENCH_ADDR) -key $$(cat /tmp/sipas-bench/admin.key) -duration 10s -conns 16 | tee bench-embedded.txt; \
-	  kill $$pid
+	./bench.sh

@@ -89,8 +89,42 @@ func (g *gen) invitations(n int, prefix string, phone func(i int) string) ([]str
 	return toks, <-errs
 }
 
+// opened opens each survey once, as the citizen's scan of the QR code
+// does before they answer: the scenarios then measure the pages and submits
+// that follow, not an invitation's first read from MongoDB.
+func (g *gen) opened(toks []string) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, g.conns)
+	for w := 0; w < g.conns; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(toks); i = int(next.Add(1) - 1) {
+				res, err := g.client.Get(g.target(w) + "/s/" + toks[i])
+				if err == nil {
+					res.Body.Close()
+					if res.StatusCode != 200 {
+						err = fmt.Errorf("open survey: %d", res.StatusCode)
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
 func (g *gen) page() (maker, error) {
 	toks, err := g.invitations(200, "P", nil)
+	if err == nil {
+		err = g.opened(toks)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +140,9 @@ func (g *gen) page() (maker, error) {
 // submit completes each of pool invitations once (a whole-survey POST).
 func (g *gen) submit(pool int) (maker, error) {
 	toks, err := g.invitations(pool, "S", nil)
+	if err == nil {
+		err = g.opened(toks)
+	}
 	if err != nil {
 		return nil, err
 	}
