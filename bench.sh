@@ -7,7 +7,7 @@
 # DURATION, CONNS, POOL and CONVERSATIONS override the defaults.
 set -euo pipefail
 cd "$(dirname "$0")"
-DURATION=${DURATION:-10s} CONNS=${CONNS:-16} POOL=${POOL:-4000} CONVERSATIONS=${CONVERSATIONS:-100000}
+DURATION=${DURATION:-10s} CONNS=${CONNS:-16} POOL=${POOL:-2000} CONVERSATIONS=${CONVERSATIONS:-100000}
 command -v redis-server >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
 
 work=$(mktemp -d)
@@ -19,7 +19,7 @@ go build -o "$work/loadgen" ./cmd/loadgen
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_line() { # file pattern
-  for _ in $(seq 1 300); do grep -m1 -E "$2" "$1" && return 0; sleep 0.1; done
+  for _ in $(seq 1 300); do grep -m1 -E "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   echo "bench.sh: no '$2' in $1:" >&2; cat "$1" >&2; exit 1
 }
 machine() {

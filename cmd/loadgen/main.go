@@ -50,7 +50,7 @@ func main() {
 	flag.IntVar(&o.conns, "conns", 16, "concurrent connections")
 	flag.Float64Var(&o.rate, "rate", 0, "requests per second in all (0: as fast as the gateway answers)")
 	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run: invite,page,submit,sms (baseline always runs)")
-	flag.IntVar(&o.pool, "pool", 4000, "invitations made ahead for each of the submit and SMS scenarios (a scenario ends early when they are used up)")
+	flag.IntVar(&o.pool, "pool", 2000, "invitations made ahead for each of the submit and SMS scenarios (a scenario ends early when they are used up)")
 	flag.StringVar(&o.mongo, "mongo", "", "the gateway's MongoDB URI: also measure a raw driver insert loop against it")
 	flag.StringVar(&o.redis, "redis", "", "the gateway's Redis URL: with -conversations, measure memory per open conversation")
 	flag.IntVar(&o.conversations, "conversations", 0, "open conversations to seed in Redis before the SMS scenario (needs -redis)")
@@ -86,7 +86,10 @@ func run(w io.Writer, o config) error {
 		return err
 	}
 	defer stop()
-	g := &gen{targets: o.targets, key: o.key, client: client, run: fmt.Sprintf("%x", time.Now().UnixNano()&0xffffff), conns: o.conns}
+	// Setting up (invitations, channels) may wait on a busy store longer
+	// than a measured request should.
+	setup := &http.Client{Timeout: 2 * time.Minute, Transport: client.Transport, CheckRedirect: client.CheckRedirect}
+	g := &gen{targets: o.targets, key: o.key, client: client, setup: setup, run: fmt.Sprintf("%x", time.Now().UnixNano()&0xffffff), conns: o.conns}
 	fmt.Fprintf(w, "loadgen: %d connections, %s per scenario, %s, targets %s\n", o.conns, o.duration, rateText(o.rate), strings.Join(o.targets, " "))
 	var rs []result
 	add := func(r result) {

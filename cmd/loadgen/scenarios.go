@@ -20,7 +20,8 @@ import (
 type gen struct {
 	targets []string
 	key     string
-	client  *http.Client
+	client  *http.Client // measured requests
+	setup   *http.Client // everything else
 	run     string
 	conns   int
 	sink    string
@@ -33,7 +34,7 @@ func (g *gen) api(w int, method, path string, body any) (map[string]any, error) 
 	req, _ := http.NewRequest(method, g.target(w)+path, bytes.NewReader(b))
 	req.Header.Set("Authorization", "Bearer "+g.key)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := g.client.Do(req)
+	res, err := g.setup.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +102,7 @@ func (g *gen) opened(toks []string) error {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(toks); i = int(next.Add(1) - 1) {
-				res, err := g.client.Get(g.target(w) + "/s/" + toks[i])
+				res, err := g.setup.Get(g.target(w) + "/s/" + toks[i])
 				if err == nil {
 					res.Body.Close()
 					if res.StatusCode != 200 {
