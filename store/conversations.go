@@ -13,8 +13,9 @@ import (
 
 // Conversations keeps chat survey state in Redis, one key per citizen (by
 // keyed phone hash or chat user id), and remembers which provider messages
-// were already applied. A step and its dedupe mark commit together in one
-// WATCH/MULTI transaction, so the same message delivered twice, or two
+// were already applied. A step reads the state and the message's dedupe
+// mark in one round trip and commits the new state with the mark in one
+// compare-and-set script, so the same message delivered twice, or two
 // messages from one citizen at the same moment, can neither double nor lose
 // an answer.
 type Conversations struct {
@@ -26,62 +27,113 @@ type Conversations struct {
 // for hours, not weeks.
 const SeenTTL = 7 * 24 * time.Hour
 
-// Keys of one citizen share a hash tag, so a transaction over them works on
+// Keys of one citizen share a hash tag, so a script over them works on
 // Redis Cluster.
 func convKey(who string) string { return "gw:conv:{" + who + "}" }
 func seenKey(who, channel, msgID string) string {
 	return "gw:conv:{" + who + "}:seen:" + channel + ":" + msgID
 }
 
+// commitStep writes a step unless its message was applied meanwhile ("dup")
+// or the state is no longer the one the step read ("conflict"). The exact
+// bytes are compared, so no version key is needed: a state that changed and
+// changed back is the very state the step was computed on. KEYS: state,
+// seen mark (absent without a message id). ARGV: "1" when a state was read
+// (then its bytes), "1" when there is a next state (then its bytes), the
+// state's TTL in ms (0: none), the seen mark's TTL in ms.
+var commitStep = redis.NewScript(`
+if KEYS[2] and redis.call("EXISTS", KEYS[2]) == 1 then return "dup" end
+local cur = redis.call("GET", KEYS[1])
+if ARGV[1] == "1" then
+  if cur ~= ARGV[2] then return "conflict" end
+elseif cur then
+  return "conflict"
+end
+if ARGV[3] ~= "1" then
+  redis.call("DEL", KEYS[1])
+elseif ARGV[5] ~= "0" then
+  redis.call("SET", KEYS[1], ARGV[4], "PX", ARGV[5])
+else
+  redis.call("SET", KEYS[1], ARGV[4])
+end
+if KEYS[2] then redis.call("SET", KEYS[2], "1", "PX", ARGV[6]) end
+return "ok"`)
+
+// maxAttempts bounds the retries of one step. Each conflict means another
+// message of the citizen committed, so n messages at once need at most n
+// attempts each.
+const maxAttempts = 100
+
 // Step loads who's state into fn and stores what fn returns (nil deletes),
-// marking msgID of channel as applied in the same transaction. A message
+// marking msgID of channel as applied in the same atomic write, which
+// happens only if the state is still the one fn was given. A message
 // already applied is not given to fn: dup is true. fn may run more than once
 // when another message of the same citizen commits first, so its side
-// effects must be idempotent.
+// effects must be idempotent. It costs two round trips to Redis (and two
+// more per retry), where a WATCH/MULTI transaction cost four.
 func (s *Conversations) Step(ctx context.Context, who, channel, msgID string, fn func(state []byte) ([]byte, error)) (dup bool, err error) {
 	keys := []string{convKey(who)}
 	if msgID != "" {
 		keys = append(keys, seenKey(who, channel, msgID))
 	}
-	for attempt := 0; attempt < 50; attempt++ {
-		dup = false
-		err = s.R.Watch(ctx, func(tx *redis.Tx) error {
-			if msgID != "" {
-				n, err := tx.Exists(ctx, keys[1]).Result()
-				if err != nil {
-					return err
-				}
-				if n > 0 {
-					dup = true
-					return nil
-				}
-			}
-			cur, err := tx.Get(ctx, keys[0]).Bytes()
-			if err != nil && !errors.Is(err, redis.Nil) {
-				return err
-			}
-			next, err := fn(cur)
-			if err != nil {
-				return err
-			}
-			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				if next == nil {
-					p.Del(ctx, keys[0])
-				} else {
-					p.Set(ctx, keys[0], next, s.TTL)
-				}
-				if msgID != "" {
-					p.Set(ctx, keys[1], 1, SeenTTL)
-				}
-				return nil
-			})
-			return err
-		}, keys...)
-		if !errors.Is(err, redis.TxFailedErr) {
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		cur, dup, err := s.read(ctx, keys)
+		if err != nil || dup {
 			return dup, err
 		}
+		next, err := fn(cur)
+		if err != nil {
+			return false, err
+		}
+		res, err := commitStep.Run(ctx, s.R, keys, flag(cur != nil), cur, flag(next != nil), next,
+			s.TTL.Milliseconds(), SeenTTL.Milliseconds()).Text()
+		if err != nil {
+			return false, fmt.Errorf("conversation %s: commit step: %w", who, err)
+		}
+		if res != "conflict" {
+			return res == "dup", nil
+		}
 	}
-	return false, fmt.Errorf("conversation %s: too much contention: %w", who, err)
+	return false, fmt.Errorf("conversation %s: too much contention (%d attempts)", who, maxAttempts)
+}
+
+// read returns the state (nil if none) and whether the message was applied,
+// in one round trip.
+func (s *Conversations) read(ctx context.Context, keys []string) ([]byte, bool, error) {
+	var get *redis.StringCmd
+	var seen *redis.IntCmd
+	_, _ = s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, keys[0])
+		if len(keys) > 1 {
+			seen = p.Exists(ctx, keys[1])
+		}
+		return nil
+	}) // each command carries its own error
+	if seen != nil {
+		n, err := seen.Result()
+		if err != nil || n > 0 {
+			return nil, n > 0, wrapRead(err)
+		}
+	}
+	cur, err := get.Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	return cur, false, wrapRead(err)
+}
+
+func wrapRead(err error) error {
+	if err != nil {
+		return fmt.Errorf("read conversation: %w", err)
+	}
+	return nil
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // State returns who's raw state, nil if none.
