@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/sipasvn/gateway/store"
@@ -37,6 +38,26 @@ type Conversed struct {
 	Asking     bool     // the last reply asks for a score (chat shows buttons)
 }
 
+// chatState is a conversation as the core keeps it in Redis: the survey's
+// own state, plus what spares MongoDB a read or a write on every message.
+type chatState struct {
+	survey.Conversation
+	// Expires is when the invitation stops taking answers (Unix ms); 0 in
+	// states kept before it was recorded.
+	Expires int64 `json:"x,omitempty"`
+	// Started says the invitation is known to be marked in progress.
+	Started bool `json:"t,omitempty"`
+}
+
+// begin starts st on inv's chat survey.
+func (s *Service) begin(st *chatState, inv *store.Invitation, oneByOne bool) *survey.Survey {
+	def := s.chatSurvey(inv.Survey)
+	*st = chatState{Conversation: *survey.NewConversation(def, inv.ID, inv.Locale),
+		Expires: inv.ExpiresAt.UnixMilli(), Started: inv.Status != store.StatusPending}
+	st.OneByOne = oneByOne
+	return def
+}
+
 // Converse applies one inbound message to its sender's conversation and
 // says what to answer. It knows nothing of providers.
 func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Conversed, error) {
@@ -48,16 +69,16 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	reply := survey.ParseReply(in.Text)
 	saved := false // a completion by an earlier run of the step, which then lost the race to commit
 	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, func(state []byte) ([]byte, error) {
-		c := &survey.Conversation{}
+		st := &chatState{}
 		if state != nil {
-			_ = json.Unmarshal(state, c) // a state we cannot read is a fresh start
+			_ = json.Unmarshal(state, st) // a state we cannot read is a fresh start
 		}
-		replies, err := s.step(ctx, c, reply, in, out.Respondent, render, &saved)
+		replies, err := s.step(ctx, st, reply, in, out.Respondent, render, &saved)
 		if err != nil {
 			return nil, err
 		}
-		out.Replies, out.Invitation, out.Asking = replies, c.Invitation, c.Asking()
-		return json.Marshal(c)
+		out.Replies, out.Invitation, out.Asking = replies, st.Invitation, st.Asking()
+		return json.Marshal(st)
 	})
 	if err != nil {
 		return nil, err
@@ -68,85 +89,112 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	return out, nil
 }
 
-// step advances c by one reply. It may run twice for one message (see
+// step advances st by one reply. It may run twice for one message (see
 // store.Conversations.Step), so everything it writes is idempotent.
-func (s *Service) step(ctx context.Context, c *survey.Conversation, r survey.Reply, in Inbound, who string, render Render, saved *bool) ([]string, error) {
-	say := func(t survey.Text) []string { return []string{render(t, c.Locale)} }
-	if err := s.closeIfAnswered(ctx, c); err != nil {
+func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in Inbound, who string, render Render, saved *bool) ([]string, error) {
+	say := func(t survey.Text) []string { return []string{render(t, st.Locale)} }
+	if err := s.closeIfAnswered(ctx, st); err != nil {
 		return nil, err
 	}
 	if r.Kind == survey.StartDossier {
-		return s.startDossier(ctx, c, r.Dossier, who, in, render)
+		return s.startDossier(ctx, st, r.Dossier, who, in, render)
 	}
 	if in.Start {
-		return s.startLinked(ctx, c, who, in, render)
+		return s.startLinked(ctx, st, who, in, render)
 	}
-	if c.Invitation == "" || c.Done {
+	if st.Invitation == "" || st.Done {
 		inv, err := s.Mongo.Invitations.OpenByRespondent(ctx, who, s.now())
 		switch {
 		case err == nil:
 			if s.Cache != nil {
 				s.Cache.Put(ctx, inv)
 			}
-			def := s.chatSurvey(inv.Survey)
-			*c = *survey.NewConversation(def, inv.ID, inv.Locale)
-			c.OneByOne = in.OneByOne
+			s.begin(st, inv, in.OneByOne)
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		case r.Kind == survey.OptOut:
-			c.Done = true
+			st.Done = true
 			return say(survey.MsgOptedOut), s.Mongo.OptOuts.Add(ctx, who, in.Channel.ID, s.now())
 		default:
 			// Nothing open: answer once, then stay quiet (no cost loops).
-			c.Misses++
-			if c.Misses > 1 {
+			st.Misses++
+			if st.Misses > 1 {
 				return nil, nil
 			}
-			if c.Done {
+			if st.Done {
 				return say(survey.MsgAlready), nil
 			}
 			return say(survey.MsgNoSurvey), nil
 		}
 	}
-	def := s.chatSurvey(string(c.Survey))
-	outcome := def.Step(c, r, func(t survey.Text) string { return render(t, c.Locale) })
+	def := s.chatSurvey(string(st.Survey))
+	outcome := def.Step(&st.Conversation, r, func(t survey.Text) string { return render(t, st.Locale) })
 	if outcome.OptOut {
 		if err := s.Mongo.OptOuts.Add(ctx, who, in.Channel.ID, s.now()); err != nil {
 			return nil, err
 		}
-		return outcome.Say, s.Mongo.Invitations.MarkOptedOut(ctx, c.Invitation)
+		return outcome.Say, s.Mongo.Invitations.MarkOptedOut(ctx, st.Invitation)
 	}
 	if outcome.Complete {
-		return s.completeChat(ctx, c, def, Family(in.Channel.Type), outcome, render, saved)
+		return s.completeChat(ctx, st, def, Family(in.Channel.Type), outcome, render, saved)
 	}
-	if c.Invitation != "" && len(outcome.Say) > 0 {
-		_ = s.Mongo.Invitations.MarkStarted(ctx, c.Invitation, s.now()) // best effort, also while MongoDB is down
-	}
+	s.markStarted(ctx, st)
 	return outcome.Say, nil
 }
 
-// closeIfAnswered ends a conversation whose invitation can no longer be
-// answered (completed on the web, expired, opted out), so the reply goes to
-// the citizen's newer invitation, if any, instead of a closed one.
-func (s *Service) closeIfAnswered(ctx context.Context, c *survey.Conversation) error {
-	if c.Invitation == "" || c.Done {
-		return nil
+// markStarted marks the invitation in progress at the conversation's first
+// answer, once: on FerretDB every update rewrites the whole document, so a
+// mark on each message would cost a write each and could undo a completion
+// racing it. A completing step does not mark (completing sets the status).
+func (s *Service) markStarted(ctx context.Context, st *chatState) {
+	if st.Started || st.Invitation == "" || !slices.ContainsFunc(st.Answers, func(a int) bool { return a >= 0 }) || s.Health.Down() {
+		return
 	}
-	inv, err := s.invitationByID(ctx, c.Invitation)
-	if errors.Is(err, store.ErrNotFound) {
-		c.Done = true
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if st := inv.StatusAt(s.now()); st != store.StatusPending && st != store.StatusInProgress {
-		c.Done = true
-	}
-	return nil
+	err := s.Mongo.Invitations.MarkStarted(ctx, st.Invitation, s.now())
+	s.Health.Note(err)
+	st.Started = err == nil // best effort: otherwise the next answer tries again
 }
 
-func (s *Service) completeChat(ctx context.Context, c *survey.Conversation, def *survey.Survey, channel string, o survey.Outcome, render Render, saved *bool) ([]string, error) {
+// answerable reports whether an invitation in status st takes answers.
+func answerable(st store.Status) bool {
+	return st == store.StatusPending || st == store.StatusInProgress
+}
+
+// closeIfAnswered ends a conversation whose invitation can no longer be
+// answered (completed on another channel, expired), so the reply goes to the
+// citizen's newer invitation, if any, instead of a closed one. It asks Redis
+// only: the expiry is in the state and a completion anywhere leaves a done
+// mark in the outbox. (An opt-out on another channel shows when the
+// conversation completes: completeChat reads the invitation.)
+func (s *Service) closeIfAnswered(ctx context.Context, st *chatState) error {
+	if st.Invitation == "" || st.Done {
+		return nil
+	}
+	if st.Expires == 0 { // a state kept before expiries were: read it once
+		inv, err := s.invitationByID(ctx, st.Invitation)
+		if errors.Is(err, store.ErrNotFound) {
+			st.Done = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		st.Expires = inv.ExpiresAt.UnixMilli()
+		if !answerable(inv.StatusAt(s.now())) {
+			st.Done = true
+			return nil
+		}
+	}
+	if s.now().UnixMilli() >= st.Expires {
+		st.Done = true
+		return nil
+	}
+	done, err := s.Outbox.Done(ctx, st.Invitation)
+	st.Done = done
+	return err
+}
+
+func (s *Service) completeChat(ctx context.Context, c *chatState, def *survey.Survey, channel string, o survey.Outcome, render Render, saved *bool) ([]string, error) {
 	inv, err := s.invitationByID(ctx, c.Invitation)
 	if err != nil {
 		return nil, err
@@ -174,13 +222,12 @@ func (s *Service) completeChat(ctx context.Context, c *survey.Conversation, def 
 
 // startDossier handles "DG <dossier code>": the dossier's open invitation,
 // and only from its own phone when it has one.
-func (s *Service) startDossier(ctx context.Context, c *survey.Conversation, code, who string, in Inbound, render Render) ([]string, error) {
+func (s *Service) startDossier(ctx context.Context, c *chatState, code, who string, in Inbound, render Render) ([]string, error) {
 	inv, err := s.Mongo.Invitations.ByDossier(ctx, code)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	open := err == nil && (inv.StatusAt(s.now()) == store.StatusPending || inv.StatusAt(s.now()) == store.StatusInProgress)
-	if !open || (inv.Respondent != "" && inv.Respondent != who) {
+	if err != nil || !answerable(inv.StatusAt(s.now())) || (inv.Respondent != "" && inv.Respondent != who) {
 		c.Misses++
 		return []string{render(survey.MsgNotYours, c.Locale)}, nil
 	}
@@ -190,18 +237,16 @@ func (s *Service) startDossier(ctx context.Context, c *survey.Conversation, code
 			return nil, err
 		}
 	}
-	def := s.chatSurvey(inv.Survey)
-	*c = *survey.NewConversation(def, inv.ID, inv.Locale)
-	c.OneByOne = in.OneByOne
+	def := s.begin(c, inv, in.OneByOne)
 	if err := s.Mongo.OptOuts.Remove(ctx, who); err != nil { // asking is consent again
 		return nil, err
 	}
-	return []string{render(def.Opening(c), c.Locale)}, nil
+	return []string{render(def.Opening(&c.Conversation), c.Locale)}, nil
 }
 
 // startLinked opens the pending survey of a sender who is linked to a
 // phone, or greets one who is not.
-func (s *Service) startLinked(ctx context.Context, c *survey.Conversation, who string, in Inbound, render Render) ([]string, error) {
+func (s *Service) startLinked(ctx context.Context, c *chatState, who string, in Inbound, render Render) ([]string, error) {
 	if c.Asking() {
 		return nil, nil // already in a survey: do not restart it
 	}
@@ -212,10 +257,8 @@ func (s *Service) startLinked(ctx context.Context, c *survey.Conversation, who s
 	if err != nil {
 		return nil, err
 	}
-	def := s.chatSurvey(inv.Survey)
-	*c = *survey.NewConversation(def, inv.ID, inv.Locale)
-	c.OneByOne = in.OneByOne
-	return []string{render(survey.MsgWelcomeSurvey, c.Locale), render(def.Opening(c), c.Locale)}, nil
+	def := s.begin(c, inv, in.OneByOne)
+	return []string{render(survey.MsgWelcomeSurvey, c.Locale), render(def.Opening(&c.Conversation), c.Locale)}, nil
 }
 
 // respondent is who a message is from: the keyed hash of the phone, of the
