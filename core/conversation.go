@@ -103,12 +103,9 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		return s.startLinked(ctx, st, who, in, render)
 	}
 	if st.Invitation == "" || st.Done {
-		inv, err := s.Mongo.Invitations.OpenByRespondent(ctx, who, s.now())
+		inv, err := s.openInvitation(ctx, who)
 		switch {
 		case err == nil:
-			if s.Cache != nil {
-				s.Cache.Put(ctx, inv)
-			}
 			s.begin(st, inv, in.OneByOne)
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
@@ -133,7 +130,10 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		if err := s.Mongo.OptOuts.Add(ctx, who, in.Channel.ID, s.now()); err != nil {
 			return nil, err
 		}
-		return outcome.Say, s.Mongo.Invitations.MarkOptedOut(ctx, st.Invitation)
+		if err := s.Mongo.Invitations.MarkOptedOut(ctx, st.Invitation); err != nil {
+			return nil, err
+		}
+		return outcome.Say, s.Conversations.Unindex(ctx, who, st.Invitation)
 	}
 	if outcome.Complete {
 		return s.completeChat(ctx, st, def, Family(in.Channel.Type), outcome, render, saved)
@@ -250,7 +250,7 @@ func (s *Service) startLinked(ctx context.Context, c *chatState, who string, in 
 	if c.Asking() {
 		return nil, nil // already in a survey: do not restart it
 	}
-	inv, err := s.Mongo.Invitations.OpenByRespondent(ctx, who, s.now())
+	inv, err := s.openInvitation(ctx, who)
 	if errors.Is(err, store.ErrNotFound) {
 		return []string{render(survey.MsgWelcome, c.Locale)}, nil
 	}

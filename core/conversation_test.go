@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -54,6 +55,69 @@ func (c *chat) expect(res *core.Conversed, invitation, reply string, scans int32
 
 func (c *chat) invite(dossier, phone string) string {
 	return c.g.Invite(dossier, "000.00.12.H49", map[string]any{"phone": phone})["id"].(string)
+}
+
+// Replies find a phone's open invitation through the index of its
+// invitations in Redis; MongoDB's query (a scan on FerretDB) is asked once
+// only when that index is incomplete: lost by Redis, or never made.
+func TestRepliesFindInvitationsWithoutAScan(t *testing.T) {
+	c := newChat(t)
+	const p = "84912345678"
+	d1 := c.invite("D-IX-1", "0912345678")
+	c.expect(c.say(p, "5"), d1, "Câu 2/5", 0) // a phone's first invitation: its index is complete
+	c.expect(c.say(p, "4"), d1, "Câu 3/5", 0)
+	_, inv := c.g.API("GET", "/api/v1/invitations/"+d1, nil)
+	if inv["status"] != "in_progress" {
+		t.Fatalf("after the first answers the invitation is %v", inv["status"])
+	}
+	c.expect(c.say(p, "3 2 1"), d1, "Cảm ơn", 0)
+	c.expect(c.say(p, "5"), d1, "đã được trả lời", 0) // answered; nothing else open
+	c.expect(c.say(p, "5"), d1, "", 0)                // then quiet
+
+	d2 := c.invite("D-IX-2", "0912345678") // a second invitation joins the index
+	c.expect(c.say(p, "5"), d2, "Câu 2/5", 0)
+	who := c.g.Core.Sealer.Hash(p)
+	if err := c.g.Core.Conversations.R.Del(context.Background(), "gw:conv:{"+who+"}:invs").Err(); err != nil {
+		t.Fatal(err) // Redis lost the index
+	}
+	c.expect(c.say(p, "4 4 4 4"), d2, "Cảm ơn", 0) // a conversation under way does not need it
+	d3 := c.invite("D-IX-3", "0912345678")         // indexed, but the index is incomplete now
+	c.expect(c.say(p, "5"), d3, "Câu 2/5", 1)      // so MongoDB is asked, once
+	c.expect(c.say(p, "4 4 4 4"), d3, "Cảm ơn", 1)
+	c.expect(c.say(p, "hi"), d3, "đã được trả lời", 1) // and the index it filled says the rest
+	c.expect(c.say(p, "hi"), d3, "", 1)
+
+	// A stranger: one scan, then the (empty, complete) index answers.
+	const s = "84987654321"
+	c.expect(c.say(s, "5"), "", "DG <mã hồ sơ>", 2)
+	c.expect(c.say(s, "5"), "", "", 2)
+	c.expect(c.say(s, "5"), "", "", 2)
+	d4 := c.invite("D-IX-4", "0987654321") // found at once
+	c.expect(c.say(s, "5"), d4, "Câu 2/5", 2)
+
+	// Past its expiry a conversation closes without asking MongoDB, and
+	// the expired invitation leaves the index.
+	c.g.Core.Clock = func() time.Time { return time.Now().Add(31 * 24 * time.Hour) }
+	c.expect(c.say(s, "4"), d4, "đã được trả lời", 2)
+	if ids, complete, _ := c.g.Core.Conversations.IndexedInvitations(context.Background(), c.g.Core.Sealer.Hash(s)); len(ids) != 0 || !complete {
+		t.Fatalf("index after expiry: %v complete=%v", ids, complete)
+	}
+}
+
+// A phone with an invitation made before the index existed (or whose index
+// Redis lost) is found by the query, once; an opt-out leaves the index.
+func TestOptOutLeavesTheIndex(t *testing.T) {
+	c := newChat(t)
+	const p = "84912345678"
+	d1 := c.invite("D-OO-1", "0912345678")
+	who := c.g.Core.Sealer.Hash(p)
+	_ = c.g.Core.Conversations.R.Del(context.Background(), "gw:conv:{"+who+"}:invs")
+	c.expect(c.say(p, "5"), d1, "Câu 2/5", 1)
+	c.expect(c.say(p, "HUY"), d1, "không nhận thêm", 1)
+	if ids, complete, _ := c.g.Core.Conversations.IndexedInvitations(context.Background(), who); len(ids) != 0 || !complete {
+		t.Fatalf("index after the opt-out: %v complete=%v", ids, complete)
+	}
+	c.expect(c.say(p, "5"), d1, "đã được trả lời", 1)
 }
 
 // roundTrips counts the commands and pipelines a Redis client sends.

@@ -113,12 +113,19 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 		inv.PhoneSealed = s.Sealer.Seal(phone)
 		inv.Respondent = s.Sealer.Hash(phone)
 	}
-	inv, created, err := s.Mongo.Invitations.Create(ctx, inv)
+	inv, created, first, err := s.Mongo.Invitations.Create(ctx, inv)
 	if err != nil {
 		return nil, false, err
 	}
 	if !created && inv.AgencyCode != n.AgencyCode {
 		return nil, false, Errorf(Conflict, "dossier_code", "dossier %s already has an invitation for another agency; check the dossier code", n.DossierCode)
+	}
+	// Also on a repeated request: one that failed here is retried.
+	if err := s.indexInvitation(ctx, inv, first); err != nil {
+		return nil, false, Errorf(Unavailable, "", "the invitation is saved but replies from its phone cannot find it yet: %v; retry the request", err)
+	}
+	if created && inv.Respondent != "" && s.Cache != nil {
+		s.Cache.Put(ctx, inv) // its SMS conversation can then complete while MongoDB is down
 	}
 	if !created {
 		// A repeated request sends only where nothing was sent: a channel

@@ -12,12 +12,12 @@ import (
 )
 
 // Conversations keeps chat survey state in Redis, one key per citizen (by
-// keyed phone hash or chat user id), and remembers which provider messages
-// were already applied. A step reads the state and the message's dedupe
-// mark in one round trip and commits the new state with the mark in one
-// compare-and-set script, so the same message delivered twice, or two
-// messages from one citizen at the same moment, can neither double nor lose
-// an answer.
+// keyed phone hash or chat user id), remembers which provider messages were
+// already applied, and indexes each citizen's invitations (IndexInvitations).
+// A step reads the state and the message's dedupe mark in one round trip and
+// commits the new state with the mark in one compare-and-set script, so the
+// same message delivered twice, or two messages from one citizen at the same
+// moment, can neither double nor lose an answer.
 type Conversations struct {
 	R   redis.UniversalClient
 	TTL time.Duration // how long an idle conversation lives

@@ -118,3 +118,106 @@ func TestStepRetriesOnConflict(t *testing.T) {
 		t.Fatalf("nil did not delete the state: %q %v", b, err)
 	}
 }
+
+func indexed(t *testing.T, c *store.Conversations, who string) ([]string, bool) {
+	t.Helper()
+	es, complete, err := c.IndexedInvitations(ctx, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range es {
+		ids = append(ids, e.ID)
+	}
+	return ids, complete
+}
+
+// The index of a citizen's invitations lists them newest first, says
+// whether it is complete, only ever lengthens its life, and goes with
+// Forget.
+func TestInvitationIndex(t *testing.T) {
+	r := testenv.Redis(t)
+	c := &store.Conversations{R: r, TTL: time.Hour}
+	who := testenv.RandomID()
+	key := "gw:conv:{" + who + "}:invs" // in the conversation's hash slot
+	if ids, complete := indexed(t, c, who); ids != nil || complete {
+		t.Fatalf("unknown citizen: %v %v", ids, complete)
+	}
+	older, newer := newInvitation("i-old", "D-IX-1"), newInvitation("i-new", "D-IX-2")
+	newer.CreatedAt, newer.Survey, newer.Locale = older.CreatedAt.Add(time.Second), "overall", "en"
+	if err := c.IndexInvitations(ctx, who, false, 2*time.Hour, newer); err != nil {
+		t.Fatal(err)
+	}
+	if ids, complete := indexed(t, c, who); !slices.Equal(ids, []string{"i-new"}) || complete {
+		t.Fatalf("one added: %v complete=%v", ids, complete)
+	}
+	if err := c.IndexInvitations(ctx, who, true, time.Minute, older); err != nil {
+		t.Fatal(err)
+	}
+	es, complete, _ := c.IndexedInvitations(ctx, who)
+	if len(es) != 2 || es[0].ID != "i-new" || es[1].ID != "i-old" || !complete {
+		t.Fatalf("filled: %+v complete=%v", es, complete)
+	}
+	if e := es[0]; e.Survey != "overall" || e.Locale != "en" || !e.ExpiresAt.Equal(newer.ExpiresAt) || !e.CreatedAt.Equal(newer.CreatedAt) {
+		t.Fatalf("entry %+v, want the fields of %+v", e, newer)
+	}
+	if ttl := r.PTTL(ctx, key).Val(); ttl < time.Hour {
+		t.Fatalf("a shorter life shortened the index: %v", ttl)
+	}
+	if err := c.Unindex(ctx, who, "i-new"); err != nil {
+		t.Fatal(err)
+	}
+	if ids, complete := indexed(t, c, who); !slices.Equal(ids, []string{"i-old"}) || !complete {
+		t.Fatalf("after unindex: %v complete=%v", ids, complete)
+	}
+	if err := c.Forget(ctx, who); err != nil {
+		t.Fatal(err)
+	}
+	if ids, complete := indexed(t, c, who); ids != nil || complete {
+		t.Fatalf("after Forget: %v %v", ids, complete)
+	}
+}
+
+// Create says when an invitation is its phone's first: never for one
+// without a phone, not for a second one, again after erasure, and not for
+// a phone whose open invitation predates the lookups (backfilled once).
+func TestCreateTellsAPhonesFirstInvitation(t *testing.T) {
+	m := testenv.Mongo(t)
+	first := func(id, who string) bool {
+		t.Helper()
+		inv := newInvitation(id, "D-"+id)
+		inv.Respondent = who
+		_, created, first, err := m.Invitations.Create(ctx, inv)
+		if err != nil || !created {
+			t.Fatal(created, err)
+		}
+		return first
+	}
+	if first("f1", "") || !first("f2", "who-a") || first("f3", "who-a") || !first("f4", "who-b") {
+		t.Fatal("first: want false (no phone), true, false (second), true (another phone)")
+	}
+	if _, err := m.EraseRespondent(ctx, "who-a"); err != nil {
+		t.Fatal(err)
+	}
+	if !first("f5", "who-a") {
+		t.Fatal("after erasure the phone has no invitation: its next is a first")
+	}
+	// An open invitation from before the lookups: reopening backfills them.
+	old := newInvitation("f6", "D-f6")
+	old.Respondent = "who-c"
+	if _, err := m.DB.Collection("invitations").InsertOne(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.DB.Collection("invitation_keys").DeleteOne(ctx, map[string]any{"_id": "m:respondents"}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := store.OpenMongo(ctx, testenv.MongoURI(t), m.DB.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close(ctx)
+	m.Invitations = again.Invitations
+	if first("f7", "who-c") {
+		t.Fatal("a phone with an open invitation made before the lookups passed for new")
+	}
+}

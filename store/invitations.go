@@ -76,13 +76,71 @@ type Invitations struct {
 }
 
 type lookup struct {
-	ID  string `bson:"_id"` // "t:<token>" or "d:<dossier code>"
+	ID  string `bson:"_id"` // "t:<token>", "d:<dossier code>" or "r:<respondent>"
 	Inv string `bson:"inv"`
 }
 
-func (s *Invitations) writeLookups(ctx context.Context, inv *Invitation) {
+// writeLookups writes inv's lookups, and one for its respondent, which
+// exists as soon as a phone has had an invitation. It reports whether that
+// one was new: inv is the first invitation of its phone, so no other can be
+// open (see Create).
+func (s *Invitations) writeLookups(ctx context.Context, inv *Invitation) (first bool) {
 	docs := []any{lookup{"t:" + inv.Token, inv.ID}, lookup{"d:" + inv.DossierCode, inv.ID}}
-	_, _ = s.keys.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)) // duplicates: already there
+	if inv.Respondent != "" {
+		docs = append(docs, lookup{"r:" + inv.Respondent, inv.ID})
+	}
+	_, err := s.keys.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)) // duplicates: already there
+	if inv.Respondent == "" {
+		return false
+	}
+	var bw mongo.BulkWriteException
+	if err != nil && (!errors.As(err, &bw) || bw.WriteConcernError != nil) {
+		return false
+	}
+	for _, e := range bw.WriteErrors {
+		if e.Index == 2 {
+			return false
+		}
+	}
+	return true
+}
+
+// backfillRespondents writes the respondent lookups of invitations made
+// before there were any, once per database: without them a phone's next
+// invitation would pass for its first while an older one is open.
+func (s *Invitations) backfillRespondents(ctx context.Context) error {
+	const done = "m:respondents"
+	if _, err := findOne[lookup](ctx, s.keys, bson.D{{Key: "_id", Value: done}}); !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	type respondent struct {
+		Who string `bson:"respondent"`
+	}
+	open, err := findAll[respondent](ctx, s.c, bson.D{ // not distinct: FerretDB refuses its maxTimeMS
+		{Key: "respondent", Value: bson.D{{Key: "$gt", Value: ""}}},
+		{Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress}}}},
+	}, options.Find().SetProjection(bson.D{{Key: "respondent", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("backfill respondent lookups: %w", err)
+	}
+	var docs []any
+	seen := map[string]bool{}
+	for _, r := range open {
+		if !seen[r.Who] {
+			seen[r.Who] = true
+			docs = append(docs, lookup{ID: "r:" + r.Who})
+		}
+	}
+	if len(docs) > 0 {
+		_, err = s.keys.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		if err != nil && !mongo.IsDuplicateKeyError(err) {
+			return fmt.Errorf("backfill respondent lookups: %w", err)
+		}
+	}
+	if _, err := s.keys.InsertOne(ctx, lookup{ID: done}); err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("backfill respondent lookups: %w", err)
+	}
+	return nil
 }
 
 // byLookup finds an invitation through the lookup collection, falling back
@@ -108,31 +166,36 @@ func (s *Invitations) byLookup(ctx context.Context, key, field, value string, ch
 }
 
 func (s *Invitations) ensureIndexes(ctx context.Context) error {
-	return createIndexes(ctx, s.c,
+	err := createIndexes(ctx, s.c,
 		index(bson.D{{Key: "dossier_code", Value: 1}}, true),
 		index(bson.D{{Key: "token", Value: 1}}, true),
 		index(bson.D{{Key: "agency_code", Value: 1}, {Key: "created_at", Value: 1}}, false),
 		index(bson.D{{Key: "respondent", Value: 1}, {Key: "created_at", Value: 1}}, false),
 	)
+	if err != nil {
+		return err
+	}
+	return s.backfillRespondents(ctx)
 }
 
 // Create inserts inv. When the dossier already has an invitation it returns
 // that one and created=false: the unique index decides, so concurrent
-// requests for one dossier make exactly one invitation.
-func (s *Invitations) Create(ctx context.Context, inv *Invitation) (*Invitation, bool, error) {
-	_, err := s.c.InsertOne(ctx, inv)
+// requests for one dossier make exactly one invitation. first reports that
+// inv is the first invitation ever made for its phone (false when unsure),
+// so no other invitation of that phone can be open.
+func (s *Invitations) Create(ctx context.Context, inv *Invitation) (got *Invitation, created, first bool, err error) {
+	_, err = s.c.InsertOne(ctx, inv)
 	if err == nil {
-		s.writeLookups(ctx, inv)
-		return inv, true, nil
+		return inv, true, s.writeLookups(ctx, inv), nil
 	}
 	if !mongo.IsDuplicateKeyError(err) {
-		return nil, false, fmt.Errorf("insert invitation %s: %w", inv.DossierCode, err)
+		return nil, false, false, fmt.Errorf("insert invitation %s: %w", inv.DossierCode, err)
 	}
 	existing, ferr := s.ByDossier(ctx, inv.DossierCode)
 	if ferr != nil {
-		return nil, false, fmt.Errorf("insert invitation %s: %w (then: %v)", inv.DossierCode, err, ferr)
+		return nil, false, false, fmt.Errorf("insert invitation %s: %w (then: %v)", inv.DossierCode, err, ferr)
 	}
-	return existing, false, nil
+	return existing, false, false, nil
 }
 
 func (s *Invitations) one(ctx context.Context, filter bson.D) (*Invitation, error) {
@@ -194,14 +257,16 @@ func (s *Invitations) MarkCompletedBy(ctx context.Context, rs []*Response) error
 	return nil
 }
 
-// OpenByRespondent returns the newest invitation of a phone (by its keyed
-// hash) that can still be answered at now.
-func (s *Invitations) OpenByRespondent(ctx context.Context, respondent string, now time.Time) (*Invitation, error) {
-	return findOne[Invitation](ctx, s.c, bson.D{
+// OpenOf returns every invitation of a phone (by its keyed hash) that can
+// still be answered at now, newest first. FerretDB scans the collection for
+// it, so replies find invitations through Conversations' index instead, and
+// only an incomplete index comes here.
+func (s *Invitations) OpenOf(ctx context.Context, respondent string, now time.Time) ([]*Invitation, error) {
+	return findAll[*Invitation](ctx, s.c, bson.D{
 		{Key: "respondent", Value: respondent},
 		{Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress}}}},
 		{Key: "expires_at", Value: bson.D{{Key: "$gt", Value: now}}},
-	}, options.FindOne().SetSort(bson.D{{Key: "created_at", Value: -1}}))
+	}, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}))
 }
 
 // MarkOptedOut closes an open invitation at the citizen's request.

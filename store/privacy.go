@@ -30,9 +30,10 @@ type Erased struct {
 }
 
 // EraseRespondent removes a person's phone number and keyed hash from
-// invitations, responses and the message log, and their chat links. The
-// answers and the roll-ups stay, so aggregate figures do not change. The
-// opt-out (a hash) is kept, so they still hear nothing more.
+// invitations, responses and the message log, the lookup that says the
+// phone had invitations, and their chat links. The answers and the roll-ups
+// stay, so aggregate figures do not change. The opt-out (a hash) is kept, so
+// they still hear nothing more.
 func (m *Mongo) EraseRespondent(ctx context.Context, respondent string) (Erased, error) {
 	var e Erased
 	var err error
@@ -45,6 +46,9 @@ func (m *Mongo) EraseRespondent(ctx context.Context, respondent string) (Erased,
 	}
 	if e.Messages, err = unset(ctx, m.Messages.c, by, "respondent"); err != nil {
 		return e, err
+	}
+	if _, err := m.Invitations.keys.DeleteOne(ctx, bson.D{{Key: "_id", Value: "r:" + respondent}}); err != nil {
+		return e, fmt.Errorf("erase respondent lookup: %w", err)
 	}
 	res, err := m.Links.c.DeleteMany(ctx, by)
 	if err != nil {
@@ -63,7 +67,8 @@ func (m *Mongo) ErasePhonesBefore(ctx context.Context, t time.Time) (int64, erro
 	}, "phone_sealed")
 }
 
-// Forget deletes a person's conversation state.
+// Forget deletes a person's conversation state and the index of their
+// invitations (which erasure has just unlinked from them).
 func (s *Conversations) Forget(ctx context.Context, who string) error {
-	return s.R.Del(ctx, convKey(who)).Err()
+	return s.R.Del(ctx, convKey(who), invsKey(who)).Err()
 }

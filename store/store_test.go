@@ -30,7 +30,7 @@ func TestInvitationCreateIsIdempotentUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			inv, made, err := m.Invitations.Create(ctx, newInvitation(testenv.RandomID(), "D-1"))
+			inv, made, _, err := m.Invitations.Create(ctx, newInvitation(testenv.RandomID(), "D-1"))
 			if err != nil {
 				t.Error(err)
 				return
@@ -56,7 +56,7 @@ func TestInvitationCreateIsIdempotentUnderConcurrency(t *testing.T) {
 func TestInvitationLookupsAndTransitions(t *testing.T) {
 	m := testenv.Mongo(t)
 	inv := newInvitation("i1", "D-2")
-	if _, _, err := m.Invitations.Create(ctx, inv); err != nil {
+	if _, _, _, err := m.Invitations.Create(ctx, inv); err != nil {
 		t.Fatal(err)
 	}
 	for name, get := range map[string]func() (*store.Invitation, error){
@@ -262,11 +262,12 @@ func TestLeaseKeepOutlivesItsTTLAndNoticesLoss(t *testing.T) {
 func TestInvitationLookupsHeal(t *testing.T) {
 	m := testenv.Mongo(t)
 	inv := newInvitation("heal-1", "D-HEAL")
-	if _, _, err := m.Invitations.Create(ctx, inv); err != nil {
+	if _, _, _, err := m.Invitations.Create(ctx, inv); err != nil {
 		t.Fatal(err)
 	}
 	keys := m.DB.Collection("invitation_keys")
-	if n, _ := keys.CountDocuments(ctx, map[string]any{}); n != 2 {
+	mine := map[string]any{"inv": "heal-1"}
+	if n, _ := keys.CountDocuments(ctx, mine); n != 2 {
 		t.Fatalf("%d lookups written", n)
 	}
 	if _, err := keys.DeleteMany(ctx, map[string]any{}); err != nil {
@@ -275,7 +276,7 @@ func TestInvitationLookupsHeal(t *testing.T) {
 	if got, err := m.Invitations.ByToken(ctx, "tok-heal-1"); err != nil || got.ID != "heal-1" {
 		t.Fatalf("by token without lookups: %v %v", got, err)
 	}
-	if n, _ := keys.CountDocuments(ctx, map[string]any{}); n != 2 {
+	if n, _ := keys.CountDocuments(ctx, mine); n != 2 {
 		t.Fatalf("lookups not rewritten: %d", n)
 	}
 	if got, err := m.Invitations.ByDossier(ctx, "D-HEAL"); err != nil || got.ID != "heal-1" {

@@ -1,0 +1,97 @@
+package core
+
+import (
+	"context"
+	"time"
+
+	"github.com/sipasvn/gateway/store"
+)
+
+// indexInvitation adds an invitation with a phone to the index of its
+// citizen's invitations, so replies from that phone find it without a
+// MongoDB query (see store.Conversations.IndexInvitations). first says no
+// other invitation of the phone can be open: the index is then complete.
+func (s *Service) indexInvitation(ctx context.Context, inv *store.Invitation, first bool) error {
+	ttl := inv.ExpiresAt.Sub(s.now())
+	if inv.Respondent == "" || !answerable(inv.StatusAt(s.now())) {
+		return nil
+	}
+	return s.Conversations.IndexInvitations(ctx, inv.Respondent, first, ttl, inv)
+}
+
+// openInvitation returns who's newest invitation that can still be
+// answered, or store.ErrNotFound. It reads the index of who's invitations,
+// dropping from it those that expired or were answered on another channel;
+// only an incomplete index sends it to MongoDB's query. An invitation from
+// the index carries only what a conversation needs (id, survey, locale,
+// dates) and reads as pending.
+func (s *Service) openInvitation(ctx context.Context, who string) (*store.Invitation, error) {
+	indexed, complete, err := s.Conversations.IndexedInvitations(ctx, who)
+	if err != nil {
+		return nil, err
+	}
+	if !complete {
+		return s.scanInvitations(ctx, who)
+	}
+	now := s.now()
+	var found *store.Invitation
+	var closed []string
+	for _, e := range indexed {
+		if !now.Before(e.ExpiresAt) {
+			closed = append(closed, e.ID)
+			continue
+		}
+		if found != nil {
+			continue // only expired ones are dropped past the newest open one
+		}
+		done, err := s.Outbox.Done(ctx, e.ID)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			closed = append(closed, e.ID)
+			continue
+		}
+		found = &store.Invitation{ID: e.ID, Survey: e.Survey, Locale: e.Locale, Respondent: who,
+			Status: store.StatusPending, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt}
+	}
+	if err := s.Conversations.Unindex(ctx, who, closed...); err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, store.ErrNotFound
+	}
+	return found, nil
+}
+
+// scanInvitations asks MongoDB for who's open invitations (a scan on
+// FerretDB) and fills who's index with them, marked complete, so the next
+// message of who reads the index alone, also when there are none.
+func (s *Service) scanInvitations(ctx context.Context, who string) (*store.Invitation, error) {
+	if s.Scanned != nil {
+		s.Scanned()
+	}
+	now := s.now()
+	invs, err := s.Mongo.Invitations.OpenOf(ctx, who, now)
+	s.Health.Note(err)
+	if err != nil {
+		return nil, err
+	}
+	ttl := max(s.InvitationTTL, 24*time.Hour)
+	for _, inv := range invs {
+		ttl = max(ttl, inv.ExpiresAt.Sub(now))
+	}
+	// Not filled, the next message asks MongoDB again; Redis being unwell
+	// shows in the conversation step itself.
+	_ = s.Conversations.IndexInvitations(ctx, who, true, ttl, invs...)
+	for _, inv := range invs {
+		s.noteDone(ctx, inv)
+		if answerable(inv.StatusAt(now)) {
+			if s.Cache != nil {
+				s.Cache.Put(ctx, inv) // so the conversation can complete while MongoDB is down
+			}
+			return inv, nil
+		}
+	}
+	return nil, store.ErrNotFound
+}
