@@ -152,6 +152,9 @@ func (s *Service) Phone(inv *store.Invitation) (string, error) {
 // Invitation returns an invitation by id, or a not_found error.
 func (s *Service) Invitation(ctx context.Context, id string) (*store.Invitation, error) {
 	inv, err := s.Mongo.Invitations.Invitation(ctx, id)
+	if err == nil {
+		s.noteDone(ctx, inv) // the roll-up writer marks it in MongoDB shortly
+	}
 	return inv, notFoundAs(err, "invitation %s does not exist", id)
 }
 

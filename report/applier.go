@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
 	"github.com/sipasvn/gateway/store"
 )
 
@@ -47,17 +49,18 @@ func (a *Applier) Kick() {
 }
 
 // Run applies batches until ctx ends, on every kick and every tick, and
-// sweeps for responses without an uncounted copy at start and hourly.
+// sweeps for responses never noted uncounted: at start those of the last
+// week, then hourly those of the last two hours.
 func (a *Applier) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	swept := time.Time{}
+	swept, since := time.Time{}, 7*24*time.Hour
 	for {
 		if time.Since(swept) > time.Hour {
-			if err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
+			if err := a.Sweep(ctx, time.Now().Add(-since)); err != nil && ctx.Err() == nil {
 				a.Log.Error("sweep for uncounted responses failed; will retry", "err", err)
 			} else {
-				swept = time.Now()
+				swept, since = time.Now(), 2*time.Hour
 			}
 		}
 		if err := a.Drain(ctx); err != nil && ctx.Err() == nil {
@@ -93,10 +96,9 @@ func (a *Applier) Drain(ctx context.Context) error {
 	}
 }
 
-// Sweep gives an uncounted copy to every response not yet counted that has
-// none (its process died between writing the two). It reads the whole
-// responses collection on FerretDB, so it runs rarely.
-func (a *Applier) Sweep(ctx context.Context) error {
+// Sweep notes uncounted the responses written since that are neither
+// counted nor noted (see store.Responses.Unnoted), under the writer's lease.
+func (a *Applier) Sweep(ctx context.Context, since time.Time) error {
 	lease, err := a.Locks.Acquire(ctx, a.leaseName(), leaseTTL)
 	if errors.Is(err, store.ErrLocked) {
 		return nil
@@ -107,26 +109,18 @@ func (a *Applier) Sweep(ctx context.Context) error {
 	defer lease.Release(context.WithoutCancel(ctx))
 	ctx, stop := lease.Keep(ctx, leaseTTL)
 	defer stop()
-	// A journalled batch is finished first: its responses are not applied
-	// yet but have been counted in part.
+	// A journalled batch is finished first, so its marks are in.
 	if _, err := a.step(ctx); err != nil {
 		return err
 	}
-	st, err := a.Mongo.Rollups.State(ctx)
-	if err != nil || !st.Done {
+	rs, err := a.Mongo.Responses.Unnoted(ctx, primitive.NewObjectIDFromTimestamp(since).Hex())
+	if err != nil {
 		return err
 	}
-	var after string
-	for {
-		rs, err := a.Mongo.Responses.Unapplied(ctx, after, 1000)
-		if err != nil || len(rs) == 0 {
-			return err
-		}
-		if err := a.Mongo.Responses.NoteUncounted(ctx, rs); err != nil {
-			return err
-		}
-		after = rs[len(rs)-1].ID
+	if len(rs) > 0 {
+		a.Log.Warn("responses found never counted (their process stopped while saving them); counting them now", "responses", len(rs))
 	}
+	return a.Mongo.Responses.NoteUncounted(ctx, rs)
 }
 
 // step finishes a journalled batch or starts and applies the next one.
@@ -153,8 +147,19 @@ func (a *Applier) step(ctx context.Context) (int, error) {
 }
 
 func (a *Applier) apply(ctx context.Context, st store.ApplierState, resps []store.Response) error {
+	// A copy noted again (its response was written twice after a crash)
+	// may reach a later batch: the counted marks let each response count once.
+	fresh, err := a.Mongo.Responses.MarkCounted(ctx, st.Batch, st.Pending)
+	if err != nil {
+		return err
+	}
 	cells := store.Cells{}
+	var counted []*store.Response
 	for i := range resps {
+		if !fresh[resps[i].ID] {
+			continue
+		}
+		counted = append(counted, &resps[i])
 		for k, c := range CellsOf(&resps[i]) {
 			cells.Add(k, c)
 		}
@@ -162,16 +167,12 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, resps []stor
 	if err := a.Mongo.Rollups.Apply(ctx, st.Batch, cells); err != nil {
 		return err
 	}
-	// Repair: a response saved by a handler that died before it marked the
-	// invitation completed still completes it here.
-	done := make([]*store.Response, len(resps))
-	for i := range resps {
-		done[i] = &resps[i]
-	}
-	if err := a.Mongo.Invitations.MarkCompletedBy(ctx, done); err != nil {
+	// Their invitations are marked completed here rather than by request
+	// handlers (see core.Service.saveAll).
+	if err := a.Mongo.Invitations.MarkCompletedBy(ctx, counted); err != nil {
 		return err
 	}
-	if err := a.Mongo.Responses.MarkApplied(ctx, st.Pending); err != nil {
+	if err := a.Mongo.Responses.DropUncounted(ctx, st.Pending); err != nil {
 		return err
 	}
 	st.Done = true
@@ -201,15 +202,13 @@ func (a *Applier) Rebuild(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	cells, unapplied, n := store.Cells{}, []string{}, 0
+	cells, seen, n := store.Cells{}, []string{}, 0
 	err = a.Mongo.Responses.Each(ctx, func(r *store.Response) error {
 		n++
 		for k, c := range CellsOf(r) {
 			cells.Add(k, c)
 		}
-		if !r.Applied {
-			unapplied = append(unapplied, r.ID)
-		}
+		seen = append(seen, r.ID)
 		return nil
 	})
 	if err != nil {
@@ -219,8 +218,13 @@ func (a *Applier) Rebuild(ctx context.Context) (int, error) {
 	if err := a.Mongo.Rollups.ReplaceAll(ctx, cells, next.Batch); err != nil {
 		return 0, err
 	}
-	if err := a.Mongo.Responses.MarkApplied(ctx, unapplied); err != nil {
+	if err := a.Mongo.Responses.ResetCounted(ctx, next.Batch, seen); err != nil {
 		return 0, err
+	}
+	for i := 0; i < len(seen); i += 1000 {
+		if err := a.Mongo.Responses.DropUncounted(ctx, seen[i:min(i+1000, len(seen))]); err != nil {
+			return 0, err
+		}
 	}
 	return n, a.Mongo.Rollups.SaveState(ctx, st.Batch, next)
 }

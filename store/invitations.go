@@ -236,23 +236,34 @@ func (s *Invitations) MarkCompleted(ctx context.Context, id, via string, at time
 }
 
 // MarkCompletedBy marks the invitations of rs completed (as MarkCompleted)
-// in one bulk write.
+// with one update per channel and second of submission: on FerretDB any
+// update reads the whole collection, so one per response would read it once
+// each. completed_at is the earliest submission of its group, within a
+// second of the exact time (the response has it exactly).
 func (s *Invitations) MarkCompletedBy(ctx context.Context, rs []*Response) error {
-	if len(rs) == 0 {
-		return nil
+	type group struct {
+		via string
+		sec int64
 	}
-	models := make([]mongo.WriteModel, len(rs))
-	for i, r := range rs {
-		models[i] = mongo.NewUpdateOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: r.InvitationID}, {Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress, StatusExpired}}}}}).
-			SetUpdate(bson.D{{Key: "$set", Value: bson.D{
+	ids, first := map[group][]string{}, map[group]time.Time{}
+	for _, r := range rs {
+		g := group{r.Channel, r.SubmittedAt.Unix()}
+		ids[g] = append(ids[g], r.InvitationID)
+		if f, ok := first[g]; !ok || r.SubmittedAt.Before(f) {
+			first[g] = r.SubmittedAt
+		}
+	}
+	for g, in := range ids {
+		_, err := s.c.UpdateMany(ctx,
+			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: in}}}, {Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress, StatusExpired}}}}},
+			bson.D{{Key: "$set", Value: bson.D{
 				{Key: "status", Value: StatusCompleted},
-				{Key: "completed_via", Value: r.Channel},
-				{Key: "completed_at", Value: Millis(r.SubmittedAt)},
+				{Key: "completed_via", Value: g.via},
+				{Key: "completed_at", Value: Millis(first[g])},
 			}}})
-	}
-	if _, err := s.c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-		return fmt.Errorf("mark %d invitations completed (first %s): %w", len(rs), rs[0].InvitationID, err)
+		if err != nil {
+			return fmt.Errorf("mark %d invitations completed (first %s): %w", len(in), in[0], err)
+		}
 	}
 	return nil
 }

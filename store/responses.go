@@ -36,20 +36,18 @@ type Response struct {
 	Month         string    `bson:"month"` // YYYY-MM in Vietnam time, the roll-up period
 	StartedAt     time.Time `bson:"started_at"`
 	SubmittedAt   time.Time `bson:"submitted_at"`
-	// Applied is set once the roll-up worker has counted the response.
-	Applied bool `bson:"applied"`
 }
 
 // Responses is the responses collection.
 type Responses struct {
 	c         *mongo.Collection
 	uncounted *mongo.Collection // copies of responses the roll-ups do not count yet
+	counted   *mongo.Collection // {_id: response id, batch}: counted, by which batch
 }
 
 func (s *Responses) ensureIndexes(ctx context.Context) error {
 	return createIndexes(ctx, s.c,
 		index(bson.D{{Key: "invitation_id", Value: 1}}, true),
-		index(bson.D{{Key: "applied", Value: 1}, {Key: "_id", Value: 1}}, false),
 		index(bson.D{{Key: "agency_code", Value: 1}, {Key: "submitted_at", Value: 1}}, false),
 	)
 }
@@ -120,24 +118,16 @@ func (s *Responses) ByInvitation(ctx context.Context, invitationID string) (*Res
 // Uncounted returns up to limit responses saved but not yet counted in the
 // roll-ups, oldest id first. They come from a small collection of copies
 // (uncounted_responses) written with each batch of responses and removed
-// once counted: FerretDB's SQLite backend scans a whole collection for any
-// filter but _id, so the roll-up writer must not query the responses.
+// once counted: FerretDB's SQLite backend reads a whole collection for any
+// query, so the roll-up writer must not query the responses.
 func (s *Responses) Uncounted(ctx context.Context, limit int64) ([]Response, error) {
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(limit)
 	return findAll[Response](ctx, s.uncounted, bson.D{}, opts)
 }
 
-// Unapplied returns up to limit responses not marked applied with ids
-// after after, in id order: a sweep (scanning responses on FerretDB) for
-// those whose uncounted copy was never written because the process died in
-// between.
-func (s *Responses) Unapplied(ctx context.Context, after string, limit int64) ([]Response, error) {
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(limit)
-	return s.find(ctx, bson.D{{Key: "applied", Value: false}, {Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}}}, opts)
-}
-
-// NoteUncounted writes uncounted copies of rs (those already there stay).
-func (s *Responses) NoteUncounted(ctx context.Context, rs []Response) error {
+// NoteUncounted writes uncounted copies of rs (those already there stay):
+// a response written again after its process died between the two writes.
+func (s *Responses) NoteUncounted(ctx context.Context, rs []*Response) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -149,6 +139,120 @@ func (s *Responses) NoteUncounted(ctx context.Context, rs []Response) error {
 	return writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 })
 }
 
+// MarkCounted records that batch counts ids, and returns those it may
+// count: ids no earlier batch counted. The marks are inserted (a unique _id
+// decides, cheaply even on FerretDB), so a copy noted again after a retry
+// is not counted twice, and replaying a batch finds its own marks.
+func (s *Responses) MarkCounted(ctx context.Context, batch int64, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	docs := make([]any, len(ids))
+	for i, id := range ids {
+		docs[i] = bson.D{{Key: "_id", Value: id}, {Key: "batch", Value: batch}}
+		out[id] = true
+	}
+	_, err := s.counted.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var dups []string
+	if err = writeErrors(err, func(e mongo.BulkWriteError) bool {
+		if e.Code == 11000 {
+			dups = append(dups, ids[e.Index])
+		}
+		return e.Code == 11000
+	}); err != nil {
+		return nil, fmt.Errorf("mark %d responses counted: %w", len(ids), err)
+	}
+	if len(dups) > 0 {
+		type mark struct {
+			ID    string `bson:"_id"`
+			Batch int64  `bson:"batch"`
+		}
+		marks, err := findAll[mark](ctx, s.counted, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: dups}}}}, options.Find())
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range marks {
+			out[m.ID] = m.Batch == batch
+		}
+	}
+	return out, nil
+}
+
+// Unnoted returns the responses with ids from from on (ids are ObjectIDs
+// in hex, so from bounds their age) that are neither counted nor noted
+// uncounted: their process died between the two writes and the outbox
+// that would have retried them is gone (the embedded mode keeps Redis in
+// memory). It reads three collections' ids; the roll-up writer runs it at
+// start and hourly over recent ids.
+func (s *Responses) Unnoted(ctx context.Context, from string) ([]*Response, error) {
+	known := map[string]bool{}
+	for _, c := range []*mongo.Collection{s.counted, s.uncounted} {
+		if err := eachID(ctx, c, from, func(id string) { known[id] = true }); err != nil {
+			return nil, err
+		}
+	}
+	var missing []string
+	if err := eachID(ctx, s.c, from, func(id string) {
+		if !known[id] {
+			missing = append(missing, id)
+		}
+	}); err != nil || len(missing) == 0 {
+		return nil, err
+	}
+	rs, err := s.ByIDs(ctx, missing)
+	out := make([]*Response, len(rs))
+	for i := range rs {
+		out[i] = &rs[i]
+	}
+	return out, err
+}
+
+func eachID(ctx context.Context, c *mongo.Collection, from string, fn func(string)) error {
+	cur, err := c.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: from}}}}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("read ids of %s: %w", c.Name(), err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d struct {
+			ID string `bson:"_id"`
+		}
+		if err := cur.Decode(&d); err != nil {
+			return err
+		}
+		fn(d.ID)
+	}
+	return cur.Err()
+}
+
+// DropUncounted removes the uncounted copies of ids.
+func (s *Responses) DropUncounted(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.uncounted.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+		return fmt.Errorf("drop %d uncounted copies: %w", len(ids), err)
+	}
+	return nil
+}
+
+// ResetCounted makes ids the counted set of batch, after a rebuild counted
+// them all: marks of earlier batches are replaced.
+func (s *Responses) ResetCounted(ctx context.Context, batch int64, ids []string) error {
+	if _, err := s.counted.DeleteMany(ctx, bson.D{}); err != nil {
+		return fmt.Errorf("reset counted marks: %w", err)
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 1000)
+		if _, err := s.MarkCounted(ctx, batch, ids[:n]); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
 // ByIDs returns the responses with the given ids.
 func (s *Responses) ByIDs(ctx context.Context, ids []string) ([]Response, error) {
 	return s.find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find())
@@ -156,27 +260,6 @@ func (s *Responses) ByIDs(ctx context.Context, ids []string) ([]Response, error)
 
 func (s *Responses) find(ctx context.Context, filter bson.D, opts *options.FindOptions) ([]Response, error) {
 	return findAll[Response](ctx, s.c, filter, opts)
-}
-
-// MarkApplied records that the roll-up writer has counted ids, and drops
-// their uncounted copies. Updates go one per id in one bulk write, so that
-// each is an _id lookup on FerretDB too.
-func (s *Responses) MarkApplied(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	models := make([]mongo.WriteModel, len(ids))
-	for i, id := range ids {
-		models[i] = mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).
-			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "applied", Value: true}}}})
-	}
-	if _, err := s.c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-		return fmt.Errorf("mark %d responses applied: %w", len(ids), err)
-	}
-	if _, err := s.uncounted.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
-		return fmt.Errorf("drop %d uncounted copies: %w", len(ids), err)
-	}
-	return nil
 }
 
 // Each streams every response to fn in id order, without holding them all in

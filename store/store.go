@@ -57,7 +57,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Client:      c,
 		DB:          db,
 		Invitations: &Invitations{c: db.Collection("invitations"), keys: db.Collection("invitation_keys")},
-		Responses:   &Responses{c: db.Collection("responses"), uncounted: db.Collection("uncounted_responses")},
+		Responses:   &Responses{c: db.Collection("responses"), uncounted: db.Collection("uncounted_responses"), counted: db.Collection("counted_responses")},
 		Rollups:     &Rollups{c: db.Collection("rollups"), state: db.Collection("rollup_state")},
 		Channels:    &Channels{c: db.Collection("channels")},
 		OptOuts:     &OptOuts{c: db.Collection("optouts")},
