@@ -23,16 +23,16 @@ type Conversations struct {
 	TTL time.Duration // how long an idle conversation lives
 }
 
-// SeenTTL is how long a provider message id is remembered; providers retry
-// for hours, not weeks.
+// SeenTTL is how long a provider message id is remembered after the
+// citizen's last message; providers retry for hours, not weeks.
 const SeenTTL = 7 * 24 * time.Hour
 
 // Keys of one citizen share a hash tag, so a script over them works on
-// Redis Cluster.
+// Redis Cluster. The message ids a citizen's messages were applied under
+// are fields of one hash (channel:id), not a key each: a key costs some 90
+// bytes of overhead in Redis, a small hash's field only its own bytes.
 func convKey(who string) string { return "gw:conv:{" + who + "}" }
-func seenKey(who, channel, msgID string) string {
-	return "gw:conv:{" + who + "}:seen:" + channel + ":" + msgID
-}
+func seenKey(who string) string { return "gw:conv:{" + who + "}:seen" }
 
 // commitStep writes a step unless its message was applied meanwhile ("dup")
 // or the state is no longer the one the step read ("conflict"). The exact
@@ -40,9 +40,10 @@ func seenKey(who, channel, msgID string) string {
 // changed back is the very state the step was computed on. KEYS: state,
 // seen mark (absent without a message id). ARGV: "1" when a state was read
 // (then its bytes), "1" when there is a next state (then its bytes), the
-// state's TTL in ms (0: none), the seen mark's TTL in ms.
+// state's TTL in ms (0: none), the seen marks' TTL in ms, the message's
+// field in the seen hash.
 var commitStep = redis.NewScript(`
-if KEYS[2] and redis.call("EXISTS", KEYS[2]) == 1 then return "dup" end
+if KEYS[2] and redis.call("HEXISTS", KEYS[2], ARGV[7]) == 1 then return "dup" end
 local cur = redis.call("GET", KEYS[1])
 if ARGV[1] == "1" then
   if cur ~= ARGV[2] then return "conflict" end
@@ -56,7 +57,10 @@ elseif ARGV[5] ~= "0" then
 else
   redis.call("SET", KEYS[1], ARGV[4])
 end
-if KEYS[2] then redis.call("SET", KEYS[2], "1", "PX", ARGV[6]) end
+if KEYS[2] then
+  redis.call("HSET", KEYS[2], ARGV[7], "1")
+  redis.call("PEXPIRE", KEYS[2], ARGV[6])
+end
 return "ok"`)
 
 // maxAttempts bounds the retries of one step. Each conflict means another
@@ -72,12 +76,12 @@ const maxAttempts = 100
 // effects must be idempotent. It costs two round trips to Redis (and two
 // more per retry), where a WATCH/MULTI transaction cost four.
 func (s *Conversations) Step(ctx context.Context, who, channel, msgID string, fn func(state []byte) ([]byte, error)) (dup bool, err error) {
-	keys := []string{convKey(who)}
+	keys, field := []string{convKey(who)}, channel+":"+msgID
 	if msgID != "" {
-		keys = append(keys, seenKey(who, channel, msgID))
+		keys = append(keys, seenKey(who))
 	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		cur, dup, err := s.read(ctx, keys)
+		cur, dup, err := s.read(ctx, keys, field)
 		if err != nil || dup {
 			return dup, err
 		}
@@ -86,7 +90,7 @@ func (s *Conversations) Step(ctx context.Context, who, channel, msgID string, fn
 			return false, err
 		}
 		res, err := commitStep.Run(ctx, s.R, keys, flag(cur != nil), cur, flag(next != nil), next,
-			s.TTL.Milliseconds(), SeenTTL.Milliseconds()).Text()
+			s.TTL.Milliseconds(), SeenTTL.Milliseconds(), field).Text()
 		if err != nil {
 			return false, fmt.Errorf("conversation %s: commit step: %w", who, err)
 		}
@@ -99,20 +103,20 @@ func (s *Conversations) Step(ctx context.Context, who, channel, msgID string, fn
 
 // read returns the state (nil if none) and whether the message was applied,
 // in one round trip.
-func (s *Conversations) read(ctx context.Context, keys []string) ([]byte, bool, error) {
+func (s *Conversations) read(ctx context.Context, keys []string, field string) ([]byte, bool, error) {
 	var get *redis.StringCmd
-	var seen *redis.IntCmd
+	var seen *redis.BoolCmd
 	_, _ = s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
 		get = p.Get(ctx, keys[0])
 		if len(keys) > 1 {
-			seen = p.Exists(ctx, keys[1])
+			seen = p.HExists(ctx, keys[1], field)
 		}
 		return nil
 	}) // each command carries its own error
 	if seen != nil {
-		n, err := seen.Result()
-		if err != nil || n > 0 {
-			return nil, n > 0, wrapRead(err)
+		applied, err := seen.Result()
+		if err != nil || applied {
+			return nil, applied, wrapRead(err)
 		}
 	}
 	cur, err := get.Bytes()

@@ -67,8 +67,9 @@ func (m *Mongo) ErasePhonesBefore(ctx context.Context, t time.Time) (int64, erro
 	}, "phone_sealed")
 }
 
-// Forget deletes a person's conversation state and the index of their
-// invitations (which erasure has just unlinked from them).
+// Forget deletes a person's conversation state, the ids of their messages
+// and the index of their invitations (which erasure has just unlinked from
+// them).
 func (s *Conversations) Forget(ctx context.Context, who string) error {
-	return s.R.Del(ctx, convKey(who), invsKey(who)).Err()
+	return s.R.Del(ctx, convKey(who), seenKey(who), invsKey(who)).Err()
 }

@@ -31,8 +31,9 @@ type memory struct {
 }
 
 // seedConversations opens n SMS conversations in Redis through the
-// gateway's own store code, each two answers in (state plus two
-// remembered message ids), as a citizen half-way through would leave them.
+// gateway's own store code, each two answers in (the state, the ids of the
+// two messages and the index of the citizen's invitation), as a citizen
+// half-way through would leave them.
 func seedConversations(redisURL string, n, conns int) (*memory, error) {
 	ctx := context.Background()
 	r, err := store.OpenRedis(ctx, redisURL)
@@ -57,6 +58,13 @@ func seedConversations(redisURL string, n, conns int) (*memory, error) {
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
 				who := sealer.Hash(fmt.Sprintf("849%08d", i))
 				m.whos[i] = who
+				// The index of the citizen's invitations, as made with the invitation.
+				now := time.Now()
+				inv := &store.Invitation{ID: fmt.Sprintf("%024x", i), Survey: string(survey.SIPAS5), Locale: "vi", CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+				if err := convs.IndexInvitations(ctx, who, true, 30*24*time.Hour, inv); err != nil {
+					errs <- err
+					return
+				}
 				for msg := 0; msg < 2; msg++ {
 					_, err := convs.Step(ctx, who, "sms-main", fmt.Sprintf("SM%032x", uint64(i)<<8|uint64(msg)), func(state []byte) ([]byte, error) {
 						c := survey.NewConversation(def, fmt.Sprintf("%024x", i), "vi")
@@ -83,14 +91,11 @@ func seedConversations(redisURL string, n, conns int) (*memory, error) {
 	if m.after, err = usedMemory(ctx, r); err != nil {
 		return nil, err
 	}
-	keys, _, err := r.Scan(ctx, 0, "gw:conv:{"+m.whos[0]+"}*", 1000).Result()
-	if err != nil {
-		return nil, err
-	}
+	keys := conversationKeys(m.whos[0])
 	for _, k := range keys {
 		u, err := r.MemoryUsage(ctx, k).Result()
 		if err != nil {
-			return nil, fmt.Errorf("MEMORY USAGE (a real redis-server is needed): %w", err)
+			return nil, fmt.Errorf("MEMORY USAGE %s (a real redis-server is needed): %w", k, err)
 		}
 		m.sample += u
 	}
@@ -126,11 +131,8 @@ func (m *memory) finish(w io.Writer, g *gen) error {
 	}
 	for i := 0; i < len(m.whos); i += 500 {
 		p := m.r.Pipeline()
-		for j := i; j < min(i+500, len(m.whos)); j++ {
-			p.Del(ctx, "gw:conv:{"+m.whos[j]+"}")
-			for msg := 0; msg < 2; msg++ {
-				p.Del(ctx, fmt.Sprintf("gw:conv:{%s}:seen:sms-main:SM%032x", m.whos[j], uint64(j)<<8|uint64(msg)))
-			}
+		for _, who := range m.whos[i:min(i+500, len(m.whos))] {
+			p.Del(ctx, conversationKeys(who)...)
 		}
 		if _, err := p.Exec(ctx); err != nil {
 			return err
@@ -154,4 +156,11 @@ func residentMemory(c *http.Client, target string) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("%s/metrics has no process_resident_memory_bytes", target)
+}
+
+// conversationKeys are the keys of one citizen's conversation (see
+// store.Conversations).
+func conversationKeys(who string) []string {
+	k := "gw:conv:{" + who + "}"
+	return []string{k, k + ":seen", k + ":invs"}
 }
