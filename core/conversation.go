@@ -150,7 +150,7 @@ func (s *Service) markStarted(ctx context.Context, st *chatState) {
 	if st.Started || st.Invitation == "" || !slices.ContainsFunc(st.Answers, func(a int) bool { return a >= 0 }) || s.Health.Down() {
 		return
 	}
-	err := s.Mongo.Invitations.MarkStarted(ctx, st.Invitation, s.now())
+	err := s.noteStarted(ctx, st.Invitation)
 	s.Health.Note(err)
 	st.Started = err == nil // best effort: otherwise the next answer tries again
 }

@@ -153,7 +153,7 @@ func (s *Service) Phone(inv *store.Invitation) (string, error) {
 func (s *Service) Invitation(ctx context.Context, id string) (*store.Invitation, error) {
 	inv, err := s.Mongo.Invitations.Invitation(ctx, id)
 	if err == nil {
-		s.noteDone(ctx, inv) // the roll-up writer marks it in MongoDB shortly
+		s.current(ctx, inv) // the roll-up writer marks it in MongoDB shortly
 	}
 	return inv, notFoundAs(err, "invitation %s does not exist", id)
 }

@@ -33,6 +33,9 @@ type Service struct {
 	Inbox *store.Stream
 	// Outbox holds completed responses until MongoDB has them.
 	Outbox *store.Outbox
+	// Started holds invitations begun until the roll-up writer marks them
+	// in progress; nil marks them at once.
+	Started *store.Started
 	// Cache keeps opened invitations for when MongoDB is down; may be nil.
 	Cache *store.InvitationCache
 	// Health remembers that MongoDB just failed, so requests skip it for a
@@ -111,7 +114,7 @@ func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[stri
 		return err
 	}
 	if ss.Invitation.Status == store.StatusPending && !completing && !s.Health.Down() {
-		if err := s.Mongo.Invitations.MarkStarted(ctx, ss.Invitation.ID, s.now()); s.Health.Note(err) && err != nil {
+		if err := s.noteStarted(ctx, ss.Invitation.ID); s.Health.Note(err) && err != nil {
 			return err // while MongoDB is down the status waits; the answers do not
 		}
 		if s.Cache != nil {
@@ -121,6 +124,16 @@ func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[stri
 		}
 	}
 	return nil
+}
+
+// noteStarted notes that a citizen began answering an invitation.
+func (s *Service) noteStarted(ctx context.Context, id string) error {
+	if s.Started != nil {
+		if err := s.Started.Add(ctx, id, s.now()); err == nil {
+			return nil
+		}
+	}
+	return s.Mongo.Invitations.MarkStarted(ctx, id, s.now())
 }
 
 // Completion is a full set of answers from one channel.
@@ -356,6 +369,17 @@ func (s *Service) noteDone(ctx context.Context, inv *store.Invitation) {
 	if inv.Status != store.StatusCompleted && inv.Status != store.StatusOptedOut {
 		if done, err := s.Outbox.Done(ctx, inv.ID); err == nil && done {
 			inv.Status = store.StatusCompleted // saved, on its way to MongoDB
+		}
+	}
+}
+
+// current is inv as it stands, though MongoDB may not have it yet: a
+// completion in the outbox, a start waiting for the roll-up writer.
+func (s *Service) current(ctx context.Context, inv *store.Invitation) {
+	s.noteDone(ctx, inv)
+	if inv.Status == store.StatusPending && s.Started != nil {
+		if at, ok := s.Started.When(ctx, inv.ID); ok {
+			inv.Status, inv.StartedAt = store.StatusInProgress, &at
 		}
 	}
 }

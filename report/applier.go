@@ -23,7 +23,10 @@ import (
 type Applier struct {
 	Mongo *store.Mongo
 	Locks *store.Locks
-	Log   *slog.Logger
+	// Started, when set, holds invitations begun that this writer marks in
+	// progress (see core.Service.Started).
+	Started *store.Started
+	Log     *slog.Logger
 	// BatchSize bounds how many responses one batch takes (default 200).
 	BatchSize int64
 	kick      chan struct{}
@@ -90,7 +93,31 @@ func (a *Applier) Drain(ctx context.Context) error {
 	defer stop()
 	for {
 		n, err := a.step(ctx)
-		if err != nil || n == 0 {
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return a.markStarted(ctx)
+		}
+	}
+}
+
+// markStarted moves the invitations begun since the last pass to in
+// progress. It runs after the batches, so a completion counted in this pass
+// is not undone.
+func (a *Applier) markStarted(ctx context.Context) error {
+	if a.Started == nil {
+		return nil
+	}
+	for {
+		starts, err := a.Started.Take(ctx, 1000)
+		if err != nil || len(starts) == 0 {
+			return err
+		}
+		if err := a.Mongo.Invitations.MarkStartedAt(ctx, starts); err != nil {
+			return err
+		}
+		if err := a.Started.Done(ctx, starts); err != nil {
 			return err
 		}
 	}

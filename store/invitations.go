@@ -228,6 +228,29 @@ func (s *Invitations) MarkStarted(ctx context.Context, id string, at time.Time) 
 	return nil
 }
 
+// MarkStartedAt moves the pending invitations among starts (id → when)
+// to in_progress, with one update per second of starts (started_at is the
+// group's earliest, within a second of the exact time).
+func (s *Invitations) MarkStartedAt(ctx context.Context, starts map[string]time.Time) error {
+	ids, first := map[int64][]string{}, map[int64]time.Time{}
+	for id, at := range starts {
+		sec := at.Unix()
+		ids[sec] = append(ids[sec], id)
+		if f, ok := first[sec]; !ok || at.Before(f) {
+			first[sec] = at
+		}
+	}
+	for sec, in := range ids {
+		_, err := s.c.UpdateMany(ctx,
+			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: in}}}, {Key: "status", Value: StatusPending}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: StatusInProgress}, {Key: "started_at", Value: Millis(first[sec])}}}})
+		if err != nil {
+			return fmt.Errorf("mark %d invitations started: %w", len(in), err)
+		}
+	}
+	return nil
+}
+
 // MarkCompleted records that a response completed the invitation. It is
 // idempotent: the first channel to complete wins and later calls change
 // nothing; an opted-out invitation stays opted out.

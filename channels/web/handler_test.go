@@ -105,6 +105,11 @@ func TestStepsKeepProgressAndMarkMissing(t *testing.T) {
 	if inv["status"] != "in_progress" {
 		t.Fatalf("status %v", inv["status"])
 	}
+	// The roll-up writer carries the start to MongoDB, in one update for all.
+	g.Drain()
+	if stored, err := g.Mongo.Invitations.ByDossier(t.Context(), "W-STEP"); err != nil || stored.Status != "in_progress" || stored.StartedAt == nil {
+		t.Fatalf("stored after the writer's pass: %+v %v", stored, err)
+	}
 	// Coming back later resumes at step 2; step 1 still shows the answers.
 	if _, body := get(g, base); !strings.Contains(body, "Bước 2 trên 5") {
 		t.Fatal("did not resume at step 2")

@@ -38,12 +38,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	defer st.close(context.Background())
 
 	applier := report.NewApplier(st.mongo, &store.Locks{R: st.redis}, log.With("comp", "rollups"))
+	applier.Started = store.NewStarted(st.redis, cfg.MongoDatabase)
 	svc := &core.Service{
 		Surveys: survey.Builtin(), Mongo: st.mongo, Drafts: &store.Progress{R: st.redis},
 		Conversations: &store.Conversations{R: st.redis, TTL: cfg.ConversationTTL}, Queue: &store.SendQueue{R: st.redis, Name: cfg.MongoDatabase},
 		Locks: &store.Locks{R: st.redis}, Limiter: &store.Limiter{R: st.redis, Name: cfg.MongoDatabase}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate, Warnings: &store.Warnings{R: st.redis, Name: cfg.MongoDatabase},
 		Inbox:  &store.Stream{R: st.redis, Key: "gw:inbox:" + cfg.MongoDatabase, Group: "gateway"},
-		Outbox: store.NewOutbox(st.redis, cfg.MongoDatabase),
+		Outbox: store.NewOutbox(st.redis, cfg.MongoDatabase), Started: applier.Started,
 		Cache:  &store.InvitationCache{R: st.redis, TTL: 7 * 24 * time.Hour},
 		Health: &core.Health{},
 		Sealer: store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,

@@ -172,7 +172,9 @@ func (g *gen) smsSink() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	go func() { _ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })) }()
+	go func() {
+		_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) }))
+	}()
 	g.sink = "http://" + ln.Addr().String() + "/send"
 	return g.sink, nil
 }

@@ -60,12 +60,13 @@ func New(t testing.TB, baseURL string, options ...func(*server.Deps)) *Gateway {
 	r := testenv.Redis(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	applier := report.NewApplier(m, &store.Locks{R: r}, log)
+	applier.Started = store.NewStarted(r, m.DB.Name())
 	svc := &core.Service{
 		Surveys: survey.Builtin(), Mongo: m, Drafts: &store.Progress{R: r},
 		Conversations: &store.Conversations{R: r, TTL: 72 * time.Hour}, Queue: &store.SendQueue{R: r, Name: m.DB.Name()},
 		Locks: &store.Locks{R: r}, Limiter: &store.Limiter{R: r, Name: m.DB.Name()}, Warnings: &store.Warnings{R: r, Name: m.DB.Name()},
 		Inbox:  &store.Stream{R: r, Key: "gw:inbox:" + m.DB.Name(), Group: "gateway"},
-		Outbox: store.NewOutbox(r, m.DB.Name()),
+		Outbox: store.NewOutbox(r, m.DB.Name()), Started: applier.Started,
 		Cache:  &store.InvitationCache{R: r, TTL: 7 * 24 * time.Hour},
 		Health: &core.Health{},
 		Sealer: store.NewSealer("test-secret-" + strings.Repeat(testenv.RandomID(), 4)), BaseURL: baseURL,

@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Started holds the invitations citizens began answering until the roll-up
+// writer marks them in progress in MongoDB, many in one update: on FerretDB
+// any update reads the whole collection, and an update from a request
+// could undo a completion written at the same moment.
+type Started struct {
+	R   redis.UniversalClient
+	Key string
+}
+
+// NewStarted returns the deployment's set of started invitations.
+func NewStarted(r redis.UniversalClient, name string) *Started {
+	return &Started{R: r, Key: "gw:started:" + name}
+}
+
+// Add notes that invitation id was started at at; the first time stays.
+func (s *Started) Add(ctx context.Context, id string, at time.Time) error {
+	return s.R.ZAddNX(ctx, s.Key, redis.Z{Score: float64(at.UnixMilli()), Member: id}).Err()
+}
+
+// When says when invitation id was started, if it waits here.
+func (s *Started) When(ctx context.Context, id string) (time.Time, bool) {
+	score, err := s.R.ZScore(ctx, s.Key, id).Result()
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(int64(score)), true
+}
+
+// Take returns up to n started invitations with their start times.
+func (s *Started) Take(ctx context.Context, n int64) (map[string]time.Time, error) {
+	zs, err := s.R.ZRangeWithScores(ctx, s.Key, 0, n-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read started invitations: %w", err)
+	}
+	out := make(map[string]time.Time, len(zs))
+	for _, z := range zs {
+		out[z.Member.(string)] = time.UnixMilli(int64(z.Score))
+	}
+	return out, nil
+}
+
+// Done forgets ids, which MongoDB now has as started.
+func (s *Started) Done(ctx context.Context, ids map[string]time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	members := make([]any, 0, len(ids))
+	for id := range ids {
+		members = append(members, id)
+	}
+	return s.R.ZRem(ctx, s.Key, members...).Err()
+}
