@@ -21,13 +21,13 @@ import (
 
 // memory is what seeding open conversations cost Redis.
 type memory struct {
-	r            redis.UniversalClient
-	n            int
+	r             redis.UniversalClient
+	n             int
 	before, after int64
-	sample       int64 // MEMORY USAGE of one conversation's keys
-	sampleKeys   int
-	whos         []string
-	took         time.Duration
+	sample        int64 // MEMORY USAGE of one conversation's keys
+	sampleKeys    int
+	whos          []string
+	took          time.Duration
 }
 
 // seedConversations opens n SMS conversations in Redis through the
