@@ -8,42 +8,35 @@ import (
 	"github.com/sipasvn/gateway/store"
 )
 
-// groupCommit writes the responses of concurrent requests to MongoDB
-// together: the first request in leads and writes everything queued in one
-// batch; the others wait for that batch, and the next request in the queue
-// leads the following one. Under load, one round trip carries many
-// responses; alone, a response is written at once.
-type groupCommit struct {
+// groupCommit writes the items of concurrent requests to MongoDB together:
+// the first request in leads and writes everything queued in one batch; the
+// others wait for that batch, and the next request in the queue leads the
+// following one. Under load, one round trip carries many items; alone, an
+// item is written at once.
+type groupCommit[T any] struct {
 	mu    sync.Mutex
-	queue []*commit
+	queue []*commit[T]
 	busy  bool
 }
 
-type commit struct {
-	r      *store.Response
-	entry  string
+type commit[T any] struct {
+	item   T
 	err    error
 	leader bool
 	wake   chan struct{}
 }
 
-// groups holds one groupCommit per outbox (per deployment in a process).
-var groups sync.Map
-
-func commitsOf(o *store.Outbox) *groupCommit {
-	g, _ := groups.LoadOrStore(o, &groupCommit{})
-	return g.(*groupCommit)
-}
-
 // maxCommit bounds one batch.
 const maxCommit = 256
 
-type saveFunc func(ctx context.Context, rs []*store.Response, entries []string) ([]error, error)
+// saveBatch writes items and says what became of each (errs, nil when all
+// were written) or of the whole batch (err).
+type saveBatch[T any] func(ctx context.Context, items []T) (errs []error, err error)
 
-// do writes r (its outbox entry is entry) with save, batched with whatever
-// other requests queue meanwhile, and returns what became of r.
-func (g *groupCommit) do(ctx context.Context, r *store.Response, entry string, save saveFunc) error {
-	c := &commit{r: r, entry: entry, wake: make(chan struct{}, 1)}
+// do writes item with save, batched with whatever other requests queue
+// meanwhile, and returns what became of it.
+func (g *groupCommit[T]) do(ctx context.Context, item T, save saveBatch[T]) error {
+	c := &commit[T]{item: item, wake: make(chan struct{}, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, c)
 	if g.busy {
@@ -56,20 +49,20 @@ func (g *groupCommit) do(ctx context.Context, r *store.Response, entry string, s
 	}
 	g.busy = true
 	n := min(len(g.queue), maxCommit)
-	batch := append([]*commit(nil), g.queue[:n]...)
+	batch := append([]*commit[T](nil), g.queue[:n]...)
 	g.queue = append(g.queue[:0], g.queue[n:]...)
 	g.mu.Unlock()
 
 	// Not the leader's request context: the batch is everyone's.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	rs, entries := make([]*store.Response, len(batch)), make([]string, len(batch))
+	items := make([]T, len(batch))
 	for i, b := range batch {
-		rs[i], entries[i] = b.r, b.entry
+		items[i] = b.item
 	}
-	errs, err := save(wctx, rs, entries)
+	errs, err := save(wctx, items)
 	cancel()
 	for i, b := range batch {
-		if b.err = err; err == nil {
+		if b.err = err; err == nil && errs != nil {
 			b.err = errs[i]
 		}
 	}
@@ -88,4 +81,19 @@ func (g *groupCommit) do(ctx context.Context, r *store.Response, entry string, s
 		}
 	}
 	return c.err
+}
+
+// groups holds one groupCommit per destination (an outbox, a messages
+// collection) in a process, so copies of a Service share it.
+var groups sync.Map
+
+func groupOf[T any](key any) *groupCommit[T] {
+	g, _ := groups.LoadOrStore(key, &groupCommit[T]{})
+	return g.(*groupCommit[T])
+}
+
+// pending is a completed response and its outbox entry.
+type pending struct {
+	r     *store.Response
+	entry string
 }

@@ -328,5 +328,15 @@ func (s *Service) RecordSent(ctx context.Context, msgs ...*store.Message) error 
 			m.At = s.now()
 		}
 	}
-	return s.Mongo.Messages.Record(ctx, msgs...)
+	if len(msgs) == 0 {
+		return nil
+	}
+	// Concurrent webhooks' records go in one insert (see groupCommit).
+	return groupOf[[]*store.Message](s.Mongo.Messages).do(ctx, msgs, func(ctx context.Context, batch [][]*store.Message) ([]error, error) {
+		var all []*store.Message
+		for _, ms := range batch {
+			all = append(all, ms...)
+		}
+		return nil, s.Mongo.Messages.Record(ctx, all...)
+	})
 }

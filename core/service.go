@@ -190,7 +190,13 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	if s.Health.Down() {
 		return r, nil // MongoDB just failed: the outbox sweeper writes it
 	}
-	err = commitsOf(s.Outbox).do(ctx, r, id, s.saveAll)
+	err = groupOf[pending](s.Outbox).do(ctx, pending{r, id}, func(ctx context.Context, ps []pending) ([]error, error) {
+		rs, entries := make([]*store.Response, len(ps)), make([]string, len(ps))
+		for i, p := range ps {
+			rs[i], entries[i] = p.r, p.entry
+		}
+		return s.saveAll(ctx, rs, entries)
+	})
 	if errors.Is(err, ErrAlreadyCompleted) {
 		return nil, err
 	}

@@ -124,16 +124,39 @@ func (s *Rollups) ensureIndexes(ctx context.Context) error {
 // The response-count cells go last, so a report read while a batch is being
 // applied never counts a response whose answers are not all in.
 func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
+	// Which cells took this batch already (a replay): one read for all,
+	// then updates by _id alone, which FerretDB looks up cheaper than a
+	// filter it must check document by document.
+	ids := make([]string, 0, len(cells))
+	for k := range cells {
+		ids = append(ids, k.id())
+	}
+	type seen struct {
+		ID    string `bson:"_id"`
+		Batch int64  `bson:"batch"`
+	}
+	had, err := findAll[seen](ctx, s.c, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		options.Find().SetProjection(bson.D{{Key: "batch", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("apply batch %d: read cells: %w", batch, err)
+	}
+	taken := map[string]bool{}
+	for _, h := range had {
+		taken[h.ID] = h.Batch >= batch
+	}
 	// Two unordered bulk writes (answer cells, then response-count cells):
 	// one round trip each instead of one per cell.
 	var answers, counts []mongo.WriteModel
 	for _, k := range cells.ordered() {
+		if taken[k.id()] {
+			continue
+		}
 		c := cells[k]
 		l := c.Levels
 		inc := bson.D{{Key: "n0", Value: l[0]}, {Key: "n1", Value: l[1]}, {Key: "n2", Value: l[2]},
 			{Key: "n3", Value: l[3]}, {Key: "n4", Value: l[4]}, {Key: "n5", Value: l[5]}, {Key: "responses", Value: c.Responses}}
 		m := mongo.NewUpdateOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: k.id()}, {Key: "batch", Value: bson.D{{Key: "$lt", Value: batch}}}}).
+			SetFilter(bson.D{{Key: "_id", Value: k.id()}}).
 			SetUpdate(bson.D{
 				{Key: "$inc", Value: inc},
 				{Key: "$set", Value: bson.D{{Key: "batch", Value: batch}}},
@@ -151,10 +174,7 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
 		if len(models) == 0 {
 			continue
 		}
-		_, err := s.c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-		// A duplicate key means the cell exists with batch ≥ ours: the upsert
-		// tried to insert because the filter did not match. Already applied.
-		if err = writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 }); err != nil {
+		if _, err := s.c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
 			return fmt.Errorf("apply batch %d: %w", batch, err)
 		}
 	}
