@@ -26,6 +26,7 @@ type memory struct {
 	before, after int64
 	sample        int64 // MEMORY USAGE of one conversation's keys
 	sampleKeys    int
+	perKey        []string
 	whos          []string
 	took          time.Duration
 }
@@ -98,6 +99,7 @@ func seedConversations(redisURL string, n, conns int) (*memory, error) {
 			return nil, fmt.Errorf("MEMORY USAGE %s (a real redis-server is needed): %w", k, err)
 		}
 		m.sample += u
+		m.perKey = append(m.perKey, fmt.Sprintf("%s %d", strings.TrimPrefix(k, "gw:conv:{"+m.whos[0]+"}"), u))
 	}
 	m.sampleKeys = len(keys)
 	return m, nil
@@ -120,8 +122,8 @@ func usedMemory(ctx context.Context, r redis.UniversalClient) (int64, error) {
 // conversations open, and removes the seeded keys.
 func (m *memory) finish(w io.Writer, g *gen) error {
 	ctx := context.Background()
-	fmt.Fprintf(w, "open conversations: %d seeded in %s; Redis used_memory +%.1f MB = %d bytes per conversation (INFO memory); MEMORY USAGE of one conversation's %d keys = %d bytes\n",
-		m.n, m.took.Round(time.Millisecond), float64(m.after-m.before)/1e6, (m.after-m.before)/int64(m.n), m.sampleKeys, m.sample)
+	fmt.Fprintf(w, "open conversations: %d seeded in %s; Redis used_memory +%.1f MB = %d bytes per conversation (INFO memory); MEMORY USAGE of one conversation's %d keys = %d bytes (state%s)\n",
+		m.n, m.took.Round(time.Millisecond), float64(m.after-m.before)/1e6, (m.after-m.before)/int64(m.n), m.sampleKeys, m.sample, strings.Join(m.perKey, ", "))
 	for i, t := range g.targets {
 		rss, err := residentMemory(g.client, t)
 		if err != nil {
