@@ -280,22 +280,14 @@ func (s *Service) RunOutbox(ctx context.Context, log *slog.Logger) {
 }
 
 func (s *Service) sweepOutbox(ctx context.Context) error {
-	lease, err := s.Locks.Acquire(ctx, "sweep:"+s.Outbox.Key, 30*time.Second)
-	if errors.Is(err, store.ErrLocked) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer lease.Release(context.WithoutCancel(ctx))
-	ctx, stop := lease.Keep(ctx, 30*time.Second)
-	defer stop()
-	for {
-		n, err := s.DrainOutbox(ctx, outboxGrace)
-		if err != nil || n == 0 {
-			return err
+	return s.Locks.Holding(ctx, "sweep:"+s.Outbox.Key, 30*time.Second, func(ctx context.Context) error {
+		for {
+			n, err := s.DrainOutbox(ctx, outboxGrace)
+			if err != nil || n == 0 {
+				return err
+			}
 		}
-	}
+	})
 }
 
 // DrainOutbox writes one batch of the responses that have waited in the

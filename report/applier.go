@@ -92,25 +92,17 @@ const minGap = 250 * time.Millisecond
 // Drain applies batches until none is left, returning how many responses it
 // counted. Another replica holding the lease is not an error.
 func (a *Applier) Drain(ctx context.Context) error {
-	lease, err := a.Locks.Acquire(ctx, a.leaseName(), leaseTTL)
-	if errors.Is(err, store.ErrLocked) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer lease.Release(context.WithoutCancel(ctx))
-	ctx, stop := lease.Keep(ctx, leaseTTL)
-	defer stop()
-	for {
-		n, err := a.step(ctx)
-		if err != nil {
-			return err
+	return a.Locks.Holding(ctx, a.leaseName(), leaseTTL, func(ctx context.Context) error {
+		for {
+			n, err := a.step(ctx)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return a.markStarted(ctx)
+			}
 		}
-		if n == 0 {
-			return a.markStarted(ctx)
-		}
-	}
+	})
 }
 
 // markStarted moves the invitations begun since the last pass to in
@@ -137,28 +129,20 @@ func (a *Applier) markStarted(ctx context.Context) error {
 // Sweep notes uncounted the responses written since that are neither
 // counted nor noted (see store.Responses.Unnoted), under the writer's lease.
 func (a *Applier) Sweep(ctx context.Context, since time.Time) error {
-	lease, err := a.Locks.Acquire(ctx, a.leaseName(), leaseTTL)
-	if errors.Is(err, store.ErrLocked) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer lease.Release(context.WithoutCancel(ctx))
-	ctx, stop := lease.Keep(ctx, leaseTTL)
-	defer stop()
-	// A journalled batch is finished first, so its marks are in.
-	if _, err := a.step(ctx); err != nil {
-		return err
-	}
-	rs, err := a.Mongo.Responses.Unnoted(ctx, primitive.NewObjectIDFromTimestamp(since).Hex())
-	if err != nil {
-		return err
-	}
-	if len(rs) > 0 {
-		a.Log.Warn("responses found never counted (their process stopped while saving them); counting them now", "responses", len(rs))
-	}
-	return a.Mongo.Responses.NoteUncounted(ctx, rs)
+	return a.Locks.Holding(ctx, a.leaseName(), leaseTTL, func(ctx context.Context) error {
+		// A journalled batch is finished first, so its marks are in.
+		if _, err := a.step(ctx); err != nil {
+			return err
+		}
+		rs, err := a.Mongo.Responses.Unnoted(ctx, primitive.NewObjectIDFromTimestamp(since).Hex())
+		if err != nil {
+			return err
+		}
+		if len(rs) > 0 {
+			a.Log.Warn("responses found never counted (their process stopped while saving them); counting them now", "responses", len(rs))
+		}
+		return a.Mongo.Responses.NoteUncounted(ctx, rs)
+	})
 }
 
 // step finishes a journalled batch or starts and applies the next one.

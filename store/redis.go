@@ -127,6 +127,23 @@ func (l *Locks) Acquire(ctx context.Context, name string, ttl time.Duration) (*L
 	return lease, nil
 }
 
+// Holding runs fn while holding the lock name, kept alive every ttl/3
+// (fn's context ends if it is lost). Another holder is not an error: fn
+// does not run and Holding returns nil.
+func (l *Locks) Holding(ctx context.Context, name string, ttl time.Duration, fn func(context.Context) error) error {
+	lease, err := l.Acquire(ctx, name, ttl)
+	if errors.Is(err, ErrLocked) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+	ctx, stop := lease.Keep(ctx, ttl)
+	defer stop()
+	return fn(ctx)
+}
+
 // Extend renews the lease; ErrLocked means it was lost.
 func (l *Lease) Extend(ctx context.Context, ttl time.Duration) error {
 	n, err := extend.Run(ctx, l.r, []string{l.key}, l.owner, ttl.Milliseconds()).Int()

@@ -188,9 +188,29 @@ type result struct {
 
 func (r result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
 
-// load runs mk from conns workers for d, each pacing itself to its share of
-// rate when rate > 0.
+// load runs mk's requests from conns workers for d (see drive).
 func load(name string, client *http.Client, mk maker, d time.Duration, conns int, rate float64) result {
+	return drive(name, d, conns, rate, func(w, i int) error {
+		req, err := mk(w, i)
+		if err != nil {
+			return err
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode >= 400 {
+			return fmt.Errorf("status %d", res.StatusCode)
+		}
+		return nil
+	})
+}
+
+// drive runs op from conns workers for d, each pacing itself to its share
+// of rate when rate > 0, and times each call; errDone ends a worker early.
+func drive(name string, d time.Duration, conns int, rate float64, op func(w, i int) error) result {
 	var n, errs atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -215,28 +235,16 @@ func load(name string, client *http.Client, mk maker, d time.Duration, conns int
 				if !time.Now().Before(deadline) {
 					break
 				}
-				req, err := mk(w, i)
+				t0 := time.Now()
+				err := op(w, i)
 				if errors.Is(err, errDone) {
 					break
 				}
-				if err != nil {
-					errs.Add(1)
-					break
-				}
-				t0 := time.Now()
-				res, err := client.Do(req)
-				el := time.Since(t0)
+				mine = append(mine, time.Since(t0))
 				n.Add(1)
 				if err != nil {
 					errs.Add(1)
-					continue
 				}
-				_, _ = io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				if res.StatusCode >= 400 {
-					errs.Add(1)
-				}
-				mine = append(mine, el)
 			}
 			mu.Lock()
 			lat = append(lat, mine...)

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -29,35 +27,10 @@ func rawInserts(uri string, d time.Duration, conns int) (result, error) {
 	for _, q := range []string{"A", "B", "C", "D", "E"} {
 		answers = append(answers, map[string]any{"question": q, "criterion": q, "score": 4})
 	}
-	var n, errs atomic.Int64
-	var mu sync.Mutex
-	var lat []time.Duration
-	start := time.Now()
-	deadline := start.Add(d)
-	var wg sync.WaitGroup
-	for w := 0; w < conns; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for time.Now().Before(deadline) {
-				doc := map[string]any{"_id": primitive.NewObjectID().Hex(), "invitation_id": primitive.NewObjectID().Hex(), "survey": "sipas-5",
-					"agency_code": "000.00.12.H49", "channel": "web", "answers": answers, "month": "2026-11", "submitted_at": time.Now(), "applied": false}
-				t0 := time.Now()
-				_, err := coll.InsertOne(ctx, doc)
-				mine = append(mine, time.Since(t0))
-				n.Add(1)
-				if err != nil {
-					errs.Add(1)
-				}
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	r := result{name: "raw driver insert", n: n.Load(), errors: errs.Load(), elapsed: time.Since(start), lat: lat}
-	sortDurations(r.lat)
-	return r, nil
+	return drive("raw driver insert", d, conns, 0, func(int, int) error {
+		doc := map[string]any{"_id": primitive.NewObjectID().Hex(), "invitation_id": primitive.NewObjectID().Hex(), "survey": "sipas-5",
+			"agency_code": "000.00.12.H49", "channel": "web", "answers": answers, "month": "2026-11", "submitted_at": time.Now()}
+		_, err := coll.InsertOne(ctx, doc)
+		return err
+	}), nil
 }

@@ -63,6 +63,23 @@ func (g *gen) invite() (maker, error) {
 // gives invitation i a phone. It returns the survey tokens.
 func (g *gen) invitations(n int, prefix string, phone func(i int) string) ([]string, error) {
 	toks := make([]string, n)
+	return toks, g.parallel(n, func(w, i int) error {
+		body := map[string]any{"dossier_code": fmt.Sprintf("LOAD-%s-%s%06d", g.run, prefix, i), "agency_code": "000.00.12.H49", "survey": "sipas-5"}
+		if phone != nil {
+			body["phone"] = phone(i)
+		}
+		inv, err := g.api(w, "POST", "/api/v1/invitations", body)
+		if err != nil {
+			return err
+		}
+		su, _ := inv["survey_url"].(string)
+		toks[i] = su[strings.LastIndex(su, "/")+1:]
+		return nil
+	})
+}
+
+// parallel runs fn for 0..n-1 from conns workers and returns the first error.
+func (g *gen) parallel(n int, fn func(w, i int) error) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, g.conns)
@@ -71,45 +88,7 @@ func (g *gen) invitations(n int, prefix string, phone func(i int) string) ([]str
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				body := map[string]any{"dossier_code": fmt.Sprintf("LOAD-%s-%s%06d", g.run, prefix, i), "agency_code": "000.00.12.H49", "survey": "sipas-5"}
-				if phone != nil {
-					body["phone"] = phone(i)
-				}
-				inv, err := g.api(w, "POST", "/api/v1/invitations", body)
-				if err != nil {
-					errs <- err
-					return
-				}
-				su, _ := inv["survey_url"].(string)
-				toks[i] = su[strings.LastIndex(su, "/")+1:]
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return toks, <-errs
-}
-
-// opened opens each survey once, as the citizen's scan of the QR code
-// does before they answer: the scenarios then measure the pages and submits
-// that follow, not an invitation's first read from MongoDB.
-func (g *gen) opened(toks []string) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, g.conns)
-	for w := 0; w < g.conns; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(toks); i = int(next.Add(1) - 1) {
-				res, err := g.setup.Get(g.target(w) + "/s/" + toks[i])
-				if err == nil {
-					res.Body.Close()
-					if res.StatusCode != 200 {
-						err = fmt.Errorf("open survey: %d", res.StatusCode)
-					}
-				}
-				if err != nil {
+				if err := fn(w, i); err != nil {
 					errs <- err
 					return
 				}
@@ -119,6 +98,23 @@ func (g *gen) opened(toks []string) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// opened opens each survey once, as the citizen's scan of the QR code
+// does before they answer: the scenarios then measure the pages and submits
+// that follow, not an invitation's first read from MongoDB.
+func (g *gen) opened(toks []string) error {
+	return g.parallel(len(toks), func(w, i int) error {
+		res, err := g.setup.Get(g.target(w) + "/s/" + toks[i])
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			return fmt.Errorf("open survey: %d", res.StatusCode)
+		}
+		return nil
+	})
 }
 
 func (g *gen) page() (maker, error) {
