@@ -20,6 +20,6 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) ./channels/zalo/
 
 # The load tool against the embedded default and against real redis-server +
-# FerretDB; figures go to bench-embedded.txt and bench-servers.txt.
+# FerretDB; figures go to docs/bench/embedded.txt and docs/bench/servers.txt.
 bench:
 	./bench.sh

@@ -2,11 +2,12 @@
 # make bench: the load tool against a fresh gateway twice, first on the
 # embedded default (FerretDB + miniredis in-process), then on real servers
 # (redis-server and FerretDB in their own processes, as a deployment would
-# run them), all on this machine. Figures go to bench-embedded.txt and
-# bench-servers.txt with the machine they were measured on.
+# run them), all on this machine. Figures go to docs/bench/embedded.txt and
+# docs/bench/servers.txt with the machine they were measured on.
 # DURATION, CONNS, POOL and CONVERSATIONS override the defaults.
 set -euo pipefail
 cd "$(dirname "$0")"
+mkdir -p docs/bench
 DURATION=${DURATION:-10s} CONNS=${CONNS:-16} POOL=${POOL:-2000} CONVERSATIONS=${CONVERSATIONS:-100000}
 command -v redis-server >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
 
@@ -35,7 +36,7 @@ pids+=($!)
 mongo=$(wait_line "$work/embedded.out" '^embedded stores: ' | awk '{print $4}')
 wait_line "$work/embedded.out" '^admin key' >/dev/null
 { machine; echo "stores: embedded (FerretDB 1.24 SQLite + miniredis, in the gateway process)"
-  "$work/loadgen" -url "http://$addr" -key "$(cat "$work/embedded/admin.key")" -duration "$DURATION" -conns "$CONNS" -pool "$POOL" -mongo "$mongo"; } | tee bench-embedded.txt
+  "$work/loadgen" -url "http://$addr" -key "$(cat "$work/embedded/admin.key")" -duration "$DURATION" -conns "$CONNS" -pool "$POOL" -mongo "$mongo"; } | tee docs/bench/embedded.txt
 kill "${pids[-1]}"
 
 # 2. Real servers: redis-server and FerretDB (gateway mongo-server) apart.
@@ -52,4 +53,4 @@ pids+=($!)
 wait_line "$work/servers.out" '^admin key' >/dev/null
 { machine; echo "stores: redis-server and FerretDB 1.24 SQLite (gateway mongo-server) in their own processes"
   "$work/loadgen" -url "http://$addr" -key "$(cat "$work/servers/admin.key")" -duration "$DURATION" -conns "$CONNS" -pool "$POOL" \
-    -mongo "$mongo" -redis "redis://127.0.0.1:$rport" -conversations "$CONVERSATIONS"; } | tee bench-servers.txt
+    -mongo "$mongo" -redis "redis://127.0.0.1:$rport" -conversations "$CONVERSATIONS"; } | tee docs/bench/servers.txt
