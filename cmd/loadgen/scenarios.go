@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,22 +30,31 @@ type gen struct {
 
 func (g *gen) target(w int) string { return g.targets[w%len(g.targets)] }
 
+// api makes a setup request, waiting out a busy gateway (503 or 429 with
+// Retry-After) up to five times, as desk software would.
 func (g *gen) api(w int, method, path string, body any) (map[string]any, error) {
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, g.target(w)+path, bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+g.key)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := g.setup.Do(req)
-	if err != nil {
-		return nil, err
+	for try := 1; ; try++ {
+		req, _ := http.NewRequest(method, g.target(w)+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+g.key)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := g.setup.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		var out map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if (res.StatusCode == 503 || res.StatusCode == 429) && try < 5 {
+			wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+			time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+			continue
+		}
+		if res.StatusCode >= 300 {
+			return out, fmt.Errorf("%s %s: %d %v", method, path, res.StatusCode, out)
+		}
+		return out, nil
 	}
-	defer res.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(res.Body).Decode(&out)
-	if res.StatusCode >= 300 {
-		return out, fmt.Errorf("%s %s: %d %v", method, path, res.StatusCode, out)
-	}
-	return out, nil
 }
 
 func (g *gen) invite() (maker, error) {
