@@ -228,67 +228,77 @@ func (s *Invitations) MarkStarted(ctx context.Context, id string, at time.Time) 
 	return nil
 }
 
-// MarkStartedAt moves the pending invitations among starts (id → when)
-// to in_progress, with one update per second of starts (started_at is the
-// group's earliest, within a second of the exact time).
-func (s *Invitations) MarkStartedAt(ctx context.Context, starts map[string]time.Time) error {
-	ids, first := map[int64][]string{}, map[int64]time.Time{}
-	for id, at := range starts {
-		sec := at.Unix()
-		ids[sec] = append(ids[sec], id)
-		if f, ok := first[sec]; !ok || at.Before(f) {
-			first[sec] = at
-		}
-	}
-	for sec, in := range ids {
-		_, err := s.c.UpdateMany(ctx,
-			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: in}}}, {Key: "status", Value: StatusPending}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: StatusInProgress}, {Key: "started_at", Value: Millis(first[sec])}}}})
-		if err != nil {
-			return fmt.Errorf("mark %d invitations started: %w", len(in), err)
-		}
-	}
-	return nil
+// stamp is one invitation's status event: when, and through which channel.
+type stamp struct {
+	id, via string
+	at      time.Time
 }
 
-// MarkCompleted records that a response completed the invitation. It is
-// idempotent: the first channel to complete wins and later calls change
-// nothing; an opted-out invitation stays opted out.
-func (s *Invitations) MarkCompleted(ctx context.Context, id, via string, at time.Time) error {
-	return s.MarkCompletedBy(ctx, []*Response{{InvitationID: id, Channel: via, SubmittedAt: at}})
-}
-
-// MarkCompletedBy marks the invitations of rs completed (as MarkCompleted)
-// with one update per channel and second of submission: on FerretDB any
-// update reads the whole collection, so one per response would read it once
-// each. completed_at is the earliest submission of its group, within a
-// second of the exact time (the response has it exactly).
-func (s *Invitations) MarkCompletedBy(ctx context.Context, rs []*Response) error {
+// bySecond groups events by channel and second, each group with its ids
+// and its earliest time: on FerretDB any update reads the whole
+// collection, so statuses are written one update per group, not per
+// invitation, and their times are exact to the second.
+func bySecond(stamps []stamp, each func(via string, at time.Time, ids []string) error) error {
 	type group struct {
 		via string
 		sec int64
 	}
 	ids, first := map[group][]string{}, map[group]time.Time{}
-	for _, r := range rs {
-		g := group{r.Channel, r.SubmittedAt.Unix()}
-		ids[g] = append(ids[g], r.InvitationID)
-		if f, ok := first[g]; !ok || r.SubmittedAt.Before(f) {
-			first[g] = r.SubmittedAt
+	for _, st := range stamps {
+		g := group{st.via, st.at.Unix()}
+		ids[g] = append(ids[g], st.id)
+		if f, ok := first[g]; !ok || st.at.Before(f) {
+			first[g] = st.at
 		}
 	}
 	for g, in := range ids {
+		if err := each(g.via, first[g], in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MarkStartedAt moves the pending invitations among starts (id → when)
+// to in_progress (see bySecond).
+func (s *Invitations) MarkStartedAt(ctx context.Context, starts map[string]time.Time) error {
+	stamps := make([]stamp, 0, len(starts))
+	for id, at := range starts {
+		stamps = append(stamps, stamp{id: id, at: at})
+	}
+	return bySecond(stamps, func(_ string, at time.Time, in []string) error {
+		_, err := s.c.UpdateMany(ctx,
+			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: in}}}, {Key: "status", Value: StatusPending}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: StatusInProgress}, {Key: "started_at", Value: Millis(at)}}}})
+		if err != nil {
+			return fmt.Errorf("mark %d invitations started: %w", len(in), err)
+		}
+		return nil
+	})
+}
+
+// MarkCompletedBy records that the responses rs completed their
+// invitations (see bySecond; each response keeps its exact time). It is
+// idempotent: the first channel to complete wins and later calls change
+// nothing; an opted-out invitation stays opted out.
+func (s *Invitations) MarkCompletedBy(ctx context.Context, rs []*Response) error {
+	stamps := make([]stamp, len(rs))
+	for i, r := range rs {
+		stamps[i] = stamp{id: r.InvitationID, via: r.Channel, at: r.SubmittedAt}
+	}
+	return bySecond(stamps, func(via string, at time.Time, in []string) error {
 		_, err := s.c.UpdateMany(ctx,
 			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: in}}}, {Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress, StatusExpired}}}}},
 			bson.D{{Key: "$set", Value: bson.D{
 				{Key: "status", Value: StatusCompleted},
-				{Key: "completed_via", Value: g.via},
-				{Key: "completed_at", Value: Millis(first[g])},
+				{Key: "completed_via", Value: via},
+				{Key: "completed_at", Value: Millis(at)},
 			}}})
 		if err != nil {
 			return fmt.Errorf("mark %d invitations completed (first %s): %w", len(in), in[0], err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // OpenOf returns every invitation of a phone (by its keyed hash) that can

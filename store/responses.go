@@ -52,20 +52,11 @@ func (s *Responses) ensureIndexes(ctx context.Context) error {
 	)
 }
 
-// Insert saves r. ErrDuplicate means the invitation already has a response:
-// the unique index keeps exactly one per invitation whatever the channel.
-func (s *Responses) Insert(ctx context.Context, r *Response) error {
-	errs, err := s.InsertMany(ctx, []*Response{r})
-	if err != nil {
-		return err
-	}
-	return errs[0]
-}
-
 // InsertMany saves rs in one round trip and notes each as not yet counted
 // (see Uncounted). errs[i] is nil when rs[i] is stored, ErrDuplicate when
-// the unique indexes refused it (that response id or that invitation is
-// already there), or why MongoDB refused it. err is set when the write as a
+// the unique indexes refused it (that response id, or another response of
+// its invitation: they keep exactly one per invitation whatever the
+// channel), or why MongoDB refused it. err is set when the write as a
 // whole failed (MongoDB unavailable): then nothing is known of any.
 func (s *Responses) InsertMany(ctx context.Context, rs []*Response) (errs []error, err error) {
 	docs := make([]any, len(rs))

@@ -76,11 +76,11 @@ func TestInvitationLookupsAndTransitions(t *testing.T) {
 	if err := m.Invitations.MarkStarted(ctx, "i1", at); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Invitations.MarkCompleted(ctx, "i1", "web", at); err != nil {
+	if err := m.Invitations.MarkCompletedBy(ctx, []*store.Response{{InvitationID: "i1", Channel: "web", SubmittedAt: at}}); err != nil {
 		t.Fatal(err)
 	}
 	// A later completion from another channel changes nothing; nor does a late start.
-	_ = m.Invitations.MarkCompleted(ctx, "i1", "sms", at.Add(time.Hour))
+	_ = m.Invitations.MarkCompletedBy(ctx, []*store.Response{{InvitationID: "i1", Channel: "sms", SubmittedAt: at.Add(time.Hour)}})
 	_ = m.Invitations.MarkStarted(ctx, "i1", at)
 	got, _ := m.Invitations.Invitation(ctx, "i1")
 	if got.Status != store.StatusCompleted || got.CompletedVia != "web" || !got.CompletedAt.Equal(store.Millis(at)) {
@@ -108,8 +108,11 @@ func TestOneResponsePerInvitation(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := m.Responses.Insert(ctx, &store.Response{ID: testenv.RandomID(), InvitationID: "inv-1", Survey: "overall",
-				Answers: []store.Answer{{Question: "O", Criterion: "O", Score: 5}}})
+			errs, err := m.Responses.InsertMany(ctx, []*store.Response{{ID: testenv.RandomID(), InvitationID: "inv-1", Survey: "overall",
+				Answers: []store.Answer{{Question: "O", Criterion: "O", Score: 5}}}})
+			if err == nil {
+				err = errs[0]
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
