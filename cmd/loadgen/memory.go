@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -49,43 +47,31 @@ func seedConversations(redisURL string, n, conns int) (*memory, error) {
 	def, _ := survey.Builtin().Survey(survey.SIPAS5)
 	sealer := store.NewSealer(fmt.Sprintf("loadgen-%d", time.Now().UnixNano()))
 	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, conns)
-	for w := 0; w < conns; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				who := sealer.Hash(fmt.Sprintf("849%08d", i))
-				m.whos[i] = who
-				// The index of the citizen's invitations, as made with the invitation.
-				now := time.Now()
-				inv := &store.Invitation{ID: fmt.Sprintf("%024x", i), Survey: string(survey.SIPAS5), Locale: "vi", CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
-				if err := convs.IndexInvitations(ctx, who, true, 30*24*time.Hour, inv); err != nil {
-					errs <- err
-					return
+	err = parallel(conns, n, func(_, i int) error {
+		who := sealer.Hash(fmt.Sprintf("849%08d", i))
+		m.whos[i] = who
+		// The index of the citizen's invitations, as made with the invitation.
+		now := time.Now()
+		inv := &store.Invitation{ID: fmt.Sprintf("%024x", i), Survey: string(survey.SIPAS5), Locale: "vi", CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+		if err := convs.IndexInvitations(ctx, who, true, 30*24*time.Hour, inv); err != nil {
+			return err
+		}
+		for msg := 0; msg < 2; msg++ {
+			_, err := convs.Step(ctx, who, "sms-main", fmt.Sprintf("SM%032x", uint64(i)<<8|uint64(msg)), func(state []byte) ([]byte, error) {
+				c := survey.NewConversation(def, fmt.Sprintf("%024x", i), "vi")
+				if state != nil {
+					_ = json.Unmarshal(state, c)
 				}
-				for msg := 0; msg < 2; msg++ {
-					_, err := convs.Step(ctx, who, "sms-main", fmt.Sprintf("SM%032x", uint64(i)<<8|uint64(msg)), func(state []byte) ([]byte, error) {
-						c := survey.NewConversation(def, fmt.Sprintf("%024x", i), "vi")
-						if state != nil {
-							_ = json.Unmarshal(state, c)
-						}
-						c.Answers[msg] = 4
-						return json.Marshal(c)
-					})
-					if err != nil {
-						errs <- err
-						return
-					}
-				}
+				c.Answers[msg] = 4
+				return json.Marshal(c)
+			})
+			if err != nil {
+				return err
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	m.took = time.Since(start)

@@ -73,7 +73,7 @@ func (g *gen) invite() (maker, error) {
 // gives invitation i a phone. It returns the survey tokens.
 func (g *gen) invitations(n int, prefix string, phone func(i int) string) ([]string, error) {
 	toks := make([]string, n)
-	return toks, g.parallel(n, func(w, i int) error {
+	return toks, parallel(g.conns, n, func(w, i int) error {
 		body := map[string]any{"dossier_code": fmt.Sprintf("LOAD-%s-%s%06d", g.run, prefix, i), "agency_code": "000.00.12.H49", "survey": "sipas-5"}
 		if phone != nil {
 			body["phone"] = phone(i)
@@ -89,11 +89,11 @@ func (g *gen) invitations(n int, prefix string, phone func(i int) string) ([]str
 }
 
 // parallel runs fn for 0..n-1 from conns workers and returns the first error.
-func (g *gen) parallel(n int, fn func(w, i int) error) error {
+func parallel(conns, n int, fn func(w, i int) error) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	errs := make(chan error, g.conns)
-	for w := 0; w < g.conns; w++ {
+	errs := make(chan error, conns)
+	for w := 0; w < conns; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -114,7 +114,7 @@ func (g *gen) parallel(n int, fn func(w, i int) error) error {
 // does before they answer: the scenarios then measure the pages and submits
 // that follow, not an invitation's first read from MongoDB.
 func (g *gen) opened(toks []string) error {
-	return g.parallel(len(toks), func(w, i int) error {
+	return parallel(g.conns, len(toks), func(w, i int) error {
 		res, err := g.setup.Get(g.target(w) + "/s/" + toks[i])
 		if err != nil {
 			return err
