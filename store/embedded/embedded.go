@@ -46,11 +46,18 @@ func StartMongo(dir, addr string, log *slog.Logger) (uri string, stop func(), er
 		return "", nil, fmt.Errorf("embedded mongo: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	done, indexed := make(chan struct{}), make(chan struct{})
 	go func() { defer close(done); _ = f.Run(ctx) }()
+	ix := NewIDIndexer(abs, log)
+	go func() { defer close(indexed); defer ix.Close(); ix.Run(ctx, IndexEvery) }()
 	uri = f.MongoDBURI()
-	return uri, func() { cancel(); waitOrGiveUp(done) }, nil
+	return uri, func() { cancel(); waitOrGiveUp(done); waitOrGiveUp(indexed) }, nil
 }
+
+// IndexEvery is how often the embedded server looks for collections
+// without the _id lookup index (see IDIndexer): a check that reads only
+// SQLite's schema, so it costs next to nothing.
+const IndexEvery = time.Second
 
 func waitOrGiveUp(done chan struct{}) {
 	select {
