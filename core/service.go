@@ -216,31 +216,17 @@ func (s *Service) saveAll(ctx context.Context, rs []*store.Response, entries []s
 	if err != nil {
 		return nil, err
 	}
-	var saved, again []*store.Response
+	var saved []*store.Response
 	var ack []string
 	for i, r := range rs {
 		if errors.Is(errs[i], store.ErrDuplicate) {
-			// Its own earlier attempt, or another response for the invitation?
-			ours, err := s.Mongo.Responses.Exists(ctx, r.ID)
-			if err != nil {
-				return nil, err
-			}
-			if errs[i] = nil; !ours {
-				errs[i] = ErrAlreadyCompleted
-				ack = append(ack, entries[i])
-			} else {
-				// Written before by a process that may have died before
-				// noting it uncounted; a copy noted twice counts once.
-				again = append(again, r)
-			}
+			errs[i] = ErrAlreadyCompleted
+			ack = append(ack, entries[i])
 		}
 		if errs[i] == nil {
 			saved = append(saved, r)
 			ack = append(ack, entries[i])
 		}
-	}
-	if err := s.Mongo.Responses.NoteUncounted(ctx, again); err != nil {
-		return nil, err
 	}
 	// The responses are durable. Their invitations are marked completed by
 	// the roll-up writer, in batches, from one process: on FerretDB an

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"go.mongodb.org/mongo-driver/bson/primitive"
-
 	"github.com/sipasvn/gateway/store"
 )
 
@@ -29,14 +27,18 @@ type Applier struct {
 	Log     *slog.Logger
 	// BatchSize bounds how many responses one batch takes (default 200).
 	BatchSize int64
-	kick      chan struct{}
+	// Settle is how long a response may take to be written after its
+	// uncounted copy before the copy counts as left by a dead process
+	// (default 30 s: the 15 s outbox grace plus a write's timeout).
+	Settle time.Duration
+	kick   chan struct{}
 }
 
 const leaseTTL = 30 * time.Second
 
 // NewApplier returns an applier ready to Run.
 func NewApplier(m *store.Mongo, l *store.Locks, log *slog.Logger) *Applier {
-	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 200, kick: make(chan struct{}, 1)}
+	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 200, Settle: 30 * time.Second, kick: make(chan struct{}, 1)}
 }
 
 // leaseName is per database, so deployments sharing a Redis do not wait on
@@ -51,21 +53,11 @@ func (a *Applier) Kick() {
 	}
 }
 
-// Run applies batches until ctx ends, on every kick and every tick, and
-// sweeps for responses never noted uncounted: at start those of the last
-// week, then hourly those of the last two hours.
+// Run applies batches until ctx ends, on every kick and every tick.
 func (a *Applier) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	swept, since := time.Time{}, 7*24*time.Hour
 	for {
-		if time.Since(swept) > time.Hour {
-			if err := a.Sweep(ctx, time.Now().Add(-since)); err != nil && ctx.Err() == nil {
-				a.Log.Error("sweep for uncounted responses failed; will retry", "err", err)
-			} else {
-				swept, since = time.Now(), 2*time.Hour
-			}
-		}
 		began := time.Now()
 		if err := a.Drain(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("roll-up batch failed; will retry", "err", err)
@@ -126,25 +118,6 @@ func (a *Applier) markStarted(ctx context.Context) error {
 	}
 }
 
-// Sweep notes uncounted the responses written since that are neither
-// counted nor noted (see store.Responses.Unnoted), under the writer's lease.
-func (a *Applier) Sweep(ctx context.Context, since time.Time) error {
-	return a.Locks.Holding(ctx, a.leaseName(), leaseTTL, func(ctx context.Context) error {
-		// A journalled batch is finished first, so its marks are in.
-		if _, err := a.step(ctx); err != nil {
-			return err
-		}
-		rs, err := a.Mongo.Responses.Unnoted(ctx, primitive.NewObjectIDFromTimestamp(since).Hex())
-		if err != nil {
-			return err
-		}
-		if len(rs) > 0 {
-			a.Log.Warn("responses found never counted (their process stopped while saving them); counting them now", "responses", len(rs))
-		}
-		return a.Mongo.Responses.NoteUncounted(ctx, rs)
-	})
-}
-
 // step finishes a journalled batch or starts and applies the next one.
 func (a *Applier) step(ctx context.Context) (int, error) {
 	st, err := a.Mongo.Rollups.State(ctx)
@@ -152,9 +125,13 @@ func (a *Applier) step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var resps []store.Response
+	replay := !st.Done
 	if st.Done {
 		resps, err = a.Mongo.Responses.Uncounted(ctx, a.BatchSize)
 		if err != nil || len(resps) == 0 {
+			return 0, err
+		}
+		if resps, err = a.Mongo.Responses.Settle(ctx, resps, time.Now().Add(-a.Settle)); err != nil || len(resps) == 0 {
 			return 0, err
 		}
 		next := store.ApplierState{Batch: st.Batch + 1, Pending: ids(resps)}
@@ -165,10 +142,12 @@ func (a *Applier) step(ctx context.Context) (int, error) {
 	} else if resps, err = a.Mongo.Responses.ByIDs(ctx, st.Pending); err != nil {
 		return 0, err
 	}
-	return len(resps), a.apply(ctx, st, resps)
+	return len(resps), a.apply(ctx, st, resps, replay)
 }
 
-func (a *Applier) apply(ctx context.Context, st store.ApplierState, resps []store.Response) error {
+// apply counts a journalled batch; replay says it may have been applied in
+// part before.
+func (a *Applier) apply(ctx context.Context, st store.ApplierState, resps []store.Response, replay bool) error {
 	// A copy noted again (its response was written twice after a crash)
 	// may reach a later batch: the counted marks let each response count once.
 	fresh, err := a.Mongo.Responses.MarkCounted(ctx, st.Batch, st.Pending)
@@ -186,7 +165,7 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, resps []stor
 			cells.Add(k, c)
 		}
 	}
-	if err := a.Mongo.Rollups.Apply(ctx, st.Batch, cells); err != nil {
+	if err := a.Mongo.Rollups.Apply(ctx, st.Batch, cells, replay); err != nil {
 		return err
 	}
 	// Their invitations are marked completed here rather than by request

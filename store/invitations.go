@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -228,77 +229,74 @@ func (s *Invitations) MarkStarted(ctx context.Context, id string, at time.Time) 
 	return nil
 }
 
-// stamp is one invitation's status event: when, and through which channel.
-type stamp struct {
-	id, via string
-	at      time.Time
+// statusOf is the part of an invitation the roll-up writer reads before it
+// changes a status.
+type statusOf struct {
+	ID     string `bson:"_id"`
+	Status Status `bson:"status"`
 }
 
-// bySecond groups events by channel and second, each group with its ids
-// and its earliest time: on FerretDB any update reads the whole
-// collection, so statuses are written one update per group, not per
-// invitation, and their times are exact to the second.
-func bySecond(stamps []stamp, each func(via string, at time.Time, ids []string) error) error {
-	type group struct {
-		via string
-		sec int64
+// setStatuses reads the invitations of ids by _id and writes set(id) to
+// those whose status is one of from, in one unordered bulk write of updates
+// by _id alone: FerretDB looks up no other filter by index, so
+// {_id: {$in: …}, status: …} would read the whole collection. The roll-up
+// writer is the one caller, one batch at a time.
+func (s *Invitations) setStatuses(ctx context.Context, ids []string, from []Status, set func(id string) bson.D) error {
+	invs, err := byIDs[statusOf](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "status", Value: 1}}))
+	if err != nil {
+		return err
 	}
-	ids, first := map[group][]string{}, map[group]time.Time{}
-	for _, st := range stamps {
-		g := group{st.via, st.at.Unix()}
-		ids[g] = append(ids[g], st.id)
-		if f, ok := first[g]; !ok || st.at.Before(f) {
-			first[g] = st.at
+	var models []mongo.WriteModel
+	for _, inv := range invs {
+		if slices.Contains(from, inv.Status) {
+			models = append(models, mongo.NewUpdateOneModel().
+				SetFilter(bson.D{{Key: "_id", Value: inv.ID}}).
+				SetUpdate(bson.D{{Key: "$set", Value: set(inv.ID)}}))
 		}
 	}
-	for g, in := range ids {
-		if err := each(g.via, first[g], in); err != nil {
-			return err
-		}
+	if len(models) == 0 {
+		return nil
+	}
+	_, err = s.c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	return err
+}
+
+// MarkStartedAt moves the pending invitations among starts (id → when)
+// to in_progress.
+func (s *Invitations) MarkStartedAt(ctx context.Context, starts map[string]time.Time) error {
+	ids := make([]string, 0, len(starts))
+	for id := range starts {
+		ids = append(ids, id)
+	}
+	err := s.setStatuses(ctx, ids, []Status{StatusPending}, func(id string) bson.D {
+		return bson.D{{Key: "status", Value: StatusInProgress}, {Key: "started_at", Value: Millis(starts[id])}}
+	})
+	if err != nil {
+		return fmt.Errorf("mark %d invitations started: %w", len(ids), err)
 	}
 	return nil
 }
 
-// MarkStartedAt moves the pending invitations among starts (id → when)
-// to in_progress (see bySecond).
-func (s *Invitations) MarkStartedAt(ctx context.Context, starts map[string]time.Time) error {
-	stamps := make([]stamp, 0, len(starts))
-	for id, at := range starts {
-		stamps = append(stamps, stamp{id: id, at: at})
-	}
-	return bySecond(stamps, func(_ string, at time.Time, in []string) error {
-		_, err := s.c.UpdateMany(ctx,
-			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: in}}}, {Key: "status", Value: StatusPending}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: StatusInProgress}, {Key: "started_at", Value: Millis(at)}}}})
-		if err != nil {
-			return fmt.Errorf("mark %d invitations started: %w", len(in), err)
-		}
-		return nil
-	})
-}
-
 // MarkCompletedBy records that the responses rs completed their
-// invitations (see bySecond; each response keeps its exact time). It is
-// idempotent: the first channel to complete wins and later calls change
-// nothing; an opted-out invitation stays opted out.
+// invitations. It is idempotent: the first channel to complete wins and
+// later calls change nothing; an opted-out invitation stays opted out.
 func (s *Invitations) MarkCompletedBy(ctx context.Context, rs []*Response) error {
-	stamps := make([]stamp, len(rs))
-	for i, r := range rs {
-		stamps[i] = stamp{id: r.InvitationID, via: r.Channel, at: r.SubmittedAt}
-	}
-	return bySecond(stamps, func(via string, at time.Time, in []string) error {
-		_, err := s.c.UpdateMany(ctx,
-			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: in}}}, {Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress, StatusExpired}}}}},
-			bson.D{{Key: "$set", Value: bson.D{
-				{Key: "status", Value: StatusCompleted},
-				{Key: "completed_via", Value: via},
-				{Key: "completed_at", Value: Millis(at)},
-			}}})
-		if err != nil {
-			return fmt.Errorf("mark %d invitations completed (first %s): %w", len(in), in[0], err)
+	by := make(map[string]*Response, len(rs))
+	ids := make([]string, 0, len(rs))
+	for _, r := range rs {
+		if by[r.InvitationID] == nil {
+			by[r.InvitationID] = r
+			ids = append(ids, r.InvitationID)
 		}
-		return nil
+	}
+	err := s.setStatuses(ctx, ids, []Status{StatusPending, StatusInProgress, StatusExpired}, func(id string) bson.D {
+		r := by[id]
+		return bson.D{{Key: "status", Value: StatusCompleted}, {Key: "completed_via", Value: r.Channel}, {Key: "completed_at", Value: Millis(r.SubmittedAt)}}
 	})
+	if err != nil {
+		return fmt.Errorf("mark %d invitations completed: %w", len(ids), err)
+	}
+	return nil
 }
 
 // OpenOf returns every invitation of a phone (by its keyed hash) that can

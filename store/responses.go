@@ -52,13 +52,37 @@ func (s *Responses) ensureIndexes(ctx context.Context) error {
 	)
 }
 
-// InsertMany saves rs in one round trip and notes each as not yet counted
-// (see Uncounted). errs[i] is nil when rs[i] is stored, ErrDuplicate when
-// the unique indexes refused it (that response id, or another response of
-// its invitation: they keep exactly one per invitation whatever the
-// channel), or why MongoDB refused it. err is set when the write as a
-// whole failed (MongoDB unavailable): then nothing is known of any.
+// InsertMany saves rs and notes each as not yet counted (see Uncounted).
+// The uncounted copies go first: a process that dies between the two
+// writes leaves a copy whose response is missing, which the roll-up writer
+// finds in its next batch (see Settle), never a response nobody will count
+// (finding those would mean reading every response). errs[i] is nil when
+// rs[i] is stored (now, or by an earlier attempt), ErrDuplicate when
+// another response of its invitation is (the unique index keeps exactly
+// one per invitation whatever the channel), or why MongoDB refused it. err
+// is set when the write as a whole failed (MongoDB unavailable): then
+// nothing is known of any.
 func (s *Responses) InsertMany(ctx context.Context, rs []*Response) (errs []error, err error) {
+	if err := s.NoteUncounted(ctx, rs); err != nil {
+		return nil, fmt.Errorf("note %d responses uncounted: %w", len(rs), err)
+	}
+	errs, err = s.insert(ctx, rs)
+	if err != nil {
+		return nil, err
+	}
+	var refused []string
+	for i, r := range rs {
+		if errs[i] != nil {
+			refused = append(refused, r.ID)
+		}
+	}
+	// Left behind (a crash), the writer drops them in its batch.
+	_ = s.DropUncounted(ctx, refused)
+	return errs, nil
+}
+
+// insert writes rs in one unordered round trip; see InsertMany for errs.
+func (s *Responses) insert(ctx context.Context, rs []*Response) (errs []error, err error) {
 	docs := make([]any, len(rs))
 	for i, r := range rs {
 		docs[i] = r
@@ -66,30 +90,25 @@ func (s *Responses) InsertMany(ctx context.Context, rs []*Response) (errs []erro
 	errs = make([]error, len(rs))
 	_, err = s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	var bwe mongo.BulkWriteException
-	if errors.As(err, &bwe) && bwe.WriteConcernError == nil {
-		for _, e := range bwe.WriteErrors {
-			if e.Code == 11000 {
-				errs[e.Index] = ErrDuplicate
-			} else {
-				errs[e.Index] = fmt.Errorf("insert response %s: %s", rs[e.Index].ID, e.Message)
-			}
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		if err != nil {
+			return nil, fmt.Errorf("insert %d responses: %w", len(rs), err)
 		}
-		err = nil
+		return errs, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("insert %d responses: %w", len(rs), err)
-	}
-	var saved []any
-	for i, r := range rs {
-		if errs[i] == nil {
-			saved = append(saved, r)
+	for _, e := range bwe.WriteErrors {
+		r := rs[e.Index]
+		if e.Code != 11000 {
+			errs[e.Index] = fmt.Errorf("insert response %s: %s", r.ID, e.Message)
+			continue
 		}
-	}
-	if len(saved) > 0 {
-		// Cut short here, the applier's sweep of applied:false finds them.
-		_, err = s.uncounted.InsertMany(ctx, saved, options.InsertMany().SetOrdered(false))
-		if err = writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 }); err != nil {
-			return errs, fmt.Errorf("note %d responses uncounted: %w", len(saved), err)
+		// Its own earlier attempt, or another response for the invitation?
+		ours, err := s.Exists(ctx, r.ID)
+		if err != nil {
+			return nil, fmt.Errorf("insert response %s: %w", r.ID, err)
+		}
+		if !ours {
+			errs[e.Index] = ErrDuplicate
 		}
 	}
 	return errs, nil
@@ -159,7 +178,7 @@ func (s *Responses) MarkCounted(ctx context.Context, batch int64, ids []string) 
 			ID    string `bson:"_id"`
 			Batch int64  `bson:"batch"`
 		}
-		marks, err := findAll[mark](ctx, s.counted, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: dups}}}}, options.Find())
+		marks, err := byIDs[mark](ctx, s.counted, dups)
 		if err != nil {
 			return nil, err
 		}
@@ -170,51 +189,58 @@ func (s *Responses) MarkCounted(ctx context.Context, batch int64, ids []string) 
 	return out, nil
 }
 
-// Unnoted returns the responses with ids from from on (ids are ObjectIDs
-// in hex, so from bounds their age) that are neither counted nor noted
-// uncounted: their process died between the two writes and the outbox
-// that would have retried them is gone (the embedded mode keeps Redis in
-// memory). It reads three collections' ids; the roll-up writer runs it at
-// start and hourly over recent ids.
-func (s *Responses) Unnoted(ctx context.Context, from string) ([]*Response, error) {
-	known := map[string]bool{}
-	for _, c := range []*mongo.Collection{s.counted, s.uncounted} {
-		if err := eachID(ctx, c, from, func(id string) { known[id] = true }); err != nil {
+// Settle returns the copies among uncounted whose response is stored, in
+// their order, so the roll-up writer counts only those. A copy older than
+// before whose response is missing was left by a process that died between
+// its two writes: the response is written from it now (the answer was
+// acknowledged), unless another response of the invitation is stored, and
+// then the copy is dropped uncounted. Younger copies without a response
+// belong to writes still under way and wait for a later batch. Each
+// response is looked up by _id, so the cost is the batch's, not the
+// collection's.
+func (s *Responses) Settle(ctx context.Context, uncounted []Response, before time.Time) ([]Response, error) {
+	ids := make([]string, len(uncounted))
+	for i, r := range uncounted {
+		ids[i] = r.ID
+	}
+	stored, err := byIDs[struct {
+		ID string `bson:"_id"`
+	}](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	ok := make(map[string]bool, len(stored))
+	for _, r := range stored {
+		ok[r.ID] = true
+	}
+	var orphans []*Response
+	for i := range uncounted {
+		if r := &uncounted[i]; !ok[r.ID] && r.SubmittedAt.Before(before) {
+			orphans = append(orphans, r)
+		}
+	}
+	if len(orphans) > 0 {
+		errs, err := s.insert(ctx, orphans)
+		if err != nil {
+			return nil, err
+		}
+		var refused []string
+		for i, r := range orphans {
+			if ok[r.ID] = errs[i] == nil; !ok[r.ID] {
+				refused = append(refused, r.ID)
+			}
+		}
+		if err := s.DropUncounted(ctx, refused); err != nil {
 			return nil, err
 		}
 	}
-	var missing []string
-	if err := eachID(ctx, s.c, from, func(id string) {
-		if !known[id] {
-			missing = append(missing, id)
+	out := uncounted[:0:0]
+	for _, r := range uncounted {
+		if ok[r.ID] {
+			out = append(out, r)
 		}
-	}); err != nil || len(missing) == 0 {
-		return nil, err
 	}
-	rs, err := s.ByIDs(ctx, missing)
-	out := make([]*Response, len(rs))
-	for i := range rs {
-		out[i] = &rs[i]
-	}
-	return out, err
-}
-
-func eachID(ctx context.Context, c *mongo.Collection, from string, fn func(string)) error {
-	cur, err := c.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: from}}}}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		return fmt.Errorf("read ids of %s: %w", c.Name(), err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var d struct {
-			ID string `bson:"_id"`
-		}
-		if err := cur.Decode(&d); err != nil {
-			return err
-		}
-		fn(d.ID)
-	}
-	return cur.Err()
+	return out, nil
 }
 
 // DropUncounted removes the uncounted copies of ids.
@@ -244,13 +270,9 @@ func (s *Responses) ResetCounted(ctx context.Context, batch int64, ids []string)
 	return nil
 }
 
-// ByIDs returns the responses with the given ids.
+// ByIDs returns the responses with the given ids (those that exist).
 func (s *Responses) ByIDs(ctx context.Context, ids []string) ([]Response, error) {
-	return s.find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find())
-}
-
-func (s *Responses) find(ctx context.Context, filter bson.D, opts *options.FindOptions) ([]Response, error) {
-	return findAll[Response](ctx, s.c, filter, opts)
+	return byIDs[Response](ctx, s.c, ids)
 }
 
 // Each streams every response to fn in id order, without holding them all in

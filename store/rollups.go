@@ -123,26 +123,30 @@ func (s *Rollups) ensureIndexes(ctx context.Context) error {
 //
 // The response-count cells go last, so a report read while a batch is being
 // applied never counts a response whose answers are not all in.
-func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
-	// Which cells took this batch already (a replay): one read for all,
-	// then updates by _id alone, which FerretDB looks up cheaper than a
-	// filter it must check document by document.
-	ids := make([]string, 0, len(cells))
-	for k := range cells {
-		ids = append(ids, k.id())
-	}
-	type seen struct {
-		ID    string `bson:"_id"`
-		Batch int64  `bson:"batch"`
-	}
-	had, err := findAll[seen](ctx, s.c, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		options.Find().SetProjection(bson.D{{Key: "batch", Value: 1}}))
-	if err != nil {
-		return fmt.Errorf("apply batch %d: read cells: %w", batch, err)
-	}
+//
+// replay says the batch may have been applied in part before (a journalled
+// batch taken up again): only then are the cells read, each by _id, to
+// skip those that took it. A batch applied for the first time cannot have
+// touched any cell, so its cost is its bulk writes alone, whatever the
+// number of stored cells.
+func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells, replay bool) error {
 	taken := map[string]bool{}
-	for _, h := range had {
-		taken[h.ID] = h.Batch >= batch
+	if replay {
+		ids := make([]string, 0, len(cells))
+		for k := range cells {
+			ids = append(ids, k.id())
+		}
+		type seen struct {
+			ID    string `bson:"_id"`
+			Batch int64  `bson:"batch"`
+		}
+		had, err := byIDs[seen](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "batch", Value: 1}}))
+		if err != nil {
+			return fmt.Errorf("apply batch %d: read cells: %w", batch, err)
+		}
+		for _, h := range had {
+			taken[h.ID] = h.Batch >= batch
+		}
 	}
 	// Two unordered bulk writes (answer cells, then response-count cells):
 	// one round trip each instead of one per cell.

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
+	"golang.org/x/sync/errgroup"
 )
 
 // ErrNotFound means the record does not exist.
@@ -123,6 +124,40 @@ func findOne[T any](ctx context.Context, c *mongo.Collection, filter any, opts .
 		return nil, notFound(err)
 	}
 	return &v, nil
+}
+
+// byIDs returns the documents with the given ids (those that exist), one
+// find each, a few at a time. A filter on _id alone is the only one
+// FerretDB's SQLite backend looks up by index; {_id: {$in: …}} reads the
+// whole collection, so a batch of n ids costs n lookups instead of a scan
+// that grows with the collection. On MongoDB both are index lookups.
+func byIDs[T any](ctx context.Context, c *mongo.Collection, ids []string, opts ...*options.FindOneOptions) ([]T, error) {
+	out := make([]*T, len(ids))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, id := range ids {
+		g.Go(func() error {
+			v, err := findOne[T](gctx, c, bson.D{{Key: "_id", Value: id}}, opts...)
+			if errors.Is(err, ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("read %s %s: %w", c.Name(), id, err)
+			}
+			out[i] = v
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	found := make([]T, 0, len(ids))
+	for _, v := range out {
+		if v != nil {
+			found = append(found, *v)
+		}
+	}
+	return found, nil
 }
 
 // notFound maps the driver's no-documents error to ErrNotFound.

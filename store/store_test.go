@@ -138,11 +138,11 @@ func TestRollupApplyIsIdempotentPerBatch(t *testing.T) {
 	k := store.CellKey{Agency: "A", Month: "2026-11", Survey: "overall", Channel: "web", Question: "O", Criterion: "O"}
 	one := store.Cells{k: {Levels: [6]int64{0, 0, 0, 0, 1, 2}}}
 	for i := 0; i < 3; i++ {
-		if err := m.Rollups.Apply(ctx, 1, one); err != nil {
+		if err := m.Rollups.Apply(ctx, 1, one, i > 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := m.Rollups.Apply(ctx, 2, one); err != nil {
+	if err := m.Rollups.Apply(ctx, 2, one, false); err != nil {
 		t.Fatal(err)
 	}
 	got, err := m.Rollups.Query(ctx, store.Filter{Survey: "overall", Agencies: []string{"A"}, FromMonth: "2026-01", ToMonth: "2026-12"})
