@@ -120,7 +120,11 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	if !created && inv.AgencyCode != n.AgencyCode {
 		return nil, false, Errorf(Conflict, "dossier_code", "dossier %s already has an invitation for another agency; check the dossier code", n.DossierCode)
 	}
-	// Also on a repeated request: one that failed here is retried.
+	// Also on a repeated request: one that failed here is retried (an
+	// event noted twice counts once).
+	if err := s.noteFunnel(ctx, inv, store.FunnelCreated, ""); err != nil {
+		return nil, false, Errorf(Unavailable, "", "the invitation is saved but not yet counted in reports: %v; retry the request", err)
+	}
 	if err := s.indexInvitation(ctx, inv, first); err != nil {
 		return nil, false, Errorf(Unavailable, "", "the invitation is saved but replies from its phone cannot find it yet: %v; retry the request", err)
 	}
@@ -139,6 +143,22 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 		chans = again
 	}
 	return inv, created, s.Enqueue(ctx, inv, chans)
+}
+
+// noteFunnel notes a step of inv for the response-rate roll-ups (see
+// store.Funnel); family names the channel family of a send.
+func (s *Service) noteFunnel(ctx context.Context, inv *store.Invitation, step, family string) error {
+	if s.Funnel == nil {
+		return nil
+	}
+	return s.Funnel.Note(ctx, store.FunnelEvent{Step: step, Invitation: inv.ID, Agency: inv.AgencyCode,
+		Month: store.MonthOf(inv.CreatedAt), Procedure: inv.ProcedureCode, Family: family})
+}
+
+// NoteSent counts inv as sent through a channel of family (sms, zalo) in
+// the response rates, once however often it is told.
+func (s *Service) NoteSent(ctx context.Context, inv *store.Invitation, family string) error {
+	return s.noteFunnel(ctx, inv, store.FunnelSent, family)
 }
 
 // Phone opens an invitation's phone number.

@@ -33,6 +33,9 @@ type Service struct {
 	Inbox *store.Stream
 	// Outbox holds completed responses until MongoDB has them.
 	Outbox *store.Outbox
+	// Funnel holds invitation events (made, sent) until the roll-up writer
+	// counts them into the response rates; nil counts none.
+	Funnel *store.Funnel
 	// Started holds invitations begun until the roll-up writer marks them
 	// in progress; nil marks them at once.
 	Started *store.Started
@@ -167,7 +170,8 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 		Comment:       c.Comment,
 		Locale:        c.Locale,
 		Respondent:    inv.Respondent,
-		Month:         now.In(Vietnam).Format("2006-01"),
+		Month:         store.MonthOf(now),
+		InvitedAt:     inv.CreatedAt,
 		StartedAt:     store.Millis(now),
 		SubmittedAt:   store.Millis(now),
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/sipasvn/gateway/store"
@@ -24,6 +25,9 @@ type Applier struct {
 	// Started, when set, holds invitations begun that this writer marks in
 	// progress (see core.Service.Started).
 	Started *store.Started
+	// Funnel, when set, holds invitation events (made, sent) this writer
+	// counts into the response-rate cells.
+	Funnel *store.Funnel
 	Log     *slog.Logger
 	// BatchSize bounds how many responses one batch takes (default 200).
 	BatchSize int64
@@ -53,8 +57,16 @@ func (a *Applier) Kick() {
 	}
 }
 
-// Run applies batches until ctx ends, on every kick and every tick.
+// Run applies batches until ctx ends, on every kick and every tick. On a
+// database whose response-rate cells were never built (made before they
+// existed) it first rebuilds every roll-up, once.
 func (a *Applier) Run(ctx context.Context, every time.Duration) {
+	if st, err := a.Mongo.Rollups.State(ctx); err == nil && !st.Funnel {
+		a.Log.Info("building the response-rate roll-ups from the stored invitations, once")
+		if _, err := a.rebuild(ctx, false); err != nil && ctx.Err() == nil {
+			a.Log.Error("build the response-rate roll-ups; run gateway rebuild", "err", err)
+		}
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -118,36 +130,71 @@ func (a *Applier) markStarted(ctx context.Context) error {
 	}
 }
 
-// step finishes a journalled batch or starts and applies the next one.
+// step finishes a journalled batch or starts and applies the next one. It
+// returns how many responses and invitation events the batch held.
 func (a *Applier) step(ctx context.Context) (int, error) {
 	st, err := a.Mongo.Rollups.State(ctx)
 	if err != nil {
 		return 0, err
 	}
-	var resps []store.Response
+	var b batch
 	replay := !st.Done
 	if st.Done {
-		resps, err = a.Mongo.Responses.Uncounted(ctx, a.BatchSize)
-		if err != nil || len(resps) == 0 {
+		if b, err = a.next(ctx); err != nil || b.size() == 0 {
 			return 0, err
 		}
-		if resps, err = a.Mongo.Responses.Settle(ctx, resps, time.Now().Add(-a.Settle)); err != nil || len(resps) == 0 {
-			return 0, err
+		next := store.ApplierState{Batch: st.Batch + 1, Pending: ids(b.resps), Funnel: st.Funnel}
+		if len(b.eventIDs) > 0 {
+			next.EventsFrom, next.EventsTo = b.eventIDs[0], b.eventIDs[len(b.eventIDs)-1]
 		}
-		next := store.ApplierState{Batch: st.Batch + 1, Pending: ids(resps)}
 		if err := a.Mongo.Rollups.SaveState(ctx, st.Batch, next); err != nil {
 			return 0, err
 		}
 		st = next
-	} else if resps, err = a.Mongo.Responses.ByIDs(ctx, st.Pending); err != nil {
+	} else if b, err = a.journalled(ctx, st); err != nil {
 		return 0, err
 	}
-	return len(resps), a.apply(ctx, st, resps, replay)
+	return b.size(), a.apply(ctx, st, b, replay)
+}
+
+// batch is what one pass counts: responses and invitation events.
+type batch struct {
+	resps    []store.Response
+	eventIDs []string
+	events   []store.FunnelEvent
+}
+
+func (b batch) size() int { return len(b.resps) + len(b.events) }
+
+// next gathers a new batch: the oldest uncounted responses whose writes
+// are settled, and the oldest invitation events.
+func (a *Applier) next(ctx context.Context) (b batch, err error) {
+	if b.resps, err = a.Mongo.Responses.Uncounted(ctx, a.BatchSize); err != nil {
+		return b, err
+	}
+	if b.resps, err = a.Mongo.Responses.Settle(ctx, b.resps, time.Now().Add(-a.Settle)); err != nil {
+		return b, err
+	}
+	if a.Funnel != nil {
+		b.eventIDs, b.events, err = a.Funnel.Range(ctx, "-", "+", 2*a.BatchSize)
+	}
+	return b, err
+}
+
+// journalled reads again the batch st names.
+func (a *Applier) journalled(ctx context.Context, st store.ApplierState) (b batch, err error) {
+	if b.resps, err = a.Mongo.Responses.ByIDs(ctx, st.Pending); err != nil {
+		return b, err
+	}
+	if a.Funnel != nil && st.EventsFrom != "" {
+		b.eventIDs, b.events, err = a.Funnel.Range(ctx, st.EventsFrom, st.EventsTo, 0)
+	}
+	return b, err
 }
 
 // apply counts a journalled batch; replay says it may have been applied in
 // part before.
-func (a *Applier) apply(ctx context.Context, st store.ApplierState, resps []store.Response, replay bool) error {
+func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch, replay bool) error {
 	// A copy noted again (its response was written twice after a crash)
 	// may reach a later batch: the counted marks let each response count once.
 	fresh, err := a.Mongo.Responses.MarkCounted(ctx, st.Batch, st.Pending)
@@ -156,14 +203,18 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, resps []stor
 	}
 	cells := store.Cells{}
 	var counted []*store.Response
-	for i := range resps {
-		if !fresh[resps[i].ID] {
+	for i := range b.resps {
+		r := &b.resps[i]
+		if !fresh[r.ID] {
 			continue
 		}
-		counted = append(counted, &resps[i])
-		for k, c := range CellsOf(&resps[i]) {
+		counted = append(counted, r)
+		for k, c := range CellsOf(r) {
 			cells.Add(k, c)
 		}
+	}
+	if err := a.countEvents(ctx, st.Batch, b.events, cells); err != nil {
+		return err
 	}
 	if err := a.Mongo.Rollups.Apply(ctx, st.Batch, cells, replay); err != nil {
 		return err
@@ -177,7 +228,41 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, resps []stor
 		return err
 	}
 	st.Done = true
-	return a.Mongo.Rollups.SaveState(ctx, st.Batch, st)
+	if err := a.Mongo.Rollups.SaveState(ctx, st.Batch, st); err != nil {
+		return err
+	}
+	if a.Funnel != nil {
+		return a.Funnel.Drop(ctx, b.eventIDs) // left behind, a later batch finds them counted
+	}
+	return nil
+}
+
+// countEvents adds to cells the invitation events no earlier batch counted
+// (an event noted twice, as by a retried request, counts once).
+func (a *Applier) countEvents(ctx context.Context, batch int64, events []store.FunnelEvent, cells store.Cells) error {
+	if len(events) == 0 {
+		return nil
+	}
+	byMark := map[string]store.FunnelEvent{}
+	var marks []string
+	for _, e := range events {
+		if _, ok := byMark[e.Mark()]; !ok {
+			byMark[e.Mark()] = e
+			marks = append(marks, e.Mark())
+		}
+	}
+	fresh, err := a.Funnel.MarkCounted(ctx, batch, marks)
+	if err != nil {
+		return err
+	}
+	for _, m := range marks {
+		if fresh[m] {
+			for k, c := range byMark[m].Cells() {
+				cells.Add(k, c)
+			}
+		}
+	}
+	return nil
 }
 
 func ids(rs []store.Response) []string {
@@ -191,7 +276,12 @@ func ids(rs []store.Response) []string {
 // Rebuild recomputes every roll-up from the raw responses, streaming them
 // through Go (no aggregation pipeline: FerretDB's $group is incomplete). It
 // holds the writer's lease, so the live applier pauses meanwhile.
-func (a *Applier) Rebuild(ctx context.Context) (int, error) {
+func (a *Applier) Rebuild(ctx context.Context) (int, error) { return a.rebuild(ctx, true) }
+
+// rebuild rebuilds, unless force is false and the response-rate cells were
+// built before (checked under the lease, so replicas starting together
+// rebuild once).
+func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 	lease, err := a.waitLease(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("rebuild: take the roll-up lease: %w", err)
@@ -200,7 +290,7 @@ func (a *Applier) Rebuild(ctx context.Context) (int, error) {
 	ctx, stop := lease.Keep(ctx, leaseTTL)
 	defer stop()
 	st, err := a.Mongo.Rollups.State(ctx)
-	if err != nil {
+	if err != nil || (!force && st.Funnel) {
 		return 0, err
 	}
 	cells, seen, n := store.Cells{}, []string{}, 0
@@ -215,11 +305,19 @@ func (a *Applier) Rebuild(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	next := store.ApplierState{Batch: st.Batch + 1, Done: true}
+	marks, err := invitationCells(ctx, a.Mongo, cells)
+	if err != nil {
+		return 0, err
+	}
+	next := store.ApplierState{Batch: st.Batch + 1, Done: true, Funnel: true}
 	if err := a.Mongo.Rollups.ReplaceAll(ctx, cells, next.Batch); err != nil {
 		return 0, err
 	}
 	if err := a.Mongo.Responses.ResetCounted(ctx, next.Batch, seen); err != nil {
+		return 0, err
+	}
+	// The marks live in MongoDB; the funnel's Redis side is not needed here.
+	if err := store.NewFunnel(nil, a.Mongo).ResetCounted(ctx, next.Batch, marks); err != nil {
 		return 0, err
 	}
 	for i := 0; i < len(seen); i += 1000 {
@@ -245,6 +343,49 @@ func (a *Applier) waitLease(ctx context.Context) (*store.Lease, error) {
 	}
 }
 
+// invitationCells adds to cells every invitation's made and sent steps
+// (completions come from responses) and returns their counted marks. It
+// reads the whole invitations collection: rebuilds only.
+func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells) ([]string, error) {
+	chans, err := m.Channels.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	family := map[string]string{}
+	for _, ch := range chans {
+		family[ch.ID], _, _ = strings.Cut(ch.Type, ".")
+	}
+	var marks []string
+	err = m.Invitations.Each(ctx, func(inv *store.Invitation) error {
+		for _, e := range FunnelEvents(inv, family) {
+			for k, c := range e.Cells() {
+				cells.Add(k, c)
+			}
+			marks = append(marks, e.Mark())
+		}
+		return nil
+	})
+	return marks, err
+}
+
+// FunnelEvents are the made and sent steps of an invitation as stored;
+// family maps channel ids to their family (a deleted channel's sends are
+// not counted).
+func FunnelEvents(inv *store.Invitation, family map[string]string) []store.FunnelEvent {
+	e := store.FunnelEvent{Step: store.FunnelCreated, Invitation: inv.ID, Agency: inv.AgencyCode,
+		Month: store.MonthOf(inv.CreatedAt), Procedure: inv.ProcedureCode}
+	out := []store.FunnelEvent{e}
+	sent := map[string]bool{}
+	for ch, st := range inv.Sends {
+		if f := family[ch]; f != "" && !sent[f] && (st.Status == "sent" || st.Status == "delivered") {
+			sent[f] = true
+			e.Step, e.Family = store.FunnelSent, f
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Compare returns the cells where the stored roll-ups differ from a rebuild
 // computed in memory; empty means they agree.
 func Compare(ctx context.Context, m *store.Mongo) ([]string, error) {
@@ -256,6 +397,9 @@ func Compare(ctx context.Context, m *store.Mongo) ([]string, error) {
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if _, err := invitationCells(ctx, m, want); err != nil {
 		return nil, err
 	}
 	got, err := m.Rollups.Query(ctx, store.Filter{})

@@ -14,9 +14,11 @@ import (
 )
 
 // CellsOf returns the roll-up counts one response adds: the main family by
-// channel, and the procedure and field families when the response has them.
+// channel, the procedure and field families when the response has them,
+// and its invitation's completion in the response-rate cells.
 func CellsOf(r *store.Response) store.Cells {
-	cells := store.Cells{}
+	family, _, _ := strings.Cut(r.Channel, ".")
+	cells := store.FunnelCells(r.AgencyCode, r.InvitedMonth(), r.ProcedureCode, store.FunnelCompleted, family)
 	main := store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: r.Channel}
 	addCells(cells, main, r)
 	if r.ProcedureCode != "" {

@@ -65,8 +65,12 @@ func TestCellsOf(t *testing.T) {
 	r := &store.Response{AgencyCode: "X", Month: "2026-11", Survey: "sipas-5", Channel: "sms",
 		Answers: []store.Answer{{Question: "A", Criterion: "A", Score: 5}, {Question: "B", Criterion: "B", Score: 0}}}
 	cells := CellsOf(r)
-	if len(cells) != 3 {
+	if len(cells) != 4 {
 		t.Fatalf("cells %v", cells)
+	}
+	// Its invitation's completion, in the month the invitation was made.
+	if c := cells[store.CellKey{Agency: "X", Month: "2026-11", Survey: store.FunnelSurvey, Channel: "sms", Question: store.FunnelCompleted}]; c.Responses != 1 {
+		t.Fatalf("completion not counted: %v", cells)
 	}
 	if c := cells[store.CellKey{Agency: "X", Month: "2026-11", Survey: "sipas-5", Channel: "sms", Question: "B", Criterion: "B"}]; c.Levels[0] != 1 {
 		t.Fatalf("no opinion not counted at level 0: %v", c)

@@ -7,8 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/sipasvn/gateway/config"
 	"github.com/sipasvn/gateway/internal/gwtest"
-	"github.com/sipasvn/gateway/server"
 )
 
 // Profiles are off by default: every /debug/pprof path is 404, even to the
@@ -25,7 +25,7 @@ func TestPprofOffByDefault(t *testing.T) {
 // Turned on, profiles answer the admin key only, through the API's
 // authentication; cmdline stays hidden since flags may carry secrets.
 func TestPprofAdminOnly(t *testing.T) {
-	g := gwtest.New(t, "", func(d *server.Deps) { d.Pprof = true })
+	g := gwtest.New(t, "", func(c *config.Config) { c.Pprof = true })
 	tree(t, g)
 	viewer := key(t, g, "viewer", "")
 	agency := key(t, g, "agency", "000.00.12.H49")

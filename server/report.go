@@ -87,50 +87,40 @@ func (a *api) report(c *fiber.Ctx) error {
 	return c.JSON(v)
 }
 
-// invitationRates counts invitations made in the period (by month, in
-// Vietnam time) against those completed, overall and per channel family.
+// invitationRates compares invitations made in the period (by month of
+// creation, in Vietnam time) with those completed, overall and per channel
+// family, from the response-rate roll-up cells: counting the invitations
+// themselves would read a collection that grows with every dossier.
 func (a *api) invitationRates(ctx context.Context, q store.Filter) (*invitationRate, error) {
-	f := store.InvitationFilter{Agencies: q.Agencies}
-	var err error
-	if f.From, err = day(q.FromMonth, "from", false); err != nil {
-		return nil, err
-	}
-	if f.To, err = day(q.ToMonth, "to", true); err != nil {
-		return nil, err
-	}
-	inv := a.core.Mongo.Invitations
-	out := &invitationRate{ByChannel: map[string]channelRate{}}
-	if out.Created, err = inv.Count(ctx, f); err != nil {
-		return nil, err
-	}
-	chans, err := a.core.Mongo.Channels.All(ctx)
+	f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth, Procedure: q.Procedure}
+	cells, err := a.core.Mongo.Rollups.Query(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	families := map[string][]string{"web": nil, "sms": nil, "zalo": nil}
-	for _, ch := range chans {
-		families[core.Family(ch.Type)] = append(families[core.Family(ch.Type)], ch.ID)
+	out := &invitationRate{ByChannel: map[string]channelRate{}}
+	byFamily := map[string]*channelRate{"web": {}, "sms": {}, "zalo": {}}
+	for k, c := range cells {
+		r := byFamily[k.Channel]
+		if r == nil && k.Channel != store.AnyChannel {
+			r = &channelRate{}
+			byFamily[k.Channel] = r
+		}
+		switch k.Question {
+		case store.FunnelCreated:
+			out.Created += c.Responses
+		case store.FunnelSent:
+			r.Sent += c.Responses
+		case store.FunnelCompleted:
+			r.Completed += c.Responses
+			out.Completed += c.Responses
+		}
 	}
-	for fam, ids := range families {
-		cf := f
-		cf.CompletedVia = fam
-		var r channelRate
-		if r.Completed, err = inv.Count(ctx, cf); err != nil {
-			return nil, err
-		}
-		if len(ids) > 0 {
-			sf := f
-			sf.SentOn = ids
-			if r.Sent, err = inv.Count(ctx, sf); err != nil {
-				return nil, err
-			}
-		}
+	for fam, r := range byFamily {
 		if fam == "web" {
 			r.Sent = out.Created // every invitation carries the survey link and QR code
 		}
 		r.ResponseRate = rate(r.Completed, r.Sent)
-		out.Completed += r.Completed
-		out.ByChannel[fam] = r
+		out.ByChannel[fam] = *r
 	}
 	out.ResponseRate = rate(out.Completed, out.Created)
 	return out, nil

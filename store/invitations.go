@@ -311,6 +311,26 @@ func (s *Invitations) OpenOf(ctx context.Context, respondent string, now time.Ti
 	}, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}))
 }
 
+// Each streams every invitation to fn (rebuilds only: it reads the whole
+// collection); fn's error stops the stream.
+func (s *Invitations) Each(ctx context.Context, fn func(*Invitation) error) error {
+	cur, err := s.c.Find(ctx, bson.D{}, options.Find().SetBatchSize(1000))
+	if err != nil {
+		return fmt.Errorf("stream invitations: %w", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var inv Invitation
+		if err := cur.Decode(&inv); err != nil {
+			return fmt.Errorf("decode invitation: %w", err)
+		}
+		if err := fn(&inv); err != nil {
+			return err
+		}
+	}
+	return cur.Err()
+}
+
 // MarkOptedOut closes an open invitation at the citizen's request.
 func (s *Invitations) MarkOptedOut(ctx context.Context, id string) error {
 	_, err := s.c.UpdateOne(ctx,

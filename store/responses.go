@@ -34,6 +34,10 @@ type Response struct {
 	Locale        string    `bson:"locale"`
 	Respondent    string    `bson:"respondent,omitempty"`
 	Month         string    `bson:"month"` // YYYY-MM in Vietnam time, the roll-up period
+	// InvitedAt is when its invitation was made: the response rate counts
+	// completions in the month their invitation was made. Zero on
+	// responses saved before it existed (their own month stands in).
+	InvitedAt time.Time `bson:"invited_at,omitempty"`
 	StartedAt     time.Time `bson:"started_at"`
 	SubmittedAt   time.Time `bson:"submitted_at"`
 }
@@ -114,6 +118,14 @@ func (s *Responses) insert(ctx context.Context, rs []*Response) (errs []error, e
 	return errs, nil
 }
 
+// InvitedMonth is the month (Vietnam time) of the response's invitation.
+func (r *Response) InvitedMonth() string {
+	if r.InvitedAt.IsZero() {
+		return r.Month
+	}
+	return MonthOf(r.InvitedAt)
+}
+
 // Exists reports whether a response with this id is stored.
 func (s *Responses) Exists(ctx context.Context, id string) (bool, error) {
 	n, err := s.c.CountDocuments(ctx, bson.D{{Key: "_id", Value: id}}, options.Count().SetLimit(1))
@@ -154,6 +166,10 @@ func (s *Responses) NoteUncounted(ctx context.Context, rs []*Response) error {
 // decides, cheaply even on FerretDB), so a copy noted again after a retry
 // is not counted twice, and replaying a batch finds its own marks.
 func (s *Responses) MarkCounted(ctx context.Context, batch int64, ids []string) (map[string]bool, error) {
+	return markCounted(ctx, s.counted, batch, ids)
+}
+
+func markCounted(ctx context.Context, c *mongo.Collection, batch int64, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	if len(ids) == 0 {
 		return out, nil
@@ -163,7 +179,7 @@ func (s *Responses) MarkCounted(ctx context.Context, batch int64, ids []string) 
 		docs[i] = bson.D{{Key: "_id", Value: id}, {Key: "batch", Value: batch}}
 		out[id] = true
 	}
-	_, err := s.counted.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	var dups []string
 	if err = writeErrors(err, func(e mongo.BulkWriteError) bool {
 		if e.Code == 11000 {
@@ -171,14 +187,14 @@ func (s *Responses) MarkCounted(ctx context.Context, batch int64, ids []string) 
 		}
 		return e.Code == 11000
 	}); err != nil {
-		return nil, fmt.Errorf("mark %d responses counted: %w", len(ids), err)
+		return nil, fmt.Errorf("mark %d counted in %s: %w", len(ids), c.Name(), err)
 	}
 	if len(dups) > 0 {
 		type mark struct {
 			ID    string `bson:"_id"`
 			Batch int64  `bson:"batch"`
 		}
-		marks, err := byIDs[mark](ctx, s.counted, dups)
+		marks, err := byIDs[mark](ctx, c, dups)
 		if err != nil {
 			return nil, err
 		}
@@ -257,12 +273,16 @@ func (s *Responses) DropUncounted(ctx context.Context, ids []string) error {
 // ResetCounted makes ids the counted set of batch, after a rebuild counted
 // them all: marks of earlier batches are replaced.
 func (s *Responses) ResetCounted(ctx context.Context, batch int64, ids []string) error {
-	if _, err := s.counted.DeleteMany(ctx, bson.D{}); err != nil {
-		return fmt.Errorf("reset counted marks: %w", err)
+	return resetCounted(ctx, s.counted, batch, ids)
+}
+
+func resetCounted(ctx context.Context, c *mongo.Collection, batch int64, ids []string) error {
+	if _, err := c.DeleteMany(ctx, bson.D{}); err != nil {
+		return fmt.Errorf("reset counted marks in %s: %w", c.Name(), err)
 	}
 	for len(ids) > 0 {
 		n := min(len(ids), 1000)
-		if _, err := s.MarkCounted(ctx, batch, ids[:n]); err != nil {
+		if _, err := markCounted(ctx, c, batch, ids[:n]); err != nil {
 			return err
 		}
 		ids = ids[n:]

@@ -283,7 +283,15 @@ func (s *Rollups) ReplaceAll(ctx context.Context, cells Cells, batch int64) erro
 type ApplierState struct {
 	Batch   int64    `bson:"batch"`
 	Pending []string `bson:"pending"`
-	Done    bool     `bson:"done"`
+	// EventsFrom and EventsTo are the ids of the first and last invitation
+	// events in the batch (see Funnel), empty when it has none.
+	EventsFrom string `bson:"events_from,omitempty"`
+	EventsTo   string `bson:"events_to,omitempty"`
+	Done       bool   `bson:"done"`
+	// Funnel says the response-rate cells were built from the invitations
+	// once (see report.Applier.Run): a database from before they existed
+	// gets them by a rebuild at the writer's first start.
+	Funnel bool `bson:"funnel"`
 }
 
 const stateID = "rollups"
@@ -310,7 +318,8 @@ func (s *Rollups) SaveState(ctx context.Context, prev int64, next ApplierState) 
 	if next.Pending == nil {
 		next.Pending = []string{}
 	}
-	doc := bson.D{{Key: "batch", Value: next.Batch}, {Key: "pending", Value: next.Pending}, {Key: "done", Value: next.Done}}
+	doc := bson.D{{Key: "batch", Value: next.Batch}, {Key: "pending", Value: next.Pending}, {Key: "done", Value: next.Done},
+		{Key: "events_from", Value: next.EventsFrom}, {Key: "events_to", Value: next.EventsTo}, {Key: "funnel", Value: next.Funnel}}
 	res, err := s.state.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: stateID}, {Key: "batch", Value: prev}},
 		bson.D{{Key: "$set", Value: doc}}, options.Update().SetUpsert(prev == 0))

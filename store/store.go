@@ -172,6 +172,12 @@ func notFound(err error) error {
 // read back later.
 func Millis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
+// vietnam is the zone months are counted in (UTC+7, no daylight saving).
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+// MonthOf is t's month, YYYY-MM, in Vietnam time: the period of roll-ups.
+func MonthOf(t time.Time) string { return t.In(vietnam).Format("2006-01") }
+
 // between appends a half-open time range on key (from inclusive, to
 // exclusive) to q; zero bounds are left out.
 func between(q bson.D, key string, from, to time.Time) bson.D {

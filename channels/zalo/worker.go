@@ -290,6 +290,9 @@ func (w *worker) delivered(ctx context.Context, ch *core.Channel, e event) error
 		}
 		st := inv.Sends[m.Channel]
 		st.Status, st.At = "delivered", time.Now()
+		if err := w.core.NoteSent(ctx, inv, "zalo"); err != nil {
+			return err
+		}
 		if err := w.core.Mongo.Invitations.SetSend(ctx, inv.ID, m.Channel, st); err != nil {
 			return err
 		}

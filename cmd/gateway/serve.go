@@ -11,11 +11,7 @@ import (
 	"time"
 
 	"github.com/sipasvn/gateway/config"
-	"github.com/sipasvn/gateway/core"
-	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/server"
-	"github.com/sipasvn/gateway/store"
-	"github.com/sipasvn/gateway/survey"
 
 	"github.com/sipasvn/gateway/channels"
 	_ "github.com/sipasvn/gateway/channels/all" // every channel and provider
@@ -37,23 +33,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	}
 	defer st.close(context.Background())
 
-	applier := report.NewApplier(st.mongo, &store.Locks{R: st.redis}, log.With("comp", "rollups"))
-	applier.Started = store.NewStarted(st.redis, cfg.MongoDatabase)
-	svc := &core.Service{
-		Surveys: survey.Builtin(), Mongo: st.mongo, Drafts: &store.Progress{R: st.redis},
-		Conversations: &store.Conversations{R: st.redis, TTL: cfg.ConversationTTL}, Queue: &store.SendQueue{R: st.redis, Name: cfg.MongoDatabase},
-		Locks: &store.Locks{R: st.redis}, Limiter: &store.Limiter{R: st.redis, Name: cfg.MongoDatabase}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate, Warnings: &store.Warnings{R: st.redis, Name: cfg.MongoDatabase},
-		Inbox:  &store.Stream{R: st.redis, Key: "gw:inbox:" + cfg.MongoDatabase, Group: "gateway"},
-		Outbox: store.NewOutbox(st.redis, cfg.MongoDatabase), Started: applier.Started,
-		Cache:  &store.InvitationCache{R: st.redis, TTL: 7 * 24 * time.Hour},
-		Health: &core.Health{},
-		Sealer: store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
-		Saved: func(n int) { applier.Kick(); server.ResponseSaved(n) },
-	}
-	sender := channels.NewDispatcher(svc, log)
-	svc.Queued = sender.Kick
+	rt := server.NewRuntime(cfg, st.redis, st.mongo, log)
+	svc, applier, sender, app := rt.Core, rt.Applier, rt.Sender, rt.App
 	server.WatchOutbox(svc)
-	app := server.New(server.Deps{Core: svc, Redis: st.redis, AdminKey: cfg.AdminKey, Log: log, Pprof: cfg.Pprof})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 // every scenario sends requests and none fails, the raw insert loop and the
 // memory figures are printed, and the seeded conversations are removed.
 func TestLoadgenDrivesEveryScenario(t *testing.T) {
-	g := gwtest.New(t, "")
+	g := gwtest.New(t, "", gwtest.NoRateLimits)
 	g.Listen()
 	var out bytes.Buffer
 	err := run(&out, config{targets: []string{g.URL}, key: gwtest.AdminKey, duration: 300 * time.Millisecond, conns: 2, pool: 12,
@@ -64,7 +64,7 @@ func TestSeededConversationsAreMeasuredAndRemoved(t *testing.T) {
 	if got := count() - before; got != 3*40 || m.sampleKeys != 3 || m.sample <= 0 || m.after <= m.before {
 		t.Fatalf("seeded %d keys (want 120); sample %d keys %d bytes; memory %d → %d", got, m.sampleKeys, m.sample, m.before, m.after)
 	}
-	g := gwtest.New(t, "")
+	g := gwtest.New(t, "", gwtest.NoRateLimits)
 	g.Listen()
 	var out bytes.Buffer
 	if err := m.finish(&out, &gen{targets: []string{g.URL}, client: http.DefaultClient}); err != nil {

@@ -20,15 +20,14 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/sipasvn/gateway/channels"
+	_ "github.com/sipasvn/gateway/channels/all"
+	"github.com/sipasvn/gateway/config"
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/store"
-	"github.com/sipasvn/gateway/survey"
-
-	"github.com/sipasvn/gateway/channels"
-	_ "github.com/sipasvn/gateway/channels/all"
 )
 
 // AdminKey is the admin key of every test gateway.
@@ -49,9 +48,11 @@ type Gateway struct {
 	mu      sync.Mutex
 }
 
-// New builds a gateway on a fresh database. baseURL may be empty; each option
-// may change the server's settings (say, turn profiles on) before it is built.
-func New(t testing.TB, baseURL string, options ...func(*server.Deps)) *Gateway {
+// New builds a gateway on a fresh database, wired as cmd/gateway wires one
+// (server.NewRuntime) with the default settings, rate limits included.
+// baseURL may be empty; each option may change the settings (say, turn
+// profiles on) before it is built.
+func New(t testing.TB, baseURL string, options ...func(*config.Config)) *Gateway {
 	t.Helper()
 	if baseURL == "" {
 		baseURL = "http://gateway.test"
@@ -59,27 +60,19 @@ func New(t testing.TB, baseURL string, options ...func(*server.Deps)) *Gateway {
 	m := testenv.Mongo(t)
 	r := testenv.Redis(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	applier := report.NewApplier(m, &store.Locks{R: r}, log)
-	applier.Started = store.NewStarted(r, m.DB.Name())
-	svc := &core.Service{
-		Surveys: survey.Builtin(), Mongo: m, Drafts: &store.Progress{R: r},
-		Conversations: &store.Conversations{R: r, TTL: 72 * time.Hour}, Queue: &store.SendQueue{R: r, Name: m.DB.Name()},
-		Locks: &store.Locks{R: r}, Limiter: &store.Limiter{R: r, Name: m.DB.Name()}, Warnings: &store.Warnings{R: r, Name: m.DB.Name()},
-		Inbox:  &store.Stream{R: r, Key: "gw:inbox:" + m.DB.Name(), Group: "gateway"},
-		Outbox: store.NewOutbox(r, m.DB.Name()), Started: applier.Started,
-		Cache:  &store.InvitationCache{R: r, TTL: 7 * 24 * time.Hour},
-		Health: &core.Health{},
-		Sealer: store.NewSealer("test-secret-" + strings.Repeat(testenv.RandomID(), 4)), BaseURL: baseURL,
-		InvitationTTL: 30 * 24 * time.Hour,
-	}
-	g := &Gateway{T: t, Core: svc, Mongo: m, Applier: applier, Sender: channels.NewDispatcher(svc, log)}
-	deps := server.Deps{Core: svc, Redis: r, AdminKey: AdminKey, Log: log}
+	cfg := config.Defaults()
+	cfg.BaseURL, cfg.MongoDatabase, cfg.AdminKey = baseURL, m.DB.Name(), AdminKey
+	cfg.SecretKey = "test-secret-" + strings.Repeat(testenv.RandomID(), 4)
 	for _, o := range options {
-		o(&deps)
+		o(&cfg)
 	}
-	g.App = server.New(deps)
-	return g
+	rt := server.NewRuntime(cfg, r, m, log)
+	return &Gateway{T: t, App: rt.App, Core: rt.Core, Mongo: m, Applier: rt.Applier, Sender: rt.Sender}
 }
+
+// NoRateLimits turns the page and phone rate limits off, as the load tool's
+// runs do (GATEWAY_PAGE_RATE=0, GATEWAY_PHONE_RATE=0).
+func NoRateLimits(c *config.Config) { c.PageRate, c.PhoneRate = 0, 0 }
 
 // Listen serves the app on a free loopback port with the base URL set to it.
 func (g *Gateway) Listen() {

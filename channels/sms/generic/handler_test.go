@@ -16,6 +16,7 @@ import (
 	"github.com/sipasvn/gateway/channels/sms/generic"
 	"github.com/sipasvn/gateway/channels/sms/smstest"
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
 )
 
@@ -192,6 +193,23 @@ func TestInvitationBySMSOneReply(t *testing.T) {
 	if rep["responses"] != 1.0 || rep["overall"].(map[string]any)["mean_score"] != 4.6 {
 		t.Fatalf("report %v", rep)
 	}
+	// The response rate comes from roll-ups: made, sent and completed once
+	// each, though the creation is asked for again and the send retold.
+	if res, _ := g.API("POST", "/api/v1/invitations", map[string]any{"dossier_code": "000.00.12.H49-261125-0001", "agency_code": "000.00.12.H49"}); res.StatusCode != 200 {
+		t.Fatalf("repeated create: %d", res.StatusCode)
+	}
+	if err := g.Core.NoteSent(t.Context(), g.MustInvitation("000.00.12.H49-261125-0001"), "sms"); err != nil {
+		t.Fatal(err)
+	}
+	g.Drain()
+	_, rep = g.API("GET", "/api/v1/reports/sipas?survey=sipas-5", nil)
+	rates := rep["invitations"].(map[string]any)
+	if sms := rates["by_channel"].(map[string]any)["sms"].(map[string]any); rates["created"] != 1.0 || sms["sent"] != 1.0 || sms["completed"] != 1.0 || sms["response_rate"] != 100.0 {
+		t.Fatalf("response rates %v", rates)
+	}
+	if diff, err := report.Compare(t.Context(), g.Mongo); err != nil || len(diff) > 0 {
+		t.Fatalf("roll-ups differ from a rebuild: %v %v", diff, err)
+	}
 	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
 	if msgs["parts"] != 2.0 || len(msgs["messages"].([]any)) != 2 {
 		t.Fatalf("a one-reply survey cost %v parts: %v", msgs["parts"], msgs)
@@ -282,9 +300,11 @@ func TestOptOutAndDossierStart(t *testing.T) {
 }
 
 // The same message delivered 100 times at once has one effect; different
-// messages from one phone at once lose no answer.
+// messages from one phone at once lose no answer. (Without the per-phone
+// rate limit: 100 deliveries from one phone would pass it.)
 func TestConcurrentDeliveries(t *testing.T) {
 	g, _ := setup(t)
+	g.Core.PhoneRate = 0 // what gwtest.NoRateLimits sets
 	inv := g.Invite("D-RACE", "000.00.12.H49", map[string]any{"phone": "0912345678"})
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -1,0 +1,56 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sipasvn/gateway/channels"
+	"github.com/sipasvn/gateway/config"
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/report"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// Runtime is one running gateway: the service, its background workers and
+// its HTTP app. NewRuntime builds it the same way for cmd/gateway and for
+// the test gateway, so tests run with production's rate limits, caches and
+// wake-ups.
+type Runtime struct {
+	Core    *core.Service
+	Applier *report.Applier
+	Sender  *channels.Dispatcher
+	App     *fiber.App
+}
+
+// NewRuntime wires a gateway over open stores with the settings of cfg
+// (SecretKey and AdminKey must be set).
+func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log *slog.Logger) *Runtime {
+	name := cfg.MongoDatabase
+	locks := &store.Locks{R: r}
+	applier := report.NewApplier(m, locks, log.With("comp", "rollups"))
+	svc := &core.Service{
+		Surveys: survey.Builtin(), Mongo: m, Drafts: &store.Progress{R: r},
+		Conversations: &store.Conversations{R: r, TTL: cfg.ConversationTTL},
+		Queue:         &store.SendQueue{R: r, Name: name},
+		Locks:         locks,
+		Limiter:       &store.Limiter{R: r, Name: name}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate,
+		Warnings: &store.Warnings{R: r, Name: name},
+		Inbox:    &store.Stream{R: r, Key: "gw:inbox:" + name, Group: "gateway"},
+		Outbox:   store.NewOutbox(r, name),
+		Funnel:   store.NewFunnel(r, m),
+		Started:  store.NewStarted(r, name),
+		Cache:    &store.InvitationCache{R: r, TTL: 7 * 24 * time.Hour},
+		Health:   &core.Health{},
+		Sealer:   store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
+		Saved: func(n int) { applier.Kick(); ResponseSaved(n) },
+	}
+	applier.Started, applier.Funnel = svc.Started, svc.Funnel
+	sender := channels.NewDispatcher(svc, log)
+	svc.Queued = sender.Kick
+	app := New(Deps{Core: svc, Redis: r, AdminKey: cfg.AdminKey, Log: log, Pprof: cfg.Pprof})
+	return &Runtime{Core: svc, Applier: applier, Sender: sender, App: app}
+}

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/mongo"
+)
+
+// FunnelSurvey is the survey of the roll-up cells that count invitations
+// rather than answers: created, sent per channel family, completed per
+// channel family, by agency and month of creation (and by procedure in the
+// procedure family). Reports read response rates from these cells instead
+// of counting the invitations collection.
+const FunnelSurvey = "#invitations"
+
+// Funnel steps, the Question of a funnel cell.
+const (
+	FunnelCreated   = "created"
+	FunnelSent      = "sent"
+	FunnelCompleted = "completed"
+)
+
+// FunnelEvent is one step of one invitation, counted once by the roll-up
+// writer whatever the number of times it is noted.
+type FunnelEvent struct {
+	Step       string // FunnelCreated or FunnelSent (completions come from responses)
+	Invitation string
+	Agency     string
+	Month      string // the invitation's creation month, YYYY-MM in Vietnam time
+	Procedure  string
+	Family     string // for FunnelSent: sms, zalo
+}
+
+// Mark is the id of the event's counted mark: one per invitation and step
+// (and family for sends).
+func (e FunnelEvent) Mark() string {
+	if e.Step == FunnelSent {
+		return "s:" + e.Invitation + ":" + e.Family
+	}
+	return "c:" + e.Invitation
+}
+
+// Cells returns the counts the event adds.
+func (e FunnelEvent) Cells() Cells {
+	return FunnelCells(e.Agency, e.Month, e.Procedure, e.Step, e.Family)
+}
+
+// FunnelCells returns the cells one invitation's step adds: the main family
+// and, when the invitation names one, the procedure family.
+func FunnelCells(agency, month, procedure, step, family string) Cells {
+	if family == "" {
+		family = AnyChannel
+	}
+	k := CellKey{Agency: agency, Month: month, Survey: FunnelSurvey, Channel: family, Question: step}
+	cells := Cells{k: {Responses: 1}}
+	if procedure != "" {
+		k.Dim = "procedure:" + procedure
+		cells[k] = Counts{Responses: 1}
+	}
+	return cells
+}
+
+// Funnel is the Redis stream of funnel events waiting for the roll-up
+// writer, and the marks of those it counted. Noting an event costs the
+// request one XADD; the writer reads them in batches with the responses,
+// journals the range it took, and deletes them once the batch is applied.
+type Funnel struct {
+	R   redis.UniversalClient
+	Key string
+	// counted holds one mark per counted event (FunnelEvent.Mark).
+	counted *mongo.Collection
+}
+
+// NewFunnel returns the deployment's funnel stream over m's database.
+func NewFunnel(r redis.UniversalClient, m *Mongo) *Funnel {
+	return &Funnel{R: r, Key: "gw:funnel:" + m.DB.Name(), counted: m.DB.Collection("counted_events")}
+}
+
+// Note appends events.
+func (f *Funnel) Note(ctx context.Context, events ...FunnelEvent) error {
+	pipe := f.R.Pipeline()
+	for _, e := range events {
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: f.Key, Values: []any{
+			"s", e.Step, "i", e.Invitation, "a", e.Agency, "m", e.Month, "p", e.Procedure, "f", e.Family}})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("note %d invitation events: %w", len(events), err)
+	}
+	return nil
+}
+
+// Range returns up to count events (all when count is 0) from id from on
+// (inclusive; "-" for the first) to to ("+" for the last), with their
+// stream ids.
+func (f *Funnel) Range(ctx context.Context, from, to string, count int64) ([]string, []FunnelEvent, error) {
+	var msgs []redis.XMessage
+	var err error
+	if count > 0 {
+		msgs, err = f.R.XRangeN(ctx, f.Key, from, to, count).Result()
+	} else {
+		msgs, err = f.R.XRange(ctx, f.Key, from, to).Result()
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, fmt.Errorf("read invitation events: %w", err)
+	}
+	ids := make([]string, len(msgs))
+	events := make([]FunnelEvent, len(msgs))
+	for i, m := range msgs {
+		s := func(k string) string { v, _ := m.Values[k].(string); return v }
+		ids[i] = m.ID
+		events[i] = FunnelEvent{Step: s("s"), Invitation: s("i"), Agency: s("a"), Month: s("m"), Procedure: s("p"), Family: s("f")}
+	}
+	return ids, events, nil
+}
+
+// Drop deletes events the writer applied.
+func (f *Funnel) Drop(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := f.R.XDel(ctx, f.Key, ids...).Err(); err != nil {
+		return fmt.Errorf("drop %d invitation events: %w", len(ids), err)
+	}
+	return nil
+}
+
+// MarkCounted records that batch counts the events with these marks and
+// returns those it may count (see Responses.MarkCounted).
+func (f *Funnel) MarkCounted(ctx context.Context, batch int64, marks []string) (map[string]bool, error) {
+	return markCounted(ctx, f.counted, batch, marks)
+}
+
+// ResetCounted makes marks the counted set of batch after a rebuild.
+func (f *Funnel) ResetCounted(ctx context.Context, batch int64, marks []string) error {
+	return resetCounted(ctx, f.counted, batch, marks)
+}
