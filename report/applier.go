@@ -28,7 +28,7 @@ type Applier struct {
 	// Funnel, when set, holds invitation events (made, sent) this writer
 	// counts into the response-rate cells.
 	Funnel *store.Funnel
-	Log     *slog.Logger
+	Log    *slog.Logger
 	// BatchSize bounds how many responses one batch takes (default 200).
 	BatchSize int64
 	// Settle is how long a response may take to be written after its

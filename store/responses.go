@@ -20,26 +20,26 @@ type Answer struct {
 
 // Response is one citizen's completed survey, normalised whatever the channel.
 type Response struct {
-	ID            string    `bson:"_id"`
-	InvitationID  string    `bson:"invitation_id"`
-	Survey        string    `bson:"survey"`
-	SurveyVersion int       `bson:"survey_version"`
-	DossierCode   string    `bson:"dossier_code"`
-	AgencyCode    string    `bson:"agency_code"`
-	ProcedureCode string    `bson:"procedure_code,omitempty"`
-	FieldCode     string    `bson:"field_code,omitempty"`
-	Channel       string    `bson:"channel"`
-	Answers       []Answer  `bson:"answers"`
-	Comment       string    `bson:"comment,omitempty"`
-	Locale        string    `bson:"locale"`
-	Respondent    string    `bson:"respondent,omitempty"`
-	Month         string    `bson:"month"` // YYYY-MM in Vietnam time, the roll-up period
+	ID            string   `bson:"_id"`
+	InvitationID  string   `bson:"invitation_id"`
+	Survey        string   `bson:"survey"`
+	SurveyVersion int      `bson:"survey_version"`
+	DossierCode   string   `bson:"dossier_code"`
+	AgencyCode    string   `bson:"agency_code"`
+	ProcedureCode string   `bson:"procedure_code,omitempty"`
+	FieldCode     string   `bson:"field_code,omitempty"`
+	Channel       string   `bson:"channel"`
+	Answers       []Answer `bson:"answers"`
+	Comment       string   `bson:"comment,omitempty"`
+	Locale        string   `bson:"locale"`
+	Respondent    string   `bson:"respondent,omitempty"`
+	Month         string   `bson:"month"` // YYYY-MM in Vietnam time, the roll-up period
 	// InvitedAt is when its invitation was made: the response rate counts
 	// completions in the month their invitation was made. Zero on
 	// responses saved before it existed (their own month stands in).
-	InvitedAt time.Time `bson:"invited_at,omitempty"`
-	StartedAt     time.Time `bson:"started_at"`
-	SubmittedAt   time.Time `bson:"submitted_at"`
+	InvitedAt   time.Time `bson:"invited_at,omitempty"`
+	StartedAt   time.Time `bson:"started_at"`
+	SubmittedAt time.Time `bson:"submitted_at"`
 }
 
 // Responses is the responses collection.
