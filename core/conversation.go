@@ -321,7 +321,11 @@ func (s *Service) chatSurvey(id string) *survey.Survey {
 // RecordSent logs messages sent with their cost in parts.
 func (s *Service) RecordSent(ctx context.Context, msgs ...*store.Message) error {
 	for _, m := range msgs {
-		if m.ID == "" {
+		switch {
+		case m.ID != "":
+		case m.ProviderID != "":
+			m.ID = store.ProviderMessageID(m.Channel, m.ProviderID)
+		default:
 			m.ID = newID()
 		}
 		if m.At.IsZero() {

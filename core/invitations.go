@@ -181,6 +181,9 @@ func (s *Service) Invitation(ctx context.Context, id string) (*store.Invitation,
 // InvitationByDossier returns the invitation of a dossier code.
 func (s *Service) InvitationByDossier(ctx context.Context, code string) (*store.Invitation, error) {
 	inv, err := s.Mongo.Invitations.ByDossier(ctx, code)
+	if err == nil {
+		s.current(ctx, inv) // as by id: a completion may not be in MongoDB yet
+	}
 	return inv, notFoundAs(err, "no invitation for dossier %s", code)
 }
 

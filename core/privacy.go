@@ -33,15 +33,23 @@ func (s *Service) Sweep(ctx context.Context, retention time.Duration) (int64, er
 	return s.Mongo.ErasePhonesBefore(ctx, s.now().Add(-retention))
 }
 
-// RunSweeper sweeps every hour until ctx ends.
+// RunSweeper sweeps daily until ctx ends, under a lease so that one
+// replica sweeps at a time. The sweep's query reads every invitation on
+// FerretDB (an index range on MongoDB); retention is counted in days, so
+// once a day is enough.
 func (s *Service) RunSweeper(ctx context.Context, retention time.Duration, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
+	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
 	for {
-		if n, err := s.Sweep(ctx, retention); err != nil {
+		err := s.Locks.Holding(ctx, "retention:"+s.Mongo.DB.Name(), time.Minute, func(ctx context.Context) error {
+			n, err := s.Sweep(ctx, retention)
+			if n > 0 {
+				log.Info("retention sweep erased phone numbers", "invitations", n)
+			}
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
 			log.Error("retention sweep failed; will retry", "err", err)
-		} else if n > 0 {
-			log.Info("retention sweep erased phone numbers", "invitations", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -50,3 +58,6 @@ func (s *Service) RunSweeper(ctx context.Context, retention time.Duration, log *
 		}
 	}
 }
+
+// sweepEvery is how often the retention sweep runs.
+const sweepEvery = 24 * time.Hour

@@ -143,20 +143,26 @@ func (s *Messages) Record(ctx context.Context, msgs ...*Message) error {
 		m.At = Millis(m.At)
 		docs[i] = m
 	}
-	if _, err := s.c.InsertMany(ctx, docs); err != nil {
-		return fmt.Errorf("record %d messages: %w", len(msgs), err)
+	_, err := s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err = writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 }); err != nil {
+		return fmt.Errorf("record %d messages: %w", len(msgs), err) // a retry's record already there is fine
 	}
 	return nil
 }
+
+// ProviderMessageID is the _id of the record of a message a provider knows
+// by id on a channel, so that its delivery receipt finds it by _id (any
+// other filter reads the whole log on FerretDB).
+func ProviderMessageID(channel, providerID string) string { return "p:" + channel + ":" + providerID }
 
 // ByInvitation returns the messages sent for an invitation.
 func (s *Messages) ByInvitation(ctx context.Context, id string) ([]Message, error) {
 	return findAll[Message](ctx, s.c, bson.D{{Key: "invitation_id", Value: id}}, options.Find().SetSort(bson.D{{Key: "at", Value: 1}}))
 }
 
-// ByProviderID returns the message a provider knows by id.
-func (s *Messages) ByProviderID(ctx context.Context, id string) (*Message, error) {
-	return findOne[Message](ctx, s.c, bson.D{{Key: "provider_id", Value: id}})
+// ByProviderID returns the message a provider knows by id on a channel.
+func (s *Messages) ByProviderID(ctx context.Context, channel, id string) (*Message, error) {
+	return findOne[Message](ctx, s.c, bson.D{{Key: "_id", Value: ProviderMessageID(channel, id)}})
 }
 
 // Links ties a chat user (a Zalo follower) to a phone's keyed hash, once the

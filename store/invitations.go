@@ -68,12 +68,16 @@ func (inv *Invitation) StatusAt(now time.Time) Status {
 // Invitations is the invitations collection, with a lookup collection that
 // maps tokens and dossier codes to invitation ids: FerretDB's SQLite backend
 // only uses an index for _id, so a lookup by token would otherwise scan
-// every invitation. An invitation whose lookups are missing (made before
-// they existed, or cut short by a crash) is still found by a plain query,
-// and its lookups are written then.
+// every invitation. Invitations made before lookups existed get theirs
+// once per database (backfillLookups); one cut short by a crash between its
+// two writes is found by a query when its creation is retried.
 type Invitations struct {
 	c    *mongo.Collection
 	keys *mongo.Collection
+	// complete says every invitation has its token and dossier lookups
+	// (see backfillLookups): a missing lookup then means no such
+	// invitation, with no query that would read the whole collection.
+	complete bool
 }
 
 type lookup struct {
@@ -147,6 +151,12 @@ func (s *Invitations) backfillRespondents(ctx context.Context) error {
 // byLookup finds an invitation through the lookup collection, falling back
 // to a query on field = value; check says the found invitation matches.
 func (s *Invitations) byLookup(ctx context.Context, key, field, value string, check func(*Invitation) bool) (*Invitation, error) {
+	return s.lookupOrScan(ctx, key, field, value, check, !s.complete)
+}
+
+// lookupOrScan is byLookup; scan says whether a missing lookup is looked
+// for with a query (reading the whole collection on FerretDB).
+func (s *Invitations) lookupOrScan(ctx context.Context, key, field, value string, check func(*Invitation) bool, scan bool) (*Invitation, error) {
 	l, err := findOne[lookup](ctx, s.keys, bson.D{{Key: "_id", Value: key}})
 	if err == nil {
 		inv, err := s.Invitation(ctx, l.Inv)
@@ -159,11 +169,65 @@ func (s *Invitations) byLookup(ctx context.Context, key, field, value string, ch
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
+	if !scan {
+		return nil, ErrNotFound
+	}
 	inv, err := s.one(ctx, bson.D{{Key: field, Value: value}})
 	if err == nil {
 		s.writeLookups(ctx, inv)
 	}
 	return inv, err
+}
+
+// backfillLookups writes the token and dossier lookups of invitations made
+// before there were any, once per database, so that an unknown token (a
+// forged link, a typo) is answered from the lookups alone instead of a
+// query that reads every invitation.
+func (s *Invitations) backfillLookups(ctx context.Context) error {
+	const done = "m:lookups"
+	if _, err := findOne[lookup](ctx, s.keys, bson.D{{Key: "_id", Value: done}}); !errors.Is(err, ErrNotFound) {
+		s.complete = err == nil
+		return err
+	}
+	type keys struct {
+		ID      string `bson:"_id"`
+		Token   string `bson:"token"`
+		Dossier string `bson:"dossier_code"`
+	}
+	cur, err := s.c.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "token", Value: 1}, {Key: "dossier_code", Value: 1}}).SetBatchSize(1000))
+	if err != nil {
+		return fmt.Errorf("backfill invitation lookups: %w", err)
+	}
+	defer cur.Close(ctx)
+	var docs []any
+	flush := func() error {
+		if len(docs) == 0 {
+			return nil
+		}
+		_, err := s.keys.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		docs = docs[:0]
+		return writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 })
+	}
+	for cur.Next(ctx) {
+		var k keys
+		if err := cur.Decode(&k); err != nil {
+			return fmt.Errorf("backfill invitation lookups: %w", err)
+		}
+		docs = append(docs, lookup{"t:" + k.Token, k.ID}, lookup{"d:" + k.Dossier, k.ID})
+		if len(docs) >= 1000 {
+			if err := flush(); err != nil {
+				return fmt.Errorf("backfill invitation lookups: %w", err)
+			}
+		}
+	}
+	if err := errors.Join(cur.Err(), flush()); err != nil {
+		return fmt.Errorf("backfill invitation lookups: %w", err)
+	}
+	if _, err := s.keys.InsertOne(ctx, lookup{ID: done}); err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("backfill invitation lookups: %w", err)
+	}
+	s.complete = true
+	return nil
 }
 
 func (s *Invitations) ensureIndexes(ctx context.Context) error {
@@ -172,8 +236,12 @@ func (s *Invitations) ensureIndexes(ctx context.Context) error {
 		index(bson.D{{Key: "token", Value: 1}}, true),
 		index(bson.D{{Key: "agency_code", Value: 1}, {Key: "created_at", Value: 1}}, false),
 		index(bson.D{{Key: "respondent", Value: 1}, {Key: "created_at", Value: 1}}, false),
+		index(bson.D{{Key: "created_at", Value: 1}}, false), // the retention sweep
 	)
 	if err != nil {
+		return err
+	}
+	if err := s.backfillLookups(ctx); err != nil {
 		return err
 	}
 	return s.backfillRespondents(ctx)
@@ -192,7 +260,11 @@ func (s *Invitations) Create(ctx context.Context, inv *Invitation) (got *Invitat
 	if !mongo.IsDuplicateKeyError(err) {
 		return nil, false, false, fmt.Errorf("insert invitation %s: %w", inv.DossierCode, err)
 	}
-	existing, ferr := s.ByDossier(ctx, inv.DossierCode)
+	// The one place a lookup may be missing once backfilled: a request cut
+	// short between the invitation and its lookups, retried. The query
+	// finds it and writes them.
+	code := inv.DossierCode
+	existing, ferr := s.lookupOrScan(ctx, "d:"+code, "dossier_code", code, func(i *Invitation) bool { return i.DossierCode == code }, true)
 	if ferr != nil {
 		return nil, false, false, fmt.Errorf("insert invitation %s: %w (then: %v)", inv.DossierCode, err, ferr)
 	}
@@ -220,13 +292,7 @@ func (s *Invitations) ByDossier(ctx context.Context, code string) (*Invitation, 
 
 // MarkStarted moves a pending invitation to in_progress; other states stay.
 func (s *Invitations) MarkStarted(ctx context.Context, id string, at time.Time) error {
-	_, err := s.c.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: StatusPending}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: StatusInProgress}, {Key: "started_at", Value: Millis(at)}}}})
-	if err != nil {
-		return fmt.Errorf("mark invitation %s started: %w", id, err)
-	}
-	return nil
+	return s.MarkStartedAt(ctx, map[string]time.Time{id: at})
 }
 
 // statusOf is the part of an invitation the roll-up writer reads before it
@@ -239,8 +305,7 @@ type statusOf struct {
 // setStatuses reads the invitations of ids by _id and writes set(id) to
 // those whose status is one of from, in one unordered bulk write of updates
 // by _id alone: FerretDB looks up no other filter by index, so
-// {_id: {$in: …}, status: …} would read the whole collection. The roll-up
-// writer is the one caller, one batch at a time.
+// {_id: {$in: …}, status: …} would read the whole collection.
 func (s *Invitations) setStatuses(ctx context.Context, ids []string, from []Status, set func(id string) bson.D) error {
 	invs, err := byIDs[statusOf](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "status", Value: 1}}))
 	if err != nil {
@@ -333,9 +398,9 @@ func (s *Invitations) Each(ctx context.Context, fn func(*Invitation) error) erro
 
 // MarkOptedOut closes an open invitation at the citizen's request.
 func (s *Invitations) MarkOptedOut(ctx context.Context, id string) error {
-	_, err := s.c.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress}}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: StatusOptedOut}}}})
+	err := s.setStatuses(ctx, []string{id}, []Status{StatusPending, StatusInProgress}, func(string) bson.D {
+		return bson.D{{Key: "status", Value: StatusOptedOut}}
+	})
 	if err != nil {
 		return fmt.Errorf("mark invitation %s opted out: %w", id, err)
 	}

@@ -260,32 +260,60 @@ func TestLeaseKeepOutlivesItsTTLAndNoticesLoss(t *testing.T) {
 	stop()
 }
 
-// Lookups by token and dossier go through _id documents; an invitation
-// whose lookups are missing is still found, and they are written again.
-func TestInvitationLookupsHeal(t *testing.T) {
+// Lookups by token and dossier go through _id documents only: a missing
+// lookup is not looked for with a query (which reads every invitation on
+// FerretDB), except when a creation cut short between the invitation and
+// its lookups is retried. Invitations from before lookups existed get them
+// once, when the database is opened.
+func TestInvitationLookups(t *testing.T) {
 	m := testenv.Mongo(t)
-	inv := newInvitation("heal-1", "D-HEAL")
+	inv := newInvitation("look-1", "D-LOOK")
 	if _, _, _, err := m.Invitations.Create(ctx, inv); err != nil {
 		t.Fatal(err)
 	}
 	keys := m.DB.Collection("invitation_keys")
-	mine := map[string]any{"inv": "heal-1"}
+	mine := map[string]any{"inv": "look-1"}
 	if n, _ := keys.CountDocuments(ctx, mine); n != 2 {
 		t.Fatalf("%d lookups written", n)
 	}
-	if _, err := keys.DeleteMany(ctx, map[string]any{}); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := m.Invitations.ByToken(ctx, "tok-heal-1"); err != nil || got.ID != "heal-1" {
-		t.Fatalf("by token without lookups: %v %v", got, err)
-	}
-	if n, _ := keys.CountDocuments(ctx, mine); n != 2 {
-		t.Fatalf("lookups not rewritten: %d", n)
-	}
-	if got, err := m.Invitations.ByDossier(ctx, "D-HEAL"); err != nil || got.ID != "heal-1" {
-		t.Fatalf("by dossier: %v %v", got, err)
+	if got, err := m.Invitations.ByToken(ctx, "tok-look-1"); err != nil || got.ID != "look-1" {
+		t.Fatalf("by token: %v %v", got, err)
 	}
 	if _, err := m.Invitations.ByToken(ctx, "tok-nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown token: %v", err)
+	}
+
+	// Cut short before its lookups: not found by token, found again (and
+	// its lookups written) when desk software retries the creation.
+	cut := newInvitation("cut-1", "D-CUT")
+	if _, err := m.DB.Collection("invitations").InsertOne(ctx, cut); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Invitations.ByToken(ctx, "tok-cut-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a token without lookup was looked for with a query: %v", err)
+	}
+	retry := newInvitation("cut-2", "D-CUT")
+	if got, created, _, err := m.Invitations.Create(ctx, retry); err != nil || created || got.ID != "cut-1" {
+		t.Fatalf("retried creation: %v created=%v %v", got, created, err)
+	}
+	if got, err := m.Invitations.ByToken(ctx, "tok-cut-1"); err != nil || got.ID != "cut-1" {
+		t.Fatalf("by token after the retry: %v %v", got, err)
+	}
+
+	// A database from before lookups: opened again, it gets them once.
+	old := newInvitation("old-1", "D-OLD")
+	if _, err := m.DB.Collection("invitations").InsertOne(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keys.DeleteOne(ctx, map[string]any{"_id": "m:lookups"}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := store.OpenMongo(ctx, testenv.MongoURI(t), m.DB.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close(ctx)
+	if got, err := again.Invitations.ByDossier(ctx, "D-OLD"); err != nil || got.ID != "old-1" {
+		t.Fatalf("by dossier after the backfill: %v %v", got, err)
 	}
 }

@@ -277,7 +277,7 @@ func (w *worker) delivered(ctx context.Context, ch *core.Channel, e event) error
 		if id == "" {
 			continue
 		}
-		m, err := w.core.Mongo.Messages.ByProviderID(ctx, string(id))
+		m, err := w.core.Mongo.Messages.ByProviderID(ctx, ch.ID, string(id))
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
