@@ -322,8 +322,7 @@ func (s *Invitations) setStatuses(ctx context.Context, ids []string, from []Stat
 	if len(models) == 0 {
 		return nil
 	}
-	_, err = s.c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-	return err
+	return bulkWrite(ctx, s.c, models)
 }
 
 // MarkStartedAt moves the pending invitations among starts (id → when)

@@ -148,8 +148,8 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells, replay bo
 			taken[h.ID] = h.Batch >= batch
 		}
 	}
-	// Two unordered bulk writes (answer cells, then response-count cells):
-	// one round trip each instead of one per cell.
+	// Unordered bulk writes (answer cells, then response-count cells): a
+	// round trip per bulkChunk cells instead of one per cell.
 	var answers, counts []mongo.WriteModel
 	for _, k := range cells.ordered() {
 		if taken[k.id()] {
@@ -178,7 +178,7 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells, replay bo
 		if len(models) == 0 {
 			continue
 		}
-		if _, err := s.c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		if err := bulkWrite(ctx, s.c, models); err != nil {
 			return fmt.Errorf("apply batch %d: %w", batch, err)
 		}
 	}
