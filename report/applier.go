@@ -373,7 +373,7 @@ func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells) ([]
 // not counted).
 func FunnelEvents(inv *store.Invitation, family map[string]string) []store.FunnelEvent {
 	e := store.FunnelEvent{Step: store.FunnelCreated, Invitation: inv.ID, Agency: inv.AgencyCode,
-		Month: store.MonthOf(inv.CreatedAt), Procedure: inv.ProcedureCode}
+		Month: store.MonthOf(inv.CreatedAt)}
 	out := []store.FunnelEvent{e}
 	sent := map[string]bool{}
 	for ch, st := range inv.Sends {

@@ -18,7 +18,7 @@ import (
 // and its invitation's completion in the response-rate cells.
 func CellsOf(r *store.Response) store.Cells {
 	family, _, _ := strings.Cut(r.Channel, ".")
-	cells := store.FunnelCells(r.AgencyCode, r.InvitedMonth(), r.ProcedureCode, store.FunnelCompleted, family)
+	cells := store.FunnelCells(r.AgencyCode, r.InvitedMonth(), store.FunnelCompleted, family)
 	main := store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: r.Channel}
 	addCells(cells, main, r)
 	if r.ProcedureCode != "" {

@@ -92,7 +92,7 @@ func (a *api) report(c *fiber.Ctx) error {
 // family, from the response-rate roll-up cells: counting the invitations
 // themselves would read a collection that grows with every dossier.
 func (a *api) invitationRates(ctx context.Context, q store.Filter) (*invitationRate, error) {
-	f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth, Procedure: q.Procedure}
+	f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth}
 	cells, err := a.core.Mongo.Rollups.Query(ctx, f)
 	if err != nil {
 		return nil, err

@@ -10,10 +10,11 @@ import (
 )
 
 // FunnelSurvey is the survey of the roll-up cells that count invitations
-// rather than answers: created, sent per channel family, completed per
-// channel family, by agency and month of creation (and by procedure in the
-// procedure family). Reports read response rates from these cells instead
-// of counting the invitations collection.
+// rather than answers: made, sent per channel family and completed per
+// channel family, by agency and month of creation. Reports read response
+// rates from these cells instead of counting the invitations collection.
+// (Not by procedure: with a province's hundreds of procedures that family
+// would outgrow every other roll-up, and reports read roll-ups whole.)
 const FunnelSurvey = "#invitations"
 
 // Funnel steps, the Question of a funnel cell.
@@ -30,7 +31,6 @@ type FunnelEvent struct {
 	Invitation string
 	Agency     string
 	Month      string // the invitation's creation month, YYYY-MM in Vietnam time
-	Procedure  string
 	Family     string // for FunnelSent: sms, zalo
 }
 
@@ -45,22 +45,15 @@ func (e FunnelEvent) Mark() string {
 
 // Cells returns the counts the event adds.
 func (e FunnelEvent) Cells() Cells {
-	return FunnelCells(e.Agency, e.Month, e.Procedure, e.Step, e.Family)
+	return FunnelCells(e.Agency, e.Month, e.Step, e.Family)
 }
 
-// FunnelCells returns the cells one invitation's step adds: the main family
-// and, when the invitation names one, the procedure family.
-func FunnelCells(agency, month, procedure, step, family string) Cells {
+// FunnelCells returns the cell one invitation's step adds.
+func FunnelCells(agency, month, step, family string) Cells {
 	if family == "" {
 		family = AnyChannel
 	}
-	k := CellKey{Agency: agency, Month: month, Survey: FunnelSurvey, Channel: family, Question: step}
-	cells := Cells{k: {Responses: 1}}
-	if procedure != "" {
-		k.Dim = "procedure:" + procedure
-		cells[k] = Counts{Responses: 1}
-	}
-	return cells
+	return Cells{CellKey{Agency: agency, Month: month, Survey: FunnelSurvey, Channel: family, Question: step}: {Responses: 1}}
 }
 
 // Funnel is the Redis stream of funnel events waiting for the roll-up
@@ -84,7 +77,7 @@ func (f *Funnel) Note(ctx context.Context, events ...FunnelEvent) error {
 	pipe := f.R.Pipeline()
 	for _, e := range events {
 		pipe.XAdd(ctx, &redis.XAddArgs{Stream: f.Key, Values: []any{
-			"s", e.Step, "i", e.Invitation, "a", e.Agency, "m", e.Month, "p", e.Procedure, "f", e.Family}})
+			"s", e.Step, "i", e.Invitation, "a", e.Agency, "m", e.Month, "f", e.Family}})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("note %d invitation events: %w", len(events), err)
@@ -111,7 +104,7 @@ func (f *Funnel) Range(ctx context.Context, from, to string, count int64) ([]str
 	for i, m := range msgs {
 		s := func(k string) string { v, _ := m.Values[k].(string); return v }
 		ids[i] = m.ID
-		events[i] = FunnelEvent{Step: s("s"), Invitation: s("i"), Agency: s("a"), Month: s("m"), Procedure: s("p"), Family: s("f")}
+		events[i] = FunnelEvent{Step: s("s"), Invitation: s("i"), Agency: s("a"), Month: s("m"), Family: s("f")}
 	}
 	return ids, events, nil
 }
