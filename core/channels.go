@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sipasvn/gateway/store"
@@ -112,6 +113,9 @@ func (s *Service) PutChannel(ctx context.Context, p *Principal, kind ChannelKind
 	if err := s.Mongo.Channels.Put(ctx, ch); err != nil {
 		return nil, err
 	}
+	if err := s.channelsChanged(ctx); err != nil {
+		return nil, err
+	}
 	return ch, s.Audit(ctx, p, "channel.put", ch.ID, map[string]any{"type": ch.Type, "enabled": ch.Enabled, "settings": ch.Settings, "secrets_set": SecretNames(ch)})
 }
 
@@ -128,6 +132,9 @@ func SecretNames(ch *store.Channel) []string {
 // DeleteChannel removes a channel.
 func (s *Service) DeleteChannel(ctx context.Context, p *Principal, id string) error {
 	if err := s.Mongo.Channels.Delete(ctx, id); err != nil {
+		return err
+	}
+	if err := s.channelsChanged(ctx); err != nil {
 		return err
 	}
 	return s.Audit(ctx, p, "channel.delete", id, nil)
@@ -194,8 +201,91 @@ func list(names []string) string {
 	return strings.Join(sorted, ", ")
 }
 
-// Channel returns a channel with its secrets opened.
+// ChannelCache keeps channels, secrets opened, in the process: every
+// webhook names its channel, and reading it from MongoDB would make each
+// citizen's message wait on it. A change on any replica (PutChannel,
+// DeleteChannel, SetTokens) empties every replica's cache through
+// Changes; an entry also lives at most channelFresh, for announcements
+// lost while a replica's subscription was down.
+type ChannelCache struct {
+	Changes *store.Changes
+	m       sync.Map // id → cachedChannel
+}
+
+type cachedChannel struct {
+	ch *Channel
+	at time.Time
+}
+
+// channelFresh bounds how long a cached channel is used.
+const channelFresh = time.Minute
+
+// WatchChannels fills the cache with every channel, so that webhooks can
+// be answered while MongoDB is down, then empties it on every change
+// announced, until ctx ends.
+func (s *Service) WatchChannels(ctx context.Context) {
+	if s.Channels == nil {
+		return
+	}
+	_ = s.WarmChannels(ctx) // failing, channels are read on first use
+	s.Channels.Changes.Watch(ctx, s.Channels.m.Clear)
+}
+
+// WarmChannels reads every channel into the cache.
+func (s *Service) WarmChannels(ctx context.Context) error {
+	all, err := s.Mongo.Channels.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range all {
+		if _, err := s.FreshChannel(ctx, st.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// channelsChanged empties this process's cache and tells the other replicas.
+func (s *Service) channelsChanged(ctx context.Context) error {
+	if s.Channels == nil {
+		return nil
+	}
+	s.Channels.m.Clear()
+	return s.Channels.Changes.Announce(ctx)
+}
+
+// Channel returns a channel with its secrets opened, from the process's
+// cache when it has it.
 func (s *Service) Channel(ctx context.Context, id string) (*Channel, error) {
+	if s.Channels == nil {
+		return s.readChannel(ctx, id)
+	}
+	v, ok := s.Channels.m.Load(id)
+	if ok && time.Since(v.(cachedChannel).at) < channelFresh {
+		return v.(cachedChannel).ch, nil
+	}
+	ch, err := s.readChannel(ctx, id)
+	switch {
+	case err == nil:
+		s.Channels.m.Store(id, cachedChannel{ch, time.Now()})
+	case ok && store.Unavailable(err):
+		return v.(cachedChannel).ch, nil // MongoDB is down: the last copy read beats no answer
+	}
+	return ch, err
+}
+
+// FreshChannel reads a channel from MongoDB, bypassing the cache: for a
+// decision that must see another replica's change at once (has the Zalo
+// token just been refreshed?).
+func (s *Service) FreshChannel(ctx context.Context, id string) (*Channel, error) {
+	ch, err := s.readChannel(ctx, id)
+	if err == nil && s.Channels != nil {
+		s.Channels.m.Store(id, cachedChannel{ch, time.Now()})
+	}
+	return ch, err
+}
+
+func (s *Service) readChannel(ctx context.Context, id string) (*Channel, error) {
 	st, err := s.Mongo.Channels.Channel(ctx, id)
 	if err != nil {
 		return nil, notFoundAs(err, "channel %s does not exist", id)
@@ -217,7 +307,10 @@ func (s *Service) SetTokens(ctx context.Context, id string, tokens map[string]st
 	for k, v := range tokens {
 		sealed[k] = s.Sealer.Seal(v)
 	}
-	return s.Mongo.Channels.SetSecrets(ctx, id, sealed, expires)
+	if err := s.Mongo.Channels.SetSecrets(ctx, id, sealed, expires); err != nil {
+		return err
+	}
+	return s.channelsChanged(ctx)
 }
 
 // ChannelsOfFamily returns the enabled channels of a family, secrets opened.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -132,6 +134,11 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		}
 		if err := s.Mongo.Invitations.MarkOptedOut(ctx, st.Invitation); err != nil {
 			return nil, err
+		}
+		if s.Cache != nil {
+			if err := s.Cache.Forget(ctx, st.Invitation); err != nil {
+				return nil, err
+			}
 		}
 		return outcome.Say, s.Conversations.Unindex(ctx, who, st.Invitation)
 	}
@@ -318,9 +325,16 @@ func (s *Service) chatSurvey(id string) *survey.Survey {
 	return def
 }
 
-// RecordSent logs messages sent with their cost in parts.
+// RecordSent logs messages sent with their cost in parts. They go to a
+// Redis stream (one round trip on the request, no MongoDB) and reach the
+// message log in MongoDB in batches (DrainMessages); their ids are set
+// here, so a batch written twice is written once.
 func (s *Service) RecordSent(ctx context.Context, msgs ...*store.Message) error {
-	for _, m := range msgs {
+	if len(msgs) == 0 {
+		return nil
+	}
+	fields := make([]map[string]string, len(msgs))
+	for i, m := range msgs {
 		switch {
 		case m.ID != "":
 		case m.ProviderID != "":
@@ -331,16 +345,58 @@ func (s *Service) RecordSent(ctx context.Context, msgs ...*store.Message) error 
 		if m.At.IsZero() {
 			m.At = s.now()
 		}
-	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	// Concurrent webhooks' records go in one insert (see groupCommit).
-	return groupOf[[]*store.Message](s.Mongo.Messages).do(ctx, msgs, func(ctx context.Context, batch [][]*store.Message) ([]error, error) {
-		var all []*store.Message
-		for _, ms := range batch {
-			all = append(all, ms...)
+		b, err := json.Marshal(m)
+		if err != nil {
+			return err
 		}
-		return nil, s.Mongo.Messages.Record(ctx, all...)
-	})
+		fields[i] = map[string]string{"m": string(b)}
+	}
+	if s.MessageLog == nil {
+		return s.Mongo.Messages.Record(ctx, msgs...)
+	}
+	return s.MessageLog.Add(ctx, fields...)
+}
+
+// DrainMessages writes what RecordSent queued to MongoDB, a batch at a
+// time, until none is left, waiting up to block for the first (negative:
+// not at all); consumer names this process in the stream's group (an
+// entry a dead process took is taken again after a minute).
+func (s *Service) DrainMessages(ctx context.Context, consumer string, block time.Duration) error {
+	for {
+		es, err := s.MessageLog.Read(ctx, consumer, 500, time.Minute, block)
+		if err != nil || len(es) == 0 {
+			return err
+		}
+		msgs := make([]*store.Message, 0, len(es))
+		ids := make([]string, len(es))
+		for i, e := range es {
+			ids[i] = e.ID
+			var m store.Message
+			if err := json.Unmarshal([]byte(e.Fields["m"]), &m); err != nil || m.ID == "" {
+				_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not a message record: %v", err))
+				continue
+			}
+			msgs = append(msgs, &m)
+		}
+		if err := s.Mongo.Messages.Record(ctx, msgs...); err != nil {
+			return err // not acknowledged: read again
+		}
+		if err := s.MessageLog.Ack(ctx, ids...); err != nil {
+			return err
+		}
+		block = -1 // the next batch only if one is there (0 would wait forever)
+	}
+}
+
+// RunMessageLog drains the message log queue until ctx ends.
+func (s *Service) RunMessageLog(ctx context.Context, consumer string, log *slog.Logger) {
+	for ctx.Err() == nil {
+		if err := s.DrainMessages(ctx, consumer, 2*time.Second); err != nil && ctx.Err() == nil {
+			log.Warn("message log: MongoDB did not take a batch; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}
 }

@@ -128,8 +128,8 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	if err := s.indexInvitation(ctx, inv, first); err != nil {
 		return nil, false, Errorf(Unavailable, "", "the invitation is saved but replies from its phone cannot find it yet: %v; retry the request", err)
 	}
-	if created && inv.Respondent != "" && s.Cache != nil {
-		s.Cache.Put(ctx, inv) // its SMS conversation can then complete while MongoDB is down
+	if s.Cache != nil {
+		s.Cache.Put(ctx, inv) // its working copy: citizens' paths read no MongoDB
 	}
 	if !created {
 		// A repeated request sends only where nothing was sent: a channel

@@ -22,6 +22,20 @@ func (s *Service) Erase(ctx context.Context, p *Principal, phone string) (store.
 	if err != nil {
 		return e, err
 	}
+	// The working copies of their open invitations held the number too
+	// (every invitation with a phone is in its citizen's index); read
+	// again, they come without it.
+	if s.Cache != nil {
+		open, _, err := s.Conversations.IndexedInvitations(ctx, who)
+		if err != nil {
+			return e, err
+		}
+		for _, inv := range open {
+			if err := s.Cache.Forget(ctx, inv.ID); err != nil {
+				return e, err
+			}
+		}
+	}
 	if err := s.Conversations.Forget(ctx, who); err != nil {
 		return e, err
 	}

@@ -33,6 +33,11 @@ type Service struct {
 	Inbox *store.Stream
 	// Outbox holds completed responses until MongoDB has them.
 	Outbox *store.Outbox
+	// MessageLog queues records of sent messages for MongoDB (see
+	// RecordSent); nil writes them at once.
+	MessageLog *store.Stream
+	// Channels caches channels in the process; nil reads MongoDB each time.
+	Channels *ChannelCache
 	// Funnel holds invitation events (made, sent) until the roll-up writer
 	// counts them into the response rates; nil counts none.
 	Funnel *store.Funnel
@@ -372,35 +377,22 @@ func (s *Service) current(ctx context.Context, inv *store.Invitation) {
 	}
 }
 
-// cacheFresh is how long a cached invitation is used without asking
-// MongoDB: an opt-out or an erasure reaches pages and messages within it.
-const cacheFresh = time.Minute
-
-// cachedFirst reads an invitation by key: a fresh cached copy, else
-// MongoDB (caching what it says), else, while MongoDB is down, a cached
-// copy of any age, so a survey already under way goes on.
+// cachedFirst reads an invitation from its working copy in Redis, or from
+// MongoDB when it has none (then it is copied): the copy is kept true (see
+// store.InvitationCache), so any age will do.
 func (s *Service) cachedFirst(ctx context.Context, key string,
 	read func(context.Context, string) (*store.Invitation, error),
 	cached func(*store.InvitationCache, context.Context, string, time.Duration) (*store.Invitation, error)) (*store.Invitation, error) {
 	if s.Cache == nil {
 		return read(ctx, key)
 	}
-	maxAge := cacheFresh
-	if s.Health.Down() {
-		maxAge = 0
-	}
-	if inv, err := cached(s.Cache, ctx, key, maxAge); err == nil {
+	if inv, err := cached(s.Cache, ctx, key, 0); err == nil {
 		return inv, nil
 	}
 	inv, err := read(ctx, key)
 	s.Health.Note(err)
-	switch {
-	case err == nil:
+	if err == nil {
 		s.Cache.Put(ctx, inv)
-	case store.Unavailable(err):
-		if c, cerr := cached(s.Cache, ctx, key, 0); cerr == nil {
-			return c, nil
-		}
 	}
 	return inv, err
 }

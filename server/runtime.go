@@ -2,7 +2,6 @@ package server
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/redis/go-redis/v9"
@@ -38,14 +37,16 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Queue:         &store.SendQueue{R: r, Name: name},
 		Locks:         locks,
 		Limiter:       &store.Limiter{R: r, Name: name}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate,
-		Warnings: &store.Warnings{R: r, Name: name},
-		Inbox:    &store.Stream{R: r, Key: "gw:inbox:" + name, Group: "gateway"},
-		Outbox:   store.NewOutbox(r, name),
-		Funnel:   store.NewFunnel(r, m),
-		Started:  store.NewStarted(r, name),
-		Cache:    &store.InvitationCache{R: r, TTL: 7 * 24 * time.Hour},
-		Health:   &core.Health{},
-		Sealer:   store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
+		Warnings:   &store.Warnings{R: r, Name: name},
+		Inbox:      &store.Stream{R: r, Key: "gw:inbox:" + name, Group: "gateway"},
+		Outbox:     store.NewOutbox(r, name),
+		MessageLog: &store.Stream{R: r, Key: "gw:msglog:" + name, Group: "gateway"},
+		Funnel:     store.NewFunnel(r, m),
+		Channels:   &core.ChannelCache{Changes: &store.Changes{R: r, Key: "gw:changes:channels:" + name}},
+		Started:    store.NewStarted(r, name),
+		Cache:      &store.InvitationCache{R: r, TTL: cfg.InvitationTTL},
+		Health:     &core.Health{},
+		Sealer:     store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
 		Saved: func(n int) { applier.Kick(); ResponseSaved(n) },
 	}
 	applier.Started, applier.Funnel = svc.Started, svc.Funnel

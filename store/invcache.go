@@ -4,18 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/bson"
 )
 
-// InvitationCache keeps a copy of invitations that citizens have opened, so
-// a survey already under way can still be answered (into the outbox) while
-// MongoDB is down, and so that the pages and messages of one survey do not
-// each read MongoDB: a copy younger than a minute is used as it is
-// (FerretDB's SQLite backend reads a whole collection even for an _id
-// lookup). Completion is never read from the copy: the outbox's done mark
-// says it at once.
+// InvitationCache holds the working copy of every open invitation, from its
+// creation until it expires, under its token and its id: survey pages and
+// chat steps read it instead of MongoDB, and a survey can be answered (into
+// the outbox) while MongoDB is down. The copy is kept true where citizens
+// change an invitation (an opt-out, an erasure: the copy is forgotten and
+// read again from MongoDB); completion and starts are never read from it
+// (the outbox's done mark and the set of started invitations say them at
+// once). A copy lost with Redis is read again from MongoDB on a miss, and
+// Warm rebuilds all of them after Redis lost its data.
 type InvitationCache struct {
 	R   redis.UniversalClient
 	TTL time.Duration // at most; never beyond the invitation's expiry
@@ -23,8 +27,16 @@ type InvitationCache struct {
 
 func cacheKey(kind, v string) string { return "gw:inv:" + kind + ":{" + v + "}" }
 
-// Put remembers inv under its token and its id.
+// Put remembers inv under its token and its id until it expires (and at
+// most TTL).
 func (c *InvitationCache) Put(ctx context.Context, inv *Invitation) {
+	_, _ = c.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		c.put(ctx, p, inv)
+		return nil
+	})
+}
+
+func (c *InvitationCache) put(ctx context.Context, p redis.Pipeliner, inv *Invitation) {
 	ttl := min(c.TTL, time.Until(inv.ExpiresAt))
 	if ttl <= 0 {
 		return
@@ -33,11 +45,44 @@ func (c *InvitationCache) Put(ctx context.Context, inv *Invitation) {
 	if err != nil {
 		return
 	}
-	_, _ = c.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, cacheKey("token", inv.Token), b, ttl)
-		p.Set(ctx, cacheKey("id", inv.ID), b, ttl)
+	p.Set(ctx, cacheKey("token", inv.Token), b, ttl)
+	p.Set(ctx, cacheKey("id", inv.ID), b, ttl)
+}
+
+// Warm copies every open invitation of m into the cache unless it was done
+// since Redis last lost its data (a mark says so). It reads the whole
+// invitations collection once; the gateway runs it in the background at
+// start, and a miss meanwhile reads MongoDB as usual.
+func (c *InvitationCache) Warm(ctx context.Context, m *Invitations, name string) (int, error) {
+	mark := "gw:inv:warm:" + name
+	if n, err := c.R.Exists(ctx, mark).Result(); err != nil || n > 0 {
+		return 0, err
+	}
+	open := bson.D{{Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress}}}},
+		{Key: "expires_at", Value: bson.D{{Key: "$gt", Value: time.Now()}}}}
+	var batch []*Invitation
+	flush := func() error {
+		_, err := c.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, inv := range batch {
+				c.put(ctx, p, inv)
+			}
+			return nil
+		})
+		batch = batch[:0]
+		return err
+	}
+	n := 0
+	err := m.each(ctx, open, func(inv *Invitation) error {
+		n++
+		if batch = append(batch, inv); len(batch) == 500 {
+			return flush()
+		}
 		return nil
 	})
+	if err = errors.Join(err, flush()); err != nil {
+		return n, fmt.Errorf("warm the invitation cache: %w", err)
+	}
+	return n, c.R.Set(ctx, mark, time.Now().UTC().Format(time.RFC3339), 0).Err()
 }
 
 // cached is an invitation as cached, with when it was read from MongoDB.
@@ -73,4 +118,21 @@ func (c *InvitationCache) get(ctx context.Context, key string, maxAge time.Durat
 		return nil, ErrNotFound
 	}
 	return v.Invitation, nil
+}
+
+// Forget drops the copy of invitation id, so the next read asks MongoDB.
+func (c *InvitationCache) Forget(ctx context.Context, id string) error {
+	inv, err := c.get(ctx, cacheKey("id", id), 0)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = c.R.Pipelined(ctx, func(p redis.Pipeliner) error { // two slots on a Cluster
+		p.Del(ctx, cacheKey("id", id))
+		p.Del(ctx, cacheKey("token", inv.Token))
+		return nil
+	})
+	return err
 }

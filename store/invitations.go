@@ -378,7 +378,11 @@ func (s *Invitations) OpenOf(ctx context.Context, respondent string, now time.Ti
 // Each streams every invitation to fn (rebuilds only: it reads the whole
 // collection); fn's error stops the stream.
 func (s *Invitations) Each(ctx context.Context, fn func(*Invitation) error) error {
-	cur, err := s.c.Find(ctx, bson.D{}, options.Find().SetBatchSize(1000))
+	return s.each(ctx, bson.D{}, fn)
+}
+
+func (s *Invitations) each(ctx context.Context, filter bson.D, fn func(*Invitation) error) error {
+	cur, err := s.c.Find(ctx, filter, options.Find().SetBatchSize(1000))
 	if err != nil {
 		return fmt.Errorf("stream invitations: %w", err)
 	}

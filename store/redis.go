@@ -185,3 +185,35 @@ func (l *Lease) Keep(ctx context.Context, ttl time.Duration) (context.Context, f
 	}()
 	return ctx, func() { cancel(); <-done }
 }
+
+// Changes tells every replica that something they keep in memory changed
+// (channels and their tokens), by Redis pub/sub.
+type Changes struct {
+	R   redis.UniversalClient
+	Key string
+}
+
+// Announce tells every replica, this one included.
+func (c *Changes) Announce(ctx context.Context) error {
+	return c.R.Publish(ctx, c.Key, "changed").Err()
+}
+
+// Watch calls fn on every announcement until ctx ends. go-redis subscribes
+// again after a lost connection, but announcements made meanwhile are lost:
+// what is kept in memory must also expire on its own.
+func (c *Changes) Watch(ctx context.Context, fn func()) {
+	sub := c.R.Subscribe(ctx, c.Key)
+	defer sub.Close()
+	ch := sub.Channel(redis.WithChannelHealthCheckInterval(10 * time.Second))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+			fn()
+		}
+	}
+}

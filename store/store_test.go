@@ -317,3 +317,33 @@ func TestInvitationLookups(t *testing.T) {
 		t.Fatalf("by dossier after the backfill: %v %v", got, err)
 	}
 }
+
+// After Redis lost its data, Warm copies every open invitation (and no
+// other) to the cache, once: a mark says it was done.
+func TestWarmCopiesOpenInvitations(t *testing.T) {
+	m := testenv.Mongo(t)
+	c := &store.InvitationCache{R: testenv.Redis(t), TTL: 24 * time.Hour}
+	open, started := newInvitation("w-open", "D-W1"), newInvitation("w-started", "D-W2")
+	started.Status = store.StatusInProgress
+	done, expired := newInvitation("w-done", "D-W3"), newInvitation("w-expired", "D-W4")
+	done.Status, expired.ExpiresAt = store.StatusCompleted, time.Now().Add(-time.Minute)
+	for _, inv := range []*store.Invitation{open, started, done, expired} {
+		if _, _, _, err := m.Invitations.Create(ctx, inv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := c.Warm(ctx, m.Invitations, m.DB.Name()); err != nil || n != 2 {
+		t.Fatalf("warm: %d %v, want the 2 open", n, err)
+	}
+	for _, id := range []string{"w-open", "w-started"} {
+		if got, err := c.ByToken(ctx, "tok-"+id, 0); err != nil || got.ID != id {
+			t.Fatalf("copy of %s: %v %v", id, got, err)
+		}
+	}
+	if _, err := c.ByID(ctx, "w-done", 0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a completed invitation was copied: %v", err)
+	}
+	if n, err := c.Warm(ctx, m.Invitations, m.DB.Name()); err != nil || n != 0 {
+		t.Fatalf("second warm read %d invitations (%v): the mark did not hold", n, err)
+	}
+}

@@ -28,13 +28,19 @@ type Entry struct {
 	Fields map[string]string
 }
 
-// Add appends fields.
-func (s *Stream) Add(ctx context.Context, fields map[string]string) error {
-	vals := make([]any, 0, 2*len(fields))
-	for k, v := range fields {
-		vals = append(vals, k, v)
-	}
-	if err := s.R.XAdd(ctx, &redis.XAddArgs{Stream: s.Key, Values: vals}).Err(); err != nil {
+// Add appends one entry per fields, in one round trip.
+func (s *Stream) Add(ctx context.Context, entries ...map[string]string) error {
+	_, err := s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, fields := range entries {
+			vals := make([]any, 0, 2*len(fields))
+			for k, v := range fields {
+				vals = append(vals, k, v)
+			}
+			p.XAdd(ctx, &redis.XAddArgs{Stream: s.Key, Values: vals})
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("append to %s: %w", s.Key, err)
 	}
 	return nil

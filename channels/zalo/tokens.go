@@ -33,7 +33,7 @@ func (t *tokens) refresh(ctx context.Context, ch *core.Channel, stale string) (*
 		return nil, err
 	}
 	defer lease.Release(context.WithoutCancel(ctx))
-	cur, err := t.core.Channel(ctx, ch.ID)
+	cur, err := t.core.FreshChannel(ctx, ch.ID) // not a cached copy: the refresh token is single-use
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (t *tokens) refresh(ctx context.Context, ch *core.Channel, stale string) (*
 	}
 	_ = t.core.Warnings.Clear(ctx, ch.ID)
 	t.log.Info("zalo tokens refreshed", "channel", ch.ID, "expires_at", expires.UTC().Format(time.RFC3339))
-	return t.core.Channel(ctx, ch.ID)
+	return t.core.FreshChannel(ctx, ch.ID)
 }
 
 var errTokenRefresh = errors.New("zalo token refresh failed")

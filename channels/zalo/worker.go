@@ -279,6 +279,13 @@ func (w *worker) delivered(ctx context.Context, ch *core.Channel, e event) error
 		}
 		m, err := w.core.Mongo.Messages.ByProviderID(ctx, ch.ID, string(id))
 		if errors.Is(err, store.ErrNotFound) {
+			// Its record may still wait in the message log queue.
+			if err := w.core.DrainMessages(ctx, w.name, -1); err != nil {
+				return err
+			}
+			m, err = w.core.Mongo.Messages.ByProviderID(ctx, ch.ID, string(id))
+		}
+		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -49,6 +51,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	wg.Add(2)
 	go func() { defer wg.Done(); svc.RunSweeper(workCtx, cfg.Retention, log.With("comp", "retention")) }()
 	go func() { defer wg.Done(); svc.RunOutbox(workCtx, log.With("comp", "outbox")) }()
+	wg.Add(2)
+	go func() { defer wg.Done(); svc.WatchChannels(workCtx) }()
+	wg.Add(1)
+	go func() { // after Redis lost its data: every open invitation's working copy
+		defer wg.Done()
+		if n, err := svc.Cache.Warm(workCtx, st.mongo.Invitations, cfg.MongoDatabase); err != nil && workCtx.Err() == nil {
+			log.Error("copy open invitations to Redis; a miss reads MongoDB meanwhile", "comp", "cache", "err", err)
+		} else if n > 0 {
+			log.Info("open invitations copied to Redis", "comp", "cache", "invitations", n)
+		}
+	}()
+	go func() { defer wg.Done(); svc.RunMessageLog(workCtx, consumerName(), log.With("comp", "messages")) }()
 	for _, w := range channels.Workers() {
 		wg.Add(1)
 		go func() { defer wg.Done(); w.Run(workCtx, channels.Deps{Core: svc, Log: log}) }()
@@ -84,4 +98,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		err = nil
 	}
 	return err
+}
+
+// consumerName names this process in Redis stream groups: host and pid, so
+// replicas on one host differ and a restart takes its own old entries.
+func consumerName() string {
+	host, _ := os.Hostname()
+	return host + "-" + strconv.Itoa(os.Getpid())
 }

@@ -21,12 +21,12 @@ func TestLoadgenDrivesEveryScenario(t *testing.T) {
 	g.Listen()
 	var out bytes.Buffer
 	err := run(&out, config{targets: []string{g.URL}, key: gwtest.AdminKey, duration: 300 * time.Millisecond, conns: 2, pool: 12,
-		mongo: testenv.MongoURI(t)})
+		mongo: testenv.MongoURI(t), raw: true, half: true})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	text := out.String()
-	for _, name := range []string{"baseline", "invitation create", "survey page load", "survey submit", "raw driver insert", "sms webhook", "sms webhook @"} {
+	for _, name := range []string{"baseline", "invitation create", "survey page load", "survey submit", "raw driver insert", "sms webhook", "sms webhook @", "invitation get", "sipas report"} {
 		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\S*\s+(\d+)\s+(\d+)\s`).FindStringSubmatch(text)
 		if m == nil {
 			t.Fatalf("no %q line in:\n%s", name, text)

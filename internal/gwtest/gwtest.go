@@ -171,10 +171,14 @@ func (g *Gateway) Form(path, form string) *http.Response {
 	return g.Do(req)
 }
 
-// Drain counts every saved response into the roll-ups now.
+// Drain counts every saved response into the roll-ups and writes every
+// queued message record now, as the gateway's workers do.
 func (g *Gateway) Drain() {
 	g.T.Helper()
 	if err := g.Applier.Drain(context.Background()); err != nil {
+		g.T.Fatal(err)
+	}
+	if err := g.Core.DrainMessages(context.Background(), "test", -1); err != nil {
 		g.T.Fatal(err)
 	}
 }

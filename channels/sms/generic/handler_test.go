@@ -16,6 +16,7 @@ import (
 	"github.com/sipasvn/gateway/channels/sms/generic"
 	"github.com/sipasvn/gateway/channels/sms/smstest"
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
 )
@@ -244,6 +245,7 @@ func TestOneScoreAtATimeConversation(t *testing.T) {
 			t.Fatalf("answers %+v", resp.Answers)
 		}
 	}
+	g.Drain() // message records reach MongoDB from a Redis stream
 	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
 	// 4 questions, a hint, a help, the thanks and one "already answered".
 	t.Logf("one score at a time (with a hint, a help and a late reply): %v parts sent", msgs["parts"])
@@ -296,6 +298,38 @@ func TestOptOutAndDossierStart(t *testing.T) {
 	}
 	if r := replies(t, g, text("0977777777", "x2", "5")); len(r) != 0 {
 		t.Fatalf("stranger again: %v", r)
+	}
+}
+
+// With MongoDB down, a citizen's SMS answers an invitation no one opened
+// yet: its working copy, the citizen's index and the channel are in Redis
+// and in the process; the answer, the message records and the counts
+// reach MongoDB when it is back.
+func TestRepliesWhileMongoDBIsDown(t *testing.T) {
+	g, _ := setup(t)
+	inv := g.Invite("D-DOWN", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	if err := g.Core.WarmChannels(t.Context()); err != nil { // as the gateway does at start
+		t.Fatal(err)
+	}
+	gone, err := store.OpenMongo(t.Context(), testenv.MongoURI(t), g.Mongo.DB.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = gone.Close(t.Context())
+	g.Core.Mongo = gone // every MongoDB call now fails
+	if r := replies(t, g, text("0912345678", "down-1", "5 4 5 4 5")); len(r) != 1 || !strings.HasPrefix(r[0], "Cam on") {
+		t.Fatalf("replies while MongoDB is down: %v", r)
+	}
+
+	g.Core.Mongo = g.Mongo
+	if _, err := g.Core.DrainOutbox(t.Context(), 0); err != nil {
+		t.Fatal(err)
+	}
+	g.Drain()
+	_, got := g.API("GET", "/api/v1/invitations/"+inv["id"].(string), nil)
+	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
+	if got["status"] != "completed" || got["completed_via"] != "sms" || len(msgs["messages"].([]any)) != 1 {
+		t.Fatalf("after MongoDB is back: %v, messages %v", got, msgs)
 	}
 }
 
@@ -398,6 +432,7 @@ func TestOneAtATimeCostsSixMessages(t *testing.T) {
 			t.Fatalf("reply %d: %v", i, r)
 		}
 	}
+	g.Drain()
 	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
 	if msgs["parts"] != 6.0 || len(msgs["messages"].([]any)) != 6 {
 		t.Fatalf("one score at a time cost %v parts: %v", msgs["parts"], msgs)
