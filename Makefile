@@ -1,7 +1,7 @@
 # The test command is ./test.sh (README); these are conveniences.
 FUZZTIME ?= 30s
 
-.PHONY: test fuzz build bench
+.PHONY: test fuzz build bench bench-scale
 
 test:
 	./test.sh
@@ -23,3 +23,9 @@ fuzz:
 # FerretDB; figures go to docs/bench/embedded.txt and docs/bench/servers.txt.
 bench:
 	./bench.sh
+
+# Throughput and p99 as the store grows: fills it to each N in POINTS
+# (default "10000 100000") in bulk and runs the scenarios at each, embedded
+# and on real servers; docs/bench/scale.{txt,csv,svg}.
+bench-scale:
+	./bench-scale.sh

@@ -10,9 +10,21 @@
 // (the bound for completed responses); with -redis and -conversations it
 // seeds open conversations and reports Redis memory per conversation and
 // the gateways' resident memory. Only loopback targets are accepted.
+//
+// For measuring at scale: -fill N first brings the store (-mongo, database
+// -db) to N invitations written in bulk, as real ones look, without the API
+// (alone, without -key, it stops there); the get and report scenarios read
+// invitations and the SIPAS report; -csv appends each scenario's figures to
+// a file, and -chart draws such a file as an SVG chart and prints it as a
+// table:
+//
+//	loadgen -fill 100000 -mongo mongodb://127.0.0.1:27017/
+//	loadgen -chart docs/bench/scale.csv -out docs/bench/scale.svg
 package main
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,6 +40,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/store"
 )
 
 type config struct {
@@ -40,6 +54,15 @@ type config struct {
 	pool          int
 	mongo, redis  string
 	conversations int
+	fill          int      // filler invitations the store should hold first (-fill)
+	fillWorkers   int      // goroutines inserting batches
+	db            string   // the gateway's database
+	mode          string   // the -csv rows' mode label
+	csv           string   // append rows here
+	half          bool     // the SMS scenario again at half its rate
+	raw           bool     // the raw insert loop (with -mongo)
+	reportConns   int      // connections for the report scenarios (0: conns)
+	fillIDs       []string // filler invitations for the get scenario
 }
 
 func main() {
@@ -49,13 +72,44 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long each scenario runs")
 	flag.IntVar(&o.conns, "conns", 16, "concurrent connections")
 	flag.Float64Var(&o.rate, "rate", 0, "requests per second in all (0: as fast as the gateway answers)")
-	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run: invite,page,submit,sms (baseline always runs)")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run: invite,page,submit,sms,get,report (baseline always runs)")
 	flag.IntVar(&o.pool, "pool", 2000, "invitations made ahead for each of the submit and SMS scenarios (a scenario ends early when they are used up)")
-	flag.StringVar(&o.mongo, "mongo", "", "the gateway's MongoDB URI: also measure a raw driver insert loop against it")
+	flag.StringVar(&o.mongo, "mongo", "", "the gateway's MongoDB URI: for -fill, and to measure a raw driver insert loop against it (see -raw)")
 	flag.StringVar(&o.redis, "redis", "", "the gateway's Redis URL: with -conversations, measure memory per open conversation")
 	flag.IntVar(&o.conversations, "conversations", 0, "open conversations to seed in Redis before the SMS scenario (needs -redis)")
+	flag.IntVar(&o.fill, "fill", 0, "first bring the store (-mongo, -db) to this many invitations written in bulk by the filler; without -key, stop there")
+	flag.IntVar(&o.fillWorkers, "fill-workers", 4, "goroutines inserting the filler's batches of 1,000")
+	flag.StringVar(&o.db, "db", "sipas", "the gateway's MongoDB database (GATEWAY_MONGO_DATABASE)")
+	flag.StringVar(&o.mode, "mode", "", "a label for the -csv rows, e.g. embedded or servers")
+	flag.StringVar(&o.csv, "csv", "", "append a row per scenario to this CSV file (mode,n,scenario,requests,errors,rps,p50_ms,p99_ms,ratio)")
+	flag.BoolVar(&o.half, "half", true, "run the SMS scenario again at half the rate it reached")
+	flag.BoolVar(&o.raw, "raw", true, "with -mongo, measure a raw driver insert loop")
+	flag.IntVar(&o.reportConns, "report-conns", 0, "concurrent connections for the report scenarios (0: as -conns); their requests may take 30 s")
+	chart := flag.String("chart", "", "draw this -csv file as an SVG chart (to -out) and print it as a table, then exit")
+	out := flag.String("out", "", "with -chart: the SVG file to write")
+	rpsLog := flag.Bool("rps-log", false, "with -chart: a logarithmic req/s axis")
 	flag.Parse()
 	o.targets = strings.Split(*targets, ",")
+	if *chart != "" {
+		if err := chartMain(os.Stdout, *chart, *out, *rpsLog); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if o.fill > 0 {
+		if o.mongo == "" {
+			fmt.Fprintln(os.Stderr, "loadgen: -fill needs -mongo (the gateway's MongoDB URI)")
+			os.Exit(2)
+		}
+		if err := fillFirst(&o); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		if o.key == "" {
+			return
+		}
+	}
 	if err := run(os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
@@ -75,6 +129,13 @@ func run(w io.Writer, o config) error {
 	}
 	if o.key == "" {
 		return fmt.Errorf("-key is required (the admin key the gateway printed)")
+	}
+	if o.only != "" {
+		for _, s := range strings.Split(o.only, ",") {
+			if !strings.Contains(",invite,page,submit,sms,get,report,", ","+s+",") {
+				return fmt.Errorf("-only: unknown scenario %q; use invite,page,submit,sms,get,report", s)
+			}
+		}
 	}
 	if o.conversations > 0 && o.redis == "" {
 		return fmt.Errorf("-conversations needs -redis (the gateway's Redis URL)")
@@ -116,7 +177,7 @@ func run(w io.Writer, o config) error {
 		}
 		add(load(s.name, client, mk, o.duration, o.conns, o.rate))
 	}
-	if o.mongo != "" && want("submit") {
+	if o.mongo != "" && o.raw && want("submit") {
 		r, err := rawInserts(o.mongo, o.duration, o.conns)
 		if err != nil {
 			return fmt.Errorf("raw insert loop: %w", err)
@@ -136,7 +197,7 @@ func run(w io.Writer, o config) error {
 		}
 		full := load("sms webhook", client, mk, o.duration, o.conns, o.rate)
 		add(full)
-		if o.rate == 0 && full.rps() > 0 {
+		if o.half && o.rate == 0 && full.rps() > 0 {
 			// The latency target is at half the rate the gateway sustains.
 			half := full.rps() / 2
 			if mk, err = g.sms("2", o.pool); err != nil {
@@ -145,9 +206,55 @@ func run(w io.Writer, o config) error {
 			add(load(fmt.Sprintf("sms webhook @%.0f/s", half), client, mk, o.duration, o.conns, half))
 		}
 	}
+	if want("get") {
+		mk, err := g.get(o.fillIDs)
+		if err != nil {
+			return fmt.Errorf("invitation get: %w", err)
+		}
+		add(load("invitation get", client, mk, o.duration, o.conns, o.rate))
+	}
+	if want("report") {
+		// A report on a large store takes seconds: give it longer than a
+		// page, so what is measured is the gateway's answer (its own
+		// MongoDB timeout is 10 s an operation), not the tool giving up.
+		conns := cmp.Or(o.reportConns, o.conns)
+		slow := &http.Client{Timeout: 30 * time.Second, Transport: client.Transport, CheckRedirect: client.CheckRedirect}
+		for _, by := range []string{"", "agency"} {
+			name := "sipas report"
+			if by != "" {
+				name += " by " + by
+			}
+			add(load(name, slow, g.report(time.Now(), by), o.duration, conns, o.rate))
+		}
+	}
 	report(w, rs)
+	if o.csv != "" {
+		if err := appendCSV(o.csv, o.mode, o.fill, rs); err != nil {
+			return fmt.Errorf("-csv: %w", err)
+		}
+	}
 	if mem != nil {
 		if err := mem.finish(w, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fillFirst fills the store to o.fill and, when the get scenario is to
+// run, picks the invitations it reads, before any load starts.
+func fillFirst(o *config) error {
+	ctx := context.Background()
+	m, err := store.OpenMongo(ctx, o.mongo, o.db)
+	if err != nil {
+		return err
+	}
+	defer m.Close(ctx)
+	if err := fill(os.Stdout, m, o.db, o.fill, o.fillWorkers); err != nil {
+		return err
+	}
+	if o.key != "" && (o.only == "" || strings.Contains(","+o.only+",", ",get,")) {
+		if o.fillIDs, err = fillIDs(m, o.fill, 300); err != nil {
 			return err
 		}
 	}
