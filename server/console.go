@@ -239,7 +239,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	mix, _ := report.Groups(def, cells, "channel")
 	ags, _ := report.Groups(def, cells, "agency")
 	procs, _ := report.Groups(def, pcells, "procedure")
-	inv, err := a.invitationRates(ctx, q)
+	inv, err := a.invitationRates(ctx, q, nil)
 	if err != nil {
 		return err
 	}

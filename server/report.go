@@ -63,9 +63,22 @@ func (a *api) report(c *fiber.Ctx) error {
 		}
 		q.ProcedureFamily = true
 	}
+	// One read of the roll-ups for the answers and the response rates
+	// (FerretDB reads the whole collection for each query).
+	q.WithFunnel = q.Channel == "" && q.Procedure == "" && q.Field == "" && !q.ProcedureFamily
 	cells, err := a.core.Mongo.Rollups.Query(c.UserContext(), q)
 	if err != nil {
 		return err
+	}
+	funnel := store.Cells(nil)
+	if q.WithFunnel {
+		funnel = store.Cells{}
+		for k, n := range cells {
+			if k.Survey == store.FunnelSurvey {
+				funnel[k] = n
+				delete(cells, k)
+			}
+		}
 	}
 	rep := report.Compute(def, cells)
 	if c.Query("format") == "csv" {
@@ -81,7 +94,7 @@ func (a *api) report(c *fiber.Ctx) error {
 		}
 		v.GroupBy = groupBy
 	}
-	if v.Invitations, err = a.invitationRates(c.UserContext(), q); err != nil {
+	if v.Invitations, err = a.invitationRates(c.UserContext(), q, funnel); err != nil {
 		return err
 	}
 	return c.JSON(v)
@@ -91,11 +104,14 @@ func (a *api) report(c *fiber.Ctx) error {
 // creation, in Vietnam time) with those completed, overall and per channel
 // family, from the response-rate roll-up cells: counting the invitations
 // themselves would read a collection that grows with every dossier.
-func (a *api) invitationRates(ctx context.Context, q store.Filter) (*invitationRate, error) {
-	f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth}
-	cells, err := a.core.Mongo.Rollups.Query(ctx, f)
-	if err != nil {
-		return nil, err
+// cells are those cells when the caller read them already (nil: read them).
+func (a *api) invitationRates(ctx context.Context, q store.Filter, cells store.Cells) (*invitationRate, error) {
+	if cells == nil {
+		f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth}
+		var err error
+		if cells, err = a.core.Mongo.Rollups.Query(ctx, f); err != nil {
+			return nil, err
+		}
 	}
 	out := &invitationRate{ByChannel: map[string]channelRate{}}
 	byFamily := map[string]*channelRate{"web": {}, "sms": {}, "zalo": {}}

@@ -213,12 +213,18 @@ type Filter struct {
 	Procedure, Field string
 	// ProcedureFamily selects every procedure cell, for grouping by procedure.
 	ProcedureFamily bool
+	// WithFunnel adds the response-rate cells (FunnelSurvey) of the same
+	// agencies and months to those of Survey, in the same read.
+	WithFunnel bool
 }
 
 // Query returns the cells that match f.
 func (s *Rollups) Query(ctx context.Context, f Filter) (Cells, error) {
 	q := bson.D{}
-	if f.Survey != "" {
+	switch {
+	case f.Survey != "" && f.WithFunnel:
+		q = append(q, bson.E{Key: "survey", Value: bson.D{{Key: "$in", Value: bson.A{f.Survey, FunnelSurvey}}}})
+	case f.Survey != "":
 		q = append(q, bson.E{Key: "survey", Value: f.Survey})
 	}
 	if len(f.Agencies) > 0 {
