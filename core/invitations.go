@@ -113,10 +113,11 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 		inv.PhoneSealed = s.Sealer.Seal(phone)
 		inv.Respondent = s.Sealer.Hash(phone)
 	}
-	inv, created, first, err := s.Mongo.Invitations.Create(ctx, inv)
+	res, err := s.createInvitation(ctx, inv)
 	if err != nil {
 		return nil, false, err
 	}
+	inv, created, first := res.Invitation, res.Created, res.First
 	if !created && inv.AgencyCode != n.AgencyCode {
 		return nil, false, Errorf(Conflict, "dossier_code", "dossier %s already has an invitation for another agency; check the dossier code", n.DossierCode)
 	}
@@ -143,6 +144,35 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 		chans = again
 	}
 	return inv, created, s.Enqueue(ctx, inv, chans)
+}
+
+// createKey names the group commit of invitation creations.
+type createKey struct{ *store.Invitations }
+
+// createInvitation stores inv, batched with the creations of concurrent
+// requests (see groupCommit and store.Invitations.CreateMany).
+func (s *Service) createInvitation(ctx context.Context, inv *store.Invitation) (store.Created, error) {
+	var out store.Created
+	type item struct {
+		inv *store.Invitation
+		res *store.Created
+	}
+	err := groupOf[item](createKey{s.Mongo.Invitations}).do(ctx, item{inv, &out}, func(ctx context.Context, items []item) ([]error, error) {
+		invs := make([]*store.Invitation, len(items))
+		for i, it := range items {
+			invs[i] = it.inv
+		}
+		rs, err := s.Mongo.Invitations.CreateMany(ctx, invs)
+		if err != nil {
+			return nil, err
+		}
+		errs := make([]error, len(items))
+		for i, it := range items {
+			*it.res, errs[i] = rs[i], rs[i].Err
+		}
+		return errs, nil
+	})
+	return out, err
 }
 
 // noteFunnel notes a step of inv for the response-rate roll-ups (see

@@ -9,16 +9,28 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
-// InsertBulk inserts many invitations at once, for filling a store (the
-// load tool's -fill), not for serving requests: one unordered InsertMany of
-// the invitations, then one of their lookups (token, dossier code and, for
-// those with a phone, respondent; see writeLookups). An invitation refused
-// as a duplicate (its dossier code or token is taken) is skipped, and so are
-// its lookups; any other refusal is an error. Nothing is written to Redis
-// and no roll-up changes: the caller owns what Create's callers do on top.
-func (s *Invitations) InsertBulk(ctx context.Context, invs []*Invitation) error {
+// Created is what became of one invitation given to CreateMany.
+type Created struct {
+	Invitation *Invitation // the one stored: the given one, or the dossier's existing one
+	Created    bool        // false: the dossier already had Invitation
+	// First says the invitation is the first ever made for its phone
+	// (false when unsure), so no other invitation of that phone is open.
+	First bool
+	Err   error // this invitation alone could not be stored
+}
+
+// CreateMany inserts invitations in two round trips whatever their number:
+// one unordered InsertMany of the invitations, one of their lookups (token,
+// dossier code and, with a phone, respondent; see writeLookups). The unique
+// index on dossier_code decides between concurrent creations of one
+// dossier, within the batch or not: a refused one gets the dossier's
+// existing invitation. Concurrent requests share a batch (core's group
+// commit): on FerretDB each write waits for SQLite's one writer lock, and
+// many writers at once wait out its busy handler's sleeps.
+func (s *Invitations) CreateMany(ctx context.Context, invs []*Invitation) ([]Created, error) {
+	out := make([]Created, len(invs))
 	if len(invs) == 0 {
-		return nil
+		return out, nil
 	}
 	docs := make([]any, len(invs))
 	for i, inv := range invs {
@@ -26,25 +38,57 @@ func (s *Invitations) InsertBulk(ctx context.Context, invs []*Invitation) error 
 	}
 	refused, err := insertSkippingDuplicates(ctx, s.c, docs)
 	if err != nil {
-		return fmt.Errorf("insert %d invitations: %w", len(invs), err)
+		return nil, fmt.Errorf("insert %d invitations: %w", len(invs), err)
 	}
-	keys := make([]any, 0, 2*len(invs))
+	keys := make([]any, 0, 3*len(invs))
+	firstAt := map[int]int{} // index in keys of a respondent lookup → index in invs
 	for i, inv := range invs {
 		if refused[i] {
 			continue
 		}
+		out[i] = Created{Invitation: inv, Created: true}
 		keys = append(keys, lookup{"t:" + inv.Token, inv.ID}, lookup{"d:" + inv.DossierCode, inv.ID})
 		if inv.Respondent != "" {
+			firstAt[len(keys)] = i
 			keys = append(keys, lookup{"r:" + inv.Respondent, inv.ID})
 		}
 	}
-	if len(keys) == 0 {
-		return nil
+	if len(keys) > 0 {
+		had, err := insertSkippingDuplicates(ctx, s.keys, keys) // duplicates: already there
+		if err != nil {
+			return nil, fmt.Errorf("insert lookups of %d invitations: %w", len(invs), err)
+		}
+		for k, i := range firstAt {
+			out[i].First = !had[k]
+		}
 	}
-	if _, err := insertSkippingDuplicates(ctx, s.keys, keys); err != nil { // duplicates: already there
-		return fmt.Errorf("insert lookups of %d invitations: %w", len(invs), err)
+	for i, inv := range invs {
+		if refused[i] {
+			out[i] = s.existing(ctx, inv.DossierCode)
+		}
 	}
-	return nil
+	return out, nil
+}
+
+// existing is the invitation a dossier already has. The one place a
+// lookup may be missing once backfilled is a creation cut short between
+// the invitation and its lookups and retried: the query finds it and
+// writes them.
+func (s *Invitations) existing(ctx context.Context, code string) Created {
+	inv, err := s.lookupOrScan(ctx, "d:"+code, "dossier_code", code, func(i *Invitation) bool { return i.DossierCode == code }, true)
+	if err != nil {
+		return Created{Err: fmt.Errorf("invitation %s exists but cannot be read: %w", code, err)}
+	}
+	return Created{Invitation: inv}
+}
+
+// InsertBulk inserts many invitations at once, for filling a store (the
+// load tool's -fill): CreateMany, with duplicates skipped. Nothing is
+// written to Redis and no roll-up changes: the caller owns what Create's
+// callers do on top.
+func (s *Invitations) InsertBulk(ctx context.Context, invs []*Invitation) error {
+	_, err := s.CreateMany(ctx, invs)
+	return err
 }
 
 // insertSkippingDuplicates inserts docs unordered and returns the indexes a

@@ -253,22 +253,12 @@ func (s *Invitations) ensureIndexes(ctx context.Context) error {
 // inv is the first invitation ever made for its phone (false when unsure),
 // so no other invitation of that phone can be open.
 func (s *Invitations) Create(ctx context.Context, inv *Invitation) (got *Invitation, created, first bool, err error) {
-	_, err = s.c.InsertOne(ctx, inv)
-	if err == nil {
-		return inv, true, s.writeLookups(ctx, inv), nil
+	rs, err := s.CreateMany(ctx, []*Invitation{inv})
+	if err != nil {
+		return nil, false, false, err
 	}
-	if !mongo.IsDuplicateKeyError(err) {
-		return nil, false, false, fmt.Errorf("insert invitation %s: %w", inv.DossierCode, err)
-	}
-	// The one place a lookup may be missing once backfilled: a request cut
-	// short between the invitation and its lookups, retried. The query
-	// finds it and writes them.
-	code := inv.DossierCode
-	existing, ferr := s.lookupOrScan(ctx, "d:"+code, "dossier_code", code, func(i *Invitation) bool { return i.DossierCode == code }, true)
-	if ferr != nil {
-		return nil, false, false, fmt.Errorf("insert invitation %s: %w (then: %v)", inv.DossierCode, err, ferr)
-	}
-	return existing, false, false, nil
+	r := rs[0]
+	return r.Invitation, r.Created, r.First, r.Err
 }
 
 func (s *Invitations) one(ctx context.Context, filter bson.D) (*Invitation, error) {
