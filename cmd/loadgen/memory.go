@@ -110,6 +110,9 @@ func (m *memory) finish(w io.Writer, g *gen) error {
 	ctx := context.Background()
 	fmt.Fprintf(w, "open conversations: %d seeded in %s; Redis used_memory +%.1f MB = %d bytes per conversation (INFO memory); MEMORY USAGE of one conversation's %d keys = %d bytes (state%s)\n",
 		m.n, m.took.Round(time.Millisecond), float64(m.after-m.before)/1e6, (m.after-m.before)/int64(m.n), m.sampleKeys, m.sample, strings.Join(m.perKey, ", "))
+	if err := m.invitationCopy(w, g); err != nil {
+		return err
+	}
 	for i, t := range g.targets {
 		rss, err := residentMemory(g.client, t)
 		if err != nil {
@@ -127,6 +130,33 @@ func (m *memory) finish(w io.Writer, g *gen) error {
 		}
 	}
 	return m.r.Close()
+}
+
+// invitationCopy prints what one open invitation's working copy costs
+// Redis: one made through the API with a phone, its copy kept under its id
+// and its token (store.InvitationCache) until it expires.
+func (m *memory) invitationCopy(w io.Writer, g *gen) error {
+	ctx := context.Background()
+	inv, err := g.api(0, "POST", "/api/v1/invitations", map[string]any{"dossier_code": "000.00.12.H49-" + g.run + "-MEM",
+		"agency_code": "000.00.12.H49", "procedure_code": "1.011442.000.00.00.H49", "phone": "0912345678"})
+	if err != nil {
+		return fmt.Errorf("invitation for the memory figure: %w", err)
+	}
+	id, _ := inv["id"].(string)
+	u, _ := inv["survey_url"].(string)
+	token := u[strings.LastIndex(u, "/")+1:]
+	var total int64
+	var parts []string
+	for _, k := range []string{"gw:inv:id:{" + id + "}", "gw:inv:token:{" + token + "}"} {
+		n, err := m.r.MemoryUsage(ctx, k).Result()
+		if err != nil {
+			return fmt.Errorf("MEMORY USAGE %s: %w", k, err)
+		}
+		total += n
+		parts = append(parts, fmt.Sprintf("%s %d", k[:strings.Index(k, "{")], n))
+	}
+	fmt.Fprintf(w, "open invitation: MEMORY USAGE of its working copy = %d bytes (%s)\n", total, strings.Join(parts, ", "))
+	return nil
 }
 
 // residentMemory reads process_resident_memory_bytes from a gateway's /metrics.
