@@ -224,7 +224,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cells, err := a.core.Mongo.Rollups.Query(ctx, q)
+	cells, funnel, err := a.readCells(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	mix, _ := report.Groups(def, cells, "channel")
 	ags, _ := report.Groups(def, cells, "agency")
 	procs, _ := report.Groups(def, pcells, "procedure")
-	inv, err := a.invitationRates(ctx, q, nil)
+	inv, err := a.invitationRates(ctx, q, funnel)
 	if err != nil {
 		return err
 	}

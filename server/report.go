@@ -63,22 +63,9 @@ func (a *api) report(c *fiber.Ctx) error {
 		}
 		q.ProcedureFamily = true
 	}
-	// One read of the roll-ups for the answers and the response rates
-	// (FerretDB reads the whole collection for each query).
-	q.WithFunnel = q.Channel == "" && q.Procedure == "" && q.Field == "" && !q.ProcedureFamily
-	cells, err := a.core.Mongo.Rollups.Query(c.UserContext(), q)
+	cells, funnel, err := a.readCells(c.UserContext(), q)
 	if err != nil {
 		return err
-	}
-	funnel := store.Cells(nil)
-	if q.WithFunnel {
-		funnel = store.Cells{}
-		for k, n := range cells {
-			if k.Survey == store.FunnelSurvey {
-				funnel[k] = n
-				delete(cells, k)
-			}
-		}
 	}
 	rep := report.Compute(def, cells)
 	if c.Query("format") == "csv" {
@@ -98,6 +85,25 @@ func (a *api) report(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(v)
+}
+
+// readCells reads the roll-up cells q selects and, in the same query when q
+// allows it (FerretDB reads the whole collection for each query), the
+// response-rate cells of its agencies and months; funnel is nil when they
+// were not read.
+func (a *api) readCells(ctx context.Context, q store.Filter) (cells, funnel store.Cells, err error) {
+	q.WithFunnel = q.Channel == "" && q.Procedure == "" && q.Field == "" && !q.ProcedureFamily
+	if cells, err = a.core.Mongo.Rollups.Query(ctx, q); err != nil || !q.WithFunnel {
+		return cells, nil, err
+	}
+	funnel = store.Cells{}
+	for k, n := range cells {
+		if k.Survey == store.FunnelSurvey {
+			funnel[k] = n
+			delete(cells, k)
+		}
+	}
+	return cells, funnel, nil
 }
 
 // invitationRates compares invitations made in the period (by month of
