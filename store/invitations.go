@@ -372,21 +372,7 @@ func (s *Invitations) Each(ctx context.Context, fn func(*Invitation) error) erro
 }
 
 func (s *Invitations) each(ctx context.Context, filter bson.D, fn func(*Invitation) error) error {
-	cur, err := s.c.Find(ctx, filter, options.Find().SetBatchSize(1000))
-	if err != nil {
-		return fmt.Errorf("stream invitations: %w", err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var inv Invitation
-		if err := cur.Decode(&inv); err != nil {
-			return fmt.Errorf("decode invitation: %w", err)
-		}
-		if err := fn(&inv); err != nil {
-			return err
-		}
-	}
-	return cur.Err()
+	return each(ctx, s.c, filter, options.Find().SetBatchSize(1000), fn)
 }
 
 // MarkOptedOut closes an open invitation at the citizen's request.

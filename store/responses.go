@@ -325,19 +325,5 @@ func (f ExportFilter) bson() bson.D {
 
 // EachMatching streams the responses f selects, in id order.
 func (s *Responses) EachMatching(ctx context.Context, f ExportFilter, fn func(*Response) error) error {
-	cur, err := s.c.Find(ctx, f.bson(), options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(500))
-	if err != nil {
-		return fmt.Errorf("stream responses: %w", err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var r Response
-		if err := cur.Decode(&r); err != nil {
-			return fmt.Errorf("decode response: %w", err)
-		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	return cur.Err()
+	return each(ctx, s.c, f.bson(), options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(500), fn)
 }

@@ -117,6 +117,26 @@ func findAll[T any](ctx context.Context, c *mongo.Collection, filter any, opts .
 	return out, nil
 }
 
+// each streams the documents filter selects to fn, decoding one at a time
+// (never all in memory); fn's error stops the stream.
+func each[T any](ctx context.Context, c *mongo.Collection, filter bson.D, opts *options.FindOptions, fn func(*T) error) error {
+	cur, err := c.Find(ctx, filter, opts)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", c.Name(), err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var v T
+		if err := cur.Decode(&v); err != nil {
+			return fmt.Errorf("decode from %s: %w", c.Name(), err)
+		}
+		if err := fn(&v); err != nil {
+			return err
+		}
+	}
+	return cur.Err()
+}
+
 // findOne decodes the one document matching filter, or ErrNotFound.
 func findOne[T any](ctx context.Context, c *mongo.Collection, filter any, opts ...*options.FindOneOptions) (*T, error) {
 	var v T
