@@ -28,6 +28,12 @@ type Created struct {
 // commit): on FerretDB each write waits for SQLite's one writer lock, and
 // many writers at once wait out its busy handler's sleeps.
 func (s *Invitations) CreateMany(ctx context.Context, invs []*Invitation) ([]Created, error) {
+	return s.createMany(ctx, invs, true)
+}
+
+// createMany is CreateMany; resolve says whether refused invitations get
+// the dossier's existing one (else they are left empty).
+func (s *Invitations) createMany(ctx context.Context, invs []*Invitation, resolve bool) ([]Created, error) {
 	out := make([]Created, len(invs))
 	if len(invs) == 0 {
 		return out, nil
@@ -63,7 +69,7 @@ func (s *Invitations) CreateMany(ctx context.Context, invs []*Invitation) ([]Cre
 		}
 	}
 	for i, inv := range invs {
-		if refused[i] {
+		if refused[i] && resolve {
 			out[i] = s.existing(ctx, inv.DossierCode)
 		}
 	}
@@ -83,11 +89,11 @@ func (s *Invitations) existing(ctx context.Context, code string) Created {
 }
 
 // InsertBulk inserts many invitations at once, for filling a store (the
-// load tool's -fill): CreateMany, with duplicates skipped. Nothing is
-// written to Redis and no roll-up changes: the caller owns what Create's
-// callers do on top.
+// load tool's -fill): CreateMany, with duplicates skipped and not looked
+// up. Nothing is written to Redis and no roll-up changes: the caller owns
+// what Create's callers do on top.
 func (s *Invitations) InsertBulk(ctx context.Context, invs []*Invitation) error {
-	_, err := s.CreateMany(ctx, invs)
+	_, err := s.createMany(ctx, invs, false)
 	return err
 }
 
