@@ -204,6 +204,11 @@ func (c *Changes) Announce(ctx context.Context) error {
 func (c *Changes) Watch(ctx context.Context, fn func()) {
 	sub := c.R.Subscribe(ctx, c.Key)
 	defer sub.Close()
+	// Once subscribed, forget what was kept before: a change announced
+	// until now was not heard.
+	if _, err := sub.Receive(ctx); err == nil {
+		fn()
+	}
 	ch := sub.Channel(redis.WithChannelHealthCheckInterval(10 * time.Second))
 	for {
 		select {
