@@ -178,11 +178,13 @@ func run(w io.Writer, o config) error {
 		add(load(s.name, client, mk, o.duration, o.conns, o.rate))
 	}
 	if o.mongo != "" && o.raw && want("submit") {
-		r, err := rawInserts(o.mongo, o.duration, o.conns)
-		if err != nil {
-			return fmt.Errorf("raw insert loop: %w", err)
+		for _, batch := range []bool{false, true} {
+			r, err := rawInserts(o.mongo, o.duration, o.conns, batch)
+			if err != nil {
+				return fmt.Errorf("raw insert loop: %w", err)
+			}
+			add(r)
 		}
-		add(r)
 	}
 	var mem *memory
 	if want("sms") {
@@ -374,13 +376,15 @@ func pct(l []time.Duration, p float64) time.Duration {
 
 func report(w io.Writer, rs []result) {
 	fmt.Fprintf(w, "%-22s %9s %7s %10s %8s %9s %9s %9s %9s\n", "scenario", "requests", "errors", "req/s", "ratio", "p50", "p90", "p99", "max")
-	var baseRPS, rawRPS float64
+	var baseRPS, rawRPS, rawDocs float64
 	for _, r := range rs {
 		switch r.name {
 		case "baseline":
 			baseRPS = r.rps()
 		case "raw driver insert":
 			rawRPS = r.rps()
+		case "raw driver InsertMany":
+			rawDocs = r.rps() * rawBatch
 		}
 	}
 	for _, r := range rs {
@@ -394,6 +398,9 @@ func report(w io.Writer, rs []result) {
 	for _, r := range rs {
 		if r.name == "survey submit" && rawRPS > 0 {
 			fmt.Fprintf(w, "completions: %.0f/s = %.2f × a raw driver insert loop (%.0f inserts/s) on the same server\n", r.rps(), r.rps()/rawRPS, rawRPS)
+		}
+		if r.name == "survey submit" && rawDocs > 0 {
+			fmt.Fprintf(w, "drain: completions %.0f/s = %.3f × a raw InsertMany loop (%.0f documents/s in batches of %d) on the same server\n", r.rps(), r.rps()/rawDocs, rawDocs, rawBatch)
 		}
 	}
 }
