@@ -58,10 +58,11 @@ func (a *Applier) Kick() {
 }
 
 // Run applies batches until ctx ends, on every kick and every tick. On a
-// database whose response-rate cells were never built (made before they
-// existed) it first rebuilds every roll-up, once.
+// database whose roll-ups were counted before response-rate cells existed
+// it first rebuilds every roll-up, once (best at a quiet moment: see the
+// note on Rebuild).
 func (a *Applier) Run(ctx context.Context, every time.Duration) {
-	if st, err := a.Mongo.Rollups.State(ctx); err == nil && !st.Funnel {
+	if st, err := a.Mongo.Rollups.State(ctx); err == nil && st.Stored && !st.Funnel {
 		a.Log.Info("building the response-rate roll-ups from the stored invitations, once")
 		if _, err := a.rebuild(ctx, false); err != nil && ctx.Err() == nil {
 			a.Log.Error("build the response-rate roll-ups; run gateway rebuild", "err", err)
@@ -143,7 +144,9 @@ func (a *Applier) step(ctx context.Context) (int, error) {
 		if b, err = a.next(ctx); err != nil || b.size() == 0 {
 			return 0, err
 		}
-		next := store.ApplierState{Batch: st.Batch + 1, Pending: ids(b.resps), Funnel: st.Funnel}
+		// A new database counts every invitation as it is made: it never
+		// needs the one-time build of the response-rate cells.
+		next := store.ApplierState{Batch: st.Batch + 1, Pending: ids(b.resps), Funnel: st.Funnel || !st.Stored}
 		if len(b.eventIDs) > 0 {
 			next.EventsFrom, next.EventsTo = b.eventIDs[0], b.eventIDs[len(b.eventIDs)-1]
 		}

@@ -298,6 +298,9 @@ type ApplierState struct {
 	// once (see report.Applier.Run): a database from before they existed
 	// gets them by a rebuild at the writer's first start.
 	Funnel bool `bson:"funnel"`
+	// Stored says the journal was read from the database (false: a new
+	// database, whose every invitation is counted as it is made).
+	Stored bool `bson:"-"`
 }
 
 const stateID = "rollups"
@@ -312,6 +315,7 @@ func (s *Rollups) State(ctx context.Context) (ApplierState, error) {
 	if err != nil {
 		return st, fmt.Errorf("read rollup state: %w", err)
 	}
+	st.Stored = true
 	return st, nil
 }
 
