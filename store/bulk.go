@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/mongo"
@@ -100,20 +99,11 @@ func (s *Invitations) InsertBulk(ctx context.Context, invs []*Invitation) error 
 // insertSkippingDuplicates inserts docs unordered and returns the indexes a
 // unique index refused; any other failure is an error.
 func insertSkippingDuplicates(ctx context.Context, c *mongo.Collection, docs []any) (map[int]bool, error) {
-	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err == nil {
-		return nil, nil
-	}
-	var bw mongo.BulkWriteException
-	if !errors.As(err, &bw) || bw.WriteConcernError != nil {
-		return nil, err
-	}
 	refused := map[int]bool{}
-	for _, e := range bw.WriteErrors {
-		if !mongo.IsDuplicateKeyError(e.WriteError) {
-			return nil, err
-		}
-		refused[e.Index] = true
-	}
-	return refused, nil
+	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	err = writeErrors(err, func(e mongo.BulkWriteError) bool {
+		refused[e.Index] = e.Code == 11000
+		return refused[e.Index]
+	})
+	return refused, err
 }

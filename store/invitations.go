@@ -94,20 +94,8 @@ func (s *Invitations) writeLookups(ctx context.Context, inv *Invitation) (first 
 	if inv.Respondent != "" {
 		docs = append(docs, lookup{"r:" + inv.Respondent, inv.ID})
 	}
-	_, err := s.keys.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)) // duplicates: already there
-	if inv.Respondent == "" {
-		return false
-	}
-	var bw mongo.BulkWriteException
-	if err != nil && (!errors.As(err, &bw) || bw.WriteConcernError != nil) {
-		return false
-	}
-	for _, e := range bw.WriteErrors {
-		if e.Index == 2 {
-			return false
-		}
-	}
-	return true
+	had, err := insertSkippingDuplicates(ctx, s.keys, docs) // duplicates: already there
+	return inv.Respondent != "" && err == nil && !had[2]
 }
 
 // backfillRespondents writes the respondent lookups of invitations made
