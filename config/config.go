@@ -36,6 +36,7 @@ type Config struct {
 	LogFormat       string        `yaml:"log_format" env:"GATEWAY_LOG_FORMAT" help:"text or json"`
 	ShutdownGrace   time.Duration `yaml:"shutdown_grace" env:"GATEWAY_SHUTDOWN_GRACE" help:"how long SIGTERM waits for in-flight requests"`
 	RollupEvery     time.Duration `yaml:"rollup_every" env:"GATEWAY_ROLLUP_EVERY" help:"how often the roll-up worker looks for saved responses it has not counted"`
+	Acknowledge     string        `yaml:"acknowledge" env:"GATEWAY_ACKNOWLEDGE" help:"when a citizen's answer is acknowledged: redis (once in Redis; MongoDB gets it in batches) or mongo (once MongoDB has it); unset = mongo on the embedded default, whose Redis keeps nothing across a crash, else redis"`
 	Pprof           bool          `yaml:"pprof" env:"GATEWAY_PPROF" help:"serve Go CPU, heap and trace profiles under /debug/pprof/ to admin keys"`
 }
 
@@ -60,6 +61,12 @@ func Defaults() Config {
 
 // Embedded reports whether the gateway runs its own in-process stores.
 func (c Config) Embedded() bool { return c.RedisURL == "" && c.MongoURI == "" }
+
+// AckAfterMongo reports whether citizens' answers are acknowledged only
+// once MongoDB has them (see Acknowledge).
+func (c Config) AckAfterMongo() bool {
+	return c.Acknowledge == "mongo" || (c.Acknowledge == "" && c.Embedded())
+}
 
 // Load builds the configuration from defaults, then the YAML file named by
 // -config or GATEWAY_CONFIG, then the environment, then the flags in args.
@@ -117,6 +124,9 @@ func (c Config) Validate() error {
 	}
 	if (c.RedisURL == "") != (c.MongoURI == "") {
 		bad("GATEWAY_REDIS_URL/GATEWAY_MONGO_URI", "set both to use external servers, or neither for the embedded default")
+	}
+	if c.Acknowledge != "" && c.Acknowledge != "redis" && c.Acknowledge != "mongo" {
+		bad("GATEWAY_ACKNOWLEDGE", "%q is neither redis nor mongo; leave it unset for the default", c.Acknowledge)
 	}
 	if c.MongoDatabase == "" {
 		bad("GATEWAY_MONGO_DATABASE", "empty; give a database name such as sipas")

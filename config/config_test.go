@@ -15,6 +15,9 @@ func TestDefaultsAreValidAndEmbedded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !c.AckAfterMongo() || c.Acknowledge != "" {
+		t.Fatalf("the embedded default must acknowledge answers after MongoDB: %+v", c)
+	}
 	if !c.Embedded() || c.Addr != ":8080" || c.BaseURL != "http://localhost:8080" || c.DataDir != "./data" || c.InvitationTTL != 720*time.Hour {
 		t.Fatalf("defaults: %+v", c)
 	}
@@ -59,6 +62,7 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{map[string]string{"GATEWAY_SECRET_KEY": "short"}, nil, "GATEWAY_SECRET_KEY: only 5"},
 		{map[string]string{"GATEWAY_INVITATION_TTL": "30d"}, nil, "GATEWAY_INVITATION_TTL: \"30d\" is not a duration"},
 		{map[string]string{"GATEWAY_INVITATION_TTL": "5m"}, nil, "GATEWAY_INVITATION_TTL: 5m0s is shorter"},
+		{map[string]string{"GATEWAY_ACKNOWLEDGE": "disk"}, nil, "GATEWAY_ACKNOWLEDGE: \"disk\" is neither"},
 		{nil, []string{"-log-level", "loud"}, "GATEWAY_LOG_LEVEL"},
 		{map[string]string{"GATEWAY_ADMIN_KEY": "abc"}, nil, "GATEWAY_ADMIN_KEY"},
 	}

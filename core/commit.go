@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/sipasvn/gateway/store"
 )
 
 // groupCommit writes the items of concurrent requests to MongoDB together:
@@ -90,10 +88,4 @@ var groups sync.Map
 func groupOf[T any](key any) *groupCommit[T] {
 	g, _ := groups.LoadOrStore(key, &groupCommit[T]{})
 	return g.(*groupCommit[T])
-}
-
-// pending is a completed response and its outbox entry.
-type pending struct {
-	r     *store.Response
-	entry string
 }

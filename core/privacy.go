@@ -18,6 +18,11 @@ func (s *Service) Erase(ctx context.Context, p *Principal, phone string) (store.
 		return store.Erased{}, Errorf(Invalid, "phone", "%v", err)
 	}
 	who := s.Sealer.Hash(number)
+	// Answers still in the outbox would reach MongoDB linked after the
+	// erasure: write them first.
+	if err := s.FlushOutbox(ctx); err != nil {
+		return store.Erased{}, err
+	}
 	e, err := s.Mongo.EraseRespondent(ctx, who)
 	if err != nil {
 		return e, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,10 @@ type Service struct {
 	// looked up with a MongoDB query (a scan on FerretDB) because the index
 	// of their invitations in Redis was incomplete.
 	Scanned func()
+	// AckAfterMongo makes Complete wait until MongoDB has the response
+	// (batched with concurrent requests' responses), for a Redis that keeps
+	// nothing across a crash; otherwise the outbox writer takes it there.
+	AckAfterMongo bool
 	// Saved, when set, is told that n responses were saved, so the roll-up
 	// writer can count them at once instead of at its next tick.
 	Saved func(n int)
@@ -196,8 +201,9 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 		return nil, ErrAlreadyCompleted
 	}
 	_ = s.Drafts.Clear(ctx, inv.Token)
-	if s.Health.Down() {
-		return r, nil // MongoDB just failed: the outbox sweeper writes it
+	if !s.AckAfterMongo || s.Health.Down() {
+		s.kickOutbox() // the outbox writer takes it to MongoDB in its next batch
+		return r, nil
 	}
 	err = groupOf[pending](s.Outbox).do(ctx, pending{r, id}, func(ctx context.Context, ps []pending) ([]error, error) {
 		rs, entries := make([]*store.Response, len(ps)), make([]string, len(ps))
@@ -209,11 +215,34 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	if errors.Is(err, ErrAlreadyCompleted) {
 		return nil, err
 	}
-	s.Health.Note(err)
-	// Otherwise saved, or MongoDB is down, slow or refused it: the outbox
-	// sweeper writes it later or keeps it as a dead letter.
-	return r, nil
+	if !s.Health.Note(err) {
+		s.kickOutbox() // MongoDB is down: the outbox writer retries it
+	}
+	return r, nil // or MongoDB refused it: the writer keeps it as a dead letter
 }
+
+// pending is a completed response and its outbox entry.
+type pending struct {
+	r     *store.Response
+	entry string
+}
+
+// kickOutbox wakes this process's outbox writer, if it sleeps.
+func (s *Service) kickOutbox() {
+	select {
+	case s.outboxKicks() <- struct{}{}:
+	default:
+	}
+}
+
+// outboxKicks is the wake-up channel of the outbox's writer in this
+// process, shared by copies of the Service.
+func (s *Service) outboxKicks() chan struct{} {
+	k, _ := kicks.LoadOrStore(s.Outbox, make(chan struct{}, 1))
+	return k.(chan struct{})
+}
+
+var kicks sync.Map
 
 // saveAll writes responses to MongoDB in one batch, completes their
 // invitations and drops their outbox entries. errs[i] says what became of
@@ -249,46 +278,73 @@ func (s *Service) saveAll(ctx context.Context, rs []*store.Response, entries []s
 	return errs, nil
 }
 
-// outboxGrace is how old an outbox entry must be before the sweeper takes
-// it: by then the request that wrote it has saved it or given up.
-const outboxGrace = 15 * time.Second
+// outboxIdle is how long the outbox writer sleeps when nothing wakes it:
+// an entry another replica wrote waits at most this long.
+const outboxIdle = 200 * time.Millisecond
 
-// RunOutbox writes responses that could not reach MongoDB at once, until
-// ctx ends, backing off while MongoDB is unavailable. One replica sweeps at
-// a time. A response MongoDB refuses outright is kept as a dead letter with
-// the reason.
+// RunOutbox writes the outbox's responses to MongoDB until ctx ends, in
+// batches (one InsertMany for everything waiting, up to outboxBatch),
+// backing off while MongoDB is unavailable. Requests only write Redis and
+// wake it; one replica writes at a time. A response MongoDB refuses
+// outright is kept as a dead letter with the reason.
 func (s *Service) RunOutbox(ctx context.Context, log *slog.Logger) {
-	wait := time.Second
+	wait := outboxIdle
 	for ctx.Err() == nil {
 		err := s.sweepOutbox(ctx)
+		s.Health.Note(err)
 		if err == nil {
-			wait = time.Second
+			wait = outboxIdle
 		} else if ctx.Err() == nil {
 			log.Warn("outbox: MongoDB unavailable; answers wait in Redis", "retry_in", wait.String(), "err", err)
-			wait = min(2*wait, 30*time.Second)
+			wait = min(2*max(wait, time.Second), 30*time.Second)
 		}
 		select {
 		case <-ctx.Done():
+		case <-s.outboxKicks():
+			if err != nil {
+				<-time.After(wait) // a wake-up does not cut a back-off short
+			}
 		case <-time.After(wait):
 		}
 	}
 }
 
 func (s *Service) sweepOutbox(ctx context.Context) error {
-	return s.Locks.Holding(ctx, "sweep:"+s.Outbox.Key, 30*time.Second, func(ctx context.Context) error {
-		for {
-			n, err := s.DrainOutbox(ctx, outboxGrace)
-			if err != nil || n == 0 {
-				return err
-			}
-		}
+	grace := time.Duration(0)
+	if s.AckAfterMongo {
+		grace = outboxGrace // the requests write their own; take what they left
+	}
+	return s.Locks.Holding(ctx, "sweep:"+s.Outbox.Key, 6*time.Second, func(ctx context.Context) error {
+		return s.flushOutbox(ctx, grace)
 	})
 }
+
+// outboxGrace is how old an entry must be before the writer takes it when
+// requests write their own (AckAfterMongo): by then the request has saved
+// it or given up. Taken earlier, it would be written twice.
+const outboxGrace = 15 * time.Second
+
+// FlushOutbox writes every response waiting in the outbox to MongoDB now.
+// Beside the outbox writer it is safe: a response written twice is refused
+// the second time, and its entry dropped.
+func (s *Service) FlushOutbox(ctx context.Context) error { return s.flushOutbox(ctx, 0) }
+
+func (s *Service) flushOutbox(ctx context.Context, grace time.Duration) error {
+	for {
+		n, err := s.DrainOutbox(ctx, grace)
+		if err != nil || n < outboxBatch {
+			return err
+		}
+	}
+}
+
+// outboxBatch bounds one write to MongoDB.
+const outboxBatch = 200
 
 // DrainOutbox writes one batch of the responses that have waited in the
 // outbox longer than grace, and says how many it took.
 func (s *Service) DrainOutbox(ctx context.Context, grace time.Duration) (int, error) {
-	entries, err := s.Outbox.Older(ctx, grace, 200)
+	entries, err := s.Outbox.Older(ctx, grace, outboxBatch)
 	if err != nil || len(entries) == 0 {
 		return 0, err
 	}

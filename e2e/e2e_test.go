@@ -39,9 +39,7 @@ func browser(t *testing.T) context.Context {
 func TestCitizenScansAnswersAndTheReportCounts(t *testing.T) {
 	g := gwtest.New(t, "")
 	g.Listen()
-	runCtx, stop := context.WithCancel(context.Background())
-	t.Cleanup(stop)
-	go g.Applier.Run(runCtx, 100*time.Millisecond)
+	g.Work(100 * time.Millisecond)
 	g.Core.Saved = func(int) { g.Applier.Kick() }
 
 	inv := g.Invite("000.00.12.H49-261125-0001", "000.00.12.H49", map[string]any{"phone": "0912345678"})

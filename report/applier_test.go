@@ -102,6 +102,7 @@ func TestCrashedBatchIsReplayedOnce(t *testing.T) {
 			t.Fatalf("submit %d", res.StatusCode)
 		}
 	}
+	g.Flush()
 	resps, err := g.Mongo.Responses.Uncounted(ctx, 10)
 	if err != nil || len(resps) != 3 {
 		t.Fatalf("unapplied %d %v", len(resps), err)

@@ -5,9 +5,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sipasvn/gateway/config"
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/store"
@@ -118,3 +120,36 @@ func TestRedisOutageAsksToRetry(t *testing.T) {
 }
 
 func redisClient(addr string) *redis.Client { return redis.NewClient(&redis.Options{Addr: addr}) }
+
+// Where Redis is a server (the default with GATEWAY_REDIS_URL), a submit is
+// acknowledged once its answer is in the outbox, and the outbox writer
+// takes it to MongoDB; with GATEWAY_ACKNOWLEDGE=mongo (the embedded
+// default, whose Redis keeps nothing across a crash) MongoDB has it before
+// the citizen sees the thanks.
+func TestAnswersAreAcknowledgedAfterRedisOrAfterMongo(t *testing.T) {
+	for _, mode := range []string{"redis", "mongo"} {
+		t.Run(mode, func(t *testing.T) {
+			g := gwtest.New(t, "", func(c *config.Config) { c.Acknowledge = mode })
+			inv := g.Invite("D-ACK-"+mode, "000.00.12.H49", map[string]any{"survey": "overall"})
+			if res := g.Form("/s/"+gwtest.Token(inv), "O=4"); res.StatusCode != 303 {
+				t.Fatal(res.StatusCode)
+			}
+			_, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
+			if stored := err == nil; stored != (mode == "mongo") {
+				t.Fatalf("stored in MongoDB at the acknowledgement: %v (%v)", stored, err)
+			}
+			g.Work(time.Second) // the outbox writer, woken by nothing but its idle tick
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				if n, _ := g.Core.Outbox.Pending(t.Context()); n == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the outbox writer did not take the answer to MongoDB")
+				}
+			}
+			if r, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string)); err != nil || r.Answers[0].Score != 4 {
+				t.Fatalf("stored %+v %v", r, err)
+			}
+		})
+	}
+}

@@ -49,6 +49,26 @@ func TestErasureKeepsTheFigures(t *testing.T) {
 	}
 }
 
+// An answer accepted but not yet written to MongoDB is unlinked too.
+func TestErasureReachesAnswersStillInTheOutbox(t *testing.T) {
+	g := gwtest.New(t, "")
+	inv := g.Invite("D-ERASE-NEW", "000.00.12.H49", map[string]any{"phone": "0912345678", "survey": "overall"})
+	if res := g.Form("/s/"+gwtest.Token(inv), "O=2"); res.StatusCode != 303 {
+		t.Fatal(res.StatusCode)
+	}
+	if n, _ := g.Core.Outbox.Pending(t.Context()); n != 1 {
+		t.Fatalf("%d answers in the outbox, want 1", n)
+	}
+	if res, out := g.API("POST", "/api/v1/erasures", map[string]any{"phone": "0912345678"}); res.StatusCode != 200 {
+		t.Fatalf("erase: %d %v", res.StatusCode, out)
+	}
+	g.Flush()
+	r, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
+	if err != nil || r.Respondent != "" || r.Answers[0].Score != 2 {
+		t.Fatalf("response after erasure %+v %v", r, err)
+	}
+}
+
 func TestRetentionSweepErasesOldPhones(t *testing.T) {
 	g := gwtest.New(t, "")
 	inv := g.Invite("D-OLD-PHONE", "000.00.12.H49", map[string]any{"phone": "0912345678"})

@@ -56,6 +56,7 @@ func TestPagesForEveryState(t *testing.T) {
 	if body := gwtest.Body(res); res.StatusCode != 200 || !strings.Contains(body, "Phiếu đã được trả lời") {
 		t.Fatalf("second submit: %d", res.StatusCode)
 	}
+	g.Flush()
 	r, err := g.Mongo.Responses.ByInvitation(t.Context(), mustID(g, "W-DONE"))
 	if err != nil || r.Answers[0].Score != 5 {
 		t.Fatalf("stored response %+v %v", r, err)
@@ -143,6 +144,7 @@ func TestStepsKeepProgressAndMarkMissing(t *testing.T) {
 	if res.StatusCode != 303 || !strings.HasSuffix(res.Header.Get("Location"), "/done?lang=vi") {
 		t.Fatalf("final step: %d %s", res.StatusCode, gwtest.Body(res))
 	}
+	g.Flush()
 	r, err := g.Mongo.Responses.ByInvitation(t.Context(), mustID(g, "W-STEP"))
 	if err != nil {
 		t.Fatal(err)

@@ -201,6 +201,7 @@ func TestFollowerWithSharedPhoneStartsAtOnce(t *testing.T) {
 		t.Fatalf("follow with a shared phone: %v", got)
 	}
 	deliver(t, g, event(t, "user_send_text.json", "TEXT", "4", "MSGID", "f-1"))
+	g.Flush()
 	r, err := g.Mongo.Responses.ByInvitation(t.Context(), g.MustInvitation("D-ZALO-3").ID)
 	if err != nil || r.Answers[0].Score != 4 || r.Channel != "zalo" {
 		t.Fatalf("%+v %v", r, err)
@@ -232,6 +233,7 @@ func TestRatingTemplateRoundTrip(t *testing.T) {
 	fb := event(t, "user_feedback.json", "MSGID", "fb-1", "TRACKING", id)
 	deliver(t, g, fb)
 	deliver(t, g, strings.Replace(fb, `"rate":4`, `"rate":1`, 1)) // a second rating changes nothing
+	g.Flush()
 	r, err := g.Mongo.Responses.ByInvitation(t.Context(), id)
 	if err != nil || r.Survey != "overall" || r.Channel != "zalo" || r.Answers[0].Score != 4 || r.Comment != "Giải quyết nhanh [Thái độ tốt; Đúng hẹn]" {
 		t.Fatalf("response %+v %v", r, err)

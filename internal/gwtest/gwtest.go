@@ -62,12 +62,24 @@ func New(t testing.TB, baseURL string, options ...func(*config.Config)) *Gateway
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config.Defaults()
 	cfg.BaseURL, cfg.MongoDatabase, cfg.AdminKey = baseURL, m.DB.Name(), AdminKey
+	cfg.RedisURL, cfg.MongoURI = "redis://"+testenv.RedisServer(t), testenv.MongoURI(t) // servers, not the embedded default
 	cfg.SecretKey = "test-secret-" + strings.Repeat(testenv.RandomID(), 4)
 	for _, o := range options {
 		o(&cfg)
 	}
 	rt := server.NewRuntime(cfg, r, m, log)
 	return &Gateway{T: t, App: rt.App, Core: rt.Core, Mongo: m, Applier: rt.Applier, Sender: rt.Sender}
+}
+
+// Work runs the roll-up writer (every period) and the outbox writer in the
+// background until the test ends, as cmd/gateway does.
+func (g *Gateway) Work(every time.Duration) {
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); g.Applier.Run(ctx, every) }()
+	go func() { defer wg.Done(); g.Core.RunOutbox(ctx, slog.New(slog.DiscardHandler)) }()
+	g.T.Cleanup(func() { stop(); wg.Wait() })
 }
 
 // NoRateLimits turns the page and phone rate limits off, as the load tool's
@@ -171,14 +183,25 @@ func (g *Gateway) Form(path, form string) *http.Response {
 	return g.Do(req)
 }
 
-// Drain counts every saved response into the roll-ups and writes every
-// queued message record now, as the gateway's workers do.
+// Drain writes every accepted response to MongoDB, counts them into the
+// roll-ups and writes every queued message record now, as the gateway's
+// workers do.
 func (g *Gateway) Drain() {
 	g.T.Helper()
+	g.Flush()
 	if err := g.Applier.Drain(context.Background()); err != nil {
 		g.T.Fatal(err)
 	}
 	if err := g.Core.DrainMessages(context.Background(), "test", -1); err != nil {
+		g.T.Fatal(err)
+	}
+}
+
+// Flush writes every accepted response from the outbox to MongoDB now, as
+// the outbox writer does, without counting them.
+func (g *Gateway) Flush() {
+	g.T.Helper()
+	if err := g.Core.FlushOutbox(context.Background()); err != nil {
 		g.T.Fatal(err)
 	}
 }

@@ -70,6 +70,7 @@ func TestWebhookCases(t *testing.T) {
 		{Name: "delivered again", Req: mo(t, "mo_scores.query", privateKey, esms.DefaultSignFields, false), Status: 200,
 			Body: "<ClientResponse><Message></Message><Smsid>771234567</Smsid><Receiver></Receiver></ClientResponse>"},
 	})
+	g.Flush()
 	r, err := g.Mongo.Responses.ByInvitation(t.Context(), g.MustInvitation("D-ES").ID)
 	if err != nil || r.Comment != "thu tuc nhanh" || r.Channel != "sms" {
 		t.Fatalf("%+v %v", r, err)

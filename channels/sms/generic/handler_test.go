@@ -235,6 +235,7 @@ func TestOneScoreAtATimeConversation(t *testing.T) {
 			t.Fatalf("reply %d %q: got %v, want %q", i, s.in, r, s.want)
 		}
 	}
+	g.Flush()
 	resp, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
 	if err != nil || resp.Comment != "phong cho nong" {
 		t.Fatalf("%+v %v", resp, err)
@@ -364,6 +365,7 @@ func TestConcurrentDeliveries(t *testing.T) {
 		go func() { defer wg.Done(); replies(t, g, text("0912345678", fmt.Sprint("par-", i), s)) }()
 	}
 	wg.Wait()
+	g.Flush()
 	resp, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
 	if err != nil {
 		t.Fatalf("no response after five answers: %v", err)
@@ -453,6 +455,7 @@ func TestReplyGoesToTheNewerInvitation(t *testing.T) {
 	if r := replies(t, g, text("0912345678", "n2", "4 4 4 4 4")); len(r) != 1 || !strings.HasPrefix(r[0], "Cam on") {
 		t.Fatalf("replies %v", r)
 	}
+	g.Flush()
 	resp, err := g.Mongo.Responses.ByInvitation(t.Context(), b["id"].(string))
 	if err != nil || resp.AgencyCode != "000.00.13.H49" || resp.Answers[0].Score != 4 {
 		t.Fatalf("%+v %v", resp, err)

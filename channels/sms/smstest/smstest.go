@@ -100,6 +100,7 @@ func Configure(t *testing.T, g *gwtest.Gateway, id string, body map[string]any) 
 
 // Responses counts stored responses.
 func Responses(t *testing.T, g *gwtest.Gateway) int64 {
+	g.Flush()
 	n, err := g.Mongo.DB.Collection("responses").CountDocuments(t.Context(), map[string]any{})
 	if err != nil {
 		t.Fatal(err)

@@ -89,6 +89,7 @@ func TestInboundThroughTheGenericFormat(t *testing.T) {
 		{Name: "wrong secret", Req: post("SPEED-TOKEN"), Status: 401, Body: "unauthenticated"},
 		{Name: "relayed MO", Req: post("relay-secret"), Status: 200, Body: `"text":"Cam on`},
 	})
+	g.Flush()
 	r, err := g.Mongo.Responses.ByInvitation(t.Context(), g.MustInvitation("D-SP-IN").ID)
 	if err != nil || r.Answers[3].Score != 3 {
 		t.Fatalf("%+v %v", r, err)
