@@ -127,7 +127,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		}
 	}
 	def := s.chatSurvey(string(st.Survey))
-	outcome := def.Step(&st.Conversation, r, func(t survey.Text) string { return render(t, st.Locale) })
+	outcome := def.Step(&st.Conversation, def.Read(&st.Conversation, in.Text), func(t survey.Text) string { return render(t, st.Locale) })
 	if outcome.OptOut {
 		if err := s.Mongo.OptOuts.Add(ctx, who, in.Channel.ID, s.now()); err != nil {
 			return nil, err

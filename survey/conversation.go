@@ -21,7 +21,59 @@ type Conversation struct {
 	// OneByOne asks one question at a time (chat with answer buttons)
 	// instead of every score in one reply (SMS).
 	OneByOne bool `json:"o,omitempty"`
+	// Pending is a reading asked back ("Ông/bà chấm A5 B4…? Trả lời C"),
+	// stored only once the citizen confirms it.
+	Pending *Pending `json:"p,omitempty"`
+	// Confirms counts the readings asked back, at most maxConfirms.
+	Confirms int `json:"k,omitempty"`
 }
+
+// Pending is an unsure reading waiting for the citizen's yes.
+type Pending struct {
+	At      int    `json:"a"`
+	Scores  []int  `json:"s"`
+	Comment string `json:"c,omitempty"`
+}
+
+// maxConfirms bounds the readings asked back in one conversation, so an
+// unsure writer costs at most that many extra messages.
+const maxConfirms = 2
+
+// Expect is what the conversation waits for, for the reader: criterion
+// letters when each question has its own, and how many scores make a
+// whole reply (all of them, those left, or one when asked one by one).
+func (def *Survey) Expect(c *Conversation) Expect {
+	e := Expect{Confirming: c.Pending != nil}
+	n := len(def.Questions)
+	letters := make([]byte, 0, n)
+	for _, q := range def.Questions {
+		if len(q.Criterion) != 1 || strings.IndexByte(string(letters), q.Criterion[0]) >= 0 {
+			letters = nil
+			break
+		}
+		letters = append(letters, q.Criterion[0])
+	}
+	if n > 1 {
+		e.Letters = string(letters)
+	}
+	e.Counts = []int{n}
+	left := 0
+	for _, a := range c.Answers {
+		if a < 0 {
+			left++
+		}
+	}
+	if left > 0 && left < n {
+		e.Counts = append(e.Counts, left)
+	}
+	if c.OneByOne && n > 1 && left != 1 {
+		e.Counts = append(e.Counts, 1)
+	}
+	return e
+}
+
+// Read reads a reply in the light of what c waits for.
+func (def *Survey) Read(c *Conversation, text string) Reply { return Read(text, def.Expect(c)) }
 
 // Opening is the first prompt of a conversation.
 func (def *Survey) Opening(c *Conversation) Text {
@@ -48,6 +100,8 @@ type Outcome struct {
 	Say      []string // texts to send back, already in the reply's language
 	Complete bool     // every question is answered: save the response
 	OptOut   bool     // the citizen asked to hear no more
+	Asked    bool     // an unsure reading was asked back
+	Unread   bool     // the reply was not understood (or not where it fits)
 }
 
 // Answered returns the answers as a map, for saving.
@@ -70,10 +124,17 @@ func (c *Conversation) next() int {
 	return -1
 }
 
-// Step applies one reply. Texts come out through render, which picks the
-// wording a channel can send (SMS without diacritics, Zalo with).
+// Step applies one reply (read by def.Read). Texts come out through
+// render, which picks the wording a channel can send (SMS without
+// diacritics, Zalo with).
 func (def *Survey) Step(c *Conversation, r Reply, render func(Text) string) Outcome {
 	say := func(t Text) Outcome { return Outcome{Say: []string{render(t)}} }
+	if p := c.Pending; p != nil {
+		c.Pending = nil
+		if r.Kind == Confirm {
+			return def.takeScores(c, Reply{Kind: Scores, At: p.At, Scores: p.Scores, Comment: p.Comment}, render)
+		}
+	}
 	switch r.Kind {
 	case OptOut:
 		c.Done = true
@@ -87,29 +148,54 @@ func (def *Survey) Step(c *Conversation, r Reply, render func(Text) string) Outc
 		c.OneByOne = one
 		return say(def.Opening(c))
 	case Scores:
-		return def.takeScores(c, r, render)
+		if !r.Unsure {
+			return def.takeScores(c, r, render)
+		}
+		if c.Confirms < maxConfirms && def.fits(c, r) {
+			c.Confirms++
+			c.Misses = 0
+			c.Pending = &Pending{At: r.At, Scores: r.Scores, Comment: r.Comment}
+			return Outcome{Say: []string{render(def.ConfirmText(c, r))}, Asked: true}
+		}
 	}
+	return def.miss(c, render)
+}
+
+// miss answers a reply that could not be read: a hint the first time, then
+// silence until something readable comes (no cost loops).
+func (def *Survey) miss(c *Conversation, render func(Text) string) Outcome {
 	c.Misses++
 	if c.Misses > 1 {
-		return Outcome{}
+		return Outcome{Unread: true}
 	}
-	return say(def.HintText())
+	return Outcome{Say: []string{render(def.HintText())}, Unread: true}
+}
+
+// place says where r's scores go in c: from question at, or not at all.
+func (def *Survey) place(c *Conversation, r Reply) (int, bool) {
+	n := len(def.Questions)
+	switch {
+	case r.At >= 0:
+		return r.At, r.At+len(r.Scores) <= n
+	case len(r.Scores) == n:
+		return 0, true
+	case c.next() >= 0 && c.next()+len(r.Scores) <= n:
+		return c.next(), true
+	}
+	return 0, false
+}
+
+func (def *Survey) fits(c *Conversation, r Reply) bool {
+	_, ok := def.place(c, r)
+	return ok && len(r.Scores) > 0
 }
 
 func (def *Survey) takeScores(c *Conversation, r Reply, render func(Text) string) Outcome {
-	n := len(def.Questions)
-	switch {
-	case len(r.Scores) == n:
-		copy(c.Answers, r.Scores)
-	case c.next() >= 0 && c.next()+len(r.Scores) <= n:
-		copy(c.Answers[c.next():], r.Scores)
-	default:
-		c.Misses++
-		if c.Misses > 1 {
-			return Outcome{}
-		}
-		return Outcome{Say: []string{render(def.HintText())}}
+	at, ok := def.place(c, r)
+	if !ok || len(r.Scores) == 0 {
+		return def.miss(c, render)
 	}
+	copy(c.Answers[at:], r.Scores)
 	c.Misses = 0
 	if r.Comment != "" {
 		c.Comment = strings.TrimSpace(c.Comment + " " + r.Comment)
@@ -119,6 +205,25 @@ func (def *Survey) takeScores(c *Conversation, r Reply, render func(Text) string
 	}
 	c.Done = true
 	return Outcome{Say: []string{render(MsgThanks)}, Complete: true}
+}
+
+// ConfirmText asks back an unsure reading: "Ông/bà chấm A5 B4 C5 D4 E5?
+// Trả lời C để xác nhận, hoặc gửi lại điểm."
+func (def *Survey) ConfirmText(c *Conversation, r Reply) Text {
+	at, _ := def.place(c, r)
+	letters := def.Expect(c).Letters
+	parts := make([]string, len(r.Scores))
+	for i, s := range r.Scores {
+		parts[i] = strconv.Itoa(s)
+		if letters != "" {
+			parts[i] = letters[at+i:at+i+1] + parts[i]
+		}
+	}
+	got := strings.Join(parts, " ")
+	return Text{
+		VI:  "Ông/bà chấm " + got + "? Trả lời C để xác nhận, hoặc gửi lại điểm.",
+		SMS: "Ong/ba cham " + got + "? Tra loi C de xac nhan, hoac gui lai diem.",
+		EN:  "You scored " + got + "? Reply C to confirm, or send your scores again."}
 }
 
 // Fixed messages of chat channels. The SMS form is written, not derived,

@@ -18,7 +18,7 @@ func sipas5(t *testing.T) *Survey {
 func TestOneReplyCompletes(t *testing.T) {
 	def := sipas5(t)
 	c := NewConversation(def, "inv", "vi")
-	out := def.Step(c, ParseReply("5 4 5 4 0 cán bộ tốt"), plainRender)
+	out := def.Step(c, def.Read(c, "5 4 5 4 0 cán bộ tốt"), plainRender)
 	if !out.Complete || !c.Done || len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Cam on") {
 		t.Fatalf("%+v %+v", out, c)
 	}
@@ -32,7 +32,7 @@ func TestOneScoreAtATime(t *testing.T) {
 	def := sipas5(t)
 	c := NewConversation(def, "inv", "vi")
 	for i, r := range []string{"5", "hai long", "4 3", "rat hai long"} {
-		out := def.Step(c, ParseReply(r), plainRender)
+		out := def.Step(c, def.Read(c, r), plainRender)
 		if i < 3 && (out.Complete || len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Cau ")) {
 			t.Fatalf("reply %d: %+v", i, out)
 		}
@@ -48,7 +48,7 @@ func TestOneScoreAtATime(t *testing.T) {
 func TestAskNamesTheNextQuestion(t *testing.T) {
 	def := sipas5(t)
 	c := NewConversation(def, "inv", "vi")
-	out := def.Step(c, ParseReply("5 5"), plainRender)
+	out := def.Step(c, def.Read(c, "5 5"), plainRender)
 	if !strings.HasPrefix(out.Say[0], "Cau 3/5: Thai do, huong dan cua can bo?") {
 		t.Fatalf("asked %q", out.Say[0])
 	}
@@ -57,20 +57,20 @@ func TestAskNamesTheNextQuestion(t *testing.T) {
 func TestUnreadableHintsOnceThenStaysQuiet(t *testing.T) {
 	def := sipas5(t)
 	c := NewConversation(def, "inv", "vi")
-	if out := def.Step(c, ParseReply("cam on"), plainRender); len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Chua doc duoc") {
+	if out := def.Step(c, def.Read(c, "cam on"), plainRender); len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Chua doc duoc") {
 		t.Fatalf("first unreadable: %+v", out)
 	}
 	for i := 0; i < 3; i++ {
-		if out := def.Step(c, ParseReply("??? ok"), plainRender); len(out.Say) != 0 {
+		if out := def.Step(c, def.Read(c, "??? ok"), plainRender); len(out.Say) != 0 {
 			t.Fatalf("unreadable #%d answered: %+v", i+2, out)
 		}
 	}
 	// Too many scores is unreadable too; still quiet.
-	if out := def.Step(c, ParseReply("5 4 5 4 5 5 5"), plainRender); len(out.Say) != 0 {
+	if out := def.Step(c, def.Read(c, "5 4 5 4 5 5 5"), plainRender); len(out.Say) != 0 {
 		t.Fatalf("%+v", out)
 	}
 	// A readable reply resumes the conversation.
-	if out := def.Step(c, ParseReply("5"), plainRender); len(out.Say) != 1 || c.Misses != 0 {
+	if out := def.Step(c, def.Read(c, "5"), plainRender); len(out.Say) != 1 || c.Misses != 0 {
 		t.Fatalf("readable after silence: %+v", out)
 	}
 }
@@ -78,20 +78,20 @@ func TestUnreadableHintsOnceThenStaysQuiet(t *testing.T) {
 func TestKeywords(t *testing.T) {
 	def := sipas5(t)
 	c := NewConversation(def, "inv", "vi")
-	def.Step(c, ParseReply("5 4"), plainRender)
-	if out := def.Step(c, ParseReply("LAI"), plainRender); c.Answers[0] != -1 || !strings.HasPrefix(out.Say[0], "Nhan 5 so") {
+	def.Step(c, def.Read(c, "5 4"), plainRender)
+	if out := def.Step(c, def.Read(c, "LAI"), plainRender); c.Answers[0] != -1 || !strings.HasPrefix(out.Say[0], "Nhan 5 so") {
 		t.Fatalf("restart: %+v %v", out, c.Answers)
 	}
-	if out := def.Step(c, ParseReply("HD"), plainRender); !strings.Contains(out.Say[0], "Tiep can, Thu tuc, Can bo, Ket qua, Gop y") {
+	if out := def.Step(c, def.Read(c, "HD"), plainRender); !strings.Contains(out.Say[0], "Tiep can, Thu tuc, Can bo, Ket qua, Gop y") {
 		t.Fatalf("help: %+v", out)
 	}
 	// A full set of five overwrites partial answers.
-	def.Step(c, ParseReply("1"), plainRender)
-	if out := def.Step(c, ParseReply("5 5 5 5 5"), plainRender); !out.Complete || c.Answers[0] != 5 {
+	def.Step(c, def.Read(c, "1"), plainRender)
+	if out := def.Step(c, def.Read(c, "5 5 5 5 5"), plainRender); !out.Complete || c.Answers[0] != 5 {
 		t.Fatalf("full set over partial: %+v %v", out, c.Answers)
 	}
 	c = NewConversation(def, "inv", "vi")
-	if out := def.Step(c, ParseReply("HUY"), plainRender); !out.OptOut || !c.Done {
+	if out := def.Step(c, def.Read(c, "HUY"), plainRender); !out.OptOut || !c.Done {
 		t.Fatalf("opt out: %+v", out)
 	}
 }
@@ -138,6 +138,80 @@ func TestSMSParts(t *testing.T) {
 		enc, parts := SMSParts(tc.text)
 		if enc != tc.enc || parts != tc.parts {
 			t.Errorf("SMSParts(%d chars %q…) = %s %d, want %s %d", len([]rune(tc.text)), string([]rune(tc.text)[:min(6, len([]rune(tc.text)))]), enc, parts, tc.enc, tc.parts)
+		}
+	}
+}
+
+// An unsure reading is asked back once and stored only on the citizen's
+// yes; anything else is read as a new reply, and the asking stops after
+// maxConfirms.
+func TestUnsureReadingIsAskedBack(t *testing.T) {
+	def := sipas5(t)
+	c := NewConversation(def, "inv", "vi")
+	out := def.Step(c, def.Read(c, "54 545"), plainRender)
+	if !out.Asked || out.Complete || len(out.Say) != 1 || out.Say[0] != "Ong/ba cham A5 B4 C5 D4 E5? Tra loi C de xac nhan, hoac gui lai diem." {
+		t.Fatalf("asked back: %+v", out)
+	}
+	if a := c.Answered(def); len(a) != 0 {
+		t.Fatalf("a guess was stored: %v", a)
+	}
+	if out := def.Step(c, def.Read(c, "Đúng"), plainRender); !out.Complete || c.Answers[1] != 4 {
+		t.Fatalf("confirmed: %+v %v", out, c.Answers)
+	}
+
+	// Sent again instead: the new reply counts, the asked one is dropped.
+	c = NewConversation(def, "inv", "vi")
+	def.Step(c, def.Read(c, "5 4 5 kha 5 4"), plainRender)
+	if out := def.Step(c, def.Read(c, "5 4 5 3 4"), plainRender); !out.Complete || c.Answers[3] != 3 || c.Pending != nil {
+		t.Fatalf("sent again: %+v %v", out, c.Answers)
+	}
+
+	// By letter, part of the survey: "D4 E5" after three answers.
+	c = NewConversation(def, "inv", "vi")
+	def.Step(c, def.Read(c, "5 5 5"), plainRender)
+	if out := def.Step(c, def.Read(c, "D4 E5"), plainRender); !out.Complete || c.Answers[3] != 4 || c.Answers[4] != 5 {
+		t.Fatalf("by letter: %+v %v", out, c.Answers)
+	}
+
+	// "C" with nothing asked is not an answer; unsure readings past the
+	// limit are hints, then silence.
+	c = NewConversation(def, "inv", "vi")
+	if out := def.Step(c, def.Read(c, "C"), plainRender); !out.Unread || out.Complete {
+		t.Fatalf("C with nothing asked: %+v", out)
+	}
+	for i := 0; i < maxConfirms; i++ {
+		if out := def.Step(c, def.Read(c, "tất cả 5"), plainRender); !out.Asked {
+			t.Fatalf("unsure #%d not asked back: %+v", i+1, out)
+		}
+	}
+	if out := def.Step(c, def.Read(c, "tất cả 5"), plainRender); out.Asked || !out.Unread {
+		t.Fatalf("asked back past the limit: %+v", out)
+	}
+	if out := def.Step(c, def.Read(c, "5 5 5 5 5"), plainRender); !out.Complete {
+		t.Fatalf("a sure reply after the limit: %+v", out)
+	}
+}
+
+// The question a citizen is asked one at a time takes a score with its
+// words ("4 - hài lòng") as one answer.
+func TestOneByOneTakesAnEchoedScoreOnce(t *testing.T) {
+	def := sipas5(t)
+	c := NewConversation(def, "inv", "vi")
+	c.OneByOne = true
+	out := def.Step(c, def.Read(c, "4 - hài lòng"), plainRender)
+	if c.Answers[0] != 4 || c.Answers[1] != -1 || len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Cau 2/5") {
+		t.Fatalf("%+v %v", out, c.Answers)
+	}
+}
+
+// Every chat text of a confirmation fits one GSM-7 SMS.
+func TestConfirmationFitsOneSMS(t *testing.T) {
+	def := sipas5(t)
+	c := NewConversation(def, "inv", "vi")
+	tx := def.ConfirmText(c, Reply{Kind: Scores, At: -1, Scores: []int{5, 4, 5, 4, 5}})
+	for _, s := range []string{tx.Plain(), tx.EN} {
+		if !isGSM7Basic(s) || len(s) > 160 {
+			t.Errorf("%d chars, GSM-7 %v: %q", len(s), isGSM7Basic(s), s)
 		}
 	}
 }

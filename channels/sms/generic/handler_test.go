@@ -524,3 +524,29 @@ func TestWebhookWithoutRedisAsksTheProviderToRetry(t *testing.T) {
 		t.Fatalf("%d responses", n)
 	}
 }
+
+// A reply the reader is unsure of is asked back in one SMS, counted like
+// any reply, and nothing is stored until the citizen confirms.
+func TestUnsureReplyIsConfirmedFirst(t *testing.T) {
+	g, _ := setup(t)
+	inv := g.Invite("D-CONFIRM", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	r := replies(t, g, text("0912345678", "cf-1", "Dạ 54 545 ạ"))
+	if len(r) != 1 || r[0] != "Ong/ba cham A5 B4 C5 D4 E5? Tra loi C de xac nhan, hoac gui lai diem." {
+		t.Fatalf("asked back: %v", r)
+	}
+	if n := smstest.Responses(t, g); n != 0 {
+		t.Fatalf("%d responses stored before the confirmation", n)
+	}
+	if r := replies(t, g, text("0912345678", "cf-2", "C")); len(r) != 1 || !strings.HasPrefix(r[0], "Cam on") {
+		t.Fatalf("after C: %v", r)
+	}
+	g.Drain()
+	resp, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
+	if err != nil || resp.Answers[1].Score != 4 || resp.Answers[4].Score != 5 {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
+	if msgs["parts"] != 2.0 {
+		t.Fatalf("the confirmation and the thanks should cost 2 parts: %v", msgs)
+	}
+}
