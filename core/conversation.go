@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sipasvn/gateway/store"
@@ -38,6 +39,7 @@ type Conversed struct {
 	Invitation string   // the invitation the conversation is about, if any
 	Respondent string   // keyed hash of the sender
 	Asking     bool     // the last reply asks for a score (chat shows buttons)
+	Unread     bool     // the message was not understood; it is kept for an operator
 }
 
 // chatState is a conversation as the core keeps it in Redis: the survey's
@@ -70,12 +72,15 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	out := &Conversed{Respondent: who}
 	reply := survey.ParseReply(in.Text)
 	saved := false // a completion by an earlier run of the step, which then lost the race to commit
+	var answered []int
 	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, func(state []byte) ([]byte, error) {
 		st := &chatState{}
 		if state != nil {
 			_ = json.Unmarshal(state, st) // a state we cannot read is a fresh start
 		}
-		replies, err := s.step(ctx, st, reply, in, out.Respondent, render, &saved)
+		answered = slices.Clone(st.Answers)
+		out.Unread = false
+		replies, err := s.step(ctx, st, reply, in, out.Respondent, render, &saved, &out.Unread)
 		if err != nil {
 			return nil, err
 		}
@@ -88,12 +93,53 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	if dup {
 		return &Conversed{Duplicate: true, Respondent: out.Respondent}, nil
 	}
+	if out.Unread {
+		if err := s.keepUnread(ctx, in, out.Invitation, answered); err != nil {
+			return nil, err // not acknowledged: the provider delivers it again
+		}
+	}
 	return out, nil
 }
 
+// keepUnread queues a reply the reader could not read for the operators'
+// "not understood" list, through the message log stream (Redis only on
+// the request path). A retried delivery lands on the same record.
+func (s *Service) keepUnread(ctx context.Context, in Inbound, invitation string, answered []int) error {
+	inv, err := s.invitationByID(ctx, invitation)
+	if err != nil {
+		return fmt.Errorf("keep unread reply: %w", err)
+	}
+	u := &store.UnreadReply{ID: "u:" + in.Channel.ID + ":" + in.MessageID, Invitation: inv.ID, Survey: inv.Survey,
+		Agency: inv.AgencyCode, Channel: in.Channel.ID, Family: Family(in.Channel.Type), Text: survey.Normalize(in.Text),
+		Answered: answered, At: in.At, Status: store.UnreadOpen}
+	if in.MessageID == "" {
+		u.ID = "u:" + newID()
+	}
+	if in.From != "" {
+		u.Phone = survey.MaskPhone(in.From)
+	}
+	if r := []rune(strings.ToValidUTF8(u.Text, "\uFFFD")); len(r) > maxUnreadText {
+		u.Text = string(r[:maxUnreadText])
+	}
+	if u.At.IsZero() {
+		u.At = s.now()
+	}
+	b, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	if s.MessageLog == nil {
+		return s.Mongo.Unread.Record(ctx, u)
+	}
+	return s.MessageLog.Add(ctx, map[string]string{"u": string(b)})
+}
+
+// maxUnreadText bounds a kept reply (an SMS of 10 parts is ~700 characters).
+const maxUnreadText = 2000
+
 // step advances st by one reply. It may run twice for one message (see
 // store.Conversations.Step), so everything it writes is idempotent.
-func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in Inbound, who string, render Render, saved *bool) ([]string, error) {
+func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in Inbound, who string, render Render, saved, unread *bool) ([]string, error) {
 	say := func(t survey.Text) []string { return []string{render(t, st.Locale)} }
 	if err := s.closeIfAnswered(ctx, st); err != nil {
 		return nil, err
@@ -142,6 +188,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		}
 		return outcome.Say, s.Conversations.Unindex(ctx, who, st.Invitation)
 	}
+	*unread = outcome.Unread && in.Text != ""
 	if outcome.Complete {
 		return s.completeChat(ctx, st, def, Family(in.Channel.Type), outcome, render, saved)
 	}
@@ -368,9 +415,19 @@ func (s *Service) DrainMessages(ctx context.Context, consumer string, block time
 			return err
 		}
 		msgs := make([]*store.Message, 0, len(es))
+		var unread []*store.UnreadReply
 		ids := make([]string, len(es))
 		for i, e := range es {
 			ids[i] = e.ID
+			if raw, ok := e.Fields["u"]; ok {
+				var u store.UnreadReply
+				if err := json.Unmarshal([]byte(raw), &u); err != nil || u.ID == "" {
+					_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not an unread reply: %v", err))
+					continue
+				}
+				unread = append(unread, &u)
+				continue
+			}
 			var m store.Message
 			if err := json.Unmarshal([]byte(e.Fields["m"]), &m); err != nil || m.ID == "" {
 				_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not a message record: %v", err))
@@ -380,6 +437,9 @@ func (s *Service) DrainMessages(ctx context.Context, consumer string, block time
 		}
 		if err := s.Mongo.Messages.Record(ctx, msgs...); err != nil {
 			return err // not acknowledged: read again
+		}
+		if err := s.Mongo.Unread.Record(ctx, unread...); err != nil {
+			return err
 		}
 		if err := s.MessageLog.Ack(ctx, ids...); err != nil {
 			return err

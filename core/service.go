@@ -155,6 +155,9 @@ type Completion struct {
 	Comment string
 	Channel string
 	Locale  string
+	// EnteredBy and CitizenText: an operator read the scores in the
+	// citizen's message (see ResolveUnread).
+	EnteredBy, CitizenText string
 }
 
 // ErrAlreadyCompleted means another submit or channel completed it first.
@@ -184,6 +187,8 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 		InvitedAt:     inv.CreatedAt,
 		StartedAt:     store.Millis(now),
 		SubmittedAt:   store.Millis(now),
+		EnteredBy:     c.EnteredBy,
+		CitizenText:   c.CitizenText,
 	}
 	if inv.StartedAt != nil {
 		r.StartedAt = *inv.StartedAt

@@ -41,6 +41,11 @@ func addCells(cells store.Cells, base store.CellKey, r *store.Response) {
 		c.Levels[a.Score] = 1
 		cells.Add(k, c)
 	}
+	if r.EnteredBy != "" {
+		k := base
+		k.Question = store.OperatorRead
+		cells.Add(k, store.Counts{Responses: 1})
+	}
 	k := base
 	k.Question = store.AllQuestions
 	cells.Add(k, store.Counts{Responses: 1})
@@ -72,11 +77,14 @@ type Criterion struct {
 
 // Report is the index over a set of cells.
 type Report struct {
-	Survey     string      `json:"survey"`
-	Responses  int64       `json:"responses"`
-	Overall    Figure      `json:"overall"`
-	Criteria   []Criterion `json:"criteria"`
-	Indicators []Indicator `json:"indicators"`
+	Survey    string `json:"survey"`
+	Responses int64  `json:"responses"`
+	// ReadByOperators counts the responses an operator read from a
+	// citizen's message the gateway could not understand.
+	ReadByOperators int64       `json:"read_by_operators"`
+	Overall         Figure      `json:"overall"`
+	Criteria        []Criterion `json:"criteria"`
+	Indicators      []Indicator `json:"indicators"`
 }
 
 // round2 rounds to two decimals for display; sums use full precision.
@@ -134,6 +142,10 @@ func Compute(def *survey.Survey, cells store.Cells) Report {
 			rep.Responses += c.Responses
 			continue
 		}
+		if k.Question == store.OperatorRead {
+			rep.ReadByOperators += c.Responses
+			continue
+		}
 		cur := byQ[k.Question]
 		cur.Add(c)
 		byQ[k.Question] = cur
@@ -163,10 +175,11 @@ func Compute(def *survey.Survey, cells store.Cells) Report {
 
 // Group is one group of a grouped report.
 type Group struct {
-	Group     string      `json:"group"`
-	Responses int64       `json:"responses"`
-	Overall   Figure      `json:"overall"`
-	Criteria  []Criterion `json:"criteria"`
+	Group           string      `json:"group"`
+	Responses       int64       `json:"responses"`
+	ReadByOperators int64       `json:"read_by_operators"`
+	Overall         Figure      `json:"overall"`
+	Criteria        []Criterion `json:"criteria"`
 }
 
 // Groups splits cells by agency, month, channel or procedure and computes
@@ -197,7 +210,7 @@ func Groups(def *survey.Survey, cells store.Cells, by string) ([]Group, error) {
 	for g, cs := range parts {
 		r := Compute(def, cs)
 		if r.Responses > 0 {
-			rows = append(rows, Group{Group: g, Responses: r.Responses, Overall: r.Overall, Criteria: r.Criteria})
+			rows = append(rows, Group{Group: g, Responses: r.Responses, ReadByOperators: r.ReadByOperators, Overall: r.Overall, Criteria: r.Criteria})
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Group < rows[j].Group })

@@ -66,7 +66,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 		for _, q := range def.Questions {
 			head = append(head, string(q.ID))
 		}
-		_ = cw.Write(append(head, "comment"))
+		_ = cw.Write(append(head, "comment", "entered_by", "citizen_text"))
 		_ = a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error {
 			row := []string{r.ID, r.InvitationID, r.Survey, strconv.Itoa(r.SurveyVersion), r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode, r.Channel, r.Locale, r.Respondent, r.SubmittedAt.UTC().Format(time.RFC3339)}
 			scores := map[string]int{}
@@ -76,7 +76,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 			for _, q := range def.Questions {
 				row = append(row, strconv.Itoa(scores[string(q.ID)]))
 			}
-			if err := cw.Write(append(row, r.Comment)); err != nil {
+			if err := cw.Write(append(row, r.Comment, r.EnteredBy, r.CitizenText)); err != nil {
 				return err
 			}
 			cw.Flush()
@@ -104,11 +104,13 @@ type exportLine struct {
 	Comment       string         `json:"comment,omitempty"`
 	StartedAt     time.Time      `json:"started_at"`
 	SubmittedAt   time.Time      `json:"submitted_at"`
+	EnteredBy     string         `json:"entered_by,omitempty"`
+	CitizenText   string         `json:"citizen_text,omitempty"`
 }
 
 func exportRow(r *store.Response) exportLine {
 	return exportLine{r.ID, r.InvitationID, r.Survey, r.SurveyVersion, r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode,
-		r.Channel, r.Locale, r.Respondent, r.Answers, r.Comment, r.StartedAt, r.SubmittedAt}
+		r.Channel, r.Locale, r.Respondent, r.Answers, r.Comment, r.StartedAt, r.SubmittedAt, r.EnteredBy, r.CitizenText}
 }
 
 // day reads YYYY-MM-DD (or YYYY-MM) as the start of that day in Vietnam

@@ -94,6 +94,10 @@ func New(d Deps) *fiber.App {
 	v1.Get("/keys", admin, api.keys)
 	v1.Delete("/keys/:id", admin, api.revokeKey)
 	v1.Get("/audit", admin, api.audit)
+	v1.Get("/unread-replies", desk, api.unreadReplies)
+	v1.Get("/unread-replies/:id", desk, api.unreadReply)
+	v1.Post("/unread-replies/:id/resolve", desk, api.resolveUnread)
+	v1.Post("/unread-replies/:id/dismiss", desk, api.dismissUnread)
 	v1.Post("/erasures", admin, api.erase)
 
 	newConsole(api, &store.Sessions{R: d.Redis, TTL: 12 * time.Hour}, d.AdminKey).mount(app)

@@ -40,6 +40,11 @@ type Response struct {
 	InvitedAt   time.Time `bson:"invited_at,omitempty"`
 	StartedAt   time.Time `bson:"started_at"`
 	SubmittedAt time.Time `bson:"submitted_at"`
+	// EnteredBy names the operator who read the scores from the citizen's
+	// own message (CitizenText) when the gateway could not; empty when
+	// the citizen's answer was read by the gateway.
+	EnteredBy   string `bson:"entered_by,omitempty"`
+	CitizenText string `bson:"citizen_text,omitempty"`
 }
 
 // Responses is the responses collection.

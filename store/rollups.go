@@ -15,6 +15,10 @@ import (
 // AllQuestions is the question of the cell that counts whole responses.
 const AllQuestions = "*"
 
+// OperatorRead is the question of the cell that counts responses an
+// operator read from a citizen's message the gateway did not understand.
+const OperatorRead = "#operator"
+
 // CellKey names one roll-up cell: agency × month × survey × channel ×
 // question. Dim, when set, makes the cell part of a second family broken
 // down by procedure ("procedure:1.011442…") or field ("field:G03-GD10")

@@ -32,6 +32,7 @@ type Mongo struct {
 	Channels    *Channels
 	OptOuts     *OptOuts
 	Messages    *Messages
+	Unread      *Unread
 	Links       *Links
 	Agencies    *Agencies
 	Keys        *Keys
@@ -63,13 +64,14 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Channels:    &Channels{c: db.Collection("channels")},
 		OptOuts:     &OptOuts{c: db.Collection("optouts")},
 		Messages:    &Messages{c: db.Collection("messages")},
+		Unread:      &Unread{c: db.Collection("unread_replies")},
 		Links:       &Links{c: db.Collection("chat_links")},
 		Agencies:    &Agencies{c: db.Collection("agencies")},
 		Keys:        &Keys{c: db.Collection("api_keys")},
 		Audit:       &Audit{c: db.Collection("audit")},
 		Users:       &Users{c: db.Collection("users")},
 	}
-	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Links, m.Agencies, m.Keys, m.Audit, m.Users} {
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users} {
 		if err := ix.ensureIndexes(ctx); err != nil {
 			_ = c.Disconnect(context.Background())
 			return nil, err

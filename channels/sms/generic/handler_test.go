@@ -550,3 +550,68 @@ func TestUnsureReplyIsConfirmedFirst(t *testing.T) {
 		t.Fatalf("the confirmation and the thanks should cost 2 parts: %v", msgs)
 	}
 }
+
+// A reply the reader cannot read is kept for operators, phone masked; the
+// rated agency's own operators cannot enter what it meant, a parent's can,
+// and then it counts like any answer, marked as read by an operator.
+func TestNotUnderstoodRepliesAreReadByAParentAgency(t *testing.T) {
+	g, _ := setup(t)
+	for _, a := range [][2]string{{"000.00.00.H49", ""}, {"000.00.12.H49", "000.00.00.H49"}} {
+		if res, out := g.API("PUT", "/api/v1/agencies/"+a[0], map[string]any{"name": "Đơn vị " + a[0], "parent": a[1]}); res.StatusCode != 200 {
+			t.Fatalf("agency: %d %v", res.StatusCode, out)
+		}
+	}
+	keyOf := func(agency string) string {
+		_, out := g.API("POST", "/api/v1/keys", map[string]any{"name": "k " + agency, "role": "agency", "agency": agency})
+		return out["key"].(string)
+	}
+	own, parent := keyOf("000.00.12.H49"), keyOf("000.00.00.H49")
+	inv := g.Invite("D-UNREAD", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	msg := "Cán bộ tận tình lắm, tôi rất ưng"
+	if r := replies(t, g, text("0912345678", "ur-1", msg)); len(r) != 1 || !strings.HasPrefix(r[0], "Chua doc duoc") {
+		t.Fatalf("hint: %v", r)
+	}
+	replies(t, g, text("0912345678", "ur-1", msg)) // delivered twice: kept once
+	g.Drain()
+
+	res, out := g.As(own, "GET", "/api/v1/unread-replies", nil)
+	list, _ := out["replies"].([]any)
+	if res.StatusCode != 200 || len(list) != 1 {
+		t.Fatalf("list: %d %v", res.StatusCode, out)
+	}
+	u := list[0].(map[string]any)
+	if u["text"] != msg || u["phone_masked"] != "84******678" || u["agency_code"] != "000.00.12.H49" || u["status"] != "open" || strings.Contains(gwtest.Body(res), "912345678") {
+		t.Fatalf("kept reply: %v", u)
+	}
+	id := u["id"].(string)
+	scores := map[string]any{"A": 5, "B": 5, "C": 5, "D": 5, "E": 0}
+	if res, out := g.As(own, "POST", "/api/v1/unread-replies/"+id+"/resolve", map[string]any{"scores": scores}); res.StatusCode != 403 {
+		t.Fatalf("the rated agency resolved its own reply: %d %v", res.StatusCode, out)
+	}
+	if res, out := g.As(parent, "POST", "/api/v1/unread-replies/"+id+"/resolve", map[string]any{"scores": map[string]any{"A": 5, "B": 9}}); res.StatusCode != 400 {
+		t.Fatalf("bad scores: %d %v", res.StatusCode, out)
+	}
+	res, out = g.As(parent, "POST", "/api/v1/unread-replies/"+id+"/resolve", map[string]any{"scores": scores, "comment": "Cán bộ tận tình"})
+	if res.StatusCode != 200 || out["reply"].(map[string]any)["status"] != "resolved" {
+		t.Fatalf("resolve: %d %v", res.StatusCode, out)
+	}
+	if tc := out["reply"].(map[string]any)["test_case"]; tc != `{"", "Cán bộ tận tình lắm, tôi rất ưng", "S:5,5,5,5,0|Cán bộ tận tình"},` {
+		t.Fatalf("test case: %v", tc)
+	}
+	if res, _ := g.As(parent, "POST", "/api/v1/unread-replies/"+id+"/resolve", map[string]any{"scores": scores}); res.StatusCode != 409 {
+		t.Fatalf("resolved twice: %d", res.StatusCode)
+	}
+	g.Drain()
+	resp, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
+	if err != nil || resp.Channel != "sms" || resp.CitizenText != msg || !strings.Contains(resp.EnteredBy, "k 000.00.00.H49") || resp.Answers[4].Score != 0 {
+		t.Fatalf("response %+v %v", resp, err)
+	}
+	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=sipas-5", nil)
+	if rep["responses"] != 1.0 || rep["read_by_operators"] != 1.0 {
+		t.Fatalf("report: %v", rep)
+	}
+	_, audit := g.API("GET", "/api/v1/audit", nil)
+	if !strings.Contains(fmt.Sprint(audit), "unread.resolve") {
+		t.Fatalf("audit: %v", audit)
+	}
+}

@@ -1,0 +1,192 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// UnreadInput is the body of POST /api/v1/unread-replies/{id}/resolve and
+// …/dismiss.
+type UnreadInput struct {
+	// Scores are what the citizen meant, by question id (A…E for the
+	// five-criteria form), 0–5 with 0 for no opinion; every question.
+	Scores  map[string]int `json:"scores"`
+	Comment string         `json:"comment"` // the citizen's own words, if the message had any
+	Note    string         `json:"note"`    // the operator's note (dismiss: why)
+}
+
+// UnreadReplies lists the replies not understood that p may see: an agency
+// key its subtree's, newest first.
+func (s *Service) UnreadReplies(ctx context.Context, p *Principal, status string, before time.Time, limit int64) ([]store.UnreadReply, error) {
+	switch status {
+	case "", store.UnreadOpen, store.UnreadResolved, store.UnreadDismissed:
+	default:
+		return nil, Errorf(Invalid, "status", "%q is not a status; use open, resolved or dismissed", status)
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	var agencies []string
+	if p.Agency != "" {
+		sub, err := s.Subtree(ctx, p.Agency)
+		if err != nil {
+			return nil, err
+		}
+		agencies = sub
+	}
+	return s.Mongo.Unread.List(ctx, status, agencies, before, limit)
+}
+
+// UnreadReply returns one reply p may see.
+func (s *Service) UnreadReply(ctx context.Context, p *Principal, id string) (*store.UnreadReply, error) {
+	u, err := s.Mongo.Unread.ByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Errorf(NotFound, "id", "no reply %s in the not-understood list", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p.Agency != "" {
+		if ok, err := s.InSubtree(ctx, p.Agency, u.Agency); err != nil || !ok {
+			if err != nil {
+				return nil, err
+			}
+			return nil, Errorf(NotFound, "id", "no reply %s in the not-understood list", id)
+		}
+	}
+	return u, nil
+}
+
+// mayRead checks that p may enter what a citizen of u.Agency meant: the
+// index must stay objective, so an operator of the agency being rated
+// cannot; a parent agency's or the province's can.
+func (s *Service) mayRead(p *Principal, u *store.UnreadReply) error {
+	if p.Role != RoleAdmin && p.Role != RoleAgency {
+		return Errorf(Denied, "", "a %s key cannot read citizens' replies for them; an admin or a parent agency's key can", p.Role)
+	}
+	if p.Agency != "" && p.Agency == u.Agency {
+		return Errorf(Denied, "", "agency %s is the one being rated: its replies are read by a parent agency or the province, so the index stays objective", u.Agency)
+	}
+	return nil
+}
+
+// ResolveUnread records the scores an operator read in a citizen's reply:
+// a response like any other, on the reply's channel, marked with who
+// entered it and the citizen's own message, counted once.
+func (s *Service) ResolveUnread(ctx context.Context, p *Principal, id string, in UnreadInput) (*store.UnreadReply, *store.Response, error) {
+	u, err := s.UnreadReply(ctx, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.mayRead(p, u); err != nil {
+		return nil, nil, err
+	}
+	if u.Status != store.UnreadOpen {
+		return nil, nil, Errorf(Conflict, "id", "reply %s was already %s", id, u.Status)
+	}
+	inv, err := s.invitationByID(ctx, u.Invitation)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the reply's invitation %s: %w", u.Invitation, err)
+	}
+	if inv.Status == store.StatusOptedOut {
+		return nil, nil, Errorf(Gone, "id", "the citizen opted out of invitation %s; nothing is stored for it", inv.ID)
+	}
+	def := s.chatSurvey(inv.Survey)
+	answers, scores := survey.Answers{}, map[string]int{}
+	for k, v := range in.Scores {
+		q, ok := def.Question(survey.QuestionID(strings.ToUpper(strings.TrimSpace(k))))
+		if !ok {
+			return nil, nil, Errorf(Invalid, "scores."+k, "%s has no question %q; its questions are %s", def.ID, k, questionIDs(def))
+		}
+		if v < 0 || v > 5 {
+			return nil, nil, Errorf(Invalid, "scores."+k, "%d is off the scale; use 1–5, or 0 for no opinion", v)
+		}
+		answers[q.ID], scores[string(q.ID)] = v, v
+	}
+	if missing := def.Missing(answers); len(missing) > 0 {
+		return nil, nil, Errorf(Invalid, "scores."+string(missing[0]), "%d questions have no score (%s); give every one, 0 for no opinion", len(missing), questionIDs(def))
+	}
+	comment, err := survey.CleanComment(in.Comment)
+	if err != nil {
+		return nil, nil, Errorf(Invalid, "comment", "%v", err)
+	}
+	r, err := s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
+		Answers: answers, Comment: comment, Channel: u.Family, Locale: inv.Locale,
+		EnteredBy: p.Who(), CitizenText: u.Text})
+	if errors.Is(err, ErrAlreadyCompleted) {
+		return nil, nil, Errorf(Conflict, "id", "invitation %s already has an answer (the citizen may have sent the scores again); dismiss this reply", inv.ID)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	res := store.Resolution{Scores: scores, Comment: comment, Note: in.Note, EnteredBy: p.Who(), At: s.now(), Response: r.ID}
+	if err := s.Mongo.Unread.Settle(ctx, id, store.UnreadResolved, res); err != nil && !errors.Is(err, store.ErrSettled) {
+		return nil, nil, err
+	}
+	u.Status, u.Resolution = store.UnreadResolved, &res
+	return u, r, s.Audit(ctx, p, "unread.resolve", id, map[string]any{"invitation": inv.ID, "scores": scores, "response": r.ID})
+}
+
+// DismissUnread takes a reply that holds no scores off the list.
+func (s *Service) DismissUnread(ctx context.Context, p *Principal, id string, in UnreadInput) (*store.UnreadReply, error) {
+	u, err := s.UnreadReply(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayRead(p, u); err != nil {
+		return nil, err
+	}
+	res := store.Resolution{Note: strings.TrimSpace(in.Note), EnteredBy: p.Who(), At: s.now()}
+	if err := s.Mongo.Unread.Settle(ctx, id, store.UnreadDismissed, res); errors.Is(err, store.ErrSettled) {
+		return nil, Errorf(Conflict, "id", "reply %s was already %s", id, u.Status)
+	} else if err != nil {
+		return nil, err
+	}
+	u.Status, u.Resolution = store.UnreadDismissed, &res
+	return u, s.Audit(ctx, p, "unread.dismiss", id, map[string]any{"invitation": u.Invitation, "note": res.Note})
+}
+
+func questionIDs(def *survey.Survey) string {
+	ids := make([]string, len(def.Questions))
+	for i, q := range def.Questions {
+		ids[i] = string(q.ID)
+	}
+	return strings.Join(ids, ", ")
+}
+
+// TestCase writes a resolved reply as a line of the reader's table
+// (survey/reader_test.go), so a reading operators had to supply can become
+// a case the reader is held to.
+func TestCase(u *store.UnreadReply) string {
+	if u.Resolution == nil || u.Status != store.UnreadResolved {
+		return ""
+	}
+	def, ok := survey.Builtin().Survey(survey.ID(u.Survey))
+	if !ok {
+		return ""
+	}
+	if def.ShortForm != "" {
+		if short, ok := survey.Builtin().Survey(def.ShortForm); ok {
+			def = short
+		}
+	}
+	scores := make([]string, 0, len(def.Questions))
+	for _, q := range def.Questions {
+		scores = append(scores, fmt.Sprint(u.Resolution.Scores[string(q.ID)]))
+	}
+	want := "S:" + strings.Join(scores, ",")
+	if u.Resolution.Comment != "" {
+		want += "|" + u.Resolution.Comment
+	}
+	ctx := ""
+	if len(def.Questions) == 1 {
+		ctx = "1"
+	}
+	return fmt.Sprintf("{%q, %q, %q},", ctx, u.Text, want)
+}
