@@ -40,6 +40,7 @@ type Conversed struct {
 	Respondent string   // keyed hash of the sender
 	Asking     bool     // the last reply asks for a score (chat shows buttons)
 	Unread     bool     // the message was not understood; it is kept for an operator
+	Confirming bool     // the last reply asks the citizen to confirm a reading (chat shows a yes button)
 }
 
 // chatState is a conversation as the core keeps it in Redis: the survey's
@@ -55,7 +56,7 @@ type chatState struct {
 
 // begin starts st on inv's chat survey.
 func (s *Service) begin(st *chatState, inv *store.Invitation, oneByOne bool) *survey.Survey {
-	def := s.chatSurvey(inv.Survey)
+	def := s.ChatSurvey(inv.Survey)
 	*st = chatState{Conversation: *survey.NewConversation(def, inv.ID, inv.Locale),
 		Expires: inv.ExpiresAt.UnixMilli(), Started: inv.Status != store.StatusPending}
 	st.OneByOne = oneByOne
@@ -84,7 +85,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		if err != nil {
 			return nil, err
 		}
-		out.Replies, out.Invitation, out.Asking = replies, st.Invitation, st.Asking()
+		out.Replies, out.Invitation, out.Asking, out.Confirming = replies, st.Invitation, st.Asking() && st.Pending == nil, st.Pending != nil
 		return json.Marshal(st)
 	})
 	if err != nil {
@@ -172,7 +173,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 			return say(survey.MsgNoSurvey), nil
 		}
 	}
-	def := s.chatSurvey(string(st.Survey))
+	def := s.ChatSurvey(string(st.Survey))
 	outcome := def.Step(&st.Conversation, def.Read(&st.Conversation, in.Text), func(t survey.Text) string { return render(t, st.Locale) })
 	if outcome.OptOut {
 		if err := s.Mongo.OptOuts.Add(ctx, who, in.Channel.ID, s.now()); err != nil {
@@ -358,9 +359,9 @@ func (s *Service) CompleteRating(ctx context.Context, invitationID string, rate 
 	return err
 }
 
-// chatSurvey is the survey a chat channel asks: the short form when the
+// ChatSurvey is the survey a chat channel asks: the short form when the
 // invitation's survey has one (sipas → sipas-5).
-func (s *Service) chatSurvey(id string) *survey.Survey {
+func (s *Service) ChatSurvey(id string) *survey.Survey {
 	def, ok := s.Surveys.Survey(survey.ID(id))
 	if !ok {
 		def, _ = s.Surveys.Survey(survey.SIPAS5)

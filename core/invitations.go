@@ -241,7 +241,7 @@ func (s *Service) now() time.Time {
 // score in one reply and carries the survey link. It picks the fullest
 // wording that fits one SMS part.
 func (s *Service) InviteText(inv *store.Invitation, render func(survey.Text) string) string {
-	def := s.chatSurvey(inv.Survey)
+	def := s.ChatSurvey(inv.Survey)
 	ask, link := render(def.AskAll()), render(survey.Text{VI: "Hoặc: " + s.SurveyURL(inv), EN: "Or: " + s.SurveyURL(inv)})
 	named := render(survey.Text{VI: "Đánh giá HS " + inv.DossierCode + ":", EN: "Rate dossier " + inv.DossierCode + ":"})
 	plain := render(survey.Text{VI: "Đánh giá hồ sơ vừa nhận:", EN: "Rate your dossier:"})

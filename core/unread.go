@@ -97,7 +97,7 @@ func (s *Service) ResolveUnread(ctx context.Context, p *Principal, id string, in
 	if inv.Status == store.StatusOptedOut {
 		return nil, nil, Errorf(Gone, "id", "the citizen opted out of invitation %s; nothing is stored for it", inv.ID)
 	}
-	def := s.chatSurvey(inv.Survey)
+	def := s.ChatSurvey(inv.Survey)
 	answers, scores := survey.Answers{}, map[string]int{}
 	for k, v := range in.Scores {
 		q, ok := def.Question(survey.QuestionID(strings.ToUpper(strings.TrimSpace(k))))

@@ -42,7 +42,7 @@ var consoleFuncs = template.FuncMap{
 
 func newConsole(a *api, sessions *store.Sessions, adminKey string) *console {
 	c := &console{api: a, sessions: sessions, adminKey: adminKey, secure: strings.HasPrefix(a.core.BaseURL, "https://"), pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet"} {
+	for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread"} {
 		c.pages[name] = template.Must(template.New("").Funcs(consoleFuncs).ParseFS(web.Console, "console/layout.html", "console/"+name+".html"))
 	}
 	return c
@@ -63,6 +63,9 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/dashboard", cs.dashboard)
 	g.Get("/invitations", allow(core.RoleAdmin, core.RoleAgency), cs.invitations)
 	g.Get("/qr-sheet", allow(core.RoleAdmin, core.RoleAgency), cs.qrSheet)
+	g.Get("/unread", allow(core.RoleAdmin, core.RoleAgency), cs.unread)
+	g.Post("/unread/:id/resolve", allow(core.RoleAdmin, core.RoleAgency), cs.resolveUnread)
+	g.Post("/unread/:id/dismiss", allow(core.RoleAdmin, core.RoleAgency), cs.dismissUnread)
 	admin := allow(core.RoleAdmin)
 	g.Get("/agencies", admin, cs.agenciesPage)
 	g.Post("/agencies", admin, cs.putAgency)

@@ -63,6 +63,7 @@ func (def *Survey) Expect(c *Conversation) Expect {
 			left++
 		}
 	}
+	e.Left = left
 	if left > 0 && left < n {
 		e.Counts = append(e.Counts, left)
 	}

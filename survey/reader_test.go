@@ -10,10 +10,10 @@ import (
 
 // Contexts of the reader's table: what the conversation waits for.
 var contexts = map[string]Expect{
-	"":   {Letters: "ABCDE", Counts: []int{5}},    // SMS, all five scores in one reply (sipas-5)
-	"1":  {Counts: []int{1}},                      // one question (overall)
-	"z":  {Letters: "ABCDE", Counts: []int{5, 1}}, // Zalo, asked one at a time
-	"r2": {Letters: "ABCDE", Counts: []int{5, 2}}, // SMS, three answered, two left
+	"":   {Letters: "ABCDE", Counts: []int{5}},             // SMS, all five scores in one reply (sipas-5)
+	"1":  {Counts: []int{1}},                               // one question (overall)
+	"z":  {Letters: "ABCDE", Counts: []int{5, 1}},          // Zalo, asked one at a time
+	"r2": {Letters: "ABCDE", Counts: []int{5, 2}, Left: 2}, // SMS, three answered, two left
 	"c":  {Letters: "ABCDE", Counts: []int{5}, Confirming: true},
 }
 
@@ -145,7 +145,7 @@ var readerCases = []struct{ ctx, in, want string }{
 	{"1", "bt", "S:3"}, {"1", "tạm được", "S:3"}, {"1", "tam dc", "S:3"}, {"1", "trung bình", "S:3"},
 	{"1", "Very satisfied", "S:5"}, {"1", "satisfied", "S:4"}, {"1", "5 stars", "S:5|stars"},
 	{"z", "Câu này em chọn 4", "~S:4|Câu này em chọn"}, {"z", "3 thôi", "S:3"},
-	{"r2", "còn lại 5 5", "~S:5,5|còn lại"},
+	{"r2", "còn lại 5 5", "S:5,5"}, {"r2", "còn lại đều 5", "~S:5,5"}, {"r2", "tất cả 4", "~S:4,4"},
 	// words of other scales and chat that is not an answer
 	{"", "cam on", "?"}, {"", "tot", "?"}, {"", "Cán bộ nhiệt tình", "?"}, {"", "ai vậy", "?"},
 	{"", "Làm sao để trả lời?", "?"}, {"", "ok", "C"}, {"", "😊", "?"}, {"", "a", "?"}, {"", "C", "C"},

@@ -45,6 +45,9 @@ type Expect struct {
 	// Counts are the numbers of scores that make a whole reply: every
 	// question, or those still unanswered. Empty: any number.
 	Counts []int
+	// Left is how many questions are still unanswered (0: unknown); "đều
+	// 4" fills those.
+	Left int
 	// Confirming says a reading was asked back, so "dung" is "đúng" (yes)
 	// rather than "dừng" (stop).
 	Confirming bool
@@ -210,7 +213,7 @@ var particles = set("da", "vang", "a", "nhe", "nha", "oi", "ah", "ha", "u", "uh"
 var leadIns = set("danh", "gia", "tra", "loi", "em", "e", "toi", "t", "minh", "cham", "diem", "ket", "qua", "xin",
 	"gui", "la", "cua", "nhu", "sau", "cho", "ban", "anh", "chi", "co", "chu", "bac", "ong", "ba", "thi", "ve",
 	"muc", "do", "y", "kien", "phieu", "khao", "sat", "tieu", "theo", "thu", "tu", "lan", "luot", "rat", "vui",
-	"cam", "on", "chao", "phep", "duoc", "so", "chon", "dap", "an", "nhan", "xet", "tin", "nhan", "ho", "dg")
+	"cam", "on", "chao", "phep", "duoc", "so", "chon", "dap", "an", "nhan", "xet", "tin", "ho", "dg", "con", "lai", "nua")
 
 // prefixes come right before one score: "số 5", "chọn 4", "mức 3".
 var prefixes = set("so", "chon", "muc", "diem", "cham", "dap", "an")
@@ -417,6 +420,9 @@ func (r *reader) reply(text string) Reply {
 	}
 	if r.all && len(items) == 1 && len(r.e.Counts) > 0 && slices.Max(r.e.Counts) > 1 {
 		n := slices.Max(r.e.Counts)
+		if r.e.Left > 0 && r.e.Left < n {
+			n = r.e.Left // "còn lại đều 4": the questions left
+		}
 		scores := make([]int, n)
 		for i := range scores {
 			scores[i] = items[0].score

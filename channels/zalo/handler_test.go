@@ -410,3 +410,30 @@ func TestChannelCheck(t *testing.T) {
 		t.Fatalf("failing check: %d %v", res.StatusCode, out)
 	}
 }
+
+// Typed replies go through the same reader: a sure one is taken as is, an
+// unsure one is asked back with a yes button, and the yes completes it.
+func TestTypedRepliesUseTheReader(t *testing.T) {
+	g, f := setup(t)
+	inv := g.Invite("D-ZALO-TYPED", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	deliver(t, g, event(t, "user_submit_info.json", "PHONE", "0912 345 678"))
+	deliver(t, g, event(t, "user_send_text.json", "TEXT", "Dạ rất hài lòng ạ", "MSGID", "ty-1"))
+	if got := f.texts(); !strings.HasPrefix(got[len(got)-1], "Câu 2/5") {
+		t.Fatalf("after a sure reply: %v", got)
+	}
+	deliver(t, g, event(t, "user_send_text.json", "TEXT", "còn lại đều 4", "MSGID", "ty-2"))
+	got := f.texts()
+	bs := buttons(t, f.last())
+	if got[len(got)-1] != "Ông/bà chấm B4 C4 D4 E4? Trả lời C để xác nhận, hoặc gửi lại điểm." || len(bs) != 1 || bs[0].(map[string]any)["payload"] != "C" {
+		t.Fatalf("asked back: %q %v", got[len(got)-1], bs)
+	}
+	deliver(t, g, event(t, "user_send_text.json", "TEXT", "C", "MSGID", "ty-3"))
+	if got := f.texts(); !strings.HasPrefix(got[len(got)-1], "Cảm ơn ông/bà đã đánh giá!") {
+		t.Fatalf("after C: %v", got)
+	}
+	g.Flush()
+	r, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
+	if err != nil || r.Answers[0].Score != 5 || r.Answers[4].Score != 4 || r.Channel != "zalo" {
+		t.Fatalf("%+v %v", r, err)
+	}
+}

@@ -202,8 +202,12 @@ func (w *worker) converse(ctx context.Context, ch *core.Channel, in core.Inbound
 	var logs []*store.Message
 	for i, text := range res.Replies {
 		var buttons []button
-		if res.Asking && i == len(res.Replies)-1 {
+		switch {
+		case i < len(res.Replies)-1:
+		case res.Asking:
 			buttons = levels("vi")
+		case res.Confirming:
+			buttons = []button{{Title: "C - Đúng, xác nhận", Type: "oa.query.hide", Payload: "C"}}
 		}
 		if err := w.sendText(ctx, ch, in.User, text, buttons); err != nil {
 			// The step is committed; a lost reply is logged, not replayed.

@@ -1,0 +1,96 @@
+package server
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/store"
+)
+
+// unreadRow is a reply not understood as the console shows it.
+type unreadRow struct {
+	ID, At, Agency, Family, Phone, Text, Answered string
+	Own                                           bool // the viewer's own agency is rated: a parent reads it
+	Resolution                                    *store.Resolution
+	Scores, Comment, Note, By, When, TestCase     string
+	Questions                                     []questionField
+}
+
+type questionField struct{ ID, Label string }
+
+var unreadStatuses = []struct{ Code, VI, EN string }{
+	{store.UnreadOpen, "Chờ đọc", "Open"}, {store.UnreadResolved, "Đã ghi điểm", "Resolved"}, {store.UnreadDismissed, "Đã bỏ qua", "Dismissed"},
+}
+
+// unread is the "not understood" list: GET /console/unread?status=open.
+func (cs *console) unread(c *fiber.Ctx) error {
+	p := principal(c)
+	status := c.Query("status", store.UnreadOpen)
+	us, err := cs.api.core.UnreadReplies(c.UserContext(), p, status, time.Time{}, 100)
+	if err != nil {
+		return err
+	}
+	rows := make([]unreadRow, len(us))
+	for i := range us {
+		u := &us[i]
+		r := unreadRow{ID: u.ID, At: u.At.In(core.Vietnam).Format("2006-01-02 15:04"), Agency: u.Agency, Family: u.Family,
+			Phone: u.Phone, Text: u.Text, Own: p.Agency != "" && p.Agency == u.Agency, Resolution: u.Resolution, TestCase: core.TestCase(u)}
+		if len(u.Answered) > 0 {
+			r.Answered = strings.Trim(strings.ReplaceAll(fmt.Sprint(u.Answered), "-1", "–"), "[]")
+		}
+		if res := u.Resolution; res != nil {
+			r.Comment, r.Note, r.By, r.When = res.Comment, res.Note, res.EnteredBy, res.At.In(core.Vietnam).Format("2006-01-02 15:04")
+			def := cs.api.core.ChatSurvey(u.Survey)
+			var parts []string
+			for _, q := range def.Questions {
+				if v, ok := res.Scores[string(q.ID)]; ok {
+					parts = append(parts, string(q.ID)+strconv.Itoa(v))
+				}
+			}
+			r.Scores = strings.Join(parts, " ")
+		}
+		for _, q := range cs.api.core.ChatSurvey(u.Survey).Questions {
+			r.Questions = append(r.Questions, questionField{ID: string(q.ID), Label: string(q.ID) + " · " + q.Text.VI})
+		}
+		rows[i] = r
+	}
+	v := cs.withFormError(cs.view(c, "Tin chưa đọc được · Replies not understood"), c)
+	v.Data = map[string]any{"Replies": rows, "Status": status, "Statuses": unreadStatuses}
+	return cs.show(c, "unread", v)
+}
+
+func (cs *console) resolveUnread(c *fiber.Ctx) error {
+	id := c.Params("id")
+	u, err := cs.api.core.UnreadReply(c.UserContext(), principal(c), id)
+	if err != nil {
+		return cs.redo(c, cs.unread, err)
+	}
+	in := core.UnreadInput{Scores: map[string]int{}, Comment: c.FormValue("comment")}
+	for _, q := range cs.api.core.ChatSurvey(u.Survey).Questions {
+		v := strings.TrimSpace(c.FormValue("q_" + string(q.ID)))
+		if v == "" {
+			continue // the core names the missing question
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return cs.redo(c, cs.unread, core.Errorf(core.Invalid, "scores."+string(q.ID), "%q is not a score; choose 0–5", v))
+		}
+		in.Scores[string(q.ID)] = n
+	}
+	if _, _, err := cs.api.core.ResolveUnread(c.UserContext(), principal(c), id, in); err != nil {
+		return cs.redo(c, cs.unread, err)
+	}
+	return c.Redirect("/console/unread", fiber.StatusSeeOther)
+}
+
+func (cs *console) dismissUnread(c *fiber.Ctx) error {
+	if _, err := cs.api.core.DismissUnread(c.UserContext(), principal(c), c.Params("id"), core.UnreadInput{Note: c.FormValue("note")}); err != nil {
+		return cs.redo(c, cs.unread, err)
+	}
+	return c.Redirect("/console/unread", fiber.StatusSeeOther)
+}
