@@ -151,6 +151,7 @@ func reportCSV(c *fiber.Ctx, r report.Report) error {
 		return out
 	}
 	_ = w.Write([]string{"overall", "", "", f(r.Overall.SatisfactionRate), f(r.Overall.MeanScore), strconv.FormatInt(r.Responses, 10), "", "", "", "", "", ""})
+	_ = w.Write([]string{"read_by_operators", "", "", "", "", strconv.FormatInt(r.ReadByOperators, 10), "", "", "", "", "", ""})
 	for _, cr := range r.Criteria {
 		_ = w.Write(append([]string{"criterion", cr.Code, cr.Code, f(cr.SatisfactionRate), f(cr.MeanScore), strconv.FormatInt(cr.Answers, 10)}, dist(cr.Distribution)...))
 	}

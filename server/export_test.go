@@ -65,7 +65,7 @@ func TestExports(t *testing.T) {
 	}
 	status, _, body = get(g, gwtest.AdminKey, "/api/v1/reports/sipas?survey=sipas-5&format=csv")
 	rows, _ = csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
-	if status != 200 || len(rows) != 1+1+5+5 || rows[1][0] != "overall" || rows[1][3] != "40.00" || rows[2][1] != "A" || rows[2][11] != "2" {
+	if status != 200 || len(rows) != 1+2+5+5 || rows[1][0] != "overall" || rows[1][3] != "40.00" || rows[2][0] != "read_by_operators" || rows[2][5] != "0" || rows[3][1] != "A" || rows[3][11] != "2" {
 		t.Fatalf("report csv: %d %v", status, rows)
 	}
 }
