@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
@@ -27,6 +30,12 @@ type Inbound struct {
 	// Start opens the sender's pending survey without a reply to read
 	// (a new follower who is linked to an invitation).
 	Start bool
+	// Limit counts the message against its phone's hourly limit (SMS), in
+	// the same round trip as the conversation's read.
+	Limit bool
+	// LogSMS records the replies as SMS sent (encoding, parts) in the
+	// same round trip as the conversation's commit.
+	LogSMS bool
 }
 
 // Render picks the wording a channel can send, in a locale.
@@ -74,14 +83,15 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	reply := survey.ParseReply(in.Text)
 	saved := false // a completion by an earlier run of the step, which then lost the race to commit
 	var answered []int
-	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, func(state []byte) ([]byte, error) {
+	io := s.stepIO(ctx, in, out)
+	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, io, func(state []byte) ([]byte, error) {
 		st := &chatState{}
 		if state != nil {
 			_ = json.Unmarshal(state, st) // a state we cannot read is a fresh start
 		}
 		answered = slices.Clone(st.Answers)
 		out.Unread = false
-		replies, err := s.step(ctx, st, reply, in, out.Respondent, render, &saved, &out.Unread)
+		replies, err := s.step(ctx, st, reply, in, out.Respondent, render, &saved, &out.Unread, io.Done)
 		if err != nil {
 			return nil, err
 		}
@@ -94,12 +104,58 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	if dup {
 		return &Conversed{Duplicate: true, Respondent: out.Respondent}, nil
 	}
+	if in.LogSMS && s.MessageLog == nil { // no stream to queue them in: write them now
+		var logs []*store.Message
+		for _, text := range out.Replies {
+			enc, parts := survey.SMSParts(text)
+			logs = append(logs, &store.Message{Channel: in.Channel.ID, Invitation: out.Invitation, Respondent: out.Respondent, Kind: "reply", Encoding: enc, Parts: parts})
+		}
+		if err := s.RecordSent(ctx, logs...); err != nil {
+			return nil, err
+		}
+	}
 	if out.Unread {
 		if err := s.keepUnread(ctx, in, out.Invitation, answered); err != nil {
 			return nil, err // not acknowledged: the provider delivers it again
 		}
 	}
 	return out, nil
+}
+
+// stepIO puts what a message needs beside its conversation into the
+// conversation's two round trips: the phone's rate limit with the read,
+// the replies' sent-message records with the commit.
+func (s *Service) stepIO(ctx context.Context, in Inbound, out *Conversed) *store.StepIO {
+	io := &store.StepIO{}
+	if in.Limit && s.Limiter != nil && s.PhoneRate > 0 {
+		io.Before = func(p redis.Pipeliner) func() error {
+			check := s.Limiter.Queue(ctx, p, "phone:"+out.Respondent, s.PhoneRate, time.Hour)
+			return func() error {
+				ok, wait, err := check()
+				if err != nil || ok {
+					return err
+				}
+				e := Errorf(RateLimited, "", "too many messages from this number; try again in %s", wait.Round(time.Second))
+				e.RetryAfter = wait
+				return e
+			}
+		}
+	}
+	if in.LogSMS && s.MessageLog != nil {
+		io.After = func(p redis.Pipeliner) {
+			for i, text := range out.Replies {
+				enc, parts := survey.SMSParts(text)
+				m := &store.Message{Channel: in.Channel.ID, Invitation: out.Invitation, Respondent: out.Respondent,
+					Kind: "reply", Encoding: enc, Parts: parts, At: s.now(), ID: newID()}
+				if in.MessageID != "" { // the same record when the commit runs again
+					m.ID = "r:" + in.Channel.ID + ":" + in.MessageID + ":" + strconv.Itoa(i)
+				}
+				b, _ := json.Marshal(m)
+				s.MessageLog.Queue(ctx, p, map[string]string{"m": string(b)})
+			}
+		}
+	}
+	return io
 }
 
 // keepUnread queues a reply the reader could not read for the operators'
@@ -140,9 +196,9 @@ const maxUnreadText = 2000
 
 // step advances st by one reply. It may run twice for one message (see
 // store.Conversations.Step), so everything it writes is idempotent.
-func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in Inbound, who string, render Render, saved, unread *bool) ([]string, error) {
+func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in Inbound, who string, render Render, saved, unread *bool, done map[string]bool) ([]string, error) {
 	say := func(t survey.Text) []string { return []string{render(t, st.Locale)} }
-	if err := s.closeIfAnswered(ctx, st); err != nil {
+	if err := s.closeIfAnswered(ctx, st, done); err != nil {
 		return nil, err
 	}
 	if r.Kind == survey.StartDossier {
@@ -221,7 +277,7 @@ func answerable(st store.Status) bool {
 // only: the expiry is in the state and a completion anywhere leaves a done
 // mark in the outbox. (An opt-out on another channel shows when the
 // conversation completes: completeChat reads the invitation.)
-func (s *Service) closeIfAnswered(ctx context.Context, st *chatState) error {
+func (s *Service) closeIfAnswered(ctx context.Context, st *chatState, done map[string]bool) error {
 	if st.Invitation == "" || st.Done {
 		return nil
 	}
@@ -244,9 +300,8 @@ func (s *Service) closeIfAnswered(ctx context.Context, st *chatState) error {
 		st.Done = true
 		return nil
 	}
-	done, err := s.Outbox.Done(ctx, st.Invitation)
-	st.Done = done
-	return err
+	st.Done = done[st.Invitation] // answered on another channel (see store.Conversations.MarkDone)
+	return nil
 }
 
 func (s *Service) completeChat(ctx context.Context, c *chatState, def *survey.Survey, channel string, o survey.Outcome, render Render, saved *bool) ([]string, error) {

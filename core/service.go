@@ -206,6 +206,9 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 		return nil, ErrAlreadyCompleted
 	}
 	_ = s.Drafts.Clear(ctx, inv.Token)
+	if inv.Respondent != "" { // the citizen's chat moves on, whatever channel answered
+		_ = s.Conversations.MarkDone(ctx, inv.Respondent, inv.ID)
+	}
 	if !s.AckAfterMongo || s.Health.Down() {
 		s.kickOutbox() // the outbox writer takes it to MongoDB in its next batch
 		return r, nil

@@ -38,7 +38,7 @@ func BenchmarkStep(b *testing.B) {
 		who := testenv.RandomID()
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := c.Step(ctx, who, "sms", strconv.FormatInt(msg.Add(1), 10), bump); err != nil {
+			if _, err := c.Step(ctx, who, "sms", strconv.FormatInt(msg.Add(1), 10), nil, bump); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -53,7 +53,7 @@ func BenchmarkStep(b *testing.B) {
 					who = one
 				}
 				for pb.Next() {
-					if _, err := c.Step(ctx, who, "sms", strconv.FormatInt(msg.Add(1), 10), bump); err != nil {
+					if _, err := c.Step(ctx, who, "sms", strconv.FormatInt(msg.Add(1), 10), nil, bump); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -33,6 +33,37 @@ const SeenTTL = 7 * 24 * time.Hour
 // bytes of overhead in Redis, a small hash's field only its own bytes.
 func convKey(who string) string { return "gw:conv:{" + who + "}" }
 func seenKey(who string) string { return "gw:conv:{" + who + "}:seen" }
+func doneKey(who string) string { return "gw:conv:{" + who + "}:done" }
+
+// DoneTTL is how long a citizen's completed invitations are remembered for
+// their conversation (beyond any invitation's life).
+const DoneTTL = 60 * 24 * time.Hour
+
+// MarkDone notes that who's invitation has its response (from any channel),
+// so the citizen's conversation moves on without asking anything else.
+func (s *Conversations) MarkDone(ctx context.Context, who, invitation string) error {
+	_, err := s.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SAdd(ctx, doneKey(who), invitation)
+		p.PExpire(ctx, doneKey(who), DoneTTL)
+		return nil
+	})
+	return err
+}
+
+// StepIO is what a step reads and writes beside the conversation, in the
+// same round trips: a message then costs two, one read and one commit.
+type StepIO struct {
+	// Before, when set, queues commands with the read (a rate limit) and
+	// returns what decides whether the step may go on.
+	Before func(p redis.Pipeliner) func() error
+	// After, when set, queues commands with each commit (sent-message
+	// records). A commit that loses to another message runs them again,
+	// so they must be idempotent.
+	After func(p redis.Pipeliner)
+	// Done is filled by the read: the citizen's invitations that have
+	// their response (see MarkDone).
+	Done map[string]bool
+}
 
 // commitStep writes a step unless its message was applied meanwhile ("dup")
 // or the state is no longer the one the step read ("conflict"). The exact
@@ -75,13 +106,18 @@ const maxAttempts = 100
 // when another message of the same citizen commits first, so its side
 // effects must be idempotent. It costs two round trips to Redis (and two
 // more per retry), where a WATCH/MULTI transaction cost four.
-func (s *Conversations) Step(ctx context.Context, who, channel, msgID string, fn func(state []byte) ([]byte, error)) (dup bool, err error) {
+func (s *Conversations) Step(ctx context.Context, who, channel, msgID string, io *StepIO, fn func(state []byte) ([]byte, error)) (dup bool, err error) {
+	if io == nil {
+		io = &StepIO{}
+	}
 	keys, field := []string{convKey(who)}, channel+":"+msgID
 	if msgID != "" {
 		keys = append(keys, seenKey(who))
 	}
+	before := io.Before // counted once, whatever the attempts
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		cur, dup, err := s.read(ctx, keys, field)
+		cur, dup, err := s.read(ctx, who, keys, field, io, before)
+		before = nil
 		if err != nil || dup {
 			return dup, err
 		}
@@ -89,8 +125,27 @@ func (s *Conversations) Step(ctx context.Context, who, channel, msgID string, fn
 		if err != nil {
 			return false, err
 		}
-		res, err := commitStep.Run(ctx, s.R, keys, flag(cur != nil), cur, flag(next != nil), next,
-			s.TTL.Milliseconds(), SeenTTL.Milliseconds(), field).Text()
+		var res string
+		args := []any{flag(cur != nil), cur, flag(next != nil), next, s.TTL.Milliseconds(), SeenTTL.Milliseconds(), field}
+		if io.After == nil {
+			res, err = commitStep.Run(ctx, s.R, keys, args...).Text()
+		} else {
+			var cmd *redis.Cmd
+			_, err = s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+				cmd = commitStep.EvalSha(ctx, p, keys, args...)
+				io.After(p)
+				return nil
+			})
+			if err != nil && redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+				// The first step since Redis started: the rest of the
+				// pipeline ran; only the script goes again, in full.
+				cmd = commitStep.Eval(ctx, s.R, keys, args...)
+				err = cmd.Err()
+			}
+			if err == nil {
+				res, err = cmd.Text()
+			}
+		}
 		if err != nil {
 			return false, fmt.Errorf("conversation %s: commit step: %w", who, err)
 		}
@@ -102,22 +157,41 @@ func (s *Conversations) Step(ctx context.Context, who, channel, msgID string, fn
 }
 
 // read returns the state (nil if none) and whether the message was applied,
-// in one round trip.
-func (s *Conversations) read(ctx context.Context, keys []string, field string) ([]byte, bool, error) {
+// in one round trip with the done invitations and what before queues.
+func (s *Conversations) read(ctx context.Context, who string, keys []string, field string, io *StepIO, before func(redis.Pipeliner) func() error) ([]byte, bool, error) {
 	var get *redis.StringCmd
 	var seen *redis.BoolCmd
+	var done *redis.StringSliceCmd
+	var allowed func() error
 	_, _ = s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if before != nil {
+			allowed = before(p)
+		}
 		get = p.Get(ctx, keys[0])
 		if len(keys) > 1 {
 			seen = p.HExists(ctx, keys[1], field)
 		}
+		done = p.SMembers(ctx, doneKey(who))
 		return nil
 	}) // each command carries its own error
+	if allowed != nil {
+		if err := allowed(); err != nil {
+			return nil, false, err
+		}
+	}
 	if seen != nil {
 		applied, err := seen.Result()
 		if err != nil || applied {
 			return nil, applied, wrapRead(err)
 		}
+	}
+	ids, err := done.Result()
+	if err != nil {
+		return nil, false, wrapRead(err)
+	}
+	io.Done = make(map[string]bool, len(ids))
+	for _, id := range ids {
+		io.Done[id] = true
 	}
 	cur, err := get.Bytes()
 	if errors.Is(err, redis.Nil) {

@@ -54,7 +54,7 @@ func TestStepAppliesConcurrentMessagesOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			dup, err := c.Step(ctx, who, "sms", msg, appendMsg(msg))
+			dup, err := c.Step(ctx, who, "sms", msg, nil, appendMsg(msg))
 			if err != nil {
 				t.Error(err)
 				return
@@ -93,9 +93,9 @@ func TestStepRetriesOnConflict(t *testing.T) {
 	c := &store.Conversations{R: testenv.Redis(t), TTL: time.Hour}
 	who := testenv.RandomID()
 	runs := 0
-	dup, err := c.Step(ctx, who, "sms", "a", func(state []byte) ([]byte, error) {
+	dup, err := c.Step(ctx, who, "sms", "a", nil, func(state []byte) ([]byte, error) {
 		if runs++; runs == 1 { // another message commits meanwhile
-			if _, err := c.Step(ctx, who, "sms", "b", appendMsg("b")); err != nil {
+			if _, err := c.Step(ctx, who, "sms", "b", nil, appendMsg("b")); err != nil {
 				return nil, err
 			}
 		}
@@ -107,11 +107,11 @@ func TestStepRetriesOnConflict(t *testing.T) {
 	if got := stateList(t, c, who); runs != 2 || !slices.Equal(got, []string{"b", "a"}) {
 		t.Fatalf("after a conflict: ran %d times, state %v; want 2 and [b a]", runs, got)
 	}
-	dup, err = c.Step(ctx, who, "sms", "a", func([]byte) ([]byte, error) { t.Fatal("a duplicate was run"); return nil, nil })
+	dup, err = c.Step(ctx, who, "sms", "a", nil, func([]byte) ([]byte, error) { t.Fatal("a duplicate was run"); return nil, nil })
 	if err != nil || !dup {
 		t.Fatalf("duplicate: %v %v", dup, err)
 	}
-	if dup, err := c.Step(ctx, who, "zalo", "a", func([]byte) ([]byte, error) { return nil, nil }); err != nil || dup {
+	if dup, err := c.Step(ctx, who, "zalo", "a", nil, func([]byte) ([]byte, error) { return nil, nil }); err != nil || dup {
 		t.Fatalf("the same id on another channel is another message: %v %v", dup, err)
 	}
 	if b, err := c.State(ctx, who); err != nil || b != nil {

@@ -27,7 +27,24 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int, window time.
 	if limit <= 0 {
 		return true, 0, nil
 	}
-	res, err := hit.Run(ctx, l.R, []string{"gw:rl:{" + l.Name + ":" + key + "}"}, window.Milliseconds()).Int64Slice()
+	return verdict(hit.Run(ctx, l.R, []string{l.key(key)}, window.Milliseconds()), limit)
+}
+
+// Queue counts one request of key in p, a pipeline the caller runs (the
+// script's body goes along: a pipeline cannot fall back from EVALSHA);
+// the returned function then says what Allow would have.
+func (l *Limiter) Queue(ctx context.Context, p redis.Pipeliner, key string, limit int, window time.Duration) func() (bool, time.Duration, error) {
+	if limit <= 0 {
+		return func() (bool, time.Duration, error) { return true, 0, nil }
+	}
+	cmd := hit.Eval(ctx, p, []string{l.key(key)}, window.Milliseconds())
+	return func() (bool, time.Duration, error) { return verdict(cmd, limit) }
+}
+
+func (l *Limiter) key(key string) string { return "gw:rl:{" + l.Name + ":" + key + "}" }
+
+func verdict(cmd *redis.Cmd, limit int) (bool, time.Duration, error) {
+	res, err := cmd.Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("rate limit: %w", err)
 	}

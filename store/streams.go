@@ -31,19 +31,24 @@ type Entry struct {
 // Add appends one entry per fields, in one round trip.
 func (s *Stream) Add(ctx context.Context, entries ...map[string]string) error {
 	_, err := s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, fields := range entries {
-			vals := make([]any, 0, 2*len(fields))
-			for k, v := range fields {
-				vals = append(vals, k, v)
-			}
-			p.XAdd(ctx, &redis.XAddArgs{Stream: s.Key, Values: vals})
-		}
+		s.Queue(ctx, p, entries...)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("append to %s: %w", s.Key, err)
 	}
 	return nil
+}
+
+// Queue appends entries in p, a pipeline the caller runs.
+func (s *Stream) Queue(ctx context.Context, p redis.Pipeliner, entries ...map[string]string) {
+	for _, fields := range entries {
+		vals := make([]any, 0, 2*len(fields))
+		for k, v := range fields {
+			vals = append(vals, k, v)
+		}
+		p.XAdd(ctx, &redis.XAddArgs{Stream: s.Key, Values: vals})
+	}
 }
 
 // ensureGroup creates the consumer group once.

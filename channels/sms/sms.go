@@ -14,7 +14,6 @@ import (
 
 	"github.com/sipasvn/gateway/channels"
 	"github.com/sipasvn/gateway/core"
-	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
 
@@ -127,24 +126,20 @@ func (h *handler) converse(c *fiber.Ctx, ch *core.Channel, m Message) ([]Reply, 
 		h.log.Warn("inbound SMS from a number that is not a Vietnamese mobile; ignored", "channel", ch.ID, "message_id", m.ID)
 		return nil, nil
 	}
-	if err := h.core.Allow(c.UserContext(), "phone", h.core.Sealer.Hash(phone)); err != nil {
+	// The phone's rate limit, the conversation and the replies' records
+	// take two round trips to Redis: one read, one commit.
+	res, err := h.core.Converse(c.UserContext(), core.Inbound{Channel: ch, From: phone, MessageID: m.ID, Text: m.Text, At: time.Now(), Limit: true, LogSMS: true}, channels.RenderFor(ch))
+	if core.CodeOf(err) == core.RateLimited {
 		return nil, err // 429: the provider retries later
 	}
-	res, err := h.core.Converse(c.UserContext(), core.Inbound{Channel: ch, From: phone, MessageID: m.ID, Text: m.Text, At: time.Now()}, channels.RenderFor(ch))
 	if err != nil {
 		return nil, fmt.Errorf("converse on %s: %w", ch.ID, err)
 	}
-
 	out := make([]Reply, 0, len(res.Replies))
-	var logs []*store.Message
 	for _, text := range res.Replies {
 		out = append(out, Reply{To: phone, Text: text})
-		enc, parts := survey.SMSParts(text)
+		_, parts := survey.SMSParts(text)
 		channels.CountSent(ch.Type, "reply", parts)
-		logs = append(logs, &store.Message{Channel: ch.ID, Invitation: res.Invitation, Respondent: res.Respondent, Kind: "reply", Encoding: enc, Parts: parts})
-	}
-	if err := h.core.RecordSent(c.UserContext(), logs...); err != nil {
-		h.log.Error("record sent replies", "err", err)
 	}
 	return out, nil
 }

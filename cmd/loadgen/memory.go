@@ -57,7 +57,7 @@ func seedConversations(redisURL string, n, conns int) (*memory, error) {
 			return err
 		}
 		for msg := 0; msg < 2; msg++ {
-			_, err := convs.Step(ctx, who, "sms-main", fmt.Sprintf("SM%032x", uint64(i)<<8|uint64(msg)), func(state []byte) ([]byte, error) {
+			_, err := convs.Step(ctx, who, "sms-main", fmt.Sprintf("SM%032x", uint64(i)<<8|uint64(msg)), nil, func(state []byte) ([]byte, error) {
 				c := survey.NewConversation(def, fmt.Sprintf("%024x", i), "vi")
 				if state != nil {
 					_ = json.Unmarshal(state, c)
