@@ -53,8 +53,11 @@ func (def *Survey) Expect(c *Conversation) Expect {
 		}
 		letters = append(letters, q.Criterion[0])
 	}
-	if n > 1 {
+	if n > 1 && letters != nil {
 		e.Letters = string(letters)
+		for _, q := range def.Questions {
+			e.Names = append(e.Names, def.criterionName(q.Criterion))
+		}
 	}
 	e.Counts = []int{n}
 	left := 0
@@ -71,6 +74,21 @@ func (def *Survey) Expect(c *Conversation) Expect {
 		e.Counts = append(e.Counts, 1)
 	}
 	return e
+}
+
+// criterionName is a criterion's short name folded as the reader folds
+// words ("Kết quả" → "ket qua").
+func (def *Survey) criterionName(code string) string {
+	for _, c := range def.Criteria {
+		if c.Code == code {
+			var words []string
+			for _, t := range tokenize(Normalize(c.Short.VI)) {
+				words = append(words, t.w)
+			}
+			return strings.Join(words, " ")
+		}
+	}
+	return ""
 }
 
 // Read reads a reply in the light of what c waits for.

@@ -1,6 +1,7 @@
 package survey
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -180,11 +181,11 @@ func TestUnsureReadingIsAskedBack(t *testing.T) {
 		t.Fatalf("C with nothing asked: %+v", out)
 	}
 	for i := 0; i < maxConfirms; i++ {
-		if out := def.Step(c, def.Read(c, "tất cả 5"), plainRender); !out.Asked {
+		if out := def.Step(c, def.Read(c, "54 545"), plainRender); !out.Asked {
 			t.Fatalf("unsure #%d not asked back: %+v", i+1, out)
 		}
 	}
-	if out := def.Step(c, def.Read(c, "tất cả 5"), plainRender); out.Asked || !out.Unread {
+	if out := def.Step(c, def.Read(c, "54 545"), plainRender); out.Asked || !out.Unread {
 		t.Fatalf("asked back past the limit: %+v", out)
 	}
 	if out := def.Step(c, def.Read(c, "5 5 5 5 5"), plainRender); !out.Complete {
@@ -213,5 +214,21 @@ func TestConfirmationFitsOneSMS(t *testing.T) {
 		if !isGSM7Basic(s) || len(s) > 160 {
 			t.Errorf("%d chars, GSM-7 %v: %q", len(s), isGSM7Basic(s), s)
 		}
+	}
+}
+
+// The reader learns the criteria's letters and names from the survey, and
+// how many scores are left.
+func TestExpectComesFromTheSurvey(t *testing.T) {
+	def := sipas5(t)
+	c := NewConversation(def, "inv", "vi")
+	c.Answers[0] = 5
+	e := def.Expect(c)
+	if e.Letters != "ABCDE" || strings.Join(e.Names, ",") != "tiep can,thu tuc,can bo,ket qua,gop y" || e.Left != 4 || fmt.Sprint(e.Counts) != "[5 4]" {
+		t.Fatalf("%+v", e)
+	}
+	one, _ := Builtin().Survey(Overall)
+	if e := one.Expect(NewConversation(one, "inv", "vi")); e.Letters != "" || e.Names != nil || fmt.Sprint(e.Counts) != "[1]" {
+		t.Fatalf("one question: %+v", e)
 	}
 }

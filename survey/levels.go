@@ -17,7 +17,7 @@ type level struct {
 // "hài lòng".
 var levels = compileLevels(map[int][]string{
 	5: {"rat hai long", "rat hl", "rhl", "hoan toan hai long", "cuc ky hai long", "cuc ki hai long", "rat rat hai long",
-		"rat la hai long", "very satisfied", "rathailong", "rat hailong", "qua hai long"},
+		"rat la hai long", "very satisfied", "rathailong", "rat hailong", "hai long lam", "rat chi la hai long", "hoan toan hl", "qua hai long"},
 	4: {"hai long", "hl", "satisfied", "hailong"},
 	3: {"binh thuong", "tam duoc", "tam dc", "bt", "neutral", "binhthuong", "tam tam", "trung binh", "tb", "tam on"},
 	2: {"~ hai long", "khl", "dissatisfied", "khonghailong", "kohailong", "~ hl", "kem hai long", "it hai long"},
@@ -103,6 +103,9 @@ func (r *reader) levelAt(i int) (score, n int, fuzzy, ambiguous bool) {
 		candidates(r.toks[i].w, func(lv level) {
 			if len(lv.words) > len(r.toks)-i || len(lv.words) < n {
 				return
+			}
+			if lv.words[0] == "qua" && i > 0 && r.toks[i-1].w == "ket" {
+				return // "kết quả hài lòng": the criterion, not "quá hài lòng"
 			}
 			exact, ok := r.matches(lv, i)
 			switch {

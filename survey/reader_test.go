@@ -10,12 +10,14 @@ import (
 
 // Contexts of the reader's table: what the conversation waits for.
 var contexts = map[string]Expect{
-	"":   {Letters: "ABCDE", Counts: []int{5}},             // SMS, all five scores in one reply (sipas-5)
-	"1":  {Counts: []int{1}},                               // one question (overall)
-	"z":  {Letters: "ABCDE", Counts: []int{5, 1}},          // Zalo, asked one at a time
-	"r2": {Letters: "ABCDE", Counts: []int{5, 2}, Left: 2}, // SMS, three answered, two left
-	"c":  {Letters: "ABCDE", Counts: []int{5}, Confirming: true},
+	"":   {Letters: "ABCDE", Names: names, Counts: []int{5}, Left: 5},                   // SMS, all five scores in one reply (sipas-5)
+	"1":  {Counts: []int{1}, Left: 1},                                                   // one question (overall)
+	"z":  {Letters: "ABCDE", Names: names, Counts: []int{5, 1}, Left: 5},                // Zalo, asked one at a time
+	"r2": {Letters: "ABCDE", Names: names, Counts: []int{5, 2}, Left: 2},                // SMS, three answered, two left
+	"c":  {Letters: "ABCDE", Names: names, Counts: []int{5}, Left: 5, Confirming: true}, // a reading was asked back
 }
+
+var names = []string{"tiep can", "thu tuc", "can bo", "ket qua", "gop y"}
 
 // readerCases were written for the reader, as citizens write: lead-ins,
 // criterion letters, words before a score, particles, typos, full-width
@@ -101,14 +103,14 @@ var readerCases = []struct{ ctx, in, want string }{
 	{"1", "4 hài lòng, cảm ơn", "S:4|hài lòng, cảm ơn"},
 	{"", "5 5 5 5 5 chờ 2 tiếng mới tới lượt", "S:5,5,5,5,5|chờ 2 tiếng mới tới lượt"},
 	{"", "3 3 3 3 3 phải chờ 10 phút", "S:3,3,3,3,3|phải chờ 10 phút"},
-	{"", "5 5 5 5 5 hài lòng", "~S:5,5,5,5,5|hài lòng"},
+	{"", "5 5 5 5 5 hài lòng", "~S:5,5,5,5,5|hài lòng"}, {"", "5 4 5 4 5 hài lòng", "S:5,4,5,4,5|hài lòng"},
 	// what must be asked back
 	{"", "54 545", "~S:5,4,5,4,5"},
 	{"", "5 4 5 kha 5 4", "~S:5,4,5,5,4"},
 	{"", "Nhanh gọn 5 5 5 5 5", "~S:5,5,5,5,5|Nhanh gọn"},
-	{"", "tất cả 5", "~S:5,5,5,5,5"},
-	{"", "đều 4 hết", "~S:4,4,4,4,4"},
-	{"", "tat ca deu rat hai long", "~S:5,5,5,5,5"},
+	{"", "tất cả 5", "S:5,5,5,5,5"},
+	{"", "đều 4 hết", "S:4,4,4,4,4"},
+	{"", "tat ca deu rat hai long", "S:5,5,5,5,5"},
 	{"", "55 44 5", "~S:5,5,4,4,5"},
 	{"1", "kong hai long", "S:2"}, {"1", "kog hai long", "~S:4|kog"},
 	// more numbers than questions, or off the scale
@@ -118,7 +120,7 @@ var readerCases = []struct{ ctx, in, want string }{
 	{"r2", "4 5", "S:4,5"}, {"r2", "5 4 5 4 5", "S:5,4,5,4,5"}, {"r2", "4 5 cảm ơn", "S:4,5|cảm ơn"},
 	{"r2", "4 5 hài lòng về kết quả", "S:4,5|hài lòng về kết quả"},
 	{"z", "4", "S:4"}, {"z", "5", "S:5"}, {"z", "0", "S:0"}, {"z", "kyk", "S:0"}, {"z", "Rất hài lòng", "S:5"},
-	{"z", "hài lòng lắm", "S:4|lắm"},
+	{"z", "hài lòng lắm", "S:5"},
 	// no opinion
 	{"1", "không ý kiến", "S:0"}, {"1", "ko y kien", "S:0"}, {"1", "k ý kiến", "S:0"}, {"1", "không có ý kiến", "S:0"},
 	{"1", "kyk", "S:0"}, {"1", "KYK", "S:0"}, {"1", "không biết", "S:0"}, {"1", "không đánh giá", "S:0"},
@@ -130,9 +132,9 @@ var readerCases = []struct{ ctx, in, want string }{
 	{"", "dung", "OPT"}, {"", "Dạ hủy ạ", "OPT"}, {"", "dừng nhắn tin", "OPT"},
 	// more of what citizens send
 	{"", "5.5.5.5.5", "S:5,5,5,5,5"}, {"", "5,5,5,4,4.", "S:5,5,5,4,4"}, {"", "5 5 5 5 5.", "S:5,5,5,5,5"},
-	{"", "Em đánh giá 5 điểm cả 5 tiêu chí", "~S:5,5,5,5,5|cả 5 tiêu chí"},
+	{"", "Em đánh giá 5 điểm cả 5 tiêu chí", "S:5,5,5,5,5"},
 	{"", "4 4 4 4 4 - cán bộ hướng dẫn chưa rõ", "S:4,4,4,4,4|cán bộ hướng dẫn chưa rõ"},
-	{"", "Tiếp cận 5, thủ tục 4, cán bộ 5, kết quả 4, góp ý 5", "~S:5,4,5,4,5|Tiếp cận"},
+	{"", "Tiếp cận 5, thủ tục 4, cán bộ 5, kết quả 4, góp ý 5", "S:5,4,5,4,5"},
 	{"", "Rất hài lòng, hài lòng, rất hài lòng, hài lòng, bình thường", "S:5,4,5,4,3"},
 	{"", "rhl hl hl hl rhl", "S:5,4,4,4,5"}, {"", "HL HL HL HL HL ạ", "S:4,4,4,4,4"},
 	{"", "Dạ em chấm: A5, B5, C5, D5, E5. Cảm ơn ạ", "S:5,5,5,5,5|Cảm ơn ạ"},
@@ -143,9 +145,38 @@ var readerCases = []struct{ ctx, in, want string }{
 	{"1", "Rất hài lòng!", "S:5"}, {"1", "RẤT HÀI LÒNG Ạ", "S:5"}, {"1", "rất rất hài lòng", "S:5"},
 	{"1", "hoàn toàn hài lòng", "S:5"}, {"1", "không hài lòng lắm", "S:2|lắm"}, {"1", "chưa hài lòng", "S:2"},
 	{"1", "bt", "S:3"}, {"1", "tạm được", "S:3"}, {"1", "tam dc", "S:3"}, {"1", "trung bình", "S:3"},
-	{"1", "Very satisfied", "S:5"}, {"1", "satisfied", "S:4"}, {"1", "5 stars", "S:5|stars"},
+	{"1", "Very satisfied", "S:5"}, {"1", "satisfied", "S:4"}, {"1", "5 stars", "S:5"},
 	{"z", "Câu này em chọn 4", "~S:4|Câu này em chọn"}, {"z", "3 thôi", "S:3"},
-	{"r2", "còn lại 5 5", "S:5,5"}, {"r2", "còn lại đều 5", "~S:5,5"}, {"r2", "tất cả 4", "~S:4,4"},
+	{"r2", "còn lại 5 5", "S:5,5"}, {"r2", "còn lại đều 5", "S:5,5"}, {"r2", "tất cả 4", "S:4,4"},
+	// found by a probe of replies written without seeing this table
+	{"1", "1 lần nộp là xong, 5", "S:5|1 lần nộp là xong"},
+	{"1", "Chờ 3 tiếng nhưng vẫn hài lòng", "~S:4|Chờ 3 tiếng nhưng vẫn"},
+	{"1", "Kết quả hài lòng", "S:4"}, {"", "Kết quả hài lòng", "@3 S:4"}, {"", "Ket qua 4", "@3 S:4"},
+	{"", "Kết quả: 5 4 5 4 5", "S:5,4,5,4,5"},
+	{"", "100 điểm", "?"}, {"1", "5/5", "S:5"}, {"1", "4/5", "S:4"}, {"1", "10/10", "?"}, {"1", "10 điểm", "?"},
+	{"", "muc 5 muc 4 muc 5 muc 4 muc 5", "S:5,4,5,4,5"}, {"", "Mức 5, mức 5, mức 4, mức 5, mức 5", "S:5,5,4,5,5"},
+	{"1", "Hài lòng lắm", "S:5"}, {"1", "5 sao", "S:5"}, {"", "5 sao 5 sao 4 sao 5 sao 5 sao", "S:5,5,4,5,5"},
+	{"", "Không nhận tin nữa", "OPT"}, {"", "ko nhan tin nua", "OPT"}, {"", "Đừng nhắn tin nữa", "OPT"},
+	{"", "Đừng gửi tin nhắn này nữa", "OPT"}, {"", "Khong muon danh gia", "OPT"}, {"", "Tôi không muốn tham gia khảo sát", "OPT"},
+	{"", "Dừng lại", "OPT"}, {"", "Đánh giá lại", "LAI"}, {"", "lam lai tu dau", "LAI"}, {"c", "Sai rồi", "LAI"},
+	{"", "Nhắn như thế nào?", "HELP"},
+	{"", "Không hài lòng, nhân viên gửi tin nhắn chậm quá", "~S:2,2,2,2,2|nhân viên gửi tin nhắn chậm quá"},
+	{"", "Tất cả 5", "S:5,5,5,5,5"}, {"", "đều hài lòng", "S:4,4,4,4,4"}, {"", "5 hết", "S:5,5,5,5,5"},
+	{"", "5 4 5 4 và 5", "S:5,4,5,4,5"}, {"", "ok 5 5 5 5 5", "S:5,5,5,5,5"}, {"", "Đc, 5 5 5 5 5", "S:5,5,5,5,5"},
+	{"", "Cán bộ hướng dẫn tận tình. 5 5 5 5 5", "S:5,5,5,5,5|Cán bộ hướng dẫn tận tình"},
+	{"", "Góp ý: nên bố trí thêm ghế ngồi. 5 5 5 5 5", "S:5,5,5,5,5|Góp ý: nên bố trí thêm ghế ngồi"},
+	{"", "1.5 2.4 3.5 4.4 5.5", "S:5,4,5,4,5"}, {"", "1)5 2)4 3)5 4)4 5)5", "S:5,4,5,4,5"},
+	{"", "Câu 1: 5, câu 2: 4, câu 3: 5, câu 4: 4, câu 5: 5", "S:5,4,5,4,5"},
+	{"", "cau 1 5 cau 2 5 cau 3 4 cau 4 4 cau 5 5", "S:5,5,4,4,5"}, {"", "5A 4B 5C 4D 5E", "S:5,4,5,4,5"},
+	{"", "rất hài lòng", "~S:5,5,5,5,5"}, {"", "Tất cả 4 trừ cán bộ 5", "S:4,4,5,4,4"},
+	{"", "tất cả 5 riêng thủ tục 3", "S:5,3,5,5,5"}, {"", "Cán bộ 5, kết quả 5", "@2 S:5,5"},
+	{"1", "Tôi chờ 2 tiếng, không hài lòng", "~S:2|Tôi chờ 2 tiếng"}, {"1", "Mất 2 ngày, rất hài lòng", "~S:5|Mất 2 ngày"},
+	{"", "Sao phải chờ 15 ngày?", "?"}, {"", "Tiếp cận thì 5, thủ tục 4, còn lại 5", "S:5,4,5,5,5"},
+	{"", "5 sao", "~S:5,5,5,5,5"}, {"", "Hồ sơ số 000.00.12.H56-230512-0001 đã xong chưa", "?"}, {"1", "Quá hài lòng", "S:5"},
+	{"", "4 4 5 4 4, lần sau nên có số thứ tự", "S:4,4,5,4,4|lần sau nên có số thứ tự"}, {"", "5 mục đều 5", "S:5,5,5,5,5"},
+	{"", "5 5 5 5 5 hồ sơ trả trước hẹn 1 ngày", "S:5,5,5,5,5|hồ sơ trả trước hẹn 1 ngày"}, {"", "Hồ sơ nộp ngày 12/3, 5 5 5 5 5", "S:5,5,5,5,5|Hồ sơ nộp ngày 12/3"},
+	{"", "Phải đi 2 lần mới được, 3 3 3 4 3", "S:3,3,3,4,3|Phải đi 2 lần mới được"},
+	{"", "Chờ 30 phút hơi lâu. 4 4 3 5 4", "S:4,4,3,5,4|Chờ 30 phút hơi lâu"},
 	// words of other scales and chat that is not an answer
 	{"", "cam on", "?"}, {"", "tot", "?"}, {"", "Cán bộ nhiệt tình", "?"}, {"", "ai vậy", "?"},
 	{"", "Làm sao để trả lời?", "?"}, {"", "ok", "C"}, {"", "😊", "?"}, {"", "a", "?"}, {"", "C", "C"},

@@ -2,6 +2,7 @@ package survey
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -45,6 +46,9 @@ type Expect struct {
 	// Counts are the numbers of scores that make a whole reply: every
 	// question, or those still unanswered. Empty: any number.
 	Counts []int
+	// Names are the questions' criterion names, folded ("tiep can"), so
+	// "Kết quả 4" names question D like "D4"; empty when there are none.
+	Names []string
 	// Left is how many questions are still unanswered (0: unknown); "đều
 	// 4" fills those.
 	Left int
@@ -83,7 +87,8 @@ func Read(text string, e Expect) Reply {
 	if k, ok := keyword(toks, e); ok {
 		return Reply{Kind: k, At: -1}
 	}
-	r := &reader{toks: toks, e: e}
+	r := &reader{toks: toks, e: e, text: text, restFrom: -1}
+	r.prepass()
 	r.scan()
 	return r.reply(text)
 }
@@ -178,16 +183,24 @@ var keywords = map[string]ReplyKind{
 	"lai": Restart, "bat dau lai": Restart, "lam lai": Restart, "restart": Restart, "gui lai": Restart,
 	"c": Confirm, "co": Confirm, "ok": Confirm, "oke": Confirm, "okie": Confirm, "yes": Confirm, "y": Confirm,
 	"xac nhan": Confirm, "dong y": Confirm, "chinh xac": Confirm, "phai": Confirm, "dung roi": Confirm,
-	"co dung": Confirm, "c xac nhan": Confirm,
+	"co dung": Confirm, "c xac nhan": Confirm, "dung vay": Confirm, "chuan": Confirm,
+	"khong muon danh gia": OptOut, "khong tham gia": OptOut, "khong tham gia khao sat": OptOut,
+	"khong muon tham gia": OptOut, "khong muon tham gia khao sat": OptOut, "dung lai": OptOut, "ngung": OptOut,
+	"danh gia lai": Restart, "lam lai tu dau": Restart, "nhap lai": Restart, "sai": Restart, "sai lam lai": Restart,
+	"khong dung": Restart, "khong phai": Restart, "cham lai": Restart,
+	"nhan nhu the nao": Help, "the nao": Help, "cu phap": Help, "lam sao": Help, "nhan the nao": Help, "huong dan voi": Help,
 }
 
 func keyword(toks []token, e Expect) (ReplyKind, bool) {
-	if len(toks) > 6 {
+	if len(toks) > 10 {
 		return 0, false // no command is that long, even with particles
 	}
 	var words []string
 	for _, t := range toks {
-		if !particles[t.w] || len(toks) == 1 {
+		if t.num {
+			return 0, false
+		}
+		if !particles[t.w] && !fillers[t.w] || len(toks) == 1 {
 			words = append(words, t.w)
 		}
 	}
@@ -198,31 +211,67 @@ func keyword(toks []token, e Expect) (ReplyKind, bool) {
 	if strings.Trim(joined, "? ") == "" {
 		return Help, true // "??"
 	}
+	joined = strings.TrimSpace(strings.TrimSuffix(joined, " ?"))
 	if joined == "dung" && e.Confirming {
 		return Confirm, true // "đúng" without its marks, answering "… Trả lời C để xác nhận"
 	}
-	k, ok := keywords[joined]
-	return k, ok
+	if k, ok := keywords[joined]; ok {
+		return k, true
+	}
+	// "Đừng nhắn tin nữa", "không nhận tin nhắn này nữa": a stop word
+	// first, then sending or receiving, then messages; short, so that a
+	// complaint about messages is not read as one.
+	stop, send := -1, -1
+	if len(words) > 6 {
+		return 0, false
+	}
+	for i, w := range words {
+		if stop < 0 && i > 2 {
+			break
+		}
+		switch {
+		case stop < 0 && (w == "dung" || w == "ngung" || w == "khong" || w == "ko" || w == "k" || w == "huy" || w == "thoi"):
+			stop = i
+		case stop >= 0 && send < 0 && (w == "nhan" || w == "gui"):
+			send = i
+		case send >= 0 && (w == "tin" || w == "sms" || w == "khao"):
+			return OptOut, true
+		}
+	}
+	return 0, false
 }
 
+// fillers carry no meaning in a command: "Đừng nhắn tin nữa".
+var fillers = set("nua", "nay", "toi", "em", "minh", "roi", "xin", "cho")
+
 // particles are politeness words read as nothing: "dạ", "vâng", "ạ".
-var particles = set("da", "vang", "a", "nhe", "nha", "oi", "ah", "ha", "u", "uh", "uhm", "um", "vay", "thoi", "nhaa", "ak", "ad")
+var particles = set("da", "vang", "a", "nhe", "nha", "oi", "ah", "ha", "u", "uh", "uhm", "um", "vay", "thoi", "nhaa", "ak", "ad", "va")
 
 // leadIns are words a citizen writes before the scores ("Em xin đánh giá
 // như sau:"). Unknown words there make the reading unsure.
-var leadIns = set("danh", "gia", "tra", "loi", "em", "e", "toi", "t", "minh", "cham", "diem", "ket", "qua", "xin",
+var leadIns = set("ok", "oke", "okie", "dc", "kinh", "ubnd", "danh", "gia", "tra", "loi", "em", "e", "toi", "t", "minh", "cham", "diem", "ket", "qua", "xin",
 	"gui", "la", "cua", "nhu", "sau", "cho", "ban", "anh", "chi", "co", "chu", "bac", "ong", "ba", "thi", "ve",
 	"muc", "do", "y", "kien", "phieu", "khao", "sat", "tieu", "theo", "thu", "tu", "lan", "luot", "rat", "vui",
 	"cam", "on", "chao", "phep", "duoc", "so", "chon", "dap", "an", "nhan", "xet", "tin", "ho", "dg", "con", "lai", "nua")
 
 // prefixes come right before one score: "số 5", "chọn 4", "mức 3".
-var prefixes = set("so", "chon", "muc", "diem", "cham", "dap", "an")
+var prefixes = set("so", "chon", "muc", "diem", "cham", "dap", "an", "thi", "la")
 
 // counts follow a number that counts questions: "5 tiêu chí", "5 câu".
 var counts = set("tieu", "cau", "tc", "muc")
 
+// units follow a number that is an amount, not a score: "2 lần", "30 phút".
+var units = set("lan", "phut", "p", "gio", "h", "tieng", "ngay", "tuan", "thang", "nam", "nguoi", "ban", "to", "buoi",
+	"trieu", "nghin", "ngan", "dong", "km", "giay", "cai", "ve")
+
+// marks follow a score: "5 điểm", "5đ", "5 sao".
+var marks = set("diem", "d", "sao", "star", "stars", "points")
+
+// excepts introduce the exceptions to "tất cả 4": "trừ cán bộ 5".
+var excepts = set("tru", "rieng", "ngoai", "con")
+
 // alls say one score is for every question: "tất cả 5", "đều 5".
-var alls = set("deu", "tatca", "het", "all", "ca")
+var alls = set("deu", "tatca", "het", "all", "ca", "full")
 
 func set(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))
@@ -241,6 +290,7 @@ type item struct {
 	gap      bool // unknown words between the previous item (or the start) and this one
 	split    bool // one of "54" read as 5 and 4: could be a number
 	fuzzy    bool // a level read through a typo
+	star     bool // "5 sao": a rating of the whole service
 	gapStart int  // first unknown token before it, when gap
 }
 
@@ -253,8 +303,15 @@ type reader struct {
 	badAt int  // token of that number
 	ambig bool // a typo that reads as two different levels
 	// leadGap is the first unknown word before the first score, or -1.
-	leadGap int
-	memo    []levelMatch
+	leadGap   int
+	memo      []levelMatch
+	text      string
+	nameWords [][]string // Expect.Names split, once
+	// restFrom is the item after "còn lại" (the rest), or -1.
+	restFrom int
+	// named holds questions named by position before the pass: index
+	// pairs ("1.5 2.4 …") and scores followed by their letter ("5A 4B …").
+	named map[int]int
 }
 
 func (r *reader) scan() {
@@ -264,17 +321,44 @@ func (r *reader) scan() {
 	i := 0
 	for i < len(r.toks) {
 		t := r.toks[i]
+		if p, ok := r.named[i]; ok {
+			letter = p
+			i++
+			continue
+		}
 		switch {
-		case t.num && i+1 < len(r.toks) && counts[r.toks[i+1].w]:
+		case t.num && i+1 < len(r.toks) && counts[r.toks[i+1].w] && !r.scoreAt(r.afterPrefixes(i+2)):
 			r.all = true // "cả 5 tiêu chí": how many, not a score
 			i += 2
 			if i < len(r.toks) && r.toks[i].w == "chi" {
 				i++
 			}
+		case t.num && r.fraction(i) >= 0:
+			s := r.fraction(i)
+			r.items = append(r.items, item{score: s, from: i, to: i + 2, letter: letter, gap: gap, gapStart: gapStart})
+			letter, gap, gapStart = -1, false, -1
+			i = r.skipAfterScore(i + 2)
+			r.items[len(r.items)-1].to = i
+		case t.num && (r.sepAfter(i) == "/" && i+1 < len(r.toks) && r.toks[i+1].num && (!isScore(t.w) || !isScore(r.toks[i+1].w)) || i+1 < len(r.toks) && units[r.toks[i+1].w] && r.sepAfter(i) == "" || r.code(i)):
+			// "12/3", "2 lần", "30 phút": a date or an amount, part of a comment
+			n := 2
+			if r.sepAfter(i) == "/" && units[r.toks[min(i+2, len(r.toks)-1)].w] {
+				n = 3
+			}
+			if c := r.codeLen(i); c > 0 {
+				n = c // "000.00.12.H49-201105-0042": a dossier code
+			}
+			for k := 0; k < n && i < len(r.toks); k++ {
+				gap, gapStart = r.unknown(i, gap, gapStart)
+				i++
+			}
 		case t.num:
 			scores, ok := digitScores(t.w)
+			if ok && len(t.w) > 1 && i+1 < len(r.toks) && marks[r.toks[i+1].w] {
+				ok = false // "100 điểm", "10 sao": a mark on another scale
+			}
 			if !ok {
-				if !gap && (len(r.items) > 0 || i+1 < len(r.toks) && r.scoreAt(i+1)) && !r.bad {
+				if !gap && (len(r.items) > 0 || i+1 < len(r.toks) && r.scoreAt(i+1) || marks[r.next(i)]) && !r.bad {
 					r.bad, r.badAt = true, i
 				}
 				gap, gapStart = r.unknown(i, gap, gapStart)
@@ -289,9 +373,17 @@ func (r *reader) scan() {
 				r.items = append(r.items, it)
 			}
 			letter, gap, gapStart = -1, false, -1
+			if w := r.next(i); w == "sao" || w == "star" || w == "stars" {
+				r.items[len(r.items)-1].star = true
+			}
 			i = r.skipAfterScore(i + 1)
 			r.items[len(r.items)-1].to = i
 		default:
+			if p, next := r.nameAt(i); p >= 0 && r.scoreAt(next) {
+				letter = p
+				i = next
+				continue
+			}
 			if s, n, fuzzy, amb := r.levelAt(i); n > 0 {
 				if amb {
 					r.ambig = true
@@ -302,17 +394,21 @@ func (r *reader) scan() {
 				i = i2
 				continue
 			}
-			if p := r.letterPos(i); p >= 0 && r.scoreAt(r.afterPrefixes(i+1)) {
-				letter = p
-				i = r.afterPrefixes(i + 1)
-				continue
-			}
 			if particles[t.w] || prefixes[t.w] && r.scoreAt(r.afterPrefixes(i)) {
 				i++
 				continue
 			}
-			if alls[t.w] || t.w == "tat" && i+1 < len(r.toks) && r.toks[i+1].w == "ca" {
+			if alls[t.w] || t.w == "tat" && r.next(i) == "ca" {
 				r.all = true
+			}
+			if t.w == "con" && r.next(i) == "lai" && len(r.items) > 0 {
+				r.restFrom = len(r.items) // "…, còn lại 5": the questions not named
+				i += 2
+				continue
+			}
+			if r.all && len(r.items) > 0 && excepts[t.w] {
+				i++ // "tất cả 4 trừ cán bộ 5"
+				continue
 			}
 			if len(r.items) == 0 && (leadIns[t.w] || alls[t.w] || t.w == "ca" || t.w == "tat") {
 				i++
@@ -320,6 +416,135 @@ func (r *reader) scan() {
 			}
 			gap, gapStart = r.unknown(i, gap, gapStart)
 			i++
+		}
+	}
+}
+
+// next is the word after token i, or "".
+func (r *reader) next(i int) string {
+	if i+1 < len(r.toks) {
+		return r.toks[i+1].w
+	}
+	return ""
+}
+
+// sepAfter is the text between token i and the next, without spaces.
+func (r *reader) sepAfter(i int) string {
+	if i+1 >= len(r.toks) {
+		return ""
+	}
+	return strings.TrimSpace(r.text[r.toks[i].end:r.toks[i+1].start])
+}
+
+// codeLen is how many tokens from i are glued by '.', '-', '/' or '_'
+// into a code or date with a number of two digits or more
+// ("000.00.12.H49", "12/3/2026"); 0 when they are not.
+func (r *reader) codeLen(i int) int {
+	n, long := 1, len(r.toks[i].w) > 1
+	for j := i; j+1 < len(r.toks); j++ {
+		if between := r.text[r.toks[j].end:r.toks[j+1].start]; len(between) != 1 || !strings.Contains("./-_", between) {
+			break
+		}
+		n++
+		long = long || len(r.toks[j+1].w) > 1
+	}
+	if n < 2 || !long {
+		return 0
+	}
+	return n
+}
+
+func (r *reader) code(i int) bool { return r.codeLen(i) > 0 }
+
+// isScore reports whether w is one digit of the scale.
+func isScore(w string) bool { return len(w) == 1 && w[0] >= '0' && w[0] <= '5' }
+
+// fraction reads "4/5" (a score out of 5) at token i: the score, or -1.
+func (r *reader) fraction(i int) int {
+	if r.sepAfter(i) != "/" || i+1 >= len(r.toks) || r.toks[i+1].w != "5" || len(r.toks[i].w) != 1 || r.toks[i].w[0] > '5' ||
+		i > 0 && r.sepAfter(i-1) == "/" || r.sepAfter(i+1) == "/" {
+		return -1 // not "4/5" alone: "5/4/5/4/5" are five scores
+	}
+	return int(r.toks[i].w[0] - '0')
+}
+
+// nameAt reads a question named at token i by its letter ("C"), its
+// criterion's name ("cán bộ") or its number ("câu 3"): the question, and
+// the token after the name (and "thì", "là", a prefix); -1 if none.
+func (r *reader) nameAt(i int) (int, int) {
+	if p := r.letterPos(i); p >= 0 {
+		return p, r.afterPrefixes(i + 1)
+	}
+	w := r.toks[i].w
+	if (w == "cau" || w == "tc") && i+1 < len(r.toks) && r.toks[i+1].num && len(r.toks[i+1].w) == 1 {
+		if p := int(r.toks[i+1].w[0] - '1'); p >= 0 && p < len(r.e.Letters) {
+			return p, r.afterPrefixes(i + 2)
+		}
+	}
+	if r.nameWords == nil && len(r.e.Names) > 0 {
+		r.nameWords = make([][]string, len(r.e.Names))
+		for p, name := range r.e.Names {
+			r.nameWords[p] = strings.Fields(name)
+		}
+	}
+	for p, words := range r.nameWords {
+		if len(words) == 0 || words[0] != w || i+len(words) > len(r.toks) {
+			continue
+		}
+		ok := true
+		for k, nw := range words {
+			if r.toks[i+k].w != nw {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return p, r.afterPrefixes(i + len(words))
+		}
+	}
+	return -1, i
+}
+
+// prepass finds the forms that name questions by position before the
+// grammar reads: index pairs ("1.5 2.4 3.5", "1)5 2)4"), and scores
+// followed by their letter ("5A 4B 5C"), which it turns into "A5 B4 C5".
+func (r *reader) prepass() {
+	if len(r.toks) < 4 || len(r.toks)%2 != 0 || !r.toks[0].num || len(r.toks[1].w) != 1 {
+		return // neither "1.5 2.4 …" nor "5A 4B …"
+	}
+	idx := make([]int, len(r.toks))
+	for i := range idx {
+		idx[i] = i
+	}
+	pairs, lettersAfter := true, true
+	seen := map[int]bool{}
+	for k := 0; k+1 < len(idx); k += 2 {
+		a, b := r.toks[idx[k]], r.toks[idx[k+1]]
+		sep := r.sepAfter(idx[k])
+		if !(a.num && b.num && a.w == strconv.Itoa(k/2+1) && len(b.w) == 1 && strings.ContainsAny(sep, ".):=-") && idx[k+1] == idx[k]+1) {
+			pairs = false
+		}
+		p := -1
+		if !b.num && len(b.w) == 1 {
+			p = strings.IndexByte(r.e.Letters, b.w[0]-'a'+'A')
+		}
+		if !(a.num && len(a.w) == 1 && p >= 0 && !seen[p] && idx[k+1] == idx[k]+1) {
+			lettersAfter = false
+		}
+		seen[p] = true
+	}
+	if pairs && len(idx)/2 <= len(r.e.Letters) {
+		r.named = map[int]int{}
+		for k := 0; k < len(idx); k += 2 {
+			r.named[idx[k]] = k / 2
+		}
+		return
+	}
+	if lettersAfter {
+		// read as "A5 B4": each letter moves before its score
+		for k := 0; k < len(idx); k += 2 {
+			a, b := &r.toks[idx[k]], &r.toks[idx[k+1]]
+			a.w, b.w, a.num, b.num = b.w, a.w, b.num, a.num
 		}
 	}
 }
@@ -342,8 +567,16 @@ func (r *reader) skipAfterScore(i int) int {
 		if r.isLetterItem(i) {
 			break // "5 D4": criterion D, not "5 đ(iểm)"
 		}
-		if w == "diem" || w == "d" || particles[w] || r.all && (alls[w] || w == "ca") {
+		if marks[w] || particles[w] || alls[w] || w == "ca" {
+			r.all = r.all || alls[w] || w == "ca" && i > 0 && r.toks[i-1].w != "tat" && r.next(i) != "" && r.toks[i+1].num
 			i++
+			continue
+		}
+		if r.toks[i].num && i+1 < len(r.toks) && counts[r.toks[i+1].w] && (i > 0 && r.toks[i-1].w == "ca") {
+			i += 2 // "5 điểm cả 5 tiêu chí"
+			if i < len(r.toks) && r.toks[i].w == "chi" {
+				i++
+			}
 			continue
 		}
 		break
@@ -412,14 +645,23 @@ func (r *reader) reply(text string) Reply {
 		return Reply{At: -1}
 	}
 	items := r.items
+	n := 0
+	if len(r.e.Counts) > 0 {
+		n = slices.Max(r.e.Counts)
+	}
+	if r.all && n > 1 && items[0].letter < 0 && len(items) > 1 && !slices.ContainsFunc(items[1:], func(it item) bool { return it.letter < 0 }) {
+		return r.allBut(text, items)
+	}
 	if lettered := r.lettered(); lettered != nil {
 		return r.letterReply(text, lettered)
 	}
 	for i := range items {
 		items[i].letter = -1 // letters on some items only: read them as words
 	}
-	if r.all && len(items) == 1 && len(r.e.Counts) > 0 && slices.Max(r.e.Counts) > 1 {
-		n := slices.Max(r.e.Counts)
+	// A lone level before any score, where all five were asked: said of
+	// the whole service, most likely; asked back as such.
+	lone := !r.all && len(items) == 1 && (items[0].word || items[0].star) && n > 1 && r.e.Left == n && !slices.Contains(r.e.Counts, 1)
+	if (r.all || lone) && len(items) == 1 && n > 1 {
 		if r.e.Left > 0 && r.e.Left < n {
 			n = r.e.Left // "còn lại đều 4": the questions left
 		}
@@ -427,7 +669,8 @@ func (r *reader) reply(text string) Reply {
 		for i := range scores {
 			scores[i] = items[0].score
 		}
-		return Reply{Kind: Scores, Scores: scores, At: -1, Unsure: true, Comment: r.comment(text, items[0].to, items)}
+		return Reply{Kind: Scores, Scores: scores, At: -1, Unsure: lone || r.leadGap >= 0 || items[0].fuzzy,
+			Comment: r.comment(text, items[0].to, items)}
 	}
 	plain := items
 	merged := mergeEcho(items)
@@ -529,43 +772,60 @@ func (r *reader) take(text string, items []item, k int) Reply {
 	if r.bad && r.badAt == items[k-1].to {
 		return Reply{At: -1} // "5 4 5 4 5 6"
 	}
-	if r.leadGap >= 0 {
+	if r.leadGap >= 0 && !r.leadIsSentence(items[0]) {
 		out.Unsure = true // "Nhanh 5 5 5 5 5": words we do not know before the scores
 	}
-	end := items[k-1].to
-	if k < len(items) && !items[k].gap && !onlyLevels(items[k:]) {
-		// a comment that begins with score words: fine
-	} else if k < len(items) && !items[k].gap && onlyLevels(items[k:]) && r.restIsItems(items[k:]) {
-		out.Unsure = true // "5 5 5 5 5 hài lòng": nothing but more levels after the scores
+	if k < len(items) && !items[k].gap && r.onlyItemsAfter(items[k:]) && !slices.Contains(out.Scores, items[k].score) {
+		out.Unsure = true // "5 - hài lòng": the words after the scores say another level
 	}
-	out.Comment = r.comment(text, end, items)
+	out.Comment = r.comment(text, items[k-1].to, items)
 	return out
 }
 
-// onlyLevels reports whether items are all level words.
-func onlyLevels(items []item) bool {
+// onlyItemsAfter reports whether nothing but these levels (and particles)
+// follows the scores.
+func (r *reader) onlyItemsAfter(items []item) bool {
 	for _, it := range items {
-		if !it.word {
+		if !it.word || it.gap {
+			return false
+		}
+	}
+	for i := items[len(items)-1].to; i < len(r.toks); i++ {
+		if !particles[r.toks[i].w] {
 			return false
 		}
 	}
 	return true
 }
 
-// restIsItems reports whether nothing but items (and particles) follows.
-func (r *reader) restIsItems(items []item) bool {
-	last := items[len(items)-1].to
-	for i := last; i < len(r.toks); i++ {
-		if !particles[r.toks[i].w] && r.toks[i].w != "diem" {
-			return false
-		}
+// leadIsSentence reports whether the unknown words before the first score
+// end with a full stop, colon, comma or line break and the score is a
+// digit: "Cán bộ tận tình. 5 5 5 5 5" is a comment, then the scores, where
+// "kog hài lòng" may be a typo of a level.
+func (r *reader) leadIsSentence(first item) bool {
+	if first.word || first.from == 0 {
+		return false
 	}
-	for _, it := range items {
-		if it.gap {
-			return false
-		}
+	between := r.text[r.toks[first.from-1].end:r.toks[first.from].start]
+	return strings.ContainsAny(between, ".:,;!\n")
+}
+
+// allBut reads "tất cả 4 trừ cán bộ 5": every question at the first score,
+// but those named after it.
+func (r *reader) allBut(text string, items []item) Reply {
+	n := slices.Max(r.e.Counts)
+	scores := make([]int, n)
+	for i := range scores {
+		scores[i] = items[0].score
 	}
-	return true
+	for _, it := range items[1:] {
+		if it.letter < 0 || it.letter >= n {
+			return Reply{At: -1}
+		}
+		scores[it.letter] = it.score
+	}
+	return Reply{Kind: Scores, Scores: scores, At: -1, Unsure: r.leadGap >= 0,
+		Comment: r.comment(text, items[len(items)-1].to, items)}
 }
 
 // comment is the citizen's own text: unknown words before the scores, and
@@ -574,7 +834,7 @@ func (r *reader) restIsItems(items []item) bool {
 func (r *reader) comment(text string, end int, items []item) string {
 	var parts []string
 	if r.leadGap >= 0 && len(items) > 0 {
-		parts = append(parts, text[r.toks[r.leadGap].start:r.toks[items[0].from].start])
+		parts = append(parts, text[r.toks[0].start:r.toks[items[0].from].start])
 	}
 	if end < len(r.toks) {
 		rest := r.toks[end:]
@@ -625,6 +885,17 @@ func (r *reader) letterReply(text string, items []item) Reply {
 	byPos := map[int]item{}
 	last := 0
 	for k, it := range items {
+		if it.letter < 0 && k == r.restFrom && k == len(items)-1 && len(byPos) > 0 {
+			for p := range len(r.e.Letters) { // "…, còn lại 5"
+				if _, named := byPos[p]; !named {
+					rest := it
+					rest.letter = p
+					byPos[p] = rest
+				}
+			}
+			last = k + 1
+			break
+		}
 		if it.letter < 0 {
 			// scores after the lettered ones, past a gap, are a comment
 			if it.gap || it.word && k > 0 {
@@ -633,6 +904,9 @@ func (r *reader) letterReply(text string, items []item) Reply {
 			return Reply{At: -1}
 		}
 		if _, twice := byPos[it.letter]; twice {
+			if len(byPos) == len(r.e.Letters) {
+				break // every question named: what follows is a comment ("… E5 cán bộ hài lòng")
+			}
 			return Reply{At: -1}
 		}
 		byPos[it.letter] = it

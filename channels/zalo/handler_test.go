@@ -421,10 +421,10 @@ func TestTypedRepliesUseTheReader(t *testing.T) {
 	if got := f.texts(); !strings.HasPrefix(got[len(got)-1], "Câu 2/5") {
 		t.Fatalf("after a sure reply: %v", got)
 	}
-	deliver(t, g, event(t, "user_send_text.json", "TEXT", "còn lại đều 4", "MSGID", "ty-2"))
+	deliver(t, g, event(t, "user_send_text.json", "TEXT", "54 54", "MSGID", "ty-2"))
 	got := f.texts()
 	bs := buttons(t, f.last())
-	if got[len(got)-1] != "Ông/bà chấm B4 C4 D4 E4? Trả lời C để xác nhận, hoặc gửi lại điểm." || len(bs) != 1 || bs[0].(map[string]any)["payload"] != "C" {
+	if got[len(got)-1] != "Ông/bà chấm B5 C4 D5 E4? Trả lời C để xác nhận, hoặc gửi lại điểm." || len(bs) != 1 || bs[0].(map[string]any)["payload"] != "C" {
 		t.Fatalf("asked back: %q %v", got[len(got)-1], bs)
 	}
 	deliver(t, g, event(t, "user_send_text.json", "TEXT", "C", "MSGID", "ty-3"))
@@ -433,7 +433,7 @@ func TestTypedRepliesUseTheReader(t *testing.T) {
 	}
 	g.Flush()
 	r, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
-	if err != nil || r.Answers[0].Score != 5 || r.Answers[4].Score != 4 || r.Channel != "zalo" {
+	if err != nil || r.Answers[0].Score != 5 || r.Answers[1].Score != 5 || r.Answers[4].Score != 4 || r.Channel != "zalo" {
 		t.Fatalf("%+v %v", r, err)
 	}
 }
