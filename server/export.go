@@ -47,12 +47,23 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 	name := fmt.Sprintf("responses-%s-%s.%s", q.Survey, time.Now().In(core.Vietnam).Format("20060102"), format)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), time.Hour)
+	// A failure half-way must not look like a complete file: the
+	// connection is cut before the last chunk, so the download breaks.
+	conn := c.Context().Conn()
+	broken := func(w *bufio.Writer, err error) {
+		if err == nil {
+			return
+		}
+		a.log.Error("export cut short; the client's download is broken on purpose", "err", err)
+		_ = w.Flush()
+		_ = conn.Close()
+	}
 	if format == "jsonl" {
 		c.Set(fiber.HeaderContentType, "application/x-ndjson; charset=utf-8")
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 			defer cancel()
 			enc := json.NewEncoder(w)
-			_ = a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r)) })
+			broken(w, a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r)) }))
 			_ = w.Flush()
 		})
 		return nil
@@ -61,13 +72,13 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer cancel()
 		_, _ = w.WriteString(bom)
-		cw := csv.NewWriter(w)
+		cw := safeCSV{csv.NewWriter(w)}
 		head := []string{"response_id", "invitation_id", "survey", "survey_version", "dossier_code", "agency_code", "procedure_code", "field_code", "channel", "locale", "respondent", "submitted_at"}
 		for _, q := range def.Questions {
 			head = append(head, string(q.ID))
 		}
 		_ = cw.Write(append(head, "comment", "entered_by", "citizen_text"))
-		_ = a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error {
+		err := a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error {
 			row := []string{r.ID, r.InvitationID, r.Survey, strconv.Itoa(r.SurveyVersion), r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode, r.Channel, r.Locale, r.Respondent, r.SubmittedAt.UTC().Format(time.RFC3339)}
 			scores := map[string]int{}
 			for _, an := range r.Answers {
@@ -83,6 +94,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 			return cw.Error()
 		})
 		cw.Flush()
+		broken(w, err)
 	})
 	return nil
 }
@@ -139,7 +151,7 @@ func day(v, field string, end bool) (time.Time, error) {
 func reportCSV(c *fiber.Ctx, r report.Report) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="report-`+r.Survey+`.csv"`)
-	w := csv.NewWriter(c)
+	w := safeCSV{csv.NewWriter(c)}
 	_, _ = c.WriteString(bom)
 	_ = w.Write([]string{"level", "code", "criterion", "satisfaction_rate", "mean_score", "answers", "n0", "n1", "n2", "n3", "n4", "n5"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
@@ -160,4 +172,25 @@ func reportCSV(c *fiber.Ctx, r report.Report) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// safeCSV writes CSV whose cells a spreadsheet cannot take for formulas: a
+// cell that begins with =, +, -, @, a tab or a carriage return (a comment
+// "=cmd|'/C calc'!A0") gets a leading apostrophe, which spreadsheets show
+// as text. Every CSV the gateway writes goes through it.
+type safeCSV struct{ *csv.Writer }
+
+func (w safeCSV) Write(record []string) error {
+	out := make([]string, len(record))
+	for i, c := range record {
+		out[i] = neutralise(c)
+	}
+	return w.Writer.Write(out)
+}
+
+func neutralise(c string) string {
+	if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+		return "'" + c
+	}
+	return c
 }
