@@ -3,6 +3,7 @@ package channels
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -89,7 +90,13 @@ func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 		return err
 	}
 	st := store.SendStatus{Attempts: j.Attempt + 1, At: time.Now()}
-	if reason := d.skip(ctx, inv); reason != "" {
+	reason, err := d.skip(ctx, inv)
+	if err != nil {
+		// Fail closed: no send without a "not opted out" answer. The job
+		// stays claimed and is taken again when its lease ends.
+		return fmt.Errorf("invitation %s: check the opt-out list: %w", inv.ID, err)
+	}
+	if reason != "" {
 		st.Status, st.Error = "skipped", reason
 		return d.finish(ctx, j, st)
 	}
@@ -126,17 +133,22 @@ func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 	return d.finish(ctx, j, st)
 }
 
-// skip says why an invitation must not be sent now, or "".
-func (d *Dispatcher) skip(ctx context.Context, inv *store.Invitation) string {
+// skip says why an invitation must not be sent now, or ""; err when the
+// opt-out list could not be read.
+func (d *Dispatcher) skip(ctx context.Context, inv *store.Invitation) (string, error) {
 	if st := inv.StatusAt(time.Now()); st != store.StatusPending && st != store.StatusInProgress {
-		return "invitation is " + string(st)
+		return "invitation is " + string(st), nil
 	}
 	if inv.Respondent != "" {
-		if out, err := d.Core.Mongo.OptOuts.Has(ctx, inv.Respondent); err == nil && out {
-			return "the number opted out"
+		out, err := d.Core.Mongo.OptOuts.Has(ctx, inv.Respondent)
+		if err != nil {
+			return "", err
+		}
+		if out {
+			return "the number opted out", nil
 		}
 	}
-	return ""
+	return "", nil
 }
 
 func (d *Dispatcher) failed(ctx context.Context, j store.SendJob, st store.SendStatus, inv *store.Invitation, err error) error {
