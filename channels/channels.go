@@ -70,3 +70,15 @@ func All() []Channel {
 	sort.Slice(out, func(i, j int) bool { return out[i].Type() < out[j].Type() })
 	return out
 }
+
+// ClientIPKey is where the HTTP layer leaves the client's address (the
+// peer's, or the one a trusted proxy forwarded).
+const ClientIPKey = "client_ip"
+
+// ClientIP is the client's address for rate limits.
+func ClientIP(c *fiber.Ctx) string {
+	if ip, ok := c.Locals(ClientIPKey).(string); ok && ip != "" {
+		return ip
+	}
+	return c.IP()
+}

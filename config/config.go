@@ -9,8 +9,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -36,6 +38,8 @@ type Config struct {
 	LogFormat       string        `yaml:"log_format" env:"GATEWAY_LOG_FORMAT" help:"text or json"`
 	ShutdownGrace   time.Duration `yaml:"shutdown_grace" env:"GATEWAY_SHUTDOWN_GRACE" help:"how long SIGTERM waits for in-flight requests"`
 	RollupEvery     time.Duration `yaml:"rollup_every" env:"GATEWAY_ROLLUP_EVERY" help:"how often the roll-up worker looks for saved responses it has not counted"`
+	TrustedProxies  string        `yaml:"trusted_proxies" env:"GATEWAY_TRUSTED_PROXIES" help:"comma-separated CIDRs or addresses of the reverse proxies in front (e.g. 10.0.0.0/8); only from these is X-Forwarded-For believed for the client address that rate limits count; unset = none, every request counts as its peer"`
+	MetricsToken    string        `yaml:"metrics_token" env:"GATEWAY_METRICS_TOKEN" secret:"true" help:"when set, /metrics answers only requests with Authorization: Bearer <token>"`
 	Acknowledge     string        `yaml:"acknowledge" env:"GATEWAY_ACKNOWLEDGE" help:"when a citizen's answer is acknowledged: redis (once in Redis; MongoDB gets it in batches) or mongo (once MongoDB has it); unset = mongo on the embedded default, whose Redis keeps nothing across a crash, else redis"`
 	Pprof           bool          `yaml:"pprof" env:"GATEWAY_PPROF" help:"serve Go CPU, heap and trace profiles under /debug/pprof/ to admin keys"`
 }
@@ -61,6 +65,34 @@ func Defaults() Config {
 
 // Embedded reports whether the gateway runs its own in-process stores.
 func (c Config) Embedded() bool { return c.RedisURL == "" && c.MongoURI == "" }
+
+// Proxies parses TrustedProxies into networks (an address is a /32 or /128).
+func (c Config) Proxies() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			ip := net.ParseIP(p)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR", p)
+			}
+			bits := 32
+			if ip.To4() == nil {
+				bits = 128
+			}
+			p = fmt.Sprintf("%s/%d", p, bits)
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR", p)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
 
 // AckAfterMongo reports whether citizens' answers are acknowledged only
 // once MongoDB has them (see Acknowledge).
@@ -124,6 +156,12 @@ func (c Config) Validate() error {
 	}
 	if (c.RedisURL == "") != (c.MongoURI == "") {
 		bad("GATEWAY_REDIS_URL/GATEWAY_MONGO_URI", "set both to use external servers, or neither for the embedded default")
+	}
+	if _, err := c.Proxies(); err != nil {
+		bad("GATEWAY_TRUSTED_PROXIES", "%v; give comma-separated CIDRs or addresses such as 10.0.0.0/8,192.168.1.10", err)
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		bad("GATEWAY_METRICS_TOKEN", "only %d characters; use at least 16 (openssl rand -hex 16)", len(c.MetricsToken))
 	}
 	if c.Acknowledge != "" && c.Acknowledge != "redis" && c.Acknowledge != "mongo" {
 		bad("GATEWAY_ACKNOWLEDGE", "%q is neither redis nor mongo; leave it unset for the default", c.Acknowledge)

@@ -63,6 +63,8 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{map[string]string{"GATEWAY_INVITATION_TTL": "30d"}, nil, "GATEWAY_INVITATION_TTL: \"30d\" is not a duration"},
 		{map[string]string{"GATEWAY_INVITATION_TTL": "5m"}, nil, "GATEWAY_INVITATION_TTL: 5m0s is shorter"},
 		{map[string]string{"GATEWAY_ACKNOWLEDGE": "disk"}, nil, "GATEWAY_ACKNOWLEDGE: \"disk\" is neither"},
+		{map[string]string{"GATEWAY_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, nil, "GATEWAY_TRUSTED_PROXIES: \"proxy.local\" is not"},
+		{map[string]string{"GATEWAY_METRICS_TOKEN": "short"}, nil, "GATEWAY_METRICS_TOKEN: only 5"},
 		{nil, []string{"-log-level", "loud"}, "GATEWAY_LOG_LEVEL"},
 		{map[string]string{"GATEWAY_ADMIN_KEY": "abc"}, nil, "GATEWAY_ADMIN_KEY"},
 	}

@@ -21,6 +21,7 @@ const (
 	Conflict        Code = "conflict"
 	Gone            Code = "gone"
 	TooLarge        Code = "payload_too_large"
+	HeadersTooLarge Code = "headers_too_large"
 	RateLimited     Code = "rate_limited"
 	Unavailable     Code = "unavailable"
 	Internal        Code = "internal"
@@ -37,6 +38,8 @@ func (c Code) Status() int {
 		return 403
 	case NotFound:
 		return 404
+	case HeadersTooLarge:
+		return 431
 	case Conflict:
 		return 409
 	case Gone:

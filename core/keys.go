@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -212,4 +213,57 @@ func (s *Service) Recheck(ctx context.Context, sess *store.Session, adminKey str
 		return nil, err
 	}
 	return &Principal{KeyID: k.ID, Name: k.Name, Role: k.Role, Agency: k.Agency}, nil
+}
+
+// SignInLimits lock client addresses and user names after repeated
+// failed sign-ins (see store.Lockout).
+type SignInLimits struct{ ByIP, ByUser *store.Lockout }
+
+// SignIn checks a console sign-in (an API key, or a user name and
+// password) from client address ip, refusing at once, without a password
+// check, while that address or name is locked after repeated failures; a
+// lock that starts is audited.
+func (s *Service) SignIn(ctx context.Context, ip, key, adminKey, username, password string) (*Principal, error) {
+	type lock struct {
+		l   *store.Lockout
+		key string
+	}
+	var locks []lock
+	if l := s.SignIns; l != nil {
+		locks = append(locks, lock{l.ByIP, ip})
+		if key == "" {
+			locks = append(locks, lock{l.ByUser, strings.ToLower(strings.TrimSpace(username))})
+		}
+	}
+	for _, k := range locks {
+		wait, err := k.l.Locked(ctx, k.key)
+		if err != nil {
+			return nil, err
+		}
+		if wait > 0 {
+			e := Errorf(RateLimited, "", "too many failed sign-ins; try again in %s", wait.Round(time.Second))
+			e.RetryAfter = wait
+			return nil, e
+		}
+	}
+	var p *Principal
+	var err error
+	if key != "" {
+		p, err = s.Authenticate(ctx, key, adminKey)
+	} else {
+		p, err = s.Login(ctx, username, password)
+	}
+	if CodeOf(err) != Unauthenticated {
+		if err == nil && len(locks) > 1 {
+			_ = locks[1].l.Clear(ctx, locks[1].key)
+		}
+		return p, err
+	}
+	for _, k := range locks {
+		if wait, lerr := k.l.Fail(ctx, k.key); lerr == nil && wait > 0 {
+			_ = s.Audit(ctx, &Principal{KeyID: "sign-in", Name: ip}, "signin.locked", k.l.Name+" "+k.key,
+				map[string]any{"for": wait.Round(time.Second).String()})
+		}
+	}
+	return nil, err
 }

@@ -25,6 +25,9 @@ type Service struct {
 	Queue         *store.SendQueue
 	Locks         *store.Locks
 	Limiter       *store.Limiter
+	// SignIns locks addresses and user names after failed console
+	// sign-ins; nil locks nothing.
+	SignIns *SignInLimits
 	// PageRate and PhoneRate are the per-minute page and per-hour SMS limits
 	// (0 = none).
 	PageRate, PhoneRate int

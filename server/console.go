@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/sipasvn/gateway/channels"
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/qr"
 	"github.com/sipasvn/gateway/report"
@@ -116,21 +118,28 @@ func (cs *console) render(c *fiber.Ctx, status int, name string, v *view) error 
 
 func (cs *console) login(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	// No session yet, so no CSRF token: refuse sign-ins posted from other sites.
-	if o := c.Get("Origin"); (o != "" && o != "null" && !strings.HasPrefix(cs.api.core.BaseURL, o)) || c.Get("Sec-Fetch-Site") == "cross-site" {
+	// No session yet, so no CSRF token: refuse sign-ins posted from other
+	// sites. The Origin, when sent, must be exactly the console's own.
+	if o := c.Get("Origin"); (o != "" && o != originOf(cs.api.core.BaseURL)) || c.Get("Sec-Fetch-Site") == "cross-site" {
 		return core.Errorf(core.Denied, "origin", "sign in from the console's own page")
 	}
-	var p *core.Principal
-	var err error
-	if key := strings.TrimSpace(c.FormValue("key")); key != "" {
-		p, err = cs.api.core.Authenticate(ctx, key, cs.adminKey)
-	} else {
-		p, err = cs.api.core.Login(ctx, strings.TrimSpace(c.FormValue("username")), c.FormValue("password"))
-	}
+	p, err := cs.api.core.SignIn(ctx, channels.ClientIP(c), strings.TrimSpace(c.FormValue("key")), cs.adminKey,
+		strings.TrimSpace(c.FormValue("username")), c.FormValue("password"))
 	if err != nil {
 		v := cs.view(c, "Đăng nhập · Sign in")
-		v.Error = "Khoá hoặc mật khẩu không đúng · Wrong key or password"
-		return cs.render(c, fiber.StatusUnauthorized, "login", v)
+		status := fiber.StatusUnauthorized
+		var ce *core.Error
+		switch {
+		case errors.As(err, &ce) && ce.Code == core.RateLimited:
+			status = fiber.StatusTooManyRequests
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(ce.RetryAfter.Seconds()+0.999)))
+			v.Error = "Đăng nhập sai quá nhiều lần; thử lại sau " + ce.RetryAfter.Round(time.Second).String() + " · Too many failed sign-ins; try again later"
+		case core.CodeOf(err) == core.Unauthenticated:
+			v.Error = "Khoá hoặc mật khẩu không đúng · Wrong key or password"
+		default:
+			return err
+		}
+		return cs.render(c, status, "login", v)
 	}
 	sess := &store.Session{KeyID: p.KeyID, Name: p.Name, Role: p.Role, Agency: p.Agency}
 	if p.KeyID == "" {
@@ -144,6 +153,32 @@ func (cs *console) login(c *fiber.Ctx) error {
 	return c.Redirect("/console/dashboard", fiber.StatusSeeOther)
 }
 
+// csrfOf is the CSRF token a POST carries in its form body or the
+// X-CSRF-Token header, never in the URL (which lands in logs and Referer
+// headers).
+func csrfOf(c *fiber.Ctx) string {
+	if h := c.Get("X-CSRF-Token"); h != "" {
+		return h
+	}
+	if v := c.Request().PostArgs().Peek("csrf"); len(v) > 0 {
+		return string(v)
+	}
+	if f, err := c.MultipartForm(); err == nil && len(f.Value["csrf"]) > 0 {
+		return f.Value["csrf"][0]
+	}
+	return ""
+}
+
+// originOf is the scheme://host[:port] of a URL, as browsers send it in
+// the Origin header.
+func originOf(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 // session requires a live session, and a matching CSRF token on POSTs.
 func (cs *console) session(c *fiber.Ctx) error {
 	s, err := cs.sessions.Get(c.UserContext(), c.Cookies(sessionCookie))
@@ -153,7 +188,7 @@ func (cs *console) session(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if c.Method() == fiber.MethodPost && subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(s.CSRF)) != 1 {
+	if c.Method() == fiber.MethodPost && subtle.ConstantTimeCompare([]byte(csrfOf(c)), []byte(s.CSRF)) != 1 {
 		return core.Errorf(core.Denied, "csrf", "the form is stale or was not sent by the console; reload the page")
 	}
 	p, err := cs.api.core.Recheck(c.UserContext(), s, cs.adminKey)

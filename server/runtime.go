@@ -2,6 +2,7 @@ package server
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/redis/go-redis/v9"
@@ -37,6 +38,10 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Queue:         &store.SendQueue{R: r, Name: name},
 		Locks:         locks,
 		Limiter:       &store.Limiter{R: r, Name: name}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate,
+		SignIns: &core.SignInLimits{
+			ByIP:   &store.Lockout{R: r, Name: name + ":signin-ip", Threshold: 20, Base: 30 * time.Second, Max: time.Hour, Window: time.Hour},
+			ByUser: &store.Lockout{R: r, Name: name + ":signin-user", Threshold: 5, Base: 30 * time.Second, Max: time.Hour, Window: time.Hour},
+		},
 		Warnings: &store.Warnings{R: r, Name: name},
 		Inbox:    &store.Stream{R: r, Key: "gw:inbox:" + name, Group: "gateway"},
 		Outbox:   store.NewOutbox(r, name), AckAfterMongo: cfg.AckAfterMongo(),
@@ -52,6 +57,7 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 	applier.Started, applier.Funnel = svc.Started, svc.Funnel
 	sender := channels.NewDispatcher(svc, log)
 	svc.Queued = sender.Kick
-	app := New(Deps{Core: svc, Redis: r, AdminKey: cfg.AdminKey, Log: log, Pprof: cfg.Pprof})
+	proxies, _ := cfg.Proxies() // checked by cfg.Validate
+	app := New(Deps{Core: svc, Redis: r, AdminKey: cfg.AdminKey, Log: log, Pprof: cfg.Pprof, Proxies: proxies, MetricsToken: cfg.MetricsToken})
 	return &Runtime{Core: svc, Applier: applier, Sender: sender, App: app}
 }

@@ -3,12 +3,16 @@ package server_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/sipasvn/gateway/config"
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/store"
@@ -73,5 +77,169 @@ func TestFailingExportBreaksTheDownload(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s: a failed export read as a complete file", format)
 		}
+	}
+}
+
+// The console's sign-in takes only its own exact Origin (or none, from
+// tools), never "null" nor a prefix of the base URL.
+func TestSignInOriginIsExact(t *testing.T) {
+	g := gwtest.New(t, "https://ks.example.vn")
+	for origin, want := range map[string]int{
+		"":                           303,
+		"https://ks.example.vn":      303,
+		"null":                       403,
+		"https://ks.example.v":       403,
+		"http://127.0.0.1:1":         403,
+		"https://ks.example.vn.evil": 403,
+		"http://ks.example.vn":       403,
+	} {
+		req := httptest.NewRequest("POST", "/console/login", strings.NewReader(url.Values{"key": {gwtest.AdminKey}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if res := g.Do(req); res.StatusCode != want {
+			t.Errorf("Origin %q: %d, want %d", origin, res.StatusCode, want)
+		}
+	}
+}
+
+// Guessing at the sign-in is slowed down per address and per user name,
+// across replicas (Redis), with no password check while locked, and the
+// lock is audited.
+func TestSignInGuessingIsThrottled(t *testing.T) {
+	g := gwtest.New(t, "")
+	login := func(ip, user, pass string) *http.Response {
+		req := httptest.NewRequest("POST", "/console/login", strings.NewReader(url.Values{"username": {user}, "password": {pass}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", ip) // not trusted without GATEWAY_TRUSTED_PROXIES: one address for all
+		return g.Do(req)
+	}
+	for i := 0; i < 5; i++ {
+		if res := login("", "tuphap", "wrong-password"); res.StatusCode != 401 {
+			t.Fatalf("failure %d: %d", i+1, res.StatusCode)
+		}
+	}
+	res := login("", "tuphap", "wrong-password")
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("sixth guess: %d %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	// Another name from the same address is still heard, until the
+	// address itself is locked.
+	if res := login("", "xaydung", "wrong-password"); res.StatusCode != 401 {
+		t.Fatalf("another user: %d", res.StatusCode)
+	}
+	_, audit := g.API("GET", "/api/v1/audit", nil)
+	if !strings.Contains(strings.Join(g.Replies, ""), "signin.locked") {
+		t.Fatalf("no audit entry: %v", audit)
+	}
+}
+
+// Behind a trusted proxy each citizen has their own page limit; without
+// the setting, X-Forwarded-For is not believed (anyone could write it).
+func TestRateLimitsBehindTrustedProxies(t *testing.T) {
+	for _, trusted := range []bool{true, false} {
+		g := gwtest.New(t, "", func(c *config.Config) {
+			c.PageRate = 3
+			if trusted {
+				c.TrustedProxies = "127.0.0.1, 10.0.0.0/8"
+			}
+		})
+		g.Listen()
+		tok := gwtest.Token(g.Invite(fmt.Sprintf("D-PROXY-%v", trusted), "000.00.12.H49", nil))
+		page := func(xff string) int {
+			req, _ := http.NewRequest("GET", g.URL+"/s/"+tok, nil)
+			req.Header.Set("X-Forwarded-For", xff)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res.StatusCode
+		}
+		limited := 0
+		for i := 0; i < 6; i++ {
+			// the client wrote a fake first hop; the ingress (10.1.2.3) added the real one
+			if page(fmt.Sprintf("6.6.6.6, 203.0.113.%d, 10.1.2.3", i)) == 429 {
+				limited++
+			}
+		}
+		if trusted && limited != 0 {
+			t.Errorf("trusted proxy: %d of 6 citizens limited as one", limited)
+		}
+		if !trusted && limited != 3 {
+			t.Errorf("untrusted peer: %d limited, want 3 (one limit for the peer)", limited)
+		}
+		if trusted {
+			for i := 0; i < 3; i++ {
+				page("6.6.6.6, 203.0.113.99, 10.1.2.3")
+			}
+			if page("7.7.7.7, 203.0.113.99, 10.1.2.3") != 429 {
+				t.Error("a client rewriting the first hop escaped its limit")
+			}
+		}
+	}
+}
+
+// Headers too large answer 431, not 500; https sets HSTS; /metrics can
+// ask for a token; a survey form too large gets a page.
+func TestSmallerHardening(t *testing.T) {
+	g := gwtest.New(t, "https://ks.example.vn", func(c *config.Config) { c.MetricsToken = "metrics-token-0123456789" })
+	g.Listen()
+	req, _ := http.NewRequest("GET", g.URL+"/healthz", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 10000))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 431 {
+		t.Errorf("oversized headers: %d, want 431", res.StatusCode)
+	}
+	res, _ = http.Get(g.URL + "/healthz")
+	res.Body.Close()
+	if !strings.HasPrefix(res.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Errorf("no HSTS over an https base URL: %v", res.Header)
+	}
+	for token, want := range map[string]int{"": 401, "wrong": 401, "metrics-token-0123456789": 200} {
+		req, _ := http.NewRequest("GET", g.URL+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("/metrics with %q: %d, want %d", token, res.StatusCode, want)
+		}
+	}
+	tok := gwtest.Token(g.Invite("D-413", "000.00.12.H49", map[string]any{"survey": "overall"}))
+	res, err = http.Post(g.URL+"/s/"+tok, "application/x-www-form-urlencoded", strings.NewReader("O=4&comment="+strings.Repeat("a", 100_000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 413 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "quá dài") {
+		t.Errorf("survey form too large: %d %s %.80s", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+}
+
+// The console's CSRF token counts only from the form or a header, never
+// the query string.
+func TestCSRFNotFromTheQuery(t *testing.T) {
+	g := gwtest.New(t, "https://ks.example.vn")
+	admin := form(g, "/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
+	_, body := page(g, "/console/keys", admin)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
+	v := url.Values{"name": {"k"}, "role": {"viewer"}}
+	if res := form(g, "/console/keys?csrf="+url.QueryEscape(csrf), v, admin); res.StatusCode != 403 {
+		t.Fatalf("CSRF token in the query accepted: %d", res.StatusCode)
+	}
+	v.Set("csrf", csrf)
+	if res := form(g, "/console/keys", v, admin); res.StatusCode != 200 && res.StatusCode != 303 {
+		t.Fatalf("CSRF token in the form refused: %d", res.StatusCode)
 	}
 }

@@ -5,9 +5,11 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"math"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +33,11 @@ type Deps struct {
 	Log      *slog.Logger
 	// Pprof serves /debug/pprof/ to admin keys (GATEWAY_PPROF); off, those paths are 404.
 	Pprof bool
+	// Proxies are the reverse proxies whose X-Forwarded-For is believed
+	// (GATEWAY_TRUSTED_PROXIES).
+	Proxies []*net.IPNet
+	// MetricsToken, when set, guards /metrics (GATEWAY_METRICS_TOKEN).
+	MetricsToken string
 }
 
 // BodyLimit bounds request bodies.
@@ -50,12 +57,13 @@ func New(d Deps) *fiber.App {
 	app.Use(recover.New())
 	app.Use(requestid.New())
 	app.Use(accessLog(d.Log))
-	app.Use(securityHeaders)
+	app.Use(clientAddress(d.Proxies))
+	app.Use(securityHeaders(strings.HasPrefix(d.Core.BaseURL, "https://")))
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", readyz(d))
-	app.Get("/metrics", metricsHandler())
+	app.Get("/metrics", metricsGuard(d.MetricsToken), metricsHandler())
 
 	spec := openAPI()
 	app.Get("/api/v1/openapi.json", func(c *fiber.Ctx) error {
@@ -173,6 +181,10 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		if code == core.Internal || code == core.Unavailable {
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", c.Locals("requestid"), "err", err)
 		}
+		if code == core.TooLarge && strings.HasPrefix(c.Path(), "/s/") {
+			c.Type("html", "utf-8") // a citizen's browser: a page, not JSON
+			return c.Status(code.Status()).SendString(tooLargePage)
+		}
 		body := fiber.Map{"code": code, "message": msg}
 		if field != "" {
 			body["field"] = field
@@ -181,8 +193,14 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	}
 }
 
+// tooLargePage answers a survey form too large to read.
+const tooLargePage = `<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Nội dung quá dài · Too long</title><link rel="stylesheet" href="/static/app.css"></head>` +
+	`<body><main><h1>Nội dung gửi quá dài</h1><p>Vui lòng rút ngắn ý kiến rồi gửi lại.</p><p lang="en">What you sent is too long. Please shorten your comment and send it again.</p></main></body></html>`
+
 func fiberCode(status int) core.Code {
 	switch status {
+	case fiber.StatusRequestHeaderFieldsTooLarge:
+		return core.HeadersTooLarge
 	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
 		return core.Invalid
 	case fiber.StatusNotFound, fiber.StatusMethodNotAllowed:
@@ -222,11 +240,67 @@ func accessLog(log *slog.Logger) fiber.Handler {
 }
 
 // securityHeaders are set on every answer; the survey pages need no script
-// and no inline style, so the policy allows neither.
-func securityHeaders(c *fiber.Ctx) error {
-	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set("Referrer-Policy", "no-referrer")
-	c.Set("X-Frame-Options", "DENY")
-	return c.Next()
+// and no inline style, so the policy allows neither. Referrers go to the
+// gateway's own pages only (survey links carry tokens), which also makes
+// browsers send the real Origin on the console's forms. Over https,
+// browsers are told to use nothing else.
+func securityHeaders(https bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		c.Set("X-Content-Type-Options", "nosniff")
+		c.Set("Referrer-Policy", "same-origin")
+		c.Set("X-Frame-Options", "DENY")
+		if https {
+			c.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		return c.Next()
+	}
+}
+
+// clientAddress finds the client's address for rate limits and sign-in
+// locks: the peer's, unless the peer is a trusted proxy; then the nearest
+// address in X-Forwarded-For that is not one of the proxies (read from
+// the right: the left end is whatever the client wrote).
+func clientAddress(proxies []*net.IPNet) fiber.Handler {
+	trusted := func(ip net.IP) bool {
+		for _, n := range proxies {
+			if n.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(c *fiber.Ctx) error {
+		addr := c.Context().RemoteIP()
+		if len(proxies) > 0 && trusted(addr) {
+			hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+			for i := len(hops) - 1; i >= 0; i-- {
+				ip := net.ParseIP(strings.TrimSpace(hops[i]))
+				if ip == nil {
+					break // a hop we cannot read: stop at the last one we could
+				}
+				addr = ip
+				if !trusted(ip) {
+					break
+				}
+			}
+		}
+		c.Locals(channels.ClientIPKey, addr.String())
+		return c.Next()
+	}
+}
+
+// metricsGuard asks for the bearer token when one is set.
+func metricsGuard(token string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if token == "" {
+			return c.Next()
+		}
+		got, _ := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+			return core.Errorf(core.Unauthenticated, "", "/metrics needs Authorization: Bearer <GATEWAY_METRICS_TOKEN>")
+		}
+		return c.Next()
+	}
 }

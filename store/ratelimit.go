@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -52,4 +53,75 @@ func verdict(cmd *redis.Cmd, limit int) (bool, time.Duration, error) {
 		return false, time.Duration(max(res[1], 1)) * time.Millisecond, nil
 	}
 	return true, 0, nil
+}
+
+// Lockout slows down guessing: after Threshold failures of one key (a
+// client address, a user name) within Window, each further failure locks
+// it for Base, doubling up to Max. A locked key is refused before any
+// password is checked. Counts live in Redis, so they hold across replicas.
+type Lockout struct {
+	R         redis.UniversalClient
+	Name      string
+	Threshold int
+	Base, Max time.Duration
+	Window    time.Duration
+}
+
+var fail = redis.NewScript(`
+local f = redis.call("INCR", KEYS[1])
+redis.call("PEXPIRE", KEYS[1], ARGV[4])
+if f < tonumber(ARGV[1]) then return 0 end
+local d = math.min(tonumber(ARGV[2]) * 2 ^ (f - tonumber(ARGV[1])), tonumber(ARGV[3]))
+d = math.floor(d)
+redis.call("SET", KEYS[2], "1", "PX", d)
+return d`)
+
+func (l *Lockout) keys(key string) []string {
+	base := "gw:lock:{" + l.Name + ":" + key + "}"
+	return []string{base + ":fails", base}
+}
+
+// Locked says how long each key is still locked (0: not).
+func (l *Lockout) Locked(ctx context.Context, keys ...string) (time.Duration, error) {
+	cmds := make([]*redis.DurationCmd, len(keys))
+	_, err := l.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.PTTL(ctx, l.keys(k)[1])
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("lockout: %w", err)
+	}
+	var wait time.Duration
+	for _, c := range cmds {
+		wait = max(wait, c.Val())
+	}
+	return wait, nil
+}
+
+// Fail counts a failure of each key and says how long the longest lock it
+// started lasts (0: none).
+func (l *Lockout) Fail(ctx context.Context, keys ...string) (time.Duration, error) {
+	cmds := make([]*redis.Cmd, len(keys))
+	_, err := l.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = fail.Eval(ctx, p, l.keys(k), l.Threshold, l.Base.Milliseconds(), l.Max.Milliseconds(), l.Window.Milliseconds())
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("lockout: %w", err)
+	}
+	var wait time.Duration
+	for _, c := range cmds {
+		ms, _ := c.Int64()
+		wait = max(wait, time.Duration(ms)*time.Millisecond)
+	}
+	return wait, nil
+}
+
+// Clear forgets key's failures (a successful sign-in).
+func (l *Lockout) Clear(ctx context.Context, key string) error {
+	return l.R.Del(ctx, l.keys(key)...).Err()
 }

@@ -47,7 +47,7 @@ func (h *handler) css(c *fiber.Ctx) error {
 // sees a bare error string. It logs only what is our fault.
 func (h *handler) wrap(fn func(*fiber.Ctx) error) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		err := h.core.Allow(c.UserContext(), "page", c.IP())
+		err := h.core.Allow(c.UserContext(), "page", channels.ClientIP(c))
 		if err == nil {
 			err = fn(c)
 		}
