@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -25,6 +24,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		return err
 	}
 	log := newLogger(cfg.LogLevel, cfg.LogFormat, out)
+	adminGiven := cfg.AdminKey != ""
 	adminMade, err := fillKeys(&cfg)
 	if err != nil {
 		return err
@@ -72,11 +72,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	if st.embedded != nil {
 		fmt.Fprintf(out, "embedded stores: MongoDB %s Redis %s\n", st.embedded.MongoURI, st.embedded.RedisURL)
 	}
-	if adminMade {
-		fmt.Fprintf(out, "admin key (new, kept in %s): %s\n", filepath.Join(cfg.DataDir, "admin.key"), cfg.AdminKey)
-	} else if getenv("GATEWAY_ADMIN_KEY") == "" {
-		fmt.Fprintf(out, "admin key (from %s): %s\n", filepath.Join(cfg.DataDir, "admin.key"), cfg.AdminKey)
-	}
+	printAdminKey(out, cfg, adminMade, adminGiven, args, getenv)
 
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()

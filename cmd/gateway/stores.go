@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -103,4 +104,37 @@ func fillKeys(cfg *config.Config) (adminMade bool, err error) {
 		}
 	}
 	return adminMade, nil
+}
+
+// printAdminKey says where the admin key comes from. It shows the key only
+// when this start made it: a key that was given, or kept from an earlier
+// start, is already known to whoever needs it, and a start-up log is read
+// (and kept) by more people than the key is meant for.
+func printAdminKey(out io.Writer, cfg config.Config, made, given bool, args []string, getenv func(string) string) {
+	file := filepath.Join(cfg.DataDir, "admin.key")
+	switch {
+	case made:
+		fmt.Fprintf(out, "admin key (new, kept in %s): %s\n", file, cfg.AdminKey)
+	case given:
+		fmt.Fprintf(out, "admin key (from %s; not shown)\n", adminKeySource(args, getenv))
+	default:
+		fmt.Fprintf(out, "admin key (kept in %s since an earlier start; not shown)\n", file)
+	}
+}
+
+// adminKeySource names the setting that gave the admin key, by the order
+// config.Load applies them: flag, environment, then the config file.
+func adminKeySource(args []string, getenv func(string) string) string {
+	for _, a := range args {
+		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); strings.HasPrefix(a, "-") && name == "admin-key" {
+			return "the -admin-key flag"
+		}
+	}
+	switch {
+	case getenv("GATEWAY_ADMIN_KEY") != "":
+		return "GATEWAY_ADMIN_KEY"
+	case getenv("GATEWAY_ADMIN_KEY_FILE") != "":
+		return "GATEWAY_ADMIN_KEY_FILE " + getenv("GATEWAY_ADMIN_KEY_FILE")
+	}
+	return "the config file"
 }
