@@ -427,8 +427,11 @@ func (s *Service) invitationByID(ctx context.Context, id string) (*store.Invitat
 // cached copy or MongoDB may not know yet.
 func (s *Service) noteDone(ctx context.Context, inv *store.Invitation) {
 	if inv.Status != store.StatusCompleted && inv.Status != store.StatusOptedOut {
-		if done, err := s.Outbox.Done(ctx, inv.ID); err == nil && done {
+		if via, done, err := s.Outbox.DoneVia(ctx, inv.ID); err == nil && done {
 			inv.Status = store.StatusCompleted // saved, on its way to MongoDB
+			if inv.CompletedVia == "" {
+				inv.CompletedVia = via
+			}
 		}
 	}
 }

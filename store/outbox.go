@@ -39,7 +39,7 @@ func (o *Outbox) doneKey(invitation string) string { return o.Key + ":done:" + i
 
 var putResponse = redis.NewScript(`
 if redis.call("EXISTS", KEYS[2]) == 1 then return "" end
-redis.call("SET", KEYS[2], "1", "PX", ARGV[2])
+redis.call("SET", KEYS[2], ARGV[3], "PX", ARGV[2])
 return redis.call("XADD", KEYS[1], "*", "response", ARGV[1])`)
 
 // Put stores r unless its invitation already has a response in the outbox;
@@ -49,7 +49,7 @@ func (o *Outbox) Put(ctx context.Context, r *Response) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	id, err := putResponse.Run(ctx, o.R, []string{o.Key, o.doneKey(r.InvitationID)}, b, o.DoneTTL.Milliseconds()).Text()
+	id, err := putResponse.Run(ctx, o.R, []string{o.Key, o.doneKey(r.InvitationID)}, b, o.DoneTTL.Milliseconds(), channelFamily(r.Channel)).Text()
 	if err != nil {
 		return "", fmt.Errorf("outbox: %w", err)
 	}
@@ -58,8 +58,32 @@ func (o *Outbox) Put(ctx context.Context, r *Response) (string, error) {
 
 // Done reports whether the invitation has a response in the outbox.
 func (o *Outbox) Done(ctx context.Context, invitation string) (bool, error) {
-	n, err := o.R.Exists(ctx, o.doneKey(invitation)).Result()
-	return n == 1, err
+	_, done, err := o.DoneVia(ctx, invitation)
+	return done, err
+}
+
+// DoneVia reports whether the invitation has a response in the outbox, and
+// through which channel family ("" from marks older than this).
+func (o *Outbox) DoneVia(ctx context.Context, invitation string) (string, bool, error) {
+	v, err := o.R.Get(ctx, o.doneKey(invitation)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if v == "1" {
+		v = ""
+	}
+	return v, true, nil
+}
+
+func channelFamily(ch string) string {
+	f, _, _ := strings.Cut(ch, ".")
+	if f == "" {
+		return "1"
+	}
+	return f
 }
 
 // Decode reads a stream entry's response.
