@@ -107,3 +107,65 @@ func HTTPFailure(provider string, res *http.Response, err error, code, msg strin
 // HTTP is the client providers use: bounded, so a stuck provider cannot hold
 // a sender forever.
 var HTTP = &http.Client{Timeout: 15 * time.Second}
+
+// Freshness: a provider that puts a message's time under its signature
+// lets the gateway refuse a captured message replayed later. Its channel's
+// settings.max_age (a Go duration) bounds how old a message may be;
+// MaxSkew how far ahead of the gateway's clock.
+const (
+	DefaultMaxAge = 10 * time.Minute
+	MaxSkew       = 2 * time.Minute
+	// MaxMaxAge is the longest max_age: a message id stays claimed per
+	// channel for longer (store.ClaimTTL), so a replay within the window
+	// is always found.
+	MaxMaxAge = 24 * time.Hour
+)
+
+// CheckMaxAge validates settings.max_age: a Go duration from 1m to 24h.
+func CheckMaxAge(s map[string]any) error {
+	v, ok := s["max_age"]
+	if !ok {
+		return nil
+	}
+	str, _ := v.(string)
+	d, err := time.ParseDuration(str)
+	if err != nil || d < time.Minute || d > MaxMaxAge {
+		return core.Errorf(core.Invalid, "settings.max_age", "%v: give a duration from 1m to 24h, e.g. \"10m\"", v)
+	}
+	return nil
+}
+
+// MaxAge is a channel's max_age, or def when it is not set (0: no check).
+func MaxAge(ch *core.Channel, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(ch.Setting("max_age")); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
+
+// CheckFresh refuses a message sent at at, as its provider says, that is
+// older than maxAge or more than MaxSkew ahead of now; field names where
+// the time came from.
+func CheckFresh(at, now time.Time, maxAge time.Duration, field string) error {
+	switch age := now.Sub(at); {
+	case age > maxAge:
+		return core.Errorf(core.Invalid, field, "the message is %s old; this channel refuses messages older than %s (settings.max_age), so a captured message cannot be replayed", age.Round(time.Second), maxAge)
+	case -age > MaxSkew:
+		return core.Errorf(core.Invalid, field, "the message is dated %s ahead of the gateway's clock (at most %s allowed); check the provider's clock and time zone", (-age).Round(time.Second), MaxSkew)
+	}
+	return nil
+}
+
+// Warner is a provider that can warn of a risky configuration; a
+// channel's GET shows its warnings.
+type Warner interface {
+	Warnings(settings map[string]any) []string
+}
+
+// Warnings returns what a channel type's provider warns of its settings.
+func Warnings(typ string, settings map[string]any) []string {
+	if w, ok := providers[typ].(Warner); ok {
+		return w.Warnings(settings)
+	}
+	return nil
+}

@@ -43,8 +43,9 @@ type Render func(t survey.Text, locale string) string
 
 // Conversed is what one inbound message led to.
 type Conversed struct {
-	Replies    []string // texts to send back, in order
+	Replies    []string // texts to send back, in order; for a duplicate, what the first delivery got
 	Duplicate  bool     // the message was applied before; nothing changed
+	Replayed   bool     // a duplicate whose id was applied for another sender: a replay, not answered
 	Invitation string   // the invitation the conversation is about, if any
 	Respondent string   // keyed hash of the sender
 	Asking     bool     // the last reply asks for a score (chat shows buttons)
@@ -84,6 +85,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	saved := false // a completion by an earlier run of the step, which then lost the race to commit
 	var answered []int
 	io := s.stepIO(ctx, in, out)
+	io.Owner, io.Claim = s.sender(in, who), s.Sealer.Hash("msg\x00"+in.Channel.ID+"\x00"+in.MessageID)
 	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, io, func(state []byte) ([]byte, error) {
 		st := &chatState{}
 		if state != nil {
@@ -96,13 +98,22 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 			return nil, err
 		}
 		out.Replies, out.Invitation, out.Asking, out.Confirming = replies, st.Invitation, st.Asking() && st.Pending == nil, st.Pending != nil
+		io.Mark = ""
+		if len(replies) > 0 { // kept with the seen mark: a duplicate hears the same
+			b, _ := json.Marshal(replies)
+			io.Mark = string(b)
+		}
 		return json.Marshal(st)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if dup {
-		return &Conversed{Duplicate: true, Respondent: out.Respondent}, nil
+		d := &Conversed{Duplicate: true, Respondent: out.Respondent, Replayed: io.Foreign}
+		if !io.Foreign {
+			_ = json.Unmarshal([]byte(io.Seen), &d.Replies) // "1": applied before replies were kept
+		}
+		return d, nil
 	}
 	if in.LogSMS && s.MessageLog == nil { // no stream to queue them in: write them now
 		var logs []*store.Message
@@ -120,6 +131,16 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		}
 	}
 	return out, nil
+}
+
+// sender is who sent a message as its provider says, for the claim of its
+// id on its channel: the phone's keyed hash, or the chat user's (not the
+// phone a user is linked to, which may change between two deliveries).
+func (s *Service) sender(in Inbound, who string) string {
+	if in.From != "" {
+		return who
+	}
+	return s.Sealer.Hash(in.Channel.Type + ":" + in.User)
 }
 
 // stepIO puts what a message needs beside its conversation into the
@@ -167,7 +188,7 @@ func (s *Service) keepUnread(ctx context.Context, in Inbound, invitation string,
 		return fmt.Errorf("keep unread reply: %w", err)
 	}
 	u := &store.UnreadReply{ID: "u:" + in.Channel.ID + ":" + in.MessageID, Invitation: inv.ID, Survey: inv.Survey,
-		Agency: inv.AgencyCode, Channel: in.Channel.ID, Family: Family(in.Channel.Type), Text: survey.Normalize(in.Text),
+		Agency: inv.AgencyCode, Channel: in.Channel.ID, Family: Family(in.Channel.Type), Text: survey.Normalize(survey.StripControls(in.Text)),
 		Answered: answered, At: in.At, Status: store.UnreadOpen}
 	if in.MessageID == "" {
 		u.ID = "u:" + newID()

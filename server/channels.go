@@ -21,11 +21,14 @@ type channelView struct {
 	SecretsSet []string       `json:"secrets_set"`
 	WebhookURL string         `json:"webhook_url"`
 	UpdatedAt  time.Time      `json:"updated_at"`
+	// Warnings name risky settings (an eSMS sign that leaves out the sender).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func (a *api) channelView(ch *store.Channel) channelView {
 	return channelView{ID: ch.ID, Type: ch.Type, Enabled: ch.Enabled, Settings: ch.Settings, SecretsSet: core.SecretNames(ch),
-		WebhookURL: a.core.BaseURL + "/webhooks/" + core.Family(ch.Type) + "/" + ch.ID, UpdatedAt: ch.Updated}
+		WebhookURL: a.core.BaseURL + "/webhooks/" + core.Family(ch.Type) + "/" + ch.ID, UpdatedAt: ch.Updated,
+		Warnings: channels.Warnings(ch.Type, ch.Settings)}
 }
 
 func (a *api) putChannel(c *fiber.Ctx) error {

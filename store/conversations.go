@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,6 +30,18 @@ type Conversations struct {
 // citizen's last message; providers retry for hours, not weeks.
 const SeenTTL = 7 * 24 * time.Hour
 
+// ClaimTTL is how long a provider message id stays claimed for its channel
+// (see claimKey). It outlives the longest freshness window a channel may
+// set (channels.MaxMaxAge, 24 h, plus the clock skew allowed), so a
+// captured message replayed from another sender is either refused as stale
+// or found claimed.
+const ClaimTTL = 25 * time.Hour
+
+// inflightLease is how long a delivery that is applying a message keeps
+// another delivery of it waiting for its answer (see Step); a delivery
+// whose process died is taken over after it.
+const inflightLease = 10 * time.Second
+
 // Keys of one citizen share a hash tag, so a script over them works on
 // Redis Cluster. The message ids a citizen's messages were applied under
 // are fields of one hash (channel:id), not a key each: a key costs some 90
@@ -34,6 +49,14 @@ const SeenTTL = 7 * 24 * time.Hour
 func convKey(who string) string { return "gw:conv:{" + who + "}" }
 func seenKey(who string) string { return "gw:conv:{" + who + "}:seen" }
 func doneKey(who string) string { return "gw:conv:{" + who + "}:done" }
+
+// claimKey holds, per channel, who a provider message id was first seen
+// from. The seen hash above is per citizen, so without it the same signed
+// message sent again with another sender (eSMS does not sign the sender)
+// would be new to that citizen. It is tagged by the message, not by
+// citizen: it never joins a citizen's script, only the read's pipeline,
+// and the claims spread over a cluster's slots. id is StepIO.Claim.
+func claimKey(id string) string { return "gw:msg:{" + id + "}" }
 
 // DoneTTL is how long a citizen's completed invitations are remembered for
 // their conversation (beyond any invitation's life).
@@ -63,23 +86,46 @@ type StepIO struct {
 	// Done is filled by the read: the citizen's invitations that have
 	// their response (see MarkDone).
 	Done map[string]bool
+	// Claim, when set, names the message for its per-channel claim: the
+	// core gives a keyed hash of channel and message id, short and apart
+	// from another deployment's on a shared Redis.
+	Claim string
+	// Owner is who the message's sender is for that claim (default: who). A message id claimed by another owner is a
+	// duplicate: Foreign is then set and nothing is applied.
+	Owner string
+	// Mark, set by fn, is kept as the message's seen mark, so a later
+	// delivery of it is answered alike (the replies); at most maxMark
+	// bytes, never starting with "~" (the in-flight marker).
+	Mark string
+	// Seen is filled for a message applied before: the Mark it was
+	// applied with ("1" when none was kept).
+	Seen string
+	// Foreign is set when the message id is claimed by another owner.
+	Foreign bool
 }
 
-// commitStep writes a step unless its message was applied meanwhile ("dup")
-// or the state is no longer the one the step read ("conflict"). The exact
-// bytes are compared, so no version key is needed: a state that changed and
-// changed back is the very state the step was computed on. KEYS: state,
-// seen mark (absent without a message id). ARGV: "1" when a state was read
-// (then its bytes), "1" when there is a next state (then its bytes), the
-// state's TTL in ms (0: none), the seen marks' TTL in ms, the message's
-// field in the seen hash.
+// maxMark bounds what a seen mark keeps (a 10-part SMS is ~700 bytes).
+const maxMark = 2000
+
+// commitStep writes a step unless its message was applied meanwhile ("dup",
+// with the message's mark) or the state is no longer the one the step read
+// ("conflict"). The exact bytes are compared, so no version key is needed:
+// a state that changed and changed back is the very state the step was
+// computed on. A seen field starting with "~" is a delivery in flight (see
+// Step), not an applied message. KEYS: state, seen marks (absent without a
+// message id). ARGV: "1" when a state was read (then its bytes), "1" when
+// there is a next state (then its bytes), the state's TTL in ms (0: none),
+// the seen marks' TTL in ms, the message's field in the seen hash, its mark.
 var commitStep = redis.NewScript(`
-if KEYS[2] and redis.call("HEXISTS", KEYS[2], ARGV[7]) == 1 then return "dup" end
+if KEYS[2] then
+  local seen = redis.call("HGET", KEYS[2], ARGV[7])
+  if seen and string.sub(seen, 1, 1) ~= "~" then return {"dup", seen} end
+end
 local cur = redis.call("GET", KEYS[1])
 if ARGV[1] == "1" then
-  if cur ~= ARGV[2] then return "conflict" end
+  if cur ~= ARGV[2] then return {"conflict"} end
 elseif cur then
-  return "conflict"
+  return {"conflict"}
 end
 if ARGV[3] ~= "1" then
   redis.call("DEL", KEYS[1])
@@ -89,10 +135,15 @@ else
   redis.call("SET", KEYS[1], ARGV[4])
 end
 if KEYS[2] then
-  redis.call("HSET", KEYS[2], ARGV[7], "1")
+  redis.call("HSET", KEYS[2], ARGV[7], ARGV[8])
   redis.call("PEXPIRE", KEYS[2], ARGV[6])
 end
-return "ok"`)
+return {"ok"}`)
+
+// release drops a delivery's in-flight marker if it is still there.
+var release = redis.NewScript(`
+if redis.call("HGET", KEYS[1], ARGV[1]) == ARGV[2] then redis.call("HDEL", KEYS[1], ARGV[1]) end
+return 0`)
 
 // maxAttempts bounds the retries of one step. Each conflict means another
 // message of the citizen committed, so n messages at once need at most n
@@ -102,92 +153,164 @@ const maxAttempts = 100
 // Step loads who's state into fn and stores what fn returns (nil deletes),
 // marking msgID of channel as applied in the same atomic write, which
 // happens only if the state is still the one fn was given. A message
-// already applied is not given to fn: dup is true. fn may run more than once
-// when another message of the same citizen commits first, so its side
-// effects must be idempotent. It costs two round trips to Redis (and two
-// more per retry), where a WATCH/MULTI transaction cost four.
+// already applied is not given to fn: dup is true, and io.Seen holds the
+// mark fn left (io.Mark). fn may run more than once when another message
+// of the same citizen commits first, so its side effects must be
+// idempotent. It costs two round trips to Redis (and two more per retry),
+// where a WATCH/MULTI transaction cost four.
+//
+// The read also claims the message: for its channel, under io.Owner (an
+// id claimed by another owner is a duplicate, io.Foreign), and for this
+// delivery, with an in-flight marker in the seen hash. A delivery that
+// finds another one's marker does not run fn beside it (fn's effects, a
+// completion saved, would then read as "already answered"): it waits for
+// that delivery's commit and answers with its mark.
 func (s *Conversations) Step(ctx context.Context, who, channel, msgID string, io *StepIO, fn func(state []byte) ([]byte, error)) (dup bool, err error) {
 	if io == nil {
 		io = &StepIO{}
 	}
-	keys, field := []string{convKey(who)}, channel+":"+msgID
+	if io.Owner == "" {
+		io.Owner = who
+	}
+	keys := []string{convKey(who)}
+	c := &claim{field: channel + ":" + msgID}
 	if msgID != "" {
 		keys = append(keys, seenKey(who))
+		c.token = inflight(time.Now())
+		if io.Claim != "" {
+			c.key = claimKey(io.Claim)
+		}
 	}
+	dup, err = s.step(ctx, who, keys, c, io, fn)
+	if c.mine && (err != nil || io.Foreign) {
+		// Another delivery may take the message now, not after the lease.
+		_ = release.Run(context.WithoutCancel(ctx), s.R, keys[1:], c.field, c.token).Err()
+	}
+	return dup, err
+}
+
+// claim is what a step holds of its message.
+type claim struct {
+	key, field, token string // token is "" without a message id, key without a claim
+	claimed           bool   // the first read claimed it
+	mine              bool   // the in-flight marker is this delivery's
+}
+
+// outcome is what a read says of a step's message.
+type outcome int
+
+const (
+	apply   outcome = iota // run the step
+	applied                // a duplicate: do not
+	wait                   // another delivery is applying it
+)
+
+func (s *Conversations) step(ctx context.Context, who string, keys []string, c *claim, io *StepIO, fn func([]byte) ([]byte, error)) (bool, error) {
 	before := io.Before // counted once, whatever the attempts
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		cur, dup, err := s.read(ctx, who, keys, field, io, before)
+		cur, v, err := s.read(ctx, who, keys, c, io, before)
 		before = nil
-		if err != nil || dup {
-			return dup, err
+		if err == nil && v == wait {
+			if v, err = s.await(ctx, keys[1], c, io); err == nil && v == apply {
+				continue // read the state as that delivery left it
+			}
+		}
+		if err != nil || v == applied {
+			return v == applied, err
 		}
 		next, err := fn(cur)
 		if err != nil {
 			return false, err
 		}
-		var res string
-		args := []any{flag(cur != nil), cur, flag(next != nil), next, s.TTL.Milliseconds(), SeenTTL.Milliseconds(), field}
-		if io.After == nil {
-			res, err = commitStep.Run(ctx, s.R, keys, args...).Text()
-		} else {
-			var cmd *redis.Cmd
-			_, err = s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-				cmd = commitStep.EvalSha(ctx, p, keys, args...)
-				io.After(p)
-				return nil
-			})
-			if err != nil && redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
-				// The first step since Redis started: the rest of the
-				// pipeline ran; only the script goes again, in full.
-				cmd = commitStep.Eval(ctx, s.R, keys, args...)
-				err = cmd.Err()
-			}
-			if err == nil {
-				res, err = cmd.Text()
-			}
+		mark := io.Mark
+		if mark == "" || len(mark) > maxMark || strings.HasPrefix(mark, "~") {
+			mark = "1"
+		}
+		args := []any{flag(cur != nil), cur, flag(next != nil), next, s.TTL.Milliseconds(), SeenTTL.Milliseconds(), c.field, mark}
+		res, err := s.commit(ctx, keys, args, io.After)
+		if err == nil && len(res) == 0 {
+			err = errors.New("empty answer from the commit script")
 		}
 		if err != nil {
 			return false, fmt.Errorf("conversation %s: commit step: %w", who, err)
 		}
-		if res != "conflict" {
-			return res == "dup", nil
+		switch res[0] {
+		case "dup":
+			io.Seen, _ = res[1].(string)
+			return true, nil
+		case "ok":
+			c.mine = false // the marker is the mark now
+			return false, nil
 		}
 	}
 	return false, fmt.Errorf("conversation %s: too much contention (%d attempts)", who, maxAttempts)
 }
 
-// read returns the state (nil if none) and whether the message was applied,
-// in one round trip with the done invitations and what before queues.
-func (s *Conversations) read(ctx context.Context, who string, keys []string, field string, io *StepIO, before func(redis.Pipeliner) func() error) ([]byte, bool, error) {
-	var get *redis.StringCmd
-	var seen *redis.BoolCmd
+// commit runs commitStep, with what after queues in the same round trip.
+func (s *Conversations) commit(ctx context.Context, keys []string, args []any, after func(redis.Pipeliner)) ([]any, error) {
+	if after == nil {
+		return commitStep.Run(ctx, s.R, keys, args...).Slice()
+	}
+	var cmd *redis.Cmd
+	_, err := s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		cmd = commitStep.EvalSha(ctx, p, keys, args...)
+		after(p)
+		return nil
+	})
+	if err != nil && redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		// The first step since Redis started: the rest of the pipeline
+		// ran; only the script goes again, in full.
+		cmd = commitStep.Eval(ctx, s.R, keys, args...)
+		err = cmd.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cmd.Slice()
+}
+
+// read returns the state (nil if none) and what to do with the message, in
+// one round trip with the done invitations, what before queues and, the
+// first time, the message's claims.
+func (s *Conversations) read(ctx context.Context, who string, keys []string, c *claim, io *StepIO, before func(redis.Pipeliner) func() error) ([]byte, outcome, error) {
+	var get, owner, seen *redis.StringCmd
+	var took *redis.BoolCmd
 	var done *redis.StringSliceCmd
 	var allowed func() error
+	claiming := c.token != "" && !c.claimed
 	_, _ = s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if before != nil {
 			allowed = before(p)
 		}
 		get = p.Get(ctx, keys[0])
-		if len(keys) > 1 {
-			seen = p.HExists(ctx, keys[1], field)
+		if claiming && c.key != "" {
+			p.SetNX(ctx, c.key, io.Owner, ClaimTTL)
+			owner = p.Get(ctx, c.key)
+		}
+		if claiming {
+			took = p.HSetNX(ctx, keys[1], c.field, c.token)
+			seen = p.HGet(ctx, keys[1], c.field)
+			p.PExpire(ctx, keys[1], SeenTTL) // the marker must not outlive the hash's usual life
 		}
 		done = p.SMembers(ctx, doneKey(who))
 		return nil
 	}) // each command carries its own error
+	if claiming {
+		c.claimed, c.mine = true, took.Val()
+	}
 	if allowed != nil {
 		if err := allowed(); err != nil {
-			return nil, false, err
+			return nil, apply, err
 		}
 	}
-	if seen != nil {
-		applied, err := seen.Result()
-		if err != nil || applied {
-			return nil, applied, wrapRead(err)
+	if claiming {
+		if v, err := c.verdict(owner, seen, io); err != nil || v != apply {
+			return nil, v, err
 		}
 	}
 	ids, err := done.Result()
 	if err != nil {
-		return nil, false, wrapRead(err)
+		return nil, apply, wrapRead(err)
 	}
 	io.Done = make(map[string]bool, len(ids))
 	for _, id := range ids {
@@ -195,9 +318,79 @@ func (s *Conversations) read(ctx context.Context, who string, keys []string, fie
 	}
 	cur, err := get.Bytes()
 	if errors.Is(err, redis.Nil) {
-		return nil, false, nil
+		return nil, apply, nil
 	}
-	return cur, false, wrapRead(err)
+	return cur, apply, wrapRead(err)
+}
+
+// verdict reads the claims: the channel's owner of the id, then the
+// citizen's seen field (this delivery's marker, another's, or a mark).
+func (c *claim) verdict(owner, seen *redis.StringCmd, io *StepIO) (outcome, error) {
+	if owner != nil {
+		who, err := owner.Result()
+		if err != nil {
+			return apply, wrapRead(err)
+		}
+		if who != io.Owner {
+			io.Foreign = true
+			return applied, nil
+		}
+	}
+	mark, err := seen.Result()
+	switch {
+	case err != nil:
+		return apply, wrapRead(err)
+	case mark == c.token:
+		return apply, nil
+	case strings.HasPrefix(mark, "~"):
+		if stale(mark) {
+			return apply, nil // its delivery died: the commit script takes over any marker
+		}
+		return wait, nil
+	}
+	io.Seen = mark
+	return applied, nil
+}
+
+// await waits for the delivery in flight to commit (then the message is
+// a duplicate with its mark), to give up (then this one takes it) or to
+// go stale.
+func (s *Conversations) await(ctx context.Context, seenKey string, c *claim, io *StepIO) (outcome, error) {
+	for pause := 5 * time.Millisecond; ; pause = min(2*pause, 100*time.Millisecond) {
+		select {
+		case <-ctx.Done():
+			return apply, ctx.Err()
+		case <-time.After(pause):
+		}
+		mark, err := s.R.HGet(ctx, seenKey, c.field).Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+			if c.mine, err = s.R.HSetNX(ctx, seenKey, c.field, c.token).Result(); err != nil || c.mine {
+				return apply, wrapRead(err)
+			}
+		case err != nil:
+			return apply, wrapRead(err)
+		case !strings.HasPrefix(mark, "~"):
+			io.Seen = mark
+			return applied, nil
+		case stale(mark):
+			return apply, nil
+		}
+	}
+}
+
+// inflight is a delivery's marker: "~", when it began (Unix ms), a nonce.
+func inflight(now time.Time) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "~" + strconv.FormatInt(now.UnixMilli(), 10) + ":" + hex.EncodeToString(b)
+}
+
+// stale says whether an in-flight marker is past its lease.
+func stale(marker string) bool {
+	at, _, _ := strings.Cut(strings.TrimPrefix(marker, "~"), ":")
+	ms, err := strconv.ParseInt(at, 10, 64)
+	return err != nil || time.Since(time.UnixMilli(ms)) > inflightLease
 }
 
 func wrapRead(err error) error {

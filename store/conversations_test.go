@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,5 +221,85 @@ func TestCreateTellsAPhonesFirstInvitation(t *testing.T) {
 	m.Invitations = again.Invitations
 	if first("f7", "who-c") {
 		t.Fatal("a phone with an open invitation made before the lookups passed for new")
+	}
+}
+
+// A message id claimed on a channel for one sender is a duplicate from any
+// other (a replayed message whose signature leaves out the sender): it is
+// not run, and says so. The same sender's retry is the usual duplicate.
+func TestStepClaimsMessageIDsPerChannel(t *testing.T) {
+	c := &store.Conversations{R: testenv.Redis(t), TTL: time.Hour}
+	a, b, claim := testenv.RandomID(), testenv.RandomID(), testenv.RandomID()
+	if dup, err := c.Step(ctx, a, "sms", "x", &store.StepIO{Claim: claim}, appendMsg("x")); err != nil || dup {
+		t.Fatal(dup, err)
+	}
+	io := &store.StepIO{Claim: claim}
+	dup, err := c.Step(ctx, b, "sms", "x", io, func([]byte) ([]byte, error) { t.Fatal("a replay was run"); return nil, nil })
+	if err != nil || !dup || !io.Foreign {
+		t.Fatalf("another sender: dup %v foreign %v %v", dup, io.Foreign, err)
+	}
+	if got := stateList(t, c, b); len(got) != 0 {
+		t.Fatalf("the replay left a state %v", got)
+	}
+	if n := c.R.HLen(ctx, "gw:conv:{"+b+"}:seen").Val(); n != 0 {
+		t.Fatalf("the replay left %d seen fields", n)
+	}
+	io = &store.StepIO{Claim: claim}
+	if dup, err := c.Step(ctx, a, "sms", "x", io, appendMsg("x")); err != nil || !dup || io.Foreign {
+		t.Fatalf("the same sender again: dup %v foreign %v %v", dup, io.Foreign, err)
+	}
+	if ttl := c.R.PTTL(ctx, "gw:msg:{"+claim+"}").Val(); ttl < 24*time.Hour {
+		t.Fatalf("the claim lives %v, less than the longest freshness window", ttl)
+	}
+}
+
+// Deliveries of one message at once run the step once; every other one
+// waits for its commit and gets the mark it left (the replies). A step
+// that fails leaves the message to the next delivery at once.
+func TestStepAnswersDuplicatesWithTheMark(t *testing.T) {
+	c := &store.Conversations{R: testenv.Redis(t), TTL: time.Hour}
+	who := testenv.RandomID()
+	var runs atomic.Int32
+	var wg sync.WaitGroup
+	seen := make([]string, 10)
+	for i := range seen {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			io := &store.StepIO{}
+			dup, err := c.Step(ctx, who, "sms", "m", io, func(state []byte) ([]byte, error) {
+				runs.Add(1)
+				time.Sleep(50 * time.Millisecond) // long enough for the others to arrive
+				io.Mark = `["thanks"]`
+				return appendMsg("m")(state)
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			seen[i] = io.Mark
+			if dup {
+				seen[i] = io.Seen
+			}
+		}()
+	}
+	wg.Wait()
+	for i, s := range seen {
+		if s != `["thanks"]` {
+			t.Fatalf("delivery %d answered %q", i, s)
+		}
+	}
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("the step ran %d times for one message", n)
+	}
+
+	failed := errors.New("MongoDB is down")
+	if _, err := c.Step(ctx, who, "sms", "f", nil, func([]byte) ([]byte, error) { return nil, failed }); !errors.Is(err, failed) {
+		t.Fatal(err)
+	}
+	if c.R.HExists(ctx, "gw:conv:{"+who+"}:seen", "sms:f").Val() {
+		t.Fatal("a failed step left its in-flight marker: the next delivery would wait for it")
+	}
+	if dup, err := c.Step(ctx, who, "sms", "f", nil, appendMsg("f")); err != nil || dup {
+		t.Fatalf("the retry after a failure: dup %v %v", dup, err)
 	}
 }

@@ -135,11 +135,22 @@ func (h *handler) converse(c *fiber.Ctx, ch *core.Channel, m Message) ([]Reply, 
 	if err != nil {
 		return nil, fmt.Errorf("converse on %s: %w", ch.ID, err)
 	}
+	if res.Replayed {
+		h.log.Warn("inbound SMS whose id this channel took from another number: a replayed message? not applied, not answered",
+			"channel", ch.ID, "message_id", m.ID, "from", survey.MaskPhone(phone))
+	}
+	// A duplicate (a retry, or a delivery racing the first) is answered
+	// with the first delivery's replies: the provider sends whichever
+	// answer it gets. Nothing else is sent for it.
+	kind := "reply"
+	if res.Duplicate {
+		kind = "reply_repeated"
+	}
 	out := make([]Reply, 0, len(res.Replies))
 	for _, text := range res.Replies {
 		out = append(out, Reply{To: phone, Text: text})
 		_, parts := survey.SMSParts(text)
-		channels.CountSent(ch.Type, "reply", parts)
+		channels.CountSent(ch.Type, kind, parts)
 	}
 	return out, nil
 }

@@ -46,8 +46,13 @@ func event(t *testing.T, file string, repl ...string) string {
 		t.Fatal(err)
 	}
 	seq++
-	r := append([]string{"TS", fmt.Sprint(1700000000000 + seq), "USER", user}, repl...)
+	r := append([]string{"TS", fmt.Sprint(time.Now().UnixMilli() + int64(seq)), "USER", user}, repl...)
 	return strings.NewReplacer(r...).Replace(strings.TrimSpace(string(b)))
+}
+
+// at dates an event body (before signing).
+func at(body string, t time.Time) string {
+	return strings.Replace(body, `"timestamp":"`+timestamp(body)+`"`, fmt.Sprintf(`"timestamp":"%d"`, t.UnixMilli()), 1)
 }
 
 func timestamp(body string) string {
@@ -104,6 +109,10 @@ func TestWebhookCases(t *testing.T) {
 		{Name: "unknown channel", Req: func() *http.Request {
 			return httptest.NewRequest("POST", "/webhooks/zalo/nope", strings.NewReader(text))
 		}, Status: 404, Body: "not_found"},
+		{Name: "a year old", Req: func() *http.Request { return signed(at(text, time.Now().AddDate(-1, 0, 0))) }, Status: 400, Body: `"field":"timestamp"`},
+		{Name: "eleven minutes old", Req: func() *http.Request { return signed(at(text, time.Now().Add(-11*time.Minute))) }, Status: 400, Body: `"field":"timestamp"`},
+		{Name: "ahead of the clock", Req: func() *http.Request { return signed(at(text, time.Now().Add(3*time.Minute))) }, Status: 400, Body: `"field":"timestamp"`},
+		{Name: "not a number", Req: func() *http.Request { return signed(strings.Replace(text, timestamp(text), "yesterday", 1)) }, Status: 400, Body: `"field":"timestamp"`},
 	})
 	if n, _ := g.Core.Inbox.Pending(t.Context()); n != 0 {
 		t.Fatalf("%d refused events were queued", n)
@@ -435,5 +444,28 @@ func TestTypedRepliesUseTheReader(t *testing.T) {
 	r, err := g.Mongo.Responses.ByInvitation(t.Context(), inv["id"].(string))
 	if err != nil || r.Answers[0].Score != 5 || r.Answers[1].Score != 5 || r.Answers[4].Score != 4 || r.Channel != "zalo" {
 		t.Fatalf("%+v %v", r, err)
+	}
+}
+
+// max_age widens or narrows the window; it is checked like other settings.
+func TestMaxAge(t *testing.T) {
+	g, _ := setup(t)
+	smstest.Run(t, g, []smstest.Case{
+		{Name: "nine minutes old", Req: func() *http.Request {
+			return signed(at(event(t, "user_send_text.json", "TEXT", "5", "MSGID", "age-1"), time.Now().Add(-9*time.Minute)))
+		}, Status: 200, Body: `"ok":true`},
+	})
+	_, ch := g.API("GET", "/api/v1/channels/oa", nil)
+	settings := ch["settings"].(map[string]any)
+	settings["max_age"] = "1h"
+	smstest.Configure(t, g, "oa", map[string]any{"type": "zalo.oa", "settings": settings})
+	smstest.Run(t, g, []smstest.Case{
+		{Name: "half an hour old", Req: func() *http.Request {
+			return signed(at(event(t, "user_send_text.json", "TEXT", "5", "MSGID", "age-2"), time.Now().Add(-30*time.Minute)))
+		}, Status: 200, Body: `"ok":true`},
+	})
+	settings["max_age"] = "forever"
+	if res, out := g.API("PUT", "/api/v1/channels/oa", map[string]any{"type": "zalo.oa", "settings": settings}); res.StatusCode != 400 {
+		t.Fatalf("max_age forever: %d %v", res.StatusCode, out)
 	}
 }

@@ -175,8 +175,10 @@ func (w *worker) process(ctx context.Context, channelID string, body []byte) err
 	case "user_send_text":
 		return w.converse(ctx, ch, core.Inbound{User: string(e.Sender.ID), MessageID: string(e.Message.MsgID), Text: e.Message.Text})
 	case "follow":
+		// Events without a msg_id get one from the user and the time: ids
+		// are claimed per channel, and two users may follow in one ms.
 		w.linkFromProfile(ctx, ch, string(e.Follower.ID))
-		return w.converse(ctx, ch, core.Inbound{User: string(e.Follower.ID), MessageID: "follow-" + string(e.Timestamp), Start: true})
+		return w.converse(ctx, ch, core.Inbound{User: string(e.Follower.ID), MessageID: "follow-" + string(e.Follower.ID) + "-" + string(e.Timestamp), Start: true})
 	case "user_submit_info":
 		return w.submitInfo(ctx, ch, e)
 	case "user_feedback":
@@ -254,7 +256,7 @@ func (w *worker) submitInfo(ctx context.Context, ch *core.Channel, e event) erro
 	if err := w.core.LinkUser(ctx, ch, string(e.Sender.ID), phone); err != nil {
 		return err
 	}
-	return w.converse(ctx, ch, core.Inbound{User: string(e.Sender.ID), MessageID: "info-" + string(e.Timestamp), Start: true})
+	return w.converse(ctx, ch, core.Inbound{User: string(e.Sender.ID), MessageID: "info-" + string(e.Sender.ID) + "-" + string(e.Timestamp), Start: true})
 }
 
 // feedback completes an invitation from a rating template's stars.

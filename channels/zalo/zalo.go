@@ -10,7 +10,9 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -42,9 +44,14 @@ func (provider) Type() channels.Type { return "zalo" }
 // webhooks; app_secret, access_token and refresh_token call the APIs.
 func (provider) Kind() core.ChannelKind {
 	return core.ChannelKind{Type: "zalo.oa", Settings: []string{"app_id", "oa_id"},
-		Optional: []string{"rating_template_id", "api_base_url", "oauth_base_url", "zns_base_url"},
+		Optional: []string{"rating_template_id", "api_base_url", "oauth_base_url", "zns_base_url", "max_age"},
 		Secrets:  []string{"oa_secret_key", "app_secret", "access_token", "refresh_token"},
-		Check:    generic.CheckURL("api_base_url", "oauth_base_url", "zns_base_url")}
+		Check: func(s map[string]any) error {
+			if err := generic.CheckURL("api_base_url", "oauth_base_url", "zns_base_url")(s); err != nil {
+				return err
+			}
+			return channels.CheckMaxAge(s)
+		}}
 }
 
 // Mount adds POST /webhooks/zalo/{channel_id}.
@@ -95,11 +102,26 @@ func (h *webhook) serve(c *fiber.Ctx) error {
 		channels.CountWebhook(ch.Type, "other_app")
 		return core.Errorf(core.Unauthenticated, "app_id", "the event is for another app")
 	}
+	if err := fresh(ch, string(hd.Timestamp), time.Now()); err != nil {
+		channels.CountWebhook(ch.Type, "stale")
+		return err
+	}
 	if err := h.core.Inbox.Add(c.UserContext(), map[string]string{"channel": ch.ID, "body": string(body)}); err != nil {
 		return core.Errorf(core.Unavailable, "", "cannot queue the event now; Zalo will retry: %v", err)
 	}
 	channels.CountWebhook(ch.Type, "queued")
 	return c.JSON(fiber.Map{"ok": true})
+}
+
+// fresh refuses an event whose timestamp (Unix ms, under the signature)
+// is older than the channel's max_age or ahead of the clock: the MAC has
+// no expiry of its own, so a captured event would be good for ever.
+func fresh(ch *core.Channel, timestamp string, now time.Time) error {
+	ms, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return core.Errorf(core.Invalid, "timestamp", "%q is not a time in Unix milliseconds", timestamp)
+	}
+	return channels.CheckFresh(time.UnixMilli(ms), now, channels.MaxAge(ch, channels.DefaultMaxAge), "timestamp")
 }
 
 // flexString reads a JSON string or number as its exact text: Zalo's ids

@@ -15,7 +15,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -43,10 +45,13 @@ const (
 // the sending route (sms_type "2" = customer care with brandname).
 func (adapter) Kind() core.ChannelKind {
 	return core.ChannelKind{Type: "sms.esms", Settings: []string{"cpid"},
-		Optional: []string{"brandname", "sms_type", "api_base_url", "sign_fields", "unicode"},
+		Optional: []string{"brandname", "sms_type", "api_base_url", "sign_fields", "unicode", "max_age"},
 		Secrets:  []string{"private_key", "api_key", "secret_key"},
 		Check: func(s map[string]any) error {
 			if err := generic.CheckURL("api_base_url")(s); err != nil {
+				return err
+			}
+			if err := channels.CheckMaxAge(s); err != nil {
 				return err
 			}
 			if f, _ := s["sign_fields"].(string); f != "" {
@@ -111,8 +116,54 @@ func (adapter) Decode(c *fiber.Ctx, ch *core.Channel, _ string) ([]sms.Message, 
 	if q.Get("cpid") != ch.Setting("cpid") {
 		return nil, core.Errorf(core.Unauthenticated, "cpid", "the message is for another partner")
 	}
+	at, err := ReceiverTime(q.Get("receiverTime"))
+	if err != nil {
+		return nil, err
+	}
+	if err := channels.CheckFresh(at, time.Now(), channels.MaxAge(ch, channels.DefaultMaxAge), "receiverTime"); err != nil {
+		return nil, err
+	}
 	return sms.One(Parse(q))
 }
+
+// vietnam is eSMS's time zone (Asia/Ho_Chi_Minh, UTC+7 all year).
+var vietnam = time.FixedZone("ICT", 7*60*60)
+
+// ReceiverTime reads eSMS's receiverTime, yyyyMMddHHmmss in Vietnam time.
+func ReceiverTime(v string) (time.Time, error) {
+	t, err := time.ParseInLocation("20060102150405", v, vietnam)
+	if err != nil {
+		return time.Time{}, core.Errorf(core.Invalid, "receiverTime", "%q is not yyyyMMddHHmmss (Vietnam time)", v)
+	}
+	return t, nil
+}
+
+// Warnings: a sign that leaves out the sender lets a captured MO be sent
+// again from another number. The gateway refuses such a replay (the smsid
+// is claimed per channel, receiverTime must be fresh), but a sign over the
+// sender is what closes it.
+func (adapter) Warnings(s map[string]any) []string {
+	fields, _ := s["sign_fields"].(string)
+	if fields == "" {
+		fields = DefaultSignFields
+	}
+	order, _ := signOrder(fields)
+	var out []string
+	for _, need := range []struct{ field, why string }{
+		{"sender", "a captured MO can be replayed with another sender; the gateway refuses an smsid already seen on this channel and a receiverTime older than max_age, but only a sign over the sender closes it"},
+		{"receiverTime", "receiverTime can be changed, so the max_age freshness check does not stop a replay"},
+		{"smsid", "smsid can be changed, so a captured MO can be replayed as a new message"},
+	} {
+		if !slices.Contains(order, need.field) {
+			out = append(out, fmt.Sprintf("settings.sign_fields (%s) do not include %s: %s. Ask eSMS for a sign that covers it and list it, e.g. %q.", fields, need.field, need.why, RecommendedSignFields))
+		}
+	}
+	return out
+}
+
+// RecommendedSignFields is a sign over every field the gateway acts on.
+// eSMS's order must match what the account is set up with.
+const RecommendedSignFields = "cpid,smsid,sender,content,receiverTime,private_key"
 
 // Parse reads a verified MO query.
 func Parse(q url.Values) (sms.Message, error) {

@@ -2,12 +2,14 @@ package esms_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sipasvn/gateway/channels/sms/esms"
 	"github.com/sipasvn/gateway/channels/sms/smstest"
@@ -36,10 +38,24 @@ func setup(t *testing.T, reply string, extra map[string]any) (*gwtest.Gateway, *
 	return g, fake
 }
 
-// mo signs a recorded MO query the way eSMS does (or with key, or not at all).
+// mo signs a recorded MO query the way eSMS does (or with key, or not at
+// all), received now.
 func mo(t *testing.T, file, key, fields string, upper bool) func() *http.Request {
+	return moAt(t, file, key, fields, upper, time.Now(), nil)
+}
+
+// vietnam is eSMS's clock: receiverTime is written in UTC+7.
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+// moAt signs a recorded MO query received at at, with the fields in set
+// replaced first.
+func moAt(t *testing.T, file, key, fields string, upper bool, at time.Time, set map[string]string) func() *http.Request {
 	return func() *http.Request {
 		q, _ := url.ParseQuery(read(t, file))
+		q.Set("receiverTime", at.In(vietnam).Format("20060102150405"))
+		for k, v := range set {
+			q.Set(k, v)
+		}
 		if key != "" {
 			s := esms.Sign(q, key, fields)
 			if upper {
@@ -67,8 +83,8 @@ func TestWebhookCases(t *testing.T) {
 	smstest.Run(t, g, []smstest.Case{
 		{Name: "scores, upper-case sign", Req: mo(t, "mo_scores.query", privateKey, esms.DefaultSignFields, true), Status: 200,
 			Body: "<ClientResponse><Message>Cam on ong/ba da danh gia! Y kien cua ong/ba giup co quan phuc vu tot hon.</Message><Smsid>771234567</Smsid><Receiver>84912345678</Receiver></ClientResponse>"},
-		{Name: "delivered again", Req: mo(t, "mo_scores.query", privateKey, esms.DefaultSignFields, false), Status: 200,
-			Body: "<ClientResponse><Message></Message><Smsid>771234567</Smsid><Receiver></Receiver></ClientResponse>"},
+		{Name: "delivered again: the same thanks", Req: mo(t, "mo_scores.query", privateKey, esms.DefaultSignFields, false), Status: 200,
+			Body: "<ClientResponse><Message>Cam on ong/ba da danh gia! Y kien cua ong/ba giup co quan phuc vu tot hon.</Message><Smsid>771234567</Smsid><Receiver>84912345678</Receiver></ClientResponse>"},
 	})
 	g.Flush()
 	r, err := g.Mongo.Responses.ByInvitation(t.Context(), g.MustInvitation("D-ES").ID)
@@ -135,5 +151,74 @@ func FuzzSign(f *testing.F) {
 		if err == nil && (m.ID == "" || m.From == "") {
 			t.Fatalf("accepted %q without smsid or sender", query)
 		}
+	})
+}
+
+// A captured signed MO sent again with another sender (the default sign
+// does not cover it) completes nothing and is not answered: its smsid is
+// the channel's, whoever sends it. A stale or future receiverTime is
+// refused before that.
+func TestReplayWithAnotherSender(t *testing.T) {
+	g, fake := setup(t, "{}", nil)
+	g.Invite("D-ES-A", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	victim := g.Invite("D-ES-B", "000.00.12.H49", map[string]any{"phone": "0987654321"})
+	now := time.Now()
+	other := map[string]string{"sender": "84987654321"}
+	smstest.Run(t, g, []smstest.Case{
+		{Name: "stale", Req: moAt(t, "mo_scores.query", privateKey, esms.DefaultSignFields, false, now.Add(-11*time.Minute), nil), Status: 400, Body: `"field":"receiverTime"`},
+		{Name: "ahead of the clock", Req: moAt(t, "mo_scores.query", privateKey, esms.DefaultSignFields, false, now.Add(5*time.Minute), nil), Status: 400, Body: `"field":"receiverTime"`},
+		{Name: "not a time", Req: moAt(t, "mo_scores.query", privateKey, esms.DefaultSignFields, false, now, map[string]string{"receiverTime": "2026-11-25"}), Status: 400, Body: `"field":"receiverTime"`},
+		{Name: "skew allowed", Req: moAt(t, "mo_scores.query", privateKey, esms.DefaultSignFields, false, now.Add(time.Minute), nil), Status: 200, Body: "<Message>Cam on"},
+		{Name: "replayed from another sender", Req: moAt(t, "mo_scores.query", privateKey, esms.DefaultSignFields, false, now.Add(time.Minute), other), Status: 200,
+			Body: "<ClientResponse><Message></Message><Smsid>771234567</Smsid><Receiver></Receiver></ClientResponse>"},
+	})
+	g.Drain()
+	if n := smstest.Responses(t, g); n != 1 {
+		t.Fatalf("%d responses from one MO", n)
+	}
+	_, got := g.API("GET", "/api/v1/invitations/"+victim["id"].(string), nil)
+	if got["status"] != "pending" {
+		t.Fatalf("the replay answered another citizen's invitation: %v", got["status"])
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Fatalf("%d SMS sent", n)
+	}
+}
+
+// max_age is a duration from 1m to 24h; a longer one lets an older MO in.
+func TestMaxAgeSetting(t *testing.T) {
+	g, _ := setup(t, "{}", map[string]any{"max_age": "2h"})
+	g.Invite("D-ES-AGE", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	smstest.Run(t, g, []smstest.Case{
+		{Name: "an hour old", Req: moAt(t, "mo_scores.query", privateKey, esms.DefaultSignFields, false, time.Now().Add(-time.Hour), nil), Status: 200, Body: "<Message>Cam on"},
+	})
+	for _, v := range []any{"10", "30s", "48h", 600} {
+		res, out := g.API("PUT", "/api/v1/channels/es", map[string]any{"type": "sms.esms", "settings": map[string]any{"cpid": "CP0042", "max_age": v}})
+		if e, _ := out["error"].(map[string]any); res.StatusCode != 400 || e["field"] != "settings.max_age" {
+			t.Errorf("max_age %v: %d %v", v, res.StatusCode, out)
+		}
+	}
+}
+
+// The channel's GET warns while sign_fields leave out the sender.
+func TestWarningWhenTheSignLeavesOutTheSender(t *testing.T) {
+	g, _ := setup(t, "{}", nil)
+	_, ch := g.API("GET", "/api/v1/channels/es", nil)
+	w := fmt.Sprint(ch["warnings"])
+	if !strings.Contains(w, "do not include sender") || !strings.Contains(w, esms.RecommendedSignFields) || strings.Contains(w, "include receiverTime") {
+		t.Fatalf("warnings with the default sign: %v", ch["warnings"])
+	}
+	smstest.Configure(t, g, "es", map[string]any{"type": "sms.esms", "settings": map[string]any{"cpid": "CP0042", "sign_fields": esms.RecommendedSignFields}})
+	if _, ch := g.API("GET", "/api/v1/channels/es", nil); ch["warnings"] != nil {
+		t.Fatalf("warnings with the sender signed: %v", ch["warnings"])
+	}
+	smstest.Run(t, g, []smstest.Case{
+		{Name: "signed with the sender", Req: mo(t, "mo_scores.query", privateKey, esms.RecommendedSignFields, false), Status: 200, Body: "<ClientResponse>"},
+		{Name: "sender changed after signing", Req: func() *http.Request {
+			r := mo(t, "mo_scores.query", privateKey, esms.RecommendedSignFields, false)()
+			q := r.URL.Query()
+			q.Set("sender", "84987654321")
+			return httptest.NewRequest("GET", "/webhooks/sms/es?"+q.Encode(), nil)
+		}, Status: 401, Body: `"field":"sign"`},
 	})
 }

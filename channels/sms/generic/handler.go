@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -31,10 +32,16 @@ type Adapter struct{ TypeName string }
 
 var _ sms.Adapter = Adapter{}
 
-// Kind: secret "secret" signs both directions; send_url receives sends.
+// Kind: secret "secret" signs both directions; send_url receives sends;
+// max_age, when set, refuses messages whose received_at is older.
 func (a Adapter) Kind() core.ChannelKind {
-	return core.ChannelKind{Type: a.TypeName, Settings: []string{"send_url"}, Optional: []string{"unicode"},
-		Secrets: []string{"secret"}, Check: CheckURL("send_url")}
+	return core.ChannelKind{Type: a.TypeName, Settings: []string{"send_url"}, Optional: []string{"unicode", "max_age"},
+		Secrets: []string{"secret"}, Check: func(s map[string]any) error {
+			if err := CheckURL("send_url")(s); err != nil {
+				return err
+			}
+			return channels.CheckMaxAge(s)
+		}}
 }
 
 // CheckURL returns a settings check that the named setting is an http(s) URL.
@@ -82,27 +89,51 @@ func Verify(c *fiber.Ctx, secret string) error {
 	return nil
 }
 
-// Decode verifies the signature first, then reads the JSON.
+// Decode verifies the signature first, then reads the JSON. A channel
+// with settings.max_age also needs a fresh received_at (RFC 3339), which
+// the signature covers like the rest of the body.
 func (a Adapter) Decode(c *fiber.Ctx, ch *core.Channel, _ string) ([]sms.Message, error) {
 	if err := Verify(c, ch.Secrets["secret"]); err != nil {
 		return nil, err
 	}
-	return sms.One(Parse(c.Body()))
+	in, err := parse(c.Body())
+	if err != nil {
+		return nil, err
+	}
+	if maxAge := channels.MaxAge(ch, 0); maxAge > 0 {
+		at, err := time.Parse(time.RFC3339, in.ReceivedAt)
+		if err != nil {
+			return nil, core.Errorf(core.Invalid, "received_at", "%q: this channel has settings.max_age, so received_at is required, in RFC 3339 (2026-11-25T08:00:00+07:00)", in.ReceivedAt)
+		}
+		if err := channels.CheckFresh(at, time.Now(), maxAge, "received_at"); err != nil {
+			return nil, err
+		}
+	}
+	return []sms.Message{in.message()}, nil
 }
 
 // Parse reads a verified generic body.
 func Parse(body []byte) (sms.Message, error) {
+	in, err := parse(body)
+	return in.message(), err
+}
+
+func parse(body []byte) (inbound, error) {
 	var in inbound
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil {
-		return sms.Message{}, core.Errorf(core.Invalid, "", "body is not the generic JSON format: %v", err)
+		return in, core.Errorf(core.Invalid, "", "body is not the generic JSON format: %v", err)
 	}
 	switch {
 	case in.ID == "":
-		return sms.Message{}, core.Errorf(core.Invalid, "id", "required: the provider's message id")
+		return in, core.Errorf(core.Invalid, "id", "required: the provider's message id")
 	case in.From == "":
-		return sms.Message{}, core.Errorf(core.Invalid, "from", "required: the sender's number")
+		return in, core.Errorf(core.Invalid, "from", "required: the sender's number")
 	}
-	return sms.Message{ID: in.ID, From: in.From, To: in.To, Text: in.Text}, nil
+	return in, nil
+}
+
+func (in inbound) message() sms.Message {
+	return sms.Message{ID: in.ID, From: in.From, To: in.To, Text: in.Text}
 }
 
 // Respond answers 200 {"replies": [{"to", "text"}]}.

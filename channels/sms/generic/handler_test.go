@@ -139,7 +139,7 @@ func TestWebhookCases(t *testing.T) {
 	}
 	smstest.Run(t, g, []smstest.Case{
 		{Name: "all scores", Req: func() *http.Request { return mo(testdata(t, "mo_all_scores.json"), true) }, Status: 200, Body: `"text":"Cam on ong/ba da danh gia!`},
-		{Name: "same message again", Req: func() *http.Request { return mo(testdata(t, "mo_all_scores.json"), true) }, Status: 200, Body: `"replies":[]`},
+		{Name: "same message again: the same thanks", Req: func() *http.Request { return mo(testdata(t, "mo_all_scores.json"), true) }, Status: 200, Body: `"text":"Cam on ong/ba da danh gia!`},
 	})
 	if n := smstest.Responses(t, g); n != 1 {
 		t.Fatalf("%d responses, want 1", n)
@@ -334,30 +334,32 @@ func TestRepliesWhileMongoDBIsDown(t *testing.T) {
 	}
 }
 
-// The same message delivered 100 times at once has one effect; different
-// messages from one phone at once lose no answer. (Without the per-phone
-// rate limit: 100 deliveries from one phone would pass it.)
+// The same message delivered 100 times at once has one effect, and every
+// delivery is answered as the first; different messages from one phone at
+// once lose no answer. (Without the per-phone rate limit: 100 deliveries
+// from one phone would pass it.)
 func TestConcurrentDeliveries(t *testing.T) {
 	g, _ := setup(t)
 	g.Core.PhoneRate = 0 // what gwtest.NoRateLimits sets
 	inv := g.Invite("D-RACE", "000.00.12.H49", map[string]any{"phone": "0912345678"})
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	nonEmpty := 0
+	answers := map[string]int{}
 	for i := 0; i < 100; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if r := replies(t, g, text("0912345678", "dup-1", "5")); len(r) > 0 {
-				mu.Lock()
-				nonEmpty++
-				mu.Unlock()
-			}
+			r := replies(t, g, text("0912345678", "dup-1", "5"))
+			mu.Lock()
+			answers[strings.Join(r, "|")]++
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	if nonEmpty != 1 {
-		t.Fatalf("%d deliveries of one message were answered", nonEmpty)
+	for a, n := range answers {
+		if !strings.Contains(a, "Cau 2/5") || n != 100 {
+			t.Fatalf("100 deliveries of one message were answered %v", answers)
+		}
 	}
 	// Questions 2..5 arrive at once as separate messages.
 	for i, s := range []string{"4", "3", "2", "1"} {
@@ -380,6 +382,70 @@ func TestConcurrentDeliveries(t *testing.T) {
 	if n := smstest.Responses(t, g); n != 1 {
 		t.Fatalf("%d responses", n)
 	}
+}
+
+// Item 12: deliveries of a completing message racing each other store one
+// response and all thank the citizen (none says "already answered"), with
+// one reply recorded and nothing sent through the send queue.
+func TestConcurrentCompletingDeliveriesAllThank(t *testing.T) {
+	g, fake := setup(t)
+	g.Core.PhoneRate = 0
+	inv := g.Invite("D-RACE-5", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	for round := 0; round < 5; round++ { // the race is not lost every time: run it a few times
+		dossier := fmt.Sprint("D-RACE-5-", round)
+		if round > 0 {
+			inv = g.Invite(dossier, "000.00.12.H49", map[string]any{"phone": "0912345678"})
+		}
+		var wg sync.WaitGroup
+		got := make([][]string, 10)
+		for i := range got {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i] = replies(t, g, text("0912345678", fmt.Sprint("all-", round), "5 4 5 4 5"))
+			}()
+		}
+		wg.Wait()
+		for i, r := range got {
+			if len(r) != 1 || !strings.HasPrefix(r[0], "Cam on ong/ba da danh gia!") {
+				t.Fatalf("round %d, delivery %d answered %q", round, i, r)
+			}
+		}
+		g.Drain()
+		_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
+		if len(msgs["messages"].([]any)) != 1 {
+			t.Fatalf("round %d: %v", round, msgs)
+		}
+	}
+	if n := smstest.Responses(t, g); n != 5 {
+		t.Fatalf("%d responses from 5 messages", n)
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Fatalf("%d SMS sent through the provider's API", n)
+	}
+}
+
+// With settings.max_age, received_at is required and must be fresh; it is
+// under the signature like the rest of the body.
+func TestReceivedAtIsCheckedWhenMaxAgeIsSet(t *testing.T) {
+	g, fake := setup(t)
+	g.Invite("D-AGE", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	at := func(id string, d time.Duration) func() *http.Request {
+		return func() *http.Request {
+			b, _ := json.Marshal(map[string]string{"id": id, "from": "0912345678", "text": "5", "received_at": time.Now().Add(d).Format(time.RFC3339)})
+			return mo(string(b), true)
+		}
+	}
+	smstest.Run(t, g, []smstest.Case{ // off unless set
+		{Name: "a day old, no max_age", Req: at("age-1", -24*time.Hour), Status: 200, Body: "Cau 2/5"},
+	})
+	smstest.Configure(t, g, "gen", map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": fake.URL, "max_age": "5m", "default": true}})
+	smstest.Run(t, g, []smstest.Case{
+		{Name: "no received_at", Req: func() *http.Request { return mo(text("0912345678", "age-2", "5"), true) }, Status: 400, Body: `"field":"received_at"`},
+		{Name: "stale", Req: at("age-3", -6*time.Minute), Status: 400, Body: `"field":"received_at"`},
+		{Name: "ahead", Req: at("age-4", 3*time.Minute), Status: 400, Body: `"field":"received_at"`},
+		{Name: "fresh", Req: at("age-5", -4*time.Minute), Status: 200, Body: "Cau 3/5"},
+	})
 }
 
 func TestSendFailuresAreTypedAndRetried(t *testing.T) {

@@ -36,10 +36,13 @@ const defaultBase = "https://api.speedsms.vn"
 // sms_type: 2 random number (default), 3 own brandname, 4 default
 // brandname, 5 Android app, 8 two-way number; sender is needed for 3, 5, 8.
 func (adapter) Kind() core.ChannelKind {
-	return core.ChannelKind{Type: "sms.speedsms", Optional: []string{"sender", "sms_type", "api_base_url", "unicode"},
+	return core.ChannelKind{Type: "sms.speedsms", Optional: []string{"sender", "sms_type", "api_base_url", "unicode", "max_age"},
 		Secrets: []string{"access_token", "secret"},
 		Check: func(s map[string]any) error {
 			if err := generic.CheckURL("api_base_url")(s); err != nil {
+				return err
+			}
+			if err := channels.CheckMaxAge(s); err != nil {
 				return err
 			}
 			t, _ := s["sms_type"].(string)
