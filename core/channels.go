@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sipasvn/gateway/store"
 )
@@ -68,6 +69,14 @@ func (c *Channel) Flag(key string) bool {
 
 var channelIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
+// signing are the secrets that sign or check messages (a province's own,
+// or the provider's); a short one can be found from the signatures it
+// makes, so it needs minSecret characters. Credentials a provider issues
+// (API keys, tokens) are taken as given.
+var signing = map[string]bool{"secret": true, "oa_secret_key": true, "private_key": true, "auth_token": true}
+
+const minSecret = 16
+
 // PutChannel validates and stores a channel. Secrets not given keep their
 // stored values, so settings can change without resending secrets.
 func (s *Service) PutChannel(ctx context.Context, p *Principal, kind ChannelKind, id string, in ChannelInput) (*store.Channel, error) {
@@ -96,6 +105,9 @@ func (s *Service) PutChannel(ctx context.Context, p *Principal, kind ChannelKind
 		if v == "" {
 			delete(ch.Secrets, k)
 			continue
+		}
+		if n := utf8.RuneCountInString(v); signing[k] && n < minSecret {
+			return nil, Errorf(Invalid, "secrets."+k, "only %d characters; a secret that signs messages needs at least %d (openssl rand -hex 16)", n, minSecret)
 		}
 		ch.Secrets[k] = s.Sealer.Seal(v)
 		if k == "access_token" {

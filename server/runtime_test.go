@@ -29,7 +29,7 @@ func TestChannelChangeReachesEveryReplica(t *testing.T) {
 	defer cancel()
 	go b.Core.WatchChannels(ctx)
 	put := func(url string) {
-		body, _ := json.Marshal(map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": url}, "secrets": map[string]any{"secret": "s3cret"}})
+		body, _ := json.Marshal(map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": url}, "secrets": map[string]any{"secret": "s3cret-0123456789"}})
 		req := httptest.NewRequest("PUT", "/api/v1/channels/gen", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+gwtest.AdminKey)
 		req.Header.Set("Content-Type", "application/json")

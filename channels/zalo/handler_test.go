@@ -21,7 +21,7 @@ import (
 
 const (
 	appID    = "360846524940903967"
-	oaSecret = "OA-SECRET-KEY"
+	oaSecret = "OA-SECRET-KEY-0123"
 	user     = "246845883529197922" // beyond 2^53: must stay a string
 )
 
@@ -314,7 +314,7 @@ func TestTemplateFailureFallsBackToSMS(t *testing.T) {
 	g, f := setup(t)
 	sms := smstest.NewFake(t, `{}`)
 	smstest.Configure(t, g, "gen", map[string]any{"type": "sms.generic",
-		"settings": map[string]any{"send_url": sms.URL, "default": true}, "secrets": map[string]any{"secret": "s"}})
+		"settings": map[string]any{"send_url": sms.URL, "default": true}, "secrets": map[string]any{"secret": "sms-secret-0123456789"}})
 	f.znsError = -230
 	inv := g.Invite("D-FALLBACK", "000.00.12.H49", map[string]any{"phone": "0912345678", "send": []string{"zalo"}})
 	for i := 0; i < 2; i++ {

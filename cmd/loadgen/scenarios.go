@@ -196,7 +196,7 @@ func (g *gen) sms(label string, pool int) (maker, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, ch := "loadgen-"+g.run, "load-"+g.run
+	secret, ch := "loadgen-secret-"+g.run, "load-"+g.run
 	if _, err := g.api(0, "PUT", "/api/v1/channels/"+ch, map[string]any{"type": "sms.generic",
 		"settings": map[string]any{"send_url": sink}, "secrets": map[string]any{"secret": secret}}); err != nil {
 		return nil, err

@@ -102,7 +102,7 @@ func TestConfigurableSignOrder(t *testing.T) {
 	})
 	res, out := g.API("PUT", "/api/v1/channels/es2", map[string]any{"type": "sms.esms",
 		"settings": map[string]any{"cpid": "X", "sign_fields": "cpid,password"},
-		"secrets":  map[string]any{"private_key": "k", "api_key": "a", "secret_key": "s"}})
+		"secrets":  map[string]any{"private_key": privateKey, "api_key": "a", "secret_key": "s"}})
 	if e, _ := out["error"].(map[string]any); res.StatusCode != 400 || e["field"] != "settings.sign_fields" {
 		t.Fatalf("bad sign_fields: %d %v", res.StatusCode, out)
 	}

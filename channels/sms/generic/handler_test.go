@@ -93,11 +93,12 @@ func TestChannelConfiguration(t *testing.T) {
 		field string
 	}{
 		{map[string]any{"type": "sms.nope"}, "type"},
-		{map[string]any{"type": "sms.generic", "secrets": map[string]any{"secret": "x"}}, "settings.send_url"},
-		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": "ftp://x"}, "secrets": map[string]any{"secret": "x"}}, "settings.send_url"},
-		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": fake.URL, "colour": "red"}, "secrets": map[string]any{"secret": "x"}}, "settings.colour"},
+		{map[string]any{"type": "sms.generic", "secrets": map[string]any{"secret": secret}}, "settings.send_url"},
+		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": "ftp://x"}, "secrets": map[string]any{"secret": secret}}, "settings.send_url"},
+		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": fake.URL, "colour": "red"}, "secrets": map[string]any{"secret": secret}}, "settings.colour"},
 		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": fake.URL}}, "secrets.secret"},
-		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": fake.URL}, "secrets": map[string]any{"secret": "x", "token": "y"}}, "secrets.token"},
+		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": fake.URL}, "secrets": map[string]any{"secret": "x"}}, "secrets.secret"}, // too short to sign
+		{map[string]any{"type": "sms.generic", "settings": map[string]any{"send_url": fake.URL}, "secrets": map[string]any{"secret": secret, "token": "y"}}, "secrets.token"},
 	} {
 		res, out := g.API("PUT", "/api/v1/channels/other", tc.body)
 		if e, _ := out["error"].(map[string]any); res.StatusCode != 400 || e["field"] != tc.field {

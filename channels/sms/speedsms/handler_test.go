@@ -26,7 +26,7 @@ func setup(t *testing.T, reply string) (*gwtest.Gateway, *smstest.Fake) {
 	fake := smstest.NewFake(t, reply)
 	smstest.Configure(t, g, "sp", map[string]any{"type": "sms.speedsms",
 		"settings": map[string]any{"sms_type": "8", "sender": "0899999999", "api_base_url": fake.URL, "default": true},
-		"secrets":  map[string]any{"access_token": "SPEED-TOKEN", "secret": "relay-secret"}})
+		"secrets":  map[string]any{"access_token": "SPEED-TOKEN", "secret": "relay-secret-0123456"}})
 	return g, fake
 }
 
@@ -87,7 +87,7 @@ func TestInboundThroughTheGenericFormat(t *testing.T) {
 	}
 	smstest.Run(t, g, []smstest.Case{
 		{Name: "wrong secret", Req: post("SPEED-TOKEN"), Status: 401, Body: "unauthenticated"},
-		{Name: "relayed MO", Req: post("relay-secret"), Status: 200, Body: `"text":"Cam on`},
+		{Name: "relayed MO", Req: post("relay-secret-0123456"), Status: 200, Body: `"text":"Cam on`},
 	})
 	g.Flush()
 	r, err := g.Mongo.Responses.ByInvitation(t.Context(), g.MustInvitation("D-SP-IN").ID)
@@ -95,7 +95,7 @@ func TestInboundThroughTheGenericFormat(t *testing.T) {
 		t.Fatalf("%+v %v", r, err)
 	}
 	res, out := g.API("PUT", "/api/v1/channels/sp2", map[string]any{"type": "sms.speedsms",
-		"settings": map[string]any{"sms_type": "3"}, "secrets": map[string]any{"access_token": "a", "secret": "b"}})
+		"settings": map[string]any{"sms_type": "3"}, "secrets": map[string]any{"access_token": "a", "secret": "relay-secret-0123456"}})
 	if e, _ := out["error"].(map[string]any); res.StatusCode != 400 || e["field"] != "settings.sender" {
 		t.Fatalf("type 3 without sender: %d %v", res.StatusCode, out)
 	}
