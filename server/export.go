@@ -48,7 +48,8 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), time.Hour)
 	// A failure half-way must not look like a complete file: the
-	// connection is cut before the last chunk, so the download breaks.
+	// connection's sending side is shut before the last chunk, so the
+	// download breaks.
 	conn := c.Context().Conn()
 	broken := func(w *bufio.Writer, err error) {
 		if err == nil {
@@ -56,7 +57,12 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 		}
 		a.log.Error("export cut short; the client's download is broken on purpose", "err", err)
 		_ = w.Flush()
-		_ = conn.Close()
+		// Half-close: the last chunk can no longer be written, so the
+		// client sees a broken transfer; closing the socket outright would
+		// make fasthttp panic on its next deadline.
+		if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		}
 	}
 	if format == "jsonl" {
 		c.Set(fiber.HeaderContentType, "application/x-ndjson; charset=utf-8")
