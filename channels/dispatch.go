@@ -140,7 +140,7 @@ func (d *Dispatcher) skip(ctx context.Context, inv *store.Invitation) (string, e
 		return "invitation is " + string(st), nil
 	}
 	if inv.Respondent != "" {
-		out, err := d.Core.Mongo.OptOuts.Has(ctx, inv.Respondent)
+		out, err := d.Core.OptedOut(ctx, inv.Respondent)
 		if err != nil {
 			return "", err
 		}

@@ -143,6 +143,56 @@ func (s *Service) sender(in Inbound, who string) string {
 	return s.Sealer.Hash(in.Channel.Type + ":" + in.User)
 }
 
+// OptOut records a citizen's opt-out (or, Out false, their consent again)
+// without waiting on MongoDB: the answer goes to the Redis view at once,
+// which sends consult first (OptedOut), and reaches MongoDB through the
+// message-log stream, with the invitation it closes. The invitation's
+// working copy reads as opted out from now on.
+func (s *Service) OptOut(ctx context.Context, e store.OptOutEvent) error {
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	if s.OptOuts == nil || s.MessageLog == nil {
+		if err := s.Mongo.ApplyOptOut(ctx, e); err != nil {
+			return err
+		}
+	} else {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		if _, err := s.OptOuts.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+			s.OptOuts.Queue(ctx, p, e.Who, e.Out)
+			if e.Invitation != "" {
+				s.OptOuts.QueueClosed(ctx, p, e.Invitation)
+			}
+			s.MessageLog.Queue(ctx, p, map[string]string{"o": string(b)})
+			return nil
+		}); err != nil {
+			return fmt.Errorf("record opt-out: %w", err)
+		}
+	}
+	if e.Invitation != "" && s.Cache != nil {
+		if inv, err := s.invitationByID(ctx, e.Invitation); err == nil {
+			inv.Status = store.StatusOptedOut
+			s.Cache.Put(ctx, inv)
+		}
+	}
+	return nil
+}
+
+// OptedOut reports whether who asked to hear no more: the Redis view's
+// answer, or MongoDB's when the view has none.
+func (s *Service) OptedOut(ctx context.Context, who string) (bool, error) {
+	if s.OptOuts != nil {
+		out, known, err := s.OptOuts.Get(ctx, who)
+		if err != nil || known {
+			return out, err
+		}
+	}
+	return s.Mongo.OptOuts.Has(ctx, who)
+}
+
 // stepIO puts what a message needs beside its conversation into the
 // conversation's two round trips: the phone's rate limit with the read,
 // the replies' sent-message records with the commit.
@@ -237,7 +287,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 			return nil, err
 		case r.Kind == survey.OptOut:
 			st.Done = true
-			return say(survey.MsgOptedOut), s.Mongo.OptOuts.Add(ctx, who, in.Channel.ID, s.now())
+			return say(survey.MsgOptedOut), s.OptOut(ctx, store.OptOutEvent{Who: who, Out: true, Channel: in.Channel.ID})
 		default:
 			// Nothing open: answer once, then stay quiet (no cost loops).
 			st.Misses++
@@ -253,16 +303,8 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 	def := s.ChatSurvey(string(st.Survey))
 	outcome := def.Step(&st.Conversation, def.Read(&st.Conversation, in.Text), func(t survey.Text) string { return render(t, st.Locale) })
 	if outcome.OptOut {
-		if err := s.Mongo.OptOuts.Add(ctx, who, in.Channel.ID, s.now()); err != nil {
+		if err := s.OptOut(ctx, store.OptOutEvent{Who: who, Out: true, Channel: in.Channel.ID, Invitation: st.Invitation}); err != nil {
 			return nil, err
-		}
-		if err := s.Mongo.Invitations.MarkOptedOut(ctx, st.Invitation); err != nil {
-			return nil, err
-		}
-		if s.Cache != nil {
-			if err := s.Cache.Forget(ctx, st.Invitation); err != nil {
-				return nil, err
-			}
 		}
 		return outcome.Say, s.Conversations.Unindex(ctx, who, st.Invitation)
 	}
@@ -369,7 +411,7 @@ func (s *Service) startDossier(ctx context.Context, c *chatState, code, who stri
 		}
 	}
 	def := s.begin(c, inv, in.OneByOne)
-	if err := s.Mongo.OptOuts.Remove(ctx, who); err != nil { // asking is consent again
+	if err := s.OptOut(ctx, store.OptOutEvent{Who: who, Out: false, Channel: in.Channel.ID}); err != nil { // asking is consent again
 		return nil, err
 	}
 	return []string{render(def.Opening(&c.Conversation), c.Locale)}, nil
@@ -493,9 +535,19 @@ func (s *Service) DrainMessages(ctx context.Context, consumer string, block time
 		}
 		msgs := make([]*store.Message, 0, len(es))
 		var unread []*store.UnreadReply
+		var optOuts []store.OptOutEvent
 		ids := make([]string, len(es))
 		for i, e := range es {
 			ids[i] = e.ID
+			if raw, ok := e.Fields["o"]; ok {
+				var o store.OptOutEvent
+				if err := json.Unmarshal([]byte(raw), &o); err != nil || o.Who == "" {
+					_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not an opt-out: %v", err))
+					continue
+				}
+				optOuts = append(optOuts, o)
+				continue
+			}
 			if raw, ok := e.Fields["u"]; ok {
 				var u store.UnreadReply
 				if err := json.Unmarshal([]byte(raw), &u); err != nil || u.ID == "" {
@@ -517,6 +569,11 @@ func (s *Service) DrainMessages(ctx context.Context, consumer string, block time
 		}
 		if err := s.Mongo.Unread.Record(ctx, unread...); err != nil {
 			return err
+		}
+		for _, o := range optOuts { // in the order they were taken
+			if err := s.Mongo.ApplyOptOut(ctx, o); err != nil {
+				return err
+			}
 		}
 		if err := s.MessageLog.Ack(ctx, ids...); err != nil {
 			return err

@@ -25,6 +25,9 @@ type Service struct {
 	Queue         *store.SendQueue
 	Locks         *store.Locks
 	Limiter       *store.Limiter
+	// OptOuts holds citizens' latest opt-out answers until MongoDB has
+	// them; nil writes them to MongoDB at once.
+	OptOuts *store.OptOutView
 	// SignIns locks addresses and user names after failed console
 	// sign-ins; nil locks nothing.
 	SignIns *SignInLimits
@@ -440,6 +443,9 @@ func (s *Service) noteDone(ctx context.Context, inv *store.Invitation) {
 // completion in the outbox, a start waiting for the roll-up writer.
 func (s *Service) current(ctx context.Context, inv *store.Invitation) {
 	s.noteDone(ctx, inv)
+	if (inv.Status == store.StatusPending || inv.Status == store.StatusInProgress) && s.OptOuts != nil && s.OptOuts.Closed(ctx, inv.ID) {
+		inv.Status = store.StatusOptedOut // an opt-out on its way to MongoDB
+	}
 	if inv.Status == store.StatusPending && s.Started != nil {
 		if at, ok := s.Started.When(ctx, inv.ID); ok {
 			inv.Status, inv.StartedAt = store.StatusInProgress, &at

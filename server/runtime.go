@@ -49,6 +49,7 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Funnel:     store.NewFunnel(r, m),
 		Channels:   &core.ChannelCache{Changes: &store.Changes{R: r, Key: "gw:changes:channels:" + name}},
 		Started:    store.NewStarted(r, name),
+		OptOuts:    &store.OptOutView{R: r, Name: name},
 		Cache:      &store.InvitationCache{R: r, TTL: cfg.InvitationTTL},
 		Health:     &core.Health{},
 		Sealer:     store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,

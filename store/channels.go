@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -190,4 +192,67 @@ func (s *Links) Respondent(ctx context.Context, channel, user string) (string, e
 		return "", err
 	}
 	return doc.Respondent, nil
+}
+
+// OptOutView keeps each citizen's latest opt-out answer in Redis, so that
+// an opt-out (or a new consent) takes effect at once, while MongoDB gets it
+// through the message-log stream (see core.Service.OptOut). The view is
+// the truth while it holds an answer; MongoDB answers for the rest.
+type OptOutView struct {
+	R    redis.UniversalClient
+	Name string
+}
+
+func (v *OptOutView) key(who string) string { return "gw:optout:" + v.Name + ":{" + who + "}" }
+
+// Queue records who's answer (out: opted out) in p.
+func (v *OptOutView) Queue(ctx context.Context, p redis.Pipeliner, who string, out bool) {
+	p.Set(ctx, v.key(who), flag(out), 0)
+}
+
+// QueueClosed notes in p that an opt-out closed the invitation, until
+// MongoDB has it (the mark outlives any invitation).
+func (v *OptOutView) QueueClosed(ctx context.Context, p redis.Pipeliner, invitation string) {
+	p.Set(ctx, "gw:optout:"+v.Name+":inv:"+invitation, "1", 400*24*time.Hour)
+}
+
+// Closed reports whether an opt-out closed the invitation.
+func (v *OptOutView) Closed(ctx context.Context, invitation string) bool {
+	n, err := v.R.Exists(ctx, "gw:optout:"+v.Name+":inv:"+invitation).Result()
+	return err == nil && n == 1
+}
+
+// Get returns who's latest answer, and whether the view holds one.
+func (v *OptOutView) Get(ctx context.Context, who string) (out, known bool, err error) {
+	s, err := v.R.Get(ctx, v.key(who)).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("opt-out view: %w", err)
+	}
+	return s == "1", true, nil
+}
+
+// OptOutEvent is an opt-out (or a consent again) on its way to MongoDB.
+type OptOutEvent struct {
+	Who        string    `json:"w"`
+	Out        bool      `json:"o"`
+	Channel    string    `json:"c,omitempty"`
+	Invitation string    `json:"i,omitempty"` // closed by the opt-out
+	At         time.Time `json:"t"`
+}
+
+// ApplyOptOut writes the event to MongoDB; applying it twice is harmless.
+func (m *Mongo) ApplyOptOut(ctx context.Context, e OptOutEvent) error {
+	if !e.Out {
+		return m.OptOuts.Remove(ctx, e.Who)
+	}
+	if err := m.OptOuts.Add(ctx, e.Who, e.Channel, e.At); err != nil {
+		return err
+	}
+	if e.Invitation != "" {
+		return m.Invitations.MarkOptedOut(ctx, e.Invitation)
+	}
+	return nil
 }
