@@ -112,10 +112,10 @@ func TestCleanComment(t *testing.T) {
 // Control characters a citizen sends never reach storage; line breaks do.
 func TestControlCharactersAreStripped(t *testing.T) {
 	for in, want := range map[string]string{
-		"a\x00b":                     "ab",
-		"Cán bộ\x1b[31m tốt":         "Cán bộ[31m tốt",
+		"a\x00b":                      "ab",
+		"Cán bộ\x1b[31m tốt":          "Cán bộ[31m tốt",
 		"dòng 1\r\ndòng 2\tcột\u0085": "dòng 1\ndòng 2 cột",
-		"bình thường":                "bình thường",
+		"bình thường":                 "bình thường",
 	} {
 		if got, err := CleanComment(in); err != nil || got != want {
 			t.Errorf("CleanComment(%q) = %q, %v; want %q", in, got, err, want)
