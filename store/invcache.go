@@ -12,13 +12,13 @@ import (
 )
 
 // InvitationCache holds the working copy of every open invitation, from its
-// creation until it expires, under its token and its id: survey pages and
-// chat steps read it instead of MongoDB, and a survey can be answered (into
-// the outbox) while MongoDB is down. The copy is kept true where citizens
-// change an invitation (an opt-out, an erasure: the copy is forgotten and
-// read again from MongoDB); completion and starts are never read from it
-// (the outbox's done mark and the set of started invitations say them at
-// once). A copy lost with Redis is read again from MongoDB on a miss, and
+// creation until it expires, under its id, and its token leads to the id:
+// survey pages and chat steps read it instead of MongoDB, and a survey can
+// be answered (into the outbox) while MongoDB is down. The copy is kept
+// true where citizens change an invitation (an opt-out writes a closed
+// copy; an erasure forgets it, and it is read again from MongoDB);
+// completion and starts are never read from it (the outbox's done mark and
+// the set of started invitations say them at once). A copy lost with Redis is read again from MongoDB on a miss, and
 // Warm rebuilds all of them after Redis lost its data.
 type InvitationCache struct {
 	R   redis.UniversalClient
@@ -45,7 +45,7 @@ func (c *InvitationCache) put(ctx context.Context, p redis.Pipeliner, inv *Invit
 	if err != nil {
 		return
 	}
-	p.Set(ctx, cacheKey("token", inv.Token), b, ttl)
+	p.Set(ctx, cacheKey("token", inv.Token), inv.ID, ttl) // the id, not a second copy: half the memory
 	p.Set(ctx, cacheKey("id", inv.ID), b, ttl)
 }
 
@@ -94,7 +94,18 @@ type cached struct {
 // ByToken returns the copy cached under token if it is younger than maxAge
 // (any age when maxAge is 0), or ErrNotFound.
 func (c *InvitationCache) ByToken(ctx context.Context, token string, maxAge time.Duration) (*Invitation, error) {
-	return c.get(ctx, cacheKey("token", token), maxAge)
+	id, err := c.R.Get(ctx, cacheKey("token", token)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	inv, err := c.get(ctx, cacheKey("id", id), maxAge)
+	if err == nil && inv.Token != token {
+		return nil, ErrNotFound // a token key outliving its copy's invitation
+	}
+	return inv, err
 }
 
 // ByID returns a cached copy by invitation id, as ByToken.
