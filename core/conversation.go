@@ -269,6 +269,13 @@ const maxUnreadText = 2000
 // store.Conversations.Step), so everything it writes is idempotent.
 func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in Inbound, who string, render Render, saved, unread *bool, done map[string]bool) ([]string, error) {
 	say := func(t survey.Text) []string { return []string{render(t, st.Locale)} }
+	if *saved {
+		// An earlier run of this step completed the survey with this very
+		// message, then lost the race to commit: the message is spent. Read
+		// again, it would answer the citizen's next invitation too.
+		st.Done = true
+		return say(survey.MsgThanks), nil
+	}
 	if err := s.closeIfAnswered(ctx, st, done); err != nil {
 		return nil, err
 	}

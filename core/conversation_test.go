@@ -152,3 +152,50 @@ func TestMidConversationStepCost(t *testing.T) {
 		t.Fatal("the replies were not recorded")
 	}
 }
+
+// conflictOnce makes the first commit of a conversation step lose, as when
+// another message of the citizen commits first.
+type conflictOnce struct {
+	done atomic.Bool
+	r    redis.UniversalClient
+}
+
+func (h *conflictOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *conflictOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return next
+}
+func (h *conflictOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			args := cmd.Args()
+			if (cmd.Name() == "evalsha" || cmd.Name() == "eval") && len(args) > 3 && strings.HasPrefix(fmt.Sprint(args[3]), "gw:conv:{") && h.done.CompareAndSwap(false, true) {
+				h.r.Set(ctx, fmt.Sprint(args[3]), "another message's state", 0)
+			}
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// A step that completed a survey and then lost the race to commit is run
+// again: the spent message must not answer the citizen's next invitation.
+func TestCompletionThatLosesTheCommitIsNotAppliedTwice(t *testing.T) {
+	c := newChat(t)
+	const p = "84912345678"
+	first := c.invite("D-RACE-1", "0912345678")
+	second := c.invite("D-RACE-2", "0912345678") // newest: the conversation takes it
+	h := &conflictOnce{r: c.g.Core.Conversations.R}
+	c.g.Core.Conversations.R.AddHook(h)
+	res := c.say(p, "5 5 5 5 5")
+	if !h.done.Load() || len(res.Replies) != 1 || !strings.HasPrefix(res.Replies[0], "Cảm ơn") {
+		t.Fatalf("conflict %v, replies %v", h.done.Load(), res.Replies)
+	}
+	done := 0
+	for _, id := range []string{first, second} {
+		if ok, _ := c.g.Core.Outbox.Done(context.Background(), id); ok {
+			done++
+		}
+	}
+	if done != 1 {
+		t.Fatalf("one message completed %d invitations", done)
+	}
+}
