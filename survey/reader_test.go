@@ -127,7 +127,7 @@ var readerCases = []struct{ ctx, in, want string }{
 	{"1", "0", "S:0"}, {"1", "hong y kien", "S:0"},
 	// confirmations
 	{"c", "C", "C"}, {"c", "c", "C"}, {"c", "có", "C"}, {"c", "Co", "C"}, {"c", "đúng", "C"}, {"c", "Đúng rồi", "C"},
-	{"c", "dung", "C"}, {"c", "OK", "C"}, {"c", "xác nhận", "C"}, {"c", "Dạ đúng ạ", "C"}, {"c", "đồng ý", "C"},
+	{"c", "dung", "C"}, {"c", "Dừng", "OPT"}, {"c", "dừng", "OPT"}, {"c", "OK", "C"}, {"c", "xác nhận", "C"}, {"c", "Dạ đúng ạ", "C"}, {"c", "đồng ý", "C"},
 	{"c", "5 5 5 5 4", "S:5,5,5,5,4"}, {"c", "huy", "OPT"},
 	{"", "dung", "OPT"}, {"", "Dạ hủy ạ", "OPT"}, {"", "dừng nhắn tin", "OPT"},
 	// more of what citizens send
@@ -258,7 +258,8 @@ func TestReaderTable(t *testing.T) {
 	n, first, asked := 0, 0, 0
 	for _, tc := range readerCases {
 		for _, v := range variants {
-			if !v.ok(tc.in) || v.name == "capitals" && strings.HasPrefix(tc.want, "DG:") {
+			if !v.ok(tc.in) || v.name == "capitals" && strings.HasPrefix(tc.want, "DG:") ||
+				v.name == "no diacritics" && tc.ctx == "c" && strings.Contains(tc.in, "ừ") { // "dung" answering a confirmation is "đúng"
 				continue
 			}
 			n++

@@ -84,7 +84,7 @@ func Read(text string, e Expect) Reply {
 		return Reply{Kind: StartDossier, Dossier: code, At: -1}
 	}
 	toks := tokenize(text)
-	if k, ok := keyword(toks, e); ok {
+	if k, ok := keyword(toks, text, e); ok {
 		return Reply{Kind: k, At: -1}
 	}
 	r := &reader{toks: toks, e: e, text: text, restFrom: -1}
@@ -191,7 +191,19 @@ var keywords = map[string]ReplyKind{
 	"nhan nhu the nao": Help, "the nao": Help, "cu phap": Help, "lam sao": Help, "nhan the nao": Help, "huong dan voi": Help,
 }
 
-func keyword(toks []token, e Expect) (ReplyKind, bool) {
+// hasWord reports whether a token's original text holds one of marks.
+func hasWord(toks []token, text string, marks ...string) bool {
+	for _, t := range toks {
+		for _, m := range marks {
+			if strings.Contains(text[t.start:t.end], m) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func keyword(toks []token, text string, e Expect) (ReplyKind, bool) {
 	if len(toks) > 10 {
 		return 0, false // no command is that long, even with particles
 	}
@@ -212,8 +224,8 @@ func keyword(toks []token, e Expect) (ReplyKind, bool) {
 		return Help, true // "??"
 	}
 	joined = strings.TrimSpace(strings.TrimSuffix(joined, " ?"))
-	if joined == "dung" && e.Confirming {
-		return Confirm, true // "đúng" without its marks, answering "… Trả lời C để xác nhận"
+	if joined == "dung" && e.Confirming && !hasWord(toks, text, "ừ", "Ừ") {
+		return Confirm, true // "đúng", or "dung" without its marks, answering "… Trả lời C để xác nhận"; not "dừng"
 	}
 	if k, ok := keywords[joined]; ok {
 		return k, true
