@@ -171,6 +171,20 @@ func TestRateLimitsBehindTrustedProxies(t *testing.T) {
 			t.Errorf("untrusted peer: %d limited, want 3 (one limit for the peer)", limited)
 		}
 		if trusted {
+			// A proxy that adds its own header line, and hops with ports.
+			req, _ := http.NewRequest("GET", g.URL+"/s/"+tok, nil)
+			req.Header.Add("X-Forwarded-For", "6.6.6.6")
+			req.Header.Add("X-Forwarded-For", "203.0.113.50:4711, 10.1.2.3")
+			for i := 0; i < 3; i++ {
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+			}
+			if page("6.6.6.6, 203.0.113.50") != 429 {
+				t.Error("a client escaped its limit through a second X-Forwarded-For line or a port")
+			}
 			for i := 0; i < 3; i++ {
 				page("6.6.6.6, 203.0.113.99, 10.1.2.3")
 			}

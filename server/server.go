@@ -273,11 +273,16 @@ func clientAddress(proxies []*net.IPNet) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		addr := c.Context().RemoteIP()
 		if len(proxies) > 0 && trusted(addr) {
-			hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+			// Every X-Forwarded-For line, in order (a proxy may add its own
+			// line rather than extend the client's).
+			var hops []string
+			for _, v := range c.Request().Header.PeekAll(fiber.HeaderXForwardedFor) {
+				hops = append(hops, strings.Split(string(v), ",")...)
+			}
 			for i := len(hops) - 1; i >= 0; i-- {
-				ip := net.ParseIP(strings.TrimSpace(hops[i]))
+				ip := parseHop(hops[i])
 				if ip == nil {
-					break // a hop we cannot read: stop at the last one we could
+					break // a hop we cannot read: the nearest we could read stands
 				}
 				addr = ip
 				if !trusted(ip) {
@@ -288,6 +293,19 @@ func clientAddress(proxies []*net.IPNet) fiber.Handler {
 		c.Locals(channels.ClientIPKey, addr.String())
 		return c.Next()
 	}
+}
+
+// parseHop reads one X-Forwarded-For hop: an address, with or without a
+// port ("1.2.3.4:5678", "[2001:db8::1]:443").
+func parseHop(h string) net.IP {
+	h = strings.TrimSpace(h)
+	if ip := net.ParseIP(h); ip != nil {
+		return ip
+	}
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return net.ParseIP(host)
+	}
+	return nil
 }
 
 // metricsGuard asks for the bearer token when one is set.
