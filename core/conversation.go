@@ -152,7 +152,10 @@ func (s *Service) OptOut(ctx context.Context, e store.OptOutEvent) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	if s.OptOuts == nil || s.MessageLog == nil {
+	// Where Redis keeps nothing across a crash (AckAfterMongo: the
+	// embedded default), an opt-out is written to MongoDB before it is
+	// acknowledged, like an answer.
+	if s.OptOuts == nil || s.MessageLog == nil || s.AckAfterMongo {
 		if err := s.Mongo.ApplyOptOut(ctx, e); err != nil {
 			return err
 		}
