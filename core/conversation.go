@@ -86,6 +86,20 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	var answered []int
 	io := s.stepIO(ctx, in, out)
 	io.Owner, io.Claim = s.sender(in, who), s.Sealer.Hash("msg\x00"+in.Channel.ID+"\x00"+in.MessageID)
+	// A reply not understood is queued for the operators with the commit
+	// itself: if the step commits, the reply is kept; if not, neither.
+	var unreadEntry map[string]string
+	if s.MessageLog != nil {
+		after := io.After
+		io.After = func(p redis.Pipeliner) {
+			if after != nil {
+				after(p)
+			}
+			if unreadEntry != nil {
+				s.MessageLog.Queue(ctx, p, unreadEntry)
+			}
+		}
+	}
 	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, io, func(state []byte) ([]byte, error) {
 		st := &chatState{}
 		if state != nil {
@@ -98,6 +112,18 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 			return nil, err
 		}
 		out.Replies, out.Invitation, out.Asking, out.Confirming = replies, st.Invitation, st.Asking() && st.Pending == nil, st.Pending != nil
+		unreadEntry = nil
+		if out.Unread && s.MessageLog != nil {
+			u, err := s.unreadReply(ctx, in, st.Invitation, answered)
+			if err != nil {
+				return nil, err // not committed: the provider delivers it again
+			}
+			b, err := json.Marshal(u)
+			if err != nil {
+				return nil, err
+			}
+			unreadEntry = map[string]string{"u": string(b)}
+		}
 		io.Mark = ""
 		if len(replies) > 0 { // kept with the seen mark: a duplicate hears the same
 			b, _ := json.Marshal(replies)
@@ -125,9 +151,13 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 			return nil, err
 		}
 	}
-	if out.Unread {
-		if err := s.keepUnread(ctx, in, out.Invitation, answered); err != nil {
-			return nil, err // not acknowledged: the provider delivers it again
+	if out.Unread && s.MessageLog == nil { // no stream: write it now
+		u, err := s.unreadReply(ctx, in, out.Invitation, answered)
+		if err == nil {
+			err = s.Mongo.Unread.Record(ctx, u)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -232,13 +262,12 @@ func (s *Service) stepIO(ctx context.Context, in Inbound, out *Conversed) *store
 	return io
 }
 
-// keepUnread queues a reply the reader could not read for the operators'
-// "not understood" list, through the message log stream (Redis only on
-// the request path). A retried delivery lands on the same record.
-func (s *Service) keepUnread(ctx context.Context, in Inbound, invitation string, answered []int) error {
+// unreadReply is the record of a reply the reader could not read, for the
+// operators' "not understood" list; a retried delivery makes the same one.
+func (s *Service) unreadReply(ctx context.Context, in Inbound, invitation string, answered []int) (*store.UnreadReply, error) {
 	inv, err := s.invitationByID(ctx, invitation)
 	if err != nil {
-		return fmt.Errorf("keep unread reply: %w", err)
+		return nil, fmt.Errorf("keep unread reply: %w", err)
 	}
 	u := &store.UnreadReply{ID: "u:" + in.Channel.ID + ":" + in.MessageID, Invitation: inv.ID, Survey: inv.Survey,
 		Agency: inv.AgencyCode, Channel: in.Channel.ID, Family: Family(in.Channel.Type), Text: survey.Normalize(survey.StripControls(in.Text)),
@@ -255,14 +284,7 @@ func (s *Service) keepUnread(ctx context.Context, in Inbound, invitation string,
 	if u.At.IsZero() {
 		u.At = s.now()
 	}
-	b, err := json.Marshal(u)
-	if err != nil {
-		return err
-	}
-	if s.MessageLog == nil {
-		return s.Mongo.Unread.Record(ctx, u)
-	}
-	return s.MessageLog.Add(ctx, map[string]string{"u": string(b)})
+	return u, nil
 }
 
 // maxUnreadText bounds a kept reply (an SMS of 10 parts is ~700 characters).
