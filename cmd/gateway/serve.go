@@ -84,9 +84,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	}
 	stopWork()
 	wg.Wait()
-	// A last pass so that responses saved during shutdown are counted now.
+	// A last pass so that what citizens sent during shutdown reaches
+	// MongoDB (answers, records, opt-outs) and is counted now.
 	drainCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if derr := svc.FlushOutbox(drainCtx); derr != nil {
+		log.Warn("final outbox pass failed; the answers wait in Redis for the next start", "err", derr)
+	}
+	if derr := svc.DrainMessages(drainCtx, consumerName(), -1); derr != nil {
+		log.Warn("final message-log pass failed; the records wait in Redis for the next start", "err", derr)
+	}
 	if derr := applier.Drain(drainCtx); derr != nil {
 		log.Warn("final roll-up pass failed; the next start counts what is left", "err", derr)
 	}
