@@ -142,12 +142,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		return d, nil
 	}
 	if in.LogSMS && s.MessageLog == nil { // no stream to queue them in: write them now
-		var logs []*store.Message
-		for _, text := range out.Replies {
-			enc, parts := survey.SMSParts(text)
-			logs = append(logs, &store.Message{Channel: in.Channel.ID, Invitation: out.Invitation, Respondent: out.Respondent, Kind: "reply", Encoding: enc, Parts: parts})
-		}
-		if err := s.RecordSent(ctx, logs...); err != nil {
+		if err := s.RecordSent(ctx, s.replyRecords(in, out)...); err != nil {
 			return nil, err
 		}
 	}
@@ -247,16 +242,8 @@ func (s *Service) stepIO(ctx context.Context, in Inbound, out *Conversed) *store
 	}
 	if in.LogSMS && s.MessageLog != nil {
 		io.After = func(p redis.Pipeliner) {
-			for i, text := range out.Replies {
-				enc, parts := survey.SMSParts(text)
-				m := &store.Message{Channel: in.Channel.ID, Invitation: out.Invitation, Respondent: out.Respondent,
-					Kind: "reply", Encoding: enc, Parts: parts, At: s.now(), ID: newID()}
-				if in.MessageID != "" { // the same record when the commit runs again
-					m.ID = "r:" + in.Channel.ID + ":" + in.MessageID + ":" + strconv.Itoa(i)
-				}
-				b, _ := json.Marshal(m)
-				s.MessageLog.Queue(ctx, p, map[string]string{"m": string(b)})
-			}
+			entries, _ := s.sentEntries(s.replyRecords(in, out)) // a Message always marshals
+			s.MessageLog.Queue(ctx, p, entries...)
 		}
 	}
 	return io
@@ -531,6 +518,19 @@ func (s *Service) RecordSent(ctx context.Context, msgs ...*store.Message) error 
 	if len(msgs) == 0 {
 		return nil
 	}
+	fields, err := s.sentEntries(msgs)
+	if err != nil {
+		return err
+	}
+	if s.MessageLog == nil {
+		return s.Mongo.Messages.Record(ctx, msgs...)
+	}
+	return s.MessageLog.Add(ctx, fields...)
+}
+
+// sentEntries gives msgs their ids and times and makes them message-log
+// stream entries.
+func (s *Service) sentEntries(msgs []*store.Message) ([]map[string]string, error) {
 	fields := make([]map[string]string, len(msgs))
 	for i, m := range msgs {
 		switch {
@@ -545,14 +545,26 @@ func (s *Service) RecordSent(ctx context.Context, msgs ...*store.Message) error 
 		}
 		b, err := json.Marshal(m)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		fields[i] = map[string]string{"m": string(b)}
 	}
-	if s.MessageLog == nil {
-		return s.Mongo.Messages.Record(ctx, msgs...)
+	return fields, nil
+}
+
+// replyRecords are the records of the SMS replies a message got; with a
+// provider message id, the same ids when a commit runs again.
+func (s *Service) replyRecords(in Inbound, out *Conversed) []*store.Message {
+	msgs := make([]*store.Message, len(out.Replies))
+	for i, text := range out.Replies {
+		enc, parts := survey.SMSParts(text)
+		msgs[i] = &store.Message{Channel: in.Channel.ID, Invitation: out.Invitation, Respondent: out.Respondent,
+			Kind: "reply", Encoding: enc, Parts: parts}
+		if in.MessageID != "" {
+			msgs[i].ID = "r:" + in.Channel.ID + ":" + in.MessageID + ":" + strconv.Itoa(i)
+		}
 	}
-	return s.MessageLog.Add(ctx, fields...)
+	return msgs
 }
 
 // DrainMessages writes what RecordSent queued to MongoDB, a batch at a
