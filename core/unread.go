@@ -163,19 +163,11 @@ func questionIDs(def *survey.Survey) string {
 // TestCase writes a resolved reply as a line of the reader's table
 // (survey/reader_test.go), so a reading operators had to supply can become
 // a case the reader is held to.
-func TestCase(u *store.UnreadReply) string {
+func (s *Service) TestCase(u *store.UnreadReply) string {
 	if u.Resolution == nil || u.Status != store.UnreadResolved {
 		return ""
 	}
-	def, ok := survey.Builtin().Survey(survey.ID(u.Survey))
-	if !ok {
-		return ""
-	}
-	if def.ShortForm != "" {
-		if short, ok := survey.Builtin().Survey(def.ShortForm); ok {
-			def = short
-		}
-	}
+	def := s.ChatSurvey(u.Survey) // the survey the conversation asked
 	scores := make([]string, 0, len(def.Questions))
 	for _, q := range def.Questions {
 		scores = append(scores, fmt.Sprint(u.Resolution.Scores[string(q.ID)]))

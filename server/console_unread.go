@@ -39,7 +39,7 @@ func (cs *console) unread(c *fiber.Ctx) error {
 	for i := range us {
 		u := &us[i]
 		r := unreadRow{ID: u.ID, At: u.At.In(core.Vietnam).Format("2006-01-02 15:04"), Agency: u.Agency, Family: u.Family,
-			Phone: u.Phone, Text: u.Text, Own: p.Agency != "" && p.Agency == u.Agency, Resolution: u.Resolution, TestCase: core.TestCase(u)}
+			Phone: u.Phone, Text: u.Text, Own: p.Agency != "" && p.Agency == u.Agency, Resolution: u.Resolution, TestCase: cs.api.core.TestCase(u)}
 		if len(u.Answered) > 0 {
 			r.Answered = strings.Trim(strings.ReplaceAll(fmt.Sprint(u.Answered), "-1", "–"), "[]")
 		}

@@ -16,8 +16,8 @@ type unreadView struct {
 	TestCase string `json:"test_case,omitempty"`
 }
 
-func viewUnread(u *store.UnreadReply) unreadView {
-	return unreadView{UnreadReply: *u, TestCase: core.TestCase(u)}
+func (a *api) viewUnread(u *store.UnreadReply) unreadView {
+	return unreadView{UnreadReply: *u, TestCase: a.core.TestCase(u)}
 }
 
 // unreadReplies lists replies not understood:
@@ -41,7 +41,7 @@ func (a *api) unreadReplies(c *fiber.Ctx) error {
 	}
 	out := make([]unreadView, len(us))
 	for i := range us {
-		out[i] = viewUnread(&us[i])
+		out[i] = a.viewUnread(&us[i])
 	}
 	return c.JSON(fiber.Map{"replies": out})
 }
@@ -52,7 +52,7 @@ func (a *api) unreadReply(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(viewUnread(u))
+	return c.JSON(a.viewUnread(u))
 }
 
 // resolveUnread is POST /api/v1/unread-replies/{id}/resolve
@@ -66,7 +66,7 @@ func (a *api) resolveUnread(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"reply": viewUnread(u), "response_id": r.ID})
+	return c.JSON(fiber.Map{"reply": a.viewUnread(u), "response_id": r.ID})
 }
 
 // dismissUnread is POST /api/v1/unread-replies/{id}/dismiss {"note": "…"}.
@@ -81,5 +81,5 @@ func (a *api) dismissUnread(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"reply": viewUnread(u)})
+	return c.JSON(fiber.Map{"reply": a.viewUnread(u)})
 }
