@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/mongo"
@@ -106,4 +107,20 @@ func insertSkippingDuplicates(ctx context.Context, c *mongo.Collection, docs []a
 		return refused[e.Index]
 	})
 	return refused, err
+}
+
+// InsertBulk inserts many responses at once, for filling a store (the load
+// tool's -fill): no uncounted copies, so they reach the roll-ups only
+// through a rebuild. A response already stored is skipped.
+func (s *Responses) InsertBulk(ctx context.Context, rs []*Response) error {
+	errs, err := s.insert(ctx, rs)
+	if err != nil {
+		return err
+	}
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, ErrDuplicate) {
+			return e
+		}
+	}
+	return nil
 }

@@ -27,7 +27,11 @@ import (
 // no Redis side (the funnel event that counts the invitation in the
 // response-rate roll-ups; the citizen index, invitation cache and send
 // queue, which only invitations with a phone or channels get, and filler
-// ones have neither). `gateway rebuild` brings them into the roll-ups.
+// ones have neither). Each completed invitation gets its response, written
+// the same way (store.Responses.InsertBulk: no uncounted copy), with scores
+// drawn around 4 and a comment now and then: the full form on the web, the
+// five-criterion short form by SMS. `gateway rebuild` brings them into the
+// roll-ups.
 // Invitation i is the same every time apart from its id, token and dates:
 // its dossier code <agency>-FILL-<i> says it is the filler's, and filling
 // again inserts only the ones missing (a marker in the loadgen_fill
@@ -178,6 +182,38 @@ func setFillProgress(ctx context.Context, m *store.Mongo, db string, n int) erro
 	return err
 }
 
+// fillResponse is the response of the filler's completed invitation i.
+func fillResponse(i int, inv *store.Invitation) *store.Response {
+	r := rand.New(rand.NewPCG(0x5c0e, uint64(i)))
+	def, channel := fillSIPAS, "web"
+	if inv.CompletedVia == "sms" {
+		def, channel = fillSIPAS5, "sms.fill"
+	}
+	// Mostly 4 and 5, some 3, a few 1–2 and "no opinion".
+	levels := []int{5, 5, 5, 4, 4, 4, 4, 3, 3, 2, 1, 0}
+	answers := make([]store.Answer, 0, len(def.Questions))
+	for _, q := range def.Questions {
+		answers = append(answers, store.Answer{Question: string(q.ID), Criterion: q.Criterion, Score: levels[r.IntN(len(levels))]})
+	}
+	resp := &store.Response{ID: primitive.NewObjectIDFromTimestamp(*inv.CompletedAt).Hex(), InvitationID: inv.ID, Survey: string(def.ID),
+		SurveyVersion: def.Version, DossierCode: inv.DossierCode, AgencyCode: inv.AgencyCode, ProcedureCode: inv.ProcedureCode,
+		FieldCode: inv.FieldCode, Channel: channel, Answers: answers, Locale: inv.Locale, Month: store.MonthOf(*inv.CompletedAt),
+		InvitedAt: inv.CreatedAt, StartedAt: *inv.CompletedAt, SubmittedAt: *inv.CompletedAt}
+	if inv.StartedAt != nil {
+		resp.StartedAt = *inv.StartedAt
+	}
+	if r.IntN(5) == 0 {
+		resp.Comment = []string{"Cán bộ nhiệt tình", "Phải chờ lâu", "Thủ tục còn rườm rà", "Rất hài lòng"}[r.IntN(4)]
+	}
+	return resp
+}
+
+var fillSIPAS, fillSIPAS5 = func() (*survey.Survey, *survey.Survey) {
+	full, _ := survey.Builtin().Survey(survey.SIPAS)
+	short, _ := survey.Builtin().Survey(survey.SIPAS5)
+	return full, short
+}()
+
 // fill brings the filler's invitations in m (database db) up to n, in
 // batches of fillBatch from workers goroutines, and prints its throughput.
 func fill(w io.Writer, m *store.Mongo, db string, n, workers int) error {
@@ -192,7 +228,7 @@ func fill(w io.Writer, m *store.Mongo, db string, n, workers int) error {
 	}
 	now := time.Now().UTC()
 	batches := (n - have + fillBatch - 1) / fillBatch
-	var next, done atomic.Int64
+	var next, done, answered atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	start := time.Now()
@@ -204,10 +240,20 @@ func fill(w io.Writer, m *store.Mongo, db string, n, workers int) error {
 				lo := have + b*fillBatch
 				hi := min(lo+fillBatch, n)
 				invs := make([]*store.Invitation, 0, hi-lo)
+				var resps []*store.Response
 				for i := lo; i < hi; i++ {
-					invs = append(invs, fillInvitation(i, now))
+					inv := fillInvitation(i, now)
+					invs = append(invs, inv)
+					if inv.Status == store.StatusCompleted {
+						resps = append(resps, fillResponse(i, inv))
+					}
 				}
-				if err := m.Invitations.InsertBulk(ctx, invs); err != nil {
+				err := m.Invitations.InsertBulk(ctx, invs)
+				if err == nil {
+					err = m.Responses.InsertBulk(ctx, resps)
+					answered.Add(int64(len(resps)))
+				}
+				if err != nil {
 					errs <- err
 					next.Store(int64(batches)) // the others stop after their batch
 					return
@@ -228,8 +274,8 @@ func fill(w io.Writer, m *store.Mongo, db string, n, workers int) error {
 	if err := setFillProgress(ctx, m, db, n); err != nil {
 		return fmt.Errorf("record fill progress: %w", err)
 	}
-	fmt.Fprintf(w, "fill: %d → %d filler invitations: %d inserted (and %d lookups) in %s = %.0f invitations/s (batches of %d, %d workers)\n",
-		have, n, n-have, 2*(n-have), el.Round(time.Millisecond), float64(n-have)/el.Seconds(), fillBatch, workers)
+	fmt.Fprintf(w, "fill: %d → %d filler invitations: %d inserted (and %d lookups, %d responses) in %s = %.0f invitations/s (batches of %d, %d workers)\n",
+		have, n, n-have, 2*(n-have), answered.Load(), el.Round(time.Millisecond), float64(n-have)/el.Seconds(), fillBatch, workers)
 	return nil
 }
 
