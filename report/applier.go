@@ -58,14 +58,14 @@ func (a *Applier) Kick() {
 }
 
 // Run applies batches until ctx ends, on every kick and every tick. On a
-// database whose roll-ups were counted before response-rate cells existed
-// it first rebuilds every roll-up, once (best at a quiet moment: see the
-// note on Rebuild).
+// database whose roll-ups are in an older layout (one document per cell,
+// or without response-rate cells) it first rebuilds every roll-up, once
+// (best at a quiet moment: see the note on Rebuild).
 func (a *Applier) Run(ctx context.Context, every time.Duration) {
-	if st, err := a.Mongo.Rollups.State(ctx); err == nil && st.Stored && !st.Funnel {
-		a.Log.Info("building the response-rate roll-ups from the stored invitations, once")
+	if st, err := a.Mongo.Rollups.State(ctx); err == nil && st.Stored && st.Layout < store.Layout {
+		a.Log.Info("rebuilding the roll-ups in their current layout, once", "from_layout", st.Layout, "layout", store.Layout)
 		if _, err := a.rebuild(ctx, false); err != nil && ctx.Err() == nil {
-			a.Log.Error("build the response-rate roll-ups; run gateway rebuild", "err", err)
+			a.Log.Error("rebuild the roll-ups in their current layout; run gateway rebuild", "err", err)
 		}
 	}
 	t := time.NewTicker(every)
@@ -139,14 +139,16 @@ func (a *Applier) step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var b batch
-	replay := !st.Done
 	if st.Done {
 		if b, err = a.next(ctx); err != nil || b.size() == 0 {
 			return 0, err
 		}
-		// A new database counts every invitation as it is made: it never
-		// needs the one-time build of the response-rate cells.
-		next := store.ApplierState{Batch: st.Batch + 1, Pending: ids(b.resps), Funnel: st.Funnel || !st.Stored}
+		// A new database starts in the current layout and counts every
+		// invitation as it is made: it never needs the one-time rebuild.
+		next := store.ApplierState{Batch: st.Batch + 1, Pending: ids(b.resps), Layout: st.Layout}
+		if !st.Stored {
+			next.Layout = store.Layout
+		}
 		if len(b.eventIDs) > 0 {
 			next.EventsFrom, next.EventsTo = b.eventIDs[0], b.eventIDs[len(b.eventIDs)-1]
 		}
@@ -157,7 +159,7 @@ func (a *Applier) step(ctx context.Context) (int, error) {
 	} else if b, err = a.journalled(ctx, st); err != nil {
 		return 0, err
 	}
-	return b.size(), a.apply(ctx, st, b, replay)
+	return b.size(), a.apply(ctx, st, b)
 }
 
 // batch is what one pass counts: responses and invitation events.
@@ -197,7 +199,7 @@ func (a *Applier) journalled(ctx context.Context, st store.ApplierState) (b batc
 
 // apply counts a journalled batch; replay says it may have been applied in
 // part before.
-func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch, replay bool) error {
+func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) error {
 	// A copy noted again (its response was written twice after a crash)
 	// may reach a later batch: the counted marks let each response count once.
 	fresh, err := a.Mongo.Responses.MarkCounted(ctx, st.Batch, st.Pending)
@@ -219,7 +221,7 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch, rep
 	if err := a.countEvents(ctx, st.Batch, b.events, cells); err != nil {
 		return err
 	}
-	if err := a.Mongo.Rollups.Apply(ctx, st.Batch, cells, replay); err != nil {
+	if err := a.Mongo.Rollups.Apply(ctx, st.Batch, cells); err != nil {
 		return err
 	}
 	// Their invitations are marked completed here rather than by request
@@ -293,7 +295,7 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 	ctx, stop := lease.Keep(ctx, leaseTTL)
 	defer stop()
 	st, err := a.Mongo.Rollups.State(ctx)
-	if err != nil || (!force && st.Funnel) {
+	if err != nil || (!force && st.Layout >= store.Layout) {
 		return 0, err
 	}
 	cells, seen, n := store.Cells{}, []string{}, 0
@@ -312,7 +314,7 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	next := store.ApplierState{Batch: st.Batch + 1, Done: true, Funnel: true}
+	next := store.ApplierState{Batch: st.Batch + 1, Done: true, Layout: store.Layout}
 	if err := a.Mongo.Rollups.ReplaceAll(ctx, cells, next.Batch); err != nil {
 		return 0, err
 	}
@@ -405,7 +407,7 @@ func Compare(ctx context.Context, m *store.Mongo) ([]string, error) {
 	if _, err := invitationCells(ctx, m, want); err != nil {
 		return nil, err
 	}
-	got, err := m.Rollups.Query(ctx, store.Filter{})
+	got, err := m.Rollups.All(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/sipasvn/gateway/internal/gwtest"
@@ -119,7 +120,7 @@ func TestCrashedBatchIsReplayedOnce(t *testing.T) {
 			cells.Add(k, c)
 		}
 	}
-	if err := g.Mongo.Rollups.Apply(ctx, 1, cells, false); err != nil {
+	if err := g.Mongo.Rollups.Apply(ctx, 1, cells); err != nil {
 		t.Fatal(err)
 	}
 	g.Drain()
@@ -209,5 +210,53 @@ func TestRetriedResponsesCountOnce(t *testing.T) {
 	}
 	if n, _ := g.Core.Outbox.Pending(ctx); n != 0 {
 		t.Fatalf("outbox holds %d", n)
+	}
+}
+
+// A database whose roll-ups are one document per cell (the layout before
+// pages) is rebuilt into pages once, when the writer first runs: the old
+// collection goes and the report counts what the responses hold.
+func TestOldLayoutIsRebuiltOnce(t *testing.T) {
+	g := gwtest.New(t, "")
+	for i := range 3 {
+		tok := gwtest.Token(g.Invite(fmt.Sprintf("D-OLD-%d", i), "000.00.12.H49", map[string]any{"survey": "overall"}))
+		if res := g.Form("/s/"+tok, fmt.Sprintf("O=%d", i+3)); res.StatusCode != 303 {
+			t.Fatalf("submit %d", res.StatusCode)
+		}
+	}
+	g.Drain()
+	// As an older version left it: its journal without a layout, its cells
+	// in "rollups", no pages.
+	if _, err := g.Mongo.DB.Collection("rollup_state").UpdateOne(ctx, bson.D{{Key: "_id", Value: "rollups"}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "layout", Value: ""}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Mongo.DB.Collection("rollup_pages").DeleteMany(ctx, bson.D{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Mongo.DB.Collection("rollups").InsertOne(ctx, bson.D{{Key: "_id", Value: "000.00.12.H49|2026-11|overall|web|O"}, {Key: "n5", Value: 9}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil); rep["responses"] != float64(0) {
+		t.Fatalf("before the writer runs, no pages: %v responses", rep["responses"])
+	}
+	g.Work(50 * time.Millisecond)
+	for i := 0; ; i++ {
+		if st, _ := g.Mongo.Rollups.State(ctx); st.Layout == store.Layout {
+			break
+		}
+		if i == 100 {
+			t.Fatal("the writer did not rebuild the old layout")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if diff, err := report.Compare(ctx, g.Mongo); err != nil || len(diff) > 0 {
+		t.Fatalf("after the rebuild: %v %v", diff, err)
+	}
+	if _, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil); rep["responses"] != float64(3) {
+		t.Fatalf("after the rebuild: %v responses", rep["responses"])
+	}
+	if n, _ := g.Mongo.DB.Collection("rollups").CountDocuments(ctx, bson.D{}); n != 0 {
+		t.Fatalf("the old collection still holds %d cells", n)
 	}
 }

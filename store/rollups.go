@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -86,105 +87,297 @@ func (cs Cells) ordered() []CellKey {
 	return keys
 }
 
-// rollupDoc is a cell as stored.
-type rollupDoc struct {
-	ID        string `bson:"_id"`
-	CellKey   `bson:",inline"`
-	N0        int64 `bson:"n0"`
-	N1        int64 `bson:"n1"`
-	N2        int64 `bson:"n2"`
-	N3        int64 `bson:"n3"`
-	N4        int64 `bson:"n4"`
-	N5        int64 `bson:"n5"`
-	Responses int64 `bson:"responses"`
-	Batch     int64 `bson:"batch"` // last batch applied to this cell
-}
-
-func (d rollupDoc) counts() Counts {
-	return Counts{Levels: [6]int64{d.N0, d.N1, d.N2, d.N3, d.N4, d.N5}, Responses: d.Responses}
-}
-
-func newDoc(k CellKey, c Counts, batch int64) rollupDoc {
-	l := c.Levels
-	return rollupDoc{ID: k.id(), CellKey: k, N0: l[0], N1: l[1], N2: l[2], N3: l[3], N4: l[4], N5: l[5], Responses: c.Responses, Batch: batch}
-}
-
 // Rollups is the report roll-up collection and the state of its one writer.
+//
+// Cells are stored in pages, not one document per cell: each month's
+// agencies are dealt into groups of up to pageAgencies, in the order the
+// writer first meets them, and a page holds every cell of one group and
+// month (the procedure family in a page of its own), packed in one string.
+// A month's index document lists its agencies and their groups. A report
+// reads the index of each month it covers, then only the pages holding its
+// agencies, all by _id: the only lookup FerretDB's SQLite backend serves
+// from an index. Its cost follows the months and agencies asked for, never
+// the number of cells stored; one document per cell made a report read the
+// whole collection there (measured: 60 µs a cell, seconds for a
+// province-year). On MongoDB these are _id lookups too.
 type Rollups struct {
 	c     *mongo.Collection
 	state *mongo.Collection
+	// old is the one-document-per-cell collection of earlier versions,
+	// dropped by the rebuild that moves a database to pages.
+	old *mongo.Collection
+}
+
+// pageAgencies bounds the agencies of a page. A page's main cells are at
+// most surveys × channels × questions an agency (about 250); its procedure
+// page holds the agency's procedures × questions (a busy department's 30
+// procedures: 1,500), so 32 agencies keep pages well under a megabyte.
+const pageAgencies = 32
+
+// Layout is the roll-up layout a database is in (ApplierState.Layout):
+// 2 = pages. A database in an older layout is rebuilt once.
+const Layout = 2
+
+const monthsID = "#months"
+
+func monthIndexID(month string) string { return "#month|" + month }
+
+// Page kinds: the main family (with the response-rate cells), and the
+// procedure and field families, each in pages of their own so a report
+// reads only the family it asks for.
+const (
+	mainPage      = ""
+	procedurePage = "|p"
+	fieldPage     = "|f"
+)
+
+func pageID(month string, group int, kind string) string {
+	return month + "|" + strconv.Itoa(group) + kind
+}
+
+func pageKind(k CellKey) string {
+	switch {
+	case strings.HasPrefix(k.Dim, "procedure:"):
+		return procedurePage
+	case strings.HasPrefix(k.Dim, "field:"):
+		return fieldPage
+	}
+	return mainPage
+}
+
+// page is a group's cells of one month.
+type page struct {
+	ID    string `bson:"_id"`
+	Month string `bson:"month"`
+	// Cells holds one line per cell: agency, survey, channel, question,
+	// criterion and dim, then n0…n5 and responses, tab-separated.
+	Cells string `bson:"cells"`
+	Batch int64  `bson:"batch"` // the last batch applied to the page
+}
+
+// monthIndex lists a month's agencies and the group of each.
+type monthIndex struct {
+	ID       string   `bson:"_id"`
+	Agencies []string `bson:"agencies"`
+	Groups   []int    `bson:"groups"`
+}
+
+func (ix *monthIndex) groupOf() map[string]int {
+	g := make(map[string]int, len(ix.Agencies))
+	for i, a := range ix.Agencies {
+		if i < len(ix.Groups) {
+			g[a] = ix.Groups[i]
+		}
+	}
+	return g
+}
+
+// place gives agencies the index has not met a group: the last one while it
+// has room, then a new one. Sorted first, so a replayed batch places them
+// the same way.
+func (ix *monthIndex) place(agencies []string) bool {
+	have := ix.groupOf()
+	var fresh []string
+	for _, a := range agencies {
+		if _, ok := have[a]; !ok {
+			have[a] = -1
+			fresh = append(fresh, a)
+		}
+	}
+	sort.Strings(fresh)
+	for _, a := range fresh {
+		g, n := 0, 0
+		if len(ix.Groups) > 0 {
+			g = ix.Groups[len(ix.Groups)-1]
+			for _, x := range ix.Groups {
+				if x == g {
+					n++
+				}
+			}
+		}
+		if n >= pageAgencies {
+			g++
+		}
+		ix.Agencies = append(ix.Agencies, a)
+		ix.Groups = append(ix.Groups, g)
+	}
+	return len(fresh) > 0
+}
+
+// clean keeps a cell's fields on one line of one column; the gateway's
+// codes never hold tabs or line breaks, so this only guards the format.
+func clean(s string) string { return strings.NewReplacer("\t", " ", "\n", " ").Replace(s) }
+
+func encodeCells(cs Cells) string {
+	var b strings.Builder
+	for _, k := range cs.ordered() {
+		c := cs[k]
+		for _, f := range []string{k.Agency, k.Survey, k.Channel, k.Question, k.Criterion, k.Dim} {
+			b.WriteString(clean(f))
+			b.WriteByte('\t')
+		}
+		for _, n := range c.Levels {
+			b.WriteString(strconv.FormatInt(n, 10))
+			b.WriteByte('\t')
+		}
+		b.WriteString(strconv.FormatInt(c.Responses, 10))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// decodeCells adds the cells of p that keep accepts to out. It parses in
+// place (the keys' strings share the page's): a province-year's procedure
+// family is hundreds of thousands of lines.
+func decodeCells(p *page, keep func(CellKey) bool, out Cells) error {
+	s := p.Cells
+	var f [13]string
+	for s != "" {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		n := 0
+		for n < 12 {
+			i := strings.IndexByte(line, '\t')
+			if i < 0 {
+				break
+			}
+			f[n], line = line[:i], line[i+1:]
+			n++
+		}
+		f[n] = line
+		if n != 12 {
+			return fmt.Errorf("roll-up page %s: a line with %d fields", p.ID, n+1)
+		}
+		k := CellKey{Agency: f[0], Month: p.Month, Survey: f[1], Channel: f[2], Question: f[3], Criterion: f[4], Dim: f[5]}
+		if keep != nil && !keep(k) {
+			continue
+		}
+		var c Counts
+		for i := 0; i < 7; i++ {
+			v, err := strconv.ParseInt(f[6+i], 10, 64)
+			if err != nil {
+				return fmt.Errorf("roll-up page %s: %w", p.ID, err)
+			}
+			if i < 6 {
+				c.Levels[i] = v
+			} else {
+				c.Responses = v
+			}
+		}
+		out.Add(k, c)
+	}
+	return nil
 }
 
 func (s *Rollups) ensureIndexes(ctx context.Context) error {
-	return createIndexes(ctx, s.c,
-		index(bson.D{{Key: "survey", Value: 1}, {Key: "agency", Value: 1}, {Key: "month", Value: 1}}, false))
+	// Reads are by _id alone; this index makes the collection exist from
+	// the start (so the embedded store's _id lookup index is there too) and
+	// serves the rebuild's clean-up on MongoDB.
+	return createIndexes(ctx, s.c, index(bson.D{{Key: "month", Value: 1}}, false))
 }
 
-// Apply adds cells to the stored roll-ups as batch number batch. Each cell
-// takes a batch once: a cell whose recorded batch is already ≥ batch is left
-// alone, so replaying a batch after a crash does not count twice. Callers
+// Apply adds cells to the stored roll-ups as batch number batch. Callers
 // must apply batches one at a time, in increasing order (see report.Applier).
-//
-// The response-count cells go last, so a report read while a batch is being
-// applied never counts a response whose answers are not all in.
-//
-// replay says the batch may have been applied in part before (a journalled
-// batch taken up again): only then are the cells read, each by _id, to
-// skip those that took it. A batch applied for the first time cannot have
-// touched any cell, so its cost is its bulk writes alone, whatever the
-// number of stored cells.
-func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells, replay bool) error {
-	taken := map[string]bool{}
-	if replay {
-		ids := make([]string, 0, len(cells))
-		for k := range cells {
-			ids = append(ids, k.id())
-		}
-		type seen struct {
-			ID    string `bson:"_id"`
-			Batch int64  `bson:"batch"`
-		}
-		had, err := byIDs[seen](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "batch", Value: 1}}))
-		if err != nil {
-			return fmt.Errorf("apply batch %d: read cells: %w", batch, err)
-		}
-		for _, h := range had {
-			taken[h.ID] = h.Batch >= batch
-		}
+// A page takes a batch whole, in one write, and records it: a page that took
+// the batch already (a journalled batch replayed after a crash) is left
+// alone, so nothing counts twice. The work is bounded by the batch: the
+// index of each month it touches, and the pages holding its cells.
+func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
+	byMonth := map[string][]string{}
+	for k := range cells {
+		byMonth[k.Month] = append(byMonth[k.Month], k.Agency)
 	}
-	// Unordered bulk writes (answer cells, then response-count cells): a
-	// round trip per bulkChunk cells instead of one per cell.
-	var answers, counts []mongo.WriteModel
-	for _, k := range cells.ordered() {
-		if taken[k.id()] {
+	months := make([]string, 0, len(byMonth))
+	ixIDs := make([]string, 0, len(byMonth))
+	for m := range byMonth {
+		months = append(months, m)
+		ixIDs = append(ixIDs, monthIndexID(m))
+	}
+	sort.Strings(months)
+	had, err := byIDs[monthIndex](ctx, s.c, ixIDs)
+	if err != nil {
+		return fmt.Errorf("apply batch %d: %w", batch, err)
+	}
+	index := map[string]*monthIndex{}
+	for i := range had {
+		index[strings.TrimPrefix(had[i].ID, "#month|")] = &had[i]
+	}
+	// The indexes are written before the pages: a replay finds every
+	// agency where the first try put it.
+	var newMonths []any
+	for _, m := range months {
+		ix := index[m]
+		if ix == nil {
+			ix = &monthIndex{ID: monthIndexID(m), Agencies: []string{}, Groups: []int{}}
+			index[m] = ix
+			newMonths = append(newMonths, m)
+		}
+		if !ix.place(byMonth[m]) {
 			continue
 		}
-		c := cells[k]
-		l := c.Levels
-		inc := bson.D{{Key: "n0", Value: l[0]}, {Key: "n1", Value: l[1]}, {Key: "n2", Value: l[2]},
-			{Key: "n3", Value: l[3]}, {Key: "n4", Value: l[4]}, {Key: "n5", Value: l[5]}, {Key: "responses", Value: c.Responses}}
-		m := mongo.NewUpdateOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: k.id()}}).
-			SetUpdate(bson.D{
-				{Key: "$inc", Value: inc},
-				{Key: "$set", Value: bson.D{{Key: "batch", Value: batch}}},
-				{Key: "$setOnInsert", Value: bson.D{{Key: "agency", Value: k.Agency}, {Key: "month", Value: k.Month},
-					{Key: "survey", Value: k.Survey}, {Key: "channel", Value: k.Channel},
-					{Key: "question", Value: k.Question}, {Key: "criterion", Value: k.Criterion}, {Key: "dim", Value: k.Dim}}},
-			}).SetUpsert(true)
-		if k.Question == AllQuestions {
-			counts = append(counts, m)
-		} else {
-			answers = append(answers, m)
+		if _, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: ix.ID}}, ix, options.Replace().SetUpsert(true)); err != nil {
+			return fmt.Errorf("apply batch %d: month index %s: %w", batch, m, err)
 		}
 	}
-	for _, models := range [][]mongo.WriteModel{answers, counts} {
-		if len(models) == 0 {
+	if len(newMonths) > 0 {
+		if _, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: monthsID}},
+			bson.D{{Key: "$addToSet", Value: bson.D{{Key: "months", Value: bson.D{{Key: "$each", Value: newMonths}}}}}},
+			options.Update().SetUpsert(true)); err != nil {
+			return fmt.Errorf("apply batch %d: list months: %w", batch, err)
+		}
+	}
+	adds := map[string]Cells{}
+	groups := map[string]map[string]int{}
+	for k, c := range cells {
+		g := groups[k.Month]
+		if g == nil {
+			g = index[k.Month].groupOf()
+			groups[k.Month] = g
+		}
+		id := pageID(k.Month, g[k.Agency], pageKind(k))
+		if adds[id] == nil {
+			adds[id] = Cells{}
+		}
+		adds[id].Add(k, c)
+	}
+	ids := make([]string, 0, len(adds))
+	for id := range adds {
+		ids = append(ids, id)
+	}
+	stored, err := byIDs[page](ctx, s.c, ids)
+	if err != nil {
+		return fmt.Errorf("apply batch %d: %w", batch, err)
+	}
+	pages := map[string]*page{}
+	for i := range stored {
+		pages[stored[i].ID] = &stored[i]
+	}
+	var models []mongo.WriteModel
+	for _, id := range ids {
+		p := pages[id]
+		if p != nil && p.Batch >= batch {
 			continue
 		}
-		if err := bulkWrite(ctx, s.c, models); err != nil {
-			return fmt.Errorf("apply batch %d: %w", batch, err)
+		sum := Cells{}
+		if p != nil {
+			if err := decodeCells(p, nil, sum); err != nil {
+				return err
+			}
 		}
+		month := ""
+		for k, c := range adds[id] {
+			sum.Add(k, c)
+			month = k.Month
+		}
+		doc := page{ID: id, Month: month, Cells: encodeCells(sum), Batch: batch}
+		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).SetReplacement(doc).SetUpsert(true))
+	}
+	if err := bulkWrite(ctx, s.c, models); err != nil {
+		return fmt.Errorf("apply batch %d: %w", batch, err)
 	}
 	return nil
 }
@@ -222,68 +415,136 @@ type Filter struct {
 	WithFunnel bool
 }
 
-// Query returns the cells that match f.
-func (s *Rollups) Query(ctx context.Context, f Filter) (Cells, error) {
-	q := bson.D{}
+// keep says whether the cell k is one f selects (pages hold more).
+func (f Filter) keep(k CellKey) bool {
 	switch {
-	case f.Survey != "" && f.WithFunnel:
-		q = append(q, bson.E{Key: "survey", Value: bson.D{{Key: "$in", Value: bson.A{f.Survey, FunnelSurvey}}}})
-	case f.Survey != "":
-		q = append(q, bson.E{Key: "survey", Value: f.Survey})
+	case f.Survey == "":
+	case k.Survey == f.Survey:
+	case f.WithFunnel && k.Survey == FunnelSurvey:
+	default:
+		return false
 	}
-	if len(f.Agencies) > 0 {
-		q = append(q, bson.E{Key: "agency", Value: bson.D{{Key: "$in", Value: f.Agencies}}})
+	if f.Channel != "" && k.Channel != f.Channel {
+		return false
 	}
-	if f.Channel != "" {
-		q = append(q, bson.E{Key: "channel", Value: f.Channel})
+	if f.FromMonth != "" && k.Month < f.FromMonth || f.ToMonth != "" && k.Month > f.ToMonth {
+		return false
 	}
 	switch {
 	case f.Procedure != "":
-		q = append(q, bson.E{Key: "dim", Value: "procedure:" + f.Procedure})
+		return k.Dim == "procedure:"+f.Procedure
 	case f.Field != "":
-		q = append(q, bson.E{Key: "dim", Value: "field:" + f.Field})
+		return k.Dim == "field:"+f.Field
 	case f.ProcedureFamily:
-		q = append(q, bson.E{Key: "dim", Value: bson.D{{Key: "$regex", Value: "^procedure:"}}})
-	default: // the main family; cells written before dims existed have none
-		q = append(q, bson.E{Key: "dim", Value: bson.D{{Key: "$in", Value: bson.A{nil, ""}}}})
+		return pageKind(k) == procedurePage
+	default:
+		return k.Dim == ""
 	}
-	months := bson.D{}
-	if f.FromMonth != "" {
-		months = append(months, bson.E{Key: "$gte", Value: f.FromMonth})
+}
+
+// Query returns the cells that match f: the month list, the index of each
+// month in f's range, then the pages holding f's agencies, all read by _id.
+func (s *Rollups) Query(ctx context.Context, f Filter) (Cells, error) {
+	kind := mainPage
+	switch {
+	case f.Procedure != "" || f.ProcedureFamily:
+		kind = procedurePage
+	case f.Field != "":
+		kind = fieldPage
 	}
-	if f.ToMonth != "" {
-		months = append(months, bson.E{Key: "$lte", Value: f.ToMonth})
+	return s.read(ctx, f, []string{kind}, f.keep)
+}
+
+// All returns every stored cell, of every family (for checks).
+func (s *Rollups) All(ctx context.Context) (Cells, error) {
+	return s.read(ctx, Filter{}, []string{mainPage, procedurePage, fieldPage}, nil)
+}
+
+func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(CellKey) bool) (Cells, error) {
+	var list struct {
+		Months []string `bson:"months"`
 	}
-	if len(months) > 0 {
-		q = append(q, bson.E{Key: "month", Value: months})
+	err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: monthsID}}).Decode(&list)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Cells{}, nil
 	}
-	docs, err := findAll[rollupDoc](ctx, s.c, q)
+	if err != nil {
+		return nil, fmt.Errorf("read roll-up months: %w", err)
+	}
+	var ixIDs []string
+	for _, m := range list.Months {
+		if (f.FromMonth == "" || m >= f.FromMonth) && (f.ToMonth == "" || m <= f.ToMonth) {
+			ixIDs = append(ixIDs, monthIndexID(m))
+		}
+	}
+	indexes, err := byIDs[monthIndex](ctx, s.c, ixIDs)
+	if err != nil {
+		return nil, err
+	}
+	wanted := map[string]bool{}
+	for _, a := range f.Agencies {
+		wanted[a] = true
+	}
+	var ids []string
+	for _, ix := range indexes {
+		month := strings.TrimPrefix(ix.ID, "#month|")
+		seen := map[int]bool{}
+		for a, g := range ix.groupOf() {
+			if seen[g] || len(wanted) > 0 && !wanted[a] {
+				continue
+			}
+			seen[g] = true
+			for _, kind := range kinds {
+				ids = append(ids, pageID(month, g, kind))
+			}
+		}
+	}
+	pages, err := byIDs[page](ctx, s.c, ids)
 	if err != nil {
 		return nil, err
 	}
 	out := Cells{}
-	for _, d := range docs {
-		out.Add(d.CellKey, d.counts())
+	for i := range pages {
+		err := decodeCells(&pages[i], func(k CellKey) bool {
+			return (len(wanted) == 0 || wanted[k.Agency]) && (keep == nil || keep(k))
+		}, out)
+		if err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
 
-// ReplaceAll swaps every stored cell for cells, marked as batch. Reports read
-// during the swap may see partial figures; it is meant for the rebuild command.
+// ReplaceAll swaps every stored cell for cells, marked as batch, and drops
+// the one-document-per-cell collection of earlier versions. Reports read
+// during the swap may see partial figures; it is meant for the rebuild.
 func (s *Rollups) ReplaceAll(ctx context.Context, cells Cells, batch int64) error {
 	if _, err := s.c.DeleteMany(ctx, bson.D{}); err != nil {
 		return fmt.Errorf("clear rollups: %w", err)
 	}
-	docs := make([]any, 0, len(cells))
-	for k, c := range cells {
-		docs = append(docs, newDoc(k, c, batch))
-	}
-	for len(docs) > 0 {
-		n := min(len(docs), 500)
-		if _, err := s.c.InsertMany(ctx, docs[:n]); err != nil {
-			return fmt.Errorf("insert rollups: %w", err)
+	if s.old != nil {
+		if err := s.old.Drop(ctx); err != nil {
+			return fmt.Errorf("drop the old roll-ups: %w", err)
 		}
-		docs = docs[n:]
+	}
+	// Applied in slices of whole months, so no page is written twice as
+	// large as it ends.
+	byMonth := map[string]Cells{}
+	for k, c := range cells {
+		if byMonth[k.Month] == nil {
+			byMonth[k.Month] = Cells{}
+		}
+		byMonth[k.Month].Add(k, c)
+	}
+	months := make([]string, 0, len(byMonth))
+	for m := range byMonth {
+		months = append(months, m)
+	}
+	sort.Strings(months)
+	for _, m := range months {
+		if err := s.Apply(ctx, batch, byMonth[m]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -298,10 +559,10 @@ type ApplierState struct {
 	EventsFrom string `bson:"events_from,omitempty"`
 	EventsTo   string `bson:"events_to,omitempty"`
 	Done       bool   `bson:"done"`
-	// Funnel says the response-rate cells were built from the invitations
-	// once (see report.Applier.Run): a database from before they existed
-	// gets them by a rebuild at the writer's first start.
-	Funnel bool `bson:"funnel"`
+	// Layout is the roll-up layout the database is in (see Layout): a
+	// database from before the current one is rebuilt at the writer's
+	// first start (see report.Applier.Run).
+	Layout int `bson:"layout"`
 	// Stored says the journal was read from the database (false: a new
 	// database, whose every invitation is counted as it is made).
 	Stored bool `bson:"-"`
@@ -333,7 +594,7 @@ func (s *Rollups) SaveState(ctx context.Context, prev int64, next ApplierState) 
 		next.Pending = []string{}
 	}
 	doc := bson.D{{Key: "batch", Value: next.Batch}, {Key: "pending", Value: next.Pending}, {Key: "done", Value: next.Done},
-		{Key: "events_from", Value: next.EventsFrom}, {Key: "events_to", Value: next.EventsTo}, {Key: "funnel", Value: next.Funnel}}
+		{Key: "events_from", Value: next.EventsFrom}, {Key: "events_to", Value: next.EventsTo}, {Key: "layout", Value: next.Layout}}
 	res, err := s.state.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: stateID}, {Key: "batch", Value: prev}},
 		bson.D{{Key: "$set", Value: doc}}, options.Update().SetUpsert(prev == 0))

@@ -60,7 +60,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		DB:          db,
 		Invitations: &Invitations{c: db.Collection("invitations"), keys: db.Collection("invitation_keys")},
 		Responses:   &Responses{c: db.Collection("responses"), uncounted: db.Collection("uncounted_responses"), counted: db.Collection("counted_responses")},
-		Rollups:     &Rollups{c: db.Collection("rollups"), state: db.Collection("rollup_state")},
+		Rollups:     &Rollups{c: db.Collection("rollup_pages"), state: db.Collection("rollup_state"), old: db.Collection("rollups")},
 		Channels:    &Channels{c: db.Collection("channels")},
 		OptOuts:     &OptOuts{c: db.Collection("optouts")},
 		Messages:    &Messages{c: db.Collection("messages")},

@@ -3,6 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -138,11 +141,11 @@ func TestRollupApplyIsIdempotentPerBatch(t *testing.T) {
 	k := store.CellKey{Agency: "A", Month: "2026-11", Survey: "overall", Channel: "web", Question: "O", Criterion: "O"}
 	one := store.Cells{k: {Levels: [6]int64{0, 0, 0, 0, 1, 2}}}
 	for i := 0; i < 3; i++ {
-		if err := m.Rollups.Apply(ctx, 1, one, i > 0); err != nil {
+		if err := m.Rollups.Apply(ctx, 1, one); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := m.Rollups.Apply(ctx, 2, one, false); err != nil {
+	if err := m.Rollups.Apply(ctx, 2, one); err != nil {
 		t.Fatal(err)
 	}
 	got, err := m.Rollups.Query(ctx, store.Filter{Survey: "overall", Agencies: []string{"A"}, FromMonth: "2026-01", ToMonth: "2026-12"})
@@ -154,6 +157,103 @@ func TestRollupApplyIsIdempotentPerBatch(t *testing.T) {
 	}
 	if none, _ := m.Rollups.Query(ctx, store.Filter{Survey: "overall", FromMonth: "2026-12"}); len(none) != 0 {
 		t.Fatalf("month filter let through %v", none)
+	}
+}
+
+// Cells live in pages of up to 32 agencies a month, the procedure family
+// apart: a report gets exactly the cells its filter names, whichever pages
+// they are in, and a batch replayed after it reached only some pages
+// counts once in each.
+func TestRollupPages(t *testing.T) {
+	m := testenv.Mongo(t)
+	want := store.Cells{}
+	batch := func(n int64, from, to int) store.Cells {
+		cs := store.Cells{}
+		for i := from; i < to; i++ {
+			ag := fmt.Sprintf("AG.%02d", i)
+			for _, month := range []string{"2026-10", "2026-11"} {
+				base := store.CellKey{Agency: ag, Month: month, Survey: "sipas", Question: "A1", Criterion: "A"}
+				web, sms, proc, field := base, base, base, base
+				web.Channel, sms.Channel = "web", "sms.esms"
+				proc.Channel, proc.Dim = store.AnyChannel, "procedure:1.00"+strconv.Itoa(i%3)
+				field.Channel, field.Dim = store.AnyChannel, "field:G0"+strconv.Itoa(i%2)
+				all := web
+				all.Question, all.Criterion = store.AllQuestions, ""
+				cs.Add(web, store.Counts{Levels: [6]int64{0, 0, 0, 1, int64(i), 2}})
+				cs.Add(sms, store.Counts{Levels: [6]int64{1, 0, 0, 0, 0, n}})
+				cs.Add(proc, store.Counts{Levels: [6]int64{0, 1, 0, 0, 0, 1}})
+				cs.Add(field, store.Counts{Levels: [6]int64{0, 0, 1, 0, 0, n}})
+				cs.Add(all, store.Counts{Responses: n + int64(i)})
+			}
+		}
+		for k, c := range cs {
+			want.Add(k, c)
+		}
+		return cs
+	}
+	if err := m.Rollups.Apply(ctx, 1, batch(1, 0, 50)); err != nil {
+		t.Fatal(err)
+	}
+	// Batch 2 reaches the stored pages once however often it is applied.
+	b2 := batch(2, 20, 80)
+	for i := 0; i < 2; i++ {
+		if err := m.Rollups.Apply(ctx, 2, b2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := m.Rollups.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(want) {
+		t.Fatalf("%d cells stored, want %d", len(all), len(want))
+	}
+	for k, c := range want {
+		if all[k] != c {
+			t.Fatalf("%+v: stored %v, want %v", k, all[k], c)
+		}
+	}
+	check := func(name string, f store.Filter, keep func(store.CellKey) bool) {
+		t.Helper()
+		got, err := m.Rollups.Query(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for k, c := range want {
+			if !keep(k) {
+				continue
+			}
+			n++
+			if got[k] != c {
+				t.Fatalf("%s: %+v: got %v, want %v", name, k, got[k], c)
+			}
+		}
+		if n == 0 || len(got) != n {
+			t.Fatalf("%s: %d cells, want %d", name, len(got), n)
+		}
+	}
+	check("province", store.Filter{Survey: "sipas"}, func(k store.CellKey) bool { return k.Dim == "" })
+	check("two agencies in two pages, one month", store.Filter{Survey: "sipas", Agencies: []string{"AG.05", "AG.70"}, FromMonth: "2026-11"},
+		func(k store.CellKey) bool {
+			return k.Dim == "" && (k.Agency == "AG.05" || k.Agency == "AG.70") && k.Month == "2026-11"
+		})
+	check("channel", store.Filter{Survey: "sipas", Channel: "web", ToMonth: "2026-10"},
+		func(k store.CellKey) bool { return k.Channel == "web" && k.Month == "2026-10" })
+	check("one procedure", store.Filter{Survey: "sipas", Procedure: "1.001"}, func(k store.CellKey) bool { return k.Dim == "procedure:1.001" })
+	check("one field", store.Filter{Survey: "sipas", Field: "G01", Agencies: []string{"AG.01", "AG.02", "AG.03"}},
+		func(k store.CellKey) bool { return k.Dim == "field:G01" && (k.Agency == "AG.01" || k.Agency == "AG.03") })
+	check("by procedure", store.Filter{Survey: "sipas", ProcedureFamily: true, Agencies: []string{"AG.79"}},
+		func(k store.CellKey) bool { return k.Agency == "AG.79" && strings.HasPrefix(k.Dim, "procedure:") })
+	if none, err := m.Rollups.Query(ctx, store.Filter{Survey: "other"}); err != nil || len(none) != 0 {
+		t.Fatalf("another survey: %v %v", none, err)
+	}
+	// A rebuild writes the same cells in fresh pages.
+	if err := m.Rollups.ReplaceAll(ctx, want, 3); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := m.Rollups.All(ctx); err != nil || len(again) != len(want) {
+		t.Fatalf("after a rebuild: %d cells, %v", len(again), err)
 	}
 }
 
