@@ -42,6 +42,7 @@ type Config struct {
 	MetricsToken    string        `yaml:"metrics_token" env:"GATEWAY_METRICS_TOKEN" secret:"true" help:"when set, /metrics answers only requests with Authorization: Bearer <token>"`
 	Acknowledge     string        `yaml:"acknowledge" env:"GATEWAY_ACKNOWLEDGE" help:"when a citizen's answer is acknowledged: redis (once in Redis; MongoDB gets it in batches) or mongo (once MongoDB has it); unset = mongo on the embedded default, whose Redis keeps nothing across a crash, else redis"`
 	Pprof           bool          `yaml:"pprof" env:"GATEWAY_PPROF" help:"serve Go CPU, heap and trace profiles under /debug/pprof/ to admin keys"`
+	RankMin         int           `yaml:"rank_min_responses" env:"GATEWAY_RANK_MIN_RESPONSES" help:"responses an agency or procedure needs before the console ranks it among the lowest (fewer: listed as too few answers)"`
 }
 
 // Defaults returns the settings used when nothing else is given.
@@ -60,6 +61,7 @@ func Defaults() Config {
 		LogFormat:       "text",
 		ShutdownGrace:   15 * time.Second,
 		RollupEvery:     time.Second,
+		RankMin:         30,
 	}
 }
 
@@ -183,6 +185,9 @@ func (c Config) Validate() error {
 	}
 	if c.ConversationTTL < time.Minute {
 		bad("GATEWAY_CONVERSATION_TTL", "%s is shorter than a minute; use e.g. 72h", c.ConversationTTL)
+	}
+	if c.RankMin < 1 {
+		bad("GATEWAY_RANK_MIN_RESPONSES", "%d: use 1 or more (30 is the default)", c.RankMin)
 	}
 	if c.PageRate < 0 || c.PhoneRate < 0 {
 		bad("GATEWAY_PAGE_RATE/GATEWAY_PHONE_RATE", "must be 0 (no limit) or more")

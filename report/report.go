@@ -41,6 +41,32 @@ func addCells(cells store.Cells, base store.CellKey, r *store.Response) {
 		c.Levels[a.Score] = 1
 		cells.Add(k, c)
 	}
+	// Each criterion's cell weighs the response once (the cross-form view).
+	type crit struct{ valid, satisfied, sum int64 }
+	var order []string
+	per := map[string]*crit{}
+	for _, a := range r.Answers {
+		if a.Score < 1 || a.Score > 5 {
+			continue
+		}
+		c := per[a.Criterion]
+		if c == nil {
+			c = &crit{}
+			per[a.Criterion] = c
+			order = append(order, a.Criterion)
+		}
+		c.valid++
+		c.sum += int64(a.Score)
+		if a.Score >= 4 {
+			c.satisfied++
+		}
+	}
+	for _, code := range order {
+		c := per[code]
+		k := base
+		k.Question, k.Criterion = store.CriterionCell+code, code
+		cells.Add(k, store.Counts{Responses: 1, Satisfied: c.satisfied * store.CriterionScale / c.valid, Score: c.sum * store.CriterionScale / c.valid})
+	}
 	if r.EnteredBy != "" {
 		k := base
 		k.Question = store.OperatorRead
@@ -51,10 +77,38 @@ func addCells(cells store.Cells, base store.CellKey, r *store.Response) {
 	cells.Add(k, store.Counts{Responses: 1})
 }
 
-// Figure is a rate and a mean over valid answers (1–5).
+// Figure is a rate and a mean over valid answers (1–5), with the number
+// of answers behind them and the rate's 95% Wilson interval.
 type Figure struct {
-	SatisfactionRate float64 `json:"satisfaction_rate"`
-	MeanScore        float64 `json:"mean_score"`
+	SatisfactionRate float64  `json:"satisfaction_rate"`
+	MeanScore        float64  `json:"mean_score"`
+	Answers          int64    `json:"answers"`
+	Interval         Interval `json:"interval"`
+}
+
+// Interval is a 95% Wilson score interval of a rate, in percent.
+type Interval struct {
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
+}
+
+// Wilson is the 95% Wilson score interval of a rate (percent) measured
+// over n answers; for n = 0 it is the whole range.
+func Wilson(rate float64, n int64) Interval {
+	if n <= 0 {
+		return Interval{0, 100}
+	}
+	const z = 1.959964
+	p, nf := rate/100, float64(n)
+	den := 1 + z*z/nf
+	mid := (p + z*z/(2*nf)) / den
+	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / den
+	return Interval{Low: round2(100 * max(0, mid-half)), High: round2(100 * min(1, mid+half))}
+}
+
+// figure rounds a rate and mean for display and adds n and the interval.
+func figure(rate, mean float64, n int64) Figure {
+	return Figure{SatisfactionRate: round2(rate), MeanScore: round2(mean), Answers: n, Interval: Wilson(rate, n)}
 }
 
 // Indicator is one question's figures.
@@ -62,16 +116,15 @@ type Indicator struct {
 	ID        string `json:"id"`
 	Criterion string `json:"criterion"`
 	Figure
-	Answers      int64            `json:"answers"`
 	Distribution map[string]int64 `json:"distribution"`
 	rate, mean   float64
 }
 
-// Criterion is one criterion's figures: the mean of its indicators'.
+// Criterion is one criterion's figures: the mean of its indicators' (in
+// the cross-form view, of its responses').
 type Criterion struct {
 	Code string `json:"code"`
 	Figure
-	Answers      int64            `json:"answers"`
 	Distribution map[string]int64 `json:"distribution"`
 }
 
@@ -93,16 +146,16 @@ func round2(v float64) float64 { return math.Round(v*100) / 100 }
 // indicator computes one question's figures from its level counts.
 func indicator(q survey.Question, c store.Counts) Indicator {
 	in := Indicator{ID: string(q.ID), Criterion: q.Criterion, Distribution: distribution(c)}
-	var sum int64
+	var sum, n int64
 	for level := 1; level <= 5; level++ {
-		in.Answers += c.Levels[level]
+		n += c.Levels[level]
 		sum += int64(level) * c.Levels[level]
 	}
-	if in.Answers > 0 {
-		in.rate = 100 * float64(c.Levels[4]+c.Levels[5]) / float64(in.Answers)
-		in.mean = float64(sum) / float64(in.Answers)
+	if n > 0 {
+		in.rate = 100 * float64(c.Levels[4]+c.Levels[5]) / float64(n)
+		in.mean = float64(sum) / float64(n)
 	}
-	in.Figure = Figure{SatisfactionRate: round2(in.rate), MeanScore: round2(in.mean)}
+	in.Figure = figure(in.rate, in.mean, n)
 	return in
 }
 
@@ -112,20 +165,27 @@ func distribution(c store.Counts) map[string]int64 {
 
 // meanOf averages the rates and means of indicators that have answers:
 // an indicator nobody could rate is left out rather than counted as 0.
+// Its interval is taken over the mean number of answers an indicator had
+// (about the respondents): the answers of one respondent to several
+// indicators are not independent, so their total would overstate the
+// precision.
 func meanOf(ins []Indicator) Figure {
 	var rate, mean float64
-	var n int
+	var n, answers int64
 	for _, in := range ins {
 		if in.Answers > 0 {
 			rate += in.rate
 			mean += in.mean
+			answers += in.Answers
 			n++
 		}
 	}
 	if n == 0 {
-		return Figure{}
+		return figure(0, 0, 0)
 	}
-	return Figure{SatisfactionRate: round2(rate / float64(n)), MeanScore: round2(mean / float64(n))}
+	f := figure(rate/float64(n), mean/float64(n), (answers+n/2)/n)
+	f.Answers = answers
+	return f
 }
 
 // Compute builds the report of def from cells: indicator figures from their
@@ -162,13 +222,90 @@ func Compute(def *survey.Survey, cells store.Cells) Report {
 				total.Add(byQ[in.ID])
 			}
 		}
-		c := Criterion{Code: cr.Code, Figure: meanOf(ins), Distribution: distribution(total)}
-		for _, in := range ins {
-			c.Answers += in.Answers
-		}
-		rep.Criteria = append(rep.Criteria, c)
+		rep.Criteria = append(rep.Criteria, Criterion{Code: cr.Code, Figure: meanOf(ins), Distribution: distribution(total)})
 	}
 	rep.Overall = meanOf(rep.Indicators)
+	sort.SliceStable(rep.Criteria, func(i, j int) bool { return rep.Criteria[i].Code < rep.Criteria[j].Code })
+	return rep
+}
+
+// AllForms is the survey name of the cross-form view.
+const AllForms = "all"
+
+// Forms are the surveys the cross-form view of def covers: those whose
+// every criterion is one of def's (the full SIPAS form and its short form;
+// not a one-question rating).
+func Forms(cat *survey.Catalog, def *survey.Survey) map[string]bool {
+	codes := map[string]bool{}
+	for _, c := range def.Criteria {
+		codes[c.Code] = true
+	}
+	out := map[string]bool{}
+	for _, s := range cat.All() {
+		ok := len(s.Criteria) > 0
+		for _, c := range s.Criteria {
+			ok = ok && codes[c.Code]
+		}
+		if ok {
+			out[string(s.ID)] = true
+		}
+	}
+	return out
+}
+
+// ComputeAll builds the cross-form view of def over the forms given, at
+// criterion level: each response weighs once in each criterion it
+// answered, with its share of that criterion's valid answers at 4 or 5 (a
+// one-question criterion gives 0 or 1) and its mean score there. The
+// overall index weighs each criterion by def's indicator count (4/5/6/3/4
+// for SIPAS), as the overall mean over indicators does for one form.
+// There are no indicator figures: the forms do not share indicators.
+func ComputeAll(def *survey.Survey, forms map[string]bool, cells store.Cells) Report {
+	rep := Report{Survey: AllForms, Criteria: []Criterion{}, Indicators: []Indicator{}}
+	crit := map[string]store.Counts{}
+	dist := map[string]store.Counts{}
+	for k, c := range cells {
+		if !forms[k.Survey] {
+			continue
+		}
+		switch {
+		case k.Question == store.AllQuestions:
+			rep.Responses += c.Responses
+		case k.Question == store.OperatorRead:
+			rep.ReadByOperators += c.Responses
+		case strings.HasPrefix(k.Question, store.CriterionCell):
+			cur := crit[k.Criterion]
+			cur.Add(c)
+			crit[k.Criterion] = cur
+		default:
+			cur := dist[k.Criterion]
+			cur.Add(c)
+			dist[k.Criterion] = cur
+		}
+	}
+	var rate, mean, weights float64
+	var answers int64
+	for _, cr := range def.Criteria {
+		c := crit[cr.Code]
+		out := Criterion{Code: cr.Code, Figure: figure(0, 0, 0), Distribution: distribution(dist[cr.Code])}
+		if c.Responses > 0 {
+			n := float64(c.Responses) * store.CriterionScale
+			r, m := 100*float64(c.Satisfied)/n, float64(c.Score)/n
+			out.Figure = figure(r, m, c.Responses)
+			w := float64(len(def.QuestionsOf(cr.Code)))
+			rate += w * r
+			mean += w * m
+			weights += w
+			answers += c.Responses
+		}
+		rep.Criteria = append(rep.Criteria, out)
+	}
+	if weights > 0 {
+		rep.Overall = figure(rate/weights, mean/weights, rep.Responses)
+		rep.Overall.Answers = answers
+	} else {
+		rep.Overall = figure(0, 0, 0)
+	}
 	sort.SliceStable(rep.Criteria, func(i, j int) bool { return rep.Criteria[i].Code < rep.Criteria[j].Code })
 	return rep
 }
@@ -183,8 +320,9 @@ type Group struct {
 }
 
 // Groups splits cells by agency, month, channel or procedure and computes
-// each group's figures; groups without responses are left out.
-func Groups(def *survey.Survey, cells store.Cells, by string) ([]Group, error) {
+// each group's figures with compute (Compute of one form, or ComputeAll);
+// groups without responses are left out.
+func Groups(compute func(store.Cells) Report, cells store.Cells, by string) ([]Group, error) {
 	var key func(store.CellKey) string
 	switch by {
 	case "agency":
@@ -208,7 +346,7 @@ func Groups(def *survey.Survey, cells store.Cells, by string) ([]Group, error) {
 	}
 	rows := make([]Group, 0, len(parts))
 	for g, cs := range parts {
-		r := Compute(def, cs)
+		r := compute(cs)
 		if r.Responses > 0 {
 			rows = append(rows, Group{Group: g, Responses: r.Responses, ReadByOperators: r.ReadByOperators, Overall: r.Overall, Criteria: r.Criteria})
 		}

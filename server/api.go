@@ -12,14 +12,16 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/qr"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
 
 type api struct {
-	core *core.Service
-	log  *slog.Logger
+	core    *core.Service
+	log     *slog.Logger
+	rankMin int // responses a unit needs to be ranked
 }
 
 // invitationView is an invitation as the API shows it (API.md).
@@ -157,17 +159,43 @@ func (a *api) survey(c *fiber.Ctx) error {
 	return c.JSON(s)
 }
 
-// reportQuery reads the filters and the survey they are about.
+// reportQuery reads the filters and the survey they are about. For the
+// cross-form view (survey=all) the filter names no survey and def is the
+// full SIPAS form, whose criteria and weights the view uses.
 func (a *api) reportQuery(c *fiber.Ctx) (store.Filter, *survey.Survey, error) {
 	q, err := a.parseReportQuery(c)
 	if err != nil {
 		return q, nil, err
 	}
+	if q.Survey == report.AllForms {
+		def, _ := a.core.Surveys.Survey(survey.SIPAS)
+		q.Survey = ""
+		return q, def, nil
+	}
 	def, ok := a.core.Surveys.Survey(survey.ID(q.Survey))
 	if !ok {
-		return q, nil, core.Errorf(core.Invalid, "survey", "unknown survey %q; use one of %s", q.Survey, a.core.Surveys.IDs())
+		return q, nil, core.Errorf(core.Invalid, "survey", "unknown survey %q; use %s or one of %s", q.Survey, report.AllForms, a.core.Surveys.IDs())
 	}
 	return q, def, nil
+}
+
+// computer returns how to compute q's figures from cells: one form's
+// official formula, or the cross-form view.
+func (a *api) computer(q store.Filter, def *survey.Survey) func(store.Cells) report.Report {
+	if q.Survey == "" {
+		forms := report.Forms(a.core.Surveys, def)
+		return func(cs store.Cells) report.Report { return report.ComputeAll(def, forms, cs) }
+	}
+	return func(cs store.Cells) report.Report { return report.Compute(def, cs) }
+}
+
+// surveyName is the survey a report or export is about, as the client
+// named it.
+func surveyName(q store.Filter) string {
+	if q.Survey == "" {
+		return report.AllForms
+	}
+	return q.Survey
 }
 
 // parseReportQuery reads the filters; agency covers its whole subtree, and

@@ -220,17 +220,35 @@ type bar struct {
 }
 
 func rateBar(label string, f report.Figure, n int64) bar {
-	return bar{Label: label, Width: int(f.SatisfactionRate * 3), Text: fmt.Sprintf("%.2f%% · %.2f · n=%d", f.SatisfactionRate, f.MeanScore, n)}
+	return bar{Label: label, Width: int(f.SatisfactionRate * 3),
+		Text: fmt.Sprintf("%.2f%% (%.0f–%.0f) · %.2f · n=%d", f.SatisfactionRate, f.Interval.Low, f.Interval.High, f.MeanScore, n)}
 }
 
-// lowest returns the n groups with the lowest index.
-func lowest(gs []report.Group, n int) []bar {
-	sort.SliceStable(gs, func(i, j int) bool { return gs[i].Overall.SatisfactionRate < gs[j].Overall.SatisfactionRate })
-	var out []bar
-	for i := 0; i < len(gs) && i < n; i++ {
-		out = append(out, rateBar(gs[i].Group, gs[i].Overall, gs[i].Responses))
+// ranking is a "lowest" list: the n units with the lowest index among
+// those with at least the minimum of responses, and how many had fewer.
+type ranking struct {
+	Bars     []bar
+	TooFew   int
+	Min      int
+}
+
+// lowest ranks gs: units with fewer than min responses are left out of
+// the list (their rates swing too far on a few answers) and counted.
+func lowest(gs []report.Group, n, min int) ranking {
+	r := ranking{Min: min}
+	var ranked []report.Group
+	for _, g := range gs {
+		if g.Responses >= int64(min) {
+			ranked = append(ranked, g)
+		} else {
+			r.TooFew++
+		}
 	}
-	return out
+	sort.SliceStable(ranked, func(i, j int) bool { return ranked[i].Overall.SatisfactionRate < ranked[j].Overall.SatisfactionRate })
+	for i := 0; i < len(ranked) && i < n; i++ {
+		r.Bars = append(r.Bars, rateBar(ranked[i].Group, ranked[i].Overall, ranked[i].Responses))
+	}
+	return r
 }
 
 type mark struct {
@@ -258,6 +276,9 @@ func trendOf(gs []report.Group) trend {
 
 func (cs *console) dashboard(c *fiber.Ctx) error {
 	a, ctx := cs.api, c.UserContext()
+	if c.Query("survey") == "" { // the console opens on every form at once
+		c.Request().URI().QueryArgs().Set("survey", report.AllForms)
+	}
 	q, def, err := a.reportQuery(c)
 	if err != nil {
 		return err
@@ -266,17 +287,18 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rep := report.Compute(def, cells)
+	compute := a.computer(q, def)
+	rep := compute(cells)
 	pq := q
 	pq.ProcedureFamily, pq.Channel = true, ""
 	pcells, err := a.core.Mongo.Rollups.Query(ctx, pq)
 	if err != nil {
 		return err
 	}
-	months, _ := report.Groups(def, cells, "month")
-	mix, _ := report.Groups(def, cells, "channel")
-	ags, _ := report.Groups(def, cells, "agency")
-	procs, _ := report.Groups(def, pcells, "procedure")
+	months, _ := report.Groups(compute, cells, "month")
+	mix, _ := report.Groups(compute, cells, "channel")
+	ags, _ := report.Groups(compute, cells, "agency")
+	procs, _ := report.Groups(compute, pcells, "procedure")
 	inv, err := a.invitationRates(ctx, q, funnel)
 	if err != nil {
 		return err
@@ -295,15 +317,15 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var surveys []string
+	surveys := []string{report.AllForms}
 	for _, s := range a.core.Surveys.All() {
 		surveys = append(surveys, string(s.ID))
 	}
 	v := cs.view(c, "Tổng quan · Dashboard")
 	v.Data = map[string]any{"R": rep, "Inv": inv, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars,
-		"LowAgencies": lowest(ags, 5), "LowProcedures": lowest(procs, 5), "Agencies": agencies, "Surveys": surveys,
+		"LowAgencies": lowest(ags, 5, a.rankMin), "LowProcedures": lowest(procs, 5, a.rankMin), "Agencies": agencies, "Surveys": surveys,
 		"Channels": []string{"web", "sms", "zalo"},
-		"Q":        map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": q.Survey}}
+		"Q":        map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": surveyName(q)}}
 	return cs.render(c, 200, "dashboard", v)
 }
 

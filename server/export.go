@@ -22,7 +22,10 @@ const bom = "\ufeff"
 
 // responsesExport streams normalised responses as CSV (one column per
 // question of the chosen survey) or JSON lines. No phone numbers: the
-// respondent is a keyed hash.
+// respondent is a keyed hash. The cross-form view (survey=all) exports
+// every form's responses in one file: a column per criterion (the
+// response's share of valid answers at 4 or 5 there, in percent, empty
+// when it gave none) then each form's own questions, named form:question.
 func (a *api) responsesExport(c *fiber.Ctx) error {
 	q, def, err := a.reportQuery(c)
 	if err != nil {
@@ -31,6 +34,26 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 	// The stream writer runs after the handler returns: copy what fiber
 	// lends from its reused buffers.
 	f := store.ExportFilter{Survey: strings.Clone(q.Survey), Channel: strings.Clone(q.Channel)}
+	type column struct{ form, question string }
+	var criteria []string
+	var columns []column
+	if q.Survey == "" {
+		for _, cr := range def.Criteria {
+			criteria = append(criteria, cr.Code)
+		}
+		for _, s := range a.core.Surveys.All() {
+			if report.Forms(a.core.Surveys, def)[string(s.ID)] {
+				f.Surveys = append(f.Surveys, string(s.ID))
+				for _, qu := range s.Questions {
+					columns = append(columns, column{string(s.ID), string(qu.ID)})
+				}
+			}
+		}
+	} else {
+		for _, qu := range def.Questions {
+			columns = append(columns, column{"", string(qu.ID)})
+		}
+	}
 	for _, ag := range q.Agencies {
 		f.Agencies = append(f.Agencies, strings.Clone(ag))
 	}
@@ -44,7 +67,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 	if format != "csv" && format != "jsonl" {
 		return core.Errorf(core.Invalid, "format", "%q: use csv or jsonl", format)
 	}
-	name := fmt.Sprintf("responses-%s-%s.%s", q.Survey, time.Now().In(core.Vietnam).Format("20060102"), format)
+	name := fmt.Sprintf("responses-%s-%s.%s", surveyName(q), time.Now().In(core.Vietnam).Format("20060102"), format)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), time.Hour)
 	// A failure half-way must not look like a complete file: the
@@ -80,8 +103,15 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 		_, _ = w.WriteString(bom)
 		cw := safeCSV{csv.NewWriter(w)}
 		head := []string{"response_id", "invitation_id", "survey", "survey_version", "dossier_code", "agency_code", "procedure_code", "field_code", "channel", "locale", "respondent", "submitted_at"}
-		for _, q := range def.Questions {
-			head = append(head, string(q.ID))
+		for _, cr := range criteria {
+			head = append(head, "criterion_"+cr)
+		}
+		for _, col := range columns {
+			if col.form != "" {
+				head = append(head, col.form+":"+col.question)
+			} else {
+				head = append(head, col.question)
+			}
 		}
 		_ = cw.Write(append(head, "comment", "entered_by", "citizen_text"))
 		err := a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error {
@@ -90,8 +120,18 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 			for _, an := range r.Answers {
 				scores[an.Question] = an.Score
 			}
-			for _, q := range def.Questions {
-				row = append(row, strconv.Itoa(scores[string(q.ID)]))
+			for _, cr := range criteria {
+				row = append(row, criterionShare(r, cr))
+			}
+			for _, col := range columns {
+				switch v, ok := scores[col.question]; {
+				case col.form != "" && col.form != r.Survey:
+					row = append(row, "")
+				case ok || col.form == "":
+					row = append(row, strconv.Itoa(v))
+				default:
+					row = append(row, "")
+				}
 			}
 			if err := cw.Write(append(row, r.Comment, r.EnteredBy, r.CitizenText)); err != nil {
 				return err
@@ -103,6 +143,24 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 		broken(w, err)
 	})
 	return nil
+}
+
+// criterionShare is r's share of valid answers at 4 or 5 in criterion
+// code, in percent with two decimals; empty when it gave none there.
+func criterionShare(r *store.Response, code string) string {
+	var valid, satisfied int
+	for _, a := range r.Answers {
+		if a.Criterion == code && a.Score >= 1 && a.Score <= 5 {
+			valid++
+			if a.Score >= 4 {
+				satisfied++
+			}
+		}
+	}
+	if valid == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(100*float64(satisfied)/float64(valid), 'f', 2, 64)
 }
 
 // exportLine is a response as a JSON line.
@@ -153,14 +211,21 @@ func day(v, field string, end bool) (time.Time, error) {
 	return time.Time{}, core.Errorf(core.Invalid, field, "%q is not a date; write 2026-01-31 or 2026-01", v)
 }
 
-// reportCSV writes the report as rows a spreadsheet opens cleanly.
-func reportCSV(c *fiber.Ctx, r report.Report) error {
+// reportCSV writes the report as rows a spreadsheet opens cleanly: the
+// overall figure, criteria, indicators, then one row per group (by is the
+// grouping, empty for none) with its overall figure and each criterion's
+// rate.
+func reportCSV(c *fiber.Ctx, r report.Report, by string, groups []report.Group) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="report-`+r.Survey+`.csv"`)
 	w := safeCSV{csv.NewWriter(c)}
 	_, _ = c.WriteString(bom)
-	_ = w.Write([]string{"level", "code", "criterion", "satisfaction_rate", "mean_score", "answers", "n0", "n1", "n2", "n3", "n4", "n5"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	// rate is a figure's rate, its interval and its valid answers.
+	rate := func(x report.Figure) []string {
+		return []string{f(x.SatisfactionRate), f(x.Interval.Low), f(x.Interval.High), f(x.MeanScore), strconv.FormatInt(x.Answers, 10)}
+	}
+	_ = w.Write([]string{"level", "code", "criterion", "satisfaction_rate", "interval_low", "interval_high", "mean_score", "answers", "n0", "n1", "n2", "n3", "n4", "n5", "responses"})
 	dist := func(d map[string]int64) []string {
 		out := make([]string, 6)
 		for i := range out {
@@ -168,13 +233,23 @@ func reportCSV(c *fiber.Ctx, r report.Report) error {
 		}
 		return out
 	}
-	_ = w.Write([]string{"overall", "", "", f(r.Overall.SatisfactionRate), f(r.Overall.MeanScore), strconv.FormatInt(r.Responses, 10), "", "", "", "", "", ""})
-	_ = w.Write([]string{"read_by_operators", "", "", "", "", strconv.FormatInt(r.ReadByOperators, 10), "", "", "", "", "", ""})
+	empty := make([]string, 6)
+	row := func(level, code, crit string, x report.Figure, dist []string, responses string) {
+		_ = w.Write(append(append(append([]string{level, code, crit}, rate(x)...), dist...), responses))
+	}
+	row("overall", "", "", r.Overall, empty, strconv.FormatInt(r.Responses, 10))
+	_ = w.Write([]string{"read_by_operators", "", "", "", "", "", "", "", "", "", "", "", "", "", strconv.FormatInt(r.ReadByOperators, 10)})
 	for _, cr := range r.Criteria {
-		_ = w.Write(append([]string{"criterion", cr.Code, cr.Code, f(cr.SatisfactionRate), f(cr.MeanScore), strconv.FormatInt(cr.Answers, 10)}, dist(cr.Distribution)...))
+		row("criterion", cr.Code, cr.Code, cr.Figure, dist(cr.Distribution), "")
 	}
 	for _, in := range r.Indicators {
-		_ = w.Write(append([]string{"indicator", in.ID, in.Criterion, f(in.SatisfactionRate), f(in.MeanScore), strconv.FormatInt(in.Answers, 10)}, dist(in.Distribution)...))
+		row("indicator", in.ID, in.Criterion, in.Figure, dist(in.Distribution), "")
+	}
+	for _, g := range groups {
+		row(by, g.Group, "", g.Overall, empty, strconv.FormatInt(g.Responses, 10))
+		for _, cr := range g.Criteria {
+			row(by, g.Group, cr.Code, cr.Figure, dist(cr.Distribution), "")
+		}
 	}
 	w.Flush()
 	return w.Error()

@@ -65,7 +65,42 @@ func TestExports(t *testing.T) {
 	}
 	status, _, body = get(g, gwtest.AdminKey, "/api/v1/reports/sipas?survey=sipas-5&format=csv")
 	rows, _ = csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
-	if status != 200 || len(rows) != 1+2+5+5 || rows[1][0] != "overall" || rows[1][3] != "40.00" || rows[2][0] != "read_by_operators" || rows[2][5] != "0" || rows[3][1] != "A" || rows[3][11] != "2" {
+	if status != 200 || len(rows) != 1+2+5+5 || rows[1][0] != "overall" || rows[1][3] != "40.00" || rows[2][0] != "read_by_operators" || rows[2][14] != "0" || rows[3][1] != "A" || rows[3][13] != "2" {
 		t.Fatalf("report csv: %d %v", status, rows)
+	}
+	// Every form in one file: criterion columns, then each form's own.
+	tok := gwtest.Token(g.Invite("D-EXP-FULL", "000.00.13.H49", nil))
+	if res := g.Form("/s/"+tok, answerAll("4")); res.StatusCode != 303 {
+		t.Fatalf("full form: %d", res.StatusCode)
+	}
+	g.Drain()
+	status, _, body = get(g, gwtest.AdminKey, "/api/v1/responses?survey=all&format=csv")
+	rows, _ = csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
+	if status != 200 || len(rows) != 4 {
+		t.Fatalf("survey=all csv: %d %v", status, rows)
+	}
+	head = rows[0]
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	for _, h := range []string{"criterion_A", "criterion_E", "sipas:A1", "sipas:E4", "sipas-5:A", "sipas-5:E", "comment"} {
+		if _, ok := col[h]; !ok {
+			t.Fatalf("survey=all csv has no column %s: %v", h, head)
+		}
+	}
+	for _, r := range rows[1:] {
+		switch r[2] {
+		case "sipas-5": // A=5 B=4 C=3 D=2 E=1
+			if r[col["criterion_A"]] != "100.00" || r[col["criterion_C"]] != "0.00" || r[col["sipas-5:B"]] != "4" || r[col["sipas:A1"]] != "" {
+				t.Fatalf("short form row %v", r)
+			}
+		case "sipas":
+			if r[col["criterion_E"]] != "100.00" || r[col["sipas:E4"]] != "4" || r[col["sipas-5:A"]] != "" {
+				t.Fatalf("full form row %v", r)
+			}
+		default:
+			t.Fatalf("row of survey %s", r[2])
+		}
 	}
 }

@@ -67,19 +67,19 @@ func (a *api) report(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rep := report.Compute(def, cells)
-	if c.Query("format") == "csv" {
-		return reportCSV(c, rep)
-	}
-	v := reportView{Report: rep, Period: period{From: q.FromMonth, To: q.ToMonth}, Channel: q.Channel, Procedure: q.Procedure, Field: q.Field}
+	compute := a.computer(q, def)
+	v := reportView{Report: compute(cells), Period: period{From: q.FromMonth, To: q.ToMonth}, Channel: q.Channel, Procedure: q.Procedure, Field: q.Field}
 	if len(q.Agencies) > 0 {
 		v.Agency = q.Agencies[0]
 	}
 	if groupBy != "" {
-		if v.Groups, err = report.Groups(def, cells, groupBy); err != nil {
+		if v.Groups, err = report.Groups(compute, cells, groupBy); err != nil {
 			return core.Errorf(core.Invalid, "group_by", "%v", err)
 		}
 		v.GroupBy = groupBy
+	}
+	if c.Query("format") == "csv" {
+		return reportCSV(c, v.Report, groupBy, v.Groups)
 	}
 	if v.Invitations, err = a.invitationRates(c.UserContext(), q, funnel); err != nil {
 		return err

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,44 @@ func TestReportFiguresFromKnownAnswers(t *testing.T) {
 			t.Errorf("%s: %v responses, want %v", q, r["responses"], want)
 		}
 	}
+	// The cross-form view: a short-form answer (3 everywhere) joins them.
+	// Each response weighs once per criterion: are satisfied
+	// in every criterion, R-2 and the short form in none, so every
+	// criterion and the overall are 50%, mean (5 + 2 + 4 + 3) / 4 = 3.5,
+	// over 4 responses: 95% Wilson interval 15.00–85.00.
+	tok := gwtest.Token(g.Invite("R-4", "000.00.13.H49", map[string]any{"survey": "sipas-5"}))
+	if res := g.Form("/s/"+tok, "A=3&B=3&C=3&D=3&E=3"); res.StatusCode != 303 {
+		t.Fatalf("short form: %d %s", res.StatusCode, gwtest.Body(res))
+	}
+	g.Drain()
+	_, cross := g.API("GET", "/api/v1/reports/sipas?survey=all", nil)
+	if cross["survey"] != "all" || cross["responses"] != 4.0 || len(cross["indicators"].([]any)) != 0 {
+		t.Fatalf("survey=all: %v", cross)
+	}
+	for _, c := range append(cross["criteria"].([]any), cross["overall"]) {
+		c := c.(map[string]any)
+		iv := c["interval"].(map[string]any)
+		if c["satisfaction_rate"] != 50.0 || c["mean_score"] != 3.5 || iv["low"] != 15.0 || iv["high"] != 85.0 {
+			t.Fatalf("survey=all: %v", c)
+		}
+	}
+	_, byAgency := g.API("GET", "/api/v1/reports/sipas?survey=all&group_by=agency", nil)
+	groups := byAgency["groups"].([]any)
+	if len(groups) != 2 || groups[1].(map[string]any)["responses"] != 2.0 || groups[1].(map[string]any)["overall"].(map[string]any)["satisfaction_rate"] != 50.0 {
+		t.Fatalf("survey=all by agency: %v", groups)
+	}
+	_, _, csv := get(g, gwtest.AdminKey, "/api/v1/reports/sipas?survey=all&group_by=agency&format=csv")
+	for _, want := range []string{
+		"level,code,criterion,satisfaction_rate,interval_low,interval_high,mean_score,answers,",
+		"\noverall,,,50.00,15.00,85.00,3.50,",
+		"\nagency,000.00.13.H49,,50.00,",
+		"\nagency,000.00.12.H49,A,50.00,",
+	} {
+		if !strings.Contains(csv, want) {
+			t.Fatalf("report CSV lacks %q:\n%s", want, csv)
+		}
+	}
+
 	for q, field := range map[string]string{
 		"from=yesterday":          "from",
 		"to=2026-13-01":           "to",

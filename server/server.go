@@ -38,6 +38,8 @@ type Deps struct {
 	Proxies []*net.IPNet
 	// MetricsToken, when set, guards /metrics (GATEWAY_METRICS_TOKEN).
 	MetricsToken string
+	// RankMin is the responses a unit needs to be ranked (GATEWAY_RANK_MIN_RESPONSES).
+	RankMin int
 }
 
 // BodyLimit bounds request bodies.
@@ -70,7 +72,7 @@ func New(d Deps) *fiber.App {
 		c.Type("json", "utf-8")
 		return c.Send(spec)
 	})
-	api := &api{core: d.Core, log: d.Log}
+	api := &api{core: d.Core, log: d.Log, rankMin: max(d.RankMin, 1)}
 	authn := authenticate(d.Core, d.AdminKey)
 	if d.Pprof {
 		mountProfiles(app, authn)

@@ -309,6 +309,7 @@ func (s *Responses) Each(ctx context.Context, fn func(*Response) error) error {
 // ExportFilter selects responses to export; empty fields match all.
 type ExportFilter struct {
 	Survey   string
+	Surveys  []string // any of these (the cross-form view), when Survey is empty
 	Agencies []string
 	Channel  string
 	From, To time.Time // submitted_at, From inclusive, To exclusive
@@ -318,6 +319,8 @@ func (f ExportFilter) bson() bson.D {
 	q := bson.D{}
 	if f.Survey != "" {
 		q = append(q, bson.E{Key: "survey", Value: f.Survey})
+	} else if len(f.Surveys) > 0 {
+		q = append(q, bson.E{Key: "survey", Value: bson.D{{Key: "$in", Value: f.Surveys}}})
 	}
 	if len(f.Agencies) > 0 {
 		q = append(q, bson.E{Key: "agency_code", Value: bson.D{{Key: "$in", Value: f.Agencies}}})

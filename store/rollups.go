@@ -46,11 +46,24 @@ func (k CellKey) id() string {
 	return id
 }
 
+// CriterionCell prefixes the question of the cells that weigh each
+// response once per criterion ("@A"): the cross-form view reads them.
+const CriterionCell = "@"
+
+// CriterionScale is what criterion cells multiply shares and mean scores
+// by: the least common multiple of 1…12, so a criterion of up to 12
+// indicators keeps them exact in integers.
+const CriterionScale = 27720
+
 // Counts holds how many answers gave each level (index 0 = no opinion) and,
-// on the AllQuestions cell, how many responses there were.
+// on the AllQuestions cell, how many responses there were. On a criterion
+// cell, Responses counts the responses with a valid answer in the
+// criterion, Satisfied sums each one's share of those answers at 4 or 5,
+// and Score each one's mean score, both × CriterionScale.
 type Counts struct {
-	Levels    [6]int64
-	Responses int64
+	Levels           [6]int64
+	Responses        int64
+	Satisfied, Score int64
 }
 
 // Add adds o to c.
@@ -59,6 +72,8 @@ func (c *Counts) Add(o Counts) {
 		c.Levels[i] += o.Levels[i]
 	}
 	c.Responses += o.Responses
+	c.Satisfied += o.Satisfied
+	c.Score += o.Score
 }
 
 // Cells maps cell keys to counts.
@@ -115,8 +130,9 @@ type Rollups struct {
 const pageAgencies = 32
 
 // Layout is the roll-up layout a database is in (ApplierState.Layout):
-// 2 = pages. A database in an older layout is rebuilt once.
-const Layout = 2
+// 2 = pages, 3 = with criterion cells. A database in an older layout is
+// rebuilt once.
+const Layout = 3
 
 const monthsID = "#months"
 
@@ -150,7 +166,8 @@ type page struct {
 	ID    string `bson:"_id"`
 	Month string `bson:"month"`
 	// Cells holds one line per cell: agency, survey, channel, question,
-	// criterion and dim, then n0…n5 and responses, tab-separated.
+	// criterion and dim, then n0…n5 and responses (and on criterion cells
+	// satisfied and score), tab-separated.
 	Cells string `bson:"cells"`
 	Batch int64  `bson:"batch"` // the last batch applied to the page
 }
@@ -221,6 +238,12 @@ func encodeCells(cs Cells) string {
 			b.WriteByte('\t')
 		}
 		b.WriteString(strconv.FormatInt(c.Responses, 10))
+		if c.Satisfied != 0 || c.Score != 0 {
+			b.WriteByte('\t')
+			b.WriteString(strconv.FormatInt(c.Satisfied, 10))
+			b.WriteByte('\t')
+			b.WriteString(strconv.FormatInt(c.Score, 10))
+		}
 		b.WriteByte('\n')
 	}
 	return b.String()
@@ -231,7 +254,7 @@ func encodeCells(cs Cells) string {
 // family is hundreds of thousands of lines.
 func decodeCells(p *page, keep func(CellKey) bool, out Cells) error {
 	s := p.Cells
-	var f [13]string
+	var f [15]string
 	for s != "" {
 		line := s
 		if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -240,7 +263,7 @@ func decodeCells(p *page, keep func(CellKey) bool, out Cells) error {
 			s = ""
 		}
 		n := 0
-		for n < 12 {
+		for n < 14 {
 			i := strings.IndexByte(line, '\t')
 			if i < 0 {
 				break
@@ -249,7 +272,7 @@ func decodeCells(p *page, keep func(CellKey) bool, out Cells) error {
 			n++
 		}
 		f[n] = line
-		if n != 12 {
+		if n != 12 && n != 14 { // criterion cells carry two more numbers
 			return fmt.Errorf("roll-up page %s: a line with %d fields", p.ID, n+1)
 		}
 		k := CellKey{Agency: f[0], Month: p.Month, Survey: f[1], Channel: f[2], Question: f[3], Criterion: f[4], Dim: f[5]}
@@ -257,15 +280,20 @@ func decodeCells(p *page, keep func(CellKey) bool, out Cells) error {
 			continue
 		}
 		var c Counts
-		for i := 0; i < 7; i++ {
+		for i := 0; i < n-5; i++ {
 			v, err := strconv.ParseInt(f[6+i], 10, 64)
 			if err != nil {
 				return fmt.Errorf("roll-up page %s: %w", p.ID, err)
 			}
-			if i < 6 {
+			switch {
+			case i < 6:
 				c.Levels[i] = v
-			} else {
+			case i == 6:
 				c.Responses = v
+			case i == 7:
+				c.Satisfied = v
+			default:
+				c.Score = v
 			}
 		}
 		out.Add(k, c)
