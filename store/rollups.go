@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -118,6 +119,7 @@ func (cs Cells) ordered() []CellKey {
 type Rollups struct {
 	c     *mongo.Collection
 	state *mongo.Collection
+	cache pageCache
 	// old is the one-document-per-cell collection of earlier versions,
 	// dropped by the rebuild that moves a database to pages.
 	old *mongo.Collection
@@ -172,11 +174,40 @@ type page struct {
 	Batch int64  `bson:"batch"` // the last batch applied to the page
 }
 
-// monthIndex lists a month's agencies and the group of each.
+// monthIndex lists a month's agencies and the group of each, and the last
+// batch each of its pages took (so a reader knows which pages it holds
+// already without reading them).
 type monthIndex struct {
 	ID       string   `bson:"_id"`
 	Agencies []string `bson:"agencies"`
 	Groups   []int    `bson:"groups"`
+	Pages    []string `bson:"pages"`
+	Batches  []int64  `bson:"batches"`
+}
+
+// batchOf returns the batch the index records for the page id (0: none).
+func (ix *monthIndex) batchOf(id string) int64 {
+	for i, p := range ix.Pages {
+		if p == id && i < len(ix.Batches) {
+			return ix.Batches[i]
+		}
+	}
+	return 0
+}
+
+// setBatch records b for the page id and says whether it changed.
+func (ix *monthIndex) setBatch(id string, b int64) bool {
+	for i, p := range ix.Pages {
+		if p == id && i < len(ix.Batches) {
+			if ix.Batches[i] == b {
+				return false
+			}
+			ix.Batches[i] = b
+			return true
+		}
+	}
+	ix.Pages, ix.Batches = append(ix.Pages, id), append(ix.Batches, b)
+	return true
 }
 
 func (ix *monthIndex) groupOf() map[string]int {
@@ -249,11 +280,21 @@ func encodeCells(cs Cells) string {
 	return b.String()
 }
 
-// decodeCells adds the cells of p that keep accepts to out. It parses in
-// place (the keys' strings share the page's): a province-year's procedure
-// family is hundreds of thousands of lines.
-func decodeCells(p *page, keep func(CellKey) bool, out Cells) error {
+// decodeCells adds the cells of p to out.
+func decodeCells(p *page, out Cells) error {
+	entries, err := decodeEntries(p)
+	for _, e := range entries {
+		out.Add(e.k, e.c)
+	}
+	return err
+}
+
+// decodeEntries parses p's cells in place (the keys' strings share the
+// page's): a province-year's procedure family is hundreds of thousands of
+// lines.
+func decodeEntries(p *page) ([]cellEntry, error) {
 	s := p.Cells
+	out := make([]cellEntry, 0, strings.Count(s, "\n"))
 	var f [15]string
 	for s != "" {
 		line := s
@@ -273,17 +314,14 @@ func decodeCells(p *page, keep func(CellKey) bool, out Cells) error {
 		}
 		f[n] = line
 		if n != 12 && n != 14 { // criterion cells carry two more numbers
-			return fmt.Errorf("roll-up page %s: a line with %d fields", p.ID, n+1)
+			return nil, fmt.Errorf("roll-up page %s: a line with %d fields", p.ID, n+1)
 		}
 		k := CellKey{Agency: f[0], Month: p.Month, Survey: f[1], Channel: f[2], Question: f[3], Criterion: f[4], Dim: f[5]}
-		if keep != nil && !keep(k) {
-			continue
-		}
 		var c Counts
 		for i := 0; i < n-5; i++ {
 			v, err := strconv.ParseInt(f[6+i], 10, 64)
 			if err != nil {
-				return fmt.Errorf("roll-up page %s: %w", p.ID, err)
+				return nil, fmt.Errorf("roll-up page %s: %w", p.ID, err)
 			}
 			switch {
 			case i < 6:
@@ -296,9 +334,9 @@ func decodeCells(p *page, keep func(CellKey) bool, out Cells) error {
 				c.Score = v
 			}
 		}
-		out.Add(k, c)
+		out = append(out, cellEntry{k, c})
 	}
-	return nil
+	return out, nil
 }
 
 func (s *Rollups) ensureIndexes(ctx context.Context) error {
@@ -340,7 +378,7 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
 	for _, m := range months {
 		ix := index[m]
 		if ix == nil {
-			ix = &monthIndex{ID: monthIndexID(m), Agencies: []string{}, Groups: []int{}}
+			ix = &monthIndex{ID: monthIndexID(m), Agencies: []string{}, Groups: []int{}, Pages: []string{}, Batches: []int64{}}
 			index[m] = ix
 			newMonths = append(newMonths, m)
 		}
@@ -385,14 +423,17 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
 		pages[stored[i].ID] = &stored[i]
 	}
 	var models []mongo.WriteModel
+	took := map[string]int64{} // the batch each page holds once this one is in
 	for _, id := range ids {
 		p := pages[id]
 		if p != nil && p.Batch >= batch {
+			took[id] = p.Batch
 			continue
 		}
+		took[id] = batch
 		sum := Cells{}
 		if p != nil {
-			if err := decodeCells(p, nil, sum); err != nil {
+			if err := decodeCells(p, sum); err != nil {
 				return err
 			}
 		}
@@ -406,6 +447,22 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
 	}
 	if err := bulkWrite(ctx, s.c, models); err != nil {
 		return fmt.Errorf("apply batch %d: %w", batch, err)
+	}
+	// Then the pages' batches in their month's index, after the pages
+	// themselves: an index never names a batch its page has not taken.
+	for _, m := range months {
+		ix, changed := index[m], false
+		for id, b := range took {
+			if strings.HasPrefix(id, m+"|") && ix.setBatch(id, b) {
+				changed = true
+			}
+		}
+		if !changed {
+			continue
+		}
+		if _, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: ix.ID}}, ix, options.Replace().SetUpsert(true)); err != nil {
+			return fmt.Errorf("apply batch %d: month index %s: %w", batch, m, err)
+		}
 	}
 	return nil
 }
@@ -513,7 +570,15 @@ func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(
 	for _, a := range f.Agencies {
 		wanted[a] = true
 	}
-	var ids []string
+	out := Cells{}
+	add := func(entries []cellEntry) {
+		for _, e := range entries {
+			if (len(wanted) == 0 || wanted[e.k.Agency]) && (keep == nil || keep(e.k)) {
+				out.Add(e.k, e.c)
+			}
+		}
+	}
+	var fetch []string
 	for _, ix := range indexes {
 		month := strings.TrimPrefix(ix.ID, "#month|")
 		seen := map[int]bool{}
@@ -523,24 +588,81 @@ func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(
 			}
 			seen[g] = true
 			for _, kind := range kinds {
-				ids = append(ids, pageID(month, g, kind))
+				id := pageID(month, g, kind)
+				if entries, ok := s.cache.get(id, ix.batchOf(id)); ok {
+					add(entries)
+				} else {
+					fetch = append(fetch, id)
+				}
 			}
 		}
 	}
-	pages, err := byIDs[page](ctx, s.c, ids)
+	pages, err := byIDs[page](ctx, s.c, fetch)
 	if err != nil {
 		return nil, err
 	}
-	out := Cells{}
 	for i := range pages {
-		err := decodeCells(&pages[i], func(k CellKey) bool {
-			return (len(wanted) == 0 || wanted[k.Agency]) && (keep == nil || keep(k))
-		}, out)
+		p := &pages[i]
+		entries, err := decodeEntries(p)
 		if err != nil {
 			return nil, err
 		}
+		if !strings.HasSuffix(p.ID, procedurePage) {
+			s.cache.put(p.ID, p.Batch, entries)
+		}
+		add(entries)
 	}
 	return out, nil
+}
+
+// cellEntry is one decoded cell of a page.
+type cellEntry struct {
+	k CellKey
+	c Counts
+}
+
+// pageCache keeps decoded pages in the process, each under the batch it
+// was read at: a page the month index still records at that batch has not
+// changed, so a report reads only the indexes and the pages written since
+// (the current month's, mostly) instead of a year of pages. Procedure
+// pages, the largest, are not kept. Bounded by cells: past the bound it
+// starts again empty.
+type pageCache struct {
+	mu    sync.Mutex
+	pages map[string]cachedPage
+	cells int
+}
+
+type cachedPage struct {
+	batch   int64
+	entries []cellEntry
+}
+
+// pageCacheCells bounds the cells kept (some 150 bytes each): a province's
+// main and field families for several years.
+const pageCacheCells = 400_000
+
+func (pc *pageCache) get(id string, batch int64) ([]cellEntry, bool) {
+	if batch == 0 {
+		return nil, false
+	}
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	p, ok := pc.pages[id]
+	return p.entries, ok && p.batch == batch
+}
+
+func (pc *pageCache) put(id string, batch int64, entries []cellEntry) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.pages == nil || pc.cells+len(entries) > pageCacheCells {
+		pc.pages, pc.cells = map[string]cachedPage{}, 0
+	}
+	if old, ok := pc.pages[id]; ok {
+		pc.cells -= len(old.entries)
+	}
+	pc.pages[id] = cachedPage{batch: batch, entries: entries}
+	pc.cells += len(entries)
 }
 
 // ReplaceAll swaps every stored cell for cells, marked as batch, and drops

@@ -248,6 +248,12 @@ func TestRollupPages(t *testing.T) {
 	if none, err := m.Rollups.Query(ctx, store.Filter{Survey: "other"}); err != nil || len(none) != 0 {
 		t.Fatalf("another survey: %v %v", none, err)
 	}
+	// Pages read before are kept in the process; one a later batch changed
+	// is read again.
+	if err := m.Rollups.Apply(ctx, 3, batch(3, 10, 11)); err != nil {
+		t.Fatal(err)
+	}
+	check("province after batch 3", store.Filter{Survey: "sipas"}, func(k store.CellKey) bool { return k.Dim == "" })
 	// A rebuild writes the same cells in fresh pages.
 	if err := m.Rollups.ReplaceAll(ctx, want, 3); err != nil {
 		t.Fatal(err)
