@@ -132,9 +132,9 @@ type Rollups struct {
 const pageAgencies = 32
 
 // Layout is the roll-up layout a database is in (ApplierState.Layout):
-// 2 = pages, 3 = with criterion cells. A database in an older layout is
-// rebuilt once.
-const Layout = 3
+// 2 = pages, 3 = with criterion cells, 4 = procedure summaries apart. A
+// database in an older layout is rebuilt once.
+const Layout = 4
 
 const monthsID = "#months"
 
@@ -142,11 +142,15 @@ func monthIndexID(month string) string { return "#month|" + month }
 
 // Page kinds: the main family (with the response-rate cells), and the
 // procedure and field families, each in pages of their own so a report
-// reads only the family it asks for.
+// reads only the family it asks for. The procedure family, the largest,
+// is split once more: its response counts and criterion cells (all the
+// cross-form view reads, a quarter of the lines) apart from its
+// per-question cells.
 const (
-	mainPage      = ""
-	procedurePage = "|p"
-	fieldPage     = "|f"
+	mainPage             = ""
+	procedurePage        = "|p"
+	procedureSummaryPage = "|ps"
+	fieldPage            = "|f"
 )
 
 func pageID(month string, group int, kind string) string {
@@ -155,12 +159,20 @@ func pageID(month string, group int, kind string) string {
 
 func pageKind(k CellKey) string {
 	switch {
+	case strings.HasPrefix(k.Dim, "procedure:") && summaryCell(k):
+		return procedureSummaryPage
 	case strings.HasPrefix(k.Dim, "procedure:"):
 		return procedurePage
 	case strings.HasPrefix(k.Dim, "field:"):
 		return fieldPage
 	}
 	return mainPage
+}
+
+// summaryCell says k counts responses rather than answers to a question:
+// the response count, the operator-read count or a criterion cell.
+func summaryCell(k CellKey) bool {
+	return k.Question == AllQuestions || k.Question == OperatorRead || strings.HasPrefix(k.Question, CriterionCell)
 }
 
 // page is a group's cells of one month.
@@ -498,6 +510,11 @@ type Filter struct {
 	// WithFunnel adds the response-rate cells (FunnelSurvey) of the same
 	// agencies and months to those of Survey, in the same read.
 	WithFunnel bool
+	// FoldAgencies and FoldMonths add up the cells of every agency (or
+	// month) into one with an empty Agency (or Month): a caller that does
+	// not break figures down by them gets a few thousand cells instead of
+	// a province-year's hundreds of thousands.
+	FoldAgencies, FoldMonths bool
 }
 
 // keep says whether the cell k is one f selects (pages hold more).
@@ -521,7 +538,7 @@ func (f Filter) keep(k CellKey) bool {
 	case f.Field != "":
 		return k.Dim == "field:"+f.Field
 	case f.ProcedureFamily:
-		return pageKind(k) == procedurePage
+		return strings.HasPrefix(k.Dim, "procedure:")
 	default:
 		return k.Dim == ""
 	}
@@ -530,19 +547,21 @@ func (f Filter) keep(k CellKey) bool {
 // Query returns the cells that match f: the month list, the index of each
 // month in f's range, then the pages holding f's agencies, all read by _id.
 func (s *Rollups) Query(ctx context.Context, f Filter) (Cells, error) {
-	kind := mainPage
+	kinds := []string{mainPage}
 	switch {
+	case (f.Procedure != "" || f.ProcedureFamily) && f.Survey == "":
+		kinds = []string{procedureSummaryPage} // the cross-form view reads no question cells
 	case f.Procedure != "" || f.ProcedureFamily:
-		kind = procedurePage
+		kinds = []string{procedureSummaryPage, procedurePage}
 	case f.Field != "":
-		kind = fieldPage
+		kinds = []string{fieldPage}
 	}
-	return s.read(ctx, f, []string{kind}, f.keep)
+	return s.read(ctx, f, kinds, f.keep)
 }
 
 // All returns every stored cell, of every family (for checks).
 func (s *Rollups) All(ctx context.Context) (Cells, error) {
-	return s.read(ctx, Filter{}, []string{mainPage, procedurePage, fieldPage}, nil)
+	return s.read(ctx, Filter{}, []string{mainPage, procedurePage, procedureSummaryPage, fieldPage}, nil)
 }
 
 func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(CellKey) bool) (Cells, error) {
@@ -574,7 +593,14 @@ func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(
 	add := func(entries []cellEntry) {
 		for _, e := range entries {
 			if (len(wanted) == 0 || wanted[e.k.Agency]) && (keep == nil || keep(e.k)) {
-				out.Add(e.k, e.c)
+				k := e.k
+				if f.FoldAgencies {
+					k.Agency = ""
+				}
+				if f.FoldMonths {
+					k.Month = ""
+				}
+				out.Add(k, e.c)
 			}
 		}
 	}
@@ -624,8 +650,8 @@ type cellEntry struct {
 // pageCache keeps decoded pages in the process, each under the batch it
 // was read at: a page the month index still records at that batch has not
 // changed, so a report reads only the indexes and the pages written since
-// (the current month's, mostly) instead of a year of pages. Procedure
-// pages, the largest, are not kept. Bounded by cells: past the bound it
+// (the current month's, mostly) instead of a year of pages. The procedure
+// family's per-question pages, the largest, are not kept. Bounded by cells: past the bound it
 // starts again empty.
 type pageCache struct {
 	mu    sync.Mutex

@@ -182,6 +182,9 @@ func TestRollupPages(t *testing.T) {
 				cs.Add(web, store.Counts{Levels: [6]int64{0, 0, 0, 1, int64(i), 2}})
 				cs.Add(sms, store.Counts{Levels: [6]int64{1, 0, 0, 0, 0, n}})
 				cs.Add(proc, store.Counts{Levels: [6]int64{0, 1, 0, 0, 0, 1}})
+				pall := proc
+				pall.Question, pall.Criterion = store.AllQuestions, ""
+				cs.Add(pall, store.Counts{Responses: 2})
 				cs.Add(field, store.Counts{Levels: [6]int64{0, 0, 1, 0, 0, n}})
 				cs.Add(all, store.Counts{Responses: n + int64(i)})
 			}
@@ -243,6 +246,8 @@ func TestRollupPages(t *testing.T) {
 	check("one procedure", store.Filter{Survey: "sipas", Procedure: "1.001"}, func(k store.CellKey) bool { return k.Dim == "procedure:1.001" })
 	check("one field", store.Filter{Survey: "sipas", Field: "G01", Agencies: []string{"AG.01", "AG.02", "AG.03"}},
 		func(k store.CellKey) bool { return k.Dim == "field:G01" && (k.Agency == "AG.01" || k.Agency == "AG.03") })
+	check("by procedure, every form (summaries only)", store.Filter{ProcedureFamily: true},
+		func(k store.CellKey) bool { return strings.HasPrefix(k.Dim, "procedure:") && k.Question == store.AllQuestions })
 	check("by procedure", store.Filter{Survey: "sipas", ProcedureFamily: true, Agencies: []string{"AG.79"}},
 		func(k store.CellKey) bool { return k.Agency == "AG.79" && strings.HasPrefix(k.Dim, "procedure:") })
 	if none, err := m.Rollups.Query(ctx, store.Filter{Survey: "other"}); err != nil || len(none) != 0 {
