@@ -290,7 +290,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	compute := a.computer(q, def)
 	rep := compute(cells)
 	pq := q
-	pq.ProcedureFamily, pq.Channel = true, ""
+	pq.ProcedureFamily, pq.Channel, pq.FoldAgencies, pq.FoldMonths = true, "", true, true
 	pcells, err := a.core.Mongo.Rollups.Query(ctx, pq)
 	if err != nil {
 		return err

@@ -63,6 +63,7 @@ func (a *api) report(c *fiber.Ctx) error {
 		}
 		q.ProcedureFamily = true
 	}
+	q.FoldAgencies, q.FoldMonths = groupBy != "agency", groupBy != "month"
 	cells, funnel, err := a.readCells(c.UserContext(), q)
 	if err != nil {
 		return err
@@ -113,7 +114,7 @@ func (a *api) readCells(ctx context.Context, q store.Filter) (cells, funnel stor
 // cells are those cells when the caller read them already (nil: read them).
 func (a *api) invitationRates(ctx context.Context, q store.Filter, cells store.Cells) (*invitationRate, error) {
 	if cells == nil {
-		f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth}
+		f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth, FoldAgencies: true, FoldMonths: true}
 		var err error
 		if cells, err = a.core.Mongo.Rollups.Query(ctx, f); err != nil {
 			return nil, err
