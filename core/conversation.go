@@ -307,6 +307,15 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		case r.Kind == survey.OptOut:
 			st.Done = true
 			return say(survey.MsgOptedOut), s.OptOut(ctx, store.OptOutEvent{Who: who, Out: true, Channel: in.Channel.ID})
+		case r.Kind == survey.Help:
+			// How to take part, once a day per number: a citizen who asks
+			// hears back, a loop of HELP costs one text a day.
+			day := s.now().In(Vietnam).Format("2006-01-02")
+			if st.HelpDay == day {
+				return nil, nil
+			}
+			st.HelpDay = day
+			return say(survey.MsgHelpNoSurvey), nil
 		default:
 			// Nothing open: answer once, then stay quiet (no cost loops).
 			st.Misses++

@@ -199,3 +199,18 @@ func TestCompletionThatLosesTheCommitIsNotAppliedTwice(t *testing.T) {
 		t.Fatalf("one message completed %d invitations", done)
 	}
 }
+
+// A number with no open survey that asks for help hears how to take part,
+// once a day; other messages get the "nothing open" answer once.
+func TestHelpWithNothingOpen(t *testing.T) {
+	c := newChat(t)
+	phone := "84912000111"
+	c.expect(c.say(phone, "HD"), "", "Khảo sát hài lòng", 1) // a stranger: one look in MongoDB, as any first message
+	c.expect(c.say(phone, "help"), "", "", 1)
+	c.expect(c.say(phone, "xin chào"), "", "Không có phiếu khảo sát", 1)
+	c.expect(c.say(phone, "alo"), "", "", 1)
+	c.expect(c.say(phone, "HD"), "", "", 1)
+	// The next day it answers again.
+	c.g.Core.Clock = func() time.Time { return time.Now().Add(25 * time.Hour) }
+	c.expect(c.say(phone, "HD"), "", "Khảo sát hài lòng", 1)
+}

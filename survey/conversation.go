@@ -26,6 +26,9 @@ type Conversation struct {
 	Pending *Pending `json:"p,omitempty"`
 	// Confirms counts the readings asked back, at most maxConfirms.
 	Confirms int `json:"k,omitempty"`
+	// HelpDay is the day (YYYY-MM-DD, Vietnam time) a number with no open
+	// survey last got the help answer: one a day, whatever it sends.
+	HelpDay string `json:"h,omitempty"`
 }
 
 // Pending is an unsure reading waiting for the citizen's yes.
@@ -257,6 +260,9 @@ var (
 	MsgNoSurvey = Text{
 		VI: "Không có phiếu khảo sát nào đang mở cho số này. Nhắn DG <mã hồ sơ> để đánh giá.",
 		EN: "No open survey for this number. Text DG <dossier code> to rate a dossier."}
+	MsgHelpNoSurvey = Text{
+		VI: "Khảo sát hài lòng: khi được mời, trả lời điểm 1-5. Nhắn DG <mã hồ sơ> để đánh giá một hồ sơ, HUY để không nhận tin.",
+		EN: "Satisfaction survey: when invited, reply with scores 1-5. Text DG <dossier code> to rate a dossier, STOP for no more texts."}
 	MsgAlready = Text{
 		VI: "Phiếu khảo sát này đã được trả lời. Cảm ơn ông/bà!",
 		EN: "This survey was already answered. Thank you!"}

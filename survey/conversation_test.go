@@ -101,7 +101,7 @@ func TestKeywords(t *testing.T) {
 func TestChatTextsFitOneSMS(t *testing.T) {
 	for _, id := range []ID{SIPAS5, Overall} {
 		def, _ := Builtin().Survey(id)
-		texts := []Text{def.AskAll(), def.HintText(), def.HelpText(), MsgThanks, MsgOptedOut, MsgNoSurvey, MsgAlready, MsgNotYours, MsgClosed}
+		texts := []Text{def.AskAll(), def.HintText(), def.HelpText(), MsgThanks, MsgOptedOut, MsgNoSurvey, MsgHelpNoSurvey, MsgAlready, MsgNotYours, MsgClosed}
 		for i := range def.Questions {
 			texts = append(texts, def.Ask(i))
 		}
