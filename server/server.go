@@ -64,6 +64,9 @@ func New(d Deps) *fiber.App {
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	// The front door is the operators' console (citizens come by their
+	// survey links).
+	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/console", fiber.StatusFound) })
 	app.Get("/readyz", readyz(d))
 	app.Get("/metrics", metricsGuard(d.MetricsToken), metricsHandler())
 

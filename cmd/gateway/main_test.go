@@ -123,7 +123,11 @@ func TestEmbeddedDefaultServesAndKeepsDataAcrossRestart(t *testing.T) {
 
 	p := start(t, bin, env...)
 	p.expect(t, `listening on `+regexp.QuoteMeta(addr))
+	p.expect(t, `^console: `+regexp.QuoteMeta(base)+`/console `)
 	key := p.expect(t, `admin key \(new, kept in .*\): ([0-9a-f]{64})$`)[1]
+	if res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(base + "/"); err != nil || res.StatusCode != 302 || res.Header.Get("Location") != "/console" {
+		t.Fatalf("the front door: %v %v", res, err)
+	}
 
 	status, inv := call(t, "POST", base+"/api/v1/invitations", key, "application/json",
 		`{"dossier_code":"000.00.12.H49-261125-0007","agency_code":"000.00.12.H49","survey":"sipas-5"}`)

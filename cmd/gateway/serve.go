@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +70,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	}
 
 	fmt.Fprintf(out, "SIPAS gateway listening on %s — public URL %s\n", ln.Addr(), cfg.BaseURL)
+	fmt.Fprintf(out, "console: %s/console (sign in with the admin key)\n", strings.TrimRight(cfg.BaseURL, "/"))
 	if st.embedded != nil {
 		fmt.Fprintf(out, "embedded stores: MongoDB %s Redis %s\n", st.embedded.MongoURI, st.embedded.RedisURL)
 	}
