@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	_ "time/tzdata" // zone names work in an image without /usr/share/zoneinfo
 
 	"gopkg.in/yaml.v3"
 )
@@ -42,6 +43,8 @@ type Config struct {
 	MetricsToken    string        `yaml:"metrics_token" env:"GATEWAY_METRICS_TOKEN" secret:"true" help:"when set, /metrics answers only requests with Authorization: Bearer <token>"`
 	Acknowledge     string        `yaml:"acknowledge" env:"GATEWAY_ACKNOWLEDGE" help:"when a citizen's answer is acknowledged: redis (once in Redis; MongoDB gets it in batches) or mongo (once MongoDB has it); unset = mongo on the embedded default, whose Redis keeps nothing across a crash, else redis"`
 	Pprof           bool          `yaml:"pprof" env:"GATEWAY_PPROF" help:"serve Go CPU, heap and trace profiles under /debug/pprof/ to admin keys"`
+	Timezone        string        `yaml:"timezone" env:"GATEWAY_TIMEZONE" help:"IANA time zone the console and exports show times in (report months are always counted in Vietnam time)"`
+	RequireAgencies bool          `yaml:"require_agencies" env:"GATEWAY_REQUIRE_AGENCIES" help:"refuse invitations whose agency_code is not registered (default: take them and list the code as unregistered)"`
 	RankMin         int           `yaml:"rank_min_responses" env:"GATEWAY_RANK_MIN_RESPONSES" help:"responses an agency or procedure needs before the console ranks it among the lowest (fewer: listed as too few answers)"`
 }
 
@@ -62,7 +65,17 @@ func Defaults() Config {
 		ShutdownGrace:   15 * time.Second,
 		RollupEvery:     time.Second,
 		RankMin:         30,
+		Timezone:        "Asia/Ho_Chi_Minh",
 	}
+}
+
+// Location is the time zone times are shown in (Vietnam when Timezone is
+// not a valid name, which Validate refuses).
+func (c Config) Location() *time.Location {
+	if loc, err := time.LoadLocation(c.Timezone); err == nil && c.Timezone != "" {
+		return loc
+	}
+	return time.FixedZone("ICT", 7*3600)
 }
 
 // Embedded reports whether the gateway runs its own in-process stores.
@@ -185,6 +198,9 @@ func (c Config) Validate() error {
 	}
 	if c.ConversationTTL < time.Minute {
 		bad("GATEWAY_CONVERSATION_TTL", "%s is shorter than a minute; use e.g. 72h", c.ConversationTTL)
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
+		bad("GATEWAY_TIMEZONE", "%q is not a time zone name; use an IANA name such as Asia/Ho_Chi_Minh", c.Timezone)
 	}
 	if c.RankMin < 1 {
 		bad("GATEWAY_RANK_MIN_RESPONSES", "%d: use 1 or more (30 is the default)", c.RankMin)

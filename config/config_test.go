@@ -67,6 +67,8 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{map[string]string{"GATEWAY_METRICS_TOKEN": "short"}, nil, "GATEWAY_METRICS_TOKEN: only 5"},
 		{nil, []string{"-log-level", "loud"}, "GATEWAY_LOG_LEVEL"},
 		{map[string]string{"GATEWAY_ADMIN_KEY": "abc"}, nil, "GATEWAY_ADMIN_KEY"},
+		{map[string]string{"GATEWAY_TIMEZONE": "Hanoi"}, nil, "GATEWAY_TIMEZONE: \"Hanoi\" is not a time zone"},
+		{map[string]string{"GATEWAY_RANK_MIN_RESPONSES": "0"}, nil, "GATEWAY_RANK_MIN_RESPONSES"},
 	}
 	for _, tc := range cases {
 		_, err := Load(tc.args, env(tc.env))

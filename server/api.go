@@ -12,8 +12,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sipasvn/gateway/core"
-	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/qr"
+	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
@@ -21,7 +21,8 @@ import (
 type api struct {
 	core    *core.Service
 	log     *slog.Logger
-	rankMin int // responses a unit needs to be ranked
+	rankMin int            // responses a unit needs to be ranked
+	zone    *time.Location // where the console and exports show times
 }
 
 // invitationView is an invitation as the API shows it (API.md).

@@ -36,16 +36,17 @@ type console struct {
 
 const sessionCookie = "gw_console"
 
-var consoleFuncs = template.FuncMap{
-	"mul":    func(a, b int) int { return a * b },
-	"add":    func(a, b int) int { return a + b },
-	"height": func(b []bar) int { return len(b)*26 + 8 },
-}
-
 func newConsole(a *api, sessions *store.Sessions, adminKey string) *console {
 	c := &console{api: a, sessions: sessions, adminKey: adminKey, secure: strings.HasPrefix(a.core.BaseURL, "https://"), pages: map[string]*template.Template{}}
+	funcs := template.FuncMap{
+		"mul":    func(a, b int) int { return a * b },
+		"add":    func(a, b int) int { return a + b },
+		"height": func(b []bar) int { return len(b)*26 + 8 },
+		// at shows a time in the console's zone (GATEWAY_TIMEZONE).
+		"at": func(t time.Time, layout string) string { return t.In(a.zone).Format(layout) },
+	}
 	for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread"} {
-		c.pages[name] = template.Must(template.New("").Funcs(consoleFuncs).ParseFS(web.Console, "console/layout.html", "console/"+name+".html"))
+		c.pages[name] = template.Must(template.New("").Funcs(funcs).ParseFS(web.Console, "console/layout.html", "console/"+name+".html"))
 	}
 	return c
 }
@@ -227,9 +228,9 @@ func rateBar(label string, f report.Figure, n int64) bar {
 // ranking is a "lowest" list: the n units with the lowest index among
 // those with at least the minimum of responses, and how many had fewer.
 type ranking struct {
-	Bars     []bar
-	TooFew   int
-	Min      int
+	Bars   []bar
+	TooFew int
+	Min    int
 }
 
 // lowest ranks gs: units with fewer than min responses are left out of

@@ -38,13 +38,13 @@ func (cs *console) unread(c *fiber.Ctx) error {
 	rows := make([]unreadRow, len(us))
 	for i := range us {
 		u := &us[i]
-		r := unreadRow{ID: u.ID, At: u.At.In(core.Vietnam).Format("2006-01-02 15:04"), Agency: u.Agency, Family: u.Family,
+		r := unreadRow{ID: u.ID, At: u.At.In(cs.api.zone).Format("2006-01-02 15:04"), Agency: u.Agency, Family: u.Family,
 			Phone: u.Phone, Text: u.Text, Own: p.Agency != "" && p.Agency == u.Agency, Resolution: u.Resolution, TestCase: cs.api.core.TestCase(u)}
 		if len(u.Answered) > 0 {
 			r.Answered = strings.Trim(strings.ReplaceAll(fmt.Sprint(u.Answered), "-1", "–"), "[]")
 		}
 		if res := u.Resolution; res != nil {
-			r.Comment, r.Note, r.By, r.When = res.Comment, res.Note, res.EnteredBy, res.At.In(core.Vietnam).Format("2006-01-02 15:04")
+			r.Comment, r.Note, r.By, r.When = res.Comment, res.Note, res.EnteredBy, res.At.In(cs.api.zone).Format("2006-01-02 15:04")
 			def := cs.api.core.ChatSurvey(u.Survey)
 			var parts []string
 			for _, q := range def.Questions {

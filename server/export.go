@@ -92,7 +92,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 			defer cancel()
 			enc := json.NewEncoder(w)
-			broken(w, a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r)) }))
+			broken(w, a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r, a.zone)) }))
 			_ = w.Flush()
 		})
 		return nil
@@ -115,7 +115,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 		}
 		_ = cw.Write(append(head, "comment", "entered_by", "citizen_text"))
 		err := a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error {
-			row := []string{r.ID, r.InvitationID, r.Survey, strconv.Itoa(r.SurveyVersion), r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode, r.Channel, r.Locale, r.Respondent, r.SubmittedAt.UTC().Format(time.RFC3339)}
+			row := []string{r.ID, r.InvitationID, r.Survey, strconv.Itoa(r.SurveyVersion), r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode, r.Channel, r.Locale, r.Respondent, r.SubmittedAt.In(a.zone).Format(time.RFC3339)}
 			scores := map[string]int{}
 			for _, an := range r.Answers {
 				scores[an.Question] = an.Score
@@ -184,9 +184,10 @@ type exportLine struct {
 	CitizenText   string         `json:"citizen_text,omitempty"`
 }
 
-func exportRow(r *store.Response) exportLine {
+// exportRow is r as a JSON line, its times in zone (with the offset).
+func exportRow(r *store.Response, zone *time.Location) exportLine {
 	return exportLine{r.ID, r.InvitationID, r.Survey, r.SurveyVersion, r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode,
-		r.Channel, r.Locale, r.Respondent, r.Answers, r.Comment, r.StartedAt, r.SubmittedAt, r.EnteredBy, r.CitizenText}
+		r.Channel, r.Locale, r.Respondent, r.Answers, r.Comment, r.StartedAt.In(zone), r.SubmittedAt.In(zone), r.EnteredBy, r.CitizenText}
 }
 
 // day reads YYYY-MM-DD (or YYYY-MM) as the start of that day in Vietnam

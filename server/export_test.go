@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sipasvn/gateway/config"
 	"github.com/sipasvn/gateway/internal/gwtest"
 )
 
@@ -38,6 +39,9 @@ func TestExports(t *testing.T) {
 	head, row := rows[0], rows[1]
 	if head[12] != "A" || head[17] != "comment" || row[12] != "5" || row[16] != "1" || row[17] != "Phòng chờ hơi nóng, cần thêm quạt" || row[8] != "web" {
 		t.Fatalf("head %v row %v", head, row)
+	}
+	if !strings.HasSuffix(row[11], "+07:00") {
+		t.Fatalf("submitted_at %q is not in Vietnam time with its offset", row[11])
 	}
 	if strings.Contains(body, "912345678") || row[10] == "" {
 		t.Fatal("the export carries a phone number or lacks the respondent hash")
@@ -102,5 +106,21 @@ func TestExports(t *testing.T) {
 		default:
 			t.Fatalf("row of survey %s", r[2])
 		}
+	}
+}
+
+// GATEWAY_TIMEZONE moves the times exports show, offset included; report
+// months stay Vietnamese.
+func TestExportTimesInTheConfiguredZone(t *testing.T) {
+	g := gwtest.New(t, "", func(c *config.Config) { c.Timezone = "Asia/Tokyo" })
+	tok := gwtest.Token(g.Invite("D-TZ", "000.00.13.H49", map[string]any{"survey": "sipas-5"}))
+	if res := g.Form("/s/"+tok, "A=5&B=4&C=3&D=2&E=1"); res.StatusCode != 303 {
+		t.Fatalf("submit %d", res.StatusCode)
+	}
+	g.Drain()
+	_, _, body := get(g, gwtest.AdminKey, "/api/v1/responses?survey=sipas-5&format=jsonl")
+	var line map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(body)), &line); err != nil || !strings.HasSuffix(line["submitted_at"].(string), "+09:00") {
+		t.Fatalf("jsonl submitted_at in Tokyo time: %v %v", line["submitted_at"], err)
 	}
 }

@@ -40,6 +40,9 @@ type Deps struct {
 	MetricsToken string
 	// RankMin is the responses a unit needs to be ranked (GATEWAY_RANK_MIN_RESPONSES).
 	RankMin int
+	// Zone is the time zone the console and exports show times in
+	// (GATEWAY_TIMEZONE; nil = Vietnam).
+	Zone *time.Location
 }
 
 // BodyLimit bounds request bodies.
@@ -75,7 +78,11 @@ func New(d Deps) *fiber.App {
 		c.Type("json", "utf-8")
 		return c.Send(spec)
 	})
-	api := &api{core: d.Core, log: d.Log, rankMin: max(d.RankMin, 1)}
+	zone := d.Zone
+	if zone == nil {
+		zone = core.Vietnam
+	}
+	api := &api{core: d.Core, log: d.Log, rankMin: max(d.RankMin, 1), zone: zone}
 	authn := authenticate(d.Core, d.AdminKey)
 	if d.Pprof {
 		mountProfiles(app, authn)
