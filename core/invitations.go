@@ -87,6 +87,13 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	if err != nil {
 		return nil, false, err
 	}
+	if s.RequireAgencies {
+		if _, err := s.Mongo.Agencies.Agency(ctx, n.AgencyCode); errors.Is(err, store.ErrNotFound) {
+			return nil, false, Errorf(Invalid, "agency_code", "%s is not a registered agency; register it first (PUT /api/v1/agencies/%s) or check the desk software's setting", n.AgencyCode, n.AgencyCode)
+		} else if err != nil {
+			return nil, false, err
+		}
+	}
 	var chans []*store.Channel
 	for _, entry := range n.Send {
 		ch, err := s.ResolveChannel(ctx, entry)

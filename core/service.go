@@ -34,7 +34,11 @@ type Service struct {
 	// PageRate and PhoneRate are the per-minute page and per-hour SMS limits
 	// (0 = none).
 	PageRate, PhoneRate int
-	Warnings            *store.Warnings
+	// RequireAgencies refuses invitations for agency codes not registered
+	// (GATEWAY_REQUIRE_AGENCIES); otherwise they are taken and listed as
+	// unregistered.
+	RequireAgencies bool
+	Warnings        *store.Warnings
 	// Inbox holds verified webhook events that are acknowledged at once
 	// and processed by workers (Zalo).
 	Inbox *store.Stream

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sipasvn/gateway/config"
 	"github.com/sipasvn/gateway/internal/gwtest"
 )
 
@@ -257,3 +258,38 @@ func TestAuditAndSecretsNeverReturned(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// An invitation for an agency code nobody registered is taken (a citizen's
+// survey is not lost to a typo in desk software) and the code is listed as
+// unregistered with its invitation count; GATEWAY_REQUIRE_AGENCIES refuses
+// it instead, naming agency_code.
+func TestUnregisteredAgencies(t *testing.T) {
+	g := gwtest.New(t, "")
+	tree(t, g)
+	g.Invite("D-UNREG-1", "000.00.99.H49", nil)
+	g.Invite("D-UNREG-2", "000.00.99.H49", nil)
+	g.Invite("D-REG-1", "000.00.12.H49", nil)
+	g.Drain()
+	_, out := g.API("GET", "/api/v1/agencies", nil)
+	seen := map[string]map[string]any{}
+	for _, a := range out["agencies"].([]any) {
+		a := a.(map[string]any)
+		seen[a["code"].(string)] = a
+	}
+	if u := seen["000.00.99.H49"]; u == nil || u["registered"] != false || u["invitations"] != 2.0 {
+		t.Fatalf("unregistered code: %v", u)
+	}
+	if r := seen["000.00.12.H49"]; r["registered"] != true || r["invitations"] != 1.0 || r["name"] != "Sở Tư pháp" {
+		t.Fatalf("registered agency: %v", r)
+	}
+	// A key bound to an agency sees its subtree only, never stray codes.
+	_, mine := g.As(key(t, g, "agency", "000.00.12.H49"), "GET", "/api/v1/agencies", nil)
+	if n := len(mine["agencies"].([]any)); n != 2 {
+		t.Fatalf("agency key sees %d agencies: %v", n, mine)
+	}
+	strict := gwtest.New(t, "", func(c *config.Config) { c.RequireAgencies = true })
+	res, e := strict.API("POST", "/api/v1/invitations", map[string]any{"dossier_code": "D-STRICT", "agency_code": "000.00.99.H49"})
+	if err, _ := e["error"].(map[string]any); res.StatusCode != 400 || err["field"] != "agency_code" {
+		t.Fatalf("require agencies: %d %v", res.StatusCode, e)
+	}
+}

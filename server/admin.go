@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"sort"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -33,11 +34,58 @@ func (a *api) agency(c *fiber.Ctx) error {
 }
 
 func (a *api) agencies(c *fiber.Ctx) error {
-	all, err := a.visibleAgencies(c)
+	all, err := a.agencyViews(c)
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"agencies": all})
+}
+
+// agencyView is an agency with how many invitations name it. Codes
+// invitations name that nobody registered are listed too, with
+// registered false, until an operator names them and places them in the
+// tree (GATEWAY_REQUIRE_AGENCIES refuses them instead).
+type agencyView struct {
+	store.Agency
+	Registered  bool  `json:"registered"`
+	Invitations int64 `json:"invitations"`
+}
+
+// agencyViews lists the principal's agencies with their invitation counts,
+// read from the response-rate roll-ups (never by counting invitations);
+// unregistered codes only for keys bound to no agency.
+func (a *api) agencyViews(c *fiber.Ctx) ([]agencyView, error) {
+	all, err := a.visibleAgencies(c)
+	if err != nil {
+		return nil, err
+	}
+	cells, err := a.core.Mongo.Rollups.Query(c.UserContext(), store.Filter{Survey: store.FunnelSurvey, FoldMonths: true})
+	if err != nil {
+		return nil, err
+	}
+	made := map[string]int64{}
+	for k, n := range cells {
+		if k.Question == store.FunnelCreated {
+			made[k.Agency] += n.Responses
+		}
+	}
+	out := make([]agencyView, 0, len(all))
+	for _, ag := range all {
+		out = append(out, agencyView{Agency: ag, Registered: true, Invitations: made[ag.Code]})
+		delete(made, ag.Code)
+	}
+	if principal(c).Agency != "" {
+		return out, nil
+	}
+	var codes []string
+	for code := range made {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		out = append(out, agencyView{Agency: store.Agency{Code: code}, Invitations: made[code]})
+	}
+	return out, nil
 }
 
 // visibleAgencies is the tree, cut to the principal's subtree when bound.

@@ -428,12 +428,20 @@ func (cs *console) putAgency(c *fiber.Ctx) error {
 }
 
 func (cs *console) agenciesPage(c *fiber.Ctx) error {
-	all, err := cs.api.core.Mongo.Agencies.All(c.UserContext())
+	all, err := cs.api.agencyViews(c)
 	if err != nil {
 		return err
 	}
+	var registered, unregistered []agencyView
+	for _, ag := range all {
+		if ag.Registered {
+			registered = append(registered, ag)
+		} else {
+			unregistered = append(unregistered, ag)
+		}
+	}
 	v := cs.withFormError(cs.view(c, "Cơ quan · Agencies"), c)
-	v.Data = map[string]any{"Agencies": all, "Levels": core.Levels}
+	v.Data = map[string]any{"Agencies": registered, "Unregistered": unregistered, "Levels": core.Levels}
 	return cs.show(c, "agencies", v)
 }
 
