@@ -224,6 +224,15 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) err
 	if err := a.Mongo.Rollups.Apply(ctx, st.Batch, cells); err != nil {
 		return err
 	}
+	var comments []store.Comment
+	for _, r := range counted {
+		if c, ok := CommentOf(r); ok {
+			comments = append(comments, c)
+		}
+	}
+	if err := a.applyComments(ctx, st.Batch, comments, false); err != nil {
+		return err
+	}
 	// Their invitations are marked completed here rather than by request
 	// handlers (see core.Service.saveAll).
 	if err := a.Mongo.Invitations.MarkCompletedBy(ctx, counted); err != nil {
@@ -299,10 +308,14 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 		return 0, err
 	}
 	cells, seen, n := store.Cells{}, []string{}, 0
+	var comments []store.Comment
 	err = a.Mongo.Responses.Each(ctx, func(r *store.Response) error {
 		n++
 		for k, c := range CellsOf(r) {
 			cells.Add(k, c)
+		}
+		if c, ok := CommentOf(r); ok {
+			comments = append(comments, c)
 		}
 		seen = append(seen, r.ID)
 		return nil
@@ -318,6 +331,9 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 	if err := a.Mongo.Rollups.ReplaceAll(ctx, cells, next.Batch); err != nil {
 		return 0, err
 	}
+	if err := a.applyComments(ctx, next.Batch, comments, true); err != nil {
+		return 0, err
+	}
 	if err := a.Mongo.Responses.ResetCounted(ctx, next.Batch, seen); err != nil {
 		return 0, err
 	}
@@ -331,6 +347,32 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 		}
 	}
 	return n, a.Mongo.Rollups.SaveState(ctx, st.Batch, next)
+}
+
+// applyComments keeps comments in the comment pages, each in its agency's
+// roll-up group of the month (the roll-ups are applied first, so every
+// agency has one); all replaces every stored comment (the rebuild).
+func (a *Applier) applyComments(ctx context.Context, batch int64, comments []store.Comment, all bool) error {
+	if len(comments) == 0 && !all {
+		return nil
+	}
+	months := map[string]bool{}
+	for _, c := range comments {
+		months[store.MonthOf(c.At)] = true
+	}
+	list := make([]string, 0, len(months))
+	for m := range months {
+		list = append(list, m)
+	}
+	groups, err := a.Mongo.Rollups.Groups(ctx, list)
+	if err != nil {
+		return err
+	}
+	group := func(month, agency string) int { return groups[month][agency] }
+	if all {
+		return a.Mongo.Comments.ReplaceAll(ctx, batch, comments, group)
+	}
+	return a.Mongo.Comments.Apply(ctx, batch, comments, group)
 }
 
 // waitLease waits for the live writer to finish its batch and takes the lease.

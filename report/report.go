@@ -77,6 +77,28 @@ func addCells(cells store.Cells, base store.CellKey, r *store.Response) {
 	cells.Add(k, store.Counts{Responses: 1})
 }
 
+// CommentOf is r's comment as the comments panel keeps it (phone numbers
+// redacted, with the response's mean score), or false when r has none.
+func CommentOf(r *store.Response) (store.Comment, bool) {
+	text := strings.TrimSpace(r.Comment)
+	if text == "" {
+		return store.Comment{}, false
+	}
+	var sum, n int
+	for _, a := range r.Answers {
+		if a.Score >= 1 && a.Score <= 5 {
+			sum += a.Score
+			n++
+		}
+	}
+	c := store.Comment{ResponseID: r.ID, Agency: r.AgencyCode, Procedure: r.ProcedureCode, Survey: r.Survey, Channel: r.Channel,
+		At: r.SubmittedAt, Text: survey.RedactPhones(text)}
+	if n > 0 {
+		c.Score = math.Round(100*float64(sum)/float64(n)) / 100
+	}
+	return c, true
+}
+
 // Figure is a rate and a mean over valid answers (1–5), with the number
 // of answers behind them and the rate's 95% Wilson interval.
 type Figure struct {

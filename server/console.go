@@ -45,7 +45,7 @@ func newConsole(a *api, sessions *store.Sessions, adminKey string) *console {
 		// at shows a time in the console's zone (GATEWAY_TIMEZONE).
 		"at": func(t time.Time, layout string) string { return t.In(a.zone).Format(layout) },
 	}
-	for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread"} {
+	for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments"} {
 		c.pages[name] = template.Must(template.New("").Funcs(funcs).ParseFS(web.Console, "console/layout.html", "console/"+name+".html"))
 	}
 	return c
@@ -66,6 +66,8 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/dashboard", cs.dashboard)
 	g.Get("/invitations", allow(core.RoleAdmin, core.RoleAgency), cs.invitations)
 	g.Get("/qr-sheet", allow(core.RoleAdmin, core.RoleAgency), cs.qrSheet)
+	g.Get("/comments", cs.commentsPage)
+	g.Get("/comments.csv", cs.commentsCSVPage)
 	g.Get("/unread", allow(core.RoleAdmin, core.RoleAgency), cs.unread)
 	g.Post("/unread/:id/resolve", allow(core.RoleAdmin, core.RoleAgency), cs.resolveUnread)
 	g.Post("/unread/:id/dismiss", allow(core.RoleAdmin, core.RoleAgency), cs.dismissUnread)

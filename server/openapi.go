@@ -30,6 +30,7 @@ var operations = []operation{
 	{"get", "/api/v1/surveys", "Survey definitions", "surveys", nil, "", true, []int{200, 401}},
 	{"get", "/api/v1/surveys/{id}", "One survey definition", "surveys", nil, "", true, []int{200, 401, 404}},
 	{"get", "/api/v1/reports/sipas", "The SIPAS index from roll-ups (format=csv for a spreadsheet)", "reports", []string{"agency", "from", "to", "channel", "procedure", "field", "survey", "group_by", "format"}, "", true, []int{200, 400, 401, 403}},
+	{"get", "/api/v1/comments", "Citizens' comments, newest first, phone numbers redacted (format=csv for a spreadsheet)", "reports", []string{"agency", "from", "to", "channel", "band", "q", "before", "limit", "format"}, "", true, []int{200, 400, 401, 403}},
 	{"get", "/api/v1/responses", "Normalised responses, streamed as CSV or JSON lines", "reports", []string{"agency", "from", "to", "channel", "survey", "format"}, "", true, []int{200, 400, 401, 403}},
 	{"get", "/api/v1/agencies", "The agency tree", "agencies", nil, "", true, []int{200, 401}},
 	{"get", "/api/v1/agencies/{code}", "One agency", "agencies", nil, "", true, []int{200, 401, 404}},

@@ -114,6 +114,7 @@ func New(d Deps) *fiber.App {
 	v1.Get("/keys", admin, api.keys)
 	v1.Delete("/keys/:id", admin, api.revokeKey)
 	v1.Get("/audit", admin, api.audit)
+	v1.Get("/comments", anyone, api.comments)
 	v1.Get("/unread-replies", desk, api.unreadReplies)
 	v1.Get("/unread-replies/:id", desk, api.unreadReply)
 	v1.Post("/unread-replies/:id/resolve", desk, api.resolveUnread)

@@ -132,9 +132,9 @@ type Rollups struct {
 const pageAgencies = 32
 
 // Layout is the roll-up layout a database is in (ApplierState.Layout):
-// 2 = pages, 3 = with criterion cells, 4 = procedure summaries apart. A
-// database in an older layout is rebuilt once.
-const Layout = 4
+// 2 = pages, 3 = with criterion cells, 4 = procedure summaries apart,
+// 5 = with comment pages. A database in an older layout is rebuilt once.
+const Layout = 5
 
 const monthsID = "#months"
 
@@ -515,6 +515,24 @@ type Filter struct {
 	// not break figures down by them gets a few thousand cells instead of
 	// a province-year's hundreds of thousands.
 	FoldAgencies, FoldMonths bool
+}
+
+// Groups returns, for each month given, the roll-up group of each of its
+// agencies (from the month indexes, by _id).
+func (s *Rollups) Groups(ctx context.Context, months []string) (map[string]map[string]int, error) {
+	ids := make([]string, len(months))
+	for i, m := range months {
+		ids[i] = monthIndexID(m)
+	}
+	got, err := byIDs[monthIndex](ctx, s.c, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]int{}
+	for i := range got {
+		out[strings.TrimPrefix(got[i].ID, "#month|")] = got[i].groupOf()
+	}
+	return out, nil
 }
 
 // keep says whether the cell k is one f selects (pages hold more).

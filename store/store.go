@@ -29,6 +29,7 @@ type Mongo struct {
 	Invitations *Invitations
 	Responses   *Responses
 	Rollups     *Rollups
+	Comments    *Comments
 	Channels    *Channels
 	OptOuts     *OptOuts
 	Messages    *Messages
@@ -61,6 +62,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Invitations: &Invitations{c: db.Collection("invitations"), keys: db.Collection("invitation_keys")},
 		Responses:   &Responses{c: db.Collection("responses"), uncounted: db.Collection("uncounted_responses"), counted: db.Collection("counted_responses")},
 		Rollups:     &Rollups{c: db.Collection("rollup_pages"), state: db.Collection("rollup_state"), old: db.Collection("rollups")},
+		Comments:    &Comments{c: db.Collection("comment_pages")},
 		Channels:    &Channels{c: db.Collection("channels")},
 		OptOuts:     &OptOuts{c: db.Collection("optouts")},
 		Messages:    &Messages{c: db.Collection("messages")},
@@ -71,7 +73,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Audit:       &Audit{c: db.Collection("audit")},
 		Users:       &Users{c: db.Collection("users")},
 	}
-	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users} {
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Comments, m.Channels, m.OptOuts, m.Messages, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users} {
 		if err := ix.ensureIndexes(ctx); err != nil {
 			_ = c.Disconnect(context.Background())
 			return nil, err

@@ -245,9 +245,13 @@ func TestRollupPages(t *testing.T) {
 		func(k store.CellKey) bool { return k.Channel == "web" && k.Month == "2026-10" })
 	check("one procedure", store.Filter{Survey: "sipas", Procedure: "1.001"}, func(k store.CellKey) bool { return k.Dim == "procedure:1.001" })
 	check("one field", store.Filter{Survey: "sipas", Field: "G01", Agencies: []string{"AG.01", "AG.02", "AG.03"}},
-		func(k store.CellKey) bool { return k.Dim == "field:G01" && (k.Agency == "AG.01" || k.Agency == "AG.03") })
+		func(k store.CellKey) bool {
+			return k.Dim == "field:G01" && (k.Agency == "AG.01" || k.Agency == "AG.03")
+		})
 	check("by procedure, every form (summaries only)", store.Filter{ProcedureFamily: true},
-		func(k store.CellKey) bool { return strings.HasPrefix(k.Dim, "procedure:") && k.Question == store.AllQuestions })
+		func(k store.CellKey) bool {
+			return strings.HasPrefix(k.Dim, "procedure:") && k.Question == store.AllQuestions
+		})
 	check("by procedure", store.Filter{Survey: "sipas", ProcedureFamily: true, Agencies: []string{"AG.79"}},
 		func(k store.CellKey) bool { return k.Agency == "AG.79" && strings.HasPrefix(k.Dim, "procedure:") })
 	if none, err := m.Rollups.Query(ctx, store.Filter{Survey: "other"}); err != nil || len(none) != 0 {
@@ -456,5 +460,64 @@ func TestWarmCopiesOpenInvitations(t *testing.T) {
 	}
 	if n, err := c.Warm(ctx, m.Invitations, m.DB.Name()); err != nil || n != 0 {
 		t.Fatalf("second warm read %d invitations (%v): the mark did not hold", n, err)
+	}
+}
+
+// Comment pages take a batch once; the newest come first across days,
+// months and groups, and a cursor or agencies narrow them.
+func TestCommentPages(t *testing.T) {
+	m := testenv.Mongo(t)
+	at := func(month, day, hour int) time.Time {
+		return time.Date(2026, time.Month(month), day, hour, 0, 0, 0, time.FixedZone("ICT", 7*3600))
+	}
+	group := func(_, agency string) int {
+		if agency == "B" {
+			return 1
+		}
+		return 0
+	}
+	one := []store.Comment{
+		{ResponseID: "r1", Agency: "A", At: at(10, 31, 9), Text: "một"},
+		{ResponseID: "r2", Agency: "B", At: at(11, 1, 8), Text: "hai"},
+		{ResponseID: "r3", Agency: "A", At: at(11, 1, 10), Text: "ba"},
+	}
+	for range 2 { // replayed after a crash: nothing twice
+		if err := m.Comments.Apply(ctx, 1, one, group); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Comments.Apply(ctx, 2, []store.Comment{{ResponseID: "r4", Agency: "B", At: at(11, 20, 7), Text: "bốn"}}, group); err != nil {
+		t.Fatal(err)
+	}
+	texts := func(f store.CommentFilter, limit int) string {
+		t.Helper()
+		if f.FromMonth == "" {
+			f.FromMonth, f.ToMonth = "2026-01", "2026-12"
+		}
+		got, err := m.Comments.Newest(ctx, f, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for _, c := range got {
+			s = append(s, c.Text)
+		}
+		return strings.Join(s, " ")
+	}
+	for name, c := range map[string]struct {
+		f     store.CommentFilter
+		limit int
+		want  string
+	}{
+		"all":            {store.CommentFilter{}, 10, "bốn ba hai một"},
+		"two":            {store.CommentFilter{}, 2, "bốn ba"},
+		"after a cursor": {store.CommentFilter{Before: at(11, 1, 10)}, 10, "hai một"},
+		"agency A":       {store.CommentFilter{Agencies: []string{"A"}}, 10, "ba một"},
+		"october":        {store.CommentFilter{FromMonth: "2026-10", ToMonth: "2026-10"}, 10, "một"},
+		"kept":           {store.CommentFilter{Keep: func(c *store.Comment) bool { return c.Agency == "B" }}, 10, "bốn hai"},
+	} {
+		if got := texts(c.f, c.limit); got != c.want {
+			t.Errorf("%s: %q, want %q", name, got, c.want)
+		}
 	}
 }

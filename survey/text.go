@@ -1,6 +1,7 @@
 package survey
 
 import (
+	"regexp"
 	"strings"
 	"sync"
 	"unicode"
@@ -9,6 +10,15 @@ import (
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 )
+
+// phoneLike matches what reads as a Vietnamese phone number inside free
+// text: 0 or +84/84, then 8–10 more digits, spaces, dots or dashes allowed
+// between them.
+var phoneLike = regexp.MustCompile(`(?:\+?84|\b0)(?:[ .\-]?\d){8,10}\b`)
+
+// RedactPhones replaces phone numbers a citizen wrote in a comment by
+// "[số điện thoại]", so comments can be shown and exported without them.
+func RedactPhones(s string) string { return phoneLike.ReplaceAllString(s, "[số điện thoại]") }
 
 // Normalize returns s in Unicode NFC, the form every stored text uses.
 func Normalize(s string) string { return norm.NFC.String(s) }

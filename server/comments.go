@@ -1,0 +1,193 @@
+package server
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// commentQuery is what a comments request asks for.
+type commentQuery struct {
+	filter store.CommentFilter
+	limit  int
+	format string
+	// Echoed to the console's form.
+	Agency, From, To, Channel, Band, Q string
+}
+
+// Score bands of a comment's response (its mean over valid answers).
+var bands = map[string]func(float64) bool{
+	"low":  func(s float64) bool { return s > 0 && s < 3 },
+	"mid":  func(s float64) bool { return s >= 3 && s < 4 },
+	"high": func(s float64) bool { return s >= 4 },
+}
+
+// fold is text as the comment search compares it: no diacritics, lower
+// case, single spaces ("Chờ  LÂU" → "cho lau").
+func fold(s string) string {
+	return strings.Join(strings.Fields(strings.ToLower(survey.Unaccent(survey.Normalize(s)))), " ")
+}
+
+// parseComments reads GET /api/v1/comments' parameters: the agency
+// subtree (within the key's), the months (default: the last twelve),
+// channel (a name or a family: sms, zalo, web), score band, a search that
+// ignores diacritics and case, and a before cursor.
+func (a *api) parseComments(c *fiber.Ctx) (commentQuery, error) {
+	q := commentQuery{Agency: c.Query("agency"), From: c.Query("from"), To: c.Query("to"), Channel: c.Query("channel"), Band: c.Query("band"), Q: c.Query("q")}
+	rq, err := a.parseReportQuery(c)
+	if err != nil {
+		return q, err
+	}
+	f := store.CommentFilter{Agencies: rq.Agencies, FromMonth: rq.FromMonth, ToMonth: rq.ToMonth}
+	if f.ToMonth == "" {
+		f.ToMonth = store.MonthOf(time.Now())
+	}
+	if f.FromMonth == "" {
+		t, _ := time.Parse("2006-01", f.ToMonth)
+		f.FromMonth = t.AddDate(0, -11, 0).Format("2006-01")
+	}
+	if v := c.Query("before"); v != "" {
+		if f.Before, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return q, core.Errorf(core.Invalid, "before", "%q is not a time; pass next_before from the last page, e.g. 2026-11-28T09:15:00+07:00", v)
+		}
+	}
+	band := bands[q.Band]
+	if q.Band != "" && band == nil {
+		return q, core.Errorf(core.Invalid, "band", "%q: use low (mean score under 3), mid (3 to under 4) or high (4 and over)", q.Band)
+	}
+	q.format = c.Query("format", "json")
+	if q.format != "json" && q.format != "csv" {
+		return q, core.Errorf(core.Invalid, "format", "%q: use json or csv", q.format)
+	}
+	q.limit = 50
+	if q.format == "csv" {
+		q.limit = 100_000
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100_000 {
+			return q, core.Errorf(core.Invalid, "limit", "%q: use a number from 1 to 100000", v)
+		}
+		q.limit = n
+	}
+	search, channel := fold(q.Q), rq.Channel
+	f.Keep = func(cm *store.Comment) bool {
+		if channel != "" && cm.Channel != channel && !strings.HasPrefix(cm.Channel, channel+".") {
+			return false
+		}
+		if band != nil && !band(cm.Score) {
+			return false
+		}
+		return search == "" || strings.Contains(fold(cm.Text), search)
+	}
+	q.filter = f
+	return q, nil
+}
+
+// comments answers GET /api/v1/comments: citizens' comments newest first,
+// from the comment pages (never a scan of responses), phone numbers
+// redacted; format=csv for a spreadsheet.
+func (a *api) comments(c *fiber.Ctx) error {
+	q, err := a.parseComments(c)
+	if err != nil {
+		return err
+	}
+	list, err := a.core.Mongo.Comments.Newest(c.UserContext(), q.filter, q.limit)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		list[i].At = list[i].At.In(a.zone)
+	}
+	if q.format == "csv" {
+		return a.commentsCSV(c, list)
+	}
+	out := fiber.Map{"comments": list}
+	if len(list) == q.limit {
+		out["next_before"] = list[len(list)-1].At.Format(time.RFC3339Nano)
+	}
+	return c.JSON(out)
+}
+
+func (a *api) commentsCSV(c *fiber.Ctx, list []store.Comment) error {
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="comments-%s.csv"`, time.Now().In(a.zone).Format("20060102")))
+	b := bufio.NewWriter(c)
+	_, _ = b.WriteString(bom)
+	w := safeCSV{csv.NewWriter(b)}
+	_ = w.Write([]string{"response_id", "submitted_at", "agency_code", "procedure_code", "survey", "channel", "mean_score", "text"})
+	for _, cm := range list {
+		_ = w.Write([]string{cm.ResponseID, cm.At.Format(time.RFC3339), cm.Agency, cm.Procedure, cm.Survey, cm.Channel,
+			strconv.FormatFloat(cm.Score, 'f', 2, 64), cm.Text})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return b.Flush()
+}
+
+// commentsCSVPage is the panel's export: the same filters, as CSV.
+func (cs *console) commentsCSVPage(c *fiber.Ctx) error {
+	c.Request().URI().QueryArgs().Set("format", "csv")
+	return cs.api.comments(c)
+}
+
+// commentsPage is the console's comments panel.
+func (cs *console) commentsPage(c *fiber.Ctx) error {
+	a := cs.api
+	q, err := a.parseComments(c)
+	if err != nil {
+		return err
+	}
+	list, err := a.core.Mongo.Comments.Newest(c.UserContext(), q.filter, q.limit)
+	if err != nil {
+		return err
+	}
+	agencies, err := a.visibleAgencies(c)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, ag := range agencies {
+		names[ag.Code] = ag.Name
+	}
+	type row struct {
+		At, Agency, Channel, Score, Text string
+	}
+	rows := make([]row, len(list))
+	for i, cm := range list {
+		name := names[cm.Agency]
+		if name == "" {
+			name = cm.Agency
+		}
+		score := "–"
+		if cm.Score > 0 {
+			score = strconv.FormatFloat(cm.Score, 'f', 1, 64)
+		}
+		rows[i] = row{At: cm.At.In(a.zone).Format("2006-01-02 15:04"), Agency: name, Channel: cm.Channel, Score: score, Text: cm.Text}
+	}
+	v := cs.view(c, "Ý kiến · Comments")
+	data := map[string]any{"Rows": rows, "Q": q, "Agencies": agencies, "Channels": []string{"web", "sms", "zalo"},
+		"Bands": []struct{ Code, VI, EN string }{{"low", "Thấp (dưới 3)", "Low (under 3)"}, {"mid", "Trung bình (3)", "Middle (3)"}, {"high", "Cao (4–5)", "High (4–5)"}}}
+	var args fasthttp.Args
+	c.Request().URI().QueryArgs().CopyTo(&args)
+	args.Del("before")
+	data["Export"] = "/console/comments.csv?" + string(args.QueryString())
+	if len(list) == q.limit {
+		args.Set("before", list[len(list)-1].At.Format(time.RFC3339Nano))
+		data["Older"] = "/console/comments?" + string(args.QueryString())
+	}
+	v.Data = data
+	return cs.render(c, 200, "comments", v)
+}
