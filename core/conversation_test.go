@@ -12,6 +12,7 @@ import (
 
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
 
@@ -213,4 +214,23 @@ func TestHelpWithNothingOpen(t *testing.T) {
 	// The next day it answers again.
 	c.g.Core.Clock = func() time.Time { return time.Now().Add(25 * time.Hour) }
 	c.expect(c.say(phone, "HD"), "", "Khảo sát hài lòng", 1)
+}
+
+// The invitation SMS names the agency when that still fits one part, and
+// keeps the survey link before the name.
+func TestInviteTextNamesTheAgency(t *testing.T) {
+	g := gwtest.New(t, "")
+	plain := func(t survey.Text) string { return t.Plain() }
+	inv := &store.Invitation{Token: "TOKEN123", DossierCode: "000.00.12.H49-261128-0001", Survey: "sipas", AgencyName: "Sở Tư pháp"}
+	got := g.Core.InviteText(inv, plain)
+	if !strings.HasPrefix(got, "Danh gia ho so tai So Tu phap:") || !strings.Contains(got, "/s/TOKEN123") {
+		t.Fatalf("with a short name: %q", got)
+	}
+	if _, parts := survey.SMSParts(got); parts != 1 {
+		t.Fatalf("%d parts: %q", parts, got)
+	}
+	inv.AgencyName = "Trung tâm Phục vụ hành chính công tỉnh Quảng Nam, chi nhánh huyện Đại Lộc"
+	if got := g.Core.InviteText(inv, plain); strings.Contains(got, "Dai Loc") || !strings.Contains(got, "/s/TOKEN123") {
+		t.Fatalf("a name too long for one part must give way to the link: %q", got)
+	}
 }

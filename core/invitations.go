@@ -87,12 +87,12 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	if err != nil {
 		return nil, false, err
 	}
-	if s.RequireAgencies {
-		if _, err := s.Mongo.Agencies.Agency(ctx, n.AgencyCode); errors.Is(err, store.ErrNotFound) {
-			return nil, false, Errorf(Invalid, "agency_code", "%s is not a registered agency; register it first (PUT /api/v1/agencies/%s) or check the desk software's setting", n.AgencyCode, n.AgencyCode)
-		} else if err != nil {
-			return nil, false, err
-		}
+	agencyName, registered, err := s.agencyName(ctx, n.AgencyCode)
+	if err != nil {
+		return nil, false, err
+	}
+	if s.RequireAgencies && !registered {
+		return nil, false, Errorf(Invalid, "agency_code", "%s is not a registered agency; register it first (PUT /api/v1/agencies/%s) or check the desk software's setting", n.AgencyCode, n.AgencyCode)
 	}
 	var chans []*store.Channel
 	for _, entry := range n.Send {
@@ -108,6 +108,7 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 		Token:         string(qr.NewToken()),
 		DossierCode:   n.DossierCode,
 		AgencyCode:    n.AgencyCode,
+		AgencyName:    agencyName,
 		ProcedureCode: n.ProcedureCode,
 		FieldCode:     n.FieldCode,
 		Survey:        n.Survey,
@@ -244,15 +245,46 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
+// agencyName returns the registered name of an agency code, and whether it
+// is registered; names are kept a minute in the process, so a burst of
+// invitations reads the registry once.
+func (s *Service) agencyName(ctx context.Context, code string) (string, bool, error) {
+	if v, ok := s.agencyNames.Load(code); ok && time.Since(v.(cachedName).at) < time.Minute {
+		return v.(cachedName).name, v.(cachedName).registered, nil
+	}
+	ag, err := s.Mongo.Agencies.Agency(ctx, code)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", false, err
+	}
+	c := cachedName{at: time.Now()}
+	if ag != nil {
+		c.name, c.registered = ag.Name, true
+	}
+	s.agencyNames.Store(code, c)
+	return c.name, c.registered, nil
+}
+
+type cachedName struct {
+	name       string
+	registered bool
+	at         time.Time
+}
+
 // InviteText is the invitation message for a chat channel: it asks for every
 // score in one reply and carries the survey link. It picks the fullest
-// wording that fits one SMS part.
+// wording that fits one SMS part, naming the agency when it fits.
 func (s *Service) InviteText(inv *store.Invitation, render func(survey.Text) string) string {
 	def := s.ChatSurvey(inv.Survey)
 	ask, link := render(def.AskAll()), render(survey.Text{VI: "Hoặc: " + s.SurveyURL(inv), EN: "Or: " + s.SurveyURL(inv)})
 	named := render(survey.Text{VI: "Đánh giá HS " + inv.DossierCode + ":", EN: "Rate dossier " + inv.DossierCode + ":"})
 	plain := render(survey.Text{VI: "Đánh giá hồ sơ vừa nhận:", EN: "Rate your dossier:"})
 	candidates := []string{named + " " + ask + " " + link, plain + " " + ask + " " + link, named + " " + ask, plain + " " + ask}
+	if inv.AgencyName != "" {
+		at := render(survey.Text{VI: "Đánh giá hồ sơ tại " + inv.AgencyName + ":", EN: "Rate your dossier at " + inv.AgencyName + ":"})
+		// With the link first (the web form is the other way to answer),
+		// then without it.
+		candidates = []string{at + " " + ask + " " + link, candidates[0], candidates[1], at + " " + ask, candidates[2], candidates[3]}
+	}
 	for _, c := range candidates {
 		if _, parts := survey.SMSParts(c); parts == 1 {
 			return c

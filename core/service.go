@@ -38,6 +38,7 @@ type Service struct {
 	// (GATEWAY_REQUIRE_AGENCIES); otherwise they are taken and listed as
 	// unregistered.
 	RequireAgencies bool
+	agencyNames     sync.Map // code → cachedName
 	Warnings        *store.Warnings
 	// Inbox holds verified webhook events that are acknowledged at once
 	// and processed by workers (Zalo).

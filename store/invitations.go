@@ -26,10 +26,13 @@ const (
 
 // Invitation is one dossier's survey invitation.
 type Invitation struct {
-	ID            string     `bson:"_id"`
-	Token         string     `bson:"token"`
-	DossierCode   string     `bson:"dossier_code"`
-	AgencyCode    string     `bson:"agency_code"`
+	ID          string `bson:"_id"`
+	Token       string `bson:"token"`
+	DossierCode string `bson:"dossier_code"`
+	AgencyCode  string `bson:"agency_code"`
+	// AgencyName is the agency's registered name when the invitation was
+	// made, shown to the citizen (empty for an unregistered code).
+	AgencyName    string     `bson:"agency_name,omitempty"`
 	ProcedureCode string     `bson:"procedure_code,omitempty"`
 	FieldCode     string     `bson:"field_code,omitempty"`
 	PhoneSealed   []byte     `bson:"phone_sealed,omitempty"` // AES-GCM, see Sealer

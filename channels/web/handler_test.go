@@ -215,3 +215,19 @@ func TestPagesAreRateLimitedPerClient(t *testing.T) {
 		t.Fatalf("over the limit: %d %q", res.StatusCode, res.Header.Get("Retry-After"))
 	}
 }
+
+// The page names the agency being rated when it is registered.
+func TestPageNamesTheAgency(t *testing.T) {
+	g := gwtest.New(t, "")
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.12.H49", map[string]any{"name": "Sở Tư pháp", "name_en": "Department of Justice"}); res.StatusCode != 200 {
+		t.Fatalf("register: %d %v", res.StatusCode, out)
+	}
+	named := gwtest.Token(g.Invite("W-NAMED", "000.00.12.H49", nil))
+	stray := gwtest.Token(g.Invite("W-STRAY", "000.00.77.H49", nil))
+	if _, body := get(g, "/s/"+named); !strings.Contains(body, "Đánh giá việc giải quyết hồ sơ tại <strong>Sở Tư pháp</strong>") {
+		t.Fatalf("the page does not name the agency:\n%s", body)
+	}
+	if _, body := get(g, "/s/"+stray); strings.Contains(body, `class="agency"`) {
+		t.Fatal("an unregistered code is named")
+	}
+}

@@ -25,6 +25,7 @@ var words = map[string]map[string]string{
 		"retry_t":      "Vui lòng thử lại sau ít phút",
 		"retry":        "Hệ thống đang bận. Câu trả lời của ông/bà chưa bị mất; vui lòng thử lại sau một phút.",
 		"dossier":      "Hồ sơ",
+		"rating":       "Đánh giá việc giải quyết hồ sơ tại",
 		"slow":         "Có quá nhiều yêu cầu từ thiết bị này. Vui lòng thử lại sau một phút.",
 	},
 	"en": {
@@ -50,6 +51,7 @@ var words = map[string]map[string]string{
 		"retry_t":      "Please try again in a minute",
 		"retry":        "The service is busy. Nothing you answered is lost; please try again in a minute.",
 		"dossier":      "Dossier",
+		"rating":       "How your dossier was handled at",
 		"slow":         "Too many requests from this device. Please try again in a minute.",
 	},
 }

@@ -24,6 +24,8 @@ type page struct {
 	Kind, Body, Dossier string
 	// step pages
 	Token, Intro, Criterion, CommentQ, Comment, Error string
+	// Agency is the name of the agency being rated, when registered.
+	Agency string
 	Step, Steps                                       int
 	Last, Missing                                     bool
 	Questions                                         []questionView
@@ -76,6 +78,7 @@ func stepPage(p *page, ss *core.Session, n int, saved map[string]string, missing
 	crit := all[n-1]
 	p.Title = def.Title.In(p.Lang)
 	p.Intro = def.Intro.In(p.Lang)
+	p.Agency = ss.Invitation.AgencyName
 	p.Token = ss.Invitation.Token
 	p.Step, p.Steps, p.Last = n, len(all), n == len(all)
 	p.Self = "/s/" + p.Token + "?step=" + strconv.Itoa(n) + "&"
