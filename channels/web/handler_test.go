@@ -97,6 +97,11 @@ func TestStepsKeepProgressAndMarkMissing(t *testing.T) {
 	if strings.Count(body, `aria-invalid="true"`) != 2 || !strings.Contains(body, `id="q-A3" aria-invalid="true"`) {
 		t.Fatalf("missing questions not marked:\n%s", body)
 	}
+	// Listed at the top with links, and the page opens on the first.
+	if !strings.Contains(body, `<li><a href="#q-A3">`) || !strings.Contains(body, `<li><a href="#q-A4">`) || strings.Count(body, " autofocus") != 1 ||
+		!regexp.MustCompile(`name="A3" value="\d"[^>]* autofocus`).MatchString(body) {
+		t.Fatalf("missing questions not listed or focused:\n%s", body)
+	}
 	// Completing the step moves on; the invitation is now in progress.
 	res = g.Form(base, "step=1&lang=vi&A3=4&A4=3")
 	if res.StatusCode != 303 || res.Header.Get("Location") != base+"?step=2&lang=vi" {

@@ -34,7 +34,9 @@ type page struct {
 type questionView struct {
 	ID, Text string
 	Missing  bool
-	Options  []optionView
+	// Focus marks the first missing question: the page opens on it.
+	Focus   bool
+	Options []optionView
 }
 
 type optionView struct {
@@ -89,6 +91,7 @@ func stepPage(p *page, ss *core.Session, n int, saved map[string]string, missing
 	p.CommentQ, p.Comment = def.Comment.In(p.Lang), saved[survey.CommentField]
 	for _, q := range def.QuestionsOf(crit.Code) {
 		qv := questionView{ID: string(q.ID), Text: q.Text.In(p.Lang), Missing: missing[q.ID]}
+		qv.Focus = qv.Missing && !p.Missing
 		p.Missing = p.Missing || qv.Missing
 		for _, l := range survey.Scale {
 			v := strconv.Itoa(l.Score)
