@@ -101,6 +101,13 @@ func TestComments(t *testing.T) {
 	if status != 200 || !strings.Contains(html, "Phải chờ lâu quá") || strings.Contains(html, "Cán bộ nhiệt tình") || !strings.Contains(html, "Phòng Hộ tịch") {
 		t.Fatalf("console panel: %d\n%s", status, html)
 	}
+	// The dashboard opens on every form, names its charts, and ranks no
+	// agency on three answers.
+	status, html = page(g, "/console/dashboard", cookie)
+	if status != 200 || !strings.Contains(html, `<option value="all" selected>`) || !strings.Contains(html, `aria-label="Tỉ lệ hài lòng theo tiêu chí · Satisfaction by criterion"`) ||
+		!strings.Contains(html, "with fewer than 30 responses: too few answers to rank") {
+		t.Fatalf("dashboard: %d\n%s", status, html)
+	}
 	status, body = page(g, "/console/comments.csv?band=high", cookie)
 	if status != 200 || strings.Count(body, "\n") != 3 {
 		t.Fatalf("console export: %d %q", status, body)

@@ -215,30 +215,48 @@ func (cs *console) logout(c *fiber.Ctx) error {
 	return c.Redirect("/console/login", fiber.StatusSeeOther)
 }
 
-// bar is one bar of a server-drawn chart.
+// bar is one bar of a server-drawn chart: Label (cut to fit) beside the
+// bar, Full in the chart's table view.
 type bar struct {
-	Label string
-	Width int // px, 0–300 for 0–100 %
-	Text  string
+	Label, Full string
+	Width       int // px, 0–300 for 0–100 %
+	Text        string
+}
+
+// chart is a named bar chart; the page draws it and offers it as a table.
+type chart struct {
+	Name string
+	Bars []bar
+}
+
+// labelMax is how many characters of a label fit beside a bar.
+const labelMax = 34
+
+func shorten(s string) string {
+	if r := []rune(s); len(r) > labelMax {
+		return string(r[:labelMax-1]) + "…"
+	}
+	return s
 }
 
 func rateBar(label string, f report.Figure, n int64) bar {
-	return bar{Label: label, Width: int(f.SatisfactionRate * 3),
+	return bar{Label: shorten(label), Full: label, Width: int(f.SatisfactionRate * 3),
 		Text: fmt.Sprintf("%.2f%% (%.0f–%.0f) · %.2f · n=%d", f.SatisfactionRate, f.Interval.Low, f.Interval.High, f.MeanScore, n)}
 }
 
 // ranking is a "lowest" list: the n units with the lowest index among
 // those with at least the minimum of responses, and how many had fewer.
 type ranking struct {
-	Bars   []bar
+	Chart  chart
 	TooFew int
 	Min    int
 }
 
-// lowest ranks gs: units with fewer than min responses are left out of
-// the list (their rates swing too far on a few answers) and counted.
-func lowest(gs []report.Group, n, min int) ranking {
-	r := ranking{Min: min}
+// lowest ranks gs under name: units with fewer than min responses are
+// left out of the list (their rates swing too far on a few answers) and
+// counted; label names a group.
+func lowest(name string, gs []report.Group, n, min int, label func(string) string) ranking {
+	r := ranking{Chart: chart{Name: name}, Min: min}
 	var ranked []report.Group
 	for _, g := range gs {
 		if g.Responses >= int64(min) {
@@ -249,7 +267,7 @@ func lowest(gs []report.Group, n, min int) ranking {
 	}
 	sort.SliceStable(ranked, func(i, j int) bool { return ranked[i].Overall.SatisfactionRate < ranked[j].Overall.SatisfactionRate })
 	for i := 0; i < len(ranked) && i < n; i++ {
-		r.Bars = append(r.Bars, rateBar(ranked[i].Group, ranked[i].Overall, ranked[i].Responses))
+		r.Chart.Bars = append(r.Chart.Bars, rateBar(label(ranked[i].Group), ranked[i].Overall, ranked[i].Responses))
 	}
 	return r
 }
@@ -306,19 +324,35 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var crit, ind, mixBars []bar
+	crit := chart{Name: "Tỉ lệ hài lòng theo tiêu chí · Satisfaction by criterion"}
 	for _, cr := range rep.Criteria {
-		crit = append(crit, rateBar(cr.Code+" "+criterionTitle(def, cr.Code), cr.Figure, cr.Answers))
+		crit.Bars = append(crit.Bars, rateBar(cr.Code+" "+criterionTitle(def, cr.Code), cr.Figure, cr.Answers))
 	}
+	ind := chart{Name: "Tỉ lệ hài lòng theo chỉ số thành phần · Satisfaction by indicator"}
 	for _, in := range rep.Indicators {
-		ind = append(ind, rateBar(in.ID, in.Figure, in.Answers))
+		text := in.ID
+		if q, ok := def.Question(survey.QuestionID(in.ID)); ok {
+			text += " " + q.Text.VI
+		}
+		ind.Bars = append(ind.Bars, rateBar(text, in.Figure, in.Answers))
 	}
+	mixBars := chart{Name: "Phiếu trả lời theo kênh · Responses by channel"}
 	for _, g := range mix {
-		mixBars = append(mixBars, bar{Label: g.Group, Width: int(300 * float64(g.Responses) / float64(max(rep.Responses, 1))), Text: fmt.Sprintf("%d", g.Responses)})
+		mixBars.Bars = append(mixBars.Bars, bar{Label: g.Group, Full: g.Group, Width: int(300 * float64(g.Responses) / float64(max(rep.Responses, 1))), Text: fmt.Sprintf("%d", g.Responses)})
 	}
 	agencies, err := a.visibleAgencies(c)
 	if err != nil {
 		return err
+	}
+	names := map[string]string{}
+	for _, ag := range agencies {
+		names[ag.Code] = ag.Name
+	}
+	agencyName := func(code string) string {
+		if n := names[code]; n != "" {
+			return n
+		}
+		return code
 	}
 	surveys := []string{report.AllForms}
 	for _, s := range a.core.Surveys.All() {
@@ -326,7 +360,8 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	}
 	v := cs.view(c, "Tổng quan · Dashboard")
 	v.Data = map[string]any{"R": rep, "Inv": inv, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars,
-		"LowAgencies": lowest(ags, 5, a.rankMin), "LowProcedures": lowest(procs, 5, a.rankMin), "Agencies": agencies, "Surveys": surveys,
+		"LowAgencies": lowest("Cơ quan có chỉ số thấp nhất · Lowest agencies", ags, 5, a.rankMin, agencyName),
+		"LowProcedures": lowest("Thủ tục có chỉ số thấp nhất · Lowest procedures", procs, 5, a.rankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
 		"Channels": []string{"web", "sms", "zalo"},
 		"Q":        map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": surveyName(q)}}
 	return cs.render(c, 200, "dashboard", v)

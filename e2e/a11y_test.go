@@ -1,0 +1,87 @@
+package e2e
+
+import (
+	_ "embed"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sipasvn/gateway/internal/gwtest"
+)
+
+// axe is axe-core 4.10.3 (MPL-2.0, from npm), vendored so the test needs
+// no network.
+//
+//go:embed testdata/axe.min.js
+var axe string
+
+// violation is what axe-core reports for one rule.
+type violation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []string `json:"target"`
+	} `json:"nodes"`
+}
+
+// Every console page, with data on it, at a desk's 1280×800, passes
+// axe-core with no serious or critical violation.
+func TestConsolePagesAreAccessible(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Listen()
+	for _, a := range []struct{ code, parent, name string }{
+		{"000.00.00.H49", "", "UBND tỉnh"}, {"000.00.12.H49", "000.00.00.H49", "Sở Tư pháp"}, {"000.00.13.H49", "000.00.00.H49", "Sở Xây dựng"},
+	} {
+		if res, out := g.API("PUT", "/api/v1/agencies/"+a.code, map[string]any{"name": a.name, "parent": a.parent}); res.StatusCode != 200 {
+			t.Fatalf("%v", out)
+		}
+	}
+	for i, s := range []string{"5", "4", "2", "3"} {
+		agency := []string{"000.00.12.H49", "000.00.13.H49"}[i%2]
+		inv := g.Invite(fmt.Sprintf("AX-%d", i), agency, map[string]any{"survey": "sipas-5", "procedure_code": "1.0001"})
+		form := url.Values{"comment": {"Phải chờ lâu " + s}}
+		for _, q := range []string{"A", "B", "C", "D", "E"} {
+			form.Set(q, s)
+		}
+		if res := g.Form("/s/"+gwtest.Token(inv), form.Encode()); res.StatusCode != 303 {
+			t.Fatalf("submit %d", res.StatusCode)
+		}
+	}
+	g.Invite("AX-STRAY", "000.00.99.H49", nil)
+	g.Drain()
+
+	ctx := browser(t)
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(g.URL+"/console/login"),
+		chromedp.WaitVisible(chromedp.ID("key")),
+		chromedp.SendKeys(chromedp.ID("key"), gwtest.AdminKey),
+		chromedp.Click(chromedp.CSS(`form:first-of-type button`)),
+		chromedp.WaitVisible(chromedp.ID("kpi-responses")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/console/login", "/console/dashboard", "/console/dashboard?survey=sipas-5", "/console/comments",
+		"/console/invitations", "/console/unread", "/console/agencies", "/console/channels", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(g.URL+path), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		found, err := chromedp.Run(ctx, chromedp.Evaluate[[]violation](axe+`;
+			axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.filter(v => v.impact === "serious" || v.impact === "critical"))`,
+			chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: axe: %v", path, err)
+		}
+		for _, v := range found {
+			var where []string
+			for _, n := range v.Nodes {
+				where = append(where, strings.Join(n.Target, " "))
+			}
+			t.Errorf("%s: %s (%s): %s at %s", path, v.ID, v.Impact, v.Help, strings.Join(where, ", "))
+		}
+	}
+}
