@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -24,8 +25,69 @@ type reportView struct {
 	Field       string          `json:"field,omitempty"`
 	Period      period          `json:"period"`
 	Invitations *invitationRate `json:"invitations,omitempty"`
+	Previous    *comparison     `json:"previous,omitempty"`
 	GroupBy     string          `json:"group_by,omitempty"`
 	Groups      []report.Group  `json:"groups,omitempty"`
+}
+
+// comparison is the period of the same length just before the report's,
+// and how each rate moved: a change counts as beyond chance when the two
+// 95% intervals do not overlap.
+type comparison struct {
+	Period    period        `json:"period"`
+	Responses int64         `json:"responses"`
+	Overall   change        `json:"overall"`
+	Criteria  []namedChange `json:"criteria"`
+}
+
+type change struct {
+	report.Figure
+	Change float64 `json:"change"` // this period's rate minus the previous one's, in points
+	Beyond bool    `json:"beyond_intervals"`
+}
+
+type namedChange struct {
+	Code string `json:"code"`
+	change
+}
+
+func changeOf(now, before report.Figure) change {
+	beyond := before.Answers > 0 && now.Answers > 0 && (now.Interval.Low > before.Interval.High || now.Interval.High < before.Interval.Low)
+	return change{Figure: before, Change: math.Round(100*(now.SatisfactionRate-before.SatisfactionRate)) / 100, Beyond: beyond}
+}
+
+// previousPeriod is the months just before from..to, as many as it spans.
+func previousPeriod(from, to string) (string, string, bool) {
+	f, err1 := time.Parse("2006-01", from)
+	t, err2 := time.Parse("2006-01", to)
+	if err1 != nil || err2 != nil {
+		return "", "", false
+	}
+	n := (t.Year()-f.Year())*12 + int(t.Month()-f.Month()) + 1
+	return f.AddDate(0, -n, 0).Format("2006-01"), f.AddDate(0, -1, 0).Format("2006-01"), true
+}
+
+// compare computes the previous period's figures for q (from and to both
+// set) with compute, from the roll-ups.
+func (a *api) compare(ctx context.Context, q store.Filter, compute func(store.Cells) report.Report, now report.Report) (*comparison, error) {
+	from, to, ok := previousPeriod(q.FromMonth, q.ToMonth)
+	if !ok {
+		return nil, nil
+	}
+	pq := q
+	pq.FromMonth, pq.ToMonth, pq.WithFunnel, pq.FoldAgencies, pq.FoldMonths = from, to, false, true, true
+	cells, err := a.core.Mongo.Rollups.Query(ctx, pq)
+	if err != nil {
+		return nil, err
+	}
+	before := compute(cells)
+	out := &comparison{Period: period{From: from, To: to}, Responses: before.Responses, Overall: changeOf(now.Overall, before.Overall), Criteria: []namedChange{}}
+	for i, c := range before.Criteria {
+		if i < len(now.Criteria) {
+			out.Criteria = append(out.Criteria, namedChange{Code: c.Code, change: changeOf(now.Criteria[i].Figure, c.Figure)})
+		}
+	}
+	return out, nil
 }
 
 // channelRate compares invitations sent on a channel with those completed
@@ -81,6 +143,9 @@ func (a *api) report(c *fiber.Ctx) error {
 	}
 	if c.Query("format") == "csv" {
 		return reportCSV(c, v.Report, groupBy, v.Groups)
+	}
+	if v.Previous, err = a.compare(c.UserContext(), q, compute, v.Report); err != nil {
+		return err
 	}
 	if v.Invitations, err = a.invitationRates(c.UserContext(), q, funnel); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -123,5 +124,41 @@ func TestReportFiguresFromKnownAnswers(t *testing.T) {
 		if e, _ := r["error"].(map[string]any); res.StatusCode != 400 || e["field"] != field {
 			t.Errorf("%s: %d %v", q, res.StatusCode, r)
 		}
+	}
+}
+
+// With a period given, the report compares it with the same length just
+// before: the change in points and whether it is beyond the intervals.
+func TestReportComparesWithThePreviousPeriod(t *testing.T) {
+	g := gwtest.New(t, "")
+	answer := func(dossier, score string) {
+		t.Helper()
+		tok := gwtest.Token(g.Invite(dossier, "000.00.12.H49", map[string]any{"survey": "sipas-5"}))
+		if res := g.Form("/s/"+tok, "A="+score+"&B="+score+"&C="+score+"&D="+score+"&E="+score); res.StatusCode != 303 {
+			t.Fatalf("submit %s: %d", dossier, res.StatusCode)
+		}
+	}
+	now := time.Now()
+	g.Core.Clock = func() time.Time { return now.AddDate(0, -1, 0) }
+	for i := range 12 {
+		answer(fmt.Sprintf("P-OLD-%d", i), "5")
+	}
+	g.Core.Clock = nil
+	for i := range 12 {
+		answer(fmt.Sprintf("P-NEW-%d", i), "2")
+	}
+	g.Drain()
+	month := now.In(time.FixedZone("ICT", 7*3600)).Format("2006-01")
+	_, r := g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&from="+month+"&to="+month, nil)
+	prev, _ := r["previous"].(map[string]any)
+	if prev == nil {
+		t.Fatalf("no comparison: %v", r)
+	}
+	o := prev["overall"].(map[string]any)
+	if prev["responses"] != 12.0 || o["satisfaction_rate"] != 100.0 || o["change"] != -100.0 || o["beyond_intervals"] != true || len(prev["criteria"].([]any)) != 5 {
+		t.Fatalf("previous period: %v", prev)
+	}
+	if _, r := g.API("GET", "/api/v1/reports/sipas?survey=sipas-5", nil); r["previous"] != nil {
+		t.Fatalf("no period, no comparison: %v", r["previous"])
 	}
 }
