@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +67,7 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/dashboard", cs.dashboard)
 	g.Get("/invitations", allow(core.RoleAdmin, core.RoleAgency), cs.invitations)
 	g.Get("/qr-sheet", allow(core.RoleAdmin, core.RoleAgency), cs.qrSheet)
+	g.Post("/invitations", allow(core.RoleAdmin, core.RoleAgency), cs.createInvitation)
 	g.Get("/comments", cs.commentsPage)
 	g.Get("/comments.csv", cs.commentsCSVPage)
 	g.Get("/unread", allow(core.RoleAdmin, core.RoleAgency), cs.unread)
@@ -381,8 +383,23 @@ func criterionTitle(def *survey.Survey, code string) string {
 }
 
 func (cs *console) invitations(c *fiber.Ctx) error {
-	v := cs.view(c, "Phiếu khảo sát · Invitations")
-	data := map[string]any{"Dossier": c.Query("dossier_code")}
+	v := cs.withFormError(cs.view(c, "Phiếu khảo sát · Invitations"), c)
+	agencies, err := cs.api.visibleAgencies(c)
+	if err != nil {
+		return err
+	}
+	chans, err := cs.api.core.Mongo.Channels.All(c.UserContext())
+	if err != nil {
+		return err
+	}
+	var senders []string
+	for _, ch := range chans {
+		if ch.Enabled {
+			senders = append(senders, ch.ID)
+		}
+	}
+	data := map[string]any{"Dossier": c.Query("dossier_code"), "Agencies": agencies, "Senders": senders, "Surveys": cs.api.core.Surveys.All(),
+		"Form": map[string]string{"dossier_code": c.FormValue("dossier_code"), "agency_code": c.FormValue("agency_code"), "procedure_code": c.FormValue("procedure_code")}}
 	v.Data = data
 	if code := c.Query("dossier_code"); code != "" {
 		inv, err := cs.api.scoped(c)(cs.api.core.InvitationByDossier(c.UserContext(), code))
@@ -397,26 +414,52 @@ func (cs *console) invitations(c *fiber.Ctx) error {
 		msgs, _ := cs.api.core.Mongo.Messages.ByInvitation(c.UserContext(), inv.ID)
 		data["Messages"] = msgs
 	}
-	return cs.render(c, 200, "invitations", v)
+	return cs.show(c, "invitations", v)
 }
 
 type qrCell struct {
-	Dossier string
-	Image   template.URL
+	Dossier, Agency, Link string
+	Image                 template.URL
 }
 
-// qrSheet prints the QR codes of a batch of dossiers, code under each.
+// qrMiss is a code the sheet could not print, and why.
+type qrMiss struct{ Code, Why string }
+
+// qrLayouts are the A4 sheets: codes per page.
+var qrLayouts = []int{1, 4, 12}
+
+// qrSheetMax bounds the codes of one sheet.
+const qrSheetMax = 200
+
+// qrSheet prints the QR codes of a batch of dossiers on A4 pages of 1, 4
+// or 12 (per=), each with its agency, "scan to rate" and the link, and
+// lists the codes it could not print.
 func (cs *console) qrSheet(c *fiber.Ctx) error {
+	per, _ := strconv.Atoi(c.Query("per", "12"))
+	if !slices.Contains(qrLayouts, per) {
+		per = 12
+	}
 	var cells []qrCell
+	var misses []qrMiss
 	for _, code := range strings.Fields(c.Query("codes")) {
-		if len(cells) == 200 {
-			break
-		}
-		inv, err := cs.api.scoped(c)(cs.api.core.InvitationByDossier(c.UserContext(), code))
-		if err != nil {
+		if len(cells) == qrSheetMax {
+			misses = append(misses, qrMiss{code, fmt.Sprintf("quá %d mã một trang in · over %d codes a sheet", qrSheetMax, qrSheetMax)})
 			continue
 		}
-		q, err := qr.Encode(cs.api.core.SurveyURL(inv))
+		inv, err := cs.api.scoped(c)(cs.api.core.InvitationByDossier(c.UserContext(), code))
+		switch {
+		case err == nil:
+		case core.CodeOf(err) == core.NotFound:
+			misses = append(misses, qrMiss{code, "không có phiếu cho mã hồ sơ này · no invitation for this dossier code"})
+			continue
+		case core.CodeOf(err) == core.Denied:
+			misses = append(misses, qrMiss{code, "ngoài phạm vi cơ quan của bạn · outside your agencies"})
+			continue
+		default:
+			return err
+		}
+		link := cs.api.core.SurveyURL(inv)
+		q, err := qr.Encode(link)
 		if err != nil {
 			return err
 		}
@@ -424,11 +467,33 @@ func (cs *console) qrSheet(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		cells = append(cells, qrCell{Dossier: inv.DossierCode, Image: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))})
+		agency := inv.AgencyName
+		if agency == "" {
+			agency = inv.AgencyCode
+		}
+		cells = append(cells, qrCell{Dossier: inv.DossierCode, Agency: agency, Link: link, Image: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))})
 	}
 	v := cs.view(c, "Mã QR · QR codes")
-	v.Data = map[string]any{"Codes": cells}
+	v.Data = map[string]any{"Codes": cells, "Misses": misses, "Per": per, "Layouts": qrLayouts, "Query": c.Query("codes")}
 	return cs.render(c, 200, "qrsheet", v)
+}
+
+// createInvitation makes one dossier's invitation from the desk's form and
+// opens its QR code, one to a page, ready to print.
+func (cs *console) createInvitation(c *fiber.Ctx) error {
+	n := core.NewInvitation{DossierCode: c.FormValue("dossier_code"), AgencyCode: strings.TrimSpace(c.FormValue("agency_code")),
+		ProcedureCode: strings.TrimSpace(c.FormValue("procedure_code")), Phone: strings.TrimSpace(c.FormValue("phone")), Survey: c.FormValue("survey")}
+	if ch := c.FormValue("send"); ch != "" {
+		n.Send = []string{ch}
+	}
+	if err := cs.api.scope(c.UserContext(), principal(c), n.AgencyCode); err != nil && n.AgencyCode != "" {
+		return cs.redo(c, cs.invitations, err)
+	}
+	inv, _, err := cs.api.core.CreateInvitation(c.UserContext(), n)
+	if err != nil {
+		return cs.redo(c, cs.invitations, err)
+	}
+	return c.Redirect("/console/qr-sheet?per=1&codes="+url.QueryEscape(inv.DossierCode), fiber.StatusSeeOther)
 }
 
 // show renders a form page: 400 when it carries a form's error.

@@ -115,3 +115,43 @@ func TestConsoleSignInSessionsAndCSRF(t *testing.T) {
 		t.Fatalf("user creation not audited")
 	}
 }
+
+// A desk with no integration makes an invitation in the console and gets
+// its QR code at once; the sheet says which codes it could not print.
+func TestConsoleDeskMakesAndPrints(t *testing.T) {
+	g := gwtest.New(t, "")
+	tree(t, g)
+	res := form(g, "/console/login", url.Values{"key": {gwtest.AdminKey}}, nil)
+	admin := res.Cookies()[0]
+	_, body := page(g, "/console/invitations", admin)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
+	in := url.Values{"csrf": {csrf}, "dossier_code": {"000.00.12.H49-261128-0001"}, "agency_code": {"000.00.12.H49"}, "survey": {"sipas"}}
+	res = form(g, "/console/invitations", in, admin)
+	if res.StatusCode != 303 || !strings.HasPrefix(res.Header.Get("Location"), "/console/qr-sheet?per=1&codes=000.00.12.H49-261128-0001") {
+		t.Fatalf("make: %d %s %s", res.StatusCode, res.Header.Get("Location"), gwtest.Body(res))
+	}
+	status, sheet := page(g, res.Header.Get("Location"), admin)
+	if status != 200 || !strings.Contains(sheet, "Sở Tư pháp") || !strings.Contains(sheet, "Quét mã để đánh giá · Scan to rate") ||
+		!strings.Contains(sheet, `class="sheet per-1"`) || !strings.Contains(sheet, "/s/") || strings.Count(sheet, "<figure") != 1 {
+		t.Fatalf("sheet: %d %d\n%s", status, len(sheet), regexp.MustCompile(`base64,[^"]+`).ReplaceAllString(sheet, ""))
+	}
+	// A bad form comes back with the field named.
+	in.Set("dossier_code", "")
+	if res := form(g, "/console/invitations", in, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "dossier_code") {
+		t.Fatalf("empty dossier: %d", res.StatusCode)
+	}
+	// Four codes asked, one unknown: three printed and the fourth named.
+	g.Invite("D-SHEET-2", "000.00.12.H49", nil)
+	g.Invite("D-SHEET-3", "000.00.13.H49", nil)
+	_, sheet = page(g, "/console/qr-sheet?per=4&codes="+url.QueryEscape("000.00.12.H49-261128-0001 D-SHEET-2 D-SHEET-3 D-NOPE"), admin)
+	if strings.Count(sheet, "<figure") != 3 || !strings.Contains(sheet, "1 mã không in được") || !strings.Contains(sheet, "<code>D-NOPE</code>") || !strings.Contains(sheet, `per-4`) {
+		t.Fatalf("sheet with a miss:\n%s", sheet)
+	}
+	// An agency's user cannot print another agency's dossier: named, not printed.
+	justice := key(t, g, "agency", "000.00.12.H49")
+	res = form(g, "/console/login", url.Values{"key": {justice}}, nil)
+	_, sheet = page(g, "/console/qr-sheet?codes=D-SHEET-2+D-SHEET-3", res.Cookies()[0])
+	if strings.Count(sheet, "<figure") != 1 || !strings.Contains(sheet, "outside your agencies") {
+		t.Fatalf("agency sheet:\n%s", sheet)
+	}
+}
