@@ -46,6 +46,7 @@ func TestConsole(t *testing.T) {
 		return strings.TrimSpace(s)
 	}
 	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1280, 800),           // a desk's screen
 		chromedp.Navigate(g.URL+"/console/dashboard"), // not signed in: sent to the login page
 		chromedp.WaitVisible(chromedp.ID("key")),
 		chromedp.SendKeys(chromedp.ID("key"), gwtest.AdminKey),
