@@ -33,13 +33,7 @@ type violation struct {
 func TestConsolePagesAreAccessible(t *testing.T) {
 	g := gwtest.New(t, "")
 	g.Listen()
-	for _, a := range []struct{ code, parent, name string }{
-		{"000.00.00.H49", "", "UBND tỉnh"}, {"000.00.12.H49", "000.00.00.H49", "Sở Tư pháp"}, {"000.00.13.H49", "000.00.00.H49", "Sở Xây dựng"},
-	} {
-		if res, out := g.API("PUT", "/api/v1/agencies/"+a.code, map[string]any{"name": a.name, "parent": a.parent}); res.StatusCode != 200 {
-			t.Fatalf("%v", out)
-		}
-	}
+	province(t, g)
 	for i, s := range []string{"5", "4", "2", "3"} {
 		agency := []string{"000.00.12.H49", "000.00.13.H49"}[i%2]
 		inv := g.Invite(fmt.Sprintf("AX-%d", i), agency, map[string]any{"survey": "sipas-5", "procedure_code": "1.0001"})

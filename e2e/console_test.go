@@ -15,11 +15,9 @@ import (
 	"github.com/sipasvn/gateway/internal/testenv"
 )
 
-// An operator signs in, reads the dashboard, adds a channel and prints a
-// sheet of QR codes that a real decoder reads back.
-func TestConsole(t *testing.T) {
-	g := gwtest.New(t, "")
-	g.Listen()
+// province registers a province and two of its departments.
+func province(t *testing.T, g *gwtest.Gateway) {
+	t.Helper()
 	for _, a := range []struct{ code, parent, name string }{
 		{"000.00.00.H49", "", "UBND tỉnh"}, {"000.00.12.H49", "000.00.00.H49", "Sở Tư pháp"}, {"000.00.13.H49", "000.00.00.H49", "Sở Xây dựng"},
 	} {
@@ -27,6 +25,14 @@ func TestConsole(t *testing.T) {
 			t.Fatalf("%v", out)
 		}
 	}
+}
+
+// An operator signs in, reads the dashboard, adds a channel and prints a
+// sheet of QR codes that a real decoder reads back.
+func TestConsole(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Listen()
+	province(t, g)
 	var urls []string
 	for i, s := range []struct{ agency, score string }{{"000.00.12.H49", "5"}, {"000.00.12.H49", "4"}, {"000.00.13.H49", "2"}} {
 		inv := g.Invite("QR-"+string(rune('A'+i)), s.agency, map[string]any{"survey": "sipas-5", "procedure_code": "1.0001"})

@@ -88,6 +88,25 @@ func (a *api) agencyViews(c *fiber.Ctx) ([]agencyView, error) {
 	return out, nil
 }
 
+// agencyNamer returns the agencies the principal sees and a function that
+// names a code (the code itself when it is not registered).
+func (a *api) agencyNamer(c *fiber.Ctx) ([]store.Agency, func(string) string, error) {
+	agencies, err := a.visibleAgencies(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[string]string, len(agencies))
+	for _, ag := range agencies {
+		names[ag.Code] = ag.Name
+	}
+	return agencies, func(code string) string {
+		if n := names[code]; n != "" {
+			return n
+		}
+		return code
+	}, nil
+}
+
 // visibleAgencies is the tree, cut to the principal's subtree when bound.
 func (a *api) visibleAgencies(c *fiber.Ctx) ([]store.Agency, error) {
 	all, err := a.core.Mongo.Agencies.All(c.UserContext())

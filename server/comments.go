@@ -94,15 +94,21 @@ func (a *api) parseComments(c *fiber.Ctx) (commentQuery, error) {
 	return q, nil
 }
 
+// listComments reads the comments a request asks for.
+func (a *api) listComments(c *fiber.Ctx) (commentQuery, []store.Comment, error) {
+	q, err := a.parseComments(c)
+	if err != nil {
+		return q, nil, err
+	}
+	list, err := a.core.Mongo.Comments.Newest(c.UserContext(), q.filter, q.limit)
+	return q, list, err
+}
+
 // comments answers GET /api/v1/comments: citizens' comments newest first,
 // from the comment pages (never a scan of responses), phone numbers
 // redacted; format=csv for a spreadsheet.
 func (a *api) comments(c *fiber.Ctx) error {
-	q, err := a.parseComments(c)
-	if err != nil {
-		return err
-	}
-	list, err := a.core.Mongo.Comments.Newest(c.UserContext(), q.filter, q.limit)
+	q, list, err := a.listComments(c)
 	if err != nil {
 		return err
 	}
@@ -146,36 +152,24 @@ func (cs *console) commentsCSVPage(c *fiber.Ctx) error {
 // commentsPage is the console's comments panel.
 func (cs *console) commentsPage(c *fiber.Ctx) error {
 	a := cs.api
-	q, err := a.parseComments(c)
+	q, list, err := a.listComments(c)
 	if err != nil {
 		return err
 	}
-	list, err := a.core.Mongo.Comments.Newest(c.UserContext(), q.filter, q.limit)
+	agencies, name, err := a.agencyNamer(c)
 	if err != nil {
 		return err
-	}
-	agencies, err := a.visibleAgencies(c)
-	if err != nil {
-		return err
-	}
-	names := map[string]string{}
-	for _, ag := range agencies {
-		names[ag.Code] = ag.Name
 	}
 	type row struct {
 		At, Agency, Channel, Score, Text string
 	}
 	rows := make([]row, len(list))
 	for i, cm := range list {
-		name := names[cm.Agency]
-		if name == "" {
-			name = cm.Agency
-		}
 		score := "–"
 		if cm.Score > 0 {
 			score = strconv.FormatFloat(cm.Score, 'f', 1, 64)
 		}
-		rows[i] = row{At: cm.At.In(a.zone).Format("2006-01-02 15:04"), Agency: name, Channel: cm.Channel, Score: score, Text: cm.Text}
+		rows[i] = row{At: cm.At.In(a.zone).Format("2006-01-02 15:04"), Agency: name(cm.Agency), Channel: cm.Channel, Score: score, Text: cm.Text}
 	}
 	v := cs.view(c, "Ý kiến · Comments")
 	data := map[string]any{"Rows": rows, "Q": q, "Agencies": agencies, "Channels": []string{"web", "sms", "zalo"},

@@ -346,19 +346,9 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	for _, g := range mix {
 		mixBars.Bars = append(mixBars.Bars, bar{Label: g.Group, Full: g.Group, Width: int(300 * float64(g.Responses) / float64(max(rep.Responses, 1))), Text: fmt.Sprintf("%d", g.Responses)})
 	}
-	agencies, err := a.visibleAgencies(c)
+	agencies, agencyName, err := a.agencyNamer(c)
 	if err != nil {
 		return err
-	}
-	names := map[string]string{}
-	for _, ag := range agencies {
-		names[ag.Code] = ag.Name
-	}
-	agencyName := func(code string) string {
-		if n := names[code]; n != "" {
-			return n
-		}
-		return code
 	}
 	surveys := []string{report.AllForms}
 	for _, s := range a.core.Surveys.All() {
