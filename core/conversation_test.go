@@ -234,3 +234,27 @@ func TestInviteTextNamesTheAgency(t *testing.T) {
 		t.Fatalf("a name too long for one part must give way to the link: %q", got)
 	}
 }
+
+// Once the start-up pass has put every open invitation with a phone in the
+// index and marked it whole, a stranger's message asks MongoDB nothing,
+// and a phone whose index Redis lost before the pass is found by it.
+func TestWholeIndexSparesStrangersAScan(t *testing.T) {
+	c := newChat(t)
+	const p = "84912340001"
+	d := c.invite("D-WHOLE-1", "0912340001")
+	who := c.g.Core.Sealer.Hash(p)
+	if err := c.g.Core.Conversations.R.Del(context.Background(), "gw:conv:{"+who+"}:invs").Err(); err != nil {
+		t.Fatal(err) // Redis lost the index
+	}
+	n, err := c.g.Core.IndexOpenInvitations(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("indexed %d, %v", n, err)
+	}
+	c.expect(c.say(p, "5"), d, "Câu 2/5", 0)
+	for i := range 5 {
+		c.expect(c.say(fmt.Sprintf("8498700000%d", i), "5"), "", "DG <mã hồ sơ>", 0)
+	}
+	if n, err := c.g.Core.IndexOpenInvitations(context.Background()); err != nil || n != 0 {
+		t.Fatalf("a second pass: %d %v (the mark makes it a no-op)", n, err)
+	}
+}

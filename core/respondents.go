@@ -31,7 +31,15 @@ func (s *Service) openInvitation(ctx context.Context, who string) (*store.Invita
 		return nil, err
 	}
 	if !complete {
-		return s.scanInvitations(ctx, who)
+		// A phone the whole index does not know has nothing open: no
+		// query, however many strangers write.
+		whole, err := s.Conversations.IndexIsWhole(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !whole {
+			return s.scanInvitations(ctx, who)
+		}
 	}
 	now := s.now()
 	var found *store.Invitation
@@ -62,6 +70,26 @@ func (s *Service) openInvitation(ctx context.Context, who string) (*store.Invita
 		return nil, store.ErrNotFound
 	}
 	return found, nil
+}
+
+// IndexOpenInvitations puts every open invitation with a phone in the
+// index of its citizen's invitations, then marks the index whole, so from
+// then on a phone without an index has nothing open and a stranger's
+// message costs no MongoDB query. Run at start, in the background (a scan
+// of the invitations on FerretDB); a Redis that kept the mark skips it.
+func (s *Service) IndexOpenInvitations(ctx context.Context) (int, error) {
+	if whole, err := s.Conversations.IndexIsWhole(ctx); err != nil || whole {
+		return 0, err
+	}
+	now, n := s.now(), 0
+	err := s.Mongo.Invitations.EachOpenWithPhone(ctx, now, func(inv *store.Invitation) error {
+		n++
+		return s.Conversations.IndexInvitations(ctx, inv.Respondent, false, inv.ExpiresAt.Sub(now), inv)
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, s.Conversations.MarkIndexWhole(ctx)
 }
 
 // scanInvitations asks MongoDB for who's open invitations (a scan on

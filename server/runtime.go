@@ -34,7 +34,7 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 	applier := report.NewApplier(m, locks, log.With("comp", "rollups"))
 	svc := &core.Service{
 		Surveys: survey.Builtin(), Mongo: m, Drafts: &store.Progress{R: r},
-		Conversations: &store.Conversations{R: r, TTL: cfg.ConversationTTL},
+		Conversations: &store.Conversations{R: r, TTL: cfg.ConversationTTL, Name: name},
 		Queue:         &store.SendQueue{R: r, Name: name},
 		Locks:         locks,
 		Limiter:       &store.Limiter{R: r, Name: name}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate, RequireAgencies: cfg.RequireAgencies,

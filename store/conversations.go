@@ -24,6 +24,8 @@ import (
 type Conversations struct {
 	R   redis.UniversalClient
 	TTL time.Duration // how long an idle conversation lives
+	// Name tells deployments sharing a Redis apart (the database name).
+	Name string
 }
 
 // SeenTTL is how long a provider message id is remembered after the

@@ -356,6 +356,16 @@ func (s *Invitations) OpenOf(ctx context.Context, respondent string, now time.Ti
 	}, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}))
 }
 
+// EachOpenWithPhone streams the invitations with a phone that can still be
+// answered at now (start-up only: a scan on FerretDB).
+func (s *Invitations) EachOpenWithPhone(ctx context.Context, now time.Time, fn func(*Invitation) error) error {
+	return s.each(ctx, bson.D{
+		{Key: "respondent", Value: bson.D{{Key: "$gt", Value: ""}}},
+		{Key: "status", Value: bson.D{{Key: "$in", Value: []Status{StatusPending, StatusInProgress}}}},
+		{Key: "expires_at", Value: bson.D{{Key: "$gt", Value: now}}},
+	}, fn)
+}
+
 // Each streams every invitation to fn (rebuilds only: it reads the whole
 // collection); fn's error stops the stream.
 func (s *Invitations) Each(ctx context.Context, fn func(*Invitation) error) error {

@@ -104,6 +104,29 @@ func (s *Conversations) IndexedInvitations(ctx context.Context, who string) ([]I
 	return out, complete, nil
 }
 
+func (s *Conversations) wholeKey() string { return "gw:conv:index-whole:" + s.Name }
+
+// IndexIsWhole says every open invitation with a phone is in the index
+// (MarkIndexWhole): a phone with no index has nothing open, so a stranger's
+// message needs no MongoDB query. Lost with the index when Redis is.
+func (s *Conversations) IndexIsWhole(ctx context.Context) (bool, error) {
+	n, err := s.R.Exists(ctx, s.wholeKey()).Result()
+	if err != nil {
+		return false, fmt.Errorf("read whether the invitation index is whole: %w", err)
+	}
+	return n == 1, nil
+}
+
+// MarkIndexWhole records that every open invitation with a phone is
+// indexed: set after a pass over MongoDB's open invitations, invitations
+// made since being indexed as they are made (or their creation fails).
+func (s *Conversations) MarkIndexWhole(ctx context.Context) error {
+	if err := s.R.Set(ctx, s.wholeKey(), time.Now().UTC().Format(time.RFC3339), 0).Err(); err != nil {
+		return fmt.Errorf("mark the invitation index whole: %w", err)
+	}
+	return nil
+}
+
 // Unindex drops invitations from who's index: ones that can no longer be
 // answered (they never open again).
 func (s *Conversations) Unindex(ctx context.Context, who string, ids ...string) error {

@@ -62,6 +62,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		} else if n > 0 {
 			log.Info("open invitations copied to Redis", "comp", "cache", "invitations", n)
 		}
+		// Then the phone index, whole: strangers' messages stop asking MongoDB.
+		if n, err := svc.IndexOpenInvitations(workCtx); err != nil && workCtx.Err() == nil {
+			log.Error("index open invitations by phone; first messages query MongoDB meanwhile", "comp", "cache", "err", err)
+		} else if n > 0 {
+			log.Info("open invitations indexed by phone", "comp", "cache", "invitations", n)
+		}
 	}()
 	go func() { defer wg.Done(); svc.RunMessageLog(workCtx, consumerName(), log.With("comp", "messages")) }()
 	for _, w := range channels.Workers() {
