@@ -97,18 +97,18 @@ func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 		return fmt.Errorf("invitation %s: check the opt-out list: %w", inv.ID, err)
 	}
 	if reason != "" {
-		st.Status, st.Error = "skipped", reason
+		st.Status, st.Error = store.SendSkipped, reason
 		return d.finish(ctx, j, st)
 	}
 	ch, err := c.Channel(ctx, j.Channel)
 	if err != nil {
-		st.Status, st.Error = "failed", err.Error()
+		st.Status, st.Error = store.SendFailed, err.Error()
 		return d.finish(ctx, j, st)
 	}
 	p, ok := ProviderOf(ch.Type)
 	phone, perr := c.Phone(inv)
 	if !ok || perr != nil || !ch.Enabled {
-		st.Status, st.Error = "failed", "channel disabled, of an unknown type, or no phone"
+		st.Status, st.Error = store.SendFailed, "channel disabled, of an unknown type, or no phone"
 		return d.finish(ctx, j, st)
 	}
 	render := RenderFor(ch)
@@ -122,7 +122,7 @@ func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 		enc, parts = survey.SMSParts(text)
 		CountSent(ch.Type, "invite", parts)
 	}
-	st.Status, st.Parts = "sent", parts
+	st.Status, st.Parts = store.SendSent, parts
 	if err := c.NoteSent(ctx, inv, core.Family(ch.Type)); err != nil {
 		d.Log.Error("count the send in response rates", "invitation", inv.ID, "err", err)
 	}

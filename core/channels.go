@@ -375,13 +375,13 @@ func (s *Service) ResolveChannel(ctx context.Context, entry string) (*store.Chan
 func (s *Service) Enqueue(ctx context.Context, inv *store.Invitation, chans []*store.Channel) error {
 	now := s.now()
 	for _, ch := range chans {
-		if err := s.Mongo.Invitations.SetSend(ctx, inv.ID, ch.ID, store.SendStatus{Status: "queued", At: now}); err != nil {
+		if err := s.Mongo.Invitations.SetSend(ctx, inv.ID, ch.ID, store.SendStatus{Status: store.SendQueued, At: now}); err != nil {
 			return err
 		}
 		if inv.Sends == nil {
 			inv.Sends = map[string]store.SendStatus{}
 		}
-		inv.Sends[ch.ID] = store.SendStatus{Status: "queued", At: store.Millis(now)}
+		inv.Sends[ch.ID] = store.SendStatus{Status: store.SendQueued, At: store.Millis(now)}
 		job := store.SendJob{ID: inv.ID + ":" + ch.ID, Invitation: inv.ID, Channel: ch.ID}
 		if err := s.Queue.Enqueue(ctx, job, now); err != nil {
 			return Errorf(Unavailable, "", "the invitation is saved but could not be queued for sending: %v; retry the request", err)

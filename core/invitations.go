@@ -145,7 +145,7 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 		// not yet asked for, or one whose queueing failed last time.
 		var again []*store.Channel
 		for _, ch := range chans {
-			if st, ok := inv.Sends[ch.ID]; !ok || st.Status == "queued" {
+			if st, ok := inv.Sends[ch.ID]; !ok || st.Status == store.SendQueued {
 				again = append(again, ch)
 			}
 		}

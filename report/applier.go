@@ -424,7 +424,7 @@ func FunnelEvents(inv *store.Invitation, family map[string]string) []store.Funne
 	out := []store.FunnelEvent{e}
 	sent := map[string]bool{}
 	for ch, st := range inv.Sends {
-		if f := family[ch]; f != "" && !sent[f] && (st.Status == "sent" || st.Status == "delivered") {
+		if f := family[ch]; f != "" && !sent[f] && (st.Status == store.SendSent || st.Status == store.SendDelivered) {
 			sent[f] = true
 			e.Step, e.Family = store.FunnelSent, f
 			out = append(out, e)

@@ -24,6 +24,18 @@ const (
 	StatusOptedOut   Status = "opted_out"
 )
 
+// SendState is where sending an invitation through one channel stands.
+type SendState string
+
+// Send states.
+const (
+	SendQueued    SendState = "queued"
+	SendSent      SendState = "sent"
+	SendDelivered SendState = "delivered"
+	SendFailed    SendState = "failed"
+	SendSkipped   SendState = "skipped"
+)
+
 // Invitation is one dossier's survey invitation.
 type Invitation struct {
 	ID          string `bson:"_id"`
@@ -51,7 +63,7 @@ type Invitation struct {
 
 // SendStatus is how sending an invitation through one channel went.
 type SendStatus struct {
-	Status   string    `bson:"status" json:"status"` // queued, sent, failed, skipped
+	Status   SendState `bson:"status" json:"status"`
 	Attempts int       `bson:"attempts" json:"attempts"`
 	Parts    int       `bson:"parts,omitempty" json:"parts,omitempty"`
 	Error    string    `bson:"error,omitempty" json:"error,omitempty"`
@@ -416,7 +428,7 @@ func (s *Invitations) Count(ctx context.Context, f InvitationFilter) (int64, err
 	if len(f.SentOn) > 0 {
 		var or bson.A
 		for _, ch := range f.SentOn {
-			or = append(or, bson.D{{Key: "sends." + ch + ".status", Value: bson.D{{Key: "$in", Value: bson.A{"sent", "delivered"}}}}})
+			or = append(or, bson.D{{Key: "sends." + ch + ".status", Value: bson.D{{Key: "$in", Value: bson.A{SendSent, SendDelivered}}}}})
 		}
 		q = append(q, bson.E{Key: "$or", Value: or})
 	}

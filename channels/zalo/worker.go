@@ -302,7 +302,7 @@ func (w *worker) delivered(ctx context.Context, ch *core.Channel, e event) error
 			continue
 		}
 		st := inv.Sends[m.Channel]
-		st.Status, st.At = "delivered", time.Now()
+		st.Status, st.At = store.SendDelivered, time.Now()
 		if err := w.core.NoteSent(ctx, inv, "zalo"); err != nil {
 			return err
 		}
