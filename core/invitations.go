@@ -249,8 +249,10 @@ func (s *Service) now() time.Time {
 // is registered; names are kept a minute in the process, so a burst of
 // invitations reads the registry once.
 func (s *Service) agencyName(ctx context.Context, code string) (string, bool, error) {
-	if v, ok := s.agencyNames.Load(code); ok && time.Since(v.(cachedName).at) < time.Minute {
-		return v.(cachedName).name, v.(cachedName).registered, nil
+	if s.AgencyNames != nil {
+		if v, ok := s.AgencyNames.Load(code); ok && time.Since(v.(cachedName).at) < time.Minute {
+			return v.(cachedName).name, v.(cachedName).registered, nil
+		}
 	}
 	ag, err := s.Mongo.Agencies.Agency(ctx, code)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -260,7 +262,9 @@ func (s *Service) agencyName(ctx context.Context, code string) (string, bool, er
 	if ag != nil {
 		c.name, c.registered = ag.Name, true
 	}
-	s.agencyNames.Store(code, c)
+	if s.AgencyNames != nil {
+		s.AgencyNames.Store(code, c)
+	}
 	return c.name, c.registered, nil
 }
 

@@ -38,8 +38,10 @@ type Service struct {
 	// (GATEWAY_REQUIRE_AGENCIES); otherwise they are taken and listed as
 	// unregistered.
 	RequireAgencies bool
-	agencyNames     sync.Map // code → cachedName
-	Warnings        *store.Warnings
+	// AgencyNames keeps agency names a minute (code → cachedName); nil
+	// keeps none.
+	AgencyNames *sync.Map
+	Warnings    *store.Warnings
 	// Inbox holds verified webhook events that are acknowledged at once
 	// and processed by workers (Zalo).
 	Inbox *store.Stream

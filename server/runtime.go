@@ -2,6 +2,7 @@ package server
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -37,7 +38,7 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Conversations: &store.Conversations{R: r, TTL: cfg.ConversationTTL, Name: name},
 		Queue:         &store.SendQueue{R: r, Name: name},
 		Locks:         locks,
-		Limiter:       &store.Limiter{R: r, Name: name}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate, RequireAgencies: cfg.RequireAgencies,
+		Limiter:       &store.Limiter{R: r, Name: name}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate, RequireAgencies: cfg.RequireAgencies, AgencyNames: &sync.Map{},
 		SignIns: &core.SignInLimits{
 			ByIP:   &store.Lockout{R: r, Name: name + ":signin-ip", Threshold: 20, Base: 30 * time.Second, Max: time.Hour, Window: time.Hour},
 			ByUser: &store.Lockout{R: r, Name: name + ":signin-user", Threshold: 5, Base: 30 * time.Second, Max: time.Hour, Window: time.Hour},
