@@ -43,6 +43,7 @@ func newConsole(a *api, sessions *store.Sessions, adminKey string) *console {
 		"mul":    func(a, b int) int { return a * b },
 		"add":    func(a, b int) int { return a + b },
 		"height": func(b []bar) int { return len(b)*26 + 8 },
+		"label": statusLabel,
 		// at shows a time in the console's zone (GATEWAY_TIMEZONE).
 		"at": func(t time.Time, layout string) string { return t.In(a.zone).Format(layout) },
 	}
@@ -215,6 +216,24 @@ func (cs *console) logout(c *fiber.Ctx) error {
 	_ = cs.sessions.Delete(c.UserContext(), c.Cookies(sessionCookie))
 	c.ClearCookie(sessionCookie)
 	return c.Redirect("/console/login", fiber.StatusSeeOther)
+}
+
+// statusLabels name invitation statuses and send states in both languages.
+var statusLabels = map[string]string{
+	string(store.StatusPending): "Chờ trả lời · Pending", string(store.StatusInProgress): "Đang trả lời · In progress",
+	string(store.StatusCompleted): "Đã trả lời · Completed", string(store.StatusExpired): "Hết hạn · Expired",
+	string(store.StatusOptedOut): "Từ chối nhận tin · Opted out",
+	string(store.SendQueued): "Chờ gửi · Queued", string(store.SendSent): "Đã gửi · Sent", string(store.SendDelivered): "Đã đến máy · Delivered",
+	string(store.SendFailed): "Gửi lỗi · Failed", string(store.SendSkipped): "Không gửi · Skipped",
+}
+
+// statusLabel names a status for the console (the code itself if unknown).
+func statusLabel(v any) string {
+	s := fmt.Sprint(v)
+	if l, ok := statusLabels[s]; ok {
+		return l
+	}
+	return s
 }
 
 // bar is one bar of a server-drawn chart: Label (cut to fit) beside the

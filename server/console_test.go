@@ -135,6 +135,10 @@ func TestConsoleDeskMakesAndPrints(t *testing.T) {
 		!strings.Contains(sheet, `class="sheet per-1"`) || !strings.Contains(sheet, "/s/") || strings.Count(sheet, "<figure") != 1 {
 		t.Fatalf("sheet: %d %d\n%s", status, len(sheet), regexp.MustCompile(`base64,[^"]+`).ReplaceAllString(sheet, ""))
 	}
+	// The invitation's page says its status in words.
+	if _, inv := page(g, "/console/invitations?dossier_code=000.00.12.H49-261128-0001", admin); !strings.Contains(inv, `data-status="pending">Chờ trả lời · Pending</dd>`) {
+		t.Fatalf("invitation page:\n%s", inv)
+	}
 	// A bad form comes back with the field named.
 	in.Set("dossier_code", "")
 	if res := form(g, "/console/invitations", in, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "dossier_code") {
