@@ -18,18 +18,21 @@ import (
 	"github.com/sipasvn/gateway/store"
 )
 
-// Roles of API keys.
+// Role is what a key or a console user may do.
+type Role = store.Role
+
+// Roles of API keys and console users.
 const (
-	RoleAdmin  = "admin"  // everything
-	RoleAgency = "agency" // invitations and reports of one agency subtree
-	RoleViewer = "viewer" // reports only
+	RoleAdmin  = store.RoleAdmin  // everything
+	RoleAgency = store.RoleAgency // invitations and reports of one agency subtree
+	RoleViewer = store.RoleViewer // reports only
 )
 
 // Principal is who a request acts as.
 type Principal struct {
 	KeyID  string
 	Name   string
-	Role   string
+	Role   Role
 	Agency string // for RoleAgency (and optionally RoleViewer): the subtree root
 	// Via names the front end used ("console"), for the audit log.
 	Via string
@@ -46,7 +49,7 @@ func (p *Principal) Who() string {
 // KeyInput is the body of POST /api/v1/keys.
 type KeyInput struct {
 	Name   string `json:"name"`
-	Role   string `json:"role"`
+	Role   Role   `json:"role"`
 	Agency string `json:"agency"`
 }
 
@@ -129,7 +132,7 @@ func (s *Service) Audit(ctx context.Context, p *Principal, action, target string
 type UserInput struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
-	Role     string `json:"role"`
+	Role     Role   `json:"role"`
 	Agency   string `json:"agency"`
 }
 

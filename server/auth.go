@@ -35,7 +35,11 @@ func principal(c *fiber.Ctx) *core.Principal {
 }
 
 // allow lets through only the given roles.
-func allow(roles ...string) fiber.Handler {
+func allow(roles ...core.Role) fiber.Handler {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
 	return func(c *fiber.Ctx) error {
 		p := principal(c)
 		for _, r := range roles {
@@ -43,7 +47,7 @@ func allow(roles ...string) fiber.Handler {
 				return c.Next()
 			}
 		}
-		return core.Errorf(core.Denied, "", "a %s key cannot do this; it needs one of: %s", p.Role, strings.Join(roles, ", "))
+		return core.Errorf(core.Denied, "", "a %s key cannot do this; it needs one of: %s", p.Role, strings.Join(names, ", "))
 	}
 }
 

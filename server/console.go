@@ -97,7 +97,7 @@ type view struct {
 func (cs *console) view(c *fiber.Ctx, title string) *view {
 	v := &view{Title: title}
 	if s, ok := c.Locals("session").(*store.Session); ok {
-		v.User, v.Role, v.Agency, v.CSRF = s.Name, s.Role, s.Agency, s.CSRF
+		v.User, v.Role, v.Agency, v.CSRF = s.Name, string(s.Role), s.Agency, s.CSRF
 		v.Admin, v.CanInvite = s.Role == core.RoleAdmin, s.Role != core.RoleViewer
 	}
 	return v
@@ -634,7 +634,7 @@ func (cs *console) keys(c *fiber.Ctx) error {
 }
 
 func (cs *console) createKey(c *fiber.Ctx) error {
-	_, value, err := cs.api.core.CreateKey(c.UserContext(), principal(c), core.KeyInput{Name: c.FormValue("name"), Role: c.FormValue("role"), Agency: strings.TrimSpace(c.FormValue("agency"))})
+	_, value, err := cs.api.core.CreateKey(c.UserContext(), principal(c), core.KeyInput{Name: c.FormValue("name"), Role: core.Role(c.FormValue("role")), Agency: strings.TrimSpace(c.FormValue("agency"))})
 	if err != nil {
 		return cs.redo(c, cs.keys, err)
 	}
@@ -651,7 +651,7 @@ func (cs *console) revokeKey(c *fiber.Ctx) error {
 
 func (cs *console) createUser(c *fiber.Ctx) error {
 	_, err := cs.api.core.PutUser(c.UserContext(), principal(c), core.UserInput{Username: strings.TrimSpace(c.FormValue("username")), Password: c.FormValue("password"),
-		Role: c.FormValue("role"), Agency: strings.TrimSpace(c.FormValue("agency"))})
+		Role: core.Role(c.FormValue("role")), Agency: strings.TrimSpace(c.FormValue("agency"))})
 	if err != nil {
 		return cs.redo(c, cs.keys, err)
 	}

@@ -10,13 +10,23 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
+// Role is what a key or a console user may do.
+type Role string
+
+// Roles of keys and users.
+const (
+	RoleAdmin  Role = "admin"  // everything
+	RoleAgency Role = "agency" // invitations and reports of one agency subtree
+	RoleViewer Role = "viewer" // reports only
+)
+
 // APIKey is an operator key, stored only as a hash of its value.
 type APIKey struct {
 	ID       string     `bson:"_id" json:"id"`
 	Hash     string     `bson:"hash" json:"-"`
 	Prefix   string     `bson:"prefix" json:"prefix"`
 	Name     string     `bson:"name" json:"name"`
-	Role     string     `bson:"role" json:"role"`
+	Role     Role       `bson:"role" json:"role"`
 	Agency   string     `bson:"agency,omitempty" json:"agency,omitempty"`
 	Created  time.Time  `bson:"created_at" json:"created_at"`
 	LastUsed *time.Time `bson:"last_used_at,omitempty" json:"last_used_at,omitempty"`

@@ -22,7 +22,7 @@ import (
 type Session struct {
 	KeyID  string `json:"k,omitempty"` // API key id, "user:<name>", or "" for the bootstrap admin
 	Name   string `json:"n"`
-	Role   string `json:"r"`
+	Role   Role   `json:"r"`
 	Agency string `json:"a,omitempty"`
 	CSRF   string `json:"c"`
 	// Admin is a fingerprint of the bootstrap admin key the session was
@@ -91,7 +91,7 @@ func (st *Sessions) Delete(ctx context.Context, id string) error {
 type User struct {
 	Username string    `bson:"_id" json:"username"`
 	Hash     []byte    `bson:"hash" json:"-"`
-	Role     string    `bson:"role" json:"role"`
+	Role     Role      `bson:"role" json:"role"`
 	Agency   string    `bson:"agency,omitempty" json:"agency,omitempty"`
 	Created  time.Time `bson:"created_at" json:"created_at"`
 	Disabled bool      `bson:"disabled" json:"disabled"`
