@@ -31,6 +31,9 @@ type Applier struct {
 	Log    *slog.Logger
 	// BatchSize bounds how many responses one batch takes (default 200).
 	BatchSize int64
+	// RebuildSlice is how many responses a rebuild counts before writing
+	// their cells (default 20,000).
+	RebuildSlice int
 	// Settle is how long a response may take to be written after its
 	// uncounted copy before the copy counts as left by a dead process
 	// (default 30 s: the 15 s outbox grace plus a write's timeout).
@@ -42,7 +45,7 @@ const leaseTTL = 30 * time.Second
 
 // NewApplier returns an applier ready to Run.
 func NewApplier(m *store.Mongo, l *store.Locks, log *slog.Logger) *Applier {
-	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 200, Settle: 30 * time.Second, kick: make(chan struct{}, 1)}
+	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 200, RebuildSlice: 20_000, Settle: 30 * time.Second, kick: make(chan struct{}, 1)}
 }
 
 // leaseName is per database, so deployments sharing a Redis do not wait on
@@ -307,7 +310,28 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 	if err != nil || (!force && st.Layout >= store.Layout) {
 		return 0, err
 	}
-	cells, seen, n := store.Cells{}, []string{}, 0
+	// Until it ends, the journal says the layout is unknown: a rebuild cut
+	// short is done again at the next start.
+	st.Layout = 0
+	if err := a.Mongo.Rollups.SaveState(ctx, st.Batch, st); err != nil {
+		return 0, err
+	}
+	if err := a.Mongo.Rollups.Clear(ctx); err != nil {
+		return 0, err
+	}
+	// Cells are applied a slice of responses at a time, each slice as a
+	// batch of its own, so memory holds one slice's cells, not a
+	// province-year's (3.3 GB at 1,000,000 invitations when it held all).
+	cells, seen, n, batch := store.Cells{}, []string{}, 0, st.Batch
+	flush := func() error {
+		if len(cells) == 0 {
+			return nil
+		}
+		batch++
+		err := a.Mongo.Rollups.Apply(ctx, batch, cells)
+		cells = store.Cells{}
+		return err
+	}
 	var comments []store.Comment
 	err = a.Mongo.Responses.Each(ctx, func(r *store.Response) error {
 		n++
@@ -318,6 +342,9 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 			comments = append(comments, c)
 		}
 		seen = append(seen, r.ID)
+		if n%max(a.RebuildSlice, 1) == 0 {
+			return flush()
+		}
 		return nil
 	})
 	if err != nil {
@@ -327,10 +354,10 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	next := store.ApplierState{Batch: st.Batch + 1, Done: true, Layout: store.Layout}
-	if err := a.Mongo.Rollups.ReplaceAll(ctx, cells, next.Batch); err != nil {
+	if err := flush(); err != nil {
 		return 0, err
 	}
+	next := store.ApplierState{Batch: batch + 1, Done: true, Layout: store.Layout}
 	if err := a.applyComments(ctx, next.Batch, comments, true); err != nil {
 		return 0, err
 	}

@@ -260,3 +260,36 @@ func TestOldLayoutIsRebuiltOnce(t *testing.T) {
 		t.Fatalf("the old collection still holds %d cells", n)
 	}
 }
+
+// A rebuild writes its cells a slice of responses at a time; the roll-ups
+// it leaves equal the responses, and the live writer counts on after it.
+func TestRebuildInSlices(t *testing.T) {
+	g := gwtest.New(t, "")
+	submit := func(i int) {
+		tok := gwtest.Token(g.Invite(fmt.Sprintf("D-SLICE-%d", i), []string{"000.00.12.H49", "000.00.13.H49"}[i%2], map[string]any{"survey": "overall"}))
+		if res := g.Form("/s/"+tok, fmt.Sprintf("O=%d&comment=y+kien+%d", 1+i%5, i)); res.StatusCode != 303 {
+			t.Fatalf("submit %d", res.StatusCode)
+		}
+	}
+	for i := range 7 {
+		submit(i)
+	}
+	g.Drain()
+	g.Applier.RebuildSlice = 2
+	if n, err := g.Applier.Rebuild(ctx); err != nil || n != 7 {
+		t.Fatalf("rebuild: %d %v", n, err)
+	}
+	if diff, err := report.Compare(ctx, g.Mongo); err != nil || len(diff) > 0 {
+		t.Fatalf("after a rebuild in slices: %v %v", diff, err)
+	}
+	submit(7)
+	g.Drain()
+	if diff, err := report.Compare(ctx, g.Mongo); err != nil || len(diff) > 0 {
+		t.Fatalf("counting on after it: %v %v", diff, err)
+	}
+	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil)
+	_, cs := g.API("GET", "/api/v1/comments", nil)
+	if rep["responses"] != 8.0 || len(cs["comments"].([]any)) != 8 {
+		t.Fatalf("responses %v, comments %d", rep["responses"], len(cs["comments"].([]any)))
+	}
+}

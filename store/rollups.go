@@ -709,35 +709,16 @@ func (pc *pageCache) put(id string, batch int64, entries []cellEntry) {
 	pc.cells += len(entries)
 }
 
-// ReplaceAll swaps every stored cell for cells, marked as batch, and drops
-// the one-document-per-cell collection of earlier versions. Reports read
-// during the swap may see partial figures; it is meant for the rebuild.
-func (s *Rollups) ReplaceAll(ctx context.Context, cells Cells, batch int64) error {
+// Clear deletes every stored cell and the one-document-per-cell collection
+// of earlier versions, before a rebuild applies them again. Reports read
+// meanwhile see partial figures.
+func (s *Rollups) Clear(ctx context.Context) error {
 	if _, err := s.c.DeleteMany(ctx, bson.D{}); err != nil {
 		return fmt.Errorf("clear rollups: %w", err)
 	}
 	if s.old != nil {
 		if err := s.old.Drop(ctx); err != nil {
 			return fmt.Errorf("drop the old roll-ups: %w", err)
-		}
-	}
-	// Applied in slices of whole months, so no page is written twice as
-	// large as it ends.
-	byMonth := map[string]Cells{}
-	for k, c := range cells {
-		if byMonth[k.Month] == nil {
-			byMonth[k.Month] = Cells{}
-		}
-		byMonth[k.Month].Add(k, c)
-	}
-	months := make([]string, 0, len(byMonth))
-	for m := range byMonth {
-		months = append(months, m)
-	}
-	sort.Strings(months)
-	for _, m := range months {
-		if err := s.Apply(ctx, batch, byMonth[m]); err != nil {
-			return err
 		}
 	}
 	return nil

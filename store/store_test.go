@@ -264,7 +264,10 @@ func TestRollupPages(t *testing.T) {
 	}
 	check("province after batch 3", store.Filter{Survey: "sipas"}, func(k store.CellKey) bool { return k.Dim == "" })
 	// A rebuild writes the same cells in fresh pages.
-	if err := m.Rollups.ReplaceAll(ctx, want, 3); err != nil {
+	if err := m.Rollups.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Rollups.Apply(ctx, 4, want); err != nil {
 		t.Fatal(err)
 	}
 	if again, err := m.Rollups.All(ctx); err != nil || len(again) != len(want) {
