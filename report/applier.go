@@ -32,7 +32,7 @@ type Applier struct {
 	// BatchSize bounds how many responses one batch takes (default 200).
 	BatchSize int64
 	// RebuildSlice is how many responses a rebuild counts before writing
-	// their cells (default 20,000).
+	// their cells (default 5,000).
 	RebuildSlice int
 	// Settle is how long a response may take to be written after its
 	// uncounted copy before the copy counts as left by a dead process
@@ -45,7 +45,7 @@ const leaseTTL = 30 * time.Second
 
 // NewApplier returns an applier ready to Run.
 func NewApplier(m *store.Mongo, l *store.Locks, log *slog.Logger) *Applier {
-	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 200, RebuildSlice: 20_000, Settle: 30 * time.Second, kick: make(chan struct{}, 1)}
+	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 200, RebuildSlice: 5_000, Settle: 30 * time.Second, kick: make(chan struct{}, 1)}
 }
 
 // leaseName is per database, so deployments sharing a Redis do not wait on
