@@ -96,13 +96,9 @@ func (s *Comments) Apply(ctx context.Context, batch int64, comments []Comment, g
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	stored, err := byIDs[commentPage](ctx, s.c, ids)
+	have, err := mapByIDs(ctx, s.c, ids, func(p *commentPage) string { return p.ID })
 	if err != nil {
 		return fmt.Errorf("apply comments of batch %d: %w", batch, err)
-	}
-	have := map[string]*commentPage{}
-	for i := range stored {
-		have[stored[i].ID] = &stored[i]
 	}
 	var models []mongo.WriteModel
 	took := map[string]*commentPage{}

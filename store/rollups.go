@@ -426,13 +426,9 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
 	for id := range adds {
 		ids = append(ids, id)
 	}
-	stored, err := byIDs[page](ctx, s.c, ids)
+	pages, err := mapByIDs(ctx, s.c, ids, func(p *page) string { return p.ID })
 	if err != nil {
 		return fmt.Errorf("apply batch %d: %w", batch, err)
-	}
-	pages := map[string]*page{}
-	for i := range stored {
-		pages[stored[i].ID] = &stored[i]
 	}
 	var models []mongo.WriteModel
 	took := map[string]int64{} // the batch each page holds once this one is in

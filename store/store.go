@@ -184,6 +184,19 @@ func byIDs[T any](ctx context.Context, c *mongo.Collection, ids []string, opts .
 	return found, nil
 }
 
+// mapByIDs is byIDs as a map from each found document's id (id reads it).
+func mapByIDs[T any](ctx context.Context, c *mongo.Collection, ids []string, id func(*T) string) (map[string]*T, error) {
+	found, err := byIDs[T](ctx, c, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*T, len(found))
+	for i := range found {
+		out[id(&found[i])] = &found[i]
+	}
+	return out, nil
+}
+
 // bulkChunk bounds the statements of one bulk write command. FerretDB 1.24
 // holds one SQLite connection per statement of an update command until the
 // command ends, from a pool of 100: a command of 100 or more updates
