@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -38,20 +37,16 @@ type Comment struct {
 // small enough to rewrite at every batch.
 type Comments struct {
 	c     *mongo.Collection
-	cache struct {
-		sync.Mutex
-		pages map[string]commentPage
-	}
+	cache batchCache[Comment]
 }
 
 // commentIndex lists a month's comment pages, the agencies in each
 // (comma-separated: FerretDB stores no nested arrays) and the batch each
 // took.
 type commentIndex struct {
-	ID       string   `bson:"_id"`
-	Pages    []string `bson:"pages"`
-	Batches  []int64  `bson:"batches"`
-	Agencies []string `bson:"agencies"`
+	ID          string `bson:"_id"`
+	PageBatches `bson:",inline"`
+	Agencies    []string `bson:"agencies"` // of each page, in the order of Pages
 }
 
 type commentPage struct {
@@ -141,27 +136,17 @@ func (s *Comments) Apply(ctx context.Context, batch int64, comments []Comment, g
 				names = append(names, a)
 			}
 			sort.Strings(names)
-			i := indexOf(ix.Pages, id)
-			if i < 0 {
-				ix.Pages, ix.Batches, ix.Agencies = append(ix.Pages, id), append(ix.Batches, 0), append(ix.Agencies, "")
-				i = len(ix.Pages) - 1
+			i, _ := ix.setBatch(id, p.Batch)
+			if i == len(ix.Agencies) {
+				ix.Agencies = append(ix.Agencies, "")
 			}
-			ix.Batches[i], ix.Agencies[i] = p.Batch, strings.Join(names, ",")
+			ix.Agencies[i] = strings.Join(names, ",")
 		}
 		if _, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: ix.ID}}, ix, options.Replace().SetUpsert(true)); err != nil {
 			return fmt.Errorf("apply comments of batch %d: index %s: %w", batch, month, err)
 		}
 	}
 	return nil
-}
-
-func indexOf(xs []string, x string) int {
-	for i, v := range xs {
-		if v == x {
-			return i
-		}
-	}
-	return -1
 }
 
 // CommentFilter selects comments; empty fields match all.
@@ -215,7 +200,7 @@ func (s *Comments) Newest(ctx context.Context, f CommentFilter, limit int) ([]Co
 			var fetch []string
 			var found []Comment
 			for _, i := range pos {
-				if cs, ok := s.cached(ix.Pages[i], ix.Batches[i]); ok {
+				if cs, ok := s.cache.get(ix.Pages[i], ix.Batches[i]); ok {
 					found = append(found, cs...)
 				} else {
 					fetch = append(fetch, ix.Pages[i])
@@ -226,7 +211,7 @@ func (s *Comments) Newest(ctx context.Context, f CommentFilter, limit int) ([]Co
 				return nil, err
 			}
 			for _, p := range pages {
-				s.keep(p)
+				s.cache.put(p.ID, p.Batch, p.Comments)
 				found = append(found, p.Comments...)
 			}
 			for i := range found {
@@ -253,22 +238,6 @@ func (s *Comments) Newest(ctx context.Context, f CommentFilter, limit int) ([]Co
 
 // commentCacheMax bounds the comment pages kept decoded in the process.
 const commentCacheMax = 2000
-
-func (s *Comments) cached(id string, batch int64) ([]Comment, bool) {
-	s.cache.Lock()
-	defer s.cache.Unlock()
-	p, ok := s.cache.pages[id]
-	return p.Comments, ok && p.Batch == batch
-}
-
-func (s *Comments) keep(p commentPage) {
-	s.cache.Lock()
-	defer s.cache.Unlock()
-	if s.cache.pages == nil || len(s.cache.pages) >= commentCacheMax {
-		s.cache.pages = map[string]commentPage{}
-	}
-	s.cache.pages[p.ID] = p
-}
 
 func anyOf(xs []string, set map[string]bool) bool {
 	for _, x := range xs {

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -119,7 +118,7 @@ func (cs Cells) ordered() []CellKey {
 type Rollups struct {
 	c     *mongo.Collection
 	state *mongo.Collection
-	cache pageCache
+	cache batchCache[cellEntry]
 	// old is the one-document-per-cell collection of earlier versions,
 	// dropped by the rebuild that moves a database to pages.
 	old *mongo.Collection
@@ -190,36 +189,10 @@ type page struct {
 // batch each of its pages took (so a reader knows which pages it holds
 // already without reading them).
 type monthIndex struct {
-	ID       string   `bson:"_id"`
-	Agencies []string `bson:"agencies"`
-	Groups   []int    `bson:"groups"`
-	Pages    []string `bson:"pages"`
-	Batches  []int64  `bson:"batches"`
-}
-
-// batchOf returns the batch the index records for the page id (0: none).
-func (ix *monthIndex) batchOf(id string) int64 {
-	for i, p := range ix.Pages {
-		if p == id && i < len(ix.Batches) {
-			return ix.Batches[i]
-		}
-	}
-	return 0
-}
-
-// setBatch records b for the page id and says whether it changed.
-func (ix *monthIndex) setBatch(id string, b int64) bool {
-	for i, p := range ix.Pages {
-		if p == id && i < len(ix.Batches) {
-			if ix.Batches[i] == b {
-				return false
-			}
-			ix.Batches[i] = b
-			return true
-		}
-	}
-	ix.Pages, ix.Batches = append(ix.Pages, id), append(ix.Batches, b)
-	return true
+	ID          string   `bson:"_id"`
+	Agencies    []string `bson:"agencies"`
+	Groups      []int    `bson:"groups"`
+	PageBatches `bson:",inline"`
 }
 
 func (ix *monthIndex) groupOf() map[string]int {
@@ -264,16 +237,16 @@ func (ix *monthIndex) place(agencies []string) bool {
 	return len(fresh) > 0
 }
 
-// clean keeps a cell's fields on one line of one column; the gateway's
-// codes never hold tabs or line breaks, so this only guards the format.
-func clean(s string) string { return strings.NewReplacer("\t", " ", "\n", " ").Replace(s) }
+// cleaner keeps a cell's fields on one line of one column; the gateway's
+// codes never hold tabs or line breaks, so it only guards the format.
+var cleaner = strings.NewReplacer("\t", " ", "\n", " ")
 
 func encodeCells(cs Cells) string {
 	var b strings.Builder
 	for _, k := range cs.ordered() {
 		c := cs[k]
 		for _, f := range []string{k.Agency, k.Survey, k.Channel, k.Question, k.Criterion, k.Dim} {
-			b.WriteString(clean(f))
+			b.WriteString(cleaner.Replace(f))
 			b.WriteByte('\t')
 		}
 		for _, n := range c.Levels {
@@ -370,19 +343,13 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
 		byMonth[k.Month] = append(byMonth[k.Month], k.Agency)
 	}
 	months := make([]string, 0, len(byMonth))
-	ixIDs := make([]string, 0, len(byMonth))
 	for m := range byMonth {
 		months = append(months, m)
-		ixIDs = append(ixIDs, monthIndexID(m))
 	}
 	sort.Strings(months)
-	had, err := byIDs[monthIndex](ctx, s.c, ixIDs)
+	index, err := s.monthIndexes(ctx, months)
 	if err != nil {
 		return fmt.Errorf("apply batch %d: %w", batch, err)
-	}
-	index := map[string]*monthIndex{}
-	for i := range had {
-		index[strings.TrimPrefix(had[i].ID, "#month|")] = &had[i]
 	}
 	// The indexes are written before the pages: a replay finds every
 	// agency where the first try put it.
@@ -390,7 +357,7 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
 	for _, m := range months {
 		ix := index[m]
 		if ix == nil {
-			ix = &monthIndex{ID: monthIndexID(m), Agencies: []string{}, Groups: []int{}, Pages: []string{}, Batches: []int64{}}
+			ix = &monthIndex{ID: monthIndexID(m), Agencies: []string{}, Groups: []int{}, PageBatches: PageBatches{Pages: []string{}, Batches: []int64{}}}
 			index[m] = ix
 			newMonths = append(newMonths, m)
 		}
@@ -461,8 +428,9 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
 	for _, m := range months {
 		ix, changed := index[m], false
 		for id, b := range took {
-			if strings.HasPrefix(id, m+"|") && ix.setBatch(id, b) {
-				changed = true
+			if strings.HasPrefix(id, m+"|") {
+				_, ch := ix.setBatch(id, b)
+				changed = changed || ch
 			}
 		}
 		if !changed {
@@ -516,19 +484,25 @@ type Filter struct {
 // Groups returns, for each month given, the roll-up group of each of its
 // agencies (from the month indexes, by _id).
 func (s *Rollups) Groups(ctx context.Context, months []string) (map[string]map[string]int, error) {
-	ids := make([]string, len(months))
-	for i, m := range months {
-		ids[i] = monthIndexID(m)
-	}
-	got, err := byIDs[monthIndex](ctx, s.c, ids)
+	index, err := s.monthIndexes(ctx, months)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]map[string]int{}
-	for i := range got {
-		out[strings.TrimPrefix(got[i].ID, "#month|")] = got[i].groupOf()
+	for m, ix := range index {
+		out[m] = ix.groupOf()
 	}
 	return out, nil
+}
+
+// monthIndexes reads the index documents of months (those that exist), by
+// month.
+func (s *Rollups) monthIndexes(ctx context.Context, months []string) (map[string]*monthIndex, error) {
+	ids := make([]string, len(months))
+	for i, m := range months {
+		ids[i] = monthIndexID(m)
+	}
+	return mapByIDs(ctx, s.c, ids, func(ix *monthIndex) string { return strings.TrimPrefix(ix.ID, "#month|") })
 }
 
 // keep says whether the cell k is one f selects (pages hold more).
@@ -589,13 +563,13 @@ func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(
 	if err != nil {
 		return nil, fmt.Errorf("read roll-up months: %w", err)
 	}
-	var ixIDs []string
+	var months []string
 	for _, m := range list.Months {
 		if (f.FromMonth == "" || m >= f.FromMonth) && (f.ToMonth == "" || m <= f.ToMonth) {
-			ixIDs = append(ixIDs, monthIndexID(m))
+			months = append(months, m)
 		}
 	}
-	indexes, err := byIDs[monthIndex](ctx, s.c, ixIDs)
+	indexes, err := s.monthIndexes(ctx, months)
 	if err != nil {
 		return nil, err
 	}
@@ -619,8 +593,7 @@ func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(
 		}
 	}
 	var fetch []string
-	for _, ix := range indexes {
-		month := strings.TrimPrefix(ix.ID, "#month|")
+	for month, ix := range indexes {
 		seen := map[int]bool{}
 		for a, g := range ix.groupOf() {
 			if seen[g] || len(wanted) > 0 && !wanted[a] {
@@ -661,49 +634,10 @@ type cellEntry struct {
 	c Counts
 }
 
-// pageCache keeps decoded pages in the process, each under the batch it
-// was read at: a page the month index still records at that batch has not
-// changed, so a report reads only the indexes and the pages written since
-// (the current month's, mostly) instead of a year of pages. The procedure
-// family's per-question pages, the largest, are not kept. Bounded by cells: past the bound it
-// starts again empty.
-type pageCache struct {
-	mu    sync.Mutex
-	pages map[string]cachedPage
-	cells int
-}
-
-type cachedPage struct {
-	batch   int64
-	entries []cellEntry
-}
-
-// pageCacheCells bounds the cells kept (some 150 bytes each): a province's
-// main and field families for several years.
+// pageCacheCells bounds the roll-up cells kept decoded (some 150 bytes
+// each): a province's main and field families for several years. The
+// procedure family's per-question pages, the largest, are not kept.
 const pageCacheCells = 400_000
-
-func (pc *pageCache) get(id string, batch int64) ([]cellEntry, bool) {
-	if batch == 0 {
-		return nil, false
-	}
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	p, ok := pc.pages[id]
-	return p.entries, ok && p.batch == batch
-}
-
-func (pc *pageCache) put(id string, batch int64, entries []cellEntry) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if pc.pages == nil || pc.cells+len(entries) > pageCacheCells {
-		pc.pages, pc.cells = map[string]cachedPage{}, 0
-	}
-	if old, ok := pc.pages[id]; ok {
-		pc.cells -= len(old.entries)
-	}
-	pc.pages[id] = cachedPage{batch: batch, entries: entries}
-	pc.cells += len(entries)
-}
 
 // Clear deletes every stored cell and the one-document-per-cell collection
 // of earlier versions, before a rebuild applies them again. Reports read

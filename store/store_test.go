@@ -257,6 +257,23 @@ func TestRollupPages(t *testing.T) {
 	if none, err := m.Rollups.Query(ctx, store.Filter{Survey: "other"}); err != nil || len(none) != 0 {
 		t.Fatalf("another survey: %v %v", none, err)
 	}
+	// The month index records each page's batch (what lets readers keep
+	// pages decoded).
+	for _, coll := range []string{"rollup_pages", "comment_pages"} {
+		if coll == "comment_pages" {
+			if err := m.Comments.Apply(ctx, 3, []store.Comment{{ResponseID: "r", Agency: "AG.01", At: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Text: "x"}},
+				func(string, string) int { return 0 }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var ix struct {
+			Pages   []string `bson:"pages"`
+			Batches []int64  `bson:"batches"`
+		}
+		if err := m.DB.Collection(coll).FindOne(ctx, map[string]any{"_id": "#month|2026-11"}).Decode(&ix); err != nil || len(ix.Pages) == 0 || len(ix.Pages) != len(ix.Batches) {
+			t.Fatalf("%s month index: %+v %v", coll, ix, err)
+		}
+	}
 	// Pages read before are kept in the process; one a later batch changed
 	// is read again.
 	if err := m.Rollups.Apply(ctx, 3, batch(3, 10, 11)); err != nil {
