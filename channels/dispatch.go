@@ -126,7 +126,8 @@ func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 	if err := c.NoteSent(ctx, inv, core.Family(ch.Type)); err != nil {
 		d.Log.Error("count the send in response rates", "invitation", inv.ID, "err", err)
 	}
-	msg := &store.Message{Channel: ch.ID, Invitation: inv.ID, Respondent: inv.Respondent, Kind: "invite", Encoding: enc, Parts: parts, ProviderID: pid}
+	msg := &store.Message{Channel: ch.ID, Invitation: inv.ID, Respondent: inv.Respondent, Kind: "invite", Encoding: enc, Parts: parts, ProviderID: pid,
+		Text: c.Transcribed(inv, text)}
 	if err := c.RecordSent(ctx, msg); err != nil {
 		d.Log.Error("record sent message", "err", err)
 	}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -141,8 +142,8 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		}
 		return d, nil
 	}
-	if in.LogSMS && s.MessageLog == nil { // no stream to queue them in: write them now
-		if err := s.RecordSent(ctx, s.replyRecords(in, out)...); err != nil {
+	if s.MessageLog == nil { // no stream to queue them in: write them now
+		if err := s.RecordSent(ctx, s.conversationRecords(in, out)...); err != nil {
 			return nil, err
 		}
 	}
@@ -223,7 +224,7 @@ func (s *Service) OptedOut(ctx context.Context, who string) (bool, error) {
 
 // stepIO puts what a message needs beside its conversation into the
 // conversation's two round trips: the phone's rate limit with the read,
-// the replies' sent-message records with the commit.
+// the records of the message and its replies with the commit.
 func (s *Service) stepIO(ctx context.Context, in Inbound, out *Conversed) *store.StepIO {
 	io := &store.StepIO{}
 	if in.Limit && s.Limiter != nil && s.PhoneRate > 0 {
@@ -240,9 +241,9 @@ func (s *Service) stepIO(ctx context.Context, in Inbound, out *Conversed) *store
 			}
 		}
 	}
-	if in.LogSMS && s.MessageLog != nil {
+	if s.MessageLog != nil {
 		io.After = func(p redis.Pipeliner) {
-			entries, _ := s.sentEntries(s.replyRecords(in, out)) // a Message always marshals
+			entries, _ := s.sentEntries(s.conversationRecords(in, out)) // a Message always marshals
 			s.MessageLog.Queue(ctx, p, entries...)
 		}
 	}
@@ -532,9 +533,76 @@ func (s *Service) RecordSent(ctx context.Context, msgs ...*store.Message) error 
 		return err
 	}
 	if s.MessageLog == nil {
-		return s.Mongo.Messages.Record(ctx, msgs...)
+		return s.logMessages(ctx, msgs)
 	}
 	return s.MessageLog.Add(ctx, fields...)
+}
+
+// logMessages writes message records to MongoDB: the sent ones to the
+// cost log, and every one that belongs to an invitation to its
+// transcript. Written again, they change nothing.
+func (s *Service) logMessages(ctx context.Context, msgs []*store.Message) error {
+	sent := make([]*store.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if m.Kind != store.Received {
+			sent = append(sent, m)
+		}
+	}
+	if err := s.Mongo.Messages.Record(ctx, sent...); err != nil {
+		return err
+	}
+	at := map[string]int{} // invitation → its place in batch
+	var batch []store.Appended
+	for _, m := range msgs {
+		if m.Invitation == "" {
+			continue
+		}
+		i, ok := at[m.Invitation]
+		if !ok {
+			i = len(batch)
+			at[m.Invitation] = i
+			batch = append(batch, store.Appended{Invitation: m.Invitation})
+		}
+		batch[i].Respondent = cmp.Or(m.Respondent, batch[i].Respondent)
+		batch[i].Lines = append(batch[i].Lines, m.Line())
+	}
+	return s.Mongo.Transcripts.Append(ctx, batch...)
+}
+
+// maxLineText is how much of a citizen's message a transcript keeps.
+const maxLineText = 1000
+
+// receivedRecord is the transcript record of an inbound message that
+// belongs to an invitation, phone numbers in it redacted; nil otherwise.
+// A provider message id gives it the same id when a commit runs again.
+func (s *Service) receivedRecord(in Inbound, out *Conversed) *store.Message {
+	text := strings.TrimSpace(survey.Normalize(survey.StripControls(in.Text)))
+	if out.Invitation == "" || text == "" {
+		return nil
+	}
+	if r := []rune(text); len(r) > maxLineText {
+		text = string(r[:maxLineText]) + "…"
+	}
+	m := &store.Message{Channel: in.Channel.ID, Invitation: out.Invitation, Respondent: out.Respondent,
+		Kind: store.Received, Text: survey.RedactPhones(text), At: in.At}
+	if in.MessageID != "" {
+		m.ID = "i:" + in.Channel.ID + ":" + in.MessageID
+	}
+	return m
+}
+
+// conversationRecords are the records a committed step leaves: the message
+// received, then the SMS replies (chat replies are recorded as they are
+// sent).
+func (s *Service) conversationRecords(in Inbound, out *Conversed) []*store.Message {
+	var msgs []*store.Message
+	if m := s.receivedRecord(in, out); m != nil {
+		msgs = append(msgs, m)
+	}
+	if in.LogSMS {
+		msgs = append(msgs, s.replyRecords(in, out)...)
+	}
+	return msgs
 }
 
 // sentEntries gives msgs their ids and times and makes them message-log
@@ -568,7 +636,7 @@ func (s *Service) replyRecords(in Inbound, out *Conversed) []*store.Message {
 	for i, text := range out.Replies {
 		enc, parts := survey.SMSParts(text)
 		msgs[i] = &store.Message{Channel: in.Channel.ID, Invitation: out.Invitation, Respondent: out.Respondent,
-			Kind: "reply", Encoding: enc, Parts: parts}
+			Kind: "reply", Encoding: enc, Parts: parts, Text: text}
 		if in.MessageID != "" {
 			msgs[i].ID = "r:" + in.Channel.ID + ":" + in.MessageID + ":" + strconv.Itoa(i)
 		}
@@ -617,7 +685,7 @@ func (s *Service) DrainMessages(ctx context.Context, consumer string, block time
 			}
 			msgs = append(msgs, &m)
 		}
-		if err := s.Mongo.Messages.Record(ctx, msgs...); err != nil {
+		if err := s.logMessages(ctx, msgs); err != nil {
 			return err // not acknowledged: read again
 		}
 		if err := s.Mongo.Unread.Record(ctx, unread...); err != nil {

@@ -237,6 +237,15 @@ func (s *Service) SurveyURL(inv *store.Invitation) string {
 	return s.BaseURL + "/s/" + inv.Token
 }
 
+// Transcribed is text sent for inv as its transcript keeps it: the survey
+// link's token, which answers for the citizen, cut to "…".
+func (s *Service) Transcribed(inv *store.Invitation, text string) string {
+	if inv.Token == "" {
+		return text
+	}
+	return strings.ReplaceAll(text, inv.Token, "…")
+}
+
 // Now is the service's clock, in UTC.
 func (s *Service) now() time.Time {
 	if s.Clock != nil {

@@ -47,9 +47,20 @@ func (s *Service) Erase(ctx context.Context, p *Principal, phone string) (store.
 	return e, s.Audit(ctx, p, "erasure", survey.MaskPhone(number), map[string]any{"erased": e})
 }
 
-// Sweep erases phone numbers older than retention; run it periodically.
-func (s *Service) Sweep(ctx context.Context, retention time.Duration) (int64, error) {
-	return s.Mongo.ErasePhonesBefore(ctx, s.now().Add(-retention))
+// Swept counts what a retention sweep removed.
+type Swept struct{ Phones, Transcripts int64 }
+
+// Sweep erases phone numbers and conversation texts older than retention;
+// run it periodically.
+func (s *Service) Sweep(ctx context.Context, retention time.Duration) (Swept, error) {
+	var w Swept
+	var err error
+	before := s.now().Add(-retention)
+	if w.Phones, err = s.Mongo.ErasePhonesBefore(ctx, before); err != nil {
+		return w, err
+	}
+	w.Transcripts, err = s.Mongo.Transcripts.DeleteBefore(ctx, before)
+	return w, err
 }
 
 // RunSweeper sweeps daily until ctx ends, under a lease so that one
@@ -62,8 +73,8 @@ func (s *Service) RunSweeper(ctx context.Context, retention time.Duration, log *
 	for {
 		err := s.Locks.Holding(ctx, "retention:"+s.Mongo.DB.Name(), time.Minute, func(ctx context.Context) error {
 			n, err := s.Sweep(ctx, retention)
-			if n > 0 {
-				log.Info("retention sweep erased phone numbers", "invitations", n)
+			if n.Phones > 0 || n.Transcripts > 0 {
+				log.Info("retention sweep erased phone numbers and texts", "invitations", n.Phones, "transcripts", n.Transcripts)
 			}
 			return err
 		})

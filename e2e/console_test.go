@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sipasvn/gateway/channels/sms/generic"
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/internal/testenv"
 )
@@ -93,6 +95,30 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("channels table %q", got)
 	}
 	shot(t, ctx, "console-channels.png")
+
+	// A citizen answers by SMS through that channel; the invitation's page
+	// shows the conversation, the phone masked.
+	g.Invite("SMS-1", "000.00.12.H49", map[string]any{"phone": "0912345678", "procedure_code": "1.0001"})
+	body := `{"id":"m-1","from":"0912345678","to":"8079","text":"5 4 5 4 5 cho hơi lâu"}`
+	req := httptest.NewRequest("POST", "/webhooks/sms/sms-main", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Signature", generic.Sign("console-secret-1", []byte(body)))
+	if res := g.Do(req); res.StatusCode != 200 {
+		t.Fatalf("SMS webhook: %d %s", res.StatusCode, gwtest.Body(res))
+	}
+	g.Drain()
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(g.URL+"/console/invitations?dossier_code=SMS-1"),
+		chromedp.WaitVisible(chromedp.ID("conversation")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := text("#conversation"); !strings.Contains(got, "84******678") || !strings.Contains(got, "5 4 5 4 5 cho hơi lâu") ||
+		!strings.Contains(got, "Công dân gửi") || !strings.Contains(got, "Cam on") || strings.Contains(got, "912345678") {
+		t.Fatalf("conversation %q", got)
+	}
+	shot(t, ctx, "console-conversation.png")
 
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(g.URL+"/console/invitations"),

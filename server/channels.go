@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -74,30 +75,44 @@ func (a *api) deleteChannel(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// messagesView lists what was sent for an invitation and its cost.
+// conversation is an invitation's transcript as the API and the console
+// show it: every text sent and received, in time order, the phone masked.
+type conversation struct {
+	Messages    []store.Line `json:"messages"`
+	Parts       int          `json:"parts"` // SMS parts sent, for cost
+	PhoneMasked string       `json:"phone_masked,omitempty"`
+}
+
+func (a *api) conversation(ctx context.Context, inv *store.Invitation) (*conversation, error) {
+	t, err := a.core.Mongo.Transcripts.Get(ctx, inv.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &conversation{Messages: t.Lines}
+	if out.Messages == nil {
+		out.Messages = []store.Line{}
+	}
+	for _, l := range t.Lines {
+		out.Parts += l.Parts
+	}
+	if phone, err := a.core.Phone(inv); err == nil && phone != "" {
+		out.PhoneMasked = survey.MaskPhone(phone)
+	}
+	return out, nil
+}
+
+// invitationMessages shows an invitation's conversation: GET
+// /api/v1/invitations/{id}/messages.
 func (a *api) invitationMessages(c *fiber.Ctx) error {
 	inv, err := a.scoped(c)(a.core.Invitation(c.UserContext(), c.Params("id")))
 	if err != nil {
 		return err
 	}
-	msgs, err := a.core.Mongo.Messages.ByInvitation(c.UserContext(), inv.ID)
+	conv, err := a.conversation(c.UserContext(), inv)
 	if err != nil {
 		return err
 	}
-	type view struct {
-		Channel  string    `json:"channel"`
-		Kind     string    `json:"kind"`
-		Encoding string    `json:"encoding"`
-		Parts    int       `json:"parts"`
-		At       time.Time `json:"at"`
-	}
-	out := make([]view, len(msgs))
-	total := 0
-	for i, m := range msgs {
-		out[i] = view{m.Channel, m.Kind, m.Encoding, m.Parts, m.At}
-		total += m.Parts
-	}
-	return c.JSON(fiber.Map{"messages": out, "parts": total})
+	return c.JSON(conv)
 }
 
 func channelsTypes() []string { return channels.Types() }

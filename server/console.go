@@ -225,6 +225,7 @@ var statusLabels = map[string]string{
 	string(store.StatusOptedOut): "Từ chối nhận tin · Opted out",
 	string(store.SendQueued): "Chờ gửi · Queued", string(store.SendSent): "Đã gửi · Sent", string(store.SendDelivered): "Đã đến máy · Delivered",
 	string(store.SendFailed): "Gửi lỗi · Failed", string(store.SendSkipped): "Không gửi · Skipped",
+	"invite": "Lời mời · Invitation", "reply": "Trả lời · Reply", store.Received: "Công dân gửi · From the citizen",
 }
 
 // statusLabel names a status for the console (the code itself if unknown).
@@ -420,8 +421,10 @@ func (cs *console) invitations(c *fiber.Ctx) error {
 			return err
 		}
 		data["Inv"] = cs.api.view(inv)
-		msgs, _ := cs.api.core.Mongo.Messages.ByInvitation(c.UserContext(), inv.ID)
-		data["Messages"] = msgs
+		data["AgencyName"] = inv.AgencyName
+		if data["Conversation"], err = cs.api.conversation(c.UserContext(), inv); err != nil {
+			return err
+		}
 	}
 	return cs.show(c, "invitations", v)
 }

@@ -26,7 +26,7 @@ var operations = []operation{
 	{"get", "/api/v1/invitations", "Find an invitation by dossier code", "invitations", []string{"dossier_code"}, "", true, []int{200, 400, 401, 403, 404}},
 	{"get", "/api/v1/invitations/{id}", "An invitation", "invitations", nil, "", true, []int{200, 401, 403, 404}},
 	{"get", "/api/v1/invitations/{id}/qr.png", "The invitation's QR code (PNG)", "invitations", []string{"size"}, "", true, []int{200, 400, 401, 403, 404}},
-	{"get", "/api/v1/invitations/{id}/messages", "Texts sent for the invitation and their SMS parts", "invitations", nil, "", true, []int{200, 401, 403, 404}},
+	{"get", "/api/v1/invitations/{id}/messages", "The invitation's conversation: texts sent and received, SMS parts sent", "invitations", nil, "", true, []int{200, 401, 403, 404}},
 	{"get", "/api/v1/surveys", "Survey definitions", "surveys", nil, "", true, []int{200, 401}},
 	{"get", "/api/v1/surveys/{id}", "One survey definition", "surveys", nil, "", true, []int{200, 401, 404}},
 	{"get", "/api/v1/reports/sipas", "The SIPAS index from roll-ups (format=csv for a spreadsheet)", "reports", []string{"agency", "from", "to", "channel", "procedure", "field", "survey", "group_by", "format"}, "", true, []int{200, 400, 401, 403}},

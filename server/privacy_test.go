@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/internal/gwtest"
 )
 
@@ -72,11 +73,11 @@ func TestErasureReachesAnswersStillInTheOutbox(t *testing.T) {
 func TestRetentionSweepErasesOldPhones(t *testing.T) {
 	g := gwtest.New(t, "")
 	inv := g.Invite("D-OLD-PHONE", "000.00.12.H49", map[string]any{"phone": "0912345678"})
-	if n, err := g.Core.Sweep(t.Context(), 24*time.Hour); err != nil || n != 0 {
+	if n, err := g.Core.Sweep(t.Context(), 24*time.Hour); err != nil || n != (core.Swept{}) {
 		t.Fatalf("a fresh phone was swept: %d %v", n, err)
 	}
 	g.Core.Clock = func() time.Time { return time.Now().Add(200 * 24 * time.Hour) }
-	if n, err := g.Core.Sweep(t.Context(), 180*24*time.Hour); err != nil || n != 1 {
+	if n, err := g.Core.Sweep(t.Context(), 180*24*time.Hour); err != nil || n.Phones != 1 {
 		t.Fatalf("sweep: %d %v", n, err)
 	}
 	stored, _ := g.Mongo.Invitations.Invitation(t.Context(), inv["id"].(string))

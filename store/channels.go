@@ -124,14 +124,21 @@ type Message struct {
 	Parts      int       `bson:"parts"`
 	ProviderID string    `bson:"provider_id,omitempty"`
 	At         time.Time `bson:"at"`
+	// Text goes to the invitation's transcript, not to this cost log.
+	Text string `bson:"-" json:"text,omitempty"`
 }
 
-// Messages is the log of sent messages, for cost accounting.
+// Line is m as a line of its invitation's transcript.
+func (m *Message) Line() Line {
+	return Line{Key: m.ID, At: m.At, Channel: m.Channel, Kind: m.Kind, Text: m.Text, Encoding: m.Encoding, Parts: m.Parts}
+}
+
+// Messages is the log of sent messages, for cost accounting (their texts
+// are in Transcripts).
 type Messages struct{ c *mongo.Collection }
 
 func (s *Messages) ensureIndexes(ctx context.Context) error {
-	return createIndexes(ctx, s.c, index(bson.D{{Key: "invitation_id", Value: 1}}, false),
-		index(bson.D{{Key: "provider_id", Value: 1}}, false),
+	return createIndexes(ctx, s.c, index(bson.D{{Key: "provider_id", Value: 1}}, false),
 		index(bson.D{{Key: "channel", Value: 1}, {Key: "at", Value: 1}}, false))
 }
 
@@ -156,11 +163,6 @@ func (s *Messages) Record(ctx context.Context, msgs ...*Message) error {
 // by id on a channel, so that its delivery receipt finds it by _id (any
 // other filter reads the whole log on FerretDB).
 func ProviderMessageID(channel, providerID string) string { return "p:" + channel + ":" + providerID }
-
-// ByInvitation returns the messages sent for an invitation.
-func (s *Messages) ByInvitation(ctx context.Context, id string) ([]Message, error) {
-	return findAll[Message](ctx, s.c, bson.D{{Key: "invitation_id", Value: id}}, options.Find().SetSort(bson.D{{Key: "at", Value: 1}}))
-}
 
 // ByProviderID returns the message a provider knows by id on a channel.
 func (s *Messages) ByProviderID(ctx context.Context, channel, id string) (*Message, error) {

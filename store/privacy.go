@@ -26,11 +26,13 @@ type Erased struct {
 	Invitations int64 `json:"invitations"`
 	Responses   int64 `json:"responses"`
 	Messages    int64 `json:"messages"`
+	Transcripts int64 `json:"transcripts"`
 	ChatLinks   int64 `json:"chat_links"`
 }
 
 // EraseRespondent removes a person's phone number and keyed hash from
-// invitations, responses and the message log, the lookup that says the
+// invitations, responses and the message log, the texts of their
+// conversations, the lookup that says the
 // phone had invitations, and their chat links. The answers and the roll-ups
 // stay, so aggregate figures do not change. The opt-out (a hash) is kept, so
 // they still hear nothing more.
@@ -47,10 +49,15 @@ func (m *Mongo) EraseRespondent(ctx context.Context, respondent string) (Erased,
 	if e.Messages, err = unset(ctx, m.Messages.c, by, "respondent"); err != nil {
 		return e, err
 	}
+	res, err := m.Transcripts.c.DeleteMany(ctx, by) // their texts are theirs, unlike their answers
+	if err != nil {
+		return e, fmt.Errorf("erase transcripts: %w", err)
+	}
+	e.Transcripts = res.DeletedCount
 	if _, err := m.Invitations.keys.DeleteOne(ctx, bson.D{{Key: "_id", Value: "r:" + respondent}}); err != nil {
 		return e, fmt.Errorf("erase respondent lookup: %w", err)
 	}
-	res, err := m.Links.c.DeleteMany(ctx, by)
+	res, err = m.Links.c.DeleteMany(ctx, by)
 	if err != nil {
 		return e, fmt.Errorf("erase chat links: %w", err)
 	}

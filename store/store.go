@@ -33,6 +33,7 @@ type Mongo struct {
 	Channels    *Channels
 	OptOuts     *OptOuts
 	Messages    *Messages
+	Transcripts *Transcripts
 	Unread      *Unread
 	Links       *Links
 	Agencies    *Agencies
@@ -65,17 +66,18 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 			cache: batchCache[cellEntry]{max: pageCacheCells, weigh: func(e []cellEntry) int { return len(e) }}},
 		Comments: &Comments{c: db.Collection("comment_pages"),
 			cache: batchCache[Comment]{max: commentCacheMax, weigh: func([]Comment) int { return 1 }}},
-		Channels: &Channels{c: db.Collection("channels")},
-		OptOuts:  &OptOuts{c: db.Collection("optouts")},
-		Messages: &Messages{c: db.Collection("messages")},
-		Unread:   &Unread{c: db.Collection("unread_replies")},
-		Links:    &Links{c: db.Collection("chat_links")},
-		Agencies: &Agencies{c: db.Collection("agencies")},
-		Keys:     &Keys{c: db.Collection("api_keys")},
-		Audit:    &Audit{c: db.Collection("audit")},
-		Users:    &Users{c: db.Collection("users")},
+		Channels:    &Channels{c: db.Collection("channels")},
+		OptOuts:     &OptOuts{c: db.Collection("optouts")},
+		Messages:    &Messages{c: db.Collection("messages")},
+		Transcripts: &Transcripts{c: db.Collection("transcripts")},
+		Unread:      &Unread{c: db.Collection("unread_replies")},
+		Links:       &Links{c: db.Collection("chat_links")},
+		Agencies:    &Agencies{c: db.Collection("agencies")},
+		Keys:        &Keys{c: db.Collection("api_keys")},
+		Audit:       &Audit{c: db.Collection("audit")},
+		Users:       &Users{c: db.Collection("users")},
 	}
-	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Comments, m.Channels, m.OptOuts, m.Messages, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users} {
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Comments, m.Channels, m.OptOuts, m.Messages, m.Transcripts, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users} {
 		if err := ix.ensureIndexes(ctx); err != nil {
 			_ = c.Disconnect(context.Background())
 			return nil, err

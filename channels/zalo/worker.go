@@ -216,7 +216,7 @@ func (w *worker) converse(ctx context.Context, ch *core.Channel, in core.Inbound
 			w.log.Error("zalo reply not sent", "channel", ch.ID, "err", err)
 			continue
 		}
-		logs = append(logs, &store.Message{Channel: ch.ID, Invitation: res.Invitation, Respondent: res.Respondent, Kind: "reply", Encoding: "zalo"})
+		logs = append(logs, &store.Message{Channel: ch.ID, Invitation: res.Invitation, Respondent: res.Respondent, Kind: "reply", Encoding: "zalo", Text: text})
 	}
 	if in.Start && res.Invitation == "" {
 		if err := w.askPhone(ctx, ch, in.User, "vi"); err != nil {

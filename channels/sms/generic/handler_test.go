@@ -213,8 +213,15 @@ func TestInvitationBySMSOneReply(t *testing.T) {
 		t.Fatalf("roll-ups differ from a rebuild: %v %v", diff, err)
 	}
 	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
-	if msgs["parts"] != 2.0 || len(msgs["messages"].([]any)) != 2 {
+	if msgs["parts"] != 2.0 || kinds(msgs) != "invite received reply" || msgs["phone_masked"] != "84******678" {
 		t.Fatalf("a one-reply survey cost %v parts: %v", msgs["parts"], msgs)
+	}
+	lines := msgs["messages"].([]any)
+	if sent := lines[0].(map[string]any)["text"].(string); !strings.HasSuffix(sent, "https://ks.example.vn/s/…") || strings.Contains(sent, gwtest.Token(inv)) {
+		t.Fatalf("the transcript keeps the survey link's token: %q", sent)
+	}
+	if got := lines[1].(map[string]any)["text"]; got != "5 4 5 4 5" {
+		t.Fatalf("received %q", got)
 	}
 	_, got = g.API("GET", "/api/v1/invitations/"+inv["id"].(string), nil)
 	if got["status"] != "completed" || got["completed_via"] != "sms" {
@@ -330,7 +337,7 @@ func TestRepliesWhileMongoDBIsDown(t *testing.T) {
 	g.Drain()
 	_, got := g.API("GET", "/api/v1/invitations/"+inv["id"].(string), nil)
 	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
-	if got["status"] != "completed" || got["completed_via"] != "sms" || len(msgs["messages"].([]any)) != 1 {
+	if got["status"] != "completed" || got["completed_via"] != "sms" || kinds(msgs) != "received reply" {
 		t.Fatalf("after MongoDB is back: %v, messages %v", got, msgs)
 	}
 }
@@ -414,7 +421,7 @@ func TestConcurrentCompletingDeliveriesAllThank(t *testing.T) {
 		}
 		g.Drain()
 		_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
-		if len(msgs["messages"].([]any)) != 1 {
+		if kinds(msgs) != "received reply" {
 			t.Fatalf("round %d: %v", round, msgs)
 		}
 	}
@@ -503,7 +510,7 @@ func TestOneAtATimeCostsSixMessages(t *testing.T) {
 	}
 	g.Drain()
 	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
-	if msgs["parts"] != 6.0 || len(msgs["messages"].([]any)) != 6 {
+	if msgs["parts"] != 6.0 || kinds(msgs) != "invite"+strings.Repeat(" received reply", 5) {
 		t.Fatalf("one score at a time cost %v parts: %v", msgs["parts"], msgs)
 	}
 }
@@ -680,5 +687,62 @@ func TestNotUnderstoodRepliesAreReadByAParentAgency(t *testing.T) {
 	_, audit := g.API("GET", "/api/v1/audit", nil)
 	if !strings.Contains(fmt.Sprint(audit), "unread.resolve") {
 		t.Fatalf("audit: %v", audit)
+	}
+}
+
+// kinds lists the kinds of a conversation's lines, in order.
+func kinds(conv map[string]any) string {
+	var k []string
+	for _, l := range conv["messages"].([]any) {
+		k = append(k, l.(map[string]any)["kind"].(string))
+	}
+	return strings.Join(k, " ")
+}
+
+// A conversation is kept with its texts: a phone number the citizen wrote is
+// redacted, a delivery retried adds nothing, another agency's key cannot
+// read it, and erasure and the retention sweep delete it.
+func TestConversationTranscript(t *testing.T) {
+	g, _ := setup(t)
+	inv := g.Invite("D-CONV", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	msg := text("0912345678", "conv-1", "5 4 5 4 5 can bo nhiet tinh, goi lai 0987 654 321 nhe")
+	replies(t, g, msg)
+	replies(t, g, msg) // the provider delivers it again
+	g.Drain()
+	path := "/api/v1/invitations/" + inv["id"].(string) + "/messages"
+	_, conv := g.API("GET", path, nil)
+	if kinds(conv) != "received reply" {
+		t.Fatalf("conversation %v", conv)
+	}
+	got := conv["messages"].([]any)[0].(map[string]any)["text"].(string)
+	if got != "5 4 5 4 5 can bo nhiet tinh, goi lai [số điện thoại] nhe" {
+		t.Fatalf("received text kept as %q", got)
+	}
+	if res, _ := g.API("PUT", "/api/v1/agencies/000.00.13.H49", map[string]any{"name": "Sở Xây dựng"}); res.StatusCode != 200 {
+		t.Fatal(res.StatusCode)
+	}
+	_, k := g.API("POST", "/api/v1/keys", map[string]any{"name": "other", "role": "agency", "agency": "000.00.13.H49"})
+	if res, out := g.As(k["key"].(string), "GET", path, nil); res.StatusCode != 403 {
+		t.Fatalf("another agency read the conversation: %d %v", res.StatusCode, out)
+	}
+	g.Core.Clock = func() time.Time { return time.Now().Add(200 * 24 * time.Hour) }
+	if n, err := g.Core.Sweep(t.Context(), 180*24*time.Hour); err != nil || n.Transcripts != 1 {
+		t.Fatalf("retention sweep: %+v %v", n, err)
+	}
+	g.Core.Clock = nil
+	if _, conv = g.API("GET", path, nil); kinds(conv) != "" {
+		t.Fatalf("after the sweep: %v", conv)
+	}
+	// Erasure deletes the texts of a person's conversations.
+	replies(t, g, text("0912345678", "conv-2", "cam on"))
+	g.Drain()
+	if _, conv = g.API("GET", path, nil); kinds(conv) == "" {
+		t.Fatalf("no line after a new message: %v", conv)
+	}
+	if res, out := g.API("POST", "/api/v1/erasures", map[string]any{"phone": "0912345678"}); res.StatusCode != 200 || out["erased"].(map[string]any)["transcripts"] != 1.0 {
+		t.Fatalf("erase: %d %v", res.StatusCode, out)
+	}
+	if _, conv = g.API("GET", path, nil); kinds(conv) != "" || conv["phone_masked"] != nil {
+		t.Fatalf("after erasure: %v", conv)
 	}
 }
