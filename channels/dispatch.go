@@ -161,10 +161,10 @@ func (d *Dispatcher) failed(ctx context.Context, j store.SendJob, st store.SendS
 	}
 	d.Log.Warn("send failed", "invitation", inv.ID, "channel", j.Channel, "attempt", j.Attempt+1, "retry", retry, "err", err)
 	if !retry {
-		st.Status = "failed"
+		st.Status = store.SendFailed
 		return d.finish(ctx, j, st)
 	}
-	st.Status = "retrying"
+	st.Status = store.SendRetrying
 	if err := d.Core.Mongo.Invitations.SetSend(ctx, j.Invitation, j.Channel, st); err != nil {
 		return err
 	}
@@ -173,10 +173,10 @@ func (d *Dispatcher) failed(ctx context.Context, j store.SendJob, st store.SendS
 
 // fallback sends through the SMS channel instead, recording why.
 func (d *Dispatcher) fallback(ctx context.Context, j store.SendJob, st store.SendStatus, inv *store.Invitation) error {
-	st.Status = "fallback"
+	st.Status = store.SendFallback
 	sms, err := d.Core.ResolveChannel(ctx, "sms")
 	if err != nil || len(inv.PhoneSealed) == 0 {
-		st.Status = "failed"
+		st.Status = store.SendFailed
 		st.Error += "; no SMS channel to fall back to"
 		return d.finish(ctx, j, st)
 	}

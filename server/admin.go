@@ -10,6 +10,38 @@ import (
 	"github.com/sipasvn/gateway/store"
 )
 
+// Answers of the admin endpoints (their schemas in the OpenAPI document
+// come from these types).
+type (
+	agencyList struct {
+		Agencies []agencyView `json:"agencies"`
+	}
+	imported struct {
+		Imported int `json:"imported" doc:"agencies created or replaced"`
+	}
+	createdKey struct {
+		store.APIKey
+		Key string `json:"key" doc:"the key's value, shown this once"`
+	}
+	keyList struct {
+		Keys []store.APIKey `json:"keys"`
+	}
+	auditLog struct {
+		Entries []store.AuditEntry `json:"entries"`
+	}
+	erasure struct {
+		Erased store.Erased `json:"erased"`
+	}
+)
+
+// nonNil is s, or an empty slice for nil: a list answers [], not null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 func (a *api) putAgency(c *fiber.Ctx) error {
 	var in core.AgencyInput
 	if err := decodeJSON(c, &in); err != nil {
@@ -38,7 +70,7 @@ func (a *api) agencies(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"agencies": all})
+	return c.JSON(agencyList{Agencies: all})
 }
 
 // agencyView is an agency with how many invitations name it. Codes
@@ -145,7 +177,7 @@ func (a *api) importAgencies(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"imported": n})
+	return c.JSON(imported{Imported: n})
 }
 
 func (a *api) createKey(c *fiber.Ctx) error {
@@ -157,7 +189,7 @@ func (a *api) createKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": k.ID, "key": value, "prefix": k.Prefix, "name": k.Name, "role": k.Role, "agency": k.Agency, "created_at": k.Created})
+	return c.Status(fiber.StatusCreated).JSON(createdKey{APIKey: *k, Key: value})
 }
 
 func (a *api) keys(c *fiber.Ctx) error {
@@ -165,7 +197,7 @@ func (a *api) keys(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"keys": all})
+	return c.JSON(keyList{Keys: nonNil(all)})
 }
 
 func (a *api) revokeKey(c *fiber.Ctx) error {
@@ -184,7 +216,7 @@ func (a *api) audit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"entries": entries})
+	return c.JSON(auditLog{Entries: nonNil(entries)})
 }
 
 // erase carries out an erasure request: POST /api/v1/erasures {"phone": "…"}.
@@ -199,5 +231,5 @@ func (a *api) erase(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"erased": e})
+	return c.JSON(erasure{Erased: e})
 }

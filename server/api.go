@@ -27,22 +27,22 @@ type api struct {
 
 // invitationView is an invitation as the API shows it (API.md).
 type invitationView struct {
-	ID            string     `json:"id"`
-	DossierCode   string     `json:"dossier_code"`
-	AgencyCode    string     `json:"agency_code"`
-	ProcedureCode string     `json:"procedure_code,omitempty"`
-	FieldCode     string     `json:"field_code,omitempty"`
-	HasPhone      bool       `json:"has_phone"`
-	Status        string     `json:"status"`
-	Survey        string     `json:"survey"`
-	Locale        string     `json:"locale"`
-	SurveyURL     string     `json:"survey_url"`
-	QRPNGURL      string     `json:"qr_png_url"`
-	ExpiresAt     time.Time  `json:"expires_at"`
-	CreatedAt     time.Time  `json:"created_at"`
-	StartedAt     *time.Time `json:"started_at,omitempty"`
-	CompletedVia  string     `json:"completed_via,omitempty"`
-	CompletedAt   *time.Time `json:"completed_at,omitempty"`
+	ID            string       `json:"id"`
+	DossierCode   string       `json:"dossier_code"`
+	AgencyCode    string       `json:"agency_code"`
+	ProcedureCode string       `json:"procedure_code,omitempty"`
+	FieldCode     string       `json:"field_code,omitempty"`
+	HasPhone      bool         `json:"has_phone"`
+	Status        store.Status `json:"status"`
+	Survey        string       `json:"survey"`
+	Locale        string       `json:"locale"`
+	SurveyURL     string       `json:"survey_url"`
+	QRPNGURL      string       `json:"qr_png_url"`
+	ExpiresAt     time.Time    `json:"expires_at"`
+	CreatedAt     time.Time    `json:"created_at"`
+	StartedAt     *time.Time   `json:"started_at,omitempty"`
+	CompletedVia  string       `json:"completed_via,omitempty"`
+	CompletedAt   *time.Time   `json:"completed_at,omitempty"`
 	// Sends says how sending went on each channel, by channel id.
 	Sends map[string]store.SendStatus `json:"sends,omitempty"`
 }
@@ -51,7 +51,7 @@ func (a *api) view(inv *store.Invitation) invitationView {
 	return invitationView{
 		ID: inv.ID, DossierCode: inv.DossierCode, AgencyCode: inv.AgencyCode,
 		ProcedureCode: inv.ProcedureCode, FieldCode: inv.FieldCode, HasPhone: len(inv.PhoneSealed) > 0,
-		Status: string(inv.StatusAt(time.Now())), Survey: inv.Survey, Locale: inv.Locale,
+		Status: inv.StatusAt(time.Now()), Survey: inv.Survey, Locale: inv.Locale,
 		SurveyURL: a.core.SurveyURL(inv), QRPNGURL: a.core.BaseURL + "/api/v1/invitations/" + inv.ID + "/qr.png",
 		ExpiresAt: inv.ExpiresAt, CreatedAt: inv.CreatedAt, StartedAt: inv.StartedAt,
 		CompletedVia: inv.CompletedVia, CompletedAt: inv.CompletedAt, Sends: inv.Sends,
@@ -148,8 +148,12 @@ func (a *api) qrPNG(c *fiber.Ctx) error {
 	return c.Send(png)
 }
 
+type surveyList struct {
+	Surveys []*survey.Survey `json:"surveys"`
+}
+
 func (a *api) surveys(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"surveys": a.core.Surveys.All()})
+	return c.JSON(surveyList{Surveys: a.core.Surveys.All()})
 }
 
 func (a *api) survey(c *fiber.Ctx) error {

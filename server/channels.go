@@ -56,6 +56,18 @@ func (a *api) channel(c *fiber.Ctx) error {
 	return c.JSON(a.channelView(ch))
 }
 
+type channelList struct {
+	Channels []channelView `json:"channels"`
+}
+
+// channelTest is what a channel test found: ok with the provider's
+// answer, or (502) not ok with its error.
+type channelTest struct {
+	OK     bool   `json:"ok"`
+	Result string `json:"result,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
 func (a *api) channelList(c *fiber.Ctx) error {
 	all, err := a.core.Mongo.Channels.All(c.UserContext())
 	if err != nil {
@@ -65,7 +77,7 @@ func (a *api) channelList(c *fiber.Ctx) error {
 	for i := range all {
 		out[i] = a.channelView(&all[i])
 	}
-	return c.JSON(fiber.Map{"channels": out})
+	return c.JSON(channelList{Channels: out})
 }
 
 func (a *api) deleteChannel(c *fiber.Ctx) error {
@@ -163,8 +175,8 @@ func (a *api) testChannel(c *fiber.Ctx) error {
 		return core.Errorf(core.Invalid, "phone", "%s has no credential check; give a phone to send a test message to", ch.Type)
 	}
 	if err != nil {
-		return c.Status(fiber.StatusBadGateway).JSON(fiber.Map{"ok": false, "error": err.Error()})
+		return c.Status(fiber.StatusBadGateway).JSON(channelTest{Error: err.Error()})
 	}
 	_ = a.core.Audit(c.UserContext(), principal(c), "channel.test", ch.ID, map[string]any{"result": result})
-	return c.JSON(fiber.Map{"ok": true, "result": result})
+	return c.JSON(channelTest{OK: true, Result: result})
 }

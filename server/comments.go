@@ -104,6 +104,11 @@ func (a *api) listComments(c *fiber.Ctx) (commentQuery, []store.Comment, error) 
 	return q, list, err
 }
 
+type commentList struct {
+	Comments   []store.Comment `json:"comments"`
+	NextBefore string          `json:"next_before,omitempty" doc:"pass as before= for the next page; absent on the last page"`
+}
+
 // comments answers GET /api/v1/comments: citizens' comments newest first,
 // from the comment pages (never a scan of responses), phone numbers
 // redacted; format=csv for a spreadsheet.
@@ -118,9 +123,9 @@ func (a *api) comments(c *fiber.Ctx) error {
 	if q.format == "csv" {
 		return a.commentsCSV(c, list)
 	}
-	out := fiber.Map{"comments": list}
+	out := commentList{Comments: nonNil(list)}
 	if len(list) == q.limit {
-		out["next_before"] = list[len(list)-1].At.Format(time.RFC3339Nano)
+		out.NextBefore = list[len(list)-1].At.Format(time.RFC3339Nano)
 	}
 	return c.JSON(out)
 }

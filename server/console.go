@@ -43,7 +43,7 @@ func newConsole(a *api, sessions *store.Sessions, adminKey string) *console {
 		"mul":    func(a, b int) int { return a * b },
 		"add":    func(a, b int) int { return a + b },
 		"height": func(b []bar) int { return len(b)*26 + 8 },
-		"label": statusLabel,
+		"label":  statusLabel,
 		// at shows a time in the console's zone (GATEWAY_TIMEZONE).
 		"at": func(t time.Time, layout string) string { return t.In(a.zone).Format(layout) },
 	}
@@ -223,8 +223,9 @@ var statusLabels = map[string]string{
 	string(store.StatusPending): "Chờ trả lời · Pending", string(store.StatusInProgress): "Đang trả lời · In progress",
 	string(store.StatusCompleted): "Đã trả lời · Completed", string(store.StatusExpired): "Hết hạn · Expired",
 	string(store.StatusOptedOut): "Từ chối nhận tin · Opted out",
-	string(store.SendQueued): "Chờ gửi · Queued", string(store.SendSent): "Đã gửi · Sent", string(store.SendDelivered): "Đã đến máy · Delivered",
+	string(store.SendQueued):     "Chờ gửi · Queued", string(store.SendSent): "Đã gửi · Sent", string(store.SendDelivered): "Đã đến máy · Delivered",
 	string(store.SendFailed): "Gửi lỗi · Failed", string(store.SendSkipped): "Không gửi · Skipped",
+	string(store.SendRetrying): "Đang thử lại · Retrying", string(store.SendFallback): "Chuyển sang SMS · Sent by SMS instead",
 	"invite": "Lời mời · Invitation", "reply": "Trả lời · Reply", store.Received: "Công dân gửi · From the citizen",
 }
 
@@ -376,7 +377,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	}
 	v := cs.view(c, "Tổng quan · Dashboard")
 	v.Data = map[string]any{"R": rep, "Inv": inv, "Prev": prev, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars,
-		"LowAgencies": lowest("Cơ quan có chỉ số thấp nhất · Lowest agencies", ags, 5, a.rankMin, agencyName),
+		"LowAgencies":   lowest("Cơ quan có chỉ số thấp nhất · Lowest agencies", ags, 5, a.rankMin, agencyName),
 		"LowProcedures": lowest("Thủ tục có chỉ số thấp nhất · Lowest procedures", procs, 5, a.rankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
 		"Channels": []string{"web", "sms", "zalo"},
 		"Q":        map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": surveyName(q)}}

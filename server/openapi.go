@@ -3,83 +3,184 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"regexp"
-	"strings"
+	"slices"
+	"strconv"
+
+	"github.com/sipasvn/gateway/channels/sms"
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
 )
 
-// operation describes one route for the OpenAPI document. Path parameters
-// come from the path itself.
-type operation struct {
-	method, path, summary, tag string
-	query                      []string // query parameter names
-	body                       string   // request body schema name, or ""
-	auth                       bool
-	responses                  []int
+// Answer bodies that are not JSON, by media type.
+type (
+	pngBody  struct{}
+	csvBody  struct{}
+	htmlBody struct{}
+	textBody struct{}
+	cssBody  struct{}
+	xmlBody  struct{}
+	jsonLine struct{ row exportLine } // application/x-ndjson: one row a line
+)
+
+// alt lists the bodies one answer may have (format= picks).
+type alt []any
+
+// request is a JSON request body: a Go type and its required fields.
+type request struct {
+	v        any
+	required []string
 }
 
+// operation describes one route for the OpenAPI document. Path parameters
+// come from the path itself; answers are the Go values the handler
+// encodes (nil: no content), errors the statuses of its error answers.
+type operation struct {
+	id, method, path, summary, tag string
+	query                          []string // query parameter names (see queryDoc)
+	body                           any      // request, csvBody, or a form (htmlBody); nil: none
+	public                         bool     // no key needed
+	answers                        map[int]any
+	errors                         []int
+}
+
+// unavailable is the answer of any API call while a data store is down.
+const unavailable = 503
+
+var (
+	webhookSMS = alt{struct {
+		Replies []sms.Reply `json:"replies"`
+	}{}, xmlBody{}}
+	inv        = invitationView{}
+	apiErrors  = []int{400, 401, 403, 404, unavailable}
+	readErrors = []int{401, 403, 404, unavailable}
+)
+
 var operations = []operation{
-	{"get", "/healthz", "Liveness", "service", nil, "", false, []int{200}},
-	{"get", "/readyz", "Readiness: Redis and MongoDB answer; warnings for channels that need an operator", "service", nil, "", false, []int{200, 503}},
-	{"get", "/metrics", "Prometheus metrics", "service", nil, "", false, []int{200}},
-	{"get", "/api/v1/openapi.json", "This document", "service", nil, "", false, []int{200}},
-	{"post", "/api/v1/invitations", "Create a dossier's invitation (idempotent per dossier code)", "invitations", nil, "NewInvitation", true, []int{200, 201, 400, 401, 403}},
-	{"get", "/api/v1/invitations", "Find an invitation by dossier code", "invitations", []string{"dossier_code"}, "", true, []int{200, 400, 401, 403, 404}},
-	{"get", "/api/v1/invitations/{id}", "An invitation", "invitations", nil, "", true, []int{200, 401, 403, 404}},
-	{"get", "/api/v1/invitations/{id}/qr.png", "The invitation's QR code (PNG)", "invitations", []string{"size"}, "", true, []int{200, 400, 401, 403, 404}},
-	{"get", "/api/v1/invitations/{id}/messages", "The invitation's conversation: texts sent and received, SMS parts sent", "invitations", nil, "", true, []int{200, 401, 403, 404}},
-	{"get", "/api/v1/surveys", "Survey definitions", "surveys", nil, "", true, []int{200, 401}},
-	{"get", "/api/v1/surveys/{id}", "One survey definition", "surveys", nil, "", true, []int{200, 401, 404}},
-	{"get", "/api/v1/reports/sipas", "The SIPAS index from roll-ups (format=csv for a spreadsheet)", "reports", []string{"agency", "from", "to", "channel", "procedure", "field", "survey", "group_by", "format"}, "", true, []int{200, 400, 401, 403}},
-	{"get", "/api/v1/comments", "Citizens' comments, newest first, phone numbers redacted (format=csv for a spreadsheet)", "reports", []string{"agency", "from", "to", "channel", "band", "q", "before", "limit", "format"}, "", true, []int{200, 400, 401, 403}},
-	{"get", "/api/v1/responses", "Normalised responses, streamed as CSV or JSON lines", "reports", []string{"agency", "from", "to", "channel", "survey", "format"}, "", true, []int{200, 400, 401, 403}},
-	{"get", "/api/v1/agencies", "The agency tree", "agencies", nil, "", true, []int{200, 401}},
-	{"get", "/api/v1/agencies/{code}", "One agency", "agencies", nil, "", true, []int{200, 401, 404}},
-	{"put", "/api/v1/agencies/{code}", "Create or replace an agency", "agencies", nil, "Agency", true, []int{200, 400, 401, 403}},
-	{"delete", "/api/v1/agencies/{code}", "Delete an agency without sub-agencies", "agencies", nil, "", true, []int{204, 401, 403, 404, 409}},
-	{"post", "/api/v1/agencies/import", "Import agencies from CSV (code,name,name_en,parent,level)", "agencies", nil, "", true, []int{200, 400, 401, 403}},
-	{"get", "/api/v1/channels", "Channels (secret names only)", "channels", nil, "", true, []int{200, 401, 403}},
-	{"get", "/api/v1/channels/{id}", "One channel", "channels", nil, "", true, []int{200, 401, 403, 404}},
-	{"put", "/api/v1/channels/{id}", "Create or replace a channel", "channels", nil, "Channel", true, []int{200, 400, 401, 403}},
-	{"delete", "/api/v1/channels/{id}", "Delete a channel", "channels", nil, "", true, []int{204, 401, 403, 404}},
-	{"post", "/api/v1/channels/{id}/test", "Check the provider credentials, or send a test message to {\"phone\"}", "channels", nil, "", true, []int{200, 400, 401, 403, 404, 502}},
-	{"post", "/api/v1/keys", "Create an API key (its value is shown once)", "keys", nil, "Key", true, []int{201, 400, 401, 403}},
-	{"get", "/api/v1/keys", "API keys (no values)", "keys", nil, "", true, []int{200, 401, 403}},
-	{"delete", "/api/v1/keys/{id}", "Revoke an API key", "keys", nil, "", true, []int{204, 401, 403, 404}},
-	{"post", "/api/v1/erasures", "Erase a citizen's phone number and its hashes; answers stay", "keys", nil, "Erasure", true, []int{200, 400, 401, 403}},
-	{"get", "/api/v1/audit", "Who changed what and when", "keys", []string{"limit"}, "", true, []int{200, 401, 403}},
-	{"get", "/api/v1/unread-replies", "Chat and SMS replies the gateway did not understand, newest first (phone masked)", "unread replies", []string{"status", "before", "limit"}, "", true, []int{200, 400, 401, 403}},
-	{"get", "/api/v1/unread-replies/{id}", "One reply not understood, with its test-table line once resolved", "unread replies", nil, "", true, []int{200, 401, 403, 404}},
-	{"post", "/api/v1/unread-replies/{id}/resolve", "Enter the scores the citizen meant (not by the rated agency's own keys)", "unread replies", nil, "UnreadInput", true, []int{200, 400, 401, 403, 404, 409, 410}},
-	{"post", "/api/v1/unread-replies/{id}/dismiss", "Take a reply that holds no scores off the list", "unread replies", nil, "UnreadInput", true, []int{200, 401, 403, 404, 409}},
-	{"get", "/s/{token}", "The survey page (HTML)", "survey page", []string{"step", "lang"}, "", false, []int{200, 404, 410}},
-	{"post", "/s/{token}", "Submit answers (form-encoded)", "survey page", nil, "", false, []int{200, 303, 404, 410, 422}},
-	{"get", "/s/{token}/done", "Thank-you page", "survey page", []string{"lang"}, "", false, []int{200, 303, 404}},
-	{"get", "/static/app.css", "The survey page's stylesheet", "survey page", nil, "", false, []int{200}},
-	{"post", "/webhooks/sms/{channel_id}", "Inbound SMS in the channel type's format", "webhooks", nil, "", false, []int{200, 400, 401, 404}},
-	{"get", "/webhooks/sms/{channel_id}", "Inbound SMS by GET (eSMS MO)", "webhooks", nil, "", false, []int{200, 400, 401, 404}},
-	{"post", "/webhooks/zalo/{channel_id}", "Zalo OA events", "webhooks", nil, "", false, []int{200, 401, 404, 503}},
+	{"getHealth", "get", "/healthz", "Liveness", "service", nil, nil, true, map[int]any{200: health{}}, []int{431}},
+	{"getReadiness", "get", "/readyz", "Readiness: Redis and MongoDB answer; warnings for channels that need an operator", "service", []string{"accept"}, nil, true, map[int]any{200: readiness{}, 503: readiness{}}, []int{431}},
+	{"getMetrics", "get", "/metrics", "Prometheus metrics", "service", nil, nil, true, map[int]any{200: textBody{}}, []int{401}},
+	{"getOpenAPI", "get", "/api/v1/openapi.json", "This document", "service", nil, nil, true, map[int]any{200: map[string]any{}}, []int{431}},
+	{"createInvitation", "post", "/api/v1/invitations", "Create a dossier's invitation (idempotent per dossier code: 200 with the existing one)", "invitations", nil,
+		request{core.NewInvitation{}, []string{"dossier_code", "agency_code"}}, false, map[int]any{200: inv, 201: inv}, []int{400, 401, 403, 409, 413, 429, unavailable}},
+	{"findInvitation", "get", "/api/v1/invitations", "Find an invitation by dossier code", "invitations", []string{"dossier_code"}, nil, false, map[int]any{200: inv}, apiErrors},
+	{"getInvitation", "get", "/api/v1/invitations/{id}", "An invitation", "invitations", nil, nil, false, map[int]any{200: inv}, readErrors},
+	{"getInvitationQR", "get", "/api/v1/invitations/{id}/qr.png", "The invitation's QR code (PNG); X-QR-Version tells the symbol version", "invitations", []string{"size"}, nil, false, map[int]any{200: pngBody{}}, apiErrors},
+	{"getInvitationMessages", "get", "/api/v1/invitations/{id}/messages", "The invitation's conversation: texts sent and received, SMS parts sent", "invitations", nil, nil, false, map[int]any{200: conversation{}}, readErrors},
+	{"listSurveys", "get", "/api/v1/surveys", "Survey definitions", "surveys", nil, nil, false, map[int]any{200: surveyList{}}, []int{401}},
+	{"getSurvey", "get", "/api/v1/surveys/{id}", "One survey definition", "surveys", nil, nil, false, map[int]any{200: survey.Survey{}}, []int{401, 404}},
+	{"getReport", "get", "/api/v1/reports/sipas", "The SIPAS index from roll-ups (format=csv for a spreadsheet)", "reports",
+		[]string{"agency", "from", "to", "channel", "procedure", "field", "survey", "group_by", "format"}, nil, false, map[int]any{200: alt{reportView{}, csvBody{}}}, []int{400, 401, 403, unavailable}},
+	{"listComments", "get", "/api/v1/comments", "Citizens' comments, newest first, phone numbers redacted (format=csv for a spreadsheet)", "reports",
+		[]string{"agency", "from", "to", "channel", "band", "q", "before", "limit", "format"}, nil, false, map[int]any{200: alt{commentList{}, csvBody{}}}, []int{400, 401, 403, unavailable}},
+	{"exportResponses", "get", "/api/v1/responses", "Normalised responses, streamed as CSV or JSON lines", "reports",
+		[]string{"agency", "from", "to", "channel", "survey", "format"}, nil, false, map[int]any{200: alt{csvBody{}, jsonLine{}}}, []int{400, 401, 403, unavailable}},
+	{"listAgencies", "get", "/api/v1/agencies", "The agency tree, with codes invitations name that nobody registered", "agencies", nil, nil, false, map[int]any{200: agencyList{}}, []int{401, unavailable}},
+	{"getAgency", "get", "/api/v1/agencies/{code}", "One agency", "agencies", nil, nil, false, map[int]any{200: store.Agency{}}, readErrors},
+	{"putAgency", "put", "/api/v1/agencies/{code}", "Create or replace an agency", "agencies", nil, request{core.AgencyInput{}, []string{"name"}}, false, map[int]any{200: store.Agency{}}, []int{400, 401, 403, unavailable}},
+	{"deleteAgency", "delete", "/api/v1/agencies/{code}", "Delete an agency without sub-agencies", "agencies", nil, nil, false, map[int]any{204: nil}, []int{401, 403, 404, 409, unavailable}},
+	{"importAgencies", "post", "/api/v1/agencies/import", "Import agencies from CSV (code,name,name_en,parent,level)", "agencies", nil, csvBody{}, false, map[int]any{200: imported{}}, []int{400, 401, 403, 413, unavailable}},
+	{"listChannels", "get", "/api/v1/channels", "Channels (secret names only)", "channels", nil, nil, false, map[int]any{200: channelList{}}, []int{401, 403, unavailable}},
+	{"getChannel", "get", "/api/v1/channels/{id}", "One channel", "channels", nil, nil, false, map[int]any{200: channelView{}}, readErrors},
+	{"putChannel", "put", "/api/v1/channels/{id}", "Create or replace a channel", "channels", nil, request{core.ChannelInput{}, []string{"type"}}, false, map[int]any{200: channelView{}}, []int{400, 401, 403, unavailable}},
+	{"deleteChannel", "delete", "/api/v1/channels/{id}", "Delete a channel", "channels", nil, nil, false, map[int]any{204: nil}, readErrors},
+	{"testChannel", "post", "/api/v1/channels/{id}/test", "Check the provider credentials, or send a test message to {\"phone\"}", "channels", nil,
+		request{struct {
+			Phone string `json:"phone,omitempty"`
+		}{}, nil}, false, map[int]any{200: channelTest{}, 502: channelTest{}}, apiErrors},
+	{"createKey", "post", "/api/v1/keys", "Create an API key (its value is shown once)", "keys", nil, request{core.KeyInput{}, []string{"name", "role"}}, false, map[int]any{201: createdKey{}}, []int{400, 401, 403, unavailable}},
+	{"listKeys", "get", "/api/v1/keys", "API keys (no values)", "keys", nil, nil, false, map[int]any{200: keyList{}}, []int{401, 403, unavailable}},
+	{"revokeKey", "delete", "/api/v1/keys/{id}", "Revoke an API key", "keys", nil, nil, false, map[int]any{204: nil}, readErrors},
+	{"createErasure", "post", "/api/v1/erasures", "Erase a citizen's phone number, hashes and conversation texts; answers stay", "keys", nil,
+		request{struct {
+			Phone string `json:"phone"`
+		}{}, []string{"phone"}}, false, map[int]any{200: erasure{}}, []int{400, 401, 403, unavailable}},
+	{"listAudit", "get", "/api/v1/audit", "Who changed what and when", "keys", []string{"limit"}, nil, false, map[int]any{200: auditLog{}}, []int{400, 401, 403, unavailable}},
+	{"listUnreadReplies", "get", "/api/v1/unread-replies", "Chat and SMS replies the gateway did not understand, newest first (phone masked)", "unread replies", []string{"status", "before", "limit"}, nil, false, map[int]any{200: unreadList{}}, []int{400, 401, 403, unavailable}},
+	{"getUnreadReply", "get", "/api/v1/unread-replies/{id}", "One reply not understood, with its test-table line once resolved", "unread replies", nil, nil, false, map[int]any{200: unreadView{}}, readErrors},
+	{"resolveUnreadReply", "post", "/api/v1/unread-replies/{id}/resolve", "Enter the scores the citizen meant (not by the rated agency's own keys)", "unread replies", nil,
+		request{core.UnreadInput{}, []string{"scores"}}, false, map[int]any{200: unreadDone{}}, []int{400, 401, 403, 404, 409, 410, unavailable}},
+	{"dismissUnreadReply", "post", "/api/v1/unread-replies/{id}/dismiss", "Take a reply that holds no scores off the list", "unread replies", nil,
+		request{core.UnreadInput{}, nil}, false, map[int]any{200: unreadDone{}}, []int{400, 401, 403, 404, 409, unavailable}},
+	{"getSurveyPage", "get", "/s/{token}", "The survey page (HTML)", "survey page", []string{"step", "lang"}, nil, true, map[int]any{200: htmlBody{}, 404: htmlBody{}, 410: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"submitSurveyPage", "post", "/s/{token}", "Submit answers (form-encoded)", "survey page", nil, htmlBody{}, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 410: htmlBody{}, 413: htmlBody{}, 422: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"getSurveyDone", "get", "/s/{token}/done", "Thank-you page", "survey page", []string{"lang"}, nil, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"getSurveyStylesheet", "get", "/static/app.css", "The survey page's stylesheet", "survey page", nil, nil, true, map[int]any{200: cssBody{}}, []int{431}},
+	{"receiveSMS", "post", "/webhooks/sms/{channel_id}", "Inbound SMS in the channel type's format; the answer carries the replies in that format", "webhooks", nil, nil, true, map[int]any{200: webhookSMS}, []int{400, 401, 404, 413, 429, unavailable}},
+	{"receiveSMSByGet", "get", "/webhooks/sms/{channel_id}", "Inbound SMS by GET (eSMS MO)", "webhooks", nil, nil, true, map[int]any{200: webhookSMS}, []int{400, 401, 404, 429, unavailable}},
+	{"receiveZaloEvent", "post", "/webhooks/zalo/{channel_id}", "Zalo OA events (queued, acknowledged at once)", "webhooks", nil, nil, true, map[int]any{200: struct {
+		OK bool `json:"ok"`
+	}{}}, []int{400, 401, 404, 413, unavailable}},
+}
+
+// queryDoc describes the query parameters.
+var queryDoc = map[string]string{
+	"accept":       "degraded: answer 200 while MongoDB is down but answers are still accepted",
+	"dossier_code": "the dossier's code as the desk software knows it",
+	"size":         "PNG width in pixels, 128–1024 (default 256)",
+	"agency":       "an agency code: that agency and its whole subtree",
+	"from":         "first month or day (YYYY-MM or YYYY-MM-DD, Vietnam time)",
+	"to":           "last month or day, included",
+	"channel":      "a channel id, or a family: web, sms, zalo",
+	"procedure":    "a procedure code",
+	"field":        "a field (lĩnh vực) code",
+	"survey":       "a survey id, or all (the default for reports: criterion level across forms)",
+	"group_by":     "agency, procedure, field, channel or month",
+	"format":       "json (default), csv; for responses csv (default) or jsonl",
+	"band":         "low (mean ≤ 2), mid, high (mean ≥ 4)",
+	"q":            "words to find, diacritics ignored (cho lau finds chờ lâu)",
+	"before":       "the next_before of the previous page",
+	"limit":        "how many to list",
+	"status":       "open (default), resolved or dismissed",
+	"step":         "the page of a long survey",
+	"lang":         "vi or en",
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
-func obj(props map[string]string, required ...string) map[string]any {
-	p := map[string]any{}
-	for k, t := range props {
-		if strings.HasPrefix(t, "[]") {
-			p[k] = map[string]any{"type": "array", "items": map[string]any{"type": t[2:]}}
-		} else {
-			p[k] = map[string]any{"type": t}
-		}
-	}
-	o := map[string]any{"type": "object", "properties": p}
-	if len(required) > 0 {
-		o["required"] = required
-	}
-	return o
+// enums are the string types with a closed set of values.
+var enums = map[reflect.Type][]string{
+	reflect.TypeOf(core.Code("")):       {string(core.Invalid), string(core.Unauthenticated), string(core.Denied), string(core.NotFound), string(core.Conflict), string(core.Gone), string(core.TooLarge), string(core.HeadersTooLarge), string(core.RateLimited), string(core.Unavailable), string(core.Internal)},
+	reflect.TypeOf(store.Role("")):      {string(store.RoleAdmin), string(store.RoleAgency), string(store.RoleViewer)},
+	reflect.TypeOf(store.Status("")):    {string(store.StatusPending), string(store.StatusInProgress), string(store.StatusCompleted), string(store.StatusExpired), string(store.StatusOptedOut)},
+	reflect.TypeOf(store.SendState("")): {string(store.SendQueued), string(store.SendSent), string(store.SendDelivered), string(store.SendFailed), string(store.SendSkipped), string(store.SendRetrying), string(store.SendFallback)},
 }
 
-// openAPI builds the document once.
-func openAPI() []byte {
+// media is the content of an answer body v.
+func (s *schemas) media(v any) map[string]any {
+	switch v := v.(type) {
+	case alt:
+		out := map[string]any{}
+		for _, b := range v {
+			for k, m := range s.media(b) {
+				out[k] = m
+			}
+		}
+		return out
+	case pngBody:
+		return map[string]any{"image/png": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+	case csvBody:
+		return map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}
+	case htmlBody:
+		return map[string]any{"text/html": map[string]any{"schema": map[string]any{"type": "string"}}}
+	case textBody:
+		return map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}
+	case cssBody:
+		return map[string]any{"text/css": map[string]any{"schema": map[string]any{"type": "string"}}}
+	case xmlBody:
+		return map[string]any{"application/xml": map[string]any{"schema": map[string]any{"type": "string"}}}
+	case jsonLine:
+		return map[string]any{"application/x-ndjson": map[string]any{"schema": s.of(reflect.TypeOf(v.row))}}
+	}
+	return map[string]any{"application/json": map[string]any{"schema": s.of(reflect.TypeOf(v))}}
+}
+
+// OpenAPI builds the document; base is GATEWAY_BASE_URL, its server.
+func OpenAPI(base string) []byte {
+	s := newSchemas(enums)
+	errorSchema := s.of(reflect.TypeOf(errorAnswer{}))
 	paths := map[string]map[string]any{}
 	for _, op := range operations {
 		var params []any
@@ -87,24 +188,47 @@ func openAPI() []byte {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
 		for _, q := range op.query {
-			params = append(params, map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}})
+			p := map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}}
+			if d := queryDoc[q]; d != "" {
+				p["description"] = d
+			}
+			params = append(params, p)
 		}
 		resp := map[string]any{}
-		for _, code := range op.responses {
+		for code, v := range op.answers {
 			r := map[string]any{"description": http.StatusText(code)}
-			if code >= 400 && strings.HasPrefix(op.path, "/api/") {
-				r["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}
+			if v != nil {
+				r["content"] = s.media(v)
 			}
-			resp[itoa(code)] = r
+			resp[strconv.Itoa(code)] = r
 		}
-		o := map[string]any{"summary": op.summary, "tags": []string{op.tag}, "responses": resp}
+		for _, code := range op.errors {
+			resp[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code),
+				"content": map[string]any{"application/json": map[string]any{"schema": errorSchema}}}
+		}
+		o := map[string]any{"operationId": op.id, "summary": op.summary, "tags": []string{op.tag}, "responses": resp}
 		if len(params) > 0 {
 			o["parameters"] = params
 		}
-		if op.body != "" {
-			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + op.body}}}}
+		switch b := op.body.(type) {
+		case request:
+			schema := s.object(reflect.TypeOf(b.v))
+			delete(schema, "required")
+			if len(b.required) > 0 {
+				schema["required"] = b.required
+			}
+			name := reflect.TypeOf(b.v).Name()
+			if name == "" {
+				name = string(op.id[0]-'a'+'A') + op.id[1:] + "Body"
+			}
+			s.components[name] = schema
+			o["requestBody"] = map[string]any{"required": len(b.required) > 0, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + name}}}}
+		case csvBody:
+			o["requestBody"] = map[string]any{"required": true, "content": s.media(b)}
+		case htmlBody: // the survey form
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/x-www-form-urlencoded": map[string]any{"schema": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}}}}}
 		}
-		if !op.auth {
+		if op.public {
 			o["security"] = []any{}
 		}
 		if paths[op.path] == nil {
@@ -112,22 +236,24 @@ func openAPI() []byte {
 		}
 		paths[op.path][op.method] = o
 	}
+	var tags []any
+	for _, op := range operations {
+		if !slices.ContainsFunc(tags, func(t any) bool { return t.(map[string]any)["name"] == op.tag }) {
+			tags = append(tags, map[string]any{"name": op.tag, "description": tagDoc[op.tag]})
+		}
+	}
 	doc := map[string]any{
-		"openapi":  "3.0.3",
-		"info":     map[string]any{"title": "SIPAS survey gateway", "version": "1", "description": "Invitations, surveys, channels and the SIPAS index. See README.md."},
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "SIPAS survey gateway", "version": "1",
+			"description": "Invitations (one per dossier), surveys, channels, agencies and the SIPAS satisfaction index. Errors are {\"error\": {\"code\", \"message\", \"field\"}}.",
+			"license":     map[string]any{"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"}},
+		"servers":  []any{map[string]any{"url": base}},
+		"tags":     tags,
 		"paths":    paths,
 		"security": []any{map[string]any{"bearer": []any{}}},
 		"components": map[string]any{
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
-			"schemas": map[string]any{
-				"Error":         map[string]any{"type": "object", "properties": map[string]any{"error": obj(map[string]string{"code": "string", "message": "string", "field": "string"}, "code", "message")}},
-				"NewInvitation": obj(map[string]string{"dossier_code": "string", "agency_code": "string", "procedure_code": "string", "field_code": "string", "phone": "string", "survey": "string", "locale": "string", "send": "[]string"}, "dossier_code", "agency_code"),
-				"Agency":        obj(map[string]string{"name": "string", "name_en": "string", "parent": "string", "level": "string"}, "name"),
-				"Channel":       map[string]any{"type": "object", "required": []string{"type"}, "properties": map[string]any{"type": map[string]any{"type": "string"}, "enabled": map[string]any{"type": "boolean"}, "settings": map[string]any{"type": "object"}, "secrets": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}}}},
-				"Erasure":       obj(map[string]string{"phone": "string"}, "phone"),
-				"UnreadInput":   map[string]any{"type": "object", "properties": map[string]any{"scores": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "integer", "minimum": 0, "maximum": 5}}, "comment": map[string]any{"type": "string"}, "note": map[string]any{"type": "string"}}},
-				"Key":           obj(map[string]string{"name": "string", "role": "string", "agency": "string"}, "name", "role"),
-			},
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "an API key (sk_…) or GATEWAY_ADMIN_KEY"}},
+			"schemas":         s.components,
 		},
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
@@ -137,7 +263,15 @@ func openAPI() []byte {
 	return b
 }
 
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
+var tagDoc = map[string]string{
+	"service":        "Health, readiness, metrics and this document",
+	"invitations":    "One invitation per dossier: its survey link, QR code and conversation",
+	"surveys":        "Survey definitions",
+	"reports":        "The SIPAS index, comments and the normalised responses",
+	"agencies":       "The agency tree",
+	"channels":       "SMS and Zalo channels",
+	"keys":           "API keys, erasures and the audit log",
+	"unread replies": "Replies the gateway could not read, for operators",
+	"survey page":    "What a citizen's QR code opens",
+	"webhooks":       "Providers' inbound messages",
 }

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -66,14 +67,14 @@ func New(d Deps) *fiber.App {
 	app.Use(securityHeaders(strings.HasPrefix(d.Core.BaseURL, "https://")))
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 
-	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(health{Status: "ok"}) })
 	// The front door is the operators' console (citizens come by their
 	// survey links).
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/console", fiber.StatusFound) })
 	app.Get("/readyz", readyz(d))
 	app.Get("/metrics", metricsGuard(d.MetricsToken), metricsHandler())
 
-	spec := openAPI()
+	spec := OpenAPI(cmp.Or(d.Core.BaseURL, "/"))
 	app.Get("/api/v1/openapi.json", func(c *fiber.Ctx) error {
 		c.Type("json", "utf-8")
 		return c.Send(spec)
@@ -131,12 +132,34 @@ func New(d Deps) *fiber.App {
 	return app
 }
 
+type health struct {
+	Status string `json:"status"`
+}
+
+type readiness struct {
+	Status        string            `json:"status" doc:"ok, degraded (MongoDB down: answers still accepted into the outbox) or unavailable"`
+	Checks        map[string]string `json:"checks" doc:"redis and mongo: ok, or down with the error"`
+	OutboxPending *int64            `json:"outbox_pending,omitempty" doc:"answers accepted, not yet in MongoDB"`
+	Warnings      map[string]string `json:"warnings,omitempty" doc:"serving, but an operator must act"`
+}
+
+// errorAnswer is every error's body.
+type errorAnswer struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Code    core.Code `json:"code"`
+	Message string    `json:"message"`
+	Field   string    `json:"field,omitempty" doc:"the request field at fault"`
+}
+
 // readyz answers 200 when both stores answer, 503 naming what is down.
 func readyz(d Deps) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 		defer cancel()
-		checks := fiber.Map{}
+		checks := map[string]string{}
 		down := false
 		if err := d.Redis.Ping(ctx).Err(); err != nil {
 			checks["redis"], down = "down: "+err.Error(), true
@@ -157,14 +180,14 @@ func readyz(d Deps) fiber.Handler {
 					code = fiber.StatusOK // a load balancer should keep sending answers here
 				}
 			}
-			return c.Status(code).JSON(fiber.Map{"status": status, "checks": checks})
+			return c.Status(code).JSON(readiness{Status: status, Checks: checks})
 		}
-		body := fiber.Map{"status": "ok", "checks": checks}
+		body := readiness{Status: "ok", Checks: checks}
 		if n, err := d.Core.Outbox.Pending(ctx); err == nil {
-			body["outbox_pending"] = n // answers accepted, not yet in MongoDB
+			body.OutboxPending = &n
 		}
 		if w, err := d.Core.Warnings.All(ctx); err == nil && len(w) > 0 {
-			body["warnings"] = w // serving, but an operator must act
+			body.Warnings = w
 		}
 		return c.JSON(body)
 	}
@@ -198,11 +221,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			c.Type("html", "utf-8") // a citizen's browser: a page, not JSON
 			return c.Status(code.Status()).SendString(tooLargePage)
 		}
-		body := fiber.Map{"code": code, "message": msg}
-		if field != "" {
-			body["field"] = field
-		}
-		return c.Status(code.Status()).JSON(fiber.Map{"error": body})
+		return c.Status(code.Status()).JSON(errorAnswer{Error: errorBody{Code: code, Message: msg, Field: field}})
 	}
 }
 

@@ -16,6 +16,16 @@ type unreadView struct {
 	TestCase string `json:"test_case,omitempty"`
 }
 
+type unreadList struct {
+	Replies []unreadView `json:"replies"`
+}
+
+// unreadDone is a reply resolved (with the response it made) or dismissed.
+type unreadDone struct {
+	Reply      unreadView `json:"reply"`
+	ResponseID string     `json:"response_id,omitempty"`
+}
+
 func (a *api) viewUnread(u *store.UnreadReply) unreadView {
 	return unreadView{UnreadReply: *u, TestCase: a.core.TestCase(u)}
 }
@@ -43,7 +53,7 @@ func (a *api) unreadReplies(c *fiber.Ctx) error {
 	for i := range us {
 		out[i] = a.viewUnread(&us[i])
 	}
-	return c.JSON(fiber.Map{"replies": out})
+	return c.JSON(unreadList{Replies: out})
 }
 
 // unreadReply is GET /api/v1/unread-replies/{id}.
@@ -66,7 +76,7 @@ func (a *api) resolveUnread(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"reply": a.viewUnread(u), "response_id": r.ID})
+	return c.JSON(unreadDone{Reply: a.viewUnread(u), ResponseID: r.ID})
 }
 
 // dismissUnread is POST /api/v1/unread-replies/{id}/dismiss {"note": "…"}.
@@ -81,5 +91,5 @@ func (a *api) dismissUnread(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"reply": a.viewUnread(u)})
+	return c.JSON(unreadDone{Reply: a.viewUnread(u)})
 }

@@ -34,6 +34,8 @@ const (
 	SendDelivered SendState = "delivered"
 	SendFailed    SendState = "failed"
 	SendSkipped   SendState = "skipped"
+	SendRetrying  SendState = "retrying" // failed for now; taken again after a back-off
+	SendFallback  SendState = "fallback" // refused by a chat channel; sent by SMS instead
 )
 
 // Invitation is one dossier's survey invitation.

@@ -25,10 +25,10 @@ type page struct {
 	// step pages
 	Token, Intro, Criterion, CommentQ, Comment, Error string
 	// Agency is the name of the agency being rated, when registered.
-	Agency string
-	Step, Steps                                       int
-	Last, Missing                                     bool
-	Questions                                         []questionView
+	Agency        string
+	Step, Steps   int
+	Last, Missing bool
+	Questions     []questionView
 }
 
 type questionView struct {
