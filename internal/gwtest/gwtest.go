@@ -102,8 +102,8 @@ func (g *Gateway) Listen() {
 var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // Do sends req through app.Test or, once the gateway listens, over the
-// network: fasthttp races when one app both serves app.Test and shuts down
-// a listener.
+// network (fasthttp races when one app both serves app.Test and shuts down
+// a listener), and checks the answer against the OpenAPI document.
 func (g *Gateway) Do(req *http.Request) *http.Response {
 	g.T.Helper()
 	if g.URL != "" {
@@ -117,12 +117,14 @@ func (g *Gateway) Do(req *http.Request) *http.Response {
 			g.T.Fatalf("%s %s: %v", req.Method, req.URL, err)
 		}
 		g.T.Cleanup(func() { res.Body.Close() })
+		g.checkAnswer(req, res)
 		return res
 	}
 	res, err := g.App.Test(req, 30_000)
 	if err != nil {
 		g.T.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
+	g.checkAnswer(req, res)
 	return res
 }
 
