@@ -14,7 +14,7 @@ import (
 // come from these types).
 type (
 	agencyList struct {
-		Agencies []agencyView `json:"agencies"`
+		Agencies []agencyEntry `json:"agencies"`
 	}
 	imported struct {
 		Imported int `json:"imported" doc:"agencies created or replaced"`
@@ -73,11 +73,11 @@ func (a *api) agencies(c *fiber.Ctx) error {
 	return c.JSON(agencyList{Agencies: all})
 }
 
-// agencyView is an agency with how many invitations name it. Codes
+// agencyEntry is an agency with how many invitations name it. Codes
 // invitations name that nobody registered are listed too, with
 // registered false, until an operator names them and places them in the
 // tree (GATEWAY_REQUIRE_AGENCIES refuses them instead).
-type agencyView struct {
+type agencyEntry struct {
 	store.Agency
 	Registered  bool  `json:"registered"`
 	Invitations int64 `json:"invitations"`
@@ -86,7 +86,7 @@ type agencyView struct {
 // agencyViews lists the principal's agencies with their invitation counts,
 // read from the response-rate roll-ups (never by counting invitations);
 // unregistered codes only for keys bound to no agency.
-func (a *api) agencyViews(c *fiber.Ctx) ([]agencyView, error) {
+func (a *api) agencyViews(c *fiber.Ctx) ([]agencyEntry, error) {
 	all, err := a.visibleAgencies(c)
 	if err != nil {
 		return nil, err
@@ -101,9 +101,9 @@ func (a *api) agencyViews(c *fiber.Ctx) ([]agencyView, error) {
 			made[k.Agency] += n.Responses
 		}
 	}
-	out := make([]agencyView, 0, len(all))
+	out := make([]agencyEntry, 0, len(all))
 	for _, ag := range all {
-		out = append(out, agencyView{Agency: ag, Registered: true, Invitations: made[ag.Code]})
+		out = append(out, agencyEntry{Agency: ag, Registered: true, Invitations: made[ag.Code]})
 		delete(made, ag.Code)
 	}
 	if principal(c).Agency != "" {
@@ -115,7 +115,7 @@ func (a *api) agencyViews(c *fiber.Ctx) ([]agencyView, error) {
 	}
 	sort.Strings(codes)
 	for _, code := range codes {
-		out = append(out, agencyView{Agency: store.Agency{Code: code}, Invitations: made[code]})
+		out = append(out, agencyEntry{Agency: store.Agency{Code: code}, Invitations: made[code]})
 	}
 	return out, nil
 }

@@ -551,7 +551,7 @@ func (cs *console) agenciesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var registered, unregistered []agencyView
+	var registered, unregistered []agencyEntry
 	for _, ag := range all {
 		if ag.Registered {
 			registered = append(registered, ag)

@@ -141,11 +141,13 @@ var queryDoc = map[string]string{
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
 // enums are the string types with a closed set of values.
-var enums = map[reflect.Type][]string{
-	reflect.TypeOf(core.Code("")):       {string(core.Invalid), string(core.Unauthenticated), string(core.Denied), string(core.NotFound), string(core.Conflict), string(core.Gone), string(core.TooLarge), string(core.HeadersTooLarge), string(core.RateLimited), string(core.Unavailable), string(core.Internal)},
-	reflect.TypeOf(store.Role("")):      {string(store.RoleAdmin), string(store.RoleAgency), string(store.RoleViewer)},
-	reflect.TypeOf(store.Status("")):    {string(store.StatusPending), string(store.StatusInProgress), string(store.StatusCompleted), string(store.StatusExpired), string(store.StatusOptedOut)},
-	reflect.TypeOf(store.SendState("")): {string(store.SendQueued), string(store.SendSent), string(store.SendDelivered), string(store.SendFailed), string(store.SendSkipped), string(store.SendRetrying), string(store.SendFallback)},
+var enums = map[reflect.Type]enum{
+	reflect.TypeOf(core.Code("")): {"ErrorCode", []string{string(core.Invalid), string(core.Unauthenticated), string(core.Denied), string(core.NotFound), string(core.Conflict), string(core.Gone),
+		string(core.TooLarge), string(core.HeadersTooLarge), string(core.RateLimited), string(core.Unavailable), string(core.Internal)}},
+	reflect.TypeOf(store.Role("")):   {"Role", []string{string(store.RoleAdmin), string(store.RoleAgency), string(store.RoleViewer)}},
+	reflect.TypeOf(store.Status("")): {"InvitationStatus", []string{string(store.StatusPending), string(store.StatusInProgress), string(store.StatusCompleted), string(store.StatusExpired), string(store.StatusOptedOut)}},
+	reflect.TypeOf(store.SendState("")): {"SendState", []string{string(store.SendQueued), string(store.SendSent), string(store.SendDelivered), string(store.SendFailed), string(store.SendSkipped),
+		string(store.SendRetrying), string(store.SendFallback)}},
 }
 
 // media is the content of an answer body v.
@@ -189,6 +191,9 @@ func OpenAPI(base string) []byte {
 		}
 		for _, q := range op.query {
 			p := map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}}
+			if q == "size" || q == "limit" {
+				p["schema"] = map[string]any{"type": "integer", "format": "int32"}
+			}
 			if d := queryDoc[q]; d != "" {
 				p["description"] = d
 			}

@@ -17,10 +17,17 @@ type schemas struct {
 	components map[string]any
 	names      map[reflect.Type]string
 	taken      map[string]reflect.Type
-	enums      map[reflect.Type][]string
+	enums      map[reflect.Type]enum
 }
 
-func newSchemas(enums map[reflect.Type][]string) *schemas {
+// enum is a string type with a closed set of values, and its component
+// name.
+type enum struct {
+	name   string
+	values []string
+}
+
+func newSchemas(enums map[reflect.Type]enum) *schemas {
 	return &schemas{components: map[string]any{}, names: map[reflect.Type]string{}, taken: map[string]reflect.Type{}, enums: enums}
 }
 
@@ -35,7 +42,8 @@ func (s *schemas) of(t reflect.Type) map[string]any {
 		t = t.Elem()
 	}
 	if e, ok := s.enums[t]; ok {
-		return map[string]any{"type": "string", "enum": e}
+		s.components[e.name] = map[string]any{"type": "string", "enum": e.values}
+		return map[string]any{"$ref": "#/components/schemas/" + e.name}
 	}
 	switch {
 	case t == timeType:

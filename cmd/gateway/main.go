@@ -6,9 +6,11 @@
 //	gateway [flags]                 serve
 //	gateway rebuild [--check]       recompute report roll-ups from responses
 //	gateway mongo-server [addr]     run only the embedded MongoDB-protocol server
+//	gateway openapi [base-url]      print the API's OpenAPI document
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -16,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sipasvn/gateway/server"
 )
 
 func main() {
@@ -39,8 +43,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return rebuild(ctx, args, getenv, out)
 	case "mongo-server":
 		return mongoServer(ctx, args, getenv, out)
+	case "openapi":
+		base := cmp.Or(getenv("GATEWAY_BASE_URL"), "http://localhost:8080")
+		if len(args) > 0 {
+			base = args[0]
+		}
+		_, err := fmt.Fprintf(out, "%s\n", server.OpenAPI(base))
+		return err
 	}
-	return fmt.Errorf("unknown command %q; use serve, rebuild or mongo-server", cmd)
+	return fmt.Errorf("unknown command %q; use serve, rebuild, mongo-server or openapi", cmd)
 }
 
 func newLogger(level, format string, w io.Writer) *slog.Logger {
