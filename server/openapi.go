@@ -1,6 +1,7 @@
 package server
 
 import (
+	_ "embed"
 	"encoding/json"
 	"net/http"
 	"reflect"
@@ -179,6 +180,20 @@ func (s *schemas) media(v any) map[string]any {
 	return map[string]any{"application/json": map[string]any{"schema": s.of(reflect.TypeOf(v))}}
 }
 
+// examples are real answers, by operation and status; the document's
+// validation checks them against their schemas.
+//
+//go:embed openapi-examples.json
+var examplesJSON []byte
+
+var examples = func() map[string]map[string]any {
+	var ex map[string]map[string]any
+	if err := json.Unmarshal(examplesJSON, &ex); err != nil {
+		panic(err)
+	}
+	return ex
+}()
+
 // OpenAPI builds the document; base is GATEWAY_BASE_URL, its server.
 func OpenAPI(base string) []byte {
 	s := newSchemas(enums)
@@ -210,6 +225,14 @@ func OpenAPI(base string) []byte {
 		for _, code := range op.errors {
 			resp[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code),
 				"content": map[string]any{"application/json": map[string]any{"schema": errorSchema}}}
+		}
+		for code, v := range examples[op.id] {
+			r, _ := resp[code].(map[string]any)
+			if m, ok := r["content"].(map[string]any)["application/json"].(map[string]any); ok {
+				m["examples"] = map[string]any{"real": map[string]any{"summary": "an answer of a gateway (long lists cut)", "value": v}}
+			} else {
+				panic("openapi: an example for " + op.id + " " + code + ", which has no JSON answer")
+			}
 		}
 		o := map[string]any{"operationId": op.id, "summary": op.summary, "tags": []string{op.tag}, "responses": resp}
 		if len(params) > 0 {

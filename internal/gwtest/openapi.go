@@ -50,6 +50,7 @@ func (g *Gateway) checkAnswer(req *http.Request, res *http.Response) {
 	router, err := documented()
 	if err != nil {
 		g.T.Fatalf("the OpenAPI document: %v", err)
+		return
 	}
 	probe := req.Clone(req.Context())
 	probe.URL.Scheme, probe.URL.Host, probe.Host = "", "", ""
