@@ -272,6 +272,7 @@ type Comment struct {
 	SubmittedAt   time.Time `json:"submitted_at"`
 	Survey        string    `json:"survey"`
 	Text          string    `json:"text"`
+	Topics        []Topic   `json:"topics"`
 }
 
 // CommentList defines model for CommentList.
@@ -374,6 +375,9 @@ type ExportLine struct {
 	SubmittedAt   time.Time `json:"submitted_at"`
 	Survey        string    `json:"survey"`
 	SurveyVersion int32     `json:"survey_version"`
+
+	// Topics what the comment speaks of (empty without a comment)
+	Topics []Topic `json:"topics"`
 }
 
 // Figure defines model for Figure.
@@ -391,6 +395,7 @@ type Group struct {
 	Overall         Figure            `json:"overall"`
 	ReadByOperators int64             `json:"read_by_operators"`
 	Responses       int64             `json:"responses"`
+	Topics          []TopicCount      `json:"topics"`
 }
 
 // Health defines model for Health.
@@ -549,6 +554,7 @@ type Report struct {
 	ReadByOperators int64             `json:"read_by_operators"`
 	Responses       int64             `json:"responses"`
 	Survey          string            `json:"survey"`
+	Topics          []TopicCount      `json:"topics"`
 }
 
 // ReportCriterion defines model for ReportCriterion.
@@ -615,6 +621,21 @@ type Text struct {
 	Vi  string  `json:"vi"`
 }
 
+// Topic defines model for Topic.
+type Topic struct {
+	Polarity string `json:"polarity"`
+	Topic    string `json:"topic"`
+}
+
+// TopicCount defines model for TopicCount.
+type TopicCount struct {
+	Comments  int64  `json:"comments"`
+	Complaint int64  `json:"complaint"`
+	Neutral   int64  `json:"neutral"`
+	Praise    int64  `json:"praise"`
+	Topic     string `json:"topic"`
+}
+
 // Unread defines model for Unread.
 type Unread struct {
 	AgencyCode   string      `json:"agency_code"`
@@ -672,6 +693,9 @@ type ListCommentsParams struct {
 
 	// Band low (mean ≤ 2), mid, high (mean ≥ 4)
 	Band *string `form:"band,omitempty" json:"band,omitempty"`
+
+	// Topic a comment topic (waiting, attitude, fees, paperwork, late, guidance, facilities, online, praise, or a province's own), optionally :complaint, :praise or :neutral
+	Topic *string `form:"topic,omitempty" json:"topic,omitempty"`
 
 	// Q words to find, diacritics ignored (cho lau finds chờ lâu)
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
@@ -2437,6 +2461,18 @@ func NewListCommentsRequest(server string, params *ListCommentsParams) (*http.Re
 		if params.Band != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "band", *params.Band, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Topic != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "topic", *params.Topic, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

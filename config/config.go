@@ -17,6 +17,8 @@ import (
 	_ "time/tzdata" // zone names work in an image without /usr/share/zoneinfo
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sipasvn/gateway/survey"
 )
 
 // Config is every setting the gateway reads. The yaml tag is the file key; the
@@ -46,6 +48,7 @@ type Config struct {
 	Timezone        string        `yaml:"timezone" env:"GATEWAY_TIMEZONE" help:"IANA time zone the console and exports show times in (report months are always counted in Vietnam time)"`
 	RequireAgencies bool          `yaml:"require_agencies" env:"GATEWAY_REQUIRE_AGENCIES" help:"refuse invitations whose agency_code is not registered (default: take them and list the code as unregistered)"`
 	RankMin         int           `yaml:"rank_min_responses" env:"GATEWAY_RANK_MIN_RESPONSES" help:"responses an agency or procedure needs before the console ranks it among the lowest (fewer: listed as too few answers)"`
+	TopicLexicon    string        `yaml:"topic_lexicon" env:"GATEWAY_TOPIC_LEXICON" help:"a JSON file of the province's own comment-topic phrases, added to the built-in lexicon (see README, Comment topics); changing it re-classifies every comment once"`
 }
 
 // Defaults returns the settings used when nothing else is given.
@@ -76,6 +79,19 @@ func (c Config) Location() *time.Location {
 		return loc
 	}
 	return time.FixedZone("ICT", 7*3600)
+}
+
+// Lexicon is the comment-topic lexicon: the built-in one plus the
+// province's file (TopicLexicon), if any.
+func (c Config) Lexicon() (*survey.Lexicon, error) {
+	if c.TopicLexicon == "" {
+		return survey.LoadLexicon()
+	}
+	b, err := os.ReadFile(c.TopicLexicon)
+	if err != nil {
+		return nil, err
+	}
+	return survey.LoadLexicon(b)
 }
 
 // Embedded reports whether the gateway runs its own in-process stores.
@@ -160,6 +176,9 @@ func (c Config) Validate() error {
 	}
 	if c.Addr == "" {
 		bad("GATEWAY_ADDR", "empty; give a listen address such as :8080")
+	}
+	if _, err := c.Lexicon(); err != nil {
+		bad("GATEWAY_TOPIC_LEXICON", "%v; give a JSON file in the lexicon's format (README, Comment topics) or leave it unset", err)
 	}
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("GATEWAY_BASE_URL", "%q is not an http(s) URL; give the public address citizens reach, e.g. https://khaosat.example.gov.vn", c.BaseURL)

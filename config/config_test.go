@@ -69,6 +69,7 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{map[string]string{"GATEWAY_ADMIN_KEY": "abc"}, nil, "GATEWAY_ADMIN_KEY"},
 		{map[string]string{"GATEWAY_TIMEZONE": "Hanoi"}, nil, "GATEWAY_TIMEZONE: \"Hanoi\" is not a time zone"},
 		{map[string]string{"GATEWAY_RANK_MIN_RESPONSES": "0"}, nil, "GATEWAY_RANK_MIN_RESPONSES"},
+		{map[string]string{"GATEWAY_TOPIC_LEXICON": "/nonexistent/topics.json"}, nil, "GATEWAY_TOPIC_LEXICON: open /nonexistent/topics.json"},
 	}
 	for _, tc := range cases {
 		_, err := Load(tc.args, env(tc.env))

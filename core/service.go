@@ -18,7 +18,10 @@ import (
 
 // Service holds what the core needs; build it once at start-up.
 type Service struct {
-	Surveys       *survey.Catalog
+	Surveys *survey.Catalog
+	// Topics classifies comments (survey.Lexicon); the roll-up writer
+	// uses the same one.
+	Topics        *survey.Lexicon
 	Mongo         *store.Mongo
 	Drafts        *store.Progress
 	Conversations *store.Conversations

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -36,10 +37,16 @@ func TestConsole(t *testing.T) {
 	g.Listen()
 	province(t, g)
 	var urls []string
-	for i, s := range []struct{ agency, score string }{{"000.00.12.H49", "5"}, {"000.00.12.H49", "4"}, {"000.00.13.H49", "2"}} {
+	for i, s := range []struct{ agency, score, comment string }{
+		{"000.00.12.H49", "5", "Cán bộ nhiệt tình, hướng dẫn rõ ràng"}, {"000.00.12.H49", "4", "Thủ tục đơn giản"}, {"000.00.13.H49", "2", "Phải chờ lâu, phòng chờ nóng"},
+	} {
 		inv := g.Invite("QR-"+string(rune('A'+i)), s.agency, map[string]any{"survey": "sipas-5", "procedure_code": "1.0001"})
 		urls = append(urls, inv["survey_url"].(string))
-		if res := g.Form("/s/"+gwtest.Token(inv), "A="+s.score+"&B="+s.score+"&C="+s.score+"&D="+s.score+"&E="+s.score); res.StatusCode != 303 {
+		form := url.Values{"comment": {s.comment}}
+		for _, q := range []string{"A", "B", "C", "D", "E"} {
+			form.Set(q, s.score)
+		}
+		if res := g.Form("/s/"+gwtest.Token(inv), form.Encode()); res.StatusCode != 303 {
 			t.Fatalf("submit %d", res.StatusCode)
 		}
 	}
@@ -75,6 +82,9 @@ func TestConsole(t *testing.T) {
 	}
 	if got := text("#kpi-mean"); got != "3.67" {
 		t.Fatalf("mean %q", got)
+	}
+	if got := text("#topics"); !strings.Contains(got, "Thời gian chờ") || !strings.Contains(got, "Thái độ cán bộ") {
+		t.Fatalf("topics %q", got)
 	}
 	shot(t, ctx, "console-dashboard.png")
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
 )
 
 // Applier is the one writer of roll-ups. FerretDB loses concurrent $inc
@@ -29,6 +30,9 @@ type Applier struct {
 	// counts into the response-rate cells.
 	Funnel *store.Funnel
 	Log    *slog.Logger
+	// Lexicon classifies comments into topics; a database counted with
+	// another lexicon version is rebuilt once at start (nil: no topics).
+	Lexicon *survey.Lexicon
 	// BatchSize bounds how many responses one batch takes (default 200).
 	BatchSize int64
 	// RebuildSlice is how many responses a rebuild counts before writing
@@ -48,6 +52,15 @@ func NewApplier(m *store.Mongo, l *store.Locks, log *slog.Logger) *Applier {
 	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 200, RebuildSlice: 5_000, Settle: 30 * time.Second, kick: make(chan struct{}, 1)}
 }
 
+// lexicon is the version of the lexicon comments are classified with
+// ("" for none).
+func (a *Applier) lexicon() string {
+	if a.Lexicon == nil {
+		return ""
+	}
+	return a.Lexicon.Version
+}
+
 // leaseName is per database, so deployments sharing a Redis do not wait on
 // each other.
 func (a *Applier) leaseName() string { return "rollups:" + a.Mongo.DB.Name() }
@@ -65,8 +78,9 @@ func (a *Applier) Kick() {
 // or without response-rate cells) it first rebuilds every roll-up, once
 // (best at a quiet moment: see the note on Rebuild).
 func (a *Applier) Run(ctx context.Context, every time.Duration) {
-	if st, err := a.Mongo.Rollups.State(ctx); err == nil && st.Stored && st.Layout < store.Layout {
-		a.Log.Info("rebuilding the roll-ups in their current layout, once", "from_layout", st.Layout, "layout", store.Layout)
+	if st, err := a.Mongo.Rollups.State(ctx); err == nil && st.Stored && (st.Layout < store.Layout || st.Lexicon != a.lexicon()) {
+		a.Log.Info("rebuilding the roll-ups in their current layout and lexicon, once", "from_layout", st.Layout, "layout", store.Layout,
+			"from_lexicon", st.Lexicon, "lexicon", a.lexicon())
 		if _, err := a.rebuild(ctx, false); err != nil && ctx.Err() == nil {
 			a.Log.Error("rebuild the roll-ups in their current layout; run gateway rebuild", "err", err)
 		}
@@ -148,9 +162,9 @@ func (a *Applier) step(ctx context.Context) (int, error) {
 		}
 		// A new database starts in the current layout and counts every
 		// invitation as it is made: it never needs the one-time rebuild.
-		next := store.ApplierState{Batch: st.Batch + 1, Pending: ids(b.resps), Layout: st.Layout}
+		next := store.ApplierState{Batch: st.Batch + 1, Pending: ids(b.resps), Layout: st.Layout, Lexicon: st.Lexicon}
 		if !st.Stored {
-			next.Layout = store.Layout
+			next.Layout, next.Lexicon = store.Layout, a.lexicon()
 		}
 		if len(b.eventIDs) > 0 {
 			next.EventsFrom, next.EventsTo = b.eventIDs[0], b.eventIDs[len(b.eventIDs)-1]
@@ -217,7 +231,7 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) err
 			continue
 		}
 		counted = append(counted, r)
-		for k, c := range CellsOf(r) {
+		for k, c := range CellsOf(r, TopicsOf(r, a.Lexicon)) {
 			cells.Add(k, c)
 		}
 	}
@@ -229,7 +243,7 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) err
 	}
 	var comments []store.Comment
 	for _, r := range counted {
-		if c, ok := CommentOf(r); ok {
+		if c, ok := CommentOf(r, TopicsOf(r, a.Lexicon)); ok {
 			comments = append(comments, c)
 		}
 	}
@@ -307,7 +321,7 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 	ctx, stop := lease.Keep(ctx, leaseTTL)
 	defer stop()
 	st, err := a.Mongo.Rollups.State(ctx)
-	if err != nil || (!force && st.Layout >= store.Layout) {
+	if err != nil || (!force && st.Layout >= store.Layout && st.Lexicon == a.lexicon()) {
 		return 0, err
 	}
 	// Until it ends, the journal says the layout is unknown: a rebuild cut
@@ -335,10 +349,11 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 	var comments []store.Comment
 	err = a.Mongo.Responses.Each(ctx, func(r *store.Response) error {
 		n++
-		for k, c := range CellsOf(r) {
+		topics := TopicsOf(r, a.Lexicon)
+		for k, c := range CellsOf(r, topics) {
 			cells.Add(k, c)
 		}
-		if c, ok := CommentOf(r); ok {
+		if c, ok := CommentOf(r, topics); ok {
 			comments = append(comments, c)
 		}
 		seen = append(seen, r.ID)
@@ -357,7 +372,7 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 	if err := flush(); err != nil {
 		return 0, err
 	}
-	next := store.ApplierState{Batch: batch + 1, Done: true, Layout: store.Layout}
+	next := store.ApplierState{Batch: batch + 1, Done: true, Layout: store.Layout, Lexicon: a.lexicon()}
 	if err := a.applyComments(ctx, next.Batch, comments, true); err != nil {
 		return 0, err
 	}
@@ -462,10 +477,11 @@ func FunnelEvents(inv *store.Invitation, family map[string]string) []store.Funne
 
 // Compare returns the cells where the stored roll-ups differ from a rebuild
 // computed in memory; empty means they agree.
-func Compare(ctx context.Context, m *store.Mongo) ([]string, error) {
+func (a *Applier) Compare(ctx context.Context) ([]string, error) {
+	m := a.Mongo
 	want := store.Cells{}
 	err := m.Responses.Each(ctx, func(r *store.Response) error {
-		for k, c := range CellsOf(r) {
+		for k, c := range CellsOf(r, TopicsOf(r, a.Lexicon)) {
 			want.Add(k, c)
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
 )
 
 var ctx = context.Background()
@@ -63,7 +65,7 @@ func TestRollupsEqualRebuildAfterConcurrentLoad(t *testing.T) {
 	<-done
 	g.Drain()
 
-	diff, err := report.Compare(ctx, g.Mongo)
+	diff, err := g.Applier.Compare(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestRollupsEqualRebuildAfterConcurrentLoad(t *testing.T) {
 	if got, err := g.Applier.Rebuild(ctx); err != nil || got != n {
 		t.Fatalf("rebuild: %d %v", got, err)
 	}
-	if diff, _ := report.Compare(ctx, g.Mongo); len(diff) > 0 {
+	if diff, _ := g.Applier.Compare(ctx); len(diff) > 0 {
 		t.Fatalf("after rebuild: %v", diff)
 	}
 	_, after := g.API("GET", "/api/v1/reports/sipas", nil)
@@ -116,7 +118,7 @@ func TestCrashedBatchIsReplayedOnce(t *testing.T) {
 	}
 	cells := store.Cells{}
 	for i := range resps {
-		for k, c := range report.CellsOf(&resps[i]) {
+		for k, c := range report.CellsOf(&resps[i], nil) {
 			cells.Add(k, c)
 		}
 	}
@@ -124,7 +126,7 @@ func TestCrashedBatchIsReplayedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.Drain()
-	if diff, _ := report.Compare(ctx, g.Mongo); len(diff) > 0 {
+	if diff, _ := g.Applier.Compare(ctx); len(diff) > 0 {
 		t.Fatalf("replay counted twice or lost: %v", diff)
 	}
 	// Batch 1 replayed, then batch 2 counted the invitations' made events.
@@ -201,7 +203,7 @@ func TestRetriedResponsesCountOnce(t *testing.T) {
 	if ok, _ := g.Mongo.Responses.Exists(ctx, lost.ID); !ok {
 		t.Fatal("the lost response was not written from its copy")
 	}
-	if diff, _ := report.Compare(ctx, g.Mongo); len(diff) > 0 {
+	if diff, _ := g.Applier.Compare(ctx); len(diff) > 0 {
 		t.Fatalf("counted twice or not at all: %v", diff)
 	}
 	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil)
@@ -250,7 +252,7 @@ func TestOldLayoutIsRebuiltOnce(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if diff, err := report.Compare(ctx, g.Mongo); err != nil || len(diff) > 0 {
+	if diff, err := g.Applier.Compare(ctx); err != nil || len(diff) > 0 {
 		t.Fatalf("after the rebuild: %v %v", diff, err)
 	}
 	if _, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil); rep["responses"] != float64(3) {
@@ -279,17 +281,68 @@ func TestRebuildInSlices(t *testing.T) {
 	if n, err := g.Applier.Rebuild(ctx); err != nil || n != 7 {
 		t.Fatalf("rebuild: %d %v", n, err)
 	}
-	if diff, err := report.Compare(ctx, g.Mongo); err != nil || len(diff) > 0 {
+	if diff, err := g.Applier.Compare(ctx); err != nil || len(diff) > 0 {
 		t.Fatalf("after a rebuild in slices: %v %v", diff, err)
 	}
 	submit(7)
 	g.Drain()
-	if diff, err := report.Compare(ctx, g.Mongo); err != nil || len(diff) > 0 {
+	if diff, err := g.Applier.Compare(ctx); err != nil || len(diff) > 0 {
 		t.Fatalf("counting on after it: %v %v", diff, err)
 	}
 	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil)
 	_, cs := g.API("GET", "/api/v1/comments", nil)
 	if rep["responses"] != 8.0 || len(cs["comments"].([]any)) != 8 {
 		t.Fatalf("responses %v, comments %d", rep["responses"], len(cs["comments"].([]any)))
+	}
+}
+
+// A province's new lexicon file re-classifies what was counted before:
+// the writer started with another lexicon version rebuilds the topic cells
+// and comment pages once, and they equal a rebuild.
+func TestNewLexiconReclassifiesOnce(t *testing.T) {
+	g := gwtest.New(t, "")
+	tok := gwtest.Token(g.Invite("H49-LEX-1", "000.00.12.H49", map[string]any{"survey": "sipas-5"}))
+	if res := g.Form("/s/"+tok, "A=2&B=2&C=2&D=2&E=2&comment=Bãi gửi xe máy thu 10 nghìn một lượt"); res.StatusCode != 303 {
+		t.Fatal(res.StatusCode)
+	}
+	g.Drain()
+	topics := func() []survey.Topic {
+		t.Helper()
+		list, err := g.Mongo.Comments.Newest(ctx, store.CommentFilter{FromMonth: "2000-01", ToMonth: "2100-12"}, 10)
+		if err != nil || len(list) != 1 {
+			t.Fatalf("comments %v %v", list, err)
+		}
+		return list[0].Topics
+	}
+	if slices.ContainsFunc(topics(), func(tp survey.Topic) bool { return tp.ID == "parking" }) {
+		t.Fatalf("a topic the lexicon does not have: %v", topics())
+	}
+	extra := []byte(`{"version": 1, "topics": [{"id": "parking", "name": {"vi": "Gửi xe", "en": "Parking"}, "complaint": ["thu 10 nghìn"], "neutral": ["gửi xe"]}]}`)
+	lex, err := survey.LoadLexicon(extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Applier.Lexicon = lex
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); g.Applier.Run(runCtx, time.Hour) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, err := g.Mongo.Rollups.State(ctx)
+		if err == nil && st.Lexicon == lex.Version && st.Done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no rebuild for the new lexicon: %+v %v", st, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	<-done
+	if !slices.Contains(topics(), survey.Topic{ID: "parking", Polarity: survey.Complaint}) {
+		t.Fatalf("not re-classified: %v", topics())
+	}
+	if diff, err := g.Applier.Compare(ctx); err != nil || len(diff) > 0 {
+		t.Fatalf("roll-ups differ from a rebuild: %v %v", diff, err)
 	}
 }

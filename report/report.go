@@ -14,23 +14,29 @@ import (
 )
 
 // CellsOf returns the roll-up counts one response adds: the main family by
-// channel, the procedure and field families when the response has them,
-// and its invitation's completion in the response-rate cells.
-func CellsOf(r *store.Response) store.Cells {
+// channel, the procedure and field families when the response has them
+// (each with its comment's topics), and its invitation's completion in
+// the response-rate cells.
+func CellsOf(r *store.Response, topics []survey.Topic) store.Cells {
 	family, _, _ := strings.Cut(r.Channel, ".")
 	cells := store.FunnelCells(r.AgencyCode, r.InvitedMonth(), store.FunnelCompleted, family)
 	main := store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: r.Channel}
-	addCells(cells, main, r)
+	addCells(cells, main, r, topics)
 	if r.ProcedureCode != "" {
-		addCells(cells, store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: store.AnyChannel, Dim: "procedure:" + r.ProcedureCode}, r)
+		addCells(cells, store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: store.AnyChannel, Dim: "procedure:" + r.ProcedureCode}, r, topics)
 	}
 	if r.FieldCode != "" {
-		addCells(cells, store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: store.AnyChannel, Dim: "field:" + r.FieldCode}, r)
+		addCells(cells, store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: store.AnyChannel, Dim: "field:" + r.FieldCode}, r, topics)
 	}
 	return cells
 }
 
-func addCells(cells store.Cells, base store.CellKey, r *store.Response) {
+func addCells(cells store.Cells, base store.CellKey, r *store.Response, topics []survey.Topic) {
+	for _, t := range topics {
+		k := base
+		k.Question = store.TopicCell + t.ID + ":" + string(t.Polarity)
+		cells.Add(k, store.Counts{Responses: 1})
+	}
 	for _, a := range r.Answers {
 		if a.Score < 0 || a.Score > 5 {
 			continue // never stored by the gateway; ignore rather than count wrong
@@ -77,9 +83,18 @@ func addCells(cells store.Cells, base store.CellKey, r *store.Response) {
 	cells.Add(k, store.Counts{Responses: 1})
 }
 
+// TopicsOf are the topics of r's comment (none without a lexicon).
+func TopicsOf(r *store.Response, lex *survey.Lexicon) []survey.Topic {
+	if lex == nil || strings.TrimSpace(r.Comment) == "" {
+		return nil
+	}
+	return lex.Classify(r.Comment)
+}
+
 // CommentOf is r's comment as the comments panel keeps it (phone numbers
-// redacted, with the response's mean score), or false when r has none.
-func CommentOf(r *store.Response) (store.Comment, bool) {
+// redacted, with the response's mean score and its topics), or false when
+// r has none.
+func CommentOf(r *store.Response, topics []survey.Topic) (store.Comment, bool) {
 	text := strings.TrimSpace(r.Comment)
 	if text == "" {
 		return store.Comment{}, false
@@ -92,7 +107,7 @@ func CommentOf(r *store.Response) (store.Comment, bool) {
 		}
 	}
 	c := store.Comment{ResponseID: r.ID, Agency: r.AgencyCode, Procedure: r.ProcedureCode, Survey: r.Survey, Channel: r.Channel,
-		At: r.SubmittedAt, Text: survey.RedactPhones(text)}
+		At: r.SubmittedAt, Text: survey.RedactPhones(text), Topics: topics}
 	if n > 0 {
 		c.Score = math.Round(100*float64(sum)/float64(n)) / 100
 	}
@@ -160,6 +175,58 @@ type Report struct {
 	Overall         Figure      `json:"overall"`
 	Criteria        []Criterion `json:"criteria"`
 	Indicators      []Indicator `json:"indicators"`
+	// Topics count the comments by what they speak of, most complained
+	// of first.
+	Topics []TopicCount `json:"topics"`
+}
+
+// TopicCount is how many comments spoke of a topic, by polarity.
+type TopicCount struct {
+	Topic     string `json:"topic"`
+	Comments  int64  `json:"comments"`
+	Complaint int64  `json:"complaint"`
+	Praise    int64  `json:"praise"`
+	Neutral   int64  `json:"neutral"`
+}
+
+// topicCounts adds up the topic cells of the surveys keep takes.
+func topicCounts(cells store.Cells, keep func(survey string) bool) []TopicCount {
+	by := map[string]*TopicCount{}
+	for k, c := range cells {
+		rest, ok := strings.CutPrefix(k.Question, store.TopicCell)
+		if !ok || !keep(k.Survey) {
+			continue
+		}
+		id, polarity, _ := strings.Cut(rest, ":")
+		t := by[id]
+		if t == nil {
+			t = &TopicCount{Topic: id}
+			by[id] = t
+		}
+		t.Comments += c.Responses
+		switch survey.Polarity(polarity) {
+		case survey.Complaint:
+			t.Complaint += c.Responses
+		case survey.Praise:
+			t.Praise += c.Responses
+		default:
+			t.Neutral += c.Responses
+		}
+	}
+	out := make([]TopicCount, 0, len(by))
+	for _, t := range by {
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Complaint != out[j].Complaint {
+			return out[i].Complaint > out[j].Complaint
+		}
+		if out[i].Comments != out[j].Comments {
+			return out[i].Comments > out[j].Comments
+		}
+		return out[i].Topic < out[j].Topic
+	})
+	return out
 }
 
 // round2 rounds to two decimals for display; sums use full precision.
@@ -248,6 +315,7 @@ func Compute(def *survey.Survey, cells store.Cells) Report {
 	}
 	rep.Overall = meanOf(rep.Indicators)
 	sort.SliceStable(rep.Criteria, func(i, j int) bool { return rep.Criteria[i].Code < rep.Criteria[j].Code })
+	rep.Topics = topicCounts(cells, func(s string) bool { return s == string(def.ID) })
 	return rep
 }
 
@@ -329,16 +397,18 @@ func ComputeAll(def *survey.Survey, forms map[string]bool, cells store.Cells) Re
 		rep.Overall = figure(0, 0, 0)
 	}
 	sort.SliceStable(rep.Criteria, func(i, j int) bool { return rep.Criteria[i].Code < rep.Criteria[j].Code })
+	rep.Topics = topicCounts(cells, func(s string) bool { return forms[s] })
 	return rep
 }
 
 // Group is one group of a grouped report.
 type Group struct {
-	Group           string      `json:"group"`
-	Responses       int64       `json:"responses"`
-	ReadByOperators int64       `json:"read_by_operators"`
-	Overall         Figure      `json:"overall"`
-	Criteria        []Criterion `json:"criteria"`
+	Group           string       `json:"group"`
+	Responses       int64        `json:"responses"`
+	ReadByOperators int64        `json:"read_by_operators"`
+	Overall         Figure       `json:"overall"`
+	Criteria        []Criterion  `json:"criteria"`
+	Topics          []TopicCount `json:"topics"`
 }
 
 // Groups splits cells by agency, month, channel or procedure and computes
@@ -370,7 +440,7 @@ func Groups(compute func(store.Cells) Report, cells store.Cells, by string) ([]G
 	for g, cs := range parts {
 		r := compute(cs)
 		if r.Responses > 0 {
-			rows = append(rows, Group{Group: g, Responses: r.Responses, ReadByOperators: r.ReadByOperators, Overall: r.Overall, Criteria: r.Criteria})
+			rows = append(rows, Group{Group: g, Responses: r.Responses, ReadByOperators: r.ReadByOperators, Overall: r.Overall, Criteria: r.Criteria, Topics: r.Topics})
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Group < rows[j].Group })

@@ -64,7 +64,7 @@ func TestIndicatorFigures(t *testing.T) {
 func TestCellsOf(t *testing.T) {
 	r := &store.Response{AgencyCode: "X", Month: "2026-11", Survey: "sipas-5", Channel: "sms",
 		Answers: []store.Answer{{Question: "A", Criterion: "A", Score: 5}, {Question: "B", Criterion: "B", Score: 0}}}
-	cells := CellsOf(r)
+	cells := CellsOf(r, nil)
 	if len(cells) != 5 {
 		t.Fatalf("cells %v", cells)
 	}
@@ -119,7 +119,7 @@ func TestCrossFormViewByHand(t *testing.T) {
 	}
 	cells := store.Cells{}
 	for i := range resps {
-		for k, c := range CellsOf(&resps[i]) {
+		for k, c := range CellsOf(&resps[i], nil) {
 			cells.Add(k, c)
 		}
 	}

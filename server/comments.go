@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,7 @@ type commentQuery struct {
 	limit  int
 	format string
 	// Echoed to the console's form.
-	Agency, From, To, Channel, Band, Q string
+	Agency, From, To, Channel, Band, Q, Topic string
 }
 
 // Score bands of a comment's response (its mean over valid answers).
@@ -43,7 +44,7 @@ func fold(s string) string {
 // channel (a name or a family: sms, zalo, web), score band, a search that
 // ignores diacritics and case, and a before cursor.
 func (a *api) parseComments(c *fiber.Ctx) (commentQuery, error) {
-	q := commentQuery{Agency: c.Query("agency"), From: c.Query("from"), To: c.Query("to"), Channel: c.Query("channel"), Band: c.Query("band"), Q: c.Query("q")}
+	q := commentQuery{Agency: c.Query("agency"), From: c.Query("from"), To: c.Query("to"), Channel: c.Query("channel"), Band: c.Query("band"), Q: c.Query("q"), Topic: c.Query("topic")}
 	rq, err := a.parseReportQuery(c)
 	if err != nil {
 		return q, err
@@ -64,6 +65,10 @@ func (a *api) parseComments(c *fiber.Ctx) (commentQuery, error) {
 	band := bands[q.Band]
 	if q.Band != "" && band == nil {
 		return q, core.Errorf(core.Invalid, "band", "%q: use low (mean score under 3), mid (3 to under 4) or high (4 and over)", q.Band)
+	}
+	topic, polarity, _ := strings.Cut(q.Topic, ":")
+	if q.Topic != "" && (!a.knownTopic(topic) || (polarity != "" && polarity != string(survey.Complaint) && polarity != string(survey.Praise) && polarity != string(survey.Neutral))) {
+		return q, core.Errorf(core.Invalid, "topic", "%q: use a topic id (%s), optionally with :complaint, :praise or :neutral", q.Topic, strings.Join(a.topicIDs(), ", "))
 	}
 	q.format = c.Query("format", "json")
 	if q.format != "json" && q.format != "csv" {
@@ -86,6 +91,11 @@ func (a *api) parseComments(c *fiber.Ctx) (commentQuery, error) {
 			return false
 		}
 		if band != nil && !band(cm.Score) {
+			return false
+		}
+		if topic != "" && !slices.ContainsFunc(cm.Topics, func(t survey.Topic) bool {
+			return t.ID == topic && (polarity == "" || string(t.Polarity) == polarity)
+		}) {
 			return false
 		}
 		return search == "" || strings.Contains(fold(cm.Text), search)
@@ -119,6 +129,7 @@ func (a *api) comments(c *fiber.Ctx) error {
 	}
 	for i := range list {
 		list[i].At = list[i].At.In(a.zone)
+		list[i].Topics = nonNil(list[i].Topics)
 	}
 	if q.format == "csv" {
 		return a.commentsCSV(c, list)
@@ -136,10 +147,19 @@ func (a *api) commentsCSV(c *fiber.Ctx, list []store.Comment) error {
 	b := bufio.NewWriter(c)
 	_, _ = b.WriteString(bom)
 	w := safeCSV{csv.NewWriter(b)}
-	_ = w.Write([]string{"response_id", "submitted_at", "agency_code", "procedure_code", "survey", "channel", "mean_score", "text"})
+	ids := a.topicIDs()
+	head := []string{"response_id", "submitted_at", "agency_code", "procedure_code", "survey", "channel", "mean_score", "text"}
+	for _, id := range ids {
+		head = append(head, "topic_"+id)
+	}
+	_ = w.Write(head)
 	for _, cm := range list {
-		_ = w.Write([]string{cm.ResponseID, cm.At.Format(time.RFC3339), cm.Agency, cm.Procedure, cm.Survey, cm.Channel,
-			strconv.FormatFloat(cm.Score, 'f', 2, 64), cm.Text})
+		row := []string{cm.ResponseID, cm.At.Format(time.RFC3339), cm.Agency, cm.Procedure, cm.Survey, cm.Channel,
+			strconv.FormatFloat(cm.Score, 'f', 2, 64), cm.Text}
+		for _, id := range ids {
+			row = append(row, polarityOf(cm.Topics, id))
+		}
+		_ = w.Write(row)
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -167,6 +187,7 @@ func (cs *console) commentsPage(c *fiber.Ctx) error {
 	}
 	type row struct {
 		At, Agency, Channel, Score, Text string
+		Topics                           []string
 	}
 	rows := make([]row, len(list))
 	for i, cm := range list {
@@ -175,9 +196,12 @@ func (cs *console) commentsPage(c *fiber.Ctx) error {
 			score = strconv.FormatFloat(cm.Score, 'f', 1, 64)
 		}
 		rows[i] = row{At: cm.At.In(a.zone).Format("2006-01-02 15:04"), Agency: name(cm.Agency), Channel: cm.Channel, Score: score, Text: cm.Text}
+		for _, t := range cm.Topics {
+			rows[i].Topics = append(rows[i].Topics, a.topicName(t.ID)+": "+polarityLabels[t.Polarity])
+		}
 	}
 	v := cs.view(c, "Ý kiến · Comments")
-	data := map[string]any{"Rows": rows, "Q": q, "Agencies": agencies, "Channels": []string{"web", "sms", "zalo"},
+	data := map[string]any{"Rows": rows, "Q": q, "Agencies": agencies, "Channels": []string{"web", "sms", "zalo"}, "Topics": a.topicChoices(),
 		"Bands": []struct{ Code, VI, EN string }{{"low", "Thấp (dưới 3)", "Low (under 3)"}, {"mid", "Trung bình (3)", "Middle (3)"}, {"high", "Cao (4–5)", "High (4–5)"}}}
 	var args fasthttp.Args
 	c.Request().URI().QueryArgs().CopyTo(&args)
@@ -189,4 +213,55 @@ func (cs *console) commentsPage(c *fiber.Ctx) error {
 	}
 	v.Data = data
 	return cs.render(c, 200, "comments", v)
+}
+
+// polarityLabels name the polarities in both languages.
+var polarityLabels = map[survey.Polarity]string{
+	survey.Complaint: "phàn nàn · complaint", survey.Praise: "khen · praise", survey.Neutral: "nêu · mention",
+}
+
+// polarityOf is how topics speak of topic id ("" when they do not).
+func polarityOf(topics []survey.Topic, id string) string {
+	for _, t := range topics {
+		if t.ID == id {
+			return string(t.Polarity)
+		}
+	}
+	return ""
+}
+
+// topicIDs are the lexicon's topics, in its order.
+func (a *api) topicIDs() []string {
+	var ids []string
+	if a.core.Topics != nil {
+		for _, d := range a.core.Topics.Topics {
+			ids = append(ids, d.ID)
+		}
+	}
+	return ids
+}
+
+func (a *api) knownTopic(id string) bool { return slices.Contains(a.topicIDs(), id) }
+
+// topicName is a topic's name in both languages (its id if unknown).
+func (a *api) topicName(id string) string {
+	if a.core.Topics != nil {
+		for _, d := range a.core.Topics.Topics {
+			if d.ID == id {
+				return d.Name.VI + " · " + d.Name.EN
+			}
+		}
+	}
+	return id
+}
+
+// topicChoices are the panel's topic filter options.
+func (a *api) topicChoices() []struct{ Value, Label string } {
+	var out []struct{ Value, Label string }
+	for _, id := range a.topicIDs() {
+		name := a.topicName(id)
+		out = append(out, struct{ Value, Label string }{id, name})
+		out = append(out, struct{ Value, Label string }{id + ":complaint", name + " – phàn nàn · complaints"})
+	}
+	return out
 }

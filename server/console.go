@@ -367,6 +367,34 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	for _, g := range mix {
 		mixBars.Bars = append(mixBars.Bars, bar{Label: g.Group, Full: g.Group, Width: int(300 * float64(g.Responses) / float64(max(rep.Responses, 1))), Text: fmt.Sprintf("%d", g.Responses)})
 	}
+	topics := chart{Name: "Chủ đề ý kiến: số ý kiến phàn nàn · Comment topics: complaints"}
+	type topicRow struct {
+		Name, Link, Trend               string
+		Complaint, Praise, Neutral, Sum int64
+	}
+	var topicRows []topicRow
+	most := int64(1)
+	for _, t := range rep.Topics {
+		most = max(most, t.Complaint)
+	}
+	for _, t := range rep.Topics {
+		name := a.topicName(t.Topic)
+		topics.Bars = append(topics.Bars, bar{Label: shorten(name), Full: name, Width: int(300 * t.Complaint / most),
+			Text: fmt.Sprintf("%d phàn nàn · %d khen · %d nêu", t.Complaint, t.Praise, t.Neutral)})
+		var trend []string
+		for _, m := range months[max(0, len(months)-6):] {
+			n := int64(0)
+			for _, mt := range m.Topics {
+				if mt.Topic == t.Topic {
+					n = mt.Complaint
+				}
+			}
+			trend = append(trend, fmt.Sprintf("%s: %d", m.Group, n))
+		}
+		args := url.Values{"topic": {t.Topic + ":complaint"}, "agency": {c.Query("agency")}, "from": {c.Query("from")}, "to": {c.Query("to")}}
+		topicRows = append(topicRows, topicRow{Name: name, Link: "/console/comments?" + args.Encode(), Trend: strings.Join(trend, " · "),
+			Complaint: t.Complaint, Praise: t.Praise, Neutral: t.Neutral, Sum: t.Comments})
+	}
 	agencies, agencyName, err := a.agencyNamer(c)
 	if err != nil {
 		return err
@@ -376,7 +404,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 		surveys = append(surveys, string(s.ID))
 	}
 	v := cs.view(c, "Tổng quan · Dashboard")
-	v.Data = map[string]any{"R": rep, "Inv": inv, "Prev": prev, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars,
+	v.Data = map[string]any{"R": rep, "Inv": inv, "Prev": prev, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows,
 		"LowAgencies":   lowest("Cơ quan có chỉ số thấp nhất · Lowest agencies", ags, 5, a.rankMin, agencyName),
 		"LowProcedures": lowest("Thủ tục có chỉ số thấp nhất · Lowest procedures", procs, 5, a.rankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
 		"Channels": []string{"web", "sms", "zalo"},

@@ -15,6 +15,7 @@ import (
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
 )
 
 // bom makes spreadsheets read CSV as UTF-8, so Vietnamese stays intact.
@@ -92,7 +93,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 			defer cancel()
 			enc := json.NewEncoder(w)
-			broken(w, a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r, a.zone)) }))
+			broken(w, a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r, a.zone, a.core.Topics)) }))
 			_ = w.Flush()
 		})
 		return nil
@@ -113,7 +114,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 				head = append(head, col.question)
 			}
 		}
-		_ = cw.Write(append(head, "comment", "entered_by", "citizen_text"))
+		_ = cw.Write(append(head, "comment", "entered_by", "citizen_text", "topics"))
 		err := a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error {
 			row := []string{r.ID, r.InvitationID, r.Survey, strconv.Itoa(r.SurveyVersion), r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode, r.Channel, r.Locale, r.Respondent, r.SubmittedAt.In(a.zone).Format(time.RFC3339)}
 			scores := map[string]int{}
@@ -133,7 +134,11 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 					row = append(row, "")
 				}
 			}
-			if err := cw.Write(append(row, r.Comment, r.EnteredBy, r.CitizenText)); err != nil {
+			var topics []string
+			for _, t := range report.TopicsOf(r, a.core.Topics) {
+				topics = append(topics, t.ID+":"+string(t.Polarity))
+			}
+			if err := cw.Write(append(row, r.Comment, r.EnteredBy, r.CitizenText, strings.Join(topics, ";"))); err != nil {
 				return err
 			}
 			cw.Flush()
@@ -182,12 +187,14 @@ type exportLine struct {
 	SubmittedAt   time.Time      `json:"submitted_at"`
 	EnteredBy     string         `json:"entered_by,omitempty"`
 	CitizenText   string         `json:"citizen_text,omitempty"`
+	Topics        []survey.Topic `json:"topics" doc:"what the comment speaks of (empty without a comment)"`
 }
 
 // exportRow is r as a JSON line, its times in zone (with the offset).
-func exportRow(r *store.Response, zone *time.Location) exportLine {
+func exportRow(r *store.Response, zone *time.Location, lex *survey.Lexicon) exportLine {
 	return exportLine{r.ID, r.InvitationID, r.Survey, r.SurveyVersion, r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode,
-		r.Channel, r.Locale, r.Respondent, r.Answers, r.Comment, r.StartedAt.In(zone), r.SubmittedAt.In(zone), r.EnteredBy, r.CitizenText}
+		r.Channel, r.Locale, r.Respondent, r.Answers, r.Comment, r.StartedAt.In(zone), r.SubmittedAt.In(zone), r.EnteredBy, r.CitizenText,
+		nonNil(report.TopicsOf(r, lex))}
 }
 
 // day reads YYYY-MM-DD (or YYYY-MM) as the start of that day in Vietnam
@@ -246,11 +253,27 @@ func reportCSV(c *fiber.Ctx, r report.Report, by string, groups []report.Group) 
 	for _, in := range r.Indicators {
 		row("indicator", in.ID, in.Criterion, in.Figure, dist(in.Distribution), "")
 	}
+	// Topic rows: the comments that spoke of a topic with a polarity, in
+	// the responses column ("topic,waiting,complaint,…,12").
+	topics := func(level, code string, ts []report.TopicCount) {
+		for _, t := range ts {
+			for _, p := range []struct {
+				name string
+				n    int64
+			}{{"complaint", t.Complaint}, {"praise", t.Praise}, {"neutral", t.Neutral}} {
+				if p.n > 0 {
+					_ = w.Write([]string{level, code, t.Topic + ":" + p.name, "", "", "", "", "", "", "", "", "", "", "", strconv.FormatInt(p.n, 10)})
+				}
+			}
+		}
+	}
+	topics("topic", "", r.Topics)
 	for _, g := range groups {
 		row(by, g.Group, "", g.Overall, empty, strconv.FormatInt(g.Responses, 10))
 		for _, cr := range g.Criteria {
 			row(by, g.Group, cr.Code, cr.Figure, dist(cr.Distribution), "")
 		}
+		topics(by+"_topic", g.Group, g.Topics)
 	}
 	w.Flush()
 	return w.Error()

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,6 +70,12 @@ func TestExports(t *testing.T) {
 	}
 	status, _, body = get(g, gwtest.AdminKey, "/api/v1/reports/sipas?survey=sipas-5&format=csv")
 	rows, _ = csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
+	// Topic rows come last: "Phòng chờ hơi nóng, cần thêm quạt" twice.
+	topicRows := slices.DeleteFunc(slices.Clone(rows), func(r []string) bool { return r[0] != "topic" })
+	if !slices.ContainsFunc(topicRows, func(r []string) bool { return r[2] == "facilities:complaint" && r[14] == "2" }) {
+		t.Fatalf("report csv topic rows: %v", topicRows)
+	}
+	rows = rows[:len(rows)-len(topicRows)]
 	if status != 200 || len(rows) != 1+2+5+5 || rows[1][0] != "overall" || rows[1][3] != "40.00" || rows[2][0] != "read_by_operators" || rows[2][14] != "0" || rows[3][1] != "A" || rows[3][13] != "2" {
 		t.Fatalf("report csv: %d %v", status, rows)
 	}

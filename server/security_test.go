@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,7 +34,7 @@ func TestCSVCellsAreNeverFormulas(t *testing.T) {
 	if err != nil || len(rows) != 7 {
 		t.Fatalf("%v %v", rows, err)
 	}
-	col := len(rows[0]) - 3 // comment, entered_by, citizen_text
+	col := slices.Index(rows[0], "comment")
 	seen := map[string]bool{}
 	for _, r := range rows[1:] {
 		seen[r[col]] = true

@@ -11,6 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/sipasvn/gateway/survey"
 )
 
 // Comment is a citizen's free text and what it was about, as the comments
@@ -26,6 +28,8 @@ type Comment struct {
 	Text       string    `bson:"x" json:"text"`
 	// Score is the response's mean over its valid answers (0: none).
 	Score float64 `bson:"m" json:"mean_score"`
+	// Topics are what it speaks of (survey.Lexicon), by topic id.
+	Topics []survey.Topic `bson:"k,omitempty" json:"topics"`
 }
 
 // Comments keeps comments in pages by month, roll-up group (see Rollups)

@@ -50,6 +50,10 @@ func (k CellKey) id() string {
 // response once per criterion ("@A"): the cross-form view reads them.
 const CriterionCell = "@"
 
+// TopicCell prefixes the question of the cells that count comments by
+// topic and polarity: "#topic:waiting:complaint".
+const TopicCell = "#topic:"
+
 // CriterionScale is what criterion cells multiply shares and mean scores
 // by: the least common multiple of 1…12, so a criterion of up to 12
 // indicators keeps them exact in integers.
@@ -668,6 +672,10 @@ type ApplierState struct {
 	// database from before the current one is rebuilt at the writer's
 	// first start (see report.Applier.Run).
 	Layout int `bson:"layout"`
+	// Lexicon is the version of the comment-topic lexicon the topic cells
+	// and comment pages were classified with; another one at start
+	// rebuilds them once.
+	Lexicon string `bson:"lexicon"`
 	// Stored says the journal was read from the database (false: a new
 	// database, whose every invitation is counted as it is made).
 	Stored bool `bson:"-"`
@@ -699,7 +707,7 @@ func (s *Rollups) SaveState(ctx context.Context, prev int64, next ApplierState) 
 		next.Pending = []string{}
 	}
 	doc := bson.D{{Key: "batch", Value: next.Batch}, {Key: "pending", Value: next.Pending}, {Key: "done", Value: next.Done},
-		{Key: "events_from", Value: next.EventsFrom}, {Key: "events_to", Value: next.EventsTo}, {Key: "layout", Value: next.Layout}}
+		{Key: "events_from", Value: next.EventsFrom}, {Key: "events_to", Value: next.EventsTo}, {Key: "layout", Value: next.Layout}, {Key: "lexicon", Value: next.Lexicon}}
 	res, err := s.state.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: stateID}, {Key: "batch", Value: prev}},
 		bson.D{{Key: "$set", Value: doc}}, options.Update().SetUpsert(prev == 0))

@@ -36,8 +36,12 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, out
 		return err
 	}
 	defer st.close(context.Background())
+	applier := report.NewApplier(st.mongo, &store.Locks{R: st.redis}, log)
+	if applier.Lexicon, err = cfg.Lexicon(); err != nil {
+		return err
+	}
 	if check {
-		diff, err := report.Compare(ctx, st.mongo)
+		diff, err := applier.Compare(ctx)
 		if err != nil {
 			return err
 		}
@@ -50,7 +54,7 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, out
 		fmt.Fprintln(out, "roll-ups match the responses")
 		return nil
 	}
-	n, err := report.NewApplier(st.mongo, &store.Locks{R: st.redis}, log).Rebuild(ctx)
+	n, err := applier.Rebuild(ctx)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/sipasvn/gateway/channels/sms/smstest"
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/internal/testenv"
-	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
 )
 
@@ -209,7 +208,7 @@ func TestInvitationBySMSOneReply(t *testing.T) {
 	if sms := rates["by_channel"].(map[string]any)["sms"].(map[string]any); rates["created"] != 1.0 || sms["sent"] != 1.0 || sms["completed"] != 1.0 || sms["response_rate"] != 100.0 {
 		t.Fatalf("response rates %v", rates)
 	}
-	if diff, err := report.Compare(t.Context(), g.Mongo); err != nil || len(diff) > 0 {
+	if diff, err := g.Applier.Compare(t.Context()); err != nil || len(diff) > 0 {
 		t.Fatalf("roll-ups differ from a rebuild: %v %v", diff, err)
 	}
 	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
