@@ -89,6 +89,9 @@ func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 	if err != nil {
 		return err
 	}
+	if j.Case != "" {
+		return d.sendAnswer(ctx, j, inv)
+	}
 	st := store.SendStatus{Attempts: j.Attempt + 1, At: time.Now()}
 	reason, err := d.skip(ctx, inv)
 	if err != nil {
@@ -186,6 +189,60 @@ func (d *Dispatcher) fallback(ctx context.Context, j store.SendJob, st store.Sen
 		return err
 	}
 	return d.finish(ctx, j, st)
+}
+
+// sendAnswer sends a follow-up case's answer to the citizen, with the
+// invitation's checks on who may be written to (an opt-out stops it) and
+// the same retries and cost accounting as an invitation.
+func (d *Dispatcher) sendAnswer(ctx context.Context, j store.SendJob, inv *store.Invitation) error {
+	c := d.Core
+	cs, err := c.Mongo.Cases.Get(ctx, j.Case)
+	if errors.Is(err, store.ErrNotFound) {
+		return c.Queue.Done(ctx, j)
+	}
+	if err != nil {
+		return err
+	}
+	if cs.Status != store.CaseAnswered {
+		return c.Queue.Done(ctx, j) // reopened or closed by hand before it went out
+	}
+	done := func(state store.SendState, detail string) error {
+		if err := c.AnswerSent(ctx, cs.ID, state, detail, inv.Respondent); err != nil {
+			return err
+		}
+		return c.Queue.Done(ctx, j)
+	}
+	if out, err := c.OptedOut(ctx, inv.Respondent); err != nil {
+		return fmt.Errorf("case %s: check the opt-out list: %w", cs.ID, err)
+	} else if out {
+		return done(store.SendSkipped, "the citizen asked to hear no more")
+	}
+	ch, err := c.Channel(ctx, j.Channel)
+	if err != nil {
+		return done(store.SendFailed, err.Error())
+	}
+	p, ok := ProviderOf(ch.Type)
+	phone, perr := c.Phone(inv)
+	if !ok || perr != nil || !ch.Enabled {
+		return done(store.SendFailed, "channel disabled, of an unknown type, or no phone")
+	}
+	text := c.AnswerText(inv, cs, RenderFor(ch))
+	pid, err := p.Send(ctx, Deps{Core: c, Log: d.Log}, ch, Outgoing{To: phone, Text: text, Invitation: inv.ID, Dossier: inv.DossierCode})
+	if err != nil {
+		var se *SendError
+		if errors.As(err, &se) && se.Retryable() && j.Attempt+1 < MaxAttempts {
+			d.Log.Warn("case answer not sent; will retry", "case", cs.ID, "attempt", j.Attempt+1, "err", err)
+			return c.Queue.Retry(ctx, j, time.Now().Add(backoff(j.Attempt)))
+		}
+		return done(store.SendFailed, err.Error())
+	}
+	enc, parts := survey.SMSParts(text)
+	CountSent(ch.Type, "answer", parts)
+	msg := &store.Message{Channel: ch.ID, Invitation: inv.ID, Respondent: inv.Respondent, Kind: "answer", Encoding: enc, Parts: parts, ProviderID: pid, Text: text}
+	if err := c.RecordSent(ctx, msg); err != nil {
+		d.Log.Error("record sent message", "err", err)
+	}
+	return done(store.SendSent, ch.ID)
 }
 
 func (d *Dispatcher) finish(ctx context.Context, j store.SendJob, st store.SendStatus) error {

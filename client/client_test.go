@@ -74,7 +74,7 @@ func TestGeneratedClientAgainstAGateway(t *testing.T) {
 		t.Fatalf("create: %v %d %s", err, made.StatusCode(), body(made.Body))
 	}
 	inv := made.JSON201
-	if inv.Status != client.Pending || !strings.Contains(inv.SurveyUrl, "/s/") {
+	if inv.Status != client.InvitationStatusPending || !strings.Contains(inv.SurveyUrl, "/s/") {
 		t.Fatalf("invitation %+v", inv)
 	}
 	again, err := c.CreateInvitationWithResponse(ctx, client.NewInvitation{DossierCode: inv.DossierCode, AgencyCode: inv.AgencyCode})

@@ -48,6 +48,7 @@ type Config struct {
 	Timezone        string        `yaml:"timezone" env:"GATEWAY_TIMEZONE" help:"IANA time zone the console and exports show times in (report months are always counted in Vietnam time)"`
 	RequireAgencies bool          `yaml:"require_agencies" env:"GATEWAY_REQUIRE_AGENCIES" help:"refuse invitations whose agency_code is not registered (default: take them and list the code as unregistered)"`
 	RankMin         int           `yaml:"rank_min_responses" env:"GATEWAY_RANK_MIN_RESPONSES" help:"responses an agency or procedure needs before the console ranks it among the lowest (fewer: listed as too few answers)"`
+	Holidays        string        `yaml:"holidays" env:"GATEWAY_HOLIDAYS" help:"comma-separated extra non-working days (YYYY-MM-DD) for follow-up case deadlines, besides weekends and Vietnam's public holidays"`
 	TopicLexicon    string        `yaml:"topic_lexicon" env:"GATEWAY_TOPIC_LEXICON" help:"a JSON file of the province's own comment-topic phrases, added to the built-in lexicon (see README, Comment topics); changing it re-classifies every comment once"`
 }
 
@@ -92,6 +93,18 @@ func (c Config) Lexicon() (*survey.Lexicon, error) {
 		return nil, err
 	}
 	return survey.LoadLexicon(b)
+}
+
+// Calendar counts working days for follow-up cases: Vietnam's public
+// holidays plus Holidays.
+func (c Config) Calendar() (*survey.Calendar, error) {
+	var extra []string
+	for _, d := range strings.Split(c.Holidays, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			extra = append(extra, d)
+		}
+	}
+	return survey.NewCalendar(extra...)
 }
 
 // Embedded reports whether the gateway runs its own in-process stores.
@@ -176,6 +189,9 @@ func (c Config) Validate() error {
 	}
 	if c.Addr == "" {
 		bad("GATEWAY_ADDR", "empty; give a listen address such as :8080")
+	}
+	if _, err := c.Calendar(); err != nil {
+		bad("GATEWAY_HOLIDAYS", "%v; e.g. 2026-12-24,2027-01-02", err)
 	}
 	if _, err := c.Lexicon(); err != nil {
 		bad("GATEWAY_TOPIC_LEXICON", "%v; give a JSON file in the lexicon's format (README, Comment topics) or leave it unset", err)

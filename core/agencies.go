@@ -21,6 +21,9 @@ type AgencyInput struct {
 	NameEN string `json:"name_en"`
 	Parent string `json:"parent"`
 	Level  string `json:"level"`
+	// CaseRule sets when the agency's (and its subtree's) responses open
+	// follow-up cases; unset inherits.
+	CaseRule *store.CaseRule `json:"case_rule"`
 }
 
 // Levels an agency may have.
@@ -40,9 +43,15 @@ func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error
 		return nil, Errorf(Invalid, "parent", "an agency cannot be its own parent")
 	case in.Level != "" && !contains(Levels, in.Level):
 		return nil, Errorf(Invalid, "level", "%q is not one of %s", in.Level, list(Levels))
+	case in.CaseRule != nil && (in.CaseRule.MaxScore < 0 || in.CaseRule.MaxScore > 2):
+		return nil, Errorf(Invalid, "case_rule.max_score", "%d: use 1 or 2 (a criterion at or below opens a case), or 0 for the default 2", in.CaseRule.MaxScore)
+	case in.CaseRule != nil && (in.CaseRule.ComplaintMaxMean < -1 || in.CaseRule.ComplaintMaxMean > 5):
+		return nil, Errorf(Invalid, "case_rule.complaint_max_mean", "%v: use a mean score 1–5, 0 for the default 3, or -1 for never", in.CaseRule.ComplaintMaxMean)
+	case in.CaseRule != nil && (in.CaseRule.DueDays < 0 || in.CaseRule.DueDays > 60):
+		return nil, Errorf(Invalid, "case_rule.due_days", "%d: use 1–60 working days, or 0 for the default 5", in.CaseRule.DueDays)
 	}
 	return &store.Agency{Code: code, Name: survey.Normalize(strings.TrimSpace(in.Name)), NameEN: strings.TrimSpace(in.NameEN),
-		Parent: in.Parent, Level: in.Level, Updated: s.now()}, nil
+		Parent: in.Parent, Level: in.Level, Updated: s.now(), CaseRule: in.CaseRule}, nil
 }
 
 // tree maps codes to agencies.
@@ -88,13 +97,20 @@ func (s *Service) PutAgency(ctx context.Context, p *Principal, code string, in A
 	if err != nil {
 		return nil, err
 	}
+	if old, ok := t[code]; ok && a.CaseRule == nil {
+		a.CaseRule = old.CaseRule // a body without case_rule keeps the one set
+	}
 	if err := t.place(a, "parent"); err != nil {
 		return nil, err
 	}
 	if err := s.Mongo.Agencies.Put(ctx, a); err != nil {
 		return nil, err
 	}
-	return a, s.Audit(ctx, p, "agency.put", a.Code, map[string]any{"name": a.Name, "parent": a.Parent, "level": a.Level})
+	detail := map[string]any{"name": a.Name, "parent": a.Parent, "level": a.Level}
+	if a.CaseRule != nil {
+		detail["case_rule"] = a.CaseRule
+	}
+	return a, s.Audit(ctx, p, "agency.put", a.Code, detail)
 }
 
 // place adds a to t, refusing an unknown parent or a cycle.
@@ -190,6 +206,9 @@ func (s *Service) ImportAgencies(ctx context.Context, p *Principal, r io.Reader)
 		a, err := s.checkAgency(row.code, row.in)
 		if err != nil {
 			return 0, lineError(row.line, err)
+		}
+		if old, ok := t[a.Code]; ok {
+			a.CaseRule = old.CaseRule // the CSV has no rule column: keep the one set
 		}
 		t[a.Code] = *a
 		todo = append(todo, a)

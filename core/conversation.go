@@ -87,6 +87,26 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	var answered []int
 	io := s.stepIO(ctx, in, out)
 	io.Owner, io.Claim = s.sender(in, who), s.Sealer.Hash("msg\x00"+in.Channel.ID+"\x00"+in.MessageID)
+	// One score after the answer to a follow-up case rates that answer: the
+	// case awaiting it is read with the conversation (no round trip more).
+	awaited := ""
+	if reply.Kind == survey.Scores && len(reply.Scores) == 1 && reply.Scores[0] >= 1 && reply.Comment == "" && !reply.Unsure {
+		before := io.Before
+		io.Before = func(p redis.Pipeliner) func() error {
+			var check func() error
+			if before != nil {
+				check = before(p)
+			}
+			rating := s.Conversations.QueueAwaitedRating(ctx, p, who)
+			return func() error {
+				awaited = rating()
+				if check != nil {
+					return check()
+				}
+				return nil
+			}
+		}
+	}
 	// A reply not understood is queued for the operators with the commit
 	// itself: if the step commits, the reply is kept; if not, neither.
 	var unreadEntry map[string]string
@@ -102,6 +122,9 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		}
 	}
 	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, io, func(state []byte) ([]byte, error) {
+		if awaited != "" {
+			return nil, errRating // not a survey step: nothing is committed
+		}
 		st := &chatState{}
 		if state != nil {
 			_ = json.Unmarshal(state, st) // a state we cannot read is a fresh start
@@ -132,6 +155,9 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		}
 		return json.Marshal(st)
 	})
+	if errors.Is(err, errRating) {
+		return s.rate(ctx, in, out, awaited, reply.Scores[0], render)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +179,26 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 			err = s.Mongo.Unread.Record(ctx, u)
 		}
 		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// errRating stops a conversation step: the message rates a case's answer.
+var errRating = errors.New("a rating of a case's answer")
+
+// rate takes a reply of one score as the rating of the answer to case id.
+func (s *Service) rate(ctx context.Context, in Inbound, out *Conversed, id string, rating int, render Render) (*Conversed, error) {
+	if err := s.RateAnswer(ctx, id, rating); err != nil {
+		return nil, err
+	}
+	if err := s.Conversations.Rated(ctx, out.Respondent); err != nil {
+		return nil, err
+	}
+	out.Replies = []string{render(survey.Text{VI: "Cảm ơn ông/bà đã đánh giá câu trả lời.", EN: "Thank you for rating the answer."}, "vi")}
+	if in.LogSMS {
+		if err := s.RecordSent(ctx, s.replyRecords(in, out)...); err != nil {
 			return nil, err
 		}
 	}

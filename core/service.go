@@ -21,7 +21,9 @@ type Service struct {
 	Surveys *survey.Catalog
 	// Topics classifies comments (survey.Lexicon); the roll-up writer
 	// uses the same one.
-	Topics        *survey.Lexicon
+	Topics *survey.Lexicon
+	// Calendar counts the working days follow-up cases are due in.
+	Calendar      *survey.Calendar
 	Mongo         *store.Mongo
 	Drafts        *store.Progress
 	Conversations *store.Conversations

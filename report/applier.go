@@ -33,6 +33,9 @@ type Applier struct {
 	// Lexicon classifies comments into topics; a database counted with
 	// another lexicon version is rebuilt once at start (nil: no topics).
 	Lexicon *survey.Lexicon
+	// Calendar counts the working days follow-up cases are due in; nil
+	// opens no cases.
+	Calendar *survey.Calendar
 	// BatchSize bounds how many responses one batch takes (default 200).
 	BatchSize int64
 	// RebuildSlice is how many responses a rebuild counts before writing
@@ -248,6 +251,11 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) err
 		}
 	}
 	if err := a.applyComments(ctx, st.Batch, comments, false); err != nil {
+		return err
+	}
+	// Each response is counted once, so its case is opened once (and
+	// Open keeps a case already there when a batch is replayed).
+	if err := a.openCases(ctx, counted); err != nil {
 		return err
 	}
 	// Their invitations are marked completed here rather than by request

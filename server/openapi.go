@@ -57,6 +57,7 @@ var (
 	inv        = invitationView{}
 	apiErrors  = []int{400, 401, 403, 404, unavailable}
 	readErrors = []int{401, 403, 404, unavailable}
+	caseErrors = []int{400, 401, 403, 404, 409, unavailable}
 )
 
 var operations = []operation{
@@ -105,6 +106,16 @@ var operations = []operation{
 		request{core.UnreadInput{}, []string{"scores"}}, false, map[int]any{200: unreadDone{}}, []int{400, 401, 403, 404, 409, 410, unavailable}},
 	{"dismissUnreadReply", "post", "/api/v1/unread-replies/{id}/dismiss", "Take a reply that holds no scores off the list", "unread replies", nil,
 		request{core.UnreadInput{}, nil}, false, map[int]any{200: unreadDone{}}, []int{400, 401, 403, 404, 409, unavailable}},
+	{"listCases", "get", "/api/v1/cases", "Follow-up cases of unhappy responses, overdue first (an agency key: its subtree's)", "cases",
+		[]string{"agency", "status", "overdue", "criterion", "from", "to", "limit"}, nil, false, map[int]any{200: caseList{}}, []int{400, 401, 403, unavailable}},
+	{"getCase", "get", "/api/v1/cases/{id}", "One follow-up case, with its notes and history", "cases", nil, nil, false, map[int]any{200: caseView{}}, readErrors},
+	{"assignCase", "post", "/api/v1/cases/{id}/assign", "Give the case to someone", "cases", nil, request{CaseAssignment{}, []string{"assignee"}}, false, map[int]any{200: caseView{}}, caseErrors},
+	{"startCase", "post", "/api/v1/cases/{id}/status", "Mark the case in progress", "cases", nil, request{CaseStatusChange{}, []string{"status"}}, false, map[int]any{200: caseView{}}, caseErrors},
+	{"noteCase", "post", "/api/v1/cases/{id}/notes", "Add an internal note (never sent to the citizen)", "cases", nil, request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: caseView{}}, caseErrors},
+	{"answerCase", "post", "/api/v1/cases/{id}/answer", "Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it)", "cases", nil,
+		request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: caseView{}}, caseErrors},
+	{"closeCase", "post", "/api/v1/cases/{id}/close", "Close the case", "cases", nil, nil, false, map[int]any{200: caseView{}}, caseErrors},
+	{"reopenCase", "post", "/api/v1/cases/{id}/reopen", "Reopen an answered or closed case, with a new due time", "cases", nil, nil, false, map[int]any{200: caseView{}}, caseErrors},
 	{"getSurveyPage", "get", "/s/{token}", "The survey page (HTML)", "survey page", []string{"step", "lang"}, nil, true, map[int]any{200: htmlBody{}, 404: htmlBody{}, 410: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"submitSurveyPage", "post", "/s/{token}", "Submit answers (form-encoded)", "survey page", nil, htmlBody{}, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 410: htmlBody{}, 413: htmlBody{}, 422: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"getSurveyDone", "get", "/s/{token}/done", "Thank-you page", "survey page", []string{"lang"}, nil, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
@@ -115,6 +126,20 @@ var operations = []operation{
 		OK bool `json:"ok"`
 	}{}}, []int{400, 401, 404, 413, unavailable}},
 }
+
+// Case action bodies, as the document describes them (core.CaseInput
+// takes any of their fields).
+type (
+	CaseAssignment struct {
+		Assignee string `json:"assignee" doc:"who handles the case"`
+	}
+	CaseStatusChange struct {
+		Status string `json:"status" doc:"in_progress"`
+	}
+	CaseMessage struct {
+		Text string `json:"text" doc:"at most 1,000 characters"`
+	}
+)
 
 // queryDoc describes the query parameters.
 var queryDoc = map[string]string{
@@ -135,7 +160,9 @@ var queryDoc = map[string]string{
 	"topic":        "a comment topic (waiting, attitude, fees, paperwork, late, guidance, facilities, online, praise, or a province's own), optionally :complaint, :praise or :neutral",
 	"before":       "the next_before of the previous page",
 	"limit":        "how many to list",
-	"status":       "open (default), resolved or dismissed",
+	"status":       "unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened",
+	"overdue":      "true: only cases still waiting past their due time",
+	"criterion":    "a criterion code (A–E) scored 1–2 in the case's response",
 	"step":         "the page of a long survey",
 	"lang":         "vi or en",
 }
@@ -146,8 +173,9 @@ var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 var enums = map[reflect.Type]enum{
 	reflect.TypeOf(core.Code("")): {"ErrorCode", []string{string(core.Invalid), string(core.Unauthenticated), string(core.Denied), string(core.NotFound), string(core.Conflict), string(core.Gone),
 		string(core.TooLarge), string(core.HeadersTooLarge), string(core.RateLimited), string(core.Unavailable), string(core.Internal)}},
-	reflect.TypeOf(store.Role("")):   {"Role", []string{string(store.RoleAdmin), string(store.RoleAgency), string(store.RoleViewer)}},
-	reflect.TypeOf(store.Status("")): {"InvitationStatus", []string{string(store.StatusPending), string(store.StatusInProgress), string(store.StatusCompleted), string(store.StatusExpired), string(store.StatusOptedOut)}},
+	reflect.TypeOf(store.CaseStatus("")): {"CaseStatus", []string{string(store.CaseOpen), string(store.CaseInProgress), string(store.CaseAnswered), string(store.CaseClosed), string(store.CaseReopened)}},
+	reflect.TypeOf(store.Role("")):       {"Role", []string{string(store.RoleAdmin), string(store.RoleAgency), string(store.RoleViewer)}},
+	reflect.TypeOf(store.Status("")):     {"InvitationStatus", []string{string(store.StatusPending), string(store.StatusInProgress), string(store.StatusCompleted), string(store.StatusExpired), string(store.StatusOptedOut)}},
 	reflect.TypeOf(store.SendState("")): {"SendState", []string{string(store.SendQueued), string(store.SendSent), string(store.SendDelivered), string(store.SendFailed), string(store.SendSkipped),
 		string(store.SendRetrying), string(store.SendFallback)}},
 }
@@ -301,6 +329,7 @@ var tagDoc = map[string]string{
 	"channels":       "SMS and Zalo channels",
 	"keys":           "API keys, erasures and the audit log",
 	"unread replies": "Replies the gateway could not read, for operators",
+	"cases":          "Follow-up of unhappy responses: the agency answers, the citizen rates the answer",
 	"survey page":    "What a citizen's QR code opens",
 	"webhooks":       "Providers' inbound messages",
 }

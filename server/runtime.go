@@ -33,9 +33,10 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 	name := cfg.MongoDatabase
 	locks := &store.Locks{R: r}
 	applier := report.NewApplier(m, locks, log.With("comp", "rollups"))
-	applier.Lexicon, _ = cfg.Lexicon() // checked by cfg.Validate
+	applier.Lexicon, _ = cfg.Lexicon()   // checked by cfg.Validate
+	applier.Calendar, _ = cfg.Calendar() // checked by cfg.Validate
 	svc := &core.Service{
-		Surveys: survey.Builtin(), Topics: applier.Lexicon, Mongo: m, Drafts: &store.Progress{R: r},
+		Surveys: survey.Builtin(), Topics: applier.Lexicon, Calendar: applier.Calendar, Mongo: m, Drafts: &store.Progress{R: r},
 		Conversations: &store.Conversations{R: r, TTL: cfg.ConversationTTL, Name: name},
 		Queue:         &store.SendQueue{R: r, Name: name},
 		Locks:         locks,

@@ -70,7 +70,7 @@ func (s *schemas) of(t reflect.Type) map[string]any {
 	case reflect.Map:
 		return map[string]any{"type": "object", "additionalProperties": s.of(t.Elem())}
 	case reflect.Interface:
-		return map[string]any{} // any JSON value
+		return map[string]any{} // any JSON value but null (OpenAPI 3.0 has no type for "anything")
 	case reflect.Struct:
 		if t.Name() == "" {
 			return s.object(t)

@@ -121,6 +121,12 @@ func New(d Deps) *fiber.App {
 	v1.Post("/unread-replies/:id/resolve", desk, api.resolveUnread)
 	v1.Post("/unread-replies/:id/dismiss", desk, api.dismissUnread)
 	v1.Post("/erasures", admin, api.erase)
+	v1.Get("/cases", anyone, api.cases)
+	v1.Get("/cases/:id", anyone, api.getCase)
+	for _, action := range []string{core.CaseAssign, core.CaseStart, core.CaseAnswer, core.CaseClose, core.CaseReopen} {
+		v1.Post("/cases/:id/"+action, desk, api.changeCase(action))
+	}
+	v1.Post("/cases/:id/notes", desk, api.changeCase(core.CaseNote))
 
 	newConsole(api, &store.Sessions{R: d.Redis, TTL: 12 * time.Hour}, d.AdminKey).mount(app)
 	for _, ch := range channels.All() {

@@ -18,6 +18,42 @@ type Agency struct {
 	Parent  string    `bson:"parent,omitempty" json:"parent,omitempty"`
 	Level   string    `bson:"level,omitempty" json:"level,omitempty"`
 	Updated time.Time `bson:"updated_at" json:"updated_at"`
+	// CaseRule, when set, says when this agency's and its subtree's
+	// responses open follow-up cases (unset: the parent's, or the default).
+	CaseRule *CaseRule `bson:"case_rule,omitempty" json:"case_rule,omitempty"`
+}
+
+// CaseRule says when a response opens a follow-up case.
+type CaseRule struct {
+	// Off opens no case.
+	Off bool `bson:"off,omitempty" json:"off,omitempty"`
+	// MaxScore: a criterion (or the overall question) scored at most
+	// this, 1 or 2, opens one (0 = the default, 2).
+	MaxScore int `bson:"max_score,omitempty" json:"max_score,omitempty"`
+	// ComplaintMaxMean: a comment with a complaint topic, in a response
+	// whose mean score is at most this, opens one (0 = the default, 3;
+	// -1 = never).
+	ComplaintMaxMean float64 `bson:"complaint_max_mean,omitempty" json:"complaint_max_mean,omitempty"`
+	// DueDays is how many working days the agency has to answer (0 = 5).
+	DueDays int `bson:"due_days,omitempty" json:"due_days,omitempty"`
+}
+
+// DefaultCaseRule opens a case for a criterion at 1–2, or a complaint
+// with a mean of 3 or less, due in 5 working days.
+var DefaultCaseRule = CaseRule{MaxScore: 2, ComplaintMaxMean: 3, DueDays: 5}
+
+// Effective is r with its defaults filled in.
+func (r CaseRule) Effective() CaseRule {
+	if r.MaxScore == 0 {
+		r.MaxScore = DefaultCaseRule.MaxScore
+	}
+	if r.ComplaintMaxMean == 0 {
+		r.ComplaintMaxMean = DefaultCaseRule.ComplaintMaxMean
+	}
+	if r.DueDays == 0 {
+		r.DueDays = DefaultCaseRule.DueDays
+	}
+	return r
 }
 
 // Agencies is the agencies collection.

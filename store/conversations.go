@@ -51,6 +51,38 @@ const inflightLease = 10 * time.Second
 func convKey(who string) string { return "gw:conv:{" + who + "}" }
 func seenKey(who string) string { return "gw:conv:{" + who + "}:seen" }
 func doneKey(who string) string { return "gw:conv:{" + who + "}:done" }
+func rateKey(who string) string { return "gw:conv:{" + who + "}:rate" }
+
+// ratingWait is how long an answer to a follow-up case waits for the
+// citizen's rating.
+const ratingWait = 14 * 24 * time.Hour
+
+// AwaitRating notes that who was sent the answer of case caseID, so that
+// a reply 1–5 from them rates it.
+func (s *Conversations) AwaitRating(ctx context.Context, who, caseID string) error {
+	return s.R.Set(ctx, rateKey(who), caseID, ratingWait).Err()
+}
+
+// QueueAwaitedRating reads, in p, the case whose answer who may rate; the
+// function returned gives it ("" for none) once p ran.
+func (s *Conversations) QueueAwaitedRating(ctx context.Context, p redis.Pipeliner, who string) func() string {
+	get := p.Get(ctx, rateKey(who))
+	return func() string { return get.Val() }
+}
+
+// AwaitedRating is the case whose answer who may rate now, or "".
+func (s *Conversations) AwaitedRating(ctx context.Context, who string) (string, error) {
+	id, err := s.R.Get(ctx, rateKey(who)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return id, err
+}
+
+// Rated forgets the rating who was asked for.
+func (s *Conversations) Rated(ctx context.Context, who string) error {
+	return s.R.Del(ctx, rateKey(who)).Err()
+}
 
 // claimKey holds, per channel, who a provider message id was first seen
 // from. The seen hash above is per citizen, so without it the same signed
@@ -424,7 +456,10 @@ type SendJob struct {
 	Invitation string `json:"inv"`
 	Channel    string `json:"ch"`
 	Attempt    int    `json:"n"`
-	member     string
+	// Case, when set, sends that follow-up case's answer, not the
+	// invitation.
+	Case   string `json:"case,omitempty"`
+	member string
 }
 
 // SendQueue is a Redis sorted set of send jobs scored by when they are due.

@@ -78,5 +78,5 @@ func (m *Mongo) ErasePhonesBefore(ctx context.Context, t time.Time) (int64, erro
 // and the index of their invitations (which erasure has just unlinked from
 // them).
 func (s *Conversations) Forget(ctx context.Context, who string) error {
-	return s.R.Del(ctx, convKey(who), seenKey(who), invsKey(who), doneKey(who)).Err()
+	return s.R.Del(ctx, convKey(who), seenKey(who), invsKey(who), doneKey(who), rateKey(who)).Err()
 }

@@ -34,6 +34,7 @@ type Mongo struct {
 	OptOuts     *OptOuts
 	Messages    *Messages
 	Transcripts *Transcripts
+	Cases       *Cases
 	Unread      *Unread
 	Links       *Links
 	Agencies    *Agencies
@@ -70,6 +71,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		OptOuts:     &OptOuts{c: db.Collection("optouts")},
 		Messages:    &Messages{c: db.Collection("messages")},
 		Transcripts: &Transcripts{c: db.Collection("transcripts")},
+		Cases:       &Cases{c: db.Collection("cases"), index: db.Collection("case_index")},
 		Unread:      &Unread{c: db.Collection("unread_replies")},
 		Links:       &Links{c: db.Collection("chat_links")},
 		Agencies:    &Agencies{c: db.Collection("agencies")},
@@ -77,7 +79,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Audit:       &Audit{c: db.Collection("audit")},
 		Users:       &Users{c: db.Collection("users")},
 	}
-	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Comments, m.Channels, m.OptOuts, m.Messages, m.Transcripts, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users} {
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Comments, m.Channels, m.OptOuts, m.Messages, m.Transcripts, m.Cases, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users} {
 		if err := ix.ensureIndexes(ctx); err != nil {
 			_ = c.Disconnect(context.Background())
 			return nil, err

@@ -1,0 +1,363 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// CaseQuery selects follow-up cases: an agency subtree (within the
+// principal's), a status, only overdue ones, a low criterion, and the
+// months they opened in (default: the last three).
+type CaseQuery struct {
+	Agency, Status, Criterion string
+	Overdue                   bool
+	FromMonth, ToMonth        string
+	Limit                     int
+}
+
+// Cases lists the cases q selects that p may see, overdue first, then by
+// due time.
+func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store.Case, error) {
+	if q.Status != "" && !slices.Contains(caseStatuses, store.CaseStatus(q.Status)) {
+		return nil, Errorf(Invalid, "status", "%q: use open, in_progress, answered, closed or reopened", q.Status)
+	}
+	now := s.now()
+	months, err := caseMonths(q.FromMonth, q.ToMonth, now)
+	if err != nil {
+		return nil, err
+	}
+	var agencies []string // nil: every agency
+	root := q.Agency
+	if p.Agency != "" {
+		if root == "" {
+			root = p.Agency
+		} else if ok, err := s.InSubtree(ctx, p.Agency, root); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, Errorf(Denied, "agency", "agency %s is outside this key's agency %s", root, p.Agency)
+		}
+	}
+	if root != "" {
+		if agencies, err = s.Subtree(ctx, root); err != nil {
+			return nil, err
+		}
+	}
+	all, err := s.Mongo.Cases.In(ctx, agencies, months)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, c := range all {
+		switch {
+		case q.Status != "" && string(c.Status) != q.Status:
+		case q.Overdue && !c.Overdue(now):
+		case q.Criterion != "" && !slices.Contains(c.Low, q.Criterion):
+		default:
+			out = append(out, c)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if oi, oj := out[i].Overdue(now), out[j].Overdue(now); oi != oj {
+			return oi
+		}
+		if oi, oj := out[i].Open(), out[j].Open(); oi != oj {
+			return oi
+		}
+		return out[i].DueAt.Before(out[j].DueAt)
+	})
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+var caseStatuses = []store.CaseStatus{store.CaseOpen, store.CaseInProgress, store.CaseAnswered, store.CaseClosed, store.CaseReopened}
+
+// caseMonths are the months from..to (YYYY-MM), at most 24; by default the
+// last three.
+func caseMonths(from, to string, now time.Time) ([]string, error) {
+	end := now.In(Vietnam)
+	if to != "" {
+		t, err := time.Parse("2006-01", to)
+		if err != nil {
+			return nil, Errorf(Invalid, "to", "%q: write the month as YYYY-MM", to)
+		}
+		end = t
+	}
+	start := end.AddDate(0, -2, 0)
+	if from != "" {
+		t, err := time.Parse("2006-01", from)
+		if err != nil {
+			return nil, Errorf(Invalid, "from", "%q: write the month as YYYY-MM", from)
+		}
+		start = t
+	}
+	start = time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
+	end = time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC)
+	var out []string
+	for m := start; !m.After(end); m = m.AddDate(0, 1, 0) {
+		out = append(out, m.Format("2006-01"))
+		if len(out) > 24 {
+			return nil, Errorf(Invalid, "from", "at most 24 months at a time")
+		}
+	}
+	if len(out) == 0 {
+		return nil, Errorf(Invalid, "from", "%s is after %s", from, to)
+	}
+	return out, nil
+}
+
+// Case returns one case p may see: one of its subtree's, or one escalated
+// to an agency of its subtree.
+func (s *Service) Case(ctx context.Context, p *Principal, id string) (*store.Case, error) {
+	c, err := s.Mongo.Cases.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Errorf(NotFound, "", "no case %s", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.caseScope(ctx, p, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *Service) caseScope(ctx context.Context, p *Principal, c *store.Case) error {
+	if p.Agency == "" {
+		return nil
+	}
+	for _, a := range []string{c.Agency, c.EscalatedTo} {
+		if a == "" {
+			continue
+		}
+		if ok, err := s.InSubtree(ctx, p.Agency, a); err != nil || ok {
+			return err
+		}
+	}
+	return Errorf(Denied, "agency_code", "case of agency %s is outside this key's agency %s", c.Agency, p.Agency)
+}
+
+// CaseInput is the body of the case actions.
+type CaseInput struct {
+	Text     string `json:"text"`     // note, answer
+	Assignee string `json:"assignee"` // assign
+	Status   string `json:"status"`   // status: in_progress
+}
+
+// Case actions.
+const (
+	CaseAssign = "assign"
+	CaseNote   = "note"
+	CaseStart  = "status"
+	CaseAnswer = "answer"
+	CaseClose  = "close"
+	CaseReopen = "reopen"
+)
+
+// maxCaseText bounds notes and answers (an answer goes out by SMS in a
+// few parts).
+const maxCaseText = 1000
+
+// ChangeCase applies one action of p to a case, under the case's lock,
+// records it in the case's history and the audit log, and for an answer
+// queues it to the citizen on the channel they used.
+func (s *Service) ChangeCase(ctx context.Context, p *Principal, id, action string, in CaseInput) (*store.Case, error) {
+	if p.Role == RoleViewer {
+		return nil, Errorf(Denied, "", "a viewer key cannot change cases")
+	}
+	text := strings.TrimSpace(survey.Normalize(survey.StripControls(in.Text)))
+	switch action {
+	case CaseNote, CaseAnswer:
+		if text == "" || utf8.RuneCountInString(text) > maxCaseText {
+			return nil, Errorf(Invalid, "text", "required, at most %d characters", maxCaseText)
+		}
+	case CaseAssign:
+		if a := strings.TrimSpace(in.Assignee); a == "" || utf8.RuneCountInString(a) > 100 {
+			return nil, Errorf(Invalid, "assignee", "required, at most 100 characters: the name of who handles the case")
+		}
+	case CaseStart:
+		if in.Status != string(store.CaseInProgress) {
+			return nil, Errorf(Invalid, "status", "%q: the status set by hand is in_progress; answer, close and reopen have their own actions", in.Status)
+		}
+	case CaseClose, CaseReopen:
+	default:
+		return nil, Errorf(NotFound, "", "no case action %q", action)
+	}
+	lease, err := s.Locks.Acquire(ctx, "case:"+id, 15*time.Second)
+	if errors.Is(err, store.ErrLocked) {
+		return nil, Errorf(Conflict, "", "someone is changing this case now; try again in a moment")
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+	c, err := s.Case(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	now := store.Millis(s.now())
+	event := store.CaseEvent{At: now, By: p.Who(), Action: action}
+	switch action {
+	case CaseNote:
+		c.Notes = append(c.Notes, store.CaseNote{At: now, By: p.Who(), Text: text})
+	case CaseAssign:
+		if c.Status == store.CaseClosed {
+			return nil, Errorf(Conflict, "", "the case is closed; reopen it first")
+		}
+		c.Assignee = strings.TrimSpace(in.Assignee)
+		event.Detail = c.Assignee
+	case CaseStart:
+		if !c.Open() {
+			return nil, Errorf(Conflict, "status", "the case is %s; only an open or reopened case goes in progress", c.Status)
+		}
+		c.Status = store.CaseInProgress
+	case CaseAnswer:
+		if !c.Open() {
+			return nil, Errorf(Conflict, "", "the case is %s; reopen it to answer again", c.Status)
+		}
+		c.Status, c.Answer, c.AnswerSend, c.Rating = store.CaseAnswered, text, "", 0
+		if c.AnsweredAt == nil {
+			c.AnsweredAt = &now // the first answer, for the figures
+		}
+		event.Detail = text
+	case CaseClose:
+		if c.Status == store.CaseClosed {
+			return nil, Errorf(Conflict, "", "the case is already closed")
+		}
+		c.Status, c.ClosedAt = store.CaseClosed, &now
+	case CaseReopen:
+		if c.Open() {
+			return nil, Errorf(Conflict, "", "the case is %s, not answered or closed", c.Status)
+		}
+		c.Status, c.ClosedAt = store.CaseReopened, nil
+		if s.Calendar != nil {
+			c.DueAt = s.Calendar.Due(now, store.DefaultCaseRule.DueDays)
+		}
+	}
+	c.History = append(c.History, event)
+	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
+		if errors.Is(err, store.ErrCaseChanged) {
+			return nil, Errorf(Conflict, "", "the case changed meanwhile; reload it and try again")
+		}
+		return nil, err
+	}
+	if action == CaseAnswer {
+		if err := s.sendAnswer(ctx, c); err != nil {
+			return c, err
+		}
+	}
+	return c, s.Audit(ctx, p, "case."+action, c.ID, map[string]any{"status": c.Status})
+}
+
+// sendAnswer queues a case's answer to the citizen (the caller holds the
+// case's lock): by SMS, whichever channel they answered on, when the
+// invitation has a phone number; otherwise it is recorded as not sent.
+func (s *Service) sendAnswer(ctx context.Context, c *store.Case) error {
+	inv, err := s.invitationByID(ctx, c.InvitationID)
+	if err != nil {
+		return err
+	}
+	why := ""
+	var ch *store.Channel
+	switch {
+	case len(inv.PhoneSealed) == 0:
+		why = "the invitation has no phone number (answered on the web without one); tell the citizen another way"
+	default:
+		if ch, err = s.ResolveChannel(ctx, "sms"); err != nil {
+			why = "no SMS channel is enabled: " + err.Error()
+		}
+	}
+	now := store.Millis(s.now())
+	if why != "" {
+		c.AnswerSend = store.SendSkipped
+		c.History = append(c.History, store.CaseEvent{At: now, By: "gateway", Action: "answer_not_sent", Detail: why})
+		return s.Mongo.Cases.Save(ctx, c)
+	}
+	job := store.SendJob{ID: "case:" + c.ID + ":" + now.Format("20060102150405.000"), Invitation: inv.ID, Channel: ch.ID, Case: c.ID}
+	if err := s.Queue.Enqueue(ctx, job, now); err != nil {
+		return Errorf(Unavailable, "", "the answer is saved but could not be queued for sending: %v; answer again", err)
+	}
+	c.AnswerSend = store.SendQueued
+	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
+		return err
+	}
+	if s.Queued != nil {
+		s.Queued()
+	}
+	return nil
+}
+
+// AnswerText is a case's answer as the citizen receives it, with how to
+// rate it.
+func (s *Service) AnswerText(inv *store.Invitation, c *store.Case, render Render) string {
+	agency := inv.AgencyName
+	if agency == "" {
+		agency = inv.AgencyCode
+	}
+	return render(survey.Text{
+		VI: "Trả lời của " + agency + " về hồ sơ " + c.Dossier + ": " + c.Answer + " Ông/bà hài lòng với câu trả lời? Nhắn 1-5 (5=rất hài lòng).",
+		EN: "Answer from " + agency + " about dossier " + c.Dossier + ": " + c.Answer + " Satisfied with this answer? Reply 1-5 (5=very satisfied).",
+	}, inv.Locale)
+}
+
+// AnswerSent records how sending a case's answer went; sent, it waits for
+// the citizen's rating (a reply 1–5 from their number).
+func (s *Service) AnswerSent(ctx context.Context, caseID string, state store.SendState, detail string, who string) error {
+	lease, err := s.Locks.Acquire(ctx, "case:"+caseID, 15*time.Second)
+	if err != nil {
+		return err // the send job stays claimed and is tried again
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+	c, err := s.Mongo.Cases.Get(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	c.AnswerSend = state
+	c.History = append(c.History, store.CaseEvent{At: store.Millis(s.now()), By: "gateway", Action: "answer_" + string(state), Detail: detail})
+	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
+		return err
+	}
+	if state == store.SendSent && who != "" {
+		return s.Conversations.AwaitRating(ctx, who, caseID)
+	}
+	return nil
+}
+
+// RateAnswer takes the citizen's rating of a case's answer: 4–5 closes the
+// case, 1–3 reopens it with a new due time. A rating repeated (a provider
+// delivering it again) changes nothing more.
+func (s *Service) RateAnswer(ctx context.Context, caseID string, rating int) error {
+	lease, err := s.Locks.Acquire(ctx, "case:"+caseID, 15*time.Second)
+	if err != nil {
+		return err
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+	c, err := s.Mongo.Cases.Get(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	if c.Status != store.CaseAnswered {
+		return nil // rated already, or reopened by hand meanwhile
+	}
+	now := store.Millis(s.now())
+	c.Rating = rating
+	if rating >= 4 {
+		c.Status, c.ClosedAt = store.CaseClosed, &now
+	} else {
+		c.Status = store.CaseReopened
+		if s.Calendar != nil {
+			c.DueAt = s.Calendar.Due(now, store.DefaultCaseRule.DueDays)
+		}
+	}
+	c.History = append(c.History, store.CaseEvent{At: now, By: "citizen", Action: "rated", Detail: string(rune('0' + rating))})
+	return s.Mongo.Cases.Save(ctx, c)
+}

@@ -1,0 +1,194 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipasvn/gateway/channels/sms/generic"
+	"github.com/sipasvn/gateway/channels/sms/smstest"
+	"github.com/sipasvn/gateway/internal/gwtest"
+)
+
+// The follow-up loop over the API: a low answer and a complaint open one
+// case each (a happy answer none, a replay no second), the agency works
+// on it, answers, the answer goes out by SMS, the citizen's rating 1–3
+// reopens it and 4–5 closes it; scopes, transitions and rules hold.
+func TestFollowUpCases(t *testing.T) {
+	g := gwtest.New(t, "https://ks.example.vn")
+	fake := smstest.NewFake(t, `{"id":"prov-1"}`)
+	smstest.Configure(t, g, "gen", map[string]any{"type": "sms.generic",
+		"settings": map[string]any{"send_url": fake.URL + "/send", "default": true}, "secrets": map[string]any{"secret": "case-secret-0123456789"}})
+	for _, a := range [][2]string{{"000.00.00.H49", ""}, {"000.00.12.H49", "000.00.00.H49"}, {"000.00.13.H49", "000.00.00.H49"}} {
+		if res, out := g.API("PUT", "/api/v1/agencies/"+a[0], map[string]any{"name": "Đơn vị " + a[0], "parent": a[1]}); res.StatusCode != 200 {
+			t.Fatalf("agency: %d %v", res.StatusCode, out)
+		}
+	}
+	answer := func(dossier, agency, phone, scores, comment string) {
+		t.Helper()
+		extra := map[string]any{"survey": "sipas-5"}
+		if phone != "" {
+			extra["phone"] = phone
+		}
+		tok := gwtest.Token(g.Invite(dossier, agency, extra))
+		v := url.Values{"comment": {comment}}
+		for i, q := range []string{"A", "B", "C", "D", "E"} {
+			v.Set(q, scores[i:i+1])
+		}
+		if res := g.Form("/s/"+tok, v.Encode()); res.StatusCode != 303 {
+			t.Fatalf("submit %s: %d", dossier, res.StatusCode)
+		}
+	}
+	answer("CASE-LOW", "000.00.12.H49", "0912345678", "12345", "Cán bộ cáu gắt, gọi 0987 654 321")
+	answer("CASE-HAPPY", "000.00.12.H49", "", "55554", "Rất hài lòng")
+	answer("CASE-COMPLAINT", "000.00.13.H49", "", "33333", "Phải chờ lâu quá")
+	g.Drain()
+	g.Drain() // a second pass changes nothing
+
+	list := func(key, query string) []map[string]any {
+		t.Helper()
+		res, out := g.As(key, "GET", "/api/v1/cases?"+query, nil)
+		if res.StatusCode != 200 {
+			t.Fatalf("cases %s: %d %v", query, res.StatusCode, out)
+		}
+		var cs []map[string]any
+		for _, c := range out["cases"].([]any) {
+			cs = append(cs, c.(map[string]any))
+		}
+		return cs
+	}
+	all := list(gwtest.AdminKey, "")
+	if len(all) != 2 {
+		t.Fatalf("%d cases, want 2: %v", len(all), all)
+	}
+	byDossier := map[string]map[string]any{}
+	for _, c := range all {
+		byDossier[c["dossier_code"].(string)] = c
+	}
+	low, complaint := byDossier["CASE-LOW"], byDossier["CASE-COMPLAINT"]
+	if low == nil || complaint == nil || low["reason"] != "low_score" || fmt.Sprint(low["low_criteria"]) != "[A B]" || complaint["reason"] != "complaint" {
+		t.Fatalf("cases %v", all)
+	}
+	if low["status"] != "open" || low["overdue"] != false || strings.Contains(fmt.Sprint(low), "654") || !strings.Contains(low["comment"].(string), "[số điện thoại]") {
+		t.Fatalf("case %v", low)
+	}
+	opened, _ := time.Parse(time.RFC3339, low["opened_at"].(string))
+	due, _ := time.Parse(time.RFC3339, low["due_at"].(string))
+	if days := due.Sub(opened).Hours() / 24; days < 5 || days > 9 {
+		t.Fatalf("due %v after opening %v: not 5 working days", due, opened)
+	}
+	id := low["id"].(string)
+	path := "/api/v1/cases/" + id
+
+	// Scopes: the other department's key sees its own case only.
+	_, k := g.API("POST", "/api/v1/keys", map[string]any{"name": "xd", "role": "agency", "agency": "000.00.13.H49"})
+	other := k["key"].(string)
+	if cs := list(other, ""); len(cs) != 1 || cs[0]["dossier_code"] != "CASE-COMPLAINT" {
+		t.Fatalf("agency key sees %v", cs)
+	}
+	if res, _ := g.As(other, "GET", path, nil); res.StatusCode != 403 {
+		t.Fatalf("another agency's case: %d", res.StatusCode)
+	}
+	if res, _ := g.As(other, "POST", path+"/close", nil); res.StatusCode != 403 {
+		t.Fatalf("another agency closed a case: %d", res.StatusCode)
+	}
+	if cs := list(gwtest.AdminKey, "criterion=B"); len(cs) != 1 || cs[0]["id"] != id {
+		t.Fatalf("criterion filter %v", cs)
+	}
+	if res, out := g.API("GET", "/api/v1/cases?status=lost", nil); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "status" {
+		t.Fatalf("bad status: %d %v", res.StatusCode, out)
+	}
+
+	do := func(action string, body any, want int) map[string]any {
+		t.Helper()
+		res, out := g.API("POST", path+"/"+action, body)
+		if res.StatusCode != want {
+			t.Fatalf("%s: %d %v", action, res.StatusCode, out)
+		}
+		return out
+	}
+	do("assign", map[string]any{"assignee": "Chị Lan, tổ một cửa"}, 200)
+	do("status", map[string]any{"status": "in_progress"}, 200)
+	do("notes", map[string]any{"text": "Đã gặp cán bộ, nhắc nhở thái độ"}, 200)
+	do("answer", map[string]any{"text": ""}, 400)
+	c := do("answer", map[string]any{"text": "Sở đã nhắc nhở cán bộ và xin lỗi ông/bà."}, 200)
+	if c["status"] != "answered" || c["answer_send"] != "queued" || c["answered_at"] == nil {
+		t.Fatalf("answered %v", c)
+	}
+	if err := g.Sender.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sent := fake.Requests()
+	if len(sent) != 1 || !strings.Contains(sent[0].Body, "nhac nho can bo") || !strings.Contains(sent[0].Body, "1-5") {
+		t.Fatalf("sent %v", sent)
+	}
+	_, c = g.API("GET", path, nil)
+	if c["answer_send"] != "sent" {
+		t.Fatalf("after sending %v", c)
+	}
+
+	// The citizen rates it 2 by SMS: reopened; answered again and rated 5: closed.
+	rate := func(msgID, text string) []any {
+		t.Helper()
+		body := fmt.Sprintf(`{"id":%q,"from":"0912345678","to":"8079","text":%q}`, msgID, text)
+		req := httptest.NewRequest("POST", "/webhooks/sms/gen", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Signature", generic.Sign("case-secret-0123456789", []byte(body)))
+		res := g.Do(req)
+		var out struct{ Replies []any }
+		_ = json.Unmarshal([]byte(gwtest.Body(res)), &out)
+		if res.StatusCode != 200 {
+			t.Fatalf("webhook %d", res.StatusCode)
+		}
+		return out.Replies
+	}
+	if r := rate("r-1", "2"); len(r) != 1 || !strings.Contains(fmt.Sprint(r), "danh gia cau tra loi") {
+		t.Fatalf("rating reply %v", r)
+	}
+	if _, c = g.API("GET", path, nil); c["status"] != "reopened" || c["rating"] != 2.0 {
+		t.Fatalf("after a rating of 2: %v", c)
+	}
+	do("answer", map[string]any{"text": "Sở đã đổi cán bộ tiếp nhận."}, 200)
+	if err := g.Sender.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rate("r-2", "5")
+	if _, c = g.API("GET", path, nil); c["status"] != "closed" || c["rating"] != 5.0 || c["closed_at"] == nil {
+		t.Fatalf("after a rating of 5: %v", c)
+	}
+	do("close", nil, 409)
+	var actions []string
+	for _, e := range c["history"].([]any) {
+		actions = append(actions, e.(map[string]any)["action"].(string))
+	}
+	if got := strings.Join(actions, " "); got != "opened assign status note answer answer_sent rated answer answer_sent rated" {
+		t.Fatalf("history %s", got)
+	}
+	_, audit := g.API("GET", "/api/v1/audit", nil)
+	if !strings.Contains(fmt.Sprint(audit), "case.answer") {
+		t.Fatalf("no audit entry: %v", audit)
+	}
+
+	// A web answer without a phone: the answer cannot be sent, and says so.
+	cid := complaint["id"].(string)
+	if _, c = g.API("POST", "/api/v1/cases/"+cid+"/answer", map[string]any{"text": "Đã bố trí thêm quầy."}); c["answer_send"] != "skipped" {
+		t.Fatalf("no phone: %v", c)
+	}
+
+	// A rule turned off for an agency opens no case there.
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.13.H49", map[string]any{"name": "Sở Xây dựng", "parent": "000.00.00.H49", "case_rule": map[string]any{"off": true}}); res.StatusCode != 200 {
+		t.Fatalf("rule: %d %v", res.StatusCode, out)
+	}
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.13.H49", map[string]any{"name": "Sở Xây dựng", "case_rule": map[string]any{"max_score": 4}}); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "case_rule.max_score" {
+		t.Fatalf("bad rule: %d %v", res.StatusCode, out)
+	}
+	answer("CASE-OFF", "000.00.13.H49", "", "11111", "")
+	g.Drain()
+	if cs := list(gwtest.AdminKey, ""); len(cs) != 2 {
+		t.Fatalf("a case where the rule is off: %v", cs)
+	}
+}

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/sipasvn/gateway/survey"
+)
+
+// CaseStatus is where a follow-up case stands.
+type CaseStatus string
+
+// Case statuses: open → in_progress → answered → closed, and reopened
+// when the citizen is not satisfied with the answer.
+const (
+	CaseOpen       CaseStatus = "open"
+	CaseInProgress CaseStatus = "in_progress"
+	CaseAnswered   CaseStatus = "answered"
+	CaseClosed     CaseStatus = "closed"
+	CaseReopened   CaseStatus = "reopened"
+)
+
+// Case is the follow-up of one unhappy response: someone at the agency
+// looks into it and answers the citizen. It never holds the phone number;
+// the answer reaches the citizen through the invitation.
+type Case struct {
+	ID           string         `bson:"_id" json:"id"` // the response's id: one case per response
+	ResponseID   string         `bson:"response_id" json:"response_id"`
+	InvitationID string         `bson:"invitation_id" json:"invitation_id"`
+	Agency       string         `bson:"agency" json:"agency_code"`
+	Dossier      string         `bson:"dossier" json:"dossier_code"`
+	Procedure    string         `bson:"procedure,omitempty" json:"procedure_code,omitempty"`
+	Channel      string         `bson:"channel" json:"channel"`
+	Survey       string         `bson:"survey" json:"survey"`
+	Comment      string         `bson:"comment,omitempty" json:"comment,omitempty" doc:"phone numbers redacted"`
+	Low          []string       `bson:"low" json:"low_criteria" doc:"criteria (or the overall question) scored 1 or 2"`
+	Topics       []survey.Topic `bson:"topics,omitempty" json:"topics"`
+	Reason       string         `bson:"reason" json:"reason" doc:"low_score or complaint"`
+	Status       CaseStatus     `bson:"status" json:"status"`
+	Assignee     string         `bson:"assignee,omitempty" json:"assignee,omitempty"`
+	OpenedAt     time.Time      `bson:"opened_at" json:"opened_at"`
+	DueAt        time.Time      `bson:"due_at" json:"due_at"`
+	AnsweredAt   *time.Time     `bson:"answered_at,omitempty" json:"answered_at,omitempty"`
+	ClosedAt     *time.Time     `bson:"closed_at,omitempty" json:"closed_at,omitempty"`
+	Answer       string         `bson:"answer,omitempty" json:"answer,omitempty"`
+	AnswerSend   SendState      `bson:"answer_send,omitempty" json:"answer_send,omitempty" doc:"how sending the answer to the citizen went"`
+	Rating       int            `bson:"rating,omitempty" json:"rating,omitempty" doc:"the citizen's rating of the answer, 1–5"`
+	EscalatedTo  string         `bson:"escalated_to,omitempty" json:"escalated_to,omitempty" doc:"the parent agency told when it became overdue"`
+	Notes        []CaseNote     `bson:"notes" json:"notes"`
+	History      []CaseEvent    `bson:"history" json:"history"`
+	Version      int64          `bson:"v" json:"-"`
+}
+
+// CaseNote is an internal note on a case (never sent to the citizen).
+type CaseNote struct {
+	At   time.Time `bson:"at" json:"at"`
+	By   string    `bson:"by" json:"by"`
+	Text string    `bson:"text" json:"text"`
+}
+
+// CaseEvent is one change of a case, for its history.
+type CaseEvent struct {
+	At     time.Time `bson:"at" json:"at"`
+	By     string    `bson:"by" json:"by"`
+	Action string    `bson:"action" json:"action"`
+	Detail string    `bson:"detail,omitempty" json:"detail,omitempty"`
+}
+
+// Open reports whether the case still waits for the agency.
+func (c *Case) Open() bool {
+	return c.Status == CaseOpen || c.Status == CaseInProgress || c.Status == CaseReopened
+}
+
+// Overdue reports whether the case waits past its due time at now.
+func (c *Case) Overdue(now time.Time) bool { return c.Open() && now.After(c.DueAt) }
+
+// Cases keeps follow-up cases, read by _id only: an index document per
+// agency and month lists the ids of the cases opened there.
+type Cases struct {
+	c, index *mongo.Collection
+}
+
+type caseIndex struct {
+	ID  string   `bson:"_id"` // agency|month
+	IDs []string `bson:"ids"`
+}
+
+func caseIndexID(agency, month string) string { return agency + "|" + month }
+
+func (s *Cases) ensureIndexes(ctx context.Context) error {
+	// Reads are by _id; these create the collections at start, so the
+	// embedded store's _id lookup index exists from the first case.
+	if err := createIndexes(ctx, s.index, index(bson.D{{Key: "ids", Value: 1}}, false)); err != nil {
+		return err
+	}
+	return createIndexes(ctx, s.c, index(bson.D{{Key: "status", Value: 1}}, false))
+}
+
+// Open records new cases, each once: a case already there (a response
+// counted again after a crash) is left as it is. Their index documents
+// are updated by one writer at a time (the roll-up writer).
+func (s *Cases) Open(ctx context.Context, cases ...*Case) error {
+	if len(cases) == 0 {
+		return nil
+	}
+	docs := make([]any, len(cases))
+	byIndex := map[string][]string{}
+	for i, c := range cases {
+		c.OpenedAt, c.DueAt = Millis(c.OpenedAt), Millis(c.DueAt)
+		if c.Notes == nil {
+			c.Notes = []CaseNote{}
+		}
+		docs[i] = c
+		month := MonthOf(c.OpenedAt)
+		id := caseIndexID(c.Agency, month)
+		byIndex[id] = append(byIndex[id], c.ID)
+		// "*|month" lists the agencies with cases that month.
+		byIndex[caseIndexID("*", month)] = append(byIndex[caseIndexID("*", month)], c.Agency)
+	}
+	_, err := s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err = writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 }); err != nil {
+		return fmt.Errorf("open %d cases: %w", len(cases), err)
+	}
+	for id, ids := range byIndex {
+		if _, err := s.index.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+			bson.D{{Key: "$addToSet", Value: bson.D{{Key: "ids", Value: bson.D{{Key: "$each", Value: ids}}}}}},
+			options.Update().SetUpsert(true)); err != nil {
+			return fmt.Errorf("index cases: %w", err)
+		}
+	}
+	return nil
+}
+
+// Get returns one case.
+func (s *Cases) Get(ctx context.Context, id string) (*Case, error) {
+	return findOne[Case](ctx, s.c, bson.D{{Key: "_id", Value: id}})
+}
+
+// ErrCaseChanged means the case changed since it was read.
+var ErrCaseChanged = errors.New("the case changed meanwhile")
+
+// Save writes c back if it is still at the version it was read at, and
+// moves its version on; callers hold the case's lock (FerretDB applies
+// an update by reading and writing the document back).
+func (s *Cases) Save(ctx context.Context, c *Case) error {
+	prev := c.Version
+	c.Version++
+	res, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "v", Value: prev}}, c)
+	if err != nil {
+		c.Version = prev
+		return fmt.Errorf("save case %s: %w", c.ID, err)
+	}
+	if res.MatchedCount == 0 {
+		c.Version = prev
+		return ErrCaseChanged
+	}
+	return nil
+}
+
+// In returns the cases opened in the given agencies (nil: every agency)
+// and months, by id lookups only (the months' index documents, then the
+// cases).
+func (s *Cases) In(ctx context.Context, agencies, months []string) ([]Case, error) {
+	if agencies == nil {
+		ids := make([]string, len(months))
+		for i, m := range months {
+			ids[i] = caseIndexID("*", m)
+		}
+		all, err := byIDs[caseIndex](ctx, s.index, ids)
+		if err != nil {
+			return nil, fmt.Errorf("read case index: %w", err)
+		}
+		seen := map[string]bool{}
+		for _, ix := range all {
+			for _, a := range ix.IDs {
+				if !seen[a] {
+					seen[a] = true
+					agencies = append(agencies, a)
+				}
+			}
+		}
+	}
+	var ids []string
+	for _, a := range agencies {
+		for _, m := range months {
+			ids = append(ids, caseIndexID(a, m))
+		}
+	}
+	indexes, err := byIDs[caseIndex](ctx, s.index, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read case index: %w", err)
+	}
+	var caseIDs []string
+	for _, ix := range indexes {
+		caseIDs = append(caseIDs, ix.IDs...)
+	}
+	return byIDs[Case](ctx, s.c, caseIDs)
+}
