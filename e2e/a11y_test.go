@@ -59,8 +59,15 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/console/login", "/console/dashboard", "/console/dashboard?survey=sipas-5", "/console/comments",
-		"/console/invitations", "/console/unread", "/console/agencies", "/console/channels", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1"} {
+	paths := []string{"/console/login", "/console/dashboard", "/console/dashboard?survey=sipas-5", "/console/comments",
+		"/console/invitations", "/console/unread", "/console/agencies", "/console/channels", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1", "/console/cases"}
+	_, cases := g.API("GET", "/api/v1/cases", nil)
+	if list, _ := cases["cases"].([]any); len(list) > 0 {
+		paths = append(paths, "/console/cases/"+list[0].(map[string]any)["id"].(string))
+	} else {
+		t.Fatalf("no follow-up case to check: %v", cases)
+	}
+	for _, path := range paths {
 		if err := chromedp.Do(ctx, chromedp.Navigate(g.URL+path), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}

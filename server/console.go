@@ -47,7 +47,7 @@ func newConsole(a *api, sessions *store.Sessions, adminKey string) *console {
 		// at shows a time in the console's zone (GATEWAY_TIMEZONE).
 		"at": func(t time.Time, layout string) string { return t.In(a.zone).Format(layout) },
 	}
-	for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments"} {
+	for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case"} {
 		c.pages[name] = template.Must(template.New("").Funcs(funcs).ParseFS(web.Console, "console/layout.html", "console/"+name+".html"))
 	}
 	return c
@@ -70,6 +70,9 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/qr-sheet", allow(core.RoleAdmin, core.RoleAgency), cs.qrSheet)
 	g.Post("/invitations", allow(core.RoleAdmin, core.RoleAgency), cs.createInvitation)
 	g.Get("/comments", cs.commentsPage)
+	g.Get("/cases", cs.casesPage)
+	g.Get("/cases/:id", cs.casePage)
+	g.Post("/cases/:id/:action", allow(core.RoleAdmin, core.RoleAgency), cs.caseAction)
 	g.Get("/comments.csv", cs.commentsCSVPage)
 	g.Get("/unread", allow(core.RoleAdmin, core.RoleAgency), cs.unread)
 	g.Post("/unread/:id/resolve", allow(core.RoleAdmin, core.RoleAgency), cs.resolveUnread)
@@ -226,7 +229,7 @@ var statusLabels = map[string]string{
 	string(store.SendQueued):     "Chờ gửi · Queued", string(store.SendSent): "Đã gửi · Sent", string(store.SendDelivered): "Đã đến máy · Delivered",
 	string(store.SendFailed): "Gửi lỗi · Failed", string(store.SendSkipped): "Không gửi · Skipped",
 	string(store.SendRetrying): "Đang thử lại · Retrying", string(store.SendFallback): "Chuyển sang SMS · Sent by SMS instead",
-	"invite": "Lời mời · Invitation", "reply": "Trả lời · Reply", store.Received: "Công dân gửi · From the citizen",
+	"invite": "Lời mời · Invitation", "reply": "Trả lời · Reply", store.Received: "Công dân gửi · From the citizen", "answer": "Trả lời phản ánh · Case answer",
 }
 
 // statusLabel names a status for the console (the code itself if unknown).
