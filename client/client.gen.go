@@ -250,10 +250,13 @@ type Case struct {
 
 	// AnswerSend how sending the answer to the citizen went
 	AnswerSend *SendState `json:"answer_send,omitempty"`
-	AnsweredAt *time.Time `json:"answered_at,omitempty"`
-	Assignee   *string    `json:"assignee,omitempty"`
-	Channel    string     `json:"channel"`
-	ClosedAt   *time.Time `json:"closed_at,omitempty"`
+
+	// AnsweredAt the first answer
+	AnsweredAt     *time.Time `json:"answered_at,omitempty"`
+	AnsweredInTime bool       `json:"answered_in_time"`
+	Assignee       *string    `json:"assignee,omitempty"`
+	Channel        string     `json:"channel"`
+	ClosedAt       *time.Time `json:"closed_at,omitempty"`
 
 	// Comment phone numbers redacted
 	Comment     *string   `json:"comment,omitempty"`
@@ -298,6 +301,26 @@ type CaseEvent struct {
 	At     time.Time `json:"at"`
 	By     string    `json:"by"`
 	Detail *string   `json:"detail,omitempty"`
+}
+
+// CaseFigures defines model for CaseFigures.
+type CaseFigures struct {
+	Agency         *string `json:"agency,omitempty"`
+	Answered       int64   `json:"answered"`
+	AnsweredInTime int64   `json:"answered_in_time"`
+
+	// ByAgency with group_by=agency
+	ByAgency *[]CaseFigures   `json:"by_agency,omitempty"`
+	ByRating map[string]int64 `json:"by_rating"`
+
+	// InTimeRate answered in time, percent of opened
+	InTimeRate float64 `json:"in_time_rate"`
+
+	// MedianDaysToAnswer working days to the first answer (5: five or more)
+	MedianDaysToAnswer *int32  `json:"median_days_to_answer,omitempty"`
+	Opened             int64   `json:"opened"`
+	RatingMean         float64 `json:"rating_mean"`
+	Ratings            int64   `json:"ratings"`
 }
 
 // CaseList defines model for CaseList.
@@ -661,7 +684,10 @@ type Reply struct {
 
 // Report defines model for Report.
 type Report struct {
-	Agency          *string           `json:"agency,omitempty"`
+	Agency *string `json:"agency,omitempty"`
+
+	// Cases follow-up of unhappy responses, by the month the cases opened
+	Cases           *CaseFigures      `json:"cases,omitempty"`
 	Channel         *string           `json:"channel,omitempty"`
 	Criteria        []ReportCriterion `json:"criteria"`
 	Field           *string           `json:"field,omitempty"`

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -206,6 +207,7 @@ func (s *Service) ChangeCase(ctx context.Context, p *Principal, id, action strin
 	}
 	now := store.Millis(s.now())
 	event := store.CaseEvent{At: now, By: p.Who(), Action: action}
+	first := false
 	switch action {
 	case CaseNote:
 		c.Notes = append(c.Notes, store.CaseNote{At: now, By: p.Who(), Text: text})
@@ -225,8 +227,9 @@ func (s *Service) ChangeCase(ctx context.Context, p *Principal, id, action strin
 			return nil, Errorf(Conflict, "", "the case is %s; reopen it to answer again", c.Status)
 		}
 		c.Status, c.Answer, c.AnswerSend, c.Rating = store.CaseAnswered, text, "", 0
-		if c.AnsweredAt == nil {
-			c.AnsweredAt = &now // the first answer, for the figures
+		if c.AnsweredAt == nil { // the first answer, for the figures
+			c.AnsweredAt, c.AnsweredInTime = &now, !now.After(c.DueAt)
+			first = true
 		}
 		event.Detail = text
 	case CaseClose:
@@ -249,6 +252,11 @@ func (s *Service) ChangeCase(ctx context.Context, p *Principal, id, action strin
 			return nil, Errorf(Conflict, "", "the case changed meanwhile; reload it and try again")
 		}
 		return nil, err
+	}
+	if first {
+		if err := s.noteCase(ctx, c.AnswerEvents(s.workingDays)...); err != nil {
+			return c, err
+		}
 	}
 	if action == CaseAnswer {
 		if err := s.sendAnswer(ctx, c); err != nil {
@@ -359,5 +367,120 @@ func (s *Service) RateAnswer(ctx context.Context, caseID string, rating int) err
 		}
 	}
 	c.History = append(c.History, store.CaseEvent{At: now, By: "citizen", Action: "rated", Detail: string(rune('0' + rating))})
-	return s.Mongo.Cases.Save(ctx, c)
+	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
+		return err
+	}
+	n := 0
+	for _, e := range c.History {
+		if e.Action == "rated" {
+			n++
+		}
+	}
+	return s.noteCase(ctx, c.RatingEvent(n, string(rune('0'+rating))))
+}
+
+// noteCase hands case events to the roll-up writer, which counts them
+// into the case figures once each.
+func (s *Service) noteCase(ctx context.Context, events ...store.FunnelEvent) error {
+	if s.Funnel == nil {
+		return nil
+	}
+	if err := s.Funnel.Note(ctx, events...); err != nil {
+		return fmt.Errorf("count the case in the figures: %w", err)
+	}
+	return nil
+}
+
+// workingDays counts the working days between two times (0 without a
+// calendar).
+func (s *Service) workingDays(from, to time.Time) int {
+	if s.Calendar == nil {
+		return 0
+	}
+	return s.Calendar.Between(from, to)
+}
+
+// EscalateOverdue tells the parent agency of each case still waiting past
+// its due time: the case is escalated to it (its keys see the case from
+// then on), once, in its history and the audit log. It reads the cases of
+// the last three months by id; it returns how many it escalated.
+func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
+	now := s.now()
+	months, err := caseMonths("", "", now)
+	if err != nil {
+		return 0, err
+	}
+	all, err := s.Mongo.Cases.In(ctx, nil, months)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range all {
+		if !c.Overdue(now) || c.EscalatedTo != "" {
+			continue
+		}
+		ag, err := s.Mongo.Agencies.Agency(ctx, c.Agency)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && ag.Parent == "") {
+			continue // no parent to tell: the province's own operators see it overdue
+		}
+		if err != nil {
+			return n, err
+		}
+		ok, err := s.escalate(ctx, c.ID, ag.Parent)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *Service) escalate(ctx context.Context, id, parent string) (bool, error) {
+	lease, err := s.Locks.Acquire(ctx, "case:"+id, 15*time.Second)
+	if errors.Is(err, store.ErrLocked) {
+		return false, nil // someone is working on it; the next pass sees it
+	}
+	if err != nil {
+		return false, err
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+	c, err := s.Mongo.Cases.Get(ctx, id)
+	if err != nil || !c.Overdue(s.now()) || c.EscalatedTo != "" {
+		return false, err
+	}
+	c.EscalatedTo = parent
+	c.History = append(c.History, store.CaseEvent{At: store.Millis(s.now()), By: "gateway", Action: "escalated", Detail: parent})
+	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
+		return false, err
+	}
+	return true, s.Audit(ctx, &Principal{KeyID: "gateway", Name: "case sweep", Role: RoleAdmin}, "case.escalated", c.ID, map[string]any{"to": parent})
+}
+
+// RunCaseSweeper escalates overdue cases every interval until ctx ends,
+// one replica at a time.
+func (s *Service) RunCaseSweeper(ctx context.Context, every time.Duration, log interface {
+	Info(string, ...any)
+	Error(string, ...any)
+}) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		err := s.Locks.Holding(ctx, "cases:"+s.Mongo.DB.Name(), time.Minute, func(ctx context.Context) error {
+			n, err := s.EscalateOverdue(ctx)
+			if n > 0 {
+				log.Info("overdue cases escalated to the parent agency", "cases", n)
+			}
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Error("case sweep failed; will retry", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

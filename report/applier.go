@@ -241,6 +241,11 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) err
 	if err := a.countEvents(ctx, st.Batch, b.events, cells); err != nil {
 		return err
 	}
+	cases, err := a.casesFor(ctx, counted)
+	if err != nil {
+		return err
+	}
+	caseCells(cases, cells)
 	if err := a.Mongo.Rollups.Apply(ctx, st.Batch, cells); err != nil {
 		return err
 	}
@@ -255,7 +260,7 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) err
 	}
 	// Each response is counted once, so its case is opened once (and
 	// Open keeps a case already there when a batch is replayed).
-	if err := a.openCases(ctx, counted); err != nil {
+	if err := a.Mongo.Cases.Open(ctx, cases...); err != nil {
 		return err
 	}
 	// Their invitations are marked completed here rather than by request
@@ -373,7 +378,7 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	marks, err := invitationCells(ctx, a.Mongo, cells)
+	marks, err := invitationCells(ctx, a.Mongo, cells, a.days)
 	if err != nil {
 		return 0, err
 	}
@@ -443,7 +448,7 @@ func (a *Applier) waitLease(ctx context.Context) (*store.Lease, error) {
 // invitationCells adds to cells every invitation's made and sent steps
 // (completions come from responses) and returns their counted marks. It
 // reads the whole invitations collection: rebuilds only.
-func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells) ([]string, error) {
+func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells, days func(from, to time.Time) int) ([]string, error) {
 	chans, err := m.Channels.All(ctx)
 	if err != nil {
 		return nil, err
@@ -462,7 +467,28 @@ func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells) ([]
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	err = m.Cases.Each(ctx, func(c *store.Case) error {
+		for _, e := range c.Events(days) {
+			for k, n := range e.Cells() {
+				cells.Add(k, n)
+			}
+			marks = append(marks, e.Mark())
+		}
+		return nil
+	})
 	return marks, err
+}
+
+// days counts the working days a case took to answer (0 without a
+// calendar).
+func (a *Applier) days(from, to time.Time) int {
+	if a.Calendar == nil {
+		return 0
+	}
+	return a.Calendar.Between(from, to)
 }
 
 // FunnelEvents are the made and sent steps of an invitation as stored;
@@ -497,7 +523,7 @@ func (a *Applier) Compare(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := invitationCells(ctx, m, want); err != nil {
+	if _, err := invitationCells(ctx, m, want, a.days); err != nil {
 		return nil, err
 	}
 	got, err := m.Rollups.All(ctx)

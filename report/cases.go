@@ -98,21 +98,30 @@ func (r *caseRules) of(ctx context.Context, code string) (store.CaseRule, error)
 	return rule, nil
 }
 
-// openCases opens the cases the counted responses call for.
-func (a *Applier) openCases(ctx context.Context, counted []*store.Response) error {
+// casesFor are the cases the counted responses call for.
+func (a *Applier) casesFor(ctx context.Context, counted []*store.Response) ([]*store.Case, error) {
 	if a.Calendar == nil {
-		return nil
+		return nil, nil
 	}
 	rules := &caseRules{m: a.Mongo, seen: map[string]store.CaseRule{}}
 	var cases []*store.Case
 	for _, r := range counted {
 		rule, err := rules.of(ctx, r.AgencyCode)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if c := CaseOf(r, TopicsOf(r, a.Lexicon), rule, a.Calendar); c != nil {
 			cases = append(cases, c)
 		}
 	}
-	return a.Mongo.Cases.Open(ctx, cases...)
+	return cases, nil
+}
+
+// caseCells are the funnel cells that count cases opened.
+func caseCells(cases []*store.Case, cells store.Cells) {
+	for _, c := range cases {
+		for k, n := range store.FunnelCells(c.Agency, store.MonthOf(c.OpenedAt), store.CaseOpenedStep, "") {
+			cells.Add(k, n)
+		}
+	}
 }

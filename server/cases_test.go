@@ -179,6 +179,19 @@ func TestFollowUpCases(t *testing.T) {
 		t.Fatalf("no phone: %v", c)
 	}
 
+	// The figures count it: opened, first answers (in time), the working
+	// days they took, the ratings; and they equal a rebuild's.
+	g.Drain()
+	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=all&group_by=agency", nil)
+	cases := rep["cases"].(map[string]any)
+	if cases["opened"] != 2.0 || cases["answered"] != 2.0 || cases["answered_in_time"] != 2.0 || cases["in_time_rate"] != 100.0 ||
+		cases["ratings"] != 2.0 || cases["rating_mean"] != 3.5 || cases["median_days_to_answer"] != 0.0 || len(cases["by_agency"].([]any)) != 2 {
+		t.Fatalf("case figures %v", cases)
+	}
+	if diff, err := g.Applier.Compare(t.Context()); err != nil || len(diff) > 0 {
+		t.Fatalf("case figures differ from a rebuild: %v %v", diff, err)
+	}
+
 	// A rule turned off for an agency opens no case there.
 	if res, out := g.API("PUT", "/api/v1/agencies/000.00.13.H49", map[string]any{"name": "Sở Xây dựng", "parent": "000.00.00.H49", "case_rule": map[string]any{"off": true}}); res.StatusCode != 200 {
 		t.Fatalf("rule: %d %v", res.StatusCode, out)
@@ -190,5 +203,36 @@ func TestFollowUpCases(t *testing.T) {
 	g.Drain()
 	if cs := list(gwtest.AdminKey, ""); len(cs) != 2 {
 		t.Fatalf("a case where the rule is off: %v", cs)
+	}
+}
+
+// A case still open past its due time is escalated to the parent agency
+// once: its keys see it from then on, and it is in the case's history.
+func TestOverdueCasesEscalate(t *testing.T) {
+	g := gwtest.New(t, "")
+	for _, a := range [][2]string{{"000.00.00.H49", ""}, {"000.00.12.H49", "000.00.00.H49"}} {
+		if res, out := g.API("PUT", "/api/v1/agencies/"+a[0], map[string]any{"name": "Đơn vị " + a[0], "parent": a[1]}); res.StatusCode != 200 {
+			t.Fatalf("agency: %d %v", res.StatusCode, out)
+		}
+	}
+	tok := gwtest.Token(g.Invite("ESC-1", "000.00.12.H49", map[string]any{"survey": "sipas-5"}))
+	if res := g.Form("/s/"+tok, "A=1&B=1&C=1&D=1&E=1"); res.StatusCode != 303 {
+		t.Fatal(res.StatusCode)
+	}
+	g.Drain()
+	if n, err := g.Core.EscalateOverdue(t.Context()); err != nil || n != 0 {
+		t.Fatalf("escalated %d before the due time (%v)", n, err)
+	}
+	g.Core.Clock = func() time.Time { return time.Now().Add(10 * 24 * time.Hour) }
+	defer func() { g.Core.Clock = nil }()
+	for want := range []int{1, 0} {
+		if n, err := g.Core.EscalateOverdue(t.Context()); err != nil || n != 1-want {
+			t.Fatalf("pass %d escalated %d (%v)", want, n, err)
+		}
+	}
+	_, out := g.API("GET", "/api/v1/cases?overdue=true", nil)
+	cs := out["cases"].([]any)
+	if len(cs) != 1 || cs[0].(map[string]any)["escalated_to"] != "000.00.00.H49" || !strings.Contains(fmt.Sprint(cs[0]), "escalated") {
+		t.Fatalf("overdue cases %v", out)
 	}
 }

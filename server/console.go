@@ -354,6 +354,10 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	cases, err := a.caseFigures(ctx, q, funnel, false)
+	if err != nil {
+		return err
+	}
 	crit := chart{Name: "Tỉ lệ hài lòng theo tiêu chí · Satisfaction by criterion"}
 	for _, cr := range rep.Criteria {
 		crit.Bars = append(crit.Bars, rateBar(cr.Code+" "+criterionTitle(def, cr.Code), cr.Figure, cr.Answers))
@@ -407,7 +411,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 		surveys = append(surveys, string(s.ID))
 	}
 	v := cs.view(c, "Tổng quan · Dashboard")
-	v.Data = map[string]any{"R": rep, "Inv": inv, "Prev": prev, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows,
+	v.Data = map[string]any{"R": rep, "Inv": inv, "Prev": prev, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows, "Cases": cases,
 		"LowAgencies":   lowest("Cơ quan có chỉ số thấp nhất · Lowest agencies", ags, 5, a.rankMin, agencyName),
 		"LowProcedures": lowest("Thủ tục có chỉ số thấp nhất · Lowest procedures", procs, 5, a.rankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
 		"Channels": []string{"web", "sms", "zalo"},

@@ -223,7 +223,7 @@ func day(v, field string, end bool) (time.Time, error) {
 // overall figure, criteria, indicators, then one row per group (by is the
 // grouping, empty for none) with its overall figure and each criterion's
 // rate.
-func reportCSV(c *fiber.Ctx, r report.Report, by string, groups []report.Group) error {
+func reportCSV(c *fiber.Ctx, r report.Report, by string, groups []report.Group, cases *caseFigures) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="report-`+r.Survey+`.csv"`)
 	w := safeCSV{csv.NewWriter(c)}
@@ -268,6 +268,22 @@ func reportCSV(c *fiber.Ctx, r report.Report, by string, groups []report.Group) 
 		}
 	}
 	topics("topic", "", r.Topics)
+	// Case rows: counts in the responses column, the mean rating in the
+	// mean_score column.
+	caseRows := func(code string, cf caseFigures) {
+		n := func(v int64) string { return strconv.FormatInt(v, 10) }
+		blank := []string{"", "", "", "", "", "", "", "", "", "", ""}
+		for _, row := range [][2]string{{"cases_opened", n(cf.Opened)}, {"cases_answered", n(cf.Answered)}, {"cases_answered_in_time", n(cf.AnsweredInTime)}, {"cases_ratings", n(cf.Ratings)}} {
+			_ = w.Write(append(append([]string{row[0], code, ""}, blank...), row[1]))
+		}
+		_ = w.Write([]string{"cases_rating_mean", code, "", "", "", "", f(cf.RatingMean), "", "", "", "", "", "", "", ""})
+	}
+	if cases != nil {
+		caseRows("", *cases)
+		for _, ag := range cases.ByAgency {
+			caseRows(ag.Agency, ag)
+		}
+	}
 	for _, g := range groups {
 		row(by, g.Group, "", g.Overall, empty, strconv.FormatInt(g.Responses, 10))
 		for _, cr := range g.Criteria {

@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 	"math"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -25,6 +28,7 @@ type reportView struct {
 	Field       string          `json:"field,omitempty"`
 	Period      period          `json:"period"`
 	Invitations *invitationRate `json:"invitations,omitempty"`
+	Cases       *caseFigures    `json:"cases,omitempty" doc:"follow-up of unhappy responses, by the month the cases opened"`
 	Previous    *comparison     `json:"previous,omitempty"`
 	GroupBy     string          `json:"group_by,omitempty"`
 	Groups      []report.Group  `json:"groups,omitempty"`
@@ -105,6 +109,96 @@ type invitationRate struct {
 	ByChannel    map[string]channelRate `json:"by_channel"`
 }
 
+// caseFigures count follow-up cases: opened, first answered (and in
+// time), the median working days to a first answer, and the citizens'
+// ratings of the answers.
+type caseFigures struct {
+	Opened         int64            `json:"opened"`
+	Answered       int64            `json:"answered"`
+	AnsweredInTime int64            `json:"answered_in_time"`
+	InTimeRate     float64          `json:"in_time_rate" doc:"answered in time, percent of opened"`
+	MedianDays     *int             `json:"median_days_to_answer,omitempty" doc:"working days to the first answer (5: five or more)"`
+	Ratings        int64            `json:"ratings"`
+	RatingMean     float64          `json:"rating_mean"`
+	ByRating       map[string]int64 `json:"by_rating"`
+	Agency         string           `json:"agency,omitempty"`
+	ByAgency       []caseFigures    `json:"by_agency,omitempty" doc:"with group_by=agency"`
+}
+
+// caseFigures reads the case figures from the funnel cells (read again
+// when the report did not read them with its own cells).
+func (a *api) caseFigures(ctx context.Context, q store.Filter, cells store.Cells, byAgency bool) (*caseFigures, error) {
+	if cells == nil {
+		f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth, FoldAgencies: !byAgency, FoldMonths: true}
+		var err error
+		if cells, err = a.core.Mongo.Rollups.Query(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	out := caseFiguresOf(cells, func(store.CellKey) bool { return true })
+	if byAgency {
+		agencies := map[string]bool{}
+		for k := range cells {
+			if strings.HasPrefix(k.Question, "case_") {
+				agencies[k.Agency] = true
+			}
+		}
+		for ag := range agencies {
+			f := caseFiguresOf(cells, func(k store.CellKey) bool { return k.Agency == ag })
+			f.Agency = ag
+			out.ByAgency = append(out.ByAgency, *f)
+		}
+		sort.Slice(out.ByAgency, func(i, j int) bool { return out.ByAgency[i].Agency < out.ByAgency[j].Agency })
+	}
+	return out, nil
+}
+
+func caseFiguresOf(cells store.Cells, keep func(store.CellKey) bool) *caseFigures {
+	f := &caseFigures{ByRating: map[string]int64{"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}}
+	var days [6]int64
+	var ratingSum int64
+	for k, c := range cells {
+		if !keep(k) {
+			continue
+		}
+		switch k.Question {
+		case store.CaseOpenedStep:
+			f.Opened += c.Responses
+		case store.CaseAnsweredStep:
+			f.Answered += c.Responses
+			if k.Channel == "in_time" {
+				f.AnsweredInTime += c.Responses
+			}
+		case store.CaseAnswerDaysStep:
+			if d, err := strconv.Atoi(strings.TrimPrefix(k.Channel, "d")); err == nil && d >= 0 && d <= 5 {
+				days[d] += c.Responses
+			}
+		case store.CaseRatedStep:
+			if r, err := strconv.Atoi(strings.TrimPrefix(k.Channel, "r")); err == nil && r >= 1 && r <= 5 {
+				f.ByRating[strconv.Itoa(r)] += c.Responses
+				f.Ratings += c.Responses
+				ratingSum += int64(r) * c.Responses
+			}
+		}
+	}
+	f.InTimeRate = rate(f.AnsweredInTime, f.Opened)
+	if f.Ratings > 0 {
+		f.RatingMean = math.Round(100*float64(ratingSum)/float64(f.Ratings)) / 100
+	}
+	var total, seen int64
+	for _, n := range days {
+		total += n
+	}
+	for d, n := range days {
+		seen += n
+		if total > 0 && 2*seen >= total {
+			f.MedianDays = &d
+			break
+		}
+	}
+	return f
+}
+
 func rate(part, whole int64) float64 {
 	if whole == 0 {
 		return 0
@@ -141,8 +235,11 @@ func (a *api) report(c *fiber.Ctx) error {
 		}
 		v.GroupBy = groupBy
 	}
+	if v.Cases, err = a.caseFigures(c.UserContext(), q, funnel, groupBy == "agency"); err != nil {
+		return err
+	}
 	if c.Query("format") == "csv" {
-		return reportCSV(c, v.Report, groupBy, v.Groups)
+		return reportCSV(c, v.Report, groupBy, v.Groups, v.Cases)
 	}
 	if v.Previous, err = a.compare(c.UserContext(), q, compute, v.Report); err != nil {
 		return err
@@ -188,6 +285,9 @@ func (a *api) invitationRates(ctx context.Context, q store.Filter, cells store.C
 	out := &invitationRate{ByChannel: map[string]channelRate{}}
 	byFamily := map[string]*channelRate{"web": {}, "sms": {}, "zalo": {}}
 	for k, c := range cells {
+		if strings.HasPrefix(k.Question, "case_") {
+			continue // the case figures (caseFiguresOf)
+		}
 		r := byFamily[k.Channel]
 		if r == nil && k.Channel != store.AnyChannel {
 			r = &channelRate{}

@@ -46,15 +46,17 @@ type Case struct {
 	Assignee     string         `bson:"assignee,omitempty" json:"assignee,omitempty"`
 	OpenedAt     time.Time      `bson:"opened_at" json:"opened_at"`
 	DueAt        time.Time      `bson:"due_at" json:"due_at"`
-	AnsweredAt   *time.Time     `bson:"answered_at,omitempty" json:"answered_at,omitempty"`
-	ClosedAt     *time.Time     `bson:"closed_at,omitempty" json:"closed_at,omitempty"`
-	Answer       string         `bson:"answer,omitempty" json:"answer,omitempty"`
-	AnswerSend   SendState      `bson:"answer_send,omitempty" json:"answer_send,omitempty" doc:"how sending the answer to the citizen went"`
-	Rating       int            `bson:"rating,omitempty" json:"rating,omitempty" doc:"the citizen's rating of the answer, 1–5"`
-	EscalatedTo  string         `bson:"escalated_to,omitempty" json:"escalated_to,omitempty" doc:"the parent agency told when it became overdue"`
-	Notes        []CaseNote     `bson:"notes" json:"notes"`
-	History      []CaseEvent    `bson:"history" json:"history"`
-	Version      int64          `bson:"v" json:"-"`
+	AnsweredAt   *time.Time     `bson:"answered_at,omitempty" json:"answered_at,omitempty" doc:"the first answer"`
+	// AnsweredInTime says the first answer came by the due time then.
+	AnsweredInTime bool        `bson:"answered_in_time,omitempty" json:"answered_in_time"`
+	ClosedAt       *time.Time  `bson:"closed_at,omitempty" json:"closed_at,omitempty"`
+	Answer         string      `bson:"answer,omitempty" json:"answer,omitempty"`
+	AnswerSend     SendState   `bson:"answer_send,omitempty" json:"answer_send,omitempty" doc:"how sending the answer to the citizen went"`
+	Rating         int         `bson:"rating,omitempty" json:"rating,omitempty" doc:"the citizen's rating of the answer, 1–5"`
+	EscalatedTo    string      `bson:"escalated_to,omitempty" json:"escalated_to,omitempty" doc:"the parent agency told when it became overdue"`
+	Notes          []CaseNote  `bson:"notes" json:"notes"`
+	History        []CaseEvent `bson:"history" json:"history"`
+	Version        int64       `bson:"v" json:"-"`
 }
 
 // CaseNote is an internal note on a case (never sent to the citizen).
@@ -135,6 +137,67 @@ func (s *Cases) Open(ctx context.Context, cases ...*Case) error {
 		}
 	}
 	return nil
+}
+
+// Events are the funnel events a case's record accounts for: opened,
+// its first answer (in time or late, and the working days it took, from
+// days), and each rating in its history. Live, the roll-up writer and
+// core note them as they happen; a rebuild derives them from here.
+func (c *Case) Events(days func(from, to time.Time) int) []FunnelEvent {
+	month := MonthOf(c.OpenedAt)
+	ev := func(step, mark, family string) FunnelEvent {
+		return FunnelEvent{Step: step, Invitation: "case:" + c.ID + mark, Agency: c.Agency, Month: month, Family: family}
+	}
+	out := []FunnelEvent{ev(CaseOpenedStep, ":opened", "")}
+	if c.AnsweredAt != nil {
+		out = append(out, c.AnswerEvents(days)...)
+	}
+	n := 0
+	for _, e := range c.History {
+		if e.Action == "rated" {
+			n++
+			out = append(out, c.RatingEvent(n, e.Detail))
+		}
+	}
+	return out
+}
+
+// AnswerEvents count a case's first answer.
+func (c *Case) AnswerEvents(days func(from, to time.Time) int) []FunnelEvent {
+	month := MonthOf(c.OpenedAt)
+	timely := "late"
+	if c.AnsweredInTime {
+		timely = "in_time"
+	}
+	d := min(days(c.OpenedAt, *c.AnsweredAt), 5)
+	return []FunnelEvent{
+		{Step: CaseAnsweredStep, Invitation: "case:" + c.ID + ":answered", Agency: c.Agency, Month: month, Family: timely},
+		{Step: CaseAnswerDaysStep, Invitation: "case:" + c.ID + ":days", Agency: c.Agency, Month: month, Family: fmt.Sprintf("d%d", d)},
+	}
+}
+
+// RatingEvent counts the n-th rating of a case's answers ("1"–"5").
+func (c *Case) RatingEvent(n int, rating string) FunnelEvent {
+	return FunnelEvent{Step: CaseRatedStep, Invitation: fmt.Sprintf("case:%s:rated:%d", c.ID, n), Agency: c.Agency, Month: MonthOf(c.OpenedAt), Family: "r" + rating}
+}
+
+// Each calls fn with every case (a rebuild's pass: a scan).
+func (s *Cases) Each(ctx context.Context, fn func(*Case) error) error {
+	cur, err := s.c.Find(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("read cases: %w", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var c Case
+		if err := cur.Decode(&c); err != nil {
+			return err
+		}
+		if err := fn(&c); err != nil {
+			return err
+		}
+	}
+	return cur.Err()
 }
 
 // Get returns one case.

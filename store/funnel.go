@@ -24,6 +24,17 @@ const (
 	FunnelCompleted = "completed"
 )
 
+// Follow-up case steps, counted in funnel cells of the case's agency and
+// opening month: opened; first answered, with Channel in_time or late,
+// and again with Channel d0–d5, the working days it took (d5: 5 or more);
+// rated, with Channel r1–r5.
+const (
+	CaseOpenedStep     = "case_opened"
+	CaseAnsweredStep   = "case_answered"
+	CaseAnswerDaysStep = "case_answer_days"
+	CaseRatedStep      = "case_rated"
+)
+
 // FunnelEvent is one step of one invitation, counted once by the roll-up
 // writer whatever the number of times it is noted.
 type FunnelEvent struct {

@@ -45,6 +45,23 @@ func (c *Calendar) Working(t time.Time) bool {
 	return !c.off[t.Format(time.DateOnly)]
 }
 
+// Between is the number of working days from from's day to to's day:
+// 0 the same day, 1 the next working day, and so on.
+func (c *Calendar) Between(from, to time.Time) int {
+	d := from.In(c.loc)
+	d = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, c.loc)
+	end := to.In(c.loc)
+	end = time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, c.loc)
+	n := 0
+	for d.Before(end) && n < 400 {
+		d = d.AddDate(0, 0, 1)
+		if c.Working(d) {
+			n++
+		}
+	}
+	return n
+}
+
 // Due is the end (23:59:59, Vietnam time) of the n-th working day after
 // from's day: opened on Monday with n = 5, due at the end of next Monday.
 func (c *Calendar) Due(from time.Time, n int) time.Time {
