@@ -106,4 +106,13 @@ func TestFollowUpLoopInTheConsole(t *testing.T) {
 	if h := text("#history"); !strings.Contains(h, "answer_sent") || !strings.Contains(h, "rated: 5") {
 		t.Fatalf("history %q", h)
 	}
+	// The figures count it, on the dashboard too.
+	g.Drain()
+	err = chromedp.Do(ctx, chromedp.Navigate(g.URL+"/console/dashboard"), chromedp.WaitVisible(chromedp.ID("followup")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := strings.Join(strings.Fields(text("#followup")), " "); !strings.Contains(f, "2 Hồ sơ cần theo dõi") || !strings.Contains(f, "50.00% Trả lời đúng hạn Answered in time (1/2)") || !strings.Contains(f, "5.00 Công dân chấm") {
+		t.Fatalf("follow-up figures %q", f)
+	}
 }
