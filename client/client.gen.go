@@ -982,6 +982,10 @@ type GetSurveyDoneParams struct {
 	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
 }
 
+// RateCaseAnswerFormdataBody defines parameters for RateCaseAnswer.
+type RateCaseAnswerFormdataBody struct {
+}
+
 // PutAgencyJSONRequestBody defines body for PutAgency for application/json ContentType.
 type PutAgencyJSONRequestBody = AgencyInput
 
@@ -1020,6 +1024,9 @@ type ResolveUnreadReplyJSONRequestBody = UnreadInput
 
 // SubmitSurveyPageFormdataRequestBody defines body for SubmitSurveyPage for application/x-www-form-urlencoded ContentType.
 type SubmitSurveyPageFormdataRequestBody SubmitSurveyPageFormdataBody
+
+// RateCaseAnswerFormdataRequestBody defines body for RateCaseAnswer for application/x-www-form-urlencoded ContentType.
+type RateCaseAnswerFormdataRequestBody RateCaseAnswerFormdataBody
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1433,6 +1440,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /s/{token}/done (the `GetSurveyDone` operationId).
 	GetSurveyDone(ctx context.Context, token string, params *GetSurveyDoneParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RateCaseAnswerWithBody Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /s/{token}/rate (the `RateCaseAnswer` operationId).
+	RateCaseAnswerWithBody(ctx context.Context, token string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RateCaseAnswerWithFormdataBody Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /s/{token}/rate (the `RateCaseAnswer` operationId).
+	RateCaseAnswerWithFormdataBody(ctx context.Context, token string, body RateCaseAnswerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetSurveyStylesheet The survey page's stylesheet
 	//
@@ -2354,6 +2375,40 @@ func (c *Client) SubmitSurveyPageWithFormdataBody(ctx context.Context, token str
 // Corresponds with GET /s/{token}/done (the `GetSurveyDone` operationId).
 func (c *Client) GetSurveyDone(ctx context.Context, token string, params *GetSurveyDoneParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetSurveyDoneRequest(c.Server, token, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RateCaseAnswerWithBody Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /s/{token}/rate (the `RateCaseAnswer` operationId).
+func (c *Client) RateCaseAnswerWithBody(ctx context.Context, token string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateCaseAnswerRequestWithBody(c.Server, token, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RateCaseAnswerWithFormdataBody Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /s/{token}/rate (the `RateCaseAnswer` operationId).
+func (c *Client) RateCaseAnswerWithFormdataBody(ctx context.Context, token string, body RateCaseAnswerFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateCaseAnswerRequestWithFormdataBody(c.Server, token, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4627,6 +4682,53 @@ func NewGetSurveyDoneRequest(server string, token string, params *GetSurveyDoneP
 	return req, nil
 }
 
+// NewRateCaseAnswerRequestWithFormdataBody calls the generic RateCaseAnswer builder with application/x-www-form-urlencoded body
+func NewRateCaseAnswerRequestWithFormdataBody(server string, token string, body RateCaseAnswerFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewRateCaseAnswerRequestWithBody(server, token, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewRateCaseAnswerRequestWithBody constructs an http.Request for the RateCaseAnswer method, with any body, and a specified content type
+func NewRateCaseAnswerRequestWithBody(server string, token string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/s/%s/rate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetSurveyStylesheetRequest constructs an http.Request for the GetSurveyStylesheet method
 func NewGetSurveyStylesheetRequest(server string) (*http.Request, error) {
 	var err error
@@ -5198,6 +5300,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /s/{token}/done (the `GetSurveyDone` operationId).
 	GetSurveyDoneWithResponse(ctx context.Context, token string, params *GetSurveyDoneParams, reqEditors ...RequestEditorFn) (*GetSurveyDoneResponse, error)
+
+	// RateCaseAnswerWithBodyWithResponse Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /s/{token}/rate (the `RateCaseAnswer` operationId).
+	RateCaseAnswerWithBodyWithResponse(ctx context.Context, token string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateCaseAnswerResponse, error)
+
+	// RateCaseAnswerWithFormdataBodyWithResponse Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /s/{token}/rate (the `RateCaseAnswer` operationId).
+	RateCaseAnswerWithFormdataBodyWithResponse(ctx context.Context, token string, body RateCaseAnswerFormdataRequestBody, reqEditors ...RequestEditorFn) (*RateCaseAnswerResponse, error)
 
 	// GetSurveyStylesheetWithResponse The survey page's stylesheet
 	//
@@ -8166,6 +8282,40 @@ func (r GetSurveyDoneResponse) ContentType() string {
 	return ""
 }
 
+type RateCaseAnswerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r RateCaseAnswerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RateCaseAnswerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RateCaseAnswerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RateCaseAnswerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetSurveyStylesheetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9207,6 +9357,32 @@ func (c *ClientWithResponses) GetSurveyDoneWithResponse(ctx context.Context, tok
 		return nil, err
 	}
 	return ParseGetSurveyDoneResponse(rsp)
+}
+
+// RateCaseAnswerWithBodyWithResponse Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /s/{token}/rate (the `RateCaseAnswer` operationId).
+func (c *ClientWithResponses) RateCaseAnswerWithBodyWithResponse(ctx context.Context, token string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateCaseAnswerResponse, error) {
+	rsp, err := c.RateCaseAnswerWithBody(ctx, token, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateCaseAnswerResponse(rsp)
+}
+
+// RateCaseAnswerWithFormdataBodyWithResponse Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /s/{token}/rate (the `RateCaseAnswer` operationId).
+func (c *ClientWithResponses) RateCaseAnswerWithFormdataBodyWithResponse(ctx context.Context, token string, body RateCaseAnswerFormdataRequestBody, reqEditors ...RequestEditorFn) (*RateCaseAnswerResponse, error) {
+	rsp, err := c.RateCaseAnswerWithFormdataBody(ctx, token, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateCaseAnswerResponse(rsp)
 }
 
 // GetSurveyStylesheetWithResponse The survey page's stylesheet
@@ -11538,6 +11714,22 @@ func ParseGetSurveyDoneResponse(rsp *http.Response) (*GetSurveyDoneResponse, err
 	}
 
 	response := &GetSurveyDoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseRateCaseAnswerResponse parses an HTTP response from a RateCaseAnswerWithResponse call
+func ParseRateCaseAnswerResponse(rsp *http.Response) (*RateCaseAnswerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RateCaseAnswerResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

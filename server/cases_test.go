@@ -173,10 +173,28 @@ func TestFollowUpCases(t *testing.T) {
 		t.Fatalf("no audit entry: %v", audit)
 	}
 
-	// A web answer without a phone: the answer cannot be sent, and says so.
+	// A web answer without a phone: the answer cannot be sent by SMS; the
+	// survey's done page shows it, and a tap there rates it.
 	cid := complaint["id"].(string)
 	if _, c = g.API("POST", "/api/v1/cases/"+cid+"/answer", map[string]any{"text": "Đã bố trí thêm quầy."}); c["answer_send"] != "skipped" {
 		t.Fatalf("no phone: %v", c)
+	}
+	inv := g.MustInvitation("CASE-COMPLAINT")
+	done := gwtest.Body(g.Do(httptest.NewRequest("GET", "/s/"+inv.Token+"/done", nil)))
+	if !strings.Contains(done, "Đã bố trí thêm quầy.") || !strings.Contains(done, `name="r" value="4"`) {
+		t.Fatalf("done page %s", done)
+	}
+	if res := g.Form("/s/"+inv.Token+"/rate", "r=9"); res.StatusCode != 303 {
+		t.Fatalf("a rating of 9: %d", res.StatusCode)
+	}
+	if _, c = g.API("GET", "/api/v1/cases/"+cid, nil); c["status"] != "answered" {
+		t.Fatalf("a rating of 9 was taken: %v", c)
+	}
+	if res := g.Form("/s/"+inv.Token+"/rate", "r=4"); res.StatusCode != 303 {
+		t.Fatalf("rate on the page: %d", res.StatusCode)
+	}
+	if _, c = g.API("GET", "/api/v1/cases/"+cid, nil); c["status"] != "closed" || c["rating"] != 4.0 {
+		t.Fatalf("after the page's rating: %v", c)
 	}
 
 	// The figures count it: opened, first answers (in time), the working
@@ -185,7 +203,7 @@ func TestFollowUpCases(t *testing.T) {
 	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=all&group_by=agency", nil)
 	cases := rep["cases"].(map[string]any)
 	if cases["opened"] != 2.0 || cases["answered"] != 2.0 || cases["answered_in_time"] != 2.0 || cases["in_time_rate"] != 100.0 ||
-		cases["ratings"] != 2.0 || cases["rating_mean"] != 3.5 || cases["median_days_to_answer"] != 0.0 || len(cases["by_agency"].([]any)) != 2 {
+		cases["ratings"] != 3.0 || cases["rating_mean"] != 3.67 || cases["median_days_to_answer"] != 0.0 || len(cases["by_agency"].([]any)) != 2 {
 		t.Fatalf("case figures %v", cases)
 	}
 	if diff, err := g.Applier.Compare(t.Context()); err != nil || len(diff) > 0 {

@@ -119,6 +119,8 @@ var operations = []operation{
 	{"getSurveyPage", "get", "/s/{token}", "The survey page (HTML)", "survey page", []string{"step", "lang"}, nil, true, map[int]any{200: htmlBody{}, 404: htmlBody{}, 410: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"submitSurveyPage", "post", "/s/{token}", "Submit answers (form-encoded)", "survey page", nil, htmlBody{}, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 410: htmlBody{}, 413: htmlBody{}, 422: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"getSurveyDone", "get", "/s/{token}/done", "Thank-you page", "survey page", []string{"lang"}, nil, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"rateCaseAnswer", "post", "/s/{token}/rate", "Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)", "survey page", nil, htmlBody{}, true,
+		map[int]any{303: nil, 404: htmlBody{}, 410: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"getSurveyStylesheet", "get", "/static/app.css", "The survey page's stylesheet", "survey page", nil, nil, true, map[int]any{200: cssBody{}}, []int{431}},
 	{"receiveSMS", "post", "/webhooks/sms/{channel_id}", "Inbound SMS in the channel type's format; the answer carries the replies in that format", "webhooks", nil, nil, true, map[int]any{200: webhookSMS}, []int{400, 401, 404, 413, 429, unavailable}},
 	{"receiveSMSByGet", "get", "/webhooks/sms/{channel_id}", "Inbound SMS by GET (eSMS MO)", "webhooks", nil, nil, true, map[int]any{200: webhookSMS}, []int{400, 401, 404, 429, unavailable}},

@@ -122,8 +122,10 @@ func (s *Cases) Open(ctx context.Context, cases ...*Case) error {
 		month := MonthOf(c.OpenedAt)
 		id := caseIndexID(c.Agency, month)
 		byIndex[id] = append(byIndex[id], c.ID)
-		// "*|month" lists the agencies with cases that month.
+		// "*|month" lists the agencies with cases that month; "inv|id" the
+		// case of an invitation (its survey's done page shows the answer).
 		byIndex[caseIndexID("*", month)] = append(byIndex[caseIndexID("*", month)], c.Agency)
+		byIndex[caseIndexID("inv", c.InvitationID)] = append(byIndex[caseIndexID("inv", c.InvitationID)], c.ID)
 	}
 	_, err := s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err = writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 }); err != nil {
@@ -203,6 +205,19 @@ func (s *Cases) Each(ctx context.Context, fn func(*Case) error) error {
 // Get returns one case.
 func (s *Cases) Get(ctx context.Context, id string) (*Case, error) {
 	return findOne[Case](ctx, s.c, bson.D{{Key: "_id", Value: id}})
+}
+
+// OfInvitation returns the case an invitation's response opened, or
+// ErrNotFound.
+func (s *Cases) OfInvitation(ctx context.Context, invitation string) (*Case, error) {
+	ix, err := findOne[caseIndex](ctx, s.index, bson.D{{Key: "_id", Value: caseIndexID("inv", invitation)}})
+	if err != nil {
+		return nil, err
+	}
+	if len(ix.IDs) == 0 {
+		return nil, ErrNotFound
+	}
+	return s.Get(ctx, ix.IDs[0])
 }
 
 // ErrCaseChanged means the case changed since it was read.

@@ -4,12 +4,15 @@
 package web
 
 import (
+	"errors"
 	"log/slog"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sipasvn/gateway/channels"
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
 
@@ -30,6 +33,7 @@ func (channel) Mount(app *fiber.App, d channels.Deps) {
 	app.Get("/s/:token", h.open(h.show))
 	app.Post("/s/:token", h.open(h.submit))
 	app.Get("/s/:token/done", h.wrap(h.done))
+	app.Post("/s/:token/rate", h.wrap(h.rate))
 }
 
 type handler struct {
@@ -148,5 +152,37 @@ func (h *handler) done(c *fiber.Ctx) error {
 	}
 	p := newPage(h.localeOf(c, ss), "/s/"+ss.Invitation.Token+"/done?")
 	p.Kind, p.Title, p.Body, p.Dossier = "ok", p.T["done_t"], p.T["done"], ss.Invitation.DossierCode
+	// The agency's answer to the citizen's follow-up case, with a tap to
+	// rate it while it waits for one.
+	if cs, err := h.core.Mongo.Cases.OfInvitation(c.UserContext(), ss.Invitation.ID); err == nil && cs.Answer != "" {
+		p.Answer, p.Token = cs.Answer, ss.Invitation.Token
+		p.Rate = cs.Status == store.CaseAnswered
+		p.Rated = cs.Rating
+	}
 	return h.send(c, fiber.StatusOK, "message", p)
+}
+
+// rate takes the citizen's rating of the answer to their case from the
+// done page: POST /s/{token}/rate r=1..5.
+func (h *handler) rate(c *fiber.Ctx) error {
+	ss, err := h.core.Open(c.UserContext(), c.Params("token"))
+	if err != nil {
+		return err
+	}
+	done := "/s/" + ss.Invitation.Token + "/done"
+	r, err := strconv.Atoi(c.FormValue("r"))
+	if err != nil || r < 1 || r > 5 {
+		return c.Redirect(done, fiber.StatusSeeOther) // only a tampered form: back to the buttons
+	}
+	cs, err := h.core.Mongo.Cases.OfInvitation(c.UserContext(), ss.Invitation.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return core.Errorf(core.NotFound, "", "no answer to rate for this dossier")
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.core.RateAnswer(c.UserContext(), cs.ID, r); err != nil {
+		return err
+	}
+	return c.Redirect(done, fiber.StatusSeeOther)
 }

@@ -27,6 +27,9 @@ var words = map[string]map[string]string{
 		"dossier":      "Hồ sơ",
 		"rating":       "Đánh giá việc giải quyết hồ sơ tại",
 		"slow":         "Có quá nhiều yêu cầu từ thiết bị này. Vui lòng thử lại sau một phút.",
+		"answer_t":     "Phản hồi của cơ quan",
+		"rate_q":       "Ông/bà hài lòng với câu trả lời này? (1 = rất không hài lòng, 5 = rất hài lòng)",
+		"rated":        "Cảm ơn ông/bà đã đánh giá câu trả lời.",
 	},
 	"en": {
 		"brand":        "Satisfaction survey",
@@ -53,6 +56,9 @@ var words = map[string]map[string]string{
 		"dossier":      "Dossier",
 		"rating":       "How your dossier was handled at",
 		"slow":         "Too many requests from this device. Please try again in a minute.",
+		"answer_t":     "The agency's answer",
+		"rate_q":       "Are you satisfied with this answer? (1 = very dissatisfied, 5 = very satisfied)",
+		"rated":        "Thank you for rating the answer.",
 	},
 }
 

@@ -22,6 +22,11 @@ type page struct {
 	T                 map[string]string
 	// message pages
 	Kind, Body, Dossier string
+	// Answer is the agency's answer to the citizen's follow-up case; Rate
+	// offers the 1–5 buttons, Rated is the rating given.
+	Answer string
+	Rate   bool
+	Rated  int
 	// step pages
 	Token, Intro, Criterion, CommentQ, Comment, Error string
 	// Agency is the name of the agency being rated, when registered.
@@ -30,6 +35,9 @@ type page struct {
 	Last, Missing bool
 	Questions     []questionView
 }
+
+// Ratings are the buttons of an answer's rating.
+func (p *page) Ratings() []int { return []int{1, 2, 3, 4, 5} }
 
 type questionView struct {
 	ID, Text string
