@@ -281,8 +281,11 @@ type Case struct {
 	// Rating the citizen's rating of the answer, 1–5
 	Rating *int32 `json:"rating,omitempty"`
 
-	// Reason low_score or complaint
-	Reason     string     `json:"reason"`
+	// Reason low_score, topic (a complaint about a topic the rule watches) or complaint
+	Reason string `json:"reason"`
+
+	// RemindedAt when the agency was reminded that the case is due within a day
+	RemindedAt *time.Time `json:"reminded_at,omitempty"`
 	ResponseId string     `json:"response_id"`
 	Status     CaseStatus `json:"status"`
 	Survey     string     `json:"survey"`
@@ -343,10 +346,11 @@ type CaseNote struct {
 
 // CaseRule defines model for CaseRule.
 type CaseRule struct {
-	ComplaintMaxMean *float64 `json:"complaint_max_mean,omitempty"`
-	DueDays          *int32   `json:"due_days,omitempty"`
-	MaxScore         *int32   `json:"max_score,omitempty"`
-	Off              *bool    `json:"off,omitempty"`
+	ComplaintMaxMean *float64  `json:"complaint_max_mean,omitempty"`
+	DueDays          *int32    `json:"due_days,omitempty"`
+	MaxScore         *int32    `json:"max_score,omitempty"`
+	Off              *bool     `json:"off,omitempty"`
+	Topics           *[]string `json:"topics,omitempty"`
 }
 
 // CaseStatus defines model for CaseStatus.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -49,6 +50,13 @@ func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error
 		return nil, Errorf(Invalid, "case_rule.complaint_max_mean", "%v: use a mean score 1–5, 0 for the default 3, or -1 for never", in.CaseRule.ComplaintMaxMean)
 	case in.CaseRule != nil && (in.CaseRule.DueDays < 0 || in.CaseRule.DueDays > 60):
 		return nil, Errorf(Invalid, "case_rule.due_days", "%d: use 1–60 working days, or 0 for the default 5", in.CaseRule.DueDays)
+	}
+	if in.CaseRule != nil && s.Topics != nil {
+		for _, t := range in.CaseRule.Topics {
+			if !slices.ContainsFunc(s.Topics.Topics, func(d survey.TopicDef) bool { return d.ID == t }) {
+				return nil, Errorf(Invalid, "case_rule.topics", "%q is not a comment topic; use one of the lexicon's (waiting, attitude, payments, …)", t)
+			}
+		}
 	}
 	return &store.Agency{Code: code, Name: survey.Normalize(strings.TrimSpace(in.Name)), NameEN: strings.TrimSpace(in.NameEN),
 		Parent: in.Parent, Level: in.Level, Updated: s.now(), CaseRule: in.CaseRule}, nil

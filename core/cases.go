@@ -400,11 +400,9 @@ func (s *Service) workingDays(from, to time.Time) int {
 	return s.Calendar.Between(from, to)
 }
 
-// EscalateOverdue tells the parent agency of each case still waiting past
-// its due time: the case is escalated to it (its keys see the case from
-// then on), once, in its history and the audit log. It reads the cases of
-// the last three months by id; it returns how many it escalated.
-func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
+// sweepCases runs act on every case of the last three months (read by
+// id) that pick takes at now, and counts those act changed.
+func (s *Service) sweepCases(ctx context.Context, pick func(c *store.Case, now time.Time) bool, act func(c *store.Case) (bool, error)) (int, error) {
 	now := s.now()
 	months, err := caseMonths("", "", now)
 	if err != nil {
@@ -415,18 +413,11 @@ func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	n := 0
-	for _, c := range all {
-		if !c.Overdue(now) || c.EscalatedTo != "" {
+	for i := range all {
+		if !pick(&all[i], now) {
 			continue
 		}
-		ag, err := s.Mongo.Agencies.Agency(ctx, c.Agency)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && ag.Parent == "") {
-			continue // no parent to tell: the province's own operators see it overdue
-		}
-		if err != nil {
-			return n, err
-		}
-		ok, err := s.escalate(ctx, c.ID, ag.Parent)
+		ok, err := act(&all[i])
 		if err != nil {
 			return n, err
 		}
@@ -437,25 +428,74 @@ func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (s *Service) escalate(ctx context.Context, id, parent string) (bool, error) {
+// EscalateOverdue tells the parent agency of each case still waiting past
+// its due time: the case is escalated to it (its keys see the case from
+// then on), once, in its history and the audit log; it returns how many
+// it escalated.
+func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
+	return s.sweepCases(ctx, func(c *store.Case, now time.Time) bool { return c.Overdue(now) && c.EscalatedTo == "" },
+		func(c *store.Case) (bool, error) {
+			ag, err := s.Mongo.Agencies.Agency(ctx, c.Agency)
+			if errors.Is(err, store.ErrNotFound) || (err == nil && ag.Parent == "") {
+				return false, nil // no parent to tell: the province's own operators see it overdue
+			}
+			if err != nil {
+				return false, err
+			}
+			return s.escalate(ctx, c.ID, ag.Parent)
+		})
+}
+
+// RemindDue reminds the agency of each open case due within the next
+// 24 hours, once (a "reminder" in its history; the console marks it),
+// and returns how many it reminded.
+func (s *Service) RemindDue(ctx context.Context) (int, error) {
+	return s.sweepCases(ctx, func(c *store.Case, now time.Time) bool {
+		return c.Open() && c.RemindedAt == nil && !c.Overdue(now) && c.DueAt.Sub(now) <= 24*time.Hour
+	}, func(c *store.Case) (bool, error) {
+		return s.withCase(ctx, c.ID, func(c *store.Case) bool {
+			if !c.Open() || c.RemindedAt != nil {
+				return false
+			}
+			at := store.Millis(s.now())
+			c.RemindedAt = &at
+			c.History = append(c.History, store.CaseEvent{At: at, By: "gateway", Action: "reminder", Detail: "due " + c.DueAt.In(Vietnam).Format("2006-01-02 15:04")})
+			return true
+		})
+	})
+}
+
+// withCase changes a case under its lock when change says so; a case
+// someone else is changing is left for the next pass.
+func (s *Service) withCase(ctx context.Context, id string, change func(*store.Case) bool) (bool, error) {
 	lease, err := s.Locks.Acquire(ctx, "case:"+id, 15*time.Second)
 	if errors.Is(err, store.ErrLocked) {
-		return false, nil // someone is working on it; the next pass sees it
+		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
 	defer lease.Release(context.WithoutCancel(ctx))
 	c, err := s.Mongo.Cases.Get(ctx, id)
-	if err != nil || !c.Overdue(s.now()) || c.EscalatedTo != "" {
+	if err != nil || !change(c) {
 		return false, err
 	}
-	c.EscalatedTo = parent
-	c.History = append(c.History, store.CaseEvent{At: store.Millis(s.now()), By: "gateway", Action: "escalated", Detail: parent})
-	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
-		return false, err
+	return true, s.Mongo.Cases.Save(ctx, c)
+}
+
+func (s *Service) escalate(ctx context.Context, id, parent string) (bool, error) {
+	ok, err := s.withCase(ctx, id, func(c *store.Case) bool {
+		if !c.Overdue(s.now()) || c.EscalatedTo != "" {
+			return false
+		}
+		c.EscalatedTo = parent
+		c.History = append(c.History, store.CaseEvent{At: store.Millis(s.now()), By: "gateway", Action: "escalated", Detail: parent})
+		return true
+	})
+	if err != nil || !ok {
+		return ok, err
 	}
-	return true, s.Audit(ctx, &Principal{KeyID: "gateway", Name: "case sweep", Role: RoleAdmin}, "case.escalated", c.ID, map[string]any{"to": parent})
+	return true, s.Audit(ctx, &Principal{KeyID: "gateway", Name: "case sweep", Role: RoleAdmin}, "case.escalated", id, map[string]any{"to": parent})
 }
 
 // RunCaseSweeper escalates overdue cases every interval until ctx ends,
@@ -468,6 +508,13 @@ func (s *Service) RunCaseSweeper(ctx context.Context, every time.Duration, log i
 	defer t.Stop()
 	for {
 		err := s.Locks.Holding(ctx, "cases:"+s.Mongo.DB.Name(), time.Minute, func(ctx context.Context) error {
+			r, err := s.RemindDue(ctx)
+			if r > 0 {
+				log.Info("agencies reminded of cases due within a day", "cases", r)
+			}
+			if err != nil {
+				return err
+			}
 			n, err := s.EscalateOverdue(ctx)
 			if n > 0 {
 				log.Info("overdue cases escalated to the parent agency", "cases", n)

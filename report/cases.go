@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,8 +13,9 @@ import (
 
 // CaseOf is the follow-up case r opens under rule, or nil: a criterion
 // (or a one-question survey's question) whose valid answers average at
-// most rule.MaxScore, or a comment with a complaint topic in a response
-// whose mean is at most rule.ComplaintMaxMean. Its due time counts
+// most rule.MaxScore, a complaint about one of rule.Topics whatever the
+// scores, or a comment with a complaint topic in a response whose mean is
+// at most rule.ComplaintMaxMean. Its due time counts
 // rule.DueDays working days from the answer.
 func CaseOf(r *store.Response, topics []survey.Topic, rule store.CaseRule, cal *survey.Calendar) *store.Case {
 	rule = rule.Effective()
@@ -49,14 +51,19 @@ func CaseOf(r *store.Response, topics []survey.Topic, rule store.CaseRule, cal *
 			low = append(low, k)
 		}
 	}
-	complaint := false
+	complaint, flagged := false, false
 	for _, t := range topics {
-		complaint = complaint || t.Polarity == survey.Complaint
+		if t.Polarity == survey.Complaint {
+			complaint = true
+			flagged = flagged || slices.Contains(rule.Topics, t.ID)
+		}
 	}
 	reason := ""
 	switch {
 	case len(low) > 0:
 		reason = "low_score"
+	case flagged:
+		reason = "topic"
 	case complaint && rule.ComplaintMaxMean >= 0 && n > 0 && float64(sum) <= rule.ComplaintMaxMean*float64(n):
 		reason = "complaint"
 	default:

@@ -222,6 +222,24 @@ func TestFollowUpCases(t *testing.T) {
 	if cs := list(gwtest.AdminKey, ""); len(cs) != 2 {
 		t.Fatalf("a case where the rule is off: %v", cs)
 	}
+
+	// A rule that watches a topic opens a case for a complaint about it,
+	// whatever the scores.
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.12.H49", map[string]any{"name": "Sở Tư pháp", "parent": "000.00.00.H49", "case_rule": map[string]any{"topics": []string{"bribes"}}}); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "case_rule.topics" {
+		t.Fatalf("unknown topic: %d %v", res.StatusCode, out)
+	}
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.12.H49", map[string]any{"name": "Sở Tư pháp", "parent": "000.00.00.H49", "case_rule": map[string]any{"topics": []string{"payments"}}}); res.StatusCode != 200 {
+		t.Fatalf("topic rule: %d %v", res.StatusCode, out)
+	}
+	answer("CASE-TOPIC", "000.00.12.H49", "", "55555", "Nhanh, nhưng phải bồi dưỡng cho cán bộ")
+	g.Drain()
+	found := false
+	for _, c := range list(gwtest.AdminKey, "") {
+		found = found || (c["dossier_code"] == "CASE-TOPIC" && c["reason"] == "topic")
+	}
+	if !found {
+		t.Fatalf("no case for a watched topic: %v", list(gwtest.AdminKey, ""))
+	}
 }
 
 // A case still open past its due time is escalated to the parent agency
@@ -240,6 +258,17 @@ func TestOverdueCasesEscalate(t *testing.T) {
 	g.Drain()
 	if n, err := g.Core.EscalateOverdue(t.Context()); err != nil || n != 0 {
 		t.Fatalf("escalated %d before the due time (%v)", n, err)
+	}
+	if n, err := g.Core.RemindDue(t.Context()); err != nil || n != 0 {
+		t.Fatalf("reminded %d a week ahead (%v)", n, err)
+	}
+	_, one := g.API("GET", "/api/v1/cases", nil)
+	due, _ := time.Parse(time.RFC3339, one["cases"].([]any)[0].(map[string]any)["due_at"].(string))
+	g.Core.Clock = func() time.Time { return due.Add(-2 * time.Hour) }
+	for want := range []int{1, 0} {
+		if n, err := g.Core.RemindDue(t.Context()); err != nil || n != 1-want {
+			t.Fatalf("reminder pass %d: %d (%v)", want, n, err)
+		}
 	}
 	g.Core.Clock = func() time.Time { return time.Now().Add(10 * 24 * time.Hour) }
 	defer func() { g.Core.Clock = nil }()

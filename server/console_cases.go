@@ -14,7 +14,7 @@ import (
 // caseRow is a case as the console's list shows it.
 type caseRow struct {
 	ID, Dossier, Agency, Status, Due, Reason, Assignee string
-	Overdue                                            bool
+	Overdue, DueSoon                                   bool
 }
 
 // caseStatusLabels name case statuses in both languages.
@@ -23,7 +23,7 @@ var caseStatusLabels = map[store.CaseStatus]string{
 	store.CaseClosed: "Đã đóng · Closed", store.CaseReopened: "Mở lại · Reopened",
 }
 
-var caseReasons = map[string]string{"low_score": "Điểm thấp · Low score", "complaint": "Phàn nàn · Complaint"}
+var caseReasons = map[string]string{"low_score": "Điểm thấp · Low score", "complaint": "Phàn nàn · Complaint", "topic": "Chủ đề cần theo dõi · Watched topic"}
 
 // casesPage lists follow-up cases: GET /console/cases?agency=&status=&overdue=true.
 func (cs *console) casesPage(c *fiber.Ctx) error {
@@ -41,7 +41,8 @@ func (cs *console) casesPage(c *fiber.Ctx) error {
 	rows := make([]caseRow, len(list))
 	for i, cs := range list {
 		rows[i] = caseRow{ID: cs.ID, Dossier: cs.Dossier, Agency: name(cs.Agency), Status: caseStatusLabels[cs.Status], Due: cs.DueAt.In(a.zone).Format("2006-01-02"),
-			Reason: caseReasons[cs.Reason] + " " + strings.Join(cs.Low, ", "), Assignee: cs.Assignee, Overdue: cs.Overdue(now)}
+			Reason: caseReasons[cs.Reason] + " " + strings.Join(cs.Low, ", "), Assignee: cs.Assignee, Overdue: cs.Overdue(now),
+			DueSoon: cs.Open() && !cs.Overdue(now) && cs.DueAt.Sub(now) <= 24*time.Hour}
 	}
 	v := cs.view(c, "Theo dõi, phản hồi · Follow-up cases")
 	var statuses []struct{ Code, Label string }

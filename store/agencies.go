@@ -36,6 +36,9 @@ type CaseRule struct {
 	ComplaintMaxMean float64 `bson:"complaint_max_mean,omitempty" json:"complaint_max_mean,omitempty"`
 	// DueDays is how many working days the agency has to answer (0 = 5).
 	DueDays int `bson:"due_days,omitempty" json:"due_days,omitempty"`
+	// Topics: a complaint about any of these comment topics opens a case
+	// whatever the scores (e.g. payments: informal payments).
+	Topics []string `bson:"topics,omitempty" json:"topics,omitempty"`
 }
 
 // DefaultCaseRule opens a case for a criterion at 1–2, or a complaint

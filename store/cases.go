@@ -41,7 +41,7 @@ type Case struct {
 	Comment      string         `bson:"comment,omitempty" json:"comment,omitempty" doc:"phone numbers redacted"`
 	Low          []string       `bson:"low" json:"low_criteria" doc:"criteria (or the overall question) scored 1 or 2"`
 	Topics       []survey.Topic `bson:"topics,omitempty" json:"topics"`
-	Reason       string         `bson:"reason" json:"reason" doc:"low_score or complaint"`
+	Reason       string         `bson:"reason" json:"reason" doc:"low_score, topic (a complaint about a topic the rule watches) or complaint"`
 	Status       CaseStatus     `bson:"status" json:"status"`
 	Assignee     string         `bson:"assignee,omitempty" json:"assignee,omitempty"`
 	OpenedAt     time.Time      `bson:"opened_at" json:"opened_at"`
@@ -54,6 +54,7 @@ type Case struct {
 	AnswerSend     SendState   `bson:"answer_send,omitempty" json:"answer_send,omitempty" doc:"how sending the answer to the citizen went"`
 	Rating         int         `bson:"rating,omitempty" json:"rating,omitempty" doc:"the citizen's rating of the answer, 1–5"`
 	EscalatedTo    string      `bson:"escalated_to,omitempty" json:"escalated_to,omitempty" doc:"the parent agency told when it became overdue"`
+	RemindedAt     *time.Time  `bson:"reminded_at,omitempty" json:"reminded_at,omitempty" doc:"when the agency was reminded that the case is due within a day"`
 	Notes          []CaseNote  `bson:"notes" json:"notes"`
 	History        []CaseEvent `bson:"history" json:"history"`
 	Version        int64       `bson:"v" json:"-"`
