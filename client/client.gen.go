@@ -192,6 +192,7 @@ type Agency struct {
 	NameEn    *string   `json:"name_en,omitempty"`
 	Parent    *string   `json:"parent,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+	Webhook   *Webhook  `json:"webhook,omitempty"`
 }
 
 // AgencyEntry defines model for AgencyEntry.
@@ -205,15 +206,17 @@ type AgencyEntry struct {
 	Parent      *string   `json:"parent,omitempty"`
 	Registered  bool      `json:"registered"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	Webhook     *Webhook  `json:"webhook,omitempty"`
 }
 
 // AgencyInput defines model for AgencyInput.
 type AgencyInput struct {
-	CaseRule *CaseRule `json:"case_rule,omitempty"`
-	Level    *string   `json:"level,omitempty"`
-	Name     string    `json:"name"`
-	NameEn   *string   `json:"name_en,omitempty"`
-	Parent   *string   `json:"parent,omitempty"`
+	CaseRule *CaseRule     `json:"case_rule,omitempty"`
+	Level    *string       `json:"level,omitempty"`
+	Name     string        `json:"name"`
+	NameEn   *string       `json:"name_en,omitempty"`
+	Parent   *string       `json:"parent,omitempty"`
+	Webhook  *WebhookInput `json:"webhook,omitempty"`
 }
 
 // AgencyList defines model for AgencyList.
@@ -821,6 +824,17 @@ type UnreadInput struct {
 // UnreadList defines model for UnreadList.
 type UnreadList struct {
 	Replies []Unread `json:"replies"`
+}
+
+// Webhook defines model for Webhook.
+type Webhook struct {
+	Url string `json:"url"`
+}
+
+// WebhookInput defines model for WebhookInput.
+type WebhookInput struct {
+	Secret string `json:"secret"`
+	Url    string `json:"url"`
 }
 
 // ListAuditParams defines parameters for ListAudit.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -25,6 +26,15 @@ type AgencyInput struct {
 	// CaseRule sets when the agency's (and its subtree's) responses open
 	// follow-up cases; unset inherits.
 	CaseRule *store.CaseRule `json:"case_rule"`
+	// Webhook sets the agency's own system to tell of its cases; unset
+	// keeps the one set, a url of "" removes it.
+	Webhook *WebhookInput `json:"webhook"`
+}
+
+// WebhookInput is an agency's webhook as set.
+type WebhookInput struct {
+	URL    string `json:"url"`
+	Secret string `json:"secret"`
 }
 
 // Levels an agency may have.
@@ -51,6 +61,17 @@ func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error
 	case in.CaseRule != nil && (in.CaseRule.DueDays < 0 || in.CaseRule.DueDays > 60):
 		return nil, Errorf(Invalid, "case_rule.due_days", "%d: use 1–60 working days, or 0 for the default 5", in.CaseRule.DueDays)
 	}
+	var hook *store.Webhook
+	if w := in.Webhook; w != nil && w.URL != "" {
+		u, err := url.Parse(w.URL)
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+			return nil, Errorf(Invalid, "webhook.url", "%q is not an http(s) URL", w.URL)
+		case len(w.Secret) < 16:
+			return nil, Errorf(Invalid, "webhook.secret", "at least 16 characters: the key that signs each event (X-Signature, hex HMAC-SHA256 of the body)")
+		}
+		hook = &store.Webhook{URL: w.URL, Secret: w.Secret}
+	}
 	if in.CaseRule != nil && s.Topics != nil {
 		for _, t := range in.CaseRule.Topics {
 			if !slices.ContainsFunc(s.Topics.Topics, func(d survey.TopicDef) bool { return d.ID == t }) {
@@ -59,7 +80,7 @@ func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error
 		}
 	}
 	return &store.Agency{Code: code, Name: survey.Normalize(strings.TrimSpace(in.Name)), NameEN: strings.TrimSpace(in.NameEN),
-		Parent: in.Parent, Level: in.Level, Updated: s.now(), CaseRule: in.CaseRule}, nil
+		Parent: in.Parent, Level: in.Level, Updated: s.now(), CaseRule: in.CaseRule, Webhook: hook}, nil
 }
 
 // tree maps codes to agencies.
@@ -105,8 +126,13 @@ func (s *Service) PutAgency(ctx context.Context, p *Principal, code string, in A
 	if err != nil {
 		return nil, err
 	}
-	if old, ok := t[code]; ok && a.CaseRule == nil {
-		a.CaseRule = old.CaseRule // a body without case_rule keeps the one set
+	if old, ok := t[code]; ok {
+		if a.CaseRule == nil {
+			a.CaseRule = old.CaseRule // a body without case_rule keeps the one set
+		}
+		if in.Webhook == nil {
+			a.Webhook = old.Webhook // likewise the webhook
+		}
 	}
 	if err := t.place(a, "parent"); err != nil {
 		return nil, err
@@ -117,6 +143,9 @@ func (s *Service) PutAgency(ctx context.Context, p *Principal, code string, in A
 	detail := map[string]any{"name": a.Name, "parent": a.Parent, "level": a.Level}
 	if a.CaseRule != nil {
 		detail["case_rule"] = a.CaseRule
+	}
+	if a.Webhook != nil {
+		detail["webhook"] = a.Webhook.URL
 	}
 	return a, s.Audit(ctx, p, "agency.put", a.Code, detail)
 }
@@ -216,7 +245,7 @@ func (s *Service) ImportAgencies(ctx context.Context, p *Principal, r io.Reader)
 			return 0, lineError(row.line, err)
 		}
 		if old, ok := t[a.Code]; ok {
-			a.CaseRule = old.CaseRule // the CSV has no rule column: keep the one set
+			a.CaseRule, a.Webhook = old.CaseRule, old.Webhook // the CSV has no such columns: keep them
 		}
 		t[a.Code] = *a
 		todo = append(todo, a)

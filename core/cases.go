@@ -442,7 +442,12 @@ func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
 			if err != nil {
 				return false, err
 			}
-			return s.escalate(ctx, c.ID, ag.Parent)
+			ok, err := s.escalate(ctx, c.ID, ag.Parent)
+			if ok && err == nil {
+				c.EscalatedTo = ag.Parent
+				err = s.notice(ctx, "case.escalated", ag.Parent, c)
+			}
+			return ok, err
 		})
 }
 
@@ -453,7 +458,7 @@ func (s *Service) RemindDue(ctx context.Context) (int, error) {
 	return s.sweepCases(ctx, func(c *store.Case, now time.Time) bool {
 		return c.Open() && c.RemindedAt == nil && !c.Overdue(now) && c.DueAt.Sub(now) <= 24*time.Hour
 	}, func(c *store.Case) (bool, error) {
-		return s.withCase(ctx, c.ID, func(c *store.Case) bool {
+		ok, err := s.withCase(ctx, c.ID, func(c *store.Case) bool {
 			if !c.Open() || c.RemindedAt != nil {
 				return false
 			}
@@ -462,6 +467,10 @@ func (s *Service) RemindDue(ctx context.Context) (int, error) {
 			c.History = append(c.History, store.CaseEvent{At: at, By: "gateway", Action: "reminder", Detail: "due " + c.DueAt.In(Vietnam).Format("2006-01-02 15:04")})
 			return true
 		})
+		if ok && err == nil {
+			err = s.notice(ctx, "case.due_soon", c.Agency, c)
+		}
+		return ok, err
 	})
 }
 

@@ -22,6 +22,9 @@ type Service struct {
 	// Topics classifies comments (survey.Lexicon); the roll-up writer
 	// uses the same one.
 	Topics *survey.Lexicon
+	// Notices holds case events for agencies' webhooks (see
+	// DeliverNotices); nil sends none.
+	Notices *store.Stream
 	// Calendar counts the working days follow-up cases are due in.
 	Calendar      *survey.Calendar
 	Mongo         *store.Mongo

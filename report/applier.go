@@ -36,6 +36,9 @@ type Applier struct {
 	// Calendar counts the working days follow-up cases are due in; nil
 	// opens no cases.
 	Calendar *survey.Calendar
+	// Notices, when set, takes the notices of cases opened for agencies
+	// with a webhook.
+	Notices *store.Stream
 	// BatchSize bounds how many responses one batch takes (default 200).
 	BatchSize int64
 	// RebuildSlice is how many responses a rebuild counts before writing
@@ -241,7 +244,7 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) err
 	if err := a.countEvents(ctx, st.Batch, b.events, cells); err != nil {
 		return err
 	}
-	cases, err := a.casesFor(ctx, counted)
+	cases, notices, err := a.casesFor(ctx, counted)
 	if err != nil {
 		return err
 	}
@@ -262,6 +265,13 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) err
 	// Open keeps a case already there when a batch is replayed).
 	if err := a.Mongo.Cases.Open(ctx, cases...); err != nil {
 		return err
+	}
+	if a.Notices != nil && len(notices) > 0 {
+		// A replayed batch may tell an agency twice; a notice lost would
+		// be worse (a receiver keys them on the case id).
+		if err := a.Notices.Add(ctx, notices...); err != nil {
+			return err
+		}
 	}
 	// Their invitations are marked completed here rather than by request
 	// handlers (see core.Service.saveAll).

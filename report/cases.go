@@ -78,8 +78,9 @@ func CaseOf(r *store.Response, topics []survey.Topic, rule store.CaseRule, cal *
 // caseRules finds each agency's case rule: its own, or the nearest
 // ancestor's, or the default; agencies are read by _id, once a batch.
 type caseRules struct {
-	m    *store.Mongo
-	seen map[string]store.CaseRule
+	m     *store.Mongo
+	seen  map[string]store.CaseRule
+	hooks map[string]bool // agencies with a webhook of their own
 }
 
 func (r *caseRules) of(ctx context.Context, code string) (store.CaseRule, error) {
@@ -95,6 +96,9 @@ func (r *caseRules) of(ctx context.Context, code string) (store.CaseRule, error)
 		if err != nil {
 			return rule, err
 		}
+		if c == code && ag.Webhook != nil {
+			r.hooks[code] = true
+		}
 		if ag.CaseRule != nil {
 			rule = *ag.CaseRule
 			break
@@ -105,23 +109,30 @@ func (r *caseRules) of(ctx context.Context, code string) (store.CaseRule, error)
 	return rule, nil
 }
 
-// casesFor are the cases the counted responses call for.
-func (a *Applier) casesFor(ctx context.Context, counted []*store.Response) ([]*store.Case, error) {
+// casesFor are the cases the counted responses call for, and the notices
+// of those whose agency has a webhook.
+func (a *Applier) casesFor(ctx context.Context, counted []*store.Response) ([]*store.Case, []map[string]string, error) {
 	if a.Calendar == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
-	rules := &caseRules{m: a.Mongo, seen: map[string]store.CaseRule{}}
+	rules := &caseRules{m: a.Mongo, seen: map[string]store.CaseRule{}, hooks: map[string]bool{}}
 	var cases []*store.Case
 	for _, r := range counted {
 		rule, err := rules.of(ctx, r.AgencyCode)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if c := CaseOf(r, TopicsOf(r, a.Lexicon), rule, a.Calendar); c != nil {
 			cases = append(cases, c)
 		}
 	}
-	return cases, nil
+	var notices []map[string]string
+	for _, c := range cases {
+		if rules.hooks[c.Agency] {
+			notices = append(notices, store.NoticeEntry("case.opened", c.Agency, c, time.Now()))
+		}
+	}
+	return cases, notices, nil
 }
 
 // caseCells are the funnel cells that count cases opened.

@@ -1,11 +1,17 @@
 package server_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -281,5 +287,64 @@ func TestOverdueCasesEscalate(t *testing.T) {
 	cs := out["cases"].([]any)
 	if len(cs) != 1 || cs[0].(map[string]any)["escalated_to"] != "000.00.00.H49" || !strings.Contains(fmt.Sprint(cs[0]), "escalated") {
 		t.Fatalf("overdue cases %v", out)
+	}
+}
+
+// An agency with a webhook is told of its cases, signed with its secret;
+// a receiver that fails gets the notice again on a later pass; the secret
+// is never shown.
+func TestCaseWebhook(t *testing.T) {
+	g := gwtest.New(t, "")
+	var mu sync.Mutex
+	var got []*http.Request
+	var bodies []string
+	status := 500
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		got, bodies = append(got, r), append(bodies, string(b))
+		w.WriteHeader(status)
+	}))
+	defer recv.Close()
+	const secret = "hook-secret-0123456789"
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.12.H49", map[string]any{"name": "Sở Tư pháp", "webhook": map[string]any{"url": "ftp://x", "secret": secret}}); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "webhook.url" {
+		t.Fatalf("bad url: %d %v", res.StatusCode, out)
+	}
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.12.H49", map[string]any{"name": "Sở Tư pháp", "webhook": map[string]any{"url": recv.URL + "/sipas", "secret": secret}}); res.StatusCode != 200 || strings.Contains(fmt.Sprint(out), secret) {
+		t.Fatalf("webhook: %d %v", res.StatusCode, out)
+	}
+	tok := gwtest.Token(g.Invite("HOOK-1", "000.00.12.H49", map[string]any{"survey": "sipas-5", "phone": "0912345678"}))
+	if res := g.Form("/s/"+tok, "A=1&B=2&C=3&D=4&E=5"); res.StatusCode != 303 {
+		t.Fatal(res.StatusCode)
+	}
+	g.Drain()
+	if failed, err := g.Core.DeliverNotices(t.Context(), "test", http.DefaultClient); err != nil || !failed {
+		t.Fatalf("a failing receiver: failed %v, %v", failed, err)
+	}
+	if n, _ := g.Core.Notices.Pending(t.Context()); n != 1 {
+		t.Fatalf("%d notices waiting after a failure, want 1", n)
+	}
+	mu.Lock()
+	status = 204
+	mu.Unlock()
+	if failed, err := g.Core.DeliverNotices(t.Context(), "test", http.DefaultClient); err != nil || failed {
+		t.Fatalf("delivery: failed %v, %v", failed, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || got[1].Header.Get("X-Event") != "case.opened" || got[1].URL.Path != "/sipas" {
+		t.Fatalf("received %d requests", len(got))
+	}
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(bodies[1]))
+	if got[1].Header.Get("X-Signature") != hex.EncodeToString(m.Sum(nil)) {
+		t.Fatal("the signature does not match the body")
+	}
+	if !strings.Contains(bodies[1], `"dossier_code":"HOOK-1"`) || strings.Contains(bodies[1], "912345678") {
+		t.Fatalf("notice %s", bodies[1])
+	}
+	if n, _ := g.Core.Notices.Pending(t.Context()); n != 0 {
+		t.Fatalf("%d notices left", n)
 	}
 }

@@ -35,8 +35,9 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 	applier := report.NewApplier(m, locks, log.With("comp", "rollups"))
 	applier.Lexicon, _ = cfg.Lexicon()   // checked by cfg.Validate
 	applier.Calendar, _ = cfg.Calendar() // checked by cfg.Validate
+	applier.Notices = &store.Stream{R: r, Key: "gw:notices:" + name, Group: "gateway"}
 	svc := &core.Service{
-		Surveys: survey.Builtin(), Topics: applier.Lexicon, Calendar: applier.Calendar, Mongo: m, Drafts: &store.Progress{R: r},
+		Surveys: survey.Builtin(), Topics: applier.Lexicon, Calendar: applier.Calendar, Notices: applier.Notices, Mongo: m, Drafts: &store.Progress{R: r},
 		Conversations: &store.Conversations{R: r, TTL: cfg.ConversationTTL, Name: name},
 		Queue:         &store.SendQueue{R: r, Name: name},
 		Locks:         locks,

@@ -21,6 +21,17 @@ type Agency struct {
 	// CaseRule, when set, says when this agency's and its subtree's
 	// responses open follow-up cases (unset: the parent's, or the default).
 	CaseRule *CaseRule `bson:"case_rule,omitempty" json:"case_rule,omitempty"`
+	// Webhook, when set, is told of this agency's cases (opened, due
+	// soon, escalated to it), signed with its secret.
+	Webhook *Webhook `bson:"webhook,omitempty" json:"webhook,omitempty"`
+}
+
+// Webhook is an agency's own system: a URL to POST case events to and the
+// secret that signs them (X-Signature: hex HMAC-SHA256 of the body); the
+// secret is never shown.
+type Webhook struct {
+	URL    string `bson:"url" json:"url"`
+	Secret string `bson:"secret" json:"-"`
 }
 
 // CaseRule says when a response opens a follow-up case.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -73,6 +74,19 @@ type CaseEvent struct {
 	By     string    `bson:"by" json:"by"`
 	Action string    `bson:"action" json:"action"`
 	Detail string    `bson:"detail,omitempty" json:"detail,omitempty"`
+}
+
+// CaseNotice is what an agency's webhook receives about one of its cases.
+type CaseNotice struct {
+	Event string    `json:"event"` // case.opened, case.due_soon, case.escalated
+	At    time.Time `json:"at"`
+	Case  Case      `json:"case"`
+}
+
+// NoticeEntry is a notice as the notices stream carries it, for agency.
+func NoticeEntry(event, agency string, c *Case, at time.Time) map[string]string {
+	b, _ := json.Marshal(CaseNotice{Event: event, At: Millis(at), Case: *c}) // a Case always marshals
+	return map[string]string{"agency": agency, "notice": string(b)}
 }
 
 // Open reports whether the case still waits for the agency.

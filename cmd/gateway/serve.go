@@ -53,6 +53,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	go func() { defer wg.Done(); svc.RunSweeper(workCtx, cfg.Retention, log.With("comp", "retention")) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.RunCaseSweeper(workCtx, 10*time.Minute, log.With("comp", "cases")) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); svc.RunNotices(workCtx, consumerName(), log.With("comp", "notices")) }()
 	go func() { defer wg.Done(); svc.RunOutbox(workCtx, log.With("comp", "outbox")) }()
 	wg.Add(2)
 	go func() { defer wg.Done(); svc.WatchChannels(workCtx) }()

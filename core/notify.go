@@ -1,0 +1,118 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sipasvn/gateway/store"
+)
+
+// notice queues a case event for agency's webhook (none without a stream).
+func (s *Service) notice(ctx context.Context, event, agency string, c *store.Case) error {
+	if s.Notices == nil {
+		return nil
+	}
+	return s.Notices.Add(ctx, store.NoticeEntry(event, agency, c, s.now()))
+}
+
+// noticeAttempts is how many times a notice is tried before it goes to the
+// dead letters (Key:dead).
+const noticeAttempts = 8
+
+// DeliverNotices posts queued notices to their agencies' webhooks, signed
+// with the agency's secret, until none waits; a failed one is tried again
+// on a later pass (it stays pending) and buried after noticeAttempts. An
+// agency without a webhook now drops its notices.
+func (s *Service) DeliverNotices(ctx context.Context, consumer string, client *http.Client) (failed bool, err error) {
+	for {
+		es, err := s.Notices.Read(ctx, consumer, 20, time.Minute, -1)
+		if err != nil || len(es) == 0 {
+			return failed, err
+		}
+		progress := false
+		for _, e := range es {
+			err := s.deliver(ctx, client, e)
+			if err == nil {
+				progress = true
+				if err := s.Notices.Ack(ctx, e.ID); err != nil {
+					return failed, err
+				}
+				continue
+			}
+			failed = true
+			n, ferr := s.Notices.Failed(ctx, e.ID)
+			if ferr != nil {
+				return failed, ferr
+			}
+			if n >= noticeAttempts {
+				if err := s.Notices.Bury(ctx, e, err.Error()); err != nil {
+					return failed, err
+				}
+				progress = true
+			}
+		}
+		if !progress {
+			return failed, nil // only failures left: a later pass tries again
+		}
+	}
+}
+
+func (s *Service) deliver(ctx context.Context, client *http.Client, e store.Entry) error {
+	ag, err := s.Mongo.Agencies.Agency(ctx, e.Fields["agency"])
+	if errors.Is(err, store.ErrNotFound) || (err == nil && ag.Webhook == nil) {
+		return nil // nobody to tell any more
+	}
+	if err != nil {
+		return err
+	}
+	body := []byte(e.Fields["notice"])
+	m := hmac.New(sha256.New, []byte(ag.Webhook.Secret))
+	m.Write(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ag.Webhook.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Signature", hex.EncodeToString(m.Sum(nil)))
+	var n store.CaseNotice
+	_ = json.Unmarshal(body, &n)
+	req.Header.Set("X-Event", n.Event)
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("webhook of %s answered %d", ag.Code, res.StatusCode)
+	}
+	return nil
+}
+
+// RunNotices delivers notices until ctx ends: every few seconds, and
+// after a failure a minute later.
+func (s *Service) RunNotices(ctx context.Context, consumer string, log *slog.Logger) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	for ctx.Err() == nil {
+		wait := 3 * time.Second
+		failed, err := s.DeliverNotices(ctx, consumer, client)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("case notices: Redis or MongoDB failed; retrying", "err", err)
+		}
+		if failed || err != nil {
+			wait = time.Minute
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+}
