@@ -206,8 +206,9 @@ func (d *Dispatcher) sendAnswer(ctx context.Context, j store.SendJob, inv *store
 	if cs.Status != store.CaseAnswered {
 		return c.Queue.Done(ctx, j) // reopened or closed by hand before it went out
 	}
+	who := []string{inv.Respondent}
 	done := func(state store.SendState, detail string) error {
-		if err := c.AnswerSent(ctx, cs.ID, state, detail, inv.Respondent); err != nil {
+		if err := c.AnswerSent(ctx, cs.ID, state, detail, who...); err != nil {
 			return err
 		}
 		return c.Queue.Done(ctx, j)
@@ -222,6 +223,26 @@ func (d *Dispatcher) sendAnswer(ctx context.Context, j store.SendJob, inv *store
 		return done(store.SendFailed, err.Error())
 	}
 	p, ok := ProviderOf(ch.Type)
+	if cp, chat := p.(ChatSender); ok && chat && ch.Enabled {
+		_, user, err := c.Mongo.Links.ChatOf(ctx, inv.ID)
+		if err != nil {
+			return done(store.SendFailed, "no chat to answer in: "+err.Error())
+		}
+		text := c.AnswerText(inv, cs, func(t survey.Text, locale string) string { return pick(t, locale) })
+		if err := cp.SendChat(ctx, Deps{Core: c, Log: d.Log}, ch, user, text); err != nil {
+			var se *SendError
+			if errors.As(err, &se) && se.Retryable() && j.Attempt+1 < MaxAttempts {
+				return c.Queue.Retry(ctx, j, time.Now().Add(backoff(j.Attempt)))
+			}
+			return done(store.SendFailed, err.Error())
+		}
+		msg := &store.Message{Channel: ch.ID, Invitation: inv.ID, Respondent: inv.Respondent, Kind: "answer", Encoding: "zalo", Text: text}
+		if err := c.RecordSent(ctx, msg); err != nil {
+			d.Log.Error("record sent message", "err", err)
+		}
+		who = append(who, c.Sealer.Hash(ch.Type+":"+user)) // the chat's own sender, when not linked to the phone
+		return done(store.SendSent, ch.ID)
+	}
 	phone, perr := c.Phone(inv)
 	if !ok || perr != nil || !ch.Enabled {
 		return done(store.SendFailed, "channel disabled, of an unknown type, or no phone")
@@ -250,6 +271,14 @@ func (d *Dispatcher) finish(ctx context.Context, j store.SendJob, st store.SendS
 		return err
 	}
 	return d.Core.Queue.Done(ctx, j)
+}
+
+// pick is a text in a locale, with diacritics (chat channels carry Unicode).
+func pick(t survey.Text, locale string) string {
+	if locale == "en" {
+		return t.EN
+	}
+	return t.VI
 }
 
 // RenderFor picks a channel's wording: English for English invitations;

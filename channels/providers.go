@@ -19,6 +19,12 @@ type Provider interface {
 	Send(ctx context.Context, d Deps, ch *core.Channel, msg Outgoing) (string, error)
 }
 
+// ChatSender is a provider that can write to a chat user (Zalo OA): the
+// answer to a follow-up case goes back to the chat the survey was in.
+type ChatSender interface {
+	SendChat(ctx context.Context, d Deps, ch *core.Channel, user, text string) error
+}
+
 // Checker is a provider that can check its credentials without sending a
 // message (Zalo: the OA's profile with a fresh token).
 type Checker interface {

@@ -276,7 +276,20 @@ func (s *Service) sendAnswer(ctx context.Context, c *store.Case) error {
 	}
 	why := ""
 	var ch *store.Channel
+	chat := ""
+	if c.Channel == "zalo" { // back to the chat the survey was in
+		if id, _, err := s.Mongo.Links.ChatOf(ctx, inv.ID); err == nil {
+			if all, err := s.Mongo.Channels.All(ctx); err == nil {
+				for i := range all {
+					if all[i].ID == id && all[i].Enabled {
+						ch, chat = &all[i], id
+					}
+				}
+			}
+		}
+	}
 	switch {
+	case chat != "":
 	case len(inv.PhoneSealed) == 0:
 		why = "the invitation has no phone number (answered on the web without one); tell the citizen another way"
 	default:
@@ -318,8 +331,9 @@ func (s *Service) AnswerText(inv *store.Invitation, c *store.Case, render Render
 }
 
 // AnswerSent records how sending a case's answer went; sent, it waits for
-// the citizen's rating (a reply 1–5 from their number).
-func (s *Service) AnswerSent(ctx context.Context, caseID string, state store.SendState, detail string, who string) error {
+// the citizen's rating (a reply 1–5 from their number or chat, whom who
+// names).
+func (s *Service) AnswerSent(ctx context.Context, caseID string, state store.SendState, detail string, who ...string) error {
 	lease, err := s.Locks.Acquire(ctx, "case:"+caseID, 15*time.Second)
 	if err != nil {
 		return err // the send job stays claimed and is tried again
@@ -334,8 +348,16 @@ func (s *Service) AnswerSent(ctx context.Context, caseID string, state store.Sen
 	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
 		return err
 	}
-	if state == store.SendSent && who != "" {
-		return s.Conversations.AwaitRating(ctx, who, caseID)
+	if state != store.SendSent {
+		return nil
+	}
+	for _, w := range who {
+		if w == "" {
+			continue
+		}
+		if err := s.Conversations.AwaitRating(ctx, w, caseID); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -185,6 +185,30 @@ func (s *Links) Link(ctx context.Context, channel, user, respondent string) erro
 	return nil
 }
 
+// ReplyTo records the chat user an invitation's conversation was with, so
+// an answer to its follow-up case can go back there.
+func (s *Links) ReplyTo(ctx context.Context, invitation, channel, user string) error {
+	_, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: "inv:" + invitation}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "channel", Value: channel}, {Key: "user", Value: user}}}}, options.Update().SetUpsert(true))
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("note the chat of invitation %s: %w", invitation, err)
+	}
+	return nil
+}
+
+// ChatOf returns the channel and chat user of an invitation's
+// conversation, or ErrNotFound.
+func (s *Links) ChatOf(ctx context.Context, invitation string) (channel, user string, err error) {
+	doc, err := findOne[struct {
+		Channel string `bson:"channel"`
+		User    string `bson:"user"`
+	}](ctx, s.c, bson.D{{Key: "_id", Value: "inv:" + invitation}})
+	if err != nil {
+		return "", "", err
+	}
+	return doc.Channel, doc.User, nil
+}
+
 // Respondent returns the linked respondent of a chat user, or ErrNotFound.
 func (s *Links) Respondent(ctx context.Context, channel, user string) (string, error) {
 	doc, err := findOne[struct {

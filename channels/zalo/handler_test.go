@@ -469,3 +469,36 @@ func TestMaxAge(t *testing.T) {
 		t.Fatalf("max_age forever: %d %v", res.StatusCode, out)
 	}
 }
+
+// The answer to a follow-up case of a survey done in the Zalo chat goes
+// back to that chat, and the follower's next score rates it.
+func TestCaseAnswerGoesBackToTheChat(t *testing.T) {
+	g, f := setup(t)
+	g.Invite("D-ZALO-CASE", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	deliver(t, g, event(t, "user_submit_info.json", "PHONE", "0912 345 678"))
+	for i, score := range []string{"1", "2", "3", "3", "3"} {
+		deliver(t, g, event(t, "user_send_text.json", "TEXT", score, "MSGID", fmt.Sprint("case-", i)))
+	}
+	g.Drain()
+	_, list := g.API("GET", "/api/v1/cases", nil)
+	cs := list["cases"].([]any)
+	if len(cs) != 1 {
+		t.Fatalf("cases %v", list)
+	}
+	id := cs[0].(map[string]any)["id"].(string)
+	if res, out := g.API("POST", "/api/v1/cases/"+id+"/answer", map[string]any{"text": "Sở đã chấn chỉnh bộ phận một cửa."}); res.StatusCode != 200 {
+		t.Fatalf("answer: %d %v", res.StatusCode, out)
+	}
+	if err := g.Sender.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	texts := f.texts()
+	if last := texts[len(texts)-1]; !strings.Contains(last, "Sở đã chấn chỉnh bộ phận một cửa.") || f.last()["recipient"].(map[string]any)["user_id"] != user {
+		t.Fatalf("the answer in the chat: %q", last)
+	}
+	deliver(t, g, event(t, "user_send_text.json", "TEXT", "4", "MSGID", "case-rate"))
+	_, c := g.API("GET", "/api/v1/cases/"+id, nil)
+	if c["status"] != "closed" || c["rating"] != 4.0 || c["answer_send"] != "sent" {
+		t.Fatalf("after the chat's rating: %v", c)
+	}
+}

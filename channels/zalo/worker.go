@@ -201,6 +201,12 @@ func (w *worker) converse(ctx context.Context, ch *core.Channel, in core.Inbound
 	if err != nil || res.Duplicate {
 		return err
 	}
+	if res.Invitation != "" && !res.Asking && !res.Confirming && len(res.Replies) > 0 {
+		// Where an answer to this dossier's follow-up case can reach them.
+		if err := w.core.Mongo.Links.ReplyTo(ctx, res.Invitation, ch.ID, in.User); err != nil {
+			w.log.Warn("note the chat of an invitation", "err", err)
+		}
+	}
 	var logs []*store.Message
 	for i, text := range res.Replies {
 		var buttons []button
@@ -332,6 +338,12 @@ func (w *worker) refreshLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// SendChat sends a customer-service text to a follower.
+func (provider) SendChat(ctx context.Context, d channels.Deps, ch *core.Channel, user, text string) error {
+	w := &worker{core: d.Core, log: d.Log.With("comp", "zalo"), tokens: &tokens{core: d.Core, log: d.Log.With("comp", "zalo")}}
+	return w.sendText(ctx, ch, user, text, nil)
 }
 
 // Send sends a rating template (ZNS) to the invitation's phone, tracked by
