@@ -61,3 +61,38 @@ func BenchmarkStep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCasesIn is the follow-up list's read: one agency's cases of a
+// month (100 of 3,000) and every agency's (3,000, a province-month at 1M
+// dossiers a year and 3.6% unhappy), by index documents and _id lookups.
+func BenchmarkCasesIn(b *testing.B) {
+	m := testenv.Mongo(b)
+	now := time.Now()
+	month := store.MonthOf(now)
+	var cases []*store.Case
+	for i := range 3000 {
+		id := testenv.RandomID()
+		cases = append(cases, &store.Case{ID: id, ResponseID: id, InvitationID: "inv-" + id, Agency: "AG-" + strconv.Itoa(i%30),
+			Dossier: "D-" + strconv.Itoa(i), Channel: "web", Survey: "sipas-5", Low: []string{"A"}, Reason: "low_score",
+			Status: store.CaseOpen, OpenedAt: now, DueAt: now.Add(7 * 24 * time.Hour), Comment: strings.Repeat("chờ lâu ", 10)})
+	}
+	for i := 0; i < len(cases); i += 500 {
+		if err := m.Cases.Open(ctx, cases[i:i+500]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("one agency", func(b *testing.B) {
+		for b.Loop() {
+			if got, err := m.Cases.In(ctx, []string{"AG-7"}, []string{month}); err != nil || len(got) != 100 {
+				b.Fatalf("%d %v", len(got), err)
+			}
+		}
+	})
+	b.Run("province", func(b *testing.B) {
+		for b.Loop() {
+			if got, err := m.Cases.In(ctx, nil, []string{month}); err != nil || len(got) != 3000 {
+				b.Fatalf("%d %v", len(got), err)
+			}
+		}
+	})
+}
