@@ -122,12 +122,14 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		}
 	}
 	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, io, func(state []byte) ([]byte, error) {
-		if awaited != "" {
-			return nil, errRating // not a survey step: nothing is committed
-		}
 		st := &chatState{}
 		if state != nil {
 			_ = json.Unmarshal(state, st) // a state we cannot read is a fresh start
+		}
+		if awaited != "" && !st.Asking() {
+			// Not a survey step (a survey under way keeps its scores):
+			// nothing is committed.
+			return nil, errRating
 		}
 		answered = slices.Clone(st.Answers)
 		out.Unread = false

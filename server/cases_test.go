@@ -348,3 +348,40 @@ func TestCaseWebhook(t *testing.T) {
 		t.Fatalf("%d notices left", n)
 	}
 }
+
+// A survey under way keeps its scores: after an answer that waits for a
+// rating, a new survey's first score is that survey's, not the rating.
+func TestRatingWaitsWhileASurveyIsUnderWay(t *testing.T) {
+	g := gwtest.New(t, "")
+	fake := smstest.NewFake(t, `{"id":"prov-1"}`)
+	const secret = "wait-secret-0123456789"
+	smstest.Configure(t, g, "gen", map[string]any{"type": "sms.generic",
+		"settings": map[string]any{"send_url": fake.URL + "/send", "default": true}, "secrets": map[string]any{"secret": secret}})
+	sms := func(id, text string) string {
+		t.Helper()
+		body := fmt.Sprintf(`{"id":%q,"from":"0912345678","to":"8079","text":%q}`, id, text)
+		req := httptest.NewRequest("POST", "/webhooks/sms/gen", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Signature", generic.Sign(secret, []byte(body)))
+		return gwtest.Body(g.Do(req))
+	}
+	g.Invite("WAIT-1", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	sms("w-1", "1 1 1 1 1")
+	g.Drain()
+	_, list := g.API("GET", "/api/v1/cases", nil)
+	id := list["cases"].([]any)[0].(map[string]any)["id"].(string)
+	g.API("POST", "/api/v1/cases/"+id+"/answer", map[string]any{"text": "Đã xử lý."})
+	if err := g.Sender.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	g.Invite("WAIT-2", "000.00.12.H49", map[string]any{"phone": "0912345678"})
+	if r := sms("w-2", "DG WAIT-2"); !strings.Contains(r, "Nhan 5 so 1-5") {
+		t.Fatalf("a new survey: %s", r)
+	}
+	if r := sms("w-3", "5"); !strings.Contains(r, "Cau 2/5") {
+		t.Fatalf("the survey's first score: %s", r)
+	}
+	if _, c := g.API("GET", "/api/v1/cases/"+id, nil); c["status"] != "answered" {
+		t.Fatalf("the case was rated by a survey's score: %v", c)
+	}
+}
