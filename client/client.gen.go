@@ -1161,7 +1161,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/audit (the `ListAudit` operationId).
 	ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListCases Follow-up cases of unhappy responses, overdue first (an agency key: its subtree's)
+	// ListCases Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 	//
 	// Corresponds with GET /api/v1/cases (the `ListCases` operationId).
 	ListCases(ctx context.Context, params *ListCasesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1605,7 +1605,7 @@ func (c *Client) ListAudit(ctx context.Context, params *ListAuditParams, reqEdit
 	return c.Client.Do(req)
 }
 
-// ListCases Follow-up cases of unhappy responses, overdue first (an agency key: its subtree's)
+// ListCases Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 //
 // Corresponds with GET /api/v1/cases (the `ListCases` operationId).
 func (c *Client) ListCases(ctx context.Context, params *ListCasesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4969,7 +4969,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/audit (the `ListAudit` operationId).
 	ListAuditWithResponse(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*ListAuditResponse, error)
 
-	// ListCasesWithResponse Follow-up cases of unhappy responses, overdue first (an agency key: its subtree's)
+	// ListCasesWithResponse Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8727,7 +8727,7 @@ func (c *ClientWithResponses) ListAuditWithResponse(ctx context.Context, params 
 	return ParseListAuditResponse(rsp)
 }
 
-// ListCasesWithResponse Follow-up cases of unhappy responses, overdue first (an agency key: its subtree's)
+// ListCasesWithResponse Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -25,7 +25,8 @@ type CaseQuery struct {
 }
 
 // Cases lists the cases q selects that p may see, overdue first, then by
-// due time.
+// due time. Without months or status=closed it is the work list: every
+// case not closed, whenever it opened (from the open-case index).
 func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store.Case, error) {
 	if q.Status != "" && !slices.Contains(caseStatuses, store.CaseStatus(q.Status)) {
 		return nil, Errorf(Invalid, "status", "%q: use open, in_progress, answered, closed or reopened", q.Status)
@@ -51,9 +52,19 @@ func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store
 			return nil, err
 		}
 	}
-	all, err := s.Mongo.Cases.In(ctx, agencies, months)
-	if err != nil {
-		return nil, err
+	// The work list (no months asked, not the closed ones) reads the open
+	// cases alone; otherwise every case of the months.
+	var all []store.Case
+	ok := false
+	if q.FromMonth == "" && q.ToMonth == "" && q.Status != string(store.CaseClosed) {
+		if all, ok, err = s.openCases(ctx, agencies); err != nil {
+			return nil, err
+		}
+	}
+	if !ok {
+		if all, err = s.Mongo.Cases.In(ctx, agencies, months); err != nil {
+			return nil, err
+		}
 	}
 	out := all[:0]
 	for _, c := range all {
@@ -78,6 +89,71 @@ func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store
 		out = out[:q.Limit]
 	}
 	return out, nil
+}
+
+// saveCase writes a changed case and keeps the open-case index: a closed
+// case leaves it, any other is (again) in it.
+func (s *Service) saveCase(ctx context.Context, c *store.Case) error {
+	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
+		return err
+	}
+	if s.OpenCases == nil {
+		return nil
+	}
+	if c.Status == store.CaseClosed {
+		return s.OpenCases.Closed(ctx, c)
+	}
+	return s.OpenCases.Add(ctx, c)
+}
+
+// openCases are the cases not closed of the agencies (nil: all), or
+// false when the index is not whole yet.
+func (s *Service) openCases(ctx context.Context, agencies []string) ([]store.Case, bool, error) {
+	if s.OpenCases == nil {
+		return nil, false, nil
+	}
+	if whole, err := s.OpenCases.Whole(ctx); err != nil || !whole {
+		return nil, false, err
+	}
+	ids, err := s.OpenCases.IDs(ctx, agencies)
+	if err != nil {
+		return nil, false, err
+	}
+	all, err := s.Mongo.Cases.Read(ctx, ids)
+	if err != nil {
+		return nil, false, err
+	}
+	out := all[:0]
+	for _, c := range all {
+		if c.Status != store.CaseClosed {
+			out = append(out, c)
+		}
+	}
+	return out, true, nil
+}
+
+// IndexOpenCases puts every case not closed in the open-case index, then
+// marks it whole (run at start, in the background: a scan of the cases; a
+// Redis that kept the mark skips it).
+func (s *Service) IndexOpenCases(ctx context.Context) (int, error) {
+	if s.OpenCases == nil {
+		return 0, nil
+	}
+	if whole, err := s.OpenCases.Whole(ctx); err != nil || whole {
+		return 0, err
+	}
+	n := 0
+	err := s.Mongo.Cases.Each(ctx, func(c *store.Case) error {
+		if c.Status == store.CaseClosed {
+			return nil
+		}
+		n++
+		return s.OpenCases.Add(ctx, c)
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, s.OpenCases.MarkWhole(ctx)
 }
 
 var caseStatuses = []store.CaseStatus{store.CaseOpen, store.CaseInProgress, store.CaseAnswered, store.CaseClosed, store.CaseReopened}
@@ -247,7 +323,7 @@ func (s *Service) ChangeCase(ctx context.Context, p *Principal, id, action strin
 		}
 	}
 	c.History = append(c.History, event)
-	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
+	if err := s.saveCase(ctx, c); err != nil {
 		if errors.Is(err, store.ErrCaseChanged) {
 			return nil, Errorf(Conflict, "", "the case changed meanwhile; reload it and try again")
 		}
@@ -301,14 +377,14 @@ func (s *Service) sendAnswer(ctx context.Context, c *store.Case) error {
 	if why != "" {
 		c.AnswerSend = store.SendSkipped
 		c.History = append(c.History, store.CaseEvent{At: now, By: "gateway", Action: "answer_not_sent", Detail: why})
-		return s.Mongo.Cases.Save(ctx, c)
+		return s.saveCase(ctx, c)
 	}
 	job := store.SendJob{ID: "case:" + c.ID + ":" + now.Format("20060102150405.000"), Invitation: inv.ID, Channel: ch.ID, Case: c.ID}
 	if err := s.Queue.Enqueue(ctx, job, now); err != nil {
 		return Errorf(Unavailable, "", "the answer is saved but could not be queued for sending: %v; answer again", err)
 	}
 	c.AnswerSend = store.SendQueued
-	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
+	if err := s.saveCase(ctx, c); err != nil {
 		return err
 	}
 	if s.Queued != nil {
@@ -345,7 +421,7 @@ func (s *Service) AnswerSent(ctx context.Context, caseID string, state store.Sen
 	}
 	c.AnswerSend = state
 	c.History = append(c.History, store.CaseEvent{At: store.Millis(s.now()), By: "gateway", Action: "answer_" + string(state), Detail: detail})
-	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
+	if err := s.saveCase(ctx, c); err != nil {
 		return err
 	}
 	if state != store.SendSent {
@@ -389,7 +465,7 @@ func (s *Service) RateAnswer(ctx context.Context, caseID string, rating int) err
 		}
 	}
 	c.History = append(c.History, store.CaseEvent{At: now, By: "citizen", Action: "rated", Detail: string(rune('0' + rating))})
-	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
+	if err := s.saveCase(ctx, c); err != nil {
 		return err
 	}
 	n := 0
@@ -422,17 +498,23 @@ func (s *Service) workingDays(from, to time.Time) int {
 	return s.Calendar.Between(from, to)
 }
 
-// sweepCases runs act on every case of the last three months (read by
-// id) that pick takes at now, and counts those act changed.
+// sweepCases runs act on every open case (or, until the open-case index is
+// whole, every case of the last three months) that pick takes at now, and
+// counts those act changed.
 func (s *Service) sweepCases(ctx context.Context, pick func(c *store.Case, now time.Time) bool, act func(c *store.Case) (bool, error)) (int, error) {
 	now := s.now()
-	months, err := caseMonths("", "", now)
+	all, ok, err := s.openCases(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
-	all, err := s.Mongo.Cases.In(ctx, nil, months)
-	if err != nil {
-		return 0, err
+	if !ok {
+		months, err := caseMonths("", "", now)
+		if err != nil {
+			return 0, err
+		}
+		if all, err = s.Mongo.Cases.In(ctx, nil, months); err != nil {
+			return 0, err
+		}
 	}
 	n := 0
 	for i := range all {
@@ -511,7 +593,7 @@ func (s *Service) withCase(ctx context.Context, id string, change func(*store.Ca
 	if err != nil || !change(c) {
 		return false, err
 	}
-	return true, s.Mongo.Cases.Save(ctx, c)
+	return true, s.saveCase(ctx, c)
 }
 
 func (s *Service) escalate(ctx context.Context, id, parent string) (bool, error) {

@@ -25,6 +25,9 @@ type Service struct {
 	// Notices holds case events for agencies' webhooks (see
 	// DeliverNotices); nil sends none.
 	Notices *store.Stream
+	// OpenCases indexes the cases not closed, for the work list and the
+	// sweeps; nil reads the cases of the months instead.
+	OpenCases *store.OpenCases
 	// Calendar counts the working days follow-up cases are due in.
 	Calendar      *survey.Calendar
 	Mongo         *store.Mongo

@@ -39,6 +39,8 @@ type Applier struct {
 	// Notices, when set, takes the notices of cases opened for agencies
 	// with a webhook.
 	Notices *store.Stream
+	// OpenCases, when set, indexes the cases opened as open.
+	OpenCases *store.OpenCases
 	// BatchSize bounds how many responses one batch takes (default 200).
 	BatchSize int64
 	// RebuildSlice is how many responses a rebuild counts before writing
@@ -265,6 +267,11 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) err
 	// Open keeps a case already there when a batch is replayed).
 	if err := a.Mongo.Cases.Open(ctx, cases...); err != nil {
 		return err
+	}
+	if a.OpenCases != nil {
+		if err := a.OpenCases.Add(ctx, cases...); err != nil {
+			return err
+		}
 	}
 	if a.Notices != nil && len(notices) > 0 {
 		// A replayed batch may tell an agency twice; a notice lost would

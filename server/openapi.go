@@ -106,7 +106,7 @@ var operations = []operation{
 		request{core.UnreadInput{}, []string{"scores"}}, false, map[int]any{200: unreadDone{}}, []int{400, 401, 403, 404, 409, 410, unavailable}},
 	{"dismissUnreadReply", "post", "/api/v1/unread-replies/{id}/dismiss", "Take a reply that holds no scores off the list", "unread replies", nil,
 		request{core.UnreadInput{}, nil}, false, map[int]any{200: unreadDone{}}, []int{400, 401, 403, 404, 409, unavailable}},
-	{"listCases", "get", "/api/v1/cases", "Follow-up cases of unhappy responses, overdue first (an agency key: its subtree's)", "cases",
+	{"listCases", "get", "/api/v1/cases", "Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)", "cases",
 		[]string{"agency", "status", "overdue", "criterion", "from", "to", "limit"}, nil, false, map[int]any{200: caseList{}}, []int{400, 401, 403, unavailable}},
 	{"getCase", "get", "/api/v1/cases/{id}", "One follow-up case, with its notes and history", "cases", nil, nil, false, map[int]any{200: caseView{}}, readErrors},
 	{"assignCase", "post", "/api/v1/cases/{id}/assign", "Give the case to someone", "cases", nil, request{CaseAssignment{}, []string{"assignee"}}, false, map[int]any{200: caseView{}}, caseErrors},

@@ -36,8 +36,9 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 	applier.Lexicon, _ = cfg.Lexicon()   // checked by cfg.Validate
 	applier.Calendar, _ = cfg.Calendar() // checked by cfg.Validate
 	applier.Notices = &store.Stream{R: r, Key: "gw:notices:" + name, Group: "gateway"}
+	applier.OpenCases = &store.OpenCases{R: r, Name: name}
 	svc := &core.Service{
-		Surveys: survey.Builtin(), Topics: applier.Lexicon, Calendar: applier.Calendar, Notices: applier.Notices, Mongo: m, Drafts: &store.Progress{R: r},
+		Surveys: survey.Builtin(), Topics: applier.Lexicon, Calendar: applier.Calendar, Notices: applier.Notices, OpenCases: applier.OpenCases, Mongo: m, Drafts: &store.Progress{R: r},
 		Conversations: &store.Conversations{R: r, TTL: cfg.ConversationTTL, Name: name},
 		Queue:         &store.SendQueue{R: r, Name: name},
 		Locks:         locks,

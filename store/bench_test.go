@@ -64,7 +64,8 @@ func BenchmarkStep(b *testing.B) {
 
 // BenchmarkCasesIn is the follow-up list's read: one agency's cases of a
 // month (100 of 3,000) and every agency's (3,000, a province-month at 1M
-// dossiers a year and 3.6% unhappy), by index documents and _id lookups.
+// dossiers a year and 3.6% unhappy), by index documents and _id lookups;
+// and the work list, the 150 still open, from the Redis open-case index.
 func BenchmarkCasesIn(b *testing.B) {
 	m := testenv.Mongo(b)
 	now := time.Now()
@@ -84,6 +85,23 @@ func BenchmarkCasesIn(b *testing.B) {
 	b.Run("one agency", func(b *testing.B) {
 		for b.Loop() {
 			if got, err := m.Cases.In(ctx, []string{"AG-7"}, []string{month}); err != nil || len(got) != 100 {
+				b.Fatalf("%d %v", len(got), err)
+			}
+		}
+	})
+	// The work list: 150 cases still open of the 3,000, from the Redis
+	// index of open cases.
+	open := &store.OpenCases{R: testenv.Redis(b), Name: testenv.RandomID()}
+	if err := open.Add(ctx, cases[:150]...); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("open cases, province", func(b *testing.B) {
+		for b.Loop() {
+			ids, err := open.IDs(ctx, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got, err := m.Cases.Read(ctx, ids); err != nil || len(got) != 150 {
 				b.Fatalf("%d %v", len(got), err)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -294,4 +295,83 @@ func (s *Cases) In(ctx context.Context, agencies, months []string) ([]Case, erro
 		caseIDs = append(caseIDs, ix.IDs...)
 	}
 	return byIDs[Case](ctx, s.c, caseIDs)
+}
+
+// OpenCases indexes in Redis the cases still open (not closed), by agency,
+// so the work list and the sweeps read those cases alone, not every case
+// of the months they span. It may hold a closed case a moment (readers
+// check each case's status); a case missing from it would be hidden, so
+// every open and reopen adds to it and only a close removes.
+type OpenCases struct {
+	R    redis.UniversalClient
+	Name string // the database name
+}
+
+func (o *OpenCases) key(agency string) string { return "gw:cases:open:" + o.Name + ":" + agency }
+func (o *OpenCases) agenciesKey() string      { return "gw:cases:open-agencies:" + o.Name }
+func (o *OpenCases) wholeKey() string         { return "gw:cases:open-whole:" + o.Name }
+
+// Add indexes cases as open.
+func (o *OpenCases) Add(ctx context.Context, cases ...*Case) error {
+	if len(cases) == 0 {
+		return nil
+	}
+	_, err := o.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, c := range cases {
+			p.SAdd(ctx, o.key(c.Agency), c.ID)
+			p.SAdd(ctx, o.agenciesKey(), c.Agency)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("index open cases: %w", err)
+	}
+	return nil
+}
+
+// Closed drops a case from the index.
+func (o *OpenCases) Closed(ctx context.Context, c *Case) error {
+	return o.R.SRem(ctx, o.key(c.Agency), c.ID).Err()
+}
+
+// IDs returns the open cases' ids of the agencies (nil: every agency).
+func (o *OpenCases) IDs(ctx context.Context, agencies []string) ([]string, error) {
+	if agencies == nil {
+		var err error
+		if agencies, err = o.R.SMembers(ctx, o.agenciesKey()).Result(); err != nil {
+			return nil, fmt.Errorf("read the agencies with open cases: %w", err)
+		}
+	}
+	cmds := make([]*redis.StringSliceCmd, len(agencies))
+	_, err := o.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, a := range agencies {
+			cmds[i] = p.SMembers(ctx, o.key(a))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read open cases: %w", err)
+	}
+	var ids []string
+	for _, c := range cmds {
+		ids = append(ids, c.Val()...)
+	}
+	return ids, nil
+}
+
+// Whole says every open case is indexed (after IndexOpenCases' pass; lost
+// with Redis's data).
+func (o *OpenCases) Whole(ctx context.Context) (bool, error) {
+	n, err := o.R.Exists(ctx, o.wholeKey()).Result()
+	return n == 1, err
+}
+
+// MarkWhole records that every open case is indexed.
+func (o *OpenCases) MarkWhole(ctx context.Context) error {
+	return o.R.Set(ctx, o.wholeKey(), time.Now().UTC().Format(time.RFC3339), 0).Err()
+}
+
+// Read returns cases by id (those that exist).
+func (s *Cases) Read(ctx context.Context, ids []string) ([]Case, error) {
+	return byIDs[Case](ctx, s.c, ids)
 }

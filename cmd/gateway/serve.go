@@ -66,6 +66,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		} else if n > 0 {
 			log.Info("open invitations copied to Redis", "comp", "cache", "invitations", n)
 		}
+		if n, err := svc.IndexOpenCases(workCtx); err != nil && workCtx.Err() == nil {
+			log.Error("index open follow-up cases; the work list reads the months' cases meanwhile", "comp", "cases", "err", err)
+		} else if n > 0 {
+			log.Info("open follow-up cases indexed", "comp", "cases", "cases", n)
+		}
 		// Then the phone index, whole: strangers' messages stop asking MongoDB.
 		if n, err := svc.IndexOpenInvitations(workCtx); err != nil && workCtx.Err() == nil {
 			log.Error("index open invitations by phone; first messages query MongoDB meanwhile", "comp", "cache", "err", err)

@@ -68,6 +68,9 @@ func New(t testing.TB, baseURL string, options ...func(*config.Config)) *Gateway
 		o(&cfg)
 	}
 	rt := server.NewRuntime(cfg, r, m, log)
+	if _, err := rt.Core.IndexOpenCases(context.Background()); err != nil { // as cmd/gateway does at start
+		t.Fatal(err)
+	}
 	return &Gateway{T: t, App: rt.App, Core: rt.Core, Mongo: m, Applier: rt.Applier, Sender: rt.Sender}
 }
 
