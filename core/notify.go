@@ -16,6 +16,14 @@ import (
 	"github.com/sipasvn/gateway/store"
 )
 
+// Sign is the hex HMAC-SHA256 of body keyed by secret: the signature of
+// the generic SMS format and of the agencies' webhooks.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
 // notice queues a case event for agency's webhook (none without a stream).
 func (s *Service) notice(ctx context.Context, event, agency string, c *store.Case) error {
 	if s.Notices == nil {
@@ -75,14 +83,12 @@ func (s *Service) deliver(ctx context.Context, client *http.Client, e store.Entr
 		return err
 	}
 	body := []byte(e.Fields["notice"])
-	m := hmac.New(sha256.New, []byte(ag.Webhook.Secret))
-	m.Write(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ag.Webhook.URL, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Signature", hex.EncodeToString(m.Sum(nil)))
+	req.Header.Set("X-Signature", Sign(ag.Webhook.Secret, body))
 	var n store.CaseNotice
 	_ = json.Unmarshal(body, &n)
 	req.Header.Set("X-Event", n.Event)

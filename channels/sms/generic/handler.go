@@ -73,11 +73,7 @@ type inbound struct {
 }
 
 // Sign is the hex HMAC-SHA256 of body keyed by secret.
-func Sign(secret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
+func Sign(secret string, body []byte) string { return core.Sign(secret, body) }
 
 // Verify checks X-Signature against the raw body in constant time.
 func Verify(c *fiber.Ctx, secret string) error {
