@@ -233,32 +233,32 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) err
 	}
 	cells := store.Cells{}
 	var counted []*store.Response
+	var topics [][]survey.Topic // of each counted response's comment, read once
+	var comments []store.Comment
 	for i := range b.resps {
 		r := &b.resps[i]
 		if !fresh[r.ID] {
 			continue
 		}
-		counted = append(counted, r)
-		for k, c := range CellsOf(r, TopicsOf(r, a.Lexicon)) {
+		t := TopicsOf(r, a.Lexicon)
+		counted, topics = append(counted, r), append(topics, t)
+		for k, c := range CellsOf(r, t) {
 			cells.Add(k, c)
+		}
+		if c, ok := CommentOf(r, t); ok {
+			comments = append(comments, c)
 		}
 	}
 	if err := a.countEvents(ctx, st.Batch, b.events, cells); err != nil {
 		return err
 	}
-	cases, notices, err := a.casesFor(ctx, counted)
+	cases, notices, err := a.casesFor(ctx, counted, topics)
 	if err != nil {
 		return err
 	}
 	caseCells(cases, cells)
 	if err := a.Mongo.Rollups.Apply(ctx, st.Batch, cells); err != nil {
 		return err
-	}
-	var comments []store.Comment
-	for _, r := range counted {
-		if c, ok := CommentOf(r, TopicsOf(r, a.Lexicon)); ok {
-			comments = append(comments, c)
-		}
 	}
 	if err := a.applyComments(ctx, st.Batch, comments, false); err != nil {
 		return err

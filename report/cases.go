@@ -109,20 +109,20 @@ func (r *caseRules) of(ctx context.Context, code string) (store.CaseRule, error)
 	return rule, nil
 }
 
-// casesFor are the cases the counted responses call for, and the notices
-// of those whose agency has a webhook.
-func (a *Applier) casesFor(ctx context.Context, counted []*store.Response) ([]*store.Case, []map[string]string, error) {
+// casesFor are the cases the counted responses call for (topics: of each
+// one's comment), and the notices of those whose agency has a webhook.
+func (a *Applier) casesFor(ctx context.Context, counted []*store.Response, topics [][]survey.Topic) ([]*store.Case, []map[string]string, error) {
 	if a.Calendar == nil {
 		return nil, nil, nil
 	}
 	rules := &caseRules{m: a.Mongo, seen: map[string]store.CaseRule{}, hooks: map[string]bool{}}
 	var cases []*store.Case
-	for _, r := range counted {
+	for i, r := range counted {
 		rule, err := rules.of(ctx, r.AgencyCode)
 		if err != nil {
 			return nil, nil, err
 		}
-		if c := CaseOf(r, TopicsOf(r, a.Lexicon), rule, a.Calendar); c != nil {
+		if c := CaseOf(r, topics[i], rule, a.Calendar); c != nil {
 			cases = append(cases, c)
 		}
 	}
