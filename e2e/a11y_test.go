@@ -49,14 +49,7 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 	g.Drain()
 
 	ctx := browser(t)
-	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1280, 800),
-		chromedp.Navigate(g.URL+"/console/login"),
-		chromedp.WaitVisible(chromedp.ID("key")),
-		chromedp.SendKeys(chromedp.ID("key"), gwtest.AdminKey),
-		chromedp.Click(chromedp.CSS(`form:first-of-type button`)),
-		chromedp.WaitVisible(chromedp.ID("kpi-responses")),
-	); err != nil {
+	if err := chromedp.Do(ctx, signIn(g, "/console/login")); err != nil {
 		t.Fatal(err)
 	}
 	paths := []string{"/console/login", "/console/dashboard", "/console/dashboard?survey=sipas-5", "/console/comments",

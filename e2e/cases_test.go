@@ -48,20 +48,9 @@ func TestFollowUpLoopInTheConsole(t *testing.T) {
 	g.Drain()
 
 	ctx := browser(t)
-	text := func(sel string) string {
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("%s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
+	text := texter(t, ctx)
 	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1280, 800),
-		chromedp.Navigate(g.URL+"/console/login"),
-		chromedp.WaitVisible(chromedp.ID("key")),
-		chromedp.SendKeys(chromedp.ID("key"), gwtest.AdminKey),
-		chromedp.Click(chromedp.CSS(`form:first-of-type button`)),
-		chromedp.WaitVisible(chromedp.ID("kpi-responses")),
+		signIn(g, "/console/login"),
 		chromedp.Navigate(g.URL+"/console/cases"),
 		chromedp.WaitVisible(chromedp.ID("cases")),
 	)

@@ -53,20 +53,9 @@ func TestConsole(t *testing.T) {
 	g.Drain()
 
 	ctx := browser(t)
-	text := func(sel string) string {
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("%s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
+	text := texter(t, ctx)
 	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1280, 800),           // a desk's screen
-		chromedp.Navigate(g.URL+"/console/dashboard"), // not signed in: sent to the login page
-		chromedp.WaitVisible(chromedp.ID("key")),
-		chromedp.SendKeys(chromedp.ID("key"), gwtest.AdminKey),
-		chromedp.Click(chromedp.CSS(`form:first-of-type button`)),
-		chromedp.WaitVisible(chromedp.ID("kpi-responses")),
+		signIn(g, "/console/dashboard"), // not signed in: sent to the login page
 		chromedp.Navigate(g.URL+"/console/dashboard?survey=sipas-5"),
 		chromedp.WaitVisible(chromedp.ID("kpi-responses")),
 	)

@@ -36,6 +36,31 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
+// signIn signs an operator in with the admin key at a desk's 1280×800,
+// from page (a console page sends one to the login form first).
+func signIn(g *gwtest.Gateway, page string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(g.URL+page),
+		chromedp.WaitVisible(chromedp.ID("key")),
+		chromedp.SendKeys(chromedp.ID("key"), gwtest.AdminKey),
+		chromedp.Click(chromedp.CSS(`form:first-of-type button`)),
+		chromedp.WaitVisible(chromedp.ID("kpi-responses")),
+	)
+}
+
+// texter reads an element's trimmed text, failing the test when it cannot.
+func texter(t *testing.T, ctx context.Context) func(sel string) string {
+	return func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+}
+
 func TestCitizenScansAnswersAndTheReportCounts(t *testing.T) {
 	g := gwtest.New(t, "")
 	g.Listen()
