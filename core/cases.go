@@ -353,14 +353,10 @@ func (s *Service) sendAnswer(ctx context.Context, c *store.Case) error {
 	why := ""
 	var ch *store.Channel
 	chat := ""
-	if c.Channel == "zalo" { // back to the chat the survey was in
+	if c.Channel == "zalo" { // back to the chat the survey was in, if its channel is still on
 		if id, _, err := s.Mongo.Links.ChatOf(ctx, inv.ID); err == nil {
-			if all, err := s.Mongo.Channels.All(ctx); err == nil {
-				for i := range all {
-					if all[i].ID == id && all[i].Enabled {
-						ch, chat = &all[i], id
-					}
-				}
+			if zc, err := s.ResolveChannel(ctx, id); err == nil {
+				ch, chat = zc, id
 			}
 		}
 	}
