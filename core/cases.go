@@ -54,17 +54,10 @@ func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store
 	}
 	// The work list (no months asked, not the closed ones) reads the open
 	// cases alone; otherwise every case of the months.
-	var all []store.Case
-	ok := false
-	if q.FromMonth == "" && q.ToMonth == "" && q.Status != string(store.CaseClosed) {
-		if all, ok, err = s.openCases(ctx, agencies); err != nil {
-			return nil, err
-		}
-	}
-	if !ok {
-		if all, err = s.Mongo.Cases.In(ctx, agencies, months); err != nil {
-			return nil, err
-		}
+	work := q.FromMonth == "" && q.ToMonth == "" && q.Status != string(store.CaseClosed)
+	all, err := s.casesOf(ctx, agencies, work, months)
+	if err != nil {
+		return nil, err
 	}
 	out := all[:0]
 	for _, c := range all {
@@ -104,6 +97,18 @@ func (s *Service) saveCase(ctx context.Context, c *store.Case) error {
 		return s.OpenCases.Closed(ctx, c)
 	}
 	return s.OpenCases.Add(ctx, c)
+}
+
+// casesOf are the agencies' cases (nil: every agency's): with work, the
+// ones not closed from the open-case index once it is whole; otherwise, or
+// until then, every case opened in the months.
+func (s *Service) casesOf(ctx context.Context, agencies []string, work bool, months []string) ([]store.Case, error) {
+	if work {
+		if all, ok, err := s.openCases(ctx, agencies); err != nil || ok {
+			return all, err
+		}
+	}
+	return s.Mongo.Cases.In(ctx, agencies, months)
 }
 
 // openCases are the cases not closed of the agencies (nil: all), or
@@ -499,18 +504,13 @@ func (s *Service) workingDays(from, to time.Time) int {
 // counts those act changed.
 func (s *Service) sweepCases(ctx context.Context, pick func(c *store.Case, now time.Time) bool, act func(c *store.Case) (bool, error)) (int, error) {
 	now := s.now()
-	all, ok, err := s.openCases(ctx, nil)
+	months, err := caseMonths("", "", now)
 	if err != nil {
 		return 0, err
 	}
-	if !ok {
-		months, err := caseMonths("", "", now)
-		if err != nil {
-			return 0, err
-		}
-		if all, err = s.Mongo.Cases.In(ctx, nil, months); err != nil {
-			return 0, err
-		}
+	all, err := s.casesOf(ctx, nil, true, months)
+	if err != nil {
+		return 0, err
 	}
 	n := 0
 	for i := range all {
