@@ -137,8 +137,25 @@ func (s *Service) openCases(ctx context.Context, agencies []string) ([]store.Cas
 	return out, true, nil
 }
 
-// IndexOpenCases puts every case not closed in the open-case index, then
-// marks it whole (run at start, in the background: a scan of the cases; a
+// AnsweredCase is the answered follow-up case of an invitation, or nil:
+// Redis says whether there is one, so the survey's done page reads
+// MongoDB (by _id) only for the few that have an answer to show, and not
+// while MongoDB is known to be down.
+func (s *Service) AnsweredCase(ctx context.Context, invitation string) (*store.Case, error) {
+	if s.OpenCases == nil || s.Health.Down() {
+		return nil, nil
+	}
+	id, err := s.OpenCases.AnsweredCase(ctx, invitation)
+	if err != nil || id == "" {
+		return nil, err
+	}
+	c, err := s.Mongo.Cases.Get(ctx, id)
+	s.Health.Note(err)
+	return c, err
+}
+
+// IndexOpenCases puts every case not closed in the open-case index (and
+// notes the answered ones for their survey pages), then marks it whole (run at start, in the background: a scan of the cases; a
 // Redis that kept the mark skips it).
 func (s *Service) IndexOpenCases(ctx context.Context) (int, error) {
 	if s.OpenCases == nil {
@@ -153,6 +170,11 @@ func (s *Service) IndexOpenCases(ctx context.Context) (int, error) {
 			return nil
 		}
 		n++
+		if c.Answer != "" {
+			if err := s.OpenCases.Answered(ctx, c); err != nil {
+				return err
+			}
+		}
 		return s.OpenCases.Add(ctx, c)
 	})
 	if err != nil {
@@ -336,6 +358,11 @@ func (s *Service) ChangeCase(ctx context.Context, p *Principal, id, action strin
 	}
 	if first {
 		if err := s.noteCase(ctx, c.AnswerEvents(s.workingDays)...); err != nil {
+			return c, err
+		}
+	}
+	if action == CaseAnswer && s.OpenCases != nil {
+		if err := s.OpenCases.Answered(ctx, c); err != nil {
 			return c, err
 		}
 	}

@@ -55,6 +55,12 @@ func TestOutboxAbsorbsAMongoOutage(t *testing.T) {
 	if res := g.Form("/s/"+tok, "O=5"); res.StatusCode != 303 {
 		t.Fatalf("submit during the outage: %d %s", res.StatusCode, gwtest.Body(res))
 	}
+	// The thank-you page the submit leads to asks Redis alone whether a
+	// follow-up answer waits (no cases collection at all here).
+	down.Cases = nil
+	if res := g.Do(httptest.NewRequest("GET", "/s/"+tok+"/done", nil)); res.StatusCode != 200 {
+		t.Fatalf("thank-you page during the outage: %d", res.StatusCode)
+	}
 	if n, _ := g.Core.Outbox.Pending(t.Context()); n != 2 {
 		t.Fatalf("outbox holds %d", n)
 	}

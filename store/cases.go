@@ -138,10 +138,8 @@ func (s *Cases) Open(ctx context.Context, cases ...*Case) error {
 		month := MonthOf(c.OpenedAt)
 		id := caseIndexID(c.Agency, month)
 		byIndex[id] = append(byIndex[id], c.ID)
-		// "*|month" lists the agencies with cases that month; "inv|id" the
-		// case of an invitation (its survey's done page shows the answer).
+		// "*|month" lists the agencies with cases that month.
 		byIndex[caseIndexID("*", month)] = append(byIndex[caseIndexID("*", month)], c.Agency)
-		byIndex[caseIndexID("inv", c.InvitationID)] = append(byIndex[caseIndexID("inv", c.InvitationID)], c.ID)
 	}
 	_, err := s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err = writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 }); err != nil {
@@ -221,19 +219,6 @@ func (s *Cases) Each(ctx context.Context, fn func(*Case) error) error {
 // Get returns one case.
 func (s *Cases) Get(ctx context.Context, id string) (*Case, error) {
 	return findOne[Case](ctx, s.c, bson.D{{Key: "_id", Value: id}})
-}
-
-// OfInvitation returns the case an invitation's response opened, or
-// ErrNotFound.
-func (s *Cases) OfInvitation(ctx context.Context, invitation string) (*Case, error) {
-	ix, err := findOne[caseIndex](ctx, s.index, bson.D{{Key: "_id", Value: caseIndexID("inv", invitation)}})
-	if err != nil {
-		return nil, err
-	}
-	if len(ix.IDs) == 0 {
-		return nil, ErrNotFound
-	}
-	return s.Get(ctx, ix.IDs[0])
 }
 
 // ErrCaseChanged means the case changed since it was read.
@@ -364,6 +349,30 @@ func (o *OpenCases) IDs(ctx context.Context, agencies []string) ([]string, error
 func (o *OpenCases) Whole(ctx context.Context) (bool, error) {
 	n, err := o.R.Exists(ctx, o.wholeKey()).Result()
 	return n == 1, err
+}
+
+// answeredKey names the answered case of an invitation.
+func (o *OpenCases) answeredKey(invitation string) string {
+	return "gw:cases:answered:" + o.Name + ":" + invitation
+}
+
+// answeredFor is how long an invitation's survey page shows its case's
+// answer.
+const answeredFor = 180 * 24 * time.Hour
+
+// Answered notes that c, an invitation's case, has an answer, so the
+// survey's done page finds it with Redis alone.
+func (o *OpenCases) Answered(ctx context.Context, c *Case) error {
+	return o.R.Set(ctx, o.answeredKey(c.InvitationID), c.ID, answeredFor).Err()
+}
+
+// AnsweredCase is the id of the answered case of an invitation, or "".
+func (o *OpenCases) AnsweredCase(ctx context.Context, invitation string) (string, error) {
+	id, err := o.R.Get(ctx, o.answeredKey(invitation)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return id, err
 }
 
 // MarkWhole records that every open case is indexed.

@@ -4,7 +4,6 @@
 package web
 
 import (
-	"errors"
 	"log/slog"
 	"strconv"
 
@@ -154,7 +153,7 @@ func (h *handler) done(c *fiber.Ctx) error {
 	p.Kind, p.Title, p.Body, p.Dossier = "ok", p.T["done_t"], p.T["done"], ss.Invitation.DossierCode
 	// The agency's answer to the citizen's follow-up case, with a tap to
 	// rate it while it waits for one.
-	if cs, err := h.core.Mongo.Cases.OfInvitation(c.UserContext(), ss.Invitation.ID); err == nil && cs.Answer != "" {
+	if cs, err := h.core.AnsweredCase(c.UserContext(), ss.Invitation.ID); err == nil && cs != nil {
 		p.Answer, p.Token = cs.Answer, ss.Invitation.Token
 		p.Rate = cs.Status == store.CaseAnswered
 		p.Rated = cs.Rating
@@ -174,12 +173,12 @@ func (h *handler) rate(c *fiber.Ctx) error {
 	if err != nil || r < 1 || r > 5 {
 		return c.Redirect(done, fiber.StatusSeeOther) // only a tampered form: back to the buttons
 	}
-	cs, err := h.core.Mongo.Cases.OfInvitation(c.UserContext(), ss.Invitation.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return core.Errorf(core.NotFound, "", "no answer to rate for this dossier")
-	}
+	cs, err := h.core.AnsweredCase(c.UserContext(), ss.Invitation.ID)
 	if err != nil {
 		return err
+	}
+	if cs == nil {
+		return core.Errorf(core.NotFound, "", "no answer to rate for this dossier")
 	}
 	if err := h.core.RateAnswer(c.UserContext(), cs.ID, r); err != nil {
 		return err
