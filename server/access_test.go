@@ -12,32 +12,9 @@ import (
 	"github.com/sipasvn/gateway/internal/gwtest"
 )
 
-// tree seeds a province with two departments and a commune under one.
-func tree(t *testing.T, g *gwtest.Gateway) {
-	for _, a := range []struct{ code, parent, name string }{
-		{"000.00.00.H49", "", "UBND tỉnh Quảng Nam"},
-		{"000.00.12.H49", "000.00.00.H49", "Sở Tư pháp"},
-		{"000.00.13.H49", "000.00.00.H49", "Sở Xây dựng"},
-		{"000.01.12.H49", "000.00.12.H49", "Phòng Hộ tịch"},
-	} {
-		res, out := g.API("PUT", "/api/v1/agencies/"+a.code, map[string]any{"name": a.name, "parent": a.parent})
-		if res.StatusCode != 200 {
-			t.Fatalf("agency %s: %d %v", a.code, res.StatusCode, out)
-		}
-	}
-}
-
-func key(t *testing.T, g *gwtest.Gateway, role, agency string) string {
-	res, out := g.API("POST", "/api/v1/keys", map[string]any{"name": role + " key", "role": role, "agency": agency})
-	if res.StatusCode != 201 || !strings.HasPrefix(out["key"].(string), "sk_") {
-		t.Fatalf("create %s key: %d %v", role, res.StatusCode, out)
-	}
-	return out["key"].(string)
-}
-
 func TestAgencyTree(t *testing.T) {
 	g := gwtest.New(t, "")
-	tree(t, g)
+	g.Tree(t)
 	for _, tc := range []struct {
 		code   string
 		body   map[string]any
@@ -130,9 +107,9 @@ func TestAgencyCSVImport(t *testing.T) {
 // Every role boundary, allowed and forbidden.
 func TestRoles(t *testing.T) {
 	g := gwtest.New(t, "")
-	tree(t, g)
-	justice := key(t, g, "agency", "000.00.12.H49")
-	viewer := key(t, g, "viewer", "")
+	g.Tree(t)
+	justice := g.Key(t, "agency", "000.00.12.H49")
+	viewer := g.Key(t, "viewer", "")
 	inside := g.Invite("D-IN", "000.01.12.H49", nil)
 	outside := g.Invite("D-OUT", "000.00.13.H49", nil)
 	inv := func(dossier, agency string) map[string]any {
@@ -225,9 +202,9 @@ func TestRoles(t *testing.T) {
 
 func TestAuditAndSecretsNeverReturned(t *testing.T) {
 	g := gwtest.New(t, "")
-	tree(t, g)
+	g.Tree(t)
 	const secret = "very-secret-value-123"
-	k := key(t, g, "viewer", "")
+	k := g.Key(t, "viewer", "")
 	g.API("PUT", "/api/v1/channels/gen", map[string]any{"type": "sms.generic",
 		"settings": map[string]any{"send_url": "http://127.0.0.1:9/send"}, "secrets": map[string]any{"secret": secret}})
 	g.API("GET", "/api/v1/channels", nil)
@@ -265,7 +242,7 @@ func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) 
 // it instead, naming agency_code.
 func TestUnregisteredAgencies(t *testing.T) {
 	g := gwtest.New(t, "")
-	tree(t, g)
+	g.Tree(t)
 	g.Invite("D-UNREG-1", "000.00.99.H49", nil)
 	g.Invite("D-UNREG-2", "000.00.99.H49", nil)
 	g.Invite("D-REG-1", "000.00.12.H49", nil)
@@ -283,7 +260,7 @@ func TestUnregisteredAgencies(t *testing.T) {
 		t.Fatalf("registered agency: %v", r)
 	}
 	// A key bound to an agency sees its subtree only, never stray codes.
-	_, mine := g.As(key(t, g, "agency", "000.00.12.H49"), "GET", "/api/v1/agencies", nil)
+	_, mine := g.As(g.Key(t, "agency", "000.00.12.H49"), "GET", "/api/v1/agencies", nil)
 	if n := len(mine["agencies"].([]any)); n != 2 {
 		t.Fatalf("agency key sees %d agencies: %v", n, mine)
 	}

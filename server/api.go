@@ -18,15 +18,15 @@ import (
 	"github.com/sipasvn/gateway/survey"
 )
 
-type api struct {
-	core    *core.Service
+type API struct {
+	Core    *core.Service
 	log     *slog.Logger
-	rankMin int            // responses a unit needs to be ranked
-	zone    *time.Location // where the console and exports show times
+	RankMin int            // responses a unit needs to be ranked
+	Zone    *time.Location // where the console and exports show times
 }
 
-// invitationView is an invitation as the API shows it (API.md).
-type invitationView struct {
+// InvitationView is an invitation as the API shows it (API.md).
+type InvitationView struct {
 	ID            string       `json:"id"`
 	DossierCode   string       `json:"dossier_code"`
 	AgencyCode    string       `json:"agency_code"`
@@ -47,12 +47,12 @@ type invitationView struct {
 	Sends map[string]store.SendStatus `json:"sends,omitempty"`
 }
 
-func (a *api) view(inv *store.Invitation) invitationView {
-	return invitationView{
+func (a *API) View(inv *store.Invitation) InvitationView {
+	return InvitationView{
 		ID: inv.ID, DossierCode: inv.DossierCode, AgencyCode: inv.AgencyCode,
 		ProcedureCode: inv.ProcedureCode, FieldCode: inv.FieldCode, HasPhone: len(inv.PhoneSealed) > 0,
 		Status: inv.StatusAt(time.Now()), Survey: inv.Survey, Locale: inv.Locale,
-		SurveyURL: a.core.SurveyURL(inv), QRPNGURL: a.core.BaseURL + "/api/v1/invitations/" + inv.ID + "/qr.png",
+		SurveyURL: a.Core.SurveyURL(inv), QRPNGURL: a.Core.BaseURL + "/api/v1/invitations/" + inv.ID + "/qr.png",
 		ExpiresAt: inv.ExpiresAt, CreatedAt: inv.CreatedAt, StartedAt: inv.StartedAt,
 		CompletedVia: inv.CompletedVia, CompletedAt: inv.CompletedAt, Sends: inv.Sends,
 	}
@@ -75,15 +75,15 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 	return nil
 }
 
-func (a *api) createInvitation(c *fiber.Ctx) error {
+func (a *API) createInvitation(c *fiber.Ctx) error {
 	var n core.NewInvitation
 	if err := decodeJSON(c, &n); err != nil {
 		return err
 	}
-	if err := a.scope(c.UserContext(), principal(c), strings.TrimSpace(n.AgencyCode)); err != nil && n.AgencyCode != "" {
+	if err := a.Scope(c.UserContext(), Principal(c), strings.TrimSpace(n.AgencyCode)); err != nil && n.AgencyCode != "" {
 		return err
 	}
-	inv, created, err := a.core.CreateInvitation(c.UserContext(), n)
+	inv, created, err := a.Core.CreateInvitation(c.UserContext(), n)
 	if err != nil {
 		return err
 	}
@@ -92,49 +92,49 @@ func (a *api) createInvitation(c *fiber.Ctx) error {
 		status = fiber.StatusCreated
 		c.Location("/api/v1/invitations/" + inv.ID)
 	}
-	return c.Status(status).JSON(a.view(inv))
+	return c.Status(status).JSON(a.View(inv))
 }
 
-// scoped passes on a loaded invitation only if the principal may see it.
-func (a *api) scoped(c *fiber.Ctx) func(*store.Invitation, error) (*store.Invitation, error) {
+// Scoped passes on a loaded invitation only if the principal may see it.
+func (a *API) Scoped(c *fiber.Ctx) func(*store.Invitation, error) (*store.Invitation, error) {
 	return func(inv *store.Invitation, err error) (*store.Invitation, error) {
 		if err != nil {
 			return nil, err
 		}
-		return inv, a.scope(c.UserContext(), principal(c), inv.AgencyCode)
+		return inv, a.Scope(c.UserContext(), Principal(c), inv.AgencyCode)
 	}
 }
 
-func (a *api) invitation(c *fiber.Ctx) error {
-	inv, err := a.scoped(c)(a.core.Invitation(c.UserContext(), c.Params("id")))
+func (a *API) invitation(c *fiber.Ctx) error {
+	inv, err := a.Scoped(c)(a.Core.Invitation(c.UserContext(), c.Params("id")))
 	if err != nil {
 		return err
 	}
-	return c.JSON(a.view(inv))
+	return c.JSON(a.View(inv))
 }
 
-func (a *api) findInvitation(c *fiber.Ctx) error {
+func (a *API) findInvitation(c *fiber.Ctx) error {
 	code := c.Query("dossier_code")
 	if code == "" {
 		return core.Errorf(core.Invalid, "dossier_code", "required: GET /api/v1/invitations?dossier_code=…")
 	}
-	inv, err := a.scoped(c)(a.core.InvitationByDossier(c.UserContext(), code))
+	inv, err := a.Scoped(c)(a.Core.InvitationByDossier(c.UserContext(), code))
 	if err != nil {
 		return err
 	}
-	return c.JSON(a.view(inv))
+	return c.JSON(a.View(inv))
 }
 
-func (a *api) qrPNG(c *fiber.Ctx) error {
+func (a *API) qrPNG(c *fiber.Ctx) error {
 	size, err := strconv.Atoi(c.Query("size", strconv.Itoa(qr.DefaultSize)))
 	if err != nil || size < qr.MinSize || size > qr.MaxSize {
 		return core.Errorf(core.Invalid, "size", "use %d to %d pixels", qr.MinSize, qr.MaxSize)
 	}
-	inv, err := a.scoped(c)(a.core.Invitation(c.UserContext(), c.Params("id")))
+	inv, err := a.Scoped(c)(a.Core.Invitation(c.UserContext(), c.Params("id")))
 	if err != nil {
 		return err
 	}
-	code, err := qr.Encode(a.core.SurveyURL(inv))
+	code, err := qr.Encode(a.Core.SurveyURL(inv))
 	if err != nil {
 		return err
 	}
@@ -152,51 +152,51 @@ type surveyList struct {
 	Surveys []*survey.Survey `json:"surveys"`
 }
 
-func (a *api) surveys(c *fiber.Ctx) error {
-	return c.JSON(surveyList{Surveys: a.core.Surveys.All()})
+func (a *API) surveys(c *fiber.Ctx) error {
+	return c.JSON(surveyList{Surveys: a.Core.Surveys.All()})
 }
 
-func (a *api) survey(c *fiber.Ctx) error {
-	s, ok := a.core.Surveys.Survey(survey.ID(c.Params("id")))
+func (a *API) survey(c *fiber.Ctx) error {
+	s, ok := a.Core.Surveys.Survey(survey.ID(c.Params("id")))
 	if !ok {
-		return core.Errorf(core.NotFound, "", "unknown survey %q; known: %s", c.Params("id"), a.core.Surveys.IDs())
+		return core.Errorf(core.NotFound, "", "unknown survey %q; known: %s", c.Params("id"), a.Core.Surveys.IDs())
 	}
 	return c.JSON(s)
 }
 
-// reportQuery reads the filters and the survey they are about. For the
+// ReportQuery reads the filters and the survey they are about. For the
 // cross-form view (survey=all) the filter names no survey and def is the
 // full SIPAS form, whose criteria and weights the view uses.
-func (a *api) reportQuery(c *fiber.Ctx) (store.Filter, *survey.Survey, error) {
+func (a *API) ReportQuery(c *fiber.Ctx) (store.Filter, *survey.Survey, error) {
 	q, err := a.parseReportQuery(c)
 	if err != nil {
 		return q, nil, err
 	}
 	if q.Survey == report.AllForms {
-		def, _ := a.core.Surveys.Survey(survey.SIPAS)
+		def, _ := a.Core.Surveys.Survey(survey.SIPAS)
 		q.Survey = ""
 		return q, def, nil
 	}
-	def, ok := a.core.Surveys.Survey(survey.ID(q.Survey))
+	def, ok := a.Core.Surveys.Survey(survey.ID(q.Survey))
 	if !ok {
-		return q, nil, core.Errorf(core.Invalid, "survey", "unknown survey %q; use %s or one of %s", q.Survey, report.AllForms, a.core.Surveys.IDs())
+		return q, nil, core.Errorf(core.Invalid, "survey", "unknown survey %q; use %s or one of %s", q.Survey, report.AllForms, a.Core.Surveys.IDs())
 	}
 	return q, def, nil
 }
 
-// computer returns how to compute q's figures from cells: one form's
+// Computer returns how to compute q's figures from cells: one form's
 // official formula, or the cross-form view.
-func (a *api) computer(q store.Filter, def *survey.Survey) func(store.Cells) report.Report {
+func (a *API) Computer(q store.Filter, def *survey.Survey) func(store.Cells) report.Report {
 	if q.Survey == "" {
-		forms := report.Forms(a.core.Surveys, def)
+		forms := report.Forms(a.Core.Surveys, def)
 		return func(cs store.Cells) report.Report { return report.ComputeAll(def, forms, cs) }
 	}
 	return func(cs store.Cells) report.Report { return report.Compute(def, cs) }
 }
 
-// surveyName is the survey a report or export is about, as the client
+// SurveyName is the survey a report or export is about, as the client
 // named it.
-func surveyName(q store.Filter) string {
+func SurveyName(q store.Filter) string {
 	if q.Survey == "" {
 		return report.AllForms
 	}
@@ -205,19 +205,19 @@ func surveyName(q store.Filter) string {
 
 // parseReportQuery reads the filters; agency covers its whole subtree, and
 // an agency-bound key sees only its own subtree.
-func (a *api) parseReportQuery(c *fiber.Ctx) (store.Filter, error) {
+func (a *API) parseReportQuery(c *fiber.Ctx) (store.Filter, error) {
 	q := store.Filter{Survey: c.Query("survey", string(survey.SIPAS)), Channel: c.Query("channel")}
-	p := principal(c)
+	p := Principal(c)
 	ag := c.Query("agency", p.Agency)
 	if ag != "" {
 		if !core.ValidAgencyCode(ag) {
 			return q, core.Errorf(core.Invalid, "agency", "%q is not an agency code (digits, capital letters and dots)", ag)
 		}
-		if err := a.scope(c.UserContext(), p, ag); err != nil {
+		if err := a.Scope(c.UserContext(), p, ag); err != nil {
 			return q, core.Errorf(core.Denied, "agency", "agency %s is outside this key's agency %s", ag, p.Agency)
 		}
 		var err error
-		if q.Agencies, err = a.core.Subtree(c.UserContext(), ag); err != nil {
+		if q.Agencies, err = a.Core.Subtree(c.UserContext(), ag); err != nil {
 			return q, err
 		}
 	}

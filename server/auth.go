@@ -26,7 +26,7 @@ func authenticate(c *core.Service, adminKey string) fiber.Handler {
 	}
 }
 
-func principal(c *fiber.Ctx) *core.Principal {
+func Principal(c *fiber.Ctx) *core.Principal {
 	p, _ := c.Locals("principal").(*core.Principal)
 	if p == nil {
 		return &core.Principal{Role: "none"}
@@ -34,14 +34,14 @@ func principal(c *fiber.Ctx) *core.Principal {
 	return p
 }
 
-// allow lets through only the given roles.
-func allow(roles ...core.Role) fiber.Handler {
+// Allow lets through only the given roles.
+func Allow(roles ...core.Role) fiber.Handler {
 	names := make([]string, len(roles))
 	for i, r := range roles {
 		names[i] = string(r)
 	}
 	return func(c *fiber.Ctx) error {
-		p := principal(c)
+		p := Principal(c)
 		for _, r := range roles {
 			if p.Role == r {
 				return c.Next()
@@ -51,12 +51,12 @@ func allow(roles ...core.Role) fiber.Handler {
 	}
 }
 
-// scope checks that an agency-bound principal may act on agency.
-func (a *api) scope(ctx context.Context, p *core.Principal, agency string) error {
+// Scope checks that an agency-bound principal may act on agency.
+func (a *API) Scope(ctx context.Context, p *core.Principal, agency string) error {
 	if p.Agency == "" {
 		return nil
 	}
-	ok, err := a.core.InSubtree(ctx, p.Agency, agency)
+	ok, err := a.Core.InSubtree(ctx, p.Agency, agency)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 // (and its office 01.12) and 13.
 func TestReportBreakdowns(t *testing.T) {
 	g := gwtest.New(t, "")
-	tree(t, g)
+	g.Tree(t)
 	for _, r := range []struct{ dossier, agency, procedure, field, score string }{
 		{"R1", "000.01.12.H49", "PROC-A", "F1", "5"},
 		{"R2", "000.00.12.H49", "PROC-B", "", "3"},

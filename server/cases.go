@@ -9,24 +9,24 @@ import (
 	"github.com/sipasvn/gateway/store"
 )
 
-// caseView is a follow-up case as the API shows it.
-type caseView struct {
+// CaseView is a follow-up case as the API shows it.
+type CaseView struct {
 	store.Case
 	Overdue bool `json:"overdue" doc:"still waiting for the agency past due_at"`
 }
 
 type caseList struct {
-	Cases []caseView `json:"cases"`
+	Cases []CaseView `json:"cases"`
 }
 
-func viewCase(c *store.Case, now time.Time) caseView {
-	v := caseView{Case: *c, Overdue: c.Overdue(now)}
+func ViewCase(c *store.Case, now time.Time) CaseView {
+	v := CaseView{Case: *c, Overdue: c.Overdue(now)}
 	v.Topics, v.Low, v.Notes, v.History = nonNil(v.Topics), nonNil(v.Low), nonNil(v.Notes), nonNil(v.History)
 	return v
 }
 
 // cases lists follow-up cases: GET /api/v1/cases?agency=&status=&overdue=true&criterion=&from=&to=&limit=.
-func (a *api) cases(c *fiber.Ctx) error {
+func (a *API) cases(c *fiber.Ctx) error {
 	q := core.CaseQuery{Agency: c.Query("agency"), Status: c.Query("status"), Criterion: c.Query("criterion"),
 		FromMonth: c.Query("from"), ToMonth: c.Query("to"), Limit: c.QueryInt("limit", 200)}
 	switch c.Query("overdue") {
@@ -39,29 +39,29 @@ func (a *api) cases(c *fiber.Ctx) error {
 	if q.Limit < 1 || q.Limit > 1000 {
 		return core.Errorf(core.Invalid, "limit", "use 1 to 1000")
 	}
-	list, err := a.core.Cases(c.UserContext(), principal(c), q)
+	list, err := a.Core.Cases(c.UserContext(), Principal(c), q)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
-	out := caseList{Cases: make([]caseView, len(list))}
+	out := caseList{Cases: make([]CaseView, len(list))}
 	for i := range list {
-		out.Cases[i] = viewCase(&list[i], now)
+		out.Cases[i] = ViewCase(&list[i], now)
 	}
 	return c.JSON(out)
 }
 
 // getCase is GET /api/v1/cases/{id}.
-func (a *api) getCase(c *fiber.Ctx) error {
-	cs, err := a.core.Case(c.UserContext(), principal(c), c.Params("id"))
+func (a *API) getCase(c *fiber.Ctx) error {
+	cs, err := a.Core.Case(c.UserContext(), Principal(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(viewCase(cs, time.Now()))
+	return c.JSON(ViewCase(cs, time.Now()))
 }
 
 // changeCase runs a case action: POST /api/v1/cases/{id}/{action}.
-func (a *api) changeCase(action string) fiber.Handler {
+func (a *API) changeCase(action string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var in core.CaseInput
 		if len(c.Body()) > 0 {
@@ -69,10 +69,10 @@ func (a *api) changeCase(action string) fiber.Handler {
 				return err
 			}
 		}
-		cs, err := a.core.ChangeCase(c.UserContext(), principal(c), c.Params("id"), action, in)
+		cs, err := a.Core.ChangeCase(c.UserContext(), Principal(c), c.Params("id"), action, in)
 		if err != nil {
 			return err
 		}
-		return c.JSON(viewCase(cs, time.Now()))
+		return c.JSON(ViewCase(cs, time.Now()))
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/sipasvn/gateway/survey"
 )
 
-// channelView is a channel as the API shows it: secret names, never values.
-type channelView struct {
+// ChannelView is a channel as the API shows it: secret names, never values.
+type ChannelView struct {
 	ID         string         `json:"id"`
 	Type       string         `json:"type"`
 	Enabled    bool           `json:"enabled"`
@@ -26,13 +26,13 @@ type channelView struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-func (a *api) channelView(ch *store.Channel) channelView {
-	return channelView{ID: ch.ID, Type: ch.Type, Enabled: ch.Enabled, Settings: ch.Settings, SecretsSet: core.SecretNames(ch),
-		WebhookURL: a.core.BaseURL + "/webhooks/" + core.Family(ch.Type) + "/" + ch.ID, UpdatedAt: ch.Updated,
+func (a *API) ChannelView(ch *store.Channel) ChannelView {
+	return ChannelView{ID: ch.ID, Type: ch.Type, Enabled: ch.Enabled, Settings: ch.Settings, SecretsSet: core.SecretNames(ch),
+		WebhookURL: a.Core.BaseURL + "/webhooks/" + core.Family(ch.Type) + "/" + ch.ID, UpdatedAt: ch.Updated,
 		Warnings: channels.Warnings(ch.Type, ch.Settings)}
 }
 
-func (a *api) putChannel(c *fiber.Ctx) error {
+func (a *API) putChannel(c *fiber.Ctx) error {
 	var in core.ChannelInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
@@ -41,23 +41,23 @@ func (a *api) putChannel(c *fiber.Ctx) error {
 	if !ok {
 		return core.Errorf(core.Invalid, "type", "unknown channel type %q; use one of %v", in.Type, channels.Types())
 	}
-	ch, err := a.core.PutChannel(c.UserContext(), principal(c), p.Kind(), c.Params("id"), in)
+	ch, err := a.Core.PutChannel(c.UserContext(), Principal(c), p.Kind(), c.Params("id"), in)
 	if err != nil {
 		return err
 	}
-	return c.JSON(a.channelView(ch))
+	return c.JSON(a.ChannelView(ch))
 }
 
-func (a *api) channel(c *fiber.Ctx) error {
-	ch, err := a.core.Mongo.Channels.Channel(c.UserContext(), c.Params("id"))
+func (a *API) channel(c *fiber.Ctx) error {
+	ch, err := a.Core.Mongo.Channels.Channel(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(a.channelView(ch))
+	return c.JSON(a.ChannelView(ch))
 }
 
 type channelList struct {
-	Channels []channelView `json:"channels"`
+	Channels []ChannelView `json:"channels"`
 }
 
 // channelTest is what a channel test found: ok with the provider's
@@ -68,46 +68,46 @@ type channelTest struct {
 	Error  string `json:"error,omitempty"`
 }
 
-func (a *api) channelList(c *fiber.Ctx) error {
-	all, err := a.core.Mongo.Channels.All(c.UserContext())
+func (a *API) channelList(c *fiber.Ctx) error {
+	all, err := a.Core.Mongo.Channels.All(c.UserContext())
 	if err != nil {
 		return err
 	}
-	out := make([]channelView, len(all))
+	out := make([]ChannelView, len(all))
 	for i := range all {
-		out[i] = a.channelView(&all[i])
+		out[i] = a.ChannelView(&all[i])
 	}
 	return c.JSON(channelList{Channels: out})
 }
 
-func (a *api) deleteChannel(c *fiber.Ctx) error {
-	if err := a.core.DeleteChannel(c.UserContext(), principal(c), strings.Clone(c.Params("id"))); err != nil {
+func (a *API) deleteChannel(c *fiber.Ctx) error {
+	if err := a.Core.DeleteChannel(c.UserContext(), Principal(c), strings.Clone(c.Params("id"))); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// conversation is an invitation's transcript as the API and the console
+// Conversation is an invitation's transcript as the API and the console
 // show it: every text sent and received, in time order, the phone masked.
-type conversation struct {
+type Conversation struct {
 	Messages    []store.Line `json:"messages"`
 	Parts       int          `json:"parts"` // SMS parts sent, for cost
 	PhoneMasked string       `json:"phone_masked,omitempty"`
 }
 
-func (a *api) conversation(ctx context.Context, inv *store.Invitation) (*conversation, error) {
-	t, err := a.core.Mongo.Transcripts.Get(ctx, inv.ID)
+func (a *API) Conversation(ctx context.Context, inv *store.Invitation) (*Conversation, error) {
+	t, err := a.Core.Mongo.Transcripts.Get(ctx, inv.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := &conversation{Messages: t.Lines}
+	out := &Conversation{Messages: t.Lines}
 	if out.Messages == nil {
 		out.Messages = []store.Line{}
 	}
 	for _, l := range t.Lines {
 		out.Parts += l.Parts
 	}
-	if phone, err := a.core.Phone(inv); err == nil && phone != "" {
+	if phone, err := a.Core.Phone(inv); err == nil && phone != "" {
 		out.PhoneMasked = survey.MaskPhone(phone)
 	}
 	return out, nil
@@ -115,12 +115,12 @@ func (a *api) conversation(ctx context.Context, inv *store.Invitation) (*convers
 
 // invitationMessages shows an invitation's conversation: GET
 // /api/v1/invitations/{id}/messages.
-func (a *api) invitationMessages(c *fiber.Ctx) error {
-	inv, err := a.scoped(c)(a.core.Invitation(c.UserContext(), c.Params("id")))
+func (a *API) invitationMessages(c *fiber.Ctx) error {
+	inv, err := a.Scoped(c)(a.Core.Invitation(c.UserContext(), c.Params("id")))
 	if err != nil {
 		return err
 	}
-	conv, err := a.conversation(c.UserContext(), inv)
+	conv, err := a.Conversation(c.UserContext(), inv)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (a *api) invitationMessages(c *fiber.Ctx) error {
 
 func channelsTypes() []string { return channels.Types() }
 
-func providerKind(typ string) (core.ChannelKind, bool) {
+func ProviderKind(typ string) (core.ChannelKind, bool) {
 	p, ok := channels.ProviderOf(typ)
 	if !ok {
 		return core.ChannelKind{}, false
@@ -139,7 +139,7 @@ func providerKind(typ string) (core.ChannelKind, bool) {
 
 // testChannel checks a channel's credentials, or sends a test message to a
 // phone: POST /api/v1/channels/{id}/test {"phone": "09…"}.
-func (a *api) testChannel(c *fiber.Ctx) error {
+func (a *API) testChannel(c *fiber.Ctx) error {
 	var in struct {
 		Phone string `json:"phone"`
 	}
@@ -148,7 +148,7 @@ func (a *api) testChannel(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	ch, err := a.core.Channel(c.UserContext(), c.Params("id"))
+	ch, err := a.Core.Channel(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (a *api) testChannel(c *fiber.Ctx) error {
 	if !ok {
 		return core.Errorf(core.Invalid, "type", "unknown channel type %q", ch.Type)
 	}
-	d := channels.Deps{Core: a.core, Log: a.log}
+	d := channels.Deps{Core: a.Core, Log: a.log}
 	var result string
 	switch chk, canCheck := p.(channels.Checker); {
 	case in.Phone != "":
@@ -177,6 +177,6 @@ func (a *api) testChannel(c *fiber.Ctx) error {
 	if err != nil {
 		return c.Status(fiber.StatusBadGateway).JSON(channelTest{Error: err.Error()})
 	}
-	_ = a.core.Audit(c.UserContext(), principal(c), "channel.test", ch.ID, map[string]any{"result": result})
+	_ = a.Core.Audit(c.UserContext(), Principal(c), "channel.test", ch.ID, map[string]any{"result": result})
 	return c.JSON(channelTest{OK: true, Result: result})
 }

@@ -10,21 +10,23 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/valyala/fasthttp"
 
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
 
-// commentQuery is what a comments request asks for.
-type commentQuery struct {
+// CommentQuery is what a comments request asks for.
+type CommentQuery struct {
 	filter store.CommentFilter
 	limit  int
 	format string
 	// Echoed to the console's form.
 	Agency, From, To, Channel, Band, Q, Topic string
 }
+
+// Limit is the most comments one page answers; a page this full has older ones.
+func (q CommentQuery) Limit() int { return q.limit }
 
 // Score bands of a comment's response (its mean over valid answers).
 var bands = map[string]func(float64) bool{
@@ -43,8 +45,8 @@ func fold(s string) string {
 // subtree (within the key's), the months (default: the last twelve),
 // channel (a name or a family: sms, zalo, web), score band, a search that
 // ignores diacritics and case, and a before cursor.
-func (a *api) parseComments(c *fiber.Ctx) (commentQuery, error) {
-	q := commentQuery{Agency: c.Query("agency"), From: c.Query("from"), To: c.Query("to"), Channel: c.Query("channel"), Band: c.Query("band"), Q: c.Query("q"), Topic: c.Query("topic")}
+func (a *API) parseComments(c *fiber.Ctx) (CommentQuery, error) {
+	q := CommentQuery{Agency: c.Query("agency"), From: c.Query("from"), To: c.Query("to"), Channel: c.Query("channel"), Band: c.Query("band"), Q: c.Query("q"), Topic: c.Query("topic")}
 	rq, err := a.parseReportQuery(c)
 	if err != nil {
 		return q, err
@@ -104,13 +106,13 @@ func (a *api) parseComments(c *fiber.Ctx) (commentQuery, error) {
 	return q, nil
 }
 
-// listComments reads the comments a request asks for.
-func (a *api) listComments(c *fiber.Ctx) (commentQuery, []store.Comment, error) {
+// ListComments reads the comments a request asks for.
+func (a *API) ListComments(c *fiber.Ctx) (CommentQuery, []store.Comment, error) {
 	q, err := a.parseComments(c)
 	if err != nil {
 		return q, nil, err
 	}
-	list, err := a.core.Mongo.Comments.Newest(c.UserContext(), q.filter, q.limit)
+	list, err := a.Core.Mongo.Comments.Newest(c.UserContext(), q.filter, q.limit)
 	return q, list, err
 }
 
@@ -119,16 +121,16 @@ type commentList struct {
 	NextBefore string          `json:"next_before,omitempty" doc:"pass as before= for the next page; absent on the last page"`
 }
 
-// comments answers GET /api/v1/comments: citizens' comments newest first,
+// Comments answers GET /api/v1/comments: citizens' comments newest first,
 // from the comment pages (never a scan of responses), phone numbers
 // redacted; format=csv for a spreadsheet.
-func (a *api) comments(c *fiber.Ctx) error {
-	q, list, err := a.listComments(c)
+func (a *API) Comments(c *fiber.Ctx) error {
+	q, list, err := a.ListComments(c)
 	if err != nil {
 		return err
 	}
 	for i := range list {
-		list[i].At = list[i].At.In(a.zone)
+		list[i].At = list[i].At.In(a.Zone)
 		list[i].Topics = nonNil(list[i].Topics)
 	}
 	if q.format == "csv" {
@@ -141,9 +143,9 @@ func (a *api) comments(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-func (a *api) commentsCSV(c *fiber.Ctx, list []store.Comment) error {
+func (a *API) commentsCSV(c *fiber.Ctx, list []store.Comment) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="comments-%s.csv"`, time.Now().In(a.zone).Format("20060102")))
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="comments-%s.csv"`, time.Now().In(a.Zone).Format("20060102")))
 	b := bufio.NewWriter(c)
 	_, _ = b.WriteString(bom)
 	w := safeCSV{csv.NewWriter(b)}
@@ -168,58 +170,6 @@ func (a *api) commentsCSV(c *fiber.Ctx, list []store.Comment) error {
 	return b.Flush()
 }
 
-// commentsCSVPage is the panel's export: the same filters, as CSV.
-func (cs *console) commentsCSVPage(c *fiber.Ctx) error {
-	c.Request().URI().QueryArgs().Set("format", "csv")
-	return cs.api.comments(c)
-}
-
-// commentsPage is the console's comments panel.
-func (cs *console) commentsPage(c *fiber.Ctx) error {
-	a := cs.api
-	q, list, err := a.listComments(c)
-	if err != nil {
-		return err
-	}
-	agencies, name, err := a.agencyNamer(c)
-	if err != nil {
-		return err
-	}
-	type row struct {
-		At, Agency, Channel, Score, Text string
-		Topics                           []string
-	}
-	rows := make([]row, len(list))
-	for i, cm := range list {
-		score := "–"
-		if cm.Score > 0 {
-			score = strconv.FormatFloat(cm.Score, 'f', 1, 64)
-		}
-		rows[i] = row{At: cm.At.In(a.zone).Format("2006-01-02 15:04"), Agency: name(cm.Agency), Channel: cm.Channel, Score: score, Text: cm.Text}
-		for _, t := range cm.Topics {
-			rows[i].Topics = append(rows[i].Topics, a.topicName(t.ID)+": "+polarityLabels[t.Polarity])
-		}
-	}
-	v := cs.view(c, "Ý kiến · Comments")
-	data := map[string]any{"Rows": rows, "Q": q, "Agencies": agencies, "Channels": []string{"web", "sms", "zalo"}, "Topics": a.topicChoices(),
-		"Bands": []struct{ Code, VI, EN string }{{"low", "Thấp (dưới 3)", "Low (under 3)"}, {"mid", "Trung bình (3)", "Middle (3)"}, {"high", "Cao (4–5)", "High (4–5)"}}}
-	var args fasthttp.Args
-	c.Request().URI().QueryArgs().CopyTo(&args)
-	args.Del("before")
-	data["Export"] = "/console/comments.csv?" + string(args.QueryString())
-	if len(list) == q.limit {
-		args.Set("before", list[len(list)-1].At.Format(time.RFC3339Nano))
-		data["Older"] = "/console/comments?" + string(args.QueryString())
-	}
-	v.Data = data
-	return cs.render(c, 200, "comments", v)
-}
-
-// polarityLabels name the polarities in both languages.
-var polarityLabels = map[survey.Polarity]string{
-	survey.Complaint: "phàn nàn · complaint", survey.Praise: "khen · praise", survey.Neutral: "nêu · mention",
-}
-
 // polarityOf is how topics speak of topic id ("" when they do not).
 func polarityOf(topics []survey.Topic, id string) string {
 	for _, t := range topics {
@@ -231,22 +181,22 @@ func polarityOf(topics []survey.Topic, id string) string {
 }
 
 // topicIDs are the lexicon's topics, in its order.
-func (a *api) topicIDs() []string {
+func (a *API) topicIDs() []string {
 	var ids []string
-	if a.core.Topics != nil {
-		for _, d := range a.core.Topics.Topics {
+	if a.Core.Topics != nil {
+		for _, d := range a.Core.Topics.Topics {
 			ids = append(ids, d.ID)
 		}
 	}
 	return ids
 }
 
-func (a *api) knownTopic(id string) bool { return slices.Contains(a.topicIDs(), id) }
+func (a *API) knownTopic(id string) bool { return slices.Contains(a.topicIDs(), id) }
 
-// topicName is a topic's name in both languages (its id if unknown).
-func (a *api) topicName(id string) string {
-	if a.core.Topics != nil {
-		for _, d := range a.core.Topics.Topics {
+// TopicName is a topic's name in both languages (its id if unknown).
+func (a *API) TopicName(id string) string {
+	if a.Core.Topics != nil {
+		for _, d := range a.Core.Topics.Topics {
 			if d.ID == id {
 				return d.Name.VI + " · " + d.Name.EN
 			}
@@ -255,11 +205,11 @@ func (a *api) topicName(id string) string {
 	return id
 }
 
-// topicChoices are the panel's topic filter options.
-func (a *api) topicChoices() []struct{ Value, Label string } {
+// TopicChoices are the panel's topic filter options.
+func (a *API) TopicChoices() []struct{ Value, Label string } {
 	var out []struct{ Value, Label string }
 	for _, id := range a.topicIDs() {
-		name := a.topicName(id)
+		name := a.TopicName(id)
 		out = append(out, struct{ Value, Label string }{id, name})
 		out = append(out, struct{ Value, Label string }{id + ":complaint", name + " – phàn nàn · complaints"})
 	}

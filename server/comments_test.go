@@ -15,7 +15,7 @@ import (
 // the same.
 func TestComments(t *testing.T) {
 	g := gwtest.New(t, "")
-	tree(t, g)
+	g.Tree(t)
 	say := func(dossier, agency, scores, comment string) {
 		t.Helper()
 		tok := gwtest.Token(g.Invite(dossier, agency, map[string]any{"survey": "sipas-5"}))
@@ -81,7 +81,7 @@ func TestComments(t *testing.T) {
 		t.Fatalf("second page after %q: %q", before, got)
 	}
 	// A key bound to an agency sees its subtree only.
-	if got := texts(list(key(t, g, "viewer", "000.00.13.H49"), "")); got != "Cán bộ nhiệt tình" {
+	if got := texts(list(g.Key(t, "viewer", "000.00.13.H49"), "")); got != "Cán bộ nhiệt tình" {
 		t.Fatalf("viewer of 13: %q", got)
 	}
 	for query, field := range map[string]string{"band=worst": "band", "format=xml": "format", "before=yesterday": "before", "limit=0": "limit"} {
@@ -95,20 +95,20 @@ func TestComments(t *testing.T) {
 		t.Fatalf("csv: %d %s %v %v", status, ctype, rows, err)
 	}
 
-	res := form(g, "/console/login", url.Values{"key": {gwtest.AdminKey}}, nil)
+	res := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil)
 	cookie := res.Cookies()[0]
-	status, html := page(g, "/console/comments?q=cho+lau", cookie)
+	status, html := g.Page("/console/comments?q=cho+lau", cookie)
 	if status != 200 || !strings.Contains(html, "Phải chờ lâu quá") || strings.Contains(html, "Cán bộ nhiệt tình") || !strings.Contains(html, "Phòng Hộ tịch") {
 		t.Fatalf("console panel: %d\n%s", status, html)
 	}
 	// The dashboard opens on every form, names its charts, and ranks no
 	// agency on three answers.
-	status, html = page(g, "/console/dashboard", cookie)
+	status, html = g.Page("/console/dashboard", cookie)
 	if status != 200 || !strings.Contains(html, `<option value="all" selected>`) || !strings.Contains(html, `aria-label="Tỉ lệ hài lòng theo tiêu chí · Satisfaction by criterion"`) ||
 		!strings.Contains(html, "with fewer than 30 responses: too few answers to rank") {
 		t.Fatalf("dashboard: %d\n%s", status, html)
 	}
-	status, body = page(g, "/console/comments.csv?band=high", cookie)
+	status, body = g.Page("/console/comments.csv?band=high", cookie)
 	if status != 200 || strings.Count(body, "\n") != 3 {
 		t.Fatalf("console export: %d %q", status, body)
 	}

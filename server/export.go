@@ -27,8 +27,8 @@ const bom = "\ufeff"
 // every form's responses in one file: a column per criterion (the
 // response's share of valid answers at 4 or 5 there, in percent, empty
 // when it gave none) then each form's own questions, named form:question.
-func (a *api) responsesExport(c *fiber.Ctx) error {
-	q, def, err := a.reportQuery(c)
+func (a *API) responsesExport(c *fiber.Ctx) error {
+	q, def, err := a.ReportQuery(c)
 	if err != nil {
 		return err
 	}
@@ -42,8 +42,8 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 		for _, cr := range def.Criteria {
 			criteria = append(criteria, cr.Code)
 		}
-		for _, s := range a.core.Surveys.All() {
-			if report.Forms(a.core.Surveys, def)[string(s.ID)] {
+		for _, s := range a.Core.Surveys.All() {
+			if report.Forms(a.Core.Surveys, def)[string(s.ID)] {
 				f.Surveys = append(f.Surveys, string(s.ID))
 				for _, qu := range s.Questions {
 					columns = append(columns, column{string(s.ID), string(qu.ID)})
@@ -68,7 +68,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 	if format != "csv" && format != "jsonl" {
 		return core.Errorf(core.Invalid, "format", "%q: use csv or jsonl", format)
 	}
-	name := fmt.Sprintf("responses-%s-%s.%s", surveyName(q), time.Now().In(core.Vietnam).Format("20060102"), format)
+	name := fmt.Sprintf("responses-%s-%s.%s", SurveyName(q), time.Now().In(core.Vietnam).Format("20060102"), format)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), time.Hour)
 	// A failure half-way must not look like a complete file: the
@@ -93,7 +93,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 			defer cancel()
 			enc := json.NewEncoder(w)
-			broken(w, a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r, a.zone, a.core.Topics)) }))
+			broken(w, a.Core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r, a.Zone, a.Core.Topics)) }))
 			_ = w.Flush()
 		})
 		return nil
@@ -115,8 +115,8 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 			}
 		}
 		_ = cw.Write(append(head, "comment", "entered_by", "citizen_text", "topics"))
-		err := a.core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error {
-			row := []string{r.ID, r.InvitationID, r.Survey, strconv.Itoa(r.SurveyVersion), r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode, r.Channel, r.Locale, r.Respondent, r.SubmittedAt.In(a.zone).Format(time.RFC3339)}
+		err := a.Core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error {
+			row := []string{r.ID, r.InvitationID, r.Survey, strconv.Itoa(r.SurveyVersion), r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode, r.Channel, r.Locale, r.Respondent, r.SubmittedAt.In(a.Zone).Format(time.RFC3339)}
 			scores := map[string]int{}
 			for _, an := range r.Answers {
 				scores[an.Question] = an.Score
@@ -135,7 +135,7 @@ func (a *api) responsesExport(c *fiber.Ctx) error {
 				}
 			}
 			var topics []string
-			for _, t := range report.TopicsOf(r, a.core.Topics) {
+			for _, t := range report.TopicsOf(r, a.Core.Topics) {
 				topics = append(topics, t.ID+":"+string(t.Polarity))
 			}
 			if err := cw.Write(append(row, r.Comment, r.EnteredBy, r.CitizenText, strings.Join(topics, ";"))); err != nil {
@@ -223,7 +223,7 @@ func day(v, field string, end bool) (time.Time, error) {
 // overall figure, criteria, indicators, then one row per group (by is the
 // grouping, empty for none) with its overall figure and each criterion's
 // rate.
-func reportCSV(c *fiber.Ctx, r report.Report, by string, groups []report.Group, cases *caseFigures) error {
+func reportCSV(c *fiber.Ctx, r report.Report, by string, groups []report.Group, cases *CaseFigures) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="report-`+r.Survey+`.csv"`)
 	w := safeCSV{csv.NewWriter(c)}
@@ -270,7 +270,7 @@ func reportCSV(c *fiber.Ctx, r report.Report, by string, groups []report.Group, 
 	topics("topic", "", r.Topics)
 	// Case rows: counts in the responses column, the mean rating in the
 	// mean_score column.
-	caseRows := func(code string, cf caseFigures) {
+	caseRows := func(code string, cf CaseFigures) {
 		n := func(v int64) string { return strconv.FormatInt(v, 10) }
 		blank := []string{"", "", "", "", "", "", "", "", "", "", ""}
 		for _, row := range [][2]string{{"cases_opened", n(cf.Opened)}, {"cases_answered", n(cf.Answered)}, {"cases_answered_in_time", n(cf.AnsweredInTime)}, {"cases_ratings", n(cf.Ratings)}} {

@@ -21,7 +21,7 @@ func get(g *gwtest.Gateway, key, path string) (int, string, string) {
 
 func TestExports(t *testing.T) {
 	g := gwtest.New(t, "")
-	tree(t, g)
+	g.Tree(t)
 	for i, ag := range []string{"000.01.12.H49", "000.00.13.H49"} {
 		tok := gwtest.Token(g.Invite("D-EXP-"+ag, ag, map[string]any{"phone": "0912345678", "survey": "sipas-5"}))
 		if res := g.Form("/s/"+tok, "A=5&B=4&C=3&D=2&E=1&comment=Phòng chờ hơi nóng, cần thêm quạt"); res.StatusCode != 303 {
@@ -53,7 +53,7 @@ func TestExports(t *testing.T) {
 	if status != 200 || !strings.HasPrefix(ctype, "application/x-ndjson") || len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &first) != nil || first["agency_code"] != "000.01.12.H49" {
 		t.Fatalf("jsonl for a subtree: %d %s %v", status, ctype, lines)
 	}
-	justice := key(t, g, "agency", "000.00.12.H49")
+	justice := g.Key(t, "agency", "000.00.12.H49")
 	if _, _, body := get(g, justice, "/api/v1/responses?survey=sipas-5&format=jsonl"); strings.Count(strings.TrimSpace(body), "\n") != 0 || !strings.Contains(body, "000.01.12.H49") {
 		t.Fatalf("agency key export: %s", body)
 	}

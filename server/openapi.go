@@ -54,7 +54,7 @@ var (
 	webhookSMS = alt{struct {
 		Replies []sms.Reply `json:"replies"`
 	}{}, xmlBody{}}
-	inv        = invitationView{}
+	inv        = InvitationView{}
 	apiErrors  = []int{400, 401, 403, 404, unavailable}
 	readErrors = []int{401, 403, 404, unavailable}
 	caseErrors = []int{400, 401, 403, 404, 409, unavailable}
@@ -70,7 +70,7 @@ var operations = []operation{
 	{"findInvitation", "get", "/api/v1/invitations", "Find an invitation by dossier code", "invitations", []string{"dossier_code"}, nil, false, map[int]any{200: inv}, apiErrors},
 	{"getInvitation", "get", "/api/v1/invitations/{id}", "An invitation", "invitations", nil, nil, false, map[int]any{200: inv}, readErrors},
 	{"getInvitationQR", "get", "/api/v1/invitations/{id}/qr.png", "The invitation's QR code (PNG); X-QR-Version tells the symbol version", "invitations", []string{"size"}, nil, false, map[int]any{200: pngBody{}}, apiErrors},
-	{"getInvitationMessages", "get", "/api/v1/invitations/{id}/messages", "The invitation's conversation: texts sent and received, SMS parts sent", "invitations", nil, nil, false, map[int]any{200: conversation{}}, readErrors},
+	{"getInvitationMessages", "get", "/api/v1/invitations/{id}/messages", "The invitation's conversation: texts sent and received, SMS parts sent", "invitations", nil, nil, false, map[int]any{200: Conversation{}}, readErrors},
 	{"listSurveys", "get", "/api/v1/surveys", "Survey definitions", "surveys", nil, nil, false, map[int]any{200: surveyList{}}, []int{401}},
 	{"getSurvey", "get", "/api/v1/surveys/{id}", "One survey definition", "surveys", nil, nil, false, map[int]any{200: survey.Survey{}}, []int{401, 404}},
 	{"getReport", "get", "/api/v1/reports/sipas", "The SIPAS index from roll-ups (format=csv for a spreadsheet)", "reports",
@@ -85,8 +85,8 @@ var operations = []operation{
 	{"deleteAgency", "delete", "/api/v1/agencies/{code}", "Delete an agency without sub-agencies", "agencies", nil, nil, false, map[int]any{204: nil}, []int{401, 403, 404, 409, unavailable}},
 	{"importAgencies", "post", "/api/v1/agencies/import", "Import agencies from CSV (code,name,name_en,parent,level)", "agencies", nil, csvBody{}, false, map[int]any{200: imported{}}, []int{400, 401, 403, 413, unavailable}},
 	{"listChannels", "get", "/api/v1/channels", "Channels (secret names only)", "channels", nil, nil, false, map[int]any{200: channelList{}}, []int{401, 403, unavailable}},
-	{"getChannel", "get", "/api/v1/channels/{id}", "One channel", "channels", nil, nil, false, map[int]any{200: channelView{}}, readErrors},
-	{"putChannel", "put", "/api/v1/channels/{id}", "Create or replace a channel", "channels", nil, request{core.ChannelInput{}, []string{"type"}}, false, map[int]any{200: channelView{}}, []int{400, 401, 403, unavailable}},
+	{"getChannel", "get", "/api/v1/channels/{id}", "One channel", "channels", nil, nil, false, map[int]any{200: ChannelView{}}, readErrors},
+	{"putChannel", "put", "/api/v1/channels/{id}", "Create or replace a channel", "channels", nil, request{core.ChannelInput{}, []string{"type"}}, false, map[int]any{200: ChannelView{}}, []int{400, 401, 403, unavailable}},
 	{"deleteChannel", "delete", "/api/v1/channels/{id}", "Delete a channel", "channels", nil, nil, false, map[int]any{204: nil}, readErrors},
 	{"testChannel", "post", "/api/v1/channels/{id}/test", "Check the provider credentials, or send a test message to {\"phone\"}", "channels", nil,
 		request{struct {
@@ -108,14 +108,14 @@ var operations = []operation{
 		request{core.UnreadInput{}, nil}, false, map[int]any{200: unreadDone{}}, []int{400, 401, 403, 404, 409, unavailable}},
 	{"listCases", "get", "/api/v1/cases", "Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)", "cases",
 		[]string{"agency", "status", "overdue", "criterion", "from", "to", "limit"}, nil, false, map[int]any{200: caseList{}}, []int{400, 401, 403, unavailable}},
-	{"getCase", "get", "/api/v1/cases/{id}", "One follow-up case, with its notes and history", "cases", nil, nil, false, map[int]any{200: caseView{}}, readErrors},
-	{"assignCase", "post", "/api/v1/cases/{id}/assign", "Give the case to someone", "cases", nil, request{CaseAssignment{}, []string{"assignee"}}, false, map[int]any{200: caseView{}}, caseErrors},
-	{"startCase", "post", "/api/v1/cases/{id}/status", "Mark the case in progress", "cases", nil, request{CaseStatusChange{}, []string{"status"}}, false, map[int]any{200: caseView{}}, caseErrors},
-	{"noteCase", "post", "/api/v1/cases/{id}/notes", "Add an internal note (never sent to the citizen)", "cases", nil, request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: caseView{}}, caseErrors},
+	{"getCase", "get", "/api/v1/cases/{id}", "One follow-up case, with its notes and history", "cases", nil, nil, false, map[int]any{200: CaseView{}}, readErrors},
+	{"assignCase", "post", "/api/v1/cases/{id}/assign", "Give the case to someone", "cases", nil, request{CaseAssignment{}, []string{"assignee"}}, false, map[int]any{200: CaseView{}}, caseErrors},
+	{"startCase", "post", "/api/v1/cases/{id}/status", "Mark the case in progress", "cases", nil, request{CaseStatusChange{}, []string{"status"}}, false, map[int]any{200: CaseView{}}, caseErrors},
+	{"noteCase", "post", "/api/v1/cases/{id}/notes", "Add an internal note (never sent to the citizen)", "cases", nil, request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"answerCase", "post", "/api/v1/cases/{id}/answer", "Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it)", "cases", nil,
-		request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: caseView{}}, caseErrors},
-	{"closeCase", "post", "/api/v1/cases/{id}/close", "Close the case", "cases", nil, nil, false, map[int]any{200: caseView{}}, caseErrors},
-	{"reopenCase", "post", "/api/v1/cases/{id}/reopen", "Reopen an answered or closed case, with a new due time", "cases", nil, nil, false, map[int]any{200: caseView{}}, caseErrors},
+		request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: CaseView{}}, caseErrors},
+	{"closeCase", "post", "/api/v1/cases/{id}/close", "Close the case", "cases", nil, nil, false, map[int]any{200: CaseView{}}, caseErrors},
+	{"reopenCase", "post", "/api/v1/cases/{id}/reopen", "Reopen an answered or closed case, with a new due time", "cases", nil, nil, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"getSurveyPage", "get", "/s/{token}", "The survey page (HTML)", "survey page", []string{"step", "lang"}, nil, true, map[int]any{200: htmlBody{}, 404: htmlBody{}, 410: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"submitSurveyPage", "post", "/s/{token}", "Submit answers (form-encoded)", "survey page", nil, htmlBody{}, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 410: htmlBody{}, 413: htmlBody{}, 422: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"getSurveyDone", "get", "/s/{token}/done", "Thank-you page", "survey page", []string{"lang"}, nil, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},

@@ -17,7 +17,7 @@ import (
 // as a flag (-secret-key, -redis-url with a password); here cmdline is an
 // unknown profile and answers 404.
 func mountProfiles(app *fiber.App, authn fiber.Handler) {
-	g := app.Group("/debug/pprof", authn, allow(core.RoleAdmin))
+	g := app.Group("/debug/pprof", authn, Allow(core.RoleAdmin))
 	g.Get("/profile", adaptor.HTTPHandlerFunc(pprof.Profile))
 	g.Get("/trace", adaptor.HTTPHandlerFunc(pprof.Trace))
 	g.Get("/symbol", adaptor.HTTPHandlerFunc(pprof.Symbol))

@@ -26,9 +26,9 @@ func TestPprofOffByDefault(t *testing.T) {
 // authentication; cmdline stays hidden since flags may carry secrets.
 func TestPprofAdminOnly(t *testing.T) {
 	g := gwtest.New(t, "", func(c *config.Config) { c.Pprof = true })
-	tree(t, g)
-	viewer := key(t, g, "viewer", "")
-	agency := key(t, g, "agency", "000.00.12.H49")
+	g.Tree(t)
+	viewer := g.Key(t, "viewer", "")
+	agency := g.Key(t, "agency", "000.00.12.H49")
 	cases := []struct {
 		key, method, path string
 		status            int

@@ -27,17 +27,17 @@ type reportView struct {
 	Procedure   string          `json:"procedure,omitempty"`
 	Field       string          `json:"field,omitempty"`
 	Period      period          `json:"period"`
-	Invitations *invitationRate `json:"invitations,omitempty"`
-	Cases       *caseFigures    `json:"cases,omitempty" doc:"follow-up of unhappy responses, by the month the cases opened"`
-	Previous    *comparison     `json:"previous,omitempty"`
+	Invitations *InvitationRate `json:"invitations,omitempty"`
+	Cases       *CaseFigures    `json:"cases,omitempty" doc:"follow-up of unhappy responses, by the month the cases opened"`
+	Previous    *Comparison     `json:"previous,omitempty"`
 	GroupBy     string          `json:"group_by,omitempty"`
 	Groups      []report.Group  `json:"groups,omitempty"`
 }
 
-// comparison is the period of the same length just before the report's,
+// Comparison is the period of the same length just before the report's,
 // and how each rate moved: a change counts as beyond chance when the two
 // 95% intervals do not overlap.
-type comparison struct {
+type Comparison struct {
 	Period    period        `json:"period"`
 	Responses int64         `json:"responses"`
 	Overall   change        `json:"overall"`
@@ -71,21 +71,21 @@ func previousPeriod(from, to string) (string, string, bool) {
 	return f.AddDate(0, -n, 0).Format("2006-01"), f.AddDate(0, -1, 0).Format("2006-01"), true
 }
 
-// compare computes the previous period's figures for q (from and to both
+// Compare computes the previous period's figures for q (from and to both
 // set) with compute, from the roll-ups.
-func (a *api) compare(ctx context.Context, q store.Filter, compute func(store.Cells) report.Report, now report.Report) (*comparison, error) {
+func (a *API) Compare(ctx context.Context, q store.Filter, compute func(store.Cells) report.Report, now report.Report) (*Comparison, error) {
 	from, to, ok := previousPeriod(q.FromMonth, q.ToMonth)
 	if !ok {
 		return nil, nil
 	}
 	pq := q
 	pq.FromMonth, pq.ToMonth, pq.WithFunnel, pq.FoldAgencies, pq.FoldMonths = from, to, false, true, true
-	cells, err := a.core.Mongo.Rollups.Query(ctx, pq)
+	cells, err := a.Core.Mongo.Rollups.Query(ctx, pq)
 	if err != nil {
 		return nil, err
 	}
 	before := compute(cells)
-	out := &comparison{Period: period{From: from, To: to}, Responses: before.Responses, Overall: changeOf(now.Overall, before.Overall), Criteria: []namedChange{}}
+	out := &Comparison{Period: period{From: from, To: to}, Responses: before.Responses, Overall: changeOf(now.Overall, before.Overall), Criteria: []namedChange{}}
 	for i, c := range before.Criteria {
 		if i < len(now.Criteria) {
 			out.Criteria = append(out.Criteria, namedChange{Code: c.Code, change: changeOf(now.Criteria[i].Figure, c.Figure)})
@@ -102,17 +102,17 @@ type channelRate struct {
 	ResponseRate float64 `json:"response_rate"`
 }
 
-type invitationRate struct {
+type InvitationRate struct {
 	Created      int64                  `json:"created"`
 	Completed    int64                  `json:"completed"`
 	ResponseRate float64                `json:"response_rate"`
 	ByChannel    map[string]channelRate `json:"by_channel"`
 }
 
-// caseFigures count follow-up cases: opened, first answered (and in
+// CaseFigures count follow-up cases: opened, first answered (and in
 // time), the median working days to a first answer, and the citizens'
 // ratings of the answers.
-type caseFigures struct {
+type CaseFigures struct {
 	Opened         int64            `json:"opened"`
 	Answered       int64            `json:"answered"`
 	AnsweredInTime int64            `json:"answered_in_time"`
@@ -122,16 +122,16 @@ type caseFigures struct {
 	RatingMean     float64          `json:"rating_mean"`
 	ByRating       map[string]int64 `json:"by_rating"`
 	Agency         string           `json:"agency,omitempty"`
-	ByAgency       []caseFigures    `json:"by_agency,omitempty" doc:"with group_by=agency"`
+	ByAgency       []CaseFigures    `json:"by_agency,omitempty" doc:"with group_by=agency"`
 }
 
-// caseFigures reads the case figures from the funnel cells (read again
+// CaseFigures reads the case figures from the funnel cells (read again
 // when the report did not read them with its own cells).
-func (a *api) caseFigures(ctx context.Context, q store.Filter, cells store.Cells, byAgency bool) (*caseFigures, error) {
+func (a *API) CaseFigures(ctx context.Context, q store.Filter, cells store.Cells, byAgency bool) (*CaseFigures, error) {
 	if cells == nil {
 		f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth, FoldAgencies: !byAgency, FoldMonths: true}
 		var err error
-		if cells, err = a.core.Mongo.Rollups.Query(ctx, f); err != nil {
+		if cells, err = a.Core.Mongo.Rollups.Query(ctx, f); err != nil {
 			return nil, err
 		}
 	}
@@ -153,8 +153,8 @@ func (a *api) caseFigures(ctx context.Context, q store.Filter, cells store.Cells
 	return out, nil
 }
 
-func caseFiguresOf(cells store.Cells, keep func(store.CellKey) bool) *caseFigures {
-	f := &caseFigures{ByRating: map[string]int64{"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}}
+func caseFiguresOf(cells store.Cells, keep func(store.CellKey) bool) *CaseFigures {
+	f := &CaseFigures{ByRating: map[string]int64{"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}}
 	var days [6]int64
 	var ratingSum int64
 	for k, c := range cells {
@@ -207,8 +207,8 @@ func rate(part, whole int64) float64 {
 }
 
 // report answers GET /api/v1/reports/sipas from the roll-ups.
-func (a *api) report(c *fiber.Ctx) error {
-	q, def, err := a.reportQuery(c)
+func (a *API) report(c *fiber.Ctx) error {
+	q, def, err := a.ReportQuery(c)
 	if err != nil {
 		return err
 	}
@@ -220,11 +220,11 @@ func (a *api) report(c *fiber.Ctx) error {
 		q.ProcedureFamily = true
 	}
 	q.FoldAgencies, q.FoldMonths = groupBy != "agency", groupBy != "month"
-	cells, funnel, err := a.readCells(c.UserContext(), q)
+	cells, funnel, err := a.ReadCells(c.UserContext(), q)
 	if err != nil {
 		return err
 	}
-	compute := a.computer(q, def)
+	compute := a.Computer(q, def)
 	v := reportView{Report: compute(cells), Period: period{From: q.FromMonth, To: q.ToMonth}, Channel: q.Channel, Procedure: q.Procedure, Field: q.Field}
 	if len(q.Agencies) > 0 {
 		v.Agency = q.Agencies[0]
@@ -235,28 +235,28 @@ func (a *api) report(c *fiber.Ctx) error {
 		}
 		v.GroupBy = groupBy
 	}
-	if v.Cases, err = a.caseFigures(c.UserContext(), q, funnel, groupBy == "agency"); err != nil {
+	if v.Cases, err = a.CaseFigures(c.UserContext(), q, funnel, groupBy == "agency"); err != nil {
 		return err
 	}
 	if c.Query("format") == "csv" {
 		return reportCSV(c, v.Report, groupBy, v.Groups, v.Cases)
 	}
-	if v.Previous, err = a.compare(c.UserContext(), q, compute, v.Report); err != nil {
+	if v.Previous, err = a.Compare(c.UserContext(), q, compute, v.Report); err != nil {
 		return err
 	}
-	if v.Invitations, err = a.invitationRates(c.UserContext(), q, funnel); err != nil {
+	if v.Invitations, err = a.InvitationRates(c.UserContext(), q, funnel); err != nil {
 		return err
 	}
 	return c.JSON(v)
 }
 
-// readCells reads the roll-up cells q selects and, in the same query when q
+// ReadCells reads the roll-up cells q selects and, in the same query when q
 // allows it (FerretDB reads the whole collection for each query), the
 // response-rate cells of its agencies and months; funnel is nil when they
 // were not read.
-func (a *api) readCells(ctx context.Context, q store.Filter) (cells, funnel store.Cells, err error) {
+func (a *API) ReadCells(ctx context.Context, q store.Filter) (cells, funnel store.Cells, err error) {
 	q.WithFunnel = q.Channel == "" && q.Procedure == "" && q.Field == "" && !q.ProcedureFamily
-	if cells, err = a.core.Mongo.Rollups.Query(ctx, q); err != nil || !q.WithFunnel {
+	if cells, err = a.Core.Mongo.Rollups.Query(ctx, q); err != nil || !q.WithFunnel {
 		return cells, nil, err
 	}
 	funnel = store.Cells{}
@@ -269,20 +269,20 @@ func (a *api) readCells(ctx context.Context, q store.Filter) (cells, funnel stor
 	return cells, funnel, nil
 }
 
-// invitationRates compares invitations made in the period (by month of
+// InvitationRates compares invitations made in the period (by month of
 // creation, in Vietnam time) with those completed, overall and per channel
 // family, from the response-rate roll-up cells: counting the invitations
 // themselves would read a collection that grows with every dossier.
 // cells are those cells when the caller read them already (nil: read them).
-func (a *api) invitationRates(ctx context.Context, q store.Filter, cells store.Cells) (*invitationRate, error) {
+func (a *API) InvitationRates(ctx context.Context, q store.Filter, cells store.Cells) (*InvitationRate, error) {
 	if cells == nil {
 		f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth, FoldAgencies: true, FoldMonths: true}
 		var err error
-		if cells, err = a.core.Mongo.Rollups.Query(ctx, f); err != nil {
+		if cells, err = a.Core.Mongo.Rollups.Query(ctx, f); err != nil {
 			return nil, err
 		}
 	}
-	out := &invitationRate{ByChannel: map[string]channelRate{}}
+	out := &InvitationRate{ByChannel: map[string]channelRate{}}
 	byFamily := map[string]*channelRate{"web": {}, "sms": {}, "zalo": {}}
 	for k, c := range cells {
 		if strings.HasPrefix(k.Question, "case_") {

@@ -28,8 +28,9 @@ type Runtime struct {
 }
 
 // NewRuntime wires a gateway over open stores with the settings of cfg
-// (SecretKey and AdminKey must be set).
-func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log *slog.Logger) *Runtime {
+// (SecretKey and AdminKey must be set), with the given frontends (web.Mount
+// for the console).
+func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log *slog.Logger, frontends ...Frontend) *Runtime {
 	name := cfg.MongoDatabase
 	locks := &store.Locks{R: r}
 	applier := report.NewApplier(m, locks, log.With("comp", "rollups"))
@@ -64,6 +65,6 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 	sender := channels.NewDispatcher(svc, log)
 	svc.Queued = sender.Kick
 	proxies, _ := cfg.Proxies() // checked by cfg.Validate
-	app := New(Deps{Core: svc, Redis: r, AdminKey: cfg.AdminKey, Log: log, Pprof: cfg.Pprof, Proxies: proxies, MetricsToken: cfg.MetricsToken, RankMin: cfg.RankMin, Zone: cfg.Location()})
+	app := New(Deps{Core: svc, Redis: r, AdminKey: cfg.AdminKey, Log: log, Pprof: cfg.Pprof, Proxies: proxies, MetricsToken: cfg.MetricsToken, RankMin: cfg.RankMin, Zone: cfg.Location(), Frontends: frontends})
 	return &Runtime{Core: svc, Applier: applier, Sender: sender, App: app}
 }

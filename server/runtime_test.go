@@ -15,6 +15,7 @@ import (
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/server"
+	"github.com/sipasvn/gateway/web"
 )
 
 // Two replicas on one Redis and one MongoDB: a channel changed through one
@@ -24,7 +25,7 @@ func TestChannelChangeReachesEveryReplica(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.MongoDatabase, cfg.AdminKey, cfg.SecretKey = m.DB.Name(), gwtest.AdminKey, strings.Repeat("s", 40)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, b := server.NewRuntime(cfg, r, m, log), server.NewRuntime(cfg, r, m, log)
+	a, b := server.NewRuntime(cfg, r, m, log, web.Mount), server.NewRuntime(cfg, r, m, log, web.Mount)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go b.Core.WatchChannels(ctx)

@@ -255,15 +255,15 @@ func TestSmallerHardening(t *testing.T) {
 // the query string.
 func TestCSRFNotFromTheQuery(t *testing.T) {
 	g := gwtest.New(t, "https://ks.example.vn")
-	admin := form(g, "/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
-	_, body := page(g, "/console/keys", admin)
+	admin := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
+	_, body := g.Page("/console/keys", admin)
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
 	v := url.Values{"name": {"k"}, "role": {"viewer"}}
-	if res := form(g, "/console/keys?csrf="+url.QueryEscape(csrf), v, admin); res.StatusCode != 403 {
+	if res := g.PostForm("/console/keys?csrf="+url.QueryEscape(csrf), v, admin); res.StatusCode != 403 {
 		t.Fatalf("CSRF token in the query accepted: %d", res.StatusCode)
 	}
 	v.Set("csrf", csrf)
-	if res := form(g, "/console/keys", v, admin); res.StatusCode != 200 && res.StatusCode != 303 {
+	if res := g.PostForm("/console/keys", v, admin); res.StatusCode != 200 && res.StatusCode != 303 {
 		t.Fatalf("CSRF token in the form refused: %d", res.StatusCode)
 	}
 }

@@ -44,7 +44,13 @@ type Deps struct {
 	// Zone is the time zone the console and exports show times in
 	// (GATEWAY_TIMEZONE; nil = Vietnam).
 	Zone *time.Location
+	// Frontends are the pages built over the API, mounted before the
+	// channels and the 404: the operators' console (package web).
+	Frontends []Frontend
 }
+
+// A Frontend mounts pages that work through the API's helpers.
+type Frontend func(app *fiber.App, a *API, d Deps)
 
 // BodyLimit bounds request bodies.
 const BodyLimit = 64 * 1024
@@ -83,15 +89,15 @@ func New(d Deps) *fiber.App {
 	if zone == nil {
 		zone = core.Vietnam
 	}
-	api := &api{core: d.Core, log: d.Log, rankMin: max(d.RankMin, 1), zone: zone}
+	api := &API{Core: d.Core, log: d.Log, RankMin: max(d.RankMin, 1), Zone: zone}
 	authn := authenticate(d.Core, d.AdminKey)
 	if d.Pprof {
 		mountProfiles(app, authn)
 	}
 	v1 := app.Group("/api/v1", authn)
-	anyone := allow(core.RoleAdmin, core.RoleAgency, core.RoleViewer)
-	desk := allow(core.RoleAdmin, core.RoleAgency)
-	admin := allow(core.RoleAdmin)
+	anyone := Allow(core.RoleAdmin, core.RoleAgency, core.RoleViewer)
+	desk := Allow(core.RoleAdmin, core.RoleAgency)
+	admin := Allow(core.RoleAdmin)
 	v1.Post("/invitations", desk, api.createInvitation)
 	v1.Get("/invitations", desk, api.findInvitation)
 	v1.Get("/invitations/:id", desk, api.invitation)
@@ -115,7 +121,7 @@ func New(d Deps) *fiber.App {
 	v1.Get("/keys", admin, api.keys)
 	v1.Delete("/keys/:id", admin, api.revokeKey)
 	v1.Get("/audit", admin, api.audit)
-	v1.Get("/comments", anyone, api.comments)
+	v1.Get("/comments", anyone, api.Comments)
 	v1.Get("/unread-replies", desk, api.unreadReplies)
 	v1.Get("/unread-replies/:id", desk, api.unreadReply)
 	v1.Post("/unread-replies/:id/resolve", desk, api.resolveUnread)
@@ -128,7 +134,9 @@ func New(d Deps) *fiber.App {
 	}
 	v1.Post("/cases/:id/notes", desk, api.changeCase(core.CaseNote))
 
-	newConsole(api, &store.Sessions{R: d.Redis, TTL: 12 * time.Hour}, d.AdminKey).mount(app)
+	for _, mount := range d.Frontends {
+		mount(app, api, d)
+	}
 	for _, ch := range channels.All() {
 		ch.Mount(app, channels.Deps{Core: d.Core, Log: d.Log})
 	}

@@ -26,13 +26,13 @@ type unreadDone struct {
 	ResponseID string     `json:"response_id,omitempty"`
 }
 
-func (a *api) viewUnread(u *store.UnreadReply) unreadView {
-	return unreadView{UnreadReply: *u, TestCase: a.core.TestCase(u)}
+func (a *API) viewUnread(u *store.UnreadReply) unreadView {
+	return unreadView{UnreadReply: *u, TestCase: a.Core.TestCase(u)}
 }
 
 // unreadReplies lists replies not understood:
 // GET /api/v1/unread-replies?status=open&before=RFC3339&limit=100.
-func (a *api) unreadReplies(c *fiber.Ctx) error {
+func (a *API) unreadReplies(c *fiber.Ctx) error {
 	var before time.Time
 	if v := c.Query("before"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
@@ -45,7 +45,7 @@ func (a *api) unreadReplies(c *fiber.Ctx) error {
 	if limit < 1 || limit > 500 {
 		return core.Errorf(core.Invalid, "limit", "use 1 to 500")
 	}
-	us, err := a.core.UnreadReplies(c.UserContext(), principal(c), c.Query("status", store.UnreadOpen), before, int64(limit))
+	us, err := a.Core.UnreadReplies(c.UserContext(), Principal(c), c.Query("status", store.UnreadOpen), before, int64(limit))
 	if err != nil {
 		return err
 	}
@@ -57,8 +57,8 @@ func (a *api) unreadReplies(c *fiber.Ctx) error {
 }
 
 // unreadReply is GET /api/v1/unread-replies/{id}.
-func (a *api) unreadReply(c *fiber.Ctx) error {
-	u, err := a.core.UnreadReply(c.UserContext(), principal(c), c.Params("id"))
+func (a *API) unreadReply(c *fiber.Ctx) error {
+	u, err := a.Core.UnreadReply(c.UserContext(), Principal(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -67,12 +67,12 @@ func (a *api) unreadReply(c *fiber.Ctx) error {
 
 // resolveUnread is POST /api/v1/unread-replies/{id}/resolve
 // {"scores": {"A": 5, …}, "comment": "…"}.
-func (a *api) resolveUnread(c *fiber.Ctx) error {
+func (a *API) resolveUnread(c *fiber.Ctx) error {
 	var in core.UnreadInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	u, r, err := a.core.ResolveUnread(c.UserContext(), principal(c), c.Params("id"), in)
+	u, r, err := a.Core.ResolveUnread(c.UserContext(), Principal(c), c.Params("id"), in)
 	if err != nil {
 		return err
 	}
@@ -80,14 +80,14 @@ func (a *api) resolveUnread(c *fiber.Ctx) error {
 }
 
 // dismissUnread is POST /api/v1/unread-replies/{id}/dismiss {"note": "…"}.
-func (a *api) dismissUnread(c *fiber.Ctx) error {
+func (a *API) dismissUnread(c *fiber.Ctx) error {
 	var in core.UnreadInput
 	if len(c.Body()) > 0 {
 		if err := decodeJSON(c, &in); err != nil {
 			return err
 		}
 	}
-	u, err := a.core.DismissUnread(c.UserContext(), principal(c), c.Params("id"), in)
+	u, err := a.Core.DismissUnread(c.UserContext(), Principal(c), c.Params("id"), in)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,22 @@
-// Package web holds the operator console's templates and stylesheet,
-// embedded in the binary.
+// Package web is the operators' console under /console: server-rendered
+// pages over the API's helpers, with its templates and stylesheet embedded
+// beside it and its texts in one table (words.go).
 package web
 
-import "embed"
+import (
+	"embed"
+	"time"
 
-// Console is the console's templates (console/*.html) and console.css.
-//
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/server"
+	"github.com/sipasvn/gateway/store"
+)
+
 //go:embed console/*.html console/console.css
-var Console embed.FS
+var files embed.FS
+
+// Mount is the console as a server.Frontend: pass it to server.NewRuntime.
+func Mount(app *fiber.App, a *server.API, d server.Deps) {
+	newConsole(a, &store.Sessions{R: d.Redis, TTL: 12 * time.Hour}, d.AdminKey).mount(app)
+}

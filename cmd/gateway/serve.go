@@ -14,6 +14,7 @@ import (
 
 	"github.com/sipasvn/gateway/config"
 	"github.com/sipasvn/gateway/server"
+	"github.com/sipasvn/gateway/web"
 
 	"github.com/sipasvn/gateway/channels"
 	_ "github.com/sipasvn/gateway/channels/all" // every channel and provider
@@ -36,7 +37,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	}
 	defer st.close(context.Background())
 
-	rt := server.NewRuntime(cfg, st.redis, st.mongo, log)
+	rt := server.NewRuntime(cfg, st.redis, st.mongo, log, web.Mount)
 	svc, applier, sender, app := rt.Core, rt.Applier, rt.Sender, rt.App
 	server.WatchOutbox(svc)
 

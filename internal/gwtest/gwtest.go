@@ -28,6 +28,7 @@ import (
 	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/web"
 )
 
 // AdminKey is the admin key of every test gateway.
@@ -67,7 +68,7 @@ func New(t testing.TB, baseURL string, options ...func(*config.Config)) *Gateway
 	for _, o := range options {
 		o(&cfg)
 	}
-	rt := server.NewRuntime(cfg, r, m, log)
+	rt := server.NewRuntime(cfg, r, m, log, web.Mount)
 	if _, err := rt.Core.IndexOpenCases(context.Background()); err != nil { // as cmd/gateway does at start
 		t.Fatal(err)
 	}

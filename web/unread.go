@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/store"
 )
 
@@ -29,23 +30,23 @@ var unreadStatuses = []struct{ Code, VI, EN string }{
 
 // unread is the "not understood" list: GET /console/unread?status=open.
 func (cs *console) unread(c *fiber.Ctx) error {
-	p := principal(c)
+	p := server.Principal(c)
 	status := c.Query("status", store.UnreadOpen)
-	us, err := cs.api.core.UnreadReplies(c.UserContext(), p, status, time.Time{}, 100)
+	us, err := cs.api.Core.UnreadReplies(c.UserContext(), p, status, time.Time{}, 100)
 	if err != nil {
 		return err
 	}
 	rows := make([]unreadRow, len(us))
 	for i := range us {
 		u := &us[i]
-		r := unreadRow{ID: u.ID, At: u.At.In(cs.api.zone).Format("2006-01-02 15:04"), Agency: u.Agency, Family: u.Family,
-			Phone: u.Phone, Text: u.Text, Own: p.Agency != "" && p.Agency == u.Agency, Resolution: u.Resolution, TestCase: cs.api.core.TestCase(u)}
+		r := unreadRow{ID: u.ID, At: u.At.In(cs.api.Zone).Format("2006-01-02 15:04"), Agency: u.Agency, Family: u.Family,
+			Phone: u.Phone, Text: u.Text, Own: p.Agency != "" && p.Agency == u.Agency, Resolution: u.Resolution, TestCase: cs.api.Core.TestCase(u)}
 		if len(u.Answered) > 0 {
 			r.Answered = strings.Trim(strings.ReplaceAll(fmt.Sprint(u.Answered), "-1", "–"), "[]")
 		}
 		if res := u.Resolution; res != nil {
-			r.Comment, r.Note, r.By, r.When = res.Comment, res.Note, res.EnteredBy, res.At.In(cs.api.zone).Format("2006-01-02 15:04")
-			def := cs.api.core.ChatSurvey(u.Survey)
+			r.Comment, r.Note, r.By, r.When = res.Comment, res.Note, res.EnteredBy, res.At.In(cs.api.Zone).Format("2006-01-02 15:04")
+			def := cs.api.Core.ChatSurvey(u.Survey)
 			var parts []string
 			for _, q := range def.Questions {
 				if v, ok := res.Scores[string(q.ID)]; ok {
@@ -54,7 +55,7 @@ func (cs *console) unread(c *fiber.Ctx) error {
 			}
 			r.Scores = strings.Join(parts, " ")
 		}
-		for _, q := range cs.api.core.ChatSurvey(u.Survey).Questions {
+		for _, q := range cs.api.Core.ChatSurvey(u.Survey).Questions {
 			r.Questions = append(r.Questions, questionField{ID: string(q.ID), Label: string(q.ID) + " · " + q.Text.VI})
 		}
 		rows[i] = r
@@ -66,12 +67,12 @@ func (cs *console) unread(c *fiber.Ctx) error {
 
 func (cs *console) resolveUnread(c *fiber.Ctx) error {
 	id := c.Params("id")
-	u, err := cs.api.core.UnreadReply(c.UserContext(), principal(c), id)
+	u, err := cs.api.Core.UnreadReply(c.UserContext(), server.Principal(c), id)
 	if err != nil {
 		return cs.redo(c, cs.unread, err)
 	}
 	in := core.UnreadInput{Scores: map[string]int{}, Comment: c.FormValue("comment")}
-	for _, q := range cs.api.core.ChatSurvey(u.Survey).Questions {
+	for _, q := range cs.api.Core.ChatSurvey(u.Survey).Questions {
 		v := strings.TrimSpace(c.FormValue("q_" + string(q.ID)))
 		if v == "" {
 			continue // the core names the missing question
@@ -82,14 +83,14 @@ func (cs *console) resolveUnread(c *fiber.Ctx) error {
 		}
 		in.Scores[string(q.ID)] = n
 	}
-	if _, _, err := cs.api.core.ResolveUnread(c.UserContext(), principal(c), id, in); err != nil {
+	if _, _, err := cs.api.Core.ResolveUnread(c.UserContext(), server.Principal(c), id, in); err != nil {
 		return cs.redo(c, cs.unread, err)
 	}
 	return c.Redirect("/console/unread", fiber.StatusSeeOther)
 }
 
 func (cs *console) dismissUnread(c *fiber.Ctx) error {
-	if _, err := cs.api.core.DismissUnread(c.UserContext(), principal(c), c.Params("id"), core.UnreadInput{Note: c.FormValue("note")}); err != nil {
+	if _, err := cs.api.Core.DismissUnread(c.UserContext(), server.Principal(c), c.Params("id"), core.UnreadInput{Note: c.FormValue("note")}); err != nil {
 		return cs.redo(c, cs.unread, err)
 	}
 	return c.Redirect("/console/unread", fiber.StatusSeeOther)

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"net/url"
@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/store"
 )
 
@@ -29,18 +30,18 @@ var caseReasons = map[string]string{"low_score": "Điểm thấp · Low score", 
 func (cs *console) casesPage(c *fiber.Ctx) error {
 	a := cs.api
 	q := core.CaseQuery{Agency: c.Query("agency"), Status: c.Query("status"), Criterion: c.Query("criterion"), Overdue: c.Query("overdue") == "true", Limit: 200}
-	list, err := a.core.Cases(c.UserContext(), principal(c), q)
+	list, err := a.Core.Cases(c.UserContext(), server.Principal(c), q)
 	if err != nil {
 		return err
 	}
-	agencies, name, err := a.agencyNamer(c)
+	agencies, name, err := a.AgencyNamer(c)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	rows := make([]caseRow, len(list))
 	for i, cs := range list {
-		rows[i] = caseRow{ID: cs.ID, Dossier: cs.Dossier, Agency: name(cs.Agency), Status: caseStatusLabels[cs.Status], Due: cs.DueAt.In(a.zone).Format("2006-01-02"),
+		rows[i] = caseRow{ID: cs.ID, Dossier: cs.Dossier, Agency: name(cs.Agency), Status: caseStatusLabels[cs.Status], Due: cs.DueAt.In(a.Zone).Format("2006-01-02"),
 			Reason: caseReasons[cs.Reason] + " " + strings.Join(cs.Low, ", "), Assignee: cs.Assignee, Overdue: cs.Overdue(now),
 			DueSoon: cs.Open() && !cs.Overdue(now) && cs.DueAt.Sub(now) <= 24*time.Hour}
 	}
@@ -57,20 +58,20 @@ func (cs *console) casesPage(c *fiber.Ctx) error {
 // casePage shows one case with its actions: GET /console/cases/:id.
 func (cs *console) casePage(c *fiber.Ctx) error {
 	a := cs.api
-	cas, err := a.core.Case(c.UserContext(), principal(c), c.Params("id"))
+	cas, err := a.Core.Case(c.UserContext(), server.Principal(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
 	v := cs.withFormError(cs.view(c, "Hồ sơ "+cas.Dossier+" · Case"), c)
 	var topics []string
 	for _, t := range cas.Topics {
-		topics = append(topics, a.topicName(t.ID)+": "+polarityLabels[t.Polarity])
+		topics = append(topics, a.TopicName(t.ID)+": "+polarityLabels[t.Polarity])
 	}
 	agency := cas.Agency
-	if ag, err := a.core.Mongo.Agencies.Agency(c.UserContext(), cas.Agency); err == nil {
+	if ag, err := a.Core.Mongo.Agencies.Agency(c.UserContext(), cas.Agency); err == nil {
 		agency = ag.Name + " · " + cas.Agency
 	}
-	v.Data = map[string]any{"Case": viewCase(cas, time.Now()), "AgencyName": agency, "Topics": topics,
+	v.Data = map[string]any{"Case": server.ViewCase(cas, time.Now()), "AgencyName": agency, "Topics": topics,
 		"Reason": caseReasons[cas.Reason], "Status": caseStatusLabels[cas.Status], "Open": cas.Open(), "Closed": cas.Status == store.CaseClosed}
 	return cs.show(c, "case", v)
 }
@@ -83,7 +84,7 @@ func (cs *console) caseAction(c *fiber.Ctx) error {
 	}
 	in := core.CaseInput{Text: c.FormValue("text"), Assignee: c.FormValue("assignee"), Status: c.FormValue("status")}
 	id := c.Params("id")
-	if _, err := cs.api.core.ChangeCase(c.UserContext(), principal(c), id, action, in); err != nil {
+	if _, err := cs.api.Core.ChangeCase(c.UserContext(), server.Principal(c), id, action, in); err != nil {
 		return cs.redo(c, cs.casePage, err)
 	}
 	return c.Redirect("/console/cases/"+url.PathEscape(id), fiber.StatusSeeOther)

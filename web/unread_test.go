@@ -1,4 +1,4 @@
-package server_test
+package web_test
 
 import (
 	"net/url"
@@ -16,33 +16,33 @@ import (
 // resolved tab with its line for the reader's table.
 func TestConsoleNotUnderstoodList(t *testing.T) {
 	g := gwtest.New(t, "https://ks.example.vn")
-	tree(t, g)
+	g.Tree(t)
 	inv := g.Invite("D-CONSOLE-UNREAD", "000.00.12.H49", map[string]any{"phone": "0912345678"})
 	u := &store.UnreadReply{ID: "u:sms1:m-1", Invitation: inv["id"].(string), Survey: "sipas", Agency: "000.00.12.H49",
 		Channel: "sms1", Family: "sms", Phone: "84******678", Text: "Mọi thứ đều ổn <b>cả</b>", At: time.Now()}
 	if err := g.Mongo.Unread.Record(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}
-	own := form(g, "/console/login", url.Values{"key": {key(t, g, "agency", "000.00.12.H49")}}, nil).Cookies()[0]
-	status, body := page(g, "/console/unread", own)
+	own := g.PostForm("/console/login", url.Values{"key": {g.Key(t, "agency", "000.00.12.H49")}}, nil).Cookies()[0]
+	status, body := g.Page("/console/unread", own)
 	if status != 200 || !strings.Contains(body, "Mọi thứ đều ổn &lt;b&gt;cả&lt;/b&gt;") || strings.Contains(body, `action="/console/unread/u:sms1:m-1/resolve"`) {
 		t.Fatalf("the rated agency's view: %d %s", status, body)
 	}
-	admin := form(g, "/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
-	_, body = page(g, "/console/unread", admin)
+	admin := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
+	_, body = g.Page("/console/unread", admin)
 	if !strings.Contains(body, `action="/console/unread/u:sms1:m-1/resolve"`) {
 		t.Fatalf("admin sees no form: %s", body)
 	}
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
 	scores := url.Values{"csrf": {csrf}, "q_A": {"4"}, "q_B": {"4"}, "q_C": {"4"}, "q_D": {"4"}}
-	if res := form(g, "/console/unread/u:sms1:m-1/resolve", scores, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "no score") {
+	if res := g.PostForm("/console/unread/u:sms1:m-1/resolve", scores, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "no score") {
 		t.Fatalf("a question left out: %d", res.StatusCode)
 	}
 	scores.Set("q_E", "0")
-	if res := form(g, "/console/unread/u:sms1:m-1/resolve", scores, admin); res.StatusCode != 303 {
+	if res := g.PostForm("/console/unread/u:sms1:m-1/resolve", scores, admin); res.StatusCode != 303 {
 		t.Fatalf("resolve: %d %s", res.StatusCode, gwtest.Body(res))
 	}
-	_, body = page(g, "/console/unread?status=resolved", admin)
+	_, body = g.Page("/console/unread?status=resolved", admin)
 	if !strings.Contains(body, "A4 B4 C4 D4 E0") || !strings.Contains(body, `S:4,4,4,4,0`) {
 		t.Fatalf("resolved tab: %s", body)
 	}

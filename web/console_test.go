@@ -1,4 +1,4 @@
-package server_test
+package web_test
 
 import (
 	"net/http"
@@ -11,96 +11,78 @@ import (
 	"github.com/sipasvn/gateway/internal/gwtest"
 )
 
-func form(g *gwtest.Gateway, path string, v url.Values, cookie *http.Cookie) *http.Response {
-	req := httptest.NewRequest("POST", path, strings.NewReader(v.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if cookie != nil {
-		req.AddCookie(cookie)
-	}
-	return g.Do(req)
-}
-
-func page(g *gwtest.Gateway, path string, cookie *http.Cookie) (int, string) {
-	req := httptest.NewRequest("GET", path, nil)
-	if cookie != nil {
-		req.AddCookie(cookie)
-	}
-	res := g.Do(req)
-	return res.StatusCode, gwtest.Body(res)
-}
-
 func TestConsoleSignInSessionsAndCSRF(t *testing.T) {
 	g := gwtest.New(t, "https://ks.example.vn")
-	tree(t, g)
-	if status, _ := page(g, "/console/dashboard", nil); status != 303 {
+	g.Tree(t)
+	if status, _ := g.Page("/console/dashboard", nil); status != 303 {
 		t.Fatalf("unsigned dashboard: %d", status)
 	}
-	if res := form(g, "/console/login", url.Values{"key": {"wrong"}}, nil); res.StatusCode != 401 {
+	if res := g.PostForm("/console/login", url.Values{"key": {"wrong"}}, nil); res.StatusCode != 401 {
 		t.Fatalf("wrong key: %d", res.StatusCode)
 	}
 	// An admin creates a password user through the console.
-	res := form(g, "/console/login", url.Values{"key": {gwtest.AdminKey}}, nil)
+	res := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil)
 	admin := res.Cookies()[0]
 	if res.StatusCode != 303 || !admin.HttpOnly || !admin.Secure || admin.SameSite != http.SameSiteStrictMode {
 		t.Fatalf("admin sign-in: %d %+v", res.StatusCode, admin)
 	}
-	_, body := page(g, "/console/keys", admin)
+	_, body := g.Page("/console/keys", admin)
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
 	user := url.Values{"username": {"ttpvhc"}, "password": {"mat-khau-rat-dai"}, "role": {"agency"}, "agency": {"000.00.12.H49"}}
-	if res := form(g, "/console/users", user, admin); res.StatusCode != 403 {
+	if res := g.PostForm("/console/users", user, admin); res.StatusCode != 403 {
 		t.Fatalf("POST without the CSRF token: %d", res.StatusCode)
 	}
 	user.Set("csrf", csrf)
-	if res := form(g, "/console/users", user, admin); res.StatusCode != 303 {
+	if res := g.PostForm("/console/users", user, admin); res.StatusCode != 303 {
 		t.Fatalf("create user: %d %s", res.StatusCode, gwtest.Body(res))
 	}
 	user.Set("password", "short")
 	user.Set("username", "other")
-	if res := form(g, "/console/users", user, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "password") {
+	if res := g.PostForm("/console/users", user, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "password") {
 		t.Fatalf("short password: %d", res.StatusCode)
 	}
 	// An agency with sub-agencies cannot be deleted; a leaf can.
-	_, body = page(g, "/console/agencies", admin)
-	if res := form(g, "/console/agencies/000.00.00.H49/delete", url.Values{"csrf": {csrf}}, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "sub-agencies") {
+	_, body = g.Page("/console/agencies", admin)
+	if res := g.PostForm("/console/agencies/000.00.00.H49/delete", url.Values{"csrf": {csrf}}, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "sub-agencies") {
 		t.Fatalf("delete a parent: %d", res.StatusCode)
 	}
-	if res := form(g, "/console/agencies/000.01.12.H49/delete", url.Values{"csrf": {csrf}}, admin); res.StatusCode != 303 {
+	if res := g.PostForm("/console/agencies/000.01.12.H49/delete", url.Values{"csrf": {csrf}}, admin); res.StatusCode != 303 {
 		t.Fatalf("delete a leaf: %d", res.StatusCode)
 	}
 	// The user signs in with the password and sees only what an agency may.
-	if res := form(g, "/console/login", url.Values{"username": {"ttpvhc"}, "password": {"wrong-password"}}, nil); res.StatusCode != 401 {
+	if res := g.PostForm("/console/login", url.Values{"username": {"ttpvhc"}, "password": {"wrong-password"}}, nil); res.StatusCode != 401 {
 		t.Fatalf("wrong password: %d", res.StatusCode)
 	}
-	res = form(g, "/console/login", url.Values{"username": {"ttpvhc"}, "password": {"mat-khau-rat-dai"}}, nil)
+	res = g.PostForm("/console/login", url.Values{"username": {"ttpvhc"}, "password": {"mat-khau-rat-dai"}}, nil)
 	if res.StatusCode != 303 {
 		t.Fatalf("password sign-in: %d", res.StatusCode)
 	}
 	agency := res.Cookies()[0]
-	if status, body := page(g, "/console/dashboard", agency); status != 200 || !strings.Contains(body, "ttpvhc · agency · 000.00.12.H49") {
+	if status, body := g.Page("/console/dashboard", agency); status != 200 || !strings.Contains(body, "ttpvhc · agency · 000.00.12.H49") {
 		t.Fatalf("agency dashboard: %d", status)
 	}
-	if status, _ := page(g, "/console/channels", agency); status != 403 {
+	if status, _ := g.Page("/console/channels", agency); status != 403 {
 		t.Fatalf("agency user on channels: %d", status)
 	}
-	if status, _ := page(g, "/console/dashboard?agency=000.00.13.H49", agency); status != 403 {
+	if status, _ := g.Page("/console/dashboard?agency=000.00.13.H49", agency); status != 403 {
 		t.Fatalf("agency user outside its tree: %d", status)
 	}
 	// Signing out ends the session on the server.
-	_, body = page(g, "/console/dashboard", agency)
+	_, body = g.Page("/console/dashboard", agency)
 	csrf = regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
-	form(g, "/console/logout", url.Values{"csrf": {csrf}}, agency)
-	if status, _ := page(g, "/console/dashboard", agency); status != 303 {
+	g.PostForm("/console/logout", url.Values{"csrf": {csrf}}, agency)
+	if status, _ := g.Page("/console/dashboard", agency); status != 303 {
 		t.Fatalf("after sign-out: %d", status)
 	}
 	// A console session opened with a key ends when the key is revoked.
 	_, k := g.API("POST", "/api/v1/keys", map[string]any{"name": "desk", "role": "viewer"})
-	res = form(g, "/console/login", url.Values{"key": {k["key"].(string)}}, nil)
+	res = g.PostForm("/console/login", url.Values{"key": {k["key"].(string)}}, nil)
 	viewer := res.Cookies()[0]
-	if status, _ := page(g, "/console/dashboard", viewer); status != 200 {
+	if status, _ := g.Page("/console/dashboard", viewer); status != 200 {
 		t.Fatalf("viewer dashboard: %d", status)
 	}
 	g.API("DELETE", "/api/v1/keys/"+k["id"].(string), nil)
-	if status, _ := page(g, "/console/dashboard", viewer); status != 303 {
+	if status, _ := g.Page("/console/dashboard", viewer); status != 303 {
 		t.Fatalf("session of a revoked key: %d", status)
 	}
 	// A sign-in posted from another site is refused.
@@ -120,41 +102,41 @@ func TestConsoleSignInSessionsAndCSRF(t *testing.T) {
 // its QR code at once; the sheet says which codes it could not print.
 func TestConsoleDeskMakesAndPrints(t *testing.T) {
 	g := gwtest.New(t, "")
-	tree(t, g)
-	res := form(g, "/console/login", url.Values{"key": {gwtest.AdminKey}}, nil)
+	g.Tree(t)
+	res := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil)
 	admin := res.Cookies()[0]
-	_, body := page(g, "/console/invitations", admin)
+	_, body := g.Page("/console/invitations", admin)
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
 	in := url.Values{"csrf": {csrf}, "dossier_code": {"000.00.12.H49-261128-0001"}, "agency_code": {"000.00.12.H49"}, "survey": {"sipas"}}
-	res = form(g, "/console/invitations", in, admin)
+	res = g.PostForm("/console/invitations", in, admin)
 	if res.StatusCode != 303 || !strings.HasPrefix(res.Header.Get("Location"), "/console/qr-sheet?per=1&codes=000.00.12.H49-261128-0001") {
 		t.Fatalf("make: %d %s %s", res.StatusCode, res.Header.Get("Location"), gwtest.Body(res))
 	}
-	status, sheet := page(g, res.Header.Get("Location"), admin)
+	status, sheet := g.Page(res.Header.Get("Location"), admin)
 	if status != 200 || !strings.Contains(sheet, "Sở Tư pháp") || !strings.Contains(sheet, "Quét mã để đánh giá · Scan to rate") ||
 		!strings.Contains(sheet, `class="sheet per-1"`) || !strings.Contains(sheet, "/s/") || strings.Count(sheet, "<figure") != 1 {
 		t.Fatalf("sheet: %d %d\n%s", status, len(sheet), regexp.MustCompile(`base64,[^"]+`).ReplaceAllString(sheet, ""))
 	}
 	// The invitation's page says its status in words.
-	if _, inv := page(g, "/console/invitations?dossier_code=000.00.12.H49-261128-0001", admin); !strings.Contains(inv, `data-status="pending">Chờ trả lời · Pending</dd>`) {
+	if _, inv := g.Page("/console/invitations?dossier_code=000.00.12.H49-261128-0001", admin); !strings.Contains(inv, `data-status="pending">Chờ trả lời · Pending</dd>`) {
 		t.Fatalf("invitation page:\n%s", inv)
 	}
 	// A bad form comes back with the field named.
 	in.Set("dossier_code", "")
-	if res := form(g, "/console/invitations", in, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "dossier_code") {
+	if res := g.PostForm("/console/invitations", in, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "dossier_code") {
 		t.Fatalf("empty dossier: %d", res.StatusCode)
 	}
 	// Four codes asked, one unknown: three printed and the fourth named.
 	g.Invite("D-SHEET-2", "000.00.12.H49", nil)
 	g.Invite("D-SHEET-3", "000.00.13.H49", nil)
-	_, sheet = page(g, "/console/qr-sheet?per=4&codes="+url.QueryEscape("000.00.12.H49-261128-0001 D-SHEET-2 D-SHEET-3 D-NOPE"), admin)
+	_, sheet = g.Page("/console/qr-sheet?per=4&codes="+url.QueryEscape("000.00.12.H49-261128-0001 D-SHEET-2 D-SHEET-3 D-NOPE"), admin)
 	if strings.Count(sheet, "<figure") != 3 || !strings.Contains(sheet, "1 mã không in được") || !strings.Contains(sheet, "<code>D-NOPE</code>") || !strings.Contains(sheet, `per-4`) {
 		t.Fatalf("sheet with a miss:\n%s", sheet)
 	}
 	// An agency's user cannot print another agency's dossier: named, not printed.
-	justice := key(t, g, "agency", "000.00.12.H49")
-	res = form(g, "/console/login", url.Values{"key": {justice}}, nil)
-	_, sheet = page(g, "/console/qr-sheet?codes=D-SHEET-2+D-SHEET-3", res.Cookies()[0])
+	justice := g.Key(t, "agency", "000.00.12.H49")
+	res = g.PostForm("/console/login", url.Values{"key": {justice}}, nil)
+	_, sheet = g.Page("/console/qr-sheet?codes=D-SHEET-2+D-SHEET-3", res.Cookies()[0])
 	if strings.Count(sheet, "<figure") != 1 || !strings.Contains(sheet, "outside your agencies") {
 		t.Fatalf("agency sheet:\n%s", sheet)
 	}

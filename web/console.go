@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"bytes"
@@ -20,15 +20,15 @@ import (
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/qr"
 	"github.com/sipasvn/gateway/report"
+	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
-	"github.com/sipasvn/gateway/web"
 )
 
 // console is the operators' web console under /console: server-rendered,
 // no script, charts drawn as SVG on the server.
 type console struct {
-	api      *api
+	api      *server.API
 	sessions *store.Sessions
 	adminKey string
 	secure   bool
@@ -37,24 +37,24 @@ type console struct {
 
 const sessionCookie = "gw_console"
 
-func newConsole(a *api, sessions *store.Sessions, adminKey string) *console {
-	c := &console{api: a, sessions: sessions, adminKey: adminKey, secure: strings.HasPrefix(a.core.BaseURL, "https://"), pages: map[string]*template.Template{}}
+func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *console {
+	c := &console{api: a, sessions: sessions, adminKey: adminKey, secure: strings.HasPrefix(a.Core.BaseURL, "https://"), pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{
 		"mul":    func(a, b int) int { return a * b },
 		"add":    func(a, b int) int { return a + b },
 		"height": func(b []bar) int { return len(b)*26 + 8 },
 		"label":  statusLabel,
 		// at shows a time in the console's zone (GATEWAY_TIMEZONE).
-		"at": func(t time.Time, layout string) string { return t.In(a.zone).Format(layout) },
+		"at": func(t time.Time, layout string) string { return t.In(a.Zone).Format(layout) },
 	}
 	for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case"} {
-		c.pages[name] = template.Must(template.New("").Funcs(funcs).ParseFS(web.Console, "console/layout.html", "console/"+name+".html"))
+		c.pages[name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))
 	}
 	return c
 }
 
 func (cs *console) mount(app *fiber.App) {
-	css, _ := web.Console.ReadFile("console/console.css")
+	css, _ := files.ReadFile("console/console.css")
 	app.Get("/console/console.css", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
 		c.Type("css", "utf-8")
@@ -66,18 +66,18 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/console/dashboard", fiber.StatusSeeOther) })
 	g.Post("/logout", cs.logout)
 	g.Get("/dashboard", cs.dashboard)
-	g.Get("/invitations", allow(core.RoleAdmin, core.RoleAgency), cs.invitations)
-	g.Get("/qr-sheet", allow(core.RoleAdmin, core.RoleAgency), cs.qrSheet)
-	g.Post("/invitations", allow(core.RoleAdmin, core.RoleAgency), cs.createInvitation)
+	g.Get("/invitations", server.Allow(core.RoleAdmin, core.RoleAgency), cs.invitations)
+	g.Get("/qr-sheet", server.Allow(core.RoleAdmin, core.RoleAgency), cs.qrSheet)
+	g.Post("/invitations", server.Allow(core.RoleAdmin, core.RoleAgency), cs.createInvitation)
 	g.Get("/comments", cs.commentsPage)
 	g.Get("/cases", cs.casesPage)
 	g.Get("/cases/:id", cs.casePage)
-	g.Post("/cases/:id/:action", allow(core.RoleAdmin, core.RoleAgency), cs.caseAction)
+	g.Post("/cases/:id/:action", server.Allow(core.RoleAdmin, core.RoleAgency), cs.caseAction)
 	g.Get("/comments.csv", cs.commentsCSVPage)
-	g.Get("/unread", allow(core.RoleAdmin, core.RoleAgency), cs.unread)
-	g.Post("/unread/:id/resolve", allow(core.RoleAdmin, core.RoleAgency), cs.resolveUnread)
-	g.Post("/unread/:id/dismiss", allow(core.RoleAdmin, core.RoleAgency), cs.dismissUnread)
-	admin := allow(core.RoleAdmin)
+	g.Get("/unread", server.Allow(core.RoleAdmin, core.RoleAgency), cs.unread)
+	g.Post("/unread/:id/resolve", server.Allow(core.RoleAdmin, core.RoleAgency), cs.resolveUnread)
+	g.Post("/unread/:id/dismiss", server.Allow(core.RoleAdmin, core.RoleAgency), cs.dismissUnread)
+	admin := server.Allow(core.RoleAdmin)
 	g.Get("/agencies", admin, cs.agenciesPage)
 	g.Post("/agencies", admin, cs.putAgency)
 	g.Post("/agencies/import", admin, cs.importAgencies)
@@ -129,10 +129,10 @@ func (cs *console) login(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	// No session yet, so no CSRF token: refuse sign-ins posted from other
 	// sites. The Origin, when sent, must be exactly the console's own.
-	if o := c.Get("Origin"); (o != "" && o != originOf(cs.api.core.BaseURL)) || c.Get("Sec-Fetch-Site") == "cross-site" {
+	if o := c.Get("Origin"); (o != "" && o != originOf(cs.api.Core.BaseURL)) || c.Get("Sec-Fetch-Site") == "cross-site" {
 		return core.Errorf(core.Denied, "origin", "sign in from the console's own page")
 	}
-	p, err := cs.api.core.SignIn(ctx, channels.ClientIP(c), strings.TrimSpace(c.FormValue("key")), cs.adminKey,
+	p, err := cs.api.Core.SignIn(ctx, channels.ClientIP(c), strings.TrimSpace(c.FormValue("key")), cs.adminKey,
 		strings.TrimSpace(c.FormValue("username")), c.FormValue("password"))
 	if err != nil {
 		v := cs.view(c, "Đăng nhập · Sign in")
@@ -200,7 +200,7 @@ func (cs *console) session(c *fiber.Ctx) error {
 	if c.Method() == fiber.MethodPost && subtle.ConstantTimeCompare([]byte(csrfOf(c)), []byte(s.CSRF)) != 1 {
 		return core.Errorf(core.Denied, "csrf", "the form is stale or was not sent by the console; reload the page")
 	}
-	p, err := cs.api.core.Recheck(c.UserContext(), s, cs.adminKey)
+	p, err := cs.api.Core.Recheck(c.UserContext(), s, cs.adminKey)
 	if core.CodeOf(err) == core.Unauthenticated {
 		_ = cs.sessions.Delete(c.UserContext(), c.Cookies(sessionCookie))
 		return c.Redirect("/console/login", fiber.StatusSeeOther)
@@ -326,19 +326,19 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if c.Query("survey") == "" { // the console opens on every form at once
 		c.Request().URI().QueryArgs().Set("survey", report.AllForms)
 	}
-	q, def, err := a.reportQuery(c)
+	q, def, err := a.ReportQuery(c)
 	if err != nil {
 		return err
 	}
-	cells, funnel, err := a.readCells(ctx, q)
+	cells, funnel, err := a.ReadCells(ctx, q)
 	if err != nil {
 		return err
 	}
-	compute := a.computer(q, def)
+	compute := a.Computer(q, def)
 	rep := compute(cells)
 	pq := q
 	pq.ProcedureFamily, pq.Channel, pq.FoldAgencies, pq.FoldMonths = true, "", true, true
-	pcells, err := a.core.Mongo.Rollups.Query(ctx, pq)
+	pcells, err := a.Core.Mongo.Rollups.Query(ctx, pq)
 	if err != nil {
 		return err
 	}
@@ -346,15 +346,15 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	mix, _ := report.Groups(compute, cells, "channel")
 	ags, _ := report.Groups(compute, cells, "agency")
 	procs, _ := report.Groups(compute, pcells, "procedure")
-	inv, err := a.invitationRates(ctx, q, funnel)
+	inv, err := a.InvitationRates(ctx, q, funnel)
 	if err != nil {
 		return err
 	}
-	prev, err := a.compare(ctx, q, compute, rep)
+	prev, err := a.Compare(ctx, q, compute, rep)
 	if err != nil {
 		return err
 	}
-	cases, err := a.caseFigures(ctx, q, funnel, false)
+	cases, err := a.CaseFigures(ctx, q, funnel, false)
 	if err != nil {
 		return err
 	}
@@ -385,7 +385,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 		most = max(most, t.Complaint)
 	}
 	for _, t := range rep.Topics {
-		name := a.topicName(t.Topic)
+		name := a.TopicName(t.Topic)
 		topics.Bars = append(topics.Bars, bar{Label: shorten(name), Full: name, Width: int(300 * t.Complaint / most),
 			Text: fmt.Sprintf("%d phàn nàn · %d khen · %d nêu", t.Complaint, t.Praise, t.Neutral)})
 		var trend []string
@@ -402,20 +402,20 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 		topicRows = append(topicRows, topicRow{Name: name, Link: "/console/comments?" + args.Encode(), Trend: strings.Join(trend, " · "),
 			Complaint: t.Complaint, Praise: t.Praise, Neutral: t.Neutral, Sum: t.Comments})
 	}
-	agencies, agencyName, err := a.agencyNamer(c)
+	agencies, agencyName, err := a.AgencyNamer(c)
 	if err != nil {
 		return err
 	}
 	surveys := []string{report.AllForms}
-	for _, s := range a.core.Surveys.All() {
+	for _, s := range a.Core.Surveys.All() {
 		surveys = append(surveys, string(s.ID))
 	}
 	v := cs.view(c, "Tổng quan · Dashboard")
 	v.Data = map[string]any{"R": rep, "Inv": inv, "Prev": prev, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows, "Cases": cases,
-		"LowAgencies":   lowest("Cơ quan có chỉ số thấp nhất · Lowest agencies", ags, 5, a.rankMin, agencyName),
-		"LowProcedures": lowest("Thủ tục có chỉ số thấp nhất · Lowest procedures", procs, 5, a.rankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
+		"LowAgencies":   lowest("Cơ quan có chỉ số thấp nhất · Lowest agencies", ags, 5, a.RankMin, agencyName),
+		"LowProcedures": lowest("Thủ tục có chỉ số thấp nhất · Lowest procedures", procs, 5, a.RankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
 		"Channels": []string{"web", "sms", "zalo"},
-		"Q":        map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": surveyName(q)}}
+		"Q":        map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": server.SurveyName(q)}}
 	return cs.render(c, 200, "dashboard", v)
 }
 
@@ -430,11 +430,11 @@ func criterionTitle(def *survey.Survey, code string) string {
 
 func (cs *console) invitations(c *fiber.Ctx) error {
 	v := cs.withFormError(cs.view(c, "Phiếu khảo sát · Invitations"), c)
-	agencies, err := cs.api.visibleAgencies(c)
+	agencies, err := cs.api.VisibleAgencies(c)
 	if err != nil {
 		return err
 	}
-	chans, err := cs.api.core.Mongo.Channels.All(c.UserContext())
+	chans, err := cs.api.Core.Mongo.Channels.All(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -444,11 +444,11 @@ func (cs *console) invitations(c *fiber.Ctx) error {
 			senders = append(senders, ch.ID)
 		}
 	}
-	data := map[string]any{"Dossier": c.Query("dossier_code"), "Agencies": agencies, "Senders": senders, "Surveys": cs.api.core.Surveys.All(),
+	data := map[string]any{"Dossier": c.Query("dossier_code"), "Agencies": agencies, "Senders": senders, "Surveys": cs.api.Core.Surveys.All(),
 		"Form": map[string]string{"dossier_code": c.FormValue("dossier_code"), "agency_code": c.FormValue("agency_code"), "procedure_code": c.FormValue("procedure_code")}}
 	v.Data = data
 	if code := c.Query("dossier_code"); code != "" {
-		inv, err := cs.api.scoped(c)(cs.api.core.InvitationByDossier(c.UserContext(), code))
+		inv, err := cs.api.Scoped(c)(cs.api.Core.InvitationByDossier(c.UserContext(), code))
 		if core.CodeOf(err) == core.NotFound {
 			v.Error = "Không tìm thấy · Not found: " + code
 			return cs.render(c, 404, "invitations", v)
@@ -456,9 +456,9 @@ func (cs *console) invitations(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		data["Inv"] = cs.api.view(inv)
+		data["Inv"] = cs.api.View(inv)
 		data["AgencyName"] = inv.AgencyName
-		if data["Conversation"], err = cs.api.conversation(c.UserContext(), inv); err != nil {
+		if data["Conversation"], err = cs.api.Conversation(c.UserContext(), inv); err != nil {
 			return err
 		}
 	}
@@ -494,7 +494,7 @@ func (cs *console) qrSheet(c *fiber.Ctx) error {
 			misses = append(misses, qrMiss{code, fmt.Sprintf("quá %d mã một trang in · over %d codes a sheet", qrSheetMax, qrSheetMax)})
 			continue
 		}
-		inv, err := cs.api.scoped(c)(cs.api.core.InvitationByDossier(c.UserContext(), code))
+		inv, err := cs.api.Scoped(c)(cs.api.Core.InvitationByDossier(c.UserContext(), code))
 		switch {
 		case err == nil:
 		case core.CodeOf(err) == core.NotFound:
@@ -506,7 +506,7 @@ func (cs *console) qrSheet(c *fiber.Ctx) error {
 		default:
 			return err
 		}
-		link := cs.api.core.SurveyURL(inv)
+		link := cs.api.Core.SurveyURL(inv)
 		q, err := qr.Encode(link)
 		if err != nil {
 			return err
@@ -534,10 +534,10 @@ func (cs *console) createInvitation(c *fiber.Ctx) error {
 	if ch := c.FormValue("send"); ch != "" {
 		n.Send = []string{ch}
 	}
-	if err := cs.api.scope(c.UserContext(), principal(c), n.AgencyCode); err != nil && n.AgencyCode != "" {
+	if err := cs.api.Scope(c.UserContext(), server.Principal(c), n.AgencyCode); err != nil && n.AgencyCode != "" {
 		return cs.redo(c, cs.invitations, err)
 	}
-	inv, _, err := cs.api.core.CreateInvitation(c.UserContext(), n)
+	inv, _, err := cs.api.Core.CreateInvitation(c.UserContext(), n)
 	if err != nil {
 		return cs.redo(c, cs.invitations, err)
 	}
@@ -575,18 +575,18 @@ func (cs *console) withFormError(v *view, c *fiber.Ctx) *view {
 
 func (cs *console) putAgency(c *fiber.Ctx) error {
 	in := core.AgencyInput{Name: c.FormValue("name"), NameEN: c.FormValue("name_en"), Parent: c.FormValue("parent"), Level: c.FormValue("level")}
-	if _, err := cs.api.core.PutAgency(c.UserContext(), principal(c), strings.TrimSpace(c.FormValue("code")), in); err != nil {
+	if _, err := cs.api.Core.PutAgency(c.UserContext(), server.Principal(c), strings.TrimSpace(c.FormValue("code")), in); err != nil {
 		return cs.redo(c, cs.agenciesPage, err)
 	}
 	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
 }
 
 func (cs *console) agenciesPage(c *fiber.Ctx) error {
-	all, err := cs.api.agencyViews(c)
+	all, err := cs.api.AgencyViews(c)
 	if err != nil {
 		return err
 	}
-	var registered, unregistered []agencyEntry
+	var registered, unregistered []server.AgencyEntry
 	for _, ag := range all {
 		if ag.Registered {
 			registered = append(registered, ag)
@@ -600,23 +600,23 @@ func (cs *console) agenciesPage(c *fiber.Ctx) error {
 }
 
 func (cs *console) importAgencies(c *fiber.Ctx) error {
-	if _, err := cs.api.core.ImportAgencies(c.UserContext(), principal(c), strings.NewReader(c.FormValue("csv"))); err != nil {
+	if _, err := cs.api.Core.ImportAgencies(c.UserContext(), server.Principal(c), strings.NewReader(c.FormValue("csv"))); err != nil {
 		return cs.redo(c, cs.agenciesPage, err)
 	}
 	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
 }
 
 func (cs *console) channels(c *fiber.Ctx) error {
-	all, err := cs.api.core.Mongo.Channels.All(c.UserContext())
+	all, err := cs.api.Core.Mongo.Channels.All(c.UserContext())
 	if err != nil {
 		return err
 	}
-	views := make([]channelView, len(all))
+	views := make([]server.ChannelView, len(all))
 	for i := range all {
-		views[i] = cs.api.channelView(&all[i])
+		views[i] = cs.api.ChannelView(&all[i])
 	}
 	v := cs.withFormError(cs.view(c, "Kênh · Channels"), c)
-	v.Data = map[string]any{"Channels": views, "Types": channelsTypes()}
+	v.Data = map[string]any{"Channels": views, "Types": channels.Types()}
 	return cs.show(c, "channels", v)
 }
 
@@ -644,22 +644,22 @@ func (cs *console) putChannel(c *fiber.Ctx) error {
 	for k, v := range pairs(c.FormValue("secrets"), false) {
 		in.Secrets[k] = v.(string)
 	}
-	p, ok := providerKind(in.Type)
+	p, ok := server.ProviderKind(in.Type)
 	if !ok {
 		return cs.redo(c, cs.channels, core.Errorf(core.Invalid, "type", "unknown channel type %q", in.Type))
 	}
-	if _, err := cs.api.core.PutChannel(c.UserContext(), principal(c), p, strings.TrimSpace(c.FormValue("id")), in); err != nil {
+	if _, err := cs.api.Core.PutChannel(c.UserContext(), server.Principal(c), p, strings.TrimSpace(c.FormValue("id")), in); err != nil {
 		return cs.redo(c, cs.channels, err)
 	}
 	return c.Redirect("/console/channels", fiber.StatusSeeOther)
 }
 
 func (cs *console) keys(c *fiber.Ctx) error {
-	ks, err := cs.api.core.Mongo.Keys.All(c.UserContext())
+	ks, err := cs.api.Core.Mongo.Keys.All(c.UserContext())
 	if err != nil {
 		return err
 	}
-	users, err := cs.api.core.Mongo.Users.All(c.UserContext())
+	users, err := cs.api.Core.Mongo.Users.All(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -673,7 +673,7 @@ func (cs *console) keys(c *fiber.Ctx) error {
 }
 
 func (cs *console) createKey(c *fiber.Ctx) error {
-	_, value, err := cs.api.core.CreateKey(c.UserContext(), principal(c), core.KeyInput{Name: c.FormValue("name"), Role: core.Role(c.FormValue("role")), Agency: strings.TrimSpace(c.FormValue("agency"))})
+	_, value, err := cs.api.Core.CreateKey(c.UserContext(), server.Principal(c), core.KeyInput{Name: c.FormValue("name"), Role: core.Role(c.FormValue("role")), Agency: strings.TrimSpace(c.FormValue("agency"))})
 	if err != nil {
 		return cs.redo(c, cs.keys, err)
 	}
@@ -682,14 +682,14 @@ func (cs *console) createKey(c *fiber.Ctx) error {
 }
 
 func (cs *console) revokeKey(c *fiber.Ctx) error {
-	if err := cs.api.core.RevokeKey(c.UserContext(), principal(c), c.Params("id")); err != nil {
+	if err := cs.api.Core.RevokeKey(c.UserContext(), server.Principal(c), c.Params("id")); err != nil {
 		return err
 	}
 	return c.Redirect("/console/keys", fiber.StatusSeeOther)
 }
 
 func (cs *console) createUser(c *fiber.Ctx) error {
-	_, err := cs.api.core.PutUser(c.UserContext(), principal(c), core.UserInput{Username: strings.TrimSpace(c.FormValue("username")), Password: c.FormValue("password"),
+	_, err := cs.api.Core.PutUser(c.UserContext(), server.Principal(c), core.UserInput{Username: strings.TrimSpace(c.FormValue("username")), Password: c.FormValue("password"),
 		Role: core.Role(c.FormValue("role")), Agency: strings.TrimSpace(c.FormValue("agency"))})
 	if err != nil {
 		return cs.redo(c, cs.keys, err)
@@ -698,7 +698,7 @@ func (cs *console) createUser(c *fiber.Ctx) error {
 }
 
 func (cs *console) deleteAgency(c *fiber.Ctx) error {
-	if err := cs.api.core.DeleteAgency(c.UserContext(), principal(c), strings.Clone(c.Params("code"))); err != nil {
+	if err := cs.api.Core.DeleteAgency(c.UserContext(), server.Principal(c), strings.Clone(c.Params("code"))); err != nil {
 		return cs.redo(c, cs.agenciesPage, err)
 	}
 	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
