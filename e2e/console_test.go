@@ -76,6 +76,14 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("topics %q", got)
 	}
 	shot(t, ctx, "console-dashboard.png")
+	// The header's link turns the console into English and back; the
+	// choice holds from page to page.
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS("a.lang")), chromedp.WaitVisible(`//h1[text()="Dashboard"]`),
+		chromedp.Navigate(g.URL+"/console/comments"), chromedp.WaitVisible(`//h1[text()="Comments"]`),
+		chromedp.Click(chromedp.CSS("a.lang")), chromedp.WaitVisible(`//h1[text()="Ý kiến"]`))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(g.URL+"/console/channels"),

@@ -70,7 +70,7 @@ func (a *API) parseComments(c *fiber.Ctx) (CommentQuery, error) {
 	}
 	topic, polarity, _ := strings.Cut(q.Topic, ":")
 	if q.Topic != "" && (!a.knownTopic(topic) || (polarity != "" && polarity != string(survey.Complaint) && polarity != string(survey.Praise) && polarity != string(survey.Neutral))) {
-		return q, core.Errorf(core.Invalid, "topic", "%q: use a topic id (%s), optionally with :complaint, :praise or :neutral", q.Topic, strings.Join(a.topicIDs(), ", "))
+		return q, core.Errorf(core.Invalid, "topic", "%q: use a topic id (%s), optionally with :complaint, :praise or :neutral", q.Topic, strings.Join(a.TopicIDs(), ", "))
 	}
 	q.format = c.Query("format", "json")
 	if q.format != "json" && q.format != "csv" {
@@ -149,7 +149,7 @@ func (a *API) commentsCSV(c *fiber.Ctx, list []store.Comment) error {
 	b := bufio.NewWriter(c)
 	_, _ = b.WriteString(bom)
 	w := safeCSV{csv.NewWriter(b)}
-	ids := a.topicIDs()
+	ids := a.TopicIDs()
 	head := []string{"response_id", "submitted_at", "agency_code", "procedure_code", "survey", "channel", "mean_score", "text"}
 	for _, id := range ids {
 		head = append(head, "topic_"+id)
@@ -180,8 +180,8 @@ func polarityOf(topics []survey.Topic, id string) string {
 	return ""
 }
 
-// topicIDs are the lexicon's topics, in its order.
-func (a *API) topicIDs() []string {
+// TopicIDs are the lexicon's topics, in its order.
+func (a *API) TopicIDs() []string {
 	var ids []string
 	if a.Core.Topics != nil {
 		for _, d := range a.Core.Topics.Topics {
@@ -191,27 +191,4 @@ func (a *API) topicIDs() []string {
 	return ids
 }
 
-func (a *API) knownTopic(id string) bool { return slices.Contains(a.topicIDs(), id) }
-
-// TopicName is a topic's name in both languages (its id if unknown).
-func (a *API) TopicName(id string) string {
-	if a.Core.Topics != nil {
-		for _, d := range a.Core.Topics.Topics {
-			if d.ID == id {
-				return d.Name.VI + " · " + d.Name.EN
-			}
-		}
-	}
-	return id
-}
-
-// TopicChoices are the panel's topic filter options.
-func (a *API) TopicChoices() []struct{ Value, Label string } {
-	var out []struct{ Value, Label string }
-	for _, id := range a.topicIDs() {
-		name := a.TopicName(id)
-		out = append(out, struct{ Value, Label string }{id, name})
-		out = append(out, struct{ Value, Label string }{id + ":complaint", name + " – phàn nàn · complaints"})
-	}
-	return out
-}
+func (a *API) knownTopic(id string) bool { return slices.Contains(a.TopicIDs(), id) }

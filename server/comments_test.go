@@ -104,8 +104,12 @@ func TestComments(t *testing.T) {
 	// The dashboard opens on every form, names its charts, and ranks no
 	// agency on three answers.
 	status, html = g.Page("/console/dashboard", cookie)
-	if status != 200 || !strings.Contains(html, `<option value="all" selected>`) || !strings.Contains(html, `aria-label="Tỉ lệ hài lòng theo tiêu chí · Satisfaction by criterion"`) ||
-		!strings.Contains(html, "with fewer than 30 responses: too few answers to rank") {
+	if status != 200 || !strings.Contains(html, `<option value="all" selected>`) || !strings.Contains(html, `aria-label="Tỉ lệ hài lòng theo tiêu chí"`) ||
+		!strings.Contains(html, "đơn vị dưới 30 phiếu, chưa xếp hạng") {
+		t.Fatalf("dashboard: %d\n%s", status, html)
+	}
+	status, html = g.Page("/console/dashboard?lang=en", cookie)
+	if status != 200 || !strings.Contains(html, `aria-label="Satisfaction by criterion"`) || !strings.Contains(html, "with fewer than 30 responses: too few answers to rank") {
 		t.Fatalf("dashboard: %d\n%s", status, html)
 	}
 	status, body = g.Page("/console/comments.csv?band=high", cookie)

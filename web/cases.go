@@ -18,13 +18,14 @@ type caseRow struct {
 	Overdue, DueSoon                                   bool
 }
 
-// caseStatusLabels name case statuses in both languages.
+// caseStatusLabels name case statuses (in Vietnamese, translated when shown).
 var caseStatusLabels = map[store.CaseStatus]string{
-	store.CaseOpen: "Mới · Open", store.CaseInProgress: "Đang xử lý · In progress", store.CaseAnswered: "Đã trả lời · Answered",
-	store.CaseClosed: "Đã đóng · Closed", store.CaseReopened: "Mở lại · Reopened",
+	store.CaseOpen: "Mới", store.CaseInProgress: "Đang xử lý", store.CaseAnswered: "Đã trả lời",
+	store.CaseClosed: "Đã đóng", store.CaseReopened: "Đã mở lại",
 }
 
-var caseReasons = map[string]string{"low_score": "Điểm thấp · Low score", "complaint": "Phàn nàn · Complaint", "topic": "Chủ đề cần theo dõi · Watched topic"}
+// caseReasons name why a case was opened.
+var caseReasons = map[string]string{"low_score": "Điểm thấp", "complaint": "Phàn nàn", "topic": "Chủ đề cần theo dõi"}
 
 // casesPage lists follow-up cases: GET /console/cases?agency=&status=&overdue=true.
 func (cs *console) casesPage(c *fiber.Ctx) error {
@@ -38,14 +39,15 @@ func (cs *console) casesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	lang := langOf(c)
 	now := time.Now()
 	rows := make([]caseRow, len(list))
 	for i, cs := range list {
-		rows[i] = caseRow{ID: cs.ID, Dossier: cs.Dossier, Agency: name(cs.Agency), Status: caseStatusLabels[cs.Status], Due: cs.DueAt.In(a.Zone).Format("2006-01-02"),
-			Reason: caseReasons[cs.Reason] + " " + strings.Join(cs.Low, ", "), Assignee: cs.Assignee, Overdue: cs.Overdue(now),
+		rows[i] = caseRow{ID: cs.ID, Dossier: cs.Dossier, Agency: name(cs.Agency), Status: translate(lang, caseStatusLabels[cs.Status]), Due: cs.DueAt.In(a.Zone).Format("2006-01-02"),
+			Reason: translate(lang, caseReasons[cs.Reason]) + " " + strings.Join(cs.Low, ", "), Assignee: cs.Assignee, Overdue: cs.Overdue(now),
 			DueSoon: cs.Open() && !cs.Overdue(now) && cs.DueAt.Sub(now) <= 24*time.Hour}
 	}
-	v := cs.view(c, "Theo dõi, phản hồi · Follow-up cases")
+	v := cs.view(c, "Theo dõi, phản hồi")
 	var statuses []struct{ Code, Label string }
 	for _, s := range []store.CaseStatus{store.CaseOpen, store.CaseInProgress, store.CaseAnswered, store.CaseReopened, store.CaseClosed} {
 		statuses = append(statuses, struct{ Code, Label string }{string(s), caseStatusLabels[s]})
@@ -62,17 +64,17 @@ func (cs *console) casePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := cs.withFormError(cs.view(c, "Hồ sơ "+cas.Dossier+" · Case"), c)
+	v := cs.withFormError(cs.view(c, "Hồ sơ %s", cas.Dossier), c)
 	var topics []string
 	for _, t := range cas.Topics {
-		topics = append(topics, a.TopicName(t.ID)+": "+polarityLabels[t.Polarity])
+		topics = append(topics, topicName(a, v.Lang, t.ID)+": "+translate(v.Lang, polarityLabels[t.Polarity]))
 	}
 	agency := cas.Agency
 	if ag, err := a.Core.Mongo.Agencies.Agency(c.UserContext(), cas.Agency); err == nil {
 		agency = ag.Name + " · " + cas.Agency
 	}
 	v.Data = map[string]any{"Case": server.ViewCase(cas, time.Now()), "AgencyName": agency, "Topics": topics,
-		"Reason": caseReasons[cas.Reason], "Status": caseStatusLabels[cas.Status], "Open": cas.Open(), "Closed": cas.Status == store.CaseClosed}
+		"Reason": translate(v.Lang, caseReasons[cas.Reason]), "Status": translate(v.Lang, caseStatusLabels[cas.Status]), "Open": cas.Open(), "Closed": cas.Status == store.CaseClosed}
 	return cs.show(c, "case", v)
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/survey"
 	"github.com/valyala/fasthttp"
 )
@@ -17,7 +18,7 @@ func (cs *console) commentsCSVPage(c *fiber.Ctx) error {
 
 // commentsPage is the console's comments panel.
 func (cs *console) commentsPage(c *fiber.Ctx) error {
-	a := cs.api
+	a, lang := cs.api, langOf(c)
 	q, list, err := a.ListComments(c)
 	if err != nil {
 		return err
@@ -38,12 +39,12 @@ func (cs *console) commentsPage(c *fiber.Ctx) error {
 		}
 		rows[i] = row{At: cm.At.In(a.Zone).Format("2006-01-02 15:04"), Agency: name(cm.Agency), Channel: cm.Channel, Score: score, Text: cm.Text}
 		for _, t := range cm.Topics {
-			rows[i].Topics = append(rows[i].Topics, a.TopicName(t.ID)+": "+polarityLabels[t.Polarity])
+			rows[i].Topics = append(rows[i].Topics, topicName(a, lang, t.ID)+": "+translate(lang, polarityLabels[t.Polarity]))
 		}
 	}
-	v := cs.view(c, "Ý kiến · Comments")
-	data := map[string]any{"Rows": rows, "Q": q, "Agencies": agencies, "Channels": []string{"web", "sms", "zalo"}, "Topics": a.TopicChoices(),
-		"Bands": []struct{ Code, VI, EN string }{{"low", "Thấp (dưới 3)", "Low (under 3)"}, {"mid", "Trung bình (3)", "Middle (3)"}, {"high", "Cao (4–5)", "High (4–5)"}}}
+	v := cs.view(c, "nav|Ý kiến")
+	data := map[string]any{"Rows": rows, "Q": q, "Agencies": agencies, "Channels": []string{"web", "sms", "zalo"}, "Topics": topicChoices(a, lang),
+		"Bands": scoreBands}
 	var args fasthttp.Args
 	c.Request().URI().QueryArgs().CopyTo(&args)
 	args.Del("before")
@@ -56,7 +57,32 @@ func (cs *console) commentsPage(c *fiber.Ctx) error {
 	return cs.render(c, 200, "comments", v)
 }
 
-// polarityLabels name the polarities in both languages.
+// polarityLabels name the polarities (in Vietnamese, translated when shown).
 var polarityLabels = map[survey.Polarity]string{
-	survey.Complaint: "phàn nàn · complaint", survey.Praise: "khen · praise", survey.Neutral: "nêu · mention",
+	survey.Complaint: "phàn nàn", survey.Praise: "khen", survey.Neutral: "nêu",
+}
+
+// scoreBands are the panel's score filter (server.bands has their rules).
+var scoreBands = []struct{ Code, Label string }{{"low", "Thấp (dưới 3)"}, {"mid", "Trung bình (3)"}, {"high", "Cao (4–5)"}}
+
+// topicName is a topic's name in lang (its id if unknown).
+func topicName(a *server.API, lang, id string) string {
+	if a.Core.Topics != nil {
+		for _, d := range a.Core.Topics.Topics {
+			if d.ID == id {
+				return d.Name.In(lang)
+			}
+		}
+	}
+	return id
+}
+
+// topicChoices are the panel's topic filter options: each topic, then its complaints.
+func topicChoices(a *server.API, lang string) []struct{ Value, Label string } {
+	var out []struct{ Value, Label string }
+	for _, id := range a.TopicIDs() {
+		name := topicName(a, lang, id)
+		out = append(out, struct{ Value, Label string }{id, name}, struct{ Value, Label string }{id + ":complaint", name + " – " + translate(lang, "phàn nàn")})
+	}
+	return out
 }

@@ -39,16 +39,19 @@ const sessionCookie = "gw_console"
 
 func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *console {
 	c := &console{api: a, sessions: sessions, adminKey: adminKey, secure: strings.HasPrefix(a.Core.BaseURL, "https://"), pages: map[string]*template.Template{}}
-	funcs := template.FuncMap{
-		"mul":    func(a, b int) int { return a * b },
-		"add":    func(a, b int) int { return a + b },
-		"height": func(b []bar) int { return len(b)*26 + 8 },
-		"label":  statusLabel,
-		// at shows a time in the console's zone (GATEWAY_TIMEZONE).
-		"at": func(t time.Time, layout string) string { return t.In(a.Zone).Format(layout) },
-	}
-	for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case"} {
-		c.pages[name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))
+	for _, lang := range languages {
+		funcs := template.FuncMap{
+			"mul":    func(a, b int) int { return a * b },
+			"add":    func(a, b int) int { return a + b },
+			"height": func(b []bar) int { return len(b)*26 + 8 },
+			"t":      func(key string, args ...any) string { return translate(lang, key, args...) },
+			"label":  func(v any) string { return translate(lang, statusLabel(v)) },
+			// at shows a time in the console's zone (GATEWAY_TIMEZONE).
+			"at": func(t time.Time, layout string) string { return t.In(a.Zone).Format(layout) },
+		}
+		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case"} {
+			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))
+		}
 	}
 	return c
 }
@@ -60,7 +63,8 @@ func (cs *console) mount(app *fiber.App) {
 		c.Type("css", "utf-8")
 		return c.Send(css)
 	})
-	app.Get("/console/login", func(c *fiber.Ctx) error { return cs.render(c, 200, "login", &view{Title: "Đăng nhập · Sign in"}) })
+	app.Use("/console", language)
+	app.Get("/console/login", func(c *fiber.Ctx) error { return cs.render(c, 200, "login", cs.view(c, "Đăng nhập")) })
 	app.Post("/console/login", cs.login)
 	g := app.Group("/console", cs.session)
 	g.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/console/dashboard", fiber.StatusSeeOther) })
@@ -92,13 +96,16 @@ func (cs *console) mount(app *fiber.App) {
 
 // view is what every console page gets.
 type view struct {
+	Lang, Other, Switch                            string // the page's language, the other one and the link to it
 	Title, User, Role, Agency, CSRF, Error, Notice string
 	Admin, CanInvite                               bool
 	Data                                           any
 }
 
-func (cs *console) view(c *fiber.Ctx, title string) *view {
-	v := &view{Title: title}
+// view starts a page titled title (its Vietnamese, translated here).
+func (cs *console) view(c *fiber.Ctx, title string, args ...any) *view {
+	lang := langOf(c)
+	v := &view{Lang: lang, Other: other(lang), Switch: switchLink(c), Title: translate(lang, title, args...)}
 	if s, ok := c.Locals("session").(*store.Session); ok {
 		v.User, v.Role, v.Agency, v.CSRF = s.Name, string(s.Role), s.Agency, s.CSRF
 		v.Admin, v.CanInvite = s.Role == core.RoleAdmin, s.Role != core.RoleViewer
@@ -109,7 +116,7 @@ func (cs *console) view(c *fiber.Ctx, title string) *view {
 // render executes a page; page data goes in the view's Data and is
 // flattened for the template through a map.
 func (cs *console) render(c *fiber.Ctx, status int, name string, v *view) error {
-	data := map[string]any{"Title": v.Title, "User": v.User, "Role": v.Role, "Agency": v.Agency, "CSRF": v.CSRF,
+	data := map[string]any{"Lang": v.Lang, "Other": v.Other, "Switch": v.Switch, "Title": v.Title, "User": v.User, "Role": v.Role, "Agency": v.Agency, "CSRF": v.CSRF,
 		"Error": v.Error, "Notice": v.Notice, "Admin": v.Admin, "CanInvite": v.CanInvite}
 	if m, ok := v.Data.(map[string]any); ok {
 		for k, x := range m {
@@ -117,7 +124,7 @@ func (cs *console) render(c *fiber.Ctx, status int, name string, v *view) error 
 		}
 	}
 	var b bytes.Buffer
-	if err := cs.pages[name].ExecuteTemplate(&b, "layout", data); err != nil {
+	if err := cs.pages[v.Lang+"/"+name].ExecuteTemplate(&b, "layout", data); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -135,16 +142,16 @@ func (cs *console) login(c *fiber.Ctx) error {
 	p, err := cs.api.Core.SignIn(ctx, channels.ClientIP(c), strings.TrimSpace(c.FormValue("key")), cs.adminKey,
 		strings.TrimSpace(c.FormValue("username")), c.FormValue("password"))
 	if err != nil {
-		v := cs.view(c, "Đăng nhập · Sign in")
+		v := cs.view(c, "Đăng nhập")
 		status := fiber.StatusUnauthorized
 		var ce *core.Error
 		switch {
 		case errors.As(err, &ce) && ce.Code == core.RateLimited:
 			status = fiber.StatusTooManyRequests
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(ce.RetryAfter.Seconds()+0.999)))
-			v.Error = "Đăng nhập sai quá nhiều lần; thử lại sau " + ce.RetryAfter.Round(time.Second).String() + " · Too many failed sign-ins; try again later"
+			v.Error = translate(v.Lang, "Đăng nhập sai quá nhiều lần; thử lại sau %s", ce.RetryAfter.Round(time.Second))
 		case core.CodeOf(err) == core.Unauthenticated:
-			v.Error = "Khoá hoặc mật khẩu không đúng · Wrong key or password"
+			v.Error = translate(v.Lang, "Khoá hoặc mật khẩu không đúng")
 		default:
 			return err
 		}
@@ -221,15 +228,16 @@ func (cs *console) logout(c *fiber.Ctx) error {
 	return c.Redirect("/console/login", fiber.StatusSeeOther)
 }
 
-// statusLabels name invitation statuses and send states in both languages.
+// statusLabels name invitation statuses, send states and message kinds
+// (in Vietnamese: the template's label translates them).
 var statusLabels = map[string]string{
-	string(store.StatusPending): "Chờ trả lời · Pending", string(store.StatusInProgress): "Đang trả lời · In progress",
-	string(store.StatusCompleted): "Đã trả lời · Completed", string(store.StatusExpired): "Hết hạn · Expired",
-	string(store.StatusOptedOut): "Từ chối nhận tin · Opted out",
-	string(store.SendQueued):     "Chờ gửi · Queued", string(store.SendSent): "Đã gửi · Sent", string(store.SendDelivered): "Đã đến máy · Delivered",
-	string(store.SendFailed): "Gửi lỗi · Failed", string(store.SendSkipped): "Không gửi · Skipped",
-	string(store.SendRetrying): "Đang thử lại · Retrying", string(store.SendFallback): "Chuyển sang SMS · Sent by SMS instead",
-	"invite": "Lời mời · Invitation", "reply": "Trả lời · Reply", store.Received: "Công dân gửi · From the citizen", "answer": "Trả lời phản ánh · Case answer",
+	string(store.StatusPending): "Chờ trả lời", string(store.StatusInProgress): "Đang trả lời",
+	string(store.StatusCompleted): "Đã hoàn thành", string(store.StatusExpired): "Hết hạn",
+	string(store.StatusOptedOut): "Từ chối nhận tin",
+	string(store.SendQueued):     "Chờ gửi", string(store.SendSent): "Đã gửi", string(store.SendDelivered): "Đã đến máy",
+	string(store.SendFailed): "Gửi lỗi", string(store.SendSkipped): "Không gửi",
+	string(store.SendRetrying): "Đang thử lại", string(store.SendFallback): "Chuyển sang SMS",
+	"invite": "Lời mời", "reply": "Tin trả lời", store.Received: "Công dân gửi", "answer": "Trả lời phản ánh",
 }
 
 // statusLabel names a status for the console (the code itself if unknown).
@@ -358,49 +366,51 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	crit := chart{Name: "Tỉ lệ hài lòng theo tiêu chí · Satisfaction by criterion"}
+	lang := langOf(c)
+	t := func(key string, args ...any) string { return translate(lang, key, args...) }
+	crit := chart{Name: t("Tỉ lệ hài lòng theo tiêu chí")}
 	for _, cr := range rep.Criteria {
-		crit.Bars = append(crit.Bars, rateBar(cr.Code+" "+criterionTitle(def, cr.Code), cr.Figure, cr.Answers))
+		crit.Bars = append(crit.Bars, rateBar(cr.Code+" "+criterionTitle(def, cr.Code, lang), cr.Figure, cr.Answers))
 	}
-	ind := chart{Name: "Tỉ lệ hài lòng theo chỉ số thành phần · Satisfaction by indicator"}
+	ind := chart{Name: t("Tỉ lệ hài lòng theo chỉ số thành phần")}
 	for _, in := range rep.Indicators {
 		text := in.ID
 		if q, ok := def.Question(survey.QuestionID(in.ID)); ok {
-			text += " " + q.Text.VI
+			text += " " + q.Text.In(lang)
 		}
 		ind.Bars = append(ind.Bars, rateBar(text, in.Figure, in.Answers))
 	}
-	mixBars := chart{Name: "Phiếu trả lời theo kênh · Responses by channel"}
+	mixBars := chart{Name: t("Phiếu trả lời theo kênh")}
 	for _, g := range mix {
 		mixBars.Bars = append(mixBars.Bars, bar{Label: g.Group, Full: g.Group, Width: int(300 * float64(g.Responses) / float64(max(rep.Responses, 1))), Text: fmt.Sprintf("%d", g.Responses)})
 	}
-	topics := chart{Name: "Chủ đề ý kiến: số ý kiến phàn nàn · Comment topics: complaints"}
+	topics := chart{Name: t("Chủ đề ý kiến: số ý kiến phàn nàn")}
 	type topicRow struct {
 		Name, Link, Trend               string
 		Complaint, Praise, Neutral, Sum int64
 	}
 	var topicRows []topicRow
 	most := int64(1)
-	for _, t := range rep.Topics {
-		most = max(most, t.Complaint)
+	for _, tp := range rep.Topics {
+		most = max(most, tp.Complaint)
 	}
-	for _, t := range rep.Topics {
-		name := a.TopicName(t.Topic)
-		topics.Bars = append(topics.Bars, bar{Label: shorten(name), Full: name, Width: int(300 * t.Complaint / most),
-			Text: fmt.Sprintf("%d phàn nàn · %d khen · %d nêu", t.Complaint, t.Praise, t.Neutral)})
+	for _, tp := range rep.Topics {
+		name := topicName(a, lang, tp.Topic)
+		topics.Bars = append(topics.Bars, bar{Label: shorten(name), Full: name, Width: int(300 * tp.Complaint / most),
+			Text: t("%d phàn nàn · %d khen · %d nêu", tp.Complaint, tp.Praise, tp.Neutral)})
 		var trend []string
 		for _, m := range months[max(0, len(months)-6):] {
 			n := int64(0)
 			for _, mt := range m.Topics {
-				if mt.Topic == t.Topic {
+				if mt.Topic == tp.Topic {
 					n = mt.Complaint
 				}
 			}
 			trend = append(trend, fmt.Sprintf("%s: %d", m.Group, n))
 		}
-		args := url.Values{"topic": {t.Topic + ":complaint"}, "agency": {c.Query("agency")}, "from": {c.Query("from")}, "to": {c.Query("to")}}
+		args := url.Values{"topic": {tp.Topic + ":complaint"}, "agency": {c.Query("agency")}, "from": {c.Query("from")}, "to": {c.Query("to")}}
 		topicRows = append(topicRows, topicRow{Name: name, Link: "/console/comments?" + args.Encode(), Trend: strings.Join(trend, " · "),
-			Complaint: t.Complaint, Praise: t.Praise, Neutral: t.Neutral, Sum: t.Comments})
+			Complaint: tp.Complaint, Praise: tp.Praise, Neutral: tp.Neutral, Sum: tp.Comments})
 	}
 	agencies, agencyName, err := a.AgencyNamer(c)
 	if err != nil {
@@ -410,26 +420,26 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	for _, s := range a.Core.Surveys.All() {
 		surveys = append(surveys, string(s.ID))
 	}
-	v := cs.view(c, "Tổng quan · Dashboard")
+	v := cs.view(c, "Tổng quan")
 	v.Data = map[string]any{"R": rep, "Inv": inv, "Prev": prev, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows, "Cases": cases,
-		"LowAgencies":   lowest("Cơ quan có chỉ số thấp nhất · Lowest agencies", ags, 5, a.RankMin, agencyName),
-		"LowProcedures": lowest("Thủ tục có chỉ số thấp nhất · Lowest procedures", procs, 5, a.RankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
+		"LowAgencies":   lowest(t("Cơ quan có chỉ số thấp nhất"), ags, 5, a.RankMin, agencyName),
+		"LowProcedures": lowest(t("Thủ tục có chỉ số thấp nhất"), procs, 5, a.RankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
 		"Channels": []string{"web", "sms", "zalo"},
 		"Q":        map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": server.SurveyName(q)}}
 	return cs.render(c, 200, "dashboard", v)
 }
 
-func criterionTitle(def *survey.Survey, code string) string {
+func criterionTitle(def *survey.Survey, code, lang string) string {
 	for _, c := range def.Criteria {
 		if c.Code == code {
-			return c.Short.VI
+			return c.Short.In(lang)
 		}
 	}
 	return ""
 }
 
 func (cs *console) invitations(c *fiber.Ctx) error {
-	v := cs.withFormError(cs.view(c, "Phiếu khảo sát · Invitations"), c)
+	v := cs.withFormError(cs.view(c, "Phiếu khảo sát"), c)
 	agencies, err := cs.api.VisibleAgencies(c)
 	if err != nil {
 		return err
@@ -450,7 +460,7 @@ func (cs *console) invitations(c *fiber.Ctx) error {
 	if code := c.Query("dossier_code"); code != "" {
 		inv, err := cs.api.Scoped(c)(cs.api.Core.InvitationByDossier(c.UserContext(), code))
 		if core.CodeOf(err) == core.NotFound {
-			v.Error = "Không tìm thấy · Not found: " + code
+			v.Error = translate(v.Lang, "Không tìm thấy: %s", code)
 			return cs.render(c, 404, "invitations", v)
 		}
 		if err != nil {
@@ -487,21 +497,22 @@ func (cs *console) qrSheet(c *fiber.Ctx) error {
 	if !slices.Contains(qrLayouts, per) {
 		per = 12
 	}
+	lang := langOf(c)
 	var cells []qrCell
 	var misses []qrMiss
 	for _, code := range strings.Fields(c.Query("codes")) {
 		if len(cells) == qrSheetMax {
-			misses = append(misses, qrMiss{code, fmt.Sprintf("quá %d mã một trang in · over %d codes a sheet", qrSheetMax, qrSheetMax)})
+			misses = append(misses, qrMiss{code, translate(lang, "quá %d mã một trang in", qrSheetMax)})
 			continue
 		}
 		inv, err := cs.api.Scoped(c)(cs.api.Core.InvitationByDossier(c.UserContext(), code))
 		switch {
 		case err == nil:
 		case core.CodeOf(err) == core.NotFound:
-			misses = append(misses, qrMiss{code, "không có phiếu cho mã hồ sơ này · no invitation for this dossier code"})
+			misses = append(misses, qrMiss{code, translate(lang, "không có phiếu cho mã hồ sơ này")})
 			continue
 		case core.CodeOf(err) == core.Denied:
-			misses = append(misses, qrMiss{code, "ngoài phạm vi cơ quan của bạn · outside your agencies"})
+			misses = append(misses, qrMiss{code, translate(lang, "ngoài phạm vi cơ quan của bạn")})
 			continue
 		default:
 			return err
@@ -521,7 +532,7 @@ func (cs *console) qrSheet(c *fiber.Ctx) error {
 		}
 		cells = append(cells, qrCell{Dossier: inv.DossierCode, Agency: agency, Link: link, Image: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))})
 	}
-	v := cs.view(c, "Mã QR · QR codes")
+	v := cs.view(c, "Mã QR")
 	v.Data = map[string]any{"Codes": cells, "Misses": misses, "Per": per, "Layouts": qrLayouts, "Query": c.Query("codes")}
 	return cs.render(c, 200, "qrsheet", v)
 }
@@ -594,7 +605,7 @@ func (cs *console) agenciesPage(c *fiber.Ctx) error {
 			unregistered = append(unregistered, ag)
 		}
 	}
-	v := cs.withFormError(cs.view(c, "Cơ quan · Agencies"), c)
+	v := cs.withFormError(cs.view(c, "nav|Cơ quan"), c)
 	v.Data = map[string]any{"Agencies": registered, "Unregistered": unregistered, "Levels": core.Levels}
 	return cs.show(c, "agencies", v)
 }
@@ -615,7 +626,7 @@ func (cs *console) channels(c *fiber.Ctx) error {
 	for i := range all {
 		views[i] = cs.api.ChannelView(&all[i])
 	}
-	v := cs.withFormError(cs.view(c, "Kênh · Channels"), c)
+	v := cs.withFormError(cs.view(c, "nav|Kênh"), c)
 	v.Data = map[string]any{"Channels": views, "Types": channels.Types()}
 	return cs.show(c, "channels", v)
 }
@@ -663,7 +674,7 @@ func (cs *console) keys(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := cs.withFormError(cs.view(c, "Khoá & người dùng · Keys & users"), c)
+	v := cs.withFormError(cs.view(c, "Khoá & người dùng"), c)
 	data := map[string]any{"Keys": ks, "Users": users}
 	if k, ok := c.Locals("new_key").(string); ok {
 		data["NewKey"] = k

@@ -117,9 +117,25 @@ func TestConsoleDeskMakesAndPrints(t *testing.T) {
 		!strings.Contains(sheet, `class="sheet per-1"`) || !strings.Contains(sheet, "/s/") || strings.Count(sheet, "<figure") != 1 {
 		t.Fatalf("sheet: %d %d\n%s", status, len(sheet), regexp.MustCompile(`base64,[^"]+`).ReplaceAllString(sheet, ""))
 	}
-	// The invitation's page says its status in words.
-	if _, inv := g.Page("/console/invitations?dossier_code=000.00.12.H49-261128-0001", admin); !strings.Contains(inv, `data-status="pending">Chờ trả lời · Pending</dd>`) {
+	// The invitation's page says its status in words, in Vietnamese, or
+	// in English once asked; the choice is kept for the next pages.
+	if _, inv := g.Page("/console/invitations?dossier_code=000.00.12.H49-261128-0001", admin); !strings.Contains(inv, `data-status="pending">Chờ trả lời</dd>`) ||
+		!strings.Contains(inv, `<html lang="vi">`) || !strings.Contains(inv, `href="/console/invitations?dossier_code=000.00.12.H49-261128-0001&amp;lang=en"`) {
 		t.Fatalf("invitation page:\n%s", inv)
+	}
+	req := httptest.NewRequest("GET", "/console/invitations?dossier_code=000.00.12.H49-261128-0001&lang=en", nil)
+	req.AddCookie(admin)
+	res = g.Do(req)
+	inv := gwtest.Body(res)
+	if !strings.Contains(inv, `data-status="pending">Pending</dd>`) || !strings.Contains(inv, `<html lang="en">`) || !strings.Contains(inv, "<h1>Invitations</h1>") ||
+		strings.Contains(inv, "Phiếu khảo sát") || len(res.Cookies()) != 1 || res.Cookies()[0].Name != "gw_lang" {
+		t.Fatalf("invitation page in English: %v\n%s", res.Cookies(), inv)
+	}
+	req = httptest.NewRequest("GET", "/console/dashboard", nil)
+	req.AddCookie(admin)
+	req.AddCookie(res.Cookies()[0])
+	if dash := gwtest.Body(g.Do(req)); !strings.Contains(dash, "Satisfaction index") || strings.Contains(dash, "Chỉ số hài lòng") {
+		t.Fatalf("dashboard after choosing English:\n%s", dash)
 	}
 	// A bad form comes back with the field named.
 	in.Set("dossier_code", "")
@@ -137,7 +153,7 @@ func TestConsoleDeskMakesAndPrints(t *testing.T) {
 	justice := g.Key(t, "agency", "000.00.12.H49")
 	res = g.PostForm("/console/login", url.Values{"key": {justice}}, nil)
 	_, sheet = g.Page("/console/qr-sheet?codes=D-SHEET-2+D-SHEET-3", res.Cookies()[0])
-	if strings.Count(sheet, "<figure") != 1 || !strings.Contains(sheet, "outside your agencies") {
+	if strings.Count(sheet, "<figure") != 1 || !strings.Contains(sheet, "ngoài phạm vi cơ quan của bạn") {
 		t.Fatalf("agency sheet:\n%s", sheet)
 	}
 }

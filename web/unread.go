@@ -24,13 +24,14 @@ type unreadRow struct {
 
 type questionField struct{ ID, Label string }
 
-var unreadStatuses = []struct{ Code, VI, EN string }{
-	{store.UnreadOpen, "Chờ đọc", "Open"}, {store.UnreadResolved, "Đã ghi điểm", "Resolved"}, {store.UnreadDismissed, "Đã bỏ qua", "Dismissed"},
+// unreadStatuses are the list's tabs (labels in Vietnamese, translated when shown).
+var unreadStatuses = []struct{ Code, Label string }{
+	{store.UnreadOpen, "Chờ đọc"}, {store.UnreadResolved, "Đã ghi điểm"}, {store.UnreadDismissed, "Đã bỏ qua"},
 }
 
 // unread is the "not understood" list: GET /console/unread?status=open.
 func (cs *console) unread(c *fiber.Ctx) error {
-	p := server.Principal(c)
+	p, lang := server.Principal(c), langOf(c)
 	status := c.Query("status", store.UnreadOpen)
 	us, err := cs.api.Core.UnreadReplies(c.UserContext(), p, status, time.Time{}, 100)
 	if err != nil {
@@ -56,11 +57,11 @@ func (cs *console) unread(c *fiber.Ctx) error {
 			r.Scores = strings.Join(parts, " ")
 		}
 		for _, q := range cs.api.Core.ChatSurvey(u.Survey).Questions {
-			r.Questions = append(r.Questions, questionField{ID: string(q.ID), Label: string(q.ID) + " · " + q.Text.VI})
+			r.Questions = append(r.Questions, questionField{ID: string(q.ID), Label: string(q.ID) + " · " + q.Text.In(lang)})
 		}
 		rows[i] = r
 	}
-	v := cs.withFormError(cs.view(c, "Tin chưa đọc được · Replies not understood"), c)
+	v := cs.withFormError(cs.view(c, "Tin chưa đọc được"), c)
 	v.Data = map[string]any{"Replies": rows, "Status": status, "Statuses": unreadStatuses}
 	return cs.show(c, "unread", v)
 }

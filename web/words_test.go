@@ -1,0 +1,91 @@
+package web
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// Every text the console shows goes through translate, and every one has
+// its English: the keys written in the templates and the code, and the
+// label tables, are all in en, with the same verbs; en holds nothing else.
+func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
+	used := map[string]bool{}
+	scan := func(glob string, re *regexp.Regexp) {
+		files, _ := filepath.Glob(glob)
+		if len(files) == 0 {
+			t.Fatalf("no files %s", glob)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range re.FindAllSubmatch(b, -1) {
+				s, err := strconv.Unquote(string(m[1]))
+				if err != nil {
+					t.Fatalf("%s: %s: %v", f, m[1], err)
+				}
+				used[s] = true
+			}
+		}
+	}
+	scan("console/*.html", regexp.MustCompile(`\{\{t ("(?:[^"\\]|\\.)*")`))
+	scan("*.go", regexp.MustCompile(`(?:translate\([a-zA-Z.]+, |\bt\(|cs\.view\(c, )("(?:[^"\\]|\\.)*")`))
+	for _, l := range statusLabels {
+		used[l] = true
+	}
+	for _, l := range caseStatusLabels {
+		used[l] = true
+	}
+	for _, l := range caseReasons {
+		used[l] = true
+	}
+	for _, l := range polarityLabels {
+		used[l] = true
+	}
+	for _, b := range scoreBands {
+		used[b.Label] = true
+	}
+	for _, s := range unreadStatuses {
+		used[s.Label] = true
+	}
+	if len(used) < 150 {
+		t.Fatalf("found only %d texts: the scan is broken", len(used))
+	}
+	verbs := regexp.MustCompile(`%[-+# 0]*[0-9.]*[a-zA-Z%]`)
+	for k := range used {
+		e, ok := en[k]
+		if !ok {
+			t.Errorf("no English for %q", k)
+			continue
+		}
+		if a, b := verbs.FindAllString(k, -1), verbs.FindAllString(e, -1); strconv.Quote(fmtList(a)) != strconv.Quote(fmtList(b)) {
+			t.Errorf("%q has verbs %v, its English %q has %v", k, a, e, b)
+		}
+	}
+	for k := range en {
+		if !used[k] {
+			t.Errorf("en has %q, which the console never shows", k)
+		}
+	}
+	if got := translate("en", "nav|Cơ quan"); got != "Agencies" {
+		t.Errorf("context key: %q", got)
+	}
+	if got := translate("vi", "nav|Cơ quan"); got != "Cơ quan" {
+		t.Errorf("context key in Vietnamese: %q", got)
+	}
+	if got := translate("en", "Hồ sơ %s", "H49-1"); got != "Case H49-1" {
+		t.Errorf("verbs: %q", got)
+	}
+}
+
+func fmtList(v []string) string {
+	s := ""
+	for _, x := range v {
+		s += x + " "
+	}
+	return s
+}
