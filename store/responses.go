@@ -269,7 +269,13 @@ func (s *Responses) DropUncounted(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := s.uncounted.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+	// One delete by _id each, in one bulk write: FerretDB looks each up by
+	// its _id index, where a single $in filter reads the whole collection.
+	models := make([]mongo.WriteModel, len(ids))
+	for i, id := range ids {
+		models[i] = mongo.NewDeleteOneModel().SetFilter(bson.D{{Key: "_id", Value: id}})
+	}
+	if _, err := s.uncounted.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
 		return fmt.Errorf("drop %d uncounted copies: %w", len(ids), err)
 	}
 	return nil
