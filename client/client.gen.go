@@ -231,6 +231,11 @@ type Answer struct {
 	Score     int32  `json:"score"`
 }
 
+// Answered defines model for Answered.
+type Answered struct {
+	Outcome string `json:"outcome"`
+}
+
 // AuditEntry defines model for AuditEntry.
 type AuditEntry struct {
 	Action string                  `json:"action"`
@@ -477,6 +482,51 @@ type Criterion struct {
 	Title Text   `json:"title"`
 }
 
+// Desk defines model for Desk.
+type Desk struct {
+	AgencyCode string `json:"agency_code"`
+
+	// Channel the channel its kiosk's answers are recorded under: kiosk.<desk>[.<officer>]
+	Channel   string        `json:"channel"`
+	CreatedAt time.Time     `json:"created_at"`
+	Devices   []KioskDevice `json:"devices"`
+	Form      string        `json:"form"`
+	Id        string        `json:"id"`
+	Name      string        `json:"name"`
+	Officer   *string       `json:"officer,omitempty"`
+
+	// PairingCode one-time: enter it at /kiosk within 15 minutes
+	PairingCode      *string    `json:"pairing_code,omitempty"`
+	PairingExpiresAt *time.Time `json:"pairing_expires_at,omitempty"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+}
+
+// DeskInput defines model for DeskInput.
+type DeskInput struct {
+	AgencyCode string  `json:"agency_code"`
+	Form       *string `json:"form,omitempty"`
+	Name       string  `json:"name"`
+	Officer    *string `json:"officer,omitempty"`
+}
+
+// DeskList defines model for DeskList.
+type DeskList struct {
+	Desks []Desk `json:"desks"`
+}
+
+// Dossier defines model for Dossier.
+type Dossier struct {
+	AgencyName    string    `json:"agency_name"`
+	Answered      bool      `json:"answered"`
+	DossierCode   string    `json:"dossier_code"`
+	Form          Survey    `json:"form"`
+	InvitationId  string    `json:"invitation_id"`
+	PresentedAt   time.Time `json:"presented_at"`
+	ProcedureCode *string   `json:"procedure_code,omitempty"`
+	Seq           int64     `json:"seq"`
+	Survey        string    `json:"survey"`
+}
+
 // Erased defines model for Erased.
 type Erased struct {
 	ChatLinks   int64 `json:"chat_links"`
@@ -622,6 +672,34 @@ type KeyList struct {
 	Keys []APIKey `json:"keys"`
 }
 
+// KioskAnswer defines model for KioskAnswer.
+type KioskAnswer struct {
+	Answers        map[string]int32 `json:"answers"`
+	Comment        *string          `json:"comment,omitempty"`
+	IdempotencyKey string           `json:"idempotency_key"`
+	InvitationId   string           `json:"invitation_id"`
+	Locale         *string          `json:"locale,omitempty"`
+	Seq            *int64           `json:"seq,omitempty"`
+	Survey         *string          `json:"survey,omitempty"`
+}
+
+// KioskDesk defines model for KioskDesk.
+type KioskDesk struct {
+	AgencyCode string  `json:"agency_code"`
+	Device     string  `json:"device"`
+	Form       string  `json:"form"`
+	Id         string  `json:"id"`
+	Name       string  `json:"name"`
+	Officer    *string `json:"officer,omitempty"`
+}
+
+// KioskDevice defines model for KioskDevice.
+type KioskDevice struct {
+	Id        string     `json:"id"`
+	PairedAt  time.Time  `json:"paired_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
 // Line defines model for Line.
 type Line struct {
 	At       time.Time `json:"at"`
@@ -655,10 +733,57 @@ type NewInvitation struct {
 	Survey        *string   `json:"survey,omitempty"`
 }
 
+// PairKioskBody defines model for PairKioskBody.
+type PairKioskBody struct {
+	// Code the 8 digits PUT /api/v1/desks/{id} gave
+	Code string `json:"code"`
+}
+
+// Paired defines model for Paired.
+type Paired struct {
+	Desk  KioskDesk `json:"desk"`
+	Token string    `json:"token"`
+}
+
 // Period defines model for Period.
 type Period struct {
 	From *string `json:"from,omitempty"`
 	To   *string `json:"to,omitempty"`
+}
+
+// PresentInput defines model for PresentInput.
+type PresentInput struct {
+	// AgencyCode default: the desk's agency; the desk's agency or one under it
+	AgencyCode    *string `json:"agency_code,omitempty"`
+	DossierCode   string  `json:"dossier_code"`
+	ProcedureCode *string `json:"procedure_code,omitempty"`
+}
+
+// PresentOnKioskBody defines model for PresentOnKioskBody.
+type PresentOnKioskBody struct {
+	DossierCode string `json:"dossier_code"`
+}
+
+// Presented defines model for Presented.
+type Presented struct {
+	AgencyCode    string                 `json:"agency_code"`
+	CompletedAt   *time.Time             `json:"completed_at,omitempty"`
+	CompletedVia  *string                `json:"completed_via,omitempty"`
+	CreatedAt     time.Time              `json:"created_at"`
+	DossierCode   string                 `json:"dossier_code"`
+	ExpiresAt     time.Time              `json:"expires_at"`
+	FieldCode     *string                `json:"field_code,omitempty"`
+	HasPhone      bool                   `json:"has_phone"`
+	Id            string                 `json:"id"`
+	Kiosk         StorePresented         `json:"kiosk"`
+	Locale        string                 `json:"locale"`
+	ProcedureCode *string                `json:"procedure_code,omitempty"`
+	QrPngUrl      string                 `json:"qr_png_url"`
+	Sends         *map[string]SendStatus `json:"sends,omitempty"`
+	StartedAt     *time.Time             `json:"started_at,omitempty"`
+	Status        InvitationStatus       `json:"status"`
+	Survey        string                 `json:"survey"`
+	SurveyUrl     string                 `json:"survey_url"`
 }
 
 // Question defines model for Question.
@@ -745,6 +870,18 @@ type SendStatus struct {
 	Error    *string   `json:"error,omitempty"`
 	Parts    *int32    `json:"parts,omitempty"`
 	Status   SendState `json:"status"`
+}
+
+// StorePresented defines model for StorePresented.
+type StorePresented struct {
+	AgencyName    string    `json:"agency_name"`
+	Answered      bool      `json:"answered"`
+	DossierCode   string    `json:"dossier_code"`
+	InvitationId  string    `json:"invitation_id"`
+	PresentedAt   time.Time `json:"presented_at"`
+	ProcedureCode *string   `json:"procedure_code,omitempty"`
+	Seq           int64     `json:"seq"`
+	Survey        string    `json:"survey"`
 }
 
 // Survey defines model for Survey.
@@ -935,7 +1072,7 @@ type GetReportParams struct {
 	// Survey a survey id, or all (the default for reports: criterion level across forms)
 	Survey *string `form:"survey,omitempty" json:"survey,omitempty"`
 
-	// GroupBy agency, procedure, field, channel or month
+	// GroupBy agency, procedure, field, channel, month, desk or officer (kiosk answers)
 	GroupBy *string `form:"group_by,omitempty" json:"group_by,omitempty"`
 
 	// Format json (default), csv; for responses csv (default) or jsonl
@@ -973,6 +1110,15 @@ type ListUnreadRepliesParams struct {
 
 	// Limit how many to list
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// NextKioskDossierParams defines parameters for NextKioskDossier.
+type NextKioskDossierParams struct {
+	// After the seq of the dossier the kiosk shows (0: none)
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Wait seconds to wait, 1–25 (default 25)
+	Wait *string `form:"wait,omitempty" json:"wait,omitempty"`
 }
 
 // GetReadinessParams defines parameters for GetReadiness.
@@ -1025,6 +1171,12 @@ type PutChannelJSONRequestBody = ChannelInput
 // TestChannelJSONRequestBody defines body for TestChannel for application/json ContentType.
 type TestChannelJSONRequestBody = TestChannelBody
 
+// PutDeskJSONRequestBody defines body for PutDesk for application/json ContentType.
+type PutDeskJSONRequestBody = DeskInput
+
+// PresentDossierJSONRequestBody defines body for PresentDossier for application/json ContentType.
+type PresentDossierJSONRequestBody = PresentInput
+
 // CreateErasureJSONRequestBody defines body for CreateErasure for application/json ContentType.
 type CreateErasureJSONRequestBody = CreateErasureBody
 
@@ -1039,6 +1191,15 @@ type DismissUnreadReplyJSONRequestBody = UnreadInput
 
 // ResolveUnreadReplyJSONRequestBody defines body for ResolveUnreadReply for application/json ContentType.
 type ResolveUnreadReplyJSONRequestBody = UnreadInput
+
+// AnswerOnKioskJSONRequestBody defines body for AnswerOnKiosk for application/json ContentType.
+type AnswerOnKioskJSONRequestBody = KioskAnswer
+
+// PairKioskJSONRequestBody defines body for PairKiosk for application/json ContentType.
+type PairKioskJSONRequestBody = PairKioskBody
+
+// PresentOnKioskJSONRequestBody defines body for PresentOnKiosk for application/json ContentType.
+type PresentOnKioskJSONRequestBody = PresentOnKioskBody
 
 // SubmitSurveyPageFormdataRequestBody defines body for SubmitSurveyPage for application/x-www-form-urlencoded ContentType.
 type SubmitSurveyPageFormdataRequestBody SubmitSurveyPageFormdataBody
@@ -1285,6 +1446,54 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/comments (the `ListComments` operationId).
 	ListComments(ctx context.Context, params *ListCommentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListDesks Desks with kiosks, and their paired tablets (an agency key: its subtree's)
+	//
+	// Corresponds with GET /api/v1/desks (the `ListDesks` operationId).
+	ListDesks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteDesk Remove a desk; its tablets stop at once
+	//
+	// Corresponds with DELETE /api/v1/desks/{id} (the `DeleteDesk` operationId).
+	DeleteDesk(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDesk One desk
+	//
+	// Corresponds with GET /api/v1/desks/{id} (the `GetDesk` operationId).
+	GetDesk(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutDeskWithBody Register or change a desk; the answer carries a one-time pairing code for a tablet
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/desks/{id} (the `PutDesk` operationId).
+	PutDeskWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutDesk Register or change a desk; the answer carries a one-time pairing code for a tablet
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/desks/{id} (the `PutDesk` operationId).
+	PutDesk(ctx context.Context, id string, body PutDeskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeKioskDevice Unpair a tablet: it stops at once
+	//
+	// Corresponds with POST /api/v1/desks/{id}/devices/{device}/revoke (the `RevokeKioskDevice` operationId).
+	RevokeKioskDevice(ctx context.Context, id string, device string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PresentDossierWithBody Show a dossier's survey on the desk's kiosk (the invitation is made if missing)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/desks/{id}/present (the `PresentDossier` operationId).
+	PresentDossierWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PresentDossier Show a dossier's survey on the desk's kiosk (the invitation is made if missing)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/desks/{id}/present (the `PresentDossier` operationId).
+	PresentDossier(ctx context.Context, id string, body PresentDossierJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateErasureWithBody Erase a citizen's phone number, hashes and conversation texts; answers stay
 	//
 	// Takes any type of body and a specified content type.
@@ -1424,6 +1633,73 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetKioskPage The desk kiosk (HTML): pairs once, then shows each dossier's survey
+	//
+	// Corresponds with GET /kiosk (the `GetKioskPage` operationId).
+	GetKioskPage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerOnKioskWithBody A citizen's answers from the tablet, exactly once per dossier and per idempotency key
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /kiosk/api/answer (the `AnswerOnKiosk` operationId).
+	AnswerOnKioskWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerOnKiosk A citizen's answers from the tablet, exactly once per dossier and per idempotency key
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /kiosk/api/answer (the `AnswerOnKiosk` operationId).
+	AnswerOnKiosk(ctx context.Context, body AnswerOnKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetKioskDesk The tablet's desk
+	//
+	// Corresponds with GET /kiosk/api/desk (the `GetKioskDesk` operationId).
+	GetKioskDesk(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NextKioskDossier Wait (up to wait seconds, at most 25) for a dossier other than the one numbered after: 200 with it and its survey, 204 when none came
+	//
+	// Corresponds with GET /kiosk/api/next (the `NextKioskDossier` operationId).
+	NextKioskDossier(ctx context.Context, params *NextKioskDossierParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PairKioskWithBody Pair a tablet with the desk whose one-time code it sends; the answer carries its device token, once
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /kiosk/api/pair (the `PairKiosk` operationId).
+	PairKioskWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PairKiosk Pair a tablet with the desk whose one-time code it sends; the answer carries its device token, once
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /kiosk/api/pair (the `PairKiosk` operationId).
+	PairKiosk(ctx context.Context, body PairKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PresentOnKioskWithBody The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /kiosk/api/present (the `PresentOnKiosk` operationId).
+	PresentOnKioskWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PresentOnKiosk The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /kiosk/api/present (the `PresentOnKiosk` operationId).
+	PresentOnKiosk(ctx context.Context, body PresentOnKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetKioskStylesheet The kiosk's stylesheet
+	//
+	// Corresponds with GET /kiosk/app.css (the `GetKioskStylesheet` operationId).
+	GetKioskStylesheet(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetKioskScript The kiosk's script
+	//
+	// Corresponds with GET /kiosk/app.js (the `GetKioskScript` operationId).
+	GetKioskScript(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetMetrics Prometheus metrics
 	//
@@ -1929,6 +2205,134 @@ func (c *Client) ListComments(ctx context.Context, params *ListCommentsParams, r
 	return c.Client.Do(req)
 }
 
+// ListDesks Desks with kiosks, and their paired tablets (an agency key: its subtree's)
+//
+// Corresponds with GET /api/v1/desks (the `ListDesks` operationId).
+func (c *Client) ListDesks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDesksRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteDesk Remove a desk; its tablets stop at once
+//
+// Corresponds with DELETE /api/v1/desks/{id} (the `DeleteDesk` operationId).
+func (c *Client) DeleteDesk(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteDeskRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDesk One desk
+//
+// Corresponds with GET /api/v1/desks/{id} (the `GetDesk` operationId).
+func (c *Client) GetDesk(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDeskRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutDeskWithBody Register or change a desk; the answer carries a one-time pairing code for a tablet
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/desks/{id} (the `PutDesk` operationId).
+func (c *Client) PutDeskWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutDeskRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutDesk Register or change a desk; the answer carries a one-time pairing code for a tablet
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/desks/{id} (the `PutDesk` operationId).
+func (c *Client) PutDesk(ctx context.Context, id string, body PutDeskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutDeskRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeKioskDevice Unpair a tablet: it stops at once
+//
+// Corresponds with POST /api/v1/desks/{id}/devices/{device}/revoke (the `RevokeKioskDevice` operationId).
+func (c *Client) RevokeKioskDevice(ctx context.Context, id string, device string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeKioskDeviceRequest(c.Server, id, device)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PresentDossierWithBody Show a dossier's survey on the desk's kiosk (the invitation is made if missing)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/desks/{id}/present (the `PresentDossier` operationId).
+func (c *Client) PresentDossierWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPresentDossierRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PresentDossier Show a dossier's survey on the desk's kiosk (the invitation is made if missing)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/desks/{id}/present (the `PresentDossier` operationId).
+func (c *Client) PresentDossier(ctx context.Context, id string, body PresentDossierJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPresentDossierRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateErasureWithBody Erase a citizen's phone number, hashes and conversation texts; answers stay
 //
 // Takes any type of body and a specified content type.
@@ -2299,6 +2703,183 @@ func (c *Client) ResolveUnreadReply(ctx context.Context, id string, body Resolve
 // Corresponds with GET /healthz (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetKioskPage The desk kiosk (HTML): pairs once, then shows each dossier's survey
+//
+// Corresponds with GET /kiosk (the `GetKioskPage` operationId).
+func (c *Client) GetKioskPage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKioskPageRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerOnKioskWithBody A citizen's answers from the tablet, exactly once per dossier and per idempotency key
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /kiosk/api/answer (the `AnswerOnKiosk` operationId).
+func (c *Client) AnswerOnKioskWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerOnKioskRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerOnKiosk A citizen's answers from the tablet, exactly once per dossier and per idempotency key
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /kiosk/api/answer (the `AnswerOnKiosk` operationId).
+func (c *Client) AnswerOnKiosk(ctx context.Context, body AnswerOnKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerOnKioskRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetKioskDesk The tablet's desk
+//
+// Corresponds with GET /kiosk/api/desk (the `GetKioskDesk` operationId).
+func (c *Client) GetKioskDesk(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKioskDeskRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NextKioskDossier Wait (up to wait seconds, at most 25) for a dossier other than the one numbered after: 200 with it and its survey, 204 when none came
+//
+// Corresponds with GET /kiosk/api/next (the `NextKioskDossier` operationId).
+func (c *Client) NextKioskDossier(ctx context.Context, params *NextKioskDossierParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNextKioskDossierRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PairKioskWithBody Pair a tablet with the desk whose one-time code it sends; the answer carries its device token, once
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /kiosk/api/pair (the `PairKiosk` operationId).
+func (c *Client) PairKioskWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPairKioskRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PairKiosk Pair a tablet with the desk whose one-time code it sends; the answer carries its device token, once
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /kiosk/api/pair (the `PairKiosk` operationId).
+func (c *Client) PairKiosk(ctx context.Context, body PairKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPairKioskRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PresentOnKioskWithBody The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /kiosk/api/present (the `PresentOnKiosk` operationId).
+func (c *Client) PresentOnKioskWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPresentOnKioskRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PresentOnKiosk The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /kiosk/api/present (the `PresentOnKiosk` operationId).
+func (c *Client) PresentOnKiosk(ctx context.Context, body PresentOnKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPresentOnKioskRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetKioskStylesheet The kiosk's stylesheet
+//
+// Corresponds with GET /kiosk/app.css (the `GetKioskStylesheet` operationId).
+func (c *Client) GetKioskStylesheet(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKioskStylesheetRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetKioskScript The kiosk's script
+//
+// Corresponds with GET /kiosk/app.js (the `GetKioskScript` operationId).
+func (c *Client) GetKioskScript(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKioskScriptRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3489,6 +4070,236 @@ func NewListCommentsRequest(server string, params *ListCommentsParams) (*http.Re
 	return req, nil
 }
 
+// NewListDesksRequest constructs an http.Request for the ListDesks method
+func NewListDesksRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/desks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteDeskRequest constructs an http.Request for the DeleteDesk method
+func NewDeleteDeskRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/desks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDeskRequest constructs an http.Request for the GetDesk method
+func NewGetDeskRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/desks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutDeskRequest calls the generic PutDesk builder with application/json body
+func NewPutDeskRequest(server string, id string, body PutDeskJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutDeskRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPutDeskRequestWithBody constructs an http.Request for the PutDesk method, with any body, and a specified content type
+func NewPutDeskRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/desks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRevokeKioskDeviceRequest constructs an http.Request for the RevokeKioskDevice method
+func NewRevokeKioskDeviceRequest(server string, id string, device string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "device", device, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/desks/%s/devices/%s/revoke", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPresentDossierRequest calls the generic PresentDossier builder with application/json body
+func NewPresentDossierRequest(server string, id string, body PresentDossierJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPresentDossierRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPresentDossierRequestWithBody constructs an http.Request for the PresentDossier method, with any body, and a specified content type
+func NewPresentDossierRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/desks/%s/present", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewCreateErasureRequest calls the generic CreateErasure builder with application/json body
 func NewCreateErasureRequest(server string, body CreateErasureJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -4438,6 +5249,300 @@ func NewGetHealthRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetKioskPageRequest constructs an http.Request for the GetKioskPage method
+func NewGetKioskPageRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kiosk")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAnswerOnKioskRequest calls the generic AnswerOnKiosk builder with application/json body
+func NewAnswerOnKioskRequest(server string, body AnswerOnKioskJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAnswerOnKioskRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAnswerOnKioskRequestWithBody constructs an http.Request for the AnswerOnKiosk method, with any body, and a specified content type
+func NewAnswerOnKioskRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kiosk/api/answer")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetKioskDeskRequest constructs an http.Request for the GetKioskDesk method
+func NewGetKioskDeskRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kiosk/api/desk")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewNextKioskDossierRequest constructs an http.Request for the NextKioskDossier method
+func NewNextKioskDossierRequest(server string, params *NextKioskDossierParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kiosk/api/next")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPairKioskRequest calls the generic PairKiosk builder with application/json body
+func NewPairKioskRequest(server string, body PairKioskJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPairKioskRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPairKioskRequestWithBody constructs an http.Request for the PairKiosk method, with any body, and a specified content type
+func NewPairKioskRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kiosk/api/pair")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPresentOnKioskRequest calls the generic PresentOnKiosk builder with application/json body
+func NewPresentOnKioskRequest(server string, body PresentOnKioskJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPresentOnKioskRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPresentOnKioskRequestWithBody constructs an http.Request for the PresentOnKiosk method, with any body, and a specified content type
+func NewPresentOnKioskRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kiosk/api/present")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetKioskStylesheetRequest constructs an http.Request for the GetKioskStylesheet method
+func NewGetKioskStylesheetRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kiosk/app.css")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetKioskScriptRequest constructs an http.Request for the GetKioskScript method
+func NewGetKioskScriptRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kiosk/app.js")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetMetricsRequest constructs an http.Request for the GetMetrics method
 func NewGetMetricsRequest(server string) (*http.Request, error) {
 	var err error
@@ -5109,6 +6214,62 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/comments (the `ListComments` operationId).
 	ListCommentsWithResponse(ctx context.Context, params *ListCommentsParams, reqEditors ...RequestEditorFn) (*ListCommentsResponse, error)
 
+	// ListDesksWithResponse Desks with kiosks, and their paired tablets (an agency key: its subtree's)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/desks (the `ListDesks` operationId).
+	ListDesksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListDesksResponse, error)
+
+	// DeleteDeskWithResponse Remove a desk; its tablets stop at once
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/desks/{id} (the `DeleteDesk` operationId).
+	DeleteDeskWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteDeskResponse, error)
+
+	// GetDeskWithResponse One desk
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/desks/{id} (the `GetDesk` operationId).
+	GetDeskWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetDeskResponse, error)
+
+	// PutDeskWithBodyWithResponse Register or change a desk; the answer carries a one-time pairing code for a tablet
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/desks/{id} (the `PutDesk` operationId).
+	PutDeskWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutDeskResponse, error)
+
+	// PutDeskWithResponse Register or change a desk; the answer carries a one-time pairing code for a tablet
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/desks/{id} (the `PutDesk` operationId).
+	PutDeskWithResponse(ctx context.Context, id string, body PutDeskJSONRequestBody, reqEditors ...RequestEditorFn) (*PutDeskResponse, error)
+
+	// RevokeKioskDeviceWithResponse Unpair a tablet: it stops at once
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/desks/{id}/devices/{device}/revoke (the `RevokeKioskDevice` operationId).
+	RevokeKioskDeviceWithResponse(ctx context.Context, id string, device string, reqEditors ...RequestEditorFn) (*RevokeKioskDeviceResponse, error)
+
+	// PresentDossierWithBodyWithResponse Show a dossier's survey on the desk's kiosk (the invitation is made if missing)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/desks/{id}/present (the `PresentDossier` operationId).
+	PresentDossierWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PresentDossierResponse, error)
+
+	// PresentDossierWithResponse Show a dossier's survey on the desk's kiosk (the invitation is made if missing)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/desks/{id}/present (the `PresentDossier` operationId).
+	PresentDossierWithResponse(ctx context.Context, id string, body PresentDossierJSONRequestBody, reqEditors ...RequestEditorFn) (*PresentDossierResponse, error)
+
 	// CreateErasureWithBodyWithResponse Erase a citizen's phone number, hashes and conversation texts; answers stay
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -5276,6 +6437,83 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
+
+	// GetKioskPageWithResponse The desk kiosk (HTML): pairs once, then shows each dossier's survey
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /kiosk (the `GetKioskPage` operationId).
+	GetKioskPageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKioskPageResponse, error)
+
+	// AnswerOnKioskWithBodyWithResponse A citizen's answers from the tablet, exactly once per dossier and per idempotency key
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /kiosk/api/answer (the `AnswerOnKiosk` operationId).
+	AnswerOnKioskWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerOnKioskResponse, error)
+
+	// AnswerOnKioskWithResponse A citizen's answers from the tablet, exactly once per dossier and per idempotency key
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /kiosk/api/answer (the `AnswerOnKiosk` operationId).
+	AnswerOnKioskWithResponse(ctx context.Context, body AnswerOnKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerOnKioskResponse, error)
+
+	// GetKioskDeskWithResponse The tablet's desk
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /kiosk/api/desk (the `GetKioskDesk` operationId).
+	GetKioskDeskWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKioskDeskResponse, error)
+
+	// NextKioskDossierWithResponse Wait (up to wait seconds, at most 25) for a dossier other than the one numbered after: 200 with it and its survey, 204 when none came
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /kiosk/api/next (the `NextKioskDossier` operationId).
+	NextKioskDossierWithResponse(ctx context.Context, params *NextKioskDossierParams, reqEditors ...RequestEditorFn) (*NextKioskDossierResponse, error)
+
+	// PairKioskWithBodyWithResponse Pair a tablet with the desk whose one-time code it sends; the answer carries its device token, once
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /kiosk/api/pair (the `PairKiosk` operationId).
+	PairKioskWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PairKioskResponse, error)
+
+	// PairKioskWithResponse Pair a tablet with the desk whose one-time code it sends; the answer carries its device token, once
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /kiosk/api/pair (the `PairKiosk` operationId).
+	PairKioskWithResponse(ctx context.Context, body PairKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*PairKioskResponse, error)
+
+	// PresentOnKioskWithBodyWithResponse The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /kiosk/api/present (the `PresentOnKiosk` operationId).
+	PresentOnKioskWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PresentOnKioskResponse, error)
+
+	// PresentOnKioskWithResponse The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /kiosk/api/present (the `PresentOnKiosk` operationId).
+	PresentOnKioskWithResponse(ctx context.Context, body PresentOnKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*PresentOnKioskResponse, error)
+
+	// GetKioskStylesheetWithResponse The kiosk's stylesheet
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /kiosk/app.css (the `GetKioskStylesheet` operationId).
+	GetKioskStylesheetWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKioskStylesheetResponse, error)
+
+	// GetKioskScriptWithResponse The kiosk's script
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /kiosk/app.js (the `GetKioskScript` operationId).
+	GetKioskScriptWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKioskScriptResponse, error)
 
 	// GetMetricsWithResponse Prometheus metrics
 	//
@@ -6819,6 +8057,427 @@ func (r ListCommentsResponse) ContentType() string {
 	return ""
 }
 
+type ListDesksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeskList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDesksResponse) GetJSON200() *DeskList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDesksResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListDesksResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDesksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDesksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDesksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDesksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteDeskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteDeskResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteDeskResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteDeskResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteDeskResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteDeskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteDeskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteDeskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteDeskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDeskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Desk
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDeskResponse) GetJSON200() *Desk {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDeskResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetDeskResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetDeskResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetDeskResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDeskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDeskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDeskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDeskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutDeskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Desk
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutDeskResponse) GetJSON200() *Desk {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutDeskResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutDeskResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutDeskResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutDeskResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutDeskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutDeskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutDeskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutDeskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RevokeKioskDeviceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Desk
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeKioskDeviceResponse) GetJSON200() *Desk {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeKioskDeviceResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokeKioskDeviceResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokeKioskDeviceResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RevokeKioskDeviceResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeKioskDeviceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeKioskDeviceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeKioskDeviceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeKioskDeviceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PresentDossierResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Presented
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorAnswer
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *ErrorAnswer
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PresentDossierResponse) GetJSON200() *Presented {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PresentDossierResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PresentDossierResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PresentDossierResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PresentDossierResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PresentDossierResponse) GetJSON409() *ErrorAnswer {
+	return r.JSON409
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r PresentDossierResponse) GetJSON410() *ErrorAnswer {
+	return r.JSON410
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PresentDossierResponse) GetJSON429() *ErrorAnswer {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PresentDossierResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PresentDossierResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PresentDossierResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PresentDossierResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PresentDossierResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateErasureResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8102,6 +9761,502 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
+type GetKioskPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *ErrorAnswer
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetKioskPageResponse) GetJSON431() *ErrorAnswer {
+	return r.JSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKioskPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKioskPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKioskPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKioskPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AnswerOnKioskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Answered
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorAnswer
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *ErrorAnswer
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AnswerOnKioskResponse) GetJSON200() *Answered {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AnswerOnKioskResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AnswerOnKioskResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AnswerOnKioskResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AnswerOnKioskResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AnswerOnKioskResponse) GetJSON409() *ErrorAnswer {
+	return r.JSON409
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r AnswerOnKioskResponse) GetJSON410() *ErrorAnswer {
+	return r.JSON410
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AnswerOnKioskResponse) GetJSON429() *ErrorAnswer {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r AnswerOnKioskResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r AnswerOnKioskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AnswerOnKioskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AnswerOnKioskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AnswerOnKioskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetKioskDeskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *KioskDesk
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetKioskDeskResponse) GetJSON200() *KioskDesk {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetKioskDeskResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetKioskDeskResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKioskDeskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKioskDeskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKioskDeskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKioskDeskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type NextKioskDossierResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Dossier
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NextKioskDossierResponse) GetJSON200() *Dossier {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NextKioskDossierResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r NextKioskDossierResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r NextKioskDossierResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NextKioskDossierResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NextKioskDossierResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NextKioskDossierResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PairKioskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Paired
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PairKioskResponse) GetJSON201() *Paired {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PairKioskResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PairKioskResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PairKioskResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PairKioskResponse) GetJSON429() *ErrorAnswer {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PairKioskResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PairKioskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PairKioskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PairKioskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PairKioskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PresentOnKioskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Dossier
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorAnswer
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *ErrorAnswer
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PresentOnKioskResponse) GetJSON200() *Dossier {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PresentOnKioskResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PresentOnKioskResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PresentOnKioskResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PresentOnKioskResponse) GetJSON409() *ErrorAnswer {
+	return r.JSON409
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r PresentOnKioskResponse) GetJSON410() *ErrorAnswer {
+	return r.JSON410
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PresentOnKioskResponse) GetJSON429() *ErrorAnswer {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PresentOnKioskResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PresentOnKioskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PresentOnKioskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PresentOnKioskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PresentOnKioskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetKioskStylesheetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *ErrorAnswer
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetKioskStylesheetResponse) GetJSON431() *ErrorAnswer {
+	return r.JSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKioskStylesheetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKioskStylesheetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKioskStylesheetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKioskStylesheetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetKioskScriptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *ErrorAnswer
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetKioskScriptResponse) GetJSON431() *ErrorAnswer {
+	return r.JSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKioskScriptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKioskScriptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKioskScriptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKioskScriptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetMetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8987,6 +11142,110 @@ func (c *ClientWithResponses) ListCommentsWithResponse(ctx context.Context, para
 	return ParseListCommentsResponse(rsp)
 }
 
+// ListDesksWithResponse Desks with kiosks, and their paired tablets (an agency key: its subtree's)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/desks (the `ListDesks` operationId).
+func (c *ClientWithResponses) ListDesksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListDesksResponse, error) {
+	rsp, err := c.ListDesks(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDesksResponse(rsp)
+}
+
+// DeleteDeskWithResponse Remove a desk; its tablets stop at once
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/desks/{id} (the `DeleteDesk` operationId).
+func (c *ClientWithResponses) DeleteDeskWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteDeskResponse, error) {
+	rsp, err := c.DeleteDesk(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteDeskResponse(rsp)
+}
+
+// GetDeskWithResponse One desk
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/desks/{id} (the `GetDesk` operationId).
+func (c *ClientWithResponses) GetDeskWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetDeskResponse, error) {
+	rsp, err := c.GetDesk(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDeskResponse(rsp)
+}
+
+// PutDeskWithBodyWithResponse Register or change a desk; the answer carries a one-time pairing code for a tablet
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/desks/{id} (the `PutDesk` operationId).
+func (c *ClientWithResponses) PutDeskWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutDeskResponse, error) {
+	rsp, err := c.PutDeskWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutDeskResponse(rsp)
+}
+
+// PutDeskWithResponse Register or change a desk; the answer carries a one-time pairing code for a tablet
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/desks/{id} (the `PutDesk` operationId).
+func (c *ClientWithResponses) PutDeskWithResponse(ctx context.Context, id string, body PutDeskJSONRequestBody, reqEditors ...RequestEditorFn) (*PutDeskResponse, error) {
+	rsp, err := c.PutDesk(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutDeskResponse(rsp)
+}
+
+// RevokeKioskDeviceWithResponse Unpair a tablet: it stops at once
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/desks/{id}/devices/{device}/revoke (the `RevokeKioskDevice` operationId).
+func (c *ClientWithResponses) RevokeKioskDeviceWithResponse(ctx context.Context, id string, device string, reqEditors ...RequestEditorFn) (*RevokeKioskDeviceResponse, error) {
+	rsp, err := c.RevokeKioskDevice(ctx, id, device, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeKioskDeviceResponse(rsp)
+}
+
+// PresentDossierWithBodyWithResponse Show a dossier's survey on the desk's kiosk (the invitation is made if missing)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/desks/{id}/present (the `PresentDossier` operationId).
+func (c *ClientWithResponses) PresentDossierWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PresentDossierResponse, error) {
+	rsp, err := c.PresentDossierWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePresentDossierResponse(rsp)
+}
+
+// PresentDossierWithResponse Show a dossier's survey on the desk's kiosk (the invitation is made if missing)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/desks/{id}/present (the `PresentDossier` operationId).
+func (c *ClientWithResponses) PresentDossierWithResponse(ctx context.Context, id string, body PresentDossierJSONRequestBody, reqEditors ...RequestEditorFn) (*PresentDossierResponse, error) {
+	rsp, err := c.PresentDossier(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePresentDossierResponse(rsp)
+}
+
 // CreateErasureWithBodyWithResponse Erase a citizen's phone number, hashes and conversation texts; answers stay
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9297,6 +11556,149 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseGetHealthResponse(rsp)
+}
+
+// GetKioskPageWithResponse The desk kiosk (HTML): pairs once, then shows each dossier's survey
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /kiosk (the `GetKioskPage` operationId).
+func (c *ClientWithResponses) GetKioskPageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKioskPageResponse, error) {
+	rsp, err := c.GetKioskPage(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKioskPageResponse(rsp)
+}
+
+// AnswerOnKioskWithBodyWithResponse A citizen's answers from the tablet, exactly once per dossier and per idempotency key
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /kiosk/api/answer (the `AnswerOnKiosk` operationId).
+func (c *ClientWithResponses) AnswerOnKioskWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerOnKioskResponse, error) {
+	rsp, err := c.AnswerOnKioskWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerOnKioskResponse(rsp)
+}
+
+// AnswerOnKioskWithResponse A citizen's answers from the tablet, exactly once per dossier and per idempotency key
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /kiosk/api/answer (the `AnswerOnKiosk` operationId).
+func (c *ClientWithResponses) AnswerOnKioskWithResponse(ctx context.Context, body AnswerOnKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerOnKioskResponse, error) {
+	rsp, err := c.AnswerOnKiosk(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerOnKioskResponse(rsp)
+}
+
+// GetKioskDeskWithResponse The tablet's desk
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /kiosk/api/desk (the `GetKioskDesk` operationId).
+func (c *ClientWithResponses) GetKioskDeskWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKioskDeskResponse, error) {
+	rsp, err := c.GetKioskDesk(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKioskDeskResponse(rsp)
+}
+
+// NextKioskDossierWithResponse Wait (up to wait seconds, at most 25) for a dossier other than the one numbered after: 200 with it and its survey, 204 when none came
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /kiosk/api/next (the `NextKioskDossier` operationId).
+func (c *ClientWithResponses) NextKioskDossierWithResponse(ctx context.Context, params *NextKioskDossierParams, reqEditors ...RequestEditorFn) (*NextKioskDossierResponse, error) {
+	rsp, err := c.NextKioskDossier(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNextKioskDossierResponse(rsp)
+}
+
+// PairKioskWithBodyWithResponse Pair a tablet with the desk whose one-time code it sends; the answer carries its device token, once
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /kiosk/api/pair (the `PairKiosk` operationId).
+func (c *ClientWithResponses) PairKioskWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PairKioskResponse, error) {
+	rsp, err := c.PairKioskWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePairKioskResponse(rsp)
+}
+
+// PairKioskWithResponse Pair a tablet with the desk whose one-time code it sends; the answer carries its device token, once
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /kiosk/api/pair (the `PairKiosk` operationId).
+func (c *ClientWithResponses) PairKioskWithResponse(ctx context.Context, body PairKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*PairKioskResponse, error) {
+	rsp, err := c.PairKiosk(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePairKioskResponse(rsp)
+}
+
+// PresentOnKioskWithBodyWithResponse The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /kiosk/api/present (the `PresentOnKiosk` operationId).
+func (c *ClientWithResponses) PresentOnKioskWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PresentOnKioskResponse, error) {
+	rsp, err := c.PresentOnKioskWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePresentOnKioskResponse(rsp)
+}
+
+// PresentOnKioskWithResponse The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /kiosk/api/present (the `PresentOnKiosk` operationId).
+func (c *ClientWithResponses) PresentOnKioskWithResponse(ctx context.Context, body PresentOnKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*PresentOnKioskResponse, error) {
+	rsp, err := c.PresentOnKiosk(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePresentOnKioskResponse(rsp)
+}
+
+// GetKioskStylesheetWithResponse The kiosk's stylesheet
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /kiosk/app.css (the `GetKioskStylesheet` operationId).
+func (c *ClientWithResponses) GetKioskStylesheetWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKioskStylesheetResponse, error) {
+	rsp, err := c.GetKioskStylesheet(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKioskStylesheetResponse(rsp)
+}
+
+// GetKioskScriptWithResponse The kiosk's script
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /kiosk/app.js (the `GetKioskScript` operationId).
+func (c *ClientWithResponses) GetKioskScriptWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKioskScriptResponse, error) {
+	rsp, err := c.GetKioskScript(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKioskScriptResponse(rsp)
 }
 
 // GetMetricsWithResponse Prometheus metrics
@@ -10621,6 +13023,340 @@ func ParseListCommentsResponse(rsp *http.Response) (*ListCommentsResponse, error
 	return response, nil
 }
 
+// ParseListDesksResponse parses an HTTP response from a ListDesksWithResponse call
+func ParseListDesksResponse(rsp *http.Response) (*ListDesksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDesksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeskList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteDeskResponse parses an HTTP response from a DeleteDeskWithResponse call
+func ParseDeleteDeskResponse(rsp *http.Response) (*DeleteDeskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteDeskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDeskResponse parses an HTTP response from a GetDeskWithResponse call
+func ParseGetDeskResponse(rsp *http.Response) (*GetDeskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDeskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Desk
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutDeskResponse parses an HTTP response from a PutDeskWithResponse call
+func ParsePutDeskResponse(rsp *http.Response) (*PutDeskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutDeskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Desk
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRevokeKioskDeviceResponse parses an HTTP response from a RevokeKioskDeviceWithResponse call
+func ParseRevokeKioskDeviceResponse(rsp *http.Response) (*RevokeKioskDeviceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeKioskDeviceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Desk
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePresentDossierResponse parses an HTTP response from a PresentDossierWithResponse call
+func ParsePresentDossierResponse(rsp *http.Response) (*PresentDossierResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PresentDossierResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Presented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateErasureResponse parses an HTTP response from a CreateErasureWithResponse call
 func ParseCreateErasureResponse(rsp *http.Response) (*CreateErasureResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11613,6 +14349,385 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetKioskPageResponse parses an HTTP response from a GetKioskPageWithResponse call
+func ParseGetKioskPageResponse(rsp *http.Response) (*GetKioskPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKioskPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAnswerOnKioskResponse parses an HTTP response from a AnswerOnKioskWithResponse call
+func ParseAnswerOnKioskResponse(rsp *http.Response) (*AnswerOnKioskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AnswerOnKioskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Answered
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetKioskDeskResponse parses an HTTP response from a GetKioskDeskWithResponse call
+func ParseGetKioskDeskResponse(rsp *http.Response) (*GetKioskDeskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKioskDeskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest KioskDesk
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseNextKioskDossierResponse parses an HTTP response from a NextKioskDossierWithResponse call
+func ParseNextKioskDossierResponse(rsp *http.Response) (*NextKioskDossierResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NextKioskDossierResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Dossier
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePairKioskResponse parses an HTTP response from a PairKioskWithResponse call
+func ParsePairKioskResponse(rsp *http.Response) (*PairKioskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PairKioskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Paired
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePresentOnKioskResponse parses an HTTP response from a PresentOnKioskWithResponse call
+func ParsePresentOnKioskResponse(rsp *http.Response) (*PresentOnKioskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PresentOnKioskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Dossier
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetKioskStylesheetResponse parses an HTTP response from a GetKioskStylesheetWithResponse call
+func ParseGetKioskStylesheetResponse(rsp *http.Response) (*GetKioskStylesheetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKioskStylesheetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetKioskScriptResponse parses an HTTP response from a GetKioskScriptWithResponse call
+func ParseGetKioskScriptResponse(rsp *http.Response) (*GetKioskScriptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKioskScriptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {

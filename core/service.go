@@ -93,6 +93,10 @@ type Service struct {
 	// Saved, when set, is told that n responses were saved, so the roll-up
 	// writer can count them at once instead of at its next tick.
 	Saved func(n int)
+	// Kiosks holds the desks' kiosks' state (pairing, current dossier,
+	// answer keys, wake-ups).
+	Kiosks *store.Kiosks
+	desks  sync.Map // desk id → cachedDesk, kept deskTTL
 }
 
 // Vietnam is the time zone that months and report periods are counted in.

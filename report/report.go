@@ -401,6 +401,16 @@ func ComputeAll(def *survey.Survey, forms map[string]bool, cells store.Cells) Re
 	return rep
 }
 
+// kioskPart is part i of a kiosk channel "kiosk.<desk>[.<officer>]" (1 the
+// desk, 2 the officer), "" for other channels.
+func kioskPart(channel string, i int) string {
+	parts := strings.SplitN(channel, ".", 3)
+	if parts[0] != "kiosk" || len(parts) <= i {
+		return ""
+	}
+	return parts[i]
+}
+
 // Group is one group of a grouped report.
 type Group struct {
 	Group           string       `json:"group"`
@@ -411,9 +421,11 @@ type Group struct {
 	Topics          []TopicCount `json:"topics"`
 }
 
-// Groups splits cells by agency, month, channel or procedure and computes
-// each group's figures with compute (Compute of one form, or ComputeAll);
-// groups without responses are left out.
+// Groups splits cells by agency, month, channel, procedure, desk or
+// officer and computes each group's figures with compute (Compute of one
+// form, or ComputeAll); groups without responses are left out. Desks and
+// officers come from kiosk channels (kiosk.<desk>.<officer>): other
+// channels' cells are in no desk or officer group.
 func Groups(compute func(store.Cells) Report, cells store.Cells, by string) ([]Group, error) {
 	var key func(store.CellKey) string
 	switch by {
@@ -425,12 +437,19 @@ func Groups(compute func(store.Cells) Report, cells store.Cells, by string) ([]G
 		key = func(k store.CellKey) string { return k.Channel }
 	case "procedure":
 		key = func(k store.CellKey) string { return strings.TrimPrefix(k.Dim, "procedure:") }
+	case "desk":
+		key = func(k store.CellKey) string { return kioskPart(k.Channel, 1) }
+	case "officer":
+		key = func(k store.CellKey) string { return kioskPart(k.Channel, 2) }
 	default:
-		return nil, fmt.Errorf("%q: use agency, month, channel or procedure", by)
+		return nil, fmt.Errorf("%q: use agency, month, channel, procedure, desk or officer", by)
 	}
 	parts := map[string]store.Cells{}
 	for k, c := range cells {
 		g := key(k)
+		if g == "" && (by == "desk" || by == "officer") {
+			continue
+		}
 		if parts[g] == nil {
 			parts[g] = store.Cells{}
 		}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/sipasvn/gateway/channels/kiosk"
 	"github.com/sipasvn/gateway/channels/sms"
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/store"
@@ -22,6 +23,7 @@ type (
 	htmlBody struct{}
 	textBody struct{}
 	cssBody  struct{}
+	jsBody   struct{}
 	xmlBody  struct{}
 	jsonLine struct{ row exportLine } // application/x-ndjson: one row a line
 )
@@ -116,12 +118,36 @@ var operations = []operation{
 		request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"closeCase", "post", "/api/v1/cases/{id}/close", "Close the case", "cases", nil, nil, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"reopenCase", "post", "/api/v1/cases/{id}/reopen", "Reopen an answered or closed case, with a new due time", "cases", nil, nil, false, map[int]any{200: CaseView{}}, caseErrors},
+	{"listDesks", "get", "/api/v1/desks", "Desks with kiosks, and their paired tablets (an agency key: its subtree's)", "desks", nil, nil, false, map[int]any{200: deskList{}}, []int{401, unavailable}},
+	{"getDesk", "get", "/api/v1/desks/{id}", "One desk", "desks", nil, nil, false, map[int]any{200: DeskView{}}, readErrors},
+	{"putDesk", "put", "/api/v1/desks/{id}", "Register or change a desk; the answer carries a one-time pairing code for a tablet", "desks", nil,
+		request{core.DeskInput{}, []string{"agency_code", "name"}}, false, map[int]any{200: DeskView{}}, []int{400, 401, 403, unavailable}},
+	{"deleteDesk", "delete", "/api/v1/desks/{id}", "Remove a desk; its tablets stop at once", "desks", nil, nil, false, map[int]any{204: nil}, readErrors},
+	{"presentDossier", "post", "/api/v1/desks/{id}/present", "Show a dossier's survey on the desk's kiosk (the invitation is made if missing)", "desks", nil,
+		request{PresentInput{}, []string{"dossier_code"}}, false, map[int]any{200: presented{}}, []int{400, 401, 403, 404, 409, 410, 429, unavailable}},
+	{"revokeKioskDevice", "post", "/api/v1/desks/{id}/devices/{device}/revoke", "Unpair a tablet: it stops at once", "desks", nil, nil, false, map[int]any{200: DeskView{}}, readErrors},
 	{"getSurveyPage", "get", "/s/{token}", "The survey page (HTML)", "survey page", []string{"step", "lang"}, nil, true, map[int]any{200: htmlBody{}, 404: htmlBody{}, 410: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"submitSurveyPage", "post", "/s/{token}", "Submit answers (form-encoded)", "survey page", nil, htmlBody{}, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 410: htmlBody{}, 413: htmlBody{}, 422: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"getSurveyDone", "get", "/s/{token}/done", "Thank-you page", "survey page", []string{"lang"}, nil, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"rateCaseAnswer", "post", "/s/{token}/rate", "Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)", "survey page", nil, htmlBody{}, true,
 		map[int]any{303: nil, 404: htmlBody{}, 410: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"getSurveyStylesheet", "get", "/static/app.css", "The survey page's stylesheet", "survey page", nil, nil, true, map[int]any{200: cssBody{}}, []int{431}},
+	{"getKioskPage", "get", "/kiosk", "The desk kiosk (HTML): pairs once, then shows each dossier's survey", "kiosk", nil, nil, true, map[int]any{200: htmlBody{}}, []int{431}},
+	{"getKioskScript", "get", "/kiosk/app.js", "The kiosk's script", "kiosk", nil, nil, true, map[int]any{200: jsBody{}}, []int{431}},
+	{"getKioskStylesheet", "get", "/kiosk/app.css", "The kiosk's stylesheet", "kiosk", nil, nil, true, map[int]any{200: cssBody{}}, []int{431}},
+	{"pairKiosk", "post", "/kiosk/api/pair", "Pair a tablet with the desk whose one-time code it sends; the answer carries its device token, once", "kiosk", nil,
+		request{struct {
+			Code string `json:"code" doc:"the 8 digits PUT /api/v1/desks/{id} gave"`
+		}{}, []string{"code"}}, true, map[int]any{201: kiosk.Paired{}}, []int{400, 401, 404, 429, unavailable}},
+	{"getKioskDesk", "get", "/kiosk/api/desk", "The tablet's desk", "kiosk", nil, nil, true, map[int]any{200: kiosk.Desk{}}, []int{401, unavailable}},
+	{"nextKioskDossier", "get", "/kiosk/api/next", "Wait (up to wait seconds, at most 25) for a dossier other than the one numbered after: 200 with it and its survey, 204 when none came", "kiosk",
+		[]string{"after", "wait"}, nil, true, map[int]any{200: kiosk.Dossier{}, 204: nil}, []int{401, unavailable}},
+	{"presentOnKiosk", "post", "/kiosk/api/present", "The officer shows a dossier on the tablet by its code (the invitation is made if missing)", "kiosk", nil,
+		request{struct {
+			Dossier string `json:"dossier_code"`
+		}{}, []string{"dossier_code"}}, true, map[int]any{200: kiosk.Dossier{}}, []int{400, 401, 403, 409, 410, 429, unavailable}},
+	{"answerOnKiosk", "post", "/kiosk/api/answer", "A citizen's answers from the tablet, exactly once per dossier and per idempotency key", "kiosk", nil,
+		request{core.KioskAnswer{}, []string{"idempotency_key", "invitation_id", "answers"}}, true, map[int]any{200: kiosk.Answered{}}, []int{400, 401, 403, 404, 409, 410, 429, unavailable}},
 	{"receiveSMS", "post", "/webhooks/sms/{channel_id}", "Inbound SMS in the channel type's format; the answer carries the replies in that format", "webhooks", nil, nil, true, map[int]any{200: webhookSMS}, []int{400, 401, 404, 413, 429, unavailable}},
 	{"receiveSMSByGet", "get", "/webhooks/sms/{channel_id}", "Inbound SMS by GET (eSMS MO)", "webhooks", nil, nil, true, map[int]any{200: webhookSMS}, []int{400, 401, 404, 429, unavailable}},
 	{"receiveZaloEvent", "post", "/webhooks/zalo/{channel_id}", "Zalo OA events (queued, acknowledged at once)", "webhooks", nil, nil, true, map[int]any{200: struct {
@@ -155,7 +181,7 @@ var queryDoc = map[string]string{
 	"procedure":    "a procedure code",
 	"field":        "a field (lĩnh vực) code",
 	"survey":       "a survey id, or all (the default for reports: criterion level across forms)",
-	"group_by":     "agency, procedure, field, channel or month",
+	"group_by":     "agency, procedure, field, channel, month, desk or officer (kiosk answers)",
 	"format":       "json (default), csv; for responses csv (default) or jsonl",
 	"band":         "low (mean ≤ 2), mid, high (mean ≥ 4)",
 	"q":            "words to find, diacritics ignored (cho lau finds chờ lâu)",
@@ -167,6 +193,8 @@ var queryDoc = map[string]string{
 	"criterion":    "a criterion code (A–E) scored 1–2 in the case's response",
 	"step":         "the page of a long survey",
 	"lang":         "vi or en",
+	"after":        "the seq of the dossier the kiosk shows (0: none)",
+	"wait":         "seconds to wait, 1–25 (default 25)",
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -203,6 +231,8 @@ func (s *schemas) media(v any) map[string]any {
 		return map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}
 	case cssBody:
 		return map[string]any{"text/css": map[string]any{"schema": map[string]any{"type": "string"}}}
+	case jsBody:
+		return map[string]any{"text/javascript": map[string]any{"schema": map[string]any{"type": "string"}}}
 	case xmlBody:
 		return map[string]any{"application/xml": map[string]any{"schema": map[string]any{"type": "string"}}}
 	case jsonLine:
@@ -332,6 +362,8 @@ var tagDoc = map[string]string{
 	"keys":           "API keys, erasures and the audit log",
 	"unread replies": "Replies the gateway could not read, for operators",
 	"cases":          "Follow-up of unhappy responses: the agency answers, the citizen rates the answer",
+	"desks":          "Desks and their kiosks: tablets that rate the dossier just handed back",
+	"kiosk":          "What a paired tablet calls (Authorization: Bearer <device token>, never an API key)",
 	"survey page":    "What a citizen's QR code opens",
 	"webhooks":       "Providers' inbound messages",
 }

@@ -59,7 +59,8 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Cache:      &store.InvitationCache{R: r, TTL: cfg.InvitationTTL},
 		Health:     &core.Health{},
 		Sealer:     store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
-		Saved: func(n int) { applier.Kick(); ResponseSaved(n) },
+		Saved:  func(n int) { applier.Kick(); ResponseSaved(n) },
+		Kiosks: &store.Kiosks{R: r, Name: name},
 	}
 	applier.Started, applier.Funnel = svc.Started, svc.Funnel
 	sender := channels.NewDispatcher(svc, log)

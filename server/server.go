@@ -133,6 +133,12 @@ func New(d Deps) *fiber.App {
 		v1.Post("/cases/:id/"+action, desk, api.changeCase(action))
 	}
 	v1.Post("/cases/:id/notes", desk, api.changeCase(core.CaseNote))
+	v1.Get("/desks", anyone, api.desks)
+	v1.Get("/desks/:id", anyone, api.desk)
+	v1.Put("/desks/:id", desk, api.putDesk)
+	v1.Delete("/desks/:id", desk, api.deleteDesk)
+	v1.Post("/desks/:id/present", desk, api.present)
+	v1.Post("/desks/:id/devices/:device/revoke", desk, api.revokeDevice)
 
 	for _, mount := range d.Frontends {
 		mount(app, api, d)

@@ -41,6 +41,7 @@ type Mongo struct {
 	Keys        *Keys
 	Audit       *Audit
 	Users       *Users
+	Desks       *Desks
 }
 
 // OpenMongo connects to uri, checks the server answers and makes sure the
@@ -78,6 +79,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Keys:        &Keys{c: db.Collection("api_keys")},
 		Audit:       &Audit{c: db.Collection("audit")},
 		Users:       &Users{c: db.Collection("users")},
+		Desks:       &Desks{c: db.Collection("desks"), devices: db.Collection("kiosk_devices")},
 	}
 	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Comments, m.Channels, m.OptOuts, m.Messages, m.Transcripts, m.Cases, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users} {
 		if err := ix.ensureIndexes(ctx); err != nil {

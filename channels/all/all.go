@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/sipasvn/gateway/channels/kiosk"        // the desk kiosk
 	_ "github.com/sipasvn/gateway/channels/sms/esms"     // sms.esms
 	_ "github.com/sipasvn/gateway/channels/sms/generic"  // sms.generic
 	_ "github.com/sipasvn/gateway/channels/sms/speedsms" // sms.speedsms

@@ -1,0 +1,208 @@
+package kiosk_test
+
+import (
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sipasvn/gateway/internal/gwtest"
+)
+
+// deskWithTablet registers a desk and pairs a tablet with it.
+func deskWithTablet(t *testing.T, g *gwtest.Gateway, id, agency, officer string) string {
+	t.Helper()
+	res, out := g.API("PUT", "/api/v1/desks/"+id, map[string]any{"agency_code": agency, "name": "Quầy " + id, "officer": officer})
+	code, _ := out["pairing_code"].(string)
+	if res.StatusCode != 200 || !regexp.MustCompile(`^[0-9]{8}$`).MatchString(code) {
+		t.Fatalf("put desk: %d %v", res.StatusCode, out)
+	}
+	res, out = g.As("", "POST", "/kiosk/api/pair", map[string]any{"code": code[:4] + " " + code[4:]})
+	token, _ := out["token"].(string)
+	if res.StatusCode != 201 || !strings.HasPrefix(token, "kt_") {
+		t.Fatalf("pair: %d %v", res.StatusCode, out)
+	}
+	if res, out := g.As("", "POST", "/kiosk/api/pair", map[string]any{"code": code}); res.StatusCode != 401 || out["error"].(map[string]any)["field"] != "code" {
+		t.Fatalf("a pairing code works once: %d %v", res.StatusCode, out)
+	}
+	return token
+}
+
+// A desk's tablet learns of each dossier the desk hands back, answers it
+// once whatever the retries, and the report counts it by desk and officer.
+func TestKioskPairPresentAnswer(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Tree(t)
+	for body, field := range map[string]string{
+		`{"agency_code": "000.00.12.H49", "name": "Q"}`:                 "",
+		`{"agency_code": "000.00.12.H49"}`:                              "name",
+		`{"name": "Quầy 3"}`:                                            "agency_code",
+		`{"agency_code": "000.00.12.H49", "name": "Q", "form": "long"}`: "form",
+	} {
+		req := httptest.NewRequest("PUT", "/api/v1/desks/Bad.Id", strings.NewReader(body))
+		if field != "" {
+			req = httptest.NewRequest("PUT", "/api/v1/desks/quay-x", strings.NewReader(body))
+		}
+		req.Header.Set("Authorization", "Bearer "+gwtest.AdminKey)
+		req.Header.Set("Content-Type", "application/json")
+		res := g.Do(req)
+		if want := map[bool]string{true: "id", false: field}[field == ""]; res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), `"field":"`+want+`"`) {
+			t.Errorf("%s: %d, want 400 naming %s", body, res.StatusCode, want)
+		}
+	}
+	// An agency's key places desks only in its own subtree.
+	other := g.Key(t, "agency", "000.00.13.H49")
+	if res, _ := g.As(other, "PUT", "/api/v1/desks/quay-3", map[string]any{"agency_code": "000.00.12.H49", "name": "Quầy 3"}); res.StatusCode != 403 {
+		t.Fatalf("desk outside the key's agency: %d", res.StatusCode)
+	}
+	if res, out := g.As("", "POST", "/kiosk/api/pair", map[string]any{"code": "1234"}); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "code" {
+		t.Fatalf("short code: %d %v", res.StatusCode, out)
+	}
+	tablet := deskWithTablet(t, g, "quay-3", "000.00.12.H49", "Nguyễn Văn Ân")
+	if res, out := g.As(tablet, "GET", "/kiosk/api/desk", nil); res.StatusCode != 200 || out["id"] != "quay-3" || out["form"] != "short" {
+		t.Fatalf("desk: %d %v", res.StatusCode, out)
+	}
+
+	// The tablet waits; the desk software presents a dossier (with the
+	// citizen's phone, which the tablet never sees).
+	g.Invite("H49-K-1", "000.01.12.H49", map[string]any{"phone": "0912345678", "procedure_code": "1.0001"})
+	var wg sync.WaitGroup
+	var waited map[string]any
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		res, out := g.As(tablet, "GET", "/kiosk/api/next?after=0&wait=20", nil)
+		if res.StatusCode != 200 {
+			t.Errorf("next: %d %v", res.StatusCode, out)
+		}
+		waited = out
+	}()
+	time.Sleep(300 * time.Millisecond)
+	res, out := g.API("POST", "/api/v1/desks/quay-3/present", map[string]any{"dossier_code": "H49-K-1"})
+	if res.StatusCode != 200 || out["dossier_code"] != "H49-K-1" {
+		t.Fatalf("present: %d %v", res.StatusCode, out)
+	}
+	wg.Wait()
+	raw := g.Replies[len(g.Replies)-2] // the tablet's answer
+	if waited["dossier_code"] != "H49-K-1" || waited["form"].(map[string]any)["id"] != "sipas-5" || strings.Contains(raw, "912345678") || strings.Contains(raw, "0912") {
+		t.Fatalf("the tablet got %s", raw)
+	}
+	inv, seq := waited["invitation_id"].(string), waited["seq"].(float64)
+
+	// Answered with a key; the same key again changes nothing; another
+	// tablet's (another key's) answer finds it answered.
+	answer := map[string]any{"idempotency_key": "key-00000001", "invitation_id": inv, "seq": seq, "survey": "sipas-5",
+		"answers": map[string]int{"A": 5, "B": 4, "C": 5, "D": 4, "E": 0}, "comment": "Cán bộ nhiệt tình", "locale": "vi"}
+	for i := 0; i < 3; i++ {
+		if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 200 || out["outcome"] != "recorded" {
+			t.Fatalf("answer %d: %d %v", i, res.StatusCode, out)
+		}
+	}
+	answer["idempotency_key"] = "key-00000002"
+	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 200 || out["outcome"] != "already_answered" {
+		t.Fatalf("second key: %d %v", res.StatusCode, out)
+	}
+	// The dossier left the screen: the next wait times out.
+	if res, _ := g.As(tablet, "GET", "/kiosk/api/next?after="+fmtSeq(seq)+"&wait=1", nil); res.StatusCode != 204 {
+		t.Fatalf("answered dossier still shown: %d", res.StatusCode)
+	}
+	answer["answers"], answer["idempotency_key"] = map[string]int{"A": 5}, "key-00000003"
+	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 200 || out["outcome"] != "already_answered" {
+		t.Fatalf("answer after completion: %d %v", res.StatusCode, out)
+	}
+
+	// Another desk's tablet neither sees nor answers this desk's dossiers.
+	stranger := deskWithTablet(t, g, "quay-9", "000.00.13.H49", "")
+	answer["idempotency_key"] = "key-00000004"
+	if res, _ := g.As(stranger, "POST", "/kiosk/api/answer", answer); res.StatusCode != 403 {
+		t.Fatalf("stranger's answer: %d", res.StatusCode)
+	}
+	if res, _ := g.As(stranger, "GET", "/kiosk/api/next?after=0&wait=1", nil); res.StatusCode != 204 {
+		t.Fatalf("stranger sees another desk's dossier: %d", res.StatusCode)
+	}
+	if res, out := g.API("POST", "/api/v1/desks/quay-9/present", map[string]any{"dossier_code": "H49-K-1"}); res.StatusCode != 403 || out["error"].(map[string]any)["field"] != "dossier_code" {
+		t.Fatalf("present another agency's dossier: %d %v", res.StatusCode, out)
+	}
+
+	// The officer types a new dossier on the tablet: made for the desk's agency.
+	res, out = g.As(tablet, "POST", "/kiosk/api/present", map[string]any{"dossier_code": "H49-K-2"})
+	if res.StatusCode != 200 || out["dossier_code"] != "H49-K-2" || out["answered"] != false {
+		t.Fatalf("present on the tablet: %d %v", res.StatusCode, out)
+	}
+	if got := g.MustInvitation("H49-K-2"); got.AgencyCode != "000.00.12.H49" {
+		t.Fatalf("made for %s", got.AgencyCode)
+	}
+	answer = map[string]any{"idempotency_key": "key-00000005", "invitation_id": out["invitation_id"], "seq": out["seq"], "survey": "sipas-5",
+		"answers": map[string]int{"A": 2, "B": 2, "C": 3, "D": 2, "E": 2}}
+	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 200 || out["outcome"] != "recorded" {
+		t.Fatalf("second dossier: %d %v", res.StatusCode, out)
+	}
+
+	// The report counts each once, under the kiosk family, by desk and officer.
+	g.Drain()
+	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&group_by=desk", nil)
+	groups, _ := rep["groups"].([]any)
+	if rep["responses"] != 2.0 || len(groups) != 1 || groups[0].(map[string]any)["group"] != "quay-3" || groups[0].(map[string]any)["responses"] != 2.0 {
+		t.Fatalf("by desk: %v", rep)
+	}
+	_, rep = g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&group_by=officer", nil)
+	if groups, _ := rep["groups"].([]any); len(groups) != 1 || groups[0].(map[string]any)["group"] != "nguyen-van-an" {
+		t.Fatalf("by officer: %v", rep)
+	}
+	_, rep = g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&group_by=channel", nil)
+	if groups, _ := rep["groups"].([]any); len(groups) != 1 || groups[0].(map[string]any)["group"] != "kiosk.quay-3.nguyen-van-an" {
+		t.Fatalf("by channel: %v", rep)
+	}
+
+	// Revoking the tablet stops it at once, even mid-wait.
+	_, d := g.API("GET", "/api/v1/desks/quay-3", nil)
+	devices := d["devices"].([]any)
+	device := devices[0].(map[string]any)["id"].(string)
+	wg.Add(1)
+	start := time.Now()
+	go func() {
+		defer wg.Done()
+		if res, _ := g.As(tablet, "GET", "/kiosk/api/next?after=99&wait=20", nil); res.StatusCode != 401 {
+			t.Errorf("waiting tablet after revocation: %d", res.StatusCode)
+		}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if res, out := g.API("POST", "/api/v1/desks/quay-3/devices/"+device+"/revoke", nil); res.StatusCode != 200 || out["devices"].([]any)[0].(map[string]any)["revoked_at"] == nil {
+		t.Fatalf("revoke: %d %v", res.StatusCode, out)
+	}
+	wg.Wait()
+	if time.Since(start) > 10*time.Second {
+		t.Fatalf("the waiting tablet was not stopped at once")
+	}
+	if res, _ := g.As(tablet, "GET", "/kiosk/api/desk", nil); res.StatusCode != 401 {
+		t.Fatalf("revoked tablet: %d", res.StatusCode)
+	}
+	g.API("GET", "/api/v1/audit", nil)
+	if s := g.Replies[len(g.Replies)-1]; !strings.Contains(s, "kiosk.pair") || !strings.Contains(s, "kiosk.revoke") {
+		t.Fatalf("audit: %s", s)
+	}
+}
+
+// A desk's kiosk traffic is limited: a runaway tablet gets 429s.
+func TestKioskRateLimit(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Tree(t)
+	tablet := deskWithTablet(t, g, "quay-1", "000.00.12.H49", "")
+	limited := 0
+	for i := 0; i < 130; i++ {
+		res, _ := g.As(tablet, "POST", "/kiosk/api/answer", map[string]any{"idempotency_key": "spam-" + fmtSeq(float64(1000+i)), "invitation_id": "x", "answers": map[string]int{}})
+		if res.StatusCode == 429 {
+			limited++
+		} else if res.StatusCode != 403 {
+			t.Fatalf("answer %d: %d", i, res.StatusCode)
+		}
+	}
+	if limited != 10 {
+		t.Fatalf("%d of 130 limited, want 10", limited)
+	}
+}
+
+func fmtSeq(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) }

@@ -1,0 +1,546 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// KioskFamily is the channel family of answers taken on a desk's kiosk;
+// each answer's channel is "kiosk.<desk>" or "kiosk.<desk>.<officer>".
+const KioskFamily = "kiosk"
+
+// DeskInput is the body of PUT /api/v1/desks/{id}.
+type DeskInput struct {
+	AgencyCode string `json:"agency_code"`
+	Name       string `json:"name"`
+	Officer    string `json:"officer"`
+	// Form is "short" (the default: one screen per criterion) or "full"
+	// (every SIPAS indicator).
+	Form string `json:"form"`
+}
+
+var deskIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// Kiosk limits: a desk's kiosks together, and pairing tries per address.
+const (
+	kioskRate = 120 // requests a minute for a desk's presentations and answers
+	pairRate  = 10  // pairing tries per address in 10 minutes
+)
+
+// PutDesk registers or changes a desk and gives a new one-time pairing
+// code for a tablet (valid store.PairTTL). An agency key may only place
+// desks in its subtree.
+func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskInput) (*store.Desk, string, error) {
+	in.AgencyCode, in.Name, in.Officer = strings.TrimSpace(in.AgencyCode), strings.TrimSpace(in.Name), strings.TrimSpace(in.Officer)
+	switch {
+	case !deskIDRe.MatchString(id):
+		return nil, "", Errorf(Invalid, "id", "use 1–32 lower-case letters, digits, - and _, starting with a letter or digit, e.g. quay-03")
+	case in.AgencyCode == "":
+		return nil, "", Errorf(Invalid, "agency_code", "required: the agency the desk serves, e.g. 000.00.12.H49")
+	case !ValidAgencyCode(in.AgencyCode):
+		return nil, "", Errorf(Invalid, "agency_code", "use at most 35 characters of digits, capital letters and dots, e.g. 000.00.12.H49")
+	case in.Name == "" || utf8.RuneCountInString(in.Name) > 100:
+		return nil, "", Errorf(Invalid, "name", "required: the desk's name as citizens see it, at most 100 characters, e.g. Quầy số 3")
+	case utf8.RuneCountInString(in.Officer) > 100:
+		return nil, "", Errorf(Invalid, "officer", "at most 100 characters")
+	case in.Form != "" && in.Form != "short" && in.Form != "full":
+		return nil, "", Errorf(Invalid, "form", "use short (one screen per criterion) or full (every SIPAS indicator)")
+	}
+	if in.Form == "" {
+		in.Form = "short"
+	}
+	if err := s.agencyScope(ctx, p, in.AgencyCode); err != nil {
+		return nil, "", err
+	}
+	d, err := s.Mongo.Desks.Desk(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		d = &store.Desk{ID: id, CreatedAt: s.now()}
+	case err != nil:
+		return nil, "", err
+	default:
+		if err := s.agencyScope(ctx, p, d.Agency); err != nil {
+			return nil, "", err
+		}
+	}
+	d.Agency, d.Name, d.Officer, d.Form, d.UpdatedAt = in.AgencyCode, in.Name, in.Officer, in.Form, s.now()
+	if err := s.Mongo.Desks.Put(ctx, d); err != nil {
+		return nil, "", err
+	}
+	s.desks.Delete(id)
+	code, err := pairingCode()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.Kiosks.OfferPairing(ctx, code, id); err != nil {
+		return nil, "", Errorf(Unavailable, "", "the desk is saved but no pairing code could be made: %v; repeat the request", err)
+	}
+	_ = s.Audit(ctx, p, "desk.put", id, map[string]any{"agency_code": d.Agency, "name": d.Name, "officer": d.Officer, "form": d.Form})
+	return d, code, nil
+}
+
+// pairingCode is 8 random digits: typed on a tablet, useful for 15
+// minutes, once, and tried at most pairRate times an address.
+func pairingCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%08d", n.Int64()), nil
+}
+
+// agencyScope refuses an agency-bound principal an agency outside its subtree.
+func (s *Service) agencyScope(ctx context.Context, p *Principal, agency string) error {
+	if p.Agency == "" {
+		return nil
+	}
+	ok, err := s.InSubtree(ctx, p.Agency, agency)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Errorf(Denied, "agency_code", "agency %s is outside this key's agency %s", agency, p.Agency)
+	}
+	return nil
+}
+
+// Desk returns a desk the principal may see.
+func (s *Service) Desk(ctx context.Context, p *Principal, id string) (*store.Desk, error) {
+	d, err := s.Mongo.Desks.Desk(ctx, id)
+	if err != nil {
+		return nil, notFoundAs(err, "desk %s does not exist; register it with PUT /api/v1/desks/%s", id, id)
+	}
+	if err := s.agencyScope(ctx, p, d.Agency); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Desks lists the desks the principal may see.
+func (s *Service) Desks(ctx context.Context, p *Principal) ([]store.Desk, error) {
+	all, err := s.Mongo.Desks.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []store.Desk{}
+	for _, d := range all {
+		if s.agencyScope(ctx, p, d.Agency) == nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// RevokeDevice stops a desk's tablet at once: its token no longer works on
+// any replica, and a kiosk waiting for a dossier is told.
+func (s *Service) RevokeDevice(ctx context.Context, p *Principal, deskID, device string) error {
+	d, err := s.Desk(ctx, p, deskID)
+	if err != nil {
+		return err
+	}
+	for i := range d.Devices {
+		dev := &d.Devices[i]
+		if dev.ID != device {
+			continue
+		}
+		if dev.RevokedAt == nil {
+			now := s.now()
+			dev.RevokedAt = &now
+			if err := s.Mongo.Desks.DropDevice(ctx, dev.Hash); err != nil {
+				return err
+			}
+			if err := s.Kiosks.ForgetDevice(ctx, dev.Hash); err != nil {
+				return err
+			}
+			if err := s.Mongo.Desks.Put(ctx, d); err != nil {
+				return err
+			}
+			_ = s.Kiosks.Wake(ctx, d.ID)
+			_ = s.Audit(ctx, p, "kiosk.revoke", d.ID, map[string]any{"device": device})
+		}
+		return nil
+	}
+	return Errorf(NotFound, "device", "desk %s has no device %s", deskID, device)
+}
+
+// DeleteDesk removes a desk and stops its tablets.
+func (s *Service) DeleteDesk(ctx context.Context, p *Principal, id string) error {
+	d, err := s.Desk(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	for _, dev := range d.Devices {
+		if err := s.Kiosks.ForgetDevice(ctx, dev.Hash); err != nil {
+			return err
+		}
+	}
+	if err := s.Mongo.Desks.Delete(ctx, d); err != nil {
+		return err
+	}
+	s.desks.Delete(id)
+	_ = s.Kiosks.Wake(ctx, id)
+	return s.Audit(ctx, p, "desk.delete", id, nil)
+}
+
+// Kiosk is a paired tablet, as its requests authenticate.
+type Kiosk struct {
+	Desk   *store.Desk
+	Device string
+	hash   string
+}
+
+// Pair turns a pairing code into a device token for the desk that offered
+// it. The token is shown once; only its hash is kept.
+func (s *Service) Pair(ctx context.Context, ip, code string) (string, *Kiosk, error) {
+	if s.Limiter != nil {
+		ok, wait, err := s.Limiter.Allow(ctx, "kiosk-pair:"+ip, pairRate, 10*time.Minute)
+		if err != nil {
+			return "", nil, err
+		}
+		if !ok {
+			e := Errorf(RateLimited, "code", "too many pairing tries; try again in %s", wait.Round(time.Second))
+			e.RetryAfter = wait
+			return "", nil, e
+		}
+	}
+	code = strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, code)
+	if len(code) != 8 {
+		return "", nil, Errorf(Invalid, "code", "the pairing code is 8 digits, as the console shows it")
+	}
+	deskID, err := s.Kiosks.TakePairing(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil, Errorf(Unauthenticated, "code", "this pairing code is wrong, used or older than 15 minutes; make a new one in the console")
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	d, err := s.Mongo.Desks.Desk(ctx, deskID)
+	if err != nil {
+		return "", nil, notFoundAs(err, "desk %s was removed", deskID)
+	}
+	var raw [32]byte
+	var id [4]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", nil, err
+	}
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", nil, err
+	}
+	token := "kt_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	dev := store.KioskDevice{ID: hex.EncodeToString(id[:]), Hash: store.TokenHash(token), PairedAt: store.Millis(s.now())}
+	if err := s.Mongo.Desks.AddDevice(ctx, d, dev); err != nil {
+		return "", nil, err
+	}
+	_ = s.Kiosks.CacheDevice(ctx, dev.Hash, d.ID, dev.ID)
+	s.desks.Delete(d.ID)
+	_ = s.Audit(ctx, &Principal{Name: "kiosk " + dev.ID, KeyID: "kiosk:" + dev.ID}, "kiosk.pair", d.ID, map[string]any{"device": dev.ID, "address": ip})
+	return token, &Kiosk{Desk: d, Device: dev.ID, hash: dev.Hash}, nil
+}
+
+// deskTTL is how long a process keeps a desk's settings (its name, officer
+// and form); a device's revocation is checked in Redis on every request.
+const deskTTL = 30 * time.Second
+
+type cachedDesk struct {
+	d  *store.Desk
+	at time.Time
+}
+
+// KioskOf authenticates a kiosk's device token: Redis first, MongoDB by
+// _id only when Redis has lost the lookup.
+func (s *Service) KioskOf(ctx context.Context, token string) (*Kiosk, error) {
+	if !strings.HasPrefix(token, "kt_") {
+		return nil, Errorf(Unauthenticated, "", "this tablet is not paired; enter a pairing code from the console")
+	}
+	hash := store.TokenHash(token)
+	deskID, device, err := s.Kiosks.CachedDevice(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		deskID, device, err = s.Mongo.Desks.DeviceDesk(ctx, hash)
+		if err == nil {
+			_ = s.Kiosks.CacheDevice(ctx, hash, deskID, device)
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Errorf(Unauthenticated, "", "this tablet was unpaired; enter a new pairing code from the console")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := s.desks.Load(deskID); ok && time.Since(v.(cachedDesk).at) < deskTTL {
+		return &Kiosk{Desk: v.(cachedDesk).d, Device: device, hash: hash}, nil
+	}
+	d, err := s.Mongo.Desks.Desk(ctx, deskID)
+	if err != nil {
+		return nil, notFoundAs(err, "desk %s was removed", deskID)
+	}
+	s.desks.Store(deskID, cachedDesk{d, time.Now()})
+	return &Kiosk{Desk: d, Device: device, hash: hash}, nil
+}
+
+// kioskLimit counts a kiosk request against its desk's limit.
+func (s *Service) kioskLimit(ctx context.Context, desk string) error {
+	if s.Limiter == nil {
+		return nil
+	}
+	ok, wait, err := s.Limiter.Allow(ctx, "kiosk:"+desk, kioskRate, time.Minute)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		e := Errorf(RateLimited, "", "too many requests from this desk; try again in %s", wait.Round(time.Second))
+		e.RetryAfter = wait
+		return e
+	}
+	return nil
+}
+
+// kioskSurvey is the form a desk's kiosk asks for an invitation's survey:
+// its short form unless the desk asks for the full one.
+func (s *Service) kioskSurvey(d *store.Desk, inv string) *survey.Survey {
+	if d.Form == "full" {
+		if def, ok := s.Surveys.Survey(survey.ID(inv)); ok {
+			return def
+		}
+	}
+	return s.ChatSurvey(inv)
+}
+
+// Present puts a dossier on a desk's kiosk, making its invitation if it
+// has none (as the invitation API does); the desk's kiosks learn of it at
+// once, on any replica. Only dossiers of the desk's agency or its subtree
+// can be presented there.
+func (s *Service) Present(ctx context.Context, d *store.Desk, n NewInvitation) (*store.Invitation, *store.Presented, error) {
+	if err := s.kioskLimit(ctx, d.ID); err != nil {
+		return nil, nil, err
+	}
+	n = NewInvitation{DossierCode: n.DossierCode, AgencyCode: strings.TrimSpace(n.AgencyCode), ProcedureCode: strings.TrimSpace(n.ProcedureCode), Locale: n.Locale}
+	if n.AgencyCode == "" {
+		n.AgencyCode = d.Agency
+	}
+	if ok, err := s.InSubtree(ctx, d.Agency, n.AgencyCode); err != nil {
+		return nil, nil, err
+	} else if !ok {
+		return nil, nil, Errorf(Denied, "agency_code", "agency %s is not desk %s's agency %s or under it", n.AgencyCode, d.ID, d.Agency)
+	}
+	inv, err := s.InvitationByDossier(ctx, n.DossierCode)
+	if CodeOf(err) == NotFound {
+		inv, _, err = s.CreateInvitation(ctx, n)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if ok, err := s.InSubtree(ctx, d.Agency, inv.AgencyCode); err != nil {
+		return nil, nil, err
+	} else if !ok {
+		return nil, nil, Errorf(Denied, "dossier_code", "dossier %s belongs to agency %s, not desk %s's agency %s or under it", inv.DossierCode, inv.AgencyCode, d.ID, d.Agency)
+	}
+	switch inv.StatusAt(s.now()) {
+	case store.StatusExpired:
+		return nil, nil, Errorf(Gone, "dossier_code", "the invitation of dossier %s expired on %s", inv.DossierCode, inv.ExpiresAt.In(Vietnam).Format("02/01/2006"))
+	case store.StatusOptedOut:
+		return nil, nil, Errorf(Gone, "dossier_code", "the citizen of dossier %s asked not to be surveyed", inv.DossierCode)
+	}
+	agency := inv.AgencyName
+	if agency == "" {
+		agency = inv.AgencyCode
+	}
+	p := &store.Presented{Invitation: inv.ID, Dossier: inv.DossierCode, Agency: agency, Procedure: inv.ProcedureCode,
+		Survey: string(s.kioskSurvey(d, inv.Survey).ID), Answered: inv.Status == store.StatusCompleted, At: s.now()}
+	if err := s.Kiosks.Present(ctx, d.ID, p, inv.Token, inv.ExpiresAt.Sub(s.now())); err != nil {
+		return nil, nil, Errorf(Unavailable, "", "the dossier could not reach the kiosk: %v; present it again", err)
+	}
+	if !p.Answered {
+		_ = s.NoteSent(ctx, inv, KioskFamily) // counted in the response rates as asked on the kiosk
+	}
+	return inv, p, nil
+}
+
+// KioskNext waits up to wait for a dossier on the kiosk's desk other than
+// the one numbered after (the kiosk's last): nil when none came. A revoked
+// device is told at once.
+func (s *Service) KioskNext(ctx context.Context, k *Kiosk, after int64, wait time.Duration) (*store.Presented, error) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		woken, stop, err := s.Kiosks.Wait(ctx, k.Desk.ID)
+		if err != nil {
+			return nil, err
+		}
+		cur, err := s.Kiosks.Current(ctx, k.Desk.ID)
+		if err != nil || (cur != nil && cur.Seq != after) {
+			stop()
+			return cur, err
+		}
+		select {
+		case <-woken:
+		case <-deadline.C:
+			stop()
+			return nil, nil
+		case <-ctx.Done():
+			stop()
+			return nil, ctx.Err()
+		}
+		if _, _, err := s.Kiosks.CachedDevice(ctx, k.hash); errors.Is(err, store.ErrNotFound) {
+			return nil, Errorf(Unauthenticated, "", "this tablet was unpaired; enter a new pairing code from the console")
+		}
+	}
+}
+
+// KioskAnswer is one citizen's answers on a kiosk, sent when taken or
+// later from the tablet's queue.
+type KioskAnswer struct {
+	// Key is the tablet's idempotency key for this answer: a retry with
+	// the same key has the first one's outcome and saves nothing more.
+	Key        string         `json:"idempotency_key"`
+	Invitation string         `json:"invitation_id"`
+	Seq        int64          `json:"seq"`
+	Survey     string         `json:"survey"`
+	Answers    map[string]int `json:"answers"`
+	Comment    string         `json:"comment"`
+	Locale     string         `json:"locale"`
+}
+
+// Kiosk answer outcomes.
+const (
+	KioskRecorded = "recorded"         // the response is saved
+	KioskAnswered = "already_answered" // the dossier had its response already (another channel or tablet)
+)
+
+var answerKeyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
+
+// AnswerOnKiosk saves a kiosk's answer exactly once per invitation and
+// once per idempotency key. The invitation must have been presented at
+// the kiosk's desk.
+func (s *Service) AnswerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (string, error) {
+	if !answerKeyRe.MatchString(a.Key) {
+		return "", Errorf(Invalid, "idempotency_key", "send 8–64 letters, digits, - or _, one key per answer (a UUID will do)")
+	}
+	if err := s.kioskLimit(ctx, k.Desk.ID); err != nil {
+		return "", err
+	}
+	held, err := s.Kiosks.ClaimAnswer(ctx, k.Desk.ID, a.Key)
+	if err != nil {
+		return "", Errorf(Unavailable, "", "the answer cannot be saved right now; the tablet will retry")
+	}
+	switch held {
+	case "":
+	case "pending":
+		e := Errorf(Conflict, "idempotency_key", "this answer is being saved by another request; retry in a few seconds")
+		e.RetryAfter = 5 * time.Second
+		return "", e
+	default:
+		return held, nil
+	}
+	outcome, err := s.answerOnKiosk(ctx, k, a)
+	if err != nil {
+		_ = s.Kiosks.SettleAnswer(ctx, k.Desk.ID, a.Key, "") // nothing saved: a retry may go through
+		return "", err
+	}
+	_ = s.Kiosks.SettleAnswer(ctx, k.Desk.ID, a.Key, outcome)
+	_ = s.Kiosks.Clear(ctx, k.Desk.ID, a.Seq)
+	return outcome, nil
+}
+
+func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (string, error) {
+	desk, token, err := s.Kiosks.PresentedAt(ctx, a.Invitation)
+	if err != nil {
+		return "", Errorf(Unavailable, "", "the answer cannot be saved right now; the tablet will retry")
+	}
+	if desk != k.Desk.ID {
+		return "", Errorf(Denied, "invitation_id", "this dossier was not presented at desk %s", k.Desk.ID)
+	}
+	ss, err := s.Open(ctx, token)
+	if err != nil {
+		return "", err
+	}
+	def := s.kioskSurvey(k.Desk, ss.Invitation.Survey)
+	if a.Survey != "" && a.Survey != string(def.ID) {
+		if other, ok := s.Surveys.Survey(survey.ID(a.Survey)); ok && (a.Survey == ss.Invitation.Survey || other.ID == s.ChatSurvey(ss.Invitation.Survey).ID) {
+			def = other // the desk's form changed while the answer waited on the tablet
+		} else {
+			return "", Errorf(Invalid, "survey", "the dossier's survey is %s, not %s", def.ID, a.Survey)
+		}
+	}
+	answers := survey.Answers{}
+	for _, q := range def.Questions {
+		v, ok := a.Answers[string(q.ID)]
+		if !ok {
+			continue
+		}
+		if v < 0 || v > 5 {
+			return "", Errorf(Invalid, "answers."+string(q.ID), "%d is not a score; use 1–5, or 0 for no opinion", v)
+		}
+		answers[q.ID] = v
+	}
+	comment, err := survey.CleanComment(a.Comment)
+	if err != nil {
+		return "", err
+	}
+	if ss.Completed() {
+		return KioskAnswered, nil
+	}
+	ss.Survey = def
+	locale := "vi"
+	if a.Locale == "en" {
+		locale = "en"
+	}
+	_, err = s.Complete(ctx, ss, Completion{Answers: answers, Comment: comment, Channel: KioskChannel(k.Desk), Locale: locale})
+	if errors.Is(err, ErrAlreadyCompleted) {
+		return KioskAnswered, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return KioskRecorded, nil
+}
+
+// KioskChannel is the channel a desk's answers are recorded under:
+// kiosk.<desk>, and .<officer> when the desk names one, so reports can
+// break answers down by desk and by officer.
+func KioskChannel(d *store.Desk) string {
+	ch := KioskFamily + "." + d.ID
+	if o := officerSlug(d.Officer); o != "" {
+		ch += "." + o
+	}
+	return ch
+}
+
+// officerSlug is an officer's name as a channel part: "Nguyễn Văn An" →
+// "nguyen-van-an".
+func officerSlug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(survey.Unaccent(name)) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		default:
+			dash = true
+		}
+		if b.Len() >= 32 {
+			break
+		}
+	}
+	return b.String()
+}
