@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"net/url"
@@ -73,29 +74,37 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Navigate(g.URL+path), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		found, err := chromedp.Run(ctx, chromedp.Evaluate[[]violation](axe+`;
-			axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations)`,
-			chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: axe: %v", path, err)
-		}
+		minor := axeCheck(t, ctx, path)
 		weight, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(n => [n.encodedBodySize, n.decodedBodySize])(performance.getEntriesByType("navigation")[0])`))
 		if err != nil {
 			t.Fatalf("%s: weight: %v", path, err)
 		}
-		minor := 0
-		for _, v := range found {
-			if v.Impact != "serious" && v.Impact != "critical" {
-				minor++
-				t.Logf("%s: %s (%s): %s", path, v.ID, v.Impact, v.Help)
-				continue
-			}
-			var where []string
-			for _, n := range v.Nodes {
-				where = append(where, strings.Join(n.Target, " "))
-			}
-			t.Errorf("%s: %s (%s): %s at %s", path, v.ID, v.Impact, v.Help, strings.Join(where, ", "))
-		}
 		t.Logf("%-48s %d moderate or minor; %5.1f KB sent, %5.1f KB HTML", path, minor, weight[0]/1024, weight[1]/1024)
 	}
+}
+
+// axeCheck runs axe-core on the page shown: a serious or critical
+// violation fails the test; it logs the others and returns their number.
+func axeCheck(t *testing.T, ctx context.Context, page string) int {
+	t.Helper()
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[[]violation](axe+`;
+		axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations)`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: axe: %v", page, err)
+	}
+	minor := 0
+	for _, v := range found {
+		if v.Impact != "serious" && v.Impact != "critical" {
+			minor++
+			t.Logf("%s: %s (%s): %s", page, v.ID, v.Impact, v.Help)
+			continue
+		}
+		var where []string
+		for _, n := range v.Nodes {
+			where = append(where, strings.Join(n.Target, " "))
+		}
+		t.Errorf("%s: %s (%s): %s at %s", page, v.ID, v.Impact, v.Help, strings.Join(where, ", "))
+	}
+	return minor
 }
