@@ -47,6 +47,9 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 		}
 	}
 	g.Invite("AX-STRAY", "000.00.99.H49", nil)
+	if res, out := g.API("PUT", "/api/v1/desks/quay-1", map[string]any{"agency_code": "000.00.12.H49", "name": "Quầy 1", "officer": "Trần Thị Bình"}); res.StatusCode != 200 {
+		t.Fatalf("desk: %v", out)
+	}
 	g.Drain()
 
 	ctx := browser(t)
@@ -54,7 +57,7 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths := []string{"/console/login", "/console/dashboard", "/console/dashboard?survey=sipas-5", "/console/comments",
-		"/console/invitations", "/console/unread", "/console/agencies", "/console/channels", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1", "/console/cases"}
+		"/console/invitations", "/console/unread", "/console/agencies", "/console/channels", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1", "/console/cases", "/console/desks"}
 	_, cases := g.API("GET", "/api/v1/cases", nil)
 	if list, _ := cases["cases"].([]any); len(list) > 0 {
 		paths = append(paths, "/console/cases/"+list[0].(map[string]any)["id"].(string))

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -49,7 +50,7 @@ func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *conso
 			// at shows a time in the console's zone (GATEWAY_TIMEZONE).
 			"at": func(t time.Time, layout string) string { return t.In(a.Zone).Format(layout) },
 		}
-		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case"} {
+		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks"} {
 			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))
 		}
 	}
@@ -78,6 +79,9 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/cases/:id", cs.casePage)
 	g.Post("/cases/:id/:action", server.Allow(core.RoleAdmin, core.RoleAgency), cs.caseAction)
 	g.Get("/comments.csv", cs.commentsCSVPage)
+	g.Get("/desks", server.Allow(core.RoleAdmin, core.RoleAgency), cs.desksPage)
+	g.Post("/desks", server.Allow(core.RoleAdmin, core.RoleAgency), cs.putDesk)
+	g.Post("/desks/:id/devices/:device/revoke", server.Allow(core.RoleAdmin, core.RoleAgency), cs.revokeDevice)
 	g.Get("/unread", server.Allow(core.RoleAdmin, core.RoleAgency), cs.unread)
 	g.Post("/unread/:id/resolve", server.Allow(core.RoleAdmin, core.RoleAgency), cs.resolveUnread)
 	g.Post("/unread/:id/dismiss", server.Allow(core.RoleAdmin, core.RoleAgency), cs.dismissUnread)
@@ -416,6 +420,21 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	deskGroups, _ := report.Groups(compute, cells, "desk")
+	officerGroups, _ := report.Groups(compute, cells, "officer")
+	deskNames, officerNames := map[string]string{}, map[string]string{}
+	if len(deskGroups) > 0 {
+		desks, err := a.Core.Desks(ctx, server.Principal(c))
+		if err != nil {
+			return err
+		}
+		for _, d := range desks {
+			deskNames[d.ID] = d.Name + " (" + d.ID + ")"
+			if parts := strings.SplitN(core.KioskChannel(&d), ".", 3); len(parts) == 3 {
+				officerNames[parts[2]] = d.Officer
+			}
+		}
+	}
 	surveys := []string{report.AllForms}
 	for _, s := range a.Core.Surveys.All() {
 		surveys = append(surveys, string(s.ID))
@@ -424,8 +443,11 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	v.Data = map[string]any{"R": rep, "Inv": inv, "Prev": prev, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows, "Cases": cases,
 		"LowAgencies":   lowest(t("Cơ quan có chỉ số thấp nhất"), ags, 5, a.RankMin, agencyName),
 		"LowProcedures": lowest(t("Thủ tục có chỉ số thấp nhất"), procs, 5, a.RankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
-		"Channels": []string{"web", "sms", "zalo"},
-		"Q":        map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": server.SurveyName(q)}}
+		"Kiosks":      len(deskGroups) > 0,
+		"LowDesks":    lowest(t("Quầy có chỉ số thấp nhất"), deskGroups, 5, a.RankMin, func(id string) string { return cmp.Or(deskNames[id], id) }),
+		"LowOfficers": lowest(t("Cán bộ có chỉ số thấp nhất"), officerGroups, 5, a.RankMin, func(slug string) string { return cmp.Or(officerNames[slug], slug) }),
+		"Channels":    []string{"web", "sms", "zalo"},
+		"Q":           map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": server.SurveyName(q)}}
 	return cs.render(c, 200, "dashboard", v)
 }
 

@@ -157,3 +157,53 @@ func TestConsoleDeskMakesAndPrints(t *testing.T) {
 		t.Fatalf("agency sheet:\n%s", sheet)
 	}
 }
+
+// An operator registers a desk in the console, reads its pairing code,
+// sees the tablet that used it, its answers on the dashboard, and unpairs it.
+func TestConsoleDesks(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Tree(t)
+	admin := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
+	_, page := g.Page("/console/desks", admin)
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	form := url.Values{"csrf": {csrf}, "id": {"quay-7"}, "agency_code": {"000.00.12.H49"}, "name": {"Quầy số 7"}, "officer": {"Lê Văn Cường"}, "form": {"short"}}
+	res := g.PostForm("/console/desks", form, admin)
+	body := gwtest.Body(res)
+	code := regexp.MustCompile(`id="pairing-code">([0-9]{4}) ([0-9]{4})<`).FindStringSubmatch(body)
+	if res.StatusCode != 200 || code == nil {
+		t.Fatalf("desk form: %d\n%s", res.StatusCode, body)
+	}
+	form.Set("id", "Quầy 7")
+	if res := g.PostForm("/console/desks", form, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "quay-03") {
+		t.Fatalf("bad desk id: %d", res.StatusCode)
+	}
+	_, paired := g.As("", "POST", "/kiosk/api/pair", map[string]any{"code": code[1] + code[2]})
+	tablet, _ := paired["token"].(string)
+	if tablet == "" {
+		t.Fatalf("pair: %v", paired)
+	}
+	// Its answers show on the dashboard, ranked only from 30 responses.
+	_, p := g.As(tablet, "POST", "/kiosk/api/present", map[string]any{"dossier_code": "H49-DESK-1"})
+	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", map[string]any{"idempotency_key": "console-desk-1", "invitation_id": p["invitation_id"], "seq": p["seq"],
+		"answers": map[string]int{"A": 5, "B": 5, "C": 5, "D": 5, "E": 5}}); res.StatusCode != 200 {
+		t.Fatalf("answer: %d %v", res.StatusCode, out)
+	}
+	g.Drain()
+	if _, dash := g.Page("/console/dashboard", admin); !strings.Contains(dash, `id="desks"`) || !strings.Contains(dash, "1 đơn vị dưới 30 phiếu") {
+		t.Fatalf("dashboard without the desks:\n%s", dash)
+	}
+	_, page = g.Page("/console/desks", admin)
+	device := regexp.MustCompile(`/console/desks/quay-7/devices/([0-9a-f]+)/revoke`).FindStringSubmatch(page)
+	if device == nil || !strings.Contains(page, "Lê Văn Cường") || !strings.Contains(page, "chưa đủ phiếu để xếp hạng") || strings.Contains(page, tablet) {
+		t.Fatalf("desks page:\n%s", page)
+	}
+	if res := g.PostForm(device[0], url.Values{"csrf": {csrf}}, admin); res.StatusCode != 303 {
+		t.Fatalf("revoke: %d", res.StatusCode)
+	}
+	if res, _ := g.As(tablet, "GET", "/kiosk/api/desk", nil); res.StatusCode != 401 {
+		t.Fatalf("unpaired tablet: %d", res.StatusCode)
+	}
+	if _, page = g.Page("/console/desks", admin); !strings.Contains(page, "đã huỷ") {
+		t.Fatalf("revoked tablet not marked:\n%s", page)
+	}
+}
