@@ -79,7 +79,7 @@ func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskI
 	if err := s.Mongo.Desks.Put(ctx, d); err != nil {
 		return nil, "", err
 	}
-	s.desks.Delete(id)
+	s.Kiosks.ForgetDesk(id)
 	code, err := pairingCode()
 	if err != nil {
 		return nil, "", err
@@ -189,7 +189,7 @@ func (s *Service) DeleteDesk(ctx context.Context, p *Principal, id string) error
 	if err := s.Mongo.Desks.Delete(ctx, d); err != nil {
 		return err
 	}
-	s.desks.Delete(id)
+	s.Kiosks.ForgetDesk(id)
 	_ = s.Kiosks.Wake(ctx, id)
 	return s.Audit(ctx, p, "desk.delete", id, nil)
 }
@@ -249,18 +249,9 @@ func (s *Service) Pair(ctx context.Context, ip, code string) (string, *Kiosk, er
 		return "", nil, err
 	}
 	_ = s.Kiosks.CacheDevice(ctx, dev.Hash, d.ID, dev.ID)
-	s.desks.Delete(d.ID)
+	s.Kiosks.ForgetDesk(d.ID)
 	_ = s.Audit(ctx, &Principal{Name: "kiosk " + dev.ID, KeyID: "kiosk:" + dev.ID}, "kiosk.pair", d.ID, map[string]any{"device": dev.ID, "address": ip})
 	return token, &Kiosk{Desk: d, Device: dev.ID, hash: dev.Hash}, nil
-}
-
-// deskTTL is how long a process keeps a desk's settings (its name, officer
-// and form); a device's revocation is checked in Redis on every request.
-const deskTTL = 30 * time.Second
-
-type cachedDesk struct {
-	d  *store.Desk
-	at time.Time
 }
 
 // KioskOf authenticates a kiosk's device token: Redis first, MongoDB by
@@ -283,14 +274,14 @@ func (s *Service) KioskOf(ctx context.Context, token string) (*Kiosk, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := s.desks.Load(deskID); ok && time.Since(v.(cachedDesk).at) < deskTTL {
-		return &Kiosk{Desk: v.(cachedDesk).d, Device: device, hash: hash}, nil
+	if d := s.Kiosks.KeptDesk(deskID); d != nil {
+		return &Kiosk{Desk: d, Device: device, hash: hash}, nil
 	}
 	d, err := s.Mongo.Desks.Desk(ctx, deskID)
 	if err != nil {
 		return nil, notFoundAs(err, "desk %s was removed", deskID)
 	}
-	s.desks.Store(deskID, cachedDesk{d, time.Now()})
+	s.Kiosks.KeepDesk(d)
 	return &Kiosk{Desk: d, Device: device, hash: hash}, nil
 }
 

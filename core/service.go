@@ -96,7 +96,6 @@ type Service struct {
 	// Kiosks holds the desks' kiosks' state (pairing, current dossier,
 	// answer keys, wake-ups).
 	Kiosks *store.Kiosks
-	desks  sync.Map // desk id → cachedDesk, kept deskTTL
 }
 
 // Vietnam is the time zone that months and report periods are counted in.

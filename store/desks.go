@@ -149,7 +149,33 @@ type Kiosks struct {
 	mu      sync.Mutex
 	waiters map[string][]chan struct{}
 	sub     *redis.PubSub
+	desks   sync.Map // desk id → keptDesk
 }
+
+// deskTTL is how long a process keeps a desk's settings (its name, officer
+// and form); a device's revocation is checked in Redis on every request.
+const deskTTL = 30 * time.Second
+
+type keptDesk struct {
+	d  *Desk
+	at time.Time
+}
+
+// KeptDesk is a desk's settings as this process read them less than
+// deskTTL ago, or nil.
+func (k *Kiosks) KeptDesk(id string) *Desk {
+	if v, ok := k.desks.Load(id); ok && time.Since(v.(keptDesk).at) < deskTTL {
+		return v.(keptDesk).d
+	}
+	return nil
+}
+
+// KeepDesk keeps a desk's settings in the process for deskTTL.
+func (k *Kiosks) KeepDesk(d *Desk) { k.desks.Store(d.ID, keptDesk{d, time.Now()}) }
+
+// ForgetDesk drops this process's copy of a desk (after a change here;
+// other replicas see it within deskTTL).
+func (k *Kiosks) ForgetDesk(id string) { k.desks.Delete(id) }
 
 func (k *Kiosks) key(kind, id string) string { return "gw:kiosk:" + kind + ":{" + k.Name + "}:" + id }
 
