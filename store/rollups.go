@@ -518,8 +518,8 @@ func (f Filter) keep(k CellKey) bool {
 	default:
 		return false
 	}
-	if f.Channel != "" && k.Channel != f.Channel {
-		return false
+	if f.Channel != "" && k.Channel != f.Channel && !strings.HasPrefix(k.Channel, f.Channel+".") {
+		return false // a family (sms, kiosk) covers its channels (sms.esms, kiosk.quay-3…)
 	}
 	if f.FromMonth != "" && k.Month < f.FromMonth || f.ToMonth != "" && k.Month > f.ToMonth {
 		return false

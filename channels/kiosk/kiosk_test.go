@@ -152,6 +152,14 @@ func TestKioskPairPresentAnswer(t *testing.T) {
 	if groups, _ := rep["groups"].([]any); len(groups) != 1 || groups[0].(map[string]any)["group"] != "nguyen-van-an" {
 		t.Fatalf("by officer: %v", rep)
 	}
+	for _, ch := range []string{"kiosk", "kiosk.quay-3", "kiosk.quay-3.nguyen-van-an"} {
+		if _, rep := g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&channel="+ch, nil); rep["responses"] != 2.0 {
+			t.Fatalf("channel=%s: %v", ch, rep)
+		}
+	}
+	if _, rep := g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&channel=kiosk.quay", nil); rep["responses"] != 0.0 {
+		t.Fatalf("channel=kiosk.quay matched a longer desk id: %v", rep)
+	}
 	_, rep = g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&group_by=channel", nil)
 	if groups, _ := rep["groups"].([]any); len(groups) != 1 || groups[0].(map[string]any)["group"] != "kiosk.quay-3.nguyen-van-an" {
 		t.Fatalf("by channel: %v", rep)
