@@ -214,3 +214,33 @@ func TestKioskRateLimit(t *testing.T) {
 }
 
 func fmtSeq(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) }
+
+// A desk set to the full form asks every SIPAS indicator; a citizen's
+// answer to it is checked against that form.
+func TestKioskFullForm(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Tree(t)
+	if res, out := g.API("PUT", "/api/v1/desks/quay-f", map[string]any{"agency_code": "000.00.12.H49", "name": "Quầy F", "form": "full"}); res.StatusCode != 200 || out["form"] != "full" {
+		t.Fatalf("desk: %d %v", res.StatusCode, out)
+	}
+	_, out := g.API("POST", "/api/v1/desks/quay-f/present", map[string]any{"dossier_code": "H49-FULL-1"})
+	if out["kiosk"].(map[string]any)["survey"] != "sipas" {
+		t.Fatalf("present: %v", out)
+	}
+	tablet := deskWithTablet(t, g, "quay-f", "000.00.12.H49", "")
+	res, p := g.As(tablet, "GET", "/kiosk/api/next?after=0&wait=1", nil)
+	if res.StatusCode != 200 || len(p["form"].(map[string]any)["questions"].([]any)) != 22 {
+		t.Fatalf("next: %d %v", res.StatusCode, p)
+	}
+	answers := map[string]int{"A1": 5}
+	answer := map[string]any{"idempotency_key": "full-form-1", "invitation_id": p["invitation_id"], "seq": p["seq"], "survey": "sipas", "answers": answers}
+	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 400 {
+		t.Fatalf("one of 22 answered: %d %v", res.StatusCode, out)
+	}
+	for _, q := range p["form"].(map[string]any)["questions"].([]any) {
+		answers[q.(map[string]any)["id"].(string)] = 4
+	}
+	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 200 || out["outcome"] != "recorded" {
+		t.Fatalf("the same key, now complete: %d %v", res.StatusCode, out)
+	}
+}
