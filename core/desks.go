@@ -204,16 +204,8 @@ type Kiosk struct {
 // Pair turns a pairing code into a device token for the desk that offered
 // it. The token is shown once; only its hash is kept.
 func (s *Service) Pair(ctx context.Context, ip, code string) (string, *Kiosk, error) {
-	if s.Limiter != nil {
-		ok, wait, err := s.Limiter.Allow(ctx, "kiosk-pair:"+ip, pairRate, 10*time.Minute)
-		if err != nil {
-			return "", nil, err
-		}
-		if !ok {
-			e := Errorf(RateLimited, "code", "too many pairing tries; try again in %s", wait.Round(time.Second))
-			e.RetryAfter = wait
-			return "", nil, e
-		}
+	if err := s.limited(ctx, "kiosk-pair:"+ip, pairRate, 10*time.Minute, "code", "pairing tries"); err != nil {
+		return "", nil, err
 	}
 	code = strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
@@ -287,19 +279,7 @@ func (s *Service) KioskOf(ctx context.Context, token string) (*Kiosk, error) {
 
 // kioskLimit counts a kiosk request against its desk's limit.
 func (s *Service) kioskLimit(ctx context.Context, desk string) error {
-	if s.Limiter == nil {
-		return nil
-	}
-	ok, wait, err := s.Limiter.Allow(ctx, "kiosk:"+desk, kioskRate, time.Minute)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		e := Errorf(RateLimited, "", "too many requests from this desk; try again in %s", wait.Round(time.Second))
-		e.RetryAfter = wait
-		return e
-	}
-	return nil
+	return s.limited(ctx, "kiosk:"+desk, kioskRate, time.Minute, "", "requests from this desk")
 }
 
 // kioskSurvey is the form a desk's kiosk asks for an invitation's survey:

@@ -471,15 +471,22 @@ func (s *Service) Allow(ctx context.Context, scope, who string) error {
 	if scope == "phone" {
 		limit, window = s.PhoneRate, time.Hour
 	}
-	if s.Limiter == nil || limit == 0 {
+	return s.limited(ctx, scope+":"+who, limit, window, "", "requests")
+}
+
+// limited counts a request against key's limit in window: over it, a
+// rate_limited error naming field, with Retry-After; what names whose
+// requests they are.
+func (s *Service) limited(ctx context.Context, key string, limit int, window time.Duration, field, what string) error {
+	if s.Limiter == nil || limit <= 0 {
 		return nil
 	}
-	ok, wait, err := s.Limiter.Allow(ctx, scope+":"+who, limit, window)
+	ok, wait, err := s.Limiter.Allow(ctx, key, limit, window)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		e := Errorf(RateLimited, "", "too many requests; try again in %s", wait.Round(time.Second))
+		e := Errorf(RateLimited, field, "too many %s; try again in %s", what, wait.Round(time.Second))
 		e.RetryAfter = wait
 		return e
 	}
