@@ -487,13 +487,18 @@ type Desk struct {
 	AgencyCode string `json:"agency_code"`
 
 	// Channel the channel its kiosk's answers are recorded under: kiosk.<desk>[.<officer>]
-	Channel   string        `json:"channel"`
-	CreatedAt time.Time     `json:"created_at"`
-	Devices   []KioskDevice `json:"devices"`
-	Form      string        `json:"form"`
-	Id        string        `json:"id"`
-	Name      string        `json:"name"`
-	Officer   *string       `json:"officer,omitempty"`
+	Channel   string    `json:"channel"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// Devices its tablets, first paired first
+	Devices []KioskDevice `json:"devices"`
+	Form    string        `json:"form"`
+	Id      string        `json:"id"`
+	Name    string        `json:"name"`
+	Officer *string       `json:"officer,omitempty"`
+
+	// OfficerPin an officer PIN is set: dossiers can be shown from the tablet
+	OfficerPin bool `json:"officer_pin"`
 
 	// PairingCode one-time: enter it at /kiosk within 15 minutes
 	PairingCode      *string    `json:"pairing_code,omitempty"`
@@ -507,6 +512,7 @@ type DeskInput struct {
 	Form       *string `json:"form,omitempty"`
 	Name       string  `json:"name"`
 	Officer    *string `json:"officer,omitempty"`
+	OfficerPin *string `json:"officer_pin,omitempty"`
 }
 
 // DeskList defines model for DeskList.
@@ -759,9 +765,10 @@ type PresentInput struct {
 	ProcedureCode *string `json:"procedure_code,omitempty"`
 }
 
-// PresentOnKioskBody defines model for PresentOnKioskBody.
-type PresentOnKioskBody struct {
+// Presentation defines model for Presentation.
+type Presentation struct {
 	DossierCode string `json:"dossier_code"`
+	OfficerPin  string `json:"officer_pin"`
 }
 
 // Presented defines model for Presented.
@@ -1199,7 +1206,7 @@ type AnswerOnKioskJSONRequestBody = KioskAnswer
 type PairKioskJSONRequestBody = PairKioskBody
 
 // PresentOnKioskJSONRequestBody defines body for PresentOnKiosk for application/json ContentType.
-type PresentOnKioskJSONRequestBody = PresentOnKioskBody
+type PresentOnKioskJSONRequestBody = Presentation
 
 // SubmitSurveyPageFormdataRequestBody defines body for SubmitSurveyPage for application/x-www-form-urlencoded ContentType.
 type SubmitSurveyPageFormdataRequestBody SubmitSurveyPageFormdataBody
@@ -1677,14 +1684,14 @@ type ClientInterface interface {
 	// Corresponds with POST /kiosk/api/pair (the `PairKiosk` operationId).
 	PairKiosk(ctx context.Context, body PairKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PresentOnKioskWithBody The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+	// PresentOnKioskWithBody The officer shows a dossier on the tablet by its code, with the desk's officer PIN (the invitation is made if missing)
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /kiosk/api/present (the `PresentOnKiosk` operationId).
 	PresentOnKioskWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PresentOnKiosk The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+	// PresentOnKiosk The officer shows a dossier on the tablet by its code, with the desk's officer PIN (the invitation is made if missing)
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2826,7 +2833,7 @@ func (c *Client) PairKiosk(ctx context.Context, body PairKioskJSONRequestBody, r
 	return c.Client.Do(req)
 }
 
-// PresentOnKioskWithBody The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+// PresentOnKioskWithBody The officer shows a dossier on the tablet by its code, with the desk's officer PIN (the invitation is made if missing)
 //
 // Takes any type of body and a specified content type.
 //
@@ -2843,7 +2850,7 @@ func (c *Client) PresentOnKioskWithBody(ctx context.Context, contentType string,
 	return c.Client.Do(req)
 }
 
-// PresentOnKiosk The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+// PresentOnKiosk The officer shows a dossier on the tablet by its code, with the desk's officer PIN (the invitation is made if missing)
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6487,14 +6494,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /kiosk/api/pair (the `PairKiosk` operationId).
 	PairKioskWithResponse(ctx context.Context, body PairKioskJSONRequestBody, reqEditors ...RequestEditorFn) (*PairKioskResponse, error)
 
-	// PresentOnKioskWithBodyWithResponse The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+	// PresentOnKioskWithBodyWithResponse The officer shows a dossier on the tablet by its code, with the desk's officer PIN (the invitation is made if missing)
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /kiosk/api/present (the `PresentOnKiosk` operationId).
 	PresentOnKioskWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PresentOnKioskResponse, error)
 
-	// PresentOnKioskWithResponse The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+	// PresentOnKioskWithResponse The officer shows a dossier on the tablet by its code, with the desk's officer PIN (the invitation is made if missing)
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11649,7 +11656,7 @@ func (c *ClientWithResponses) PairKioskWithResponse(ctx context.Context, body Pa
 	return ParsePairKioskResponse(rsp)
 }
 
-// PresentOnKioskWithBodyWithResponse The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+// PresentOnKioskWithBodyWithResponse The officer shows a dossier on the tablet by its code, with the desk's officer PIN (the invitation is made if missing)
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11662,7 +11669,7 @@ func (c *ClientWithResponses) PresentOnKioskWithBodyWithResponse(ctx context.Con
 	return ParsePresentOnKioskResponse(rsp)
 }
 
-// PresentOnKioskWithResponse The officer shows a dossier on the tablet by its code (the invitation is made if missing)
+// PresentOnKioskWithResponse The officer shows a dossier on the tablet by its code, with the desk's officer PIN (the invitation is made if missing)
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -29,14 +30,24 @@ type DeskInput struct {
 	// Form is "short" (the default: one screen per criterion) or "full"
 	// (every SIPAS indicator).
 	Form string `json:"form"`
+	// OfficerPIN, 6–8 digits, lets the officer show a dossier from the
+	// tablet itself; never shown back; "" keeps the current one, "-"
+	// removes it.
+	OfficerPIN string `json:"officer_pin,omitempty"`
 }
 
-var deskIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+var (
+	deskIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+	pinRe    = regexp.MustCompile(`^[0-9]{6,8}$`)
+)
 
-// Kiosk limits: a desk's kiosks together, and pairing tries per address.
+// Kiosk limits, each counted apart so one cannot starve another.
 const (
-	kioskRate = 120 // requests a minute for a desk's presentations and answers
-	pairRate  = 10  // pairing tries per address in 10 minutes
+	kioskRate   = 120 // a desk's presentations, and its tablets' answers, a minute (each)
+	officerRate = 30  // dossiers shown from a desk's tablet (PIN tries) in 10 minutes
+	pairRate    = 10  // pairing tries per address in 10 minutes
+	pairAll     = 200 // pairing tries in all in 10 minutes: guessing a live code stays hopeless
+	authRate    = 30  // refused device tokens per address a minute
 )
 
 // PutDesk registers or changes a desk and gives a new one-time pairing
@@ -57,6 +68,8 @@ func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskI
 		return nil, "", Errorf(Invalid, "officer", "at most 100 characters")
 	case in.Form != "" && in.Form != "short" && in.Form != "full":
 		return nil, "", Errorf(Invalid, "form", "use short (one screen per criterion) or full (every SIPAS indicator)")
+	case in.OfficerPIN != "" && in.OfficerPIN != "-" && !pinRe.MatchString(in.OfficerPIN):
+		return nil, "", Errorf(Invalid, "officer_pin", "use 6 to 8 digits (or - to remove the PIN)")
 	}
 	if in.Form == "" {
 		in.Form = "short"
@@ -76,29 +89,43 @@ func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskI
 		}
 	}
 	d.Agency, d.Name, d.Officer, d.Form, d.UpdatedAt = in.AgencyCode, in.Name, in.Officer, in.Form, s.now()
-	if err := s.Mongo.Desks.Put(ctx, d); err != nil {
+	switch in.OfficerPIN {
+	case "":
+	case "-":
+		d.PINHash = ""
+	default:
+		d.PINHash = s.pinHash(id, in.OfficerPIN)
+	}
+	if err := s.Mongo.Desks.Save(ctx, d, in.OfficerPIN != ""); err != nil {
 		return nil, "", err
 	}
-	s.Kiosks.ForgetDesk(id)
-	code, err := pairingCode()
+	code, err := s.offerPairing(ctx, id)
 	if err != nil {
-		return nil, "", err
-	}
-	if err := s.Kiosks.OfferPairing(ctx, code, id); err != nil {
 		return nil, "", Errorf(Unavailable, "", "the desk is saved but no pairing code could be made: %v; repeat the request", err)
 	}
 	_ = s.Audit(ctx, p, "desk.put", id, map[string]any{"agency_code": d.Agency, "name": d.Name, "officer": d.Officer, "form": d.Form})
 	return d, code, nil
 }
 
-// pairingCode is 8 random digits: typed on a tablet, useful for 15
-// minutes, once, and tried at most pairRate times an address.
-func pairingCode() (string, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
-	if err != nil {
-		return "", err
+// offerPairing makes a desk's new pairing code, 8 random digits: typed
+// on a tablet, useful for 15 minutes, once; the desk's previous code stops
+// working.
+func (s *Service) offerPairing(ctx context.Context, desk string) (string, error) {
+	for {
+		n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+		if err != nil {
+			return "", err
+		}
+		code := fmt.Sprintf("%08d", n.Int64())
+		if err := s.Kiosks.OfferPairing(ctx, code, desk); !errors.Is(err, store.ErrDuplicate) {
+			return code, err
+		}
 	}
-	return fmt.Sprintf("%08d", n.Int64()), nil
+}
+
+// pinHash keys an officer's PIN to its desk with the deployment's secret.
+func (s *Service) pinHash(desk, pin string) string {
+	return s.Sealer.Hash("desk-pin:" + desk + ":" + pin)
 }
 
 // agencyScope refuses an agency-bound principal an agency outside its subtree.
@@ -131,16 +158,33 @@ func (s *Service) Desk(ctx context.Context, p *Principal, id string) (*store.Des
 // Desks lists the desks the principal may see.
 func (s *Service) Desks(ctx context.Context, p *Principal) ([]store.Desk, error) {
 	all, err := s.Mongo.Desks.All(ctx)
+	if err != nil || p.Agency == "" {
+		return all, err
+	}
+	within, err := s.subtreeSet(ctx, p.Agency)
 	if err != nil {
 		return nil, err
 	}
 	out := []store.Desk{}
 	for _, d := range all {
-		if s.agencyScope(ctx, p, d.Agency) == nil {
+		if within[d.Agency] {
 			out = append(out, d)
 		}
 	}
 	return out, nil
+}
+
+// subtreeSet is an agency and every agency under it, from one read of the tree.
+func (s *Service) subtreeSet(ctx context.Context, root string) (map[string]bool, error) {
+	codes, err := s.Subtree(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[string]bool, len(codes))
+	for _, c := range codes {
+		set[c] = true
+	}
+	return set, nil
 }
 
 // RevokeDevice stops a desk's tablet at once: its token no longer works on
@@ -150,29 +194,21 @@ func (s *Service) RevokeDevice(ctx context.Context, p *Principal, deskID, device
 	if err != nil {
 		return err
 	}
-	for i := range d.Devices {
-		dev := &d.Devices[i]
-		if dev.ID != device {
-			continue
-		}
-		if dev.RevokedAt == nil {
-			now := s.now()
-			dev.RevokedAt = &now
-			if err := s.Mongo.Desks.DropDevice(ctx, dev.Hash); err != nil {
-				return err
-			}
-			if err := s.Kiosks.ForgetDevice(ctx, dev.Hash); err != nil {
-				return err
-			}
-			if err := s.Mongo.Desks.Put(ctx, d); err != nil {
-				return err
-			}
-			_ = s.Kiosks.Wake(ctx, d.ID)
-			_ = s.Audit(ctx, p, "kiosk.revoke", d.ID, map[string]any{"device": device})
-		}
+	dev, ok := d.Devices[device]
+	if !ok {
+		return Errorf(NotFound, "device", "desk %s has no device %s", deskID, device)
+	}
+	if dev.RevokedAt != nil {
 		return nil
 	}
-	return Errorf(NotFound, "device", "desk %s has no device %s", deskID, device)
+	if err := s.Kiosks.RevokeDevice(ctx, dev.Hash); err != nil { // first: every replica refuses it from now on
+		return err
+	}
+	if err := s.Mongo.Desks.RevokeDevice(ctx, d.ID, dev, s.now()); err != nil {
+		return err
+	}
+	_ = s.Kiosks.Wake(ctx, d.ID)
+	return s.Audit(ctx, p, "kiosk.revoke", d.ID, map[string]any{"device": device})
 }
 
 // DeleteDesk removes a desk and stops its tablets.
@@ -182,14 +218,13 @@ func (s *Service) DeleteDesk(ctx context.Context, p *Principal, id string) error
 		return err
 	}
 	for _, dev := range d.Devices {
-		if err := s.Kiosks.ForgetDevice(ctx, dev.Hash); err != nil {
+		if err := s.Kiosks.RevokeDevice(ctx, dev.Hash); err != nil {
 			return err
 		}
 	}
-	if err := s.Mongo.Desks.Delete(ctx, d); err != nil {
+	if err := s.Mongo.Desks.Delete(ctx, id); err != nil {
 		return err
 	}
-	s.Kiosks.ForgetDesk(id)
 	_ = s.Kiosks.Wake(ctx, id)
 	return s.Audit(ctx, p, "desk.delete", id, nil)
 }
@@ -205,6 +240,9 @@ type Kiosk struct {
 // it. The token is shown once; only its hash is kept.
 func (s *Service) Pair(ctx context.Context, ip, code string) (string, *Kiosk, error) {
 	if err := s.limited(ctx, "kiosk-pair:"+ip, pairRate, 10*time.Minute, "code", "pairing tries"); err != nil {
+		return "", nil, err
+	}
+	if err := s.limited(ctx, "kiosk-pair", pairAll, 10*time.Minute, "code", "pairing tries on this gateway"); err != nil {
 		return "", nil, err
 	}
 	code = strings.Map(func(r rune) rune {
@@ -237,49 +275,54 @@ func (s *Service) Pair(ctx context.Context, ip, code string) (string, *Kiosk, er
 	}
 	token := "kt_" + base64.RawURLEncoding.EncodeToString(raw[:])
 	dev := store.KioskDevice{ID: hex.EncodeToString(id[:]), Hash: store.TokenHash(token), PairedAt: store.Millis(s.now())}
-	if err := s.Mongo.Desks.AddDevice(ctx, d, dev); err != nil {
+	if err := s.Mongo.Desks.AddDevice(ctx, d.ID, dev); err != nil {
 		return "", nil, err
 	}
 	_ = s.Kiosks.CacheDevice(ctx, dev.Hash, d.ID, dev.ID)
-	s.Kiosks.ForgetDesk(d.ID)
 	_ = s.Audit(ctx, &Principal{Name: "kiosk " + dev.ID, KeyID: "kiosk:" + dev.ID}, "kiosk.pair", d.ID, map[string]any{"device": dev.ID, "address": ip})
 	return token, &Kiosk{Desk: d, Device: dev.ID, hash: dev.Hash}, nil
 }
 
-// KioskOf authenticates a kiosk's device token: Redis first, MongoDB by
+// errUnpaired answers a tablet whose token no longer works.
+var errUnpaired = Errorf(Unauthenticated, "", "this tablet was unpaired; enter a new pairing code from the console")
+
+// deviceOf finds a device token's desk and device: Redis first, MongoDB by
 // _id only when Redis has lost the lookup.
-func (s *Service) KioskOf(ctx context.Context, token string) (*Kiosk, error) {
-	if !strings.HasPrefix(token, "kt_") {
-		return nil, Errorf(Unauthenticated, "", "this tablet is not paired; enter a pairing code from the console")
-	}
-	hash := store.TokenHash(token)
-	deskID, device, err := s.Kiosks.CachedDevice(ctx, hash)
+func (s *Service) deviceOf(ctx context.Context, hash string) (desk, device string, err error) {
+	desk, device, err = s.Kiosks.CachedDevice(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		deskID, device, err = s.Mongo.Desks.DeviceDesk(ctx, hash)
-		if err == nil {
-			_ = s.Kiosks.CacheDevice(ctx, hash, deskID, device)
+		if desk, device, err = s.Mongo.Desks.DeviceDesk(ctx, hash); err == nil {
+			_ = s.Kiosks.CacheDevice(ctx, hash, desk, device)
 		}
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, Errorf(Unauthenticated, "", "this tablet was unpaired; enter a new pairing code from the console")
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrRevoked) {
+		return "", "", errUnpaired
+	}
+	return desk, device, err
+}
+
+// KioskOf authenticates a kiosk's device token, from the address ip (whose
+// refused tokens are limited).
+func (s *Service) KioskOf(ctx context.Context, ip, token string) (*Kiosk, error) {
+	hash := store.TokenHash(token)
+	var deskID, device string
+	var err error = errUnpaired
+	if strings.HasPrefix(token, "kt_") {
+		deskID, device, err = s.deviceOf(ctx, hash)
+	}
+	if CodeOf(err) == Unauthenticated {
+		if lerr := s.limited(ctx, "kiosk-auth:"+ip, authRate, time.Minute, "", "refused tablet tokens"); lerr != nil {
+			return nil, lerr
+		}
 	}
 	if err != nil {
 		return nil, err
-	}
-	if d := s.Kiosks.KeptDesk(deskID); d != nil {
-		return &Kiosk{Desk: d, Device: device, hash: hash}, nil
 	}
 	d, err := s.Mongo.Desks.Desk(ctx, deskID)
 	if err != nil {
 		return nil, notFoundAs(err, "desk %s was removed", deskID)
 	}
-	s.Kiosks.KeepDesk(d)
 	return &Kiosk{Desk: d, Device: device, hash: hash}, nil
-}
-
-// kioskLimit counts a kiosk request against its desk's limit.
-func (s *Service) kioskLimit(ctx context.Context, desk string) error {
-	return s.limited(ctx, "kiosk:"+desk, kioskRate, time.Minute, "", "requests from this desk")
 }
 
 // kioskSurvey is the form a desk's kiosk asks for an invitation's survey:
@@ -298,16 +341,18 @@ func (s *Service) kioskSurvey(d *store.Desk, inv string) *survey.Survey {
 // once, on any replica. Only dossiers of the desk's agency or its subtree
 // can be presented there.
 func (s *Service) Present(ctx context.Context, d *store.Desk, n NewInvitation) (*store.Invitation, *store.Presented, error) {
-	if err := s.kioskLimit(ctx, d.ID); err != nil {
+	if err := s.limited(ctx, "kiosk-present:"+d.ID, kioskRate, time.Minute, "", "presentations at this desk"); err != nil {
 		return nil, nil, err
 	}
 	n = NewInvitation{DossierCode: n.DossierCode, AgencyCode: strings.TrimSpace(n.AgencyCode), ProcedureCode: strings.TrimSpace(n.ProcedureCode), Locale: n.Locale}
 	if n.AgencyCode == "" {
 		n.AgencyCode = d.Agency
 	}
-	if ok, err := s.InSubtree(ctx, d.Agency, n.AgencyCode); err != nil {
+	within, err := s.subtreeSet(ctx, d.Agency)
+	if err != nil {
 		return nil, nil, err
-	} else if !ok {
+	}
+	if !within[n.AgencyCode] {
 		return nil, nil, Errorf(Denied, "agency_code", "agency %s is not desk %s's agency %s or under it", n.AgencyCode, d.ID, d.Agency)
 	}
 	inv, err := s.InvitationByDossier(ctx, n.DossierCode)
@@ -317,9 +362,7 @@ func (s *Service) Present(ctx context.Context, d *store.Desk, n NewInvitation) (
 	if err != nil {
 		return nil, nil, err
 	}
-	if ok, err := s.InSubtree(ctx, d.Agency, inv.AgencyCode); err != nil {
-		return nil, nil, err
-	} else if !ok {
+	if !within[inv.AgencyCode] {
 		return nil, nil, Errorf(Denied, "dossier_code", "dossier %s belongs to agency %s, not desk %s's agency %s or under it", inv.DossierCode, inv.AgencyCode, d.ID, d.Agency)
 	}
 	switch inv.StatusAt(s.now()) {
@@ -334,6 +377,9 @@ func (s *Service) Present(ctx context.Context, d *store.Desk, n NewInvitation) (
 	}
 	p := &store.Presented{Invitation: inv.ID, Dossier: inv.DossierCode, Agency: agency, Procedure: inv.ProcedureCode,
 		Survey: string(s.kioskSurvey(d, inv.Survey).ID), Answered: inv.Status == store.StatusCompleted, At: s.now()}
+	if err := s.Mongo.Desks.NotePresented(ctx, inv.ID, d.ID); err != nil {
+		return nil, nil, err
+	}
 	if err := s.Kiosks.Present(ctx, d.ID, p, inv.Token, inv.ExpiresAt.Sub(s.now())); err != nil {
 		return nil, nil, Errorf(Unavailable, "", "the dossier could not reach the kiosk: %v; present it again", err)
 	}
@@ -368,8 +414,8 @@ func (s *Service) KioskNext(ctx context.Context, k *Kiosk, after int64, wait tim
 			stop()
 			return nil, ctx.Err()
 		}
-		if _, _, err := s.Kiosks.CachedDevice(ctx, k.hash); errors.Is(err, store.ErrNotFound) {
-			return nil, Errorf(Unauthenticated, "", "this tablet was unpaired; enter a new pairing code from the console")
+		if _, _, err := s.deviceOf(ctx, k.hash); err != nil {
+			return nil, err
 		}
 	}
 }
@@ -403,10 +449,10 @@ func (s *Service) AnswerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 	if !answerKeyRe.MatchString(a.Key) {
 		return "", Errorf(Invalid, "idempotency_key", "send 8–64 letters, digits, - or _, one key per answer (a UUID will do)")
 	}
-	if err := s.kioskLimit(ctx, k.Desk.ID); err != nil {
+	if err := s.limited(ctx, "kiosk-answer:"+k.Desk.ID, kioskRate, time.Minute, "", "answers from this desk"); err != nil {
 		return "", err
 	}
-	held, err := s.Kiosks.ClaimAnswer(ctx, k.Desk.ID, a.Key)
+	claim, held, err := s.Kiosks.ClaimAnswer(ctx, k.Desk.ID, a.Key)
 	if err != nil {
 		return "", Errorf(Unavailable, "", "the answer cannot be saved right now; the tablet will retry")
 	}
@@ -421,10 +467,10 @@ func (s *Service) AnswerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 	}
 	outcome, err := s.answerOnKiosk(ctx, k, a)
 	if err != nil {
-		_ = s.Kiosks.SettleAnswer(ctx, k.Desk.ID, a.Key, "") // nothing saved: a retry may go through
+		_ = s.Kiosks.SettleAnswer(ctx, k.Desk.ID, a.Key, claim, "") // nothing saved: a retry may go through
 		return "", err
 	}
-	_ = s.Kiosks.SettleAnswer(ctx, k.Desk.ID, a.Key, outcome)
+	_ = s.Kiosks.SettleAnswer(ctx, k.Desk.ID, a.Key, claim, outcome)
 	_ = s.Kiosks.Clear(ctx, k.Desk.ID, a.Seq)
 	return outcome, nil
 }
@@ -433,6 +479,18 @@ func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 	desk, token, err := s.Kiosks.PresentedAt(ctx, a.Invitation)
 	if err != nil {
 		return "", Errorf(Unavailable, "", "the answer cannot be saved right now; the tablet will retry")
+	}
+	if desk == "" { // Redis lost it (or never had it): MongoDB keeps where each dossier was presented
+		if desk, err = s.Mongo.Desks.PresentedDesk(ctx, a.Invitation); err != nil {
+			return "", err
+		}
+		if desk == k.Desk.ID {
+			inv, err := s.Invitation(ctx, a.Invitation)
+			if err != nil {
+				return "", err
+			}
+			token = inv.Token
+		}
 	}
 	if desk != k.Desk.ID {
 		return "", Errorf(Denied, "invitation_id", "this dossier was not presented at desk %s", k.Desk.ID)
@@ -443,11 +501,13 @@ func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 	}
 	def := s.kioskSurvey(k.Desk, ss.Invitation.Survey)
 	if a.Survey != "" && a.Survey != string(def.ID) {
-		if other, ok := s.Surveys.Survey(survey.ID(a.Survey)); ok && (a.Survey == ss.Invitation.Survey || other.ID == s.ChatSurvey(ss.Invitation.Survey).ID) {
-			def = other // the desk's form changed while the answer waited on the tablet
-		} else {
+		// The desk's form may have changed while the answer waited on the
+		// tablet: the invitation's survey and its short form are both fine.
+		other, ok := s.Surveys.Survey(survey.ID(a.Survey))
+		if !ok || (a.Survey != ss.Invitation.Survey && other.ID != s.ChatSurvey(ss.Invitation.Survey).ID) {
 			return "", Errorf(Invalid, "survey", "the dossier's survey is %s, not %s", def.ID, a.Survey)
 		}
+		def = other
 	}
 	answers := survey.Answers{}
 	for _, q := range def.Questions {
@@ -493,6 +553,15 @@ func KioskChannel(d *store.Desk) string {
 	return ch
 }
 
+// OfficerGroup is how group_by=officer names the desk's officer in reports
+// ("<desk>.<officer>", "" when the desk names none).
+func OfficerGroup(d *store.Desk) string {
+	if o := officerSlug(d.Officer); o != "" {
+		return d.ID + "." + o
+	}
+	return ""
+}
+
 // officerSlug is an officer's name as a channel part: "Nguyễn Văn An" →
 // "nguyen-van-an".
 func officerSlug(name string) string {
@@ -514,4 +583,21 @@ func officerSlug(name string) string {
 		}
 	}
 	return b.String()
+}
+
+// PresentOnTablet is the officer showing a dossier from the desk's tablet
+// with the desk's PIN: without it, anyone at the tablet could rate other
+// people's dossiers.
+func (s *Service) PresentOnTablet(ctx context.Context, k *Kiosk, dossier, pin string) (*store.Presented, error) {
+	if err := s.limited(ctx, "kiosk-officer:"+k.Desk.ID, officerRate, 10*time.Minute, "officer_pin", "dossiers shown from this tablet"); err != nil {
+		return nil, err
+	}
+	if k.Desk.PINHash == "" {
+		return nil, Errorf(Denied, "officer_pin", "desk %s has no officer PIN; set one in the console to show dossiers from the tablet", k.Desk.ID)
+	}
+	if subtle.ConstantTimeCompare([]byte(s.pinHash(k.Desk.ID, pin)), []byte(k.Desk.PINHash)) != 1 {
+		return nil, Errorf(Denied, "officer_pin", "wrong PIN")
+	}
+	_, p, err := s.Present(ctx, k.Desk, NewInvitation{DossierCode: dossier})
+	return p, err
 }

@@ -439,8 +439,13 @@ func Groups(compute func(store.Cells) Report, cells store.Cells, by string) ([]G
 		key = func(k store.CellKey) string { return strings.TrimPrefix(k.Dim, "procedure:") }
 	case "desk":
 		key = func(k store.CellKey) string { return kioskPart(k.Channel, 1) }
-	case "officer":
-		key = func(k store.CellKey) string { return kioskPart(k.Channel, 2) }
+	case "officer": // desk.officer: two officers of one name at two desks stay apart
+		key = func(k store.CellKey) string {
+			if o := kioskPart(k.Channel, 2); o != "" {
+				return kioskPart(k.Channel, 1) + "." + o
+			}
+			return ""
+		}
 	default:
 		return nil, fmt.Errorf("%q: use agency, month, channel, procedure, desk or officer", by)
 	}

@@ -12,7 +12,9 @@ import (
 // DeskView is a desk as the API shows it: its tablets, never their tokens.
 type DeskView struct {
 	store.Desk
-	Channel string `json:"channel" doc:"the channel its kiosk's answers are recorded under: kiosk.<desk>[.<officer>]"`
+	Devices    []store.KioskDevice `json:"devices" doc:"its tablets, first paired first"`
+	OfficerPIN bool                `json:"officer_pin" doc:"an officer PIN is set: dossiers can be shown from the tablet"`
+	Channel    string              `json:"channel" doc:"the channel its kiosk's answers are recorded under: kiosk.<desk>[.<officer>]"`
 	// PairingCode is shown once, on the answer to PUT: 8 digits a tablet
 	// enters at /kiosk within 15 minutes.
 	PairingCode    string     `json:"pairing_code,omitempty" doc:"one-time: enter it at /kiosk within 15 minutes"`
@@ -24,9 +26,7 @@ type deskList struct {
 }
 
 func viewDesk(d *store.Desk) DeskView {
-	v := DeskView{Desk: *d, Channel: core.KioskChannel(d)}
-	v.Devices = nonNil(v.Devices)
-	return v
+	return DeskView{Desk: *d, Devices: d.DeviceList(), OfficerPIN: d.PINHash != "", Channel: core.KioskChannel(d)}
 }
 
 // PresentInput is the body of POST /api/v1/desks/{id}/present.

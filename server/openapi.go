@@ -142,10 +142,8 @@ var operations = []operation{
 	{"getKioskDesk", "get", "/kiosk/api/desk", "The tablet's desk", "kiosk", nil, nil, true, map[int]any{200: kiosk.Desk{}}, []int{401, unavailable}},
 	{"nextKioskDossier", "get", "/kiosk/api/next", "Wait (up to wait seconds, at most 25) for a dossier other than the one numbered after: 200 with it and its survey, 204 when none came", "kiosk",
 		[]string{"after", "wait"}, nil, true, map[int]any{200: kiosk.Dossier{}, 204: nil}, []int{401, unavailable}},
-	{"presentOnKiosk", "post", "/kiosk/api/present", "The officer shows a dossier on the tablet by its code (the invitation is made if missing)", "kiosk", nil,
-		request{struct {
-			Dossier string `json:"dossier_code"`
-		}{}, []string{"dossier_code"}}, true, map[int]any{200: kiosk.Dossier{}}, []int{400, 401, 403, 409, 410, 429, unavailable}},
+	{"presentOnKiosk", "post", "/kiosk/api/present", "The officer shows a dossier on the tablet by its code, with the desk's officer PIN (the invitation is made if missing)", "kiosk", nil,
+		request{kiosk.Presentation{}, []string{"dossier_code", "officer_pin"}}, true, map[int]any{200: kiosk.Dossier{}}, []int{400, 401, 403, 409, 410, 429, unavailable}},
 	{"answerOnKiosk", "post", "/kiosk/api/answer", "A citizen's answers from the tablet, exactly once per dossier and per idempotency key", "kiosk", nil,
 		request{core.KioskAnswer{}, []string{"idempotency_key", "invitation_id", "answers"}}, true, map[int]any{200: kiosk.Answered{}}, []int{400, 401, 403, 404, 409, 410, 429, unavailable}},
 	{"receiveSMS", "post", "/webhooks/sms/{channel_id}", "Inbound SMS in the channel type's format; the answer carries the replies in that format", "webhooks", nil, nil, true, map[int]any{200: webhookSMS}, []int{400, 401, 404, 413, 429, unavailable}},

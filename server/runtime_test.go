@@ -70,6 +70,7 @@ func TestKioskWakesAcrossReplicas(t *testing.T) {
 	cfg.MongoDatabase, cfg.AdminKey, cfg.SecretKey = m.DB.Name(), gwtest.AdminKey, strings.Repeat("s", 40)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, b := server.NewRuntime(cfg, r, m, log, web.Mount), server.NewRuntime(cfg, r, m, log, web.Mount)
+	t.Cleanup(func() { _ = a.Core.Kiosks.Close(); _ = b.Core.Kiosks.Close() })
 	call := func(rt *server.Runtime, key, method, path string, body any) (int, map[string]any) {
 		t.Helper()
 		raw, _ := json.Marshal(body)
@@ -102,13 +103,12 @@ func TestKioskWakesAcrossReplicas(t *testing.T) {
 		got <- out
 	}()
 	time.Sleep(300 * time.Millisecond)
-	start := time.Now()
 	if status, out := call(a, gwtest.AdminKey, "POST", "/api/v1/desks/quay-1/present", map[string]any{"dossier_code": "H49-REPLICA-1"}); status != 200 {
 		t.Fatalf("present on a: %d %v", status, out)
 	}
-	p := <-got
-	if took := time.Since(start); p["dossier_code"] != "H49-REPLICA-1" || took > 15*time.Second { // woken, not the 20 s wait ending
-		t.Fatalf("b's tablet got %v after %s", p, took)
+	p := <-got // the 20 s wait ending would answer 204
+	if p["dossier_code"] != "H49-REPLICA-1" {
+		t.Fatalf("b's tablet got %v", p)
 	}
 	status, out := call(b, tablet, "POST", "/kiosk/api/answer", map[string]any{"idempotency_key": "replica-answer-1", "invitation_id": p["invitation_id"], "seq": p["seq"],
 		"answers": map[string]int{"A": 4, "B": 4, "C": 4, "D": 4, "E": 4}})

@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,7 +22,8 @@ import (
 
 // Desk is a one-stop desk with a kiosk: a tablet the citizen rates the
 // dossier on while still at the desk. Collection desks, read by _id; its
-// paired devices live in the document, so listing them is one read.
+// paired devices live in the document, keyed by device id, so a pairing
+// and a revocation each change one field and listing them is one read.
 type Desk struct {
 	ID      string `bson:"_id" json:"id"`
 	Agency  string `bson:"agency_code" json:"agency_code"`
@@ -27,10 +31,23 @@ type Desk struct {
 	Officer string `bson:"officer,omitempty" json:"officer,omitempty"`
 	// Form is "short" (one screen per criterion) or "full" (every SIPAS
 	// indicator).
-	Form      string        `bson:"form" json:"form"`
-	Devices   []KioskDevice `bson:"devices" json:"devices"`
-	CreatedAt time.Time     `bson:"created_at" json:"created_at"`
-	UpdatedAt time.Time     `bson:"updated_at" json:"updated_at"`
+	Form string `bson:"form" json:"form"`
+	// PINHash is the keyed hash of the officer's PIN that lets dossiers be
+	// shown from the tablet itself ("" = only the desk software can).
+	PINHash   string                 `bson:"pin_hash,omitempty" json:"-"`
+	Devices   map[string]KioskDevice `bson:"devices" json:"-"`
+	CreatedAt time.Time              `bson:"created_at" json:"created_at"`
+	UpdatedAt time.Time              `bson:"updated_at" json:"updated_at"`
+}
+
+// DeviceList is the desk's tablets, first paired first.
+func (d *Desk) DeviceList() []KioskDevice {
+	out := make([]KioskDevice, 0, len(d.Devices))
+	for _, dev := range d.Devices {
+		out = append(out, dev)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PairedAt.Before(out[j].PairedAt) })
+	return out
 }
 
 // KioskDevice is a tablet paired with a desk. Its token is never stored:
@@ -48,19 +65,29 @@ func TokenHash(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Desks is the desks collection and the device lookups (kiosk_devices,
-// _id = token hash → desk), both read by _id only.
+// Desks is the desks collection, the device lookups (kiosk_devices, _id =
+// token hash) and the record of where each invitation was presented
+// (kiosk_presented, _id = invitation id), all read by _id.
 type Desks struct {
-	c, devices *mongo.Collection
+	c, devices, presented *mongo.Collection
 }
 
-// Put creates or replaces a desk.
-func (s *Desks) Put(ctx context.Context, d *Desk) error {
-	d.CreatedAt, d.UpdatedAt = Millis(d.CreatedAt), Millis(d.UpdatedAt)
-	if d.Devices == nil {
-		d.Devices = []KioskDevice{}
+func (s *Desks) ensureIndexes(ctx context.Context) error {
+	return createIndexes(ctx, s.devices, index(bson.D{{Key: "desk", Value: 1}}, false))
+}
+
+// Save creates a desk or changes its settings (its tablets stay); the
+// PIN's hash changes only when setPIN.
+func (s *Desks) Save(ctx context.Context, d *Desk, setPIN bool) error {
+	set := bson.D{{Key: "agency_code", Value: d.Agency}, {Key: "name", Value: d.Name}, {Key: "officer", Value: d.Officer},
+		{Key: "form", Value: d.Form}, {Key: "updated_at", Value: Millis(d.UpdatedAt)}}
+	if setPIN {
+		set = append(set, bson.E{Key: "pin_hash", Value: d.PINHash})
 	}
-	if _, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, d, options.Replace().SetUpsert(true)); err != nil {
+	_, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}},
+		bson.D{{Key: "$set", Value: set}, {Key: "$setOnInsert", Value: bson.D{{Key: "created_at", Value: Millis(d.CreatedAt)}, {Key: "devices", Value: bson.D{}}}}},
+		options.Update().SetUpsert(true))
+	if err != nil {
 		return fmt.Errorf("save desk %s: %w", d.ID, err)
 	}
 	return nil
@@ -77,15 +104,14 @@ func (s *Desks) All(ctx context.Context) ([]Desk, error) {
 	return findAll[Desk](ctx, s.c, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 }
 
-// Delete removes a desk and its devices' lookups.
-func (s *Desks) Delete(ctx context.Context, d *Desk) error {
-	for _, dev := range d.Devices {
-		if _, err := s.devices.DeleteOne(ctx, bson.D{{Key: "_id", Value: dev.Hash}}); err != nil {
-			return fmt.Errorf("delete kiosk device: %w", err)
-		}
+// Delete removes a desk and every device lookup that names it (also one
+// whose pairing raced the removal).
+func (s *Desks) Delete(ctx context.Context, id string) error {
+	if _, err := s.devices.DeleteMany(ctx, bson.D{{Key: "desk", Value: id}}); err != nil {
+		return fmt.Errorf("delete kiosk devices of %s: %w", id, err)
 	}
-	if _, err := s.c.DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
-		return fmt.Errorf("delete desk %s: %w", d.ID, err)
+	if _, err := s.c.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+		return fmt.Errorf("delete desk %s: %w", id, err)
 	}
 	return nil
 }
@@ -96,13 +122,28 @@ type deviceLookup struct {
 	ID   string `bson:"device"`
 }
 
-// AddDevice records a paired device: its lookup first, then the desk.
-func (s *Desks) AddDevice(ctx context.Context, d *Desk, dev KioskDevice) error {
-	if _, err := s.devices.InsertOne(ctx, deviceLookup{Hash: dev.Hash, Desk: d.ID, ID: dev.ID}); err != nil {
+// AddDevice records a paired device: its lookup first, then its field in
+// the desk.
+func (s *Desks) AddDevice(ctx context.Context, desk string, dev KioskDevice) error {
+	if _, err := s.devices.InsertOne(ctx, deviceLookup{Hash: dev.Hash, Desk: desk, ID: dev.ID}); err != nil {
 		return fmt.Errorf("save kiosk device: %w", err)
 	}
-	d.Devices = append(d.Devices, dev)
-	return s.Put(ctx, d)
+	dev.PairedAt = Millis(dev.PairedAt)
+	if _, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: desk}}, bson.D{{Key: "$set", Value: bson.D{{Key: "devices." + dev.ID, Value: dev}}}}); err != nil {
+		return fmt.Errorf("save kiosk device: %w", err)
+	}
+	return nil
+}
+
+// RevokeDevice drops a device's lookup and marks it revoked in its desk.
+func (s *Desks) RevokeDevice(ctx context.Context, desk string, dev KioskDevice, at time.Time) error {
+	if _, err := s.devices.DeleteOne(ctx, bson.D{{Key: "_id", Value: dev.Hash}}); err != nil {
+		return fmt.Errorf("revoke kiosk device: %w", err)
+	}
+	if _, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: desk}}, bson.D{{Key: "$set", Value: bson.D{{Key: "devices." + dev.ID + ".revoked_at", Value: Millis(at)}}}}); err != nil {
+		return fmt.Errorf("revoke kiosk device: %w", err)
+	}
+	return nil
 }
 
 // DeviceDesk finds the desk and device id of a token hash; ErrNotFound
@@ -115,13 +156,31 @@ func (s *Desks) DeviceDesk(ctx context.Context, hash string) (desk, device strin
 	return l.Desk, l.ID, nil
 }
 
-// DropDevice removes a device's lookup (its record in the desk stays,
-// marked revoked by the caller).
-func (s *Desks) DropDevice(ctx context.Context, hash string) error {
-	if _, err := s.devices.DeleteOne(ctx, bson.D{{Key: "_id", Value: hash}}); err != nil {
-		return fmt.Errorf("revoke kiosk device: %w", err)
+type presentedAt struct {
+	Invitation string `bson:"_id"`
+	Desk       string `bson:"desk"`
+}
+
+// NotePresented records the desk an invitation was presented at, for when
+// Redis has lost it (an answer may wait on a tablet for days).
+func (s *Desks) NotePresented(ctx context.Context, invitation, desk string) error {
+	_, err := s.presented.ReplaceOne(ctx, bson.D{{Key: "_id", Value: invitation}}, presentedAt{invitation, desk}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("note presented dossier: %w", err)
 	}
 	return nil
+}
+
+// PresentedDesk is the desk an invitation was last presented at ("" if none).
+func (s *Desks) PresentedDesk(ctx context.Context, invitation string) (string, error) {
+	p, err := findOne[presentedAt](ctx, s.presented, bson.D{{Key: "_id", Value: invitation}})
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return p.Desk, nil
 }
 
 // Presented is a dossier shown on a desk's kiosk: what the kiosk needs to
@@ -138,53 +197,49 @@ type Presented struct {
 	At       time.Time `json:"presented_at"`
 }
 
+// ErrRevoked means a device token was revoked.
+var ErrRevoked = errors.New("kiosk device revoked")
+
 // Kiosks is the kiosks' state in Redis: pairing codes, device lookups,
-// each desk's current dossier, answer keys, and the wake-ups that reach
-// a waiting kiosk on any replica (pub/sub on one channel per database,
-// fanned out in-process by desk).
+// each desk's current dossier, answer keys, and the wake-ups that reach a
+// waiting kiosk on any replica (pub/sub on one channel per database,
+// fanned out in-process by desk). Every key carries the database in one
+// hash tag, so its scripts run on Redis Cluster.
 type Kiosks struct {
 	R    redis.UniversalClient
 	Name string
 
-	mu      sync.Mutex
+	subMu  sync.Mutex // held while subscribing
+	sub    *redis.PubSub
+	closed bool
+	mu    sync.Mutex // guards waiters
+	// waiters are the channels to close at a desk's next wake-up.
 	waiters map[string][]chan struct{}
-	sub     *redis.PubSub
-	desks   sync.Map // desk id → keptDesk
 }
-
-// deskTTL is how long a process keeps a desk's settings (its name, officer
-// and form); a device's revocation is checked in Redis on every request.
-const deskTTL = 30 * time.Second
-
-type keptDesk struct {
-	d  *Desk
-	at time.Time
-}
-
-// KeptDesk is a desk's settings as this process read them less than
-// deskTTL ago, or nil.
-func (k *Kiosks) KeptDesk(id string) *Desk {
-	if v, ok := k.desks.Load(id); ok && time.Since(v.(keptDesk).at) < deskTTL {
-		return v.(keptDesk).d
-	}
-	return nil
-}
-
-// KeepDesk keeps a desk's settings in the process for deskTTL.
-func (k *Kiosks) KeepDesk(d *Desk) { k.desks.Store(d.ID, keptDesk{d, time.Now()}) }
-
-// ForgetDesk drops this process's copy of a desk (after a change here;
-// other replicas see it within deskTTL).
-func (k *Kiosks) ForgetDesk(id string) { k.desks.Delete(id) }
 
 func (k *Kiosks) key(kind, id string) string { return "gw:kiosk:" + kind + ":{" + k.Name + "}:" + id }
 
 // PairTTL is how long a pairing code works.
 const PairTTL = 15 * time.Minute
 
-// OfferPairing makes code pair a device with desk, once, for PairTTL.
+// OfferPairing makes code pair a device with desk, once, for PairTTL,
+// and cancels the desk's previous code. ErrDuplicate: code is taken.
 func (k *Kiosks) OfferPairing(ctx context.Context, code, desk string) error {
-	return k.R.Set(ctx, k.key("pair", code), desk, PairTTL).Err()
+	ok, err := k.R.SetNX(ctx, k.key("pair", code), desk, PairTTL).Result()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrDuplicate
+	}
+	old, err := k.R.SetArgs(ctx, k.key("paircode", desk), code, redis.SetArgs{TTL: PairTTL, Get: true}).Result()
+	if err == nil && old != "" {
+		err = k.R.Del(ctx, k.key("pair", old)).Err()
+	}
+	if errors.Is(err, redis.Nil) {
+		err = nil
+	}
+	return err
 }
 
 // TakePairing uses a pairing code: the desk it pairs with, or ErrNotFound.
@@ -196,14 +251,18 @@ func (k *Kiosks) TakePairing(ctx context.Context, code string) (string, error) {
 	return desk, err
 }
 
-// deviceTTL bounds a cached device lookup: a revocation deletes it at once.
+// deviceTTL bounds a cached device lookup and a revocation's tombstone.
 const deviceTTL = 24 * time.Hour
 
-// CachedDevice is the desk and device of a token hash, if cached.
+// CachedDevice is the desk and device of a token hash: ErrNotFound when
+// not cached, ErrRevoked when revoked.
 func (k *Kiosks) CachedDevice(ctx context.Context, hash string) (desk, device string, err error) {
-	v, err := k.R.HMGet(ctx, k.key("dev", hash), "desk", "device").Result()
+	v, err := k.R.HMGet(ctx, k.key("dev", hash), "desk", "device", "revoked").Result()
 	if err != nil {
 		return "", "", err
+	}
+	if v[2] != nil {
+		return "", "", ErrRevoked
 	}
 	d, _ := v[0].(string)
 	id, _ := v[1].(string)
@@ -213,7 +272,8 @@ func (k *Kiosks) CachedDevice(ctx context.Context, hash string) (desk, device st
 	return d, id, nil
 }
 
-// CacheDevice keeps a device lookup in Redis.
+// CacheDevice keeps a device lookup in Redis; a revocation's tombstone in
+// the same hash outlives it.
 func (k *Kiosks) CacheDevice(ctx context.Context, hash, desk, device string) error {
 	p := k.R.TxPipeline()
 	p.HSet(ctx, k.key("dev", hash), "desk", desk, "device", device)
@@ -222,66 +282,79 @@ func (k *Kiosks) CacheDevice(ctx context.Context, hash, desk, device string) err
 	return err
 }
 
-// ForgetDevice drops a device's cached lookup.
-func (k *Kiosks) ForgetDevice(ctx context.Context, hash string) error {
-	return k.R.Del(ctx, k.key("dev", hash)).Err()
+// RevokeDevice marks a token revoked: from now on every replica refuses it,
+// even one that read its lookup from MongoDB just before.
+func (k *Kiosks) RevokeDevice(ctx context.Context, hash string) error {
+	p := k.R.TxPipeline()
+	p.HSet(ctx, k.key("dev", hash), "revoked", "1")
+	p.Expire(ctx, k.key("dev", hash), deviceTTL)
+	_, err := p.Exec(ctx)
+	return err
 }
 
 // presentTTL is how long a dossier stays on a kiosk's screen to be rated.
 const presentTTL = 2 * time.Hour
 
+// present numbers a desk's new dossier, puts it on screen, lets the desk
+// answer its invitation and wakes the desk's kiosks, in one step.
+var present = redis.NewScript(`
+local seq = redis.call('INCR', KEYS[1])
+redis.call('SET', KEYS[2], seq .. ' ' .. ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return seq`)
+
 // Present puts a dossier on a desk's kiosk (numbering it), lets that
 // desk answer its invitation (survey token) until ttl, and wakes the
 // desk's kiosks.
 func (k *Kiosks) Present(ctx context.Context, desk string, p *Presented, token string, ttl time.Duration) error {
-	seq, err := k.R.Incr(ctx, k.key("seq", desk)).Result()
-	if err != nil {
-		return err
-	}
-	p.Seq = seq
+	p.Seq = 0
 	b, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	pipe := k.R.Pipeline()
-	pipe.Set(ctx, k.key("cur", desk), b, presentTTL)
-	pipe.Set(ctx, k.key("inv", p.Invitation), desk+" "+token, max(ttl, time.Minute))
-	pipe.Publish(ctx, k.channel(), desk)
-	_, err = pipe.Exec(ctx)
+	seq, err := present.Run(ctx, k.R, []string{k.key("seq", desk), k.key("cur", desk), k.key("inv", p.Invitation)},
+		string(b), presentTTL.Milliseconds(), desk+" "+token, max(ttl, time.Minute).Milliseconds(), k.channel(), desk).Int64()
+	p.Seq = seq
 	return err
 }
 
 // Current is the dossier on a desk's kiosk, or nil.
 func (k *Kiosks) Current(ctx context.Context, desk string) (*Presented, error) {
-	b, err := k.R.Get(ctx, k.key("cur", desk)).Bytes()
+	v, err := k.R.Get(ctx, k.key("cur", desk)).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	seq, raw, _ := strings.Cut(v, " ")
 	var p Presented
-	if err := json.Unmarshal(b, &p); err != nil {
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
 		return nil, fmt.Errorf("kiosk state of %s: %w", desk, err)
 	}
+	p.Seq, _ = strconv.ParseInt(seq, 10, 64)
 	return &p, nil
 }
+
+// clear takes a dossier off screen only if it is still the one numbered
+// ARGV[1], and wakes the desk's kiosks.
+var clear = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+end
+return 0`)
 
 // Clear takes a dossier off a desk's kiosk once it is answered, unless
 // another was presented since.
 func (k *Kiosks) Clear(ctx context.Context, desk string, seq int64) error {
-	cur, err := k.Current(ctx, desk)
-	if err != nil || cur == nil || cur.Seq != seq {
-		return err
-	}
-	if err := k.R.Del(ctx, k.key("cur", desk)).Err(); err != nil {
-		return err
-	}
-	return k.Wake(ctx, desk)
+	return clear.Run(ctx, k.R, []string{k.key("cur", desk)}, strconv.FormatInt(seq, 10), k.channel(), desk).Err()
 }
 
 // PresentedAt is the desk an invitation was presented at and its survey
-// token ("" if none).
+// token ("" if Redis has none).
 func (k *Kiosks) PresentedAt(ctx context.Context, invitation string) (desk, token string, err error) {
 	v, err := k.R.Get(ctx, k.key("inv", invitation)).Result()
 	if errors.Is(err, redis.Nil) {
@@ -295,28 +368,49 @@ func (k *Kiosks) PresentedAt(ctx context.Context, invitation string) (desk, toke
 // longer than a kiosk stays offline.
 const answerKeyTTL = 30 * 24 * time.Hour
 
-// ClaimAnswer claims an idempotency key for a desk's answer. It returns
-// the outcome stored for the key when it was settled before, "pending"
-// while another request holds it, or "" when this request holds it now.
-func (k *Kiosks) ClaimAnswer(ctx context.Context, desk, key string) (string, error) {
-	ok, err := k.R.SetNX(ctx, k.key("ans", desk+":"+key), "pending", time.Minute).Result()
-	if err != nil || ok {
-		return "", err
+// claimTTL bounds a claim whose request died before settling it.
+const claimTTL = time.Minute
+
+// ClaimAnswer claims an idempotency key for a desk's answer. It returns a
+// claim to settle when this request holds the key now, or else the
+// outcome stored for the key ("pending" while another request holds it).
+func (k *Kiosks) ClaimAnswer(ctx context.Context, desk, key string) (claim, outcome string, err error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", "", err
 	}
-	v, err := k.R.Get(ctx, k.key("ans", desk+":"+key)).Result()
-	if errors.Is(err, redis.Nil) {
-		return k.ClaimAnswer(ctx, desk, key) // expired in between
+	claim = "pending:" + hex.EncodeToString(b[:])
+	for range 3 {
+		ok, err := k.R.SetNX(ctx, k.key("ans", desk+":"+key), claim, claimTTL).Result()
+		if err != nil || ok {
+			return claim, "", err
+		}
+		v, err := k.R.Get(ctx, k.key("ans", desk+":"+key)).Result()
+		if errors.Is(err, redis.Nil) {
+			continue // expired in between
+		}
+		if err != nil {
+			return "", "", err
+		}
+		if strings.HasPrefix(v, "pending:") {
+			return "", "pending", nil
+		}
+		return "", v, nil
 	}
-	return v, err
+	return "", "pending", nil
 }
 
-// SettleAnswer stores an answer's outcome under its key; "" releases the
-// key for a retry.
-func (k *Kiosks) SettleAnswer(ctx context.Context, desk, key, outcome string) error {
-	if outcome == "" {
-		return k.R.Del(ctx, k.key("ans", desk+":"+key)).Err()
-	}
-	return k.R.Set(ctx, k.key("ans", desk+":"+key), outcome, answerKeyTTL).Err()
+// settle stores an answer's outcome (or frees the key, for "") only if the
+// claim still holds it.
+var settle = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1`)
+
+// SettleAnswer ends a claim: outcome is kept under the key, or "" frees
+// the key for a retry. It runs even when the request was cancelled.
+func (k *Kiosks) SettleAnswer(ctx context.Context, desk, key, claim, outcome string) error {
+	return settle.Run(context.WithoutCancel(ctx), k.R, []string{k.key("ans", desk+":"+key)}, claim, outcome, answerKeyTTL.Milliseconds()).Err()
 }
 
 func (k *Kiosks) channel() string { return "gw:kiosk:wake:" + k.Name }
@@ -326,22 +420,20 @@ func (k *Kiosks) Wake(ctx context.Context, desk string) error {
 	return k.R.Publish(ctx, k.channel(), desk).Err()
 }
 
-// Wait returns a channel closed at the next wake-up of desk (or when
-// Redis's subscription fails), and a function to stop waiting.
+// Wait returns a channel closed at the next wake-up of desk, and a
+// function to stop waiting. Waiters are also woken when the subscription
+// is made again after Redis came back, as a wake-up may have been missed.
 func (k *Kiosks) Wait(ctx context.Context, desk string) (<-chan struct{}, func(), error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.sub == nil {
-		sub := k.R.Subscribe(context.Background(), k.channel())
-		if _, err := sub.Receive(ctx); err != nil { // the subscription is confirmed
-			_ = sub.Close()
-			return nil, nil, err
-		}
-		k.sub, k.waiters = sub, map[string][]chan struct{}{}
-		go k.fanOut(sub)
+	if err := k.subscribe(ctx); err != nil {
+		return nil, nil, err
 	}
 	ch := make(chan struct{})
+	k.mu.Lock()
+	if k.waiters == nil {
+		k.waiters = map[string][]chan struct{}{}
+	}
 	k.waiters[desk] = append(k.waiters[desk], ch)
+	k.mu.Unlock()
 	stop := func() {
 		k.mu.Lock()
 		defer k.mu.Unlock()
@@ -359,37 +451,68 @@ func (k *Kiosks) Wait(ctx context.Context, desk string) (<-chan struct{}, func()
 	return ch, stop, nil
 }
 
-// fanOut wakes the waiters of each desk named on the channel; when the
-// subscription ends, it wakes everyone and lets the next Wait resubscribe.
-func (k *Kiosks) fanOut(sub *redis.PubSub) {
-	for msg := range sub.Channel() {
+// subscribe makes the process's one subscription, once.
+func (k *Kiosks) subscribe(ctx context.Context) error {
+	k.subMu.Lock()
+	defer k.subMu.Unlock()
+	if k.closed {
+		return errors.New("kiosk wake-ups are closed: the gateway is shutting down")
+	}
+	if k.sub != nil {
+		return nil
+	}
+	sub := k.R.Subscribe(context.Background(), k.channel())
+	if _, err := sub.Receive(ctx); err != nil { // the subscription is confirmed
+		_ = sub.Close()
+		return err
+	}
+	k.sub = sub
+	go k.fanOut(sub.ChannelWithSubscriptions())
+	return nil
+}
+
+// fanOut wakes the waiters of each desk named on the channel, and every
+// waiter when the subscription is made again.
+func (k *Kiosks) fanOut(msgs <-chan any) {
+	for m := range msgs {
 		k.mu.Lock()
-		for _, ch := range k.waiters[msg.Payload] {
-			close(ch)
+		switch m := m.(type) {
+		case *redis.Message:
+			for _, ch := range k.waiters[m.Payload] {
+				close(ch)
+			}
+			delete(k.waiters, m.Payload)
+		case *redis.Subscription:
+			k.mu.Unlock()
+			k.wakeAll()
+			continue
 		}
-		delete(k.waiters, msg.Payload)
 		k.mu.Unlock()
 	}
+	k.wakeAll() // closed: nobody waits for a wake-up that cannot come
+}
+
+func (k *Kiosks) wakeAll() {
 	k.mu.Lock()
+	defer k.mu.Unlock()
 	for desk, list := range k.waiters {
 		for _, ch := range list {
 			close(ch)
 		}
 		delete(k.waiters, desk)
 	}
-	if k.sub == sub {
-		k.sub = nil
-	}
-	k.mu.Unlock()
 }
 
-// Close ends the subscription.
+// Close ends the subscription and wakes every waiting kiosk; from then on
+// Wait fails, so a shutting-down replica sends its tablets elsewhere.
 func (k *Kiosks) Close() error {
-	k.mu.Lock()
-	sub := k.sub
-	k.mu.Unlock()
-	if sub == nil {
+	k.subMu.Lock()
+	defer k.subMu.Unlock()
+	k.closed = true
+	if k.sub == nil {
 		return nil
 	}
-	return sub.Close()
+	err := k.sub.Close()
+	k.sub = nil
+	return err
 }

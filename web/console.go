@@ -430,8 +430,8 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 		}
 		for _, d := range desks {
 			deskNames[d.ID] = d.Name + " (" + d.ID + ")"
-			if parts := strings.SplitN(core.KioskChannel(&d), ".", 3); len(parts) == 3 {
-				officerNames[parts[2]] = d.Officer
+			if g := core.OfficerGroup(&d); g != "" {
+				officerNames[g] = d.Officer + " (" + d.ID + ")"
 			}
 		}
 	}

@@ -166,7 +166,7 @@ func TestConsoleDesks(t *testing.T) {
 	admin := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
 	_, page := g.Page("/console/desks", admin)
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
-	form := url.Values{"csrf": {csrf}, "id": {"quay-7"}, "agency_code": {"000.00.12.H49"}, "name": {"Quầy số 7"}, "officer": {"Lê Văn Cường"}, "form": {"short"}}
+	form := url.Values{"csrf": {csrf}, "id": {"quay-7"}, "agency_code": {"000.00.12.H49"}, "name": {"Quầy số 7"}, "officer": {"Lê Văn Cường"}, "form": {"short"}, "officer_pin": {"11223344"}}
 	res := g.PostForm("/console/desks", form, admin)
 	body := gwtest.Body(res)
 	code := regexp.MustCompile(`id="pairing-code">([0-9]{4}) ([0-9]{4})<`).FindStringSubmatch(body)
@@ -183,7 +183,7 @@ func TestConsoleDesks(t *testing.T) {
 		t.Fatalf("pair: %v", paired)
 	}
 	// Its answers show on the dashboard, ranked only from 30 responses.
-	_, p := g.As(tablet, "POST", "/kiosk/api/present", map[string]any{"dossier_code": "H49-DESK-1"})
+	_, p := g.As(tablet, "POST", "/kiosk/api/present", map[string]any{"dossier_code": "H49-DESK-1", "officer_pin": "11223344"})
 	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", map[string]any{"idempotency_key": "console-desk-1", "invitation_id": p["invitation_id"], "seq": p["seq"],
 		"answers": map[string]int{"A": 5, "B": 5, "C": 5, "D": 5, "E": 5}}); res.StatusCode != 200 {
 		t.Fatalf("answer: %d %v", res.StatusCode, out)
@@ -194,7 +194,8 @@ func TestConsoleDesks(t *testing.T) {
 	}
 	_, page = g.Page("/console/desks", admin)
 	device := regexp.MustCompile(`/console/desks/quay-7/devices/([0-9a-f]+)/revoke`).FindStringSubmatch(page)
-	if device == nil || !strings.Contains(page, "Lê Văn Cường") || !strings.Contains(page, "chưa đủ phiếu để xếp hạng") || strings.Contains(page, tablet) {
+	if device == nil || !strings.Contains(page, "Lê Văn Cường") || !strings.Contains(page, "chưa đủ phiếu để xếp hạng") || !strings.Contains(page, "có mã PIN cán bộ") ||
+		strings.Contains(page, tablet) || strings.Contains(page, "11223344") {
 		t.Fatalf("desks page:\n%s", page)
 	}
 	if res := g.PostForm(device[0], url.Values{"csrf": {csrf}}, admin); res.StatusCode != 303 {

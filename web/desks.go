@@ -15,6 +15,7 @@ import (
 type deskRow struct {
 	store.Desk
 	AgencyName, Channel string
+	Tablets             []store.KioskDevice
 	Figures             *report.Group // nil: no answers yet
 	TooFew              bool
 }
@@ -47,7 +48,7 @@ func (cs *console) desksPage(c *fiber.Ctx) error {
 	}
 	rows := make([]deskRow, len(desks))
 	for i, d := range desks {
-		rows[i] = deskRow{Desk: d, AgencyName: name(d.Agency), Channel: core.KioskChannel(&d), Figures: byDesk[d.ID]}
+		rows[i] = deskRow{Desk: d, AgencyName: name(d.Agency), Channel: core.KioskChannel(&d), Tablets: d.DeviceList(), Figures: byDesk[d.ID]}
 		rows[i].TooFew = rows[i].Figures != nil && rows[i].Figures.Responses < int64(a.RankMin)
 	}
 	v := cs.withFormError(cs.view(c, "Quầy và máy đánh giá"), c)
@@ -61,7 +62,8 @@ func (cs *console) desksPage(c *fiber.Ctx) error {
 
 // putDesk registers or changes a desk and shows its new pairing code.
 func (cs *console) putDesk(c *fiber.Ctx) error {
-	in := core.DeskInput{AgencyCode: c.FormValue("agency_code"), Name: c.FormValue("name"), Officer: c.FormValue("officer"), Form: c.FormValue("form")}
+	in := core.DeskInput{AgencyCode: c.FormValue("agency_code"), Name: c.FormValue("name"), Officer: c.FormValue("officer"), Form: c.FormValue("form"),
+		OfficerPIN: strings.TrimSpace(c.FormValue("officer_pin"))}
 	d, code, err := cs.api.Core.PutDesk(c.UserContext(), server.Principal(c), strings.TrimSpace(c.FormValue("id")), in)
 	if err != nil {
 		return cs.redo(c, cs.desksPage, err)

@@ -311,4 +311,6 @@ var en = map[string]string{
 	"Quầy có chỉ số thấp nhất":                 "Lowest desks",
 	"Cán bộ có chỉ số thấp nhất":               "Lowest officers",
 	"Quầy và cán bộ (máy đánh giá tại quầy)":   "Desks and officers (kiosk answers)",
+	"có mã PIN cán bộ":                         "officer PIN set",
+	"Mã PIN cán bộ, 6–8 chữ số (để cán bộ hiện hồ sơ từ máy; để trống: giữ nguyên)": "Officer PIN, 6–8 digits (lets the officer show dossiers from the tablet; empty keeps it)",
 }

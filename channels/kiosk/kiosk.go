@@ -66,7 +66,7 @@ func (h *handler) auth(next func(*fiber.Ctx, *core.Kiosk) error) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		token, _ := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-		k, err := h.core.KioskOf(c.UserContext(), strings.TrimSpace(token))
+		k, err := h.core.KioskOf(c.UserContext(), channels.ClientIP(c), strings.TrimSpace(token))
 		if err != nil {
 			return err
 		}
@@ -143,15 +143,20 @@ func (h *handler) next(c *fiber.Ctx, k *core.Kiosk) error {
 	return h.dossier(c, p)
 }
 
-// present is the officer typing or scanning a dossier code on the tablet.
+// Presentation is the officer typing or scanning a dossier code on the
+// tablet, with the desk's officer PIN.
+type Presentation struct {
+	Dossier string `json:"dossier_code"`
+	PIN     string `json:"officer_pin"`
+}
+
+// present is the officer showing a dossier from the tablet.
 func (h *handler) present(c *fiber.Ctx, k *core.Kiosk) error {
-	var in struct {
-		Dossier string `json:"dossier_code"`
-	}
+	var in Presentation
 	if err := c.BodyParser(&in); err != nil {
-		return core.Errorf(core.Invalid, "dossier_code", "send {\"dossier_code\": \"…\"}")
+		return core.Errorf(core.Invalid, "dossier_code", "send {\"dossier_code\": \"…\", \"officer_pin\": \"…\"}")
 	}
-	_, p, err := h.core.Present(c.UserContext(), k.Desk, core.NewInvitation{DossierCode: in.Dossier})
+	p, err := h.core.PresentOnTablet(c.UserContext(), k, in.Dossier, in.PIN)
 	if err != nil {
 		return err
 	}

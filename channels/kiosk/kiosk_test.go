@@ -15,7 +15,7 @@ import (
 // deskWithTablet registers a desk and pairs a tablet with it.
 func deskWithTablet(t *testing.T, g *gwtest.Gateway, id, agency, officer string) string {
 	t.Helper()
-	res, out := g.API("PUT", "/api/v1/desks/"+id, map[string]any{"agency_code": agency, "name": "Quầy " + id, "officer": officer})
+	res, out := g.API("PUT", "/api/v1/desks/"+id, map[string]any{"agency_code": agency, "name": "Quầy " + id, "officer": officer, "officer_pin": "24681357"})
 	code, _ := out["pairing_code"].(string)
 	if res.StatusCode != 200 || !regexp.MustCompile(`^[0-9]{8}$`).MatchString(code) {
 		t.Fatalf("put desk: %d %v", res.StatusCode, out)
@@ -127,8 +127,14 @@ func TestKioskPairPresentAnswer(t *testing.T) {
 		t.Fatalf("present another agency's dossier: %d %v", res.StatusCode, out)
 	}
 
-	// The officer types a new dossier on the tablet: made for the desk's agency.
-	res, out = g.As(tablet, "POST", "/kiosk/api/present", map[string]any{"dossier_code": "H49-K-2"})
+	// The officer types a new dossier on the tablet, with the desk's PIN:
+	// made for the desk's agency. Without it, nothing is shown.
+	for _, pin := range []string{"", "13572468"} {
+		if res, out := g.As(tablet, "POST", "/kiosk/api/present", map[string]any{"dossier_code": "H49-K-2", "officer_pin": pin}); res.StatusCode != 403 || out["error"].(map[string]any)["field"] != "officer_pin" {
+			t.Fatalf("present with PIN %q: %d %v", pin, res.StatusCode, out)
+		}
+	}
+	res, out = g.As(tablet, "POST", "/kiosk/api/present", map[string]any{"dossier_code": "H49-K-2", "officer_pin": "24681357"})
 	if res.StatusCode != 200 || out["dossier_code"] != "H49-K-2" || out["answered"] != false {
 		t.Fatalf("present on the tablet: %d %v", res.StatusCode, out)
 	}
@@ -149,7 +155,7 @@ func TestKioskPairPresentAnswer(t *testing.T) {
 		t.Fatalf("by desk: %v", rep)
 	}
 	_, rep = g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&group_by=officer", nil)
-	if groups, _ := rep["groups"].([]any); len(groups) != 1 || groups[0].(map[string]any)["group"] != "nguyen-van-an" {
+	if groups, _ := rep["groups"].([]any); len(groups) != 1 || groups[0].(map[string]any)["group"] != "quay-3.nguyen-van-an" {
 		t.Fatalf("by officer: %v", rep)
 	}
 	for _, ch := range []string{"kiosk", "kiosk.quay-3", "kiosk.quay-3.nguyen-van-an"} {
@@ -170,8 +176,7 @@ func TestKioskPairPresentAnswer(t *testing.T) {
 	devices := d["devices"].([]any)
 	device := devices[0].(map[string]any)["id"].(string)
 	wg.Add(1)
-	start := time.Now()
-	go func() {
+	go func() { // a timeout would answer 204: a 401 is the revocation reaching the wait
 		defer wg.Done()
 		if res, _ := g.As(tablet, "GET", "/kiosk/api/next?after=99&wait=20", nil); res.StatusCode != 401 {
 			t.Errorf("waiting tablet after revocation: %d", res.StatusCode)
@@ -182,9 +187,6 @@ func TestKioskPairPresentAnswer(t *testing.T) {
 		t.Fatalf("revoke: %d %v", res.StatusCode, out)
 	}
 	wg.Wait()
-	if time.Since(start) > 10*time.Second {
-		t.Fatalf("the waiting tablet was not stopped at once")
-	}
 	if res, _ := g.As(tablet, "GET", "/kiosk/api/desk", nil); res.StatusCode != 401 {
 		t.Fatalf("revoked tablet: %d", res.StatusCode)
 	}
@@ -199,6 +201,12 @@ func TestKioskRateLimit(t *testing.T) {
 	g := gwtest.New(t, "")
 	g.Tree(t)
 	tablet := deskWithTablet(t, g, "quay-1", "000.00.12.H49", "")
+	// The desk software's presentations are counted apart: still served.
+	defer func() {
+		if res, _ := g.API("POST", "/api/v1/desks/quay-1/present", map[string]any{"dossier_code": "H49-RL-1"}); res.StatusCode != 200 {
+			t.Errorf("present after the tablet's burst: %d", res.StatusCode)
+		}
+	}()
 	limited := 0
 	for i := 0; i < 130; i++ {
 		res, _ := g.As(tablet, "POST", "/kiosk/api/answer", map[string]any{"idempotency_key": "spam-" + fmtSeq(float64(1000+i)), "invitation_id": "x", "answers": map[string]int{}})
@@ -242,5 +250,28 @@ func TestKioskFullForm(t *testing.T) {
 	}
 	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 200 || out["outcome"] != "recorded" {
 		t.Fatalf("the same key, now complete: %d %v", res.StatusCode, out)
+	}
+}
+
+// An answer that waited on the tablet is still taken when Redis has lost
+// which desk the dossier was presented at: MongoDB keeps it, by _id.
+func TestKioskAnswerAfterRedisLostThePresentation(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Tree(t)
+	tablet := deskWithTablet(t, g, "quay-2", "000.00.12.H49", "")
+	_, out := g.API("POST", "/api/v1/desks/quay-2/present", map[string]any{"dossier_code": "H49-LOST-1"})
+	kiosk := out["kiosk"].(map[string]any)
+	inv := kiosk["invitation_id"].(string)
+	if err := g.Core.Kiosks.R.Del(t.Context(), "gw:kiosk:inv:{"+g.Core.Kiosks.Name+"}:"+inv).Err(); err != nil {
+		t.Fatal(err)
+	}
+	answer := map[string]any{"idempotency_key": "lost-key-1", "invitation_id": inv, "seq": kiosk["seq"], "answers": map[string]int{"A": 3, "B": 4, "C": 5, "D": 4, "E": 3}}
+	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 200 || out["outcome"] != "recorded" {
+		t.Fatalf("answer: %d %v", res.StatusCode, out)
+	}
+	other := deskWithTablet(t, g, "quay-8", "000.00.12.H49", "")
+	answer["idempotency_key"] = "lost-key-2"
+	if res, _ := g.As(other, "POST", "/kiosk/api/answer", answer); res.StatusCode != 403 {
+		t.Fatalf("another desk's tablet: %d", res.StatusCode)
 	}
 }

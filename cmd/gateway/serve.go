@@ -98,6 +98,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	case err = <-errc:
 	case <-ctx.Done():
 		log.Info("shutting down: finishing in-flight requests", "grace", cfg.ShutdownGrace.String())
+		_ = svc.Kiosks.Close() // tablets waiting here try another replica
 		err = app.ShutdownWithTimeout(cfg.ShutdownGrace)
 	}
 	stopWork()

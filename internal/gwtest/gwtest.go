@@ -69,6 +69,7 @@ func New(t testing.TB, baseURL string, options ...func(*config.Config)) *Gateway
 		o(&cfg)
 	}
 	rt := server.NewRuntime(cfg, r, m, log, web.Mount)
+	t.Cleanup(func() { _ = rt.Core.Kiosks.Close() })
 	if _, err := rt.Core.IndexOpenCases(context.Background()); err != nil { // as cmd/gateway does at start
 		t.Fatal(err)
 	}
