@@ -9,7 +9,7 @@
       code: "Mã ghép nối", pair_b: "Ghép nối", pair_bad: "Mã không đúng, đã dùng hoặc đã quá 15 phút. Tạo mã mới trong bảng điều khiển.",
       unpaired: "Máy này đã bị huỷ ghép nối. Nhập mã ghép nối mới.",
       welcome: "Mời ông/bà đánh giá mức độ hài lòng", wait: "Khi cán bộ trả hồ sơ, phiếu đánh giá sẽ hiện ở đây.",
-      officer: "Dành cho cán bộ: nhập mã hồ sơ", dossier_code: "Mã hồ sơ", show: "Hiện phiếu đánh giá",
+      officer: "Dành cho cán bộ: nhập mã hồ sơ", dossier_code: "Mã hồ sơ", pin: "Mã PIN cán bộ", show: "Hiện phiếu đánh giá",
       dossier: "Hồ sơ", step: "Phần {i} trên {n}", back: "Quay lại", next: "Tiếp tục",
       comment_t: "Ông/bà có góp ý gì thêm không?", comment_p: "Không bắt buộc. Xin đừng ghi họ tên hay số điện thoại.",
       send: "Gửi đánh giá", thanks_t: "Cảm ơn ông/bà!", thanks_p: "Đánh giá của ông/bà giúp cơ quan phục vụ tốt hơn.",
@@ -22,7 +22,7 @@
       code: "Pairing code", pair_b: "Pair", pair_bad: "The code is wrong, used or older than 15 minutes. Make a new one in the console.",
       unpaired: "This tablet was unpaired. Enter a new pairing code.",
       welcome: "Please rate our service", wait: "When the officer hands your dossier back, the survey appears here.",
-      officer: "For the officer: enter a dossier code", dossier_code: "Dossier code", show: "Show the survey",
+      officer: "For the officer: enter a dossier code", dossier_code: "Dossier code", pin: "Officer PIN", show: "Show the survey",
       dossier: "Dossier", step: "Part {i} of {n}", back: "Back", next: "Continue",
       comment_t: "Anything else you would like to tell us?", comment_p: "Optional. Please do not write your name or phone number.",
       send: "Send my answers", thanks_t: "Thank you!", thanks_p: "Your answers help the agency serve you better.",
@@ -32,7 +32,7 @@
     }
   };
   var IDLE = 90000, AFTER = 6000;
-  var lang = "vi", seq = 0, cur = null, screens = [], step = 0, answers = {};
+  var lang = "vi", seq = Number(localStorage.getItem("kiosk.seq") || 0), cur = null, waiting = null, screens = [], step = 0, answers = {};
   var idleTimer = null, homeTimer = null, polling = false, flushing = false;
 
   function $(id) { return document.getElementById(id); }
@@ -81,20 +81,29 @@
     $("desk").textContent = d.name + (d.officer ? " · " + d.officer : "");
   }
 
-  // home is the attract screen: taps there do nothing until a dossier comes.
+  // home is the attract screen: taps there do nothing until a dossier
+  // comes. A dossier handed back meanwhile is shown now.
   function home() {
     cur = null;
     clearTimeout(idleTimer);
     clearTimeout(homeTimer);
     if (lang !== "vi") { lang = "vi"; translate(); }
     show(token() ? "attract" : "pair");
+    if (waiting) { var d = waiting; waiting = null; present(d); }
+  }
+
+  // idle: a survey left alone goes back to the attract screen; a complete
+  // one left on its comment screen is sent as it is.
+  function idle() {
+    if (cur && !$("comment").hidden) { send(); return; }
+    home();
   }
 
   function later(ms) { clearTimeout(homeTimer); homeTimer = setTimeout(home, ms); }
 
   function touch() {
     clearTimeout(idleTimer);
-    if (cur) { idleTimer = setTimeout(home, IDLE); }
+    if (cur) { idleTimer = setTimeout(idle, IDLE); }
   }
 
   function unpaired() {
@@ -171,9 +180,13 @@
     if (step + 1 < screens.length) { step++; render(); show("survey"); } else { show("comment"); }
   }
 
+  // present shows a dossier handed back; one that comes while a citizen is
+  // answering waits until they are done.
   function present(d) {
-    clearTimeout(homeTimer);
     seq = d.seq;
+    localStorage.setItem("kiosk.seq", String(seq));
+    if (cur && d.invitation_id !== cur.invitation_id) { waiting = d; return; }
+    clearTimeout(homeTimer);
     if (d.answered) { cur = null; show("already"); later(AFTER); return; }
     cur = d; answers = {}; step = 0; screens = build(d.form);
     $("c-text").value = "";
@@ -191,28 +204,30 @@
       answers: answers, comment: $("c-text").value.trim(), locale: lang });
     saveQueue(q);
     cur = null;
+    clearTimeout(idleTimer);
     show("thanks");
-    later(AFTER);
+    later(waiting ? 1500 : AFTER);
     flush();
   }
 
   // flush sends the waiting answers in order. An answer leaves the tablet
-  // once the gateway has it, or refuses it for good; it stays while the
-  // network or the gateway is down.
+  // once the gateway has it or refuses it for good (a 4xx other than
+  // 401, 408, 409 and 429); it stays while the network or the gateway is
+  // down, behind the others when the gateway failed on it.
   async function flush() {
     if (flushing || !token()) { return; }
     flushing = true;
     try {
-      for (var q = queue(); q.length; q = queue()) {
-        var r;
-        try { r = await api("POST", "/kiosk/api/answer", q[0]); } catch (e) { setNet(false); break; }
+      for (var n = queue().length; n > 0; n--) {
+        var item = queue()[0], r;
+        try { r = await api("POST", "/kiosk/api/answer", item); } catch (e) { setNet(false); break; }
         setNet(true);
         if (r.status === 401) { unpaired(); break; }
-        if (!r.ok && (r.status >= 500 || r.status === 409 || r.status === 429 || r.status === 408)) { break; }
-        if (!r.ok) { console.warn("answer refused", r.status, await r.text()); }
-        var rest = queue();
-        rest.shift();
+        if (r.status === 408 || r.status === 409 || r.status === 429) { break; }
+        var rest = queue().filter(function (x) { return x.idempotency_key !== item.idempotency_key; });
+        if (r.status >= 500) { rest.push(item); } else if (!r.ok) { console.warn("answer refused", r.status, await r.text()); }
         saveQueue(rest);
+        if (r.status >= 500) { break; }
       }
     } finally { flushing = false; showQueue(); }
   }
@@ -274,11 +289,12 @@
       e.preventDefault();
       $("present-error").textContent = "";
       try {
-        var r = await api("POST", "/kiosk/api/present", { dossier_code: $("dossier").value.trim() });
+        var r = await api("POST", "/kiosk/api/present", { dossier_code: $("dossier").value.trim(), officer_pin: $("pin").value });
         if (r.status === 401) { unpaired(); return; }
         var b = await r.json();
         if (!r.ok) { $("present-error").textContent = (b.error && b.error.message) || t("error"); return; }
         $("dossier").value = "";
+        $("pin").value = "";
         $("present-form").parentElement.open = false;
         present(b);
       } catch (err) { $("present-error").textContent = t("offline"); }
