@@ -99,6 +99,9 @@ func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskI
 	if err := s.Mongo.Desks.Save(ctx, d, in.OfficerPIN != ""); err != nil {
 		return nil, "", err
 	}
+	if err := s.Kiosks.CacheDesk(ctx, d, false); err != nil { // its tablets read the new settings
+		return nil, "", Errorf(Unavailable, "", "the desk is saved but its tablets may not see the change: %v; repeat the request", err)
+	}
 	code, err := s.offerPairing(ctx, id)
 	if err != nil {
 		return nil, "", Errorf(Unavailable, "", "the desk is saved but no pairing code could be made: %v; repeat the request", err)
@@ -225,6 +228,9 @@ func (s *Service) DeleteDesk(ctx context.Context, p *Principal, id string) error
 	if err := s.Mongo.Desks.Delete(ctx, id); err != nil {
 		return err
 	}
+	if err := s.Kiosks.ForgetDesk(ctx, id); err != nil {
+		return err
+	}
 	_ = s.Kiosks.Wake(ctx, id)
 	return s.Audit(ctx, p, "desk.delete", id, nil)
 }
@@ -302,7 +308,8 @@ func (s *Service) deviceOf(ctx context.Context, hash string) (desk, device strin
 }
 
 // KioskOf authenticates a kiosk's device token, from the address ip (whose
-// refused tokens are limited).
+// refused tokens are limited). Its device and desk come from Redis, so a
+// tablet's requests read MongoDB (by _id) only when Redis has lost them.
 func (s *Service) KioskOf(ctx context.Context, ip, token string) (*Kiosk, error) {
 	hash := store.TokenHash(token)
 	var deskID, device string
@@ -318,7 +325,12 @@ func (s *Service) KioskOf(ctx context.Context, ip, token string) (*Kiosk, error)
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.Mongo.Desks.Desk(ctx, deskID)
+	d, err := s.Kiosks.CachedDesk(ctx, deskID)
+	if errors.Is(err, store.ErrNotFound) {
+		if d, err = s.Mongo.Desks.Desk(ctx, deskID); err == nil {
+			_ = s.Kiosks.CacheDesk(ctx, d, true)
+		}
+	}
 	if err != nil {
 		return nil, notFoundAs(err, "desk %s was removed", deskID)
 	}

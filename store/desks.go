@@ -292,6 +292,46 @@ func (k *Kiosks) RevokeDevice(ctx context.Context, hash string) error {
 	return err
 }
 
+// deskSettings is what a tablet's requests need of its desk, kept in Redis.
+type deskSettings struct {
+	ID, Agency, Name, Officer, Form, PINHash string
+}
+
+// CachedDesk is a desk's settings as Redis keeps them (no devices), or
+// ErrNotFound: a tablet's requests then read no MongoDB.
+func (k *Kiosks) CachedDesk(ctx context.Context, id string) (*Desk, error) {
+	b, err := k.R.Get(ctx, k.key("desk", id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var d deskSettings
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("kiosk desk %s: %w", id, err)
+	}
+	return &Desk{ID: d.ID, Agency: d.Agency, Name: d.Name, Officer: d.Officer, Form: d.Form, PINHash: d.PINHash}, nil
+}
+
+// CacheDesk keeps a desk's settings in Redis for deviceTTL. A fill (from
+// a read of MongoDB) never replaces settings a change wrote meanwhile.
+func (k *Kiosks) CacheDesk(ctx context.Context, d *Desk, fill bool) error {
+	b, err := json.Marshal(deskSettings{d.ID, d.Agency, d.Name, d.Officer, d.Form, d.PINHash})
+	if err != nil {
+		return err
+	}
+	if fill {
+		return k.R.SetNX(ctx, k.key("desk", d.ID), b, deviceTTL).Err()
+	}
+	return k.R.Set(ctx, k.key("desk", d.ID), b, deviceTTL).Err()
+}
+
+// ForgetDesk drops a desk's settings from Redis after a change.
+func (k *Kiosks) ForgetDesk(ctx context.Context, id string) error {
+	return k.R.Del(ctx, k.key("desk", id)).Err()
+}
+
 // presentTTL is how long a dossier stays on a kiosk's screen to be rated.
 const presentTTL = 2 * time.Hour
 

@@ -1,6 +1,7 @@
 package kiosk_test
 
 import (
+	"context"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/internal/testenv"
+	"github.com/sipasvn/gateway/store"
 )
 
 // deskWithTablet registers a desk and pairs a tablet with it.
@@ -273,5 +276,43 @@ func TestKioskAnswerAfterRedisLostThePresentation(t *testing.T) {
 	answer["idempotency_key"] = "lost-key-2"
 	if res, _ := g.As(other, "POST", "/kiosk/api/answer", answer); res.StatusCode != 403 {
 		t.Fatalf("another desk's tablet: %d", res.StatusCode)
+	}
+}
+
+// A tablet keeps working while MongoDB is down: its desk, the dossier on
+// screen and the answer all come from and go to Redis; the answer reaches
+// MongoDB once it is back.
+func TestKioskAnswersWhileMongoDBIsDown(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Tree(t)
+	tablet := deskWithTablet(t, g, "quay-4", "000.00.12.H49", "Phạm Thị Dung")
+	g.As(tablet, "GET", "/kiosk/api/desk", nil) // as a tablet does at start
+	g.API("POST", "/api/v1/desks/quay-4/present", map[string]any{"dossier_code": "H49-DOWN-1"})
+
+	gone, err := store.OpenMongo(context.Background(), testenv.MongoURI(t), g.Mongo.DB.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = gone.Close(context.Background()) // a closed client stands for MongoDB being down
+	up := g.Core.Mongo
+	down := *up
+	down.Desks, down.Responses, down.Invitations, down.Client = gone.Desks, gone.Responses, gone.Invitations, gone.Client
+	g.Core.Mongo = &down
+
+	if res, out := g.As(tablet, "GET", "/kiosk/api/desk", nil); res.StatusCode != 200 || out["officer"] != "Phạm Thị Dung" {
+		t.Fatalf("desk while MongoDB is down: %d %v", res.StatusCode, out)
+	}
+	res, p := g.As(tablet, "GET", "/kiosk/api/next?after=0&wait=1", nil)
+	if res.StatusCode != 200 || p["dossier_code"] != "H49-DOWN-1" {
+		t.Fatalf("next while MongoDB is down: %d %v", res.StatusCode, p)
+	}
+	answer := map[string]any{"idempotency_key": "down-key-1", "invitation_id": p["invitation_id"], "seq": p["seq"], "answers": map[string]int{"A": 5, "B": 5, "C": 5, "D": 4, "E": 5}}
+	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 200 || out["outcome"] != "recorded" {
+		t.Fatalf("answer while MongoDB is down: %d %v", res.StatusCode, out)
+	}
+	g.Core.Mongo = up
+	g.Drain()
+	if inv := g.MustInvitation("H49-DOWN-1"); inv.Status != "completed" || inv.CompletedVia != "kiosk.quay-4.pham-thi-dung" {
+		t.Fatalf("after the outage: %s via %s", inv.Status, inv.CompletedVia)
 	}
 }
