@@ -30,7 +30,7 @@ machine() {
 start_embedded() {
   addr=127.0.0.1:$(free_port)
   mkdir -p "$work/$1"
-  GATEWAY_DATA_DIR="$work/$1" GATEWAY_ADDR=$addr GATEWAY_BASE_URL=http://$addr GATEWAY_PAGE_RATE=0 GATEWAY_PHONE_RATE=0 \
+  GATEWAY_DATA_DIR="$work/$1" GATEWAY_ADDR=$addr GATEWAY_BASE_URL=http://$addr GATEWAY_PAGE_RATE=0 GATEWAY_PHONE_RATE=0 GATEWAY_KIOSK_RATE=0 \
     GATEWAY_LOG_LEVEL=$2 "$work/gateway" >"$work/$1.out" 2>&1 &
   gw_pid=$!
   pids+=($gw_pid)
@@ -57,7 +57,7 @@ start_servers() {
   redis=redis://127.0.0.1:$rport
   mkdir -p "$work/$1"
   GATEWAY_SECRET_KEY=$(openssl rand -hex 32) GATEWAY_DATA_DIR="$work/$1" GATEWAY_REDIS_URL=$redis GATEWAY_MONGO_URI=$mongo GATEWAY_ADDR=$addr GATEWAY_BASE_URL=http://$addr \
-    GATEWAY_PAGE_RATE=0 GATEWAY_PHONE_RATE=0 GATEWAY_LOG_LEVEL=$2 "$work/gateway" >"$work/$1.out" 2>&1 &
+    GATEWAY_PAGE_RATE=0 GATEWAY_PHONE_RATE=0 GATEWAY_KIOSK_RATE=0 GATEWAY_LOG_LEVEL=$2 "$work/gateway" >"$work/$1.out" 2>&1 &
   gw_pid=$!
   pids+=($gw_pid)
   wait_line "$work/$1.out" '^admin key' >/dev/null

@@ -36,6 +36,7 @@ type Config struct {
 	ConversationTTL time.Duration `yaml:"conversation_ttl" env:"GATEWAY_CONVERSATION_TTL" help:"how long an SMS or chat conversation waits for the next reply"`
 	PageRate        int           `yaml:"page_rate" env:"GATEWAY_PAGE_RATE" help:"survey page requests allowed per client IP per minute (0 = no limit)"`
 	PhoneRate       int           `yaml:"phone_rate" env:"GATEWAY_PHONE_RATE" help:"inbound SMS allowed per phone number per hour (0 = no limit)"`
+	KioskRate       int           `yaml:"kiosk_rate" env:"GATEWAY_KIOSK_RATE" help:"a desk's presentations, and its tablets' answers, allowed per minute each (0 = no limit)"`
 	Retention       time.Duration `yaml:"retention" env:"GATEWAY_RETENTION" help:"how long phone numbers are kept on invitations before the sweep erases them (answers stay)"`
 	LogLevel        string        `yaml:"log_level" env:"GATEWAY_LOG_LEVEL" help:"debug, info, warn or error"`
 	LogFormat       string        `yaml:"log_format" env:"GATEWAY_LOG_FORMAT" help:"text or json"`
@@ -63,6 +64,7 @@ func Defaults() Config {
 		ConversationTTL: 72 * time.Hour,
 		PageRate:        120,
 		PhoneRate:       30,
+		KioskRate:       120,
 		Retention:       180 * 24 * time.Hour,
 		LogLevel:        "info",
 		LogFormat:       "text",
@@ -240,8 +242,8 @@ func (c Config) Validate() error {
 	if c.RankMin < 1 {
 		bad("GATEWAY_RANK_MIN_RESPONSES", "%d: use 1 or more (30 is the default)", c.RankMin)
 	}
-	if c.PageRate < 0 || c.PhoneRate < 0 {
-		bad("GATEWAY_PAGE_RATE/GATEWAY_PHONE_RATE", "must be 0 (no limit) or more")
+	if c.PageRate < 0 || c.PhoneRate < 0 || c.KioskRate < 0 {
+		bad("GATEWAY_PAGE_RATE/GATEWAY_PHONE_RATE/GATEWAY_KIOSK_RATE", "must be 0 (no limit) or more")
 	}
 	if c.Retention < 24*time.Hour {
 		bad("GATEWAY_RETENTION", "%s is shorter than a day; invitations must stay answerable, e.g. 4320h for 180 days", c.Retention)

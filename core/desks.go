@@ -43,7 +43,6 @@ var (
 
 // Kiosk limits, each counted apart so one cannot starve another.
 const (
-	kioskRate   = 120 // a desk's presentations, and its tablets' answers, a minute (each)
 	officerRate = 30  // dossiers shown from a desk's tablet (PIN tries) in 10 minutes
 	pairRate    = 10  // pairing tries per address in 10 minutes
 	pairAll     = 200 // pairing tries in all in 10 minutes: guessing a live code stays hopeless
@@ -353,7 +352,7 @@ func (s *Service) kioskSurvey(d *store.Desk, inv string) *survey.Survey {
 // once, on any replica. Only dossiers of the desk's agency or its subtree
 // can be presented there.
 func (s *Service) Present(ctx context.Context, d *store.Desk, n NewInvitation) (*store.Invitation, *store.Presented, error) {
-	if err := s.limited(ctx, "kiosk-present:"+d.ID, kioskRate, time.Minute, "", "presentations at this desk"); err != nil {
+	if err := s.limited(ctx, "kiosk-present:"+d.ID, s.KioskRate, time.Minute, "", "presentations at this desk"); err != nil {
 		return nil, nil, err
 	}
 	n = NewInvitation{DossierCode: n.DossierCode, AgencyCode: strings.TrimSpace(n.AgencyCode), ProcedureCode: strings.TrimSpace(n.ProcedureCode), Locale: n.Locale}
@@ -461,7 +460,7 @@ func (s *Service) AnswerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 	if !answerKeyRe.MatchString(a.Key) {
 		return "", Errorf(Invalid, "idempotency_key", "send 8–64 letters, digits, - or _, one key per answer (a UUID will do)")
 	}
-	if err := s.limited(ctx, "kiosk-answer:"+k.Desk.ID, kioskRate, time.Minute, "", "answers from this desk"); err != nil {
+	if err := s.limited(ctx, "kiosk-answer:"+k.Desk.ID, s.KioskRate, time.Minute, "", "answers from this desk"); err != nil {
 		return "", err
 	}
 	claim, held, err := s.Kiosks.ClaimAnswer(ctx, k.Desk.ID, a.Key)

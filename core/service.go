@@ -44,8 +44,9 @@ type Service struct {
 	// sign-ins; nil locks nothing.
 	SignIns *SignInLimits
 	// PageRate and PhoneRate are the per-minute page and per-hour SMS limits
-	// (0 = none).
-	PageRate, PhoneRate int
+	// (0 = none); KioskRate a desk's presentations and its tablets' answers
+	// a minute, each (0 = none).
+	PageRate, PhoneRate, KioskRate int
 	// RequireAgencies refuses invitations for agency codes not registered
 	// (GATEWAY_REQUIRE_AGENCIES); otherwise they are taken and listed as
 	// unregistered.

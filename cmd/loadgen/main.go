@@ -72,7 +72,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long each scenario runs")
 	flag.IntVar(&o.conns, "conns", 16, "concurrent connections")
 	flag.Float64Var(&o.rate, "rate", 0, "requests per second in all (0: as fast as the gateway answers)")
-	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run: invite,page,submit,sms,get,report (baseline always runs)")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run: invite,page,submit,kiosk,sms,get,report (baseline always runs)")
 	flag.IntVar(&o.pool, "pool", 2000, "invitations made ahead for each of the submit and SMS scenarios (a scenario ends early when they are used up)")
 	flag.StringVar(&o.mongo, "mongo", "", "the gateway's MongoDB URI: for -fill, and to measure a raw driver insert loop against it (see -raw)")
 	flag.StringVar(&o.redis, "redis", "", "the gateway's Redis URL: with -conversations, measure memory per open conversation")
@@ -167,6 +167,7 @@ func run(w io.Writer, o config) error {
 		{"invite", "invitation create", g.invite},
 		{"page", "survey page load", g.page},
 		{"submit", "survey submit", func() (maker, error) { return g.submit(o.pool) }},
+		{"kiosk", "kiosk answer", func() (maker, error) { return g.kiosk(o.pool) }},
 	} {
 		if !want(s.key) {
 			continue

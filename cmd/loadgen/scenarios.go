@@ -240,3 +240,54 @@ func (g *gen) sms(label string, pool int) (maker, error) {
 		return req, err
 	}, nil
 }
+
+// kiosk registers a desk, pairs a tablet with it and presents pool
+// dossiers through the desk API (setup), then sends each dossier's answer
+// once, with its own idempotency key, as the tablet does.
+func (g *gen) kiosk(pool int) (maker, error) {
+	desk := "load-" + g.run
+	d, err := g.api(0, "PUT", "/api/v1/desks/"+desk, map[string]any{"agency_code": "000.00.12.H49", "name": "Load " + g.run})
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(map[string]any{"code": d["pairing_code"]})
+	res, err := g.setup.Post(g.target(0)+"/kiosk/api/pair", "application/json", bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	var paired struct {
+		Token string `json:"token"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&paired)
+	res.Body.Close()
+	if err != nil || paired.Token == "" {
+		return nil, fmt.Errorf("pair a tablet: %d %v", res.StatusCode, err)
+	}
+	bodies := make([][]byte, pool)
+	err = parallel(g.conns, pool, func(w, i int) error {
+		out, err := g.api(w, "POST", "/api/v1/desks/"+desk+"/present", map[string]any{"dossier_code": fmt.Sprintf("LOAD-%s-K%06d", g.run, i)})
+		if err != nil {
+			return err
+		}
+		k, _ := out["kiosk"].(map[string]any)
+		bodies[i], _ = json.Marshal(map[string]any{"idempotency_key": fmt.Sprintf("load-%s-%06d", g.run, i), "invitation_id": k["invitation_id"], "seq": k["seq"],
+			"survey": k["survey"], "answers": map[string]int{"A": 5, "B": 4, "C": 5, "D": 4, "E": 3}})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var next atomic.Int64
+	return func(w, _ int) (*http.Request, error) {
+		i := int(next.Add(1) - 1)
+		if i >= len(bodies) {
+			return nil, errDone
+		}
+		req, err := http.NewRequest("POST", g.target(w)+"/kiosk/api/answer", bytes.NewReader(bodies[i]))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+paired.Token)
+		}
+		return req, err
+	}, nil
+}

@@ -87,9 +87,9 @@ func (g *Gateway) Work(every time.Duration) {
 	g.T.Cleanup(func() { stop(); wg.Wait() })
 }
 
-// NoRateLimits turns the page and phone rate limits off, as the load tool's
-// runs do (GATEWAY_PAGE_RATE=0, GATEWAY_PHONE_RATE=0).
-func NoRateLimits(c *config.Config) { c.PageRate, c.PhoneRate = 0, 0 }
+// NoRateLimits turns the page, phone and kiosk rate limits off, as the load tool's
+// runs do (GATEWAY_PAGE_RATE=0, GATEWAY_PHONE_RATE=0, GATEWAY_KIOSK_RATE=0).
+func NoRateLimits(c *config.Config) { c.PageRate, c.PhoneRate, c.KioskRate = 0, 0, 0 }
 
 // Listen serves the app on a free loopback port with the base URL set to it.
 func (g *Gateway) Listen() {
