@@ -80,7 +80,7 @@ func TestFollowUpCases(t *testing.T) {
 	if low == nil || complaint == nil || low["reason"] != "low_score" || fmt.Sprint(low["low_criteria"]) != "[A B]" || complaint["reason"] != "complaint" {
 		t.Fatalf("cases %v", all)
 	}
-	if low["status"] != "open" || low["overdue"] != false || strings.Contains(fmt.Sprint(low), "654") || !strings.Contains(low["comment"].(string), "[số điện thoại]") {
+	if low["status"] != "open" || low["overdue"] != false || strings.Contains(fmt.Sprint(low), "654 321") || strings.Contains(fmt.Sprint(low), "912345678") || !strings.Contains(low["comment"].(string), "[số điện thoại]") {
 		t.Fatalf("case %v", low)
 	}
 	opened, _ := time.Parse(time.RFC3339, low["opened_at"].(string))
