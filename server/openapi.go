@@ -130,7 +130,7 @@ var operations = []operation{
 	{"submitSurveyPage", "post", "/s/{token}", "Submit answers (form-encoded)", "survey page", nil, htmlBody{}, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 410: htmlBody{}, 413: htmlBody{}, 422: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"getSurveyDone", "get", "/s/{token}/done", "Thank-you page", "survey page", []string{"lang"}, nil, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"rateCaseAnswer", "post", "/s/{token}/rate", "Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)", "survey page", nil, htmlBody{}, true,
-		map[int]any{303: nil, 404: htmlBody{}, 410: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+		map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 410: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"getSurveyStylesheet", "get", "/static/app.css", "The survey page's stylesheet", "survey page", nil, nil, true, map[int]any{200: cssBody{}}, []int{431}},
 	{"getKioskPage", "get", "/kiosk", "The desk kiosk (HTML): pairs once, then shows each dossier's survey", "kiosk", nil, nil, true, map[int]any{200: htmlBody{}}, []int{431}},
 	{"getKioskScript", "get", "/kiosk/app.js", "The kiosk's script", "kiosk", nil, nil, true, map[int]any{200: jsBody{}}, []int{431}},

@@ -167,7 +167,7 @@ func (h *handler) rate(c *fiber.Ctx) error {
 	done := "/s/" + ss.Invitation.Token + "/done"
 	r, err := strconv.Atoi(c.FormValue("r"))
 	if err != nil || r < 1 || r > 5 {
-		return c.Redirect(done, fiber.StatusSeeOther) // only a tampered form: back to the buttons
+		return h.done(c) // only a tampered form: the page again, with its buttons
 	}
 	cs, err := h.core.AnsweredCase(c.UserContext(), ss.Invitation.ID)
 	if err != nil {
