@@ -1708,6 +1708,11 @@ type ClientInterface interface {
 	// Corresponds with GET /kiosk/app.js (the `GetKioskScript` operationId).
 	GetKioskScript(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetKioskServiceWorker The kiosk's service worker: keeps the page for a reload while offline
+	//
+	// Corresponds with GET /kiosk/sw.js (the `GetKioskServiceWorker` operationId).
+	GetKioskServiceWorker(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMetrics Prometheus metrics
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
@@ -2887,6 +2892,21 @@ func (c *Client) GetKioskStylesheet(ctx context.Context, reqEditors ...RequestEd
 // Corresponds with GET /kiosk/app.js (the `GetKioskScript` operationId).
 func (c *Client) GetKioskScript(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetKioskScriptRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetKioskServiceWorker The kiosk's service worker: keeps the page for a reload while offline
+//
+// Corresponds with GET /kiosk/sw.js (the `GetKioskServiceWorker` operationId).
+func (c *Client) GetKioskServiceWorker(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetKioskServiceWorkerRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -5550,6 +5570,33 @@ func NewGetKioskScriptRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetKioskServiceWorkerRequest constructs an http.Request for the GetKioskServiceWorker method
+func NewGetKioskServiceWorkerRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/kiosk/sw.js")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetMetricsRequest constructs an http.Request for the GetMetrics method
 func NewGetMetricsRequest(server string) (*http.Request, error) {
 	var err error
@@ -6521,6 +6568,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /kiosk/app.js (the `GetKioskScript` operationId).
 	GetKioskScriptWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKioskScriptResponse, error)
+
+	// GetKioskServiceWorkerWithResponse The kiosk's service worker: keeps the page for a reload while offline
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /kiosk/sw.js (the `GetKioskServiceWorker` operationId).
+	GetKioskServiceWorkerWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKioskServiceWorkerResponse, error)
 
 	// GetMetricsWithResponse Prometheus metrics
 	//
@@ -10264,6 +10318,47 @@ func (r GetKioskScriptResponse) ContentType() string {
 	return ""
 }
 
+type GetKioskServiceWorkerResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON431 the response for an HTTP 431 `application/json` response
+	JSON431 *ErrorAnswer
+}
+
+// GetJSON431 returns the response for an HTTP 431 `application/json` response
+func (r GetKioskServiceWorkerResponse) GetJSON431() *ErrorAnswer {
+	return r.JSON431
+}
+
+// GetBody returns the raw response body bytes
+func (r GetKioskServiceWorkerResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetKioskServiceWorkerResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetKioskServiceWorkerResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetKioskServiceWorkerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetMetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11706,6 +11801,19 @@ func (c *ClientWithResponses) GetKioskScriptWithResponse(ctx context.Context, re
 		return nil, err
 	}
 	return ParseGetKioskScriptResponse(rsp)
+}
+
+// GetKioskServiceWorkerWithResponse The kiosk's service worker: keeps the page for a reload while offline
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /kiosk/sw.js (the `GetKioskServiceWorker` operationId).
+func (c *ClientWithResponses) GetKioskServiceWorkerWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetKioskServiceWorkerResponse, error) {
+	rsp, err := c.GetKioskServiceWorker(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetKioskServiceWorkerResponse(rsp)
 }
 
 // GetMetricsWithResponse Prometheus metrics
@@ -14730,6 +14838,32 @@ func ParseGetKioskScriptResponse(rsp *http.Response) (*GetKioskScriptResponse, e
 	}
 
 	response := &GetKioskScriptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 431:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON431 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetKioskServiceWorkerResponse parses an HTTP response from a GetKioskServiceWorkerWithResponse call
+func ParseGetKioskServiceWorkerResponse(rsp *http.Response) (*GetKioskServiceWorkerResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetKioskServiceWorkerResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

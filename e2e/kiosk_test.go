@@ -169,6 +169,13 @@ func TestKioskKeepsAnswersWhileOffline(t *testing.T) {
 	ctx := kiosk(t, g, "quay-5", "000.00.12.H49")
 	text := texter(t, ctx)
 
+	// The service worker keeps the page for a reload while offline.
+	cached, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`navigator.serviceWorker.ready
+		.then(() => caches.open("kiosk-v1")).then(c => Promise.all(["/kiosk", "/kiosk/app.js", "/kiosk/app.css"].map(f => c.match(f))))
+		.then(rs => rs.every(r => r && r.ok))`, chromedp.EvalAwaitPromise))
+	if err != nil || !cached {
+		t.Fatalf("page not kept for offline use: %v %v", cached, err)
+	}
 	g.API("POST", "/api/v1/desks/quay-5/present", map[string]any{"dossier_code": "H49-OFFLINE-1"})
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("survey"))); err != nil {
 		t.Fatal(err)
@@ -179,6 +186,10 @@ func TestKioskKeepsAnswersWhileOffline(t *testing.T) {
 		t.Fatalf("waiting count: %v (%q)", err, text("#queue"))
 	}
 	shot(t, ctx, "kiosk-offline.png")
+	// Reloaded while offline, the tablet still shows its waiting answer.
+	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(`//span[@id="queue"][text()="1 đánh giá đang chờ gửi"]`)); err != nil {
+		t.Fatalf("reload while offline: %v", err)
+	}
 	time.Sleep(2 * time.Second) // the tablet keeps trying meanwhile
 	if completed(g, "H49-OFFLINE-1") {
 		t.Fatal("the answer arrived while the network was cut")

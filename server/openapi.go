@@ -135,6 +135,7 @@ var operations = []operation{
 	{"getKioskPage", "get", "/kiosk", "The desk kiosk (HTML): pairs once, then shows each dossier's survey", "kiosk", nil, nil, true, map[int]any{200: htmlBody{}}, []int{431}},
 	{"getKioskScript", "get", "/kiosk/app.js", "The kiosk's script", "kiosk", nil, nil, true, map[int]any{200: jsBody{}}, []int{431}},
 	{"getKioskStylesheet", "get", "/kiosk/app.css", "The kiosk's stylesheet", "kiosk", nil, nil, true, map[int]any{200: cssBody{}}, []int{431}},
+	{"getKioskServiceWorker", "get", "/kiosk/sw.js", "The kiosk's service worker: keeps the page for a reload while offline", "kiosk", nil, nil, true, map[int]any{200: jsBody{}}, []int{431}},
 	{"pairKiosk", "post", "/kiosk/api/pair", "Pair a tablet with the desk whose one-time code it sends; the answer carries its device token, once", "kiosk", nil,
 		request{struct {
 			Code string `json:"code" doc:"the 8 digits PUT /api/v1/desks/{id} gave"`

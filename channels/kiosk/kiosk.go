@@ -1,7 +1,8 @@
 // Package kiosk is the desk's tablet: /kiosk pairs with a desk once, then
 // shows each dossier the desk hands back, asks its survey with large
 // faces, and sends the answer; answers taken offline wait on the tablet
-// and go out with an idempotency key when the network returns.
+// and go out with an idempotency key when the network returns, and a
+// service worker keeps the page itself for a reload while offline.
 package kiosk
 
 import (
@@ -52,6 +53,11 @@ func (channel) Mount(app *fiber.App, d channels.Deps) {
 	app.Get("/kiosk", file("kiosk.html", "text/html", "no-cache"))
 	app.Get("/kiosk/app.js", file("app.js", "text/javascript", "no-cache"))
 	app.Get("/kiosk/app.css", file("app.css", "text/css", "no-cache"))
+	sw := file("sw.js", "text/javascript", "no-cache")
+	app.Get("/kiosk/sw.js", func(c *fiber.Ctx) error {
+		c.Set("Service-Worker-Allowed", "/kiosk") // its scope is the page, one level up
+		return sw(c)
+	})
 	app.Post("/kiosk/api/pair", h.pair)
 	app.Get("/kiosk/api/desk", h.auth(h.desk))
 	app.Get("/kiosk/api/next", h.auth(h.next))

@@ -302,5 +302,11 @@
     start();
   }
 
+  // The page survives a reload while offline (secure contexts only:
+  // https, or the tablet's own machine).
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/kiosk/sw.js", { scope: "/kiosk" }).catch(function (e) { console.warn("no offline page", e); });
+  }
+
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", ready); } else { ready(); }
 })();
