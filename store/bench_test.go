@@ -2,11 +2,14 @@ package store_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/store"
@@ -113,4 +116,44 @@ func BenchmarkCasesIn(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkUncountedBatch reads the roll-up writer's next batch of 200 from
+// a backlog of uncounted copies, as it does on every pass: "sorted" the
+// way it did before (FerretDB then reads and sorts the whole backlog),
+// "natural" as it does now (FerretDB passes the limit to SQLite).
+func BenchmarkUncountedBatch(b *testing.B) {
+	m := testenv.Mongo(b)
+	c := m.DB.Collection("bench_uncounted_" + testenv.RandomID())
+	for _, backlog := range []int{2_000, 20_000} {
+		if n, _ := c.CountDocuments(ctx, map[string]any{}); int(n) < backlog {
+			docs := make([]any, 0, backlog-int(n))
+			for i := int(n); i < backlog; i++ {
+				docs = append(docs, map[string]any{"_id": fmt.Sprintf("%024x", i), "survey": "sipas-5", "agency_code": "000.00.12.H49",
+					"answers": []map[string]any{{"question": "A", "score": 5}, {"question": "B", "score": 4}}, "comment": strings.Repeat("x", 60)})
+			}
+			if _, err := c.InsertMany(ctx, docs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, sorted := range []bool{true, false} {
+			name := map[bool]string{true: "sorted", false: "natural"}[sorted]
+			b.Run(fmt.Sprintf("%s/backlog=%d", name, backlog), func(b *testing.B) {
+				opts := options.Find().SetLimit(200)
+				if sorted {
+					opts.SetSort(map[string]any{"_id": 1})
+				}
+				for b.Loop() {
+					cur, err := c.Find(ctx, map[string]any{}, opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					var got []map[string]any
+					if err := cur.All(ctx, &got); err != nil || len(got) != 200 {
+						b.Fatalf("%d %v", len(got), err)
+					}
+				}
+			})
+		}
+	}
 }

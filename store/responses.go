@@ -143,13 +143,16 @@ func (s *Responses) ByInvitation(ctx context.Context, invitationID string) (*Res
 }
 
 // Uncounted returns up to limit responses saved but not yet counted in the
-// roll-ups, oldest id first. They come from a small collection of copies
-// (uncounted_responses) written with each batch of responses and removed
-// once counted: FerretDB's SQLite backend reads a whole collection for any
-// query, so the roll-up writer must not query the responses.
+// roll-ups, in the order they were noted (oldest first, near enough:
+// counting does not depend on the order). They come from a small
+// collection of copies (uncounted_responses) written with each batch of
+// responses and removed once counted: FerretDB's SQLite backend reads a
+// whole collection for any query with a filter or a sort, so the roll-up
+// writer must not query the responses, and asks for its batch with
+// neither: then FerretDB passes the limit to SQLite and reads only the
+// batch, however long the backlog.
 func (s *Responses) Uncounted(ctx context.Context, limit int64) ([]Response, error) {
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(limit)
-	return findAll[Response](ctx, s.uncounted, bson.D{}, opts)
+	return findAll[Response](ctx, s.uncounted, bson.D{}, options.Find().SetLimit(limit))
 }
 
 // NoteUncounted writes uncounted copies of rs (those already there stay):
