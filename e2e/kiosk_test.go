@@ -17,7 +17,7 @@ import (
 // new desk of agency and leaves it on the attract screen.
 func kiosk(t *testing.T, g *gwtest.Gateway, desk, agency string) context.Context {
 	t.Helper()
-	res, out := g.API("PUT", "/api/v1/desks/"+desk, map[string]any{"agency_code": agency, "name": "Quầy 3", "officer": "Trần Thị Bình"})
+	res, out := g.API("PUT", "/api/v1/desks/"+desk, map[string]any{"agency_code": agency, "name": "Quầy 3", "officer": "Trần Thị Bình", "officer_pin": "20261128"})
 	if res.StatusCode != 200 {
 		t.Fatalf("desk: %d %v", res.StatusCode, out)
 	}
@@ -124,8 +124,31 @@ func TestKioskAnswersTheDossierHandedBack(t *testing.T) {
 
 	// Presented again, the dossier is said to be rated already.
 	g.API("POST", "/api/v1/desks/quay-3/present", map[string]any{"dossier_code": "000.00.12.H49-261128-0042"})
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("already"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("already")), chromedp.WaitVisible(chromedp.ID("attract"))); err != nil {
 		t.Fatal(err)
+	}
+
+	// The officer shows the next dossier from the tablet itself: refused
+	// with a wrong PIN, shown with the desk's.
+	for i, step := range []chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS(".officer summary")),
+		chromedp.SendKeys(chromedp.ID("dossier"), "000.00.12.H49-261128-0043"),
+		chromedp.SendKeys(chromedp.ID("pin"), "11111111"),
+		chromedp.Click(chromedp.CSS("#present-form button")),
+		chromedp.WaitVisible(`//p[@id="present-error"][contains(text(), "wrong PIN")]`),
+		chromedp.SetValue(chromedp.ID("pin"), "20261128"),
+		chromedp.Click(chromedp.CSS("#present-form button")),
+		chromedp.WaitVisible(chromedp.ID("survey")),
+	} {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := chromedp.Do(sctx, step)
+		cancel()
+		if err != nil {
+			t.Fatalf("officer's presentation, step %d: %v (error shown: %q)", i, err, text("#present-error"))
+		}
+	}
+	if got := text("#s-dossier"); got != "000.00.12.H49-261128-0043" {
+		t.Fatalf("officer's dossier shown as %q", got)
 	}
 
 	g.Drain()
