@@ -1,7 +1,8 @@
 // The kiosk's service worker: the page, its script and stylesheet come
 // from the tablet's cache when the network is down, so a reload while
 // offline still shows the kiosk and its waiting answers. Calls to the
-// gateway (/kiosk/api/) always go to the network.
+// gateway (/kiosk/api/) always go to the network. It takes over from the
+// next load of the page, not the one that installed it.
 "use strict";
 var CACHE = "kiosk-v1", FILES = ["/kiosk", "/kiosk/app.js", "/kiosk/app.css"];
 
@@ -12,7 +13,7 @@ self.addEventListener("install", function (e) {
 self.addEventListener("activate", function (e) {
   e.waitUntil(caches.keys().then(function (keys) {
     return Promise.all(keys.filter(function (k) { return k !== CACHE; }).map(function (k) { return caches.delete(k); }));
-  }).then(function () { return self.clients.claim(); }));
+  }));
 });
 
 // Network first, so an update reaches the tablet at once; the cache when
