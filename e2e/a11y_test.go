@@ -34,7 +34,7 @@ type violation struct {
 func TestConsolePagesAreAccessible(t *testing.T) {
 	g := gwtest.New(t, "")
 	g.Listen()
-	province(t, g)
+	g.Tree(t)
 	for i, s := range []string{"5", "4", "2", "3"} {
 		agency := []string{"000.00.12.H49", "000.00.13.H49"}[i%2]
 		inv := g.Invite(fmt.Sprintf("AX-%d", i), agency, map[string]any{"survey": "sipas-5", "procedure_code": "1.0001"})

@@ -21,7 +21,7 @@ import (
 func TestFollowUpLoopInTheConsole(t *testing.T) {
 	g := gwtest.New(t, "")
 	g.Listen()
-	province(t, g)
+	g.Tree(t)
 	fake := smstest.NewFake(t, `{"id":"prov-1"}`)
 	const secret = "loop-secret-0123456789"
 	smstest.Configure(t, g, "gen", map[string]any{"type": "sms.generic",

@@ -18,24 +18,12 @@ import (
 	"github.com/sipasvn/gateway/internal/testenv"
 )
 
-// province registers a province and two of its departments.
-func province(t *testing.T, g *gwtest.Gateway) {
-	t.Helper()
-	for _, a := range []struct{ code, parent, name string }{
-		{"000.00.00.H49", "", "UBND tỉnh"}, {"000.00.12.H49", "000.00.00.H49", "Sở Tư pháp"}, {"000.00.13.H49", "000.00.00.H49", "Sở Xây dựng"},
-	} {
-		if res, out := g.API("PUT", "/api/v1/agencies/"+a.code, map[string]any{"name": a.name, "parent": a.parent}); res.StatusCode != 200 {
-			t.Fatalf("%v", out)
-		}
-	}
-}
-
 // An operator signs in, reads the dashboard, adds a channel and prints a
 // sheet of QR codes that a real decoder reads back.
 func TestConsole(t *testing.T) {
 	g := gwtest.New(t, "")
 	g.Listen()
-	province(t, g)
+	g.Tree(t)
 	var urls []string
 	for i, s := range []struct{ agency, score, comment string }{
 		{"000.00.12.H49", "5", "Cán bộ nhiệt tình, hướng dẫn rõ ràng"}, {"000.00.12.H49", "4", "Thủ tục đơn giản"}, {"000.00.13.H49", "2", "Phải chờ lâu, phòng chờ nóng"},

@@ -91,7 +91,7 @@ func completed(g *gwtest.Gateway, dossier string) bool {
 func TestKioskAnswersTheDossierHandedBack(t *testing.T) {
 	g := gwtest.New(t, "")
 	g.Listen()
-	province(t, g)
+	g.Tree(t)
 	ctx := kiosk(t, g, "quay-3", "000.00.12.H49")
 	text := texter(t, ctx)
 
@@ -189,7 +189,7 @@ func offline(t *testing.T, ctx context.Context, off bool) {
 func TestKioskKeepsAnswersWhileOffline(t *testing.T) {
 	g := gwtest.New(t, "")
 	g.Listen()
-	province(t, g)
+	g.Tree(t)
 	ctx := kiosk(t, g, "quay-5", "000.00.12.H49")
 	text := texter(t, ctx)
 
