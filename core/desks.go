@@ -73,7 +73,7 @@ func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskI
 	if in.Form == "" {
 		in.Form = "short"
 	}
-	if err := s.agencyScope(ctx, p, in.AgencyCode); err != nil {
+	if err := s.AgencyScope(ctx, p, in.AgencyCode); err != nil {
 		return nil, "", err
 	}
 	d, err := s.Mongo.Desks.Desk(ctx, id)
@@ -83,7 +83,7 @@ func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskI
 	case err != nil:
 		return nil, "", err
 	default:
-		if err := s.agencyScope(ctx, p, d.Agency); err != nil {
+		if err := s.AgencyScope(ctx, p, d.Agency); err != nil {
 			return nil, "", err
 		}
 	}
@@ -130,8 +130,8 @@ func (s *Service) pinHash(desk, pin string) string {
 	return s.Sealer.Hash("desk-pin:" + desk + ":" + pin)
 }
 
-// agencyScope refuses an agency-bound principal an agency outside its subtree.
-func (s *Service) agencyScope(ctx context.Context, p *Principal, agency string) error {
+// AgencyScope refuses an agency-bound principal an agency outside its subtree.
+func (s *Service) AgencyScope(ctx context.Context, p *Principal, agency string) error {
 	if p.Agency == "" {
 		return nil
 	}
@@ -151,7 +151,7 @@ func (s *Service) Desk(ctx context.Context, p *Principal, id string) (*store.Des
 	if err != nil {
 		return nil, notFoundAs(err, "desk %s does not exist; register it with PUT /api/v1/desks/%s", id, id)
 	}
-	if err := s.agencyScope(ctx, p, d.Agency); err != nil {
+	if err := s.AgencyScope(ctx, p, d.Agency); err != nil {
 		return nil, err
 	}
 	return d, nil

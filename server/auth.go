@@ -53,15 +53,5 @@ func Allow(roles ...core.Role) fiber.Handler {
 
 // Scope checks that an agency-bound principal may act on agency.
 func (a *API) Scope(ctx context.Context, p *core.Principal, agency string) error {
-	if p.Agency == "" {
-		return nil
-	}
-	ok, err := a.Core.InSubtree(ctx, p.Agency, agency)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return core.Errorf(core.Denied, "agency_code", "agency %s is outside this key's agency %s", agency, p.Agency)
-	}
-	return nil
+	return a.Core.AgencyScope(ctx, p, agency)
 }
