@@ -18,9 +18,9 @@ import (
 	"github.com/sipasvn/gateway/survey"
 )
 
-// KioskFamily is the channel family of answers taken on a desk's kiosk;
-// each answer's channel is "kiosk.<desk>" or "kiosk.<desk>.<officer>".
-const KioskFamily = "kiosk"
+// KioskFamily is the channel family of answers taken on a desk's kiosk
+// (store.Desk.Channel names each answer's channel).
+const KioskFamily = store.KioskFamily
 
 // DeskInput is the body of PUT /api/v1/desks/{id}.
 type DeskInput struct {
@@ -543,7 +543,7 @@ func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 	if a.Locale == "en" {
 		locale = "en"
 	}
-	_, err = s.Complete(ctx, ss, Completion{Answers: answers, Comment: comment, Channel: KioskChannel(k.Desk), Locale: locale})
+	_, err = s.Complete(ctx, ss, Completion{Answers: answers, Comment: comment, Channel: k.Desk.Channel(), Locale: locale})
 	if errors.Is(err, ErrAlreadyCompleted) {
 		return KioskAnswered, nil
 	}
@@ -551,49 +551,6 @@ func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 		return "", err
 	}
 	return KioskRecorded, nil
-}
-
-// KioskChannel is the channel a desk's answers are recorded under:
-// kiosk.<desk>, and .<officer> when the desk names one, so reports can
-// break answers down by desk and by officer.
-func KioskChannel(d *store.Desk) string {
-	ch := KioskFamily + "." + d.ID
-	if o := officerSlug(d.Officer); o != "" {
-		ch += "." + o
-	}
-	return ch
-}
-
-// OfficerGroup is how group_by=officer names the desk's officer in reports
-// ("<desk>.<officer>", "" when the desk names none).
-func OfficerGroup(d *store.Desk) string {
-	if o := officerSlug(d.Officer); o != "" {
-		return d.ID + "." + o
-	}
-	return ""
-}
-
-// officerSlug is an officer's name as a channel part: "Nguyễn Văn An" →
-// "nguyen-van-an".
-func officerSlug(name string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(survey.Unaccent(name)) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r)
-			dash = false
-		default:
-			dash = true
-		}
-		if b.Len() >= 32 {
-			break
-		}
-	}
-	return b.String()
 }
 
 // PresentOnTablet is the officer showing a dossier from the desk's tablet

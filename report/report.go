@@ -401,16 +401,6 @@ func ComputeAll(def *survey.Survey, forms map[string]bool, cells store.Cells) Re
 	return rep
 }
 
-// kioskPart is part i of a kiosk channel "kiosk.<desk>[.<officer>]" (1 the
-// desk, 2 the officer), "" for other channels.
-func kioskPart(channel string, i int) string {
-	parts := strings.SplitN(channel, ".", 3)
-	if parts[0] != "kiosk" || len(parts) <= i {
-		return ""
-	}
-	return parts[i]
-}
-
 // Group is one group of a grouped report.
 type Group struct {
 	Group           string       `json:"group"`
@@ -438,14 +428,9 @@ func Groups(compute func(store.Cells) Report, cells store.Cells, by string) ([]G
 	case "procedure":
 		key = func(k store.CellKey) string { return strings.TrimPrefix(k.Dim, "procedure:") }
 	case "desk":
-		key = func(k store.CellKey) string { return kioskPart(k.Channel, 1) }
-	case "officer": // desk.officer: two officers of one name at two desks stay apart
-		key = func(k store.CellKey) string {
-			if o := kioskPart(k.Channel, 2); o != "" {
-				return kioskPart(k.Channel, 1) + "." + o
-			}
-			return ""
-		}
+		key = func(k store.CellKey) string { return store.KioskDesk(k.Channel) }
+	case "officer":
+		key = func(k store.CellKey) string { return store.KioskOfficer(k.Channel) }
 	default:
 		return nil, fmt.Errorf("%q: use agency, month, channel, procedure, desk or officer", by)
 	}

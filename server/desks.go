@@ -26,7 +26,7 @@ type deskList struct {
 }
 
 func viewDesk(d *store.Desk) DeskView {
-	return DeskView{Desk: *d, Devices: d.DeviceList(), OfficerPIN: d.PINHash != "", Channel: core.KioskChannel(d)}
+	return DeskView{Desk: *d, Devices: d.DeviceList(), OfficerPIN: d.PINHash != "", Channel: d.Channel()}
 }
 
 // PresentInput is the body of POST /api/v1/desks/{id}/present.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sipasvn/gateway/survey"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -48,6 +49,66 @@ func (d *Desk) DeviceList() []KioskDevice {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PairedAt.Before(out[j].PairedAt) })
 	return out
+}
+
+// KioskFamily is the channel family of answers taken on a desk's kiosk.
+const KioskFamily = "kiosk"
+
+// Channel is the channel the desk's answers are recorded under:
+// kiosk.<desk>, and .<officer> when the desk names one, so reports can
+// break answers down by desk and by officer (KioskDesk, KioskOfficer).
+func (d *Desk) Channel() string {
+	ch := KioskFamily + "." + d.ID
+	if o := officerSlug(d.Officer); o != "" {
+		ch += "." + o
+	}
+	return ch
+}
+
+// OfficerGroup is how group_by=officer names the desk's officer in
+// reports ("<desk>.<officer>", "" when the desk names none).
+func (d *Desk) OfficerGroup() string { return KioskOfficer(d.Channel()) }
+
+// KioskDesk is the desk of a kiosk channel, "" for other channels.
+func KioskDesk(channel string) string {
+	parts := strings.SplitN(channel, ".", 3)
+	if parts[0] != KioskFamily || len(parts) < 2 {
+		return ""
+	}
+	return parts[1]
+}
+
+// KioskOfficer is "<desk>.<officer>" of a kiosk channel naming an officer
+// (two officers of one name at two desks stay apart), "" otherwise.
+func KioskOfficer(channel string) string {
+	parts := strings.SplitN(channel, ".", 3)
+	if parts[0] != KioskFamily || len(parts) < 3 {
+		return ""
+	}
+	return parts[1] + "." + parts[2]
+}
+
+// officerSlug is an officer's name as a channel part: "Nguyễn Văn An" →
+// "nguyen-van-an".
+func officerSlug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(survey.Unaccent(name)) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		default:
+			dash = true
+		}
+		if b.Len() >= 32 {
+			break
+		}
+	}
+	return b.String()
 }
 
 // KioskDevice is a tablet paired with a desk. Its token is never stored:
@@ -212,7 +273,7 @@ type Kiosks struct {
 	subMu  sync.Mutex // held while subscribing
 	sub    *redis.PubSub
 	closed bool
-	mu    sync.Mutex // guards waiters
+	mu     sync.Mutex // guards waiters
 	// waiters are the channels to close at a desk's next wake-up.
 	waiters map[string][]chan struct{}
 }

@@ -430,7 +430,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 		}
 		for _, d := range desks {
 			deskNames[d.ID] = d.Name + " (" + d.ID + ")"
-			if g := core.OfficerGroup(&d); g != "" {
+			if g := d.OfficerGroup(); g != "" {
 				officerNames[g] = d.Officer + " (" + d.ID + ")"
 			}
 		}

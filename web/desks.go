@@ -48,7 +48,7 @@ func (cs *console) desksPage(c *fiber.Ctx) error {
 	}
 	rows := make([]deskRow, len(desks))
 	for i, d := range desks {
-		rows[i] = deskRow{Desk: d, AgencyName: name(d.Agency), Channel: core.KioskChannel(&d), Tablets: d.DeviceList(), Figures: byDesk[d.ID]}
+		rows[i] = deskRow{Desk: d, AgencyName: name(d.Agency), Channel: d.Channel(), Tablets: d.DeviceList(), Figures: byDesk[d.ID]}
 		rows[i].TooFew = rows[i].Figures != nil && rows[i].Figures.Responses < int64(a.RankMin)
 	}
 	v := cs.withFormError(cs.view(c, "Quầy và máy đánh giá"), c)
