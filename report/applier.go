@@ -51,6 +51,9 @@ type Applier struct {
 	// (default 30 s: the 15 s outbox grace plus a write's timeout).
 	Settle time.Duration
 	kick   chan struct{}
+	// swept is 1 + the generation whose leftovers (the one it replaced,
+	// rebuilds cut short) this process dropped; 0: none yet.
+	swept int
 }
 
 const leaseTTL = 30 * time.Second
@@ -82,17 +85,10 @@ func (a *Applier) Kick() {
 }
 
 // Run applies batches until ctx ends, on every kick and every tick. On a
-// database whose roll-ups are in an older layout (one document per cell,
-// or without response-rate cells) it first rebuilds every roll-up, once
-// (best at a quiet moment: see the note on Rebuild).
+// database whose roll-ups are in an older layout or lexicon, or whose
+// last rebuild was cut short, the first pass rebuilds them (best at a
+// quiet moment: see the note on Rebuild).
 func (a *Applier) Run(ctx context.Context, every time.Duration) {
-	if st, err := a.Mongo.Rollups.State(ctx); err == nil && st.Stored && (st.Layout < store.Layout || st.Lexicon != a.lexicon()) {
-		a.Log.Info("rebuilding the roll-ups in their current layout and lexicon, once", "from_layout", st.Layout, "layout", store.Layout,
-			"from_lexicon", st.Lexicon, "lexicon", a.lexicon())
-		if _, err := a.rebuild(ctx, false); err != nil && ctx.Err() == nil {
-			a.Log.Error("rebuild the roll-ups in their current layout; run gateway rebuild", "err", err)
-		}
-	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -119,12 +115,27 @@ func (a *Applier) Run(ctx context.Context, every time.Duration) {
 // minGap is the least time between the starts of two passes.
 const minGap = 250 * time.Millisecond
 
-// Drain applies batches until none is left, returning how many responses it
-// counted. Another replica holding the lease is not an error.
+// session is one holding of the lease. Its epoch is claimed before its
+// first claim of a batch, and checked before every later one: a writer
+// whose lease was taken over stops there.
+type session struct{ epoch int64 }
+
+func (a *Applier) fence(ctx context.Context, s *session) (err error) {
+	j := a.Mongo.Rollups.Journal
+	if s.epoch == 0 {
+		s.epoch, err = j.ClaimEpoch(ctx)
+		return err
+	}
+	return j.Check(ctx, s.epoch)
+}
+
+// Drain applies batches until none is left. Another replica holding the
+// lease is not an error.
 func (a *Applier) Drain(ctx context.Context) error {
 	return a.Locks.Holding(ctx, a.leaseName(), leaseTTL, func(ctx context.Context) error {
+		s := &session{}
 		for {
-			n, err := a.step(ctx)
+			n, err := a.step(ctx, s)
 			if err != nil {
 				return err
 			}
@@ -156,35 +167,69 @@ func (a *Applier) markStarted(ctx context.Context) error {
 	}
 }
 
-// step finishes a journalled batch or starts and applies the next one. It
+// needsRebuild says the roll-ups must be rebuilt before anything more is
+// counted: a rebuild was cut short (it is started again, in a generation
+// of its own), or they are in an older layout or lexicon.
+func (a *Applier) needsRebuild(st store.JournalState) bool {
+	if st.Last != nil && st.Last.Kind == store.ClaimRebuild {
+		return true
+	}
+	return st.Stored && (st.View.Layout < store.Layout || st.View.Lexicon != a.lexicon())
+}
+
+// step finishes the claimed batch or claims and applies the next one. It
 // returns how many responses and invitation events the batch held.
-func (a *Applier) step(ctx context.Context) (int, error) {
-	st, err := a.Mongo.Rollups.State(ctx)
+func (a *Applier) step(ctx context.Context, s *session) (int, error) {
+	st, err := a.Mongo.Rollups.Journal.State(ctx)
 	if err != nil {
 		return 0, err
 	}
+	if st.HeadBehind {
+		if err := a.Mongo.Rollups.Journal.Heal(ctx, st.View.N); err != nil {
+			return 0, err
+		}
+	}
+	if st.Last == nil && a.swept != st.View.Gen+1 {
+		// Once a process, and after a switch: a rebuild cut between its
+		// switch and its clean-up left the generation it replaced.
+		if err := a.Mongo.Rollups.DropGenerations(ctx, st.View.Gen); err != nil {
+			return 0, err
+		}
+		a.swept = st.View.Gen + 1
+	}
+	if a.needsRebuild(st) {
+		a.Log.Info("rebuilding the roll-ups in their current layout and lexicon", "from_layout", st.View.Layout, "layout", store.Layout,
+			"from_lexicon", st.View.Lexicon, "lexicon", a.lexicon(), "cut_short", st.Last != nil)
+		n, err := a.rebuildHeld(ctx, s, st)
+		return max(n, 1), err // then on to live batches
+	}
 	var b batch
-	if st.Done {
+	c := st.Last
+	// A claim on the current view is finished; any other (on a view a
+	// rebuild replaced) is left: the rebuild counted its responses.
+	if c != nil && c.Kind == store.ClaimLive && c.Parent == st.View.N && c.Gen == st.View.Gen {
+		if b, err = a.journalled(ctx, *c); err != nil {
+			return 0, err
+		}
+	} else {
 		if b, err = a.next(ctx); err != nil || b.size() == 0 {
 			return 0, err
 		}
-		// A new database starts in the current layout and counts every
-		// invitation as it is made: it never needs the one-time rebuild.
-		next := store.ApplierState{Batch: st.Batch + 1, Pending: ids(b.resps), Layout: st.Layout, Lexicon: st.Lexicon}
-		if !st.Stored {
-			next.Layout, next.Lexicon = store.Layout, a.lexicon()
-		}
+		c = &store.Claim{N: st.Next, Gen: st.View.Gen, Parent: st.View.N, Kind: store.ClaimLive, Pending: ids(b.resps)}
 		if len(b.eventIDs) > 0 {
-			next.EventsFrom, next.EventsTo = b.eventIDs[0], b.eventIDs[len(b.eventIDs)-1]
+			c.EventsFrom, c.EventsTo = b.eventIDs[0], b.eventIDs[len(b.eventIDs)-1]
 		}
-		if err := a.Mongo.Rollups.SaveState(ctx, st.Batch, next); err != nil {
-			return 0, err
-		}
-		st = next
-	} else if b, err = a.journalled(ctx, st); err != nil {
+	}
+	if err := a.fence(ctx, s); err != nil {
 		return 0, err
 	}
-	return b.size(), a.apply(ctx, st, b)
+	if c.Epoch == 0 {
+		c.Epoch = s.epoch
+		if err := a.Mongo.Rollups.Journal.Claim(ctx, *c); err != nil {
+			return 0, err
+		}
+	}
+	return b.size(), a.apply(ctx, st, *c, b)
 }
 
 // batch is what one pass counts: responses and invitation events.
@@ -211,60 +256,92 @@ func (a *Applier) next(ctx context.Context) (b batch, err error) {
 	return b, err
 }
 
-// journalled reads again the batch st names.
-func (a *Applier) journalled(ctx context.Context, st store.ApplierState) (b batch, err error) {
-	if b.resps, err = a.Mongo.Responses.ByIDs(ctx, st.Pending); err != nil {
+// journalled reads again the batch c claimed.
+func (a *Applier) journalled(ctx context.Context, c store.Claim) (b batch, err error) {
+	if b.resps, err = a.Mongo.Responses.ByIDs(ctx, c.Pending); err != nil {
 		return b, err
 	}
-	if a.Funnel != nil && st.EventsFrom != "" {
-		b.eventIDs, b.events, err = a.Funnel.Range(ctx, st.EventsFrom, st.EventsTo, 0)
+	if a.Funnel != nil && c.EventsFrom != "" {
+		b.eventIDs, b.events, err = a.Funnel.Range(ctx, c.EventsFrom, c.EventsTo, 0)
 	}
 	return b, err
 }
 
-// apply counts a journalled batch; replay says it may have been applied in
-// part before.
-func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) error {
-	// A copy noted again (its response was written twice after a crash)
-	// may reach a later batch: the counted marks let each response count once.
-	fresh, err := a.Mongo.Responses.MarkCounted(ctx, st.Batch, st.Pending)
+// apply counts the claimed batch c on top of the current view and
+// publishes the view it makes. Counting is once per response and event
+// (their counted marks); the side effects (cases, completed invitations,
+// notices) are once per response or case id, whether or not this batch
+// counted it: a response a rebuild counted still opens its case here.
+func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Claim, b batch) error {
+	v := st.View
+	fresh, err := a.Mongo.Responses.MarkCounted(ctx, c.Gen, c.N, c.Pending)
 	if err != nil {
 		return err
 	}
 	cells := store.Cells{}
-	var counted []*store.Response
-	var topics [][]survey.Topic // of each counted response's comment, read once
+	all := make([]*store.Response, len(b.resps))
+	topics := make([][]survey.Topic, len(b.resps)) // of each response's comment, read once
 	var comments []store.Comment
 	for i := range b.resps {
 		r := &b.resps[i]
+		all[i], topics[i] = r, TopicsOf(r, a.Lexicon)
 		if !fresh[r.ID] {
 			continue
 		}
-		t := TopicsOf(r, a.Lexicon)
-		counted, topics = append(counted, r), append(topics, t)
-		for k, c := range CellsOf(r, t) {
-			cells.Add(k, c)
+		for k, n := range CellsOf(r, topics[i]) {
+			cells.Add(k, n)
 		}
-		if c, ok := CommentOf(r, t); ok {
-			comments = append(comments, c)
+		if cm, ok := CommentOf(r, topics[i]); ok {
+			comments = append(comments, cm)
 		}
 	}
-	if err := a.countEvents(ctx, st.Batch, b.events, cells); err != nil {
-		return err
-	}
-	cases, notices, err := a.casesFor(ctx, counted, topics)
+	cases, notices, err := a.casesFor(ctx, all, topics)
 	if err != nil {
 		return err
 	}
-	caseCells(cases, cells)
-	if err := a.Mongo.Rollups.Apply(ctx, st.Batch, cells); err != nil {
+	if err := a.countEvents(ctx, c, append(b.events, openedEvents(cases)...), cells); err != nil {
 		return err
 	}
-	if err := a.applyComments(ctx, st.Batch, comments, false); err != nil {
+	next := store.View{N: c.N, Gen: c.Gen, Layout: v.Layout, Lexicon: v.Lexicon}
+	if !st.Stored { // a new database starts in the current layout
+		next.Layout, next.Lexicon = store.Layout, a.lexicon()
+	}
+	if err := a.write(ctx, &v, &next, cells, comments, store.Version{Gen: c.Gen, Batch: c.N}); err != nil {
 		return err
 	}
-	// Each response is counted once, so its case is opened once (and
-	// Open keeps a case already there when a batch is replayed).
+	if err := a.sideEffects(ctx, c, all, cases, notices); err != nil {
+		return err
+	}
+	if err := a.publish(ctx, &v, &next); err != nil {
+		return err
+	}
+	if a.Funnel != nil {
+		return a.Funnel.Drop(ctx, b.eventIDs) // left behind, a later batch finds them counted
+	}
+	return nil
+}
+
+// write writes cells and comments as the pages and indexes of version w
+// on top of v, and records them in next.
+func (a *Applier) write(ctx context.Context, v, next *store.View, cells store.Cells, comments []store.Comment, w store.Version) error {
+	w.Parent = v.Months
+	applied, err := a.Mongo.Rollups.Apply(ctx, w, cells)
+	if err != nil {
+		return err
+	}
+	next.Months, next.Garbage = store.Merge(v.Months, applied.Months), applied.Garbage
+	w.Parent = v.Comments
+	capplied, err := a.applyComments(ctx, w, next.Months, comments)
+	if err != nil {
+		return err
+	}
+	next.Comments, next.CommentGarbage = store.Merge(v.Comments, capplied.Months), capplied.Garbage
+	return nil
+}
+
+// sideEffects opens the batch's cases and marks its invitations
+// completed, each once per id however often the batch is replayed.
+func (a *Applier) sideEffects(ctx context.Context, c store.Claim, all []*store.Response, cases []*store.Case, notices []map[string]string) error {
 	if err := a.Mongo.Cases.Open(ctx, cases...); err != nil {
 		return err
 	}
@@ -274,33 +351,47 @@ func (a *Applier) apply(ctx context.Context, st store.ApplierState, b batch) err
 		}
 	}
 	if a.Notices != nil && len(notices) > 0 {
-		// A replayed batch may tell an agency twice; a notice lost would
-		// be worse (a receiver keys them on the case id).
-		if err := a.Notices.Add(ctx, notices...); err != nil {
+		if err := a.Notices.AddOnce(ctx, notices...); err != nil {
 			return err
 		}
 	}
-	// Their invitations are marked completed here rather than by request
+	// Invitations are marked completed here rather than by request
 	// handlers (see core.Service.saveAll).
-	if err := a.Mongo.Invitations.MarkCompletedBy(ctx, counted); err != nil {
+	if err := a.Mongo.Invitations.MarkCompletedBy(ctx, all); err != nil {
 		return err
 	}
-	if err := a.Mongo.Responses.DropUncounted(ctx, st.Pending); err != nil {
-		return err
-	}
-	st.Done = true
-	if err := a.Mongo.Rollups.SaveState(ctx, st.Batch, st); err != nil {
-		return err
-	}
-	if a.Funnel != nil {
-		return a.Funnel.Drop(ctx, b.eventIDs) // left behind, a later batch finds them counted
-	}
-	return nil
+	return a.Mongo.Responses.DropUncounted(ctx, c.Pending)
 }
 
-// countEvents adds to cells the invitation events no earlier batch counted
+// publish commits next: readers see it from now on. Then what it replaced
+// goes.
+func (a *Applier) publish(ctx context.Context, v, next *store.View) error {
+	j := a.Mongo.Rollups.Journal
+	if err := j.Publish(ctx, v, *next); err != nil {
+		return err
+	}
+	if err := a.Mongo.Rollups.Collect(ctx, next); err != nil {
+		return err
+	}
+	if err := a.Mongo.Comments.Collect(ctx, next); err != nil {
+		return err
+	}
+	return j.Prune(ctx, v.N, next.N)
+}
+
+// openedEvents are the funnel events that count cases opened, each once
+// (the same marks a rebuild gives them, from the stored cases).
+func openedEvents(cases []*store.Case) []store.FunnelEvent {
+	out := make([]store.FunnelEvent, len(cases))
+	for i, c := range cases {
+		out[i] = c.OpenedEvent()
+	}
+	return out
+}
+
+// countEvents adds to cells the invitation events no other batch counted
 // (an event noted twice, as by a retried request, counts once).
-func (a *Applier) countEvents(ctx context.Context, batch int64, events []store.FunnelEvent, cells store.Cells) error {
+func (a *Applier) countEvents(ctx context.Context, c store.Claim, events []store.FunnelEvent, cells store.Cells) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -312,18 +403,27 @@ func (a *Applier) countEvents(ctx context.Context, batch int64, events []store.F
 			marks = append(marks, e.Mark())
 		}
 	}
-	fresh, err := a.Funnel.MarkCounted(ctx, batch, marks)
+	fresh, err := a.funnel().MarkCounted(ctx, c.Gen, c.N, marks)
 	if err != nil {
 		return err
 	}
 	for _, m := range marks {
 		if fresh[m] {
-			for k, c := range byMark[m].Cells() {
-				cells.Add(k, c)
+			for k, n := range byMark[m].Cells() {
+				cells.Add(k, n)
 			}
 		}
 	}
 	return nil
+}
+
+// funnel is the funnel the counted marks of events are kept by (their
+// MongoDB side needs no Redis).
+func (a *Applier) funnel() *store.Funnel {
+	if a.Funnel != nil {
+		return a.Funnel
+	}
+	return store.NewFunnel(nil, a.Mongo)
 }
 
 func ids(rs []store.Response) []string {
@@ -336,13 +436,10 @@ func ids(rs []store.Response) []string {
 
 // Rebuild recomputes every roll-up from the raw responses, streaming them
 // through Go (no aggregation pipeline: FerretDB's $group is incomplete). It
-// holds the writer's lease, so the live applier pauses meanwhile.
-func (a *Applier) Rebuild(ctx context.Context) (int, error) { return a.rebuild(ctx, true) }
-
-// rebuild rebuilds, unless force is false and the response-rate cells were
-// built before (checked under the lease, so replicas starting together
-// rebuild once).
-func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
+// holds the writer's lease, so the live applier pauses meanwhile; reports
+// go on reading the current roll-ups until the rebuilt ones replace them
+// in one step.
+func (a *Applier) Rebuild(ctx context.Context) (int, error) {
 	lease, err := a.waitLease(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("rebuild: take the roll-up lease: %w", err)
@@ -350,101 +447,151 @@ func (a *Applier) rebuild(ctx context.Context, force bool) (int, error) {
 	defer lease.Release(context.WithoutCancel(ctx))
 	ctx, stop := lease.Keep(ctx, leaseTTL)
 	defer stop()
-	st, err := a.Mongo.Rollups.State(ctx)
-	if err != nil || (!force && st.Layout >= store.Layout && st.Lexicon == a.lexicon()) {
+	st, err := a.Mongo.Rollups.Journal.State(ctx)
+	if err != nil {
 		return 0, err
 	}
-	// Until it ends, the journal says the layout is unknown: a rebuild cut
-	// short is done again at the next start.
-	st.Layout = 0
-	if err := a.Mongo.Rollups.SaveState(ctx, st.Batch, st); err != nil {
+	return a.rebuildHeld(ctx, &session{}, st)
+}
+
+// rebuildHeld rebuilds under a lease held: it claims a generation of its
+// own and a batch number, counts every response (and invitation and case
+// event) into that generation a slice at a time, then publishes it, the
+// one step that switches readers over. Cut short anywhere, the current
+// generation stays as it was, and the next writer starts the rebuild
+// again in a new generation.
+func (a *Applier) rebuildHeld(ctx context.Context, s *session, st store.JournalState) (int, error) {
+	j := a.Mongo.Rollups.Journal
+	if err := a.fence(ctx, s); err != nil {
 		return 0, err
 	}
-	if err := a.Mongo.Rollups.Clear(ctx); err != nil {
+	gen, err := j.ClaimGen(ctx, st.View.Gen)
+	if err != nil {
 		return 0, err
 	}
-	// Cells are applied a slice of responses at a time, each slice as a
-	// batch of its own, so memory holds one slice's cells, not a
-	// province-year's (3.3 GB at 1,000,000 invitations when it held all).
-	cells, seen, n, batch := store.Cells{}, []string{}, 0, st.Batch
-	flush := func() error {
-		if len(cells) == 0 {
-			return nil
-		}
-		batch++
-		err := a.Mongo.Rollups.Apply(ctx, batch, cells)
-		cells = store.Cells{}
-		return err
+	c := store.Claim{N: st.Next, Epoch: s.epoch, Gen: gen, Parent: st.View.N, Kind: store.ClaimRebuild}
+	if err := j.Claim(ctx, c); err != nil {
+		return 0, err
 	}
-	var comments []store.Comment
+	w := store.Version{Gen: gen, Batch: c.N, Private: true}
+	b := &built{a: a, w: w, v: store.View{N: c.N, Gen: gen, Months: map[string]int64{}, Comments: map[string]int64{}, Layout: store.Layout, Lexicon: a.lexicon()}}
+	n := 0
 	err = a.Mongo.Responses.Each(ctx, func(r *store.Response) error {
 		n++
-		topics := TopicsOf(r, a.Lexicon)
-		for k, c := range CellsOf(r, topics) {
-			cells.Add(k, c)
-		}
-		if c, ok := CommentOf(r, topics); ok {
-			comments = append(comments, c)
-		}
-		seen = append(seen, r.ID)
-		if n%max(a.RebuildSlice, 1) == 0 {
-			return flush()
-		}
-		return nil
+		return b.add(ctx, r)
 	})
 	if err != nil {
 		return 0, err
 	}
-	marks, err := invitationCells(ctx, a.Mongo, cells, a.days)
-	if err != nil {
+	if err := b.flush(ctx); err != nil {
 		return 0, err
 	}
-	if err := flush(); err != nil {
+	if err := b.events(ctx); err != nil {
 		return 0, err
 	}
-	next := store.ApplierState{Batch: batch + 1, Done: true, Layout: store.Layout, Lexicon: a.lexicon()}
-	if err := a.applyComments(ctx, next.Batch, comments, true); err != nil {
+	if err := b.writeComments(ctx); err != nil {
 		return 0, err
 	}
-	if err := a.Mongo.Responses.ResetCounted(ctx, next.Batch, seen); err != nil {
+	if err := a.fence(ctx, s); err != nil {
 		return 0, err
 	}
-	// The marks live in MongoDB; the funnel's Redis side is not needed here.
-	if err := store.NewFunnel(nil, a.Mongo).ResetCounted(ctx, next.Batch, marks); err != nil {
+	if err := a.publish(ctx, &st.View, &b.v); err != nil {
 		return 0, err
 	}
-	for i := 0; i < len(seen); i += 1000 {
-		if err := a.Mongo.Responses.DropUncounted(ctx, seen[i:min(i+1000, len(seen))]); err != nil {
-			return 0, err
-		}
-	}
-	return n, a.Mongo.Rollups.SaveState(ctx, st.Batch, next)
+	return n, a.Mongo.Rollups.DropGenerations(ctx, gen)
 }
 
-// applyComments keeps comments in the comment pages, each in its agency's
-// roll-up group of the month (the roll-ups are applied first, so every
-// agency has one); all replaces every stored comment (the rebuild).
-func (a *Applier) applyComments(ctx context.Context, batch int64, comments []store.Comment, all bool) error {
-	if len(comments) == 0 && !all {
-		return nil
+// built is a rebuild under way: the view it makes, and the slice of
+// responses whose cells it has not written yet. Memory holds one slice's
+// cells, not a province-year's (3.3 GB at 1,000,000 invitations when it
+// held all), and the comments.
+type built struct {
+	a        *Applier
+	w        store.Version
+	v        store.View
+	cells    store.Cells
+	slice    []string
+	comments []store.Comment
+}
+
+func (b *built) add(ctx context.Context, r *store.Response) error {
+	if b.cells == nil {
+		b.cells = store.Cells{}
 	}
-	months := map[string]bool{}
-	for _, c := range comments {
-		months[store.MonthOf(c.At)] = true
+	topics := TopicsOf(r, b.a.Lexicon)
+	for k, c := range CellsOf(r, topics) {
+		b.cells.Add(k, c)
 	}
-	list := make([]string, 0, len(months))
-	for m := range months {
-		list = append(list, m)
+	if c, ok := CommentOf(r, topics); ok {
+		b.comments = append(b.comments, c)
 	}
-	groups, err := a.Mongo.Rollups.Groups(ctx, list)
+	b.slice = append(b.slice, r.ID)
+	if len(b.slice) >= max(b.a.RebuildSlice, 1) {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+// flush writes the slice's cells and its responses' counted marks.
+func (b *built) flush(ctx context.Context) error {
+	if _, err := b.a.Mongo.Responses.MarkCounted(ctx, b.w.Gen, b.w.Batch, b.slice); err != nil {
+		return err
+	}
+	b.w.Parent = b.v.Months
+	applied, err := b.a.Mongo.Rollups.Apply(ctx, b.w, b.cells)
 	if err != nil {
 		return err
 	}
-	group := func(month, agency string) int { return groups[month][agency] }
-	if all {
-		return a.Mongo.Comments.ReplaceAll(ctx, batch, comments, group)
+	b.v.Months = store.Merge(b.v.Months, applied.Months)
+	b.cells, b.slice = store.Cells{}, nil
+	return nil
+}
+
+// events counts every invitation's made and sent steps and every case's
+// events, with their counted marks.
+func (b *built) events(ctx context.Context) error {
+	b.cells = store.Cells{}
+	marks, err := invitationCells(ctx, b.a.Mongo, b.cells, b.a.days)
+	if err != nil {
+		return err
 	}
-	return a.Mongo.Comments.Apply(ctx, batch, comments, group)
+	for len(marks) > 0 {
+		k := min(len(marks), 1000)
+		if _, err := b.a.funnel().MarkCounted(ctx, b.w.Gen, b.w.Batch, marks[:k]); err != nil {
+			return err
+		}
+		marks = marks[k:]
+	}
+	return b.flush(ctx)
+}
+
+func (b *built) writeComments(ctx context.Context) error {
+	b.w.Parent = map[string]int64{}
+	applied, err := b.a.applyComments(ctx, b.w, b.v.Months, b.comments)
+	b.v.Comments = applied.Months
+	return err
+}
+
+// applyComments keeps comments in the comment pages of w, each in its
+// agency's roll-up group of the month (from the month indexes months
+// names: the roll-ups are applied first, so every agency has one).
+func (a *Applier) applyComments(ctx context.Context, w store.Version, months map[string]int64, comments []store.Comment) (store.Applied, error) {
+	if len(comments) == 0 {
+		return store.Applied{}, nil
+	}
+	set := map[string]bool{}
+	for _, c := range comments {
+		set[store.MonthOf(c.At)] = true
+	}
+	list := make([]string, 0, len(set))
+	for m := range set {
+		list = append(list, m)
+	}
+	groups, err := a.Mongo.Rollups.Groups(ctx, w.Gen, months, list)
+	if err != nil {
+		return store.Applied{}, err
+	}
+	return a.Mongo.Comments.Apply(ctx, w, comments, func(month, agency string) int { return groups[month][agency] })
 }
 
 // waitLease waits for the live writer to finish its batch and takes the lease.

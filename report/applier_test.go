@@ -3,6 +3,7 @@ package report_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -15,7 +16,6 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/sipasvn/gateway/internal/gwtest"
-	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
@@ -110,28 +110,27 @@ func TestCrashedBatchIsReplayedOnce(t *testing.T) {
 	if err != nil || len(resps) != 3 {
 		t.Fatalf("unapplied %d %v", len(resps), err)
 	}
-	// The writer journals batch 1 and applies it to the cells, then dies
-	// before marking the responses applied and the batch done.
-	ids := []string{resps[0].ID, resps[1].ID, resps[2].ID}
-	if err := g.Mongo.Rollups.SaveState(ctx, 0, store.ApplierState{Batch: 1, Pending: ids}); err != nil {
-		t.Fatal(err)
-	}
-	cells := store.Cells{}
-	for i := range resps {
-		for k, c := range report.CellsOf(&resps[i], nil) {
-			cells.Add(k, c)
+	// The writer claims the batch and writes its pages and indexes, then
+	// dies before publishing the view.
+	cut := store.WithFault(ctx, func(_ context.Context, point string, after bool) error {
+		if point == "journal.view" && !after {
+			return errors.New("killed")
 		}
+		return nil
+	})
+	if err := g.Applier.Drain(cut); err == nil {
+		t.Fatal("the cut drain succeeded")
 	}
-	if err := g.Mongo.Rollups.Apply(ctx, 1, cells); err != nil {
-		t.Fatal(err)
+	if _, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil); rep["responses"] != float64(0) {
+		t.Fatalf("a batch not published is seen: %v", rep["responses"])
 	}
 	g.Drain()
 	if diff, _ := g.Applier.Compare(ctx); len(diff) > 0 {
 		t.Fatalf("replay counted twice or lost: %v", diff)
 	}
-	// Batch 1 replayed, then batch 2 counted the invitations' made events.
-	st, _ := g.Mongo.Rollups.State(ctx)
-	if !st.Done || st.Batch != 2 || len(st.Pending) != 0 {
+	// Batch 1 replayed and published; nothing left claimed.
+	st, _ := g.Mongo.Rollups.Journal.State(ctx)
+	if st.Last != nil || st.View.N != 1 {
 		t.Fatalf("state after replay: %+v", st)
 	}
 	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil)
@@ -227,10 +226,12 @@ func TestOldLayoutIsRebuiltOnce(t *testing.T) {
 		}
 	}
 	g.Drain()
-	// As an older version left it: its journal without a layout, its cells
+	// As an older version left it: its one journal document, its cells
 	// in "rollups", no pages.
-	if _, err := g.Mongo.DB.Collection("rollup_state").UpdateOne(ctx, bson.D{{Key: "_id", Value: "rollups"}},
-		bson.D{{Key: "$unset", Value: bson.D{{Key: "layout", Value: ""}}}}); err != nil {
+	if _, err := g.Mongo.DB.Collection("rollup_state").DeleteMany(ctx, bson.D{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Mongo.DB.Collection("rollup_state").InsertOne(ctx, bson.D{{Key: "_id", Value: "rollups"}, {Key: "batch", Value: 7}, {Key: "done", Value: true}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := g.Mongo.DB.Collection("rollup_pages").DeleteMany(ctx, bson.D{}); err != nil {
@@ -244,7 +245,7 @@ func TestOldLayoutIsRebuiltOnce(t *testing.T) {
 	}
 	g.Work(50 * time.Millisecond)
 	for i := 0; ; i++ {
-		if st, _ := g.Mongo.Rollups.State(ctx); st.Layout == store.Layout {
+		if st, _ := g.Mongo.Rollups.Journal.State(ctx); st.View.Layout == store.Layout && st.View.Gen > 0 {
 			break
 		}
 		if i == 100 {
@@ -328,8 +329,8 @@ func TestNewLexiconReclassifiesOnce(t *testing.T) {
 	go func() { defer close(done); g.Applier.Run(runCtx, time.Hour) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		st, err := g.Mongo.Rollups.State(ctx)
-		if err == nil && st.Lexicon == lex.Version && st.Done {
+		st, err := g.Mongo.Rollups.Journal.State(ctx)
+		if err == nil && st.View.Lexicon == lex.Version && st.Last == nil {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -129,17 +129,10 @@ func (a *Applier) casesFor(ctx context.Context, counted []*store.Response, topic
 	var notices []map[string]string
 	for _, c := range cases {
 		if rules.hooks[c.Agency] {
-			notices = append(notices, store.NoticeEntry("case.opened", c.Agency, c, time.Now()))
+			n := store.NoticeEntry("case.opened", c.Agency, c, time.Now())
+			n["id"] = "case.opened:" + c.ID // added once (Stream.AddOnce), sent as X-Notice-Id
+			notices = append(notices, n)
 		}
 	}
 	return cases, notices, nil
-}
-
-// caseCells are the funnel cells that count cases opened.
-func caseCells(cases []*store.Case, cells store.Cells) {
-	for _, c := range cases {
-		for k, n := range store.FunnelCells(c.Agency, store.MonthOf(c.OpenedAt), store.CaseOpenedStep, "") {
-			cells.Add(k, n)
-		}
-	}
 }

@@ -141,14 +141,19 @@ func (s *Cases) Open(ctx context.Context, cases ...*Case) error {
 		// "*|month" lists the agencies with cases that month.
 		byIndex[caseIndexID("*", month)] = append(byIndex[caseIndexID("*", month)], c.Agency)
 	}
-	_, err := s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err = writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 }); err != nil {
+	if err := Write(ctx, "cases.open", func(ctx context.Context) error {
+		_, err := s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		return writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 })
+	}); err != nil {
 		return fmt.Errorf("open %d cases: %w", len(cases), err)
 	}
 	for id, ids := range byIndex {
-		if _, err := s.index.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-			bson.D{{Key: "$addToSet", Value: bson.D{{Key: "ids", Value: bson.D{{Key: "$each", Value: ids}}}}}},
-			options.Update().SetUpsert(true)); err != nil {
+		if err := Write(ctx, "cases.index", func(ctx context.Context) error {
+			_, err := s.index.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+				bson.D{{Key: "$addToSet", Value: bson.D{{Key: "ids", Value: bson.D{{Key: "$each", Value: ids}}}}}},
+				options.Update().SetUpsert(true))
+			return err
+		}); err != nil {
 			return fmt.Errorf("index cases: %w", err)
 		}
 	}
@@ -160,11 +165,7 @@ func (s *Cases) Open(ctx context.Context, cases ...*Case) error {
 // days), and each rating in its history. Live, the roll-up writer and
 // core note them as they happen; a rebuild derives them from here.
 func (c *Case) Events(days func(from, to time.Time) int) []FunnelEvent {
-	month := MonthOf(c.OpenedAt)
-	ev := func(step, mark, family string) FunnelEvent {
-		return FunnelEvent{Step: step, Invitation: "case:" + c.ID + mark, Agency: c.Agency, Month: month, Family: family}
-	}
-	out := []FunnelEvent{ev(CaseOpenedStep, ":opened", "")}
+	out := []FunnelEvent{c.OpenedEvent()}
 	if c.AnsweredAt != nil {
 		out = append(out, c.AnswerEvents(days)...)
 	}
@@ -176,6 +177,11 @@ func (c *Case) Events(days func(from, to time.Time) int) []FunnelEvent {
 		}
 	}
 	return out
+}
+
+// OpenedEvent counts the case opened.
+func (c *Case) OpenedEvent() FunnelEvent {
+	return FunnelEvent{Step: CaseOpenedStep, Invitation: "case:" + c.ID + ":opened", Agency: c.Agency, Month: MonthOf(c.OpenedAt)}
 }
 
 // AnswerEvents count a case's first answer.
@@ -301,12 +307,15 @@ func (o *OpenCases) Add(ctx context.Context, cases ...*Case) error {
 	if len(cases) == 0 {
 		return nil
 	}
-	_, err := o.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, c := range cases {
-			p.SAdd(ctx, o.key(c.Agency), c.ID)
-			p.SAdd(ctx, o.agenciesKey(), c.Agency)
-		}
-		return nil
+	err := Write(ctx, "opencases.add", func(ctx context.Context) error {
+		_, err := o.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, c := range cases {
+				p.SAdd(ctx, o.key(c.Agency), c.ID)
+				p.SAdd(ctx, o.agenciesKey(), c.Agency)
+			}
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("index open cases: %w", err)

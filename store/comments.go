@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -10,7 +11,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/sipasvn/gateway/survey"
 )
@@ -40,8 +40,14 @@ type Comment struct {
 // replayed batch adds nothing twice; a day's page of 32 agencies stays
 // small enough to rewrite at every batch.
 type Comments struct {
-	c     *mongo.Collection
-	cache batchCache[Comment]
+	db      *mongo.Database
+	journal *Journal
+	cache   batchCache[Comment]
+}
+
+// pages is the comment page collection of generation g.
+func (s *Comments) pages(g int) *mongo.Collection {
+	return s.db.Collection(GenName("comment_pages", g))
 }
 
 // commentIndex lists a month's comment pages, the agencies in each
@@ -72,85 +78,125 @@ func pageDay(id string) int {
 func (s *Comments) ensureIndexes(ctx context.Context) error {
 	// Reads are by _id alone; this creates the collection at start, so the
 	// embedded store's _id lookup index is there from the first page.
-	return createIndexes(ctx, s.c, index(bson.D{{Key: "batch", Value: 1}}, false))
+	return createIndexes(ctx, s.pages(0), index(bson.D{{Key: "batch", Value: 1}}, false))
 }
 
-// Apply adds comments as batch number batch; group gives each comment's
-// agency its roll-up group in the comment's month (Rollups.Groups).
-// Batches are applied one at a time, in increasing order.
-func (s *Comments) Apply(ctx context.Context, batch int64, comments []Comment, group func(month, agency string) int) error {
+// Apply adds comments to the comment pages w.Parent names (month →
+// version of its comment index), writing the pages and indexes they
+// change as version w.Batch, as Rollups.Apply does; group gives each
+// comment's agency its roll-up group in the comment's month.
+func (s *Comments) Apply(ctx context.Context, w Version, comments []Comment, group func(month, agency string) int) (Applied, error) {
+	out := Applied{Months: map[string]int64{}}
 	if len(comments) == 0 {
-		return nil
+		return out, nil
 	}
+	c := s.pages(w.Gen)
 	adds := map[string][]Comment{}
 	months := map[string]bool{}
-	for _, c := range comments {
-		month := MonthOf(c.At)
-		id := commentPageID(month, group(month, c.Agency), c.At.In(vietnam).Day())
-		adds[id] = append(adds[id], c)
+	for _, cm := range comments {
+		month := MonthOf(cm.At)
+		id := commentPageID(month, group(month, cm.Agency), cm.At.In(vietnam).Day())
+		adds[id] = append(adds[id], cm)
 		months[month] = true
 	}
+	index := map[string]*commentIndex{}
+	var ixIDs []string
+	for m := range months {
+		if v := w.Parent[m]; v > 0 {
+			ixIDs = append(ixIDs, verID(monthIndexID(m), v))
+		}
+	}
+	got, err := byIDs[commentIndex](ctx, c, ixIDs)
+	if err != nil {
+		return out, fmt.Errorf("apply comments of batch %d: %w", w.Batch, err)
+	}
+	if len(got) < len(ixIDs) {
+		return out, fmt.Errorf("apply comments of batch %d: %w", w.Batch, ErrReplaced)
+	}
+	for i := range got {
+		month, _, _ := strings.Cut(strings.TrimPrefix(got[i].ID, "#month|"), "@")
+		index[month] = &got[i]
+	}
+	for m := range months {
+		if index[m] == nil {
+			index[m] = &commentIndex{}
+		}
+	}
+	docs, garbage, err := s.pageVersions(ctx, w, index, adds)
+	if err != nil {
+		return out, fmt.Errorf("apply comments of batch %d: %w", w.Batch, err)
+	}
+	if err := Write(ctx, "comments.pages", func(ctx context.Context) error { return putVersions(ctx, c, w.Private, docs) }); err != nil {
+		return out, fmt.Errorf("apply comments of batch %d: %w", w.Batch, err)
+	}
+	// The indexes after the pages: an index never names a page not there.
+	var ixDocs []any
+	for m := range months {
+		if v := w.Parent[m]; v > 0 && v != w.Batch {
+			garbage = append(garbage, verID(monthIndexID(m), v))
+		}
+		index[m].ID = verID(monthIndexID(m), w.Batch)
+		ixDocs = append(ixDocs, index[m])
+		out.Months[m] = w.Batch
+	}
+	if err := Write(ctx, "comments.index", func(ctx context.Context) error { return putVersions(ctx, c, w.Private, ixDocs) }); err != nil {
+		return out, fmt.Errorf("apply comments of batch %d: indexes: %w", w.Batch, err)
+	}
+	out.Garbage = garbage
+	return out, nil
+}
+
+// pageVersions computes the new version of each page adds touches and
+// records it, with the agencies it holds, in its month's index.
+func (s *Comments) pageVersions(ctx context.Context, w Version, index map[string]*commentIndex, adds map[string][]Comment) (docs []any, garbage []string, err error) {
 	ids := make([]string, 0, len(adds))
+	var fetch []string
 	for id := range adds {
 		ids = append(ids, id)
+		if b := index[monthOfPage(id)].batchOf(id); b > 0 {
+			fetch = append(fetch, verID(id, b))
+		}
 	}
 	sort.Strings(ids)
-	have, err := mapByIDs(ctx, s.c, ids, func(p *commentPage) string { return p.ID })
+	have, err := mapByIDs(ctx, s.pages(w.Gen), fetch, func(p *commentPage) string { return p.ID })
 	if err != nil {
-		return fmt.Errorf("apply comments of batch %d: %w", batch, err)
+		return nil, nil, err
 	}
-	var models []mongo.WriteModel
-	took := map[string]*commentPage{}
 	for _, id := range ids {
-		p := have[id]
-		if p == nil {
-			p = &commentPage{ID: id}
+		ix := index[monthOfPage(id)]
+		p := &commentPage{}
+		if b := ix.batchOf(id); b > 0 {
+			if p = have[verID(id, b)]; p == nil {
+				return nil, nil, fmt.Errorf("comment page %s: %w", verID(id, b), ErrReplaced)
+			}
+			if b != w.Batch {
+				garbage = append(garbage, verID(id, b))
+			}
 		}
-		if p.Batch < batch {
-			p.Comments = append(p.Comments, adds[id]...)
-			p.Batch = batch
-			models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).SetReplacement(p).SetUpsert(true))
+		p.ID, p.Batch = verID(id, w.Batch), w.Batch
+		p.Comments = append(p.Comments, adds[id]...)
+		docs = append(docs, p)
+		agencies := map[string]bool{}
+		for _, c := range p.Comments {
+			agencies[c.Agency] = true
 		}
-		took[id] = p
+		names := make([]string, 0, len(agencies))
+		for a := range agencies {
+			names = append(names, a)
+		}
+		sort.Strings(names)
+		i, _ := ix.setBatch(id, w.Batch)
+		if i == len(ix.Agencies) {
+			ix.Agencies = append(ix.Agencies, "")
+		}
+		ix.Agencies[i] = strings.Join(names, ",")
 	}
-	if err := bulkWrite(ctx, s.c, models); err != nil {
-		return fmt.Errorf("apply comments of batch %d: %w", batch, err)
-	}
-	// The index after the pages: it never names a batch a page lacks.
-	for month := range months {
-		var ix commentIndex
-		got, err := byIDs[commentIndex](ctx, s.c, []string{monthIndexID(month)})
-		if err != nil {
-			return err
-		}
-		if len(got) == 1 {
-			ix = got[0]
-		}
-		ix.ID = monthIndexID(month)
-		for id, p := range took {
-			if !strings.HasPrefix(id, month+"|") {
-				continue
-			}
-			agencies := map[string]bool{}
-			for _, c := range p.Comments {
-				agencies[c.Agency] = true
-			}
-			names := make([]string, 0, len(agencies))
-			for a := range agencies {
-				names = append(names, a)
-			}
-			sort.Strings(names)
-			i, _ := ix.setBatch(id, p.Batch)
-			if i == len(ix.Agencies) {
-				ix.Agencies = append(ix.Agencies, "")
-			}
-			ix.Agencies[i] = strings.Join(names, ",")
-		}
-		if _, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: ix.ID}}, ix, options.Replace().SetUpsert(true)); err != nil {
-			return fmt.Errorf("apply comments of batch %d: index %s: %w", batch, month, err)
-		}
-	}
-	return nil
+	return docs, garbage, nil
+}
+
+// Collect deletes the versions v replaced in its generation.
+func (s *Comments) Collect(ctx context.Context, v *View) error {
+	return Write(ctx, "comments.collect", func(ctx context.Context) error { return DeleteVersions(ctx, s.pages(v.Gen), v.CommentGarbage) })
 }
 
 // CommentFilter selects comments; empty fields match all.
@@ -168,25 +214,51 @@ type CommentFilter struct {
 }
 
 // Newest returns up to limit comments f selects, newest first. It reads
-// months from the latest back and, within a month, days from the latest
-// back, stopping once limit comments are found: the first page of a
-// panel reads a few days' pages, a search a whole period's.
+// the months that have comments from the latest back and, within a month,
+// days from the latest back, stopping once limit comments are found: the
+// first page of a panel reads a few days' pages, a search a whole
+// period's. A version replaced meanwhile makes it read the new view.
 func (s *Comments) Newest(ctx context.Context, f CommentFilter, limit int) ([]Comment, error) {
+	for try := 0; ; try++ {
+		v, err := s.journal.Current(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out, err := s.newest(ctx, &v, f, limit)
+		if errors.Is(err, ErrReplaced) && try < 4 {
+			continue
+		}
+		return out, err
+	}
+}
+
+func (s *Comments) newest(ctx context.Context, v *View, f CommentFilter, limit int) ([]Comment, error) {
 	wanted := map[string]bool{}
 	for _, a := range f.Agencies {
 		wanted[a] = true
 	}
-	out := []Comment{}
-	for month := f.ToMonth; month >= f.FromMonth && len(out) < limit; month = prevMonth(month) {
-		if !f.Before.IsZero() && month > MonthOf(f.Before) {
-			continue
+	var months []string
+	for m := range v.Comments {
+		if m >= f.FromMonth && m <= f.ToMonth && (f.Before.IsZero() || m <= MonthOf(f.Before)) {
+			months = append(months, m)
 		}
-		got, err := byIDs[commentIndex](ctx, s.c, []string{monthIndexID(month)})
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(months)))
+	gen := strconv.Itoa(v.Gen) + "|"
+	out := []Comment{}
+	for _, month := range months {
+		if len(out) >= limit {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		got, err := byIDs[commentIndex](ctx, s.pages(v.Gen), []string{verID(monthIndexID(month), v.Comments[month])})
 		if err != nil {
 			return nil, err
 		}
 		if len(got) == 0 {
-			continue
+			return nil, fmt.Errorf("comment index %s: %w", month, ErrReplaced)
 		}
 		ix := got[0]
 		byDay := map[int][]int{} // day → positions in the index
@@ -204,18 +276,22 @@ func (s *Comments) Newest(ctx context.Context, f CommentFilter, limit int) ([]Co
 			var fetch []string
 			var found []Comment
 			for _, i := range pos {
-				if cs, ok := s.cache.get(ix.Pages[i], ix.Batches[i]); ok {
+				if cs, ok := s.cache.get(gen+ix.Pages[i], ix.Batches[i]); ok {
 					found = append(found, cs...)
 				} else {
-					fetch = append(fetch, ix.Pages[i])
+					fetch = append(fetch, verID(ix.Pages[i], ix.Batches[i]))
 				}
 			}
-			pages, err := byIDs[commentPage](ctx, s.c, fetch)
+			pages, err := byIDs[commentPage](ctx, s.pages(v.Gen), fetch)
 			if err != nil {
 				return nil, err
 			}
+			if len(pages) < len(fetch) {
+				return nil, fmt.Errorf("comment pages of %s: %w", month, ErrReplaced)
+			}
 			for _, p := range pages {
-				s.cache.put(p.ID, p.Batch, p.Comments)
+				id, _, _ := strings.Cut(p.ID, "@")
+				s.cache.put(gen+id, p.Batch, p.Comments)
 				found = append(found, p.Comments...)
 			}
 			for i := range found {
@@ -259,13 +335,4 @@ func prevMonth(m string) string {
 		return ""
 	}
 	return t.AddDate(0, -1, 0).Format("2006-01")
-}
-
-// ReplaceAll swaps every stored comment for comments, as batch (the
-// rebuild).
-func (s *Comments) ReplaceAll(ctx context.Context, batch int64, comments []Comment, group func(month, agency string) int) error {
-	if _, err := s.c.DeleteMany(ctx, bson.D{}); err != nil {
-		return fmt.Errorf("clear comments: %w", err)
-	}
-	return s.Apply(ctx, batch, comments, group)
 }

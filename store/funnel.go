@@ -74,13 +74,17 @@ func FunnelCells(agency, month, step, family string) Cells {
 type Funnel struct {
 	R   redis.UniversalClient
 	Key string
-	// counted holds one mark per counted event (FunnelEvent.Mark).
-	counted *mongo.Collection
+	db  *mongo.Database
+}
+
+// counted holds generation g's marks of counted events (FunnelEvent.Mark).
+func (f *Funnel) counted(g int) *mongo.Collection {
+	return f.db.Collection(GenName("counted_events", g))
 }
 
 // NewFunnel returns the deployment's funnel stream over m's database.
 func NewFunnel(r redis.UniversalClient, m *Mongo) *Funnel {
-	return &Funnel{R: r, Key: "gw:funnel:" + m.DB.Name(), counted: m.DB.Collection("counted_events")}
+	return &Funnel{R: r, Key: "gw:funnel:" + m.DB.Name(), db: m.DB}
 }
 
 // Note appends events.
@@ -125,19 +129,15 @@ func (f *Funnel) Drop(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := f.R.XDel(ctx, f.Key, ids...).Err(); err != nil {
+	if err := Write(ctx, "funnel.drop", func(ctx context.Context) error { return f.R.XDel(ctx, f.Key, ids...).Err() }); err != nil {
 		return fmt.Errorf("drop %d invitation events: %w", len(ids), err)
 	}
 	return nil
 }
 
-// MarkCounted records that batch counts the events with these marks and
-// returns those it may count (see Responses.MarkCounted).
-func (f *Funnel) MarkCounted(ctx context.Context, batch int64, marks []string) (map[string]bool, error) {
-	return markCounted(ctx, f.counted, batch, marks)
-}
-
-// ResetCounted makes marks the counted set of batch after a rebuild.
-func (f *Funnel) ResetCounted(ctx context.Context, batch int64, marks []string) error {
-	return resetCounted(ctx, f.counted, batch, marks)
+// MarkCounted records that batch counts the events with these marks in
+// generation gen and returns those it may count (see
+// Responses.MarkCounted).
+func (f *Funnel) MarkCounted(ctx context.Context, gen int, batch int64, marks []string) (map[string]bool, error) {
+	return markCounted(ctx, f.counted(gen), batch, marks)
 }

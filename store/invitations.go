@@ -327,8 +327,10 @@ func (s *Invitations) MarkStartedAt(ctx context.Context, starts map[string]time.
 	for id := range starts {
 		ids = append(ids, id)
 	}
-	err := s.setStatuses(ctx, ids, []Status{StatusPending}, func(id string) bson.D {
-		return bson.D{{Key: "status", Value: StatusInProgress}, {Key: "started_at", Value: Millis(starts[id])}}
+	err := Write(ctx, "invitations.started", func(ctx context.Context) error {
+		return s.setStatuses(ctx, ids, []Status{StatusPending}, func(id string) bson.D {
+			return bson.D{{Key: "status", Value: StatusInProgress}, {Key: "started_at", Value: Millis(starts[id])}}
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("mark %d invitations started: %w", len(ids), err)
@@ -348,9 +350,11 @@ func (s *Invitations) MarkCompletedBy(ctx context.Context, rs []*Response) error
 			ids = append(ids, r.InvitationID)
 		}
 	}
-	err := s.setStatuses(ctx, ids, []Status{StatusPending, StatusInProgress, StatusExpired}, func(id string) bson.D {
-		r := by[id]
-		return bson.D{{Key: "status", Value: StatusCompleted}, {Key: "completed_via", Value: r.Channel}, {Key: "completed_at", Value: Millis(r.SubmittedAt)}}
+	err := Write(ctx, "invitations.completed", func(ctx context.Context) error {
+		return s.setStatuses(ctx, ids, []Status{StatusPending, StatusInProgress, StatusExpired}, func(id string) bson.D {
+			r := by[id]
+			return bson.D{{Key: "status", Value: StatusCompleted}, {Key: "completed_via", Value: r.Channel}, {Key: "completed_at", Value: Millis(r.SubmittedAt)}}
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("mark %d invitations completed: %w", len(ids), err)

@@ -51,7 +51,12 @@ type Response struct {
 type Responses struct {
 	c         *mongo.Collection
 	uncounted *mongo.Collection // copies of responses the roll-ups do not count yet
-	counted   *mongo.Collection // {_id: response id, batch}: counted, by which batch
+	db        *mongo.Database   // holds each generation's counted marks
+}
+
+// counted holds generation g's counted marks, {_id: response id, batch}.
+func (s *Responses) counted(g int) *mongo.Collection {
+	return s.db.Collection(GenName("counted_responses", g))
 }
 
 func (s *Responses) ensureIndexes(ctx context.Context) error {
@@ -169,12 +174,14 @@ func (s *Responses) NoteUncounted(ctx context.Context, rs []*Response) error {
 	return writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 })
 }
 
-// MarkCounted records that batch counts ids, and returns those it may
-// count: ids no earlier batch counted. The marks are inserted (a unique _id
-// decides, cheaply even on FerretDB), so a copy noted again after a retry
-// is not counted twice, and replaying a batch finds its own marks.
-func (s *Responses) MarkCounted(ctx context.Context, batch int64, ids []string) (map[string]bool, error) {
-	return markCounted(ctx, s.counted, batch, ids)
+// MarkCounted records that batch counts ids in generation gen, and
+// returns those it may count: ids no other batch counted. The marks are
+// inserted (a unique _id decides, cheaply even on FerretDB), so a copy
+// noted again after a retry is not counted twice, and replaying a batch
+// finds its own marks: batch numbers are claimed once (Journal.Claim), so
+// a mark of the same number is this batch's own.
+func (s *Responses) MarkCounted(ctx context.Context, gen int, batch int64, ids []string) (map[string]bool, error) {
+	return markCounted(ctx, s.counted(gen), batch, ids)
 }
 
 func markCounted(ctx context.Context, c *mongo.Collection, batch int64, ids []string) (map[string]bool, error) {
@@ -187,14 +194,18 @@ func markCounted(ctx context.Context, c *mongo.Collection, batch int64, ids []st
 		docs[i] = bson.D{{Key: "_id", Value: id}, {Key: "batch", Value: batch}}
 		out[id] = true
 	}
-	_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	var dups []string
-	if err = writeErrors(err, func(e mongo.BulkWriteError) bool {
-		if e.Code == 11000 {
-			dups = append(dups, ids[e.Index])
-		}
-		return e.Code == 11000
-	}); err != nil {
+	err := Write(ctx, "counted."+c.Name(), func(ctx context.Context) error {
+		_, err := c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		dups = dups[:0]
+		return writeErrors(err, func(e mongo.BulkWriteError) bool {
+			if e.Code == 11000 {
+				dups = append(dups, ids[e.Index])
+			}
+			return e.Code == 11000
+		})
+	})
+	if err != nil {
 		return nil, fmt.Errorf("mark %d counted in %s: %w", len(ids), c.Name(), err)
 	}
 	if len(dups) > 0 {
@@ -278,28 +289,11 @@ func (s *Responses) DropUncounted(ctx context.Context, ids []string) error {
 	for i, id := range ids {
 		models[i] = mongo.NewDeleteOneModel().SetFilter(bson.D{{Key: "_id", Value: id}})
 	}
-	if _, err := s.uncounted.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+	if err := Write(ctx, "uncounted.drop", func(ctx context.Context) error {
+		_, err := s.uncounted.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		return err
+	}); err != nil {
 		return fmt.Errorf("drop %d uncounted copies: %w", len(ids), err)
-	}
-	return nil
-}
-
-// ResetCounted makes ids the counted set of batch, after a rebuild counted
-// them all: marks of earlier batches are replaced.
-func (s *Responses) ResetCounted(ctx context.Context, batch int64, ids []string) error {
-	return resetCounted(ctx, s.counted, batch, ids)
-}
-
-func resetCounted(ctx context.Context, c *mongo.Collection, batch int64, ids []string) error {
-	if _, err := c.DeleteMany(ctx, bson.D{}); err != nil {
-		return fmt.Errorf("reset counted marks in %s: %w", c.Name(), err)
-	}
-	for len(ids) > 0 {
-		n := min(len(ids), 1000)
-		if _, err := markCounted(ctx, c, batch, ids[:n]); err != nil {
-			return err
-		}
-		ids = ids[n:]
 	}
 	return nil
 }

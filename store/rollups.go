@@ -10,7 +10,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // AllQuestions is the question of the cell that counts whole responses.
@@ -106,27 +105,36 @@ func (cs Cells) ordered() []CellKey {
 	return keys
 }
 
-// Rollups is the report roll-up collection and the state of its one writer.
+// Rollups is the report roll-ups and the journal of their one writer.
 //
 // Cells are stored in pages, not one document per cell: each month's
 // agencies are dealt into groups of up to pageAgencies, in the order the
 // writer first meets them, and a page holds every cell of one group and
 // month (the procedure family in a page of its own), packed in one string.
 // A month's index document lists its agencies and their groups. A report
-// reads the index of each month it covers, then only the pages holding its
+// reads the journal's current view (which names each month's index), the
+// index of each month it covers, then only the pages holding its
 // agencies, all by _id: the only lookup FerretDB's SQLite backend serves
 // from an index. Its cost follows the months and agencies asked for, never
 // the number of cells stored; one document per cell made a report read the
 // whole collection there (measured: 60 µs a cell, seconds for a
 // province-year). On MongoDB these are _id lookups too.
+//
+// Pages and indexes are never changed in place: a batch writes new
+// versions ("<id>@<batch>") and the view it publishes names them (see
+// Journal), so a batch cut short leaves the published figures whole, and
+// a replay writes the same versions again.
 type Rollups struct {
-	c     *mongo.Collection
-	state *mongo.Collection
-	cache batchCache[cellEntry]
+	db      *mongo.Database
+	Journal *Journal
+	cache   batchCache[cellEntry]
 	// old is the one-document-per-cell collection of earlier versions,
 	// dropped by the rebuild that moves a database to pages.
 	old *mongo.Collection
 }
+
+// pages is the page collection of generation g.
+func (s *Rollups) pages(g int) *mongo.Collection { return s.db.Collection(GenName("rollup_pages", g)) }
 
 // pageAgencies bounds the agencies of a page. A page's main cells are at
 // most surveys × channels × questions an agency (about 250); its procedure
@@ -134,14 +142,21 @@ type Rollups struct {
 // procedures: 1,500), so 32 agencies keep pages well under a megabyte.
 const pageAgencies = 32
 
-// Layout is the roll-up layout a database is in (ApplierState.Layout):
-// 2 = pages, 3 = with criterion cells, 4 = procedure summaries apart,
-// 5 = with comment pages. A database in an older layout is rebuilt once.
-const Layout = 5
-
-const monthsID = "#months"
+// Layout is the roll-up layout a database is in (View.Layout): 2 =
+// pages, 3 = with criterion cells, 4 = procedure summaries apart, 5 = with
+// comment pages, 6 = versioned pages in generations. A database in an
+// older layout is rebuilt once.
+const Layout = 6
 
 func monthIndexID(month string) string { return "#month|" + month }
+
+// verID is the id of version v of the document id.
+func verID(id string, v int64) string { return id + "@" + strconv.FormatInt(v, 10) }
+
+// ErrReplaced means a version the view names was deleted meanwhile (a
+// later view replaced it): a reader reads the current view again; a
+// writer that lost its lease stops there.
+var ErrReplaced = errors.New("a roll-up version was replaced meanwhile")
 
 // Page kinds: the main family (with the response-rate cells), and the
 // procedure and field families, each in pages of their own so a report
@@ -329,19 +344,52 @@ func decodeEntries(p *page) ([]cellEntry, error) {
 }
 
 func (s *Rollups) ensureIndexes(ctx context.Context) error {
-	// Reads are by _id alone; this index makes the collection exist from
-	// the start (so the embedded store's _id lookup index is there too) and
-	// serves the rebuild's clean-up on MongoDB.
-	return createIndexes(ctx, s.c, index(bson.D{{Key: "month", Value: 1}}, false))
+	// Reads are by _id alone; these make the collections exist from the
+	// start (so the embedded store's _id lookup index is there too).
+	if err := createIndexes(ctx, s.Journal.c, index(bson.D{{Key: "n", Value: 1}}, false)); err != nil {
+		return err
+	}
+	return createIndexes(ctx, s.pages(0), index(bson.D{{Key: "month", Value: 1}}, false))
 }
 
-// Apply adds cells to the stored roll-ups as batch number batch. Callers
-// must apply batches one at a time, in increasing order (see report.Applier).
-// A page takes a batch whole, in one write, and records it: a page that took
-// the batch already (a journalled batch replayed after a crash) is left
-// alone, so nothing counts twice. The work is bounded by the batch: the
-// index of each month it touches, and the pages holding its cells.
-func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
+// Version says where a batch's documents go: generation Gen, as version
+// Batch, on top of the month indexes Parent names (month → version).
+type Version struct {
+	Gen    int
+	Batch  int64
+	Parent map[string]int64
+	// Private says the generation is a rebuild's own, which no reader
+	// sees until it is published and no other writer writes: its
+	// documents are rewritten in place, slice after slice.
+	Private bool
+}
+
+// Applied is what one batch wrote: the new version of each month's index
+// it touched, and the versions it replaced.
+type Applied struct {
+	Months  map[string]int64
+	Garbage []string
+}
+
+// Merge returns parent with the months a batch wrote.
+func Merge(parent, written map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(parent)+len(written))
+	for _, m := range []map[string]int64{parent, written} {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Apply adds cells to the roll-ups w.Parent names, writing the pages and
+// month indexes they change as version w.Batch. The work is bounded by
+// the batch: the index of each month it touches, and the pages holding
+// its cells. Everything it writes follows from w and cells alone, so a
+// replay (after a crash, or by a writer that lost its lease) writes the
+// same documents, refused as already there.
+func (s *Rollups) Apply(ctx context.Context, w Version, cells Cells) (Applied, error) {
+	out := Applied{Months: map[string]int64{}}
 	byMonth := map[string][]string{}
 	for k := range cells {
 		byMonth[k.Month] = append(byMonth[k.Month], k.Agency)
@@ -351,69 +399,87 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
 		months = append(months, m)
 	}
 	sort.Strings(months)
-	index, err := s.monthIndexes(ctx, months)
+	c := s.pages(w.Gen)
+	index, err := s.indexes(ctx, w.Gen, w.Parent, months)
 	if err != nil {
-		return fmt.Errorf("apply batch %d: %w", batch, err)
+		return out, fmt.Errorf("apply batch %d: %w", w.Batch, err)
 	}
-	// The indexes are written before the pages: a replay finds every
-	// agency where the first try put it.
-	var newMonths []any
+	adds := map[string]Cells{}
 	for _, m := range months {
 		ix := index[m]
 		if ix == nil {
-			ix = &monthIndex{ID: monthIndexID(m), Agencies: []string{}, Groups: []int{}, PageBatches: PageBatches{Pages: []string{}, Batches: []int64{}}}
+			ix = &monthIndex{Agencies: []string{}, Groups: []int{}, PageBatches: PageBatches{Pages: []string{}, Batches: []int64{}}}
 			index[m] = ix
-			newMonths = append(newMonths, m)
 		}
-		if !ix.place(byMonth[m]) {
-			continue
-		}
-		if _, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: ix.ID}}, ix, options.Replace().SetUpsert(true)); err != nil {
-			return fmt.Errorf("apply batch %d: month index %s: %w", batch, m, err)
-		}
+		ix.place(byMonth[m])
 	}
-	if len(newMonths) > 0 {
-		if _, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: monthsID}},
-			bson.D{{Key: "$addToSet", Value: bson.D{{Key: "months", Value: bson.D{{Key: "$each", Value: newMonths}}}}}},
-			options.Update().SetUpsert(true)); err != nil {
-			return fmt.Errorf("apply batch %d: list months: %w", batch, err)
-		}
-	}
-	adds := map[string]Cells{}
 	groups := map[string]map[string]int{}
-	for k, c := range cells {
-		g := groups[k.Month]
-		if g == nil {
-			g = index[k.Month].groupOf()
-			groups[k.Month] = g
-		}
-		id := pageID(k.Month, g[k.Agency], pageKind(k))
+	for _, m := range months {
+		groups[m] = index[m].groupOf()
+	}
+	for k, cs := range cells {
+		id := pageID(k.Month, groups[k.Month][k.Agency], pageKind(k))
 		if adds[id] == nil {
 			adds[id] = Cells{}
 		}
-		adds[id].Add(k, c)
+		adds[id].Add(k, cs)
 	}
+	docs, garbage, err := s.pageVersions(ctx, w, index, adds)
+	if err != nil {
+		return out, fmt.Errorf("apply batch %d: %w", w.Batch, err)
+	}
+	if err := Write(ctx, "rollups.pages", func(ctx context.Context) error { return putVersions(ctx, c, w.Private, docs) }); err != nil {
+		return out, fmt.Errorf("apply batch %d: %w", w.Batch, err)
+	}
+	// Then the indexes naming them: a replay finds every agency where the
+	// first try put it, since it starts from the same parent.
+	var ixDocs []any
+	for _, m := range months {
+		ix := index[m]
+		if v := w.Parent[m]; v > 0 && v != w.Batch {
+			garbage = append(garbage, verID(monthIndexID(m), v))
+		}
+		ix.ID = verID(monthIndexID(m), w.Batch)
+		ixDocs = append(ixDocs, ix)
+		out.Months[m] = w.Batch
+	}
+	if err := Write(ctx, "rollups.index", func(ctx context.Context) error { return putVersions(ctx, c, w.Private, ixDocs) }); err != nil {
+		return out, fmt.Errorf("apply batch %d: month indexes: %w", w.Batch, err)
+	}
+	out.Garbage = garbage
+	return out, nil
+}
+
+// pageVersions computes the new version of each page adds touches (its
+// cells, from the version the month's index names, plus adds), records it
+// in the index, and returns the documents and the versions they replace.
+func (s *Rollups) pageVersions(ctx context.Context, w Version, index map[string]*monthIndex, adds map[string]Cells) (docs []any, garbage []string, err error) {
 	ids := make([]string, 0, len(adds))
+	var fetch []string
 	for id := range adds {
 		ids = append(ids, id)
-	}
-	pages, err := mapByIDs(ctx, s.c, ids, func(p *page) string { return p.ID })
-	if err != nil {
-		return fmt.Errorf("apply batch %d: %w", batch, err)
-	}
-	var models []mongo.WriteModel
-	took := map[string]int64{} // the batch each page holds once this one is in
-	for _, id := range ids {
-		p := pages[id]
-		if p != nil && p.Batch >= batch {
-			took[id] = p.Batch
-			continue
+		if b := index[monthOfPage(id)].batchOf(id); b > 0 {
+			fetch = append(fetch, verID(id, b))
 		}
-		took[id] = batch
+	}
+	sort.Strings(ids)
+	pages, err := mapByIDs(ctx, s.pages(w.Gen), fetch, func(p *page) string { return p.ID })
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range ids {
+		ix := index[monthOfPage(id)]
 		sum := Cells{}
-		if p != nil {
+		if b := ix.batchOf(id); b > 0 {
+			p := pages[verID(id, b)]
+			if p == nil {
+				return nil, nil, fmt.Errorf("roll-up page %s: %w", verID(id, b), ErrReplaced)
+			}
 			if err := decodeCells(p, sum); err != nil {
-				return err
+				return nil, nil, err
+			}
+			if b != w.Batch {
+				garbage = append(garbage, verID(id, b))
 			}
 		}
 		month := ""
@@ -421,30 +487,58 @@ func (s *Rollups) Apply(ctx context.Context, batch int64, cells Cells) error {
 			sum.Add(k, c)
 			month = k.Month
 		}
-		doc := page{ID: id, Month: month, Cells: encodeCells(sum), Batch: batch}
-		models = append(models, mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).SetReplacement(doc).SetUpsert(true))
+		docs = append(docs, page{ID: verID(id, w.Batch), Month: month, Cells: encodeCells(sum), Batch: w.Batch})
+		ix.setBatch(id, w.Batch)
 	}
-	if err := bulkWrite(ctx, s.c, models); err != nil {
-		return fmt.Errorf("apply batch %d: %w", batch, err)
+	return docs, garbage, nil
+}
+
+// monthOfPage is the month a page id (month|group…) names.
+func monthOfPage(id string) string { m, _, _ := strings.Cut(id, "|"); return m }
+
+// putVersions writes new versions: inserted once (a version already there
+// is the same document, written by an earlier try), or, in a private
+// generation, replaced.
+func putVersions(ctx context.Context, c *mongo.Collection, private bool, docs []any) error {
+	if len(docs) == 0 {
+		return nil
 	}
-	// Then the pages' batches in their month's index, after the pages
-	// themselves: an index never names a batch its page has not taken.
-	for _, m := range months {
-		ix, changed := index[m], false
-		for id, b := range took {
-			if strings.HasPrefix(id, m+"|") {
-				_, ch := ix.setBatch(id, b)
-				changed = changed || ch
+	if !private {
+		for len(docs) > 0 {
+			n := min(len(docs), bulkChunk)
+			if _, err := insertSkippingDuplicates(ctx, c, docs[:n]); err != nil {
+				return err
 			}
+			docs = docs[n:]
 		}
-		if !changed {
-			continue
-		}
-		if _, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: ix.ID}}, ix, options.Replace().SetUpsert(true)); err != nil {
-			return fmt.Errorf("apply batch %d: month index %s: %w", batch, m, err)
-		}
+		return nil
 	}
-	return nil
+	models := make([]mongo.WriteModel, len(docs))
+	for i, d := range docs {
+		raw, err := bson.Marshal(d)
+		if err != nil {
+			return err
+		}
+		models[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{{Key: "_id", Value: bson.Raw(raw).Lookup("_id").StringValue()}}).SetReplacement(raw).SetUpsert(true)
+	}
+	return bulkWrite(ctx, c, models)
+}
+
+// DeleteVersions deletes versions a published view replaced.
+func DeleteVersions(ctx context.Context, c *mongo.Collection, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	models := make([]mongo.WriteModel, len(ids))
+	for i, id := range ids {
+		models[i] = mongo.NewDeleteOneModel().SetFilter(bson.D{{Key: "_id", Value: id}})
+	}
+	return bulkWrite(ctx, c, models)
+}
+
+// Collect deletes the versions v replaced in its generation.
+func (s *Rollups) Collect(ctx context.Context, v *View) error {
+	return Write(ctx, "rollups.collect", func(ctx context.Context) error { return DeleteVersions(ctx, s.pages(v.Gen), v.Garbage) })
 }
 
 // writeErrors returns err without the bulk write errors ok accepts (nil
@@ -486,9 +580,9 @@ type Filter struct {
 }
 
 // Groups returns, for each month given, the roll-up group of each of its
-// agencies (from the month indexes, by _id).
-func (s *Rollups) Groups(ctx context.Context, months []string) (map[string]map[string]int, error) {
-	index, err := s.monthIndexes(ctx, months)
+// agencies in generation gen, from the month indexes versions names.
+func (s *Rollups) Groups(ctx context.Context, gen int, versions map[string]int64, months []string) (map[string]map[string]int, error) {
+	index, err := s.indexes(ctx, gen, versions, months)
 	if err != nil {
 		return nil, err
 	}
@@ -499,14 +593,28 @@ func (s *Rollups) Groups(ctx context.Context, months []string) (map[string]map[s
 	return out, nil
 }
 
-// monthIndexes reads the index documents of months (those that exist), by
-// month.
-func (s *Rollups) monthIndexes(ctx context.Context, months []string) (map[string]*monthIndex, error) {
-	ids := make([]string, len(months))
-	for i, m := range months {
-		ids[i] = monthIndexID(m)
+// indexes reads the index documents of months in generation gen, at the
+// versions given (a month without one has no index yet), by month.
+func (s *Rollups) indexes(ctx context.Context, gen int, versions map[string]int64, months []string) (map[string]*monthIndex, error) {
+	var ids []string
+	for _, m := range months {
+		if v := versions[m]; v > 0 {
+			ids = append(ids, verID(monthIndexID(m), v))
+		}
 	}
-	return mapByIDs(ctx, s.c, ids, func(ix *monthIndex) string { return strings.TrimPrefix(ix.ID, "#month|") })
+	found, err := mapByIDs(ctx, s.pages(gen), ids, func(ix *monthIndex) string { return ix.ID })
+	if err != nil {
+		return nil, err
+	}
+	if len(found) < len(ids) {
+		return nil, fmt.Errorf("roll-up month index: %w", ErrReplaced)
+	}
+	out := make(map[string]*monthIndex, len(found))
+	for _, ix := range found {
+		month, _, _ := strings.Cut(strings.TrimPrefix(ix.ID, "#month|"), "@")
+		out[month] = ix
+	}
+	return out, nil
 }
 
 // keep says whether the cell k is one f selects (pages hold more).
@@ -556,24 +664,30 @@ func (s *Rollups) All(ctx context.Context) (Cells, error) {
 	return s.read(ctx, Filter{}, []string{mainPage, procedurePage, procedureSummaryPage, fieldPage}, nil)
 }
 
+// read reads the cells of the current view, again from a newer one if a
+// version it names is replaced meanwhile.
 func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(CellKey) bool) (Cells, error) {
-	var list struct {
-		Months []string `bson:"months"`
+	for try := 0; ; try++ {
+		v, err := s.Journal.Current(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cells, err := s.readView(ctx, &v, f, kinds, keep)
+		if errors.Is(err, ErrReplaced) && try < 4 {
+			continue
+		}
+		return cells, err
 	}
-	err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: monthsID}}).Decode(&list)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Cells{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read roll-up months: %w", err)
-	}
+}
+
+func (s *Rollups) readView(ctx context.Context, v *View, f Filter, kinds []string, keep func(CellKey) bool) (Cells, error) {
 	var months []string
-	for _, m := range list.Months {
+	for m := range v.Months {
 		if (f.FromMonth == "" || m >= f.FromMonth) && (f.ToMonth == "" || m <= f.ToMonth) {
 			months = append(months, m)
 		}
 	}
-	indexes, err := s.monthIndexes(ctx, months)
+	indexes, err := s.indexes(ctx, v.Gen, v.Months, months)
 	if err != nil {
 		return nil, err
 	}
@@ -596,6 +710,9 @@ func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(
 			}
 		}
 	}
+	// Versions never change, so a page decoded once is good for as long
+	// as the index names the same version (keyed by generation too).
+	gen := strconv.Itoa(v.Gen) + "|"
 	var fetch []string
 	for month, ix := range indexes {
 		seen := map[int]bool{}
@@ -606,17 +723,24 @@ func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(
 			seen[g] = true
 			for _, kind := range kinds {
 				id := pageID(month, g, kind)
-				if entries, ok := s.cache.get(id, ix.batchOf(id)); ok {
+				b := ix.batchOf(id)
+				if b == 0 {
+					continue // a kind of page the group has no cells of
+				}
+				if entries, ok := s.cache.get(gen+id, b); ok {
 					add(entries)
 				} else {
-					fetch = append(fetch, id)
+					fetch = append(fetch, verID(id, b))
 				}
 			}
 		}
 	}
-	pages, err := byIDs[page](ctx, s.c, fetch)
+	pages, err := byIDs[page](ctx, s.pages(v.Gen), fetch)
 	if err != nil {
 		return nil, err
+	}
+	if len(pages) < len(fetch) {
+		return nil, fmt.Errorf("roll-up pages: %w", ErrReplaced)
 	}
 	for i := range pages {
 		p := &pages[i]
@@ -624,8 +748,8 @@ func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(
 		if err != nil {
 			return nil, err
 		}
-		if !strings.HasSuffix(p.ID, procedurePage) {
-			s.cache.put(p.ID, p.Batch, entries)
+		if id, _, _ := strings.Cut(p.ID, "@"); !strings.HasSuffix(id, procedurePage) {
+			s.cache.put(gen+id, p.Batch, entries)
 		}
 		add(entries)
 	}
@@ -642,83 +766,3 @@ type cellEntry struct {
 // each): a province's main and field families for several years. The
 // procedure family's per-question pages, the largest, are not kept.
 const pageCacheCells = 400_000
-
-// Clear deletes every stored cell and the one-document-per-cell collection
-// of earlier versions, before a rebuild applies them again. Reports read
-// meanwhile see partial figures.
-func (s *Rollups) Clear(ctx context.Context) error {
-	if _, err := s.c.DeleteMany(ctx, bson.D{}); err != nil {
-		return fmt.Errorf("clear rollups: %w", err)
-	}
-	if s.old != nil {
-		if err := s.old.Drop(ctx); err != nil {
-			return fmt.Errorf("drop the old roll-ups: %w", err)
-		}
-	}
-	return nil
-}
-
-// ApplierState is the roll-up writer's journal: the last batch number and,
-// while a batch is being applied, the responses in it.
-type ApplierState struct {
-	Batch   int64    `bson:"batch"`
-	Pending []string `bson:"pending"`
-	// EventsFrom and EventsTo are the ids of the first and last invitation
-	// events in the batch (see Funnel), empty when it has none.
-	EventsFrom string `bson:"events_from,omitempty"`
-	EventsTo   string `bson:"events_to,omitempty"`
-	Done       bool   `bson:"done"`
-	// Layout is the roll-up layout the database is in (see Layout): a
-	// database from before the current one is rebuilt at the writer's
-	// first start (see report.Applier.Run).
-	Layout int `bson:"layout"`
-	// Lexicon is the version of the comment-topic lexicon the topic cells
-	// and comment pages were classified with; another one at start
-	// rebuilds them once.
-	Lexicon string `bson:"lexicon"`
-	// Stored says the journal was read from the database (false: a new
-	// database, whose every invitation is counted as it is made).
-	Stored bool `bson:"-"`
-}
-
-const stateID = "rollups"
-
-// State returns the writer's journal; a new database starts at batch 0, done.
-func (s *Rollups) State(ctx context.Context) (ApplierState, error) {
-	var st ApplierState
-	err := s.state.FindOne(ctx, bson.D{{Key: "_id", Value: stateID}}).Decode(&st)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ApplierState{Done: true}, nil
-	}
-	if err != nil {
-		return st, fmt.Errorf("read rollup state: %w", err)
-	}
-	st.Stored = true
-	return st, nil
-}
-
-// ErrLostRace means another writer moved the journal first.
-var ErrLostRace = errors.New("another roll-up writer moved first")
-
-// SaveState moves the journal from batch prev to next. It only succeeds if the
-// journal is still at prev, so two writers can never both claim a batch.
-func (s *Rollups) SaveState(ctx context.Context, prev int64, next ApplierState) error {
-	if next.Pending == nil {
-		next.Pending = []string{}
-	}
-	doc := bson.D{{Key: "batch", Value: next.Batch}, {Key: "pending", Value: next.Pending}, {Key: "done", Value: next.Done},
-		{Key: "events_from", Value: next.EventsFrom}, {Key: "events_to", Value: next.EventsTo}, {Key: "layout", Value: next.Layout}, {Key: "lexicon", Value: next.Lexicon}}
-	res, err := s.state.UpdateOne(ctx,
-		bson.D{{Key: "_id", Value: stateID}, {Key: "batch", Value: prev}},
-		bson.D{{Key: "$set", Value: doc}}, options.Update().SetUpsert(prev == 0))
-	if mongo.IsDuplicateKeyError(err) {
-		return ErrLostRace
-	}
-	if err != nil {
-		return fmt.Errorf("save rollup state: %w", err)
-	}
-	if res.MatchedCount == 0 && res.UpsertedCount == 0 {
-		return ErrLostRace
-	}
-	return nil
-}

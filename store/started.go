@@ -58,5 +58,5 @@ func (s *Started) Done(ctx context.Context, ids map[string]time.Time) error {
 	for id := range ids {
 		members = append(members, id)
 	}
-	return s.R.ZRem(ctx, s.Key, members...).Err()
+	return Write(ctx, "started.done", func(ctx context.Context) error { return s.R.ZRem(ctx, s.Key, members...).Err() })
 }

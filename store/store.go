@@ -59,14 +59,15 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		return nil, fmt.Errorf("ping mongo: %w", err)
 	}
 	db := c.Database(database)
+	journal := &Journal{c: db.Collection("rollup_state"), legacyID: "rollups"}
 	m := &Mongo{
 		Client:      c,
 		DB:          db,
 		Invitations: &Invitations{c: db.Collection("invitations"), keys: db.Collection("invitation_keys")},
-		Responses:   &Responses{c: db.Collection("responses"), uncounted: db.Collection("uncounted_responses"), counted: db.Collection("counted_responses")},
-		Rollups: &Rollups{c: db.Collection("rollup_pages"), state: db.Collection("rollup_state"), old: db.Collection("rollups"),
+		Responses:   &Responses{c: db.Collection("responses"), uncounted: db.Collection("uncounted_responses"), db: db},
+		Rollups: &Rollups{db: db, Journal: journal, old: db.Collection("rollups"),
 			cache: batchCache[cellEntry]{max: pageCacheCells, weigh: func(e []cellEntry) int { return len(e) }}},
-		Comments: &Comments{c: db.Collection("comment_pages"),
+		Comments: &Comments{db: db, journal: journal,
 			cache: batchCache[Comment]{max: commentCacheMax, weigh: func([]Comment) int { return 1 }}},
 		Channels:    &Channels{c: db.Collection("channels")},
 		OptOuts:     &OptOuts{c: db.Collection("optouts")},

@@ -134,20 +134,36 @@ func TestOneResponsePerInvitation(t *testing.T) {
 	}
 }
 
-// Replaying a batch (as after a crash between applying and journalling it)
-// must not count twice; the next batch counts.
+// apply applies cells as batch n on top of the months given and publishes
+// the view, returning its months.
+func apply(t *testing.T, m *store.Mongo, n int64, months map[string]int64, cells store.Cells) map[string]int64 {
+	t.Helper()
+	applied, err := m.Rollups.Apply(ctx, store.Version{Batch: n, Parent: months}, cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.Merge(months, applied.Months)
+}
+
+func publish(t *testing.T, m *store.Mongo, n int64, months, comments map[string]int64) {
+	t.Helper()
+	if err := m.Rollups.Journal.Publish(ctx, nil, store.View{N: n, Months: months, Comments: comments}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Replaying a batch (as after a crash before its view was published)
+// writes the same versions and counts nothing twice; the next batch counts.
 func TestRollupApplyIsIdempotentPerBatch(t *testing.T) {
 	m := testenv.Mongo(t)
 	k := store.CellKey{Agency: "A", Month: "2026-11", Survey: "overall", Channel: "web", Question: "O", Criterion: "O"}
 	one := store.Cells{k: {Levels: [6]int64{0, 0, 0, 0, 1, 2}}}
+	var months map[string]int64
 	for i := 0; i < 3; i++ {
-		if err := m.Rollups.Apply(ctx, 1, one); err != nil {
-			t.Fatal(err)
-		}
+		months = apply(t, m, 1, nil, one)
 	}
-	if err := m.Rollups.Apply(ctx, 2, one); err != nil {
-		t.Fatal(err)
-	}
+	months = apply(t, m, 2, months, one)
+	publish(t, m, 2, months, nil)
 	got, err := m.Rollups.Query(ctx, store.Filter{Survey: "overall", Agencies: []string{"A"}, FromMonth: "2026-01", ToMonth: "2026-12"})
 	if err != nil {
 		t.Fatal(err)
@@ -194,16 +210,14 @@ func TestRollupPages(t *testing.T) {
 		}
 		return cs
 	}
-	if err := m.Rollups.Apply(ctx, 1, batch(1, 0, 50)); err != nil {
-		t.Fatal(err)
-	}
-	// Batch 2 reaches the stored pages once however often it is applied.
+	m1 := apply(t, m, 1, nil, batch(1, 0, 50))
+	// Batch 2 writes the same versions however often it is applied.
 	b2 := batch(2, 20, 80)
+	var months map[string]int64
 	for i := 0; i < 2; i++ {
-		if err := m.Rollups.Apply(ctx, 2, b2); err != nil {
-			t.Fatal(err)
-		}
+		months = apply(t, m, 2, m1, b2)
 	}
+	publish(t, m, 2, months, nil)
 	all, err := m.Rollups.All(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -257,34 +271,34 @@ func TestRollupPages(t *testing.T) {
 	if none, err := m.Rollups.Query(ctx, store.Filter{Survey: "other"}); err != nil || len(none) != 0 {
 		t.Fatalf("another survey: %v %v", none, err)
 	}
-	// The month index records each page's batch (what lets readers keep
+	// The month index records each page's version (what lets readers keep
 	// pages decoded).
-	for _, coll := range []string{"rollup_pages", "comment_pages"} {
-		if coll == "comment_pages" {
-			if err := m.Comments.Apply(ctx, 3, []store.Comment{{ResponseID: "r", Agency: "AG.01", At: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Text: "x"}},
-				func(string, string) int { return 0 }); err != nil {
-				t.Fatal(err)
-			}
-		}
+	comments, err := m.Comments.Apply(ctx, store.Version{Batch: 3},
+		[]store.Comment{{ResponseID: "r", Agency: "AG.01", At: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Text: "x"}},
+		func(string, string) int { return 0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for coll, id := range map[string]string{"rollup_pages": "#month|2026-11@2", "comment_pages": "#month|2026-11@3"} {
 		var ix struct {
 			Pages   []string `bson:"pages"`
 			Batches []int64  `bson:"batches"`
 		}
-		if err := m.DB.Collection(coll).FindOne(ctx, map[string]any{"_id": "#month|2026-11"}).Decode(&ix); err != nil || len(ix.Pages) == 0 || len(ix.Pages) != len(ix.Batches) {
+		if err := m.DB.Collection(coll).FindOne(ctx, map[string]any{"_id": id}).Decode(&ix); err != nil || len(ix.Pages) == 0 || len(ix.Pages) != len(ix.Batches) {
 			t.Fatalf("%s month index: %+v %v", coll, ix, err)
 		}
 	}
 	// Pages read before are kept in the process; one a later batch changed
 	// is read again.
-	if err := m.Rollups.Apply(ctx, 3, batch(3, 10, 11)); err != nil {
+	publish(t, m, 4, apply(t, m, 4, months, batch(3, 10, 11)), comments.Months)
+	check("province after batch 4", store.Filter{Survey: "sipas"}, func(k store.CellKey) bool { return k.Dim == "" })
+	// A rebuild writes the same cells in a generation of its own, unseen
+	// until it is published.
+	applied, err := m.Rollups.Apply(ctx, store.Version{Gen: 1, Batch: 5, Private: true}, want)
+	if err != nil {
 		t.Fatal(err)
 	}
-	check("province after batch 3", store.Filter{Survey: "sipas"}, func(k store.CellKey) bool { return k.Dim == "" })
-	// A rebuild writes the same cells in fresh pages.
-	if err := m.Rollups.Clear(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Rollups.Apply(ctx, 4, want); err != nil {
+	if err := m.Rollups.Journal.Publish(ctx, nil, store.View{N: 5, Gen: 1, Months: applied.Months}); err != nil {
 		t.Fatal(err)
 	}
 	if again, err := m.Rollups.All(ctx); err != nil || len(again) != len(want) {
@@ -292,21 +306,48 @@ func TestRollupPages(t *testing.T) {
 	}
 }
 
-func TestApplierStateClaimsOnce(t *testing.T) {
+// Batch numbers, epochs and generations are claimed once each; a writer
+// whose epoch is followed by another's is told it lost the lease.
+func TestJournalClaimsOnce(t *testing.T) {
 	m := testenv.Mongo(t)
-	st, err := m.Rollups.State(ctx)
-	if err != nil || st.Batch != 0 || !st.Done {
+	j := m.Rollups.Journal
+	st, err := j.State(ctx)
+	if err != nil || st.Next != 1 || st.Last != nil || st.Stored {
 		t.Fatalf("fresh state %+v %v", st, err)
 	}
-	if err := m.Rollups.SaveState(ctx, 0, store.ApplierState{Batch: 1, Pending: []string{"r1"}}); err != nil {
+	e1, err := j.ClaimEpoch(ctx)
+	if err != nil || e1 != 1 {
+		t.Fatalf("epoch %d %v", e1, err)
+	}
+	if err := j.Claim(ctx, store.Claim{N: 1, Epoch: e1, Kind: store.ClaimLive, Pending: []string{"r1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Rollups.SaveState(ctx, 0, store.ApplierState{Batch: 1}); !errors.Is(err, store.ErrLostRace) {
+	if err := j.Claim(ctx, store.Claim{N: 1, Epoch: e1, Kind: store.ClaimLive}); !errors.Is(err, store.ErrLostRace) {
 		t.Fatalf("second claim of batch 1: %v", err)
 	}
-	st, _ = m.Rollups.State(ctx)
-	if st.Batch != 1 || st.Done || len(st.Pending) != 1 {
+	st, _ = j.State(ctx)
+	if st.Last == nil || st.Last.N != 1 || len(st.Last.Pending) != 1 || st.Next != 2 {
 		t.Fatalf("state %+v", st)
+	}
+	if err := j.Check(ctx, e1); err != nil {
+		t.Fatal(err)
+	}
+	if e2, err := j.ClaimEpoch(ctx); err != nil || e2 != 2 {
+		t.Fatalf("second epoch %d %v", e2, err)
+	}
+	if err := j.Check(ctx, e1); !errors.Is(err, store.ErrLostLease) {
+		t.Fatalf("the first writer after a second epoch: %v", err)
+	}
+	g1, _ := j.ClaimGen(ctx, 0)
+	g2, _ := j.ClaimGen(ctx, 0)
+	if g1 != 1 || g2 != 2 {
+		t.Fatalf("generations %d %d", g1, g2)
+	}
+	if err := j.Publish(ctx, nil, store.View{N: 1, Months: map[string]int64{}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = j.State(ctx); st.Last != nil || st.View.N != 1 || !st.Stored || st.Next != 2 {
+		t.Fatalf("after publishing: %+v", st)
 	}
 }
 
@@ -501,14 +542,18 @@ func TestCommentPages(t *testing.T) {
 		{ResponseID: "r2", Agency: "B", At: at(11, 1, 8), Text: "hai"},
 		{ResponseID: "r3", Agency: "A", At: at(11, 1, 10), Text: "ba"},
 	}
+	var first store.Applied
 	for range 2 { // replayed after a crash: nothing twice
-		if err := m.Comments.Apply(ctx, 1, one, group); err != nil {
+		var err error
+		if first, err = m.Comments.Apply(ctx, store.Version{Batch: 1}, one, group); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := m.Comments.Apply(ctx, 2, []store.Comment{{ResponseID: "r4", Agency: "B", At: at(11, 20, 7), Text: "bốn"}}, group); err != nil {
+	second, err := m.Comments.Apply(ctx, store.Version{Batch: 2, Parent: first.Months}, []store.Comment{{ResponseID: "r4", Agency: "B", At: at(11, 20, 7), Text: "bốn"}}, group)
+	if err != nil {
 		t.Fatal(err)
 	}
+	publish(t, m, 2, nil, store.Merge(first.Months, second.Months))
 	texts := func(f store.CommentFilter, limit int) string {
 		t.Helper()
 		if f.FromMonth == "" {

@@ -149,3 +149,40 @@ func (s *Stream) Bury(ctx context.Context, e Entry, reason string) error {
 func (s *Stream) Dead(ctx context.Context, n int64) ([]string, error) {
 	return s.R.LRange(ctx, s.Key+":dead", 0, n-1).Result()
 }
+
+// addOnce appends an entry unless its once-key is set, and sets it, in one
+// step: a batch replayed after a crash tells nobody twice, and one cut
+// between the two cannot lose the entry.
+var addOnce = redis.NewScript(`
+if redis.call("SET", KEYS[2], "1", "NX", "PX", ARGV[1]) then
+  return redis.call("XADD", KEYS[1], "*", unpack(ARGV, 2))
+end
+return false`)
+
+// onceTTL is how long an entry's once-key is kept: far longer than any
+// replay of the batch that added it.
+const onceTTL = 7 * 24 * time.Hour
+
+// AddOnce appends each entry whose "id" field was not appended before
+// (within onceTTL). The once-keys carry the stream's name as their hash
+// tag, so on Redis Cluster they live in the stream's slot.
+func (s *Stream) AddOnce(ctx context.Context, entries ...map[string]string) error {
+	return Write(ctx, "stream.add."+s.Key, func(ctx context.Context) error {
+		p := s.R.Pipeline()
+		cmds := make([]*redis.Cmd, len(entries))
+		for i, fields := range entries {
+			args := []any{onceTTL.Milliseconds()}
+			for k, v := range fields {
+				args = append(args, k, v)
+			}
+			cmds[i] = addOnce.Eval(ctx, p, []string{s.Key, "{" + s.Key + "}:once:" + fields["id"]}, args...)
+		}
+		_, _ = p.Exec(ctx)
+		for _, c := range cmds {
+			if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) { // Nil: there already
+				return fmt.Errorf("append once to %s: %w", s.Key, err)
+			}
+		}
+		return nil
+	})
+}
