@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -449,77 +448,3 @@ func (s *Conversations) State(ctx context.Context, who string) ([]byte, error) {
 	}
 	return b, err
 }
-
-// SendJob is one invitation to send through one channel.
-type SendJob struct {
-	ID         string `json:"id"`
-	Invitation string `json:"inv"`
-	Channel    string `json:"ch"`
-	Attempt    int    `json:"n"`
-	// Case, when set, sends that follow-up case's answer, not the
-	// invitation.
-	Case   string `json:"case,omitempty"`
-	member string
-}
-
-// SendQueue is a Redis sorted set of send jobs scored by when they are due.
-// Claiming a job pushes its due time forward by a lease instead of removing
-// it, so a job whose sender dies is sent again once the lease runs out
-// (at least once; a provider message may then go out twice).
-type SendQueue struct {
-	R redis.UniversalClient
-	// Name separates deployments that share a Redis (the database name).
-	Name string
-}
-
-func (q *SendQueue) key() string { return "gw:sendq:" + q.Name }
-
-// Enqueue schedules a job for at.
-func (q *SendQueue) Enqueue(ctx context.Context, j SendJob, at time.Time) error {
-	b, _ := json.Marshal(j)
-	return q.R.ZAdd(ctx, q.key(), redis.Z{Score: float64(at.UnixMilli()), Member: string(b)}).Err()
-}
-
-var claimJobs = redis.NewScript(`
-local due = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", ARGV[1], "LIMIT", 0, ARGV[3])
-for _, m in ipairs(due) do redis.call("ZADD", KEYS[1], "XX", ARGV[2], m) end
-return due`)
-
-// Claim takes up to max due jobs for lease.
-func (q *SendQueue) Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]SendJob, error) {
-	res, err := claimJobs.Run(ctx, q.R, []string{q.key()},
-		now.UnixMilli(), now.Add(lease).UnixMilli(), strconv.Itoa(max)).StringSlice()
-	if err != nil {
-		return nil, fmt.Errorf("claim send jobs: %w", err)
-	}
-	jobs := make([]SendJob, 0, len(res))
-	for _, m := range res {
-		var j SendJob
-		if json.Unmarshal([]byte(m), &j) == nil {
-			j.member = m
-			jobs = append(jobs, j)
-		}
-	}
-	return jobs, nil
-}
-
-// Done removes a finished job.
-func (q *SendQueue) Done(ctx context.Context, j SendJob) error {
-	return q.R.ZRem(ctx, q.key(), j.member).Err()
-}
-
-// Retry replaces the job with its next attempt, due at.
-func (q *SendQueue) Retry(ctx context.Context, j SendJob, at time.Time) error {
-	old := j.member
-	j.Attempt++
-	b, _ := json.Marshal(j)
-	_, err := q.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZRem(ctx, q.key(), old)
-		p.ZAdd(ctx, q.key(), redis.Z{Score: float64(at.UnixMilli()), Member: string(b)})
-		return nil
-	})
-	return err
-}
-
-// Len is how many jobs wait or run.
-func (q *SendQueue) Len(ctx context.Context) (int64, error) { return q.R.ZCard(ctx, q.key()).Result() }
