@@ -191,79 +191,114 @@ func (d *Dispatcher) fallback(ctx context.Context, j store.SendJob, st store.Sen
 	return d.finish(ctx, j, st)
 }
 
+// lockWait is how long a case's answer waits when someone else holds the
+// case: the next pass after it tries again.
+const lockWait = time.Second
+
 // sendAnswer sends a follow-up case's answer to the citizen, with the
 // invitation's checks on who may be written to (an opt-out stops it) and
-// the same retries and cost accounting as an invitation.
+// the same retries and cost accounting as an invitation. It runs under
+// the case's lock, so the send and its record cannot interleave with an
+// operator's change or a rating; a case someone else holds makes it wait
+// for a later pass, neither lost nor sent twice.
 func (d *Dispatcher) sendAnswer(ctx context.Context, j store.SendJob, inv *store.Invitation) error {
-	c := d.Core
-	cs, err := c.Mongo.Cases.Get(ctx, j.Case)
-	if errors.Is(err, store.ErrNotFound) {
-		return c.Queue.Done(ctx, j)
+	err := d.Core.HoldCase(ctx, j.Case, func(ctx context.Context) error { return d.answer(ctx, j, inv) })
+	if errors.Is(err, store.ErrLocked) {
+		return d.Core.Queue.Postpone(ctx, j, time.Now().Add(lockWait))
 	}
+	return err
+}
+
+// answer sends job j's answer, unless its provider took it before a cut
+// (then only the record is finished), and records how it went.
+func (d *Dispatcher) answer(ctx context.Context, j store.SendJob, inv *store.Invitation) error {
+	c := d.Core
+	cs, err := c.PendingAnswer(ctx, j)
 	if err != nil {
 		return err
 	}
-	if cs.Status != store.CaseAnswered {
-		return c.Queue.Done(ctx, j) // reopened or closed by hand before it went out
+	if cs == nil {
+		return c.Queue.Done(ctx, j) // superseded, never saved, or recorded already
 	}
-	who := []string{inv.Respondent}
-	done := func(state store.SendState, detail string) error {
-		if err := c.AnswerSent(ctx, cs.ID, state, detail, who...); err != nil {
-			return err
+	o, err := c.TakenAnswer(ctx, j)
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		if o, err = d.deliverAnswer(ctx, j, inv, cs); err != nil || o == nil {
+			return err // nil: a retry is queued
 		}
-		return c.Queue.Done(ctx, j)
 	}
+	if err := c.AnswerSent(ctx, cs, o); err != nil {
+		return err
+	}
+	return c.Queue.Done(ctx, j)
+}
+
+// deliverAnswer hands the answer to its channel and, once the provider
+// took it, marks the job so; nil (and no error) when a retry is queued.
+func (d *Dispatcher) deliverAnswer(ctx context.Context, j store.SendJob, inv *store.Invitation, cs *store.Case) (*core.AnswerOutcome, error) {
+	c := d.Core
 	if out, err := c.OptedOut(ctx, inv.Respondent); err != nil {
-		return fmt.Errorf("case %s: check the opt-out list: %w", cs.ID, err)
+		return nil, fmt.Errorf("case %s: check the opt-out list: %w", cs.ID, err)
 	} else if out {
-		return done(store.SendSkipped, "the citizen asked to hear no more")
+		return &core.AnswerOutcome{State: store.SendSkipped, Detail: "the citizen asked to hear no more"}, nil
 	}
 	ch, err := c.Channel(ctx, j.Channel)
 	if err != nil {
-		return done(store.SendFailed, err.Error())
+		return &core.AnswerOutcome{State: store.SendFailed, Detail: err.Error()}, nil
 	}
-	p, ok := ProviderOf(ch.Type)
-	if cp, chat := p.(ChatSender); ok && chat && ch.Enabled {
-		_, user, err := c.Mongo.Links.ChatOf(ctx, inv.ID)
-		if err != nil {
-			return done(store.SendFailed, "no chat to answer in: "+err.Error())
-		}
-		text := c.AnswerText(inv, cs, func(t survey.Text, locale string) string { return pick(t, locale) })
-		if err := cp.SendChat(ctx, Deps{Core: c, Log: d.Log}, ch, user, text); err != nil {
-			var se *SendError
-			if errors.As(err, &se) && se.Retryable() && j.Attempt+1 < MaxAttempts {
-				return c.Queue.Retry(ctx, j, time.Now().Add(backoff(j.Attempt)))
-			}
-			return done(store.SendFailed, err.Error())
-		}
-		msg := &store.Message{Channel: ch.ID, Invitation: inv.ID, Respondent: inv.Respondent, Kind: "answer", Encoding: "zalo", Text: text}
-		if err := c.RecordSent(ctx, msg); err != nil {
-			d.Log.Error("record sent message", "err", err)
-		}
-		who = append(who, c.Sealer.Hash(ch.Type+":"+user)) // the chat's own sender, when not linked to the phone
-		return done(store.SendSent, ch.ID)
-	}
-	phone, perr := c.Phone(inv)
-	if !ok || perr != nil || !ch.Enabled {
-		return done(store.SendFailed, "channel disabled, of an unknown type, or no phone")
-	}
-	text := c.AnswerText(inv, cs, RenderFor(ch))
-	pid, err := p.Send(ctx, Deps{Core: c, Log: d.Log}, ch, Outgoing{To: phone, Text: text, Invitation: inv.ID, Dossier: inv.DossierCode})
+	o, err := d.sendAnswerText(ctx, ch, inv, cs)
 	if err != nil {
 		var se *SendError
 		if errors.As(err, &se) && se.Retryable() && j.Attempt+1 < MaxAttempts {
 			d.Log.Warn("case answer not sent; will retry", "case", cs.ID, "attempt", j.Attempt+1, "err", err)
-			return c.Queue.Retry(ctx, j, time.Now().Add(backoff(j.Attempt)))
+			return nil, c.Queue.Retry(ctx, j, time.Now().Add(backoff(j.Attempt)))
 		}
-		return done(store.SendFailed, err.Error())
+		return &core.AnswerOutcome{State: store.SendFailed, Detail: err.Error()}, nil
+	}
+	if o.State != store.SendSent {
+		return o, nil
+	}
+	o.Msg.ID = "a:" + j.ID // one record however often it is written
+	if o.Msg.ProviderID != "" {
+		o.Msg.ID = store.ProviderMessageID(ch.ID, o.Msg.ProviderID) // found by the delivery receipt
+	}
+	return o, c.TookAnswer(ctx, j, o)
+}
+
+// sendAnswerText sends the answer's text: back in the chat the survey was
+// in, or by SMS. Failures of the provider are its error.
+func (d *Dispatcher) sendAnswerText(ctx context.Context, ch *core.Channel, inv *store.Invitation, cs *store.Case) (*core.AnswerOutcome, error) {
+	c := d.Core
+	who := []string{inv.Respondent}
+	p, ok := ProviderOf(ch.Type)
+	if cp, chat := p.(ChatSender); ok && chat && ch.Enabled {
+		_, user, err := c.Mongo.Links.ChatOf(ctx, inv.ID)
+		if err != nil {
+			return &core.AnswerOutcome{State: store.SendFailed, Detail: "no chat to answer in: " + err.Error()}, nil
+		}
+		text := c.AnswerText(inv, cs, func(t survey.Text, locale string) string { return pick(t, locale) })
+		if err := cp.SendChat(ctx, Deps{Core: c, Log: d.Log}, ch, user, text); err != nil {
+			return nil, err
+		}
+		who = append(who, c.Sealer.Hash(ch.Type+":"+user)) // the chat's own sender, when not linked to the phone
+		msg := &store.Message{Channel: ch.ID, Invitation: inv.ID, Respondent: inv.Respondent, Kind: "answer", Encoding: "zalo", Text: text}
+		return &core.AnswerOutcome{State: store.SendSent, Detail: ch.ID, Who: who, Msg: msg}, nil
+	}
+	phone, perr := c.Phone(inv)
+	if !ok || perr != nil || !ch.Enabled {
+		return &core.AnswerOutcome{State: store.SendFailed, Detail: "channel disabled, of an unknown type, or no phone"}, nil
+	}
+	text := c.AnswerText(inv, cs, RenderFor(ch))
+	pid, err := p.Send(ctx, Deps{Core: c, Log: d.Log}, ch, Outgoing{To: phone, Text: text, Invitation: inv.ID, Dossier: inv.DossierCode})
+	if err != nil {
+		return nil, err
 	}
 	enc, parts := survey.SMSParts(text)
 	CountSent(ch.Type, "answer", parts)
 	msg := &store.Message{Channel: ch.ID, Invitation: inv.ID, Respondent: inv.Respondent, Kind: "answer", Encoding: enc, Parts: parts, ProviderID: pid, Text: text}
-	if err := c.RecordSent(ctx, msg); err != nil {
-		d.Log.Error("record sent message", "err", err)
-	}
-	return done(store.SendSent, ch.ID)
+	return &core.AnswerOutcome{State: store.SendSent, Detail: ch.ID, Who: who, Msg: msg}, nil
 }
 
 func (d *Dispatcher) finish(ctx context.Context, j store.SendJob, st store.SendStatus) error {

@@ -275,81 +275,65 @@ const maxCaseText = 1000
 // records it in the case's history and the audit log, and for an answer
 // queues it to the citizen on the channel they used.
 func (s *Service) ChangeCase(ctx context.Context, p *Principal, id, action string, in CaseInput) (*store.Case, error) {
+	text, err := checkCaseInput(p, action, in)
+	if err != nil {
+		return nil, err
+	}
+	var c *store.Case
+	err = s.HoldCase(ctx, id, func(ctx context.Context) error {
+		var err error
+		c, err = s.changeCase(ctx, p, id, action, in, text)
+		return err
+	})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, Errorf(Conflict, "", "someone is changing this case now; try again in a moment")
+	}
+	if err == nil && c.AnswerSend == store.SendQueued && action == CaseAnswer && s.Queued != nil {
+		s.Queued() // now that the lock is free, or the sender would only find it taken
+	}
+	return c, err
+}
+
+// checkCaseInput checks an action's input and returns its text, cleaned.
+func checkCaseInput(p *Principal, action string, in CaseInput) (string, error) {
 	if p.Role == RoleViewer {
-		return nil, Errorf(Denied, "", "a viewer key cannot change cases")
+		return "", Errorf(Denied, "", "a viewer key cannot change cases")
 	}
 	text := strings.TrimSpace(survey.Normalize(survey.StripControls(in.Text)))
 	switch action {
 	case CaseNote, CaseAnswer:
 		if text == "" || utf8.RuneCountInString(text) > maxCaseText {
-			return nil, Errorf(Invalid, "text", "required, at most %d characters", maxCaseText)
+			return "", Errorf(Invalid, "text", "required, at most %d characters", maxCaseText)
 		}
 	case CaseAssign:
 		if a := strings.TrimSpace(in.Assignee); a == "" || utf8.RuneCountInString(a) > 100 {
-			return nil, Errorf(Invalid, "assignee", "required, at most 100 characters: the name of who handles the case")
+			return "", Errorf(Invalid, "assignee", "required, at most 100 characters: the name of who handles the case")
 		}
 	case CaseStart:
 		if in.Status != string(store.CaseInProgress) {
-			return nil, Errorf(Invalid, "status", "%q: the status set by hand is in_progress; answer, close and reopen have their own actions", in.Status)
+			return "", Errorf(Invalid, "status", "%q: the status set by hand is in_progress; answer, close and reopen have their own actions", in.Status)
 		}
 	case CaseClose, CaseReopen:
 	default:
-		return nil, Errorf(NotFound, "", "no case action %q", action)
+		return "", Errorf(NotFound, "", "no case action %q", action)
 	}
-	lease, err := s.Locks.Acquire(ctx, "case:"+id, 15*time.Second)
-	if errors.Is(err, store.ErrLocked) {
-		return nil, Errorf(Conflict, "", "someone is changing this case now; try again in a moment")
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer lease.Release(context.WithoutCancel(ctx))
+	return text, nil
+}
+
+// changeCase is ChangeCase under the case's lock. An answer is saved
+// with its send queued in the same write (see queueAnswer).
+func (s *Service) changeCase(ctx context.Context, p *Principal, id, action string, in CaseInput, text string) (*store.Case, error) {
 	c, err := s.Case(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
 	now := store.Millis(s.now())
-	event := store.CaseEvent{At: now, By: p.Who(), Action: action}
-	first := false
-	switch action {
-	case CaseNote:
-		c.Notes = append(c.Notes, store.CaseNote{At: now, By: p.Who(), Text: text})
-	case CaseAssign:
-		if c.Status == store.CaseClosed {
-			return nil, Errorf(Conflict, "", "the case is closed; reopen it first")
-		}
-		c.Assignee = strings.TrimSpace(in.Assignee)
-		event.Detail = c.Assignee
-	case CaseStart:
-		if !c.Open() {
-			return nil, Errorf(Conflict, "status", "the case is %s; only an open or reopened case goes in progress", c.Status)
-		}
-		c.Status = store.CaseInProgress
-	case CaseAnswer:
-		if !c.Open() {
-			return nil, Errorf(Conflict, "", "the case is %s; reopen it to answer again", c.Status)
-		}
-		c.Status, c.Answer, c.AnswerSend, c.Rating = store.CaseAnswered, text, "", 0
-		if c.AnsweredAt == nil { // the first answer, for the figures
-			c.AnsweredAt, c.AnsweredInTime = &now, !now.After(c.DueAt)
-			first = true
-		}
-		event.Detail = text
-	case CaseClose:
-		if c.Status == store.CaseClosed {
-			return nil, Errorf(Conflict, "", "the case is already closed")
-		}
-		c.Status, c.ClosedAt = store.CaseClosed, &now
-	case CaseReopen:
-		if c.Open() {
-			return nil, Errorf(Conflict, "", "the case is %s, not answered or closed", c.Status)
-		}
-		c.Status, c.ClosedAt = store.CaseReopened, nil
-		if s.Calendar != nil {
-			c.DueAt = s.Calendar.Due(now, store.DefaultCaseRule.DueDays)
-		}
+	first := action == CaseAnswer && c.AnsweredAt == nil // the first answer, for the figures
+	after, err := s.applyCaseAction(ctx, c, p, action, in, text, now)
+	if err != nil {
+		return nil, err
 	}
-	c.History = append(c.History, event)
+	c.History = append(c.History, after...)
 	if err := s.saveCase(ctx, c); err != nil {
 		if errors.Is(err, store.ErrCaseChanged) {
 			return nil, Errorf(Conflict, "", "the case changed meanwhile; reload it and try again")
@@ -366,143 +350,60 @@ func (s *Service) ChangeCase(ctx context.Context, p *Principal, id, action strin
 			return c, err
 		}
 	}
-	if action == CaseAnswer {
-		if err := s.sendAnswer(ctx, c); err != nil {
-			return c, err
-		}
-	}
 	return c, s.Audit(ctx, p, "case."+action, c.ID, map[string]any{"status": c.Status})
 }
 
-// sendAnswer queues a case's answer to the citizen (the caller holds the
-// case's lock): by SMS, whichever channel they answered on, when the
-// invitation has a phone number; otherwise it is recorded as not sent.
-func (s *Service) sendAnswer(ctx context.Context, c *store.Case) error {
-	inv, err := s.invitationByID(ctx, c.InvitationID)
-	if err != nil {
-		return err
-	}
-	why := ""
-	var ch *store.Channel
-	chat := ""
-	if c.Channel == "zalo" { // back to the chat the survey was in, if its channel is still on
-		if id, _, err := s.Mongo.Links.ChatOf(ctx, inv.ID); err == nil {
-			if zc, err := s.ResolveChannel(ctx, id); err == nil {
-				ch, chat = zc, id
-			}
+// applyCaseAction changes c by one action and returns the history
+// events it makes.
+func (s *Service) applyCaseAction(ctx context.Context, c *store.Case, p *Principal, action string, in CaseInput, text string, now time.Time) ([]store.CaseEvent, error) {
+	event := store.CaseEvent{At: now, By: p.Who(), Action: action}
+	switch action {
+	case CaseNote:
+		c.Notes = append(c.Notes, store.CaseNote{At: now, By: p.Who(), Text: text})
+	case CaseAssign:
+		if c.Status == store.CaseClosed {
+			return nil, Errorf(Conflict, "", "the case is closed; reopen it first")
 		}
-	}
-	switch {
-	case chat != "":
-	case len(inv.PhoneSealed) == 0:
-		why = "the invitation has no phone number (answered on the web without one); tell the citizen another way"
-	default:
-		if ch, err = s.ResolveChannel(ctx, "sms"); err != nil {
-			why = "no SMS channel is enabled: " + err.Error()
+		c.Assignee = strings.TrimSpace(in.Assignee)
+		event.Detail = c.Assignee
+	case CaseStart:
+		if !c.Open() {
+			return nil, Errorf(Conflict, "status", "the case is %s; only an open or reopened case goes in progress", c.Status)
 		}
-	}
-	now := store.Millis(s.now())
-	if why != "" {
-		c.AnswerSend = store.SendSkipped
-		c.History = append(c.History, store.CaseEvent{At: now, By: "gateway", Action: "answer_not_sent", Detail: why})
-		return s.saveCase(ctx, c)
-	}
-	job := store.SendJob{ID: "case:" + c.ID + ":" + now.Format("20060102150405.000"), Invitation: inv.ID, Channel: ch.ID, Case: c.ID}
-	if err := s.Queue.Enqueue(ctx, job, now); err != nil {
-		return Errorf(Unavailable, "", "the answer is saved but could not be queued for sending: %v; answer again", err)
-	}
-	c.AnswerSend = store.SendQueued
-	if err := s.saveCase(ctx, c); err != nil {
-		return err
-	}
-	if s.Queued != nil {
-		s.Queued()
-	}
-	return nil
-}
-
-// AnswerText is a case's answer as the citizen receives it, with how to
-// rate it.
-func (s *Service) AnswerText(inv *store.Invitation, c *store.Case, render Render) string {
-	agency := inv.AgencyName
-	if agency == "" {
-		agency = inv.AgencyCode
-	}
-	return render(survey.Text{
-		VI: "Trả lời của " + agency + " về hồ sơ " + c.Dossier + ": " + c.Answer + " Ông/bà hài lòng với câu trả lời? Nhắn 1-5 (5=rất hài lòng).",
-		EN: "Answer from " + agency + " about dossier " + c.Dossier + ": " + c.Answer + " Satisfied with this answer? Reply 1-5 (5=very satisfied).",
-	}, inv.Locale)
-}
-
-// AnswerSent records how sending a case's answer went; sent, it waits for
-// the citizen's rating (a reply 1–5 from their number or chat, whom who
-// names).
-func (s *Service) AnswerSent(ctx context.Context, caseID string, state store.SendState, detail string, who ...string) error {
-	lease, err := s.Locks.Acquire(ctx, "case:"+caseID, 15*time.Second)
-	if err != nil {
-		return err // the send job stays claimed and is tried again
-	}
-	defer lease.Release(context.WithoutCancel(ctx))
-	c, err := s.Mongo.Cases.Get(ctx, caseID)
-	if err != nil {
-		return err
-	}
-	c.AnswerSend = state
-	c.History = append(c.History, store.CaseEvent{At: store.Millis(s.now()), By: "gateway", Action: "answer_" + string(state), Detail: detail})
-	if err := s.saveCase(ctx, c); err != nil {
-		return err
-	}
-	if state != store.SendSent {
-		return nil
-	}
-	for _, w := range who {
-		if w == "" {
-			continue
+		c.Status = store.CaseInProgress
+	case CaseAnswer:
+		return s.answerCase(ctx, c, event, text, now)
+	case CaseClose:
+		if c.Status == store.CaseClosed {
+			return nil, Errorf(Conflict, "", "the case is already closed")
 		}
-		if err := s.Conversations.AwaitRating(ctx, w, caseID); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// RateAnswer takes the citizen's rating of a case's answer: 4–5 closes the
-// case, 1–3 reopens it with a new due time. A rating repeated (a provider
-// delivering it again) changes nothing more.
-func (s *Service) RateAnswer(ctx context.Context, caseID string, rating int) error {
-	lease, err := s.Locks.Acquire(ctx, "case:"+caseID, 15*time.Second)
-	if err != nil {
-		return err
-	}
-	defer lease.Release(context.WithoutCancel(ctx))
-	c, err := s.Mongo.Cases.Get(ctx, caseID)
-	if err != nil {
-		return err
-	}
-	if c.Status != store.CaseAnswered {
-		return nil // rated already, or reopened by hand meanwhile
-	}
-	now := store.Millis(s.now())
-	c.Rating = rating
-	if rating >= 4 {
 		c.Status, c.ClosedAt = store.CaseClosed, &now
-	} else {
-		c.Status = store.CaseReopened
+	case CaseReopen:
+		if c.Open() {
+			return nil, Errorf(Conflict, "", "the case is %s, not answered or closed", c.Status)
+		}
+		c.Status, c.ClosedAt = store.CaseReopened, nil
 		if s.Calendar != nil {
 			c.DueAt = s.Calendar.Due(now, store.DefaultCaseRule.DueDays)
 		}
 	}
-	c.History = append(c.History, store.CaseEvent{At: now, By: "citizen", Action: "rated", Detail: string(rune('0' + rating))})
-	if err := s.saveCase(ctx, c); err != nil {
-		return err
+	return []store.CaseEvent{event}, nil
+}
+
+// answerCase records text as c's next answer, its send queued.
+func (s *Service) answerCase(ctx context.Context, c *store.Case, event store.CaseEvent, text string, now time.Time) ([]store.CaseEvent, error) {
+	if !c.Open() {
+		return nil, Errorf(Conflict, "", "the case is %s; reopen it to answer again", c.Status)
 	}
-	n := 0
-	for _, e := range c.History {
-		if e.Action == "rated" {
-			n++
-		}
+	after, err := s.queueAnswer(ctx, c, text, now)
+	if err != nil {
+		return nil, err
 	}
-	return s.noteCase(ctx, c.RatingEvent(n, string(rune('0'+rating))))
+	if c.AnsweredAt == nil {
+		c.AnsweredAt, c.AnsweredInTime = &now, !now.After(c.DueAt)
+	}
+	event.Detail = text
+	return append([]store.CaseEvent{event}, after...), nil
 }
 
 // noteCase hands case events to the roll-up writer, which counts them

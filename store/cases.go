@@ -60,6 +60,9 @@ type Case struct {
 	Notes          []CaseNote  `bson:"notes" json:"notes"`
 	History        []CaseEvent `bson:"history" json:"history"`
 	Version        int64       `bson:"v" json:"-"`
+	// AnswerNo numbers the answers (1, 2… after a reopen): the send of
+	// each is keyed by it, so a late job of an earlier one sends nothing.
+	AnswerNo int `bson:"answer_no,omitempty" json:"-"`
 }
 
 // CaseNote is an internal note on a case (never sent to the citizen).

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -17,15 +18,17 @@ type SendJob struct {
 	Channel    string `json:"ch"`
 	Attempt    int    `json:"n"`
 	// Case, when set, sends that follow-up case's answer, not the
-	// invitation.
+	// invitation; Answer is which of its answers (1, 2… after a reopen).
 	Case   string `json:"case,omitempty"`
+	Answer int    `json:"a,omitempty"`
 	member string
 }
 
 // SendQueue is a Redis sorted set of send jobs scored by when they are due.
 // Claiming a job pushes its due time forward by a lease instead of removing
 // it, so a job whose sender dies is sent again once the lease runs out
-// (at least once; a provider message may then go out twice).
+// (at least once; a provider message may then go out twice, unless its
+// sender marks the job when the provider took it: see Took).
 type SendQueue struct {
 	R redis.UniversalClient
 	// Name separates deployments that share a Redis (the database name).
@@ -79,6 +82,42 @@ func (q *SendQueue) Retry(ctx context.Context, j SendJob, at time.Time) error {
 		return nil
 	})
 	return err
+}
+
+// Postpone makes a claimed job due again at, as it is (a job that had to
+// wait is not a failed attempt).
+func (q *SendQueue) Postpone(ctx context.Context, j SendJob, at time.Time) error {
+	return q.R.ZAddXX(ctx, q.key(), redis.Z{Score: float64(at.UnixMilli()), Member: j.member}).Err()
+}
+
+// takenTTL is how long a job's mark is kept: longer than any job waits
+// or retries.
+const takenTTL = 30 * 24 * time.Hour
+
+func (q *SendQueue) takenKey(id string) string { return q.key() + ":taken:" + id }
+
+// Took marks job id's message as taken by its provider, with what the
+// sender needs to finish the job (v). Claiming is at least once (see
+// SendQueue): a sender that takes the job again after a cut finds the
+// mark and finishes the job without sending it again.
+func (q *SendQueue) Took(ctx context.Context, id string, v []byte) error {
+	if err := q.R.Set(ctx, q.takenKey(id), v, takenTTL).Err(); err != nil {
+		return fmt.Errorf("mark send job %s taken: %w", id, err)
+	}
+	return nil
+}
+
+// Taken returns what Took kept for job id, or nil when its message was
+// not taken yet.
+func (q *SendQueue) Taken(ctx context.Context, id string) ([]byte, error) {
+	v, err := q.R.Get(ctx, q.takenKey(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read send job %s's mark: %w", id, err)
+	}
+	return v, nil
 }
 
 // Len is how many jobs wait or run.
