@@ -154,8 +154,9 @@ func (s *Service) TakenAnswer(ctx context.Context, j store.SendJob) (*AnswerOutc
 
 // AnswerSent records how sending c's answer went (the caller holds the
 // case's lock; c is PendingAnswer's). Sent, the answer awaits the
-// citizen's rating: each sender is pointed at the case, then one write
-// of the case records it sent. Run again, it changes nothing more.
+// citizen's rating: each sender is pointed at the case first, then one
+// write of the case records it sent, which is what lets their reply
+// rate it (see answerRateable). Run again, it changes nothing more.
 func (s *Service) AnswerSent(ctx context.Context, c *store.Case, o *AnswerOutcome) error {
 	if o.State == store.SendSent {
 		if o.Msg != nil {
@@ -177,10 +178,33 @@ func (s *Service) AnswerSent(ctx context.Context, c *store.Case, o *AnswerOutcom
 	return s.saveCase(ctx, c)
 }
 
-// RateAnswer takes the citizen's rating of a case's answer: 4–5 closes the
-// case, 1–3 reopens it with a new due time. A rating repeated (a provider
-// delivering it again) changes nothing more.
-func (s *Service) RateAnswer(ctx context.Context, id string, rating int) error {
+// answerRateable says whether a reply may rate c's answer now: it waits
+// for a rating and was sent (not before: the citizen cannot have read it,
+// and a later issue holds texts outside send hours).
+func answerRateable(c *store.Case) bool {
+	return c.Status == store.CaseAnswered && c.AnswerSend == store.SendSent
+}
+
+// sentAnswer says whether case id's answer was sent and waits for a
+// rating (a reply's read, outside the case's lock).
+func (s *Service) sentAnswer(ctx context.Context, id string) (bool, error) {
+	c, err := s.Mongo.Cases.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && answerRateable(c), err
+}
+
+// RateAnswer takes the citizen's rating of a case's answer on the survey's
+// done page, which shows the answer: 4–5 closes the case, 1–3 reopens it
+// with a new due time. A rating repeated (a provider delivering it
+// again) changes nothing more.
+func (s *Service) RateAnswer(ctx context.Context, caseID string, rating int) error {
+	return s.rateAnswer(ctx, caseID, rating, func(c *store.Case) bool { return c.Status == store.CaseAnswered })
+}
+
+// rateAnswer rates case id's answer if may says so under the case's lock.
+func (s *Service) rateAnswer(ctx context.Context, id string, rating int, may func(*store.Case) bool) error {
 	lease, err := s.Locks.Acquire(ctx, "case:"+id, caseLockTTL)
 	if err != nil {
 		return err
@@ -190,7 +214,7 @@ func (s *Service) RateAnswer(ctx context.Context, id string, rating int) error {
 	if err != nil {
 		return err
 	}
-	if c.Status != store.CaseAnswered {
+	if !may(c) {
 		return nil // rated already, or reopened by hand meanwhile
 	}
 	now := store.Millis(s.now())

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -88,8 +89,10 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	io := s.stepIO(ctx, in, out)
 	io.Owner, io.Claim = s.sender(in, who), s.Sealer.Hash("msg\x00"+in.Channel.ID+"\x00"+in.MessageID)
 	// One score after the answer to a follow-up case rates that answer: the
-	// case awaiting it is read with the conversation (no round trip more).
+	// case awaiting it is read with the conversation (no round trip more),
+	// and the case itself, once, to see the answer was sent.
 	awaited := ""
+	rateable := sync.OnceValues(func() (bool, error) { return s.sentAnswer(ctx, awaited) })
 	if reply.Kind == survey.Scores && len(reply.Scores) == 1 && reply.Scores[0] >= 1 && reply.Comment == "" && !reply.Unsure {
 		before := io.Before
 		io.Before = func(p redis.Pipeliner) func() error {
@@ -127,9 +130,11 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 			_ = json.Unmarshal(state, st) // a state we cannot read is a fresh start
 		}
 		if awaited != "" && !st.Asking() {
-			// Not a survey step (a survey under way keeps its scores):
-			// nothing is committed.
-			return nil, errRating
+			// Not a survey step (a survey under way keeps its scores),
+			// once the answer went out: nothing is committed.
+			if sent, err := rateable(); err != nil || sent {
+				return nil, cmp.Or(err, errRating)
+			}
 		}
 		answered = slices.Clone(st.Answers)
 		out.Unread = false
@@ -192,7 +197,7 @@ var errRating = errors.New("a rating of a case's answer")
 
 // rate takes a reply of one score as the rating of the answer to case id.
 func (s *Service) rate(ctx context.Context, in Inbound, out *Conversed, id string, rating int, render Render) (*Conversed, error) {
-	if err := s.RateAnswer(ctx, id, rating); err != nil {
+	if err := s.rateAnswer(ctx, id, rating, answerRateable); err != nil {
 		return nil, err
 	}
 	if err := s.Conversations.Rated(ctx, out.Respondent); err != nil {

@@ -210,3 +210,28 @@ func TestCaseAnswerSentOnceAcrossACut(t *testing.T) {
 	}
 	f.rates("s-2")
 }
+
+// The rating waits for the answer it rates: once the case was answered
+// again, a 5 while the new answer has not gone out is no rating (the
+// citizen cannot have read it; a later issue holds texts outside send
+// hours), and the first 5 after it went out is.
+func TestCaseRatingWaitsForTheAnswerToGoOut(t *testing.T) {
+	f := newAnswerFixture(t)
+	f.do("answer", map[string]any{"text": "Sở đã xử lý hồ sơ."})
+	f.drainUntilSent()
+	f.do("reopen", nil)
+	if c := f.do("answer", map[string]any{"text": "Sở đã đổi cán bộ tiếp nhận."}); c["answer_send"] != "queued" {
+		t.Fatalf("answered again %v", c)
+	}
+	if r := f.sms("s-2", "5"); strings.Contains(r, "danh gia cau tra loi") {
+		t.Fatalf("a 5 before the second answer was sent rated it: %s", r)
+	}
+	if c := f.get(); c["status"] != "answered" || c["rating"] != nil {
+		t.Fatalf("rated before the answer went out: %v", c)
+	}
+	f.drainUntilSent()
+	f.rates("s-3")
+	if n := f.answersSent(); n != 2 {
+		t.Fatalf("the provider got %d answers, want 2", n)
+	}
+}
