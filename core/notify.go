@@ -92,6 +92,7 @@ func (s *Service) deliver(ctx context.Context, client *http.Client, e store.Entr
 	var n store.CaseNotice
 	_ = json.Unmarshal(body, &n)
 	req.Header.Set("X-Event", n.Event)
+	req.Header.Set("X-Notice-Id", noticeID(e, &n))
 	res, err := client.Do(req)
 	if err != nil {
 		return err
@@ -101,6 +102,18 @@ func (s *Service) deliver(ctx context.Context, client *http.Client, e store.Entr
 		return fmt.Errorf("webhook of %s answered %d", ag.Code, res.StatusCode)
 	}
 	return nil
+}
+
+// noticeID is the X-Notice-Id of every delivery of an entry, retries
+// included. Delivery is at least once (a failed or unanswered post is
+// tried again, and a replayed roll-up batch queues its notices again), so
+// receivers dedupe on this header: the same id is the same notice. An
+// entry queued before entries had ids gets the same id from its notice.
+func noticeID(e store.Entry, n *store.CaseNotice) string {
+	if id := e.Fields["id"]; id != "" {
+		return id
+	}
+	return store.NoticeID(n.Event, n.Case.ID)
 }
 
 // RunNotices delivers notices until ctx ends: every few seconds, and

@@ -88,10 +88,16 @@ type CaseNotice struct {
 }
 
 // NoticeEntry is a notice as the notices stream carries it, for agency.
+// Its id, <event>:<case id>, is the same for every copy of one notice
+// (a batch replayed adds it again with another time), so receivers drop
+// copies by it (see NoticeID).
 func NoticeEntry(event, agency string, c *Case, at time.Time) map[string]string {
 	b, _ := json.Marshal(CaseNotice{Event: event, At: Millis(at), Case: *c}) // a Case always marshals
-	return map[string]string{"agency": agency, "notice": string(b)}
+	return map[string]string{"id": NoticeID(event, c.ID), "agency": agency, "notice": string(b)}
 }
+
+// NoticeID names one notice of a case: each event happens once per case.
+func NoticeID(event, caseID string) string { return event + ":" + caseID }
 
 // Open reports whether the case still waits for the agency.
 func (c *Case) Open() bool {
