@@ -129,9 +129,8 @@ func (a *Applier) casesFor(ctx context.Context, counted []*store.Response, topic
 	var notices []map[string]string
 	for _, c := range cases {
 		if rules.hooks[c.Agency] {
-			n := store.NoticeEntry("case.opened", c.Agency, c, time.Now())
-			n["id"] = "case.opened:" + c.ID // added once (Stream.AddOnce), sent as X-Notice-Id
-			notices = append(notices, n)
+			// Added once by its id (Stream.AddOnce), sent as X-Notice-Id.
+			notices = append(notices, store.NoticeEntry("case.opened", c.Agency, c, time.Now()))
 		}
 	}
 	return cases, notices, nil
