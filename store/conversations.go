@@ -184,7 +184,9 @@ const maxAttempts = 100
 // delivery, with an in-flight marker in the seen hash. A delivery that
 // finds another one's marker does not run fn beside it (fn's effects, a
 // completion saved, would then read as "already answered"): it waits for
-// that delivery's commit and answers with its mark.
+// that delivery's commit and answers with its mark. A live delivery keeps
+// its marker fresh however long fn takes; one whose process died is taken
+// over within inflightLease.
 func (s *Conversations) Step(ctx context.Context, who, channel, msgID string, io *StepIO, fn func(state []byte) ([]byte, error)) (dup bool, err error) {
 	if io == nil {
 		io = &StepIO{}
@@ -202,6 +204,7 @@ func (s *Conversations) Step(ctx context.Context, who, channel, msgID string, io
 		}
 	}
 	dup, err = s.step(ctx, who, keys, c, io, fn)
+	c.letGo()
 	if c.mine && (err != nil || io.Foreign) {
 		// Another delivery may take the message now, not after the lease.
 		_ = release.Run(context.WithoutCancel(ctx), s.R, keys[1:], c.field, c.token).Err()
@@ -221,6 +224,9 @@ func (s *Conversations) step(ctx context.Context, who string, keys []string, c *
 		}
 		if err != nil || v == applied {
 			return v == applied, err
+		}
+		if c.mine {
+			s.hold(ctx, keys[1], c) // until Step lets go, however long fn takes
 		}
 		next, err := fn(cur)
 		if err != nil {

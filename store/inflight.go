@@ -12,21 +12,74 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// inflightLease is how long a delivery that is applying a message keeps
-// another delivery of it waiting for its answer (see Step); a delivery
-// whose process died is taken over after it.
-const inflightLease = 10 * time.Second
+// inflightLease is how long a delivery's in-flight marker keeps another
+// delivery of its message waiting (see Step) without being renewed. A live
+// delivery renews it as long as its step takes (hold), so the lease needs
+// no room for a slow step: a delivery whose process died is taken over
+// about a second after its last renewal. (A fixed lease of 10 s made every
+// provider retry after a crash wait that long.)
+const inflightLease = time.Second
+
+// renewEvery is how often a live delivery renews its marker: several times
+// a lease, so one slow round trip to Redis does not let it lapse.
+const renewEvery = inflightLease / 4
 
 // release drops a delivery's in-flight marker if it is still there.
 var release = redis.NewScript(`
 if redis.call("HGET", KEYS[1], ARGV[1]) == ARGV[2] then redis.call("HDEL", KEYS[1], ARGV[1]) end
 return 0`)
 
+// swap replaces a delivery's marker with another (a renewal, or a dead
+// delivery's marker taken over) if it is still the one named; 1 if done.
+var swap = redis.NewScript(`
+if redis.call("HGET", KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call("HSET", KEYS[1], ARGV[1], ARGV[3])
+return 1`)
+
 // claim is what a step holds of its message.
 type claim struct {
-	key, field, token string // token is "" without a message id, key without a claim
-	claimed           bool   // the first read claimed it
-	mine              bool   // the in-flight marker is this delivery's
+	key, field, token string        // token is "" without a message id, key without a claim
+	claimed           bool          // the first read claimed it
+	mine              bool          // the in-flight marker is this delivery's
+	renewing          func() string // stops renewing the marker; gives its last token
+}
+
+// hold keeps c's marker in seenKey fresh while the step runs, from the
+// moment it is c's, until letGo.
+func (s *Conversations) hold(ctx context.Context, seenKey string, c *claim) {
+	if c.renewing != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	token, done := c.token, make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(renewEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			next := inflight(time.Now())
+			ok, err := swap.Run(ctx, s.R, []string{seenKey}, c.field, token, next).Int()
+			if err == nil && ok == 0 {
+				return // committed (the marker is the mark now), or taken over
+			}
+			if err == nil {
+				token = next
+			} // else Redis was slow or away: try again at the next tick
+		}
+	}()
+	c.renewing = func() string { cancel(); <-done; return token }
+}
+
+// letGo stops renewing c's marker.
+func (c *claim) letGo() {
+	if c.renewing != nil {
+		c.token, c.renewing = c.renewing(), nil
+	}
 }
 
 // outcome is what a read says of a step's message.
@@ -58,18 +111,15 @@ func (c *claim) verdict(owner, seen *redis.StringCmd, io *StepIO) (outcome, erro
 	case mark == c.token:
 		return apply, nil
 	case strings.HasPrefix(mark, "~"):
-		if stale(mark) {
-			return apply, nil // its delivery died: the commit script takes over any marker
-		}
-		return wait, nil
+		return wait, nil // await takes it over if its delivery died
 	}
 	io.Seen = mark
 	return applied, nil
 }
 
 // await waits for the delivery in flight to commit (then the message is
-// a duplicate with its mark), to give up (then this one takes it) or to
-// go stale.
+// a duplicate with its mark), to give up or to go stale (then this one
+// takes it, with a marker of its own, so a third delivery waits for it).
 func (s *Conversations) await(ctx context.Context, seenKey string, c *claim, io *StepIO) (outcome, error) {
 	for pause := 5 * time.Millisecond; ; pause = min(2*pause, 100*time.Millisecond) {
 		select {
@@ -89,7 +139,10 @@ func (s *Conversations) await(ctx context.Context, seenKey string, c *claim, io 
 			io.Seen = mark
 			return applied, nil
 		case stale(mark):
-			return apply, nil
+			ok, err := swap.Run(ctx, s.R, []string{seenKey}, c.field, mark, c.token).Int()
+			if c.mine = ok == 1; err != nil || c.mine {
+				return apply, wrapRead(err)
+			}
 		}
 	}
 }
