@@ -84,10 +84,10 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	}
 	out := &Conversed{Respondent: who}
 	reply := survey.ParseReply(in.Text)
-	saved := false // a completion by an earlier run of the step, which then lost the race to commit
 	var answered []int
 	io := s.stepIO(ctx, in, out)
 	io.Owner, io.Claim = s.sender(in, who), s.Sealer.Hash("msg\x00"+in.Channel.ID+"\x00"+in.MessageID)
+	sp := s.watchSpend(ctx, in, io)
 	// One score after the answer to a follow-up case rates that answer: the
 	// case awaiting it is read with the conversation (no round trip more),
 	// and the case itself, once, to see the answer was sent.
@@ -138,11 +138,14 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		}
 		answered = slices.Clone(st.Answers)
 		out.Unread = false
-		replies, err := s.step(ctx, st, reply, in, out.Respondent, render, &saved, &out.Unread, io.Done)
+		replies, err := s.step(ctx, st, reply, in, out.Respondent, render, sp, &out.Unread, io.Done)
 		if err != nil {
 			return nil, err
 		}
 		out.Replies, out.Invitation, out.Asking, out.Confirming = replies, st.Invitation, st.Asking() && st.Pending == nil, st.Pending != nil
+		if sp.spent != nil {
+			out.Invitation = sp.spent.Invitation // the one the message is about, whatever the citizen began since
+		}
 		unreadEntry = nil
 		if out.Unread && s.MessageLog != nil {
 			u, err := s.unreadReply(ctx, in, st.Invitation, answered)
@@ -333,14 +336,10 @@ const maxUnreadText = 2000
 
 // step advances st by one reply. It may run twice for one message (see
 // store.Conversations.Step), so everything it writes is idempotent.
-func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in Inbound, who string, render Render, saved, unread *bool, done map[string]bool) ([]string, error) {
+func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in Inbound, who string, render Render, sp *spending, unread *bool, done map[string]bool) ([]string, error) {
 	say := func(t survey.Text) []string { return []string{render(t, st.Locale)} }
-	if *saved {
-		// An earlier run of this step completed the survey with this very
-		// message, then lost the race to commit: the message is spent. Read
-		// again, it would answer the citizen's next invitation too.
-		st.Done = true
-		return say(survey.MsgThanks), nil
+	if sp.spent != nil {
+		return respent(st, sp.spent), nil
 	}
 	if err := s.closeIfAnswered(ctx, st, done); err != nil {
 		return nil, err
@@ -392,7 +391,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 	}
 	*unread = outcome.Unread && in.Text != ""
 	if outcome.Complete {
-		return s.completeChat(ctx, st, def, Family(in.Channel.Type), outcome, render, saved)
+		return s.completeChat(ctx, st, def, Family(in.Channel.Type), outcome, render, sp)
 	}
 	s.markStarted(ctx, st)
 	return outcome.Say, nil
@@ -449,7 +448,9 @@ func (s *Service) closeIfAnswered(ctx context.Context, st *chatState, done map[s
 	return nil
 }
 
-func (s *Service) completeChat(ctx context.Context, c *chatState, def *survey.Survey, channel string, o survey.Outcome, render Render, saved *bool) ([]string, error) {
+// completeChat saves the response of a conversation that its message
+// completed, with the message's spend.
+func (s *Service) completeChat(ctx context.Context, c *chatState, def *survey.Survey, channel string, o survey.Outcome, render Render, sp *spending) ([]string, error) {
 	inv, err := s.invitationByID(ctx, c.Invitation)
 	if err != nil {
 		return nil, err
@@ -462,15 +463,21 @@ func (s *Service) completeChat(ctx context.Context, c *chatState, def *survey.Su
 		comment = "" // an over-long comment must not cost the scores
 	}
 	_, err = s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
-		Answers: c.Answered(def), Comment: comment, Channel: channel, Locale: c.Locale})
-	if errors.Is(err, ErrAlreadyCompleted) && !*saved {
+		Answers: c.Answered(def), Comment: comment, Channel: channel, Locale: c.Locale,
+		Spend: &store.Spend{Message: sp.msg, Invitation: inv.ID, Replies: o.Say}})
+	var spent *SpentError
+	switch {
+	case errors.As(err, &spent):
+		// A delivery racing this one spent the message first, maybe on an
+		// invitation this step did not begin with: this step's reading of
+		// the message is dropped for that delivery's.
+		sp.spent = spent.Spend
+		if c.Invitation != spent.Spend.Invitation {
+			*c = chatState{}
+		}
+		return respent(c, spent.Spend), nil
+	case errors.Is(err, ErrAlreadyCompleted):
 		return []string{render(survey.MsgAlready, c.Locale)}, nil
-	}
-	if err == nil {
-		*saved = true
-	}
-	if errors.Is(err, ErrAlreadyCompleted) {
-		err = nil
 	}
 	return o.Say, err
 }

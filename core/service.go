@@ -186,10 +186,25 @@ type Completion struct {
 	// EnteredBy and CitizenText: an operator read the scores in the
 	// citizen's message (see ResolveUnread).
 	EnteredBy, CitizenText string
+	// Spend, for a chat message, is kept with the response (see
+	// store.Spend), so a redelivery of the message spends nothing more.
+	Spend *store.Spend
 }
 
 // ErrAlreadyCompleted means another submit or channel completed it first.
 var ErrAlreadyCompleted = errors.New("invitation already completed")
+
+// SpentError means the chat message completing a survey completed one
+// before (a delivery racing it, or an earlier one whose conversation was
+// not saved): nothing was saved now. It is an ErrAlreadyCompleted.
+type SpentError struct{ Spend *store.Spend }
+
+func (e *SpentError) Error() string {
+	return "the message already completed invitation " + e.Spend.Invitation
+}
+
+// Unwrap makes a SpentError an ErrAlreadyCompleted.
+func (e *SpentError) Unwrap() error { return ErrAlreadyCompleted }
 
 // Complete saves the response of ss exactly once. A second completion, from
 // any channel or a race, returns ErrAlreadyCompleted and changes nothing.
@@ -226,9 +241,12 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	}
 	// Durable in Redis first: from here the answer is accepted, whatever
 	// MongoDB is doing. The done mark makes a second completion a no-op.
-	id, err := s.Outbox.Put(ctx, r)
+	id, spent, err := s.Outbox.Put(ctx, r, c.Spend)
 	if err != nil {
 		return nil, Errorf(Unavailable, "", "answers cannot be saved right now; try again in a minute")
+	}
+	if spent != nil {
+		return nil, &SpentError{spent}
 	}
 	if id == "" {
 		return nil, ErrAlreadyCompleted

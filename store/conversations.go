@@ -104,6 +104,11 @@ type StepIO struct {
 	// Before, when set, queues commands with the read (a rate limit) and
 	// returns what decides whether the step may go on.
 	Before func(p redis.Pipeliner) func() error
+	// EachRead, when set, queues commands with every read of the state,
+	// after the done invitations, and returns what reads their answers: fn
+	// then decides on them as fresh as on the state (what the message
+	// spent in a delivery that did not commit, see Outbox.Put).
+	EachRead func(p redis.Pipeliner) func() error
 	// After, when set, queues commands with each commit (sent-message
 	// records). A commit that loses to another message runs them again,
 	// so they must be idempotent.
@@ -280,13 +285,13 @@ func (s *Conversations) commit(ctx context.Context, keys []string, args []any, a
 }
 
 // read returns the state (nil if none) and what to do with the message, in
-// one round trip with the done invitations, what before queues and, the
-// first time, the message's claims.
+// one round trip with the done invitations, what before and io.EachRead
+// queue and, the first time, the message's claims.
 func (s *Conversations) read(ctx context.Context, who string, keys []string, c *claim, io *StepIO, before func(redis.Pipeliner) func() error) ([]byte, outcome, error) {
 	var get, owner, seen *redis.StringCmd
 	var took *redis.BoolCmd
 	var done *redis.StringSliceCmd
-	var allowed func() error
+	var allowed, each func() error
 	claiming := c.token != "" && !c.claimed
 	_, _ = s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if before != nil {
@@ -303,6 +308,9 @@ func (s *Conversations) read(ctx context.Context, who string, keys []string, c *
 			p.PExpire(ctx, keys[1], SeenTTL) // the marker must not outlive the hash's usual life
 		}
 		done = p.SMembers(ctx, doneKey(who))
+		if io.EachRead != nil {
+			each = io.EachRead(p)
+		}
 		return nil
 	}) // each command carries its own error
 	if claiming {
@@ -325,6 +333,11 @@ func (s *Conversations) read(ctx context.Context, who string, keys []string, c *
 	io.Done = make(map[string]bool, len(ids))
 	for _, id := range ids {
 		io.Done[id] = true
+	}
+	if each != nil {
+		if err := each(); err != nil {
+			return nil, apply, err
+		}
 	}
 	cur, err := get.Bytes()
 	if errors.Is(err, redis.Nil) {

@@ -16,7 +16,8 @@ import (
 
 // Outbox makes a completed response durable in Redis before anything is
 // acknowledged, and decides "exactly once" there: a done mark per
-// invitation and the stream entry are written in one script. The response
+// invitation, the stream entry and, for a chat message, what the message
+// spent (Spend) are written in one script. The response
 // then goes to MongoDB at once, batched with those of concurrent requests,
 // and the entry is deleted; entries left behind (MongoDB down, a process
 // killed) are written later by a sweep of entries older than a grace period
@@ -37,23 +38,93 @@ func NewOutbox(r redis.UniversalClient, name string) *Outbox {
 
 func (o *Outbox) doneKey(invitation string) string { return o.Key + ":done:" + invitation }
 
+// Spend is what a chat message that completes an invitation leaves beside
+// the response, in the same script: the invitation it spent and what it
+// was answered. A redelivery of the message, even one whose first delivery
+// died before its conversation was saved, finds it (Conversations.Step
+// reads it with the state) and is answered alike, instead of reading the
+// message again as an answer to the citizen's next open invitation.
+type Spend struct {
+	// Message names the message: a keyed hash of its channel and provider
+	// id (one delivery's own id when the provider gives none).
+	Message    string   `json:"-"`
+	Invitation string   `json:"i"`
+	Replies    []string `json:"r,omitempty"`
+}
+
+// spendKey holds what a message spent. It shares the outbox's hash tag, so
+// the script that puts a response writes it too on Redis Cluster.
+func (o *Outbox) spendKey(msg string) string { return o.Key + ":spent:" + msg }
+
+// putResponse writes a response, its invitation's done mark and, when
+// KEYS[3] is given, its message's spend, unless the message spent an
+// invitation before ("spent", with that spend) or the invitation is done
+// ("done"). ARGV: the response, the done mark's TTL (ms) and value, the
+// spend and its TTL (ms).
 var putResponse = redis.NewScript(`
-if redis.call("EXISTS", KEYS[2]) == 1 then return "" end
+if KEYS[3] then
+  local spent = redis.call("GET", KEYS[3])
+  if spent then return {"spent", spent} end
+end
+if redis.call("EXISTS", KEYS[2]) == 1 then return {"done"} end
 redis.call("SET", KEYS[2], ARGV[3], "PX", ARGV[2])
-return redis.call("XADD", KEYS[1], "*", "response", ARGV[1])`)
+if KEYS[3] then redis.call("SET", KEYS[3], ARGV[4], "PX", ARGV[5]) end
+return {"ok", redis.call("XADD", KEYS[1], "*", "response", ARGV[1])}`)
 
 // Put stores r unless its invitation already has a response in the outbox;
-// it returns the stream entry id, or "" when the invitation was done.
-func (o *Outbox) Put(ctx context.Context, r *Response) (string, error) {
+// it returns the stream entry id, or "" when the invitation was done. With
+// a spend (by, naming r's invitation), the message's spend is stored with
+// r, and a message that spent an invitation before stores nothing: "" and
+// that spend are returned.
+func (o *Outbox) Put(ctx context.Context, r *Response, by *Spend) (string, *Spend, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	id, err := putResponse.Run(ctx, o.R, []string{o.Key, o.doneKey(r.InvitationID)}, b, o.DoneTTL.Milliseconds(), channelFamily(r.Channel)).Text()
+	keys, args := []string{o.Key, o.doneKey(r.InvitationID)}, []any{b, o.DoneTTL.Milliseconds(), channelFamily(r.Channel)}
+	if by != nil {
+		sp, _ := json.Marshal(by) // strings only: it always marshals
+		keys, args = append(keys, o.spendKey(by.Message)), append(args, sp, ClaimTTL.Milliseconds())
+	}
+	res, err := putResponse.Run(ctx, o.R, keys, args...).StringSlice()
+	if err == nil && len(res) == 0 {
+		err = errors.New("empty answer from the put script")
+	}
 	if err != nil {
-		return "", fmt.Errorf("outbox: %w", err)
+		return "", nil, fmt.Errorf("outbox: %w", err)
 	}
-	return id, nil
+	switch res[0] {
+	case "ok":
+		return res[1], nil, nil
+	case "spent":
+		sp, err := decodeSpend(by.Message, []byte(res[1]))
+		return "", sp, err
+	}
+	return "", nil, nil
+}
+
+// QueueSpend reads, in p, what message msg spent; the function returned
+// gives it once p ran (nil: nothing).
+func (o *Outbox) QueueSpend(ctx context.Context, p redis.Pipeliner, msg string) func() (*Spend, error) {
+	get := p.Get(ctx, o.spendKey(msg))
+	return func() (*Spend, error) {
+		b, err := get.Bytes()
+		if errors.Is(err, redis.Nil) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read a message's spend: %w", err)
+		}
+		return decodeSpend(msg, b)
+	}
+}
+
+func decodeSpend(msg string, b []byte) (*Spend, error) {
+	sp := &Spend{Message: msg}
+	if err := json.Unmarshal(b, sp); err != nil || sp.Invitation == "" {
+		return nil, fmt.Errorf("spend of message %s: %q is not one (%v)", msg, b, err)
+	}
+	return sp, nil
 }
 
 // Done reports whether the invitation has a response in the outbox.

@@ -1,0 +1,48 @@
+package core
+
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sipasvn/gateway/store"
+)
+
+// spending is what a step knows of its message's spend (see store.Spend):
+// the key it is kept under and, as the latest read of the conversation
+// found it, what the message spent in a delivery before.
+type spending struct {
+	msg   string
+	spent *store.Spend
+}
+
+// watchSpend makes io read, with each read of the conversation, what the
+// message spent before. A message without a provider id is named for this
+// delivery alone: its spend then guards only this delivery's step when it
+// runs again after losing the race to commit.
+func (s *Service) watchSpend(ctx context.Context, in Inbound, io *store.StepIO) *spending {
+	sp := &spending{msg: io.Claim}
+	if in.MessageID == "" {
+		sp.msg = "d:" + newID()
+	}
+	io.EachRead = func(p redis.Pipeliner) func() error {
+		spent := s.Outbox.QueueSpend(ctx, p, sp.msg)
+		return func() (err error) {
+			sp.spent, err = spent()
+			return err
+		}
+	}
+	return sp
+}
+
+// respent answers a message that completed invitation spent.Invitation in
+// an earlier delivery or run of the step as it was answered then, and
+// leaves the conversation as that run did: done with that invitation
+// (unless the citizen began another since). Read again, the message would
+// answer the citizen's next open invitation.
+func respent(st *chatState, spent *store.Spend) []string {
+	if st.Invitation == "" || st.Invitation == spent.Invitation {
+		st.Invitation, st.Done = spent.Invitation, true
+	}
+	return spent.Replies
+}
