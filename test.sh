@@ -2,7 +2,8 @@
 # The one test command: installs what the tests need (redis-server, zbarimg,
 # chromium from Debian's packages), starts the embedded MongoDB-protocol server
 # (FerretDB) unless GATEWAY_TEST_MONGO_URI names a MongoDB, then runs
-# go test -race ./... with any extra arguments given.
+# go test -race ./... with any extra arguments given (packages named among
+# them replace ./...).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -36,4 +37,7 @@ if [ -z "${GATEWAY_TEST_MONGO_URI:-}" ]; then
 fi
 export GATEWAY_TEST_BIN_DIR="$work"
 echo "test.sh: MongoDB at $GATEWAY_TEST_MONGO_URI" >&2
-go test -race -timeout 20m "$@" ./...
+# Packages among the arguments replace ./... (./test.sh -run X ./report/).
+pkgs=(./...)
+for a in "$@"; do case "$a" in ./*|github.com/*) pkgs=() ;; esac; done
+go test -race -timeout 20m "$@" "${pkgs[@]}"
