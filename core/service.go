@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/sipasvn/gateway/qr"
@@ -111,25 +112,52 @@ type Session struct {
 // be answered: not_found (unknown or forged token), gone (expired or opted
 // out). A completed invitation opens fine; callers check Completed.
 func (s *Service) Open(ctx context.Context, token string) (*Session, error) {
+	ss, _, err := s.open(ctx, token, false)
+	return ss, err
+}
+
+// OpenWithProgress is Open with the answers saved so far (see Progress),
+// read in the same round trips: a survey page's reads cost two.
+func (s *Service) OpenWithProgress(ctx context.Context, token string) (*Session, map[string]string, error) {
+	return s.open(ctx, token, true)
+}
+
+func (s *Service) open(ctx context.Context, token string, progress bool) (*Session, map[string]string, error) {
 	if _, err := qr.ParseToken(token); err != nil {
-		return nil, Errorf(NotFound, "", "unknown survey link")
+		return nil, nil, Errorf(NotFound, "", "unknown survey link")
 	}
-	inv, err := s.cachedFirst(ctx, token, s.Mongo.Invitations.ByToken, (*store.InvitationCache).ByToken)
+	var load func() (map[string]string, error)
+	also := s.doneBeside(ctx)
+	if progress {
+		also.Token = func(p redis.Pipeliner) { load = s.Drafts.LoadIn(ctx, p, token) }
+	}
+	inv, err := s.cachedFirst(ctx, func(c *store.InvitationCache) (*store.Invitation, error) {
+		return c.ByToken(ctx, token, 0, &also.Beside)
+	}, func() (*store.Invitation, error) { return s.Mongo.Invitations.ByToken(ctx, token) })
 	if err != nil {
-		return nil, notFoundAs(err, "unknown survey link")
+		return nil, nil, notFoundAs(err, "unknown survey link")
 	}
 	switch inv.StatusAt(s.now()) {
 	case store.StatusExpired:
-		return nil, Errorf(Gone, "", "this survey link expired on %s", inv.ExpiresAt.In(Vietnam).Format("02/01/2006"))
+		return nil, nil, Errorf(Gone, "", "this survey link expired on %s", inv.ExpiresAt.In(Vietnam).Format("02/01/2006"))
 	case store.StatusOptedOut:
-		return nil, Errorf(Gone, "", "this survey was closed at the citizen's request")
+		return nil, nil, Errorf(Gone, "", "this survey was closed at the citizen's request")
 	}
 	def, ok := s.Surveys.Survey(survey.ID(inv.Survey))
 	if !ok {
-		return nil, fmt.Errorf("invitation %s names unknown survey %s", inv.ID, inv.Survey)
+		return nil, nil, fmt.Errorf("invitation %s names unknown survey %s", inv.ID, inv.Survey)
 	}
-	s.noteDone(ctx, inv)
-	return &Session{Invitation: inv, Survey: def}, nil
+	also.apply(ctx, s, inv)
+	ss := &Session{Invitation: inv, Survey: def}
+	if !progress {
+		return ss, nil, nil
+	}
+	if load == nil {
+		saved, err := s.Progress(ctx, ss)
+		return ss, saved, err
+	}
+	saved, err := load()
+	return ss, saved, err
 }
 
 // Completed reports whether the invitation already has its response.
@@ -466,11 +494,39 @@ func (s *Service) limited(ctx context.Context, key string, limit int, window tim
 
 // invitationByID reads an invitation as Open does.
 func (s *Service) invitationByID(ctx context.Context, id string) (*store.Invitation, error) {
-	inv, err := s.cachedFirst(ctx, id, s.Mongo.Invitations.Invitation, (*store.InvitationCache).ByID)
+	also := s.doneBeside(ctx)
+	inv, err := s.cachedFirst(ctx, func(c *store.InvitationCache) (*store.Invitation, error) {
+		return c.ByID(ctx, id, 0, &also.Beside)
+	}, func() (*store.Invitation, error) { return s.Mongo.Invitations.Invitation(ctx, id) })
 	if err == nil {
-		s.noteDone(ctx, inv)
+		also.apply(ctx, s, inv)
 	}
 	return inv, err
+}
+
+// doneRead reads the outbox's done mark of a cached copy in the copy's
+// round trip (see store.Beside); apply then uses it, or asks Redis when
+// the invitation came from MongoDB.
+type doneRead struct {
+	store.Beside
+	id  string
+	via func() (string, bool, error)
+}
+
+func (s *Service) doneBeside(ctx context.Context) *doneRead {
+	d := &doneRead{}
+	d.Copy = func(p redis.Pipeliner, id string) { d.id, d.via = id, s.Outbox.DoneViaIn(ctx, p, id) }
+	return d
+}
+
+func (d *doneRead) apply(ctx context.Context, s *Service, inv *store.Invitation) {
+	if d.via == nil || d.id != inv.ID {
+		s.noteDone(ctx, inv)
+		return
+	}
+	if via, done, err := d.via(); err == nil && done {
+		markDone(inv, via)
+	}
 }
 
 // noteDone marks inv completed when the outbox has its response: the
@@ -478,11 +534,18 @@ func (s *Service) invitationByID(ctx context.Context, id string) (*store.Invitat
 func (s *Service) noteDone(ctx context.Context, inv *store.Invitation) {
 	if inv.Status != store.StatusCompleted && inv.Status != store.StatusOptedOut {
 		if via, done, err := s.Outbox.DoneVia(ctx, inv.ID); err == nil && done {
-			inv.Status = store.StatusCompleted // saved, on its way to MongoDB
-			if inv.CompletedVia == "" {
-				inv.CompletedVia = via
-			}
+			markDone(inv, via)
 		}
+	}
+}
+
+func markDone(inv *store.Invitation, via string) {
+	if inv.Status == store.StatusCompleted || inv.Status == store.StatusOptedOut {
+		return
+	}
+	inv.Status = store.StatusCompleted // saved, on its way to MongoDB
+	if inv.CompletedVia == "" {
+		inv.CompletedVia = via
 	}
 }
 
@@ -503,16 +566,15 @@ func (s *Service) current(ctx context.Context, inv *store.Invitation) {
 // cachedFirst reads an invitation from its working copy in Redis, or from
 // MongoDB when it has none (then it is copied): the copy is kept true (see
 // store.InvitationCache), so any age will do.
-func (s *Service) cachedFirst(ctx context.Context, key string,
-	read func(context.Context, string) (*store.Invitation, error),
-	cached func(*store.InvitationCache, context.Context, string, time.Duration) (*store.Invitation, error)) (*store.Invitation, error) {
+func (s *Service) cachedFirst(ctx context.Context, cached func(*store.InvitationCache) (*store.Invitation, error),
+	read func() (*store.Invitation, error)) (*store.Invitation, error) {
 	if s.Cache == nil {
-		return read(ctx, key)
+		return read()
 	}
-	if inv, err := cached(s.Cache, ctx, key, 0); err == nil {
+	if inv, err := cached(s.Cache); err == nil {
 		return inv, nil
 	}
-	inv, err := read(ctx, key)
+	inv, err := read()
 	s.Health.Note(err)
 	if err == nil {
 		s.Cache.Put(ctx, inv)

@@ -136,17 +136,31 @@ func (o *Outbox) Done(ctx context.Context, invitation string) (bool, error) {
 // DoneVia reports whether the invitation has a response in the outbox, and
 // through which channel family ("" from marks older than this).
 func (o *Outbox) DoneVia(ctx context.Context, invitation string) (string, bool, error) {
-	v, err := o.R.Get(ctx, o.doneKey(invitation)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", false, nil
+	var via func() (string, bool, error)
+	_, _ = o.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		via = o.DoneViaIn(ctx, p, invitation)
+		return nil
+	})
+	return via()
+}
+
+// DoneViaIn queues DoneVia's read on p (the round trip of another read);
+// the func returned gives its answer once p has run.
+func (o *Outbox) DoneViaIn(ctx context.Context, p redis.Pipeliner, invitation string) func() (string, bool, error) {
+	cmd := p.Get(ctx, o.doneKey(invitation))
+	return func() (string, bool, error) {
+		v, err := cmd.Result()
+		if errors.Is(err, redis.Nil) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		if v == "1" {
+			v = ""
+		}
+		return v, true, nil
 	}
-	if err != nil {
-		return "", false, err
-	}
-	if v == "1" {
-		v = ""
-	}
-	return v, true, nil
 }
 
 func channelFamily(ch string) string {

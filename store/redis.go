@@ -66,11 +66,25 @@ func progressKey(token string) string { return "gw:web:{" + token + "}" }
 
 // Load returns the saved fields (question id → score, and "comment").
 func (p *Progress) Load(ctx context.Context, token string) (map[string]string, error) {
-	m, err := p.R.HGetAll(ctx, progressKey(token)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("load progress: %w", err)
+	var load func() (map[string]string, error)
+	_, _ = p.R.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		load = p.LoadIn(ctx, pipe, token)
+		return nil
+	})
+	return load()
+}
+
+// LoadIn queues Load's read on pipe (the round trip of the token's other
+// keys); the func returned gives its answer once pipe has run.
+func (p *Progress) LoadIn(ctx context.Context, pipe redis.Pipeliner, token string) func() (map[string]string, error) {
+	cmd := pipe.HGetAll(ctx, progressKey(token))
+	return func() (map[string]string, error) {
+		m, err := cmd.Result()
+		if err != nil {
+			return nil, fmt.Errorf("load progress: %w", err)
+		}
+		return m, nil
 	}
-	return m, nil
 }
 
 // Save merges fields into the saved progress and keeps it for ttl.

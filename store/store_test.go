@@ -512,11 +512,11 @@ func TestWarmCopiesOpenInvitations(t *testing.T) {
 		t.Fatalf("warm: %d %v, want the 2 open", n, err)
 	}
 	for _, id := range []string{"w-open", "w-started"} {
-		if got, err := c.ByToken(ctx, "tok-"+id, 0); err != nil || got.ID != id {
+		if got, err := c.ByToken(ctx, "tok-"+id, 0, nil); err != nil || got.ID != id {
 			t.Fatalf("copy of %s: %v %v", id, got, err)
 		}
 	}
-	if _, err := c.ByID(ctx, "w-done", 0); !errors.Is(err, store.ErrNotFound) {
+	if _, err := c.ByID(ctx, "w-done", 0, nil); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a completed invitation was copied: %v", err)
 	}
 	if n, err := c.Warm(ctx, m.Invitations, m.DB.Name()); err != nil || n != 0 {

@@ -98,17 +98,13 @@ func (h *handler) localeOf(c *fiber.Ctx, ss *core.Session) string {
 // to fn; a completed survey gets the "already answered" page instead.
 func (h *handler) open(fn func(*fiber.Ctx, *core.Session, *page, map[string]string) error) fiber.Handler {
 	return h.wrap(func(c *fiber.Ctx) error {
-		ss, err := h.core.Open(c.UserContext(), c.Params("token"))
+		ss, saved, err := h.core.OpenWithProgress(c.UserContext(), c.Params("token"))
 		if err != nil {
 			return err
 		}
 		p := newPage(h.localeOf(c, ss), "/s/"+ss.Invitation.Token+"?")
 		if ss.Completed() {
 			return h.already(c, p, ss)
-		}
-		saved, err := h.core.Progress(c.UserContext(), ss)
-		if err != nil {
-			return err
 		}
 		return fn(c, ss, p, saved)
 	})

@@ -1,0 +1,48 @@
+package core_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// A survey page reads the invitation's working copy, the outbox's done
+// mark and the saved answers in two Redis round trips and no MongoDB; a
+// completion still on its way to MongoDB shows as completed.
+func TestSurveyPageCost(t *testing.T) {
+	g := gwtest.New(t, "")
+	ctx := context.Background()
+	url := g.Invite("D-PG-1", "000.00.12.H49", map[string]any{"survey": "sipas-5"})["survey_url"].(string)
+	token := url[strings.LastIndex(url, "/")+1:]
+	ss, err := g.Core.Open(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Core.SaveProgress(ctx, ss, map[string]string{"A": "5"}, false); err != nil {
+		t.Fatal(err)
+	}
+	rt := &roundTrips{}
+	g.Core.Drafts.R.AddHook(rt)
+	mongo := g.Core.Mongo
+	g.Core.Mongo = nil // a MongoDB call would panic
+	ss, saved, err := g.Core.OpenWithProgress(ctx, token)
+	if err != nil || saved["A"] != "5" || ss.Completed() {
+		t.Fatalf("opened %v with %v (%v), want the saved A=5, not completed", ss, saved, err)
+	}
+	if n := rt.n.Load(); n != 2 {
+		t.Fatalf("a survey page took %d Redis round trips, want 2", n)
+	}
+	g.Core.Mongo = mongo
+	answers := survey.Answers{"A": 5, "B": 4, "C": 5, "D": 4, "E": 3}
+	if _, err := g.Core.Complete(ctx, ss, core.Completion{Answers: answers, Channel: "web", Locale: "vi"}); err != nil {
+		t.Fatal(err)
+	}
+	g.Core.Mongo = nil
+	if ss, _, err = g.Core.OpenWithProgress(ctx, token); err != nil || !ss.Completed() || ss.Invitation.CompletedVia != "web" {
+		t.Fatalf("after its completion the page opened %+v (%v), want it completed via web", ss, err)
+	}
+}
