@@ -106,6 +106,9 @@ var Vietnam = time.FixedZone("ICT", 7*3600)
 type Session struct {
 	Invitation *store.Invitation
 	Survey     *survey.Survey
+	// undrafted is set when OpenWithProgress found no saved answers and
+	// none were saved since: completing has no progress to clear.
+	undrafted bool
 }
 
 // Open finds the invitation of a survey token. Its errors say why it cannot
@@ -157,6 +160,7 @@ func (s *Service) open(ctx context.Context, token string, progress bool) (*Sessi
 		return ss, saved, err
 	}
 	saved, err := load()
+	ss.undrafted = err == nil && len(saved) == 0
 	return ss, saved, err
 }
 
@@ -179,6 +183,7 @@ func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[stri
 	if ttl <= 0 || len(fields) == 0 {
 		return nil
 	}
+	ss.undrafted = false
 	if err := s.Drafts.Save(ctx, ss.Invitation.Token, fields, ttl); err != nil {
 		return err
 	}
@@ -279,10 +284,7 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	if id == "" {
 		return nil, ErrAlreadyCompleted
 	}
-	_ = s.Drafts.Clear(ctx, inv.Token)
-	if inv.Respondent != "" { // the citizen's chat moves on, whatever channel answered
-		_ = s.Conversations.MarkDone(ctx, inv.Respondent, inv.ID)
-	}
+	s.completed(ctx, ss)
 	if !s.AckAfterMongo || s.Health.Down() {
 		s.kickOutbox() // the outbox writer takes it to MongoDB in its next batch
 		return r, nil
@@ -301,6 +303,24 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 		s.kickOutbox() // MongoDB is down: the outbox writer retries it
 	}
 	return r, nil // or MongoDB refused it: the writer keeps it as a dead letter
+}
+
+// completed clears the saved answers of a completed session and moves
+// the citizen's chat on, whatever channel answered, in one round trip.
+func (s *Service) completed(ctx context.Context, ss *Session) {
+	inv := ss.Invitation
+	if ss.undrafted && inv.Respondent == "" {
+		return
+	}
+	_, _ = s.Drafts.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if !ss.undrafted {
+			s.Drafts.ClearIn(ctx, p, inv.Token)
+		}
+		if inv.Respondent != "" {
+			s.Conversations.MarkDoneIn(ctx, p, inv.Respondent, inv.ID)
+		}
+		return nil
+	})
 }
 
 // pending is a completed response and its outbox entry.

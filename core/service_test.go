@@ -12,7 +12,8 @@ import (
 
 // A survey page reads the invitation's working copy, the outbox's done
 // mark and the saved answers in two Redis round trips and no MongoDB; a
-// completion still on its way to MongoDB shows as completed.
+// completion still on its way to MongoDB shows as completed, and clears
+// the progress.
 func TestSurveyPageCost(t *testing.T) {
 	g := gwtest.New(t, "")
 	ctx := context.Background()
@@ -42,7 +43,10 @@ func TestSurveyPageCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.Core.Mongo = nil
-	if ss, _, err = g.Core.OpenWithProgress(ctx, token); err != nil || !ss.Completed() || ss.Invitation.CompletedVia != "web" {
+	if ss, saved, err = g.Core.OpenWithProgress(ctx, token); err != nil || !ss.Completed() || ss.Invitation.CompletedVia != "web" {
 		t.Fatalf("after its completion the page opened %+v (%v), want it completed via web", ss, err)
+	}
+	if len(saved) != 0 {
+		t.Fatalf("the completion left its progress: %v", saved)
 	}
 }

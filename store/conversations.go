@@ -91,11 +91,17 @@ const DoneTTL = 60 * 24 * time.Hour
 // so the citizen's conversation moves on without asking anything else.
 func (s *Conversations) MarkDone(ctx context.Context, who, invitation string) error {
 	_, err := s.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.SAdd(ctx, doneKey(who), invitation)
-		p.PExpire(ctx, doneKey(who), DoneTTL)
+		s.MarkDoneIn(ctx, p, who, invitation)
 		return nil
 	})
 	return err
+}
+
+// MarkDoneIn queues MarkDone on p, a transaction (MULTI … EXEC, one per
+// hash slot on a Cluster) so that the mark never outlives its expiry.
+func (s *Conversations) MarkDoneIn(ctx context.Context, p redis.Pipeliner, who, invitation string) {
+	p.SAdd(ctx, doneKey(who), invitation)
+	p.PExpire(ctx, doneKey(who), DoneTTL)
 }
 
 // StepIO is what a step reads and writes beside the conversation, in the

@@ -109,6 +109,11 @@ func (p *Progress) Clear(ctx context.Context, token string) error {
 	return p.R.Del(ctx, progressKey(token)).Err()
 }
 
+// ClearIn queues Clear on pipe.
+func (p *Progress) ClearIn(ctx context.Context, pipe redis.Pipeliner, token string) {
+	pipe.Del(ctx, progressKey(token))
+}
+
 // Locks hands out short leases in Redis so that one replica at a time does a
 // job (the roll-up writer, for one).
 type Locks struct{ R redis.UniversalClient }

@@ -27,9 +27,13 @@ func (h *handler) submit(c *fiber.Ctx, ss *core.Session, p *page, saved map[stri
 		p.Error = ferr.Error()
 		return h.send(c, fiber.StatusUnprocessableEntity, "step", stepPage(p, ss, max(step, 1), saved, nil))
 	}
+	// A POST that completes the survey saves its answers as the response;
+	// only one that does not (see complete) keeps them as progress.
 	completing := c.FormValue("nav") != "back" && (step == 0 || step == len(all))
-	if err := h.core.SaveProgress(c.UserContext(), ss, posted, completing); err != nil {
-		return err
+	if !completing {
+		if err := h.core.SaveProgress(c.UserContext(), ss, posted, false); err != nil {
+			return err
+		}
 	}
 	if c.FormValue("nav") == "back" && step > 1 {
 		return c.Redirect(stepURL(token, step-1, p.Lang), fiber.StatusSeeOther)
@@ -40,15 +44,23 @@ func (h *handler) submit(c *fiber.Ctx, ss *core.Session, p *page, saved map[stri
 		}
 		return c.Redirect(stepURL(token, step+1, p.Lang), fiber.StatusSeeOther)
 	}
-	return h.complete(c, p, ss, saved)
+	return h.complete(c, p, ss, saved, posted)
 }
 
-func (h *handler) complete(c *fiber.Ctx, p *page, ss *core.Session, saved map[string]string) error {
+// complete saves the answers as the survey's response. When they are not
+// all there, or cannot be saved now, the posted ones are kept as progress,
+// so the citizen finds them again.
+func (h *handler) complete(c *fiber.Ctx, p *page, ss *core.Session, saved, posted map[string]string) error {
+	keep := func() error { return h.core.SaveProgress(c.UserContext(), ss, posted, true) }
 	answers := survey.Answers{}
 	if err := ss.Survey.Collect(answers, func(k string) string { return saved[k] }); err != nil {
+		_ = keep()
 		return err // progress holds only checked values; this is not the citizen's fault
 	}
 	if missing := ss.Survey.Missing(answers); len(missing) > 0 {
+		if err := keep(); err != nil {
+			return err
+		}
 		marks := map[survey.QuestionID]bool{}
 		for _, q := range missing {
 			marks[q] = true
@@ -60,6 +72,7 @@ func (h *handler) complete(c *fiber.Ctx, p *page, ss *core.Session, saved map[st
 		Answers: answers, Comment: saved[survey.CommentField], Channel: "web", Locale: p.Lang,
 	})
 	if err != nil && !errors.Is(err, core.ErrAlreadyCompleted) {
+		_ = keep()
 		return err
 	}
 	return c.Redirect("/s/"+ss.Invitation.Token+"/done?lang="+p.Lang, fiber.StatusSeeOther)
