@@ -1,7 +1,7 @@
 # The test command is ./test.sh (README); these are conveniences.
 FUZZTIME ?= 30s
 
-.PHONY: test fuzz build bench bench-scale
+.PHONY: test fuzz build bench bench-scale soak
 
 test:
 	./test.sh
@@ -29,3 +29,9 @@ bench:
 # and on real servers; docs/bench/scale.{txt,csv,svg}.
 bench-scale:
 	./bench-scale.sh
+
+# The roll-up writer under concurrent submits, SOAK times (default 500):
+# every run must leave roll-ups equal to a rebuild. Not in CI (minutes).
+SOAK ?= 500
+soak:
+	./test.sh -run '^TestRollupsEqualRebuildAfterConcurrentLoad$$' -count=$(SOAK) -timeout 60m ./report/
