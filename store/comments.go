@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 
 	"github.com/sipasvn/gateway/survey"
@@ -73,12 +72,6 @@ func commentPageID(month string, group, day int) string {
 func pageDay(id string) int {
 	d, _ := strconv.Atoi(id[strings.LastIndexByte(id, '|')+1:])
 	return d
-}
-
-func (s *Comments) ensureIndexes(ctx context.Context) error {
-	// Reads are by _id alone; this creates the collection at start, so the
-	// embedded store's _id lookup index is there from the first page.
-	return createIndexes(ctx, s.pages(0), index(bson.D{{Key: "batch", Value: 1}}, false))
 }
 
 // Apply adds comments to the comment pages w.Parent names (month →
@@ -149,16 +142,8 @@ func (s *Comments) Apply(ctx context.Context, w Version, comments []Comment, gro
 // pageVersions computes the new version of each page adds touches and
 // records it, with the agencies it holds, in its month's index.
 func (s *Comments) pageVersions(ctx context.Context, w Version, index map[string]*commentIndex, adds map[string][]Comment) (docs []any, garbage []string, err error) {
-	ids := make([]string, 0, len(adds))
-	var fetch []string
-	for id := range adds {
-		ids = append(ids, id)
-		if b := index[monthOfPage(id)].batchOf(id); b > 0 {
-			fetch = append(fetch, verID(id, b))
-		}
-	}
-	sort.Strings(ids)
-	have, err := mapByIDs(ctx, s.pages(w.Gen), fetch, func(p *commentPage) string { return p.ID })
+	ids, have, err := readVersions(ctx, s.pages(w.Gen), adds, func(id string) int64 { return index[monthOfPage(id)].batchOf(id) },
+		func(p *commentPage) string { return p.ID })
 	if err != nil {
 		return nil, nil, err
 	}

@@ -344,12 +344,12 @@ func decodeEntries(p *page) ([]cellEntry, error) {
 }
 
 func (s *Rollups) ensureIndexes(ctx context.Context) error {
-	// Reads are by _id alone; these make the collections exist from the
-	// start (so the embedded store's _id lookup index is there too).
-	if err := createIndexes(ctx, s.Journal.c, index(bson.D{{Key: "n", Value: 1}}, false)); err != nil {
-		return err
-	}
-	return createIndexes(ctx, s.pages(0), index(bson.D{{Key: "month", Value: 1}}, false))
+	// Reads are by _id alone; this makes the journal exist from the start
+	// (so the embedded store's _id lookup index is there too). Page
+	// collections are made by the generation that writes them: creating
+	// generation 0's here would bring back, at every start, what the
+	// switch to a later one dropped.
+	return createIndexes(ctx, s.Journal.c, index(bson.D{{Key: "n", Value: 1}}, false))
 }
 
 // Version says where a batch's documents go: generation Gen, as version
@@ -454,16 +454,8 @@ func (s *Rollups) Apply(ctx context.Context, w Version, cells Cells) (Applied, e
 // cells, from the version the month's index names, plus adds), records it
 // in the index, and returns the documents and the versions they replace.
 func (s *Rollups) pageVersions(ctx context.Context, w Version, index map[string]*monthIndex, adds map[string]Cells) (docs []any, garbage []string, err error) {
-	ids := make([]string, 0, len(adds))
-	var fetch []string
-	for id := range adds {
-		ids = append(ids, id)
-		if b := index[monthOfPage(id)].batchOf(id); b > 0 {
-			fetch = append(fetch, verID(id, b))
-		}
-	}
-	sort.Strings(ids)
-	pages, err := mapByIDs(ctx, s.pages(w.Gen), fetch, func(p *page) string { return p.ID })
+	ids, pages, err := readVersions(ctx, s.pages(w.Gen), adds, func(id string) int64 { return index[monthOfPage(id)].batchOf(id) },
+		func(p *page) string { return p.ID })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -491,6 +483,23 @@ func (s *Rollups) pageVersions(ctx context.Context, w Version, index map[string]
 		ix.setBatch(id, w.Batch)
 	}
 	return docs, garbage, nil
+}
+
+// readVersions reads the version of each page of adds that version names
+// (0: none yet), and returns the page ids in order and what it read, by
+// versioned id.
+func readVersions[P, A any](ctx context.Context, c *mongo.Collection, adds map[string]A, version func(id string) int64, idOf func(*P) string) ([]string, map[string]*P, error) {
+	ids := make([]string, 0, len(adds))
+	var fetch []string
+	for id := range adds {
+		ids = append(ids, id)
+		if b := version(id); b > 0 {
+			fetch = append(fetch, verID(id, b))
+		}
+	}
+	sort.Strings(ids)
+	found, err := mapByIDs(ctx, c, fetch, idOf)
+	return ids, found, err
 }
 
 // monthOfPage is the month a page id (month|group…) names.

@@ -82,7 +82,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Users:       &Users{c: db.Collection("users")},
 		Desks:       &Desks{c: db.Collection("desks"), devices: db.Collection("kiosk_devices"), presented: db.Collection("kiosk_presented")},
 	}
-	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Comments, m.Channels, m.OptOuts, m.Messages, m.Transcripts, m.Cases, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users, m.Desks} {
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Transcripts, m.Cases, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users, m.Desks} {
 		if err := ix.ensureIndexes(ctx); err != nil {
 			_ = c.Disconnect(context.Background())
 			return nil, err
