@@ -54,7 +54,13 @@ type Applier struct {
 	// swept is 1 + the generation whose leftovers (the one it replaced,
 	// rebuilds cut short) this process dropped; 0: none yet.
 	swept int
+	// retryRebuild is when a rebuild that failed is tried again.
+	retryRebuild time.Time
 }
+
+// rebuildBackoff is how long a failed rebuild waits before the next try:
+// each try reads every response.
+const rebuildBackoff = time.Minute
 
 const leaseTTL = 30 * time.Second
 
@@ -200,7 +206,13 @@ func (a *Applier) step(ctx context.Context, s *session) (int, error) {
 	if a.needsRebuild(st) {
 		a.Log.Info("rebuilding the roll-ups in their current layout and lexicon", "from_layout", st.View.Layout, "layout", store.Layout,
 			"from_lexicon", st.View.Lexicon, "lexicon", a.lexicon(), "cut_short", st.Last != nil)
+		if time.Now().Before(a.retryRebuild) {
+			return 0, nil // a rebuild failed a moment ago: not again at every pass
+		}
 		n, err := a.rebuildHeld(ctx, s, st)
+		if err != nil {
+			a.retryRebuild = time.Now().Add(rebuildBackoff)
+		}
 		return max(n, 1), err // then on to live batches
 	}
 	var b batch
@@ -465,6 +477,10 @@ func (a *Applier) rebuildHeld(ctx context.Context, s *session, st store.JournalS
 	if err := a.fence(ctx, s); err != nil {
 		return 0, err
 	}
+	// What earlier tries left is dropped first: they will never be read.
+	if err := a.Mongo.Rollups.DropGenerations(ctx, st.View.Gen); err != nil {
+		return 0, err
+	}
 	gen, err := j.ClaimGen(ctx, st.View.Gen)
 	if err != nil {
 		return 0, err
@@ -496,6 +512,9 @@ func (a *Applier) rebuildHeld(ctx context.Context, s *session, st store.JournalS
 		return 0, err
 	}
 	if err := a.publish(ctx, &st.View, &b.v); err != nil {
+		return 0, err
+	}
+	if err := j.DropLegacy(ctx); err != nil {
 		return 0, err
 	}
 	return n, a.Mongo.Rollups.DropGenerations(ctx, gen)

@@ -369,10 +369,10 @@ var ErrLostRace = errors.New("another roll-up writer moved first")
 // genBases are the collections each generation has one of.
 var genBases = []string{"rollup_pages", "comment_pages", "counted_responses", "counted_events"}
 
-// DropGenerations drops the collections of every generation but keep,
-// once keep is published: those of the generation it replaced, and of
-// rebuilds cut short. Also the one-document-per-cell collection of
-// layouts before pages, and the journal of layouts before generations.
+// DropGenerations drops the collections of every generation but keep (the
+// published one): those of the generation it replaced, and of rebuilds
+// cut short. Also the one-document-per-cell collection of layouts before
+// pages.
 func (s *Rollups) DropGenerations(ctx context.Context, keep int) error {
 	names, err := s.db.ListCollectionNames(ctx, bson.D{})
 	if err != nil {
@@ -386,8 +386,17 @@ func (s *Rollups) DropGenerations(ctx context.Context, keep int) error {
 			return fmt.Errorf("drop %s: %w", name, err)
 		}
 	}
-	_, err = s.Journal.c.DeleteOne(ctx, bson.D{{Key: "_id", Value: s.Journal.legacyID}})
-	return err
+	return nil
+}
+
+// DropLegacy deletes the journal of layouts before generations, once a
+// view is published: until then its batch number is where claims go on
+// from (see State).
+func (j *Journal) DropLegacy(ctx context.Context) error {
+	return Write(ctx, "journal.legacy", func(ctx context.Context) error {
+		_, err := j.c.DeleteOne(ctx, bson.D{{Key: "_id", Value: j.legacyID}})
+		return err
+	})
 }
 
 // genOf is the generation a collection of genBases belongs to, -1 for
