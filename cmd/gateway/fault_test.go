@@ -2,78 +2,17 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/url"
-	"os"
-	"os/exec"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sipasvn/gateway/internal/testenv"
 )
-
-// storeProc is a store process the test stops and restarts.
-type storeProc struct {
-	t    *testing.T
-	addr string
-	args []string
-	env  []string
-	cmd  *exec.Cmd
-}
-
-func (s *storeProc) start() {
-	s.cmd = exec.Command(s.args[0], s.args[1:]...)
-	s.cmd.Env = append(os.Environ(), s.env...)
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if c, err := net.DialTimeout("tcp", s.addr, 100*time.Millisecond); err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("%s did not listen on %s", s.args[0], s.addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (s *storeProc) stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _, _ = s.cmd.Process.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
-}
 
 // Real Redis (with AOF) and the Mongo-protocol server are stopped and
 // restarted while citizens submit: every acknowledged answer ends up in
 // MongoDB exactly once, and the report counts exactly what is stored.
 func TestStoresStopAndRestartDuringAStreamOfAnswers(t *testing.T) {
-	bin := binary(t)
-	redisBin := testenv.Tool(t, "redis-server")
-	rAddr, mAddr, gAddr := freeAddr(t), freeAddr(t), freeAddr(t)
-	_, rPort, _ := net.SplitHostPort(rAddr)
-	redis := &storeProc{t: t, addr: rAddr, args: []string{redisBin, "--port", rPort, "--bind", "127.0.0.1", "--dir", t.TempDir(),
-		"--appendonly", "yes", "--appendfsync", "always", "--save", ""}}
-	mongo := &storeProc{t: t, addr: mAddr, args: []string{bin, "mongo-server", mAddr}, env: []string{"GATEWAY_DATA_DIR=" + t.TempDir()}}
-	redis.start()
-	mongo.start()
-	t.Cleanup(func() { redis.stop(); mongo.stop() })
-
-	base, key := "http://"+gAddr, "fault-admin-key-0123456789"
-	p := start(t, bin, "GATEWAY_ADDR="+gAddr, "GATEWAY_BASE_URL="+base, "GATEWAY_DATA_DIR="+t.TempDir(),
-		"GATEWAY_REDIS_URL=redis://"+rAddr, "GATEWAY_MONGO_URI=mongodb://"+mAddr+"/", "GATEWAY_ADMIN_KEY="+key,
-		"GATEWAY_SECRET_KEY=fault-secret-key-0123456789abcdef0123", "GATEWAY_PAGE_RATE=0", "GATEWAY_LOG_LEVEL=error")
-	p.expect(t, `listening on`)
+	st := newStack(t, true)
+	redis, mongo, base, key := st.redis, st.mongo, st.base, st.key
 
 	const n = 60
 	urls := make([]string, n)
@@ -119,7 +58,7 @@ func TestStoresStopAndRestartDuringAStreamOfAnswers(t *testing.T) {
 	for {
 		_, ready := call(t, "GET", base+"/readyz", "", "", "")
 		_, rep := call(t, "GET", base+"/api/v1/reports/sipas?survey=sipas-5", key, "", "")
-		stored = exported(t, base, key)
+		stored = len(exportedResponses(t, base, key, "sipas-5"))
 		if ready["outbox_pending"] == 0.0 && rep["responses"] == float64(stored) && stored >= len(acked) {
 			break
 		}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -61,7 +59,7 @@ func TestKillUnderLoadLosesNothingAcknowledged(t *testing.T) {
 	p.expect(t, `listening on`)
 	// The roll-up writer, which also completes invitations whose response
 	// was saved just before the kill, catches up first.
-	stored := exported(t, base, key)
+	stored := len(exportedResponses(t, base, key, "sipas-5"))
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		_, rep := call(t, "GET", base+"/api/v1/reports/sipas?survey=sipas-5", key, "", "")
@@ -98,29 +96,4 @@ func TestKillUnderLoadLosesNothingAcknowledged(t *testing.T) {
 func post(u, form string) (int, bool) {
 	status, _, err := rawPost(u, form)
 	return status, err == nil
-}
-
-// exported counts stored responses through the JSON lines export; an
-// invitation with two would show twice.
-func exported(t *testing.T, base, key string) int {
-	body := getBody(t, base+"/api/v1/responses?survey=sipas-5&format=jsonl", key)
-	seen := map[string]bool{}
-	count := 0
-	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
-		if line == "" {
-			continue
-		}
-		var r struct {
-			InvitationID string `json:"invitation_id"`
-		}
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatal(err)
-		}
-		if seen[r.InvitationID] {
-			t.Fatalf("invitation %s has two responses", r.InvitationID)
-		}
-		seen[r.InvitationID] = true
-		count++
-	}
-	return count
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,6 +39,7 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 type proc struct {
 	cmd   *exec.Cmd
 	lines chan string
+	mu    sync.Mutex
 	log   strings.Builder
 }
 
@@ -73,7 +75,7 @@ func (p *proc) expect(t *testing.T, re string) []string {
 			if !ok {
 				t.Fatalf("gateway exited before printing %q:\n%s", re, p.log.String())
 			}
-			p.log.WriteString(l + "\n")
+			p.note(l)
 			if m := rx.FindStringSubmatch(l); m != nil {
 				return m
 			}
@@ -81,6 +83,29 @@ func (p *proc) expect(t *testing.T, re string) []string {
 			t.Fatalf("no line %q within 90s:\n%s", re, p.log.String())
 		}
 	}
+}
+
+func (p *proc) note(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.log.WriteString(line + "\n")
+}
+
+// follow keeps the rest of the output in the log, once the test expects
+// no more lines, so a chatty process never blocks on a full pipe.
+func (p *proc) follow() {
+	go func() {
+		for l := range p.lines {
+			p.note(l)
+		}
+	}()
+}
+
+// output is what the process printed so far (all of it, once followed).
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
 }
 
 func freeAddr(t *testing.T) string {

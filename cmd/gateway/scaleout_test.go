@@ -389,22 +389,7 @@ type exportRecord struct {
 // export reads every response through replica B, failing on an invitation
 // with two.
 func (pr *pair) export(t *testing.T) map[string]exportRecord {
-	body := getBody(t, pr.reps[1].base+"/api/v1/responses?survey="+sipas5+"&format=jsonl", pr.key)
-	out := map[string]exportRecord{}
-	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
-		if line == "" {
-			continue
-		}
-		var r exportRecord
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("export line %q: %v", line, err)
-		}
-		if _, dup := out[r.InvitationID]; dup {
-			t.Fatalf("invitation %s has two responses", r.InvitationID)
-		}
-		out[r.InvitationID] = r
-	}
-	return out
+	return exportedResponses(t, pr.reps[1].base, pr.key, sipas5)
 }
 
 func (pr *pair) checkExport(t *testing.T, invs []*scaleInv, stored map[string]exportRecord) {
