@@ -221,7 +221,17 @@ func list(names []string) string {
 // lost while a replica's subscription was down.
 type ChannelCache struct {
 	Changes *store.Changes
-	m       sync.Map // id → cachedChannel
+	m       sync.Map // id → cachedChannel; see keep
+}
+
+// keep caches ch under a copy of id. Webhooks pass the id from the URL,
+// which fiber hands out without copying: its bytes belong to a buffer
+// fasthttp reuses for the next request. A key whose bytes change inside
+// the map no longer hashes to where it is stored: lookups miss it, and
+// later stores can make sync.Map panic ("ran out of hash bits"), on
+// every webhook of the channel until the process restarts.
+func (c *ChannelCache) keep(id string, ch *Channel) {
+	c.m.Store(strings.Clone(id), cachedChannel{ch, time.Now()})
 }
 
 type cachedChannel struct {
@@ -279,7 +289,7 @@ func (s *Service) Channel(ctx context.Context, id string) (*Channel, error) {
 	ch, err := s.readChannel(ctx, id)
 	switch {
 	case err == nil:
-		s.Channels.m.Store(id, cachedChannel{ch, time.Now()})
+		s.Channels.keep(id, ch)
 	case ok && store.Unavailable(err):
 		return v.(cachedChannel).ch, nil // MongoDB is down: the last copy read beats no answer
 	}
@@ -292,7 +302,7 @@ func (s *Service) Channel(ctx context.Context, id string) (*Channel, error) {
 func (s *Service) FreshChannel(ctx context.Context, id string) (*Channel, error) {
 	ch, err := s.readChannel(ctx, id)
 	if err == nil && s.Channels != nil {
-		s.Channels.m.Store(id, cachedChannel{ch, time.Now()})
+		s.Channels.keep(id, ch)
 	}
 	return ch, err
 }
