@@ -47,17 +47,18 @@ func (e CaseStatus) Valid() bool {
 
 // Defines values for ErrorCode.
 const (
-	Conflict         ErrorCode = "conflict"
-	Gone             ErrorCode = "gone"
-	HeadersTooLarge  ErrorCode = "headers_too_large"
-	Internal         ErrorCode = "internal"
-	InvalidArgument  ErrorCode = "invalid_argument"
-	NotFound         ErrorCode = "not_found"
-	PayloadTooLarge  ErrorCode = "payload_too_large"
-	PermissionDenied ErrorCode = "permission_denied"
-	RateLimited      ErrorCode = "rate_limited"
-	Unauthenticated  ErrorCode = "unauthenticated"
-	Unavailable      ErrorCode = "unavailable"
+	Conflict            ErrorCode = "conflict"
+	Gone                ErrorCode = "gone"
+	HeadersTooLarge     ErrorCode = "headers_too_large"
+	Internal            ErrorCode = "internal"
+	InvalidArgument     ErrorCode = "invalid_argument"
+	NotFound            ErrorCode = "not_found"
+	PayloadTooLarge     ErrorCode = "payload_too_large"
+	PermissionDenied    ErrorCode = "permission_denied"
+	RateLimited         ErrorCode = "rate_limited"
+	Unauthenticated     ErrorCode = "unauthenticated"
+	Unavailable         ErrorCode = "unavailable"
+	UnsupportedEncoding ErrorCode = "unsupported_encoding"
 )
 
 // Valid indicates whether the value is a known member of the ErrorCode enum.
@@ -84,6 +85,8 @@ func (e ErrorCode) Valid() bool {
 	case Unauthenticated:
 		return true
 	case Unavailable:
+		return true
+	case UnsupportedEncoding:
 		return true
 	default:
 		return false
@@ -6729,6 +6732,8 @@ type ImportAgenciesResponse struct {
 	JSON403 *ErrorAnswer
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -6756,6 +6761,11 @@ func (r ImportAgenciesResponse) GetJSON403() *ErrorAnswer {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ImportAgenciesResponse) GetJSON413() *ErrorAnswer {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ImportAgenciesResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -6941,6 +6951,8 @@ type PutAgencyResponse struct {
 	JSON401 *ErrorAnswer
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -6963,6 +6975,11 @@ func (r PutAgencyResponse) GetJSON401() *ErrorAnswer {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r PutAgencyResponse) GetJSON403() *ErrorAnswer {
 	return r.JSON403
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutAgencyResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -7221,6 +7238,8 @@ type AnswerCaseResponse struct {
 	JSON404 *ErrorAnswer
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -7253,6 +7272,11 @@ func (r AnswerCaseResponse) GetJSON404() *ErrorAnswer {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r AnswerCaseResponse) GetJSON409() *ErrorAnswer {
 	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AnswerCaseResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -7304,6 +7328,8 @@ type AssignCaseResponse struct {
 	JSON404 *ErrorAnswer
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -7336,6 +7362,11 @@ func (r AssignCaseResponse) GetJSON404() *ErrorAnswer {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r AssignCaseResponse) GetJSON409() *ErrorAnswer {
 	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AssignCaseResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -7387,6 +7418,8 @@ type CloseCaseResponse struct {
 	JSON404 *ErrorAnswer
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -7419,6 +7452,11 @@ func (r CloseCaseResponse) GetJSON404() *ErrorAnswer {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r CloseCaseResponse) GetJSON409() *ErrorAnswer {
 	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CloseCaseResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -7470,6 +7508,8 @@ type NoteCaseResponse struct {
 	JSON404 *ErrorAnswer
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -7502,6 +7542,11 @@ func (r NoteCaseResponse) GetJSON404() *ErrorAnswer {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r NoteCaseResponse) GetJSON409() *ErrorAnswer {
 	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r NoteCaseResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -7553,6 +7598,8 @@ type ReopenCaseResponse struct {
 	JSON404 *ErrorAnswer
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -7585,6 +7632,11 @@ func (r ReopenCaseResponse) GetJSON404() *ErrorAnswer {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r ReopenCaseResponse) GetJSON409() *ErrorAnswer {
 	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReopenCaseResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -7636,6 +7688,8 @@ type StartCaseResponse struct {
 	JSON404 *ErrorAnswer
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -7668,6 +7722,11 @@ func (r StartCaseResponse) GetJSON404() *ErrorAnswer {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r StartCaseResponse) GetJSON409() *ErrorAnswer {
 	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r StartCaseResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -7908,6 +7967,8 @@ type PutChannelResponse struct {
 	JSON401 *ErrorAnswer
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -7930,6 +7991,11 @@ func (r PutChannelResponse) GetJSON401() *ErrorAnswer {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r PutChannelResponse) GetJSON403() *ErrorAnswer {
 	return r.JSON403
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutChannelResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -7979,6 +8045,8 @@ type TestChannelResponse struct {
 	JSON403 *ErrorAnswer
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON502 the response for an HTTP 502 `application/json` response
 	JSON502 *ChannelTest
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -8008,6 +8076,11 @@ func (r TestChannelResponse) GetJSON403() *ErrorAnswer {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r TestChannelResponse) GetJSON404() *ErrorAnswer {
 	return r.JSON404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r TestChannelResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON502 returns the response for an HTTP 502 `application/json` response
@@ -8315,6 +8388,8 @@ type PutDeskResponse struct {
 	JSON401 *ErrorAnswer
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -8337,6 +8412,11 @@ func (r PutDeskResponse) GetJSON401() *ErrorAnswer {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r PutDeskResponse) GetJSON403() *ErrorAnswer {
 	return r.JSON403
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutDeskResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -8384,6 +8464,8 @@ type RevokeKioskDeviceResponse struct {
 	JSON403 *ErrorAnswer
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -8406,6 +8488,11 @@ func (r RevokeKioskDeviceResponse) GetJSON403() *ErrorAnswer {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r RevokeKioskDeviceResponse) GetJSON404() *ErrorAnswer {
 	return r.JSON404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RevokeKioskDeviceResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -8459,6 +8546,8 @@ type PresentDossierResponse struct {
 	JSON409 *ErrorAnswer
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -8498,6 +8587,11 @@ func (r PresentDossierResponse) GetJSON409() *ErrorAnswer {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r PresentDossierResponse) GetJSON410() *ErrorAnswer {
 	return r.JSON410
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PresentDossierResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -8550,6 +8644,8 @@ type CreateErasureResponse struct {
 	JSON401 *ErrorAnswer
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -8572,6 +8668,11 @@ func (r CreateErasureResponse) GetJSON401() *ErrorAnswer {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateErasureResponse) GetJSON403() *ErrorAnswer {
 	return r.JSON403
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateErasureResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -8701,6 +8802,8 @@ type CreateInvitationResponse struct {
 	JSON409 *ErrorAnswer
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -8740,6 +8843,11 @@ func (r CreateInvitationResponse) GetJSON409() *ErrorAnswer {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r CreateInvitationResponse) GetJSON413() *ErrorAnswer {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateInvitationResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -9061,6 +9169,8 @@ type CreateKeyResponse struct {
 	JSON401 *ErrorAnswer
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -9083,6 +9193,11 @@ func (r CreateKeyResponse) GetJSON401() *ErrorAnswer {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateKeyResponse) GetJSON403() *ErrorAnswer {
 	return r.JSON403
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateKeyResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -9616,6 +9731,8 @@ type DismissUnreadReplyResponse struct {
 	JSON404 *ErrorAnswer
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -9648,6 +9765,11 @@ func (r DismissUnreadReplyResponse) GetJSON404() *ErrorAnswer {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r DismissUnreadReplyResponse) GetJSON409() *ErrorAnswer {
 	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DismissUnreadReplyResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -9701,6 +9823,8 @@ type ResolveUnreadReplyResponse struct {
 	JSON409 *ErrorAnswer
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -9738,6 +9862,11 @@ func (r ResolveUnreadReplyResponse) GetJSON409() *ErrorAnswer {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r ResolveUnreadReplyResponse) GetJSON410() *ErrorAnswer {
 	return r.JSON410
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ResolveUnreadReplyResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -9880,6 +10009,8 @@ type AnswerOnKioskResponse struct {
 	JSON409 *ErrorAnswer
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -9919,6 +10050,11 @@ func (r AnswerOnKioskResponse) GetJSON409() *ErrorAnswer {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r AnswerOnKioskResponse) GetJSON410() *ErrorAnswer {
 	return r.JSON410
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AnswerOnKioskResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -10081,6 +10217,8 @@ type PairKioskResponse struct {
 	JSON401 *ErrorAnswer
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10105,6 +10243,11 @@ func (r PairKioskResponse) GetJSON401() *ErrorAnswer {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r PairKioskResponse) GetJSON404() *ErrorAnswer {
 	return r.JSON404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PairKioskResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -10161,6 +10304,8 @@ type PresentOnKioskResponse struct {
 	JSON409 *ErrorAnswer
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10195,6 +10340,11 @@ func (r PresentOnKioskResponse) GetJSON409() *ErrorAnswer {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r PresentOnKioskResponse) GetJSON410() *ErrorAnswer {
 	return r.JSON410
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PresentOnKioskResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -10736,6 +10886,8 @@ type ReceiveSMSResponse struct {
 	JSON404 *ErrorAnswer
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10772,6 +10924,11 @@ func (r ReceiveSMSResponse) GetJSON404() *ErrorAnswer {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ReceiveSMSResponse) GetJSON413() *ErrorAnswer {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReceiveSMSResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -10828,6 +10985,8 @@ type ReceiveZaloEventResponse struct {
 	JSON404 *ErrorAnswer
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -10857,6 +11016,11 @@ func (r ReceiveZaloEventResponse) GetJSON404() *ErrorAnswer {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ReceiveZaloEventResponse) GetJSON413() *ErrorAnswer {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReceiveZaloEventResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12061,6 +12225,13 @@ func ParseImportAgenciesResponse(rsp *http.Response) (*ImportAgenciesResponse, e
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12225,6 +12396,13 @@ func ParsePutAgencyResponse(rsp *http.Response) (*PutAgencyResponse, error) {
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
@@ -12456,6 +12634,13 @@ func ParseAnswerCaseResponse(rsp *http.Response) (*AnswerCaseResponse, error) {
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12523,6 +12708,13 @@ func ParseAssignCaseResponse(rsp *http.Response) (*AssignCaseResponse, error) {
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
@@ -12592,6 +12784,13 @@ func ParseCloseCaseResponse(rsp *http.Response) (*CloseCaseResponse, error) {
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12659,6 +12858,13 @@ func ParseNoteCaseResponse(rsp *http.Response) (*NoteCaseResponse, error) {
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
@@ -12728,6 +12934,13 @@ func ParseReopenCaseResponse(rsp *http.Response) (*ReopenCaseResponse, error) {
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12795,6 +13008,13 @@ func ParseStartCaseResponse(rsp *http.Response) (*StartCaseResponse, error) {
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
@@ -13001,6 +13221,13 @@ func ParsePutChannelResponse(rsp *http.Response) (*PutChannelResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13061,6 +13288,13 @@ func ParseTestChannelResponse(rsp *http.Response) (*TestChannelResponse, error) 
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest ChannelTest
@@ -13324,6 +13558,13 @@ func ParsePutDeskResponse(rsp *http.Response) (*PutDeskResponse, error) {
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13377,6 +13618,13 @@ func ParseRevokeKioskDeviceResponse(rsp *http.Response) (*RevokeKioskDeviceRespo
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
@@ -13453,6 +13701,13 @@ func ParsePresentDossierResponse(rsp *http.Response) (*PresentDossierResponse, e
 		}
 		response.JSON410 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13513,6 +13768,13 @@ func ParseCreateErasureResponse(rsp *http.Response) (*CreateErasureResponse, err
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
@@ -13649,6 +13911,13 @@ func ParseCreateInvitationResponse(rsp *http.Response) (*CreateInvitationRespons
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorAnswer
@@ -13919,6 +14188,13 @@ func ParseCreateKeyResponse(rsp *http.Response) (*CreateKeyResponse, error) {
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
@@ -14356,6 +14632,13 @@ func ParseDismissUnreadReplyResponse(rsp *http.Response) (*DismissUnreadReplyRes
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14430,6 +14713,13 @@ func ParseResolveUnreadReplyResponse(rsp *http.Response) (*ResolveUnreadReplyRes
 			return nil, err
 		}
 		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
@@ -14564,6 +14854,13 @@ func ParseAnswerOnKioskResponse(rsp *http.Response) (*AnswerOnKioskResponse, err
 			return nil, err
 		}
 		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorAnswer
@@ -14709,6 +15006,13 @@ func ParsePairKioskResponse(rsp *http.Response) (*PairKioskResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14783,6 +15087,13 @@ func ParsePresentOnKioskResponse(rsp *http.Response) (*PresentOnKioskResponse, e
 			return nil, err
 		}
 		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorAnswer
@@ -15165,6 +15476,13 @@ func ParseReceiveSMSResponse(rsp *http.Response) (*ReceiveSMSResponse, error) {
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15234,6 +15552,13 @@ func ParseReceiveZaloEventResponse(rsp *http.Response) (*ReceiveZaloEventRespons
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer

@@ -22,9 +22,11 @@ const (
 	Gone            Code = "gone"
 	TooLarge        Code = "payload_too_large"
 	HeadersTooLarge Code = "headers_too_large"
-	RateLimited     Code = "rate_limited"
-	Unavailable     Code = "unavailable"
-	Internal        Code = "internal"
+	// UnsupportedEncoding refuses a compressed request body.
+	UnsupportedEncoding Code = "unsupported_encoding"
+	RateLimited         Code = "rate_limited"
+	Unavailable         Code = "unavailable"
+	Internal            Code = "internal"
 )
 
 // Status is the HTTP status of a code.
@@ -46,6 +48,8 @@ func (c Code) Status() int {
 		return 410
 	case TooLarge:
 		return 413
+	case UnsupportedEncoding:
+		return 415
 	case RateLimited:
 		return 429
 	case Unavailable:

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/sipasvn/gateway/channels/kiosk"
 	"github.com/sipasvn/gateway/channels/sms"
@@ -201,7 +202,7 @@ var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 // enums are the string types with a closed set of values.
 var enums = map[reflect.Type]enum{
 	reflect.TypeOf(core.Code("")): {"ErrorCode", []string{string(core.Invalid), string(core.Unauthenticated), string(core.Denied), string(core.NotFound), string(core.Conflict), string(core.Gone),
-		string(core.TooLarge), string(core.HeadersTooLarge), string(core.RateLimited), string(core.Unavailable), string(core.Internal)}},
+		string(core.TooLarge), string(core.HeadersTooLarge), string(core.UnsupportedEncoding), string(core.RateLimited), string(core.Unavailable), string(core.Internal)}},
 	reflect.TypeOf(store.CaseStatus("")): {"CaseStatus", []string{string(store.CaseOpen), string(store.CaseInProgress), string(store.CaseAnswered), string(store.CaseClosed), string(store.CaseReopened)}},
 	reflect.TypeOf(store.Role("")):       {"Role", []string{string(store.RoleAdmin), string(store.RoleAgency), string(store.RoleViewer)}},
 	reflect.TypeOf(store.Status("")):     {"InvitationStatus", []string{string(store.StatusPending), string(store.StatusInProgress), string(store.StatusCompleted), string(store.StatusExpired), string(store.StatusOptedOut)}},
@@ -285,6 +286,13 @@ func OpenAPI(base string) []byte {
 		for _, code := range op.errors {
 			resp[strconv.Itoa(code)] = map[string]any{"description": http.StatusText(code),
 				"content": map[string]any{"application/json": map[string]any{"schema": errorSchema}}}
+		}
+		if op.method == "post" || op.method == "put" { // a compressed body is refused (identityBodies)
+			media := map[string]any{"application/json": map[string]any{"schema": errorSchema}}
+			if strings.HasPrefix(op.path, "/s/") {
+				media = s.media(htmlBody{})
+			}
+			resp["415"] = map[string]any{"description": "Content-Encoding other than identity", "content": media}
 		}
 		for code, v := range examples[op.id] {
 			r, _ := resp[code].(map[string]any)

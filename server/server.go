@@ -71,6 +71,7 @@ func New(d Deps) *fiber.App {
 	app.Use(accessLog(d.Log))
 	app.Use(clientAddress(d.Proxies))
 	app.Use(securityHeaders(strings.HasPrefix(d.Core.BaseURL, "https://")))
+	app.Use(identityBodies) // before every route: nothing may decode a body first
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(health{Status: "ok"}) })
@@ -237,13 +238,17 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		if code == core.Internal || code == core.Unavailable {
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", c.Locals("requestid"), "err", err)
 		}
-		if code == core.TooLarge && strings.HasPrefix(c.Path(), "/s/") {
+		if page, ok := citizenPages[code]; ok && strings.HasPrefix(c.Path(), "/s/") {
 			c.Type("html", "utf-8") // a citizen's browser: a page, not JSON
-			return c.Status(code.Status()).SendString(tooLargePage)
+			return c.Status(code.Status()).SendString(page)
 		}
 		return c.Status(code.Status()).JSON(errorAnswer{Error: errorBody{Code: code, Message: msg, Field: field}})
 	}
 }
+
+// citizenPages answer the survey page's errors that its handlers never
+// see, refused before them.
+var citizenPages = map[core.Code]string{core.TooLarge: tooLargePage, core.UnsupportedEncoding: encodingPage}
 
 // tooLargePage answers a survey form too large to read.
 const tooLargePage = `<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Nội dung quá dài · Too long</title><link rel="stylesheet" href="/static/app.css"></head>` +
