@@ -251,6 +251,33 @@ func TestSmallerHardening(t *testing.T) {
 	}
 }
 
+// Citizens' pages (the survey link, the kiosk) send no Referer at all,
+// as the README promises: the link carries the survey token. The rest
+// keeps same-origin: the console's sign-in checks Origin, which a
+// browser sends as "null" under no-referrer.
+func TestCitizenPagesSendNoReferrer(t *testing.T) {
+	g := gwtest.New(t, "")
+	tok := gwtest.Token(g.Invite("D-REF", "000.00.12.H49", map[string]any{"survey": "overall"}))
+	for path, want := range map[string]string{
+		"/s/" + tok:           "no-referrer",
+		"/s/" + tok + "/done": "no-referrer",
+		"/s/AAAAAAAAAAAAAAAB": "no-referrer", // an unknown token's page too
+		"/kiosk":              "no-referrer",
+		"/kiosk/app.js":       "no-referrer",
+		"/kiosk/api/desk":     "no-referrer",
+		"/console/login":      "same-origin",
+		"/api/v1/surveys":     "same-origin",
+		"/static/app.css":     "same-origin",
+		"/sx":                 "same-origin",
+		"/kiosks":             "same-origin",
+	} {
+		res := g.Do(httptest.NewRequest("GET", path, nil))
+		if got := res.Header.Get("Referrer-Policy"); got != want {
+			t.Errorf("%s (%d): Referrer-Policy %q, want %q", path, res.StatusCode, got, want)
+		}
+	}
+}
+
 // The console's CSRF token counts only from the form or a header, never
 // the query string.
 func TestCSRFNotFromTheQuery(t *testing.T) {

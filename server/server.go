@@ -297,21 +297,30 @@ func accessLog(log *slog.Logger) fiber.Handler {
 }
 
 // securityHeaders are set on every answer; the survey pages need no script
-// and no inline style, so the policy allows neither. Referrers go to the
-// gateway's own pages only (survey links carry tokens), which also makes
-// browsers send the real Origin on the console's forms. Over https,
-// browsers are told to use nothing else.
+// and no inline style, so the policy allows neither. Citizens' pages (the
+// survey link, which carries its token, and the kiosk) send no referrer at
+// all; the rest send it to the gateway's own pages only, because under
+// no-referrer browsers send Origin "null" on form posts and the console's
+// sign-in checks the real Origin. Over https, browsers are told to use
+// nothing else.
 func securityHeaders(https bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		c.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		c.Set("X-Content-Type-Options", "nosniff")
-		c.Set("Referrer-Policy", "same-origin")
+		c.Set("Referrer-Policy", referrerPolicy(c.Path()))
 		c.Set("X-Frame-Options", "DENY")
 		if https {
 			c.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
 		return c.Next()
 	}
+}
+
+func referrerPolicy(path string) string {
+	if strings.HasPrefix(path, "/s/") || path == "/kiosk" || strings.HasPrefix(path, "/kiosk/") {
+		return "no-referrer"
+	}
+	return "same-origin"
 }
 
 // clientAddress finds the client's address for rate limits and sign-in
