@@ -51,6 +51,7 @@ type Config struct {
 	RankMin         int           `yaml:"rank_min_responses" env:"GATEWAY_RANK_MIN_RESPONSES" help:"responses an agency or procedure needs before the console ranks it among the lowest (fewer: listed as too few answers)"`
 	Holidays        string        `yaml:"holidays" env:"GATEWAY_HOLIDAYS" help:"comma-separated extra non-working days (YYYY-MM-DD) for follow-up case deadlines, besides weekends and Vietnam's public holidays"`
 	TopicLexicon    string        `yaml:"topic_lexicon" env:"GATEWAY_TOPIC_LEXICON" help:"a JSON file of the province's own comment-topic phrases, added to the built-in lexicon (see README, Comment topics); changing it re-classifies every comment once"`
+	MaxMonths       int           `yaml:"max_months" env:"GATEWAY_MAX_MONTHS" help:"the most months one report, export, comment list or case list may cover; a wider from/to is refused with a 400 naming it"`
 }
 
 // Defaults returns the settings used when nothing else is given.
@@ -72,6 +73,7 @@ func Defaults() Config {
 		RollupEvery:     time.Second,
 		RankMin:         30,
 		Timezone:        "Asia/Ho_Chi_Minh",
+		MaxMonths:       24,
 	}
 }
 
@@ -183,6 +185,10 @@ func loadFile(cfg *Config, path string) error {
 	return nil
 }
 
+// maxMonthsCeiling is the widest GATEWAY_MAX_MONTHS may be: beyond ten
+// years it would no longer bound what one request reads.
+const maxMonthsCeiling = 120
+
 // Validate checks every setting once and names the setting and the fix.
 func (c Config) Validate() error {
 	var errs []error
@@ -241,6 +247,9 @@ func (c Config) Validate() error {
 	}
 	if c.RankMin < 1 {
 		bad("GATEWAY_RANK_MIN_RESPONSES", "%d: use 1 or more (30 is the default)", c.RankMin)
+	}
+	if c.MaxMonths < 1 || c.MaxMonths > maxMonthsCeiling {
+		bad("GATEWAY_MAX_MONTHS", "%d: use 1 to %d (24 is the default); a longer period is asked for in parts", c.MaxMonths, maxMonthsCeiling)
 	}
 	if c.PageRate < 0 || c.PhoneRate < 0 || c.KioskRate < 0 {
 		bad("GATEWAY_PAGE_RATE/GATEWAY_PHONE_RATE/GATEWAY_KIOSK_RATE", "must be 0 (no limit) or more")

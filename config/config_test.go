@@ -18,7 +18,7 @@ func TestDefaultsAreValidAndEmbedded(t *testing.T) {
 	if !c.AckAfterMongo() || c.Acknowledge != "" {
 		t.Fatalf("the embedded default must acknowledge answers after MongoDB: %+v", c)
 	}
-	if !c.Embedded() || c.Addr != ":8080" || c.BaseURL != "http://localhost:8080" || c.DataDir != "./data" || c.InvitationTTL != 720*time.Hour {
+	if !c.Embedded() || c.Addr != ":8080" || c.BaseURL != "http://localhost:8080" || c.DataDir != "./data" || c.InvitationTTL != 720*time.Hour || c.MaxMonths != 24 {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -69,6 +69,9 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{map[string]string{"GATEWAY_ADMIN_KEY": "abc"}, nil, "GATEWAY_ADMIN_KEY"},
 		{map[string]string{"GATEWAY_TIMEZONE": "Hanoi"}, nil, "GATEWAY_TIMEZONE: \"Hanoi\" is not a time zone"},
 		{map[string]string{"GATEWAY_RANK_MIN_RESPONSES": "0"}, nil, "GATEWAY_RANK_MIN_RESPONSES"},
+		{map[string]string{"GATEWAY_MAX_MONTHS": "0"}, nil, "GATEWAY_MAX_MONTHS: 0: use 1 to 120"},
+		{map[string]string{"GATEWAY_MAX_MONTHS": "121"}, nil, "GATEWAY_MAX_MONTHS: 121: use 1 to 120"},
+		{map[string]string{"GATEWAY_MAX_MONTHS": "two years"}, nil, "GATEWAY_MAX_MONTHS: \"two years\" is not a whole number"},
 		{map[string]string{"GATEWAY_TOPIC_LEXICON": "/nonexistent/topics.json"}, nil, "GATEWAY_TOPIC_LEXICON: open /nonexistent/topics.json"},
 	}
 	for _, tc := range cases {

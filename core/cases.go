@@ -32,7 +32,7 @@ func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store
 		return nil, Errorf(Invalid, "status", "%q: use open, in_progress, answered, closed or reopened", q.Status)
 	}
 	now := s.now()
-	months, err := caseMonths(q.FromMonth, q.ToMonth, now)
+	months, err := caseMonths(q.FromMonth, q.ToMonth, now, s.MonthLimit())
 	if err != nil {
 		return nil, err
 	}
@@ -185,9 +185,9 @@ func (s *Service) IndexOpenCases(ctx context.Context) (int, error) {
 
 var caseStatuses = []store.CaseStatus{store.CaseOpen, store.CaseInProgress, store.CaseAnswered, store.CaseClosed, store.CaseReopened}
 
-// caseMonths are the months from..to (YYYY-MM), at most 24; by default the
-// last three.
-func caseMonths(from, to string, now time.Time) ([]string, error) {
+// caseMonths are the months from..to (YYYY-MM), at most limit (see
+// CheckPeriod); by default the last three.
+func caseMonths(from, to string, now time.Time, limit int) ([]string, error) {
 	end := now.In(Vietnam)
 	if to != "" {
 		t, err := time.Parse("2006-01", to)
@@ -196,7 +196,7 @@ func caseMonths(from, to string, now time.Time) ([]string, error) {
 		}
 		end = t
 	}
-	start := end.AddDate(0, -2, 0)
+	start := end.AddDate(0, -(min(3, limit) - 1), 0)
 	if from != "" {
 		t, err := time.Parse("2006-01", from)
 		if err != nil {
@@ -204,17 +204,17 @@ func caseMonths(from, to string, now time.Time) ([]string, error) {
 		}
 		start = t
 	}
+	if from != "" && from > end.Format("2006-01") {
+		return nil, Errorf(Invalid, "from", "%s is after %s", from, end.Format("2006-01"))
+	}
+	if err := checkPeriod(from, to, now, limit); err != nil {
+		return nil, err
+	}
 	start = time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
 	end = time.Date(end.Year(), end.Month(), 1, 0, 0, 0, 0, time.UTC)
 	var out []string
-	for m := start; !m.After(end); m = m.AddDate(0, 1, 0) {
+	for m := start; !m.After(end) && len(out) < limit; m = m.AddDate(0, 1, 0) {
 		out = append(out, m.Format("2006-01"))
-		if len(out) > 24 {
-			return nil, Errorf(Invalid, "from", "at most 24 months at a time")
-		}
-	}
-	if len(out) == 0 {
-		return nil, Errorf(Invalid, "from", "%s is after %s", from, to)
 	}
 	return out, nil
 }
@@ -432,7 +432,7 @@ func (s *Service) workingDays(from, to time.Time) int {
 // counts those act changed.
 func (s *Service) sweepCases(ctx context.Context, pick func(c *store.Case, now time.Time) bool, act func(c *store.Case) (bool, error)) (int, error) {
 	now := s.now()
-	months, err := caseMonths("", "", now)
+	months, err := caseMonths("", "", now, s.MonthLimit())
 	if err != nil {
 		return 0, err
 	}

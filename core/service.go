@@ -47,6 +47,9 @@ type Service struct {
 	// (0 = none); KioskRate a desk's presentations and its tablets' answers
 	// a minute, each (0 = none).
 	PageRate, PhoneRate, KioskRate int
+	// MaxMonths is the widest period of months one operator request may
+	// cover (GATEWAY_MAX_MONTHS; 0 = DefaultMaxMonths): see CheckPeriod.
+	MaxMonths int
 	// RequireAgencies refuses invitations for agency codes not registered
 	// (GATEWAY_REQUIRE_AGENCIES); otherwise they are taken and listed as
 	// unregistered.

@@ -204,7 +204,9 @@ func SurveyName(q store.Filter) string {
 }
 
 // parseReportQuery reads the filters; agency covers its whole subtree, and
-// an agency-bound key sees only its own subtree.
+// an agency-bound key sees only its own subtree. Reports, exports,
+// comments and the console's pages all read their period here, so the
+// month limit (core.CheckPeriod) holds for each of them.
 func (a *API) parseReportQuery(c *fiber.Ctx) (store.Filter, error) {
 	q := store.Filter{Survey: c.Query("survey", string(survey.SIPAS)), Channel: c.Query("channel")}
 	p := Principal(c)
@@ -238,7 +240,7 @@ func (a *API) parseReportQuery(c *fiber.Ctx) (store.Filter, error) {
 	if q.FromMonth != "" && q.ToMonth != "" && q.FromMonth > q.ToMonth {
 		return q, core.Errorf(core.Invalid, "from", "from %s is after to %s", q.FromMonth, q.ToMonth)
 	}
-	return q, nil
+	return q, a.Core.CheckPeriod(q.FromMonth, q.ToMonth)
 }
 
 // month reads YYYY-MM-DD or YYYY-MM into the roll-up month YYYY-MM: reports

@@ -55,9 +55,9 @@ func (a *API) parseComments(c *fiber.Ctx) (CommentQuery, error) {
 	if f.ToMonth == "" {
 		f.ToMonth = store.MonthOf(time.Now())
 	}
-	if f.FromMonth == "" {
+	if f.FromMonth == "" { // the last twelve months, or fewer if the limit is lower
 		t, _ := time.Parse("2006-01", f.ToMonth)
-		f.FromMonth = t.AddDate(0, -11, 0).Format("2006-01")
+		f.FromMonth = t.AddDate(0, -(min(12, a.Core.MonthLimit()) - 1), 0).Format("2006-01")
 	}
 	if v := c.Query("before"); v != "" {
 		if f.Before, err = time.Parse(time.RFC3339Nano, v); err != nil {

@@ -43,7 +43,7 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Conversations: &store.Conversations{R: r, TTL: cfg.ConversationTTL, Name: name},
 		Queue:         &store.SendQueue{R: r, Name: name},
 		Locks:         locks,
-		Limiter:       &store.Limiter{R: r, Name: name}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate, KioskRate: cfg.KioskRate, RequireAgencies: cfg.RequireAgencies, AgencyNames: &sync.Map{},
+		Limiter:       &store.Limiter{R: r, Name: name}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate, KioskRate: cfg.KioskRate, RequireAgencies: cfg.RequireAgencies, MaxMonths: cfg.MaxMonths, AgencyNames: &sync.Map{},
 		SignIns: &core.SignInLimits{
 			ByIP:   &store.Lockout{R: r, Name: name + ":signin-ip", Threshold: 20, Base: 30 * time.Second, Max: time.Hour, Window: time.Hour},
 			ByUser: &store.Lockout{R: r, Name: name + ":signin-user", Threshold: 5, Base: 30 * time.Second, Max: time.Hour, Window: time.Hour},
