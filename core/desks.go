@@ -481,7 +481,16 @@ func (s *Service) AnswerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 		_ = s.Kiosks.SettleAnswer(ctx, k.Desk.ID, a.Key, claim, "") // nothing saved: a retry may go through
 		return "", err
 	}
-	_ = s.Kiosks.SettleAnswer(ctx, k.Desk.ID, a.Key, claim, outcome)
+	// Only a recorded answer keeps its key (30 days): one that found the
+	// dossier answered changed nothing, and a retry finds it answered
+	// again, as a completed invitation stays so. Fresh keys on answered
+	// dossiers then leave nothing behind, so the keys a desk keeps are
+	// bounded by the dossiers answered there, not by its tablets' requests.
+	kept := outcome
+	if outcome != KioskRecorded {
+		kept = ""
+	}
+	_ = s.Kiosks.SettleAnswer(ctx, k.Desk.ID, a.Key, claim, kept)
 	_ = s.Kiosks.Clear(ctx, k.Desk.ID, a.Seq)
 	return outcome, nil
 }

@@ -224,6 +224,41 @@ func TestKioskRateLimit(t *testing.T) {
 	}
 }
 
+// Only an answer that changes something keeps its idempotency key: one
+// that finds the dossier answered keeps none, and its retry still says
+// already_answered.
+func TestKioskAnswersThatChangeNothingKeepNoKey(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Tree(t)
+	ctx := context.Background()
+	tablet := deskWithTablet(t, g, "quay-k", "000.00.12.H49", "")
+	_, out := g.API("POST", "/api/v1/desks/quay-k/present", map[string]any{"dossier_code": "H49-KEYS-1"})
+	kiosk := out["kiosk"].(map[string]any)
+	answer := func(key, want string) {
+		t.Helper()
+		a := map[string]any{"idempotency_key": key, "invitation_id": kiosk["invitation_id"], "seq": kiosk["seq"],
+			"answers": map[string]int{"A": 3, "B": 3, "C": 3, "D": 3, "E": 3}}
+		if res, out := g.As(tablet, "POST", "/kiosk/api/answer", a); res.StatusCode != 200 || out["outcome"] != want {
+			t.Fatalf("answer %s: %d %v, want %s", key, res.StatusCode, out, want)
+		}
+	}
+	answer("keys-first", "recorded")
+	for _, key := range []string{"keys-again-1", "keys-again-2", "keys-again-3"} {
+		answer(key, "already_answered")
+	}
+	answer("keys-again-1", "already_answered") // a retry of one
+	answer("keys-first", "recorded")           // and of the one that counted
+	keys, err := g.Core.Kiosks.R.Keys(ctx, redisKey(g, "ans", "quay-k:*")).Result()
+	if err != nil || len(keys) != 1 || keys[0] != redisKey(g, "ans", "quay-k:keys-first") {
+		t.Fatalf("answer keys kept: %v (%v), want only the one that was recorded", keys, err)
+	}
+}
+
+// redisKey names a kiosk key in Redis as store.Kiosks does.
+func redisKey(g *gwtest.Gateway, kind, id string) string {
+	return "gw:kiosk:" + kind + ":{" + g.Core.Kiosks.Name + "}:" + id
+}
+
 func fmtSeq(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) }
 
 // A desk set to the full form asks every SIPAS indicator; a citizen's
