@@ -388,7 +388,7 @@ func (s *Service) Present(ctx context.Context, d *store.Desk, n NewInvitation) (
 	}
 	p := &store.Presented{Invitation: inv.ID, Dossier: inv.DossierCode, Agency: agency, Procedure: inv.ProcedureCode,
 		Survey: string(s.kioskSurvey(d, inv.Survey).ID), Answered: inv.Status == store.StatusCompleted, At: s.now()}
-	if err := s.Mongo.Desks.NotePresented(ctx, inv.ID, d.ID); err != nil {
+	if err := s.Mongo.Desks.NotePresented(ctx, inv.ID, d.ID, !p.Answered); err != nil {
 		return nil, nil, err
 	}
 	if err := s.Kiosks.Present(ctx, d.ID, p, inv.Token, inv.ExpiresAt.Sub(s.now())); err != nil {

@@ -640,9 +640,13 @@ func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells, day
 	for _, ch := range chans {
 		family[ch.ID], _, _ = strings.Cut(ch.Type, ".")
 	}
+	kiosk, err := m.Desks.AskedOnKiosks(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var marks []string
 	err = m.Invitations.Each(ctx, func(inv *store.Invitation) error {
-		for _, e := range FunnelEvents(inv, family) {
+		for _, e := range FunnelEvents(inv, family, kiosk[inv.ID]) {
 			for k, c := range e.Cells() {
 				cells.Add(k, c)
 			}
@@ -676,8 +680,9 @@ func (a *Applier) days(from, to time.Time) int {
 
 // FunnelEvents are the made and sent steps of an invitation as stored;
 // family maps channel ids to their family (a deleted channel's sends are
-// not counted).
-func FunnelEvents(inv *store.Invitation, family map[string]string) []store.FunnelEvent {
+// not counted); kiosk says a desk's kiosk asked it (Desks.AskedOnKiosks),
+// which counts as sent on the kiosk family.
+func FunnelEvents(inv *store.Invitation, family map[string]string, kiosk bool) []store.FunnelEvent {
 	e := store.FunnelEvent{Step: store.FunnelCreated, Invitation: inv.ID, Agency: inv.AgencyCode,
 		Month: store.MonthOf(inv.CreatedAt)}
 	out := []store.FunnelEvent{e}
@@ -688,6 +693,10 @@ func FunnelEvents(inv *store.Invitation, family map[string]string) []store.Funne
 			e.Step, e.Family = store.FunnelSent, f
 			out = append(out, e)
 		}
+	}
+	if kiosk && !sent[store.KioskFamily] {
+		e.Step, e.Family = store.FunnelSent, store.KioskFamily
+		out = append(out, e)
 	}
 	return out
 }

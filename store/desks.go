@@ -220,16 +220,53 @@ func (s *Desks) DeviceDesk(ctx context.Context, hash string) (desk, device strin
 type presentedAt struct {
 	Invitation string `bson:"_id"`
 	Desk       string `bson:"desk"`
+	// Unasked: every presentation found the dossier answered, so the kiosk
+	// asked nothing and it is not counted as sent there. Absent on records
+	// kept before it was, which count: the usual case.
+	Unasked bool `bson:"unasked,omitempty"`
 }
 
 // NotePresented records the desk an invitation was presented at, for when
-// Redis has lost it (an answer may wait on a tablet for days).
-func (s *Desks) NotePresented(ctx context.Context, invitation, desk string) error {
-	_, err := s.presented.ReplaceOne(ctx, bson.D{{Key: "_id", Value: invitation}}, presentedAt{invitation, desk}, options.Replace().SetUpsert(true))
+// Redis has lost it (an answer may wait on a tablet for days), and
+// whether the kiosk asked its survey (it was not answered yet): the
+// response rates count it as sent on the kiosk, and a rebuild of them
+// reads that here.
+func (s *Desks) NotePresented(ctx context.Context, invitation, desk string, asked bool) error {
+	up := bson.D{{Key: "$set", Value: bson.D{{Key: "desk", Value: desk}}}}
+	if asked {
+		up = append(up, bson.E{Key: "$unset", Value: bson.D{{Key: "unasked", Value: ""}}})
+	} else { // an earlier presentation that asked still counts
+		up = append(up, bson.E{Key: "$setOnInsert", Value: bson.D{{Key: "unasked", Value: true}}})
+	}
+	_, err := s.presented.UpdateOne(ctx, bson.D{{Key: "_id", Value: invitation}}, up, options.Update().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("note presented dossier: %w", err)
 	}
 	return nil
+}
+
+// AskedOnKiosks returns the invitations a kiosk asked (see NotePresented).
+// It reads the whole collection: rebuilds only.
+func (s *Desks) AskedOnKiosks(ctx context.Context) (map[string]bool, error) {
+	cur, err := s.presented.Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "unasked", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("read presented dossiers: %w", err)
+	}
+	defer cur.Close(ctx)
+	out := map[string]bool{}
+	for cur.Next(ctx) {
+		var p presentedAt
+		if err := cur.Decode(&p); err != nil {
+			return nil, err
+		}
+		if !p.Unasked {
+			out[p.Invitation] = true
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("read presented dossiers: %w", err)
+	}
+	return out, nil
 }
 
 // PresentedDesk is the desk an invitation was last presented at ("" if none).

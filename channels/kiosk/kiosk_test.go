@@ -351,3 +351,44 @@ func TestKioskAnswersWhileMongoDBIsDown(t *testing.T) {
 		t.Fatalf("after the outage: %s via %s", inv.Status, inv.CompletedVia)
 	}
 }
+
+// A dossier presented unanswered counts once as sent on the kiosk in the
+// response rates; one answered elsewhere before it was presented does
+// not. A rebuild counts the same, from the record of where each dossier
+// was presented: the live count comes from events a rebuild does not see.
+func TestKioskSendsCountTheSameInARebuild(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Tree(t)
+	deskWithTablet(t, g, "quay-5", "000.00.12.H49", "")
+	present := func(dossier string) {
+		if res, out := g.API("POST", "/api/v1/desks/quay-5/present", map[string]any{"dossier_code": dossier}); res.StatusCode != 200 {
+			t.Fatalf("present %s: %d %v", dossier, res.StatusCode, out)
+		}
+	}
+	present("H49-RR-1")
+	present("H49-RR-1")
+	present("H49-RR-2")
+	inv := g.Invite("H49-RR-3", "000.00.12.H49", map[string]any{"survey": "sipas-5"})
+	if res := g.Form("/s/"+gwtest.Token(inv), "A=5&B=4&C=5&D=4&E=3"); res.StatusCode != 303 {
+		t.Fatalf("web answer: %d", res.StatusCode)
+	}
+	g.Drain()
+	present("H49-RR-3") // answered: the kiosk says so and asks nothing
+	g.Drain()
+	sent := func(when string) {
+		_, rep := g.API("GET", "/api/v1/reports/sipas", nil)
+		rates, _ := rep["invitations"].(map[string]any)
+		kiosk, _ := rates["by_channel"].(map[string]any)["kiosk"].(map[string]any)
+		if kiosk["sent"] != 2.0 {
+			t.Fatalf("%s: sent on the kiosk %v, want 2 (%v)", when, kiosk["sent"], rates)
+		}
+	}
+	sent("counted live")
+	if diff, err := g.Applier.Compare(t.Context()); err != nil || len(diff) > 0 {
+		t.Fatalf("the live roll-ups differ from a rebuild: %v %v", diff, err)
+	}
+	if _, err := g.Applier.Rebuild(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	sent("rebuilt")
+}
