@@ -37,7 +37,7 @@ start_embedded() {
   local line
   line=$(wait_line "$work/$1.out" '^embedded stores: ')
   mongo=$(awk '{print $4}' <<<"$line")
-  redis=$(awk '{print $6}' <<<"$line")
+  redis=$(cat "$work/$1/redis.url") # the line shows it without its password
   wait_line "$work/$1.out" '^admin key' >/dev/null
   key=$(cat "$work/$1/admin.key")
 }

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sipasvn/gateway/store"
 )
 
 // binary is the gateway as a user runs it: test.sh builds it once
@@ -220,6 +222,44 @@ func TestGivenAdminKeyIsNotPrinted(t *testing.T) {
 		}
 		_ = p.cmd.Process.Kill()
 		_, _ = p.cmd.Process.Wait()
+	}
+}
+
+// The embedded Redis password never reaches the output (and so no log
+// collector): the start-up line shows the URL redacted. The whole URL is
+// kept in the data folder, readable by this user only, for tools that
+// connect beside the gateway (bench-scale.sh's rebuild).
+func TestEmbeddedRedisPasswordIsNotPrinted(t *testing.T) {
+	bin, data, addr := binary(t), t.TempDir(), freeAddr(t)
+	p := start(t, bin, "GATEWAY_DATA_DIR="+data, "GATEWAY_ADDR="+addr, "GATEWAY_BASE_URL=http://"+addr)
+	shown := p.expect(t, `^embedded stores: MongoDB \S+ Redis (\S+)`)[1]
+	p.expect(t, `^admin key`)
+	if u, err := url.Parse(shown); err != nil || u.User.String() != ":xxxxx" {
+		t.Fatalf("the start-up line shows the embedded Redis URL %s, password and all", shown)
+	}
+	file := filepath.Join(data, "redis.url")
+	b, err := os.ReadFile(file)
+	if fi, _ := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the embedded Redis URL is not kept for this user only in %s: %v", file, err)
+	}
+	r, err := store.OpenRedis(t.Context(), strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("the kept URL does not connect: %v", err)
+	}
+	_ = r.Close()
+	u, _ := url.Parse(strings.TrimSpace(string(b)))
+	password, _ := u.User.Password()
+	if len(password) < 20 || u.Redacted() != shown {
+		t.Fatalf("kept %s, shown %s", u.Redacted(), shown)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for l := range p.lines { // everything it printed, to its exit
+		p.log.WriteString(l + "\n")
+	}
+	if strings.Contains(p.log.String(), password) {
+		t.Fatalf("the embedded Redis password was printed:\n%s", p.log.String())
 	}
 }
 

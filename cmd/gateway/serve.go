@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -88,7 +89,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	fmt.Fprintf(out, "SIPAS gateway listening on %s — public URL %s\n", ln.Addr(), cfg.BaseURL)
 	fmt.Fprintf(out, "console: %s/console (sign in with the admin key)\n", strings.TrimRight(cfg.BaseURL, "/"))
 	if st.embedded != nil {
-		fmt.Fprintf(out, "embedded stores: MongoDB %s Redis %s\n", st.embedded.MongoURI, st.embedded.RedisURL)
+		fmt.Fprintf(out, "embedded stores: MongoDB %s Redis %s (password in %s)\n",
+			redacted(st.embedded.MongoURI), redacted(st.embedded.RedisURL), st.embedded.RedisURLFile)
 	}
 	printAdminKey(out, cfg, adminMade, adminGiven, args, getenv)
 
@@ -120,6 +122,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		err = nil
 	}
 	return err
+}
+
+// redacted is a store URL fit to print: the password becomes xxxxx (the
+// output goes to every log collector).
+func redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unreadable URL)"
+	}
+	return u.Redacted()
 }
 
 // consumerName names this process in Redis stream groups: host and pid, so

@@ -26,8 +26,12 @@ import (
 type Servers struct {
 	RedisURL string
 	MongoURI string
-	redis    *miniredis.Miniredis
-	cancel   context.CancelFunc
+	// RedisURLFile keeps RedisURL, password included, readable by this
+	// user only, for another process of this user (a rebuild, the load
+	// tool), as the Mongo URI names its certificate files.
+	RedisURLFile string
+	redis        *miniredis.Miniredis
+	cancel       context.CancelFunc
 }
 
 // StartMongo runs FerretDB with its SQLite files in dir/ferretdb, listening on
@@ -135,9 +139,22 @@ func Start(dir string, log *slog.Logger) (*Servers, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go expireKeys(ctx, r)
 	redisURL := (&url.URL{Scheme: "redis", User: url.UserPassword("", password), Host: r.Addr()}).String()
-	s := &Servers{RedisURL: redisURL, MongoURI: uri, redis: r}
+	s := &Servers{RedisURL: redisURL, MongoURI: uri, RedisURLFile: filepath.Join(dir, "redis.url"), redis: r}
 	s.cancel = func() { cancel(); stopMongo() }
+	if err := writePrivate(s.RedisURLFile, redisURL+"\n"); err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("embedded redis: %w", err)
+	}
 	return s, nil
+}
+
+// writePrivate writes a file only this user may read, whatever mode an
+// earlier file had.
+func writePrivate(path, text string) error {
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600)
 }
 
 // expireKeys moves miniredis' clock: it counts TTLs down only when told to,
