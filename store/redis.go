@@ -32,6 +32,10 @@ func OpenRedis(ctx context.Context, rawURL string) (redis.UniversalClient, error
 func redisClient(rawURL string) (redis.UniversalClient, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
+		var ue *url.Error // it repeats the whole URL, password and all
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
 	}
 	q := u.Query()

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -26,6 +27,23 @@ func TestRedisURLShapes(t *testing.T) {
 	for _, bad := range []string{"http://x", "redis://h?master_name=m&bogus=1", "::"} {
 		if _, err := redisClient(bad); err == nil {
 			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+// A Redis URL that cannot be read is refused without repeating its
+// password: the error is printed at start-up, to every log collector.
+func TestRedisURLErrorsHideThePassword(t *testing.T) {
+	for _, bad := range []string{
+		"redis://:s3cret-pw@127.0.0.1:6379/0%zz",
+		"redis://user:s3cret-pw@[::1/0",
+		"redis://:s3cret-pw@127.0.0.1:6379/x",
+		"redis://:s3cret-pw@s1:26379?master_name=m&dial_timeout=zz",
+		"redis://:s3cret-pw@n1:6379?addr=n2:6379&dial_timeout=zz",
+	} {
+		_, err := redisClient(bad)
+		if err == nil || strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("%s: %v", bad, err)
 		}
 	}
 }
