@@ -4,6 +4,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -411,31 +412,49 @@ type Group struct {
 	Topics          []TopicCount `json:"topics"`
 }
 
+// GroupKey is how group_by=by names a cell's group: agency, month,
+// channel, procedure, desk or officer; anything else is an error that
+// lists them. A report is grouped by one of them at a time.
+func GroupKey(by string) (func(store.CellKey) string, error) {
+	switch by {
+	case "agency":
+		return func(k store.CellKey) string { return k.Agency }, nil
+	case "month":
+		return func(k store.CellKey) string { return k.Month }, nil
+	case "channel":
+		return func(k store.CellKey) string { return k.Channel }, nil
+	case "procedure":
+		return func(k store.CellKey) string { return strings.TrimPrefix(k.Dim, "procedure:") }, nil
+	case "desk":
+		return func(k store.CellKey) string { return store.KioskDesk(k.Channel) }, nil
+	case "officer":
+		return func(k store.CellKey) string { return store.KioskOfficer(k.Channel) }, nil
+	}
+	return nil, fmt.Errorf("%q: use agency, month, channel, procedure, desk or officer", by)
+}
+
+// groupCheckEvery is how many cells Groups splits between looks at its
+// context.
+const groupCheckEvery = 4096
+
 // Groups splits cells by agency, month, channel, procedure, desk or
 // officer and computes each group's figures with compute (Compute of one
 // form, or ComputeAll); groups without responses are left out. Desks and
 // officers come from kiosk channels (kiosk.<desk>.<officer>): other
-// channels' cells are in no desk or officer group.
-func Groups(compute func(store.Cells) Report, cells store.Cells, by string) ([]Group, error) {
-	var key func(store.CellKey) string
-	switch by {
-	case "agency":
-		key = func(k store.CellKey) string { return k.Agency }
-	case "month":
-		key = func(k store.CellKey) string { return k.Month }
-	case "channel":
-		key = func(k store.CellKey) string { return k.Channel }
-	case "procedure":
-		key = func(k store.CellKey) string { return strings.TrimPrefix(k.Dim, "procedure:") }
-	case "desk":
-		key = func(k store.CellKey) string { return store.KioskDesk(k.Channel) }
-	case "officer":
-		key = func(k store.CellKey) string { return store.KioskOfficer(k.Channel) }
-	default:
-		return nil, fmt.Errorf("%q: use agency, month, channel, procedure, desk or officer", by)
+// channels' cells are in no desk or officer group. A province's cells
+// run to hundreds of thousands: it stops with ctx's error once ctx ends
+// (the client left).
+func Groups(ctx context.Context, compute func(store.Cells) Report, cells store.Cells, by string) ([]Group, error) {
+	key, err := GroupKey(by)
+	if err != nil {
+		return nil, err
 	}
 	parts := map[string]store.Cells{}
+	n := 0
 	for k, c := range cells {
+		if n++; n%groupCheckEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		g := key(k)
 		if g == "" && (by == "desk" || by == "officer") {
 			continue
@@ -447,6 +466,9 @@ func Groups(compute func(store.Cells) Report, cells store.Cells, by string) ([]G
 	}
 	rows := make([]Group, 0, len(parts))
 	for g, cs := range parts {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		r := compute(cs)
 		if r.Responses > 0 {
 			rows = append(rows, Group{Group: g, Responses: r.Responses, ReadByOperators: r.ReadByOperators, Overall: r.Overall, Criteria: r.Criteria, Topics: r.Topics})

@@ -82,3 +82,19 @@ func TestMaxMonthsSetting(t *testing.T) {
 		t.Errorf("comments without a period: %d %v", res.StatusCode, body)
 	}
 }
+
+// A report is grouped by one dimension at a time, refused before any
+// cell is read: two (agency by month) would read every cell unfolded.
+// (Before, a repeated group_by was grouped by the first one silently.)
+func TestGroupByIsOneDimension(t *testing.T) {
+	g := gwtest.New(t, "")
+	for _, q := range []string{"group_by=agency&group_by=month", "group_by=agency,month", "group_by=dossier"} {
+		res, body := g.API("GET", "/api/v1/reports/sipas?"+q, nil)
+		if e, _ := body["error"].(map[string]any); res.StatusCode != 400 || e["field"] != "group_by" {
+			t.Errorf("%s: %d %v, want 400 naming group_by", q, res.StatusCode, body)
+		}
+	}
+	if res, body := g.API("GET", "/api/v1/reports/sipas?group_by=month&from="+month(-1), nil); res.StatusCode != 200 {
+		t.Errorf("group_by=month: %d %v", res.StatusCode, body)
+	}
+}

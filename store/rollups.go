@@ -752,6 +752,9 @@ func (s *Rollups) readView(ctx context.Context, v *View, f Filter, kinds []strin
 		return nil, fmt.Errorf("roll-up pages: %w", ErrReplaced)
 	}
 	for i := range pages {
+		if err := ctx.Err(); err != nil {
+			return nil, err // the client left: decoding a year's pages is most of a wide report's work
+		}
 		p := &pages[i]
 		entries, err := decodeEntries(p)
 		if err != nil {

@@ -354,10 +354,13 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	months, _ := report.Groups(compute, cells, "month")
-	mix, _ := report.Groups(compute, cells, "channel")
-	ags, _ := report.Groups(compute, cells, "agency")
-	procs, _ := report.Groups(compute, pcells, "procedure")
+	months, _ := report.Groups(ctx, compute, cells, "month")
+	mix, _ := report.Groups(ctx, compute, cells, "channel")
+	ags, _ := report.Groups(ctx, compute, cells, "agency")
+	procs, _ := report.Groups(ctx, compute, pcells, "procedure")
+	if err := ctx.Err(); err != nil {
+		return err // the client left: the groups above stopped half-way
+	}
 	inv, err := a.InvitationRates(ctx, q, funnel)
 	if err != nil {
 		return err
@@ -420,8 +423,8 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	deskGroups, _ := report.Groups(compute, cells, "desk")
-	officerGroups, _ := report.Groups(compute, cells, "officer")
+	deskGroups, _ := report.Groups(ctx, compute, cells, "desk")
+	officerGroups, _ := report.Groups(ctx, compute, cells, "officer")
 	deskNames, officerNames := map[string]string{}, map[string]string{}
 	if len(deskGroups) > 0 {
 		desks, err := a.Core.Desks(ctx, server.Principal(c))

@@ -41,7 +41,7 @@ func (cs *console) desksPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	groups, _ := report.Groups(a.Computer(q, def), cells, "desk")
+	groups, _ := report.Groups(c.UserContext(), a.Computer(q, def), cells, "desk")
 	byDesk := map[string]*report.Group{}
 	for i := range groups {
 		byDesk[groups[i].Group] = &groups[i]
