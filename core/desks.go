@@ -79,7 +79,7 @@ func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskI
 	d, err := s.Mongo.Desks.Desk(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		d = &store.Desk{ID: id, CreatedAt: s.now()}
+		d = &store.Desk{ID: id, CreatedAt: s.now()} // Save makes its incarnation
 	case err != nil:
 		return nil, "", err
 	default:
@@ -101,7 +101,7 @@ func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskI
 	if err := s.Kiosks.CacheDesk(ctx, d, false); err != nil { // its tablets read the new settings
 		return nil, "", Errorf(Unavailable, "", "the desk is saved but its tablets may not see the change: %v; repeat the request", err)
 	}
-	code, err := s.offerPairing(ctx, id)
+	code, err := s.offerPairing(ctx, d.Ref())
 	if err != nil {
 		return nil, "", Errorf(Unavailable, "", "the desk is saved but no pairing code could be made: %v; repeat the request", err)
 	}
@@ -112,7 +112,7 @@ func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskI
 // offerPairing makes a desk's new pairing code, 8 random digits: typed
 // on a tablet, useful for 15 minutes, once; the desk's previous code stops
 // working.
-func (s *Service) offerPairing(ctx context.Context, desk string) (string, error) {
+func (s *Service) offerPairing(ctx context.Context, desk store.DeskRef) (string, error) {
 	for {
 		n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
 		if err != nil {
@@ -213,7 +213,11 @@ func (s *Service) RevokeDevice(ctx context.Context, p *Principal, deskID, device
 	return s.Audit(ctx, p, "kiosk.revoke", d.ID, map[string]any{"device": device})
 }
 
-// DeleteDesk removes a desk and stops its tablets.
+// DeleteDesk removes a desk, stops its tablets and clears what named it:
+// the dossiers presented there, its screen and its pairing code. A desk
+// registered again under the id (by any agency) is a new incarnation, so
+// whatever escapes the clearing (a presentation racing the delete, a mark
+// Redis lost the list of) names the old one and is refused.
 func (s *Service) DeleteDesk(ctx context.Context, p *Principal, id string) error {
 	d, err := s.Desk(ctx, p, id)
 	if err != nil {
@@ -224,6 +228,9 @@ func (s *Service) DeleteDesk(ctx context.Context, p *Principal, id string) error
 			return err
 		}
 	}
+	if err := s.forgetPresented(ctx, id); err != nil { // before the desk: a retry finds it to clear again
+		return err
+	}
 	if err := s.Mongo.Desks.Delete(ctx, id); err != nil {
 		return err
 	}
@@ -232,6 +239,22 @@ func (s *Service) DeleteDesk(ctx context.Context, p *Principal, id string) error
 	}
 	_ = s.Kiosks.Wake(ctx, id)
 	return s.Audit(ctx, p, "desk.delete", id, nil)
+}
+
+// forgetPresented drops the marks that let a desk answer the dossiers
+// presented there: in MongoDB (by _id), then in Redis, then their list.
+// The list holds the dossiers presented within an invitation's life.
+func (s *Service) forgetPresented(ctx context.Context, desk string) error {
+	invs, err := s.Kiosks.PresentedAtDesk(ctx, desk)
+	if err != nil {
+		return err
+	}
+	for _, inv := range invs {
+		if err := s.Mongo.Desks.ForgetPresented(ctx, inv, desk); err != nil {
+			return err
+		}
+	}
+	return s.Kiosks.ForgetPresented(ctx, desk, invs)
 }
 
 // Kiosk is a paired tablet, as its requests authenticate.
@@ -259,16 +282,19 @@ func (s *Service) Pair(ctx context.Context, ip, code string) (string, *Kiosk, er
 	if len(code) != 8 {
 		return "", nil, Errorf(Invalid, "code", "the pairing code is 8 digits, as the console shows it")
 	}
-	deskID, err := s.Kiosks.TakePairing(ctx, code)
+	ref, err := s.Kiosks.TakePairing(ctx, code)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil, Errorf(Unauthenticated, "code", "this pairing code is wrong, used or older than 15 minutes; make a new one in the console")
 	}
 	if err != nil {
 		return "", nil, err
 	}
-	d, err := s.Mongo.Desks.Desk(ctx, deskID)
+	d, err := s.Mongo.Desks.Desk(ctx, ref.ID)
+	if err == nil && d.Ref() != ref { // removed, and registered again since the code was made
+		err = store.ErrNotFound
+	}
 	if err != nil {
-		return "", nil, notFoundAs(err, "desk %s was removed", deskID)
+		return "", nil, notFoundAs(err, "desk %s was removed", ref.ID)
 	}
 	var raw [32]byte
 	var id [4]byte
@@ -280,10 +306,10 @@ func (s *Service) Pair(ctx context.Context, ip, code string) (string, *Kiosk, er
 	}
 	token := "kt_" + base64.RawURLEncoding.EncodeToString(raw[:])
 	dev := store.KioskDevice{ID: hex.EncodeToString(id[:]), Hash: store.TokenHash(token), PairedAt: store.Millis(s.now())}
-	if err := s.Mongo.Desks.AddDevice(ctx, d.ID, dev); err != nil {
+	if err := s.Mongo.Desks.AddDevice(ctx, d.Ref(), dev); err != nil {
 		return "", nil, err
 	}
-	_ = s.Kiosks.CacheDevice(ctx, dev.Hash, d.ID, dev.ID)
+	_ = s.Kiosks.CacheDevice(ctx, dev.Hash, d.Ref(), dev.ID)
 	_ = s.Audit(ctx, &Principal{Name: "kiosk " + dev.ID, KeyID: "kiosk:" + dev.ID}, "kiosk.pair", d.ID, map[string]any{"device": dev.ID, "address": ip})
 	return token, &Kiosk{Desk: d, Device: dev.ID, hash: dev.Hash}, nil
 }
@@ -291,9 +317,9 @@ func (s *Service) Pair(ctx context.Context, ip, code string) (string, *Kiosk, er
 // errUnpaired answers a tablet whose token no longer works.
 var errUnpaired = Errorf(Unauthenticated, "", "this tablet was unpaired; enter a new pairing code from the console")
 
-// deviceOf finds a device token's desk and device: Redis first, MongoDB by
-// _id only when Redis has lost the lookup.
-func (s *Service) deviceOf(ctx context.Context, hash string) (desk, device string, err error) {
+// deviceOf finds a device token's desk (incarnation) and device: Redis
+// first, MongoDB by _id only when Redis has lost the lookup.
+func (s *Service) deviceOf(ctx context.Context, hash string) (desk store.DeskRef, device string, err error) {
 	desk, device, err = s.Kiosks.CachedDevice(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		if desk, device, err = s.Mongo.Desks.DeviceDesk(ctx, hash); err == nil {
@@ -301,7 +327,7 @@ func (s *Service) deviceOf(ctx context.Context, hash string) (desk, device strin
 		}
 	}
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrRevoked) {
-		return "", "", errUnpaired
+		return store.DeskRef{}, "", errUnpaired
 	}
 	return desk, device, err
 }
@@ -311,10 +337,11 @@ func (s *Service) deviceOf(ctx context.Context, hash string) (desk, device strin
 // tablet's requests read MongoDB (by _id) only when Redis has lost them.
 func (s *Service) KioskOf(ctx context.Context, ip, token string) (*Kiosk, error) {
 	hash := store.TokenHash(token)
-	var deskID, device string
+	var ref store.DeskRef
+	var device string
 	var err error = errUnpaired
 	if strings.HasPrefix(token, "kt_") {
-		deskID, device, err = s.deviceOf(ctx, hash)
+		ref, device, err = s.deviceOf(ctx, hash)
 	}
 	if CodeOf(err) == Unauthenticated {
 		if lerr := s.limited(ctx, "kiosk-auth:"+ip, authRate, time.Minute, "", "refused tablet tokens"); lerr != nil {
@@ -324,14 +351,18 @@ func (s *Service) KioskOf(ctx context.Context, ip, token string) (*Kiosk, error)
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.Kiosks.CachedDesk(ctx, deskID)
-	if errors.Is(err, store.ErrNotFound) {
-		if d, err = s.Mongo.Desks.Desk(ctx, deskID); err == nil {
+	d, err := s.Kiosks.CachedDesk(ctx, ref.ID)
+	fill := errors.Is(err, store.ErrNotFound)
+	if fill || err == nil && d.Ref() != ref { // not cached, or another incarnation's copy (maybe stale)
+		if d, err = s.Mongo.Desks.Desk(ctx, ref.ID); err == nil && fill {
 			_ = s.Kiosks.CacheDesk(ctx, d, true)
 		}
 	}
 	if err != nil {
-		return nil, notFoundAs(err, "desk %s was removed", deskID)
+		return nil, notFoundAs(err, "desk %s was removed", ref.ID)
+	}
+	if d.Ref() != ref { // paired with a desk since removed and registered again
+		return nil, errUnpaired
 	}
 	return &Kiosk{Desk: d, Device: device, hash: hash}, nil
 }
@@ -388,10 +419,10 @@ func (s *Service) Present(ctx context.Context, d *store.Desk, n NewInvitation) (
 	}
 	p := &store.Presented{Invitation: inv.ID, Dossier: inv.DossierCode, Agency: agency, Procedure: inv.ProcedureCode,
 		Survey: string(s.kioskSurvey(d, inv.Survey).ID), Answered: inv.Status == store.StatusCompleted, At: s.now()}
-	if err := s.Mongo.Desks.NotePresented(ctx, inv.ID, d.ID, !p.Answered); err != nil {
+	if err := s.Mongo.Desks.NotePresented(ctx, inv.ID, d.Ref(), !p.Answered); err != nil {
 		return nil, nil, err
 	}
-	if err := s.Kiosks.Present(ctx, d.ID, p, inv.Token, inv.ExpiresAt.Sub(s.now())); err != nil {
+	if err := s.Kiosks.Present(ctx, d.Ref(), p, inv.Token, inv.ExpiresAt.Sub(s.now())); err != nil {
 		return nil, nil, Errorf(Unavailable, "", "the dossier could not reach the kiosk: %v; present it again", err)
 	}
 	if !p.Answered {
@@ -411,7 +442,7 @@ func (s *Service) KioskNext(ctx context.Context, k *Kiosk, after int64, wait tim
 		if err != nil {
 			return nil, err
 		}
-		cur, err := s.Kiosks.Current(ctx, k.Desk.ID)
+		cur, err := s.Kiosks.Current(ctx, k.Desk.Ref())
 		if err != nil || (cur != nil && cur.Seq != after) {
 			stop()
 			return cur, err
@@ -425,8 +456,12 @@ func (s *Service) KioskNext(ctx context.Context, k *Kiosk, after int64, wait tim
 			stop()
 			return nil, ctx.Err()
 		}
-		if _, _, err := s.deviceOf(ctx, k.hash); err != nil {
+		ref, _, err := s.deviceOf(ctx, k.hash)
+		if err != nil {
 			return nil, err
+		}
+		if ref != k.Desk.Ref() {
+			return nil, errUnpaired
 		}
 	}
 }
@@ -495,16 +530,20 @@ func (s *Service) AnswerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 	return outcome, nil
 }
 
+// answerOnKiosk saves an answer if the dossier was presented at this
+// incarnation of the desk (not at a desk of the same id since removed)
+// and belongs to the desk's agency or one under it (the desk may have
+// moved since).
 func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (string, error) {
 	desk, token, err := s.Kiosks.PresentedAt(ctx, a.Invitation)
 	if err != nil {
 		return "", Errorf(Unavailable, "", "the answer cannot be saved right now; the tablet will retry")
 	}
-	if desk == "" { // Redis lost it (or never had it): MongoDB keeps where each dossier was presented
+	if desk.ID == "" { // Redis lost it (or never had it): MongoDB keeps where each dossier was presented
 		if desk, err = s.Mongo.Desks.PresentedDesk(ctx, a.Invitation); err != nil {
 			return "", err
 		}
-		if desk == k.Desk.ID {
+		if desk == k.Desk.Ref() {
 			inv, err := s.Invitation(ctx, a.Invitation)
 			if err != nil {
 				return "", err
@@ -512,11 +551,14 @@ func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 			token = inv.Token
 		}
 	}
-	if desk != k.Desk.ID {
+	if desk != k.Desk.Ref() {
 		return "", Errorf(Denied, "invitation_id", "this dossier was not presented at desk %s", k.Desk.ID)
 	}
 	ss, err := s.Open(ctx, token)
 	if err != nil {
+		return "", err
+	}
+	if err := s.deskServes(ctx, k.Desk, ss.Invitation.AgencyCode); err != nil {
 		return "", err
 	}
 	def := s.kioskSurvey(k.Desk, ss.Invitation.Survey)
@@ -560,6 +602,23 @@ func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 		return "", err
 	}
 	return KioskRecorded, nil
+}
+
+// deskServes refuses a dossier of an agency outside the desk's subtree.
+// The desk's own agency needs no read of the tree, so a tablet's usual
+// answer still works while MongoDB is down.
+func (s *Service) deskServes(ctx context.Context, d *store.Desk, agency string) error {
+	if agency == d.Agency {
+		return nil
+	}
+	ok, err := s.InSubtree(ctx, d.Agency, agency)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Errorf(Denied, "invitation_id", "this dossier belongs to agency %s, not desk %s's agency %s or under it", agency, d.ID, d.Agency)
+	}
+	return nil
 }
 
 // PresentOnTablet is the officer showing a dossier from the desk's tablet

@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,10 +36,34 @@ type Desk struct {
 	Form string `bson:"form" json:"form"`
 	// PINHash is the keyed hash of the officer's PIN that lets dossiers be
 	// shown from the tablet itself ("" = only the desk software can).
-	PINHash   string                 `bson:"pin_hash,omitempty" json:"-"`
-	Devices   map[string]KioskDevice `bson:"devices" json:"-"`
-	CreatedAt time.Time              `bson:"created_at" json:"created_at"`
-	UpdatedAt time.Time              `bson:"updated_at" json:"updated_at"`
+	PINHash string                 `bson:"pin_hash,omitempty" json:"-"`
+	Devices map[string]KioskDevice `bson:"devices" json:"-"`
+	// Incarnation is made when the desk is, at random: a desk deleted and
+	// registered again under its id is another incarnation, and what named
+	// the old one (a pairing code, a tablet, a dossier presented) names
+	// nothing now. "" for desks made before incarnations.
+	Incarnation string    `bson:"incarnation,omitempty" json:"-"`
+	CreatedAt   time.Time `bson:"created_at" json:"created_at"`
+	UpdatedAt   time.Time `bson:"updated_at" json:"updated_at"`
+}
+
+// DeskRef names one incarnation of a desk.
+type DeskRef struct{ ID, Incarnation string }
+
+// Ref names this incarnation of the desk.
+func (d *Desk) Ref() DeskRef { return DeskRef{d.ID, d.Incarnation} }
+
+// refOf reads a DeskRef written as "<id>" or "<id> <incarnation>".
+func refOf(s string) DeskRef {
+	id, inc, _ := strings.Cut(s, " ")
+	return DeskRef{id, inc}
+}
+
+func (r DeskRef) String() string {
+	if r.Incarnation == "" {
+		return r.ID
+	}
+	return r.ID + " " + r.Incarnation
 }
 
 // DeviceList is the desk's tablets, first paired first.
@@ -136,20 +162,28 @@ func (s *Desks) ensureIndexes(ctx context.Context) error {
 	return createIndexes(ctx, s.devices, index(bson.D{{Key: "desk", Value: 1}}, false))
 }
 
-// Save creates a desk or changes its settings (its tablets stay); the
-// PIN's hash changes only when setPIN.
+// Save creates a desk (a new incarnation) or changes its settings (its
+// tablets stay); the PIN's hash changes only when setPIN. d becomes the
+// desk as stored: of two requests creating one desk, both get the
+// incarnation that won.
 func (s *Desks) Save(ctx context.Context, d *Desk, setPIN bool) error {
 	set := bson.D{{Key: "agency_code", Value: d.Agency}, {Key: "name", Value: d.Name}, {Key: "officer", Value: d.Officer},
 		{Key: "form", Value: d.Form}, {Key: "updated_at", Value: Millis(d.UpdatedAt)}}
 	if setPIN {
 		set = append(set, bson.E{Key: "pin_hash", Value: d.PINHash})
 	}
-	_, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}},
-		bson.D{{Key: "$set", Value: set}, {Key: "$setOnInsert", Value: bson.D{{Key: "created_at", Value: Millis(d.CreatedAt)}, {Key: "devices", Value: bson.D{}}}}},
-		options.Update().SetUpsert(true))
+	var inc [8]byte
+	if _, err := rand.Read(inc[:]); err != nil {
+		return err
+	}
+	onInsert := bson.D{{Key: "created_at", Value: Millis(d.CreatedAt)}, {Key: "devices", Value: bson.D{}}, {Key: "incarnation", Value: hex.EncodeToString(inc[:])}}
+	var saved Desk
+	err := s.c.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{{Key: "$set", Value: set}, {Key: "$setOnInsert", Value: onInsert}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&saved)
 	if err != nil {
 		return fmt.Errorf("save desk %s: %w", d.ID, err)
 	}
+	*d = saved
 	return nil
 }
 
@@ -177,19 +211,20 @@ func (s *Desks) Delete(ctx context.Context, id string) error {
 }
 
 type deviceLookup struct {
-	Hash string `bson:"_id"`
-	Desk string `bson:"desk"`
-	ID   string `bson:"device"`
+	Hash        string `bson:"_id"`
+	Desk        string `bson:"desk"`
+	Incarnation string `bson:"incarnation,omitempty"`
+	ID          string `bson:"device"`
 }
 
-// AddDevice records a paired device: its lookup first, then its field in
-// the desk.
-func (s *Desks) AddDevice(ctx context.Context, desk string, dev KioskDevice) error {
-	if _, err := s.devices.InsertOne(ctx, deviceLookup{Hash: dev.Hash, Desk: desk, ID: dev.ID}); err != nil {
+// AddDevice records a device paired with an incarnation of a desk: its
+// lookup first, then its field in the desk.
+func (s *Desks) AddDevice(ctx context.Context, desk DeskRef, dev KioskDevice) error {
+	if _, err := s.devices.InsertOne(ctx, deviceLookup{Hash: dev.Hash, Desk: desk.ID, Incarnation: desk.Incarnation, ID: dev.ID}); err != nil {
 		return fmt.Errorf("save kiosk device: %w", err)
 	}
 	dev.PairedAt = Millis(dev.PairedAt)
-	if _, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: desk}}, bson.D{{Key: "$set", Value: bson.D{{Key: "devices." + dev.ID, Value: dev}}}}); err != nil {
+	if _, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: desk.ID}}, bson.D{{Key: "$set", Value: bson.D{{Key: "devices." + dev.ID, Value: dev}}}}); err != nil {
 		return fmt.Errorf("save kiosk device: %w", err)
 	}
 	return nil
@@ -206,19 +241,20 @@ func (s *Desks) RevokeDevice(ctx context.Context, desk string, dev KioskDevice, 
 	return nil
 }
 
-// DeviceDesk finds the desk and device id of a token hash; ErrNotFound
-// when it was never paired or was revoked.
-func (s *Desks) DeviceDesk(ctx context.Context, hash string) (desk, device string, err error) {
+// DeviceDesk finds the desk (incarnation) and device id of a token hash;
+// ErrNotFound when it was never paired or was revoked.
+func (s *Desks) DeviceDesk(ctx context.Context, hash string) (desk DeskRef, device string, err error) {
 	l, err := findOne[deviceLookup](ctx, s.devices, bson.D{{Key: "_id", Value: hash}})
 	if err != nil {
-		return "", "", err
+		return DeskRef{}, "", err
 	}
-	return l.Desk, l.ID, nil
+	return DeskRef{l.Desk, l.Incarnation}, l.ID, nil
 }
 
 type presentedAt struct {
-	Invitation string `bson:"_id"`
-	Desk       string `bson:"desk"`
+	Invitation  string `bson:"_id"`
+	Desk        string `bson:"desk"`
+	Incarnation string `bson:"incarnation,omitempty"`
 	// Unasked: every presentation found the dossier answered, so the kiosk
 	// asked nothing and it is not counted as sent there. Absent on records
 	// kept before it was, which count: the usual case.
@@ -230,8 +266,8 @@ type presentedAt struct {
 // whether the kiosk asked its survey (it was not answered yet): the
 // response rates count it as sent on the kiosk, and a rebuild of them
 // reads that here.
-func (s *Desks) NotePresented(ctx context.Context, invitation, desk string, asked bool) error {
-	up := bson.D{{Key: "$set", Value: bson.D{{Key: "desk", Value: desk}}}}
+func (s *Desks) NotePresented(ctx context.Context, invitation string, desk DeskRef, asked bool) error {
+	up := bson.D{{Key: "$set", Value: bson.D{{Key: "desk", Value: desk.ID}, {Key: "incarnation", Value: desk.Incarnation}}}}
 	if asked {
 		up = append(up, bson.E{Key: "$unset", Value: bson.D{{Key: "unasked", Value: ""}}})
 	} else { // an earlier presentation that asked still counts
@@ -268,16 +304,26 @@ func (s *Desks) AskedOnKiosks(ctx context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
-// PresentedDesk is the desk an invitation was last presented at ("" if none).
-func (s *Desks) PresentedDesk(ctx context.Context, invitation string) (string, error) {
+// PresentedDesk is the desk an invitation was last presented at (zero if none).
+func (s *Desks) PresentedDesk(ctx context.Context, invitation string) (DeskRef, error) {
 	p, err := findOne[presentedAt](ctx, s.presented, bson.D{{Key: "_id", Value: invitation}})
 	if errors.Is(err, ErrNotFound) {
-		return "", nil
+		return DeskRef{}, nil
 	}
 	if err != nil {
-		return "", err
+		return DeskRef{}, err
 	}
-	return p.Desk, nil
+	return DeskRef{p.Desk, p.Incarnation}, nil
+}
+
+// ForgetPresented drops the record that invitation was presented at desk
+// (none if it was presented elsewhere since). By _id: a filter on desk
+// alone would read the whole collection on FerretDB.
+func (s *Desks) ForgetPresented(ctx context.Context, invitation, desk string) error {
+	if _, err := s.presented.DeleteOne(ctx, bson.D{{Key: "_id", Value: invitation}, {Key: "desk", Value: desk}}); err != nil {
+		return fmt.Errorf("forget presented dossier: %w", err)
+	}
+	return nil
 }
 
 // Presented is a dossier shown on a desk's kiosk: what the kiosk needs to
@@ -321,15 +367,15 @@ const PairTTL = 15 * time.Minute
 
 // OfferPairing makes code pair a device with desk, once, for PairTTL,
 // and cancels the desk's previous code. ErrDuplicate: code is taken.
-func (k *Kiosks) OfferPairing(ctx context.Context, code, desk string) error {
-	ok, err := k.R.SetNX(ctx, k.key("pair", code), desk, PairTTL).Result()
+func (k *Kiosks) OfferPairing(ctx context.Context, code string, desk DeskRef) error {
+	ok, err := k.R.SetNX(ctx, k.key("pair", code), desk.String(), PairTTL).Result()
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return ErrDuplicate
 	}
-	old, err := k.R.SetArgs(ctx, k.key("paircode", desk), code, redis.SetArgs{TTL: PairTTL, Get: true}).Result()
+	old, err := k.R.SetArgs(ctx, k.key("paircode", desk.ID), code, redis.SetArgs{TTL: PairTTL, Get: true}).Result()
 	if err == nil && old != "" {
 		err = k.R.Del(ctx, k.key("pair", old)).Err()
 	}
@@ -340,40 +386,41 @@ func (k *Kiosks) OfferPairing(ctx context.Context, code, desk string) error {
 }
 
 // TakePairing uses a pairing code: the desk it pairs with, or ErrNotFound.
-func (k *Kiosks) TakePairing(ctx context.Context, code string) (string, error) {
+func (k *Kiosks) TakePairing(ctx context.Context, code string) (DeskRef, error) {
 	desk, err := k.R.GetDel(ctx, k.key("pair", code)).Result()
 	if errors.Is(err, redis.Nil) {
-		return "", ErrNotFound
+		return DeskRef{}, ErrNotFound
 	}
-	return desk, err
+	return refOf(desk), err
 }
 
 // deviceTTL bounds a cached device lookup and a revocation's tombstone.
 const deviceTTL = 24 * time.Hour
 
-// CachedDevice is the desk and device of a token hash: ErrNotFound when
-// not cached, ErrRevoked when revoked.
-func (k *Kiosks) CachedDevice(ctx context.Context, hash string) (desk, device string, err error) {
-	v, err := k.R.HMGet(ctx, k.key("dev", hash), "desk", "device", "revoked").Result()
+// CachedDevice is the desk (incarnation) and device of a token hash:
+// ErrNotFound when not cached, ErrRevoked when revoked.
+func (k *Kiosks) CachedDevice(ctx context.Context, hash string) (desk DeskRef, device string, err error) {
+	v, err := k.R.HMGet(ctx, k.key("dev", hash), "desk", "device", "revoked", "incarnation").Result()
 	if err != nil {
-		return "", "", err
+		return DeskRef{}, "", err
 	}
 	if v[2] != nil {
-		return "", "", ErrRevoked
+		return DeskRef{}, "", ErrRevoked
 	}
 	d, _ := v[0].(string)
 	id, _ := v[1].(string)
+	inc, _ := v[3].(string)
 	if d == "" {
-		return "", "", ErrNotFound
+		return DeskRef{}, "", ErrNotFound
 	}
-	return d, id, nil
+	return DeskRef{d, inc}, id, nil
 }
 
 // CacheDevice keeps a device lookup in Redis; a revocation's tombstone in
 // the same hash outlives it.
-func (k *Kiosks) CacheDevice(ctx context.Context, hash, desk, device string) error {
+func (k *Kiosks) CacheDevice(ctx context.Context, hash string, desk DeskRef, device string) error {
 	p := k.R.TxPipeline()
-	p.HSet(ctx, k.key("dev", hash), "desk", desk, "device", device)
+	p.HSet(ctx, k.key("dev", hash), "desk", desk.ID, "device", device, "incarnation", desk.Incarnation)
 	p.Expire(ctx, k.key("dev", hash), deviceTTL)
 	_, err := p.Exec(ctx)
 	return err
@@ -391,7 +438,7 @@ func (k *Kiosks) RevokeDevice(ctx context.Context, hash string) error {
 
 // deskSettings is what a tablet's requests need of its desk, kept in Redis.
 type deskSettings struct {
-	ID, Agency, Name, Officer, Form, PINHash string
+	ID, Agency, Name, Officer, Form, PINHash, Incarnation string
 }
 
 // CachedDesk is a desk's settings as Redis keeps them (no devices), or
@@ -408,13 +455,13 @@ func (k *Kiosks) CachedDesk(ctx context.Context, id string) (*Desk, error) {
 	if err := json.Unmarshal(b, &d); err != nil {
 		return nil, fmt.Errorf("kiosk desk %s: %w", id, err)
 	}
-	return &Desk{ID: d.ID, Agency: d.Agency, Name: d.Name, Officer: d.Officer, Form: d.Form, PINHash: d.PINHash}, nil
+	return &Desk{ID: d.ID, Agency: d.Agency, Name: d.Name, Officer: d.Officer, Form: d.Form, PINHash: d.PINHash, Incarnation: d.Incarnation}, nil
 }
 
 // CacheDesk keeps a desk's settings in Redis for deviceTTL. A fill (from
 // a read of MongoDB) never replaces settings a change wrote meanwhile.
 func (k *Kiosks) CacheDesk(ctx context.Context, d *Desk, fill bool) error {
-	b, err := json.Marshal(deskSettings{d.ID, d.Agency, d.Name, d.Officer, d.Form, d.PINHash})
+	b, err := json.Marshal(deskSettings{d.ID, d.Agency, d.Name, d.Officer, d.Form, d.PINHash, d.Incarnation})
 	if err != nil {
 		return err
 	}
@@ -424,41 +471,64 @@ func (k *Kiosks) CacheDesk(ctx context.Context, d *Desk, fill bool) error {
 	return k.R.Set(ctx, k.key("desk", d.ID), b, deviceTTL).Err()
 }
 
-// ForgetDesk drops a desk's settings from Redis after a change.
+// ForgetDesk drops a removed desk's settings, screen and pairing code
+// from Redis.
 func (k *Kiosks) ForgetDesk(ctx context.Context, id string) error {
-	return k.R.Del(ctx, k.key("desk", id)).Err()
+	code, err := k.R.GetDel(ctx, k.key("paircode", id)).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	keys := []string{k.key("desk", id), k.key("cur", id)}
+	if code != "" {
+		keys = append(keys, k.key("pair", code))
+	}
+	return k.R.Del(ctx, keys...).Err()
 }
 
 // presentTTL is how long a dossier stays on a kiosk's screen to be rated.
 const presentTTL = 2 * time.Hour
 
 // present numbers a desk's new dossier, puts it on screen, lets the desk
-// answer its invitation and wakes the desk's kiosks, in one step.
+// answer its invitation, lists the invitation under the desk (until the
+// mark expires, so a delete finds the marks) and wakes the desk's kiosks,
+// in one step.
 var present = redis.NewScript(`
 local seq = redis.call('INCR', KEYS[1])
 redis.call('SET', KEYS[2], seq .. ' ' .. ARGV[1], 'PX', ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+redis.call('ZADD', KEYS[4], ARGV[7], ARGV[8])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[9])
+if redis.call('PTTL', KEYS[4]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[4], ARGV[4]) end
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return seq`)
 
 // Present puts a dossier on a desk's kiosk (numbering it), lets that
-// desk answer its invitation (survey token) until ttl, and wakes the
-// desk's kiosks.
-func (k *Kiosks) Present(ctx context.Context, desk string, p *Presented, token string, ttl time.Duration) error {
+// incarnation of the desk answer its invitation (survey token) until ttl,
+// and wakes the desk's kiosks.
+func (k *Kiosks) Present(ctx context.Context, desk DeskRef, p *Presented, token string, ttl time.Duration) error {
 	p.Seq = 0
 	b, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	seq, err := present.Run(ctx, k.R, []string{k.key("seq", desk), k.key("cur", desk), k.key("inv", p.Invitation)},
-		string(b), presentTTL.Milliseconds(), desk+" "+token, max(ttl, time.Minute).Milliseconds(), k.channel(), desk).Int64()
+	screen := string(b)
+	if desk.Incarnation != "" {
+		screen = desk.Incarnation + " " + screen
+	}
+	mark := strings.TrimSuffix(desk.ID+" "+token+" "+desk.Incarnation, " ")
+	ttl = max(ttl, time.Minute)
+	now := time.Now()
+	seq, err := present.Run(ctx, k.R, []string{k.key("seq", desk.ID), k.key("cur", desk.ID), k.key("inv", p.Invitation), k.key("presented", desk.ID)},
+		screen, presentTTL.Milliseconds(), mark, ttl.Milliseconds(), k.channel(), desk.ID,
+		now.Add(ttl).UnixMilli(), p.Invitation, now.UnixMilli()).Int64()
 	p.Seq = seq
 	return err
 }
 
-// Current is the dossier on a desk's kiosk, or nil.
-func (k *Kiosks) Current(ctx context.Context, desk string) (*Presented, error) {
-	v, err := k.R.Get(ctx, k.key("cur", desk)).Result()
+// Current is the dossier on a desk's kiosk, or nil (also when it was
+// presented at another incarnation of the desk).
+func (k *Kiosks) Current(ctx context.Context, desk DeskRef) (*Presented, error) {
+	v, err := k.R.Get(ctx, k.key("cur", desk.ID)).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
@@ -466,9 +536,16 @@ func (k *Kiosks) Current(ctx context.Context, desk string) (*Presented, error) {
 		return nil, err
 	}
 	seq, raw, _ := strings.Cut(v, " ")
+	inc := ""
+	if !strings.HasPrefix(raw, "{") {
+		inc, raw, _ = strings.Cut(raw, " ")
+	}
+	if inc != desk.Incarnation {
+		return nil, nil
+	}
 	var p Presented
 	if err := json.Unmarshal([]byte(raw), &p); err != nil {
-		return nil, fmt.Errorf("kiosk state of %s: %w", desk, err)
+		return nil, fmt.Errorf("kiosk state of %s: %w", desk.ID, err)
 	}
 	p.Seq, _ = strconv.ParseInt(seq, 10, 64)
 	return &p, nil
@@ -491,14 +568,44 @@ func (k *Kiosks) Clear(ctx context.Context, desk string, seq int64) error {
 }
 
 // PresentedAt is the desk an invitation was presented at and its survey
-// token ("" if Redis has none).
-func (k *Kiosks) PresentedAt(ctx context.Context, invitation string) (desk, token string, err error) {
+// token (zero if Redis has none).
+func (k *Kiosks) PresentedAt(ctx context.Context, invitation string) (desk DeskRef, token string, err error) {
 	v, err := k.R.Get(ctx, k.key("inv", invitation)).Result()
 	if errors.Is(err, redis.Nil) {
-		return "", "", nil
+		return DeskRef{}, "", nil
 	}
-	desk, token, _ = strings.Cut(v, " ")
+	desk.ID, v, _ = strings.Cut(v, " ")
+	token, desk.Incarnation, _ = strings.Cut(v, " ")
 	return desk, token, err
+}
+
+// PresentedAtDesk lists the invitations presented at a desk whose marks
+// may still be in Redis (the list drops each as its mark expires).
+func (k *Kiosks) PresentedAtDesk(ctx context.Context, desk string) ([]string, error) {
+	return k.R.ZRange(ctx, k.key("presented", desk), 0, -1).Result()
+}
+
+// forget drops each mark (KEYS) that still names the desk ARGV[1].
+var forget = redis.NewScript(`
+for _, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then redis.call('DEL', key) end
+end
+return 0`)
+
+// ForgetPresented drops the marks that let a removed desk answer the
+// invitations (those not presented elsewhere since), then its list of them.
+func (k *Kiosks) ForgetPresented(ctx context.Context, desk string, invitations []string) error {
+	for batch := range slices.Chunk(invitations, 500) {
+		keys := make([]string, len(batch))
+		for i, inv := range batch {
+			keys[i] = k.key("inv", inv)
+		}
+		if err := forget.Run(ctx, k.R, keys, desk).Err(); err != nil {
+			return err
+		}
+	}
+	return k.R.Del(ctx, k.key("presented", desk)).Err()
 }
 
 func (k *Kiosks) channel() string { return "gw:kiosk:wake:" + k.Name }

@@ -18,7 +18,13 @@ import (
 // deskWithTablet registers a desk and pairs a tablet with it.
 func deskWithTablet(t *testing.T, g *gwtest.Gateway, id, agency, officer string) string {
 	t.Helper()
-	res, out := g.API("PUT", "/api/v1/desks/"+id, map[string]any{"agency_code": agency, "name": "Quầy " + id, "officer": officer, "officer_pin": "24681357"})
+	return deskWithTabletAs(t, g, gwtest.AdminKey, id, agency, officer)
+}
+
+// deskWithTabletAs is deskWithTablet with the given API key.
+func deskWithTabletAs(t *testing.T, g *gwtest.Gateway, key, id, agency, officer string) string {
+	t.Helper()
+	res, out := g.As(key, "PUT", "/api/v1/desks/"+id, map[string]any{"agency_code": agency, "name": "Quầy " + id, "officer": officer, "officer_pin": "24681357"})
 	code, _ := out["pairing_code"].(string)
 	if res.StatusCode != 200 || !regexp.MustCompile(`^[0-9]{8}$`).MatchString(code) {
 		t.Fatalf("put desk: %d %v", res.StatusCode, out)
