@@ -43,10 +43,8 @@ var (
 
 // Kiosk limits, each counted apart so one cannot starve another.
 const (
-	officerRate = 30  // dossiers shown from a desk's tablet (PIN tries) in 10 minutes
-	pairRate    = 10  // pairing tries per address in 10 minutes
-	pairAll     = 200 // pairing tries in all in 10 minutes: guessing a live code stays hopeless
-	authRate    = 30  // refused device tokens per address a minute
+	officerRate = 30 // dossiers shown from a desk's tablet (PIN tries) in 10 minutes
+	authRate    = 30 // refused device tokens per address a minute
 )
 
 // PutDesk registers or changes a desk and gives a new one-time pairing
@@ -267,10 +265,7 @@ type Kiosk struct {
 // Pair turns a pairing code into a device token for the desk that offered
 // it. The token is shown once; only its hash is kept.
 func (s *Service) Pair(ctx context.Context, ip, code string) (string, *Kiosk, error) {
-	if err := s.limited(ctx, "kiosk-pair:"+ip, pairRate, 10*time.Minute, "code", "pairing tries"); err != nil {
-		return "", nil, err
-	}
-	if err := s.limited(ctx, "kiosk-pair", pairAll, 10*time.Minute, "code", "pairing tries on this gateway"); err != nil {
+	if err := s.pairingTry(ctx, ip); err != nil {
 		return "", nil, err
 	}
 	code = strings.Map(func(r rune) rune {

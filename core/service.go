@@ -90,6 +90,10 @@ type Service struct {
 	// looked up with a MongoDB query (a scan on FerretDB) because the index
 	// of their invitations in Redis was incomplete.
 	Scanned func()
+	// PairingAlarm, when set, is told the gateway-wide number of kiosk
+	// pairing tries in the window each time it passes another PairAlarm
+	// (someone is likely guessing codes).
+	PairingAlarm func(tries int64)
 	// AckAfterMongo makes Complete wait until MongoDB has the response
 	// (batched with concurrent requests' responses), for a Redis that keeps
 	// nothing across a crash; otherwise the outbox writer takes it there.

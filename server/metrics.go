@@ -39,20 +39,22 @@ var (
 // ResponseSaved counts n responses written to MongoDB.
 func ResponseSaved(n int) { responsesSaved.Add(float64(n)) }
 
+// scrape reads a figure from a store at each scrape: -1 when it cannot.
+func scrape(f func(context.Context) (float64, error)) func() float64 {
+	return func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		v, err := f(ctx)
+		if err != nil {
+			return -1
+		}
+		return v
+	}
+}
+
 // WatchOutbox exports the outbox's depth and the age of its oldest entry,
 // read at each scrape. Call it once per process.
 func WatchOutbox(c *core.Service) {
-	scrape := func(f func(context.Context) (float64, error)) func() float64 {
-		return func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			v, err := f(ctx)
-			if err != nil {
-				return -1
-			}
-			return v
-		}
-	}
 	registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gateway_outbox_depth", Help: "Responses accepted and waiting for MongoDB (-1: Redis unreachable)."},
 			scrape(func(ctx context.Context) (float64, error) { n, err := c.Outbox.Pending(ctx); return float64(n), err })),
@@ -60,6 +62,21 @@ func WatchOutbox(c *core.Service) {
 			scrape(func(ctx context.Context) (float64, error) { d, err := c.Outbox.OldestAge(ctx); return d.Seconds(), err })),
 	)
 }
+
+// KioskCollectors are the kiosks' figures, read from Redis at each
+// scrape: the gateway-wide pairing tries in the current 10-minute window,
+// every replica's together. Above core.PairAlarm someone is likely
+// guessing codes: alert on it (the log warns too); it refuses nobody.
+func KioskCollectors(c *core.Service) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gateway_kiosk_pairing_tries",
+			Help: "Kiosk pairing tries on the whole gateway in the current 10-minute window; above " + strconv.Itoa(core.PairAlarm) + " someone is likely guessing codes (-1: Redis unreachable)."},
+			scrape(func(ctx context.Context) (float64, error) { n, err := c.PairingTries(ctx); return float64(n), err })),
+	}
+}
+
+// WatchKiosks exports KioskCollectors. Call it once per process.
+func WatchKiosks(c *core.Service) { registry.MustRegister(KioskCollectors(c)...) }
 
 func init() {
 	registry.MustRegister(responsesSaved, storeErrors)

@@ -63,6 +63,10 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Kiosks: &store.Kiosks{R: r, Name: name},
 	}
 	applier.Started, applier.Funnel = svc.Started, svc.Funnel
+	kioskLog := log.With("comp", "kiosk")
+	svc.PairingAlarm = func(n int64) {
+		kioskLog.Warn("kiosk pairing tries above the alarm: someone may be guessing pairing codes", "tries", n, "alarm", core.PairAlarm, "window", "10m")
+	}
 	sender := channels.NewDispatcher(svc, log)
 	svc.Queued = sender.Kick
 	proxies, _ := cfg.Proxies() // checked by cfg.Validate

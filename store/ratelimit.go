@@ -31,6 +31,29 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int, window time.
 	return verdict(hit.Run(ctx, l.R, []string{l.key(key)}, window.Milliseconds()), limit)
 }
 
+// Count counts one request of key in window and says how many the window
+// holds now, this one included. It refuses nothing: it is for figures
+// that raise an alarm rather than a lock.
+func (l *Limiter) Count(ctx context.Context, key string, window time.Duration) (int64, error) {
+	res, err := hit.Run(ctx, l.R, []string{l.key(key)}, window.Milliseconds()).Int64Slice()
+	if err != nil {
+		return 0, fmt.Errorf("rate limit: %w", err)
+	}
+	return res[0], nil
+}
+
+// Counted is how many requests key's current window holds (0 when none).
+func (l *Limiter) Counted(ctx context.Context, key string) (int64, error) {
+	n, err := l.R.Get(ctx, l.key(key)).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("rate limit: %w", err)
+	}
+	return n, nil
+}
+
 // Queue counts one request of key in p, a pipeline the caller runs (the
 // script's body goes along: a pipeline cannot fall back from EVALSHA);
 // the returned function then says what Allow would have.

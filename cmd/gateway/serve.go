@@ -41,6 +41,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 	rt := server.NewRuntime(cfg, st.redis, st.mongo, log, web.Mount)
 	svc, applier, sender, app := rt.Core, rt.Applier, rt.Sender, rt.App
 	server.WatchOutbox(svc)
+	server.WatchKiosks(svc)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
