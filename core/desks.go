@@ -506,7 +506,9 @@ func (s *Service) AnswerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 	default:
 		return held, nil
 	}
+	hold := s.Kiosks.HoldAnswer(ctx, k.Desk.ID, a.Key, claim)
 	outcome, err := s.answerOnKiosk(ctx, k, a)
+	hold()
 	if err != nil {
 		_ = s.Kiosks.SettleAnswer(ctx, k.Desk.ID, a.Key, claim, "") // nothing saved: a retry may go through
 		return "", err

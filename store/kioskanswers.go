@@ -19,8 +19,13 @@ import (
 // longer than a kiosk stays offline.
 const answerKeyTTL = 30 * 24 * time.Hour
 
-// claimTTL bounds a claim whose request died before settling it.
-const claimTTL = time.Minute
+// claimLease is how long a claim keeps a retry of its key waiting (the
+// tablet hears 409) without being renewed. The request renews it while
+// it runs (HoldAnswer), so the lease needs no room for a slow request: a
+// retry after the process died takes the key about 2 s after the last
+// renewal. (A fixed minute made every tablet's retry after a crash wait
+// that long.)
+const claimLease = 2 * time.Second
 
 // ClaimAnswer claims an idempotency key for a desk's answer. It returns a
 // claim to settle when this request holds the key now, or else the
@@ -32,7 +37,7 @@ func (k *Kiosks) ClaimAnswer(ctx context.Context, desk, key string) (claim, outc
 	}
 	claim = "pending:" + hex.EncodeToString(b[:])
 	for range 3 {
-		ok, err := k.R.SetNX(ctx, k.key("ans", desk+":"+key), claim, claimTTL).Result()
+		ok, err := k.R.SetNX(ctx, k.key("ans", desk+":"+key), claim, claimLease).Result()
 		if err != nil || ok {
 			return claim, "", err
 		}
@@ -49,6 +54,37 @@ func (k *Kiosks) ClaimAnswer(ctx context.Context, desk, key string) (claim, outc
 		return "", v, nil
 	}
 	return "", "pending", nil
+}
+
+// renew extends a claim's lease if the claim still holds its key.
+var renew = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`)
+
+// HoldAnswer renews claim's lease until the returned stop is called:
+// several times a lease, so one slow round trip to Redis does not let it
+// lapse under a live request.
+func (k *Kiosks) HoldAnswer(ctx context.Context, desk, key, claim string) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(claimLease / 4)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			n, err := renew.Run(ctx, k.R, []string{k.key("ans", desk+":"+key)}, claim, claimLease.Milliseconds()).Int()
+			if err == nil && n == 0 {
+				return // settled, or taken over
+			} // an error: Redis was slow or away; try again at the next tick
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // settle stores an answer's outcome (or frees the key, for "") only if the
