@@ -318,16 +318,6 @@ func pick(t survey.Text, locale string) string {
 
 // RenderFor picks a channel's wording: English for English invitations;
 // otherwise Vietnamese without diacritics (GSM-7, 160 characters a part)
-// unless the channel's settings.unicode is true.
-func RenderFor(ch *core.Channel) core.Render {
-	unicode := ch.Flag("unicode")
-	return func(t survey.Text, locale string) string {
-		switch {
-		case locale == "en":
-			return t.EN
-		case unicode:
-			return t.VI
-		}
-		return t.Plain()
-	}
-}
+// unless the channel's settings.unicode is true (core.SMSRender, which
+// the case answers' part count uses too).
+func RenderFor(ch *core.Channel) core.Render { return core.SMSRender(ch.Flag("unicode")) }

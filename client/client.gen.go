@@ -1342,14 +1342,14 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/cases/{id} (the `GetCase` operationId).
 	GetCase(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AnswerCaseWithBody Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it)
+	// AnswerCaseWithBody Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/cases/{id}/answer (the `AnswerCase` operationId).
 	AnswerCaseWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AnswerCase Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it)
+	// AnswerCase Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1926,7 +1926,7 @@ func (c *Client) GetCase(ctx context.Context, id string, reqEditors ...RequestEd
 	return c.Client.Do(req)
 }
 
-// AnswerCaseWithBody Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it)
+// AnswerCaseWithBody Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 //
 // Takes any type of body and a specified content type.
 //
@@ -1943,7 +1943,7 @@ func (c *Client) AnswerCaseWithBody(ctx context.Context, id string, contentType 
 	return c.Client.Do(req)
 }
 
-// AnswerCase Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it)
+// AnswerCase Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6145,14 +6145,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/cases/{id} (the `GetCase` operationId).
 	GetCaseWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCaseResponse, error)
 
-	// AnswerCaseWithBodyWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it)
+	// AnswerCaseWithBodyWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/cases/{id}/answer (the `AnswerCase` operationId).
 	AnswerCaseWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerCaseResponse, error)
 
-	// AnswerCaseWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it)
+	// AnswerCaseWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7240,6 +7240,8 @@ type AnswerCaseResponse struct {
 	JSON409 *ErrorAnswer
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *ErrorAnswer
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorAnswer
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorAnswer
 }
@@ -7277,6 +7279,11 @@ func (r AnswerCaseResponse) GetJSON409() *ErrorAnswer {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r AnswerCaseResponse) GetJSON415() *ErrorAnswer {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AnswerCaseResponse) GetJSON429() *ErrorAnswer {
+	return r.JSON429
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -11174,7 +11181,7 @@ func (c *ClientWithResponses) GetCaseWithResponse(ctx context.Context, id string
 	return ParseGetCaseResponse(rsp)
 }
 
-// AnswerCaseWithBodyWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it)
+// AnswerCaseWithBodyWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11187,7 +11194,7 @@ func (c *ClientWithResponses) AnswerCaseWithBodyWithResponse(ctx context.Context
 	return ParseAnswerCaseResponse(rsp)
 }
 
-// AnswerCaseWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it)
+// AnswerCaseWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12640,6 +12647,13 @@ func ParseAnswerCaseResponse(rsp *http.Response) (*AnswerCaseResponse, error) {
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer

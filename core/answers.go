@@ -38,25 +38,35 @@ func (s *Service) HoldCase(ctx context.Context, id string, fn func(context.Conte
 
 // queueAnswer makes text c's next answer and queues its send, or says in
 // the events it returns why it cannot be sent; the caller holds the
-// case's lock and saves c. The job is queued before c is saved: a cut
-// between the two leaves a job for an answer that never was, which the
-// sender drops (PendingAnswer), never an answer without its send.
+// case's lock and saves c. An answer past the case's limits (see
+// AnswersPerDay, AnswerParts) is refused before anything changes; one
+// that goes is noted on c, so the limit is checked and spent in the one
+// versioned write that saves the answer. The job is queued before c is
+// saved: a cut between the two leaves a job for an answer that never
+// was, which the sender drops (PendingAnswer), never an answer without
+// its send.
 func (s *Service) queueAnswer(ctx context.Context, c *store.Case, text string, now time.Time) ([]store.CaseEvent, error) {
-	inv, ch, why, err := s.answerRoute(ctx, c)
+	pv, inv, ch, err := s.previewAnswer(ctx, c, text, now)
 	if err != nil {
 		return nil, err
 	}
+	if pv.Unsent == "" {
+		if err := pv.check(now); err != nil {
+			return nil, err
+		}
+	}
 	c.Status, c.Answer, c.Rating = store.CaseAnswered, text, 0
 	c.AnswerNo++
-	if why != "" {
+	if pv.Unsent != "" {
 		c.AnswerSend = store.SendSkipped
-		return []store.CaseEvent{{At: now, By: "gateway", Action: "answer_not_sent", Detail: why}}, nil
+		return []store.CaseEvent{{At: now, By: "gateway", Action: "answer_not_sent", Detail: pv.Unsent}}, nil
 	}
 	job := store.SendJob{ID: "case:" + c.ID + ":" + strconv.Itoa(c.AnswerNo), Invitation: inv.ID, Channel: ch.ID, Case: c.ID, Answer: c.AnswerNo}
 	if err := s.Queue.Enqueue(ctx, job, now); err != nil {
 		return nil, Errorf(Unavailable, "", "the answer could not be queued for sending: %v; answer again", err)
 	}
 	c.AnswerSend = store.SendQueued
+	noteSent(c, now)
 	return nil, nil
 }
 

@@ -61,6 +61,8 @@ var (
 	apiErrors  = []int{400, 401, 403, 404, unavailable}
 	readErrors = []int{401, 403, 404, unavailable}
 	caseErrors = []int{400, 401, 403, 404, 409, unavailable}
+	// answerErrors adds the case's limit on answers (core.AnswersPerDay).
+	answerErrors = []int{400, 401, 403, 404, 409, 429, unavailable}
 )
 
 var operations = []operation{
@@ -115,8 +117,8 @@ var operations = []operation{
 	{"assignCase", "post", "/api/v1/cases/{id}/assign", "Give the case to someone", "cases", nil, request{CaseAssignment{}, []string{"assignee"}}, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"startCase", "post", "/api/v1/cases/{id}/status", "Mark the case in progress", "cases", nil, request{CaseStatusChange{}, []string{"status"}}, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"noteCase", "post", "/api/v1/cases/{id}/notes", "Add an internal note (never sent to the citizen)", "cases", nil, request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: CaseView{}}, caseErrors},
-	{"answerCase", "post", "/api/v1/cases/{id}/answer", "Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it)", "cases", nil,
-		request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: CaseView{}}, caseErrors},
+	{"answerCase", "post", "/api/v1/cases/{id}/answer", "Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)", "cases", nil,
+		request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: CaseView{}}, answerErrors},
 	{"closeCase", "post", "/api/v1/cases/{id}/close", "Close the case", "cases", nil, nil, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"reopenCase", "post", "/api/v1/cases/{id}/reopen", "Reopen an answered or closed case, with a new due time", "cases", nil, nil, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"listDesks", "get", "/api/v1/desks", "Desks with kiosks, and their paired tablets (an agency key: its subtree's)", "desks", nil, nil, false, map[int]any{200: deskList{}}, []int{401, unavailable}},

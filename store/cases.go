@@ -63,6 +63,9 @@ type Case struct {
 	// AnswerNo numbers the answers (1, 2… after a reopen): the send of
 	// each is keyed by it, so a late job of an earlier one sends nothing.
 	AnswerNo int `bson:"answer_no,omitempty" json:"-"`
+	// AnswersSent are when answers were queued to the citizen within the
+	// last day, which the case's limit on answers counts.
+	AnswersSent []time.Time `bson:"answers_sent,omitempty" json:"-"`
 }
 
 // CaseNote is an internal note on a case (never sent to the citizen).
