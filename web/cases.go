@@ -73,9 +73,27 @@ func (cs *console) casePage(c *fiber.Ctx) error {
 	if ag, err := a.Core.Mongo.Agencies.Agency(c.UserContext(), cas.Agency); err == nil {
 		agency = ag.Name + " · " + cas.Agency
 	}
-	v.Data = map[string]any{"Case": server.ViewCase(cas, time.Now()), "AgencyName": agency, "Topics": topics,
-		"Reason": translate(v.Lang, caseReasons[cas.Reason]), "Status": translate(v.Lang, caseStatusLabels[cas.Status]), "Open": cas.Open(), "Closed": cas.Status == store.CaseClosed}
+	now := time.Now()
+	draft, _ := c.Locals("answer_draft").(string)
+	left, next := core.AnswersLeft(cas, now)
+	limits := map[string]any{"PerDay": core.AnswersPerDay, "MaxParts": core.AnswerParts, "Left": left, "Next": next.In(a.Zone).Format("2006-01-02 15:04")}
+	v.Data = map[string]any{"Case": server.ViewCase(cas, now), "AgencyName": agency, "Topics": topics,
+		"Reason": translate(v.Lang, caseReasons[cas.Reason]), "Status": translate(v.Lang, caseStatusLabels[cas.Status]), "Open": cas.Open(), "Closed": cas.Status == store.CaseClosed,
+		"Limits": limits, "Preview": c.Locals("answer_preview"), "Draft": draft}
 	return cs.show(c, "case", v)
+}
+
+// previewAnswer shows the case page with how the answer typed would reach
+// the citizen: the message as sent, its SMS parts and encoding. The
+// console runs no script, so the count comes from the server, on the
+// form's Preview button; the answer stays in the form.
+func (cs *console) previewAnswer(c *fiber.Ctx, in core.CaseInput) error {
+	pv, err := cs.api.Core.PreviewAnswer(c.UserContext(), server.Principal(c), c.Params("id"), in)
+	if err != nil {
+		return cs.redo(c, cs.casePage, err)
+	}
+	c.Locals("answer_preview", pv)
+	return cs.casePage(c)
 }
 
 // caseAction runs a case action from the console: POST /console/cases/:id/:action.
@@ -86,6 +104,12 @@ func (cs *console) caseAction(c *fiber.Ctx) error {
 	}
 	in := core.CaseInput{Text: c.FormValue("text"), Assignee: c.FormValue("assignee"), Status: c.FormValue("status")}
 	id := c.Params("id")
+	if action == core.CaseAnswer {
+		c.Locals("answer_draft", in.Text) // kept in the form if it is refused or previewed
+		if c.FormValue("preview") != "" {
+			return cs.previewAnswer(c, in)
+		}
+	}
 	if _, err := cs.api.Core.ChangeCase(c.UserContext(), server.Principal(c), id, action, in); err != nil {
 		return cs.redo(c, cs.casePage, err)
 	}
