@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -71,20 +70,13 @@ func (a *API) responsesExport(c *fiber.Ctx) error {
 	}
 	name := fmt.Sprintf("responses-%s-%s.%s", SurveyName(q), time.Now().In(core.Vietnam).Format("20060102"), format)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	// The stream is written after the handler returns, whose context ends
-	// then: the writer watches the client itself (untilClientLeaves), so
-	// an export nobody downloads any more stops reading MongoDB.
-	base, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), time.Hour)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), time.Hour)
 	// A failure half-way must not look like a complete file: the
 	// connection's sending side is shut before the last chunk, so the
 	// download breaks.
 	conn := c.Context().Conn()
-	broken := func(ctx context.Context, w *bufio.Writer, err error) {
+	broken := func(w *bufio.Writer, err error) {
 		if err == nil {
-			return
-		}
-		if errors.Is(context.Cause(ctx), errClientLeft) {
-			a.log.Info("export stopped: the client left")
 			return
 		}
 		a.log.Error("export cut short; the client's download is broken on purpose", "err", err)
@@ -100,10 +92,8 @@ func (a *API) responsesExport(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, "application/x-ndjson; charset=utf-8")
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 			defer cancel()
-			ctx, stop := untilClientLeaves(base, conn)
-			defer stop()
 			enc := json.NewEncoder(w)
-			broken(ctx, w, a.Core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r, a.Zone, a.Core.Topics)) }))
+			broken(w, a.Core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r, a.Zone, a.Core.Topics)) }))
 			_ = w.Flush()
 		})
 		return nil
@@ -111,8 +101,6 @@ func (a *API) responsesExport(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer cancel()
-		ctx, stop := untilClientLeaves(base, conn)
-		defer stop()
 		_, _ = w.WriteString(bom)
 		cw := safeCSV{csv.NewWriter(w)}
 		head := []string{"response_id", "invitation_id", "survey", "survey_version", "dossier_code", "agency_code", "procedure_code", "field_code", "channel", "locale", "respondent", "submitted_at"}
@@ -157,7 +145,7 @@ func (a *API) responsesExport(c *fiber.Ctx) error {
 			return cw.Error()
 		})
 		cw.Flush()
-		broken(ctx, w, err)
+		broken(w, err)
 	})
 	return nil
 }
