@@ -41,10 +41,11 @@ type WebhookInput struct {
 var Levels = []string{"province", "department", "district", "commune", "unit"}
 
 func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error) {
+	in.Name, in.NameEN = survey.CleanText(in.Name), survey.CleanText(in.NameEN)
 	switch {
 	case !ValidAgencyCode(code):
 		return nil, Errorf(Invalid, "code", "%q: use at most 35 characters of digits, capital letters and dots, e.g. 000.00.12.H49", code)
-	case strings.TrimSpace(in.Name) == "" || utf8.RuneCountInString(in.Name) > 200:
+	case in.Name == "" || utf8.RuneCountInString(in.Name) > 200:
 		return nil, Errorf(Invalid, "name", "required, at most 200 characters: the Vietnamese name")
 	case utf8.RuneCountInString(in.NameEN) > 200:
 		return nil, Errorf(Invalid, "name_en", "at most 200 characters")
@@ -79,7 +80,7 @@ func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error
 			}
 		}
 	}
-	return &store.Agency{Code: code, Name: survey.Normalize(strings.TrimSpace(in.Name)), NameEN: strings.TrimSpace(in.NameEN),
+	return &store.Agency{Code: code, Name: in.Name, NameEN: in.NameEN,
 		Parent: in.Parent, Level: in.Level, Updated: s.now(), CaseRule: in.CaseRule, Webhook: hook}, nil
 }
 

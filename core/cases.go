@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -299,14 +298,14 @@ func checkCaseInput(p *Principal, action string, in CaseInput) (string, error) {
 	if p.Role == RoleViewer {
 		return "", Errorf(Denied, "", "a viewer key cannot change cases")
 	}
-	text := strings.TrimSpace(survey.Normalize(survey.StripControls(in.Text)))
+	text := survey.CleanText(in.Text) // an operator's: a number in it is meant (the office's hotline)
 	switch action {
 	case CaseNote, CaseAnswer:
 		if text == "" || utf8.RuneCountInString(text) > maxCaseText {
 			return "", Errorf(Invalid, "text", "required, at most %d characters", maxCaseText)
 		}
 	case CaseAssign:
-		if a := strings.TrimSpace(in.Assignee); a == "" || utf8.RuneCountInString(a) > 100 {
+		if a := survey.CleanText(in.Assignee); a == "" || utf8.RuneCountInString(a) > 100 {
 			return "", Errorf(Invalid, "assignee", "required, at most 100 characters: the name of who handles the case")
 		}
 	case CaseStart:
@@ -364,7 +363,7 @@ func (s *Service) applyCaseAction(ctx context.Context, c *store.Case, p *Princip
 		if c.Status == store.CaseClosed {
 			return nil, Errorf(Conflict, "", "the case is closed; reopen it first")
 		}
-		c.Assignee = strings.TrimSpace(in.Assignee)
+		c.Assignee = survey.CleanText(in.Assignee)
 		event.Detail = c.Assignee
 	case CaseStart:
 		if !c.Open() {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -314,7 +313,7 @@ func (s *Service) unreadReply(ctx context.Context, in Inbound, invitation string
 		return nil, fmt.Errorf("keep unread reply: %w", err)
 	}
 	u := &store.UnreadReply{ID: "u:" + in.Channel.ID + ":" + in.MessageID, Invitation: inv.ID, Survey: inv.Survey,
-		Agency: inv.AgencyCode, Channel: in.Channel.ID, Family: Family(in.Channel.Type), Text: survey.Normalize(survey.StripControls(in.Text)),
+		Agency: inv.AgencyCode, Channel: in.Channel.ID, Family: Family(in.Channel.Type), Text: survey.CleanCitizenText(in.Text),
 		Answered: answered, At: in.At, Status: store.UnreadOpen}
 	if in.MessageID == "" {
 		u.ID = "u:" + newID()
@@ -322,7 +321,7 @@ func (s *Service) unreadReply(ctx context.Context, in Inbound, invitation string
 	if in.From != "" {
 		u.Phone = survey.MaskPhone(in.From)
 	}
-	if r := []rune(strings.ToValidUTF8(u.Text, "\uFFFD")); len(r) > maxUnreadText {
+	if r := []rune(u.Text); len(r) > maxUnreadText {
 		u.Text = string(r[:maxUnreadText])
 	}
 	if u.At.IsZero() {
@@ -636,7 +635,7 @@ const maxLineText = 1000
 // belongs to an invitation, phone numbers in it redacted; nil otherwise.
 // A provider message id gives it the same id when a commit runs again.
 func (s *Service) receivedRecord(in Inbound, out *Conversed) *store.Message {
-	text := strings.TrimSpace(survey.Normalize(survey.StripControls(in.Text)))
+	text := survey.CleanCitizenText(in.Text) // before it is cut, so no number is cut in two and kept
 	if out.Invitation == "" || text == "" {
 		return nil
 	}
@@ -644,7 +643,7 @@ func (s *Service) receivedRecord(in Inbound, out *Conversed) *store.Message {
 		text = string(r[:maxLineText]) + "…"
 	}
 	m := &store.Message{Channel: in.Channel.ID, Invitation: out.Invitation, Respondent: out.Respondent,
-		Kind: store.Received, Text: survey.RedactPhones(text), At: in.At}
+		Kind: store.Received, Text: text, At: in.At}
 	if in.MessageID != "" {
 		m.ID = "i:" + in.Channel.ID + ":" + in.MessageID
 	}

@@ -51,7 +51,7 @@ const (
 // code for a tablet (valid store.PairTTL). An agency key may only place
 // desks in its subtree.
 func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskInput) (*store.Desk, string, error) {
-	in.AgencyCode, in.Name, in.Officer = strings.TrimSpace(in.AgencyCode), strings.TrimSpace(in.Name), strings.TrimSpace(in.Officer)
+	in.AgencyCode, in.Name, in.Officer = strings.TrimSpace(in.AgencyCode), survey.CleanText(in.Name), survey.CleanText(in.Officer)
 	switch {
 	case !deskIDRe.MatchString(id):
 		return nil, "", Errorf(Invalid, "id", "use 1–32 lower-case letters, digits, - and _, starting with a letter or digit, e.g. quay-03")

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
 )
 
 // Role is what a key or a console user may do.
@@ -60,7 +61,7 @@ func hashKey(k string) string {
 
 // CreateKey makes a key for p and returns its value, shown this once.
 func (s *Service) CreateKey(ctx context.Context, p *Principal, in KeyInput) (*store.APIKey, string, error) {
-	in.Name = strings.TrimSpace(in.Name)
+	in.Name = survey.CleanText(in.Name)
 	switch {
 	case in.Name == "" || len(in.Name) > 100:
 		return nil, "", Errorf(Invalid, "name", "required, at most 100 characters: who or what uses the key")

@@ -22,7 +22,9 @@ type UnreadInput struct {
 }
 
 // UnreadReplies lists the replies not understood that p may see: an agency
-// key its subtree's, newest first.
+// key its subtree's, newest first. Texts are cleaned again as they are
+// read, so replies kept before a cleaning rule existed show (and go into
+// a response's citizen_text) as clean as new ones.
 func (s *Service) UnreadReplies(ctx context.Context, p *Principal, status string, before time.Time, limit int64) ([]store.UnreadReply, error) {
 	switch status {
 	case "", store.UnreadOpen, store.UnreadResolved, store.UnreadDismissed:
@@ -40,7 +42,11 @@ func (s *Service) UnreadReplies(ctx context.Context, p *Principal, status string
 		}
 		agencies = sub
 	}
-	return s.Mongo.Unread.List(ctx, status, agencies, before, limit)
+	list, err := s.Mongo.Unread.List(ctx, status, agencies, before, limit)
+	for i := range list {
+		list[i].Text = survey.CleanCitizenText(list[i].Text)
+	}
+	return list, err
 }
 
 // UnreadReply returns one reply p may see.
@@ -60,6 +66,7 @@ func (s *Service) UnreadReply(ctx context.Context, p *Principal, id string) (*st
 			return nil, Errorf(NotFound, "id", "no reply %s in the not-understood list", id)
 		}
 	}
+	u.Text = survey.CleanCitizenText(u.Text)
 	return u, nil
 }
 
@@ -125,7 +132,7 @@ func (s *Service) ResolveUnread(ctx context.Context, p *Principal, id string, in
 	if err != nil {
 		return nil, nil, err
 	}
-	res := store.Resolution{Scores: scores, Comment: comment, Note: in.Note, EnteredBy: p.Who(), At: s.now(), Response: r.ID}
+	res := store.Resolution{Scores: scores, Comment: comment, Note: survey.CleanText(in.Note), EnteredBy: p.Who(), At: s.now(), Response: r.ID}
 	if err := s.Mongo.Unread.Settle(ctx, id, store.UnreadResolved, res); err != nil && !errors.Is(err, store.ErrSettled) {
 		return nil, nil, err
 	}
@@ -142,7 +149,7 @@ func (s *Service) DismissUnread(ctx context.Context, p *Principal, id string, in
 	if err := s.mayRead(p, u); err != nil {
 		return nil, err
 	}
-	res := store.Resolution{Note: strings.TrimSpace(in.Note), EnteredBy: p.Who(), At: s.now()}
+	res := store.Resolution{Note: survey.CleanText(in.Note), EnteredBy: p.Who(), At: s.now()}
 	if err := s.Mongo.Unread.Settle(ctx, id, store.UnreadDismissed, res); errors.Is(err, store.ErrSettled) {
 		return nil, Errorf(Conflict, "id", "reply %s was already %s", id, u.Status)
 	} else if err != nil {

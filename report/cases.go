@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sipasvn/gateway/store"
@@ -70,7 +69,7 @@ func CaseOf(r *store.Response, topics []survey.Topic, rule store.CaseRule, cal *
 		return nil
 	}
 	return &store.Case{ID: r.ID, ResponseID: r.ID, InvitationID: r.InvitationID, Agency: r.AgencyCode, Dossier: r.DossierCode,
-		Procedure: r.ProcedureCode, Channel: r.Channel, Survey: r.Survey, Comment: survey.RedactPhones(strings.TrimSpace(r.Comment)),
+		Procedure: r.ProcedureCode, Channel: r.Channel, Survey: r.Survey, Comment: survey.CleanCitizenText(r.Comment),
 		Low: low, Topics: topics, Reason: reason, Status: store.CaseOpen, OpenedAt: r.SubmittedAt, DueAt: cal.Due(r.SubmittedAt, rule.DueDays),
 		History: []store.CaseEvent{{At: store.Millis(time.Now()), By: "gateway", Action: "opened", Detail: reason}}}
 }

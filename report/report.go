@@ -96,7 +96,7 @@ func TopicsOf(r *store.Response, lex *survey.Lexicon) []survey.Topic {
 // redacted, with the response's mean score and its topics), or false when
 // r has none.
 func CommentOf(r *store.Response, topics []survey.Topic) (store.Comment, bool) {
-	text := strings.TrimSpace(r.Comment)
+	text := survey.CleanCitizenText(r.Comment) // again: a response kept before the cleaning was there
 	if text == "" {
 		return store.Comment{}, false
 	}
@@ -108,7 +108,7 @@ func CommentOf(r *store.Response, topics []survey.Topic) (store.Comment, bool) {
 		}
 	}
 	c := store.Comment{ResponseID: r.ID, Agency: r.AgencyCode, Procedure: r.ProcedureCode, Survey: r.Survey, Channel: r.Channel,
-		At: r.SubmittedAt, Text: survey.RedactPhones(text), Topics: topics}
+		At: r.SubmittedAt, Text: text, Topics: topics}
 	if n > 0 {
 		c.Score = math.Round(100*float64(sum)/float64(n)) / 100
 	}

@@ -23,10 +23,13 @@ const bom = "\ufeff"
 
 // responsesExport streams normalised responses as CSV (one column per
 // question of the chosen survey) or JSON lines. No phone numbers: the
-// respondent is a keyed hash. The cross-form view (survey=all) exports
-// every form's responses in one file: a column per criterion (the
-// response's share of valid answers at 4 or 5 there, in percent, empty
-// when it gave none) then each form's own questions, named form:question.
+// respondent is a keyed hash, and the citizen's texts (comment,
+// citizen_text) are cleaned again on the way out, so responses kept
+// before a cleaning rule existed leave as clean as new ones. The
+// cross-form view (survey=all) exports every form's responses in one
+// file: a column per criterion (the response's share of valid answers at
+// 4 or 5 there, in percent, empty when it gave none) then each form's own
+// questions, named form:question.
 func (a *API) responsesExport(c *fiber.Ctx) error {
 	q, def, err := a.ReportQuery(c)
 	if err != nil {
@@ -138,7 +141,7 @@ func (a *API) responsesExport(c *fiber.Ctx) error {
 			for _, t := range report.TopicsOf(r, a.Core.Topics) {
 				topics = append(topics, t.ID+":"+string(t.Polarity))
 			}
-			if err := cw.Write(append(row, r.Comment, r.EnteredBy, r.CitizenText, strings.Join(topics, ";"))); err != nil {
+			if err := cw.Write(append(row, survey.CleanCitizenText(r.Comment), r.EnteredBy, survey.CleanCitizenText(r.CitizenText), strings.Join(topics, ";"))); err != nil {
 				return err
 			}
 			cw.Flush()
@@ -191,9 +194,10 @@ type exportLine struct {
 }
 
 // exportRow is r as a JSON line, its times in zone (with the offset).
+// The citizen's texts are cleaned again (see responsesExport).
 func exportRow(r *store.Response, zone *time.Location, lex *survey.Lexicon) exportLine {
 	return exportLine{r.ID, r.InvitationID, r.Survey, r.SurveyVersion, r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode,
-		r.Channel, r.Locale, r.Respondent, r.Answers, r.Comment, r.StartedAt.In(zone), r.SubmittedAt.In(zone), r.EnteredBy, r.CitizenText,
+		r.Channel, r.Locale, r.Respondent, r.Answers, survey.CleanCitizenText(r.Comment), r.StartedAt.In(zone), r.SubmittedAt.In(zone), r.EnteredBy, survey.CleanCitizenText(r.CitizenText),
 		nonNil(report.TopicsOf(r, lex))}
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -84,43 +83,16 @@ func (s *Survey) Missing(a Answers) []QuestionID {
 	return out
 }
 
-// CleanComment trims a comment, drops control characters and bounds its
-// length; invalid UTF-8 is refused.
+// CleanComment is a citizen's comment as it is kept: CleanCitizenText
+// of it, refused when it is not UTF-8 or longer than MaxComment
+// characters.
 func CleanComment(c string) (string, error) {
-	c = strings.TrimSpace(StripControls(c))
 	if !utf8.ValidString(c) {
 		return "", &FieldError{Field: CommentField, Err: fmt.Errorf("not valid UTF-8 text")}
 	}
+	c = CleanCitizenText(c)
 	if utf8.RuneCountInString(c) > MaxComment {
 		return "", &FieldError{Field: CommentField, Err: fmt.Errorf("longer than %d characters; shorten it", MaxComment)}
 	}
-	return Normalize(c), nil
-}
-
-// StripControls drops control characters (NUL, escape sequences, C1)
-// from a text a citizen sent, keeping line breaks; tabs and carriage
-// returns become spaces or nothing.
-func StripControls(s string) string {
-	clean := true
-	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n':
-			return r
-		case r == '\t' || r == '\r':
-			return ' '
-		case unicode.IsControl(r):
-			return -1
-		}
-		return r
-	}, s)
+	return c, nil
 }

@@ -131,8 +131,8 @@ func TestRedactPhones(t *testing.T) {
 		"hồ sơ 000.00.12.H49-201105-0042 chậm": "hồ sơ 000.00.12.H49-201105-0042 chậm",
 		"chờ 2 tiếng, phí 50.000 đồng":         "chờ 2 tiếng, phí 50.000 đồng",
 	} {
-		if got := RedactPhones(in); got != want {
-			t.Errorf("RedactPhones(%q) = %q, want %q", in, got, want)
+		if got := CleanCitizenText(in); got != want {
+			t.Errorf("CleanCitizenText(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -16,11 +16,13 @@ import (
 // between them.
 var phoneLike = regexp.MustCompile(`(?:\+?84|\b0)(?:[ .\-]?\d){8,10}\b`)
 
-// RedactPhones replaces phone numbers a citizen wrote in a comment by
-// "[số điện thoại]", so comments can be shown and exported without them.
-func RedactPhones(s string) string { return phoneLike.ReplaceAllString(s, "[số điện thoại]") }
+// redactPhones replaces phone numbers a citizen wrote by "[số điện
+// thoại]", so texts can be shown and exported without them.
+func redactPhones(s string) string { return phoneLike.ReplaceAllString(s, "[số điện thoại]") }
 
-// Normalize returns s in Unicode NFC, the form every stored text uses.
+// Normalize returns s in Unicode NFC, the form every stored text uses:
+// for matching and searching. Text a person typed goes through CleanText
+// or CleanCitizenText, which also normalise.
 func Normalize(s string) string { return norm.NFC.String(s) }
 
 // unaccenters are reusable NFD → drop marks → NFC chains: a chain keeps
