@@ -85,13 +85,15 @@ func (s *Survey) Missing(a Answers) []QuestionID {
 
 // CleanComment is a citizen's comment as it is kept: CleanCitizenText
 // of it, refused when it is not UTF-8 or longer than MaxComment
-// characters.
+// characters. A redacted number counts as one character, so redacting
+// never makes a comment too long, and a comment cleaned once (a survey
+// page shows it again) passes again.
 func CleanComment(c string) (string, error) {
 	if !utf8.ValidString(c) {
 		return "", &FieldError{Field: CommentField, Err: fmt.Errorf("not valid UTF-8 text")}
 	}
 	c = CleanCitizenText(c)
-	if utf8.RuneCountInString(c) > MaxComment {
+	if utf8.RuneCountInString(c)-strings.Count(c, PhoneMark)*(utf8.RuneCountInString(PhoneMark)-1) > MaxComment {
 		return "", &FieldError{Field: CommentField, Err: fmt.Errorf("longer than %d characters; shorten it", MaxComment)}
 	}
 	return c, nil

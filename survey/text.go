@@ -1,7 +1,6 @@
 package survey
 
 import (
-	"regexp"
 	"strings"
 	"sync"
 	"unicode"
@@ -10,15 +9,6 @@ import (
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 )
-
-// phoneLike matches what reads as a Vietnamese phone number inside free
-// text: 0 or +84/84, then 8–10 more digits, spaces, dots or dashes allowed
-// between them.
-var phoneLike = regexp.MustCompile(`(?:\+?84|\b0)(?:[ .\-]?\d){8,10}\b`)
-
-// redactPhones replaces phone numbers a citizen wrote by "[số điện
-// thoại]", so texts can be shown and exported without them.
-func redactPhones(s string) string { return phoneLike.ReplaceAllString(s, "[số điện thoại]") }
 
 // Normalize returns s in Unicode NFC, the form every stored text uses:
 // for matching and searching. Text a person typed goes through CleanText
