@@ -483,12 +483,40 @@ const (
 
 var answerKeyRe = regexp.MustCompile(`^[A-Za-z0-9_-]{8,64}$`)
 
+// maxKioskAnswers bounds the scores of one answer (the full SIPAS form
+// has 22 questions).
+const maxKioskAnswers = 64
+
+// Check refuses what no tablet sends (a bad idempotency key, a score off
+// the scale, a comment too long or not UTF-8) before anything is
+// claimed, and cleans the comment (phone numbers redacted). It reads no
+// store: whether the scores fit the dossier's survey is AnswerOnKiosk's.
+func (a *KioskAnswer) Check() error {
+	if !answerKeyRe.MatchString(a.Key) {
+		return Errorf(Invalid, "idempotency_key", "send 8–64 letters, digits, - or _, one key per answer (a UUID will do)")
+	}
+	if len(a.Answers) > maxKioskAnswers {
+		return Errorf(Invalid, "answers", "%d scores; a survey has at most %d questions", len(a.Answers), maxKioskAnswers)
+	}
+	for q, v := range a.Answers {
+		if v < 0 || v > 5 {
+			return Errorf(Invalid, "answers."+q, "%d is not a score; use 1–5, or 0 for no opinion", v)
+		}
+	}
+	comment, err := survey.CleanComment(a.Comment)
+	if err != nil {
+		return Errorf(Invalid, "comment", "%v", err)
+	}
+	a.Comment = comment
+	return nil
+}
+
 // AnswerOnKiosk saves a kiosk's answer exactly once per invitation and
 // once per idempotency key. The invitation must have been presented at
 // the kiosk's desk.
 func (s *Service) AnswerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (string, error) {
-	if !answerKeyRe.MatchString(a.Key) {
-		return "", Errorf(Invalid, "idempotency_key", "send 8–64 letters, digits, - or _, one key per answer (a UUID will do)")
+	if err := a.Check(); err != nil {
+		return "", err
 	}
 	if err := s.limited(ctx, "kiosk-answer:"+k.Desk.ID, s.KioskRate, time.Minute, "", "answers from this desk"); err != nil {
 		return "", err
@@ -570,18 +598,9 @@ func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 	}
 	answers := survey.Answers{}
 	for _, q := range def.Questions {
-		v, ok := a.Answers[string(q.ID)]
-		if !ok {
-			continue
+		if v, ok := a.Answers[string(q.ID)]; ok {
+			answers[q.ID] = v // on the scale: Check
 		}
-		if v < 0 || v > 5 {
-			return "", Errorf(Invalid, "answers."+string(q.ID), "%d is not a score; use 1–5, or 0 for no opinion", v)
-		}
-		answers[q.ID] = v
-	}
-	comment, err := survey.CleanComment(a.Comment)
-	if err != nil {
-		return "", err
 	}
 	if ss.Completed() {
 		return KioskAnswered, nil
@@ -591,7 +610,7 @@ func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 	if a.Locale == "en" {
 		locale = "en"
 	}
-	_, err = s.Complete(ctx, ss, Completion{Answers: answers, Comment: comment, Channel: k.Desk.Channel(), Locale: locale})
+	_, err = s.Complete(ctx, ss, Completion{Answers: answers, Comment: a.Comment, Channel: k.Desk.Channel(), Locale: locale})
 	if errors.Is(err, ErrAlreadyCompleted) {
 		return KioskAnswered, nil
 	}

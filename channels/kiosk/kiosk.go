@@ -101,11 +101,9 @@ type Paired struct {
 }
 
 func (h *handler) pair(c *fiber.Ctx) error {
-	var in struct {
-		Code string `json:"code"`
-	}
-	if err := c.BodyParser(&in); err != nil {
-		return core.Errorf(core.Invalid, "code", "send {\"code\": \"12345678\"}")
+	in, err := readPairing(c.Get(fiber.HeaderContentType), c.Body())
+	if err != nil {
+		return err
 	}
 	token, k, err := h.core.Pair(c.UserContext(), channels.ClientIP(c), in.Code)
 	if err != nil {
@@ -158,9 +156,9 @@ type Presentation struct {
 
 // present is the officer showing a dossier from the tablet.
 func (h *handler) present(c *fiber.Ctx, k *core.Kiosk) error {
-	var in Presentation
-	if err := c.BodyParser(&in); err != nil {
-		return core.Errorf(core.Invalid, "dossier_code", "send {\"dossier_code\": \"…\", \"officer_pin\": \"…\"}")
+	in, err := readPresentation(c.Get(fiber.HeaderContentType), c.Body())
+	if err != nil {
+		return err
 	}
 	p, err := h.core.PresentOnTablet(c.UserContext(), k, in.Dossier, in.PIN)
 	if err != nil {
@@ -175,9 +173,9 @@ type Answered struct {
 }
 
 func (h *handler) answer(c *fiber.Ctx, k *core.Kiosk) error {
-	var in core.KioskAnswer
-	if err := c.BodyParser(&in); err != nil {
-		return core.Errorf(core.Invalid, "answers", "send JSON: {\"idempotency_key\", \"invitation_id\", \"seq\", \"survey\", \"answers\": {\"A\": 5, …}, \"comment\"}")
+	in, err := readAnswer(c.Get(fiber.HeaderContentType), c.Body())
+	if err != nil {
+		return err
 	}
 	outcome, err := h.core.AnswerOnKiosk(c.UserContext(), k, in)
 	if err != nil {
