@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
@@ -105,26 +106,12 @@ func (s *Service) ResolveUnread(ctx context.Context, p *Principal, id string, in
 		return nil, nil, Errorf(Gone, "id", "the citizen opted out of invitation %s; nothing is stored for it", inv.ID)
 	}
 	def := s.ChatSurvey(inv.Survey)
-	answers, scores := survey.Answers{}, map[string]int{}
-	for k, v := range in.Scores {
-		q, ok := def.Question(survey.QuestionID(strings.ToUpper(strings.TrimSpace(k))))
-		if !ok {
-			return nil, nil, Errorf(Invalid, "scores."+k, "%s has no question %q; its questions are %s", def.ID, k, questionIDs(def))
-		}
-		if v < 0 || v > 5 {
-			return nil, nil, Errorf(Invalid, "scores."+k, "%d is off the scale; use 1–5, or 0 for no opinion", v)
-		}
-		answers[q.ID], scores[string(q.ID)] = v, v
-	}
-	if missing := def.Missing(answers); len(missing) > 0 {
-		return nil, nil, Errorf(Invalid, "scores."+string(missing[0]), "%d questions have no score (%s); give every one, 0 for no opinion", len(missing), questionIDs(def))
-	}
-	comment, err := survey.CleanComment(in.Comment)
+	answers, res, err := checkResolution(def, in)
 	if err != nil {
-		return nil, nil, Errorf(Invalid, "comment", "%v", err)
+		return nil, nil, err
 	}
 	r, err := s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
-		Answers: answers, Comment: comment, Channel: u.Family, Locale: inv.Locale,
+		Answers: answers, Comment: res.Comment, Channel: u.Family, Locale: inv.Locale,
 		EnteredBy: p.Who(), CitizenText: u.Text})
 	if errors.Is(err, ErrAlreadyCompleted) {
 		return nil, nil, Errorf(Conflict, "id", "invitation %s already has an answer (the citizen may have sent the scores again); dismiss this reply", inv.ID)
@@ -132,12 +119,12 @@ func (s *Service) ResolveUnread(ctx context.Context, p *Principal, id string, in
 	if err != nil {
 		return nil, nil, err
 	}
-	res := store.Resolution{Scores: scores, Comment: comment, Note: survey.CleanText(in.Note), EnteredBy: p.Who(), At: s.now(), Response: r.ID}
+	res.EnteredBy, res.At, res.Response = p.Who(), s.now(), r.ID
 	if err := s.Mongo.Unread.Settle(ctx, id, store.UnreadResolved, res); err != nil && !errors.Is(err, store.ErrSettled) {
 		return nil, nil, err
 	}
 	u.Status, u.Resolution = store.UnreadResolved, &res
-	return u, r, s.Audit(ctx, p, "unread.resolve", id, map[string]any{"invitation": inv.ID, "scores": scores, "response": r.ID})
+	return u, r, s.Audit(ctx, p, "unread.resolve", id, map[string]any{"invitation": inv.ID, "scores": res.Scores, "response": r.ID})
 }
 
 // DismissUnread takes a reply that holds no scores off the list.
@@ -149,7 +136,11 @@ func (s *Service) DismissUnread(ctx context.Context, p *Principal, id string, in
 	if err := s.mayRead(p, u); err != nil {
 		return nil, err
 	}
-	res := store.Resolution{Note: survey.CleanText(in.Note), EnteredBy: p.Who(), At: s.now()}
+	note, err := checkNote(in.Note)
+	if err != nil {
+		return nil, err
+	}
+	res := store.Resolution{Note: note, EnteredBy: p.Who(), At: s.now()}
 	if err := s.Mongo.Unread.Settle(ctx, id, store.UnreadDismissed, res); errors.Is(err, store.ErrSettled) {
 		return nil, Errorf(Conflict, "id", "reply %s was already %s", id, u.Status)
 	} else if err != nil {
@@ -157,6 +148,48 @@ func (s *Service) DismissUnread(ctx context.Context, p *Principal, id string, in
 	}
 	u.Status, u.Resolution = store.UnreadDismissed, &res
 	return u, s.Audit(ctx, p, "unread.dismiss", id, map[string]any{"invitation": u.Invitation, "note": res.Note})
+}
+
+// checkResolution reads what an operator entered for a reply of survey
+// def: a score 0–5 for every question, keyed by question id in any case;
+// the citizen's words (a comment, phone numbers redacted); the
+// operator's note. It returns the answers and the resolution so far.
+func checkResolution(def *survey.Survey, in UnreadInput) (survey.Answers, store.Resolution, error) {
+	answers, res := survey.Answers{}, store.Resolution{Scores: map[string]int{}}
+	for k, v := range in.Scores {
+		q, ok := def.Question(survey.QuestionID(strings.ToUpper(strings.TrimSpace(k))))
+		if !ok {
+			return nil, res, Errorf(Invalid, "scores."+k, "%s has no question %q; its questions are %s", def.ID, k, questionIDs(def))
+		}
+		if v < 0 || v > 5 {
+			return nil, res, Errorf(Invalid, "scores."+k, "%d is off the scale; use 1–5, or 0 for no opinion", v)
+		}
+		answers[q.ID], res.Scores[string(q.ID)] = v, v
+	}
+	if missing := def.Missing(answers); len(missing) > 0 {
+		return nil, res, Errorf(Invalid, "scores."+string(missing[0]), "%d questions have no score (%s); give every one, 0 for no opinion", len(missing), questionIDs(def))
+	}
+	var err error
+	if res.Comment, err = survey.CleanComment(in.Comment); err != nil {
+		return nil, res, Errorf(Invalid, "comment", "%v", err)
+	}
+	if res.Note, err = checkNote(in.Note); err != nil {
+		return nil, res, err
+	}
+	return answers, res, nil
+}
+
+// maxNote bounds an operator's note on a reply.
+const maxNote = 1000
+
+// checkNote cleans an operator's note on a reply: kept as typed (a
+// number in it is the operator's to give), bounded.
+func checkNote(note string) (string, error) {
+	note = survey.CleanText(note)
+	if utf8.RuneCountInString(note) > maxNote {
+		return "", Errorf(Invalid, "note", "at most %d characters", maxNote)
+	}
+	return note, nil
 }
 
 func questionIDs(def *survey.Survey) string {
