@@ -18,6 +18,10 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./channels/sms/twilio/
 	go test -run '^$$' -fuzz '^FuzzSign$$' -fuzztime $(FUZZTIME) ./channels/sms/esms/
 	go test -run '^$$' -fuzz '^FuzzParseEvent$$' -fuzztime $(FUZZTIME) ./channels/zalo/
+	go test -run '^$$' -fuzz '^FuzzCleanText$$' -fuzztime $(FUZZTIME) ./survey/
+	go test -run '^$$' -fuzz '^FuzzKioskBodies$$' -fuzztime $(FUZZTIME) ./channels/kiosk/
+	go test -run '^$$' -fuzz '^FuzzCaseInput$$' -fuzztime $(FUZZTIME) ./core/
+	go test -run '^$$' -fuzz '^FuzzUnreadInput$$' -fuzztime $(FUZZTIME) ./core/
 
 # The load tool against the embedded default and against real redis-server +
 # FerretDB; figures go to docs/bench/embedded.txt and docs/bench/servers.txt.
