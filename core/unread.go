@@ -84,9 +84,18 @@ func (s *Service) mayRead(p *Principal, u *store.UnreadReply) error {
 	return nil
 }
 
+// unreadClaimTime is how long a resolve holds its reply: far longer than
+// storing a response takes, short enough that a resolve cut off by a
+// crash frees the reply soon.
+const unreadClaimTime = 2 * time.Minute
+
 // ResolveUnread records the scores an operator read in a citizen's reply:
 // a response like any other, on the reply's channel, marked with who
-// entered it and the citizen's own message, counted once.
+// entered it and the citizen's own message, counted once. The reply is
+// claimed before the response is stored, in one conditional write, and
+// settled with that claim: a dismiss or a second resolve at the same
+// moment gets a 409, so a reply never reads dismissed with a response
+// counted.
 func (s *Service) ResolveUnread(ctx context.Context, p *Principal, id string, in UnreadInput) (*store.UnreadReply, *store.Response, error) {
 	u, err := s.UnreadReply(ctx, p, id)
 	if err != nil {
@@ -110,24 +119,55 @@ func (s *Service) ResolveUnread(ctx context.Context, p *Principal, id string, in
 	if err != nil {
 		return nil, nil, err
 	}
+	claim := store.UnreadClaim{Token: newID(), By: p.Who()}
+	now := s.now()
+	claim.Until = now.Add(unreadClaimTime)
+	if err := s.Mongo.Unread.Claim(ctx, id, claim, now); err != nil {
+		return nil, nil, s.unsettled(ctx, id, err)
+	}
 	r, err := s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
 		Answers: answers, Comment: res.Comment, Channel: u.Family, Locale: inv.Locale,
 		EnteredBy: p.Who(), CitizenText: u.Text})
-	if errors.Is(err, ErrAlreadyCompleted) {
-		return nil, nil, Errorf(Conflict, "id", "invitation %s already has an answer (the citizen may have sent the scores again); dismiss this reply", inv.ID)
-	}
 	if err != nil {
+		_ = s.Mongo.Unread.Release(context.WithoutCancel(ctx), id, claim.Token) // nothing was stored: the reply is free again
+		if errors.Is(err, ErrAlreadyCompleted) {
+			return nil, nil, Errorf(Conflict, "id", "invitation %s already has an answer (the citizen may have sent the scores again); dismiss this reply", inv.ID)
+		}
 		return nil, nil, err
 	}
 	res.EnteredBy, res.At, res.Response = p.Who(), s.now(), r.ID
-	if err := s.Mongo.Unread.Settle(ctx, id, store.UnreadResolved, res); err != nil && !errors.Is(err, store.ErrSettled) {
-		return nil, nil, err
+	if err := s.Mongo.Unread.Settle(ctx, id, store.UnreadResolved, res, claim.Token, s.now()); err != nil {
+		// Only a claim that ran out (a resolve stalled for minutes) lets
+		// another settle it meanwhile: the response is stored, say so.
+		return nil, nil, fmt.Errorf("reply %s: response %s is stored, but the reply could not be marked resolved: %w", id, r.ID, err)
 	}
 	u.Status, u.Resolution = store.UnreadResolved, &res
 	return u, r, s.Audit(ctx, p, "unread.resolve", id, map[string]any{"invitation": inv.ID, "scores": res.Scores, "response": r.ID})
 }
 
-// DismissUnread takes a reply that holds no scores off the list.
+// unsettled turns a refused claim or settle of reply id into the 409 the
+// loser of a race gets.
+func (s *Service) unsettled(ctx context.Context, id string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrClaimed):
+		by := "another operator"
+		if u, e := s.Mongo.Unread.ByID(ctx, id); e == nil && u.Claim != nil {
+			by = u.Claim.By
+		}
+		return Errorf(Conflict, "id", "reply %s is being resolved by %s now; reload the list in a moment", id, by)
+	case errors.Is(err, store.ErrSettled):
+		status := "settled"
+		if u, e := s.Mongo.Unread.ByID(ctx, id); e == nil {
+			status = u.Status
+		}
+		return Errorf(Conflict, "id", "reply %s was already %s", id, status)
+	}
+	return err
+}
+
+// DismissUnread takes a reply that holds no scores off the list: one
+// conditional write, refused (409) once the reply is settled or while a
+// resolve holds it.
 func (s *Service) DismissUnread(ctx context.Context, p *Principal, id string, in UnreadInput) (*store.UnreadReply, error) {
 	u, err := s.UnreadReply(ctx, p, id)
 	if err != nil {
@@ -141,12 +181,10 @@ func (s *Service) DismissUnread(ctx context.Context, p *Principal, id string, in
 		return nil, err
 	}
 	res := store.Resolution{Note: note, EnteredBy: p.Who(), At: s.now()}
-	if err := s.Mongo.Unread.Settle(ctx, id, store.UnreadDismissed, res); errors.Is(err, store.ErrSettled) {
-		return nil, Errorf(Conflict, "id", "reply %s was already %s", id, u.Status)
-	} else if err != nil {
-		return nil, err
+	if err := s.Mongo.Unread.Settle(ctx, id, store.UnreadDismissed, res, "", s.now()); err != nil {
+		return nil, s.unsettled(ctx, id, err)
 	}
-	u.Status, u.Resolution = store.UnreadDismissed, &res
+	u.Status, u.Resolution, u.Claim = store.UnreadDismissed, &res, nil
 	return u, s.Audit(ctx, p, "unread.dismiss", id, map[string]any{"invitation": u.Invitation, "note": res.Note})
 }
 

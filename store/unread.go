@@ -34,6 +34,18 @@ type UnreadReply struct {
 	At         time.Time   `bson:"at" json:"at"`
 	Status     string      `bson:"status" json:"status"`
 	Resolution *Resolution `bson:"resolution,omitempty" json:"resolution,omitempty"`
+	// Claim is an operator's resolve under way: until it ends, or its
+	// time runs out, no one else resolves or dismisses the reply.
+	Claim *UnreadClaim `bson:"claim,omitempty" json:"-"`
+}
+
+// UnreadClaim holds an open reply for one operator's resolve, which
+// stores a response before it settles the reply: the claim comes first,
+// so no dismiss or second resolve can land in between.
+type UnreadClaim struct {
+	Token string    `bson:"token"`
+	By    string    `bson:"by"`
+	Until time.Time `bson:"until"` // a resolve cut short frees the reply then
 }
 
 // Resolution is what an operator made of an unread reply.
@@ -97,16 +109,71 @@ func (s *Unread) List(ctx context.Context, status string, agencies []string, bef
 // ErrSettled means a reply was resolved or dismissed already.
 var ErrSettled = errors.New("this reply was already settled")
 
-// Settle records an operator's resolution of an open reply, once.
-func (s *Unread) Settle(ctx context.Context, id, status string, res Resolution) error {
+// ErrClaimed means an operator's resolve holds the reply now.
+var ErrClaimed = errors.New("an operator is resolving this reply now")
+
+// unclaimed matches an open reply no live claim holds, or the one token
+// names ("" names none).
+func unclaimed(id, token string, now time.Time) bson.D {
+	free := bson.A{
+		bson.D{{Key: "claim", Value: nil}}, // absent or null
+		bson.D{{Key: "claim.until", Value: bson.D{{Key: "$lte", Value: now}}}},
+	}
+	if token != "" {
+		free = append(free, bson.D{{Key: "claim.token", Value: token}})
+	}
+	return bson.D{{Key: "_id", Value: id}, {Key: "status", Value: UnreadOpen}, {Key: "$or", Value: free}}
+}
+
+// Claim holds an open reply for a resolve, in one conditional write: of
+// two at once, one gets it. ErrSettled when it is no longer open,
+// ErrClaimed when another claim holds it.
+func (s *Unread) Claim(ctx context.Context, id string, c UnreadClaim, now time.Time) error {
+	c.Until = Millis(c.Until)
+	r, err := s.c.UpdateOne(ctx, unclaimed(id, "", Millis(now)), bson.D{{Key: "$set", Value: bson.D{{Key: "claim", Value: c}}}})
+	if err != nil {
+		return fmt.Errorf("claim unread reply %s: %w", id, err)
+	}
+	if r.MatchedCount == 0 {
+		return s.whyNot(ctx, id)
+	}
+	return nil
+}
+
+// Release frees a reply its claim (token) holds, when the resolve did
+// not go through.
+func (s *Unread) Release(ctx context.Context, id, token string) error {
+	_, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "claim.token", Value: token}}, bson.D{{Key: "$unset", Value: bson.D{{Key: "claim", Value: ""}}}})
+	if err != nil {
+		return fmt.Errorf("release unread reply %s: %w", id, err)
+	}
+	return nil
+}
+
+// Settle records an operator's resolution of an open reply, once: a
+// dismiss (token "") only when no claim holds it, a resolve with the
+// token of its claim. ErrSettled or ErrClaimed say why it did not.
+func (s *Unread) Settle(ctx context.Context, id, status string, res Resolution, token string, now time.Time) error {
 	res.At = Millis(res.At)
-	r, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "status", Value: UnreadOpen}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: status}, {Key: "resolution", Value: res}}}})
+	r, err := s.c.UpdateOne(ctx, unclaimed(id, token, Millis(now)),
+		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: status}, {Key: "resolution", Value: res}}}, {Key: "$unset", Value: bson.D{{Key: "claim", Value: ""}}}})
 	if err != nil {
 		return fmt.Errorf("settle unread reply %s: %w", id, err)
 	}
 	if r.MatchedCount == 0 {
-		return ErrSettled
+		return s.whyNot(ctx, id)
 	}
 	return nil
+}
+
+// whyNot says why a conditional write of reply id matched nothing.
+func (s *Unread) whyNot(ctx context.Context, id string) error {
+	u, err := s.ByID(ctx, id)
+	switch {
+	case err != nil:
+		return err
+	case u.Status != UnreadOpen:
+		return ErrSettled
+	}
+	return ErrClaimed
 }
