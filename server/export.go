@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -73,13 +74,21 @@ func (a *API) responsesExport(c *fiber.Ctx) error {
 	}
 	name := fmt.Sprintf("responses-%s-%s.%s", SurveyName(q), time.Now().In(core.Vietnam).Format("20060102"), format)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), time.Hour)
+	// The stream is written after the handler returns, whose context ends
+	// then: the writer watches the client itself (streamWatch), so an
+	// export nobody downloads any more stops reading MongoDB.
+	base, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), time.Hour)
 	// A failure half-way must not look like a complete file: the
 	// connection's sending side is shut before the last chunk, so the
 	// download breaks.
 	conn := c.Context().Conn()
-	broken := func(w *bufio.Writer, err error) {
+	watch := streamWatch(c)
+	broken := func(ctx context.Context, w *bufio.Writer, err error) {
 		if err == nil {
+			return
+		}
+		if errors.Is(context.Cause(ctx), errClientLeft) {
+			a.log.Info("export stopped: the client left")
 			return
 		}
 		a.log.Error("export cut short; the client's download is broken on purpose", "err", err)
@@ -95,8 +104,10 @@ func (a *API) responsesExport(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, "application/x-ndjson; charset=utf-8")
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 			defer cancel()
+			ctx, stop := watch(base)
+			defer stop()
 			enc := json.NewEncoder(w)
-			broken(w, a.Core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r, a.Zone, a.Core.Topics)) }))
+			broken(ctx, w, a.Core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error { return enc.Encode(exportRow(r, a.Zone, a.Core.Topics)) }))
 			_ = w.Flush()
 		})
 		return nil
@@ -104,6 +115,8 @@ func (a *API) responsesExport(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer cancel()
+		ctx, stop := watch(base)
+		defer stop()
 		_, _ = w.WriteString(bom)
 		cw := safeCSV{csv.NewWriter(w)}
 		head := []string{"response_id", "invitation_id", "survey", "survey_version", "dossier_code", "agency_code", "procedure_code", "field_code", "channel", "locale", "respondent", "submitted_at"}
@@ -148,7 +161,7 @@ func (a *API) responsesExport(c *fiber.Ctx) error {
 			return cw.Error()
 		})
 		cw.Flush()
-		broken(w, err)
+		broken(ctx, w, err)
 	})
 	return nil
 }

@@ -73,6 +73,7 @@ func New(d Deps) *fiber.App {
 	app.Use(securityHeaders(strings.HasPrefix(d.Core.BaseURL, "https://")))
 	app.Use(identityBodies) // before every route: nothing may decode a body first
 	app.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
+	app.Use(stopWithClient)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(health{Status: "ok"}) })
 	// The front door is the operators' console (citizens come by their
