@@ -140,12 +140,12 @@ func TestMidConversationStepCost(t *testing.T) {
 	c := newChat(t)
 	const p = "84912345678"
 	d1 := c.invite("D-RT-1", "0912345678")
-	c.expect(c.say(p, "5"), d1, "Câu 2/5", 0)
+	c.expect(c.say(p, "5 4"), d1, "Câu 3/5", 0) // the first scores mark the invitation started
 	rt := &roundTrips{}
 	c.g.Core.Conversations.R.AddHook(rt)
 	c.g.Core.Mongo = nil // a MongoDB call would panic
 	c.expect(c.say(p, "HD"), d1, "Nhắn 5 số", 0)
-	c.expect(c.say(p, "4"), d1, "Câu 3/5", 0)
+	c.expect(c.say(p, "4"), d1, "Câu 4/5", 0)
 	if n := rt.n.Load(); n != 4 {
 		t.Fatalf("two mid-conversation messages took %d Redis round trips, want 4", n)
 	}

@@ -1,6 +1,7 @@
 package survey
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -14,8 +15,8 @@ type Conversation struct {
 	Locale     string `json:"l,omitempty"`
 	Answers    []int  `json:"a,omitempty"`
 	Comment    string `json:"c,omitempty"`
-	// Misses counts unreadable replies in a row; the second one ends the
-	// prompting until the citizen writes something readable.
+	// Misses counts unreadable replies in a row: the first gets a hint,
+	// the next ones a question asked alone, up to maxMisses.
 	Misses int  `json:"m,omitempty"`
 	Done   bool `json:"d,omitempty"`
 	// OneByOne asks one question at a time (chat with answer buttons)
@@ -36,11 +37,19 @@ type Pending struct {
 	At      int    `json:"a"`
 	Scores  []int  `json:"s"`
 	Comment string `json:"c,omitempty"`
+	// Lone is one score said alone (Reply.Lone): the next reply may
+	// confirm it for every question or go on with the second.
+	Lone bool `json:"n,omitempty"`
 }
 
 // maxConfirms bounds the readings asked back in one conversation, so an
 // unsure writer costs at most that many extra messages.
 const maxConfirms = 2
+
+// maxMisses bounds the unreadable replies in a row that are answered:
+// no citizen writes that many, an auto-responder answering the gateway
+// would write on for ever.
+const maxMisses = 10
 
 // Expect is what the conversation waits for, for the reader: criterion
 // letters when each question has its own, and how many scores make a
@@ -124,6 +133,9 @@ type Outcome struct {
 	OptOut   bool     // the citizen asked to hear no more
 	Asked    bool     // an unsure reading was asked back
 	Unread   bool     // the reply was not understood (or not where it fits)
+	// Alone says a question is asked alone after replies that could not
+	// be read: the channel may offer its other way to answer (the link).
+	Alone bool
 }
 
 // Answered returns the answers as a map, for saving.
@@ -151,10 +163,19 @@ func (c *Conversation) next() int {
 // diacritics, Zalo with).
 func (def *Survey) Step(c *Conversation, r Reply, render func(Text) string) Outcome {
 	say := func(t Text) Outcome { return Outcome{Say: []string{render(t)}} }
-	if p := c.Pending; p != nil {
+	if p := c.Pending; p != nil && r.Kind != Help { // asking for help keeps the question open
 		c.Pending = nil
 		if r.Kind == Confirm {
 			return def.takeScores(c, Reply{Kind: Scores, At: p.At, Scores: p.Scores, Comment: p.Comment}, render)
+		}
+		switch {
+		case p.Lone && r.Kind == Scores:
+			r = def.goOn(c, p, r)
+		case r.Kind == Scores && r.At < 0 && p.At == c.next() && p.At+len(p.Scores)+len(r.Scores) == len(def.Questions) && def.unansweredFrom(c, p.At):
+			// "3 vì chỗ ngồi ít, 4" asked back, then "5 5 4": the rest,
+			// exactly; the reading asked back was right
+			r = Reply{Kind: Scores, At: p.At, Scores: append(slices.Clone(p.Scores), r.Scores...), Unsure: r.Unsure,
+				Comment: strings.TrimSpace(p.Comment + " " + r.Comment)}
 		}
 	}
 	switch r.Kind {
@@ -170,27 +191,85 @@ func (def *Survey) Step(c *Conversation, r Reply, render func(Text) string) Outc
 		c.OneByOne = one
 		return say(def.Opening(c))
 	case Scores:
+		if len(r.Choice) == 2 && def.fits(c, r) {
+			// "5 - hài lòng": which of the two is asked, of that question
+			// alone; the next score answers it.
+			at, _ := def.place(c, r)
+			c.OneByOne, c.Misses = true, 0
+			if r.Comment != "" {
+				c.Comment = strings.TrimSpace(c.Comment + " " + r.Comment)
+			}
+			return Outcome{Say: []string{render(def.AskChoice(at, r.Choice))}, Asked: true}
+		}
 		if !r.Unsure {
 			return def.takeScores(c, r, render)
 		}
-		if c.Confirms < maxConfirms && def.fits(c, r) {
+		if def.fits(c, r) {
+			if c.Confirms >= maxConfirms {
+				return def.askAlone(c, render) // asked back enough: one question at a time
+			}
 			c.Confirms++
 			c.Misses = 0
-			c.Pending = &Pending{At: r.At, Scores: r.Scores, Comment: r.Comment}
+			at, _ := def.place(c, r)
+			c.Pending = &Pending{At: at, Scores: r.Scores, Comment: r.Comment, Lone: r.Lone}
 			return Outcome{Say: []string{render(def.ConfirmText(c, r))}, Asked: true}
 		}
 	}
 	return def.miss(c, render)
 }
 
-// miss answers a reply that could not be read: a hint the first time, then
-// silence until something readable comes (no cost loops).
+// unansweredFrom reports whether every question from at on is unanswered.
+func (def *Survey) unansweredFrom(c *Conversation, at int) bool {
+	for _, a := range c.Answers[at:] {
+		if a >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// goOn reads a reply after a lone score was asked back: one more score
+// alone (or a few, but not all) means the citizen answers one question
+// at a time, the lone score the first and these the next ones.
+func (def *Survey) goOn(c *Conversation, p *Pending, r Reply) Reply {
+	n, scores := len(def.Questions), r.Scores
+	if r.Lone {
+		scores = r.Scores[:1]
+	}
+	if c.next() != 0 || !(r.At < 0 && 1+len(scores) <= n || r.At == 1) {
+		return r // every score again, or named elsewhere: as it says
+	}
+	c.OneByOne = true
+	out := Reply{Kind: Scores, At: 0, Scores: append([]int{p.Scores[0]}, scores...), Unsure: r.Unsure && !r.Lone,
+		Comment: strings.TrimSpace(p.Comment + " " + r.Comment)}
+	if len(r.Choice) == 2 {
+		c.Answers[0] = p.Scores[0] // the first is sure; the second is asked
+		out = Reply{Kind: Scores, At: 1, Scores: scores, Unsure: true, Choice: r.Choice, Comment: out.Comment}
+	}
+	return out
+}
+
+// miss answers a reply that could not be read: a hint the first time,
+// then the next question asked alone, with its name and the scale (a
+// conversation never goes silent while its survey is open), up to
+// maxMisses in a row.
 func (def *Survey) miss(c *Conversation, render func(Text) string) Outcome {
 	c.Misses++
-	if c.Misses > 1 {
+	switch {
+	case c.Misses > maxMisses:
 		return Outcome{Unread: true}
+	case c.Misses > 1 || c.OneByOne:
+		return def.askAlone(c, render)
 	}
 	return Outcome{Say: []string{render(def.HintText())}, Unread: true}
+}
+
+// askAlone asks the next question alone after a reply that was not
+// stored, and from then on one question at a time.
+func (def *Survey) askAlone(c *Conversation, render func(Text) string) Outcome {
+	c.OneByOne = true
+	i := max(c.next(), 0)
+	return Outcome{Say: []string{render(def.AskAgain(i))}, Unread: true, Alone: true}
 }
 
 // place says where r's scores go in c: from question at, or not at all.
@@ -219,6 +298,9 @@ func (def *Survey) takeScores(c *Conversation, r Reply, render func(Text) string
 	}
 	copy(c.Answers[at:], r.Scores)
 	c.Misses = 0
+	if len(r.Scores) == 1 && len(c.Answers) > 1 {
+		c.OneByOne = true // answering one at a time: read the next reply so
+	}
 	if r.Comment != "" {
 		c.Comment = strings.TrimSpace(c.Comment + " " + r.Comment)
 	}
@@ -230,8 +312,19 @@ func (def *Survey) takeScores(c *Conversation, r Reply, render func(Text) string
 }
 
 // ConfirmText asks back an unsure reading: "Ông/bà chấm A5 B4 C5 D4 E5?
-// Trả lời C để xác nhận, hoặc gửi lại điểm."
+// Trả lời C để xác nhận, hoặc gửi lại điểm." A lone score is asked as
+// the second question, with C for the same score everywhere.
 func (def *Survey) ConfirmText(c *Conversation, r Reply) Text {
+	if r.Lone {
+		s, next := strconv.Itoa(r.Scores[0]), def.Questions[1]
+		name := def.criterion(next.Criterion)
+		pos := "2/" + count(len(def.Questions))
+		all := count(len(def.Questions))
+		return Text{
+			VI:  "Câu " + pos + " (" + name.Short.VI + "): nhắn 1 số 1-5. Nếu cả " + all + " tiêu chí đều mức " + s + ", trả lời C.",
+			SMS: "Cau " + pos + " (" + name.Short.Plain() + "): nhan 1 so 1-5. Neu ca " + all + " tieu chi deu muc " + s + ", tra loi C.",
+			EN:  "Question " + pos + " (" + name.Short.EN + "): reply 1-5. If all " + all + " criteria are " + s + ", reply C."}
+	}
 	at, _ := def.place(c, r)
 	letters := def.Expect(c).Letters
 	parts := make([]string, len(r.Scores))
@@ -336,6 +429,34 @@ func (def *Survey) Ask(i int) Text {
 		VI:  "Câu " + pos + ": " + q.Text.VI + "? Nhắn 1 số 1-5 (5=rất hài lòng, 0=không ý kiến)",
 		SMS: "Cau " + pos + ": " + q.Text.Plain() + "? Nhan 1 so 1-5 (5=rat hai long, 0=khong y kien)",
 		EN:  "Question " + pos + ": " + q.Text.EN + "? Reply 1-5 (5=very satisfied, 0=no opinion)"}
+}
+
+// AskChoice asks question i again when its digit and its words
+// disagreed ("5 - hài lòng"): "Câu 2/5 (Thủ tục): ông/bà chấm 5 hay 4?".
+func (def *Survey) AskChoice(i int, choice []int) Text {
+	q := def.Questions[i]
+	name, pos := def.criterion(q.Criterion), count(i+1)+"/"+count(len(def.Questions))
+	a, b := strconv.Itoa(choice[0]), strconv.Itoa(choice[1])
+	return Text{
+		VI:  "Câu " + pos + " (" + name.Short.VI + "): ông/bà chấm " + a + " hay " + b + "? Nhắn 1 số 1-5 (5=rất hài lòng, 0=không ý kiến)",
+		SMS: "Cau " + pos + " (" + name.Short.Plain() + "): ong/ba cham " + a + " hay " + b + "? Nhan 1 so 1-5 (5=rat hai long, 0=khong y kien)",
+		EN:  "Question " + pos + " (" + name.Short.EN + "): " + a + " or " + b + "? Reply 1-5 (5=very satisfied, 0=no opinion)"}
+}
+
+// AskAgain asks question i alone after a reply that could not be stored.
+func (def *Survey) AskAgain(i int) Text {
+	ask := def.Ask(i)
+	return Text{VI: "Chưa đọc được. " + ask.VI, SMS: "Chua doc duoc. " + ask.Plain(), EN: "Sorry, we could not read that. " + ask.EN}
+}
+
+// criterion is the criterion of code, or one named by the code alone.
+func (def *Survey) criterion(code string) Criterion {
+	for _, c := range def.Criteria {
+		if c.Code == code {
+			return c
+		}
+	}
+	return Criterion{Code: code, Short: Text{VI: code, EN: code}}
 }
 
 // HintText answers a reply that could not be read.

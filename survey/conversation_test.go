@@ -34,15 +34,84 @@ func TestOneScoreAtATime(t *testing.T) {
 	c := NewConversation(def, "inv", "vi")
 	for i, r := range []string{"5", "hai long", "4 3", "rat hai long"} {
 		out := def.Step(c, def.Read(c, r), plainRender)
-		if i < 3 && (out.Complete || len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Cau ")) {
+		switch {
+		case i == 0 && (!out.Asked || out.Say[0] != "Cau 2/5 (Thu tuc): nhan 1 so 1-5. Neu ca 5 tieu chi deu muc 5, tra loi C."):
+			t.Fatalf("a lone score is asked back, offering the second question: %+v", out)
+		case i > 0 && i < 3 && (out.Complete || len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Cau ")):
 			t.Fatalf("reply %d: %+v", i, out)
-		}
-		if i == 3 && !out.Complete {
+		case i == 3 && !out.Complete:
 			t.Fatalf("last reply did not complete: %+v", out)
 		}
 	}
 	if got := c.Answers; got[0] != 5 || got[1] != 4 || got[2] != 4 || got[3] != 3 || got[4] != 5 {
 		t.Fatalf("answers %v", got)
+	}
+}
+
+// A level in words starts a conversation one question at a time exactly
+// as a digit does; "C" after the lone one confirms it for every question.
+func TestALoneLevelIsConfirmedOrGoesOn(t *testing.T) {
+	def := sipas5(t)
+	for _, first := range []string{"5", "rất hài lòng", "RAT HAI LONG", "rhl", "5 - rất hài lòng", "dạ rất hài lòng ạ 👍"} {
+		c := NewConversation(def, "inv", "vi")
+		if out := def.Step(c, def.Read(c, first), plainRender); !out.Asked || c.Pending == nil || !c.Pending.Lone {
+			t.Fatalf("%q: %+v %+v", first, out, c)
+		}
+		out := def.Step(c, def.Read(c, "C"), plainRender)
+		if !out.Complete || fmt.Sprint(c.Answers) != "[5 5 5 5 5]" {
+			t.Fatalf("%q then C: %+v %v", first, out, c.Answers)
+		}
+	}
+	c := NewConversation(def, "inv", "vi")
+	for _, m := range []string{"rất hài lòng", "hài lòng"} {
+		def.Step(c, def.Read(c, m), plainRender)
+	}
+	if !c.OneByOne || fmt.Sprint(c.Answers) != "[5 4 -1 -1 -1]" || c.Pending != nil {
+		t.Fatalf("two levels: %+v", c)
+	}
+}
+
+// A digit with its own level is one score; with a level that disagrees,
+// which of the two is asked, of that question alone, and nothing stored.
+func TestADigitWithItsLevelIsOneScore(t *testing.T) {
+	def := sipas5(t)
+	c := NewConversation(def, "inv", "vi")
+	for _, m := range []string{"5 - rất hài lòng", "4 (hài lòng)", "5 rhl", "4 hl"} {
+		def.Step(c, def.Read(c, m), plainRender)
+	}
+	if fmt.Sprint(c.Answers) != "[5 4 5 4 -1]" {
+		t.Fatalf("answers %v", c.Answers)
+	}
+	out := def.Step(c, def.Read(c, "5 - hài lòng"), plainRender)
+	if out.Complete || !strings.HasPrefix(out.Say[0], "Cau 5/5 (Gop y): ong/ba cham 5 hay 4?") || c.Answers[4] != -1 {
+		t.Fatalf("a clash was not asked: %+v %v", out, c.Answers)
+	}
+	if out := def.Step(c, def.Read(c, "4"), plainRender); !out.Complete || c.Answers[4] != 4 {
+		t.Fatalf("the answer to the clash: %+v %v", out, c.Answers)
+	}
+}
+
+// While the survey is open every message gets an answer: a hint, then
+// the next question alone, with its name and the scale, up to maxMisses
+// in a row (an auto-responder must not loop for ever).
+func TestUnreadableNeverLeavesTheCitizenUnanswered(t *testing.T) {
+	def := sipas5(t)
+	c := NewConversation(def, "inv", "vi")
+	if out := def.Step(c, def.Read(c, "cam on"), plainRender); len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Chua doc duoc tra loi") {
+		t.Fatalf("first unreadable: %+v", out)
+	}
+	for i := 2; i <= maxMisses; i++ {
+		out := def.Step(c, def.Read(c, "??? ok"), plainRender)
+		if len(out.Say) != 1 || !out.Alone || !strings.HasPrefix(out.Say[0], "Chua doc duoc. Cau 1/5: ") || !strings.Contains(out.Say[0], "5=rat hai long") {
+			t.Fatalf("unreadable #%d: %+v", i, out)
+		}
+	}
+	if out := def.Step(c, def.Read(c, "??? ok"), plainRender); len(out.Say) != 0 || !out.Unread {
+		t.Fatalf("unreadable #%d answered: %+v", maxMisses+1, out)
+	}
+	// A readable reply resumes the conversation, one question at a time.
+	if out := def.Step(c, def.Read(c, "hài lòng"), plainRender); len(out.Say) != 1 || c.Misses != 0 || c.Answers[0] != 4 {
+		t.Fatalf("readable after silence: %+v %v", out, c.Answers)
 	}
 }
 
@@ -52,27 +121,6 @@ func TestAskNamesTheNextQuestion(t *testing.T) {
 	out := def.Step(c, def.Read(c, "5 5"), plainRender)
 	if !strings.HasPrefix(out.Say[0], "Cau 3/5: Thai do, huong dan cua can bo?") {
 		t.Fatalf("asked %q", out.Say[0])
-	}
-}
-
-func TestUnreadableHintsOnceThenStaysQuiet(t *testing.T) {
-	def := sipas5(t)
-	c := NewConversation(def, "inv", "vi")
-	if out := def.Step(c, def.Read(c, "cam on"), plainRender); len(out.Say) != 1 || !strings.HasPrefix(out.Say[0], "Chua doc duoc") {
-		t.Fatalf("first unreadable: %+v", out)
-	}
-	for i := 0; i < 3; i++ {
-		if out := def.Step(c, def.Read(c, "??? ok"), plainRender); len(out.Say) != 0 {
-			t.Fatalf("unreadable #%d answered: %+v", i+2, out)
-		}
-	}
-	// Too many scores is unreadable too; still quiet.
-	if out := def.Step(c, def.Read(c, "5 4 5 4 5 5 5"), plainRender); len(out.Say) != 0 {
-		t.Fatalf("%+v", out)
-	}
-	// A readable reply resumes the conversation.
-	if out := def.Step(c, def.Read(c, "5"), plainRender); len(out.Say) != 1 || c.Misses != 0 {
-		t.Fatalf("readable after silence: %+v", out)
 	}
 }
 

@@ -16,18 +16,20 @@ type level struct {
 // that matches, so "rất không hài lòng" wins over "không hài lòng" and
 // "hài lòng".
 var levels = compileLevels(map[int][]string{
-	5: {"rat hai long", "rat hl", "rhl", "hoan toan hai long", "cuc ky hai long", "cuc ki hai long", "rat rat hai long",
+	5: {"nam diem", "nam sao", "hai long lem", "hl lam", "hl lem", "hai long qua", "hl qua", "rat hai long lam",
+		"rat hai long", "rat hl", "rhl", "hoan toan hai long", "cuc ky hai long", "cuc ki hai long", "rat rat hai long",
 		"rat la hai long", "very satisfied", "rathailong", "rat hailong", "hai long lam", "rat chi la hai long", "hoan toan hl", "qua hai long"},
-	4: {"hai long", "hl", "satisfied", "hailong"},
-	3: {"binh thuong", "tam duoc", "tam dc", "bt", "neutral", "binhthuong", "tam tam", "trung binh", "tb", "tam on"},
-	2: {"~ hai long", "khl", "dissatisfied", "khonghailong", "kohailong", "~ hl", "kem hai long", "it hai long"},
-	1: {"rat ~ hai long", "hoan toan ~ hai long", "rkhl", "very dissatisfied", "rat khl", "rat ~ hl", "cuc ky ~ hai long",
+	4: {"hai long", "hl", "satisfied", "hailong", "bon diem", "bon sao"},
+	3: {"ba diem", "ba sao", "binh thg", "bthg", "binh thuong thoi", "bt thoi",
+		"binh thuong", "tam duoc", "tam dc", "bt", "neutral", "binhthuong", "tam tam", "trung binh", "tb", "tam on"},
+	2: {"hai diem", "hai sao", "~ hai long", "khl", "dissatisfied", "khonghailong", "kohailong", "~ hl", "kem hai long", "it hai long"},
+	1: {"mot diem", "mot sao", "rat ~ hai long", "hoan toan ~ hai long", "rkhl", "very dissatisfied", "rat khl", "rat ~ hl", "cuc ky ~ hai long",
 		"rat la ~ hai long", "ratkhonghailong"},
 	0: {"~ y kien", "~ co y kien", "kyk", "~ biet", "kokien", "~ danh gia", "no opinion", "khong ro", "~ nho"},
 })
 
 // negations stand for "~" in a level.
-var negations = set("khong", "ko", "k", "kh", "khg", "kg", "hong", "hok", "hem", "hk", "hog", "chua", "khon", "kong", "khoong", "hem", "not")
+var negations = set("khum", "hum", "khong", "ko", "k", "kh", "khg", "kg", "hong", "hok", "hem", "hk", "hog", "chua", "khon", "kong", "khoong", "hem", "not")
 
 func compileLevels(m map[int][]string) []level {
 	var out []level
@@ -158,11 +160,18 @@ func (r *reader) matches(lv level, i int) (exact, ok bool) {
 }
 
 // oneEdit reports whether got is want with one typo: a letter wrong,
-// missing or extra in words of four letters or more, or two neighbouring
-// letters swapped ("hia" for "hai").
+// missing or extra in words of four letters or more, a letter typed
+// twice, or two neighbouring letters swapped ("hia" for "hai").
 func oneEdit(got, want string) bool {
 	if got == want {
 		return true
+	}
+	if len(got) == len(want)+1 && len(want) >= 2 {
+		for k := 1; k < len(got); k++ {
+			if got[k] == got[k-1] && got[:k]+got[k+1:] == want {
+				return true // a letter typed twice: "haii", "longg"
+			}
+		}
 	}
 	if len(got) == len(want) {
 		diff := -1

@@ -76,7 +76,7 @@ var readerCases = []struct{ ctx, in, want string }{
 	{"z", "số 4", "S:4"}, {"z", "4 - hài lòng", "S:4"}, {"z", "5 rất hài lòng", "S:5"},
 	{"", "số 5 số 4 số 5 số 4 số 5", "S:5,4,5,4,5"},
 	{"", "5 điểm 4 điểm 5 điểm 4 điểm 5 điểm", "S:5,4,5,4,5"},
-	{"1", "5 - hài lòng", "~S:5|hài lòng"},
+	{"1", "5 - hài lòng", "~S:5"}, // which of the two is asked (Reply.Choice)
 	// particles
 	{"1", "dạ rất hài lòng", "S:5"}, {"1", "vâng, hài lòng", "S:4"}, {"1", "Dạ 4", "S:4"}, {"1", "hài lòng ạ", "S:4"},
 	{"1", "Dạ vâng rất hài lòng ạ", "S:5"}, {"1", "hai long a", "S:4"}, {"1", "da 5", "S:5"},
@@ -106,7 +106,7 @@ var readerCases = []struct{ ctx, in, want string }{
 	{"", "5 5 5 5 5 hài lòng", "~S:5,5,5,5,5|hài lòng"}, {"", "5 4 5 4 5 hài lòng", "S:5,4,5,4,5|hài lòng"},
 	// what must be asked back
 	{"", "54 545", "~S:5,4,5,4,5"},
-	{"", "5 4 5 kha 5 4", "~S:5,4,5,5,4"},
+	{"", "5 4 5 kha 5 4", "~S:5,4,5,5,4|kha"},
 	{"", "Nhanh gọn 5 5 5 5 5", "~S:5,5,5,5,5|Nhanh gọn"},
 	{"", "tất cả 5", "S:5,5,5,5,5"},
 	{"", "đều 4 hết", "S:4,4,4,4,4"},
@@ -146,7 +146,7 @@ var readerCases = []struct{ ctx, in, want string }{
 	{"1", "hoàn toàn hài lòng", "S:5"}, {"1", "không hài lòng lắm", "S:2|lắm"}, {"1", "chưa hài lòng", "S:2"},
 	{"1", "bt", "S:3"}, {"1", "tạm được", "S:3"}, {"1", "tam dc", "S:3"}, {"1", "trung bình", "S:3"},
 	{"1", "Very satisfied", "S:5"}, {"1", "satisfied", "S:4"}, {"1", "5 stars", "S:5"},
-	{"z", "Câu này em chọn 4", "~S:4|Câu này em chọn"}, {"z", "3 thôi", "S:3"},
+	{"z", "Câu này em chọn 4", "S:4|Câu này em chọn"}, {"z", "3 thôi", "S:3"},
 	{"r2", "còn lại 5 5", "S:5,5"}, {"r2", "còn lại đều 5", "S:5,5"}, {"r2", "tất cả 4", "S:4,4"},
 	// found by a probe of replies written without seeing this table
 	{"1", "1 lần nộp là xong, 5", "S:5|1 lần nộp là xong"},
@@ -170,7 +170,7 @@ var readerCases = []struct{ ctx, in, want string }{
 	{"", "cau 1 5 cau 2 5 cau 3 4 cau 4 4 cau 5 5", "S:5,5,4,4,5"}, {"", "5A 4B 5C 4D 5E", "S:5,4,5,4,5"},
 	{"", "rất hài lòng", "~S:5,5,5,5,5"}, {"", "Tất cả 4 trừ cán bộ 5", "S:4,4,5,4,4"},
 	{"", "tất cả 5 riêng thủ tục 3", "S:5,3,5,5,5"}, {"", "Cán bộ 5, kết quả 5", "@2 S:5,5"},
-	{"1", "Tôi chờ 2 tiếng, không hài lòng", "~S:2|Tôi chờ 2 tiếng"}, {"1", "Mất 2 ngày, rất hài lòng", "~S:5|Mất 2 ngày"},
+	{"1", "Tôi chờ 2 tiếng, không hài lòng", "S:2|Tôi chờ 2 tiếng"}, {"1", "Mất 2 ngày, rất hài lòng", "S:5|Mất 2 ngày"},
 	{"", "Sao phải chờ 15 ngày?", "?"}, {"", "Tiếp cận thì 5, thủ tục 4, còn lại 5", "S:5,4,5,5,5"},
 	{"", "5 sao", "~S:5,5,5,5,5"}, {"", "Hồ sơ số 000.00.12.H56-230512-0001 đã xong chưa", "?"}, {"1", "Quá hài lòng", "S:5"},
 	{"", "4 4 5 4 4, lần sau nên có số thứ tự", "S:4,4,5,4,4|lần sau nên có số thứ tự"}, {"", "5 mục đều 5", "S:5,5,5,5,5"},

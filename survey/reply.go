@@ -34,6 +34,13 @@ type Reply struct {
 	// scores, "54 545", digits and words that disagree): it is asked back
 	// before anything is stored.
 	Unsure bool
+	// Lone marks one score said alone where every question was asked
+	// ("rất hài lòng", "5"): Scores repeats it for each question, but the
+	// citizen may as well be answering the first one alone.
+	Lone bool
+	// Choice holds a digit and the level beside it that disagree ("5 -
+	// hài lòng": 5 and 4), said of one question: which one is asked.
+	Choice []int
 }
 
 // Expect is what a conversation waits for. The reader needs it to tell a
@@ -118,6 +125,9 @@ func tokenize(text string) []token {
 	cls, start := sepRune, 0
 	flush := func(end int) {
 		if len(b) > 0 {
+			if cls == letterRune {
+				b = unstretch(b)
+			}
 			out = append(out, token{w: string(b), start: start, end: end, num: cls == digitRune})
 			b = b[:0]
 		}
@@ -142,6 +152,25 @@ func tokenize(text string) []token {
 		}
 	}
 	flush(len(text))
+	return out
+}
+
+// unstretch shortens a letter typed three times or more to one
+// ("lắmmm", "nhaaa"): stretched for emphasis, not another word.
+func unstretch(b []byte) []byte {
+	out := b[:0]
+	for i := 0; i < len(b); {
+		j := i
+		for j < len(b) && b[j] == b[i] {
+			j++
+		}
+		if j-i >= 3 {
+			out = append(out, b[i])
+		} else {
+			out = append(out, b[i:j]...)
+		}
+		i = j
+	}
 	return out
 }
 
@@ -264,7 +293,11 @@ var particles = set("da", "vang", "a", "nhe", "nha", "oi", "ah", "ha", "u", "uh"
 var leadIns = set("ok", "oke", "okie", "dc", "kinh", "ubnd", "danh", "gia", "tra", "loi", "em", "e", "toi", "t", "minh", "cham", "diem", "ket", "qua", "xin",
 	"gui", "la", "cua", "nhu", "sau", "cho", "ban", "anh", "chi", "co", "chu", "bac", "ong", "ba", "thi", "ve",
 	"muc", "do", "y", "kien", "phieu", "khao", "sat", "tieu", "theo", "thu", "tu", "lan", "luot", "rat", "vui",
-	"cam", "on", "chao", "phep", "duoc", "so", "chon", "dap", "an", "nhan", "xet", "tin", "ho", "dg", "con", "lai", "nua")
+	"cam", "on", "chao", "phep", "duoc", "so", "chon", "dap", "an", "nhan", "xet", "tin", "ho", "dg", "con", "lai", "nua",
+	"cung", "thay", "van", "tui", "chau", "okk", "oki")
+
+// oks between scores say nothing more: "ok hl, ok hl".
+var oks = set("ok", "oke", "okk", "oki", "okie")
 
 // prefixes come right before one score: "số 5", "chọn 4", "mức 3".
 var prefixes = set("so", "chon", "muc", "diem", "cham", "dap", "an", "thi", "la")
@@ -301,9 +334,11 @@ type item struct {
 	letter   int  // question named by a letter before it; -1 none
 	gap      bool // unknown words between the previous item (or the start) and this one
 	split    bool // one of "54" read as 5 and 4: could be a number
+	clash    int  // a digit merged with the level beside it that says clash-1 (0: none)
 	fuzzy    bool // a level read through a typo
 	star     bool // "5 sao": a rating of the whole service
 	gapStart int  // first unknown token before it, when gap
+	gapEnd   int  // last unknown token before it, when gap
 }
 
 type reader struct {
@@ -319,6 +354,8 @@ type reader struct {
 	memo      []levelMatch
 	text      string
 	nameWords [][]string // Expect.Names split, once
+	// lastUnknown is the last token the grammar did not know.
+	lastUnknown int
 	// restFrom is the item after "còn lại" (the rest), or -1.
 	restFrom int
 	// named holds questions named by position before the pass: index
@@ -347,7 +384,7 @@ func (r *reader) scan() {
 			}
 		case t.num && r.fraction(i) >= 0:
 			s := r.fraction(i)
-			r.items = append(r.items, item{score: s, from: i, to: i + 2, letter: letter, gap: gap, gapStart: gapStart})
+			r.items = append(r.items, item{score: s, from: i, to: i + 2, letter: letter, gap: gap, gapStart: gapStart, gapEnd: r.lastUnknown})
 			letter, gap, gapStart = -1, false, -1
 			i = r.skipAfterScore(i + 2)
 			r.items[len(r.items)-1].to = i
@@ -380,7 +417,7 @@ func (r *reader) scan() {
 			for k, s := range scores {
 				it := item{score: s, from: i, to: i + 1, letter: -1, split: len(scores) == 2}
 				if k == 0 {
-					it.letter, it.gap, it.gapStart = letter, gap, gapStart
+					it.letter, it.gap, it.gapStart, it.gapEnd = letter, gap, gapStart, r.lastUnknown
 				}
 				r.items = append(r.items, it)
 			}
@@ -401,17 +438,17 @@ func (r *reader) scan() {
 					r.ambig = true
 				}
 				i2 := r.skipAfterScore(i + n)
-				r.items = append(r.items, item{score: s, from: i, to: i2, word: true, letter: letter, gap: gap, gapStart: gapStart, fuzzy: fuzzy})
+				r.items = append(r.items, item{score: s, from: i, to: i2, word: true, letter: letter, gap: gap, gapStart: gapStart, gapEnd: r.lastUnknown, fuzzy: fuzzy})
 				letter, gap, gapStart = -1, false, -1
 				i = i2
 				continue
 			}
-			if particles[t.w] || prefixes[t.w] && r.scoreAt(r.afterPrefixes(i)) {
+			if particles[t.w] || prefixes[t.w] && r.scoreAt(r.afterPrefixes(i)) || oks[t.w] && len(r.items) > 0 && r.scoreAt(i+1) {
 				i++
 				continue
 			}
-			if alls[t.w] || t.w == "tat" && r.next(i) == "ca" {
-				r.all = true
+			if len(r.items) == 0 && (alls[t.w] || t.w == "tat" && r.next(i) == "ca") {
+				r.all = true // "tất cả 5", "đều hài lòng"; "hết ghế" after a score is a comment
 			}
 			if t.w == "con" && r.next(i) == "lai" && len(r.items) > 0 {
 				r.restFrom = len(r.items) // "…, còn lại 5": the questions not named
@@ -458,7 +495,7 @@ func (r *reader) codeLen(i int) int {
 			break
 		}
 		n++
-		long = long || len(r.toks[j+1].w) > 1
+		long = long || r.toks[j+1].num && len(r.toks[j+1].w) > 1 // "5-rất" is a score and its level
 	}
 	if n < 2 || !long {
 		return 0
@@ -511,7 +548,11 @@ func (r *reader) nameAt(i int) (int, int) {
 			}
 		}
 		if ok {
-			return p, r.afterPrefixes(i + len(words))
+			k := r.afterPrefixes(i + len(words))
+			for k < len(r.toks) && leadIns[r.toks[k].w] && !r.scoreAt(k) {
+				k++ // "Tiếp cận thì bác thấy hài lòng"
+			}
+			return p, r.afterPrefixes(k)
 		}
 	}
 	return -1, i
@@ -521,6 +562,9 @@ func (r *reader) nameAt(i int) (int, int) {
 // grammar reads: index pairs ("1.5 2.4 3.5", "1)5 2)4"), and scores
 // followed by their letter ("5A 4B 5C"), which it turns into "A5 B4 C5".
 func (r *reader) prepass() {
+	if r.indexRun() || r.indexMarkers() {
+		return
+	}
 	if len(r.toks) < 4 || len(r.toks)%2 != 0 || !r.toks[0].num || len(r.toks[1].w) != 1 {
 		return // neither "1.5 2.4 …" nor "5A 4B …"
 	}
@@ -561,8 +605,100 @@ func (r *reader) prepass() {
 	}
 }
 
+// indexRun finds index pairs for every question, one after the other,
+// with words before or after them ("sai tên. 1) 3; 2) 3; 3) 3; 4) 2;
+// 5) 3", "1:3, 2:5, 3:3, 4:5, 5:5, thông tin chính xác").
+func (r *reader) indexRun() bool {
+	n := len(r.e.Letters)
+	if n < 2 {
+		return false
+	}
+	for s := 0; s+2*n <= len(r.toks); s++ {
+		ok := true
+		for k := 0; k < n && ok; k++ {
+			a, b := r.toks[s+2*k], r.toks[s+2*k+1]
+			ok = a.num && b.num && a.w == strconv.Itoa(k+1) && len(b.w) == 1 && strings.ContainsAny(r.sepAfter(s+2*k), ".):=-")
+		}
+		if !ok || s+2*n < len(r.toks) && r.toks[s+2*n].num || s > 0 && r.toks[s-1].num {
+			continue
+		}
+		r.named = map[int]int{}
+		for k := 0; k < n; k++ {
+			r.named[s+2*k] = k
+		}
+		return true
+	}
+	return false
+}
+
+// indexMarkers finds questions numbered before their scores, one after
+// the other: "1. hai long\n2. binh thuong", "1) 4\n2) 4", and one alone
+// at the start ("3. rat hai long", "4. 5"), so the number is not read
+// as a score. "5.4.5.4.5" has none: its numbers do not count up, and a
+// number after "5.4" is a score more.
+func (r *reader) indexMarkers() bool {
+	n := len(r.e.Letters)
+	if n < 2 {
+		return false
+	}
+	var found []int // tokens of the markers; marker k names question k
+	next, want := 0, 0
+	for i := 0; i+1 < len(r.toks); i++ {
+		k, span := r.marker(i, n)
+		if span == 0 {
+			continue
+		}
+		if len(found) > 0 && k != want {
+			return false // numbered, but not counting up: "5.4.5.4.5"
+		}
+		found = append(found, i)
+		next, want = i+span, k+1
+		i += span - 1
+	}
+	if len(found) == 0 || len(found) == 1 && (found[0] != 0 || r.echo(0)) || next < len(r.toks) && r.toks[next].num {
+		return false // one number inside words, or with its own level ("4: hài lòng"), or a score more after them
+	}
+	r.named = map[int]int{}
+	for _, i := range found {
+		r.named[i] = int(r.toks[i].w[0] - '1')
+	}
+	return true
+}
+
+// marker reads a question number at token i ("3." before a score or a
+// level): the question's number and the tokens the marker and its score
+// take; 0 when none.
+func (r *reader) marker(i, n int) (int, int) {
+	t := r.toks[i]
+	if !t.num || len(t.w) != 1 || t.w[0] < '1' || int(t.w[0]-'0') > n {
+		return 0, 0
+	}
+	sep := r.sepAfter(i)
+	if sep == "" || strings.Trim(sep, ".):") != "" {
+		return 0, 0
+	}
+	if nx := r.toks[i+1]; nx.num {
+		if !isScore(nx.w) {
+			return 0, 0
+		}
+		return int(t.w[0] - '0'), 2
+	}
+	if _, ln, _, _ := r.levelAt(i + 1); ln > 0 {
+		return int(t.w[0] - '0'), 1 + ln
+	}
+	return 0, 0
+}
+
+// echo reports whether the number at token i is followed by the level
+// it means ("4: hài lòng"): a score said twice, not a question's number.
+func (r *reader) echo(i int) bool {
+	s, ln, _, _ := r.levelAt(i + 1)
+	return ln > 0 && r.toks[i].w == strconv.Itoa(s)
+}
+
 // unknown notes token i as a word the grammar does not know.
 func (r *reader) unknown(i int, gap bool, gapStart int) (bool, int) {
+	r.lastUnknown = i
 	if len(r.items) == 0 && r.leadGap < 0 {
 		r.leadGap = i
 	}
@@ -670,22 +806,33 @@ func (r *reader) reply(text string) Reply {
 	for i := range items {
 		items[i].letter = -1 // letters on some items only: read them as words
 	}
-	// A lone level before any score, where all five were asked: said of
-	// the whole service, most likely; asked back as such.
-	lone := !r.all && len(items) == 1 && (items[0].word || items[0].star) && n > 1 && r.e.Left == n && !slices.Contains(r.e.Counts, 1)
-	if (r.all || lone) && len(items) == 1 && n > 1 {
+	// A digit and its own level ("5 - rất hài lòng", "4 (hài lòng)") are
+	// one score.
+	plain, merged := items, r.mergeEcho(items)
+	if len(plain)-len(merged) >= 2 {
+		plain = merged // "5-rất hài lòng, 4-hài lòng, …": each digit has its words, none is a score more
+	}
+	// One score alone before any other, where all were asked: said of the
+	// whole service, or of the first question by a citizen who answers
+	// one at a time; a digit and a level alike. Asked back (Lone), and the
+	// conversation reads the next reply in its light.
+	lone := !r.all && len(merged) == 1 && merged[0].clash == 0 && n > 1 && r.e.Left == n && !slices.Contains(r.e.Counts, 1)
+	if (r.all || lone) && len(merged) == 1 && n > 1 {
 		if r.e.Left > 0 && r.e.Left < n {
 			n = r.e.Left // "còn lại đều 4": the questions left
 		}
 		scores := make([]int, n)
 		for i := range scores {
-			scores[i] = items[0].score
+			scores[i] = merged[0].score
 		}
-		return Reply{Kind: Scores, Scores: scores, At: -1, Unsure: lone || r.leadGap >= 0 || items[0].fuzzy,
-			Comment: r.comment(text, items[0].to, items)}
+		return Reply{Kind: Scores, Scores: scores, At: -1, Unsure: lone || r.leadGap >= 0 || merged[0].fuzzy, Lone: lone,
+			Comment: r.comment(text, merged[0].to, merged)}
 	}
-	plain := items
-	merged := mergeEcho(items)
+	// Echoes merged win where the plain reading fits only as fewer
+	// questions than all ("5 - rất hài lòng" with two left): one score.
+	if len(merged) < len(plain) && len(plain) < n && r.fits(len(plain)) {
+		return r.take(text, merged, len(merged))
+	}
 	if r.fits(len(plain)) {
 		return r.take(text, plain, len(plain))
 	}
@@ -712,9 +859,15 @@ func (r *reader) reply(text string) Reply {
 		if out, ok := truncated(); ok {
 			return out
 		}
-		if len(plain) > slices.Max(r.e.Counts) {
+		if len(plain) > slices.Max(r.e.Counts) && len(merged) == len(plain) {
 			return Reply{At: -1} // "5 4 5 4 5 5 5": more numbers than questions
 		}
+	}
+	if len(merged) < len(plain) && len(plain) != n {
+		return r.take(text, merged, len(merged)) // "5 - rất hài lòng, 4 - hài lòng": two scores
+	}
+	if len(plain) > n && n > 0 {
+		return Reply{At: -1}
 	}
 	return r.take(text, plain, len(plain))
 }
@@ -747,17 +900,25 @@ func descending(xs []int) []int {
 	return out
 }
 
-// mergeEcho reads a digit and the level words saying the same next to it
-// as one score: "5 - rất hài lòng", "hài lòng (4)".
-func mergeEcho(items []item) []item {
+// mergeEcho reads a digit and the level words next to it as one score:
+// "5 - rất hài lòng", "hài lòng (4)". When they disagree ("5 - hài
+// lòng": a dash, colon, equals sign or bracket between, and nothing
+// else) the digit is kept and the clash noted, to be asked.
+func (r *reader) mergeEcho(items []item) []item {
 	out := make([]item, 0, len(items))
 	for i := 0; i < len(items); i++ {
 		it := items[i]
 		if i+1 < len(items) {
 			nx := items[i+1]
-			if nx.score == it.score && nx.word != it.word && !nx.gap && nx.letter < 0 && !it.split && !nx.split {
-				it.to = nx.to
-				it.word = false
+			if nx.word != it.word && !nx.gap && nx.letter < 0 && !it.split && !nx.split && !it.star && !nx.star &&
+				(nx.score == it.score || r.glued(it, nx)) {
+				if it.word { // "hài lòng (4)": the digit is the score
+					it.score, nx.score = nx.score, it.score
+				}
+				if nx.score != it.score {
+					it.clash = nx.score + 1
+				}
+				it.to, it.word, it.fuzzy = nx.to, false, false
 				out = append(out, it)
 				i++
 				continue
@@ -768,12 +929,26 @@ func mergeEcho(items []item) []item {
 	return out
 }
 
+// glued reports whether nothing but spaces, a dash, a colon, an equals
+// sign or brackets lies between two items: a digit and a level said of
+// one question, not two questions ("5, hài lòng").
+func (r *reader) glued(a, b item) bool {
+	if a.to != b.from || a.to == 0 || b.from >= len(r.toks) {
+		return false
+	}
+	between := r.text[r.toks[a.to-1].end:r.toks[b.from].start]
+	return strings.Trim(between, " ") != "" && strings.Trim(between, " -–:=()[]") == ""
+}
+
 // take reads the first k items as the scores and what follows as the comment.
 func (r *reader) take(text string, items []item, k int) Reply {
 	out := Reply{Kind: Scores, At: -1}
 	for _, it := range items[:k] {
 		out.Scores = append(out.Scores, it.score)
-		out.Unsure = out.Unsure || it.split
+		out.Unsure = out.Unsure || it.split || it.clash > 0
+	}
+	if k == 1 && items[0].clash > 0 {
+		out.Choice = []int{items[0].score, items[0].clash - 1}
 	}
 	for _, it := range items[1:k] {
 		out.Unsure = out.Unsure || it.gap
@@ -811,16 +986,30 @@ func (r *reader) onlyItemsAfter(items []item) bool {
 }
 
 // leadIsSentence reports whether the unknown words before the first score
-// end with a full stop, colon, comma or line break and the score is a
-// digit: "Cán bộ tận tình. 5 5 5 5 5" is a comment, then the scores, where
-// "kog hài lòng" may be a typo of a level.
+// are a comment of their own: they end with a full stop, colon, comma or
+// line break ("Cán bộ tận tình. 5 5 5 5 5", "Chỗ ngồi rộng rãi, bác hài
+// lòng"), or a verb of scoring gives the digit after them. A level read
+// through a typo is never sure so ("kog hài lòng").
 func (r *reader) leadIsSentence(first item) bool {
-	if first.word || first.from == 0 {
+	if first.from == 0 || first.fuzzy {
 		return false
 	}
-	between := r.text[r.toks[first.from-1].end:r.toks[first.from].start]
-	return strings.ContainsAny(between, ".:,;!\n")
+	j := first.from - 1 // the last word before the score that is not a lead-in ("bác", "em chấm")
+	for j >= 0 && !r.scoreAt(j) && (leadIns[r.toks[j].w] || particles[r.toks[j].w]) {
+		j--
+	}
+	if j < 0 {
+		return false
+	}
+	if strings.ContainsAny(r.text[r.toks[j].end:r.toks[first.from].start], ".:,;!\n") {
+		return true // "Chỗ ngồi rộng rãi, bác hài lòng": a stop between the comment and the score
+	}
+	// "Cán bộ vui vẻ bác cho 5": a digit given by a verb of scoring
+	return !first.word && scoring[r.toks[first.from-1].w]
 }
+
+// scoring are the verbs that give a score: "bác cho 5", "em chấm 4".
+var scoring = set("cho", "cham", "chon")
 
 // allBut reads "tất cả 4 trừ cán bộ 5": every question at the first score,
 // but those named after it.
@@ -847,6 +1036,12 @@ func (r *reader) comment(text string, end int, items []item) string {
 	var parts []string
 	if r.leadGap >= 0 && len(items) > 0 {
 		parts = append(parts, text[r.toks[0].start:r.toks[items[0].from].start])
+	}
+	for _, it := range items[min(1, len(items)):] {
+		if it.gap && it.from < end && it.gapStart >= 0 && it.gapEnd >= it.gapStart {
+			// words between two scores: "4 (hơi đông), thủ tục 5"
+			parts = append(parts, strings.Trim(text[r.toks[it.gapStart].start:r.toks[it.gapEnd].end], ",.;:-–—/() "))
+		}
 	}
 	if end < len(r.toks) {
 		rest := r.toks[end:]
