@@ -173,8 +173,9 @@ func (def *Survey) Step(c *Conversation, r Reply, render func(Text) string) Outc
 			r = def.goOn(c, p, r)
 		case r.Kind == Scores && r.At < 0 && p.At == c.next() && p.At+len(p.Scores)+len(r.Scores) == len(def.Questions) && def.unansweredFrom(c, p.At):
 			// "3 vì chỗ ngồi ít, 4" asked back, then "5 5 4": the rest,
-			// exactly; the reading asked back was right
-			r = Reply{Kind: Scores, At: p.At, Scores: append(slices.Clone(p.Scores), r.Scores...), Unsure: r.Unsure,
+			// exactly. The reading asked back is not confirmed by that:
+			// the whole is asked back.
+			r = Reply{Kind: Scores, At: p.At, Scores: append(slices.Clone(p.Scores), r.Scores...), Unsure: true,
 				Comment: strings.TrimSpace(p.Comment + " " + r.Comment)}
 		}
 	}
@@ -233,8 +234,11 @@ func (def *Survey) unansweredFrom(c *Conversation, at int) bool {
 // at a time, the lone score the first and these the next ones.
 func (def *Survey) goOn(c *Conversation, p *Pending, r Reply) Reply {
 	n, scores := len(def.Questions), r.Scores
-	if r.Lone {
+	switch {
+	case r.Lone:
 		scores = r.Scores[:1]
+	case r.Rest && len(scores) == n:
+		scores = scores[:n-1] // "còn lại 4": the questions after the first
 	}
 	if c.next() != 0 || !(r.At < 0 && 1+len(scores) <= n || r.At == 1) {
 		return r // every score again, or named elsewhere: as it says
@@ -368,6 +372,9 @@ var (
 	MsgClosed = Text{
 		VI: "Phiếu khảo sát này đã đóng, không nhận thêm trả lời.",
 		EN: "This survey is closed and takes no more answers."}
+	MsgWhichDossier = Text{
+		VI: "Ông/bà có nhiều phiếu khảo sát đang mở. Nhắn DG <mã hồ sơ> để chọn hồ sơ cần đánh giá.",
+		EN: "You have several open surveys. Text DG <dossier code> to choose the dossier to rate."}
 	MsgNotYours = Text{
 		VI: "Không tìm thấy phiếu khảo sát đang mở cho mã hồ sơ này và số điện thoại này.",
 		EN: "No open survey for this dossier code and this phone number."}

@@ -17,15 +17,16 @@ type level struct {
 // "hài lòng".
 var levels = compileLevels(map[int][]string{
 	5: {"nam diem", "nam sao", "hai long lem", "hl lam", "hl lem", "hai long qua", "hl qua", "rat hai long lam",
+		"hai long du lam", "hl du lam", "hai long qua troi", "hl qua troi", "very good", "excellent",
 		"rat hai long", "rat hl", "rhl", "hoan toan hai long", "cuc ky hai long", "cuc ki hai long", "rat rat hai long",
 		"rat la hai long", "very satisfied", "rathailong", "rat hailong", "hai long lam", "rat chi la hai long", "hoan toan hl", "qua hai long"},
-	4: {"hai long", "hl", "satisfied", "hailong", "bon diem", "bon sao"},
-	3: {"ba diem", "ba sao", "binh thg", "bthg", "binh thuong thoi", "bt thoi",
+	4: {"hai long", "hl", "satisfied", "hailong", "bon diem", "bon sao", "good"},
+	3: {"ba diem", "ba sao", "binh thg", "bthg", "binh thuong thoi", "bt thoi", "normal", "average",
 		"binh thuong", "tam duoc", "tam dc", "bt", "neutral", "binhthuong", "tam tam", "trung binh", "tb", "tam on"},
-	2: {"hai diem", "hai sao", "~ hai long", "khl", "dissatisfied", "khonghailong", "kohailong", "~ hl", "kem hai long", "it hai long"},
-	1: {"mot diem", "mot sao", "rat ~ hai long", "hoan toan ~ hai long", "rkhl", "very dissatisfied", "rat khl", "rat ~ hl", "cuc ky ~ hai long",
+	2: {"hai diem", "hai sao", "~ satisfied", "~ good", "bad", "~ hai long", "khl", "dissatisfied", "khonghailong", "kohailong", "~ hl", "kem hai long", "it hai long"},
+	1: {"mot diem", "mot sao", "very bad", "rat ~ hai long", "hoan toan ~ hai long", "rkhl", "very dissatisfied", "rat khl", "rat ~ hl", "cuc ky ~ hai long",
 		"rat la ~ hai long", "ratkhonghailong"},
-	0: {"~ y kien", "~ co y kien", "kyk", "~ biet", "kokien", "~ danh gia", "no opinion", "khong ro", "~ nho"},
+	0: {"no idea", "n a", "~ y kien", "~ co y kien", "kyk", "~ biet", "kokien", "~ danh gia", "no opinion", "khong ro", "~ nho"},
 })
 
 // negations stand for "~" in a level.

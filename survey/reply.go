@@ -38,6 +38,8 @@ type Reply struct {
 	// ("rất hài lòng", "5"): Scores repeats it for each question, but the
 	// citizen may as well be answering the first one alone.
 	Lone bool
+	// Rest says the scores are for the questions left ("còn lại 4").
+	Rest bool
 	// Choice holds a digit and the level beside it that disagree ("5 -
 	// hài lòng": 5 and 4), said of one question: which one is asked.
 	Choice []int
@@ -286,7 +288,8 @@ func keyword(toks []token, text string, e Expect) (ReplyKind, bool) {
 var fillers = set("nua", "nay", "toi", "em", "minh", "roi", "xin", "cho")
 
 // particles are politeness words read as nothing: "dạ", "vâng", "ạ".
-var particles = set("da", "vang", "a", "nhe", "nha", "oi", "ah", "ha", "u", "uh", "uhm", "um", "vay", "thoi", "nhaa", "ak", "ad", "va")
+var particles = set("da", "vang", "a", "nhe", "nha", "oi", "ah", "ha", "u", "uh", "uhm", "um", "vay", "thoi", "nhaa", "ak", "ad", "va",
+	"ne", "nhen", "nghen", "hen", "luon", "lun", "zay", "dzay", "do")
 
 // leadIns are words a citizen writes before the scores ("Em xin đánh giá
 // như sau:"). Unknown words there make the reading unsure.
@@ -356,6 +359,9 @@ type reader struct {
 	nameWords [][]string // Expect.Names split, once
 	// lastUnknown is the last token the grammar did not know.
 	lastUnknown int
+	// rest says the reply begins with "còn lại": its score is for the
+	// questions left.
+	rest bool
 	// restFrom is the item after "còn lại" (the rest), or -1.
 	restFrom int
 	// named holds questions named by position before the pass: index
@@ -421,16 +427,29 @@ func (r *reader) scan() {
 				}
 				r.items = append(r.items, it)
 			}
-			letter, gap, gapStart = -1, false, -1
 			if w := r.next(i); w == "sao" || w == "star" || w == "stars" {
 				r.items[len(r.items)-1].star = true
 			}
 			i = r.skipAfterScore(i + 1)
+			if p, next := r.nameAfter(i); p >= 0 && letter < 0 && len(scores) == 1 {
+				r.items[len(r.items)-1].letter, i = p, next
+			}
+			letter, gap, gapStart = -1, false, -1
 			r.items[len(r.items)-1].to = i
 		default:
-			if p, next := r.nameAt(i); p >= 0 && r.scoreAt(next) {
+			if p, next := r.nameAt(i); p >= 0 && (r.scoreAt(next) || next < len(r.toks) && r.numberWord(next) >= 0) {
 				letter = p
 				i = next
+				continue
+			}
+			if s := r.numberWord(i); s >= 0 && (letter >= 0 || !gap) {
+				i2 := r.skipAfterScore(i + 1)
+				if p, next := r.nameAfter(i2); p >= 0 && letter < 0 {
+					letter, i2 = p, next // "năm điểm tiếp cận"
+				}
+				r.items = append(r.items, item{score: s, from: i, to: i2, word: true, letter: letter})
+				letter, gap, gapStart = -1, false, -1
+				i = i2
 				continue
 			}
 			if s, n, fuzzy, amb := r.levelAt(i); n > 0 {
@@ -450,6 +469,11 @@ func (r *reader) scan() {
 			if len(r.items) == 0 && (alls[t.w] || t.w == "tat" && r.next(i) == "ca") {
 				r.all = true // "tất cả 5", "đều hài lòng"; "hết ghế" after a score is a comment
 			}
+			if n := r.restAt(i); n > 0 && len(r.items) == 0 {
+				r.rest, r.all = true, true // "còn lại 4 hết", "mấy cái sau cũng 5": the questions left
+				i += n
+				continue
+			}
 			if t.w == "con" && r.next(i) == "lai" && len(r.items) > 0 {
 				r.restFrom = len(r.items) // "…, còn lại 5": the questions not named
 				i += 2
@@ -467,6 +491,60 @@ func (r *reader) scan() {
 			i++
 		}
 	}
+}
+
+// numberWords are scores said as numbers ("bốn", "năm"), in the forms
+// that cannot be another word ("bà" is not "ba", "hài" not "hai").
+var numberWords = map[string]struct {
+	score int
+	forms []string
+}{
+	"mot": {1, []string{"một", "mot"}}, "hai": {2, []string{"hai"}}, "ba": {3, []string{"ba"}},
+	"bon": {4, []string{"bốn", "bon"}}, "nam": {5, []string{"năm", "nam"}},
+}
+
+// numberWord reads a score said as a number at token i, or -1. It must
+// stand alone: after it only particles and marks ("bốn nghen", "năm
+// điểm"), then the end, a score ("5 bốn 5 5 ba") or a stop before a
+// comment ("ba, cán bộ hơi lạnh lùng"). The caller checks what is before.
+func (r *reader) numberWord(i int) int {
+	t := r.toks[i]
+	nw, ok := numberWords[t.w]
+	if !ok || !slices.Contains(nw.forms, strings.ToLower(r.text[t.start:t.end])) {
+		return -1
+	}
+	j := i + 1
+	for j < len(r.toks) && (particles[r.toks[j].w] || marks[r.toks[j].w]) {
+		j++
+	}
+	if j == len(r.toks) || r.toks[j].num || strings.ContainsAny(r.text[t.end:r.toks[j].start], ",.;:-\n") {
+		return nw.score
+	}
+	if _, ok := numberWords[r.toks[j].w]; ok {
+		return nw.score // "năm bốn năm"
+	}
+	return -1
+}
+
+// restPhrases say "the rest" before a score.
+var restPhrases = [][]string{{"con", "lai"}, {"phan", "con", "lai"}, {"may", "cai", "sau"}, {"may", "cau", "sau"},
+	{"cac", "cau", "sau"}, {"cac", "cau", "con", "lai"}, {"may", "cai", "con", "lai"}, {"nhung", "cau", "con", "lai"}}
+
+// restAt is how many tokens a phrase saying "the rest" takes at i, or 0.
+func (r *reader) restAt(i int) int {
+	for _, p := range restPhrases {
+		if i+len(p) > len(r.toks) {
+			continue
+		}
+		ok := true
+		for k, w := range p {
+			ok = ok && r.toks[i+k].w == w
+		}
+		if ok {
+			return len(p)
+		}
+	}
+	return 0
 }
 
 // next is the word after token i, or "".
@@ -548,11 +626,15 @@ func (r *reader) nameAt(i int) (int, int) {
 			}
 		}
 		if ok {
-			k := r.afterPrefixes(i + len(words))
+			next := r.afterPrefixes(i + len(words))
+			k := next
 			for k < len(r.toks) && leadIns[r.toks[k].w] && !r.scoreAt(k) {
 				k++ // "Tiếp cận thì bác thấy hài lòng"
 			}
-			return p, r.afterPrefixes(k)
+			if k = r.afterPrefixes(k); k > next && r.scoreAt(k) {
+				return p, k
+			}
+			return p, next
 		}
 	}
 	return -1, i
@@ -732,6 +814,27 @@ func (r *reader) skipAfterScore(i int) int {
 	return i
 }
 
+// nameAfter reads a criterion's name after a score ("4 điểm tiếp cận,
+// 5 điểm thủ tục"): the question and the token after the name, when the
+// name ends the reply or a stop follows it (so "5 cán bộ tốt" stays a
+// comment, and "5, thủ tục 4" names the 4); -1 if none.
+func (r *reader) nameAfter(i int) (int, int) {
+	if i >= len(r.toks) || r.toks[i].num || len(r.toks[i].w) == 1 {
+		return -1, i
+	}
+	p, next := r.nameAt(i)
+	if p < 0 || next == i {
+		return -1, i
+	}
+	for next < len(r.toks) && particles[r.toks[next].w] {
+		next++
+	}
+	if next == len(r.toks) || strings.ContainsAny(r.text[r.toks[next-1].end:r.toks[next].start], ",.;\n") {
+		return p, next
+	}
+	return -1, i
+}
+
 // isLetterItem reports whether token i is a criterion letter starting an
 // item ("a" before "5" is criterion A, not the particle "ạ").
 func (r *reader) isLetterItem(i int) bool {
@@ -800,8 +903,8 @@ func (r *reader) reply(text string) Reply {
 	if r.all && n > 1 && items[0].letter < 0 && len(items) > 1 && !slices.ContainsFunc(items[1:], func(it item) bool { return it.letter < 0 }) {
 		return r.allBut(text, items)
 	}
-	if lettered := r.lettered(); lettered != nil {
-		return r.letterReply(text, lettered)
+	if lettered := r.lettered(r.mergeEcho(items)); lettered != nil {
+		return r.letterReply(text, lettered) // "Tiếp cận hài lòng dữ lắm, 5 nhen, thủ tục 4"
 	}
 	for i := range items {
 		items[i].letter = -1 // letters on some items only: read them as words
@@ -825,7 +928,7 @@ func (r *reader) reply(text string) Reply {
 		for i := range scores {
 			scores[i] = merged[0].score
 		}
-		return Reply{Kind: Scores, Scores: scores, At: -1, Unsure: lone || r.leadGap >= 0 || merged[0].fuzzy, Lone: lone,
+		return Reply{Kind: Scores, Scores: scores, At: -1, Unsure: lone || r.leadGap >= 0 || merged[0].fuzzy, Lone: lone, Rest: r.rest,
 			Comment: r.comment(text, merged[0].to, merged)}
 	}
 	// Echoes merged win where the plain reading fits only as fewer
@@ -994,8 +1097,8 @@ func (r *reader) leadIsSentence(first item) bool {
 	if first.from == 0 || first.fuzzy {
 		return false
 	}
-	j := first.from - 1 // the last word before the score that is not a lead-in ("bác", "em chấm")
-	for j >= 0 && !r.scoreAt(j) && (leadIns[r.toks[j].w] || particles[r.toks[j].w]) {
+	j := first.from - 1 // the last word before the score that is not a lead-in ("bác", "em chấm") or a name
+	for j >= 0 && !r.scoreAt(j) && (leadIns[r.toks[j].w] || particles[r.toks[j].w] || prefixes[r.toks[j].w] || first.letter >= 0 && r.nameWord(r.toks[j].w)) {
 		j--
 	}
 	if j < 0 {
@@ -1006,6 +1109,16 @@ func (r *reader) leadIsSentence(first item) bool {
 	}
 	// "Cán bộ vui vẻ bác cho 5": a digit given by a verb of scoring
 	return !first.word && scoring[r.toks[first.from-1].w]
+}
+
+// nameWord reports whether w is a word of a criterion's name.
+func (r *reader) nameWord(w string) bool {
+	for _, name := range r.e.Names {
+		if slices.Contains(strings.Fields(name), w) {
+			return true
+		}
+	}
+	return false
 }
 
 // scoring are the verbs that give a score: "bác cho 5", "em chấm 4".
@@ -1072,17 +1185,20 @@ func (r *reader) comment(text string, end int, items []item) string {
 
 // lettered returns the items when the reply names questions by letter
 // ("A5 B4 C5 D4 E5"): two or more items with letters, or one alone.
-func (r *reader) lettered() []item {
+func (r *reader) lettered(items []item) []item {
 	n := 0
-	for _, it := range r.items {
+	for _, it := range items {
 		if it.letter >= 0 {
 			n++
 		}
 	}
-	if n == 0 || n < 2 && len(r.items) > 1 {
+	if n == 1 && len(items) == 2 && r.restFrom == 1 {
+		return items // "cán bộ 5, còn lại 4"
+	}
+	if n == 0 || n < 2 && len(items) > 1 {
 		return nil
 	}
-	return r.items
+	return items
 }
 
 // letterReply places lettered scores by their letters. Every score must
@@ -1136,7 +1252,7 @@ func (r *reader) letterReply(text string, items []item) Reply {
 	if r.bad && r.badAt < items[last-1].to+1 {
 		return Reply{At: -1}
 	}
-	out.Unsure = unsure || r.leadGap >= 0
+	out.Unsure = unsure || r.leadGap >= 0 && !r.leadIsSentence(items[0])
 	end := 0
 	for _, it := range items[:last] {
 		end = max(end, it.to)
