@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +53,8 @@ type Conversed struct {
 	Asking     bool     // the last reply asks for a score (chat shows buttons)
 	Unread     bool     // the message was not understood; it is kept for an operator
 	Confirming bool     // the last reply asks the citizen to confirm a reading (chat shows a yes button)
+	// token is a survey link's token in Replies, kept out of their records.
+	token string
 }
 
 // chatState is a conversation as the core keeps it in Redis: the survey's
@@ -63,6 +66,9 @@ type chatState struct {
 	Expires int64 `json:"x,omitempty"`
 	// Started says the invitation is known to be marked in progress.
 	Started bool `json:"t,omitempty"`
+	// Linked says the survey link was offered after replies that could
+	// not be read: once a conversation.
+	Linked bool `json:"w,omitempty"`
 }
 
 // begin starts st on inv's chat survey.
@@ -137,7 +143,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		}
 		answered = slices.Clone(st.Answers)
 		out.Unread = false
-		replies, err := s.step(ctx, st, reply, in, out.Respondent, render, sp, &out.Unread, io.Done)
+		replies, err := s.step(ctx, st, reply, in, render, sp, out, io.Done)
 		if err != nil {
 			return nil, err
 		}
@@ -335,7 +341,8 @@ const maxUnreadText = 2000
 
 // step advances st by one reply. It may run twice for one message (see
 // store.Conversations.Step), so everything it writes is idempotent.
-func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in Inbound, who string, render Render, sp *spending, unread *bool, done map[string]bool) ([]string, error) {
+func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in Inbound, render Render, sp *spending, out *Conversed, done map[string]bool) ([]string, error) {
+	who := out.Respondent
 	say := func(t survey.Text) []string { return []string{render(t, st.Locale)} }
 	if sp.spent != nil {
 		return respent(st, sp.spent), nil
@@ -344,7 +351,19 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		return nil, err
 	}
 	if r.Kind == survey.StartDossier {
-		return s.startDossier(ctx, st, r.Dossier, who, in, render)
+		if replies, ok, err := s.startDossier(ctx, st, r.Dossier, who, in, render); ok || err != nil {
+			return replies, err
+		}
+		// "dg 44544": no such dossier, but scores, for the survey under
+		// way or the citizen's one open invitation
+		in.Text = r.Dossier
+		if !st.Asking() {
+			if n, err := s.openCount(ctx, who); err != nil {
+				return nil, err
+			} else if n > 1 {
+				return []string{render(survey.MsgWhichDossier, st.Locale)}, nil
+			}
+		}
 	}
 	if in.Start {
 		return s.startLinked(ctx, st, who, in, render)
@@ -388,7 +407,16 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		}
 		return outcome.Say, s.Conversations.Unindex(ctx, who, st.Invitation)
 	}
-	*unread = outcome.Unread && in.Text != ""
+	out.Unread = outcome.Unread && in.Text != ""
+	if outcome.Alone && !st.Linked && len(outcome.Say) > 0 {
+		// asked alone after replies that could not be read: the web form
+		// is the other way to answer, offered once
+		if inv, err := s.invitationByID(ctx, st.Invitation); err == nil && inv.Token != "" {
+			url := s.SurveyURL(inv)
+			outcome.Say[len(outcome.Say)-1] += " " + render(survey.Text{VI: "Hoặc trả lời trên web: " + url, EN: "Or answer on the web: " + url}, st.Locale)
+			st.Linked, out.token = true, inv.Token
+		}
+	}
 	if outcome.Complete {
 		return s.completeChat(ctx, st, def, Family(in.Channel.Type), outcome, render, sp)
 	}
@@ -482,27 +510,34 @@ func (s *Service) completeChat(ctx context.Context, c *chatState, def *survey.Su
 }
 
 // startDossier handles "DG <dossier code>": the dossier's open invitation,
-// and only from its own phone when it has one.
-func (s *Service) startDossier(ctx context.Context, c *chatState, code, who string, in Inbound, render Render) ([]string, error) {
+// and only from its own phone when it has one. A code that is no dossier
+// but reads as scores ("dg 44544": đánh giá, then five scores) is not
+// handled (false): the caller reads it as an answer.
+func (s *Service) startDossier(ctx context.Context, c *chatState, code, who string, in Inbound, render Render) ([]string, bool, error) {
 	inv, err := s.Mongo.Invitations.ByDossier(ctx, code)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return nil, false, err
+	}
+	if err != nil {
+		if r := survey.ParseReply(code); r.Kind == survey.Scores && len(r.Scores) > 1 && !r.Unsure {
+			return nil, false, nil
+		}
 	}
 	if err != nil || !answerable(inv.StatusAt(s.now())) || (inv.Respondent != "" && inv.Respondent != who) {
 		c.Misses++
-		return []string{render(survey.MsgNotYours, c.Locale)}, nil
+		return []string{render(survey.MsgNotYours, c.Locale)}, true, nil
 	}
 	if in.User != "" && inv.Respondent == "" {
 		// A chat user who starts a phone-less dossier answers for it.
 		if err := s.Mongo.Links.Link(ctx, in.Channel.ID, in.User, who); err != nil {
-			return nil, err
+			return nil, true, err
 		}
 	}
 	def := s.begin(c, inv, in.OneByOne)
 	if err := s.OptOut(ctx, store.OptOutEvent{Who: who, Out: false, Channel: in.Channel.ID}); err != nil { // asking is consent again
-		return nil, err
+		return nil, true, err
 	}
-	return []string{render(def.Opening(&c.Conversation), c.Locale)}, nil
+	return []string{render(def.Opening(&c.Conversation), c.Locale)}, true, nil
 }
 
 // startLinked opens the pending survey of a sender who is linked to a
@@ -694,6 +729,9 @@ func (s *Service) replyRecords(in Inbound, out *Conversed) []*store.Message {
 	msgs := make([]*store.Message, len(out.Replies))
 	for i, text := range out.Replies {
 		enc, parts := survey.SMSParts(text)
+		if out.token != "" {
+			text = strings.ReplaceAll(text, out.token, "…") // the link answers for the citizen: not in the log
+		}
 		msgs[i] = &store.Message{Channel: in.Channel.ID, Invitation: out.Invitation, Respondent: out.Respondent,
 			Kind: "reply", Encoding: enc, Parts: parts, Text: text}
 		if in.MessageID != "" {

@@ -258,3 +258,48 @@ func TestWholeIndexSparesStrangersAScan(t *testing.T) {
 		t.Fatalf("a second pass: %d %v (the mark makes it a no-op)", n, err)
 	}
 }
+
+// "dg 44544" where 44544 is no dossier is "đánh giá" and five scores: it
+// answers the citizen's one open invitation, asks which one when there
+// are several, and a real dossier code always wins.
+func TestDGWithScoresAnswersTheOpenInvitation(t *testing.T) {
+	c := newChat(t)
+	const p, q = "84912345678", "84912345679"
+	d1 := c.invite("D-DG-1", "0912345678")
+	c.expect(c.say(p, "dg 44544"), d1, "Cảm ơn", 0)
+	c.g.Flush()
+	if r, err := c.g.Mongo.Responses.ByInvitation(t.Context(), d1); err != nil || fmt.Sprint(r.Answers[0].Score, r.Answers[4].Score) != "4 4" {
+		t.Fatalf("dg 44544 stored %+v, %v", r, err)
+	}
+
+	c.invite("D-DG-2", "0912345679")
+	c.invite("D-DG-3", "0912345679")
+	c.expect(c.say(q, "DG 55555"), "", "nhiều phiếu khảo sát đang mở", 0)
+
+	d4 := c.invite("44544", "0912345679") // a dossier code of five digits
+	c.expect(c.say(q, "dg 44544"), d4, "Nhắn 5 số", 0)
+}
+
+// Replies that cannot be read are answered with the next question alone,
+// and once with the survey's web link, which the message log never keeps.
+func TestUnreadRepliesOfferTheLinkOnce(t *testing.T) {
+	c := newChat(t)
+	const p = "84912345678"
+	d := c.invite("D-LINK-1", "0912345678")
+	c.expect(c.say(p, "xin chào"), d, "Chưa đọc được trả lời", 0)
+	first := c.say(p, "alo alo")
+	c.expect(first, d, "Câu 1/5", 0)
+	if !strings.Contains(first.Replies[0], "/s/") {
+		t.Fatalf("no link offered: %q", first.Replies)
+	}
+	again := c.say(p, "ai đó")
+	c.expect(again, d, "Câu 1/5", 0)
+	if strings.Contains(again.Replies[0], "/s/") {
+		t.Fatalf("the link offered twice: %q", again.Replies)
+	}
+	c.g.Drain()
+	_, msgs := c.g.API("GET", "/api/v1/invitations/"+d+"/messages", nil)
+	if b := fmt.Sprint(msgs); !strings.Contains(b, "/s/…") || strings.Contains(b, "/s/"+strings.Split(strings.Split(first.Replies[0], "/s/")[1], " ")[0]) {
+		t.Fatalf("the log keeps the link's token: %s", b)
+	}
+}

@@ -123,3 +123,26 @@ func (s *Service) scanInvitations(ctx context.Context, who string) (*store.Invit
 	}
 	return nil, store.ErrNotFound
 }
+
+// openCount is how many open invitations the index holds for who (those
+// a conversation could answer); 0 when the index does not know the phone.
+func (s *Service) openCount(ctx context.Context, who string) (int, error) {
+	indexed, _, err := s.Conversations.IndexedInvitations(ctx, who)
+	if err != nil {
+		return 0, err
+	}
+	n, now := 0, s.now()
+	for _, e := range indexed {
+		if !now.Before(e.ExpiresAt) {
+			continue
+		}
+		done, err := s.Outbox.Done(ctx, e.ID)
+		if err != nil {
+			return 0, err
+		}
+		if !done {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -255,10 +255,10 @@ func TestOneScoreAtATimeConversation(t *testing.T) {
 	}
 	g.Drain() // message records reach MongoDB from a Redis stream
 	_, msgs := g.API("GET", "/api/v1/invitations/"+inv["id"].(string)+"/messages", nil)
-	// 4 questions, a hint, the third question again, a help, the thanks
-	// and one "already answered".
+	// 4 questions, a hint, the third question again with the survey link
+	// (2 parts), a help, the thanks and one "already answered".
 	t.Logf("one score at a time (with a hint, a help and a late reply): %v parts sent", msgs["parts"])
-	if msgs["parts"] != 9.0 {
+	if msgs["parts"] != 10.0 {
 		t.Fatalf("parts %v", msgs["parts"])
 	}
 }
