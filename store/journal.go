@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -39,6 +40,9 @@ type Journal struct {
 	c *mongo.Collection
 	// legacy is the single journal document of layouts before 6.
 	legacyID string
+	// last is the view Latest read last: views never change, so while
+	// the head names it, it is not read again.
+	last atomic.Pointer[View]
 }
 
 // Claim is one claimed batch.
@@ -282,6 +286,31 @@ func (j *Journal) claim(ctx context.Context, n int64) (*Claim, error) {
 // lookAhead bounds how far past a head whose view was pruned (a head a
 // lost $max race moved back) State looks for the next view.
 const lookAhead = 64
+
+// Latest returns the view readers read, from the head alone: one read by
+// _id, and the view itself only when the head names another than the one
+// read last. A head left behind its views (its move failed, until the
+// writer heals it) gives an older view, whole and consistent; a reader
+// that finds a version of it replaced asks Current, which looks past the
+// head.
+func (j *Journal) Latest(ctx context.Context) (View, error) {
+	h, err := j.head(ctx)
+	if err != nil {
+		return View{}, err
+	}
+	if h.View <= 0 {
+		return j.Current(ctx)
+	}
+	if v := j.last.Load(); v != nil && v.N == h.View {
+		return *v, nil
+	}
+	v, err := j.firstView(ctx, h.View)
+	if err != nil {
+		return View{}, err
+	}
+	j.last.Store(v)
+	return *v, nil
+}
 
 // Current returns the view readers read: the latest published.
 func (j *Journal) Current(ctx context.Context) (View, error) {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -128,6 +129,7 @@ type Rollups struct {
 	db      *mongo.Database
 	Journal *Journal
 	cache   batchCache[cellEntry]
+	ixCache indexCache
 	// old is the one-document-per-cell collection of earlier versions,
 	// dropped by the rebuild that moves a database to pages.
 	old *mongo.Collection
@@ -400,7 +402,7 @@ func (s *Rollups) Apply(ctx context.Context, w Version, cells Cells) (Applied, e
 	}
 	sort.Strings(months)
 	c := s.pages(w.Gen)
-	index, err := s.indexes(ctx, w.Gen, w.Parent, months)
+	index, err := s.indexes(ctx, w.Gen, w.Parent, months, false) // placed into below: fresh copies
 	if err != nil {
 		return out, fmt.Errorf("apply batch %d: %w", w.Batch, err)
 	}
@@ -591,7 +593,7 @@ type Filter struct {
 // Groups returns, for each month given, the roll-up group of each of its
 // agencies in generation gen, from the month indexes versions names.
 func (s *Rollups) Groups(ctx context.Context, gen int, versions map[string]int64, months []string) (map[string]map[string]int, error) {
-	index, err := s.indexes(ctx, gen, versions, months)
+	index, err := s.indexes(ctx, gen, versions, months, false)
 	if err != nil {
 		return nil, err
 	}
@@ -604,26 +606,70 @@ func (s *Rollups) Groups(ctx context.Context, gen int, versions map[string]int64
 
 // indexes reads the index documents of months in generation gen, at the
 // versions given (a month without one has no index yet), by month.
-func (s *Rollups) indexes(ctx context.Context, gen int, versions map[string]int64, months []string) (map[string]*monthIndex, error) {
+// Readers take them cached (a version never changes); the writer, which
+// places agencies into them, reads its own copies.
+func (s *Rollups) indexes(ctx context.Context, gen int, versions map[string]int64, months []string, cached bool) (map[string]*monthIndex, error) {
 	var ids []string
 	for _, m := range months {
 		if v := versions[m]; v > 0 {
 			ids = append(ids, verID(monthIndexID(m), v))
 		}
 	}
-	found, err := mapByIDs(ctx, s.pages(gen), ids, func(ix *monthIndex) string { return ix.ID })
+	out := make(map[string]*monthIndex, len(ids))
+	var fetch []string
+	for _, id := range ids {
+		if ix := s.ixCache.get(gen, id); cached && ix != nil {
+			out[monthOfIndex(id)] = ix
+		} else {
+			fetch = append(fetch, id)
+		}
+	}
+	if len(fetch) == 0 {
+		return out, nil
+	}
+	found, err := mapByIDs(ctx, s.pages(gen), fetch, func(ix *monthIndex) string { return ix.ID })
 	if err != nil {
 		return nil, err
 	}
-	if len(found) < len(ids) {
+	if len(found) < len(fetch) {
 		return nil, fmt.Errorf("roll-up month index: %w", ErrReplaced)
 	}
-	out := make(map[string]*monthIndex, len(found))
 	for _, ix := range found {
-		month, _, _ := strings.Cut(strings.TrimPrefix(ix.ID, "#month|"), "@")
-		out[month] = ix
+		out[monthOfIndex(ix.ID)] = ix
+		if cached {
+			s.ixCache.put(gen, ix) // readers only read it
+		}
 	}
 	return out, nil
+}
+
+func monthOfIndex(id string) string {
+	month, _, _ := strings.Cut(strings.TrimPrefix(id, "#month|"), "@")
+	return month
+}
+
+// indexCache keeps month index versions read: a version never changes,
+// so it is good for as long as a view names it. Bounded: emptied when full.
+type indexCache struct {
+	mu sync.Mutex
+	m  map[string]*monthIndex
+}
+
+const indexCacheSize = 4096
+
+func (c *indexCache) get(gen int, id string) *monthIndex {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[strconv.Itoa(gen)+"|"+id]
+}
+
+func (c *indexCache) put(gen int, ix *monthIndex) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= indexCacheSize {
+		c.m = map[string]*monthIndex{}
+	}
+	c.m[strconv.Itoa(gen)+"|"+ix.ID] = ix
 }
 
 // keep says whether the cell k is one f selects (pages hold more).
@@ -677,7 +723,11 @@ func (s *Rollups) All(ctx context.Context) (Cells, error) {
 // version it names is replaced meanwhile.
 func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(CellKey) bool) (Cells, error) {
 	for try := 0; ; try++ {
-		v, err := s.Journal.Current(ctx)
+		latest := s.Journal.Latest
+		if try > 0 {
+			latest = s.Journal.Current // a version replaced: look past the head
+		}
+		v, err := latest(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -696,7 +746,7 @@ func (s *Rollups) readView(ctx context.Context, v *View, f Filter, kinds []strin
 			months = append(months, m)
 		}
 	}
-	indexes, err := s.indexes(ctx, v.Gen, v.Months, months)
+	indexes, err := s.indexes(ctx, v.Gen, v.Months, months, true)
 	if err != nil {
 		return nil, err
 	}
