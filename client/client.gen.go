@@ -188,12 +188,15 @@ type APIKey struct {
 
 // Agency defines model for Agency.
 type Agency struct {
-	CaseRule  *CaseRule `json:"case_rule,omitempty"`
-	Code      string    `json:"code"`
-	Level     *string   `json:"level,omitempty"`
-	Name      string    `json:"name"`
-	NameEn    *string   `json:"name_en,omitempty"`
-	Parent    *string   `json:"parent,omitempty"`
+	CaseRule *CaseRule `json:"case_rule,omitempty"`
+	Code     string    `json:"code"`
+	Level    *string   `json:"level,omitempty"`
+	Name     string    `json:"name"`
+	NameEn   *string   `json:"name_en,omitempty"`
+	Parent   *string   `json:"parent,omitempty"`
+
+	// ShortName at most 20 characters, used in texts to citizens (SMS) when the full name does not fit, e.g. UBND Nghi Lộc
+	ShortName *string   `json:"short_name,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Webhook   *Webhook  `json:"webhook,omitempty"`
 }
@@ -208,18 +211,24 @@ type AgencyEntry struct {
 	NameEn      *string   `json:"name_en,omitempty"`
 	Parent      *string   `json:"parent,omitempty"`
 	Registered  bool      `json:"registered"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	Webhook     *Webhook  `json:"webhook,omitempty"`
+
+	// ShortName at most 20 characters, used in texts to citizens (SMS) when the full name does not fit, e.g. UBND Nghi Lộc
+	ShortName *string   `json:"short_name,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Webhook   *Webhook  `json:"webhook,omitempty"`
 }
 
 // AgencyInput defines model for AgencyInput.
 type AgencyInput struct {
-	CaseRule *CaseRule     `json:"case_rule,omitempty"`
-	Level    *string       `json:"level,omitempty"`
-	Name     string        `json:"name"`
-	NameEn   *string       `json:"name_en,omitempty"`
-	Parent   *string       `json:"parent,omitempty"`
-	Webhook  *WebhookInput `json:"webhook,omitempty"`
+	CaseRule *CaseRule `json:"case_rule,omitempty"`
+	Level    *string   `json:"level,omitempty"`
+	Name     string    `json:"name"`
+	NameEn   *string   `json:"name_en,omitempty"`
+	Parent   *string   `json:"parent,omitempty"`
+
+	// ShortName at most 20 characters: the name citizens know the office by, used in SMS texts when the full name does not fit, e.g. UBND Nghi Lộc
+	ShortName *string       `json:"short_name,omitempty"`
+	Webhook   *WebhookInput `json:"webhook,omitempty"`
 }
 
 // AgencyList defines model for AgencyList.
@@ -1296,7 +1305,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/agencies (the `ListAgencies` operationId).
 	ListAgencies(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ImportAgenciesWithBody Import agencies from CSV (code,name,name_en,parent,level)
+	// ImportAgenciesWithBody Import agencies from CSV with a header naming the columns, in any order: code,name,name_en,short_name,parent,level (short_name, name_en, parent and level optional)
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1800,7 +1809,7 @@ func (c *Client) ListAgencies(ctx context.Context, reqEditors ...RequestEditorFn
 	return c.Client.Do(req)
 }
 
-// ImportAgenciesWithBody Import agencies from CSV (code,name,name_en,parent,level)
+// ImportAgenciesWithBody Import agencies from CSV with a header naming the columns, in any order: code,name,name_en,short_name,parent,level (short_name, name_en, parent and level optional)
 //
 // Takes any type of body and a specified content type.
 //
@@ -6089,7 +6098,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/agencies (the `ListAgencies` operationId).
 	ListAgenciesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAgenciesResponse, error)
 
-	// ImportAgenciesWithBodyWithResponse Import agencies from CSV (code,name,name_en,parent,level)
+	// ImportAgenciesWithBodyWithResponse Import agencies from CSV with a header naming the columns, in any order: code,name,name_en,short_name,parent,level (short_name, name_en, parent and level optional)
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11077,7 +11086,7 @@ func (c *ClientWithResponses) ListAgenciesWithResponse(ctx context.Context, reqE
 	return ParseListAgenciesResponse(rsp)
 }
 
-// ImportAgenciesWithBodyWithResponse Import agencies from CSV (code,name,name_en,parent,level)
+// ImportAgenciesWithBodyWithResponse Import agencies from CSV with a header naming the columns, in any order: code,name,name_en,short_name,parent,level (short_name, name_en, parent and level optional)
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //

@@ -21,8 +21,11 @@ import (
 type AgencyInput struct {
 	Name   string `json:"name"`
 	NameEN string `json:"name_en"`
-	Parent string `json:"parent"`
-	Level  string `json:"level"`
+	// ShortName is the name used in SMS texts when the full name does
+	// not fit one part; empty = none.
+	ShortName string `json:"short_name" doc:"at most 20 characters: the name citizens know the office by, used in SMS texts when the full name does not fit, e.g. UBND Nghi Lộc"`
+	Parent    string `json:"parent"`
+	Level     string `json:"level"`
 	// CaseRule sets when the agency's (and its subtree's) responses open
 	// follow-up cases; unset inherits.
 	CaseRule *store.CaseRule `json:"case_rule"`
@@ -37,11 +40,16 @@ type WebhookInput struct {
 	Secret string `json:"secret"`
 }
 
+// MaxShortName is how long an agency's short name may be, in characters:
+// short enough that an invitation naming it, its dossier code and the
+// questions still fits one SMS part.
+const MaxShortName = 20
+
 // Levels an agency may have.
 var Levels = []string{"province", "department", "district", "commune", "unit"}
 
 func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error) {
-	in.Name, in.NameEN = survey.CleanText(in.Name), survey.CleanText(in.NameEN)
+	in.Name, in.NameEN, in.ShortName = survey.CleanText(in.Name), survey.CleanText(in.NameEN), survey.CleanText(in.ShortName)
 	switch {
 	case !ValidAgencyCode(code):
 		return nil, Errorf(Invalid, "code", "%q: use at most 35 characters of digits, capital letters and dots, e.g. 000.00.12.H49", code)
@@ -49,6 +57,8 @@ func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error
 		return nil, Errorf(Invalid, "name", "required, at most 200 characters: the Vietnamese name")
 	case utf8.RuneCountInString(in.NameEN) > 200:
 		return nil, Errorf(Invalid, "name_en", "at most 200 characters")
+	case utf8.RuneCountInString(in.ShortName) > MaxShortName:
+		return nil, Errorf(Invalid, "short_name", "at most %d characters (this has %d): the name citizens know the office by, e.g. UBND Nghi Lộc", MaxShortName, utf8.RuneCountInString(in.ShortName))
 	case in.Parent != "" && !ValidAgencyCode(in.Parent):
 		return nil, Errorf(Invalid, "parent", "%q is not an agency code", in.Parent)
 	case in.Parent == code:
@@ -80,7 +90,7 @@ func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error
 			}
 		}
 	}
-	return &store.Agency{Code: code, Name: in.Name, NameEN: in.NameEN,
+	return &store.Agency{Code: code, Name: in.Name, NameEN: in.NameEN, ShortName: in.ShortName,
 		Parent: in.Parent, Level: in.Level, Updated: s.now(), CaseRule: in.CaseRule, Webhook: hook}, nil
 }
 
@@ -142,6 +152,9 @@ func (s *Service) PutAgency(ctx context.Context, p *Principal, code string, in A
 		return nil, err
 	}
 	detail := map[string]any{"name": a.Name, "parent": a.Parent, "level": a.Level}
+	if a.ShortName != "" {
+		detail["short_name"] = a.ShortName
+	}
 	if a.CaseRule != nil {
 		detail["case_rule"] = a.CaseRule
 	}
@@ -222,9 +235,11 @@ func (s *Service) InSubtree(ctx context.Context, root, agency string) (bool, err
 	return contains(codes, agency), nil
 }
 
-// ImportAgencies reads a CSV with the header code,name,name_en,parent,level
-// (name_en, parent and level may be empty) and saves every row, or none:
-// a bad row is reported with its line number and nothing is written.
+// ImportAgencies reads a CSV whose header names its columns, in any order:
+// code,name,name_en,short_name,parent,level (only code and name are
+// needed; a column left out, like short_name in files made before it
+// existed, is empty) and saves every row, or none: a bad row is reported
+// with its line number and nothing is written.
 func (s *Service) ImportAgencies(ctx context.Context, p *Principal, r io.Reader) (int, error) {
 	rows, err := readAgencyCSV(r)
 	if err != nil {
@@ -274,14 +289,14 @@ func readAgencyCSV(r io.Reader) ([]agencyRow, error) {
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {
-		return nil, Errorf(Invalid, "csv", "no header line: start with code,name,name_en,parent,level")
+		return nil, Errorf(Invalid, "csv", "no header line: start with code,name,name_en,short_name,parent,level")
 	}
 	col := map[string]int{}
 	for i, h := range head {
 		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
 	}
 	if _, ok := col["code"]; !ok {
-		return nil, Errorf(Invalid, "csv", "the header lacks a code column: use code,name,name_en,parent,level")
+		return nil, Errorf(Invalid, "csv", "the header lacks a code column: use code,name,name_en,short_name,parent,level")
 	}
 	get := func(rec []string, name string) string {
 		if i, ok := col[name]; ok && i < len(rec) {
@@ -304,7 +319,8 @@ func readAgencyCSV(r io.Reader) ([]agencyRow, error) {
 			return nil, Errorf(Invalid, "csv", "line %d: code %s is already on line %d", line, code, prev)
 		}
 		seen[code] = line
-		rows = append(rows, agencyRow{line: line, code: code, in: AgencyInput{Name: get(rec, "name"), NameEN: get(rec, "name_en"), Parent: get(rec, "parent"), Level: get(rec, "level")}})
+		rows = append(rows, agencyRow{line: line, code: code, in: AgencyInput{Name: get(rec, "name"), NameEN: get(rec, "name_en"),
+			ShortName: get(rec, "short_name"), Parent: get(rec, "parent"), Level: get(rec, "level")}})
 	}
 	if len(rows) == 0 {
 		return nil, Errorf(Invalid, "csv", "no agencies after the header")

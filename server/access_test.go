@@ -65,6 +65,36 @@ func TestAgencyTree(t *testing.T) {
 	}
 }
 
+// An agency's short name is cleaned like its name and counted in
+// characters, not bytes: 20 are kept, 21 refused naming the field and
+// what it is for.
+func TestAgencyShortName(t *testing.T) {
+	g := gwtest.New(t, "")
+	const twenty = "Sở Tư pháp Bình Định" // 20 characters, 28 bytes
+	put := func(short string) (int, map[string]any) {
+		res, out := g.API("PUT", "/api/v1/agencies/000.00.12.H49", map[string]any{"name": "Sở Tư pháp tỉnh Bình Định", "short_name": short})
+		return res.StatusCode, out
+	}
+	if status, out := put(twenty + "x"); status != 400 || out["error"].(map[string]any)["field"] != "short_name" ||
+		!strings.Contains(out["error"].(map[string]any)["message"].(string), "at most 20 characters") {
+		t.Fatalf("21 characters: %d %v", status, out)
+	}
+	if status, out := put(twenty); status != 200 || out["short_name"] != twenty {
+		t.Fatalf("20 characters: %d %v", status, out)
+	}
+	// Decomposed, with a zero-width space and padding: 24 characters as
+	// typed, "UBND Nghi Lộc" (13) once cleaned.
+	if status, out := put("  UBND Nghi\u200b Lo\u0323\u0302c \u202e"); status != 200 || out["short_name"] != "UBND Nghi Lộc" {
+		t.Fatalf("cleaned: %d %q", status, out["short_name"])
+	}
+	if _, a := g.API("GET", "/api/v1/agencies/000.00.12.H49", nil); a["short_name"] != "UBND Nghi Lộc" {
+		t.Fatalf("stored: %v", a)
+	}
+	if status, out := put(""); status != 200 || out["short_name"] != nil {
+		t.Fatalf("none: %d %v", status, out)
+	}
+}
+
 func csvImport(g *gwtest.Gateway, body string) (int, string) {
 	req := httptest.NewRequest("POST", "/api/v1/agencies/import", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+gwtest.AdminKey)
@@ -87,7 +117,25 @@ func TestAgencyCSVImport(t *testing.T) {
 	if a["name"] != "Phòng Hộ tịch" || a["parent"] != "000.00.12.H49" {
 		t.Fatalf("%v", a)
 	}
+	// A short_name column, anywhere in the header, sets it; a file
+	// without one (as above) leaves it empty.
+	if a["short_name"] != nil {
+		t.Fatalf("short_name from a file without the column: %v", a)
+	}
+	short := "short_name,code,name\n" +
+		"Hộ tịch Quảng Nam,000.01.12.H49,Phòng Hộ tịch\n" +
+		",000.00.12.H49,Sở Tư pháp\n"
+	if status, body := csvImport(g, short); status != 200 || !strings.Contains(body, `"imported":2`) {
+		t.Fatalf("import with short_name: %d %s", status, body)
+	}
+	if _, a := g.API("GET", "/api/v1/agencies/000.01.12.H49", nil); a["short_name"] != "Hộ tịch Quảng Nam" || a["name"] != "Phòng Hộ tịch" {
+		t.Fatalf("%v", a)
+	}
+	if _, a := g.API("GET", "/api/v1/agencies/000.00.12.H49", nil); a["short_name"] != nil || a["name"] != "Sở Tư pháp" {
+		t.Fatalf("%v", a)
+	}
 	for body, want := range map[string]string{
+		"code,name,short_name\n000.05.00.H49,A,Trung tâm Hành chính công\n": "line 2: short_name: at most 20 characters (this has 25)",
 		"code,name,parent\nx 1,A,\n":                                                       "line 2: code",
 		"code,name,parent\n000.09.00.H49,A,000.99.00.H49\n":                                "line 2: parent",
 		"code,name,parent\n000.08.00.H49,A,\n000.08.00.H49,B,\n":                           "line 3: code 000.08.00.H49 is already on line 2",

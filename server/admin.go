@@ -171,7 +171,8 @@ func (a *API) deleteAgency(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// importAgencies takes a CSV body: code,name,name_en,parent,level.
+// importAgencies takes a CSV body: code,name,name_en,short_name,parent,level
+// (columns by the header, short_name optional; see core.ImportAgencies).
 func (a *API) importAgencies(c *fiber.Ctx) error {
 	n, err := a.Core.ImportAgencies(c.UserContext(), Principal(c), bytes.NewReader(c.Body()))
 	if err != nil {

@@ -88,7 +88,7 @@ var operations = []operation{
 	{"getAgency", "get", "/api/v1/agencies/{code}", "One agency", "agencies", nil, nil, false, map[int]any{200: store.Agency{}}, readErrors},
 	{"putAgency", "put", "/api/v1/agencies/{code}", "Create or replace an agency", "agencies", nil, request{core.AgencyInput{}, []string{"name"}}, false, map[int]any{200: store.Agency{}}, []int{400, 401, 403, unavailable}},
 	{"deleteAgency", "delete", "/api/v1/agencies/{code}", "Delete an agency without sub-agencies", "agencies", nil, nil, false, map[int]any{204: nil}, []int{401, 403, 404, 409, unavailable}},
-	{"importAgencies", "post", "/api/v1/agencies/import", "Import agencies from CSV (code,name,name_en,parent,level)", "agencies", nil, csvBody{}, false, map[int]any{200: imported{}}, []int{400, 401, 403, 413, unavailable}},
+	{"importAgencies", "post", "/api/v1/agencies/import", "Import agencies from CSV with a header naming the columns, in any order: code,name,name_en,short_name,parent,level (short_name, name_en, parent and level optional)", "agencies", nil, csvBody{}, false, map[int]any{200: imported{}}, []int{400, 401, 403, 413, unavailable}},
 	{"listChannels", "get", "/api/v1/channels", "Channels (secret names only)", "channels", nil, nil, false, map[int]any{200: channelList{}}, []int{401, 403, unavailable}},
 	{"getChannel", "get", "/api/v1/channels/{id}", "One channel", "channels", nil, nil, false, map[int]any{200: ChannelView{}}, readErrors},
 	{"putChannel", "put", "/api/v1/channels/{id}", "Create or replace a channel", "channels", nil, request{core.ChannelInput{}, []string{"type"}}, false, map[int]any{200: ChannelView{}}, []int{400, 401, 403, unavailable}},

@@ -12,12 +12,15 @@ import (
 
 // Agency is one unit of a province's tree (province, department, commune…).
 type Agency struct {
-	Code    string    `bson:"_id" json:"code"`
-	Name    string    `bson:"name" json:"name"`
-	NameEN  string    `bson:"name_en,omitempty" json:"name_en,omitempty"`
-	Parent  string    `bson:"parent,omitempty" json:"parent,omitempty"`
-	Level   string    `bson:"level,omitempty" json:"level,omitempty"`
-	Updated time.Time `bson:"updated_at" json:"updated_at"`
+	Code   string `bson:"_id" json:"code"`
+	Name   string `bson:"name" json:"name"`
+	NameEN string `bson:"name_en,omitempty" json:"name_en,omitempty"`
+	// ShortName is the name citizens know the office by, short enough
+	// for an SMS that must fit one part (the full name often does not).
+	ShortName string    `bson:"short_name,omitempty" json:"short_name,omitempty" doc:"at most 20 characters, used in texts to citizens (SMS) when the full name does not fit, e.g. UBND Nghi Lộc"`
+	Parent    string    `bson:"parent,omitempty" json:"parent,omitempty"`
+	Level     string    `bson:"level,omitempty" json:"level,omitempty"`
+	Updated   time.Time `bson:"updated_at" json:"updated_at"`
 	// CaseRule, when set, says when this agency's and its subtree's
 	// responses open follow-up cases (unset: the parent's, or the default).
 	CaseRule *CaseRule `bson:"case_rule,omitempty" json:"case_rule,omitempty"`
