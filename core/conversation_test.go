@@ -235,6 +235,64 @@ func TestInviteTextNamesTheAgency(t *testing.T) {
 	}
 }
 
+// An agency whose full name never fits one part is named by its short
+// name, and the invitation keeps the dossier code when it fits too; the
+// survey link goes first, the dossier code next, the office and the
+// questions never.
+func TestInviteTextFallsBackToTheShortName(t *testing.T) {
+	g := gwtest.New(t, "")
+	const long, short = "Bộ phận tiếp nhận và trả kết quả, Ủy ban nhân dân huyện Nghi Lộc, tỉnh Nghệ An", "UBND Nghi Lộc"
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.40.H40", map[string]any{"name": long, "short_name": short}); res.StatusCode != 200 {
+		t.Fatalf("agency: %d %v", res.StatusCode, out)
+	}
+	id := g.Invite("000.00.40.H40-261128-0001", "000.00.40.H40", nil)["id"].(string)
+	inv, err := g.Mongo.Invitations.Invitation(t.Context(), id)
+	if err != nil || inv.AgencyName != long || inv.AgencyShort != short {
+		t.Fatalf("the invitation keeps %q / %q, %v", inv.AgencyName, inv.AgencyShort, err)
+	}
+	sms := func(t survey.Text) string { return core.SMSRender(false)(t, "vi") }
+	ask := g.Core.ChatSurvey(inv.Survey).AskAll()
+	// oneOf checks that got is one SMS part with the questions, has every
+	// string of has and none of hasNot.
+	oneOf := func(got string, has, hasNot []string) {
+		t.Helper()
+		_, parts := survey.SMSParts(got)
+		ok := parts == 1 && (strings.Contains(got, ask.Plain()) || strings.Contains(got, ask.EN))
+		for _, s := range has {
+			ok = ok && strings.Contains(got, s)
+		}
+		for _, s := range hasNot {
+			ok = ok && !strings.Contains(got, s)
+		}
+		if !ok {
+			t.Fatalf("%d parts, want one with the questions and %q, without %q: %q", parts, has, hasNot, got)
+		}
+	}
+	// The full name with the code does not fit, nor with the link: the
+	// short name with the code does.
+	oneOf(g.Core.InviteText(inv, sms), []string{"Danh gia HS " + inv.DossierCode + " tai UBND Nghi Loc:"}, []string{"Bo phan", "/s/"})
+	// A dossier code as long as may be (64) leaves no room for both: the
+	// code goes, the office stays (and the link, now that it fits).
+	inv.DossierCode = strings.Repeat("000.00.40.H40-", 4) + "26112801"
+	oneOf(g.Core.InviteText(inv, sms), []string{"Danh gia ho so tai UBND Nghi Loc:", "/s/" + inv.Token}, []string{inv.DossierCode})
+	// Without the code, a full name that then fits is the fuller text.
+	mid := *inv
+	mid.AgencyName = "Ủy ban nhân dân huyện Nghi Lộc, tỉnh Nghệ An"
+	oneOf(g.Core.InviteText(&mid, sms), []string{"tai Uy ban nhan dan huyen Nghi Loc, tinh Nghe An:"}, []string{inv.DossierCode})
+	// In English the office is named without diacritics: still GSM-7.
+	oneOf(g.Core.InviteText(inv, func(t survey.Text) string { return core.SMSRender(false)(t, "en") }), []string{"at UBND Nghi Loc:", ask.EN}, []string{inv.DossierCode})
+
+	// With diacritics (a Unicode SMS, or Zalo's wording) nothing fits one
+	// part: the office and the questions still go, in the fewest parts.
+	inv.DossierCode = "000.00.40.H40-261128-0001"
+	got := g.Core.InviteText(inv, func(t survey.Text) string { return t.VI })
+	least := "Đánh giá hồ sơ tại " + short + ": " + ask.VI
+	_, parts := survey.SMSParts(got)
+	if _, want := survey.SMSParts(least); !strings.Contains(got, "tại "+short+":") || !strings.Contains(got, ask.VI) || parts != want {
+		t.Fatalf("with diacritics, %d parts (want %d): %q", parts, want, got)
+	}
+}
+
 // Once the start-up pass has put every open invitation with a phone in the
 // index and marked it whole, a stranger's message asks MongoDB nothing,
 // and a phone whose index Redis lost before the pass is found by it.

@@ -87,7 +87,7 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	if err != nil {
 		return nil, false, err
 	}
-	agencyName, registered, err := s.agencyName(ctx, n.AgencyCode)
+	agencyName, agencyShort, registered, err := s.agencyName(ctx, n.AgencyCode)
 	if err != nil {
 		return nil, false, err
 	}
@@ -109,6 +109,7 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 		DossierCode:   n.DossierCode,
 		AgencyCode:    n.AgencyCode,
 		AgencyName:    agencyName,
+		AgencyShort:   agencyShort,
 		ProcedureCode: n.ProcedureCode,
 		FieldCode:     n.FieldCode,
 		Survey:        n.Survey,
@@ -254,46 +255,84 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// agencyName returns the registered name of an agency code, and whether it
-// is registered; names are kept a minute in the process, so a burst of
-// invitations reads the registry once.
-func (s *Service) agencyName(ctx context.Context, code string) (string, bool, error) {
+// agencyName returns the registered name and short name of an agency
+// code, and whether it is registered; they are kept a minute in the
+// process, so a burst of invitations reads the registry once.
+func (s *Service) agencyName(ctx context.Context, code string) (name, short string, registered bool, err error) {
 	if s.AgencyNames != nil {
 		if v, ok := s.AgencyNames.Load(code); ok && time.Since(v.(cachedName).at) < time.Minute {
-			return v.(cachedName).name, v.(cachedName).registered, nil
+			c := v.(cachedName)
+			return c.name, c.short, c.registered, nil
 		}
 	}
 	ag, err := s.Mongo.Agencies.Agency(ctx, code)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", false, err
+		return "", "", false, err
 	}
 	c := cachedName{at: time.Now()}
 	if ag != nil {
-		c.name, c.registered = ag.Name, true
+		c.name, c.short, c.registered = ag.Name, ag.ShortName, true
 	}
 	if s.AgencyNames != nil {
 		s.AgencyNames.Store(code, c)
 	}
-	return c.name, c.registered, nil
+	return c.name, c.short, c.registered, nil
 }
 
 type cachedName struct {
-	name       string
-	registered bool
-	at         time.Time
+	name, short string
+	registered  bool
+	at          time.Time
 }
 
-// InviteText is the invitation message for a chat channel: it asks for every
-// score in one reply and carries the survey link. It picks the fullest
-// wording that fits one SMS part, naming the agency when it fits.
+// InviteText is the invitation message for a chat channel: it asks for
+// every score in one reply and, room allowing, names the office and the
+// dossier and carries the survey link. It picks the fullest text that
+// fits one SMS part; the reply instructions are never dropped.
+//
+// With the agency's short name, what gives way first is the survey link
+// (a reply answers without it), then the full name for the short one,
+// then the dossier code: the office, by either name, always stays, as it
+// is what a citizen recognises. Each step is tried with the link back,
+// and, once the dossier code is gone, with the full name back. When
+// nothing fits one part (a Unicode SMS), the shortest text naming the
+// office is sent: the fewest parts, and of the texts that many parts
+// long the fullest, since a dossier code that costs no extra part is
+// worth sending.
+//
+// Without a short name the fallbacks are as before: the full name, then
+// the dossier code, then neither, each first with the link and then
+// without it.
 func (s *Service) InviteText(inv *store.Invitation, render func(survey.Text) string) string {
 	def := s.ChatSurvey(inv.Survey)
 	ask, link := render(def.AskAll()), render(survey.Text{VI: "Hoặc: " + s.SurveyURL(inv), EN: "Or: " + s.SurveyURL(inv)})
-	named := render(survey.Text{VI: "Đánh giá HS " + inv.DossierCode + ":", EN: "Rate dossier " + inv.DossierCode + ":"})
-	plain := render(survey.Text{VI: "Đánh giá hồ sơ vừa nhận:", EN: "Rate your dossier:"})
+	head := func(dossier, office string) string { return render(inviteHead(dossier, office)) }
+	if inv.AgencyShort == "" {
+		return unshortInviteText(inv, ask, link, head)
+	}
+	var candidates []string
+	for _, dossier := range []string{inv.DossierCode, ""} {
+		for _, office := range []string{inv.AgencyName, inv.AgencyShort} {
+			h := head(dossier, office)
+			candidates = append(candidates, h+" "+ask+" "+link, h+" "+ask)
+		}
+	}
+	best, fewest := "", 0
+	for _, c := range candidates { // the fullest of the fewest parts
+		if _, parts := survey.SMSParts(c); best == "" || parts < fewest {
+			best, fewest = c, parts
+		}
+	}
+	return best
+}
+
+// unshortInviteText is InviteText for an agency without a short name, or
+// an unregistered one.
+func unshortInviteText(inv *store.Invitation, ask, link string, head func(dossier, office string) string) string {
+	named, plain := head(inv.DossierCode, ""), head("", "")
 	candidates := []string{named + " " + ask + " " + link, plain + " " + ask + " " + link, named + " " + ask, plain + " " + ask}
 	if inv.AgencyName != "" {
-		at := render(survey.Text{VI: "Đánh giá hồ sơ tại " + inv.AgencyName + ":", EN: "Rate your dossier at " + inv.AgencyName + ":"})
+		at := head("", inv.AgencyName)
 		// With the link first (the web form is the other way to answer),
 		// then without it.
 		candidates = []string{at + " " + ask + " " + link, candidates[0], candidates[1], at + " " + ask, candidates[2], candidates[3]}
@@ -304,4 +343,20 @@ func (s *Service) InviteText(inv *store.Invitation, render func(survey.Text) str
 		}
 	}
 	return candidates[1]
+}
+
+// inviteHead opens an invitation: "Đánh giá HS <dossier> tại <office>:",
+// either left out when empty. The English names the office without
+// diacritics, which would make the SMS Unicode: more parts.
+func inviteHead(dossier, office string) survey.Text {
+	en := survey.Unaccent(office)
+	switch {
+	case dossier != "" && office != "":
+		return survey.Text{VI: "Đánh giá HS " + dossier + " tại " + office + ":", EN: "Rate dossier " + dossier + " at " + en + ":"}
+	case dossier != "":
+		return survey.Text{VI: "Đánh giá HS " + dossier + ":", EN: "Rate dossier " + dossier + ":"}
+	case office != "":
+		return survey.Text{VI: "Đánh giá hồ sơ tại " + office + ":", EN: "Rate your dossier at " + en + ":"}
+	}
+	return survey.Text{VI: "Đánh giá hồ sơ vừa nhận:", EN: "Rate your dossier:"}
 }

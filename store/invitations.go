@@ -46,7 +46,10 @@ type Invitation struct {
 	AgencyCode  string `bson:"agency_code"`
 	// AgencyName is the agency's registered name when the invitation was
 	// made, shown to the citizen (empty for an unregistered code).
-	AgencyName    string     `bson:"agency_name,omitempty"`
+	AgencyName string `bson:"agency_name,omitempty"`
+	// AgencyShort is the agency's short name then, for texts where the
+	// full name does not fit (see core.Service.InviteText).
+	AgencyShort   string     `bson:"agency_short,omitempty"`
 	ProcedureCode string     `bson:"procedure_code,omitempty"`
 	FieldCode     string     `bson:"field_code,omitempty"`
 	PhoneSealed   []byte     `bson:"phone_sealed,omitempty"` // AES-GCM, see Sealer
