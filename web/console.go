@@ -610,7 +610,8 @@ func (cs *console) withFormError(v *view, c *fiber.Ctx) *view {
 }
 
 func (cs *console) putAgency(c *fiber.Ctx) error {
-	in := core.AgencyInput{Name: c.FormValue("name"), NameEN: c.FormValue("name_en"), Parent: c.FormValue("parent"), Level: c.FormValue("level")}
+	in := core.AgencyInput{Name: c.FormValue("name"), NameEN: c.FormValue("name_en"), ShortName: c.FormValue("short_name"),
+		Parent: c.FormValue("parent"), Level: c.FormValue("level")}
 	if _, err := cs.api.Core.PutAgency(c.UserContext(), server.Principal(c), strings.TrimSpace(c.FormValue("code")), in); err != nil {
 		return cs.redo(c, cs.agenciesPage, err)
 	}

@@ -98,6 +98,33 @@ func TestConsoleSignInSessionsAndCSRF(t *testing.T) {
 	}
 }
 
+// The agency form sets the short name invitations use when the full name
+// does not fit an SMS; one too long comes back with the field named.
+func TestConsoleAgencyShortName(t *testing.T) {
+	g := gwtest.New(t, "")
+	res := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil)
+	admin := res.Cookies()[0]
+	_, body := g.Page("/console/agencies", admin)
+	if !strings.Contains(body, `name="short_name"`) || !strings.Contains(body, "Tên ngắn (tối đa 20 ký tự)") {
+		t.Fatalf("the form has no short name:\n%s", body)
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
+	form := url.Values{"csrf": {csrf}, "code": {"000.00.40.H40"}, "name": {"Ủy ban nhân dân huyện Nghi Lộc, tỉnh Nghệ An"}, "short_name": {"Ủy ban nhân dân Nghi Lộc"}}
+	if res := g.PostForm("/console/agencies", form, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "short_name: at most 20 characters") {
+		t.Fatalf("24 characters: %d", res.StatusCode)
+	}
+	form.Set("short_name", "UBND Nghi Lộc")
+	if res := g.PostForm("/console/agencies", form, admin); res.StatusCode != 303 {
+		t.Fatalf("save: %d %s", res.StatusCode, gwtest.Body(res))
+	}
+	if _, a := g.API("GET", "/api/v1/agencies/000.00.40.H40", nil); a["short_name"] != "UBND Nghi Lộc" {
+		t.Fatalf("saved %v", a)
+	}
+	if _, body := g.Page("/console/agencies?lang=en", admin); !strings.Contains(body, "(UBND Nghi Lộc)") || !strings.Contains(body, "Short name (at most 20 characters)") {
+		t.Fatalf("the list and the English form:\n%s", body)
+	}
+}
+
 // A desk with no integration makes an invitation in the console and gets
 // its QR code at once; the sheet says which codes it could not print.
 func TestConsoleDeskMakesAndPrints(t *testing.T) {
