@@ -1091,7 +1091,7 @@ type GetReportParams struct {
 	// Survey a survey id, or all (the default for reports: criterion level across forms)
 	Survey *string `form:"survey,omitempty" json:"survey,omitempty"`
 
-	// GroupBy agency, procedure, field, channel, month, desk or officer (kiosk answers)
+	// GroupBy one of agency, month, channel, procedure, desk or officer (kiosk answers)
 	GroupBy *string `form:"group_by,omitempty" json:"group_by,omitempty"`
 
 	// Format json (default), csv; for responses csv (default) or jsonl

@@ -183,7 +183,7 @@ var queryDoc = map[string]string{
 	"procedure":    "a procedure code",
 	"field":        "a field (lĩnh vực) code",
 	"survey":       "a survey id, or all (the default for reports: criterion level across forms)",
-	"group_by":     "agency, procedure, field, channel, month, desk or officer (kiosk answers)",
+	"group_by":     "one of agency, month, channel, procedure, desk or officer (kiosk answers)",
 	"format":       "json (default), csv; for responses csv (default) or jsonl",
 	"band":         "low (mean ≤ 2), mid, high (mean ≥ 4)",
 	"q":            "words to find, diacritics ignored (cho lau finds chờ lâu)",
