@@ -199,8 +199,10 @@ func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[stri
 			return err // while MongoDB is down the status waits; the answers do not
 		}
 		if s.Cache != nil {
-			started := *ss.Invitation
-			started.Status = store.StatusInProgress
+			// the working copy keeps when: the response's started_at
+			// comes from it, not from the last step's time
+			started, at := *ss.Invitation, store.Millis(s.now())
+			started.Status, started.StartedAt = store.StatusInProgress, &at
 			s.Cache.Put(ctx, &started)
 		}
 	}

@@ -160,6 +160,10 @@ func TestStepsKeepProgressAndMarkMissing(t *testing.T) {
 	if r.AgencyCode != "000.00.12.H49" || r.DossierCode != "W-STEP" || r.SurveyVersion != 1 || r.Month == "" {
 		t.Fatalf("response fields %+v", r)
 	}
+	// Answered step by step: started at the first step, not at the last.
+	if !r.StartedAt.Before(r.SubmittedAt) {
+		t.Fatalf("started_at %v, submitted_at %v: the start of a step-wise answer was lost", r.StartedAt, r.SubmittedAt)
+	}
 }
 
 func TestPageIsSmallAccessibleAndHardened(t *testing.T) {
