@@ -200,6 +200,11 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	return out, nil
 }
 
+// maxDossierTries bounds the "DG <code>" messages of one phone a day
+// (Vietnam time): the sixth hears why nothing happens, later ones
+// nothing.
+const maxDossierTries = 5
+
 // errRating stops a conversation step: the message rates a case's answer.
 var errRating = errors.New("a rating of a case's answer")
 
@@ -351,6 +356,17 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		return nil, err
 	}
 	if r.Kind == survey.StartDossier {
+		// Codes run in sequence and are printed on receipts: a phone may
+		// try a few a day, not walk through them.
+		n, err := s.Conversations.DossierTry(ctx, who, s.now().In(Vietnam).Format("2006-01-02"))
+		switch {
+		case err != nil:
+			return nil, err
+		case n == maxDossierTries+1:
+			return []string{render(survey.MsgDossierLimit, st.Locale)}, nil
+		case n > maxDossierTries:
+			return nil, nil
+		}
 		if replies, ok, err := s.startDossier(ctx, st, r.Dossier, who, in, render); ok || err != nil {
 			return replies, err
 		}

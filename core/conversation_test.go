@@ -361,3 +361,19 @@ func TestUnreadRepliesOfferTheLinkOnce(t *testing.T) {
 		t.Fatalf("the log keeps the link's token: %s", b)
 	}
 }
+
+// Dossier codes run in sequence and are printed on receipts: one phone
+// may send "DG <code>" five times a day; the sixth hears why nothing
+// happens, the next ones nothing, even with a real code; another phone is
+// not held back.
+func TestDossierCodesAreLimitedPerPhoneAndDay(t *testing.T) {
+	c := newChat(t)
+	const p, q = "84912345678", "84987654321"
+	d := c.invite("D-GUESS-9", "")
+	for i := 1; i <= 5; i++ {
+		c.expect(c.say(p, fmt.Sprintf("DG D-GUESS-%d", i)), "", "Không tìm thấy phiếu", 0)
+	}
+	c.expect(c.say(p, "DG D-GUESS-6"), "", "quá nhiều mã hồ sơ", 0)
+	c.expect(c.say(p, "DG D-GUESS-9"), "", "", 0)
+	c.expect(c.say(q, "DG D-GUESS-9"), d, "Nhắn 5 số", 0)
+}

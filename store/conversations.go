@@ -83,6 +83,21 @@ func (s *Conversations) Rated(ctx context.Context, who string) error {
 // and the claims spread over a cluster's slots. id is StepIO.Claim.
 func claimKey(id string) string { return "gw:msg:{" + id + "}" }
 
+func dossierTriesKey(who, day string) string { return "gw:conv:{" + who + "}:dg:" + day }
+
+// DossierTry counts a "DG <code>" of who on day (YYYY-MM-DD): how many so
+// far, this one included. The count lives a day and a bit.
+func (s *Conversations) DossierTry(ctx context.Context, who, day string) (int64, error) {
+	key := dossierTriesKey(who, day)
+	p := s.R.TxPipeline()
+	n := p.Incr(ctx, key)
+	p.Expire(ctx, key, 26*time.Hour)
+	if _, err := p.Exec(ctx); err != nil {
+		return 0, fmt.Errorf("count dossier codes: %w", err)
+	}
+	return n.Val(), nil
+}
+
 // DoneTTL is how long a citizen's completed invitations are remembered for
 // their conversation (beyond any invitation's life).
 const DoneTTL = 60 * 24 * time.Hour

@@ -372,6 +372,9 @@ var (
 	MsgClosed = Text{
 		VI: "Phiếu khảo sát này đã đóng, không nhận thêm trả lời.",
 		EN: "This survey is closed and takes no more answers."}
+	MsgDossierLimit = Text{
+		VI: "Số này đã nhắn quá nhiều mã hồ sơ hôm nay. Vui lòng thử lại vào ngày mai.",
+		EN: "This number sent too many dossier codes today. Please try again tomorrow."}
 	MsgWhichDossier = Text{
 		VI: "Ông/bà có nhiều phiếu khảo sát đang mở. Nhắn DG <mã hồ sơ> để chọn hồ sơ cần đánh giá.",
 		EN: "You have several open surveys. Text DG <dossier code> to choose the dossier to rate."}
