@@ -246,7 +246,7 @@ func (s *Service) caseScope(ctx context.Context, p *Principal, c *store.Case) er
 			return err
 		}
 	}
-	return Errorf(Denied, "agency_code", "case of agency %s is outside this key's agency %s", c.Agency, p.Agency)
+	return Errorf(Denied, "agency_code", "case %s is outside this key's agency %s", c.ID, p.Agency) // its agency is not this key's to learn
 }
 
 // CaseInput is the body of the case actions.

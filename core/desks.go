@@ -81,7 +81,7 @@ func (s *Service) PutDesk(ctx context.Context, p *Principal, id string, in DeskI
 	case err != nil:
 		return nil, "", err
 	default:
-		if err := s.AgencyScope(ctx, p, d.Agency); err != nil {
+		if err := s.HeldScope(ctx, p, d.Agency, "id", "desk "+id); err != nil {
 			return nil, "", err
 		}
 	}
@@ -128,8 +128,17 @@ func (s *Service) pinHash(desk, pin string) string {
 	return s.Sealer.Hash("desk-pin:" + desk + ":" + pin)
 }
 
-// AgencyScope refuses an agency-bound principal an agency outside its subtree.
+// AgencyScope refuses an agency-bound principal an agency outside its
+// subtree. Its message names the agency: use it for an agency the caller
+// named, and HeldScope for the agency of something stored.
 func (s *Service) AgencyScope(ctx context.Context, p *Principal, agency string) error {
+	return s.HeldScope(ctx, p, agency, "agency_code", "agency "+agency)
+}
+
+// HeldScope refuses an agency-bound principal something held by an agency
+// outside its subtree; what names the thing ("desk quay-3"), never that
+// agency, which a key of another branch has no business learning.
+func (s *Service) HeldScope(ctx context.Context, p *Principal, agency, field, what string) error {
 	if p.Agency == "" {
 		return nil
 	}
@@ -138,7 +147,7 @@ func (s *Service) AgencyScope(ctx context.Context, p *Principal, agency string) 
 		return err
 	}
 	if !ok {
-		return Errorf(Denied, "agency_code", "agency %s is outside this key's agency %s", agency, p.Agency)
+		return Errorf(Denied, field, "%s is outside this key's agency %s", what, p.Agency)
 	}
 	return nil
 }
@@ -149,7 +158,7 @@ func (s *Service) Desk(ctx context.Context, p *Principal, id string) (*store.Des
 	if err != nil {
 		return nil, notFoundAs(err, "desk %s does not exist; register it with PUT /api/v1/desks/%s", id, id)
 	}
-	if err := s.AgencyScope(ctx, p, d.Agency); err != nil {
+	if err := s.HeldScope(ctx, p, d.Agency, "", "desk "+id); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -400,7 +409,7 @@ func (s *Service) Present(ctx context.Context, d *store.Desk, n NewInvitation) (
 		return nil, nil, err
 	}
 	if !within[inv.AgencyCode] {
-		return nil, nil, Errorf(Denied, "dossier_code", "dossier %s belongs to agency %s, not desk %s's agency %s or under it", inv.DossierCode, inv.AgencyCode, d.ID, d.Agency)
+		return nil, nil, Errorf(Denied, "dossier_code", "dossier %s is not one of the dossiers of desk %s's agency or those under it; check the dossier code", inv.DossierCode, d.ID)
 	}
 	switch inv.StatusAt(s.now()) {
 	case store.StatusExpired:
@@ -632,7 +641,7 @@ func (s *Service) deskServes(ctx context.Context, d *store.Desk, agency string) 
 		return err
 	}
 	if !ok {
-		return Errorf(Denied, "invitation_id", "this dossier belongs to agency %s, not desk %s's agency %s or under it", agency, d.ID, d.Agency)
+		return Errorf(Denied, "invitation_id", "this dossier is not one of the dossiers of desk %s's agency or those under it", d.ID)
 	}
 	return nil
 }

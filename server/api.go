@@ -101,7 +101,7 @@ func (a *API) Scoped(c *fiber.Ctx) func(*store.Invitation, error) (*store.Invita
 		if err != nil {
 			return nil, err
 		}
-		return inv, a.Scope(c.UserContext(), Principal(c), inv.AgencyCode)
+		return inv, a.Core.HeldScope(c.UserContext(), Principal(c), inv.AgencyCode, "", "this invitation")
 	}
 }
 

@@ -97,8 +97,8 @@ func TestFollowUpCases(t *testing.T) {
 	if cs := list(other, ""); len(cs) != 1 || cs[0]["dossier_code"] != "CASE-COMPLAINT" {
 		t.Fatalf("agency key sees %v", cs)
 	}
-	if res, _ := g.As(other, "GET", path, nil); res.StatusCode != 403 {
-		t.Fatalf("another agency's case: %d", res.StatusCode)
+	if res, out := g.As(other, "GET", path, nil); res.StatusCode != 403 || strings.Contains(fmt.Sprint(out), "000.00.12.H49") {
+		t.Fatalf("another agency's case: %d %v", res.StatusCode, out) // refused without naming the case's agency
 	}
 	if res, _ := g.As(other, "POST", path+"/close", nil); res.StatusCode != 403 {
 		t.Fatalf("another agency closed a case: %d", res.StatusCode)

@@ -2,6 +2,8 @@ package kiosk_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/sipasvn/gateway/internal/gwtest"
@@ -77,8 +79,8 @@ func TestKioskAnswerNeedsTheDesksAgency(t *testing.T) {
 	}
 	answer := map[string]any{"idempotency_key": "move-key-1", "invitation_id": kiosk["invitation_id"], "seq": kiosk["seq"],
 		"answers": map[string]int{"A": 4, "B": 4, "C": 4, "D": 4, "E": 4}}
-	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 403 {
-		t.Fatalf("a desk of 000.00.13.H49 answered a dossier of 000.01.12.H49: %d %v", res.StatusCode, out)
+	if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 403 || strings.Contains(fmt.Sprint(out), "000.01.12.H49") {
+		t.Fatalf("a desk of 000.00.13.H49 answered a dossier of 000.01.12.H49, or was told its agency: %d %v", res.StatusCode, out)
 	}
 	// Moved back under an agency whose subtree holds the dossier's, it may.
 	g.API("PUT", "/api/v1/desks/quay-m", map[string]any{"agency_code": "000.00.12.H49", "name": "Quầy M"})
