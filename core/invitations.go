@@ -94,6 +94,9 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	if s.RequireAgencies && !registered {
 		return nil, false, Errorf(Invalid, "agency_code", "%s is not a registered agency; register it first (PUT /api/v1/agencies/%s) or check the desk software's setting", n.AgencyCode, n.AgencyCode)
 	}
+	if err := s.checkDossierOwner(ctx, &n); err != nil {
+		return nil, false, err
+	}
 	var chans []*store.Channel
 	for _, entry := range n.Send {
 		ch, err := s.ResolveChannel(ctx, entry)
