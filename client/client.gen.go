@@ -279,12 +279,17 @@ type Case struct {
 	ClosedAt       *time.Time `json:"closed_at,omitempty"`
 
 	// Comment phone numbers redacted
-	Comment     *string   `json:"comment,omitempty"`
-	DossierCode string    `json:"dossier_code"`
-	DueAt       time.Time `json:"due_at"`
+	Comment     *string `json:"comment,omitempty"`
+	DossierCode string  `json:"dossier_code"`
+
+	// DueAt when the agency owes the answer now: a reopen by a parent agency, an admin or the citizen's low rating moves it
+	DueAt time.Time `json:"due_at"`
 
 	// EscalatedTo the parent agency told when it became overdue
-	EscalatedTo  *string     `json:"escalated_to,omitempty"`
+	EscalatedTo *string `json:"escalated_to,omitempty"`
+
+	// FirstDueAt the due time the case opened with: answered in time and escalation are held to it
+	FirstDueAt   *time.Time  `json:"first_due_at,omitempty"`
 	History      []CaseEvent `json:"history"`
 	Id           string      `json:"id"`
 	InvitationId string      `json:"invitation_id"`

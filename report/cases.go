@@ -68,9 +68,10 @@ func CaseOf(r *store.Response, topics []survey.Topic, rule store.CaseRule, cal *
 	default:
 		return nil
 	}
+	due := store.Millis(cal.Due(r.SubmittedAt, rule.DueDays))
 	return &store.Case{ID: r.ID, ResponseID: r.ID, InvitationID: r.InvitationID, Agency: r.AgencyCode, Dossier: r.DossierCode,
 		Procedure: r.ProcedureCode, Channel: r.Channel, Survey: r.Survey, Comment: survey.CleanCitizenText(r.Comment),
-		Low: low, Topics: topics, Reason: reason, Status: store.CaseOpen, OpenedAt: r.SubmittedAt, DueAt: cal.Due(r.SubmittedAt, rule.DueDays),
+		Low: low, Topics: topics, Reason: reason, Status: store.CaseOpen, OpenedAt: r.SubmittedAt, DueAt: due, FirstDueAt: &due,
 		History: []store.CaseEvent{{At: store.Millis(time.Now()), By: "gateway", Action: "opened", Detail: reason}}}
 }
 

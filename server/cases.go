@@ -21,6 +21,10 @@ type caseList struct {
 
 func ViewCase(c *store.Case, now time.Time) CaseView {
 	v := CaseView{Case: *c, Overdue: c.Overdue(now)}
+	if v.FirstDueAt == nil { // a case stored before it was kept: its due time is the first
+		first := c.DueAt
+		v.FirstDueAt = &first
+	}
 	v.Topics, v.Low, v.Notes, v.History = nonNil(v.Topics), nonNil(v.Low), nonNil(v.Notes), nonNil(v.History)
 	return v
 }

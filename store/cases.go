@@ -47,9 +47,13 @@ type Case struct {
 	Status       CaseStatus     `bson:"status" json:"status"`
 	Assignee     string         `bson:"assignee,omitempty" json:"assignee,omitempty"`
 	OpenedAt     time.Time      `bson:"opened_at" json:"opened_at"`
-	DueAt        time.Time      `bson:"due_at" json:"due_at"`
-	AnsweredAt   *time.Time     `bson:"answered_at,omitempty" json:"answered_at,omitempty" doc:"the first answer"`
-	// AnsweredInTime says the first answer came by the due time then.
+	DueAt        time.Time      `bson:"due_at" json:"due_at" doc:"when the agency owes the answer now: a reopen by a parent agency, an admin or the citizen's low rating moves it"`
+	// FirstDueAt is the due time the case opened with, which the
+	// complaint figures and escalation keep to whoever moves DueAt (nil
+	// on cases stored before it was kept: their DueAt was the first).
+	FirstDueAt *time.Time `bson:"first_due_at,omitempty" json:"first_due_at,omitempty" doc:"the due time the case opened with: answered in time and escalation are held to it"`
+	AnsweredAt *time.Time `bson:"answered_at,omitempty" json:"answered_at,omitempty" doc:"the first answer"`
+	// AnsweredInTime says the first answer came by the first due time.
 	AnsweredInTime bool        `bson:"answered_in_time,omitempty" json:"answered_in_time"`
 	ClosedAt       *time.Time  `bson:"closed_at,omitempty" json:"closed_at,omitempty"`
 	Answer         string      `bson:"answer,omitempty" json:"answer,omitempty"`
@@ -110,6 +114,28 @@ func (c *Case) Open() bool {
 // Overdue reports whether the case waits past its due time at now.
 func (c *Case) Overdue(now time.Time) bool { return c.Open() && now.After(c.DueAt) }
 
+// FirstDue is the due time the case opened with.
+func (c *Case) FirstDue() time.Time {
+	if c.FirstDueAt != nil {
+		return *c.FirstDueAt
+	}
+	return c.DueAt
+}
+
+// PastFirstDue reports whether the case waits past its first due time at
+// now: a later due time, however given, does not put off escalation.
+func (c *Case) PastFirstDue(now time.Time) bool { return c.Open() && now.After(c.FirstDue()) }
+
+// MoveDue gives the case a new due time, keeping the first (a case
+// stored before FirstDueAt was kept takes its DueAt as the first).
+func (c *Case) MoveDue(to time.Time) {
+	if c.FirstDueAt == nil {
+		first := c.DueAt
+		c.FirstDueAt = &first
+	}
+	c.DueAt = Millis(to)
+}
+
 // Cases keeps follow-up cases, read by _id only: an index document per
 // agency and month lists the ids of the cases opened there.
 type Cases struct {
@@ -143,6 +169,11 @@ func (s *Cases) Open(ctx context.Context, cases ...*Case) error {
 	byIndex := map[string][]string{}
 	for i, c := range cases {
 		c.OpenedAt, c.DueAt = Millis(c.OpenedAt), Millis(c.DueAt)
+		first := c.DueAt // a case opens at its first due time
+		if c.FirstDueAt != nil {
+			first = Millis(*c.FirstDueAt)
+		}
+		c.FirstDueAt = &first
 		if c.Notes == nil {
 			c.Notes = []CaseNote{}
 		}
