@@ -234,7 +234,7 @@ func (s *Service) rateAnswer(ctx context.Context, id string, rating int, may fun
 	} else {
 		c.Status = store.CaseReopened
 		if s.Calendar != nil {
-			c.DueAt = s.Calendar.Due(now, store.DefaultCaseRule.DueDays)
+			c.MoveDue(s.Calendar.Due(now, store.DefaultCaseRule.DueDays))
 		}
 	}
 	c.History = append(c.History, store.CaseEvent{At: now, By: "citizen", Action: "rated", Detail: string(rune('0' + rating))})

@@ -383,7 +383,7 @@ func (s *Service) applyCaseAction(ctx context.Context, c *store.Case, p *Princip
 		}
 		c.Status, c.ClosedAt = store.CaseReopened, nil
 		if s.Calendar != nil {
-			c.DueAt = s.Calendar.Due(now, store.DefaultCaseRule.DueDays)
+			c.MoveDue(s.Calendar.Due(now, store.DefaultCaseRule.DueDays))
 		}
 	}
 	return []store.CaseEvent{event}, nil
@@ -399,7 +399,9 @@ func (s *Service) answerCase(ctx context.Context, c *store.Case, event store.Cas
 		return nil, err
 	}
 	if c.AnsweredAt == nil {
-		c.AnsweredAt, c.AnsweredInTime = &now, !now.After(c.DueAt)
+		// Held to the first due time: a due time moved since (however)
+		// does not make a late first answer timely in the figures.
+		c.AnsweredAt, c.AnsweredInTime = &now, !now.After(c.FirstDue())
 	}
 	event.Detail = text
 	return append([]store.CaseEvent{event}, after...), nil
@@ -456,11 +458,11 @@ func (s *Service) sweepCases(ctx context.Context, pick func(c *store.Case, now t
 }
 
 // EscalateOverdue tells the parent agency of each case still waiting past
-// its due time: the case is escalated to it (its keys see the case from
-// then on), once, in its history and the audit log; it returns how many
-// it escalated.
+// its first due time (a due time moved since does not put it off): the
+// case is escalated to it (its keys see the case from then on), once, in
+// its history and the audit log; it returns how many it escalated.
 func (s *Service) EscalateOverdue(ctx context.Context) (int, error) {
-	return s.sweepCases(ctx, func(c *store.Case, now time.Time) bool { return c.Overdue(now) && c.EscalatedTo == "" },
+	return s.sweepCases(ctx, func(c *store.Case, now time.Time) bool { return c.PastFirstDue(now) && c.EscalatedTo == "" },
 		func(c *store.Case) (bool, error) {
 			ag, err := s.Mongo.Agencies.Agency(ctx, c.Agency)
 			if errors.Is(err, store.ErrNotFound) || (err == nil && ag.Parent == "") {
@@ -521,7 +523,7 @@ func (s *Service) withCase(ctx context.Context, id string, change func(*store.Ca
 
 func (s *Service) escalate(ctx context.Context, id, parent string) (bool, error) {
 	ok, err := s.withCase(ctx, id, func(c *store.Case) bool {
-		if !c.Overdue(s.now()) || c.EscalatedTo != "" {
+		if !c.PastFirstDue(s.now()) || c.EscalatedTo != "" {
 			return false
 		}
 		c.EscalatedTo = parent
