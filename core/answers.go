@@ -229,15 +229,13 @@ func (s *Service) rateAnswer(ctx context.Context, id string, rating int, may fun
 	}
 	now := store.Millis(s.now())
 	c.Rating = rating
+	c.History = append(c.History, store.CaseEvent{At: now, By: "citizen", Action: "rated", Detail: string(rune('0' + rating))})
 	if rating >= 4 {
 		c.Status, c.ClosedAt = store.CaseClosed, &now
-	} else {
+	} else { // the citizen's reopen gives the agency a new due time
 		c.Status = store.CaseReopened
-		if s.Calendar != nil {
-			c.MoveDue(s.Calendar.Due(now, store.DefaultCaseRule.DueDays))
-		}
+		c.History = append(c.History, store.CaseEvent{At: now, By: "citizen", Action: CaseReopen, Detail: s.reopenDue(c, true, now)})
 	}
-	c.History = append(c.History, store.CaseEvent{At: now, By: "citizen", Action: "rated", Detail: string(rune('0' + rating))})
 	if err := s.saveCase(ctx, c); err != nil {
 		return err
 	}

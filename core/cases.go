@@ -381,12 +381,39 @@ func (s *Service) applyCaseAction(ctx context.Context, c *store.Case, p *Princip
 		if c.Open() {
 			return nil, Errorf(Conflict, "", "the case is %s, not answered or closed", c.Status)
 		}
-		c.Status, c.ClosedAt = store.CaseReopened, nil
-		if s.Calendar != nil {
-			c.MoveDue(s.Calendar.Due(now, store.DefaultCaseRule.DueDays))
+		above, err := s.above(ctx, p, c.Agency)
+		if err != nil {
+			return nil, err
 		}
+		c.Status, c.ClosedAt = store.CaseReopened, nil
+		event.Detail = s.reopenDue(c, above, now)
 	}
 	return []store.CaseEvent{event}, nil
+}
+
+// above says whether p's key stands above agency: an admin's, or a
+// parent's or the province's (an agency above it in the tree), not the
+// agency's own.
+func (s *Service) above(ctx context.Context, p *Principal, agency string) (bool, error) {
+	if p.Agency == "" {
+		return true, nil
+	}
+	if p.Agency == agency {
+		return false, nil
+	}
+	return s.InSubtree(ctx, p.Agency, agency)
+}
+
+// reopenDue gives a reopened case a new due time when move says so (a
+// reopen from above the agency, or the citizen's low rating) and keeps
+// it otherwise: an agency that reopens its own case cannot put off its
+// due time. It returns the history's note of which it was.
+func (s *Service) reopenDue(c *store.Case, move bool, now time.Time) string {
+	if move && s.Calendar != nil {
+		c.MoveDue(s.Calendar.Due(now, store.DefaultCaseRule.DueDays))
+		return "due moved to " + c.DueAt.In(Vietnam).Format("2006-01-02 15:04")
+	}
+	return "due kept " + c.DueAt.In(Vietnam).Format("2006-01-02 15:04")
 }
 
 // answerCase records text as c's next answer, its send queued.

@@ -170,9 +170,13 @@ func TestFollowUpCases(t *testing.T) {
 	do("close", nil, 409)
 	var actions []string
 	for _, e := range c["history"].([]any) {
-		actions = append(actions, e.(map[string]any)["action"].(string))
+		e := e.(map[string]any)
+		actions = append(actions, e["action"].(string))
+		if e["action"] == "reopen" && (e["by"] != "citizen" || !strings.HasPrefix(e["detail"].(string), "due moved to")) {
+			t.Fatalf("the citizen's reopen %v", e)
+		}
 	}
-	if got := strings.Join(actions, " "); got != "opened assign status note answer answer_sent rated answer answer_sent rated" {
+	if got := strings.Join(actions, " "); got != "opened assign status note answer answer_sent rated reopen answer answer_sent rated" {
 		t.Fatalf("history %s", got)
 	}
 	_, audit := g.API("GET", "/api/v1/audit", nil)
