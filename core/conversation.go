@@ -374,9 +374,9 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		// way or the citizen's one open invitation
 		in.Text = r.Dossier
 		if !st.Asking() {
-			if n, err := s.openCount(ctx, who); err != nil {
+			if several, err := s.severalOpen(ctx, who); err != nil {
 				return nil, err
-			} else if n > 1 {
+			} else if several {
 				return []string{render(survey.MsgWhichDossier, st.Locale)}, nil
 			}
 		}

@@ -41,35 +41,19 @@ func (s *Service) openInvitation(ctx context.Context, who string) (*store.Invita
 			return s.scanInvitations(ctx, who)
 		}
 	}
-	now := s.now()
-	var found *store.Invitation
-	var closed []string
-	for _, e := range indexed {
-		if !now.Before(e.ExpiresAt) {
-			closed = append(closed, e.ID)
-			continue
-		}
-		if found != nil {
-			continue // only expired ones are dropped past the newest open one
-		}
-		done, err := s.Outbox.Done(ctx, e.ID)
-		if err != nil {
-			return nil, err
-		}
-		if done {
-			closed = append(closed, e.ID)
-			continue
-		}
-		found = &store.Invitation{ID: e.ID, Survey: e.Survey, Locale: e.Locale, Respondent: who,
-			Status: store.StatusPending, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt}
+	open, closed, err := s.openIndexed(ctx, indexed, 1)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.Conversations.Unindex(ctx, who, closed...); err != nil {
 		return nil, err
 	}
-	if found == nil {
+	if len(open) == 0 {
 		return nil, store.ErrNotFound
 	}
-	return found, nil
+	e := open[0]
+	return &store.Invitation{ID: e.ID, Survey: e.Survey, Locale: e.Locale, Respondent: who,
+		Status: store.StatusPending, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt}, nil
 }
 
 // IndexOpenInvitations puts every open invitation with a phone in the
@@ -124,25 +108,40 @@ func (s *Service) scanInvitations(ctx context.Context, who string) (*store.Invit
 	return nil, store.ErrNotFound
 }
 
-// openCount is how many open invitations the index holds for who (those
-// a conversation could answer); 0 when the index does not know the phone.
-func (s *Service) openCount(ctx context.Context, who string) (int, error) {
-	indexed, _, err := s.Conversations.IndexedInvitations(ctx, who)
-	if err != nil {
-		return 0, err
-	}
-	n, now := 0, s.now()
+// openIndexed sorts index entries, newest first, into the open ones (up
+// to max; past them only expired ones are noted) and those closed:
+// expired, or answered on another channel.
+func (s *Service) openIndexed(ctx context.Context, indexed []store.IndexedInvitation, max int) (open []store.IndexedInvitation, closed []string, err error) {
+	now := s.now()
 	for _, e := range indexed {
 		if !now.Before(e.ExpiresAt) {
+			closed = append(closed, e.ID)
 			continue
+		}
+		if len(open) >= max {
+			continue // only expired ones are dropped past the newest open ones
 		}
 		done, err := s.Outbox.Done(ctx, e.ID)
 		if err != nil {
-			return 0, err
+			return nil, nil, err
 		}
-		if !done {
-			n++
+		if done {
+			closed = append(closed, e.ID)
+			continue
 		}
+		open = append(open, e)
 	}
-	return n, nil
+	return open, closed, nil
+}
+
+// severalOpen reports whether the index holds more than one open
+// invitation for who (a conversation could answer either); false when the
+// index does not know the phone.
+func (s *Service) severalOpen(ctx context.Context, who string) (bool, error) {
+	indexed, _, err := s.Conversations.IndexedInvitations(ctx, who)
+	if err != nil {
+		return false, err
+	}
+	open, _, err := s.openIndexed(ctx, indexed, 2)
+	return len(open) > 1, err
 }
