@@ -205,11 +205,7 @@ type CommentFilter struct {
 // period's. A version replaced meanwhile makes it read the new view.
 func (s *Comments) Newest(ctx context.Context, f CommentFilter, limit int) ([]Comment, error) {
 	for try := 0; ; try++ {
-		latest := s.journal.Latest
-		if try > 0 {
-			latest = s.journal.Current // a version replaced: look past the head
-		}
-		v, err := latest(ctx)
+		v, err := s.journal.ForReading(ctx, try)
 		if err != nil {
 			return nil, err
 		}

@@ -312,6 +312,16 @@ func (j *Journal) Latest(ctx context.Context) (View, error) {
 	return *v, nil
 }
 
+// ForReading is the view a reader's try reads: the head's (Latest) at
+// first, and past the head (Current) once a version it named was found
+// replaced.
+func (j *Journal) ForReading(ctx context.Context, try int) (View, error) {
+	if try > 0 {
+		return j.Current(ctx)
+	}
+	return j.Latest(ctx)
+}
+
 // Current returns the view readers read: the latest published.
 func (j *Journal) Current(ctx context.Context) (View, error) {
 	st, err := j.State(ctx)

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -129,7 +128,7 @@ type Rollups struct {
 	db      *mongo.Database
 	Journal *Journal
 	cache   batchCache[cellEntry]
-	ixCache indexCache
+	ixCache batchCache[*monthIndex]
 	// old is the one-document-per-cell collection of earlier versions,
 	// dropped by the rebuild that moves a database to pages.
 	old *mongo.Collection
@@ -609,20 +608,20 @@ func (s *Rollups) Groups(ctx context.Context, gen int, versions map[string]int64
 // Readers take them cached (a version never changes); the writer, which
 // places agencies into them, reads its own copies.
 func (s *Rollups) indexes(ctx context.Context, gen int, versions map[string]int64, months []string, cached bool) (map[string]*monthIndex, error) {
-	var ids []string
-	for _, m := range months {
-		if v := versions[m]; v > 0 {
-			ids = append(ids, verID(monthIndexID(m), v))
-		}
-	}
-	out := make(map[string]*monthIndex, len(ids))
+	out := make(map[string]*monthIndex, len(months))
 	var fetch []string
-	for _, id := range ids {
-		if ix := s.ixCache.get(gen, id); cached && ix != nil {
-			out[monthOfIndex(id)] = ix
-		} else {
-			fetch = append(fetch, id)
+	for _, m := range months {
+		v := versions[m]
+		if v == 0 {
+			continue // no index yet
 		}
+		if cached {
+			if ix, ok := s.ixCache.get(indexCacheKey(gen, m), v); ok {
+				out[m] = ix[0]
+				continue
+			}
+		}
+		fetch = append(fetch, verID(monthIndexID(m), v))
 	}
 	if len(fetch) == 0 {
 		return out, nil
@@ -635,9 +634,10 @@ func (s *Rollups) indexes(ctx context.Context, gen int, versions map[string]int6
 		return nil, fmt.Errorf("roll-up month index: %w", ErrReplaced)
 	}
 	for _, ix := range found {
-		out[monthOfIndex(ix.ID)] = ix
+		m := monthOfIndex(ix.ID)
+		out[m] = ix
 		if cached {
-			s.ixCache.put(gen, ix) // readers only read it
+			s.ixCache.put(indexCacheKey(gen, m), versions[m], []*monthIndex{ix}) // readers only read it
 		}
 	}
 	return out, nil
@@ -648,29 +648,9 @@ func monthOfIndex(id string) string {
 	return month
 }
 
-// indexCache keeps month index versions read: a version never changes,
-// so it is good for as long as a view names it. Bounded: emptied when full.
-type indexCache struct {
-	mu sync.Mutex
-	m  map[string]*monthIndex
-}
-
-const indexCacheSize = 4096
-
-func (c *indexCache) get(gen int, id string) *monthIndex {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[strconv.Itoa(gen)+"|"+id]
-}
-
-func (c *indexCache) put(gen int, ix *monthIndex) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= indexCacheSize {
-		c.m = map[string]*monthIndex{}
-	}
-	c.m[strconv.Itoa(gen)+"|"+ix.ID] = ix
-}
+// indexCacheKey keys a month's index in the cache of generation gen; the
+// cache keeps it under the version read (a version never changes).
+func indexCacheKey(gen int, month string) string { return strconv.Itoa(gen) + "|" + month }
 
 // keep says whether the cell k is one f selects (pages hold more).
 func (f Filter) keep(k CellKey) bool {
@@ -723,11 +703,7 @@ func (s *Rollups) All(ctx context.Context) (Cells, error) {
 // version it names is replaced meanwhile.
 func (s *Rollups) read(ctx context.Context, f Filter, kinds []string, keep func(CellKey) bool) (Cells, error) {
 	for try := 0; ; try++ {
-		latest := s.Journal.Latest
-		if try > 0 {
-			latest = s.Journal.Current // a version replaced: look past the head
-		}
-		v, err := latest(ctx)
+		v, err := s.Journal.ForReading(ctx, try)
 		if err != nil {
 			return nil, err
 		}
@@ -828,3 +804,7 @@ type cellEntry struct {
 // each): a province's main and field families for several years. The
 // procedure family's per-question pages, the largest, are not kept.
 const pageCacheCells = 400_000
+
+// indexCacheSize bounds the month indexes kept for readers: one version
+// per generation and month.
+const indexCacheSize = 4096
