@@ -608,13 +608,7 @@ func (r *reader) nameAt(i int) (int, int) {
 			return p, r.afterPrefixes(i + 2)
 		}
 	}
-	if r.nameWords == nil && len(r.e.Names) > 0 {
-		r.nameWords = make([][]string, len(r.e.Names))
-		for p, name := range r.e.Names {
-			r.nameWords[p] = strings.Fields(name)
-		}
-	}
-	for p, words := range r.nameWords {
+	for p, words := range r.names() {
 		if len(words) == 0 || words[0] != w || i+len(words) > len(r.toks) {
 			continue
 		}
@@ -1113,12 +1107,23 @@ func (r *reader) leadIsSentence(first item) bool {
 
 // nameWord reports whether w is a word of a criterion's name.
 func (r *reader) nameWord(w string) bool {
-	for _, name := range r.e.Names {
-		if slices.Contains(strings.Fields(name), w) {
+	for _, words := range r.names() {
+		if slices.Contains(words, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// names are Expect.Names split into words, once a reply.
+func (r *reader) names() [][]string {
+	if r.nameWords == nil && len(r.e.Names) > 0 {
+		r.nameWords = make([][]string, len(r.e.Names))
+		for p, name := range r.e.Names {
+			r.nameWords[p] = strings.Fields(name)
+		}
+	}
+	return r.nameWords
 }
 
 // scoring are the verbs that give a score: "bác cho 5", "em chấm 4".
