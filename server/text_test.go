@@ -109,7 +109,9 @@ func TestTypedTextLosesBidiAndZeroWidth(t *testing.T) {
 		rlo, lri, pdi, zwsp, bom = "\u202e", "\u2066", "\u2069", "\u200b", "\ufeff"
 		family                   = "👨\u200d👩\u200d👧"
 	)
-	invisible := func(s string) bool { return strings.ContainsAny(s, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200e\u200f\u2060\ufeff\u00ad") }
+	invisible := func(s string) bool {
+		return strings.ContainsAny(s, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200e\u200f\u2060\ufeff\u00ad")
+	}
 
 	if res, out := g.API("PUT", "/api/v1/agencies/000.00.14.H49", map[string]any{"name": "Sở Y tế" + rlo + "ết Y ởS", "name_en": "Health" + zwsp, "parent": "000.00.00.H49"}); res.StatusCode != 200 {
 		t.Fatalf("agency: %d %v", res.StatusCode, out)
