@@ -45,6 +45,13 @@ type Response struct {
 	// the citizen's answer was read by the gateway.
 	EnteredBy   string `bson:"entered_by,omitempty"`
 	CitizenText string `bson:"citizen_text,omitempty"`
+	// Provenance is how the answer came (nil on responses saved before it
+	// existed); Flags the integrity signals it raised, at saving or after
+	// (see Integrity); Review, once flagged, whether someone above the
+	// rated agency confirmed or cleared them.
+	Provenance *Provenance `bson:"provenance,omitempty"`
+	Flags      []string    `bson:"flags,omitempty"`
+	Review     *Review     `bson:"review,omitempty"`
 }
 
 // Responses is the responses collection.

@@ -1,0 +1,142 @@
+package store
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// How a respondent was tied to the dossier they answered for
+// (Provenance.VerifiedBy).
+const (
+	VerifiedPhone       = "phone"        // the invitation's own phone answered
+	VerifiedToken       = "token"        // the QR code or survey link
+	VerifiedKiosk       = "kiosk"        // the desk's tablet, presented by the desk
+	VerifiedDossierCode = "dossier_code" // "DG <code>" from a phone the invitation never knew
+	VerifiedOperator    = "operator"     // an operator entered it from the citizen's message
+	VerifiedPaper       = "paper"        // a scanned paper form
+)
+
+// Provenance is how a response came: how its respondent was tied to the
+// dossier, how long after the invitation was made (or presented on a
+// kiosk) it was first seen and completed, and for the web keyed hashes
+// of the client's address and device cookie (never the raw values).
+type Provenance struct {
+	VerifiedBy string `bson:"verified_by" json:"verified_by"`
+	// SecondsToFirstView is from the invitation's creation (a kiosk
+	// answer: its presentation) to the first view of the survey; nil
+	// when the channel has no view (an SMS reply).
+	SecondsToFirstView *float64 `bson:"to_first_view_s,omitempty" json:"seconds_to_first_view,omitempty"`
+	// SecondsToComplete is from the same start to the completion.
+	SecondsToComplete float64 `bson:"to_complete_s" json:"seconds_to_complete"`
+	// SecondsAnswering is from the first view (or the first answer) to
+	// the completion: what the speeder signal measures.
+	SecondsAnswering float64 `bson:"answering_s" json:"seconds_answering"`
+	Address          string  `bson:"address,omitempty" json:"address_hash,omitempty"`
+	Device           string  `bson:"device,omitempty" json:"device_hash,omitempty"`
+	// By names who entered it: the operator, or who scanned a paper form.
+	By string `bson:"by,omitempty" json:"by,omitempty"`
+}
+
+// Signals: the names of the flags a response can carry (see the README's
+// "Integrity of the index").
+const (
+	FlagOfficeNetwork   = "office_network"
+	FlagCreatorAddress  = "creator_address"
+	FlagDeviceMany      = "device_many"
+	FlagPhoneMany       = "phone_many"
+	FlagStaffPhone      = "staff_phone"
+	FlagUnverifiedPhone = "unverified_phone"
+	FlagSpeeder         = "speeder"
+	FlagKioskFast       = "kiosk_fast"
+)
+
+// Flags lists every signal, in the order reports show them.
+var Flags = []string{FlagOfficeNetwork, FlagCreatorAddress, FlagDeviceMany, FlagPhoneMany,
+	FlagStaffPhone, FlagUnverifiedPhone, FlagSpeeder, FlagKioskFast}
+
+// Review states of a flagged response: counted until someone above the
+// rated agency confirms (it leaves the index) or clears it.
+const (
+	ReviewPending   = "pending"
+	ReviewConfirmed = "confirmed"
+	ReviewCleared   = "cleared"
+)
+
+// Review is the review of a flagged response, kept on it.
+type Review struct {
+	Status  string        `bson:"status" json:"status"`
+	History []ReviewEvent `bson:"history,omitempty" json:"history,omitempty"`
+}
+
+// ReviewEvent is one change of a response's flags or review: a flag
+// added after the fact, a confirm or a clear, with who and why.
+type ReviewEvent struct {
+	At     time.Time `bson:"at" json:"at"`
+	By     string    `bson:"by" json:"by"`
+	Action string    `bson:"action" json:"action"` // flag, confirm, clear
+	Flags  []string  `bson:"flags,omitempty" json:"flags,omitempty"`
+	Note   string    `bson:"note,omitempty" json:"note,omitempty"`
+}
+
+// Standing is what the roll-ups count a response as: its flags and its
+// review status ("" when it has no flag).
+type Standing struct {
+	Flags  []string
+	Status string
+}
+
+// StandingOf is r's standing as stored.
+func StandingOf(r *Response) Standing {
+	st := Standing{Flags: r.Flags}
+	if len(r.Flags) > 0 {
+		st.Status = ReviewPending
+		if r.Review != nil && r.Review.Status != "" {
+			st.Status = r.Review.Status
+		}
+	}
+	return st
+}
+
+// Key is the standing in one canonical string ("" for none), as the
+// roll-up writer records what it counted.
+func (st Standing) Key() string {
+	if len(st.Flags) == 0 {
+		return ""
+	}
+	f := slices.Clone(st.Flags)
+	sort.Strings(f)
+	return st.Status + ":" + strings.Join(slices.Compact(f), ",")
+}
+
+// ParseStanding reads a Key.
+func ParseStanding(key string) Standing {
+	if key == "" {
+		return Standing{}
+	}
+	status, flags, _ := strings.Cut(key, ":")
+	return Standing{Status: status, Flags: strings.Split(flags, ",")}
+}
+
+// WithStanding is a copy of r standing as st.
+func (r *Response) WithStanding(st Standing) *Response {
+	c := *r
+	c.Flags = st.Flags
+	c.Review = &Review{Status: st.Status}
+	return &c
+}
+
+// AddFlags returns flags with add merged in (sorted, once each), and
+// whether anything was new.
+func AddFlags(flags []string, add ...string) ([]string, bool) {
+	out := slices.Clone(flags)
+	changed := false
+	for _, f := range add {
+		if f != "" && !slices.Contains(out, f) {
+			out, changed = append(out, f), true
+		}
+	}
+	sort.Strings(out)
+	return out, changed
+}
