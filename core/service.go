@@ -71,6 +71,9 @@ type Service struct {
 	// Funnel holds invitation events (made, sent) until the roll-up writer
 	// counts them into the response rates; nil counts none.
 	Funnel *store.Funnel
+	// FlaggedIndex lists flagged responses for the review queue (kept
+	// by the roll-up writer).
+	FlaggedIndex *store.FlaggedIndex
 	// Started holds invitations begun until the roll-up writer marks them
 	// in progress; nil marks them at once.
 	Started *store.Started

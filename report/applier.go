@@ -29,7 +29,10 @@ type Applier struct {
 	// Funnel, when set, holds invitation events (made, sent) this writer
 	// counts into the response-rate cells.
 	Funnel *store.Funnel
-	Log    *slog.Logger
+	// Flagged, when set, indexes the flagged responses counted, for the
+	// review queue.
+	Flagged *store.FlaggedIndex
+	Log     *slog.Logger
 	// Lexicon classifies comments into topics; a database counted with
 	// another lexicon version is rebuilt once at start (nil: no topics).
 	Lexicon *survey.Lexicon

@@ -51,18 +51,19 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Warnings: &store.Warnings{R: r, Name: name},
 		Inbox:    &store.Stream{R: r, Key: "gw:inbox:" + name, Group: "gateway"},
 		Outbox:   store.NewOutbox(r, name), AckAfterMongo: cfg.AckAfterMongo(),
-		MessageLog: &store.Stream{R: r, Key: "gw:msglog:" + name, Group: "gateway"},
-		Funnel:     store.NewFunnel(r, m),
-		Channels:   &core.ChannelCache{Changes: &store.Changes{R: r, Key: "gw:changes:channels:" + name}},
-		Started:    store.NewStarted(r, name),
-		OptOuts:    &store.OptOutView{R: r, Name: name},
-		Cache:      &store.InvitationCache{R: r, TTL: cfg.InvitationTTL},
-		Health:     &core.Health{},
-		Sealer:     store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
+		MessageLog:   &store.Stream{R: r, Key: "gw:msglog:" + name, Group: "gateway"},
+		Funnel:       store.NewFunnel(r, m),
+		Channels:     &core.ChannelCache{Changes: &store.Changes{R: r, Key: "gw:changes:channels:" + name}},
+		Started:      store.NewStarted(r, name),
+		FlaggedIndex: store.NewFlaggedIndex(r, name),
+		OptOuts:      &store.OptOutView{R: r, Name: name},
+		Cache:        &store.InvitationCache{R: r, TTL: cfg.InvitationTTL},
+		Health:       &core.Health{},
+		Sealer:       store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
 		Saved:  func(n int) { applier.Kick(); ResponseSaved(n) },
 		Kiosks: &store.Kiosks{R: r, Name: name},
 	}
-	applier.Started, applier.Funnel = svc.Started, svc.Funnel
+	applier.Started, applier.Funnel, applier.Flagged = svc.Started, svc.Funnel, svc.FlaggedIndex
 	kioskLog := log.With("comp", "kiosk")
 	svc.PairingAlarm = func(n int64) {
 		kioskLog.Warn("kiosk pairing tries above the alarm: someone may be guessing pairing codes", "tries", n, "alarm", core.PairAlarm, "window", "10m")

@@ -1,10 +1,17 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // How a respondent was tied to the dossier they answered for
@@ -139,4 +146,123 @@ func AddFlags(flags []string, add ...string) ([]string, bool) {
 	}
 	sort.Strings(out)
 	return out, changed
+}
+
+// Change notes a response whose flags or review changed after it was
+// saved, for the roll-up writer (see report.Applier): Add, when set, are
+// flags the writer adds to the response (a later answer from the same
+// browser or phone raised them); without, the response was changed
+// already (a review) and the writer recounts it as it stands. Notes are
+// read without a filter, like the uncounted copies, so their cost is the
+// batch's.
+type Change struct {
+	ID       string    `bson:"_id"`
+	Response string    `bson:"response"`
+	Add      []string  `bson:"add,omitempty"`
+	By       string    `bson:"by,omitempty"`
+	At       time.Time `bson:"at"`
+}
+
+// NoteChanges writes change notes (one already written stays as it is).
+func (s *Responses) NoteChanges(ctx context.Context, cs ...Change) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	docs := make([]any, len(cs))
+	for i := range cs {
+		docs[i] = cs[i]
+	}
+	_, err := s.changes.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	return writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 })
+}
+
+// Changes returns up to limit change notes, oldest first near enough.
+func (s *Responses) Changes(ctx context.Context, limit int64) ([]Change, error) {
+	return findAll[Change](ctx, s.changes, bson.D{}, options.Find().SetLimit(limit))
+}
+
+// DropChanges removes the change notes ids, one delete by _id each.
+func (s *Responses) DropChanges(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	models := make([]mongo.WriteModel, len(ids))
+	for i, id := range ids {
+		models[i] = mongo.NewDeleteOneModel().SetFilter(bson.D{{Key: "_id", Value: id}})
+	}
+	_, err := s.changes.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	return err
+}
+
+// SetStanding writes r's flags and review as they are on r (the caller
+// holds the response's lock: see core.Service.HoldResponse).
+func (s *Responses) SetStanding(ctx context.Context, r *Response) error {
+	_, err := s.c.UpdateByID(ctx, r.ID, bson.D{{Key: "$set", Value: bson.D{{Key: "flags", Value: r.Flags}, {Key: "review", Value: r.Review}}}})
+	return err
+}
+
+// Get returns the response id.
+func (s *Responses) Get(ctx context.Context, id string) (*Response, error) {
+	return findOne[Response](ctx, s.c, bson.D{{Key: "_id", Value: id}})
+}
+
+// FlaggedIndex lists each agency's flagged responses, newest first, for
+// the review queue: one sorted set per agency in Redis, kept by the
+// roll-up writer as it counts flags (and filled again by a rebuild, which
+// reads every response), so listing reads MongoDB only by _id.
+type FlaggedIndex struct {
+	R      redis.UniversalClient
+	Prefix string
+}
+
+// NewFlaggedIndex returns the deployment's index of flagged responses.
+func NewFlaggedIndex(r redis.UniversalClient, name string) *FlaggedIndex {
+	return &FlaggedIndex{R: r, Prefix: "gw:flagged:" + name + ":"}
+}
+
+// Add indexes flagged responses (again is a no-op).
+func (f *FlaggedIndex) Add(ctx context.Context, rs ...*Response) error {
+	if f == nil || len(rs) == 0 {
+		return nil
+	}
+	_, err := f.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, r := range rs {
+			p.SAdd(ctx, f.Prefix+"#agencies", r.AgencyCode)
+			p.ZAdd(ctx, f.Prefix+r.AgencyCode, redis.Z{Score: float64(r.SubmittedAt.UnixMilli()), Member: r.ID})
+		}
+		return nil
+	})
+	return err
+}
+
+// List returns the flagged responses' ids of agencies (nil: all),
+// newest first.
+func (f *FlaggedIndex) List(ctx context.Context, agencies []string) ([]string, error) {
+	if agencies == nil {
+		all, err := f.R.SMembers(ctx, f.Prefix+"#agencies").Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, err
+		}
+		agencies = all
+	}
+	cmds := make([]*redis.ZSliceCmd, len(agencies))
+	_, err := f.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, a := range agencies {
+			cmds[i] = p.ZRangeWithScores(ctx, f.Prefix+a, 0, -1)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	var all []redis.Z
+	for _, c := range cmds {
+		all = append(all, c.Val()...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Score > all[j].Score })
+	out := make([]string, len(all))
+	for i, z := range all {
+		out[i], _ = z.Member.(string)
+	}
+	return out, nil
 }

@@ -58,6 +58,7 @@ type Response struct {
 type Responses struct {
 	c         *mongo.Collection
 	uncounted *mongo.Collection // copies of responses the roll-ups do not count yet
+	changes   *mongo.Collection // notes of responses to recount (see Change)
 	db        *mongo.Database   // holds each generation's counted marks
 }
 

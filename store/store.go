@@ -64,7 +64,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Client:      c,
 		DB:          db,
 		Invitations: &Invitations{c: db.Collection("invitations"), keys: db.Collection("invitation_keys")},
-		Responses:   &Responses{c: db.Collection("responses"), uncounted: db.Collection("uncounted_responses"), db: db},
+		Responses:   &Responses{c: db.Collection("responses"), uncounted: db.Collection("uncounted_responses"), changes: db.Collection("response_changes"), db: db},
 		Rollups: &Rollups{db: db, Journal: journal, old: db.Collection("rollups"),
 			cache:   batchCache[cellEntry]{max: pageCacheCells, weigh: func(e []cellEntry) int { return len(e) }},
 			ixCache: batchCache[*monthIndex]{max: indexCacheSize, weigh: func([]*monthIndex) int { return 1 }}},
