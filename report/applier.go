@@ -230,7 +230,8 @@ func (a *Applier) step(ctx context.Context, s *session) (int, error) {
 		if b, err = a.next(ctx); err != nil || b.size() == 0 {
 			return 0, err
 		}
-		c = &store.Claim{N: st.Next, Gen: st.View.Gen, Parent: st.View.N, Kind: store.ClaimLive, Pending: ids(b.resps)}
+		c = &store.Claim{N: st.Next, Gen: st.View.Gen, Parent: st.View.N, Kind: store.ClaimLive, Pending: ids(b.resps), Changed: ids(b.changed), Notes: b.notes,
+			Standings: standings(b.resps, b.changed)}
 		if len(b.eventIDs) > 0 {
 			c.EventsFrom, c.EventsTo = b.eventIDs[0], b.eventIDs[len(b.eventIDs)-1]
 		}
@@ -247,14 +248,18 @@ func (a *Applier) step(ctx context.Context, s *session) (int, error) {
 	return b.size(), a.apply(ctx, st, *c, b)
 }
 
-// batch is what one pass counts: responses and invitation events.
+// batch is what one pass counts: responses, invitation events, and
+// responses to recount as they now stand, with the change notes that
+// asked for it.
 type batch struct {
 	resps    []store.Response
 	eventIDs []string
 	events   []store.FunnelEvent
+	changed  []store.Response
+	notes    []string
 }
 
-func (b batch) size() int { return len(b.resps) + len(b.events) }
+func (b batch) size() int { return len(b.resps) + len(b.events) + len(b.notes) }
 
 // next gathers a new batch: the oldest uncounted responses whose writes
 // are settled, and the oldest invitation events.
@@ -266,8 +271,11 @@ func (a *Applier) next(ctx context.Context) (b batch, err error) {
 		return b, err
 	}
 	if a.Funnel != nil {
-		b.eventIDs, b.events, err = a.Funnel.Range(ctx, "-", "+", 2*a.BatchSize)
+		if b.eventIDs, b.events, err = a.Funnel.Range(ctx, "-", "+", 2*a.BatchSize); err != nil {
+			return b, err
+		}
 	}
+	b.changed, b.notes, err = a.takeChanges(ctx)
 	return b, err
 }
 
@@ -277,9 +285,36 @@ func (a *Applier) journalled(ctx context.Context, c store.Claim) (b batch, err e
 		return b, err
 	}
 	if a.Funnel != nil && c.EventsFrom != "" {
-		b.eventIDs, b.events, err = a.Funnel.Range(ctx, c.EventsFrom, c.EventsTo, 0)
+		if b.eventIDs, b.events, err = a.Funnel.Range(ctx, c.EventsFrom, c.EventsTo, 0); err != nil {
+			return b, err
+		}
 	}
-	return b, err
+	b.notes = c.Notes
+	if b.changed, err = a.Mongo.Responses.ByIDs(ctx, c.Changed); err != nil {
+		return b, err
+	}
+	// As the first try counted them, whatever was reviewed since (its
+	// own note recounts it in a later batch).
+	for _, rs := range [][]store.Response{b.resps, b.changed} {
+		for i := range rs {
+			st := store.ParseStanding(c.Standings[rs[i].ID])
+			rs[i].Flags, rs[i].Review = st.Flags, &store.Review{Status: st.Status}
+		}
+	}
+	return b, nil
+}
+
+// standings are the standings of the flagged responses among rs.
+func standings(rs ...[]store.Response) map[string]string {
+	out := map[string]string{}
+	for _, list := range rs {
+		for i := range list {
+			if k := store.StandingOf(&list[i]).Key(); k != "" {
+				out[list[i].ID] = k
+			}
+		}
+	}
+	return out
 }
 
 // apply counts the claimed batch c on top of the current view and
@@ -289,7 +324,11 @@ func (a *Applier) journalled(ctx context.Context, c store.Claim) (b batch, err e
 // counted it: a response a rebuild counted still opens its case here.
 func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Claim, b batch) error {
 	v := st.View
-	fresh, err := a.Mongo.Responses.MarkCounted(ctx, c.Gen, c.N, c.Pending)
+	states := map[string]string{}
+	for i := range b.resps {
+		states[b.resps[i].ID] = store.StandingOf(&b.resps[i]).Key()
+	}
+	fresh, err := a.Mongo.Responses.MarkCounted(ctx, c.Gen, c.N, c.Pending, states)
 	if err != nil {
 		return err
 	}
@@ -310,6 +349,9 @@ func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Clai
 			comments = append(comments, cm)
 		}
 	}
+	if err := a.recount(ctx, c, b.changed, states, cells); err != nil {
+		return err
+	}
 	cases, notices, err := a.casesFor(ctx, all, topics)
 	if err != nil {
 		return err
@@ -322,6 +364,9 @@ func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Clai
 		next.Layout, next.Lexicon = store.Layout, a.lexicon()
 	}
 	if err := a.write(ctx, &v, &next, cells, comments, store.Version{Gen: c.Gen, Batch: c.N}); err != nil {
+		return err
+	}
+	if err := a.indexFlagged(ctx, ptrs(b.changed)); err != nil {
 		return err
 	}
 	if err := a.sideEffects(ctx, c, all, cases, notices); err != nil {
@@ -375,7 +420,166 @@ func (a *Applier) sideEffects(ctx context.Context, c store.Claim, all []*store.R
 	if err := a.Mongo.Invitations.MarkCompletedBy(ctx, all); err != nil {
 		return err
 	}
+	if err := a.indexFlagged(ctx, all); err != nil {
+		return err
+	}
+	if err := a.Mongo.Responses.DropChanges(ctx, c.Notes); err != nil {
+		return err
+	}
 	return a.Mongo.Responses.DropUncounted(ctx, c.Pending)
+}
+
+// recount adds to cells what recounting the changed responses as they
+// stand now changes, for those counted in the claim's generation before
+// (one counted fresh in this batch was counted as it stands; one not
+// counted yet will be). Each counted mark says what its response is
+// counted as; the marks are updated with the batch's number and what
+// they said before, so a replay of the batch starts from there again.
+func (a *Applier) recount(ctx context.Context, c store.Claim, changed []store.Response, fresh map[string]string, cells store.Cells) error {
+	var ids []string
+	for _, r := range changed {
+		if _, ok := fresh[r.ID]; !ok {
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	marks, err := a.Mongo.Responses.CountedMarks(ctx, c.Gen, ids)
+	if err != nil {
+		return err
+	}
+	var recounted []store.CountedMark
+	for i := range changed {
+		r := &changed[i]
+		m := marks[r.ID]
+		if _, ok := fresh[r.ID]; ok || m == nil {
+			continue
+		}
+		was := m.State
+		if m.SBatch == c.N {
+			was = m.Before
+		}
+		now := store.StandingOf(r).Key()
+		if was != now {
+			for k, n := range CellsBetween(r, TopicsOf(r, a.Lexicon), store.ParseStanding(was), store.ParseStanding(now)) {
+				cells.Add(k, n)
+			}
+		}
+		if was != now || m.State != now {
+			recounted = append(recounted, store.CountedMark{ID: r.ID, State: now, SBatch: c.N, Before: was})
+		}
+	}
+	return a.Mongo.Responses.Recounted(ctx, c.Gen, recounted)
+}
+
+// changeNoteAge is how long a note to flag a response not stored waits
+// for it: a response accepted is stored within seconds (the outbox), so
+// one missing this long was never saved (another answer had its
+// invitation).
+const changeNoteAge = time.Hour
+
+// takeChanges takes the oldest change notes and, under each response's
+// lock, adds the flags they carry to it and reads it as it stands: the
+// responses to recount and the notes taken. A response locked now (under
+// review) waits for a later batch with its notes, as does one not stored
+// yet; its review's own note follows its write (see core.Service.Review).
+func (a *Applier) takeChanges(ctx context.Context) ([]store.Response, []string, error) {
+	notes, err := a.Mongo.Responses.Changes(ctx, a.BatchSize)
+	if err != nil || len(notes) == 0 {
+		return nil, nil, err
+	}
+	byResp := map[string][]store.Change{}
+	var order []string
+	for _, n := range notes {
+		if byResp[n.Response] == nil {
+			order = append(order, n.Response)
+		}
+		byResp[n.Response] = append(byResp[n.Response], n)
+	}
+	var changed []store.Response
+	var taken []string
+	for _, id := range order {
+		r, ok, err := a.takeChange(ctx, id, byResp[id])
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			continue
+		}
+		for _, n := range byResp[id] {
+			taken = append(taken, n.ID)
+		}
+		if r != nil {
+			changed = append(changed, *r)
+		}
+	}
+	return changed, taken, nil
+}
+
+// takeChange applies notes to response id under its lock; ok is false
+// when they wait for a later batch; r is nil when they are dropped (their
+// response was never stored).
+func (a *Applier) takeChange(ctx context.Context, id string, notes []store.Change) (r *store.Response, ok bool, err error) {
+	lease, err := a.Locks.Acquire(ctx, "response:"+id, 10*time.Second)
+	if errors.Is(err, store.ErrLocked) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+	r, err = a.Mongo.Responses.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		old := true
+		for _, n := range notes {
+			old = old && time.Since(n.At) > changeNoteAge
+		}
+		return nil, old, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var add []string
+	var at time.Time
+	for _, n := range notes {
+		add = append(add, n.Add...)
+		at = n.At
+	}
+	flags, changed := store.AddFlags(r.Flags, add...)
+	if changed {
+		r.Flags = flags
+		if r.Review == nil {
+			r.Review = &store.Review{}
+		}
+		if r.Review.Status != store.ReviewConfirmed {
+			r.Review.Status = store.ReviewPending // a new signal after a clear is looked at again
+		}
+		r.Review.History = append(r.Review.History, store.ReviewEvent{At: at, By: "gateway", Action: "flag", Flags: add})
+		if err := a.Mongo.Responses.SetStanding(ctx, r); err != nil {
+			return nil, false, err
+		}
+	}
+	return r, true, nil
+}
+
+// indexFlagged puts the flagged among rs in the review queue's index.
+func (a *Applier) indexFlagged(ctx context.Context, rs []*store.Response) error {
+	var flagged []*store.Response
+	for _, r := range rs {
+		if len(r.Flags) > 0 {
+			flagged = append(flagged, r)
+		}
+	}
+	return a.Flagged.Add(ctx, flagged...)
+}
+
+func ptrs(rs []store.Response) []*store.Response {
+	out := make([]*store.Response, len(rs))
+	for i := range rs {
+		out[i] = &rs[i]
+	}
+	return out
 }
 
 // publish commits next: readers see it from now on. Then what it replaced
@@ -533,6 +737,8 @@ type built struct {
 	v        store.View
 	cells    store.Cells
 	slice    []string
+	states   map[string]string // the slice's standings (none: not flagged)
+	flagged  []*store.Response // the slice's flagged responses
 	comments []store.Comment
 }
 
@@ -548,6 +754,14 @@ func (b *built) add(ctx context.Context, r *store.Response) error {
 		b.comments = append(b.comments, c)
 	}
 	b.slice = append(b.slice, r.ID)
+	if st := store.StandingOf(r); st.Status != "" {
+		if b.states == nil {
+			b.states = map[string]string{}
+		}
+		b.states[r.ID] = st.Key()
+		cp := *r
+		b.flagged = append(b.flagged, &cp)
+	}
 	if len(b.slice) >= max(b.a.RebuildSlice, 1) {
 		return b.flush(ctx)
 	}
@@ -556,7 +770,12 @@ func (b *built) add(ctx context.Context, r *store.Response) error {
 
 // flush writes the slice's cells and its responses' counted marks.
 func (b *built) flush(ctx context.Context) error {
-	if _, err := b.a.Mongo.Responses.MarkCounted(ctx, b.w.Gen, b.w.Batch, b.slice); err != nil {
+	if _, err := b.a.Mongo.Responses.MarkCounted(ctx, b.w.Gen, b.w.Batch, b.slice, b.states); err != nil {
+		return err
+	}
+	// The review queue's index is filled again from the responses (Redis
+	// may have lost it).
+	if err := b.a.indexFlagged(ctx, b.flagged); err != nil {
 		return err
 	}
 	b.w.Parent = b.v.Months
@@ -565,7 +784,7 @@ func (b *built) flush(ctx context.Context) error {
 		return err
 	}
 	b.v.Months = store.Merge(b.v.Months, applied.Months)
-	b.cells, b.slice = store.Cells{}, nil
+	b.cells, b.slice, b.states, b.flagged = store.Cells{}, nil, nil, nil
 	return nil
 }
 

@@ -6,6 +6,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -14,22 +15,64 @@ import (
 	"github.com/sipasvn/gateway/survey"
 )
 
-// CellsOf returns the roll-up counts one response adds: the main family by
-// channel, the procedure and field families when the response has them
-// (each with its comment's topics), and its invitation's completion in
-// the response-rate cells.
+// CellsOf returns the roll-up counts one response adds, as it stands
+// (its flags and review): the main family by channel, the procedure and
+// field families when the response has them (each with its comment's
+// topics), and its invitation's completion in the response-rate cells.
+// A confirmed response (filled by staff, as someone above the agency
+// found) is left out of those families; a flagged one is counted in them
+// and again in its standing's family of the same shape (Dim
+// "<family>#pending", see store.StandingDim), so a report can take the
+// flagged answers out (index_excluding_flagged) and count them by
+// signal.
 func CellsOf(r *store.Response, topics []survey.Topic) store.Cells {
 	family, _, _ := strings.Cut(r.Channel, ".")
 	cells := store.FunnelCells(r.AgencyCode, r.InvitedMonth(), store.FunnelCompleted, family)
-	main := store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: r.Channel}
-	addCells(cells, main, r, topics)
+	st := store.StandingOf(r)
+	bases := []store.CellKey{{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: r.Channel}}
 	if r.ProcedureCode != "" {
-		addCells(cells, store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: store.AnyChannel, Dim: "procedure:" + r.ProcedureCode}, r, topics)
+		bases = append(bases, store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: store.AnyChannel, Dim: "procedure:" + r.ProcedureCode})
 	}
 	if r.FieldCode != "" {
-		addCells(cells, store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: store.AnyChannel, Dim: "field:" + r.FieldCode}, r, topics)
+		bases = append(bases, store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: store.AnyChannel, Dim: "field:" + r.FieldCode})
+	}
+	for _, base := range bases {
+		if st.Status != store.ReviewConfirmed {
+			addCells(cells, base, r, topics)
+		}
+		if st.Status == "" {
+			continue
+		}
+		k := base
+		k.Dim = store.StandingDim(base.Dim, st.Status)
+		if st.Status == store.ReviewPending {
+			addCells(cells, k, r, topics) // the whole shape: a report subtracts it
+		} else {
+			k.Question = store.AllQuestions
+			cells.Add(k, store.Counts{Responses: 1})
+		}
+		for _, f := range st.Flags {
+			k.Question, k.Criterion = store.FlagCell+f, ""
+			cells.Add(k, store.Counts{Responses: 1})
+		}
 	}
 	return cells
+}
+
+// CellsBetween is what recounting r as standing now instead of as it
+// was counted adds (negative counts take away): its counts as now minus
+// its counts as was.
+func CellsBetween(r *store.Response, topics []survey.Topic, was, now store.Standing) store.Cells {
+	out := CellsOf(r.WithStanding(now), topics)
+	for k, c := range CellsOf(r.WithStanding(was), topics) {
+		out.Add(k, c.Negated())
+	}
+	for k, c := range out {
+		if c == (store.Counts{}) {
+			delete(out, k)
+		}
+	}
+	return out
 }
 
 func addCells(cells store.Cells, base store.CellKey, r *store.Response, topics []survey.Topic) {
@@ -79,9 +122,54 @@ func addCells(cells store.Cells, base store.CellKey, r *store.Response, topics [
 		k.Question = store.OperatorRead
 		cells.Add(k, store.Counts{Responses: 1})
 	}
+	if base.Dim == "" { // the group signals' counts, by channel (desk, officer)
+		for _, q := range groupSignals(r) {
+			k := base
+			k.Question = q
+			cells.Add(k, store.Counts{Responses: 1})
+		}
+	}
 	k := base
 	k.Question = store.AllQuestions
 	cells.Add(k, store.Counts{Responses: 1})
+}
+
+// The counts behind the group signals (see Integrity): responses whose
+// every valid answer is the top level and that carry no comment; web
+// answers through the survey link with a known time from the
+// invitation's creation, and those of them completed within QuickAfter.
+const (
+	AllTopCell = "#alltop"
+	TimedCell  = "#timed"
+	QuickCell  = "#quick"
+)
+
+// QuickAfter is how soon after its invitation's creation a web answer
+// counts as quick: a citizen scans the QR on the returned dossier later,
+// staff filling the survey in do it at once.
+const QuickAfter = 10 * 60 // seconds
+
+func groupSignals(r *store.Response) []string {
+	var out []string
+	valid, top := 0, 0
+	for _, a := range r.Answers {
+		if a.Score >= 1 && a.Score <= 5 {
+			valid++
+			if a.Score == 5 {
+				top++
+			}
+		}
+	}
+	if valid > 0 && top == valid && strings.TrimSpace(r.Comment) == "" {
+		out = append(out, AllTopCell)
+	}
+	if p := r.Provenance; p != nil && p.VerifiedBy == store.VerifiedToken {
+		out = append(out, TimedCell)
+		if p.SecondsToComplete < QuickAfter {
+			out = append(out, QuickCell)
+		}
+	}
+	return out
 }
 
 // TopicsOf are the topics of r's comment (none without a lexicon).
@@ -179,6 +267,96 @@ type Report struct {
 	// Topics count the comments by what they speak of, most complained
 	// of first.
 	Topics []TopicCount `json:"topics"`
+	Integrity
+}
+
+// Integrity is how many of a report's answers raised a signal and how
+// their review stands, and the index without any of them.
+type Integrity struct {
+	// Flagged counts the responses with a flag, whatever their review;
+	// Confirmed those someone above the agency confirmed (left out of
+	// the index), Cleared those found genuine, PendingReview the rest.
+	Flagged       int64 `json:"flagged"`
+	Confirmed     int64 `json:"confirmed"`
+	Cleared       int64 `json:"cleared"`
+	PendingReview int64 `json:"pending_review"`
+	// ByFlag counts the flagged responses by signal (one response may
+	// raise several).
+	ByFlag map[string]int64 `json:"by_flag"`
+	// IndexExcludingFlagged is the overall index without the flagged
+	// answers not cleared (pending or confirmed).
+	IndexExcludingFlagged *Figure `json:"index_excluding_flagged,omitempty"`
+	// The group signals' counts (of the answers in the index): answers
+	// all at the top level without a comment, web answers through the
+	// link with a known creation time, and those completed within ten
+	// minutes of it.
+	AllTopNoComment int64 `json:"all_top_no_comment"`
+	WebTimed        int64 `json:"web_timed"`
+	WebQuick        int64 `json:"web_quick"`
+}
+
+// WithIntegrity computes a report with compute from cells that include
+// the standing families (store.Filter.Standing): the index from every
+// answer but the confirmed ones, index_excluding_flagged from those less
+// the answers pending review, and the flagged counts.
+func WithIntegrity(compute func(store.Cells) Report) func(store.Cells) Report {
+	return func(cells store.Cells) Report {
+		main := make(store.Cells, len(cells))
+		fam := map[string]store.Cells{}
+		for k, c := range cells {
+			if _, st := store.SplitDim(k.Dim); st != "" {
+				if fam[st] == nil {
+					fam[st] = store.Cells{}
+				}
+				fam[st][k] = c
+			} else {
+				main[k] = c
+			}
+		}
+		rep := compute(main)
+		rep.ByFlag = map[string]int64{}
+		excluding := rep.Overall
+		if len(fam[store.ReviewPending]) > 0 {
+			less := maps.Clone(main)
+			for k, c := range fam[store.ReviewPending] {
+				less.Add(k, c.Negated()) // the main family less the pending answers
+			}
+			excluding = compute(less).Overall
+		}
+		rep.IndexExcludingFlagged = &excluding
+		count := func(cells store.Cells, question string) int64 {
+			only := store.Cells{}
+			for k, c := range cells {
+				if k.Question == question {
+					k.Question = store.AllQuestions
+					only.Add(k, c)
+				}
+			}
+			if len(only) == 0 {
+				return 0
+			}
+			return compute(only).Responses // so the report's survey choice holds
+		}
+		rep.AllTopNoComment, rep.WebTimed, rep.WebQuick = count(main, AllTopCell), count(main, TimedCell), count(main, QuickCell)
+		rep.PendingReview = count(fam[store.ReviewPending], store.AllQuestions)
+		rep.Confirmed = count(fam[store.ReviewConfirmed], store.AllQuestions)
+		rep.Cleared = count(fam[store.ReviewCleared], store.AllQuestions)
+		rep.Flagged = rep.PendingReview + rep.Confirmed + rep.Cleared
+		if rep.Flagged > 0 {
+			all := store.Cells{}
+			for _, cs := range fam {
+				for k, c := range cs {
+					all[k] = c
+				}
+			}
+			for _, f := range store.Flags {
+				if n := count(all, store.FlagCell+f); n > 0 {
+					rep.ByFlag[f] = n
+				}
+			}
+		}
+		return rep
+	}
 }
 
 // TopicCount is how many comments spoke of a topic, by polarity.
@@ -410,6 +588,7 @@ type Group struct {
 	Overall         Figure       `json:"overall"`
 	Criteria        []Criterion  `json:"criteria"`
 	Topics          []TopicCount `json:"topics"`
+	Integrity
 }
 
 // GroupKey is how group_by=by names a cell's group: agency, month,
@@ -424,7 +603,10 @@ func GroupKey(by string) (func(store.CellKey) string, error) {
 	case "channel":
 		return func(k store.CellKey) string { return k.Channel }, nil
 	case "procedure":
-		return func(k store.CellKey) string { return strings.TrimPrefix(k.Dim, "procedure:") }, nil
+		return func(k store.CellKey) string {
+			dim, _ := store.SplitDim(k.Dim)
+			return strings.TrimPrefix(dim, "procedure:")
+		}, nil
 	case "desk":
 		return func(k store.CellKey) string { return store.KioskDesk(k.Channel) }, nil
 	case "officer":
@@ -471,7 +653,7 @@ func Groups(ctx context.Context, compute func(store.Cells) Report, cells store.C
 		}
 		r := compute(cs)
 		if r.Responses > 0 {
-			rows = append(rows, Group{Group: g, Responses: r.Responses, ReadByOperators: r.ReadByOperators, Overall: r.Overall, Criteria: r.Criteria, Topics: r.Topics})
+			rows = append(rows, Group{Group: g, Responses: r.Responses, ReadByOperators: r.ReadByOperators, Overall: r.Overall, Criteria: r.Criteria, Topics: r.Topics, Integrity: r.Integrity})
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Group < rows[j].Group })

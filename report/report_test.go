@@ -155,3 +155,33 @@ func TestWilson(t *testing.T) {
 		}
 	}
 }
+
+// The binomial tail against values computed independently (exact sums of
+// binomial terms in Python's arbitrary precision).
+func TestBinomialUpper(t *testing.T) {
+	for _, c := range []struct {
+		k, n int64
+		p    float64
+		want float64
+	}{
+		{5, 10, 0.5, 0.623046875},
+		{8, 10, 0.5, 0.0546875},
+		{25, 30, 0.4, 1.424572869522314e-06},
+		{0, 30, 0.4, 1},
+		{31, 30, 0.4, 0},
+	} {
+		got := BinomialUpper(c.k, c.n, c.p)
+		if math.Abs(got-c.want) > 1e-4*max(c.want, 1e-6) {
+			t.Errorf("P(X ≥ %d | %d, %v) = %g, want %g", c.k, c.n, c.p, got, c.want)
+		}
+	}
+	if s := TestShare(SignalAllTop, 29, 40, 0.3); !s.Raised {
+		t.Errorf("29 of 40 against 30%% is not raised: %+v", s)
+	}
+	if s := TestShare(SignalAllTop, 20, 29, 0.3); s.Raised {
+		t.Errorf("raised on fewer than %d answers: %+v", GroupSignalMin, s)
+	}
+	if s := TestShare(SignalAllTop, 14, 40, 0.3); s.Raised {
+		t.Errorf("an ordinary share raised: %+v", s)
+	}
+}

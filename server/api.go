@@ -172,6 +172,7 @@ func (a *API) ReportQuery(c *fiber.Ctx) (store.Filter, *survey.Survey, error) {
 	if err != nil {
 		return q, nil, err
 	}
+	q.Standing = true // flagged and confirmed answers: see Computer
 	if q.Survey == report.AllForms {
 		def, _ := a.Core.Surveys.Survey(survey.SIPAS)
 		q.Survey = ""
@@ -189,9 +190,9 @@ func (a *API) ReportQuery(c *fiber.Ctx) (store.Filter, *survey.Survey, error) {
 func (a *API) Computer(q store.Filter, def *survey.Survey) func(store.Cells) report.Report {
 	if q.Survey == "" {
 		forms := report.Forms(a.Core.Surveys, def)
-		return func(cs store.Cells) report.Report { return report.ComputeAll(def, forms, cs) }
+		return report.WithIntegrity(func(cs store.Cells) report.Report { return report.ComputeAll(def, forms, cs) })
 	}
-	return func(cs store.Cells) report.Report { return report.Compute(def, cs) }
+	return report.WithIntegrity(func(cs store.Cells) report.Report { return report.Compute(def, cs) })
 }
 
 // SurveyName is the survey a report or export is about, as the client

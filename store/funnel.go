@@ -139,5 +139,5 @@ func (f *Funnel) Drop(ctx context.Context, ids []string) error {
 // generation gen and returns those it may count (see
 // Responses.MarkCounted).
 func (f *Funnel) MarkCounted(ctx context.Context, gen int, batch int64, marks []string) (map[string]bool, error) {
-	return markCounted(ctx, f.counted(gen), batch, marks)
+	return markCounted(ctx, f.counted(gen), batch, marks, nil)
 }

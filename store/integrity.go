@@ -87,6 +87,21 @@ type ReviewEvent struct {
 	Note   string    `bson:"note,omitempty" json:"note,omitempty"`
 }
 
+// FlagCell prefixes the question of the cells that count flagged
+// responses by signal, in the standing families: "#flag:speeder".
+const FlagCell = "#flag:"
+
+// StandingDim is the Dim of the standing family status of the family
+// dim ("" for the main one): "#pending", "procedure:1.0114#confirmed".
+func StandingDim(dim, status string) string { return dim + "#" + status }
+
+// SplitDim parses a Dim into its family and standing ("" for the
+// families that count every answer).
+func SplitDim(dim string) (family, status string) {
+	family, status, _ = strings.Cut(dim, "#")
+	return family, status
+}
+
 // Standing is what the roll-ups count a response as: its flags and its
 // review status ("" when it has no flag).
 type Standing struct {
@@ -190,15 +205,19 @@ func (s *Responses) DropChanges(ctx context.Context, ids []string) error {
 	for i, id := range ids {
 		models[i] = mongo.NewDeleteOneModel().SetFilter(bson.D{{Key: "_id", Value: id}})
 	}
-	_, err := s.changes.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-	return err
+	return Write(ctx, "changes.drop", func(ctx context.Context) error {
+		_, err := s.changes.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		return err
+	})
 }
 
 // SetStanding writes r's flags and review as they are on r (the caller
 // holds the response's lock: see core.Service.HoldResponse).
 func (s *Responses) SetStanding(ctx context.Context, r *Response) error {
-	_, err := s.c.UpdateByID(ctx, r.ID, bson.D{{Key: "$set", Value: bson.D{{Key: "flags", Value: r.Flags}, {Key: "review", Value: r.Review}}}})
-	return err
+	return Write(ctx, "responses.standing", func(ctx context.Context) error {
+		_, err := s.c.UpdateByID(ctx, r.ID, bson.D{{Key: "$set", Value: bson.D{{Key: "flags", Value: r.Flags}, {Key: "review", Value: r.Review}}}})
+		return err
+	})
 }
 
 // Get returns the response id.

@@ -58,6 +58,15 @@ type Claim struct {
 	// events in the batch (see Funnel), empty when it has none.
 	EventsFrom string `bson:"events_from,omitempty"`
 	EventsTo   string `bson:"events_to,omitempty"`
+	// Changed are the responses a live batch recounts (their flags or
+	// review changed: see Change), and Notes the change notes it takes.
+	Changed []string `bson:"changed,omitempty"`
+	Notes   []string `bson:"notes,omitempty"`
+	// Standings are what the batch counts its flagged responses (counted
+	// or recounted) as (Standing.Key; missing: none), so a replay counts
+	// them the same even if a review changed them since: the versions it
+	// writes must be those the first try wrote.
+	Standings map[string]string `bson:"standings,omitempty"`
 }
 
 // Claim kinds.
@@ -214,6 +223,9 @@ func (j *Journal) Claim(ctx context.Context, c Claim) error {
 	doc := bson.D{{Key: "_id", Value: claimID(c.N)}, {Key: "n", Value: c.N}, {Key: "epoch", Value: c.Epoch}, {Key: "gen", Value: c.Gen},
 		{Key: "parent", Value: c.Parent}, {Key: "kind", Value: c.Kind}, {Key: "pending", Value: c.Pending},
 		{Key: "events_from", Value: c.EventsFrom}, {Key: "events_to", Value: c.EventsTo}}
+	if len(c.Changed) > 0 || len(c.Notes) > 0 || len(c.Standings) > 0 {
+		doc = append(doc, bson.E{Key: "changed", Value: c.Changed}, bson.E{Key: "notes", Value: c.Notes}, bson.E{Key: "standings", Value: c.Standings})
+	}
 	ok, err := j.insertOnce(ctx, "journal.claim", doc)
 	if err != nil {
 		return fmt.Errorf("claim roll-up batch %d: %w", c.N, err)

@@ -187,19 +187,57 @@ func (s *Responses) NoteUncounted(ctx context.Context, rs []*Response) error {
 // inserted (a unique _id decides, cheaply even on FerretDB), so a copy
 // noted again after a retry is not counted twice, and replaying a batch
 // finds its own marks: batch numbers are claimed once (Journal.Claim), so
-// a mark of the same number is this batch's own.
-func (s *Responses) MarkCounted(ctx context.Context, gen int, batch int64, ids []string) (map[string]bool, error) {
-	return markCounted(ctx, s.counted(gen), batch, ids)
+// a mark of the same number is this batch's own. states holds the
+// standing each is counted as (Standing.Key; missing: none), kept on the
+// mark so a later recount knows what to take away.
+func (s *Responses) MarkCounted(ctx context.Context, gen int, batch int64, ids []string, states map[string]string) (map[string]bool, error) {
+	return markCounted(ctx, s.counted(gen), batch, ids, states)
 }
 
-func markCounted(ctx context.Context, c *mongo.Collection, batch int64, ids []string) (map[string]bool, error) {
+// CountedMark is a response's counted mark in one generation: the batch
+// that counted it, the standing it is counted as (State), and, when a
+// recount changed that, the batch of the recount and the standing before
+// it (a replay of that batch starts from Before again).
+type CountedMark struct {
+	ID     string `bson:"_id"`
+	Batch  int64  `bson:"batch"`
+	State  string `bson:"state,omitempty"`
+	SBatch int64  `bson:"sbatch,omitempty"`
+	Before string `bson:"before,omitempty"`
+}
+
+// CountedMarks returns the counted marks of ids in generation gen (none
+// for a response not counted there yet).
+func (s *Responses) CountedMarks(ctx context.Context, gen int, ids []string) (map[string]*CountedMark, error) {
+	return mapByIDs(ctx, s.counted(gen), ids, func(m *CountedMark) string { return m.ID })
+}
+
+// Recounted records recounts on the marks of generation gen (the roll-up
+// writer is their one writer), one update by _id each.
+func (s *Responses) Recounted(ctx context.Context, gen int, marks []CountedMark) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	models := make([]mongo.WriteModel, len(marks))
+	for i, m := range marks {
+		models[i] = mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: m.ID}}).SetUpdate(bson.D{{Key: "$set", Value: bson.D{
+			{Key: "state", Value: m.State}, {Key: "sbatch", Value: m.SBatch}, {Key: "before", Value: m.Before}}}})
+	}
+	return Write(ctx, "counted.recount", func(ctx context.Context) error { return bulkWrite(ctx, s.counted(gen), models) })
+}
+
+func markCounted(ctx context.Context, c *mongo.Collection, batch int64, ids []string, states map[string]string) (map[string]bool, error) {
 	out := map[string]bool{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	docs := make([]any, len(ids))
 	for i, id := range ids {
-		docs[i] = bson.D{{Key: "_id", Value: id}, {Key: "batch", Value: batch}}
+		d := bson.D{{Key: "_id", Value: id}, {Key: "batch", Value: batch}}
+		if st := states[id]; st != "" {
+			d = append(d, bson.E{Key: "state", Value: st})
+		}
+		docs[i] = d
 		out[id] = true
 	}
 	var dups []string
@@ -217,16 +255,23 @@ func markCounted(ctx context.Context, c *mongo.Collection, batch int64, ids []st
 		return nil, fmt.Errorf("mark %d counted in %s: %w", len(ids), c.Name(), err)
 	}
 	if len(dups) > 0 {
-		type mark struct {
-			ID    string `bson:"_id"`
-			Batch int64  `bson:"batch"`
-		}
-		marks, err := byIDs[mark](ctx, c, dups)
+		marks, err := byIDs[CountedMark](ctx, c, dups)
 		if err != nil {
 			return nil, err
 		}
+		var again []mongo.WriteModel
 		for _, m := range marks {
 			out[m.ID] = m.Batch == batch
+			if m.Batch == batch && m.State != states[m.ID] {
+				// A replay counts the standing as it is now.
+				again = append(again, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: m.ID}}).
+					SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: states[m.ID]}}}}))
+			}
+		}
+		if len(again) > 0 {
+			if err := bulkWrite(ctx, c, again); err != nil {
+				return nil, fmt.Errorf("mark %d counted in %s: %w", len(again), c.Name(), err)
+			}
 		}
 	}
 	return out, nil
@@ -246,15 +291,25 @@ func (s *Responses) Settle(ctx context.Context, uncounted []Response, before tim
 	for i, r := range uncounted {
 		ids[i] = r.ID
 	}
+	// With their flags and review as they stand now: a flag raised
+	// later may have reached the response before it is counted.
 	stored, err := byIDs[struct {
-		ID string `bson:"_id"`
-	}](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+		ID     string   `bson:"_id"`
+		Flags  []string `bson:"flags"`
+		Review *Review  `bson:"review"`
+	}](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "flags", Value: 1}, {Key: "review", Value: 1}}))
 	if err != nil {
 		return nil, err
 	}
 	ok := make(map[string]bool, len(stored))
-	for _, r := range stored {
-		ok[r.ID] = true
+	at := make(map[string]int, len(stored))
+	for i, r := range stored {
+		ok[r.ID], at[r.ID] = true, i
+	}
+	for i := range uncounted {
+		if j, found := at[uncounted[i].ID]; found {
+			uncounted[i].Flags, uncounted[i].Review = stored[j].Flags, stored[j].Review
+		}
 	}
 	var orphans []*Response
 	for i := range uncounted {

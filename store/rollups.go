@@ -79,6 +79,15 @@ func (c *Counts) Add(o Counts) {
 	c.Score += o.Score
 }
 
+// Negated is c with every count's sign turned.
+func (c Counts) Negated() Counts {
+	for i := range c.Levels {
+		c.Levels[i] = -c.Levels[i]
+	}
+	c.Responses, c.Satisfied, c.Score = -c.Responses, -c.Satisfied, -c.Score
+	return c
+}
+
 // Cells maps cell keys to counts.
 type Cells map[CellKey]Counts
 
@@ -145,9 +154,10 @@ const pageAgencies = 32
 
 // Layout is the roll-up layout a database is in (View.Layout): 2 =
 // pages, 3 = with criterion cells, 4 = procedure summaries apart, 5 = with
-// comment pages, 6 = versioned pages in generations. A database in an
+// comment pages, 6 = versioned pages in generations, 7 = with the
+// integrity families and the group signals' counts. A database in an
 // older layout is rebuilt once.
-const Layout = 6
+const Layout = 7
 
 func monthIndexID(month string) string { return "#month|" + month }
 
@@ -191,7 +201,7 @@ func pageKind(k CellKey) string {
 // summaryCell says k counts responses rather than answers to a question:
 // the response count, the operator-read count or a criterion cell.
 func summaryCell(k CellKey) bool {
-	return k.Question == AllQuestions || k.Question == OperatorRead || strings.HasPrefix(k.Question, CriterionCell)
+	return k.Question == AllQuestions || k.Question == OperatorRead || strings.HasPrefix(k.Question, CriterionCell) || strings.HasPrefix(k.Question, FlagCell)
 }
 
 // page is a group's cells of one month.
@@ -479,6 +489,9 @@ func (s *Rollups) pageVersions(ctx context.Context, w Version, index map[string]
 		for k, c := range adds[id] {
 			sum.Add(k, c)
 			month = k.Month
+			if sum[k] == (Counts{}) {
+				delete(sum, k) // a recount took all it held away
+			}
 		}
 		docs = append(docs, page{ID: verID(id, w.Batch), Month: month, Cells: encodeCells(sum), Batch: w.Batch})
 		ix.setBatch(id, w.Batch)
@@ -587,6 +600,9 @@ type Filter struct {
 	// not break figures down by them gets a few thousand cells instead of
 	// a province-year's hundreds of thousands.
 	FoldAgencies, FoldMonths bool
+	// Standing adds the standing families' cells (flagged, confirmed and
+	// cleared answers: see StandingDim) of the family selected.
+	Standing bool
 }
 
 // Groups returns, for each month given, the roll-up group of each of its
@@ -667,15 +683,19 @@ func (f Filter) keep(k CellKey) bool {
 	if f.FromMonth != "" && k.Month < f.FromMonth || f.ToMonth != "" && k.Month > f.ToMonth {
 		return false
 	}
+	dim, status := SplitDim(k.Dim)
+	if status != "" && !f.Standing {
+		return false
+	}
 	switch {
 	case f.Procedure != "":
-		return k.Dim == "procedure:"+f.Procedure
+		return dim == "procedure:"+f.Procedure
 	case f.Field != "":
-		return k.Dim == "field:"+f.Field
+		return dim == "field:"+f.Field
 	case f.ProcedureFamily:
-		return strings.HasPrefix(k.Dim, "procedure:")
+		return strings.HasPrefix(dim, "procedure:")
 	default:
-		return k.Dim == ""
+		return dim == ""
 	}
 }
 
