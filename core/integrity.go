@@ -143,7 +143,10 @@ type FlaggedPage struct {
 }
 
 // Flagged lists the flagged responses of p's subtree (or f.Agency's),
-// newest first, with the flag and status f asks for.
+// newest first, with the flag and status f asks for. The review status
+// is indexed as the roll-up writer counted it: a review of the last
+// second may show its old status in the list, never in the answer's own
+// status field.
 func (s *Service) Flagged(ctx context.Context, p *Principal, f FlaggedFilter) (*FlaggedPage, error) {
 	if f.Flag != "" && !slices.Contains(store.Flags, f.Flag) {
 		return nil, Errorf(Invalid, "flag", "unknown flag %q; one of %s", f.Flag, strings.Join(store.Flags, ", "))
@@ -167,7 +170,7 @@ func (s *Service) Flagged(ctx context.Context, p *Principal, f FlaggedFilter) (*
 		}
 		agencies = sub
 	}
-	ids, err := s.FlaggedIndex.List(ctx, agencies)
+	ids, err := s.FlaggedIndex.List(ctx, agencies, f.Status, f.Flag)
 	if err != nil {
 		return nil, err
 	}
@@ -175,31 +178,22 @@ func (s *Service) Flagged(ctx context.Context, p *Principal, f FlaggedFilter) (*
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	out := &FlaggedPage{}
-	// Read in slices by _id, keeping those f selects, until the page is
-	// full; Total counts every match.
-	for i := 0; i < len(ids); i += 500 {
-		rs, err := s.Mongo.Responses.ByIDs(ctx, ids[i:min(i+500, len(ids))])
-		if err != nil {
-			return nil, err
-		}
-		byID := make(map[string]*store.Response, len(rs))
-		for j := range rs {
-			byID[rs[j].ID] = &rs[j]
-		}
-		for _, id := range ids[i:min(i+500, len(ids))] {
-			r := byID[id]
-			if r == nil || len(r.Flags) == 0 {
-				continue
-			}
-			st := store.StandingOf(r)
-			if f.Status != "" && st.Status != f.Status || f.Flag != "" && !slices.Contains(r.Flags, f.Flag) {
-				continue
-			}
-			if out.Total >= f.Offset && len(out.Responses) < limit {
-				out.Responses = append(out.Responses, *r)
-			}
-			out.Total++
+	out := &FlaggedPage{Total: len(ids)}
+	if f.Offset >= len(ids) {
+		return out, nil
+	}
+	page := ids[f.Offset:min(f.Offset+limit, len(ids))]
+	rs, err := s.Mongo.Responses.ByIDs(ctx, page)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*store.Response, len(rs))
+	for i := range rs {
+		byID[rs[i].ID] = &rs[i]
+	}
+	for _, id := range page {
+		if r := byID[id]; r != nil {
+			out.Responses = append(out.Responses, *r)
 		}
 	}
 	return out, nil

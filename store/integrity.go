@@ -226,9 +226,11 @@ func (s *Responses) Get(ctx context.Context, id string) (*Response, error) {
 }
 
 // FlaggedIndex lists each agency's flagged responses, newest first, for
-// the review queue: one sorted set per agency in Redis, kept by the
-// roll-up writer as it counts flags (and filled again by a rebuild, which
-// reads every response), so listing reads MongoDB only by _id.
+// the review queue: sorted sets per agency in Redis (every flagged one,
+// and by review status and by signal), kept by the roll-up writer as it
+// counts flags and reviews, and filled again by a rebuild, which reads
+// every response. A page of the queue reads its ids from Redis and only
+// those responses from MongoDB, by _id.
 type FlaggedIndex struct {
 	R      redis.UniversalClient
 	Prefix string
@@ -239,24 +241,50 @@ func NewFlaggedIndex(r redis.UniversalClient, name string) *FlaggedIndex {
 	return &FlaggedIndex{R: r, Prefix: "gw:flagged:" + name + ":"}
 }
 
-// Add indexes flagged responses (again is a no-op).
+// key is the set of agency's flagged responses, or of those with a
+// status ("status:pending") or a flag ("flag:speeder").
+func (f *FlaggedIndex) key(agency, sub string) string {
+	k := f.Prefix + "{" + agency + "}"
+	if sub != "" {
+		k += ":" + sub
+	}
+	return k
+}
+
+// Add indexes flagged responses as they stand (again is a no-op; a
+// changed status moves).
 func (f *FlaggedIndex) Add(ctx context.Context, rs ...*Response) error {
 	if f == nil || len(rs) == 0 {
 		return nil
 	}
 	_, err := f.R.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, r := range rs {
+			st := StandingOf(r)
+			if st.Status == "" {
+				continue
+			}
+			z := redis.Z{Score: float64(r.SubmittedAt.UnixMilli()), Member: r.ID}
 			p.SAdd(ctx, f.Prefix+"#agencies", r.AgencyCode)
-			p.ZAdd(ctx, f.Prefix+r.AgencyCode, redis.Z{Score: float64(r.SubmittedAt.UnixMilli()), Member: r.ID})
+			p.ZAdd(ctx, f.key(r.AgencyCode, ""), z)
+			for _, s := range []string{ReviewPending, ReviewConfirmed, ReviewCleared} {
+				if s == st.Status {
+					p.ZAdd(ctx, f.key(r.AgencyCode, "status:"+s), z)
+				} else {
+					p.ZRem(ctx, f.key(r.AgencyCode, "status:"+s), r.ID)
+				}
+			}
+			for _, fl := range st.Flags {
+				p.ZAdd(ctx, f.key(r.AgencyCode, "flag:"+fl), z)
+			}
 		}
 		return nil
 	})
 	return err
 }
 
-// List returns the flagged responses' ids of agencies (nil: all),
-// newest first.
-func (f *FlaggedIndex) List(ctx context.Context, agencies []string) ([]string, error) {
+// List returns the ids of the flagged responses of agencies (nil: all)
+// with status and flag (empty: any), newest first.
+func (f *FlaggedIndex) List(ctx context.Context, agencies []string, status, flag string) ([]string, error) {
 	if agencies == nil {
 		all, err := f.R.SMembers(ctx, f.Prefix+"#agencies").Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
@@ -264,10 +292,22 @@ func (f *FlaggedIndex) List(ctx context.Context, agencies []string) ([]string, e
 		}
 		agencies = all
 	}
-	cmds := make([]*redis.ZSliceCmd, len(agencies))
+	var subs []string
+	if status != "" {
+		subs = append(subs, "status:"+status)
+	}
+	if flag != "" {
+		subs = append(subs, "flag:"+flag)
+	}
+	if len(subs) == 0 {
+		subs = []string{""}
+	}
+	cmds := make([][]*redis.ZSliceCmd, len(subs))
 	_, err := f.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, a := range agencies {
-			cmds[i] = p.ZRangeWithScores(ctx, f.Prefix+a, 0, -1)
+		for i, sub := range subs {
+			for _, a := range agencies {
+				cmds[i] = append(cmds[i], p.ZRangeWithScores(ctx, f.key(a, sub), 0, -1))
+			}
 		}
 		return nil
 	})
@@ -275,8 +315,17 @@ func (f *FlaggedIndex) List(ctx context.Context, agencies []string) ([]string, e
 		return nil, err
 	}
 	var all []redis.Z
-	for _, c := range cmds {
+	for _, c := range cmds[0] {
 		all = append(all, c.Val()...)
+	}
+	if len(subs) == 2 { // both: those in the status's sets and the flag's
+		in := map[any]bool{}
+		for _, c := range cmds[1] {
+			for _, z := range c.Val() {
+				in[z.Member] = true
+			}
+		}
+		all = slices.DeleteFunc(all, func(z redis.Z) bool { return !in[z.Member] })
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Score > all[j].Score })
 	out := make([]string, len(all))
