@@ -275,8 +275,22 @@ func (a *Applier) next(ctx context.Context) (b batch, err error) {
 			return b, err
 		}
 	}
-	b.changed, b.notes, err = a.takeChanges(ctx)
-	return b, err
+	if b.changed, b.notes, err = a.takeChanges(ctx); err != nil {
+		return b, err
+	}
+	// A response counted fresh in this batch is counted as it stands
+	// after its notes (recount skips it): its uncounted copy, read
+	// before, does not carry the flags they added.
+	now := map[string]*store.Response{}
+	for i := range b.changed {
+		now[b.changed[i].ID] = &b.changed[i]
+	}
+	for i := range b.resps {
+		if r := now[b.resps[i].ID]; r != nil {
+			b.resps[i].Flags, b.resps[i].Review = r.Flags, r.Review
+		}
+	}
+	return b, nil
 }
 
 // journalled reads again the batch c claimed.

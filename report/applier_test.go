@@ -355,3 +355,29 @@ func TestNewLexiconReclassifiesOnce(t *testing.T) {
 		t.Fatalf("roll-ups differ from a rebuild: %v %v", diff, err)
 	}
 }
+
+// A flag raised on a response stored but not counted yet (the third
+// dossier of one browser answered before the roll-up writer ran) is
+// counted with the response in the same batch, not lost to it.
+func TestLateFlagInTheSameBatchIsCounted(t *testing.T) {
+	g := gwtest.New(t, "")
+	tok := gwtest.Token(g.Invite("D-LATE", "000.00.12.H49", map[string]any{"survey": "overall"}))
+	if res := g.Form("/s/"+tok, "O=5"); res.StatusCode != 303 {
+		t.Fatalf("submit: %d", res.StatusCode)
+	}
+	g.Flush()
+	r, err := g.Mongo.Responses.ByInvitation(t.Context(), g.MustInvitation("D-LATE").ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Core.FlagLater(t.Context(), []string{r.ID}, store.FlagDeviceMany); err != nil {
+		t.Fatal(err)
+	}
+	g.Drain()
+	if diff, err := g.Applier.Compare(t.Context()); err != nil || len(diff) > 0 {
+		t.Fatalf("roll-ups differ from a recount: %v %v", diff, err)
+	}
+	if _, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil); rep["flagged"] != 1.0 || rep["pending_review"] != 1.0 {
+		t.Fatalf("the late flag is not counted: %v", rep)
+	}
+}
