@@ -65,7 +65,7 @@ func TestCellsOf(t *testing.T) {
 	r := &store.Response{AgencyCode: "X", Month: "2026-11", Survey: "sipas-5", Channel: "sms",
 		Answers: []store.Answer{{Question: "A", Criterion: "A", Score: 5}, {Question: "B", Criterion: "B", Score: 0}}}
 	cells := CellsOf(r, nil)
-	if len(cells) != 5 {
+	if len(cells) != 6 { // with the all-top cell of the group signals
 		t.Fatalf("cells %v", cells)
 	}
 	// A's criterion cell weighs the response once: share 1, mean 5; B, all
