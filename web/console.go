@@ -425,18 +425,9 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	}
 	deskGroups, _ := report.Groups(ctx, compute, cells, "desk")
 	officerGroups, _ := report.Groups(ctx, compute, cells, "officer")
-	deskNames, officerNames := map[string]string{}, map[string]string{}
-	if len(deskGroups) > 0 {
-		desks, err := a.Core.Desks(ctx, server.Principal(c))
-		if err != nil {
-			return err
-		}
-		for _, d := range desks {
-			deskNames[d.ID] = d.Name + " (" + d.ID + ")"
-			if g := d.OfficerGroup(); g != "" {
-				officerNames[g] = d.Officer + " (" + d.ID + ")"
-			}
-		}
+	deskNames, officerNames, err := cs.deskNames(c, len(deskGroups) > 0)
+	if err != nil {
+		return err
 	}
 	surveys := []string{report.AllForms}
 	for _, s := range a.Core.Surveys.All() {
