@@ -50,7 +50,7 @@ func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *conso
 			// at shows a time in the console's zone (GATEWAY_TIMEZONE).
 			"at": func(t time.Time, layout string) string { return t.In(a.Zone).Format(layout) },
 		}
-		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks"} {
+		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks", "flagged"} {
 			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))
 		}
 	}
@@ -82,6 +82,8 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/desks", server.Allow(core.RoleAdmin, core.RoleAgency), cs.desksPage)
 	g.Post("/desks", server.Allow(core.RoleAdmin, core.RoleAgency), cs.putDesk)
 	g.Post("/desks/:id/devices/:device/revoke", server.Allow(core.RoleAdmin, core.RoleAgency), cs.revokeDevice)
+	g.Get("/flagged", server.Allow(core.RoleAdmin, core.RoleAgency), cs.flaggedPage)
+	g.Post("/flagged/:id/:action", server.Allow(core.RoleAdmin, core.RoleAgency), cs.review)
 	g.Get("/unread", server.Allow(core.RoleAdmin, core.RoleAgency), cs.unread)
 	g.Post("/unread/:id/resolve", server.Allow(core.RoleAdmin, core.RoleAgency), cs.resolveUnread)
 	g.Post("/unread/:id/dismiss", server.Allow(core.RoleAdmin, core.RoleAgency), cs.dismissUnread)

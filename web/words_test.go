@@ -52,6 +52,18 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 	for _, s := range unreadStatuses {
 		used[s.Label] = true
 	}
+	for _, s := range reviewStatuses {
+		used[s.Label] = true
+	}
+	for _, l := range reviewActions {
+		used[l] = true
+	}
+	for _, l := range verifiedLabels {
+		used[l] = true
+	}
+	for _, l := range signalLabels {
+		used[l.Name], used[l.Why] = true, true
+	}
 	if len(used) < 150 {
 		t.Fatalf("found only %d texts: the scan is broken", len(used))
 	}
