@@ -50,7 +50,7 @@ func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *conso
 			// at shows a time in the console's zone (GATEWAY_TIMEZONE).
 			"at": func(t time.Time, layout string) string { return t.In(a.Zone).Format(layout) },
 		}
-		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks", "flagged"} {
+		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks", "integrity", "flagged"} {
 			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))
 		}
 	}
@@ -82,6 +82,7 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/desks", server.Allow(core.RoleAdmin, core.RoleAgency), cs.desksPage)
 	g.Post("/desks", server.Allow(core.RoleAdmin, core.RoleAgency), cs.putDesk)
 	g.Post("/desks/:id/devices/:device/revoke", server.Allow(core.RoleAdmin, core.RoleAgency), cs.revokeDevice)
+	g.Get("/integrity", cs.integrityPage)
 	g.Get("/flagged", server.Allow(core.RoleAdmin, core.RoleAgency), cs.flaggedPage)
 	g.Post("/flagged/:id/:action", server.Allow(core.RoleAdmin, core.RoleAgency), cs.review)
 	g.Get("/unread", server.Allow(core.RoleAdmin, core.RoleAgency), cs.unread)
@@ -443,6 +444,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 		"LowDesks":    lowest(t("Quầy có chỉ số thấp nhất"), deskGroups, 5, a.RankMin, func(id string) string { return cmp.Or(deskNames[id], id) }),
 		"LowOfficers": lowest(t("Cán bộ có chỉ số thấp nhất"), officerGroups, 5, a.RankMin, func(slug string) string { return cmp.Or(officerNames[slug], slug) }),
 		"Channels":    []string{"web", "sms", "zalo"},
+		"Integrity":   "/console/integrity?" + url.Values{"agency": {c.Query("agency")}, "from": {c.Query("from")}, "to": {c.Query("to")}}.Encode(),
 		"Q":           map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": server.SurveyName(q)}}
 	return cs.render(c, 200, "dashboard", v)
 }
