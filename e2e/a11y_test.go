@@ -50,6 +50,8 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 	if res, out := g.API("PUT", "/api/v1/desks/quay-1", map[string]any{"agency_code": "000.00.12.H49", "name": "Quầy 1", "officer": "Trần Thị Bình"}); res.StatusCode != 200 {
 		t.Fatalf("desk: %v", out)
 	}
+	plantFlagged(t, g, "000.01.12.H49", "000.00.13.H49") // the integrity panel and the review queue, with a form
+	kioskAnswers(t, g, "quay-2", "000.00.12.H49", 2)
 	g.Drain()
 
 	ctx := browser(t)
@@ -57,7 +59,8 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths := []string{"/console/login", "/console/dashboard", "/console/dashboard?survey=sipas-5", "/console/comments",
-		"/console/invitations", "/console/unread", "/console/agencies", "/console/channels", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1", "/console/cases", "/console/desks"}
+		"/console/invitations", "/console/unread", "/console/agencies", "/console/channels", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1", "/console/cases", "/console/desks",
+		"/console/integrity", "/console/flagged"}
 	_, cases := g.API("GET", "/api/v1/cases", nil)
 	if list, _ := cases["cases"].([]any); len(list) > 0 {
 		paths = append(paths, "/console/cases/"+list[0].(map[string]any)["id"].(string))

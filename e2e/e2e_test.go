@@ -39,11 +39,16 @@ func browser(t *testing.T) context.Context {
 // signIn signs an operator in with the admin key at a desk's 1280×800,
 // from page (a console page sends one to the login form first).
 func signIn(g *gwtest.Gateway, page string) chromedp.Action[chromedp.Void] {
+	return signInWith(g, gwtest.AdminKey, page)
+}
+
+// signInWith signs an operator in with key, as signIn does.
+func signInWith(g *gwtest.Gateway, key, page string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.EmulateViewport(1280, 800),
 		chromedp.Navigate(g.URL+page),
 		chromedp.WaitVisible(chromedp.ID("key")),
-		chromedp.SendKeys(chromedp.ID("key"), gwtest.AdminKey),
+		chromedp.SendKeys(chromedp.ID("key"), key),
 		chromedp.Click(chromedp.CSS(`form:first-of-type button`)),
 		chromedp.WaitVisible(chromedp.ID("kpi-responses")),
 	)
