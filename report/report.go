@@ -652,7 +652,7 @@ func Groups(ctx context.Context, compute func(store.Cells) Report, cells store.C
 			return nil, err
 		}
 		r := compute(cs)
-		if r.Responses > 0 {
+		if r.Responses > 0 || r.Confirmed > 0 { // a unit whose every answer was confirmed stays in view
 			rows = append(rows, Group{Group: g, Responses: r.Responses, ReadByOperators: r.ReadByOperators, Overall: r.Overall, Criteria: r.Criteria, Topics: r.Topics, Integrity: r.Integrity})
 		}
 	}
