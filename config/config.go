@@ -52,6 +52,10 @@ type Config struct {
 	Holidays        string        `yaml:"holidays" env:"GATEWAY_HOLIDAYS" help:"comma-separated extra non-working days (YYYY-MM-DD) for follow-up case deadlines, besides weekends and Vietnam's public holidays"`
 	TopicLexicon    string        `yaml:"topic_lexicon" env:"GATEWAY_TOPIC_LEXICON" help:"a JSON file of the province's own comment-topic phrases, added to the built-in lexicon (see README, Comment topics); changing it re-classifies every comment once"`
 	MaxMonths       int           `yaml:"max_months" env:"GATEWAY_MAX_MONTHS" help:"the most months one report, export, comment list or case list may cover; a wider from/to is refused with a 400 naming it"`
+	// The integrity signals' settings (README, Integrity of the index).
+	DossierCodeAnswers string  `yaml:"dossier_code_answers" env:"GATEWAY_DOSSIER_CODE_ANSWERS" help:"what \"DG <dossier code>\" from a phone an invitation never knew does: off (answered as an unknown code is), flag (the survey starts; the answer is flagged unverified_phone) or on (the survey starts, unflagged)"`
+	SpeederSeconds     float64 `yaml:"speeder_seconds" env:"GATEWAY_SPEEDER_SECONDS" help:"a web or kiosk answer completed in fewer seconds than this per question answered is flagged speeder"`
+	KioskFastSeconds   float64 `yaml:"kiosk_fast_seconds" env:"GATEWAY_KIOSK_FAST_SECONDS" help:"a kiosk answer completed within this many seconds of the dossier's presentation is flagged kiosk_fast"`
 }
 
 // Defaults returns the settings used when nothing else is given.
@@ -74,6 +78,10 @@ func Defaults() Config {
 		RankMin:         30,
 		Timezone:        "Asia/Ho_Chi_Minh",
 		MaxMonths:       24,
+
+		DossierCodeAnswers: "flag",
+		SpeederSeconds:     2,
+		KioskFastSeconds:   10,
 	}
 }
 
@@ -250,6 +258,17 @@ func (c Config) Validate() error {
 	}
 	if c.MaxMonths < 1 || c.MaxMonths > maxMonthsCeiling {
 		bad("GATEWAY_MAX_MONTHS", "%d: use 1 to %d (24 is the default); a longer period is asked for in parts", c.MaxMonths, maxMonthsCeiling)
+	}
+	switch c.DossierCodeAnswers {
+	case "off", "flag", "on":
+	default:
+		bad("GATEWAY_DOSSIER_CODE_ANSWERS", "%q is not off, flag or on; flag (the default) lets such answers in and flags them", c.DossierCodeAnswers)
+	}
+	if c.SpeederSeconds <= 0 || c.SpeederSeconds > 60 {
+		bad("GATEWAY_SPEEDER_SECONDS", "%v: use more than 0 and at most 60 seconds per question (2 is the default)", c.SpeederSeconds)
+	}
+	if c.KioskFastSeconds <= 0 || c.KioskFastSeconds > 600 {
+		bad("GATEWAY_KIOSK_FAST_SECONDS", "%v: use more than 0 and at most 600 seconds (10 is the default)", c.KioskFastSeconds)
 	}
 	if c.PageRate < 0 || c.PhoneRate < 0 || c.KioskRate < 0 {
 		bad("GATEWAY_PAGE_RATE/GATEWAY_PHONE_RATE/GATEWAY_KIOSK_RATE", "must be 0 (no limit) or more")

@@ -21,6 +21,12 @@ func TestDefaultsAreValidAndEmbedded(t *testing.T) {
 	if !c.Embedded() || c.Addr != ":8080" || c.BaseURL != "http://localhost:8080" || c.DataDir != "./data" || c.InvitationTTL != 720*time.Hour || c.MaxMonths != 24 {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if c.DossierCodeAnswers != "flag" || c.SpeederSeconds != 2 || c.KioskFastSeconds != 10 {
+		t.Fatalf("signal defaults: %+v", c)
+	}
+	if c, err := Load([]string{"-speeder-seconds", "1.5"}, env(map[string]string{"GATEWAY_DOSSIER_CODE_ANSWERS": "off"})); err != nil || c.SpeederSeconds != 1.5 || c.DossierCodeAnswers != "off" {
+		t.Fatalf("signal settings: %+v %v", c, err)
+	}
 }
 
 func TestPrecedenceFileThenEnvThenFlags(t *testing.T) {
@@ -73,6 +79,11 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{map[string]string{"GATEWAY_MAX_MONTHS": "121"}, nil, "GATEWAY_MAX_MONTHS: 121: use 1 to 120"},
 		{map[string]string{"GATEWAY_MAX_MONTHS": "two years"}, nil, "GATEWAY_MAX_MONTHS: \"two years\" is not a whole number"},
 		{map[string]string{"GATEWAY_TOPIC_LEXICON": "/nonexistent/topics.json"}, nil, "GATEWAY_TOPIC_LEXICON: open /nonexistent/topics.json"},
+		{map[string]string{"GATEWAY_DOSSIER_CODE_ANSWERS": "yes"}, nil, "GATEWAY_DOSSIER_CODE_ANSWERS: \"yes\" is not off, flag or on"},
+		{map[string]string{"GATEWAY_SPEEDER_SECONDS": "fast"}, nil, "GATEWAY_SPEEDER_SECONDS: \"fast\" is not a number"},
+		{map[string]string{"GATEWAY_SPEEDER_SECONDS": "0"}, nil, "GATEWAY_SPEEDER_SECONDS: 0: use more than 0"},
+		{map[string]string{"GATEWAY_SPEEDER_SECONDS": "NaN"}, nil, "GATEWAY_SPEEDER_SECONDS: \"NaN\" is not a number"},
+		{nil, []string{"-kiosk-fast-seconds", "-1"}, "GATEWAY_KIOSK_FAST_SECONDS: -1: use more than 0"},
 	}
 	for _, tc := range cases {
 		_, err := Load(tc.args, env(tc.env))

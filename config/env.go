@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"strconv"
@@ -49,6 +50,12 @@ func set(f field, raw string) error {
 			return fmt.Errorf("%s: %q is not a duration; write it like 720h, 15s or 500ms", f.env, raw)
 		}
 		f.value.SetInt(int64(d))
+	case reflect.Float64:
+		v, err := strconv.ParseFloat(raw, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s: %q is not a number; write it like 2 or 1.5", f.env, raw)
+		}
+		f.value.SetFloat(v)
 	case reflect.Bool:
 		b, err := strconv.ParseBool(raw)
 		if err != nil {
