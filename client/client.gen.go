@@ -190,10 +190,16 @@ type APIKey struct {
 type Agency struct {
 	CaseRule *CaseRule `json:"case_rule,omitempty"`
 	Code     string    `json:"code"`
-	Level    *string   `json:"level,omitempty"`
-	Name     string    `json:"name"`
-	NameEn   *string   `json:"name_en,omitempty"`
-	Parent   *string   `json:"parent,omitempty"`
+
+	// DossierServers CIDRs of the central dossier systems that create this agency's and its subtree's invitations: their creates are not tied to their address (creator_address)
+	DossierServers *[]string `json:"dossier_servers,omitempty"`
+	Level          *string   `json:"level,omitempty"`
+	Name           string    `json:"name"`
+	NameEn         *string   `json:"name_en,omitempty"`
+
+	// OfficeNetworks CIDRs of the agency's staff networks (not the citizens' guest Wi-Fi): web answers from them are flagged office_network
+	OfficeNetworks *[]string `json:"office_networks,omitempty"`
+	Parent         *string   `json:"parent,omitempty"`
 
 	// ShortName at most 20 characters, used in texts to citizens (SMS) when the full name does not fit, e.g. UBND Nghi Lộc
 	ShortName *string   `json:"short_name,omitempty"`
@@ -203,14 +209,20 @@ type Agency struct {
 
 // AgencyEntry defines model for AgencyEntry.
 type AgencyEntry struct {
-	CaseRule    *CaseRule `json:"case_rule,omitempty"`
-	Code        string    `json:"code"`
-	Invitations int64     `json:"invitations"`
-	Level       *string   `json:"level,omitempty"`
-	Name        string    `json:"name"`
-	NameEn      *string   `json:"name_en,omitempty"`
-	Parent      *string   `json:"parent,omitempty"`
-	Registered  bool      `json:"registered"`
+	CaseRule *CaseRule `json:"case_rule,omitempty"`
+	Code     string    `json:"code"`
+
+	// DossierServers CIDRs of the central dossier systems that create this agency's and its subtree's invitations: their creates are not tied to their address (creator_address)
+	DossierServers *[]string `json:"dossier_servers,omitempty"`
+	Invitations    int64     `json:"invitations"`
+	Level          *string   `json:"level,omitempty"`
+	Name           string    `json:"name"`
+	NameEn         *string   `json:"name_en,omitempty"`
+
+	// OfficeNetworks CIDRs of the agency's staff networks (not the citizens' guest Wi-Fi): web answers from them are flagged office_network
+	OfficeNetworks *[]string `json:"office_networks,omitempty"`
+	Parent         *string   `json:"parent,omitempty"`
+	Registered     bool      `json:"registered"`
 
 	// ShortName at most 20 characters, used in texts to citizens (SMS) when the full name does not fit, e.g. UBND Nghi Lộc
 	ShortName *string   `json:"short_name,omitempty"`
@@ -221,10 +233,16 @@ type AgencyEntry struct {
 // AgencyInput defines model for AgencyInput.
 type AgencyInput struct {
 	CaseRule *CaseRule `json:"case_rule,omitempty"`
-	Level    *string   `json:"level,omitempty"`
-	Name     string    `json:"name"`
-	NameEn   *string   `json:"name_en,omitempty"`
-	Parent   *string   `json:"parent,omitempty"`
+
+	// DossierServers CIDRs (or single addresses) of the central dossier systems that create this agency's and its subtree's invitations, whose creates creator_address ignores; unset keeps the list, [] empties it
+	DossierServers *[]string `json:"dossier_servers,omitempty"`
+	Level          *string   `json:"level,omitempty"`
+	Name           string    `json:"name"`
+	NameEn         *string   `json:"name_en,omitempty"`
+
+	// OfficeNetworks CIDRs (or single addresses) of the agency's staff networks, not the citizens' guest Wi-Fi: web answers from them are flagged office_network; unset keeps the list, [] empties it
+	OfficeNetworks *[]string `json:"office_networks,omitempty"`
+	Parent         *string   `json:"parent,omitempty"`
 
 	// ShortName at most 20 characters: the name citizens know the office by, used in SMS texts when the full name does not fit, e.g. UBND Nghi Lộc
 	ShortName *string       `json:"short_name,omitempty"`
@@ -964,6 +982,20 @@ type SendStatus struct {
 	Status   SendState `json:"status"`
 }
 
+// StaffPhones defines model for StaffPhones.
+type StaffPhones struct {
+	AgencyCode string `json:"agency_code"`
+
+	// Phones distinct numbers on the list
+	Phones int32 `json:"phones"`
+}
+
+// StaffPhonesInput defines model for StaffPhonesInput.
+type StaffPhonesInput struct {
+	// Phones every staff member's mobile number (0912345678, 84912345678 or +84 912 345 678); the list replaces the one set, [] empties it. Kept only as keyed hashes: never shown again
+	Phones []string `json:"phones"`
+}
+
 // StorePresented defines model for StorePresented.
 type StorePresented struct {
 	AgencyName    string    `json:"agency_name"`
@@ -1263,6 +1295,9 @@ type RateCaseAnswerFormdataBody struct {
 // PutAgencyJSONRequestBody defines body for PutAgency for application/json ContentType.
 type PutAgencyJSONRequestBody = AgencyInput
 
+// PutStaffPhonesJSONRequestBody defines body for PutStaffPhones for application/json ContentType.
+type PutStaffPhonesJSONRequestBody = StaffPhonesInput
+
 // AnswerCaseJSONRequestBody defines body for AnswerCase for application/json ContentType.
 type AnswerCaseJSONRequestBody = CaseMessage
 
@@ -1432,6 +1467,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/agencies/{code} (the `PutAgency` operationId).
 	PutAgency(ctx context.Context, code string, body PutAgencyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutStaffPhonesWithBody Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/agencies/{code}/staff-phones (the `PutStaffPhones` operationId).
+	PutStaffPhonesWithBody(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutStaffPhones Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/agencies/{code}/staff-phones (the `PutStaffPhones` operationId).
+	PutStaffPhones(ctx context.Context, code string, body PutStaffPhonesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAudit Who changed what and when
 	//
@@ -2010,6 +2059,40 @@ func (c *Client) PutAgencyWithBody(ctx context.Context, code string, contentType
 // Corresponds with PUT /api/v1/agencies/{code} (the `PutAgency` operationId).
 func (c *Client) PutAgency(ctx context.Context, code string, body PutAgencyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutAgencyRequest(c.Server, code, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutStaffPhonesWithBody Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/agencies/{code}/staff-phones (the `PutStaffPhones` operationId).
+func (c *Client) PutStaffPhonesWithBody(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutStaffPhonesRequestWithBody(c.Server, code, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutStaffPhones Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/agencies/{code}/staff-phones (the `PutStaffPhones` operationId).
+func (c *Client) PutStaffPhones(ctx context.Context, code string, body PutStaffPhonesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutStaffPhonesRequest(c.Server, code, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3482,6 +3565,53 @@ func NewPutAgencyRequestWithBody(server string, code string, contentType string,
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/agencies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPutStaffPhonesRequest calls the generic PutStaffPhones builder with application/json body
+func NewPutStaffPhonesRequest(server string, code string, body PutStaffPhonesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutStaffPhonesRequestWithBody(server, code, "application/json", bodyReader)
+}
+
+// NewPutStaffPhonesRequestWithBody constructs an http.Request for the PutStaffPhones method, with any body, and a specified content type
+func NewPutStaffPhonesRequestWithBody(server string, code string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/agencies/%s/staff-phones", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6542,6 +6672,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/agencies/{code} (the `PutAgency` operationId).
 	PutAgencyWithResponse(ctx context.Context, code string, body PutAgencyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAgencyResponse, error)
 
+	// PutStaffPhonesWithBodyWithResponse Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/agencies/{code}/staff-phones (the `PutStaffPhones` operationId).
+	PutStaffPhonesWithBodyWithResponse(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutStaffPhonesResponse, error)
+
+	// PutStaffPhonesWithResponse Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/agencies/{code}/staff-phones (the `PutStaffPhones` operationId).
+	PutStaffPhonesWithResponse(ctx context.Context, code string, body PutStaffPhonesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutStaffPhonesResponse, error)
+
 	// ListAuditWithResponse Who changed what and when
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -7463,6 +7607,89 @@ func (r PutAgencyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutAgencyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutStaffPhonesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StaffPhones
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutStaffPhonesResponse) GetJSON200() *StaffPhones {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutStaffPhonesResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutStaffPhonesResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutStaffPhonesResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutStaffPhonesResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutStaffPhonesResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutStaffPhonesResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutStaffPhonesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutStaffPhonesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutStaffPhonesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutStaffPhonesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11844,6 +12071,32 @@ func (c *ClientWithResponses) PutAgencyWithResponse(ctx context.Context, code st
 	return ParsePutAgencyResponse(rsp)
 }
 
+// PutStaffPhonesWithBodyWithResponse Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/agencies/{code}/staff-phones (the `PutStaffPhones` operationId).
+func (c *ClientWithResponses) PutStaffPhonesWithBodyWithResponse(ctx context.Context, code string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutStaffPhonesResponse, error) {
+	rsp, err := c.PutStaffPhonesWithBody(ctx, code, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutStaffPhonesResponse(rsp)
+}
+
+// PutStaffPhonesWithResponse Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/agencies/{code}/staff-phones (the `PutStaffPhones` operationId).
+func (c *ClientWithResponses) PutStaffPhonesWithResponse(ctx context.Context, code string, body PutStaffPhonesJSONRequestBody, reqEditors ...RequestEditorFn) (*PutStaffPhonesResponse, error) {
+	rsp, err := c.PutStaffPhones(ctx, code, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutStaffPhonesResponse(rsp)
+}
+
 // ListAuditWithResponse Who changed what and when
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13170,6 +13423,74 @@ func ParsePutAgencyResponse(rsp *http.Response) (*PutAgencyResponse, error) {
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutStaffPhonesResponse parses an HTTP response from a PutStaffPhonesWithResponse call
+func ParsePutStaffPhonesResponse(rsp *http.Response) (*PutStaffPhonesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutStaffPhonesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StaffPhones
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest ErrorAnswer

@@ -32,6 +32,12 @@ type AgencyInput struct {
 	// Webhook sets the agency's own system to tell of its cases; unset
 	// keeps the one set, a url of "" removes it.
 	Webhook *WebhookInput `json:"webhook"`
+	// OfficeNetworks and DossierServers set the agency's staff networks
+	// and central dossier systems (CIDRs, or addresses as /32 and /128)
+	// for the integrity signals; unset keeps the lists set, [] empties
+	// them.
+	OfficeNetworks []string `json:"office_networks" doc:"CIDRs (or single addresses) of the agency's staff networks, not the citizens' guest Wi-Fi: web answers from them are flagged office_network; unset keeps the list, [] empties it"`
+	DossierServers []string `json:"dossier_servers" doc:"CIDRs (or single addresses) of the central dossier systems that create this agency's and its subtree's invitations, whose creates creator_address ignores; unset keeps the list, [] empties it"`
 }
 
 // WebhookInput is an agency's webhook as set.
@@ -83,6 +89,14 @@ func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error
 		}
 		hook = &store.Webhook{URL: w.URL, Secret: w.Secret}
 	}
+	office, err := checkNetworks("office_networks", in.OfficeNetworks)
+	if err != nil {
+		return nil, err
+	}
+	servers, err := checkNetworks("dossier_servers", in.DossierServers)
+	if err != nil {
+		return nil, err
+	}
 	if in.CaseRule != nil && s.Topics != nil {
 		for _, t := range in.CaseRule.Topics {
 			if !slices.ContainsFunc(s.Topics.Topics, func(d survey.TopicDef) bool { return d.ID == t }) {
@@ -91,7 +105,8 @@ func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error
 		}
 	}
 	return &store.Agency{Code: code, Name: in.Name, NameEN: in.NameEN, ShortName: in.ShortName,
-		Parent: in.Parent, Level: in.Level, Updated: s.now(), CaseRule: in.CaseRule, Webhook: hook}, nil
+		Parent: in.Parent, Level: in.Level, Updated: s.now(), CaseRule: in.CaseRule, Webhook: hook,
+		OfficeNetworks: office, DossierServers: servers}, nil
 }
 
 // tree maps codes to agencies.
@@ -144,6 +159,13 @@ func (s *Service) PutAgency(ctx context.Context, p *Principal, code string, in A
 		if in.Webhook == nil {
 			a.Webhook = old.Webhook // likewise the webhook
 		}
+		a.StaffPhones = old.StaffPhones // set on their own (PutStaffPhones)
+		if in.OfficeNetworks == nil {
+			a.OfficeNetworks = old.OfficeNetworks
+		}
+		if in.DossierServers == nil {
+			a.DossierServers = old.DossierServers
+		}
 	}
 	if err := t.place(a, "parent"); err != nil {
 		return nil, err
@@ -161,6 +183,13 @@ func (s *Service) PutAgency(ctx context.Context, p *Principal, code string, in A
 	if a.Webhook != nil {
 		detail["webhook"] = a.Webhook.URL
 	}
+	if len(a.OfficeNetworks) > 0 {
+		detail["office_networks"] = a.OfficeNetworks
+	}
+	if len(a.DossierServers) > 0 {
+		detail["dossier_servers"] = a.DossierServers
+	}
+	s.Lists.Forget()
 	return a, s.Audit(ctx, p, "agency.put", a.Code, detail)
 }
 
@@ -199,6 +228,7 @@ func (s *Service) DeleteAgency(ctx context.Context, p *Principal, code string) e
 	if err := s.Mongo.Agencies.Delete(ctx, code); err != nil {
 		return err
 	}
+	s.Lists.Forget()
 	return s.Audit(ctx, p, "agency.delete", code, nil)
 }
 
@@ -260,8 +290,8 @@ func (s *Service) ImportAgencies(ctx context.Context, p *Principal, r io.Reader)
 		if err != nil {
 			return 0, lineError(row.line, err)
 		}
-		if old, ok := t[a.Code]; ok {
-			a.CaseRule, a.Webhook = old.CaseRule, old.Webhook // the CSV has no such columns: keep them
+		if old, ok := t[a.Code]; ok { // the CSV has no such columns: keep them
+			a.CaseRule, a.Webhook, a.OfficeNetworks, a.DossierServers, a.StaffPhones = old.CaseRule, old.Webhook, old.OfficeNetworks, old.DossierServers, old.StaffPhones
 		}
 		t[a.Code] = *a
 		todo = append(todo, a)
@@ -275,6 +305,7 @@ func (s *Service) ImportAgencies(ctx context.Context, p *Principal, r io.Reader)
 	if err := s.Mongo.Agencies.Put(ctx, parentsFirst(todo, t)...); err != nil {
 		return 0, err
 	}
+	s.Lists.Forget()
 	return len(todo), s.Audit(ctx, p, "agency.import", "", map[string]any{"agencies": len(todo)})
 }
 

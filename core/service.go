@@ -107,6 +107,9 @@ type Service struct {
 	// Kiosks holds the desks' kiosks' state (pairing, current dossier,
 	// answer keys, wake-ups).
 	Kiosks *store.Kiosks
+	// Lists keeps every agency's networks and staff phones a minute in the
+	// process (every answer reads them); nil reads MongoDB each time.
+	Lists *AgencyLists
 }
 
 // Vietnam is the time zone that months and report periods are counted in.

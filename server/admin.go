@@ -54,6 +54,20 @@ func (a *API) putAgency(c *fiber.Ctx) error {
 	return c.JSON(ag)
 }
 
+// putStaffPhones is PUT /api/v1/agencies/{code}/staff-phones: it answers
+// with how many numbers the list holds, never with them.
+func (a *API) putStaffPhones(c *fiber.Ctx) error {
+	var in core.StaffPhonesInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	out, err := a.Core.PutStaffPhones(c.UserContext(), Principal(c), c.Params("code"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
 func (a *API) agency(c *fiber.Ctx) error {
 	ag, err := a.Core.Mongo.Agencies.Agency(c.UserContext(), c.Params("code"))
 	if err != nil {

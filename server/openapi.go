@@ -87,6 +87,8 @@ var operations = []operation{
 	{"listAgencies", "get", "/api/v1/agencies", "The agency tree, with codes invitations name that nobody registered", "agencies", nil, nil, false, map[int]any{200: agencyList{}}, []int{401, unavailable}},
 	{"getAgency", "get", "/api/v1/agencies/{code}", "One agency", "agencies", nil, nil, false, map[int]any{200: store.Agency{}}, readErrors},
 	{"putAgency", "put", "/api/v1/agencies/{code}", "Create or replace an agency", "agencies", nil, request{core.AgencyInput{}, []string{"name"}}, false, map[int]any{200: store.Agency{}}, []int{400, 401, 403, unavailable}},
+	{"putStaffPhones", "put", "/api/v1/agencies/{code}/staff-phones", "Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)", "agencies", nil,
+		request{core.StaffPhonesInput{}, []string{"phones"}}, false, map[int]any{200: core.StaffPhones{}}, []int{400, 401, 403, 404, unavailable}},
 	{"deleteAgency", "delete", "/api/v1/agencies/{code}", "Delete an agency without sub-agencies", "agencies", nil, nil, false, map[int]any{204: nil}, []int{401, 403, 404, 409, unavailable}},
 	{"importAgencies", "post", "/api/v1/agencies/import", "Import agencies from CSV with a header naming the columns, in any order: code,name,name_en,short_name,parent,level (short_name, name_en, parent and level optional)", "agencies", nil, csvBody{}, false, map[int]any{200: imported{}}, []int{400, 401, 403, 413, unavailable}},
 	{"listChannels", "get", "/api/v1/channels", "Channels (secret names only)", "channels", nil, nil, false, map[int]any{200: channelList{}}, []int{401, 403, unavailable}},

@@ -62,6 +62,8 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Sealer:       store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
 		Saved:  func(n int) { applier.Kick(); ResponseSaved(n) },
 		Kiosks: &store.Kiosks{R: r, Name: name},
+
+		Lists: &core.AgencyLists{},
 	}
 	applier.Started, applier.Funnel, applier.Flagged = svc.Started, svc.Funnel, svc.FlaggedIndex
 	kioskLog := log.With("comp", "kiosk")

@@ -27,6 +27,17 @@ type Agency struct {
 	// Webhook, when set, is told of this agency's cases (opened, due
 	// soon, escalated to it), signed with its secret.
 	Webhook *Webhook `bson:"webhook,omitempty" json:"webhook,omitempty"`
+	// OfficeNetworks are the agency's staff networks (CIDRs): a web
+	// answer (or a case rating) from one, for any agency, is flagged
+	// office_network. The citizens' guest Wi-Fi is not listed here.
+	OfficeNetworks []string `bson:"office_networks,omitempty" json:"office_networks,omitempty" doc:"CIDRs of the agency's staff networks (not the citizens' guest Wi-Fi): web answers from them are flagged office_network"`
+	// DossierServers are the agency's central dossier systems (CIDRs):
+	// every citizen's invitation comes from them, so the invitations
+	// they create are not tied to their address (creator_address).
+	DossierServers []string `bson:"dossier_servers,omitempty" json:"dossier_servers,omitempty" doc:"CIDRs of the central dossier systems that create this agency's and its subtree's invitations: their creates are not tied to their address (creator_address)"`
+	// StaffPhones are keyed hashes of the agency's staff phones: an
+	// answer from one is flagged staff_phone. Never shown.
+	StaffPhones []string `bson:"staff_phones,omitempty" json:"-"`
 }
 
 // Webhook is an agency's own system: a URL to POST case events to and the
@@ -87,6 +98,20 @@ func (s *Agencies) Put(ctx context.Context, as ...*Agency) error {
 		if _, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: a.Code}}, a, options.Replace().SetUpsert(true)); err != nil {
 			return fmt.Errorf("save agency %s: %w", a.Code, err)
 		}
+	}
+	return nil
+}
+
+// SetStaffPhones replaces agency code's staff phones (keyed hashes);
+// ErrNotFound when it is not registered. The caller holds the tree's
+// lock, so a PUT of the agency at the same moment cannot undo it.
+func (s *Agencies) SetStaffPhones(ctx context.Context, code string, hashes []string) error {
+	res, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: code}}, bson.D{{Key: "$set", Value: bson.D{{Key: "staff_phones", Value: hashes}}}})
+	if err != nil {
+		return fmt.Errorf("set staff phones of %s: %w", code, err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
 	}
 	return nil
 }
