@@ -390,7 +390,7 @@ func (s *Service) Present(ctx context.Context, d *store.Desk, n NewInvitation) (
 	if err := s.limited(ctx, "kiosk-present:"+d.ID, s.KioskRate, time.Minute, "", "presentations at this desk"); err != nil {
 		return nil, nil, err
 	}
-	n = NewInvitation{DossierCode: n.DossierCode, AgencyCode: strings.TrimSpace(n.AgencyCode), ProcedureCode: strings.TrimSpace(n.ProcedureCode), Locale: n.Locale}
+	n = NewInvitation{DossierCode: n.DossierCode, AgencyCode: strings.TrimSpace(n.AgencyCode), ProcedureCode: strings.TrimSpace(n.ProcedureCode), Locale: n.Locale, From: n.From}
 	if n.AgencyCode == "" {
 		n.AgencyCode = d.Agency
 	}
@@ -647,9 +647,9 @@ func (s *Service) deskServes(ctx context.Context, d *store.Desk, agency string) 
 }
 
 // PresentOnTablet is the officer showing a dossier from the desk's tablet
-// with the desk's PIN: without it, anyone at the tablet could rate other
-// people's dossiers.
-func (s *Service) PresentOnTablet(ctx context.Context, k *Kiosk, dossier, pin string) (*store.Presented, error) {
+// (at address from) with the desk's PIN: without it, anyone at the tablet
+// could rate other people's dossiers.
+func (s *Service) PresentOnTablet(ctx context.Context, k *Kiosk, dossier, pin, from string) (*store.Presented, error) {
 	if err := s.limited(ctx, "kiosk-officer:"+k.Desk.ID, officerRate, 10*time.Minute, "officer_pin", "dossiers shown from this tablet"); err != nil {
 		return nil, err
 	}
@@ -659,6 +659,6 @@ func (s *Service) PresentOnTablet(ctx context.Context, k *Kiosk, dossier, pin st
 	if subtle.ConstantTimeCompare([]byte(s.pinHash(k.Desk.ID, pin)), []byte(k.Desk.PINHash)) != 1 {
 		return nil, Errorf(Denied, "officer_pin", "wrong PIN")
 	}
-	_, p, err := s.Present(ctx, k.Desk, NewInvitation{DossierCode: dossier})
+	_, p, err := s.Present(ctx, k.Desk, NewInvitation{DossierCode: dossier, From: from})
 	return p, err
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -24,6 +25,10 @@ type NewInvitation struct {
 	Survey        string   `json:"survey"`
 	Locale        string   `json:"locale"`
 	Send          []string `json:"send"`
+	// From is the address of the client that asks (set by the HTTP
+	// layer, never read from a body): the invitation keeps its keyed hash
+	// for the creator_address signal.
+	From string `json:"-"`
 }
 
 var (
@@ -125,6 +130,7 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 		inv.PhoneSealed = s.Sealer.Seal(phone)
 		inv.Respondent = s.Sealer.Hash(phone)
 	}
+	inv.CreatedFrom = s.creator(ctx, n.AgencyCode, n.From)
 	res, err := s.createInvitation(ctx, inv)
 	if err != nil {
 		return nil, false, err
@@ -157,6 +163,33 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	}
 	return inv, created, s.Enqueue(ctx, inv, chans)
 }
+
+// creator is the keyed hash an invitation keeps of the address that made
+// it, from; none when that is a dossier server of the agency or of one
+// above it (every citizen's invitation comes from there, so answering
+// from there says nothing), or unknown.
+func (s *Service) creator(ctx context.Context, agency, from string) string {
+	a, ok := clientAddr(from)
+	if !ok || s.lists(ctx).dossierServer(agency, a) {
+		return ""
+	}
+	return s.addressHash(a)
+}
+
+// clientAddr reads a client's address as the HTTP layer gives it (an
+// IPv4 address mapped into IPv6 is the IPv4 one).
+func clientAddr(raw string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(raw)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+// addressHash is the keyed hash a client's address is kept as: the
+// invitation's creator and the web answer compare these, never the
+// address.
+func (s *Service) addressHash(a netip.Addr) string { return s.Sealer.Hash("addr:" + a.String()) }
 
 // createKey names the group commit of invitation creations.
 type createKey struct{ *store.Invitations }

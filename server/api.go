@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/sipasvn/gateway/channels"
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/qr"
 	"github.com/sipasvn/gateway/report"
@@ -83,6 +84,7 @@ func (a *API) createInvitation(c *fiber.Ctx) error {
 	if err := a.Scope(c.UserContext(), Principal(c), strings.TrimSpace(n.AgencyCode)); err != nil && n.AgencyCode != "" {
 		return err
 	}
+	n.From = channels.ClientIP(c)
 	inv, created, err := a.Core.CreateInvitation(c.UserContext(), n)
 	if err != nil {
 		return err

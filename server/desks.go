@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/sipasvn/gateway/channels"
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/store"
 )
@@ -106,7 +107,7 @@ func (a *API) present(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	inv, p, err := a.Core.Present(c.UserContext(), d, core.NewInvitation{DossierCode: in.DossierCode, AgencyCode: in.AgencyCode, ProcedureCode: in.ProcedureCode})
+	inv, p, err := a.Core.Present(c.UserContext(), d, core.NewInvitation{DossierCode: in.DossierCode, AgencyCode: in.AgencyCode, ProcedureCode: in.ProcedureCode, From: channels.ClientIP(c)})
 	if err != nil {
 		return err
 	}

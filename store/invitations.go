@@ -49,19 +49,23 @@ type Invitation struct {
 	AgencyName string `bson:"agency_name,omitempty"`
 	// AgencyShort is the agency's short name then, for texts where the
 	// full name does not fit (see core.Service.InviteText).
-	AgencyShort   string     `bson:"agency_short,omitempty"`
-	ProcedureCode string     `bson:"procedure_code,omitempty"`
-	FieldCode     string     `bson:"field_code,omitempty"`
-	PhoneSealed   []byte     `bson:"phone_sealed,omitempty"` // AES-GCM, see Sealer
-	Respondent    string     `bson:"respondent,omitempty"`   // keyed hash of the phone
-	Survey        string     `bson:"survey"`
-	Locale        string     `bson:"locale"`
-	Status        Status     `bson:"status"`
-	CompletedVia  string     `bson:"completed_via,omitempty"`
-	CreatedAt     time.Time  `bson:"created_at"`
-	ExpiresAt     time.Time  `bson:"expires_at"`
-	StartedAt     *time.Time `bson:"started_at,omitempty"`
-	CompletedAt   *time.Time `bson:"completed_at,omitempty"`
+	AgencyShort   string    `bson:"agency_short,omitempty"`
+	ProcedureCode string    `bson:"procedure_code,omitempty"`
+	FieldCode     string    `bson:"field_code,omitempty"`
+	PhoneSealed   []byte    `bson:"phone_sealed,omitempty"` // AES-GCM, see Sealer
+	Respondent    string    `bson:"respondent,omitempty"`   // keyed hash of the phone
+	Survey        string    `bson:"survey"`
+	Locale        string    `bson:"locale"`
+	Status        Status    `bson:"status"`
+	CompletedVia  string    `bson:"completed_via,omitempty"`
+	CreatedAt     time.Time `bson:"created_at"`
+	// CreatedFrom is the keyed hash of the address of the API client
+	// that made it (none when that is a registered dossier server): a
+	// web answer from there within a day is flagged creator_address.
+	CreatedFrom string     `bson:"created_from,omitempty"`
+	ExpiresAt   time.Time  `bson:"expires_at"`
+	StartedAt   *time.Time `bson:"started_at,omitempty"`
+	CompletedAt *time.Time `bson:"completed_at,omitempty"`
 	// Sends tracks each channel the invitation was sent through, by channel id.
 	Sends map[string]SendStatus `bson:"sends,omitempty"`
 }

@@ -561,7 +561,8 @@ func (cs *console) qrSheet(c *fiber.Ctx) error {
 // opens its QR code, one to a page, ready to print.
 func (cs *console) createInvitation(c *fiber.Ctx) error {
 	n := core.NewInvitation{DossierCode: c.FormValue("dossier_code"), AgencyCode: strings.TrimSpace(c.FormValue("agency_code")),
-		ProcedureCode: strings.TrimSpace(c.FormValue("procedure_code")), Phone: strings.TrimSpace(c.FormValue("phone")), Survey: c.FormValue("survey")}
+		ProcedureCode: strings.TrimSpace(c.FormValue("procedure_code")), Phone: strings.TrimSpace(c.FormValue("phone")), Survey: c.FormValue("survey"),
+		From: channels.ClientIP(c)}
 	if ch := c.FormValue("send"); ch != "" {
 		n.Send = []string{ch}
 	}

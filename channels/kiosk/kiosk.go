@@ -160,7 +160,7 @@ func (h *handler) present(c *fiber.Ctx, k *core.Kiosk) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.core.PresentOnTablet(c.UserContext(), k, in.Dossier, in.PIN)
+	p, err := h.core.PresentOnTablet(c.UserContext(), k, in.Dossier, in.PIN, channels.ClientIP(c))
 	if err != nil {
 		return err
 	}
