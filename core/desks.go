@@ -423,7 +423,7 @@ func (s *Service) Present(ctx context.Context, d *store.Desk, n NewInvitation) (
 	}
 	p := &store.Presented{Invitation: inv.ID, Dossier: inv.DossierCode, Agency: agency, Procedure: inv.ProcedureCode,
 		Survey: string(s.kioskSurvey(d, inv.Survey).ID), Answered: inv.Status == store.StatusCompleted, At: s.now()}
-	if err := s.Mongo.Desks.NotePresented(ctx, inv.ID, d.Ref(), !p.Answered); err != nil {
+	if err := s.Mongo.Desks.NotePresented(ctx, inv.ID, d.Ref(), !p.Answered, p.At); err != nil {
 		return nil, nil, err
 	}
 	if err := s.Kiosks.Present(ctx, d.Ref(), p, inv.Token, inv.ExpiresAt.Sub(s.now())); err != nil {
@@ -569,12 +569,12 @@ func (s *Service) AnswerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 // and belongs to the desk's agency or one under it (the desk may have
 // moved since).
 func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (string, error) {
-	desk, token, err := s.Kiosks.PresentedAt(ctx, a.Invitation)
+	desk, token, _, err := s.Kiosks.PresentedAt(ctx, a.Invitation)
 	if err != nil {
 		return "", Errorf(Unavailable, "", "the answer cannot be saved right now; the tablet will retry")
 	}
 	if desk.ID == "" { // Redis lost it (or never had it): MongoDB keeps where each dossier was presented
-		if desk, err = s.Mongo.Desks.PresentedDesk(ctx, a.Invitation); err != nil {
+		if desk, _, err = s.Mongo.Desks.PresentedDesk(ctx, a.Invitation); err != nil {
 			return "", err
 		}
 		if desk == k.Desk.Ref() {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -259,15 +260,17 @@ type presentedAt struct {
 	// asked nothing and it is not counted as sent there. Absent on records
 	// kept before it was, which count: the usual case.
 	Unasked bool `bson:"unasked,omitempty"`
+	// At is when it was last presented (absent on records kept before).
+	At time.Time `bson:"at,omitempty"`
 }
 
 // NotePresented records the desk an invitation was presented at, for when
 // Redis has lost it (an answer may wait on a tablet for days), and
 // whether the kiosk asked its survey (it was not answered yet): the
 // response rates count it as sent on the kiosk, and a rebuild of them
-// reads that here.
-func (s *Desks) NotePresented(ctx context.Context, invitation string, desk DeskRef, asked bool) error {
-	up := bson.D{{Key: "$set", Value: bson.D{{Key: "desk", Value: desk.ID}, {Key: "incarnation", Value: desk.Incarnation}}}}
+// reads that here; and when (at), for the answer's provenance.
+func (s *Desks) NotePresented(ctx context.Context, invitation string, desk DeskRef, asked bool, at time.Time) error {
+	up := bson.D{{Key: "$set", Value: bson.D{{Key: "desk", Value: desk.ID}, {Key: "incarnation", Value: desk.Incarnation}, {Key: "at", Value: Millis(at)}}}}
 	if asked {
 		up = append(up, bson.E{Key: "$unset", Value: bson.D{{Key: "unasked", Value: ""}}})
 	} else { // an earlier presentation that asked still counts
@@ -304,16 +307,17 @@ func (s *Desks) AskedOnKiosks(ctx context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
-// PresentedDesk is the desk an invitation was last presented at (zero if none).
-func (s *Desks) PresentedDesk(ctx context.Context, invitation string) (DeskRef, error) {
+// PresentedDesk is the desk an invitation was last presented at and when
+// (zero if none).
+func (s *Desks) PresentedDesk(ctx context.Context, invitation string) (DeskRef, time.Time, error) {
 	p, err := findOne[presentedAt](ctx, s.presented, bson.D{{Key: "_id", Value: invitation}})
 	if errors.Is(err, ErrNotFound) {
-		return DeskRef{}, nil
+		return DeskRef{}, time.Time{}, nil
 	}
 	if err != nil {
-		return DeskRef{}, err
+		return DeskRef{}, time.Time{}, err
 	}
-	return DeskRef{p.Desk, p.Incarnation}, nil
+	return DeskRef{p.Desk, p.Incarnation}, p.At, nil
 }
 
 // ForgetPresented drops the record that invitation was presented at desk
@@ -490,8 +494,10 @@ const presentTTL = 2 * time.Hour
 
 // present numbers a desk's new dossier, puts it on screen, lets the desk
 // answer its invitation, lists the invitation under the desk (until the
-// mark expires, so a delete finds the marks) and wakes the desk's kiosks,
-// in one step.
+// mark expires, so a delete finds the marks), wakes the desk's kiosks and
+// keeps when it was presented (the kiosk's answering time runs from it),
+// in one step. The time has a key of its own, beside the mark, so a
+// replica that reads marks without it still reads them.
 var present = redis.NewScript(`
 local seq = redis.call('INCR', KEYS[1])
 redis.call('SET', KEYS[2], seq .. ' ' .. ARGV[1], 'PX', ARGV[2])
@@ -500,6 +506,7 @@ redis.call('ZADD', KEYS[4], ARGV[7], ARGV[8])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[9])
 if redis.call('PTTL', KEYS[4]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[4], ARGV[4]) end
 redis.call('PUBLISH', ARGV[5], ARGV[6])
+redis.call('SET', KEYS[5], ARGV[10], 'PX', ARGV[4])
 return seq`)
 
 // Present puts a dossier on a desk's kiosk (numbering it), lets that
@@ -518,9 +525,9 @@ func (k *Kiosks) Present(ctx context.Context, desk DeskRef, p *Presented, token 
 	mark := strings.TrimSuffix(desk.ID+" "+token+" "+desk.Incarnation, " ")
 	ttl = max(ttl, time.Minute)
 	now := time.Now()
-	seq, err := present.Run(ctx, k.R, []string{k.key("seq", desk.ID), k.key("cur", desk.ID), k.key("inv", p.Invitation), k.key("presented", desk.ID)},
+	seq, err := present.Run(ctx, k.R, []string{k.key("seq", desk.ID), k.key("cur", desk.ID), k.key("inv", p.Invitation), k.key("presented", desk.ID), k.key("at", p.Invitation)},
 		screen, presentTTL.Milliseconds(), mark, ttl.Milliseconds(), k.channel(), desk.ID,
-		now.Add(ttl).UnixMilli(), p.Invitation, now.UnixMilli()).Int64()
+		now.Add(ttl).UnixMilli(), p.Invitation, now.UnixMilli(), cmp.Or(p.At, now).UnixMilli()).Int64()
 	p.Seq = seq
 	return err
 }
@@ -567,16 +574,24 @@ func (k *Kiosks) Clear(ctx context.Context, desk string, seq int64) error {
 	return clear.Run(ctx, k.R, []string{k.key("cur", desk)}, strconv.FormatInt(seq, 10), k.channel(), desk).Err()
 }
 
-// PresentedAt is the desk an invitation was presented at and its survey
-// token (zero if Redis has none).
-func (k *Kiosks) PresentedAt(ctx context.Context, invitation string) (desk DeskRef, token string, err error) {
-	v, err := k.R.Get(ctx, k.key("inv", invitation)).Result()
-	if errors.Is(err, redis.Nil) {
-		return DeskRef{}, "", nil
+// PresentedAt is the desk an invitation was presented at, its survey
+// token and when (zero if Redis has none; a zero time for a mark kept
+// before times were).
+func (k *Kiosks) PresentedAt(ctx context.Context, invitation string) (desk DeskRef, token string, at time.Time, err error) {
+	vs, err := k.R.MGet(ctx, k.key("inv", invitation), k.key("at", invitation)).Result()
+	if err != nil {
+		return DeskRef{}, "", time.Time{}, err
+	}
+	v, _ := vs[0].(string)
+	if v == "" {
+		return DeskRef{}, "", time.Time{}, nil
 	}
 	desk.ID, v, _ = strings.Cut(v, " ")
 	token, desk.Incarnation, _ = strings.Cut(v, " ")
-	return desk, token, err
+	if ms, err := strconv.ParseInt(fmt.Sprint(vs[1]), 10, 64); err == nil {
+		at = time.UnixMilli(ms).UTC()
+	}
+	return desk, token, at, nil
 }
 
 // PresentedAtDesk lists the invitations presented at a desk whose marks

@@ -15,8 +15,9 @@ func TestKioskMarksNameTheDesksIncarnation(t *testing.T) {
 	k := &store.Kiosks{R: testenv.Redis(t), Name: testenv.RandomID()}
 	old, now := store.DeskRef{ID: "quay-1", Incarnation: "aaaa"}, store.DeskRef{ID: "quay-1", Incarnation: "bbbb"}
 	other := store.DeskRef{ID: "quay-2", Incarnation: "cccc"}
+	shown := time.Now().Add(-time.Minute).Truncate(time.Millisecond).UTC()
 	for _, inv := range []string{"inv-1", "inv-2"} {
-		if err := k.Present(ctx, old, &store.Presented{Invitation: inv, Survey: "sipas-5"}, "tok-"+inv, time.Hour); err != nil {
+		if err := k.Present(ctx, old, &store.Presented{Invitation: inv, Survey: "sipas-5", At: shown}, "tok-"+inv, time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -26,8 +27,8 @@ func TestKioskMarksNameTheDesksIncarnation(t *testing.T) {
 	if p, err := k.Current(ctx, now); err != nil || p != nil {
 		t.Fatalf("another incarnation's screen: %+v %v", p, err)
 	}
-	if desk, token, err := k.PresentedAt(ctx, "inv-1"); err != nil || desk != old || token != "tok-inv-1" {
-		t.Fatalf("mark: %v %q %v", desk, token, err)
+	if desk, token, at, err := k.PresentedAt(ctx, "inv-1"); err != nil || desk != old || token != "tok-inv-1" || !at.Equal(shown) {
+		t.Fatalf("mark: %v %q at %v (%v), want presented at %v", desk, token, at, err, shown)
 	}
 	_ = k.Present(ctx, other, &store.Presented{Invitation: "inv-2", Survey: "sipas-5"}, "tok-inv-2", time.Hour)
 
@@ -38,10 +39,10 @@ func TestKioskMarksNameTheDesksIncarnation(t *testing.T) {
 	if err := k.ForgetPresented(ctx, "quay-1", invs); err != nil {
 		t.Fatal(err)
 	}
-	if desk, _, _ := k.PresentedAt(ctx, "inv-1"); desk.ID != "" {
+	if desk, _, _, _ := k.PresentedAt(ctx, "inv-1"); desk.ID != "" {
 		t.Fatalf("inv-1 still presented at %v", desk)
 	}
-	if desk, _, _ := k.PresentedAt(ctx, "inv-2"); desk != other {
+	if desk, _, _, _ := k.PresentedAt(ctx, "inv-2"); desk != other {
 		t.Fatalf("inv-2, presented at quay-2 since, is at %v", desk)
 	}
 	if invs, _ := k.PresentedAtDesk(ctx, "quay-1"); len(invs) != 0 {

@@ -37,7 +37,7 @@ func TestKioskReusedDeskIDStartsClean(t *testing.T) {
 	if n, _ := g.Core.Kiosks.R.Exists(ctx, redisKey(g, "cur", "quay-01"), redisKey(g, "inv", inv)).Result(); n != 0 {
 		t.Fatalf("%d of the desk's screen and presented mark left in Redis", n)
 	}
-	if desk, err := g.Mongo.Desks.PresentedDesk(ctx, inv); err != nil || desk.ID != "" {
+	if desk, _, err := g.Mongo.Desks.PresentedDesk(ctx, inv); err != nil || desk.ID != "" {
 		t.Fatalf("presented mark left in MongoDB: %q %v", desk, err)
 	}
 
