@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,6 +123,10 @@ type Session struct {
 	// undrafted is set when OpenWithProgress found no saved answers and
 	// none were saved since: completing has no progress to clear.
 	undrafted bool
+	// FirstView is when the survey page was first seen (OpenWithProgress
+	// notes each view; the first stays): a web answer's answering time
+	// runs from it. Zero elsewhere.
+	FirstView time.Time
 }
 
 // Open finds the invitation of a survey token. Its errors say why it cannot
@@ -143,9 +148,13 @@ func (s *Service) open(ctx context.Context, token string, progress bool) (*Sessi
 		return nil, nil, Errorf(NotFound, "", "unknown survey link")
 	}
 	var load func() (map[string]string, error)
+	var viewed func() (time.Time, error)
 	also := s.doneBeside(ctx)
 	if progress {
-		also.Token = func(p redis.Pipeliner) { load = s.Drafts.LoadIn(ctx, p, token) }
+		also.Token = func(p redis.Pipeliner) {
+			load = s.Drafts.LoadIn(ctx, p, token)
+			viewed = s.Drafts.ViewIn(ctx, p, token, s.now(), s.viewTTL())
+		}
 	}
 	inv, err := s.cachedFirst(ctx, func(c *store.InvitationCache) (*store.Invitation, error) {
 		return c.ByToken(ctx, token, 0, &also.Beside)
@@ -168,6 +177,13 @@ func (s *Service) open(ctx context.Context, token string, progress bool) (*Sessi
 	if !progress {
 		return ss, nil, nil
 	}
+	if viewed == nil { // no working copy was read: note the view now
+		_, _ = s.Drafts.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+			viewed = s.Drafts.ViewIn(ctx, p, token, s.now(), s.viewTTL())
+			return nil
+		})
+	}
+	ss.FirstView, _ = viewed() // unknown, the answer has no answering time
 	if load == nil {
 		saved, err := s.Progress(ctx, ss)
 		return ss, saved, err
@@ -176,6 +192,10 @@ func (s *Service) open(ctx context.Context, token string, progress bool) (*Sessi
 	ss.undrafted = err == nil && len(saved) == 0
 	return ss, saved, err
 }
+
+// viewTTL is how long a survey page's first view is kept: as long as an
+// invitation can be answered.
+func (s *Service) viewTTL() time.Duration { return cmp.Or(s.InvitationTTL, 30*24*time.Hour) }
 
 // Completed reports whether the invitation already has its response.
 func (ss *Session) Completed() bool { return ss.Invitation.Status == store.StatusCompleted }
@@ -324,12 +344,15 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 // the citizen's chat on, whatever channel answered, in one round trip.
 func (s *Service) completed(ctx context.Context, ss *Session) {
 	inv := ss.Invitation
-	if ss.undrafted && inv.Respondent == "" {
+	if ss.undrafted && inv.Respondent == "" && ss.FirstView.IsZero() {
 		return
 	}
 	_, _ = s.Drafts.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		if !ss.undrafted {
 			s.Drafts.ClearIn(ctx, p, inv.Token)
+		}
+		if !ss.FirstView.IsZero() {
+			s.Drafts.ForgetViewIn(ctx, p, inv.Token)
 		}
 		if inv.Respondent != "" {
 			s.Conversations.MarkDoneIn(ctx, p, inv.Respondent, inv.ID)

@@ -105,3 +105,28 @@ func TestAgencyNetworks(t *testing.T) {
 		t.Fatalf("an empty list: %v", out)
 	}
 }
+
+// The survey page gives a browser without one a device cookie: random,
+// first-party, HttpOnly, SameSite=Lax, Secure behind https, for 400 days;
+// a browser that has one keeps it.
+func TestDeviceCookie(t *testing.T) {
+	for base, secure := range map[string]bool{"https://ks.example.vn": true, "http://gateway.test": false} {
+		g := gwtest.New(t, base)
+		token := gwtest.Token(g.Invite("D-COOKIE", "000.00.12.H49", map[string]any{"survey": "sipas-5"}))
+		res := g.Do(httptest.NewRequest("GET", "/s/"+token, nil))
+		var c *http.Cookie
+		for _, k := range res.Cookies() {
+			if k.Name == "gw_device" {
+				c = k
+			}
+		}
+		if c == nil || len(c.Value) != 32 || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.MaxAge != 400*24*3600 || c.Secure != secure || c.Path != "/" {
+			t.Fatalf("%s: device cookie %+v", base, c)
+		}
+		req := httptest.NewRequest("GET", "/s/"+token, nil)
+		req.AddCookie(c)
+		if again := g.Do(req).Header.Get("Set-Cookie"); strings.Contains(again, "gw_device") {
+			t.Fatalf("%s: a browser with a cookie got another: %s", base, again)
+		}
+	}
+}

@@ -118,6 +118,31 @@ func (p *Progress) ClearIn(ctx context.Context, pipe redis.Pipeliner, token stri
 	pipe.Del(ctx, progressKey(token))
 }
 
+// viewKey holds when token's survey page was first seen, in the token's
+// slot.
+func viewKey(token string) string { return "gw:web:view:{" + token + "}" }
+
+// ViewIn queues on pipe the note that token's survey page is seen at at
+// (the first time stays, for ttl) and its read: the func gives the first
+// view once pipe has run. The answering time of a web response runs from
+// it, so a page's view costs no round trip of its own.
+func (p *Progress) ViewIn(ctx context.Context, pipe redis.Pipeliner, token string, at time.Time, ttl time.Duration) func() (time.Time, error) {
+	pipe.SetNX(ctx, viewKey(token), at.UnixMilli(), ttl)
+	cmd := pipe.Get(ctx, viewKey(token))
+	return func() (time.Time, error) {
+		ms, err := cmd.Int64()
+		if err != nil {
+			return time.Time{}, fmt.Errorf("first view: %w", err)
+		}
+		return time.UnixMilli(ms).UTC(), nil
+	}
+}
+
+// ForgetViewIn queues dropping token's first view (its survey is done).
+func (p *Progress) ForgetViewIn(ctx context.Context, pipe redis.Pipeliner, token string) {
+	pipe.Del(ctx, viewKey(token))
+}
+
 // Locks hands out short leases in Redis so that one replica at a time does a
 // job (the roll-up writer, for one).
 type Locks struct{ R redis.UniversalClient }

@@ -102,6 +102,7 @@ func (h *handler) open(fn func(*fiber.Ctx, *core.Session, *page, map[string]stri
 		if err != nil {
 			return err
 		}
+		h.device(c)
 		p := newPage(h.localeOf(c, ss), "/s/"+ss.Invitation.Token+"?")
 		if ss.Completed() {
 			return h.already(c, p, ss)
