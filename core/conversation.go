@@ -434,7 +434,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		}
 	}
 	if outcome.Complete {
-		return s.completeChat(ctx, st, def, Family(in.Channel.Type), outcome, render, sp)
+		return s.completeChat(ctx, st, def, Family(in.Channel.Type), outcome, render, sp, who)
 	}
 	s.markStarted(ctx, st)
 	return outcome.Say, nil
@@ -492,8 +492,9 @@ func (s *Service) closeIfAnswered(ctx context.Context, st *chatState, done map[s
 }
 
 // completeChat saves the response of a conversation that its message
-// completed, with the message's spend.
-func (s *Service) completeChat(ctx context.Context, c *chatState, def *survey.Survey, channel string, o survey.Outcome, render Render, sp *spending) ([]string, error) {
+// completed, with the message's spend. who sent it: the invitation's own
+// phone, or one it never knew that began with "DG <code>".
+func (s *Service) completeChat(ctx context.Context, c *chatState, def *survey.Survey, channel string, o survey.Outcome, render Render, sp *spending, who string) ([]string, error) {
 	inv, err := s.invitationByID(ctx, c.Invitation)
 	if err != nil {
 		return nil, err
@@ -505,9 +506,14 @@ func (s *Service) completeChat(ctx context.Context, c *chatState, def *survey.Su
 	if err != nil {
 		comment = "" // an over-long comment must not cost the scores
 	}
+	verified := store.VerifiedPhone
+	if inv.Respondent != who {
+		verified = store.VerifiedDossierCode
+	}
 	_, err = s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
 		Answers: c.Answered(def), Comment: comment, Channel: channel, Locale: c.Locale,
-		Spend: &store.Spend{Message: sp.msg, Invitation: inv.ID, Replies: o.Say}})
+		Spend:      &store.Spend{Message: sp.msg, Invitation: inv.ID, Replies: o.Say},
+		VerifiedBy: verified, Sender: who})
 	var spent *SpentError
 	switch {
 	case errors.As(err, &spent):
@@ -608,8 +614,10 @@ func (s *Service) CompleteRating(ctx context.Context, invitationID string, rate 
 	if comment, err = survey.CleanComment(comment); err != nil {
 		comment = ""
 	}
+	// The template goes to the Zalo account of the invitation's phone.
 	_, err = s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
-		Answers: survey.Answers{def.Questions[0].ID: rate}, Comment: comment, Channel: channel, Locale: inv.Locale})
+		Answers: survey.Answers{def.Questions[0].ID: rate}, Comment: comment, Channel: channel, Locale: inv.Locale,
+		VerifiedBy: store.VerifiedPhone, Sender: inv.Respondent})
 	if errors.Is(err, ErrAlreadyCompleted) {
 		return nil
 	}

@@ -569,12 +569,12 @@ func (s *Service) AnswerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 // and belongs to the desk's agency or one under it (the desk may have
 // moved since).
 func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (string, error) {
-	desk, token, _, err := s.Kiosks.PresentedAt(ctx, a.Invitation)
+	desk, token, shown, err := s.Kiosks.PresentedAt(ctx, a.Invitation)
 	if err != nil {
 		return "", Errorf(Unavailable, "", "the answer cannot be saved right now; the tablet will retry")
 	}
 	if desk.ID == "" { // Redis lost it (or never had it): MongoDB keeps where each dossier was presented
-		if desk, _, err = s.Mongo.Desks.PresentedDesk(ctx, a.Invitation); err != nil {
+		if desk, shown, err = s.Mongo.Desks.PresentedDesk(ctx, a.Invitation); err != nil {
 			return "", err
 		}
 		if desk == k.Desk.Ref() {
@@ -619,7 +619,10 @@ func (s *Service) answerOnKiosk(ctx context.Context, k *Kiosk, a KioskAnswer) (s
 	if a.Locale == "en" {
 		locale = "en"
 	}
-	_, err = s.Complete(ctx, ss, Completion{Answers: answers, Comment: a.Comment, Channel: k.Desk.Channel(), Locale: locale})
+	// Its times run from the presentation; an answer that waited on the
+	// tablet is timed as it reaches the gateway, so it only looks slower.
+	_, err = s.Complete(ctx, ss, Completion{Answers: answers, Comment: a.Comment, Channel: k.Desk.Channel(), Locale: locale,
+		VerifiedBy: store.VerifiedKiosk, Start: shown, Answering: shown})
 	if errors.Is(err, ErrAlreadyCompleted) {
 		return KioskAnswered, nil
 	}

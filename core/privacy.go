@@ -44,6 +44,11 @@ func (s *Service) Erase(ctx context.Context, p *Principal, phone string) (store.
 	if err := s.Conversations.Forget(ctx, who); err != nil {
 		return e, err
 	}
+	if s.Signals != nil { // the dossiers the phone answered by code: no more counted under its hash
+		if err := s.Signals.Forget(ctx, countPhone, who); err != nil {
+			return e, err
+		}
+	}
 	return e, s.Audit(ctx, p, "erasure", survey.MaskPhone(number), map[string]any{"erased": e})
 }
 

@@ -108,9 +108,20 @@ type Service struct {
 	// Kiosks holds the desks' kiosks' state (pairing, current dossier,
 	// answer keys, wake-ups).
 	Kiosks *store.Kiosks
+	// Signals counts what the integrity signals compare across answers
+	// (the dossiers one browser or phone answered, each form's answering
+	// times); nil raises none of those.
+	Signals *store.Signals
 	// Lists keeps every agency's networks and staff phones a minute in the
 	// process (every answer reads them); nil reads MongoDB each time.
 	Lists *AgencyLists
+	// DossierCodeAnswers is GATEWAY_DOSSIER_CODE_ANSWERS: what "DG <code>"
+	// from a phone an invitation never knew does: off, flag ("" too) or on.
+	DossierCodeAnswers string
+	// SpeederSeconds and KioskFastSeconds are the speeder and kiosk_fast
+	// thresholds (GATEWAY_SPEEDER_SECONDS, GATEWAY_KIOSK_FAST_SECONDS; 0 =
+	// the defaults).
+	SpeederSeconds, KioskFastSeconds float64
 }
 
 // Vietnam is the time zone that months and report periods are counted in.
@@ -245,7 +256,9 @@ func (s *Service) noteStarted(ctx context.Context, id string) error {
 	return s.Mongo.Invitations.MarkStarted(ctx, id, s.now())
 }
 
-// Completion is a full set of answers from one channel.
+// Completion is a full set of answers from one channel, with what the
+// channel knows of how they came (for the response's provenance and
+// signals: see provenance).
 type Completion struct {
 	Answers survey.Answers
 	Comment string
@@ -257,6 +270,20 @@ type Completion struct {
 	// Spend, for a chat message, is kept with the response (see
 	// store.Spend), so a redelivery of the message spends nothing more.
 	Spend *store.Spend
+	// VerifiedBy is how the respondent was tied to the dossier
+	// (store.VerifiedPhone…).
+	VerifiedBy string
+	// Sender is the keyed hash of the phone (or chat user) that answered,
+	// for a chat channel.
+	Sender string
+	// Address and Device are the web client's address and device cookie,
+	// raw: only their keyed hashes are kept.
+	Address, Device string
+	// Start is when the dossier was put before the citizen, when that is
+	// not the invitation's creation: a kiosk's presentation. Answering,
+	// when set, is when the citizen began (a kiosk: the presentation;
+	// the web: the session's first view, which Complete reads itself).
+	Start, Answering time.Time
 }
 
 // ErrAlreadyCompleted means another submit or channel completed it first.
@@ -304,9 +331,13 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	if inv.StartedAt != nil {
 		r.StartedAt = *inv.StartedAt
 	}
+	if r.Respondent == "" {
+		r.Respondent = c.Sender // a phone the invitation never knew ("DG <code>")
+	}
 	for _, q := range ss.Survey.Questions {
 		r.Answers = append(r.Answers, store.Answer{Question: string(q.ID), Criterion: q.Criterion, Score: c.Answers[q.ID]})
 	}
+	raised := s.raise(ctx, ss, c, r)
 	// Durable in Redis first: from here the answer is accepted, whatever
 	// MongoDB is doing. The done mark makes a second completion a no-op.
 	id, spent, err := s.Outbox.Put(ctx, r, c.Spend)
@@ -320,6 +351,7 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 		return nil, ErrAlreadyCompleted
 	}
 	s.completed(ctx, ss)
+	s.count(ctx, r, raised)
 	if !s.AckAfterMongo || s.Health.Down() {
 		s.kickOutbox() // the outbox writer takes it to MongoDB in its next batch
 		return r, nil

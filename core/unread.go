@@ -127,7 +127,7 @@ func (s *Service) ResolveUnread(ctx context.Context, p *Principal, id string, in
 	}
 	r, err := s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
 		Answers: answers, Comment: res.Comment, Channel: u.Family, Locale: inv.Locale,
-		EnteredBy: p.Who(), CitizenText: u.Text})
+		EnteredBy: p.Who(), CitizenText: u.Text, VerifiedBy: store.VerifiedOperator})
 	if err != nil {
 		_ = s.Mongo.Unread.Release(context.WithoutCancel(ctx), id, claim.Token) // nothing was stored: the reply is free again
 		if errors.Is(err, ErrAlreadyCompleted) {

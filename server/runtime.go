@@ -63,7 +63,8 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Saved:  func(n int) { applier.Kick(); ResponseSaved(n) },
 		Kiosks: &store.Kiosks{R: r, Name: name},
 
-		Lists: &core.AgencyLists{},
+		Signals: store.NewSignals(r, name), Lists: &core.AgencyLists{},
+		DossierCodeAnswers: cfg.DossierCodeAnswers, SpeederSeconds: cfg.SpeederSeconds, KioskFastSeconds: cfg.KioskFastSeconds,
 	}
 	applier.Started, applier.Funnel, applier.Flagged = svc.Started, svc.Funnel, svc.FlaggedIndex
 	kioskLog := log.With("comp", "kiosk")

@@ -38,10 +38,12 @@ type Provenance struct {
 	// SecondsToComplete is from the same start to the completion.
 	SecondsToComplete float64 `bson:"to_complete_s" json:"seconds_to_complete"`
 	// SecondsAnswering is from the first view (or the first answer) to
-	// the completion: what the speeder signal measures.
-	SecondsAnswering float64 `bson:"answering_s" json:"seconds_answering"`
-	Address          string  `bson:"address,omitempty" json:"address_hash,omitempty"`
-	Device           string  `bson:"device,omitempty" json:"device_hash,omitempty"`
+	// the completion: what the speeder signal measures. nil where the
+	// channel has no answering time (a chat reply, an operator's entry),
+	// or the first view was not kept: never read as zero.
+	SecondsAnswering *float64 `bson:"answering_s,omitempty" json:"seconds_answering,omitempty"`
+	Address          string   `bson:"address,omitempty" json:"address_hash,omitempty"`
+	Device           string   `bson:"device,omitempty" json:"device_hash,omitempty"`
 	// By names who entered it: the operator, or who scanned a paper form.
 	By string `bson:"by,omitempty" json:"by,omitempty"`
 }

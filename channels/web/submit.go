@@ -6,7 +6,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/sipasvn/gateway/channels"
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
 
@@ -70,6 +72,7 @@ func (h *handler) complete(c *fiber.Ctx, p *page, ss *core.Session, saved, poste
 	}
 	_, err := h.core.Complete(c.UserContext(), ss, core.Completion{
 		Answers: answers, Comment: saved[survey.CommentField], Channel: "web", Locale: p.Lang,
+		VerifiedBy: store.VerifiedToken, Address: channels.ClientIP(c), Device: h.device(c),
 	})
 	if err != nil && !errors.Is(err, core.ErrAlreadyCompleted) {
 		_ = keep()
