@@ -540,6 +540,11 @@ func (s *Service) startDossier(ctx context.Context, c *chatState, code, who stri
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, false, err
 	}
+	if err == nil && inv.Respondent == "" && s.DossierCodeAnswers == "off" {
+		// GATEWAY_DOSSIER_CODE_ANSWERS=off: no phone may claim a dossier
+		// sent to none, and the reply must not tell that the code exists.
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		if r := survey.ParseReply(code); r.Kind == survey.Scores && len(r.Scores) > 1 && !r.Unsure {
 			return nil, false, nil

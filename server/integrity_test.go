@@ -420,6 +420,32 @@ func TestPhoneSignals(t *testing.T) {
 	flagsOf(t, saved(t, g, inv), store.FlagStaffPhone)
 }
 
+// GATEWAY_DOSSIER_CODE_ANSWERS: off answers a phone-less invitation's code
+// exactly as a code that does not exist; on lets it in unflagged.
+func TestDossierCodeAnswersSetting(t *testing.T) {
+	g, _ := integrityGateway(t, func(c *config.Config) { c.DossierCodeAnswers = "off" })
+	x := &texter{t: t, g: g}
+	inviteFrom(t, g, "", "D-OFF-1", "000.00.12.H49", "")
+	missing := x.say("84966000222", "DG D-OFF-NONE")
+	if got := x.say("84966000333", "DG D-OFF-1"); got != missing || !strings.Contains(got, "Không tìm thấy") {
+		t.Fatalf("off: a phone-less dossier's code answers %q, a missing one %q", got, missing)
+	}
+	if got := x.say("84966000333", "5 5 5 5 5"); strings.Contains(got, "Cảm ơn") {
+		t.Fatalf("off: the code started the survey: %q", got)
+	}
+
+	g, _ = integrityGateway(t, func(c *config.Config) { c.DossierCodeAnswers = "on" })
+	x = &texter{t: t, g: g}
+	inv, _ := inviteFrom(t, g, "", "D-ON-1", "000.00.12.H49", "")
+	x.say("84966000444", "DG D-ON-1")
+	x.say("84966000444", "5 5 5 5 5")
+	r := saved(t, g, inv)
+	if r.Provenance.VerifiedBy != store.VerifiedDossierCode {
+		t.Fatalf("on: %+v", r.Provenance)
+	}
+	flagsOf(t, r)
+}
+
 // The staff list: numbers checked entry by entry, kept as hashes, never
 // answered or audited; set by an admin or the agency's own or a parent's
 // key, not another branch's nor a viewer's.
