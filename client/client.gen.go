@@ -347,6 +347,9 @@ type CaseEvent struct {
 	At     time.Time `json:"at"`
 	By     string    `json:"by"`
 	Detail *string   `json:"detail,omitempty"`
+
+	// Flags integrity signals of a rating given on the web: office_network, creator_address
+	Flags *[]string `json:"flags,omitempty"`
 }
 
 // CaseFigures defines model for CaseFigures.

@@ -210,11 +210,20 @@ func (s *Service) sentAnswer(ctx context.Context, id string) (bool, error) {
 // with a new due time. A rating repeated (a provider delivering it
 // again) changes nothing more.
 func (s *Service) RateAnswer(ctx context.Context, caseID string, rating int) error {
-	return s.rateAnswer(ctx, caseID, rating, func(c *store.Case) bool { return c.Status == store.CaseAnswered })
+	return s.rateAnswer(ctx, caseID, rating, func(c *store.Case) bool { return c.Status == store.CaseAnswered }, nil)
 }
 
-// rateAnswer rates case id's answer if may says so under the case's lock.
-func (s *Service) rateAnswer(ctx context.Context, id string, rating int, may func(*store.Case) bool) error {
+// RateAnswerOnWeb is RateAnswer from the done page of inv, by a client at
+// address: the rating's history event carries the signals a web answer
+// would raise from there (office_network, creator_address).
+func (s *Service) RateAnswerOnWeb(ctx context.Context, inv *store.Invitation, caseID string, rating int, address string) error {
+	flags, _ := store.AddFlags(nil, s.webFlags(ctx, inv, address, s.now())...)
+	return s.rateAnswer(ctx, caseID, rating, func(c *store.Case) bool { return c.Status == store.CaseAnswered }, flags)
+}
+
+// rateAnswer rates case id's answer if may says so under the case's lock;
+// flags go on the rating's event.
+func (s *Service) rateAnswer(ctx context.Context, id string, rating int, may func(*store.Case) bool, flags []string) error {
 	lease, err := s.Locks.Acquire(ctx, "case:"+id, caseLockTTL)
 	if err != nil {
 		return err
@@ -229,7 +238,7 @@ func (s *Service) rateAnswer(ctx context.Context, id string, rating int, may fun
 	}
 	now := store.Millis(s.now())
 	c.Rating = rating
-	c.History = append(c.History, store.CaseEvent{At: now, By: "citizen", Action: "rated", Detail: string(rune('0' + rating))})
+	c.History = append(c.History, store.CaseEvent{At: now, By: "citizen", Action: "rated", Detail: string(rune('0' + rating)), Flags: flags})
 	if rating >= 4 {
 		c.Status, c.ClosedAt = store.CaseClosed, &now
 	} else { // the citizen's reopen gives the agency a new due time

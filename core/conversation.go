@@ -210,7 +210,7 @@ var errRating = errors.New("a rating of a case's answer")
 
 // rate takes a reply of one score as the rating of the answer to case id.
 func (s *Service) rate(ctx context.Context, in Inbound, out *Conversed, id string, rating int, render Render) (*Conversed, error) {
-	if err := s.rateAnswer(ctx, id, rating, answerRateable); err != nil {
+	if err := s.rateAnswer(ctx, id, rating, answerRateable, nil); err != nil {
 		return nil, err
 	}
 	if err := s.Conversations.Rated(ctx, out.Respondent); err != nil {

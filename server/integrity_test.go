@@ -541,6 +541,44 @@ func TestAgencyNetworks(t *testing.T) {
 	}
 }
 
+// A rating of a case's answer from the done page, given from a staff
+// network, carries the signal in the case's history; the rating stands.
+func TestCaseRatingFromAnOfficeNetwork(t *testing.T) {
+	g, clk := integrityGateway(t)
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.12.H49", map[string]any{"name": "Sở Tư pháp", "parent": "000.00.00.H49",
+		"office_networks": []string{"198.51.100.0/24"}}); res.StatusCode != 200 {
+		t.Fatalf("office networks: %d %v", res.StatusCode, out)
+	}
+	_, token := inviteFrom(t, g, "", "D-C-RATE", "000.00.12.H49", "")
+	citizen := &browser{ip: "203.0.113.60"}
+	if res := citizen.do(g, "GET", "/s/"+token, ""); res.StatusCode != 200 {
+		t.Fatal("page")
+	}
+	clk.add(time.Minute)
+	if res := citizen.do(g, "POST", "/s/"+token, "A=1&B=1&C=2&D=1&E=1"); res.StatusCode != 303 {
+		t.Fatal("submit")
+	}
+	g.Drain()
+	_, list := g.API("GET", "/api/v1/cases", nil)
+	cases := list["cases"].([]any)
+	if len(cases) != 1 {
+		t.Fatalf("cases %v", list)
+	}
+	id := cases[0].(map[string]any)["id"].(string)
+	if res, out := g.API("POST", "/api/v1/cases/"+id+"/answer", map[string]any{"text": "Đã nhắc nhở cán bộ."}); res.StatusCode != 200 {
+		t.Fatalf("answer: %d %v", res.StatusCode, out)
+	}
+	if res := (&browser{ip: "198.51.100.9"}).do(g, "POST", "/s/"+token+"/rate", "r=5"); res.StatusCode != 303 {
+		t.Fatalf("rate: %d", res.StatusCode)
+	}
+	_, c := g.API("GET", "/api/v1/cases/"+id, nil)
+	history := c["history"].([]any)
+	rated := history[len(history)-1].(map[string]any)
+	if c["status"] != "closed" || rated["action"] != "rated" || fmt.Sprint(rated["flags"]) != "[office_network]" {
+		t.Fatalf("case after a rating from the office: %v", c)
+	}
+}
+
 // The survey page gives a browser without one a device cookie: random,
 // first-party, HttpOnly, SameSite=Lax, Secure behind https, for 400 days;
 // a browser that has one keeps it.

@@ -85,6 +85,10 @@ type CaseEvent struct {
 	By     string    `bson:"by" json:"by"`
 	Action string    `bson:"action" json:"action"`
 	Detail string    `bson:"detail,omitempty" json:"detail,omitempty"`
+	// Flags are the integrity signals a citizen's rating from the web
+	// raised (office_network, creator_address): the rating stands, and
+	// the case's history shows where it came from.
+	Flags []string `bson:"flags,omitempty" json:"flags,omitempty" doc:"integrity signals of a rating given on the web: office_network, creator_address"`
 }
 
 // CaseNotice is what an agency's webhook receives about one of its cases.

@@ -177,7 +177,7 @@ func (h *handler) rate(c *fiber.Ctx) error {
 	if cs == nil {
 		return core.Errorf(core.NotFound, "", "no answer to rate for this dossier")
 	}
-	if err := h.core.RateAnswer(c.UserContext(), cs.ID, r); err != nil {
+	if err := h.core.RateAnswerOnWeb(c.UserContext(), ss.Invitation, cs.ID, r, channels.ClientIP(c)); err != nil {
 		return err
 	}
 	return c.Redirect(done, fiber.StatusSeeOther)
