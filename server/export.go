@@ -130,7 +130,7 @@ func (a *API) responsesExport(c *fiber.Ctx) error {
 				head = append(head, col.question)
 			}
 		}
-		_ = cw.Write(append(head, "comment", "entered_by", "citizen_text", "topics"))
+		_ = cw.Write(append(append(head, "comment", "entered_by", "citizen_text", "topics"), integrityColumns...))
 		err := a.Core.Mongo.Responses.EachMatching(ctx, f, func(r *store.Response) error {
 			row := []string{r.ID, r.InvitationID, r.Survey, strconv.Itoa(r.SurveyVersion), r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode, r.Channel, r.Locale, r.Respondent, r.SubmittedAt.In(a.Zone).Format(time.RFC3339)}
 			scores := map[string]int{}
@@ -154,7 +154,8 @@ func (a *API) responsesExport(c *fiber.Ctx) error {
 			for _, t := range report.TopicsOf(r, a.Core.Topics) {
 				topics = append(topics, t.ID+":"+string(t.Polarity))
 			}
-			if err := cw.Write(append(row, survey.CleanCitizenText(r.Comment), r.EnteredBy, survey.CleanCitizenText(r.CitizenText), strings.Join(topics, ";"))); err != nil {
+			row = append(row, survey.CleanCitizenText(r.Comment), r.EnteredBy, survey.CleanCitizenText(r.CitizenText), strings.Join(topics, ";"))
+			if err := cw.Write(append(row, integrityCells(r)...)); err != nil {
 				return err
 			}
 			cw.Flush()
@@ -204,14 +205,43 @@ type exportLine struct {
 	EnteredBy     string         `json:"entered_by,omitempty"`
 	CitizenText   string         `json:"citizen_text,omitempty"`
 	Topics        []survey.Topic `json:"topics" doc:"what the comment speaks of (empty without a comment)"`
+	// Provenance, Flags and Status: how the answer came, the integrity
+	// signals it raised and, once flagged, its review.
+	Provenance *store.Provenance `json:"provenance,omitempty" doc:"how the answer came (absent on answers saved before it was kept)"`
+	Flags      []string          `json:"flags" doc:"integrity signals raised (empty when none): office_network, creator_address, device_many, phone_many, staff_phone, unverified_phone, speeder, kiosk_fast"`
+	Status     string            `json:"status,omitempty" doc:"review of a flagged answer: pending, confirmed (out of the index) or cleared; absent when not flagged"`
 }
 
 // exportRow is r as a JSON line, its times in zone (with the offset).
 // The citizen's texts are cleaned again (see responsesExport).
 func exportRow(r *store.Response, zone *time.Location, lex *survey.Lexicon) exportLine {
+	st := store.StandingOf(r)
 	return exportLine{r.ID, r.InvitationID, r.Survey, r.SurveyVersion, r.DossierCode, r.AgencyCode, r.ProcedureCode, r.FieldCode,
 		r.Channel, r.Locale, r.Respondent, r.Answers, survey.CleanCitizenText(r.Comment), r.StartedAt.In(zone), r.SubmittedAt.In(zone), r.EnteredBy, survey.CleanCitizenText(r.CitizenText),
-		nonNil(report.TopicsOf(r, lex))}
+		nonNil(report.TopicsOf(r, lex)), r.Provenance, nonNil(st.Flags), st.Status}
+}
+
+// integrityColumns end every CSV row: the answer's provenance flattened,
+// its flags (joined by ;) and its review status.
+var integrityColumns = []string{"provenance.verified_by", "provenance.seconds_to_first_view", "provenance.seconds_to_complete",
+	"provenance.seconds_answering", "provenance.address_hash", "provenance.device_hash", "flags", "status"}
+
+// integrityCells are r's integrityColumns (empty where unknown).
+func integrityCells(r *store.Response) []string {
+	st := store.StandingOf(r)
+	cells := make([]string, len(integrityColumns))
+	cells[6], cells[7] = strings.Join(st.Flags, ";"), st.Status
+	if p := r.Provenance; p != nil {
+		num := func(v *float64) string {
+			if v == nil {
+				return ""
+			}
+			return strconv.FormatFloat(*v, 'f', -1, 64)
+		}
+		cells[0], cells[1], cells[2], cells[3], cells[4], cells[5] = p.VerifiedBy, num(p.SecondsToFirstView), num(&p.SecondsToComplete),
+			num(p.SecondsAnswering), p.Address, p.Device
+	}
+	return cells
 }
 
 // day reads YYYY-MM-DD (or YYYY-MM) as the start of that day in Vietnam

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -576,6 +578,65 @@ func TestCaseRatingFromAnOfficeNetwork(t *testing.T) {
 	rated := history[len(history)-1].(map[string]any)
 	if c["status"] != "closed" || rated["action"] != "rated" || fmt.Sprint(rated["flags"]) != "[office_network]" {
 		t.Fatalf("case after a rating from the office: %v", c)
+	}
+}
+
+// Exports carry each answer's provenance, flags and review status: JSON
+// lines as an object, a list (empty when none) and a status only when
+// flagged; CSV in columns of their own at the end of each row.
+func TestExportCarriesProvenanceAndFlags(t *testing.T) {
+	g, clk := integrityGateway(t)
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.12.H49", map[string]any{"name": "Sở Tư pháp", "parent": "000.00.00.H49",
+		"office_networks": []string{"198.51.100.0/24"}}); res.StatusCode != 200 {
+		t.Fatalf("office networks: %d %v", res.StatusCode, out)
+	}
+	_, token := inviteFrom(t, g, "", "D-X-OFFICE", "000.00.12.H49", "")
+	office := &browser{ip: "198.51.100.3"}
+	office.answer(t, g, clk, token, time.Minute)
+	_, token = inviteFrom(t, g, "", "D-X-HOME", "000.00.12.H49", "")
+	(&browser{ip: "203.0.113.3"}).answer(t, g, clk, token, 2*time.Minute)
+	g.Drain()
+
+	_, _, body := get(g, gwtest.AdminKey, "/api/v1/responses?survey=sipas-5&format=jsonl")
+	lines := map[string]map[string]any{}
+	for _, l := range strings.Split(strings.TrimSpace(body), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		lines[m["dossier_code"].(string)] = m
+	}
+	flagged, plain := lines["D-X-OFFICE"], lines["D-X-HOME"]
+	prov, _ := flagged["provenance"].(map[string]any)
+	if fmt.Sprint(flagged["flags"]) != "[office_network]" || flagged["status"] != "pending" || prov["verified_by"] != "token" ||
+		prov["seconds_answering"] != 60.0 || prov["address_hash"] != g.Core.Sealer.Hash("addr:198.51.100.3") || prov["device_hash"] != g.Core.Sealer.Hash("device:"+office.cookie) {
+		t.Fatalf("flagged line %v", flagged)
+	}
+	if flags, ok := plain["flags"].([]any); !ok || len(flags) != 0 || plain["status"] != nil || plain["provenance"] == nil {
+		t.Fatalf("plain line %v", plain)
+	}
+
+	_, _, body = get(g, gwtest.AdminKey, "/api/v1/responses?survey=sipas-5&format=csv")
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("csv %v %v", rows, err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, h := range []string{"provenance.verified_by", "provenance.seconds_to_first_view", "provenance.seconds_to_complete", "provenance.seconds_answering",
+		"provenance.address_hash", "provenance.device_hash", "flags", "status"} {
+		if _, ok := col[h]; !ok {
+			t.Fatalf("csv has no column %s: %v", h, rows[0])
+		}
+	}
+	for _, r := range rows[1:] {
+		want := map[string][3]string{"D-X-OFFICE": {"office_network", "pending", "60"}, "D-X-HOME": {"", "", "120"}}[r[4]]
+		if r[col["flags"]] != want[0] || r[col["status"]] != want[1] || r[col["provenance.seconds_answering"]] != want[2] ||
+			r[col["provenance.verified_by"]] != "token" || r[col["provenance.address_hash"]] == "" || strings.Contains(strings.Join(r, ","), "198.51.100.3") {
+			t.Fatalf("csv row %v", r)
+		}
 	}
 }
 
