@@ -643,14 +643,48 @@ type Figure struct {
 	SatisfactionRate float64  `json:"satisfaction_rate"`
 }
 
+// Flagged defines model for Flagged.
+type Flagged struct {
+	Agency       string         `json:"agency"`
+	Answers      []Answer       `json:"answers"`
+	Channel      string         `json:"channel"`
+	Comment      *string        `json:"comment,omitempty"`
+	DossierCode  string         `json:"dossier_code"`
+	Flags        []string       `json:"flags"`
+	History      *[]ReviewEvent `json:"history,omitempty"`
+	Id           string         `json:"id"`
+	InvitationId string         `json:"invitation_id"`
+	Provenance   *Provenance    `json:"provenance,omitempty"`
+
+	// Status pending (counted until reviewed), confirmed (left out of the index) or cleared
+	Status      string    `json:"status"`
+	SubmittedAt time.Time `json:"submitted_at"`
+	Survey      string    `json:"survey"`
+}
+
+// FlaggedList defines model for FlaggedList.
+type FlaggedList struct {
+	Responses []Flagged `json:"responses"`
+	Total     int32     `json:"total"`
+}
+
 // Group defines model for Group.
 type Group struct {
-	Criteria        []ReportCriterion `json:"criteria"`
-	Group           string            `json:"group"`
-	Overall         Figure            `json:"overall"`
-	ReadByOperators int64             `json:"read_by_operators"`
-	Responses       int64             `json:"responses"`
-	Topics          []TopicCount      `json:"topics"`
+	AllTopNoComment       int64             `json:"all_top_no_comment"`
+	ByFlag                map[string]int64  `json:"by_flag"`
+	Cleared               int64             `json:"cleared"`
+	Confirmed             int64             `json:"confirmed"`
+	Criteria              []ReportCriterion `json:"criteria"`
+	Flagged               int64             `json:"flagged"`
+	Group                 string            `json:"group"`
+	IndexExcludingFlagged *Figure           `json:"index_excluding_flagged,omitempty"`
+	Overall               Figure            `json:"overall"`
+	PendingReview         int64             `json:"pending_review"`
+	ReadByOperators       int64             `json:"read_by_operators"`
+	Responses             int64             `json:"responses"`
+	Topics                []TopicCount      `json:"topics"`
+	WebQuick              int64             `json:"web_quick"`
+	WebTimed              int64             `json:"web_timed"`
 }
 
 // Health defines model for Health.
@@ -881,25 +915,34 @@ type Reply struct {
 
 // Report defines model for Report.
 type Report struct {
-	Agency *string `json:"agency,omitempty"`
+	Agency          *string          `json:"agency,omitempty"`
+	AllTopNoComment int64            `json:"all_top_no_comment"`
+	ByFlag          map[string]int64 `json:"by_flag"`
 
 	// Cases follow-up of unhappy responses, by the month the cases opened
-	Cases           *CaseFigures      `json:"cases,omitempty"`
-	Channel         *string           `json:"channel,omitempty"`
-	Criteria        []ReportCriterion `json:"criteria"`
-	Field           *string           `json:"field,omitempty"`
-	GroupBy         *string           `json:"group_by,omitempty"`
-	Groups          *[]Group          `json:"groups,omitempty"`
-	Indicators      []Indicator       `json:"indicators"`
-	Invitations     *InvitationRate   `json:"invitations,omitempty"`
-	Overall         Figure            `json:"overall"`
-	Period          Period            `json:"period"`
-	Previous        *Comparison       `json:"previous,omitempty"`
-	Procedure       *string           `json:"procedure,omitempty"`
-	ReadByOperators int64             `json:"read_by_operators"`
-	Responses       int64             `json:"responses"`
-	Survey          string            `json:"survey"`
-	Topics          []TopicCount      `json:"topics"`
+	Cases                 *CaseFigures      `json:"cases,omitempty"`
+	Channel               *string           `json:"channel,omitempty"`
+	Cleared               int64             `json:"cleared"`
+	Confirmed             int64             `json:"confirmed"`
+	Criteria              []ReportCriterion `json:"criteria"`
+	Field                 *string           `json:"field,omitempty"`
+	Flagged               int64             `json:"flagged"`
+	GroupBy               *string           `json:"group_by,omitempty"`
+	Groups                *[]Group          `json:"groups,omitempty"`
+	IndexExcludingFlagged *Figure           `json:"index_excluding_flagged,omitempty"`
+	Indicators            []Indicator       `json:"indicators"`
+	Invitations           *InvitationRate   `json:"invitations,omitempty"`
+	Overall               Figure            `json:"overall"`
+	PendingReview         int64             `json:"pending_review"`
+	Period                Period            `json:"period"`
+	Previous              *Comparison       `json:"previous,omitempty"`
+	Procedure             *string           `json:"procedure,omitempty"`
+	ReadByOperators       int64             `json:"read_by_operators"`
+	Responses             int64             `json:"responses"`
+	Survey                string            `json:"survey"`
+	Topics                []TopicCount      `json:"topics"`
+	WebQuick              int64             `json:"web_quick"`
+	WebTimed              int64             `json:"web_timed"`
 }
 
 // ReportCriterion defines model for ReportCriterion.
@@ -920,6 +963,20 @@ type Resolution struct {
 	Note       *string           `json:"note,omitempty"`
 	ResponseId *string           `json:"response_id,omitempty"`
 	Scores     *map[string]int32 `json:"scores,omitempty"`
+}
+
+// ReviewEvent defines model for ReviewEvent.
+type ReviewEvent struct {
+	Action string    `json:"action"`
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+	Flags  *[]string `json:"flags,omitempty"`
+	Note   *string   `json:"note,omitempty"`
+}
+
+// ReviewInput defines model for ReviewInput.
+type ReviewInput struct {
+	Note string `json:"note"`
 }
 
 // Role defines model for Role.
@@ -1064,7 +1121,7 @@ type ListCasesParams struct {
 	// Agency an agency code: that agency and its whole subtree
 	Agency *string `form:"agency,omitempty" json:"agency,omitempty"`
 
-	// Status unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened
+	// Status unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
 	// Overdue true: only cases still waiting past their due time
@@ -1114,6 +1171,24 @@ type ListCommentsParams struct {
 
 	// Format json (default), csv; for responses csv (default) or jsonl
 	Format *string `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// ListFlaggedParams defines parameters for ListFlagged.
+type ListFlaggedParams struct {
+	// Agency an agency code: that agency and its whole subtree
+	Agency *string `form:"agency,omitempty" json:"agency,omitempty"`
+
+	// Flag a signal: office_network, creator_address, device_many, phone_many, staff_phone, unverified_phone, speeder or kiosk_fast
+	Flag *string `form:"flag,omitempty" json:"flag,omitempty"`
+
+	// Status unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit how many to list
+	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset how many matches to skip (the next page: offset + limit)
+	Offset *string `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
 // FindInvitationParams defines parameters for FindInvitation.
@@ -1181,7 +1256,7 @@ type ExportResponsesParams struct {
 
 // ListUnreadRepliesParams defines parameters for ListUnreadReplies.
 type ListUnreadRepliesParams struct {
-	// Status unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened
+	// Status unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
 	// Before the next_before of the previous page
@@ -1261,6 +1336,12 @@ type PresentDossierJSONRequestBody = PresentInput
 
 // CreateErasureJSONRequestBody defines body for CreateErasure for application/json ContentType.
 type CreateErasureJSONRequestBody = CreateErasureBody
+
+// ClearFlaggedJSONRequestBody defines body for ClearFlagged for application/json ContentType.
+type ClearFlaggedJSONRequestBody = ReviewInput
+
+// ConfirmFlaggedJSONRequestBody defines body for ConfirmFlagged for application/json ContentType.
+type ConfirmFlaggedJSONRequestBody = ReviewInput
 
 // CreateInvitationJSONRequestBody defines body for CreateInvitation for application/json ContentType.
 type CreateInvitationJSONRequestBody = NewInvitation
@@ -1603,6 +1684,39 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/erasures (the `CreateErasure` operationId).
 	CreateErasure(ctx context.Context, body CreateErasureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListFlagged Answers that raised an integrity signal, newest first, with their review (an agency key: its subtree's)
+	//
+	// Corresponds with GET /api/v1/flagged (the `ListFlagged` operationId).
+	ListFlagged(ctx context.Context, params *ListFlaggedParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClearFlaggedWithBody Clear a flagged answer as the citizen's own (not by the rated agency's own keys)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/flagged/{id}/clear (the `ClearFlagged` operationId).
+	ClearFlaggedWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClearFlagged Clear a flagged answer as the citizen's own (not by the rated agency's own keys)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/flagged/{id}/clear (the `ClearFlagged` operationId).
+	ClearFlagged(ctx context.Context, id string, body ClearFlaggedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmFlaggedWithBody Confirm a flagged answer was not the citizen's: it leaves the index, stays in exports (not by the rated agency's own keys)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/flagged/{id}/confirm (the `ConfirmFlagged` operationId).
+	ConfirmFlaggedWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmFlagged Confirm a flagged answer was not the citizen's: it leaves the index, stays in exports (not by the rated agency's own keys)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/flagged/{id}/confirm (the `ConfirmFlagged` operationId).
+	ConfirmFlagged(ctx context.Context, id string, body ConfirmFlaggedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// FindInvitation Find an invitation by dossier code
 	//
@@ -2492,6 +2606,89 @@ func (c *Client) CreateErasureWithBody(ctx context.Context, contentType string, 
 // Corresponds with POST /api/v1/erasures (the `CreateErasure` operationId).
 func (c *Client) CreateErasure(ctx context.Context, body CreateErasureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateErasureRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFlagged Answers that raised an integrity signal, newest first, with their review (an agency key: its subtree's)
+//
+// Corresponds with GET /api/v1/flagged (the `ListFlagged` operationId).
+func (c *Client) ListFlagged(ctx context.Context, params *ListFlaggedParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFlaggedRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClearFlaggedWithBody Clear a flagged answer as the citizen's own (not by the rated agency's own keys)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/flagged/{id}/clear (the `ClearFlagged` operationId).
+func (c *Client) ClearFlaggedWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClearFlaggedRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClearFlagged Clear a flagged answer as the citizen's own (not by the rated agency's own keys)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/flagged/{id}/clear (the `ClearFlagged` operationId).
+func (c *Client) ClearFlagged(ctx context.Context, id string, body ClearFlaggedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClearFlaggedRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmFlaggedWithBody Confirm a flagged answer was not the citizen's: it leaves the index, stays in exports (not by the rated agency's own keys)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/flagged/{id}/confirm (the `ConfirmFlagged` operationId).
+func (c *Client) ConfirmFlaggedWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmFlaggedRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmFlagged Confirm a flagged answer was not the citizen's: it leaves the index, stays in exports (not by the rated agency's own keys)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/flagged/{id}/confirm (the `ConfirmFlagged` operationId).
+func (c *Client) ConfirmFlagged(ctx context.Context, id string, body ConfirmFlaggedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmFlaggedRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4537,6 +4734,202 @@ func NewCreateErasureRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewListFlaggedRequest constructs an http.Request for the ListFlagged method
+func NewListFlaggedRequest(server string, params *ListFlaggedParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/flagged")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Agency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "agency", *params.Agency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Flag != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "flag", *params.Flag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewClearFlaggedRequest calls the generic ClearFlagged builder with application/json body
+func NewClearFlaggedRequest(server string, id string, body ClearFlaggedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewClearFlaggedRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewClearFlaggedRequestWithBody constructs an http.Request for the ClearFlagged method, with any body, and a specified content type
+func NewClearFlaggedRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/flagged/%s/clear", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewConfirmFlaggedRequest calls the generic ConfirmFlagged builder with application/json body
+func NewConfirmFlaggedRequest(server string, id string, body ConfirmFlaggedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewConfirmFlaggedRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewConfirmFlaggedRequestWithBody constructs an http.Request for the ConfirmFlagged method, with any body, and a specified content type
+func NewConfirmFlaggedRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/flagged/%s/confirm", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewFindInvitationRequest constructs an http.Request for the FindInvitation method
 func NewFindInvitationRequest(server string, params *FindInvitationParams) (*http.Request, error) {
 	var err error
@@ -6521,6 +6914,41 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/erasures (the `CreateErasure` operationId).
 	CreateErasureWithResponse(ctx context.Context, body CreateErasureJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateErasureResponse, error)
+
+	// ListFlaggedWithResponse Answers that raised an integrity signal, newest first, with their review (an agency key: its subtree's)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/flagged (the `ListFlagged` operationId).
+	ListFlaggedWithResponse(ctx context.Context, params *ListFlaggedParams, reqEditors ...RequestEditorFn) (*ListFlaggedResponse, error)
+
+	// ClearFlaggedWithBodyWithResponse Clear a flagged answer as the citizen's own (not by the rated agency's own keys)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/flagged/{id}/clear (the `ClearFlagged` operationId).
+	ClearFlaggedWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClearFlaggedResponse, error)
+
+	// ClearFlaggedWithResponse Clear a flagged answer as the citizen's own (not by the rated agency's own keys)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/flagged/{id}/clear (the `ClearFlagged` operationId).
+	ClearFlaggedWithResponse(ctx context.Context, id string, body ClearFlaggedJSONRequestBody, reqEditors ...RequestEditorFn) (*ClearFlaggedResponse, error)
+
+	// ConfirmFlaggedWithBodyWithResponse Confirm a flagged answer was not the citizen's: it leaves the index, stays in exports (not by the rated agency's own keys)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/flagged/{id}/confirm (the `ConfirmFlagged` operationId).
+	ConfirmFlaggedWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmFlaggedResponse, error)
+
+	// ConfirmFlaggedWithResponse Confirm a flagged answer was not the citizen's: it leaves the index, stays in exports (not by the rated agency's own keys)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/flagged/{id}/confirm (the `ConfirmFlagged` operationId).
+	ConfirmFlaggedWithResponse(ctx context.Context, id string, body ConfirmFlaggedJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmFlaggedResponse, error)
 
 	// FindInvitationWithResponse Find an invitation by dossier code
 	//
@@ -8974,6 +9402,255 @@ func (r CreateErasureResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateErasureResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListFlaggedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FlaggedList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFlaggedResponse) GetJSON200() *FlaggedList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListFlaggedResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListFlaggedResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListFlaggedResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListFlaggedResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFlaggedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFlaggedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFlaggedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFlaggedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ClearFlaggedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Flagged
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ClearFlaggedResponse) GetJSON200() *Flagged {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ClearFlaggedResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ClearFlaggedResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ClearFlaggedResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ClearFlaggedResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ClearFlaggedResponse) GetJSON409() *ErrorAnswer {
+	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ClearFlaggedResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ClearFlaggedResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ClearFlaggedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ClearFlaggedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ClearFlaggedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ClearFlaggedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ConfirmFlaggedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Flagged
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ConfirmFlaggedResponse) GetJSON200() *Flagged {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ConfirmFlaggedResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ConfirmFlaggedResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ConfirmFlaggedResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ConfirmFlaggedResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ConfirmFlaggedResponse) GetJSON409() *ErrorAnswer {
+	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ConfirmFlaggedResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ConfirmFlaggedResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ConfirmFlaggedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConfirmFlaggedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConfirmFlaggedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConfirmFlaggedResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11835,6 +12512,71 @@ func (c *ClientWithResponses) CreateErasureWithResponse(ctx context.Context, bod
 	return ParseCreateErasureResponse(rsp)
 }
 
+// ListFlaggedWithResponse Answers that raised an integrity signal, newest first, with their review (an agency key: its subtree's)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/flagged (the `ListFlagged` operationId).
+func (c *ClientWithResponses) ListFlaggedWithResponse(ctx context.Context, params *ListFlaggedParams, reqEditors ...RequestEditorFn) (*ListFlaggedResponse, error) {
+	rsp, err := c.ListFlagged(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFlaggedResponse(rsp)
+}
+
+// ClearFlaggedWithBodyWithResponse Clear a flagged answer as the citizen's own (not by the rated agency's own keys)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/flagged/{id}/clear (the `ClearFlagged` operationId).
+func (c *ClientWithResponses) ClearFlaggedWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClearFlaggedResponse, error) {
+	rsp, err := c.ClearFlaggedWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClearFlaggedResponse(rsp)
+}
+
+// ClearFlaggedWithResponse Clear a flagged answer as the citizen's own (not by the rated agency's own keys)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/flagged/{id}/clear (the `ClearFlagged` operationId).
+func (c *ClientWithResponses) ClearFlaggedWithResponse(ctx context.Context, id string, body ClearFlaggedJSONRequestBody, reqEditors ...RequestEditorFn) (*ClearFlaggedResponse, error) {
+	rsp, err := c.ClearFlagged(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClearFlaggedResponse(rsp)
+}
+
+// ConfirmFlaggedWithBodyWithResponse Confirm a flagged answer was not the citizen's: it leaves the index, stays in exports (not by the rated agency's own keys)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/flagged/{id}/confirm (the `ConfirmFlagged` operationId).
+func (c *ClientWithResponses) ConfirmFlaggedWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmFlaggedResponse, error) {
+	rsp, err := c.ConfirmFlaggedWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmFlaggedResponse(rsp)
+}
+
+// ConfirmFlaggedWithResponse Confirm a flagged answer was not the citizen's: it leaves the index, stays in exports (not by the rated agency's own keys)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/flagged/{id}/confirm (the `ConfirmFlagged` operationId).
+func (c *ClientWithResponses) ConfirmFlaggedWithResponse(ctx context.Context, id string, body ConfirmFlaggedJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmFlaggedResponse, error) {
+	rsp, err := c.ConfirmFlagged(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmFlaggedResponse(rsp)
+}
+
 // FindInvitationWithResponse Find an invitation by dossier code
 //
 // Returns a wrapper object for the known response body format(s).
@@ -14140,6 +14882,210 @@ func ParseCreateErasureResponse(rsp *http.Response) (*CreateErasureResponse, err
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListFlaggedResponse parses an HTTP response from a ListFlaggedWithResponse call
+func ParseListFlaggedResponse(rsp *http.Response) (*ListFlaggedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFlaggedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FlaggedList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseClearFlaggedResponse parses an HTTP response from a ClearFlaggedWithResponse call
+func ParseClearFlaggedResponse(rsp *http.Response) (*ClearFlaggedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ClearFlaggedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Flagged
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseConfirmFlaggedResponse parses an HTTP response from a ConfirmFlaggedWithResponse call
+func ParseConfirmFlaggedResponse(rsp *http.Response) (*ConfirmFlaggedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConfirmFlaggedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Flagged
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest ErrorAnswer

@@ -117,7 +117,10 @@ func (cs *console) flaggedRow(lang string, p *core.Principal, r *store.Response,
 		if pv.SecondsToFirstView != nil {
 			row.Seconds = translate(lang, "mở sau %s giây", seconds(*pv.SecondsToFirstView)) + " · "
 		}
-		row.Seconds += translate(lang, "xong sau %s giây, trả lời trong %s giây", seconds(pv.SecondsToComplete), seconds(pv.SecondsAnswering))
+		row.Seconds += translate(lang, "xong sau %s giây", seconds(pv.SecondsToComplete))
+		if pv.SecondsAnswering != nil {
+			row.Seconds += translate(lang, ", trả lời trong %s giây", seconds(*pv.SecondsAnswering))
+		}
 	}
 	for _, fl := range r.Flags {
 		l := signalLabels[fl]

@@ -14,10 +14,10 @@ import (
 // and offers the review only above the rated agency.
 func TestFlaggedRow(t *testing.T) {
 	cs := &console{api: &server.API{Zone: time.FixedZone("ICT", 7*3600)}}
-	view := 12.4
+	view, answering := 12.4, 83.2
 	r := &store.Response{ID: "r1", DossierCode: "H49-1", AgencyCode: "000.01.12.H49", Channel: "web", SubmittedAt: time.Date(2026, 3, 4, 17, 5, 0, 0, time.UTC),
 		Answers:    []store.Answer{{Question: "A", Score: 5}, {Question: "B", Score: 4}},
-		Provenance: &store.Provenance{VerifiedBy: store.VerifiedToken, SecondsToFirstView: &view, SecondsToComplete: 95.6, SecondsAnswering: 83.2},
+		Provenance: &store.Provenance{VerifiedBy: store.VerifiedToken, SecondsToFirstView: &view, SecondsToComplete: 95.6, SecondsAnswering: &answering},
 		Flags:      []string{store.FlagOfficeNetwork, "future_signal"},
 		Review: &store.Review{Status: store.ReviewCleared, History: []store.ReviewEvent{
 			{At: time.Date(2026, 3, 5, 1, 0, 0, 0, time.UTC), By: "k1 (Sở Tư pháp)", Action: "clear", Note: "công dân gọi lại xác nhận"}}}}
