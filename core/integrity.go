@@ -115,6 +115,11 @@ func (s *Service) Review(ctx context.Context, p *Principal, id, action string, i
 		if err := s.Mongo.Responses.SetStanding(ctx, r); err != nil {
 			return err
 		}
+		// The queue moves it at once (the writer does again when it
+		// recounts it).
+		if err := s.FlaggedIndex.Add(ctx, r); err != nil {
+			return err
+		}
 		out = r
 		return nil
 	})
@@ -143,10 +148,7 @@ type FlaggedPage struct {
 }
 
 // Flagged lists the flagged responses of p's subtree (or f.Agency's),
-// newest first, with the flag and status f asks for. The review status
-// is indexed as the roll-up writer counted it: a review of the last
-// second may show its old status in the list, never in the answer's own
-// status field.
+// newest first, with the flag and status f asks for.
 func (s *Service) Flagged(ctx context.Context, p *Principal, f FlaggedFilter) (*FlaggedPage, error) {
 	if f.Flag != "" && !slices.Contains(store.Flags, f.Flag) {
 		return nil, Errorf(Invalid, "flag", "unknown flag %q; one of %s", f.Flag, strings.Join(store.Flags, ", "))
@@ -192,7 +194,7 @@ func (s *Service) Flagged(ctx context.Context, p *Principal, f FlaggedFilter) (*
 		byID[rs[i].ID] = &rs[i]
 	}
 	for _, id := range page {
-		if r := byID[id]; r != nil {
+		if r := byID[id]; r != nil && (f.Status == "" || store.StandingOf(r).Status == f.Status) {
 			out.Responses = append(out.Responses, *r)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -24,7 +25,7 @@ func plantFlagged(t *testing.T, g *gwtest.Gateway, unit, other string) string {
 			agency = other
 		}
 		tok := gwtest.Token(g.Invite(d, agency, map[string]any{"survey": "sipas-5"}))
-		if res := g.Form("/s/"+tok, form+"&comment="+url.QueryEscape("Ý kiến hồ sơ "+d)); res.StatusCode != 303 {
+		if res := g.AnswerAsCitizen(tok, form+"&comment="+url.QueryEscape("Ý kiến hồ sơ "+d)); res.StatusCode != 303 {
 			t.Fatalf("submit: %d", res.StatusCode)
 		}
 		if i == 0 {
@@ -54,6 +55,7 @@ func kioskAnswers(t *testing.T, g *gwtest.Gateway, desk, agency string, n int) {
 	tablet, _ := paired["token"].(string)
 	for i := range n {
 		_, p := g.As(tablet, "POST", "/kiosk/api/present", map[string]any{"dossier_code": fmt.Sprintf("%s-K-%d", desk, i), "officer_pin": "20261128"})
+		g.Later(time.Minute) // the citizen reads and answers
 		if res, out := g.As(tablet, "POST", "/kiosk/api/answer", map[string]any{"idempotency_key": fmt.Sprintf("%s-%d", desk, i), "invitation_id": p["invitation_id"], "seq": p["seq"],
 			"answers": map[string]int{"A": 5, "B": 5, "C": 5, "D": 5, "E": 5}}); res.StatusCode != 200 {
 			t.Fatalf("kiosk answer: %d %v", res.StatusCode, out)
@@ -67,7 +69,7 @@ func kioskAnswers(t *testing.T, g *gwtest.Gateway, desk, agency string, n int) {
 // the panel counts the answer confirmed once the roll-up writer ran.
 // Both pages pass axe-core.
 func TestConsoleIntegrityReview(t *testing.T) {
-	g := gwtest.New(t, "", gwtest.NoRateLimits)
+	g := gwtest.New(t, "", gwtest.NoRateLimits, gwtest.Citizens)
 	g.Listen()
 	g.Tree(t)
 	const unit = "000.01.12.H49"

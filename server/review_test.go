@@ -14,7 +14,7 @@ import (
 // answer leaves the index and stays listed; a cleared one counts in both.
 // After every step the roll-ups equal a recount of the stored answers.
 func TestFlaggedAnswerReviewedAboveTheAgency(t *testing.T) {
-	g := gwtest.New(t, "", gwtest.NoRateLimits)
+	g := gwtest.New(t, "", gwtest.NoRateLimits, gwtest.Citizens)
 	g.Tree(t)
 	const unit = "000.01.12.H49"
 	own, parent := g.Key(t, "agency", unit), g.Key(t, "agency", "000.00.12.H49")
@@ -23,7 +23,7 @@ func TestFlaggedAnswerReviewedAboveTheAgency(t *testing.T) {
 	for i, form := range forms {
 		d := fmt.Sprintf("FLAG-%d", i)
 		tok := gwtest.Token(g.Invite(d, unit, map[string]any{"survey": "sipas-5"}))
-		if res := g.Form("/s/"+tok, form); res.StatusCode != 303 {
+		if res := g.AnswerAsCitizen(tok, form); res.StatusCode != 303 {
 			t.Fatalf("submit: %d", res.StatusCode)
 		}
 		g.Flush()

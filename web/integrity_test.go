@@ -23,7 +23,7 @@ func flagged(t *testing.T, g *gwtest.Gateway, unit string) string {
 			agency = "000.00.13.H49"
 		}
 		tok := gwtest.Token(g.Invite(d, agency, map[string]any{"survey": "sipas-5"}))
-		if res := g.Form("/s/"+tok, form+"&comment="+url.QueryEscape("ý kiến "+d)); res.StatusCode != 303 {
+		if res := g.AnswerAsCitizen(tok, form+"&comment="+url.QueryEscape("ý kiến "+d)); res.StatusCode != 303 {
 			t.Fatalf("submit: %d", res.StatusCode)
 		}
 		if i == 0 {
@@ -76,7 +76,7 @@ func unitCell(t *testing.T, page, unit, class string) string {
 // Vietnamese; its parent confirms with a note (refused without one), and
 // the panel's counts follow once the roll-up writer ran.
 func TestConsoleIntegrityPanelAndReviewQueue(t *testing.T) {
-	g := gwtest.New(t, "", gwtest.NoRateLimits)
+	g := gwtest.New(t, "", gwtest.NoRateLimits, gwtest.Citizens)
 	g.Tree(t)
 	const unit = "000.01.12.H49"
 	id := flagged(t, g, unit)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +49,7 @@ type Gateway struct {
 	// Replies holds every API answer body, to search for leaked secrets.
 	Replies []string
 	mu      sync.Mutex
+	skew    atomic.Int64 // how far AnswerAsCitizen moved the clock
 }
 
 // New builds a gateway on a fresh database, wired as cmd/gateway wires one
@@ -180,6 +183,42 @@ func (g *Gateway) Invite(dossier, agency string, extra map[string]any) map[strin
 func Token(inv map[string]any) string {
 	u := inv["survey_url"].(string)
 	return u[strings.LastIndex(u, "/")+1:]
+}
+
+// Citizens trusts the test requests' peers as proxies, so AnswerAsCitizen
+// can give each answer an address of its own (X-Forwarded-For).
+func Citizens(c *config.Config) { c.TrustedProxies = "0.0.0.0,127.0.0.1" }
+
+// citizens numbers the addresses AnswerAsCitizen answers from.
+var citizens atomic.Int64
+
+// AnswerAsCitizen answers the survey of tok as a citizen does, raising no
+// integrity signal: from an address of its own (with the Citizens
+// option), not the one that made the invitation, opening the page and
+// submitting form a minute later (the gateway's clock is moved on a
+// minute), so it is no speeder. It returns the submit's answer.
+func (g *Gateway) AnswerAsCitizen(tok, form string) *http.Response {
+	g.T.Helper()
+	n := citizens.Add(1)
+	addr := fmt.Sprintf("113.161.%d.%d", n/250%250, 1+n%250)
+	view := httptest.NewRequest("GET", "/s/"+tok, nil)
+	view.Header.Set("X-Forwarded-For", addr)
+	if res := g.Do(view); res.StatusCode != 200 {
+		g.T.Fatalf("survey page: %d", res.StatusCode)
+	}
+	g.Later(time.Minute)
+	req := httptest.NewRequest("POST", "/s/"+tok, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", addr)
+	return g.Do(req)
+}
+
+// Later moves the gateway's clock on by d (a citizen taking their time).
+func (g *Gateway) Later(d time.Duration) {
+	if g.Core.Clock == nil {
+		g.Core.Clock = func() time.Time { return time.Now().Add(time.Duration(g.skew.Load())) }
+	}
+	g.skew.Add(int64(d))
 }
 
 // Form posts a form to path.
