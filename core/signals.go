@@ -31,6 +31,12 @@ const (
 	// within them flag every one of them.
 	deviceWindow = 24 * time.Hour
 	phoneWindow  = 30 * 24 * time.Hour
+	// unitWindow: this many dossiers of one agency answered from one
+	// browser within it flag them device_many too. A staff member who
+	// fills one of the unit's surveys a day on their own phone never
+	// reaches three in a day; a citizen rarely has three dossiers at one
+	// office in a month.
+	unitWindow = 30 * 24 * time.Hour
 	repeats      = 3
 	// speederSample answering times of a form (and channel) are needed
 	// before its slow tail counts: below that only the per-question floor
@@ -43,6 +49,7 @@ const (
 // Kinds of answers counted across responses (store.Signals).
 const (
 	countDevice = "device"
+	countUnit   = "device-unit"
 	countPhone  = "phone"
 )
 
@@ -50,6 +57,7 @@ const (
 // whom to count it under, and the answering time to add to its form's.
 type raised struct {
 	device, phone string
+	unit          string // the browser and the agency answered
 	moments       string // the form's moments; "" adds nothing
 	logTime       float64
 }
@@ -66,6 +74,9 @@ func (s *Service) raise(ctx context.Context, ss *Session, c Completion, r *store
 	if c.VerifiedBy == store.VerifiedToken {
 		flags = append(flags, s.webFlags(ctx, inv, c.Address, now)...)
 		out.device = p.Device
+		if p.Device != "" {
+			out.unit = p.Device + "|" + inv.AgencyCode
+		}
 	}
 	if c.Sender != "" && s.lists(ctx).staffPhone(inv.AgencyCode, c.Sender) {
 		flags = append(flags, store.FlagStaffPhone)
@@ -80,7 +91,7 @@ func (s *Service) raise(ctx context.Context, ss *Session, c Completion, r *store
 		flags = append(flags, store.FlagKioskFast)
 	}
 	counts := s.readCounts(ctx, &out, r, p)
-	if n := counts.device; out.device != "" && n+1 >= repeats {
+	if out.device != "" && (counts.device+1 >= repeats || out.unit != "" && counts.unit+1 >= repeats) {
 		flags = append(flags, store.FlagDeviceMany)
 	}
 	if n := counts.phone; out.phone != "" && n+1 >= repeats {
@@ -125,7 +136,7 @@ func (s *Service) webFlags(ctx context.Context, inv *store.Invitation, address s
 // counts are what other answers raise reads: the dossiers the browser
 // and the phone answered before in their windows, and the form's moments.
 type counts struct {
-	device, phone int
+	device, phone, unit int
 	moments       store.Moments
 }
 
@@ -135,11 +146,14 @@ func (s *Service) readCounts(ctx context.Context, out *raised, r *store.Response
 	if s.Signals == nil || (out.device == "" && out.phone == "" && p.SecondsAnswering == nil) {
 		return c
 	}
-	var device, phone func() ([]string, error)
+	var device, phone, unit func() ([]string, error)
 	var moments func() (store.Moments, error)
 	_, _ = s.Signals.R.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		if out.device != "" {
 			device = s.Signals.RecentIn(ctx, pipe, countDevice, out.device, r.SubmittedAt.Add(-deviceWindow))
+		}
+		if out.unit != "" {
+			unit = s.Signals.RecentIn(ctx, pipe, countUnit, out.unit, r.SubmittedAt.Add(-unitWindow))
 		}
 		if out.phone != "" {
 			phone = s.Signals.RecentIn(ctx, pipe, countPhone, out.phone, r.SubmittedAt.Add(-phoneWindow))
@@ -156,6 +170,10 @@ func (s *Service) readCounts(ctx context.Context, out *raised, r *store.Response
 	if phone != nil {
 		ids, _ := phone()
 		c.phone = len(ids)
+	}
+	if unit != nil {
+		ids, _ := unit()
+		c.unit = len(ids)
 	}
 	if moments != nil {
 		c.moments, _ = moments()
@@ -192,10 +210,13 @@ func (s *Service) count(ctx context.Context, r *store.Response, rs raised) {
 	if s.Signals == nil || (rs.device == "" && rs.phone == "" && rs.moments == "") {
 		return
 	}
-	var device, phone func() ([]string, error)
+	var device, phone, unit func() ([]string, error)
 	_, _ = s.Signals.R.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if rs.device != "" {
 			device = s.Signals.RepeatIn(ctx, p, countDevice, rs.device, r.ID, r.SubmittedAt, deviceWindow)
+		}
+		if rs.unit != "" {
+			unit = s.Signals.RepeatIn(ctx, p, countUnit, rs.unit, r.ID, r.SubmittedAt, unitWindow)
 		}
 		if rs.phone != "" {
 			phone = s.Signals.RepeatIn(ctx, p, countPhone, rs.phone, r.ID, r.SubmittedAt, phoneWindow)
@@ -206,6 +227,7 @@ func (s *Service) count(ctx context.Context, r *store.Response, rs raised) {
 		return nil
 	})
 	s.flagRepeats(ctx, r, device, store.FlagDeviceMany)
+	s.flagRepeats(ctx, r, unit, store.FlagDeviceMany)
 	s.flagRepeats(ctx, r, phone, store.FlagPhoneMany)
 }
 

@@ -335,9 +335,17 @@ func TestWebSignals(t *testing.T) {
 	if got, want := flaggedLater(t, g, store.FlagDeviceMany), slices.Sorted(slices.Values(ids[:2])); !slices.Equal(got, want) {
 		t.Fatalf("flagged later: %v, want the first two %v", got, want)
 	}
-	// A day later the same browser starts afresh.
+	// A day later the same browser starts afresh at another office; at
+	// this one it answered three dossiers within 30 days, and a fourth
+	// is flagged still (a staff member's own phone, one a day).
 	clk.add(25 * time.Hour)
-	flagsOf(t, answer("D-W-DEV-NEXT", "", phone, time.Minute))
+	elsewhere, token := inviteFrom(t, g, "", "D-W-DEV-ELSEWHERE", "000.00.13.H49", "")
+	clk.add(time.Hour)
+	phone.answer(t, g, clk, token, time.Minute)
+	flagsOf(t, saved(t, g, elsewhere))
+	flagsOf(t, answer("D-W-DEV-NEXT", "", phone, time.Minute), store.FlagDeviceMany)
+	clk.add(31 * 24 * time.Hour)
+	flagsOf(t, answer("D-W-DEV-MONTH", "", phone, time.Minute))
 }
 
 // The log-time rule: once a form has 100 answering times, one far below
