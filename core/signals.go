@@ -37,7 +37,7 @@ const (
 	// reaches three in a day; a citizen rarely has three dossiers at one
 	// office in a month.
 	unitWindow = 30 * 24 * time.Hour
-	repeats      = 3
+	repeats    = 3
 	// speederSample answering times of a form (and channel) are needed
 	// before its slow tail counts: below that only the per-question floor
 	// flags; past it, also a log-time more than speederDeviations below
@@ -137,7 +137,7 @@ func (s *Service) webFlags(ctx context.Context, inv *store.Invitation, address s
 // and the phone answered before in their windows, and the form's moments.
 type counts struct {
 	device, phone, unit int
-	moments       store.Moments
+	moments             store.Moments
 }
 
 // readCounts reads r's counts in one round trip (zero when unknown).
