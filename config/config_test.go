@@ -102,13 +102,13 @@ func TestUnknownFileKeyIsAnError(t *testing.T) {
 }
 
 func TestREADMEListsEverySetting(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
+	b, err := os.ReadFile("../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, row := range Table() {
 		if !strings.Contains(string(b), "`"+row[0]+"`") {
-			t.Errorf("README's configuration table lacks %s", row[0])
+			t.Errorf("docs/configuration.md's table lacks %s", row[0])
 		}
 	}
 }
