@@ -100,6 +100,7 @@ func (a *Applier) Kick() {
 func (a *Applier) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	go a.fillFlagged(ctx)
 	for {
 		began := time.Now()
 		if err := a.Drain(ctx); err != nil && ctx.Err() == nil {
@@ -577,6 +578,21 @@ func (a *Applier) takeChange(ctx context.Context, id string, notes []store.Chang
 	return r, true, nil
 }
 
+// fillFlagged fills the review queue's index from the responses when
+// Redis lost it (an embedded Redis at every restart), once, in the
+// background: the answers' own status is what a queue page shows.
+func (a *Applier) fillFlagged(ctx context.Context) {
+	if a.Flagged == nil {
+		return
+	}
+	if ok, err := a.Flagged.Filled(ctx); err != nil || ok {
+		return
+	}
+	if err := a.Flagged.Fill(ctx, a.Mongo.Responses); err != nil && ctx.Err() == nil {
+		a.Log.Error("the review queue's index could not be filled again; a rebuild fills it", "err", err)
+	}
+}
+
 // indexFlagged puts the flagged among rs in the review queue's index.
 func (a *Applier) indexFlagged(ctx context.Context, rs []*store.Response) error {
 	var flagged []*store.Response
@@ -737,6 +753,11 @@ func (a *Applier) rebuildHeld(ctx context.Context, s *session, st store.JournalS
 	}
 	if err := j.DropLegacy(ctx); err != nil {
 		return 0, err
+	}
+	if a.Flagged != nil {
+		if err := a.Flagged.MarkFilled(ctx); err != nil {
+			return 0, err
+		}
 	}
 	return n, a.Mongo.Rollups.DropGenerations(ctx, gen)
 }

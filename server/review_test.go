@@ -114,6 +114,21 @@ func TestFlaggedAnswerReviewedAboveTheAgency(t *testing.T) {
 	if len(groups) != 1 || groups[0].(map[string]any)["flagged"] != 1.0 || groups[0].(map[string]any)["cleared"] != 1.0 {
 		t.Fatalf("groups: %v", groups)
 	}
+	// Redis lost the queue's index (an embedded Redis restarts): it is
+	// filled again from the answers, as the roll-up writer does at start.
+	fi := g.Core.FlaggedIndex
+	if keys := fi.R.Keys(t.Context(), fi.Prefix+"*").Val(); len(keys) == 0 || fi.R.Del(t.Context(), keys...).Err() != nil {
+		t.Fatalf("the queue's index: %v", keys)
+	}
+	if filled, _ := fi.Filled(t.Context()); filled {
+		t.Fatal("an emptied index says it is filled")
+	}
+	if err := fi.Fill(t.Context(), g.Mongo.Responses); err != nil {
+		t.Fatal(err)
+	}
+	if _, list := g.As(parent, "GET", "/api/v1/flagged?status=cleared&agency="+unit, nil); list["total"] != 1.0 {
+		t.Fatalf("after the index was filled again: %v", list)
+	}
 	// A rebuild counts the same from the stored answers.
 	if _, err := g.Applier.Rebuild(t.Context()); err != nil {
 		t.Fatal(err)

@@ -284,6 +284,42 @@ func (f *FlaggedIndex) Add(ctx context.Context, rs ...*Response) error {
 	return err
 }
 
+// Filled says the index holds every flagged response stored (a rebuild
+// or Fill put them there); false after Redis lost it.
+func (f *FlaggedIndex) Filled(ctx context.Context) (bool, error) {
+	n, err := f.R.Exists(ctx, f.Prefix+"#filled").Result()
+	return n > 0, err
+}
+
+// MarkFilled records that the index holds every flagged response.
+func (f *FlaggedIndex) MarkFilled(ctx context.Context) error {
+	return f.R.Set(ctx, f.Prefix+"#filled", "1", 0).Err()
+}
+
+// Fill indexes every flagged response stored, reading the responses
+// with flags (one pass over the collection: after Redis lost the index,
+// as an embedded Redis does at every restart), then marks it filled.
+func (f *FlaggedIndex) Fill(ctx context.Context, rs *Responses) error {
+	var batch []*Response
+	err := each(ctx, rs.c, bson.D{{Key: "flags.0", Value: bson.D{{Key: "$exists", Value: true}}}}, options.Find().SetBatchSize(500), func(r *Response) error {
+		cp := *r
+		batch = append(batch, &cp)
+		if len(batch) < 500 {
+			return nil
+		}
+		err := f.Add(ctx, batch...)
+		batch = batch[:0]
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := f.Add(ctx, batch...); err != nil {
+		return err
+	}
+	return f.MarkFilled(ctx)
+}
+
 // List returns the ids of the flagged responses of agencies (nil: all)
 // with status and flag (empty: any), newest first.
 func (f *FlaggedIndex) List(ctx context.Context, agencies []string, status, flag string) ([]string, error) {
