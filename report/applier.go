@@ -364,7 +364,7 @@ func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Clai
 			comments = append(comments, cm)
 		}
 	}
-	if err := a.recount(ctx, c, b.changed, states, cells); err != nil {
+	if err := a.recount(ctx, c, b.changed, fresh, cells); err != nil {
 		return err
 	}
 	cases, notices, err := a.casesFor(ctx, all, topics)
@@ -450,10 +450,10 @@ func (a *Applier) sideEffects(ctx context.Context, c store.Claim, all []*store.R
 // counted yet will be). Each counted mark says what its response is
 // counted as; the marks are updated with the batch's number and what
 // they said before, so a replay of the batch starts from there again.
-func (a *Applier) recount(ctx context.Context, c store.Claim, changed []store.Response, fresh map[string]string, cells store.Cells) error {
+func (a *Applier) recount(ctx context.Context, c store.Claim, changed []store.Response, fresh map[string]bool, cells store.Cells) error {
 	var ids []string
 	for _, r := range changed {
-		if _, ok := fresh[r.ID]; !ok {
+		if !fresh[r.ID] { // a copy noted again of one counted before is recounted too
 			ids = append(ids, r.ID)
 		}
 	}
@@ -468,7 +468,7 @@ func (a *Applier) recount(ctx context.Context, c store.Claim, changed []store.Re
 	for i := range changed {
 		r := &changed[i]
 		m := marks[r.ID]
-		if _, ok := fresh[r.ID]; ok || m == nil {
+		if fresh[r.ID] || m == nil {
 			continue
 		}
 		was := m.State
@@ -544,6 +544,8 @@ func (a *Applier) takeChange(ctx context.Context, id string, notes []store.Chang
 		return nil, false, err
 	}
 	defer lease.Release(context.WithoutCancel(ctx))
+	ctx, stop := lease.Keep(ctx, 10*time.Second)
+	defer stop()
 	r, err = a.Mongo.Responses.Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		old := true

@@ -381,3 +381,33 @@ func TestLateFlagInTheSameBatchIsCounted(t *testing.T) {
 		t.Fatalf("the late flag is not counted: %v", rep)
 	}
 }
+
+// A response counted before whose uncounted copy is noted again (an
+// outbox retry, or a rebuild that counted it with its copy left) and
+// that is flagged in the same batch is recounted, not skipped as if the
+// batch counted it afresh.
+func TestLateFlagOnACopyNotedAgainIsCounted(t *testing.T) {
+	g := gwtest.New(t, "")
+	tok := gwtest.Token(g.Invite("D-AGAIN", "000.00.12.H49", map[string]any{"survey": "overall"}))
+	if res := g.Form("/s/"+tok, "O=5"); res.StatusCode != 303 {
+		t.Fatalf("submit: %d", res.StatusCode)
+	}
+	g.Drain()
+	r, err := g.Mongo.Responses.ByInvitation(t.Context(), g.MustInvitation("D-AGAIN").ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Mongo.Responses.NoteUncounted(t.Context(), []*store.Response{r}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Core.FlagLater(t.Context(), []string{r.ID}, store.FlagDeviceMany); err != nil {
+		t.Fatal(err)
+	}
+	g.Drain()
+	if diff, err := g.Applier.Compare(t.Context()); err != nil || len(diff) > 0 {
+		t.Fatalf("roll-ups differ from a recount: %v %v", diff, err)
+	}
+	if _, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil); rep["flagged"] != 1.0 || rep["responses"] != 1.0 {
+		t.Fatalf("report: flagged %v, responses %v", rep["flagged"], rep["responses"])
+	}
+}
