@@ -28,6 +28,8 @@ func (s *Service) HoldResponse(ctx context.Context, id string, fn func(context.C
 		return err
 	}
 	defer lease.Release(context.WithoutCancel(ctx))
+	ctx, stop := lease.Keep(ctx, responseLockTTL) // fn's context ends if the lock is lost
+	defer stop()
 	return fn(ctx)
 }
 
