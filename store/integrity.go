@@ -200,17 +200,7 @@ func (s *Responses) Changes(ctx context.Context, limit int64) ([]Change, error) 
 
 // DropChanges removes the change notes ids, one delete by _id each.
 func (s *Responses) DropChanges(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	models := make([]mongo.WriteModel, len(ids))
-	for i, id := range ids {
-		models[i] = mongo.NewDeleteOneModel().SetFilter(bson.D{{Key: "_id", Value: id}})
-	}
-	return Write(ctx, "changes.drop", func(ctx context.Context) error {
-		_, err := s.changes.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-		return err
-	})
+	return deleteByIDs(ctx, s.changes, "changes.drop", ids)
 }
 
 // SetStanding writes r's flags and review as they are on r (the caller

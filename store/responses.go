@@ -343,22 +343,27 @@ func (s *Responses) Settle(ctx context.Context, uncounted []Response, before tim
 
 // DropUncounted removes the uncounted copies of ids.
 func (s *Responses) DropUncounted(ctx context.Context, ids []string) error {
+	if err := deleteByIDs(ctx, s.uncounted, "uncounted.drop", ids); err != nil {
+		return fmt.Errorf("drop %d uncounted copies: %w", len(ids), err)
+	}
+	return nil
+}
+
+// deleteByIDs deletes the documents ids of c, one delete by _id each in
+// one bulk write (the write point named point): FerretDB looks each up by
+// its _id index, where a single $in filter reads the whole collection.
+func deleteByIDs(ctx context.Context, c *mongo.Collection, point string, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	// One delete by _id each, in one bulk write: FerretDB looks each up by
-	// its _id index, where a single $in filter reads the whole collection.
 	models := make([]mongo.WriteModel, len(ids))
 	for i, id := range ids {
 		models[i] = mongo.NewDeleteOneModel().SetFilter(bson.D{{Key: "_id", Value: id}})
 	}
-	if err := Write(ctx, "uncounted.drop", func(ctx context.Context) error {
-		_, err := s.uncounted.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+	return Write(ctx, point, func(ctx context.Context) error {
+		_, err := c.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
 		return err
-	}); err != nil {
-		return fmt.Errorf("drop %d uncounted copies: %w", len(ids), err)
-	}
-	return nil
+	})
 }
 
 // ByIDs returns the responses with the given ids (those that exist).
