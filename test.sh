@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: installs what the tests need (redis-server, zbarimg,
-# chromium from Debian's packages), starts the embedded MongoDB-protocol server
-# (FerretDB) unless GATEWAY_TEST_MONGO_URI names a MongoDB, then runs
-# go test -race ./... with any extra arguments given (packages named among
-# them replace ./...).
+# chromium, poppler-utils from Debian's packages), starts the embedded
+# MongoDB-protocol server (FerretDB) unless GATEWAY_TEST_MONGO_URI names a
+# MongoDB, then runs go test -race ./... with any extra arguments given
+# (packages named among them replace ./...).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,6 +11,7 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v zbarimg >/dev/null || need+=(zbar-tools)
 command -v chromium >/dev/null || need+=(chromium)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
 if ((${#need[@]})); then
   echo "test.sh: installing ${need[*]} from Debian's packages" >&2
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

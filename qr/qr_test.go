@@ -96,3 +96,44 @@ func TestPNGDecodesToContent(t *testing.T) {
 		t.Fatal("oversize accepted")
 	}
 }
+
+func TestFormCode(t *testing.T) {
+	c := FormCode{Survey: "sipas-5", Version: 1, Invitation: "65f0a1b2c3d4e5f601234567"}
+	s := c.String()
+	if s != strings.ToUpper(s) {
+		t.Fatalf("%q is not upper case: the QR would leave alphanumeric mode", s)
+	}
+	got, err := ParseFormCode(s)
+	if err != nil || got != c {
+		t.Fatalf("ParseFormCode(%q) = %+v, %v", s, got, err)
+	}
+	// Every single changed character and every adjacent swap is refused.
+	for i := range s {
+		for _, r := range alnum {
+			b := []byte(s)
+			if b[i] == byte(r) || b[i] == ':' {
+				continue
+			}
+			b[i] = byte(r)
+			if got, err := ParseFormCode(string(b)); err == nil && got != c {
+				t.Errorf("%q read as %+v", b, got)
+			}
+		}
+		if i+1 < len(s) && s[i] != s[i+1] {
+			b := []byte(s)
+			b[i], b[i+1] = b[i+1], b[i]
+			if got, err := ParseFormCode(string(b)); err == nil && got != c {
+				t.Errorf("swap %q read as %+v", b, got)
+			}
+		}
+	}
+	for _, bad := range []string{"", "SIPAS-PHIEU", "https://example.vn/s/abc", "SIPAS-PHIEU:SIPAS:1:XYZ:0"} {
+		if _, err := ParseFormCode(bad); err == nil {
+			t.Errorf("ParseFormCode(%q) accepted", bad)
+		}
+	}
+	m, err := Modules(s)
+	if err != nil || len(m) != 29 {
+		t.Fatalf("a form code should fit a version-3 symbol (29 modules): %d, %v", len(m), err)
+	}
+}
