@@ -281,6 +281,16 @@ type AuditLog struct {
 	Entries []AuditEntry `json:"entries"`
 }
 
+// Box defines model for Box.
+type Box struct {
+	HMm      float64 `json:"h_mm"`
+	Question string  `json:"question"`
+	Value    int32   `json:"value"`
+	WMm      float64 `json:"w_mm"`
+	XMm      float64 `json:"x_mm"`
+	YMm      float64 `json:"y_mm"`
+}
+
 // Case defines model for Case.
 type Case struct {
 	AgencyCode string  `json:"agency_code"`
@@ -668,6 +678,15 @@ type FlaggedList struct {
 	Total     int32     `json:"total"`
 }
 
+// FormsRequest defines model for FormsRequest.
+type FormsRequest struct {
+	DossierCodes  *[]string `json:"dossier_codes,omitempty"`
+	InvitationIds *[]string `json:"invitation_ids,omitempty"`
+
+	// Survey the form to print (sipas, sipas-5, overall); default: each invitation's survey
+	Survey *string `json:"survey,omitempty"`
+}
+
 // Group defines model for Group.
 type Group struct {
 	AllTopNoComment       int64             `json:"all_top_no_comment"`
@@ -785,6 +804,21 @@ type KioskDevice struct {
 	Id        string     `json:"id"`
 	PairedAt  time.Time  `json:"paired_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Layout defines model for Layout.
+type Layout struct {
+	Boxes     []Box     `json:"boxes"`
+	ColumnsMm []float64 `json:"columns_mm"`
+	Comment   Rect      `json:"comment"`
+	Header    Rect      `json:"header"`
+	Marks     []Rect    `json:"marks"`
+	Page      Size      `json:"page"`
+	Qr        Rect      `json:"qr"`
+	Rows      []Row     `json:"rows"`
+	Survey    string    `json:"survey"`
+	Text      Rect      `json:"text"`
+	Version   int32     `json:"version"`
 }
 
 // Line defines model for Line.
@@ -907,6 +941,14 @@ type Readiness struct {
 	Warnings *map[string]string `json:"warnings,omitempty"`
 }
 
+// Rect defines model for Rect.
+type Rect struct {
+	HMm float64 `json:"h_mm"`
+	WMm float64 `json:"w_mm"`
+	XMm float64 `json:"x_mm"`
+	YMm float64 `json:"y_mm"`
+}
+
 // Reply defines model for Reply.
 type Reply struct {
 	Text string `json:"text"`
@@ -982,6 +1024,63 @@ type ReviewInput struct {
 // Role defines model for Role.
 type Role string
 
+// Row defines model for Row.
+type Row struct {
+	Criterion string  `json:"criterion"`
+	HMm       float64 `json:"h_mm"`
+	Question  *string `json:"question,omitempty"`
+	YMm       float64 `json:"y_mm"`
+}
+
+// Scan defines model for Scan.
+type Scan struct {
+	AgencyCode *string `json:"agency_code,omitempty"`
+
+	// Answers the reader's proposal (review) or what was recorded: question → 1–5, 0 no opinion
+	Answers         map[string]int32 `json:"answers"`
+	CommentImageUrl *string          `json:"comment_image_url,omitempty"`
+	DossierCode     *string          `json:"dossier_code,omitempty"`
+	File            string           `json:"file"`
+
+	// HandwrittenComment the comment area has handwriting for an operator to type
+	HandwrittenComment bool    `json:"handwritten_comment"`
+	Id                 string  `json:"id"`
+	ImageUrl           *string `json:"image_url,omitempty"`
+	InvitationId       *string `json:"invitation_id,omitempty"`
+	LayoutVersion      *int32  `json:"layout_version,omitempty"`
+
+	// Page 1-based within the file
+	Page       int32      `json:"page"`
+	Reason     *string    `json:"reason,omitempty"`
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
+	ResolvedBy *string    `json:"resolved_by,omitempty"`
+	ResponseId *string    `json:"response_id,omitempty"`
+
+	// Status recorded, review, duplicate, unreadable or discarded
+	Status       string          `json:"status"`
+	Straightened bool            `json:"straightened"`
+	Survey       *string         `json:"survey,omitempty"`
+	Unsure       *[]ScanQuestion `json:"unsure,omitempty"`
+	UploadedAt   time.Time       `json:"uploaded_at"`
+	UploadedBy   string          `json:"uploaded_by"`
+}
+
+// ScanPage defines model for ScanPage.
+type ScanPage struct {
+	Scans []Scan `json:"scans"`
+	Total int32  `json:"total"`
+}
+
+// ScanQuestion defines model for ScanQuestion.
+type ScanQuestion struct {
+	// Marked the values that look marked
+	Marked   []int32 `json:"marked"`
+	Question string  `json:"question"`
+
+	// Status multiple, corrected, faint or uncertain
+	Status string `json:"status"`
+}
+
 // SendState defines model for SendState.
 type SendState string
 
@@ -992,6 +1091,12 @@ type SendStatus struct {
 	Error    *string   `json:"error,omitempty"`
 	Parts    *int32    `json:"parts,omitempty"`
 	Status   SendState `json:"status"`
+}
+
+// Size defines model for Size.
+type Size struct {
+	HeightMm float64 `json:"height_mm"`
+	WidthMm  float64 `json:"width_mm"`
 }
 
 // StaffPhones defines model for StaffPhones.
@@ -1191,10 +1296,37 @@ type ListFlaggedParams struct {
 	Offset *string `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// GetFormLayoutParams defines parameters for GetFormLayout.
+type GetFormLayoutParams struct {
+	// Survey a survey id, or all (the default for reports: criterion level across forms)
+	Survey *string `form:"survey,omitempty" json:"survey,omitempty"`
+
+	// Version a form layout version (default: the current one); every version printed stays readable
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+}
+
+// ListScanReviewParams defines parameters for ListScanReview.
+type ListScanReviewParams struct {
+	// Agency an agency code: that agency and its whole subtree
+	Agency *string `form:"agency,omitempty" json:"agency,omitempty"`
+
+	// Limit how many to list
+	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset how many matches to skip (the next page: offset + limit)
+	Offset *string `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
 // FindInvitationParams defines parameters for FindInvitation.
 type FindInvitationParams struct {
 	// DossierCode the dossier's code as the desk software knows it
 	DossierCode *string `form:"dossier_code,omitempty" json:"dossier_code,omitempty"`
+}
+
+// GetInvitationFormParams defines parameters for GetInvitationForm.
+type GetInvitationFormParams struct {
+	// Survey a survey id, or all (the default for reports: criterion level across forms)
+	Survey *string `form:"survey,omitempty" json:"survey,omitempty"`
 }
 
 // GetInvitationQRParams defines parameters for GetInvitationQR.
@@ -1342,6 +1474,12 @@ type ClearFlaggedJSONRequestBody = ReviewInput
 
 // ConfirmFlaggedJSONRequestBody defines body for ConfirmFlagged for application/json ContentType.
 type ConfirmFlaggedJSONRequestBody = ReviewInput
+
+// PrintFormsJSONRequestBody defines body for PrintForms for application/json ContentType.
+type PrintFormsJSONRequestBody = FormsRequest
+
+// ResolveScanJSONRequestBody defines body for ResolveScan for application/json ContentType.
+type ResolveScanJSONRequestBody = Resolution
 
 // CreateInvitationJSONRequestBody defines body for CreateInvitation for application/json ContentType.
 type CreateInvitationJSONRequestBody = NewInvitation
@@ -1718,6 +1856,54 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/flagged/{id}/confirm (the `ConfirmFlagged` operationId).
 	ConfirmFlagged(ctx context.Context, id string, body ConfirmFlaggedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PrintFormsWithBody Many invitations' forms as one PDF, a form per page (a desk's day); one dossier that cannot have a form refuses the request, naming it
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/forms (the `PrintForms` operationId).
+	PrintFormsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PrintForms Many invitations' forms as one PDF, a form per page (a desk's day); one dossier that cannot have a form refuses the request, naming it
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/forms (the `PrintForms` operationId).
+	PrintForms(ctx context.Context, body PrintFormsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFormLayout A form's geometry in millimetres, origin top left: page, corner marks, QR, and every answer box (value 0 = no opinion)
+	//
+	// Corresponds with GET /api/v1/forms/layout (the `GetFormLayout` operationId).
+	GetFormLayout(ctx context.Context, params *GetFormLayoutParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListScanReview Scanned pages waiting for an operator (an unsure mark, a comment to type), oldest first
+	//
+	// Corresponds with GET /api/v1/forms/review (the `ListScanReview` operationId).
+	ListScanReview(ctx context.Context, params *ListScanReviewParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetScanComment A scanned page's handwritten comment, for an operator to type
+	//
+	// Corresponds with GET /api/v1/forms/review/{id}/comment.jpg (the `GetScanComment` operationId).
+	GetScanComment(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetScanImage A scanned page as kept: gray JPEG, straightened to the form's layout when it was read
+	//
+	// Corresponds with GET /api/v1/forms/review/{id}/page.jpg (the `GetScanImage` operationId).
+	GetScanImage(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveScanWithBody Settle a page in review: the answers read by eye (and the comment typed) land as the dossier's response, or discard it with a reason
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/forms/review/{id}/resolve (the `ResolveScan` operationId).
+	ResolveScanWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveScan Settle a page in review: the answers read by eye (and the comment typed) land as the dossier's response, or discard it with a reason
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/forms/review/{id}/resolve (the `ResolveScan` operationId).
+	ResolveScan(ctx context.Context, id string, body ResolveScanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// FindInvitation Find an invitation by dossier code
 	//
 	// Corresponds with GET /api/v1/invitations (the `FindInvitation` operationId).
@@ -1741,6 +1927,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/invitations/{id} (the `GetInvitation` operationId).
 	GetInvitation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInvitationForm The invitation's printed form: one A4 page, five boxes and no opinion per question, the dossier code and a QR the scan reader finds it by
+	//
+	// Corresponds with GET /api/v1/invitations/{id}/form.pdf (the `GetInvitationForm` operationId).
+	GetInvitationForm(ctx context.Context, id string, params *GetInvitationFormParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetInvitationMessages The invitation's conversation: texts sent and received, SMS parts sent
 	//
@@ -2699,6 +2890,134 @@ func (c *Client) ConfirmFlagged(ctx context.Context, id string, body ConfirmFlag
 	return c.Client.Do(req)
 }
 
+// PrintFormsWithBody Many invitations' forms as one PDF, a form per page (a desk's day); one dossier that cannot have a form refuses the request, naming it
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/forms (the `PrintForms` operationId).
+func (c *Client) PrintFormsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPrintFormsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PrintForms Many invitations' forms as one PDF, a form per page (a desk's day); one dossier that cannot have a form refuses the request, naming it
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/forms (the `PrintForms` operationId).
+func (c *Client) PrintForms(ctx context.Context, body PrintFormsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPrintFormsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFormLayout A form's geometry in millimetres, origin top left: page, corner marks, QR, and every answer box (value 0 = no opinion)
+//
+// Corresponds with GET /api/v1/forms/layout (the `GetFormLayout` operationId).
+func (c *Client) GetFormLayout(ctx context.Context, params *GetFormLayoutParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFormLayoutRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListScanReview Scanned pages waiting for an operator (an unsure mark, a comment to type), oldest first
+//
+// Corresponds with GET /api/v1/forms/review (the `ListScanReview` operationId).
+func (c *Client) ListScanReview(ctx context.Context, params *ListScanReviewParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListScanReviewRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetScanComment A scanned page's handwritten comment, for an operator to type
+//
+// Corresponds with GET /api/v1/forms/review/{id}/comment.jpg (the `GetScanComment` operationId).
+func (c *Client) GetScanComment(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetScanCommentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetScanImage A scanned page as kept: gray JPEG, straightened to the form's layout when it was read
+//
+// Corresponds with GET /api/v1/forms/review/{id}/page.jpg (the `GetScanImage` operationId).
+func (c *Client) GetScanImage(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetScanImageRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveScanWithBody Settle a page in review: the answers read by eye (and the comment typed) land as the dossier's response, or discard it with a reason
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/forms/review/{id}/resolve (the `ResolveScan` operationId).
+func (c *Client) ResolveScanWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveScanRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveScan Settle a page in review: the answers read by eye (and the comment typed) land as the dossier's response, or discard it with a reason
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/forms/review/{id}/resolve (the `ResolveScan` operationId).
+func (c *Client) ResolveScan(ctx context.Context, id string, body ResolveScanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveScanRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // FindInvitation Find an invitation by dossier code
 //
 // Corresponds with GET /api/v1/invitations (the `FindInvitation` operationId).
@@ -2753,6 +3072,21 @@ func (c *Client) CreateInvitation(ctx context.Context, body CreateInvitationJSON
 // Corresponds with GET /api/v1/invitations/{id} (the `GetInvitation` operationId).
 func (c *Client) GetInvitation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetInvitationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInvitationForm The invitation's printed form: one A4 page, five boxes and no opinion per question, the dossier code and a QR the scan reader finds it by
+//
+// Corresponds with GET /api/v1/invitations/{id}/form.pdf (the `GetInvitationForm` operationId).
+func (c *Client) GetInvitationForm(ctx context.Context, id string, params *GetInvitationFormParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInvitationFormRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4930,6 +5264,305 @@ func NewConfirmFlaggedRequestWithBody(server string, id string, contentType stri
 	return req, nil
 }
 
+// NewPrintFormsRequest calls the generic PrintForms builder with application/json body
+func NewPrintFormsRequest(server string, body PrintFormsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPrintFormsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPrintFormsRequestWithBody constructs an http.Request for the PrintForms method, with any body, and a specified content type
+func NewPrintFormsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/forms")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetFormLayoutRequest constructs an http.Request for the GetFormLayout method
+func NewGetFormLayoutRequest(server string, params *GetFormLayoutParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/forms/layout")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Survey != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "survey", *params.Survey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListScanReviewRequest constructs an http.Request for the ListScanReview method
+func NewListScanReviewRequest(server string, params *ListScanReviewParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/forms/review")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Agency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "agency", *params.Agency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetScanCommentRequest constructs an http.Request for the GetScanComment method
+func NewGetScanCommentRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/forms/review/%s/comment.jpg", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetScanImageRequest constructs an http.Request for the GetScanImage method
+func NewGetScanImageRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/forms/review/%s/page.jpg", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewResolveScanRequest calls the generic ResolveScan builder with application/json body
+func NewResolveScanRequest(server string, id string, body ResolveScanJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResolveScanRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewResolveScanRequestWithBody constructs an http.Request for the ResolveScan method, with any body, and a specified content type
+func NewResolveScanRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/forms/review/%s/resolve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewFindInvitationRequest constructs an http.Request for the FindInvitation method
 func NewFindInvitationRequest(server string, params *FindInvitationParams) (*http.Request, error) {
 	var err error
@@ -5048,6 +5681,67 @@ func NewGetInvitationRequest(server string, id string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetInvitationFormRequest constructs an http.Request for the GetInvitationForm method
+func NewGetInvitationFormRequest(server string, id string, params *GetInvitationFormParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/invitations/%s/form.pdf", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Survey != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "survey", *params.Survey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6950,6 +7644,62 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/flagged/{id}/confirm (the `ConfirmFlagged` operationId).
 	ConfirmFlaggedWithResponse(ctx context.Context, id string, body ConfirmFlaggedJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmFlaggedResponse, error)
 
+	// PrintFormsWithBodyWithResponse Many invitations' forms as one PDF, a form per page (a desk's day); one dossier that cannot have a form refuses the request, naming it
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/forms (the `PrintForms` operationId).
+	PrintFormsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PrintFormsResponse, error)
+
+	// PrintFormsWithResponse Many invitations' forms as one PDF, a form per page (a desk's day); one dossier that cannot have a form refuses the request, naming it
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/forms (the `PrintForms` operationId).
+	PrintFormsWithResponse(ctx context.Context, body PrintFormsJSONRequestBody, reqEditors ...RequestEditorFn) (*PrintFormsResponse, error)
+
+	// GetFormLayoutWithResponse A form's geometry in millimetres, origin top left: page, corner marks, QR, and every answer box (value 0 = no opinion)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/forms/layout (the `GetFormLayout` operationId).
+	GetFormLayoutWithResponse(ctx context.Context, params *GetFormLayoutParams, reqEditors ...RequestEditorFn) (*GetFormLayoutResponse, error)
+
+	// ListScanReviewWithResponse Scanned pages waiting for an operator (an unsure mark, a comment to type), oldest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/forms/review (the `ListScanReview` operationId).
+	ListScanReviewWithResponse(ctx context.Context, params *ListScanReviewParams, reqEditors ...RequestEditorFn) (*ListScanReviewResponse, error)
+
+	// GetScanCommentWithResponse A scanned page's handwritten comment, for an operator to type
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/forms/review/{id}/comment.jpg (the `GetScanComment` operationId).
+	GetScanCommentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetScanCommentResponse, error)
+
+	// GetScanImageWithResponse A scanned page as kept: gray JPEG, straightened to the form's layout when it was read
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/forms/review/{id}/page.jpg (the `GetScanImage` operationId).
+	GetScanImageWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetScanImageResponse, error)
+
+	// ResolveScanWithBodyWithResponse Settle a page in review: the answers read by eye (and the comment typed) land as the dossier's response, or discard it with a reason
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/forms/review/{id}/resolve (the `ResolveScan` operationId).
+	ResolveScanWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveScanResponse, error)
+
+	// ResolveScanWithResponse Settle a page in review: the answers read by eye (and the comment typed) land as the dossier's response, or discard it with a reason
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/forms/review/{id}/resolve (the `ResolveScan` operationId).
+	ResolveScanWithResponse(ctx context.Context, id string, body ResolveScanJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveScanResponse, error)
+
 	// FindInvitationWithResponse Find an invitation by dossier code
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6977,6 +7727,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/invitations/{id} (the `GetInvitation` operationId).
 	GetInvitationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetInvitationResponse, error)
+
+	// GetInvitationFormWithResponse The invitation's printed form: one A4 page, five boxes and no opinion per question, the dossier code and a QR the scan reader finds it by
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/invitations/{id}/form.pdf (the `GetInvitationForm` operationId).
+	GetInvitationFormWithResponse(ctx context.Context, id string, params *GetInvitationFormParams, reqEditors ...RequestEditorFn) (*GetInvitationFormResponse, error)
 
 	// GetInvitationMessagesWithResponse The invitation's conversation: texts sent and received, SMS parts sent
 	//
@@ -9657,6 +10414,441 @@ func (r ConfirmFlaggedResponse) ContentType() string {
 	return ""
 }
 
+type PrintFormsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorAnswer
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PrintFormsResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PrintFormsResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PrintFormsResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PrintFormsResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PrintFormsResponse) GetJSON409() *ErrorAnswer {
+	return r.JSON409
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r PrintFormsResponse) GetJSON410() *ErrorAnswer {
+	return r.JSON410
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PrintFormsResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PrintFormsResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PrintFormsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PrintFormsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PrintFormsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PrintFormsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetFormLayoutResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Layout
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFormLayoutResponse) GetJSON200() *Layout {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFormLayoutResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetFormLayoutResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetFormLayoutResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFormLayoutResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFormLayoutResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFormLayoutResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFormLayoutResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListScanReviewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScanPage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListScanReviewResponse) GetJSON200() *ScanPage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListScanReviewResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListScanReviewResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListScanReviewResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListScanReviewResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListScanReviewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListScanReviewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListScanReviewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListScanReviewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetScanCommentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetScanCommentResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetScanCommentResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetScanCommentResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetScanCommentResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetScanCommentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetScanCommentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetScanCommentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetScanCommentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetScanImageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetScanImageResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetScanImageResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetScanImageResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetScanImageResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetScanImageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetScanImageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetScanImageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetScanImageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ResolveScanResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Scan
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResolveScanResponse) GetJSON200() *Scan {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ResolveScanResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResolveScanResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResolveScanResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResolveScanResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ResolveScanResponse) GetJSON409() *ErrorAnswer {
+	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ResolveScanResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResolveScanResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ResolveScanResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResolveScanResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResolveScanResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResolveScanResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type FindInvitationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9900,6 +11092,89 @@ func (r GetInvitationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetInvitationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetInvitationFormResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorAnswer
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetInvitationFormResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetInvitationFormResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetInvitationFormResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetInvitationFormResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetInvitationFormResponse) GetJSON409() *ErrorAnswer {
+	return r.JSON409
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetInvitationFormResponse) GetJSON410() *ErrorAnswer {
+	return r.JSON410
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetInvitationFormResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInvitationFormResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInvitationFormResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInvitationFormResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInvitationFormResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12577,6 +13852,110 @@ func (c *ClientWithResponses) ConfirmFlaggedWithResponse(ctx context.Context, id
 	return ParseConfirmFlaggedResponse(rsp)
 }
 
+// PrintFormsWithBodyWithResponse Many invitations' forms as one PDF, a form per page (a desk's day); one dossier that cannot have a form refuses the request, naming it
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/forms (the `PrintForms` operationId).
+func (c *ClientWithResponses) PrintFormsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PrintFormsResponse, error) {
+	rsp, err := c.PrintFormsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePrintFormsResponse(rsp)
+}
+
+// PrintFormsWithResponse Many invitations' forms as one PDF, a form per page (a desk's day); one dossier that cannot have a form refuses the request, naming it
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/forms (the `PrintForms` operationId).
+func (c *ClientWithResponses) PrintFormsWithResponse(ctx context.Context, body PrintFormsJSONRequestBody, reqEditors ...RequestEditorFn) (*PrintFormsResponse, error) {
+	rsp, err := c.PrintForms(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePrintFormsResponse(rsp)
+}
+
+// GetFormLayoutWithResponse A form's geometry in millimetres, origin top left: page, corner marks, QR, and every answer box (value 0 = no opinion)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/forms/layout (the `GetFormLayout` operationId).
+func (c *ClientWithResponses) GetFormLayoutWithResponse(ctx context.Context, params *GetFormLayoutParams, reqEditors ...RequestEditorFn) (*GetFormLayoutResponse, error) {
+	rsp, err := c.GetFormLayout(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFormLayoutResponse(rsp)
+}
+
+// ListScanReviewWithResponse Scanned pages waiting for an operator (an unsure mark, a comment to type), oldest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/forms/review (the `ListScanReview` operationId).
+func (c *ClientWithResponses) ListScanReviewWithResponse(ctx context.Context, params *ListScanReviewParams, reqEditors ...RequestEditorFn) (*ListScanReviewResponse, error) {
+	rsp, err := c.ListScanReview(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListScanReviewResponse(rsp)
+}
+
+// GetScanCommentWithResponse A scanned page's handwritten comment, for an operator to type
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/forms/review/{id}/comment.jpg (the `GetScanComment` operationId).
+func (c *ClientWithResponses) GetScanCommentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetScanCommentResponse, error) {
+	rsp, err := c.GetScanComment(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetScanCommentResponse(rsp)
+}
+
+// GetScanImageWithResponse A scanned page as kept: gray JPEG, straightened to the form's layout when it was read
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/forms/review/{id}/page.jpg (the `GetScanImage` operationId).
+func (c *ClientWithResponses) GetScanImageWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetScanImageResponse, error) {
+	rsp, err := c.GetScanImage(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetScanImageResponse(rsp)
+}
+
+// ResolveScanWithBodyWithResponse Settle a page in review: the answers read by eye (and the comment typed) land as the dossier's response, or discard it with a reason
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/forms/review/{id}/resolve (the `ResolveScan` operationId).
+func (c *ClientWithResponses) ResolveScanWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveScanResponse, error) {
+	rsp, err := c.ResolveScanWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveScanResponse(rsp)
+}
+
+// ResolveScanWithResponse Settle a page in review: the answers read by eye (and the comment typed) land as the dossier's response, or discard it with a reason
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/forms/review/{id}/resolve (the `ResolveScan` operationId).
+func (c *ClientWithResponses) ResolveScanWithResponse(ctx context.Context, id string, body ResolveScanJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveScanResponse, error) {
+	rsp, err := c.ResolveScan(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveScanResponse(rsp)
+}
+
 // FindInvitationWithResponse Find an invitation by dossier code
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12627,6 +14006,19 @@ func (c *ClientWithResponses) GetInvitationWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseGetInvitationResponse(rsp)
+}
+
+// GetInvitationFormWithResponse The invitation's printed form: one A4 page, five boxes and no opinion per question, the dossier code and a QR the scan reader finds it by
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/invitations/{id}/form.pdf (the `GetInvitationForm` operationId).
+func (c *ClientWithResponses) GetInvitationFormWithResponse(ctx context.Context, id string, params *GetInvitationFormParams, reqEditors ...RequestEditorFn) (*GetInvitationFormResponse, error) {
+	rsp, err := c.GetInvitationForm(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInvitationFormResponse(rsp)
 }
 
 // GetInvitationMessagesWithResponse The invitation's conversation: texts sent and received, SMS parts sent
@@ -15106,6 +16498,351 @@ func ParseConfirmFlaggedResponse(rsp *http.Response) (*ConfirmFlaggedResponse, e
 	return response, nil
 }
 
+// ParsePrintFormsResponse parses an HTTP response from a PrintFormsWithResponse call
+func ParsePrintFormsResponse(rsp *http.Response) (*PrintFormsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PrintFormsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetFormLayoutResponse parses an HTTP response from a GetFormLayoutWithResponse call
+func ParseGetFormLayoutResponse(rsp *http.Response) (*GetFormLayoutResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFormLayoutResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Layout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListScanReviewResponse parses an HTTP response from a ListScanReviewWithResponse call
+func ParseListScanReviewResponse(rsp *http.Response) (*ListScanReviewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListScanReviewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScanPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetScanCommentResponse parses an HTTP response from a GetScanCommentWithResponse call
+func ParseGetScanCommentResponse(rsp *http.Response) (*GetScanCommentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetScanCommentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetScanImageResponse parses an HTTP response from a GetScanImageWithResponse call
+func ParseGetScanImageResponse(rsp *http.Response) (*GetScanImageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetScanImageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseResolveScanResponse parses an HTTP response from a ResolveScanWithResponse call
+func ParseResolveScanResponse(rsp *http.Response) (*ResolveScanResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResolveScanResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Scan
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseFindInvitationResponse parses an HTTP response from a FindInvitationWithResponse call
 func ParseFindInvitationResponse(rsp *http.Response) (*FindInvitationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15297,6 +17034,74 @@ func ParseGetInvitationResponse(rsp *http.Response) (*GetInvitationResponse, err
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetInvitationFormResponse parses an HTTP response from a GetInvitationFormWithResponse call
+func ParseGetInvitationFormResponse(rsp *http.Response) (*GetInvitationFormResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInvitationFormResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer

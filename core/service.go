@@ -75,6 +75,8 @@ type Service struct {
 	// FlaggedIndex lists flagged responses for the review queue (kept
 	// by the roll-up writer).
 	FlaggedIndex *store.FlaggedIndex
+	// ScanQueue lists the scanned paper forms waiting for review.
+	ScanQueue *store.ScanQueue
 	// Started holds invitations begun until the roll-up writer marks them
 	// in progress; nil marks them at once.
 	Started *store.Started

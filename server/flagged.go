@@ -49,15 +49,9 @@ func viewFlagged(r *store.Response) flaggedView {
 // flagged lists the review queue:
 // GET /api/v1/flagged?agency=&flag=&status=&limit=&offset=.
 func (a *API) flagged(c *fiber.Ctx) error {
-	limit, offset := c.QueryInt("limit", 100), c.QueryInt("offset", 0)
-	if limit < 1 || limit > 500 {
-		return core.Errorf(core.Invalid, "limit", "use 1 to 500")
-	}
-	if offset < 0 {
-		return core.Errorf(core.Invalid, "offset", "use 0 or more")
-	}
-	if ag := c.Query("agency"); ag != "" && !core.ValidAgencyCode(ag) {
-		return core.Errorf(core.Invalid, "agency", "%q is not an agency code (digits, capital letters and dots)", ag)
+	limit, offset, err := pageArgs(c, 100)
+	if err != nil {
+		return err
 	}
 	page, err := a.Core.Flagged(c.UserContext(), Principal(c), core.FlaggedFilter{Agency: c.Query("agency"), Flag: c.Query("flag"),
 		Status: c.Query("status"), Limit: limit, Offset: offset})
@@ -85,4 +79,20 @@ func (a *API) review(action string) fiber.Handler {
 		}
 		return c.JSON(viewFlagged(r))
 	}
+}
+
+// pageArgs reads a list's limit (1–500, def by default), offset and
+// agency filter.
+func pageArgs(c *fiber.Ctx, def int) (limit, offset int, err error) {
+	limit, offset = c.QueryInt("limit", def), c.QueryInt("offset", 0)
+	if limit < 1 || limit > 500 {
+		return 0, 0, core.Errorf(core.Invalid, "limit", "use 1 to 500")
+	}
+	if offset < 0 {
+		return 0, 0, core.Errorf(core.Invalid, "offset", "use 0 or more")
+	}
+	if ag := c.Query("agency"); ag != "" && !core.ValidAgencyCode(ag) {
+		return 0, 0, core.Errorf(core.Invalid, "agency", "%q is not an agency code (digits, capital letters and dots)", ag)
+	}
+	return limit, offset, nil
 }

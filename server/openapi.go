@@ -13,6 +13,7 @@ import (
 	"github.com/sipasvn/gateway/channels/kiosk"
 	"github.com/sipasvn/gateway/channels/sms"
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/paper"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
@@ -20,6 +21,8 @@ import (
 // Answer bodies that are not JSON, by media type.
 type (
 	pngBody  struct{}
+	pdfBody  struct{}
+	jpegBody struct{}
 	csvBody  struct{}
 	htmlBody struct{}
 	textBody struct{}
@@ -75,6 +78,18 @@ var operations = []operation{
 	{"findInvitation", "get", "/api/v1/invitations", "Find an invitation by dossier code", "invitations", []string{"dossier_code"}, nil, false, map[int]any{200: inv}, apiErrors},
 	{"getInvitation", "get", "/api/v1/invitations/{id}", "An invitation", "invitations", nil, nil, false, map[int]any{200: inv}, readErrors},
 	{"getInvitationQR", "get", "/api/v1/invitations/{id}/qr.png", "The invitation's QR code (PNG); X-QR-Version tells the symbol version", "invitations", []string{"size"}, nil, false, map[int]any{200: pngBody{}}, apiErrors},
+	{"getInvitationForm", "get", "/api/v1/invitations/{id}/form.pdf", "The invitation's printed form: one A4 page, five boxes and no opinion per question, the dossier code and a QR the scan reader finds it by", "paper forms", []string{"survey"}, nil, false,
+		map[int]any{200: pdfBody{}}, []int{400, 401, 403, 404, 409, 410, unavailable}},
+	{"printForms", "post", "/api/v1/forms", "Many invitations' forms as one PDF, a form per page (a desk's day); one dossier that cannot have a form refuses the request, naming it", "paper forms", nil,
+		request{FormsRequest{}, nil}, false, map[int]any{200: pdfBody{}}, []int{400, 401, 403, 404, 409, 410, unavailable}},
+	{"getFormLayout", "get", "/api/v1/forms/layout", "A form's geometry in millimetres, origin top left: page, corner marks, QR, and every answer box (value 0 = no opinion)", "paper forms", []string{"survey", "version"}, nil, false,
+		map[int]any{200: paper.Layout{}}, []int{400, 401, 404}},
+	{"listScanReview", "get", "/api/v1/forms/review", "Scanned pages waiting for an operator (an unsure mark, a comment to type), oldest first", "paper forms", []string{"agency", "limit", "offset"}, nil, false,
+		map[int]any{200: core.ScanPage{}}, []int{400, 401, 403, unavailable}},
+	{"getScanImage", "get", "/api/v1/forms/review/{id}/page.jpg", "A scanned page as kept: gray JPEG, straightened to the form's layout when it was read", "paper forms", nil, nil, false, map[int]any{200: jpegBody{}}, readErrors},
+	{"getScanComment", "get", "/api/v1/forms/review/{id}/comment.jpg", "A scanned page's handwritten comment, for an operator to type", "paper forms", nil, nil, false, map[int]any{200: jpegBody{}}, readErrors},
+	{"resolveScan", "post", "/api/v1/forms/review/{id}/resolve", "Settle a page in review: the answers read by eye (and the comment typed) land as the dossier's response, or discard it with a reason", "paper forms", nil,
+		request{core.Resolution{}, nil}, false, map[int]any{200: store.Scan{}}, caseErrors},
 	{"getInvitationMessages", "get", "/api/v1/invitations/{id}/messages", "The invitation's conversation: texts sent and received, SMS parts sent", "invitations", nil, nil, false, map[int]any{200: Conversation{}}, readErrors},
 	{"listSurveys", "get", "/api/v1/surveys", "Survey definitions", "surveys", nil, nil, false, map[int]any{200: surveyList{}}, []int{401}},
 	{"getSurvey", "get", "/api/v1/surveys/{id}", "One survey definition", "surveys", nil, nil, false, map[int]any{200: survey.Survey{}}, []int{401, 404}},
@@ -207,6 +222,7 @@ var queryDoc = map[string]string{
 	"lang":         "vi or en",
 	"after":        "the seq of the dossier the kiosk shows (0: none)",
 	"wait":         "seconds to wait, 1–25 (default 25)",
+	"version":      "a form layout version (default: the current one); every version printed stays readable",
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -235,6 +251,10 @@ func (s *schemas) media(v any) map[string]any {
 		return out
 	case pngBody:
 		return map[string]any{"image/png": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+	case pdfBody:
+		return map[string]any{"application/pdf": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+	case jpegBody:
+		return map[string]any{"image/jpeg": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
 	case csvBody:
 		return map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}
 	case htmlBody:

@@ -56,6 +56,7 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Channels:     &core.ChannelCache{Changes: &store.Changes{R: r, Key: "gw:changes:channels:" + name}},
 		Started:      store.NewStarted(r, name),
 		FlaggedIndex: store.NewFlaggedIndex(r, name),
+		ScanQueue:    store.NewScanQueue(r, name),
 		OptOuts:      &store.OptOutView{R: r, Name: name},
 		Cache:        &store.InvitationCache{R: r, TTL: cfg.InvitationTTL},
 		Health:       &core.Health{},

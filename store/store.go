@@ -42,6 +42,7 @@ type Mongo struct {
 	Audit       *Audit
 	Users       *Users
 	Desks       *Desks
+	Scans       *Scans
 }
 
 // OpenMongo connects to uri, checks the server answers and makes sure the
@@ -82,8 +83,9 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Audit:       &Audit{c: db.Collection("audit")},
 		Users:       &Users{c: db.Collection("users")},
 		Desks:       &Desks{c: db.Collection("desks"), devices: db.Collection("kiosk_devices"), presented: db.Collection("kiosk_presented")},
+		Scans:       &Scans{c: db.Collection("scans")},
 	}
-	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Transcripts, m.Cases, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users, m.Desks} {
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Transcripts, m.Cases, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users, m.Desks, m.Scans} {
 		if err := ix.ensureIndexes(ctx); err != nil {
 			_ = c.Disconnect(context.Background())
 			return nil, err

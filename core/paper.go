@@ -1,0 +1,327 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/sipasvn/gateway/paper"
+	"github.com/sipasvn/gateway/qr"
+	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
+)
+
+// ChannelPaper is the channel of answers read from printed forms.
+const ChannelPaper = "paper"
+
+// MaxForms bounds one request's forms (a desk's day is a few dozen).
+const MaxForms = 500
+
+// PaperForm is the printable form of an invitation the principal may see,
+// on surveyID's layout ("" = the invitation's own survey).
+func (s *Service) PaperForm(ctx context.Context, p *Principal, inv *store.Invitation, surveyID, field string) (paper.Form, error) {
+	if err := s.HeldScope(ctx, p, inv.AgencyCode, field, "dossier "+inv.DossierCode); err != nil {
+		return paper.Form{}, err
+	}
+	switch inv.StatusAt(s.now()) {
+	case store.StatusCompleted:
+		via := cmpOr(inv.CompletedVia, "another channel")
+		return paper.Form{}, Errorf(Conflict, field, "dossier %s was already answered (%s): no form to print; leave it out", inv.DossierCode, via)
+	case store.StatusExpired:
+		return paper.Form{}, Errorf(Gone, field, "dossier %s's invitation expired on %s; leave it out", inv.DossierCode, inv.ExpiresAt.In(Vietnam).Format("02/01/2006"))
+	case store.StatusOptedOut:
+		return paper.Form{}, Errorf(Gone, field, "the citizen of dossier %s asked not to be surveyed; leave it out", inv.DossierCode)
+	}
+	if surveyID == "" {
+		surveyID = inv.Survey
+	}
+	def, ok := s.Surveys.Survey(survey.ID(surveyID))
+	if !ok {
+		return paper.Form{}, Errorf(Invalid, "survey", "unknown survey %q; forms exist for %s", surveyID, strings.Join(paper.Surveys(), ", "))
+	}
+	l, err := paper.Current(surveyID)
+	if err != nil {
+		return paper.Form{}, Errorf(Invalid, "survey", "%v", err)
+	}
+	name, _, _, err := s.agencyName(ctx, inv.AgencyCode)
+	if err != nil {
+		return paper.Form{}, err
+	}
+	return paper.Form{Layout: l, Survey: def, Invitation: inv.ID, Agency: cmpOr(name, inv.AgencyCode),
+		Dossier: inv.DossierCode, Printed: s.now().In(Vietnam)}, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// PaperPage is one uploaded page as the reader made it out.
+type PaperPage struct {
+	File string
+	Page int // 1-based
+	// Code is the form's QR; nil when no form was found.
+	Code *qr.FormCode
+	// Unreadable says why nothing can be taken from the page.
+	Unreadable string
+	// Answers are the decided questions; Unsure the others, with Review
+	// saying why an operator must look.
+	Answers map[string]int
+	Unsure  []store.ScanQuestion
+	Review  string
+	// Comment: the comment's area has handwriting to type.
+	Comment             bool
+	Image, CommentImage []byte
+	Straight            bool
+}
+
+// FilePaper takes one page of paper forms: a clear form lands as a
+// response through the same exactly-once path as every channel (channel
+// paper, provenance paper); an unsure one, or one with a comment to type,
+// waits in the review queue; a form of a dossier already answered is kept
+// as a duplicate, not counted. Every page is kept with its image.
+func (s *Service) FilePaper(ctx context.Context, p *Principal, pg PaperPage) (*store.Scan, error) {
+	sc := &store.Scan{ID: newID(), File: pg.File, Page: pg.Page, UploadedBy: p.Who(), UploadedAt: s.now(),
+		Image: pg.Image, CommentImage: pg.CommentImage, Straight: pg.Straight, Answers: pg.Answers, Unsure: pg.Unsure, Comment: pg.Comment}
+	if pg.Code == nil || pg.Unreadable != "" {
+		sc.Status, sc.Reason = store.ScanUnreadable, cmpOr(pg.Unreadable, "no form found on the page")
+		sc.Answers, sc.Unsure = nil, nil
+		return sc, s.keepScan(ctx, p, sc)
+	}
+	sc.InvitationID, sc.Survey, sc.LayoutVersion = pg.Code.Invitation, pg.Code.Survey, pg.Code.Version
+	inv, err := s.Invitation(ctx, pg.Code.Invitation)
+	var e *Error
+	if errors.Is(err, store.ErrNotFound) || errors.As(err, &e) && e.Code == NotFound {
+		sc.Status, sc.Reason = store.ScanUnreadable, "the form's code names no invitation of this gateway: was it printed by another one?"
+		return sc, s.keepScan(ctx, p, sc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.HeldScope(ctx, p, inv.AgencyCode, "", "this form's dossier"); err != nil {
+		// never kept: the page belongs to an agency this key may not see
+		return &store.Scan{ID: sc.ID, Status: store.ScanUnreadable, File: sc.File, Page: sc.Page,
+			Reason: "the form belongs to an agency outside this key's agency " + p.Agency}, nil
+	}
+	sc.Agency, sc.Dossier = inv.AgencyCode, inv.DossierCode
+	def, ok := s.Surveys.Survey(survey.ID(pg.Code.Survey))
+	if !ok {
+		sc.Status, sc.Reason = store.ScanUnreadable, fmt.Sprintf("the form's survey %q is not known to this gateway", pg.Code.Survey)
+		return sc, s.keepScan(ctx, p, sc)
+	}
+	if inv.StatusAt(s.now()) == store.StatusCompleted {
+		duplicate(sc, inv)
+		return sc, s.keepScan(ctx, p, sc)
+	}
+	if pg.Review != "" || pg.Comment {
+		sc.Status, sc.Reason = store.ScanReview, pg.Review
+		if sc.Reason == "" {
+			sc.Reason = "a handwritten comment to type"
+		}
+		if err := s.keepScan(ctx, p, sc); err != nil {
+			return nil, err
+		}
+		return sc, s.ScanQueue.Add(ctx, sc)
+	}
+	if err := s.recordPaper(ctx, sc, inv, def, pg.Answers, "", ""); err != nil {
+		return nil, err
+	}
+	return sc, s.keepScan(ctx, p, sc)
+}
+
+// recordPaper completes inv with a form's answers (a question left blank
+// is no opinion, 0) and notes on sc what became of them.
+func (s *Service) recordPaper(ctx context.Context, sc *store.Scan, inv *store.Invitation, def *survey.Survey, answers map[string]int, comment, by string) error {
+	a := survey.Answers{}
+	for _, q := range def.Questions {
+		v := answers[string(q.ID)]
+		if v < 0 || v > 5 {
+			return Errorf(Invalid, "answers."+string(q.ID), "%d is not on the scale: 1 to 5, or 0 for no opinion", v)
+		}
+		a[q.ID] = v
+	}
+	r, err := s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
+		Answers: a, Comment: comment, Channel: ChannelPaper, Locale: "vi",
+		VerifiedBy: store.VerifiedPaper, EnteredBy: by,
+	})
+	if errors.Is(err, ErrAlreadyCompleted) {
+		if fresh, err := s.Invitation(ctx, inv.ID); err == nil {
+			inv = fresh
+		}
+		duplicate(sc, inv)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sc.Status, sc.Reason, sc.ResponseID, sc.Answers = store.ScanRecorded, "", r.ID, answers
+	return nil
+}
+
+// duplicate notes that sc's dossier was already answered, and where.
+func duplicate(sc *store.Scan, inv *store.Invitation) {
+	sc.Status = store.ScanDuplicate
+	switch via := inv.CompletedVia; via {
+	case ChannelPaper:
+		sc.Reason = "this dossier's form was already recorded from paper: a second scan is not counted"
+	case "":
+		sc.Reason = "this dossier was already answered on another channel: the form is kept, not counted"
+	default:
+		sc.Reason = "this dossier was already answered (" + via + "): the form is kept, not counted"
+	}
+}
+
+func (s *Service) keepScan(ctx context.Context, p *Principal, sc *store.Scan) error {
+	return s.Mongo.Scans.Insert(ctx, sc)
+}
+
+// ScanPage is a page of the review queue.
+type ScanPage struct {
+	Total int          `json:"total"`
+	Scans []store.Scan `json:"scans"`
+}
+
+// ScansInReview lists the pages waiting for review in the principal's
+// agencies (agency narrows it to a subtree), oldest first.
+func (s *Service) ScansInReview(ctx context.Context, p *Principal, agency string, limit, offset int) (*ScanPage, error) {
+	root := agency
+	if root == "" {
+		root = p.Agency
+	} else if err := s.AgencyScope(ctx, p, root); err != nil {
+		return nil, err
+	}
+	var agencies []string
+	if root != "" {
+		sub, err := s.Subtree(ctx, root)
+		if err != nil {
+			return nil, err
+		}
+		agencies = sub
+	}
+	if filled, err := s.ScanQueue.Filled(ctx); err == nil && !filled {
+		if err := s.ScanQueue.Fill(ctx, s.Mongo.Scans); err != nil {
+			return nil, err
+		}
+	}
+	ids, err := s.ScanQueue.List(ctx, agencies)
+	if err != nil {
+		return nil, err
+	}
+	out := &ScanPage{Total: len(ids), Scans: []store.Scan{}}
+	if offset >= len(ids) {
+		return out, nil
+	}
+	page, err := s.Mongo.Scans.ByIDs(ctx, ids[offset:min(offset+limit, len(ids))])
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range page {
+		if sc.Status == store.ScanReview {
+			out.Scans = append(out.Scans, sc)
+		}
+	}
+	return out, nil
+}
+
+// Scan is one kept page, image included, that the principal may see.
+func (s *Service) Scan(ctx context.Context, p *Principal, id string) (*store.Scan, error) {
+	sc, err := s.Mongo.Scans.Get(ctx, id)
+	if err != nil {
+		return nil, notFoundAs(err, "no scanned page %s", id)
+	}
+	if sc.Agency == "" && p.Agency != "" {
+		return nil, Errorf(NotFound, "", "no scanned page %s", id)
+	}
+	if err := s.HeldScope(ctx, p, sc.Agency, "", "this page"); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// Resolution is an operator's decision on a page in review: the answers
+// read by eye (and the comment typed), or Discard with why.
+type Resolution struct {
+	Answers map[string]int `json:"answers"`
+	Comment string         `json:"comment"`
+	Discard string         `json:"discard"`
+}
+
+// ResolveScan settles a page in review once: its answers land as the
+// dossier's response (or the page is kept as a duplicate when the
+// dossier was answered meanwhile), or it is set aside with a reason.
+func (s *Service) ResolveScan(ctx context.Context, p *Principal, id string, r Resolution) (*store.Scan, error) {
+	sc, err := s.Scan(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Status != store.ScanReview {
+		return nil, Errorf(Conflict, "", "page %s is not waiting for review: it is %s", id, sc.Status)
+	}
+	now := s.now()
+	if r.Discard = strings.TrimSpace(survey.CleanText(r.Discard)); r.Discard != "" {
+		return s.settleScan(ctx, p, sc, bson.D{{Key: "status", Value: store.ScanDiscarded}, {Key: "reason", Value: r.Discard},
+			{Key: "resolved_by", Value: p.Who()}, {Key: "resolved_at", Value: now}})
+	}
+	def, ok := s.Surveys.Survey(survey.ID(sc.Survey))
+	if !ok {
+		return nil, Errorf(Invalid, "", "the page's survey %q is unknown: discard it with a reason", sc.Survey)
+	}
+	if len(r.Answers) == 0 {
+		return nil, Errorf(Invalid, "answers", "give the answers read from the page (question → 1–5, 0 no opinion), or discard it with a reason")
+	}
+	for q := range r.Answers {
+		if _, ok := def.Question(survey.QuestionID(q)); !ok {
+			return nil, Errorf(Invalid, "answers."+q, "no question %s on the %s form", q, def.ID)
+		}
+	}
+	comment, err := survey.CleanComment(survey.CleanCitizenText(r.Comment))
+	if err != nil {
+		return nil, Errorf(Invalid, "comment", "%v", err)
+	}
+	inv, err := s.Invitation(ctx, sc.InvitationID)
+	if err != nil {
+		return nil, err
+	}
+	sc.ResolvedBy, sc.ResolvedAt = p.Who(), &now
+	if err := s.recordPaper(ctx, sc, inv, def, r.Answers, comment, p.Who()); err != nil {
+		return nil, err // not recorded: still in review, for another try
+	}
+	// Of two operators resolving at once, the answer lands once (the
+	// outbox's done mark) and the second is told it was settled.
+	set := bson.D{{Key: "status", Value: sc.Status}, {Key: "reason", Value: sc.Reason}, {Key: "answers", Value: r.Answers},
+		{Key: "resolved_by", Value: p.Who()}, {Key: "resolved_at", Value: now}}
+	if sc.ResponseID != "" {
+		set = append(set, bson.E{Key: "response_id", Value: sc.ResponseID})
+	}
+	ok, err = s.Mongo.Scans.Settle(ctx, sc.ID, set)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, Errorf(Conflict, "", "page %s was resolved by someone else meanwhile", id)
+	}
+	sc.Answers = r.Answers
+	_ = s.ScanQueue.Remove(ctx, sc.Agency, sc.ID)
+	return sc, s.Audit(ctx, p, "paper_resolve", sc.ID, map[string]any{"status": sc.Status, "dossier": sc.Dossier})
+}
+
+func (s *Service) settleScan(ctx context.Context, p *Principal, sc *store.Scan, set bson.D) (*store.Scan, error) {
+	ok, err := s.Mongo.Scans.Settle(ctx, sc.ID, set)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, Errorf(Conflict, "", "page %s was resolved by someone else meanwhile", sc.ID)
+	}
+	_ = s.ScanQueue.Remove(ctx, sc.Agency, sc.ID)
+	fresh, err := s.Mongo.Scans.Get(ctx, sc.ID)
+	if err != nil {
+		return nil, err
+	}
+	return fresh, s.Audit(ctx, p, "paper_discard", sc.ID, map[string]any{"dossier": sc.Dossier, "reason": fresh.Reason})
+}

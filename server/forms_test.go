@@ -1,0 +1,125 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/internal/testenv"
+	"github.com/sipasvn/gateway/qr"
+)
+
+// rawCall is an API call whose answer is not JSON.
+func rawCall(g *gwtest.Gateway, key, method, path string, body any) (*http.Response, []byte) {
+	g.T.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res := g.Do(req)
+	b, _ := io.ReadAll(res.Body)
+	return res, b
+}
+
+// pdfCodes renders a PDF's pages at 150 dpi and reads each page's form
+// code with zbarimg.
+func pdfCodes(t *testing.T, pdf []byte) []qr.FormCode {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "forms.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(testenv.Tool(t, "pdftoppm"), "-r", "150", "-gray", "-png", path, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "p-*.png"))
+	var codes []qr.FormCode
+	for _, p := range pages {
+		png, _ := os.ReadFile(p)
+		c, err := qr.ParseFormCode(gwtest.DecodeQR(t, png))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		codes = append(codes, c)
+	}
+	return codes
+}
+
+func TestPrintForms(t *testing.T) {
+	g := gwtest.New(t, "", gwtest.NoRateLimits, gwtest.Citizens)
+	g.Tree(t)
+	const unit = "000.01.12.H49"
+	a := g.Invite("PAPER-1", unit, nil)
+	b := g.Invite("PAPER-2", unit, nil)
+	id := a["id"].(string)
+
+	res, pdf := rawCall(g, gwtest.AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf", nil)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("form.pdf: %d %s %.200s", res.StatusCode, res.Header.Get("Content-Type"), pdf)
+	}
+	if codes := pdfCodes(t, pdf); len(codes) != 1 || codes[0] != (qr.FormCode{Survey: "sipas", Version: 1, Invitation: id}) {
+		t.Fatalf("the form's code reads %+v", codes)
+	}
+	if bytes.Contains(pdf, []byte(gwtest.Token(a))) {
+		t.Fatal("the form carries the survey token: a photo of it could answer on the web")
+	}
+	res, pdf = rawCall(g, gwtest.AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf?survey=sipas-5", nil)
+	if codes := pdfCodes(t, pdf); res.StatusCode != 200 || len(codes) != 1 || codes[0].Survey != "sipas-5" {
+		t.Fatalf("the short form: %d %+v", res.StatusCode, codes)
+	}
+	res, out := g.API("GET", "/api/v1/invitations/"+id+"/form.pdf?survey=nope", nil)
+	if res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "survey" {
+		t.Fatalf("unknown survey: %d %v", res.StatusCode, out)
+	}
+
+	// A desk's day as one PDF, by dossier code.
+	res, pdf = rawCall(g, gwtest.AdminKey, "POST", "/api/v1/forms", map[string]any{"dossier_codes": []string{"PAPER-1", "PAPER-2"}})
+	if codes := pdfCodes(t, pdf); res.StatusCode != 200 || len(codes) != 2 || codes[1].Invitation != b["id"] {
+		t.Fatalf("forms: %d %+v", res.StatusCode, codes)
+	}
+	// A dossier already answered refuses the batch, naming it.
+	if res := g.AnswerAsCitizen(gwtest.Token(b), "A1=5&A2=5&A3=5&A4=5&B1=5&B2=5&B3=5&B4=5&B5=5&C1=5&C2=5&C3=5&C4=5&C5=5&C6=5&D1=5&D2=5&D3=5&E1=5&E2=5&E3=5&E4=5"); res.StatusCode != 303 {
+		t.Fatalf("answer: %d", res.StatusCode)
+	}
+	res, out = g.API("POST", "/api/v1/forms", map[string]any{"dossier_codes": []string{"PAPER-1", "PAPER-2"}})
+	if e := out["error"].(map[string]any); res.StatusCode != 409 || e["field"] != "dossier_codes[1]" || !strings.Contains(e["message"].(string), "PAPER-2") {
+		t.Fatalf("answered dossier: %d %v", res.StatusCode, out)
+	}
+	res, out = g.API("POST", "/api/v1/forms", map[string]any{"dossier_codes": []string{"NOPE-1"}})
+	if res.StatusCode != 404 || out["error"].(map[string]any)["field"] != "dossier_codes[0]" {
+		t.Fatalf("unknown dossier: %d %v", res.StatusCode, out)
+	}
+	res, out = g.API("POST", "/api/v1/forms", map[string]any{})
+	if res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "invitation_ids" {
+		t.Fatalf("empty: %d %v", res.StatusCode, out)
+	}
+	// Another branch's key cannot print this unit's forms.
+	other := g.Key(t, "agency", "000.00.13.H49")
+	if res, _ := g.As(other, "GET", "/api/v1/invitations/"+id+"/form.pdf", nil); res.StatusCode != 403 {
+		t.Fatalf("another branch printed the form: %d", res.StatusCode)
+	}
+
+	// The geometry scanning vendors place marks by.
+	res, out = g.API("GET", "/api/v1/forms/layout?survey=sipas", nil)
+	if res.StatusCode != 200 || len(out["boxes"].([]any)) != 22*6 || out["page"].(map[string]any)["width_mm"] != 210.0 || len(out["marks"].([]any)) != 4 {
+		t.Fatalf("layout: %d %v", res.StatusCode, out)
+	}
+	if res, _ := g.API("GET", "/api/v1/forms/layout?survey=sipas&version=9", nil); res.StatusCode != 404 {
+		t.Fatalf("unknown version: %d", res.StatusCode)
+	}
+}
