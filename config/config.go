@@ -56,6 +56,8 @@ type Config struct {
 	DossierCodeAnswers string  `yaml:"dossier_code_answers" env:"GATEWAY_DOSSIER_CODE_ANSWERS" help:"what \"DG <dossier code>\" from a phone an invitation never knew does: off (answered as an unknown code is), flag (the survey starts; the answer is flagged unverified_phone) or on (the survey starts, unflagged)"`
 	SpeederSeconds     float64 `yaml:"speeder_seconds" env:"GATEWAY_SPEEDER_SECONDS" help:"a web or kiosk answer completed in fewer seconds than this per question answered is flagged speeder"`
 	KioskFastSeconds   float64 `yaml:"kiosk_fast_seconds" env:"GATEWAY_KIOSK_FAST_SECONDS" help:"a kiosk answer completed within this many seconds of the dossier's presentation is flagged kiosk_fast"`
+	// ScanMaxBytes bounds one upload of scanned paper forms.
+	ScanMaxBytes int `yaml:"scan_max_bytes" env:"GATEWAY_SCAN_MAX_BYTES" help:"the largest upload of scanned paper forms, in bytes (one request, at most 50 pages); only keys that may upload get past 64 KB"`
 }
 
 // Defaults returns the settings used when nothing else is given.
@@ -82,6 +84,7 @@ func Defaults() Config {
 		DossierCodeAnswers: "flag",
 		SpeederSeconds:     2,
 		KioskFastSeconds:   10,
+		ScanMaxBytes:       25 << 20,
 	}
 }
 
@@ -266,6 +269,9 @@ func (c Config) Validate() error {
 	}
 	if c.SpeederSeconds <= 0 || c.SpeederSeconds > 60 {
 		bad("GATEWAY_SPEEDER_SECONDS", "%v: use more than 0 and at most 60 seconds per question (2 is the default)", c.SpeederSeconds)
+	}
+	if c.ScanMaxBytes < 1<<20 || c.ScanMaxBytes > 200<<20 {
+		bad("GATEWAY_SCAN_MAX_BYTES", "%d: use 1048576 (1 MB) to 209715200 (200 MB); 26214400 (25 MB) is the default", c.ScanMaxBytes)
 	}
 	if c.KioskFastSeconds <= 0 || c.KioskFastSeconds > 600 {
 		bad("GATEWAY_KIOSK_FAST_SECONDS", "%v: use more than 0 and at most 600 seconds (10 is the default)", c.KioskFastSeconds)

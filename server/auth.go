@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/sipasvn/gateway/core"
 )
@@ -54,4 +56,33 @@ func Allow(roles ...core.Role) fiber.Handler {
 // Scope checks that an agency-bound principal may act on agency.
 func (a *API) Scope(ctx context.Context, p *core.Principal, agency string) error {
 	return a.Core.AgencyScope(ctx, p, agency)
+}
+
+// ScansPath is the one route whose body may be larger than BodyLimit:
+// stacks of scanned forms.
+const ScansPath = "/api/v1/forms/scans"
+
+// uploadLimit lets a request to ScansPath carry up to max bytes when its
+// key may upload (an admin or an agency key), decided from the headers
+// before a byte of the body is read: anyone else's large body is refused
+// at BodyLimit, as on every route, and never held in memory.
+func uploadLimit(c *core.Service, adminKey string, max int) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+		if !h.IsPost() || !strings.EqualFold(strings.TrimSuffix(path, "/"), ScansPath) {
+			return fasthttp.RequestConfig{}
+		}
+		token, ok := strings.CutPrefix(string(h.Peek(fiber.HeaderAuthorization)), "Bearer ")
+		if !ok {
+			return fasthttp.RequestConfig{}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		p, err := c.Authenticate(ctx, strings.TrimSpace(token), adminKey)
+		if err != nil || p.Role != core.RoleAdmin && p.Role != core.RoleAgency {
+			return fasthttp.RequestConfig{}
+		}
+		// a slow phone link may take minutes for 25 MB
+		return fasthttp.RequestConfig{MaxRequestBodySize: max, ReadTimeout: 5 * time.Minute}
+	}
 }

@@ -47,6 +47,9 @@ type Deps struct {
 	// Frontends are the pages built over the API, mounted before the
 	// channels and the 404: the operators' console (package web).
 	Frontends []Frontend
+	// ScanMaxBytes bounds one upload of scanned forms
+	// (GATEWAY_SCAN_MAX_BYTES; 0 = 25 MB).
+	ScanMaxBytes int
 }
 
 // A Frontend mounts pages that work through the API's helpers.
@@ -60,12 +63,16 @@ func New(d Deps) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "sipas-gateway",
 		BodyLimit:             BodyLimit,
+		// multipart bodies are parsed by their handler, from the body
+		// read within its limit (never spilled to temporary files)
+		DisablePreParseMultipartForm: true,
 		ReadTimeout:           15 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(d.Log),
 	})
+	app.Server().HeaderReceived = uploadLimit(d.Core, d.AdminKey, cmp.Or(d.ScanMaxBytes, 25<<20))
 	app.Use(recover.New())
 	app.Use(requestid.New())
 	app.Use(accessLog(d.Log))
