@@ -156,3 +156,36 @@ func TestEveryLetterPrints(t *testing.T) {
 		t.Errorf("printed letters read back as\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestPoster prints an office's poster: its words read back and its QR
+// opens the feedback page.
+func TestPoster(t *testing.T) {
+	pdftotext, pdftoppm, zbarimg := testenv.Tool(t, "pdftotext"), testenv.Tool(t, "pdftoppm"), testenv.Tool(t, "zbarimg")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "poster.pdf")
+	var b bytes.Buffer
+	url := "https://khaosat.quangnam.gov.vn/g/Xk3_9aQ2bZ7mN1pR"
+	if err := WritePoster(&b, Poster{Agency: "UBND phường Đống Đa — Bộ phận Một cửa", URL: url}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, path, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	txt := strings.Join(strings.Fields(norm.NFC.String(string(out))), " ")
+	for _, want := range []string{"GÓP Ý, PHẢN ÁNH,", "KIẾN NGHỊ", "Quét mã QR", "Bộ phận Một cửa", url} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("the poster does not read %q:\n%s", want, txt)
+		}
+	}
+	if out, err := exec.Command(pdftoppm, "-r", "100", "-gray", "-png", "-singlefile", path, filepath.Join(dir, "poster")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	got, err := exec.Command(zbarimg, "-q", "--raw", filepath.Join(dir, "poster.png")).Output()
+	if err != nil || strings.TrimSpace(string(got)) != url {
+		t.Fatalf("the poster's QR reads %q, %v", got, err)
+	}
+}
