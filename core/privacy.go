@@ -52,11 +52,13 @@ func (s *Service) Erase(ctx context.Context, p *Principal, phone string) (store.
 	return e, s.Audit(ctx, p, "erasure", survey.MaskPhone(number), map[string]any{"erased": e})
 }
 
-// Swept counts what a retention sweep removed.
-type Swept struct{ Phones, Transcripts int64 }
+// Swept counts what a retention sweep removed: phone numbers,
+// conversation texts, and scanned pages' images.
+type Swept struct{ Phones, Transcripts, ScanImages int64 }
 
-// Sweep erases phone numbers and conversation texts older than retention;
-// run it periodically.
+// Sweep erases phone numbers, conversation texts and the images of
+// scanned paper forms older than retention (a page's record and what
+// became of it stay); run it periodically.
 func (s *Service) Sweep(ctx context.Context, retention time.Duration) (Swept, error) {
 	var w Swept
 	var err error
@@ -64,7 +66,10 @@ func (s *Service) Sweep(ctx context.Context, retention time.Duration) (Swept, er
 	if w.Phones, err = s.Mongo.ErasePhonesBefore(ctx, before); err != nil {
 		return w, err
 	}
-	w.Transcripts, err = s.Mongo.Transcripts.DeleteBefore(ctx, before)
+	if w.Transcripts, err = s.Mongo.Transcripts.DeleteBefore(ctx, before); err != nil {
+		return w, err
+	}
+	w.ScanImages, err = s.Mongo.Scans.DropImagesBefore(ctx, before)
 	return w, err
 }
 
@@ -78,8 +83,8 @@ func (s *Service) RunSweeper(ctx context.Context, retention time.Duration, log *
 	for {
 		err := s.Locks.Holding(ctx, "retention:"+s.Mongo.DB.Name(), time.Minute, func(ctx context.Context) error {
 			n, err := s.Sweep(ctx, retention)
-			if n.Phones > 0 || n.Transcripts > 0 {
-				log.Info("retention sweep erased phone numbers and texts", "invitations", n.Phones, "transcripts", n.Transcripts)
+			if n != (Swept{}) {
+				log.Info("retention sweep erased phone numbers, texts and scans", "invitations", n.Phones, "transcripts", n.Transcripts, "scan_images", n.ScanImages)
 			}
 			return err
 		})

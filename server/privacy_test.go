@@ -7,6 +7,7 @@ import (
 
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/store"
 )
 
 func TestErasureKeepsTheFigures(t *testing.T) {
@@ -83,5 +84,27 @@ func TestRetentionSweepErasesOldPhones(t *testing.T) {
 	stored, _ := g.Mongo.Invitations.Invitation(t.Context(), inv["id"].(string))
 	if len(stored.PhoneSealed) != 0 || stored.Respondent == "" {
 		t.Fatalf("after the sweep: phone %d bytes, respondent %q", len(stored.PhoneSealed), stored.Respondent)
+	}
+}
+
+// The sweep drops scanned pages' images with the conversation texts; the
+// page's record and what became of it stay.
+func TestRetentionSweepDropsScanImages(t *testing.T) {
+	g := gwtest.New(t, "")
+	admin := &core.Principal{Role: core.RoleAdmin}
+	sc, err := g.Core.FilePaper(t.Context(), admin, core.PaperPage{File: "stack.jpg", Page: 1, Image: []byte("a page")})
+	if err != nil || sc.Status != store.ScanUnreadable {
+		t.Fatalf("a page with no form: %+v %v", sc, err)
+	}
+	if n, err := g.Core.Sweep(t.Context(), 24*time.Hour); err != nil || n.ScanImages != 0 {
+		t.Fatalf("a fresh scan was swept: %+v %v", n, err)
+	}
+	g.Core.Clock = func() time.Time { return time.Now().Add(200 * 24 * time.Hour) }
+	if n, err := g.Core.Sweep(t.Context(), 180*24*time.Hour); err != nil || n.ScanImages != 1 {
+		t.Fatalf("sweep: %+v %v", n, err)
+	}
+	kept, err := g.Mongo.Scans.Get(t.Context(), sc.ID)
+	if err != nil || len(kept.Image) != 0 || kept.Status != store.ScanUnreadable || kept.File != "stack.jpg" {
+		t.Fatalf("after the sweep: %+v %v", kept, err)
 	}
 }
