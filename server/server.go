@@ -63,14 +63,14 @@ func New(d Deps) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "sipas-gateway",
 		BodyLimit:             BodyLimit,
-		// multipart bodies are parsed by their handler, from the body
-		// read within its limit (never spilled to temporary files)
-		DisablePreParseMultipartForm: true,
 		ReadTimeout:           15 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(d.Log),
+		// multipart bodies are parsed by their handler, from the body
+		// read within its limit (never spilled to temporary files)
+		DisablePreParseMultipartForm: true,
 	})
 	app.Server().HeaderReceived = uploadLimit(d.Core, d.AdminKey, cmp.Or(d.ScanMaxBytes, 25<<20))
 	app.Use(recover.New())
