@@ -1,0 +1,262 @@
+package paper
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"image"
+	"io"
+
+	"golang.org/x/image/tiff"
+	"golang.org/x/image/tiff/lzw"
+)
+
+// TIFF tags this file reads itself; x/image/tiff reads the rest.
+const (
+	tagNewSubfileType  = 254
+	tagWidth           = 256
+	tagHeight          = 257
+	tagBitsPerSample   = 258
+	tagCompression     = 259
+	tagStripOffsets    = 273
+	tagSamplesPerPixel = 277
+	tagRowsPerStrip    = 278
+	tagStripByteCounts = 279
+	tagTileWidth       = 322
+	tagTileLength      = 323
+	tagTileOffsets     = 324
+	tagTileByteCounts  = 325
+)
+
+// tiffFile is a TIFF upload; each full-resolution IFD is a page.
+// x/image/tiff decodes only the IFD the header points at, so each page is
+// decoded through a view of the file whose header points at that page's IFD.
+type tiffFile struct {
+	t     tiffData
+	pages []uint32 // IFD offsets in file order
+	lim   Limits
+}
+
+// reducedImage is NewSubfileType's bit for a thumbnail of another page.
+const reducedImage = 1
+
+func openTIFF(data []byte, lim Limits) (pageSource, error) {
+	t, off, ok := parseTIFFHeader(data)
+	if !ok {
+		return nil, fileError("TIFF", "the file is damaged (no TIFF header): %s", adviceUpload)
+	}
+	f := &tiffFile{t: t, lim: lim}
+	seen := map[uint32]bool{}
+	// Thumbnails may sit between pages, so allow some more IFDs than pages.
+	for walked := 0; off != 0 && !seen[off]; walked++ {
+		if walked > 2*lim.MaxPages+2 {
+			return nil, tooManyPages("TIFF", lim)
+		}
+		seen[off] = true
+		entries, next, ok := t.ifd(off)
+		if !ok {
+			if len(f.pages) == 0 {
+				return nil, fileError("TIFF", "the file is damaged (its first page cannot be found): %s", adviceUpload)
+			}
+			break // a broken link after the last page: keep the pages we have
+		}
+		if t.first(entries, tagNewSubfileType, 0)&reducedImage == 0 {
+			f.pages = append(f.pages, off)
+		}
+		off = next
+	}
+	if len(f.pages) > lim.MaxPages {
+		return nil, tooManyPages("TIFF", lim)
+	}
+	if len(f.pages) == 0 {
+		return nil, fileError("TIFF", "the file has no pages: %s", adviceUpload)
+	}
+	return f, nil
+}
+
+func tooManyPages(format string, lim Limits) *FormatError {
+	return fileError(format, "the file has more than %d pages: upload at most %d pages per file", lim.MaxPages, lim.MaxPages)
+}
+
+func (f *tiffFile) count() int { return len(f.pages) }
+
+func (f *tiffFile) page(i int) (*image.Gray, error) {
+	t := f.t
+	entries, _, ok := t.ifd(f.pages[i])
+	if !ok {
+		return nil, pageError("TIFF", i, "the page is damaged: %s", adviceUpload)
+	}
+	w, h := t.first(entries, tagWidth, 0), t.first(entries, tagHeight, 0)
+	if err := checkPixels("TIFF", i, int(w), int(h), f.lim); err != nil {
+		return nil, err
+	}
+	switch c := t.first(entries, tagCompression, 1); c {
+	case 1, 3, 4: // none and CCITT fax: their size is bounded by the page's
+	case 5, 8, 32946, 32773:
+		if !f.expandsWithin(entries, int(w), int(h), c) {
+			return nil, pageError("TIFF", i, "the page's compressed data expands beyond its "+
+				"stated size: the file is damaged; %s", adviceUpload)
+		}
+	case 6, 7:
+		return nil, pageError("TIFF", i, "this TIFF uses JPEG compression inside TIFF, which cannot be read: "+
+			"%s, or save the TIFF with LZW or no compression", adviceUpload)
+	default:
+		return nil, pageError("TIFF", i, "this TIFF uses compression type %d, which cannot be read: "+
+			"%s, or save the TIFF with LZW or no compression", c, adviceUpload)
+	}
+	img, err := tiff.Decode(&headerView{data: t.b, bo: t.bo, ifd: f.pages[i]})
+	if err != nil {
+		return nil, damaged("TIFF", i, err)
+	}
+	return orientGray(toGray(img), validOrientation(t.first(entries, tagOrientation, 1))), nil
+}
+
+// expandsWithin decompresses each strip or tile into nothing and checks it
+// stays within what the page's size allows. x/image/tiff would otherwise
+// buffer up to 8 bytes per pixel of a block before checking anything.
+func (f *tiffFile) expandsWithin(entries []ifdEntry, w, h int, compression uint32) bool {
+	t := f.t
+	spp := int64(t.first(entries, tagSamplesPerPixel, 1))
+	bps := int64(t.first(entries, tagBitsPerSample, 1))
+	if e, ok := findEntry(entries, tagBitsPerSample); ok {
+		if all := t.ints(e); len(all) > 0 {
+			bps = 0
+			for _, b := range all {
+				bps += int64(b)
+			}
+			spp = 1 // the sum already counts every sample
+		}
+	}
+	if bps <= 0 || bps > 128 || spp <= 0 || spp > 16 {
+		return false // no decoder here reads such samples; refuse rather than guess
+	}
+	blockW, blockH := int64(w), int64(t.first(entries, tagRowsPerStrip, uint32(h)))
+	blockH = min(max(blockH, 1), int64(h))
+	offTag, countTag := uint16(tagStripOffsets), uint16(tagStripByteCounts)
+	if _, tiled := findEntry(entries, tagTileWidth); tiled {
+		blockW, blockH = int64(t.first(entries, tagTileWidth, 0)), int64(t.first(entries, tagTileLength, 0))
+		offTag, countTag = tagTileOffsets, tagTileByteCounts
+		if blockW <= 0 || blockH <= 0 || blockW > 2*int64(w)+16 || blockH > 2*int64(h)+16 {
+			return false
+		}
+	}
+	rowBytes := (blockW*spp*bps + 7) / 8
+	limit := rowBytes*(blockH+1) + 1024
+	oe, ok1 := findEntry(entries, offTag)
+	ce, ok2 := findEntry(entries, countTag)
+	if !ok1 || !ok2 {
+		return true // nothing to expand; the decoder reports what is missing
+	}
+	offs, counts := t.ints(oe), t.ints(ce)
+	var z io.ReadCloser
+	for j := 0; j < len(offs) && j < len(counts); j++ {
+		sec := io.NewSectionReader(bytes.NewReader(t.b), int64(offs[j]), int64(counts[j]))
+		var r io.Reader
+		switch compression {
+		case 5:
+			r = lzw.NewReader(sec, lzw.MSB, 8)
+		case 32773:
+			r = &packBitsReader{r: bufio.NewReader(sec)}
+		default:
+			var err error
+			if z == nil {
+				z, err = zlib.NewReader(sec)
+			} else {
+				err = z.(zlib.Resetter).Reset(sec, nil)
+			}
+			if err != nil {
+				continue // the decoder reports it
+			}
+			r = z
+		}
+		n, _ := io.CopyN(io.Discard, r, limit+1)
+		if c, ok := r.(io.Closer); ok && r != z {
+			c.Close()
+		}
+		if n > limit {
+			return false
+		}
+	}
+	return true
+}
+
+// packBitsReader expands TIFF PackBits just far enough to count its output.
+type packBitsReader struct {
+	r       io.ByteReader
+	run     int  // bytes left in the current run
+	literal bool // the run copies input bytes rather than repeating one
+	b       byte
+}
+
+func (p *packBitsReader) Read(out []byte) (int, error) {
+	n := 0
+	for n < len(out) {
+		if p.run == 0 {
+			c, err := p.r.ReadByte()
+			if err != nil {
+				return n, err
+			}
+			switch h := int8(c); {
+			case h >= 0:
+				p.run, p.literal = int(h)+1, true
+			case h != -128:
+				if p.b, err = p.r.ReadByte(); err != nil {
+					return n, err
+				}
+				p.run, p.literal = 1-int(h), false
+			}
+			continue
+		}
+		if p.literal {
+			c, err := p.r.ReadByte()
+			if err != nil {
+				return n, err
+			}
+			p.b = c
+		}
+		out[n] = p.b
+		n++
+		p.run--
+	}
+	return n, nil
+}
+
+// headerView is the TIFF file with its first-IFD offset replaced, so that
+// x/image/tiff decodes the IFD at ifd. It reads from the file in place: no
+// page costs a copy of the upload.
+type headerView struct {
+	data []byte
+	bo   binary.ByteOrder
+	ifd  uint32
+	pos  int64
+}
+
+func (v *headerView) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	if off >= int64(len(v.data)) {
+		return 0, io.EOF
+	}
+	n := copy(p, v.data[off:])
+	// Patch the bytes of the header's offset field that this read covers.
+	var hdr [4]byte
+	v.bo.PutUint32(hdr[:], v.ifd)
+	for i := int64(4); i < 8; i++ {
+		if i >= off && i < off+int64(n) {
+			p[i-off] = hdr[i-4]
+		}
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (v *headerView) Read(p []byte) (int, error) {
+	n, err := v.ReadAt(p, v.pos)
+	v.pos += int64(n)
+	return n, err
+}
