@@ -150,8 +150,10 @@ func (f *tiffFile) expandsWithin(entries []ifdEntry, w, h int, compression uint3
 		return true // nothing to expand; the decoder reports what is missing
 	}
 	offs, counts := t.ints(oe), t.ints(ce)
+	// Only the blocks the page is made of are decoded; more listed are ignored.
+	blocks := (int64(h) + blockH - 1) / blockH * ((int64(w) + blockW - 1) / blockW)
 	var z io.ReadCloser
-	for j := 0; j < len(offs) && j < len(counts); j++ {
+	for j := 0; j < len(offs) && j < len(counts) && int64(j) < blocks; j++ {
 		sec := io.NewSectionReader(bytes.NewReader(t.b), int64(offs[j]), int64(counts[j]))
 		var r io.Reader
 		switch compression {
