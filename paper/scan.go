@@ -147,6 +147,8 @@ func open(data []byte, lim Limits) (pageSource, error) {
 		return &single{format: format, data: data, lim: lim}, nil
 	case "TIFF":
 		return openTIFF(data, lim)
+	case "PDF":
+		return openPDF(data, lim)
 	case "empty file":
 		return nil, fileError(format, "the upload is empty: %s", adviceUpload)
 	default:
