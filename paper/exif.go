@@ -108,12 +108,26 @@ func (t tiffData) first(entries []ifdEntry, tag uint16, def uint32) uint32 {
 		if e.tag != tag || e.count == 0 {
 			continue
 		}
+		size := uint64(2)
 		switch e.typ {
 		case tiffShort:
-			return uint32(t.bo.Uint16(e.value[:]))
 		case tiffLong:
-			return t.bo.Uint32(e.value[:])
+			size = 4
+		default:
+			return def
 		}
+		data := e.value[:]
+		if uint64(e.count)*size > 4 {
+			off := uint64(t.bo.Uint32(e.value[:]))
+			if off+size > uint64(len(t.b)) {
+				return def
+			}
+			data = t.b[off : off+size]
+		}
+		if size == 2 {
+			return uint32(t.bo.Uint16(data))
+		}
+		return t.bo.Uint32(data)
 	}
 	return def
 }

@@ -186,6 +186,7 @@ type tiffPage struct {
 	orientation int  // 0 = no tag
 	thumbnail   bool // NewSubfileType 1
 	deflate     []byte
+	compression uint16 // stated instead of what the strip holds, to test refusals
 }
 
 // writeTIFF lays out a multi-page TIFF by hand (x/image/tiff writes one
@@ -206,6 +207,9 @@ func writeTIFF(bo binary.ByteOrder, pages []tiffPage) []byte {
 		compression := uint16(1)
 		if p.deflate != nil {
 			strip, compression = p.deflate, 8
+		}
+		if p.compression != 0 {
+			compression = p.compression
 		}
 		stripOff := b.Len()
 		b.Write(strip)

@@ -143,6 +143,10 @@ func TestTIFFLimits(t *testing.T) {
 	_, err = collect(t, bomb, Limits{})
 	wantFormatError(t, err, "TIFF", 0, "expands beyond")
 
+	jpegInTIFF := writeTIFF(binary.LittleEndian, []tiffPage{{img: u}, {img: u, compression: 7}})
+	_, err = collect(t, jpegInTIFF, Limits{})
+	wantFormatError(t, err, "TIFF", 1, "JPEG compression inside TIFF")
+
 	// An IFD chain that loops back reads each page once.
 	loop := writeTIFF(binary.BigEndian, []tiffPage{{img: u}, {img: u}})
 	first := binary.BigEndian.Uint32(loop[4:])

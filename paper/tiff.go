@@ -88,23 +88,30 @@ func (f *tiffFile) page(i int) (*image.Gray, error) {
 	if !ok {
 		return nil, pageError("TIFF", i, "the page is damaged: %s", adviceUpload)
 	}
-	w, h := t.first(entries, tagWidth, 0), t.first(entries, tagHeight, 0)
-	if err := checkPixels("TIFF", i, int(w), int(h), f.lim); err != nil {
-		return nil, err
-	}
-	switch c := t.first(entries, tagCompression, 1); c {
-	case 1, 3, 4: // none and CCITT fax: their size is bounded by the page's
-	case 5, 8, 32946, 32773:
-		if !f.expandsWithin(entries, int(w), int(h), c) {
-			return nil, pageError("TIFF", i, "the page's compressed data expands beyond its "+
-				"stated size: the file is damaged; %s", adviceUpload)
-		}
+	c := t.first(entries, tagCompression, 1)
+	switch c {
+	case 1, 3, 4, 5, 8, 32946, 32773: // none, CCITT fax, LZW, Deflate, PackBits
 	case 6, 7:
 		return nil, pageError("TIFF", i, "this TIFF uses JPEG compression inside TIFF, which cannot be read: "+
 			"%s, or save the TIFF with LZW or no compression", adviceUpload)
 	default:
 		return nil, pageError("TIFF", i, "this TIFF uses compression type %d, which cannot be read: "+
 			"%s, or save the TIFF with LZW or no compression", c, adviceUpload)
+	}
+	// The size as x/image/tiff reads it is the size it will allocate.
+	view := &headerView{data: t.b, bo: t.bo, ifd: f.pages[i]}
+	cfg, err := tiff.DecodeConfig(view)
+	if err != nil {
+		return nil, damaged("TIFF", i, err)
+	}
+	w, h := cfg.Width, cfg.Height
+	if err := checkPixels("TIFF", i, w, h, f.lim); err != nil {
+		return nil, err
+	}
+	// Uncompressed and fax data cannot outgrow the page; the others might.
+	if c != 1 && c != 3 && c != 4 && !f.expandsWithin(entries, w, h, c) {
+		return nil, pageError("TIFF", i, "the page's compressed data expands beyond its "+
+			"stated size: the file is damaged; %s", adviceUpload)
 	}
 	img, err := tiff.Decode(&headerView{data: t.b, bo: t.bo, ifd: f.pages[i]})
 	if err != nil {
