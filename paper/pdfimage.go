@@ -616,7 +616,9 @@ func (f *pdfFile) decodeImage(s *pdfStream, page int, lim Limits) (*image.Gray, 
 			return nil, damagedImage(page, err)
 		}
 		g := toGray(img)
-		if f.decodeInverted(d["Decode"], 1) {
+		// /Decode [1 0 …] on a CMYK JPEG undoes Adobe's inverted CMYK, which
+		// image/jpeg has undone already.
+		if _, cmyk := img.(*image.CMYK); !cmyk && f.decodeInverted(d["Decode"], 1) {
 			g = copyGray(g)
 			invertGray(g)
 		}
