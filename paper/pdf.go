@@ -425,7 +425,7 @@ type objStm struct {
 func newPDF(data []byte) *pdfFile {
 	return &pdfFile{data: data, xref: map[int]xrefEntry{}, cache: map[int]any{},
 		loading: map[int]bool{}, objStms: map[int]*objStm{}, rawLeft: maxCachedRaw,
-		work: 16*len(data) + 64<<20}
+		work: 16*len(data) + 4<<20}
 }
 
 // resolve follows references; a missing object is null, as the spec says.
@@ -515,11 +515,8 @@ func (f *pdfFile) load(num int) (any, error) {
 		f.depth--
 	}()
 	o, err := f.loadUncached(num)
-	if err != nil {
-		return nil, err
-	}
-	f.cache[num] = o
-	return o, nil
+	f.cache[num] = o // an unreadable object stays null, and is not read again
+	return o, err
 }
 
 func (f *pdfFile) loadUncached(num int) (any, error) {
