@@ -182,11 +182,12 @@ func zlibBytes(b []byte) []byte {
 
 // tiffPage is one page for writeTIFF: 8-bit gray, one strip.
 type tiffPage struct {
-	img         *image.Gray
-	orientation int  // 0 = no tag
-	thumbnail   bool // NewSubfileType 1
-	deflate     []byte
-	compression uint16 // stated instead of what the strip holds, to test refusals
+	img          *image.Gray
+	orientation  int  // 0 = no tag
+	thumbnail    bool // NewSubfileType 1
+	deflate      []byte
+	compression  uint16 // stated instead of what the strip holds, to test refusals
+	rowsPerStrip uint32 // likewise
 }
 
 // writeTIFF lays out a multi-page TIFF by hand (x/image/tiff writes one
@@ -231,7 +232,11 @@ func writeTIFF(bo binary.ByteOrder, pages []tiffPage) []byte {
 		if p.orientation != 0 {
 			es = append(es, entry{274, 3, uint32(p.orientation)})
 		}
-		es = append(es, entry{277, 3, 1}, entry{278, 4, uint32(h)}, entry{279, 4, uint32(len(strip))})
+		rps := uint32(h)
+		if p.rowsPerStrip != 0 {
+			rps = p.rowsPerStrip
+		}
+		es = append(es, entry{277, 3, 1}, entry{278, 4, rps}, entry{279, 4, uint32(len(strip))})
 		binary.Write(&b, bo, uint16(len(es)))
 		for _, e := range es {
 			binary.Write(&b, bo, e.tag)

@@ -147,6 +147,11 @@ func TestTIFFLimits(t *testing.T) {
 	_, err = collect(t, jpegInTIFF, Limits{})
 	wantFormatError(t, err, "TIFF", 1, "JPEG compression inside TIFF")
 
+	tall := image.NewGray(image.Rect(0, 0, 1, 70_000))
+	strips := writeTIFF(binary.LittleEndian, []tiffPage{{img: tall, rowsPerStrip: 1}})
+	_, err = collect(t, strips, Limits{})
+	wantFormatError(t, err, "TIFF", 0, "laid out as no scanner writes them")
+
 	// An IFD chain that loops back reads each page once.
 	loop := writeTIFF(binary.BigEndian, []tiffPage{{img: u}, {img: u}})
 	first := binary.BigEndian.Uint32(loop[4:])

@@ -108,8 +108,13 @@ func (f *tiffFile) page(i int) (*image.Gray, error) {
 	if err := checkPixels("TIFF", i, w, h, f.lim); err != nil {
 		return nil, err
 	}
+	layout, ok := t.layout(entries, w, h)
+	if !ok {
+		return nil, pageError("TIFF", i, "the page's strips or tiles are laid out as no scanner writes them: "+
+			"the file is damaged; %s", adviceUpload)
+	}
 	// Uncompressed and fax data cannot outgrow the page; the others might.
-	if c != 1 && c != 3 && c != 4 && !f.expandsWithin(entries, w, h, c) {
+	if c != 1 && c != 3 && c != 4 && !f.expandsWithin(entries, layout, c) {
 		return nil, pageError("TIFF", i, "the page's compressed data expands beyond its "+
 			"stated size: the file is damaged; %s", adviceUpload)
 	}
@@ -120,10 +125,36 @@ func (f *tiffFile) page(i int) (*image.Gray, error) {
 	return orientGray(toGray(img), validOrientation(t.first(entries, tagOrientation, 1))), nil
 }
 
+// blockLayout is how a page is cut into strips or tiles.
+type blockLayout struct {
+	w, h             int64 // of one block
+	count            int64 // blocks the page is made of
+	offTag, countTag uint16
+}
+
+// maxTIFFBlocks is far more strips or tiles than a scanner writes; each
+// costs the decoder a fresh decompressor, so a million of them would not.
+const maxTIFFBlocks = 1 << 16
+
+func (t tiffData) layout(entries []ifdEntry, w, h int) (blockLayout, bool) {
+	l := blockLayout{w: int64(w), h: int64(t.first(entries, tagRowsPerStrip, uint32(h))),
+		offTag: tagStripOffsets, countTag: tagStripByteCounts}
+	l.h = min(max(l.h, 1), int64(h))
+	if _, tiled := findEntry(entries, tagTileWidth); tiled {
+		l.w, l.h = int64(t.first(entries, tagTileWidth, 0)), int64(t.first(entries, tagTileLength, 0))
+		l.offTag, l.countTag = tagTileOffsets, tagTileByteCounts
+		if l.w <= 0 || l.h <= 0 || l.w > 2*int64(w)+16 || l.h > 2*int64(h)+16 {
+			return l, false
+		}
+	}
+	l.count = (int64(h) + l.h - 1) / l.h * ((int64(w) + l.w - 1) / l.w)
+	return l, l.count <= maxTIFFBlocks
+}
+
 // expandsWithin decompresses each strip or tile into nothing and checks it
 // stays within what the page's size allows. x/image/tiff would otherwise
 // buffer up to 8 bytes per pixel of a block before checking anything.
-func (f *tiffFile) expandsWithin(entries []ifdEntry, w, h int, compression uint32) bool {
+func (f *tiffFile) expandsWithin(entries []ifdEntry, l blockLayout, compression uint32) bool {
 	t := f.t
 	spp := int64(t.first(entries, tagSamplesPerPixel, 1))
 	bps := int64(t.first(entries, tagBitsPerSample, 1))
@@ -139,28 +170,17 @@ func (f *tiffFile) expandsWithin(entries []ifdEntry, w, h int, compression uint3
 	if bps <= 0 || bps > 128 || spp <= 0 || spp > 16 {
 		return false // no decoder here reads such samples; refuse rather than guess
 	}
-	blockW, blockH := int64(w), int64(t.first(entries, tagRowsPerStrip, uint32(h)))
-	blockH = min(max(blockH, 1), int64(h))
-	offTag, countTag := uint16(tagStripOffsets), uint16(tagStripByteCounts)
-	if _, tiled := findEntry(entries, tagTileWidth); tiled {
-		blockW, blockH = int64(t.first(entries, tagTileWidth, 0)), int64(t.first(entries, tagTileLength, 0))
-		offTag, countTag = tagTileOffsets, tagTileByteCounts
-		if blockW <= 0 || blockH <= 0 || blockW > 2*int64(w)+16 || blockH > 2*int64(h)+16 {
-			return false
-		}
-	}
-	rowBytes := (blockW*spp*bps + 7) / 8
-	limit := rowBytes*(blockH+1) + 1024
-	oe, ok1 := findEntry(entries, offTag)
-	ce, ok2 := findEntry(entries, countTag)
+	rowBytes := (l.w*spp*bps + 7) / 8
+	limit := rowBytes*(l.h+1) + 1024
+	oe, ok1 := findEntry(entries, l.offTag)
+	ce, ok2 := findEntry(entries, l.countTag)
 	if !ok1 || !ok2 {
 		return true // nothing to expand; the decoder reports what is missing
 	}
 	offs, counts := t.ints(oe), t.ints(ce)
 	// Only the blocks the page is made of are decoded; more listed are ignored.
-	blocks := (int64(h) + blockH - 1) / blockH * ((int64(w) + blockW - 1) / blockW)
 	var z io.ReadCloser
-	for j := 0; j < len(offs) && j < len(counts) && int64(j) < blocks; j++ {
+	for j := 0; j < len(offs) && j < len(counts) && int64(j) < l.count; j++ {
 		sec := io.NewSectionReader(bytes.NewReader(t.b), int64(offs[j]), int64(counts[j]))
 		var r io.Reader
 		switch compression {
