@@ -17,24 +17,28 @@ import (
 const pageW, pageH = 96, 64 // not square, so a wrong turn shows in the size
 
 func TestJPEGOrientations(t *testing.T) {
-	u := uprightPage(pageW, pageH)
-	for o := 1; o <= 8; o++ {
-		for _, bo := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
-			for _, colour := range []bool{false, true} {
-				t.Run(fmt.Sprintf("orientation %d %v colour=%v", o, bo, colour), func(t *testing.T) {
-					var img image.Image = stored(u, o)
-					if colour {
-						img = rgbOf(img.(*image.Gray))
-					}
-					pages, err := collect(t, withEXIF(encodeJPEG(t, img, 95), o, bo), Limits{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if len(pages) != 1 {
-						t.Fatalf("%d pages", len(pages))
-					}
-					checkUpright(t, pages[0], pageW, pageH, 12)
-				})
+	// 101×67 is no multiple of a JPEG block: the luma plane's stride is
+	// wider than the page, which the turns must respect.
+	for _, size := range []image.Point{{pageW, pageH}, {101, 67}} {
+		u := uprightPage(size.X, size.Y)
+		for o := 1; o <= 8; o++ {
+			for _, bo := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+				for _, colour := range []bool{false, true} {
+					t.Run(fmt.Sprintf("%v orientation %d %v colour=%v", size, o, bo, colour), func(t *testing.T) {
+						var img image.Image = stored(u, o)
+						if colour {
+							img = rgbOf(img.(*image.Gray))
+						}
+						pages, err := collect(t, withEXIF(encodeJPEG(t, img, 95), o, bo), Limits{})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if len(pages) != 1 {
+							t.Fatalf("%d pages", len(pages))
+						}
+						checkUpright(t, pages[0], size.X, size.Y, 12)
+					})
+				}
 			}
 		}
 	}
