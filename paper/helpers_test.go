@@ -188,6 +188,12 @@ type tiffPage struct {
 	deflate      []byte
 	compression  uint16 // stated instead of what the strip holds, to test refusals
 	rowsPerStrip uint32 // likewise
+
+	// A strip already encoded (fax data), its bits per sample and its
+	// PhotometricInterpretation; img then only gives the size.
+	strip       []byte
+	bps         uint16
+	photometric uint16
 }
 
 // writeTIFF lays out a multi-page TIFF by hand (x/image/tiff writes one
@@ -212,6 +218,10 @@ func writeTIFF(bo binary.ByteOrder, pages []tiffPage) []byte {
 		if p.compression != 0 {
 			compression = p.compression
 		}
+		bps, photometric := uint16(8), uint16(1)
+		if p.strip != nil {
+			strip, bps, photometric = p.strip, p.bps, p.photometric
+		}
 		stripOff := b.Len()
 		b.Write(strip)
 		if b.Len()%2 == 1 {
@@ -227,8 +237,8 @@ func writeTIFF(bo binary.ByteOrder, pages []tiffPage) []byte {
 		if p.thumbnail {
 			es = append(es, entry{254, 4, 1})
 		}
-		es = append(es, entry{256, 4, uint32(w)}, entry{257, 4, uint32(h)}, entry{258, 3, 8},
-			entry{259, 3, uint32(compression)}, entry{262, 3, 1}, entry{273, 4, uint32(stripOff)})
+		es = append(es, entry{256, 4, uint32(w)}, entry{257, 4, uint32(h)}, entry{258, 3, uint32(bps)},
+			entry{259, 3, uint32(compression)}, entry{262, 3, uint32(photometric)}, entry{273, 4, uint32(stripOff)})
 		if p.orientation != 0 {
 			es = append(es, entry{274, 3, uint32(p.orientation)})
 		}

@@ -283,3 +283,29 @@ func TestGrayFromOffsetImages(t *testing.T) {
 		}
 	}
 }
+
+func TestTIFFFax(t *testing.T) {
+	f, err := png.Decode(bytes.NewReader(readTestdata(t, "bw-gopher.png")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := toGray(f)
+	negative := copyGray(want)
+	invertGray(negative)
+	size := image.NewGray(want.Rect)
+	g4, g3 := readTestdata(t, "bw-gopher.ccitt_group4"), readTestdata(t, "bw-gopher.ccitt_group3")
+	// As libtiff shows them: the data's white runs are 0 bits, coloured by
+	// PhotometricInterpretation.
+	file := writeTIFF(binary.LittleEndian, []tiffPage{
+		{img: size, strip: g4, bps: 1, photometric: 0, compression: 4},
+		{img: size, strip: g4, bps: 1, photometric: 1, compression: 4},
+		{img: size, strip: g3, bps: 1, photometric: 0, compression: 3},
+	})
+	pages, err := collect(t, file, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, exp := range []*image.Gray{want, negative, want} {
+		t.Run(fmt.Sprint("page ", i), func(t *testing.T) { checkBilevel(t, pages[i], exp) })
+	}
+}

@@ -20,6 +20,7 @@ const (
 	tagHeight          = 257
 	tagBitsPerSample   = 258
 	tagCompression     = 259
+	tagPhotometric     = 262
 	tagStripOffsets    = 273
 	tagSamplesPerPixel = 277
 	tagRowsPerStrip    = 278
@@ -28,6 +29,7 @@ const (
 	tagTileLength      = 323
 	tagTileOffsets     = 324
 	tagTileByteCounts  = 325
+	tagT4Options       = 292
 )
 
 // tiffFile is a TIFF upload; each full-resolution IFD is a page.
@@ -98,6 +100,10 @@ func (f *tiffFile) page(i int) (*image.Gray, error) {
 		return nil, pageError("TIFF", i, "this TIFF uses compression type %d, which cannot be read: "+
 			"%s, or save the TIFF with LZW or no compression", c, adviceUpload)
 	}
+	if c == 3 && t.first(entries, tagT4Options, 0)&1 != 0 {
+		return nil, pageError("TIFF", i, "this TIFF uses two-dimensional Group 3 fax compression, which cannot "+
+			"be read: save it with Group 4 (CCITT G4) or LZW compression, or %s", adviceUpload)
+	}
 	// The size as x/image/tiff reads it is the size it will allocate.
 	view := &headerView{data: t.b, bo: t.bo, ifd: f.pages[i]}
 	cfg, err := tiff.DecodeConfig(view)
@@ -122,7 +128,16 @@ func (f *tiffFile) page(i int) (*image.Gray, error) {
 	if err != nil {
 		return nil, damaged("TIFF", i, err)
 	}
-	return orientGray(toGray(img), validOrientation(t.first(entries, tagOrientation, 1))), nil
+	g := toGray(img)
+	// Fax data codes white and black runs as 0 and 1 bits, which libtiff,
+	// and so every viewer, then colours by PhotometricInterpretation: in a
+	// black-is-zero page the "white" runs show black. x/image/tiff paints
+	// them white whatever the photometric says, so such a page is turned
+	// back here. White-is-zero, what scanners write, needs nothing.
+	if (c == 3 || c == 4) && t.first(entries, tagPhotometric, 0) == 1 {
+		invertGray(g)
+	}
+	return orientGray(g, validOrientation(t.first(entries, tagOrientation, 1))), nil
 }
 
 // blockLayout is how a page is cut into strips or tiles.
