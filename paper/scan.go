@@ -93,9 +93,10 @@ var recoverPanics = true
 // before that one have been passed to fn.
 func Pages(data []byte, name string, lim Limits, fn func(Page) error) error {
 	lim = lim.withDefaults()
+	format := sniff(data)
 	var src pageSource
-	err := guard(sniff(data), -1, func() (err error) {
-		src, err = open(data, lim)
+	err := guard(format, -1, func() (err error) {
+		src, err = open(data, format, lim)
 		return err
 	})
 	if err != nil {
@@ -103,7 +104,7 @@ func Pages(data []byte, name string, lim Limits, fn func(Page) error) error {
 	}
 	for i := 0; i < src.count(); i++ {
 		var g *image.Gray
-		err := guard(sniff(data), i, func() (err error) {
+		err := guard(format, i, func() (err error) {
 			g, err = src.page(i)
 			return err
 		})
@@ -141,8 +142,8 @@ func named(err error, name string) error {
 	return err
 }
 
-func open(data []byte, lim Limits) (pageSource, error) {
-	switch format := sniff(data); format {
+func open(data []byte, format string, lim Limits) (pageSource, error) {
+	switch format {
 	case "JPEG", "PNG":
 		return &single{format: format, data: data, lim: lim}, nil
 	case "TIFF":
