@@ -209,9 +209,9 @@ func sniff(b []byte) string {
 	case has(4, "ftyp"):
 		return isoBrand(b)
 	case has(0, "\x00\x00\x00\x0cjP  \r\n\x87\n"), has(0, "\xff\x4f\xff\x51"):
-		return "JPEG 2000"
+		return "JPEG 2000 image"
 	case has(0, "\x97JB2\r\n\x1a\n"):
-		return "JBIG2"
+		return "JBIG2 image"
 	case has(0, "PK\x03\x04"):
 		return zipKind(b)
 	case has(0, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
@@ -219,12 +219,12 @@ func sniff(b []byte) string {
 	case has(0, "{\\rtf"):
 		return "an RTF document"
 	case has(0, "%!PS"):
-		return "PostScript"
+		return "PostScript file"
 	}
 	head := bytes.ToLower(b[:min(len(b), 512)])
 	switch {
 	case bytes.Contains(head, []byte("<svg")):
-		return "SVG drawing"
+		return "an SVG drawing"
 	case bytes.Contains(head, []byte("<html")), bytes.Contains(head, []byte("<!doctype html")):
 		return "a web page"
 	}
