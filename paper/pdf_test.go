@@ -386,3 +386,17 @@ func zlibZeros(n int) []byte {
 	w.Close()
 	return z.Bytes()
 }
+
+func TestPDFContentPastTheLimit(t *testing.T) {
+	// Three content streams, the first filling the page's content limit:
+	// the rest are not read, and the image drawn first is still found.
+	u := uprightPage(pageW, pageH)
+	filler := fullPage + strings.Repeat(" ", maxContentBytes-len(fullPage))
+	file := buildPDF([]pdfPageSpec{{images: []pdfImage{flateGrayImage(u)}, content: filler}}, pdfOptions{flateText: true})
+	file = bytes.Replace(file, []byte("/Contents 4 0 R"), []byte("/Contents [4 0 R 4 0 R 4 0 R]"), 1)
+	pages, err := collect(t, file, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkUpright(t, pages[0], pageW, pageH, 0)
+}

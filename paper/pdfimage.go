@@ -291,7 +291,7 @@ func (f *pdfFile) drawnImages(p pdfPage) ([]placement, bool) {
 			ok = false
 			continue
 		}
-		data, err := f.decodeData(s, maxContentBytes-len(content))
+		data, err := f.decodeData(s, max(0, maxContentBytes-len(content)))
 		content = append(append(content, data...), '\n')
 		if err != nil {
 			ok = false
@@ -504,6 +504,9 @@ func (f *pdfFile) decodeData(s *pdfStream, limit int) ([]byte, error) {
 // readCapped reads r to its end, failing with errTooBig past limit bytes; it
 // never holds more than limit+1 bytes, whatever r would go on to produce.
 func readCapped(r io.Reader, limit int) ([]byte, error) {
+	if limit < 0 {
+		return nil, errTooBig
+	}
 	buf := make([]byte, 0, min(limit+1, 32<<10))
 	for {
 		if len(buf) == cap(buf) {
@@ -756,11 +759,11 @@ func (f *pdfFile) colorSpace(o any, depth int) (colorSpace, error) {
 			return colorSpace{}, errors.New("broken indexed colour space")
 		}
 		var lookup []byte
-		switch v := mustResolve(f, a[3]).(type) {
+		switch v := f.value(a[3]).(type) {
 		case pdfString:
 			lookup = []byte(v)
 		case *pdfStream:
-			lookup, _ = f.decodeData(v, 256*4)
+			lookup, _ = f.decodeData(v, 64<<10) // 1 kB is used; writers may pad
 		}
 		cs := colorSpace{comps: 1, palette: make([]uint8, hival+1)}
 		for i := range cs.palette {
@@ -786,7 +789,8 @@ type colorSpaceError struct{ family pdfName }
 
 func (e *colorSpaceError) Error() string { return "unsupported colour space " + string(e.family) }
 
-func mustResolve(f *pdfFile, o any) any {
+// value is o resolved, with an unreadable object read as null.
+func (f *pdfFile) value(o any) any {
 	o, _ = f.resolve(o)
 	return o
 }
