@@ -32,6 +32,18 @@ func TestPDFImages(t *testing.T) {
 			dict: fmt.Sprintf("/Width %d /Height %d /ColorSpace /CalGray /BitsPerComponent 8 /Filter /AHx", pageW, pageH),
 			data: []byte(fmt.Sprintf("%x>", u.Pix)),
 		}, 0},
+		{"16-bit gray", pdfImage{
+			dict: fmt.Sprintf("/Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 16 /Filter /FlateDecode", pageW, pageH),
+			data: zlibBytes(widen(u.Pix)),
+		}, 0},
+		{"2-bit gray", pdfImage{
+			dict: fmt.Sprintf("/Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 2", pageW, pageH),
+			data: twoBit(u),
+		}, 6},
+		{"CMYK", pdfImage{
+			dict: fmt.Sprintf("/Width %d /Height %d /ColorSpace /DeviceCMYK /BitsPerComponent 8 /Filter /FlateDecode", pageW, pageH),
+			data: zlibBytes(blackInk(u.Pix)),
+		}, 0},
 		{"negative gray with /Decode [1 0]", pdfImage{
 			dict: fmt.Sprintf("/Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Decode [1 0]", pageW, pageH),
 			data: negative(u.Pix),
@@ -399,4 +411,69 @@ func TestPDFContentPastTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkUpright(t, pages[0], pageW, pageH, 0)
+}
+
+// widen makes 16-bit samples whose high byte is the gray level.
+func widen(b []byte) []byte {
+	out := make([]byte, 0, 2*len(b))
+	for _, v := range b {
+		out = append(out, v, 0x55)
+	}
+	return out
+}
+
+// blackInk paints gray levels with black ink alone.
+func blackInk(b []byte) []byte {
+	out := make([]byte, 0, 4*len(b))
+	for _, v := range b {
+		out = append(out, 0, 0, 0, 255-v)
+	}
+	return out
+}
+
+// twoBit quantises g to four levels, four pixels to a byte.
+func twoBit(g *image.Gray) []byte {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	rowLen := (2*w + 7) / 8
+	out := make([]byte, rowLen*h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			q := (int(g.Pix[y*g.Stride+x])*3 + 127) / 255
+			out[y*rowLen+x/4] |= byte(q) << (6 - 2*(x%4))
+		}
+	}
+	return out
+}
+
+func TestPDFWideRows(t *testing.T) {
+	// Rows longer than the chunk they are read in, in RGB and 1-bit.
+	const w, h = 9001, 3
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i * 7 % 251)
+	}
+	bw := image.NewGray(g.Rect)
+	for i := range bw.Pix {
+		if i%3 == 0 {
+			bw.Pix[i] = 255
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		img  pdfImage
+		want *image.Gray
+	}{
+		{"RGB", flateRGBImage(g, "<< /N 3 >>"), g},
+		{"1-bit", pdfImage{fmt.Sprintf("/Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1", w, h), bilevel(bw)}, bw},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := buildPDF([]pdfPageSpec{{images: []pdfImage{tc.img}, content: "q 595 0 0 1 0 400 cm /Im0 Do Q"}}, pdfOptions{})
+			file = bytes.Replace(file, []byte("/MediaBox [0 0 595 842]"), []byte("/MediaBox [0 0 595 1]   "), 1)
+			pages, err := collect(t, file, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkBilevel(t, pages[0], tc.want)
+		})
+	}
 }

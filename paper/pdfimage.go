@@ -600,9 +600,10 @@ func (f *pdfFile) decodeImage(s *pdfStream, page int, lim Limits) (*image.Gray, 
 	case "DCTDecode":
 		data := s.data
 		if len(names) > 0 {
-			// A JPEG is smaller than its pixels; twice them is a generous bound.
+			// A scan's JPEG takes well under a byte a pixel; two is generous,
+			// and keeps a Flate bomb around it to twice the gray page.
 			var err error
-			data, err = readCapped(r, int(min(2*int64(w)*int64(h)*4+1<<20, math.MaxInt32)))
+			data, err = readCapped(r, int(min(2*int64(w)*int64(h)+1<<20, math.MaxInt32)))
 			if err != nil && len(data) == 0 {
 				return nil, damagedImage(page, err)
 			}
@@ -826,7 +827,7 @@ func (f *pdfFile) decodeSamples(r io.Reader, d pdfDict, w, h int, isMask bool, p
 	if isMask {
 		inverted = f.decodeInverted(d["Decode"], 1)
 	}
-	maxV := 1<<min(bpc, 8) - 1
+	maxV := 1<<min(bpc, 8) - 1 // 16-bit samples are cut to their high byte first
 	// One component reads through lut; more are scaled to 8 bits first.
 	var lut [256]uint8
 	for v := 0; v <= maxV; v++ {
@@ -841,60 +842,63 @@ func (f *pdfFile) decodeSamples(r io.Reader, d pdfDict, w, h int, isMask bool, p
 			lut[v] = uint8(v * 255 / maxV)
 		}
 	}
-	row := make([]byte, (int64(w)*int64(comps)*int64(bpc)+7)/8)
+	// Rows are read a chunk of pixels at a time: a hostile page one row
+	// high and millions wide must not cost its raw row on top of its gray.
+	const chunk = 4096 // pixels; a whole number of bytes at any depth
+	buf := make([]byte, chunk*comps*bpc/8)
 	var samples []byte
 	if bpc != 8 {
-		samples = make([]byte, w*comps)
+		samples = make([]byte, chunk*comps)
 	}
 	g := image.NewGray(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
-		if _, err := io.ReadFull(r, row); err != nil {
-			return nil, damagedImage(page, err)
-		}
-		s := row
-		switch {
-		case bpc == 16:
-			for i := range samples {
-				samples[i] = row[2*i]
-			}
-			s = samples
-		case bpc < 8:
-			unpack(samples, row, bpc, comps > 1)
-			s = samples
-		}
 		out := g.Pix[y*g.Stride : y*g.Stride+w]
-		switch comps {
-		case 1:
-			if bpc == 16 && cs.palette == nil {
-				for x := range out {
-					out[x] = s[x]
+		for x0 := 0; x0 < w; x0 += chunk {
+			n := min(chunk, w-x0)
+			in := buf[:(n*comps*bpc+7)/8]
+			if _, err := io.ReadFull(r, in); err != nil {
+				return nil, damagedImage(page, err)
+			}
+			s := in
+			switch {
+			case bpc == 16:
+				s = samples[:n*comps]
+				for i := range s {
+					s[i] = in[2*i]
 				}
-				if inverted {
-					for x := range out {
-						out[x] = ^out[x]
-					}
-				}
-				break
+			case bpc < 8:
+				s = samples[:n*comps]
+				unpack(s, in, bpc, comps > 1)
 			}
-			for x := range out {
-				out[x] = lut[s[x]]
-			}
-		case 3:
-			s = s[:3*w]
-			for x := range out {
-				out[x] = luma(uint32(s[3*x]), uint32(s[3*x+1]), uint32(s[3*x+2]))
-			}
-		case 4:
-			s = s[:4*w]
-			for x := range out {
-				out[x] = cmykGray(s[4*x], s[4*x+1], s[4*x+2], s[4*x+3])
-			}
+			grayRow(out[x0:x0+n], s, comps, &lut)
 		}
 	}
 	if comps > 1 && inverted {
 		invertGray(g)
 	}
 	return g, nil
+}
+
+// grayRow converts one run of samples: one component through lut, three as
+// RGB, four as CMYK.
+func grayRow(d, s []byte, comps int, lut *[256]uint8) {
+	switch comps {
+	case 1:
+		s = s[:len(d)]
+		for x, v := range s {
+			d[x] = lut[v]
+		}
+	case 3:
+		s = s[:3*len(d)]
+		for x := range d {
+			d[x] = luma(uint32(s[3*x]), uint32(s[3*x+1]), uint32(s[3*x+2]))
+		}
+	case 4:
+		s = s[:4*len(d)]
+		for x := range d {
+			d[x] = cmykGray(s[4*x], s[4*x+1], s[4*x+2], s[4*x+3])
+		}
+	}
 }
 
 // unpack spreads samples of bpc < 8 bits into bytes, scaled to 0–255 when
