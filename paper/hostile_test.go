@@ -17,7 +17,7 @@ func hostilePDFs() map[string][]byte {
 	// Objects that each open an array or a string and never close it, each
 	// mentioning /ObjStm so that a rebuild looks at every one.
 	b.WriteString("%PDF-1.4\n")
-	for i := 1; i < 100_000; i++ {
+	for i := 1; i < 30_000; i++ {
 		fmt.Fprintf(&b, "%d 0 obj [ /ObjStm (\n", i)
 	}
 	out["unclosed objects"] = bytes.Clone(b.Bytes())
@@ -25,7 +25,7 @@ func hostilePDFs() map[string][]byte {
 	// Streams without endstream nor a usable /Length.
 	b.Reset()
 	b.WriteString("%PDF-1.4\n")
-	for i := 1; i < 50_000; i++ {
+	for i := 1; i < 20_000; i++ {
 		fmt.Fprintf(&b, "%d 0 obj << /Type /ObjStm /Length 999999999 >> stream\nxx\n", i)
 	}
 	out["streams without end"] = bytes.Clone(b.Bytes())
@@ -63,10 +63,10 @@ func hostilePDFs() map[string][]byte {
 	// References that chain through every object.
 	b.Reset()
 	b.WriteString("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")
-	for i := 2; i < 50_000; i++ {
+	for i := 2; i < 20_000; i++ {
 		fmt.Fprintf(&b, "%d 0 obj %d 0 R endobj\n", i, i+1)
 	}
-	b.WriteString("50000 0 obj 2 0 R endobj\ntrailer << /Root 1 0 R >>\n")
+	b.WriteString("20000 0 obj 2 0 R endobj\ntrailer << /Root 1 0 R >>\n")
 	out["reference chain"] = bytes.Clone(b.Bytes())
 	return out
 }

@@ -101,6 +101,9 @@ func (l *lexer) skipSpace() {
 }
 
 func (l *lexer) next() (token, error) {
+	if *l.work <= 0 {
+		return token{}, errTooComplex
+	}
 	start := l.pos
 	t, err := l.token()
 	*l.work -= l.pos - start
