@@ -10,7 +10,9 @@ import (
 )
 
 // Page is one page image of an upload, in reading order, as 8-bit gray,
-// already turned upright per EXIF/TIFF orientation.
+// already turned upright per EXIF/TIFF orientation (and, in a PDF, per the
+// page's /Rotate and the way its image is drawn). Gray's bounds start at
+// (0, 0); it is decoded afresh for fn, which may keep or change it.
 type Page struct {
 	Index int // 0-based within the file
 	Gray  *image.Gray
