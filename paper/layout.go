@@ -144,7 +144,7 @@ func Surveys() []string {
 
 // Page geometry of version 1, in millimetres.
 const (
-	pageW, pageH = 210.0, 297.0
+	a4W, a4H = 210.0, 297.0
 	markSize     = 7.0
 	markInset    = 8.0
 	textLeft     = 16.0
@@ -165,12 +165,12 @@ func layoutV1(def *survey.Survey) *Layout {
 	l := &Layout{
 		Survey:  string(def.ID),
 		Version: 1,
-		Page:    Size{pageW, pageH},
+		Page:    Size{a4W, a4H},
 		Marks: []Rect{
 			{markInset, markInset, markSize, markSize},
-			{pageW - markInset - markSize, markInset, markSize, markSize},
-			{markInset, pageH - markInset - markSize, markSize, markSize},
-			{pageW - markInset - markSize, pageH - markInset - markSize, markSize, markSize},
+			{a4W - markInset - markSize, markInset, markSize, markSize},
+			{markInset, a4H - markInset - markSize, markSize, markSize},
+			{a4W - markInset - markSize, a4H - markInset - markSize, markSize, markSize},
 		},
 		QR:     Rect{166, 17, 26, 26},
 		Text:   Rect{textLeft, tableTop + headerH, tableLeft - textLeft - 2, 0},
@@ -203,7 +203,7 @@ func layoutV1(def *survey.Survey) *Layout {
 		y += rowH
 	}
 	l.Text.H = round(y - l.Text.Y)
-	bottom := pageH - markInset - markSize - 3
+	bottom := a4H - markInset - markSize - 3
 	top := y + 7
 	if !headings {
 		bottom = min(bottom, top+90) // a short form's comment needs no more

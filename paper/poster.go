@@ -26,9 +26,9 @@ func WritePoster(w io.Writer, p Poster) error {
 	pdf.AddPage()
 	pdf.SetFillColor(0, 0, 0)
 	pdf.SetTextColor(0, 0, 0)
-	mid := pageW / 2
+	mid := a4W / 2
 	pdf.SetFont(fontName, "B", 13)
-	wrapCentred(pdf, mid, 28, pageW-40, 6.5, p.Agency)
+	wrapCentred(pdf, mid, 28, a4W-40, 6.5, p.Agency)
 	pdf.SetFont(fontName, "B", 30)
 	centred(pdf, mid, 58, "GÓP Ý, PHẢN ÁNH,")
 	centred(pdf, mid, 72, "KIẾN NGHỊ")
@@ -49,7 +49,7 @@ func WritePoster(w io.Writer, p Poster) error {
 		centred(pdf, mid, 216+float64(i)*7, line)
 	}
 	pdf.SetFont(fontName, "", 10)
-	text(pdf, 20, 262, pageW-40, "Địa chỉ: "+p.URL)
+	text(pdf, 20, 262, a4W-40, "Địa chỉ: "+p.URL)
 	pdf.SetFont(fontName, "", 8)
 	pdf.SetTextColor(70, 70, 70)
 	centred(pdf, mid, 282, "Ý kiến được chuyển đến cơ quan và theo dõi đến khi trả lời. Xin cảm ơn ông/bà.")
