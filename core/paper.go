@@ -128,7 +128,7 @@ func (s *Service) FilePaper(ctx context.Context, p *Principal, pg PaperPage) (*s
 		}
 		return sc, s.ScanQueue.Add(ctx, sc)
 	}
-	if err := s.recordPaper(ctx, sc, inv, def, pg.Answers, "", ""); err != nil {
+	if err := s.recordPaper(ctx, sc, inv, def, pg.Answers, "", Completion{ScannedBy: p.Who()}); err != nil {
 		return nil, err
 	}
 	return sc, s.keepScan(ctx, p, sc)
@@ -136,7 +136,7 @@ func (s *Service) FilePaper(ctx context.Context, p *Principal, pg PaperPage) (*s
 
 // recordPaper completes inv with a form's answers (a question left blank
 // is no opinion, 0) and notes on sc what became of them.
-func (s *Service) recordPaper(ctx context.Context, sc *store.Scan, inv *store.Invitation, def *survey.Survey, answers map[string]int, comment, by string) error {
+func (s *Service) recordPaper(ctx context.Context, sc *store.Scan, inv *store.Invitation, def *survey.Survey, answers map[string]int, comment string, who Completion) error {
 	a := survey.Answers{}
 	for _, q := range def.Questions {
 		v := answers[string(q.ID)]
@@ -147,7 +147,7 @@ func (s *Service) recordPaper(ctx context.Context, sc *store.Scan, inv *store.In
 	}
 	r, err := s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
 		Answers: a, Comment: comment, Channel: ChannelPaper, Locale: "vi",
-		VerifiedBy: store.VerifiedPaper, EnteredBy: by,
+		VerifiedBy: store.VerifiedPaper, EnteredBy: who.EnteredBy, ScannedBy: who.ScannedBy,
 	})
 	if errors.Is(err, ErrAlreadyCompleted) {
 		if fresh, err := s.Invitation(ctx, inv.ID); err == nil {
@@ -288,7 +288,7 @@ func (s *Service) ResolveScan(ctx context.Context, p *Principal, id string, r Re
 		return nil, err
 	}
 	sc.ResolvedBy, sc.ResolvedAt = p.Who(), &now
-	if err := s.recordPaper(ctx, sc, inv, def, r.Answers, comment, p.Who()); err != nil {
+	if err := s.recordPaper(ctx, sc, inv, def, r.Answers, comment, Completion{EnteredBy: p.Who()}); err != nil {
 		return nil, err // not recorded: still in review, for another try
 	}
 	// Of two operators resolving at once, the answer lands once (the

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"math"
 	"time"
 
@@ -18,7 +19,7 @@ func (s *Service) provenance(ss *Session, c Completion, now time.Time) *store.Pr
 	if !c.Start.IsZero() {
 		start = c.Start
 	}
-	p := &store.Provenance{VerifiedBy: c.VerifiedBy, SecondsToComplete: seconds(now.Sub(start)), By: c.EnteredBy}
+	p := &store.Provenance{VerifiedBy: c.VerifiedBy, SecondsToComplete: seconds(now.Sub(start)), By: cmp.Or(c.EnteredBy, c.ScannedBy)}
 	if !ss.FirstView.IsZero() {
 		v := seconds(ss.FirstView.Sub(start))
 		p.SecondsToFirstView = &v

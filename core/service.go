@@ -269,6 +269,9 @@ type Completion struct {
 	// EnteredBy and CitizenText: an operator read the scores in the
 	// citizen's message (see ResolveUnread).
 	EnteredBy, CitizenText string
+	// ScannedBy is who uploaded a paper form read without an operator
+	// (provenance's by; EnteredBy is for scores an operator read).
+	ScannedBy string
 	// Spend, for a chat message, is kept with the response (see
 	// store.Spend), so a redelivery of the message spends nothing more.
 	Spend *store.Spend
