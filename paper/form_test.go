@@ -189,3 +189,49 @@ func TestPoster(t *testing.T) {
 		t.Fatalf("the poster's QR reads %q, %v", got, err)
 	}
 }
+
+// TestSlips prints an office's suggestion-box slips: a page each, their
+// QR naming the office's slip id, the kind boxes clear of the rest.
+func TestSlips(t *testing.T) {
+	pdftoppm, zbarimg, pdftotext := testenv.Tool(t, "pdftoppm"), testenv.Tool(t, "zbarimg"), testenv.Tool(t, "pdftotext")
+	id := SlipID([]byte("a key of 32 bytes, for the test."), "000.00.12.H49")
+	if id == SlipID([]byte("a key of 32 bytes, for the test."), "000.00.13.H49") || len(id) != 24 {
+		t.Fatalf("slip ids: %q", id)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "slips.pdf")
+	var b bytes.Buffer
+	if err := WriteSlips(&b, SlipForm{Agency: "Sở Tư pháp tỉnh Quảng Nam", ID: id}, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command(pdftotext, path, "-").Output()
+	for _, want := range []string{"PHIẾU GÓP Ý, PHẢN ÁNH, KIẾN NGHỊ", "Phản ánh", "Kiến nghị", "Số điện thoại"} {
+		if !strings.Contains(norm.NFC.String(string(out)), want) {
+			t.Errorf("the slip does not read %q", want)
+		}
+	}
+	if out, err := exec.Command(pdftoppm, "-r", "150", "-gray", "-png", path, filepath.Join(dir, "s")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "s-*.png"))
+	if len(pages) != 2 {
+		t.Fatalf("%d pages, want 2", len(pages))
+	}
+	got, err := exec.Command(zbarimg, "-q", "--raw", pages[1]).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := qr.ParseFormCode(strings.TrimSpace(string(got)))
+	if err != nil || code.Survey != Slip || code.Invitation != id {
+		t.Fatalf("the slip's QR reads %q: %+v %v", got, code, err)
+	}
+	l, _ := Current(Slip)
+	for _, b := range l.Boxes {
+		if overlap(b.Rect, l.Comment) || overlap(b.Rect, l.QR) {
+			t.Errorf("kind box %d overlaps the writing or the QR", b.Value)
+		}
+	}
+}

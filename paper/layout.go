@@ -136,7 +136,9 @@ func Get(surveyID string, version int) (*Layout, error) {
 func Surveys() []string {
 	var ids []string
 	for id := range layouts {
-		ids = append(ids, id)
+		if id != Slip {
+			ids = append(ids, id)
+		}
 	}
 	sort.Strings(ids)
 	return ids
