@@ -6,14 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sipasvn/gateway/internal/gwtest"
-	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/qr"
 )
 
@@ -35,31 +31,6 @@ func rawCall(g *gwtest.Gateway, key, method, path string, body any) (*http.Respo
 	return res, b
 }
 
-// pdfCodes renders a PDF's pages at 150 dpi and reads each page's form
-// code with zbarimg.
-func pdfCodes(t *testing.T, pdf []byte) []qr.FormCode {
-	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "forms.pdf")
-	if err := os.WriteFile(path, pdf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(testenv.Tool(t, "pdftoppm"), "-r", "150", "-gray", "-png", path, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v %s", err, out)
-	}
-	pages, _ := filepath.Glob(filepath.Join(dir, "p-*.png"))
-	var codes []qr.FormCode
-	for _, p := range pages {
-		png, _ := os.ReadFile(p)
-		c, err := qr.ParseFormCode(gwtest.DecodeQR(t, png))
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		codes = append(codes, c)
-	}
-	return codes
-}
-
 func TestPrintForms(t *testing.T) {
 	g := gwtest.New(t, "", gwtest.NoRateLimits, gwtest.Citizens)
 	g.Tree(t)
@@ -72,14 +43,14 @@ func TestPrintForms(t *testing.T) {
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("form.pdf: %d %s %.200s", res.StatusCode, res.Header.Get("Content-Type"), pdf)
 	}
-	if codes := pdfCodes(t, pdf); len(codes) != 1 || codes[0] != (qr.FormCode{Survey: "sipas", Version: 1, Invitation: id}) {
+	if codes := gwtest.PDFCodes(t, pdf); len(codes) != 1 || codes[0] != (qr.FormCode{Survey: "sipas", Version: 1, Invitation: id}) {
 		t.Fatalf("the form's code reads %+v", codes)
 	}
 	if bytes.Contains(pdf, []byte(gwtest.Token(a))) {
 		t.Fatal("the form carries the survey token: a photo of it could answer on the web")
 	}
 	res, pdf = rawCall(g, gwtest.AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf?survey=sipas-5", nil)
-	if codes := pdfCodes(t, pdf); res.StatusCode != 200 || len(codes) != 1 || codes[0].Survey != "sipas-5" {
+	if codes := gwtest.PDFCodes(t, pdf); res.StatusCode != 200 || len(codes) != 1 || codes[0].Survey != "sipas-5" {
 		t.Fatalf("the short form: %d %+v", res.StatusCode, codes)
 	}
 	res, out := g.API("GET", "/api/v1/invitations/"+id+"/form.pdf?survey=nope", nil)
@@ -89,7 +60,7 @@ func TestPrintForms(t *testing.T) {
 
 	// A desk's day as one PDF, by dossier code.
 	res, pdf = rawCall(g, gwtest.AdminKey, "POST", "/api/v1/forms", map[string]any{"dossier_codes": []string{"PAPER-1", "PAPER-2"}})
-	if codes := pdfCodes(t, pdf); res.StatusCode != 200 || len(codes) != 2 || codes[1].Invitation != b["id"] {
+	if codes := gwtest.PDFCodes(t, pdf); res.StatusCode != 200 || len(codes) != 2 || codes[1].Invitation != b["id"] {
 		t.Fatalf("forms: %d %+v", res.StatusCode, codes)
 	}
 	// A dossier already answered refuses the batch, naming it.
