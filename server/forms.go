@@ -23,7 +23,7 @@ func (a *API) formPDF(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendForms(c, []paper.Form{f}, "phieu-"+inv.DossierCode+".pdf")
+	return SendForms(c, []paper.Form{f}, "phieu-"+inv.DossierCode+".pdf")
 }
 
 // FormsRequest names the invitations of a desk's day, by id or by
@@ -81,10 +81,12 @@ func (a *API) forms(c *fiber.Ctx) error {
 		}
 		forms = append(forms, f)
 	}
-	return sendForms(c, forms, "phieu-khao-sat.pdf")
+	return SendForms(c, forms, "phieu-khao-sat.pdf")
 }
 
-func sendForms(c *fiber.Ctx, forms []paper.Form, name string) error {
+// SendForms answers forms as one PDF, a form per page, named name (the
+// API's and the console's print).
+func SendForms(c *fiber.Ctx, forms []paper.Form, name string) error {
 	var b bytes.Buffer
 	if err := paper.WritePDF(&b, forms); err != nil {
 		return err
@@ -144,8 +146,9 @@ func (a *API) scanLinks(sc *store.Scan) {
 	}
 }
 
-// scanImage is a kept page's image, or its comment's.
-func (a *API) scanImage(comment bool) fiber.Handler {
+// ScanImage serves a kept page's image, or its comment's, to a principal
+// who may see the page (the API's and the console's).
+func (a *API) ScanImage(comment bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		sc, err := a.Core.Scan(c.UserContext(), Principal(c), c.Params("id"))
 		if err != nil {
