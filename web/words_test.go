@@ -61,6 +61,11 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 	for _, l := range verifiedLabels {
 		used[l] = true
 	}
+	for _, m := range []map[string]string{unsureLabels, scanStatusLabels} {
+		for _, l := range m {
+			used[l] = true
+		}
+	}
 	for _, l := range signalLabels {
 		used[l.Name], used[l.Why] = true, true
 	}
