@@ -53,7 +53,7 @@ func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *conso
 		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks", "integrity", "flagged"} {
 			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))
 		}
-		for _, name := range []string{"paperqueue", "paperscan"} { // with the paper pages' tabs
+		for _, name := range []string{"paperprint", "paperqueue", "paperscan"} { // with the paper pages' tabs
 			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/papernav.html", "console/"+name+".html"))
 		}
 	}
@@ -93,6 +93,8 @@ func (cs *console) mount(app *fiber.App) {
 	g.Post("/unread/:id/dismiss", server.Allow(core.RoleAdmin, core.RoleAgency), cs.dismissUnread)
 	desk := server.Allow(core.RoleAdmin, core.RoleAgency)
 	g.Get("/paper", desk, cs.paperQueue)
+	g.Get("/paper/print", desk, cs.printForms)
+	g.Post("/paper/print", desk, cs.printForms)
 	g.Get("/paper/scans/:id", desk, cs.paperScan)
 	g.Get("/paper/scans/:id/page.jpg", desk, cs.api.ScanImage(false))
 	g.Get("/paper/scans/:id/comment.jpg", desk, cs.api.ScanImage(true))

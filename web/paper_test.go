@@ -12,6 +12,7 @@ import (
 
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/qr"
 	"github.com/sipasvn/gateway/store"
 )
 
@@ -78,6 +79,80 @@ func post(g *gwtest.Gateway, path string, form url.Values, cookie *http.Cookie) 
 	res := g.PostForm(path, form, cookie)
 	b, _ := io.ReadAll(res.Body)
 	return res, string(b)
+}
+
+// A desk pastes dossier codes and gets one PDF of their forms, whose
+// codes a real decoder reads; codes that cannot have a form come back
+// named by line, the typed list kept, and nothing is printed.
+func TestConsolePaperPrint(t *testing.T) {
+	g := gwtest.New(t, "", gwtest.NoRateLimits, gwtest.Citizens)
+	g.Tree(t)
+	const unit = "000.01.12.H49"
+	a, b := g.Invite("PAPER-1", unit, nil), g.Invite("PAPER-2", unit, map[string]any{"survey": "sipas-5"})
+	done := g.Invite("PAPER-3", unit, map[string]any{"survey": "sipas-5"})
+	if res := g.AnswerAsCitizen(gwtest.Token(done), "A=5&B=5&C=5&D=5&E=5"); res.StatusCode != 303 {
+		t.Fatalf("answer: %d", res.StatusCode)
+	}
+	g.Invite("PAPER-X", "000.00.13.H49", nil)
+	cookie, csrf := signIn(t, g, g.Key(t, "agency", "000.00.12.H49"))
+
+	status, page := g.Page("/console/paper/print", cookie)
+	if status != 200 || !strings.Contains(page, `<a href="/console/paper">Phiếu giấy</a>`) || !strings.Contains(page, `name="survey" value="" checked`) {
+		t.Fatalf("print page: %d\n%s", status, page)
+	}
+	vietnamese(t, "the print page", page, "In phiếu", "Mẫu của từng hồ sơ", "Đánh giá nhanh mức độ hài lòng")
+	_, page = g.Page("/console/paper/print?lang=en", cookie)
+	inEnglish(t, "the print page", page, []string{"Print forms", "Each dossier's own survey", "Quick satisfaction survey"}, "In phiếu", "Mẫu phiếu")
+
+	res, pdf := post(g, "/console/paper/print", url.Values{"csrf": {csrf}, "codes": {"PAPER-1\r\nPAPER-2\r\n"}}, cookie)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("print: %d %s %.300s", res.StatusCode, res.Header.Get("Content-Type"), pdf)
+	}
+	codes := gwtest.PDFCodes(t, []byte(pdf))
+	if len(codes) != 2 || codes[0] != (qr.FormCode{Survey: "sipas", Version: 1, Invitation: a["id"].(string)}) ||
+		codes[1] != (qr.FormCode{Survey: "sipas-5", Version: 1, Invitation: b["id"].(string)}) {
+		t.Fatalf("each dossier's own form: %+v", codes)
+	}
+	res, pdf = post(g, "/console/paper/print", url.Values{"csrf": {csrf}, "codes": {"PAPER-1"}, "survey": {"sipas-5"}}, cookie)
+	if codes := gwtest.PDFCodes(t, []byte(pdf)); res.StatusCode != 200 || len(codes) != 1 || codes[0].Survey != "sipas-5" {
+		t.Fatalf("the short form: %d %+v", res.StatusCode, codes)
+	}
+
+	// Every bad line is named, nothing printed, the text kept as typed.
+	typed := "PAPER-1\n\nPAPER-3\nNOPE-9\nPAPER-X\nPAPER-1, PAPER-2"
+	res, page = post(g, "/console/paper/print", url.Values{"csrf": {csrf}, "codes": {typed}, "survey": {"sipas-5"}}, cookie)
+	if res.StatusCode != 400 || !strings.Contains(page, ">\n"+typed+"</textarea>") || !strings.Contains(page, `value="sipas-5" checked`) {
+		t.Fatalf("refused list: %d\n%s", res.StatusCode, page)
+	}
+	vietnamese(t, "the refused list", page, "Chưa in phiếu nào",
+		"Dòng 3 · PAPER-3: hồ sơ đã được trả lời qua trang web: không cần phiếu",
+		"Dòng 4 · NOPE-9: không có phiếu cho mã hồ sơ này",
+		"Dòng 5 · PAPER-X: ngoài phạm vi cơ quan của bạn",
+		"Dòng 6 · PAPER-1: trùng với dòng 1")
+	if strings.Contains(shown(page), "Dòng 6 · PAPER-2") {
+		t.Errorf("a good code is listed as refused")
+	}
+	if res, page = post(g, "/console/paper/print", url.Values{"csrf": {csrf}, "codes": {"  \n"}}, cookie); res.StatusCode != 400 || !strings.Contains(page, "Hãy nhập ít nhất một mã hồ sơ.") {
+		t.Fatalf("empty list: %d", res.StatusCode)
+	}
+	if res, _ := post(g, "/console/paper/print", url.Values{"codes": {"PAPER-1"}}, cookie); res.StatusCode != 403 {
+		t.Fatalf("without the CSRF token: %d", res.StatusCode)
+	}
+
+	// The invitation's page links its form; the link prints it.
+	_, page = g.Page("/console/invitations?dossier_code=PAPER-1", cookie)
+	link := regexp.MustCompile(`href="(/console/paper/print\?codes=PAPER-1)" id="print-form"`).FindStringSubmatch(page)
+	if link == nil {
+		t.Fatalf("no print link on the invitation:\n%s", page)
+	}
+	req := httptest.NewRequest("GET", link[1], nil)
+	req.AddCookie(cookie)
+	if res := g.Do(req); res.StatusCode != 200 || len(gwtest.PDFCodes(t, []byte(gwtest.Body(res)))) != 1 {
+		t.Fatalf("the invitation's link: %d", res.StatusCode)
+	}
+	if _, page = g.Page("/console/invitations?dossier_code=PAPER-3", cookie); strings.Contains(page, `id="print-form"`) {
+		t.Fatalf("an answered dossier offers a form")
+	}
 }
 
 // sipasAnswers are the full form's answers, all v.

@@ -61,7 +61,7 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 	for _, l := range verifiedLabels {
 		used[l] = true
 	}
-	for _, m := range []map[string]string{unsureLabels, scanStatusLabels} {
+	for _, m := range []map[string]string{unsureLabels, scanStatusLabels, channelLabels} {
 		for _, l := range m {
 			used[l] = true
 		}
