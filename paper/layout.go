@@ -146,16 +146,16 @@ func Surveys() []string {
 
 // Page geometry of version 1, in millimetres.
 const (
-	a4W, a4H = 210.0, 297.0
-	markSize     = 7.0
-	markInset    = 8.0
-	textLeft     = 16.0
-	tableLeft    = 118.0
-	columnW      = 12.6
-	tableTop     = 47.0
-	headerH      = 9.0
-	headingH     = 5.2
-	tableBottom  = 240.0
+	a4W, a4H    = 210.0, 297.0
+	markSize    = 7.0
+	markInset   = 8.0
+	textLeft    = 16.0
+	tableLeft   = 118.0
+	columnW     = 12.6
+	tableTop    = 47.0
+	headerH     = 9.0
+	headingH    = 5.2
+	tableBottom = 240.0
 )
 
 // layoutV1 is how version 1 places a survey on an A4 page: the QR at the
