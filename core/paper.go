@@ -259,6 +259,11 @@ func (s *Service) ResolveScan(ctx context.Context, p *Principal, id string, r Re
 	if err != nil {
 		return nil, err
 	}
+	if ok, err := s.above(ctx, p, sc.Agency); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, Errorf(Denied, "", "agency %s is the one being rated: its unsure forms are read by a parent agency or the province, so the index stays objective", sc.Agency)
+	}
 	if sc.Status != store.ScanReview {
 		return nil, Errorf(Conflict, "", "page %s is not waiting for review: it is %s", id, sc.Status)
 	}

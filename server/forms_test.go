@@ -11,6 +11,7 @@ import (
 
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/qr"
+	"github.com/sipasvn/gateway/store"
 )
 
 // rawCall is an API call whose answer is not JSON.
@@ -92,5 +93,49 @@ func TestPrintForms(t *testing.T) {
 	}
 	if res, _ := g.API("GET", "/api/v1/forms/layout?survey=sipas&version=9", nil); res.StatusCode != 404 {
 		t.Fatalf("unknown version: %d", res.StatusCode)
+	}
+}
+
+// A page in review is settled through the API once, by a key above the
+// rated agency: its answers land as the dossier's response, channel
+// paper; the unit's own key may not read its unsure forms for it.
+func TestResolveScannedPage(t *testing.T) {
+	g := gwtest.New(t, "", gwtest.NoRateLimits)
+	g.Tree(t)
+	const unit = "000.01.12.H49"
+	g.Invite("PAPER-R1", unit, map[string]any{"survey": "sipas-5"})
+	id := g.FileForReview(t, "PAPER-R1", map[string]int{"A": 5, "B": 4, "D": 5, "E": 0}, store.ScanQuestion{Question: "C", Status: "multiple", Marked: []int{2, 3}})
+
+	own, parent := g.Key(t, "agency", unit), g.Key(t, "agency", "000.00.12.H49")
+	res, list := g.As(parent, "GET", "/api/v1/forms/review", nil)
+	if res.StatusCode != 200 || list["total"] != 1.0 {
+		t.Fatalf("queue: %d %v", res.StatusCode, list)
+	}
+	if res, img := rawCall(g, parent, "GET", "/api/v1/forms/review/"+id+"/page.jpg", nil); res.StatusCode != 200 || len(img) < 1000 {
+		t.Fatalf("page image: %d, %d bytes", res.StatusCode, len(img))
+	}
+	answers := map[string]any{"A": 5, "B": 4, "C": 3, "D": 5, "E": 0}
+	if res, out := g.As(own, "POST", "/api/v1/forms/review/"+id+"/resolve", map[string]any{"answers": answers}); res.StatusCode != 403 {
+		t.Fatalf("the rated unit read its own form: %d %v", res.StatusCode, out)
+	}
+	if res, out := g.As(parent, "POST", "/api/v1/forms/review/"+id+"/resolve", map[string]any{"answers": map[string]any{"A": 7}}); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "answers.A" {
+		t.Fatalf("a score off the scale: %d %v", res.StatusCode, out)
+	}
+	res, out := g.As(parent, "POST", "/api/v1/forms/review/"+id+"/resolve", map[string]any{"answers": answers, "comment": "Chờ lâu quá, gọi 0912345678"})
+	if res.StatusCode != 200 || out["status"] != store.ScanRecorded {
+		t.Fatalf("resolve: %d %v", res.StatusCode, out)
+	}
+	if res, _ := g.As(parent, "POST", "/api/v1/forms/review/"+id+"/resolve", map[string]any{"answers": answers}); res.StatusCode != 409 {
+		t.Fatalf("a second resolve: %d", res.StatusCode)
+	}
+	g.Flush()
+	r, err := g.Mongo.Responses.ByInvitation(t.Context(), g.MustInvitation("PAPER-R1").ID)
+	if err != nil || r.Channel != "paper" || r.Provenance == nil || r.Provenance.VerifiedBy != store.VerifiedPaper || strings.Contains(r.Comment, "0912345678") {
+		t.Fatalf("the response: %+v %v", r, err)
+	}
+	g.Drain()
+	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&agency="+unit, nil)
+	if rep["responses"] != 1.0 {
+		t.Fatalf("report: %v", rep)
 	}
 }
