@@ -193,9 +193,12 @@ type Agency struct {
 
 	// DossierServers CIDRs of the central dossier systems that create this agency's and its subtree's invitations: their creates are not tied to their address (creator_address)
 	DossierServers *[]string `json:"dossier_servers,omitempty"`
-	Level          *string   `json:"level,omitempty"`
-	Name           string    `json:"name"`
-	NameEn         *string   `json:"name_en,omitempty"`
+
+	// FeedbackUrl the agency's standing feedback page (hòm thư góp ý), /g/{token}: for its poster and QR code; the token cannot be guessed or forged from the code
+	FeedbackUrl string  `json:"feedback_url"`
+	Level       *string `json:"level,omitempty"`
+	Name        string  `json:"name"`
+	NameEn      *string `json:"name_en,omitempty"`
 
 	// OfficeNetworks CIDRs of the agency's staff networks (not the citizens' guest Wi-Fi): web answers from them are flagged office_network
 	OfficeNetworks *[]string `json:"office_networks,omitempty"`
@@ -214,10 +217,13 @@ type AgencyEntry struct {
 
 	// DossierServers CIDRs of the central dossier systems that create this agency's and its subtree's invitations: their creates are not tied to their address (creator_address)
 	DossierServers *[]string `json:"dossier_servers,omitempty"`
-	Invitations    int64     `json:"invitations"`
-	Level          *string   `json:"level,omitempty"`
-	Name           string    `json:"name"`
-	NameEn         *string   `json:"name_en,omitempty"`
+
+	// FeedbackUrl a registered agency's standing feedback page (hòm thư góp ý)
+	FeedbackUrl *string `json:"feedback_url,omitempty"`
+	Invitations int64   `json:"invitations"`
+	Level       *string `json:"level,omitempty"`
+	Name        string  `json:"name"`
+	NameEn      *string `json:"name_en,omitempty"`
 
 	// OfficeNetworks CIDRs of the agency's staff networks (not the citizens' guest Wi-Fi): web answers from them are flagged office_network
 	OfficeNetworks *[]string `json:"office_networks,omitempty"`

@@ -260,6 +260,8 @@ var en = map[string]string{
 	"Xem dạng bảng":                         "Show as a table",
 	"Xem hồ sơ theo dõi":                    "See the cases",
 	"Xoá":                                   "Delete",
+	"Hòm thư góp ý":                         "Suggestion box",
+	"Trang góp ý":                           "Feedback page",
 	"Xu hướng theo tháng":                   "Monthly trend",
 	"Ý kiến":                                "Comment",
 	"Ý kiến của công dân (nếu có)":          "The citizen's comment, if any",
