@@ -56,6 +56,11 @@ type Config struct {
 	DossierCodeAnswers string  `yaml:"dossier_code_answers" env:"GATEWAY_DOSSIER_CODE_ANSWERS" help:"what \"DG <dossier code>\" from a phone an invitation never knew does: off (answered as an unknown code is), flag (the survey starts; the answer is flagged unverified_phone) or on (the survey starts, unflagged)"`
 	SpeederSeconds     float64 `yaml:"speeder_seconds" env:"GATEWAY_SPEEDER_SECONDS" help:"a web or kiosk answer completed in fewer seconds than this per question answered is flagged speeder"`
 	KioskFastSeconds   float64 `yaml:"kiosk_fast_seconds" env:"GATEWAY_KIOSK_FAST_SECONDS" help:"a kiosk answer completed within this many seconds of the dossier's presentation is flagged kiosk_fast"`
+
+	// The suggestion boxes' limits (docs/feedback.md).
+	FeedbackRate       int `yaml:"feedback_rate" env:"GATEWAY_FEEDBACK_RATE" help:"feedback a client address may send through the feedback pages per hour (0 = no limit)"`
+	FeedbackAgencyRate int `yaml:"feedback_agency_rate" env:"GATEWAY_FEEDBACK_AGENCY_RATE" help:"feedback one agency's page takes per hour, from everyone (0 = no limit)"`
+	FeedbackCodes      int `yaml:"feedback_codes" env:"GATEWAY_FEEDBACK_CODES" help:"one-time codes the feedback page may text to one phone number in 24 hours (1-10)"`
 }
 
 // Defaults returns the settings used when nothing else is given.
@@ -82,6 +87,10 @@ func Defaults() Config {
 		DossierCodeAnswers: "flag",
 		SpeederSeconds:     2,
 		KioskFastSeconds:   10,
+
+		FeedbackRate:       5,
+		FeedbackAgencyRate: 60,
+		FeedbackCodes:      3,
 	}
 }
 
@@ -272,6 +281,12 @@ func (c Config) Validate() error {
 	}
 	if c.PageRate < 0 || c.PhoneRate < 0 || c.KioskRate < 0 {
 		bad("GATEWAY_PAGE_RATE/GATEWAY_PHONE_RATE/GATEWAY_KIOSK_RATE", "must be 0 (no limit) or more")
+	}
+	if c.FeedbackRate < 0 || c.FeedbackAgencyRate < 0 {
+		bad("GATEWAY_FEEDBACK_RATE/GATEWAY_FEEDBACK_AGENCY_RATE", "must be 0 (no limit) or more")
+	}
+	if c.FeedbackCodes < 1 || c.FeedbackCodes > 10 {
+		bad("GATEWAY_FEEDBACK_CODES", "%d: use 1 to 10 codes a phone number may receive in 24 hours (3 is the default)", c.FeedbackCodes)
 	}
 	if c.Retention < 24*time.Hour {
 		bad("GATEWAY_RETENTION", "%s is shorter than a day; invitations must stay answerable, e.g. 4320h for 180 days", c.Retention)
