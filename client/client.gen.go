@@ -312,11 +312,25 @@ type Case struct {
 	// EscalatedTo the parent agency told when it became overdue
 	EscalatedTo *string `json:"escalated_to,omitempty"`
 
+	// FeedbackType a feedback case's type: suggestion (góp ý), complaint (phản ánh) or recommendation (kiến nghị)
+	FeedbackType *string `json:"feedback_type,omitempty"`
+
 	// FirstDueAt the due time the case opened with: answered in time and escalation are held to it
-	FirstDueAt   *time.Time  `json:"first_due_at,omitempty"`
-	History      []CaseEvent `json:"history"`
-	Id           string      `json:"id"`
-	InvitationId string      `json:"invitation_id"`
+	FirstDueAt *time.Time `json:"first_due_at,omitempty"`
+
+	// GivenDossierCode the dossier code the citizen typed on the feedback page, as typed: not checked against any invitation
+	GivenDossierCode *string     `json:"given_dossier_code,omitempty"`
+	History          []CaseEvent `json:"history"`
+
+	// Id the response's id (one case per response), or a feedback's reference number (GY…, PA…, KN…)
+	Id           string `json:"id"`
+	InvitationId string `json:"invitation_id"`
+
+	// Kind feedback: opened from the agency's feedback page (no response or invitation behind it; never counted in the index); absent for a case of an unhappy response
+	Kind *string `json:"kind,omitempty"`
+
+	// Locale the language the feedback's citizen used (vi or en)
+	Locale *string `json:"locale,omitempty"`
 
 	// LowCriteria criteria (or the overall question) scored 1 or 2
 	LowCriteria []string   `json:"low_criteria"`
@@ -335,6 +349,9 @@ type Case struct {
 
 	// RemindedAt when the agency was reminded that the case is due within a day
 	RemindedAt *time.Time `json:"reminded_at,omitempty"`
+
+	// ReplyPhone the phone a feedback's citizen confirmed with a one-time code, masked (84******678): the answer goes to it by SMS; without one the case is answered in the console only
+	ReplyPhone *string    `json:"reply_phone,omitempty"`
 	ResponseId string     `json:"response_id"`
 	Status     CaseStatus `json:"status"`
 	Survey     string     `json:"survey"`
@@ -579,6 +596,8 @@ type Dossier struct {
 
 // Erased defines model for Erased.
 type Erased struct {
+	// Cases feedback cases whose reply phone was the number
+	Cases       int64 `json:"cases"`
 	ChatLinks   int64 `json:"chat_links"`
 	Invitations int64 `json:"invitations"`
 	Messages    int64 `json:"messages"`
