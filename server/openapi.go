@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/sipasvn/gateway/channels/kiosk"
 	"github.com/sipasvn/gateway/channels/sms"
@@ -125,7 +124,7 @@ var operations = []operation{
 	{"assignCase", "post", "/api/v1/cases/{id}/assign", "Give the case to someone", "cases", nil, request{CaseAssignment{}, []string{"assignee"}}, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"startCase", "post", "/api/v1/cases/{id}/status", "Mark the case in progress", "cases", nil, request{CaseStatusChange{}, []string{"status"}}, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"noteCase", "post", "/api/v1/cases/{id}/notes", "Add an internal note (never sent to the citizen)", "cases", nil, request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: CaseView{}}, caseErrors},
-	{"answerCase", "post", "/api/v1/cases/{id}/answer", "Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)", "cases", nil,
+	{"answerCase", "post", "/api/v1/cases/{id}/answer", "Answer the citizen: sent by SMS on the invitation's number (a feedback case: on the phone its citizen confirmed, else shown on its thank-you page only); they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)", "cases", nil,
 		request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: CaseView{}}, answerErrors},
 	{"closeCase", "post", "/api/v1/cases/{id}/close", "Close the case", "cases", nil, nil, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"reopenCase", "post", "/api/v1/cases/{id}/reopen", "Reopen an answered or closed case, with a new due time", "cases", nil, nil, false, map[int]any{200: CaseView{}}, caseErrors},
@@ -142,6 +141,14 @@ var operations = []operation{
 	{"getSurveyDone", "get", "/s/{token}/done", "Thank-you page", "survey page", []string{"lang"}, nil, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"rateCaseAnswer", "post", "/s/{token}/rate", "Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)", "survey page", nil, htmlBody{}, true,
 		map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 410: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"getFeedbackPage", "get", "/g/{token}", "An agency's feedback page (HTML; its token is in the agency's feedback_url): góp ý, phản ánh or kiến nghị, with an optional phone for the answer and dossier code", "feedback page", []string{"lang"}, nil, true,
+		map[int]any{200: htmlBody{}, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"submitFeedback", "post", "/g/{token}", "Send feedback (form: type suggestion|complaint|recommendation, text, phone, dossier_code, nonce, lang): it opens a feedback case and answers 303 to its thank-you page; bad input is the form again (422) naming each field, over a limit 429", "feedback page", nil, htmlBody{}, true,
+		map[int]any{303: nil, 404: htmlBody{}, 413: htmlBody{}, 422: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"getFeedbackDone", "get", "/g/{token}/done/{ticket}", "A feedback's thank-you page: its reference number, the phone's confirmation and, once given, the agency's answer", "feedback page", []string{"lang", "sent"}, nil, true,
+		map[int]any{200: htmlBody{}, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"confirmFeedbackPhone", "post", "/g/{token}/done/{ticket}", "Confirm the phone with its one-time code (form action=confirm, code) or ask for a new code (action=resend); 303 back to the page, or the page again with why (422, 429)", "feedback page", nil, htmlBody{}, true,
+		map[int]any{303: nil, 404: htmlBody{}, 413: htmlBody{}, 422: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"getSurveyStylesheet", "get", "/static/app.css", "The survey page's stylesheet", "survey page", nil, nil, true, map[int]any{200: cssBody{}}, []int{431}},
 	{"getKioskPage", "get", "/kiosk", "The desk kiosk (HTML): pairs once, then shows each dossier's survey", "kiosk", nil, nil, true, map[int]any{200: htmlBody{}}, []int{431}},
 	{"getKioskScript", "get", "/kiosk/app.js", "The kiosk's script", "kiosk", nil, nil, true, map[int]any{200: jsBody{}}, []int{431}},
@@ -207,6 +214,7 @@ var queryDoc = map[string]string{
 	"lang":         "vi or en",
 	"after":        "the seq of the dossier the kiosk shows (0: none)",
 	"wait":         "seconds to wait, 1–25 (default 25)",
+	"sent":         "1: a new code was just sent (the page says so)",
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -301,7 +309,7 @@ func OpenAPI(base string) []byte {
 		}
 		if op.method == "post" || op.method == "put" { // a compressed body is refused (identityBodies)
 			media := map[string]any{"application/json": map[string]any{"schema": errorSchema}}
-			if strings.HasPrefix(op.path, "/s/") {
+			if CitizenPage(op.path) {
 				media = s.media(htmlBody{})
 			}
 			resp["415"] = map[string]any{"description": "Content-Encoding other than identity", "content": media}
@@ -380,9 +388,10 @@ var tagDoc = map[string]string{
 	"channels":       "SMS and Zalo channels",
 	"keys":           "API keys, erasures and the audit log",
 	"unread replies": "Replies the gateway could not read, for operators",
-	"cases":          "Follow-up of unhappy responses: the agency answers, the citizen rates the answer",
+	"cases":          "Follow-up of unhappy responses and of citizens' feedback: the agency answers, the citizen rates the answer",
 	"desks":          "Desks and their kiosks: tablets that rate the dossier just handed back",
 	"kiosk":          "What a paired tablet calls (Authorization: Bearer <device token>, never an API key)",
 	"survey page":    "What a citizen's QR code opens",
+	"feedback page":  "What a suggestion box's poster opens: an agency's feedback page (hòm thư góp ý), which opens a feedback case",
 	"webhooks":       "Providers' inbound messages",
 }
