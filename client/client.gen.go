@@ -385,6 +385,9 @@ type CaseFigures struct {
 	ByAgency *[]CaseFigures   `json:"by_agency,omitempty"`
 	ByRating map[string]int64 `json:"by_rating"`
 
+	// Feedback of opened, the cases citizens opened on feedback pages (no response behind them, not in the index)
+	Feedback int64 `json:"feedback"`
+
 	// InTimeRate answered in time, percent of opened
 	InTimeRate float64 `json:"in_time_rate"`
 
@@ -1155,6 +1158,9 @@ type ListCasesParams struct {
 	// Criterion a criterion code (A–E) scored 1–2 in the case's response
 	Criterion *string `form:"criterion,omitempty" json:"criterion,omitempty"`
 
+	// Kind response: only the cases of unhappy responses; feedback: only those the feedback pages opened
+	Kind *string `form:"kind,omitempty" json:"kind,omitempty"`
+
 	// From first month or day (YYYY-MM or YYYY-MM-DD, Vietnam time)
 	From *string `form:"from,omitempty" json:"from,omitempty"`
 
@@ -1553,7 +1559,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/audit (the `ListAudit` operationId).
 	ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListCases Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+	// ListCases Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 	//
 	// Corresponds with GET /api/v1/cases (the `ListCases` operationId).
 	ListCases(ctx context.Context, params *ListCasesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2222,7 +2228,7 @@ func (c *Client) ListAudit(ctx context.Context, params *ListAuditParams, reqEdit
 	return c.Client.Do(req)
 }
 
-// ListCases Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+// ListCases Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 //
 // Corresponds with GET /api/v1/cases (the `ListCases` operationId).
 func (c *Client) ListCases(ctx context.Context, params *ListCasesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3954,6 +3960,18 @@ func NewListCasesRequest(server string, params *ListCasesParams) (*http.Request,
 		if params.Criterion != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "criterion", *params.Criterion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -7137,7 +7155,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/audit (the `ListAudit` operationId).
 	ListAuditWithResponse(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*ListAuditResponse, error)
 
-	// ListCasesWithResponse Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+	// ListCasesWithResponse Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12732,7 +12750,7 @@ func (c *ClientWithResponses) ListAuditWithResponse(ctx context.Context, params 
 	return ParseListAuditResponse(rsp)
 }
 
-// ListCasesWithResponse Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+// ListCasesWithResponse Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -187,6 +187,15 @@ func TestFeedbackOpensACase(t *testing.T) {
 	if days := due.Sub(opened).Hours() / 24; days < 5 || days > 9 {
 		t.Fatalf("due %v after opening %v: not 5 working days", due, opened)
 	}
+	if n := len(f.cases("kind=feedback")); n != 1 {
+		t.Fatalf("kind=feedback: %d", n)
+	}
+	if n := len(f.cases("kind=response")); n != 0 {
+		t.Fatalf("kind=response: %d", n)
+	}
+	if res, out := g.API("GET", "/api/v1/cases?kind=paper", nil); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "kind" {
+		t.Fatalf("kind=paper: %d %v", res.StatusCode, out)
+	}
 	if n := len(f.cases("from=" + opened.In(time.FixedZone("", 7*3600)).Format("2006-01"))); n != 1 {
 		t.Fatalf("the month's cases (the feedback index): %d", n)
 	}
@@ -208,7 +217,7 @@ func TestFeedbackOpensACase(t *testing.T) {
 	g.Drain()
 	_, after := g.API("GET", "/api/v1/reports/sipas?survey=all", nil)
 	cases := after["cases"].(map[string]any)
-	if cases["opened"] != 1.0 || cases["answered"] != 1.0 {
+	if cases["opened"] != 1.0 || cases["feedback"] != 1.0 || cases["answered"] != 1.0 {
 		t.Fatalf("case figures %v", cases)
 	}
 	if after["responses"] != 0.0 || fmt.Sprint(after["overall"]) != fmt.Sprint(before["overall"]) || fmt.Sprint(after["criteria"]) != fmt.Sprint(before["criteria"]) {
