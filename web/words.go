@@ -403,4 +403,20 @@ var en = map[string]string{
 	"Độ tin cậy của chỉ số":                        "Integrity of the index",
 	"Độ tin cậy":                                   "Integrity",
 	"đáng chú ý":                                   "worth a visit",
+
+	// Suggestion boxes: the feedback cases.
+	"Hòm thư góp ý: %s":     "Suggestion box: %s",
+	"%d từ hòm thư góp ý":   "%d from suggestion boxes",
+	"Góp ý":                 "Suggestion",
+	"Phản ánh":              "Complaint",
+	"Kiến nghị":             "Recommendation",
+	"Nguồn":                 "Source",
+	"kind|Phiếu khảo sát":   "Survey answers",
+	"số tham chiếu":         "reference",
+	"chưa kiểm tra":         "not checked",
+	"Số nhận trả lời":       "Phone for the answer",
+	"Mã hồ sơ công dân ghi": "Dossier code the citizen typed",
+	"không có phiếu khảo sát, không tính vào chỉ số":                             "no survey answer behind it; never counted in the index",
+	"đã xác nhận bằng mã; trả lời gửi qua SMS":                                   "confirmed by a code; the answer goes by SMS",
+	"chưa xác nhận: trả lời chỉ hiện trên hệ thống và trang cảm ơn của công dân": "none confirmed: the answer shows only here and on the citizen's thank-you page",
 }
