@@ -82,6 +82,12 @@ func backoff(attempt int) time.Duration {
 
 func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 	c := d.Core
+	switch {
+	case j.Ticket != "":
+		return d.sendCode(ctx, j)
+	case j.Case != "" && j.Invitation == "": // a feedback case's answer
+		return d.sendAnswer(ctx, j, nil)
+	}
 	inv, err := c.Invitation(ctx, j.Invitation)
 	if core.CodeOf(err) == core.NotFound {
 		return c.Queue.Done(ctx, j)
@@ -200,7 +206,9 @@ const lockWait = time.Second
 // the same retries and cost accounting as an invitation. It runs under
 // the case's lock, so the send and its record cannot interleave with an
 // operator's change or a rating; a case someone else holds makes it wait
-// for a later pass, neither lost nor sent twice.
+// for a later pass, neither lost nor sent twice. A feedback case's
+// answer has no invitation (inv nil): it goes to the case's confirmed
+// phone.
 func (d *Dispatcher) sendAnswer(ctx context.Context, j store.SendJob, inv *store.Invitation) error {
 	err := d.Core.HoldCase(ctx, j.Case, func(ctx context.Context) error { return d.answer(ctx, j, inv) })
 	if errors.Is(err, store.ErrLocked) {
@@ -239,7 +247,11 @@ func (d *Dispatcher) answer(ctx context.Context, j store.SendJob, inv *store.Inv
 // took it, marks the job so; nil (and no error) when a retry is queued.
 func (d *Dispatcher) deliverAnswer(ctx context.Context, j store.SendJob, inv *store.Invitation, cs *store.Case) (*core.AnswerOutcome, error) {
 	c := d.Core
-	if out, err := c.OptedOut(ctx, inv.Respondent); err != nil {
+	who := cs.Respondent
+	if inv != nil {
+		who = inv.Respondent
+	}
+	if out, err := c.OptedOut(ctx, who); err != nil {
 		return nil, fmt.Errorf("case %s: check the opt-out list: %w", cs.ID, err)
 	} else if out {
 		return &core.AnswerOutcome{State: store.SendSkipped, Detail: "the citizen asked to hear no more"}, nil
@@ -248,7 +260,12 @@ func (d *Dispatcher) deliverAnswer(ctx context.Context, j store.SendJob, inv *st
 	if err != nil {
 		return &core.AnswerOutcome{State: store.SendFailed, Detail: err.Error()}, nil
 	}
-	o, err := d.sendAnswerText(ctx, ch, inv, cs)
+	var o *core.AnswerOutcome
+	if inv == nil {
+		o, err = d.sendFeedbackAnswer(ctx, ch, cs)
+	} else {
+		o, err = d.sendAnswerText(ctx, ch, inv, cs)
+	}
 	if err != nil {
 		var se *SendError
 		if errors.As(err, &se) && se.Retryable() && j.Attempt+1 < MaxAttempts {

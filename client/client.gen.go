@@ -193,9 +193,12 @@ type Agency struct {
 
 	// DossierServers CIDRs of the central dossier systems that create this agency's and its subtree's invitations: their creates are not tied to their address (creator_address)
 	DossierServers *[]string `json:"dossier_servers,omitempty"`
-	Level          *string   `json:"level,omitempty"`
-	Name           string    `json:"name"`
-	NameEn         *string   `json:"name_en,omitempty"`
+
+	// FeedbackUrl the agency's standing feedback page (hòm thư góp ý), /g/{token}: for its poster and QR code; the token cannot be guessed or forged from the code
+	FeedbackUrl string  `json:"feedback_url"`
+	Level       *string `json:"level,omitempty"`
+	Name        string  `json:"name"`
+	NameEn      *string `json:"name_en,omitempty"`
 
 	// OfficeNetworks CIDRs of the agency's staff networks (not the citizens' guest Wi-Fi): web answers from them are flagged office_network
 	OfficeNetworks *[]string `json:"office_networks,omitempty"`
@@ -214,10 +217,13 @@ type AgencyEntry struct {
 
 	// DossierServers CIDRs of the central dossier systems that create this agency's and its subtree's invitations: their creates are not tied to their address (creator_address)
 	DossierServers *[]string `json:"dossier_servers,omitempty"`
-	Invitations    int64     `json:"invitations"`
-	Level          *string   `json:"level,omitempty"`
-	Name           string    `json:"name"`
-	NameEn         *string   `json:"name_en,omitempty"`
+
+	// FeedbackUrl a registered agency's standing feedback page (hòm thư góp ý)
+	FeedbackUrl *string `json:"feedback_url,omitempty"`
+	Invitations int64   `json:"invitations"`
+	Level       *string `json:"level,omitempty"`
+	Name        string  `json:"name"`
+	NameEn      *string `json:"name_en,omitempty"`
 
 	// OfficeNetworks CIDRs of the agency's staff networks (not the citizens' guest Wi-Fi): web answers from them are flagged office_network
 	OfficeNetworks *[]string `json:"office_networks,omitempty"`
@@ -316,11 +322,25 @@ type Case struct {
 	// EscalatedTo the parent agency told when it became overdue
 	EscalatedTo *string `json:"escalated_to,omitempty"`
 
+	// FeedbackType a feedback case's type: suggestion (góp ý), complaint (phản ánh) or recommendation (kiến nghị)
+	FeedbackType *string `json:"feedback_type,omitempty"`
+
 	// FirstDueAt the due time the case opened with: answered in time and escalation are held to it
-	FirstDueAt   *time.Time  `json:"first_due_at,omitempty"`
-	History      []CaseEvent `json:"history"`
-	Id           string      `json:"id"`
-	InvitationId string      `json:"invitation_id"`
+	FirstDueAt *time.Time `json:"first_due_at,omitempty"`
+
+	// GivenDossierCode the dossier code the citizen typed on the feedback page, as typed: not checked against any invitation
+	GivenDossierCode *string     `json:"given_dossier_code,omitempty"`
+	History          []CaseEvent `json:"history"`
+
+	// Id the response's id (one case per response), or a feedback's reference number (GY…, PA…, KN…)
+	Id           string `json:"id"`
+	InvitationId string `json:"invitation_id"`
+
+	// Kind feedback: opened from the agency's feedback page (no response or invitation behind it; never counted in the index); absent for a case of an unhappy response
+	Kind *string `json:"kind,omitempty"`
+
+	// Locale the language the feedback's citizen used (vi or en)
+	Locale *string `json:"locale,omitempty"`
 
 	// LowCriteria criteria (or the overall question) scored 1 or 2
 	LowCriteria []string   `json:"low_criteria"`
@@ -339,6 +359,9 @@ type Case struct {
 
 	// RemindedAt when the agency was reminded that the case is due within a day
 	RemindedAt *time.Time `json:"reminded_at,omitempty"`
+
+	// ReplyPhone the phone a feedback's citizen confirmed with a one-time code, masked (84******678): the answer goes to it by SMS; without one the case is answered in the console only
+	ReplyPhone *string    `json:"reply_phone,omitempty"`
 	ResponseId string     `json:"response_id"`
 	Status     CaseStatus `json:"status"`
 	Survey     string     `json:"survey"`
@@ -371,6 +394,9 @@ type CaseFigures struct {
 	// ByAgency with group_by=agency
 	ByAgency *[]CaseFigures   `json:"by_agency,omitempty"`
 	ByRating map[string]int64 `json:"by_rating"`
+
+	// Feedback of opened, the cases citizens opened on feedback pages (no response behind them, not in the index)
+	Feedback int64 `json:"feedback"`
 
 	// InTimeRate answered in time, percent of opened
 	InTimeRate float64 `json:"in_time_rate"`
@@ -583,6 +609,8 @@ type Dossier struct {
 
 // Erased defines model for Erased.
 type Erased struct {
+	// Cases feedback cases whose reply phone was the number
+	Cases       int64 `json:"cases"`
 	ChatLinks   int64 `json:"chat_links"`
 	Invitations int64 `json:"invitations"`
 	Messages    int64 `json:"messages"`
@@ -1235,6 +1263,9 @@ type ListCasesParams struct {
 	// Criterion a criterion code (A–E) scored 1–2 in the case's response
 	Criterion *string `form:"criterion,omitempty" json:"criterion,omitempty"`
 
+	// Kind response: only the cases of unhappy responses; feedback: only those the feedback pages opened
+	Kind *string `form:"kind,omitempty" json:"kind,omitempty"`
+
 	// From first month or day (YYYY-MM or YYYY-MM-DD, Vietnam time)
 	From *string `form:"from,omitempty" json:"from,omitempty"`
 
@@ -1398,6 +1429,29 @@ type ListUnreadRepliesParams struct {
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// GetFeedbackPageParams defines parameters for GetFeedbackPage.
+type GetFeedbackPageParams struct {
+	// Lang vi or en
+	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
+}
+
+// SubmitFeedbackFormdataBody defines parameters for SubmitFeedback.
+type SubmitFeedbackFormdataBody struct {
+}
+
+// GetFeedbackDoneParams defines parameters for GetFeedbackDone.
+type GetFeedbackDoneParams struct {
+	// Lang vi or en
+	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
+
+	// Sent 1: a new code was just sent (the page says so)
+	Sent *string `form:"sent,omitempty" json:"sent,omitempty"`
+}
+
+// ConfirmFeedbackPhoneFormdataBody defines parameters for ConfirmFeedbackPhone.
+type ConfirmFeedbackPhoneFormdataBody struct {
+}
+
 // NextKioskDossierParams defines parameters for NextKioskDossier.
 type NextKioskDossierParams struct {
 	// After the seq of the dossier the kiosk shows (0: none)
@@ -1492,6 +1546,12 @@ type DismissUnreadReplyJSONRequestBody = UnreadInput
 
 // ResolveUnreadReplyJSONRequestBody defines body for ResolveUnreadReply for application/json ContentType.
 type ResolveUnreadReplyJSONRequestBody = UnreadInput
+
+// SubmitFeedbackFormdataRequestBody defines body for SubmitFeedback for application/x-www-form-urlencoded ContentType.
+type SubmitFeedbackFormdataRequestBody SubmitFeedbackFormdataBody
+
+// ConfirmFeedbackPhoneFormdataRequestBody defines body for ConfirmFeedbackPhone for application/x-www-form-urlencoded ContentType.
+type ConfirmFeedbackPhoneFormdataRequestBody ConfirmFeedbackPhoneFormdataBody
 
 // AnswerOnKioskJSONRequestBody defines body for AnswerOnKiosk for application/json ContentType.
 type AnswerOnKioskJSONRequestBody = KioskAnswer
@@ -1637,7 +1697,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/audit (the `ListAudit` operationId).
 	ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListCases Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+	// ListCases Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 	//
 	// Corresponds with GET /api/v1/cases (the `ListCases` operationId).
 	ListCases(ctx context.Context, params *ListCasesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1647,14 +1707,14 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/cases/{id} (the `GetCase` operationId).
 	GetCase(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AnswerCaseWithBody Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
+	// AnswerCaseWithBody Answer the citizen: sent by SMS on the invitation's number (a feedback case: on the phone its citizen confirmed, else shown on its thank-you page only); they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/cases/{id}/answer (the `AnswerCase` operationId).
 	AnswerCaseWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AnswerCase Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
+	// AnswerCase Answer the citizen: sent by SMS on the invitation's number (a feedback case: on the phone its citizen confirmed, else shown on its thank-you page only); they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2030,6 +2090,44 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/unread-replies/{id}/resolve (the `ResolveUnreadReply` operationId).
 	ResolveUnreadReply(ctx context.Context, id string, body ResolveUnreadReplyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetFeedbackPage An agency's feedback page (HTML; its token is in the agency's feedback_url): góp ý, phản ánh or kiến nghị, with an optional phone for the answer and dossier code
+	//
+	// Corresponds with GET /g/{token} (the `GetFeedbackPage` operationId).
+	GetFeedbackPage(ctx context.Context, token string, params *GetFeedbackPageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitFeedbackWithBody Send feedback (form: type suggestion|complaint|recommendation, text, phone, dossier_code, nonce, lang): it opens a feedback case and answers 303 to its thank-you page; bad input is the form again (422) naming each field, over a limit 429
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /g/{token} (the `SubmitFeedback` operationId).
+	SubmitFeedbackWithBody(ctx context.Context, token string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitFeedbackWithFormdataBody Send feedback (form: type suggestion|complaint|recommendation, text, phone, dossier_code, nonce, lang): it opens a feedback case and answers 303 to its thank-you page; bad input is the form again (422) naming each field, over a limit 429
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /g/{token} (the `SubmitFeedback` operationId).
+	SubmitFeedbackWithFormdataBody(ctx context.Context, token string, body SubmitFeedbackFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFeedbackDone A feedback's thank-you page: its reference number, the phone's confirmation and, once given, the agency's answer
+	//
+	// Corresponds with GET /g/{token}/done/{ticket} (the `GetFeedbackDone` operationId).
+	GetFeedbackDone(ctx context.Context, token string, ticket string, params *GetFeedbackDoneParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmFeedbackPhoneWithBody Confirm the phone with its one-time code (form action=confirm, code) or ask for a new code (action=resend); 303 back to the page, or the page again with why (422, 429)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /g/{token}/done/{ticket} (the `ConfirmFeedbackPhone` operationId).
+	ConfirmFeedbackPhoneWithBody(ctx context.Context, token string, ticket string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmFeedbackPhoneWithFormdataBody Confirm the phone with its one-time code (form action=confirm, code) or ask for a new code (action=resend); 303 back to the page, or the page again with why (422, 429)
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /g/{token}/done/{ticket} (the `ConfirmFeedbackPhone` operationId).
+	ConfirmFeedbackPhoneWithFormdataBody(ctx context.Context, token string, ticket string, body ConfirmFeedbackPhoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealth Liveness
 	//
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
@@ -2321,7 +2419,7 @@ func (c *Client) ListAudit(ctx context.Context, params *ListAuditParams, reqEdit
 	return c.Client.Do(req)
 }
 
-// ListCases Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+// ListCases Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 //
 // Corresponds with GET /api/v1/cases (the `ListCases` operationId).
 func (c *Client) ListCases(ctx context.Context, params *ListCasesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2351,7 +2449,7 @@ func (c *Client) GetCase(ctx context.Context, id string, reqEditors ...RequestEd
 	return c.Client.Do(req)
 }
 
-// AnswerCaseWithBody Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
+// AnswerCaseWithBody Answer the citizen: sent by SMS on the invitation's number (a feedback case: on the phone its citizen confirmed, else shown on its thank-you page only); they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 //
 // Takes any type of body and a specified content type.
 //
@@ -2368,7 +2466,7 @@ func (c *Client) AnswerCaseWithBody(ctx context.Context, id string, contentType 
 	return c.Client.Do(req)
 }
 
-// AnswerCase Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
+// AnswerCase Answer the citizen: sent by SMS on the invitation's number (a feedback case: on the phone its citizen confirmed, else shown on its thank-you page only); they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3364,6 +3462,104 @@ func (c *Client) ResolveUnreadReply(ctx context.Context, id string, body Resolve
 	return c.Client.Do(req)
 }
 
+// GetFeedbackPage An agency's feedback page (HTML; its token is in the agency's feedback_url): góp ý, phản ánh or kiến nghị, with an optional phone for the answer and dossier code
+//
+// Corresponds with GET /g/{token} (the `GetFeedbackPage` operationId).
+func (c *Client) GetFeedbackPage(ctx context.Context, token string, params *GetFeedbackPageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFeedbackPageRequest(c.Server, token, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitFeedbackWithBody Send feedback (form: type suggestion|complaint|recommendation, text, phone, dossier_code, nonce, lang): it opens a feedback case and answers 303 to its thank-you page; bad input is the form again (422) naming each field, over a limit 429
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /g/{token} (the `SubmitFeedback` operationId).
+func (c *Client) SubmitFeedbackWithBody(ctx context.Context, token string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitFeedbackRequestWithBody(c.Server, token, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitFeedbackWithFormdataBody Send feedback (form: type suggestion|complaint|recommendation, text, phone, dossier_code, nonce, lang): it opens a feedback case and answers 303 to its thank-you page; bad input is the form again (422) naming each field, over a limit 429
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /g/{token} (the `SubmitFeedback` operationId).
+func (c *Client) SubmitFeedbackWithFormdataBody(ctx context.Context, token string, body SubmitFeedbackFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitFeedbackRequestWithFormdataBody(c.Server, token, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFeedbackDone A feedback's thank-you page: its reference number, the phone's confirmation and, once given, the agency's answer
+//
+// Corresponds with GET /g/{token}/done/{ticket} (the `GetFeedbackDone` operationId).
+func (c *Client) GetFeedbackDone(ctx context.Context, token string, ticket string, params *GetFeedbackDoneParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFeedbackDoneRequest(c.Server, token, ticket, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmFeedbackPhoneWithBody Confirm the phone with its one-time code (form action=confirm, code) or ask for a new code (action=resend); 303 back to the page, or the page again with why (422, 429)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /g/{token}/done/{ticket} (the `ConfirmFeedbackPhone` operationId).
+func (c *Client) ConfirmFeedbackPhoneWithBody(ctx context.Context, token string, ticket string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmFeedbackPhoneRequestWithBody(c.Server, token, ticket, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmFeedbackPhoneWithFormdataBody Confirm the phone with its one-time code (form action=confirm, code) or ask for a new code (action=resend); 303 back to the page, or the page again with why (422, 429)
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /g/{token}/done/{ticket} (the `ConfirmFeedbackPhone` operationId).
+func (c *Client) ConfirmFeedbackPhoneWithFormdataBody(ctx context.Context, token string, ticket string, body ConfirmFeedbackPhoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmFeedbackPhoneRequestWithFormdataBody(c.Server, token, ticket, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHealth Liveness
 //
 // Corresponds with GET /healthz (the `GetHealth` operationId).
@@ -4098,6 +4294,18 @@ func NewListCasesRequest(server string, params *ListCasesParams) (*http.Request,
 		if params.Criterion != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "criterion", *params.Criterion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6506,6 +6714,248 @@ func NewResolveUnreadReplyRequestWithBody(server string, id string, contentType 
 	return req, nil
 }
 
+// NewGetFeedbackPageRequest constructs an http.Request for the GetFeedbackPage method
+func NewGetFeedbackPageRequest(server string, token string, params *GetFeedbackPageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/g/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubmitFeedbackRequestWithFormdataBody calls the generic SubmitFeedback builder with application/x-www-form-urlencoded body
+func NewSubmitFeedbackRequestWithFormdataBody(server string, token string, body SubmitFeedbackFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewSubmitFeedbackRequestWithBody(server, token, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewSubmitFeedbackRequestWithBody constructs an http.Request for the SubmitFeedback method, with any body, and a specified content type
+func NewSubmitFeedbackRequestWithBody(server string, token string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/g/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetFeedbackDoneRequest constructs an http.Request for the GetFeedbackDone method
+func NewGetFeedbackDoneRequest(server string, token string, ticket string, params *GetFeedbackDoneParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ticket", ticket, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/g/%s/done/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sent != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sent", *params.Sent, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConfirmFeedbackPhoneRequestWithFormdataBody calls the generic ConfirmFeedbackPhone builder with application/x-www-form-urlencoded body
+func NewConfirmFeedbackPhoneRequestWithFormdataBody(server string, token string, ticket string, body ConfirmFeedbackPhoneFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewConfirmFeedbackPhoneRequestWithBody(server, token, ticket, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewConfirmFeedbackPhoneRequestWithBody constructs an http.Request for the ConfirmFeedbackPhone method, with any body, and a specified content type
+func NewConfirmFeedbackPhoneRequestWithBody(server string, token string, ticket string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "token", token, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "ticket", ticket, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/g/%s/done/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
 func NewGetHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -7399,7 +7849,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/audit (the `ListAudit` operationId).
 	ListAuditWithResponse(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*ListAuditResponse, error)
 
-	// ListCasesWithResponse Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+	// ListCasesWithResponse Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7413,14 +7863,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/cases/{id} (the `GetCase` operationId).
 	GetCaseWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCaseResponse, error)
 
-	// AnswerCaseWithBodyWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
+	// AnswerCaseWithBodyWithResponse Answer the citizen: sent by SMS on the invitation's number (a feedback case: on the phone its citizen confirmed, else shown on its thank-you page only); they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/cases/{id}/answer (the `AnswerCase` operationId).
 	AnswerCaseWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerCaseResponse, error)
 
-	// AnswerCaseWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
+	// AnswerCaseWithResponse Answer the citizen: sent by SMS on the invitation's number (a feedback case: on the phone its citizen confirmed, else shown on its thank-you page only); they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7853,6 +8303,48 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/unread-replies/{id}/resolve (the `ResolveUnreadReply` operationId).
 	ResolveUnreadReplyWithResponse(ctx context.Context, id string, body ResolveUnreadReplyJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveUnreadReplyResponse, error)
+
+	// GetFeedbackPageWithResponse An agency's feedback page (HTML; its token is in the agency's feedback_url): góp ý, phản ánh or kiến nghị, with an optional phone for the answer and dossier code
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /g/{token} (the `GetFeedbackPage` operationId).
+	GetFeedbackPageWithResponse(ctx context.Context, token string, params *GetFeedbackPageParams, reqEditors ...RequestEditorFn) (*GetFeedbackPageResponse, error)
+
+	// SubmitFeedbackWithBodyWithResponse Send feedback (form: type suggestion|complaint|recommendation, text, phone, dossier_code, nonce, lang): it opens a feedback case and answers 303 to its thank-you page; bad input is the form again (422) naming each field, over a limit 429
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /g/{token} (the `SubmitFeedback` operationId).
+	SubmitFeedbackWithBodyWithResponse(ctx context.Context, token string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitFeedbackResponse, error)
+
+	// SubmitFeedbackWithFormdataBodyWithResponse Send feedback (form: type suggestion|complaint|recommendation, text, phone, dossier_code, nonce, lang): it opens a feedback case and answers 303 to its thank-you page; bad input is the form again (422) naming each field, over a limit 429
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /g/{token} (the `SubmitFeedback` operationId).
+	SubmitFeedbackWithFormdataBodyWithResponse(ctx context.Context, token string, body SubmitFeedbackFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitFeedbackResponse, error)
+
+	// GetFeedbackDoneWithResponse A feedback's thank-you page: its reference number, the phone's confirmation and, once given, the agency's answer
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /g/{token}/done/{ticket} (the `GetFeedbackDone` operationId).
+	GetFeedbackDoneWithResponse(ctx context.Context, token string, ticket string, params *GetFeedbackDoneParams, reqEditors ...RequestEditorFn) (*GetFeedbackDoneResponse, error)
+
+	// ConfirmFeedbackPhoneWithBodyWithResponse Confirm the phone with its one-time code (form action=confirm, code) or ask for a new code (action=resend); 303 back to the page, or the page again with why (422, 429)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /g/{token}/done/{ticket} (the `ConfirmFeedbackPhone` operationId).
+	ConfirmFeedbackPhoneWithBodyWithResponse(ctx context.Context, token string, ticket string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmFeedbackPhoneResponse, error)
+
+	// ConfirmFeedbackPhoneWithFormdataBodyWithResponse Confirm the phone with its one-time code (form action=confirm, code) or ask for a new code (action=resend); 303 back to the page, or the page again with why (422, 429)
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /g/{token}/done/{ticket} (the `ConfirmFeedbackPhone` operationId).
+	ConfirmFeedbackPhoneWithFormdataBodyWithResponse(ctx context.Context, token string, ticket string, body ConfirmFeedbackPhoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmFeedbackPhoneResponse, error)
 
 	// GetHealthWithResponse Liveness
 	//
@@ -12126,6 +12618,142 @@ func (r ResolveUnreadReplyResponse) ContentType() string {
 	return ""
 }
 
+type GetFeedbackPageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFeedbackPageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFeedbackPageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFeedbackPageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFeedbackPageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SubmitFeedbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitFeedbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitFeedbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitFeedbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitFeedbackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetFeedbackDoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFeedbackDoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFeedbackDoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFeedbackDoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFeedbackDoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ConfirmFeedbackPhoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r ConfirmFeedbackPhoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConfirmFeedbackPhoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConfirmFeedbackPhoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConfirmFeedbackPhoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13397,7 +14025,7 @@ func (c *ClientWithResponses) ListAuditWithResponse(ctx context.Context, params 
 	return ParseListAuditResponse(rsp)
 }
 
-// ListCasesWithResponse Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+// ListCasesWithResponse Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13423,7 +14051,7 @@ func (c *ClientWithResponses) GetCaseWithResponse(ctx context.Context, id string
 	return ParseGetCaseResponse(rsp)
 }
 
-// AnswerCaseWithBodyWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
+// AnswerCaseWithBodyWithResponse Answer the citizen: sent by SMS on the invitation's number (a feedback case: on the phone its citizen confirmed, else shown on its thank-you page only); they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13436,7 +14064,7 @@ func (c *ClientWithResponses) AnswerCaseWithBodyWithResponse(ctx context.Context
 	return ParseAnswerCaseResponse(rsp)
 }
 
-// AnswerCaseWithResponse Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
+// AnswerCaseWithResponse Answer the citizen: sent by SMS on the invitation's number (a feedback case: on the phone its citizen confirmed, else shown on its thank-you page only); they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14240,6 +14868,84 @@ func (c *ClientWithResponses) ResolveUnreadReplyWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseResolveUnreadReplyResponse(rsp)
+}
+
+// GetFeedbackPageWithResponse An agency's feedback page (HTML; its token is in the agency's feedback_url): góp ý, phản ánh or kiến nghị, with an optional phone for the answer and dossier code
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /g/{token} (the `GetFeedbackPage` operationId).
+func (c *ClientWithResponses) GetFeedbackPageWithResponse(ctx context.Context, token string, params *GetFeedbackPageParams, reqEditors ...RequestEditorFn) (*GetFeedbackPageResponse, error) {
+	rsp, err := c.GetFeedbackPage(ctx, token, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFeedbackPageResponse(rsp)
+}
+
+// SubmitFeedbackWithBodyWithResponse Send feedback (form: type suggestion|complaint|recommendation, text, phone, dossier_code, nonce, lang): it opens a feedback case and answers 303 to its thank-you page; bad input is the form again (422) naming each field, over a limit 429
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /g/{token} (the `SubmitFeedback` operationId).
+func (c *ClientWithResponses) SubmitFeedbackWithBodyWithResponse(ctx context.Context, token string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitFeedbackResponse, error) {
+	rsp, err := c.SubmitFeedbackWithBody(ctx, token, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitFeedbackResponse(rsp)
+}
+
+// SubmitFeedbackWithFormdataBodyWithResponse Send feedback (form: type suggestion|complaint|recommendation, text, phone, dossier_code, nonce, lang): it opens a feedback case and answers 303 to its thank-you page; bad input is the form again (422) naming each field, over a limit 429
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /g/{token} (the `SubmitFeedback` operationId).
+func (c *ClientWithResponses) SubmitFeedbackWithFormdataBodyWithResponse(ctx context.Context, token string, body SubmitFeedbackFormdataRequestBody, reqEditors ...RequestEditorFn) (*SubmitFeedbackResponse, error) {
+	rsp, err := c.SubmitFeedbackWithFormdataBody(ctx, token, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitFeedbackResponse(rsp)
+}
+
+// GetFeedbackDoneWithResponse A feedback's thank-you page: its reference number, the phone's confirmation and, once given, the agency's answer
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /g/{token}/done/{ticket} (the `GetFeedbackDone` operationId).
+func (c *ClientWithResponses) GetFeedbackDoneWithResponse(ctx context.Context, token string, ticket string, params *GetFeedbackDoneParams, reqEditors ...RequestEditorFn) (*GetFeedbackDoneResponse, error) {
+	rsp, err := c.GetFeedbackDone(ctx, token, ticket, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFeedbackDoneResponse(rsp)
+}
+
+// ConfirmFeedbackPhoneWithBodyWithResponse Confirm the phone with its one-time code (form action=confirm, code) or ask for a new code (action=resend); 303 back to the page, or the page again with why (422, 429)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /g/{token}/done/{ticket} (the `ConfirmFeedbackPhone` operationId).
+func (c *ClientWithResponses) ConfirmFeedbackPhoneWithBodyWithResponse(ctx context.Context, token string, ticket string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmFeedbackPhoneResponse, error) {
+	rsp, err := c.ConfirmFeedbackPhoneWithBody(ctx, token, ticket, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmFeedbackPhoneResponse(rsp)
+}
+
+// ConfirmFeedbackPhoneWithFormdataBodyWithResponse Confirm the phone with its one-time code (form action=confirm, code) or ask for a new code (action=resend); 303 back to the page, or the page again with why (422, 429)
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /g/{token}/done/{ticket} (the `ConfirmFeedbackPhone` operationId).
+func (c *ClientWithResponses) ConfirmFeedbackPhoneWithFormdataBodyWithResponse(ctx context.Context, token string, ticket string, body ConfirmFeedbackPhoneFormdataRequestBody, reqEditors ...RequestEditorFn) (*ConfirmFeedbackPhoneResponse, error) {
+	rsp, err := c.ConfirmFeedbackPhoneWithFormdataBody(ctx, token, ticket, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmFeedbackPhoneResponse(rsp)
 }
 
 // GetHealthWithResponse Liveness
@@ -17851,6 +18557,70 @@ func ParseResolveUnreadReplyResponse(rsp *http.Response) (*ResolveUnreadReplyRes
 		}
 		response.JSON503 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetFeedbackPageResponse parses an HTTP response from a GetFeedbackPageWithResponse call
+func ParseGetFeedbackPageResponse(rsp *http.Response) (*GetFeedbackPageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFeedbackPageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseSubmitFeedbackResponse parses an HTTP response from a SubmitFeedbackWithResponse call
+func ParseSubmitFeedbackResponse(rsp *http.Response) (*SubmitFeedbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitFeedbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseGetFeedbackDoneResponse parses an HTTP response from a GetFeedbackDoneWithResponse call
+func ParseGetFeedbackDoneResponse(rsp *http.Response) (*GetFeedbackDoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFeedbackDoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	return response, nil
+}
+
+// ParseConfirmFeedbackPhoneResponse parses an HTTP response from a ConfirmFeedbackPhoneWithResponse call
+func ParseConfirmFeedbackPhoneResponse(rsp *http.Response) (*ConfirmFeedbackPhoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConfirmFeedbackPhoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil

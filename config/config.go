@@ -58,6 +58,11 @@ type Config struct {
 	KioskFastSeconds   float64 `yaml:"kiosk_fast_seconds" env:"GATEWAY_KIOSK_FAST_SECONDS" help:"a kiosk answer completed within this many seconds of the dossier's presentation is flagged kiosk_fast"`
 	// ScanMaxBytes bounds one upload of scanned paper forms.
 	ScanMaxBytes int `yaml:"scan_max_bytes" env:"GATEWAY_SCAN_MAX_BYTES" help:"the largest upload of scanned paper forms, in bytes (one request, at most 50 pages); only keys that may upload get past 64 KB"`
+
+	// The suggestion boxes' limits (docs/feedback.md).
+	FeedbackRate       int `yaml:"feedback_rate" env:"GATEWAY_FEEDBACK_RATE" help:"feedback a client address may send through the feedback pages per hour (0 = no limit)"`
+	FeedbackAgencyRate int `yaml:"feedback_agency_rate" env:"GATEWAY_FEEDBACK_AGENCY_RATE" help:"feedback one agency's page takes per hour, from everyone (0 = no limit)"`
+	FeedbackCodes      int `yaml:"feedback_codes" env:"GATEWAY_FEEDBACK_CODES" help:"one-time codes the feedback page may text to one phone number in 24 hours (1-10)"`
 }
 
 // Defaults returns the settings used when nothing else is given.
@@ -85,6 +90,10 @@ func Defaults() Config {
 		SpeederSeconds:     2,
 		KioskFastSeconds:   10,
 		ScanMaxBytes:       25 << 20,
+
+		FeedbackRate:       5,
+		FeedbackAgencyRate: 60,
+		FeedbackCodes:      3,
 	}
 }
 
@@ -278,6 +287,12 @@ func (c Config) Validate() error {
 	}
 	if c.PageRate < 0 || c.PhoneRate < 0 || c.KioskRate < 0 {
 		bad("GATEWAY_PAGE_RATE/GATEWAY_PHONE_RATE/GATEWAY_KIOSK_RATE", "must be 0 (no limit) or more")
+	}
+	if c.FeedbackRate < 0 || c.FeedbackAgencyRate < 0 {
+		bad("GATEWAY_FEEDBACK_RATE/GATEWAY_FEEDBACK_AGENCY_RATE", "must be 0 (no limit) or more")
+	}
+	if c.FeedbackCodes < 1 || c.FeedbackCodes > 10 {
+		bad("GATEWAY_FEEDBACK_CODES", "%d: use 1 to 10 codes a phone number may receive in 24 hours (3 is the default)", c.FeedbackCodes)
 	}
 	if c.Retention < 24*time.Hour {
 		bad("GATEWAY_RETENTION", "%s is shorter than a day; invitations must stay answerable, e.g. 4320h for 180 days", c.Retention)

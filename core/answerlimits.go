@@ -91,16 +91,18 @@ func (s *Service) previewAnswer(ctx context.Context, c *store.Case, text string,
 	pv.Left, pv.NextAt = AnswersLeft(c, now)
 	draft := *c
 	draft.Answer = text
-	if ch == nil {
-		pv.Text = s.AnswerText(inv, &draft, func(t survey.Text, locale string) string { return pickText(t, locale) })
-	} else {
+	render := func(t survey.Text, locale string) string { return pickText(t, locale) } // a chat carries Unicode
+	if ch != nil {
 		pv.Channel = ch.ID
 		pv.SMS = Family(ch.Type) == "sms"
-		render := func(t survey.Text, locale string) string { return pickText(t, locale) } // a chat carries Unicode
 		if pv.SMS {
 			unicode, _ := ch.Settings["unicode"].(bool)
 			render = SMSRender(unicode)
 		}
+	}
+	if c.Feedback() {
+		pv.Text = s.FeedbackAnswerText(ctx, &draft, render)
+	} else {
 		pv.Text = s.AnswerText(inv, &draft, render)
 	}
 	pv.Characters = utf8.RuneCountInString(pv.Text)

@@ -61,7 +61,10 @@ func (s *Service) queueAnswer(ctx context.Context, c *store.Case, text string, n
 		c.AnswerSend = store.SendSkipped
 		return []store.CaseEvent{{At: now, By: "gateway", Action: "answer_not_sent", Detail: pv.Unsent}}, nil
 	}
-	job := store.SendJob{ID: "case:" + c.ID + ":" + strconv.Itoa(c.AnswerNo), Invitation: inv.ID, Channel: ch.ID, Case: c.ID, Answer: c.AnswerNo}
+	job := store.SendJob{ID: "case:" + c.ID + ":" + strconv.Itoa(c.AnswerNo), Channel: ch.ID, Case: c.ID, Answer: c.AnswerNo}
+	if inv != nil { // a feedback case has none: its job names the case alone
+		job.Invitation = inv.ID
+	}
 	if err := s.Queue.Enqueue(ctx, job, now); err != nil {
 		return nil, Errorf(Unavailable, "", "the answer could not be queued for sending: %v; answer again", err)
 	}
@@ -73,7 +76,19 @@ func (s *Service) queueAnswer(ctx context.Context, c *store.Case, text string, n
 // answerRoute is how a case's answer reaches the citizen: by SMS,
 // whichever channel they answered on, when the invitation has a phone
 // number; back in the chat a Zalo survey was in; otherwise why it cannot.
+// A feedback case has no invitation: its answer goes by SMS to the phone
+// its citizen confirmed, if any.
 func (s *Service) answerRoute(ctx context.Context, c *store.Case) (*store.Invitation, *store.Channel, string, error) {
+	if c.Feedback() {
+		if len(c.ReplyPhoneSealed) == 0 {
+			return nil, nil, "the citizen confirmed no phone number: the answer shows only on their feedback page (if they kept its link); reach them another way if their feedback says how", nil
+		}
+		ch, err := s.ResolveChannel(ctx, "sms")
+		if err != nil {
+			return nil, nil, "no SMS channel is enabled: " + err.Error(), nil
+		}
+		return nil, ch, "", nil
+	}
 	inv, err := s.invitationByID(ctx, c.InvitationID)
 	if err != nil {
 		return nil, nil, "", err

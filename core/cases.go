@@ -14,13 +14,14 @@ import (
 )
 
 // CaseQuery selects follow-up cases: an agency subtree (within the
-// principal's), a status, only overdue ones, a low criterion, and the
-// months they opened in (default: the last three).
+// principal's), a status, only overdue ones, a low criterion, what
+// opened them (Kind: response or feedback), and the months they opened
+// in (default: the last three).
 type CaseQuery struct {
-	Agency, Status, Criterion string
-	Overdue                   bool
-	FromMonth, ToMonth        string
-	Limit                     int
+	Agency, Status, Criterion, Kind string
+	Overdue                         bool
+	FromMonth, ToMonth              string
+	Limit                           int
 }
 
 // Cases lists the cases q selects that p may see, overdue first, then by
@@ -29,6 +30,9 @@ type CaseQuery struct {
 func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store.Case, error) {
 	if q.Status != "" && !slices.Contains(caseStatuses, store.CaseStatus(q.Status)) {
 		return nil, Errorf(Invalid, "status", "%q: use open, in_progress, answered, closed or reopened", q.Status)
+	}
+	if q.Kind != "" && q.Kind != "response" && q.Kind != store.CaseFeedback {
+		return nil, Errorf(Invalid, "kind", "%q: use response (an unhappy answer's cases) or feedback (the feedback pages')", q.Kind)
 	}
 	now := s.now()
 	months, err := caseMonths(q.FromMonth, q.ToMonth, now, s.MonthLimit())
@@ -64,6 +68,7 @@ func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store
 		case q.Status != "" && string(c.Status) != q.Status:
 		case q.Overdue && !c.Overdue(now):
 		case q.Criterion != "" && !slices.Contains(c.Low, q.Criterion):
+		case q.Kind != "" && (q.Kind == store.CaseFeedback) != c.Feedback():
 		default:
 			out = append(out, c)
 		}

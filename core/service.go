@@ -44,6 +44,13 @@ type Service struct {
 	// SignIns locks addresses and user names after failed console
 	// sign-ins; nil locks nothing.
 	SignIns *SignInLimits
+	// Feedback keeps the feedback pages' tickets and phones waiting for
+	// their codes.
+	Feedback *store.FeedbackTickets
+	// FeedbackRate and FeedbackAgencyRate are the feedback a client
+	// address and an agency's page take an hour (0 = no limit);
+	// FeedbackCodes the one-time codes one number gets a day.
+	FeedbackRate, FeedbackAgencyRate, FeedbackCodes int
 	// PageRate and PhoneRate are the per-minute page and per-hour SMS limits
 	// (0 = none); KioskRate a desk's presentations and its tablets' answers
 	// a minute, each (0 = none).

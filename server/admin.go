@@ -51,7 +51,7 @@ func (a *API) putAgency(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(ag)
+	return c.JSON(a.ViewAgency(ag))
 }
 
 // putStaffPhones is PUT /api/v1/agencies/{code}/staff-phones: it answers
@@ -76,7 +76,19 @@ func (a *API) agency(c *fiber.Ctx) error {
 	if err := a.Scope(c.UserContext(), Principal(c), ag.Code); err != nil {
 		return err
 	}
-	return c.JSON(ag)
+	return c.JSON(a.ViewAgency(ag))
+}
+
+// AgencyView is a registered agency as the API shows it, with the link
+// of its suggestion box.
+type AgencyView struct {
+	store.Agency
+	FeedbackURL string `json:"feedback_url" doc:"the agency's standing feedback page (hòm thư góp ý), /g/{token}: for its poster and QR code; the token cannot be guessed or forged from the code"`
+}
+
+// ViewAgency is ag as the API shows it.
+func (a *API) ViewAgency(ag *store.Agency) AgencyView {
+	return AgencyView{Agency: *ag, FeedbackURL: a.Core.FeedbackURL(ag.Code)}
 }
 
 func (a *API) agencies(c *fiber.Ctx) error {
@@ -95,6 +107,8 @@ type AgencyEntry struct {
 	store.Agency
 	Registered  bool  `json:"registered"`
 	Invitations int64 `json:"invitations"`
+	// FeedbackURL is the registered agency's feedback page.
+	FeedbackURL string `json:"feedback_url,omitempty" doc:"a registered agency's standing feedback page (hòm thư góp ý)"`
 }
 
 // AgencyViews lists the principal's agencies with their invitation counts,
@@ -117,7 +131,7 @@ func (a *API) AgencyViews(c *fiber.Ctx) ([]AgencyEntry, error) {
 	}
 	out := make([]AgencyEntry, 0, len(all))
 	for _, ag := range all {
-		out = append(out, AgencyEntry{Agency: ag, Registered: true, Invitations: made[ag.Code]})
+		out = append(out, AgencyEntry{Agency: ag, Registered: true, Invitations: made[ag.Code], FeedbackURL: a.Core.FeedbackURL(ag.Code)})
 		delete(made, ag.Code)
 	}
 	if Principal(c).Agency != "" {

@@ -29,9 +29,9 @@ func ViewCase(c *store.Case, now time.Time) CaseView {
 	return v
 }
 
-// cases lists follow-up cases: GET /api/v1/cases?agency=&status=&overdue=true&criterion=&from=&to=&limit=.
+// cases lists follow-up cases: GET /api/v1/cases?agency=&status=&overdue=true&criterion=&kind=&from=&to=&limit=.
 func (a *API) cases(c *fiber.Ctx) error {
-	q := core.CaseQuery{Agency: c.Query("agency"), Status: c.Query("status"), Criterion: c.Query("criterion"),
+	q := core.CaseQuery{Agency: c.Query("agency"), Status: c.Query("status"), Criterion: c.Query("criterion"), Kind: c.Query("kind"),
 		FromMonth: c.Query("from"), ToMonth: c.Query("to"), Limit: c.QueryInt("limit", 200)}
 	switch c.Query("overdue") {
 	case "", "false":

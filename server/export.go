@@ -320,7 +320,7 @@ func reportCSV(c *fiber.Ctx, r report.Report, by string, groups []report.Group, 
 	caseRows := func(code string, cf CaseFigures) {
 		n := func(v int64) string { return strconv.FormatInt(v, 10) }
 		blank := []string{"", "", "", "", "", "", "", "", "", "", ""}
-		for _, row := range [][2]string{{"cases_opened", n(cf.Opened)}, {"cases_answered", n(cf.Answered)}, {"cases_answered_in_time", n(cf.AnsweredInTime)}, {"cases_ratings", n(cf.Ratings)}} {
+		for _, row := range [][2]string{{"cases_opened", n(cf.Opened)}, {"cases_feedback", n(cf.Feedback)}, {"cases_answered", n(cf.Answered)}, {"cases_answered_in_time", n(cf.AnsweredInTime)}, {"cases_ratings", n(cf.Ratings)}} {
 			_ = w.Write(append(append([]string{row[0], code, ""}, blank...), row[1]))
 		}
 		_ = w.Write([]string{"cases_rating_mean", code, "", "", "", "", f(cf.RatingMean), "", "", "", "", "", "", "", ""})

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/sipasvn/gateway/channels/kiosk"
 	"github.com/sipasvn/gateway/channels/sms"
@@ -100,8 +99,8 @@ var operations = []operation{
 	{"exportResponses", "get", "/api/v1/responses", "Normalised responses, streamed as CSV or JSON lines", "reports",
 		[]string{"agency", "from", "to", "channel", "survey", "format"}, nil, false, map[int]any{200: alt{csvBody{}, jsonLine{}}}, []int{400, 401, 403, unavailable}},
 	{"listAgencies", "get", "/api/v1/agencies", "The agency tree, with codes invitations name that nobody registered", "agencies", nil, nil, false, map[int]any{200: agencyList{}}, []int{401, unavailable}},
-	{"getAgency", "get", "/api/v1/agencies/{code}", "One agency", "agencies", nil, nil, false, map[int]any{200: store.Agency{}}, readErrors},
-	{"putAgency", "put", "/api/v1/agencies/{code}", "Create or replace an agency", "agencies", nil, request{core.AgencyInput{}, []string{"name"}}, false, map[int]any{200: store.Agency{}}, []int{400, 401, 403, unavailable}},
+	{"getAgency", "get", "/api/v1/agencies/{code}", "One agency", "agencies", nil, nil, false, map[int]any{200: AgencyView{}}, readErrors},
+	{"putAgency", "put", "/api/v1/agencies/{code}", "Create or replace an agency", "agencies", nil, request{core.AgencyInput{}, []string{"name"}}, false, map[int]any{200: AgencyView{}}, []int{400, 401, 403, unavailable}},
 	{"putStaffPhones", "put", "/api/v1/agencies/{code}/staff-phones", "Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)", "agencies", nil,
 		request{core.StaffPhonesInput{}, []string{"phones"}}, false, map[int]any{200: core.StaffPhones{}}, []int{400, 401, 403, 404, unavailable}},
 	{"deleteAgency", "delete", "/api/v1/agencies/{code}", "Delete an agency without sub-agencies", "agencies", nil, nil, false, map[int]any{204: nil}, []int{401, 403, 404, 409, unavailable}},
@@ -134,13 +133,13 @@ var operations = []operation{
 		request{core.ReviewInput{}, []string{"note"}}, false, map[int]any{200: flaggedView{}}, []int{400, 401, 403, 404, 409, unavailable}},
 	{"clearFlagged", "post", "/api/v1/flagged/{id}/clear", "Clear a flagged answer as the citizen's own (not by the rated agency's own keys)", "integrity", nil,
 		request{core.ReviewInput{}, []string{"note"}}, false, map[int]any{200: flaggedView{}}, []int{400, 401, 403, 404, 409, unavailable}},
-	{"listCases", "get", "/api/v1/cases", "Follow-up cases of unhappy responses, overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)", "cases",
-		[]string{"agency", "status", "overdue", "criterion", "from", "to", "limit"}, nil, false, map[int]any{200: caseList{}}, []int{400, 401, 403, unavailable}},
+	{"listCases", "get", "/api/v1/cases", "Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)", "cases",
+		[]string{"agency", "status", "overdue", "criterion", "kind", "from", "to", "limit"}, nil, false, map[int]any{200: caseList{}}, []int{400, 401, 403, unavailable}},
 	{"getCase", "get", "/api/v1/cases/{id}", "One follow-up case, with its notes and history", "cases", nil, nil, false, map[int]any{200: CaseView{}}, readErrors},
 	{"assignCase", "post", "/api/v1/cases/{id}/assign", "Give the case to someone", "cases", nil, request{CaseAssignment{}, []string{"assignee"}}, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"startCase", "post", "/api/v1/cases/{id}/status", "Mark the case in progress", "cases", nil, request{CaseStatusChange{}, []string{"status"}}, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"noteCase", "post", "/api/v1/cases/{id}/notes", "Add an internal note (never sent to the citizen)", "cases", nil, request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: CaseView{}}, caseErrors},
-	{"answerCase", "post", "/api/v1/cases/{id}/answer", "Answer the citizen: sent by SMS on the invitation's number; they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)", "cases", nil,
+	{"answerCase", "post", "/api/v1/cases/{id}/answer", "Answer the citizen: sent by SMS on the invitation's number (a feedback case: on the phone its citizen confirmed, else shown on its thank-you page only); they rate it with a reply 1–5 (4–5 closes the case, 1–3 reopens it). A case sends at most 2 answers in 24 hours (a third is a 429 saying when, with Retry-After) and an answer at most 3 SMS parts as sent, greeting and rating line included, without diacritics unless the channel sends Unicode (a longer one is a 400 with the count)", "cases", nil,
 		request{CaseMessage{}, []string{"text"}}, false, map[int]any{200: CaseView{}}, answerErrors},
 	{"closeCase", "post", "/api/v1/cases/{id}/close", "Close the case", "cases", nil, nil, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"reopenCase", "post", "/api/v1/cases/{id}/reopen", "Reopen an answered or closed case, with a new due time", "cases", nil, nil, false, map[int]any{200: CaseView{}}, caseErrors},
@@ -157,6 +156,14 @@ var operations = []operation{
 	{"getSurveyDone", "get", "/s/{token}/done", "Thank-you page", "survey page", []string{"lang"}, nil, true, map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"rateCaseAnswer", "post", "/s/{token}/rate", "Rate the agency's answer to the citizen's follow-up case from the done page (form r=1..5)", "survey page", nil, htmlBody{}, true,
 		map[int]any{200: htmlBody{}, 303: nil, 404: htmlBody{}, 410: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"getFeedbackPage", "get", "/g/{token}", "An agency's feedback page (HTML; its token is in the agency's feedback_url): góp ý, phản ánh or kiến nghị, with an optional phone for the answer and dossier code", "feedback page", []string{"lang"}, nil, true,
+		map[int]any{200: htmlBody{}, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"submitFeedback", "post", "/g/{token}", "Send feedback (form: type suggestion|complaint|recommendation, text, phone, dossier_code, nonce, lang): it opens a feedback case and answers 303 to its thank-you page; bad input is the form again (422) naming each field, over a limit 429", "feedback page", nil, htmlBody{}, true,
+		map[int]any{303: nil, 404: htmlBody{}, 413: htmlBody{}, 422: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"getFeedbackDone", "get", "/g/{token}/done/{ticket}", "A feedback's thank-you page: its reference number, the phone's confirmation and, once given, the agency's answer", "feedback page", []string{"lang", "sent"}, nil, true,
+		map[int]any{200: htmlBody{}, 404: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
+	{"confirmFeedbackPhone", "post", "/g/{token}/done/{ticket}", "Confirm the phone with its one-time code (form action=confirm, code) or ask for a new code (action=resend); 303 back to the page, or the page again with why (422, 429)", "feedback page", nil, htmlBody{}, true,
+		map[int]any{303: nil, 404: htmlBody{}, 413: htmlBody{}, 422: htmlBody{}, 429: htmlBody{}, 503: htmlBody{}}, nil},
 	{"getSurveyStylesheet", "get", "/static/app.css", "The survey page's stylesheet", "survey page", nil, nil, true, map[int]any{200: cssBody{}}, []int{431}},
 	{"getKioskPage", "get", "/kiosk", "The desk kiosk (HTML): pairs once, then shows each dossier's survey", "kiosk", nil, nil, true, map[int]any{200: htmlBody{}}, []int{431}},
 	{"getKioskScript", "get", "/kiosk/app.js", "The kiosk's script", "kiosk", nil, nil, true, map[int]any{200: jsBody{}}, []int{431}},
@@ -218,11 +225,13 @@ var queryDoc = map[string]string{
 	"offset":       "how many matches to skip (the next page: offset + limit)",
 	"overdue":      "true: only cases still waiting past their due time",
 	"criterion":    "a criterion code (A–E) scored 1–2 in the case's response",
+	"kind":         "response: only the cases of unhappy responses; feedback: only those the feedback pages opened",
 	"step":         "the page of a long survey",
 	"lang":         "vi or en",
 	"after":        "the seq of the dossier the kiosk shows (0: none)",
 	"wait":         "seconds to wait, 1–25 (default 25)",
 	"version":      "a form layout version (default: the current one); every version printed stays readable",
+	"sent":         "1: a new code was just sent (the page says so)",
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
@@ -321,7 +330,7 @@ func OpenAPI(base string) []byte {
 		}
 		if op.method == "post" || op.method == "put" { // a compressed body is refused (identityBodies)
 			media := map[string]any{"application/json": map[string]any{"schema": errorSchema}}
-			if strings.HasPrefix(op.path, "/s/") {
+			if CitizenPage(op.path) {
 				media = s.media(htmlBody{})
 			}
 			resp["415"] = map[string]any{"description": "Content-Encoding other than identity", "content": media}
@@ -400,9 +409,10 @@ var tagDoc = map[string]string{
 	"channels":       "SMS and Zalo channels",
 	"keys":           "API keys, erasures and the audit log",
 	"unread replies": "Replies the gateway could not read, for operators",
-	"cases":          "Follow-up of unhappy responses: the agency answers, the citizen rates the answer",
+	"cases":          "Follow-up of unhappy responses and of citizens' feedback: the agency answers, the citizen rates the answer",
 	"desks":          "Desks and their kiosks: tablets that rate the dossier just handed back",
 	"kiosk":          "What a paired tablet calls (Authorization: Bearer <device token>, never an API key)",
 	"survey page":    "What a citizen's QR code opens",
+	"feedback page":  "What a suggestion box's poster opens: an agency's feedback page (hòm thư góp ý), which opens a feedback case",
 	"webhooks":       "Providers' inbound messages",
 }

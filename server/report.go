@@ -109,11 +109,12 @@ type InvitationRate struct {
 	ByChannel    map[string]channelRate `json:"by_channel"`
 }
 
-// CaseFigures count follow-up cases: opened, first answered (and in
-// time), the median working days to a first answer, and the citizens'
-// ratings of the answers.
+// CaseFigures count follow-up cases: opened (and of those, the feedback
+// pages'), first answered (and in time), the median working days to a
+// first answer, and the citizens' ratings of the answers.
 type CaseFigures struct {
 	Opened         int64            `json:"opened"`
+	Feedback       int64            `json:"feedback" doc:"of opened, the cases citizens opened on feedback pages (no response behind them, not in the index)"`
 	Answered       int64            `json:"answered"`
 	AnsweredInTime int64            `json:"answered_in_time"`
 	InTimeRate     float64          `json:"in_time_rate" doc:"answered in time, percent of opened"`
@@ -164,6 +165,9 @@ func caseFiguresOf(cells store.Cells, keep func(store.CellKey) bool) *CaseFigure
 		switch k.Question {
 		case store.CaseOpenedStep:
 			f.Opened += c.Responses
+			if k.Channel == store.CaseFeedback {
+				f.Feedback += c.Responses
+			}
 		case store.CaseAnsweredStep:
 			f.Answered += c.Responses
 			if k.Channel == "in_time" {

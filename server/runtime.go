@@ -65,6 +65,7 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Kiosks: &store.Kiosks{R: r, Name: name},
 
 		Signals: store.NewSignals(r, name), Lists: &core.AgencyLists{},
+		Feedback: &store.FeedbackTickets{R: r, Name: name}, FeedbackRate: cfg.FeedbackRate, FeedbackAgencyRate: cfg.FeedbackAgencyRate, FeedbackCodes: cfg.FeedbackCodes,
 		DossierCodeAnswers: cfg.DossierCodeAnswers, SpeederSeconds: cfg.SpeederSeconds, KioskFastSeconds: cfg.KioskFastSeconds,
 	}
 	applier.Started, applier.Funnel, applier.Flagged = svc.Started, svc.Funnel, svc.FlaggedIndex

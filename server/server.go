@@ -257,7 +257,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		if code == core.Internal || code == core.Unavailable {
 			log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", c.Locals("requestid"), "err", err)
 		}
-		if page, ok := citizenPages[code]; ok && strings.HasPrefix(c.Path(), "/s/") {
+		if page, ok := citizenPages[code]; ok && CitizenPage(c.Path()) {
 			c.Type("html", "utf-8") // a citizen's browser: a page, not JSON
 			return c.Status(code.Status()).SendString(page)
 		}
@@ -265,8 +265,15 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	}
 }
 
-// citizenPages answer the survey page's errors that its handlers never
-// see, refused before them.
+// CitizenPage says whether path is a citizen's page (the survey page,
+// /s/…, and the feedback page, /g/…): its errors are pages, not JSON,
+// and it sends no referrer (its address carries a token).
+func CitizenPage(path string) bool {
+	return strings.HasPrefix(path, "/s/") || strings.HasPrefix(path, "/g/")
+}
+
+// citizenPages answer the citizen pages' errors that their handlers
+// never see, refused before them.
 var citizenPages = map[core.Code]string{core.TooLarge: tooLargePage, core.UnsupportedEncoding: encodingPage}
 
 // tooLargePage answers a survey form too large to read.
@@ -317,7 +324,7 @@ func accessLog(log *slog.Logger) fiber.Handler {
 
 // securityHeaders are set on every answer; the survey pages need no script
 // and no inline style, so the policy allows neither. Citizens' pages (the
-// survey link, which carries its token, and the kiosk) send no referrer at
+// survey and feedback links, which carry tokens, and the kiosk) send no referrer at
 // all; the rest send it to the gateway's own pages only, because under
 // no-referrer browsers send Origin "null" on form posts and the console's
 // sign-in checks the real Origin. Over https, browsers are told to use
@@ -336,7 +343,7 @@ func securityHeaders(https bool) fiber.Handler {
 }
 
 func referrerPolicy(path string) string {
-	if strings.HasPrefix(path, "/s/") || path == "/kiosk" || strings.HasPrefix(path, "/kiosk/") {
+	if CitizenPage(path) || path == "/kiosk" || strings.HasPrefix(path, "/kiosk/") {
 		return "no-referrer"
 	}
 	return "same-origin"

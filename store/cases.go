@@ -28,11 +28,13 @@ const (
 	CaseReopened   CaseStatus = "reopened"
 )
 
-// Case is the follow-up of one unhappy response: someone at the agency
-// looks into it and answers the citizen. It never holds the phone number;
-// the answer reaches the citizen through the invitation.
+// Case is the follow-up of one unhappy response, or of a citizen's
+// feedback: someone at the agency looks into it and answers the citizen.
+// A response's case never holds the phone number (the answer reaches the
+// citizen through the invitation); a feedback case holds the number its
+// citizen confirmed, sealed.
 type Case struct {
-	ID           string         `bson:"_id" json:"id"` // the response's id: one case per response
+	ID           string         `bson:"_id" json:"id" doc:"the response's id (one case per response), or a feedback's reference number (GY…, PA…, KN…)"`
 	ResponseID   string         `bson:"response_id" json:"response_id"`
 	InvitationID string         `bson:"invitation_id" json:"invitation_id"`
 	Agency       string         `bson:"agency" json:"agency_code"`
@@ -70,7 +72,37 @@ type Case struct {
 	// AnswersSent are when answers were queued to the citizen within the
 	// last day, which the case's limit on answers counts.
 	AnswersSent []time.Time `bson:"answers_sent,omitempty" json:"-"`
+	// Kind is "feedback" for a case a citizen opened on their agency's
+	// feedback page (see OpenFeedback): no response or invitation is
+	// behind it, so it never counts in the index. Empty for a case of an
+	// unhappy response.
+	Kind string `bson:"kind,omitempty" json:"kind,omitempty" doc:"feedback: opened from the agency's feedback page (no response or invitation behind it; never counted in the index); absent for a case of an unhappy response"`
+	// FeedbackType is a feedback case's type (see core.FeedbackTypes).
+	FeedbackType string `bson:"feedback_type,omitempty" json:"feedback_type,omitempty" doc:"a feedback case's type: suggestion (góp ý), complaint (phản ánh) or recommendation (kiến nghị)"`
+	// GivenDossier is the dossier code a citizen typed with their
+	// feedback, as typed: nothing checks it against the invitations, so
+	// it is kept apart from Dossier.
+	GivenDossier string `bson:"given_dossier,omitempty" json:"given_dossier_code,omitempty" doc:"the dossier code the citizen typed on the feedback page, as typed: not checked against any invitation"`
+	// ReplyPhone is a feedback case's confirmed phone, masked; the number
+	// itself is sealed in ReplyPhoneSealed and never shown.
+	ReplyPhone       string `bson:"reply_phone,omitempty" json:"reply_phone,omitempty" doc:"the phone a feedback's citizen confirmed with a one-time code, masked (84******678): the answer goes to it by SMS; without one the case is answered in the console only"`
+	ReplyPhoneSealed []byte `bson:"reply_phone_sealed,omitempty" json:"-"`
+	// Respondent is the keyed hash of ReplyPhone's number: opt-outs,
+	// erasure and a rating by SMS reply find the case by it.
+	Respondent string `bson:"respondent,omitempty" json:"-"`
+	// Locale is the language of a feedback page's citizen (vi, en).
+	Locale string `bson:"locale,omitempty" json:"locale,omitempty" doc:"the language the feedback's citizen used (vi or en)"`
+	// Submission is the keyed hash of a feedback form's one-time field:
+	// a form posted twice is the same feedback, not a second case.
+	Submission string `bson:"submission,omitempty" json:"-"`
 }
+
+// CaseFeedback is the Kind of a case opened from a feedback page, and
+// its Reason.
+const CaseFeedback = "feedback"
+
+// Feedback reports whether a citizen's feedback opened the case.
+func (c *Case) Feedback() bool { return c.Kind == CaseFeedback }
 
 // CaseNote is an internal note on a case (never sent to the citizen).
 type CaseNote struct {
@@ -227,8 +259,14 @@ func (c *Case) Events(days func(from, to time.Time) int) []FunnelEvent {
 }
 
 // OpenedEvent counts the case opened.
+// A feedback case's is counted apart too (Family "feedback"), so the
+// figures can say how many of the cases opened came from feedback pages.
 func (c *Case) OpenedEvent() FunnelEvent {
-	return FunnelEvent{Step: CaseOpenedStep, Invitation: "case:" + c.ID + ":opened", Agency: c.Agency, Month: MonthOf(c.OpenedAt)}
+	e := FunnelEvent{Step: CaseOpenedStep, Invitation: "case:" + c.ID + ":opened", Agency: c.Agency, Month: MonthOf(c.OpenedAt)}
+	if c.Feedback() {
+		e.Family = CaseFeedback
+	}
+	return e
 }
 
 // AnswerEvents count a case's first answer.
@@ -300,9 +338,9 @@ func (s *Cases) Save(ctx context.Context, c *Case) error {
 // cases).
 func (s *Cases) In(ctx context.Context, agencies, months []string) ([]Case, error) {
 	if agencies == nil {
-		ids := make([]string, len(months))
-		for i, m := range months {
-			ids[i] = caseIndexID("*", m)
+		ids := make([]string, 0, 2*len(months))
+		for _, m := range months {
+			ids = append(ids, caseIndexID("*", m), feedbackIndexID("*", m))
 		}
 		all, err := byIDs[caseIndex](ctx, s.index, ids)
 		if err != nil {
@@ -321,7 +359,7 @@ func (s *Cases) In(ctx context.Context, agencies, months []string) ([]Case, erro
 	var ids []string
 	for _, a := range agencies {
 		for _, m := range months {
-			ids = append(ids, caseIndexID(a, m))
+			ids = append(ids, caseIndexID(a, m), feedbackIndexID(a, m))
 		}
 	}
 	indexes, err := byIDs[caseIndex](ctx, s.index, ids)
@@ -419,6 +457,9 @@ const answeredFor = 180 * 24 * time.Hour
 // Answered notes that c, an invitation's case, has an answer, so the
 // survey's done page finds it with Redis alone.
 func (o *OpenCases) Answered(ctx context.Context, c *Case) error {
+	if c.InvitationID == "" {
+		return nil // a feedback case: its page finds it by its ticket
+	}
 	return o.R.Set(ctx, o.answeredKey(c.InvitationID), c.ID, answeredFor).Err()
 }
 

@@ -28,12 +28,13 @@ type Erased struct {
 	Messages    int64 `json:"messages"`
 	Transcripts int64 `json:"transcripts"`
 	ChatLinks   int64 `json:"chat_links"`
+	Cases       int64 `json:"cases" doc:"feedback cases whose reply phone was the number"`
 }
 
 // EraseRespondent removes a person's phone number and keyed hash from
-// invitations, responses and the message log, the texts of their
-// conversations, the lookup that says the
-// phone had invitations, and their chat links. The answers and the roll-ups
+// invitations, responses, the message log and feedback cases, the texts
+// of their conversations, the lookup that says the phone had
+// invitations, and their chat links. The answers and the roll-ups
 // stay, so aggregate figures do not change. The opt-out (a hash) is kept, so
 // they still hear nothing more.
 func (m *Mongo) EraseRespondent(ctx context.Context, respondent string) (Erased, error) {
@@ -62,16 +63,28 @@ func (m *Mongo) EraseRespondent(ctx context.Context, respondent string) (Erased,
 		return e, fmt.Errorf("erase chat links: %w", err)
 	}
 	e.ChatLinks = res.DeletedCount
+	if e.Cases, err = m.Cases.eraseReplyPhones(ctx, by); err != nil {
+		return e, err
+	}
 	return e, nil
 }
 
 // ErasePhonesBefore removes the phone numbers of invitations made before t
-// (the retention sweep). Keyed hashes stay, so opt-outs still hold.
+// (the retention sweep), and the reply phones of feedback cases opened
+// before t. Keyed hashes of invitations stay, so opt-outs still hold.
 func (m *Mongo) ErasePhonesBefore(ctx context.Context, t time.Time) (int64, error) {
-	return unset(ctx, m.Invitations.c, bson.D{
+	n, err := unset(ctx, m.Invitations.c, bson.D{
 		{Key: "created_at", Value: bson.D{{Key: "$lt", Value: t}}},
 		{Key: "phone_sealed", Value: bson.D{{Key: "$exists", Value: true}}},
 	}, "phone_sealed")
+	if err != nil {
+		return n, err
+	}
+	cases, err := m.Cases.eraseReplyPhones(ctx, bson.D{
+		{Key: "opened_at", Value: bson.D{{Key: "$lt", Value: t}}},
+		{Key: "reply_phone_sealed", Value: bson.D{{Key: "$exists", Value: true}}},
+	})
+	return n + cases, err
 }
 
 // Forget deletes a person's conversation state, the ids of their messages

@@ -16,6 +16,7 @@ import (
 type Sealer struct {
 	aead    cipher.AEAD
 	hashKey []byte
+	tagKey  []byte
 }
 
 // NewSealer derives the sealing and hashing keys from secret.
@@ -29,7 +30,7 @@ func NewSealer(secret string) *Sealer {
 	if err != nil {
 		panic(err)
 	}
-	return &Sealer{aead: aead, hashKey: derive(secret, "gateway/hash/v1")}
+	return &Sealer{aead: aead, hashKey: derive(secret, "gateway/hash/v1"), tagKey: derive(secret, "gateway/tag/v1")}
 }
 
 func derive(secret, purpose string) []byte {
@@ -64,4 +65,17 @@ func (s *Sealer) Hash(v string) string {
 	m := hmac.New(sha256.New, s.hashKey)
 	m.Write([]byte(v))
 	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// Tag is a keyed MAC of v for one purpose (HMAC-SHA256, 32 bytes): what
+// the gateway hands out and must recognise again without storing it (an
+// agency's feedback link). Its key is its own, so a tag is never a
+// respondent hash, and the purpose keeps one use's tags from passing
+// for another's.
+func (s *Sealer) Tag(purpose, v string) []byte {
+	m := hmac.New(sha256.New, s.tagKey)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write([]byte(v))
+	return m.Sum(nil)
 }

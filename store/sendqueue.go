@@ -21,6 +21,10 @@ type SendJob struct {
 	// invitation; Answer is which of its answers (1, 2… after a reopen).
 	Case   string `json:"case,omitempty"`
 	Answer int    `json:"a,omitempty"`
+	// Ticket, when set, sends that feedback ticket's one-time code number
+	// Code (see core.CodeToSend), not an invitation.
+	Ticket string `json:"fb,omitempty"`
+	Code   int    `json:"c,omitempty"`
 	member string
 }
 

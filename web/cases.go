@@ -12,10 +12,12 @@ import (
 	"github.com/sipasvn/gateway/store"
 )
 
-// caseRow is a case as the console's list shows it.
+// caseRow is a case as the console's list shows it: a feedback case
+// shows its reference number where a response's shows the dossier, and
+// its type (Góp ý…) as its reason.
 type caseRow struct {
 	ID, Dossier, Agency, Status, Due, Reason, Assignee string
-	Overdue, DueSoon                                   bool
+	Overdue, DueSoon, Feedback                         bool
 }
 
 // caseStatusLabels name case statuses (in Vietnamese, translated when shown).
@@ -25,12 +27,15 @@ var caseStatusLabels = map[store.CaseStatus]string{
 }
 
 // caseReasons name why a case was opened.
-var caseReasons = map[string]string{"low_score": "Điểm thấp", "complaint": "Phàn nàn", "topic": "Chủ đề cần theo dõi"}
+var caseReasons = map[string]string{"low_score": "Điểm thấp", "complaint": "Phàn nàn", "topic": "Chủ đề cần theo dõi", "feedback": "Hòm thư góp ý"}
+
+// feedbackTypes name a feedback case's type.
+var feedbackTypes = map[string]string{"suggestion": "Góp ý", "complaint": "Phản ánh", "recommendation": "Kiến nghị"}
 
 // casesPage lists follow-up cases: GET /console/cases?agency=&status=&overdue=true.
 func (cs *console) casesPage(c *fiber.Ctx) error {
 	a := cs.api
-	q := core.CaseQuery{Agency: c.Query("agency"), Status: c.Query("status"), Criterion: c.Query("criterion"), Overdue: c.Query("overdue") == "true", Limit: 200}
+	q := core.CaseQuery{Agency: c.Query("agency"), Status: c.Query("status"), Criterion: c.Query("criterion"), Kind: c.Query("kind"), Overdue: c.Query("overdue") == "true", Limit: 200}
 	list, err := a.Core.Cases(c.UserContext(), server.Principal(c), q)
 	if err != nil {
 		return err
@@ -46,6 +51,9 @@ func (cs *console) casesPage(c *fiber.Ctx) error {
 		rows[i] = caseRow{ID: cs.ID, Dossier: cs.Dossier, Agency: name(cs.Agency), Status: translate(lang, caseStatusLabels[cs.Status]), Due: cs.DueAt.In(a.Zone).Format("2006-01-02"),
 			Reason: translate(lang, caseReasons[cs.Reason]) + " " + strings.Join(cs.Low, ", "), Assignee: cs.Assignee, Overdue: cs.Overdue(now),
 			DueSoon: cs.Open() && !cs.Overdue(now) && cs.DueAt.Sub(now) <= 24*time.Hour}
+		if cs.Feedback() {
+			rows[i].Feedback, rows[i].Dossier, rows[i].Reason = true, cs.ID, translate(lang, feedbackTypes[cs.FeedbackType])
+		}
 	}
 	v := cs.view(c, "Theo dõi, phản hồi")
 	var statuses []struct{ Code, Label string }
@@ -53,7 +61,7 @@ func (cs *console) casesPage(c *fiber.Ctx) error {
 		statuses = append(statuses, struct{ Code, Label string }{string(s), caseStatusLabels[s]})
 	}
 	v.Data = map[string]any{"Rows": rows, "Agencies": agencies, "Statuses": statuses,
-		"Q": map[string]string{"Agency": q.Agency, "Status": q.Status, "Overdue": c.Query("overdue"), "Criterion": q.Criterion}}
+		"Q": map[string]string{"Agency": q.Agency, "Status": q.Status, "Overdue": c.Query("overdue"), "Criterion": q.Criterion, "Kind": q.Kind}}
 	return cs.render(c, 200, "cases", v)
 }
 
@@ -64,7 +72,13 @@ func (cs *console) casePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := cs.withFormError(cs.view(c, "Hồ sơ %s", cas.Dossier), c)
+	title := cs.view(c, "Hồ sơ %s", cas.Dossier)
+	feedback := ""
+	if cas.Feedback() {
+		feedback = translate(langOf(c), feedbackTypes[cas.FeedbackType])
+		title = cs.view(c, "Hòm thư góp ý: %s", cas.ID)
+	}
+	v := cs.withFormError(title, c)
 	var topics []string
 	for _, t := range cas.Topics {
 		topics = append(topics, topicName(a, v.Lang, t.ID)+": "+translate(v.Lang, polarityLabels[t.Polarity]))
@@ -79,7 +93,7 @@ func (cs *console) casePage(c *fiber.Ctx) error {
 	limits := map[string]any{"PerDay": core.AnswersPerDay, "MaxParts": core.AnswerParts, "Left": left, "Next": next.In(a.Zone).Format("2006-01-02 15:04")}
 	v.Data = map[string]any{"Case": server.ViewCase(cas, now), "AgencyName": agency, "Topics": topics,
 		"Reason": translate(v.Lang, caseReasons[cas.Reason]), "Status": translate(v.Lang, caseStatusLabels[cas.Status]), "Open": cas.Open(), "Closed": cas.Status == store.CaseClosed,
-		"Limits": limits, "Preview": c.Locals("answer_preview"), "Draft": draft}
+		"Limits": limits, "Preview": c.Locals("answer_preview"), "Draft": draft, "Feedback": feedback}
 	return cs.show(c, "case", v)
 }
 

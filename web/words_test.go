@@ -43,6 +43,9 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 	for _, l := range caseReasons {
 		used[l] = true
 	}
+	for _, l := range feedbackTypes {
+		used[l] = true
+	}
 	for _, l := range polarityLabels {
 		used[l] = true
 	}

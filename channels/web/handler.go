@@ -1,6 +1,7 @@
 // Package web is the survey page a QR code opens: server-rendered HTML that
 // works without JavaScript, one step per criterion, progress kept in Redis so
-// a citizen can close the tab and come back.
+// a citizen can close the tab and come back; and, in the same look, the
+// feedback page a suggestion box's poster opens (feedback.go).
 package web
 
 import (
@@ -25,7 +26,8 @@ var _ channels.Channel = channel{}
 // Type is "web", the value responses record as their channel.
 func (channel) Type() channels.Type { return "web" }
 
-// Mount adds /s/{token}, /s/{token}/done and /static/app.css.
+// Mount adds /s/{token}, /s/{token}/done, the feedback pages under
+// /g/{token} and /static/app.css.
 func (channel) Mount(app *fiber.App, d channels.Deps) {
 	h := &handler{core: d.Core, log: d.Log.With("comp", "web")}
 	app.Get("/static/app.css", h.css)
@@ -33,6 +35,7 @@ func (channel) Mount(app *fiber.App, d channels.Deps) {
 	app.Post("/s/:token", h.open(h.submit))
 	app.Get("/s/:token/done", h.wrap(h.done))
 	app.Post("/s/:token/rate", h.wrap(h.rate))
+	h.mountFeedback(app)
 }
 
 type handler struct {

@@ -53,9 +53,11 @@ type optionView struct {
 	Checked bool
 }
 
-var tmpl = map[string]*template.Template{
-	"message": template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/message.html")),
-	"step":    template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/step.html")),
+var tmpl = map[string]*template.Template{"message": parse("message"), "step": parse("step")}
+
+// parse is a page's template, in the layout.
+func parse(name string) *template.Template {
+	return template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
 }
 
 func render(name string, p *page) ([]byte, error) {
