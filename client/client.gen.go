@@ -1065,10 +1065,13 @@ type Scan struct {
 	AgencyCode *string `json:"agency_code,omitempty"`
 
 	// Answers the reader's proposal (review) or what was recorded: question → 1–5, 0 no opinion
-	Answers         map[string]int32 `json:"answers"`
-	CommentImageUrl *string          `json:"comment_image_url,omitempty"`
-	DossierCode     *string          `json:"dossier_code,omitempty"`
-	File            string           `json:"file"`
+	Answers *map[string]int32 `json:"answers,omitempty"`
+
+	// CaseId a suggestion-box slip: the feedback case it opened
+	CaseId          *string `json:"case_id,omitempty"`
+	CommentImageUrl *string `json:"comment_image_url,omitempty"`
+	DossierCode     *string `json:"dossier_code,omitempty"`
+	File            string  `json:"file"`
 
 	// HandwrittenComment the comment area has handwriting for an operator to type
 	HandwrittenComment bool    `json:"handwritten_comment"`
@@ -1241,6 +1244,12 @@ type Webhook struct {
 type WebhookInput struct {
 	Secret string `json:"secret"`
 	Url    string `json:"url"`
+}
+
+// GetAgencySlipsParams defines parameters for GetAgencySlips.
+type GetAgencySlipsParams struct {
+	// Count how many slips, 1–200 (default 20)
+	Count *string `form:"count,omitempty" json:"count,omitempty"`
 }
 
 // ListAuditParams defines parameters for ListAudit.
@@ -1677,6 +1686,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/agencies/{code} (the `PutAgency` operationId).
 	PutAgency(ctx context.Context, code string, body PutAgencyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAgencyPoster The office's suggestion-box poster: a QR to its feedback page (A4)
+	//
+	// Corresponds with GET /api/v1/agencies/{code}/poster.pdf (the `GetAgencyPoster` operationId).
+	GetAgencyPoster(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAgencySlips Blank suggestion-box slips of the office, a page each, read back by the scan upload like forms
+	//
+	// Corresponds with GET /api/v1/agencies/{code}/slips.pdf (the `GetAgencySlips` operationId).
+	GetAgencySlips(ctx context.Context, code string, params *GetAgencySlipsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PutStaffPhonesWithBody Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)
 	//
@@ -2360,6 +2379,36 @@ func (c *Client) PutAgencyWithBody(ctx context.Context, code string, contentType
 // Corresponds with PUT /api/v1/agencies/{code} (the `PutAgency` operationId).
 func (c *Client) PutAgency(ctx context.Context, code string, body PutAgencyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutAgencyRequest(c.Server, code, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAgencyPoster The office's suggestion-box poster: a QR to its feedback page (A4)
+//
+// Corresponds with GET /api/v1/agencies/{code}/poster.pdf (the `GetAgencyPoster` operationId).
+func (c *Client) GetAgencyPoster(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAgencyPosterRequest(c.Server, code)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAgencySlips Blank suggestion-box slips of the office, a page each, read back by the scan upload like forms
+//
+// Corresponds with GET /api/v1/agencies/{code}/slips.pdf (the `GetAgencySlips` operationId).
+func (c *Client) GetAgencySlips(ctx context.Context, code string, params *GetAgencySlipsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAgencySlipsRequest(c.Server, code, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4122,6 +4171,101 @@ func NewPutAgencyRequestWithBody(server string, code string, contentType string,
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAgencyPosterRequest constructs an http.Request for the GetAgencyPoster method
+func NewGetAgencyPosterRequest(server string, code string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/agencies/%s/poster.pdf", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAgencySlipsRequest constructs an http.Request for the GetAgencySlips method
+func NewGetAgencySlipsRequest(server string, code string, params *GetAgencySlipsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/agencies/%s/slips.pdf", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -7828,6 +7972,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/agencies/{code} (the `PutAgency` operationId).
 	PutAgencyWithResponse(ctx context.Context, code string, body PutAgencyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAgencyResponse, error)
 
+	// GetAgencyPosterWithResponse The office's suggestion-box poster: a QR to its feedback page (A4)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/agencies/{code}/poster.pdf (the `GetAgencyPoster` operationId).
+	GetAgencyPosterWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*GetAgencyPosterResponse, error)
+
+	// GetAgencySlipsWithResponse Blank suggestion-box slips of the office, a page each, read back by the scan upload like forms
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/agencies/{code}/slips.pdf (the `GetAgencySlips` operationId).
+	GetAgencySlipsWithResponse(ctx context.Context, code string, params *GetAgencySlipsParams, reqEditors ...RequestEditorFn) (*GetAgencySlipsResponse, error)
+
 	// PutStaffPhonesWithBodyWithResponse Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -8868,6 +9026,137 @@ func (r PutAgencyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutAgencyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAgencyPosterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAgencyPosterResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAgencyPosterResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAgencyPosterResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAgencyPosterResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAgencyPosterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAgencyPosterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAgencyPosterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAgencyPosterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAgencySlipsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetAgencySlipsResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAgencySlipsResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAgencySlipsResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAgencySlipsResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAgencySlipsResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAgencySlipsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAgencySlipsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAgencySlipsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAgencySlipsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13986,6 +14275,32 @@ func (c *ClientWithResponses) PutAgencyWithResponse(ctx context.Context, code st
 	return ParsePutAgencyResponse(rsp)
 }
 
+// GetAgencyPosterWithResponse The office's suggestion-box poster: a QR to its feedback page (A4)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/agencies/{code}/poster.pdf (the `GetAgencyPoster` operationId).
+func (c *ClientWithResponses) GetAgencyPosterWithResponse(ctx context.Context, code string, reqEditors ...RequestEditorFn) (*GetAgencyPosterResponse, error) {
+	rsp, err := c.GetAgencyPoster(ctx, code, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAgencyPosterResponse(rsp)
+}
+
+// GetAgencySlipsWithResponse Blank suggestion-box slips of the office, a page each, read back by the scan upload like forms
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/agencies/{code}/slips.pdf (the `GetAgencySlips` operationId).
+func (c *ClientWithResponses) GetAgencySlipsWithResponse(ctx context.Context, code string, params *GetAgencySlipsParams, reqEditors ...RequestEditorFn) (*GetAgencySlipsResponse, error) {
+	rsp, err := c.GetAgencySlips(ctx, code, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAgencySlipsResponse(rsp)
+}
+
 // PutStaffPhonesWithBodyWithResponse Replace the agency's staff phones: answers from them are flagged staff_phone. Kept only as keyed hashes and never shown; the answer counts them (an admin's key, or the agency's own or a parent's)
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -15540,6 +15855,107 @@ func ParsePutAgencyResponse(rsp *http.Response) (*PutAgencyResponse, error) {
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAgencyPosterResponse parses an HTTP response from a GetAgencyPosterWithResponse call
+func ParseGetAgencyPosterResponse(rsp *http.Response) (*GetAgencyPosterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAgencyPosterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAgencySlipsResponse parses an HTTP response from a GetAgencySlipsWithResponse call
+func ParseGetAgencySlipsResponse(rsp *http.Response) (*GetAgencySlipsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAgencySlipsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer

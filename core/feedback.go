@@ -52,6 +52,9 @@ type FeedbackInput struct {
 	Locale string
 	// Address is the client's address, for the rate limit; never kept.
 	Address string
+	// Channel is where it came: web (the page, the default) or paper (a
+	// suggestion-box slip an operator typed).
+	Channel string
 }
 
 // FeedbackProblem is what is wrong with one field of a feedback form.
@@ -192,7 +195,7 @@ func (s *Service) openFeedback(ctx context.Context, ag *store.Agency, in Feedbac
 		due = store.Millis(s.Calendar.Due(now, days))
 	}
 	submission := s.Sealer.Hash("feedback-form\x00" + in.Nonce)
-	c := &store.Case{Kind: store.CaseFeedback, FeedbackType: in.Type, Agency: ag.Code, Channel: "web",
+	c := &store.Case{Kind: store.CaseFeedback, FeedbackType: in.Type, Agency: ag.Code, Channel: cmpOr(in.Channel, "web"),
 		Comment: in.Text, Low: []string{}, Reason: store.CaseFeedback, Status: store.CaseOpen, OpenedAt: now, DueAt: due,
 		GivenDossier: in.Dossier, Locale: in.Locale, Submission: submission,
 		History: []store.CaseEvent{{At: now, By: "citizen", Action: "opened", Detail: store.CaseFeedback + " " + in.Type}}}

@@ -93,6 +93,9 @@ func (s *Service) FilePaper(ctx context.Context, p *Principal, pg PaperPage) (*s
 		sc.Answers, sc.Unsure = nil, nil
 		return sc, s.keepScan(ctx, p, sc)
 	}
+	if pg.Code.Survey == paper.Slip {
+		return s.fileSlip(ctx, p, sc, pg)
+	}
 	sc.InvitationID, sc.Survey, sc.LayoutVersion = pg.Code.Invitation, pg.Code.Survey, pg.Code.Version
 	inv, err := s.Invitation(ctx, pg.Code.Invitation)
 	var e *Error
@@ -244,11 +247,20 @@ func (s *Service) Scan(ctx context.Context, p *Principal, id string) (*store.Sca
 }
 
 // Resolution is an operator's decision on a page in review: the answers
-// read by eye (and the comment typed), or Discard with why.
+// read by eye (and the comment typed), or for a suggestion-box slip the
+// feedback typed, or Discard with why.
 type Resolution struct {
-	Answers map[string]int `json:"answers"`
-	Comment string         `json:"comment"`
-	Discard string         `json:"discard"`
+	Answers  map[string]int `json:"answers,omitempty"`
+	Comment  string         `json:"comment,omitempty"`
+	Feedback *SlipFeedback  `json:"feedback,omitempty" doc:"a suggestion-box slip: what the citizen wrote"`
+	Discard  string         `json:"discard,omitempty" doc:"why the page is set aside instead"`
+}
+
+// SlipFeedback is a slip's writing as an operator typed it.
+type SlipFeedback struct {
+	Type        string `json:"type" doc:"suggestion (góp ý), complaint (phản ánh) or recommendation (kiến nghị)"`
+	Text        string `json:"text"`
+	DossierCode string `json:"dossier_code,omitempty"`
 }
 
 // ResolveScan settles a page in review once: its answers land as the
@@ -271,6 +283,9 @@ func (s *Service) ResolveScan(ctx context.Context, p *Principal, id string, r Re
 	if r.Discard = strings.TrimSpace(survey.CleanText(r.Discard)); r.Discard != "" {
 		return s.settleScan(ctx, p, sc, bson.D{{Key: "status", Value: store.ScanDiscarded}, {Key: "reason", Value: r.Discard},
 			{Key: "resolved_by", Value: p.Who()}, {Key: "resolved_at", Value: now}})
+	}
+	if sc.Survey == paper.Slip {
+		return s.resolveSlip(ctx, p, sc, r)
 	}
 	def, ok := s.Surveys.Survey(survey.ID(sc.Survey))
 	if !ok {
@@ -329,4 +344,90 @@ func (s *Service) settleScan(ctx context.Context, p *Principal, sc *store.Scan, 
 		return nil, err
 	}
 	return fresh, s.Audit(ctx, p, "paper_discard", sc.ID, map[string]any{"dossier": sc.Dossier, "reason": fresh.Reason})
+}
+
+// slipID is the id an office's slips carry: a keyed hash of its code, so
+// a slip names its office without spelling it out and a forged one names
+// none.
+func (s *Service) slipID(agency string) string { return s.Sealer.Hash("slip:" + agency)[:24] }
+
+// Slips are an office's blank suggestion-box slips, n of them.
+func (s *Service) Slips(ctx context.Context, p *Principal, agency string) (paper.SlipForm, error) {
+	ag, err := s.Mongo.Agencies.Agency(ctx, agency)
+	if err != nil {
+		return paper.SlipForm{}, notFoundAs(err, "agency %s is not registered", agency)
+	}
+	if err := s.HeldScope(ctx, p, ag.Code, "", "agency "+ag.Code); err != nil {
+		return paper.SlipForm{}, err
+	}
+	id := s.slipID(ag.Code)
+	if err := s.Mongo.Slips.Keep(ctx, id, ag.Code); err != nil {
+		return paper.SlipForm{}, err
+	}
+	return paper.SlipForm{Agency: ag.Name, ID: id, Printed: s.now().In(Vietnam)}, nil
+}
+
+// fileSlip keeps a suggestion-box slip for an operator to type: its
+// writing is an image; nothing is read from it but its office.
+func (s *Service) fileSlip(ctx context.Context, p *Principal, sc *store.Scan, pg PaperPage) (*store.Scan, error) {
+	sc.Survey, sc.LayoutVersion, sc.Answers, sc.Unsure = paper.Slip, pg.Code.Version, nil, nil
+	agency, err := s.Mongo.Slips.Agency(ctx, pg.Code.Invitation)
+	if errors.Is(err, store.ErrNotFound) {
+		sc.Status, sc.Reason = store.ScanUnreadable, "the slip's code names no office of this gateway: was it printed by another one?"
+		return sc, s.keepScan(ctx, p, sc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.HeldScope(ctx, p, agency, "", "this slip's office"); err != nil {
+		return &store.Scan{ID: sc.ID, Status: store.ScanUnreadable, File: sc.File, Page: sc.Page,
+			Reason: "the slip belongs to an office outside this key's agency " + p.Agency}, nil
+	}
+	sc.Agency, sc.Status, sc.Reason = agency, store.ScanReview, "a suggestion-box slip to type"
+	if err := s.keepScan(ctx, p, sc); err != nil {
+		return nil, err
+	}
+	return sc, s.ScanQueue.Add(ctx, sc)
+}
+
+// resolveSlip opens the feedback case of a slip an operator typed, once
+// (the same slip typed again is the same case), channel paper. A phone
+// written on a slip is never texted: it has confirmed no code.
+func (s *Service) resolveSlip(ctx context.Context, p *Principal, sc *store.Scan, r Resolution) (*store.Scan, error) {
+	if r.Feedback == nil {
+		return nil, Errorf(Invalid, "feedback", "type the slip: {\"feedback\": {\"type\", \"text\", \"dossier_code\"}}, or discard it with a reason")
+	}
+	in, _, problems := CheckFeedback(FeedbackInput{Type: r.Feedback.Type, Text: r.Feedback.Text, Dossier: r.Feedback.DossierCode, Locale: "vi"})
+	if len(problems) > 0 {
+		e := problems[0]
+		return nil, Errorf(Invalid, "feedback."+e.Field, "%s: %s", e.Problem, feedbackHint[e.Field])
+	}
+	ag, err := s.Mongo.Agencies.Agency(ctx, sc.Agency)
+	if err != nil {
+		return nil, notFoundAs(err, "the slip's office %s is no longer registered: discard it with a reason", sc.Agency)
+	}
+	in.Nonce, in.Channel = "slip:"+sc.ID, ChannelPaper
+	c, err := s.openFeedback(ctx, ag, in)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	ok, err := s.Mongo.Scans.Settle(ctx, sc.ID, bson.D{{Key: "status", Value: store.ScanRecorded}, {Key: "reason", Value: ""},
+		{Key: "case_id", Value: c.ID}, {Key: "resolved_by", Value: p.Who()}, {Key: "resolved_at", Value: now}})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, Errorf(Conflict, "", "page %s was resolved by someone else meanwhile", sc.ID)
+	}
+	_ = s.ScanQueue.Remove(ctx, sc.Agency, sc.ID)
+	sc.Status, sc.Reason, sc.CaseID, sc.ResolvedBy, sc.ResolvedAt = store.ScanRecorded, "", c.ID, p.Who(), &now
+	return sc, s.Audit(ctx, p, "paper_slip", sc.ID, map[string]any{"case": c.ID})
+}
+
+// feedbackHint says how to mend a typed slip's field.
+var feedbackHint = map[string]string{
+	"type":         "one of suggestion, complaint, recommendation (the box ticked)",
+	"text":         "what the citizen wrote, at most 2000 characters",
+	"dossier_code": "the dossier code as written, e.g. 000.00.12.H49-201105-0042, or leave it out",
 }

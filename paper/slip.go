@@ -1,9 +1,6 @@
 package paper
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"time"
@@ -24,19 +21,10 @@ var SlipKinds = map[int]string{1: "gop_y", 2: "phan_anh", 3: "kien_nghi"}
 // slipLabels are their printed words, in the boxes' order.
 var slipLabels = []string{"Góp ý", "Phản ánh", "Kiến nghị"}
 
-// SlipID is the id a slip's QR carries for an office: a keyed hash of
-// its code, so a slip names its office without spelling out the code,
-// and a forged one names none (the store keeps id → office).
-func SlipID(key []byte, agency string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("slip:" + agency))
-	return hex.EncodeToString(m.Sum(nil))[:24]
-}
-
 // SlipForm is an office's blank slips for its suggestion box.
 type SlipForm struct {
 	Agency  string // the office's name
-	ID      string // SlipID of its code
+	ID      string // 24 hex digits naming the office (core keeps id → office)
 	Printed time.Time
 }
 

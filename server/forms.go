@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -91,10 +92,14 @@ func SendForms(c *fiber.Ctx, forms []paper.Form, name string) error {
 	if err := paper.WritePDF(&b, forms); err != nil {
 		return err
 	}
+	return sendPDF(c, b.Bytes(), name)
+}
+
+func sendPDF(c *fiber.Ctx, pdf []byte, name string) error {
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="`+name+`"`)
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	c.Type("pdf")
-	return c.Send(b.Bytes())
+	return c.Send(pdf)
 }
 
 // formLayout is a form's geometry, for scanning vendors and tests.
@@ -179,4 +184,37 @@ func (a *API) resolveScan(c *fiber.Ctx) error {
 	}
 	a.scanLinks(sc)
 	return c.JSON(sc)
+}
+
+// poster is an office's suggestion-box poster: a QR to its feedback page.
+func (a *API) poster(c *fiber.Ctx) error {
+	ag, err := a.Core.Mongo.Agencies.Agency(c.UserContext(), c.Params("code"))
+	if err != nil {
+		return err
+	}
+	if err := a.Core.HeldScope(c.UserContext(), Principal(c), ag.Code, "", "agency "+ag.Code); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := paper.WritePoster(&b, paper.Poster{Agency: ag.Name, URL: a.Core.FeedbackURL(ag.Code), Printed: time.Now().In(core.Vietnam)}); err != nil {
+		return err
+	}
+	return sendPDF(c, b.Bytes(), "hom-thu-gop-y-"+ag.Code+".pdf")
+}
+
+// slips are an office's blank suggestion-box slips, read back like forms.
+func (a *API) slips(c *fiber.Ctx) error {
+	n := c.QueryInt("count", 20)
+	if n < 1 || n > 200 {
+		return core.Errorf(core.Invalid, "count", "print 1 to 200 slips at a time")
+	}
+	f, err := a.Core.Slips(c.UserContext(), Principal(c), c.Params("code"))
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := paper.WriteSlips(&b, f, n); err != nil {
+		return err
+	}
+	return sendPDF(c, b.Bytes(), "phieu-gop-y-"+c.Params("code")+".pdf")
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/qr"
 	"github.com/sipasvn/gateway/store"
@@ -137,5 +138,64 @@ func TestResolveScannedPage(t *testing.T) {
 	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&agency="+unit, nil)
 	if rep["responses"] != 1.0 {
 		t.Fatalf("report: %v", rep)
+	}
+}
+
+// An office prints its poster and slips; a slip that comes back is kept
+// for an operator above the office to type, and typing it opens a
+// feedback case (channel paper), once, never counted in the index.
+func TestPosterAndSlips(t *testing.T) {
+	g := gwtest.New(t, "", gwtest.NoRateLimits)
+	g.Tree(t)
+	const unit = "000.01.12.H49"
+	own, parent := g.Key(t, "agency", unit), g.Key(t, "agency", "000.00.12.H49")
+	res, pdf := rawCall(g, own, "GET", "/api/v1/agencies/"+unit+"/poster.pdf", nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("poster: %d %s", res.StatusCode, pdf)
+	}
+	_, ag := g.API("GET", "/api/v1/agencies/"+unit, nil)
+	if got := gwtest.DecodeQR(t, gwtest.PDFPages(t, pdf, 100)[0]); got != ag["feedback_url"] {
+		t.Fatalf("the poster's QR is %q, the feedback page %v", got, ag["feedback_url"])
+	}
+	if res, _ := g.As(g.Key(t, "agency", "000.00.13.H49"), "GET", "/api/v1/agencies/"+unit+"/poster.pdf", nil); res.StatusCode != 403 {
+		t.Fatalf("another branch printed the poster: %d", res.StatusCode)
+	}
+	if res, out := g.As(own, "GET", "/api/v1/agencies/"+unit+"/slips.pdf?count=0", nil); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "count" {
+		t.Fatalf("count=0: %d %v", res.StatusCode, out)
+	}
+	res, pdf = rawCall(g, own, "GET", "/api/v1/agencies/"+unit+"/slips.pdf?count=2", nil)
+	codes := gwtest.PDFCodes(t, pdf)
+	if res.StatusCode != 200 || len(codes) != 2 || codes[0].Survey != "gopy" || codes[0] != codes[1] {
+		t.Fatalf("slips: %d %+v", res.StatusCode, codes)
+	}
+
+	admin := &core.Principal{Role: core.RoleAdmin}
+	sc, err := g.Core.FilePaper(t.Context(), admin, core.PaperPage{File: "box.pdf", Page: 1, Code: &codes[0], Image: []byte("slip")})
+	if err != nil || sc.Status != store.ScanReview || sc.Agency != unit {
+		t.Fatalf("a slip: %+v %v", sc, err)
+	}
+	forged := codes[0]
+	forged.Invitation = "0123456789abcdef01234567"
+	if sc, _ := g.Core.FilePaper(t.Context(), admin, core.PaperPage{File: "box.pdf", Page: 2, Code: &forged}); sc.Status != store.ScanUnreadable {
+		t.Fatalf("a slip of no office: %+v", sc)
+	}
+	typed := map[string]any{"feedback": map[string]any{"type": "complaint", "text": "Phải chờ rất lâu mới được tiếp nhận hồ sơ."}}
+	if res, _ := g.As(own, "POST", "/api/v1/forms/review/"+sc.ID+"/resolve", typed); res.StatusCode != 403 {
+		t.Fatalf("the office typed its own slip: %d", res.StatusCode)
+	}
+	if res, out := g.As(parent, "POST", "/api/v1/forms/review/"+sc.ID+"/resolve", map[string]any{"feedback": map[string]any{"type": "praise", "text": "x"}}); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "feedback.type" {
+		t.Fatalf("a bad type: %d %v", res.StatusCode, out)
+	}
+	res, out := g.As(parent, "POST", "/api/v1/forms/review/"+sc.ID+"/resolve", typed)
+	if res.StatusCode != 200 || out["status"] != store.ScanRecorded || out["case_id"] == nil {
+		t.Fatalf("typed: %d %v", res.StatusCode, out)
+	}
+	res, c := g.As(parent, "GET", "/api/v1/cases/"+out["case_id"].(string), nil)
+	if res.StatusCode != 200 || c["kind"] != "feedback" || c["channel"] != "paper" || c["agency_code"] != unit {
+		t.Fatalf("the slip's case: %d %v", res.StatusCode, c)
+	}
+	g.Drain()
+	if _, rep := g.API("GET", "/api/v1/reports/sipas?agency="+unit, nil); rep["responses"] != 0.0 {
+		t.Fatalf("a slip counted in the index: %v", rep)
 	}
 }

@@ -89,6 +89,8 @@ var operations = []operation{
 	{"getScanComment", "get", "/api/v1/forms/review/{id}/comment.jpg", "A scanned page's handwritten comment, for an operator to type", "paper forms", nil, nil, false, map[int]any{200: jpegBody{}}, readErrors},
 	{"resolveScan", "post", "/api/v1/forms/review/{id}/resolve", "Settle a page in review: the answers read by eye (and the comment typed) land as the dossier's response, or discard it with a reason", "paper forms", nil,
 		request{core.Resolution{}, nil}, false, map[int]any{200: store.Scan{}}, caseErrors},
+	{"getAgencyPoster", "get", "/api/v1/agencies/{code}/poster.pdf", "The office's suggestion-box poster: a QR to its feedback page (A4)", "paper forms", nil, nil, false, map[int]any{200: pdfBody{}}, readErrors},
+	{"getAgencySlips", "get", "/api/v1/agencies/{code}/slips.pdf", "Blank suggestion-box slips of the office, a page each, read back by the scan upload like forms", "paper forms", []string{"count"}, nil, false, map[int]any{200: pdfBody{}}, apiErrors},
 	{"getInvitationMessages", "get", "/api/v1/invitations/{id}/messages", "The invitation's conversation: texts sent and received, SMS parts sent", "invitations", nil, nil, false, map[int]any{200: Conversation{}}, readErrors},
 	{"listSurveys", "get", "/api/v1/surveys", "Survey definitions", "surveys", nil, nil, false, map[int]any{200: surveyList{}}, []int{401}},
 	{"getSurvey", "get", "/api/v1/surveys/{id}", "One survey definition", "surveys", nil, nil, false, map[int]any{200: survey.Survey{}}, []int{401, 404}},
@@ -230,6 +232,7 @@ var queryDoc = map[string]string{
 	"lang":         "vi or en",
 	"after":        "the seq of the dossier the kiosk shows (0: none)",
 	"wait":         "seconds to wait, 1–25 (default 25)",
+	"count":        "how many slips, 1–200 (default 20)",
 	"version":      "a form layout version (default: the current one); every version printed stays readable",
 	"sent":         "1: a new code was just sent (the page says so)",
 }

@@ -129,6 +129,8 @@ func New(d Deps) *fiber.App {
 	v1.Put("/agencies/:code", admin, api.putAgency)
 	v1.Delete("/agencies/:code", admin, api.deleteAgency)
 	v1.Put("/agencies/:code/staff-phones", desk, api.putStaffPhones)
+	v1.Get("/agencies/:code/poster.pdf", desk, api.poster)
+	v1.Get("/agencies/:code/slips.pdf", desk, api.slips)
 	v1.Get("/channels", admin, api.channelList)
 	v1.Get("/channels/:id", admin, api.channel)
 	v1.Put("/channels/:id", admin, api.putChannel)

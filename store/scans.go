@@ -34,11 +34,12 @@ type Scan struct {
 	Dossier       string         `bson:"dossier,omitempty" json:"dossier_code,omitempty"`
 	Survey        string         `bson:"survey,omitempty" json:"survey,omitempty"`
 	LayoutVersion int            `bson:"layout_version,omitempty" json:"layout_version,omitempty"`
-	Answers       map[string]int `bson:"answers,omitempty" json:"answers" doc:"the reader's proposal (review) or what was recorded: question → 1–5, 0 no opinion"`
+	Answers       map[string]int `bson:"answers,omitempty" json:"answers,omitempty" doc:"the reader's proposal (review) or what was recorded: question → 1–5, 0 no opinion"`
 	// Unsure are the questions the reader could not decide, with why.
 	Unsure     []ScanQuestion `bson:"unsure,omitempty" json:"unsure,omitempty"`
 	Comment    bool           `bson:"comment,omitempty" json:"handwritten_comment" doc:"the comment area has handwriting for an operator to type"`
 	ResponseID string         `bson:"response_id,omitempty" json:"response_id,omitempty"`
+	CaseID     string         `bson:"case_id,omitempty" json:"case_id,omitempty" doc:"a suggestion-box slip: the feedback case it opened"`
 	File       string         `bson:"file" json:"file"`
 	Page       int            `bson:"page" json:"page" doc:"1-based within the file"`
 	UploadedBy string         `bson:"uploaded_by" json:"uploaded_by"`
@@ -204,4 +205,36 @@ func (q *ScanQueue) Fill(ctx context.Context, s *Scans) error {
 		return err
 	}
 	return q.R.Set(ctx, q.Prefix+"#filled", "1", 0).Err()
+}
+
+// Slips maps the id a suggestion-box slip's QR carries to its office:
+// written when slips are printed, read by _id when one comes back.
+type Slips struct{ c *mongo.Collection }
+
+type slip struct {
+	ID     string `bson:"_id"`
+	Agency string `bson:"agency"`
+}
+
+// Keep records that id names agency (again on every print: an upsert).
+func (s *Slips) Keep(ctx context.Context, id, agency string) error {
+	_, err := s.c.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "agency", Value: agency}}}},
+		options.Update().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("keep slip id: %w", err)
+	}
+	return nil
+}
+
+// Agency is the office of a slip id.
+func (s *Slips) Agency(ctx context.Context, id string) (string, error) {
+	var sl slip
+	err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&sl)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("read slip id: %w", err)
+	}
+	return sl.Agency, nil
 }

@@ -43,6 +43,7 @@ type Mongo struct {
 	Users       *Users
 	Desks       *Desks
 	Scans       *Scans
+	Slips       *Slips
 }
 
 // OpenMongo connects to uri, checks the server answers and makes sure the
@@ -84,6 +85,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Users:       &Users{c: db.Collection("users")},
 		Desks:       &Desks{c: db.Collection("desks"), devices: db.Collection("kiosk_devices"), presented: db.Collection("kiosk_presented")},
 		Scans:       &Scans{c: db.Collection("scans")},
+		Slips:       &Slips{c: db.Collection("slips")},
 	}
 	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Transcripts, m.Cases, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users, m.Desks, m.Scans} {
 		if err := ix.ensureIndexes(ctx); err != nil {
