@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for CaseStatus.
@@ -1112,6 +1113,30 @@ type ScanQuestion struct {
 	Status string `json:"status"`
 }
 
+// ScanResult defines model for ScanResult.
+type ScanResult struct {
+	Pages []ScannedPage `json:"pages"`
+}
+
+// ScannedPage defines model for ScannedPage.
+type ScannedPage struct {
+	// Answers question → 1–5, 0 no opinion: recorded, or the reader's proposal
+	Answers     *map[string]int32 `json:"answers,omitempty"`
+	DossierCode *string           `json:"dossier_code,omitempty"`
+	File        string            `json:"file"`
+
+	// Id the kept page, for the review queue
+	Id           *string `json:"id,omitempty"`
+	InvitationId *string `json:"invitation_id,omitempty"`
+
+	// Page 1-based within the file
+	Page   int32   `json:"page"`
+	Reason *string `json:"reason,omitempty"`
+
+	// Status recorded, review, duplicate or unreadable
+	Status string `json:"status"`
+}
+
 // SendState defines model for SendState.
 type SendState string
 
@@ -1357,6 +1382,12 @@ type ListScanReviewParams struct {
 	Offset *string `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// UploadScansMultipartBody defines parameters for UploadScans.
+type UploadScansMultipartBody struct {
+	// File JPEG, PNG, TIFF or PDF scans, as many files as wanted
+	File []openapi_types.File `json:"file"`
+}
+
 // FindInvitationParams defines parameters for FindInvitation.
 type FindInvitationParams struct {
 	// DossierCode the dossier's code as the desk software knows it
@@ -1543,6 +1574,9 @@ type PrintFormsJSONRequestBody = FormsRequest
 
 // ResolveScanJSONRequestBody defines body for ResolveScan for application/json ContentType.
 type ResolveScanJSONRequestBody = Resolution
+
+// UploadScansMultipartRequestBody defines body for UploadScans for multipart/form-data ContentType.
+type UploadScansMultipartRequestBody UploadScansMultipartBody
 
 // CreateInvitationJSONRequestBody defines body for CreateInvitation for application/json ContentType.
 type CreateInvitationJSONRequestBody = NewInvitation
@@ -1982,6 +2016,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/forms/review/{id}/resolve (the `ResolveScan` operationId).
 	ResolveScan(ctx context.Context, id string, body ResolveScanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadScansWithBody Read scanned paper forms (and suggestion-box slips): each page recorded, sent to review, kept as a duplicate, or unreadable with why; at most GATEWAY_SCAN_MAX_BYTES and 50 pages
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/forms/scans (the `UploadScans` operationId).
+	UploadScansWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// FindInvitation Find an invitation by dossier code
 	//
@@ -3155,6 +3196,23 @@ func (c *Client) ResolveScanWithBody(ctx context.Context, id string, contentType
 // Corresponds with POST /api/v1/forms/review/{id}/resolve (the `ResolveScan` operationId).
 func (c *Client) ResolveScan(ctx context.Context, id string, body ResolveScanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResolveScanRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadScansWithBody Read scanned paper forms (and suggestion-box slips): each page recorded, sent to review, kept as a duplicate, or unreadable with why; at most GATEWAY_SCAN_MAX_BYTES and 50 pages
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/forms/scans (the `UploadScans` operationId).
+func (c *Client) UploadScansWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadScansRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5915,6 +5973,35 @@ func NewResolveScanRequestWithBody(server string, id string, contentType string,
 	return req, nil
 }
 
+// NewUploadScansRequestWithBody constructs an http.Request for the UploadScans method, with any body, and a specified content type
+func NewUploadScansRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/forms/scans")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewFindInvitationRequest constructs an http.Request for the FindInvitation method
 func NewFindInvitationRequest(server string, params *FindInvitationParams) (*http.Request, error) {
 	var err error
@@ -8307,6 +8394,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/forms/review/{id}/resolve (the `ResolveScan` operationId).
 	ResolveScanWithResponse(ctx context.Context, id string, body ResolveScanJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveScanResponse, error)
+
+	// UploadScansWithBodyWithResponse Read scanned paper forms (and suggestion-box slips): each page recorded, sent to review, kept as a duplicate, or unreadable with why; at most GATEWAY_SCAN_MAX_BYTES and 50 pages
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/forms/scans (the `UploadScans` operationId).
+	UploadScansWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadScansResponse, error)
 
 	// FindInvitationWithResponse Find an invitation by dossier code
 	//
@@ -11630,6 +11724,89 @@ func (r ResolveScanResponse) ContentType() string {
 	return ""
 }
 
+type UploadScansResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScanResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UploadScansResponse) GetJSON200() *ScanResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UploadScansResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UploadScansResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UploadScansResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UploadScansResponse) GetJSON413() *ErrorAnswer {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r UploadScansResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UploadScansResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadScansResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadScansResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadScansResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadScansResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type FindInvitationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14899,6 +15076,19 @@ func (c *ClientWithResponses) ResolveScanWithResponse(ctx context.Context, id st
 	return ParseResolveScanResponse(rsp)
 }
 
+// UploadScansWithBodyWithResponse Read scanned paper forms (and suggestion-box slips): each page recorded, sent to review, kept as a duplicate, or unreadable with why; at most GATEWAY_SCAN_MAX_BYTES and 50 pages
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/forms/scans (the `UploadScans` operationId).
+func (c *ClientWithResponses) UploadScansWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadScansResponse, error) {
+	rsp, err := c.UploadScansWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadScansResponse(rsp)
+}
+
 // FindInvitationWithResponse Find an invitation by dossier code
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17945,6 +18135,74 @@ func ParseResolveScanResponse(rsp *http.Response) (*ResolveScanResponse, error) 
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUploadScansResponse parses an HTTP response from a UploadScansWithResponse call
+func ParseUploadScansResponse(rsp *http.Response) (*UploadScansResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadScansResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScanResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest ErrorAnswer

@@ -19,16 +19,18 @@ import (
 
 // Answer bodies that are not JSON, by media type.
 type (
-	pngBody  struct{}
-	pdfBody  struct{}
-	jpegBody struct{}
-	csvBody  struct{}
-	htmlBody struct{}
-	textBody struct{}
-	cssBody  struct{}
-	jsBody   struct{}
-	xmlBody  struct{}
-	jsonLine struct{ row exportLine } // application/x-ndjson: one row a line
+	pngBody struct{}
+	pdfBody struct{}
+	// uploadBody is a multipart request of files (the scan upload).
+	uploadBody struct{}
+	jpegBody   struct{}
+	csvBody    struct{}
+	htmlBody   struct{}
+	textBody   struct{}
+	cssBody    struct{}
+	jsBody     struct{}
+	xmlBody    struct{}
+	jsonLine   struct{ row exportLine } // application/x-ndjson: one row a line
 )
 
 // alt lists the bodies one answer may have (format= picks).
@@ -83,6 +85,8 @@ var operations = []operation{
 		request{FormsRequest{}, nil}, false, map[int]any{200: pdfBody{}}, []int{400, 401, 403, 404, 409, 410, unavailable}},
 	{"getFormLayout", "get", "/api/v1/forms/layout", "A form's geometry in millimetres, origin top left: page, corner marks, QR, and every answer box (value 0 = no opinion)", "paper forms", []string{"survey", "version"}, nil, false,
 		map[int]any{200: paper.Layout{}}, []int{400, 401, 404}},
+	{"uploadScans", "post", "/api/v1/forms/scans", "Read scanned paper forms (and suggestion-box slips): each page recorded, sent to review, kept as a duplicate, or unreadable with why; at most GATEWAY_SCAN_MAX_BYTES and 50 pages", "paper forms", nil,
+		uploadBody{}, false, map[int]any{200: scanResult{}}, []int{400, 401, 403, 413, unavailable}},
 	{"listScanReview", "get", "/api/v1/forms/review", "Scanned pages waiting for an operator (an unsure mark, a comment to type), oldest first", "paper forms", []string{"agency", "limit", "offset"}, nil, false,
 		map[int]any{200: core.ScanPage{}}, []int{400, 401, 403, unavailable}},
 	{"getScanImage", "get", "/api/v1/forms/review/{id}/page.jpg", "A scanned page as kept: gray JPEG, straightened to the form's layout when it was read", "paper forms", nil, nil, false, map[int]any{200: jpegBody{}}, readErrors},
@@ -365,6 +369,11 @@ func OpenAPI(base string) []byte {
 			o["requestBody"] = map[string]any{"required": len(b.required) > 0, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + name}}}}
 		case csvBody:
 			o["requestBody"] = map[string]any{"required": true, "content": s.media(b)}
+		case uploadBody: // files, field file, repeatable
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"multipart/form-data": map[string]any{"schema": map[string]any{
+				"type": "object", "required": []string{"file"},
+				"properties": map[string]any{"file": map[string]any{"type": "array", "items": map[string]any{"type": "string", "format": "binary"},
+					"description": "JPEG, PNG, TIFF or PDF scans, as many files as wanted"}}}}}}
 		case htmlBody: // the survey form
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/x-www-form-urlencoded": map[string]any{"schema": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}}}}}
 		}

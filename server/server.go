@@ -114,6 +114,7 @@ func New(d Deps) *fiber.App {
 	v1.Get("/invitations/:id/messages", desk, api.invitationMessages)
 	v1.Get("/invitations/:id/form.pdf", desk, api.formPDF)
 	v1.Post("/forms", desk, api.forms)
+	v1.Post(strings.TrimPrefix(ScansPath, "/api/v1"), desk, api.scans)
 	v1.Get("/forms/layout", anyone, api.formLayout)
 	v1.Get("/forms/review", desk, api.scanReview)
 	v1.Get("/forms/review/:id/page.jpg", desk, api.ScanImage(false))

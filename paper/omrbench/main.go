@@ -32,7 +32,7 @@ import (
 	"time"
 
 	"github.com/sipasvn/gateway/paper"
-	"github.com/sipasvn/gateway/paper/internal/scansim"
+	"github.com/sipasvn/gateway/internal/scansim"
 )
 
 // Targets a run must meet.

@@ -53,24 +53,29 @@ func Render(pdftoppm, surveyID string) (*Sheet, error) {
 	if err := paper.WritePDF(&b, []paper.Form{f}); err != nil {
 		return nil, err
 	}
+	img, err := renderPDF(pdftoppm, b.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	return &Sheet{Layout: l, Survey: def, Code: f.Code(), Image: img}, nil
+}
+
+// renderPDF renders a PDF's first page at DPI in gray.
+func renderPDF(pdftoppm string, pdf []byte) (*image.Gray, error) {
 	dir, err := os.MkdirTemp("", "scansim-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	pdf := filepath.Join(dir, "form.pdf")
-	if err := os.WriteFile(pdf, b.Bytes(), 0o644); err != nil {
+	path := filepath.Join(dir, "form.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
 		return nil, err
 	}
 	out := filepath.Join(dir, "form")
-	if msg, err := exec.Command(pdftoppm, "-r", strconv.Itoa(DPI), "-gray", "-singlefile", pdf, out).CombinedOutput(); err != nil {
+	if msg, err := exec.Command(pdftoppm, "-r", strconv.Itoa(DPI), "-gray", "-singlefile", "-f", "1", "-l", "1", path, out).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("pdftoppm: %v: %s", err, msg)
 	}
-	img, err := readPGM(out + ".pgm")
-	if err != nil {
-		return nil, err
-	}
-	return &Sheet{Layout: l, Survey: def, Code: f.Code(), Image: img}, nil
+	return readPGM(out + ".pgm")
 }
 
 // readPGM reads a binary (P5) 8-bit PGM, as pdftoppm -gray writes.

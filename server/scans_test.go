@@ -1,0 +1,156 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/internal/testenv"
+	"github.com/sipasvn/gateway/paper"
+	"github.com/sipasvn/gateway/internal/scansim"
+	"github.com/sipasvn/gateway/store"
+)
+
+// upload posts files as the scan upload's multipart body.
+func upload(g *gwtest.Gateway, key string, files map[string][]byte, order ...string) (*http.Response, map[string]any) {
+	g.T.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for _, name := range order {
+		part, _ := w.CreateFormFile("file", name)
+		part.Write(files[name])
+	}
+	w.Close()
+	req := httptest.NewRequest("POST", "/api/v1/forms/scans", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	res := g.Do(req)
+	raw, _ := io.ReadAll(res.Body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return res, out
+}
+
+// photo prints a dossier's form through the API, marks it by hand
+// (question → value; two values: a double mark) and photographs it with
+// a phone: turned, in perspective, uneven light, JPEG.
+func photo(t *testing.T, g *gwtest.Gateway, dossier string, marks map[string][]int, seed uint64) []byte {
+	t.Helper()
+	id := g.MustInvitation(dossier).ID
+	res, pdf := rawCall(g, gwtest.AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf?survey=sipas-5", nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("form.pdf: %d", res.StatusCode)
+	}
+	img, err := scansim.RenderPDF(testenv.Tool(t, "pdftoppm"), pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := paper.Current("sipas-5")
+	i := 0
+	for q, vs := range marks {
+		for _, v := range vs {
+			scansim.MarkBox(img, l, q, v, scansim.Mark(i%3), seed+uint64(i))
+			i++
+		}
+	}
+	r := rand.New(rand.NewPCG(seed, 1))
+	cam := scansim.Camera{DPI: 200, Rotate: 4, Keystone: 0.05, Margin: 0.05, Background: 90, White: 215, Black: 40,
+		Blur: 0.06, Light: 0.25, Noise: 3, JPEG: 80}
+	_, jpg := cam.Shoot(img, r)
+	return jpg
+}
+
+// A form printed from the API, marked, photographed and uploaded lands as
+// a response in the report; an unsure one waits in review; a form whose
+// dossier was answered on the web, and the same form scanned again, are
+// kept as duplicates; what is not a form says why.
+func TestScannedFormsLandInTheReport(t *testing.T) {
+	g := gwtest.New(t, "", gwtest.NoRateLimits, gwtest.Citizens)
+	g.Tree(t)
+	const unit = "000.01.12.H49"
+	for _, d := range []string{"SCAN-1", "SCAN-2", "SCAN-3"} {
+		g.Invite(d, unit, map[string]any{"survey": "sipas-5"})
+	}
+	clear := map[string][]int{"A": {5}, "B": {4}, "C": {2}, "D": {5}, "E": {0}}
+	files := map[string][]byte{
+		"one.jpg":   photo(t, g, "SCAN-1", clear, 11),
+		"two.jpg":   photo(t, g, "SCAN-2", map[string][]int{"A": {4}, "B": {4}, "C": {2, 3}, "D": {4}, "E": {4}}, 12),
+		"three.jpg": photo(t, g, "SCAN-3", clear, 13),
+		"cat.gif":   []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"),
+	}
+	// SCAN-3 is answered on the web before its paper form comes back.
+	if res := g.AnswerAsCitizen(gwtest.Token(map[string]any{"survey_url": g.Core.SurveyURL(g.MustInvitation("SCAN-3"))}), "A=5&B=5&C=5&D=5&E=5"); res.StatusCode != 303 {
+		t.Fatalf("web answer: %d", res.StatusCode)
+	}
+	desk := g.Key(t, "agency", unit)
+	res, out := upload(g, desk, files, "one.jpg", "two.jpg", "three.jpg", "cat.gif")
+	if res.StatusCode != 200 {
+		t.Fatalf("upload: %d %v", res.StatusCode, out)
+	}
+	pages := out["pages"].([]any)
+	want := []struct{ dossier, status, reason string }{
+		{"SCAN-1", store.ScanRecorded, ""}, {"SCAN-2", store.ScanReview, "C"}, {"SCAN-3", store.ScanDuplicate, "web"}, {"", store.ScanUnreadable, "GIF"},
+	}
+	if len(pages) != len(want) {
+		t.Fatalf("%d pages: %v", len(pages), pages)
+	}
+	for i, w := range want {
+		p := pages[i].(map[string]any)
+		if p["status"] != w.status || (w.dossier != "" && p["dossier_code"] != w.dossier) || !strings.Contains(fmt.Sprint(p["reason"]), w.reason) {
+			t.Errorf("page %d: %v, want %+v", i+1, p, w)
+		}
+	}
+	if got := pages[0].(map[string]any)["answers"]; fmt.Sprint(got) != "map[A:5 B:4 C:2 D:5 E:0]" {
+		t.Errorf("SCAN-1 read as %v", got)
+	}
+	// The same form again is a duplicate, not a second answer.
+	_, out = upload(g, desk, files, "one.jpg")
+	if p := out["pages"].([]any)[0].(map[string]any); p["status"] != store.ScanDuplicate || !strings.Contains(p["reason"].(string), "paper") {
+		t.Errorf("a second scan: %v", p)
+	}
+	g.Flush()
+	g.Drain()
+	_, rep := g.API("GET", "/api/v1/reports/sipas?survey=sipas-5&agency="+unit+"&group_by=channel", nil)
+	if rep["responses"] != 2.0 { // SCAN-1 on paper, SCAN-3 on the web
+		t.Fatalf("report: %v", rep)
+	}
+	r, err := g.Mongo.Responses.ByInvitation(t.Context(), g.MustInvitation("SCAN-1").ID)
+	if err != nil || r.Channel != "paper" || r.Provenance.VerifiedBy != store.VerifiedPaper || r.Provenance.By == "" {
+		t.Fatalf("SCAN-1's response: %+v %v", r, err)
+	}
+	_, queue := g.API("GET", "/api/v1/forms/review", nil)
+	if queue["total"] != 1.0 {
+		t.Fatalf("review queue: %v", queue)
+	}
+}
+
+// Only a key that may upload gets past 64 KB, decided before the body is
+// read; a viewer's key and no key are refused at the common limit.
+func TestScanUploadLimits(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Tree(t)
+	g.Listen() // fasthttp answers 413 on a connection, not to app.Test
+	big := map[string][]byte{"big.jpg": bytes.Repeat([]byte{0xFF}, 200<<10)}
+	for _, key := range []string{"", g.Key(t, "viewer", "")} {
+		if res, out := upload(g, key, big, "big.jpg"); res.StatusCode != 413 {
+			t.Errorf("key %q: %d %v", key, res.StatusCode, out)
+		}
+	}
+	res, out := upload(g, g.Key(t, "agency", "000.00.12.H49"), big, "big.jpg")
+	if res.StatusCode != 200 || out["pages"].([]any)[0].(map[string]any)["status"] != store.ScanUnreadable {
+		t.Errorf("an agency's upload: %d %v", res.StatusCode, out)
+	}
+	if res, out := upload(g, gwtest.AdminKey, nil); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "file" {
+		t.Errorf("no file: %d %v", res.StatusCode, out)
+	}
+}
