@@ -13,9 +13,9 @@ import (
 	"testing"
 
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/internal/scansim"
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/paper"
-	"github.com/sipasvn/gateway/internal/scansim"
 	"github.com/sipasvn/gateway/store"
 )
 
