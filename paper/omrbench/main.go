@@ -31,8 +31,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sipasvn/gateway/paper"
 	"github.com/sipasvn/gateway/internal/scansim"
+	"github.com/sipasvn/gateway/paper"
 )
 
 // Targets a run must meet.
