@@ -1,7 +1,7 @@
 # The test command is ./test.sh (README); these are conveniences.
 FUZZTIME ?= 30s
 
-.PHONY: test fuzz build bench bench-scale soak
+.PHONY: test fuzz build bench bench-scale soak omr-bench
 
 test:
 	./test.sh
@@ -22,6 +22,16 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzKioskBodies$$' -fuzztime $(FUZZTIME) ./channels/kiosk/
 	go test -run '^$$' -fuzz '^FuzzCaseInput$$' -fuzztime $(FUZZTIME) ./core/
 	go test -run '^$$' -fuzz '^FuzzUnreadInput$$' -fuzztime $(FUZZTIME) ./core/
+	go test -run '^$$' -fuzz '^FuzzPages$$' -fuzztime $(FUZZTIME) ./paper/
+	go test -run '^$$' -fuzz '^FuzzEXIF$$' -fuzztime $(FUZZTIME) ./paper/
+
+# The mark reader on a generated corpus of marked, photographed forms:
+# OMR_PAGES per kind of distortion (default 300: several thousand boxes
+# each), boxes read right, answers stored wrong, pages to review, and
+# pages a second at 300 dpi with and without JPEG decoding.
+OMR_PAGES ?= 300
+omr-bench:
+	go run ./paper/omrbench -n $(OMR_PAGES) -seed 2
 
 # The load tool against the embedded default and against real redis-server +
 # FerretDB; figures go to docs/bench/embedded.txt and docs/bench/servers.txt.
