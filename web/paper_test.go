@@ -299,3 +299,37 @@ func TestConsolePaperReview(t *testing.T) {
 		t.Fatalf("the discarded page:\n%s", page)
 	}
 }
+
+// A suggestion-box slip waits in the queue to be typed; typing it opens
+// the office's feedback case, and the page says so.
+func TestConsoleTypesSlips(t *testing.T) {
+	g := gwtest.New(t, "", gwtest.NoRateLimits)
+	g.Tree(t)
+	const unit = "000.01.12.H49"
+	res, _ := g.As(gwtest.AdminKey, "GET", "/api/v1/agencies/"+unit+"/slips.pdf?count=1", nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("slips: %d", res.StatusCode)
+	}
+	code := gwtest.PDFCodes(t, []byte(g.Replies[len(g.Replies)-1]))[0]
+	sc, err := g.Core.FilePaper(t.Context(), &core.Principal{Role: core.RoleAdmin}, core.PaperPage{File: "box.jpg", Page: 1, Code: &code, CommentImage: []byte("x")})
+	if err != nil || sc.Status != store.ScanReview {
+		t.Fatalf("slip: %+v %v", sc, err)
+	}
+	cookie, csrf := signIn(t, g, gwtest.AdminKey)
+	status, page := g.Page("/console/paper/scans/"+sc.ID, cookie)
+	if status != 200 || !strings.Contains(page, "Phiếu góp ý từ hòm thư") || !strings.Contains(page, `name="kind"`) {
+		t.Fatalf("slip page: %d %s", status, page)
+	}
+	res = g.PostForm("/console/paper/scans/"+sc.ID+"/record", url.Values{"csrf": {csrf}, "kind": {"complaint"}, "text": {"Phải chờ quá lâu."}, "dossier_code": {""}}, cookie)
+	if res.StatusCode != 303 {
+		t.Fatalf("record: %d %s", res.StatusCode, gwtest.Body(res))
+	}
+	kept, _ := g.Mongo.Scans.Get(t.Context(), sc.ID)
+	if kept.Status != store.ScanRecorded || kept.CaseID == "" {
+		t.Fatalf("after typing: %+v", kept)
+	}
+	_, c := g.API("GET", "/api/v1/cases/"+kept.CaseID, nil)
+	if c["kind"] != "feedback" || c["channel"] != "paper" {
+		t.Fatalf("the slip's case: %v", c)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/paper"
 	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
@@ -149,6 +150,9 @@ func (cs *console) doneNotice(c *fiber.Ctx) string {
 		return ""
 	}
 	lang := langOf(c)
+	if sc.Survey == paper.Slip && sc.Status == store.ScanRecorded {
+		return translate(lang, "Đã ghi nhận phiếu góp ý: việc theo dõi %s.", sc.CaseID)
+	}
 	switch sc.Status {
 	case store.ScanRecorded:
 		return translate(lang, "Đã ghi nhận phiếu của hồ sơ %s.", sc.Dossier)
@@ -186,6 +190,11 @@ func (cs *console) resolvePaper(c *fiber.Ctx) error {
 		sc, err := cs.api.Core.Scan(ctx, p, id)
 		if err != nil {
 			return err
+		}
+		if sc.Survey == paper.Slip {
+			d.Kind, d.Text, d.GivenDossier = c.FormValue("kind"), c.FormValue("text"), c.FormValue("dossier_code")
+			r.Feedback = &core.SlipFeedback{Type: d.Kind, Text: d.Text, DossierCode: d.GivenDossier}
+			break
 		}
 		def, ok := cs.api.Core.Surveys.Survey(survey.ID(sc.Survey))
 		if !ok {
@@ -235,6 +244,12 @@ func resolveRefusal(lang string, err error) (string, bool) {
 	switch {
 	case ce.Code == core.Conflict:
 		return translate(lang, "Phiếu này đã được xử lý, có thể bởi người khác: không ghi gì thêm."), true
+	case ce.Code == core.Invalid && ce.Field == "feedback.type":
+		return translate(lang, "Hãy chọn loại ý kiến: góp ý, phản ánh hay kiến nghị."), true
+	case ce.Code == core.Invalid && ce.Field == "feedback.text":
+		return translate(lang, "Hãy gõ lại nội dung phiếu (tối đa %d ký tự).", core.MaxFeedback), true
+	case ce.Code == core.Invalid && ce.Field == "feedback.dossier_code":
+		return translate(lang, "Mã hồ sơ không đúng dạng: gõ như trên phiếu, ví dụ 000.00.12.H49-201105-0042, hoặc để trống."), true
 	case ce.Code == core.Invalid && ce.Field == "comment":
 		return translate(lang, "Ý kiến quá dài: tối đa %d ký tự.", survey.MaxComment), true
 	case ce.Code == core.Invalid:

@@ -59,6 +59,22 @@ type scanView struct {
 	Record, Discard                                          string
 	Comment, Reason                                          string // what was typed, shown again after a refusal
 	Answers, Resolved, Note                                  string // a settled page: its answers, by whom and when, why set aside
+	// Slip: a suggestion-box slip, typed instead of scored (Kinds, and
+	// what was typed: Kind, Text, GivenDossier).
+	Slip                     bool
+	Kinds                    []slipKind
+	Text, GivenDossier, Case string
+}
+
+// slipKind is one of a slip's boxes as the typing form offers it.
+type slipKind struct {
+	Value, Label string
+	Checked      bool
+}
+
+// slipKinds are the slip's boxes, in its order, by the type they mean.
+var slipKinds = []struct{ Type, Label string }{
+	{"suggestion", "Góp ý"}, {"complaint", "Phản ánh"}, {"recommendation", "Kiến nghị"},
 }
 
 // paperDraft is what an operator sent, kept when it is refused (Answers
@@ -66,6 +82,8 @@ type scanView struct {
 type paperDraft struct {
 	Answers         map[string]int
 	Comment, Reason string
+	// a slip's typing
+	Kind, Text, GivenDossier string
 }
 
 // paperScan is one page's review: GET /console/paper/scans/:id.
@@ -119,6 +137,23 @@ func (cs *console) scanView(lang string, sc *store.Scan, d *paperDraft, name fun
 	}
 	if d != nil {
 		s.Comment, s.Reason = d.Comment, d.Reason
+	}
+	if sc.Survey == paper.Slip {
+		s.Slip, s.Case = true, sc.CaseID
+		kind := ""
+		if d != nil {
+			kind, s.Text, s.GivenDossier = d.Kind, d.Text, d.GivenDossier
+		}
+		for _, k := range slipKinds {
+			s.Kinds = append(s.Kinds, slipKind{Value: k.Type, Label: translate(lang, k.Label), Checked: k.Type == kind})
+		}
+		if !s.Open && sc.ResolvedBy != "" && sc.ResolvedAt != nil {
+			s.Resolved = sc.ResolvedBy + ", " + sc.ResolvedAt.In(cs.api.Zone).Format(consoleTime)
+		}
+		if sc.Status == store.ScanDiscarded {
+			s.Note = sc.Reason
+		}
+		return s
 	}
 	def, _ := cs.api.Core.Surveys.Survey(survey.ID(sc.Survey))
 	if !s.Open {
