@@ -158,6 +158,20 @@ const (
 	tableBottom = 240.0
 )
 
+// cornersV1 are version 1's corner marks, on forms and slips alike:
+// 7 mm squares 8 mm in from the edges, inside any printer's margin.
+func cornersV1() []Rect {
+	return []Rect{
+		{markInset, markInset, markSize, markSize},
+		{a4W - markInset - markSize, markInset, markSize, markSize},
+		{markInset, a4H - markInset - markSize, markSize, markSize},
+		{a4W - markInset - markSize, a4H - markInset - markSize, markSize, markSize},
+	}
+}
+
+// qrV1 is where version 1 prints the QR: the top right, 26 mm.
+var qrV1 = Rect{166, 17, 26, 26}
+
 // layoutV1 is how version 1 places a survey on an A4 page: the QR at the
 // top right, a table of one row per question with six boxes (1–5 and no
 // opinion), criterion headings when criteria hold several questions, and
@@ -168,15 +182,10 @@ func layoutV1(def *survey.Survey) *Layout {
 		Survey:  string(def.ID),
 		Version: 1,
 		Page:    Size{a4W, a4H},
-		Marks: []Rect{
-			{markInset, markInset, markSize, markSize},
-			{a4W - markInset - markSize, markInset, markSize, markSize},
-			{markInset, a4H - markInset - markSize, markSize, markSize},
-			{a4W - markInset - markSize, a4H - markInset - markSize, markSize, markSize},
-		},
-		QR:     Rect{166, 17, 26, 26},
-		Text:   Rect{textLeft, tableTop + headerH, tableLeft - textLeft - 2, 0},
-		Header: Rect{textLeft, tableTop, tableLeft + columnW*float64(len(Values)) - textLeft, headerH},
+		Marks:   cornersV1(),
+		QR:      qrV1,
+		Text:    Rect{textLeft, tableTop + headerH, tableLeft - textLeft - 2, 0},
+		Header:  Rect{textLeft, tableTop, tableLeft + columnW*float64(len(Values)) - textLeft, headerH},
 	}
 	for i := range Values {
 		l.Columns = append(l.Columns, round(tableLeft+columnW*(float64(i)+0.5)))

@@ -33,13 +33,8 @@ type SlipForm struct {
 func layoutSlipV1() *Layout {
 	l := &Layout{
 		Survey: Slip, Version: 1, Page: Size{a4W, a4H},
-		Marks: []Rect{
-			{markInset, markInset, markSize, markSize},
-			{a4W - markInset - markSize, markInset, markSize, markSize},
-			{markInset, a4H - markInset - markSize, markSize, markSize},
-			{a4W - markInset - markSize, a4H - markInset - markSize, markSize, markSize},
-		},
-		QR:     Rect{166, 17, 26, 26},
+		Marks:  cornersV1(),
+		QR:     qrV1,
 		Header: Rect{textLeft, tableTop, 178, 12},
 	}
 	const box = 7.0

@@ -2,10 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -15,24 +11,6 @@ import (
 	"github.com/sipasvn/gateway/store"
 )
 
-// rawCall is an API call whose answer is not JSON.
-func rawCall(g *gwtest.Gateway, key, method, path string, body any) (*http.Response, []byte) {
-	g.T.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	req.Header.Set("Authorization", "Bearer "+key)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res := g.Do(req)
-	b, _ := io.ReadAll(res.Body)
-	return res, b
-}
-
 func TestPrintForms(t *testing.T) {
 	g := gwtest.New(t, "", gwtest.NoRateLimits, gwtest.Citizens)
 	g.Tree(t)
@@ -41,7 +19,7 @@ func TestPrintForms(t *testing.T) {
 	b := g.Invite("PAPER-2", unit, nil)
 	id := a["id"].(string)
 
-	res, pdf := rawCall(g, gwtest.AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf", nil)
+	res, pdf := g.Raw(gwtest.AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf", nil)
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("form.pdf: %d %s %.200s", res.StatusCode, res.Header.Get("Content-Type"), pdf)
 	}
@@ -51,7 +29,7 @@ func TestPrintForms(t *testing.T) {
 	if bytes.Contains(pdf, []byte(gwtest.Token(a))) {
 		t.Fatal("the form carries the survey token: a photo of it could answer on the web")
 	}
-	res, pdf = rawCall(g, gwtest.AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf?survey=sipas-5", nil)
+	res, pdf = g.Raw(gwtest.AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf?survey=sipas-5", nil)
 	if codes := gwtest.PDFCodes(t, pdf); res.StatusCode != 200 || len(codes) != 1 || codes[0].Survey != "sipas-5" {
 		t.Fatalf("the short form: %d %+v", res.StatusCode, codes)
 	}
@@ -61,7 +39,7 @@ func TestPrintForms(t *testing.T) {
 	}
 
 	// A desk's day as one PDF, by dossier code.
-	res, pdf = rawCall(g, gwtest.AdminKey, "POST", "/api/v1/forms", map[string]any{"dossier_codes": []string{"PAPER-1", "PAPER-2"}})
+	res, pdf = g.Raw(gwtest.AdminKey, "POST", "/api/v1/forms", map[string]any{"dossier_codes": []string{"PAPER-1", "PAPER-2"}})
 	if codes := gwtest.PDFCodes(t, pdf); res.StatusCode != 200 || len(codes) != 2 || codes[1].Invitation != b["id"] {
 		t.Fatalf("forms: %d %+v", res.StatusCode, codes)
 	}
@@ -112,7 +90,7 @@ func TestResolveScannedPage(t *testing.T) {
 	if res.StatusCode != 200 || list["total"] != 1.0 {
 		t.Fatalf("queue: %d %v", res.StatusCode, list)
 	}
-	if res, img := rawCall(g, parent, "GET", "/api/v1/forms/review/"+id+"/page.jpg", nil); res.StatusCode != 200 || len(img) < 1000 {
+	if res, img := g.Raw(parent, "GET", "/api/v1/forms/review/"+id+"/page.jpg", nil); res.StatusCode != 200 || len(img) < 1000 {
 		t.Fatalf("page image: %d, %d bytes", res.StatusCode, len(img))
 	}
 	answers := map[string]any{"A": 5, "B": 4, "C": 3, "D": 5, "E": 0}
@@ -149,7 +127,7 @@ func TestPosterAndSlips(t *testing.T) {
 	g.Tree(t)
 	const unit = "000.01.12.H49"
 	own, parent := g.Key(t, "agency", unit), g.Key(t, "agency", "000.00.12.H49")
-	res, pdf := rawCall(g, own, "GET", "/api/v1/agencies/"+unit+"/poster.pdf", nil)
+	res, pdf := g.Raw(own, "GET", "/api/v1/agencies/"+unit+"/poster.pdf", nil)
 	if res.StatusCode != 200 {
 		t.Fatalf("poster: %d %s", res.StatusCode, pdf)
 	}
@@ -163,7 +141,7 @@ func TestPosterAndSlips(t *testing.T) {
 	if res, out := g.As(own, "GET", "/api/v1/agencies/"+unit+"/slips.pdf?count=0", nil); res.StatusCode != 400 || out["error"].(map[string]any)["field"] != "count" {
 		t.Fatalf("count=0: %d %v", res.StatusCode, out)
 	}
-	res, pdf = rawCall(g, own, "GET", "/api/v1/agencies/"+unit+"/slips.pdf?count=2", nil)
+	res, pdf = g.Raw(own, "GET", "/api/v1/agencies/"+unit+"/slips.pdf?count=2", nil)
 	codes := gwtest.PDFCodes(t, pdf)
 	if res.StatusCode != 200 || len(codes) != 2 || codes[0].Survey != "gopy" || codes[0] != codes[1] {
 		t.Fatalf("slips: %d %+v", res.StatusCode, codes)

@@ -47,7 +47,7 @@ func upload(g *gwtest.Gateway, key string, files map[string][]byte, order ...str
 func photo(t *testing.T, g *gwtest.Gateway, dossier string, marks map[string][]int, seed uint64) []byte {
 	t.Helper()
 	id := g.MustInvitation(dossier).ID
-	res, pdf := rawCall(g, gwtest.AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf?survey=sipas-5", nil)
+	res, pdf := g.Raw(gwtest.AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf?survey=sipas-5", nil)
 	if res.StatusCode != 200 {
 		t.Fatalf("form.pdf: %d", res.StatusCode)
 	}

@@ -145,6 +145,16 @@ func (g *Gateway) API(method, path string, body any) (*http.Response, map[string
 // As calls an operator endpoint with the given key.
 func (g *Gateway) As(key, method, path string, body any) (*http.Response, map[string]any) {
 	g.T.Helper()
+	res, raw := g.Raw(key, method, path, body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return res, out
+}
+
+// Raw calls an operator endpoint with the given key and returns the
+// answer's body as it came (a PDF, an image).
+func (g *Gateway) Raw(key, method, path string, body any) (*http.Response, []byte) {
+	g.T.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -160,9 +170,7 @@ func (g *Gateway) As(key, method, path string, body any) (*http.Response, map[st
 	g.mu.Lock()
 	g.Replies = append(g.Replies, string(raw))
 	g.mu.Unlock()
-	var out map[string]any
-	_ = json.Unmarshal(raw, &out)
-	return res, out
+	return res, raw
 }
 
 // Invite creates an invitation and returns the API's answer.
