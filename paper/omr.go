@@ -107,6 +107,7 @@ func Read(page *image.Gray) (*Reading, error) {
 	r := &Reading{Status: StatusUnreadable, Answers: map[string]int{}, page: page}
 	s := reduce(page)
 	geom := geometryOf(anyLayout())
+	geom.minShare, geom.imageShort = 0.4, min(s.w, s.h)
 	quads := findQuads(s.markCandidates(), geom)
 	if len(quads) == 0 {
 		if s.blank() {
