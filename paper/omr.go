@@ -105,9 +105,11 @@ const (
 
 // Read reads one page image: an 8-bit gray scan or photograph, upright
 // as its EXIF says (the form on it may still be turned by any angle up to
-// 15°, upside down or sideways, and in perspective). The error is only
-// for a missing image; a page that cannot be read is a Reading with
-// StatusUnreadable and a Reason.
+// 15°, upside down or sideways, and in perspective), the form filling at
+// least 40% of its short side, at 150–300 dpi. The error is only for a
+// missing image; a page that cannot be read is a Reading with
+// StatusUnreadable and a Reason. Read keeps page for Rectified and Crop;
+// it may be called from several goroutines at once.
 func Read(page *image.Gray) (*Reading, error) {
 	if page == nil || page.Bounds().Dx() < 64 || page.Bounds().Dy() < 64 {
 		return nil, errors.New("paper: Read needs a page image of 64×64 pixels at least")

@@ -219,8 +219,8 @@ func TestReadNoForm(t *testing.T) {
 	}
 }
 
-// TestReadUpsideDown: a page fed upside down and one turned the most a
-// reader must take, with a long form's small boxes.
+// TestReadUpsideDown: a page fed upside down, one turned the most a
+// reader must take, and one sideways, with a long form's small boxes.
 func TestReadUpsideDown(t *testing.T) {
 	sh := sheet(t, "sipas")
 	r := rand.New(rand.NewPCG(3, 3))
@@ -237,6 +237,7 @@ func TestReadUpsideDown(t *testing.T) {
 	for _, cam := range []scansim.Camera{
 		{DPI: 150, UpsideDown: true, White: 240, Black: 20, Background: 250, Blur: 0.03, Noise: 2, JPEG: 85},
 		{DPI: 200, Rotate: 15, Margin: 0.05, Background: 60, White: 220, Black: 35, Blur: 0.05, Noise: 3, JPEG: 85},
+		{DPI: 150, Rotate: 90, White: 240, Black: 20, Background: 250, Noise: 2}, // a photo's EXIF lost
 	} {
 		page, _ := cam.Shoot(img, r)
 		rd, err := paper.Read(page)
@@ -270,6 +271,18 @@ func TestRectified(t *testing.T) {
 	rd, err := paper.Read(page)
 	if err != nil || rd.Status != paper.StatusRead {
 		t.Fatalf("read %v %v", rd, err)
+	}
+	// The same page inside a larger image reads the same.
+	big := image.NewGray(image.Rect(-40, -30, page.Rect.Dx()+60, page.Rect.Dy()+50))
+	for i := range big.Pix {
+		big.Pix[i] = 90
+	}
+	sub := big.SubImage(image.Rect(0, 0, page.Rect.Dx(), page.Rect.Dy())).(*image.Gray)
+	for y := 0; y < page.Rect.Dy(); y++ {
+		copy(sub.Pix[y*sub.Stride:y*sub.Stride+page.Rect.Dx()], page.Pix[y*page.Stride:])
+	}
+	if rs, err := paper.Read(sub); err != nil || rs.Status != paper.StatusRead || rs.Answers["O"] != 4 {
+		t.Errorf("a sub-image reads %v %v", rs, err)
 	}
 	rect := rd.Rectified(100)
 	if b := rect.Bounds(); b.Dx() != 827 || b.Dy() != 1169 {
