@@ -78,28 +78,38 @@ type QuestionReading struct {
 	Status     string
 }
 
-// Thresholds on a box's fill: the share of its inside (3.8 mm square in
-// a 5.5 mm box) covered in black, less what the blank paper around it
-// reads. On the corpus omrbench makes, a blank box reads under 0.013 (a
-// steep shadow's edge up to 0.02), a pencil's light tick from 0.038, a
-// pen's cross 0.1–0.4, a box filled in 0.2 (pencil) to 0.9. Between
-// faintFill and markFill a box is neither: its question goes to review.
+// Thresholds on a box's measures, each less what the blank paper around
+// it reads. stroke is the share of the box's inside (3.8 mm square in a
+// 5.5 mm box) covered in black strokes; peak the darkness of its darkest
+// cells (0.25 mm), a line's; solid the inside's darkness against the
+// paper beside the box. On the corpus omrbench makes, a blank box reads a
+// stroke under 0.015 (a steep shadow's edge to 0.022) and a peak under
+// 0.085; a pencil's lightest tick 0.02 and 0.18, a pen's cross 0.1–0.4;
+// a box filled in 0.2 (pencil) to 0.9 solid. A stroke too light to tell
+// from a smudge (0.13 of black, 0.3 mm) reads 0.01–0.025 and peaks
+// under 0.12: faint, or blank, never marked.
 const (
-	faintFill = 0.018 // below: blank
-	markFill  = 0.032 // at or above: marked
+	markFill    = 0.032 // stroke at or above: marked
+	lineFill    = 0.014 // a lighter stroke is marked when it peaks at linePeak
+	linePeak    = 0.15
+	faintFill   = 0.018 // stroke at or above (more where light varies): faint
+	faintSpread = 0.02
+	faintPeak   = 0.1 // peak at or above: faint
 	// A box is filled in when it reads solidFill darker than the paper
 	// beside it, more where that paper's light varies (spread, 0..1: a
-	// shadow's edge); solidFaint less is faint.
+	// shadow's edge); from solidFaint of that it is faint.
 	solidFill   = 0.12
 	solidSpread = 0.9
-	solidFaint  = 0.06
+	solidFaint  = 0.55
 )
 
 // Read reads one page image: an 8-bit gray scan or photograph, upright
 // as its EXIF says (the form on it may still be turned by any angle up to
-// 15°, upside down or sideways, and in perspective). The error is only
-// for a missing image; a page that cannot be read is a Reading with
-// StatusUnreadable and a Reason.
+// 15°, upside down or sideways, and in perspective), the form filling at
+// least 40% of its short side, at 150–300 dpi. The error is only for a
+// missing image; a page that cannot be read is a Reading with
+// StatusUnreadable and a Reason. Read keeps page for Rectified and Crop;
+// it may be called from several goroutines at once.
 func Read(page *image.Gray) (*Reading, error) {
 	if page == nil || page.Bounds().Dx() < 64 || page.Bounds().Dy() < 64 {
 		return nil, errors.New("paper: Read needs a page image of 64×64 pixels at least")
@@ -107,6 +117,7 @@ func Read(page *image.Gray) (*Reading, error) {
 	r := &Reading{Status: StatusUnreadable, Answers: map[string]int{}, page: page}
 	s := reduce(page)
 	geom := geometryOf(anyLayout())
+	geom.minShare, geom.imageShort = 0.4, min(s.w, s.h)
 	quads := findQuads(s.markCandidates(), geom)
 	if len(quads) == 0 {
 		if s.blank() {
@@ -351,6 +362,7 @@ type boxFill struct {
 	solid  float64 // against the paper beside the box
 	spread float64 // how much the light varies beside the box, 0..1
 	sides  int     // sides of the printed square found where expected
+	peak   float64 // the darkest strokes inside: the 95th percentile of cells' stroke ink
 }
 
 // Geometry of the measure, in millimetres from the box's printed square:
@@ -392,7 +404,7 @@ func measureBoxes(page *image.Gray, h *Homography, l *Layout, ink float64) []box
 	s := newSampler(page)
 	out := make([]boxFill, len(l.Boxes))
 	black := 1 - math.Min(ink, 0.6)
-	var cells, coarse, tmp, closedC, closed, buf, ringS, farF []float64
+	var cells, coarse, tmp, closedC, closed, buf, ringS, farF, inS []float64
 	for i, b := range l.Boxes {
 		ppm := h.Scale(b.X+b.W/2, b.Y+b.H/2)
 		nx := int(math.Ceil((b.W + 2*farOut) / cellMM))
@@ -473,7 +485,7 @@ func measureBoxes(page *image.Gray, h *Homography, l *Layout, ink float64) []box
 		}
 		var sumS, sumF float64
 		n := 0
-		ringS, farF = ringS[:0], farF[:0]
+		ringS, farF, inS = ringS[:0], farF[:0], inS[:0]
 		for cy := 0; cy < ny; cy++ {
 			y := yOf(cy)
 			for cx := 0; cx < nx; cx++ {
@@ -484,6 +496,7 @@ func measureBoxes(page *image.Gray, h *Homography, l *Layout, ink float64) []box
 					dS, dF := ink(cx, cy)
 					sumS += dS
 					sumF += dF
+					inS = append(inS, dS)
 					n++
 				case out >= ringIn && out <= ringOut:
 					dS, _ := ink(cx, cy)
@@ -538,6 +551,7 @@ func measureBoxes(page *image.Gray, h *Homography, l *Layout, ink float64) []box
 			solid:  sumF/float64(n) - median(farF),
 			spread: (hi - lo) / math.Max(hi, 8),
 			sides:  sides,
+			peak:   percentileOf(inS, 0.95) - median(ringS),
 		}
 	}
 	return out
@@ -610,6 +624,12 @@ func pass(src, dst []float64, nx, ny, step, stride, r int, largest bool) {
 	}
 }
 
+// percentileOf is the value below which share of v lies; it reorders v.
+func percentileOf(v []float64, share float64) float64 {
+	slices.Sort(v)
+	return v[min(len(v)-1, int(share*float64(len(v))))]
+}
+
 // median is the middle value of v (the upper of two), which it reorders.
 func median(v []float64) float64 {
 	k := len(v) / 2
@@ -657,7 +677,39 @@ func lerp(ys, xs []float64, x float64) float64 {
 	return ys[len(ys)-1]
 }
 
-// decide turns the boxes' fills into each question's reading and the
+// A box reads as one of these.
+type boxClass int
+
+const (
+	boxBlank boxClass = iota
+	boxFaint
+	boxMarked
+	boxSolid // filled in
+)
+
+// classify tells what a box holds from its measures (less the page's
+// blank levels), and how sure that is (0.5 at a threshold, 1 far from
+// any). Its fill is the stroke ink, or the solid ink when filled in.
+func classify(stroke, peak, solid, spread float64) (c boxClass, fill, conf float64) {
+	sure := func(x float64) float64 { return 0.5 + 0.5*math.Max(0, math.Min(1, x)) }
+	// A box filled in reads dark against the paper beside it, and not as
+	// strokes. A shadow's edge can darken a box against the paper beside
+	// it too: the more that paper's light varies, the more it takes to
+	// call the box filled; a little less is at least faint.
+	thr := solidFill + solidSpread*spread
+	faintAt := faintFill + faintSpread*spread
+	switch {
+	case solid >= thr && stroke < 0.6*solid:
+		return boxSolid, solid, sure((solid - thr) / thr)
+	case stroke >= markFill || stroke >= lineFill && peak >= linePeak:
+		return boxMarked, stroke, sure(math.Max((stroke-markFill)/markFill, math.Min((peak-linePeak)/linePeak, (stroke-lineFill)/lineFill)))
+	case stroke >= faintAt || peak >= faintPeak || solid >= solidFaint*thr:
+		return boxFaint, stroke, 0.3
+	}
+	return boxBlank, stroke, sure(1 - math.Max(math.Max(stroke/faintAt, peak/faintPeak), solid/(solidFaint*thr)))
+}
+
+// decide turns the boxes' measures into each question's reading and the
 // page's status.
 func (r *Reading) decide(l *Layout, raw []boxFill) {
 	// The page's blank levels: most boxes are blank, so the median box is.
@@ -670,70 +722,72 @@ func (r *Reading) decide(l *Layout, raw []boxFill) {
 	}
 	baseS := base(func(b boxFill) float64 { return b.stroke })
 	baseF := base(func(b boxFill) float64 { return b.solid })
+	type boxRead struct {
+		value int
+		class boxClass
+		conf  float64
+	}
 	idx := map[string]int{}
-	solid := map[string][]int{} // the values filled in, by question
+	var boxes [][]boxRead // by question
 	for i, b := range l.Boxes {
 		k, ok := idx[b.Question]
 		if !ok {
 			k = len(r.Questions)
 			idx[b.Question] = k
 			r.Questions = append(r.Questions, QuestionReading{Question: b.Question, Value: -1, Fill: map[int]float64{}})
+			boxes = append(boxes, nil)
 		}
-		f := raw[i].stroke - baseS
-		// A box filled in reads dark against the paper beside it, and not
-		// as strokes. A shadow's edge can darken a box against the paper
-		// beside it too: the more that paper's light varies, the more it
-		// takes to call the box filled; a little less is at least faint.
-		sf := raw[i].solid - baseF
-		thr := solidFill + solidSpread*raw[i].spread
-		switch {
-		case sf >= thr && f < 0.6*sf:
-			solid[b.Question] = append(solid[b.Question], b.Value)
-			f = sf
-		case sf >= thr-solidFaint:
-			f = math.Max(f, faintFill)
-		}
-		r.Questions[k].Fill[b.Value] = math.Round(f*1000) / 1000
+		c, fill, conf := classify(raw[i].stroke-baseS, raw[i].peak, raw[i].solid-baseF, raw[i].spread)
+		r.Questions[k].Fill[b.Value] = math.Round(fill*1000) / 1000
+		boxes[k] = append(boxes[k], boxRead{b.Value, c, conf})
 	}
 	var problems []string
 	marked := 0
 	for i := range r.Questions {
 		q := &r.Questions[i]
-		var faint, solids []int
+		faint, solids := 0, 0
+		q.Confidence = 1
 		for _, v := range Values {
-			f, ok := q.Fill[v]
-			switch {
-			case !ok:
-			case f >= markFill:
-				q.Marked = append(q.Marked, v)
-				if slices.Contains(solid[q.Question], v) {
-					solids = append(solids, v)
+			for _, b := range boxes[i] {
+				if b.value != v {
+					continue
 				}
-			case f >= faintFill:
-				faint = append(faint, v)
+				q.Confidence = math.Min(q.Confidence, b.conf)
+				switch b.class {
+				case boxSolid:
+					solids++
+					q.Marked = append(q.Marked, v)
+				case boxMarked:
+					q.Marked = append(q.Marked, v)
+				case boxFaint:
+					faint++
+				}
 			}
 		}
 		marked += len(q.Marked)
 		switch {
-		case len(q.Marked) == 0 && len(faint) == 0:
+		case len(q.Marked) == 0 && faint == 0:
 			q.Status = QuestionBlank
 		case len(q.Marked) == 0:
 			q.Status = QuestionFaint
 			problems = append(problems, fmt.Sprintf("question %s has only a faint mark", q.Question))
-		case len(q.Marked) == 1 && len(faint) == 0:
+		case len(q.Marked) == 1 && faint == 0:
 			q.Status, q.Value = QuestionOK, q.Marked[0]
 			r.Answers[q.Question] = q.Value
 		case len(q.Marked) == 1:
 			q.Status = QuestionUncertain
 			problems = append(problems, fmt.Sprintf("question %s has a mark and a faint one", q.Question))
-		case len(q.Marked) == 2 && len(solids) == 1:
+		case len(q.Marked) == 2 && solids == 1:
 			q.Status = QuestionCorrected
 			problems = append(problems, fmt.Sprintf("question %s has a box filled in and another marked: a correction", q.Question))
 		default:
 			q.Status = QuestionMultiple
 			problems = append(problems, fmt.Sprintf("question %s has %d marks", q.Question, len(q.Marked)))
 		}
-		q.Confidence = confidence(q)
+		if q.Status != QuestionOK && q.Status != QuestionBlank {
+			q.Confidence = math.Min(q.Confidence, 0.4)
+		}
+		q.Confidence = math.Round(q.Confidence*100) / 100
 	}
 	switch {
 	case marked == 0 && len(problems) == 0:
@@ -747,26 +801,4 @@ func (r *Reading) decide(l *Layout, raw []boxFill) {
 	default:
 		r.Status = StatusRead
 	}
-}
-
-// confidence is 1 when every box is far from the thresholds, falling to
-// 0.5 at a threshold; an undecided question's is below 0.5.
-func confidence(q *QuestionReading) float64 {
-	c := 1.0
-	for _, f := range q.Fill {
-		var d float64
-		switch {
-		case f < faintFill:
-			d = (faintFill - f) / faintFill
-		case f >= markFill:
-			d = (f - markFill) / markFill
-		default:
-			d = 0
-		}
-		c = math.Min(c, 0.5+0.5*math.Min(1, d))
-	}
-	if q.Status != QuestionOK && q.Status != QuestionBlank {
-		c *= 0.8
-	}
-	return math.Round(c*100) / 100
 }

@@ -169,17 +169,42 @@ func (s *small) markCandidates() []blob {
 			continue
 		}
 		box := float64((b.x1 - b.x0 + 1) * (b.y1 - b.y0 + 1))
-		if b.solid < 0.75 || b.solid > 1.35 || b.square < 0.45 || float64(b.area)/box < 0.45 {
+		if b.solid < 0.75 || b.solid > 1.35 || b.square < 0.6 || float64(b.area)/box < 0.45 {
 			continue
 		}
 		out = append(out, b)
 	}
-	// The most square first, and no more than a page can hold.
-	slices.SortFunc(out, func(a, b blob) int {
-		return -cmpFloat(a.square*math.Min(a.solid, 1), b.square*math.Min(b.solid, 1))
-	})
-	if len(out) > 60 {
-		out = out[:60]
+	return outermost(out, 5)
+}
+
+// outermost keeps, of many candidates, the k farthest out in each of
+// eight directions: the corner marks are the corners of the
+// quadrilateral that holds all the page's print, and a corner is the
+// farthest point of it in some direction. Filled boxes inside need not
+// be tried as corners (22 of them make 60,000 quadrilaterals).
+func outermost(c []blob, k int) []blob {
+	if len(c) <= 3*k {
+		return c
+	}
+	keep := make([]bool, len(c))
+	order := make([]int, len(c))
+	for d := 0; d < 8; d++ {
+		dx, dy := math.Cos(float64(d)*math.Pi/4), math.Sin(float64(d)*math.Pi/4)
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(a, b int) int {
+			return -cmpFloat(c[a].cx*dx+c[a].cy*dy, c[b].cx*dx+c[b].cy*dy)
+		})
+		for _, i := range order[:k] {
+			keep[i] = true
+		}
+	}
+	var out []blob
+	for i, b := range c {
+		if keep[i] {
+			out = append(out, b)
+		}
 	}
 	return out
 }
@@ -298,6 +323,11 @@ func (q quad) check(g markGeometry) (float64, bool) {
 	if r := long / short / g.aspect; r < 0.82 || r > 1.22 {
 		return 0, false
 	}
+	// The page fills a good part of the image: a photograph of it from
+	// farther than that has too few pixels a box anyway.
+	if short < g.minShare*float64(g.imageShort) {
+		return 0, false
+	}
 	side := (q[0].side + q[1].side + q[2].side + q[3].side) / 4
 	if r := side / short / g.markShare; r < 0.6 || r > 1.6 {
 		return 0, false
@@ -312,6 +342,10 @@ type markGeometry struct {
 	aspect    float64       // long over short distance between centres
 	markShare float64       // a mark's side over the short distance
 	qr        Rect
+	// minShare is the least share of the image's short side (imageShort
+	// pixels of the reduced image) the marks' short side spans.
+	minShare   float64
+	imageShort int
 }
 
 func geometryOf(l *Layout) markGeometry {

@@ -6,9 +6,9 @@ import (
 )
 
 // Homography maps a point of the layout (millimetres, origin at the page's
-// top left) to the image (pixels, origin at the image's top left corner,
-// pixel centres at +0.5): a projective map, which a photograph of a flat
-// page in perspective is.
+// top left) to the image (pixels from the image's top left corner,
+// Bounds().Min, pixel centres at +0.5): a projective map, which a
+// photograph of a flat page in perspective is.
 type Homography [9]float64
 
 // Point maps layout millimetres (x, y) to image pixels.

@@ -112,17 +112,18 @@ func (c *Corpus) Page(kind string, i int) *Page {
 	sheet := c.Sheets[id]
 	t := Truth{Role: role, Survey: id, Answers: map[string]int{}, Marked: map[string][]int{},
 		Faint: map[string]int{}, Why: map[string]string{}, Style: map[string]string{}}
-	cam := camera(kind, r)
+	cam := CameraOf(kind, r)
 	t.Pencil = kind == "pencil" || (kind == "combined" && r.Float64() < 0.3) || r.Float64() < 0.08
 	t.UpsideDown = cam.UpsideDown
 
-	img := image.NewGray(sheet.Image.Rect)
+	var img *image.Gray
 	if role == BlankSheet {
+		img = image.NewGray(sheet.Image.Rect)
 		for i := range img.Pix {
 			img.Pix[i] = 255
 		}
 	} else {
-		copy(img.Pix, sheet.Image.Pix)
+		img = sheet.Blank()
 		fill(sheet, img, &t, r)
 	}
 	out, jpg := cam.Shoot(img, r)
@@ -130,23 +131,23 @@ func (c *Corpus) Page(kind string, i int) *Page {
 	return &Page{Kind: kind, Index: i, Image: out, JPEG: jpg, Truth: t}
 }
 
-// penInk is a ballpoint or felt pen as a gray scan shows it (blue ink is
+// PenInk is a ballpoint or felt pen as a gray scan shows it (blue ink is
 // lighter than black).
-func penInk(r *rand.Rand) Ink {
+func PenInk(r *rand.Rand) Ink {
 	return Ink{Width: uniform(r, 0.4, 0.7), Absorb: uniform(r, 0.6, 0.92)}
 }
 
-// pencilInk is a graphite pencil: grey, grainy.
-func pencilInk(r *rand.Rand) Ink {
+// PencilInk is a graphite pencil: grey, grainy.
+func PencilInk(r *rand.Rand) Ink {
 	return Ink{Width: uniform(r, 0.35, 0.6), Absorb: uniform(r, 0.3, 0.55), Grain: uniform(r, 0.2, 0.5)}
 }
 
 // fill marks a form as its page's role wants.
 func fill(s *Sheet, img *image.Gray, t *Truth, r *rand.Rand) {
 	l := s.Layout
-	ink := penInk(r)
+	ink := PenInk(r)
 	if t.Pencil {
-		ink = pencilInk(r)
+		ink = PencilInk(r)
 	}
 	vary := func() Ink { // a hand presses harder or lighter from mark to mark
 		k := ink
@@ -204,8 +205,7 @@ func fill(s *Sheet, img *image.Gray, t *Truth, r *rand.Rand) {
 				drawMark(img, boxOf(l, q, w), m, vary(), r)
 				t.Marked[q] = []int{v, w}
 			case "faint": // a stroke so light it could be a smudge
-				k := Ink{Width: uniform(r, 0.28, 0.32), Absorb: uniform(r, 0.13, 0.16), Grain: 0.3}
-				drawMark(img, boxOf(l, q, v), Cross, k, r)
+				drawMark(img, boxOf(l, q, v), Cross, FaintInk(r), r)
 				t.Faint[q] = v
 			}
 			continue
@@ -221,11 +221,34 @@ func fill(s *Sheet, img *image.Gray, t *Truth, r *rand.Rand) {
 	}
 	if t.Role == Defaced {
 		// The QR scribbled over in heavy ink.
-		k := Ink{Width: 0.8, Absorb: 0.92}
-		qr := l.QR
-		area := paper.Rect{X: qr.X + qr.W*uniform(r, 0, 0.15), Y: qr.Y + qr.H*uniform(r, 0, 0.15), W: qr.W * 0.75, H: qr.H * 0.75}
-		stroke(img, hatch(area, k, r), k, r)
+		s.InkOverQR(img, r)
 	}
+}
+
+// FaintInk is a stroke so light it could be a smudge.
+func FaintInk(r *rand.Rand) Ink {
+	return Ink{Width: uniform(r, 0.28, 0.32), Absorb: uniform(r, 0.13, 0.16), Grain: 0.3}
+}
+
+// Blank is a copy of the sheet's image, to mark.
+func (s *Sheet) Blank() *image.Gray {
+	img := image.NewGray(s.Image.Rect)
+	copy(img.Pix, s.Image.Pix)
+	return img
+}
+
+// Draw marks the box of question q's value v on img (a copy of the
+// sheet's) with m in ink.
+func (s *Sheet) Draw(img *image.Gray, q string, v int, m Mark, ink Ink, r *rand.Rand) {
+	drawMark(img, boxOf(s.Layout, q, v), m, ink, r)
+}
+
+// InkOverQR scribbles over three quarters of the QR in heavy ink.
+func (s *Sheet) InkOverQR(img *image.Gray, r *rand.Rand) {
+	k := Ink{Width: 0.8, Absorb: 0.92}
+	qr := s.Layout.QR
+	area := paper.Rect{X: qr.X + qr.W*uniform(r, 0, 0.15), Y: qr.Y + qr.H*uniform(r, 0, 0.15), W: qr.W * 0.75, H: qr.H * 0.75}
+	stroke(img, hatch(area, k, r), k, r)
 }
 
 // pickValue draws an answer as citizens give them: mostly satisfied.
@@ -251,9 +274,9 @@ func otherValue(r *rand.Rand, v int) int {
 	}
 }
 
-// camera is the scanner or phone of a kind of distortion, its settings
+// CameraOf is the scanner or phone of a kind of distortion, its settings
 // drawn at random within the kind's range.
-func camera(kind string, r *rand.Rand) Camera {
+func CameraOf(kind string, r *rand.Rand) Camera {
 	scanner := Camera{DPI: 300, Rotate: uniform(r, -0.5, 0.5), White: uniform(r, 235, 250), Black: uniform(r, 12, 28),
 		Background: 250, Blur: 0.03, Noise: 2, JPEG: 90, UpsideDown: r.Float64() < 0.25}
 	phone := scanner
