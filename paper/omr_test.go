@@ -16,7 +16,7 @@ import (
 
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/paper"
-	"github.com/sipasvn/gateway/paper/internal/scansim"
+	"github.com/sipasvn/gateway/internal/scansim"
 )
 
 var (

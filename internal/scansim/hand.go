@@ -11,13 +11,13 @@ import (
 // DPI with layout l) as a hand with a pen does, seeded.
 func MarkBox(img *image.Gray, l *paper.Layout, question string, value int, m Mark, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, uint64(value)))
-	drawMark(img, boxOf(l, question, value), m, penInk(r), r)
+	drawMark(img, boxOf(l, question, value), m, PenInk(r), r)
 }
 
 // Write scribbles a few lines of handwriting in the layout's comment area.
 func Write(img *image.Gray, l *paper.Layout, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 7))
-	handwriting(l, img, penInk(r), r)
+	handwriting(l, img, PenInk(r), r)
 }
 
 // RenderPDF renders the first page of a PDF with pdftoppm at DPI, in gray.
