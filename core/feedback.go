@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"encoding/base32"
 	"encoding/base64"
@@ -195,7 +196,7 @@ func (s *Service) openFeedback(ctx context.Context, ag *store.Agency, in Feedbac
 		due = store.Millis(s.Calendar.Due(now, days))
 	}
 	submission := s.Sealer.Hash("feedback-form\x00" + in.Nonce)
-	c := &store.Case{Kind: store.CaseFeedback, FeedbackType: in.Type, Agency: ag.Code, Channel: cmpOr(in.Channel, "web"),
+	c := &store.Case{Kind: store.CaseFeedback, FeedbackType: in.Type, Agency: ag.Code, Channel: cmp.Or(in.Channel, "web"),
 		Comment: in.Text, Low: []string{}, Reason: store.CaseFeedback, Status: store.CaseOpen, OpenedAt: now, DueAt: due,
 		GivenDossier: in.Dossier, Locale: in.Locale, Submission: submission,
 		History: []store.CaseEvent{{At: now, By: "citizen", Action: "opened", Detail: store.CaseFeedback + " " + in.Type}}}

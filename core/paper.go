@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,7 +29,7 @@ func (s *Service) PaperForm(ctx context.Context, p *Principal, inv *store.Invita
 	}
 	switch inv.StatusAt(s.now()) {
 	case store.StatusCompleted:
-		via := cmpOr(inv.CompletedVia, "another channel")
+		via := cmp.Or(inv.CompletedVia, "another channel")
 		return paper.Form{}, Errorf(Conflict, field, "dossier %s was already answered (%s): no form to print; leave it out", inv.DossierCode, via)
 	case store.StatusExpired:
 		return paper.Form{}, Errorf(Gone, field, "dossier %s's invitation expired on %s; leave it out", inv.DossierCode, inv.ExpiresAt.In(Vietnam).Format("02/01/2006"))
@@ -50,15 +51,8 @@ func (s *Service) PaperForm(ctx context.Context, p *Principal, inv *store.Invita
 	if err != nil {
 		return paper.Form{}, err
 	}
-	return paper.Form{Layout: l, Survey: def, Invitation: inv.ID, Agency: cmpOr(name, inv.AgencyCode),
+	return paper.Form{Layout: l, Survey: def, Invitation: inv.ID, Agency: cmp.Or(name, inv.AgencyCode),
 		Dossier: inv.DossierCode, Printed: s.now().In(Vietnam)}, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // PaperPage is one uploaded page as the reader made it out.
@@ -89,19 +83,18 @@ func (s *Service) FilePaper(ctx context.Context, p *Principal, pg PaperPage) (*s
 	sc := &store.Scan{ID: newID(), File: pg.File, Page: pg.Page, UploadedBy: p.Who(), UploadedAt: s.now(),
 		Image: pg.Image, CommentImage: pg.CommentImage, Straight: pg.Straight, Answers: pg.Answers, Unsure: pg.Unsure, Comment: pg.Comment}
 	if pg.Code == nil || pg.Unreadable != "" {
-		sc.Status, sc.Reason = store.ScanUnreadable, cmpOr(pg.Unreadable, "no form found on the page")
+		sc.Status, sc.Reason = store.ScanUnreadable, cmp.Or(pg.Unreadable, "no form found on the page")
 		sc.Answers, sc.Unsure = nil, nil
-		return sc, s.keepScan(ctx, p, sc)
+		return sc, s.Mongo.Scans.Insert(ctx, sc)
 	}
 	if pg.Code.Survey == paper.Slip {
 		return s.fileSlip(ctx, p, sc, pg)
 	}
 	sc.InvitationID, sc.Survey, sc.LayoutVersion = pg.Code.Invitation, pg.Code.Survey, pg.Code.Version
 	inv, err := s.Invitation(ctx, pg.Code.Invitation)
-	var e *Error
-	if errors.Is(err, store.ErrNotFound) || errors.As(err, &e) && e.Code == NotFound {
+	if CodeOf(err) == NotFound {
 		sc.Status, sc.Reason = store.ScanUnreadable, "the form's code names no invitation of this gateway: was it printed by another one?"
-		return sc, s.keepScan(ctx, p, sc)
+		return sc, s.Mongo.Scans.Insert(ctx, sc)
 	}
 	if err != nil {
 		return nil, err
@@ -115,18 +108,18 @@ func (s *Service) FilePaper(ctx context.Context, p *Principal, pg PaperPage) (*s
 	def, ok := s.Surveys.Survey(survey.ID(pg.Code.Survey))
 	if !ok {
 		sc.Status, sc.Reason = store.ScanUnreadable, fmt.Sprintf("the form's survey %q is not known to this gateway", pg.Code.Survey)
-		return sc, s.keepScan(ctx, p, sc)
+		return sc, s.Mongo.Scans.Insert(ctx, sc)
 	}
 	if inv.StatusAt(s.now()) == store.StatusCompleted {
 		duplicate(sc, inv)
-		return sc, s.keepScan(ctx, p, sc)
+		return sc, s.Mongo.Scans.Insert(ctx, sc)
 	}
 	if pg.Review != "" || pg.Comment {
 		sc.Status, sc.Reason = store.ScanReview, pg.Review
 		if sc.Reason == "" {
 			sc.Reason = "a handwritten comment to type"
 		}
-		if err := s.keepScan(ctx, p, sc); err != nil {
+		if err := s.Mongo.Scans.Insert(ctx, sc); err != nil {
 			return nil, err
 		}
 		return sc, s.ScanQueue.Add(ctx, sc)
@@ -134,7 +127,7 @@ func (s *Service) FilePaper(ctx context.Context, p *Principal, pg PaperPage) (*s
 	if err := s.recordPaper(ctx, sc, inv, def, pg.Answers, "", Completion{ScannedBy: p.Who()}); err != nil {
 		return nil, err
 	}
-	return sc, s.keepScan(ctx, p, sc)
+	return sc, s.Mongo.Scans.Insert(ctx, sc)
 }
 
 // recordPaper completes inv with a form's answers (a question left blank
@@ -177,10 +170,6 @@ func duplicate(sc *store.Scan, inv *store.Invitation) {
 	default:
 		sc.Reason = "this dossier was already answered (" + via + "): the form is kept, not counted"
 	}
-}
-
-func (s *Service) keepScan(ctx context.Context, p *Principal, sc *store.Scan) error {
-	return s.Mongo.Scans.Insert(ctx, sc)
 }
 
 // ScanPage is a page of the review queue.
@@ -374,7 +363,7 @@ func (s *Service) fileSlip(ctx context.Context, p *Principal, sc *store.Scan, pg
 	agency, err := s.Mongo.Slips.Agency(ctx, pg.Code.Invitation)
 	if errors.Is(err, store.ErrNotFound) {
 		sc.Status, sc.Reason = store.ScanUnreadable, "the slip's code names no office of this gateway: was it printed by another one?"
-		return sc, s.keepScan(ctx, p, sc)
+		return sc, s.Mongo.Scans.Insert(ctx, sc)
 	}
 	if err != nil {
 		return nil, err
@@ -384,7 +373,7 @@ func (s *Service) fileSlip(ctx context.Context, p *Principal, sc *store.Scan, pg
 			Reason: "the slip belongs to an office outside this key's agency " + p.Agency}, nil
 	}
 	sc.Agency, sc.Status, sc.Reason = agency, store.ScanReview, "a suggestion-box slip to type"
-	if err := s.keepScan(ctx, p, sc); err != nil {
+	if err := s.Mongo.Scans.Insert(ctx, sc); err != nil {
 		return nil, err
 	}
 	return sc, s.ScanQueue.Add(ctx, sc)
