@@ -69,13 +69,7 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 	}
 	// Each page in English too, and its figures logged: the closing note
 	// of issue 14 lists them (go test -v -run TestConsolePagesAreAccessible ./e2e).
-	for _, p := range paths[1:] {
-		sep := "?"
-		if strings.Contains(p, "?") {
-			sep = "&"
-		}
-		paths = append(paths, p+sep+"lang=en")
-	}
+	paths = append(paths, inEnglish(paths[1:])...)
 	for _, path := range paths {
 		if err := chromedp.Do(ctx, chromedp.Navigate(g.URL+path), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
 			t.Fatalf("%s: %v", path, err)
@@ -113,4 +107,17 @@ func axeCheck(t *testing.T, ctx context.Context, page string) int {
 		t.Errorf("%s: %s (%s): %s at %s", page, v.ID, v.Impact, v.Help, strings.Join(where, ", "))
 	}
 	return minor
+}
+
+// inEnglish is each of paths with lang=en added to its query.
+func inEnglish(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		sep := "?"
+		if strings.Contains(p, "?") {
+			sep = "&"
+		}
+		out[i] = p + sep + "lang=en"
+	}
+	return out
 }

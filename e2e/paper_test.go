@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -69,13 +68,7 @@ func TestConsolePaperReview(t *testing.T) {
 	}
 
 	paths := []string{"/console/paper", "/console/paper/print", "/console/paper/scans/" + second, "/console/paper/scans/" + first}
-	for _, p := range paths[:3] {
-		sep := "?"
-		if strings.Contains(p, "?") {
-			sep = "&"
-		}
-		paths = append(paths, p+sep+"lang=en")
-	}
+	paths = append(paths, inEnglish(paths[:3])...)
 	for _, path := range paths {
 		if err := chromedp.Do(ctx, chromedp.Navigate(g.URL+path), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
 			t.Fatalf("%s: %v", path, err)
