@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"time"
@@ -62,17 +63,16 @@ func (a *API) Scope(ctx context.Context, p *core.Principal, agency string) error
 // stacks of scanned forms.
 const ScansPath = "/api/v1/forms/scans"
 
+var scansPath = []byte(ScansPath)
+
 // uploadLimit lets a request to ScansPath carry up to max bytes when its
 // key may upload (an admin or an agency key), decided from the headers
 // before a byte of the body is read: anyone else's large body is refused
 // at BodyLimit, as on every route, and never held in memory.
 func uploadLimit(c *core.Service, adminKey string, max int) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
 	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-		if !h.IsPost() { // every other request costs one comparison, no allocation
-			return fasthttp.RequestConfig{}
-		}
-		path, _, _ := strings.Cut(string(h.RequestURI()), "?")
-		if !strings.EqualFold(strings.TrimSuffix(path, "/"), ScansPath) {
+		path, _, _ := bytes.Cut(h.RequestURI(), []byte("?")) // no allocation: every request passes here
+		if !h.IsPost() || !bytes.EqualFold(bytes.TrimSuffix(path, []byte("/")), scansPath) {
 			return fasthttp.RequestConfig{}
 		}
 		token, ok := strings.CutPrefix(string(h.Peek(fiber.HeaderAuthorization)), "Bearer ")
