@@ -97,10 +97,10 @@ const (
 	faintPeak   = 0.1 // peak at or above: faint
 	// A box is filled in when it reads solidFill darker than the paper
 	// beside it, more where that paper's light varies (spread, 0..1: a
-	// shadow's edge); from solidFaint of that it is faint.
+	// shadow's edge); from solidFaint less it is faint.
 	solidFill   = 0.12
 	solidSpread = 0.9
-	solidFaint  = 0.55
+	solidFaint  = 0.06
 )
 
 // Read reads one page image: an 8-bit gray scan or photograph, upright
@@ -703,10 +703,10 @@ func classify(stroke, peak, solid, spread float64) (c boxClass, fill, conf float
 		return boxSolid, solid, sure((solid - thr) / thr)
 	case stroke >= markFill || stroke >= lineFill && peak >= linePeak:
 		return boxMarked, stroke, sure(math.Max((stroke-markFill)/markFill, math.Min((peak-linePeak)/linePeak, (stroke-lineFill)/lineFill)))
-	case stroke >= faintAt || peak >= faintPeak || solid >= solidFaint*thr:
+	case stroke >= faintAt || peak >= faintPeak || solid >= thr-solidFaint:
 		return boxFaint, stroke, 0.3
 	}
-	return boxBlank, stroke, sure(1 - math.Max(math.Max(stroke/faintAt, peak/faintPeak), solid/(solidFaint*thr)))
+	return boxBlank, stroke, sure(1 - math.Max(math.Max(stroke/faintAt, peak/faintPeak), solid/(thr-solidFaint)))
 }
 
 // decide turns the boxes' measures into each question's reading and the
