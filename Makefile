@@ -24,6 +24,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzUnreadInput$$' -fuzztime $(FUZZTIME) ./core/
 	go test -run '^$$' -fuzz '^FuzzPages$$' -fuzztime $(FUZZTIME) ./paper/
 	go test -run '^$$' -fuzz '^FuzzEXIF$$' -fuzztime $(FUZZTIME) ./paper/
+	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./paper/
 
 # The mark reader on a generated corpus of marked, photographed forms:
 # OMR_PAGES per kind of distortion (default 300: several thousand boxes

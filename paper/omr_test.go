@@ -14,9 +14,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sipasvn/gateway/internal/scansim"
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/paper"
-	"github.com/sipasvn/gateway/internal/scansim"
 )
 
 var (
