@@ -14,7 +14,7 @@ import (
 // by someone who had not seen the reader's own table. No reply may be
 // stored wrong without being asked back, nor taken for a command it is
 // not; the other outcomes (asked back, not read, read in part) are
-// counted and logged, and must stay within what the README states.
+// counted and logged, and must stay within what docs/sms.md states.
 //
 // Independent probe of Read with realistic citizen replies.
 // want: "5 4 5 4 5" scores; "@2 4 5" scores starting at question index 2;
@@ -540,6 +540,6 @@ func TestIndependentReplies(t *testing.T) {
 		}
 	}
 	if miss := len(buckets["NOTREAD(miss)"]) + len(buckets["PARTIAL"]) + len(buckets["ASKED(cost)"]); miss > 20 {
-		t.Errorf("%d replies a person reads at once were asked back, read in part or not read; the README says at most 20", miss)
+		t.Errorf("%d replies a person reads at once were asked back, read in part or not read; docs/sms.md says at most 20", miss)
 	}
 }
