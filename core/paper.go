@@ -270,8 +270,11 @@ func (s *Service) ResolveScan(ctx context.Context, p *Principal, id string, r Re
 	}
 	now := s.now()
 	if r.Discard = strings.TrimSpace(survey.CleanText(r.Discard)); r.Discard != "" {
-		return s.settleScan(ctx, p, sc, bson.D{{Key: "status", Value: store.ScanDiscarded}, {Key: "reason", Value: r.Discard},
-			{Key: "resolved_by", Value: p.Who()}, {Key: "resolved_at", Value: now}})
+		err := s.settle(ctx, p, sc, bson.D{{Key: "status", Value: store.ScanDiscarded}, {Key: "reason", Value: r.Discard},
+			{Key: "resolved_by", Value: p.Who()}, {Key: "resolved_at", Value: now}},
+			"paper_discard", map[string]any{"dossier": sc.Dossier, "reason": r.Discard})
+		sc.Status, sc.Reason, sc.ResolvedBy, sc.ResolvedAt = store.ScanDiscarded, r.Discard, p.Who(), &now
+		return sc, err
 	}
 	if sc.Survey == paper.Slip {
 		return s.resolveSlip(ctx, p, sc, r)
@@ -307,32 +310,26 @@ func (s *Service) ResolveScan(ctx context.Context, p *Principal, id string, r Re
 	if sc.ResponseID != "" {
 		set = append(set, bson.E{Key: "response_id", Value: sc.ResponseID})
 	}
-	ok, err = s.Mongo.Scans.Settle(ctx, sc.ID, set)
-	if err != nil {
+	if err := s.settle(ctx, p, sc, set, "paper_resolve", map[string]any{"status": sc.Status, "dossier": sc.Dossier}); err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, Errorf(Conflict, "", "page %s was resolved by someone else meanwhile", id)
 	}
 	sc.Answers = r.Answers
-	_ = s.ScanQueue.Remove(ctx, sc.Agency, sc.ID)
-	return sc, s.Audit(ctx, p, "paper_resolve", sc.ID, map[string]any{"status": sc.Status, "dossier": sc.Dossier})
+	return sc, nil
 }
 
-func (s *Service) settleScan(ctx context.Context, p *Principal, sc *store.Scan, set bson.D) (*store.Scan, error) {
+// settle ends a page's review with set, once: of two operators at once,
+// the second is told it was settled. The page leaves the review queue and
+// the audit log says who did what.
+func (s *Service) settle(ctx context.Context, p *Principal, sc *store.Scan, set bson.D, action string, detail map[string]any) error {
 	ok, err := s.Mongo.Scans.Settle(ctx, sc.ID, set)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !ok {
-		return nil, Errorf(Conflict, "", "page %s was resolved by someone else meanwhile", sc.ID)
+		return Errorf(Conflict, "", "page %s was resolved by someone else meanwhile", sc.ID)
 	}
 	_ = s.ScanQueue.Remove(ctx, sc.Agency, sc.ID)
-	fresh, err := s.Mongo.Scans.Get(ctx, sc.ID)
-	if err != nil {
-		return nil, err
-	}
-	return fresh, s.Audit(ctx, p, "paper_discard", sc.ID, map[string]any{"dossier": sc.Dossier, "reason": fresh.Reason})
+	return s.Audit(ctx, p, action, sc.ID, detail)
 }
 
 // slipID is the id an office's slips carry: a keyed hash of its code, so
@@ -340,13 +337,29 @@ func (s *Service) settleScan(ctx context.Context, p *Principal, sc *store.Scan, 
 // none.
 func (s *Service) slipID(agency string) string { return s.Sealer.Hash("slip:" + agency)[:24] }
 
-// Slips are an office's blank suggestion-box slips, n of them.
-func (s *Service) Slips(ctx context.Context, p *Principal, agency string) (paper.SlipForm, error) {
+// heldAgency is an agency p may print for: its own or one below.
+func (s *Service) heldAgency(ctx context.Context, p *Principal, agency string) (*store.Agency, error) {
 	ag, err := s.Mongo.Agencies.Agency(ctx, agency)
 	if err != nil {
-		return paper.SlipForm{}, notFoundAs(err, "agency %s is not registered", agency)
+		return nil, notFoundAs(err, "agency %s is not registered", agency)
 	}
-	if err := s.HeldScope(ctx, p, ag.Code, "", "agency "+ag.Code); err != nil {
+	return ag, s.HeldScope(ctx, p, ag.Code, "", "agency "+ag.Code)
+}
+
+// Poster is an office's suggestion-box poster: the standing QR of its
+// feedback page.
+func (s *Service) Poster(ctx context.Context, p *Principal, agency string) (paper.Poster, error) {
+	ag, err := s.heldAgency(ctx, p, agency)
+	if err != nil {
+		return paper.Poster{}, err
+	}
+	return paper.Poster{Agency: ag.Name, URL: s.FeedbackURL(ag.Code), Printed: s.now().In(Vietnam)}, nil
+}
+
+// Slips are an office's blank suggestion-box slips.
+func (s *Service) Slips(ctx context.Context, p *Principal, agency string) (paper.SlipForm, error) {
+	ag, err := s.heldAgency(ctx, p, agency)
+	if err != nil {
 		return paper.SlipForm{}, err
 	}
 	id := s.slipID(ag.Code)
@@ -401,17 +414,13 @@ func (s *Service) resolveSlip(ctx context.Context, p *Principal, sc *store.Scan,
 		return nil, err
 	}
 	now := s.now()
-	ok, err := s.Mongo.Scans.Settle(ctx, sc.ID, bson.D{{Key: "status", Value: store.ScanRecorded}, {Key: "reason", Value: ""},
-		{Key: "case_id", Value: c.ID}, {Key: "resolved_by", Value: p.Who()}, {Key: "resolved_at", Value: now}})
-	if err != nil {
+	if err := s.settle(ctx, p, sc, bson.D{{Key: "status", Value: store.ScanRecorded}, {Key: "reason", Value: ""},
+		{Key: "case_id", Value: c.ID}, {Key: "resolved_by", Value: p.Who()}, {Key: "resolved_at", Value: now}},
+		"paper_slip", map[string]any{"case": c.ID}); err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, Errorf(Conflict, "", "page %s was resolved by someone else meanwhile", sc.ID)
-	}
-	_ = s.ScanQueue.Remove(ctx, sc.Agency, sc.ID)
 	sc.Status, sc.Reason, sc.CaseID, sc.ResolvedBy, sc.ResolvedAt = store.ScanRecorded, "", c.ID, p.Who(), &now
-	return sc, s.Audit(ctx, p, "paper_slip", sc.ID, map[string]any{"case": c.ID})
+	return sc, nil
 }
 
 // feedbackHint says how to mend a typed slip's field.

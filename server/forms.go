@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -188,18 +187,15 @@ func (a *API) resolveScan(c *fiber.Ctx) error {
 
 // poster is an office's suggestion-box poster: a QR to its feedback page.
 func (a *API) poster(c *fiber.Ctx) error {
-	ag, err := a.Core.Mongo.Agencies.Agency(c.UserContext(), c.Params("code"))
+	f, err := a.Core.Poster(c.UserContext(), Principal(c), c.Params("code"))
 	if err != nil {
 		return err
 	}
-	if err := a.Core.HeldScope(c.UserContext(), Principal(c), ag.Code, "", "agency "+ag.Code); err != nil {
-		return err
-	}
 	var b bytes.Buffer
-	if err := paper.WritePoster(&b, paper.Poster{Agency: ag.Name, URL: a.Core.FeedbackURL(ag.Code), Printed: time.Now().In(core.Vietnam)}); err != nil {
+	if err := paper.WritePoster(&b, f); err != nil {
 		return err
 	}
-	return sendPDF(c, b.Bytes(), "hom-thu-gop-y-"+ag.Code+".pdf")
+	return sendPDF(c, b.Bytes(), "hom-thu-gop-y-"+c.Params("code")+".pdf")
 }
 
 // slips are an office's blank suggestion-box slips, read back like forms.
