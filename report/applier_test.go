@@ -337,8 +337,12 @@ func TestNewLexiconReclassifiesOnce(t *testing.T) {
 	go func() { defer close(done); g.Applier.Run(runCtx, time.Hour) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		// What readers read: the head's view. State looks past the head,
+		// which moves just after a view is published, so a reader may
+		// still be given the view before for a moment, whole.
 		st, err := g.Mongo.Rollups.Journal.State(ctx)
-		if err == nil && st.View.Lexicon == lex.Version && st.Last == nil {
+		v, verr := g.Mongo.Rollups.Journal.Latest(ctx)
+		if err == nil && verr == nil && st.Last == nil && st.View.Lexicon == lex.Version && v.Lexicon == lex.Version {
 			break
 		}
 		if time.Now().After(deadline) {
