@@ -35,7 +35,8 @@ omr-bench:
 	go run ./paper/omrbench -n $(OMR_PAGES) -seed 2
 
 # The load tool against the embedded default and against real redis-server +
-# FerretDB; figures go to docs/bench/embedded.txt and docs/bench/servers.txt.
+# FerretDB; figures go to docs/bench/embedded.txt and docs/bench/servers.txt,
+# then the mark reader's pages a second to docs/bench/omr.txt.
 bench:
 	./bench.sh
 
