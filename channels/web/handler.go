@@ -123,9 +123,23 @@ func (h *handler) show(c *fiber.Ctx, ss *core.Session, p *page, saved map[string
 	return h.send(c, fiber.StatusOK, "step", stepPage(p, ss, n, saved, nil))
 }
 
+// already is the page of a survey answered before: the QR link a citizen
+// scans again, after a follow-up answer, shows that answer and its rating
+// form as the done page does.
 func (h *handler) already(c *fiber.Ctx, p *page, ss *core.Session) error {
 	p.Kind, p.Title, p.Body, p.Dossier = "ok", p.T["already_t"], p.T["already"], ss.Invitation.DossierCode
+	h.withAnswer(c, p, ss)
 	return h.send(c, fiber.StatusOK, "message", p)
+}
+
+// withAnswer adds the agency's answer to the citizen's follow-up case to
+// p, with a tap to rate it while it waits for one.
+func (h *handler) withAnswer(c *fiber.Ctx, p *page, ss *core.Session) {
+	if cs, err := h.core.AnsweredCase(c.UserContext(), ss.Invitation.ID); err == nil && cs != nil {
+		p.Answer, p.Token = cs.Answer, ss.Invitation.Token
+		p.Rate = cs.Status == store.CaseAnswered
+		p.Rated = cs.Rating
+	}
 }
 
 // resumeStep is the first step with an unanswered question, else the last.
@@ -151,13 +165,7 @@ func (h *handler) done(c *fiber.Ctx) error {
 	}
 	p := newPage(h.localeOf(c, ss), "/s/"+ss.Invitation.Token+"/done?")
 	p.Kind, p.Title, p.Body, p.Dossier = "ok", p.T["done_t"], p.T["done"], ss.Invitation.DossierCode
-	// The agency's answer to the citizen's follow-up case, with a tap to
-	// rate it while it waits for one.
-	if cs, err := h.core.AnsweredCase(c.UserContext(), ss.Invitation.ID); err == nil && cs != nil {
-		p.Answer, p.Token = cs.Answer, ss.Invitation.Token
-		p.Rate = cs.Status == store.CaseAnswered
-		p.Rated = cs.Rating
-	}
+	h.withAnswer(c, p, ss)
 	return h.send(c, fiber.StatusOK, "message", p)
 }
 

@@ -240,3 +240,39 @@ func TestPageNamesTheAgency(t *testing.T) {
 		t.Fatal("an unregistered code is named")
 	}
 }
+
+// The citizen who scans the QR code again after the agency answered
+// their follow-up case sees that answer and rates it there, as on the
+// done page: the link printed on the dossier is what they keep.
+func TestQRLinkShowsTheAnswerToRate(t *testing.T) {
+	g := gwtest.New(t, "")
+	tok := gwtest.Token(g.Invite("W-CASE", "000.00.12.H49", map[string]any{"survey": "overall"}))
+	if res := g.Form("/s/"+tok, "O=1&comment=Ph%E1%BA%A3i+ch%E1%BB%9D+l%C3%A2u"); res.StatusCode != 303 {
+		t.Fatalf("complete: %d", res.StatusCode)
+	}
+	g.Drain()
+	if _, body := get(g, "/s/"+tok); !strings.Contains(body, "Phiếu đã được trả lời") || strings.Contains(body, `name="r"`) {
+		t.Fatalf("before an answer the link only says it was answered:\n%s", body)
+	}
+	_, list := g.API("GET", "/api/v1/cases", nil)
+	cases, _ := list["cases"].([]any)
+	if len(cases) != 1 {
+		t.Fatalf("a score of 1 opens one case: %v", list)
+	}
+	id := cases[0].(map[string]any)["id"].(string)
+	if res, out := g.API("POST", "/api/v1/cases/"+id+"/answer", map[string]any{"text": "Sở đã bố trí thêm quầy."}); res.StatusCode != 200 {
+		t.Fatalf("answer: %d %v", res.StatusCode, out)
+	}
+	for _, path := range []string{"/s/" + tok, "/s/" + tok + "?lang=en"} {
+		status, body := get(g, path)
+		if status != 200 || !strings.Contains(body, "Sở đã bố trí thêm quầy.") || !strings.Contains(body, `action="/s/`+tok+`/rate"`) || !strings.Contains(body, `name="r" value="5"`) {
+			t.Fatalf("GET %s: %d, no answer or rating form:\n%s", path, status, body)
+		}
+	}
+	if res := g.Form("/s/"+tok+"/rate", "r=4"); res.StatusCode != 303 {
+		t.Fatalf("rate from the link's page: %d", res.StatusCode)
+	}
+	if _, body := get(g, "/s/"+tok); strings.Contains(body, `name="r"`) || !strings.Contains(body, "(4/5)") {
+		t.Fatalf("after rating, the link shows the rating without buttons:\n%s", body)
+	}
+}
