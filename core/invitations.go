@@ -38,6 +38,10 @@ var (
 	fieldRe     = regexp.MustCompile(`^[A-Za-z0-9.\-_]{1,32}$`)
 )
 
+// DefaultSurvey is the survey of an invitation that names none: the full
+// SIPAS form, the one the index is computed from.
+const DefaultSurvey = survey.SIPAS
+
 // ValidAgencyCode reports whether code has the shape of an agency code.
 func ValidAgencyCode(code string) bool { return len(code) <= 35 && agencyRe.MatchString(code) }
 
@@ -60,7 +64,7 @@ func (s *Service) validate(n *NewInvitation) (string, error) {
 		return "", Errorf(Invalid, "field_code", "use at most 32 characters of letters, digits and . - _, e.g. G03-GD10")
 	}
 	if n.Survey == "" {
-		n.Survey = string(survey.SIPAS)
+		n.Survey = string(DefaultSurvey)
 	}
 	if _, ok := s.Surveys.Survey(survey.ID(n.Survey)); !ok {
 		return "", Errorf(Invalid, "survey", "unknown survey %q; use one of %s", n.Survey, s.Surveys.IDs())

@@ -485,8 +485,11 @@ func (cs *console) invitations(c *fiber.Ctx) error {
 			senders = append(senders, ch.ID)
 		}
 	}
+	sipas, _ := cs.api.Core.Surveys.Survey(survey.SIPAS)
 	data := map[string]any{"Dossier": c.Query("dossier_code"), "Agencies": agencies, "Senders": senders, "Surveys": cs.api.Core.Surveys.All(),
-		"Form": map[string]string{"dossier_code": c.FormValue("dossier_code"), "agency_code": c.FormValue("agency_code"), "procedure_code": c.FormValue("procedure_code")}}
+		"InIndex": report.Forms(cs.api.Core.Surveys, sipas),
+		"Form": map[string]string{"dossier_code": c.FormValue("dossier_code"), "agency_code": c.FormValue("agency_code"), "procedure_code": c.FormValue("procedure_code"),
+			"survey": cmp.Or(c.FormValue("survey"), string(core.DefaultSurvey))}}
 	v.Data = data
 	if code := c.Query("dossier_code"); code != "" {
 		inv, err := cs.api.Scoped(c)(cs.api.Core.InvitationByDossier(c.UserContext(), code))

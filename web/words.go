@@ -75,6 +75,7 @@ func switchLink(c *fiber.Ctx) string {
 
 // en is the console in English, keyed by the Vietnamese text.
 var en = map[string]string{
+	"không tính vào chỉ số SIPAS":                         "not counted in the SIPAS index",
 	"%+.2f điểm so với %s–%s":                             "%+.2f points against %s–%s",
 	"%d phàn nàn · %d khen · %d nêu":                      "%d complaints · %d praise · %d mentions",
 	"%d đơn vị dưới %d phiếu, chưa xếp hạng":              "%d with fewer than %d responses: too few answers to rank",
