@@ -10,6 +10,7 @@ import (
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/store"
+	"github.com/sipasvn/gateway/survey"
 )
 
 // caseRow is a case as the console's list shows it: a feedback case
@@ -32,6 +33,48 @@ var caseReasons = map[string]string{"low_score": "Điểm thấp", "complaint": 
 // feedbackTypes name a feedback case's type.
 var feedbackTypes = map[string]string{"suggestion": "Góp ý", "complaint": "Phản ánh", "recommendation": "Kiến nghị"}
 
+// lowNames names a case's low criteria (or overall question) as SIPAS
+// does, "Thủ tục hành chính" for B: an operator reads names, not codes.
+// The case's survey names them, else any survey having the code.
+func lowNames(a *server.API, lang, surveyID string, codes []string) []string {
+	out := make([]string, len(codes))
+	for i, code := range codes {
+		out[i] = criterionName(a.Core.Surveys, lang, surveyID, code)
+	}
+	return out
+}
+
+// reasonOf is why a case opened, with what scored low by name: "Điểm
+// thấp: Mức độ hài lòng chung".
+func reasonOf(a *server.API, lang string, cs *store.Case) string {
+	r := translate(lang, caseReasons[cs.Reason])
+	if len(cs.Low) > 0 {
+		r += ": " + strings.Join(lowNames(a, lang, cs.Survey, cs.Low), ", ")
+	}
+	return r
+}
+
+// criterionName is a criterion's title, or a question's text, in lang:
+// first in the survey named, then in any survey of the catalog; the code
+// itself only when no survey knows it.
+func criterionName(cat *survey.Catalog, lang, surveyID, code string) string {
+	defs := cat.All()
+	if def, ok := cat.Survey(survey.ID(surveyID)); ok {
+		defs = append([]*survey.Survey{def}, defs...)
+	}
+	for _, def := range defs {
+		for _, cr := range def.Criteria {
+			if cr.Code == code {
+				return cr.Title.In(lang)
+			}
+		}
+		if q, ok := def.Question(survey.QuestionID(code)); ok {
+			return q.Text.In(lang)
+		}
+	}
+	return code
+}
+
 // casesPage lists follow-up cases: GET /console/cases?agency=&status=&overdue=true.
 func (cs *console) casesPage(c *fiber.Ctx) error {
 	a := cs.api
@@ -49,7 +92,7 @@ func (cs *console) casesPage(c *fiber.Ctx) error {
 	rows := make([]caseRow, len(list))
 	for i, cs := range list {
 		rows[i] = caseRow{ID: cs.ID, Dossier: cs.Dossier, Agency: name(cs.Agency), Status: translate(lang, caseStatusLabels[cs.Status]), Due: cs.DueAt.In(a.Zone).Format("2006-01-02"),
-			Reason: translate(lang, caseReasons[cs.Reason]) + " " + strings.Join(cs.Low, ", "), Assignee: cs.Assignee, Overdue: cs.Overdue(now),
+			Reason: reasonOf(a, lang, &list[i]), Assignee: cs.Assignee, Overdue: cs.Overdue(now),
 			DueSoon: cs.Open() && !cs.Overdue(now) && cs.DueAt.Sub(now) <= 24*time.Hour}
 		if cs.Feedback() {
 			rows[i].Feedback, rows[i].Dossier, rows[i].Reason = true, cs.ID, translate(lang, feedbackTypes[cs.FeedbackType])
@@ -91,7 +134,9 @@ func (cs *console) casePage(c *fiber.Ctx) error {
 	draft, _ := c.Locals("answer_draft").(string)
 	left, next := core.AnswersLeft(cas, now)
 	limits := map[string]any{"PerDay": core.AnswersPerDay, "MaxParts": core.AnswerParts, "Left": left, "Next": next.In(a.Zone).Format("2006-01-02 15:04")}
-	v.Data = map[string]any{"Case": server.ViewCase(cas, now), "AgencyName": agency, "Topics": topics,
+	shown := *cas
+	shown.Low = lowNames(a, v.Lang, cas.Survey, cas.Low)
+	v.Data = map[string]any{"Case": server.ViewCase(&shown, now), "AgencyName": agency, "Topics": topics,
 		"Reason": translate(v.Lang, caseReasons[cas.Reason]), "Status": translate(v.Lang, caseStatusLabels[cas.Status]), "Open": cas.Open(), "Closed": cas.Status == store.CaseClosed,
 		"Limits": limits, "Preview": c.Locals("answer_preview"), "Draft": draft, "Feedback": feedback}
 	return cs.show(c, "case", v)
