@@ -19,6 +19,7 @@ import (
 
 	"github.com/sipasvn/gateway/channels"
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/internal/locale"
 	"github.com/sipasvn/gateway/qr"
 	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/server"
@@ -47,6 +48,10 @@ func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *conso
 			"height": func(b []bar) int { return len(b)*26 + 8 },
 			"t":      func(key string, args ...any) string { return translate(lang, key, args...) },
 			"label":  func(v any) string { return translate(lang, statusLabel(v)) },
+			// Numbers as the page's language writes them (internal/locale).
+			"pct":   func(f float64) string { return locale.Percent(lang, f, 2) },
+			"int":   func(n int64) string { return locale.Int(lang, n) },
+			"fixed": func(f float64) string { return locale.Fixed(lang, f, 2) },
 			// at shows a time in the console's zone (GATEWAY_TIMEZONE).
 			"at": func(t time.Time, layout string) string { return t.In(a.Zone).Format(layout) },
 		}
@@ -291,9 +296,11 @@ func shorten(s string) string {
 	return s
 }
 
-func rateBar(label string, f report.Figure, n int64) bar {
+// rateBar is a rate's bar; n is the responses behind it (the dashboard's
+// n is always responses, see dashboard.html's definition).
+func rateBar(lang, label string, f report.Figure, n int64) bar {
 	return bar{Label: shorten(label), Full: label, Width: int(f.SatisfactionRate * 3),
-		Text: fmt.Sprintf("%.2f%% (%.0f–%.0f) · %.2f · n=%d", f.SatisfactionRate, f.Interval.Low, f.Interval.High, f.MeanScore, n)}
+		Text: locale.Percent(lang, f.SatisfactionRate, 2) + " · " + translate(lang, "điểm TB %s", locale.Fixed(lang, f.MeanScore, 2)) + " · n = " + locale.Int(lang, n)}
 }
 
 // ranking is a "lowest" list: the n units with the lowest index among
@@ -307,7 +314,7 @@ type ranking struct {
 // lowest ranks gs under name: units with fewer than min responses are
 // left out of the list (their rates swing too far on a few answers) and
 // counted; label names a group.
-func lowest(name string, gs []report.Group, n, min int, label func(string) string) ranking {
+func lowest(lang, name string, gs []report.Group, n, min int, label func(string) string) ranking {
 	r := ranking{Chart: chart{Name: name}, Min: min}
 	var ranked []report.Group
 	for _, g := range gs {
@@ -319,46 +326,41 @@ func lowest(name string, gs []report.Group, n, min int, label func(string) strin
 	}
 	sort.SliceStable(ranked, func(i, j int) bool { return ranked[i].Overall.SatisfactionRate < ranked[j].Overall.SatisfactionRate })
 	for i := 0; i < len(ranked) && i < n; i++ {
-		r.Chart.Bars = append(r.Chart.Bars, rateBar(label(ranked[i].Group), ranked[i].Overall, ranked[i].Responses))
+		r.Chart.Bars = append(r.Chart.Bars, rateBar(lang, label(ranked[i].Group), ranked[i].Overall, ranked[i].Responses))
 	}
 	return r
 }
 
-type mark struct {
-	X, Y  int
-	Label string
-}
-
-type trend struct {
-	Points string
-	Marks  []mark
-}
-
-func trendOf(gs []report.Group) trend {
-	var t trend
-	var pts []string
-	for i, g := range gs {
-		x := 40 + 20 + i*(550/max(len(gs), 1))
-		y := 150 - int(g.Overall.SatisfactionRate*1.4)
-		pts = append(pts, fmt.Sprintf("%d,%d", x, y))
-		t.Marks = append(t.Marks, mark{x, y, g.Group})
+// respondents counts, by criterion, the responses with a valid answer
+// there (the criterion cells weigh each response once), in the main
+// family of one form's cells: a criterion's n, as the headline's n counts
+// responses too.
+func respondents(cells store.Cells, form string) map[string]int64 {
+	out := map[string]int64{}
+	for k, n := range cells {
+		if k.Dim == "" && k.Survey == form && strings.HasPrefix(k.Question, store.CriterionCell) {
+			out[k.Criterion] += n.Responses
+		}
 	}
-	t.Points = strings.Join(pts, " ")
-	return t
+	return out
 }
 
 func (cs *console) dashboard(c *fiber.Ctx) error {
-	a, ctx := cs.api, c.UserContext()
-	if c.Query("survey") == "" { // the console opens on every form at once
-		c.Request().URI().QueryArgs().Set("survey", report.AllForms)
+	a, ctx, lang := cs.api, c.UserContext(), langOf(c)
+	if c.Query("survey") == "" { // the headline is the index as SIPAS computes it, the API's default
+		c.Request().URI().QueryArgs().Set("survey", string(survey.SIPAS))
 	}
 	q, def, err := a.ReportQuery(c)
 	if err != nil {
 		return err
 	}
+	f := filtersOf(c, server.SurveyName(q))
 	cells, funnel, err := a.ReadCells(ctx, q)
 	if err != nil {
 		return err
+	}
+	if f.Desk != "" {
+		cells, funnel = onlyDesk(cells, f.Desk), nil
 	}
 	compute := a.Computer(q, def)
 	rep := compute(cells)
@@ -370,7 +372,6 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	}
 	months, _ := report.Groups(ctx, compute, cells, "month")
 	mix, _ := report.Groups(ctx, compute, cells, "channel")
-	ags, _ := report.Groups(ctx, compute, cells, "agency")
 	procs, _ := report.Groups(ctx, compute, pcells, "procedure")
 	if err := ctx.Err(); err != nil {
 		return err // the client left: the groups above stopped half-way
@@ -379,19 +380,29 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	prev, err := a.Compare(ctx, q, compute, rep)
-	if err != nil {
-		return err
+	var prev *server.Comparison
+	if f.Desk == "" { // the roll-ups of an earlier period are not read by desk
+		if prev, err = a.Compare(ctx, q, compute, rep); err != nil {
+			return err
+		}
 	}
 	cases, err := a.CaseFigures(ctx, q, funnel, false)
 	if err != nil {
 		return err
 	}
-	lang := langOf(c)
+	due, err := cs.onTimeOf(c, q, cases)
+	if err != nil {
+		return err
+	}
 	t := func(key string, args ...any) string { return translate(lang, key, args...) }
 	crit := chart{Name: t("Tỉ lệ hài lòng theo tiêu chí")}
+	byCrit := respondents(cells, q.Survey)
 	for _, cr := range rep.Criteria {
-		crit.Bars = append(crit.Bars, rateBar(cr.Code+" "+criterionTitle(def, cr.Code, lang), cr.Figure, cr.Answers))
+		n := byCrit[cr.Code]
+		if q.Survey == "" {
+			n = cr.Answers // the cross-form view counts responses already
+		}
+		crit.Bars = append(crit.Bars, rateBar(lang, cr.Code+" "+criterionTitle(def, cr.Code, lang), cr.Figure, n))
 	}
 	ind := chart{Name: t("Tỉ lệ hài lòng theo chỉ số thành phần")}
 	for _, in := range rep.Indicators {
@@ -399,26 +410,87 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 		if q, ok := def.Question(survey.QuestionID(in.ID)); ok {
 			text += " " + q.Text.In(lang)
 		}
-		ind.Bars = append(ind.Bars, rateBar(text, in.Figure, in.Answers))
+		ind.Bars = append(ind.Bars, rateBar(lang, text, in.Figure, in.Answers))
+	}
+	topics, topicRows := cs.topicPanel(c, rep, months)
+	agencies, agencyName, err := a.AgencyNamer(c)
+	if err != nil {
+		return err
+	}
+	units, err := cs.unitsTable(c, f, q, compute, cells, agencies, agencyName)
+	if err != nil {
+		return err
+	}
+	desks, officers, err := cs.kioskNames(c)
+	if err != nil {
+		return err
 	}
 	mixBars := chart{Name: t("Phiếu trả lời theo kênh")}
 	for _, g := range mix {
-		mixBars.Bars = append(mixBars.Bars, bar{Label: g.Group, Full: g.Group, Width: int(300 * float64(g.Responses) / float64(max(rep.Responses, 1))), Text: fmt.Sprintf("%d", g.Responses)})
+		name := channelName(lang, g.Group, desks, officers)
+		mixBars.Bars = append(mixBars.Bars, bar{Label: shorten(name), Full: name, Width: int(300 * float64(g.Responses) / float64(max(rep.Responses, 1))), Text: locale.Int(lang, g.Responses)})
 	}
-	topics := chart{Name: t("Chủ đề ý kiến: số ý kiến phàn nàn")}
-	type topicRow struct {
-		Name, Link, Trend               string
-		Complaint, Praise, Neutral, Sum int64
+	surveys := []string{}
+	for _, s := range a.Core.Surveys.All() {
+		surveys = append(surveys, string(s.ID))
 	}
-	var topicRows []topicRow
+	surveys = append(surveys, report.AllForms)
+	v := cs.view(c, "Tổng quan")
+	data := map[string]any{"R": rep, "Inv": inv, "Criteria": crit, "Indicators": ind, "Trend": trendOf(lang, months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows,
+		"Cases": cases, "OnTime": due, "Units": units, "Presets": presets(lang, cs.now(), f), "Trail": trail(lang, f, agencyName, desks[f.Desk]),
+		"LowProcedures": lowest(lang, t("Thủ tục có chỉ số thấp nhất"), procs, 5, a.RankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
+		"Channels":  []string{"web", "sms", "zalo"},
+		"Integrity": "/console/integrity?" + url.Values{"agency": {c.Query("agency")}, "from": {c.Query("from")}, "to": {c.Query("to")}}.Encode(),
+		"Q":         map[string]string{"Agency": c.Query("agency"), "Desk": f.Desk, "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": f.Survey, "Sort": f.Sort},
+		"Headline":  headline(lang, rep, q, prev)}
+	v.Data = data
+	return cs.render(c, 200, "dashboard", v)
+}
+
+// headlineFigures are the index as the dashboard's top shows it, every
+// number written the page's way.
+type headlineFigures struct {
+	Index, Interval, Mean, Responses, Change, Against, NoChange string
+	Beyond, CrossForm                                           bool
+}
+
+func headline(lang string, rep report.Report, q store.Filter, prev *server.Comparison) headlineFigures {
+	h := headlineFigures{Index: locale.Percent(lang, rep.Overall.SatisfactionRate, 2), Interval: interval(lang, rep.Overall.Interval),
+		Mean: locale.Fixed(lang, rep.Overall.MeanScore, 2), Responses: locale.Int(lang, rep.Responses), CrossForm: q.Survey == ""}
+	switch {
+	case prev != nil && prev.Responses > 0:
+		h.Change = locale.Signed(lang, prev.Overall.Change, 2)
+		h.Against = locale.Months(lang, prev.Period.From, prev.Period.To)
+		h.Beyond = prev.Overall.Beyond
+	case prev != nil:
+		h.NoChange = translate(lang, "Kỳ trước (%s) không có phiếu trả lời: chưa có gì để so sánh", locale.Months(lang, prev.Period.From, prev.Period.To))
+	default:
+		h.NoChange = translate(lang, "Chọn từ tháng và đến tháng để so sánh với kỳ trước")
+	}
+	return h
+}
+
+// topicRow is one topic of the comments panel's table.
+type topicRow struct {
+	Name, Link, Trend               string
+	Complaint, Praise, Neutral, Sum int64
+}
+
+// topicPanel charts the comments' topics by complaints and tables them,
+// each linked to its comments: its complaints when it has some, else all
+// of its comments (a topic only praised has no complaint to open).
+func (cs *console) topicPanel(c *fiber.Ctx, rep report.Report, months []report.Group) (chart, []topicRow) {
+	lang := langOf(c)
+	topics := chart{Name: translate(lang, "Chủ đề ý kiến: số ý kiến phàn nàn")}
+	var rows []topicRow
 	most := int64(1)
 	for _, tp := range rep.Topics {
 		most = max(most, tp.Complaint)
 	}
 	for _, tp := range rep.Topics {
-		name := topicName(a, lang, tp.Topic)
+		name := topicName(cs.api, lang, tp.Topic)
 		topics.Bars = append(topics.Bars, bar{Label: shorten(name), Full: name, Width: int(300 * tp.Complaint / most),
-			Text: t("%d phàn nàn · %d khen · %d nêu", tp.Complaint, tp.Praise, tp.Neutral)})
+			Text: translate(lang, "%s phàn nàn · %s khen · %s nêu", locale.Int(lang, tp.Complaint), locale.Int(lang, tp.Praise), locale.Int(lang, tp.Neutral))})
 		var trend []string
 		for _, m := range months[max(0, len(months)-6):] {
 			n := int64(0)
@@ -427,37 +499,17 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 					n = mt.Complaint
 				}
 			}
-			trend = append(trend, fmt.Sprintf("%s: %d", m.Group, n))
+			trend = append(trend, locale.Month(lang, m.Group)+": "+locale.Int(lang, n))
 		}
-		args := url.Values{"topic": {tp.Topic + ":complaint"}, "agency": {c.Query("agency")}, "from": {c.Query("from")}, "to": {c.Query("to")}}
-		topicRows = append(topicRows, topicRow{Name: name, Link: "/console/comments?" + args.Encode(), Trend: strings.Join(trend, " · "),
+		topic := tp.Topic
+		if tp.Complaint > 0 {
+			topic += ":complaint"
+		}
+		args := url.Values{"topic": {topic}, "agency": {c.Query("agency")}, "from": {c.Query("from")}, "to": {c.Query("to")}}
+		rows = append(rows, topicRow{Name: name, Link: "/console/comments?" + args.Encode(), Trend: strings.Join(trend, " · "),
 			Complaint: tp.Complaint, Praise: tp.Praise, Neutral: tp.Neutral, Sum: tp.Comments})
 	}
-	agencies, agencyName, err := a.AgencyNamer(c)
-	if err != nil {
-		return err
-	}
-	deskGroups, _ := report.Groups(ctx, compute, cells, "desk")
-	officerGroups, _ := report.Groups(ctx, compute, cells, "officer")
-	deskNames, officerNames, err := cs.deskNames(c, len(deskGroups) > 0)
-	if err != nil {
-		return err
-	}
-	surveys := []string{report.AllForms}
-	for _, s := range a.Core.Surveys.All() {
-		surveys = append(surveys, string(s.ID))
-	}
-	v := cs.view(c, "Tổng quan")
-	v.Data = map[string]any{"R": rep, "Inv": inv, "Prev": prev, "Criteria": crit, "Indicators": ind, "Trend": trendOf(months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows, "Cases": cases,
-		"LowAgencies":   lowest(t("Cơ quan có chỉ số thấp nhất"), ags, 5, a.RankMin, agencyName),
-		"LowProcedures": lowest(t("Thủ tục có chỉ số thấp nhất"), procs, 5, a.RankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
-		"Kiosks":      len(deskGroups) > 0,
-		"LowDesks":    lowest(t("Quầy có chỉ số thấp nhất"), deskGroups, 5, a.RankMin, func(id string) string { return cmp.Or(deskNames[id], id) }),
-		"LowOfficers": lowest(t("Cán bộ có chỉ số thấp nhất"), officerGroups, 5, a.RankMin, func(slug string) string { return cmp.Or(officerNames[slug], slug) }),
-		"Channels":    []string{"web", "sms", "zalo"},
-		"Integrity":   "/console/integrity?" + url.Values{"agency": {c.Query("agency")}, "from": {c.Query("from")}, "to": {c.Query("to")}}.Encode(),
-		"Q":           map[string]string{"Agency": c.Query("agency"), "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": server.SurveyName(q)}}
-	return cs.render(c, 200, "dashboard", v)
+	return topics, rows
 }
 
 func criterionTitle(def *survey.Survey, code, lang string) string {

@@ -216,8 +216,8 @@ func TestConsoleDesks(t *testing.T) {
 		t.Fatalf("answer: %d %v", res.StatusCode, out)
 	}
 	g.Drain()
-	if _, dash := g.Page("/console/dashboard", admin); !strings.Contains(dash, `id="desks"`) || !strings.Contains(dash, "1 đơn vị dưới 30 phiếu") {
-		t.Fatalf("dashboard without the desks:\n%s", dash)
+	if _, dash := g.Page("/console/dashboard?survey=all&agency=000.00.12.H49", admin); !strings.Contains(dash, `<tr data-unit="quay-7"`) || !strings.Contains(dash, ">Quầy số 7</a>") || !strings.Contains(dash, "chưa đủ mẫu") {
+		t.Fatalf("the department's dashboard without its desk:\n%s", dash)
 	}
 	_, page = g.Page("/console/desks", admin)
 	device := regexp.MustCompile(`/console/desks/quay-7/devices/([0-9a-f]+)/revoke`).FindStringSubmatch(page)

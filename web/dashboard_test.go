@@ -1,0 +1,124 @@
+package web_test
+
+import (
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipasvn/gateway/config"
+	"github.com/sipasvn/gateway/internal/gwtest"
+)
+
+// dashboardData answers the full SIPAS form for two departments (two of
+// three satisfied, and one satisfied) and at a commune's full-form desk,
+// all in May 2026; the province itself has no answers.
+func dashboardData(t *testing.T) *gwtest.Gateway {
+	g := gwtest.New(t, "", gwtest.NoRateLimits, func(c *config.Config) { c.RankMin = 2 })
+	now := time.Date(2026, 5, 15, 3, 0, 0, 0, time.UTC)
+	g.Core.Clock = func() time.Time { return now }
+	g.Tree(t)
+	for i, s := range []struct {
+		agency string
+		score  int
+	}{{"000.00.12.H49", 5}, {"000.00.12.H49", 5}, {"000.00.12.H49", 2}, {"000.00.13.H49", 4}} {
+		tok := gwtest.Token(g.Invite("DASH-"+string(rune('A'+i)), s.agency, nil))
+		form := url.Values{}
+		for q, v := range sipasAnswers(s.score) {
+			form.Set(q, string(rune('0'+v)))
+		}
+		if res := g.Form("/s/"+tok, form.Encode()); res.StatusCode != 303 {
+			t.Fatalf("answer %d: %d", i, res.StatusCode)
+		}
+	}
+	res, out := g.API("PUT", "/api/v1/desks/quay-03", map[string]any{"agency_code": "000.01.12.H49", "name": "Quầy 3", "officer": "Trần Văn Minh", "form": "full", "officer_pin": "20261128"})
+	if res.StatusCode != 200 {
+		t.Fatalf("desk: %v", out)
+	}
+	_, paired := g.As("", "POST", "/kiosk/api/pair", map[string]any{"code": out["pairing_code"]})
+	tablet, _ := paired["token"].(string)
+	for i := range 2 {
+		_, p := g.As(tablet, "POST", "/kiosk/api/present", map[string]any{"dossier_code": "DASH-K-" + string(rune('0'+i)), "officer_pin": "20261128"})
+		answer := map[string]any{"idempotency_key": "dashboard-key-" + string(rune('0'+i)), "invitation_id": p["invitation_id"], "seq": p["seq"], "survey": "sipas", "answers": sipasAnswers(4)}
+		if res, out := g.As(tablet, "POST", "/kiosk/api/answer", answer); res.StatusCode != 200 {
+			t.Fatalf("kiosk answer: %d %v", res.StatusCode, out)
+		}
+	}
+	g.Drain()
+	return g
+}
+
+func rowsOf(page string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`<tr data-unit="([^"]+)"`).FindAllStringSubmatch(page, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// The dashboard writes its figures the page language's way, tables every
+// unit (those under the minimum marked, those without answers too),
+// links each down with the filters kept, offers period presets from the
+// clock, and compares only with a period that has answers.
+func TestConsoleDashboardFigures(t *testing.T) {
+	g := dashboardData(t)
+	admin := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
+	_, vi := g.Page("/console/dashboard?from=2026-05&to=2026-05&channel=web", admin)
+	kpi := regexp.MustCompile(`id="kpi-index" class="big">([^<]+)<`).FindStringSubmatch(vi)
+	if kpi == nil || !regexp.MustCompile(`^\d{1,3},\d\d%$`).MatchString(kpi[1]) {
+		t.Fatalf("headline %v, want 66,67%%-like", kpi)
+	}
+	for _, want := range []string{"Chỉ số hài lòng (SIPAS)", "khoảng tin cậy 95%: ", "Kỳ trước (04/2026) không có phiếu trả lời", "Cách tính chỉ số và n",
+		`<td class="num">3</td>`, "chưa đủ mẫu", "Mức: Đạt từ 90%"} {
+		if !strings.Contains(html.UnescapeString(vi), want) {
+			t.Errorf("Vietnamese dashboard lacks %q", want)
+		}
+	}
+	if strings.Contains(vi, "điểm so với") || regexp.MustCompile(`\d\.\d\d%`).MatchString(vi) {
+		t.Errorf("a comparison with an empty period, or a figure written the English way")
+	}
+	// Every unit, lowest first; the one under the minimum of 2 after the ranked.
+	if got := strings.Join(rowsOf(vi), " "); got != "000.00.12.H49 000.01.12.H49 000.00.00.H49 000.00.13.H49" {
+		t.Fatalf("units %s: want all four, the ranked lowest first, then those with too few answers", got)
+	}
+	unit := `href="/console/dashboard?agency=000.01.12.H49&amp;channel=web&amp;from=2026-05&amp;survey=sipas&amp;to=2026-05"`
+	if !strings.Contains(vi, unit) {
+		t.Fatalf("the commune's link does not carry the filters:\n%s", vi)
+	}
+	if _, desc := g.Page("/console/dashboard?from=2026-05&to=2026-05&sort=-index", admin); strings.Join(rowsOf(desc), " ") != "000.01.12.H49 000.00.12.H49 000.00.13.H49 000.00.00.H49" ||
+		!strings.Contains(desc, `aria-sort="descending"`) {
+		t.Fatalf("sort=-index: %v", rowsOf(desc))
+	}
+	// Presets for 15 May 2026.
+	for label, span := range map[string]string{"Tháng này": "from=2026-05&amp;survey=sipas&amp;to=2026-05", "Tháng trước": "from=2026-04&amp;survey=sipas&amp;to=2026-04",
+		"Quý này": "from=2026-04&amp;survey=sipas&amp;to=2026-06", "Quý trước": "from=2026-01&amp;survey=sipas&amp;to=2026-03",
+		"6 tháng gần nhất": "from=2025-12&amp;survey=sipas&amp;to=2026-05", "Năm nay": "from=2026-01&amp;survey=sipas&amp;to=2026-12",
+		"Năm trước": "from=2025-01&amp;survey=sipas&amp;to=2025-12", "Cùng kỳ năm trước": "from=2025-05&amp;survey=sipas&amp;to=2025-05"} {
+		if !regexp.MustCompile(`href="/console/dashboard\?channel=web&amp;` + span + `"[^>]*>` + label + ` \(`).MatchString(vi) {
+			t.Errorf("preset %s: want %s", label, span)
+		}
+	}
+	// In English: the English marks and months.
+	_, en := g.Page("/console/dashboard?from=2026-05&to=2026-05&lang=en", admin)
+	if kpi := regexp.MustCompile(`id="kpi-index" class="big">([^<]+)<`).FindStringSubmatch(en); kpi == nil || !regexp.MustCompile(`^\d{1,3}\.\d\d%$`).MatchString(kpi[1]) {
+		t.Fatalf("English headline %v", kpi)
+	}
+	for _, want := range []string{"95% confidence interval: ", "The period before (Apr 2026) has no responses", "Same period last year (May 2025)", "too few answers", "Every unit"} {
+		if !strings.Contains(html.UnescapeString(en), want) {
+			t.Errorf("English dashboard lacks %q", want)
+		}
+	}
+	// Drill down: the commune's desks by name, then the desk's officer.
+	_, commune := g.Page("/console/dashboard?agency=000.01.12.H49&from=2026-05&to=2026-05", admin)
+	desk := `href="/console/dashboard?agency=000.01.12.H49&amp;desk=quay-03&amp;from=2026-05&amp;survey=sipas&amp;to=2026-05">Quầy 3</a>`
+	if !strings.Contains(commune, desk) || !strings.Contains(commune, "Quầy của đơn vị") {
+		t.Fatalf("the commune's desk row:\n%s", commune)
+	}
+	_, officers := g.Page("/console/dashboard?agency=000.01.12.H49&desk=quay-03&from=2026-05&to=2026-05", admin)
+	shown := regexp.MustCompile(`<[^>]+>`).ReplaceAllString(officers, " ")
+	if !strings.Contains(officers, `<th scope="row">Trần Văn Minh</th>`) || strings.Contains(shown, "quay-03") || strings.Contains(shown, "tran-van-minh") {
+		t.Fatalf("the desk's officers, by name only:\n%s", officers)
+	}
+}
