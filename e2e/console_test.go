@@ -54,10 +54,10 @@ func TestConsole(t *testing.T) {
 	if got := text("#kpi-responses"); got != "3" {
 		t.Fatalf("responses %q", got)
 	}
-	if got := text("#kpi-index"); got != "66.67%" {
+	if got := text("#kpi-index"); got != "66,67%" {
 		t.Fatalf("index %q", got)
 	}
-	if got := text("#kpi-mean"); got != "3.67" {
+	if got := text("#kpi-mean"); got != "3,67" {
 		t.Fatalf("mean %q", got)
 	}
 	if got := text("#topics"); !strings.Contains(got, "Thời gian chờ") || !strings.Contains(got, "Thái độ cán bộ") {
