@@ -40,17 +40,29 @@ type scanResult struct {
 }
 
 // scans reads a stack of scanned forms: POST /api/v1/forms/scans,
-// multipart, field file (repeatable). Each file is read a page at a time
-// and each page filed before the next is decoded, so memory holds the
-// body, one file's bytes and one page.
+// multipart, field file (repeatable), through ReadUpload.
 func (a *API) scans(c *fiber.Ctx) error {
-	_, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
-	if err != nil || params["boundary"] == "" {
-		return core.Errorf(core.Invalid, "file", "send multipart/form-data with the scans in fields named file")
+	pages, err := a.ReadUpload(c.UserContext(), Principal(c), c.Get(fiber.HeaderContentType), c.Body())
+	if err != nil {
+		return err
 	}
-	ctx, p := c.UserContext(), Principal(c)
-	mr := multipart.NewReader(bytes.NewReader(c.Body()), params["boundary"])
-	out := scanResult{Pages: []ScannedPage{}}
+	return c.JSON(scanResult{Pages: pages})
+}
+
+// ReadUpload reads a multipart/form-data body (contentType its
+// Content-Type) of scanned forms in fields named file, each file through
+// ReadScans, at most MaxScanPages pages in all: what became of each page,
+// in order. Each file is read a page at a time and each page filed before
+// the next is decoded, so memory holds the body, one file's bytes and one
+// page. An error is core.Invalid (field file) for a body that is not such
+// an upload, or ReadScans's: the pages returned with it were filed.
+func (a *API) ReadUpload(ctx context.Context, p *core.Principal, contentType string, body []byte) ([]ScannedPage, error) {
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil || params["boundary"] == "" {
+		return nil, core.Errorf(core.Invalid, "file", "send multipart/form-data with the scans in fields named file")
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	out := []ScannedPage{}
 	files, pages := 0, 0
 	for {
 		part, err := mr.NextPart()
@@ -58,7 +70,7 @@ func (a *API) scans(c *fiber.Ctx) error {
 			break
 		}
 		if err != nil {
-			return core.Errorf(core.Invalid, "file", "the multipart body is malformed: %v", err)
+			return out, core.Errorf(core.Invalid, "file", "the multipart body is malformed: %v", err)
 		}
 		if part.FormName() != "file" {
 			continue
@@ -70,19 +82,19 @@ func (a *API) scans(c *fiber.Ctx) error {
 		}
 		data, err := io.ReadAll(part)
 		if err != nil {
-			return core.Errorf(core.Invalid, "file", "%s could not be read: %v", name, err)
+			return out, core.Errorf(core.Invalid, "file", "%s could not be read: %v", name, err)
 		}
 		got, err := a.ReadScans(ctx, p, name, data, MaxScanPages-pages)
 		pages += len(got)
-		out.Pages = append(out.Pages, got...)
+		out = append(out, got...)
 		if err != nil {
-			return err // the pages before were filed: recorded or in the review queue
+			return out, err // the pages before were filed: recorded or in the review queue
 		}
 	}
 	if files == 0 {
-		return core.Errorf(core.Invalid, "file", "no file: send the scans in multipart fields named file")
+		return out, core.Errorf(core.Invalid, "file", "no file: send the scans in multipart fields named file")
 	}
-	return c.JSON(out)
+	return out, nil
 }
 
 // ReadScans reads one uploaded file of scanned forms, at most room pages
