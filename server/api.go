@@ -24,6 +24,7 @@ type API struct {
 	log     *slog.Logger
 	RankMin int            // responses a unit needs to be ranked
 	Zone    *time.Location // where the console and exports show times
+	uploads []upload       // routes whose bodies may pass BodyLimit (AllowUpload)
 }
 
 // InvitationView is an invitation as the API shows it (API.md).

@@ -59,33 +59,63 @@ func (a *API) Scope(ctx context.Context, p *core.Principal, agency string) error
 	return a.Core.AgencyScope(ctx, p, agency)
 }
 
-// ScansPath is the one route whose body may be larger than BodyLimit:
+// ScansPath is the API's route whose body may be larger than BodyLimit:
 // stacks of scanned forms.
 const ScansPath = "/api/v1/forms/scans"
 
-var scansPath = []byte(ScansPath)
+// Uploader finds, from a request's headers alone, who sends it.
+type Uploader func(context.Context, *fasthttp.RequestHeader) (*core.Principal, error)
 
-// uploadLimit lets a request to ScansPath carry up to max bytes when its
-// key may upload (an admin or an agency key), decided from the headers
-// before a byte of the body is read: anyone else's large body is refused
-// at BodyLimit, as on every route, and never held in memory.
-func uploadLimit(c *core.Service, adminKey string, max int) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
-	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-		path, _, _ := bytes.Cut(h.RequestURI(), []byte("?")) // no allocation: every request passes here
-		if !h.IsPost() || !bytes.EqualFold(bytes.TrimSuffix(path, []byte("/")), scansPath) {
-			return fasthttp.RequestConfig{}
-		}
+// upload is a route whose POSTs may be larger than BodyLimit.
+type upload struct {
+	path []byte
+	who  Uploader
+}
+
+// AllowUpload lets POSTs to path carry up to the scan upload limit
+// (GATEWAY_SCAN_MAX_BYTES) when who finds, from the headers, a principal
+// who may upload scans (an admin or an agency). A frontend calls it as it
+// mounts; the routes are fixed once the app serves.
+func (a *API) AllowUpload(path string, who Uploader) {
+	a.uploads = append(a.uploads, upload{path: []byte(path), who: who})
+}
+
+// bearer finds the principal of a request's API key.
+func bearer(c *core.Service, adminKey string) Uploader {
+	return func(ctx context.Context, h *fasthttp.RequestHeader) (*core.Principal, error) {
 		token, ok := strings.CutPrefix(string(h.Peek(fiber.HeaderAuthorization)), "Bearer ")
 		if !ok {
-			return fasthttp.RequestConfig{}
+			return nil, core.Errorf(core.Unauthenticated, "", "no bearer key")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		p, err := c.Authenticate(ctx, strings.TrimSpace(token), adminKey)
-		if err != nil || p.Role != core.RoleAdmin && p.Role != core.RoleAgency {
-			return fasthttp.RequestConfig{}
-		}
-		// a slow phone link may take minutes for 25 MB
-		return fasthttp.RequestConfig{MaxRequestBodySize: max, ReadTimeout: 5 * time.Minute}
+		return c.Authenticate(ctx, strings.TrimSpace(token), adminKey)
 	}
+}
+
+// uploadLimit lets a POST to one of a's upload routes carry up to max
+// bytes when its sender may upload, decided from the headers before a
+// byte of the body is read: anyone else's large body is refused at
+// BodyLimit, as on every route, and never held in memory.
+func uploadLimit(a *API, max int) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		if !h.IsPost() {
+			return fasthttp.RequestConfig{}
+		}
+		path, _, _ := bytes.Cut(h.RequestURI(), []byte("?")) // no allocation: every request passes here
+		path = bytes.TrimSuffix(path, []byte("/"))
+		for _, u := range a.uploads {
+			if bytes.EqualFold(path, u.path) && u.allowed(h) {
+				// a slow phone link may take minutes for 25 MB
+				return fasthttp.RequestConfig{MaxRequestBodySize: max, ReadTimeout: 5 * time.Minute}
+			}
+		}
+		return fasthttp.RequestConfig{}
+	}
+}
+
+// allowed says whether the request's sender may upload scans.
+func (u upload) allowed(h *fasthttp.RequestHeader) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := u.who(ctx, h)
+	return err == nil && (p.Role == core.RoleAdmin || p.Role == core.RoleAgency)
 }

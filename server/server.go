@@ -72,7 +72,6 @@ func New(d Deps) *fiber.App {
 		// read within its limit (never spilled to temporary files)
 		DisablePreParseMultipartForm: true,
 	})
-	app.Server().HeaderReceived = uploadLimit(d.Core, d.AdminKey, cmp.Or(d.ScanMaxBytes, 25<<20))
 	app.Use(recover.New())
 	app.Use(requestid.New())
 	app.Use(accessLog(d.Log))
@@ -99,6 +98,8 @@ func New(d Deps) *fiber.App {
 		zone = core.Vietnam
 	}
 	api := &API{Core: d.Core, log: d.Log, RankMin: max(d.RankMin, 1), Zone: zone}
+	api.AllowUpload(ScansPath, bearer(d.Core, d.AdminKey))
+	app.Server().HeaderReceived = uploadLimit(api, cmp.Or(d.ScanMaxBytes, 25<<20))
 	authn := authenticate(d.Core, d.AdminKey)
 	if d.Pprof {
 		mountProfiles(app, authn)
