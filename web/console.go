@@ -192,9 +192,9 @@ func (cs *console) login(c *fiber.Ctx) error {
 	return c.Redirect("/console/dashboard", fiber.StatusSeeOther)
 }
 
-// csrfOf is the CSRF token a POST carries in its form body or the
-// X-CSRF-Token header, never in the URL (which lands in logs and Referer
-// headers).
+// csrfOf is the CSRF token a POST carries in its form body (urlencoded
+// or multipart) or the X-CSRF-Token header, never in the URL (which lands
+// in logs and Referer headers).
 func csrfOf(c *fiber.Ctx) string {
 	if h := c.Get("X-CSRF-Token"); h != "" {
 		return h
@@ -202,10 +202,7 @@ func csrfOf(c *fiber.Ctx) string {
 	if v := c.Request().PostArgs().Peek("csrf"); len(v) > 0 {
 		return string(v)
 	}
-	if f, err := c.MultipartForm(); err == nil && len(f.Value["csrf"]) > 0 {
-		return f.Value["csrf"][0]
-	}
-	return ""
+	return partValue(c, "csrf", 64)
 }
 
 // originOf is the scheme://host[:port] of a URL, as browsers send it in
