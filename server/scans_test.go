@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -15,9 +14,6 @@ import (
 	"testing"
 
 	"github.com/sipasvn/gateway/internal/gwtest"
-	"github.com/sipasvn/gateway/internal/scansim"
-	"github.com/sipasvn/gateway/internal/testenv"
-	"github.com/sipasvn/gateway/paper"
 	"github.com/sipasvn/gateway/store"
 )
 
@@ -43,35 +39,6 @@ func upload(g *gwtest.Gateway, key string, files map[string][]byte, order ...str
 	return res, out
 }
 
-// photo prints a dossier's form through the API, marks it by hand
-// (question → value; two values: a double mark) and photographs it with
-// a phone: turned, in perspective, uneven light, JPEG.
-func photo(t *testing.T, g *gwtest.Gateway, dossier string, marks map[string][]int, seed uint64) []byte {
-	t.Helper()
-	id := g.MustInvitation(dossier).ID
-	res, pdf := g.Raw(gwtest.AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf?survey=sipas-5", nil)
-	if res.StatusCode != 200 {
-		t.Fatalf("form.pdf: %d", res.StatusCode)
-	}
-	img, err := scansim.RenderPDF(testenv.Tool(t, "pdftoppm"), pdf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _ := paper.Current("sipas-5")
-	i := 0
-	for q, vs := range marks {
-		for _, v := range vs {
-			scansim.MarkBox(img, l, q, v, scansim.Mark(i%3), seed+uint64(i))
-			i++
-		}
-	}
-	r := rand.New(rand.NewPCG(seed, 1))
-	cam := scansim.Camera{DPI: 200, Rotate: 4, Keystone: 0.05, Margin: 0.05, Background: 90, White: 215, Black: 40,
-		Blur: 0.06, Light: 0.25, Noise: 3, JPEG: 80}
-	_, jpg := cam.Shoot(img, r)
-	return jpg
-}
-
 // A form printed from the API, marked, photographed and uploaded lands as
 // a response in the report; an unsure one waits in review; a form whose
 // dossier was answered on the web, and the same form scanned again, are
@@ -85,9 +52,9 @@ func TestScannedFormsLandInTheReport(t *testing.T) {
 	}
 	clear := map[string][]int{"A": {5}, "B": {4}, "C": {2}, "D": {5}, "E": {0}}
 	files := map[string][]byte{
-		"one.jpg":   photo(t, g, "SCAN-1", clear, 11),
-		"two.jpg":   photo(t, g, "SCAN-2", map[string][]int{"A": {4}, "B": {4}, "C": {2, 3}, "D": {4}, "E": {4}}, 12),
-		"three.jpg": photo(t, g, "SCAN-3", clear, 13),
+		"one.jpg":   g.Photo(t, "SCAN-1", "sipas-5", clear, 11),
+		"two.jpg":   g.Photo(t, "SCAN-2", "sipas-5", map[string][]int{"A": {4}, "B": {4}, "C": {2, 3}, "D": {4}, "E": {4}}, 12),
+		"three.jpg": g.Photo(t, "SCAN-3", "sipas-5", clear, 13),
 		"cat.gif":   []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"),
 	}
 	// SCAN-3 is answered on the web before its paper form comes back.

@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/internal/scansim"
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/paper"
 	"github.com/sipasvn/gateway/qr"
@@ -125,6 +127,39 @@ func jpegOf(t testing.TB, img image.Image) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// Photo prints a dossier's form on surveyID's layout through the API,
+// marks it by hand (question → values; two values: a double mark) and
+// photographs it with a phone: turned, in perspective, uneven light,
+// JPEG.
+func (g *Gateway) Photo(t testing.TB, dossier, surveyID string, marks map[string][]int, seed uint64) []byte {
+	t.Helper()
+	id := g.MustInvitation(dossier).ID
+	res, pdf := g.Raw(AdminKey, "GET", "/api/v1/invitations/"+id+"/form.pdf?survey="+surveyID, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("form.pdf: %d", res.StatusCode)
+	}
+	img, err := scansim.RenderPDF(testenv.Tool(t, "pdftoppm"), pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := paper.Current(surveyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	for q, vs := range marks {
+		for _, v := range vs {
+			scansim.MarkBox(img, l, q, v, scansim.Mark(i%3), seed+uint64(i))
+			i++
+		}
+	}
+	r := rand.New(rand.NewPCG(seed, 1))
+	cam := scansim.Camera{DPI: 200, Rotate: 4, Keystone: 0.05, Margin: 0.05, Background: 90, White: 215, Black: 40,
+		Blur: 0.06, Light: 0.25, Noise: 3, JPEG: 80}
+	_, jpg := cam.Shoot(img, r)
+	return jpg
 }
 
 // FileForReview files a page of dossier's form (on its own survey) as
