@@ -52,6 +52,9 @@ type Deps struct {
 	ScanMaxBytes int
 }
 
+// ScanLimit is the largest upload of scanned forms, in bytes.
+func (d Deps) ScanLimit() int { return cmp.Or(d.ScanMaxBytes, 25<<20) }
+
 // A Frontend mounts pages that work through the API's helpers.
 type Frontend func(app *fiber.App, a *API, d Deps)
 
@@ -99,7 +102,7 @@ func New(d Deps) *fiber.App {
 	}
 	api := &API{Core: d.Core, log: d.Log, RankMin: max(d.RankMin, 1), Zone: zone}
 	api.AllowUpload(ScansPath, bearer(d.Core, d.AdminKey))
-	app.Server().HeaderReceived = uploadLimit(api, cmp.Or(d.ScanMaxBytes, 25<<20))
+	app.Server().HeaderReceived = uploadLimit(api, d.ScanLimit())
 	authn := authenticate(d.Core, d.AdminKey)
 	if d.Pprof {
 		mountProfiles(app, authn)

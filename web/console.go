@@ -34,6 +34,7 @@ type console struct {
 	sessions *store.Sessions
 	adminKey string
 	secure   bool
+	scanMax  int // bytes one upload of scanned forms may carry
 	pages    map[string]*template.Template
 }
 
@@ -58,7 +59,7 @@ func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *conso
 		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks", "integrity", "flagged"} {
 			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))
 		}
-		for _, name := range []string{"paperprint", "paperqueue", "paperscan"} { // with the paper pages' tabs
+		for _, name := range []string{"paperprint", "paperupload", "paperqueue", "paperscan"} { // with the paper pages' tabs
 			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/papernav.html", "console/"+name+".html"))
 		}
 	}
@@ -100,6 +101,9 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/paper", desk, cs.paperQueue)
 	g.Get("/paper/print", desk, cs.printForms)
 	g.Post("/paper/print", desk, cs.printForms)
+	g.Get("/paper/upload", desk, cs.paperUpload)
+	g.Post("/paper/upload", desk, cs.paperUpload)
+	cs.api.AllowUpload(uploadPath, cs.uploader) // its body may pass 64 KB
 	g.Get("/paper/scans/:id", desk, cs.paperScan)
 	g.Get("/paper/scans/:id/page.jpg", desk, cs.api.ScanImage(false))
 	g.Get("/paper/scans/:id/comment.jpg", desk, cs.api.ScanImage(true))

@@ -18,5 +18,7 @@ var files embed.FS
 
 // Mount is the console as a server.Frontend: pass it to server.NewRuntime.
 func Mount(app *fiber.App, a *server.API, d server.Deps) {
-	newConsole(a, &store.Sessions{R: d.Redis, TTL: 12 * time.Hour}, d.AdminKey).mount(app)
+	cs := newConsole(a, &store.Sessions{R: d.Redis, TTL: 12 * time.Hour}, d.AdminKey)
+	cs.scanMax = d.ScanLimit()
+	cs.mount(app)
 }

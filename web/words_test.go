@@ -64,7 +64,13 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 	for _, l := range verifiedLabels {
 		used[l] = true
 	}
-	for _, m := range []map[string]string{unsureLabels, scanStatusLabels, channelLabels} {
+	for _, r := range scanReasons {
+		used[r.text] = true
+	}
+	for _, n := range uploadCounts {
+		used[n.Text] = true
+	}
+	for _, m := range []map[string]string{unsureLabels, scanStatusLabels, channelLabels, uploadLabels} {
 		for _, l := range m {
 			used[l] = true
 		}
