@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -12,7 +15,8 @@ import (
 // An operator opens the paper forms from the header, reads a page whose
 // reader was unsure of a question (its marks outlined on the image),
 // chooses the mark, types the comment and records it; the next page
-// opens saying so. Each paper page passes axe-core in both languages.
+// opens saying so. A photo of a marked form uploaded from the browser is
+// recorded. Each paper page passes axe-core in both languages.
 func TestConsolePaperReview(t *testing.T) {
 	g := gwtest.New(t, "")
 	g.Listen()
@@ -21,6 +25,7 @@ func TestConsolePaperReview(t *testing.T) {
 	g.Invite("PHIEU-1", unit, nil)
 	g.Invite("PHIEU-2", unit, map[string]any{"survey": "sipas-5"})
 	g.Invite("PHIEU-3", unit, map[string]any{"survey": "sipas-5"})
+	g.Invite("PHIEU-4", unit, map[string]any{"survey": "sipas-5"})
 	answers := map[string]int{}
 	for i, q := range []string{"A1", "A2", "A3", "A4", "B1", "B3", "B4", "B5", "C1", "C2", "C3", "C4", "C5", "C6", "D1", "D2", "D3", "E1", "E2", "E3", "E4"} {
 		answers[q] = 3 + i%3
@@ -67,8 +72,8 @@ func TestConsolePaperReview(t *testing.T) {
 		t.Fatalf("recorded %+v %v", r, err)
 	}
 
-	paths := []string{"/console/paper", "/console/paper/print", "/console/paper/scans/" + second, "/console/paper/scans/" + first}
-	paths = append(paths, inEnglish(paths[:3])...)
+	paths := []string{"/console/paper", "/console/paper/print", "/console/paper/upload", "/console/paper/scans/" + second, "/console/paper/scans/" + first}
+	paths = append(paths, inEnglish(paths[:4])...)
 	for _, path := range paths {
 		if err := chromedp.Do(ctx, chromedp.Navigate(g.URL+path), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
 			t.Fatalf("%s: %v", path, err)
@@ -83,4 +88,26 @@ func TestConsolePaperReview(t *testing.T) {
 	}
 	shot(t, ctx, "console-paper-print.png")
 	axeCheck(t, ctx, "the print page with its refused lines")
+
+	// A photo of a marked form, chosen in the browser's file input and
+	// sent with the form's token in the multipart body, is recorded.
+	photo := filepath.Join(t.TempDir(), "phieu-4.jpg")
+	jpg := g.Photo(t, "PHIEU-4", "sipas-5", map[string][]int{"A": {5}, "B": {4}, "C": {4}, "D": {5}, "E": {3}}, 41)
+	if err := os.WriteFile(photo, jpg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx, chromedp.Navigate(g.URL+"/console/paper/upload?lang=vi"), chromedp.WaitVisible(chromedp.ID("file")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{photo}), chromedp.Click(chromedp.CSS(`#upload button.primary`)),
+		chromedp.WaitVisible(chromedp.ID("upload-results")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := text("#upload-total"); got != "1 trang: 1 đã ghi nhận" {
+		t.Fatalf("upload %q", got)
+	}
+	if got := text(`#upload-results tbody tr`); !strings.Contains(got, "phieu-4.jpg") || !strings.Contains(got, "PHIEU-4") {
+		t.Fatalf("upload row %q", got)
+	}
+	shot(t, ctx, "console-paper-upload.png")
+	axeCheck(t, ctx, "the upload's results")
 }
