@@ -16,12 +16,6 @@ import (
 	"github.com/sipasvn/gateway/store"
 )
 
-// uploadLabels name what became of an uploaded page (a duplicate is
-// named with the channel its dossier was answered on).
-var uploadLabels = map[string]string{
-	store.ScanRecorded: "Đã ghi nhận", store.ScanReview: "Cần xem lại", store.ScanUnreadable: "Không đọc được",
-}
-
 // uploadCounts say how many pages of an upload came to each status, in
 // the totals' order.
 var uploadCounts = []struct{ Status, Text string }{
@@ -93,19 +87,20 @@ func (cs *console) paperUpload(c *fiber.Ctx) error {
 	return cs.show(c, "paperupload", v)
 }
 
-// uploadRow shows what became of page p.
+// uploadRow shows what became of page p: a page to review links its
+// review (and says it needs one, where its own page says it waits); a
+// duplicate names the channel its dossier was answered on.
 func (cs *console) uploadRow(c *fiber.Ctx, p *server.ScannedPage) uploadRow {
 	lang := langOf(c)
 	r := uploadRow{File: p.File, Page: "—", StatusCode: p.Status, Reason: scanReason(lang, p.Reason), Dossier: p.DossierCode,
-		Status: translate(lang, labelOf(uploadLabels, p.Status))}
+		Status: translate(lang, labelOf(scanStatusLabels, p.Status))}
 	if p.Page > 0 {
 		r.Page = fmt.Sprint(p.Page)
 	}
 	switch p.Status {
 	case store.ScanReview:
-		r.Link = scanLink(p.ID, nil)
+		r.Status, r.Link = translate(lang, "Cần xem lại"), scanLink(p.ID, nil)
 	case store.ScanDuplicate:
-		r.Status = translate(lang, labelOf(scanStatusLabels, p.Status))
 		if inv, err := cs.api.Core.Invitation(c.UserContext(), p.InvitationID); err == nil {
 			r.Status = translate(lang, "Trùng — đã trả lời qua %s", channelLabel(lang, inv.CompletedVia))
 		}

@@ -70,7 +70,7 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 	for _, n := range uploadCounts {
 		used[n.Text] = true
 	}
-	for _, m := range []map[string]string{unsureLabels, scanStatusLabels, channelLabels, uploadLabels} {
+	for _, m := range []map[string]string{unsureLabels, scanStatusLabels, channelLabels} {
 		for _, l := range m {
 			used[l] = true
 		}
