@@ -24,7 +24,11 @@ var (
 	fontBold []byte
 )
 
-const fontName = "dejavu"
+// FontName is the family NewDoc registers the embedded fonts under:
+// "" for regular, "B" for bold.
+const FontName = "dejavu"
+
+const fontName = FontName
 
 // Form is one printed form: an invitation's dossier on a survey's layout.
 type Form struct {
@@ -40,6 +44,11 @@ type Form struct {
 func (f *Form) Code() qr.FormCode {
 	return qr.FormCode{Survey: f.Layout.Survey, Version: f.Layout.Version, Invitation: f.Invitation}
 }
+
+// NewDoc is an A4 document in millimetres with the embedded Vietnamese
+// fonts (FontName) and its dates fixed at at, no margins and no automatic
+// page breaks: what the forms, posters and the printed report start from.
+func NewDoc(at time.Time) *fpdf.Fpdf { return newDoc(at) }
 
 // newDoc is an A4 document with the embedded fonts and fixed dates, so the
 // same forms give the same bytes.
