@@ -25,6 +25,7 @@ type (
 	uploadBody struct{}
 	jpegBody   struct{}
 	csvBody    struct{}
+	xlsxBody   struct{} // an Excel workbook
 	htmlBody   struct{}
 	textBody   struct{}
 	cssBody    struct{}
@@ -98,8 +99,10 @@ var operations = []operation{
 	{"getInvitationMessages", "get", "/api/v1/invitations/{id}/messages", "The invitation's conversation: texts sent and received, SMS parts sent", "invitations", nil, nil, false, map[int]any{200: Conversation{}}, readErrors},
 	{"listSurveys", "get", "/api/v1/surveys", "Survey definitions", "surveys", nil, nil, false, map[int]any{200: surveyList{}}, []int{401}},
 	{"getSurvey", "get", "/api/v1/surveys/{id}", "One survey definition", "surveys", nil, nil, false, map[int]any{200: survey.Survey{}}, []int{401, 404}},
-	{"getReport", "get", "/api/v1/reports/sipas", "The SIPAS index from roll-ups (format=csv for a spreadsheet)", "reports",
-		[]string{"agency", "from", "to", "channel", "procedure", "field", "survey", "group_by", "format"}, nil, false, map[int]any{200: alt{reportView{}, csvBody{}}}, []int{400, 401, 403, unavailable}},
+	{"getReport", "get", "/api/v1/reports/sipas", "The SIPAS index from roll-ups (format=csv for a spreadsheet, format=xlsx for an Excel workbook of the printed report's tables)", "reports",
+		[]string{"agency", "from", "to", "channel", "procedure", "field", "survey", "group_by", "format", "lang"}, nil, false, map[int]any{200: alt{reportView{}, csvBody{}, xlsxBody{}}}, []int{400, 401, 403, unavailable}},
+	{"getReportPDF", "get", "/api/v1/reports/sipas.pdf", "The SIPAS report printed (A4, Vietnamese or lang=en): criteria and indicators, every unit ranked or marked too few answers, the change against the previous period", "reports",
+		[]string{"agency", "from", "to", "channel", "procedure", "field", "survey", "lang"}, nil, false, map[int]any{200: pdfBody{}}, []int{400, 401, 403, unavailable}},
 	{"listComments", "get", "/api/v1/comments", "Citizens' comments, newest first, phone numbers redacted (format=csv for a spreadsheet)", "reports",
 		[]string{"agency", "from", "to", "channel", "band", "topic", "q", "before", "limit", "format"}, nil, false, map[int]any{200: alt{commentList{}, csvBody{}}}, []int{400, 401, 403, unavailable}},
 	{"exportResponses", "get", "/api/v1/responses", "Normalised responses, streamed as CSV or JSON lines", "reports",
@@ -220,7 +223,7 @@ var queryDoc = map[string]string{
 	"field":        "a field (lĩnh vực) code",
 	"survey":       "a survey id, or all (the default for reports: criterion level across forms)",
 	"group_by":     "one of agency, month, channel, procedure, desk or officer (kiosk answers)",
-	"format":       "json (default), csv; for responses csv (default) or jsonl",
+	"format":       "json (default), csv or xlsx (reports: a workbook); for responses csv (default) or jsonl",
 	"band":         "low (mean ≤ 2), mid, high (mean ≥ 4)",
 	"q":            "words to find, diacritics ignored (cho lau finds chờ lâu)",
 	"topic":        "a comment topic (waiting, attitude, fees, paperwork, late, guidance, facilities, online, praise, or a province's own), optionally :complaint, :praise or :neutral",
@@ -233,7 +236,7 @@ var queryDoc = map[string]string{
 	"criterion":    "a criterion code (A–E) scored 1–2 in the case's response",
 	"kind":         "response: only the cases of unhappy responses; feedback: only those the feedback pages opened",
 	"step":         "the page of a long survey",
-	"lang":         "vi or en",
+	"lang":         "vi (default) or en",
 	"after":        "the seq of the dossier the kiosk shows (0: none)",
 	"wait":         "seconds to wait, 1–25 (default 25)",
 	"count":        "how many slips, 1–200 (default 20)",
@@ -273,6 +276,8 @@ func (s *schemas) media(v any) map[string]any {
 		return map[string]any{"image/jpeg": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
 	case csvBody:
 		return map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}
+	case xlsxBody:
+		return map[string]any{xlsxType: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
 	case htmlBody:
 		return map[string]any{"text/html": map[string]any{"schema": map[string]any{"type": "string"}}}
 	case textBody:

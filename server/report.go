@@ -210,22 +210,17 @@ func rate(part, whole int64) float64 {
 	return math.Round(10000*float64(part)/float64(whole)) / 100
 }
 
-// report answers GET /api/v1/reports/sipas from the roll-ups.
+// report answers GET /api/v1/reports/sipas from the roll-ups: JSON, CSV
+// (format=csv) or a workbook (format=xlsx, see ReportFile).
 func (a *API) report(c *fiber.Ctx) error {
-	q, def, err := a.ReportQuery(c)
+	rq, err := a.reportRequest(c, "")
 	if err != nil {
 		return err
 	}
-	groupBy, err := groupByOf(c)
-	if err != nil {
-		return err
+	if rq.format == "xlsx" {
+		return a.sendReportFile(c, rq)
 	}
-	if groupBy == "procedure" {
-		if q.Procedure != "" || q.Field != "" {
-			return core.Errorf(core.Invalid, "group_by", "group_by=procedure cannot be combined with a procedure or field filter")
-		}
-		q.ProcedureFamily = true
-	}
+	q, def, groupBy := rq.Filter, rq.def, rq.groupBy
 	q.FoldAgencies, q.FoldMonths = groupBy != "agency", groupBy != "month"
 	cells, funnel, err := a.ReadCells(c.UserContext(), q)
 	if err != nil {
@@ -245,7 +240,7 @@ func (a *API) report(c *fiber.Ctx) error {
 	if v.Cases, err = a.CaseFigures(c.UserContext(), q, funnel, groupBy == "agency"); err != nil {
 		return err
 	}
-	if c.Query("format") == "csv" {
+	if rq.format == "csv" {
 		return reportCSV(c, v.Report, groupBy, v.Groups, v.Cases)
 	}
 	if v.Previous, err = a.Compare(c.UserContext(), q, compute, v.Report); err != nil {

@@ -15,7 +15,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/internal/scansim"
@@ -47,6 +50,34 @@ func PDFPages(t testing.TB, pdf []byte, dpi int) [][]byte {
 		pages[i] = b
 	}
 	return pages
+}
+
+// PDFText is a PDF's text as pdftotext -layout reads it (NFC), and the
+// lines pdffonts prints of its fonts that are not embedded (none: nil).
+func PDFText(t testing.TB, pdf []byte) (text string, notEmbedded []string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(testenv.Tool(t, "pdftotext"), "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	fonts, err := exec.Command(testenv.Tool(t, "pdffonts"), path).Output()
+	if err != nil {
+		t.Fatalf("pdffonts: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(fonts)), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("pdffonts lists no font:\n%s", fonts)
+	}
+	for _, line := range lines[2:] {
+		if f := strings.Fields(line); len(f) < 5 || f[len(f)-5] != "yes" { // the emb column
+			notEmbedded = append(notEmbedded, line)
+		}
+	}
+	return norm.NFC.String(string(out)), notEmbedded
 }
 
 // PDFCodes reads the form code of each page of a PDF of printed forms,
