@@ -1339,7 +1339,7 @@ type ListCommentsParams struct {
 	// Limit how many to list
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Format json (default), csv; for responses csv (default) or jsonl
+	// Format json (default), csv or xlsx (reports: a workbook); for responses csv (default) or jsonl
 	Format *string `form:"format,omitempty" json:"format,omitempty"`
 }
 
@@ -1432,8 +1432,38 @@ type GetReportParams struct {
 	// GroupBy one of agency, month, channel, procedure, desk or officer (kiosk answers)
 	GroupBy *string `form:"group_by,omitempty" json:"group_by,omitempty"`
 
-	// Format json (default), csv; for responses csv (default) or jsonl
+	// Format json (default), csv or xlsx (reports: a workbook); for responses csv (default) or jsonl
 	Format *string `form:"format,omitempty" json:"format,omitempty"`
+
+	// Lang vi (default) or en
+	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
+}
+
+// GetReportPDFParams defines parameters for GetReportPDF.
+type GetReportPDFParams struct {
+	// Agency an agency code: that agency and its whole subtree
+	Agency *string `form:"agency,omitempty" json:"agency,omitempty"`
+
+	// From first month or day (YYYY-MM or YYYY-MM-DD, Vietnam time)
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// To last month or day, included
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+
+	// Channel a channel id, or a family: web, sms, zalo
+	Channel *string `form:"channel,omitempty" json:"channel,omitempty"`
+
+	// Procedure a procedure code
+	Procedure *string `form:"procedure,omitempty" json:"procedure,omitempty"`
+
+	// Field a field (lĩnh vực) code
+	Field *string `form:"field,omitempty" json:"field,omitempty"`
+
+	// Survey a survey id, or all (the default for reports: criterion level across forms)
+	Survey *string `form:"survey,omitempty" json:"survey,omitempty"`
+
+	// Lang vi (default) or en
+	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
 }
 
 // ExportResponsesParams defines parameters for ExportResponses.
@@ -1453,7 +1483,7 @@ type ExportResponsesParams struct {
 	// Survey a survey id, or all (the default for reports: criterion level across forms)
 	Survey *string `form:"survey,omitempty" json:"survey,omitempty"`
 
-	// Format json (default), csv; for responses csv (default) or jsonl
+	// Format json (default), csv or xlsx (reports: a workbook); for responses csv (default) or jsonl
 	Format *string `form:"format,omitempty" json:"format,omitempty"`
 }
 
@@ -1471,7 +1501,7 @@ type ListUnreadRepliesParams struct {
 
 // GetFeedbackPageParams defines parameters for GetFeedbackPage.
 type GetFeedbackPageParams struct {
-	// Lang vi or en
+	// Lang vi (default) or en
 	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
 }
 
@@ -1481,7 +1511,7 @@ type SubmitFeedbackFormdataBody struct {
 
 // GetFeedbackDoneParams defines parameters for GetFeedbackDone.
 type GetFeedbackDoneParams struct {
-	// Lang vi or en
+	// Lang vi (default) or en
 	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
 
 	// Sent 1: a new code was just sent (the page says so)
@@ -1512,7 +1542,7 @@ type GetSurveyPageParams struct {
 	// Step the page of a long survey
 	Step *string `form:"step,omitempty" json:"step,omitempty"`
 
-	// Lang vi or en
+	// Lang vi (default) or en
 	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
 }
 
@@ -1522,7 +1552,7 @@ type SubmitSurveyPageFormdataBody struct {
 
 // GetSurveyDoneParams defines parameters for GetSurveyDone.
 type GetSurveyDoneParams struct {
-	// Lang vi or en
+	// Lang vi (default) or en
 	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
 }
 
@@ -2092,10 +2122,15 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetReport The SIPAS index from roll-ups (format=csv for a spreadsheet)
+	// GetReport The SIPAS index from roll-ups (format=csv for a spreadsheet, format=xlsx for an Excel workbook of the printed report's tables)
 	//
 	// Corresponds with GET /api/v1/reports/sipas (the `GetReport` operationId).
 	GetReport(ctx context.Context, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetReportPDF The SIPAS report printed (A4, Vietnamese or lang=en): criteria and indicators, every unit ranked or marked too few answers, the change against the previous period
+	//
+	// Corresponds with GET /api/v1/reports/sipas.pdf (the `GetReportPDF` operationId).
+	GetReportPDF(ctx context.Context, params *GetReportPDFParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ExportResponses Normalised responses, streamed as CSV or JSON lines
 	//
@@ -3411,11 +3446,26 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
-// GetReport The SIPAS index from roll-ups (format=csv for a spreadsheet)
+// GetReport The SIPAS index from roll-ups (format=csv for a spreadsheet, format=xlsx for an Excel workbook of the printed report's tables)
 //
 // Corresponds with GET /api/v1/reports/sipas (the `GetReport` operationId).
 func (c *Client) GetReport(ctx context.Context, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReportRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetReportPDF The SIPAS report printed (A4, Vietnamese or lang=en): criteria and indicators, every unit ranked or marked too few answers, the change against the previous period
+//
+// Corresponds with GET /api/v1/reports/sipas.pdf (the `GetReportPDF` operationId).
+func (c *Client) GetReportPDF(ctx context.Context, params *GetReportPDFParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportPDFRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -6550,6 +6600,156 @@ func NewGetReportRequest(server string, params *GetReportParams) (*http.Request,
 
 		}
 
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetReportPDFRequest constructs an http.Request for the GetReportPDF method
+func NewGetReportPDFRequest(server string, params *GetReportPDFParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/sipas.pdf")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Agency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "agency", *params.Agency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Channel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "channel", *params.Channel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Procedure != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "procedure", *params.Procedure, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Field != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "field", *params.Field, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Survey != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "survey", *params.Survey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -8486,12 +8686,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIResponse, error)
 
-	// GetReportWithResponse The SIPAS index from roll-ups (format=csv for a spreadsheet)
+	// GetReportWithResponse The SIPAS index from roll-ups (format=csv for a spreadsheet, format=xlsx for an Excel workbook of the printed report's tables)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/reports/sipas (the `GetReport` operationId).
 	GetReportWithResponse(ctx context.Context, params *GetReportParams, reqEditors ...RequestEditorFn) (*GetReportResponse, error)
+
+	// GetReportPDFWithResponse The SIPAS report printed (A4, Vietnamese or lang=en): criteria and indicators, every unit ranked or marked too few answers, the change against the previous period
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports/sipas.pdf (the `GetReportPDF` operationId).
+	GetReportPDFWithResponse(ctx context.Context, params *GetReportPDFParams, reqEditors ...RequestEditorFn) (*GetReportPDFResponse, error)
 
 	// ExportResponsesWithResponse Normalised responses, streamed as CSV or JSON lines
 	//
@@ -12594,6 +12801,68 @@ func (r GetReportResponse) ContentType() string {
 	return ""
 }
 
+type GetReportPDFResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetReportPDFResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetReportPDFResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetReportPDFResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetReportPDFResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReportPDFResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReportPDFResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReportPDFResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReportPDFResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ExportResponsesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15245,7 +15514,7 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 	return ParseGetOpenAPIResponse(rsp)
 }
 
-// GetReportWithResponse The SIPAS index from roll-ups (format=csv for a spreadsheet)
+// GetReportWithResponse The SIPAS index from roll-ups (format=csv for a spreadsheet, format=xlsx for an Excel workbook of the printed report's tables)
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15256,6 +15525,19 @@ func (c *ClientWithResponses) GetReportWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParseGetReportResponse(rsp)
+}
+
+// GetReportPDFWithResponse The SIPAS report printed (A4, Vietnamese or lang=en): criteria and indicators, every unit ranked or marked too few answers, the change against the previous period
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports/sipas.pdf (the `GetReportPDF` operationId).
+func (c *ClientWithResponses) GetReportPDFWithResponse(ctx context.Context, params *GetReportPDFParams, reqEditors ...RequestEditorFn) (*GetReportPDFResponse, error) {
+	rsp, err := c.GetReportPDF(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReportPDFResponse(rsp)
 }
 
 // ExportResponsesWithResponse Normalised responses, streamed as CSV or JSON lines
@@ -18845,6 +19127,53 @@ func ParseGetReportResponse(rsp *http.Response) (*GetReportResponse, error) {
 
 	case rsp.StatusCode == 200:
 		// Content-type (text/csv) unsupported
+
+	}
+
+	return response, nil
+}
+
+// ParseGetReportPDFResponse parses an HTTP response from a GetReportPDFWithResponse call
+func ParseGetReportPDFResponse(rsp *http.Response) (*GetReportPDFResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReportPDFResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
