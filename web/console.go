@@ -88,6 +88,8 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/cases/:id", cs.casePage)
 	g.Post("/cases/:id/:action", server.Allow(core.RoleAdmin, core.RoleAgency), cs.caseAction)
 	g.Get("/comments.csv", cs.commentsCSVPage)
+	g.Get("/report.pdf", cs.reportFile("pdf"))
+	g.Get("/report.xlsx", cs.reportFile("xlsx"))
 	g.Get("/desks", server.Allow(core.RoleAdmin, core.RoleAgency), cs.desksPage)
 	g.Post("/desks", server.Allow(core.RoleAdmin, core.RoleAgency), cs.putDesk)
 	g.Post("/desks/:id/devices/:device/revoke", server.Allow(core.RoleAdmin, core.RoleAgency), cs.revokeDevice)
@@ -440,7 +442,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	data := map[string]any{"R": rep, "Inv": inv, "Criteria": crit, "Indicators": ind, "Trend": trendOf(lang, months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows,
 		"Cases": cases, "OnTime": due, "Units": units, "Presets": presets(lang, cs.now(), f), "Trail": trail(lang, f, agencyName, desks[f.Desk]),
 		"LowProcedures": lowest(lang, t("Thủ tục có chỉ số thấp nhất"), procs, 5, a.RankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
-		"Channels":  []string{"web", "sms", "zalo"},
+		"Channels": []string{"web", "sms", "zalo"}, "Files": reportFiles(c, q),
 		"Integrity": "/console/integrity?" + url.Values{"agency": {c.Query("agency")}, "from": {c.Query("from")}, "to": {c.Query("to")}}.Encode(),
 		"Q":         map[string]string{"Agency": c.Query("agency"), "Desk": f.Desk, "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": f.Survey, "Sort": f.Sort},
 		"Headline":  headline(lang, rep, q, prev)}

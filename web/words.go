@@ -596,4 +596,8 @@ var en = map[string]string{
 	"không có phiếu khảo sát, không tính vào chỉ số":                             "no survey answer behind it; never counted in the index",
 	"đã xác nhận bằng mã; trả lời gửi qua SMS":                                   "confirmed by a code; the answer goes by SMS",
 	"chưa xác nhận: trả lời chỉ hiện trên hệ thống và trang cảm ơn của công dân": "none confirmed: the answer shows only here and on the citizen's thank-you page",
+
+	// The dashboard's report files (report.pdf, report.xlsx).
+	"In báo cáo (PDF)": "Print the report (PDF)",
+	"Tải Excel":        "Download Excel",
 }
