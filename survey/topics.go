@@ -717,3 +717,17 @@ func editOne(a, b string) bool {
 	}
 	return false
 }
+
+// FoldWords is text as the words a search compares: folded as comments are
+// for topics (case, diacritics, "đ", NFD marks, full-width forms, stray
+// VNI and Telex), so "chậm trễ", "Cham Tre" and "cham tre" are the same
+// two words.
+func FoldWords(text string) []string {
+	var out []string
+	for _, t := range words(text) {
+		if !isBreak(t.w) {
+			out = append(out, t.w)
+		}
+	}
+	return out
+}
