@@ -16,23 +16,27 @@ import (
 // CaseQuery selects follow-up cases: an agency subtree (within the
 // principal's), a status, only overdue ones, a low criterion, what
 // opened them (Kind: response or feedback), and the months they opened
-// in (default: the last three).
+// in (default: the last three). Q (words of the text), Dossier (a part
+// of the dossier code) and Assignee (words of the name) search the case
+// index instead (see SearchCases).
 type CaseQuery struct {
 	Agency, Status, Criterion, Kind string
 	Overdue                         bool
 	FromMonth, ToMonth              string
 	Limit                           int
+	Q, Dossier, Assignee            string
 }
 
 // Cases lists the cases q selects that p may see, overdue first, then by
 // due time. Without months or status=closed it is the work list: every
 // case not closed, whenever it opened (from the open-case index).
 func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store.Case, error) {
-	if q.Status != "" && !slices.Contains(caseStatuses, store.CaseStatus(q.Status)) {
-		return nil, Errorf(Invalid, "status", "%q: use open, in_progress, answered, closed or reopened", q.Status)
+	if err := checkCaseQuery(q); err != nil {
+		return nil, err
 	}
-	if q.Kind != "" && q.Kind != "response" && q.Kind != store.CaseFeedback {
-		return nil, Errorf(Invalid, "kind", "%q: use response (an unhappy answer's cases) or feedback (the feedback pages')", q.Kind)
+	if q.Searching() {
+		list, _, err := s.SearchCases(ctx, p, q)
+		return list, err
 	}
 	now := s.now()
 	months, err := caseMonths(q.FromMonth, q.ToMonth, now, s.MonthLimit())
@@ -62,6 +66,21 @@ func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store
 	if err != nil {
 		return nil, err
 	}
+	return s.filterCases(q, all)
+}
+
+// filterCases keeps the cases q's status, overdue, criterion, kind and
+// (for a search) months select, overdue first, then by due time, at most
+// q.Limit.
+func (s *Service) filterCases(q CaseQuery, all []store.Case) ([]store.Case, error) {
+	now := s.now()
+	var months []string
+	if q.Searching() && (q.FromMonth != "" || q.ToMonth != "") {
+		var err error
+		if months, err = caseMonths(q.FromMonth, q.ToMonth, now, s.MonthLimit()); err != nil {
+			return nil, err
+		}
+	}
 	out := all[:0]
 	for _, c := range all {
 		switch {
@@ -69,6 +88,7 @@ func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store
 		case q.Overdue && !c.Overdue(now):
 		case q.Criterion != "" && !slices.Contains(c.Low, q.Criterion):
 		case q.Kind != "" && (q.Kind == store.CaseFeedback) != c.Feedback():
+		case months != nil && !slices.Contains(months, store.MonthOf(c.OpenedAt)):
 		default:
 			out = append(out, c)
 		}
@@ -86,6 +106,17 @@ func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store
 		out = out[:q.Limit]
 	}
 	return out, nil
+}
+
+// checkCaseQuery checks q's status and kind.
+func checkCaseQuery(q CaseQuery) error {
+	if q.Status != "" && !slices.Contains(caseStatuses, store.CaseStatus(q.Status)) {
+		return Errorf(Invalid, "status", "%q: use open, in_progress, answered, closed or reopened", q.Status)
+	}
+	if q.Kind != "" && q.Kind != "response" && q.Kind != store.CaseFeedback {
+		return Errorf(Invalid, "kind", "%q: use response (an unhappy answer's cases) or feedback (the feedback pages')", q.Kind)
+	}
+	return nil
 }
 
 // saveCase writes a changed case and keeps the open-case index: a closed

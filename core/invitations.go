@@ -151,6 +151,11 @@ func (s *Service) CreateInvitation(ctx context.Context, n NewInvitation) (*store
 	if err := s.indexInvitation(ctx, inv, first); err != nil {
 		return nil, false, Errorf(Unavailable, "", "the invitation is saved but replies from its phone cannot find it yet: %v; retry the request", err)
 	}
+	if s.Dossiers != nil {
+		if err := s.Dossiers.Add(ctx, inv); err != nil {
+			return nil, false, Errorf(Unavailable, "", "the invitation is saved but the console's search cannot find it yet: %v; retry the request", err)
+		}
+	}
 	if s.Cache != nil {
 		s.Cache.Put(ctx, inv) // its working copy: citizens' paths read no MongoDB
 	}

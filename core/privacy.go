@@ -53,8 +53,12 @@ func (s *Service) Erase(ctx context.Context, p *Principal, phone string) (store.
 }
 
 // Swept counts what a retention sweep removed: phone numbers,
-// conversation texts, and scanned pages' images.
-type Swept struct{ Phones, Transcripts, ScanImages int64 }
+// conversation texts, scanned pages' images, and months of the dossier
+// index.
+type Swept struct {
+	Phones, Transcripts, ScanImages int64
+	SearchMonths                    int
+}
 
 // Sweep erases phone numbers, conversation texts and the images of
 // scanned paper forms older than retention (a page's record and what
@@ -69,7 +73,14 @@ func (s *Service) Sweep(ctx context.Context, retention time.Duration) (Swept, er
 	if w.Transcripts, err = s.Mongo.Transcripts.DeleteBefore(ctx, before); err != nil {
 		return w, err
 	}
-	w.ScanImages, err = s.Mongo.Scans.DropImagesBefore(ctx, before)
+	if w.ScanImages, err = s.Mongo.Scans.DropImagesBefore(ctx, before); err != nil {
+		return w, err
+	}
+	// The dossier index keeps whole months: one leaves it once all of it
+	// is past retention (no invitation within retention is dropped).
+	if s.Dossiers != nil {
+		w.SearchMonths, err = s.Dossiers.DropBefore(ctx, store.MonthOf(before))
+	}
 	return w, err
 }
 
@@ -84,7 +95,7 @@ func (s *Service) RunSweeper(ctx context.Context, retention time.Duration, log *
 		err := s.Locks.Holding(ctx, "retention:"+s.Mongo.DB.Name(), time.Minute, func(ctx context.Context) error {
 			n, err := s.Sweep(ctx, retention)
 			if n != (Swept{}) {
-				log.Info("retention sweep erased phone numbers, texts and scans", "invitations", n.Phones, "transcripts", n.Transcripts, "scan_images", n.ScanImages)
+				log.Info("retention sweep erased phone numbers, texts and scans", "invitations", n.Phones, "transcripts", n.Transcripts, "scan_images", n.ScanImages, "search_months", n.SearchMonths)
 			}
 			return err
 		})

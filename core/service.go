@@ -87,6 +87,9 @@ type Service struct {
 	// Started holds invitations begun until the roll-up writer marks them
 	// in progress; nil marks them at once.
 	Started *store.Started
+	// Dossiers indexes invitations by their dossier codes' parts, for
+	// the search and the list of invitations; nil indexes nothing.
+	Dossiers *store.Dossiers
 	// Cache keeps opened invitations for when MongoDB is down; may be nil.
 	Cache *store.InvitationCache
 	// Health remembers that MongoDB just failed, so requests skip it for a

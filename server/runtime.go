@@ -37,7 +37,7 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 	applier.Lexicon, _ = cfg.Lexicon()   // checked by cfg.Validate
 	applier.Calendar, _ = cfg.Calendar() // checked by cfg.Validate
 	applier.Notices = &store.Stream{R: r, Key: "gw:notices:" + name, Group: "gateway"}
-	applier.OpenCases = &store.OpenCases{R: r, Name: name}
+	applier.OpenCases = &store.OpenCases{R: r, Name: name, Search: &store.CaseSearch{R: r, Name: name}}
 	svc := &core.Service{
 		Surveys: survey.Builtin(), Topics: applier.Lexicon, Calendar: applier.Calendar, Notices: applier.Notices, OpenCases: applier.OpenCases, Mongo: m, Drafts: &store.Progress{R: r},
 		Conversations: &store.Conversations{R: r, TTL: cfg.ConversationTTL, Name: name},
@@ -53,6 +53,7 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Outbox:   store.NewOutbox(r, name), AckAfterMongo: cfg.AckAfterMongo(),
 		MessageLog:   &store.Stream{R: r, Key: "gw:msglog:" + name, Group: "gateway"},
 		Funnel:       store.NewFunnel(r, m),
+		Dossiers:     &store.Dossiers{R: r, Name: name},
 		Channels:     &core.ChannelCache{Changes: &store.Changes{R: r, Key: "gw:changes:channels:" + name}},
 		Started:      store.NewStarted(r, name),
 		FlaggedIndex: store.NewFlaggedIndex(r, name),

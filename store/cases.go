@@ -381,6 +381,10 @@ func (s *Cases) In(ctx context.Context, agencies, months []string) ([]Case, erro
 type OpenCases struct {
 	R    redis.UniversalClient
 	Name string // the database name
+	// Search, when set, is given the terms of every case added or closed
+	// here, in the same round trip: every open, reopen and save of a
+	// case passes one or the other.
+	Search *CaseSearch
 }
 
 func (o *OpenCases) key(agency string) string { return "gw:cases:open:" + o.Name + ":" + agency }
@@ -397,6 +401,9 @@ func (o *OpenCases) Add(ctx context.Context, cases ...*Case) error {
 			for _, c := range cases {
 				p.SAdd(ctx, o.key(c.Agency), c.ID)
 				p.SAdd(ctx, o.agenciesKey(), c.Agency)
+				if o.Search != nil {
+					o.Search.IndexIn(ctx, p, c)
+				}
 			}
 			return nil
 		})
@@ -410,7 +417,14 @@ func (o *OpenCases) Add(ctx context.Context, cases ...*Case) error {
 
 // Closed drops a case from the index.
 func (o *OpenCases) Closed(ctx context.Context, c *Case) error {
-	return o.R.SRem(ctx, o.key(c.Agency), c.ID).Err()
+	_, err := o.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.SRem(ctx, o.key(c.Agency), c.ID)
+		if o.Search != nil {
+			o.Search.IndexIn(ctx, p, c)
+		}
+		return nil
+	})
+	return err
 }
 
 // IDs returns the open cases' ids of the agencies (nil: every agency).

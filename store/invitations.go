@@ -454,3 +454,32 @@ func (s *Invitations) Count(ctx context.Context, f InvitationFilter) (int64, err
 	}
 	return n, nil
 }
+
+// ByIDs returns the invitations of ids that exist, by id (one _id read
+// each, a few at a time).
+func (s *Invitations) ByIDs(ctx context.Context, ids []string) (map[string]*Invitation, error) {
+	return mapByIDs(ctx, s.c, ids, func(inv *Invitation) string { return inv.ID })
+}
+
+// EachStored streams every invitation to fn in the collection's stored
+// order, skipping the first skip without decoding more than their ids
+// (a resumed backfill); fn's error stops the stream.
+func (s *Invitations) EachStored(ctx context.Context, skip int64, fn func(*Invitation) error) error {
+	return each(ctx, s.c, bson.D{}, options.Find().SetBatchSize(1000).SetSkip(skip), fn)
+}
+
+// StoredAt is the id of the invitation at pos (from 0) in stored order,
+// or "" past the end: a resumed backfill checks it is where it stopped.
+func (s *Invitations) StoredAt(ctx context.Context, pos int64) (string, error) {
+	type id struct {
+		ID string `bson:"_id"`
+	}
+	v, err := findOne[id](ctx, s.c, bson.D{}, options.FindOne().SetSkip(pos).SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return v.ID, nil
+}

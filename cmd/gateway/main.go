@@ -4,7 +4,7 @@
 // servers.
 //
 //	gateway [flags]                 serve
-//	gateway rebuild [--check]       recompute report roll-ups from responses
+//	gateway rebuild [--check]       recompute report roll-ups from responses, and the search indexes
 //	gateway mongo-server [addr]     run only the embedded MongoDB-protocol server
 //	gateway openapi [base-url]      print the API's OpenAPI document
 package main

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/sipasvn/gateway/config"
+	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/store/embedded"
@@ -59,6 +60,21 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, out
 		return err
 	}
 	fmt.Fprintf(out, "rebuilt roll-ups from %d responses\n", n)
+	return reindexSearch(ctx, cfg, st, out)
+}
+
+// reindexSearch runs the search indexes' backfill whole (resumed where a
+// cut one stopped): invitations filled straight into MongoDB, or
+// restored from a backup, become searchable.
+func reindexSearch(ctx context.Context, cfg config.Config, st *stores, out io.Writer) error {
+	name := cfg.MongoDatabase
+	svc := &core.Service{Mongo: st.mongo, Locks: &store.Locks{R: st.redis}, Dossiers: &store.Dossiers{R: st.redis, Name: name},
+		OpenCases: &store.OpenCases{R: st.redis, Name: name, Search: &store.CaseSearch{R: st.redis, Name: name}}}
+	n, err := svc.IndexSearch(ctx, cfg.Retention, true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "search indexes: %d invitations and %d cases indexed\n", n.Invitations, n.Cases)
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sipasvn/gateway/config"
+	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/web"
 
@@ -73,6 +74,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 			log.Error("index open follow-up cases; the work list reads the months' cases meanwhile", "comp", "cases", "err", err)
 		} else if n > 0 {
 			log.Info("open follow-up cases indexed", "comp", "cases", "cases", n)
+		}
+		// The search indexes, after Redis lost its data (or on the first
+		// start with them): resumed where a cut run stopped.
+		if n, err := svc.IndexSearch(workCtx, cfg.Retention, false); err != nil && workCtx.Err() == nil {
+			log.Error("index dossier codes and cases for search; searches say they may be incomplete meanwhile", "comp", "search", "err", err)
+		} else if n != (core.SearchIndexed{}) {
+			log.Info("dossier codes and cases indexed for search", "comp", "search", "invitations", n.Invitations, "cases", n.Cases)
 		}
 		// Then the phone index, whole: strangers' messages stop asking MongoDB.
 		if n, err := svc.IndexOpenInvitations(workCtx); err != nil && workCtx.Err() == nil {
