@@ -116,7 +116,12 @@ func (a *API) invitation(c *fiber.Ctx) error {
 	return c.JSON(a.View(inv))
 }
 
+// findInvitation is GET /api/v1/invitations: with dossier_code, that
+// dossier's invitation (the lookup); otherwise a page of the list.
 func (a *API) findInvitation(c *fiber.Ctx) error {
+	if !c.Context().QueryArgs().Has("dossier_code") {
+		return a.listInvitations(c)
+	}
 	code := c.Query("dossier_code")
 	if code == "" {
 		return core.Errorf(core.Invalid, "dossier_code", "required: GET /api/v1/invitations?dossier_code=…")
@@ -126,6 +131,59 @@ func (a *API) findInvitation(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(a.View(inv))
+}
+
+// InvitationRow is an invitation as the list shows it.
+type InvitationRow struct {
+	InvitationView
+	CaseID string `json:"case_id,omitempty" doc:"the follow-up case of the dossier, if it has one"`
+}
+
+// InvitationList is a page of invitations.
+type InvitationList struct {
+	Invitations []InvitationRow `json:"invitations"`
+	NextCursor  string          `json:"next_cursor,omitempty" doc:"pass as cursor= for the next page; absent on the last page (a page may be short when filters match few: follow it)"`
+	More        bool            `json:"more" doc:"q matched more invitations than the first 50 shown: type more of the code"`
+	Complete    bool            `json:"complete" doc:"false while the index is rebuilt after Redis lost its data: some invitations may be missing"`
+}
+
+// ListInvitations answers a query of invitations as the list shows them.
+func (a *API) ListInvitations(c *fiber.Ctx, q core.InvitationQuery) (InvitationList, error) {
+	page, err := a.Core.Invitations(c.UserContext(), Principal(c), q)
+	if err != nil {
+		return InvitationList{}, err
+	}
+	out := InvitationList{Invitations: make([]InvitationRow, len(page.Invitations)), NextCursor: page.Next, More: page.More, Complete: page.Complete}
+	for i, inv := range page.Invitations {
+		out.Invitations[i] = InvitationRow{InvitationView: a.View(inv), CaseID: page.Cases[inv.ID]}
+	}
+	return out, nil
+}
+
+// InvitationQueryOf reads the list's query parameters.
+func InvitationQueryOf(c *fiber.Ctx) core.InvitationQuery {
+	limit := 0 // the default
+	if c.Context().QueryArgs().Has("limit") {
+		limit = c.QueryInt("limit", -1) // not a number: refused as out of range
+		if limit == 0 {
+			limit = -1
+		}
+	}
+	return core.InvitationQuery{Agency: c.Query("agency"), Status: c.Query("status"), Channel: c.Query("channel"),
+		FromMonth: c.Query("from"), ToMonth: c.Query("to"), Q: strings.TrimSpace(c.Query("q")), Cursor: c.Query("cursor"), Limit: limit}
+}
+
+// listInvitations is GET /api/v1/invitations?agency=&status=&channel=&from=&to=&q=&cursor=&limit=.
+func (a *API) listInvitations(c *fiber.Ctx) error {
+	q := InvitationQueryOf(c)
+	if c.Context().QueryArgs().Has("q") && q.Q == "" {
+		return core.Errorf(core.Invalid, "q", "empty: type a part of the dossier code (e.g. 0042), or leave q out to list")
+	}
+	out, err := a.ListInvitations(c, q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
 }
 
 func (a *API) qrPNG(c *fiber.Ctx) error {

@@ -16,7 +16,8 @@ type CaseView struct {
 }
 
 type caseList struct {
-	Cases []CaseView `json:"cases"`
+	Cases   []CaseView `json:"cases"`
+	Partial bool       `json:"partial,omitempty" doc:"a search word was too common to read whole: some cases may be missing; add words"`
 }
 
 func ViewCase(c *store.Case, now time.Time) CaseView {
@@ -29,10 +30,12 @@ func ViewCase(c *store.Case, now time.Time) CaseView {
 	return v
 }
 
-// cases lists follow-up cases: GET /api/v1/cases?agency=&status=&overdue=true&criterion=&kind=&from=&to=&limit=.
+// cases lists follow-up cases: GET /api/v1/cases?agency=&status=&overdue=true&criterion=&kind=&from=&to=&limit=,
+// and searches them with q= (words of the text), dossier= and assignee=.
 func (a *API) cases(c *fiber.Ctx) error {
 	q := core.CaseQuery{Agency: c.Query("agency"), Status: c.Query("status"), Criterion: c.Query("criterion"), Kind: c.Query("kind"),
-		FromMonth: c.Query("from"), ToMonth: c.Query("to"), Limit: c.QueryInt("limit", 200)}
+		FromMonth: c.Query("from"), ToMonth: c.Query("to"), Limit: c.QueryInt("limit", 200),
+		Q: c.Query("q"), Dossier: c.Query("dossier"), Assignee: c.Query("assignee")}
 	switch c.Query("overdue") {
 	case "", "false":
 	case "true":
@@ -43,12 +46,19 @@ func (a *API) cases(c *fiber.Ctx) error {
 	if q.Limit < 1 || q.Limit > 1000 {
 		return core.Errorf(core.Invalid, "limit", "use 1 to 1000")
 	}
-	list, err := a.Core.Cases(c.UserContext(), Principal(c), q)
+	var list []store.Case
+	var partial bool
+	var err error
+	if q.Searching() {
+		list, partial, err = a.Core.SearchCases(c.UserContext(), Principal(c), q)
+	} else {
+		list, err = a.Core.Cases(c.UserContext(), Principal(c), q)
+	}
 	if err != nil {
 		return err
 	}
 	now := time.Now()
-	out := caseList{Cases: make([]CaseView, len(list))}
+	out := caseList{Cases: make([]CaseView, len(list)), Partial: partial}
 	for i := range list {
 		out.Cases[i] = ViewCase(&list[i], now)
 	}

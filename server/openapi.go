@@ -37,6 +37,10 @@ type (
 // alt lists the bodies one answer may have (format= picks).
 type alt []any
 
+// either lists JSON bodies one answer may have (the query picks): a
+// oneOf schema.
+type either []any
+
 // request is a JSON request body: a Go type and its required fields.
 type request struct {
 	v        any
@@ -77,7 +81,8 @@ var operations = []operation{
 	{"getOpenAPI", "get", "/api/v1/openapi.json", "This document", "service", nil, nil, true, map[int]any{200: map[string]any{}}, []int{431}},
 	{"createInvitation", "post", "/api/v1/invitations", "Create a dossier's invitation (idempotent per dossier code: 200 with the existing one)", "invitations", nil,
 		request{core.NewInvitation{}, []string{"dossier_code", "agency_code"}}, false, map[int]any{200: inv, 201: inv}, []int{400, 401, 403, 409, 413, 429, unavailable}},
-	{"findInvitation", "get", "/api/v1/invitations", "Find an invitation by dossier code", "invitations", []string{"dossier_code"}, nil, false, map[int]any{200: inv}, apiErrors},
+	{"findInvitation", "get", "/api/v1/invitations", "With dossier_code: that dossier's invitation. Otherwise a page of invitations newest first (an agency key: its subtree's), from the dossier index (never a query over the invitations); q= finds the codes with a group starting with it (0042, H13-2612, the code's start), at most 50", "invitations",
+		[]string{"dossier_code", "q", "agency", "status", "channel", "from", "to", "cursor", "limit"}, nil, false, map[int]any{200: either{inv, InvitationList{}}}, apiErrors},
 	{"getInvitation", "get", "/api/v1/invitations/{id}", "An invitation", "invitations", nil, nil, false, map[int]any{200: inv}, readErrors},
 	{"getInvitationQR", "get", "/api/v1/invitations/{id}/qr.png", "The invitation's QR code (PNG); X-QR-Version tells the symbol version", "invitations", []string{"size"}, nil, false, map[int]any{200: pngBody{}}, apiErrors},
 	{"getInvitationForm", "get", "/api/v1/invitations/{id}/form.pdf", "The invitation's printed form: one A4 page, five boxes and no opinion per question, the dossier code and a QR the scan reader finds it by", "paper forms", []string{"survey"}, nil, false,
@@ -142,8 +147,8 @@ var operations = []operation{
 		request{core.ReviewInput{}, []string{"note"}}, false, map[int]any{200: flaggedView{}}, []int{400, 401, 403, 404, 409, unavailable}},
 	{"clearFlagged", "post", "/api/v1/flagged/{id}/clear", "Clear a flagged answer as the citizen's own (not by the rated agency's own keys)", "integrity", nil,
 		request{core.ReviewInput{}, []string{"note"}}, false, map[int]any{200: flaggedView{}}, []int{400, 401, 403, 404, 409, unavailable}},
-	{"listCases", "get", "/api/v1/cases", "Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)", "cases",
-		[]string{"agency", "status", "overdue", "criterion", "kind", "from", "to", "limit"}, nil, false, map[int]any{200: caseList{}}, []int{400, 401, 403, unavailable}},
+	{"listCases", "get", "/api/v1/cases", "Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's); q, dossier and assignee search every case from the case index instead", "cases",
+		[]string{"agency", "status", "overdue", "criterion", "kind", "from", "to", "limit", "q", "dossier", "assignee"}, nil, false, map[int]any{200: caseList{}}, []int{400, 401, 403, unavailable}},
 	{"getCase", "get", "/api/v1/cases/{id}", "One follow-up case, with its notes and history", "cases", nil, nil, false, map[int]any{200: CaseView{}}, readErrors},
 	{"assignCase", "post", "/api/v1/cases/{id}/assign", "Give the case to someone", "cases", nil, request{CaseAssignment{}, []string{"assignee"}}, false, map[int]any{200: CaseView{}}, caseErrors},
 	{"startCase", "post", "/api/v1/cases/{id}/status", "Mark the case in progress", "cases", nil, request{CaseStatusChange{}, []string{"status"}}, false, map[int]any{200: CaseView{}}, caseErrors},
@@ -218,18 +223,21 @@ var queryDoc = map[string]string{
 	"agency":       "an agency code: that agency and its whole subtree",
 	"from":         "first month or day (YYYY-MM or YYYY-MM-DD, Vietnam time)",
 	"to":           "last month or day, included",
-	"channel":      "a channel id, or a family: web, sms, zalo",
+	"channel":      "a channel id, or a family: web, sms, zalo (invitations: one it was sent through, or the one that answered it)",
 	"procedure":    "a procedure code",
 	"field":        "a field (lĩnh vực) code",
 	"survey":       "a survey id, or all (the default for reports: criterion level across forms)",
 	"group_by":     "one of agency, month, channel, procedure, desk or officer (kiosk answers)",
 	"format":       "json (default), csv or xlsx (reports: a workbook); for responses csv (default) or jsonl",
 	"band":         "low (mean ≤ 2), mid, high (mean ≥ 4)",
-	"q":            "words to find, diacritics ignored (cho lau finds chờ lâu)",
+	"q":            "words to find, diacritics ignored (cho lau finds chờ lâu); invitations: 3 to 64 characters of the dossier code from the start of one of its groups (0042, H13-2612)",
+	"cursor":       "the next_cursor of the previous page",
+	"dossier":      "cases: 3 to 64 characters of the dossier code from the start of one of its groups",
+	"assignee":     "cases: words of the assignee's name, diacritics ignored",
 	"topic":        "a comment topic (waiting, attitude, fees, paperwork, late, guidance, facilities, online, praise, or a province's own), optionally :complaint, :praise or :neutral",
 	"before":       "the next_before of the previous page",
 	"limit":        "how many to list",
-	"status":       "unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared",
+	"status":       "invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared",
 	"flag":         "a signal: office_network, creator_address, device_many, phone_many, staff_phone, unverified_phone, speeder or kiosk_fast",
 	"offset":       "how many matches to skip (the next page: offset + limit)",
 	"overdue":      "true: only cases still waiting past their due time",
@@ -260,6 +268,12 @@ var enums = map[reflect.Type]enum{
 // media is the content of an answer body v.
 func (s *schemas) media(v any) map[string]any {
 	switch v := v.(type) {
+	case either:
+		var one []any
+		for _, b := range v {
+			one = append(one, s.of(reflect.TypeOf(b)))
+		}
+		return map[string]any{"application/json": map[string]any{"schema": map[string]any{"oneOf": one}}}
 	case alt:
 		out := map[string]any{}
 		for _, b := range v {
