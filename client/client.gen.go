@@ -412,6 +412,9 @@ type CaseFigures struct {
 // CaseList defines model for CaseList.
 type CaseList struct {
 	Cases []Case `json:"cases"`
+
+	// Partial a search word was too common to read whole: some cases may be missing; add words
+	Partial *bool `json:"partial,omitempty"`
 }
 
 // CaseMessage defines model for CaseMessage.
@@ -784,12 +787,49 @@ type Invitation struct {
 	SurveyUrl     string                 `json:"survey_url"`
 }
 
+// InvitationList defines model for InvitationList.
+type InvitationList struct {
+	// Complete false while the index is rebuilt after Redis lost its data: some invitations may be missing
+	Complete    bool            `json:"complete"`
+	Invitations []InvitationRow `json:"invitations"`
+
+	// More q matched more invitations than the first 50 shown: type more of the code
+	More bool `json:"more"`
+
+	// NextCursor pass as cursor= for the next page; absent on the last page (a page may be short when filters match few: follow it)
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // InvitationRate defines model for InvitationRate.
 type InvitationRate struct {
 	ByChannel    map[string]ChannelRate `json:"by_channel"`
 	Completed    int64                  `json:"completed"`
 	Created      int64                  `json:"created"`
 	ResponseRate float64                `json:"response_rate"`
+}
+
+// InvitationRow defines model for InvitationRow.
+type InvitationRow struct {
+	AgencyCode string `json:"agency_code"`
+
+	// CaseId the follow-up case of the dossier, if it has one
+	CaseId        *string                `json:"case_id,omitempty"`
+	CompletedAt   *time.Time             `json:"completed_at,omitempty"`
+	CompletedVia  *string                `json:"completed_via,omitempty"`
+	CreatedAt     time.Time              `json:"created_at"`
+	DossierCode   string                 `json:"dossier_code"`
+	ExpiresAt     time.Time              `json:"expires_at"`
+	FieldCode     *string                `json:"field_code,omitempty"`
+	HasPhone      bool                   `json:"has_phone"`
+	Id            string                 `json:"id"`
+	Locale        string                 `json:"locale"`
+	ProcedureCode *string                `json:"procedure_code,omitempty"`
+	QrPngUrl      string                 `json:"qr_png_url"`
+	Sends         *map[string]SendStatus `json:"sends,omitempty"`
+	StartedAt     *time.Time             `json:"started_at,omitempty"`
+	Status        InvitationStatus       `json:"status"`
+	Survey        string                 `json:"survey"`
+	SurveyUrl     string                 `json:"survey_url"`
 }
 
 // InvitationStatus defines model for InvitationStatus.
@@ -1288,7 +1328,7 @@ type ListCasesParams struct {
 	// Agency an agency code: that agency and its whole subtree
 	Agency *string `form:"agency,omitempty" json:"agency,omitempty"`
 
-	// Status unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
+	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
 	// Overdue true: only cases still waiting past their due time
@@ -1308,6 +1348,15 @@ type ListCasesParams struct {
 
 	// Limit how many to list
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Q words to find, diacritics ignored (cho lau finds chờ lâu); invitations: 3 to 64 characters of the dossier code from the start of one of its groups (0042, H13-2612)
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Dossier cases: 3 to 64 characters of the dossier code from the start of one of its groups
+	Dossier *string `form:"dossier,omitempty" json:"dossier,omitempty"`
+
+	// Assignee cases: words of the assignee's name, diacritics ignored
+	Assignee *string `form:"assignee,omitempty" json:"assignee,omitempty"`
 }
 
 // ListCommentsParams defines parameters for ListComments.
@@ -1321,7 +1370,7 @@ type ListCommentsParams struct {
 	// To last month or day, included
 	To *string `form:"to,omitempty" json:"to,omitempty"`
 
-	// Channel a channel id, or a family: web, sms, zalo
+	// Channel a channel id, or a family: web, sms, zalo (invitations: one it was sent through, or the one that answered it)
 	Channel *string `form:"channel,omitempty" json:"channel,omitempty"`
 
 	// Band low (mean ≤ 2), mid, high (mean ≥ 4)
@@ -1330,7 +1379,7 @@ type ListCommentsParams struct {
 	// Topic a comment topic (waiting, attitude, fees, paperwork, late, guidance, facilities, online, praise, or a province's own), optionally :complaint, :praise or :neutral
 	Topic *string `form:"topic,omitempty" json:"topic,omitempty"`
 
-	// Q words to find, diacritics ignored (cho lau finds chờ lâu)
+	// Q words to find, diacritics ignored (cho lau finds chờ lâu); invitations: 3 to 64 characters of the dossier code from the start of one of its groups (0042, H13-2612)
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Before the next_before of the previous page
@@ -1351,7 +1400,7 @@ type ListFlaggedParams struct {
 	// Flag a signal: office_network, creator_address, device_many, phone_many, staff_phone, unverified_phone, speeder or kiosk_fast
 	Flag *string `form:"flag,omitempty" json:"flag,omitempty"`
 
-	// Status unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
+	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
 	// Limit how many to list
@@ -1392,6 +1441,35 @@ type UploadScansMultipartBody struct {
 type FindInvitationParams struct {
 	// DossierCode the dossier's code as the desk software knows it
 	DossierCode *string `form:"dossier_code,omitempty" json:"dossier_code,omitempty"`
+
+	// Q words to find, diacritics ignored (cho lau finds chờ lâu); invitations: 3 to 64 characters of the dossier code from the start of one of its groups (0042, H13-2612)
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Agency an agency code: that agency and its whole subtree
+	Agency *string `form:"agency,omitempty" json:"agency,omitempty"`
+
+	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// Channel a channel id, or a family: web, sms, zalo (invitations: one it was sent through, or the one that answered it)
+	Channel *string `form:"channel,omitempty" json:"channel,omitempty"`
+
+	// From first month or day (YYYY-MM or YYYY-MM-DD, Vietnam time)
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// To last month or day, included
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+
+	// Cursor the next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit how many to list
+	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// FindInvitation200JSONResponseBody defines parameters for FindInvitation.
+type FindInvitation200JSONResponseBody struct {
+	union json.RawMessage
 }
 
 // GetInvitationFormParams defines parameters for GetInvitationForm.
@@ -1417,7 +1495,7 @@ type GetReportParams struct {
 	// To last month or day, included
 	To *string `form:"to,omitempty" json:"to,omitempty"`
 
-	// Channel a channel id, or a family: web, sms, zalo
+	// Channel a channel id, or a family: web, sms, zalo (invitations: one it was sent through, or the one that answered it)
 	Channel *string `form:"channel,omitempty" json:"channel,omitempty"`
 
 	// Procedure a procedure code
@@ -1477,7 +1555,7 @@ type ExportResponsesParams struct {
 	// To last month or day, included
 	To *string `form:"to,omitempty" json:"to,omitempty"`
 
-	// Channel a channel id, or a family: web, sms, zalo
+	// Channel a channel id, or a family: web, sms, zalo (invitations: one it was sent through, or the one that answered it)
 	Channel *string `form:"channel,omitempty" json:"channel,omitempty"`
 
 	// Survey a survey id, or all (the default for reports: criterion level across forms)
@@ -1489,7 +1567,7 @@ type ExportResponsesParams struct {
 
 // ListUnreadRepliesParams defines parameters for ListUnreadReplies.
 type ListUnreadRepliesParams struct {
-	// Status unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
+	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
 	// Before the next_before of the previous page
@@ -1641,6 +1719,68 @@ type SubmitSurveyPageFormdataRequestBody SubmitSurveyPageFormdataBody
 // RateCaseAnswerFormdataRequestBody defines body for RateCaseAnswer for application/x-www-form-urlencoded ContentType.
 type RateCaseAnswerFormdataRequestBody RateCaseAnswerFormdataBody
 
+// AsInvitation returns the union data inside the FindInvitation200JSONResponseBody as a Invitation
+func (t FindInvitation200JSONResponseBody) AsInvitation() (Invitation, error) {
+	var body Invitation
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromInvitation overwrites any union data inside the FindInvitation200JSONResponseBody as the provided Invitation
+func (t *FindInvitation200JSONResponseBody) FromInvitation(v Invitation) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeInvitation performs a merge with any union data inside the FindInvitation200JSONResponseBody, using the provided Invitation
+func (t *FindInvitation200JSONResponseBody) MergeInvitation(v Invitation) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsInvitationList returns the union data inside the FindInvitation200JSONResponseBody as a InvitationList
+func (t FindInvitation200JSONResponseBody) AsInvitationList() (InvitationList, error) {
+	var body InvitationList
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromInvitationList overwrites any union data inside the FindInvitation200JSONResponseBody as the provided InvitationList
+func (t *FindInvitation200JSONResponseBody) FromInvitationList(v InvitationList) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeInvitationList performs a merge with any union data inside the FindInvitation200JSONResponseBody, using the provided InvitationList
+func (t *FindInvitation200JSONResponseBody) MergeInvitationList(v InvitationList) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t FindInvitation200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *FindInvitation200JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -1780,7 +1920,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/audit (the `ListAudit` operationId).
 	ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListCases Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+	// ListCases Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's); q, dossier and assignee search every case from the case index instead
 	//
 	// Corresponds with GET /api/v1/cases (the `ListCases` operationId).
 	ListCases(ctx context.Context, params *ListCasesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2054,7 +2194,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/forms/scans (the `UploadScans` operationId).
 	UploadScansWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// FindInvitation Find an invitation by dossier code
+	// FindInvitation With dossier_code: that dossier's invitation. Otherwise a page of invitations newest first (an agency key: its subtree's), from the dossier index (never a query over the invitations); q= finds the codes with a group starting with it (0042, H13-2612, the code's start), at most 50
 	//
 	// Corresponds with GET /api/v1/invitations (the `FindInvitation` operationId).
 	FindInvitation(ctx context.Context, params *FindInvitationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2544,7 +2684,7 @@ func (c *Client) ListAudit(ctx context.Context, params *ListAuditParams, reqEdit
 	return c.Client.Do(req)
 }
 
-// ListCases Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+// ListCases Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's); q, dossier and assignee search every case from the case index instead
 //
 // Corresponds with GET /api/v1/cases (the `ListCases` operationId).
 func (c *Client) ListCases(ctx context.Context, params *ListCasesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3258,7 +3398,7 @@ func (c *Client) UploadScansWithBody(ctx context.Context, contentType string, bo
 	return c.Client.Do(req)
 }
 
-// FindInvitation Find an invitation by dossier code
+// FindInvitation With dossier_code: that dossier's invitation. Otherwise a page of invitations newest first (an agency key: its subtree's), from the dossier index (never a query over the invitations); q= finds the codes with a group starting with it (0042, H13-2612, the code's start), at most 50
 //
 // Corresponds with GET /api/v1/invitations (the `FindInvitation` operationId).
 func (c *Client) FindInvitation(ctx context.Context, params *FindInvitationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4594,6 +4734,42 @@ func NewListCasesRequest(server string, params *ListCasesParams) (*http.Request,
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Dossier != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dossier", *params.Dossier, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Assignee != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "assignee", *params.Assignee, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6083,6 +6259,102 @@ func NewFindInvitationRequest(server string, params *FindInvitationParams) (*htt
 		if params.DossierCode != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dossier_code", *params.DossierCode, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Agency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "agency", *params.Agency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Channel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "channel", *params.Channel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -8294,7 +8566,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/audit (the `ListAudit` operationId).
 	ListAuditWithResponse(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*ListAuditResponse, error)
 
-	// ListCasesWithResponse Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+	// ListCasesWithResponse Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's); q, dossier and assignee search every case from the case index instead
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8602,7 +8874,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/forms/scans (the `UploadScans` operationId).
 	UploadScansWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadScansResponse, error)
 
-	// FindInvitationWithResponse Find an invitation by dossier code
+	// FindInvitationWithResponse With dossier_code: that dossier's invitation. Otherwise a page of invitations newest first (an agency key: its subtree's), from the dossier index (never a query over the invitations); q= finds the codes with a group starting with it (0042, H13-2612, the code's start), at most 50
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12018,7 +12290,7 @@ type FindInvitationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Invitation
+	JSON200 *FindInvitation200JSONResponseBody
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorAnswer
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -12032,7 +12304,7 @@ type FindInvitationResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r FindInvitationResponse) GetJSON200() *Invitation {
+func (r FindInvitationResponse) GetJSON200() *FindInvitation200JSONResponseBody {
 	return r.JSON200
 }
 
@@ -14786,7 +15058,7 @@ func (c *ClientWithResponses) ListAuditWithResponse(ctx context.Context, params 
 	return ParseListAuditResponse(rsp)
 }
 
-// ListCasesWithResponse Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's)
+// ListCasesWithResponse Follow-up cases of unhappy responses and of feedback pages (kind feedback), overdue first: the cases not closed, or with from/to/status=closed those opened in the months (an agency key: its subtree's); q, dossier and assignee search every case from the case index instead
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -15358,7 +15630,7 @@ func (c *ClientWithResponses) UploadScansWithBodyWithResponse(ctx context.Contex
 	return ParseUploadScansResponse(rsp)
 }
 
-// FindInvitationWithResponse Find an invitation by dossier code
+// FindInvitationWithResponse With dossier_code: that dossier's invitation. Otherwise a page of invitations newest first (an agency key: its subtree's), from the dossier index (never a query over the invitations); q= finds the codes with a group starting with it (0042, H13-2612, the code's start), at most 50
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -18520,7 +18792,7 @@ func ParseFindInvitationResponse(rsp *http.Response) (*FindInvitationResponse, e
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Invitation
+		var dest FindInvitation200JSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
