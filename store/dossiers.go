@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -61,9 +62,29 @@ func DossierTerms(code, agency string) []string {
 
 func isCodeSep(c byte) bool { return c == '.' || c == '-' || c == '_' || c == '/' }
 
+// packID is an invitation id as members hold it: an ObjectID's 12
+// bytes rather than its 24 hex digits (every invitation id is one; any
+// other id is kept as it is, and no other is 12 bytes long).
+func packID(id string) string {
+	if b, err := hex.DecodeString(id); err == nil && len(b) == 12 {
+		return string(b)
+	}
+	return id
+}
+
+// unpackID is the id packID packed.
+func unpackID(p string) string {
+	if len(p) == 12 {
+		return hex.EncodeToString([]byte(p))
+	}
+	return p
+}
+
 // dossierListMark starts the member that lists an invitation in its
-// month; no term starts with it (a code has no "#").
-const dossierListMark = "#"
+// month; no term starts with it, and every term is less (a code is
+// made of . - _ / 0-9 A-Z a-z, all below it), so the list is the top
+// of the set.
+const dossierListMark = "\x7f"
 
 // Add indexes invitations (again: adding is idempotent).
 func (d *Dossiers) Add(ctx context.Context, invs ...*Invitation) error {
@@ -93,11 +114,12 @@ func (d *Dossiers) add(ctx context.Context, p redis.Pipeliner, inv *Invitation) 
 	p.SAdd(ctx, d.monthsKey(), month)
 	p.SAdd(ctx, d.agenciesKey(month), inv.AgencyCode)
 	terms := DossierTerms(inv.DossierCode, inv.AgencyCode)
+	id := packID(inv.ID)
 	zs := make([]redis.Z, 0, len(terms)+1)
 	for _, t := range terms {
-		zs = append(zs, redis.Z{Member: t + "\x00" + inv.ID})
+		zs = append(zs, redis.Z{Member: t + "\x00" + id})
 	}
-	zs = append(zs, redis.Z{Member: dossierListMark + inv.ID})
+	zs = append(zs, redis.Z{Member: dossierListMark + id})
 	p.ZAdd(ctx, d.key(inv.AgencyCode, month), zs...)
 }
 
@@ -183,7 +205,8 @@ func (d *Dossiers) Search(ctx context.Context, sc DossierScope, q string, limit 
 	var ids []string
 	seen := map[string]bool{}
 	for _, m := range found {
-		_, id, _ := strings.Cut(m, "\x00")
+		_, packed, _ := strings.Cut(m, "\x00")
+		id := unpackID(packed)
 		if seen[id] {
 			continue
 		}
@@ -236,9 +259,9 @@ func (d *Dossiers) List(ctx context.Context, sc DossierScope, cur DossierRef, n 
 // listMonth reads up to n ids of one month's sets below after (all when
 // after is empty), newest first, and whether the month has more.
 func (d *Dossiers) listMonth(ctx context.Context, keys []string, after string, n int) ([]string, bool, error) {
-	top := "[" + dossierListMark + "\xff"
+	top := "+" // the list's members are the greatest (see dossierListMark)
 	if after != "" {
-		top = "(" + dossierListMark + after
+		top = "(" + dossierListMark + packID(after)
 	}
 	cmds := make([]*redis.StringSliceCmd, len(keys))
 	_, err := d.R.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -253,7 +276,7 @@ func (d *Dossiers) listMonth(ctx context.Context, keys []string, after string, n
 	var ids []string
 	for _, c := range cmds {
 		for _, m := range c.Val() {
-			ids = append(ids, strings.TrimPrefix(m, dossierListMark))
+			ids = append(ids, unpackID(strings.TrimPrefix(m, dossierListMark)))
 		}
 	}
 	slices.Sort(ids)
