@@ -55,6 +55,8 @@ func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *conso
 			"fixed": func(f float64) string { return locale.Fixed(lang, f, 2) },
 			// at shows a time in the console's zone (GATEWAY_TIMEZONE).
 			"at": func(t time.Time, layout string) string { return t.In(a.Zone).Format(layout) },
+			// when writes a time as the page's language does (06/12/2026 14:05).
+			"when": func(t time.Time) string { return locale.DateTime(lang, t.In(a.Zone)) },
 		}
 		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks", "integrity", "flagged"} {
 			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))
@@ -546,6 +548,9 @@ func (cs *console) invitations(c *fiber.Ctx) error {
 		"Form": map[string]string{"dossier_code": c.FormValue("dossier_code"), "agency_code": c.FormValue("agency_code"), "procedure_code": c.FormValue("procedure_code"),
 			"survey": cmp.Or(c.FormValue("survey"), string(core.DefaultSurvey))}}
 	v.Data = data
+	if err := cs.invitationList(c, v, data); err != nil {
+		return err
+	}
 	if code := c.Query("dossier_code"); code != "" {
 		inv, err := cs.api.Scoped(c)(cs.api.Core.InvitationByDossier(c.UserContext(), code))
 		if core.CodeOf(err) == core.NotFound {
@@ -562,6 +567,33 @@ func (cs *console) invitations(c *fiber.Ctx) error {
 		}
 	}
 	return cs.show(c, "invitations", v)
+}
+
+// invitationList puts the page of invitations the query asks for (the
+// newest, without one) in data; a query the list refuses is the page's
+// error, naming the field.
+func (cs *console) invitationList(c *fiber.Ctx, v *view, data map[string]any) error {
+	q := server.InvitationQueryOf(c)
+	data["Query"] = q
+	data["Statuses"] = []store.Status{store.StatusPending, store.StatusInProgress, store.StatusCompleted, store.StatusExpired, store.StatusOptedOut}
+	list, err := cs.api.ListInvitations(c, q)
+	var ce *core.Error
+	if errors.As(err, &ce) && ce.Code == core.Invalid {
+		v.Error = ce.Error()
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	data["List"] = list
+	if list.NextCursor != "" {
+		next := url.Values{"q": {q.Q}, "status": {q.Status}, "channel": {q.Channel}, "from": {q.FromMonth}, "to": {q.ToMonth}, "cursor": {list.NextCursor}}
+		if v.Lang == "en" {
+			next.Set("lang", "en")
+		}
+		data["Next"] = "/console/invitations?" + next.Encode()
+	}
+	return nil
 }
 
 type qrCell struct {

@@ -600,4 +600,15 @@ var en = map[string]string{
 	// The dashboard's report files (report.pdf, report.xlsx).
 	"In báo cáo (PDF)": "Print the report (PDF)",
 	"Tải Excel":        "Download Excel",
+
+	// The invitations list and dossier search.
+	"Danh sách phiếu": "Invitations",
+	"Mã hồ sơ hoặc một phần (0042, H13-2612)": "Dossier code or a part of it (0042, H13-2612)",
+	"Tìm phiếu":      "Find",
+	"Theo dõi xử lý": "Follow-up case",
+	"Xem xử lý":      "Open the case",
+	"Chỉ mục đang được dựng lại: có thể thiếu một số phiếu.": "The index is being rebuilt: some invitations may be missing.",
+	"Không có phiếu nào phù hợp.":                            "No invitation matches.",
+	"Còn nhiều kết quả khác: gõ thêm mã hồ sơ.":              "There are more: type more of the code.",
+	"Trang sau": "Next page",
 }
