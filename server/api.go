@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,6 +120,15 @@ func (a *API) invitation(c *fiber.Ctx) error {
 // findInvitation is GET /api/v1/invitations: with dossier_code, that
 // dossier's invitation (the lookup); otherwise a page of the list.
 func (a *API) findInvitation(c *fiber.Ctx) error {
+	var unknown string
+	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
+		if !slices.Contains(invitationParams, string(k)) && unknown == "" {
+			unknown = string(k)
+		}
+	})
+	if unknown != "" { // dossier_code[$ne]=… is no lookup, and no list either
+		return core.Errorf(core.Invalid, unknown, "not a parameter here; use dossier_code, or %s", strings.Join(invitationParams[1:], ", "))
+	}
 	if !c.Context().QueryArgs().Has("dossier_code") {
 		return a.listInvitations(c)
 	}
@@ -132,6 +142,9 @@ func (a *API) findInvitation(c *fiber.Ctx) error {
 	}
 	return c.JSON(a.View(inv))
 }
+
+// invitationParams are the query parameters of GET /api/v1/invitations.
+var invitationParams = []string{"dossier_code", "q", "agency", "status", "channel", "from", "to", "cursor", "limit"}
 
 // InvitationRow is an invitation as the list shows it.
 type InvitationRow struct {
