@@ -1528,7 +1528,7 @@ type GetReportPDFParams struct {
 	// To last month or day, included
 	To *string `form:"to,omitempty" json:"to,omitempty"`
 
-	// Channel a channel id, or a family: web, sms, zalo
+	// Channel a channel id, or a family: web, sms, zalo (invitations: one it was sent through, or the one that answered it)
 	Channel *string `form:"channel,omitempty" json:"channel,omitempty"`
 
 	// Procedure a procedure code
