@@ -402,3 +402,14 @@ func (s *Service) Enqueue(ctx context.Context, inv *store.Invitation, chans []*s
 	}
 	return nil
 }
+
+// ChannelTestsPerMinute bounds the test messages (and credential checks)
+// of one channel: a test reaches the provider and costs a message, and a
+// form sent twice by mistake should not turn into a run of texts.
+const ChannelTestsPerMinute = 3
+
+// AllowChannelTest spends one of a channel's tests of this minute, or is
+// a rate_limited error naming phone with when to try again.
+func (s *Service) AllowChannelTest(ctx context.Context, id string) error {
+	return s.limited(ctx, "channel_test:"+id, ChannelTestsPerMinute, time.Minute, "phone", "tests of channel "+id)
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -61,11 +62,18 @@ type channelList struct {
 }
 
 // channelTest is what a channel test found: ok with the provider's
-// answer, or (502) not ok with its error.
+// answer, or (502) not ok with its error. Provider texts are cut and the
+// channel's secrets blanked out before they are shown or audited.
 type channelTest struct {
 	OK     bool   `json:"ok"`
 	Result string `json:"result,omitempty"`
-	Error  string `json:"error,omitempty"`
+	// ProviderID is the provider's id of the test message, when it sent one.
+	ProviderID string `json:"provider_id,omitempty"`
+	Error      string `json:"error,omitempty"`
+	// ProviderStatus and ProviderCode are the provider's HTTP status and
+	// its own error code, when it refused.
+	ProviderStatus int    `json:"provider_status,omitempty"`
+	ProviderCode   string `json:"provider_code,omitempty"`
 }
 
 func (a *API) channelList(c *fiber.Ctx) error {
@@ -137,8 +145,10 @@ func ProviderKind(typ string) (core.ChannelKind, bool) {
 	return p.Kind(), true
 }
 
-// testChannel checks a channel's credentials, or sends a test message to a
-// phone: POST /api/v1/channels/{id}/test {"phone": "09…"}.
+// testChannel checks a channel's credentials, or sends a short test text
+// to a phone: POST /api/v1/channels/{id}/test {"phone": "09…"}. It is no
+// invitation: nothing is stored but the audit entry, and it is limited to
+// core.ChannelTestsPerMinute a channel.
 func (a *API) testChannel(c *fiber.Ctx) error {
 	var in struct {
 		Phone string `json:"phone"`
@@ -148,35 +158,94 @@ func (a *API) testChannel(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	ch, err := a.Core.Channel(c.UserContext(), c.Params("id"))
+	ctx := c.UserContext()
+	out, err := a.TestChannel(ctx, Principal(c), c.Params("id"), in.Phone)
 	if err != nil {
 		return err
 	}
-	p, ok := channels.ProviderOf(ch.Type)
+	if !out.OK {
+		c.Status(fiber.StatusBadGateway)
+	}
+	return c.JSON(out)
+}
+
+// testText is the test message: ASCII, one SMS part, and dated so that a
+// provider that drops repeats of a text (eSMS's RequestId, the generic
+// format's id) sends each test.
+func testText(now time.Time) string {
+	return "Tin nhan thu tu cong khao sat SIPAS luc " + now.Format("15:04:05 02/01/2006") + ". Test message from the SIPAS survey gateway."
+}
+
+// TestChannel sends a test text through channel id to phone (or, with no
+// phone, checks the credentials of a provider that can): the console's
+// "Gửi tin thử" and the API's test. Bad input and the rate limit are
+// errors; what the provider answered is the result, ok or not.
+func (a *API) TestChannel(ctx context.Context, p *core.Principal, id, phone string) (*channelTest, error) {
+	ch, err := a.Core.Channel(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	prov, ok := channels.ProviderOf(ch.Type)
 	if !ok {
-		return core.Errorf(core.Invalid, "type", "unknown channel type %q", ch.Type)
+		return nil, core.Errorf(core.Invalid, "type", "unknown channel type %q", ch.Type)
+	}
+	chk, canCheck := prov.(channels.Checker)
+	to := ""
+	switch {
+	case strings.TrimSpace(phone) != "":
+		if to, err = survey.CanonicalPhone(phone); err != nil {
+			return nil, core.Errorf(core.Invalid, "phone", "%q is not a Vietnamese mobile number: write 0 and 9 digits (e.g. 0912345678), or 84 and 9 digits", phone)
+		}
+	case !canCheck:
+		return nil, core.Errorf(core.Invalid, "phone", "required: %s has no credential check, so the test sends a message; give the phone to send it to", ch.Type)
+	}
+	if err := a.Core.AllowChannelTest(ctx, ch.ID); err != nil {
+		return nil, err
 	}
 	d := channels.Deps{Core: a.Core, Log: a.log}
-	var result string
-	switch chk, canCheck := p.(channels.Checker); {
-	case in.Phone != "":
-		phone, perr := survey.CanonicalPhone(in.Phone)
-		if perr != nil {
-			return core.Errorf(core.Invalid, "phone", "%v", perr)
-		}
-		text := "Tin nhan thu tu cong khao sat SIPAS. Test message from the SIPAS survey gateway."
-		var id string
-		if id, err = p.Send(c.UserContext(), d, ch, channels.Outgoing{To: phone, Text: text, Invitation: "test-" + ch.ID}); err == nil {
-			result = "sent a test message to " + survey.MaskPhone(phone) + " (provider id " + id + ")"
-		}
-	case canCheck:
-		result, err = chk.Check(c.UserContext(), d, ch)
-	default:
-		return core.Errorf(core.Invalid, "phone", "%s has no credential check; give a phone to send a test message to", ch.Type)
+	out := &channelTest{}
+	if to != "" {
+		out.ProviderID, err = prov.Send(ctx, d, ch, channels.Outgoing{To: to, Text: testText(time.Now().In(a.Zone)), Invitation: "test-" + ch.ID})
+		out.Result = "sent a test message to " + survey.MaskPhone(to)
+	} else {
+		out.Result, err = chk.Check(ctx, d, ch)
 	}
 	if err != nil {
-		return c.Status(fiber.StatusBadGateway).JSON(channelTest{Error: err.Error()})
+		out.Result = ""
+		out.Error = scrub(err.Error(), ch.Secrets)
+		var se *channels.SendError
+		if errors.As(err, &se) {
+			out.ProviderStatus, out.ProviderCode = se.Status, scrub(se.Code, ch.Secrets)
+		}
+	} else {
+		out.OK, out.Result, out.ProviderID = true, scrub(out.Result, ch.Secrets), scrub(out.ProviderID, ch.Secrets)
 	}
-	_ = a.Core.Audit(c.UserContext(), Principal(c), "channel.test", ch.ID, map[string]any{"result": result})
-	return c.JSON(channelTest{OK: true, Result: result})
+	detail := map[string]any{"ok": out.OK, "result": out.Result, "provider_id": out.ProviderID, "error": out.Error, "provider_status": out.ProviderStatus}
+	if to != "" {
+		detail["phone"] = survey.MaskPhone(to)
+	}
+	if err := a.Core.Audit(ctx, p, "channel.test", ch.ID, detail); err != nil {
+		// The provider has answered (a text may be on its way): say what it
+		// said rather than a 500 that invites another test.
+		a.log.Warn("audit a channel test", "channel", ch.ID, "err", err)
+	}
+	return out, nil
+}
+
+// providerTextMax bounds a provider's text shown back: its error body
+// can be a whole HTML page.
+const providerTextMax = 300
+
+// scrub blanks out every secret of a channel from a provider's text (an
+// error body may echo a key it was sent) and cuts it to providerTextMax.
+func scrub(s string, secrets map[string]string) string {
+	for _, v := range secrets {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "[secret]")
+		}
+	}
+	if r := []rune(s); len(r) > providerTextMax {
+		s = string(r[:providerTextMax-1]) + "…"
+	}
+	return s
 }

@@ -123,10 +123,10 @@ var operations = []operation{
 	{"getChannel", "get", "/api/v1/channels/{id}", "One channel", "channels", nil, nil, false, map[int]any{200: ChannelView{}}, readErrors},
 	{"putChannel", "put", "/api/v1/channels/{id}", "Create or replace a channel", "channels", nil, request{core.ChannelInput{}, []string{"type"}}, false, map[int]any{200: ChannelView{}}, []int{400, 401, 403, unavailable}},
 	{"deleteChannel", "delete", "/api/v1/channels/{id}", "Delete a channel", "channels", nil, nil, false, map[int]any{204: nil}, readErrors},
-	{"testChannel", "post", "/api/v1/channels/{id}/test", "Check the provider credentials, or send a test message to {\"phone\"}", "channels", nil,
+	{"testChannel", "post", "/api/v1/channels/{id}/test", "Send a short test text to {\"phone\"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited", "channels", nil,
 		request{struct {
 			Phone string `json:"phone,omitempty"`
-		}{}, nil}, false, map[int]any{200: channelTest{}, 502: channelTest{}}, apiErrors},
+		}{}, nil}, false, map[int]any{200: channelTest{}, 502: channelTest{}}, []int{400, 401, 403, 404, 429, unavailable}},
 	{"createKey", "post", "/api/v1/keys", "Create an API key (its value is shown once)", "keys", nil, request{core.KeyInput{}, []string{"name", "role"}}, false, map[int]any{201: createdKey{}}, []int{400, 401, 403, unavailable}},
 	{"listKeys", "get", "/api/v1/keys", "API keys (no values)", "keys", nil, nil, false, map[int]any{200: keyList{}}, []int{401, 403, unavailable}},
 	{"revokeKey", "delete", "/api/v1/keys/{id}", "Revoke an API key", "keys", nil, nil, false, map[int]any{204: nil}, readErrors},
