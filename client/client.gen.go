@@ -492,9 +492,12 @@ type ChannelRate struct {
 
 // ChannelTest defines model for ChannelTest.
 type ChannelTest struct {
-	Error  *string `json:"error,omitempty"`
-	Ok     bool    `json:"ok"`
-	Result *string `json:"result,omitempty"`
+	Error          *string `json:"error,omitempty"`
+	Ok             bool    `json:"ok"`
+	ProviderCode   *string `json:"provider_code,omitempty"`
+	ProviderId     *string `json:"provider_id,omitempty"`
+	ProviderStatus *int32  `json:"provider_status,omitempty"`
+	Result         *string `json:"result,omitempty"`
 }
 
 // Comment defines model for Comment.
@@ -2025,14 +2028,14 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/v1/channels/{id} (the `PutChannel` operationId).
 	PutChannel(ctx context.Context, id string, body PutChannelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// TestChannelWithBody Check the provider credentials, or send a test message to {"phone"}
+	// TestChannelWithBody Send a short test text to {"phone"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/channels/{id}/test (the `TestChannel` operationId).
 	TestChannelWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// TestChannel Check the provider credentials, or send a test message to {"phone"}
+	// TestChannel Send a short test text to {"phone"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2959,7 +2962,7 @@ func (c *Client) PutChannel(ctx context.Context, id string, body PutChannelJSONR
 	return c.Client.Do(req)
 }
 
-// TestChannelWithBody Check the provider credentials, or send a test message to {"phone"}
+// TestChannelWithBody Send a short test text to {"phone"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited
 //
 // Takes any type of body and a specified content type.
 //
@@ -2976,7 +2979,7 @@ func (c *Client) TestChannelWithBody(ctx context.Context, id string, contentType
 	return c.Client.Do(req)
 }
 
-// TestChannel Check the provider credentials, or send a test message to {"phone"}
+// TestChannel Send a short test text to {"phone"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8685,14 +8688,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/channels/{id} (the `PutChannel` operationId).
 	PutChannelWithResponse(ctx context.Context, id string, body PutChannelJSONRequestBody, reqEditors ...RequestEditorFn) (*PutChannelResponse, error)
 
-	// TestChannelWithBodyWithResponse Check the provider credentials, or send a test message to {"phone"}
+	// TestChannelWithBodyWithResponse Send a short test text to {"phone"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/channels/{id}/test (the `TestChannel` operationId).
 	TestChannelWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestChannelResponse, error)
 
-	// TestChannelWithResponse Check the provider credentials, or send a test message to {"phone"}
+	// TestChannelWithResponse Send a short test text to {"phone"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10857,6 +10860,8 @@ type TestChannelResponse struct {
 	JSON404 *ErrorAnswer
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *ErrorAnswer
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorAnswer
 	// JSON502 the response for an HTTP 502 `application/json` response
 	JSON502 *ChannelTest
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -10891,6 +10896,11 @@ func (r TestChannelResponse) GetJSON404() *ErrorAnswer {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r TestChannelResponse) GetJSON415() *ErrorAnswer {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TestChannelResponse) GetJSON429() *ErrorAnswer {
+	return r.JSON429
 }
 
 // GetJSON502 returns the response for an HTTP 502 `application/json` response
@@ -15279,7 +15289,7 @@ func (c *ClientWithResponses) PutChannelWithResponse(ctx context.Context, id str
 	return ParsePutChannelResponse(rsp)
 }
 
-// TestChannelWithBodyWithResponse Check the provider credentials, or send a test message to {"phone"}
+// TestChannelWithBodyWithResponse Send a short test text to {"phone"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15292,7 +15302,7 @@ func (c *ClientWithResponses) TestChannelWithBodyWithResponse(ctx context.Contex
 	return ParseTestChannelResponse(rsp)
 }
 
-// TestChannelWithResponse Check the provider credentials, or send a test message to {"phone"}
+// TestChannelWithResponse Send a short test text to {"phone"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17667,6 +17677,13 @@ func ParseTestChannelResponse(rsp *http.Response) (*TestChannelResponse, error) 
 			return nil, err
 		}
 		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest ChannelTest
