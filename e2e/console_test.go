@@ -75,18 +75,20 @@ func TestConsole(t *testing.T) {
 
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(g.URL+"/console/channels"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="id"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="id"]`), "sms-main"),
-		chromedp.SetValue(chromedp.CSS(`select[name="type"]`), "sms.generic"),
-		chromedp.SendKeys(chromedp.CSS(`textarea[name="settings"]`), "send_url=http://127.0.0.1:9/send\ndefault=true"),
-		chromedp.SendKeys(chromedp.CSS(`textarea[name="secrets"]`), "secret=console-secret-1"),
-		chromedp.Click(chromedp.CSS(`form.card button.primary`)),
-		chromedp.WaitVisible(chromedp.CSS(`table tbody tr`)),
+		chromedp.SetValue(chromedp.CSS(`#channel-type select[name="type"]`), "sms.generic"),
+		chromedp.Click(chromedp.CSS(`#channel-type button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#channel-form input[name="id"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#channel-form input[name="id"]`), "sms-main"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="s_send_url"]`), "http://127.0.0.1:9/send"),
+		chromedp.Click(chromedp.CSS(`input[name="s_default"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="k_secret"]`), "console-secret-1"),
+		chromedp.Click(chromedp.CSS(`#channel-form button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#channels tbody tr`)),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := text("table tbody"); !strings.Contains(got, "sms-main") || !strings.Contains(got, "sms.generic") || strings.Contains(got, "console-secret-1") {
+	if got := text("#channels tbody"); !strings.Contains(got, "sms-main") || !strings.Contains(got, "SMS qua đơn vị tích hợp") || strings.Contains(got, "console-secret-1") {
 		t.Fatalf("channels table %q", got)
 	}
 	shot(t, ctx, "console-channels.png")

@@ -119,6 +119,7 @@ func (cs *console) mount(app *fiber.App) {
 	g.Post("/agencies/:code/delete", admin, cs.deleteAgency)
 	g.Get("/channels", admin, cs.channels)
 	g.Post("/channels", admin, cs.putChannel)
+	g.Post("/channels/test", admin, cs.testChannel)
 	g.Get("/keys", admin, cs.keys)
 	g.Post("/keys", admin, cs.createKey)
 	g.Post("/keys/:id/revoke", admin, cs.revokeKey)
@@ -147,6 +148,12 @@ func (cs *console) view(c *fiber.Ctx, title string, args ...any) *view {
 // render executes a page; page data goes in the view's Data and is
 // flattened for the template through a map.
 func (cs *console) render(c *fiber.Ctx, status int, name string, v *view) error {
+	if f := c.Cookies(flashCookie); f != "" { // what the action before this page did
+		if n, err := url.QueryUnescape(f); err == nil && v.Notice == "" {
+			v.Notice = n
+		}
+		c.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/console", MaxAge: -1, HTTPOnly: true, Secure: cs.secure, SameSite: "Strict"})
+	}
 	data := map[string]any{"Lang": v.Lang, "Other": v.Other, "Switch": v.Switch, "Title": v.Title, "User": v.User, "Role": v.Role, "Agency": v.Agency, "CSRF": v.CSRF,
 		"Error": v.Error, "Notice": v.Notice, "Admin": v.Admin, "CanInvite": v.CanInvite}
 	if m, ok := v.Data.(map[string]any); ok {
@@ -161,6 +168,19 @@ func (cs *console) render(c *fiber.Ctx, status int, name string, v *view) error 
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Type("html", "utf-8")
 	return c.Status(status).Send(b.Bytes())
+}
+
+// flashCookie carries what an action did to the page it redirects to,
+// shown there once. Only the server sets it, so no link can put words
+// in the console's mouth.
+const flashCookie = "gw_flash"
+
+// flash redirects to path, which then says what was done: key is the
+// Vietnamese text, translated here, filled with args.
+func (cs *console) flash(c *fiber.Ctx, path, key string, args ...any) error {
+	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: url.QueryEscape(translate(langOf(c), key, args...)), Path: "/console", MaxAge: 60,
+		HTTPOnly: true, Secure: cs.secure, SameSite: "Strict"})
+	return c.Redirect(path, fiber.StatusSeeOther)
 }
 
 func (cs *console) login(c *fiber.Ctx) error {
@@ -692,7 +712,7 @@ func (cs *console) redo(c *fiber.Ctx, page func(*fiber.Ctx) error, err error) er
 	if !errors.As(err, &ce) {
 		return err
 	}
-	c.Locals("form_error", ce.Error())
+	c.Locals("form_error", formError(langOf(c), ce))
 	return page(c)
 }
 
@@ -740,52 +760,51 @@ func (cs *console) importAgencies(c *fiber.Ctx) error {
 	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
 }
 
+// channels lists the channels, offers a test text through each, and the
+// form of one type's settings and secrets: ?type= to add one, ?edit= to
+// change one (its form filled in, secrets left empty to keep them).
 func (cs *console) channels(c *fiber.Ctx) error {
 	all, err := cs.api.Core.Mongo.Channels.All(c.UserContext())
 	if err != nil {
 		return err
 	}
 	views := make([]server.ChannelView, len(all))
+	typeNames := map[string]string{}
 	for i := range all {
 		views[i] = cs.api.ChannelView(&all[i])
+		typeNames[all[i].ID] = cmp.Or(channelTypeNames[all[i].Type], all[i].Type)
 	}
 	v := cs.withFormError(cs.view(c, "nav|Kênh"), c)
-	v.Data = map[string]any{"Channels": views, "Types": channels.Types()}
+	data := map[string]any{"Channels": views, "TypeNames": typeNames, "Types": channelTypes(), "Phone": c.FormValue("phone"), "Tested": c.FormValue("channel"),
+		"TestsPerMinute": core.ChannelTestsPerMinute}
+	typ, id, enabled := c.Query("type"), c.Query("edit"), true
+	var editing *server.ChannelView
+	for i := range views {
+		if views[i].ID == id {
+			editing, typ, enabled = &views[i], views[i].Type, views[i].Enabled
+		}
+	}
+	if c.Method() == fiber.MethodPost && c.FormValue("type") != "" { // a failed save: its form again, as typed
+		typ, id, enabled = c.FormValue("type"), c.FormValue("id"), c.FormValue("enabled") == "true"
+	}
+	if kind, ok := server.ProviderKind(typ); ok {
+		data["Form"] = map[string]any{"Type": typ, "TypeName": cmp.Or(channelTypeNames[typ], typ), "ID": id, "Enabled": enabled,
+			"Editing": editing != nil, "Fields": channelFields(c, kind, editing)}
+	}
+	v.Data = data
 	return cs.show(c, "channels", v)
 }
 
-// pairs reads "key=value" lines; true and false become booleans when asked.
-func pairs(text string, bools bool) map[string]any {
-	out := map[string]any{}
-	for _, line := range strings.Split(text, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			continue
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if b, err := strconv.ParseBool(v); bools && err == nil && (v == "true" || v == "false") {
-			out[k] = b
-		} else {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 func (cs *console) putChannel(c *fiber.Ctx) error {
-	enabled := c.FormValue("enabled") == "true"
-	in := core.ChannelInput{Type: c.FormValue("type"), Enabled: &enabled, Settings: pairs(c.FormValue("settings"), true), Secrets: map[string]string{}}
-	for k, v := range pairs(c.FormValue("secrets"), false) {
-		in.Secrets[k] = v.(string)
-	}
-	p, ok := server.ProviderKind(in.Type)
+	kind, ok := server.ProviderKind(c.FormValue("type"))
 	if !ok {
-		return cs.redo(c, cs.channels, core.Errorf(core.Invalid, "type", "unknown channel type %q", in.Type))
+		return cs.redo(c, cs.channels, core.Errorf(core.Invalid, "type", "unknown channel type %q", c.FormValue("type")))
 	}
-	if _, err := cs.api.Core.PutChannel(c.UserContext(), server.Principal(c), p, strings.TrimSpace(c.FormValue("id")), in); err != nil {
+	id := strings.TrimSpace(c.FormValue("id"))
+	if _, err := cs.api.Core.PutChannel(c.UserContext(), server.Principal(c), kind, id, channelInput(c, kind)); err != nil {
 		return cs.redo(c, cs.channels, err)
 	}
-	return c.Redirect("/console/channels", fiber.StatusSeeOther)
+	return cs.flash(c, "/console/channels", "Đã lưu kênh %s.", id)
 }
 
 func (cs *console) keys(c *fiber.Ctx) error {

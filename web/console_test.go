@@ -38,7 +38,7 @@ func TestConsoleSignInSessionsAndCSRF(t *testing.T) {
 	}
 	user.Set("password", "short")
 	user.Set("username", "other")
-	if res := g.PostForm("/console/users", user, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "password") {
+	if res := g.PostForm("/console/users", user, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "Mật khẩu cần 10 đến 72 ký tự.") {
 		t.Fatalf("short password: %d", res.StatusCode)
 	}
 	// An agency with sub-agencies cannot be deleted; a leaf can.
@@ -110,7 +110,7 @@ func TestConsoleAgencyShortName(t *testing.T) {
 	}
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
 	form := url.Values{"csrf": {csrf}, "code": {"000.00.40.H40"}, "name": {"Ủy ban nhân dân huyện Nghi Lộc, tỉnh Nghệ An"}, "short_name": {"Ủy ban nhân dân Nghi Lộc"}}
-	if res := g.PostForm("/console/agencies", form, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "short_name: at most 20 characters") {
+	if res := g.PostForm("/console/agencies", form, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "Tên ngắn tối đa 20 ký tự.") {
 		t.Fatalf("24 characters: %d", res.StatusCode)
 	}
 	form.Set("short_name", "UBND Nghi Lộc")
@@ -166,7 +166,7 @@ func TestConsoleDeskMakesAndPrints(t *testing.T) {
 	}
 	// A bad form comes back with the field named.
 	in.Set("dossier_code", "")
-	if res := g.PostForm("/console/invitations", in, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "dossier_code") {
+	if res := g.PostForm("/console/invitations", in, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "Mã hồ sơ không đúng dạng") {
 		t.Fatalf("empty dossier: %d", res.StatusCode)
 	}
 	// Four codes asked, one unknown: three printed and the fourth named.

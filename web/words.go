@@ -1,11 +1,15 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/sipasvn/gateway/core"
 )
 
 // languages the console speaks; the first is the default.
@@ -144,11 +148,13 @@ var en = map[string]string{
 	"Chủ đề cần theo dõi":      "Watched topic",
 	"Chủ đề ý kiến":            "Comment topics",
 	"Chủ đề ý kiến: số ý kiến phàn nàn": "Comment topics: complaints",
-	"col|Lời mời":                 "Invitations",
-	"col|Phàn nàn":                "Complaints",
-	"Cài đặt":                     "Settings",
-	"Cài đặt, mỗi dòng key=value": "Settings, one key=value a line",
-	"Các khoá API":                "API keys",
+	"col|Lời mời":                    "Invitations",
+	"col|Phàn nàn":                   "Complaints",
+	"Cài đặt":                        "Settings",
+	"Cài đặt, mỗi dòng key=value":    "Settings, one key=value a line",
+	"Các khoá API":                   "API keys",
+	"%+.2f điểm so với %s–%s":        "%+.2f points against %s–%s",
+	"%d phàn nàn · %d khen · %d nêu": "%d complaints · %d praise · %d mentions",
 	"Các lời mời dưới đây mang mã cơ quan chưa có trong danh sách. Hãy đặt tên và cấp trên để báo cáo tính vào đúng cây cơ quan.": "Invitations name these agency codes, which nobody registered: name them and place them in the tree below.",
 	"Công dân chấm câu trả lời": "Citizens' rating of answers",
 	"Công dân gửi":              "From the citizen",
@@ -255,7 +261,6 @@ var en = map[string]string{
 	"Theo kênh":                         "Channel mix",
 	"Thu hồi":                           "Revoke",
 	"Thêm hoặc sửa":                     "Add or edit",
-	"Thêm hoặc sửa kênh":                "Add or edit a channel",
 	"Thấp (dưới 3)":                     "Low (under 3)",
 	"Thời gian":                         "Time",
 	"Thủ tục có chỉ số thấp nhất":       "Lowest procedures",
@@ -611,4 +616,132 @@ var en = map[string]string{
 	"Không có phiếu nào phù hợp.":                            "No invitation matches.",
 	"Còn nhiều kết quả khác: gõ thêm mã hồ sơ.":              "There are more: type more of the code.",
 	"Trang sau": "Next page",
+	// Channels: the form of each provider type, the test text.
+	"Sửa":         "Edit",
+	"Sửa kênh %s": "Edit channel %s",
+	"Tắt":         "Off",
+	"Thêm kênh":   "Add a channel",
+	"Loại kênh":   "Channel type",
+	"Chọn loại":   "Choose",
+	"Kênh mới":    "New channel",
+	"bắt buộc":    "required",
+	"đã đặt; để trống để giữ nguyên": "set; leave empty to keep it",
+	"Địa chỉ nhận tin đến (webhook)": "Inbound address (webhook)",
+	"chữ thường không dấu, số, - và _, tối đa 32 ký tự; là một phần của địa chỉ webhook": "lower-case letters, digits, - and _, at most 32; part of the webhook address",
+	"Gửi tin thử":                "Send a test text",
+	"Số điện thoại nhận tin thử": "Phone to receive the test",
+	"Gửi một tin ngắn qua nhà cung cấp của kênh tới số của bạn và xem nhà cung cấp trả lời gì. Tin thử không phải lời mời khảo sát, số điện thoại không được lưu; mỗi kênh tối đa %d tin thử một phút, mỗi lần đều được ghi nhật ký.": "Sends a short text through the channel's provider to your phone and shows what the provider answered. A test is no survey invitation and the phone is not kept; at most %d tests a minute a channel, each one audited.",
+	"Kênh %s: nhà cung cấp đã nhận tin thử tới %s.": "Channel %s: the provider took the test text to %s.",
+	"Mã tin của nhà cung cấp: %s.":                  "The provider's message id: %s.",
+	"Kênh %s: nhà cung cấp không nhận tin thử.":     "Channel %s: the provider refused the test text.",
+	"Mã trạng thái HTTP %d.":                        "HTTP status %d.",
+	"Mã lỗi của nhà cung cấp: %s.":                  "The provider's error code: %s.",
+	"Trả lời của nhà cung cấp: %s":                  "The provider answered: %s",
+	"Đã lưu kênh %s.":                               "Channel %s saved.",
+	"SMS qua đơn vị tích hợp (định dạng chung)":     "SMS through an aggregator (the generic format)",
+	"SMS qua Twilio":                                "SMS through Twilio",
+	"SMS qua eSMS.vn":                               "SMS through eSMS.vn",
+	"SMS qua SpeedSMS":                              "SMS through SpeedSMS",
+	"Zalo OA":                                       "Zalo OA",
+	"Kênh mặc định":                                 "Default channel",
+	"Gửi tiếng Việt có dấu":                         "Send Vietnamese with diacritics",
+	"Tuổi tối đa của tin đến":                       "Oldest inbound message accepted",
+	"Địa chỉ gửi tin":                               "Send URL",
+	"Địa chỉ gốc API":                               "API base URL",
+	"Khoá ký":                                       "Signing secret",
+	"Account SID":                                   "Account SID",
+	"Số gửi":                                        "From number",
+	"Địa chỉ webhook công khai":                     "Public webhook URL",
+	"Auth Token":                                    "Auth Token",
+	"Mã đối tác (CPID)":                             "Partner id (CPID)",
+	"Brandname":                                     "Brandname",
+	"Loại tin":                                      "Message type",
+	"Thứ tự trường ký":                              "Signed fields, in order",
+	"Khoá riêng ký tin đến":                         "Private key signing inbound messages",
+	"ApiKey":                                        "ApiKey",
+	"SecretKey":                                     "SecretKey",
+	"Brandname hoặc số gửi":                         "Brandname or sending number",
+	"Access token":                                  "Access token",
+	"ID ứng dụng":                                   "App id",
+	"ID Official Account":                           "Official Account id",
+	"Mã mẫu ZNS đánh giá":                           "ZNS rating template id",
+	"Địa chỉ gốc cấp token":                         "OAuth base URL",
+	"Địa chỉ gốc ZNS":                               "ZNS base URL",
+	"Khoá bí mật OA":                                "OA secret key",
+	"Khoá bí mật ứng dụng":                          "App secret key",
+	"Refresh token":                                 "Refresh token",
+	"Kênh dùng khi phiếu chỉ ghi gửi qua “sms” hoặc “zalo”; mỗi loại có một kênh mặc định.":                                                 "The channel used when an invitation says just “sms” or “zalo”; one default a kind.",
+	"Tin có dấu dùng mã UCS-2: 70 ký tự một phần tin (67 khi ghép), tốn gấp đôi. Bỏ chọn: gửi không dấu, 160 ký tự một phần tin.":           "Text with diacritics goes as UCS-2: 70 characters a part (67 when split), twice the cost. Unticked: sent without diacritics, 160 characters a part.",
+	"Tin đến cũ hơn mức này bị từ chối, để không ai gửi lại được tin cũ đã bắt được; ví dụ 10m, từ 1m đến 24h. Để trống: 10 phút.":          "Inbound messages older than this are refused, so a captured one cannot be replayed; e.g. 10m, from 1m to 24h. Empty: 10 minutes.",
+	"Để trống để dùng địa chỉ chính thức của nhà cung cấp; chỉ đổi khi chạy thử với máy giả lập.":                                           "Leave empty for the provider's own address; change it only to test against a simulator.",
+	"Địa chỉ https mà đơn vị tích hợp cấp để nhận lệnh gửi tin; hệ thống gửi {id, to, text} kèm chữ ký X-Signature.":                        "The https address the aggregator gives for sends; the gateway POSTs {id, to, text} signed in X-Signature.",
+	"Chuỗi bí mật dùng chung với đơn vị tích hợp để ký tin hai chiều (HMAC-SHA256), ít nhất 16 ký tự, ví dụ tạo bằng openssl rand -hex 16.": "The secret shared with the aggregator that signs messages both ways (HMAC-SHA256), at least 16 characters, e.g. from openssl rand -hex 16.",
+	"Chuỗi bí mật ký tin đến theo định dạng chung, ít nhất 16 ký tự; đặt giống bên cấu hình chuyển tiếp tin đến.":                           "The secret signing inbound messages in the generic format, at least 16 characters; the same as in the forwarding set-up.",
+	"API access token trong trang quản trị SpeedSMS, phần thông tin tài khoản API.":                                                         "The API access token in the SpeedSMS dashboard, under the API account details.",
+	"Brandname hoặc số đã đăng ký với SpeedSMS; bắt buộc khi loại tin là 3, 5, 7 hoặc 8.":                                                   "A brandname or number registered with SpeedSMS; needed for message types 3, 5, 7 and 8.",
+	"Loại tin của SpeedSMS: 2 số ngẫu nhiên (mặc định), 3 brandname riêng, 4 brandname chung, 5 ứng dụng Android, 8 số hai chiều.":          "SpeedSMS's message type: 2 random number (default), 3 own brandname, 4 shared brandname, 5 Android app, 8 two-way number.",
+	"Mã bắt đầu bằng AC, ở trang đầu Twilio Console (Account Info).":                                                                        "The id starting AC, on the Twilio Console's front page (Account Info).",
+	"Số Twilio dùng để gửi, dạng quốc tế, ví dụ +14155550100 (Phone Numbers trong Twilio Console).":                                         "The Twilio number that sends, in international form, e.g. +14155550100 (Phone Numbers in the Twilio Console).",
+	"Chỉ điền khi Twilio gọi một địa chỉ khác địa chỉ webhook trong bảng trên (qua proxy): chữ ký được kiểm theo địa chỉ này.":              "Only when Twilio calls an address other than the webhook in the table above (through a proxy): signatures are checked against it.",
+	"Auth Token cạnh Account SID trong Twilio Console; dùng để gửi tin và kiểm chữ ký tin đến.":                                             "The Auth Token beside the Account SID in the Twilio Console; it sends and checks inbound signatures.",
+	"Mã đối tác eSMS cấp khi đăng ký đầu số nhận tin hai chiều.":                                                                            "The partner id eSMS gives with a two-way short code.",
+	"Brandname chăm sóc khách hàng đã đăng ký với eSMS.":                                                                                    "The customer-care brandname registered with eSMS.",
+	"Loại tin của eSMS: 2 là tin chăm sóc khách hàng có brandname.":                                                                         "eSMS's message type: 2 is customer care with a brandname.",
+	"Thứ tự các trường eSMS ghép để ký tin đến; để trống dùng thứ tự tài liệu của eSMS.":                                                    "The fields eSMS joins to sign inbound messages, in order; empty: the order eSMS documents.",
+	"Khoá riêng eSMS cấp để ký tin đến, ít nhất 16 ký tự.":                                                                                  "The private key eSMS gives to sign inbound messages, at least 16 characters.",
+	"ApiKey trong trang quản trị eSMS, phần quản lý API.":                                                                                   "The ApiKey in the eSMS dashboard, under API management.",
+	"SecretKey đi cùng ApiKey trong trang quản trị eSMS.":                                                                                   "The SecretKey beside the ApiKey in the eSMS dashboard.",
+	"ID ứng dụng trên trang Zalo for Developers.":                                                                                           "The app id on Zalo for Developers.",
+	"ID của Official Account, trong trang quản lý OA.":                                                                                      "The Official Account's id, in the OA admin page.",
+	"Mã mẫu tin ZNS đánh giá dịch vụ đã được Zalo duyệt; cần để mời qua số điện thoại.":                                                     "The service-rating ZNS template Zalo approved; needed to invite by phone number.",
+	"Để trống để dùng địa chỉ của Zalo; chỉ đổi khi chạy thử với máy giả lập.":                                                              "Leave empty for Zalo's address; change it only to test against a simulator.",
+	"Khoá bí mật của OA trong phần Webhook của ứng dụng trên Zalo for Developers, dùng kiểm chữ ký; không phải khoá của ứng dụng.":          "The OA secret key in the app's Webhook section on Zalo for Developers, which checks signatures; not the app's secret.",
+	"Khoá bí mật của ứng dụng trên Zalo for Developers (phần Cài đặt), dùng để làm mới token.":                                              "The app secret key on Zalo for Developers (Settings), which refreshes tokens.",
+	"Access token của OA lúc kết nối; hệ thống tự làm mới.":                                                                                 "The OA's access token when connecting; the gateway refreshes it.",
+	"Refresh token của OA lúc kết nối; chỉ dùng được một lần, hệ thống lưu token mới sau mỗi lần làm mới.":                                  "The OA's refresh token when connecting; it works once, and the gateway keeps the new one after each refresh.",
+}
+
+// errorWords put the API's errors a console form can meet into
+// Vietnamese, keyed by "code field" (a field's prefix, "settings.", for
+// each of a channel's settings). Each says what the field takes, true
+// whatever the reason it was refused; an error not listed shows the API's
+// own message. English pages show the API's message, which is English.
+var errorWords = map[string]string{
+	"invalid_argument phone":        "Số điện thoại không đúng: hãy ghi số di động Việt Nam, 0 và 9 chữ số (ví dụ 0912345678) hoặc 84 và 9 chữ số.",
+	"invalid_argument id":           "Mã không đúng dạng: dùng chữ thường không dấu, chữ số, - và _, tối đa 32 ký tự, bắt đầu bằng chữ hoặc số, ví dụ sms-chinh hoặc quay-03.",
+	"invalid_argument type":         "Hãy chọn một loại kênh trong danh sách.",
+	"invalid_argument code":         "Mã cơ quan không đúng dạng: tối đa 35 ký tự gồm chữ số, chữ in hoa và dấu chấm, ví dụ 000.00.12.H49.",
+	"invalid_argument agency_code":  "Mã cơ quan không đúng: tối đa 35 ký tự gồm chữ số, chữ in hoa và dấu chấm (ví dụ 000.00.12.H49), thuộc phạm vi của bạn.",
+	"invalid_argument name":         "Hãy ghi tên tiếng Việt, tối đa 200 ký tự.",
+	"invalid_argument short_name":   "Tên ngắn tối đa 20 ký tự.",
+	"invalid_argument parent":       "Cấp trên không đúng: chọn một cơ quan đã có trong danh sách, không phải chính cơ quan này.",
+	"invalid_argument level":        "Hãy chọn cấp trong danh sách.",
+	"invalid_argument username":     "Tên đăng nhập gồm 3–40 chữ thường không dấu, chữ số, dấu chấm, - hoặc _.",
+	"invalid_argument password":     "Mật khẩu cần 10 đến 72 ký tự.",
+	"invalid_argument role":         "Hãy chọn vai trò trong danh sách.",
+	"invalid_argument agency":       "Cơ quan không đúng: người dùng hoặc khoá cấp cơ quan cần mã một cơ quan đã có trong danh sách.",
+	"invalid_argument dossier_code": "Mã hồ sơ không đúng dạng: tối đa 64 ký tự gồm chữ, chữ số và . - _ /, ví dụ 000.00.12.H49-201105-0042.",
+	"invalid_argument assignee":     "Hãy chọn người xử lý trong danh sách.",
+	"invalid_argument settings.":    "Cài đặt “%s” còn thiếu hoặc chưa đúng: xem gợi ý dưới ô.",
+	"invalid_argument secrets.":     "Khoá “%s” còn thiếu, quá ngắn (ít nhất 16 ký tự với khoá ký) hoặc loại kênh này không dùng.",
+	"rate_limited":                  "Quá nhiều lần trong thời gian ngắn; hãy thử lại sau %s.",
+}
+
+// formError is a refused form's error as a page in lang shows it.
+func formError(lang string, e *core.Error) string {
+	if lang == "en" {
+		return e.Error()
+	}
+	if e.Code == core.RateLimited {
+		return fmt.Sprintf(errorWords["rate_limited"], e.RetryAfter.Round(time.Second))
+	}
+	if s, ok := errorWords[string(e.Code)+" "+e.Field]; ok {
+		return s
+	}
+	if prefix, name, ok := strings.Cut(e.Field, "."); ok {
+		if s, ok := errorWords[string(e.Code)+" "+prefix+"."]; ok {
+			return fmt.Sprintf(s, cmp.Or(fieldLabels[name], name))
+		}
+	}
+	return e.Error()
 }

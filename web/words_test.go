@@ -33,7 +33,7 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 		}
 	}
 	scan("console/*.html", regexp.MustCompile(`\{\{t ("(?:[^"\\]|\\.)*")`))
-	scan("*.go", regexp.MustCompile(`(?:translate\([a-zA-Z.]+, |\bt\(|cs\.view\(c, )("(?:[^"\\]|\\.)*")`))
+	scan("*.go", regexp.MustCompile(`(?:translate\([a-zA-Z.]+, |\bt\(|cs\.view\(c, |cs\.flash\(c, [^,]+, )("(?:[^"\\]|\\.)*")`))
 	for _, l := range statusLabels {
 		used[l] = true
 	}
@@ -70,7 +70,7 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 	for _, n := range uploadCounts {
 		used[n.Text] = true
 	}
-	for _, m := range []map[string]string{unsureLabels, scanStatusLabels, channelLabels} {
+	for _, m := range []map[string]string{unsureLabels, scanStatusLabels, channelLabels, channelTypeNames, fieldLabels, channelHints} {
 		for _, l := range m {
 			used[l] = true
 		}
