@@ -110,6 +110,24 @@ func (s *Service) answerRoute(ctx context.Context, c *store.Case) (*store.Invita
 	return inv, ch, "", nil
 }
 
+// AnswerRoute says where c's answer would go: the channel's id and the
+// phone, masked (empty for a chat), or why it would not be sent.
+func (s *Service) AnswerRoute(ctx context.Context, c *store.Case) (channel, phone, why string, err error) {
+	inv, ch, why, err := s.answerRoute(ctx, c)
+	if err != nil || ch == nil {
+		return "", "", why, err
+	}
+	switch {
+	case c.Feedback():
+		phone = c.ReplyPhone
+	case Family(ch.Type) == "sms":
+		if p, err := s.Phone(inv); err == nil {
+			phone = survey.MaskPhone(p)
+		}
+	}
+	return ch.ID, phone, "", nil
+}
+
 // AnswerText is a case's answer as the citizen receives it, with how to
 // rate it.
 func (s *Service) AnswerText(inv *store.Invitation, c *store.Case, render Render) string {

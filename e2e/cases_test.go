@@ -92,7 +92,7 @@ func TestFollowUpLoopInTheConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := text("#history"); !strings.Contains(h, "answer_sent") || !strings.Contains(h, "rated: 5") {
+	if h := text("#history"); !strings.Contains(h, "Đã gửi trả lời") || !strings.Contains(h, "Công dân chấm câu trả lời 5/5") || strings.Contains(h, "answer_sent") {
 		t.Fatalf("history %q", h)
 	}
 	// The figures count it, on the dashboard too: on time over the cases

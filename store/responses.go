@@ -150,6 +150,12 @@ func (s *Responses) Exists(ctx context.Context, id string) (bool, error) {
 	return n > 0, err
 }
 
+// Response returns one response by its id (a case's id is its
+// response's), or ErrNotFound.
+func (s *Responses) Response(ctx context.Context, id string) (*Response, error) {
+	return findOne[Response](ctx, s.c, bson.D{{Key: "_id", Value: id}})
+}
+
 // ByInvitation returns the response of an invitation.
 func (s *Responses) ByInvitation(ctx context.Context, invitationID string) (*Response, error) {
 	return findOne[Response](ctx, s.c, bson.D{{Key: "invitation_id", Value: invitationID}})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/url"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/internal/locale"
 	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
@@ -29,6 +31,12 @@ var caseStatusLabels = map[store.CaseStatus]string{
 
 // caseReasons name why a case was opened.
 var caseReasons = map[string]string{"low_score": "Điểm thấp", "complaint": "Phàn nàn", "topic": "Chủ đề cần theo dõi", "feedback": "Hòm thư góp ý"}
+
+// caseDone say what a case action did, for the notice after it.
+var caseDone = map[string]string{
+	core.CaseAssign: "Đã giao vụ việc cho %s.", core.CaseNote: "Đã lưu ghi chú nội bộ.", core.CaseStart: "Đã chuyển vụ việc sang đang xử lý.",
+	core.CaseAnswer: "Đã lưu trả lời; trả lời đang chờ gửi cho công dân.", core.CaseClose: "Đã đóng vụ việc.", core.CaseReopen: "Đã mở lại vụ việc.", "": "Đã lưu.",
+}
 
 // feedbackTypes name a feedback case's type.
 var feedbackTypes = map[string]string{"suggestion": "Góp ý", "complaint": "Phản ánh", "recommendation": "Kiến nghị"}
@@ -108,37 +116,51 @@ func (cs *console) casesPage(c *fiber.Ctx) error {
 	return cs.render(c, 200, "cases", v)
 }
 
-// casePage shows one case with its actions: GET /console/cases/:id.
+// casePage shows one case with its actions: GET /console/cases/:id. It
+// reads the case and its response by _id, the agency tree (cached), and
+// the keys and users (a handful) for the assignee list.
 func (cs *console) casePage(c *fiber.Ctx) error {
-	a := cs.api
-	cas, err := a.Core.Case(c.UserContext(), server.Principal(c), c.Params("id"))
+	a, ctx, lang := cs.api, c.UserContext(), langOf(c)
+	cas, err := a.Core.Case(ctx, server.Principal(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	title := cs.view(c, "Hồ sơ %s", cas.Dossier)
+	title := cs.view(c, "Vụ việc của hồ sơ %s", cas.Dossier)
 	feedback := ""
 	if cas.Feedback() {
-		feedback = translate(langOf(c), feedbackTypes[cas.FeedbackType])
+		feedback = translate(lang, feedbackTypes[cas.FeedbackType])
 		title = cs.view(c, "Hòm thư góp ý: %s", cas.ID)
 	}
 	v := cs.withFormError(title, c)
 	var topics []string
 	for _, t := range cas.Topics {
-		topics = append(topics, topicName(a, v.Lang, t.ID)+": "+translate(v.Lang, polarityLabels[t.Polarity]))
+		topics = append(topics, topicName(a, lang, t.ID)+": "+translate(lang, polarityLabels[t.Polarity]))
 	}
-	agency := cas.Agency
-	if ag, err := a.Core.Mongo.Agencies.Agency(c.UserContext(), cas.Agency); err == nil {
-		agency = ag.Name + " · " + cas.Agency
+	_, agencyName, err := a.AgencyNamer(c)
+	if err != nil {
+		return err
+	}
+	scores, err := caseScores(ctx, a.Core, cas, lang)
+	if err != nil {
+		return err
+	}
+	route, err := cs.answerRoute(c, cas)
+	if err != nil {
+		return err
+	}
+	people, err := assignees(ctx, a.Core, cas.Agency, cas.Assignee)
+	if err != nil {
+		return err
 	}
 	now := time.Now()
 	draft, _ := c.Locals("answer_draft").(string)
 	left, next := core.AnswersLeft(cas, now)
-	limits := map[string]any{"PerDay": core.AnswersPerDay, "MaxParts": core.AnswerParts, "Left": left, "Next": next.In(a.Zone).Format("2006-01-02 15:04")}
-	shown := *cas
-	shown.Low = lowNames(a, v.Lang, cas.Survey, cas.Low)
-	v.Data = map[string]any{"Case": server.ViewCase(&shown, now), "AgencyName": agency, "Topics": topics,
-		"Reason": translate(v.Lang, caseReasons[cas.Reason]), "Status": translate(v.Lang, caseStatusLabels[cas.Status]), "Open": cas.Open(), "Closed": cas.Status == store.CaseClosed,
-		"Limits": limits, "Preview": c.Locals("answer_preview"), "Draft": draft, "Feedback": feedback}
+	limits := map[string]any{"PerDay": core.AnswersPerDay, "MaxParts": core.AnswerParts, "Left": left, "Next": locale.DateTime(lang, next.In(a.Zone))}
+	v.Data = map[string]any{"Case": server.ViewCase(cas, now), "AgencyName": agencyName(cas.Agency), "Topics": topics,
+		"Reason": translate(lang, caseReasons[cas.Reason]), "Low": strings.Join(lowNames(a, lang, cas.Survey, cas.Low), ", "), "Scores": scores,
+		"Status": translate(lang, caseStatusLabels[cas.Status]), "Open": cas.Open(), "Closed": cas.Status == store.CaseClosed,
+		"Channel": translate(lang, cmp.Or(channelLabels[core.Family(cas.Channel)], cas.Channel)), "Route": route, "Assignees": people,
+		"History": history(cas, lang, a.Zone, agencyName), "Limits": limits, "Preview": c.Locals("answer_preview"), "Draft": draft, "Feedback": feedback}
 	return cs.show(c, "case", v)
 }
 
@@ -172,5 +194,12 @@ func (cs *console) caseAction(c *fiber.Ctx) error {
 	if _, err := cs.api.Core.ChangeCase(c.UserContext(), server.Principal(c), id, action, in); err != nil {
 		return cs.redo(c, cs.casePage, err)
 	}
-	return c.Redirect("/console/cases/"+url.PathEscape(id), fiber.StatusSeeOther)
+	done, ok := caseDone[action]
+	if !ok {
+		done = caseDone[""]
+	}
+	if action == core.CaseAssign {
+		return cs.flash(c, "/console/cases/"+url.PathEscape(id), done, in.Assignee)
+	}
+	return cs.flash(c, "/console/cases/"+url.PathEscape(id), done)
 }

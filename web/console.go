@@ -55,8 +55,9 @@ func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *conso
 			"fixed": func(f float64) string { return locale.Fixed(lang, f, 2) },
 			// at shows a time in the console's zone (GATEWAY_TIMEZONE).
 			"at": func(t time.Time, layout string) string { return t.In(a.Zone).Format(layout) },
-			// when writes a time as the page's language does (06/12/2026 14:05).
+			// when and day write a time and a date as lang writes them (internal/locale).
 			"when": func(t time.Time) string { return locale.DateTime(lang, t.In(a.Zone)) },
+			"day":  func(t time.Time) string { return locale.Date(lang, t.In(a.Zone)) },
 		}
 		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks", "integrity", "flagged"} {
 			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))

@@ -70,7 +70,10 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 	for _, n := range uploadCounts {
 		used[n.Text] = true
 	}
-	for _, m := range []map[string]string{unsureLabels, scanStatusLabels, channelLabels, channelTypeNames, fieldLabels, channelHints} {
+	for _, l := range scaleLabels {
+		used[l] = true
+	}
+	for _, m := range []map[string]string{unsureLabels, scanStatusLabels, channelLabels, channelTypeNames, fieldLabels, channelHints, caseActions, openedWhy, actors, caseDone} {
 		for _, l := range m {
 			used[l] = true
 		}
@@ -103,7 +106,7 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 	if got := translate("vi", "nav|Cơ quan"); got != "Cơ quan" {
 		t.Errorf("context key in Vietnamese: %q", got)
 	}
-	if got := translate("en", "Hồ sơ %s", "H49-1"); got != "Case H49-1" {
+	if got := translate("en", "Vụ việc của hồ sơ %s", "H49-1"); got != "Case of dossier H49-1" {
 		t.Errorf("verbs: %q", got)
 	}
 }
