@@ -102,6 +102,7 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/unread", server.Allow(core.RoleAdmin, core.RoleAgency), cs.unread)
 	g.Post("/unread/:id/resolve", server.Allow(core.RoleAdmin, core.RoleAgency), cs.resolveUnread)
 	g.Post("/unread/:id/dismiss", server.Allow(core.RoleAdmin, core.RoleAgency), cs.dismissUnread)
+	g.Get("/conversations/:invitation", server.Allow(core.RoleAdmin, core.RoleAgency), cs.conversation)
 	desk := server.Allow(core.RoleAdmin, core.RoleAgency)
 	g.Get("/paper", desk, cs.paperQueue)
 	g.Get("/paper/print", desk, cs.printForms)

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/internal/locale"
 	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/store"
 )
@@ -16,7 +19,8 @@ import (
 // unreadRow is a reply not understood as the console shows it.
 type unreadRow struct {
 	ID, At, Agency, Family, Phone, Text, Answered string
-	Own                                           bool // the viewer's own agency is rated: a parent reads it
+	Invitation                                    string // its conversation's link
+	Own                                           bool   // the viewer's own agency is rated: a parent reads it
 	Resolution                                    *store.Resolution
 	Scores, Comment, Note, By, When, TestCase     string
 	Questions                                     []questionField
@@ -37,16 +41,20 @@ func (cs *console) unread(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	_, agencyName, err := cs.api.AgencyNamer(c)
+	if err != nil {
+		return err
+	}
 	rows := make([]unreadRow, len(us))
 	for i := range us {
 		u := &us[i]
-		r := unreadRow{ID: u.ID, At: u.At.In(cs.api.Zone).Format("2006-01-02 15:04"), Agency: u.Agency, Family: u.Family,
+		r := unreadRow{ID: u.ID, At: locale.DateTime(lang, u.At.In(cs.api.Zone)), Agency: agencyName(u.Agency), Family: translate(lang, cmp.Or(channelLabels[u.Family], u.Family)), Invitation: u.Invitation,
 			Phone: u.Phone, Text: u.Text, Own: p.Agency != "" && p.Agency == u.Agency, Resolution: u.Resolution, TestCase: cs.api.Core.TestCase(u)}
 		if len(u.Answered) > 0 {
 			r.Answered = strings.Trim(strings.ReplaceAll(fmt.Sprint(u.Answered), "-1", "–"), "[]")
 		}
 		if res := u.Resolution; res != nil {
-			r.Comment, r.Note, r.By, r.When = res.Comment, res.Note, res.EnteredBy, res.At.In(cs.api.Zone).Format("2006-01-02 15:04")
+			r.Comment, r.Note, r.By, r.When = res.Comment, res.Note, res.EnteredBy, locale.DateTime(lang, res.At.In(cs.api.Zone))
 			def := cs.api.Core.ChatSurvey(u.Survey)
 			var parts []string
 			for _, q := range def.Questions {
@@ -87,12 +95,23 @@ func (cs *console) resolveUnread(c *fiber.Ctx) error {
 	if _, _, err := cs.api.Core.ResolveUnread(c.UserContext(), server.Principal(c), id, in); err != nil {
 		return cs.redo(c, cs.unread, err)
 	}
-	return c.Redirect("/console/unread", fiber.StatusSeeOther)
+	return cs.flash(c, "/console/unread", "Đã ghi điểm công dân muốn chấm.")
+}
+
+// conversation opens an invitation's page, with its conversation, from
+// its id: GET /console/conversations/:invitation (the not-understood
+// list's link), within the operator's agencies.
+func (cs *console) conversation(c *fiber.Ctx) error {
+	inv, err := cs.api.Scoped(c)(cs.api.Core.Invitation(c.UserContext(), c.Params("invitation")))
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/console/invitations?dossier_code="+url.QueryEscape(inv.DossierCode)+"#conversation", fiber.StatusSeeOther)
 }
 
 func (cs *console) dismissUnread(c *fiber.Ctx) error {
 	if _, err := cs.api.Core.DismissUnread(c.UserContext(), server.Principal(c), c.Params("id"), core.UnreadInput{Note: c.FormValue("note")}); err != nil {
 		return cs.redo(c, cs.unread, err)
 	}
-	return c.Redirect("/console/unread", fiber.StatusSeeOther)
+	return cs.flash(c, "/console/unread", "Đã bỏ qua tin.")
 }

@@ -742,9 +742,12 @@ var en = map[string]string{
 	"Đã lưu ghi chú nội bộ.":              "Internal note saved.",
 	"Đã chuyển vụ việc sang đang xử lý.":  "Case put in progress.",
 	"Đã lưu trả lời; trả lời đang chờ gửi cho công dân.": "Answer saved; it is queued for the citizen.",
-	"Đã đóng vụ việc.":   "Case closed.",
-	"Đã mở lại vụ việc.": "Case reopened.",
-	"Đã lưu.":            "Saved.",
+	"Đã đóng vụ việc.":                "Case closed.",
+	"Đã mở lại vụ việc.":              "Case reopened.",
+	"Đã lưu.":                         "Saved.",
+	"Xem cả hội thoại và phiếu":       "See the whole conversation and invitation",
+	"Đã ghi điểm công dân muốn chấm.": "The citizen's scores are entered.",
+	"Đã bỏ qua tin.":                  "The message is dismissed.",
 }
 
 // errorWords put the API's errors a console form can meet into
