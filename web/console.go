@@ -731,10 +731,11 @@ func (cs *console) withFormError(v *view, c *fiber.Ctx) *view {
 func (cs *console) putAgency(c *fiber.Ctx) error {
 	in := core.AgencyInput{Name: c.FormValue("name"), NameEN: c.FormValue("name_en"), ShortName: c.FormValue("short_name"),
 		Parent: c.FormValue("parent"), Level: c.FormValue("level")}
-	if _, err := cs.api.Core.PutAgency(c.UserContext(), server.Principal(c), strings.TrimSpace(c.FormValue("code")), in); err != nil {
+	code := strings.TrimSpace(c.FormValue("code"))
+	if _, err := cs.api.Core.PutAgency(c.UserContext(), server.Principal(c), code, in); err != nil {
 		return cs.redo(c, cs.agenciesPage, err)
 	}
-	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
+	return cs.flash(c, "/console/agencies", "Đã lưu cơ quan %s.", in.Name)
 }
 
 func (cs *console) agenciesPage(c *fiber.Ctx) error {
@@ -751,15 +752,32 @@ func (cs *console) agenciesPage(c *fiber.Ctx) error {
 		}
 	}
 	v := cs.withFormError(cs.view(c, "nav|Cơ quan"), c)
-	v.Data = map[string]any{"Agencies": registered, "Unregistered": unregistered, "Levels": core.Levels}
+	var levels []struct{ Code, Name string }
+	for _, l := range core.Levels {
+		levels = append(levels, struct{ Code, Name string }{l, translate(v.Lang, levelNames[l])})
+	}
+	// The form: an agency's own (?edit=), or what was typed when a save failed.
+	form := map[string]string{}
+	for _, ag := range registered {
+		if ag.Code == c.Query("edit") {
+			form = map[string]string{"code": ag.Code, "name": ag.Name, "name_en": ag.NameEN, "short_name": ag.ShortName, "parent": ag.Parent, "level": ag.Level}
+		}
+	}
+	if c.Method() == fiber.MethodPost && c.Path() == "/console/agencies" {
+		for _, k := range []string{"code", "name", "name_en", "short_name", "parent", "level"} {
+			form[k] = c.FormValue(k)
+		}
+	}
+	v.Data = map[string]any{"Agencies": agencyTree(registered, v.Lang), "Unregistered": unregistered, "Levels": levels, "Form": form, "Editing": c.Query("edit") != "" && form["code"] != ""}
 	return cs.show(c, "agencies", v)
 }
 
 func (cs *console) importAgencies(c *fiber.Ctx) error {
-	if _, err := cs.api.Core.ImportAgencies(c.UserContext(), server.Principal(c), strings.NewReader(c.FormValue("csv"))); err != nil {
+	n, err := cs.api.Core.ImportAgencies(c.UserContext(), server.Principal(c), strings.NewReader(c.FormValue("csv")))
+	if err != nil {
 		return cs.redo(c, cs.agenciesPage, err)
 	}
-	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
+	return cs.flash(c, "/console/agencies", "Đã nhập %d cơ quan.", n)
 }
 
 // channels lists the channels, offers a test text through each, and the
@@ -853,8 +871,9 @@ func (cs *console) createUser(c *fiber.Ctx) error {
 }
 
 func (cs *console) deleteAgency(c *fiber.Ctx) error {
-	if err := cs.api.Core.DeleteAgency(c.UserContext(), server.Principal(c), strings.Clone(c.Params("code"))); err != nil {
+	code := strings.Clone(c.Params("code"))
+	if err := cs.api.Core.DeleteAgency(c.UserContext(), server.Principal(c), code); err != nil {
 		return cs.redo(c, cs.agenciesPage, err)
 	}
-	return c.Redirect("/console/agencies", fiber.StatusSeeOther)
+	return cs.flash(c, "/console/agencies", "Đã xoá cơ quan %s.", code)
 }

@@ -748,6 +748,19 @@ var en = map[string]string{
 	"Xem cả hội thoại và phiếu":       "See the whole conversation and invitation",
 	"Đã ghi điểm công dân muốn chấm.": "The citizen's scores are entered.",
 	"Đã bỏ qua tin.":                  "The message is dismissed.",
+
+	// Agencies: the tree, levels in words.
+	"Cây cơ quan: mỗi cơ quan dưới cơ quan cấp trên": "The agency tree: each agency under its parent",
+	"Sửa cơ quan %s":      "Edit %s",
+	"Xoá cơ quan %s":      "Delete %s",
+	"Đã lưu cơ quan %s.":  "Agency %s saved.",
+	"Đã nhập %d cơ quan.": "%d agencies imported.",
+	"Đã xoá cơ quan %s.":  "Agency %s deleted.",
+	"Tỉnh":                "Province",
+	"Sở/Ban/Ngành":        "Department",
+	"Huyện":               "District",
+	"Xã":                  "Commune",
+	"Đơn vị trực thuộc":   "Subordinate unit",
 }
 
 // errorWords put the API's errors a console form can meet into
