@@ -38,7 +38,9 @@ func agencyTree(all []server.AgencyEntry, lang string) []agencyRow {
 			roots = append(roots, a)
 		}
 	}
-	byName := func(a, b server.AgencyEntry) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Code, b.Code)) }
+	byName := func(a, b server.AgencyEntry) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Code, b.Code))
+	}
 	out, seen := []agencyRow{}, map[string]bool{}
 	var walk func(a server.AgencyEntry, depth int)
 	walk = func(a server.AgencyEntry, depth int) {
