@@ -106,7 +106,7 @@ func (cs *console) casesPage(c *fiber.Ctx) error {
 			rows[i].Feedback, rows[i].Dossier, rows[i].Reason = true, cs.ID, translate(lang, feedbackTypes[cs.FeedbackType])
 		}
 	}
-	v := cs.view(c, "Theo dõi, phản hồi")
+	v := cs.view(c, "Vụ việc cần xử lý")
 	var statuses []struct{ Code, Label string }
 	for _, s := range []store.CaseStatus{store.CaseOpen, store.CaseInProgress, store.CaseAnswered, store.CaseReopened, store.CaseClosed} {
 		statuses = append(statuses, struct{ Code, Label string }{string(s), caseStatusLabels[s]})

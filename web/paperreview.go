@@ -151,7 +151,7 @@ func (cs *console) doneNotice(c *fiber.Ctx) string {
 	}
 	lang := langOf(c)
 	if sc.Survey == paper.Slip && sc.Status == store.ScanRecorded {
-		return translate(lang, "Đã ghi nhận phiếu góp ý: việc theo dõi %s.", sc.CaseID)
+		return translate(lang, "Đã ghi nhận phiếu góp ý: vụ việc %s.", sc.CaseID)
 	}
 	switch sc.Status {
 	case store.ScanRecorded:
