@@ -101,15 +101,15 @@ func TestComments(t *testing.T) {
 	if status != 200 || !strings.Contains(html, "Phải chờ lâu quá") || strings.Contains(html, "Cán bộ nhiệt tình") || !strings.Contains(html, "Phòng Hộ tịch") {
 		t.Fatalf("console panel: %d\n%s", status, html)
 	}
-	// The dashboard opens on every form, names its charts, and ranks no
-	// agency on three answers.
+	// The dashboard opens on the SIPAS form, names its charts, and ranks
+	// no unit on three answers: it marks them.
 	status, html = g.Page("/console/dashboard", cookie)
-	if status != 200 || !strings.Contains(html, `<option value="all" selected>`) || !strings.Contains(html, `aria-label="Tỉ lệ hài lòng theo tiêu chí"`) ||
-		!strings.Contains(html, "đơn vị dưới 30 phiếu, chưa xếp hạng") {
+	if status != 200 || !strings.Contains(html, `<option value="sipas" selected>`) || !strings.Contains(html, `aria-label="Tỉ lệ hài lòng theo tiêu chí"`) ||
+		!strings.Contains(html, "chưa đủ mẫu: dưới 30 phiếu") {
 		t.Fatalf("dashboard: %d\n%s", status, html)
 	}
 	status, html = g.Page("/console/dashboard?lang=en", cookie)
-	if status != 200 || !strings.Contains(html, `aria-label="Satisfaction by criterion"`) || !strings.Contains(html, "with fewer than 30 responses: too few answers to rank") {
+	if status != 200 || !strings.Contains(html, `aria-label="Satisfaction by criterion"`) || !strings.Contains(html, "too few answers: under 30 responses") {
 		t.Fatalf("dashboard: %d\n%s", status, html)
 	}
 	status, body = g.Page("/console/comments.csv?band=high", cookie)
