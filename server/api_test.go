@@ -63,7 +63,7 @@ func TestCreateInvitation(t *testing.T) {
 		"/api/v1/invitations?dossier_code=000.00.12.H49-201105-0042": 200,
 		"/api/v1/invitations/000000000000000000000000":               404,
 		"/api/v1/invitations?dossier_code=nope":                      404,
-		"/api/v1/invitations":                                        400,
+		"/api/v1/invitations?status=nope":                            400,
 	} {
 		res, got := g.API("GET", path, nil)
 		if res.StatusCode != want {
@@ -72,6 +72,10 @@ func TestCreateInvitation(t *testing.T) {
 		if want == 200 && got["id"] != inv["id"] {
 			t.Errorf("GET %s: %v", path, got)
 		}
+	}
+	// Without a dossier code it lists: the one invitation made.
+	if res, got := g.API("GET", "/api/v1/invitations", nil); res.StatusCode != 200 || len(got["invitations"].([]any)) != 1 {
+		t.Errorf("GET /api/v1/invitations: %d %v", res.StatusCode, got)
 	}
 }
 
