@@ -48,7 +48,7 @@ func TestConsoleCasePageInWords(t *testing.T) {
 
 	_, page := g.Page("/console/cases/"+id, cookie)
 	vietnamese(t, "the case page", page, "Vụ việc của hồ sơ CASE-W-1", "Tiếp cận dịch vụ", "1 · Rất không hài lòng", "2 · Không hài lòng",
-		"Thủ tục hành chính", "tin nhắn SMS", "Gửi qua kênh SMS qua đơn vị tích hợp (định dạng chung) tới số 84******678", "Mở do điểm thấp", "Lý do Điểm thấp: Tiếp cận, Thủ tục")
+		"Thủ tục hành chính", "tin nhắn SMS", "Gửi qua kênh SMS qua đơn vị tích hợp (định dạng chung) tới số 84******678", "Mở do điểm thấp", "Lý do Điểm thấp: Tiếp cận dịch vụ, Thủ tục hành chính")
 	if !strings.Contains(page, "<option>Nguyễn Thị Hoa</option>") || strings.Contains(page, "Lê Văn Tám") {
 		t.Errorf("the assignee list holds the agency's keys only:\n%s", page)
 	}
