@@ -43,21 +43,9 @@ func (s *Service) Cases(ctx context.Context, p *Principal, q CaseQuery) ([]store
 	if err != nil {
 		return nil, err
 	}
-	var agencies []string // nil: every agency
-	root := q.Agency
-	if p.Agency != "" {
-		if root == "" {
-			root = p.Agency
-		} else if ok, err := s.InSubtree(ctx, p.Agency, root); err != nil {
-			return nil, err
-		} else if !ok {
-			return nil, Errorf(Denied, "agency", "agency %s is outside this key's agency %s", root, p.Agency)
-		}
-	}
-	if root != "" {
-		if agencies, err = s.Subtree(ctx, root); err != nil {
-			return nil, err
-		}
+	agencies, err := s.scopeAgencies(ctx, p, q.Agency) // nil: every agency
+	if err != nil {
+		return nil, err
 	}
 	// The work list (no months asked, not the closed ones) reads the open
 	// cases alone; otherwise every case of the months.
