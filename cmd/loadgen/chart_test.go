@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,19 +123,26 @@ func TestChartDrawsEveryScenarioAndMode(t *testing.T) {
 	}
 }
 
-// Filler invitations are valid as the gateway makes them, and the same
-// invitation number gives the same dossier.
+// Filler invitations are valid as the gateway makes them, the same
+// invitation number gives the same dossier, and codes are unique and of
+// the usual shape: <agency>-<YYMMDD of the day it was made>-<4 digits>.
 func TestFillerInvitationsLookReal(t *testing.T) {
 	now := time.Now().UTC()
-	open, done, agencies, procs := 0, 0, map[string]bool{}, map[string]bool{}
+	open, done, agencies, procs, codes := 0, 0, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	const n = 5000
+	shape := regexp.MustCompile(`^000\.\d\d\.\d\d\.H49-(\d{6})-\d{4}$`)
 	for i := range n {
 		inv := fillInvitation(i, now)
 		if _, err := qr.ParseToken(inv.Token); err != nil {
 			t.Fatalf("token %q: %v", inv.Token, err)
 		}
-		if len(inv.ID) != 24 || inv.DossierCode != fillDossier(i) {
-			t.Fatalf("invitation %d: id %q dossier %q (want %q)", i, inv.ID, inv.DossierCode, fillDossier(i))
+		if len(inv.ID) != 24 || inv.DossierCode != fillDossier(i, now) || codes[inv.DossierCode] {
+			t.Fatalf("invitation %d: id %q dossier %q (want %q, once)", i, inv.ID, inv.DossierCode, fillDossier(i, now))
+		}
+		codes[inv.DossierCode] = true
+		m := shape.FindStringSubmatch(inv.DossierCode)
+		if m == nil || !strings.HasPrefix(inv.DossierCode, inv.AgencyCode+"-") || m[1] != inv.CreatedAt.In(vietnam).Format("060102") {
+			t.Fatalf("invitation %d: dossier %q of agency %s made %s", i, inv.DossierCode, inv.AgencyCode, inv.CreatedAt.In(vietnam))
 		}
 		if inv.CreatedAt.After(now) || now.Sub(inv.CreatedAt) > 367*24*time.Hour || inv.ExpiresAt.Sub(inv.CreatedAt) != fillTTL {
 			t.Fatalf("invitation %d: created %s expires %s", i, inv.CreatedAt, inv.ExpiresAt)

@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/sipasvn/gateway/qr"
+	gwreport "github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
@@ -30,19 +31,22 @@ import (
 // ones have neither). Each completed invitation gets its response, written
 // the same way (store.Responses.InsertBulk: no uncounted copy), with scores
 // drawn around 4 and a comment now and then: the full form on the web, the
-// five-criterion short form by SMS. `gateway rebuild` brings them into the
-// roll-ups.
-// Invitation i is the same every time apart from its id, token and dates:
-// its dossier code <agency>-FILL-<i> says it is the filler's, and filling
-// again inserts only the ones missing (a marker in the loadgen_fill
-// database records how far the last fill got).
+// five-criterion short form by SMS; a response the gateway would open a
+// follow-up case for (report.CaseOf under the default rule) opens it, as
+// the roll-up writer does, but only in MongoDB (the open-case index in
+// Redis is not written). `gateway rebuild` brings them into the roll-ups
+// and the search indexes.
+// Invitation i is the same every time apart from its id and token: its
+// dates and dossier code count back from the anchor, the time of the
+// store's first fill, which a marker in the loadgen_fill database keeps
+// with how far the last fill got, so filling again inserts only the ones
+// missing and the load tool knows the codes that exist.
 
 const (
 	fillBatch   = 1000
-	fillProgDB  = "loadgen_fill" // progress marker: {_id: <database>, n: filled}
+	fillProgDB  = "loadgen_fill" // progress marker: {_id: <database>, n: filled, anchor: time}
 	fillTTL     = 30 * 24 * time.Hour
-	fillYear    = 365 * 24 * time.Hour
-	fillOpen    = 0.10 // share made in the last 30 days: still open
+	fillDays    = 365  // days before the anchor's that invitations are spread over
 	fillDone    = 0.30 // share completed
 	fillDoneWeb = 0.6  // of those, through the web page (else SMS)
 )
@@ -90,29 +94,42 @@ func skewed(r *rand.Rand, n int) int {
 
 func fillRand(i int) *rand.Rand { return rand.New(rand.NewPCG(0x5eed, uint64(i))) }
 
-// fillDossier is invitation i's dossier code.
-func fillDossier(i int) string {
-	return fmt.Sprintf("%s-FILL-%07d", fillAgencies[skewed(fillRand(i), len(fillAgencies))], i)
+// vietnam is the time zone of dossier codes' dates and office hours.
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+// fillPlace is where invitation i belongs: its agency (fillRand(i)'s
+// first draw), its day (Vietnam time) and its number that day. Invitation
+// i is made on day 1 + i%fillDays before the anchor's and is the
+// (i/fillDays + 1)-th of that day: the days fill evenly, and a day's
+// numbers run 1, 2, 3… across the province's agencies (one counter a
+// day, as a province's one-stop system numbers its dossiers).
+func fillPlace(i int, anchor time.Time) (agency string, day time.Time, seq int) {
+	a := anchor.In(vietnam)
+	day = time.Date(a.Year(), a.Month(), a.Day()-1-i%fillDays, 0, 0, 0, 0, vietnam)
+	return fillAgencies[skewed(fillRand(i), len(fillAgencies))], day, i/fillDays + 1
 }
 
-// fillInvitation is the filler's invitation i, made at now: created in the
-// last 12 months (a tenth in the last 30 days, still open), expiring 30
-// days later, three in ten completed on the web or by SMS.
-func fillInvitation(i int, now time.Time) *store.Invitation {
+// fillDossier is invitation i's dossier code, as a one-stop system makes
+// them: <agency>-<YYMMDD>-<the day's number, 4 digits>, e.g.
+// 000.00.12.H49-261203-0042.
+func fillDossier(i int, anchor time.Time) string {
+	agency, day, seq := fillPlace(i, anchor)
+	return fmt.Sprintf("%s-%s-%04d", agency, day.Format("060102"), seq)
+}
+
+// fillInvitation is the filler's invitation i of a fill anchored at
+// anchor: made in office hours on its day (fillPlace: within the year
+// before the anchor's day, so the last 30 days' share, about one in
+// twelve, is still open), expiring 30 days later, three in ten completed
+// on the web or by SMS by the anchor.
+func fillInvitation(i int, anchor time.Time) *store.Invitation {
 	r := fillRand(i)
-	agency := fillAgencies[skewed(r, len(fillAgencies))] // first draw: see fillDossier
+	agency := fillAgencies[skewed(r, len(fillAgencies))] // first draw: see fillPlace
+	_, day, _ := fillPlace(i, anchor)
 	proc := skewed(r, len(fillProcedures))
-	age := fillTTL + time.Duration(r.Int64N(int64(fillYear-fillTTL)))
-	if r.Float64() < fillOpen {
-		age = time.Duration(r.Int64N(int64(fillTTL)))
-	}
-	created := store.Millis(now.Add(-age))
-	// Office hours, Vietnam time (UTC+7): 01:00–10:00 UTC.
-	day := created.Truncate(24 * time.Hour)
-	created = store.Millis(day.Add(time.Hour + time.Duration(r.Int64N(int64(9*time.Hour)))))
-	if created.After(now) {
-		created = store.Millis(now.Add(-time.Minute))
-	}
+	// Office hours, 08:00–17:00 Vietnam time.
+	created := store.Millis(day.Add(8*time.Hour + time.Duration(r.Int64N(int64(9*time.Hour)))).UTC())
+	now := anchor
 	id := primitive.NewObjectID() // the gateway's ids, dated when the invitation was made
 	ts := uint32(created.Unix())
 	id[0], id[1], id[2], id[3] = byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts)
@@ -123,7 +140,7 @@ func fillInvitation(i int, now time.Time) *store.Invitation {
 	inv := &store.Invitation{
 		ID:            id.Hex(),
 		Token:         string(qr.NewToken()),
-		DossierCode:   fmt.Sprintf("%s-FILL-%07d", agency, i),
+		DossierCode:   fillDossier(i, anchor),
 		AgencyCode:    agency,
 		ProcedureCode: fillProcedures[proc],
 		FieldCode:     fillFields[proc],
@@ -154,31 +171,39 @@ func fillInvitation(i int, now time.Time) *store.Invitation {
 }
 
 // fillProgress reads how many of the filler's invitations the database
-// holds (0..n-1), from the marker the last fill left, checked against the
-// store: the last of them must exist.
-func fillProgress(ctx context.Context, m *store.Mongo, db string) (int, error) {
+// holds (0..n-1) and the anchor they count back from, from the marker the
+// last fill left, checked against the store: the last of them must exist.
+// Nothing filled yet: 0 and a zero anchor.
+func fillProgress(ctx context.Context, m *store.Mongo, db string) (int, time.Time, error) {
 	var doc struct {
-		N int `bson:"n"`
+		N      int       `bson:"n"`
+		Anchor time.Time `bson:"anchor"`
 	}
 	err := m.Client.Database(fillProgDB).Collection("fill").FindOne(ctx, bson.D{{Key: "_id", Value: db}}).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && doc.N == 0) {
-		return 0, nil
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, time.Time{}, nil
 	}
 	if err != nil {
-		return 0, err
+		return 0, time.Time{}, err
 	}
-	if _, err := m.Invitations.ByDossier(ctx, fillDossier(doc.N-1)); err != nil {
+	if doc.Anchor.IsZero() {
+		return 0, time.Time{}, fmt.Errorf("database %s was filled by an older load tool (codes <agency>-FILL-<n>, no anchor in %s.fill): fill a fresh store", db, fillProgDB)
+	}
+	if doc.N == 0 {
+		return 0, doc.Anchor, nil
+	}
+	if _, err := m.Invitations.ByDossier(ctx, fillDossier(doc.N-1, doc.Anchor)); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return 0, nil // a marker without its invitations: fill again from 0 (duplicates are skipped)
+			return 0, doc.Anchor, nil // a marker without its invitations: fill again from 0 (duplicates are skipped)
 		}
-		return 0, err
+		return 0, time.Time{}, err
 	}
-	return doc.N, nil
+	return doc.N, doc.Anchor, nil
 }
 
-func setFillProgress(ctx context.Context, m *store.Mongo, db string, n int) error {
+func setFillProgress(ctx context.Context, m *store.Mongo, db string, n int, anchor time.Time) error {
 	_, err := m.Client.Database(fillProgDB).Collection("fill").UpdateOne(ctx, bson.D{{Key: "_id", Value: db}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: n}}}}, options.Update().SetUpsert(true))
+		bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: n}, {Key: "anchor", Value: anchor}}}}, options.Update().SetUpsert(true))
 	return err
 }
 
@@ -215,20 +240,35 @@ var fillSIPAS, fillSIPAS5 = func() (*survey.Survey, *survey.Survey) {
 }()
 
 // fill brings the filler's invitations in m (database db) up to n, in
-// batches of fillBatch from workers goroutines, and prints its throughput.
-func fill(w io.Writer, m *store.Mongo, db string, n, workers int) error {
+// batches of fillBatch from workers goroutines, prints its throughput and
+// returns the anchor their dates and codes count back from.
+func fill(w io.Writer, m *store.Mongo, db string, n, workers int) (time.Time, error) {
 	ctx := context.Background()
-	have, err := fillProgress(ctx, m, db)
+	have, anchor, err := fillProgress(ctx, m, db)
 	if err != nil {
-		return fmt.Errorf("read fill progress: %w", err)
+		return anchor, fmt.Errorf("read fill progress: %w", err)
 	}
 	if have >= n {
 		fmt.Fprintf(w, "fill: the store already holds %d filler invitations (asked for %d)\n", have, n)
-		return nil
+		return anchor, nil
 	}
-	now := time.Now().UTC()
+	if anchor.IsZero() {
+		// Recorded before any invitation: a cut first fill resumes with the
+		// same codes.
+		anchor = store.Millis(time.Now().UTC())
+		if err := setFillProgress(ctx, m, db, 0, anchor); err != nil {
+			return anchor, fmt.Errorf("record fill progress: %w", err)
+		}
+	}
+	b := &fillBatcher{m: m, anchor: anchor}
+	if b.lex, err = survey.LoadLexicon(); err == nil {
+		b.cal, err = survey.NewCalendar()
+	}
+	if err != nil {
+		return anchor, err
+	}
 	batches := (n - have + fillBatch - 1) / fillBatch
-	var next, done, answered atomic.Int64
+	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	start := time.Now()
@@ -236,24 +276,10 @@ func fill(w io.Writer, m *store.Mongo, db string, n, workers int) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for b := int(next.Add(1) - 1); b < batches; b = int(next.Add(1) - 1) {
-				lo := have + b*fillBatch
+			for k := int(next.Add(1) - 1); k < batches; k = int(next.Add(1) - 1) {
+				lo := have + k*fillBatch
 				hi := min(lo+fillBatch, n)
-				invs := make([]*store.Invitation, 0, hi-lo)
-				var resps []*store.Response
-				for i := lo; i < hi; i++ {
-					inv := fillInvitation(i, now)
-					invs = append(invs, inv)
-					if inv.Status == store.StatusCompleted {
-						resps = append(resps, fillResponse(i, inv))
-					}
-				}
-				err := m.Invitations.InsertBulk(ctx, invs)
-				if err == nil {
-					err = m.Responses.InsertBulk(ctx, resps)
-					answered.Add(int64(len(resps)))
-				}
-				if err != nil {
+				if err := b.insert(ctx, lo, hi); err != nil {
 					errs <- err
 					next.Store(int64(batches)) // the others stop after their batch
 					return
@@ -268,25 +294,70 @@ func fill(w io.Writer, m *store.Mongo, db string, n, workers int) error {
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return fmt.Errorf("fill: %w", err)
+		return anchor, fmt.Errorf("fill: %w", err)
 	}
 	el := time.Since(start)
-	if err := setFillProgress(ctx, m, db, n); err != nil {
-		return fmt.Errorf("record fill progress: %w", err)
+	if err := setFillProgress(ctx, m, db, n, anchor); err != nil {
+		return anchor, fmt.Errorf("record fill progress: %w", err)
 	}
-	fmt.Fprintf(w, "fill: %d → %d filler invitations: %d inserted (and %d lookups, %d responses) in %s = %.0f invitations/s (batches of %d, %d workers)\n",
-		have, n, n-have, 2*(n-have), answered.Load(), el.Round(time.Millisecond), float64(n-have)/el.Seconds(), fillBatch, workers)
+	fmt.Fprintf(w, "fill: %d → %d filler invitations: %d inserted (and %d lookups, %d responses, %d cases) in %s = %.0f invitations/s (batches of %d, %d workers)\n",
+		have, n, n-have, 2*(n-have), b.answered.Load(), b.cases.Load(), el.Round(time.Millisecond), float64(n-have)/el.Seconds(), fillBatch, workers)
+	return anchor, nil
+}
+
+// fillBatcher writes the filler's batches.
+type fillBatcher struct {
+	m               *store.Mongo
+	anchor          time.Time
+	lex             *survey.Lexicon
+	cal             *survey.Calendar
+	opening         sync.Mutex // cases open one batch at a time, as the one roll-up writer opens them
+	answered, cases atomic.Int64
+}
+
+// insert writes invitations lo..hi-1, then their responses, then the
+// cases those open.
+func (b *fillBatcher) insert(ctx context.Context, lo, hi int) error {
+	invs := make([]*store.Invitation, 0, hi-lo)
+	var resps []*store.Response
+	var cases []*store.Case
+	for i := lo; i < hi; i++ {
+		inv := fillInvitation(i, b.anchor)
+		invs = append(invs, inv)
+		if inv.Status == store.StatusCompleted {
+			r := fillResponse(i, inv)
+			resps = append(resps, r)
+			if c := gwreport.CaseOf(r, gwreport.TopicsOf(r, b.lex), store.DefaultCaseRule, b.cal); c != nil {
+				cases = append(cases, c)
+			}
+		}
+	}
+	if err := b.m.Invitations.InsertBulk(ctx, invs); err != nil {
+		return err
+	}
+	if err := b.m.Responses.InsertBulk(ctx, resps); err != nil {
+		return err
+	}
+	b.answered.Add(int64(len(resps)))
+	// Cases.Open adds to one index document per agency and month, which
+	// concurrent writers would lose updates of on FerretDB.
+	b.opening.Lock()
+	defer b.opening.Unlock()
+	if err := b.m.Cases.Open(ctx, cases...); err != nil {
+		return err
+	}
+	b.cases.Add(int64(len(cases)))
 	return nil
 }
 
 // fillIDs returns the ids of k of the filler's invitations 0..n-1 picked at
 // random, found by dossier code as the gateway finds them (its lookups).
-func fillIDs(m *store.Mongo, n, k int) ([]string, error) {
+func fillIDs(m *store.Mongo, n, k int, anchor time.Time) ([]string, error) {
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	codes := make([]string, k)
 	for i := range codes {
-		codes[i] = fillDossier(r.IntN(n))
+		codes[i] = fillDossier(r.IntN(n), anchor)
 	}
 	ids := make([]string, k)
 	err := parallel(8, k, func(_, i int) error {

@@ -253,15 +253,14 @@ func fillFirst(o *config) error {
 		return err
 	}
 	defer m.Close(ctx)
-	if err := fill(os.Stdout, m, o.db, o.fill, o.fillWorkers); err != nil {
+	anchor, err := fill(os.Stdout, m, o.db, o.fill, o.fillWorkers)
+	if err != nil || o.key == "" {
 		return err
 	}
-	if o.key != "" && (o.only == "" || strings.Contains(","+o.only+",", ",get,")) {
-		if o.fillIDs, err = fillIDs(m, o.fill, 300); err != nil {
-			return err
-		}
+	if o.only == "" || strings.Contains(","+o.only+",", ",get,") {
+		o.fillIDs, err = fillIDs(m, o.fill, 300, anchor)
 	}
-	return nil
+	return err
 }
 
 func rateText(r float64) string {
