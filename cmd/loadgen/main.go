@@ -54,15 +54,16 @@ type config struct {
 	pool          int
 	mongo, redis  string
 	conversations int
-	fill          int      // filler invitations the store should hold first (-fill)
-	fillWorkers   int      // goroutines inserting batches
-	db            string   // the gateway's database
-	mode          string   // the -csv rows' mode label
-	csv           string   // append rows here
-	half          bool     // the SMS scenario again at half its rate
-	raw           bool     // the raw insert loop (with -mongo)
-	reportConns   int      // connections for the report scenarios (0: conns)
-	fillIDs       []string // filler invitations for the get scenario
+	fill          int         // filler invitations the store should hold first (-fill)
+	fillWorkers   int         // goroutines inserting batches
+	db            string      // the gateway's database
+	mode          string      // the -csv rows' mode label
+	csv           string      // append rows here
+	half          bool        // the SMS scenario again at half its rate
+	raw           bool        // the raw insert loop (with -mongo)
+	reportConns   int         // connections for the report scenarios (0: conns)
+	fillIDs       []string    // filler invitations for the get scenario
+	search        *searchable // filler codes for the search scenarios
 }
 
 func main() {
@@ -72,7 +73,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long each scenario runs")
 	flag.IntVar(&o.conns, "conns", 16, "concurrent connections")
 	flag.Float64Var(&o.rate, "rate", 0, "requests per second in all (0: as fast as the gateway answers)")
-	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run: invite,page,submit,kiosk,sms,get,report (baseline always runs)")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run: invite,page,submit,kiosk,sms,get,search,report (baseline always runs; search: dossier codes, the filtered list and cases)")
 	flag.IntVar(&o.pool, "pool", 2000, "invitations made ahead for each of the submit and SMS scenarios (a scenario ends early when they are used up)")
 	flag.StringVar(&o.mongo, "mongo", "", "the gateway's MongoDB URI: for -fill, and to measure a raw driver insert loop against it (see -raw)")
 	flag.StringVar(&o.redis, "redis", "", "the gateway's Redis URL: with -conversations, measure memory per open conversation")
@@ -132,8 +133,8 @@ func run(w io.Writer, o config) error {
 	}
 	if o.only != "" {
 		for _, s := range strings.Split(o.only, ",") {
-			if !strings.Contains(",invite,page,submit,sms,get,report,", ","+s+",") {
-				return fmt.Errorf("-only: unknown scenario %q; use invite,page,submit,sms,get,report", s)
+			if !strings.Contains(",invite,page,submit,kiosk,sms,get,search,report,", ","+s+",") {
+				return fmt.Errorf("-only: unknown scenario %q; use invite,page,submit,kiosk,sms,get,search,report", s)
 			}
 		}
 	}
@@ -216,6 +217,11 @@ func run(w io.Writer, o config) error {
 		}
 		add(load("invitation get", client, mk, o.duration, o.conns, o.rate))
 	}
+	if want("search") {
+		if err := g.searches(o, add); err != nil {
+			return err
+		}
+	}
 	if want("report") {
 		// A report on a large store takes seconds: give it longer than a
 		// page, so what is measured is the gateway's answer (its own
@@ -257,8 +263,14 @@ func fillFirst(o *config) error {
 	if err != nil || o.key == "" {
 		return err
 	}
-	if o.only == "" || strings.Contains(","+o.only+",", ",get,") {
-		o.fillIDs, err = fillIDs(m, o.fill, 300, anchor)
+	want := func(s string) bool { return o.only == "" || strings.Contains(","+o.only+",", ","+s+",") }
+	if want("get") {
+		if o.fillIDs, err = fillIDs(m, o.fill, 300, anchor); err != nil {
+			return err
+		}
+	}
+	if want("search") {
+		o.search, err = fillSearchable(o.fill, 300, anchor)
 	}
 	return err
 }
