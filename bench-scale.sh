@@ -6,9 +6,13 @@
 # fresh gateway (rate limits off) and, for each N in POINTS in turn, fills
 # the store up to N invitations, then runs the load tool's scenarios for
 # DURATION each: invitation create, survey page load, survey submit, SMS
-# webhook, GET /api/v1/invitations/{id} and GET /api/v1/reports/sipas (the
-# last twelve months, then grouped by agency). Points are cumulative on the
-# same gateway: fill to 10,000, measure, fill up to 100,000, measure.
+# webhook, GET /api/v1/invitations/{id}, the console's searches (issue 29:
+# GET /api/v1/invitations?q= by a filler code's start and by a part from
+# its middle, the list filtered by status, channel and one month, and
+# GET /api/v1/cases?q= by words and ?dossier= by a code's start) and
+# GET /api/v1/reports/sipas (the last twelve months, then grouped by
+# agency). Points are cumulative on the same gateway: fill to 10,000,
+# measure, fill up to 100,000, measure.
 #
 # The fill (`loadgen -fill N`) is not the API. It writes each invitation
 # document and its token and dossier lookups exactly as the gateway's
@@ -18,11 +22,14 @@
 # event that counts the invitation in the report's response-rate roll-ups
 # and, for invitations with a phone or channels to send on (filler ones
 # have neither), the citizen's invitation index, the invitation cache and
-# the send queue. So the roll-ups do not see filler invitations: after each
-# fill this script runs `gateway rebuild`, which rebuilds them from the
-# stored invitations and responses (REBUILD=0 skips it; reports then count
-# only invitations made through the API). Completed filler invitations have
-# no response document: they count in no score and no completion rate.
+# the send queue, and the search indexes. Completed filler invitations get
+# their response, and the cases those open, in MongoDB. So neither the
+# roll-ups nor the search see filler invitations: after each fill this
+# script runs `gateway rebuild`, which rebuilds the roll-ups from the stored
+# invitations and responses and the dossier and case indexes from the
+# invitations and cases (REBUILD=0 skips it; reports then count only
+# invitations made through the API, and the search scenarios stop: they
+# check that the codes they look for are found).
 #
 # Figures: docs/bench/scale.txt (mode, N, scenario, req/s, p99, req/s as a
 # ratio of the first N's, that ratio corrected by the baseline's, errors;
@@ -34,7 +41,7 @@
 # the submit and SMS scenarios), REBUILD (1), MODES ("embedded servers")
 # change the run; NOTE adds a line to scale.txt's header; KEEP=1 keeps the
 # logs and data. Between points it waits for the processes to go idle (at
-# most a minute). About 9 minutes on 2 cores.
+# most a minute). About 12 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")"
 mkdir -p docs/bench
@@ -46,6 +53,15 @@ started=$SECONDS failed=0
 csv=$work/scale.csv notes=$work/notes.txt
 : >"$notes"
 errors_in() { grep -c 'level=ERROR' "$1" || true; }
+# index_memory N: what the dossier index holds in redis-server (MEMORY
+# USAGE of each of its keys, every element counted), per invitation it
+# indexed (the rebuild's count: those within retention).
+index_memory() {
+  local bytes indexed
+  bytes=$(redis-cli -u "$redis" eval "local s=0 for _,k in ipairs(redis.call('keys',ARGV[1])) do s=s+redis.call('memory','usage',k,'samples',0) end return s" 0 "gw:dossiers:*")
+  indexed=$(sed -nE 's/^search indexes: ([0-9]+) invitations.*/\1/p' "$work/rebuild.txt")
+  echo "$mode N=$1: dossier index in redis-server: $bytes bytes for ${indexed:-?} invitations indexed = $(( bytes / ${indexed:-1} )) bytes each"
+}
 for mode in $MODES; do
   case $mode in
     embedded) start_embedded embedded warn; stores="embedded (FerretDB 1.24 SQLite + miniredis, in the gateway process)" ;;
@@ -62,17 +78,23 @@ for mode in $MODES; do
     fi
     echo "$mode N=$n: $(tail -1 "$work/fill.txt")" >>"$notes"
     if [ "$REBUILD" = 1 ]; then
-      # The report counts invitations from roll-ups, which the fill skips:
-      # rebuild them from the stored invitations, as after a restore.
+      # The report counts invitations from roll-ups and the search reads
+      # its indexes, which the fill skips: rebuild them from the stored
+      # invitations, responses and cases, as after a restore.
       tr=$SECONDS
-      GATEWAY_SECRET_KEY=$(openssl rand -hex 32) GATEWAY_DATA_DIR="$work/rebuild" GATEWAY_MONGO_URI=$mongo GATEWAY_REDIS_URL=$redis GATEWAY_LOG_LEVEL=warn \
-        "$work/gateway" rebuild 2>&1 | tail -1 || echo "$mode N=$n: gateway rebuild failed (its message is above)" | tee -a "$notes"
-      echo "$mode N=$n: gateway rebuild (roll-ups from all invitations and responses) took $((SECONDS - tr))s" | tee -a "$notes"
+      if GATEWAY_SECRET_KEY=$(openssl rand -hex 32) GATEWAY_DATA_DIR="$work/rebuild" GATEWAY_MONGO_URI=$mongo GATEWAY_REDIS_URL=$redis GATEWAY_LOG_LEVEL=warn \
+        "$work/gateway" rebuild >"$work/rebuild.txt" 2>&1; then
+        echo "$mode N=$n: gateway rebuild: $(tail -2 "$work/rebuild.txt" | paste -sd ';' | sed 's/;/; /g')" | tee -a "$notes"
+      else
+        cat "$work/rebuild.txt"; echo "$mode N=$n: gateway rebuild failed (its message is above)" | tee -a "$notes"
+      fi
+      echo "$mode N=$n: gateway rebuild (roll-ups and search indexes from all invitations, responses and cases) took $((SECONDS - tr))s" | tee -a "$notes"
+      [ "$mode" != servers ] || index_memory "$n" | tee -a "$notes"
     fi
     e1=$(errors_in "$log")
     ok=1
     "$work/loadgen" -url "http://$addr" -key "$key" -duration "$DURATION" -conns "$CONNS" -report-conns "$REPORT_CONNS" -pool "$POOL" \
-      -fill "$n" -mongo "$mongo" -raw=false -half=false -only invite,page,submit,sms,get,report -mode "$mode" -csv "$csv" || ok=0
+      -fill "$n" -mongo "$mongo" -raw=false -half=false -only invite,page,submit,sms,get,search,report -mode "$mode" -csv "$csv" || ok=0
     settle
     e2=$(errors_in "$log")
     echo "$mode N=$n: gateway log ERROR lines: $((e1 - e0)) during the fill and rebuild, $((e2 - e1)) during the scenarios; point took $((SECONDS - t))s" | tee -a "$notes"
