@@ -12,6 +12,9 @@ var levelNames = map[string]string{
 	"province": "Tỉnh", "department": "Sở/Ban/Ngành", "district": "Huyện", "commune": "Xã", "unit": "Đơn vị trực thuộc",
 }
 
+// roleNames name key and user roles (core.RoleAdmin…) as the pages show them.
+var roleNames = map[string]string{"admin": "Quản trị toàn tỉnh", "agency": "Cán bộ cơ quan", "viewer": "Chỉ xem báo cáo"}
+
 // agencyRow is an agency in the tree as the page lists it.
 type agencyRow struct {
 	server.AgencyEntry

@@ -62,7 +62,7 @@ func TestConsoleAnswerShowsPartsBeforeSending(t *testing.T) {
 	if _, c := g.API("GET", "/api/v1/cases/"+id, nil); c["status"] != "open" || c["answer"] != nil || len(fake.Requests()) > 0 {
 		t.Fatalf("a preview changed the case or sent something: %v, %d sent", c, len(fake.Requests()))
 	}
-	if status, page := post(emoji, false); status != 400 || !strings.Contains(page, "would go out as 32 SMS parts") || !strings.Contains(page, emoji+"</textarea>") {
+	if status, page := post(emoji, false); status != 400 || !strings.Contains(page, "không quá số phần tin cho phép") || !strings.Contains(page, emoji+"</textarea>") {
 		t.Fatalf("sending 990 emoji: %d\n%s", status, page)
 	}
 	if status, _ := post("Sở đã xử lý hồ sơ.", false); status != 303 {

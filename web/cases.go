@@ -99,7 +99,7 @@ func (cs *console) casesPage(c *fiber.Ctx) error {
 	now := time.Now()
 	rows := make([]caseRow, len(list))
 	for i, cs := range list {
-		rows[i] = caseRow{ID: cs.ID, Dossier: cs.Dossier, Agency: name(cs.Agency), Status: translate(lang, caseStatusLabels[cs.Status]), Due: cs.DueAt.In(a.Zone).Format("2006-01-02"),
+		rows[i] = caseRow{ID: cs.ID, Dossier: cs.Dossier, Agency: name(cs.Agency), Status: translate(lang, caseStatusLabels[cs.Status]), Due: locale.Date(lang, cs.DueAt.In(a.Zone)),
 			Reason: reasonOf(a, lang, &list[i]), Assignee: cs.Assignee, Overdue: cs.Overdue(now),
 			DueSoon: cs.Open() && !cs.Overdue(now) && cs.DueAt.Sub(now) <= 24*time.Hour}
 		if cs.Feedback() {

@@ -1,7 +1,7 @@
 package web
 
 import (
-	"strconv"
+	"github.com/sipasvn/gateway/internal/locale"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -35,9 +35,9 @@ func (cs *console) commentsPage(c *fiber.Ctx) error {
 	for i, cm := range list {
 		score := "–"
 		if cm.Score > 0 {
-			score = strconv.FormatFloat(cm.Score, 'f', 1, 64)
+			score = locale.Fixed(lang, cm.Score, 1)
 		}
-		rows[i] = row{At: cm.At.In(a.Zone).Format("2006-01-02 15:04"), Agency: name(cm.Agency), Channel: cm.Channel, Score: score, Text: cm.Text}
+		rows[i] = row{At: locale.DateTime(lang, cm.At.In(a.Zone)), Agency: name(cm.Agency), Channel: cm.Channel, Score: score, Text: cm.Text}
 		for _, t := range cm.Topics {
 			rows[i].Topics = append(rows[i].Topics, topicName(a, lang, t.ID)+": "+translate(lang, polarityLabels[t.Polarity]))
 		}

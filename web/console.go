@@ -49,6 +49,8 @@ func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *conso
 			"height": func(b []bar) int { return len(b)*26 + 8 },
 			"t":      func(key string, args ...any) string { return translate(lang, key, args...) },
 			"label":  func(v any) string { return translate(lang, statusLabel(v)) },
+			"chan":   func(ch any) string { return channelWords(lang, fmt.Sprint(ch)) },
+			"role":   func(r any) string { return translate(lang, cmp.Or(roleNames[fmt.Sprint(r)], fmt.Sprint(r))) },
 			// Numbers as the page's language writes them (internal/locale).
 			"pct":   func(f float64) string { return locale.Percent(lang, f, 2) },
 			"int":   func(n int64) string { return locale.Int(lang, n) },
@@ -143,6 +145,11 @@ func (cs *console) view(c *fiber.Ctx, title string, args ...any) *view {
 	if s, ok := c.Locals("session").(*store.Session); ok {
 		v.User, v.Role, v.Agency, v.CSRF = s.Name, string(s.Role), s.Agency, s.CSRF
 		v.Admin, v.CanInvite = s.Role == core.RoleAdmin, s.Role != core.RoleViewer
+		if s.Agency != "" { // named, not coded, beside the user
+			if ag, err := cs.api.Core.Mongo.Agencies.Agency(c.UserContext(), s.Agency); err == nil && ag.Name != "" {
+				v.Agency = ag.Name
+			}
+		}
 	}
 	return v
 }
@@ -457,15 +464,16 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 		name := channelName(lang, g.Group, desks, officers)
 		mixBars.Bars = append(mixBars.Bars, bar{Label: shorten(name), Full: name, Width: int(300 * float64(g.Responses) / float64(max(rep.Responses, 1))), Text: locale.Int(lang, g.Responses)})
 	}
-	surveys := []string{}
+	surveys, titles := []string{}, map[string]string{}
 	for _, s := range a.Core.Surveys.All() {
 		surveys = append(surveys, string(s.ID))
+		titles[string(s.ID)] = s.Title.In(lang)
 	}
 	surveys = append(surveys, report.AllForms)
 	v := cs.view(c, "Tổng quan")
 	data := map[string]any{"R": rep, "Inv": inv, "Criteria": crit, "Indicators": ind, "Trend": trendOf(lang, months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows,
 		"Cases": cases, "OnTime": due, "Units": units, "Presets": presets(lang, cs.now(), f), "Trail": trail(lang, f, agencyName, desks[f.Desk]),
-		"LowProcedures": lowest(lang, t("Thủ tục có chỉ số thấp nhất"), procs, 5, a.RankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys,
+		"LowProcedures": lowest(lang, t("Thủ tục có chỉ số thấp nhất"), procs, 5, a.RankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys, "SurveyTitles": titles,
 		"Channels": []string{"web", "sms", "zalo"}, "Files": reportFiles(c, q),
 		"Integrity": "/console/integrity?" + url.Values{"agency": {c.Query("agency")}, "from": {c.Query("from")}, "to": {c.Query("to")}}.Encode(),
 		"Q":         map[string]string{"Agency": c.Query("agency"), "Desk": f.Desk, "From": c.Query("from"), "To": c.Query("to"), "Channel": q.Channel, "Survey": f.Survey, "Sort": f.Sort},
@@ -583,6 +591,10 @@ func (cs *console) invitations(c *fiber.Ctx) error {
 			return err
 		}
 		data["Inv"] = cs.api.View(inv)
+		data["SurveyTitle"] = inv.Survey
+		if def, ok := cs.api.Core.Surveys.Survey(survey.ID(inv.Survey)); ok {
+			data["SurveyTitle"] = def.Title.In(v.Lang)
+		}
 		data["AgencyName"] = inv.AgencyName
 		if data["Conversation"], err = cs.api.Conversation(c.UserContext(), inv); err != nil {
 			return err

@@ -43,7 +43,7 @@ func TestConsoleSignInSessionsAndCSRF(t *testing.T) {
 	}
 	// An agency with sub-agencies cannot be deleted; a leaf can.
 	_, body = g.Page("/console/agencies", admin)
-	if res := g.PostForm("/console/agencies/000.00.00.H49/delete", url.Values{"csrf": {csrf}}, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "sub-agencies") {
+	if res := g.PostForm("/console/agencies/000.00.00.H49/delete", url.Values{"csrf": {csrf}}, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "còn cơ quan trực thuộc") {
 		t.Fatalf("delete a parent: %d", res.StatusCode)
 	}
 	if res := g.PostForm("/console/agencies/000.01.12.H49/delete", url.Values{"csrf": {csrf}}, admin); res.StatusCode != 303 {
@@ -58,7 +58,7 @@ func TestConsoleSignInSessionsAndCSRF(t *testing.T) {
 		t.Fatalf("password sign-in: %d", res.StatusCode)
 	}
 	agency := res.Cookies()[0]
-	if status, body := g.Page("/console/dashboard", agency); status != 200 || !strings.Contains(body, "ttpvhc · agency · 000.00.12.H49") {
+	if status, body := g.Page("/console/dashboard", agency); status != 200 || !strings.Contains(body, "ttpvhc · Cán bộ cơ quan · ") || strings.Contains(body, "· agency ·") {
 		t.Fatalf("agency dashboard: %d", status)
 	}
 	if status, _ := g.Page("/console/channels", agency); status != 403 {

@@ -281,7 +281,7 @@ func (cs *console) kioskNames(c *fiber.Ctx) (desks, officers map[string]string, 
 func channelName(lang, channel string, desks, officers map[string]string) string {
 	d := store.KioskDesk(channel)
 	if d == "" {
-		return channel
+		return channelWords(lang, channel)
 	}
 	name := store.KioskFamily + " · " + cmp.Or(desks[d], translate(lang, "Quầy chưa đăng ký"))
 	if o := store.KioskOfficer(channel); o != "" {

@@ -101,7 +101,7 @@ func (cs *console) flaggedPage(c *fiber.Ctx) error {
 // flaggedRow shows r to p in lang.
 func (cs *console) flaggedRow(lang string, p *core.Principal, r *store.Response, name func(string) string) flaggedRow {
 	st := store.StandingOf(r)
-	row := flaggedRow{ID: r.ID, Dossier: r.DossierCode, Agency: name(r.AgencyCode), Channel: r.Channel, At: r.SubmittedAt.In(cs.api.Zone).Format(consoleTime),
+	row := flaggedRow{ID: r.ID, Dossier: r.DossierCode, Agency: name(r.AgencyCode), Channel: channelWords(lang, r.Channel), At: r.SubmittedAt.In(cs.api.Zone).Format(consoleTime),
 		Comment: r.Comment, StatusCode: st.Status, Status: translate(lang, reviewLabel(st.Status)),
 		// Scoped to p's subtree, every agency listed but p's own is below
 		// it; core.Review checks again.

@@ -132,6 +132,19 @@ func printRefusal(lang string, inv *store.Invitation, err error) (string, bool) 
 	return "", false
 }
 
+// channelWords names how an answer came, in lang: a family in words
+// ("tin nhắn SMS"), a kiosk's as a kiosk; a configured channel's id, which
+// the province chose itself ("sms-chinh"), as it is.
+func channelWords(lang, ch string) string {
+	if l, ok := channelLabels[ch]; ok {
+		return translate(lang, l)
+	}
+	if f := core.Family(ch); f == store.KioskFamily {
+		return translate(lang, channelLabels[f])
+	}
+	return ch
+}
+
 // channelLabel names a channel in lang.
 func channelLabel(lang, ch string) string {
 	if l, ok := channelLabels[ch]; ok {

@@ -52,7 +52,7 @@ func TestConsoleNotUnderstoodList(t *testing.T) {
 	inEnglish(t, "the not-understood list", en, []string{"Sở Tư pháp · SMS · 84******678", "See the whole conversation"}, "Xem cả hội thoại")
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)[1]
 	scores := url.Values{"csrf": {csrf}, "q_A": {"4"}, "q_B": {"4"}, "q_C": {"4"}, "q_D": {"4"}}
-	if res := g.PostForm("/console/unread/u:sms1:m-1/resolve", scores, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "no score") {
+	if res := g.PostForm("/console/unread/u:sms1:m-1/resolve", scores, admin); res.StatusCode != 400 || !strings.Contains(gwtest.Body(res), "Điểm “E” chưa đúng") {
 		t.Fatalf("a question left out: %d", res.StatusCode)
 	}
 	scores.Set("q_E", "0")
