@@ -236,7 +236,7 @@ func (s *Service) noteFunnel(ctx context.Context, inv *store.Invitation, step, f
 		return nil
 	}
 	return s.Funnel.Note(ctx, store.FunnelEvent{Step: step, Invitation: inv.ID, Agency: inv.AgencyCode,
-		Month: store.MonthOf(inv.CreatedAt), Family: family})
+		Month: store.MonthOf(inv.CreatedAt), Family: family, Survey: inv.Survey})
 }
 
 // NoteSent counts inv as sent through a channel of family (sms, zalo) in

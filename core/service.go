@@ -338,6 +338,7 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 		Respondent:    inv.Respondent,
 		Month:         store.MonthOf(now),
 		InvitedAt:     inv.CreatedAt,
+		InvitedSurvey: inv.Survey,
 		StartedAt:     store.Millis(now),
 		SubmittedAt:   store.Millis(now),
 		EnteredBy:     c.EnteredBy,

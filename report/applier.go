@@ -276,6 +276,9 @@ func (a *Applier) next(ctx context.Context) (b batch, err error) {
 			return b, err
 		}
 	}
+	if err := invitedSurveys(ctx, a.Mongo, b.resps, b.events); err != nil {
+		return b, err
+	}
 	if b.changed, b.notes, err = a.takeChanges(ctx); err != nil {
 		return b, err
 	}
@@ -304,6 +307,9 @@ func (a *Applier) journalled(ctx context.Context, c store.Claim) (b batch, err e
 			return b, err
 		}
 	}
+	if err := invitedSurveys(ctx, a.Mongo, b.resps, b.events); err != nil {
+		return b, err
+	}
 	b.notes = c.Notes
 	if b.changed, err = a.Mongo.Responses.ByIDs(ctx, c.Changed); err != nil {
 		return b, err
@@ -317,6 +323,44 @@ func (a *Applier) journalled(ctx context.Context, c store.Claim) (b batch, err e
 		}
 	}
 	return b, nil
+}
+
+// invitedSurveys fills in, from the invitations (by _id), the survey of
+// the invitation of responses and invitation events saved or noted before
+// it was kept with them, so that they count in the response rate of the
+// survey their invitation named, as a rebuild counts them. Responses
+// without an invitation found count under the survey they answered
+// (Response.RateSurvey).
+func invitedSurveys(ctx context.Context, m *store.Mongo, rs []store.Response, events []store.FunnelEvent) error {
+	var ids []string
+	for i := range rs {
+		if rs[i].InvitedSurvey == "" && rs[i].InvitationID != "" {
+			ids = append(ids, rs[i].InvitationID)
+		}
+	}
+	for _, e := range events {
+		if e.InvitationStep() && e.Survey == "" {
+			ids = append(ids, e.Invitation)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	surveys, err := m.Invitations.Surveys(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("read the surveys of %d invitations: %w", len(ids), err)
+	}
+	for i := range rs {
+		if rs[i].InvitedSurvey == "" {
+			rs[i].InvitedSurvey = surveys[rs[i].InvitationID]
+		}
+	}
+	for i := range events {
+		if events[i].InvitationStep() && events[i].Survey == "" {
+			events[i].Survey = surveys[events[i].Invitation]
+		}
+	}
+	return nil
 }
 
 // standings are the standings of the flagged responses among rs.
@@ -766,53 +810,62 @@ func (a *Applier) rebuildHeld(ctx context.Context, s *session, st store.JournalS
 
 // built is a rebuild under way: the view it makes, and the slice of
 // responses whose cells it has not written yet. Memory holds one slice's
-// cells, not a province-year's (3.3 GB at 1,000,000 invitations when it
-// held all), and the comments.
+// responses and cells, not a province-year's (3.3 GB at 1,000,000
+// invitations when it held all), and the comments.
 type built struct {
 	a        *Applier
 	w        store.Version
 	v        store.View
 	cells    store.Cells
-	slice    []string
-	states   map[string]string // the slice's standings (none: not flagged)
-	flagged  []*store.Response // the slice's flagged responses
+	slice    []store.Response
 	comments []store.Comment
 }
 
 func (b *built) add(ctx context.Context, r *store.Response) error {
-	if b.cells == nil {
-		b.cells = store.Cells{}
-	}
-	topics := TopicsOf(r, b.a.Lexicon)
-	for k, c := range CellsOf(r, topics) {
-		b.cells.Add(k, c)
-	}
-	if c, ok := CommentOf(r, topics); ok {
-		b.comments = append(b.comments, c)
-	}
-	b.slice = append(b.slice, r.ID)
-	if st := store.StandingOf(r); st.Status != "" {
-		if b.states == nil {
-			b.states = map[string]string{}
-		}
-		b.states[r.ID] = st.Key()
-		cp := *r
-		b.flagged = append(b.flagged, &cp)
-	}
+	b.slice = append(b.slice, *r)
 	if len(b.slice) >= max(b.a.RebuildSlice, 1) {
 		return b.flush(ctx)
 	}
 	return nil
 }
 
-// flush writes the slice's cells and its responses' counted marks.
+// flush counts the slice (its invitations' surveys read first for the
+// responses saved without them), then writes its cells and its responses'
+// counted marks.
 func (b *built) flush(ctx context.Context) error {
-	if _, err := b.a.Mongo.Responses.MarkCounted(ctx, b.w.Gen, b.w.Batch, b.slice, b.states); err != nil {
+	if err := invitedSurveys(ctx, b.a.Mongo, b.slice, nil); err != nil {
+		return err
+	}
+	if b.cells == nil {
+		b.cells = store.Cells{}
+	}
+	ids := make([]string, len(b.slice))
+	var states map[string]string // the slice's standings (none: not flagged)
+	var flagged []*store.Response
+	for i := range b.slice {
+		r := &b.slice[i]
+		topics := TopicsOf(r, b.a.Lexicon)
+		for k, c := range CellsOf(r, topics) {
+			b.cells.Add(k, c)
+		}
+		if c, ok := CommentOf(r, topics); ok {
+			b.comments = append(b.comments, c)
+		}
+		ids[i] = r.ID
+		if st := store.StandingOf(r); st.Status != "" {
+			if states == nil {
+				states = map[string]string{}
+			}
+			states[r.ID] = st.Key()
+			flagged = append(flagged, r)
+		}
+	}
+	if _, err := b.a.Mongo.Responses.MarkCounted(ctx, b.w.Gen, b.w.Batch, ids, states); err != nil {
 		return err
 	}
 	// The review queue's index is filled again from the responses (Redis
 	// may have lost it).
-	if err := b.a.indexFlagged(ctx, b.flagged); err != nil {
+	if err := b.a.indexFlagged(ctx, flagged); err != nil {
 		return err
 	}
 	b.w.Parent = b.v.Months
@@ -821,7 +874,7 @@ func (b *built) flush(ctx context.Context) error {
 		return err
 	}
 	b.v.Months = store.Merge(b.v.Months, applied.Months)
-	b.cells, b.slice, b.states, b.flagged = store.Cells{}, nil, nil, nil
+	b.cells, b.slice = store.Cells{}, nil
 	return nil
 }
 
@@ -943,7 +996,7 @@ func (a *Applier) days(from, to time.Time) int {
 // which counts as sent on the kiosk family.
 func FunnelEvents(inv *store.Invitation, family map[string]string, kiosk bool) []store.FunnelEvent {
 	e := store.FunnelEvent{Step: store.FunnelCreated, Invitation: inv.ID, Agency: inv.AgencyCode,
-		Month: store.MonthOf(inv.CreatedAt)}
+		Month: store.MonthOf(inv.CreatedAt), Survey: inv.Survey}
 	out := []store.FunnelEvent{e}
 	sent := map[string]bool{}
 	for ch, st := range inv.Sends {
@@ -965,12 +1018,28 @@ func FunnelEvents(inv *store.Invitation, family map[string]string, kiosk bool) [
 func (a *Applier) Compare(ctx context.Context) ([]string, error) {
 	m := a.Mongo
 	want := store.Cells{}
+	var slice []store.Response
+	count := func() error {
+		if err := invitedSurveys(ctx, m, slice, nil); err != nil {
+			return err
+		}
+		for i := range slice {
+			for k, c := range CellsOf(&slice[i], TopicsOf(&slice[i], a.Lexicon)) {
+				want.Add(k, c)
+			}
+		}
+		slice = slice[:0]
+		return nil
+	}
 	err := m.Responses.Each(ctx, func(r *store.Response) error {
-		for k, c := range CellsOf(r, TopicsOf(r, a.Lexicon)) {
-			want.Add(k, c)
+		if slice = append(slice, *r); len(slice) >= 1000 {
+			return count()
 		}
 		return nil
 	})
+	if err == nil {
+		err = count()
+	}
 	if err != nil {
 		return nil, err
 	}

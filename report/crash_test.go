@@ -145,6 +145,11 @@ func (e *crashEnv) check(what string) {
 	if rep["responses"] != float64(n-int64(e.confirmed)) {
 		t.Fatalf("%s: the report counts %v responses, want %d (%d confirmed left out)", what, rep["responses"], n-int64(e.confirmed), e.confirmed)
 	}
+	// Every invitation named sipas-5, and each is answered once: the
+	// survey's response rate counts each made and completed once.
+	if inv, _ := rep["invitations"].(map[string]any); inv["created"] != float64(n) || inv["completed"] != float64(n) {
+		t.Fatalf("%s: the response rate of sipas-5 counts %v, want %d made and completed", what, inv, n)
+	}
 	cases, _ := e.Mongo.DB.Collection("cases").CountDocuments(ctx, bson.D{})
 	if cases != int64(e.rounds) {
 		t.Fatalf("%s: %d cases, want %d", what, cases, e.rounds)

@@ -18,7 +18,8 @@ import (
 // CellsOf returns the roll-up counts one response adds, as it stands
 // (its flags and review): the main family by channel, the procedure and
 // field families when the response has them (each with its comment's
-// topics), and its invitation's completion in the response-rate cells.
+// topics), and its invitation's completion in the response-rate cells
+// of its invitation's survey (see store.Response.RateSurvey).
 // A confirmed response (filled by staff, as someone above the agency
 // found) is left out of those families; a flagged one is counted in them
 // and again in its standing's family of the same shape (Dim
@@ -27,7 +28,7 @@ import (
 // signal.
 func CellsOf(r *store.Response, topics []survey.Topic) store.Cells {
 	family, _, _ := strings.Cut(r.Channel, ".")
-	cells := store.FunnelCells(r.AgencyCode, r.InvitedMonth(), store.FunnelCompleted, family)
+	cells := store.InvitationCells(r.AgencyCode, r.InvitedMonth(), r.RateSurvey(), store.FunnelCompleted, family)
 	st := store.StandingOf(r)
 	bases := []store.CellKey{{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: r.Channel}}
 	if r.ProcedureCode != "" {

@@ -62,7 +62,7 @@ func TestIndicatorFigures(t *testing.T) {
 }
 
 func TestCellsOf(t *testing.T) {
-	r := &store.Response{AgencyCode: "X", Month: "2026-11", Survey: "sipas-5", Channel: "sms",
+	r := &store.Response{AgencyCode: "X", Month: "2026-11", Survey: "sipas-5", InvitedSurvey: "sipas", Channel: "sms",
 		Answers: []store.Answer{{Question: "A", Criterion: "A", Score: 5}, {Question: "B", Criterion: "B", Score: 0}}}
 	cells := CellsOf(r, nil)
 	if len(cells) != 6 { // with the all-top cell of the group signals
@@ -73,8 +73,10 @@ func TestCellsOf(t *testing.T) {
 	if c := cells[store.CellKey{Agency: "X", Month: "2026-11", Survey: "sipas-5", Channel: "sms", Question: store.CriterionCell + "A", Criterion: "A"}]; c.Responses != 1 || c.Satisfied != store.CriterionScale || c.Score != 5*store.CriterionScale {
 		t.Fatalf("criterion cell %v", c)
 	}
-	// Its invitation's completion, in the month the invitation was made.
-	if c := cells[store.CellKey{Agency: "X", Month: "2026-11", Survey: store.FunnelSurvey, Channel: "sms", Question: store.FunnelCompleted}]; c.Responses != 1 {
+	// Its invitation's completion, in the month the invitation was made,
+	// under the survey the invitation named (an SMS answer to a sipas
+	// invitation answers its short form).
+	if c := cells[store.CellKey{Agency: "X", Month: "2026-11", Survey: store.FunnelSurveyOf("sipas"), Channel: "sms", Question: store.FunnelCompleted}]; c.Responses != 1 {
 		t.Fatalf("completion not counted: %v", cells)
 	}
 	if c := cells[store.CellKey{Agency: "X", Month: "2026-11", Survey: "sipas-5", Channel: "sms", Question: "B", Criterion: "B"}]; c.Levels[0] != 1 {

@@ -26,7 +26,7 @@ func TestReportBreakdowns(t *testing.T) {
 			t.Fatalf("%s: %d", r.dossier, res.StatusCode)
 		}
 	}
-	g.Invite("R4", "000.00.13.H49", nil) // never answered
+	g.Invite("R4", "000.00.13.H49", map[string]any{"survey": "sipas-5"}) // never answered
 	g.Drain()
 
 	figures := func(q string) (float64, float64, float64, map[string]any) {

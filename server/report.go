@@ -102,7 +102,10 @@ type channelRate struct {
 	ResponseRate float64 `json:"response_rate"`
 }
 
+// InvitationRate is the response rate: invitations completed over those
+// made, and per channel family over those sent through it.
 type InvitationRate struct {
+	Survey       string                 `json:"survey" doc:"the survey the invitations counted named (all: every invitation)"`
 	Created      int64                  `json:"created"`
 	Completed    int64                  `json:"completed"`
 	ResponseRate float64                `json:"response_rate"`
@@ -281,7 +284,7 @@ func (a *API) ReadCells(ctx context.Context, q store.Filter) (cells, funnel stor
 	}
 	funnel = store.Cells{}
 	for k, n := range cells {
-		if k.Survey == store.FunnelSurvey {
+		if store.IsFunnel(k.Survey) {
 			funnel[k] = n
 			delete(cells, k)
 		}
@@ -292,8 +295,12 @@ func (a *API) ReadCells(ctx context.Context, q store.Filter) (cells, funnel stor
 // InvitationRates compares invitations made in the period (by month of
 // creation, in Vietnam time) with those completed, overall and per channel
 // family, from the response-rate roll-up cells: counting the invitations
-// themselves would read a collection that grows with every dossier.
-// cells are those cells when the caller read them already (nil: read them).
+// themselves would read a collection that grows with every dossier. With
+// a survey (q.Survey), only the invitations that named it count, on both
+// sides of the rate, whichever form answered them (an SMS answer to a
+// sipas invitation answers sipas-5); the cross-form view (q.Survey empty)
+// counts every invitation. cells are those cells when the caller read
+// them already (nil: read them).
 func (a *API) InvitationRates(ctx context.Context, q store.Filter, cells store.Cells) (*InvitationRate, error) {
 	if cells == nil {
 		f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth, FoldAgencies: true, FoldMonths: true}
@@ -302,11 +309,12 @@ func (a *API) InvitationRates(ctx context.Context, q store.Filter, cells store.C
 			return nil, err
 		}
 	}
-	out := &InvitationRate{ByChannel: map[string]channelRate{}}
+	out := &InvitationRate{Survey: SurveyName(q), ByChannel: map[string]channelRate{}}
 	byFamily := map[string]*channelRate{"web": {}, "sms": {}, "zalo": {}}
 	for k, c := range cells {
-		if strings.HasPrefix(k.Question, "case_") {
-			continue // the case figures (caseFiguresOf)
+		invited, ok := store.InvitedSurvey(k.Survey)
+		if !ok || q.Survey != "" && invited != q.Survey {
+			continue // the case figures (caseFiguresOf), or another survey's invitations
 		}
 		r := byFamily[k.Channel]
 		if r == nil && k.Channel != store.AnyChannel {

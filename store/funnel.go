@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -15,7 +16,31 @@ import (
 // rates from these cells instead of counting the invitations collection.
 // (Not by procedure: with a province's hundreds of procedures that family
 // would outgrow every other roll-up, and reports read roll-ups whole.)
+//
+// The invitation steps (made, sent, completed) are kept by the survey the
+// invitation named, under FunnelSurveyOf(survey) ("#invitations:sipas"),
+// so a report of one survey reads the response rate of its own
+// invitations; the case steps stay under FunnelSurvey itself. A filter of
+// Survey FunnelSurvey reads both (see Filter).
 const FunnelSurvey = "#invitations"
+
+// FunnelSurveyOf is the survey of the response-rate cells of the
+// invitations that named survey s.
+func FunnelSurveyOf(s string) string { return FunnelSurvey + ":" + s }
+
+// InvitedSurvey is the survey the invitations of a response-rate cell
+// named, from the cell's survey; ok is false for any other cell (case
+// steps, answers).
+func InvitedSurvey(cellSurvey string) (s string, ok bool) {
+	return strings.CutPrefix(cellSurvey, FunnelSurvey+":")
+}
+
+// IsFunnel reports whether a cell's survey is one of the funnel's: an
+// invitation step's or a case step's.
+func IsFunnel(cellSurvey string) bool {
+	_, ok := InvitedSurvey(cellSurvey)
+	return ok || cellSurvey == FunnelSurvey
+}
 
 // Funnel steps, the Question of a funnel cell.
 const (
@@ -43,6 +68,16 @@ type FunnelEvent struct {
 	Agency     string
 	Month      string // the invitation's creation month, YYYY-MM in Vietnam time
 	Family     string // for FunnelSent: sms, zalo
+	// Survey is the survey the invitation named (FunnelCreated and
+	// FunnelSent); empty on the case steps, and on events noted before
+	// it was kept (the writer reads it from the invitation).
+	Survey string
+}
+
+// InvitationStep reports whether the event is an invitation's step (made
+// or sent), kept by the invitation's survey, rather than a case's.
+func (e FunnelEvent) InvitationStep() bool {
+	return e.Step == FunnelCreated || e.Step == FunnelSent
 }
 
 // Mark is the id of the event's counted mark: one per invitation and step
@@ -56,15 +91,28 @@ func (e FunnelEvent) Mark() string {
 
 // Cells returns the counts the event adds.
 func (e FunnelEvent) Cells() Cells {
+	if e.InvitationStep() {
+		return InvitationCells(e.Agency, e.Month, e.Survey, e.Step, e.Family)
+	}
 	return FunnelCells(e.Agency, e.Month, e.Step, e.Family)
 }
 
-// FunnelCells returns the cell one invitation's step adds.
+// FunnelCells returns the cell one case's step adds.
 func FunnelCells(agency, month, step, family string) Cells {
+	return funnelCell(agency, month, FunnelSurvey, step, family)
+}
+
+// InvitationCells returns the cell one step of an invitation of survey
+// adds.
+func InvitationCells(agency, month, survey, step, family string) Cells {
+	return funnelCell(agency, month, FunnelSurveyOf(survey), step, family)
+}
+
+func funnelCell(agency, month, survey, step, family string) Cells {
 	if family == "" {
 		family = AnyChannel
 	}
-	return Cells{CellKey{Agency: agency, Month: month, Survey: FunnelSurvey, Channel: family, Question: step}: {Responses: 1}}
+	return Cells{CellKey{Agency: agency, Month: month, Survey: survey, Channel: family, Question: step}: {Responses: 1}}
 }
 
 // Funnel is the Redis stream of funnel events waiting for the roll-up
@@ -92,7 +140,7 @@ func (f *Funnel) Note(ctx context.Context, events ...FunnelEvent) error {
 	pipe := f.R.Pipeline()
 	for _, e := range events {
 		pipe.XAdd(ctx, &redis.XAddArgs{Stream: f.Key, Values: []any{
-			"s", e.Step, "i", e.Invitation, "a", e.Agency, "m", e.Month, "f", e.Family}})
+			"s", e.Step, "i", e.Invitation, "a", e.Agency, "m", e.Month, "f", e.Family, "v", e.Survey}})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("note %d invitation events: %w", len(events), err)
@@ -119,7 +167,7 @@ func (f *Funnel) Range(ctx context.Context, from, to string, count int64) ([]str
 	for i, m := range msgs {
 		s := func(k string) string { v, _ := m.Values[k].(string); return v }
 		ids[i] = m.ID
-		events[i] = FunnelEvent{Step: s("s"), Invitation: s("i"), Agency: s("a"), Month: s("m"), Family: s("f")}
+		events[i] = FunnelEvent{Step: s("s"), Invitation: s("i"), Agency: s("a"), Month: s("m"), Family: s("f"), Survey: s("v")}
 	}
 	return ids, events, nil
 }

@@ -282,6 +282,20 @@ func (s *Invitations) Invitation(ctx context.Context, id string) (*Invitation, e
 	return s.one(ctx, bson.D{{Key: "_id", Value: id}})
 }
 
+// Surveys returns the survey each of the invitations ids named (those
+// that exist), read by _id.
+func (s *Invitations) Surveys(ctx context.Context, ids []string) (map[string]string, error) {
+	found, err := byIDs[Invitation](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "survey", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(found))
+	for _, inv := range found {
+		out[inv.ID] = inv.Survey
+	}
+	return out, nil
+}
+
 // ByToken returns the invitation a survey token belongs to.
 func (s *Invitations) ByToken(ctx context.Context, token string) (*Invitation, error) {
 	return s.byLookup(ctx, "t:"+token, "token", token, func(inv *Invitation) bool { return inv.Token == token })

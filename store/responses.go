@@ -37,9 +37,15 @@ type Response struct {
 	// InvitedAt is when its invitation was made: the response rate counts
 	// completions in the month their invitation was made. Zero on
 	// responses saved before it existed (their own month stands in).
-	InvitedAt   time.Time `bson:"invited_at,omitempty"`
-	StartedAt   time.Time `bson:"started_at"`
-	SubmittedAt time.Time `bson:"submitted_at"`
+	InvitedAt time.Time `bson:"invited_at,omitempty"`
+	// InvitedSurvey is the survey its invitation named, which the
+	// response rate counts it under: an SMS answer to a sipas invitation
+	// answers sipas-5 (Survey) and completes a sipas invitation. Empty
+	// on responses saved before it was kept: the roll-up writer reads it
+	// from the invitation (see Invitations.Surveys).
+	InvitedSurvey string    `bson:"invited_survey,omitempty"`
+	StartedAt     time.Time `bson:"started_at"`
+	SubmittedAt   time.Time `bson:"submitted_at"`
 	// EnteredBy names the operator who read the scores from the citizen's
 	// own message (CitizenText) when the gateway could not; empty when
 	// the citizen's answer was read by the gateway.
@@ -142,6 +148,16 @@ func (r *Response) InvitedMonth() string {
 		return r.Month
 	}
 	return MonthOf(r.InvitedAt)
+}
+
+// RateSurvey is the survey whose response rate the response counts in:
+// its invitation's, or, when that is unknown (no invitation found), the
+// one it answered.
+func (r *Response) RateSurvey() string {
+	if r.InvitedSurvey != "" {
+		return r.InvitedSurvey
+	}
+	return r.Survey
 }
 
 // Exists reports whether a response with this id is stored.

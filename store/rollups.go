@@ -155,9 +155,10 @@ const pageAgencies = 32
 // Layout is the roll-up layout a database is in (View.Layout): 2 =
 // pages, 3 = with criterion cells, 4 = procedure summaries apart, 5 = with
 // comment pages, 6 = versioned pages in generations, 7 = with the
-// integrity families and the group signals' counts. A database in an
-// older layout is rebuilt once.
-const Layout = 7
+// integrity families and the group signals' counts, 8 = the response-rate
+// cells kept by the invitation's survey. A database in an older layout is
+// rebuilt once.
+const Layout = 8
 
 func monthIndexID(month string) string { return "#month|" + month }
 
@@ -592,8 +593,9 @@ type Filter struct {
 	Procedure, Field string
 	// ProcedureFamily selects every procedure cell, for grouping by procedure.
 	ProcedureFamily bool
-	// WithFunnel adds the response-rate cells (FunnelSurvey) of the same
-	// agencies and months to those of Survey, in the same read.
+	// WithFunnel adds the response-rate and case cells (IsFunnel) of the
+	// same agencies and months to those of Survey, in the same read.
+	// Survey FunnelSurvey selects those cells alone, of every survey.
 	WithFunnel bool
 	// FoldAgencies and FoldMonths add up the cells of every agency (or
 	// month) into one with an empty Agency (or Month): a caller that does
@@ -673,7 +675,7 @@ func (f Filter) keep(k CellKey) bool {
 	switch {
 	case f.Survey == "":
 	case k.Survey == f.Survey:
-	case f.WithFunnel && k.Survey == FunnelSurvey:
+	case (f.WithFunnel || f.Survey == FunnelSurvey) && IsFunnel(k.Survey):
 	default:
 		return false
 	}

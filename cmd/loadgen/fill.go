@@ -223,7 +223,7 @@ func fillResponse(i int, inv *store.Invitation) *store.Response {
 	resp := &store.Response{ID: primitive.NewObjectIDFromTimestamp(*inv.CompletedAt).Hex(), InvitationID: inv.ID, Survey: string(def.ID),
 		SurveyVersion: def.Version, DossierCode: inv.DossierCode, AgencyCode: inv.AgencyCode, ProcedureCode: inv.ProcedureCode,
 		FieldCode: inv.FieldCode, Channel: channel, Answers: answers, Locale: inv.Locale, Month: store.MonthOf(*inv.CompletedAt),
-		InvitedAt: inv.CreatedAt, StartedAt: *inv.CompletedAt, SubmittedAt: *inv.CompletedAt}
+		InvitedAt: inv.CreatedAt, InvitedSurvey: inv.Survey, StartedAt: *inv.CompletedAt, SubmittedAt: *inv.CompletedAt}
 	if inv.StartedAt != nil {
 		resp.StartedAt = *inv.StartedAt
 	}
