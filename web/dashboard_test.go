@@ -122,3 +122,30 @@ func TestConsoleDashboardFigures(t *testing.T) {
 		t.Fatalf("the desk's officers, by name only:\n%s", officers)
 	}
 }
+
+// The response rate follows the survey filter: the invitations of the
+// form shown (a desk's kiosk asks sipas too), every invitation with the
+// forms combined, in both languages.
+func TestConsoleDashboardResponseRateFollowsTheSurvey(t *testing.T) {
+	g := dashboardData(t)
+	g.Invite("DASH-NONE", "000.00.13.H49", nil) // a sipas invitation never answered
+	if res := g.Form("/s/"+gwtest.Token(g.Invite("DASH-O", "000.00.13.H49", map[string]any{"survey": "overall"})), "O=5"); res.StatusCode != 303 {
+		t.Fatalf("overall answer: %d", res.StatusCode)
+	}
+	g.Drain()
+	admin := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
+	rate := regexp.MustCompile(`id="kpi-rate" class="big">([^<]+)</span> ([^(<]+) \(([^)]+)\)`)
+	for _, c := range []struct{ query, figure, label, counts string }{
+		{"", "85,71%", "Tỉ lệ phản hồi", "6/7"},
+		{"survey=overall", "100,00%", "Tỉ lệ phản hồi", "1/1"},
+		{"survey=all", "87,50%", "Tỉ lệ phản hồi, mọi mẫu", "7/8"},
+		{"lang=en", "85.71%", "Response rate", "6/7"},
+		{"survey=all&lang=en", "87.50%", "Response rate, every form", "7/8"},
+	} {
+		_, page := g.Page("/console/dashboard?"+c.query, admin)
+		m := rate.FindStringSubmatch(page)
+		if m == nil || m[1] != c.figure || html.UnescapeString(m[2]) != c.label || m[3] != c.counts {
+			t.Errorf("%s: response rate %q, want %s %s (%s)", c.query, m, c.figure, c.label, c.counts)
+		}
+	}
+}
