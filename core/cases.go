@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -368,6 +369,13 @@ func (s *Service) changeCase(ctx context.Context, p *Principal, id, action strin
 			return c, err
 		}
 	}
+	if action == CaseClose && c.AnsweredAt == nil && c.DueBy(now) {
+		// Closed unanswered after its due time, maybe before a sweep
+		// noted it: counted due once either way.
+		if err := s.noteCase(ctx, c.DueEvent()); err != nil {
+			return c, err
+		}
+	}
 	if action == CaseAnswer && s.OpenCases != nil {
 		if err := s.OpenCases.Answered(ctx, c); err != nil {
 			return c, err
@@ -554,6 +562,29 @@ func (s *Service) RemindDue(ctx context.Context) (int, error) {
 	})
 }
 
+// NoteDue counts among the cases due, for the on-time figures, each case
+// left unanswered past its first due time, once (a first answer counts
+// its case due itself); it returns how many it noted.
+func (s *Service) NoteDue(ctx context.Context) (int, error) {
+	return s.sweepCases(ctx, func(c *store.Case, now time.Time) bool { return !c.DueNoted && c.AnsweredAt == nil && c.DueBy(now) },
+		func(c *store.Case) (bool, error) {
+			var noted error
+			ok, err := s.withCase(ctx, c.ID, func(c *store.Case) bool {
+				if c.DueNoted || !c.DueBy(s.now()) {
+					return false
+				}
+				// Noted before the mark is saved: a save that fails notes
+				// it again at the next sweep, and the writer counts it once.
+				if noted = s.noteCase(ctx, c.DueEvent()); noted != nil {
+					return false
+				}
+				c.DueNoted = true
+				return true
+			})
+			return ok, cmp.Or(err, noted)
+		})
+}
+
 // withCase changes a case under its lock when change says so; a case
 // someone else is changing is left for the next pass.
 func (s *Service) withCase(ctx context.Context, id string, change func(*store.Case) bool) (bool, error) {
@@ -587,8 +618,9 @@ func (s *Service) escalate(ctx context.Context, id, parent string) (bool, error)
 	return true, s.Audit(ctx, &Principal{KeyID: "gateway", Name: "case sweep", Role: RoleAdmin}, "case.escalated", id, map[string]any{"to": parent})
 }
 
-// RunCaseSweeper escalates overdue cases every interval until ctx ends,
-// one replica at a time.
+// RunCaseSweeper reminds agencies of cases due soon, counts the cases
+// past due unanswered (NoteDue) and escalates them every interval until
+// ctx ends, one replica at a time.
 func (s *Service) RunCaseSweeper(ctx context.Context, every time.Duration, log interface {
 	Info(string, ...any)
 	Error(string, ...any)
@@ -602,6 +634,9 @@ func (s *Service) RunCaseSweeper(ctx context.Context, every time.Duration, log i
 				log.Info("agencies reminded of cases due within a day", "cases", r)
 			}
 			if err != nil {
+				return err
+			}
+			if _, err := s.NoteDue(ctx); err != nil {
 				return err
 			}
 			n, err := s.EscalateOverdue(ctx)

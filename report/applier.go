@@ -49,6 +49,10 @@ type Applier struct {
 	// RebuildSlice is how many responses a rebuild counts before writing
 	// their cells (default 5,000).
 	RebuildSlice int
+	// Now is the clock a rebuild and Compare count the cases due by
+	// (store.Case.DueBy); nil: time.Now. Live, the case sweep notes them
+	// as their due time passes.
+	Now func() time.Time
 	// Settle is how long a response may take to be written after its
 	// uncounted copy before the copy counts as left by a dead process
 	// (default 30 s: the 15 s outbox grace plus a write's timeout).
@@ -882,7 +886,7 @@ func (b *built) flush(ctx context.Context) error {
 // events, with their counted marks.
 func (b *built) events(ctx context.Context) error {
 	b.cells = store.Cells{}
-	marks, err := invitationCells(ctx, b.a.Mongo, b.cells, b.a.days)
+	marks, err := invitationCells(ctx, b.a.Mongo, b.cells, b.a.days, b.a.now())
 	if err != nil {
 		return err
 	}
@@ -941,9 +945,10 @@ func (a *Applier) waitLease(ctx context.Context) (*store.Lease, error) {
 }
 
 // invitationCells adds to cells every invitation's made and sent steps
-// (completions come from responses) and returns their counted marks. It
-// reads the whole invitations collection: rebuilds only.
-func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells, days func(from, to time.Time) int) ([]string, error) {
+// (completions come from responses) and every case's events as of now,
+// and returns their counted marks. It reads the whole invitations
+// collection: rebuilds only.
+func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells, days func(from, to time.Time) int, now time.Time) ([]string, error) {
 	chans, err := m.Channels.All(ctx)
 	if err != nil {
 		return nil, err
@@ -970,7 +975,7 @@ func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells, day
 		return nil, err
 	}
 	err = m.Cases.Each(ctx, func(c *store.Case) error {
-		for _, e := range c.Events(days) {
+		for _, e := range c.Events(days, now) {
 			for k, n := range e.Cells() {
 				cells.Add(k, n)
 			}
@@ -979,6 +984,13 @@ func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells, day
 		return nil
 	})
 	return marks, err
+}
+
+func (a *Applier) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
 }
 
 // days counts the working days a case took to answer (0 without a
@@ -1043,7 +1055,7 @@ func (a *Applier) Compare(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := invitationCells(ctx, m, want, a.days); err != nil {
+	if _, err := invitationCells(ctx, m, want, a.days, a.now()); err != nil {
 		return nil, err
 	}
 	got, err := m.Rollups.All(ctx)

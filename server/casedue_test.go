@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +142,44 @@ func TestReopenCannotMoveTheAgencysOwnDueTime(t *testing.T) {
 	if diff, err := g.Applier.Compare(t.Context()); err != nil || len(diff) > 0 {
 		t.Fatalf("case figures differ from a rebuild: %v %v", diff, err)
 	}
+}
+
+// in_time_rate is answered in time over the cases due: a case not yet due
+// does not count against the agency; one left unanswered past its due
+// time counts once, when the case sweep finds it, and again not when it
+// is answered late. A rebuild derives the same.
+func TestInTimeRateIsOverCasesDue(t *testing.T) {
+	g := gwtest.New(t, "")
+	timely, due := dueCase(t, g, "ONTIME-A", "000.00.12.H49")
+	late, _ := dueCase(t, g, "ONTIME-B", "000.00.12.H49")
+	dueCase(t, g, "ONTIME-C", "000.00.12.H49")
+	caseAction(t, g, gwtest.AdminKey, timely, "answer", map[string]any{"text": "Đã xử lý."})
+	figures := func(when string, opened, dueN, answered, inTime, rate float64) {
+		t.Helper()
+		g.Drain()
+		_, rep := g.API("GET", "/api/v1/reports/sipas?survey=all", nil)
+		cases := rep["cases"].(map[string]any)
+		got := []any{cases["opened"], cases["due"], cases["answered"], cases["answered_in_time"], cases["in_time_rate"]}
+		if fmt.Sprint(got) != fmt.Sprint([]float64{opened, dueN, answered, inTime, rate}) {
+			t.Fatalf("%s: opened, due, answered, in time, rate = %v, want %v", when, got, []float64{opened, dueN, answered, inTime, rate})
+		}
+		if diff, err := g.Applier.Compare(t.Context()); err != nil || len(diff) > 0 {
+			t.Fatalf("%s: case figures differ from a rebuild: %v %v", when, diff, err)
+		}
+	}
+	figures("before any is due", 3, 1, 1, 1, 100)
+	g.Core.Clock = func() time.Time { return due.Add(time.Hour) }
+	defer func() { g.Core.Clock = nil }()
+	for i, want := range []int{2, 0} { // once
+		if n, err := g.Core.NoteDue(t.Context()); err != nil || n != want {
+			t.Fatalf("sweep %d: %d noted due (%v), want %d", i, n, err, want)
+		}
+	}
+	figures("past the due time", 3, 3, 1, 1, 33.33)
+	caseAction(t, g, gwtest.AdminKey, late, "answer", map[string]any{"text": "Đã xử lý, muộn."})
+	figures("answered late", 3, 3, 2, 1, 33.33)
+	if _, err := g.Applier.Rebuild(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	figures("rebuilt", 3, 3, 2, 1, 33.33)
 }

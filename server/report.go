@@ -113,14 +113,16 @@ type InvitationRate struct {
 }
 
 // CaseFigures count follow-up cases: opened (and of those, the feedback
-// pages'), first answered (and in time), the median working days to a
-// first answer, and the citizens' ratings of the answers.
+// pages'), due, first answered (and in time: the on-time rate is over the
+// cases due), the median working days to a first answer, and the
+// citizens' ratings of the answers.
 type CaseFigures struct {
 	Opened         int64            `json:"opened"`
 	Feedback       int64            `json:"feedback" doc:"of opened, the cases citizens opened on feedback pages (no response behind them, not in the index)"`
 	Answered       int64            `json:"answered"`
+	Due            int64            `json:"due" doc:"of opened, the cases due: answered, or left unanswered past their first due time (a case not yet due, or closed unanswered before it, is not)"`
 	AnsweredInTime int64            `json:"answered_in_time"`
-	InTimeRate     float64          `json:"in_time_rate" doc:"answered in time, percent of opened"`
+	InTimeRate     float64          `json:"in_time_rate" doc:"answered in time, percent of due"`
 	MedianDays     *int             `json:"median_days_to_answer,omitempty" doc:"working days to the first answer (5: five or more)"`
 	Ratings        int64            `json:"ratings"`
 	RatingMean     float64          `json:"rating_mean"`
@@ -176,6 +178,8 @@ func caseFiguresOf(cells store.Cells, keep func(store.CellKey) bool) *CaseFigure
 			if k.Channel == "in_time" {
 				f.AnsweredInTime += c.Responses
 			}
+		case store.CaseDueStep:
+			f.Due += c.Responses
 		case store.CaseAnswerDaysStep:
 			if d, err := strconv.Atoi(strings.TrimPrefix(k.Channel, "d")); err == nil && d >= 0 && d <= 5 {
 				days[d] += c.Responses
@@ -188,7 +192,7 @@ func caseFiguresOf(cells store.Cells, keep func(store.CellKey) bool) *CaseFigure
 			}
 		}
 	}
-	f.InTimeRate = rate(f.AnsweredInTime, f.Opened)
+	f.InTimeRate = rate(f.AnsweredInTime, f.Due) // a case not yet due does not count against the agency
 	if f.Ratings > 0 {
 		f.RatingMean = math.Round(100*float64(ratingSum)/float64(f.Ratings)) / 100
 	}

@@ -70,6 +70,12 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		DossierCodeAnswers: cfg.DossierCodeAnswers, SpeederSeconds: cfg.SpeederSeconds, KioskFastSeconds: cfg.KioskFastSeconds,
 	}
 	applier.Started, applier.Funnel, applier.Flagged = svc.Started, svc.Funnel, svc.FlaggedIndex
+	applier.Now = func() time.Time { // the service's clock, which tests set
+		if svc.Clock != nil {
+			return svc.Clock()
+		}
+		return time.Now()
+	}
 	kioskLog := log.With("comp", "kiosk")
 	svc.PairingAlarm = func(n int64) {
 		kioskLog.Warn("kiosk pairing tries above the alarm: someone may be guessing pairing codes", "tries", n, "alarm", core.PairAlarm, "window", "10m")

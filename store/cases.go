@@ -56,16 +56,19 @@ type Case struct {
 	FirstDueAt *time.Time `bson:"first_due_at,omitempty" json:"first_due_at,omitempty" doc:"the due time the case opened with: answered in time and escalation are held to it"`
 	AnsweredAt *time.Time `bson:"answered_at,omitempty" json:"answered_at,omitempty" doc:"the first answer"`
 	// AnsweredInTime says the first answer came by the first due time.
-	AnsweredInTime bool        `bson:"answered_in_time,omitempty" json:"answered_in_time"`
-	ClosedAt       *time.Time  `bson:"closed_at,omitempty" json:"closed_at,omitempty"`
-	Answer         string      `bson:"answer,omitempty" json:"answer,omitempty"`
-	AnswerSend     SendState   `bson:"answer_send,omitempty" json:"answer_send,omitempty" doc:"how sending the answer to the citizen went"`
-	Rating         int         `bson:"rating,omitempty" json:"rating,omitempty" doc:"the citizen's rating of the answer, 1–5"`
-	EscalatedTo    string      `bson:"escalated_to,omitempty" json:"escalated_to,omitempty" doc:"the parent agency told when it became overdue"`
-	RemindedAt     *time.Time  `bson:"reminded_at,omitempty" json:"reminded_at,omitempty" doc:"when the agency was reminded that the case is due within a day"`
-	Notes          []CaseNote  `bson:"notes" json:"notes"`
-	History        []CaseEvent `bson:"history" json:"history"`
-	Version        int64       `bson:"v" json:"-"`
+	AnsweredInTime bool       `bson:"answered_in_time,omitempty" json:"answered_in_time"`
+	ClosedAt       *time.Time `bson:"closed_at,omitempty" json:"closed_at,omitempty"`
+	Answer         string     `bson:"answer,omitempty" json:"answer,omitempty"`
+	AnswerSend     SendState  `bson:"answer_send,omitempty" json:"answer_send,omitempty" doc:"how sending the answer to the citizen went"`
+	Rating         int        `bson:"rating,omitempty" json:"rating,omitempty" doc:"the citizen's rating of the answer, 1–5"`
+	EscalatedTo    string     `bson:"escalated_to,omitempty" json:"escalated_to,omitempty" doc:"the parent agency told when it became overdue"`
+	RemindedAt     *time.Time `bson:"reminded_at,omitempty" json:"reminded_at,omitempty" doc:"when the agency was reminded that the case is due within a day"`
+	// DueNoted says the case sweep noted it due, past its first due time
+	// unanswered (DueEvent), so later sweeps pass it by.
+	DueNoted bool        `bson:"due_noted,omitempty" json:"-"`
+	Notes    []CaseNote  `bson:"notes" json:"notes"`
+	History  []CaseEvent `bson:"history" json:"history"`
+	Version  int64       `bson:"v" json:"-"`
 	// AnswerNo numbers the answers (1, 2… after a reopen): the send of
 	// each is keyed by it, so a late job of an earlier one sends nothing.
 	AnswerNo int `bson:"answer_no,omitempty" json:"-"`
@@ -241,12 +244,14 @@ func (s *Cases) Open(ctx context.Context, cases ...*Case) error {
 
 // Events are the funnel events a case's record accounts for: opened,
 // its first answer (in time or late, and the working days it took, from
-// days), and each rating in its history. Live, the roll-up writer and
+// days), due (see DueBy; at now), and each rating in its history. Live, the roll-up writer and
 // core note them as they happen; a rebuild derives them from here.
-func (c *Case) Events(days func(from, to time.Time) int) []FunnelEvent {
+func (c *Case) Events(days func(from, to time.Time) int, now time.Time) []FunnelEvent {
 	out := []FunnelEvent{c.OpenedEvent()}
 	if c.AnsweredAt != nil {
 		out = append(out, c.AnswerEvents(days)...)
+	} else if c.DueBy(now) {
+		out = append(out, c.DueEvent())
 	}
 	n := 0
 	for _, e := range c.History {
@@ -280,7 +285,26 @@ func (c *Case) AnswerEvents(days func(from, to time.Time) int) []FunnelEvent {
 	return []FunnelEvent{
 		{Step: CaseAnsweredStep, Invitation: "case:" + c.ID + ":answered", Agency: c.Agency, Month: month, Family: timely},
 		{Step: CaseAnswerDaysStep, Invitation: "case:" + c.ID + ":days", Agency: c.Agency, Month: month, Family: fmt.Sprintf("d%d", d)},
+		c.DueEvent(), // counted once: already, if the answer came after the due time
 	}
+}
+
+// DueBy reports whether the case is due at now, in the on-time figures'
+// sense: answered, or left unanswered past its first due time (open, or
+// closed only after it). A case not yet due, or closed unanswered before
+// its due time, does not count against the agency.
+func (c *Case) DueBy(now time.Time) bool {
+	if c.AnsweredAt != nil {
+		return true
+	}
+	first := c.FirstDue()
+	return now.After(first) && (c.ClosedAt == nil || c.ClosedAt.After(first))
+}
+
+// DueEvent counts the case among those due, once whichever way it became
+// due (its first answer, or its first due time passing unanswered).
+func (c *Case) DueEvent() FunnelEvent {
+	return FunnelEvent{Step: CaseDueStep, Invitation: "case:" + c.ID + ":due", Agency: c.Agency, Month: MonthOf(c.OpenedAt)}
 }
 
 // RatingEvent counts the n-th rating of a case's answers ("1"–"5").

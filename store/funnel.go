@@ -52,8 +52,10 @@ const (
 // Follow-up case steps, counted in funnel cells of the case's agency and
 // opening month: opened; first answered, with Channel in_time or late,
 // and again with Channel d0–d5, the working days it took (d5: 5 or more);
+// due (answered, or past its first due time unanswered: Case.DueBy);
 // rated, with Channel r1–r5.
 const (
+	CaseDueStep        = "case_due"
 	CaseOpenedStep     = "case_opened"
 	CaseAnsweredStep   = "case_answered"
 	CaseAnswerDaysStep = "case_answer_days"

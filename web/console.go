@@ -424,10 +424,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	due, err := cs.onTimeOf(c, q, cases)
-	if err != nil {
-		return err
-	}
+	due := onTimeOf(lang, cases)
 	t := func(key string, args ...any) string { return translate(lang, key, args...) }
 	crit := chart{Name: t("Tỉ lệ hài lòng theo tiêu chí")}
 	byCrit := respondents(cells, q.Survey)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/internal/locale"
 	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/server"
@@ -369,26 +368,17 @@ func (cs *console) now() time.Time {
 
 // onTime is the follow-up cases' answered-in-time rate over the cases
 // that are due: answered, or past their due time unanswered; a case
-// opened today and not yet due is not late.
+// opened today and not yet due is not late. The figures are the report
+// API's (in_time_rate), from the roll-ups.
 type onTime struct {
 	InTime, Due int64
 	Rate        string
 }
 
-func (cs *console) onTimeOf(c *fiber.Ctx, q store.Filter, cf *server.CaseFigures) (onTime, error) {
-	out := onTime{InTime: cf.AnsweredInTime, Due: cf.Answered}
-	cq := core.CaseQuery{Agency: c.Query("agency"), Overdue: true, FromMonth: q.FromMonth, ToMonth: q.ToMonth}
-	late, err := cs.api.Core.Cases(c.UserContext(), server.Principal(c), cq)
-	if err != nil {
-		return out, err
-	}
-	for _, k := range late {
-		if k.AnsweredAt == nil {
-			out.Due++
-		}
-	}
+func onTimeOf(lang string, cf *server.CaseFigures) onTime {
+	out := onTime{InTime: cf.AnsweredInTime, Due: cf.Due}
 	if out.Due > 0 {
-		out.Rate = locale.Percent(langOf(c), 100*float64(out.InTime)/float64(out.Due), 2)
+		out.Rate = locale.Percent(lang, cf.InTimeRate, 2)
 	}
-	return out, nil
+	return out
 }
