@@ -49,9 +49,14 @@ type Config struct {
 	Timezone        string        `yaml:"timezone" env:"GATEWAY_TIMEZONE" help:"IANA time zone the console and exports show times in (report months are always counted in Vietnam time)"`
 	RequireAgencies bool          `yaml:"require_agencies" env:"GATEWAY_REQUIRE_AGENCIES" help:"refuse invitations whose agency_code is not registered (default: take them and list the code as unregistered)"`
 	RankMin         int           `yaml:"rank_min_responses" env:"GATEWAY_RANK_MIN_RESPONSES" help:"responses an agency or procedure needs before the console ranks it among the lowest (fewer: listed as too few answers)"`
-	Holidays        string        `yaml:"holidays" env:"GATEWAY_HOLIDAYS" help:"comma-separated extra non-working days (YYYY-MM-DD) for follow-up case deadlines, besides weekends and Vietnam's public holidays"`
-	TopicLexicon    string        `yaml:"topic_lexicon" env:"GATEWAY_TOPIC_LEXICON" help:"a JSON file of the province's own comment-topic phrases, added to the built-in lexicon (see README, Comment topics); changing it re-classifies every comment once"`
-	MaxMonths       int           `yaml:"max_months" env:"GATEWAY_MAX_MONTHS" help:"the most months one report, export, comment list or case list may cover; a wider from/to is refused with a 400 naming it"`
+	// IndexGood and IndexFair band a unit's index in the dashboard's units
+	// table: Đạt (met) from IndexGood, Cần cải thiện (needs improvement)
+	// from IndexFair, Thấp (low) below.
+	IndexGood    float64 `yaml:"index_good" env:"GATEWAY_INDEX_GOOD" help:"the satisfaction index (percent) from which the dashboard's units table marks a unit Đạt (met)"`
+	IndexFair    float64 `yaml:"index_fair" env:"GATEWAY_INDEX_FAIR" help:"the satisfaction index (percent) from which the dashboard's units table marks a unit Cần cải thiện (needs improvement); below it: Thấp (low)"`
+	Holidays     string  `yaml:"holidays" env:"GATEWAY_HOLIDAYS" help:"comma-separated extra non-working days (YYYY-MM-DD) for follow-up case deadlines, besides weekends and Vietnam's public holidays"`
+	TopicLexicon string  `yaml:"topic_lexicon" env:"GATEWAY_TOPIC_LEXICON" help:"a JSON file of the province's own comment-topic phrases, added to the built-in lexicon (see README, Comment topics); changing it re-classifies every comment once"`
+	MaxMonths    int     `yaml:"max_months" env:"GATEWAY_MAX_MONTHS" help:"the most months one report, export, comment list or case list may cover; a wider from/to is refused with a 400 naming it"`
 	// The integrity signals' settings (README, Integrity of the index).
 	DossierCodeAnswers string  `yaml:"dossier_code_answers" env:"GATEWAY_DOSSIER_CODE_ANSWERS" help:"what \"DG <dossier code>\" from a phone an invitation never knew does: off (answered as an unknown code is), flag (the survey starts; the answer is flagged unverified_phone) or on (the survey starts, unflagged)"`
 	SpeederSeconds     float64 `yaml:"speeder_seconds" env:"GATEWAY_SPEEDER_SECONDS" help:"a web or kiosk answer completed in fewer seconds than this per question answered is flagged speeder"`
@@ -83,6 +88,8 @@ func Defaults() Config {
 		ShutdownGrace:   15 * time.Second,
 		RollupEvery:     time.Second,
 		RankMin:         30,
+		IndexGood:       90,
+		IndexFair:       80,
 		Timezone:        "Asia/Ho_Chi_Minh",
 		MaxMonths:       24,
 
@@ -267,6 +274,12 @@ func (c Config) Validate() error {
 	}
 	if c.RankMin < 1 {
 		bad("GATEWAY_RANK_MIN_RESPONSES", "%d: use 1 or more (30 is the default)", c.RankMin)
+	}
+	if c.IndexGood <= 0 || c.IndexGood > 100 {
+		bad("GATEWAY_INDEX_GOOD", "%v: use a percentage above 0 and at most 100 (90 is the default)", c.IndexGood)
+	}
+	if c.IndexFair < 0 || c.IndexFair >= c.IndexGood {
+		bad("GATEWAY_INDEX_FAIR", "%v: use a percentage from 0 up to, not including, GATEWAY_INDEX_GOOD (%v); 80 is the default", c.IndexFair, c.IndexGood)
 	}
 	if c.MaxMonths < 1 || c.MaxMonths > maxMonthsCeiling {
 		bad("GATEWAY_MAX_MONTHS", "%d: use 1 to %d (24 is the default); a longer period is asked for in parts", c.MaxMonths, maxMonthsCeiling)

@@ -82,6 +82,10 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{map[string]string{"GATEWAY_DOSSIER_CODE_ANSWERS": "yes"}, nil, "GATEWAY_DOSSIER_CODE_ANSWERS: \"yes\" is not off, flag or on"},
 		{map[string]string{"GATEWAY_SPEEDER_SECONDS": "fast"}, nil, "GATEWAY_SPEEDER_SECONDS: \"fast\" is not a number"},
 		{map[string]string{"GATEWAY_SPEEDER_SECONDS": "0"}, nil, "GATEWAY_SPEEDER_SECONDS: 0: use more than 0"},
+		{map[string]string{"GATEWAY_INDEX_GOOD": "101"}, nil, "GATEWAY_INDEX_GOOD: 101: use a percentage above 0 and at most 100"},
+		{map[string]string{"GATEWAY_INDEX_GOOD": "high"}, nil, "GATEWAY_INDEX_GOOD: \"high\" is not a number"},
+		{map[string]string{"GATEWAY_INDEX_FAIR": "-1"}, nil, "GATEWAY_INDEX_FAIR: -1: use a percentage from 0"},
+		{map[string]string{"GATEWAY_INDEX_GOOD": "85", "GATEWAY_INDEX_FAIR": "85"}, nil, "GATEWAY_INDEX_FAIR: 85: use a percentage from 0 up to, not including, GATEWAY_INDEX_GOOD (85)"},
 		{map[string]string{"GATEWAY_SPEEDER_SECONDS": "NaN"}, nil, "GATEWAY_SPEEDER_SECONDS: \"NaN\" is not a number"},
 		{nil, []string{"-kiosk-fast-seconds", "-1"}, "GATEWAY_KIOSK_FAST_SECONDS: -1: use more than 0"},
 	}

@@ -24,9 +24,14 @@ type API struct {
 	Core    *core.Service
 	log     *slog.Logger
 	RankMin int            // responses a unit needs to be ranked
+	Bands   Bands          // the dashboard's index bands
 	Zone    *time.Location // where the console and exports show times
 	uploads []upload       // routes whose bodies may pass BodyLimit (AllowUpload)
 }
+
+// Bands are the satisfaction index (percent) from which the dashboard
+// marks a unit met (Good) and needs improvement (Fair); below Fair, low.
+type Bands struct{ Good, Fair float64 }
 
 // InvitationView is an invitation as the API shows it (API.md).
 type InvitationView struct {

@@ -41,6 +41,9 @@ type Deps struct {
 	MetricsToken string
 	// RankMin is the responses a unit needs to be ranked (GATEWAY_RANK_MIN_RESPONSES).
 	RankMin int
+	// Bands are the dashboard's index bands (GATEWAY_INDEX_GOOD,
+	// GATEWAY_INDEX_FAIR; zero: 90 and 80).
+	Bands Bands
 	// Zone is the time zone the console and exports show times in
 	// (GATEWAY_TIMEZONE; nil = Vietnam).
 	Zone *time.Location
@@ -100,7 +103,10 @@ func New(d Deps) *fiber.App {
 	if zone == nil {
 		zone = core.Vietnam
 	}
-	api := &API{Core: d.Core, log: d.Log, RankMin: max(d.RankMin, 1), Zone: zone}
+	if d.Bands == (Bands{}) {
+		d.Bands = Bands{Good: 90, Fair: 80}
+	}
+	api := &API{Core: d.Core, log: d.Log, RankMin: max(d.RankMin, 1), Bands: d.Bands, Zone: zone}
 	api.AllowUpload(ScansPath, bearer(d.Core, d.AdminKey))
 	app.Server().HeaderReceived = uploadLimit(api, d.ScanLimit())
 	authn := authenticate(d.Core, d.AdminKey)

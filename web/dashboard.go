@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -77,20 +78,28 @@ func presets(lang string, now time.Time, f dashFilters) []preset {
 	return out
 }
 
-// Index bands colour a unit's index in the table, each with its words.
-const (
-	bandGood = 90.0 // at or above: đạt
-	bandFair = 80.0 // at or above: cần cải thiện; below: thấp
-)
-
-func band(lang string, rate float64) (class, label string) {
+// band is the band of a unit's index in the table, with its words: from
+// b.Good (GATEWAY_INDEX_GOOD) đạt, from b.Fair cần cải thiện, below thấp.
+func band(lang string, b server.Bands, rate float64) (class, label string) {
 	switch {
-	case rate >= bandGood:
+	case rate >= b.Good:
 		return "good", translate(lang, "Đạt")
-	case rate >= bandFair:
+	case rate >= b.Fair:
 		return "fair", translate(lang, "Cần cải thiện")
 	}
 	return "low", translate(lang, "Thấp")
+}
+
+// bandNote says the bands in words under the table.
+func bandNote(lang string, b server.Bands) string {
+	pct := func(v float64) string {
+		places := 0
+		if v != math.Trunc(v) {
+			places = 2
+		}
+		return locale.Percent(lang, v, places)
+	}
+	return translate(lang, "Mức: Đạt từ %s, Cần cải thiện từ %s, Thấp dưới %s.", pct(b.Good), pct(b.Fair), pct(b.Fair))
 }
 
 // unitLine is one row of the dashboard's units table.
@@ -106,6 +115,7 @@ type unitLine struct {
 type unitTable struct {
 	Caption, NameCol string
 	Min              int
+	BandNote         string
 	Rows             []unitLine
 	Cols             []sortCol
 }
@@ -175,13 +185,13 @@ func columns(lang string, f dashFilters, nameCol string) []sortCol {
 }
 
 // lineOf is a group's row; link opens its level.
-func lineOf(lang string, name, link string, g report.Group, min int) unitLine {
+func lineOf(lang string, b server.Bands, name, link string, g report.Group, min int) unitLine {
 	l := unitLine{Key: g.Group, Name: name, Link: link, Responses: g.Responses, Rate: g.Overall.SatisfactionRate, TooFew: g.Responses < int64(min), None: g.Responses == 0}
 	if !l.None {
 		l.Index = locale.Percent(lang, g.Overall.SatisfactionRate, 2)
 		l.Mean = locale.Fixed(lang, g.Overall.MeanScore, 2)
 		l.Interval = interval(lang, g.Overall.Interval)
-		l.Band, l.BandLabel = band(lang, g.Overall.SatisfactionRate)
+		l.Band, l.BandLabel = band(lang, b, g.Overall.SatisfactionRate)
 	}
 	return l
 }
@@ -197,7 +207,7 @@ func interval(lang string, i report.Interval) string {
 // desk's officers.
 func (cs *console) unitsTable(c *fiber.Ctx, f dashFilters, q store.Filter, compute func(store.Cells) report.Report, cells store.Cells, agencies []store.Agency, agencyName func(string) string) (unitTable, error) {
 	lang, ctx, min := langOf(c), c.UserContext(), cs.api.RankMin
-	t := unitTable{Min: min}
+	t := unitTable{Min: min, BandNote: bandNote(lang, cs.api.Bands)}
 	switch {
 	case f.Desk != "":
 		t.Caption, t.NameCol = translate(lang, "Cán bộ tại quầy"), translate(lang, "Cán bộ")
@@ -210,7 +220,7 @@ func (cs *console) unitsTable(c *fiber.Ctx, f dashFilters, q store.Filter, compu
 			return t, err
 		}
 		for _, g := range gs {
-			t.Rows = append(t.Rows, lineOf(lang, cmp.Or(officers[g.Group], translate(lang, "Cán bộ chưa đăng ký")), "", g, min))
+			t.Rows = append(t.Rows, lineOf(lang, cs.api.Bands, cmp.Or(officers[g.Group], translate(lang, "Cán bộ chưa đăng ký")), "", g, min))
 		}
 	case f.Agency != "" && (len(q.Agencies) == 1 || len(ownDesks(cells, f.Agency)) > 0): // a unit's desks
 		t.Caption, t.NameCol = translate(lang, "Quầy của đơn vị"), translate(lang, "Quầy")
@@ -225,7 +235,7 @@ func (cs *console) unitsTable(c *fiber.Ctx, f dashFilters, q store.Filter, compu
 		for _, g := range gs {
 			down := f
 			down.Desk, down.Sort = g.Group, ""
-			t.Rows = append(t.Rows, lineOf(lang, cmp.Or(desks[g.Group], translate(lang, "Quầy chưa đăng ký")), down.link(), g, min))
+			t.Rows = append(t.Rows, lineOf(lang, cs.api.Bands, cmp.Or(desks[g.Group], translate(lang, "Quầy chưa đăng ký")), down.link(), g, min))
 		}
 	default:
 		t.Caption, t.NameCol = translate(lang, "Mọi đơn vị"), translate(lang, "Đơn vị")
@@ -238,7 +248,7 @@ func (cs *console) unitsTable(c *fiber.Ctx, f dashFilters, q store.Filter, compu
 			seen[g.Group] = true
 			down := f
 			down.Agency, down.Desk, down.Sort = g.Group, "", ""
-			t.Rows = append(t.Rows, lineOf(lang, agencyName(g.Group), down.link(), g, min))
+			t.Rows = append(t.Rows, lineOf(lang, cs.api.Bands, agencyName(g.Group), down.link(), g, min))
 		}
 		for _, g := range gs {
 			add(g)

@@ -15,8 +15,8 @@ import (
 // dashboardData answers the full SIPAS form for two departments (two of
 // three satisfied, and one satisfied) and at a commune's full-form desk,
 // all in May 2026; the province itself has no answers.
-func dashboardData(t *testing.T) *gwtest.Gateway {
-	g := gwtest.New(t, "", gwtest.NoRateLimits, func(c *config.Config) { c.RankMin = 2 })
+func dashboardData(t *testing.T, options ...func(*config.Config)) *gwtest.Gateway {
+	g := gwtest.New(t, "", append([]func(*config.Config){gwtest.NoRateLimits, func(c *config.Config) { c.RankMin = 2 }}, options...)...)
 	now := time.Date(2026, 5, 15, 3, 0, 0, 0, time.UTC)
 	g.Core.Clock = func() time.Time { return now }
 	g.Tree(t)
@@ -147,5 +147,24 @@ func TestConsoleDashboardResponseRateFollowsTheSurvey(t *testing.T) {
 		if m == nil || m[1] != c.figure || html.UnescapeString(m[2]) != c.label || m[3] != c.counts {
 			t.Errorf("%s: response rate %q, want %s %s (%s)", c.query, m, c.figure, c.label, c.counts)
 		}
+	}
+}
+
+// The units table's bands are the settings' (GATEWAY_INDEX_GOOD and
+// GATEWAY_INDEX_FAIR), in the rows and in the words under the table.
+func TestConsoleDashboardBandsAreSettings(t *testing.T) {
+	g := dashboardData(t, func(c *config.Config) { c.IndexGood, c.IndexFair = 70, 62.5 })
+	admin := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
+	_, vi := g.Page("/console/dashboard", admin)
+	// 000.00.12.H49 stands at 66,67%: below 90 but above 62,5.
+	for _, want := range []string{`<tr data-unit="000.00.12.H49" class="band-fair">`, `<tr data-unit="000.01.12.H49" class="band-good">`,
+		"Mức: Đạt từ 70%, Cần cải thiện từ 62,50%, Thấp dưới 62,50%."} {
+		if !strings.Contains(html.UnescapeString(vi), want) {
+			t.Errorf("Vietnamese dashboard lacks %q", want)
+		}
+	}
+	_, en := g.Page("/console/dashboard?lang=en", admin)
+	if want := "Level: Met from 70%, Needs improvement from 62.50%, Low below 62.50%."; !strings.Contains(html.UnescapeString(en), want) {
+		t.Errorf("English dashboard lacks %q", want)
 	}
 }

@@ -94,7 +94,7 @@ var en = map[string]string{
 	"Cách tính chỉ số và n":                 "How the index and n are computed",
 	"Gộp các mẫu (không phải chỉ số SIPAS)": "Forms combined (not the SIPAS index)",
 	"Tỉ lệ hài lòng của một chỉ số thành phần = số câu trả lời mức 4 hoặc 5 ÷ số câu trả lời hợp lệ (mức 1–5; “không ý kiến” không tính). Chỉ số của tiêu chí = trung bình các chỉ số thành phần của nó; chỉ số hài lòng chung = trung bình mọi chỉ số thành phần, như SIPAS công bố.": "An indicator's satisfaction rate = answers at level 4 or 5 ÷ valid answers (levels 1–5; “no opinion” is not counted). A criterion's index = the mean of its indicators'; the overall index = the mean of every indicator's, as SIPAS publishes it.",
-	"Mức: Đạt từ 90%, Cần cải thiện từ 80%, Thấp dưới 80%.": "Level: Met from 90%, Needs improvement from 80%, Low below 80%.",
+	"Mức: Đạt từ %s, Cần cải thiện từ %s, Thấp dưới %s.": "Level: Met from %s, Needs improvement from %s, Low below %s.",
 	"Toàn tỉnh":                   "Whole province",
 	"%s từ hòm thư góp ý":         "%s from feedback boxes",
 	"khoảng tin cậy 95%%: %s–%s":  "95%% confidence interval: %s–%s",
