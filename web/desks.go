@@ -79,23 +79,3 @@ func (cs *console) revokeDevice(c *fiber.Ctx) error {
 	}
 	return c.Redirect("/console/desks", fiber.StatusSeeOther)
 }
-
-// deskNames names desks ("Quầy 1 (quay-1)") and officers by their groups,
-// when there are any to name.
-func (cs *console) deskNames(c *fiber.Ctx, any bool) (desks, officers map[string]string, err error) {
-	desks, officers = map[string]string{}, map[string]string{}
-	if !any {
-		return desks, officers, nil
-	}
-	list, err := cs.api.Core.Desks(c.UserContext(), server.Principal(c))
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, d := range list {
-		desks[d.ID] = d.Name + " (" + d.ID + ")"
-		if g := d.OfficerGroup(); g != "" {
-			officers[g] = d.Officer + " (" + d.ID + ")"
-		}
-	}
-	return desks, officers, nil
-}

@@ -116,18 +116,23 @@ func (cs *console) integrityCells(c *fiber.Ctx) (store.Filter, func(store.Cells)
 // signalTables are the desks' and the officers' all-top signals, and how
 // many each agency raised.
 func (cs *console) signalTables(c *fiber.Ctx, cells store.Cells, byCode map[string]*report.Group, desks, officers []report.Group, agencyName func(string) string) ([]signalTable, map[string]int, error) {
-	deskNames, officerNames, err := cs.deskNames(c, len(desks) > 0)
-	if err != nil {
-		return nil, nil, err
-	}
 	lang, agencyOf, raised := langOf(c), kioskAgencies(cells), map[string]int{}
+	var deskNames, officerNames map[string]string
+	if len(desks)+len(officers) > 0 {
+		var err error
+		if deskNames, officerNames, err = cs.kioskNames(c); err != nil { // names alone, never ids
+			return nil, nil, err
+		}
+	}
 	var tables []signalTable
 	if len(desks) > 0 {
-		rows := allTopRows(desks, agencyOf, byCode, func(id string) string { return deskNames[id] }, agencyName, raised)
+		rows := allTopRows(desks, agencyOf, byCode, func(id string) string { return cmp.Or(deskNames[id], translate(lang, "Quầy chưa đăng ký")) }, agencyName, raised)
 		tables = append(tables, signalTable{"desk-signal", translate(lang, "Theo quầy"), rows})
 	}
 	if len(officers) > 0 {
-		rows := allTopRows(officers, agencyOf, byCode, func(slug string) string { return officerNames[slug] }, agencyName, raised)
+		rows := allTopRows(officers, agencyOf, byCode, func(slug string) string {
+			return cmp.Or(officerNames[slug], translate(lang, "Cán bộ chưa đăng ký"))
+		}, agencyName, raised)
 		tables = append(tables, signalTable{"officer-signal", translate(lang, "Theo cán bộ"), rows})
 	}
 	return tables, raised, nil
