@@ -396,10 +396,13 @@ type CaseFigures struct {
 	ByAgency *[]CaseFigures   `json:"by_agency,omitempty"`
 	ByRating map[string]int64 `json:"by_rating"`
 
+	// Due of opened, the cases due: answered, or left unanswered past their first due time (a case not yet due, or closed unanswered before it, is not)
+	Due int64 `json:"due"`
+
 	// Feedback of opened, the cases citizens opened on feedback pages (no response behind them, not in the index)
 	Feedback int64 `json:"feedback"`
 
-	// InTimeRate answered in time, percent of opened
+	// InTimeRate answered in time, percent of due
 	InTimeRate float64 `json:"in_time_rate"`
 
 	// MedianDaysToAnswer working days to the first answer (5: five or more)
@@ -809,6 +812,9 @@ type InvitationRate struct {
 	Completed    int64                  `json:"completed"`
 	Created      int64                  `json:"created"`
 	ResponseRate float64                `json:"response_rate"`
+
+	// Survey the survey the invitations counted named (all: every invitation)
+	Survey string `json:"survey"`
 }
 
 // InvitationRow defines model for InvitationRow.
