@@ -164,7 +164,8 @@ func TestRetriedResponsesCountOnce(t *testing.T) {
 
 	inv := g.Invite("D-ORPHAN", "000.00.12.H49", map[string]any{"survey": "overall"})
 	orphan := store.Response{ID: "orphan-1", InvitationID: inv["id"].(string), Survey: "overall", SurveyVersion: 1, AgencyCode: "000.00.12.H49",
-		Channel: "web", Month: r.Month, Answers: []store.Answer{{Question: "O", Criterion: "O", Score: 2}}}
+		Channel: "web", Month: r.Month, Answers: []store.Answer{{Question: "O", Criterion: "O", Score: 2}},
+		SubmittedAt: time.Now()} // its case opens now, not due for days
 	if _, err := g.Mongo.DB.Collection("responses").InsertOne(ctx, orphan); err != nil {
 		t.Fatal(err)
 	}
