@@ -37,6 +37,14 @@ func CellsOf(r *store.Response, topics []survey.Topic) store.Cells {
 	if r.FieldCode != "" {
 		bases = append(bases, store.CellKey{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: store.AnyChannel, Dim: "field:" + r.FieldCode})
 	}
+	if st.Status != store.ReviewConfirmed {
+		addRest(cells, bases[0], r)
+		if store.MonthOf(r.SubmittedAt) == r.Month { // always, for answers the gateway took
+			k := bases[0]
+			k.Channel, k.Dim = store.AnyChannel, store.DayDim+store.DayOf(r.SubmittedAt)
+			addDay(cells, k, r, topics)
+		}
+	}
 	for _, base := range bases {
 		if st.Status != store.ReviewConfirmed {
 			addCells(cells, base, r, topics)
@@ -77,21 +85,7 @@ func CellsBetween(r *store.Response, topics []survey.Topic, was, now store.Stand
 }
 
 func addCells(cells store.Cells, base store.CellKey, r *store.Response, topics []survey.Topic) {
-	for _, t := range topics {
-		k := base
-		k.Question = store.TopicCell + t.ID + ":" + string(t.Polarity)
-		cells.Add(k, store.Counts{Responses: 1})
-	}
-	for _, a := range r.Answers {
-		if a.Score < 0 || a.Score > 5 {
-			continue // never stored by the gateway; ignore rather than count wrong
-		}
-		k := base
-		k.Question, k.Criterion = a.Question, a.Criterion
-		var c store.Counts
-		c.Levels[a.Score] = 1
-		cells.Add(k, c)
-	}
+	addAnswers(cells, base, r, topics)
 	// Each criterion's cell weighs the response once (the cross-form view).
 	type crit struct{ valid, satisfied, sum int64 }
 	var order []string
@@ -130,6 +124,60 @@ func addCells(cells store.Cells, base store.CellKey, r *store.Response, topics [
 			cells.Add(k, store.Counts{Responses: 1})
 		}
 	}
+	k := base
+	k.Question = store.AllQuestions
+	cells.Add(k, store.Counts{Responses: 1})
+}
+
+// addAnswers adds r's comment's topics and its answers, by level.
+func addAnswers(cells store.Cells, base store.CellKey, r *store.Response, topics []survey.Topic) {
+	for _, t := range topics {
+		k := base
+		k.Question = store.TopicCell + t.ID + ":" + string(t.Polarity)
+		cells.Add(k, store.Counts{Responses: 1})
+	}
+	for _, a := range r.Answers {
+		if a.Score < 0 || a.Score > 5 {
+			continue // never stored by the gateway; ignore rather than count wrong
+		}
+		k := base
+		k.Question, k.Criterion = a.Question, a.Criterion
+		var c store.Counts
+		c.Levels[a.Score] = 1
+		cells.Add(k, c)
+	}
+}
+
+// addRest adds r to the drivers' family (store.RestDim): for each answer
+// 1–5 beside at least one other, the answer x and the mean m of the
+// others, as the sums store.RestSums keeps.
+func addRest(cells store.Cells, base store.CellKey, r *store.Response) {
+	var valid []store.Answer
+	var sum int64
+	for _, a := range r.Answers {
+		if a.Score >= 1 && a.Score <= 5 {
+			valid = append(valid, a)
+			sum += int64(a.Score)
+		}
+	}
+	if len(valid) < 2 {
+		return
+	}
+	base.Channel, base.Dim = store.AnyChannel, store.RestDim
+	others := int64(len(valid) - 1)
+	for _, a := range valid {
+		x := int64(a.Score)
+		m := ((sum-x)*store.RestScale + others/2) / others // rounded; every part is positive
+		k := base
+		k.Question, k.Criterion = a.Question, a.Criterion
+		cells.Add(k, store.RestCounts(store.RestSums{N: 1, X: x, XX: x * x, M: m, MM: m * m, XM: x * m}))
+	}
+}
+
+// addDay adds r to the days' family: its answers, its comment's topics
+// and the response, by the day it came.
+func addDay(cells store.Cells, base store.CellKey, r *store.Response, topics []survey.Topic) {
+	addAnswers(cells, base, r, topics)
 	k := base
 	k.Question = store.AllQuestions
 	cells.Add(k, store.Counts{Responses: 1})

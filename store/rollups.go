@@ -156,9 +156,9 @@ const pageAgencies = 32
 // pages, 3 = with criterion cells, 4 = procedure summaries apart, 5 = with
 // comment pages, 6 = versioned pages in generations, 7 = with the
 // integrity families and the group signals' counts, 8 = the response-rate
-// cells kept by the invitation's survey. A database in an older layout is
-// rebuilt once.
-const Layout = 8
+// cells kept by the invitation's survey, 9 = with the drivers' and the
+// days' families. A database in an older layout is rebuilt once.
+const Layout = 9
 
 func monthIndexID(month string) string { return "#month|" + month }
 
@@ -181,7 +181,38 @@ const (
 	procedurePage        = "|p"
 	procedureSummaryPage = "|ps"
 	fieldPage            = "|f"
+	restPage             = "|r"
+	dayPage              = "|d" // + the day of the month, 01…31: a batch rewrites today's alone
 )
+
+// RestDim is the Dim of the drivers' family: per agency, month and survey,
+// for each question, the sums behind the correlation of its answer with
+// the respondent's mean over the other questions (see RestSums).
+const RestDim = "rest"
+
+// DayDim prefixes the Dim of the days' family ("day:07"): each answer,
+// topic and response counted again by the day of the month (Vietnam
+// time), so a plan's before and after windows are cut at a day.
+const DayDim = "day:"
+
+// RestScale is the fixed point of the rest means in RestSums.
+const RestScale = 10_000
+
+// RestSums are the sums of a RestDim cell, kept in its Counts: over the
+// respondents who answered the question (1–5) and at least one other,
+// N, the sums of x (the answer), x², M (the mean of the others ×
+// RestScale, rounded), M² and x·M.
+type RestSums struct{ N, X, XX, M, MM, XM int64 }
+
+// RestCounts packs r into a cell's counts.
+func RestCounts(r RestSums) Counts {
+	return Counts{Responses: r.N, Levels: [6]int64{r.X, r.XX, r.M, r.MM, r.XM, 0}}
+}
+
+// Rest unpacks a RestDim cell's counts.
+func (c Counts) Rest() RestSums {
+	return RestSums{N: c.Responses, X: c.Levels[0], XX: c.Levels[1], M: c.Levels[2], MM: c.Levels[3], XM: c.Levels[4]}
+}
 
 func pageID(month string, group int, kind string) string {
 	return month + "|" + strconv.Itoa(group) + kind
@@ -195,6 +226,10 @@ func pageKind(k CellKey) string {
 		return procedurePage
 	case strings.HasPrefix(k.Dim, "field:"):
 		return fieldPage
+	case k.Dim == RestDim:
+		return restPage
+	case strings.HasPrefix(k.Dim, DayDim):
+		return dayPage + strings.TrimPrefix(k.Dim, DayDim)
 	}
 	return mainPage
 }
@@ -605,6 +640,9 @@ type Filter struct {
 	// Standing adds the standing families' cells (flagged, confirmed and
 	// cleared answers: see StandingDim) of the family selected.
 	Standing bool
+	// Rest selects the drivers' family (RestDim), Days the days' family
+	// (DayDim), instead of the main one.
+	Rest, Days bool
 }
 
 // Groups returns, for each month given, the roll-up group of each of its
@@ -690,6 +728,10 @@ func (f Filter) keep(k CellKey) bool {
 		return false
 	}
 	switch {
+	case f.Rest:
+		return dim == RestDim
+	case f.Days:
+		return strings.HasPrefix(dim, DayDim)
 	case f.Procedure != "":
 		return dim == "procedure:"+f.Procedure
 	case f.Field != "":
@@ -712,14 +754,27 @@ func (s *Rollups) Query(ctx context.Context, f Filter) (Cells, error) {
 		kinds = []string{procedureSummaryPage, procedurePage}
 	case f.Field != "":
 		kinds = []string{fieldPage}
+	case f.Rest:
+		kinds = []string{restPage}
+	case f.Days:
+		kinds = dayPages
 	}
 	return s.read(ctx, f, kinds, f.keep)
 }
 
 // All returns every stored cell, of every family (for checks).
 func (s *Rollups) All(ctx context.Context) (Cells, error) {
-	return s.read(ctx, Filter{}, []string{mainPage, procedurePage, procedureSummaryPage, fieldPage}, nil)
+	return s.read(ctx, Filter{}, append([]string{mainPage, procedurePage, procedureSummaryPage, fieldPage, restPage}, dayPages...), nil)
 }
+
+// dayPages are the page kinds of the days' family, one a day of the month.
+var dayPages = func() []string {
+	out := make([]string, 31)
+	for d := range out {
+		out[d] = fmt.Sprintf("%s%02d", dayPage, d+1)
+	}
+	return out
+}()
 
 // read reads the cells of the current view, again from a newer one if a
 // version it names is replaced meanwhile.

@@ -248,6 +248,9 @@ var vietnam = time.FixedZone("ICT", 7*3600)
 // MonthOf is t's month, YYYY-MM, in Vietnam time: the period of roll-ups.
 func MonthOf(t time.Time) string { return t.In(vietnam).Format("2006-01") }
 
+// DayOf is t's day of the month in Vietnam time, "01"…"31".
+func DayOf(t time.Time) string { return t.In(vietnam).Format("02") }
+
 // between appends a half-open time range on key (from inclusive, to
 // exclusive) to q; zero bounds are left out.
 func between(q bson.D, key string, from, to time.Time) bson.D {
