@@ -256,6 +256,25 @@ func (s *Service) Subtree(ctx context.Context, code string) ([]string, error) {
 	return out, nil
 }
 
+// Root is the top of code's tree (the province): code itself when it has
+// no parent or is unregistered.
+func (s *Service) Root(ctx context.Context, code string) (string, error) {
+	t, err := s.tree(ctx)
+	if err != nil {
+		return "", err
+	}
+	parent := map[string]string{}
+	for _, a := range t {
+		parent[a.Code] = a.Parent
+	}
+	seen := map[string]bool{}
+	for parent[code] != "" && !seen[code] { // a cycle must never hang a request
+		seen[code] = true
+		code = parent[code]
+	}
+	return code, nil
+}
+
 // InSubtree reports whether agency is root or below it.
 func (s *Service) InSubtree(ctx context.Context, root, agency string) (bool, error) {
 	codes, err := s.Subtree(ctx, root)

@@ -108,6 +108,8 @@ var operations = []operation{
 		[]string{"agency", "from", "to", "channel", "procedure", "field", "survey", "group_by", "format", "lang"}, nil, false, map[int]any{200: alt{reportView{}, csvBody{}, xlsxBody{}}}, []int{400, 401, 403, unavailable}},
 	{"getReportPDF", "get", "/api/v1/reports/sipas.pdf", "The SIPAS report printed (A4, Vietnamese or lang=en): criteria and indicators, every unit ranked or marked too few answers, the change against the previous period", "reports",
 		[]string{"agency", "from", "to", "channel", "procedure", "field", "survey", "lang"}, nil, false, map[int]any{200: pdfBody{}}, []int{400, 401, 403, unavailable}},
+	{"getDrivers", "get", "/api/v1/reports/sipas/drivers", "Why a unit is low: each question's gap to the rest of the province with its interval, its importance to the unit's respondents (item-rest correlation), complaint topics by month, and the lowest desks, officers, channels and procedures", "reports",
+		[]string{"agency", "from", "to", "channel", "procedure", "field", "survey"}, nil, false, map[int]any{200: Drivers{}}, []int{400, 401, 403, unavailable}},
 	{"listComments", "get", "/api/v1/comments", "Citizens' comments, newest first, phone numbers redacted (format=csv for a spreadsheet)", "reports",
 		[]string{"agency", "from", "to", "channel", "band", "topic", "q", "before", "limit", "format"}, nil, false, map[int]any{200: alt{commentList{}, csvBody{}}}, []int{400, 401, 403, unavailable}},
 	{"exportResponses", "get", "/api/v1/responses", "Normalised responses, streamed as CSV or JSON lines", "reports",

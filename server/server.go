@@ -133,6 +133,7 @@ func New(d Deps) *fiber.App {
 	v1.Get("/surveys", anyone, api.surveys)
 	v1.Get("/surveys/:id", anyone, api.survey)
 	v1.Get("/reports/sipas", anyone, api.report)
+	v1.Get("/reports/sipas/drivers", anyone, api.drivers)
 	v1.Get("/reports/sipas.pdf", anyone, api.ReportFile("pdf"))
 	v1.Get("/responses", anyone, api.responsesExport)
 	v1.Get("/agencies", anyone, api.agencies)
