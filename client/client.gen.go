@@ -617,6 +617,41 @@ type Dossier struct {
 	Survey        string    `json:"survey"`
 }
 
+// Driver defines model for Driver.
+type Driver struct {
+	Compared   *Figure     `json:"compared,omitempty"`
+	Criterion  string      `json:"criterion"`
+	Gap        *Gap        `json:"gap,omitempty"`
+	Id         string      `json:"id"`
+	Importance *Importance `json:"importance,omitempty"`
+	Quadrant   string      `json:"quadrant"`
+	Unit       Figure      `json:"unit"`
+}
+
+// Drivers defines model for Drivers.
+type Drivers struct {
+	Agency       string             `json:"agency"`
+	Channels     []LowGroup         `json:"channels"`
+	ComparedWith *DriversComparison `json:"compared_with,omitempty"`
+	Desks        []LowGroup         `json:"desks"`
+	MinResponses int32              `json:"min_responses"`
+	Officers     []LowGroup         `json:"officers"`
+	Overall      Figure             `json:"overall"`
+	Period       Period             `json:"period"`
+	Procedures   []LowGroup         `json:"procedures"`
+	Questions    []Driver           `json:"questions"`
+	Responses    int64              `json:"responses"`
+	Survey       string             `json:"survey"`
+	Topics       []TopicTrend       `json:"topics"`
+}
+
+// DriversComparison defines model for DriversComparison.
+type DriversComparison struct {
+	Agency    string `json:"agency"`
+	Overall   Figure `json:"overall"`
+	Responses int64  `json:"responses"`
+}
+
 // Erased defines model for Erased.
 type Erased struct {
 	// Cases feedback cases whose reply phone was the number
@@ -725,6 +760,13 @@ type FormsRequest struct {
 	Survey *string `json:"survey,omitempty"`
 }
 
+// Gap defines model for Gap.
+type Gap struct {
+	Interval    Interval `json:"interval"`
+	Points      float64  `json:"points"`
+	Significant bool     `json:"significant"`
+}
+
 // Group defines model for Group.
 type Group struct {
 	AllTopNoComment       int64             `json:"all_top_no_comment"`
@@ -747,6 +789,13 @@ type Group struct {
 // Health defines model for Health.
 type Health struct {
 	Status string `json:"status"`
+}
+
+// Importance defines model for Importance.
+type Importance struct {
+	Correlation float64  `json:"correlation"`
+	Interval    Interval `json:"interval"`
+	Respondents int64    `json:"respondents"`
 }
 
 // Imported defines model for Imported.
@@ -907,6 +956,14 @@ type Line struct {
 	Kind     string    `json:"kind"`
 	Parts    int32     `json:"parts"`
 	Text     string    `json:"text"`
+}
+
+// LowGroup defines model for LowGroup.
+type LowGroup struct {
+	Group     string `json:"group"`
+	Overall   Figure `json:"overall"`
+	Ranked    bool   `json:"ranked"`
+	Responses int64  `json:"responses"`
 }
 
 // NamedChange defines model for NamedChange.
@@ -1274,6 +1331,21 @@ type TopicCount struct {
 	Topic     string `json:"topic"`
 }
 
+// TopicMonth defines model for TopicMonth.
+type TopicMonth struct {
+	Complaints int64  `json:"complaints"`
+	Month      string `json:"month"`
+	Responses  int64  `json:"responses"`
+}
+
+// TopicTrend defines model for TopicTrend.
+type TopicTrend struct {
+	Complaints      int64        `json:"complaints"`
+	Months          []TopicMonth `json:"months"`
+	Per100Responses float64      `json:"per_100_responses"`
+	Topic           string       `json:"topic"`
+}
+
 // Unread defines model for Unread.
 type Unread struct {
 	AgencyCode   string      `json:"agency_code"`
@@ -1551,6 +1623,30 @@ type GetReportPDFParams struct {
 
 	// Lang vi (default) or en
 	Lang *string `form:"lang,omitempty" json:"lang,omitempty"`
+}
+
+// GetDriversParams defines parameters for GetDrivers.
+type GetDriversParams struct {
+	// Agency an agency code: that agency and its whole subtree
+	Agency *string `form:"agency,omitempty" json:"agency,omitempty"`
+
+	// From first month or day (YYYY-MM or YYYY-MM-DD, Vietnam time)
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// To last month or day, included
+	To *string `form:"to,omitempty" json:"to,omitempty"`
+
+	// Channel a channel id, or a family: web, sms, zalo (invitations: one it was sent through, or the one that answered it)
+	Channel *string `form:"channel,omitempty" json:"channel,omitempty"`
+
+	// Procedure a procedure code
+	Procedure *string `form:"procedure,omitempty" json:"procedure,omitempty"`
+
+	// Field a field (lĩnh vực) code
+	Field *string `form:"field,omitempty" json:"field,omitempty"`
+
+	// Survey a survey id, or all (the default for reports: criterion level across forms)
+	Survey *string `form:"survey,omitempty" json:"survey,omitempty"`
 }
 
 // ExportResponsesParams defines parameters for ExportResponses.
@@ -2280,6 +2376,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/reports/sipas.pdf (the `GetReportPDF` operationId).
 	GetReportPDF(ctx context.Context, params *GetReportPDFParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDrivers Why a unit is low: each question's gap to the rest of the province with its interval, its importance to the unit's respondents (item-rest correlation), complaint topics by month, and the lowest desks, officers, channels and procedures
+	//
+	// Corresponds with GET /api/v1/reports/sipas/drivers (the `GetDrivers` operationId).
+	GetDrivers(ctx context.Context, params *GetDriversParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ExportResponses Normalised responses, streamed as CSV or JSON lines
 	//
@@ -3615,6 +3716,21 @@ func (c *Client) GetReport(ctx context.Context, params *GetReportParams, reqEdit
 // Corresponds with GET /api/v1/reports/sipas.pdf (the `GetReportPDF` operationId).
 func (c *Client) GetReportPDF(ctx context.Context, params *GetReportPDFParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReportPDFRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDrivers Why a unit is low: each question's gap to the rest of the province with its interval, its importance to the unit's respondents (item-rest correlation), complaint topics by month, and the lowest desks, officers, channels and procedures
+//
+// Corresponds with GET /api/v1/reports/sipas/drivers (the `GetDrivers` operationId).
+func (c *Client) GetDrivers(ctx context.Context, params *GetDriversParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDriversRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7045,6 +7161,132 @@ func NewGetReportPDFRequest(server string, params *GetReportPDFParams) (*http.Re
 	return req, nil
 }
 
+// NewGetDriversRequest constructs an http.Request for the GetDrivers method
+func NewGetDriversRequest(server string, params *GetDriversParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/sipas/drivers")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Agency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "agency", *params.Agency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Channel != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "channel", *params.Channel, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Procedure != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "procedure", *params.Procedure, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Field != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "field", *params.Field, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Survey != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "survey", *params.Survey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewExportResponsesRequest constructs an http.Request for the ExportResponses method
 func NewExportResponsesRequest(server string, params *ExportResponsesParams) (*http.Request, error) {
 	var err error
@@ -8980,6 +9222,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/reports/sipas.pdf (the `GetReportPDF` operationId).
 	GetReportPDFWithResponse(ctx context.Context, params *GetReportPDFParams, reqEditors ...RequestEditorFn) (*GetReportPDFResponse, error)
+
+	// GetDriversWithResponse Why a unit is low: each question's gap to the rest of the province with its interval, its importance to the unit's respondents (item-rest correlation), complaint topics by month, and the lowest desks, officers, channels and procedures
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports/sipas/drivers (the `GetDrivers` operationId).
+	GetDriversWithResponse(ctx context.Context, params *GetDriversParams, reqEditors ...RequestEditorFn) (*GetDriversResponse, error)
 
 	// ExportResponsesWithResponse Normalised responses, streamed as CSV or JSON lines
 	//
@@ -13151,6 +13400,75 @@ func (r GetReportPDFResponse) ContentType() string {
 	return ""
 }
 
+type GetDriversResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Drivers
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDriversResponse) GetJSON200() *Drivers {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDriversResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetDriversResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetDriversResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetDriversResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDriversResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDriversResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDriversResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDriversResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ExportResponsesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15826,6 +16144,19 @@ func (c *ClientWithResponses) GetReportPDFWithResponse(ctx context.Context, para
 		return nil, err
 	}
 	return ParseGetReportPDFResponse(rsp)
+}
+
+// GetDriversWithResponse Why a unit is low: each question's gap to the rest of the province with its interval, its importance to the unit's respondents (item-rest correlation), complaint topics by month, and the lowest desks, officers, channels and procedures
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports/sipas/drivers (the `GetDrivers` operationId).
+func (c *ClientWithResponses) GetDriversWithResponse(ctx context.Context, params *GetDriversParams, reqEditors ...RequestEditorFn) (*GetDriversResponse, error) {
+	rsp, err := c.GetDrivers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDriversResponse(rsp)
 }
 
 // ExportResponsesWithResponse Normalised responses, streamed as CSV or JSON lines
@@ -19442,6 +19773,60 @@ func ParseGetReportPDFResponse(rsp *http.Response) (*GetReportPDFResponse, error
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDriversResponse parses an HTTP response from a GetDriversWithResponse call
+func ParseGetDriversResponse(rsp *http.Response) (*GetDriversResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDriversResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Drivers
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorAnswer
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
