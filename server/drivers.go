@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -221,4 +222,28 @@ func topicTrends(cells store.Cells, surveyID string) []TopicTrend {
 		return cmp.Or(cmp.Compare(out[j].Complaints, out[i].Complaints), cmp.Compare(out[i].Topic, out[j].Topic)) < 0
 	})
 	return out
+}
+
+// Effect measures a unit's (agency's subtree's) targets the days before
+// and after start (a date, YYYY-MM-DD read as UTC midnight), up to
+// yesterday in Vietnam time, from the days' roll-up family.
+func (a *API) Effect(ctx context.Context, agency string, targets []report.Target, start time.Time) (report.Effect, error) {
+	now := time.Now()
+	if a.Core.Clock != nil {
+		now = a.Core.Clock()
+	}
+	y, m, d := now.In(core.Vietnam).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	_, before, after := report.EffectWindows(start, today)
+	from, to := report.EffectMonths(before, after)
+	agencies, err := a.Core.Subtree(ctx, agency)
+	if err != nil {
+		return report.Effect{}, err
+	}
+	days, err := a.Core.Mongo.Rollups.Query(ctx, store.Filter{Days: true, Agencies: agencies, FromMonth: from, ToMonth: to, FoldAgencies: true})
+	if err != nil {
+		return report.Effect{}, err
+	}
+	sipas, _ := a.Core.Surveys.Survey(survey.SIPAS)
+	return report.Measure(targets, start, today, days, report.Forms(a.Core.Surveys, sipas)), nil
 }

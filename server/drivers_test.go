@@ -1,11 +1,16 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/sipasvn/gateway/config"
+	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/report"
+	"github.com/sipasvn/gateway/server"
 )
 
 // Department 12's citizens rate A (access) low, and those who rate it
@@ -62,5 +67,45 @@ func TestDriversOfALowUnit(t *testing.T) {
 		if res, e := g.API("GET", "/api/v1/reports/sipas/drivers?"+q, nil); res.StatusCode != 400 || e["error"].(map[string]any)["field"] != field {
 			t.Errorf("%s: %d %v", q, res.StatusCode, e)
 		}
+	}
+}
+
+// A unit's answers before and after a plan's start, ten days apart: the
+// criterion it targets rose from 2 to 5 and is called improved; a topic
+// nobody wrote of is measured over every response and did not change.
+func TestEffectOverTheDaysFamily(t *testing.T) {
+	g := gwtest.New(t, "")
+	g.Tree(t)
+	n := 0
+	answer := func(a int) {
+		n++
+		tok := gwtest.Token(g.Invite(fmt.Sprintf("E-%03d", n), "000.00.12.H49", map[string]any{"survey": "sipas-5"}))
+		if res := g.Form("/s/"+tok, fmt.Sprintf("A=%d&B=4&C=4&D=4&E=4", a)); res.StatusCode != 303 {
+			t.Fatalf("answer %d: %d", n, res.StatusCode)
+		}
+	}
+	for range 35 {
+		answer(2)
+	}
+	answer(5)
+	g.Later(10 * 24 * time.Hour)
+	start := time.Now().Add(10 * 24 * time.Hour).In(core.Vietnam)
+	for range 36 {
+		answer(5)
+	}
+	g.Later(10 * 24 * time.Hour)
+	g.Drain()
+	day := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)
+	api := &server.API{Core: g.Core}
+	e, err := api.Effect(context.Background(), "000.00.00.H49", []report.Target{{Kind: report.TargetCriterion, ID: "A"}, {Kind: report.TargetTopic, ID: "waiting"}}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := e.Targets[0]
+	if e.Days != 10 || a.Before.Whole != 36 || a.Before.Part != 1 || a.After.Whole != 36 || a.After.Part != 36 || a.Verdict != report.Improved {
+		t.Fatalf("effect %+v", e)
+	}
+	if w := e.Targets[1]; w.Before.Whole != 36 || w.Verdict != report.NoClearChange || e.Verdict != report.Improved {
+		t.Fatalf("topic %+v, plan %s", w, e.Verdict)
 	}
 }
