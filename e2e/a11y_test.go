@@ -61,7 +61,8 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 	paths := []string{"/console/login", "/console/dashboard", "/console/dashboard?survey=sipas-5", "/console/comments",
 		"/console/invitations", "/console/invitations?q=AX-0&status=pending", "/console/unread", "/console/agencies", "/console/agencies?edit=000.00.12.H49", "/console/channels", "/console/channels?type=zalo.oa", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1", "/console/cases", "/console/desks",
 		"/console/integrity", "/console/flagged",
-		"/console/dashboard?agency=000.00.12.H49&sort=-responses", "/console/dashboard?agency=000.00.12.H49&desk=quay-2", "/console/dashboard?survey=all&from=2026-01&to=2026-12"}
+		"/console/dashboard?agency=000.00.12.H49&sort=-responses", "/console/dashboard?agency=000.00.12.H49&desk=quay-2", "/console/dashboard?survey=all&from=2026-01&to=2026-12",
+		"/console/drivers?agency=000.00.12.H49&survey=sipas-5"}
 	_, cases := g.API("GET", "/api/v1/cases", nil)
 	if list, _ := cases["cases"].([]any); len(list) > 0 {
 		paths = append(paths, "/console/cases/"+list[0].(map[string]any)["id"].(string))

@@ -61,7 +61,7 @@ func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *conso
 			"when": func(t time.Time) string { return locale.DateTime(lang, t.In(a.Zone)) },
 			"day":  func(t time.Time) string { return locale.Date(lang, t.In(a.Zone)) },
 		}
-		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks", "integrity", "flagged"} {
+		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks", "integrity", "flagged", "drivers"} {
 			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))
 		}
 		for _, name := range []string{"paperprint", "paperupload", "paperqueue", "paperscan"} { // with the paper pages' tabs
@@ -89,6 +89,7 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/qr-sheet", server.Allow(core.RoleAdmin, core.RoleAgency), cs.qrSheet)
 	g.Post("/invitations", server.Allow(core.RoleAdmin, core.RoleAgency), cs.createInvitation)
 	g.Get("/comments", cs.commentsPage)
+	g.Get("/drivers", cs.driversPage)
 	g.Get("/cases", cs.casesPage)
 	g.Get("/cases/:id", cs.casePage)
 	g.Post("/cases/:id/:action", server.Allow(core.RoleAdmin, core.RoleAgency), cs.caseAction)

@@ -105,6 +105,7 @@ func bandNote(lang string, b server.Bands) string {
 // unitLine is one row of the dashboard's units table.
 type unitLine struct {
 	Key, Name, Link, Index, Interval, Mean, Band, BandLabel string
+	Why                                                     string // the unit's drivers page
 	Responses                                               int64
 	Rate                                                    float64
 	TooFew, None                                            bool
@@ -248,7 +249,11 @@ func (cs *console) unitsTable(c *fiber.Ctx, f dashFilters, q store.Filter, compu
 			seen[g.Group] = true
 			down := f
 			down.Agency, down.Desk, down.Sort = g.Group, "", ""
-			t.Rows = append(t.Rows, lineOf(lang, cs.api.Bands, agencyName(g.Group), down.link(), g, min))
+			l := lineOf(lang, cs.api.Bands, agencyName(g.Group), down.link(), g, min)
+			if !l.None {
+				l.Why = "/console/drivers?" + url.Values{"agency": {g.Group}, "from": {f.From}, "to": {f.To}}.Encode()
+			}
+			t.Rows = append(t.Rows, l)
 		}
 		for _, g := range gs {
 			add(g)
