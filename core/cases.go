@@ -114,6 +114,13 @@ func (s *Service) saveCase(ctx context.Context, c *store.Case) error {
 	if err := s.Mongo.Cases.Save(ctx, c); err != nil {
 		return err
 	}
+	return s.indexCase(ctx, c)
+}
+
+// indexCase puts c in the open-case index as its status says: a closed
+// case leaves it, any other is (again) in it, with its due time while it
+// waits for the agency.
+func (s *Service) indexCase(ctx context.Context, c *store.Case) error {
 	if s.OpenCases == nil {
 		return nil
 	}
@@ -178,14 +185,16 @@ func (s *Service) AnsweredCase(ctx context.Context, invitation string) (*store.C
 	return c, err
 }
 
-// IndexOpenCases puts every case not closed in the open-case index (and
-// notes the answered ones for their survey pages), then marks it whole (run at start, in the background: a scan of the cases; a
-// Redis that kept the mark skips it).
+// IndexOpenCases puts every case not closed in the open-case index, with
+// the due times of those waiting for their agency (and notes the answered
+// ones for their survey pages), then marks it whole (run at start, in the
+// background: a scan of the cases; a Redis that kept both marks skips it,
+// one kept from before due times were indexed runs it once more).
 func (s *Service) IndexOpenCases(ctx context.Context) (int, error) {
 	if s.OpenCases == nil {
 		return 0, nil
 	}
-	if whole, err := s.OpenCases.Whole(ctx); err != nil || whole {
+	if done, err := s.OpenCases.Indexed(ctx); err != nil || done {
 		return 0, err
 	}
 	n := 0
@@ -619,7 +628,8 @@ func (s *Service) escalate(ctx context.Context, id, parent string) (bool, error)
 }
 
 // RunCaseSweeper reminds agencies of cases due soon, counts the cases
-// past due unanswered (NoteDue) and escalates them every interval until
+// past due unanswered (NoteDue), escalates them and puts right the overdue
+// count's due times every interval until
 // ctx ends, one replica at a time.
 func (s *Service) RunCaseSweeper(ctx context.Context, every time.Duration, log interface {
 	Info(string, ...any)
@@ -642,6 +652,13 @@ func (s *Service) RunCaseSweeper(ctx context.Context, every time.Duration, log i
 			n, err := s.EscalateOverdue(ctx)
 			if n > 0 {
 				log.Info("overdue cases escalated to the parent agency", "cases", n)
+			}
+			if err != nil {
+				return err
+			}
+			f, err := s.FixDueTimes(ctx)
+			if f > 0 {
+				log.Info("due times of cases put right in the overdue count", "cases", f)
 			}
 			return err
 		})
