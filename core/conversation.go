@@ -191,7 +191,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	if out.Unread && s.MessageLog == nil { // no stream: write it now
 		u, err := s.unreadReply(ctx, in, out.Invitation, answered)
 		if err == nil {
-			err = s.Mongo.Unread.Record(ctx, u)
+			err = s.recordUnread(ctx, u)
 		}
 		if err != nil {
 			return nil, err
@@ -814,7 +814,7 @@ func (s *Service) DrainMessages(ctx context.Context, consumer string, block time
 		if err := s.logMessages(ctx, msgs); err != nil {
 			return err // not acknowledged: read again
 		}
-		if err := s.Mongo.Unread.Record(ctx, unread...); err != nil {
+		if err := s.recordUnread(ctx, unread...); err != nil {
 			return err
 		}
 		for _, o := range optOuts { // in the order they were taken

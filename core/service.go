@@ -30,6 +30,9 @@ type Service struct {
 	// OpenCases indexes the cases not closed, for the work list and the
 	// sweeps; nil reads the cases of the months instead.
 	OpenCases *store.OpenCases
+	// UnreadIndex counts the open replies not understood by agency, for
+	// the console's menu; nil counts none.
+	UnreadIndex *store.UnreadIndex
 	// Calendar counts the working days follow-up cases are due in.
 	Calendar      *survey.Calendar
 	Mongo         *store.Mongo

@@ -142,7 +142,8 @@ func (s *Service) ResolveUnread(ctx context.Context, p *Principal, id string, in
 		return nil, nil, fmt.Errorf("reply %s: response %s is stored, but the reply could not be marked resolved: %w", id, r.ID, err)
 	}
 	u.Status, u.Resolution = store.UnreadResolved, &res
-	return u, r, s.Audit(ctx, p, "unread.resolve", id, map[string]any{"invitation": inv.ID, "scores": res.Scores, "response": r.ID})
+	counted := s.unreadSettled(ctx, u)
+	return u, r, errors.Join(s.Audit(ctx, p, "unread.resolve", id, map[string]any{"invitation": inv.ID, "scores": res.Scores, "response": r.ID}), counted)
 }
 
 // unsettled turns a refused claim or settle of reply id into the 409 the
@@ -185,7 +186,8 @@ func (s *Service) DismissUnread(ctx context.Context, p *Principal, id string, in
 		return nil, s.unsettled(ctx, id, err)
 	}
 	u.Status, u.Resolution, u.Claim = store.UnreadDismissed, &res, nil
-	return u, s.Audit(ctx, p, "unread.dismiss", id, map[string]any{"invitation": u.Invitation, "note": res.Note})
+	counted := s.unreadSettled(ctx, u)
+	return u, errors.Join(s.Audit(ctx, p, "unread.dismiss", id, map[string]any{"invitation": u.Invitation, "note": res.Note}), counted)
 }
 
 // checkResolution reads what an operator entered for a reply of survey

@@ -62,8 +62,9 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Cache:        &store.InvitationCache{R: r, TTL: cfg.InvitationTTL},
 		Health:       &core.Health{},
 		Sealer:       store.NewSealer(cfg.SecretKey), BaseURL: cfg.BaseURL, InvitationTTL: cfg.InvitationTTL,
-		Saved:  func(n int) { applier.Kick(); ResponseSaved(n) },
-		Kiosks: &store.Kiosks{R: r, Name: name},
+		Saved:       func(n int) { applier.Kick(); ResponseSaved(n) },
+		Kiosks:      &store.Kiosks{R: r, Name: name},
+		UnreadIndex: &store.UnreadIndex{R: r, Name: name},
 
 		Signals: store.NewSignals(r, name), Lists: &core.AgencyLists{},
 		Feedback: &store.FeedbackTickets{R: r, Name: name}, FeedbackRate: cfg.FeedbackRate, FeedbackAgencyRate: cfg.FeedbackAgencyRate, FeedbackCodes: cfg.FeedbackCodes,

@@ -177,3 +177,15 @@ func (s *Unread) whyNot(ctx context.Context, id string) error {
 	}
 	return ErrClaimed
 }
+
+// ByIDs returns the replies with the given ids (those that exist), by
+// _id lookups.
+func (s *Unread) ByIDs(ctx context.Context, ids []string) ([]UnreadReply, error) {
+	return byIDs[UnreadReply](ctx, s.c, ids)
+}
+
+// EachOpen streams the open replies to fn (a start-time pass: a query on
+// status, which FerretDB answers with a scan).
+func (s *Unread) EachOpen(ctx context.Context, fn func(*UnreadReply) error) error {
+	return each(ctx, s.c, bson.D{{Key: "status", Value: UnreadOpen}}, options.Find().SetBatchSize(500), fn)
+}

@@ -75,6 +75,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		} else if n > 0 {
 			log.Info("open follow-up cases indexed", "comp", "cases", "cases", n)
 		}
+		if n, err := svc.IndexUnread(workCtx); err != nil && workCtx.Err() == nil {
+			log.Error("index open unread replies; the console's menu shows no count of them meanwhile", "comp", "unread", "err", err)
+		} else if n > 0 {
+			log.Info("open unread replies indexed", "comp", "unread", "replies", n)
+		}
 		// The search indexes, after Redis lost its data (or on the first
 		// start with them): resumed where a cut run stopped.
 		if n, err := svc.IndexSearch(workCtx, cfg.Retention, false); err != nil && workCtx.Err() == nil {

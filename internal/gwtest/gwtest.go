@@ -76,6 +76,9 @@ func New(t testing.TB, baseURL string, options ...func(*config.Config)) *Gateway
 	if _, err := rt.Core.IndexOpenCases(context.Background()); err != nil { // as cmd/gateway does at start
 		t.Fatal(err)
 	}
+	if _, err := rt.Core.IndexUnread(context.Background()); err != nil { // as cmd/gateway does at start
+		t.Fatal(err)
+	}
 	if _, err := rt.Core.IndexSearch(context.Background(), cfg.Retention, false); err != nil {
 		t.Fatal(err)
 	}
