@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net/url"
 	"slices"
 	"sort"
@@ -36,12 +37,13 @@ type console struct {
 	secure   bool
 	scanMax  int // bytes one upload of scanned forms may carry
 	pages    map[string]*template.Template
+	log      *slog.Logger
 }
 
 const sessionCookie = "gw_console"
 
-func newConsole(a *server.API, sessions *store.Sessions, adminKey string) *console {
-	c := &console{api: a, sessions: sessions, adminKey: adminKey, secure: strings.HasPrefix(a.Core.BaseURL, "https://"), pages: map[string]*template.Template{}}
+func newConsole(a *server.API, sessions *store.Sessions, adminKey string, log *slog.Logger) *console {
+	c := &console{api: a, sessions: sessions, adminKey: adminKey, secure: strings.HasPrefix(a.Core.BaseURL, "https://"), pages: map[string]*template.Template{}, log: log}
 	for _, lang := range languages {
 		funcs := template.FuncMap{
 			"mul":    func(a, b int) int { return a * b },
@@ -165,7 +167,7 @@ func (cs *console) render(c *fiber.Ctx, status int, name string, v *view) error 
 		c.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/console", MaxAge: -1, HTTPOnly: true, Secure: cs.secure, SameSite: "Strict"})
 	}
 	data := map[string]any{"Lang": v.Lang, "Other": v.Other, "Switch": v.Switch, "Title": v.Title, "User": v.User, "Role": v.Role, "Agency": v.Agency, "CSRF": v.CSRF,
-		"Error": v.Error, "Notice": v.Notice, "Admin": v.Admin, "CanInvite": v.CanInvite}
+		"Error": v.Error, "Notice": v.Notice, "Admin": v.Admin, "CanInvite": v.CanInvite, "Menu": cs.menu(c, v)}
 	if m, ok := v.Data.(map[string]any); ok {
 		for k, x := range m {
 			data[k] = x

@@ -18,7 +18,7 @@ var files embed.FS
 
 // Mount is the console as a server.Frontend: pass it to server.NewRuntime.
 func Mount(app *fiber.App, a *server.API, d server.Deps) {
-	cs := newConsole(a, &store.Sessions{R: d.Redis, TTL: 12 * time.Hour}, d.AdminKey)
+	cs := newConsole(a, &store.Sessions{R: d.Redis, TTL: 12 * time.Hour}, d.AdminKey, d.Log.With("comp", "console"))
 	cs.scanMax = d.ScanLimit()
 	cs.mount(app)
 }

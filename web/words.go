@@ -279,6 +279,8 @@ var en = map[string]string{
 	"phần tin SMS đã gửi":     "SMS parts sent",
 	"quá %d mã một trang in":  "over %d codes a sheet",
 	"quá hạn":                 "overdue",
+	"%s quá hạn":              "%s overdue",
+	"%s chờ đọc":              "%s open",
 	"Quá hạn":                 "Overdue only",
 	"Quá hạn trước, rồi theo hạn xử lý": "Overdue first, then by due date",
 	"sắp đến hạn":                       "due soon",
