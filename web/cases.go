@@ -2,7 +2,10 @@ package web
 
 import (
 	"cmp"
+	"errors"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,12 +86,25 @@ func criterionName(cat *survey.Catalog, lang, surveyID, code string) string {
 	return code
 }
 
-// casesPage lists follow-up cases: GET /console/cases?agency=&status=&overdue=true.
+// casesPage lists follow-up cases: GET /console/cases?agency=&status=&overdue=true,
+// and searches them: q= (words of the text, or a part of the dossier
+// code: see findTerms) and assignee= (words of the name).
 func (cs *console) casesPage(c *fiber.Ctx) error {
 	a := cs.api
-	q := core.CaseQuery{Agency: c.Query("agency"), Status: c.Query("status"), Criterion: c.Query("criterion"), Kind: c.Query("kind"), Overdue: c.Query("overdue") == "true", Limit: 200}
-	list, err := a.Core.Cases(c.UserContext(), server.Principal(c), q)
-	if err != nil {
+	find := strings.TrimSpace(c.Query("q"))
+	q := core.CaseQuery{Agency: c.Query("agency"), Status: c.Query("status"), Criterion: c.Query("criterion"), Kind: c.Query("kind"), Overdue: c.Query("overdue") == "true", Limit: 200,
+		Dossier: strings.TrimSpace(c.Query("dossier")), Assignee: strings.TrimSpace(c.Query("assignee"))}
+	if q.Dossier == "" {
+		q.Q, q.Dossier = findTerms(find)
+	} else if find == "" {
+		find = q.Dossier
+	}
+	v := cs.view(c, "Vụ việc cần xử lý")
+	list, partial, err := cs.findCases(c, q)
+	var ce *core.Error
+	if errors.As(err, &ce) && ce.Code == core.Invalid && slices.Contains([]string{"q", "dossier", "assignee"}, ce.Field) {
+		v.Error = searchError(langOf(c), ce.Field) // the form is shown again, with what was typed
+	} else if err != nil {
 		return err
 	}
 	agencies, name, err := a.AgencyNamer(c)
@@ -106,14 +122,48 @@ func (cs *console) casesPage(c *fiber.Ctx) error {
 			rows[i].Feedback, rows[i].Dossier, rows[i].Reason = true, cs.ID, translate(lang, feedbackTypes[cs.FeedbackType])
 		}
 	}
-	v := cs.view(c, "Vụ việc cần xử lý")
 	var statuses []struct{ Code, Label string }
 	for _, s := range []store.CaseStatus{store.CaseOpen, store.CaseInProgress, store.CaseAnswered, store.CaseReopened, store.CaseClosed} {
 		statuses = append(statuses, struct{ Code, Label string }{string(s), caseStatusLabels[s]})
 	}
-	v.Data = map[string]any{"Rows": rows, "Agencies": agencies, "Statuses": statuses,
-		"Q": map[string]string{"Agency": q.Agency, "Status": q.Status, "Overdue": c.Query("overdue"), "Criterion": q.Criterion, "Kind": q.Kind}}
-	return cs.render(c, 200, "cases", v)
+	v.Data = map[string]any{"Rows": rows, "Agencies": agencies, "Statuses": statuses, "Partial": partial,
+		"Q": map[string]string{"Agency": q.Agency, "Status": q.Status, "Overdue": c.Query("overdue"), "Criterion": q.Criterion, "Kind": q.Kind,
+			"Find": find, "Assignee": q.Assignee}}
+	return cs.show(c, "cases", v)
+}
+
+// findCases lists the cases q selects, and says whether a search word
+// was too common to read whole (some cases may then be missing).
+func (cs *console) findCases(c *fiber.Ctx, q core.CaseQuery) ([]store.Case, bool, error) {
+	if q.Searching() {
+		return cs.api.Core.SearchCases(c.UserContext(), server.Principal(c), q)
+	}
+	list, err := cs.api.Core.Cases(c.UserContext(), server.Principal(c), q)
+	return list, false, err
+}
+
+// findTerms reads the cases page's one search box: a single run of at
+// least 3 of a dossier code's characters with a digit in it ("0042",
+// "H49-2612") is a part of a dossier code; anything else is words of the
+// cases' text.
+func findTerms(find string) (words, dossier string) {
+	if len(find) >= 3 && strings.IndexFunc(find, func(r rune) bool { return r >= '0' && r <= '9' }) >= 0 && dossierChars.MatchString(find) {
+		return "", find
+	}
+	return find, ""
+}
+
+var dossierChars = regexp.MustCompile(`^[A-Za-z0-9.\-_/]+$`)
+
+// searchError says what is wrong with the cases page's search field.
+func searchError(lang, field string) string {
+	switch field {
+	case "assignee":
+		return translate(lang, "Người xử lý: hãy gõ tên (chữ hoặc số), tối đa 10 từ và 200 ký tự.")
+	case "dossier":
+		return translate(lang, "Mã hồ sơ: hãy gõ ít nhất 3 ký tự của mã (chữ, chữ số và . - _ /), ví dụ 0042 hoặc H49-2612.")
+	}
+	return translate(lang, "Tìm: hãy gõ từ cần tìm (chữ hoặc số), tối đa 10 từ và 200 ký tự, hoặc một phần mã hồ sơ.")
 }
 
 // casePage shows one case with its actions: GET /console/cases/:id. It
