@@ -258,24 +258,50 @@ func (s *Service) invitationFilter(ctx context.Context, q InvitationQuery) (func
 
 // linkCases finds the follow-up case of each invitation on page.
 func (s *Service) linkCases(ctx context.Context, page *InvitationPage) error {
-	page.Cases = map[string]string{}
-	if s.OpenCases == nil || s.OpenCases.Search == nil || len(page.Invitations) == 0 {
-		return nil
+	var err error
+	page.Cases, err = s.caseIDsOf(ctx, page.Invitations)
+	return err
+}
+
+// caseIDsOf maps each of invs that has a follow-up case to the case's id,
+// from the case index (one Redis round trip).
+func (s *Service) caseIDsOf(ctx context.Context, invs []*store.Invitation) (map[string]string, error) {
+	out := map[string]string{}
+	if s.OpenCases == nil || s.OpenCases.Search == nil || len(invs) == 0 {
+		return out, nil
 	}
 	codes := map[string]string{}
-	for _, inv := range page.Invitations {
+	for _, inv := range invs {
 		codes[inv.DossierCode] = inv.AgencyCode
 	}
 	found, err := s.OpenCases.Search.OfDossiers(ctx, codes)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, inv := range page.Invitations {
+	for _, inv := range invs {
 		if id, ok := found[inv.DossierCode]; ok {
-			page.Cases[inv.ID] = id
+			out[inv.ID] = id
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// InvitationCases maps each invitation of ids (those that exist) that has
+// a follow-up case to the case's id: the invitations are read by _id,
+// then the case index.
+func (s *Service) InvitationCases(ctx context.Context, ids []string) (map[string]string, error) {
+	if len(ids) == 0 {
+		return map[string]string{}, nil
+	}
+	byID, err := s.Mongo.Invitations.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	invs := make([]*store.Invitation, 0, len(byID))
+	for _, inv := range byID {
+		invs = append(invs, inv)
+	}
+	return s.caseIDsOf(ctx, invs)
 }
 
 // Searching says whether q searches cases by text, dossier or assignee.

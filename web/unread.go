@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 type unreadRow struct {
 	ID, At, Agency, Family, Phone, Text, Answered string
 	Invitation                                    string // its conversation's link
+	Case                                          string // its invitation's follow-up case, if any
 	Own                                           bool   // the viewer's own agency is rated: a parent reads it
 	Resolution                                    *store.Resolution
 	Scores, Comment, Note, By, When, TestCase     string
@@ -45,10 +47,14 @@ func (cs *console) unread(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	cases, err := cs.replyCases(c, us)
+	if err != nil {
+		return err
+	}
 	rows := make([]unreadRow, len(us))
 	for i := range us {
 		u := &us[i]
-		r := unreadRow{ID: u.ID, At: locale.DateTime(lang, u.At.In(cs.api.Zone)), Agency: agencyName(u.Agency), Family: translate(lang, cmp.Or(channelLabels[u.Family], u.Family)), Invitation: u.Invitation,
+		r := unreadRow{ID: u.ID, At: locale.DateTime(lang, u.At.In(cs.api.Zone)), Agency: agencyName(u.Agency), Family: translate(lang, cmp.Or(channelLabels[u.Family], u.Family)), Invitation: u.Invitation, Case: cases[u.Invitation],
 			Phone: u.Phone, Text: u.Text, Own: p.Agency != "" && p.Agency == u.Agency, Resolution: u.Resolution, TestCase: cs.api.Core.TestCase(u)}
 		if len(u.Answered) > 0 {
 			r.Answered = strings.Trim(strings.ReplaceAll(fmt.Sprint(u.Answered), "-1", "–"), "[]")
@@ -72,6 +78,18 @@ func (cs *console) unread(c *fiber.Ctx) error {
 	v := cs.withFormError(cs.view(c, "Tin chưa đọc được"), c)
 	v.Data = map[string]any{"Replies": rows, "Status": status, "Statuses": unreadStatuses}
 	return cs.show(c, "unread", v)
+}
+
+// replyCases maps the replies' invitations that have a follow-up case to
+// the case's id: the invitations by _id, then the case index.
+func (cs *console) replyCases(c *fiber.Ctx, us []store.UnreadReply) (map[string]string, error) {
+	var ids []string
+	for _, u := range us {
+		if u.Invitation != "" && !slices.Contains(ids, u.Invitation) {
+			ids = append(ids, u.Invitation)
+		}
+	}
+	return cs.api.Core.InvitationCases(c.UserContext(), ids)
 }
 
 func (cs *console) resolveUnread(c *fiber.Ctx) error {

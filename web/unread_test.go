@@ -68,3 +68,35 @@ func TestConsoleNotUnderstoodList(t *testing.T) {
 		t.Fatalf("resolved tab: %s", body)
 	}
 }
+
+// A reply whose invitation has a follow-up case links to the case as
+// well as to the conversation; one without a case links to the
+// conversation only.
+func TestNotUnderstoodListLinksToTheCase(t *testing.T) {
+	g := gwtest.New(t, "")
+	withCase := g.Invite("D-UNREAD-CASE", "000.00.12.H49", map[string]any{"survey": "sipas-5", "phone": "0912345678"})
+	if res := g.Form("/s/"+gwtest.Token(withCase), "A=1&B=1&C=1&D=2&E=1"); res.StatusCode != 303 {
+		t.Fatalf("submit: %d", res.StatusCode)
+	}
+	g.Drain()
+	without := g.Invite("D-UNREAD-NONE", "000.00.12.H49", map[string]any{"phone": "0912345679"})
+	for i, inv := range []map[string]any{withCase, without} {
+		u := &store.UnreadReply{ID: "u:sms1:case-" + string(rune('a'+i)), Invitation: inv["id"].(string), Survey: "sipas-5", Agency: "000.00.12.H49",
+			Channel: "sms1", Family: "sms", Text: "sao chưa ai gọi lại", At: time.Now()}
+		if err := g.Mongo.Unread.Record(t.Context(), u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, out := g.API("GET", "/api/v1/cases?dossier=D-UNREAD-CASE", nil)
+	caseID := out["cases"].([]any)[0].(map[string]any)["id"].(string)
+	admin := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
+	_, body := g.Page("/console/unread", admin)
+	links := regexp.MustCompile(`href="/console/cases/([^"]+)" class="case"`).FindAllStringSubmatch(body, -1)
+	if len(links) != 1 || links[0][1] != caseID {
+		t.Fatalf("case links %v, want the one to case %s:\n%s", links, caseID, shown(body))
+	}
+	if n := strings.Count(body, `class="conversation"`); n != 2 {
+		t.Fatalf("%d conversation links, want 2", n)
+	}
+	vietnamese(t, "the not-understood list", body, "Xem cả hội thoại và phiếu · Xem xử lý")
+}
