@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/store"
 )
 
 // axe is axe-core 4.10.3 (MPL-2.0, from npm), vendored so the test needs
@@ -53,13 +55,14 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 	plantFlagged(t, g, "000.01.12.H49", "000.00.13.H49") // the integrity panel and the review queue, with a form
 	kioskAnswers(t, g, "quay-2", "000.00.12.H49", 2)
 	g.Drain()
+	menuCounts(t, g) // the menu's badges on every page
 
 	ctx := browser(t)
 	if err := chromedp.Do(ctx, signIn(g, "/console/login")); err != nil {
 		t.Fatal(err)
 	}
 	paths := []string{"/console/login", "/console/dashboard", "/console/dashboard?survey=sipas-5", "/console/comments",
-		"/console/invitations", "/console/invitations?q=AX-0&status=pending", "/console/unread", "/console/agencies", "/console/agencies?edit=000.00.12.H49", "/console/channels", "/console/channels?type=zalo.oa", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1", "/console/cases", "/console/desks",
+		"/console/invitations", "/console/invitations?q=AX-0&status=pending", "/console/unread", "/console/agencies", "/console/agencies?edit=000.00.12.H49", "/console/channels", "/console/channels?type=zalo.oa", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1", "/console/cases", "/console/cases?q=AX-2&assignee=lan", "/console/desks",
 		"/console/integrity", "/console/flagged",
 		"/console/dashboard?agency=000.00.12.H49&sort=-responses", "/console/dashboard?agency=000.00.12.H49&desk=quay-2", "/console/dashboard?survey=all&from=2026-01&to=2026-12",
 		"/console/drivers?agency=000.00.12.H49&survey=sipas-5"}
@@ -75,6 +78,12 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 	for _, path := range paths {
 		if err := chromedp.Do(ctx, chromedp.Navigate(g.URL+path), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
 			t.Fatalf("%s: %v", path, err)
+		}
+		if path == "/console/dashboard" {
+			badges, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("nav a.count").length`))
+			if err != nil || badges != 2 {
+				t.Fatalf("%s: %d count badges in the menu (%v), want 2", path, badges, err)
+			}
 		}
 		minor := axeCheck(t, ctx, path)
 		weight, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(n => [n.encodedBodySize, n.decodedBodySize])(performance.getEntriesByType("navigation")[0])`))
@@ -122,4 +131,36 @@ func inEnglish(paths []string) []string {
 		out[i] = p + sep + "lang=en"
 	}
 	return out
+}
+
+// menuCounts makes a case overdue and plants an unread reply, so the
+// menu shows both counts.
+func menuCounts(t *testing.T, g *gwtest.Gateway) {
+	t.Helper()
+	_, out := g.API("GET", "/api/v1/cases", nil)
+	list, _ := out["cases"].([]any)
+	if len(list) == 0 {
+		t.Fatalf("no case to make overdue: %v", out)
+	}
+	c, err := g.Mongo.Cases.Get(t.Context(), list[0].(map[string]any)["id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().Add(-48 * time.Hour)
+	c.DueAt, c.FirstDueAt = due, &due
+	if err := g.Mongo.Cases.Save(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Core.OpenCases.Add(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	inv := g.MustInvitation("AX-1")
+	u := &store.UnreadReply{ID: "u:sms1:ax", Invitation: inv.ID, Survey: "sipas-5", Agency: inv.AgencyCode, Channel: "sms1", Family: "sms",
+		Text: "cảm ơn", At: time.Now(), Status: store.UnreadOpen}
+	if err := g.Mongo.Unread.Record(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Core.UnreadIndex.Add(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
 }
