@@ -102,7 +102,7 @@ func TestFollowUpLoopInTheConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := strings.Join(strings.Fields(text("#followup")), " "); !strings.Contains(f, "2 Hồ sơ cần theo dõi") || !strings.Contains(f, "100,00% Trả lời đúng hạn (1/1)") || !strings.Contains(f, "5,00 Công dân chấm") {
+	if f := strings.Join(strings.Fields(text("#followup")), " "); !strings.Contains(f, "2 Vụ việc cần theo dõi") || !strings.Contains(f, "100,00% Trả lời đúng hạn (1/1)") || !strings.Contains(f, "5,00 Công dân chấm") {
 		t.Fatalf("follow-up figures %q", f)
 	}
 }
