@@ -57,6 +57,9 @@ type Config struct {
 	Holidays     string  `yaml:"holidays" env:"GATEWAY_HOLIDAYS" help:"comma-separated extra non-working days (YYYY-MM-DD) for follow-up case deadlines, besides weekends and Vietnam's public holidays"`
 	TopicLexicon string  `yaml:"topic_lexicon" env:"GATEWAY_TOPIC_LEXICON" help:"a JSON file of the province's own comment-topic phrases, added to the built-in lexicon (see README, Comment topics); changing it re-classifies every comment once"`
 	MaxMonths    int     `yaml:"max_months" env:"GATEWAY_MAX_MONTHS" help:"the most months one report, export, comment list or case list may cover; a wider from/to is refused with a 400 naming it"`
+	// PlanThreshold is the share satisfied (percent) below which a unit
+	// without an improvement plan is listed (docs/plans.md).
+	PlanThreshold float64 `yaml:"plan_threshold" env:"GATEWAY_PLAN_THRESHOLD" help:"the share satisfied (percent, more than 0, at most 100) below which a unit with enough answers and no active or draft improvement plan is listed as needing one"`
 	// The integrity signals' settings (README, Integrity of the index).
 	DossierCodeAnswers string  `yaml:"dossier_code_answers" env:"GATEWAY_DOSSIER_CODE_ANSWERS" help:"what \"DG <dossier code>\" from a phone an invitation never knew does: off (answered as an unknown code is), flag (the survey starts; the answer is flagged unverified_phone) or on (the survey starts, unflagged)"`
 	SpeederSeconds     float64 `yaml:"speeder_seconds" env:"GATEWAY_SPEEDER_SECONDS" help:"a web or kiosk answer completed in fewer seconds than this per question answered is flagged speeder"`
@@ -90,6 +93,7 @@ func Defaults() Config {
 		RankMin:         30,
 		IndexGood:       90,
 		IndexFair:       80,
+		PlanThreshold:   80,
 		Timezone:        "Asia/Ho_Chi_Minh",
 		MaxMonths:       24,
 
@@ -280,6 +284,9 @@ func (c Config) Validate() error {
 	}
 	if c.IndexFair < 0 || c.IndexFair >= c.IndexGood {
 		bad("GATEWAY_INDEX_FAIR", "%v: use a percentage from 0 up to, not including, GATEWAY_INDEX_GOOD (%v); 80 is the default", c.IndexFair, c.IndexGood)
+	}
+	if c.PlanThreshold <= 0 || c.PlanThreshold > 100 {
+		bad("GATEWAY_PLAN_THRESHOLD", "%v: use a percent more than 0 and at most 100 (80 is the default)", c.PlanThreshold)
 	}
 	if c.MaxMonths < 1 || c.MaxMonths > maxMonthsCeiling {
 		bad("GATEWAY_MAX_MONTHS", "%d: use 1 to %d (24 is the default); a longer period is asked for in parts", c.MaxMonths, maxMonthsCeiling)

@@ -21,7 +21,7 @@ func TestDefaultsAreValidAndEmbedded(t *testing.T) {
 	if !c.Embedded() || c.Addr != ":8080" || c.BaseURL != "http://localhost:8080" || c.DataDir != "./data" || c.InvitationTTL != 720*time.Hour || c.MaxMonths != 24 {
 		t.Fatalf("defaults: %+v", c)
 	}
-	if c.DossierCodeAnswers != "flag" || c.SpeederSeconds != 2 || c.KioskFastSeconds != 10 {
+	if c.DossierCodeAnswers != "flag" || c.SpeederSeconds != 2 || c.KioskFastSeconds != 10 || c.PlanThreshold != 80 {
 		t.Fatalf("signal defaults: %+v", c)
 	}
 	if c, err := Load([]string{"-speeder-seconds", "1.5"}, env(map[string]string{"GATEWAY_DOSSIER_CODE_ANSWERS": "off"})); err != nil || c.SpeederSeconds != 1.5 || c.DossierCodeAnswers != "off" {
@@ -87,6 +87,9 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{map[string]string{"GATEWAY_INDEX_FAIR": "-1"}, nil, "GATEWAY_INDEX_FAIR: -1: use a percentage from 0"},
 		{map[string]string{"GATEWAY_INDEX_GOOD": "85", "GATEWAY_INDEX_FAIR": "85"}, nil, "GATEWAY_INDEX_FAIR: 85: use a percentage from 0 up to, not including, GATEWAY_INDEX_GOOD (85)"},
 		{map[string]string{"GATEWAY_SPEEDER_SECONDS": "NaN"}, nil, "GATEWAY_SPEEDER_SECONDS: \"NaN\" is not a number"},
+		{map[string]string{"GATEWAY_PLAN_THRESHOLD": "0"}, nil, "GATEWAY_PLAN_THRESHOLD: 0: use a percent more than 0 and at most 100"},
+		{map[string]string{"GATEWAY_PLAN_THRESHOLD": "100.5"}, nil, "GATEWAY_PLAN_THRESHOLD: 100.5: use a percent"},
+		{map[string]string{"GATEWAY_PLAN_THRESHOLD": "tám mươi"}, nil, "GATEWAY_PLAN_THRESHOLD: \"tám mươi\" is not a number"},
 		{nil, []string{"-kiosk-fast-seconds", "-1"}, "GATEWAY_KIOSK_FAST_SECONDS: -1: use more than 0"},
 	}
 	for _, tc := range cases {

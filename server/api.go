@@ -23,10 +23,13 @@ import (
 type API struct {
 	Core    *core.Service
 	log     *slog.Logger
-	RankMin int            // responses a unit needs to be ranked
-	Bands   Bands          // the dashboard's index bands
-	Zone    *time.Location // where the console and exports show times
-	uploads []upload       // routes whose bodies may pass BodyLimit (AllowUpload)
+	RankMin int   // responses a unit needs to be ranked
+	Bands   Bands // the dashboard's index bands
+	// PlanThreshold is the share satisfied (percent) below which a unit
+	// without an active or draft plan is listed (GATEWAY_PLAN_THRESHOLD).
+	PlanThreshold float64
+	Zone          *time.Location // where the console and exports show times
+	uploads       []upload       // routes whose bodies may pass BodyLimit (AllowUpload)
 }
 
 // Bands are the satisfaction index (percent) from which the dashboard
