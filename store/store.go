@@ -35,6 +35,7 @@ type Mongo struct {
 	Messages    *Messages
 	Transcripts *Transcripts
 	Cases       *Cases
+	Plans       *Plans
 	Unread      *Unread
 	Links       *Links
 	Agencies    *Agencies
@@ -77,6 +78,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Messages:    &Messages{c: db.Collection("messages")},
 		Transcripts: &Transcripts{c: db.Collection("transcripts")},
 		Cases:       &Cases{c: db.Collection("cases"), index: db.Collection("case_index")},
+		Plans:       &Plans{c: db.Collection("plans"), index: db.Collection("plan_index")},
 		Unread:      &Unread{c: db.Collection("unread_replies")},
 		Links:       &Links{c: db.Collection("chat_links")},
 		Agencies:    &Agencies{c: db.Collection("agencies")},
@@ -87,7 +89,7 @@ func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 		Scans:       &Scans{c: db.Collection("scans")},
 		Slips:       &Slips{c: db.Collection("slips")},
 	}
-	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Transcripts, m.Cases, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users, m.Desks, m.Scans} {
+	for _, ix := range []interface{ ensureIndexes(context.Context) error }{m.Invitations, m.Responses, m.Rollups, m.Channels, m.OptOuts, m.Messages, m.Transcripts, m.Cases, m.Plans, m.Unread, m.Links, m.Agencies, m.Keys, m.Audit, m.Users, m.Desks, m.Scans} {
 		if err := ix.ensureIndexes(ctx); err != nil {
 			_ = c.Disconnect(context.Background())
 			return nil, err
