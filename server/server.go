@@ -171,6 +171,10 @@ func New(d Deps) *fiber.App {
 		v1.Post("/cases/:id/"+action, desk, api.changeCase(action))
 	}
 	v1.Post("/cases/:id/notes", desk, api.changeCase(core.CaseNote))
+	v1.Get("/plans", anyone, api.plans)
+	v1.Get("/plans/missing", anyone, api.missingPlans)
+	v1.Get("/agencies/:code/plans/:id", anyone, api.plan)
+	v1.Put("/agencies/:code/plans/:id", desk, api.putPlan)
 	v1.Get("/desks", anyone, api.desks)
 	v1.Get("/desks/:id", anyone, api.desk)
 	v1.Put("/desks/:id", desk, api.putDesk)
