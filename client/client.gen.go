@@ -121,6 +121,30 @@ func (e InvitationStatus) Valid() bool {
 	}
 }
 
+// Defines values for PlanStatus.
+const (
+	Active  PlanStatus = "active"
+	Done    PlanStatus = "done"
+	Draft   PlanStatus = "draft"
+	Dropped PlanStatus = "dropped"
+)
+
+// Valid indicates whether the value is a known member of the PlanStatus enum.
+func (e PlanStatus) Valid() bool {
+	switch e {
+	case Active:
+		return true
+	case Done:
+		return true
+	case Draft:
+		return true
+	case Dropped:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin  Role = "admin"
@@ -966,6 +990,41 @@ type LowGroup struct {
 	Responses int64  `json:"responses"`
 }
 
+// MissingPlans defines model for MissingPlans.
+type MissingPlans struct {
+	// LowestTenthSize how many units the lowest tenth holds: a tenth of ranked, rounded up (ties with the last included)
+	LowestTenthSize int32 `json:"lowest_tenth_size"`
+
+	// MinResponses GATEWAY_RANK_MIN_RESPONSES: a unit with fewer answers in the period is not judged
+	MinResponses int32  `json:"min_responses"`
+	Period       Period `json:"period"`
+
+	// Ranked the province's units with enough answers, among which the lowest tenth is taken
+	Ranked int32 `json:"ranked"`
+
+	// Threshold GATEWAY_PLAN_THRESHOLD: a unit whose share satisfied is below it needs a plan
+	Threshold float64 `json:"threshold"`
+
+	// Units lowest index first
+	Units []MissingUnit `json:"units"`
+}
+
+// MissingUnit defines model for MissingUnit.
+type MissingUnit struct {
+	AgencyCode string `json:"agency_code"`
+	AgencyName string `json:"agency_name"`
+
+	// Index share satisfied, percent: the SIPAS index as GET /api/v1/reports/sipas computes it
+	Index float64 `json:"index"`
+
+	// Interval the index's 95% interval
+	Interval Interval `json:"interval"`
+
+	// Reasons below_threshold, lowest_tenth, or both
+	Reasons   []string `json:"reasons"`
+	Responses int64    `json:"responses"`
+}
+
 // NamedChange defines model for NamedChange.
 type NamedChange struct {
 	Answers          int64    `json:"answers"`
@@ -1006,6 +1065,85 @@ type Period struct {
 	From *string `json:"from,omitempty"`
 	To   *string `json:"to,omitempty"`
 }
+
+// Plan defines model for Plan.
+type Plan struct {
+	Actions    []PlanAction `json:"actions"`
+	AgencyCode string       `json:"agency_code"`
+	AgencyName string       `json:"agency_name"`
+	Causes     []PlanCause  `json:"causes"`
+	CreatedAt  time.Time    `json:"created_at"`
+	Id         string       `json:"id"`
+
+	// Overdue the plan is active and an action not done is past its due day (Vietnam time)
+	Overdue bool `json:"overdue"`
+
+	// OverdueActions the actions of an active plan not done and past their due day
+	OverdueActions int32 `json:"overdue_actions"`
+
+	// Start YYYY-MM-DD, Vietnam time
+	Start     string     `json:"start"`
+	Status    PlanStatus `json:"status"`
+	Title     string     `json:"title"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	UpdatedBy string     `json:"updated_by"`
+
+	// Version send it back with the next PUT; a stale one is a 409
+	Version int64 `json:"version"`
+}
+
+// PlanAction defines model for PlanAction.
+type PlanAction struct {
+	Done bool `json:"done"`
+
+	// Due YYYY-MM-DD, Vietnam time
+	Due string `json:"due"`
+
+	// Owner who does it, at most 100 characters
+	Owner string `json:"owner"`
+
+	// Text at most 500 characters
+	Text string `json:"text"`
+}
+
+// PlanCause defines model for PlanCause.
+type PlanCause struct {
+	Id string `json:"id"`
+
+	// Kind indicator, criterion, topic, procedure or desk
+	Kind string `json:"kind"`
+}
+
+// PlanInput defines model for PlanInput.
+type PlanInput struct {
+	// Actions at least one
+	Actions []PlanAction `json:"actions"`
+
+	// Causes at least one
+	Causes []PlanCause `json:"causes"`
+
+	// Start YYYY-MM-DD, Vietnam time; default today
+	Start *string `json:"start,omitempty"`
+
+	// Status draft, active (the default), done or dropped
+	Status *string `json:"status,omitempty"`
+
+	// Title at most 200 characters
+	Title string `json:"title"`
+
+	// Version the version read: a stale one is a 409; leave it out (or 0) to create the plan
+	Version *int64 `json:"version,omitempty"`
+}
+
+// PlanList defines model for PlanList.
+type PlanList struct {
+	// NextCursor pass as cursor= for the next page; absent on the last page
+	NextCursor *string `json:"next_cursor,omitempty"`
+	Plans      []Plan  `json:"plans"`
+}
+
+// PlanStatus defines model for PlanStatus.
+type PlanStatus string
 
 // PresentInput defines model for PresentInput.
 type PresentInput struct {
@@ -1409,10 +1547,10 @@ type ListCasesParams struct {
 	// Agency an agency code: that agency and its whole subtree
 	Agency *string `form:"agency,omitempty" json:"agency,omitempty"`
 
-	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
+	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared; plans: draft, active, done or dropped
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
-	// Overdue true: only cases still waiting past their due time
+	// Overdue cases: true: only those still waiting past their due time; plans: true: only active plans with an action past due, false: only the others
 	Overdue *string `form:"overdue,omitempty" json:"overdue,omitempty"`
 
 	// Criterion a criterion code (A–E) scored 1–2 in the case's response
@@ -1481,7 +1619,7 @@ type ListFlaggedParams struct {
 	// Flag a signal: office_network, creator_address, device_many, phone_many, staff_phone, unverified_phone, speeder or kiosk_fast
 	Flag *string `form:"flag,omitempty" json:"flag,omitempty"`
 
-	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
+	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared; plans: draft, active, done or dropped
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
 	// Limit how many to list
@@ -1529,7 +1667,7 @@ type FindInvitationParams struct {
 	// Agency an agency code: that agency and its whole subtree
 	Agency *string `form:"agency,omitempty" json:"agency,omitempty"`
 
-	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
+	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared; plans: draft, active, done or dropped
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
 	// Channel a channel id, or a family: web, sms, zalo (invitations: one it was sent through, or the one that answered it)
@@ -1563,6 +1701,36 @@ type GetInvitationFormParams struct {
 type GetInvitationQRParams struct {
 	// Size PNG width in pixels, 128–1024 (default 256)
 	Size *int32 `form:"size,omitempty" json:"size,omitempty"`
+}
+
+// ListPlansParams defines parameters for ListPlans.
+type ListPlansParams struct {
+	// Agency an agency code: that agency and its whole subtree
+	Agency *string `form:"agency,omitempty" json:"agency,omitempty"`
+
+	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared; plans: draft, active, done or dropped
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// Overdue cases: true: only those still waiting past their due time; plans: true: only active plans with an action past due, false: only the others
+	Overdue *string `form:"overdue,omitempty" json:"overdue,omitempty"`
+
+	// Cursor the next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit how many to list
+	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListMissingPlansParams defines parameters for ListMissingPlans.
+type ListMissingPlansParams struct {
+	// Agency an agency code: that agency and its whole subtree
+	Agency *string `form:"agency,omitempty" json:"agency,omitempty"`
+
+	// From first month or day (YYYY-MM or YYYY-MM-DD, Vietnam time)
+	From *string `form:"from,omitempty" json:"from,omitempty"`
+
+	// To last month or day, included
+	To *string `form:"to,omitempty" json:"to,omitempty"`
 }
 
 // GetReportParams defines parameters for GetReport.
@@ -1672,7 +1840,7 @@ type ExportResponsesParams struct {
 
 // ListUnreadRepliesParams defines parameters for ListUnreadReplies.
 type ListUnreadRepliesParams struct {
-	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared
+	// Status invitations: pending, in_progress, completed, expired or opted_out; unread replies: open (default), resolved or dismissed; cases: open, in_progress, answered, closed or reopened; flagged answers: pending, confirmed or cleared; plans: draft, active, done or dropped
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 
 	// Before the next_before of the previous page
@@ -1745,6 +1913,9 @@ type RateCaseAnswerFormdataBody struct {
 
 // PutAgencyJSONRequestBody defines body for PutAgency for application/json ContentType.
 type PutAgencyJSONRequestBody = AgencyInput
+
+// PutPlanJSONRequestBody defines body for PutPlan for application/json ContentType.
+type PutPlanJSONRequestBody = PlanInput
 
 // PutStaffPhonesJSONRequestBody defines body for PutStaffPhones for application/json ContentType.
 type PutStaffPhonesJSONRequestBody = StaffPhonesInput
@@ -1995,6 +2166,25 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/agencies/{code} (the `PutAgency` operationId).
 	PutAgency(ctx context.Context, code string, body PutAgencyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPlan One improvement plan of an agency
+	//
+	// Corresponds with GET /api/v1/agencies/{code}/plans/{id} (the `GetPlan` operationId).
+	GetPlan(ctx context.Context, code string, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutPlanWithBody Create (201) or replace (200) an agency's improvement plan: the agency's own keys and users, those of an agency above it, and admins; a replace sends the version it read (a stale one is a 409 naming version); every change is audited
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/agencies/{code}/plans/{id} (the `PutPlan` operationId).
+	PutPlanWithBody(ctx context.Context, code string, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutPlan Create (201) or replace (200) an agency's improvement plan: the agency's own keys and users, those of an agency above it, and admins; a replace sends the version it read (a stale one is a 409 naming version); every change is audited
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/agencies/{code}/plans/{id} (the `PutPlan` operationId).
+	PutPlan(ctx context.Context, code string, id string, body PutPlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAgencyPoster The office's suggestion-box poster: a QR to its feedback page (A4)
 	//
@@ -2367,6 +2557,16 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListPlans Improvement plans of a subtree (default the key's own), newest updated first, from the plan index (never a query over the plans)
+	//
+	// Corresponds with GET /api/v1/plans (the `ListPlans` operationId).
+	ListPlans(ctx context.Context, params *ListPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMissingPlans Units of a subtree with enough answers whose SIPAS index (from the roll-ups) is below GATEWAY_PLAN_THRESHOLD or among the province's lowest tenth, and that have no active or draft plan; default the last three full months
+	//
+	// Corresponds with GET /api/v1/plans/missing (the `ListMissingPlans` operationId).
+	ListMissingPlans(ctx context.Context, params *ListMissingPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetReport The SIPAS index from roll-ups (format=csv for a spreadsheet, format=xlsx for an Excel workbook of the printed report's tables)
 	//
 	// Corresponds with GET /api/v1/reports/sipas (the `GetReport` operationId).
@@ -2705,6 +2905,55 @@ func (c *Client) PutAgencyWithBody(ctx context.Context, code string, contentType
 // Corresponds with PUT /api/v1/agencies/{code} (the `PutAgency` operationId).
 func (c *Client) PutAgency(ctx context.Context, code string, body PutAgencyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutAgencyRequest(c.Server, code, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPlan One improvement plan of an agency
+//
+// Corresponds with GET /api/v1/agencies/{code}/plans/{id} (the `GetPlan` operationId).
+func (c *Client) GetPlan(ctx context.Context, code string, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPlanRequest(c.Server, code, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutPlanWithBody Create (201) or replace (200) an agency's improvement plan: the agency's own keys and users, those of an agency above it, and admins; a replace sends the version it read (a stale one is a 409 naming version); every change is audited
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/agencies/{code}/plans/{id} (the `PutPlan` operationId).
+func (c *Client) PutPlanWithBody(ctx context.Context, code string, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutPlanRequestWithBody(c.Server, code, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutPlan Create (201) or replace (200) an agency's improvement plan: the agency's own keys and users, those of an agency above it, and admins; a replace sends the version it read (a stale one is a 409 naming version); every change is audited
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/agencies/{code}/plans/{id} (the `PutPlan` operationId).
+func (c *Client) PutPlan(ctx context.Context, code string, id string, body PutPlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutPlanRequest(c.Server, code, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3696,6 +3945,36 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
+// ListPlans Improvement plans of a subtree (default the key's own), newest updated first, from the plan index (never a query over the plans)
+//
+// Corresponds with GET /api/v1/plans (the `ListPlans` operationId).
+func (c *Client) ListPlans(ctx context.Context, params *ListPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPlansRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMissingPlans Units of a subtree with enough answers whose SIPAS index (from the roll-ups) is below GATEWAY_PLAN_THRESHOLD or among the province's lowest tenth, and that have no active or draft plan; default the last three full months
+//
+// Corresponds with GET /api/v1/plans/missing (the `ListMissingPlans` operationId).
+func (c *Client) ListMissingPlans(ctx context.Context, params *ListMissingPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMissingPlansRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetReport The SIPAS index from roll-ups (format=csv for a spreadsheet, format=xlsx for an Excel workbook of the printed report's tables)
 //
 // Corresponds with GET /api/v1/reports/sipas (the `GetReport` operationId).
@@ -4529,6 +4808,101 @@ func NewPutAgencyRequestWithBody(server string, code string, contentType string,
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/agencies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetPlanRequest constructs an http.Request for the GetPlan method
+func NewGetPlanRequest(server string, code string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/agencies/%s/plans/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutPlanRequest calls the generic PutPlan builder with application/json body
+func NewPutPlanRequest(server string, code string, id string, body PutPlanJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutPlanRequestWithBody(server, code, id, "application/json", bodyReader)
+}
+
+// NewPutPlanRequestWithBody constructs an http.Request for the PutPlan method, with any body, and a specified content type
+func NewPutPlanRequestWithBody(server string, code string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "code", code, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/agencies/%s/plans/%s", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6861,6 +7235,186 @@ func NewGetOpenAPIRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListPlansRequest constructs an http.Request for the ListPlans method
+func NewListPlansRequest(server string, params *ListPlansParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/plans")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Agency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "agency", *params.Agency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Overdue != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "overdue", *params.Overdue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListMissingPlansRequest constructs an http.Request for the ListMissingPlans method
+func NewListMissingPlansRequest(server string, params *ListMissingPlansParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/plans/missing")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Agency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "agency", *params.Agency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetReportRequest constructs an http.Request for the GetReport method
 func NewGetReportRequest(server string, params *GetReportParams) (*http.Request, error) {
 	var err error
@@ -8782,6 +9336,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/v1/agencies/{code} (the `PutAgency` operationId).
 	PutAgencyWithResponse(ctx context.Context, code string, body PutAgencyJSONRequestBody, reqEditors ...RequestEditorFn) (*PutAgencyResponse, error)
 
+	// GetPlanWithResponse One improvement plan of an agency
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/agencies/{code}/plans/{id} (the `GetPlan` operationId).
+	GetPlanWithResponse(ctx context.Context, code string, id string, reqEditors ...RequestEditorFn) (*GetPlanResponse, error)
+
+	// PutPlanWithBodyWithResponse Create (201) or replace (200) an agency's improvement plan: the agency's own keys and users, those of an agency above it, and admins; a replace sends the version it read (a stale one is a 409 naming version); every change is audited
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/agencies/{code}/plans/{id} (the `PutPlan` operationId).
+	PutPlanWithBodyWithResponse(ctx context.Context, code string, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutPlanResponse, error)
+
+	// PutPlanWithResponse Create (201) or replace (200) an agency's improvement plan: the agency's own keys and users, those of an agency above it, and admins; a replace sends the version it read (a stale one is a 409 naming version); every change is audited
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/agencies/{code}/plans/{id} (the `PutPlan` operationId).
+	PutPlanWithResponse(ctx context.Context, code string, id string, body PutPlanJSONRequestBody, reqEditors ...RequestEditorFn) (*PutPlanResponse, error)
+
 	// GetAgencyPosterWithResponse The office's suggestion-box poster: a QR to its feedback page (A4)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9208,6 +9783,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIResponse, error)
+
+	// ListPlansWithResponse Improvement plans of a subtree (default the key's own), newest updated first, from the plan index (never a query over the plans)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/plans (the `ListPlans` operationId).
+	ListPlansWithResponse(ctx context.Context, params *ListPlansParams, reqEditors ...RequestEditorFn) (*ListPlansResponse, error)
+
+	// ListMissingPlansWithResponse Units of a subtree with enough answers whose SIPAS index (from the roll-ups) is below GATEWAY_PLAN_THRESHOLD or among the province's lowest tenth, and that have no active or draft plan; default the last three full months
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/plans/missing (the `ListMissingPlans` operationId).
+	ListMissingPlansWithResponse(ctx context.Context, params *ListMissingPlansParams, reqEditors ...RequestEditorFn) (*ListMissingPlansResponse, error)
 
 	// GetReportWithResponse The SIPAS index from roll-ups (format=csv for a spreadsheet, format=xlsx for an Excel workbook of the printed report's tables)
 	//
@@ -9857,6 +10446,179 @@ func (r PutAgencyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutAgencyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPlanResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Plan
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPlanResponse) GetJSON200() *Plan {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetPlanResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetPlanResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetPlanResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetPlanResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetPlanResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPlanResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPlanResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPlanResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPlanResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutPlanResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Plan
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Plan
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutPlanResponse) GetJSON200() *Plan {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PutPlanResponse) GetJSON201() *Plan {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutPlanResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutPlanResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutPlanResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutPlanResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutPlanResponse) GetJSON409() *ErrorAnswer {
+	return r.JSON409
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutPlanResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutPlanResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutPlanResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutPlanResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutPlanResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutPlanResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13269,6 +14031,144 @@ func (r GetOpenAPIResponse) ContentType() string {
 	return ""
 }
 
+type ListPlansResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PlanList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPlansResponse) GetJSON200() *PlanList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListPlansResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListPlansResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListPlansResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListPlansResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPlansResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPlansResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPlansResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPlansResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMissingPlansResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MissingPlans
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMissingPlansResponse) GetJSON200() *MissingPlans {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListMissingPlansResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListMissingPlansResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListMissingPlansResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListMissingPlansResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMissingPlansResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMissingPlansResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMissingPlansResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMissingPlansResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetReportResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15327,6 +16227,45 @@ func (c *ClientWithResponses) PutAgencyWithResponse(ctx context.Context, code st
 	return ParsePutAgencyResponse(rsp)
 }
 
+// GetPlanWithResponse One improvement plan of an agency
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/agencies/{code}/plans/{id} (the `GetPlan` operationId).
+func (c *ClientWithResponses) GetPlanWithResponse(ctx context.Context, code string, id string, reqEditors ...RequestEditorFn) (*GetPlanResponse, error) {
+	rsp, err := c.GetPlan(ctx, code, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPlanResponse(rsp)
+}
+
+// PutPlanWithBodyWithResponse Create (201) or replace (200) an agency's improvement plan: the agency's own keys and users, those of an agency above it, and admins; a replace sends the version it read (a stale one is a 409 naming version); every change is audited
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/agencies/{code}/plans/{id} (the `PutPlan` operationId).
+func (c *ClientWithResponses) PutPlanWithBodyWithResponse(ctx context.Context, code string, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutPlanResponse, error) {
+	rsp, err := c.PutPlanWithBody(ctx, code, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutPlanResponse(rsp)
+}
+
+// PutPlanWithResponse Create (201) or replace (200) an agency's improvement plan: the agency's own keys and users, those of an agency above it, and admins; a replace sends the version it read (a stale one is a 409 naming version); every change is audited
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/agencies/{code}/plans/{id} (the `PutPlan` operationId).
+func (c *ClientWithResponses) PutPlanWithResponse(ctx context.Context, code string, id string, body PutPlanJSONRequestBody, reqEditors ...RequestEditorFn) (*PutPlanResponse, error) {
+	rsp, err := c.PutPlan(ctx, code, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutPlanResponse(rsp)
+}
+
 // GetAgencyPosterWithResponse The office's suggestion-box poster: a QR to its feedback page (A4)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16118,6 +17057,32 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 		return nil, err
 	}
 	return ParseGetOpenAPIResponse(rsp)
+}
+
+// ListPlansWithResponse Improvement plans of a subtree (default the key's own), newest updated first, from the plan index (never a query over the plans)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/plans (the `ListPlans` operationId).
+func (c *ClientWithResponses) ListPlansWithResponse(ctx context.Context, params *ListPlansParams, reqEditors ...RequestEditorFn) (*ListPlansResponse, error) {
+	rsp, err := c.ListPlans(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPlansResponse(rsp)
+}
+
+// ListMissingPlansWithResponse Units of a subtree with enough answers whose SIPAS index (from the roll-ups) is below GATEWAY_PLAN_THRESHOLD or among the province's lowest tenth, and that have no active or draft plan; default the last three full months
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/plans/missing (the `ListMissingPlans` operationId).
+func (c *ClientWithResponses) ListMissingPlansWithResponse(ctx context.Context, params *ListMissingPlansParams, reqEditors ...RequestEditorFn) (*ListMissingPlansResponse, error) {
+	rsp, err := c.ListMissingPlans(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMissingPlansResponse(rsp)
 }
 
 // GetReportWithResponse The SIPAS index from roll-ups (format=csv for a spreadsheet, format=xlsx for an Excel workbook of the printed report's tables)
@@ -16939,6 +17904,149 @@ func ParsePutAgencyResponse(rsp *http.Response) (*PutAgencyResponse, error) {
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPlanResponse parses an HTTP response from a GetPlanWithResponse call
+func ParseGetPlanResponse(rsp *http.Response) (*GetPlanResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPlanResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Plan
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutPlanResponse parses an HTTP response from a PutPlanWithResponse call
+func ParsePutPlanResponse(rsp *http.Response) (*PutPlanResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutPlanResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Plan
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Plan
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest ErrorAnswer
@@ -19696,6 +20804,114 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 			return nil, err
 		}
 		response.JSON431 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListPlansResponse parses an HTTP response from a ListPlansWithResponse call
+func ParseListPlansResponse(rsp *http.Response) (*ListPlansResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPlansResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PlanList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListMissingPlansResponse parses an HTTP response from a ListMissingPlansWithResponse call
+func ParseListMissingPlansResponse(rsp *http.Response) (*ListMissingPlansResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMissingPlansResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MissingPlans
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
