@@ -62,8 +62,10 @@ func newConsole(a *server.API, sessions *store.Sessions, adminKey string, log *s
 			// when and day write a time and a date as lang writes them (internal/locale).
 			"when": func(t time.Time) string { return locale.DateTime(lang, t.In(a.Zone)) },
 			"day":  func(t time.Time) string { return locale.Date(lang, t.In(a.Zone)) },
+			// date writes a day kept as YYYY-MM-DD (a plan's) as lang does.
+			"date": func(day string) string { return dayOf(lang, day) },
 		}
-		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks", "integrity", "flagged", "drivers"} {
+		for _, name := range []string{"login", "dashboard", "agencies", "channels", "keys", "invitations", "qrsheet", "unread", "comments", "cases", "case", "desks", "integrity", "flagged", "drivers", "plans", "plan"} {
 			c.pages[lang+"/"+name] = template.Must(template.New("").Funcs(funcs).ParseFS(files, "console/layout.html", "console/"+name+".html"))
 		}
 		for _, name := range []string{"paperprint", "paperupload", "paperqueue", "paperscan"} { // with the paper pages' tabs
@@ -95,6 +97,10 @@ func (cs *console) mount(app *fiber.App) {
 	g.Get("/cases", cs.casesPage)
 	g.Get("/cases/:id", cs.casePage)
 	g.Post("/cases/:id/:action", server.Allow(core.RoleAdmin, core.RoleAgency), cs.caseAction)
+	g.Get("/plans", cs.plansPage)
+	g.Get("/plans/new", server.Allow(core.RoleAdmin, core.RoleAgency), cs.planPage)
+	g.Get("/plans/:agency/:id", cs.planPage)
+	g.Post("/plans", server.Allow(core.RoleAdmin, core.RoleAgency), cs.savePlan)
 	g.Get("/comments.csv", cs.commentsCSVPage)
 	g.Get("/report.pdf", cs.reportFile("pdf"))
 	g.Get("/report.xlsx", cs.reportFile("xlsx"))

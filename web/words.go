@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -787,6 +789,60 @@ var en = map[string]string{
 	"Đã ghi điểm công dân muốn chấm.": "The citizen's scores are entered.",
 	"Đã bỏ qua tin.":                  "The message is dismissed.",
 
+	// Improvement plans (docs/plans.md).
+	"Kế hoạch khắc phục":     "Improvement plans",
+	"Lọc kế hoạch khắc phục": "Filter improvement plans",
+	"Kế hoạch":               "Plans",
+	"Kế hoạch: %s":           "Plan: %s",
+	"Lập kế hoạch khắc phục": "Make an improvement plan",
+	"Lập kế hoạch mới":       "New plan",
+	"Lập kế hoạch":           "Make a plan",
+	"Bản nháp":               "Draft",
+	"Đang thực hiện":         "Under way",
+	"Đã dừng":                "Dropped",
+	"Dưới ngưỡng":            "Below the threshold",
+	"Thuộc nhóm một phần mười thấp nhất tỉnh": "In the province's lowest tenth",
+	"Có việc quá hạn":                         "With actions past due",
+	"Không có việc quá hạn":                   "Without actions past due",
+	"Đơn vị cần kế hoạch nhưng chưa có":       "Units that need a plan and have none",
+	"Đơn vị có từ %d phiếu trong kỳ %s, chỉ số hài lòng dưới %s hoặc thuộc nhóm một phần mười thấp nhất tỉnh (%d trong %d đơn vị đủ phiếu), chưa có kế hoạch đang thực hiện hoặc bản nháp.": "Units with at least %d responses in %s whose satisfaction index is below %s or in the province's lowest tenth (%d of the %d units with enough responses), and with no plan under way or in draft.",
+	"Không có đơn vị nào cần kế hoạch mà chưa có.": "No unit needs a plan without having one.",
+	"Thao tác":                    "Actions",
+	"Không có kế hoạch nào khớp.": "No plan matches.",
+	"Mới cập nhật trước; dòng tô đỏ có việc quá hạn": "Latest updated first; rows in red have actions past due",
+	"Bắt đầu":          "Starts",
+	"Việc đã xong":     "Actions done",
+	"Hạn gần nhất":     "Next due",
+	"Cập nhật":         "Updated",
+	"quá hạn: %d việc": "past due: %d actions",
+	"phiên bản %d":     "version %d",
+	"cập nhật %s":      "updated %s",
+	"Mã kế hoạch":      "Plan id",
+	"Chữ thường không dấu, chữ số, - và _, tối đa 32 ký tự; không đổi được sau khi lưu.": "Lower-case letters without accents, digits, - and _, at most 32 characters; it cannot change once saved.",
+	"Tên kế hoạch":                        "Plan title",
+	"Ngày bắt đầu":                        "Start date",
+	"Nguyên nhân (chọn ít nhất một)":      "Causes (pick at least one)",
+	"Nguyên nhân":                         "Causes",
+	"Chỉ số thành phần của %s":            "Indicators of %s",
+	"Cơ quan này chưa có quầy.":           "This agency has no desks yet.",
+	"Mã thủ tục (cách nhau bởi dấu phẩy)": "Procedure codes (separated by commas)",
+	"Việc cần làm: để trống dòng không dùng; lưu để có thêm dòng trống": "Actions: leave unused rows blank; save for more blank rows",
+	"Việc cần làm":                "Actions",
+	"Việc":                        "Action",
+	"Người thực hiện":             "Who does it",
+	"Hạn hoàn thành":              "Due",
+	"Đã xong":                     "Done",
+	"Việc thứ %d":                 "Action %d",
+	"Người thực hiện việc thứ %d": "Who does action %d",
+	"Hạn của việc thứ %d":         "Due date of action %d",
+	"Việc thứ %d đã xong":         "Action %d is done",
+	"Lưu kế hoạch":                "Save the plan",
+	"Thủ tục":                     "Procedure",
+	"có":                          "yes",
+	"chưa":                        "not yet",
+	"Về danh sách kế hoạch":       "Back to the plans",
+	"Đã lưu kế hoạch “%s”.":       "Plan “%s” saved.",
+
 	// Agencies: the tree, levels in words.
 	"Cây cơ quan: mỗi cơ quan dưới cơ quan cấp trên": "The agency tree: each agency under its parent",
 	"Sửa cơ quan %s":      "Edit %s",
@@ -839,6 +895,18 @@ var errorWords = map[string]string{
 	"conflict status":                 "Chỉ vụ việc đang mở hoặc đã mở lại mới chuyển sang đang xử lý được.",
 	"conflict dossier_code":           "Hồ sơ này đã có phiếu khảo sát của một cơ quan khác; hãy kiểm tra lại mã hồ sơ.",
 	"rate_limited":                    "Quá nhiều lần trong thời gian ngắn; hãy thử lại sau %s.",
+	// The plan form (docs/plans.md).
+	"invalid_argument title":           "Hãy ghi tên kế hoạch, tối đa 200 ký tự.",
+	"invalid_argument start":           "Ngày bắt đầu ghi theo dạng năm-tháng-ngày, ví dụ 2026-06-01.",
+	"invalid_argument status":          "Hãy chọn trạng thái trong danh sách.",
+	"invalid_argument causes":          "Hãy chọn ít nhất một nguyên nhân (tối đa 30): chỉ số, tiêu chí, chủ đề, thủ tục hoặc quầy.",
+	"invalid_argument actions":         "Hãy ghi ít nhất một việc cần làm (tối đa 50), mỗi việc có hạn hoàn thành.",
+	"invalid_argument causes[].id":     "Nguyên nhân thứ %d không hợp lệ: mã thủ tục gồm tối đa 64 chữ, chữ số và . - _; quầy phải thuộc cơ quan này hoặc đơn vị trực thuộc; mỗi nguyên nhân chỉ chọn một lần.",
+	"invalid_argument actions[].text":  "Việc thứ %d: hãy ghi việc cần làm, tối đa 500 ký tự.",
+	"invalid_argument actions[].owner": "Việc thứ %d: người thực hiện tối đa 100 ký tự.",
+	"invalid_argument actions[].due":   "Việc thứ %d: hạn hoàn thành ghi theo dạng năm-tháng-ngày (ví dụ 2026-06-30), không trước ngày bắt đầu.",
+	"permission_denied code":           "Cơ quan này nằm ngoài phạm vi của khoá hoặc tài khoản của bạn.",
+	"conflict version":                 "Kế hoạch vừa được người khác lưu. Hãy mở lại trang để thấy bản mới nhất rồi sửa lại.",
 }
 
 // conflictWords put the API's conflicts that name no field into
@@ -860,6 +928,9 @@ var conflictWords = []struct{ part, vi string }{
 	{"was already", "Tin này đã được xử lý rồi."},
 }
 
+// indexedField is a field of one item of a list: actions[1].due.
+var indexedField = regexp.MustCompile(`^([a-z_]+)\[(\d+)\]\.([a-z_]+)$`)
+
 // formError is a refused form's error as a page in lang shows it.
 func formError(lang string, e *core.Error) string {
 	if lang == "en" {
@@ -876,6 +947,12 @@ func formError(lang string, e *core.Error) string {
 			if strings.Contains(e.Message, w.part) {
 				return w.vi
 			}
+		}
+	}
+	if m := indexedField.FindStringSubmatch(e.Field); m != nil { // actions[1].due: "Việc thứ 2: …"
+		if s, ok := errorWords[string(e.Code)+" "+m[1]+"[]."+m[3]]; ok {
+			n, _ := strconv.Atoi(m[2])
+			return fmt.Sprintf(s, n+1)
 		}
 	}
 	if prefix, name, ok := strings.Cut(e.Field, "."); ok {

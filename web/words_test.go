@@ -78,6 +78,12 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 			used[l] = true
 		}
 	}
+	for _, l := range planStatusLabels {
+		used[l] = true
+	}
+	for _, l := range missingReasons {
+		used[l] = true
+	}
 	for _, l := range signalLabels {
 		used[l.Name], used[l.Why] = true, true
 	}
