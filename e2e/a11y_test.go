@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sipasvn/gateway/config"
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/store"
 )
@@ -34,9 +35,19 @@ type violation struct {
 // Every console page, with data on it, at a desk's 1280×800, passes
 // axe-core with no serious or critical violation.
 func TestConsolePagesAreAccessible(t *testing.T) {
-	g := gwtest.New(t, "")
+	g := gwtest.New(t, "", func(c *config.Config) { c.RankMin = 2 }) // the plans page lists a unit
 	g.Listen()
 	g.Tree(t)
+	for i := range 2 { // the full form, which the plans page judges units by
+		inv := g.Invite(fmt.Sprintf("AX-FULL-%d", i), "000.00.13.H49", nil)
+		form := url.Values{}
+		for _, q := range []string{"A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "B5", "C1", "C2", "C3", "C4", "C5", "C6", "D1", "D2", "D3", "E1", "E2", "E3", "E4"} {
+			form.Set(q, "2")
+		}
+		if res := g.Form("/s/"+gwtest.Token(inv), form.Encode()); res.StatusCode != 303 {
+			t.Fatalf("submit %d", res.StatusCode)
+		}
+	}
 	for i, s := range []string{"5", "4", "2", "3"} {
 		agency := []string{"000.00.12.H49", "000.00.13.H49"}[i%2]
 		inv := g.Invite(fmt.Sprintf("AX-%d", i), agency, map[string]any{"survey": "sipas-5", "procedure_code": "1.0001"})
@@ -57,13 +68,23 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 	g.Drain()
 	menuCounts(t, g) // the menu's badges on every page
 
+	plan := map[string]any{"title": "Giảm thời gian chờ", "causes": []any{map[string]any{"kind": "indicator", "id": "A1"}, map[string]any{"kind": "desk", "id": "quay-1"}},
+		"actions": []any{map[string]any{"text": "Thêm ghế chờ", "owner": "Văn phòng", "due": "2026-01-31"}}, "start": "2026-01-01"}
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.12.H49/plans/cho-lau", plan); res.StatusCode != 201 {
+		t.Fatalf("plan: %v", out)
+	}
+
+	month := time.Now().In(time.FixedZone("ICT", 7*3600)).Format("2006-01")
+	if _, out := g.API("GET", "/api/v1/plans/missing?from="+month+"&to="+month, nil); len(out["units"].([]any)) != 1 {
+		t.Fatalf("no unit for the plans page to list: %v", out)
+	}
 	ctx := browser(t)
 	if err := chromedp.Do(ctx, signIn(g, "/console/login")); err != nil {
 		t.Fatal(err)
 	}
 	paths := []string{"/console/login", "/console/dashboard", "/console/dashboard?survey=sipas-5", "/console/comments",
 		"/console/invitations", "/console/invitations?q=AX-0&status=pending", "/console/unread", "/console/agencies", "/console/agencies?edit=000.00.12.H49", "/console/channels", "/console/channels?type=zalo.oa", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1", "/console/cases", "/console/cases?q=AX-2&assignee=lan", "/console/desks",
-		"/console/integrity", "/console/flagged",
+		"/console/integrity", "/console/flagged", "/console/plans?from=" + month + "&to=" + month, "/console/plans/new?agency=000.00.13.H49", "/console/plans/000.00.12.H49/cho-lau",
 		"/console/dashboard?agency=000.00.12.H49&sort=-responses", "/console/dashboard?agency=000.00.12.H49&desk=quay-2", "/console/dashboard?survey=all&from=2026-01&to=2026-12",
 		"/console/drivers?agency=000.00.12.H49&survey=sipas-5"}
 	_, cases := g.API("GET", "/api/v1/cases", nil)
