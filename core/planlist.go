@@ -17,6 +17,8 @@ type PlanQuery struct {
 	Agency, Status, Cursor string
 	Overdue                *bool
 	Limit                  int
+	// ByEffect ranks the page by the plans' effect (the server computes it).
+	ByEffect bool
 }
 
 // PlanPage is a page of plans, newest updated first.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -19,6 +20,9 @@ type PlanView struct {
 	AgencyName     string `json:"agency_name"`
 	Overdue        bool   `json:"overdue" doc:"the plan is active and an action not done is past its due day (Vietnam time)"`
 	OverdueActions int    `json:"overdue_actions" doc:"the actions of an active plan not done and past their due day"`
+	// Effect compares the plan's indicators, criteria and topics the same
+	// number of days before and after its start (docs/improvement.md).
+	Effect *report.Effect `json:"effect,omitempty" doc:"absent for a draft"`
 }
 
 // PlanList is a page of plans, newest updated first.
@@ -27,10 +31,31 @@ type PlanList struct {
 	NextCursor string     `json:"next_cursor,omitempty" doc:"pass as cursor= for the next page; absent on the last page"`
 }
 
-// ViewPlan shows a plan, its agency named (name: code → name).
-func (a *API) ViewPlan(p *store.Plan, name func(string) string) PlanView {
+// ViewPlan shows a plan, its agency named (name: code → name), with its
+// effect unless it is a draft.
+func (a *API) ViewPlan(ctx context.Context, p *store.Plan, name func(string) string) (PlanView, error) {
 	n := p.OverdueActions(a.Core.Today())
-	return PlanView{Plan: *p, AgencyName: name(p.Agency), Overdue: n > 0, OverdueActions: n}
+	v := PlanView{Plan: *p, AgencyName: name(p.Agency), Overdue: n > 0, OverdueActions: n}
+	if p.Status == store.PlanDraft {
+		return v, nil
+	}
+	start, err := time.Parse("2006-01-02", p.Start)
+	if err != nil {
+		return v, nil // never stored: PutPlan checks the date
+	}
+	var targets []report.Target
+	for _, c := range p.Causes {
+		switch c.Kind {
+		case report.TargetIndicator, report.TargetCriterion, report.TargetTopic:
+			targets = append(targets, report.Target{Kind: c.Kind, ID: c.ID})
+		}
+	}
+	e, err := a.Effect(ctx, p.Agency, targets, start)
+	if err != nil {
+		return v, err
+	}
+	v.Effect = &e
+	return v, nil
 }
 
 // agencyNames names agencies by code (the code itself when not registered).
@@ -70,7 +95,11 @@ func (a *API) putPlan(c *fiber.Ctx) error {
 		c.Status(fiber.StatusCreated)
 		c.Location("/api/v1/agencies/" + p.Agency + "/plans/" + p.ID)
 	}
-	return c.JSON(a.ViewPlan(p, name))
+	v, err := a.ViewPlan(c.UserContext(), p, name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
 }
 
 // plan is GET /api/v1/agencies/{code}/plans/{id}.
@@ -83,13 +112,24 @@ func (a *API) plan(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(a.ViewPlan(p, name))
+	v, err := a.ViewPlan(c.UserContext(), p, name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
 }
 
 // PlanQueryOf reads GET /api/v1/plans' query: agency, status,
 // overdue=true|false, cursor, limit.
 func PlanQueryOf(c *fiber.Ctx) (core.PlanQuery, error) {
 	q := core.PlanQuery{Agency: c.Query("agency"), Status: c.Query("status"), Cursor: c.Query("cursor")}
+	switch v := c.Query("sort"); v {
+	case "", "updated":
+	case "effect":
+		q.ByEffect = true
+	default:
+		return q, core.Errorf(core.Invalid, "sort", "%q: use updated (newest first, the default) or effect (the page ranked by effect, best first)", v)
+	}
 	switch v := c.Query("overdue"); v {
 	case "":
 	case "true", "false":
@@ -118,9 +158,26 @@ func (a *API) ListPlans(c *fiber.Ctx, q core.PlanQuery) (PlanList, error) {
 	}
 	out := PlanList{Plans: make([]PlanView, len(page.Plans)), NextCursor: page.Next}
 	for i := range page.Plans {
-		out.Plans[i] = a.ViewPlan(&page.Plans[i], name)
+		if out.Plans[i], err = a.ViewPlan(c.UserContext(), &page.Plans[i], name); err != nil {
+			return PlanList{}, err
+		}
+	}
+	if q.ByEffect { // the page ranked by effect, the best first; drafts and plans too new to tell last
+		slices.SortStableFunc(out.Plans, func(x, y PlanView) int { return cmp.Compare(effectRank(y), effectRank(x)) })
 	}
 	return out, nil
+}
+
+// effectRank orders plans by effect: measured ones by score, then those
+// with too few answers, then drafts.
+func effectRank(v PlanView) float64 {
+	switch {
+	case v.Effect == nil:
+		return -2e9
+	case v.Effect.Verdict == report.TooFew:
+		return -1e9
+	}
+	return v.Effect.Score
 }
 
 // plans is GET /api/v1/plans?agency=&status=&overdue=&cursor=&limit=.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/internal/locale"
+	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/server"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
@@ -30,6 +31,7 @@ type planRow struct {
 	server.PlanView
 	Link, Status, Start, NextDue, Updated string
 	Done                                  int
+	Verdict, VerdictCode, Score           string // the effect's, "" for a draft
 }
 
 // missingRow is a unit without a plan, as the console lists it.
@@ -74,7 +76,7 @@ func (cs *console) plansPage(c *fiber.Ctx) error {
 	next := ""
 	if list.NextCursor != "" {
 		v := url.Values{"cursor": {list.NextCursor}}
-		for _, k := range []string{"agency", "status", "overdue", "from", "to"} {
+		for _, k := range []string{"agency", "status", "overdue", "from", "to", "sort"} {
 			if s := c.Query(k); s != "" {
 				v.Set(k, s)
 			}
@@ -84,7 +86,7 @@ func (cs *console) plansPage(c *fiber.Ctx) error {
 	v := cs.view(c, "Kế hoạch khắc phục")
 	v.Data = map[string]any{"Missing": missing, "Units": units, "Rows": rows, "Next": next, "Agencies": agencies, "Statuses": planStatuses(lang),
 		"Threshold": locale.Percent(lang, missing.Threshold, 0), "Period": locale.Months(lang, missing.Period.From, missing.Period.To),
-		"Q": map[string]string{"Agency": c.Query("agency"), "Status": q.Status, "Overdue": c.Query("overdue")}}
+		"Q": map[string]string{"Agency": c.Query("agency"), "Status": q.Status, "Overdue": c.Query("overdue"), "Sort": c.Query("sort")}}
 	return cs.render(c, 200, "plans", v)
 }
 
@@ -99,6 +101,12 @@ func (cs *console) planRow(lang string, p server.PlanView) planRow {
 		}
 	}
 	r.NextDue = dayOf(lang, r.NextDue)
+	if e := p.Effect; e != nil {
+		r.Verdict, r.VerdictCode = translate(lang, verdictLabels[e.Verdict]), e.Verdict
+		if e.Verdict != report.TooFew {
+			r.Score = translate(lang, "%s điểm", locale.Signed(lang, e.Score, 1))
+		}
+	}
 	return r
 }
 
@@ -138,6 +146,7 @@ type planForm struct {
 	Indicators                []indicatorGroup
 	AgencyName, Updated       string
 	OverdueActions            int
+	Effect                    *effectView // nil for a new plan or a draft
 }
 
 // indicatorGroup is a criterion's indicators, as a fieldset of the form.
@@ -189,9 +198,12 @@ func (cs *console) storedPlan(c *fiber.Ctx) (*planForm, error) {
 	if err != nil {
 		return nil, err
 	}
-	view := a.ViewPlan(p, name)
+	view, err := a.ViewPlan(c.UserContext(), p, name)
+	if err != nil {
+		return nil, err
+	}
 	f := &planForm{Agency: p.Agency, ID: p.ID, Title: p.Title, Start: p.Start, Status: string(p.Status), Version: p.Version,
-		Actions: p.Actions, AgencyName: view.AgencyName, Updated: locale.DateTime(lang, p.UpdatedAt.In(a.Zone)) + " · " + p.UpdatedBy, OverdueActions: view.OverdueActions}
+		Actions: p.Actions, AgencyName: view.AgencyName, Updated: locale.DateTime(lang, p.UpdatedAt.In(a.Zone)) + " · " + p.UpdatedBy, OverdueActions: view.OverdueActions, Effect: effectOf(a, lang, view.Effect)}
 	f.Ticked = map[string]bool{}
 	var procs []string
 	for _, cause := range p.Causes {

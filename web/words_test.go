@@ -73,7 +73,7 @@ func TestEveryConsoleTextHasItsEnglish(t *testing.T) {
 	for _, l := range scaleLabels {
 		used[l] = true
 	}
-	for _, m := range []map[string]string{unsureLabels, scanStatusLabels, channelLabels, channelTypeNames, fieldLabels, channelHints, caseActions, openedWhy, actors, caseDone, levelNames, roleNames, quadrantLabels} {
+	for _, m := range []map[string]string{unsureLabels, scanStatusLabels, channelLabels, channelTypeNames, fieldLabels, channelHints, caseActions, openedWhy, actors, caseDone, levelNames, roleNames, quadrantLabels, verdictLabels} {
 		for _, l := range m {
 			used[l] = true
 		}
