@@ -676,6 +676,18 @@ type DriversComparison struct {
 	Responses int64  `json:"responses"`
 }
 
+// Effect defines model for Effect.
+type Effect struct {
+	After   ReportPeriod   `json:"after"`
+	Before  ReportPeriod   `json:"before"`
+	Days    int32          `json:"days"`
+	Level   float64        `json:"level"`
+	Score   float64        `json:"score"`
+	Start   string         `json:"start"`
+	Targets []TargetEffect `json:"targets"`
+	Verdict string         `json:"verdict"`
+}
+
 // Erased defines model for Erased.
 type Erased struct {
 	// Cases feedback cases whose reply phone was the number
@@ -1073,7 +1085,10 @@ type Plan struct {
 	AgencyName string       `json:"agency_name"`
 	Causes     []PlanCause  `json:"causes"`
 	CreatedAt  time.Time    `json:"created_at"`
-	Id         string       `json:"id"`
+
+	// Effect absent for a draft
+	Effect *Effect `json:"effect,omitempty"`
+	Id     string  `json:"id"`
 
 	// Overdue the plan is active and an action not done is past its due day (Vietnam time)
 	Overdue bool `json:"overdue"`
@@ -1270,6 +1285,12 @@ type ReportCriterion struct {
 	SatisfactionRate float64          `json:"satisfaction_rate"`
 }
 
+// ReportPeriod defines model for ReportPeriod.
+type ReportPeriod struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
 // Resolution defines model for Resolution.
 type Resolution struct {
 	At         time.Time         `json:"at"`
@@ -1393,6 +1414,13 @@ type SendStatus struct {
 	Status   SendState `json:"status"`
 }
 
+// Share defines model for Share.
+type Share struct {
+	Part  int64   `json:"part"`
+	Rate  float64 `json:"rate"`
+	Whole int64   `json:"whole"`
+}
+
 // Size defines model for Size.
 type Size struct {
 	HeightMm float64 `json:"height_mm"`
@@ -1440,6 +1468,18 @@ type Survey struct {
 // SurveyList defines model for SurveyList.
 type SurveyList struct {
 	Surveys []Survey `json:"surveys"`
+}
+
+// TargetEffect defines model for TargetEffect.
+type TargetEffect struct {
+	After    Share    `json:"after"`
+	Before   Share    `json:"before"`
+	Change   float64  `json:"change"`
+	Id       string   `json:"id"`
+	Interval Interval `json:"interval"`
+	Kind     string   `json:"kind"`
+	Verdict  string   `json:"verdict"`
+	Z        float64  `json:"z"`
 }
 
 // TestChannelBody defines model for TestChannelBody.
@@ -1713,6 +1753,9 @@ type ListPlansParams struct {
 
 	// Overdue cases: true: only those still waiting past their due time; plans: true: only active plans with an action past due, false: only the others
 	Overdue *string `form:"overdue,omitempty" json:"overdue,omitempty"`
+
+	// Sort plans: updated (newest first, the default) or effect (the page ranked by effect, best first)
+	Sort *string `form:"sort,omitempty" json:"sort,omitempty"`
 
 	// Cursor the next_cursor of the previous page
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
@@ -2557,7 +2600,7 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListPlans Improvement plans of a subtree (default the key's own), newest updated first, from the plan index (never a query over the plans)
+	// ListPlans Improvement plans of a subtree (default the key's own), newest updated first (sort=effect ranks the page by effect), each with its effect, from the plan index (never a query over the plans)
 	//
 	// Corresponds with GET /api/v1/plans (the `ListPlans` operationId).
 	ListPlans(ctx context.Context, params *ListPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3945,7 +3988,7 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
-// ListPlans Improvement plans of a subtree (default the key's own), newest updated first, from the plan index (never a query over the plans)
+// ListPlans Improvement plans of a subtree (default the key's own), newest updated first (sort=effect ranks the page by effect), each with its effect, from the plan index (never a query over the plans)
 //
 // Corresponds with GET /api/v1/plans (the `ListPlans` operationId).
 func (c *Client) ListPlans(ctx context.Context, params *ListPlansParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7299,6 +7342,18 @@ func NewListPlansRequest(server string, params *ListPlansParams) (*http.Request,
 
 		}
 
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Cursor != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -9784,7 +9839,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIResponse, error)
 
-	// ListPlansWithResponse Improvement plans of a subtree (default the key's own), newest updated first, from the plan index (never a query over the plans)
+	// ListPlansWithResponse Improvement plans of a subtree (default the key's own), newest updated first (sort=effect ranks the page by effect), each with its effect, from the plan index (never a query over the plans)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -17059,7 +17114,7 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 	return ParseGetOpenAPIResponse(rsp)
 }
 
-// ListPlansWithResponse Improvement plans of a subtree (default the key's own), newest updated first, from the plan index (never a query over the plans)
+// ListPlansWithResponse Improvement plans of a subtree (default the key's own), newest updated first (sort=effect ranks the page by effect), each with its effect, from the plan index (never a query over the plans)
 //
 // Returns a wrapper object for the known response body format(s).
 //
