@@ -344,14 +344,22 @@ var ErrCaseChanged = errors.New("the case changed meanwhile")
 func (s *Cases) Save(ctx context.Context, c *Case) error {
 	prev := c.Version
 	c.Version++
-	res, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "v", Value: prev}}, c)
-	if err != nil {
+	if err := replaceVersion(ctx, s.c, c.ID, prev, c, ErrCaseChanged); err != nil {
 		c.Version = prev
 		return fmt.Errorf("save case %s: %w", c.ID, err)
 	}
+	return nil
+}
+
+// replaceVersion replaces the document id with doc if it is still at
+// version prev (field v): changed when it is not, or is gone.
+func replaceVersion(ctx context.Context, c *mongo.Collection, id string, prev int64, doc any, changed error) error {
+	res, err := c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "v", Value: prev}}, doc)
+	if err != nil {
+		return err
+	}
 	if res.MatchedCount == 0 {
-		c.Version = prev
-		return ErrCaseChanged
+		return changed
 	}
 	return nil
 }

@@ -140,14 +140,9 @@ func (s *Plans) Create(ctx context.Context, p *Plan) error {
 // lock (FerretDB applies a conditional write by reading and writing back).
 func (s *Plans) Replace(ctx context.Context, p *Plan, prev int64) error {
 	p.Key, p.Version, p.UpdatedAt = PlanKey(p.Agency, p.ID), prev+1, Millis(p.UpdatedAt)
-	res, err := s.c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: p.Key}, {Key: "v", Value: prev}}, p)
-	if err != nil {
+	if err := replaceVersion(ctx, s.c, p.Key, prev, p, ErrPlanChanged); err != nil {
 		p.Version = prev
 		return fmt.Errorf("save plan %s: %w", p.Key, err)
-	}
-	if res.MatchedCount == 0 {
-		p.Version = prev
-		return ErrPlanChanged
 	}
 	return nil
 }
