@@ -22,7 +22,8 @@ import (
 // questions with enough respondents, "low" when its share satisfied is
 // below the unit's own mean share over those questions
 // (importance-performance analysis, which ranks a unit's questions
-// against each other, not against another unit).
+// against each other) or significantly below the comparison: a question
+// clearly behind the province is never called fine.
 
 // Gap is a unit's share satisfied minus the comparison's, in points, with
 // the 95% interval of that difference (Newcombe's hybrid score method,
@@ -124,7 +125,8 @@ func gapPoints(g *Gap) float64 {
 
 // classify sets each driver's quadrant: among the questions with enough
 // answers and respondents, important at or above the median correlation,
-// low below the mean share satisfied.
+// low below the mean share satisfied or significantly below the
+// comparison.
 func classify(ds []Driver, ins []Indicator, minAnswers int64) {
 	var rs, rates []float64
 	judged := make([]bool, len(ds))
@@ -152,14 +154,15 @@ func classify(ds []Driver, ins []Indicator, minAnswers int64) {
 	}
 	mean /= float64(len(rates))
 	for i := range ds {
+		low := ins[i].rate < mean || below(ds[i].Gap) // never "fine" while clearly below the province
 		switch {
 		case !judged[i]:
 			ds[i].Quadrant = TooFewAnswers
-		case ds[i].Importance.Correlation >= median && ins[i].rate < mean:
+		case ds[i].Importance.Correlation >= median && low:
 			ds[i].Quadrant = ImportantLow
 		case ds[i].Importance.Correlation >= median:
 			ds[i].Quadrant = ImportantFine
-		case ins[i].rate < mean:
+		case low:
 			ds[i].Quadrant = MinorLow
 		default:
 			ds[i].Quadrant = MinorFine

@@ -160,3 +160,24 @@ func TestDriversFromRollupSums(t *testing.T) {
 		}
 	}
 }
+
+// A question above the unit's own mean but clearly behind the province is
+// low, never fine.
+func TestClassifyNeverFineWhenClearlyBelow(t *testing.T) {
+	im := func(r float64) *Importance { return &Importance{Correlation: r, Respondents: 100} }
+	ds := []Driver{
+		{ID: "A", Unit: Figure{Answers: 100}, Importance: im(0.9), Gap: &Gap{Points: -30, Significant: true}},
+		{ID: "B", Unit: Figure{Answers: 100}, Importance: im(0.8)},
+		{ID: "C", Unit: Figure{Answers: 100}, Importance: im(0.2)},
+		{ID: "D", Unit: Figure{Answers: 100}, Importance: im(0.1), Gap: &Gap{Points: -5, Significant: false}},
+	}
+	ins := []Indicator{{rate: 60}, {rate: 30}, {rate: 20}, {rate: 70}}
+	classify(ds, ins, 30)
+	got := []string{ds[0].Quadrant, ds[1].Quadrant, ds[2].Quadrant, ds[3].Quadrant}
+	want := []string{ImportantLow, ImportantLow, MinorLow, MinorFine}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("quadrants %v, want %v", got, want)
+		}
+	}
+}
