@@ -270,15 +270,8 @@ type Interval struct {
 // Wilson is the 95% Wilson score interval of a rate (percent) measured
 // over n answers; for n = 0 it is the whole range.
 func Wilson(rate float64, n int64) Interval {
-	if n <= 0 {
-		return Interval{0, 100}
-	}
-	const z = 1.959964
-	p, nf := rate/100, float64(n)
-	den := 1 + z*z/nf
-	mid := (p + z*z/(2*nf)) / den
-	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / den
-	return Interval{Low: round2(100 * max(0, mid-half)), High: round2(100 * min(1, mid+half))}
+	lo, hi := wilsonAt(rate/100, n, z95)
+	return Interval{Low: round2(100 * lo), High: round2(100 * hi)}
 }
 
 // figure rounds a rate and mean for display and adds n and the interval.
