@@ -232,12 +232,7 @@ func topicTrends(cells store.Cells, surveyID string) []TopicTrend {
 // and after start (a date, YYYY-MM-DD read as UTC midnight), up to
 // yesterday in Vietnam time, from the days' roll-up family.
 func (a *API) Effect(ctx context.Context, agency string, targets []report.Target, start time.Time) (report.Effect, error) {
-	now := time.Now()
-	if a.Core.Clock != nil {
-		now = a.Core.Clock()
-	}
-	y, m, d := now.In(core.Vietnam).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	today, _ := time.Parse("2006-01-02", a.Core.Today())
 	_, before, after := report.EffectWindows(start, today)
 	from, to := report.EffectMonths(before, after)
 	agencies, err := a.Core.Subtree(ctx, agency)
