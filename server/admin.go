@@ -155,16 +155,22 @@ func (a *API) AgencyNamer(c *fiber.Ctx) ([]store.Agency, func(string) string, er
 	if err != nil {
 		return nil, nil, err
 	}
+	return agencies, namer(agencies), nil
+}
+
+// namer names the agencies by code (the code itself when it is not among
+// them or has no name).
+func namer(agencies []store.Agency) func(string) string {
 	names := make(map[string]string, len(agencies))
 	for _, ag := range agencies {
 		names[ag.Code] = ag.Name
 	}
-	return agencies, func(code string) string {
+	return func(code string) string {
 		if n := names[code]; n != "" {
 			return n
 		}
 		return code
-	}, nil
+	}
 }
 
 // VisibleAgencies is the tree, cut to the principal's subtree when bound.

@@ -64,16 +64,7 @@ func (a *API) agencyNames(ctx context.Context) (func(string) string, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := make(map[string]string, len(all))
-	for _, ag := range all {
-		names[ag.Code] = ag.Name
-	}
-	return func(code string) string {
-		if n := names[code]; n != "" {
-			return n
-		}
-		return code
-	}, nil
+	return namer(all), nil
 }
 
 // putPlan is PUT /api/v1/agencies/{code}/plans/{id}: 201 when it made the
