@@ -21,11 +21,7 @@ func (s *Service) recordUnread(ctx context.Context, rs ...*store.UnreadReply) er
 	if s.UnreadIndex == nil {
 		return nil
 	}
-	ids := make([]string, len(rs))
-	for i, u := range rs {
-		ids[i] = u.ID
-	}
-	stored, err := s.Mongo.Unread.ByIDs(ctx, ids)
+	stored, err := s.Mongo.Unread.ByIDs(ctx, replyIDs(rs))
 	if err != nil {
 		return fmt.Errorf("count the unread replies: %w", err)
 	}
@@ -93,11 +89,7 @@ func (s *Service) indexUnreadBatch(ctx context.Context, rs []*store.UnreadReply)
 	if err := s.UnreadIndex.Add(ctx, rs...); err != nil {
 		return err
 	}
-	ids := make([]string, len(rs))
-	for i, u := range rs {
-		ids[i] = u.ID
-	}
-	now, err := s.Mongo.Unread.ByIDs(ctx, ids)
+	now, err := s.Mongo.Unread.ByIDs(ctx, replyIDs(rs))
 	if err != nil {
 		return err
 	}
@@ -120,4 +112,13 @@ func ptrs[T any](vs []T) []*T {
 		out[i] = &vs[i]
 	}
 	return out
+}
+
+// replyIDs are the replies' ids.
+func replyIDs(rs []*store.UnreadReply) []string {
+	ids := make([]string, len(rs))
+	for i, u := range rs {
+		ids[i] = u.ID
+	}
+	return ids
 }
