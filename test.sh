@@ -19,6 +19,18 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# A full disk fails every test at once (SQLite's "database or disk is full",
+# "no space left on device" from the compiler). The Go build cache is what
+# grows here, so it is cleared when less than 4 GB is left beside it.
+cache=$(go env GOCACHE)
+free_kb=$(df -Pk "$cache" 2>/dev/null | awk 'NR==2{print $4}' || true)
+if [ -n "$free_kb" ] && [ "$free_kb" -lt 4194304 ]; then
+  echo "test.sh: only $((free_kb / 1024)) MB free; clearing the Go build cache ($cache)" >&2
+  go clean -cache
+fi
+tmp_kb=$(df -Pk "${TMPDIR:-/tmp}" | awk 'NR==2{print $4}')
+[ "$tmp_kb" -ge 1048576 ] || echo "test.sh: warning: only $((tmp_kb / 1024)) MB free in ${TMPDIR:-/tmp}; tests need about 1 GB" >&2
+
 work=$(mktemp -d)
 cleanup() { [ -n "${mongo_pid:-}" ] && kill "$mongo_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
