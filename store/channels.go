@@ -124,6 +124,14 @@ type Message struct {
 	Parts      int       `bson:"parts"`
 	ProviderID string    `bson:"provider_id,omitempty"`
 	At         time.Time `bson:"at"`
+	// Agency, Month and Survey are its invitation's agency, creation month
+	// and survey (a feedback case's answer: the case's agency and opening
+	// month, no survey): the cost figures count it there, as the response
+	// rate counts the invitation. Empty on messages logged before they
+	// were kept (the roll-up rebuild reads them from the invitation).
+	Agency string `bson:"agency,omitempty"`
+	Month  string `bson:"month,omitempty"`
+	Survey string `bson:"survey,omitempty"`
 	// Text goes to the invitation's transcript, not to this cost log.
 	Text string `bson:"-" json:"text,omitempty"`
 }
@@ -281,4 +289,34 @@ func (m *Mongo) ApplyOptOut(ctx context.Context, e OptOutEvent) error {
 		return m.Invitations.MarkOptedOut(ctx, e.Invitation)
 	}
 	return nil
+}
+
+// SpendUnits is what message m costs, in its family's units (see
+// FunnelSpent): SMS parts; one ZNS template message (a Zalo chat reply is
+// free); call minutes (Parts, for a call). 0: nothing to pay.
+func SpendUnits(family string, m *Message) int64 {
+	switch family {
+	case "sms", "voice":
+		return int64(m.Parts)
+	case "zalo":
+		if m.Encoding == EncodingZNS {
+			return 1
+		}
+	}
+	return 0
+}
+
+// EncodingZNS is the Encoding of a Zalo template (ZNS) message, sent to a
+// phone number and paid per message.
+const EncodingZNS = "zns"
+
+// SpentEvent is the cost event of message m sent on a channel of family;
+// ok is false when it costs nothing or names no agency.
+func (m *Message) SpentEvent(family string) (e FunnelEvent, ok bool) {
+	u := SpendUnits(family, m)
+	if u == 0 || m.Agency == "" || m.Month == "" {
+		return FunnelEvent{}, false
+	}
+	return FunnelEvent{Step: FunnelSpent, Invitation: m.Invitation, Agency: m.Agency, Month: m.Month,
+		Family: family, Survey: m.Survey, Units: u, Key: m.ID}, true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -47,6 +48,20 @@ const (
 	FunnelCreated   = "created"
 	FunnelSent      = "sent"
 	FunnelCompleted = "completed"
+	// The reach steps (GET /api/v1/reports/sipas groups' reach): asked to
+	// go out on a family (queued), reminded on a family, opened (web: the
+	// survey page seen; zalo: the citizen opened the chat for it), started
+	// (a first answer saved on a family), and completed after a reminder
+	// (from the response's Reminded, Family its channel's).
+	FunnelQueued        = "queued"
+	FunnelReminded      = "reminded"
+	FunnelOpened        = "opened"
+	FunnelStarted       = "started"
+	FunnelAfterReminder = "completed_after_reminder"
+	// FunnelSpent is one message's cost units (Units) on its family: SMS
+	// parts, ZNS template messages, call minutes. Key is the message's id
+	// in the cost log (Messages), its counted mark.
+	FunnelSpent = "spent"
 )
 
 // Follow-up case steps, counted in funnel cells of the case's agency and
@@ -74,29 +89,59 @@ type FunnelEvent struct {
 	// FunnelSent); empty on the case steps, and on events noted before
 	// it was kept (the writer reads it from the invitation).
 	Survey string
+	// Units and Key: a FunnelSpent event's cost units and message id.
+	Units int64
+	Key   string
 }
 
-// InvitationStep reports whether the event is an invitation's step (made
-// or sent), kept by the invitation's survey, rather than a case's.
+// InvitationStep reports whether the event is an invitation's step (made,
+// sent, a reach step or a message's spend), kept by the invitation's
+// survey, rather than a case's.
 func (e FunnelEvent) InvitationStep() bool {
-	return e.Step == FunnelCreated || e.Step == FunnelSent
+	switch e.Step {
+	case FunnelCreated, FunnelSent, FunnelQueued, FunnelReminded, FunnelOpened, FunnelStarted:
+		return true
+	case FunnelSpent: // a feedback case's answer has no invitation
+		return e.Invitation != ""
+	}
+	return false
 }
 
 // Mark is the id of the event's counted mark: one per invitation and step
-// (and family for sends).
+// (and family for sends, queues and opens; one start and one reminder an
+// invitation, whatever its family), one per message for spends.
 func (e FunnelEvent) Mark() string {
-	if e.Step == FunnelSent {
+	switch e.Step {
+	case FunnelSent:
 		return "s:" + e.Invitation + ":" + e.Family
+	case FunnelQueued:
+		return "q:" + e.Invitation + ":" + e.Family
+	case FunnelOpened:
+		return "o:" + e.Invitation + ":" + e.Family
+	case FunnelReminded:
+		return "r:" + e.Invitation
+	case FunnelStarted:
+		return "st:" + e.Invitation
+	case FunnelSpent:
+		return "p:" + e.Key
 	}
 	return "c:" + e.Invitation
 }
 
 // Cells returns the counts the event adds.
 func (e FunnelEvent) Cells() Cells {
+	var cells Cells
 	if e.InvitationStep() {
-		return InvitationCells(e.Agency, e.Month, e.Survey, e.Step, e.Family)
+		cells = InvitationCells(e.Agency, e.Month, e.Survey, e.Step, e.Family)
+	} else {
+		cells = FunnelCells(e.Agency, e.Month, e.Step, e.Family)
 	}
-	return FunnelCells(e.Agency, e.Month, e.Step, e.Family)
+	if e.Step == FunnelSpent {
+		for k := range cells {
+			cells[k] = Counts{Responses: e.Units}
+		}
+	}
+	return cells
 }
 
 // FunnelCells returns the cell one case's step adds.
@@ -142,7 +187,8 @@ func (f *Funnel) Note(ctx context.Context, events ...FunnelEvent) error {
 	pipe := f.R.Pipeline()
 	for _, e := range events {
 		pipe.XAdd(ctx, &redis.XAddArgs{Stream: f.Key, Values: []any{
-			"s", e.Step, "i", e.Invitation, "a", e.Agency, "m", e.Month, "f", e.Family, "v", e.Survey}})
+			"s", e.Step, "i", e.Invitation, "a", e.Agency, "m", e.Month, "f", e.Family, "v", e.Survey,
+			"u", strconv.FormatInt(e.Units, 10), "k", e.Key}})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("note %d invitation events: %w", len(events), err)
@@ -169,7 +215,9 @@ func (f *Funnel) Range(ctx context.Context, from, to string, count int64) ([]str
 	for i, m := range msgs {
 		s := func(k string) string { v, _ := m.Values[k].(string); return v }
 		ids[i] = m.ID
-		events[i] = FunnelEvent{Step: s("s"), Invitation: s("i"), Agency: s("a"), Month: s("m"), Family: s("f"), Survey: s("v")}
+		units, _ := strconv.ParseInt(s("u"), 10, 64)
+		events[i] = FunnelEvent{Step: s("s"), Invitation: s("i"), Agency: s("a"), Month: s("m"), Family: s("f"), Survey: s("v"),
+			Units: units, Key: s("k")}
 	}
 	return ids, events, nil
 }

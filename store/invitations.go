@@ -66,13 +66,44 @@ type Invitation struct {
 	ExpiresAt   time.Time  `bson:"expires_at"`
 	StartedAt   *time.Time `bson:"started_at,omitempty"`
 	CompletedAt *time.Time `bson:"completed_at,omitempty"`
-	// Sends tracks each channel the invitation was sent through, by channel id.
+	// Sends tracks each channel the invitation was sent through, by channel
+	// id, and its reminder under ReminderKey(channel id).
 	Sends map[string]SendStatus `bson:"sends,omitempty"`
+	// Opened is when the citizen first opened it, by channel family (web:
+	// the survey page; zalo: the chat); StartedVia the family its first
+	// answer came on. The roll-up writer sets both when it counts the
+	// FunnelOpened and FunnelStarted events, so a rebuild counts the same.
+	Opened     map[string]time.Time `bson:"opened,omitempty"`
+	StartedVia string               `bson:"started_via,omitempty"`
+}
+
+// SendKindReminder is the Kind of a reminder's SendStatus.
+const SendKindReminder = "reminder"
+
+// ReminderKey is where Sends keeps the reminder sent on channel ch.
+func ReminderKey(ch string) string { return SendKindReminder + ":" + ch }
+
+// Reminder returns the invitation's reminder and its channel, if one was
+// sent (or is being sent).
+func (inv *Invitation) Reminder() (SendStatus, bool) {
+	for _, st := range inv.Sends {
+		if st.Kind == SendKindReminder {
+			return st, true
+		}
+	}
+	return SendStatus{}, false
 }
 
 // SendStatus is how sending an invitation through one channel went.
 type SendStatus struct {
-	Status   SendState `bson:"status" json:"status"`
+	// Kind is empty for the invitation itself, SendKindReminder for its
+	// reminder; Channel names the channel of a reminder (its key does not).
+	Kind    string    `bson:"kind,omitempty" json:"kind,omitempty"`
+	Channel string    `bson:"channel,omitempty" json:"channel,omitempty"`
+	Status  SendState `bson:"status" json:"status"`
+	// Reason is a machine-readable why for a skip or a wait:
+	// contact_limit, daily_limit, send_hours, opted_out, closed.
+	Reason   string    `bson:"reason,omitempty" json:"reason,omitempty"`
 	Attempts int       `bson:"attempts" json:"attempts"`
 	Parts    int       `bson:"parts,omitempty" json:"parts,omitempty"`
 	Error    string    `bson:"error,omitempty" json:"error,omitempty"`

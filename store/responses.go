@@ -46,6 +46,9 @@ type Response struct {
 	InvitedSurvey string    `bson:"invited_survey,omitempty"`
 	StartedAt     time.Time `bson:"started_at"`
 	SubmittedAt   time.Time `bson:"submitted_at"`
+	// Reminded says its invitation's reminder went out before it was
+	// submitted (the reach figures' completed_after_reminder).
+	Reminded bool `bson:"reminded,omitempty"`
 	// EnteredBy names the operator who read the scores from the citizen's
 	// own message (CitizenText) when the gateway could not; empty when
 	// the citizen's answer was read by the gateway.
