@@ -67,6 +67,14 @@ type Config struct {
 	// ScanMaxBytes bounds one upload of scanned paper forms.
 	ScanMaxBytes int `yaml:"scan_max_bytes" env:"GATEWAY_SCAN_MAX_BYTES" help:"the largest upload of scanned paper forms, in bytes (one request, at most 50 pages); only keys and console sessions that may upload get past 64 KB"`
 
+	// Reaching citizens without pestering them (docs/channels.md, Send
+	// hours, reminders and contact limits).
+	SendHours     string        `yaml:"send_hours" env:"GATEWAY_SEND_HOURS" help:"when texts and Zalo messages to citizens go out, HH:MM-HH:MM Vietnam time, every day; what is made outside waits for the opening (an agency's send_hours overrides it)"`
+	CallHours     string        `yaml:"call_hours" env:"GATEWAY_CALL_HOURS" help:"when survey calls are made, HH:MM-HH:MM Vietnam time, working days only (an agency's call_hours overrides it)"`
+	ReminderAfter time.Duration `yaml:"reminder_after" env:"GATEWAY_REMINDER_AFTER" help:"how long after an invitation was sent without an answer its one reminder goes out on the same channel (0 = no reminders)"`
+	ContactEvery  time.Duration `yaml:"contact_every" env:"GATEWAY_CONTACT_EVERY" help:"at most one survey invitation by text, Zalo or call per phone in this time; later dossiers keep their QR code and kiosk (0 = no limit)"`
+	DailyMessages int           `yaml:"daily_messages" env:"GATEWAY_DAILY_MESSAGES" help:"at most this many messages a day to one phone (invitations, reminders, case answers, call attempts; replies to the citizen's own messages aside); what is over waits for the next day's window (0 = no limit)"`
+
 	// The suggestion boxes' limits (docs/feedback.md).
 	FeedbackRate       int `yaml:"feedback_rate" env:"GATEWAY_FEEDBACK_RATE" help:"feedback a client address may send through the feedback pages per hour (0 = no limit)"`
 	FeedbackAgencyRate int `yaml:"feedback_agency_rate" env:"GATEWAY_FEEDBACK_AGENCY_RATE" help:"feedback one agency's page takes per hour, from everyone (0 = no limit)"`
@@ -102,6 +110,12 @@ func Defaults() Config {
 		KioskFastSeconds:   10,
 		ScanMaxBytes:       25 << 20,
 
+		SendHours:     "07:00-21:00",
+		CallHours:     "08:00-17:00",
+		ReminderAfter: 24 * time.Hour,
+		ContactEvery:  720 * time.Hour,
+		DailyMessages: 3,
+
 		FeedbackRate:       5,
 		FeedbackAgencyRate: 60,
 		FeedbackCodes:      3,
@@ -128,6 +142,15 @@ func (c Config) Lexicon() (*survey.Lexicon, error) {
 		return nil, err
 	}
 	return survey.LoadLexicon(b)
+}
+
+// Hours are the send and call windows (Validate checks them; the zero
+// Hours, no limit, stands in for one it refused).
+func (c Config) Hours() (send, call survey.Hours) {
+	send, _ = survey.ParseHours(c.SendHours)
+	call, _ = survey.ParseHours(c.CallHours)
+	call.WorkingDays = true
+	return send, call
 }
 
 // Calendar counts working days for follow-up cases: Vietnam's public
@@ -287,6 +310,24 @@ func (c Config) Validate() error {
 	}
 	if c.PlanThreshold <= 0 || c.PlanThreshold > 100 {
 		bad("GATEWAY_PLAN_THRESHOLD", "%v: use a percent more than 0 and at most 100 (80 is the default)", c.PlanThreshold)
+	}
+	if _, err := survey.ParseHours(c.SendHours); err != nil {
+		bad("GATEWAY_SEND_HOURS", "%v (the default is 07:00-21:00)", err)
+	}
+	if _, err := survey.ParseHours(c.CallHours); err != nil {
+		bad("GATEWAY_CALL_HOURS", "%v (the default is 08:00-17:00)", err)
+	}
+	if c.ReminderAfter < 0 || c.ReminderAfter > 0 && c.ReminderAfter < time.Hour {
+		bad("GATEWAY_REMINDER_AFTER", "%s: use at least 1h (24h is the default), or 0 for no reminders", c.ReminderAfter)
+	}
+	if c.ReminderAfter >= c.InvitationTTL && c.InvitationTTL > 0 {
+		bad("GATEWAY_REMINDER_AFTER", "%s is not shorter than GATEWAY_INVITATION_TTL %s: no invitation would be open for its reminder; use e.g. 24h, or 0 for no reminders", c.ReminderAfter, c.InvitationTTL)
+	}
+	if c.ContactEvery < 0 {
+		bad("GATEWAY_CONTACT_EVERY", "%s: use a duration such as 720h (30 days), or 0 for no limit", c.ContactEvery)
+	}
+	if c.DailyMessages < 0 || c.DailyMessages > 20 {
+		bad("GATEWAY_DAILY_MESSAGES", "%d: use 1-20 messages a day to one phone (3 is the default), or 0 for no limit", c.DailyMessages)
 	}
 	if c.MaxMonths < 1 || c.MaxMonths > maxMonthsCeiling {
 		bad("GATEWAY_MAX_MONTHS", "%d: use 1 to %d (24 is the default); a longer period is asked for in parts", c.MaxMonths, maxMonthsCeiling)
