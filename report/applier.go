@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -419,7 +422,9 @@ func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Clai
 	if err != nil {
 		return err
 	}
-	if err := a.countEvents(ctx, c, append(b.events, openedEvents(cases)...), cells); err != nil {
+	events := append(append(b.events, openedEvents(cases)...), reachEvents(b.events, b.resps)...)
+	counted, err := a.countEvents(ctx, c, events, cells)
+	if err != nil {
 		return err
 	}
 	next := store.View{N: c.N, Gen: c.Gen, Layout: v.Layout, Lexicon: v.Lexicon}
@@ -427,6 +432,9 @@ func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Clai
 		next.Layout, next.Lexicon = store.Layout, a.lexicon()
 	}
 	if err := a.write(ctx, &v, &next, cells, comments, store.Version{Gen: c.Gen, Batch: c.N}); err != nil {
+		return err
+	}
+	if err := a.markReach(ctx, counted, b.eventIDs, b.events); err != nil {
 		return err
 	}
 	if err := a.indexFlagged(ctx, ptrs(b.changed)); err != nil {
@@ -689,10 +697,11 @@ func openedEvents(cases []*store.Case) []store.FunnelEvent {
 }
 
 // countEvents adds to cells the invitation events no other batch counted
-// (an event noted twice, as by a retried request, counts once).
-func (a *Applier) countEvents(ctx context.Context, c store.Claim, events []store.FunnelEvent, cells store.Cells) error {
+// (an event noted twice, as by a retried request, counts once) and
+// returns them. Of events with one mark, the first in the list counts.
+func (a *Applier) countEvents(ctx context.Context, c store.Claim, events []store.FunnelEvent, cells store.Cells) ([]store.FunnelEvent, error) {
 	if len(events) == 0 {
-		return nil
+		return nil, nil
 	}
 	byMark := map[string]store.FunnelEvent{}
 	var marks []string
@@ -704,16 +713,101 @@ func (a *Applier) countEvents(ctx context.Context, c store.Claim, events []store
 	}
 	fresh, err := a.funnel().MarkCounted(ctx, c.Gen, c.N, marks)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var counted []store.FunnelEvent
 	for _, m := range marks {
 		if fresh[m] {
+			counted = append(counted, byMark[m])
 			for k, n := range byMark[m].Cells() {
 				cells.Add(k, n)
 			}
 		}
 	}
-	return nil
+	return counted, nil
+}
+
+// reachEvents are the events the writer derives from a batch's own: sent
+// and opened on any channel, once an invitation whatever the families
+// (the reach's overall sent and opened), and a start for every response's
+// invitation, under the mark a noted start has, so an invitation
+// completed without a noted start counts as started once, and one with
+// both counts once whichever comes first.
+func reachEvents(events []store.FunnelEvent, rs []store.Response) []store.FunnelEvent {
+	var out []store.FunnelEvent
+	for _, e := range events {
+		if (e.Step == store.FunnelSent || e.Step == store.FunnelOpened) && e.Family != "" {
+			e.Family = ""
+			out = append(out, e)
+		}
+	}
+	for i := range rs {
+		if e, ok := startedBy(&rs[i]); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// startedBy is the start of r's invitation its completion implies (none
+// without an invitation), counted in the cells its completion counts in.
+func startedBy(r *store.Response) (store.FunnelEvent, bool) {
+	if r.InvitationID == "" {
+		return store.FunnelEvent{}, false
+	}
+	family, _, _ := strings.Cut(r.Channel, ".")
+	return store.FunnelEvent{Step: store.FunnelStarted, Invitation: r.InvitationID, Agency: r.AgencyCode, Month: r.InvitedMonth(),
+		Family: family, Survey: r.RateSurvey()}, true
+}
+
+// markReach records on the invitations what the counted events say a
+// rebuild must count again: the first opening on each family (when it was
+// noted: its stream id's time) and the family of the start. It runs after
+// the batch's cells are written; a replay counts the same events and
+// writes nothing more (store.Invitations.MarkReach sets only what is
+// missing).
+func (a *Applier) markReach(ctx context.Context, counted []store.FunnelEvent, ids []string, noted []store.FunnelEvent) error {
+	at := map[string]time.Time{}
+	for i, e := range noted {
+		if e.Step == store.FunnelOpened && i < len(ids) {
+			if _, ok := at[e.Mark()]; !ok {
+				at[e.Mark()] = streamTime(ids[i])
+			}
+		}
+	}
+	opened := map[string]map[string]time.Time{}
+	started := map[string]string{}
+	for _, e := range counted {
+		if e.Invitation == "" || !fieldSafe(e.Family) {
+			continue
+		}
+		switch e.Step {
+		case store.FunnelOpened:
+			if opened[e.Invitation] == nil {
+				opened[e.Invitation] = map[string]time.Time{}
+			}
+			opened[e.Invitation][e.Family] = at[e.Mark()]
+		case store.FunnelStarted:
+			started[e.Invitation] = e.Family
+		}
+	}
+	return a.Mongo.Invitations.MarkReach(ctx, opened, started)
+}
+
+// fieldSafe says a family can name a document field (opened.<family>).
+func fieldSafe(family string) bool {
+	return family != "" && !strings.ContainsAny(family, ".$")
+}
+
+// streamTime is when a Redis stream entry was added, from its id
+// ("<ms>-<seq>").
+func streamTime(id string) time.Time {
+	ms, _, _ := strings.Cut(id, "-")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(n).UTC()
 }
 
 // funnel is the funnel the counted marks of events are kept by (their
@@ -944,9 +1038,9 @@ func (a *Applier) waitLease(ctx context.Context) (*store.Lease, error) {
 	}
 }
 
-// invitationCells adds to cells every invitation's made and sent steps
-// (completions come from responses) and every case's events as of now,
-// and returns their counted marks. It reads the whole invitations
+// invitationCells adds to cells every invitation's steps (FunnelEvents;
+// completions come from responses), every case's events as of now and
+// every logged message's spend, and returns their counted marks. It reads the whole invitations
 // collection: rebuilds only.
 func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells, days func(from, to time.Time) int, now time.Time) ([]string, error) {
 	chans, err := m.Channels.All(ctx)
@@ -983,7 +1077,11 @@ func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells, day
 		}
 		return nil
 	})
-	return marks, err
+	if err != nil {
+		return nil, err
+	}
+	spent, err := spentCells(ctx, m, family, cells)
+	return append(marks, spent...), err
 }
 
 func (a *Applier) now() time.Time {
@@ -1002,27 +1100,111 @@ func (a *Applier) days(from, to time.Time) int {
 	return a.Calendar.Between(from, to)
 }
 
-// FunnelEvents are the made and sent steps of an invitation as stored;
-// family maps channel ids to their family (a deleted channel's sends are
-// not counted); kiosk says a desk's kiosk asked it (Desks.AskedOnKiosks),
-// which counts as sent on the kiosk family.
+// FunnelEvents are the steps of an invitation as stored: made; queued on
+// each family it was asked to go out on (any state); sent on each family
+// it went out on, and on any; reminded on its reminder's family, once
+// sent; opened on each family it was opened on, and on any; started on
+// the family of its first answer (for one completed before that was
+// kept: the family it was completed on). family maps channel ids to their
+// family (a deleted channel's sends are not counted); kiosk says a desk's
+// kiosk asked it (Desks.AskedOnKiosks), which counts as sent on the kiosk
+// family.
 func FunnelEvents(inv *store.Invitation, family map[string]string, kiosk bool) []store.FunnelEvent {
 	e := store.FunnelEvent{Step: store.FunnelCreated, Invitation: inv.ID, Agency: inv.AgencyCode,
 		Month: store.MonthOf(inv.CreatedAt), Survey: inv.Survey}
 	out := []store.FunnelEvent{e}
-	sent := map[string]bool{}
-	for ch, st := range inv.Sends {
-		if f := family[ch]; f != "" && !sent[f] && (st.Status == store.SendSent || st.Status == store.SendDelivered) {
+	step := func(name, f string) {
+		e.Step, e.Family = name, f
+		out = append(out, e)
+	}
+	queued, sent := map[string]bool{}, map[string]bool{}
+	for _, ch := range slices.Sorted(maps.Keys(inv.Sends)) {
+		st, f := inv.Sends[ch], family[ch]
+		if f == "" || st.Kind != "" {
+			continue
+		}
+		if !queued[f] {
+			queued[f] = true
+			step(store.FunnelQueued, f)
+		}
+		if !sent[f] && delivered(st) {
 			sent[f] = true
-			e.Step, e.Family = store.FunnelSent, f
-			out = append(out, e)
+			step(store.FunnelSent, f)
 		}
 	}
 	if kiosk && !sent[store.KioskFamily] {
-		e.Step, e.Family = store.FunnelSent, store.KioskFamily
-		out = append(out, e)
+		sent[store.KioskFamily] = true
+		step(store.FunnelSent, store.KioskFamily)
+	}
+	if len(sent) > 0 {
+		step(store.FunnelSent, "")
+	}
+	if st, ok := inv.Reminder(); ok && delivered(st) && family[st.Channel] != "" {
+		step(store.FunnelReminded, family[st.Channel])
+	}
+	for _, f := range slices.Sorted(maps.Keys(inv.Opened)) {
+		step(store.FunnelOpened, f)
+	}
+	if len(inv.Opened) > 0 {
+		step(store.FunnelOpened, "")
+	}
+	switch {
+	case inv.StartedVia != "":
+		step(store.FunnelStarted, inv.StartedVia)
+	case inv.Status == store.StatusCompleted && inv.CompletedVia != "":
+		f, _, _ := strings.Cut(inv.CompletedVia, ".")
+		step(store.FunnelStarted, f)
 	}
 	return out
+}
+
+func delivered(st store.SendStatus) bool {
+	return st.Status == store.SendSent || st.Status == store.SendDelivered
+}
+
+// spentCells adds to cells every logged message's spend and returns their
+// counted marks. A message logged before it carried its agency, month and
+// survey takes them from its invitation (read by _id, a page at a time);
+// one without an invitation either (a feedback case's answer then) is not
+// counted: nothing says where.
+func spentCells(ctx context.Context, m *store.Mongo, family map[string]string, cells store.Cells) ([]string, error) {
+	var marks []string
+	var page []*store.Message
+	count := func() error {
+		var ids []string
+		for _, msg := range page {
+			if msg.Agency == "" && msg.Invitation != "" {
+				ids = append(ids, msg.Invitation)
+			}
+		}
+		invs, err := m.Invitations.ByIDs(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("read the invitations of %d messages: %w", len(ids), err)
+		}
+		for _, msg := range page {
+			if inv := invs[msg.Invitation]; msg.Agency == "" && inv != nil {
+				msg.Agency, msg.Month, msg.Survey = inv.AgencyCode, store.MonthOf(inv.CreatedAt), inv.Survey
+			}
+			if e, ok := msg.SpentEvent(family[msg.Channel]); ok {
+				for k, c := range e.Cells() {
+					cells.Add(k, c)
+				}
+				marks = append(marks, e.Mark())
+			}
+		}
+		page = page[:0]
+		return nil
+	}
+	err := m.Messages.Each(ctx, func(msg *store.Message) error {
+		if page = append(page, msg); len(page) >= 1000 {
+			return count()
+		}
+		return nil
+	})
+	if err == nil {
+		err = count()
+	}
+	return marks, err
 }
 
 // Compare returns the cells where the stored roll-ups differ from a rebuild

@@ -19,7 +19,10 @@ import (
 // (its flags and review): the main family by channel, the procedure and
 // field families when the response has them (each with its comment's
 // topics), and its invitation's completion in the response-rate cells
-// of its invitation's survey (see store.Response.RateSurvey).
+// of its invitation's survey (see store.Response.RateSurvey), and there
+// again as completed after a reminder when its reminder went out first.
+// (The start a completion implies is an event, counted once with a noted
+// start: see reachEvents.)
 // A confirmed response (filled by staff, as someone above the agency
 // found) is left out of those families; a flagged one is counted in them
 // and again in its standing's family of the same shape (Dim
@@ -29,6 +32,11 @@ import (
 func CellsOf(r *store.Response, topics []survey.Topic) store.Cells {
 	family, _, _ := strings.Cut(r.Channel, ".")
 	cells := store.InvitationCells(r.AgencyCode, r.InvitedMonth(), r.RateSurvey(), store.FunnelCompleted, family)
+	if r.Reminded {
+		for k, n := range store.InvitationCells(r.AgencyCode, r.InvitedMonth(), r.RateSurvey(), store.FunnelAfterReminder, family) {
+			cells.Add(k, n)
+		}
+	}
 	st := store.StandingOf(r)
 	bases := []store.CellKey{{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: r.Channel}}
 	if r.ProcedureCode != "" {

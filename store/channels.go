@@ -167,6 +167,12 @@ func (s *Messages) Record(ctx context.Context, msgs ...*Message) error {
 	return nil
 }
 
+// Each streams every logged message to fn (rebuilds only: it reads the
+// whole log); fn's error stops the stream.
+func (s *Messages) Each(ctx context.Context, fn func(*Message) error) error {
+	return each(ctx, s.c, bson.D{}, options.Find().SetBatchSize(1000), fn)
+}
+
 // ProviderMessageID is the _id of the record of a message a provider knows
 // by id on a channel, so that its delivery receipt finds it by _id (any
 // other filter reads the whole log on FerretDB).

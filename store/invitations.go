@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -386,6 +387,64 @@ func (s *Invitations) MarkStartedAt(ctx context.Context, starts map[string]time.
 	})
 	if err != nil {
 		return fmt.Errorf("mark %d invitations started: %w", len(ids), err)
+	}
+	return nil
+}
+
+// reachOf is the part of an invitation MarkReach reads first.
+type reachOf struct {
+	ID         string               `bson:"_id"`
+	Opened     map[string]time.Time `bson:"opened"`
+	StartedVia string               `bson:"started_via"`
+}
+
+// MarkReach records, for the roll-up writer, the first time each
+// invitation was opened on a family (opened: id → family → when) and the
+// family it was started on (started: id → family), each only where none
+// is recorded yet, so a replay changes nothing. It reads the invitations
+// by _id and writes each by _id (FerretDB looks up no other filter by
+// index).
+func (s *Invitations) MarkReach(ctx context.Context, opened map[string]map[string]time.Time, started map[string]string) error {
+	var ids []string
+	for id := range opened {
+		ids = append(ids, id)
+	}
+	for id := range started {
+		if opened[id] == nil {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	err := Write(ctx, "invitations.reach", func(ctx context.Context) error {
+		invs, err := byIDs[reachOf](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "opened", Value: 1}, {Key: "started_via", Value: 1}}))
+		if err != nil {
+			return err
+		}
+		var models []mongo.WriteModel
+		for _, inv := range invs {
+			var set bson.D
+			for _, f := range slices.Sorted(maps.Keys(opened[inv.ID])) {
+				if _, ok := inv.Opened[f]; !ok {
+					set = append(set, bson.E{Key: "opened." + f, Value: Millis(opened[inv.ID][f])})
+				}
+			}
+			if f := started[inv.ID]; f != "" && inv.StartedVia == "" {
+				set = append(set, bson.E{Key: "started_via", Value: f})
+			}
+			if len(set) > 0 {
+				models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: inv.ID}}).
+					SetUpdate(bson.D{{Key: "$set", Value: set}}))
+			}
+		}
+		if len(models) == 0 {
+			return nil
+		}
+		return bulkWrite(ctx, s.c, models)
+	})
+	if err != nil {
+		return fmt.Errorf("record the opening and start of %d invitations: %w", len(ids), err)
 	}
 	return nil
 }

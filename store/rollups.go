@@ -157,8 +157,11 @@ const pageAgencies = 32
 // comment pages, 6 = versioned pages in generations, 7 = with the
 // integrity families and the group signals' counts, 8 = the response-rate
 // cells kept by the invitation's survey, 9 = with the drivers' and the
-// days' families. A database in an older layout is rebuilt once.
-const Layout = 9
+// days' families, 10 = with the reach steps (queued, reminded, opened,
+// started, completed after a reminder, and sent and opened on any
+// channel) and the messages' spends, counted from the invitations and
+// the cost log. A database in an older layout is rebuilt once.
+const Layout = 10
 
 func monthIndexID(month string) string { return "#month|" + month }
 
