@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // zone names work in an image without /usr/share/zoneinfo
@@ -74,6 +75,9 @@ type Config struct {
 	ReminderAfter time.Duration `yaml:"reminder_after" env:"GATEWAY_REMINDER_AFTER" help:"how long after an invitation was sent without an answer its one reminder goes out on the same channel (0 = no reminders)"`
 	ContactEvery  time.Duration `yaml:"contact_every" env:"GATEWAY_CONTACT_EVERY" help:"at most one survey invitation by text, Zalo or call per phone in this time; later dossiers keep their QR code and kiosk (0 = no limit)"`
 	DailyMessages int           `yaml:"daily_messages" env:"GATEWAY_DAILY_MESSAGES" help:"at most this many messages a day to one phone (invitations, reminders, case answers, call attempts; replies to the citizen's own messages aside); what is over waits for the next day's window (0 = no limit)"`
+	// Prices are what the province pays per SMS part, ZNS message and
+	// call minute, for the report's cost figures (see PriceList).
+	Prices string `yaml:"prices" env:"GATEWAY_PRICES" help:"what one SMS part, one Zalo template (ZNS) message and one call minute cost, in đồng, for the report's cost and cost per answer: sms_part=850,zns=300,call_minute=1500 (a price left out: that channel's cost is unknown); unset = no cost figures"`
 
 	// The suggestion boxes' limits (docs/feedback.md).
 	FeedbackRate       int `yaml:"feedback_rate" env:"GATEWAY_FEEDBACK_RATE" help:"feedback a client address may send through the feedback pages per hour (0 = no limit)"`
@@ -163,6 +167,36 @@ func (c Config) Calendar() (*survey.Calendar, error) {
 		}
 	}
 	return survey.NewCalendar(extra...)
+}
+
+// priceNames maps the names GATEWAY_PRICES takes to the channel family
+// each prices (a unit of store.SpendUnits).
+var priceNames = map[string]string{"sms_part": "sms", "zns": "zalo", "call_minute": "voice"}
+
+// PriceList reads Prices: đồng per unit by channel family (sms, zalo,
+// voice); empty when unset.
+func (c Config) PriceList() (map[string]int64, error) {
+	out := map[string]int64{}
+	if strings.TrimSpace(c.Prices) == "" {
+		return out, nil
+	}
+	for _, item := range strings.Split(c.Prices, ",") {
+		name, value, ok := strings.Cut(strings.TrimSpace(item), "=")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		family, known := priceNames[name]
+		if !ok || !known {
+			return nil, fmt.Errorf("%q: name a price sms_part, zns or call_minute and give it in đồng, e.g. sms_part=850,zns=300,call_minute=1500", strings.TrimSpace(item))
+		}
+		if _, twice := out[family]; twice {
+			return nil, fmt.Errorf("%s is given twice; give each price once", name)
+		}
+		n, err := strconv.ParseInt(value, 10, 64)
+		if err != nil || n < 0 || n > 1_000_000 {
+			return nil, fmt.Errorf("%s: %q is not a whole number of đồng from 0 to 1000000; write it like %s=850", name, value, name)
+		}
+		out[family] = n
+	}
+	return out, nil
 }
 
 // Embedded reports whether the gateway runs its own in-process stores.
@@ -354,6 +388,9 @@ func (c Config) Validate() error {
 	}
 	if c.FeedbackCodes < 1 || c.FeedbackCodes > 10 {
 		bad("GATEWAY_FEEDBACK_CODES", "%d: use 1 to 10 codes a phone number may receive in 24 hours (3 is the default)", c.FeedbackCodes)
+	}
+	if _, err := c.PriceList(); err != nil {
+		bad("GATEWAY_PRICES", "%v", err)
 	}
 	if c.Retention < 24*time.Hour {
 		bad("GATEWAY_RETENTION", "%s is shorter than a day; invitations must stay answerable, e.g. 4320h for 180 days", c.Retention)

@@ -91,12 +91,35 @@ func TestValidationNamesTheSetting(t *testing.T) {
 		{map[string]string{"GATEWAY_PLAN_THRESHOLD": "100.5"}, nil, "GATEWAY_PLAN_THRESHOLD: 100.5: use a percent"},
 		{map[string]string{"GATEWAY_PLAN_THRESHOLD": "tám mươi"}, nil, "GATEWAY_PLAN_THRESHOLD: \"tám mươi\" is not a number"},
 		{nil, []string{"-kiosk-fast-seconds", "-1"}, "GATEWAY_KIOSK_FAST_SECONDS: -1: use more than 0"},
+		{map[string]string{"GATEWAY_PRICES": "sms=850"}, nil, `GATEWAY_PRICES: "sms=850": name a price sms_part, zns or call_minute`},
+		{map[string]string{"GATEWAY_PRICES": "sms_part=850,zns"}, nil, `GATEWAY_PRICES: "zns": name a price`},
+		{map[string]string{"GATEWAY_PRICES": "sms_part=8,5"}, nil, `GATEWAY_PRICES: "5": name a price`},
+		{map[string]string{"GATEWAY_PRICES": "zns=ba trăm"}, nil, `GATEWAY_PRICES: zns: "ba trăm" is not a whole number of đồng`},
+		{map[string]string{"GATEWAY_PRICES": "call_minute=-1"}, nil, `GATEWAY_PRICES: call_minute: "-1" is not a whole number`},
+		{map[string]string{"GATEWAY_PRICES": "zns=300,zns=250"}, nil, "GATEWAY_PRICES: zns is given twice"},
 	}
 	for _, tc := range cases {
 		_, err := Load(tc.args, env(tc.env))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v %v: error %v, want it to name %q", tc.env, tc.args, err, tc.want)
 		}
+	}
+}
+
+// GATEWAY_PRICES gives đồng per unit by channel family; unset, none.
+func TestPrices(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{"GATEWAY_PRICES": " sms_part=850, zns=300,call_minute=1500"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := c.PriceList(); err != nil || len(p) != 3 || p["sms"] != 850 || p["zalo"] != 300 || p["voice"] != 1500 {
+		t.Fatalf("prices %v %v", p, err)
+	}
+	if p, err := Defaults().PriceList(); err != nil || len(p) != 0 {
+		t.Fatalf("default prices %v %v", p, err)
+	}
+	if p, err := (Config{Prices: "zns=0"}).PriceList(); err != nil || len(p) != 1 || p["zalo"] != 0 {
+		t.Fatalf("a free channel %v %v", p, err)
 	}
 }
 
