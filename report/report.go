@@ -639,6 +639,10 @@ type Group struct {
 	Criteria        []Criterion  `json:"criteria"`
 	Topics          []TopicCount `json:"topics"`
 	Integrity
+	// Reach is the group's invitations' reach and cost, when the report
+	// is grouped by agency or month (the funnel cells have no other
+	// breakdown).
+	Reach *Reach `json:"reach,omitempty" doc:"with group_by=agency or month: how far this group's invitations got, and their cost"`
 }
 
 // GroupKey is how group_by=by names a cell's group: agency, month,

@@ -29,7 +29,10 @@ type API struct {
 	// without an active or draft plan is listed (GATEWAY_PLAN_THRESHOLD).
 	PlanThreshold float64
 	Zone          *time.Location // where the console and exports show times
-	uploads       []upload       // routes whose bodies may pass BodyLimit (AllowUpload)
+	// Prices are đồng per unit sent by channel family (GATEWAY_PRICES;
+	// empty: the reach has no cost figures).
+	Prices  map[string]int64
+	uploads []upload // routes whose bodies may pass BodyLimit (AllowUpload)
 }
 
 // Bands are the satisfaction index (percent) from which the dashboard

@@ -28,6 +28,7 @@ type reportView struct {
 	Field       string          `json:"field,omitempty"`
 	Period      period          `json:"period"`
 	Invitations *InvitationRate `json:"invitations,omitempty"`
+	Reach       *report.Reach   `json:"reach,omitempty" doc:"how far the invitations of the period got, overall and by channel, and what their messages cost (docs/reports.md, Reach and cost)"`
 	Cases       *CaseFigures    `json:"cases,omitempty" doc:"follow-up of unhappy responses, by the month the cases opened"`
 	Previous    *Comparison     `json:"previous,omitempty"`
 	GroupBy     string          `json:"group_by,omitempty"`
@@ -256,6 +257,12 @@ func (a *API) report(c *fiber.Ctx) error {
 	if v.Invitations, err = a.InvitationRates(c.UserContext(), q, funnel); err != nil {
 		return err
 	}
+	if v.Reach, err = a.Reach(c.UserContext(), q, funnel); err != nil {
+		return err
+	}
+	if err := a.groupReach(c.UserContext(), q, funnel, groupBy, v.Groups); err != nil {
+		return err
+	}
 	return c.JSON(v)
 }
 
@@ -306,12 +313,9 @@ func (a *API) ReadCells(ctx context.Context, q store.Filter) (cells, funnel stor
 // counts every invitation. cells are those cells when the caller read
 // them already (nil: read them).
 func (a *API) InvitationRates(ctx context.Context, q store.Filter, cells store.Cells) (*InvitationRate, error) {
-	if cells == nil {
-		f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth, FoldAgencies: true, FoldMonths: true}
-		var err error
-		if cells, err = a.Core.Mongo.Rollups.Query(ctx, f); err != nil {
-			return nil, err
-		}
+	cells, err := a.funnelCells(ctx, q, cells, "")
+	if err != nil {
+		return nil, err
 	}
 	out := &InvitationRate{Survey: SurveyName(q), ByChannel: map[string]channelRate{}}
 	byFamily := map[string]*channelRate{"web": {}, "sms": {}, "zalo": {}}
@@ -319,6 +323,9 @@ func (a *API) InvitationRates(ctx context.Context, q store.Filter, cells store.C
 		invited, ok := store.InvitedSurvey(k.Survey)
 		if !ok || q.Survey != "" && invited != q.Survey {
 			continue // the case figures (caseFiguresOf), or another survey's invitations
+		}
+		if k.Channel == store.AnyChannel && k.Question != store.FunnelCreated && k.Question != store.FunnelCompleted {
+			continue // the reach's steps on any channel (sent and opened once an invitation)
 		}
 		r := byFamily[k.Channel]
 		if r == nil && k.Channel != store.AnyChannel {
@@ -344,4 +351,66 @@ func (a *API) InvitationRates(ctx context.Context, q store.Filter, cells store.C
 	}
 	out.ResponseRate = rate(out.Completed, out.Created)
 	return out, nil
+}
+
+// funnelCells are the funnel cells of q's agencies and months: cells when
+// the caller read them already (not nil), else read, every agency and
+// month folded but the dimension by (agency or month) groups them by.
+func (a *API) funnelCells(ctx context.Context, q store.Filter, cells store.Cells, by string) (store.Cells, error) {
+	if cells != nil {
+		return cells, nil
+	}
+	f := store.Filter{Survey: store.FunnelSurvey, Agencies: q.Agencies, FromMonth: q.FromMonth, ToMonth: q.ToMonth,
+		FoldAgencies: by != "agency", FoldMonths: by != "month"}
+	return a.Core.Mongo.Rollups.Query(ctx, f)
+}
+
+// reachOf is the reach of the invitations q counts among cells (its
+// survey's; the cross-form view: every invitation's, and the feedback
+// cases' answers' cost).
+func (a *API) reachOf(q store.Filter, cells store.Cells) *report.Reach {
+	keep := func(s string) bool { return q.Survey == "" || s == q.Survey }
+	return report.ReachOf(cells, keep, q.Survey == "", a.Prices)
+}
+
+// Reach is how far the invitations made in q's period got, by the month
+// they were made in (the response rate's cohort), overall and by
+// channel, with their messages' cost, from the funnel cells (cells when
+// read already; nil: read them). Like the response rate it leaves the
+// channel, procedure and field filters aside: the funnel cells have
+// none of them.
+func (a *API) Reach(ctx context.Context, q store.Filter, cells store.Cells) (*report.Reach, error) {
+	cells, err := a.funnelCells(ctx, q, cells, "")
+	if err != nil {
+		return nil, err
+	}
+	return a.reachOf(q, cells), nil
+}
+
+// groupReach gives each group of a report grouped by agency or month the
+// reach of its invitations (funnel cells as Reach reads them, unfolded
+// by that dimension).
+func (a *API) groupReach(ctx context.Context, q store.Filter, cells store.Cells, by string, groups []report.Group) error {
+	if by != "agency" && by != "month" || len(groups) == 0 {
+		return nil
+	}
+	cells, err := a.funnelCells(ctx, q, cells, by)
+	if err != nil {
+		return err
+	}
+	key, _ := report.GroupKey(by)
+	parts := map[string]store.Cells{}
+	for k, c := range cells {
+		g := key(k)
+		if parts[g] == nil {
+			parts[g] = store.Cells{}
+		}
+		parts[g].Add(k, c)
+	}
+	for i := range groups {
+		if cs := parts[groups[i].Group]; cs != nil {
+			groups[i].Reach = a.reachOf(q, cs)
+		}
+	}
+	return nil
 }

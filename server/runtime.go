@@ -83,7 +83,8 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 	}
 	sender := channels.NewDispatcher(svc, log)
 	svc.Queued = sender.Kick
-	proxies, _ := cfg.Proxies() // checked by cfg.Validate
-	app := New(Deps{Core: svc, Redis: r, AdminKey: cfg.AdminKey, Log: log, Pprof: cfg.Pprof, Proxies: proxies, MetricsToken: cfg.MetricsToken, RankMin: cfg.RankMin, Bands: Bands{Good: cfg.IndexGood, Fair: cfg.IndexFair}, PlanThreshold: cfg.PlanThreshold, Zone: cfg.Location(), Frontends: frontends, ScanMaxBytes: cfg.ScanMaxBytes})
+	proxies, _ := cfg.Proxies()  // checked by cfg.Validate
+	prices, _ := cfg.PriceList() // checked by cfg.Validate
+	app := New(Deps{Core: svc, Redis: r, AdminKey: cfg.AdminKey, Log: log, Pprof: cfg.Pprof, Proxies: proxies, MetricsToken: cfg.MetricsToken, RankMin: cfg.RankMin, Bands: Bands{Good: cfg.IndexGood, Fair: cfg.IndexFair}, PlanThreshold: cfg.PlanThreshold, Prices: prices, Zone: cfg.Location(), Frontends: frontends, ScanMaxBytes: cfg.ScanMaxBytes})
 	return &Runtime{Core: svc, Applier: applier, Sender: sender, App: app}
 }

@@ -12,7 +12,8 @@ import (
 // types the handlers encode, so the document describes what the code
 // sends: a named struct becomes a component (referenced by $ref), other
 // types are written inline. The fields are those encoding/json writes;
-// one without omitempty is always there, so it is required.
+// one without omitempty is always there, so it is required; one tagged
+// nullable:"true" (a pointer) may be null.
 type schemas struct {
 	components map[string]any
 	names      map[reflect.Type]string
@@ -130,6 +131,9 @@ func (s *schemas) object(t reflect.Type) map[string]any {
 				name = f.Name
 			}
 			p := s.of(f.Type)
+			if f.Tag.Get("nullable") == "true" {
+				p = nullable(p) // always there, null when unknown
+			}
 			if doc := f.Tag.Get("doc"); doc != "" {
 				p = withDescription(p, doc)
 			}
@@ -156,5 +160,15 @@ func withDescription(p map[string]any, doc string) map[string]any {
 		return map[string]any{"allOf": []any{p}, "description": doc}
 	}
 	p["description"] = doc
+	return p
+}
+
+// nullable lets p be null too; a $ref cannot carry siblings in OpenAPI
+// 3.0, so it goes in an allOf.
+func nullable(p map[string]any) map[string]any {
+	if _, ok := p["$ref"]; ok {
+		return map[string]any{"allOf": []any{p}, "nullable": true}
+	}
+	p["nullable"] = true
 	return p
 }

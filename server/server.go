@@ -47,6 +47,8 @@ type Deps struct {
 	// PlanThreshold is the share satisfied (percent) below which a unit
 	// without a plan is listed (GATEWAY_PLAN_THRESHOLD; 0 = 80).
 	PlanThreshold float64
+	// Prices are đồng per unit sent by channel family (GATEWAY_PRICES).
+	Prices map[string]int64
 	// Zone is the time zone the console and exports show times in
 	// (GATEWAY_TIMEZONE; nil = Vietnam).
 	Zone *time.Location
@@ -109,7 +111,7 @@ func New(d Deps) *fiber.App {
 	if d.Bands == (Bands{}) {
 		d.Bands = Bands{Good: 90, Fair: 80}
 	}
-	api := &API{Core: d.Core, log: d.Log, RankMin: max(d.RankMin, 1), Bands: d.Bands, PlanThreshold: cmp.Or(d.PlanThreshold, 80), Zone: zone}
+	api := &API{Core: d.Core, log: d.Log, RankMin: max(d.RankMin, 1), Bands: d.Bands, PlanThreshold: cmp.Or(d.PlanThreshold, 80), Zone: zone, Prices: d.Prices}
 	api.AllowUpload(ScansPath, bearer(d.Core, d.AdminKey))
 	app.Server().HeaderReceived = uploadLimit(api, d.ScanLimit())
 	authn := authenticate(d.Core, d.AdminKey)
