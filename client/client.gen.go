@@ -815,11 +815,14 @@ type Group struct {
 	IndexExcludingFlagged *Figure           `json:"index_excluding_flagged,omitempty"`
 	Overall               Figure            `json:"overall"`
 	PendingReview         int64             `json:"pending_review"`
-	ReadByOperators       int64             `json:"read_by_operators"`
-	Responses             int64             `json:"responses"`
-	Topics                []TopicCount      `json:"topics"`
-	WebQuick              int64             `json:"web_quick"`
-	WebTimed              int64             `json:"web_timed"`
+
+	// Reach with group_by=agency or month: how far this group's invitations got, and their cost
+	Reach           *Reach       `json:"reach,omitempty"`
+	ReadByOperators int64        `json:"read_by_operators"`
+	Responses       int64        `json:"responses"`
+	Topics          []TopicCount `json:"topics"`
+	WebQuick        int64        `json:"web_quick"`
+	WebTimed        int64        `json:"web_timed"`
 }
 
 // Health defines model for Health.
@@ -1214,6 +1217,99 @@ type Question struct {
 	Text      Text   `json:"text"`
 }
 
+// Rate defines model for Rate.
+type Rate struct {
+	Interval Interval `json:"interval"`
+	Rate     float64  `json:"rate"`
+}
+
+// Reach defines model for Reach.
+type Reach struct {
+	// Base what the rates are over: invited, or sent on the channels that send (sms, zalo, voice)
+	Base string `json:"base"`
+
+	// ByChannel by channel family: web, sms, zalo always, kiosk, voice and others when they have figures
+	ByChannel map[string]ReachFigures `json:"by_channel"`
+
+	// Completed completed (on this channel)
+	Completed int64 `json:"completed"`
+
+	// CompletedAfterReminder of completed, those whose reminder went out before the answer
+	CompletedAfterReminder int64 `json:"completed_after_reminder"`
+
+	// Cost đồng: units times the channel's price (GATEWAY_PRICES); 0 where nothing is paid (web, kiosk); null without prices, or with a channel's price missing
+	Cost *int64 `json:"cost"`
+
+	// CostPerAnswer đồng, rounded: cost over completed (overall: total cost over all completed); null without a cost or without completions
+	CostPerAnswer *int64 `json:"cost_per_answer"`
+
+	// Invited overall: invitations made; web: every invitation (each carries the link and QR code); sms, zalo, voice: those asked to go out on it; kiosk and others: those put before the citizen on it
+	Invited int64 `json:"invited"`
+
+	// Opened opened: the survey page seen (web) or the chat opened (zalo); overall on either; null where the gateway cannot see it (sms, kiosk, voice)
+	Opened *int64     `json:"opened"`
+	Rates  ReachRates `json:"rates"`
+
+	// Reminded whose one reminder went out (on this channel)
+	Reminded int64 `json:"reminded"`
+
+	// Sent overall: sent on at least one channel; web: every invitation; sms, zalo, voice: sent or delivered on it; kiosk: asked on a desk's kiosk
+	Sent int64 `json:"sent"`
+
+	// Started with a first answer saved (on this channel), or completed
+	Started int64 `json:"started"`
+
+	// Units what was paid for on this channel: SMS parts, Zalo template (ZNS) messages, call minutes
+	Units *int64 `json:"units,omitempty"`
+}
+
+// ReachFigures defines model for ReachFigures.
+type ReachFigures struct {
+	// Base what the rates are over: invited, or sent on the channels that send (sms, zalo, voice)
+	Base string `json:"base"`
+
+	// Completed completed (on this channel)
+	Completed int64 `json:"completed"`
+
+	// CompletedAfterReminder of completed, those whose reminder went out before the answer
+	CompletedAfterReminder int64 `json:"completed_after_reminder"`
+
+	// Cost đồng: units times the channel's price (GATEWAY_PRICES); 0 where nothing is paid (web, kiosk); null without prices, or with a channel's price missing
+	Cost *int64 `json:"cost"`
+
+	// CostPerAnswer đồng, rounded: cost over completed (overall: total cost over all completed); null without a cost or without completions
+	CostPerAnswer *int64 `json:"cost_per_answer"`
+
+	// Invited overall: invitations made; web: every invitation (each carries the link and QR code); sms, zalo, voice: those asked to go out on it; kiosk and others: those put before the citizen on it
+	Invited int64 `json:"invited"`
+
+	// Opened opened: the survey page seen (web) or the chat opened (zalo); overall on either; null where the gateway cannot see it (sms, kiosk, voice)
+	Opened *int64     `json:"opened"`
+	Rates  ReachRates `json:"rates"`
+
+	// Reminded whose one reminder went out (on this channel)
+	Reminded int64 `json:"reminded"`
+
+	// Sent overall: sent on at least one channel; web: every invitation; sms, zalo, voice: sent or delivered on it; kiosk: asked on a desk's kiosk
+	Sent int64 `json:"sent"`
+
+	// Started with a first answer saved (on this channel), or completed
+	Started int64 `json:"started"`
+
+	// Units what was paid for on this channel: SMS parts, Zalo template (ZNS) messages, call minutes
+	Units *int64 `json:"units,omitempty"`
+}
+
+// ReachRates defines model for ReachRates.
+type ReachRates struct {
+	Completed              Rate  `json:"completed"`
+	CompletedAfterReminder Rate  `json:"completed_after_reminder"`
+	Opened                 *Rate `json:"opened"`
+	Reminded               Rate  `json:"reminded"`
+	Sent                   Rate  `json:"sent"`
+	Started                Rate  `json:"started"`
+}
+
 // Readiness defines model for Readiness.
 type Readiness struct {
 	// Checks redis and mongo: ok, or down with the error
@@ -1267,12 +1363,15 @@ type Report struct {
 	Period                Period            `json:"period"`
 	Previous              *Comparison       `json:"previous,omitempty"`
 	Procedure             *string           `json:"procedure,omitempty"`
-	ReadByOperators       int64             `json:"read_by_operators"`
-	Responses             int64             `json:"responses"`
-	Survey                string            `json:"survey"`
-	Topics                []TopicCount      `json:"topics"`
-	WebQuick              int64             `json:"web_quick"`
-	WebTimed              int64             `json:"web_timed"`
+
+	// Reach how far the invitations of the period got, overall and by channel, and what their messages cost (docs/reports.md, Reach and cost)
+	Reach           *Reach       `json:"reach,omitempty"`
+	ReadByOperators int64        `json:"read_by_operators"`
+	Responses       int64        `json:"responses"`
+	Survey          string       `json:"survey"`
+	Topics          []TopicCount `json:"topics"`
+	WebQuick        int64        `json:"web_quick"`
+	WebTimed        int64        `json:"web_timed"`
 }
 
 // ReportCriterion defines model for ReportCriterion.
@@ -1409,8 +1508,11 @@ type SendState string
 type SendStatus struct {
 	At       time.Time `json:"at"`
 	Attempts int32     `json:"attempts"`
+	Channel  *string   `json:"channel,omitempty"`
 	Error    *string   `json:"error,omitempty"`
+	Kind     *string   `json:"kind,omitempty"`
 	Parts    *int32    `json:"parts,omitempty"`
+	Reason   *string   `json:"reason,omitempty"`
 	Status   SendState `json:"status"`
 }
 
