@@ -11,7 +11,8 @@ import (
 
 // An operator follows the dashboard's units table down, province →
 // unit → desk, by clicking the rows' links: each level keeps the period
-// and survey chosen, names the desk and its officer, and passes axe-core.
+// and survey chosen, names the desk and its officer, and passes axe-core;
+// the top shows the funnel of the invitations.
 func TestDashboardDrillDown(t *testing.T) {
 	g := gwtest.New(t, "", gwtest.NoRateLimits, gwtest.Citizens)
 	g.Listen()
@@ -28,6 +29,11 @@ func TestDashboardDrillDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	axeCheck(t, ctx, start)
+	// The funnel of the kiosk's invitations: put before the citizen on the
+	// tablet, answered there.
+	if funnel := strings.Join(strings.Fields(text(`#reach-table tr[data-channel="kiosk"]`)), " "); !strings.Contains(funnel, "2 2 100,0% 0 0,0% — 2 100,0% 2 100,0%") {
+		t.Fatalf("kiosk funnel row %q", funnel)
+	}
 	if rows := text("#units tbody"); !strings.Contains(rows, "Phòng Hộ tịch") || !strings.Contains(rows, "UBND tỉnh Quảng Nam") || !strings.Contains(rows, "chưa đủ mẫu") {
 		t.Fatalf("province units %q", rows)
 	}

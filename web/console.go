@@ -423,6 +423,10 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	reach, err := a.Reach(ctx, q, funnel)
+	if err != nil {
+		return err
+	}
 	var prev *server.Comparison
 	if f.Desk == "" { // the roll-ups of an earlier period are not read by desk
 		if prev, err = a.Compare(ctx, q, compute, rep); err != nil {
@@ -477,7 +481,7 @@ func (cs *console) dashboard(c *fiber.Ctx) error {
 	}
 	surveys = append(surveys, report.AllForms)
 	v := cs.view(c, "Tổng quan")
-	data := map[string]any{"R": rep, "Inv": inv, "Criteria": crit, "Indicators": ind, "Trend": trendOf(lang, months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows,
+	data := map[string]any{"R": rep, "Inv": inv, "Reach": reachTableOf(lang, reach), "Criteria": crit, "Indicators": ind, "Trend": trendOf(lang, months), "Mix": mixBars, "Topics": topics, "TopicRows": topicRows,
 		"Cases": cases, "OnTime": due, "Units": units, "Presets": presets(lang, cs.now(), f), "Trail": trail(lang, f, agencyName, desks[f.Desk]),
 		"LowProcedures": lowest(lang, t("Thủ tục có chỉ số thấp nhất"), procs, 5, a.RankMin, func(code string) string { return code }), "Agencies": agencies, "Surveys": surveys, "SurveyTitles": titles,
 		"Channels": []string{"web", "sms", "zalo"}, "Files": reportFiles(c, q),

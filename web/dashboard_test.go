@@ -10,6 +10,7 @@ import (
 
 	"github.com/sipasvn/gateway/config"
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/store"
 )
 
 // dashboardData answers the full SIPAS form for two departments (two of
@@ -166,5 +167,49 @@ func TestConsoleDashboardBandsAreSettings(t *testing.T) {
 	_, en := g.Page("/console/dashboard?lang=en", admin)
 	if want := "Level: Met from 70%, Needs improvement from 62.50%, Low below 62.50%."; !strings.Contains(html.UnescapeString(en), want) {
 		t.Errorf("English dashboard lacks %q", want)
+	}
+}
+
+// The dashboard shows the funnel of the chosen survey's invitations by
+// channel, the page language's way, with the cost per answer when prices
+// are set.
+func TestConsoleDashboardReach(t *testing.T) {
+	g := dashboardData(t, func(c *config.Config) { c.Prices = "sms_part=850" })
+	g.Invite("DASH-SMS", "000.00.13.H49", nil)
+	inv := g.MustInvitation("DASH-SMS")
+	e := store.FunnelEvent{Invitation: inv.ID, Agency: inv.AgencyCode, Month: store.MonthOf(inv.CreatedAt), Family: "sms", Survey: inv.Survey}
+	queued, sent, spent := e, e, e
+	queued.Step, sent.Step = store.FunnelQueued, store.FunnelSent
+	spent.Step, spent.Units, spent.Key = store.FunnelSpent, 2, "dash-sms-1"
+	if err := g.Applier.Funnel.Note(t.Context(), queued, sent, spent); err != nil {
+		t.Fatal(err)
+	}
+	g.Drain()
+	admin := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
+	row := func(page, key string) string {
+		m := regexp.MustCompile(`(?s)<tr data-channel="` + key + `">(.*?)</tr>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no %s row in the funnel", key)
+		}
+		return strings.Join(strings.Fields(html.UnescapeString(regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[1], " "))), " ")
+	}
+	_, page := g.Page("/console/dashboard?from=2026-05&to=2026-05", admin)
+	for key, want := range map[string]string{
+		"sms": "tin nhắn SMS 1 1 100,0% 0 0,0% — 0 0,0% 0 0,0% 0 0,0% —",
+		"all": "Mọi kênh 7 3 42,9% 0 0,0% 0 0,0% 6 85,7% 6 85,7% 0 0,0% 283 đ",
+	} {
+		if got := row(page, key); got != want {
+			t.Errorf("%s row %q, want %q", key, got, want)
+		}
+	}
+	if got := row(page, "web"); !strings.HasSuffix(got, " 0 đ") {
+		t.Errorf("web row %q: answers on the web cost nothing", got)
+	}
+	_, page = g.Page("/console/dashboard?from=2026-05&to=2026-05&lang=en", admin)
+	if got := row(page, "sms"); !strings.Contains(got, "1 1 100.0% 0 0.0% —") {
+		t.Errorf("English sms row %q", got)
+	}
+	if !strings.Contains(page, "Cost per answer") || !strings.Contains(page, "283 đồng") {
+		t.Error("the English page lacks the cost per answer")
 	}
 }
