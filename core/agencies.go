@@ -38,6 +38,10 @@ type AgencyInput struct {
 	// them.
 	OfficeNetworks []string `json:"office_networks" doc:"CIDRs (or single addresses) of the agency's staff networks, not the citizens' guest Wi-Fi: web answers from them are flagged office_network; unset keeps the list, [] empties it"`
 	DossierServers []string `json:"dossier_servers" doc:"CIDRs (or single addresses) of the central dossier systems that create this agency's and its subtree's invitations, whose creates creator_address ignores; unset keeps the list, [] empties it"`
+	// SendHours and CallHours override the gateway's windows for the
+	// agency's subtree; unset keeps what is set, "" removes it.
+	SendHours *string `json:"send_hours" doc:"HH:MM-HH:MM, Vietnam time: when texts and Zalo messages to this agency's citizens go out; unset keeps it, \"\" takes the parent's (or GATEWAY_SEND_HOURS)"`
+	CallHours *string `json:"call_hours" doc:"HH:MM-HH:MM, Vietnam time, working days: when this agency's survey calls are made; unset keeps it, \"\" takes the parent's (or GATEWAY_CALL_HOURS)"`
 }
 
 // WebhookInput is an agency's webhook as set.
@@ -97,6 +101,14 @@ func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error
 	if err != nil {
 		return nil, err
 	}
+	sendHours, err := checkHours("send_hours", in.SendHours)
+	if err != nil {
+		return nil, err
+	}
+	callHours, err := checkHours("call_hours", in.CallHours)
+	if err != nil {
+		return nil, err
+	}
 	if in.CaseRule != nil && s.Topics != nil {
 		for _, t := range in.CaseRule.Topics {
 			if !slices.ContainsFunc(s.Topics.Topics, func(d survey.TopicDef) bool { return d.ID == t }) {
@@ -106,7 +118,19 @@ func (s *Service) checkAgency(code string, in AgencyInput) (*store.Agency, error
 	}
 	return &store.Agency{Code: code, Name: in.Name, NameEN: in.NameEN, ShortName: in.ShortName,
 		Parent: in.Parent, Level: in.Level, Updated: s.now(), CaseRule: in.CaseRule, Webhook: hook,
-		OfficeNetworks: office, DossierServers: servers}, nil
+		OfficeNetworks: office, DossierServers: servers, SendHours: sendHours, CallHours: callHours}, nil
+}
+
+// checkHours reads an agency's send or call window (nil or "": none).
+func checkHours(field string, v *string) (string, error) {
+	if v == nil || strings.TrimSpace(*v) == "" {
+		return "", nil
+	}
+	h, err := survey.ParseHours(*v)
+	if err != nil {
+		return "", Errorf(Invalid, field, "%v, or \"\" for the parent's", err)
+	}
+	return h.String(), nil
 }
 
 // tree maps codes to agencies.
@@ -166,6 +190,12 @@ func (s *Service) PutAgency(ctx context.Context, p *Principal, code string, in A
 		if in.DossierServers == nil {
 			a.DossierServers = old.DossierServers
 		}
+		if in.SendHours == nil {
+			a.SendHours = old.SendHours
+		}
+		if in.CallHours == nil {
+			a.CallHours = old.CallHours
+		}
 	}
 	if err := t.place(a, "parent"); err != nil {
 		return nil, err
@@ -188,6 +218,12 @@ func (s *Service) PutAgency(ctx context.Context, p *Principal, code string, in A
 	}
 	if len(a.DossierServers) > 0 {
 		detail["dossier_servers"] = a.DossierServers
+	}
+	if a.SendHours != "" {
+		detail["send_hours"] = a.SendHours
+	}
+	if a.CallHours != "" {
+		detail["call_hours"] = a.CallHours
 	}
 	s.Lists.Forget()
 	return a, s.Audit(ctx, p, "agency.put", a.Code, detail)
@@ -311,6 +347,7 @@ func (s *Service) ImportAgencies(ctx context.Context, p *Principal, r io.Reader)
 		}
 		if old, ok := t[a.Code]; ok { // the CSV has no such columns: keep them
 			a.CaseRule, a.Webhook, a.OfficeNetworks, a.DossierServers, a.StaffPhones = old.CaseRule, old.Webhook, old.OfficeNetworks, old.DossierServers, old.StaffPhones
+			a.SendHours, a.CallHours = old.SendHours, old.CallHours
 		}
 		t[a.Code] = *a
 		todo = append(todo, a)

@@ -45,6 +45,9 @@ type agencyView struct {
 	servers map[string][]netip.Prefix // agency → its dossier servers
 	staff   map[string]map[string]bool
 	parent  map[string]string
+	// hours are the agencies' own send and call windows ("send:"/"call:"
+	// + code), where set.
+	hours map[string]string
 }
 
 // lists is the agencies' lists: the process's copy while fresh, else read
@@ -82,9 +85,15 @@ func (s *Service) readLists(ctx context.Context) (*agencyView, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the agencies' lists: %w", err)
 	}
-	v := &agencyView{servers: map[string][]netip.Prefix{}, staff: map[string]map[string]bool{}, parent: map[string]string{}}
+	v := &agencyView{servers: map[string][]netip.Prefix{}, staff: map[string]map[string]bool{}, parent: map[string]string{}, hours: map[string]string{}}
 	for _, a := range all {
 		v.parent[a.Code] = a.Parent
+		if a.SendHours != "" {
+			v.hours["send:"+a.Code] = a.SendHours
+		}
+		if a.CallHours != "" {
+			v.hours["call:"+a.Code] = a.CallHours
+		}
 		v.office = append(v.office, prefixes(a.OfficeNetworks)...)
 		if len(a.DossierServers) > 0 {
 			v.servers[a.Code] = prefixes(a.DossierServers)

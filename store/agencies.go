@@ -38,6 +38,10 @@ type Agency struct {
 	// StaffPhones are keyed hashes of the agency's staff phones: an
 	// answer from one is flagged staff_phone. Never shown.
 	StaffPhones []string `bson:"staff_phones,omitempty" json:"-"`
+	// SendHours and CallHours, when set, replace GATEWAY_SEND_HOURS and
+	// GATEWAY_CALL_HOURS for the agency and its subtree (HH:MM-HH:MM).
+	SendHours string `bson:"send_hours,omitempty" json:"send_hours,omitempty" doc:"HH:MM-HH:MM, Vietnam time: when texts and Zalo messages to this agency's citizens go out (unset: the parent's, or GATEWAY_SEND_HOURS)"`
+	CallHours string `bson:"call_hours,omitempty" json:"call_hours,omitempty" doc:"HH:MM-HH:MM, Vietnam time, working days: when this agency's survey calls are made (unset: the parent's, or GATEWAY_CALL_HOURS)"`
 }
 
 // Webhook is an agency's own system: a URL to POST case events to and the
