@@ -62,7 +62,7 @@ func (d *Dispatcher) Drain(ctx context.Context) error {
 	for {
 		// A few at a time, so every claimed job is sent well within its
 		// lease (each send may take up to the HTTP client's 15 s timeout).
-		jobs, err := d.Core.Queue.Claim(ctx, time.Now(), sendLease, 3)
+		jobs, err := d.Core.Queue.Claim(ctx, d.Core.Now(), sendLease, 3)
 		if err != nil || len(jobs) == 0 {
 			return err
 		}
@@ -84,7 +84,7 @@ func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 	c := d.Core
 	switch {
 	case j.Ticket != "":
-		return d.sendCode(ctx, j)
+		return d.sendCode(ctx, j) // asked for by the citizen: never held
 	case j.Case != "" && j.Invitation == "": // a feedback case's answer
 		return d.sendAnswer(ctx, j, nil)
 	}
@@ -95,73 +95,243 @@ func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 	if err != nil {
 		return err
 	}
-	if j.Case != "" {
+	switch {
+	case j.Case != "":
 		return d.sendAnswer(ctx, j, inv)
+	case j.Kind == store.SendKindReminder:
+		return d.remind(ctx, j, inv)
 	}
-	st := store.SendStatus{Attempts: j.Attempt + 1, At: time.Now()}
-	reason, err := d.skip(ctx, inv)
+	now := c.Now()
+	st := store.SendStatus{Attempts: j.Attempt + 1, At: now}
+	reason, why, err := d.skip(ctx, inv)
 	if err != nil {
 		// Fail closed: no send without a "not opted out" answer. The job
 		// stays claimed and is taken again when its lease ends.
 		return fmt.Errorf("invitation %s: check the opt-out list: %w", inv.ID, err)
 	}
 	if reason != "" {
-		st.Status, st.Error = store.SendSkipped, reason
-		return d.finish(ctx, j, st)
+		st.Status, st.Reason, st.Error = store.SendSkipped, why, reason
+		return d.finish(ctx, j, j.Channel, st)
 	}
 	ch, err := c.Channel(ctx, j.Channel)
 	if err != nil {
 		st.Status, st.Error = store.SendFailed, err.Error()
-		return d.finish(ctx, j, st)
+		return d.finishFailed(ctx, j, j.Channel, st, inv)
 	}
 	p, ok := ProviderOf(ch.Type)
 	phone, perr := c.Phone(inv)
 	if !ok || perr != nil || !ch.Enabled {
 		st.Status, st.Error = store.SendFailed, "channel disabled, of an unknown type, or no phone"
-		return d.finish(ctx, j, st)
+		return d.finishFailed(ctx, j, j.Channel, st, inv)
+	}
+	family := core.Family(ch.Type)
+	if at, why, err := d.gate(ctx, j, inv.AgencyCode, family, inv.Respondent, now); err != nil || !at.IsZero() {
+		if err != nil {
+			return err
+		}
+		return d.hold(ctx, j, j.Channel, st, at, why)
 	}
 	render := RenderFor(ch)
 	text := c.InviteText(inv, func(t survey.Text) string { return render(t, inv.Locale) })
 	pid, err := p.Send(ctx, Deps{Core: c, Log: d.Log}, ch, Outgoing{To: phone, Text: text, Invitation: inv.ID, Dossier: inv.DossierCode, SurveyURL: c.SurveyURL(inv)})
 	if err != nil {
-		return d.failed(ctx, j, st, inv, err)
+		c.GiveBackMessage(ctx, inv.Respondent, now)
+		return d.failed(ctx, j, j.Channel, st, inv, err)
 	}
-	enc, parts := ch.Type, 0 // a template message is not an SMS
-	if core.Family(ch.Type) == "sms" {
-		enc, parts = survey.SMSParts(text)
+	enc, parts := encodingOf(ch, text)
+	if family == "sms" {
 		CountSent(ch.Type, "invite", parts)
 	}
 	st.Status, st.Parts = store.SendSent, parts
-	if err := c.NoteSent(ctx, inv, core.Family(ch.Type)); err != nil {
+	if err := c.NoteSent(ctx, inv, family); err != nil {
 		d.Log.Error("count the send in response rates", "invitation", inv.ID, "err", err)
 	}
-	msg := &store.Message{Channel: ch.ID, Invitation: inv.ID, Respondent: inv.Respondent, Kind: "invite", Encoding: enc, Parts: parts, ProviderID: pid,
-		Text: c.Transcribed(inv, text)}
+	msg := inviteMessage(inv, ch, "invite", enc, parts, pid, c.Transcribed(inv, text))
 	if err := c.RecordSent(ctx, msg); err != nil {
 		d.Log.Error("record sent message", "err", err)
 	}
-	return d.finish(ctx, j, st)
+	if at, ok := c.ReminderDue(inv, now); ok && inv.Status != store.StatusCompleted {
+		rj := store.SendJob{ID: "r:" + inv.ID, Invitation: inv.ID, Kind: store.SendKindReminder}
+		if _, err := c.Queue.EnqueueNX(ctx, rj, c.SendAt(ctx, inv.AgencyCode, family, rj.ID, at)); err != nil {
+			d.Log.Error("schedule the invitation's reminder", "invitation", inv.ID, "err", err)
+		}
+	}
+	return d.finish(ctx, j, j.Channel, st)
 }
 
-// skip says why an invitation must not be sent now, or ""; err when the
-// opt-out list could not be read.
-func (d *Dispatcher) skip(ctx context.Context, inv *store.Invitation) (string, error) {
-	if st := inv.StatusAt(time.Now()); st != store.StatusPending && st != store.StatusInProgress {
-		return "invitation is " + string(st), nil
+// encodingOf is how a message's text went out on ch: its encoding and SMS
+// parts (a Zalo send to a phone is one ZNS template message, no parts).
+func encodingOf(ch *core.Channel, text string) (enc string, parts int) {
+	switch core.Family(ch.Type) {
+	case "sms":
+		return survey.SMSParts(text)
+	case "zalo":
+		return store.EncodingZNS, 0
+	}
+	return ch.Type, 0
+}
+
+// inviteMessage is the cost-log record of a message sent for inv, counted
+// where the invitation's response rate is: its agency, creation month and
+// survey.
+func inviteMessage(inv *store.Invitation, ch *core.Channel, kind, enc string, parts int, pid, text string) *store.Message {
+	return &store.Message{Channel: ch.ID, Invitation: inv.ID, Respondent: inv.Respondent, Kind: kind, Encoding: enc, Parts: parts,
+		ProviderID: pid, Text: text, Agency: inv.AgencyCode, Month: store.MonthOf(inv.CreatedAt), Survey: inv.Survey}
+}
+
+// gate says when job j, for a citizen of agency on family (phone who),
+// may go if not now, and why it waits (store.ReasonSendHours or
+// ReasonDailyLimit); zero: now, with one of the phone's messages of the
+// day taken (GiveBackMessage returns it if the send fails).
+func (d *Dispatcher) gate(ctx context.Context, j store.SendJob, agency, family, who string, now time.Time) (time.Time, string, error) {
+	c := d.Core
+	h := c.Hours(ctx, agency, family)
+	if at := h.Later(now, j.ID, c.Calendar); at.After(now) {
+		return at, store.ReasonSendHours, nil
+	}
+	ok, err := c.TakeMessage(ctx, who, now)
+	if err != nil {
+		return time.Time{}, "", fmt.Errorf("send job %s: %w", j.ID, err)
+	}
+	if !ok {
+		return h.NextDay(now, j.ID, c.Calendar), store.ReasonDailyLimit, nil
+	}
+	return time.Time{}, "", nil
+}
+
+// hold records that the send under key waits until at, and why, and
+// makes its job due then (a wait is not a failed attempt).
+func (d *Dispatcher) hold(ctx context.Context, j store.SendJob, key string, st store.SendStatus, at time.Time, why string) error {
+	st.Status, st.Reason, st.Attempts = store.SendQueued, why, j.Attempt
+	when := at.In(core.Vietnam).Format("02/01/2006 15:04")
+	if why == store.ReasonDailyLimit {
+		st.Error = "waits until " + when + ": this phone had its messages of the day (GATEWAY_DAILY_MESSAGES)"
+	} else {
+		st.Error = "waits until " + when + ", when the send hours open"
+	}
+	if err := d.Core.Mongo.Invitations.SetSend(ctx, j.Invitation, key, st); err != nil {
+		return err
+	}
+	return d.Core.Queue.Postpone(ctx, j, at)
+}
+
+// skip says why an invitation must not be sent now, or "", with the
+// reason's code; err when the opt-out list could not be read.
+func (d *Dispatcher) skip(ctx context.Context, inv *store.Invitation) (string, string, error) {
+	switch st := inv.StatusAt(d.Core.Now()); st {
+	case store.StatusPending, store.StatusInProgress:
+	case store.StatusOptedOut:
+		return "invitation is " + string(st), store.ReasonOptedOut, nil
+	default:
+		return "invitation is " + string(st), store.ReasonClosed, nil
 	}
 	if inv.Respondent != "" {
 		out, err := d.Core.OptedOut(ctx, inv.Respondent)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		if out {
-			return "the number opted out", nil
+			return "the number opted out", store.ReasonOptedOut, nil
 		}
 	}
-	return "", nil
+	return "", "", nil
 }
 
-func (d *Dispatcher) failed(ctx context.Context, j store.SendJob, st store.SendStatus, inv *store.Invitation, err error) error {
+// remind sends invitation inv's one reminder on the channel that reached
+// the citizen first, with the invitation's checks, inside the send hours
+// and the phone's daily messages, never once inv is answered, closed or
+// expired.
+func (d *Dispatcher) remind(ctx context.Context, j store.SendJob, inv *store.Invitation) error {
+	c := d.Core
+	chID := reachedOn(inv)
+	key := store.ReminderKey(chID)
+	if prev, ok := inv.Sends[key]; chID == "" || inv.Status == store.StatusCompleted || ok && (prev.Status == store.SendSent || prev.Status == store.SendDelivered) {
+		return c.Queue.Done(ctx, j) // nothing reached the citizen, they answered, or it went
+	}
+	now := c.Now()
+	st := store.SendStatus{Kind: store.SendKindReminder, Channel: chID, Attempts: j.Attempt + 1, At: now}
+	reason, why, err := d.skip(ctx, inv)
+	if err != nil {
+		return fmt.Errorf("reminder of %s: check the opt-out list: %w", inv.ID, err)
+	}
+	if reason != "" {
+		st.Status, st.Reason, st.Error = store.SendSkipped, why, reason
+		return d.finish(ctx, j, key, st)
+	}
+	ch, err := c.Channel(ctx, chID)
+	p, ok := ProviderOf(channelType(ch))
+	phone, perr := c.Phone(inv)
+	if err != nil || !ok || perr != nil || !ch.Enabled {
+		st.Status, st.Error = store.SendFailed, "channel deleted, disabled or of an unknown type, or no phone"
+		return d.finish(ctx, j, key, st)
+	}
+	family := core.Family(ch.Type)
+	at, why, err := d.gate(ctx, j, inv.AgencyCode, family, inv.Respondent, now)
+	if err != nil {
+		return err
+	}
+	if !at.IsZero() {
+		if !at.Before(inv.ExpiresAt) {
+			st.Status, st.Reason, st.Error = store.SendSkipped, why, "the invitation expires before the reminder could go"
+			return d.finish(ctx, j, key, st)
+		}
+		return d.hold(ctx, j, key, st, at, why)
+	}
+	render := RenderFor(ch)
+	text := c.ReminderText(inv, func(t survey.Text) string { return render(t, inv.Locale) })
+	pid, err := p.Send(ctx, Deps{Core: c, Log: d.Log}, ch, Outgoing{To: phone, Text: text, Invitation: inv.ID, Dossier: inv.DossierCode, SurveyURL: c.SurveyURL(inv)})
+	if err != nil {
+		c.GiveBackMessage(ctx, inv.Respondent, now)
+		var se *SendError
+		if errors.As(err, &se) && se.Retryable() && j.Attempt+1 < MaxAttempts {
+			st.Status, st.Error = store.SendRetrying, err.Error()
+			if err := c.Mongo.Invitations.SetSend(ctx, inv.ID, key, st); err != nil {
+				return err
+			}
+			return c.Queue.Retry(ctx, j, now.Add(backoff(j.Attempt)))
+		}
+		st.Status, st.Error = store.SendFailed, err.Error()
+		return d.finish(ctx, j, key, st)
+	}
+	enc, parts := encodingOf(ch, text)
+	if family == "sms" {
+		CountSent(ch.Type, "reminder", parts)
+	}
+	st.Status, st.Parts = store.SendSent, parts
+	// Recorded before anything else: an answer from now on is an answer
+	// after the reminder (the working copy is dropped so it reads this).
+	if err := c.Mongo.Invitations.SetSend(ctx, inv.ID, key, st); err != nil {
+		return err
+	}
+	if err := c.Reminded(ctx, inv, family); err != nil {
+		d.Log.Error("count the reminder in the reach figures", "invitation", inv.ID, "err", err)
+	}
+	if err := c.RecordSent(ctx, inviteMessage(inv, ch, "reminder", enc, parts, pid, c.Transcribed(inv, text))); err != nil {
+		d.Log.Error("record sent reminder", "err", err)
+	}
+	return c.Queue.Done(ctx, j)
+}
+
+// reachedOn is the channel an invitation's first successful send went
+// through ("" when none did).
+func reachedOn(inv *store.Invitation) string {
+	id, first := "", time.Time{}
+	for ch, st := range inv.Sends {
+		if st.Kind == "" && (st.Status == store.SendSent || st.Status == store.SendDelivered) && (id == "" || st.At.Before(first)) {
+			id, first = ch, st.At
+		}
+	}
+	return id
+}
+
+func channelType(ch *core.Channel) string {
+	if ch == nil {
+		return ""
+	}
+	return ch.Type
+}
+
+func (d *Dispatcher) failed(ctx context.Context, j store.SendJob, key string, st store.SendStatus, inv *store.Invitation, err error) error {
 	var se *SendError
 	retry := errors.As(err, &se) && se.Retryable() && j.Attempt+1 < MaxAttempts
 	st.Error = err.Error()
@@ -171,13 +341,13 @@ func (d *Dispatcher) failed(ctx context.Context, j store.SendJob, st store.SendS
 	d.Log.Warn("send failed", "invitation", inv.ID, "channel", j.Channel, "attempt", j.Attempt+1, "retry", retry, "err", err)
 	if !retry {
 		st.Status = store.SendFailed
-		return d.finish(ctx, j, st)
+		return d.finishFailed(ctx, j, key, st, inv)
 	}
 	st.Status = store.SendRetrying
-	if err := d.Core.Mongo.Invitations.SetSend(ctx, j.Invitation, j.Channel, st); err != nil {
+	if err := d.Core.Mongo.Invitations.SetSend(ctx, j.Invitation, key, st); err != nil {
 		return err
 	}
-	return d.Core.Queue.Retry(ctx, j, time.Now().Add(backoff(j.Attempt)))
+	return d.Core.Queue.Retry(ctx, j, d.Core.Now().Add(backoff(j.Attempt)))
 }
 
 // fallback sends through the SMS channel instead, recording why.
@@ -187,14 +357,28 @@ func (d *Dispatcher) fallback(ctx context.Context, j store.SendJob, st store.Sen
 	if err != nil || len(inv.PhoneSealed) == 0 {
 		st.Status = store.SendFailed
 		st.Error += "; no SMS channel to fall back to"
-		return d.finish(ctx, j, st)
+		return d.finishFailed(ctx, j, j.Channel, st, inv)
 	}
 	st.Error += "; sent by SMS channel " + sms.ID + " instead"
 	d.Log.Info("falling back to SMS", "invitation", inv.ID, "from", j.Channel, "to", sms.ID)
 	if err := d.Core.Enqueue(ctx, inv, []*store.Channel{sms}); err != nil {
 		return err
 	}
-	return d.finish(ctx, j, st)
+	return d.finish(ctx, j, j.Channel, st)
+}
+
+// finishFailed finishes an invitation's send that reached no one, and
+// gives the phone's contact window back when no other send of it did.
+func (d *Dispatcher) finishFailed(ctx context.Context, j store.SendJob, key string, st store.SendStatus, inv *store.Invitation) error {
+	if err := d.finish(ctx, j, key, st); err != nil {
+		return err
+	}
+	if inv.Sends == nil {
+		inv.Sends = map[string]store.SendStatus{}
+	}
+	inv.Sends[key] = st
+	d.Core.ReleaseContact(ctx, inv)
+	return nil
 }
 
 // lockWait is how long a case's answer waits when someone else holds the
@@ -212,7 +396,7 @@ const lockWait = time.Second
 func (d *Dispatcher) sendAnswer(ctx context.Context, j store.SendJob, inv *store.Invitation) error {
 	err := d.Core.HoldCase(ctx, j.Case, func(ctx context.Context) error { return d.answer(ctx, j, inv) })
 	if errors.Is(err, store.ErrLocked) {
-		return d.Core.Queue.Postpone(ctx, j, time.Now().Add(lockWait))
+		return d.Core.Queue.Postpone(ctx, j, d.Core.Now().Add(lockWait))
 	}
 	return err
 }
@@ -260,23 +444,39 @@ func (d *Dispatcher) deliverAnswer(ctx context.Context, j store.SendJob, inv *st
 	if err != nil {
 		return &core.AnswerOutcome{State: store.SendFailed, Detail: err.Error()}, nil
 	}
+	agency, month, surveyID := cs.Agency, store.MonthOf(cs.OpenedAt), ""
+	if inv != nil {
+		agency, month, surveyID = inv.AgencyCode, store.MonthOf(inv.CreatedAt), inv.Survey
+	}
+	now := c.Now()
+	if at, why, err := d.gate(ctx, j, agency, core.Family(ch.Type), who, now); err != nil || !at.IsZero() {
+		if err != nil {
+			return nil, err
+		}
+		d.Log.Info("case answer waits", "case", cs.ID, "until", at, "why", why)
+		return nil, c.Queue.Postpone(ctx, j, at) // its rating is armed once it is sent
+	}
 	var o *core.AnswerOutcome
 	if inv == nil {
 		o, err = d.sendFeedbackAnswer(ctx, ch, cs)
 	} else {
 		o, err = d.sendAnswerText(ctx, ch, inv, cs)
 	}
+	if err != nil || o.State != store.SendSent {
+		c.GiveBackMessage(ctx, who, now)
+	}
 	if err != nil {
 		var se *SendError
 		if errors.As(err, &se) && se.Retryable() && j.Attempt+1 < MaxAttempts {
 			d.Log.Warn("case answer not sent; will retry", "case", cs.ID, "attempt", j.Attempt+1, "err", err)
-			return nil, c.Queue.Retry(ctx, j, time.Now().Add(backoff(j.Attempt)))
+			return nil, c.Queue.Retry(ctx, j, c.Now().Add(backoff(j.Attempt)))
 		}
 		return &core.AnswerOutcome{State: store.SendFailed, Detail: err.Error()}, nil
 	}
 	if o.State != store.SendSent {
 		return o, nil
 	}
+	o.Msg.Agency, o.Msg.Month, o.Msg.Survey = agency, month, surveyID // counted in the cost of its invitation
 	o.Msg.ID = "a:" + j.ID // one record however often it is written
 	if o.Msg.ProviderID != "" {
 		o.Msg.ID = store.ProviderMessageID(ch.ID, o.Msg.ProviderID) // found by the delivery receipt
@@ -318,8 +518,8 @@ func (d *Dispatcher) sendAnswerText(ctx context.Context, ch *core.Channel, inv *
 	return &core.AnswerOutcome{State: store.SendSent, Detail: ch.ID, Who: who, Msg: msg}, nil
 }
 
-func (d *Dispatcher) finish(ctx context.Context, j store.SendJob, st store.SendStatus) error {
-	if err := d.Core.Mongo.Invitations.SetSend(ctx, j.Invitation, j.Channel, st); err != nil {
+func (d *Dispatcher) finish(ctx context.Context, j store.SendJob, key string, st store.SendStatus) error {
+	if err := d.Core.Mongo.Invitations.SetSend(ctx, j.Invitation, key, st); err != nil {
 		return err
 	}
 	return d.Core.Queue.Done(ctx, j)

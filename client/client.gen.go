@@ -213,8 +213,10 @@ type APIKey struct {
 
 // Agency defines model for Agency.
 type Agency struct {
-	CaseRule *CaseRule `json:"case_rule,omitempty"`
-	Code     string    `json:"code"`
+	// CallHours HH:MM-HH:MM, Vietnam time, working days: when this agency's survey calls are made (unset: the parent's, or GATEWAY_CALL_HOURS)
+	CallHours *string   `json:"call_hours,omitempty"`
+	CaseRule  *CaseRule `json:"case_rule,omitempty"`
+	Code      string    `json:"code"`
 
 	// DossierServers CIDRs of the central dossier systems that create this agency's and its subtree's invitations: their creates are not tied to their address (creator_address)
 	DossierServers *[]string `json:"dossier_servers,omitempty"`
@@ -229,6 +231,9 @@ type Agency struct {
 	OfficeNetworks *[]string `json:"office_networks,omitempty"`
 	Parent         *string   `json:"parent,omitempty"`
 
+	// SendHours HH:MM-HH:MM, Vietnam time: when texts and Zalo messages to this agency's citizens go out (unset: the parent's, or GATEWAY_SEND_HOURS)
+	SendHours *string `json:"send_hours,omitempty"`
+
 	// ShortName at most 20 characters, used in texts to citizens (SMS) when the full name does not fit, e.g. UBND Nghi Lộc
 	ShortName *string   `json:"short_name,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -237,8 +242,10 @@ type Agency struct {
 
 // AgencyEntry defines model for AgencyEntry.
 type AgencyEntry struct {
-	CaseRule *CaseRule `json:"case_rule,omitempty"`
-	Code     string    `json:"code"`
+	// CallHours HH:MM-HH:MM, Vietnam time, working days: when this agency's survey calls are made (unset: the parent's, or GATEWAY_CALL_HOURS)
+	CallHours *string   `json:"call_hours,omitempty"`
+	CaseRule  *CaseRule `json:"case_rule,omitempty"`
+	Code      string    `json:"code"`
 
 	// DossierServers CIDRs of the central dossier systems that create this agency's and its subtree's invitations: their creates are not tied to their address (creator_address)
 	DossierServers *[]string `json:"dossier_servers,omitempty"`
@@ -255,6 +262,9 @@ type AgencyEntry struct {
 	Parent         *string   `json:"parent,omitempty"`
 	Registered     bool      `json:"registered"`
 
+	// SendHours HH:MM-HH:MM, Vietnam time: when texts and Zalo messages to this agency's citizens go out (unset: the parent's, or GATEWAY_SEND_HOURS)
+	SendHours *string `json:"send_hours,omitempty"`
+
 	// ShortName at most 20 characters, used in texts to citizens (SMS) when the full name does not fit, e.g. UBND Nghi Lộc
 	ShortName *string   `json:"short_name,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -263,7 +273,9 @@ type AgencyEntry struct {
 
 // AgencyInput defines model for AgencyInput.
 type AgencyInput struct {
-	CaseRule *CaseRule `json:"case_rule,omitempty"`
+	// CallHours HH:MM-HH:MM, Vietnam time, working days: when this agency's survey calls are made; unset keeps it, "" takes the parent's (or GATEWAY_CALL_HOURS)
+	CallHours *string   `json:"call_hours,omitempty"`
+	CaseRule  *CaseRule `json:"case_rule,omitempty"`
 
 	// DossierServers CIDRs (or single addresses) of the central dossier systems that create this agency's and its subtree's invitations, whose creates creator_address ignores; unset keeps the list, [] empties it
 	DossierServers *[]string `json:"dossier_servers,omitempty"`
@@ -274,6 +286,9 @@ type AgencyInput struct {
 	// OfficeNetworks CIDRs (or single addresses) of the agency's staff networks, not the citizens' guest Wi-Fi: web answers from them are flagged office_network; unset keeps the list, [] empties it
 	OfficeNetworks *[]string `json:"office_networks,omitempty"`
 	Parent         *string   `json:"parent,omitempty"`
+
+	// SendHours HH:MM-HH:MM, Vietnam time: when texts and Zalo messages to this agency's citizens go out; unset keeps it, "" takes the parent's (or GATEWAY_SEND_HOURS)
+	SendHours *string `json:"send_hours,omitempty"`
 
 	// ShortName at most 20 characters: the name citizens know the office by, used in SMS texts when the full name does not fit, e.g. UBND Nghi Lộc
 	ShortName *string       `json:"short_name,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -381,26 +382,61 @@ func (s *Service) ResolveChannel(ctx context.Context, entry string) (*store.Chan
 	return nil, Errorf(Invalid, "send", "no enabled channel %q; configure one with PUT /api/v1/channels/{id}", entry)
 }
 
-// Enqueue queues the invitation on each channel named in send.
+// Enqueue queues the invitation on each channel named in send, each to go
+// as soon as the agency's send hours allow; none when another invitation
+// holds the phone's contact window (each send is then recorded skipped,
+// reason contact_limit: the citizen keeps the QR code and kiosk).
 func (s *Service) Enqueue(ctx context.Context, inv *store.Invitation, chans []*store.Channel) error {
+	if len(chans) == 0 {
+		return nil
+	}
 	now := s.now()
+	free, err := s.ClaimContact(ctx, inv)
+	if err != nil {
+		return Errorf(Unavailable, "", "the invitation is saved but could not be queued for sending: %v; retry the request", err)
+	}
+	if inv.Sends == nil {
+		inv.Sends = map[string]store.SendStatus{}
+	}
+	var events []store.FunnelEvent
 	for _, ch := range chans {
-		if err := s.Mongo.Invitations.SetSend(ctx, inv.ID, ch.ID, store.SendStatus{Status: store.SendQueued, At: now}); err != nil {
+		st := store.SendStatus{Status: store.SendQueued, At: store.Millis(now)}
+		if !free {
+			st.Status, st.Reason = store.SendSkipped, store.ReasonContactLimit
+			st.Error = "a survey invitation went to this phone less than " + s.contactWindow() + " ago (GATEWAY_CONTACT_EVERY); the citizen can still answer by the QR code or the kiosk"
+		}
+		if err := s.Mongo.Invitations.SetSend(ctx, inv.ID, ch.ID, st); err != nil {
 			return err
 		}
-		if inv.Sends == nil {
-			inv.Sends = map[string]store.SendStatus{}
+		inv.Sends[ch.ID] = st
+		if !free {
+			continue
 		}
-		inv.Sends[ch.ID] = store.SendStatus{Status: store.SendQueued, At: store.Millis(now)}
+		family, _, _ := strings.Cut(ch.Type, ".")
 		job := store.SendJob{ID: inv.ID + ":" + ch.ID, Invitation: inv.ID, Channel: ch.ID}
-		if err := s.Queue.Enqueue(ctx, job, now); err != nil {
+		if err := s.Queue.Enqueue(ctx, job, s.SendAt(ctx, inv.AgencyCode, family, job.ID, now)); err != nil {
 			return Errorf(Unavailable, "", "the invitation is saved but could not be queued for sending: %v; retry the request", err)
 		}
+		events = append(events, store.FunnelEvent{Step: store.FunnelQueued, Invitation: inv.ID, Agency: inv.AgencyCode,
+			Month: store.MonthOf(inv.CreatedAt), Family: family, Survey: inv.Survey})
 	}
-	if len(chans) > 0 && s.Queued != nil {
+	if s.Funnel != nil && len(events) > 0 {
+		if err := s.Funnel.Note(ctx, events...); err != nil {
+			return err
+		}
+	}
+	if free && s.Queued != nil {
 		s.Queued()
 	}
 	return nil
+}
+
+// contactWindow is GATEWAY_CONTACT_EVERY in days, for a skip's reason.
+func (s *Service) contactWindow() string {
+	if s.Reach == nil {
+		return ""
+	}
+	return strconv.Itoa(int(s.Reach.ContactEvery.Hours()/24)) + " days"
 }
 
 // ChannelTestsPerMinute bounds the test messages (and credential checks)

@@ -55,6 +55,9 @@ type Conversed struct {
 	Confirming bool     // the last reply asks the citizen to confirm a reading (chat shows a yes button)
 	// token is a survey link's token in Replies, kept out of their records.
 	token string
+	// agency, month and survey are Invitation's, for the cost of the
+	// replies (empty when the state did not know them).
+	agency, month, survey string
 }
 
 // chatState is a conversation as the core keeps it in Redis: the survey's
@@ -69,13 +72,19 @@ type chatState struct {
 	// Linked says the survey link was offered after replies that could
 	// not be read: once a conversation.
 	Linked bool `json:"w,omitempty"`
+	// Agency, Month and InvSurvey are the invitation's agency, creation
+	// month and survey, which its reach figures are counted under.
+	Agency    string `json:"ag,omitempty"`
+	Month     string `json:"mo,omitempty"`
+	InvSurvey string `json:"iv,omitempty"`
 }
 
 // begin starts st on inv's chat survey.
 func (s *Service) begin(st *chatState, inv *store.Invitation, oneByOne bool) *survey.Survey {
 	def := s.ChatSurvey(inv.Survey)
 	*st = chatState{Conversation: *survey.NewConversation(def, inv.ID, inv.Locale),
-		Expires: inv.ExpiresAt.UnixMilli(), Started: inv.Status != store.StatusPending}
+		Expires: inv.ExpiresAt.UnixMilli(), Started: inv.Status != store.StatusPending,
+		Agency: inv.AgencyCode, Month: store.MonthOf(inv.CreatedAt), InvSurvey: inv.Survey}
 	st.OneByOne = oneByOne
 	return def
 }
@@ -150,6 +159,9 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		out.Replies, out.Invitation, out.Asking, out.Confirming = replies, st.Invitation, st.Asking() && st.Pending == nil, st.Pending != nil
 		if sp.spent != nil {
 			out.Invitation = sp.spent.Invitation // the one the message is about, whatever the citizen began since
+		}
+		if out.Invitation == st.Invitation {
+			out.agency, out.month, out.survey = st.Agency, st.Month, st.InvSurvey
 		}
 		unreadEntry = nil
 		if out.Unread && s.MessageLog != nil {
@@ -389,6 +401,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		switch {
 		case err == nil:
 			s.begin(st, inv, in.OneByOne)
+			s.chatOpened(ctx, inv, in)
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		case r.Kind == survey.OptOut:
@@ -436,7 +449,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 	if outcome.Complete {
 		return s.completeChat(ctx, st, def, Family(in.Channel.Type), outcome, render, sp, who)
 	}
-	s.markStarted(ctx, st)
+	s.markStarted(ctx, st, Family(in.Channel.Type))
 	return outcome.Say, nil
 }
 
@@ -444,13 +457,16 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 // answer, once: on FerretDB every update rewrites the whole document, so a
 // mark on each message would cost a write each and could undo a completion
 // racing it. A completing step does not mark (completing sets the status).
-func (s *Service) markStarted(ctx context.Context, st *chatState) {
+func (s *Service) markStarted(ctx context.Context, st *chatState, family string) {
 	if st.Started || st.Invitation == "" || !slices.ContainsFunc(st.Answers, func(a int) bool { return a >= 0 }) || s.Health.Down() {
 		return
 	}
 	err := s.noteStarted(ctx, st.Invitation)
 	s.Health.Note(err)
 	st.Started = err == nil // best effort: otherwise the next answer tries again
+	if st.Started && st.Agency != "" {
+		s.noteStart(ctx, store.FunnelEvent{Invitation: st.Invitation, Agency: st.Agency, Month: st.Month, Survey: st.InvSurvey}, family)
+	}
 }
 
 // answerable reports whether an invitation in status st takes answers.
@@ -561,6 +577,7 @@ func (s *Service) startDossier(ctx context.Context, c *chatState, code, who stri
 		}
 	}
 	def := s.begin(c, inv, in.OneByOne)
+	s.chatOpened(ctx, inv, in)
 	if err := s.OptOut(ctx, store.OptOutEvent{Who: who, Out: false, Channel: in.Channel.ID}); err != nil { // asking is consent again
 		return nil, true, err
 	}
@@ -581,6 +598,7 @@ func (s *Service) startLinked(ctx context.Context, c *chatState, who string, in 
 		return nil, err
 	}
 	def := s.begin(c, inv, in.OneByOne)
+	s.chatOpened(ctx, inv, in)
 	return []string{render(survey.MsgWelcomeSurvey, c.Locale), render(def.Opening(&c.Conversation), c.Locale)}, nil
 }
 
@@ -671,8 +689,14 @@ func (s *Service) logMessages(ctx context.Context, msgs []*store.Message) error 
 			sent = append(sent, m)
 		}
 	}
+	spent := s.spentEvents(ctx, sent)
 	if err := s.Mongo.Messages.Record(ctx, sent...); err != nil {
 		return err
+	}
+	if s.Funnel != nil && len(spent) > 0 {
+		if err := s.Funnel.Note(ctx, spent...); err != nil {
+			return err // written again with the batch: the cost log changes nothing, the events count once
+		}
 	}
 	at := map[string]int{} // invitation → its place in batch
 	var batch []store.Appended
@@ -762,7 +786,7 @@ func (s *Service) replyRecords(in Inbound, out *Conversed) []*store.Message {
 			text = strings.ReplaceAll(text, out.token, "…") // the link answers for the citizen: not in the log
 		}
 		msgs[i] = &store.Message{Channel: in.Channel.ID, Invitation: out.Invitation, Respondent: out.Respondent,
-			Kind: "reply", Encoding: enc, Parts: parts, Text: text}
+			Kind: "reply", Encoding: enc, Parts: parts, Text: text, Agency: out.agency, Month: out.month, Survey: out.survey}
 		if in.MessageID != "" {
 			msgs[i].ID = "r:" + in.Channel.ID + ":" + in.MessageID + ":" + strconv.Itoa(i)
 		}

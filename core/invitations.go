@@ -292,7 +292,10 @@ func (s *Service) Transcribed(inv *store.Invitation, text string) string {
 	return strings.ReplaceAll(text, inv.Token, "…")
 }
 
-// Now is the service's clock, in UTC.
+// Now is the service's clock, in UTC (tests set Clock).
+func (s *Service) Now() time.Time { return s.now() }
+
+// now is the service's clock, in UTC.
 func (s *Service) now() time.Time {
 	if s.Clock != nil {
 		return s.Clock().UTC()
@@ -349,9 +352,19 @@ type cachedName struct {
 // the dossier code, then neither, each first with the link and then
 // without it.
 func (s *Service) InviteText(inv *store.Invitation, render func(survey.Text) string) string {
+	return s.inviteText(inv, render, inviteHead)
+}
+
+// ReminderText is the text of an invitation's one reminder: the
+// invitation's, headed as a reminder, in as few parts.
+func (s *Service) ReminderText(inv *store.Invitation, render func(survey.Text) string) string {
+	return s.inviteText(inv, render, reminderHead)
+}
+
+func (s *Service) inviteText(inv *store.Invitation, render func(survey.Text) string, heading func(dossier, office string) survey.Text) string {
 	def := s.ChatSurvey(inv.Survey)
 	ask, link := render(def.AskAll()), render(survey.Text{VI: "Hoặc: " + s.SurveyURL(inv), EN: "Or: " + s.SurveyURL(inv)})
-	head := func(dossier, office string) string { return render(inviteHead(dossier, office)) }
+	head := func(dossier, office string) string { return render(heading(dossier, office)) }
 	if inv.AgencyShort == "" {
 		return unshortInviteText(inv, ask, link, head)
 	}
@@ -404,4 +417,18 @@ func inviteHead(dossier, office string) survey.Text {
 		return survey.Text{VI: "Đánh giá hồ sơ tại " + office + ":", EN: "Rate your dossier at " + en + ":"}
 	}
 	return survey.Text{VI: "Đánh giá hồ sơ vừa nhận:", EN: "Rate your dossier:"}
+}
+
+// reminderHead heads a reminder: the citizen has not answered yet.
+func reminderHead(dossier, office string) survey.Text {
+	en := survey.Unaccent(office)
+	switch {
+	case dossier != "" && office != "":
+		return survey.Text{VI: "Nhắc lại: xin đánh giá HS " + dossier + " tại " + office + ":", EN: "Reminder: please rate dossier " + dossier + " at " + en + ":"}
+	case dossier != "":
+		return survey.Text{VI: "Nhắc lại: xin đánh giá HS " + dossier + ":", EN: "Reminder: please rate dossier " + dossier + ":"}
+	case office != "":
+		return survey.Text{VI: "Nhắc lại: xin đánh giá hồ sơ tại " + office + ":", EN: "Reminder: please rate your dossier at " + en + ":"}
+	}
+	return survey.Text{VI: "Nhắc lại: xin đánh giá hồ sơ vừa nhận:", EN: "Reminder: please rate your dossier:"}
 }

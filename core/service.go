@@ -101,6 +101,9 @@ type Service struct {
 	Sealer        *store.Sealer
 	BaseURL       string
 	InvitationTTL time.Duration
+	// Reach holds the send hours, the reminder and the limits per phone;
+	// nil: none of them.
+	Reach *Reach
 	// Clock, when set, replaces time.Now (tests).
 	Clock func() time.Time
 	// Queued, when set, is told that sends were queued (wakes the sender).
@@ -175,11 +178,12 @@ func (s *Service) open(ctx context.Context, token string, progress bool) (*Sessi
 	}
 	var load func() (map[string]string, error)
 	var viewed func() (time.Time, error)
+	now := store.Millis(s.now())
 	also := s.doneBeside(ctx)
 	if progress {
 		also.Token = func(p redis.Pipeliner) {
 			load = s.Drafts.LoadIn(ctx, p, token)
-			viewed = s.Drafts.ViewIn(ctx, p, token, s.now(), s.viewTTL())
+			viewed = s.Drafts.ViewIn(ctx, p, token, now, s.viewTTL())
 		}
 	}
 	inv, err := s.cachedFirst(ctx, func(c *store.InvitationCache) (*store.Invitation, error) {
@@ -205,11 +209,14 @@ func (s *Service) open(ctx context.Context, token string, progress bool) (*Sessi
 	}
 	if viewed == nil { // no working copy was read: note the view now
 		_, _ = s.Drafts.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-			viewed = s.Drafts.ViewIn(ctx, p, token, s.now(), s.viewTTL())
+			viewed = s.Drafts.ViewIn(ctx, p, token, now, s.viewTTL())
 			return nil
 		})
 	}
 	ss.FirstView, _ = viewed() // unknown, the answer has no answering time
+	if ss.FirstView.Equal(now) && !ss.Completed() {
+		s.opened(ctx, inv, "web") // this view was the first
+	}
 	if load == nil {
 		saved, err := s.Progress(ctx, ss)
 		return ss, saved, err
@@ -250,6 +257,8 @@ func (s *Service) SaveProgress(ctx context.Context, ss *Session, fields map[stri
 		if err := s.noteStarted(ctx, ss.Invitation.ID); s.Health.Note(err) && err != nil {
 			return err // while MongoDB is down the status waits; the answers do not
 		}
+		inv := ss.Invitation
+		s.noteStart(ctx, store.FunnelEvent{Invitation: inv.ID, Agency: inv.AgencyCode, Month: store.MonthOf(inv.CreatedAt), Survey: inv.Survey}, "web")
 		if s.Cache != nil {
 			// the working copy keeps when: the response's started_at
 			// comes from it, not from the last step's time
@@ -349,6 +358,9 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	}
 	if inv.StartedAt != nil {
 		r.StartedAt = *inv.StartedAt
+	}
+	if rem, ok := inv.Reminder(); ok && (rem.Status == store.SendSent || rem.Status == store.SendDelivered) && rem.At.Before(now) {
+		r.Reminded = true
 	}
 	if r.Respondent == "" {
 		r.Respondent = c.Sender // a phone the invitation never knew ("DG <code>")

@@ -11,7 +11,8 @@ import (
 )
 
 // A survey page reads the invitation's working copy, the outbox's done
-// mark and the saved answers in two Redis round trips and no MongoDB; a
+// mark and the saved answers in two Redis round trips and no MongoDB (the
+// invitation's first view, a third: it counts it opened); a
 // completion still on its way to MongoDB shows as completed, and clears
 // the progress.
 func TestSurveyPageCost(t *testing.T) {
@@ -33,6 +34,13 @@ func TestSurveyPageCost(t *testing.T) {
 	ss, saved, err := g.Core.OpenWithProgress(ctx, token)
 	if err != nil || saved["A"] != "5" || ss.Completed() {
 		t.Fatalf("opened %v with %v (%v), want the saved A=5, not completed", ss, saved, err)
+	}
+	if n := rt.n.Load(); n != 3 {
+		t.Fatalf("a survey page's first view took %d Redis round trips, want 3", n)
+	}
+	rt.n.Store(0)
+	if _, _, err = g.Core.OpenWithProgress(ctx, token); err != nil {
+		t.Fatal(err)
 	}
 	if n := rt.n.Load(); n != 2 {
 		t.Fatalf("a survey page took %d Redis round trips, want 2", n)

@@ -70,6 +70,9 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Feedback: &store.FeedbackTickets{R: r, Name: name}, FeedbackRate: cfg.FeedbackRate, FeedbackAgencyRate: cfg.FeedbackAgencyRate, FeedbackCodes: cfg.FeedbackCodes,
 		DossierCodeAnswers: cfg.DossierCodeAnswers, SpeederSeconds: cfg.SpeederSeconds, KioskFastSeconds: cfg.KioskFastSeconds,
 	}
+	sendHours, callHours := cfg.Hours() // checked by cfg.Validate
+	svc.Reach = &core.Reach{Send: sendHours, Call: callHours, ReminderAfter: cfg.ReminderAfter, ContactEvery: cfg.ContactEvery,
+		DailyMessages: cfg.DailyMessages, Contacts: &store.Contacts{R: r, Name: name}}
 	applier.Started, applier.Funnel, applier.Flagged = svc.Started, svc.Funnel, svc.FlaggedIndex
 	applier.Now = func() time.Time { // the service's clock, which tests set
 		if svc.Clock != nil {

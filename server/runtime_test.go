@@ -24,6 +24,7 @@ func replicas(t *testing.T) (*server.Runtime, *server.Runtime) {
 	m, r := testenv.Mongo(t), testenv.Redis(t)
 	cfg := config.Defaults()
 	cfg.MongoDatabase, cfg.AdminKey, cfg.SecretKey = m.DB.Name(), gwtest.AdminKey, strings.Repeat("s", 40)
+	gwtest.AnyHour(&cfg)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, b := server.NewRuntime(cfg, r, m, log, web.Mount), server.NewRuntime(cfg, r, m, log, web.Mount)
 	t.Cleanup(func() { _ = a.Core.Kiosks.Close(); _ = b.Core.Kiosks.Close() })

@@ -78,6 +78,15 @@ type Invitation struct {
 	StartedVia string               `bson:"started_via,omitempty"`
 }
 
+// Reasons a send was skipped or waits (SendStatus.Reason).
+const (
+	ReasonContactLimit = "contact_limit" // another invitation reached the phone within GATEWAY_CONTACT_EVERY
+	ReasonDailyLimit   = "daily_limit"   // the phone had GATEWAY_DAILY_MESSAGES today: waits for tomorrow's window
+	ReasonSendHours    = "send_hours"    // outside the send hours: waits for their opening
+	ReasonOptedOut     = "opted_out"
+	ReasonClosed       = "closed" // the invitation was answered, expired or closed
+)
+
 // SendKindReminder is the Kind of a reminder's SendStatus.
 const SendKindReminder = "reminder"
 

@@ -25,6 +25,8 @@ type SendJob struct {
 	// Code (see core.CodeToSend), not an invitation.
 	Ticket string `json:"fb,omitempty"`
 	Code   int    `json:"c,omitempty"`
+	// Kind is SendKindReminder for an invitation's reminder.
+	Kind   string `json:"k,omitempty"`
 	member string
 }
 
@@ -45,6 +47,18 @@ func (q *SendQueue) key() string { return "gw:sendq:" + q.Name }
 func (q *SendQueue) Enqueue(ctx context.Context, j SendJob, at time.Time) error {
 	b, _ := json.Marshal(j)
 	return q.R.ZAdd(ctx, q.key(), redis.Z{Score: float64(at.UnixMilli()), Member: string(b)}).Err()
+}
+
+// EnqueueNX schedules j for at unless the same job waits already (an
+// invitation's one reminder, from whichever of its channels reached the
+// citizen first: its job names no channel); false when it did.
+func (q *SendQueue) EnqueueNX(ctx context.Context, j SendJob, at time.Time) (bool, error) {
+	b, _ := json.Marshal(j)
+	n, err := q.R.ZAddNX(ctx, q.key(), redis.Z{Score: float64(at.UnixMilli()), Member: string(b)}).Result()
+	if err != nil {
+		return false, fmt.Errorf("schedule send job %s: %w", j.ID, err)
+	}
+	return n == 1, nil
 }
 
 var claimJobs = redis.NewScript(`

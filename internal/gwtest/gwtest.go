@@ -68,6 +68,7 @@ func New(t testing.TB, baseURL string, options ...func(*config.Config)) *Gateway
 	cfg.BaseURL, cfg.MongoDatabase, cfg.AdminKey = baseURL, m.DB.Name(), AdminKey
 	cfg.RedisURL, cfg.MongoURI = "redis://"+testenv.RedisServer(t), testenv.MongoURI(t) // servers, not the embedded default
 	cfg.SecretKey = "test-secret-" + strings.Repeat(testenv.RandomID(), 4)
+	AnyHour(&cfg)
 	for _, o := range options {
 		o(&cfg)
 	}
@@ -94,6 +95,20 @@ func (g *Gateway) Work(every time.Duration) {
 	go func() { defer wg.Done(); g.Applier.Run(ctx, every) }()
 	go func() { defer wg.Done(); g.Core.RunOutbox(ctx, slog.New(slog.DiscardHandler)) }()
 	g.T.Cleanup(func() { stop(); wg.Wait() })
+}
+
+// AnyHour lets messages go at any hour, with no reminder and no limit per
+// phone, which New sets (a test's texts must not wait for the morning when
+// it runs at night); ReachDefaults puts the defaults back.
+func AnyHour(c *config.Config) {
+	c.SendHours, c.CallHours, c.ReminderAfter, c.ContactEvery, c.DailyMessages = "00:00-24:00", "00:00-24:00", 0, 0, 0
+}
+
+// ReachDefaults restores the send hours, reminder and limits of
+// config.Defaults that New turned off.
+func ReachDefaults(c *config.Config) {
+	d := config.Defaults()
+	c.SendHours, c.CallHours, c.ReminderAfter, c.ContactEvery, c.DailyMessages = d.SendHours, d.CallHours, d.ReminderAfter, d.ContactEvery, d.DailyMessages
 }
 
 // NoRateLimits turns the page, phone and kiosk rate limits off, as the load tool's

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Contacts keeps, per phone (its keyed hash), the day's messages and the
+// invitation that holds its contact window (see core.Reach): counters in
+// Redis, read and changed by one script call each, so two replicas'
+// senders cannot both take the last message of a day or both invite one
+// phone. Redis losing them (the embedded default after a crash) forgets
+// the limits until they fill again; nothing is sent twice because of it.
+type Contacts struct {
+	R    redis.UniversalClient
+	Name string
+}
+
+func (c *Contacts) dailyKey(who, day string) string {
+	return "gw:daily:" + c.Name + ":{" + who + "}:" + day
+}
+
+func (c *Contacts) contactKey(who string) string { return "gw:contact:" + c.Name + ":{" + who + "}" }
+
+var takeDaily = redis.NewScript(`
+local n = tonumber(redis.call("GET", KEYS[1]) or "0")
+if n >= tonumber(ARGV[1]) then return 0 end
+redis.call("INCR", KEYS[1])
+redis.call("PEXPIRE", KEYS[1], ARGV[2])
+return 1`)
+
+// TakeDaily takes one of the max messages of day (YYYY-MM-DD) to who;
+// false when they are all taken.
+func (c *Contacts) TakeDaily(ctx context.Context, who, day string, max int) (bool, error) {
+	ok, err := takeDaily.Run(ctx, c.R, []string{c.dailyKey(who, day)}, max, (48 * time.Hour).Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("count the day's messages to a phone: %w", err)
+	}
+	return ok == 1, nil
+}
+
+var giveBack = redis.NewScript(`
+if tonumber(redis.call("GET", KEYS[1]) or "0") > 0 then redis.call("DECR", KEYS[1]) end
+return 1`)
+
+// GiveBackDaily returns a message TakeDaily took for one that did not go
+// out (the provider refused it, or it waits for a retry).
+func (c *Contacts) GiveBackDaily(ctx context.Context, who, day string) error {
+	return giveBack.Run(ctx, c.R, []string{c.dailyKey(who, day)}).Err()
+}
+
+// Daily is how many of day's messages to who were taken.
+func (c *Contacts) Daily(ctx context.Context, who, day string) (int, error) {
+	n, err := c.R.Get(ctx, c.dailyKey(who, day)).Int()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	return n, err
+}
+
+var claimContact = redis.NewScript(`
+local v = redis.call("GET", KEYS[1])
+if not v then
+  redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+  return ARGV[1]
+end
+return v`)
+
+// ClaimContact makes invitation inv the one that contacts who for every
+// (its other channels, retries and fallback included), unless another
+// invitation holds the window: then it returns that one's id.
+func (c *Contacts) ClaimContact(ctx context.Context, who, inv string, every time.Duration) (holder string, err error) {
+	holder, err = claimContact.Run(ctx, c.R, []string{c.contactKey(who)}, inv, every.Milliseconds()).Text()
+	if err != nil {
+		return "", fmt.Errorf("read the phone's contact window: %w", err)
+	}
+	return holder, nil
+}
+
+var releaseContact = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("DEL", KEYS[1]) end
+return 1`)
+
+// ReleaseContact gives the window back when inv holds it and reached no
+// one (every send of it failed).
+func (c *Contacts) ReleaseContact(ctx context.Context, who, inv string) error {
+	return releaseContact.Run(ctx, c.R, []string{c.contactKey(who)}, inv).Err()
+}
