@@ -68,7 +68,7 @@ type Config struct {
 	// ScanMaxBytes bounds one upload of scanned paper forms.
 	ScanMaxBytes int `yaml:"scan_max_bytes" env:"GATEWAY_SCAN_MAX_BYTES" help:"the largest upload of scanned paper forms, in bytes (one request, at most 50 pages); only keys and console sessions that may upload get past 64 KB"`
 
-	// Reaching citizens without pestering them (docs/channels.md, Send
+	// Reaching citizens without pestering them (docs/reach.md: send
 	// hours, reminders and contact limits).
 	SendHours     string        `yaml:"send_hours" env:"GATEWAY_SEND_HOURS" help:"when texts and Zalo messages to citizens go out, HH:MM-HH:MM Vietnam time, every day; what is made outside waits for the opening (an agency's send_hours overrides it)"`
 	CallHours     string        `yaml:"call_hours" env:"GATEWAY_CALL_HOURS" help:"when survey calls are made, HH:MM-HH:MM Vietnam time, working days only (an agency's call_hours overrides it)"`
