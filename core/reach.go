@@ -90,7 +90,7 @@ func (s *Service) ClaimContact(ctx context.Context, inv *store.Invitation) (bool
 	if r == nil || r.ContactEvery <= 0 || r.Contacts == nil || inv.Respondent == "" {
 		return true, nil
 	}
-	holder, err := r.Contacts.ClaimContact(ctx, inv.Respondent, inv.ID, r.ContactEvery)
+	holder, err := r.Contacts.ClaimContact(ctx, inv.Respondent, inv.ID, s.now(), r.ContactEvery)
 	return holder == inv.ID, err
 }
 

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sipasvn/gateway/channels/sms/generic"
 	"github.com/sipasvn/gateway/channels/sms/smstest"
+	"github.com/sipasvn/gateway/config"
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/store"
 )
@@ -22,8 +24,8 @@ type answerFixture struct {
 	id   string // the case
 }
 
-func newAnswerFixture(t *testing.T) *answerFixture {
-	g := gwtest.New(t, "")
+func newAnswerFixture(t *testing.T, options ...func(*config.Config)) *answerFixture {
+	g := gwtest.New(t, "", options...)
 	f := &answerFixture{t: t, g: g, fake: smstest.NewFake(t, `{"id":"prov-1"}`)}
 	smstest.Configure(t, g, "gen", map[string]any{"type": "sms.generic",
 		"settings": map[string]any{"send_url": f.fake.URL + "/send", "default": true}, "secrets": map[string]any{"secret": answerSecret}})
@@ -234,4 +236,35 @@ func TestCaseRatingWaitsForTheAnswerToGoOut(t *testing.T) {
 	if n := f.answersSent(); n != 2 {
 		t.Fatalf("the provider got %d answers, want 2", n)
 	}
+}
+
+// An answer given at night waits for the morning's send hours, like an
+// invitation, and its rating is armed only once it went: a 5 before then
+// rates nothing.
+func TestCaseAnswerWaitsForTheSendHours(t *testing.T) {
+	f := newAnswerFixture(t, gwtest.ReachDefaults)
+	vn := time.FixedZone("ICT", 7*3600)
+	now := time.Now().In(vn)
+	night := time.Date(now.Year(), now.Month(), now.Day(), 22, 0, 0, 0, vn)
+	if !night.After(now) {
+		night = night.AddDate(0, 0, 1)
+	}
+	var at atomic.Int64
+	at.Store(night.UnixMilli())
+	f.g.Core.Clock = func() time.Time { return time.UnixMilli(at.Load()) }
+	if c := f.do("answer", map[string]any{"text": "Sở đã xử lý hồ sơ."}); c["answer_send"] != "queued" {
+		t.Fatalf("answered at night: %v", c)
+	}
+	if err := f.g.Sender.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.answersSent(); n != 0 {
+		t.Fatalf("an answer went out at 22:00")
+	}
+	if r := f.sms("s-night", "5"); strings.Contains(r, "danh gia cau tra loi") {
+		t.Fatalf("a 5 before the answer went out rated it: %s", r)
+	}
+	at.Store(night.Add(10*time.Hour + 30*time.Minute).UnixMilli()) // 08:30 the next morning
+	f.drainUntilSent()
+	f.rates("s-morning")
 }

@@ -63,17 +63,22 @@ func (c *Contacts) Daily(ctx context.Context, who, day string) (int, error) {
 
 var claimContact = redis.NewScript(`
 local v = redis.call("GET", KEYS[1])
-if not v then
-  redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
-  return ARGV[1]
+if v then
+  local sep = string.find(v, "|", 1, true)
+  if sep and tonumber(string.sub(v, sep + 1)) > tonumber(ARGV[2]) then return string.sub(v, 1, sep - 1) end
 end
-return v`)
+redis.call("SET", KEYS[1], ARGV[1] .. "|" .. ARGV[3], "PX", ARGV[4])
+return ARGV[1]`)
 
-// ClaimContact makes invitation inv the one that contacts who for every
-// (its other channels, retries and fallback included), unless another
-// invitation holds the window: then it returns that one's id.
-func (c *Contacts) ClaimContact(ctx context.Context, who, inv string, every time.Duration) (holder string, err error) {
-	holder, err = claimContact.Run(ctx, c.R, []string{c.contactKey(who)}, inv, every.Milliseconds()).Text()
+// ClaimContact makes invitation inv the one that contacts who from now
+// for every (its other channels, retries and fallback included), unless
+// another invitation holds the window: then it returns that one's id. The
+// window's end is kept with it, counted on the caller's clock (the key
+// itself outlives it by a day).
+func (c *Contacts) ClaimContact(ctx context.Context, who, inv string, now time.Time, every time.Duration) (holder string, err error) {
+	end := now.Add(every)
+	holder, err = claimContact.Run(ctx, c.R, []string{c.contactKey(who)}, inv, now.UnixMilli(), end.UnixMilli(),
+		(every + 24*time.Hour).Milliseconds()).Text()
 	if err != nil {
 		return "", fmt.Errorf("read the phone's contact window: %w", err)
 	}
@@ -81,7 +86,8 @@ func (c *Contacts) ClaimContact(ctx context.Context, who, inv string, every time
 }
 
 var releaseContact = redis.NewScript(`
-if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("DEL", KEYS[1]) end
+local v = redis.call("GET", KEYS[1])
+if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. "|" then redis.call("DEL", KEYS[1]) end
 return 1`)
 
 // ReleaseContact gives the window back when inv holds it and reached no
