@@ -477,7 +477,7 @@ func (d *Dispatcher) deliverAnswer(ctx context.Context, j store.SendJob, inv *st
 		return o, nil
 	}
 	o.Msg.Agency, o.Msg.Month, o.Msg.Survey = agency, month, surveyID // counted in the cost of its invitation
-	o.Msg.ID = "a:" + j.ID // one record however often it is written
+	o.Msg.ID = "a:" + j.ID                                            // one record however often it is written
 	if o.Msg.ProviderID != "" {
 		o.Msg.ID = store.ProviderMessageID(ch.ID, o.Msg.ProviderID) // found by the delivery receipt
 	}

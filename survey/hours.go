@@ -60,7 +60,9 @@ func (h Hours) String() string {
 }
 
 // always says h puts no limit on the time.
-func (h Hours) always() bool { return h.Close == 0 || h.Open == 0 && h.Close >= 24*60 && !h.WorkingDays }
+func (h Hours) always() bool {
+	return h.Close == 0 || h.Open == 0 && h.Close >= 24*60 && !h.WorkingDays
+}
 
 // Contains reports whether t is inside the window (cal decides working
 // days; nil: Monday to Friday).

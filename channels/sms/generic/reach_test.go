@@ -24,7 +24,7 @@ func (c *clock) Set(s string) {
 	c.ms.Store(t.UnixMilli())
 }
 func (c *clock) Add(d time.Duration) { c.ms.Add(d.Milliseconds()) }
-func (c *clock) Now() time.Time     { return time.UnixMilli(c.ms.Load()).UTC() }
+func (c *clock) Now() time.Time      { return time.UnixMilli(c.ms.Load()).UTC() }
 
 // reachSetup is setup with the production defaults for send hours, the
 // reminder and the limits (gwtest.New turns them off), on a clock the test
