@@ -34,7 +34,7 @@ func reachSetup(t *testing.T, at string, options ...func(*config.Config)) (*gwte
 	c := &clock{}
 	c.Set(at)
 	g.Core.Clock = c.Now
-	fake := smstest.NewFake(t, `{"id":"prov-1"}`)
+	fake := smstest.NewFake(t, `{"id":"prov-{n}"}`)
 	smstest.Configure(t, g, "gen", map[string]any{"type": "sms.generic",
 		"settings": map[string]any{"send_url": fake.URL + "/send", "default": true}, "secrets": map[string]any{"secret": secret}})
 	return g, fake, c

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,7 +27,8 @@ type Fake struct {
 	URL string
 	mu  sync.Mutex
 	got []Sent
-	// Reply answers each request; the default is 200 with Body.
+	// Reply answers each request; the default is 200 with Body, where
+	// "{n}" becomes the request's number (a provider's message ids differ).
 	Status int
 	Body   string
 }
@@ -38,7 +40,7 @@ func NewFake(t testing.TB, body string) *Fake {
 		b, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
 		f.got = append(f.got, Sent{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), string(b)})
-		status, reply := f.Status, f.Body
+		status, reply := f.Status, strings.ReplaceAll(f.Body, "{n}", strconv.Itoa(len(f.got)))
 		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
