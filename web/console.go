@@ -751,8 +751,9 @@ func (cs *console) withFormError(v *view, c *fiber.Ctx) *view {
 }
 
 func (cs *console) putAgency(c *fiber.Ctx) error {
+	sendHours, callHours := c.FormValue("send_hours"), c.FormValue("call_hours")
 	in := core.AgencyInput{Name: c.FormValue("name"), NameEN: c.FormValue("name_en"), ShortName: c.FormValue("short_name"),
-		Parent: c.FormValue("parent"), Level: c.FormValue("level")}
+		Parent: c.FormValue("parent"), Level: c.FormValue("level"), SendHours: &sendHours, CallHours: &callHours}
 	code := strings.TrimSpace(c.FormValue("code"))
 	if _, err := cs.api.Core.PutAgency(c.UserContext(), server.Principal(c), code, in); err != nil {
 		return cs.redo(c, cs.agenciesPage, err)
@@ -782,11 +783,12 @@ func (cs *console) agenciesPage(c *fiber.Ctx) error {
 	form := map[string]string{}
 	for _, ag := range registered {
 		if ag.Code == c.Query("edit") {
-			form = map[string]string{"code": ag.Code, "name": ag.Name, "name_en": ag.NameEN, "short_name": ag.ShortName, "parent": ag.Parent, "level": ag.Level}
+			form = map[string]string{"code": ag.Code, "name": ag.Name, "name_en": ag.NameEN, "short_name": ag.ShortName, "parent": ag.Parent, "level": ag.Level,
+				"send_hours": ag.SendHours, "call_hours": ag.CallHours}
 		}
 	}
 	if c.Method() == fiber.MethodPost && c.Path() == "/console/agencies" {
-		for _, k := range []string{"code", "name", "name_en", "short_name", "parent", "level"} {
+		for _, k := range []string{"code", "name", "name_en", "short_name", "parent", "level", "send_hours", "call_hours"} {
 			form[k] = c.FormValue(k)
 		}
 	}

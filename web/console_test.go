@@ -123,6 +123,23 @@ func TestConsoleAgencyShortName(t *testing.T) {
 	if _, body := g.Page("/console/agencies?lang=en", admin); !strings.Contains(body, "(UBND Nghi Lộc)") || !strings.Contains(body, "Short name (at most 20 characters)") {
 		t.Fatalf("the list and the English form:\n%s", body)
 	}
+	// Its own send hours: a bad window comes back named, with what was
+	// typed; a good one is kept, and the form shows it when editing.
+	form.Set("send_hours", "21h-7h")
+	res = g.PostForm("/console/agencies", form, admin)
+	if b := gwtest.Body(res); res.StatusCode != 400 || !strings.Contains(b, "Giờ gửi tin ghi dạng GG:PP-GG:PP") || !strings.Contains(b, `value="21h-7h"`) {
+		t.Fatalf("a bad send window: %d %s", res.StatusCode, b)
+	}
+	form.Set("send_hours", "08:00-20:00")
+	if res := g.PostForm("/console/agencies", form, admin); res.StatusCode != 303 {
+		t.Fatalf("save the window: %d %s", res.StatusCode, gwtest.Body(res))
+	}
+	if _, a := g.API("GET", "/api/v1/agencies/000.00.40.H40", nil); a["send_hours"] != "08:00-20:00" || a["call_hours"] != nil {
+		t.Fatalf("saved %v", a)
+	}
+	if _, body := g.Page("/console/agencies?edit=000.00.40.H40", admin); !strings.Contains(body, `name="send_hours" placeholder="07:00-21:00" value="08:00-20:00"`) {
+		t.Fatalf("the edit form does not show the window")
+	}
 }
 
 // A desk with no integration makes an invitation in the console and gets
