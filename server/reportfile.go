@@ -116,6 +116,9 @@ func (a *API) officeReport(c *fiber.Ctx, rq reportQuery) (*office.Report, error)
 	if doc.Unit, doc.Units, err = a.officeUnits(c, rq, groups); err != nil {
 		return nil, err
 	}
+	if doc.Reach, err = a.Reach(ctx, rq.Filter, nil); err != nil {
+		return nil, err
+	}
 	prev, err := a.Compare(ctx, q, compute, doc.Figures)
 	if err != nil || prev == nil || prev.Responses == 0 {
 		return doc, err

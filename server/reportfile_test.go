@@ -92,7 +92,7 @@ func TestReportPrinted(t *testing.T) {
 	for _, want := range []string{
 		"BÁO CÁO CHỈ SỐ HÀI LÒNG VỀ SỰ PHỤC VỤ HÀNH CHÍNH", "UBND tỉnh Quảng Nam", "Tháng " + locale.Month("vi", month),
 		"Ngày in: " + locale.Date("vi", time.Now().In(time.FixedZone("ICT", 7*3600))),
-		a1.Text.VI, "50,76%", overall, "66,67%", change, "Trang 1/",
+		a1.Text.VI, "50,76%", overall, "66,67%", change, "Trang 1/", "5. Tiếp cận và chi phí", "Chi phí/phiếu (đ)",
 	} {
 		if !strings.Contains(words, want) {
 			t.Errorf("the printed report does not read %q:\n%s", want, text)
@@ -145,7 +145,7 @@ func TestReportWorkbook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"Tổng hợp", "Tiêu chí", "Chỉ số", "Xếp hạng đơn vị", "So sánh kỳ trước"}
+	want := []string{"Tổng hợp", "Tiêu chí", "Chỉ số", "Xếp hạng đơn vị", "So sánh kỳ trước", "Tiếp cận và chi phí"}
 	if got := f.GetSheetList(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("sheets %q, want %q", got, want)
 	}
@@ -205,6 +205,13 @@ func TestReportWorkbook(t *testing.T) {
 		}
 	}
 	near("change", number("So sánh kỳ trước", "D2", "+0.00;-0.00;0.00"), figure(t, js, "previous", "overall", "change"))
+	// Reach: the overall row, as the JSON report's reach.
+	if head, _ := f.GetCellValue("Tiếp cận và chi phí", "A2"); head != "Tất cả" {
+		t.Errorf("reach's first row is %q", head)
+	}
+	near("invited", number("Tiếp cận và chi phí", "B2", "#,##0"), figure(t, js, "reach", "invited"))
+	near("completed", number("Tiếp cận và chi phí", "F2", "#,##0"), figure(t, js, "reach", "completed"))
+	near("completion", 100*number("Tiếp cận và chi phí", "G2", "0.00%"), figure(t, js, "reach", "rates", "completed", "rate"))
 	rank, _ := f.GetRows("Xếp hạng đơn vị")
 	if len(rank) < 4 || rank[1][0] != "1" || rank[1][1] != "000.00.12.H49" || rank[2][0] != "" || rank[2][1] != "000.00.13.H49" || rank[2][len(rank[2])-1] != "chưa đủ mẫu" ||
 		rank[3][1] != "000.01.12.H49" || rank[3][len(rank[3])-1] != "chưa đủ mẫu" || len(rank[4]) > 0 {

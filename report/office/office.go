@@ -29,6 +29,9 @@ type Report struct {
 	Units                     []Unit // every unit in scope, in any order
 	MinSample                 int    // responses a unit needs to be ranked
 	Previous                  *Previous
+	// Reach is how far the period's invitations got and what they cost
+	// (nil: no invitation in the period).
+	Reach *report.Reach
 }
 
 // Unit is one agency's own figures.
@@ -308,7 +311,40 @@ func (r *Report) definition() string {
 			"a criterion is the mean of its indicators, the overall index the mean of all indicators.")
 }
 
+// reachTable is how far the invitations got on each channel, and what an
+// answer cost: the funnel as the dashboard shows it.
+func (r *Report) reachTable() table {
+	t := table{sheet: r.t("Tiếp cận và chi phí", "Reach and cost"), title: r.t("Tiếp cận và chi phí", "Reach and cost"),
+		cols: []column{{r.t("Kênh", "Channel"), text, 24}, {r.t("Mời", "Invited"), count, 19}, {r.t("Đã gửi", "Sent"), count, 19},
+			{r.t("Đã nhắc", "Reminded"), count, 19}, {r.t("Đã mở", "Opened"), count, 19}, {r.t("Hoàn thành", "Completed"), count, 21},
+			{r.t("Tỉ lệ hoàn thành", "Completion"), share, 25}, {r.t("Chi phí/phiếu (đ)", "Cost per answer (đ)"), count, 34}},
+		note: r.t("Tỉ lệ hoàn thành của SMS, Zalo và gọi điện tính trên số đã gửi, của các kênh khác trên số được mời. Lời mời tính theo tháng tạo; chi phí theo bảng giá của tỉnh (GATEWAY_PRICES), “–” khi chưa đặt giá.",
+			"SMS, Zalo and call completion is over those sent, other channels' over those invited. Invitations count in the month they were made; cost at the province's prices (GATEWAY_PRICES), “–” where none is set.")}
+	names := map[string]string{"web": r.t("Web/QR", "Web/QR"), "sms": "SMS", "zalo": "Zalo", "kiosk": r.t("Kiosk tại quầy", "Desk kiosk"), "voice": r.t("Gọi điện", "Call")}
+	row := func(name string, f report.ReachFigures) []cell {
+		opt := func(v *int64) cell {
+			if v == nil {
+				return cell{kind: count, none: true}
+			}
+			return num(count, float64(*v))
+		}
+		return []cell{txt(name), num(count, float64(f.Invited)), num(count, float64(f.Sent)), num(count, float64(f.Reminded)),
+			opt(f.Opened), num(count, float64(f.Completed)), num(share, f.Rates.Completed.Rate), opt(f.CostPerAnswer)}
+	}
+	t.rows = append(t.rows, row(r.t("Tất cả", "All"), r.Reach.ReachFigures))
+	for _, fam := range []string{"web", "sms", "zalo", "kiosk", "voice"} {
+		if f, ok := r.Reach.ByChannel[fam]; ok && (f.Invited > 0 || f.Completed > 0) {
+			t.rows = append(t.rows, row(names[fam], f))
+		}
+	}
+	return t
+}
+
 // tables are the report's tables, in the workbook's order of sheets.
 func (r *Report) tables() []table {
-	return []table{r.summary(), r.criteria(), r.indicators(), r.ranking(), r.comparison()}
+	ts := []table{r.summary(), r.criteria(), r.indicators(), r.ranking(), r.comparison()}
+	if r.Reach != nil {
+		ts = append(ts, r.reachTable())
+	}
+	return ts
 }

@@ -65,6 +65,10 @@ func WritePDF(w io.Writer, r *Report) error {
 	ts[3].title, ts[4].title = "3. "+ts[3].title, "4. "+ts[4].title
 	p.table(ts[3])
 	p.table(ts[4])
+	if len(ts) > 5 {
+		ts[5].title = "5. " + ts[5].title
+		p.table(ts[5])
+	}
 	return pdf.Output(w)
 }
 
