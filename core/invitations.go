@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
@@ -419,16 +421,9 @@ func inviteHead(dossier, office string) survey.Text {
 	return survey.Text{VI: "Đánh giá hồ sơ vừa nhận:", EN: "Rate your dossier:"}
 }
 
-// reminderHead heads a reminder: the citizen has not answered yet.
+// reminderHead heads a reminder: the invitation's head, asked again.
 func reminderHead(dossier, office string) survey.Text {
-	en := survey.Unaccent(office)
-	switch {
-	case dossier != "" && office != "":
-		return survey.Text{VI: "Nhắc lại: xin đánh giá HS " + dossier + " tại " + office + ":", EN: "Reminder: please rate dossier " + dossier + " at " + en + ":"}
-	case dossier != "":
-		return survey.Text{VI: "Nhắc lại: xin đánh giá HS " + dossier + ":", EN: "Reminder: please rate dossier " + dossier + ":"}
-	case office != "":
-		return survey.Text{VI: "Nhắc lại: xin đánh giá hồ sơ tại " + office + ":", EN: "Reminder: please rate your dossier at " + en + ":"}
-	}
-	return survey.Text{VI: "Nhắc lại: xin đánh giá hồ sơ vừa nhận:", EN: "Reminder: please rate your dossier:"}
+	h := inviteHead(dossier, office)
+	lower := func(s string) string { r, n := utf8.DecodeRuneInString(s); return string(unicode.ToLower(r)) + s[n:] }
+	return survey.Text{VI: "Nhắc lại: xin " + lower(h.VI), EN: "Reminder: please " + lower(h.EN)}
 }
