@@ -47,7 +47,11 @@ type Rate struct {
 	Interval Interval `json:"interval"`
 }
 
+// A step above its base (the base's events lost with a Redis that kept
+// nothing, the embedded default's, while the answers were kept) makes the
+// base that step: a rate never passes 100%, nor its interval.
 func rateOf(part, whole int64) Rate {
+	whole = max(whole, part)
 	r := 0.0
 	if whole > 0 {
 		r = 100 * float64(part) / float64(whole)
