@@ -249,3 +249,33 @@ func TestRebuildCountsTheReachAsLive(t *testing.T) {
 	}
 	sameAsRebuild(t, g)
 }
+
+// A rebuild that runs while answers and openings wait to be counted (the
+// kill test's cut rebuild, done again by the next writer) leaves the
+// roll-ups equal to a later rebuild once the writer counted what waited:
+// the starts their completions imply and the openings noted before.
+func TestRebuildBeforeTheLiveWriterCounts(t *testing.T) {
+	g := reachGateway(t)
+	var tokens []string
+	for i := range 4 {
+		inv := g.Invite(fmt.Sprintf("D-RB-%d", i), reachAgency, map[string]any{"survey": "sipas-5"})
+		tokens = append(tokens, gwtest.Token(inv))
+	}
+	g.Drain()
+	for _, tok := range tokens[:3] {
+		if res := g.AnswerAsCitizen(tok, "A=5&B=4&C=5&D=4&E=3"); res.StatusCode != 303 && res.StatusCode != 200 {
+			t.Fatalf("answer: %d", res.StatusCode)
+		}
+	}
+	if status, _ := g.Page("/s/"+tokens[3], nil); status != 200 {
+		t.Fatal("page")
+	}
+	g.Flush() // the responses in MongoDB, not yet counted
+	if _, err := g.Applier.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g.Drain()
+	g.Drain()
+	wantCounts(t, g, map[string]int64{"opened/web": 4, "started/web": 3, "completed/web": 3})
+	sameAsRebuild(t, g)
+}

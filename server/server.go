@@ -204,6 +204,7 @@ type readiness struct {
 	Status        string            `json:"status" doc:"ok, degraded (MongoDB down: answers still accepted into the outbox) or unavailable"`
 	Checks        map[string]string `json:"checks" doc:"redis and mongo: ok, or down with the error"`
 	OutboxPending *int64            `json:"outbox_pending,omitempty" doc:"answers accepted, not yet in MongoDB"`
+	EventsPending *int64            `json:"events_pending,omitempty" doc:"invitation and reach events noted (made, sent, reminded, opened, started, spent), not yet counted in the roll-ups"`
 	Warnings      map[string]string `json:"warnings,omitempty" doc:"serving, but an operator must act"`
 }
 
@@ -249,6 +250,11 @@ func readyz(d Deps) fiber.Handler {
 		body := readiness{Status: "ok", Checks: checks}
 		if n, err := d.Core.Outbox.Pending(ctx); err == nil {
 			body.OutboxPending = &n
+		}
+		if d.Core.Funnel != nil {
+			if n, err := d.Core.Funnel.Pending(ctx); err == nil {
+				body.EventsPending = &n
+			}
 		}
 		if w, err := d.Core.Warnings.All(ctx); err == nil && len(w) > 0 {
 			body.Warnings = w

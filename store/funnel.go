@@ -222,6 +222,9 @@ func (f *Funnel) Range(ctx context.Context, from, to string, count int64) ([]str
 	return ids, events, nil
 }
 
+// Pending is how many noted events wait for the roll-up writer.
+func (f *Funnel) Pending(ctx context.Context) (int64, error) { return f.R.XLen(ctx, f.Key).Result() }
+
 // Drop deletes events the writer applied.
 func (f *Funnel) Drop(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {

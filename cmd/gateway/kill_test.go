@@ -111,8 +111,8 @@ func inFlight(cr *crowd) bool {
 	return false
 }
 
-// settle waits until nothing is left to write or count: the outbox is
-// empty, the report counts every stored response and at least the
+// settle waits until nothing is left to write or count: the outbox and
+// the events stream are empty, the report counts every stored response and at least the
 // acknowledged ones, and nothing in it moves for half a second. It
 // returns the export and the report.
 func settle(t *testing.T, s *stack, acknowledged int) (map[string]exportRecord, map[string]any) {
@@ -122,7 +122,10 @@ func settle(t *testing.T, s *stack, acknowledged int) (map[string]exportRecord, 
 		_, ready := call(t, "GET", s.base+"/readyz", "", "", "")
 		stored := exportedResponses(t, s.base, s.key, "all")
 		_, rep := call(t, "GET", s.base+"/api/v1/reports/sipas?survey=all", s.key, "", "")
-		if ready["outbox_pending"] == 0.0 && rep["responses"] == float64(len(stored)) && len(stored) >= acknowledged {
+		// The reach counts (opened, started) wait in the events stream
+		// after the responses are counted: a rebuild counts responses,
+		// the writer's next batch their events.
+		if ready["outbox_pending"] == 0.0 && ready["events_pending"] == 0.0 && rep["responses"] == float64(len(stored)) && len(stored) >= acknowledged {
 			if reflect.DeepEqual(rep, last) {
 				return stored, rep
 			}
