@@ -1330,6 +1330,9 @@ type Readiness struct {
 	// Checks redis and mongo: ok, or down with the error
 	Checks map[string]string `json:"checks"`
 
+	// EventsPending invitation and reach events noted (made, sent, reminded, opened, started, spent), not yet counted in the roll-ups
+	EventsPending *int64 `json:"events_pending,omitempty"`
+
 	// OutboxPending answers accepted, not yet in MongoDB
 	OutboxPending *int64 `json:"outbox_pending,omitempty"`
 
