@@ -264,10 +264,12 @@ func (g *Gateway) Form(path, form string) *http.Response {
 func (g *Gateway) Drain() {
 	g.T.Helper()
 	g.Flush()
-	if err := g.Applier.Drain(context.Background()); err != nil {
+	// Messages first: their records note what they cost, which the
+	// roll-up writer then counts.
+	if err := g.Core.DrainMessages(context.Background(), "test", -1); err != nil {
 		g.T.Fatal(err)
 	}
-	if err := g.Core.DrainMessages(context.Background(), "test", -1); err != nil {
+	if err := g.Applier.Drain(context.Background()); err != nil {
 		g.T.Fatal(err)
 	}
 }
