@@ -304,6 +304,13 @@ var statusLabels = map[string]string{
 	string(store.SendFailed): "Gửi lỗi", string(store.SendSkipped): "Không gửi",
 	string(store.SendRetrying): "Đang thử lại", string(store.SendFallback): "Chuyển sang SMS",
 	"invite": "Lời mời", "reply": "Tin trả lời", store.Received: "Công dân gửi", "answer": "Trả lời phản ánh",
+	store.SendKindReminder: "Tin nhắc lại",
+	// Why a send was skipped or waits (SendStatus.Reason, "reason:" before it).
+	"reason:" + store.ReasonContactLimit: "số này đã được mời khảo sát trong khoảng GATEWAY_CONTACT_EVERY; công dân vẫn trả lời được qua mã QR hoặc kiosk",
+	"reason:" + store.ReasonDailyLimit:   "chờ ngày mai: số này đã nhận đủ tin trong ngày",
+	"reason:" + store.ReasonSendHours:    "chờ đến giờ gửi tin",
+	"reason:" + store.ReasonOptedOut:     "công dân đã từ chối nhận tin",
+	"reason:" + store.ReasonClosed:       "phiếu đã trả lời, hết hạn hoặc đã đóng",
 }
 
 // statusLabel names a status for the console (the code itself if unknown).

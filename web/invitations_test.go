@@ -58,3 +58,24 @@ func TestConsoleInvitationList(t *testing.T) {
 		t.Errorf("completed: %d", status)
 	}
 }
+
+// An invitation whose text the contact limit held back says why on its
+// page, in the page's language, not in the API's English.
+func TestConsoleInvitationSaysWhyNoText(t *testing.T) {
+	g := gwtest.New(t, "", gwtest.ReachDefaults)
+	if res, out := g.API("PUT", "/api/v1/channels/sms-main", map[string]any{"type": "sms.generic",
+		"settings": map[string]any{"send_url": "http://127.0.0.1:9/send", "default": true}, "secrets": map[string]any{"secret": "a-generic-secret-0123"}}); res.StatusCode != 200 {
+		t.Fatalf("channel: %d %v", res.StatusCode, out)
+	}
+	g.Invite("000.00.12.H49-261206-0001", "000.00.12.H49", map[string]any{"phone": "0912345678", "send": []string{"sms"}})
+	g.Invite("000.00.12.H49-261206-0002", "000.00.12.H49", map[string]any{"phone": "0912345678", "send": []string{"sms"}})
+	admin := g.PostForm("/console/login", url.Values{"key": {gwtest.AdminKey}}, nil).Cookies()[0]
+	_, vi := g.Page("/console/invitations?dossier_code=000.00.12.H49-261206-0002", admin)
+	if !strings.Contains(vi, "Không gửi") || !strings.Contains(vi, "số này đã được mời khảo sát") || strings.Contains(vi, "a survey invitation went") {
+		t.Errorf("the skipped send, in Vietnamese:\n%s", vi)
+	}
+	_, en := g.Page("/console/invitations?dossier_code=000.00.12.H49-261206-0002&lang=en", admin)
+	if !strings.Contains(en, "this phone was invited within GATEWAY_CONTACT_EVERY") {
+		t.Errorf("the skipped send, in English:\n%s", en)
+	}
+}
