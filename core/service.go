@@ -39,8 +39,10 @@ type Service struct {
 	Drafts        *store.Progress
 	Conversations *store.Conversations
 	Queue         *store.SendQueue
-	Locks         *store.Locks
-	Limiter       *store.Limiter
+	// Calls keeps the survey calls' progress (see StartCall).
+	Calls   *store.Calls
+	Locks   *store.Locks
+	Limiter *store.Limiter
 	// OptOuts holds citizens' latest opt-out answers until MongoDB has
 	// them; nil writes them to MongoDB at once.
 	OptOuts *store.OptOutView

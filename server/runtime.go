@@ -42,6 +42,7 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 		Surveys: survey.Builtin(), Topics: applier.Lexicon, Calendar: applier.Calendar, Notices: applier.Notices, OpenCases: applier.OpenCases, Mongo: m, Drafts: &store.Progress{R: r},
 		Conversations: &store.Conversations{R: r, TTL: cfg.ConversationTTL, Name: name},
 		Queue:         &store.SendQueue{R: r, Name: name},
+		Calls:         &store.Calls{R: r, Name: name},
 		Locks:         locks,
 		Limiter:       &store.Limiter{R: r, Name: name}, PageRate: cfg.PageRate, PhoneRate: cfg.PhoneRate, KioskRate: cfg.KioskRate, RequireAgencies: cfg.RequireAgencies, MaxMonths: cfg.MaxMonths, AgencyNames: &sync.Map{},
 		SignIns: &core.SignInLimits{
