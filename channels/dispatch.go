@@ -131,6 +131,9 @@ func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 		}
 		return d.hold(ctx, j, j.Channel, st, at, why)
 	}
+	if family == "voice" {
+		return d.call(ctx, j, inv, ch, p, phone, st, now)
+	}
 	render := RenderFor(ch)
 	text := c.InviteText(inv, func(t survey.Text) string { return render(t, inv.Locale) })
 	pid, err := p.Send(ctx, Deps{Core: c, Log: d.Log}, ch, Outgoing{To: phone, Text: text, Invitation: inv.ID, Dossier: inv.DossierCode, SurveyURL: c.SurveyURL(inv)})
@@ -352,19 +355,32 @@ func (d *Dispatcher) failed(ctx context.Context, j store.SendJob, key string, st
 
 // fallback sends through the SMS channel instead, recording why.
 func (d *Dispatcher) fallback(ctx context.Context, j store.SendJob, st store.SendStatus, inv *store.Invitation) error {
-	st.Status = store.SendFallback
-	sms, err := d.Core.ResolveChannel(ctx, "sms")
+	ok, err := FallBackToSMS(ctx, d.Core, inv, &st)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return d.finishFailed(ctx, j, j.Channel, st, inv)
+	}
+	d.Log.Info("falling back to SMS", "invitation", inv.ID, "from", j.Channel, "why", st.Error)
+	return d.finish(ctx, j, j.Channel, st)
+}
+
+// FallBackToSMS queues invitation inv on the SMS channel instead of one
+// that could not reach the citizen (a Zalo user out of reach, a phone
+// that never answered the calls), and says so in st, the send that
+// failed: its status becomes fallback; false, and failed, when there is
+// no SMS channel or no phone to fall back to.
+func FallBackToSMS(ctx context.Context, c *core.Service, inv *store.Invitation, st *store.SendStatus) (bool, error) {
+	sms, err := c.ResolveChannel(ctx, "sms")
 	if err != nil || len(inv.PhoneSealed) == 0 {
 		st.Status = store.SendFailed
 		st.Error += "; no SMS channel to fall back to"
-		return d.finishFailed(ctx, j, j.Channel, st, inv)
+		return false, nil
 	}
+	st.Status = store.SendFallback
 	st.Error += "; sent by SMS channel " + sms.ID + " instead"
-	d.Log.Info("falling back to SMS", "invitation", inv.ID, "from", j.Channel, "to", sms.ID)
-	if err := d.Core.Enqueue(ctx, inv, []*store.Channel{sms}); err != nil {
-		return err
-	}
-	return d.finish(ctx, j, j.Channel, st)
+	return true, c.Enqueue(ctx, inv, []*store.Channel{sms})
 }
 
 // finishFailed finishes an invitation's send that reached no one, and
