@@ -8,6 +8,7 @@ import (
 	_ "github.com/sipasvn/gateway/channels/sms/generic"  // sms.generic
 	_ "github.com/sipasvn/gateway/channels/sms/speedsms" // sms.speedsms
 	_ "github.com/sipasvn/gateway/channels/sms/twilio"   // sms.twilio
+	_ "github.com/sipasvn/gateway/channels/voice/twilio" // voice.twilio
 	_ "github.com/sipasvn/gateway/channels/web"          // the survey page
 	_ "github.com/sipasvn/gateway/channels/zalo"         // zalo.oa
 )
