@@ -54,6 +54,9 @@ type Channel struct {
 	// TokenExpires is when the access token stops working (Zalo); zero
 	// when unknown.
 	TokenExpires time.Time
+	// Prompts names a voice channel's uploaded recordings, with their
+	// versions (see PromptURL).
+	Prompts map[string]int64
 }
 
 // Setting returns a string setting, or "".
@@ -97,7 +100,7 @@ func (s *Service) PutChannel(ctx context.Context, p *Principal, kind ChannelKind
 		for k, v := range old.Secrets {
 			ch.Secrets[k] = v
 		}
-		ch.TokenExpires = old.TokenExpires
+		ch.TokenExpires, ch.Prompts = old.TokenExpires, old.Prompts
 	}
 	for k, v := range in.Secrets {
 		if !contains(kind.Secrets, k) && !contains(kind.OptionalSecrets, k) {
@@ -313,7 +316,7 @@ func (s *Service) readChannel(ctx context.Context, id string) (*Channel, error) 
 	if err != nil {
 		return nil, notFoundAs(err, "channel %s does not exist", id)
 	}
-	ch := &Channel{ID: st.ID, Type: st.Type, Enabled: st.Enabled, Settings: st.Settings, Secrets: map[string]string{}, TokenExpires: st.TokenExpires}
+	ch := &Channel{ID: st.ID, Type: st.Type, Enabled: st.Enabled, Settings: st.Settings, Secrets: map[string]string{}, TokenExpires: st.TokenExpires, Prompts: st.Prompts}
 	for k, v := range st.Secrets {
 		plain, err := s.Sealer.Open(v)
 		if err != nil {

@@ -33,6 +33,9 @@ type API struct {
 	// empty: the reach has no cost figures).
 	Prices  map[string]int64
 	uploads []upload // routes whose bodies may pass BodyLimit (AllowUpload)
+	// promptUploader finds who sends a voice prompt's recording, which may
+	// pass BodyLimit (see uploadLimit).
+	promptUploader Uploader
 }
 
 // Bands are the satisfaction index (percent) from which the dashboard

@@ -97,11 +97,14 @@ func bearer(c *core.Service, adminKey string) Uploader {
 // BodyLimit, as on every route, and never held in memory.
 func uploadLimit(a *API, max int) func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
 	return func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+		path, _, _ := bytes.Cut(h.RequestURI(), []byte("?")) // no allocation: every request passes here
+		path = bytes.TrimSuffix(path, []byte("/"))
+		if h.IsPut() && promptPath(path) && a.promptUploader != nil && (upload{who: a.promptUploader}).allowed(h) {
+			return fasthttp.RequestConfig{MaxRequestBodySize: core.PromptMaxBytes, ReadTimeout: time.Minute}
+		}
 		if !h.IsPost() {
 			return fasthttp.RequestConfig{}
 		}
-		path, _, _ := bytes.Cut(h.RequestURI(), []byte("?")) // no allocation: every request passes here
-		path = bytes.TrimSuffix(path, []byte("/"))
 		for _, u := range a.uploads {
 			if bytes.EqualFold(path, u.path) && u.allowed(h) {
 				// a slow phone link may take minutes for 25 MB
@@ -118,4 +121,16 @@ func (u upload) allowed(h *fasthttp.RequestHeader) bool {
 	defer cancel()
 	p, err := u.who(ctx, h)
 	return err == nil && (p.Role == core.RoleAdmin || p.Role == core.RoleAgency)
+}
+
+// promptPath says whether path is a voice prompt's upload,
+// /api/v1/channels/{id}/prompts/{name}, whose PUT may carry a recording
+// of up to core.PromptMaxBytes.
+func promptPath(path []byte) bool {
+	rest, ok := bytes.CutPrefix(path, []byte("/api/v1/channels/"))
+	if !ok {
+		return false
+	}
+	id, name, ok := bytes.Cut(rest, []byte("/prompts/"))
+	return ok && len(id) > 0 && len(name) > 0 && bytes.IndexByte(id, '/') < 0 && bytes.IndexByte(name, '/') < 0
 }

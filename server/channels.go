@@ -249,3 +249,22 @@ func scrub(s string, secrets map[string]string) string {
 	}
 	return s
 }
+
+// promptView is a voice prompt's recording as the API shows it.
+type promptView struct {
+	Channel   string    `json:"channel"`
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	Bytes     int       `json:"bytes"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// putPrompt stores a voice channel's recording of one prompt: PUT
+// /api/v1/channels/{id}/prompts/{name} with an MP3 or WAV body.
+func (a *API) putPrompt(c *fiber.Ctx) error {
+	p, err := a.Core.PutPrompt(c.UserContext(), Principal(c), strings.Clone(c.Params("id")), strings.Clone(c.Params("name")), c.Get(fiber.HeaderContentType), c.Body())
+	if err != nil {
+		return err
+	}
+	return c.JSON(promptView{Channel: p.Channel, Name: p.Name, Type: p.Type, Bytes: len(p.Data), UpdatedAt: p.Updated})
+}

@@ -31,7 +31,9 @@ type (
 	cssBody    struct{}
 	jsBody     struct{}
 	xmlBody    struct{}
-	jsonLine   struct{ row exportLine } // application/x-ndjson: one row a line
+	// audioBody is a recording, audio/mpeg (MP3) or audio/wav.
+	audioBody struct{}
+	jsonLine  struct{ row exportLine } // application/x-ndjson: one row a line
 )
 
 // alt lists the bodies one answer may have (format= picks).
@@ -66,10 +68,12 @@ var (
 	webhookSMS = alt{struct {
 		Replies []sms.Reply `json:"replies"`
 	}{}, xmlBody{}}
-	inv        = InvitationView{}
-	apiErrors  = []int{400, 401, 403, 404, unavailable}
-	readErrors = []int{401, 403, 404, unavailable}
-	caseErrors = []int{400, 401, 403, 404, 409, unavailable}
+	// webhookVoice is TwiML or a Stringee SCCO list of actions.
+	webhookVoice = alt{xmlBody{}, []map[string]any{}}
+	inv          = InvitationView{}
+	apiErrors    = []int{400, 401, 403, 404, unavailable}
+	readErrors   = []int{401, 403, 404, unavailable}
+	caseErrors   = []int{400, 401, 403, 404, 409, unavailable}
 	// answerErrors adds the case's limit on answers (core.AnswersPerDay).
 	answerErrors = []int{400, 401, 403, 404, 409, 429, unavailable}
 )
@@ -129,6 +133,8 @@ var operations = []operation{
 		request{struct {
 			Phone string `json:"phone,omitempty"`
 		}{}, nil}, false, map[int]any{200: channelTest{}, 502: channelTest{}}, []int{400, 401, 403, 404, 429, unavailable}},
+	{"putChannelPrompt", "put", "/api/v1/channels/{id}/prompts/{name}", "Upload a voice channel's recording of one prompt (greeting, question_a … question_e, scale, repeat, resume, thanks, closed, no_survey), MP3 or WAV, at most 2 MB: calls play it instead of the provider's voice", "channels", nil,
+		audioBody{}, false, map[int]any{200: promptView{}}, []int{400, 401, 403, 404, 413, unavailable}},
 	{"createKey", "post", "/api/v1/keys", "Create an API key (its value is shown once)", "keys", nil, request{core.KeyInput{}, []string{"name", "role"}}, false, map[int]any{201: createdKey{}}, []int{400, 401, 403, unavailable}},
 	{"listKeys", "get", "/api/v1/keys", "API keys (no values)", "keys", nil, nil, false, map[int]any{200: keyList{}}, []int{401, 403, unavailable}},
 	{"revokeKey", "delete", "/api/v1/keys/{id}", "Revoke an API key", "keys", nil, nil, false, map[int]any{204: nil}, readErrors},
@@ -208,6 +214,12 @@ var operations = []operation{
 	{"receiveZaloEvent", "post", "/webhooks/zalo/{channel_id}", "Zalo OA events (queued, acknowledged at once)", "webhooks", nil, nil, true, map[int]any{200: struct {
 		OK bool `json:"ok"`
 	}{}}, []int{400, 401, 404, 413, unavailable}},
+	{"receiveVoiceEvent", "post", "/webhooks/voice/{channel_id}/{event}", "A voice provider's call webhook in its own format, event answer (the call was answered or came in), key (a key pressed, or none in time) or status (the call ended): the answer is the call's next actions (Twilio TwiML, Stringee SCCO), 204 for a status", "webhooks",
+		[]string{"inv", "step"}, nil, true, map[int]any{200: webhookVoice, 204: nil}, []int{400, 401, 404, 413, unavailable}},
+	{"receiveVoiceEventByGet", "get", "/webhooks/voice/{channel_id}/{event}", "A call's first actions asked for by GET (Stringee's answer_url, signed over the request URI)", "webhooks",
+		[]string{"inv", "callId"}, nil, true, map[int]any{200: webhookVoice}, []int{400, 401, 404, unavailable}},
+	{"getVoicePrompt", "get", "/voice/prompts/{channel_id}/{name}", "An uploaded prompt's recording, at the signed URL the gateway puts in a call's actions (an hour)", "webhooks",
+		[]string{"v", "exp", "sig"}, nil, true, map[int]any{200: audioBody{}}, []int{401, 404, unavailable}},
 }
 
 // Case action bodies, as the document describes them (core.CaseInput
@@ -253,7 +265,12 @@ var queryDoc = map[string]string{
 	"sort":         "plans: updated (newest first, the default) or effect (the page ranked by effect, best first)",
 	"criterion":    "a criterion code (A–E) scored 1–2 in the case's response",
 	"kind":         "response: only the cases of unhappy responses; feedback: only those the feedback pages opened",
-	"step":         "the page of a long survey",
+	"step":         "the page of a long survey; a call's key webhook: the step the key answers (the gateway puts it in the URL)",
+	"inv":          "the invitation a call the gateway placed is about (the gateway puts it in the URLs it gives the provider)",
+	"callId":       "Stringee's call id",
+	"v":            "the recording's version",
+	"exp":          "when the signed URL stops working (Unix seconds)",
+	"sig":          "the gateway's signature of the URL",
 	"lang":         "vi (default) or en",
 	"after":        "the seq of the dossier the kiosk shows (0: none)",
 	"wait":         "seconds to wait, 1–25 (default 25)",
@@ -313,6 +330,9 @@ func (s *schemas) media(v any) map[string]any {
 		return map[string]any{"text/javascript": map[string]any{"schema": map[string]any{"type": "string"}}}
 	case xmlBody:
 		return map[string]any{"application/xml": map[string]any{"schema": map[string]any{"type": "string"}}}
+	case audioBody:
+		bin := map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}
+		return map[string]any{"audio/mpeg": bin, "audio/wav": bin}
 	case jsonLine:
 		return map[string]any{"application/x-ndjson": map[string]any{"schema": s.of(reflect.TypeOf(v.row))}}
 	}
@@ -397,7 +417,7 @@ func OpenAPI(base string) []byte {
 			}
 			s.components[name] = schema
 			o["requestBody"] = map[string]any{"required": len(b.required) > 0, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + name}}}}
-		case csvBody:
+		case csvBody, audioBody:
 			o["requestBody"] = map[string]any{"required": true, "content": s.media(b)}
 		case uploadBody: // files, field file, repeatable
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"multipart/form-data": map[string]any{"schema": map[string]any{

@@ -113,6 +113,7 @@ func New(d Deps) *fiber.App {
 	}
 	api := &API{Core: d.Core, log: d.Log, RankMin: max(d.RankMin, 1), Bands: d.Bands, PlanThreshold: cmp.Or(d.PlanThreshold, 80), Zone: zone, Prices: d.Prices}
 	api.AllowUpload(ScansPath, bearer(d.Core, d.AdminKey))
+	api.promptUploader = bearer(d.Core, d.AdminKey)
 	app.Server().HeaderReceived = uploadLimit(api, d.ScanLimit())
 	authn := authenticate(d.Core, d.AdminKey)
 	if d.Pprof {
@@ -154,6 +155,7 @@ func New(d Deps) *fiber.App {
 	v1.Put("/channels/:id", admin, api.putChannel)
 	v1.Delete("/channels/:id", admin, api.deleteChannel)
 	v1.Post("/channels/:id/test", admin, api.testChannel)
+	v1.Put("/channels/:id/prompts/:name", admin, api.putPrompt)
 	v1.Post("/keys", admin, api.createKey)
 	v1.Get("/keys", admin, api.keys)
 	v1.Delete("/keys/:id", admin, api.revokeKey)

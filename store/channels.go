@@ -24,6 +24,9 @@ type Channel struct {
 	Updated  time.Time         `bson:"updated_at"`
 	// TokenExpires is when the access token (Zalo) stops working.
 	TokenExpires time.Time `bson:"token_expires_at,omitempty"`
+	// Prompts names the recordings uploaded for a voice channel's calls,
+	// each with its version (Unix ms of the upload): see Mongo.PutPrompt.
+	Prompts map[string]int64 `bson:"prompts,omitempty"`
 }
 
 // Channels is the channels collection.

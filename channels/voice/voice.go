@@ -58,8 +58,8 @@ type Event struct {
 type Hooks struct {
 	// Key is where the next key (or none) goes.
 	Key string
-	// Audio, when set, is the signed URL of the recording uploaded under
-	// a prompt's name, or "" when the provider's voice says it.
+	// Audio is the signed URL of the recording uploaded under a prompt's
+	// name, or "" when the provider's voice says it (nil: never one).
 	Audio func(name string) string
 }
 
@@ -99,6 +99,19 @@ func (webhook) Mount(app *fiber.App, d channels.Deps) {
 	h := &handler{deps: channels.Deps{Core: d.Core, Log: d.Log.With("comp", "voice")}}
 	app.Post("/webhooks/voice/:channel_id/:event", h.serve)
 	app.Get("/webhooks/voice/:channel_id/:event", h.serve)
+	app.Get("/voice/prompts/:channel_id/:name", h.prompt)
+}
+
+// prompt serves an uploaded recording at the signed URL PromptURL gave
+// the provider.
+func (h *handler) prompt(c *fiber.Ctx) error {
+	p, err := h.deps.Core.PromptAudio(c.UserContext(), c.Params("channel_id"), c.Params("name"), c.Query("v"), c.Query("exp"), c.Query("sig"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, p.Type)
+	c.Set(fiber.HeaderCacheControl, "private, max-age=3600") // a new upload has a new URL (its version)
+	return c.Send(p.Data)
 }
 
 type handler struct{ deps channels.Deps }
@@ -154,7 +167,7 @@ func (h *handler) apply(c *fiber.Ctx, a Adapter, ch *core.Channel, ev Event) err
 	if err != nil {
 		return err
 	}
-	return a.Respond(c, ch, turn, h.hooks(ch, ev.CallID))
+	return a.Respond(c, ch, turn, h.hooks(ch))
 }
 
 // callIn answers a citizen's call by their caller id.
@@ -167,8 +180,9 @@ func (h *handler) callIn(c *fiber.Ctx, ch *core.Channel, ev Event) (*core.CallTu
 }
 
 // hooks are a call's URLs on ch.
-func (h *handler) hooks(ch *core.Channel, callID string) Hooks {
-	return Hooks{Key: h.deps.Core.BaseURL + "/webhooks/voice/" + url.PathEscape(ch.ID) + "/" + EventKey}
+func (h *handler) hooks(ch *core.Channel) Hooks {
+	return Hooks{Key: h.deps.Core.BaseURL + "/webhooks/voice/" + url.PathEscape(ch.ID) + "/" + EventKey,
+		Audio: func(name string) string { return h.deps.Core.PromptURL(ch, name) }}
 }
 
 // KeyURL is hooks.Key for step: the step goes in the query, so that the
