@@ -43,9 +43,8 @@ func (d *Dispatcher) call(ctx context.Context, j store.SendJob, inv *store.Invit
 		}
 		return d.failed(ctx, j, j.Channel, st, inv, err)
 	}
-	st.Status, st.Error = store.SendSent, "call "+pid+" placed"
-	if err := c.NoteSent(ctx, inv, "voice"); err != nil {
-		d.Log.Error("count the call in response rates", "invitation", inv.ID, "err", err)
-	}
+	// Still queued: a call reaches the citizen (sent, in the reach
+	// figures) only once a person picks up, which its end tells.
+	st.Status, st.Error = store.SendQueued, "call "+pid+" placed"
 	return d.finish(ctx, j, j.Channel, st)
 }

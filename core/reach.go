@@ -179,6 +179,7 @@ func (s *Service) spentEvents(ctx context.Context, sent []*store.Message) []stor
 		if e, ok := m.SpentEvent(Family(ch.Type)); ok {
 			events = append(events, e)
 		}
+		events = append(events, m.CallEvents()...)
 	}
 	return events
 }

@@ -1185,7 +1185,11 @@ func spentCells(ctx context.Context, m *store.Mongo, family map[string]string, c
 			if inv := invs[msg.Invitation]; msg.Agency == "" && inv != nil {
 				msg.Agency, msg.Month, msg.Survey = inv.AgencyCode, store.MonthOf(inv.CreatedAt), inv.Survey
 			}
+			events := msg.CallEvents()
 			if e, ok := msg.SpentEvent(family[msg.Channel]); ok {
+				events = append(events, e)
+			}
+			for _, e := range events {
 				for k, c := range e.Cells() {
 					cells.Add(k, c)
 				}

@@ -11,6 +11,41 @@ import (
 type Reach struct {
 	ReachFigures
 	ByChannel map[string]ReachFigures `json:"by_channel" doc:"by channel family: web, sms, zalo always, kiosk, voice and others when they have figures"`
+	Calls     *Calls                  `json:"calls,omitempty" doc:"the survey calls (voice channels), when there were any"`
+}
+
+// Calls are the survey calls' figures: how the calls went, what they
+// cost in minutes, how many questions were answered in them, and how many
+// invitations the phone completed.
+type Calls struct {
+	Calls          int64   `json:"calls" doc:"calls that ended: placed by the gateway (every try) or made by citizens"`
+	Answered       int64   `json:"answered" doc:"picked up by a person"`
+	Busy           int64   `json:"busy"`
+	NoAnswer       int64   `json:"no_answer" doc:"not picked up (or cancelled)"`
+	Machine        int64   `json:"machine" doc:"picked up by an answering machine: hung up at once, tried again like no answer"`
+	Failed         int64   `json:"failed" doc:"could not be connected"`
+	Minutes        int64   `json:"minutes" doc:"billed minutes (each call's started minutes)"`
+	Answers        int64   `json:"answers" doc:"questions answered in the calls"`
+	AnswersPerCall float64 `json:"answers_per_call" doc:"answers per answered call, two decimals"`
+	Completed      int64   `json:"completed" doc:"invitations completed by phone"`
+	CompletionRate Rate    `json:"completion_rate" doc:"completed by phone over the invitations called (sent on voice)"`
+}
+
+// callsOf are the call figures of family voice's step counts, nil when
+// no call ended.
+func callsOf(s map[string]int64) *Calls {
+	c := &Calls{Answered: s[store.CallStep+"answered"], Busy: s[store.CallStep+"busy"], NoAnswer: s[store.CallStep+"no_answer"],
+		Machine: s[store.CallStep+"machine"], Failed: s[store.CallStep+"failed"], Minutes: s[store.FunnelSpent],
+		Answers: s[store.CallAnswersStep], Completed: s[store.FunnelCompleted]}
+	c.Calls = c.Answered + c.Busy + c.NoAnswer + c.Machine + c.Failed
+	if c.Calls == 0 {
+		return nil
+	}
+	if c.Answered > 0 {
+		c.AnswersPerCall = round2(float64(c.Answers) / float64(c.Answered))
+	}
+	c.CompletionRate = rateOf(c.Completed, s[store.FunnelSent])
+	return c
 }
 
 // ReachFigures are one row of the reach: counts of invitations at each
@@ -103,6 +138,7 @@ func ReachOf(cells store.Cells, keep func(survey string) bool, cases bool, price
 		}
 	}
 	out.ReachFigures = overallReach(steps, created, out.ByChannel, prices)
+	out.Calls = callsOf(steps["voice"])
 	return out
 }
 

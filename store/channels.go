@@ -137,6 +137,11 @@ type Message struct {
 	Survey string `bson:"survey,omitempty"`
 	// Text goes to the invitation's transcript, not to this cost log.
 	Text string `bson:"-" json:"text,omitempty"`
+	// Outcome and Answers, on a call's record (Kind "call"): how it went
+	// (answered, busy, no_answer, machine, failed) and how many questions
+	// were answered in it, for the report's call figures (CallEvents).
+	Outcome string `bson:"outcome,omitempty" json:"outcome,omitempty"`
+	Answers int    `bson:"answers,omitempty" json:"answers,omitempty"`
 }
 
 // Line is m as a line of its invitation's transcript.
@@ -313,6 +318,26 @@ func SpendUnits(family string, m *Message) int64 {
 		}
 	}
 	return 0
+}
+
+// KindCall is the Kind of a call's record: Parts its billed minutes.
+const KindCall = "call"
+
+// CallEvents are the call figures' events of message m, a call's record:
+// one call of its outcome, and the questions answered in it; none for
+// another message, or one that names no agency.
+func (m *Message) CallEvents() []FunnelEvent {
+	if m.Kind != KindCall || m.Outcome == "" || m.Agency == "" || m.Month == "" || m.Invitation == "" {
+		return nil
+	}
+	e := FunnelEvent{Step: CallStep + m.Outcome, Invitation: m.Invitation, Agency: m.Agency, Month: m.Month,
+		Family: "voice", Survey: m.Survey, Units: 1, Key: m.ID}
+	out := []FunnelEvent{e}
+	if m.Answers > 0 {
+		e.Step, e.Units = CallAnswersStep, int64(m.Answers)
+		out = append(out, e)
+	}
+	return out
 }
 
 // EncodingZNS is the Encoding of a Zalo template (ZNS) message, sent to a

@@ -62,7 +62,16 @@ const (
 	// parts, ZNS template messages, call minutes. Key is the message's id
 	// in the cost log (Messages), its counted mark.
 	FunnelSpent = "spent"
+	// CallStep + an outcome (answered, busy, no_answer, machine, failed)
+	// counts a survey call that went so, on family voice; CallAnswersStep
+	// the questions answered in the calls (Units). Key is the call's id
+	// in the cost log.
+	CallStep        = "call_"
+	CallAnswersStep = "call_answers"
 )
+
+// callStep says whether a step is one of the call figures'.
+func callStep(step string) bool { return strings.HasPrefix(step, CallStep) }
 
 // Follow-up case steps, counted in funnel cells of the case's agency and
 // opening month: opened; first answered, with Channel in_time or late,
@@ -104,7 +113,7 @@ func (e FunnelEvent) InvitationStep() bool {
 	case FunnelSpent: // a feedback case's answer has no invitation
 		return e.Invitation != ""
 	}
-	return false
+	return callStep(e.Step)
 }
 
 // Mark is the id of the event's counted mark: one per invitation and step
@@ -125,6 +134,9 @@ func (e FunnelEvent) Mark() string {
 	case FunnelSpent:
 		return "p:" + e.Key
 	}
+	if callStep(e.Step) {
+		return "k:" + e.Step + ":" + e.Key
+	}
 	return "c:" + e.Invitation
 }
 
@@ -136,7 +148,7 @@ func (e FunnelEvent) Cells() Cells {
 	} else {
 		cells = FunnelCells(e.Agency, e.Month, e.Step, e.Family)
 	}
-	if e.Step == FunnelSpent {
+	if e.Step == FunnelSpent || callStep(e.Step) {
 		for k := range cells {
 			cells[k] = Counts{Responses: e.Units}
 		}

@@ -160,8 +160,9 @@ const pageAgencies = 32
 // days' families, 10 = with the reach steps (queued, reminded, opened,
 // started, completed after a reminder, and sent and opened on any
 // channel) and the messages' spends, counted from the invitations and
-// the cost log. A database in an older layout is rebuilt once.
-const Layout = 10
+// the cost log, 11 = with the survey calls' outcomes and answers. A
+// database in an older layout is rebuilt once.
+const Layout = 11
 
 func monthIndexID(month string) string { return "#month|" + month }
 

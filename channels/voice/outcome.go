@@ -2,6 +2,7 @@ package voice
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/sipasvn/gateway/channels"
@@ -41,13 +42,17 @@ func ended(ctx context.Context, d channels.Deps, ch *core.Channel, ev Event) err
 		}
 	}
 	var inv *store.Invitation
+	var err error
 	if invID != "" {
-		var err error
 		if inv, err = c.Invitation(ctx, invID); err != nil && core.CodeOf(err) != core.NotFound {
 			return err
 		}
 	}
-	if err := c.RecordSent(ctx, minutes(ch, inv, ev)); err != nil {
+	m := minutes(ch, inv, ev)
+	if m.Answers, err = c.CallAnswers(ctx, ev.CallID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := c.RecordSent(ctx, m); err != nil {
 		return err
 	}
 	if inv == nil || ev.Invitation == "" {
@@ -61,8 +66,8 @@ func ended(ctx context.Context, d channels.Deps, ch *core.Channel, ev Event) err
 // minutes, as providers bill) as Parts, counted where its invitation's
 // response rate is.
 func minutes(ch *core.Channel, inv *store.Invitation, ev Event) *store.Message {
-	m := &store.Message{ID: "call:" + ch.ID + ":" + ev.CallID, Channel: ch.ID, Kind: "call", Encoding: "voice",
-		Parts: (max(ev.Seconds, 0) + 59) / 60, ProviderID: ev.CallID, Text: outcomeText[ev.Outcome]}
+	m := &store.Message{ID: "call:" + ch.ID + ":" + ev.CallID, Channel: ch.ID, Kind: store.KindCall, Encoding: "voice",
+		Parts: (max(ev.Seconds, 0) + 59) / 60, ProviderID: ev.CallID, Text: outcomeText[ev.Outcome], Outcome: ev.Outcome}
 	if inv != nil {
 		m.Invitation, m.Respondent = inv.ID, inv.Respondent
 		m.Agency, m.Month, m.Survey = inv.AgencyCode, store.MonthOf(inv.CreatedAt), inv.Survey
@@ -88,7 +93,10 @@ func attempt(ctx context.Context, d channels.Deps, ch *core.Channel, inv *store.
 	switch {
 	case ev.Outcome == Answered:
 		st.Status, st.Error = store.SendDelivered, ""
-		return c.Mongo.Invitations.SetSend(ctx, inv.ID, key, st)
+		if err := c.Mongo.Invitations.SetSend(ctx, inv.ID, key, st); err != nil {
+			return err
+		}
+		return c.NoteSent(ctx, inv, "voice") // reached: a person picked up
 	case inv.Status == store.StatusCompleted:
 		st.Status, st.Error = store.SendSkipped, "the invitation was answered meanwhile"
 		return c.Mongo.Invitations.SetSend(ctx, inv.ID, key, st)

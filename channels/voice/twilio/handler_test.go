@@ -136,7 +136,7 @@ func TestWholeCallThroughTwilio(t *testing.T) {
 	if u, p, _ := (&httpRequest{reqs[0].Header}).basic(); u != sid || p != token {
 		t.Fatalf("auth %s", u)
 	}
-	if st := x.sendStatus("000.00.12.H49-201105-0042", "tv"); st.Status != store.SendSent || st.Attempts != 1 {
+	if st := x.sendStatus("000.00.12.H49-201105-0042", "tv"); st.Status != store.SendQueued || st.Attempts != 1 || !strings.Contains(st.Error, "CA1") {
 		t.Fatalf("send %+v", st)
 	}
 	// refused: no signature, another token, another account
@@ -200,6 +200,7 @@ func TestWholeCallThroughTwilio(t *testing.T) {
 	if n, _ := x.g.Mongo.DB.Collection("messages").CountDocuments(t.Context(), map[string]any{"kind": "call"}); n != 1 {
 		t.Fatalf("%d call records", n)
 	}
+	expectFigures(t, x.figures(), map[string]float64{"calls": 1, "answered": 1, "minutes": 2, "answers": 5, "answers_per_call": 5, "completed": 1})
 }
 
 func TestHangUpThenCallBack(t *testing.T) {
@@ -234,9 +235,10 @@ func TestHangUpThenCallBack(t *testing.T) {
 		t.Fatalf("response %+v %v", r, err)
 	}
 	var m store.Message
-	if err := x.g.Mongo.DB.Collection("messages").FindOne(t.Context(), map[string]any{"_id": "call:tv:CA-IN"}).Decode(&m); err != nil || m.Parts != 2 || m.Invitation == "" {
+	if err := x.g.Mongo.DB.Collection("messages").FindOne(t.Context(), map[string]any{"_id": "call:tv:CA-IN"}).Decode(&m); err != nil || m.Parts != 2 || m.Invitation == "" || m.Answers != 3 {
 		t.Fatalf("the citizen's call %+v %v", m, err)
 	}
+	expectFigures(t, x.figures(), map[string]float64{"calls": 2, "answered": 2, "minutes": 3, "answers": 5, "answers_per_call": 2.5, "completed": 1})
 	// a stranger calling hears there is nothing to rate
 	in.Set("From", "+84987654321")
 	in.Set("CallSid", "CA-STRANGER")
@@ -278,6 +280,7 @@ func TestBusyAndNoAnswerRetriesThenSMS(t *testing.T) {
 	if st := x.sendStatus("D-TV-BUSY", "gen"); st.Status != store.SendSent {
 		t.Fatalf("SMS %+v", st)
 	}
+	expectFigures(t, x.figures(), map[string]float64{"calls": 2, "answered": 0, "busy": 1, "machine": 1, "minutes": 1, "answers": 0, "completed": 0})
 }
 
 func TestSettingsRefusedWithTheirName(t *testing.T) {
@@ -314,7 +317,7 @@ func TestCallHoursHoldAnEveningCall(t *testing.T) {
 	x.placed(0)
 	x.now = time.Date(2026, 12, 14, 9, 0, 0, 0, core.Vietnam) // the opening hour's spread is over
 	x.placed(1)
-	if st := x.sendStatus("D-TV-EVENING", "tv"); st.Status != store.SendSent || st.At.Before(time.Date(2026, 12, 14, 8, 0, 0, 0, core.Vietnam)) {
+	if st := x.sendStatus("D-TV-EVENING", "tv"); st.Status != store.SendQueued || st.Attempts != 1 || st.At.Before(time.Date(2026, 12, 14, 8, 0, 0, 0, core.Vietnam)) {
 		t.Fatalf("sent: %+v", st)
 	}
 }
@@ -328,3 +331,31 @@ func httptestRequest(path string, form url.Values) *http.Request {
 type httpRequest struct{ h http.Header }
 
 func (r *httpRequest) basic() (string, string, bool) { return (&http.Request{Header: r.h}).BasicAuth() }
+
+// calls is the report's call figures for December 2026, after the
+// roll-up writer counted everything, and checks that a rebuild from the
+// stored documents finds the same cells.
+func (x *tw) figures() map[string]any {
+	x.t.Helper()
+	x.g.Drain()
+	x.g.Drain() // the funnel events of the messages the first drain logged
+	if diff, err := x.g.Applier.Compare(x.t.Context()); err != nil || len(diff) > 0 {
+		x.t.Fatalf("roll-ups differ from a rebuild: %v %v", diff, err)
+	}
+	res, out := x.g.API("GET", "/api/v1/reports/sipas?from=2026-12&to=2026-12", nil)
+	reach, _ := out["reach"].(map[string]any)
+	calls, _ := reach["calls"].(map[string]any)
+	if res.StatusCode != 200 || calls == nil {
+		x.t.Fatalf("report %d %v", res.StatusCode, out)
+	}
+	return calls
+}
+
+func expectFigures(t *testing.T, got map[string]any, want map[string]float64) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("calls.%s = %v; want %v (all: %v)", k, got[k], v, got)
+		}
+	}
+}

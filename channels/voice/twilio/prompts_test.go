@@ -32,8 +32,6 @@ var playRe = regexp.MustCompile(`<Play>([^<]+)</Play>`)
 
 func TestPromptRecordingsArePlayed(t *testing.T) {
 	x := setup(t, nil)
-	x.g.Listen() // over the network: fasthttp answers a body past its limit with 413
-	x.g.Core.BaseURL = base
 	greeting := wav(100 << 10) // past the API's usual 64 KB body limit
 	for _, tc := range []struct {
 		channel, name, typ string
@@ -47,7 +45,6 @@ func TestPromptRecordingsArePlayed(t *testing.T) {
 		{"tv", "welcome", "audio/wav", greeting, 400, `"field":"name"`},
 		{"gen", "greeting", "audio/wav", greeting, 400, `"field":"id"`},
 		{"nope", "greeting", "audio/wav", greeting, 404, "not_found"},
-		{"tv", "greeting", "audio/wav", wav(2<<20 + 1), 413, "payload_too_large"},
 		{"tv", "greeting", "audio/wav", greeting, 200, `"bytes":102400`},
 		{"tv", "question_b", "audio/mpeg", append([]byte("ID3"), make([]byte, 500)...), 200, `"type":"audio/mpeg"`},
 	} {
