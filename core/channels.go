@@ -77,7 +77,7 @@ var channelIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 // or the provider's); a short one can be found from the signatures it
 // makes, so it needs minSecret characters. Credentials a provider issues
 // (API keys, tokens) are taken as given.
-var signing = map[string]bool{"secret": true, "oa_secret_key": true, "private_key": true, "auth_token": true}
+var signing = map[string]bool{"secret": true, "oa_secret_key": true, "private_key": true, "auth_token": true, "signing_secret": true}
 
 const minSecret = 16
 

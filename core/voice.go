@@ -111,9 +111,6 @@ func (s *Service) StartCall(ctx context.Context, ch *Channel, callID, invID stri
 	if p.Done {
 		return hangUp(PromptClosed, p.Locale), nil
 	}
-	if outbound || len(p.Answers) == 0 {
-		s.opened(ctx, inv, callFamily)
-	}
 	def = s.callSurvey(p)
 	t := &CallTurn{Gather: true, Step: step, Locale: p.Locale}
 	t.Say = append(t.Say, sayFixed(PromptGreeting, p.Locale), Prompt{Name: PromptDossier, Text: dossierWords(inv, len(def.Questions), p.Locale)})

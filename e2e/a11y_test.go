@@ -83,7 +83,7 @@ func TestConsolePagesAreAccessible(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths := []string{"/console/login", "/console/dashboard", "/console/dashboard?survey=sipas-5", "/console/comments",
-		"/console/invitations", "/console/invitations?q=AX-0&status=pending", "/console/unread", "/console/agencies", "/console/agencies?edit=000.00.12.H49", "/console/channels", "/console/channels?type=zalo.oa", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1", "/console/cases", "/console/cases?q=AX-2&assignee=lan", "/console/desks",
+		"/console/invitations", "/console/invitations?q=AX-0&status=pending", "/console/unread", "/console/agencies", "/console/agencies?edit=000.00.12.H49", "/console/channels", "/console/channels?type=zalo.oa", "/console/channels?type=voice.stringee", "/console/channels?type=voice.twilio", "/console/keys", "/console/qr-sheet?codes=AX-0+AX-1", "/console/cases", "/console/cases?q=AX-2&assignee=lan", "/console/desks",
 		"/console/integrity", "/console/flagged", "/console/plans?from=" + month + "&to=" + month, "/console/plans/new?agency=000.00.13.H49", "/console/plans/000.00.12.H49/cho-lau",
 		"/console/dashboard?agency=000.00.12.H49&sort=-responses", "/console/dashboard?agency=000.00.12.H49&desk=quay-2", "/console/dashboard?survey=all&from=2026-01&to=2026-12",
 		"/console/drivers?agency=000.00.12.H49&survey=sipas-5"}

@@ -28,9 +28,12 @@ type ChannelView struct {
 }
 
 func (a *API) ChannelView(ch *store.Channel) ChannelView {
+	hook := a.Core.BaseURL + "/webhooks/" + core.Family(ch.Type) + "/" + ch.ID
+	if core.Family(ch.Type) == "voice" {
+		hook += "/answer" // the number's voice URL (answer_url); a call's key and status URLs come with its answers
+	}
 	return ChannelView{ID: ch.ID, Type: ch.Type, Enabled: ch.Enabled, Settings: ch.Settings, SecretsSet: core.SecretNames(ch),
-		WebhookURL: a.Core.BaseURL + "/webhooks/" + core.Family(ch.Type) + "/" + ch.ID, UpdatedAt: ch.Updated,
-		Warnings: channels.Warnings(ch.Type, ch.Settings)}
+		WebhookURL: hook, UpdatedAt: ch.Updated, Warnings: channels.Warnings(ch.Type, ch.Settings)}
 }
 
 func (a *API) putChannel(c *fiber.Ctx) error {

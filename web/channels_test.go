@@ -77,3 +77,28 @@ func pageWith(g *gwtest.Gateway, path string, cookies ...*http.Cookie) string {
 	}
 	return gwtest.Body(g.Do(req))
 }
+
+func TestConsoleVoiceChannelForms(t *testing.T) {
+	g := gwtest.New(t, "")
+	cookie, csrf := signIn(t, g, gwtest.AdminKey)
+	_, page := g.Page("/console/channels?type=voice.stringee", cookie)
+	vietnamese(t, "the Stringee form", page, "Gọi điện khảo sát qua Stringee", "Số gọi đi", "Số lần gọi lại", "Khoá kiểm chữ ký webhook")
+	_, page = g.Page("/console/channels?type=voice.twilio&lang=en", cookie)
+	inEnglish(t, "the Twilio voice form", page, []string{"Survey calls through Twilio", "Calls again", "Call again after", "set its Voice URL"}, "Số lần gọi lại")
+
+	form := url.Values{"csrf": {csrf}, "type": {"voice.twilio"}, "id": {"tv"}, "enabled": {"true"}, "s_account_sid": {"AC1"}, "s_from": {"+84899999999"},
+		"s_retries": {"9"}, "k_auth_token": {"twilio-voice-token-0123"}}
+	res, page := post(g, "/console/channels", form, cookie)
+	if res.StatusCode != 400 || !strings.Contains(page, "“Số lần gọi lại” còn thiếu hoặc chưa đúng") || !strings.Contains(page, `value="9"`) || strings.Count(page, "Kênh mặc định") != 1 {
+		t.Fatalf("a refused save: %d\n%s", res.StatusCode, shown(page))
+	}
+	form.Set("s_retries", "1")
+	form.Set("s_retry_after", "30m")
+	if res, _ = post(g, "/console/channels", form, cookie); res.StatusCode != 303 {
+		t.Fatalf("save: %d", res.StatusCode)
+	}
+	_, out := g.API("GET", "/api/v1/channels/tv", nil)
+	if s := out["settings"].(map[string]any); s["retries"] != "1" || s["retry_after"] != "30m" || !strings.HasSuffix(out["webhook_url"].(string), "/webhooks/voice/tv/answer") {
+		t.Fatalf("saved %v", out)
+	}
+}

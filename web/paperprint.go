@@ -28,6 +28,7 @@ type surveyChoice struct{ ID, Title string }
 // answered on (Invitation.CompletedVia).
 var channelLabels = map[string]string{
 	"web": "trang web", "sms": "tin nhắn SMS", "zalo": "Zalo", "kiosk": "máy tính bảng tại quầy", core.ChannelPaper: "phiếu giấy",
+	"voice": "cuộc gọi",
 }
 
 // printForms is the print page: GET /console/paper/print shows its form;

@@ -221,7 +221,7 @@ const (
 )
 
 // Optional are the settings every voice channel may set.
-var Optional = []string{"voice", "retries", "retry_after", "default"}
+var Optional = []string{"voice", "retries", "retry_after"}
 
 // CheckRetries validates settings.retries (0–5) and settings.retry_after
 // (a Go duration from 10m to 24h).
