@@ -337,6 +337,40 @@ type Box struct {
 	YMm      float64 `json:"y_mm"`
 }
 
+// Calls defines model for Calls.
+type Calls struct {
+	// Answered picked up by a person
+	Answered int64 `json:"answered"`
+
+	// Answers questions answered in the calls
+	Answers int64 `json:"answers"`
+
+	// AnswersPerCall answers per answered call, two decimals
+	AnswersPerCall float64 `json:"answers_per_call"`
+	Busy           int64   `json:"busy"`
+
+	// Calls calls that ended: placed by the gateway (every try) or made by citizens
+	Calls int64 `json:"calls"`
+
+	// Completed invitations completed by phone
+	Completed int64 `json:"completed"`
+
+	// CompletionRate completed by phone over the invitations called (sent on voice)
+	CompletionRate Rate `json:"completion_rate"`
+
+	// Failed could not be connected
+	Failed int64 `json:"failed"`
+
+	// Machine picked up by an answering machine: hung up at once, tried again like no answer
+	Machine int64 `json:"machine"`
+
+	// Minutes billed minutes (each call's started minutes)
+	Minutes int64 `json:"minutes"`
+
+	// NoAnswer not picked up (or cancelled)
+	NoAnswer int64 `json:"no_answer"`
+}
+
 // Case defines model for Case.
 type Case struct {
 	AgencyCode string  `json:"agency_code"`
@@ -1214,6 +1248,15 @@ type Presented struct {
 	SurveyUrl     string                 `json:"survey_url"`
 }
 
+// Prompt defines model for Prompt.
+type Prompt struct {
+	Bytes     int32     `json:"bytes"`
+	Channel   string    `json:"channel"`
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
 // Provenance defines model for Provenance.
 type Provenance struct {
 	AddressHash        *string  `json:"address_hash,omitempty"`
@@ -1245,6 +1288,9 @@ type Reach struct {
 
 	// ByChannel by channel family: web, sms, zalo always, kiosk, voice and others when they have figures
 	ByChannel map[string]ReachFigures `json:"by_channel"`
+
+	// Calls the survey calls (voice channels), when there were any
+	Calls *Calls `json:"calls,omitempty"`
 
 	// Completed completed (on this channel)
 	Completed int64 `json:"completed"`
@@ -2053,7 +2099,7 @@ type GetReadinessParams struct {
 
 // GetSurveyPageParams defines parameters for GetSurveyPage.
 type GetSurveyPageParams struct {
-	// Step the page of a long survey
+	// Step the page of a long survey; a call's key webhook: the step the key answers (the gateway puts it in the URL)
 	Step *string `form:"step,omitempty" json:"step,omitempty"`
 
 	// Lang vi (default) or en
@@ -2072,6 +2118,36 @@ type GetSurveyDoneParams struct {
 
 // RateCaseAnswerFormdataBody defines parameters for RateCaseAnswer.
 type RateCaseAnswerFormdataBody struct {
+}
+
+// GetVoicePromptParams defines parameters for GetVoicePrompt.
+type GetVoicePromptParams struct {
+	// V the recording's version
+	V *string `form:"v,omitempty" json:"v,omitempty"`
+
+	// Exp when the signed URL stops working (Unix seconds)
+	Exp *string `form:"exp,omitempty" json:"exp,omitempty"`
+
+	// Sig the gateway's signature of the URL
+	Sig *string `form:"sig,omitempty" json:"sig,omitempty"`
+}
+
+// ReceiveVoiceEventByGetParams defines parameters for ReceiveVoiceEventByGet.
+type ReceiveVoiceEventByGetParams struct {
+	// Inv the invitation a call the gateway placed is about (the gateway puts it in the URLs it gives the provider)
+	Inv *string `form:"inv,omitempty" json:"inv,omitempty"`
+
+	// CallId Stringee's call id
+	CallId *string `form:"callId,omitempty" json:"callId,omitempty"`
+}
+
+// ReceiveVoiceEventParams defines parameters for ReceiveVoiceEvent.
+type ReceiveVoiceEventParams struct {
+	// Inv the invitation a call the gateway placed is about (the gateway puts it in the URLs it gives the provider)
+	Inv *string `form:"inv,omitempty" json:"inv,omitempty"`
+
+	// Step the page of a long survey; a call's key webhook: the step the key answers (the gateway puts it in the URL)
+	Step *string `form:"step,omitempty" json:"step,omitempty"`
 }
 
 // PutAgencyJSONRequestBody defines body for PutAgency for application/json ContentType.
@@ -2482,6 +2558,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/channels/{id} (the `PutChannel` operationId).
 	PutChannel(ctx context.Context, id string, body PutChannelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutChannelPromptWithBody Upload a voice channel's recording of one prompt (greeting, question_a … question_e, scale, repeat, resume, thanks, closed, no_survey), MP3 or WAV, at most 2 MB: calls play it instead of the provider's voice
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/channels/{id}/prompts/{name} (the `PutChannelPrompt` operationId).
+	PutChannelPromptWithBody(ctx context.Context, id string, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TestChannelWithBody Send a short test text to {"phone"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited
 	//
@@ -2966,6 +3049,11 @@ type ClientInterface interface {
 	// Corresponds with GET /static/app.css (the `GetSurveyStylesheet` operationId).
 	GetSurveyStylesheet(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetVoicePrompt An uploaded prompt's recording, at the signed URL the gateway puts in a call's actions (an hour)
+	//
+	// Corresponds with GET /voice/prompts/{channel_id}/{name} (the `GetVoicePrompt` operationId).
+	GetVoicePrompt(ctx context.Context, channelId string, name string, params *GetVoicePromptParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ReceiveSMSByGet Inbound SMS by GET (eSMS MO)
 	//
 	// Corresponds with GET /webhooks/sms/{channel_id} (the `ReceiveSMSByGet` operationId).
@@ -2975,6 +3063,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /webhooks/sms/{channel_id} (the `ReceiveSMS` operationId).
 	ReceiveSMS(ctx context.Context, channelId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReceiveVoiceEventByGet A call's first actions asked for by GET (Stringee's answer_url, signed over the request URI)
+	//
+	// Corresponds with GET /webhooks/voice/{channel_id}/{event} (the `ReceiveVoiceEventByGet` operationId).
+	ReceiveVoiceEventByGet(ctx context.Context, channelId string, event string, params *ReceiveVoiceEventByGetParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReceiveVoiceEvent A voice provider's call webhook in its own format, event answer (the call was answered or came in), key (a key pressed, or none in time) or status (the call ended): the answer is the call's next actions (Twilio TwiML, Stringee SCCO), 204 for a status
+	//
+	// Corresponds with POST /webhooks/voice/{channel_id}/{event} (the `ReceiveVoiceEvent` operationId).
+	ReceiveVoiceEvent(ctx context.Context, channelId string, event string, params *ReceiveVoiceEventParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReceiveZaloEvent Zalo OA events (queued, acknowledged at once)
 	//
@@ -3471,6 +3569,23 @@ func (c *Client) PutChannelWithBody(ctx context.Context, id string, contentType 
 // Corresponds with PUT /api/v1/channels/{id} (the `PutChannel` operationId).
 func (c *Client) PutChannel(ctx context.Context, id string, body PutChannelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutChannelRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutChannelPromptWithBody Upload a voice channel's recording of one prompt (greeting, question_a … question_e, scale, repeat, resume, thanks, closed, no_survey), MP3 or WAV, at most 2 MB: calls play it instead of the provider's voice
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/channels/{id}/prompts/{name} (the `PutChannelPrompt` operationId).
+func (c *Client) PutChannelPromptWithBody(ctx context.Context, id string, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutChannelPromptRequestWithBody(c.Server, id, name, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4774,6 +4889,21 @@ func (c *Client) GetSurveyStylesheet(ctx context.Context, reqEditors ...RequestE
 	return c.Client.Do(req)
 }
 
+// GetVoicePrompt An uploaded prompt's recording, at the signed URL the gateway puts in a call's actions (an hour)
+//
+// Corresponds with GET /voice/prompts/{channel_id}/{name} (the `GetVoicePrompt` operationId).
+func (c *Client) GetVoicePrompt(ctx context.Context, channelId string, name string, params *GetVoicePromptParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVoicePromptRequest(c.Server, channelId, name, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ReceiveSMSByGet Inbound SMS by GET (eSMS MO)
 //
 // Corresponds with GET /webhooks/sms/{channel_id} (the `ReceiveSMSByGet` operationId).
@@ -4794,6 +4924,36 @@ func (c *Client) ReceiveSMSByGet(ctx context.Context, channelId string, reqEdito
 // Corresponds with POST /webhooks/sms/{channel_id} (the `ReceiveSMS` operationId).
 func (c *Client) ReceiveSMS(ctx context.Context, channelId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReceiveSMSRequest(c.Server, channelId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReceiveVoiceEventByGet A call's first actions asked for by GET (Stringee's answer_url, signed over the request URI)
+//
+// Corresponds with GET /webhooks/voice/{channel_id}/{event} (the `ReceiveVoiceEventByGet` operationId).
+func (c *Client) ReceiveVoiceEventByGet(ctx context.Context, channelId string, event string, params *ReceiveVoiceEventByGetParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveVoiceEventByGetRequest(c.Server, channelId, event, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReceiveVoiceEvent A voice provider's call webhook in its own format, event answer (the call was answered or came in), key (a key pressed, or none in time) or status (the call ended): the answer is the call's next actions (Twilio TwiML, Stringee SCCO), 204 for a status
+//
+// Corresponds with POST /webhooks/voice/{channel_id}/{event} (the `ReceiveVoiceEvent` operationId).
+func (c *Client) ReceiveVoiceEvent(ctx context.Context, channelId string, event string, params *ReceiveVoiceEventParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveVoiceEventRequest(c.Server, channelId, event, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5868,6 +6028,49 @@ func NewPutChannelRequestWithBody(server string, id string, contentType string, 
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/channels/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPutChannelPromptRequestWithBody constructs an http.Request for the PutChannelPrompt method, with any body, and a specified content type
+func NewPutChannelPromptRequestWithBody(server string, id string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/channels/%s/prompts/%s", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -9323,6 +9526,98 @@ func NewGetSurveyStylesheetRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetVoicePromptRequest constructs an http.Request for the GetVoicePrompt method
+func NewGetVoicePromptRequest(server string, channelId string, name string, params *GetVoicePromptParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "channel_id", channelId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/voice/prompts/%s/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Exp != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "exp", *params.Exp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sig != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sig", *params.Sig, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewReceiveSMSByGetRequest constructs an http.Request for the ReceiveSMSByGet method
 func NewReceiveSMSByGetRequest(server string, channelId string) (*http.Request, error) {
 	var err error
@@ -9381,6 +9676,166 @@ func NewReceiveSMSRequest(server string, channelId string) (*http.Request, error
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReceiveVoiceEventByGetRequest constructs an http.Request for the ReceiveVoiceEventByGet method
+func NewReceiveVoiceEventByGetRequest(server string, channelId string, event string, params *ReceiveVoiceEventByGetParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "channel_id", channelId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "event", event, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/voice/%s/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Inv != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "inv", *params.Inv, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CallId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "callId", *params.CallId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReceiveVoiceEventRequest constructs an http.Request for the ReceiveVoiceEvent method
+func NewReceiveVoiceEventRequest(server string, channelId string, event string, params *ReceiveVoiceEventParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "channel_id", channelId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "event", event, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/voice/%s/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Inv != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "inv", *params.Inv, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Step != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "step", *params.Step, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
@@ -9685,6 +10140,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/channels/{id} (the `PutChannel` operationId).
 	PutChannelWithResponse(ctx context.Context, id string, body PutChannelJSONRequestBody, reqEditors ...RequestEditorFn) (*PutChannelResponse, error)
+
+	// PutChannelPromptWithBodyWithResponse Upload a voice channel's recording of one prompt (greeting, question_a … question_e, scale, repeat, resume, thanks, closed, no_survey), MP3 or WAV, at most 2 MB: calls play it instead of the provider's voice
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/channels/{id}/prompts/{name} (the `PutChannelPrompt` operationId).
+	PutChannelPromptWithBodyWithResponse(ctx context.Context, id string, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutChannelPromptResponse, error)
 
 	// TestChannelWithBodyWithResponse Send a short test text to {"phone"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited
 	//
@@ -10253,6 +10715,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /static/app.css (the `GetSurveyStylesheet` operationId).
 	GetSurveyStylesheetWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetSurveyStylesheetResponse, error)
 
+	// GetVoicePromptWithResponse An uploaded prompt's recording, at the signed URL the gateway puts in a call's actions (an hour)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /voice/prompts/{channel_id}/{name} (the `GetVoicePrompt` operationId).
+	GetVoicePromptWithResponse(ctx context.Context, channelId string, name string, params *GetVoicePromptParams, reqEditors ...RequestEditorFn) (*GetVoicePromptResponse, error)
+
 	// ReceiveSMSByGetWithResponse Inbound SMS by GET (eSMS MO)
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -10266,6 +10735,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /webhooks/sms/{channel_id} (the `ReceiveSMS` operationId).
 	ReceiveSMSWithResponse(ctx context.Context, channelId string, reqEditors ...RequestEditorFn) (*ReceiveSMSResponse, error)
+
+	// ReceiveVoiceEventByGetWithResponse A call's first actions asked for by GET (Stringee's answer_url, signed over the request URI)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /webhooks/voice/{channel_id}/{event} (the `ReceiveVoiceEventByGet` operationId).
+	ReceiveVoiceEventByGetWithResponse(ctx context.Context, channelId string, event string, params *ReceiveVoiceEventByGetParams, reqEditors ...RequestEditorFn) (*ReceiveVoiceEventByGetResponse, error)
+
+	// ReceiveVoiceEventWithResponse A voice provider's call webhook in its own format, event answer (the call was answered or came in), key (a key pressed, or none in time) or status (the call ended): the answer is the call's next actions (Twilio TwiML, Stringee SCCO), 204 for a status
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/voice/{channel_id}/{event} (the `ReceiveVoiceEvent` operationId).
+	ReceiveVoiceEventWithResponse(ctx context.Context, channelId string, event string, params *ReceiveVoiceEventParams, reqEditors ...RequestEditorFn) (*ReceiveVoiceEventResponse, error)
 
 	// ReceiveZaloEventWithResponse Zalo OA events (queued, acknowledged at once)
 	//
@@ -12031,6 +12514,96 @@ func (r PutChannelResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutChannelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PutChannelPromptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Prompt
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutChannelPromptResponse) GetJSON200() *Prompt {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutChannelPromptResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutChannelPromptResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PutChannelPromptResponse) GetJSON403() *ErrorAnswer {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutChannelPromptResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutChannelPromptResponse) GetJSON413() *ErrorAnswer {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutChannelPromptResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PutChannelPromptResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutChannelPromptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutChannelPromptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutChannelPromptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutChannelPromptResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16049,6 +16622,61 @@ func (r GetSurveyStylesheetResponse) ContentType() string {
 	return ""
 }
 
+type GetVoicePromptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVoicePromptResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetVoicePromptResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVoicePromptResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVoicePromptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVoicePromptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVoicePromptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVoicePromptResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ReceiveSMSByGetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16231,6 +16859,172 @@ func (r ReceiveSMSResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ReceiveSMSResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ReceiveVoiceEventByGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]map[string]interface{}
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *string
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReceiveVoiceEventByGetResponse) GetJSON200() *[]map[string]interface{} {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r ReceiveVoiceEventByGetResponse) GetXML200() *string {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReceiveVoiceEventByGetResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReceiveVoiceEventByGetResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReceiveVoiceEventByGetResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReceiveVoiceEventByGetResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReceiveVoiceEventByGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReceiveVoiceEventByGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReceiveVoiceEventByGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReceiveVoiceEventByGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ReceiveVoiceEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]map[string]interface{}
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *string
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorAnswer
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorAnswer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorAnswer
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorAnswer
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorAnswer
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorAnswer
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReceiveVoiceEventResponse) GetJSON200() *[]map[string]interface{} {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r ReceiveVoiceEventResponse) GetXML200() *string {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReceiveVoiceEventResponse) GetJSON400() *ErrorAnswer {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReceiveVoiceEventResponse) GetJSON401() *ErrorAnswer {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReceiveVoiceEventResponse) GetJSON404() *ErrorAnswer {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReceiveVoiceEventResponse) GetJSON413() *ErrorAnswer {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReceiveVoiceEventResponse) GetJSON415() *ErrorAnswer {
+	return r.JSON415
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReceiveVoiceEventResponse) GetJSON503() *ErrorAnswer {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReceiveVoiceEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReceiveVoiceEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReceiveVoiceEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReceiveVoiceEventResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16725,6 +17519,19 @@ func (c *ClientWithResponses) PutChannelWithResponse(ctx context.Context, id str
 		return nil, err
 	}
 	return ParsePutChannelResponse(rsp)
+}
+
+// PutChannelPromptWithBodyWithResponse Upload a voice channel's recording of one prompt (greeting, question_a … question_e, scale, repeat, resume, thanks, closed, no_survey), MP3 or WAV, at most 2 MB: calls play it instead of the provider's voice
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/channels/{id}/prompts/{name} (the `PutChannelPrompt` operationId).
+func (c *ClientWithResponses) PutChannelPromptWithBodyWithResponse(ctx context.Context, id string, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutChannelPromptResponse, error) {
+	rsp, err := c.PutChannelPromptWithBody(ctx, id, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutChannelPromptResponse(rsp)
 }
 
 // TestChannelWithBodyWithResponse Send a short test text to {"phone"} through the channel's provider (no invitation; the phone is not kept), or without a phone check the credentials of a provider that can (zalo.oa); the answer is the provider's, its secrets blanked out; 3 tests a minute a channel, each audited
@@ -17780,6 +18587,19 @@ func (c *ClientWithResponses) GetSurveyStylesheetWithResponse(ctx context.Contex
 	return ParseGetSurveyStylesheetResponse(rsp)
 }
 
+// GetVoicePromptWithResponse An uploaded prompt's recording, at the signed URL the gateway puts in a call's actions (an hour)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /voice/prompts/{channel_id}/{name} (the `GetVoicePrompt` operationId).
+func (c *ClientWithResponses) GetVoicePromptWithResponse(ctx context.Context, channelId string, name string, params *GetVoicePromptParams, reqEditors ...RequestEditorFn) (*GetVoicePromptResponse, error) {
+	rsp, err := c.GetVoicePrompt(ctx, channelId, name, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVoicePromptResponse(rsp)
+}
+
 // ReceiveSMSByGetWithResponse Inbound SMS by GET (eSMS MO)
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17804,6 +18624,32 @@ func (c *ClientWithResponses) ReceiveSMSWithResponse(ctx context.Context, channe
 		return nil, err
 	}
 	return ParseReceiveSMSResponse(rsp)
+}
+
+// ReceiveVoiceEventByGetWithResponse A call's first actions asked for by GET (Stringee's answer_url, signed over the request URI)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /webhooks/voice/{channel_id}/{event} (the `ReceiveVoiceEventByGet` operationId).
+func (c *ClientWithResponses) ReceiveVoiceEventByGetWithResponse(ctx context.Context, channelId string, event string, params *ReceiveVoiceEventByGetParams, reqEditors ...RequestEditorFn) (*ReceiveVoiceEventByGetResponse, error) {
+	rsp, err := c.ReceiveVoiceEventByGet(ctx, channelId, event, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReceiveVoiceEventByGetResponse(rsp)
+}
+
+// ReceiveVoiceEventWithResponse A voice provider's call webhook in its own format, event answer (the call was answered or came in), key (a key pressed, or none in time) or status (the call ended): the answer is the call's next actions (Twilio TwiML, Stringee SCCO), 204 for a status
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/voice/{channel_id}/{event} (the `ReceiveVoiceEvent` operationId).
+func (c *ClientWithResponses) ReceiveVoiceEventWithResponse(ctx context.Context, channelId string, event string, params *ReceiveVoiceEventParams, reqEditors ...RequestEditorFn) (*ReceiveVoiceEventResponse, error) {
+	rsp, err := c.ReceiveVoiceEvent(ctx, channelId, event, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReceiveVoiceEventResponse(rsp)
 }
 
 // ReceiveZaloEventWithResponse Zalo OA events (queued, acknowledged at once)
@@ -19222,6 +20068,81 @@ func ParsePutChannelResponse(rsp *http.Response) (*PutChannelResponse, error) {
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePutChannelPromptResponse parses an HTTP response from a PutChannelPromptWithResponse call
+func ParsePutChannelPromptResponse(rsp *http.Response) (*PutChannelPromptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutChannelPromptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Prompt
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest ErrorAnswer
@@ -22315,6 +23236,46 @@ func ParseGetSurveyStylesheetResponse(rsp *http.Response) (*GetSurveyStylesheetR
 	return response, nil
 }
 
+// ParseGetVoicePromptResponse parses an HTTP response from a GetVoicePromptWithResponse call
+func ParseGetVoicePromptResponse(rsp *http.Response) (*GetVoicePromptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVoicePromptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseReceiveSMSByGetResponse parses an HTTP response from a ReceiveSMSByGetWithResponse call
 func ParseReceiveSMSByGetResponse(rsp *http.Response) (*ReceiveSMSByGetResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22456,6 +23417,145 @@ func ParseReceiveSMSResponse(rsp *http.Response) (*ReceiveSMSResponse, error) {
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReceiveVoiceEventByGetResponse parses an HTTP response from a ReceiveVoiceEventByGetWithResponse call
+func ParseReceiveVoiceEventByGetResponse(rsp *http.Response) (*ReceiveVoiceEventByGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReceiveVoiceEventByGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest string
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReceiveVoiceEventResponse parses an HTTP response from a ReceiveVoiceEventWithResponse call
+func ParseReceiveVoiceEventResponse(rsp *http.Response) (*ReceiveVoiceEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReceiveVoiceEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest string
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorAnswer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorAnswer
