@@ -316,9 +316,22 @@ func TestCallHoursHoldAnEveningCall(t *testing.T) {
 	x.now = time.Date(2026, 12, 14, 7, 59, 0, 0, core.Vietnam) // Monday, before the hours
 	x.placed(0)
 	x.now = time.Date(2026, 12, 14, 9, 0, 0, 0, core.Vietnam) // the opening hour's spread is over
-	x.placed(1)
+	_, status, _ := x.placed(1)
 	if st := x.sendStatus("D-TV-EVENING", "tv"); st.Status != store.SendQueued || st.Attempts != 1 || st.At.Before(time.Date(2026, 12, 14, 8, 0, 0, 0, core.Vietnam)) {
-		t.Fatalf("sent: %+v", st)
+		t.Fatalf("placed: %+v", st)
+	}
+	who := x.g.MustInvitation("D-TV-EVENING").Respondent
+	if n, err := x.g.Core.Reach.Contacts.Daily(t.Context(), who, "2026-12-14"); err != nil || n != 1 {
+		t.Fatalf("the call took %d of the day's messages (%v)", n, err)
+	}
+	// no answer: called again two hours later, a second message of the day
+	if code, _ := x.post(status, callForm("CA1", "CallStatus", "no-answer"), token); code != 204 {
+		t.Fatal(code)
+	}
+	x.now = x.now.Add(2*time.Hour + time.Minute)
+	x.placed(2)
+	if n, _ := x.g.Core.Reach.Contacts.Daily(t.Context(), who, "2026-12-14"); n != 2 {
+		t.Fatalf("two calls took %d of the day's messages", n)
 	}
 }
 
@@ -358,4 +371,19 @@ func expectFigures(t *testing.T, got map[string]any, want map[string]float64) {
 			t.Fatalf("calls.%s = %v; want %v (all: %v)", k, got[k], v, got)
 		}
 	}
+}
+
+func TestOneCallAtATimePerPhone(t *testing.T) {
+	x := setup(t, nil)
+	x.send("D-TV-ONE")
+	x.send("D-TV-TWO") // the same phone (no contact limit in this gateway)
+	_, status, _ := x.placed(1)
+	if st := x.sendStatus("D-TV-TWO", "tv"); st.Status != store.SendQueued || st.Attempts != 0 {
+		t.Fatalf("the second call went while the first rang: %+v", st)
+	}
+	if code, _ := x.post(status, callForm("CA1", "CallStatus", "completed", "CallDuration", "20"), token); code != 204 {
+		t.Fatal(code)
+	}
+	x.now = x.now.Add(6 * time.Minute)
+	x.placed(2)
 }
