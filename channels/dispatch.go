@@ -246,7 +246,10 @@ func (d *Dispatcher) skip(ctx context.Context, inv *store.Invitation) (string, s
 // expired.
 func (d *Dispatcher) remind(ctx context.Context, j store.SendJob, inv *store.Invitation) error {
 	c := d.Core
-	chID := reachedOn(inv)
+	chID := reachedOn(inv, func(id string) bool { // a call is tried again on its own: no call reminds
+		ch, err := c.Channel(ctx, id)
+		return err == nil && core.Family(ch.Type) == "voice"
+	})
 	key := store.ReminderKey(chID)
 	if prev, ok := inv.Sends[key]; chID == "" || inv.Status == store.StatusCompleted || ok && (prev.Status == store.SendSent || prev.Status == store.SendDelivered) {
 		return c.Queue.Done(ctx, j) // nothing reached the citizen, they answered, or it went
@@ -316,11 +319,11 @@ func (d *Dispatcher) remind(ctx context.Context, j store.SendJob, inv *store.Inv
 }
 
 // reachedOn is the channel an invitation's first successful send went
-// through ("" when none did).
-func reachedOn(inv *store.Invitation) string {
+// through, of those not skipped ("" when none did).
+func reachedOn(inv *store.Invitation, skip func(channel string) bool) string {
 	id, first := "", time.Time{}
 	for ch, st := range inv.Sends {
-		if st.Kind == "" && (st.Status == store.SendSent || st.Status == store.SendDelivered) && (id == "" || st.At.Before(first)) {
+		if st.Kind == "" && (st.Status == store.SendSent || st.Status == store.SendDelivered) && (id == "" || st.At.Before(first)) && !skip(ch) {
 			id, first = ch, st.At
 		}
 	}
