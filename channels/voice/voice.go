@@ -117,8 +117,8 @@ func (h *handler) prompt(c *fiber.Ctx) error {
 type handler struct{ deps channels.Deps }
 
 func (h *handler) serve(c *fiber.Ctx) error {
-	core_ := h.deps.Core
-	ch, err := core_.Channel(c.UserContext(), c.Params("channel_id"))
+	svc := h.deps.Core
+	ch, err := svc.Channel(c.UserContext(), c.Params("channel_id"))
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func (h *handler) serve(c *fiber.Ctx) error {
 	if event != EventAnswer && event != EventKey && event != EventStatus {
 		return core.Errorf(core.NotFound, "", "no voice webhook %q; use answer, key or status", event)
 	}
-	ev, err := a.Decode(c, ch, core_.BaseURL+c.OriginalURL(), event)
+	ev, err := a.Decode(c, ch, svc.BaseURL+c.OriginalURL(), event)
 	if err == nil {
 		err = h.apply(c, a, ch, ev)
 	}
