@@ -125,15 +125,22 @@ func (adapter) Send(ctx context.Context, _ channels.Deps, ch *core.Channel, msg 
 	} else {
 		form.Set("From", from)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/2010-04-01/Accounts/"+url.PathEscape(sid)+"/Messages.json", strings.NewReader(form.Encode()))
+	return Create(ctx, "sms.twilio", base, sid, ch.Secrets["auth_token"], "Messages.json", form, false)
+}
+
+// Create POSTs form to Twilio's /2010-04-01/Accounts/{sid}/{resource}
+// with Basic auth and returns the created resource's sid, failures typed
+// as provider's SendError. needSid makes a 2xx without a sid a failure.
+func Create(ctx context.Context, provider, base, sid, token, resource string, form url.Values, needSid bool) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/2010-04-01/Accounts/"+url.PathEscape(sid)+"/"+resource, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", &channels.SendError{Provider: "sms.twilio", Message: err.Error()}
+		return "", &channels.SendError{Provider: provider, Message: err.Error()}
 	}
-	req.SetBasicAuth(sid, ch.Secrets["auth_token"])
+	req.SetBasicAuth(sid, token)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	res, err := channels.HTTP.Do(req)
 	if err != nil {
-		return "", channels.HTTPFailure("sms.twilio", nil, err, "", "")
+		return "", channels.HTTPFailure(provider, nil, err, "", "")
 	}
 	defer res.Body.Close()
 	var out struct {
@@ -143,8 +150,8 @@ func (adapter) Send(ctx context.Context, _ channels.Deps, ch *core.Channel, msg 
 	}
 	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<16))
 	_ = json.Unmarshal(b, &out)
-	if res.StatusCode/100 != 2 {
-		return "", channels.HTTPFailure("sms.twilio", res, nil, out.Code.String(), out.Message)
+	if res.StatusCode/100 != 2 || needSid && out.Sid == "" {
+		return "", channels.HTTPFailure(provider, res, nil, out.Code.String(), out.Message)
 	}
 	return out.Sid, nil
 }

@@ -8,10 +8,7 @@ package twilio
 import (
 	"context"
 	"crypto/hmac"
-	"encoding/json"
 	"encoding/xml"
-	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -193,26 +190,5 @@ func (adapter) Send(ctx context.Context, d channels.Deps, ch *core.Channel, msg 
 	answer, status := voice.CallURLs(d, ch, msg.Invitation)
 	form := url.Values{"To": {"+" + msg.To}, "From": {ch.Setting("from")}, "Url": {answer}, "Method": {"POST"},
 		"StatusCallback": {status}, "StatusCallbackMethod": {"POST"}, "MachineDetection": {"Enable"}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+"/2010-04-01/Accounts/"+url.PathEscape(sid)+"/Calls.json", strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", &channels.SendError{Provider: "voice.twilio", Message: err.Error()}
-	}
-	req.SetBasicAuth(sid, ch.Secrets["auth_token"])
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := channels.HTTP.Do(req)
-	if err != nil {
-		return "", channels.HTTPFailure("voice.twilio", nil, err, "", "")
-	}
-	defer res.Body.Close()
-	var out struct {
-		Sid     string      `json:"sid"`
-		Code    json.Number `json:"code"`
-		Message string      `json:"message"`
-	}
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<16))
-	_ = json.Unmarshal(b, &out)
-	if res.StatusCode/100 != 2 || out.Sid == "" {
-		return "", channels.HTTPFailure("voice.twilio", res, nil, out.Code.String(), out.Message)
-	}
-	return out.Sid, nil
+	return smstwilio.Create(ctx, "voice.twilio", base, sid, ch.Secrets["auth_token"], "Calls.json", form, true)
 }
