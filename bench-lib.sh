@@ -15,6 +15,16 @@ build() {
   go build -o "$work/loadgen" ./cmd/loadgen
 }
 
+# Pinning: with taskset and two cores or more, servers mode puts the stores
+# (redis-server, FerretDB) on core 1 and the gateway and the load tool on
+# core 0, so each one's CPU per request is its own and the two sides do not
+# take each other's core. PIN=0 turns it off.
+if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  on_stores="taskset -c 1"; on_gateway="taskset -c 0"
+else
+  on_stores=""; on_gateway=""
+fi
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_line() { # file pattern
   for _ in $(seq 1 300); do grep -m1 -E "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
@@ -44,20 +54,22 @@ start_embedded() {
 
 # start_servers NAME LOGLEVEL: redis-server and FerretDB (gateway
 # mongo-server) in their own processes, then a gateway on them, data in
-# $work/NAME, output in $work/NAME.out. Sets addr, key, mongo, redis and
-# gw_pid (rate limits off).
+# $work/NAME, output in $work/NAME.out. Sets addr, key, mongo, redis,
+# gw_pid, redis_pid and mongo_pid (rate limits off); pinned as above.
 start_servers() {
   local rport mport
   rport=$(free_port); mport=$(free_port); addr=127.0.0.1:$(free_port)
-  redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no >"$work/$1-redis.out" 2>&1 &
+  $on_stores redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no >"$work/$1-redis.out" 2>&1 &
+  redis_pid=$!
   pids+=($!)
-  GATEWAY_DATA_DIR="$work/$1-ferret" "$work/gateway" mongo-server "127.0.0.1:$mport" >"$work/$1-mongo.out" 2>&1 &
+  GATEWAY_DATA_DIR="$work/$1-ferret" $on_stores "$work/gateway" mongo-server "127.0.0.1:$mport" >"$work/$1-mongo.out" 2>&1 &
+  mongo_pid=$!
   pids+=($!)
   mongo=$(wait_line "$work/$1-mongo.out" '^mongodb://')
   redis=redis://127.0.0.1:$rport
   mkdir -p "$work/$1"
   GATEWAY_SECRET_KEY=$(openssl rand -hex 32) GATEWAY_DATA_DIR="$work/$1" GATEWAY_REDIS_URL=$redis GATEWAY_MONGO_URI=$mongo GATEWAY_ADDR=$addr GATEWAY_BASE_URL=http://$addr \
-    GATEWAY_PAGE_RATE=0 GATEWAY_PHONE_RATE=0 GATEWAY_KIOSK_RATE=0 GATEWAY_LOG_LEVEL=$2 "$work/gateway" >"$work/$1.out" 2>&1 &
+    GATEWAY_PAGE_RATE=0 GATEWAY_PHONE_RATE=0 GATEWAY_KIOSK_RATE=0 GATEWAY_PPROF=${GATEWAY_PPROF:-} GATEWAY_LOG_LEVEL=$2 $on_gateway "$work/gateway" >"$work/$1.out" 2>&1 &
   gw_pid=$!
   pids+=($gw_pid)
   wait_line "$work/$1.out" '^admin key' >/dev/null

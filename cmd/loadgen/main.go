@@ -62,11 +62,15 @@ type config struct {
 	half          bool        // the SMS scenario again at half its rate
 	raw           bool        // the raw insert loop (with -mongo)
 	reportConns   int         // connections for the report scenarios (0: conns)
+	cpu           string      // -cpu: name=pid,... to measure CPU per request
 	fillIDs       []string    // filler invitations for the get scenario
 	search        *searchable // filler codes for the search scenarios
 }
 
 func main() {
+	if os.Getenv(bareEnv) != "" {
+		bareMain()
+	}
 	var o config
 	targets := flag.String("url", "http://127.0.0.1:8080", "the gateway, or several replicas comma-separated (loopback only)")
 	flag.StringVar(&o.key, "key", "", "an admin API key")
@@ -86,6 +90,7 @@ func main() {
 	flag.BoolVar(&o.half, "half", true, "run the SMS scenario again at half the rate it reached")
 	flag.BoolVar(&o.raw, "raw", true, "with -mongo, measure a raw driver insert loop")
 	flag.IntVar(&o.reportConns, "report-conns", 0, "concurrent connections for the report scenarios (0: as -conns); their requests may take 30 s")
+	flag.StringVar(&o.cpu, "cpu", "", "processes whose CPU per request to print, from /proc: name=pid,... (e.g. gateway=12,redis=34,mongo=56); the baseline's bare handler then runs in a child process")
 	chart := flag.String("chart", "", "draw this -csv file as an SVG chart (to -out) and print it as a table, then exit")
 	out := flag.String("out", "", "with -chart: the SVG file to write")
 	rpsLog := flag.Bool("rps-log", false, "with -chart: a logarithmic req/s axis")
@@ -143,7 +148,16 @@ func run(w io.Writer, o config) error {
 	}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.conns, MaxConnsPerHost: o.conns},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	procs, err := parseProcs(o.cpu)
+	if err != nil {
+		return err
+	}
 	base, stop, err := baseline()
+	barePID := 0
+	if len(procs) > 0 && err == nil {
+		stop()
+		base, barePID, stop, err = bareChild()
+	}
 	if err != nil {
 		return err
 	}
@@ -158,7 +172,24 @@ func run(w io.Writer, o config) error {
 		rs = append(rs, r)
 		fmt.Fprintln(os.Stderr, "loadgen: done:", r.name)
 	}
-	add(load("baseline", client, func(int, int) (*http.Request, error) { return http.NewRequest("GET", base, nil) }, o.duration, o.conns, 0))
+	var calls func() int64
+	if len(procs) > 0 {
+		var closeCalls func()
+		if calls, closeCalls, err = redisCalls(o.redis); err != nil {
+			return fmt.Errorf("-redis: %w", err)
+		}
+		defer closeCalls()
+	}
+	measure := func(name string, mk maker, conns int, rate float64, c *http.Client) result {
+		return measured(procs, calls, func() result { return load(name, c, mk, o.duration, conns, rate) })
+	}
+	b0, _ := cpuTime(barePID)
+	r := measure("baseline", func(int, int) (*http.Request, error) { return http.NewRequest("GET", base, nil) }, o.conns, 0, client)
+	if barePID > 0 {
+		b1, _ := cpuTime(barePID)
+		r.bare = b1 - b0
+	}
+	add(r)
 	want := func(s string) bool { return o.only == "" || strings.Contains(","+o.only+",", ","+s+",") }
 	type scenario struct {
 		key, name string
@@ -177,7 +208,7 @@ func run(w io.Writer, o config) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
-		add(load(s.name, client, mk, o.duration, o.conns, o.rate))
+		add(measure(s.name, mk, o.conns, o.rate, client))
 	}
 	if o.mongo != "" && o.raw && want("submit") {
 		for _, batch := range []bool{false, true} {
@@ -199,7 +230,7 @@ func run(w io.Writer, o config) error {
 		if err != nil {
 			return fmt.Errorf("sms webhook: %w", err)
 		}
-		full := load("sms webhook", client, mk, o.duration, o.conns, o.rate)
+		full := measure("sms webhook", mk, o.conns, o.rate, client)
 		add(full)
 		if o.half && o.rate == 0 && full.rps() > 0 {
 			// The latency target is at half the rate the gateway sustains.
@@ -207,7 +238,7 @@ func run(w io.Writer, o config) error {
 			if mk, err = g.sms("2", o.pool); err != nil {
 				return fmt.Errorf("sms webhook at half rate: %w", err)
 			}
-			add(load(fmt.Sprintf("sms webhook @%.0f/s", half), client, mk, o.duration, o.conns, half))
+			add(measure(fmt.Sprintf("sms webhook @%.0f/s", half), mk, o.conns, half, client))
 		}
 	}
 	if want("get") {
@@ -215,7 +246,7 @@ func run(w io.Writer, o config) error {
 		if err != nil {
 			return fmt.Errorf("invitation get: %w", err)
 		}
-		add(load("invitation get", client, mk, o.duration, o.conns, o.rate))
+		add(measure("invitation get", mk, o.conns, o.rate, client))
 	}
 	if want("search") {
 		if err := g.searches(o, add); err != nil {
@@ -233,10 +264,11 @@ func run(w io.Writer, o config) error {
 			if by != "" {
 				name += " by " + by
 			}
-			add(load(name, slow, g.report(time.Now(), by), o.duration, conns, o.rate))
+			add(measure(name, g.report(time.Now(), by), conns, o.rate, slow))
 		}
 	}
 	report(w, rs)
+	cpuReport(w, procs, rs)
 	if o.csv != "" {
 		if err := appendCSV(o.csv, o.mode, o.fill, rs); err != nil {
 			return fmt.Errorf("-csv: %w", err)
@@ -300,11 +332,14 @@ type maker func(w, i int) (*http.Request, error)
 var errDone = errors.New("no more work")
 
 type result struct {
-	name      string
-	n, errors int64
-	elapsed   time.Duration
-	lat       []time.Duration
-	note      string
+	name       string
+	n, errors  int64
+	elapsed    time.Duration
+	lat        []time.Duration
+	note       string
+	cpu        cpuSample     // with -cpu: each process's CPU over the run, then the load tool's
+	bare       time.Duration // with -cpu, the baseline: the bare handler's CPU
+	redisCalls int64         // with -cpu and -redis: Redis commands over the run
 }
 
 func (r result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
