@@ -434,13 +434,12 @@ func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Clai
 	if err := a.write(ctx, &v, &next, cells, comments, store.Version{Gen: c.Gen, Batch: c.N}); err != nil {
 		return err
 	}
-	if err := a.markReach(ctx, counted, b.eventIDs, b.events); err != nil {
-		return err
-	}
 	if err := a.indexFlagged(ctx, ptrs(b.changed)); err != nil {
 		return err
 	}
-	if err := a.sideEffects(ctx, c, all, cases, notices); err != nil {
+	marks := reachMarks(counted, b.eventIDs, b.events)
+	marks.Completed = all
+	if err := a.sideEffects(ctx, c, marks, cases, notices); err != nil {
 		return err
 	}
 	if err := a.publish(ctx, &v, &next); err != nil {
@@ -470,9 +469,10 @@ func (a *Applier) write(ctx context.Context, v, next *store.View, cells store.Ce
 	return nil
 }
 
-// sideEffects opens the batch's cases and marks its invitations
-// completed, each once per id however often the batch is replayed.
-func (a *Applier) sideEffects(ctx context.Context, c store.Claim, all []*store.Response, cases []*store.Case, notices []map[string]string) error {
+// sideEffects opens the batch's cases and records on its invitations
+// their opening, start and completion (marks), each once per id however
+// often the batch is replayed.
+func (a *Applier) sideEffects(ctx context.Context, c store.Claim, marks store.Marks, cases []*store.Case, notices []map[string]string) error {
 	if err := a.Mongo.Cases.Open(ctx, cases...); err != nil {
 		return err
 	}
@@ -488,10 +488,10 @@ func (a *Applier) sideEffects(ctx context.Context, c store.Claim, all []*store.R
 	}
 	// Invitations are marked completed here rather than by request
 	// handlers (see core.Service.saveAll).
-	if err := a.Mongo.Invitations.MarkCompletedBy(ctx, all); err != nil {
+	if err := a.Mongo.Invitations.Mark(ctx, marks); err != nil {
 		return err
 	}
-	if err := a.indexFlagged(ctx, all); err != nil {
+	if err := a.indexFlagged(ctx, marks.Completed); err != nil {
 		return err
 	}
 	if err := a.Mongo.Responses.DropChanges(ctx, c.Notes); err != nil {
@@ -760,13 +760,12 @@ func startedBy(r *store.Response) (store.FunnelEvent, bool) {
 		Family: family, Survey: r.RateSurvey()}, true
 }
 
-// markReach records on the invitations what the counted events say a
-// rebuild must count again: the first opening on each family (when it was
-// noted: its stream id's time) and the family of the start. It runs after
-// the batch's cells are written; a replay counts the same events and
-// writes nothing more (store.Invitations.MarkReach sets only what is
-// missing).
-func (a *Applier) markReach(ctx context.Context, counted []store.FunnelEvent, ids []string, noted []store.FunnelEvent) error {
+// reachMarks is what the counted events say a rebuild must count again,
+// to record on the invitations: the first opening on each family (when it
+// was noted: its stream id's time) and the family of the start. They are
+// written after the batch's cells; a replay counts the same events and
+// writes nothing more (store.Invitations.Mark sets only what is missing).
+func reachMarks(counted []store.FunnelEvent, ids []string, noted []store.FunnelEvent) store.Marks {
 	at := map[string]time.Time{}
 	for i, e := range noted {
 		if e.Step == store.FunnelOpened && i < len(ids) {
@@ -791,7 +790,7 @@ func (a *Applier) markReach(ctx context.Context, counted []store.FunnelEvent, id
 			started[e.Invitation] = e.Family
 		}
 	}
-	return a.Mongo.Invitations.MarkReach(ctx, opened, started)
+	return store.Marks{Opened: opened, Started: started}
 }
 
 // fieldSafe says a family can name a document field (opened.<family>).

@@ -400,47 +400,72 @@ func (s *Invitations) MarkStartedAt(ctx context.Context, starts map[string]time.
 	return nil
 }
 
-// reachOf is the part of an invitation MarkReach reads first.
-type reachOf struct {
+// markedOf is the part of an invitation Mark reads before it writes.
+type markedOf struct {
 	ID         string               `bson:"_id"`
+	Status     Status               `bson:"status"`
 	Opened     map[string]time.Time `bson:"opened"`
 	StartedVia string               `bson:"started_via"`
 }
 
-// MarkReach records, for the roll-up writer, the first time each
-// invitation was opened on a family (opened: id → family → when) and the
-// family it was started on (started: id → family), each only where none
-// is recorded yet, so a replay changes nothing. It reads the invitations
-// by _id and writes each by _id (FerretDB looks up no other filter by
-// index).
-func (s *Invitations) MarkReach(ctx context.Context, opened map[string]map[string]time.Time, started map[string]string) error {
+// Marks is what one roll-up batch records on its invitations: the first
+// time each was opened on a family (Opened: id → family → when), the
+// family it was started on (Started: id → family), and the responses that
+// completed them (Completed).
+type Marks struct {
+	Opened    map[string]map[string]time.Time
+	Started   map[string]string
+	Completed []*Response
+}
+
+// Mark writes m, each invitation read once and written once by _id
+// (FerretDB looks up no other filter by index, and a single read and
+// write per invitation costs it a third of one per mark). It sets only
+// what is missing, so a replay changes nothing: an opening or a start
+// already recorded stays; the first response to complete an invitation
+// wins, and only a pending, in-progress or expired one is completed (an
+// opted-out invitation stays opted out).
+func (s *Invitations) Mark(ctx context.Context, m Marks) error {
+	completed := make(map[string]*Response, len(m.Completed))
 	var ids []string
-	for id := range opened {
-		ids = append(ids, id)
+	for _, r := range m.Completed {
+		if completed[r.InvitationID] == nil {
+			completed[r.InvitationID] = r
+			ids = append(ids, r.InvitationID)
+		}
 	}
-	for id := range started {
-		if opened[id] == nil {
+	for _, id := range slices.Sorted(maps.Keys(m.Opened)) {
+		if completed[id] == nil {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(m.Started)) {
+		if completed[id] == nil && m.Opened[id] == nil {
 			ids = append(ids, id)
 		}
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	err := Write(ctx, "invitations.reach", func(ctx context.Context) error {
-		invs, err := byIDs[reachOf](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "opened", Value: 1}, {Key: "started_via", Value: 1}}))
+	err := Write(ctx, "invitations.marks", func(ctx context.Context) error {
+		invs, err := byIDs[markedOf](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "status", Value: 1}, {Key: "opened", Value: 1}, {Key: "started_via", Value: 1}}))
 		if err != nil {
 			return err
 		}
 		var models []mongo.WriteModel
 		for _, inv := range invs {
 			var set bson.D
-			for _, f := range slices.Sorted(maps.Keys(opened[inv.ID])) {
+			for _, f := range slices.Sorted(maps.Keys(m.Opened[inv.ID])) {
 				if _, ok := inv.Opened[f]; !ok {
-					set = append(set, bson.E{Key: "opened." + f, Value: Millis(opened[inv.ID][f])})
+					set = append(set, bson.E{Key: "opened." + f, Value: Millis(m.Opened[inv.ID][f])})
 				}
 			}
-			if f := started[inv.ID]; f != "" && inv.StartedVia == "" {
+			if f := m.Started[inv.ID]; f != "" && inv.StartedVia == "" {
 				set = append(set, bson.E{Key: "started_via", Value: f})
+			}
+			if r := completed[inv.ID]; r != nil && slices.Contains([]Status{StatusPending, StatusInProgress, StatusExpired}, inv.Status) {
+				set = append(set, bson.E{Key: "status", Value: StatusCompleted}, bson.E{Key: "completed_via", Value: r.Channel},
+					bson.E{Key: "completed_at", Value: Millis(r.SubmittedAt)})
 			}
 			if len(set) > 0 {
 				models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: inv.ID}}).
@@ -453,33 +478,15 @@ func (s *Invitations) MarkReach(ctx context.Context, opened map[string]map[strin
 		return bulkWrite(ctx, s.c, models)
 	})
 	if err != nil {
-		return fmt.Errorf("record the opening and start of %d invitations: %w", len(ids), err)
+		return fmt.Errorf("record the opening, start and completion of %d invitations: %w", len(ids), err)
 	}
 	return nil
 }
 
 // MarkCompletedBy records that the responses rs completed their
-// invitations. It is idempotent: the first channel to complete wins and
-// later calls change nothing; an opted-out invitation stays opted out.
+// invitations (Mark with Completed alone).
 func (s *Invitations) MarkCompletedBy(ctx context.Context, rs []*Response) error {
-	by := make(map[string]*Response, len(rs))
-	ids := make([]string, 0, len(rs))
-	for _, r := range rs {
-		if by[r.InvitationID] == nil {
-			by[r.InvitationID] = r
-			ids = append(ids, r.InvitationID)
-		}
-	}
-	err := Write(ctx, "invitations.completed", func(ctx context.Context) error {
-		return s.setStatuses(ctx, ids, []Status{StatusPending, StatusInProgress, StatusExpired}, func(id string) bson.D {
-			r := by[id]
-			return bson.D{{Key: "status", Value: StatusCompleted}, {Key: "completed_via", Value: r.Channel}, {Key: "completed_at", Value: Millis(r.SubmittedAt)}}
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("mark %d invitations completed: %w", len(ids), err)
-	}
-	return nil
+	return s.Mark(ctx, Marks{Completed: rs})
 }
 
 // OpenOf returns every invitation of a phone (by its keyed hash) that can
