@@ -35,10 +35,24 @@ func BenchmarkRenderStep(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
 	var z bytes.Buffer
 	w := gzip.NewWriter(&z)
 	_, _ = w.Write(out)
 	_ = w.Close()
 	b.ReportMetric(float64(len(out)), "html-bytes")
 	b.ReportMetric(float64(z.Len()), "gzip-bytes")
+}
+
+// BenchmarkRenderStepBlank is BenchmarkRenderStep for a first view (no
+// saved answer): the page cached once, the token put in per request.
+func BenchmarkRenderStepBlank(b *testing.B) {
+	def, _ := survey.Builtin().Survey(survey.SIPAS)
+	ss := &core.Session{Survey: def, Invitation: &store.Invitation{Token: "AbCdEfGhIjKlMnOp", Locale: "vi", ExpiresAt: time.Now().Add(time.Hour)}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := renderStep(newPage("vi", ""), ss, 1, map[string]string{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -85,6 +85,11 @@ func (h *handler) send(c *fiber.Ctx, status int, name string, p *page) error {
 	if err != nil {
 		return err
 	}
+	return h.sendBytes(c, status, b)
+}
+
+// sendBytes sends a rendered page.
+func (h *handler) sendBytes(c *fiber.Ctx, status int, b []byte) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Type("html", "utf-8")
 	return c.Status(status).Send(b)
@@ -120,7 +125,11 @@ func (h *handler) show(c *fiber.Ctx, ss *core.Session, p *page, saved map[string
 	if n < 1 || n > len(steps(ss.Survey)) {
 		n = resumeStep(ss.Survey, saved)
 	}
-	return h.send(c, fiber.StatusOK, "step", stepPage(p, ss, n, saved, nil))
+	b, err := renderStep(p, ss, n, saved)
+	if err != nil {
+		return err
+	}
+	return h.sendBytes(c, fiber.StatusOK, b)
 }
 
 // already is the page of a survey answered before: the QR link a citizen
