@@ -225,7 +225,7 @@ func (s *Service) PutAgency(ctx context.Context, p *Principal, code string, in A
 	if a.CallHours != "" {
 		detail["call_hours"] = a.CallHours
 	}
-	s.Lists.Forget()
+	s.forgetAgencies()
 	return a, s.Audit(ctx, p, "agency.put", a.Code, detail)
 }
 
@@ -264,7 +264,7 @@ func (s *Service) DeleteAgency(ctx context.Context, p *Principal, code string) e
 	if err := s.Mongo.Agencies.Delete(ctx, code); err != nil {
 		return err
 	}
-	s.Lists.Forget()
+	s.forgetAgencies()
 	return s.Audit(ctx, p, "agency.delete", code, nil)
 }
 
@@ -361,7 +361,7 @@ func (s *Service) ImportAgencies(ctx context.Context, p *Principal, r io.Reader)
 	if err := s.Mongo.Agencies.Put(ctx, parentsFirst(todo, t)...); err != nil {
 		return 0, err
 	}
-	s.Lists.Forget()
+	s.forgetAgencies()
 	return len(todo), s.Audit(ctx, p, "agency.import", "", map[string]any{"agencies": len(todo)})
 }
 
@@ -453,5 +453,15 @@ func (s *Service) lockTree(ctx context.Context) (func(), error) {
 			return nil, Errorf(Unavailable, "", "the agency tree is being changed by another request; try again")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// forgetAgencies drops what this process keeps of the agency tree (the
+// lists and the names kept for a minute) after a change to it; other
+// replicas see the change within a minute.
+func (s *Service) forgetAgencies() {
+	s.Lists.Forget()
+	if s.AgencyNames != nil {
+		s.AgencyNames.Clear()
 	}
 }

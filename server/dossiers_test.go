@@ -39,6 +39,18 @@ func TestDossierCodesBelongToTheAgencyTheyName(t *testing.T) {
 			}
 		}
 	}
+	// An agency registered after its code was looked up (and found
+	// unregistered) owns its codes at once: the names kept for a minute
+	// are dropped with the change.
+	if res, out := g.As(building, "POST", "/api/v1/invitations", map[string]any{"dossier_code": "000.00.14.H49-261205-0001", "agency_code": "000.00.13.H49"}); res.StatusCode != 201 {
+		t.Fatalf("a code no agency holds yet: %d %v", res.StatusCode, out)
+	}
+	if res, out := g.API("PUT", "/api/v1/agencies/000.00.14.H49", map[string]any{"name": "Sở Y tế", "parent": "000.00.00.H49"}); res.StatusCode >= 300 {
+		t.Fatalf("put agency: %d %v", res.StatusCode, out)
+	}
+	if res, out := g.As(building, "POST", "/api/v1/invitations", map[string]any{"dossier_code": "000.00.14.H49-261205-0002", "agency_code": "000.00.13.H49"}); res.StatusCode != 400 {
+		t.Fatalf("a new agency's code taken by another: %d %v", res.StatusCode, out)
+	}
 	// Presenting at a desk makes no squatted invitation either; the
 	// owner's desk presents the code.
 	for id, agency := range map[string]string{"quay-xd": "000.00.13.H49", "quay-tp": "000.00.12.H49"} {
