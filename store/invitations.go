@@ -483,12 +483,6 @@ func (s *Invitations) Mark(ctx context.Context, m Marks) error {
 	return nil
 }
 
-// MarkCompletedBy records that the responses rs completed their
-// invitations (Mark with Completed alone).
-func (s *Invitations) MarkCompletedBy(ctx context.Context, rs []*Response) error {
-	return s.Mark(ctx, Marks{Completed: rs})
-}
-
 // OpenOf returns every invitation of a phone (by its keyed hash) that can
 // still be answered at now, newest first. FerretDB scans the collection for
 // it, so replies find invitations through Conversations' index instead, and

@@ -79,15 +79,22 @@ func TestInvitationLookupsAndTransitions(t *testing.T) {
 	if err := m.Invitations.MarkStarted(ctx, "i1", at); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Invitations.MarkCompletedBy(ctx, []*store.Response{{InvitationID: "i1", Channel: "web", SubmittedAt: at}}); err != nil {
+	// One batch's marks: opened, started and completed in one write.
+	if err := m.Invitations.Mark(ctx, store.Marks{Opened: map[string]map[string]time.Time{"i1": {"web": at}}, Started: map[string]string{"i1": "web"},
+		Completed: []*store.Response{{InvitationID: "i1", Channel: "web", SubmittedAt: at}}}); err != nil {
 		t.Fatal(err)
 	}
-	// A later completion from another channel changes nothing; nor does a late start.
-	_ = m.Invitations.MarkCompletedBy(ctx, []*store.Response{{InvitationID: "i1", Channel: "sms", SubmittedAt: at.Add(time.Hour)}})
+	// A later completion from another channel changes nothing; nor does a
+	// late start, nor a later opening or start on the same family.
+	_ = m.Invitations.Mark(ctx, store.Marks{Opened: map[string]map[string]time.Time{"i1": {"web": at.Add(time.Hour)}}, Started: map[string]string{"i1": "sms"},
+		Completed: []*store.Response{{InvitationID: "i1", Channel: "sms", SubmittedAt: at.Add(time.Hour)}}})
 	_ = m.Invitations.MarkStarted(ctx, "i1", at)
 	got, _ := m.Invitations.Invitation(ctx, "i1")
 	if got.Status != store.StatusCompleted || got.CompletedVia != "web" || !got.CompletedAt.Equal(store.Millis(at)) {
 		t.Fatalf("after completions: %+v", got)
+	}
+	if !got.Opened["web"].Equal(store.Millis(at)) || got.StartedVia != "web" {
+		t.Fatalf("opened %v, started via %q: want the first of each", got.Opened, got.StartedVia)
 	}
 }
 
