@@ -152,11 +152,15 @@ func run(w io.Writer, o config) error {
 	if err != nil {
 		return err
 	}
-	base, stop, err := baseline()
+	// With -cpu the bare handler is a process of its own, so its CPU is
+	// told apart from the load tool's.
+	var base string
+	var stop func()
 	barePID := 0
-	if len(procs) > 0 && err == nil {
-		stop()
+	if len(procs) > 0 {
 		base, barePID, stop, err = bareChild()
+	} else {
+		base, stop, err = baseline()
 	}
 	if err != nil {
 		return err
