@@ -45,13 +45,13 @@ func BenchmarkRenderStep(b *testing.B) {
 }
 
 // BenchmarkRenderStepBlank is BenchmarkRenderStep for a first view (no
-// saved answer): the page cached once, the token put in per request.
+// saved answer): the page is kept once, the same for every invitation.
 func BenchmarkRenderStepBlank(b *testing.B) {
 	def, _ := survey.Builtin().Survey(survey.SIPAS)
 	ss := &core.Session{Survey: def, Invitation: &store.Invitation{Token: "AbCdEfGhIjKlMnOp", Locale: "vi", ExpiresAt: time.Now().Add(time.Hour)}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := renderStep(newPage("vi", ""), ss, 1, map[string]string{}); err != nil {
+		if _, err := blankStepOf(newPage("vi", ""), ss, 1); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -125,9 +125,21 @@ func (h *handler) show(c *fiber.Ctx, ss *core.Session, p *page, saved map[string
 	if n < 1 || n > len(steps(ss.Survey)) {
 		n = resumeStep(ss.Survey, saved)
 	}
-	b, err := renderStep(p, ss, n, saved)
+	if len(saved) > 0 {
+		b, err := render("step", stepPage(p, ss, n, saved, nil))
+		if err != nil {
+			return err
+		}
+		return h.sendBytes(c, fiber.StatusOK, b)
+	}
+	blank, err := blankStepOf(p, ss, n)
 	if err != nil {
 		return err
+	}
+	coding, b := blank.encoded(func(name string) bool { return c.Request().Header.HasAcceptEncoding(name) })
+	if coding != "" { // sent as kept: the compress middleware leaves an encoded body alone
+		c.Set(fiber.HeaderContentEncoding, coding)
+		c.Vary(fiber.HeaderAcceptEncoding)
 	}
 	return h.sendBytes(c, fiber.StatusOK, b)
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/sipasvn/gateway/internal/gwtest"
 )
 
@@ -206,6 +208,42 @@ func TestPageIsSmallAccessibleAndHardened(t *testing.T) {
 	}
 	if !strings.Contains(body, `<html lang="vi">`) {
 		t.Fatal("language not declared")
+	}
+	// A blank step is sent as kept, in the coding the browser prefers, and
+	// reads as the plain page; with answers saved it is compressed per
+	// request.
+	for _, c := range []struct{ accept, coding string }{{"gzip, deflate, br", "br"}, {"gzip", "gzip"}, {"deflate", "deflate"}, {"", ""}} {
+		req := httptest.NewRequest("GET", "/s/"+tok+"?step=3", nil)
+		req.Header.Set("Accept-Encoding", c.accept)
+		res := g.Do(req)
+		raw, _ := io.ReadAll(res.Body)
+		var plain []byte
+		var err error
+		switch res.Header.Get("Content-Encoding") {
+		case "br":
+			plain, err = fasthttp.AppendUnbrotliBytes(nil, raw)
+		case "gzip":
+			plain, err = fasthttp.AppendGunzipBytes(nil, raw)
+		case "deflate":
+			plain, err = fasthttp.AppendInflateBytes(nil, raw)
+		default:
+			plain = raw
+		}
+		if got := res.Header.Get("Content-Encoding"); got != c.coding || err != nil || string(plain) != body ||
+			c.coding != "" && !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
+			t.Fatalf("Accept-Encoding %q: coded %q (Vary %q), decodes to the page %v (%v)", c.accept, got, res.Header.Get("Vary"), string(plain) == body, err)
+		}
+	}
+	if res := g.Form("/s/"+tok, "step=1&lang=vi&A1=5"); res.StatusCode != 422 { // A1 kept, the rest missing
+		t.Fatalf("save a step: %d", res.StatusCode)
+	}
+	req := httptest.NewRequest("GET", "/s/"+tok+"?step=1", nil)
+	req.Header.Set("Accept-Encoding", "br")
+	res := g.Do(req)
+	raw, _ := io.ReadAll(res.Body)
+	plain, err := fasthttp.AppendUnbrotliBytes(nil, raw)
+	if res.Header.Get("Content-Encoding") != "br" || err != nil || checked(string(plain), "A1") != "5" {
+		t.Fatalf("a step with a saved answer: coded %q, A1 %q (%v)", res.Header.Get("Content-Encoding"), checked(string(plain), "A1"), err)
 	}
 }
 

@@ -2,12 +2,12 @@ package web
 
 import (
 	"bytes"
-	"crypto/rand"
 	"embed"
-	"encoding/hex"
 	"html/template"
 	"strconv"
 	"sync"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/sipasvn/gateway/core"
 	"github.com/sipasvn/gateway/survey"
@@ -71,17 +71,18 @@ func render(name string, p *page) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// blankSteps keeps survey step pages as rendered for a blank form. What a
-// first view shows (no saved answer, no comment, no error) varies per
-// invitation only by its token: the page is rendered once with tokenMark
-// in the token's place and the token is put in per request, which takes
-// an html/template run (about 1,200 allocations for the largest step) off
-// every first view. Keyed by the survey's definition (its address: an
-// edited survey is a new one and renders afresh), language, step and
-// agency name; cleared when full.
+// blankSteps keeps survey step pages as rendered for a blank form (no
+// saved answer, no comment, no error), with their compressed forms: a
+// step page names no token (its links are relative to its own address),
+// so a first view is the same for every invitation of a survey, language,
+// step and agency, and takes neither an html/template run (about 1,200
+// allocations for the largest step) nor a compression (a fifth of a page
+// view's CPU at BestSpeed). Keyed by the survey's definition (its
+// address: an edited survey is a new one and renders afresh), language,
+// step and agency name; cleared when full.
 var blankSteps struct {
 	sync.Mutex
-	m map[blankKey][]byte
+	m map[blankKey]*blankStep
 }
 
 type blankKey struct {
@@ -90,45 +91,69 @@ type blankKey struct {
 	step         int
 }
 
-// blankStepsMax bounds the cache: a province's agencies × steps × two
-// languages fits many times over.
+// blankStepsMax bounds the cache: about 12 KB an entry (the page and its
+// two compressed forms), 48 MB when full; a province's units × five steps
+// × two languages fit.
 const blankStepsMax = 4096
 
-// tokenMark stands for the token in a cached page: random, so no survey
-// text can hold it, and of the token's own alphabet, so every escaping
-// html/template applies leaves both unchanged.
-var tokenMark = func() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return "tk" + hex.EncodeToString(b)
-}()
+// blankStep is a blank step page and, once asked for, its Brotli and gzip
+// forms, compressed harder than the per-request middleware can afford:
+// once per page, not once per view.
+type blankStep struct {
+	raw  []byte
+	once [len(encodings)]sync.Once
+	enc  [len(encodings)][]byte
+}
 
-// renderStep renders step n of ss's survey for p, from blankSteps when the
-// form is blank.
-func renderStep(p *page, ss *core.Session, n int, saved map[string]string) ([]byte, error) {
-	if len(saved) > 0 {
-		return render("step", stepPage(p, ss, n, saved, nil))
+// encodings are the content codings a blank step is kept in, in the
+// order the compress middleware prefers them (deflate-only clients get
+// the page compressed per request).
+var encodings = [...]struct {
+	name     string
+	compress func(dst, src []byte) []byte
+}{
+	{"br", func(dst, src []byte) []byte {
+		return fasthttp.AppendBrotliBytesLevel(dst, src, fasthttp.CompressBrotliDefaultCompression)
+	}},
+	{"gzip", func(dst, src []byte) []byte {
+		return fasthttp.AppendGzipBytesLevel(dst, src, fasthttp.CompressBestCompression)
+	}},
+}
+
+// encoded returns the page in the first of encodings accept (the
+// request's Accept-Encoding) names, and that coding's name; "" and the
+// page itself when it names none.
+func (b *blankStep) encoded(accepts func(coding string) bool) (string, []byte) {
+	for i, e := range encodings {
+		if accepts(e.name) {
+			b.once[i].Do(func() { b.enc[i] = e.compress(nil, b.raw) })
+			return e.name, b.enc[i]
+		}
 	}
+	return "", b.raw
+}
+
+// blankStepOf returns step n of ss's survey, blank, for p's language.
+func blankStepOf(p *page, ss *core.Session, n int) (*blankStep, error) {
 	key := blankKey{def: ss.Survey, lang: p.Lang, agency: ss.Invitation.AgencyName, step: n}
 	blankSteps.Lock()
 	b, ok := blankSteps.m[key]
 	blankSteps.Unlock()
-	if !ok {
-		blank := *ss
-		inv := *ss.Invitation
-		inv.Token, blank.Invitation = tokenMark, &inv
-		var err error
-		if b, err = render("step", stepPage(newPage(p.Lang, ""), &blank, n, nil, nil)); err != nil {
-			return nil, err
-		}
-		blankSteps.Lock()
-		if len(blankSteps.m) >= blankStepsMax || blankSteps.m == nil {
-			blankSteps.m = map[blankKey][]byte{}
-		}
-		blankSteps.m[key] = b
-		blankSteps.Unlock()
+	if ok {
+		return b, nil
 	}
-	return bytes.ReplaceAll(b, []byte(tokenMark), []byte(ss.Invitation.Token)), nil
+	raw, err := render("step", stepPage(newPage(p.Lang, ""), ss, n, nil, nil))
+	if err != nil {
+		return nil, err
+	}
+	b = &blankStep{raw: raw}
+	blankSteps.Lock()
+	if len(blankSteps.m) >= blankStepsMax || blankSteps.m == nil {
+		blankSteps.m = map[blankKey]*blankStep{}
+	}
+	blankSteps.m[key] = b
+	blankSteps.Unlock()
+	return b, nil
 }
 
 func newPage(l, self string) *page {
@@ -154,9 +179,10 @@ func stepPage(p *page, ss *core.Session, n int, saved map[string]string, missing
 	p.Title = def.Title.In(p.Lang)
 	p.Intro = def.Intro.In(p.Lang)
 	p.Agency = ss.Invitation.AgencyName
-	p.Token = ss.Invitation.Token
 	p.Step, p.Steps, p.Last = n, len(all), n == len(all)
-	p.Self = "/s/" + p.Token + "?step=" + strconv.Itoa(n) + "&"
+	// Relative to the page's own address (/s/<token>): no step page holds
+	// its token, so a blank one is the same for every invitation.
+	p.Self = "?step=" + strconv.Itoa(n) + "&"
 	p.Criterion = crit.Title.In(p.Lang)
 	if len(all) > 1 {
 		p.Criterion = crit.Code + ". " + p.Criterion
