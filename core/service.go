@@ -460,7 +460,7 @@ func (s *Service) saveAll(ctx context.Context, rs []*store.Response, entries []s
 		return nil, err
 	}
 	var saved []*store.Response
-	var ack []string
+	var ack, stored []string
 	for i, r := range rs {
 		if errors.Is(errs[i], store.ErrDuplicate) {
 			errs[i] = ErrAlreadyCompleted
@@ -468,7 +468,7 @@ func (s *Service) saveAll(ctx context.Context, rs []*store.Response, entries []s
 		}
 		if errs[i] == nil {
 			saved = append(saved, r)
-			ack = append(ack, entries[i])
+			ack, stored = append(ack, entries[i]), append(stored, r.ID)
 		}
 	}
 	// The responses are durable. Their invitations are marked completed by
@@ -476,7 +476,9 @@ func (s *Service) saveAll(ctx context.Context, rs []*store.Response, entries []s
 	// update reads the whole invitations collection (50 ms at 5,000), and
 	// concurrent updates of one document can undo each other. Until then
 	// the outbox's done mark says completed (see noteDone).
-	_ = s.Outbox.Ack(ctx, ack...)
+	// Noted stored, the roll-up writer counts them without reading them
+	// back (see store.Outbox.Stored).
+	_ = s.Outbox.Ack(ctx, ack, stored)
 	if len(saved) > 0 && s.Saved != nil {
 		s.Saved(len(saved))
 	}

@@ -45,6 +45,9 @@ type Applier struct {
 	// Notices, when set, takes the notices of cases opened for agencies
 	// with a webhook.
 	Notices *store.Stream
+	// Outbox, when set, says which uncounted responses are stored, so a
+	// batch reads back only the others (see store.Outbox.Stored).
+	Outbox *store.Outbox
 	// OpenCases, when set, indexes the cases opened as open.
 	OpenCases *store.OpenCases
 	// BatchSize bounds how many responses one batch takes (default 200).
@@ -235,7 +238,7 @@ func (a *Applier) step(ctx context.Context, s *session) (int, error) {
 			return 0, err
 		}
 	} else {
-		if b, err = a.next(ctx); err != nil || b.size() == 0 {
+		if b, err = a.next(ctx, st.View.Gen); err != nil || b.size() == 0 {
 			return 0, err
 		}
 		c = &store.Claim{N: st.Next, Gen: st.View.Gen, Parent: st.View.N, Kind: store.ClaimLive, Pending: ids(b.resps), Changed: ids(b.changed), Notes: b.notes,
@@ -271,11 +274,17 @@ func (b batch) size() int { return len(b.resps) + len(b.events) + len(b.notes) }
 
 // next gathers a new batch: the oldest uncounted responses whose writes
 // are settled, and the oldest invitation events.
-func (a *Applier) next(ctx context.Context) (b batch, err error) {
+func (a *Applier) next(ctx context.Context, gen int) (b batch, err error) {
 	if b.resps, err = a.Mongo.Responses.Uncounted(ctx, a.BatchSize); err != nil {
 		return b, err
 	}
-	if b.resps, err = a.Mongo.Responses.Settle(ctx, b.resps, time.Now().Add(-a.Settle)); err != nil {
+	known := map[string]bool{}
+	if a.Outbox != nil {
+		if known, err = a.Outbox.Stored(ctx, ids(b.resps)); err != nil {
+			return b, err
+		}
+	}
+	if b.resps, err = a.Mongo.Responses.Settle(ctx, b.resps, time.Now().Add(-a.Settle), known); err != nil {
 		return b, err
 	}
 	if a.Funnel != nil {
@@ -286,12 +295,12 @@ func (a *Applier) next(ctx context.Context) (b batch, err error) {
 	if err := invitedSurveys(ctx, a.Mongo, b.resps, b.events); err != nil {
 		return b, err
 	}
-	if b.changed, b.notes, err = a.takeChanges(ctx); err != nil {
+	if b.changed, b.notes, err = a.takeChanges(ctx, gen, b.resps); err != nil {
 		return b, err
 	}
 	// A response counted fresh in this batch is counted as it stands
-	// after its notes (recount skips it): its uncounted copy, read
-	// before, does not carry the flags they added.
+	// after its notes (recount skips it): its uncounted copy does not
+	// carry the flags they added.
 	now := map[string]*store.Response{}
 	for i := range b.changed {
 		now[b.changed[i].ID] = &b.changed[i]
@@ -497,7 +506,13 @@ func (a *Applier) sideEffects(ctx context.Context, c store.Claim, marks store.Ma
 	if err := a.Mongo.Responses.DropChanges(ctx, c.Notes); err != nil {
 		return err
 	}
-	return a.Mongo.Responses.DropUncounted(ctx, c.Pending)
+	if err := a.Mongo.Responses.DropUncounted(ctx, c.Pending); err != nil {
+		return err
+	}
+	if a.Outbox != nil {
+		return a.Outbox.Counted(ctx, c.Pending)
+	}
+	return nil
 }
 
 // recount adds to cells what recounting the changed responses as they
@@ -555,7 +570,11 @@ const changeNoteAge = time.Hour
 // responses to recount and the notes taken. A response locked now (under
 // review) waits for a later batch with its notes, as does one not stored
 // yet; its review's own note follows its write (see core.Service.Review).
-func (a *Applier) takeChanges(ctx context.Context) ([]store.Response, []string, error) {
+// So does one stored but not counted yet in generation gen, nor in this
+// batch (counting): its uncounted copy carries the flags it was saved
+// with, and the note, taken again in the batch that counts it or after,
+// brings it up to date then.
+func (a *Applier) takeChanges(ctx context.Context, gen int, counting []store.Response) ([]store.Response, []string, error) {
 	notes, err := a.Mongo.Responses.Changes(ctx, a.BatchSize)
 	if err != nil || len(notes) == 0 {
 		return nil, nil, err
@@ -569,23 +588,69 @@ func (a *Applier) takeChanges(ctx context.Context) ([]store.Response, []string, 
 		byResp[n.Response] = append(byResp[n.Response], n)
 	}
 	var changed []store.Response
-	var taken []string
 	for _, id := range order {
 		r, ok, err := a.takeChange(ctx, id, byResp[id])
 		if err != nil {
 			return nil, nil, err
 		}
 		if !ok {
-			continue
-		}
-		for _, n := range byResp[id] {
-			taken = append(taken, n.ID)
-		}
-		if r != nil {
+			delete(byResp, id)
+		} else if r != nil {
 			changed = append(changed, *r)
 		}
 	}
-	return changed, taken, nil
+	inBatch := map[string]bool{}
+	for _, r := range counting {
+		inBatch[r.ID] = true
+	}
+	var ask []string
+	for _, r := range changed {
+		if !inBatch[r.ID] {
+			ask = append(ask, r.ID)
+		}
+	}
+	marks, err := a.Mongo.Responses.CountedMarks(ctx, gen, ask)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Notes waiting over an hour on a response not counted: is its copy
+	// still queued (the writer far behind), or was it stored without one
+	// (a bulk fill, counted by the next rebuild as it stands)?
+	var aged []string
+	for _, r := range changed {
+		if !inBatch[r.ID] && marks[r.ID] == nil && old(byResp[r.ID]) {
+			aged = append(aged, r.ID)
+		}
+	}
+	queued, err := a.Mongo.Responses.Queued(ctx, aged)
+	if err != nil {
+		return nil, nil, err
+	}
+	kept := changed[:0]
+	for _, r := range changed {
+		if !inBatch[r.ID] && marks[r.ID] == nil && (queued[r.ID] || !old(byResp[r.ID])) {
+			delete(byResp, r.ID) // counted later, with its notes
+			continue
+		}
+		kept = append(kept, r)
+	}
+	var taken []string
+	for _, id := range order {
+		for _, n := range byResp[id] {
+			taken = append(taken, n.ID)
+		}
+	}
+	return kept, taken, nil
+}
+
+// old says every one of notes has waited longer than changeNoteAge.
+func old(notes []store.Change) bool {
+	for _, n := range notes {
+		if time.Since(n.At) <= changeNoteAge {
+			return false
+		}
+	}
+	return true
 }
 
 // takeChange applies notes to response id under its lock; ok is false
@@ -604,11 +669,7 @@ func (a *Applier) takeChange(ctx context.Context, id string, notes []store.Chang
 	defer stop()
 	r, err = a.Mongo.Responses.Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		old := true
-		for _, n := range notes {
-			old = old && time.Since(n.At) > changeNoteAge
-		}
-		return nil, old, nil
+		return nil, old(notes), nil
 	}
 	if err != nil {
 		return nil, false, err

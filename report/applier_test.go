@@ -416,3 +416,44 @@ func TestLateFlagOnACopyNotedAgainIsCounted(t *testing.T) {
 		t.Fatalf("report: flagged %v, responses %v", rep["flagged"], rep["responses"])
 	}
 }
+
+// A flag whose note the writer takes before the batch that counts its
+// response (stored, noted stored, its copy still queued behind another)
+// waits with the response: it is counted with the flag (the roll-ups
+// equal a recount of the stored responses, signal by signal), and the
+// note of its being stored is dropped once it is counted.
+func TestFlagTakenBeforeItsResponseIsCountedWaitsForIt(t *testing.T) {
+	g := gwtest.New(t, "")
+	for _, d := range []string{"D-ONE", "D-TWO"} {
+		tok := gwtest.Token(g.Invite(d, "000.00.12.H49", map[string]any{"survey": "overall"}))
+		if res := g.Form("/s/"+tok, "O=5"); res.StatusCode != 303 {
+			t.Fatalf("submit %s: %d", d, res.StatusCode)
+		}
+		g.Flush()
+	}
+	queued, err := g.Mongo.Responses.Uncounted(t.Context(), 2)
+	if err != nil || len(queued) != 2 {
+		t.Fatalf("uncounted: %v %v", queued, err)
+	}
+	r := queued[1] // the writer's first batch of one takes the other
+	if known, err := g.Core.Outbox.Stored(t.Context(), []string{r.ID}); err != nil || !known[r.ID] {
+		t.Fatalf("the response is not noted stored: %v %v", known, err)
+	}
+	if slices.Contains(r.Flags, store.FlagDeviceMany) {
+		t.Fatalf("flagged %v on saving: the late flag would change nothing", r.Flags)
+	}
+	if err := g.Core.FlagLater(t.Context(), []string{r.ID}, store.FlagDeviceMany); err != nil {
+		t.Fatal(err)
+	}
+	g.Applier.BatchSize = 1 // the first batch: the other response and the note
+	g.Drain()
+	if diff, err := g.Applier.Compare(t.Context()); err != nil || len(diff) > 0 {
+		t.Fatalf("roll-ups differ from a recount: %v %v", diff, err)
+	}
+	if _, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil); rep["responses"] != 2.0 {
+		t.Fatalf("report: responses %v", rep["responses"])
+	}
+	if known, err := g.Core.Outbox.Stored(t.Context(), []string{r.ID}); err != nil || known[r.ID] {
+		t.Fatalf("the note of a counted response is kept: %v %v", known, err)
+	}
+}

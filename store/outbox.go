@@ -195,12 +195,66 @@ func (o *Outbox) Older(ctx context.Context, age time.Duration, count int64) ([]E
 	return entries([]redis.XStream{{Messages: msgs}}), nil
 }
 
-// Ack removes entries whose responses MongoDB has.
-func (o *Outbox) Ack(ctx context.Context, ids ...string) error {
+// storedKey is the set of responses stored in MongoDB with their
+// uncounted copies (see Stored).
+func (o *Outbox) storedKey() string { return o.Key + ":stored" }
+
+// Ack removes entries whose responses MongoDB has and, in the same round
+// trip, notes the responses stored among them (ids of responses written
+// with their uncounted copies by this call, not by another's).
+func (o *Outbox) Ack(ctx context.Context, entries, stored []string) error {
+	if len(entries) == 0 && len(stored) == 0 {
+		return nil
+	}
+	_, err := o.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if len(entries) > 0 {
+			p.XDel(ctx, o.Key, entries...)
+		}
+		if len(stored) > 0 {
+			p.SAdd(ctx, o.storedKey(), anys(stored)...)
+		}
+		return nil
+	})
+	return err
+}
+
+// Stored says which of ids are noted stored: the roll-up writer counts
+// their uncounted copies without reading the responses back from MongoDB
+// (see Responses.Settle). Redis forgetting a note costs that read, never
+// a count: a copy not noted is looked up as before.
+func (o *Outbox) Stored(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in, err := o.R.SMIsMember(ctx, o.storedKey(), anys(ids)...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read which responses are stored: %w", err)
+	}
+	for i, ok := range in {
+		if ok {
+			out[ids[i]] = true
+		}
+	}
+	return out, nil
+}
+
+// Counted drops the notes of ids, counted now.
+func (o *Outbox) Counted(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return o.R.XDel(ctx, o.Key, ids...).Err()
+	return o.R.SRem(ctx, o.storedKey(), anys(ids)...).Err()
+}
+
+// anys is xs as a []any, for the variadic Redis commands and MongoDB's
+// InsertMany.
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
 }
 
 // Bury moves an entry MongoDB refuses to the dead-letter list (Key +

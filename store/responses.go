@@ -303,38 +303,30 @@ func markCounted(ctx context.Context, c *mongo.Collection, batch int64, ids []st
 }
 
 // Settle returns the copies among uncounted whose response is stored, in
-// their order, so the roll-up writer counts only those. A copy older than
-// before whose response is missing was left by a process that died between
-// its two writes: the response is written from it now (the answer was
-// acknowledged), unless another response of the invitation is stored, and
-// then the copy is dropped uncounted. Younger copies without a response
-// belong to writes still under way and wait for a later batch. Each
-// response is looked up by _id, so the cost is the batch's, not the
-// collection's.
-func (s *Responses) Settle(ctx context.Context, uncounted []Response, before time.Time) ([]Response, error) {
-	ids := make([]string, len(uncounted))
-	for i, r := range uncounted {
-		ids[i] = r.ID
+// their order, so the roll-up writer counts only those. known are those
+// noted stored beside their copies (Outbox.Stored): they are taken as
+// they are. Each other one is looked up by _id (the cost is the batch's,
+// not the collection's): a copy older than before whose response is
+// missing was left by a process that died between its two writes, and the
+// response is written from it now (the answer was acknowledged), unless
+// another response of the invitation is stored, and then the copy is
+// dropped uncounted. Younger copies without a response belong to writes
+// still under way and wait for a later batch. A copy counts with the
+// flags it was saved with: the writer keeps the note of a flag or review
+// on a response until the response is counted (see report.Applier).
+func (s *Responses) Settle(ctx context.Context, uncounted []Response, before time.Time, known map[string]bool) ([]Response, error) {
+	var ids []string
+	for _, r := range uncounted {
+		if !known[r.ID] {
+			ids = append(ids, r.ID)
+		}
 	}
-	// With their flags and review as they stand now: a flag raised
-	// later may have reached the response before it is counted.
-	stored, err := byIDs[struct {
-		ID     string   `bson:"_id"`
-		Flags  []string `bson:"flags"`
-		Review *Review  `bson:"review"`
-	}](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "flags", Value: 1}, {Key: "review", Value: 1}}))
+	ok, err := existing(ctx, s.c, ids)
 	if err != nil {
 		return nil, err
 	}
-	ok := make(map[string]bool, len(stored))
-	at := make(map[string]int, len(stored))
-	for i, r := range stored {
-		ok[r.ID], at[r.ID] = true, i
-	}
-	for i := range uncounted {
-		if j, found := at[uncounted[i].ID]; found {
-			uncounted[i].Flags, uncounted[i].Review = stored[j].Flags, stored[j].Review
-		}
+	for id := range known {
+		ok[id] = true
 	}
 	var orphans []*Response
 	for i := range uncounted {
@@ -362,6 +354,26 @@ func (s *Responses) Settle(ctx context.Context, uncounted []Response, before tim
 		if ok[r.ID] {
 			out = append(out, r)
 		}
+	}
+	return out, nil
+}
+
+// Queued says which of ids have an uncounted copy.
+func (s *Responses) Queued(ctx context.Context, ids []string) (map[string]bool, error) {
+	return existing(ctx, s.uncounted, ids)
+}
+
+// existing says which of ids c holds, each looked up by _id.
+func existing(ctx context.Context, c *mongo.Collection, ids []string) (map[string]bool, error) {
+	found, err := byIDs[struct {
+		ID string `bson:"_id"`
+	}](ctx, c, ids, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ids))
+	for _, r := range found {
+		out[r.ID] = true
 	}
 	return out, nil
 }
