@@ -45,6 +45,9 @@ type Applier struct {
 	// Notices, when set, takes the notices of cases opened for agencies
 	// with a webhook.
 	Notices *store.Stream
+	// Cache, when set, holds the invitations' working copies: those it
+	// says open are completed without a read (see store.Marks.Open).
+	Cache *store.InvitationCache
 	// Outbox, when set, says which uncounted responses are stored, so a
 	// batch reads back only the others (see store.Outbox.Stored).
 	Outbox *store.Outbox
@@ -168,7 +171,9 @@ func (a *Applier) Drain(ctx context.Context) error {
 
 // markStarted moves the invitations begun since the last pass to in
 // progress. It runs after the batches, so a completion counted in this pass
-// is not undone.
+// is not undone. One answered already (its done mark) is left to its
+// completion, which records when it was started (store.Invitations.Mark):
+// reading it to find it completed would cost a read for nothing.
 func (a *Applier) markStarted(ctx context.Context) error {
 	if a.Started == nil {
 		return nil
@@ -178,7 +183,15 @@ func (a *Applier) markStarted(ctx context.Context) error {
 		if err != nil || len(starts) == 0 {
 			return err
 		}
-		if err := a.Mongo.Invitations.MarkStartedAt(ctx, starts); err != nil {
+		open := maps.Clone(starts)
+		if a.Outbox != nil {
+			done, err := a.Outbox.DoneOf(ctx, slices.Collect(maps.Keys(starts)))
+			if err != nil {
+				return err
+			}
+			maps.DeleteFunc(open, func(id string, _ time.Time) bool { return done[id] })
+		}
+		if err := a.Mongo.Invitations.MarkStartedAt(ctx, open); err != nil {
 			return err
 		}
 		if err := a.Started.Done(ctx, starts); err != nil {
@@ -448,6 +461,15 @@ func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Clai
 	}
 	marks := reachMarks(counted, b.eventIDs, b.events)
 	marks.Completed = all
+	if a.Cache != nil {
+		var ids []string
+		for _, r := range all {
+			ids = append(ids, r.InvitationID)
+		}
+		if marks.Open, err = a.Cache.Open(ctx, append(ids, slices.Collect(maps.Keys(marks.Opened))...)); err != nil {
+			return err
+		}
+	}
 	if err := a.sideEffects(ctx, c, marks, cases, notices); err != nil {
 		return err
 	}

@@ -457,3 +457,27 @@ func TestFlagTakenBeforeItsResponseIsCountedWaitsForIt(t *testing.T) {
 		t.Fatalf("the note of a counted response is kept: %v %v", known, err)
 	}
 }
+
+// An invitation started and then answered before the writer's pass is
+// not read to be marked started: its completion records the start.
+func TestStartOfAnAnsweredInvitationIsRecordedWithItsCompletion(t *testing.T) {
+	g := gwtest.New(t, "")
+	tok := gwtest.Token(g.Invite("D-START", "000.00.12.H49", map[string]any{"survey": "overall"}))
+	id := g.MustInvitation("D-START").ID
+	if err := g.Core.Started.Add(t.Context(), id, time.Now()); err != nil { // as a first step saved does
+		t.Fatal(err)
+	}
+	if res := g.Form("/s/"+tok, "lang=vi&O=4"); res.StatusCode != 303 {
+		t.Fatalf("submit: %d", res.StatusCode)
+	}
+	g.Flush()
+	g.Drain()
+	inv, err := g.Mongo.Invitations.Invitation(t.Context(), id)
+	r, rerr := g.Mongo.Responses.ByInvitation(t.Context(), id)
+	if err != nil || rerr != nil || inv.Status != store.StatusCompleted || inv.StartedAt == nil || !inv.StartedAt.Equal(r.StartedAt) {
+		t.Fatalf("invitation %+v (%v %v): want completed, started when its response says", inv, err, rerr)
+	}
+	if _, waits := g.Core.Started.When(t.Context(), id); waits {
+		t.Fatal("the start still waits for the writer")
+	}
+}

@@ -74,7 +74,7 @@ func NewRuntime(cfg config.Config, r redis.UniversalClient, m *store.Mongo, log 
 	sendHours, callHours := cfg.Hours() // checked by cfg.Validate
 	svc.Reach = &core.Reach{Send: sendHours, Call: callHours, ReminderAfter: cfg.ReminderAfter, ContactEvery: cfg.ContactEvery,
 		DailyMessages: cfg.DailyMessages, Contacts: &store.Contacts{R: r, Name: name}}
-	applier.Started, applier.Funnel, applier.Flagged, applier.Outbox = svc.Started, svc.Funnel, svc.FlaggedIndex, svc.Outbox
+	applier.Started, applier.Funnel, applier.Flagged, applier.Outbox, applier.Cache = svc.Started, svc.Funnel, svc.FlaggedIndex, svc.Outbox, svc.Cache
 	applier.Now = func() time.Time { // the service's clock, which tests set
 		if svc.Clock != nil {
 			return svc.Clock()

@@ -154,6 +154,37 @@ func (c *InvitationCache) get(ctx context.Context, id string, maxAge time.Durati
 	return v.Invitation, nil
 }
 
+// Open says which of ids have a working copy that neither opted out nor
+// was erased (an erasure forgets the copy): the roll-up writer completes
+// those without reading them first (see Marks.Open). One round trip.
+func (c *InvitationCache) Open(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cmds := make([]*redis.StringCmd, len(ids))
+	_, _ = c.R.Pipelined(ctx, func(p redis.Pipeliner) error { // each command's error is its own
+		for i, id := range ids {
+			cmds[i] = p.Get(ctx, cacheKey("id", id))
+		}
+		return nil
+	})
+	for i, cmd := range cmds {
+		b, err := cmd.Bytes()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read working copies: %w", err)
+		}
+		var v struct{ Status Status }
+		if json.Unmarshal(b, &v) == nil && v.Status != "" && v.Status != StatusOptedOut {
+			out[ids[i]] = true
+		}
+	}
+	return out, nil
+}
+
 // Forget drops the copy of invitation id, so the next read asks MongoDB.
 func (c *InvitationCache) Forget(ctx context.Context, id string) error {
 	inv, err := c.get(ctx, id, 0, nil)

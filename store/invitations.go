@@ -406,6 +406,7 @@ type markedOf struct {
 	Status     Status               `bson:"status"`
 	Opened     map[string]time.Time `bson:"opened"`
 	StartedVia string               `bson:"started_via"`
+	StartedAt  *time.Time           `bson:"started_at"`
 }
 
 // Marks is what one roll-up batch records on its invitations: the first
@@ -416,6 +417,12 @@ type Marks struct {
 	Opened    map[string]map[string]time.Time
 	Started   map[string]string
 	Completed []*Response
+	// Open holds invitations known to be neither opted out nor erased
+	// (their working copies say so: InvitationCache.Open). Those without
+	// a start to record are written without being read first: their
+	// completion by the one response they can have, their openings with
+	// $min (the first opening stays).
+	Open map[string]bool
 }
 
 // Mark writes m, each invitation read once and written once by _id
@@ -424,7 +431,9 @@ type Marks struct {
 // what is missing, so a replay changes nothing: an opening or a start
 // already recorded stays; the first response to complete an invitation
 // wins, and only a pending, in-progress or expired one is completed (an
-// opted-out invitation stays opted out).
+// opted-out invitation stays opted out); a completion records the
+// response's start as the invitation's where none was recorded (the
+// writer does not mark started an invitation answered already).
 func (s *Invitations) Mark(ctx context.Context, m Marks) error {
 	completed := make(map[string]*Response, len(m.Completed))
 	var ids []string
@@ -447,12 +456,36 @@ func (s *Invitations) Mark(ctx context.Context, m Marks) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	var read []string
+	var models []mongo.WriteModel
+	for _, id := range ids {
+		if !m.Open[id] || m.Started[id] != "" {
+			read = append(read, id)
+			continue
+		}
+		var set, least bson.D
+		if r := completed[id]; r != nil {
+			set = bson.D{{Key: "status", Value: StatusCompleted}, {Key: "completed_via", Value: r.Channel}, {Key: "completed_at", Value: Millis(r.SubmittedAt)}}
+			least = bson.D{{Key: "started_at", Value: Millis(r.StartedAt)}}
+		}
+		for _, f := range slices.Sorted(maps.Keys(m.Opened[id])) {
+			least = append(least, bson.E{Key: "opened." + f, Value: Millis(m.Opened[id][f])})
+		}
+		var update bson.D
+		if len(set) > 0 {
+			update = append(update, bson.E{Key: "$set", Value: set})
+		}
+		if len(least) > 0 {
+			update = append(update, bson.E{Key: "$min", Value: least})
+		}
+		models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).SetUpdate(update))
+	}
 	err := Write(ctx, "invitations.marks", func(ctx context.Context) error {
-		invs, err := byIDs[markedOf](ctx, s.c, ids, options.FindOne().SetProjection(bson.D{{Key: "status", Value: 1}, {Key: "opened", Value: 1}, {Key: "started_via", Value: 1}}))
+		invs, err := byIDs[markedOf](ctx, s.c, read, options.FindOne().SetProjection(bson.D{{Key: "status", Value: 1}, {Key: "opened", Value: 1}, {Key: "started_via", Value: 1}, {Key: "started_at", Value: 1}}))
 		if err != nil {
 			return err
 		}
-		var models []mongo.WriteModel
+		models := slices.Clip(models) // a retry starts from the blind writes again
 		for _, inv := range invs {
 			var set bson.D
 			for _, f := range slices.Sorted(maps.Keys(m.Opened[inv.ID])) {
@@ -466,6 +499,9 @@ func (s *Invitations) Mark(ctx context.Context, m Marks) error {
 			if r := completed[inv.ID]; r != nil && slices.Contains([]Status{StatusPending, StatusInProgress, StatusExpired}, inv.Status) {
 				set = append(set, bson.E{Key: "status", Value: StatusCompleted}, bson.E{Key: "completed_via", Value: r.Channel},
 					bson.E{Key: "completed_at", Value: Millis(r.SubmittedAt)})
+				if inv.StartedAt == nil {
+					set = append(set, bson.E{Key: "started_at", Value: Millis(r.StartedAt)})
+				}
 			}
 			if len(set) > 0 {
 				models = append(models, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: inv.ID}}).

@@ -103,6 +103,27 @@ func (o *Outbox) Put(ctx context.Context, r *Response, by *Spend) (string, *Spen
 	return "", nil, nil
 }
 
+// DoneOf says which of invitations have a done mark, in one round trip.
+func (o *Outbox) DoneOf(ctx context.Context, invitations []string) (map[string]bool, error) {
+	cmds := make([]*redis.IntCmd, len(invitations))
+	_, err := o.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range invitations {
+			cmds[i] = p.Exists(ctx, o.doneKey(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read done marks: %w", err)
+	}
+	out := make(map[string]bool, len(invitations))
+	for i, c := range cmds {
+		if c.Val() > 0 {
+			out[invitations[i]] = true
+		}
+	}
+	return out, nil
+}
+
 // QueueSpend reads, in p, what message msg spent; the function returned
 // gives it once p ran (nil: nothing).
 func (o *Outbox) QueueSpend(ctx context.Context, p redis.Pipeliner, msg string) func() (*Spend, error) {

@@ -98,6 +98,44 @@ func TestInvitationLookupsAndTransitions(t *testing.T) {
 	}
 }
 
+// Invitations known open (Marks.Open) are marked without being read: a
+// completion records the response's start, an opening keeps the earliest,
+// a replay changes nothing. One not known open is read first: opted out,
+// it stays so.
+func TestMarksOfInvitationsKnownOpen(t *testing.T) {
+	m := testenv.Mongo(t)
+	for _, id := range []string{"k1", "k2"} {
+		if _, _, _, err := m.Invitations.Create(ctx, newInvitation(id, "D-"+id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Invitations.MarkOptedOut(ctx, "k2"); err != nil {
+		t.Fatal(err)
+	}
+	at := store.Millis(time.Now())
+	done := &store.Response{InvitationID: "k1", Channel: "kiosk", StartedAt: at, SubmittedAt: at.Add(time.Minute)}
+	marks := store.Marks{Opened: map[string]map[string]time.Time{"k1": {"web": at.Add(time.Hour)}},
+		Completed: []*store.Response{done, {InvitationID: "k2", Channel: "sms", StartedAt: at, SubmittedAt: at}}, Open: map[string]bool{"k1": true}}
+	for range 2 { // the batch and its replay
+		if err := m.Invitations.Mark(ctx, marks); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Invitations.Mark(ctx, store.Marks{Opened: map[string]map[string]time.Time{"k1": {"web": at}, "k2": {"web": at}}, Open: map[string]bool{"k1": true}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := m.Invitations.Invitation(ctx, "k1")
+	if got.Status != store.StatusCompleted || got.CompletedVia != "kiosk" || !got.CompletedAt.Equal(done.SubmittedAt) || got.StartedAt == nil || !got.StartedAt.Equal(at) {
+		t.Fatalf("completed without a read: %+v", got)
+	}
+	if !got.Opened["web"].Equal(at) {
+		t.Fatalf("opened %v, want the earliest, %v", got.Opened, at)
+	}
+	if got, _ := m.Invitations.Invitation(ctx, "k2"); got.Status != store.StatusOptedOut || got.StartedAt != nil || !got.Opened["web"].Equal(at) {
+		t.Fatalf("opted out, then answered: %+v", got)
+	}
+}
+
 func TestStatusAtExpiry(t *testing.T) {
 	inv := newInvitation("x", "D")
 	if inv.StatusAt(inv.ExpiresAt.Add(-time.Second)) != store.StatusPending || inv.StatusAt(inv.ExpiresAt) != store.StatusExpired {
