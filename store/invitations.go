@@ -418,10 +418,12 @@ type Marks struct {
 	Started   map[string]string
 	Completed []*Response
 	// Open holds invitations known to be neither opted out nor erased
-	// (their working copies say so: InvitationCache.Open). Those without
-	// a start to record are written without being read first: their
-	// completion by the one response they can have, their openings with
-	// $min (the first opening stays).
+	// (their working copies say so: InvitationCache.Open). Those are
+	// written without being read first: their completion by the one
+	// response they can have, their openings with $min (the first opening
+	// stays), their start's family as given (Started holds only the
+	// first start an invitation ever counted: its counted mark is one per
+	// invitation, so a later batch never brings another).
 	Open map[string]bool
 }
 
@@ -459,7 +461,7 @@ func (s *Invitations) Mark(ctx context.Context, m Marks) error {
 	var read []string
 	var models []mongo.WriteModel
 	for _, id := range ids {
-		if !m.Open[id] || m.Started[id] != "" {
+		if !m.Open[id] {
 			read = append(read, id)
 			continue
 		}
@@ -467,6 +469,9 @@ func (s *Invitations) Mark(ctx context.Context, m Marks) error {
 		if r := completed[id]; r != nil {
 			set = bson.D{{Key: "status", Value: StatusCompleted}, {Key: "completed_via", Value: r.Channel}, {Key: "completed_at", Value: Millis(r.SubmittedAt)}}
 			least = bson.D{{Key: "started_at", Value: Millis(r.StartedAt)}}
+		}
+		if f := m.Started[id]; f != "" {
+			set = append(set, bson.E{Key: "started_via", Value: f})
 		}
 		for _, f := range slices.Sorted(maps.Keys(m.Opened[id])) {
 			least = append(least, bson.E{Key: "opened." + f, Value: Millis(m.Opened[id][f])})

@@ -114,7 +114,7 @@ func TestMarksOfInvitationsKnownOpen(t *testing.T) {
 	}
 	at := store.Millis(time.Now())
 	done := &store.Response{InvitationID: "k1", Channel: "kiosk", StartedAt: at, SubmittedAt: at.Add(time.Minute)}
-	marks := store.Marks{Opened: map[string]map[string]time.Time{"k1": {"web": at.Add(time.Hour)}},
+	marks := store.Marks{Opened: map[string]map[string]time.Time{"k1": {"web": at.Add(time.Hour)}}, Started: map[string]string{"k1": "web"},
 		Completed: []*store.Response{done, {InvitationID: "k2", Channel: "sms", StartedAt: at, SubmittedAt: at}}, Open: map[string]bool{"k1": true}}
 	for range 2 { // the batch and its replay
 		if err := m.Invitations.Mark(ctx, marks); err != nil {
@@ -128,8 +128,8 @@ func TestMarksOfInvitationsKnownOpen(t *testing.T) {
 	if got.Status != store.StatusCompleted || got.CompletedVia != "kiosk" || !got.CompletedAt.Equal(done.SubmittedAt) || got.StartedAt == nil || !got.StartedAt.Equal(at) {
 		t.Fatalf("completed without a read: %+v", got)
 	}
-	if !got.Opened["web"].Equal(at) {
-		t.Fatalf("opened %v, want the earliest, %v", got.Opened, at)
+	if !got.Opened["web"].Equal(at) || got.StartedVia != "web" {
+		t.Fatalf("opened %v, started via %q: want the earliest opening, %v, and web", got.Opened, got.StartedVia, at)
 	}
 	if got, _ := m.Invitations.Invitation(ctx, "k2"); got.Status != store.StatusOptedOut || got.StartedAt != nil || !got.Opened["web"].Equal(at) {
 		t.Fatalf("opted out, then answered: %+v", got)
