@@ -609,8 +609,41 @@ func (a *Applier) takeChanges(ctx context.Context, gen int, counting []store.Res
 		}
 		byResp[n.Response] = append(byResp[n.Response], n)
 	}
+	// A response not counted yet in gen, nor in this batch, is left with
+	// its notes before its lock is taken or it is read: the batch that
+	// counts it takes them. Unless its notes have waited over an hour and
+	// no copy of it is queued: stored without one (a bulk fill, counted by
+	// the next rebuild as it stands), or never stored.
+	inBatch := map[string]bool{}
+	for _, r := range counting {
+		inBatch[r.ID] = true
+	}
+	var ask []string
+	for _, id := range order {
+		if !inBatch[id] {
+			ask = append(ask, id)
+		}
+	}
+	marks, err := a.Mongo.Responses.CountedMarks(ctx, gen, ask)
+	if err != nil {
+		return nil, nil, err
+	}
+	var aged []string
+	for _, id := range ask {
+		if marks[id] == nil && old(byResp[id]) {
+			aged = append(aged, id)
+		}
+	}
+	queued, err := a.Mongo.Responses.Queued(ctx, aged)
+	if err != nil {
+		return nil, nil, err
+	}
 	var changed []store.Response
 	for _, id := range order {
+		if !inBatch[id] && marks[id] == nil && (queued[id] || !old(byResp[id])) {
+			delete(byResp, id) // counted later, with its notes
+			continue
+		}
 		r, ok, err := a.takeChange(ctx, id, byResp[id])
 		if err != nil {
 			return nil, nil, err
@@ -621,48 +654,13 @@ func (a *Applier) takeChanges(ctx context.Context, gen int, counting []store.Res
 			changed = append(changed, *r)
 		}
 	}
-	inBatch := map[string]bool{}
-	for _, r := range counting {
-		inBatch[r.ID] = true
-	}
-	var ask []string
-	for _, r := range changed {
-		if !inBatch[r.ID] {
-			ask = append(ask, r.ID)
-		}
-	}
-	marks, err := a.Mongo.Responses.CountedMarks(ctx, gen, ask)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Notes waiting over an hour on a response not counted: is its copy
-	// still queued (the writer far behind), or was it stored without one
-	// (a bulk fill, counted by the next rebuild as it stands)?
-	var aged []string
-	for _, r := range changed {
-		if !inBatch[r.ID] && marks[r.ID] == nil && old(byResp[r.ID]) {
-			aged = append(aged, r.ID)
-		}
-	}
-	queued, err := a.Mongo.Responses.Queued(ctx, aged)
-	if err != nil {
-		return nil, nil, err
-	}
-	kept := changed[:0]
-	for _, r := range changed {
-		if !inBatch[r.ID] && marks[r.ID] == nil && (queued[r.ID] || !old(byResp[r.ID])) {
-			delete(byResp, r.ID) // counted later, with its notes
-			continue
-		}
-		kept = append(kept, r)
-	}
 	var taken []string
 	for _, id := range order {
 		for _, n := range byResp[id] {
 			taken = append(taken, n.ID)
 		}
 	}
-	return kept, taken, nil
+	return changed, taken, nil
 }
 
 // old says every one of notes has waited longer than changeNoteAge.
