@@ -126,11 +126,7 @@ func (h *handler) show(c *fiber.Ctx, ss *core.Session, p *page, saved map[string
 		n = resumeStep(ss.Survey, saved)
 	}
 	if len(saved) > 0 {
-		b, err := render("step", stepPage(p, ss, n, saved, nil))
-		if err != nil {
-			return err
-		}
-		return h.sendBytes(c, fiber.StatusOK, b)
+		return h.send(c, fiber.StatusOK, "step", stepPage(p, ss, n, saved, nil))
 	}
 	blank, err := blankStepOf(p, ss, n)
 	if err != nil {
