@@ -38,11 +38,7 @@ func (s *Invitations) createMany(ctx context.Context, invs []*Invitation, resolv
 	if len(invs) == 0 {
 		return out, nil
 	}
-	docs := make([]any, len(invs))
-	for i, inv := range invs {
-		docs[i] = inv
-	}
-	refused, err := insertSkippingDuplicates(ctx, s.c, docs)
+	refused, err := insertSkippingDuplicates(ctx, s.c, anys(invs))
 	if err != nil {
 		return nil, fmt.Errorf("insert %d invitations: %w", len(invs), err)
 	}

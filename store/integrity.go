@@ -185,11 +185,7 @@ func (s *Responses) NoteChanges(ctx context.Context, cs ...Change) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	docs := make([]any, len(cs))
-	for i := range cs {
-		docs[i] = cs[i]
-	}
-	_, err := s.changes.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	_, err := s.changes.InsertMany(ctx, anys(cs), options.InsertMany().SetOrdered(false))
 	return writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 })
 }
 

@@ -114,12 +114,8 @@ func (s *Responses) InsertMany(ctx context.Context, rs []*Response) (errs []erro
 
 // insert writes rs in one unordered round trip; see InsertMany for errs.
 func (s *Responses) insert(ctx context.Context, rs []*Response) (errs []error, err error) {
-	docs := make([]any, len(rs))
-	for i, r := range rs {
-		docs[i] = r
-	}
 	errs = make([]error, len(rs))
-	_, err = s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	_, err = s.c.InsertMany(ctx, anys(rs), options.InsertMany().SetOrdered(false))
 	var bwe mongo.BulkWriteException
 	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
 		if err != nil {
@@ -199,11 +195,7 @@ func (s *Responses) NoteUncounted(ctx context.Context, rs []*Response) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	docs := make([]any, len(rs))
-	for i := range rs {
-		docs[i] = rs[i]
-	}
-	_, err := s.uncounted.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	_, err := s.uncounted.InsertMany(ctx, anys(rs), options.InsertMany().SetOrdered(false))
 	return writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 })
 }
 
