@@ -105,19 +105,20 @@ func (o *Outbox) Put(ctx context.Context, r *Response, by *Spend) (string, *Spen
 
 // DoneOf says which of invitations have a done mark, in one round trip.
 func (o *Outbox) DoneOf(ctx context.Context, invitations []string) (map[string]bool, error) {
-	cmds := make([]*redis.IntCmd, len(invitations))
-	_, err := o.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+	reads := make([]func() (string, bool, error), len(invitations))
+	_, _ = o.R.Pipelined(ctx, func(p redis.Pipeliner) error { // each read's error is its own
 		for i, id := range invitations {
-			cmds[i] = p.Exists(ctx, o.doneKey(id))
+			reads[i] = o.DoneViaIn(ctx, p, id)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("read done marks: %w", err)
-	}
 	out := make(map[string]bool, len(invitations))
-	for i, c := range cmds {
-		if c.Val() > 0 {
+	for i, read := range reads {
+		_, done, err := read()
+		if err != nil {
+			return nil, fmt.Errorf("read done marks: %w", err)
+		}
+		if done {
 			out[invitations[i]] = true
 		}
 	}
