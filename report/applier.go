@@ -462,11 +462,7 @@ func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Clai
 	marks := reachMarks(counted, b.eventIDs, b.events)
 	marks.Completed = all
 	if a.Cache != nil {
-		var ids []string
-		for _, r := range all {
-			ids = append(ids, r.InvitationID)
-		}
-		if marks.Open, err = a.Cache.Open(ctx, append(ids, slices.Collect(maps.Keys(marks.Opened))...)); err != nil {
+		if marks.Open, err = a.Cache.Open(ctx, marks.IDs()); err != nil {
 			return err
 		}
 	}

@@ -427,6 +427,28 @@ type Marks struct {
 	Open map[string]bool
 }
 
+// IDs are the invitations m records something on, each once.
+func (m Marks) IDs() []string {
+	seen := map[string]bool{}
+	var ids []string
+	add := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for _, r := range m.Completed {
+		add(r.InvitationID)
+	}
+	for _, id := range slices.Sorted(maps.Keys(m.Opened)) {
+		add(id)
+	}
+	for _, id := range slices.Sorted(maps.Keys(m.Started)) {
+		add(id)
+	}
+	return ids
+}
+
 // Mark writes m, each invitation read once and written once by _id
 // (FerretDB looks up no other filter by index, and a single read and
 // write per invitation costs it a third of one per mark). It sets only
@@ -438,23 +460,12 @@ type Marks struct {
 // writer does not mark started an invitation answered already).
 func (s *Invitations) Mark(ctx context.Context, m Marks) error {
 	completed := make(map[string]*Response, len(m.Completed))
-	var ids []string
 	for _, r := range m.Completed {
 		if completed[r.InvitationID] == nil {
 			completed[r.InvitationID] = r
-			ids = append(ids, r.InvitationID)
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(m.Opened)) {
-		if completed[id] == nil {
-			ids = append(ids, id)
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(m.Started)) {
-		if completed[id] == nil && m.Opened[id] == nil {
-			ids = append(ids, id)
-		}
-	}
+	ids := m.IDs()
 	if len(ids) == 0 {
 		return nil
 	}
