@@ -569,6 +569,32 @@ func TestWarmCopiesOpenInvitations(t *testing.T) {
 	}
 }
 
+// A token read once is then read by its invitation's id at once; its
+// copy still decides: once forgotten (an erasure), the token is unknown
+// again, and a copy of another token's is never passed on as its.
+func TestTokenReadOnceStillNeedsItsCopy(t *testing.T) {
+	c := &store.InvitationCache{R: testenv.Redis(t), TTL: 24 * time.Hour}
+	inv := newInvitation("tk-1", "D-TK1")
+	c.Put(ctx, inv)
+	for range 2 {
+		if got, err := c.ByToken(ctx, inv.Token, 0, nil); err != nil || got.ID != inv.ID {
+			t.Fatalf("by token: %v %v", got, err)
+		}
+	}
+	if err := c.Forget(ctx, inv.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.ByToken(ctx, inv.Token, 0, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a forgotten invitation read by a token read before: %v %v", got, err)
+	}
+	other := newInvitation("tk-1", "D-TK1") // the id's copy now holds another token
+	other.Token = "tok-other"
+	c.Put(ctx, other)
+	if got, err := c.ByToken(ctx, inv.Token, 0, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("token %s read %v (%v), a copy of token %s", inv.Token, got, err, other.Token)
+	}
+}
+
 // Comment pages take a batch once; the newest come first across days,
 // months and groups, and a cursor or agencies narrow them.
 func TestCommentPages(t *testing.T) {
