@@ -66,7 +66,12 @@ type Applier struct {
 	// uncounted copy before the copy counts as left by a dead process
 	// (default 30 s: the 15 s outbox grace plus a write's timeout).
 	Settle time.Duration
-	kick   chan struct{}
+	// StartedAfter is how long a start waits before the writer records it
+	// in MongoDB (default StartedAfter): an invitation answered meanwhile
+	// is then written once, completed, rather than twice. Its working copy
+	// in Redis shows it in progress at once.
+	StartedAfter time.Duration
+	kick         chan struct{}
 	// swept is 1 + the generation whose leftovers (the one it replaced,
 	// rebuilds cut short) this process dropped; 0: none yet.
 	swept int
@@ -80,9 +85,15 @@ const rebuildBackoff = time.Minute
 
 const leaseTTL = 30 * time.Second
 
+// StartedAfter is the default wait of a start before the writer records
+// it: most citizens finish a survey within minutes of their first answer,
+// and on FerretDB an update costs about a millisecond of its CPU, ten
+// inserts' worth.
+const StartedAfter = 5 * time.Minute
+
 // NewApplier returns an applier ready to Run.
 func NewApplier(m *store.Mongo, l *store.Locks, log *slog.Logger) *Applier {
-	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 200, RebuildSlice: 5_000, Settle: 30 * time.Second, kick: make(chan struct{}, 1)}
+	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 200, RebuildSlice: 5_000, Settle: 30 * time.Second, StartedAfter: StartedAfter, kick: make(chan struct{}, 1)}
 }
 
 // lexicon is the version of the lexicon comments are classified with
@@ -179,7 +190,7 @@ func (a *Applier) markStarted(ctx context.Context) error {
 		return nil
 	}
 	for {
-		starts, err := a.Started.Take(ctx, 1000)
+		starts, err := a.Started.Take(ctx, 1000, a.now().Add(-a.StartedAfter))
 		if err != nil || len(starts) == 0 {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/report"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
@@ -458,8 +459,9 @@ func TestFlagTakenBeforeItsResponseIsCountedWaitsForIt(t *testing.T) {
 	}
 }
 
-// An invitation started and then answered before the writer's pass is
-// not read to be marked started: its completion records the start.
+// An invitation started and then answered within report.StartedAfter is
+// written once, completed: its completion records the start, and the
+// start, once due, is dropped without a write.
 func TestStartOfAnAnsweredInvitationIsRecordedWithItsCompletion(t *testing.T) {
 	g := gwtest.New(t, "")
 	tok := gwtest.Token(g.Invite("D-START", "000.00.12.H49", map[string]any{"survey": "overall"}))
@@ -477,7 +479,15 @@ func TestStartOfAnAnsweredInvitationIsRecordedWithItsCompletion(t *testing.T) {
 	if err != nil || rerr != nil || inv.Status != store.StatusCompleted || inv.StartedAt == nil || !inv.StartedAt.Equal(r.StartedAt) {
 		t.Fatalf("invitation %+v (%v %v): want completed, started when its response says", inv, err, rerr)
 	}
+	if _, waits := g.Core.Started.When(t.Context(), id); !waits {
+		t.Fatal("the start was taken before it was due")
+	}
+	g.Later(report.StartedAfter)
+	g.Drain()
 	if _, waits := g.Core.Started.When(t.Context(), id); waits {
 		t.Fatal("the start still waits for the writer")
+	}
+	if again, err := g.Mongo.Invitations.Invitation(t.Context(), id); err != nil || again.Status != store.StatusCompleted {
+		t.Fatalf("after the start was due: %+v %v", again, err)
 	}
 }

@@ -3,15 +3,17 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // Started holds the invitations citizens began answering until the roll-up
-// writer marks them in progress in MongoDB, many in one update: on FerretDB
-// any update reads the whole collection, and an update from a request
-// could undo a completion written at the same moment.
+// writer marks them in progress in MongoDB, many at a time and a few
+// minutes later (report.StartedAfter), so an invitation answered meanwhile
+// is written once; an update from a request could also undo a completion
+// written at the same moment.
 type Started struct {
 	R   redis.UniversalClient
 	Key string
@@ -36,9 +38,10 @@ func (s *Started) When(ctx context.Context, id string) (time.Time, bool) {
 	return time.UnixMilli(int64(score)), true
 }
 
-// Take returns up to n started invitations with their start times.
-func (s *Started) Take(ctx context.Context, n int64) (map[string]time.Time, error) {
-	zs, err := s.R.ZRangeWithScores(ctx, s.Key, 0, n-1).Result()
+// Take returns up to n invitations started before before, with their
+// start times.
+func (s *Started) Take(ctx context.Context, n int64, before time.Time) (map[string]time.Time, error) {
+	zs, err := s.R.ZRangeByScoreWithScores(ctx, s.Key, &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(before.UnixMilli(), 10), Count: n}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read started invitations: %w", err)
 	}

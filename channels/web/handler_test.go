@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/sipasvn/gateway/internal/gwtest"
+	"github.com/sipasvn/gateway/report"
 )
 
 func get(g *gwtest.Gateway, path string) (int, string) {
@@ -113,7 +114,13 @@ func TestStepsKeepProgressAndMarkMissing(t *testing.T) {
 	if inv["status"] != "in_progress" {
 		t.Fatalf("status %v", inv["status"])
 	}
-	// The roll-up writer carries the start to MongoDB, in one update for all.
+	// The roll-up writer carries the start to MongoDB, once it is a few
+	// minutes old (an invitation answered by then is written once).
+	g.Drain()
+	if stored, err := g.Mongo.Invitations.ByDossier(t.Context(), "W-STEP"); err != nil || stored.Status != "pending" {
+		t.Fatalf("stored before the start was due: %+v %v", stored, err)
+	}
+	g.Later(report.StartedAfter)
 	g.Drain()
 	if stored, err := g.Mongo.Invitations.ByDossier(t.Context(), "W-STEP"); err != nil || stored.Status != "in_progress" || stored.StartedAt == nil {
 		t.Fatalf("stored after the writer's pass: %+v %v", stored, err)
