@@ -180,7 +180,7 @@ func (a *Applier) Drain(ctx context.Context) error {
 	})
 }
 
-// markStarted moves the invitations begun since the last pass to in
+// markStarted moves the invitations begun at least StartedAfter ago to in
 // progress. It runs after the batches, so a completion counted in this pass
 // is not undone. One answered already (its done mark) is left to its
 // completion, which records when it was started (store.Invitations.Mark):
