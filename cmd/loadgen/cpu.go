@@ -120,6 +120,7 @@ func measured(ps []proc, calls func() int64, f func() result) result {
 	if calls != nil {
 		c0 = calls()
 	}
+	fmt.Fprintln(os.Stderr, "loadgen: measuring (setup done)")
 	r := f()
 	quiet(ps, 60*time.Second)
 	b := sample(ps)

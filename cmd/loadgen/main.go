@@ -77,7 +77,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long each scenario runs")
 	flag.IntVar(&o.conns, "conns", 16, "concurrent connections")
 	flag.Float64Var(&o.rate, "rate", 0, "requests per second in all (0: as fast as the gateway answers)")
-	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run: invite,page,submit,kiosk,sms,get,search,report (baseline always runs; search: dossier codes, the filtered list and cases)")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run: invite,page,submit,answer (a first view then a submit),kiosk,sms,get,search,report (baseline always runs; search: dossier codes, the filtered list and cases)")
 	flag.IntVar(&o.pool, "pool", 2000, "invitations made ahead for each of the submit and SMS scenarios (a scenario ends early when they are used up)")
 	flag.StringVar(&o.mongo, "mongo", "", "the gateway's MongoDB URI: for -fill, and to measure a raw driver insert loop against it (see -raw)")
 	flag.StringVar(&o.redis, "redis", "", "the gateway's Redis URL: with -conversations, measure memory per open conversation")
@@ -138,8 +138,8 @@ func run(w io.Writer, o config) error {
 	}
 	if o.only != "" {
 		for _, s := range strings.Split(o.only, ",") {
-			if !strings.Contains(",invite,page,submit,kiosk,sms,get,search,report,", ","+s+",") {
-				return fmt.Errorf("-only: unknown scenario %q; use invite,page,submit,kiosk,sms,get,search,report", s)
+			if !strings.Contains(",invite,page,submit,answer,kiosk,sms,get,search,report,", ","+s+",") {
+				return fmt.Errorf("-only: unknown scenario %q; use invite,page,submit,answer,kiosk,sms,get,search,report", s)
 			}
 		}
 	}
@@ -213,6 +213,13 @@ func run(w io.Writer, o config) error {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 		add(measure(s.name, mk, o.conns, o.rate, client))
+	}
+	if want("answer") {
+		op, err := g.answer(o.pool)
+		if err != nil {
+			return fmt.Errorf("web answer: %w", err)
+		}
+		add(measured(procs, calls, func() result { return drive("web answer", o.duration, o.conns, o.rate, op) }))
 	}
 	if o.mongo != "" && o.raw && want("submit") {
 		for _, batch := range []bool{false, true} {
@@ -355,17 +362,22 @@ func load(name string, client *http.Client, mk maker, d time.Duration, conns int
 		if err != nil {
 			return err
 		}
-		res, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode >= 400 {
-			return fmt.Errorf("status %d", res.StatusCode)
-		}
-		return nil
+		return send(client, req)
 	})
+}
+
+// send makes one request and reads its answer; a 4xx or 5xx is an error.
+func send(client *http.Client, req *http.Request) error {
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode >= 400 {
+		return fmt.Errorf("status %d", res.StatusCode)
+	}
+	return nil
 }
 
 // drive runs op from conns workers for d, each pacing itself to its share

@@ -26,7 +26,7 @@ func TestLoadgenDrivesEveryScenario(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	text := out.String()
-	for _, name := range []string{"baseline", "invitation create", "survey page load", "survey submit", "kiosk answer", "raw driver insert", "raw driver InsertMany", "sms webhook", "sms webhook @", "invitation get", "search code start", "search code part", "list filtered", "case search words", "case search code", "sipas report"} {
+	for _, name := range []string{"baseline", "invitation create", "survey page load", "survey submit", "web answer", "kiosk answer", "raw driver insert", "raw driver InsertMany", "sms webhook", "sms webhook @", "invitation get", "search code start", "search code part", "list filtered", "case search words", "case search code", "sipas report"} {
 		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\S*\s+(\d+)\s+(\d+)\s`).FindStringSubmatch(text)
 		if m == nil {
 			t.Fatalf("no %q line in:\n%s", name, text)

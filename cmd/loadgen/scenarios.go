@@ -168,6 +168,39 @@ func (g *gen) submit(pool int) (maker, error) {
 	}, nil
 }
 
+// answer is a citizen's whole web answer, one per invitation of pool: the
+// first view of the survey page, then the submit. The submit scenario
+// views its pages in its setup, so their first view (and the writes it
+// leaves) is outside its figures; here both are inside.
+func (g *gen) answer(pool int) (func(w, i int) error, error) {
+	toks, err := g.invitations(pool, "A", nil)
+	if err != nil {
+		return nil, err
+	}
+	var next atomic.Int64
+	form := url.Values{"A": {"5"}, "B": {"4"}, "C": {"5"}, "D": {"4"}, "E": {"3"}}.Encode()
+	return func(w, _ int) error {
+		i := int(next.Add(1) - 1)
+		if i >= len(toks) {
+			return errDone
+		}
+		u := g.target(w) + "/s/" + toks[i]
+		req, err := http.NewRequest("GET", u, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Accept-Encoding", "gzip")
+		if err := send(g.client, req); err != nil {
+			return fmt.Errorf("view: %w", err)
+		}
+		if req, err = http.NewRequest("POST", u, strings.NewReader(form)); err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return send(g.client, req)
+	}, nil
+}
+
 // smsSink accepts the gateway's outbound SMS (invitations, replies) so the
 // sender has somewhere to deliver.
 func (g *gen) smsSink() (string, error) {
