@@ -237,8 +237,13 @@ func (s *Service) noteFunnel(ctx context.Context, inv *store.Invitation, step, f
 	if s.Funnel == nil {
 		return nil
 	}
-	return s.Funnel.Note(ctx, store.FunnelEvent{Step: step, Invitation: inv.ID, Agency: inv.AgencyCode,
-		Month: store.MonthOf(inv.CreatedAt), Family: family, Survey: inv.Survey})
+	return s.Funnel.Note(ctx, funnelEvent(inv, step, family))
+}
+
+// funnelEvent is inv's step on a channel of family.
+func funnelEvent(inv *store.Invitation, step, family string) store.FunnelEvent {
+	return store.FunnelEvent{Step: step, Invitation: inv.ID, Agency: inv.AgencyCode,
+		Month: store.MonthOf(inv.CreatedAt), Family: family, Survey: inv.Survey}
 }
 
 // NoteSent counts inv as sent through a channel of family (sms, zalo) in

@@ -139,6 +139,41 @@ func (s *Service) opened(ctx context.Context, inv *store.Invitation, family stri
 	_ = s.noteFunnel(ctx, inv, store.FunnelOpened, family)
 }
 
+// viewed counts inv's survey page first seen at at as opened on the web,
+// held until the invitation's response, which carries it, is stored
+// (releaseOpenings) or the opening is store.OpenedAfter old: an
+// invitation answered meanwhile is then recorded opened and completed in
+// one update of MongoDB.
+func (s *Service) viewed(ctx context.Context, inv *store.Invitation, at time.Time) {
+	if s.Funnel != nil {
+		_ = s.Funnel.Hold(ctx, webOpening(inv, at))
+	}
+}
+
+// releaseOpenings forgets the held openings of the invitations of stored
+// responses: the responses carry them (store.Response.OpenedAt). A
+// failure only leaves them held until due, when their counted marks
+// count them once.
+func (s *Service) releaseOpenings(ctx context.Context, stored []*store.Response) {
+	if s.Funnel == nil {
+		return
+	}
+	var marks []string
+	for _, r := range stored {
+		if r.OpenedAt != nil {
+			marks = append(marks, webOpening(&store.Invitation{ID: r.InvitationID}, *r.OpenedAt).Mark())
+		}
+	}
+	_ = s.Funnel.Release(ctx, marks...)
+}
+
+// webOpening is the event of inv's survey page first seen at at.
+func webOpening(inv *store.Invitation, at time.Time) store.FunnelEvent {
+	e := funnelEvent(inv, store.FunnelOpened, "web")
+	e.At = at
+	return e
+}
+
 // noteStart counts invitation e.Invitation started on family in the reach
 // figures (once an invitation, whatever the family: the first counted
 // wins). Lost only as a figure when Redis fails: the answers are kept.

@@ -217,7 +217,7 @@ func (s *Service) open(ctx context.Context, token string, progress bool) (*Sessi
 	}
 	ss.FirstView, _ = viewed() // unknown, the answer has no answering time
 	if ss.FirstView.Equal(now) && !ss.Completed() {
-		s.opened(ctx, inv, "web") // this view was the first
+		s.viewed(ctx, inv, now) // this view was the first
 	}
 	if load == nil {
 		saved, err := s.Progress(ctx, ss)
@@ -361,6 +361,10 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	if inv.StartedAt != nil {
 		r.StartedAt = *inv.StartedAt
 	}
+	if !ss.FirstView.IsZero() {
+		at := ss.FirstView
+		r.OpenedAt = &at // its page's first view, counted with it (see viewed)
+	}
 	if rem, ok := inv.Reminder(); ok && (rem.Status == store.SendSent || rem.Status == store.SendDelivered) && rem.At.Before(now) {
 		r.Reminded = true
 	}
@@ -478,6 +482,7 @@ func (s *Service) saveAll(ctx context.Context, rs []*store.Response, entries []s
 	// the outbox's done mark says completed (see noteDone).
 	// Noted stored, the roll-up writer counts them without reading them
 	// back (see store.Outbox.Stored).
+	s.releaseOpenings(ctx, saved)
 	_ = s.Outbox.Ack(ctx, ack, stored)
 	if len(saved) > 0 && s.Saved != nil {
 		s.Saved(len(saved))

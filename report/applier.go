@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -167,6 +168,9 @@ func (a *Applier) fence(ctx context.Context, s *session) (err error) {
 // lease is not an error.
 func (a *Applier) Drain(ctx context.Context) error {
 	return a.Locks.Holding(ctx, a.leaseName(), leaseTTL, func(ctx context.Context) error {
+		if err := a.noteDueOpenings(ctx); err != nil {
+			return err
+		}
 		s := &session{}
 		for {
 			n, err := a.step(ctx, s)
@@ -178,6 +182,20 @@ func (a *Applier) Drain(ctx context.Context) error {
 			}
 		}
 	})
+}
+
+// noteDueOpenings notes the openings held store.OpenedAfter (those of
+// invitations not answered meanwhile), for this pass to count.
+func (a *Applier) noteDueOpenings(ctx context.Context) error {
+	if a.Funnel == nil {
+		return nil
+	}
+	for {
+		n, err := a.Funnel.NoteDue(ctx, a.now().Add(-store.OpenedAfter), 1000)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
 }
 
 // markStarted moves the invitations begun at least StartedAfter ago to in
@@ -817,10 +835,11 @@ func (a *Applier) countEvents(ctx context.Context, c store.Claim, events []store
 
 // reachEvents are the events the writer derives from a batch's own: sent
 // and opened on any channel, once an invitation whatever the families
-// (the reach's overall sent and opened), and a start for every response's
-// invitation, under the mark a noted start has, so an invitation
-// completed without a noted start counts as started once, and one with
-// both counts once whichever comes first.
+// (the reach's overall sent and opened), the web opening a response
+// carries, and a start for every response's invitation, under the mark a
+// noted start has, so an invitation completed without a noted start
+// counts as started once, and one with both counts once whichever comes
+// first.
 func reachEvents(events []store.FunnelEvent, rs []store.Response) []store.FunnelEvent {
 	var out []store.FunnelEvent
 	for _, e := range events {
@@ -833,8 +852,24 @@ func reachEvents(events []store.FunnelEvent, rs []store.Response) []store.Funnel
 		if e, ok := startedBy(&rs[i]); ok {
 			out = append(out, e)
 		}
+		if e, ok := openedBy(&rs[i]); ok {
+			out = append(out, e)
+			e.Family = ""
+			out = append(out, e)
+		}
 	}
 	return out
+}
+
+// openedBy is the web opening r carries (its survey page's first view,
+// held until r was stored: see store.Funnel.Hold), counted in the cells
+// its completion counts in.
+func openedBy(r *store.Response) (store.FunnelEvent, bool) {
+	if r.InvitationID == "" || r.OpenedAt == nil {
+		return store.FunnelEvent{}, false
+	}
+	return store.FunnelEvent{Step: store.FunnelOpened, Invitation: r.InvitationID, Agency: r.AgencyCode, Month: r.InvitedMonth(),
+		Family: "web", Survey: r.RateSurvey(), At: *r.OpenedAt}, true
 }
 
 // startedBy is the start of r's invitation its completion implies (none
@@ -850,7 +885,8 @@ func startedBy(r *store.Response) (store.FunnelEvent, bool) {
 
 // reachMarks is what the counted events say a rebuild must count again,
 // to record on the invitations: the first opening on each family (when it
-// was noted: its stream id's time) and the family of the start. They are
+// happened: its At, or when it was noted, its stream id's time) and the
+// family of the start. They are
 // written after the batch's cells; a replay counts the same events and
 // writes nothing more (store.Invitations.Mark sets only what is missing).
 func reachMarks(counted []store.FunnelEvent, ids []string, noted []store.FunnelEvent) store.Marks {
@@ -858,7 +894,7 @@ func reachMarks(counted []store.FunnelEvent, ids []string, noted []store.FunnelE
 	for i, e := range noted {
 		if e.Step == store.FunnelOpened && i < len(ids) {
 			if _, ok := at[e.Mark()]; !ok {
-				at[e.Mark()] = streamTime(ids[i])
+				at[e.Mark()] = cmp.Or(e.At, streamTime(ids[i]))
 			}
 		}
 	}
@@ -873,7 +909,7 @@ func reachMarks(counted []store.FunnelEvent, ids []string, noted []store.FunnelE
 			if opened[e.Invitation] == nil {
 				opened[e.Invitation] = map[string]time.Time{}
 			}
-			opened[e.Invitation][e.Family] = at[e.Mark()]
+			opened[e.Invitation][e.Family] = cmp.Or(at[e.Mark()], e.At) // a response's carries its own
 		case store.FunnelStarted:
 			started[e.Invitation] = e.Family
 		}

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -101,6 +103,9 @@ type FunnelEvent struct {
 	// Units and Key: a FunnelSpent event's cost units and message id.
 	Units int64
 	Key   string
+	// At is when an opening happened, for one noted later than it (see
+	// Funnel.Hold); zero: when it was noted (its stream id's time).
+	At time.Time
 }
 
 // InvitationStep reports whether the event is an invitation's step (made,
@@ -196,14 +201,119 @@ func NewFunnel(r redis.UniversalClient, m *Mongo) *Funnel {
 
 // Note appends events.
 func (f *Funnel) Note(ctx context.Context, events ...FunnelEvent) error {
-	pipe := f.R.Pipeline()
-	for _, e := range events {
-		pipe.XAdd(ctx, &redis.XAddArgs{Stream: f.Key, Values: []any{
-			"s", e.Step, "i", e.Invitation, "a", e.Agency, "m", e.Month, "f", e.Family, "v", e.Survey,
-			"u", strconv.FormatInt(e.Units, 10), "k", e.Key}})
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if _, err := f.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		f.noteIn(ctx, p, events...)
+		return nil
+	}); err != nil {
 		return fmt.Errorf("note %d invitation events: %w", len(events), err)
+	}
+	return nil
+}
+
+// noteIn queues Note's commands in p.
+func (f *Funnel) noteIn(ctx context.Context, p redis.Pipeliner, events ...FunnelEvent) {
+	for _, e := range events {
+		values := []any{"s", e.Step, "i", e.Invitation, "a", e.Agency, "m", e.Month, "f", e.Family, "v", e.Survey,
+			"u", strconv.FormatInt(e.Units, 10), "k", e.Key}
+		if !e.At.IsZero() {
+			values = append(values, "t", strconv.FormatInt(e.At.UnixMilli(), 10))
+		}
+		p.XAdd(ctx, &redis.XAddArgs{Stream: f.Key, Values: values})
+	}
+}
+
+// Held openings: a survey page's first view is held here, not noted, until
+// the invitation's response is stored (it carries the opening, as
+// Response.OpenedAt, so the roll-up writer counts both in one batch and
+// records them on the invitation in one update) or the opening is
+// OpenedAfter old (NoteDue). Held, an opening is neither counted
+// nor on its invitation, so a rebuild meanwhile agrees with the live
+// figures. Each is kept under its counted mark, with its time.
+func (f *Funnel) heldKey() string   { return f.Key + ":held" }
+func (f *Funnel) heldAtKey() string { return f.Key + ":held-at" }
+
+// OpenedAfter is how long an opening is held at most.
+const OpenedAfter = 5 * time.Minute
+
+// Hold keeps opening e (its At set) until it is answered or due; the
+// first hold of a mark stays.
+func (f *Funnel) Hold(ctx context.Context, e FunnelEvent) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	_, err = f.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSetNX(ctx, f.heldKey(), e.Mark(), b)
+		p.ZAddNX(ctx, f.heldAtKey(), redis.Z{Score: float64(e.At.UnixMilli()), Member: e.Mark()})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("hold an opening: %w", err)
+	}
+	return nil
+}
+
+// Release forgets the held events of marks (their openings stored with
+// their responses).
+func (f *Funnel) Release(ctx context.Context, marks ...string) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	_, err := f.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		f.releaseIn(ctx, p, marks...)
+		return nil
+	})
+	return wrapHeld(err)
+}
+
+func (f *Funnel) releaseIn(ctx context.Context, p redis.Pipeliner, marks ...string) {
+	p.HDel(ctx, f.heldKey(), marks...)
+	p.ZRem(ctx, f.heldAtKey(), anys(marks)...)
+}
+
+// NoteDue notes up to n held events held since before and forgets them,
+// returning how many.
+func (f *Funnel) NoteDue(ctx context.Context, before time.Time, n int64) (int, error) {
+	marks, err := f.R.ZRangeByScore(ctx, f.heldAtKey(), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(before.UnixMilli(), 10), Count: n}).Result()
+	if err != nil || len(marks) == 0 {
+		return 0, wrapHeld(err)
+	}
+	return len(marks), f.noteHeld(ctx, marks)
+}
+
+// noteHeld notes the events held under marks and forgets them. A process
+// that dies between the two notes them again: their counted marks count
+// each once.
+func (f *Funnel) noteHeld(ctx context.Context, marks []string) error {
+	vals, err := f.R.HMGet(ctx, f.heldKey(), marks...).Result()
+	if err != nil {
+		return wrapHeld(err)
+	}
+	var events []FunnelEvent
+	var held []string
+	for i, v := range vals {
+		var e FunnelEvent
+		if s, ok := v.(string); ok {
+			held = append(held, marks[i])
+			if json.Unmarshal([]byte(s), &e) == nil && e.Step != "" {
+				events = append(events, e)
+			}
+		}
+	}
+	if len(events) > 0 {
+		if err := f.Note(ctx, events...); err != nil {
+			return err
+		}
+	}
+	if len(held) == 0 {
+		return nil
+	}
+	return f.Release(ctx, held...) // after the notes: a failure between notes them twice, never loses them
+}
+
+func wrapHeld(err error) error {
+	if err != nil {
+		return fmt.Errorf("note held openings: %w", err)
 	}
 	return nil
 }
@@ -230,6 +340,9 @@ func (f *Funnel) Range(ctx context.Context, from, to string, count int64) ([]str
 		units, _ := strconv.ParseInt(s("u"), 10, 64)
 		events[i] = FunnelEvent{Step: s("s"), Invitation: s("i"), Agency: s("a"), Month: s("m"), Family: s("f"), Survey: s("v"),
 			Units: units, Key: s("k")}
+		if at, err := strconv.ParseInt(s("t"), 10, 64); err == nil {
+			events[i].At = time.UnixMilli(at)
+		}
 	}
 	return ids, events, nil
 }

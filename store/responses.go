@@ -46,6 +46,10 @@ type Response struct {
 	InvitedSurvey string    `bson:"invited_survey,omitempty"`
 	StartedAt     time.Time `bson:"started_at"`
 	SubmittedAt   time.Time `bson:"submitted_at"`
+	// OpenedAt is when its survey page was first seen (web answers): the
+	// roll-up writer counts that opening with the answer, in one update
+	// of its invitation (see Funnel.Hold).
+	OpenedAt *time.Time `bson:"opened_at,omitempty"`
 	// Reminded says its invitation's reminder went out before it was
 	// submitted (the reach figures' completed_after_reminder).
 	Reminded bool `bson:"reminded,omitempty"`
