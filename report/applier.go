@@ -310,15 +310,31 @@ type batch struct {
 	events   []store.FunnelEvent
 	changed  []store.Response
 	notes    []string
+	// few says the uncounted copies were few when read (fewer than a
+	// batch, or about fewCopies batches by the outbox's notes): their
+	// collection is read whole to drop the batch's in one write (see
+	// store.Responses.DropUncounted).
+	few bool
 }
 
 func (b batch) size() int { return len(b.resps) + len(b.events) + len(b.notes) }
+
+// fewCopies bounds, in batches, the uncounted copies read whole to drop a
+// batch's in one write: FerretDB reads a copy in about 55 µs of its CPU
+// and deletes one by _id in about 370 µs, so reading up to four batches
+// costs at most 0.6 of deleting one by one (a fifth for a batch alone).
+const fewCopies = 4
 
 // next gathers a new batch: the oldest uncounted responses whose writes
 // are settled, and the oldest invitation events.
 func (a *Applier) next(ctx context.Context, gen int) (b batch, err error) {
 	if b.resps, err = a.Mongo.Responses.Uncounted(ctx, a.BatchSize); err != nil {
 		return b, err
+	}
+	b.few = int64(len(b.resps)) < a.BatchSize
+	if !b.few && a.Outbox != nil {
+		n, err := a.Outbox.StoredCount(ctx)
+		b.few = err == nil && n <= fewCopies*a.BatchSize
 	}
 	known := map[string]bool{}
 	if a.Outbox != nil {
@@ -495,7 +511,7 @@ func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Clai
 			return err
 		}
 	}
-	if err := a.sideEffects(ctx, c, marks, cases, notices); err != nil {
+	if err := a.sideEffects(ctx, c, b.few, marks, cases, notices); err != nil {
 		return err
 	}
 	if err := a.publish(ctx, &v, &next); err != nil {
@@ -527,8 +543,8 @@ func (a *Applier) write(ctx context.Context, v, next *store.View, cells store.Ce
 
 // sideEffects opens the batch's cases and records on its invitations
 // their opening, start and completion (marks), each once per id however
-// often the batch is replayed.
-func (a *Applier) sideEffects(ctx context.Context, c store.Claim, marks store.Marks, cases []*store.Case, notices []map[string]string) error {
+// often the batch is replayed; few: see batch.
+func (a *Applier) sideEffects(ctx context.Context, c store.Claim, few bool, marks store.Marks, cases []*store.Case, notices []map[string]string) error {
 	if err := a.Mongo.Cases.Open(ctx, cases...); err != nil {
 		return err
 	}
@@ -553,7 +569,7 @@ func (a *Applier) sideEffects(ctx context.Context, c store.Claim, marks store.Ma
 	if err := a.Mongo.Responses.DropChanges(ctx, c.Notes); err != nil {
 		return err
 	}
-	if err := a.Mongo.Responses.DropUncounted(ctx, c.Pending); err != nil {
+	if err := a.Mongo.Responses.DropUncounted(ctx, c.Pending, few); err != nil {
 		return err
 	}
 	if a.Outbox != nil {

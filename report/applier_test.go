@@ -198,7 +198,7 @@ func TestRetriedResponsesCountOnce(t *testing.T) {
 	if left, _ := g.Mongo.Responses.Uncounted(ctx, 10); len(left) != 1 || left[0].ID != young.ID {
 		t.Fatalf("uncounted copies after the batch: %v, want only the young one", left)
 	}
-	if err := g.Mongo.Responses.DropUncounted(ctx, []string{young.ID}); err != nil {
+	if err := g.Mongo.Responses.DropUncounted(ctx, []string{young.ID}, false); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := g.Mongo.Responses.Exists(ctx, lost.ID); !ok {

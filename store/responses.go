@@ -112,7 +112,7 @@ func (s *Responses) InsertMany(ctx context.Context, rs []*Response) (errs []erro
 		}
 	}
 	// Left behind (a crash), the writer drops them in its batch.
-	_ = s.DropUncounted(ctx, refused)
+	_ = s.DropUncounted(ctx, refused, false)
 	return errs, nil
 }
 
@@ -341,7 +341,7 @@ func (s *Responses) Settle(ctx context.Context, uncounted []Response, before tim
 				refused = append(refused, r.ID)
 			}
 		}
-		if err := s.DropUncounted(ctx, refused); err != nil {
+		if err := s.DropUncounted(ctx, refused, false); err != nil {
 			return nil, err
 		}
 	}
@@ -374,9 +374,24 @@ func existing(ctx context.Context, c *mongo.Collection, ids []string) (map[strin
 	return out, nil
 }
 
-// DropUncounted removes the uncounted copies of ids.
-func (s *Responses) DropUncounted(ctx context.Context, ids []string) error {
-	if err := deleteByIDs(ctx, s.uncounted, "uncounted.drop", ids); err != nil {
+// DropUncounted removes the uncounted copies of ids. few says the
+// collection holds not many more copies than ids (the roll-up writer read
+// them all): then one delete by {_id: {$in: ids}} removes them, which
+// FerretDB's SQLite backend runs as one read of that small collection and
+// one transaction (about 55 µs of its CPU a copy read), where a delete by
+// _id costs a transaction each (about 370 µs). Otherwise each is deleted
+// by _id, so a long backlog is never read whole.
+func (s *Responses) DropUncounted(ctx context.Context, ids []string, few bool) error {
+	var err error
+	if few && len(ids) > 0 {
+		err = Write(ctx, "uncounted.drop", func(ctx context.Context) error {
+			_, err := s.uncounted.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+			return err
+		})
+	} else {
+		err = deleteByIDs(ctx, s.uncounted, "uncounted.drop", ids)
+	}
+	if err != nil {
 		return fmt.Errorf("drop %d uncounted copies: %w", len(ids), err)
 	}
 	return nil

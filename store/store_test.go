@@ -657,3 +657,29 @@ func TestCommentPages(t *testing.T) {
 		}
 	}
 }
+
+// Dropping uncounted copies removes those named and no other, whether by
+// one read of a small collection (few) or one by one.
+func TestDropUncountedTakesOnlyThoseNamed(t *testing.T) {
+	m := testenv.Mongo(t)
+	var rs []*store.Response
+	for i := range 5 {
+		rs = append(rs, &store.Response{ID: fmt.Sprintf("u-%d", i), InvitationID: fmt.Sprintf("inv-u-%d", i), SubmittedAt: time.Now()})
+	}
+	if err := m.Responses.NoteUncounted(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, few := range []bool{true, false} {
+		drop := []string{"u-0", "u-1", "missing"}
+		if !few {
+			drop = []string{"u-2", "u-3"}
+		}
+		if err := m.Responses.DropUncounted(ctx, drop, few); err != nil {
+			t.Fatal(err)
+		}
+	}
+	left, err := m.Responses.Uncounted(ctx, 10)
+	if err != nil || len(left) != 1 || left[0].ID != "u-4" {
+		t.Fatalf("left %v (%v), want u-4 alone", left, err)
+	}
+}
