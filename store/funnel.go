@@ -201,25 +201,19 @@ func NewFunnel(r redis.UniversalClient, m *Mongo) *Funnel {
 
 // Note appends events.
 func (f *Funnel) Note(ctx context.Context, events ...FunnelEvent) error {
-	if _, err := f.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		f.noteIn(ctx, p, events...)
-		return nil
-	}); err != nil {
-		return fmt.Errorf("note %d invitation events: %w", len(events), err)
-	}
-	return nil
-}
-
-// noteIn queues Note's commands in p.
-func (f *Funnel) noteIn(ctx context.Context, p redis.Pipeliner, events ...FunnelEvent) {
+	pipe := f.R.Pipeline()
 	for _, e := range events {
 		values := []any{"s", e.Step, "i", e.Invitation, "a", e.Agency, "m", e.Month, "f", e.Family, "v", e.Survey,
 			"u", strconv.FormatInt(e.Units, 10), "k", e.Key}
 		if !e.At.IsZero() {
 			values = append(values, "t", strconv.FormatInt(e.At.UnixMilli(), 10))
 		}
-		p.XAdd(ctx, &redis.XAddArgs{Stream: f.Key, Values: values})
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: f.Key, Values: values})
 	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("note %d invitation events: %w", len(events), err)
+	}
+	return nil
 }
 
 // Held openings: a survey page's first view is held here, not noted, until
@@ -260,15 +254,11 @@ func (f *Funnel) Release(ctx context.Context, marks ...string) error {
 		return nil
 	}
 	_, err := f.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		f.releaseIn(ctx, p, marks...)
+		p.HDel(ctx, f.heldKey(), marks...)
+		p.ZRem(ctx, f.heldAtKey(), anys(marks)...)
 		return nil
 	})
 	return wrapHeld(err)
-}
-
-func (f *Funnel) releaseIn(ctx context.Context, p redis.Pipeliner, marks ...string) {
-	p.HDel(ctx, f.heldKey(), marks...)
-	p.ZRem(ctx, f.heldAtKey(), anys(marks)...)
 }
 
 // NoteDue notes up to n held events held since before and forgets them,
