@@ -271,23 +271,20 @@ func (f *Funnel) NoteDue(ctx context.Context, before time.Time, n int64) (int, e
 	return len(marks), f.noteHeld(ctx, marks)
 }
 
-// noteHeld notes the events held under marks and forgets them. A process
-// that dies between the two notes them again: their counted marks count
-// each once.
+// noteHeld notes the events held under marks and forgets every mark,
+// those whose event is gone or unreadable too (else NoteDue would find
+// them due again at every call). A process that dies between the two
+// notes them again: their counted marks count each once.
 func (f *Funnel) noteHeld(ctx context.Context, marks []string) error {
 	vals, err := f.R.HMGet(ctx, f.heldKey(), marks...).Result()
 	if err != nil {
 		return wrapHeld(err)
 	}
 	var events []FunnelEvent
-	var held []string
-	for i, v := range vals {
+	for _, v := range vals {
 		var e FunnelEvent
-		if s, ok := v.(string); ok {
-			held = append(held, marks[i])
-			if json.Unmarshal([]byte(s), &e) == nil && e.Step != "" {
-				events = append(events, e)
-			}
+		if s, ok := v.(string); ok && json.Unmarshal([]byte(s), &e) == nil && e.Step != "" {
+			events = append(events, e)
 		}
 	}
 	if len(events) > 0 {
@@ -295,10 +292,7 @@ func (f *Funnel) noteHeld(ctx context.Context, marks []string) error {
 			return err
 		}
 	}
-	if len(held) == 0 {
-		return nil
-	}
-	return f.Release(ctx, held...) // after the notes: a failure between notes them twice, never loses them
+	return f.Release(ctx, marks...) // after the notes: a failure between notes them twice, never loses them
 }
 
 func wrapHeld(err error) error {

@@ -683,3 +683,29 @@ func TestDropUncountedTakesOnlyThoseNamed(t *testing.T) {
 		t.Fatalf("left %v (%v), want u-4 alone", left, err)
 	}
 }
+
+// A held opening whose event is gone (a release cut between its two
+// keys) is forgotten when due, not found due again at every pass; one
+// still held is noted once, at its view's time.
+func TestDueOpeningsAreAllForgotten(t *testing.T) {
+	f := &store.Funnel{R: testenv.Redis(t), Key: "gw:funnel:test-" + testenv.RandomID()}
+	viewed := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	for _, id := range []string{"inv-h1", "inv-h2"} {
+		if err := f.Hold(ctx, store.FunnelEvent{Step: store.FunnelOpened, Invitation: id, Family: "web", At: viewed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.R.HDel(ctx, f.Key+":held", "o:inv-h2:web").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.NoteDue(ctx, time.Now(), 10); err != nil || n != 2 {
+		t.Fatalf("due: %d (%v), want 2", n, err)
+	}
+	if n, err := f.NoteDue(ctx, time.Now(), 10); err != nil || n != 0 {
+		t.Fatalf("due again: %d (%v), want 0", n, err)
+	}
+	_, events, err := f.Range(ctx, "-", "+", 10)
+	if err != nil || len(events) != 1 || events[0].Invitation != "inv-h1" || !events[0].At.Equal(viewed) {
+		t.Fatalf("noted %+v (%v), want inv-h1's opening at %v alone", events, err, viewed)
+	}
+}
