@@ -161,7 +161,7 @@ func (s *Service) releaseOpenings(ctx context.Context, stored []*store.Response)
 	var marks []string
 	for _, r := range stored {
 		if r.OpenedAt != nil {
-			marks = append(marks, webOpening(&store.Invitation{ID: r.InvitationID}, *r.OpenedAt).Mark())
+			marks = append(marks, store.FunnelEvent{Step: store.FunnelOpened, Invitation: r.InvitationID, Family: "web"}.Mark())
 		}
 	}
 	_ = s.Funnel.Release(ctx, marks...)

@@ -881,11 +881,12 @@ func reachEvents(events []store.FunnelEvent, rs []store.Response) []store.Funnel
 // held until r was stored: see store.Funnel.Hold), counted in the cells
 // its completion counts in.
 func openedBy(r *store.Response) (store.FunnelEvent, bool) {
-	if r.InvitationID == "" || r.OpenedAt == nil {
+	e, ok := startedBy(r)
+	if !ok || r.OpenedAt == nil {
 		return store.FunnelEvent{}, false
 	}
-	return store.FunnelEvent{Step: store.FunnelOpened, Invitation: r.InvitationID, Agency: r.AgencyCode, Month: r.InvitedMonth(),
-		Family: "web", Survey: r.RateSurvey(), At: *r.OpenedAt}, true
+	e.Step, e.Family, e.At = store.FunnelOpened, "web", *r.OpenedAt
+	return e, true
 }
 
 // startedBy is the start of r's invitation its completion implies (none

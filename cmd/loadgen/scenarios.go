@@ -154,19 +154,21 @@ func (g *gen) submit(pool int) (maker, error) {
 		return nil, err
 	}
 	var next atomic.Int64
-	form := url.Values{"A": {"5"}, "B": {"4"}, "C": {"5"}, "D": {"4"}, "E": {"3"}}.Encode()
 	return func(w, _ int) (*http.Request, error) {
 		i := int(next.Add(1) - 1)
 		if i >= len(toks) {
 			return nil, errDone
 		}
-		req, err := http.NewRequest("POST", g.target(w)+"/s/"+toks[i], strings.NewReader(form))
+		req, err := http.NewRequest("POST", g.target(w)+"/s/"+toks[i], strings.NewReader(answers))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		return req, err
 	}, nil
 }
+
+// answers is a whole survey's answers, as a submit posts them.
+var answers = url.Values{"A": {"5"}, "B": {"4"}, "C": {"5"}, "D": {"4"}, "E": {"3"}}.Encode()
 
 // answer is a citizen's whole web answer, one per invitation of pool: the
 // first view of the survey page, then the submit. The submit scenario
@@ -178,7 +180,6 @@ func (g *gen) answer(pool int) (func(w, i int) error, error) {
 		return nil, err
 	}
 	var next atomic.Int64
-	form := url.Values{"A": {"5"}, "B": {"4"}, "C": {"5"}, "D": {"4"}, "E": {"3"}}.Encode()
 	return func(w, _ int) error {
 		i := int(next.Add(1) - 1)
 		if i >= len(toks) {
@@ -193,7 +194,7 @@ func (g *gen) answer(pool int) (func(w, i int) error, error) {
 		if err := send(g.client, req); err != nil {
 			return fmt.Errorf("view: %w", err)
 		}
-		if req, err = http.NewRequest("POST", u, strings.NewReader(form)); err != nil {
+		if req, err = http.NewRequest("POST", u, strings.NewReader(answers)); err != nil {
 			return err
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
