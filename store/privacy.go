@@ -50,15 +50,13 @@ func (m *Mongo) EraseRespondent(ctx context.Context, respondent string) (Erased,
 	if e.Messages, err = unset(ctx, m.Messages.c, by, "respondent"); err != nil {
 		return e, err
 	}
-	res, err := m.Transcripts.c.DeleteMany(ctx, by) // their texts are theirs, unlike their answers
-	if err != nil {
-		return e, fmt.Errorf("erase transcripts: %w", err)
+	if e.Transcripts, err = m.Transcripts.EraseRespondent(ctx, respondent); err != nil { // their texts are theirs, unlike their answers
+		return e, err
 	}
-	e.Transcripts = res.DeletedCount
 	if _, err := m.Invitations.keys.DeleteOne(ctx, bson.D{{Key: "_id", Value: "r:" + respondent}}); err != nil {
 		return e, fmt.Errorf("erase respondent lookup: %w", err)
 	}
-	res, err = m.Links.c.DeleteMany(ctx, by)
+	res, err := m.Links.c.DeleteMany(ctx, by)
 	if err != nil {
 		return e, fmt.Errorf("erase chat links: %w", err)
 	}

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -33,5 +34,47 @@ func TestTranscriptAppendIsIdempotent(t *testing.T) {
 	}
 	if n, err := m.Transcripts.DeleteBefore(ctx, t0.Add(time.Millisecond)); err != nil || n != 2 {
 		t.Fatalf("deleted %d %v", n, err)
+	}
+}
+
+// Two processes appending to one transcript take parts in turn, each
+// finding the part the other took; after an erasure, the process that
+// erased writes from the first part again, not past a gap Get stops at.
+func TestTranscriptPartsFromTwoProcesses(t *testing.T) {
+	a := testenv.Mongo(t)
+	b, err := store.OpenMongo(ctx, testenv.MongoURI(t), a.DB.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(ctx)
+	t0 := time.Now().UTC()
+	line := func(k string, s int) store.Line {
+		return store.Line{Key: k, At: t0.Add(time.Duration(s) * time.Second), Channel: "sms", Kind: "reply", Text: k}
+	}
+	for i, m := range []*store.Mongo{a, b, a, b, b} {
+		if err := m.Transcripts.Append(ctx, store.Appended{Invitation: "inv", Respondent: "who", Lines: []store.Line{line(fmt.Sprint("k", i), i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := a.Transcripts.Get(ctx, "inv")
+	if err != nil || len(got.Lines) != 5 {
+		t.Fatalf("transcript %+v %v", got, err)
+	}
+	for i, l := range got.Lines {
+		if l.Key != fmt.Sprint("k", i) {
+			t.Fatalf("line %d is %s: %+v", i, l.Key, got.Lines)
+		}
+	}
+	if n, err := a.Transcripts.EraseRespondent(ctx, "who"); err != nil || n != 1 {
+		t.Fatalf("erased %d %v", n, err)
+	}
+	if got, err := b.Transcripts.Get(ctx, "inv"); err != nil || len(got.Lines) != 0 {
+		t.Fatalf("after erasure %+v %v", got, err)
+	}
+	if err := a.Transcripts.Append(ctx, store.Appended{Invitation: "inv", Lines: []store.Line{line("after", 9)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Transcripts.Get(ctx, "inv"); err != nil || len(got.Lines) != 1 || got.Lines[0].Key != "after" {
+		t.Fatalf("a line after the erasure: %+v %v", got, err)
 	}
 }
