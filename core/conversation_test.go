@@ -377,3 +377,22 @@ func TestDossierCodesAreLimitedPerPhoneAndDay(t *testing.T) {
 	c.expect(c.say(p, "DG D-GUESS-9"), "", "", 0)
 	c.expect(c.say(q, "DG D-GUESS-9"), d, "Nhắn 5 số", 0)
 }
+
+// A conversation begun from the index of a phone's invitations knows the
+// invitation's agency: its first answers count the invitation started on
+// SMS in the reach figures, before any completion (and its replies carry
+// the agency their cost counts under, not read again when logged).
+func TestIndexedConversationCountsItsStart(t *testing.T) {
+	c := newChat(t)
+	const p = "84912345670"
+	id := c.invite("D-ST-1", "0912345670")
+	c.expect(c.say(p, "5"), id, "Câu 2/5", 0)
+	c.expect(c.say(p, "4"), id, "Câu 3/5", 0)
+	c.g.Drain()
+	_, rep := c.g.API("GET", "/api/v1/reports/sipas?agency=000.00.12.H49", nil)
+	reach, _ := rep["reach"].(map[string]any)
+	smsReach, _ := reach["by_channel"].(map[string]any)["sms"].(map[string]any)
+	if reach["started"] != 1.0 || smsReach["started"] != 1.0 || reach["completed"] != 0.0 {
+		t.Fatalf("reach after a first answer: started %v (sms %v), completed %v", reach["started"], smsReach["started"], reach["completed"])
+	}
+}

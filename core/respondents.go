@@ -52,7 +52,7 @@ func (s *Service) openInvitation(ctx context.Context, who string) (*store.Invita
 		return nil, store.ErrNotFound
 	}
 	e := open[0]
-	return &store.Invitation{ID: e.ID, Survey: e.Survey, Locale: e.Locale, Respondent: who,
+	return &store.Invitation{ID: e.ID, Survey: e.Survey, Locale: e.Locale, Respondent: who, AgencyCode: e.AgencyCode,
 		Status: store.StatusPending, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt}, nil
 }
 

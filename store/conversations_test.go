@@ -147,6 +147,7 @@ func TestInvitationIndex(t *testing.T) {
 	}
 	older, newer := newInvitation("i-old", "D-IX-1"), newInvitation("i-new", "D-IX-2")
 	newer.CreatedAt, newer.Survey, newer.Locale = older.CreatedAt.Add(time.Second), "overall", "en"
+	older.AgencyCode = "Sở X" // not one field: left out, the entry still read
 	if err := c.IndexInvitations(ctx, who, false, 2*time.Hour, newer); err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +161,11 @@ func TestInvitationIndex(t *testing.T) {
 	if len(es) != 2 || es[0].ID != "i-new" || es[1].ID != "i-old" || !complete {
 		t.Fatalf("filled: %+v complete=%v", es, complete)
 	}
-	if e := es[0]; e.Survey != "overall" || e.Locale != "en" || !e.ExpiresAt.Equal(newer.ExpiresAt) || !e.CreatedAt.Equal(newer.CreatedAt) {
+	if e := es[0]; e.Survey != "overall" || e.Locale != "en" || !e.ExpiresAt.Equal(newer.ExpiresAt) || !e.CreatedAt.Equal(newer.CreatedAt) || e.AgencyCode != newer.AgencyCode {
 		t.Fatalf("entry %+v, want the fields of %+v", e, newer)
+	}
+	if e := es[1]; e.AgencyCode != "" || e.Survey != "sipas" {
+		t.Fatalf("entry with an agency of two words: %+v", e)
 	}
 	if ttl := r.PTTL(ctx, key).Val(); ttl < time.Hour {
 		t.Fatalf("a shorter life shortened the index: %v", ttl)

@@ -37,21 +37,32 @@ type IndexedInvitation struct {
 	Locale    string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// AgencyCode is the invitation's agency, which its conversation's
+	// reach and cost figures count under (empty in entries indexed before
+	// it was kept, or when it would not read back as one field).
+	AgencyCode string
 }
 
 func (e IndexedInvitation) encode() string {
-	return strconv.FormatInt(e.CreatedAt.UnixMilli(), 10) + " " + strconv.FormatInt(e.ExpiresAt.UnixMilli(), 10) + " " + e.Survey + " " + e.Locale
+	v := strconv.FormatInt(e.CreatedAt.UnixMilli(), 10) + " " + strconv.FormatInt(e.ExpiresAt.UnixMilli(), 10) + " " + e.Survey + " " + e.Locale
+	if f := strings.Fields(e.AgencyCode); len(f) == 1 && f[0] == e.AgencyCode {
+		v += " " + e.AgencyCode
+	}
+	return v
 }
 
 func decodeIndexed(id, v string) (IndexedInvitation, bool) {
 	f := strings.Fields(v)
-	if len(f) != 4 {
+	if len(f) != 4 && len(f) != 5 {
 		return IndexedInvitation{}, false
 	}
 	created, err1 := strconv.ParseInt(f[0], 10, 64)
 	expires, err2 := strconv.ParseInt(f[1], 10, 64)
-	return IndexedInvitation{ID: id, Survey: f[2], Locale: f[3], CreatedAt: time.UnixMilli(created).UTC(), ExpiresAt: time.UnixMilli(expires).UTC()},
-		err1 == nil && err2 == nil
+	e := IndexedInvitation{ID: id, Survey: f[2], Locale: f[3], CreatedAt: time.UnixMilli(created).UTC(), ExpiresAt: time.UnixMilli(expires).UTC()}
+	if len(f) == 5 {
+		e.AgencyCode = f[4]
+	}
+	return e, err1 == nil && err2 == nil
 }
 
 // addToIndex sets field/value pairs (ARGV from 3), and the sentinel when
@@ -71,7 +82,7 @@ return 1`)
 func (s *Conversations) IndexInvitations(ctx context.Context, who string, complete bool, ttl time.Duration, invs ...*Invitation) error {
 	args := []any{flag(complete), max(ttl.Milliseconds(), 1)}
 	for _, inv := range invs {
-		e := IndexedInvitation{ID: inv.ID, Survey: inv.Survey, Locale: inv.Locale, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt}
+		e := IndexedInvitation{ID: inv.ID, Survey: inv.Survey, Locale: inv.Locale, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt, AgencyCode: inv.AgencyCode}
 		args = append(args, inv.ID, e.encode())
 	}
 	if err := addToIndex.Run(ctx, s.R, []string{invsKey(who)}, args...).Err(); err != nil {
