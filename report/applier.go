@@ -310,20 +310,16 @@ type batch struct {
 	events   []store.FunnelEvent
 	changed  []store.Response
 	notes    []string
-	// few says the uncounted copies were few when read (fewer than a
-	// batch, or about fewCopies batches by the outbox's notes): their
-	// collection is read whole to drop the batch's in one write (see
-	// store.Responses.DropUncounted).
+	// few says the uncounted copies were fewer than a batch when read:
+	// their collection is read whole to drop the batch's in one write
+	// (see store.Responses.DropUncounted). FerretDB reads a copy in about
+	// 55 µs of its CPU and deletes one by _id in about 370 µs, and a full
+	// batch may head a backlog that grows while it is applied: its copies
+	// are deleted one by one, so a drop never costs more than that.
 	few bool
 }
 
 func (b batch) size() int { return len(b.resps) + len(b.events) + len(b.notes) }
-
-// fewCopies bounds, in batches, the uncounted copies read whole to drop a
-// batch's in one write: FerretDB reads a copy in about 55 µs of its CPU
-// and deletes one by _id in about 370 µs, so reading up to four batches
-// costs at most 0.6 of deleting one by one (a fifth for a batch alone).
-const fewCopies = 4
 
 // next gathers a new batch: the oldest uncounted responses whose writes
 // are settled, and the oldest invitation events.
@@ -332,10 +328,6 @@ func (a *Applier) next(ctx context.Context, gen int) (b batch, err error) {
 		return b, err
 	}
 	b.few = int64(len(b.resps)) < a.BatchSize
-	if !b.few && a.Outbox != nil {
-		n, err := a.Outbox.StoredCount(ctx)
-		b.few = err == nil && n <= fewCopies*a.BatchSize
-	}
 	known := map[string]bool{}
 	if a.Outbox != nil {
 		if known, err = a.Outbox.Stored(ctx, ids(b.resps)); err != nil {

@@ -261,13 +261,6 @@ func (o *Outbox) Stored(ctx context.Context, ids []string) (map[string]bool, err
 	return out, nil
 }
 
-// StoredCount is how many responses are noted stored and not yet
-// counted: about how many uncounted copies there are (more when a note
-// outlived its count, fewer when Redis forgot notes).
-func (o *Outbox) StoredCount(ctx context.Context) (int64, error) {
-	return o.R.SCard(ctx, o.storedKey()).Result()
-}
-
 // Counted drops the notes of ids, counted now.
 func (o *Outbox) Counted(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
