@@ -379,20 +379,41 @@ func TestDossierCodesAreLimitedPerPhoneAndDay(t *testing.T) {
 }
 
 // A conversation begun from the index of a phone's invitations knows the
-// invitation's agency: its first answers count the invitation started on
-// SMS in the reach figures, before any completion (and its replies carry
-// the agency their cost counts under, not read again when logged).
+// invitation's agency, so its start counts in the reach figures on SMS
+// before any completion (and its replies carry the agency their cost
+// counts under, not read again when logged). The start is held until the
+// completion counts it (one write of the invitation) or it is due.
 func TestIndexedConversationCountsItsStart(t *testing.T) {
 	c := newChat(t)
+	reach := func(want string, started, completed float64) {
+		t.Helper()
+		c.g.Drain()
+		_, rep := c.g.API("GET", "/api/v1/reports/sipas?agency=000.00.12.H49", nil)
+		r, _ := rep["reach"].(map[string]any)
+		sms, _ := r["by_channel"].(map[string]any)["sms"].(map[string]any)
+		if r["started"] != started || sms["started"] != started || r["completed"] != completed {
+			t.Fatalf("%s: started %v (sms %v), completed %v; want %v and %v", want, r["started"], sms["started"], r["completed"], started, completed)
+		}
+	}
 	const p = "84912345670"
 	id := c.invite("D-ST-1", "0912345670")
 	c.expect(c.say(p, "5"), id, "Câu 2/5", 0)
 	c.expect(c.say(p, "4"), id, "Câu 3/5", 0)
-	c.g.Drain()
-	_, rep := c.g.API("GET", "/api/v1/reports/sipas?agency=000.00.12.H49", nil)
-	reach, _ := rep["reach"].(map[string]any)
-	smsReach, _ := reach["by_channel"].(map[string]any)["sms"].(map[string]any)
-	if reach["started"] != 1.0 || smsReach["started"] != 1.0 || reach["completed"] != 0.0 {
-		t.Fatalf("reach after a first answer: started %v (sms %v), completed %v", reach["started"], smsReach["started"], reach["completed"])
+	reach("held", 0, 0)
+	c.g.Later(store.OpenedAfter)
+	reach("due", 1, 0)
+	c.expect(c.say(p, "3 2 1"), id, "Cảm ơn", 0)
+	reach("completed", 1, 1)
+
+	const q = "84912345671"
+	id = c.invite("D-ST-2", "0912345671")
+	c.expect(c.say(q, "5"), id, "Câu 2/5", 0)
+	c.expect(c.say(q, "4"), id, "Câu 3/5", 0)
+	c.expect(c.say(q, "3 2 1"), id, "Cảm ơn", 0)
+	reach("completed within the hold", 2, 2)
+	if held, err := c.g.Core.Funnel.R.HExists(context.Background(), c.g.Core.Funnel.Key+":held", "st:"+id).Result(); err != nil || held {
+		t.Fatalf("a start its completion counted is still held: %v %v", held, err)
 	}
+	c.g.Later(store.OpenedAfter)
+	reach("after the hold", 2, 2)
 }

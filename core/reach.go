@@ -150,16 +150,20 @@ func (s *Service) viewed(ctx context.Context, inv *store.Invitation, at time.Tim
 	}
 }
 
-// releaseOpenings forgets the held openings of the invitations of stored
-// responses: the responses carry them (store.Response.OpenedAt). A
-// failure only leaves them held until due, when their counted marks
-// count them once.
+// releaseOpenings forgets the held openings and starts of the invitations
+// of stored responses: the responses carry them (store.Response.OpenedAt;
+// a completion counts its invitation's start). A failure only leaves them
+// held until due, when their counted marks count them once.
 func (s *Service) releaseOpenings(ctx context.Context, stored []*store.Response) {
 	if s.Funnel == nil {
 		return
 	}
 	var marks []string
 	for _, r := range stored {
+		if r.InvitationID == "" {
+			continue
+		}
+		marks = append(marks, store.FunnelEvent{Step: store.FunnelStarted, Invitation: r.InvitationID}.Mark())
 		if r.OpenedAt != nil {
 			marks = append(marks, store.FunnelEvent{Step: store.FunnelOpened, Invitation: r.InvitationID, Family: "web"}.Mark())
 		}
@@ -176,13 +180,16 @@ func webOpening(inv *store.Invitation, at time.Time) store.FunnelEvent {
 
 // noteStart counts invitation e.Invitation started on family in the reach
 // figures (once an invitation, whatever the family: the first counted
-// wins). Lost only as a figure when Redis fails: the answers are kept.
+// wins). The start is held like a page's opening (store.Funnel.Hold): a
+// completion within store.OpenedAfter counts it with itself, so the
+// invitation is written once; one left unanswered is counted then, at
+// its time. Lost only as a figure when Redis fails: the answers are kept.
 func (s *Service) noteStart(ctx context.Context, e store.FunnelEvent, family string) {
 	if s.Funnel == nil {
 		return
 	}
-	e.Step, e.Family = store.FunnelStarted, family
-	_ = s.Funnel.Note(ctx, e)
+	e.Step, e.Family, e.At = store.FunnelStarted, family, s.now()
+	_ = s.Funnel.Hold(ctx, e)
 }
 
 // chatOpened counts inv opened in a Zalo chat (the citizen began its

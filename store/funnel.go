@@ -216,21 +216,22 @@ func (f *Funnel) Note(ctx context.Context, events ...FunnelEvent) error {
 	return nil
 }
 
-// Held openings: a survey page's first view is held here, not noted, until
-// the invitation's response is stored (it carries the opening, as
-// Response.OpenedAt, so the roll-up writer counts both in one batch and
-// records them on the invitation in one update) or the opening is
-// OpenedAfter old (NoteDue). Held, an opening is neither counted
-// nor on its invitation, so a rebuild meanwhile agrees with the live
-// figures. Each is kept under its counted mark, with its time.
+// Held openings and starts: a survey page's first view, or a survey's
+// first answers saved before its completion, is held here, not noted,
+// until the invitation's response is stored (it carries the opening, as
+// Response.OpenedAt, and implies the start, so the roll-up writer counts
+// them in one batch and records them on the invitation in one update) or
+// the event is OpenedAfter old (NoteDue). Held, an event is neither
+// counted nor on its invitation, so a rebuild meanwhile agrees with the
+// live figures. Each is kept under its counted mark, with its time.
 func (f *Funnel) heldKey() string   { return f.Key + ":held" }
 func (f *Funnel) heldAtKey() string { return f.Key + ":held-at" }
 
-// OpenedAfter is how long an opening is held at most.
+// OpenedAfter is how long an opening or a start is held at most.
 const OpenedAfter = 5 * time.Minute
 
-// Hold keeps opening e (its At set) until it is answered or due; the
-// first hold of a mark stays.
+// Hold keeps opening or start e (its At set) until it is answered or
+// due; the first hold of a mark stays.
 func (f *Funnel) Hold(ctx context.Context, e FunnelEvent) error {
 	b, err := json.Marshal(e)
 	if err != nil {
