@@ -752,10 +752,14 @@ func (s *Service) conversationRecords(in Inbound, out *Conversed) []*store.Messa
 	return msgs
 }
 
-// sentEntries gives msgs their ids and times and makes them message-log
-// stream entries.
+// sentEntries gives msgs their ids and times and makes them one
+// message-log stream entry (none without msgs): a step's received line and
+// replies cost one XADD. Its records are under "m", "m1", "m2"…
 func (s *Service) sentEntries(msgs []*store.Message) ([]map[string]string, error) {
-	fields := make([]map[string]string, len(msgs))
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	fields := make(map[string]string, len(msgs))
 	for i, m := range msgs {
 		switch {
 		case m.ID != "":
@@ -771,9 +775,40 @@ func (s *Service) sentEntries(msgs []*store.Message) ([]map[string]string, error
 		if err != nil {
 			return nil, err
 		}
-		fields[i] = map[string]string{"m": string(b)}
+		fields[recordField(i)] = string(b)
 	}
-	return fields, nil
+	return []map[string]string{fields}, nil
+}
+
+// recordField is the field of a message-log entry's record i.
+func recordField(i int) string {
+	if i == 0 {
+		return "m"
+	}
+	return "m" + strconv.Itoa(i)
+}
+
+// entryRecords reads the message records of a message-log entry.
+func entryRecords(fields map[string]string) ([]*store.Message, error) {
+	var out []*store.Message
+	for i := 0; ; i++ {
+		raw, ok := fields[recordField(i)]
+		if !ok {
+			break
+		}
+		var m store.Message
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			return nil, err
+		}
+		if m.ID == "" {
+			return nil, fmt.Errorf("record %d has no id", i)
+		}
+		out = append(out, &m)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no record")
+	}
+	return out, nil
 }
 
 // replyRecords are the records of the SMS replies a message got; with a
@@ -828,12 +863,12 @@ func (s *Service) DrainMessages(ctx context.Context, consumer string, block time
 				unread = append(unread, &u)
 				continue
 			}
-			var m store.Message
-			if err := json.Unmarshal([]byte(e.Fields["m"]), &m); err != nil || m.ID == "" {
-				_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not a message record: %v", err))
+			recs, err := entryRecords(e.Fields)
+			if err != nil {
+				_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not message records: %v", err))
 				continue
 			}
-			msgs = append(msgs, &m)
+			msgs = append(msgs, recs...)
 		}
 		if err := s.logMessages(ctx, msgs); err != nil {
 			return err // not acknowledged: read again

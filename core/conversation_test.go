@@ -417,3 +417,39 @@ func TestIndexedConversationCountsItsStart(t *testing.T) {
 	c.g.Later(store.OpenedAfter)
 	reach("after the hold", 2, 2)
 }
+
+// A step's received line and its reply go to the message log as one
+// entry; entries of the older form (one record each) still drain, and a
+// record that cannot be read sends its entry to the dead letters.
+func TestMessageLogEntryPerStep(t *testing.T) {
+	c := newChat(t)
+	ctx := context.Background()
+	const p = "84912345672"
+	id := c.invite("D-ML-1", "0912345672")
+	log := c.g.Core.MessageLog
+	before, _ := log.Pending(ctx)
+	c.expect(c.say(p, "5"), id, "Câu 2/5", 0)
+	if n, _ := log.Pending(ctx); n != before+1 {
+		t.Fatalf("one step added %d message-log entries, want 1", n-before)
+	}
+	old := `{"ID":"old-1","Channel":"sms-test","Invitation":"` + id + `","Kind":"reply","Text":"older form","At":"2026-12-01T00:00:00Z"}`
+	if err := log.Add(ctx, map[string]string{"m": old}, map[string]string{"m": `{"Text":"no id"}`}); err != nil {
+		t.Fatal(err)
+	}
+	c.g.Drain()
+	tr, err := c.g.Mongo.Transcripts.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, l := range tr.Lines {
+		kinds = append(kinds, l.Kind+":"+l.Text)
+	}
+	got := strings.Join(kinds, " | ")
+	if len(tr.Lines) != 3 || !strings.Contains(got, "received:5") || !strings.Contains(got, "reply:older form") || !strings.Contains(got, "reply:Câu 2/5") {
+		t.Fatalf("transcript after the drain: %s", got)
+	}
+	if dead, _ := log.Dead(ctx, 10); len(dead) != 1 || !strings.Contains(dead[0], "no id") {
+		t.Fatalf("dead letters: %v", dead)
+	}
+}
