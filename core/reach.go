@@ -141,23 +141,21 @@ func (s *Service) opened(ctx context.Context, inv *store.Invitation, family stri
 
 // viewed counts inv's survey page first seen at at as opened on the web,
 // held until the invitation's response, which carries it, is stored
-// (releaseOpenings) or the opening is store.OpenedAfter old: an
-// invitation answered meanwhile is then recorded opened and completed in
-// one update of MongoDB.
+// (heldMarks) or the opening is store.OpenedAfter old: an invitation
+// answered meanwhile is then recorded opened and completed in one update
+// of MongoDB.
 func (s *Service) viewed(ctx context.Context, inv *store.Invitation, at time.Time) {
 	if s.Funnel != nil {
 		_ = s.Funnel.Hold(ctx, webOpening(inv, at))
 	}
 }
 
-// releaseOpenings forgets the held openings and starts of the invitations
-// of stored responses: the responses carry them (store.Response.OpenedAt;
-// a completion counts its invitation's start). A failure only leaves them
-// held until due, when their counted marks count them once.
-func (s *Service) releaseOpenings(ctx context.Context, stored []*store.Response) {
-	if s.Funnel == nil {
-		return
-	}
+// heldMarks are the marks of the held openings and starts of the
+// invitations of stored responses: the responses carry them
+// (store.Response.OpenedAt; a completion counts its invitation's start),
+// so they are released with the responses' outbox entries. A failure only
+// leaves them held until due, when their counted marks count them once.
+func heldMarks(stored []*store.Response) []string {
 	var marks []string
 	for _, r := range stored {
 		if r.InvitationID == "" {
@@ -168,7 +166,7 @@ func (s *Service) releaseOpenings(ctx context.Context, stored []*store.Response)
 			marks = append(marks, store.FunnelEvent{Step: store.FunnelOpened, Invitation: r.InvitationID, Family: "web"}.Mark())
 		}
 	}
-	_ = s.Funnel.Release(ctx, marks...)
+	return marks
 }
 
 // webOpening is the event of inv's survey page first seen at at.

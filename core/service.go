@@ -482,8 +482,12 @@ func (s *Service) saveAll(ctx context.Context, rs []*store.Response, entries []s
 	// the outbox's done mark says completed (see noteDone).
 	// Noted stored, the roll-up writer counts them without reading them
 	// back (see store.Outbox.Stored).
-	s.releaseOpenings(ctx, saved)
-	_ = s.Outbox.Ack(ctx, ack, stored)
+	var release func(redis.Pipeliner)
+	if s.Funnel != nil {
+		marks := heldMarks(saved)
+		release = func(p redis.Pipeliner) { s.Funnel.ReleaseIn(ctx, p, marks...) }
+	}
+	_ = s.Outbox.Ack(ctx, ack, stored, release)
 	if len(saved) > 0 && s.Saved != nil {
 		s.Saved(len(saved))
 	}

@@ -255,11 +255,19 @@ func (f *Funnel) Release(ctx context.Context, marks ...string) error {
 		return nil
 	}
 	_, err := f.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HDel(ctx, f.heldKey(), marks...)
-		p.ZRem(ctx, f.heldAtKey(), anys(marks)...)
+		f.ReleaseIn(ctx, p, marks...)
 		return nil
 	})
 	return wrapHeld(err)
+}
+
+// ReleaseIn queues Release's commands in p (none without marks).
+func (f *Funnel) ReleaseIn(ctx context.Context, p redis.Pipeliner, marks ...string) {
+	if len(marks) == 0 {
+		return
+	}
+	p.HDel(ctx, f.heldKey(), marks...)
+	p.ZRem(ctx, f.heldAtKey(), anys(marks)...)
 }
 
 // NoteDue notes up to n held events held since before and forgets them,

@@ -223,8 +223,9 @@ func (o *Outbox) storedKey() string { return o.Key + ":stored" }
 
 // Ack removes entries whose responses MongoDB has and, in the same round
 // trip, notes the responses stored among them (ids of responses written
-// with their uncounted copies by this call, not by another's).
-func (o *Outbox) Ack(ctx context.Context, entries, stored []string) error {
+// with their uncounted copies by this call, not by another's) and runs
+// also, when set, to queue what else the stored responses settle.
+func (o *Outbox) Ack(ctx context.Context, entries, stored []string, also func(redis.Pipeliner)) error {
 	if len(entries) == 0 && len(stored) == 0 {
 		return nil
 	}
@@ -234,6 +235,9 @@ func (o *Outbox) Ack(ctx context.Context, entries, stored []string) error {
 		}
 		if len(stored) > 0 {
 			p.SAdd(ctx, o.storedKey(), anys(stored)...)
+		}
+		if also != nil {
+			also(p)
 		}
 		return nil
 	})
