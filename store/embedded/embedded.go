@@ -96,7 +96,7 @@ func startMongo(path string, l ferretdb.ListenerConfig, log *slog.Logger) (uri s
 		Listener:  l,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + path + "/",
-		Logger:    log,
+		Logger:    slog.New(lazy(log.Handler())),
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("embedded mongo: %w", err)
