@@ -54,7 +54,11 @@ type Applier struct {
 	Outbox *store.Outbox
 	// OpenCases, when set, indexes the cases opened as open.
 	OpenCases *store.OpenCases
-	// BatchSize bounds how many responses one batch takes (default 200).
+	// BatchSize bounds how many responses one batch takes (default 1,000).
+	// A batch costs a few writes of its own (its claim, the roll-up page
+	// versions it replaces), and only a batch that took every uncounted
+	// copy drops them in one delete (see batch.few): under load, batches
+	// of 200 were nearly all full, and dropped 9 copies in 10 one by one.
 	BatchSize int64
 	// RebuildSlice is how many responses a rebuild counts before writing
 	// their cells (default 5,000).
@@ -94,7 +98,7 @@ const StartedAfter = 5 * time.Minute
 
 // NewApplier returns an applier ready to Run.
 func NewApplier(m *store.Mongo, l *store.Locks, log *slog.Logger) *Applier {
-	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 200, RebuildSlice: 5_000, Settle: 30 * time.Second, StartedAfter: StartedAfter, kick: make(chan struct{}, 1)}
+	return &Applier{Mongo: m, Locks: l, Log: log, BatchSize: 1000, RebuildSlice: 5_000, Settle: 30 * time.Second, StartedAfter: StartedAfter, kick: make(chan struct{}, 1)}
 }
 
 // lexicon is the version of the lexicon comments are classified with
