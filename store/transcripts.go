@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -181,17 +182,77 @@ func (s *Transcripts) Get(ctx context.Context, invitation string) (*Transcript, 
 	return t, nil
 }
 
-// DeleteBefore deletes the transcript parts begun before t (the
-// retention sweep: a periodic pass, which reads the whole collection on
-// FerretDB) and returns how many transcripts they were part of. A
-// transcript's later parts go in a later sweep; until then it reads as
-// empty, its first part gone.
+// DeleteBefore removes the conversation texts of the transcript parts
+// begun before t (the retention sweep: a periodic pass, which reads the
+// whole collection on FerretDB) and returns how many transcripts they
+// were part of. A transcript with no later part is deleted whole. One
+// that went on after t keeps its old parts as blanks (no lines, no
+// phone), so Get still walks through them to the later lines; a later
+// sweep deletes them with the rest.
 func (s *Transcripts) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
-	n, err := s.delete(ctx, bson.D{{Key: "created_at", Value: bson.D{{Key: "$lt", Value: Millis(t)}}}})
+	old := map[string][]int{}  // invitation → its parts begun before t
+	full := map[string][]int{} // … of which those not blank yet
+	err := each(ctx, s.c, bson.D{{Key: "created_at", Value: bson.D{{Key: "$lt", Value: Millis(t)}}}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "blank", Value: 1}}), func(p *struct {
+			ID    string `bson:"_id"`
+			Blank bool   `bson:"blank"`
+		}) error {
+			inv, n := splitPartID(p.ID)
+			old[inv] = append(old[inv], n)
+			if !p.Blank {
+				full[inv] = append(full[inv], n)
+			}
+			return nil
+		})
 	if err != nil {
 		return 0, fmt.Errorf("delete transcripts: %w", err)
 	}
+	s.mu.Lock() // no append of this process between the check and the writes
+	defer s.mu.Unlock()
+	s.next, s.older = nil, nil
+	var gone []string
+	var blank []mongo.WriteModel
+	var n int64
+	for _, inv := range slices.Sorted(maps.Keys(old)) {
+		_, err := findOne[struct {
+			ID string `bson:"_id"`
+		}](ctx, s.c, bson.D{{Key: "_id", Value: partID(inv, slices.Max(old[inv])+1)}})
+		switch {
+		case errors.Is(err, ErrNotFound):
+			for _, k := range old[inv] {
+				gone = append(gone, partID(inv, k))
+			}
+			n++
+		case err != nil:
+			return 0, fmt.Errorf("delete transcripts: %w", err)
+		case len(full[inv]) > 0: // the conversation went on after t
+			for _, k := range full[inv] {
+				blank = append(blank, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: partID(inv, k)}}).SetUpdate(bson.D{
+					{Key: "$set", Value: bson.D{{Key: "m", Value: bson.A{}}, {Key: "blank", Value: true}}},
+					{Key: "$unset", Value: bson.D{{Key: "respondent", Value: ""}}}}))
+			}
+			n++
+		}
+	}
+	if err := deleteByIDs(ctx, s.c, "transcripts.sweep", gone); err != nil {
+		return 0, fmt.Errorf("delete transcripts: %w", err)
+	}
+	if len(blank) > 0 {
+		if err := bulkWrite(ctx, s.c, blank); err != nil {
+			return 0, fmt.Errorf("blank old transcript parts: %w", err)
+		}
+	}
 	return n, nil
+}
+
+// splitPartID is the invitation and number of a transcript part's _id.
+func splitPartID(id string) (string, int) {
+	inv, n, ok := strings.Cut(id, "#")
+	if !ok {
+		return inv, 0
+	}
+	k, _ := strconv.Atoi(n)
+	return inv, k
 }
 
 // delete deletes the parts filter selects and returns how many
@@ -202,7 +263,7 @@ func (s *Transcripts) delete(ctx context.Context, filter bson.D) (int64, error) 
 	err := each(ctx, s.c, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}), func(p *struct {
 		ID string `bson:"_id"`
 	}) error {
-		inv, _, _ := strings.Cut(p.ID, "#")
+		inv, _ := splitPartID(p.ID)
 		of[inv] = true
 		return nil
 	})

@@ -78,3 +78,46 @@ func TestTranscriptPartsFromTwoProcesses(t *testing.T) {
 		t.Fatalf("a line after the erasure: %+v %v", got, err)
 	}
 }
+
+// The retention sweep takes the texts of a transcript's old parts at
+// once, but a conversation that went on keeps showing its later lines
+// (its old parts stay as blanks Get walks through); once every part is
+// old, the whole transcript goes.
+func TestTranscriptSweepKeepsLaterLines(t *testing.T) {
+	m := testenv.Mongo(t)
+	t0 := time.Now().UTC().Add(-time.Hour)
+	line := func(k string, at time.Time) store.Line {
+		return store.Line{Key: k, At: at, Channel: "sms", Kind: store.Received, Text: "text " + k}
+	}
+	for i, at := range []time.Time{t0, t0.Add(time.Second), t0.Add(30 * time.Minute)} {
+		if err := m.Transcripts.Append(ctx, store.Appended{Invitation: "inv-s", Respondent: "who", Lines: []store.Line{line(fmt.Sprint("k", i), at)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := m.Transcripts.DeleteBefore(ctx, t0.Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("first sweep: %d transcripts, %v", n, err)
+	}
+	got, err := m.Transcripts.Get(ctx, "inv-s")
+	if err != nil || len(got.Lines) != 1 || got.Lines[0].Key != "k2" {
+		t.Fatalf("after the first sweep: %+v %v (want only the later line)", got, err)
+	}
+	parts := m.DB.Collection("transcripts")
+	for _, id := range []string{"inv-s", "inv-s#1"} {
+		var p struct {
+			Lines      []store.Line `bson:"m"`
+			Respondent string       `bson:"respondent"`
+		}
+		if err := parts.FindOne(ctx, map[string]string{"_id": id}).Decode(&p); err != nil || len(p.Lines) != 0 || p.Respondent != "" {
+			t.Fatalf("old part %s kept %+v %v", id, p, err)
+		}
+	}
+	if n, err := m.Transcripts.DeleteBefore(ctx, t0.Add(time.Minute)); err != nil || n != 0 {
+		t.Fatalf("the same sweep again: %d transcripts, %v", n, err)
+	}
+	if n, err := m.Transcripts.DeleteBefore(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("last sweep: %d transcripts, %v", n, err)
+	}
+	if n, err := parts.CountDocuments(ctx, map[string]any{}); err != nil || n != 0 {
+		t.Fatalf("%d parts left, %v", n, err)
+	}
+}
