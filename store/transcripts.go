@@ -207,13 +207,37 @@ func (s *Transcripts) DeleteBefore(ctx context.Context, t time.Time) (int64, err
 	if err != nil {
 		return 0, fmt.Errorf("delete transcripts: %w", err)
 	}
-	s.mu.Lock() // no append of this process between the check and the writes
+	invs := slices.Sorted(maps.Keys(old))
+	var n int64
+	for len(invs) > 0 {
+		k := min(len(invs), sweepChunk)
+		swept, err := s.sweep(ctx, invs[:k], old, full)
+		n += swept
+		if err != nil {
+			return n, fmt.Errorf("delete transcripts: %w", err)
+		}
+		invs = invs[k:]
+	}
+	return n, nil
+}
+
+// sweepChunk is how many transcripts a sweep settles under the append
+// lock at a time, so this process's appends wait a chunk, not the sweep.
+const sweepChunk = 500
+
+// sweep deletes or blanks the old parts of invs (see DeleteBefore) and
+// returns how many transcripts it changed. It holds the append lock, so
+// no append of this process falls between the check for a later part and
+// the writes, and forgets this process's guesses of next parts, so none
+// is written past a gap.
+func (s *Transcripts) sweep(ctx context.Context, invs []string, old, full map[string][]int) (int64, error) {
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.next, s.older = nil, nil
 	var gone []string
 	var blank []mongo.WriteModel
 	var n int64
-	for _, inv := range slices.Sorted(maps.Keys(old)) {
+	for _, inv := range invs {
 		_, err := findOne[struct {
 			ID string `bson:"_id"`
 		}](ctx, s.c, bson.D{{Key: "_id", Value: partID(inv, slices.Max(old[inv])+1)}})
@@ -224,7 +248,7 @@ func (s *Transcripts) DeleteBefore(ctx context.Context, t time.Time) (int64, err
 			}
 			n++
 		case err != nil:
-			return 0, fmt.Errorf("delete transcripts: %w", err)
+			return 0, err
 		case len(full[inv]) > 0: // the conversation went on after t
 			for _, k := range full[inv] {
 				blank = append(blank, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: partID(inv, k)}}).SetUpdate(bson.D{
@@ -235,12 +259,10 @@ func (s *Transcripts) DeleteBefore(ctx context.Context, t time.Time) (int64, err
 		}
 	}
 	if err := deleteByIDs(ctx, s.c, "transcripts.sweep", gone); err != nil {
-		return 0, fmt.Errorf("delete transcripts: %w", err)
+		return 0, err
 	}
-	if len(blank) > 0 {
-		if err := bulkWrite(ctx, s.c, blank); err != nil {
-			return 0, fmt.Errorf("blank old transcript parts: %w", err)
-		}
+	if err := bulkWrite(ctx, s.c, blank); err != nil {
+		return 0, fmt.Errorf("blank old parts: %w", err)
 	}
 	return n, nil
 }

@@ -121,3 +121,24 @@ func TestTranscriptSweepKeepsLaterLines(t *testing.T) {
 		t.Fatalf("%d parts left, %v", n, err)
 	}
 }
+
+// A sweep of more transcripts than it settles at a time (500) takes them
+// all, chunk after chunk.
+func TestTranscriptSweepInChunks(t *testing.T) {
+	m := testenv.Mongo(t)
+	t0 := time.Now().UTC().Add(-time.Hour)
+	var batch []store.Appended
+	for i := range 1001 {
+		batch = append(batch, store.Appended{Invitation: fmt.Sprint("inv-c", i), Respondent: "who",
+			Lines: []store.Line{{Key: fmt.Sprint("k", i), At: t0, Channel: "sms", Kind: store.Received, Text: "5 5 5 5 5"}}})
+	}
+	if err := m.Transcripts.Append(ctx, batch...); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.Transcripts.DeleteBefore(ctx, t0.Add(time.Minute)); err != nil || n != 1001 {
+		t.Fatalf("swept %d transcripts, %v", n, err)
+	}
+	if n, err := m.DB.Collection("transcripts").CountDocuments(ctx, map[string]any{}); err != nil || n != 0 {
+		t.Fatalf("%d parts left, %v", n, err)
+	}
+}
