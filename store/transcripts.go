@@ -234,21 +234,24 @@ func (s *Transcripts) sweep(ctx context.Context, invs []string, old, full map[st
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.next, s.older = nil, nil
+	later := make([]string, len(invs)) // the part after each one's last old one
+	for i, inv := range invs {
+		later[i] = partID(inv, slices.Max(old[inv])+1)
+	}
+	went, err := existing(ctx, s.c, later)
+	if err != nil {
+		return 0, err
+	}
 	var gone []string
 	var blank []mongo.WriteModel
 	var n int64
-	for _, inv := range invs {
-		_, err := findOne[struct {
-			ID string `bson:"_id"`
-		}](ctx, s.c, bson.D{{Key: "_id", Value: partID(inv, slices.Max(old[inv])+1)}})
+	for i, inv := range invs {
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case !went[later[i]]:
 			for _, k := range old[inv] {
 				gone = append(gone, partID(inv, k))
 			}
 			n++
-		case err != nil:
-			return 0, err
 		case len(full[inv]) > 0: // the conversation went on after t
 			for _, k := range full[inv] {
 				blank = append(blank, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: partID(inv, k)}}).SetUpdate(bson.D{
