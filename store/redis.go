@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"time"
 
@@ -45,11 +47,17 @@ func redisClient(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("GATEWAY_REDIS_URL (sentinel): %w", err)
 		}
+		if o.TLSConfig == nil {
+			o.Dialer = uncheckedDialer(o.DialTimeout)
+		}
 		return redis.NewFailoverClient(o), nil
 	case q.Has("addr"):
 		o, err := redis.ParseClusterURL(rawURL)
 		if err != nil {
 			return nil, fmt.Errorf("GATEWAY_REDIS_URL (cluster): %w", err)
+		}
+		if o.TLSConfig == nil {
+			o.Dialer = uncheckedDialer(o.DialTimeout)
 		}
 		return redis.NewClusterClient(o), nil
 	}
@@ -57,8 +65,33 @@ func redisClient(rawURL string) (redis.UniversalClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
 	}
+	if o.TLSConfig == nil {
+		o.Dialer = uncheckedDialer(o.DialTimeout)
+	}
 	return redis.NewClient(o), nil
 }
+
+// uncheckedDialer dials plain TCP and unix connections as go-redis does,
+// but hides their file descriptor from its pool. The pool otherwise peeks
+// at the socket (a recvfrom system call) each time it hands a connection
+// out, to find one the server closed while idle: that was 6.6% of the
+// gateway's CPU per SMS webhook, a check for what is rare. A connection
+// found closed when used fails with EOF and go-redis retries the command
+// on a new one (MaxRetries), as it does for TLS connections, which it
+// never peeks at. Those keep go-redis' own dialer.
+func uncheckedDialer(timeout time.Duration) func(context.Context, string, string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: cmp.Or(timeout, 5*time.Second), KeepAlive: 5 * time.Minute}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return unchecked{c}, nil
+	}
+}
+
+// unchecked is a connection without SyscallConn (see uncheckedDialer).
+type unchecked struct{ net.Conn }
 
 // Progress keeps a web survey's answers between steps, so a citizen who closes
 // the tab resumes where they left off. Keys expire with the invitation.

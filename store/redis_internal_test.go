@@ -1,8 +1,11 @@
 package store
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -45,5 +48,23 @@ func TestRedisURLErrorsHideThePassword(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "s3cret-pw") {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+}
+
+// Plain connections reach go-redis' pool without their file descriptor,
+// so it does not peek at the socket each time it hands one out.
+func TestRedisConnectionsAreNotPeekedAt(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c, err := uncheckedDialer(0)(context.Background(), "tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := c.(syscall.Conn); ok {
+		t.Fatal("the connection exposes SyscallConn: go-redis will peek at it on every use")
 	}
 }
