@@ -80,7 +80,8 @@ func redisClient(rawURL string) (redis.UniversalClient, error) {
 // on a new one (MaxRetries), as it does for TLS connections, which it
 // never peeks at. Those keep go-redis' own dialer.
 func uncheckedDialer(timeout time.Duration) func(context.Context, string, string) (net.Conn, error) {
-	d := &net.Dialer{Timeout: cmp.Or(timeout, 5*time.Second), KeepAlive: 5 * time.Minute}
+	d := &net.Dialer{Timeout: cmp.Or(timeout, 5*time.Second), // go-redis' defaults
+		KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 5 * time.Second, Count: 3}}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
