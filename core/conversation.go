@@ -101,7 +101,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	var answered []int
 	io := s.stepIO(ctx, in, out)
 	io.Owner, io.Claim = s.sender(in, who), s.Sealer.Hash("msg\x00"+in.Channel.ID+"\x00"+in.MessageID)
-	sp := s.watchSpend(ctx, in, io)
+	sp := s.watchSpend(ctx, in, who, io)
 	// One score after the answer to a follow-up case rates that answer: the
 	// case awaiting it is read with the conversation (no round trip more),
 	// and the case itself, once, to see the answer was sent.
@@ -397,7 +397,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		return s.startLinked(ctx, st, who, in, render)
 	}
 	if st.Invitation == "" || st.Done {
-		inv, err := s.openInvitation(ctx, who)
+		inv, err := s.openInvitation(ctx, who, sp.index)
 		switch {
 		case err == nil:
 			s.begin(st, inv, in.OneByOne)
@@ -590,7 +590,7 @@ func (s *Service) startLinked(ctx context.Context, c *chatState, who string, in 
 	if c.Asking() {
 		return nil, nil // already in a survey: do not restart it
 	}
-	inv, err := s.openInvitation(ctx, who)
+	inv, err := s.openInvitation(ctx, who, nil)
 	if errors.Is(err, store.ErrNotFound) {
 		return []string{render(survey.MsgWelcome, c.Locale)}, nil
 	}

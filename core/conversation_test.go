@@ -154,6 +154,26 @@ func TestMidConversationStepCost(t *testing.T) {
 	}
 }
 
+// A conversation's first message reads the citizen's invitation index in
+// the round trip that reads the conversation: then one more, the done
+// marks of the indexed invitations, and the commit. No MongoDB.
+func TestConversationStartCost(t *testing.T) {
+	c := newChat(t)
+	const p = "84912345678"
+	d1 := c.invite("D-RT-2", "0912345678")
+	d2 := c.invite("D-RT-3", "0912345679")
+	c.expect(c.say("84912345679", "HD"), d2, "Nhắn 5 số", 0) // Redis has the scripts from here
+	rt := &roundTrips{}
+	c.g.Core.Conversations.R.AddHook(rt)
+	mongo := c.g.Core.Mongo
+	c.g.Core.Mongo = nil // a MongoDB call would panic
+	c.expect(c.say(p, "HD"), d1, "Nhắn 5 số", 0)
+	c.g.Core.Mongo = mongo
+	if n := rt.n.Load(); n != 3 {
+		t.Fatalf("a conversation's first message took %d Redis round trips, want 3", n)
+	}
+}
+
 // conflictOnce makes the first commit of a conversation step lose, as when
 // another message of the citizen commits first.
 type conflictOnce struct {

@@ -24,9 +24,13 @@ func (s *Service) indexInvitation(ctx context.Context, inv *store.Invitation, fi
 // dropping from it those that expired or were answered on another channel;
 // only an incomplete index sends it to MongoDB's query. An invitation from
 // the index carries only what a conversation needs (id, survey, locale,
-// dates) and reads as pending.
-func (s *Service) openInvitation(ctx context.Context, who string) (*store.Invitation, error) {
-	indexed, complete, err := s.Conversations.IndexedInvitations(ctx, who)
+// dates) and reads as pending. index, when not nil, gives the index as
+// a read just before found it (see watchSpend).
+func (s *Service) openInvitation(ctx context.Context, who string, index func() ([]store.IndexedInvitation, bool, error)) (*store.Invitation, error) {
+	if index == nil {
+		index = func() ([]store.IndexedInvitation, bool, error) { return s.Conversations.IndexedInvitations(ctx, who) }
+	}
+	indexed, complete, err := index()
 	if err != nil {
 		return nil, err
 	}

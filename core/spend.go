@@ -10,24 +10,30 @@ import (
 
 // spending is what a step knows of its message's spend (see store.Spend):
 // the key it is kept under and, as the latest read of the conversation
-// found it, what the message spent in a delivery before.
+// found them, what the message spent in a delivery before and the index
+// of the citizen's invitations (read with it, to save a conversation's
+// start a round trip of its own).
 type spending struct {
 	msg   string
 	spent *store.Spend
+	index func() ([]store.IndexedInvitation, bool, error)
 }
 
-// watchSpend makes io read, with each read of the conversation, what the
-// message spent before. A message without a provider id is named for this
-// delivery alone: its spend then guards only this delivery's step when it
-// runs again after losing the race to commit.
-func (s *Service) watchSpend(ctx context.Context, in Inbound, io *store.StepIO) *spending {
+// watchSpend makes io read, with each read of who's conversation, what
+// the message spent before and who's invitation index. A message without
+// a provider id is named for this delivery alone: its spend then guards
+// only this delivery's step when it runs again after losing the race to
+// commit.
+func (s *Service) watchSpend(ctx context.Context, in Inbound, who string, io *store.StepIO) *spending {
 	sp := &spending{msg: io.Claim}
 	if in.MessageID == "" {
 		sp.msg = "d:" + newID()
 	}
 	io.EachRead = func(p redis.Pipeliner) func() error {
 		spent := s.Outbox.QueueSpend(ctx, p, sp.msg)
+		index := s.Conversations.QueueIndexedInvitations(ctx, p, who)
 		return func() (err error) {
+			sp.index = index
 			sp.spent, err = spent()
 			return err
 		}

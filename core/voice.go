@@ -124,7 +124,7 @@ func (s *Service) StartCall(ctx context.Context, ch *Channel, callID, invID stri
 // CallIn answers a call from phone (84…) on ch: the survey of the
 // caller's open invitation, or a short message when none is open.
 func (s *Service) CallIn(ctx context.Context, ch *Channel, callID, phone string) (*CallTurn, error) {
-	inv, err := s.openInvitation(ctx, s.Sealer.Hash(phone))
+	inv, err := s.openInvitation(ctx, s.Sealer.Hash(phone), nil)
 	if errors.Is(err, store.ErrNotFound) {
 		return hangUp(PromptNoSurvey, "vi"), nil
 	}

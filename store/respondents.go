@@ -95,7 +95,20 @@ func (s *Conversations) IndexInvitations(ctx context.Context, who string, comple
 // whether the index is complete. Some may no longer be answerable: expired,
 // or answered on another channel since.
 func (s *Conversations) IndexedInvitations(ctx context.Context, who string) ([]IndexedInvitation, bool, error) {
-	all, err := s.R.HGetAll(ctx, invsKey(who)).Result()
+	return readIndex(s.R.HGetAll(ctx, invsKey(who)))
+}
+
+// QueueIndexedInvitations queues on p the read of who's index (in the
+// slot of who's conversation), so a conversation step reads it in its
+// own round trip; the function returned gives what IndexedInvitations
+// would, once p has run.
+func (s *Conversations) QueueIndexedInvitations(ctx context.Context, p redis.Pipeliner, who string) func() ([]IndexedInvitation, bool, error) {
+	cmd := p.HGetAll(ctx, invsKey(who))
+	return func() ([]IndexedInvitation, bool, error) { return readIndex(cmd) }
+}
+
+func readIndex(cmd *redis.MapStringStringCmd) ([]IndexedInvitation, bool, error) {
+	all, err := cmd.Result()
 	if err != nil {
 		return nil, false, fmt.Errorf("read invitation index: %w", err)
 	}
