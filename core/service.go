@@ -387,8 +387,7 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	if id == "" {
 		return nil, ErrAlreadyCompleted
 	}
-	s.completed(ctx, ss)
-	s.count(ctx, r, raised)
+	s.completed(ctx, ss, r, raised)
 	if !s.AckAfterMongo || s.Health.Down() {
 		s.kickOutbox() // the outbox writer takes it to MongoDB in its next batch
 		return r, nil
@@ -409,13 +408,17 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	return r, nil // or MongoDB refused it: the writer keeps it as a dead letter
 }
 
-// completed clears the saved answers of a completed session and moves
-// the citizen's chat on, whatever channel answered, in one round trip.
-func (s *Service) completed(ctx context.Context, ss *Session) {
+// completed clears the saved answers of a completed session, moves the
+// citizen's chat on, whatever channel answered, and counts r's signals
+// (countIn), in one round trip.
+func (s *Service) completed(ctx context.Context, ss *Session, r *store.Response, rs raised) {
 	inv := ss.Invitation
-	if ss.undrafted && inv.Respondent == "" && ss.FirstView.IsZero() {
+	marks := !ss.undrafted || inv.Respondent != "" || !ss.FirstView.IsZero()
+	counts := s.Signals != nil && (rs.device != "" || rs.phone != "" || rs.moments != "")
+	if !marks && !counts {
 		return
 	}
+	var flag func()
 	_, _ = s.Drafts.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		if !ss.undrafted {
 			s.Drafts.ClearIn(ctx, p, inv.Token)
@@ -426,8 +429,21 @@ func (s *Service) completed(ctx context.Context, ss *Session) {
 		if inv.Respondent != "" {
 			s.Conversations.MarkDoneIn(ctx, p, inv.Respondent, inv.ID)
 		}
+		if counts && s.Signals.R == s.Drafts.R {
+			flag = s.countIn(ctx, p, r, rs)
+		}
 		return nil
 	})
+	switch {
+	case flag != nil:
+		flag()
+	case counts: // the signals live in another Redis
+		_, _ = s.Signals.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+			flag = s.countIn(ctx, p, r, rs)
+			return nil
+		})
+		flag()
+	}
 }
 
 // pending is a completed response and its outbox entry.

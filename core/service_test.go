@@ -65,3 +65,35 @@ func TestSurveyPageCost(t *testing.T) {
 		t.Fatalf("the completion left its progress: %v", saved)
 	}
 }
+
+// A web answer's completion reads its device's counts, puts the answer in
+// the outbox, then clears its page's progress and counts the answer under
+// its device in one round trip: three in all.
+func TestWebCompletionCost(t *testing.T) {
+	g := gwtest.New(t, "")
+	ctx := context.Background()
+	answers := survey.Answers{"A": 5, "B": 4, "C": 5, "D": 4, "E": 3}
+	complete := func(dossier string) *roundTrips {
+		url := g.Invite(dossier, "000.00.12.H49", map[string]any{"survey": "sipas-5"})["survey_url"].(string)
+		ss, err := g.Core.Open(ctx, url[strings.LastIndex(url, "/")+1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Core.SaveProgress(ctx, ss, map[string]string{"A": "5"}, false); err != nil {
+			t.Fatal(err)
+		}
+		rt := &roundTrips{}
+		g.Core.Drafts.R.AddHook(rt)
+		if _, err := g.Core.Complete(ctx, ss, core.Completion{Answers: answers, Channel: "web", Locale: "vi",
+			VerifiedBy: store.VerifiedToken, Address: "203.0.113.7", Device: "device-" + dossier}); err != nil {
+			t.Fatal(err)
+		}
+		return rt
+	}
+	complete("D-WC-1")           // Redis has the scripts from here
+	g.Core.AckAfterMongo = false // the outbox writer saves it: Redis only
+	rt := complete("D-WC-2")
+	if n := rt.n.Load(); n != 3 {
+		t.Fatalf("a web completion took %d Redis round trips, want 3", n)
+	}
+}

@@ -203,32 +203,30 @@ func slowTail(m store.Moments, x float64) bool {
 // answer in no time at all has no logarithm).
 func logTime(seconds float64) float64 { return math.Log(max(seconds, 1)) }
 
-// count notes the saved response r under its browser and phone, flags
-// the earlier answers of a window that now holds repeats, and adds its
-// answering time to its form's. Best effort: the answer is saved.
-func (s *Service) count(ctx context.Context, r *store.Response, rs raised) {
-	if s.Signals == nil || (rs.device == "" && rs.phone == "" && rs.moments == "") {
-		return
-	}
+// countIn queues on p the notes of the saved response r under its
+// browser and phone and the addition of its answering time to its
+// form's; the function returned, once p has run, flags the earlier
+// answers of a window that now holds repeats. Best effort: the answer is
+// saved.
+func (s *Service) countIn(ctx context.Context, p redis.Pipeliner, r *store.Response, rs raised) func() {
 	var device, phone, unit func() ([]string, error)
-	_, _ = s.Signals.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if rs.device != "" {
-			device = s.Signals.RepeatIn(ctx, p, countDevice, rs.device, r.ID, r.SubmittedAt, deviceWindow)
-		}
-		if rs.unit != "" {
-			unit = s.Signals.RepeatIn(ctx, p, countUnit, rs.unit, r.ID, r.SubmittedAt, unitWindow)
-		}
-		if rs.phone != "" {
-			phone = s.Signals.RepeatIn(ctx, p, countPhone, rs.phone, r.ID, r.SubmittedAt, phoneWindow)
-		}
-		if rs.moments != "" {
-			s.Signals.AddMomentIn(ctx, p, rs.moments, rs.logTime)
-		}
-		return nil
-	})
-	s.flagRepeats(ctx, r, device, store.FlagDeviceMany)
-	s.flagRepeats(ctx, r, unit, store.FlagDeviceMany)
-	s.flagRepeats(ctx, r, phone, store.FlagPhoneMany)
+	if rs.device != "" {
+		device = s.Signals.RepeatIn(ctx, p, countDevice, rs.device, r.ID, r.SubmittedAt, deviceWindow)
+	}
+	if rs.unit != "" {
+		unit = s.Signals.RepeatIn(ctx, p, countUnit, rs.unit, r.ID, r.SubmittedAt, unitWindow)
+	}
+	if rs.phone != "" {
+		phone = s.Signals.RepeatIn(ctx, p, countPhone, rs.phone, r.ID, r.SubmittedAt, phoneWindow)
+	}
+	if rs.moments != "" {
+		s.Signals.AddMomentIn(ctx, p, rs.moments, rs.logTime)
+	}
+	return func() {
+		s.flagRepeats(ctx, r, device, store.FlagDeviceMany)
+		s.flagRepeats(ctx, r, unit, store.FlagDeviceMany)
+		s.flagRepeats(ctx, r, phone, store.FlagPhoneMany)
+	}
 }
 
 // flagRepeats flags after the fact the answers of a window that holds
