@@ -12,6 +12,22 @@ import (
 	"github.com/sipasvn/gateway/survey"
 )
 
+// openSaved invites dossier to the five-question survey, opens its page
+// and saves an answer on it: the session and its token.
+func openSaved(t *testing.T, g *gwtest.Gateway, dossier string) (*core.Session, string) {
+	t.Helper()
+	url := g.Invite(dossier, "000.00.12.H49", map[string]any{"survey": "sipas-5"})["survey_url"].(string)
+	token := url[strings.LastIndex(url, "/")+1:]
+	ss, err := g.Core.Open(context.Background(), token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Core.SaveProgress(context.Background(), ss, map[string]string{"A": "5"}, false); err != nil {
+		t.Fatal(err)
+	}
+	return ss, token
+}
+
 // A survey page reads the invitation's working copy, the outbox's done
 // mark and the saved answers in two Redis round trips and no MongoDB, and
 // in one once the process has read its token (the invitation's first
@@ -20,15 +36,7 @@ import (
 func TestSurveyPageCost(t *testing.T) {
 	g := gwtest.New(t, "")
 	ctx := context.Background()
-	url := g.Invite("D-PG-1", "000.00.12.H49", map[string]any{"survey": "sipas-5"})["survey_url"].(string)
-	token := url[strings.LastIndex(url, "/")+1:]
-	ss, err := g.Core.Open(ctx, token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Core.SaveProgress(ctx, ss, map[string]string{"A": "5"}, false); err != nil {
-		t.Fatal(err)
-	}
+	ss, token := openSaved(t, g, "D-PG-1")
 	rt := &roundTrips{}
 	g.Core.Drafts.R.AddHook(rt)
 	mongo, cache := g.Core.Mongo, g.Core.Cache
@@ -74,14 +82,7 @@ func TestWebCompletionCost(t *testing.T) {
 	ctx := context.Background()
 	answers := survey.Answers{"A": 5, "B": 4, "C": 5, "D": 4, "E": 3}
 	complete := func(dossier string) *roundTrips {
-		url := g.Invite(dossier, "000.00.12.H49", map[string]any{"survey": "sipas-5"})["survey_url"].(string)
-		ss, err := g.Core.Open(ctx, url[strings.LastIndex(url, "/")+1:])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := g.Core.SaveProgress(ctx, ss, map[string]string{"A": "5"}, false); err != nil {
-			t.Fatal(err)
-		}
+		ss, _ := openSaved(t, g, dossier)
 		rt := &roundTrips{}
 		g.Core.Drafts.R.AddHook(rt)
 		if _, err := g.Core.Complete(ctx, ss, core.Completion{Answers: answers, Channel: "web", Locale: "vi",
