@@ -386,7 +386,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		// way or the citizen's one open invitation
 		in.Text = r.Dossier
 		if !st.Asking() {
-			if several, err := s.severalOpen(ctx, who); err != nil {
+			if several, err := s.severalOpen(ctx, sp.index); err != nil {
 				return nil, err
 			} else if several {
 				return []string{render(survey.MsgWhichDossier, st.Locale)}, nil
@@ -394,7 +394,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 		}
 	}
 	if in.Start {
-		return s.startLinked(ctx, st, who, in, render)
+		return s.startLinked(ctx, st, who, in, render, sp.index)
 	}
 	if st.Invitation == "" || st.Done {
 		inv, err := s.openInvitation(ctx, who, sp.index)
@@ -585,12 +585,13 @@ func (s *Service) startDossier(ctx context.Context, c *chatState, code, who stri
 }
 
 // startLinked opens the pending survey of a sender who is linked to a
-// phone, or greets one who is not.
-func (s *Service) startLinked(ctx context.Context, c *chatState, who string, in Inbound, render Render) ([]string, error) {
+// phone, or greets one who is not; index is the phone's invitation index
+// as the step's read found it (see watchSpend).
+func (s *Service) startLinked(ctx context.Context, c *chatState, who string, in Inbound, render Render, index func() ([]store.IndexedInvitation, bool, error)) ([]string, error) {
 	if c.Asking() {
 		return nil, nil // already in a survey: do not restart it
 	}
-	inv, err := s.openInvitation(ctx, who, nil)
+	inv, err := s.openInvitation(ctx, who, index)
 	if errors.Is(err, store.ErrNotFound) {
 		return []string{render(survey.MsgWelcome, c.Locale)}, nil
 	}

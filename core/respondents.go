@@ -138,11 +138,12 @@ func (s *Service) openIndexed(ctx context.Context, indexed []store.IndexedInvita
 	return open, closed, nil
 }
 
-// severalOpen reports whether the index holds more than one open
-// invitation for who (a conversation could answer either); false when the
-// index does not know the phone.
-func (s *Service) severalOpen(ctx context.Context, who string) (bool, error) {
-	indexed, _, err := s.Conversations.IndexedInvitations(ctx, who)
+// severalOpen reports whether the index, as the step's read found it
+// (see watchSpend), holds more than one open invitation for its phone (a
+// conversation could answer either); false when the index does not know
+// the phone.
+func (s *Service) severalOpen(ctx context.Context, index func() ([]store.IndexedInvitation, bool, error)) (bool, error) {
+	indexed, _, err := index()
 	if err != nil {
 		return false, err
 	}

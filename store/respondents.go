@@ -99,9 +99,9 @@ func (s *Conversations) IndexedInvitations(ctx context.Context, who string) ([]I
 }
 
 // QueueIndexedInvitations queues on p the read of who's index (in the
-// slot of who's conversation), so a conversation step reads it in its
-// own round trip; the function returned gives what IndexedInvitations
-// would, once p has run.
+// slot of who's conversation), so a conversation step reads it with its
+// state, in the same round trip; the function returned gives what
+// IndexedInvitations would, once p has run.
 func (s *Conversations) QueueIndexedInvitations(ctx context.Context, p redis.Pipeliner, who string) func() ([]IndexedInvitation, bool, error) {
 	cmd := p.HGetAll(ctx, invsKey(who))
 	return func() ([]IndexedInvitation, bool, error) { return readIndex(cmd) }
