@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -47,27 +48,21 @@ func redisClient(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("GATEWAY_REDIS_URL (sentinel): %w", err)
 		}
-		if o.TLSConfig == nil {
-			o.Dialer = uncheckedDialer(o.DialTimeout)
-		}
+		o.Dialer = uncheckedDialer(o.TLSConfig, o.DialTimeout)
 		return redis.NewFailoverClient(o), nil
 	case q.Has("addr"):
 		o, err := redis.ParseClusterURL(rawURL)
 		if err != nil {
 			return nil, fmt.Errorf("GATEWAY_REDIS_URL (cluster): %w", err)
 		}
-		if o.TLSConfig == nil {
-			o.Dialer = uncheckedDialer(o.DialTimeout)
-		}
+		o.Dialer = uncheckedDialer(o.TLSConfig, o.DialTimeout)
 		return redis.NewClusterClient(o), nil
 	}
 	o, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
 	}
-	if o.TLSConfig == nil {
-		o.Dialer = uncheckedDialer(o.DialTimeout)
-	}
+	o.Dialer = uncheckedDialer(o.TLSConfig, o.DialTimeout)
 	return redis.NewClient(o), nil
 }
 
@@ -78,8 +73,13 @@ func redisClient(rawURL string) (redis.UniversalClient, error) {
 // gateway's CPU per SMS webhook, a check for what is rare. A connection
 // found closed when used fails with EOF and go-redis retries the command
 // on a new one (MaxRetries), as it does for TLS connections, which it
-// never peeks at. Those keep go-redis' own dialer.
-func uncheckedDialer(timeout time.Duration) func(context.Context, string, string) (net.Conn, error) {
+// never peeks at. Those keep go-redis' own dialer: for a TLS
+// configuration uncheckedDialer returns nil, which go-redis reads as
+// its default.
+func uncheckedDialer(tlsConf *tls.Config, timeout time.Duration) func(context.Context, string, string) (net.Conn, error) {
+	if tlsConf != nil {
+		return nil
+	}
 	d := &net.Dialer{Timeout: cmp.Or(timeout, 5*time.Second), // go-redis' defaults
 		KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 5 * time.Second, Count: 3}}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {

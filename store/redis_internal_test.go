@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strings"
@@ -59,12 +60,15 @@ func TestRedisConnectionsAreNotPeekedAt(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	c, err := uncheckedDialer(0)(context.Background(), "tcp", l.Addr().String())
+	c, err := uncheckedDialer(nil, 0)(context.Background(), "tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	if _, ok := c.(syscall.Conn); ok {
 		t.Fatal("the connection exposes SyscallConn: go-redis will peek at it on every use")
+	}
+	if uncheckedDialer(&tls.Config{}, 0) != nil {
+		t.Fatal("a TLS connection does not keep go-redis' own dialer")
 	}
 }
