@@ -95,9 +95,19 @@ func TestResponseRateFollowsTheSurvey(t *testing.T) {
 func TestResponseRateOfResponsesSavedWithoutTheSurvey(t *testing.T) {
 	g, check := rateFixture(t)
 	unset := bson.D{{Key: "$unset", Value: bson.D{{Key: "invited_survey", Value: ""}}}}
-	for _, c := range []string{"responses", "uncounted_responses"} {
-		if res, err := g.Mongo.DB.Collection(c).UpdateMany(t.Context(), bson.D{}, unset); err != nil || res.ModifiedCount != 3 {
-			t.Fatalf("%s: %v %v", c, res, err)
+	if res, err := g.Mongo.DB.Collection("responses").UpdateMany(t.Context(), bson.D{}, unset); err != nil || res.ModifiedCount != 3 {
+		t.Fatalf("responses: %v %v", res, err)
+	}
+	// Their uncounted copies as that version kept them: the response
+	// itself, not encoded in one field.
+	copies, err := g.Mongo.Responses.Uncounted(t.Context(), 10)
+	if err != nil || len(copies) != 3 {
+		t.Fatalf("uncounted copies %d (%v), want 3", len(copies), err)
+	}
+	for _, r := range copies {
+		r.InvitedSurvey = ""
+		if res, err := g.Mongo.DB.Collection("uncounted_responses").ReplaceOne(t.Context(), bson.D{{Key: "_id", Value: r.ID}}, r); err != nil || res.ModifiedCount != 1 {
+			t.Fatalf("copy %s: %v %v", r.ID, res, err)
 		}
 	}
 	ids, events, err := g.Core.Funnel.Range(t.Context(), "-", "+", 0)

@@ -190,16 +190,58 @@ func (s *Responses) ByInvitation(ctx context.Context, invitationID string) (*Res
 // neither: then FerretDB passes the limit to SQLite and reads only the
 // batch, however long the backlog.
 func (s *Responses) Uncounted(ctx context.Context, limit int64) ([]Response, error) {
-	return findAll[Response](ctx, s.uncounted, bson.D{}, options.Find().SetLimit(limit))
+	docs, err := findAll[bson.Raw](ctx, s.uncounted, bson.D{}, options.Find().SetLimit(limit))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Response, len(docs))
+	for i, d := range docs {
+		if err := decodeCopy(d, &out[i]); err != nil {
+			return nil, fmt.Errorf("read uncounted copy %s: %w", d.Lookup("_id"), err)
+		}
+	}
+	return out, nil
+}
+
+// copyField holds an uncounted copy's response, encoded (see
+// NoteUncounted).
+const copyField = "r"
+
+// decodeCopy reads the response of an uncounted copy: the document in its
+// copyField, or, in a copy written before copies were kept so, the copy
+// itself.
+func decodeCopy(d bson.Raw, r *Response) error {
+	if v, err := d.LookupErr(copyField); err == nil {
+		_, b, ok := v.BinaryOK()
+		if !ok {
+			return fmt.Errorf("field %q is a %s, not a response", copyField, v.Type)
+		}
+		return bson.Unmarshal(b, r)
+	}
+	return bson.Unmarshal(d, r)
 }
 
 // NoteUncounted writes uncounted copies of rs (those already there stay):
 // a response written again after its process died between the two writes.
+// A copy is {_id, r: the response's BSON}: one opaque field is what
+// FerretDB's SQLite backend decodes and encodes cheapest, and it decodes
+// every copy it inserts, reads in a batch or scans for a delete. Measured
+// against a pinned `gateway mongo-server`, µs of its CPU a copy of a
+// 22-answer response: insert 335 → 50, read 760 → 110; of a 5-answer one
+// 175 → 35 and 270 → 60. The copies are read only by _id and whole.
 func (s *Responses) NoteUncounted(ctx context.Context, rs []*Response) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	_, err := s.uncounted.InsertMany(ctx, anys(rs), options.InsertMany().SetOrdered(false))
+	docs := make([]any, len(rs))
+	for i, r := range rs {
+		b, err := bson.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encode response %s: %w", r.ID, err)
+		}
+		docs[i] = bson.D{{Key: "_id", Value: r.ID}, {Key: copyField, Value: b}}
+	}
+	_, err := s.uncounted.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	return writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 })
 }
 

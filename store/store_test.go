@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/store"
@@ -681,6 +684,52 @@ func TestDropUncountedTakesOnlyThoseNamed(t *testing.T) {
 	left, err := m.Responses.Uncounted(ctx, 10)
 	if err != nil || len(left) != 1 || left[0].ID != "u-4" {
 		t.Fatalf("left %v (%v), want u-4 alone", left, err)
+	}
+}
+
+// An uncounted copy is kept as one field holding the response (what
+// FerretDB decodes cheapest) and reads back as the response it copies;
+// a copy written whole, as versions before kept them, reads too.
+func TestUncountedCopiesReadBackWhole(t *testing.T) {
+	m := testenv.Mongo(t)
+	at := time.Date(2026, 12, 7, 8, 30, 15, 123e6, time.UTC)
+	view, answering := 12.5, 80.25
+	r := &store.Response{ID: "u-new", InvitationID: "inv-u-new", Survey: "sipas", SurveyVersion: 3, DossierCode: "H12-1",
+		AgencyCode: "000.00.12.H12", ProcedureCode: "1.001", Channel: "web", Locale: "vi", Month: "2026-12",
+		Answers: []store.Answer{{Question: "q1", Criterion: "c1", Score: 5}, {Question: "q2", Criterion: "c1", Score: 3}},
+		Comment: "Cán bộ tận tình, hướng dẫn rõ ràng", InvitedAt: at.Add(-time.Hour), InvitedSurvey: "sipas",
+		StartedAt: at.Add(-time.Minute), SubmittedAt: at, OpenedAt: &at, Reminded: true, Flags: []string{"speeder"},
+		Provenance: &store.Provenance{VerifiedBy: "token", SecondsToFirstView: &view, SecondsToComplete: 90, SecondsAnswering: &answering, Device: "d1"}}
+	if err := m.Responses.NoteUncounted(ctx, []*store.Response{r}); err != nil {
+		t.Fatal(err)
+	}
+	old := *r
+	old.ID, old.InvitationID, old.Provenance = "u-old", "inv-u-old", nil
+	if _, err := m.DB.Collection("uncounted_responses").InsertOne(ctx, &old); err != nil {
+		t.Fatal(err)
+	}
+	var stored bson.M
+	if err := m.DB.Collection("uncounted_responses").FindOne(ctx, bson.D{{Key: "_id", Value: "u-new"}}).Decode(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 2 || stored["r"] == nil {
+		t.Fatalf("copy stored as %v, want _id and r alone", stored)
+	}
+	got, err := m.Responses.Uncounted(ctx, 10)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("read %d copies (%v), want 2", len(got), err)
+	}
+	slices.SortFunc(got, func(a, b store.Response) int { return strings.Compare(a.ID, b.ID) })
+	for i, want := range []*store.Response{r, &old} {
+		g := got[i]
+		if g.ID != want.ID || g.InvitationID != want.InvitationID || !g.SubmittedAt.Equal(want.SubmittedAt) || !g.OpenedAt.Equal(*want.OpenedAt) ||
+			!slices.Equal(g.Answers, want.Answers) || g.Comment != want.Comment || g.InvitedSurvey != want.InvitedSurvey || !g.Reminded ||
+			!slices.Equal(g.Flags, want.Flags) || (want.Provenance != nil) != (g.Provenance != nil) {
+			t.Fatalf("copy %d read as %+v, want %+v", i, g, want)
+		}
+	}
+	if p := got[0].Provenance; *p.SecondsAnswering != answering || p.Device != "d1" {
+		t.Fatalf("provenance read as %+v", p)
 	}
 }
 
