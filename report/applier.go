@@ -56,8 +56,8 @@ type Applier struct {
 	OpenCases *store.OpenCases
 	// BatchSize bounds how many responses one batch takes (default 1,000).
 	// A batch costs a few writes of its own (its claim, the roll-up page
-	// versions it replaces), and only a batch that took every uncounted
-	// copy drops them in one delete (see batch.few): under load, batches
+	// versions it replaces), and a batch drops its uncounted copies in one
+	// delete only while they are few (see batch.few): under load, batches
 	// of 200 were nearly all full, and dropped 9 copies in 10 one by one.
 	BatchSize int64
 	// RebuildSlice is how many responses a rebuild counts before writing
@@ -314,14 +314,20 @@ type batch struct {
 	events   []store.FunnelEvent
 	changed  []store.Response
 	notes    []string
-	// few says the uncounted copies were fewer than a batch when read:
-	// their collection is read whole to drop the batch's in one write
-	// (see store.Responses.DropUncounted). FerretDB reads a copy in about
-	// 55 µs of its CPU and deletes one by _id in about 370 µs, and a full
-	// batch may head a backlog that grows while it is applied: its copies
-	// are deleted one by one, so a drop never costs more than that.
+	// few says the uncounted copies were few when read: fewer than a
+	// batch, or a full batch's with at most fewBatches batches' noted
+	// stored (store.Outbox.Stored). Then their collection is read whole
+	// to drop the batch's in one write (see store.Responses.DropUncounted).
+	// Otherwise the batch may head a long backlog, and its copies are
+	// deleted one by one, so a drop never costs more than that.
 	few bool
 }
+
+// fewBatches bounds the copies (in batches) a full batch drops in one
+// delete. FerretDB scans a copy for it in about 60 µs of its CPU and
+// deletes one by _id in about 370 µs: one delete costs less up to some
+// six batches' copies.
+const fewBatches = 4
 
 func (b batch) size() int { return len(b.resps) + len(b.events) + len(b.notes) }
 
@@ -334,9 +340,13 @@ func (a *Applier) next(ctx context.Context, gen int) (b batch, err error) {
 	b.few = int64(len(b.resps)) < a.BatchSize
 	known := map[string]bool{}
 	if a.Outbox != nil {
-		if known, err = a.Outbox.Stored(ctx, ids(b.resps)); err != nil {
+		var noted int64
+		if known, noted, err = a.Outbox.Stored(ctx, ids(b.resps)); err != nil {
 			return b, err
 		}
+		// A full batch whose copies are all noted, while the notes
+		// are no more than fewBatches batches, heads a short queue too.
+		b.few = b.few || (noted <= fewBatches*a.BatchSize && len(known) == len(b.resps))
 	}
 	if b.resps, err = a.Mongo.Responses.Settle(ctx, b.resps, time.Now().Add(-a.Settle), known); err != nil {
 		return b, err

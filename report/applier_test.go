@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -437,7 +438,7 @@ func TestFlagTakenBeforeItsResponseIsCountedWaitsForIt(t *testing.T) {
 		t.Fatalf("uncounted: %v %v", queued, err)
 	}
 	r := queued[1] // the writer's first batch of one takes the other
-	if known, err := g.Core.Outbox.Stored(t.Context(), []string{r.ID}); err != nil || !known[r.ID] {
+	if known, _, err := g.Core.Outbox.Stored(t.Context(), []string{r.ID}); err != nil || !known[r.ID] {
 		t.Fatalf("the response is not noted stored: %v %v", known, err)
 	}
 	if slices.Contains(r.Flags, store.FlagDeviceMany) {
@@ -454,8 +455,62 @@ func TestFlagTakenBeforeItsResponseIsCountedWaitsForIt(t *testing.T) {
 	if _, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil); rep["responses"] != 2.0 {
 		t.Fatalf("report: responses %v", rep["responses"])
 	}
-	if known, err := g.Core.Outbox.Stored(t.Context(), []string{r.ID}); err != nil || known[r.ID] {
+	if known, _, err := g.Core.Outbox.Stored(t.Context(), []string{r.ID}); err != nil || known[r.ID] {
 		t.Fatalf("the note of a counted response is kept: %v %v", known, err)
+	}
+}
+
+// A full batch drops its uncounted copies in one delete (a read of the
+// whole collection on FerretDB) while the copies noted stored are few,
+// and one by one when many more are noted, or when its own are not (the
+// notes are lost, so their number says nothing); the last, partial batch
+// in one delete. Every copy goes, and every response counts once.
+func TestFullBatchDropsItsCopiesAtOnceWhileFew(t *testing.T) {
+	for name, c := range map[string]struct {
+		notes func(g *gwtest.Gateway, key string) error
+		first string
+	}{
+		"few noted":  {nil, "uncounted.drop"},
+		"notes lost": {func(g *gwtest.Gateway, key string) error { return g.Core.Outbox.R.Del(t.Context(), key).Err() }, "uncounted.drop.each"},
+		"many noted": {func(g *gwtest.Gateway, key string) error {
+			return g.Core.Outbox.R.SAdd(t.Context(), key, "r-1", "r-2", "r-3", "r-4", "r-5", "r-6").Err()
+		}, "uncounted.drop.each"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := gwtest.New(t, "")
+			for _, d := range []string{"D-F1", "D-F2", "D-F3"} {
+				tok := gwtest.Token(g.Invite(d, "000.00.12.H49", map[string]any{"survey": "overall"}))
+				if res := g.Form("/s/"+tok, "O=5"); res.StatusCode != 303 {
+					t.Fatalf("submit %s: %d", d, res.StatusCode)
+				}
+			}
+			g.Flush()
+			if c.notes != nil {
+				if err := c.notes(g, g.Core.Outbox.Key+":stored"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			g.Applier.BatchSize = 2 // up to 8 noted copies count as few
+			var drops []string
+			ctx := store.WithFault(t.Context(), func(_ context.Context, point string, after bool) error {
+				if after && strings.HasPrefix(point, "uncounted.drop") {
+					drops = append(drops, point)
+				}
+				return nil
+			})
+			if err := g.Applier.Drain(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{c.first, "uncounted.drop"}; !slices.Equal(drops, want) {
+				t.Fatalf("drops %v, want %v", drops, want)
+			}
+			if left, err := g.Mongo.Responses.Uncounted(t.Context(), 10); err != nil || len(left) != 0 {
+				t.Fatalf("%d copies left (%v)", len(left), err)
+			}
+			if _, rep := g.API("GET", "/api/v1/reports/sipas?survey=overall", nil); rep["responses"] != 3.0 {
+				t.Fatalf("report: responses %v", rep["responses"])
+			}
+		})
 	}
 }
 

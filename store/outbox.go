@@ -247,22 +247,32 @@ func (o *Outbox) Ack(ctx context.Context, entries, stored []string, also func(re
 // Stored says which of ids are noted stored: the roll-up writer counts
 // their uncounted copies without reading the responses back from MongoDB
 // (see Responses.Settle). Redis forgetting a note costs that read, never
-// a count: a copy not noted is looked up as before.
-func (o *Outbox) Stored(ctx context.Context, ids []string) (map[string]bool, error) {
-	out := make(map[string]bool, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	in, err := o.R.SMIsMember(ctx, o.storedKey(), anys(ids)...).Result()
+// a count: a copy not noted is looked up as before. noted is how many
+// responses are noted stored and not counted yet, about the number of
+// uncounted copies (less the few whose responses are being written or
+// were left by a crash).
+func (o *Outbox) Stored(ctx context.Context, ids []string) (known map[string]bool, noted int64, err error) {
+	known = make(map[string]bool, len(ids))
+	var in *redis.BoolSliceCmd
+	var card *redis.IntCmd
+	_, err = o.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if len(ids) > 0 {
+			in = p.SMIsMember(ctx, o.storedKey(), anys(ids)...)
+		}
+		card = p.SCard(ctx, o.storedKey())
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("read which responses are stored: %w", err)
+		return nil, 0, fmt.Errorf("read which responses are stored: %w", err)
 	}
-	for i, ok := range in {
-		if ok {
-			out[ids[i]] = true
+	if in != nil {
+		for i, ok := range in.Val() {
+			if ok {
+				known[ids[i]] = true
+			}
 		}
 	}
-	return out, nil
+	return known, card.Val(), nil
 }
 
 // Counted drops the notes of ids, counted now.
