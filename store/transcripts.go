@@ -45,6 +45,37 @@ type Transcript struct {
 	Lines      []Line    `bson:"m"`
 }
 
+// part is a transcript part as stored: its lines packed in one field
+// (Packed: the BSON of packedLines), which FerretDB's SQLite backend
+// decodes and encodes far cheaper than as many fields as the lines have
+// (it decodes every field of every document it inserts, reads or scans:
+// the retention sweep and an erasure scan the collection). Parts written
+// by earlier versions keep their lines in Lines.
+type part struct {
+	ID         string    `bson:"_id"`
+	Respondent string    `bson:"respondent,omitempty"`
+	Created    time.Time `bson:"created_at"`
+	Lines      []Line    `bson:"m,omitempty"`
+	Packed     []byte    `bson:"p,omitempty"`
+}
+
+// packedLines is what a part's Packed holds.
+type packedLines struct {
+	Lines []Line `bson:"m"`
+}
+
+// lines are the part's lines, wherever it keeps them.
+func (p *part) lines() ([]Line, error) {
+	if len(p.Packed) == 0 {
+		return p.Lines, nil
+	}
+	var l packedLines
+	if err := bson.Unmarshal(p.Packed, &l); err != nil {
+		return nil, fmt.Errorf("transcript part %s: %w", p.ID, err)
+	}
+	return append(p.Lines, l.Lines...), nil
+}
+
 // Transcripts keeps each invitation's conversation.
 type Transcripts struct {
 	c  *mongo.Collection
@@ -98,7 +129,7 @@ type Appended struct {
 // trip for all of them. A batch written again after a failure adds its
 // lines again, and Get keeps each line once.
 func (s *Transcripts) Append(ctx context.Context, batch ...Appended) error {
-	parts := make([]Transcript, 0, len(batch))
+	parts := make([]part, 0, len(batch))
 	for _, a := range batch {
 		if len(a.Lines) == 0 {
 			continue
@@ -110,7 +141,11 @@ func (s *Transcripts) Append(ctx context.Context, batch ...Appended) error {
 				first = a.Lines[i].At
 			}
 		}
-		parts = append(parts, Transcript{ID: a.Invitation, Respondent: a.Respondent, Created: first, Lines: a.Lines})
+		packed, err := bson.Marshal(packedLines{Lines: a.Lines})
+		if err != nil {
+			return fmt.Errorf("append to transcript %s: %w", a.Invitation, err)
+		}
+		parts = append(parts, part{ID: a.Invitation, Respondent: a.Respondent, Created: first, Packed: packed})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -140,7 +175,7 @@ func (s *Transcripts) Append(ctx context.Context, batch ...Appended) error {
 		if err != nil {
 			return fmt.Errorf("append to %d transcripts: %w", len(parts), err)
 		}
-		var again []Transcript
+		var again []part
 		var againAt []int
 		for i := range parts {
 			if taken[i] {
@@ -160,7 +195,7 @@ func (s *Transcripts) Get(ctx context.Context, invitation string) (*Transcript, 
 	t := &Transcript{ID: invitation}
 	seen := map[string]bool{}
 	for n := 0; ; n++ {
-		p, err := findOne[Transcript](ctx, s.c, bson.D{{Key: "_id", Value: partID(invitation, n)}})
+		p, err := findOne[part](ctx, s.c, bson.D{{Key: "_id", Value: partID(invitation, n)}})
 		if errors.Is(err, ErrNotFound) {
 			break
 		}
@@ -171,7 +206,11 @@ func (s *Transcripts) Get(ctx context.Context, invitation string) (*Transcript, 
 			t.Created = p.Created
 		}
 		t.Respondent = cmp.Or(p.Respondent, t.Respondent)
-		for _, l := range p.Lines {
+		lines, err := p.lines()
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range lines {
 			if l.Key == "" || !seen[l.Key] {
 				seen[l.Key] = true
 				t.Lines = append(t.Lines, l)
@@ -255,8 +294,8 @@ func (s *Transcripts) sweep(ctx context.Context, invs []string, old, full map[st
 		case len(full[inv]) > 0: // the conversation went on after t
 			for _, k := range full[inv] {
 				blank = append(blank, mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: partID(inv, k)}}).SetUpdate(bson.D{
-					{Key: "$set", Value: bson.D{{Key: "m", Value: bson.A{}}, {Key: "blank", Value: true}}},
-					{Key: "$unset", Value: bson.D{{Key: "respondent", Value: ""}}}}))
+					{Key: "$set", Value: bson.D{{Key: "blank", Value: true}}},
+					{Key: "$unset", Value: bson.D{{Key: "m", Value: ""}, {Key: "p", Value: ""}, {Key: "respondent", Value: ""}}}}))
 			}
 			n++
 		}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
+
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/store"
 )
@@ -79,6 +81,60 @@ func TestTranscriptPartsFromTwoProcesses(t *testing.T) {
 	}
 }
 
+// A part keeps its lines packed in one field (what FerretDB decodes
+// cheapest); a transcript whose first parts an earlier version wrote
+// with their lines as an array reads whole, each line once, and the
+// retention sweep blanks such a part too.
+func TestTranscriptPartsPackedAndAsBefore(t *testing.T) {
+	m := testenv.Mongo(t)
+	t0 := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
+	parts := m.DB.Collection("transcripts")
+	old := bson.D{{Key: "_id", Value: "inv-p"}, {Key: "respondent", Value: "who"}, {Key: "created_at", Value: t0},
+		{Key: "m", Value: bson.A{
+			bson.D{{Key: "k", Value: "i:1"}, {Key: "at", Value: t0}, {Key: "ch", Value: "sms"}, {Key: "kind", Value: store.Received}, {Key: "text", Value: "5 4 5 4 5"}},
+			bson.D{{Key: "k", Value: "r:1"}, {Key: "at", Value: t0.Add(time.Second)}, {Key: "ch", Value: "sms"}, {Key: "kind", Value: "reply"}, {Key: "text", Value: "Cảm ơn"}, {Key: "parts", Value: 1}},
+		}}}
+	if _, err := parts.InsertOne(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	later := []store.Line{
+		{Key: "r:1", At: t0.Add(time.Second), Channel: "sms", Kind: "reply", Text: "Cảm ơn", Parts: 1}, // written again
+		{Key: "i:2", At: t0.Add(40 * time.Minute), Channel: "sms", Kind: store.Received, Text: "góp ý: chờ lâu", Encoding: "ucs2"},
+	}
+	if err := m.Transcripts.Append(ctx, store.Appended{Invitation: "inv-p", Respondent: "who", Lines: later}); err != nil {
+		t.Fatal(err)
+	}
+	var stored bson.M
+	if err := parts.FindOne(ctx, bson.D{{Key: "_id", Value: "inv-p#1"}}).Decode(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := stored["p"]; !ok || stored["m"] != nil || len(stored) != 4 {
+		t.Fatalf("part stored as %v, want _id, respondent, created_at and p", stored)
+	}
+	got, err := m.Transcripts.Get(ctx, "inv-p")
+	if err != nil || len(got.Lines) != 3 || got.Lines[0].Text != "5 4 5 4 5" || got.Lines[1].Parts != 1 ||
+		got.Lines[2].Text != "góp ý: chờ lâu" || got.Lines[2].Encoding != "ucs2" || !got.Lines[2].At.Equal(t0.Add(40*time.Minute)) || !got.Created.Equal(t0) {
+		t.Fatalf("transcript %+v %v", got, err)
+	}
+	// A later part: the sweep blanks the two first, old parts.
+	last := store.Line{Key: "i:3", At: t0.Add(50 * time.Minute), Channel: "sms", Kind: store.Received, Text: "5"}
+	if err := m.Transcripts.Append(ctx, store.Appended{Invitation: "inv-p", Respondent: "who", Lines: []store.Line{last}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.Transcripts.DeleteBefore(ctx, t0.Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("sweep: %d transcripts, %v", n, err)
+	}
+	if got, err := m.Transcripts.Get(ctx, "inv-p"); err != nil || len(got.Lines) != 1 || got.Lines[0].Key != "i:3" {
+		t.Fatalf("after the sweep: %+v %v (want only the later line)", got, err)
+	}
+	for _, id := range []string{"inv-p", "inv-p#1"} {
+		var p bson.M
+		if err := parts.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&p); err != nil || len(p) != 3 || p["blank"] != true {
+			t.Fatalf("old part %s kept %v %v (want _id, created_at and blank alone)", id, p, err)
+		}
+	}
+}
+
 // The retention sweep takes the texts of a transcript's old parts at
 // once, but a conversation that went on keeps showing its later lines
 // (its old parts stay as blanks Get walks through); once every part is
@@ -103,12 +159,9 @@ func TestTranscriptSweepKeepsLaterLines(t *testing.T) {
 	}
 	parts := m.DB.Collection("transcripts")
 	for _, id := range []string{"inv-s", "inv-s#1"} {
-		var p struct {
-			Lines      []store.Line `bson:"m"`
-			Respondent string       `bson:"respondent"`
-		}
-		if err := parts.FindOne(ctx, map[string]string{"_id": id}).Decode(&p); err != nil || len(p.Lines) != 0 || p.Respondent != "" {
-			t.Fatalf("old part %s kept %+v %v", id, p, err)
+		var p bson.M
+		if err := parts.FindOne(ctx, map[string]string{"_id": id}).Decode(&p); err != nil || len(p) != 3 || p["blank"] != true || p["created_at"] == nil {
+			t.Fatalf("old part %s kept %v %v (want _id, created_at and blank alone)", id, p, err)
 		}
 	}
 	if n, err := m.Transcripts.DeleteBefore(ctx, t0.Add(time.Minute)); err != nil || n != 0 {
