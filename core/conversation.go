@@ -836,68 +836,101 @@ func (s *Service) replyRecords(in Inbound, out *Conversed) []*store.Message {
 // entry a dead process took is taken again after a minute).
 func (s *Service) DrainMessages(ctx context.Context, consumer string, block time.Duration) error {
 	for {
-		es, err := s.MessageLog.Read(ctx, consumer, 500, time.Minute, block)
-		if err != nil || len(es) == 0 {
-			return err
-		}
-		msgs := make([]*store.Message, 0, len(es))
-		var unread []*store.UnreadReply
-		var optOuts []store.OptOutEvent
-		ids := make([]string, len(es))
-		for i, e := range es {
-			ids[i] = e.ID
-			if raw, ok := e.Fields["o"]; ok {
-				var o store.OptOutEvent
-				if err := json.Unmarshal([]byte(raw), &o); err != nil || o.Who == "" {
-					_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not an opt-out: %v", err))
-					continue
-				}
-				optOuts = append(optOuts, o)
-				continue
-			}
-			if raw, ok := e.Fields["u"]; ok {
-				var u store.UnreadReply
-				if err := json.Unmarshal([]byte(raw), &u); err != nil || u.ID == "" {
-					_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not an unread reply: %v", err))
-					continue
-				}
-				unread = append(unread, &u)
-				continue
-			}
-			recs, err := entryRecords(e.Fields)
-			if err != nil {
-				_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not message records: %v", err))
-				continue
-			}
-			msgs = append(msgs, recs...)
-		}
-		if err := s.logMessages(ctx, msgs); err != nil {
-			return err // not acknowledged: read again
-		}
-		if err := s.recordUnread(ctx, unread...); err != nil {
-			return err
-		}
-		for _, o := range optOuts { // in the order they were taken
-			if err := s.Mongo.ApplyOptOut(ctx, o); err != nil {
-				return err
-			}
-		}
-		if err := s.MessageLog.Ack(ctx, ids...); err != nil {
+		n, err := s.logBatch(ctx, consumer, block)
+		if err != nil || n == 0 {
 			return err
 		}
 		block = -1 // the next batch only if one is there (0 would wait forever)
 	}
 }
 
-// RunMessageLog drains the message log queue until ctx ends.
+// messageBatch bounds the entries one message-log batch takes.
+const messageBatch = 500
+
+// logBatch writes one batch of what RecordSent queued, waiting up to block
+// for it, and says how many entries it took.
+func (s *Service) logBatch(ctx context.Context, consumer string, block time.Duration) (int, error) {
+	es, err := s.MessageLog.Read(ctx, consumer, messageBatch, time.Minute, block)
+	if err != nil || len(es) == 0 {
+		return 0, err
+	}
+	msgs := make([]*store.Message, 0, len(es))
+	var unread []*store.UnreadReply
+	var optOuts []store.OptOutEvent
+	ids := make([]string, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+		if raw, ok := e.Fields["o"]; ok {
+			var o store.OptOutEvent
+			if err := json.Unmarshal([]byte(raw), &o); err != nil || o.Who == "" {
+				_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not an opt-out: %v", err))
+				continue
+			}
+			optOuts = append(optOuts, o)
+			continue
+		}
+		if raw, ok := e.Fields["u"]; ok {
+			var u store.UnreadReply
+			if err := json.Unmarshal([]byte(raw), &u); err != nil || u.ID == "" {
+				_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not an unread reply: %v", err))
+				continue
+			}
+			unread = append(unread, &u)
+			continue
+		}
+		recs, err := entryRecords(e.Fields)
+		if err != nil {
+			_ = s.MessageLog.Bury(ctx, e, fmt.Sprintf("not message records: %v", err))
+			continue
+		}
+		msgs = append(msgs, recs...)
+	}
+	if err := s.logMessages(ctx, msgs); err != nil {
+		return 0, err // not acknowledged: read again
+	}
+	if err := s.recordUnread(ctx, unread...); err != nil {
+		return 0, err
+	}
+	for _, o := range optOuts { // in the order they were taken
+		if err := s.Mongo.ApplyOptOut(ctx, o); err != nil {
+			return 0, err
+		}
+	}
+	if err := s.MessageLog.Ack(ctx, ids...); err != nil {
+		return 0, err
+	}
+	return len(es), nil
+}
+
+// RunMessageLog drains the message log queue until ctx ends. After a
+// batch that was not full it waits messageLinger before it reads again,
+// so that a busy log is written in batches, not an entry or two at a
+// time.
 func (s *Service) RunMessageLog(ctx context.Context, consumer string, log *slog.Logger) {
 	for ctx.Err() == nil {
-		if err := s.DrainMessages(ctx, consumer, 2*time.Second); err != nil && ctx.Err() == nil {
+		n, err := s.logBatch(ctx, consumer, 2*time.Second)
+		wait := time.Duration(0)
+		switch {
+		case err != nil && ctx.Err() == nil:
 			log.Warn("message log: MongoDB did not take a batch; retrying", "err", err)
+			wait = 5 * time.Second
+		case n > 0 && n < messageBatch:
+			wait = messageLinger
+		}
+		if wait > 0 {
 			select {
 			case <-ctx.Done():
-			case <-time.After(5 * time.Second):
+			case <-time.After(wait):
 			}
 		}
 	}
 }
+
+// messageLinger is how long the message log waits after a batch that was
+// not full before it reads again. Each batch costs its writes whatever
+// its size (a cost-log insert and a transcript insert, each a transaction
+// on FerretDB, and a transcript part per invitation it names): read as
+// entries came, the SMS bench's log went in batches of about 19 entries,
+// 1.6 transcript parts a response. A transcript or a cost line shows at
+// most this much later.
+const messageLinger = 250 * time.Millisecond
