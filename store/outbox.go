@@ -250,26 +250,26 @@ func (o *Outbox) Ack(ctx context.Context, entries, stored []string, also func(re
 // a count: a copy not noted is looked up as before. noted is how many
 // responses are noted stored and not counted yet, about the number of
 // uncounted copies (less the few whose responses are being written or
-// were left by a crash).
+// were left by a crash, more any note a crash kept past its count); 0
+// without ids, when nothing is read.
 func (o *Outbox) Stored(ctx context.Context, ids []string) (known map[string]bool, noted int64, err error) {
 	known = make(map[string]bool, len(ids))
+	if len(ids) == 0 {
+		return known, 0, nil
+	}
 	var in *redis.BoolSliceCmd
 	var card *redis.IntCmd
 	_, err = o.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if len(ids) > 0 {
-			in = p.SMIsMember(ctx, o.storedKey(), anys(ids)...)
-		}
+		in = p.SMIsMember(ctx, o.storedKey(), anys(ids)...)
 		card = p.SCard(ctx, o.storedKey())
 		return nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("read which responses are stored: %w", err)
 	}
-	if in != nil {
-		for i, ok := range in.Val() {
-			if ok {
-				known[ids[i]] = true
-			}
+	for i, ok := range in.Val() {
+		if ok {
+			known[ids[i]] = true
 		}
 	}
 	return known, card.Val(), nil
