@@ -228,7 +228,8 @@ func decodeCopy(d bson.Raw, r *Response) error {
 // every copy it inserts, reads in a batch or scans for a delete. Measured
 // against a pinned `gateway mongo-server`, µs of its CPU a copy of a
 // 22-answer response: insert 335 → 50, read 760 → 110; of a 5-answer one
-// 175 → 35 and 270 → 60. The copies are read only by _id and whole.
+// 175 → 35 and 270 → 60. A copy is only ever read whole: in the writer's
+// batch (no filter) or by _id.
 func (s *Responses) NoteUncounted(ctx context.Context, rs []*Response) error {
 	if len(rs) == 0 {
 		return nil
