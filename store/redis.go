@@ -31,58 +31,78 @@ func OpenRedis(ctx context.Context, rawURL string) (redis.UniversalClient, error
 	return c, nil
 }
 
-// redisClient picks the client kind from the URL's shape.
+// redisClient picks the client kind from the URL's shape, and adds
+// coalescing (coalesce.go) before the client may dial.
 func redisClient(rawURL string) (redis.UniversalClient, error) {
+	c, _, err := coalescedClient(rawURL, coalesceLimit())
+	return c, err
+}
+
+func coalescedClient(rawURL string, limit int) (redis.UniversalClient, *coalesce, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		var ue *url.Error // it repeats the whole URL, password and all
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
+		return nil, nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
 	}
+	ready := make(chan struct{})
+	var c redis.UniversalClient
 	q := u.Query()
 	switch {
 	case q.Get("master_name") != "":
 		o, err := redis.ParseFailoverURL(rawURL)
 		if err != nil {
-			return nil, fmt.Errorf("GATEWAY_REDIS_URL (sentinel): %w", err)
+			return nil, nil, fmt.Errorf("GATEWAY_REDIS_URL (sentinel): %w", err)
 		}
-		o.Dialer = uncheckedDialer(o.TLSConfig, o.DialTimeout)
-		return redis.NewFailoverClient(o), nil
+		o.Dialer = dialer(o.TLSConfig, o.DialTimeout, ready)
+		c = redis.NewFailoverClient(o)
 	case q.Has("addr"):
 		o, err := redis.ParseClusterURL(rawURL)
 		if err != nil {
-			return nil, fmt.Errorf("GATEWAY_REDIS_URL (cluster): %w", err)
+			return nil, nil, fmt.Errorf("GATEWAY_REDIS_URL (cluster): %w", err)
 		}
-		o.Dialer = uncheckedDialer(o.TLSConfig, o.DialTimeout)
-		return redis.NewClusterClient(o), nil
+		o.Dialer = dialer(o.TLSConfig, o.DialTimeout, ready)
+		c = redis.NewClusterClient(o)
+	default:
+		o, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
+		}
+		o.Dialer = dialer(o.TLSConfig, o.DialTimeout, ready)
+		c = redis.NewClient(o)
 	}
-	o, err := redis.ParseURL(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("GATEWAY_REDIS_URL: %w", err)
-	}
-	o.Dialer = uncheckedDialer(o.TLSConfig, o.DialTimeout)
-	return redis.NewClient(o), nil
+	h := withCoalescing(c, limit)
+	close(ready)
+	return c, h, nil
 }
 
-// uncheckedDialer dials plain TCP and unix connections as go-redis does,
-// but hides their file descriptor from its pool. The pool otherwise peeks
-// at the socket (a recvfrom system call) each time it hands a connection
-// out, to find one the server closed while idle: that was 6.6% of the
-// gateway's CPU per SMS webhook, a check for what is rare. A connection
-// found closed when used fails with EOF and go-redis retries the command
-// on a new one (MaxRetries), as it does for TLS connections, which it
-// never peeks at. Those keep go-redis' own dialer: for a TLS
-// configuration uncheckedDialer returns nil, which go-redis reads as
-// its default.
-func uncheckedDialer(tlsConf *tls.Config, timeout time.Duration) func(context.Context, string, string) (net.Conn, error) {
-	if tlsConf != nil {
-		return nil
-	}
+// dialer dials as go-redis does, with two differences.
+//
+// It waits for ready: go-redis sets up each new connection through hooks
+// copied from the client's, and coalescing must be in place first (see
+// withCoalescing). A client may dial as soon as it exists (min_idle_conns).
+//
+// It hides a plain TCP or unix connection's file descriptor from the
+// pool. The pool otherwise peeks at the socket (a recvfrom system call)
+// each time it hands a connection out, to find one the server closed
+// while idle: that was 6.6% of the gateway's CPU per SMS webhook, a check
+// for what is rare. A connection found closed when used fails with EOF and
+// go-redis retries the command on a new one (MaxRetries), as it does for
+// TLS connections, which it never peeks at.
+func dialer(tlsConf *tls.Config, timeout time.Duration, ready <-chan struct{}) func(context.Context, string, string) (net.Conn, error) {
 	d := &net.Dialer{Timeout: cmp.Or(timeout, 5*time.Second), // go-redis' defaults
 		KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 5 * time.Second, Count: 3}}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if tlsConf != nil {
+			return (&tls.Dialer{NetDialer: d, Config: tlsConf}).DialContext(ctx, network, addr)
+		}
 		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
@@ -91,7 +111,7 @@ func uncheckedDialer(tlsConf *tls.Config, timeout time.Duration) func(context.Co
 	}
 }
 
-// unchecked is a connection without SyscallConn (see uncheckedDialer).
+// unchecked is a connection without SyscallConn (see dialer).
 type unchecked struct{ net.Conn }
 
 // Progress keeps a web survey's answers between steps, so a citizen who closes

@@ -3,11 +3,15 @@ package store
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestRedisURLShapes(t *testing.T) {
@@ -53,14 +57,22 @@ func TestRedisURLErrorsHideThePassword(t *testing.T) {
 }
 
 // Plain connections reach go-redis' pool without their file descriptor,
-// so it does not peek at the socket each time it hands one out.
-func TestRedisConnectionsAreNotPeekedAt(t *testing.T) {
+// so it does not peek at the socket each time it hands one out; TLS ones
+// are TLS; and none is dialled before the client is ready.
+func TestRedisDialer(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	c, err := uncheckedDialer(nil, 0)(context.Background(), "tcp", l.Addr().String())
+	ready := make(chan struct{})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := dialer(nil, 0, ready)(ctx, "tcp", l.Addr().String()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("dialled before ready: %v", err)
+	}
+	close(ready)
+	c, err := dialer(nil, 0, ready)(context.Background(), "tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +80,14 @@ func TestRedisConnectionsAreNotPeekedAt(t *testing.T) {
 	if _, ok := c.(syscall.Conn); ok {
 		t.Fatal("the connection exposes SyscallConn: go-redis will peek at it on every use")
 	}
-	if uncheckedDialer(&tls.Config{}, 0) != nil {
-		t.Fatal("a TLS connection does not keep go-redis' own dialer")
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	tc, err := dialer(&tls.Config{InsecureSkipVerify: true}, 0, ready)(context.Background(), "tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	if _, ok := tc.(*tls.Conn); !ok {
+		t.Fatalf("a TLS URL dialled %T", tc)
 	}
 }
