@@ -115,8 +115,9 @@ func blocking(cmd redis.Cmder) bool {
 
 // run sends cmds: at once when fewer than limit round trips are in
 // flight, else with the queue when one ends. A caller whose context ends
-// while queued leaves the queue, its commands unsent; once sent, they are
-// waited for (the client's read timeout bounds that).
+// while queued leaves the queue, its commands unsent and failed with the
+// context's error; once sent, they are waited for (the client's read
+// timeout bounds that).
 func (h *coalesce) run(ctx context.Context, cmds []redis.Cmder) error {
 	h.mu.Lock()
 	if h.flying < h.limit {
@@ -138,6 +139,9 @@ func (h *coalesce) run(ctx context.Context, cmds []redis.Cmder) error {
 	if i := slices.Index(h.queue, q); i >= 0 {
 		h.queue = slices.Delete(h.queue, i, i+1)
 		h.mu.Unlock()
+		for _, c := range cmds { // none reads as an empty success
+			c.SetErr(ctx.Err())
+		}
 		return ctx.Err()
 	}
 	h.mu.Unlock()
@@ -188,7 +192,7 @@ func (h *coalesce) flush(qs []*queued) {
 	}
 }
 
-// queued is how many callers wait (for tests).
+// waiting is how many callers are queued (for tests).
 func (h *coalesce) waiting() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()

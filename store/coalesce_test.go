@@ -147,6 +147,17 @@ func TestCoalescedCallerLeavesTheQueueWhenItsContextEnds(t *testing.T) {
 	if w := waiting(); w != 0 {
 		t.Fatalf("%d still queued", w)
 	}
+	var get *redis.StringCmd
+	go func() {
+		_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			get = p.Get(ctx, k)
+			return nil
+		})
+		done <- err
+	}()
+	if err := <-done; !errors.Is(err, context.Canceled) || !errors.Is(get.Err(), context.Canceled) {
+		t.Fatalf("a cancelled pipeline: %v, its command: %v", err, get.Err())
+	}
 	<-over
 	if err := c.Get(context.Background(), k).Err(); !errors.Is(err, redis.Nil) {
 		t.Fatalf("the cancelled SET reached Redis: %v", err)
