@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -63,6 +64,9 @@ func (h *coalesce) DialHook(redis.DialHook) redis.DialHook { return nil }
 // built while AddHook runs. go-redis builds further chains from the same
 // hooks for each connection it initialises and for Conn and Watch: their
 // commands must stay on their one connection, so those are left alone.
+// A hook added to the client later rebuilds its chains without this one,
+// so coalescing ends there (tests that inject faults through hooks run
+// without it); the gateway adds none.
 func (h *coalesce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	if !h.arming.Load() {
 		return nil
@@ -103,11 +107,16 @@ func (h *coalesce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 	}
 }
 
-// blocking says whether cmd may wait on the server for data to come.
+// blocking says whether cmd may wait on the server for data to come, or
+// changes its connection's state: either must not share a round trip.
+// (go-redis' own autopipeliner keeps a like list.)
 func blocking(cmd redis.Cmder) bool {
 	switch cmd.Name() {
 	case "xread", "xreadgroup", "blpop", "brpop", "brpoplpush", "blmove", "blmpop",
-		"bzpopmin", "bzpopmax", "bzmpop", "wait", "waitaof":
+		"bzpopmin", "bzpopmax", "bzmpop", "wait", "waitaof", "migrate",
+		"select", "auth", "hello", "reset", "client", "readonly", "readwrite", "asking",
+		"monitor", "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
+		"sunsubscribe", "multi", "exec", "discard", "watch", "unwatch", "shutdown", "quit":
 		return true
 	}
 	return false
@@ -123,8 +132,8 @@ func (h *coalesce) run(ctx context.Context, cmds []redis.Cmder) error {
 	if h.flying < h.limit {
 		h.flying++
 		h.mu.Unlock()
+		defer h.release() // even if go-redis panics (an encoder's panic)
 		_ = h.pipe(ctx, cmds)
-		h.release()
 		return nil
 	}
 	q := &queued{cmds: cmds, done: make(chan struct{})}
@@ -175,7 +184,7 @@ func (h *coalesce) flush(qs []*queued) {
 		for _, q := range qs {
 			all = append(all, q.cmds...)
 		}
-		_ = h.pipe(context.Background(), all)
+		h.send(all)
 		h.batches.Add(1)
 		for _, q := range qs {
 			close(q.done)
@@ -190,6 +199,21 @@ func (h *coalesce) flush(qs []*queued) {
 		h.queue = nil
 		h.mu.Unlock()
 	}
+}
+
+// send runs a queued round trip. go-redis passes on a panic of the
+// encoder of one caller's argument: here it fails that round trip's
+// commands, as a broken connection would, instead of the process.
+func (h *coalesce) send(cmds []redis.Cmder) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("redis: a command of this round trip panicked: %v", r)
+			for _, c := range cmds {
+				c.SetErr(err)
+			}
+		}
+	}()
+	_ = h.pipe(context.Background(), cmds)
 }
 
 // waiting is how many callers are queued (for tests).

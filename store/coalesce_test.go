@@ -236,3 +236,48 @@ func TestBlockingReadsAndTransactionsKeepTheirConnection(t *testing.T) {
 		t.Fatalf("counter %d, %v: want 3", n, err)
 	}
 }
+
+// boom is an argument whose encoding panics.
+type boom struct{}
+
+func (boom) MarshalBinary() ([]byte, error) { panic("boom") }
+
+// A panic while a round trip is written fails that round trip's commands,
+// not the process, and frees its slot: later commands still go.
+func TestCoalescedRoundTripSurvivesAPanic(t *testing.T) {
+	c, _, waiting := coalesced(t, 1)
+	ctx := context.Background()
+	k := fmt.Sprintf("co:%d:after", time.Now().UnixNano())
+	alive := func() {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := c.Set(ctx, k, 1, time.Minute).Err(); err != nil {
+			t.Fatalf("after the panic: %v", err)
+		}
+	}
+
+	func() { // at once: the caller's own panic, as without coalescing
+		defer func() {
+			if recover() == nil {
+				t.Fatal("no panic")
+			}
+		}()
+		c.Set(ctx, k, boom{}, time.Minute)
+	}()
+	alive()
+
+	over := hold(t, c, 200*time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
+	errs := make(chan error, 2)
+	go func() { errs <- c.Set(ctx, k+":x", boom{}, time.Minute).Err() }()
+	go func() { errs <- c.Set(ctx, k+":y", 1, time.Minute).Err() }()
+	waitFor(t, "both queued", func() bool { return waiting() == 2 })
+	<-over
+	for range 2 {
+		if err := <-errs; err == nil || !strings.Contains(err.Error(), "panicked") {
+			t.Errorf("a command of the panicking round trip: %v", err)
+		}
+	}
+	alive()
+}
