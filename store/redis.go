@@ -56,6 +56,9 @@ func coalescedClient(rawURL string, limit int) (redis.UniversalClient, *coalesce
 		if err != nil {
 			return nil, nil, fmt.Errorf("GATEWAY_REDIS_URL (sentinel): %w", err)
 		}
+		if o.RouteByLatency || o.RouteRandomly { // NewFailoverClient panics on them
+			return nil, nil, errors.New("GATEWAY_REDIS_URL (sentinel): route_by_latency and route_randomly spread reads over replicas, which the gateway must not read from; remove them")
+		}
 		o.Dialer = dialer(o.TLSConfig, o.DialTimeout, ready)
 		c = redis.NewFailoverClient(o)
 	case q.Has("addr"):

@@ -32,7 +32,8 @@ func TestRedisURLShapes(t *testing.T) {
 		}
 		_ = c.Close()
 	}
-	for _, bad := range []string{"http://x", "redis://h?master_name=m&bogus=1", "::"} {
+	for _, bad := range []string{"http://x", "redis://h?master_name=m&bogus=1", "::",
+		"redis://s1:26379?master_name=m&route_by_latency=true", "redis://s1:26379?master_name=m&route_randomly=true"} {
 		if _, err := redisClient(bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
