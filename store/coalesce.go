@@ -166,10 +166,27 @@ func (h *coalesce) release() {
 		h.mu.Unlock()
 		return
 	}
-	qs := h.queue
-	h.queue = nil
+	qs := h.take()
 	h.mu.Unlock()
 	go h.flush(qs)
+}
+
+// maxRoundTrip bounds the commands of one queued round trip (a caller's
+// pipeline is never split), so a long queue goes as several round trips
+// whose replies come back as each is read, not as one of unbounded size.
+const maxRoundTrip = 512
+
+// take removes from the queue the callers of the next round trip; h.mu
+// is held.
+func (h *coalesce) take() []*queued {
+	n, i := 0, 0
+	for i < len(h.queue) && (i == 0 || n+len(h.queue[i].cmds) <= maxRoundTrip) {
+		n += len(h.queue[i].cmds)
+		i++
+	}
+	qs := slices.Clone(h.queue[:i])
+	h.queue = slices.Delete(h.queue, 0, i)
+	return qs
 }
 
 // flush sends queued commands as one pipeline, then the queue that built
@@ -195,8 +212,7 @@ func (h *coalesce) flush(qs []*queued) {
 			h.mu.Unlock()
 			return
 		}
-		qs = h.queue
-		h.queue = nil
+		qs = h.take()
 		h.mu.Unlock()
 	}
 }

@@ -281,3 +281,42 @@ func TestCoalescedRoundTripSurvivesAPanic(t *testing.T) {
 	}
 	alive()
 }
+
+// A long queue goes as round trips of at most 512 commands, a caller's
+// pipeline whole in one of them.
+func TestCoalescedRoundTripsAreBounded(t *testing.T) {
+	c, batches, waiting := coalesced(t, 1)
+	ctx := context.Background()
+	p := fmt.Sprintf("co:%d:", time.Now().UnixNano())
+	over := hold(t, c, 300*time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
+	errs := make(chan error, 3)
+	for i := range 3 { // 200 commands each: two callers fit in 512, not three
+		go func() {
+			cmds, err := c.Pipelined(ctx, func(pp redis.Pipeliner) error {
+				for j := range 100 {
+					k := fmt.Sprintf("%s%d:%d", p, i, j)
+					pp.Set(ctx, k, j, time.Minute)
+					pp.Get(ctx, k)
+				}
+				return nil
+			})
+			for j := 1; err == nil && j < len(cmds); j += 2 {
+				if v := cmds[j].(*redis.StringCmd).Val(); v != fmt.Sprint(j/2) {
+					err = fmt.Errorf("caller %d read %q for %d", i, v, j/2)
+				}
+			}
+			errs <- err
+		}()
+	}
+	waitFor(t, "three callers queued", func() bool { return waiting() == 3 })
+	<-over
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if b := batches(); b != 2 {
+		t.Errorf("600 queued commands went in %d round trips, want 2 (400 and 200)", b)
+	}
+}
