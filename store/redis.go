@@ -93,7 +93,10 @@ func coalescedClient(rawURL string, limit int) (redis.UniversalClient, *coalesce
 // while idle: that was 6.6% of the gateway's CPU per SMS webhook, a check
 // for what is rare. A connection found closed when used fails with EOF and
 // go-redis retries the command on a new one (MaxRetries), as it does for
-// TLS connections, which it never peeks at.
+// TLS connections, which that check never peeks at. Hidden too from its
+// check for push notifications waiting on an idle connection (RESP3
+// MOVING/MIGRATING, sent by managed Redis during maintenance): those are
+// read with the connection's next reply instead.
 func dialer(tlsConf *tls.Config, timeout time.Duration, ready <-chan struct{}) func(context.Context, string, string) (net.Conn, error) {
 	d := &net.Dialer{Timeout: cmp.Or(timeout, 5*time.Second), // go-redis' defaults
 		KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 5 * time.Second, Count: 3}}
