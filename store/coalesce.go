@@ -14,7 +14,8 @@ import (
 // coalesce sends the commands of concurrent requests to Redis together.
 // While `limit` round trips are in flight, a command (or a pipeline) waits
 // in a queue instead of taking a connection of its own; when a round trip
-// ends, the whole queue goes as one pipeline on one connection. A round
+// ends, the queue goes as one pipeline on one connection (maxRoundTrip
+// commands at most). A round
 // trip to Redis costs the gateway a write and a read system call and the
 // wake-ups around them (a quarter of its CPU per SMS webhook, measured on
 // loopback), and costs Redis the same: under load one round trip now
@@ -25,8 +26,9 @@ import (
 // Redis runs each command on its own, as it would from separate
 // connections; only the commands of one pipeline stay in order and
 // together, and each caller gets its own replies and errors.
-// Transactions (MULTI/EXEC) and reads that block on the server keep a
-// connection of their own.
+// Transactions (MULTI/EXEC), reads that block on the server and commands
+// that change their connection's state keep a connection of their own
+// (ownConnection).
 type coalesce struct {
 	limit int
 
@@ -49,7 +51,7 @@ type queued struct {
 func coalesceLimit() int { return runtime.GOMAXPROCS(0) + 1 }
 
 // withCoalescing adds coalescing to c's commands and plain pipelines. It
-// must run before c makes its first connection (see gatedDialer).
+// must run before c makes its first connection (see dialer).
 func withCoalescing(c redis.UniversalClient, limit int) *coalesce {
 	h := &coalesce{limit: limit}
 	h.arming.Store(true)
@@ -72,7 +74,7 @@ func (h *coalesce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		return nil
 	}
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if blocking(cmd) {
+		if ownConnection(cmd) {
 			return next(ctx, cmd)
 		}
 		if err := h.run(ctx, []redis.Cmder{cmd}); err != nil {
@@ -83,7 +85,8 @@ func (h *coalesce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 
 // ProcessPipelineHook is asked for the plain pipeline first, then for the
-// transaction pipeline, whose commands come wrapped in MULTI and EXEC.
+// transaction pipeline, whose commands come wrapped in MULTI and EXEC
+// (ownConnection sends those on).
 func (h *coalesce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	if !h.arming.Load() {
 		return nil
@@ -92,7 +95,7 @@ func (h *coalesce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 		h.pipe = next
 	}
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if len(cmds) == 0 || cmds[0].Name() == "multi" || slices.ContainsFunc(cmds, blocking) {
+		if len(cmds) == 0 || slices.ContainsFunc(cmds, ownConnection) {
 			return next(ctx, cmds)
 		}
 		if err := h.run(ctx, cmds); err != nil {
@@ -107,10 +110,10 @@ func (h *coalesce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 	}
 }
 
-// blocking says whether cmd may wait on the server for data to come, or
-// changes its connection's state: either must not share a round trip.
-// (go-redis' own autopipeliner keeps a like list.)
-func blocking(cmd redis.Cmder) bool {
+// ownConnection says whether cmd may wait on the server for data to come,
+// or belongs to a transaction, or changes its connection's state: none
+// may share a round trip. (go-redis' own autopipeliner keeps a like list.)
+func ownConnection(cmd redis.Cmder) bool {
 	switch cmd.Name() {
 	case "xread", "xreadgroup", "blpop", "brpop", "brpoplpush", "blmove", "blmpop",
 		"bzpopmin", "bzpopmax", "bzmpop", "wait", "waitaof", "migrate",
