@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Conversation is the state of one chat survey (SMS, Zalo), kept between
@@ -93,14 +94,28 @@ func (def *Survey) Expect(c *Conversation) Expect {
 func (def *Survey) criterionName(code string) string {
 	for _, c := range def.Criteria {
 		if c.Code == code {
-			var words []string
-			for _, t := range tokenize(Normalize(c.Short.VI)) {
-				words = append(words, t.w)
-			}
-			return strings.Join(words, " ")
+			return foldName(c.Short.VI)
 		}
 	}
 	return ""
+}
+
+// folded keeps foldName's answers: a name is folded on every reply read
+// (a fifth of a reading's allocations), and definitions hold few names.
+var folded sync.Map
+
+// foldName folds a name as the reader folds words.
+func foldName(name string) string {
+	if v, ok := folded.Load(name); ok {
+		return v.(string)
+	}
+	var words []string
+	for _, t := range tokenize(Normalize(name)) {
+		words = append(words, t.w)
+	}
+	v := strings.Join(words, " ")
+	folded.Store(name, v)
+	return v
 }
 
 // Read reads a reply in the light of what c waits for.
