@@ -503,7 +503,7 @@ func (s *Service) closeIfAnswered(ctx context.Context, st *chatState, done map[s
 		st.Done = true
 		return nil
 	}
-	st.Done = done[st.Invitation] // answered on another channel (see store.Conversations.MarkDone)
+	st.Done = done[st.Invitation] // answered on another channel (see store.Conversations.MarkDoneIn)
 	return nil
 }
 

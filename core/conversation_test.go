@@ -3,7 +3,9 @@ package core_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -171,6 +173,59 @@ func TestConversationStartCost(t *testing.T) {
 	c.g.Core.Mongo = mongo
 	if n := rt.n.Load(); n != 3 {
 		t.Fatalf("a conversation's first message took %d Redis round trips, want 3", n)
+	}
+}
+
+// commands notes the name of every command sent, alone or in a pipeline.
+type commands struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (h *commands) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *commands) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.note(cmd)
+		return next(ctx, cmd)
+	}
+}
+func (h *commands) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.note(cmds...)
+		return next(ctx, cmds)
+	}
+}
+func (h *commands) note(cmds ...redis.Cmder) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range cmds {
+		h.names = append(h.names, c.Name())
+	}
+}
+
+// A completion moves the citizen's conversation on with a done mark that
+// expires with its set, and takes no transaction: a transaction holds a
+// connection of its own, where plain pipelines share round trips.
+func TestCompletionMarksDoneWithoutATransaction(t *testing.T) {
+	c := newChat(t)
+	const p = "84912345678"
+	d1 := c.invite("D-DONE-1", "0912345678")
+	rec := &commands{}
+	c.g.Core.Conversations.R.AddHook(rec)
+	res := c.say(p, "5 5 5 5 5")
+	if len(res.Replies) != 1 || !strings.HasPrefix(res.Replies[0], "Cảm ơn") {
+		t.Fatalf("replies %v", res.Replies)
+	}
+	if slices.Contains(rec.names, "multi") || slices.Contains(rec.names, "exec") {
+		t.Fatalf("the completion took a transaction: %v", rec.names)
+	}
+	r := c.g.Core.Conversations.R
+	key := "gw:conv:{" + res.Respondent + "}:done"
+	if ok, err := r.SIsMember(context.Background(), key, d1).Result(); err != nil || !ok {
+		t.Fatalf("done mark of %s: %v %v", d1, ok, err)
+	}
+	if ttl := r.PTTL(context.Background(), key).Val(); ttl <= store.DoneTTL-time.Minute || ttl > store.DoneTTL {
+		t.Fatalf("done marks expire in %v, want %v", ttl, store.DoneTTL)
 	}
 }
 

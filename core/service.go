@@ -410,7 +410,9 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 
 // completed clears the saved answers of a completed session, moves the
 // citizen's chat on, whatever channel answered, and counts r's signals
-// (countIn), in one round trip.
+// (countIn), in one round trip. Each command stands alone (a DEL or a
+// script), so a plain pipeline does: it shares its round trip with other
+// requests' where a transaction would take a connection of its own.
 func (s *Service) completed(ctx context.Context, ss *Session, r *store.Response, rs raised) {
 	inv := ss.Invitation
 	marks := !ss.undrafted || inv.Respondent != "" || !ss.FirstView.IsZero()
@@ -419,7 +421,7 @@ func (s *Service) completed(ctx context.Context, ss *Session, r *store.Response,
 		return
 	}
 	var flag func()
-	_, _ = s.Drafts.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, _ = s.Drafts.R.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if !ss.undrafted {
 			s.Drafts.ClearIn(ctx, p, inv.Token)
 		}

@@ -102,22 +102,20 @@ func (s *Conversations) DossierTry(ctx context.Context, who, day string) (int64,
 // their conversation (beyond any invitation's life).
 const DoneTTL = 60 * 24 * time.Hour
 
-// MarkDone notes that who's invitation has its response (from any channel),
-// so the citizen's conversation moves on without asking anything else.
-func (s *Conversations) MarkDone(ctx context.Context, who, invitation string) error {
-	_, err := s.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		s.MarkDoneIn(ctx, p, who, invitation)
-		return nil
-	})
-	return err
+// MarkDoneIn queues on p the note that who's invitation has its response
+// (from any channel), so the citizen's conversation moves on without
+// asking anything else. The mark and its expiry are one script, so that
+// the mark never outlives its expiry without a transaction: a plain
+// pipeline shares its round trip with other requests' (coalesce).
+func (s *Conversations) MarkDoneIn(ctx context.Context, p redis.Pipeliner, who, invitation string) {
+	markDone.Eval(ctx, p, []string{doneKey(who)}, invitation, DoneTTL.Milliseconds())
 }
 
-// MarkDoneIn queues MarkDone on p, a transaction (MULTI … EXEC, one per
-// hash slot on a Cluster) so that the mark never outlives its expiry.
-func (s *Conversations) MarkDoneIn(ctx context.Context, p redis.Pipeliner, who, invitation string) {
-	p.SAdd(ctx, doneKey(who), invitation)
-	p.PExpire(ctx, doneKey(who), DoneTTL)
-}
+// markDone adds ARGV[1] to the set KEYS[1] and sets its TTL (ARGV[2] ms).
+var markDone = redis.NewScript(`
+redis.call("SADD", KEYS[1], ARGV[1])
+redis.call("PEXPIRE", KEYS[1], ARGV[2])
+return 1`)
 
 // StepIO is what a step reads and writes beside the conversation, in the
 // same round trips: a message then costs two, one read and one commit.
@@ -135,7 +133,7 @@ type StepIO struct {
 	// so they must be idempotent.
 	After func(p redis.Pipeliner)
 	// Done is filled by the read: the citizen's invitations that have
-	// their response (see MarkDone).
+	// their response (see MarkDoneIn).
 	Done map[string]bool
 	// Claim, when set, names the message for its per-channel claim: the
 	// core gives a keyed hash of channel and message id, short and apart
