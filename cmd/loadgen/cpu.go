@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -107,25 +108,41 @@ func quiet(ps []proc, max time.Duration) {
 	}
 }
 
+// counters read what a scenario costs beyond CPU; each may be nil.
+type counters struct {
+	calls func() int64                    // Redis's command count
+	heap  func() (bytes, objects float64) // the gateways' allocations so far; -1 when unknown
+}
+
 // measured runs f (one scenario) between two quiet points and notes its
-// CPU: each process's time over the scenario and its drain; with calls
-// (Redis's command count), the commands it took too.
-func measured(ps []proc, calls func() int64, f func() result) result {
+// CPU: each process's time over the scenario and its drain; with cs, the
+// Redis commands it took and what the gateways allocated too.
+func measured(ps []proc, cs counters, f func() result) result {
 	if len(ps) == 0 {
 		return f()
 	}
 	quiet(ps, 30*time.Second)
 	a := sample(ps)
 	var c0 int64
-	if calls != nil {
-		c0 = calls()
+	if cs.calls != nil {
+		c0 = cs.calls()
+	}
+	h0, o0 := float64(-1), float64(-1)
+	if cs.heap != nil {
+		h0, o0 = cs.heap()
 	}
 	fmt.Fprintln(os.Stderr, "loadgen: measuring (setup done)")
 	r := f()
 	quiet(ps, 60*time.Second)
 	b := sample(ps)
-	if calls != nil {
-		r.redisCalls = calls() - c0 - 1 // less the INFO that read it
+	if cs.calls != nil {
+		r.redisCalls = cs.calls() - c0 - 1 // less the INFO that read it
+	}
+	r.heapBytes, r.heapObjects = -1, -1
+	if cs.heap != nil && h0 >= 0 {
+		if h1, o1 := cs.heap(); h1 >= 0 {
+			r.heapBytes, r.heapObjects = h1-h0, o1-o0
+		}
 	}
 	r.cpu = make(cpuSample, len(b))
 	for i := range b {
@@ -175,7 +192,7 @@ func cpuReport(w io.Writer, ps []proc, rs []result) {
 	for _, p := range ps {
 		fmt.Fprintf(w, " %9s", p.name)
 	}
-	fmt.Fprintf(w, " %9s %10s %11s\n", "total", "load tool", "redis cmds")
+	fmt.Fprintf(w, " %9s %10s %11s %8s %9s\n", "total", "load tool", "redis cmds", "gw KB", "gw allocs")
 	for _, r := range rs {
 		if r.cpu == nil || r.n == 0 {
 			continue
@@ -199,10 +216,15 @@ func cpuReport(w io.Writer, ps []proc, rs []result) {
 		fmt.Fprintf(w, " %9.0f %10.0f", per(total), per(r.cpu[len(ps)]))
 		if r.redisCalls > 0 {
 			fmt.Fprintf(w, " %11.1f", float64(r.redisCalls)/float64(r.n))
+		} else {
+			fmt.Fprintf(w, " %11s", "-")
+		}
+		if r.heapBytes >= 0 && r.name != "baseline" {
+			fmt.Fprintf(w, " %8.1f %9.0f", r.heapBytes/1024/float64(r.n), r.heapObjects/float64(r.n))
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "baseline total: the bare fiber handler's own process (a child of the load tool, on its core); redis cmds: commands per request (INFO commandstats, a script's own commands included).")
+	fmt.Fprintln(w, "baseline total: the bare fiber handler's own process (a child of the load tool, on its core); redis cmds: commands per request (INFO commandstats, a script's own commands included); gw KB, gw allocs: what the gateways allocated per request, drain included (go_memstats_alloc_bytes_total and go_memstats_mallocs_total of /metrics).")
 }
 
 // bareEnv, when set, makes this program the baseline's bare handler: it
@@ -243,4 +265,21 @@ func bareChild() (string, int, func(), error) {
 		return "", 0, nil, fmt.Errorf("bare handler: %q %v", line, err)
 	}
 	return "http://" + line + "/", cmd.Process.Pid, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }, nil
+}
+
+// allocated returns a reader of the bytes and objects the gateways at
+// targets have allocated so far, -1 when one cannot tell (a /metrics
+// behind a token).
+func allocated(c *http.Client, targets []string) func() (bytes, objects float64) {
+	return func() (float64, float64) {
+		var b, o float64
+		for _, t := range targets {
+			v, err := metrics(c, t, "go_memstats_alloc_bytes_total", "go_memstats_mallocs_total")
+			if err != nil {
+				return -1, -1
+			}
+			b, o = b+v[0], o+v[1]
+		}
+		return b, o
+	}
 }

@@ -41,7 +41,7 @@ func TestCPUPerRequestIsPrinted(t *testing.T) {
 		t.Fatalf("no CPU table in:\n%s", text)
 	}
 	for _, name := range []string{"baseline", "survey page load", "sms webhook"} {
-		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s+(\S+)\s+(\d+)\s+(\d+)\s*([\d.]*)$`).FindStringSubmatch(table)
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s+(\S+)\s+(\d+)\s+(\d+)\s+([\d.]+|-)(?:\s+([\d.]+)\s+(\d+))?$`).FindStringSubmatch(table)
 		if m == nil {
 			t.Fatalf("no %q row in:\n%s", name, table)
 		}
@@ -56,6 +56,10 @@ func TestCPUPerRequestIsPrinted(t *testing.T) {
 		// time includes the tool's; what matters is that it was read.
 		if n, _ := strconv.Atoi(gw); n <= 0 || gw != total {
 			t.Fatalf("%s: gateway %s µs, total %s µs:\n%s", name, gw, total, table)
+		}
+		// Likewise its allocations, read from its /metrics.
+		if kb, _ := strconv.ParseFloat(m[5], 64); kb <= 0 || m[6] == "0" {
+			t.Fatalf("%s: gateway allocated %q KB in %q objects per request:\n%s", name, m[5], m[6], table)
 		}
 	}
 }

@@ -176,16 +176,17 @@ func run(w io.Writer, o config) error {
 		rs = append(rs, r)
 		fmt.Fprintln(os.Stderr, "loadgen: done:", r.name)
 	}
-	var calls func() int64
+	var cs counters
 	if len(procs) > 0 {
 		var closeCalls func()
-		if calls, closeCalls, err = redisCalls(o.redis); err != nil {
+		if cs.calls, closeCalls, err = redisCalls(o.redis); err != nil {
 			return fmt.Errorf("-redis: %w", err)
 		}
 		defer closeCalls()
+		cs.heap = allocated(setup, o.targets)
 	}
 	measure := func(name string, mk maker, conns int, rate float64, c *http.Client) result {
-		return measured(procs, calls, func() result { return load(name, c, mk, o.duration, conns, rate) })
+		return measured(procs, cs, func() result { return load(name, c, mk, o.duration, conns, rate) })
 	}
 	b0, _ := cpuTime(barePID)
 	r := measure("baseline", func(int, int) (*http.Request, error) { return http.NewRequest("GET", base, nil) }, o.conns, 0, client)
@@ -219,7 +220,7 @@ func run(w io.Writer, o config) error {
 		if err != nil {
 			return fmt.Errorf("web answer: %w", err)
 		}
-		add(measured(procs, calls, func() result { return drive("web answer", o.duration, o.conns, o.rate, op) }))
+		add(measured(procs, cs, func() result { return drive("web answer", o.duration, o.conns, o.rate, op) }))
 	}
 	if o.mongo != "" && o.raw && want("submit") {
 		for _, batch := range []bool{false, true} {
@@ -351,6 +352,8 @@ type result struct {
 	cpu        cpuSample     // with -cpu: each process's CPU over the run, then the load tool's
 	bare       time.Duration // with -cpu, the baseline: the bare handler's CPU
 	redisCalls int64         // with -cpu and -redis: Redis commands over the run
+	// with -cpu: what the gateways allocated over the run (-1: unknown)
+	heapBytes, heapObjects float64
 }
 
 func (r result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -161,19 +162,33 @@ func (m *memory) invitationCopy(w io.Writer, g *gen) error {
 
 // residentMemory reads process_resident_memory_bytes from a gateway's /metrics.
 func residentMemory(c *http.Client, target string) (int64, error) {
+	v, err := metrics(c, target, "process_resident_memory_bytes")
+	return int64(v[0]), err
+}
+
+// metrics reads the named samples (without labels) from a gateway's
+// /metrics, in the order named; a missing one is an error.
+func metrics(c *http.Client, target string, names ...string) ([]float64, error) {
 	res, err := c.Get(target + "/metrics")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer res.Body.Close()
+	v, found := make([]float64, len(names)), 0
 	sc := bufio.NewScanner(res.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			return int64(f), err
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if i := slices.Index(names, name); ok && i >= 0 {
+			if v[i], err = strconv.ParseFloat(value, 64); err != nil {
+				return nil, fmt.Errorf("%s/metrics: %s: %w", target, name, err)
+			}
+			found++
 		}
 	}
-	return 0, fmt.Errorf("%s/metrics has no process_resident_memory_bytes", target)
+	if found < len(names) {
+		return nil, fmt.Errorf("%s/metrics lacks one of %s", target, strings.Join(names, ", "))
+	}
+	return v, sc.Err()
 }
 
 // conversationKeys are the keys of one citizen's conversation (see
