@@ -772,7 +772,7 @@ func (s *Service) sentEntries(msgs []*store.Message) ([]map[string]string, error
 		if m.At.IsZero() {
 			m.At = s.now()
 		}
-		b, err := json.Marshal(m)
+		b, err := m.AppendJSON(make([]byte, 0, 256+len(m.Text)))
 		if err != nil {
 			return nil, err
 		}
@@ -798,7 +798,7 @@ func entryRecords(fields map[string]string) ([]*store.Message, error) {
 			break
 		}
 		var m store.Message
-		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		if err := store.DecodeMessage(raw, &m); err != nil {
 			return nil, err
 		}
 		if m.ID == "" {

@@ -12,3 +12,6 @@ func CoalescedClient(url string, limit int) (c redis.UniversalClient, batches fu
 	}
 	return c, h.batches.Load, h.waiting, nil
 }
+
+// DecodeMessageFast is DecodeMessage's own reader, without encoding/json.
+var DecodeMessageFast = decodeMessage

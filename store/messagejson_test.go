@@ -1,0 +1,111 @@
+package store_test
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/sipasvn/gateway/store"
+)
+
+// texts are what message fields hold, and what encoding/json escapes.
+var texts = []string{"", "sms-1", "Cảm ơn ông/bà đã trả lời khảo sát!", "rat hai long", "5 4 5 4 5",
+	`say "5"`, `a\b`, "line\nbreak\ttab", "<b>&amp;</b>", "\u2028\u2029", "bad \xff utf-8", "\x00\x1f",
+	"emoji 😀 ở đây", "r:sms:abc:0", "2026-12", "sipas-5", "answered", "GSM-7", "UCS-2", "€"}
+
+func randomMessage(r *rand.Rand) *store.Message {
+	pick := func() string { return texts[r.IntN(len(texts))] }
+	zones := []*time.Location{time.UTC, time.FixedZone("ICT", 7*3600), time.FixedZone("odd", -(3*3600 + 30*60 + 15))}
+	at := time.Unix(r.Int64N(4e9), r.Int64N(1e9)).In(zones[r.IntN(len(zones))])
+	if r.IntN(5) == 0 {
+		at = time.Time{}
+	}
+	return &store.Message{ID: pick(), Channel: pick(), Invitation: pick(), Respondent: pick(), Kind: pick(),
+		Encoding: pick(), Parts: r.IntN(12), ProviderID: pick(), At: at, Agency: pick(), Month: pick(),
+		Survey: pick(), Text: pick(), Outcome: pick(), Answers: r.IntN(3) * r.IntN(30)}
+}
+
+// A record's JSON is encoding/json's byte for byte, and reads back as
+// encoding/json reads it, so records queued by any version read alike.
+func TestMessageJSONIsEncodingJSONs(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 5000; i++ {
+		m := randomMessage(r)
+		want, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.AppendJSON([]byte("x"))
+		if err != nil || string(got[1:]) != string(want) || got[0] != 'x' {
+			t.Fatalf("AppendJSON(%+v) = %s, %v\nencoding/json: %s", m, got, err, want)
+		}
+		var a, b store.Message
+		if err := store.DecodeMessage(string(want), &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(want, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("DecodeMessage(%s) = %+v, encoding/json: %+v", want, a, b)
+		}
+	}
+	// A record as a webhook writes it is read without encoding/json.
+	typical := &store.Message{ID: "r:sms-test:m1:0", Channel: "sms-test", Invitation: "inv-1", Kind: "reply",
+		Encoding: "UCS-2", Parts: 2, At: time.Now(), Month: "2026-12", Text: "Cảm ơn ông/bà. Câu 2/5: Nhắn 1 đến 5."}
+	raw, _ := typical.AppendJSON(nil)
+	if !store.DecodeMessageFast(string(raw), &store.Message{}) {
+		t.Fatalf("%s went to encoding/json", raw)
+	}
+	far := &store.Message{ID: "x", At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := far.AppendJSON(nil); err == nil {
+		t.Fatal("a year RFC 3339 cannot write was written")
+	}
+}
+
+// Whatever else a record could hold reads as encoding/json reads it: other
+// spellings and orders of the keys, spaces, nulls, escapes, wrong types.
+func TestMessageDecodingFallsBackToEncodingJSON(t *testing.T) {
+	for _, raw := range []string{
+		`{}`, `{"ID":"a"}`, `{"id":"a","kind":"reply"}`, `{"Text":"x","ID":"a"}`, `{"ID":"a","ID":"b"}`,
+		`{ "ID" : "a" }`, `{"ID":null}`, `{"ID":"a\"b"}`, `{"ID":"\u00e9"}`, `{"Parts":-1,"ID":"a"}`,
+		`{"Parts":01}`, `{"Parts":1.5}`, `{"Parts":"1"}`, `{"Parts":12345678901234}`, `{"At":"2026-12-07T10:00:00Z"}`,
+		`{"At":"2026-12-07T10:00:00.123456789+07:00"}`, `{"At":"2026-12-07 10:00:00"}`, `{"At":"2026-12-07T24:00:00Z"}`,
+		`{"ID":"a",}`, `{"ID":"a"`, `["ID"]`, `null`, ``, `{"ID":"\xff"}`, `{"other":1}`, `{"ID":"a","extra":{"x":[1]}}`,
+		`{"answers":3,"outcome":"answered","ID":"c"}`, `{"ID":"tab	in"}`,
+	} {
+		var a, b store.Message
+		errA := store.DecodeMessage(raw, &a)
+		errB := json.Unmarshal([]byte(raw), &b)
+		if (errA == nil) != (errB == nil) || (errB == nil && !reflect.DeepEqual(a, b)) {
+			t.Errorf("%s: DecodeMessage %+v %v; encoding/json %+v %v", raw, a, errA, b, errB)
+		}
+	}
+}
+
+func BenchmarkMessageJSON(b *testing.B) {
+	m := &store.Message{ID: "r:sms-test:m12345:0", Channel: "sms-test", Invitation: "inv-0123456789abcdef",
+		Respondent: "43ca93537a0f12fd2040d4dcb91dc56c", Kind: "reply", Encoding: "UCS-2", Parts: 2,
+		At: time.Now().UTC(), Agency: "000.00.12.H49", Month: "2026-12", Survey: "sipas-5",
+		Text: "Cảm ơn ông/bà. Câu 2/5: Ông/bà đánh giá thế nào về tiếp cận dịch vụ? Nhắn 1 đến 5."}
+	raw, _ := json.Marshal(m)
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			j, _ := json.Marshal(m)
+			var out store.Message
+			_ = json.Unmarshal(j, &out)
+		}
+	})
+	b.Run("by hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			j, _ := m.AppendJSON(make([]byte, 0, 256+len(m.Text)))
+			var out store.Message
+			_ = store.DecodeMessage(string(j), &out)
+		}
+	})
+	_ = raw
+}
