@@ -11,9 +11,10 @@ import (
 // webhook (encoded on the request, decoded by the writer): through
 // encoding/json's reflection that was a twentieth of the gateway's CPU.
 // AppendJSON and DecodeMessage are that same JSON written and read by
-// hand: the bytes are encoding/json's exactly, and whatever the fast paths
-// do not know (an escaped string, another key's spelling, a null) goes to
-// encoding/json itself, so records queued by any version read alike.
+// hand: the bytes are encoding/json's exactly, and whatever the reader
+// does not know (another key's spelling, a null, a space, a surrogate
+// escape) goes to encoding/json itself, so records queued by any version
+// read alike.
 
 // AppendJSON appends json.Marshal(m) to b, or returns its error.
 func (m *Message) AppendJSON(b []byte) ([]byte, error) {
@@ -60,26 +61,55 @@ func (m *Message) AppendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// appendJSONString appends s quoted as encoding/json quotes it: as it is
-// when nothing in it needs escaping, else by encoding/json.
+// appendJSONString appends s quoted as encoding/json quotes it (its
+// appendString, HTML characters escaped as json.Marshal does).
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			j, _ := json.Marshal(s) // a string always marshals
-			return append(b, j...)
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-				j, _ := json.Marshal(s)
-				return append(b, j...)
-			}
-			i += size - 1
-		}
-	}
+	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	b = append(b, s...)
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 
@@ -93,15 +123,15 @@ func DecodeMessage(raw string, m *Message) error {
 }
 
 // decodeMessage reads raw when it is the JSON AppendJSON writes (any keys
-// of it, in any order, without spaces or escapes); false leaves the rest
-// to encoding/json.
+// of it, in any order, without spaces); false leaves the rest to
+// encoding/json.
 func decodeMessage(raw string, m *Message) bool {
 	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
 		return false
 	}
 	s := raw[1 : len(raw)-1]
 	for s != "" {
-		key, rest, ok := plainString(s)
+		key, rest, ok := jsonString(s)
 		if !ok || rest == "" || rest[0] != ':' {
 			return false
 		}
@@ -120,7 +150,7 @@ func decodeMessage(raw string, m *Message) bool {
 			}
 			num, s = v, s[n:]
 		default:
-			if str, s, ok = plainString(s); !ok {
+			if str, s, ok = jsonString(s); !ok {
 				return false
 			}
 		}
@@ -171,23 +201,64 @@ func decodeMessage(raw string, m *Message) bool {
 	return true
 }
 
-// plainString reads a JSON string at the start of s that holds no escape,
-// no control character and only valid UTF-8, and returns it and what
-// follows it.
-func plainString(s string) (string, string, bool) {
+// jsonString reads the JSON string at the start of s and returns it and
+// what follows it. It knows valid UTF-8 and the escapes encoding/json
+// writes; a surrogate escape, a control character or invalid UTF-8 is
+// left to encoding/json (false).
+func jsonString(s string) (string, string, bool) {
 	if s == "" || s[0] != '"' {
 		return "", "", false
 	}
-	for i := 1; i < len(s); i++ {
+	var buf []byte // only when the string has escapes
+	start := 1
+	for i := 1; i < len(s); {
 		switch c := s[i]; {
 		case c == '"':
-			v := s[1:i]
+			v := s[start:i]
 			if !utf8.ValidString(v) {
 				return "", "", false
 			}
+			if buf != nil {
+				v = string(append(buf, v...))
+			}
 			return v, s[i+1:], true
-		case c == '\\' || c < 0x20:
+		case c < 0x20:
 			return "", "", false
+		case c == '\\':
+			if i+1 >= len(s) {
+				return "", "", false
+			}
+			buf = append(buf, s[start:i]...)
+			switch e := s[i+1]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				if i+6 > len(s) {
+					return "", "", false
+				}
+				r, err := strconv.ParseUint(s[i+2:i+6], 16, 16)
+				if err != nil || r >= 0xD800 && r < 0xE000 {
+					return "", "", false
+				}
+				buf = utf8.AppendRune(buf, rune(r))
+				i += 4
+			default:
+				return "", "", false
+			}
+			i += 2
+			start = i
+		default:
+			i++
 		}
 	}
 	return "", "", false

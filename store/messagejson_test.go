@@ -16,7 +16,16 @@ var texts = []string{"", "sms-1", "Cảm ơn ông/bà đã trả lời khảo s�
 	"emoji 😀 ở đây", "r:sms:abc:0", "2026-12", "sipas-5", "answered", "GSM-7", "UCS-2", "€"}
 
 func randomMessage(r *rand.Rand) *store.Message {
-	pick := func() string { return texts[r.IntN(len(texts))] }
+	pick := func() string {
+		if r.IntN(4) > 0 {
+			return texts[r.IntN(len(texts))]
+		}
+		b := make([]byte, r.IntN(12)) // any bytes at all
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		return string(b)
+	}
 	zones := []*time.Location{time.UTC, time.FixedZone("ICT", 7*3600), time.FixedZone("odd", -(3*3600 + 30*60 + 15))}
 	at := time.Unix(r.Int64N(4e9), r.Int64N(1e9)).In(zones[r.IntN(len(zones))])
 	if r.IntN(5) == 0 {
@@ -31,7 +40,7 @@ func randomMessage(r *rand.Rand) *store.Message {
 // encoding/json reads it, so records queued by any version read alike.
 func TestMessageJSONIsEncodingJSONs(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for i := 0; i < 5000; i++ {
+	for i := 0; i < 20000; i++ {
 		m := randomMessage(r)
 		want, err := json.Marshal(m)
 		if err != nil {
@@ -54,7 +63,7 @@ func TestMessageJSONIsEncodingJSONs(t *testing.T) {
 	}
 	// A record as a webhook writes it is read without encoding/json.
 	typical := &store.Message{ID: "r:sms-test:m1:0", Channel: "sms-test", Invitation: "inv-1", Kind: "reply",
-		Encoding: "UCS-2", Parts: 2, At: time.Now(), Month: "2026-12", Text: "Cảm ơn ông/bà. Câu 2/5: Nhắn 1 đến 5."}
+		Encoding: "UCS-2", Parts: 2, At: time.Now(), Month: "2026-12", Text: "Cảm ơn ông/bà.\nCâu 2/5: \"Tiếp cận\" <1-5> & \\ \t\u2028"}
 	raw, _ := typical.AppendJSON(nil)
 	if !store.DecodeMessageFast(string(raw), &store.Message{}) {
 		t.Fatalf("%s went to encoding/json", raw)
@@ -74,7 +83,8 @@ func TestMessageDecodingFallsBackToEncodingJSON(t *testing.T) {
 		`{"Parts":01}`, `{"Parts":1.5}`, `{"Parts":"1"}`, `{"Parts":12345678901234}`, `{"At":"2026-12-07T10:00:00Z"}`,
 		`{"At":"2026-12-07T10:00:00.123456789+07:00"}`, `{"At":"2026-12-07 10:00:00"}`, `{"At":"2026-12-07T24:00:00Z"}`,
 		`{"ID":"a",}`, `{"ID":"a"`, `["ID"]`, `null`, ``, `{"ID":"\xff"}`, `{"other":1}`, `{"ID":"a","extra":{"x":[1]}}`,
-		`{"answers":3,"outcome":"answered","ID":"c"}`, `{"ID":"tab	in"}`,
+		`{"answers":3,"outcome":"answered","ID":"c"}`, `{"ID":"tab	in"}`, `{"ID":"\ud83d\ude00"}`, `{"ID":"\ud83d"}`,
+		`{"ID":"\u00"}`, `{"ID":"\x"}`, `{"ID":"a\/b\"c\\d\n\r\t\b\f\u003c\u2028\u00E9"}`, `{"ID":"\`, `{"ID":"a\u12"}`,
 	} {
 		var a, b store.Message
 		errA := store.DecodeMessage(raw, &a)
