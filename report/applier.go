@@ -847,9 +847,7 @@ func (a *Applier) countEvents(ctx context.Context, c store.Claim, events []store
 	for _, m := range marks {
 		if fresh[m] {
 			counted = append(counted, byMark[m])
-			for k, n := range byMark[m].Cells() {
-				cells.Add(k, n)
-			}
+			cells.Add(byMark[m].Cell())
 		}
 	}
 	return counted, nil
@@ -1204,9 +1202,7 @@ func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells, day
 	var marks []string
 	err = m.Invitations.Each(ctx, func(inv *store.Invitation) error {
 		for _, e := range FunnelEvents(inv, family, kiosk[inv.ID]) {
-			for k, c := range e.Cells() {
-				cells.Add(k, c)
-			}
+			cells.Add(e.Cell())
 			marks = append(marks, e.Mark())
 		}
 		return nil
@@ -1216,9 +1212,7 @@ func invitationCells(ctx context.Context, m *store.Mongo, cells store.Cells, day
 	}
 	err = m.Cases.Each(ctx, func(c *store.Case) error {
 		for _, e := range c.Events(days, now) {
-			for k, n := range e.Cells() {
-				cells.Add(k, n)
-			}
+			cells.Add(e.Cell())
 			marks = append(marks, e.Mark())
 		}
 		return nil
@@ -1336,9 +1330,7 @@ func spentCells(ctx context.Context, m *store.Mongo, family map[string]string, c
 				events = append(events, e)
 			}
 			for _, e := range events {
-				for k, c := range e.Cells() {
-					cells.Add(k, c)
-				}
+				cells.Add(e.Cell())
 				marks = append(marks, e.Mark())
 			}
 		}

@@ -145,38 +145,30 @@ func (e FunnelEvent) Mark() string {
 	return "c:" + e.Invitation
 }
 
-// Cells returns the counts the event adds.
-func (e FunnelEvent) Cells() Cells {
-	var cells Cells
+// Cell returns the cell the event adds to and what it adds.
+func (e FunnelEvent) Cell() (CellKey, Counts) {
+	survey := FunnelSurvey
 	if e.InvitationStep() {
-		cells = InvitationCells(e.Agency, e.Month, e.Survey, e.Step, e.Family)
-	} else {
-		cells = FunnelCells(e.Agency, e.Month, e.Step, e.Family)
+		survey = FunnelSurveyOf(e.Survey)
 	}
+	c := Counts{Responses: 1}
 	if e.Step == FunnelSpent || callStep(e.Step) {
-		for k := range cells {
-			cells[k] = Counts{Responses: e.Units}
-		}
+		c = Counts{Responses: e.Units}
 	}
-	return cells
-}
-
-// FunnelCells returns the cell one case's step adds.
-func FunnelCells(agency, month, step, family string) Cells {
-	return funnelCell(agency, month, FunnelSurvey, step, family)
+	return funnelKey(e.Agency, e.Month, survey, e.Step, e.Family), c
 }
 
 // InvitationCells returns the cell one step of an invitation of survey
 // adds.
 func InvitationCells(agency, month, survey, step, family string) Cells {
-	return funnelCell(agency, month, FunnelSurveyOf(survey), step, family)
+	return Cells{funnelKey(agency, month, FunnelSurveyOf(survey), step, family): {Responses: 1}}
 }
 
-func funnelCell(agency, month, survey, step, family string) Cells {
+func funnelKey(agency, month, survey, step, family string) CellKey {
 	if family == "" {
 		family = AnyChannel
 	}
-	return Cells{CellKey{Agency: agency, Month: month, Survey: survey, Channel: family, Question: step}: {Responses: 1}}
+	return CellKey{Agency: agency, Month: month, Survey: survey, Channel: family, Question: step}
 }
 
 // Funnel is the Redis stream of funnel events waiting for the roll-up
