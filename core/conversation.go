@@ -126,16 +126,19 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	}
 	// A reply not understood is queued for the operators with the commit
 	// itself: if the step commits, the reply is kept; if not, neither.
+	// A completion's clean-up goes with the commit too (see later), when
+	// its Redis is the conversation's.
 	var unreadEntry map[string]string
-	if s.MessageLog != nil {
-		after := io.After
-		io.After = func(p redis.Pipeliner) {
-			if after != nil {
-				after(p)
-			}
-			if unreadEntry != nil {
-				s.MessageLog.Queue(ctx, p, unreadEntry)
-			}
+	after := io.After
+	io.After = func(p redis.Pipeliner) {
+		if after != nil {
+			after(p)
+		}
+		if unreadEntry != nil && s.MessageLog != nil {
+			s.MessageLog.Queue(ctx, p, unreadEntry)
+		}
+		if s.Drafts.R == s.Conversations.R {
+			sp.later.queueIn(p)
 		}
 	}
 	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, io, func(state []byte) ([]byte, error) {
@@ -182,6 +185,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		}
 		return json.Marshal(st)
 	})
+	sp.later.settle(ctx, s.Drafts.R)
 	if errors.Is(err, errRating) {
 		return s.rate(ctx, in, out, awaited, reply.Scores[0], render)
 	}
@@ -529,7 +533,7 @@ func (s *Service) completeChat(ctx context.Context, c *chatState, def *survey.Su
 	_, err = s.Complete(ctx, &Session{Invitation: inv, Survey: def}, Completion{
 		Answers: c.Answered(def), Comment: comment, Channel: channel, Locale: c.Locale,
 		Spend:      &store.Spend{Message: sp.msg, Invitation: inv.ID, Replies: o.Say},
-		VerifiedBy: verified, Sender: who})
+		VerifiedBy: verified, Sender: who, later: &sp.later})
 	var spent *SpentError
 	switch {
 	case errors.As(err, &spent):

@@ -176,10 +176,13 @@ func TestConversationStartCost(t *testing.T) {
 	}
 }
 
-// commands notes the name of every command sent, alone or in a pipeline.
+// commands notes the name of every command sent, alone or in a pipeline,
+// and counts the round trips, a new connection's set-up (HELLO, CLIENT
+// SETINFO) left out.
 type commands struct {
 	mu    sync.Mutex
 	names []string
+	trips int
 }
 
 func (h *commands) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -198,21 +201,37 @@ func (h *commands) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 func (h *commands) note(cmds ...redis.Cmder) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	setUp := true
 	for _, c := range cmds {
 		h.names = append(h.names, c.Name())
+		setUp = setUp && (c.Name() == "hello" || c.Name() == "client")
+	}
+	if !setUp {
+		h.trips++
 	}
 }
 
 // A completion moves the citizen's conversation on with a done mark that
 // expires with its set, and takes no transaction: a transaction holds a
-// connection of its own, where plain pipelines share round trips.
+// connection of its own, where plain pipelines share round trips. Its
+// clean-up goes with the step's commit: a first message that completes
+// costs five round trips (the read; the open invitation's done mark; the
+// invitation; the response saved; the commit) and no MongoDB.
 func TestCompletionMarksDoneWithoutATransaction(t *testing.T) {
 	c := newChat(t)
 	const p = "84912345678"
 	d1 := c.invite("D-DONE-1", "0912345678")
+	c.invite("D-DONE-2", "0912345679")
+	c.say("84912345679", "5 5 5 5 5") // Redis has the scripts from here
 	rec := &commands{}
 	c.g.Core.Conversations.R.AddHook(rec)
+	mongo := c.g.Core.Mongo
+	c.g.Core.Mongo = nil // a MongoDB call would panic
 	res := c.say(p, "5 5 5 5 5")
+	c.g.Core.Mongo = mongo
+	if rec.trips != 5 {
+		t.Fatalf("a first message that completes took %d round trips, want 5: %v", rec.trips, rec.names)
+	}
 	if len(res.Replies) != 1 || !strings.HasPrefix(res.Replies[0], "Cảm ơn") {
 		t.Fatalf("replies %v", res.Replies)
 	}
@@ -269,6 +288,10 @@ func TestCompletionThatLosesTheCommitIsNotAppliedTwice(t *testing.T) {
 	for _, id := range []string{first, second} {
 		if ok, _ := c.g.Core.Outbox.Done(context.Background(), id); ok {
 			done++
+			// The clean-up went with the commit that lost.
+			if ok, _ := c.g.Core.Conversations.R.SIsMember(context.Background(), "gw:conv:{"+res.Respondent+"}:done", id).Result(); !ok {
+				t.Fatalf("%s completed without its done mark", id)
+			}
 		}
 	}
 	if done != 1 {

@@ -305,6 +305,8 @@ type Completion struct {
 	// Sender is the keyed hash of the phone (or chat user) that answered,
 	// for a chat channel.
 	Sender string
+	// later, for a chat message, takes the clean-up into its commit.
+	later *later
 	// Address and Device are the web client's address and device cookie,
 	// raw: only their keyed hashes are kept.
 	Address, Device string
@@ -387,7 +389,7 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 	if id == "" {
 		return nil, ErrAlreadyCompleted
 	}
-	s.completed(ctx, ss, r, raised)
+	s.completed(ctx, ss, r, raised, c.later)
 	if !s.AckAfterMongo || s.Health.Down() {
 		s.kickOutbox() // the outbox writer takes it to MongoDB in its next batch
 		return r, nil
@@ -410,41 +412,91 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 
 // completed clears the saved answers of a completed session, moves the
 // citizen's chat on, whatever channel answered, and counts r's signals
-// (countIn), in one round trip. Each command stands alone (a DEL or a
-// script), so a plain pipeline does: it shares its round trip with other
-// requests' where a transaction would take a connection of its own.
-func (s *Service) completed(ctx context.Context, ss *Session, r *store.Response, rs raised) {
+// (countIn), in one round trip: its own, or the one that carries later
+// (a chat message's commit).
+func (s *Service) completed(ctx context.Context, ss *Session, r *store.Response, rs raised, later *later) {
 	inv := ss.Invitation
 	marks := !ss.undrafted || inv.Respondent != "" || !ss.FirstView.IsZero()
 	counts := s.Signals != nil && (rs.device != "" || rs.phone != "" || rs.moments != "")
 	if !marks && !counts {
 		return
 	}
-	var flag func()
+	if later != nil {
+		later.queue = func(p redis.Pipeliner) func() { return s.completedIn(ctx, p, ss, r, rs, counts) }
+		return
+	}
+	var counted func()
 	_, _ = s.Drafts.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if !ss.undrafted {
-			s.Drafts.ClearIn(ctx, p, inv.Token)
-		}
-		if !ss.FirstView.IsZero() {
-			s.Drafts.ForgetViewIn(ctx, p, inv.Token)
-		}
-		if inv.Respondent != "" {
-			s.Conversations.MarkDoneIn(ctx, p, inv.Respondent, inv.ID)
-		}
-		if counts && s.Signals.R == s.Drafts.R {
-			flag = s.countIn(ctx, p, r, rs)
-		}
+		counted = s.completedIn(ctx, p, ss, r, rs, counts)
 		return nil
 	})
-	switch {
-	case flag != nil:
-		flag()
-	case counts: // the signals live in another Redis
-		_, _ = s.Signals.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-			flag = s.countIn(ctx, p, r, rs)
+	counted()
+}
+
+// completedIn queues completed's commands on p, a pipeline of the drafts'
+// Redis. Each stands alone (a DEL or a script), so a plain pipeline does:
+// it shares its round trip with other requests' where a transaction would
+// take a connection of its own. The func it returns, once p has run,
+// flags the repeats it counted (counting them first where the signals
+// live in another Redis).
+func (s *Service) completedIn(ctx context.Context, p redis.Pipeliner, ss *Session, r *store.Response, rs raised, counts bool) func() {
+	inv := ss.Invitation
+	if !ss.undrafted {
+		s.Drafts.ClearIn(ctx, p, inv.Token)
+	}
+	if !ss.FirstView.IsZero() {
+		s.Drafts.ForgetViewIn(ctx, p, inv.Token)
+	}
+	if inv.Respondent != "" {
+		s.Conversations.MarkDoneIn(ctx, p, inv.Respondent, inv.ID)
+	}
+	var flag func()
+	if counts && s.Signals.R == s.Drafts.R {
+		flag = s.countIn(ctx, p, r, rs)
+	}
+	return func() {
+		switch {
+		case flag != nil:
+			flag()
+		case counts: // the signals live in another Redis
+			_, _ = s.Signals.R.Pipelined(ctx, func(p redis.Pipeliner) error {
+				flag = s.countIn(ctx, p, r, rs)
+				return nil
+			})
+			flag()
+		}
+	}
+}
+
+// later holds a chat completion's clean-up (completed) for the round trip
+// the message's step makes anyway, its commit, instead of one of its own.
+// The commit's pipeline runs it whether or not the commit wins (the
+// response is saved either way), and a run of the step that follows finds
+// the invitation completed and holds nothing more.
+type later struct {
+	queue func(redis.Pipeliner) func() // the clean-up to queue, if any
+	done  func()                       // what reads its replies
+}
+
+// queueIn queues the held clean-up on p, once.
+func (l *later) queueIn(p redis.Pipeliner) {
+	if l.queue != nil {
+		l.done, l.queue = l.queue(p), nil
+	}
+}
+
+// settle reads the replies of the clean-up the commit carried, or sends
+// one it never carried (the step failed after the completion) on r.
+func (l *later) settle(ctx context.Context, r redis.UniversalClient) {
+	if l.queue != nil {
+		_, _ = r.Pipelined(ctx, func(p redis.Pipeliner) error {
+			l.queueIn(p)
 			return nil
 		})
-		flag()
+	}
+	if l.done != nil {
+		l.done()
+		l.done = nil
 	}
 }
 

@@ -17,6 +17,9 @@ type spending struct {
 	msg   string
 	spent *store.Spend
 	index func() ([]store.IndexedInvitation, bool, error)
+	// later takes the clean-up of a completion the message makes into
+	// the step's commit.
+	later later
 }
 
 // watchSpend makes io read, with each read of who's conversation, what
