@@ -481,9 +481,7 @@ func (a *Applier) apply(ctx context.Context, st store.JournalState, c store.Clai
 		if !fresh[r.ID] {
 			continue
 		}
-		for k, n := range CellsOf(r, topics[i]) {
-			cells.Add(k, n)
-		}
+		AddCellsOf(cells, r, topics[i])
 		if cm, ok := CommentOf(r, topics[i]); ok {
 			comments = append(comments, cm)
 		}
@@ -1087,9 +1085,7 @@ func (b *built) flush(ctx context.Context) error {
 	for i := range b.slice {
 		r := &b.slice[i]
 		topics := TopicsOf(r, b.a.Lexicon)
-		for k, c := range CellsOf(r, topics) {
-			b.cells.Add(k, c)
-		}
+		AddCellsOf(b.cells, r, topics)
 		if c, ok := CommentOf(r, topics); ok {
 			b.comments = append(b.comments, c)
 		}
@@ -1360,9 +1356,7 @@ func (a *Applier) Compare(ctx context.Context) ([]string, error) {
 			return err
 		}
 		for i := range slice {
-			for k, c := range CellsOf(&slice[i], TopicsOf(&slice[i], a.Lexicon)) {
-				want.Add(k, c)
-			}
+			AddCellsOf(want, &slice[i], TopicsOf(&slice[i], a.Lexicon))
 		}
 		slice = slice[:0]
 		return nil

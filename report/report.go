@@ -30,12 +30,18 @@ import (
 // flagged answers out (index_excluding_flagged) and count them by
 // signal.
 func CellsOf(r *store.Response, topics []survey.Topic) store.Cells {
+	cells := store.Cells{}
+	AddCellsOf(cells, r, topics)
+	return cells
+}
+
+// AddCellsOf adds CellsOf(r, topics) to cells, without a map of r's own
+// (the roll-up writer adds a batch's responses to one).
+func AddCellsOf(cells store.Cells, r *store.Response, topics []survey.Topic) {
 	family, _, _ := strings.Cut(r.Channel, ".")
-	cells := store.InvitationCells(r.AgencyCode, r.InvitedMonth(), r.RateSurvey(), store.FunnelCompleted, family)
+	cells.Add(store.InvitationCell(r.AgencyCode, r.InvitedMonth(), r.RateSurvey(), store.FunnelCompleted, family), store.Counts{Responses: 1})
 	if r.Reminded {
-		for k, n := range store.InvitationCells(r.AgencyCode, r.InvitedMonth(), r.RateSurvey(), store.FunnelAfterReminder, family) {
-			cells.Add(k, n)
-		}
+		cells.Add(store.InvitationCell(r.AgencyCode, r.InvitedMonth(), r.RateSurvey(), store.FunnelAfterReminder, family), store.Counts{Responses: 1})
 	}
 	st := store.StandingOf(r)
 	bases := []store.CellKey{{Agency: r.AgencyCode, Month: r.Month, Survey: r.Survey, Channel: r.Channel}}
@@ -73,7 +79,6 @@ func CellsOf(r *store.Response, topics []survey.Topic) store.Cells {
 			cells.Add(k, store.Counts{Responses: 1})
 		}
 	}
-	return cells
 }
 
 // CellsBetween is what recounting r as standing now instead of as it

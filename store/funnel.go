@@ -158,10 +158,10 @@ func (e FunnelEvent) Cell() (CellKey, Counts) {
 	return funnelKey(e.Agency, e.Month, survey, e.Step, e.Family), c
 }
 
-// InvitationCells returns the cell one step of an invitation of survey
-// adds.
-func InvitationCells(agency, month, survey, step, family string) Cells {
-	return Cells{funnelKey(agency, month, FunnelSurveyOf(survey), step, family): {Responses: 1}}
+// InvitationCell is the cell one step of an invitation of survey adds
+// to (one response).
+func InvitationCell(agency, month, survey, step, family string) CellKey {
+	return funnelKey(agency, month, FunnelSurveyOf(survey), step, family)
 }
 
 func funnelKey(agency, month, survey, step, family string) CellKey {
