@@ -768,7 +768,7 @@ func (s *Service) sentEntries(msgs []*store.Message) ([]map[string]string, error
 	// two allocations for the entry, not two a record and regrowths.
 	size := 0
 	for _, m := range msgs {
-		size += 512 + len(m.Text) + len(m.Text)/8 // keys, ids and times; escapes
+		size += m.JSONSize() + 40 // its id may be set below
 	}
 	buf, ends := make([]byte, 0, size), make([]int, len(msgs))
 	for i, m := range msgs {

@@ -16,6 +16,14 @@ import (
 // escape) goes to encoding/json itself, so records queued by any version
 // read alike.
 
+// JSONSize is about how many bytes AppendJSON writes for m: its keys, time
+// and values, and room for some escapes.
+func (m *Message) JSONSize() int {
+	n := len(m.ID) + len(m.Channel) + len(m.Invitation) + len(m.Respondent) + len(m.Kind) + len(m.Encoding) +
+		len(m.ProviderID) + len(m.Agency) + len(m.Month) + len(m.Survey) + len(m.Text) + len(m.Outcome)
+	return 240 + n + len(m.Text)/8
+}
+
 // AppendJSON appends json.Marshal(m) to b, or returns its error.
 func (m *Message) AppendJSON(b []byte) ([]byte, error) {
 	if _, off := m.At.Zone(); m.At.Year() < 0 || m.At.Year() > 9999 || off <= -24*3600 || off >= 24*3600 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +46,9 @@ func TestMessageJSONIsEncodingJSONs(t *testing.T) {
 		want, err := json.Marshal(m)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if m.JSONSize() < len(want) && !strings.ContainsAny(string(want), "\\") {
+			t.Fatalf("JSONSize %d for %d bytes without escapes: %s", m.JSONSize(), len(want), want)
 		}
 		got, err := m.AppendJSON([]byte("x"))
 		if err != nil || string(got[1:]) != string(want) || got[0] != 'x' {
