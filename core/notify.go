@@ -3,13 +3,11 @@ package core
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -27,9 +25,8 @@ func Sign(secret string, body []byte) string {
 }
 
 // MAC is the HMAC-SHA256 of body keyed by secret. Every inbound SMS of the
-// generic format is checked with one, so keyed HMACs are kept per secret
-// for reuse: a fresh one costs two blocks of SHA-256 for its key and
-// 0.5 KB. Rotated secrets are forgotten once maxMACKeys are kept.
+// generic format is checked with one, so each secret's store.KeyedMAC is
+// kept for reuse. Rotated secrets are forgotten once maxMACKeys are kept.
 func MAC(secret string, body []byte) [sha256.Size]byte {
 	v, ok := macs.Load(secret)
 	if !ok {
@@ -37,20 +34,13 @@ func MAC(secret string, body []byte) [sha256.Size]byte {
 			macs.Clear()
 			macKeys.Store(1)
 		}
-		v, _ = macs.LoadOrStore(secret, &sync.Pool{New: func() any { return hmac.New(sha256.New, []byte(secret)) }})
+		v, _ = macs.LoadOrStore(secret, store.NewKeyedMAC([]byte(secret)))
 	}
-	pool := v.(*sync.Pool)
-	m := pool.Get().(hash.Hash)
-	m.Reset()
-	m.Write(body)
-	var sum [sha256.Size]byte
-	m.Sum(sum[:0])
-	pool.Put(m)
-	return sum
+	return v.(*store.KeyedMAC).Sum(body)
 }
 
 var (
-	macs    sync.Map // secret → *sync.Pool of its keyed HMACs
+	macs    sync.Map // secret → its *store.KeyedMAC
 	macKeys atomic.Int64
 )
 
