@@ -764,14 +764,8 @@ func (s *Service) sentEntries(msgs []*store.Message) ([]map[string]string, error
 	if len(msgs) == 0 {
 		return nil, nil
 	}
-	// The records are written into one buffer, made one string, and cut:
-	// two allocations for the entry, not two a record and regrowths.
 	size := 0
 	for _, m := range msgs {
-		size += m.JSONSize() + 40 // its id may be set below
-	}
-	buf, ends := make([]byte, 0, size), make([]int, len(msgs))
-	for i, m := range msgs {
 		switch {
 		case m.ID != "":
 		case m.ProviderID != "":
@@ -782,6 +776,12 @@ func (s *Service) sentEntries(msgs []*store.Message) ([]map[string]string, error
 		if m.At.IsZero() {
 			m.At = s.now()
 		}
+		size += m.JSONSize()
+	}
+	// The records are written into one buffer, made one string, and cut:
+	// two allocations for the entry, not two a record and regrowths.
+	buf, ends := make([]byte, 0, size), make([]int, len(msgs))
+	for i, m := range msgs {
 		var err error
 		if buf, err = m.AppendJSON(buf); err != nil {
 			return nil, err
