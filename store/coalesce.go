@@ -15,11 +15,10 @@ import (
 // While `limit` round trips are in flight, a command (or a pipeline) waits
 // in a queue instead of taking a connection of its own; when a round trip
 // ends, the queue goes as one pipeline on one connection (maxRoundTrip
-// commands at most). A round
-// trip to Redis costs the gateway a write and a read system call and the
-// wake-ups around them (a quarter of its CPU per SMS webhook, measured on
-// loopback), and costs Redis the same: under load one round trip now
-// carries the commands of several requests. With fewer round trips in
+// commands at most). A round trip to Redis costs the gateway a write and
+// a read system call and the wake-ups around them (a quarter of its CPU
+// per SMS webhook, measured on loopback), and costs Redis the same: under
+// load one round trip now carries the commands of several requests. With fewer round trips in
 // flight a command goes at once, as before, so a quiet gateway waits for
 // nothing.
 //
