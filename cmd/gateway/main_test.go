@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -110,7 +112,30 @@ func (p *proc) output() string {
 	return p.log.String()
 }
 
+// freeAddr is an address for a gateway to listen on. It is free when
+// chosen but closed before the gateway binds it, so it is taken below the
+// kernel's ephemeral range: whatever listens on port 0 meanwhile (the
+// gateway's own embedded stores, other test packages) or dials out cannot
+// take it. A port 0 listener's address, as before, would be in that range.
 func freeAddr(t *testing.T) string {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
+	}
+	for range 200 {
+		if low <= 20000 {
+			break
+		}
+		port := 20000 + rand.IntN(low-20000)
+		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			_ = l.Close()
+			return l.Addr().String()
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
