@@ -366,6 +366,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 	who := out.Respondent
 	say := func(t survey.Text) []string { return []string{render(t, st.Locale)} }
 	if sp.spent != nil {
+		s.respend(ctx, who, sp)
 		return respent(st, sp.spent), nil
 	}
 	if err := s.closeIfAnswered(ctx, st, done); err != nil {

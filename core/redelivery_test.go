@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -255,6 +256,10 @@ func (c *chat) run(n int, k cutCase) []string {
 	if n := c.responses(a, b); n != 1 {
 		c.t.Fatalf("cut at write %d of %v: %d responses from one message", k.at, written, n)
 	}
+	// The completion's clean-up, lost with a cut before it, is made again.
+	if ok, err := c.g.Core.Conversations.R.SIsMember(context.Background(), "gw:conv:{"+res.Respondent+"}:done", target).Result(); !ok || err != nil {
+		c.t.Fatalf("cut at write %d of %v (lands %v): the retry left the completed invitation without its done mark (%v)", k.at, written, k.lands, err)
+	}
 	return written
 }
 
@@ -283,5 +288,38 @@ func TestCompletingMessageCutAtEachWrite(t *testing.T) {
 		c.run(n, cutCase{underWay: underWay, at: len(all) - 1, lands: true})
 		n++
 		t.Logf("under way %v: cut at each of %v", underWay, all)
+	}
+}
+
+// An answer by dossier code counts the sender's phone (phone_many). A
+// delivery whose commit is lost after its response was saved loses that
+// count with the rest of the clean-up; the retry counts it, once.
+func TestRedeliveryCountsTheDossierCodePhone(t *testing.T) {
+	c := newChat(t)
+	const p = "84966000222"
+	id := c.g.Invite("D-DG-CUT", "000.00.12.H49", nil)["id"].(string)
+	c.expect(c.say(p, "DG D-DG-CUT"), id, "Nhắn 5 số", c.scans.Load())
+	h := &failCommitOnce{}
+	c.g.Core.Conversations.R.AddHook(h)
+	in := core.Inbound{Channel: sms, From: p, MessageID: "dg-cut-1", Text: "5 4 5 4 5", Limit: true, LogSMS: true}
+	if _, err := c.g.Core.Converse(context.Background(), in, render); err == nil || !h.done.Load() || !c.done(id) {
+		t.Fatalf("the first delivery: %v; commit failed %v, done %v", err, h.done.Load(), c.done(id))
+	}
+	for range 2 { // the retry, then a duplicate of it
+		if res, err := c.g.Core.Converse(context.Background(), in, render); err != nil || !strings.HasPrefix(strings.Join(res.Replies, " | "), "Cảm ơn") {
+			t.Fatalf("the retry: %v %v", err, res)
+		}
+	}
+	c.g.Flush()
+	r, err := c.g.Mongo.Responses.ByInvitation(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := c.g.Core.Signals.R.Keys(context.Background(), "gw:sig:phone:*{"+c.g.Core.Sealer.Hash(p)+"}").Result()
+	if len(keys) != 1 {
+		t.Fatalf("phone count keys %v", keys)
+	}
+	if got, _ := c.g.Core.Signals.R.ZRange(context.Background(), keys[0], 0, -1).Result(); !slices.Equal(got, []string{r.ID}) {
+		t.Fatalf("the phone counted %v, want the response %s once", got, r.ID)
 	}
 }

@@ -377,6 +377,9 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 		r.Answers = append(r.Answers, store.Answer{Question: string(q.ID), Criterion: q.Criterion, Score: c.Answers[q.ID]})
 	}
 	raised := s.raise(ctx, ss, c, r)
+	if c.Spend != nil {
+		c.Spend.Response, c.Spend.At, c.Spend.Phone = r.ID, r.SubmittedAt.UnixMilli(), raised.phone != ""
+	}
 	// Durable in Redis first: from here the answer is accepted, whatever
 	// MongoDB is doing. The done mark makes a second completion a no-op.
 	id, spent, err := s.Outbox.Put(ctx, r, c.Spend)

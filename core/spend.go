@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -54,4 +55,24 @@ func respent(st *chatState, spent *store.Spend) []string {
 		st.Invitation, st.Done = spent.Invitation, true
 	}
 	return spent.Replies
+}
+
+// respend holds for the step's commit the clean-up of the completion the
+// spent message made (see completed), for a process that died between
+// saving the response and its commit: who's done mark and, for an answer
+// by dossier code, the count of who's phone. Both are idempotent, so a
+// delivery that finds them made does no harm. The web draft, which only
+// the invitation's token names, is left to its expiry.
+func (s *Service) respend(ctx context.Context, who string, sp *spending) {
+	if sp.later.queue != nil || sp.later.done != nil {
+		return // this delivery completed it: its own clean-up is held
+	}
+	ss := &Session{Invitation: &store.Invitation{ID: sp.spent.Invitation, Respondent: who}, undrafted: true}
+	r := &store.Response{ID: sp.spent.Response, SubmittedAt: time.UnixMilli(sp.spent.At)}
+	var rs raised
+	if sp.spent.Phone && r.ID != "" {
+		rs.phone = who
+	}
+	counts := s.Signals != nil && rs.phone != ""
+	sp.later.queue = func(p redis.Pipeliner) func() { return s.completedIn(ctx, p, ss, r, rs, counts) }
 }

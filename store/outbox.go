@@ -50,6 +50,14 @@ type Spend struct {
 	Message    string   `json:"-"`
 	Invitation string   `json:"i"`
 	Replies    []string `json:"r,omitempty"`
+	// Response and At are the response the message saved and when (Unix
+	// ms), and Phone that its sender's phone was counted for it (an
+	// answer by dossier code): what a redelivery needs to redo the
+	// completion's clean-up, should the process have died before it.
+	// Spends kept before they were recorded lack them.
+	Response string `json:"s,omitempty"`
+	At       int64  `json:"t,omitempty"`
+	Phone    bool   `json:"p,omitempty"`
 }
 
 // spendKey holds what a message spent. It shares the outbox's hash tag, so
