@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -45,34 +46,43 @@ type claim struct {
 }
 
 // hold keeps c's marker in seenKey fresh while the step runs, from the
-// moment it is c's, until letGo.
+// moment it is c's, until letGo. Nearly every step ends well within a
+// renewal's period, so nothing runs unless one is due: a timer, not a
+// goroutine and a ticker of its own for each message.
 func (s *Conversations) hold(ctx context.Context, seenKey string, c *claim) {
 	if c.renewing != nil {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	token, done := c.token, make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(renewEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			next := inflight(time.Now())
-			ok, err := swap.Run(ctx, s.R, []string{seenKey}, c.field, token, next).Int()
-			if err == nil && ok == 0 {
-				return // committed (the marker is the mark now), or taken over
-			}
-			if err == nil {
-				token = next
-			} // else Redis was slow or away: try again at the next tick
+	var mu sync.Mutex // held by a renewal, so letGo waits for it
+	token, stopped := c.token, false
+	var t *time.Timer
+	mu.Lock() // t is set before a renewal reads it
+	defer mu.Unlock()
+	t = time.AfterFunc(renewEvery, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
 		}
-	}()
-	c.renewing = func() string { cancel(); <-done; return token }
+		next := inflight(time.Now())
+		ok, err := swap.Run(ctx, s.R, []string{seenKey}, c.field, token, next).Int()
+		if err == nil && ok == 0 {
+			return // committed (the marker is the mark now), or taken over
+		}
+		if err == nil {
+			token = next
+		} // else Redis was slow or away: try again in a period
+		t.Reset(renewEvery)
+	})
+	c.renewing = func() string {
+		cancel() // a renewal under way gives up
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		t.Stop()
+		return token
+	}
 }
 
 // letGo stops renewing c's marker.
