@@ -28,6 +28,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, out i
 		return err
 	}
 	log := newLogger(cfg.LogLevel, cfg.LogFormat, out)
+	if limit := tuneGC(getenv, cgroupLimits); limit > 0 {
+		log.Info("memory limit for the collector: three quarters of the container's", "bytes", limit)
+	}
 	adminGiven := cfg.AdminKey != ""
 	adminMade, err := fillKeys(&cfg)
 	if err != nil {
