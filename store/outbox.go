@@ -65,19 +65,31 @@ type Spend struct {
 func (o *Outbox) spendKey(msg string) string { return o.Key + ":spent:" + msg }
 
 // putResponse writes a response, its invitation's done mark and, when
-// KEYS[3] is given, its message's spend, unless the message spent an
+// KEYS[4] is given, its message's spend, unless the message spent an
 // invitation before ("spent", with that spend) or the invitation is done
-// ("done"). ARGV: the response, the done mark's TTL (ms) and value, the
-// spend and its TTL (ms).
+// ("done"). A put run again gives its first answer: go-redis sends a
+// command again when the reply to it was lost (a read timeout, a dropped
+// connection), and the first run, which did land, must not read as
+// another answer's "done" or "spent". KEYS[3] remembers the put's entry
+// for putAgain. ARGV: the response, the done mark's TTL (ms) and value,
+// putAgain (ms), the spend and its TTL (ms).
 var putResponse = redis.NewScript(`
-if KEYS[3] then
-  local spent = redis.call("GET", KEYS[3])
+local again = redis.call("GET", KEYS[3])
+if again then return {"ok", again} end
+if KEYS[4] then
+  local spent = redis.call("GET", KEYS[4])
   if spent then return {"spent", spent} end
 end
 if redis.call("EXISTS", KEYS[2]) == 1 then return {"done"} end
 redis.call("SET", KEYS[2], ARGV[3], "PX", ARGV[2])
-if KEYS[3] then redis.call("SET", KEYS[3], ARGV[4], "PX", ARGV[5]) end
-return {"ok", redis.call("XADD", KEYS[1], "*", "response", ARGV[1])}`)
+if KEYS[4] then redis.call("SET", KEYS[4], ARGV[5], "PX", ARGV[6]) end
+local id = redis.call("XADD", KEYS[1], "*", "response", ARGV[1])
+redis.call("SET", KEYS[3], id, "PX", ARGV[4])
+return {"ok", id}`)
+
+// putAgain is how long a put's entry is remembered for the same put sent
+// again: go-redis retries within its backoff, well under a second.
+const putAgain = time.Minute
 
 // Put stores r unless its invitation already has a response in the outbox;
 // it returns the stream entry id, or "" when the invitation was done. With
@@ -85,11 +97,15 @@ return {"ok", redis.call("XADD", KEYS[1], "*", "response", ARGV[1])}`)
 // r, and a message that spent an invitation before stores nothing: "" and
 // that spend are returned.
 func (o *Outbox) Put(ctx context.Context, r *Response, by *Spend) (string, *Spend, error) {
+	if r.ID == "" {
+		return "", nil, errors.New("outbox: a response without an id")
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return "", nil, err
 	}
-	keys, args := []string{o.Key, o.doneKey(r.InvitationID)}, []any{b, o.DoneTTL.Milliseconds(), channelFamily(r.Channel)}
+	keys := []string{o.Key, o.doneKey(r.InvitationID), o.Key + ":put:" + r.ID}
+	args := []any{b, o.DoneTTL.Milliseconds(), channelFamily(r.Channel), putAgain.Milliseconds()}
 	if by != nil {
 		sp, _ := json.Marshal(by) // strings only: it always marshals
 		keys, args = append(keys, o.spendKey(by.Message)), append(args, sp, ClaimTTL.Milliseconds())
