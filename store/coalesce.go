@@ -18,9 +18,9 @@ import (
 // commands at most). A round trip to Redis costs the gateway a write and
 // a read system call and the wake-ups around them (a quarter of its CPU
 // per SMS webhook, measured on loopback), and costs Redis the same: under
-// load one round trip now carries the commands of several requests. With fewer round trips in
-// flight a command goes at once, as before, so a quiet gateway waits for
-// nothing.
+// load one round trip now carries the commands of several requests. With
+// fewer round trips in flight a command goes at once, as before, so a
+// quiet gateway waits for nothing.
 //
 // Redis runs each command on its own, as it would from separate
 // connections; only the commands of one pipeline stay in order and
