@@ -420,7 +420,7 @@ func (s *Service) Complete(ctx context.Context, ss *Session, c Completion) (*sto
 func (s *Service) completed(ctx context.Context, ss *Session, r *store.Response, rs raised, later *later) {
 	inv := ss.Invitation
 	marks := !ss.undrafted || inv.Respondent != "" || !ss.FirstView.IsZero()
-	counts := s.Signals != nil && (rs.device != "" || rs.phone != "" || rs.moments != "")
+	counts := s.counts(rs)
 	if !marks && !counts {
 		return
 	}
@@ -434,6 +434,11 @@ func (s *Service) completed(ctx context.Context, ss *Session, r *store.Response,
 		return nil
 	})
 	counted()
+}
+
+// counts says whether a completion raised anything to count (countIn).
+func (s *Service) counts(rs raised) bool {
+	return s.Signals != nil && (rs.device != "" || rs.phone != "" || rs.moments != "")
 }
 
 // completedIn queues completed's commands on p, a pipeline of the drafts'

@@ -73,6 +73,6 @@ func (s *Service) respend(ctx context.Context, who string, sp *spending) {
 	if sp.spent.Phone && r.ID != "" {
 		rs.phone = who
 	}
-	counts := s.Signals != nil && rs.phone != ""
+	counts := s.counts(rs)
 	sp.later.queue = func(p redis.Pipeliner) func() { return s.completedIn(ctx, p, ss, r, rs, counts) }
 }

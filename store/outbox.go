@@ -64,6 +64,10 @@ type Spend struct {
 // the script that puts a response writes it too on Redis Cluster.
 func (o *Outbox) spendKey(msg string) string { return o.Key + ":spent:" + msg }
 
+// putKey remembers a response's put for the same put sent again (see
+// putResponse), in the outbox's slot.
+func (o *Outbox) putKey(response string) string { return o.Key + ":put:" + response }
+
 // putResponse writes a response, its invitation's done mark and, when
 // KEYS[4] is given, its message's spend, unless the message spent an
 // invitation before ("spent", with that spend) or the invitation is done
@@ -104,7 +108,7 @@ func (o *Outbox) Put(ctx context.Context, r *Response, by *Spend) (string, *Spen
 	if err != nil {
 		return "", nil, err
 	}
-	keys := []string{o.Key, o.doneKey(r.InvitationID), o.Key + ":put:" + r.ID}
+	keys := []string{o.Key, o.doneKey(r.InvitationID), o.putKey(r.ID)}
 	args := []any{b, o.DoneTTL.Milliseconds(), channelFamily(r.Channel), putAgain.Milliseconds()}
 	if by != nil {
 		sp, _ := json.Marshal(by) // strings only: it always marshals
