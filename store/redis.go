@@ -210,6 +210,20 @@ type Locks struct{ R redis.UniversalClient }
 // ErrLocked means another holder has the lease.
 var ErrLocked = errors.New("locked by another holder")
 
+// lock takes a free lock for its owner (1), or says whether the owner
+// holds it already (1, or 0 for another holder): go-redis sends a command
+// again when its reply was lost though it ran, and a plain SET NX sent
+// again would find its own first run's lease and give up the job until
+// the lease ran out. KEYS: the lock. ARGV: the owner, the TTL in ms.
+var lock = redis.NewScript(`
+local cur = redis.call("GET", KEYS[1])
+if not cur then
+  redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+  return 1
+end
+if cur == ARGV[1] then return 1 end
+return 0`)
+
 var unlock = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
 var extend = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`)
 
@@ -225,11 +239,11 @@ func (l *Locks) Acquire(ctx context.Context, name string, ttl time.Duration) (*L
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	lease := &Lease{r: l.R, key: "gw:lock:" + name, owner: hex.EncodeToString(b[:])}
-	ok, err := l.R.SetNX(ctx, lease.key, lease.owner, ttl).Result()
+	ok, err := lock.Run(ctx, l.R, []string{lease.key}, lease.owner, ttl.Milliseconds()).Int()
 	if err != nil {
 		return nil, fmt.Errorf("acquire lock %s: %w", name, err)
 	}
-	if !ok {
+	if ok == 0 {
 		return nil, ErrLocked
 	}
 	return lease, nil
