@@ -164,11 +164,20 @@ const maxMark = 2000
 // Step), not an applied message. KEYS: state, seen marks (absent without a
 // message id). ARGV: "1" when a state was read (then its bytes), "1" when
 // there is a next state (then its bytes), the state's TTL in ms (0: none),
-// the seen marks' TTL in ms, the message's field in the seen hash, its mark.
+// the seen marks' TTL in ms, the message's field in the seen hash, its
+// mark, the delivery's token.
+//
+// go-redis sends the script again when its reply was lost though it ran:
+// the seen hash's field "~last" keeps the token of the delivery that
+// committed last, so that delivery's commit sent again answers "ok", as
+// the first time, not "dup" (which leaves a Zalo message unanswered).
 var commitStep = redis.NewScript(`
 if KEYS[2] then
   local seen = redis.call("HGET", KEYS[2], ARGV[7])
-  if seen and string.sub(seen, 1, 1) ~= "~" then return {"dup", seen} end
+  if seen and string.sub(seen, 1, 1) ~= "~" then
+    if redis.call("HGET", KEYS[2], "~last") == ARGV[9] then return {"ok"} end
+    return {"dup", seen}
+  end
 end
 local cur = redis.call("GET", KEYS[1])
 if ARGV[1] == "1" then
@@ -184,7 +193,7 @@ else
   redis.call("SET", KEYS[1], ARGV[4])
 end
 if KEYS[2] then
-  redis.call("HSET", KEYS[2], ARGV[7], ARGV[8])
+  redis.call("HSET", KEYS[2], ARGV[7], ARGV[8], "~last", ARGV[9])
   redis.call("PEXPIRE", KEYS[2], ARGV[6])
 end
 return {"ok"}`)
@@ -260,7 +269,7 @@ func (s *Conversations) step(ctx context.Context, who string, keys []string, c *
 		if mark == "" || len(mark) > maxMark || strings.HasPrefix(mark, "~") {
 			mark = "1"
 		}
-		args := []any{flag(cur != nil), cur, flag(next != nil), next, s.TTL.Milliseconds(), SeenTTL.Milliseconds(), c.field, mark}
+		args := []any{flag(cur != nil), cur, flag(next != nil), next, s.TTL.Milliseconds(), SeenTTL.Milliseconds(), c.field, mark, c.token}
 		res, err := s.commit(ctx, keys, args, io.After)
 		if err == nil && len(res) == 0 {
 			err = errors.New("empty answer from the commit script")
@@ -333,7 +342,9 @@ func (s *Conversations) read(ctx context.Context, who string, keys []string, c *
 		return nil
 	}) // each command carries its own error
 	if claiming {
-		c.claimed, c.mine = true, took.Val()
+		// A read sent again (its reply lost) finds the marker its first
+		// run set: the marker is still this delivery's.
+		c.claimed, c.mine = true, took.Val() || seen.Val() == c.token
 	}
 	if allowed != nil {
 		if err := allowed(); err != nil {
