@@ -77,11 +77,17 @@ func (c *Calls) Progress(ctx context.Context, inv string) (*CallProgress, int, e
 
 // setProgress writes the progress as step+1 only if the stored step is
 // still step: the step number is the event id of a keypress webhook, so
-// a webhook retried (or racing another) applies once.
+// a webhook retried (or racing another) applies once. The write keeps
+// its writer's nonce, so the script sent again by go-redis (its reply
+// lost) answers 1 as the first time. KEYS: the progress. ARGV: the step,
+// the state, the TTL in ms, the nonce.
 var setProgress = redis.NewScript(`
 local cur = redis.call("HGET", KEYS[1], "q") or "0"
-if cur ~= ARGV[1] then return 0 end
-redis.call("HSET", KEYS[1], "q", tostring(tonumber(ARGV[1]) + 1), "s", ARGV[2])
+if cur ~= ARGV[1] then
+  if cur == tostring(tonumber(ARGV[1]) + 1) and redis.call("HGET", KEYS[1], "n") == ARGV[4] then return 1 end
+  return 0
+end
+redis.call("HSET", KEYS[1], "q", tostring(tonumber(ARGV[1]) + 1), "s", ARGV[2], "n", ARGV[4])
 redis.call("PEXPIRE", KEYS[1], ARGV[3])
 return 1`)
 
@@ -104,7 +110,7 @@ func (c *Calls) Step(ctx context.Context, inv string, step int, fn func(p *CallP
 		return nil, 0, err
 	}
 	b, _ := json.Marshal(p)
-	ok, err := setProgress.Run(ctx, c.R, []string{c.progressKey(inv)}, strconv.Itoa(cur), string(b), CallTTL.Milliseconds()).Int()
+	ok, err := setProgress.Run(ctx, c.R, []string{c.progressKey(inv)}, strconv.Itoa(cur), string(b), CallTTL.Milliseconds(), nonce()).Int()
 	if err != nil {
 		return nil, 0, fmt.Errorf("save call progress of %s: %w", inv, err)
 	}
@@ -166,7 +172,7 @@ func (c *Calls) UnlockPhone(ctx context.Context, who, holder string) error {
 // ClaimEvent marks a provider's event (a call's final status) applied;
 // false when it was already.
 func (c *Calls) ClaimEvent(ctx context.Context, id string) (bool, error) {
-	ok, err := c.R.SetNX(ctx, c.eventKey(id), "1", ClaimTTL).Result()
+	ok, err := takeKey(ctx, c.R, c.eventKey(id), nonce(), ClaimTTL)
 	if err != nil {
 		return false, fmt.Errorf("claim call event: %w", err)
 	}

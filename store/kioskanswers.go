@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -31,13 +29,9 @@ const claimLease = 2 * time.Second
 // claim to settle when this request holds the key now, or else the
 // outcome stored for the key ("pending" while another request holds it).
 func (k *Kiosks) ClaimAnswer(ctx context.Context, desk, key string) (claim, outcome string, err error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", "", err
-	}
-	claim = "pending:" + hex.EncodeToString(b[:])
+	claim = "pending:" + nonce()
 	for range 3 {
-		ok, err := k.R.SetNX(ctx, k.key("ans", desk+":"+key), claim, claimLease).Result()
+		ok, err := takeKey(ctx, k.R, k.key("ans", desk+":"+key), claim, claimLease) // ours again when sent again
 		if err != nil || ok {
 			return claim, "", err
 		}

@@ -210,12 +210,12 @@ type Locks struct{ R redis.UniversalClient }
 // ErrLocked means another holder has the lease.
 var ErrLocked = errors.New("locked by another holder")
 
-// lock takes a free lock for its owner (1), or says whether the owner
-// holds it already (1, or 0 for another holder): go-redis sends a command
+// take sets a free key to its taker's value (1), or says whether the
+// taker holds it already (1, or 0 for another): go-redis sends a command
 // again when its reply was lost though it ran, and a plain SET NX sent
-// again would find its own first run's lease and give up the job until
-// the lease ran out. KEYS: the lock. ARGV: the owner, the TTL in ms.
-var lock = redis.NewScript(`
+// again finds its own first run's value and answers "taken". KEYS: the
+// key. ARGV: the taker's value (unique to it), the TTL in ms.
+var take = redis.NewScript(`
 local cur = redis.call("GET", KEYS[1])
 if not cur then
   redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
@@ -223,6 +223,20 @@ if not cur then
 end
 if cur == ARGV[1] then return 1 end
 return 0`)
+
+// nonce is 16 random bytes in hex: who takes a key, or made a write.
+func nonce() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// takeKey runs take: whether key is now the taker's, who is named by
+// value (a random one per taking).
+func takeKey(ctx context.Context, r redis.Scripter, key, value string, ttl time.Duration) (bool, error) {
+	n, err := take.Run(ctx, r, []string{key}, value, ttl.Milliseconds()).Int()
+	return n == 1, err
+}
 
 var unlock = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
 var extend = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`)
@@ -236,14 +250,12 @@ type Lease struct {
 
 // Acquire takes the lock name for ttl, or returns ErrLocked.
 func (l *Locks) Acquire(ctx context.Context, name string, ttl time.Duration) (*Lease, error) {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	lease := &Lease{r: l.R, key: "gw:lock:" + name, owner: hex.EncodeToString(b[:])}
-	ok, err := lock.Run(ctx, l.R, []string{lease.key}, lease.owner, ttl.Milliseconds()).Int()
+	lease := &Lease{r: l.R, key: "gw:lock:" + name, owner: nonce()}
+	ok, err := takeKey(ctx, l.R, lease.key, lease.owner, ttl)
 	if err != nil {
 		return nil, fmt.Errorf("acquire lock %s: %w", name, err)
 	}
-	if ok == 0 {
+	if !ok {
 		return nil, ErrLocked
 	}
 	return lease, nil

@@ -35,3 +35,42 @@ func TestLockSentAgainIsStillTaken(t *testing.T) {
 	}
 	_ = again.Release(ctx)
 }
+
+func TestCallEventAndStepSentAgainApplyOnce(t *testing.T) {
+	twice, once := testenv.Redis(t), testenv.Redis(t)
+	gwtest.Resend(twice)
+	name := testenv.RandomID()
+	c, other := &store.Calls{R: twice, Name: name}, &store.Calls{R: once, Name: name}
+	if first, err := c.ClaimEvent(ctx, "CA1:completed"); err != nil || !first {
+		t.Fatalf("a call's end whose claim reply was lost: first %v, %v", first, err)
+	}
+	if first, err := other.ClaimEvent(ctx, "CA1:completed"); err != nil || first {
+		t.Fatalf("the provider's retry of it: first %v, %v", first, err)
+	}
+	answer := func(p *store.CallProgress) error { p.Answers = append(p.Answers, 5); return nil }
+	p, step, err := c.Step(ctx, "inv-1", 0, answer)
+	if err != nil || step != 1 || len(p.Answers) != 1 {
+		t.Fatalf("a keypress whose reply was lost: step %d, %+v, %v", step, p, err)
+	}
+	if _, step, err := other.Step(ctx, "inv-1", 0, answer); !errors.Is(err, store.ErrStale) || step != 1 {
+		t.Fatalf("the provider's retry of it: step %d, %v", step, err)
+	}
+	if p, step, err := c.Step(ctx, "inv-1", 1, answer); err != nil || step != 2 || len(p.Answers) != 2 {
+		t.Fatalf("the next keypress: step %d, %+v, %v", step, p, err)
+	}
+}
+
+func TestKioskAnswerClaimSentAgainIsItsOwn(t *testing.T) {
+	twice := testenv.Redis(t)
+	gwtest.Resend(twice)
+	name := testenv.RandomID()
+	k := &store.Kiosks{R: twice, Name: name}
+	claim, held, err := k.ClaimAnswer(ctx, "quay-1", "key-1")
+	if err != nil || claim == "" || held != "" {
+		t.Fatalf("an answer's claim whose reply was lost: %q, held %q, %v", claim, held, err)
+	}
+	other := &store.Kiosks{R: testenv.Redis(t), Name: name}
+	if claim, held, err := other.ClaimAnswer(ctx, "quay-1", "key-1"); err != nil || claim != "" || held != "pending" {
+		t.Fatalf("the tablet's retry while it runs: %q, held %q, %v", claim, held, err)
+	}
+}
