@@ -63,8 +63,20 @@ func (t *FeedbackTickets) keys(id string) []string {
 	return []string{base + ":t", base + ":p"}
 }
 
+// createTicket keeps a ticket unless one is there; its fields carry the
+// creating request's nonce ("op"), so the script sent again by go-redis
+// after a lost reply answers 1 as the first time (else the code to
+// confirm the phone would never be sent). KEYS: the ticket, its pending
+// phone. ARGV: the ticket's TTL in ms, its number of fields, the fields
+// ("op" among them), then the phone's TTL in ms and fields, if any.
 var createTicket = redis.NewScript(`
-if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
+if redis.call("EXISTS", KEYS[1]) == 1 then
+  local n = 2 + tonumber(ARGV[2]) * 2
+  for i = 3, n, 2 do
+    if ARGV[i] == "op" then return redis.call("HGET", KEYS[1], "op") == ARGV[i + 1] and 1 or 0 end
+  end
+  return 0
+end
 redis.call("HSET", KEYS[1], unpack(ARGV, 3, 2 + tonumber(ARGV[2]) * 2))
 redis.call("PEXPIRE", KEYS[1], ARGV[1])
 local rest = 3 + tonumber(ARGV[2]) * 2
@@ -77,7 +89,7 @@ return 1`)
 // Create keeps a new ticket and, when given, its pending phone; a ticket
 // already there (a form posted again) is left as it is: false.
 func (t *FeedbackTickets) Create(ctx context.Context, tk FeedbackTicket, p *PendingPhone) (bool, error) {
-	fields := []any{"case", tk.Case, "agency", tk.Agency, "lang", tk.Lang, "phone", tk.Phone, "mask", tk.Mask, "why", tk.Why}
+	fields := []any{"case", tk.Case, "agency", tk.Agency, "lang", tk.Lang, "phone", tk.Phone, "mask", tk.Mask, "why", tk.Why, "op", nonce()}
 	args := append([]any{TicketTTL.Milliseconds(), len(fields) / 2}, fields...)
 	if p != nil {
 		args = append(args, PhoneTTL.Milliseconds(), "sealed", b64(p.Sealed), "hash", p.Hash, "channel", p.Channel)
@@ -144,28 +156,36 @@ const (
 	CodeNone    = "none"    // no code waits (none sent yet, spent, or the phone is gone)
 )
 
+// checkCode spends a try. The pending phone keeps the last try's nonce
+// and outcome ("try"), so the script sent again by go-redis after a lost
+// reply answers as the first time: a wrong try costs one try, a locked or
+// expired code reads as such. KEYS: the ticket, its pending phone. ARGV:
+// now in ms, the code's keyed hash, the tries allowed, the try's nonce.
 var checkCode = redis.NewScript(`
 local state = redis.call("HGET", KEYS[1], "phone")
 if state == "confirming" or state == "confirmed" then return "right" end
 if state ~= "pending" then return "none" end
+local last = redis.call("HGET", KEYS[2], "try")
+if last and string.sub(last, 1, #ARGV[4] + 1) == ARGV[4] .. ":" then return string.sub(last, #ARGV[4] + 2) end
 local h = redis.call("HMGET", KEYS[2], "code_hash", "exp")
 if not h[1] or h[1] == "" then return "none" end
+local out = function(v) redis.call("HSET", KEYS[2], "try", ARGV[4] .. ":" .. v) return v end
 local spent = function() redis.call("HDEL", KEYS[2], "code", "code_hash", "exp", "tries") end
-if tonumber(h[2]) <= tonumber(ARGV[1]) then spent() return "expired" end
+if tonumber(h[2]) <= tonumber(ARGV[1]) then spent() return out("expired") end
 local tries = redis.call("HINCRBY", KEYS[2], "tries", 1)
 if h[1] == ARGV[2] then
   spent()
   redis.call("HSET", KEYS[1], "phone", "confirming")
   return "right"
 end
-if tries >= tonumber(ARGV[3]) then spent() return "locked" end
-return "wrong"`)
+if tries >= tonumber(ARGV[3]) then spent() return out("locked") end
+return out("wrong")`)
 
 // CheckCode spends one of the current code's tries on the code whose
 // keyed hash is hash, at now: one script, so tries at once cannot pass
 // the limit. Right, the ticket's phone is confirming.
 func (t *FeedbackTickets) CheckCode(ctx context.Context, id, hash string, now time.Time, tries int) (string, error) {
-	out, err := checkCode.Run(ctx, t.R, t.keys(id), now.UnixMilli(), hash, tries).Text()
+	out, err := checkCode.Run(ctx, t.R, t.keys(id), now.UnixMilli(), hash, tries, nonce()).Text()
 	if err != nil {
 		return "", fmt.Errorf("check a feedback code: %w", err)
 	}

@@ -74,3 +74,32 @@ func TestKioskAnswerClaimSentAgainIsItsOwn(t *testing.T) {
 		t.Fatalf("the tablet's retry while it runs: %q, held %q, %v", claim, held, err)
 	}
 }
+
+func TestFeedbackTicketSentAgainAnswersAsTheFirstTime(t *testing.T) {
+	twice := testenv.Redis(t)
+	gwtest.Resend(twice)
+	name := "fb-" + testenv.RandomID()
+	tk := &store.FeedbackTickets{R: twice, Name: name}
+	ticket := store.FeedbackTicket{ID: "T1", Case: "GY260101-AAAAAAAA", Agency: "000.00.12.H49", Lang: "vi", Phone: store.PhonePending, Mask: "84******678"}
+	if ok, err := tk.Create(ctx, ticket, &store.PendingPhone{Sealed: []byte{1}, Hash: "h", Channel: "gen"}); !ok || err != nil {
+		t.Fatalf("a ticket whose reply was lost: %v %v", ok, err)
+	}
+	if ok, err := (&store.FeedbackTickets{R: testenv.Redis(t), Name: name}).Create(ctx, ticket, nil); ok || err != nil {
+		t.Fatalf("the form posted again: %v %v", ok, err)
+	}
+	now := time.Now()
+	if _, err := tk.IssueCode(ctx, "T1", []byte("s1"), "c1", now.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{store.CodeWrong, store.CodeWrong, store.CodeLocked, store.CodeNone} {
+		if out, err := tk.CheckCode(ctx, "T1", "bad", now, 3); out != want || err != nil {
+			t.Fatalf("try %d, its reply lost: %s %v, want %s", i+1, out, err, want)
+		}
+	}
+	if _, err := tk.IssueCode(ctx, "T1", []byte("s2"), "c2", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := tk.CheckCode(ctx, "T1", "c2", now.Add(2*time.Minute), 3); out != store.CodeExpired || err != nil {
+		t.Fatalf("a late try, its reply lost: %s %v", out, err)
+	}
+}
