@@ -27,7 +27,7 @@ func (d *Dispatcher) call(ctx context.Context, j store.SendJob, inv *store.Invit
 	c := d.Core
 	ok, err := c.Calls.LockPhone(ctx, inv.Respondent, j.ID, callLock)
 	if err != nil || !ok {
-		c.GiveBackMessage(ctx, inv.Respondent, now)
+		c.GiveBackMessage(ctx, inv.Respondent, core.SendOf(j), now)
 		if err != nil {
 			return err
 		}
@@ -35,7 +35,7 @@ func (d *Dispatcher) call(ctx context.Context, j store.SendJob, inv *store.Invit
 	}
 	pid, err := p.Send(ctx, Deps{Core: c, Log: d.Log}, ch, Outgoing{To: phone, Invitation: inv.ID, Dossier: inv.DossierCode})
 	if err != nil {
-		c.GiveBackMessage(ctx, inv.Respondent, now)
+		c.GiveBackMessage(ctx, inv.Respondent, core.SendOf(j), now)
 		_ = c.Calls.UnlockPhone(ctx, inv.Respondent, j.ID)
 		var se *SendError
 		if errors.As(err, &se) && (!se.Retryable() || j.Attempt+1 >= MaxAttempts) {

@@ -138,7 +138,7 @@ func (d *Dispatcher) send(ctx context.Context, j store.SendJob) error {
 	text := c.InviteText(inv, func(t survey.Text) string { return render(t, inv.Locale) })
 	pid, err := p.Send(ctx, Deps{Core: c, Log: d.Log}, ch, Outgoing{To: phone, Text: text, Invitation: inv.ID, Dossier: inv.DossierCode, SurveyURL: c.SurveyURL(inv)})
 	if err != nil {
-		c.GiveBackMessage(ctx, inv.Respondent, now)
+		c.GiveBackMessage(ctx, inv.Respondent, core.SendOf(j), now)
 		return d.failed(ctx, j, j.Channel, st, inv, err)
 	}
 	enc, parts := encodingOf(ch, text)
@@ -192,7 +192,7 @@ func (d *Dispatcher) gate(ctx context.Context, j store.SendJob, agency, family, 
 	if at := h.Later(now, j.ID, c.Calendar); at.After(now) {
 		return at, store.ReasonSendHours, nil
 	}
-	ok, err := c.TakeMessage(ctx, who, now)
+	ok, err := c.TakeMessage(ctx, who, core.SendOf(j), now)
 	if err != nil {
 		return time.Time{}, "", fmt.Errorf("send job %s: %w", j.ID, err)
 	}
@@ -287,7 +287,7 @@ func (d *Dispatcher) remind(ctx context.Context, j store.SendJob, inv *store.Inv
 	text := c.ReminderText(inv, func(t survey.Text) string { return render(t, inv.Locale) })
 	pid, err := p.Send(ctx, Deps{Core: c, Log: d.Log}, ch, Outgoing{To: phone, Text: text, Invitation: inv.ID, Dossier: inv.DossierCode, SurveyURL: c.SurveyURL(inv)})
 	if err != nil {
-		c.GiveBackMessage(ctx, inv.Respondent, now)
+		c.GiveBackMessage(ctx, inv.Respondent, core.SendOf(j), now)
 		var se *SendError
 		if errors.As(err, &se) && se.Retryable() && j.Attempt+1 < MaxAttempts {
 			st.Status, st.Error = store.SendRetrying, err.Error()
@@ -482,7 +482,7 @@ func (d *Dispatcher) deliverAnswer(ctx context.Context, j store.SendJob, inv *st
 		o, err = d.sendAnswerText(ctx, ch, inv, cs)
 	}
 	if err != nil || o.State != store.SendSent {
-		c.GiveBackMessage(ctx, who, now)
+		c.GiveBackMessage(ctx, who, core.SendOf(j), now)
 	}
 	if err != nil {
 		var se *SendError

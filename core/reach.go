@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/sipasvn/gateway/store"
@@ -62,25 +63,30 @@ func (s *Service) SendAt(ctx context.Context, agency, family, key string, t time
 func vnDay(t time.Time) string { return t.In(Vietnam).Format(time.DateOnly) }
 
 // TakeMessage takes one of the day's messages to phone who (a keyed
-// hash), at now; false when the day's are used up (the message waits for
-// the next day's window). Always true without a limit or a phone.
-func (s *Service) TakeMessage(ctx context.Context, who string, now time.Time) (bool, error) {
+// hash) for send (a job's id and attempt, see SendOf), at now; false when
+// the day's are used up (the message waits for the next day's window).
+// Always true without a limit or a phone.
+func (s *Service) TakeMessage(ctx context.Context, who, send string, now time.Time) (bool, error) {
 	r := s.Reach
 	if r == nil || r.DailyMessages <= 0 || r.Contacts == nil || who == "" {
 		return true, nil
 	}
-	return r.Contacts.TakeDaily(ctx, who, vnDay(now), r.DailyMessages)
+	return r.Contacts.TakeDaily(ctx, who, vnDay(now), send, r.DailyMessages)
 }
 
-// GiveBackMessage returns a message TakeMessage took at now that did not
-// go out.
-func (s *Service) GiveBackMessage(ctx context.Context, who string, now time.Time) {
+// GiveBackMessage returns the message TakeMessage took for send at now,
+// which did not go out.
+func (s *Service) GiveBackMessage(ctx context.Context, who, send string, now time.Time) {
 	r := s.Reach
 	if r == nil || r.DailyMessages <= 0 || r.Contacts == nil || who == "" {
 		return
 	}
-	_ = r.Contacts.GiveBackDaily(ctx, who, vnDay(now))
+	_ = r.Contacts.GiveBackDaily(ctx, who, vnDay(now), send)
 }
+
+// SendOf names attempt j.Attempt of send job j, which takes one of the
+// day's messages.
+func SendOf(j store.SendJob) string { return j.ID + "#" + strconv.Itoa(j.Attempt) }
 
 // ClaimContact makes inv the one survey invitation that contacts its phone
 // in the contact window; false when another holds it (this one's send is

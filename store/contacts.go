@@ -19,46 +19,44 @@ type Contacts struct {
 	Name string
 }
 
+// dailyKey holds the day's messages to who as a set of the sends that
+// took them (their job and attempt), so a take or a give-back sent again
+// by go-redis after a lost reply counts once. (The counter it replaced,
+// gw:daily:…, is left to expire.)
 func (c *Contacts) dailyKey(who, day string) string {
-	return "gw:daily:" + c.Name + ":{" + who + "}:" + day
+	return "gw:dailysends:" + c.Name + ":{" + who + "}:" + day
 }
 
 func (c *Contacts) contactKey(who string) string { return "gw:contact:" + c.Name + ":{" + who + "}" }
 
 var takeDaily = redis.NewScript(`
-local n = tonumber(redis.call("GET", KEYS[1]) or "0")
-if n >= tonumber(ARGV[1]) then return 0 end
-redis.call("INCR", KEYS[1])
+if redis.call("SISMEMBER", KEYS[1], ARGV[3]) == 1 then return 1 end
+if redis.call("SCARD", KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call("SADD", KEYS[1], ARGV[3])
 redis.call("PEXPIRE", KEYS[1], ARGV[2])
 return 1`)
 
-// TakeDaily takes one of the max messages of day (YYYY-MM-DD) to who;
-// false when they are all taken.
-func (c *Contacts) TakeDaily(ctx context.Context, who, day string, max int) (bool, error) {
-	ok, err := takeDaily.Run(ctx, c.R, []string{c.dailyKey(who, day)}, max, (48 * time.Hour).Milliseconds()).Int()
+// TakeDaily takes one of the max messages of day (YYYY-MM-DD) to who for
+// send (a job's id and attempt: the same send takes one message however
+// often it asks); false when they are all taken.
+func (c *Contacts) TakeDaily(ctx context.Context, who, day, send string, max int) (bool, error) {
+	ok, err := takeDaily.Run(ctx, c.R, []string{c.dailyKey(who, day)}, max, (48 * time.Hour).Milliseconds(), send).Int()
 	if err != nil {
 		return false, fmt.Errorf("count the day's messages to a phone: %w", err)
 	}
 	return ok == 1, nil
 }
 
-var giveBack = redis.NewScript(`
-if tonumber(redis.call("GET", KEYS[1]) or "0") > 0 then redis.call("DECR", KEYS[1]) end
-return 1`)
-
-// GiveBackDaily returns a message TakeDaily took for one that did not go
-// out (the provider refused it, or it waits for a retry).
-func (c *Contacts) GiveBackDaily(ctx context.Context, who, day string) error {
-	return giveBack.Run(ctx, c.R, []string{c.dailyKey(who, day)}).Err()
+// GiveBackDaily returns the message TakeDaily took for send, which did
+// not go out (the provider refused it, or it waits for a retry).
+func (c *Contacts) GiveBackDaily(ctx context.Context, who, day, send string) error {
+	return c.R.SRem(ctx, c.dailyKey(who, day), send).Err()
 }
 
 // Daily is how many of day's messages to who were taken.
 func (c *Contacts) Daily(ctx context.Context, who, day string) (int, error) {
-	n, err := c.R.Get(ctx, c.dailyKey(who, day)).Int()
-	if err == redis.Nil {
-		return 0, nil
-	}
-	return n, err
+	n, err := c.R.SCard(ctx, c.dailyKey(who, day)).Result()
+	return int(n), err
 }
 
 var claimContact = redis.NewScript(`

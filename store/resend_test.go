@@ -75,6 +75,26 @@ func TestKioskAnswerClaimSentAgainIsItsOwn(t *testing.T) {
 	}
 }
 
+func TestDailyMessagesSentAgainCountOnce(t *testing.T) {
+	twice := testenv.Redis(t)
+	gwtest.Resend(twice)
+	c := &store.Contacts{R: twice, Name: testenv.RandomID()}
+	for i, send := range []string{"job-1#0", "job-2#0", "job-3#0"} {
+		if ok, err := c.TakeDaily(ctx, "who", "2026-12-07", send, 3); err != nil || !ok {
+			t.Fatalf("message %d of 3 whose reply was lost: %v %v", i+1, ok, err)
+		}
+	}
+	if ok, err := c.TakeDaily(ctx, "who", "2026-12-07", "job-4#0", 3); err != nil || ok {
+		t.Fatalf("a fourth: %v %v", ok, err)
+	}
+	if err := c.GiveBackDaily(ctx, "who", "2026-12-07", "job-3#0"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Daily(ctx, "who", "2026-12-07"); err != nil || n != 2 {
+		t.Fatalf("after one given back (sent twice): %d %v", n, err)
+	}
+}
+
 func TestFeedbackTicketSentAgainAnswersAsTheFirstTime(t *testing.T) {
 	twice := testenv.Redis(t)
 	gwtest.Resend(twice)
