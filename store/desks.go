@@ -372,7 +372,9 @@ const PairTTL = 15 * time.Minute
 // OfferPairing makes code pair a device with desk, once, for PairTTL,
 // and cancels the desk's previous code. ErrDuplicate: code is taken.
 func (k *Kiosks) OfferPairing(ctx context.Context, code string, desk DeskRef) error {
-	ok, err := k.R.SetNX(ctx, k.key("pair", code), desk.String(), PairTTL).Result()
+	// Taken for the same desk: this offer's own, sent again by go-redis
+	// after a lost reply (a new code would leave this one working unseen).
+	ok, err := takeKey(ctx, k.R, k.key("pair", code), desk.String(), PairTTL)
 	if err != nil {
 		return err
 	}
@@ -380,7 +382,7 @@ func (k *Kiosks) OfferPairing(ctx context.Context, code string, desk DeskRef) er
 		return ErrDuplicate
 	}
 	old, err := k.R.SetArgs(ctx, k.key("paircode", desk.ID), code, redis.SetArgs{TTL: PairTTL, Get: true}).Result()
-	if err == nil && old != "" {
+	if err == nil && old != "" && old != code { // code: this SET sent again
 		err = k.R.Del(ctx, k.key("pair", old)).Err()
 	}
 	if errors.Is(err, redis.Nil) {
@@ -389,9 +391,25 @@ func (k *Kiosks) OfferPairing(ctx context.Context, code string, desk DeskRef) er
 	return err
 }
 
+// takePairing uses a pairing code once: it answers the desk and leaves
+// the code used by this taking's nonce for a minute, so the script sent
+// again by go-redis after a lost reply answers the desk again, where a
+// GETDEL answered "no such code" and the tablet was told its code was
+// wrong. KEYS: the code. ARGV: the nonce.
+var takePairing = redis.NewScript(`
+local v = redis.call("GET", KEYS[1])
+if not v then return false end
+local used = "~used " .. ARGV[1] .. " "
+if string.sub(v, 1, 6) == "~used " then
+  if string.sub(v, 1, #used) == used then return string.sub(v, #used + 1) end
+  return false
+end
+redis.call("SET", KEYS[1], used .. v, "PX", 60000)
+return v`)
+
 // TakePairing uses a pairing code: the desk it pairs with, or ErrNotFound.
 func (k *Kiosks) TakePairing(ctx context.Context, code string) (DeskRef, error) {
-	desk, err := k.R.GetDel(ctx, k.key("pair", code)).Result()
+	desk, err := takePairing.Run(ctx, k.R, []string{k.key("pair", code)}, nonce()).Text()
 	if errors.Is(err, redis.Nil) {
 		return DeskRef{}, ErrNotFound
 	}

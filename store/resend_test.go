@@ -123,3 +123,23 @@ func TestFeedbackTicketSentAgainAnswersAsTheFirstTime(t *testing.T) {
 		t.Fatalf("a late try, its reply lost: %s %v", out, err)
 	}
 }
+
+func TestPairingSentAgainPairsOnce(t *testing.T) {
+	twice := testenv.Redis(t)
+	gwtest.Resend(twice)
+	name := testenv.RandomID()
+	k, other := &store.Kiosks{R: twice, Name: name}, &store.Kiosks{R: testenv.Redis(t), Name: name}
+	desk := store.DeskRef{ID: "quay-1", Incarnation: "aaaa"}
+	if err := k.OfferPairing(ctx, "123456", desk); err != nil {
+		t.Fatalf("a code whose offer's reply was lost: %v", err)
+	}
+	if got, err := k.TakePairing(ctx, "123456"); err != nil || got != desk {
+		t.Fatalf("the code shown, used, its reply lost: %+v %v", got, err)
+	}
+	if _, err := other.TakePairing(ctx, "123456"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the code used again: %v", err)
+	}
+	if err := other.OfferPairing(ctx, "123456", desk); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("a used code offered again within the minute: %v", err)
+	}
+}
