@@ -375,7 +375,7 @@ func (s *Service) step(ctx context.Context, st *chatState, r survey.Reply, in In
 	if r.Kind == survey.StartDossier {
 		// Codes run in sequence and are printed on receipts: a phone may
 		// try a few a day, not walk through them.
-		n, err := s.Conversations.DossierTry(ctx, who, s.now().In(Vietnam).Format("2006-01-02"))
+		n, err := s.Conversations.DossierTry(ctx, who, s.now().In(Vietnam).Format("2006-01-02"), in.Channel.ID+":"+cmp.Or(in.MessageID, fmt.Sprint(s.now().UnixNano())))
 		switch {
 		case err != nil:
 			return nil, err

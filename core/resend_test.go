@@ -13,7 +13,8 @@ import (
 // conversations read and answer as with each run once: each reply is the
 // one a single run gives (none reads as a duplicate, which a Zalo chat
 // leaves unanswered), each survey is saved and counted once, and the
-// reach figures count each invitation once.
+// reach figures count each invitation once, and a phone's dossier codes
+// count once each.
 func TestConversationsWithEveryRoundTripSentTwice(t *testing.T) {
 	c := newChat(t)
 	twice := gwtest.Resend(c.g.Core.Conversations.R)
@@ -34,6 +35,11 @@ func TestConversationsWithEveryRoundTripSentTwice(t *testing.T) {
 	}
 	c.expect(say(q, "1"), b, "Cảm ơn", 0)
 	c.expect(say(p, "5"), a, "đã được trả lời", 0)
+	const g = "84912345603" // a phone guessing dossier codes is told when it is cut off
+	for i := 1; i <= 5; i++ {
+		c.expect(say(g, fmt.Sprintf("DG D-TWICE-%d", i)), "", "Không tìm thấy phiếu", 0)
+	}
+	c.expect(say(g, "DG D-TWICE-6"), "", "quá nhiều mã hồ sơ", 0)
 	if n := c.responses(a, b); n != 2 || twice.Load() == 0 {
 		t.Fatalf("%d responses; %d round trips sent twice", n, twice.Load())
 	}

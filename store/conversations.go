@@ -83,15 +83,20 @@ func (s *Conversations) Rated(ctx context.Context, who string) error {
 // and the claims spread over a cluster's slots. id is StepIO.Claim.
 func claimKey(id string) string { return "gw:msg:{" + id + "}" }
 
-func dossierTriesKey(who, day string) string { return "gw:conv:{" + who + "}:dg:" + day }
+// dossierTriesKey holds the messages with a dossier code of who on day,
+// a set of their ids: a message counts once however often it is read (a
+// step run again after a conflict, a command go-redis sent again after a
+// lost reply). (The counter it replaced, :dg:, expires within a day.)
+func dossierTriesKey(who, day string) string { return "gw:conv:{" + who + "}:dgs:" + day }
 
-// DossierTry counts a "DG <code>" of who on day (YYYY-MM-DD): how many so
-// far, this one included. The count lives a day and a bit.
-func (s *Conversations) DossierTry(ctx context.Context, who, day string) (int64, error) {
+// DossierTry counts message msg, a "DG <code>" of who on day (YYYY-MM-DD):
+// how many so far, this one included. The count lives a day and a bit.
+func (s *Conversations) DossierTry(ctx context.Context, who, day, msg string) (int64, error) {
 	key := dossierTriesKey(who, day)
 	p := s.R.TxPipeline()
-	n := p.Incr(ctx, key)
+	p.SAdd(ctx, key, msg)
 	p.Expire(ctx, key, 26*time.Hour)
+	n := p.SCard(ctx, key)
 	if _, err := p.Exec(ctx); err != nil {
 		return 0, fmt.Errorf("count dossier codes: %w", err)
 	}
