@@ -220,7 +220,7 @@ func (s *Service) countIn(ctx context.Context, p redis.Pipeliner, r *store.Respo
 		phone = s.Signals.RepeatIn(ctx, p, countPhone, rs.phone, r.ID, r.SubmittedAt, phoneWindow)
 	}
 	if rs.moments != "" {
-		s.Signals.AddMomentIn(ctx, p, rs.moments, rs.logTime)
+		s.Signals.AddMomentIn(ctx, p, rs.moments, r.ID, rs.logTime)
 	}
 	return func() {
 		s.flagRepeats(ctx, r, device, store.FlagDeviceMany)

@@ -363,7 +363,7 @@ func TestSpeederByTheFormsTimes(t *testing.T) {
 	// About two minutes each (log-times ln 120 ± 0.3).
 	if _, err := g.Core.Signals.R.Pipelined(context.Background(), func(p redis.Pipeliner) error {
 		for i := range 100 {
-			g.Core.Signals.AddMomentIn(context.Background(), p, "sipas-5:token", math.Log(120)+0.3*float64(2*(i%2)-1))
+			g.Core.Signals.AddMomentIn(context.Background(), p, "sipas-5:token", fmt.Sprint("seed-", i), math.Log(120)+0.3*float64(2*(i%2)-1))
 		}
 		return nil
 	}); err != nil {

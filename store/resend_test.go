@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sipasvn/gateway/internal/gwtest"
 	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/store"
@@ -141,5 +143,24 @@ func TestPairingSentAgainPairsOnce(t *testing.T) {
 	}
 	if err := other.OfferPairing(ctx, "123456", desk); !errors.Is(err, store.ErrDuplicate) {
 		t.Fatalf("a used code offered again within the minute: %v", err)
+	}
+}
+
+func TestAnsweringTimeSentAgainAddsOnce(t *testing.T) {
+	twice := testenv.Redis(t)
+	gwtest.Resend(twice)
+	s := store.NewSignals(twice, testenv.RandomID())
+	for _, r := range []string{"r1", "r2", "r2"} { // r2's clean-up queued again too
+		if _, err := twice.Pipelined(ctx, func(p redis.Pipeliner) error {
+			s.AddMomentIn(ctx, p, "sipas-5:token", r, 4)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var read func() (store.Moments, error)
+	_, _ = twice.Pipelined(ctx, func(p redis.Pipeliner) error { read = s.MomentsIn(ctx, p, "sipas-5:token"); return nil })
+	if m, err := read(); err != nil || m.N != 2 || m.Sum != 8 || m.SumSq != 32 {
+		t.Fatalf("two answering times, each sent twice: %+v %v", m, err)
 	}
 }

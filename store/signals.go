@@ -90,14 +90,19 @@ func (s *Signals) MomentsIn(ctx context.Context, p redis.Pipeliner, id string) f
 	}
 }
 
-// addMoment adds ARGV[1] to the moments of KEYS[1] in one step.
+// addMoment adds ARGV[1], response ARGV[2]'s, to the moments of KEYS[1]
+// in one step, unless that response was the last added: the script sent
+// again by go-redis after a lost reply, or a completion's clean-up
+// queued again for a redelivered message, adds nothing more.
 var addMoment = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'last') == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'last', ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'n', 1)
 redis.call('HINCRBYFLOAT', KEYS[1], 's1', ARGV[1])
 redis.call('HINCRBYFLOAT', KEYS[1], 's2', tonumber(ARGV[1]) * tonumber(ARGV[1]))
 return 1`)
 
-// AddMomentIn queues on p adding x to the moments named id.
-func (s *Signals) AddMomentIn(ctx context.Context, p redis.Pipeliner, id string, x float64) {
-	addMoment.Eval(ctx, p, []string{s.key("durations", id)}, strconv.FormatFloat(x, 'g', -1, 64))
+// AddMomentIn queues on p adding x, response's, to the moments named id.
+func (s *Signals) AddMomentIn(ctx context.Context, p redis.Pipeliner, id, response string, x float64) {
+	addMoment.Eval(ctx, p, []string{s.key("durations", id)}, strconv.FormatFloat(x, 'g', -1, 64), response)
 }
