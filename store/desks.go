@@ -500,7 +500,7 @@ func (k *Kiosks) ForgetDesk(ctx context.Context, id string) error {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return err
 	}
-	keys := []string{k.key("desk", id), k.key("cur", id)}
+	keys := []string{k.key("desk", id), k.key("cur", id), k.key("presentop", id)}
 	if code != "" {
 		keys = append(keys, k.key("pair", code))
 	}
@@ -516,8 +516,16 @@ const presentTTL = 2 * time.Hour
 // keeps when it was presented (the kiosk's answering time runs from it),
 // in one step. The time has a key of its own, beside the mark, so a
 // replica that reads marks without it still reads them.
+//
+// The desk's last presentation keeps its nonce (KEYS[6]), so the script
+// sent again by go-redis after a lost reply answers its number again:
+// numbered anew, the same dossier would reach the kiosk as a new one,
+// which clears the answers a citizen has begun.
 var present = redis.NewScript(`
+local last = redis.call('GET', KEYS[6])
+if last and string.sub(last, 1, #ARGV[11] + 1) == ARGV[11] .. ' ' then return tonumber(string.sub(last, #ARGV[11] + 2)) end
 local seq = redis.call('INCR', KEYS[1])
+redis.call('SET', KEYS[6], ARGV[11] .. ' ' .. seq, 'PX', ARGV[2])
 redis.call('SET', KEYS[2], seq .. ' ' .. ARGV[1], 'PX', ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
 redis.call('ZADD', KEYS[4], ARGV[7], ARGV[8])
@@ -543,9 +551,9 @@ func (k *Kiosks) Present(ctx context.Context, desk DeskRef, p *Presented, token 
 	mark := strings.TrimSuffix(desk.ID+" "+token+" "+desk.Incarnation, " ")
 	ttl = max(ttl, time.Minute)
 	now := time.Now()
-	seq, err := present.Run(ctx, k.R, []string{k.key("seq", desk.ID), k.key("cur", desk.ID), k.key("inv", p.Invitation), k.key("presented", desk.ID), k.key("at", p.Invitation)},
+	seq, err := present.Run(ctx, k.R, []string{k.key("seq", desk.ID), k.key("cur", desk.ID), k.key("inv", p.Invitation), k.key("presented", desk.ID), k.key("at", p.Invitation), k.key("presentop", desk.ID)},
 		screen, presentTTL.Milliseconds(), mark, ttl.Milliseconds(), k.channel(), desk.ID,
-		now.Add(ttl).UnixMilli(), p.Invitation, now.UnixMilli(), cmp.Or(p.At, now).UnixMilli()).Int64()
+		now.Add(ttl).UnixMilli(), p.Invitation, now.UnixMilli(), cmp.Or(p.At, now).UnixMilli(), nonce()).Int64()
 	p.Seq = seq
 	return err
 }

@@ -164,3 +164,22 @@ func TestAnsweringTimeSentAgainAddsOnce(t *testing.T) {
 		t.Fatalf("two answering times, each sent twice: %+v %v", m, err)
 	}
 }
+
+func TestPresentSentAgainNumbersOnce(t *testing.T) {
+	twice := testenv.Redis(t)
+	gwtest.Resend(twice)
+	name := testenv.RandomID()
+	k, other := &store.Kiosks{R: twice, Name: name}, &store.Kiosks{R: testenv.Redis(t), Name: name}
+	desk := store.DeskRef{ID: "quay-1", Incarnation: "aaaa"}
+	p := &store.Presented{Invitation: "inv-1", Survey: "sipas-5"}
+	if err := k.Present(ctx, desk, p, "tok-inv-1", time.Hour); err != nil || p.Seq != 1 {
+		t.Fatalf("a presentation whose reply was lost: number %d, %v", p.Seq, err)
+	}
+	if cur, err := other.Current(ctx, desk); err != nil || cur == nil || cur.Seq != 1 {
+		t.Fatalf("on screen: %+v %v", cur, err)
+	}
+	q := &store.Presented{Invitation: "inv-2", Survey: "sipas-5"}
+	if err := other.Present(ctx, desk, q, "tok-inv-2", time.Hour); err != nil || q.Seq != 2 {
+		t.Fatalf("the next: number %d, %v", q.Seq, err)
+	}
+}
