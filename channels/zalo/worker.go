@@ -173,7 +173,18 @@ func (w *worker) process(ctx context.Context, channelID string, body []byte) err
 	}
 	switch e.Name {
 	case "user_send_text":
-		return w.converse(ctx, ch, core.Inbound{User: string(e.Sender.ID), MessageID: string(e.Message.MsgID), Text: e.Message.Text})
+		// A text without a msg_id is named by its user and time like
+		// the events below: without an id, a delivery sent again (by
+		// Zalo, or the inbox's add by go-redis after a lost reply) would
+		// be applied again.
+		id := string(e.Message.MsgID)
+		if id == "" && e.Timestamp == "" {
+			return fmt.Errorf("%w: a text with neither msg_id nor timestamp cannot be applied once", errPermanent)
+		}
+		if id == "" {
+			id = "text-" + string(e.Sender.ID) + "-" + string(e.Timestamp)
+		}
+		return w.converse(ctx, ch, core.Inbound{User: string(e.Sender.ID), MessageID: id, Text: e.Message.Text})
 	case "follow":
 		// Events without a msg_id get one from the user and the time: ids
 		// are claimed per channel, and two users may follow in one ms.
