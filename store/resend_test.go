@@ -16,15 +16,28 @@ import (
 // it (gwtest.Resend runs every round trip twice). These writes answer the
 // second run as they answered the first.
 
-func TestLockSentAgainIsStillTaken(t *testing.T) {
-	twice := testenv.Redis(t)
+// clients are a client whose round trips all run twice and a plain one.
+func clients(t *testing.T) (twice, once redis.UniversalClient) {
+	twice = testenv.Redis(t)
 	gwtest.Resend(twice)
+	return twice, testenv.Redis(t)
+}
+
+// kiosks are one deployment's kiosks through each of clients, and a desk.
+func kiosks(t *testing.T) (k, other *store.Kiosks, desk store.DeskRef) {
+	twice, once := clients(t)
+	name := testenv.RandomID()
+	return &store.Kiosks{R: twice, Name: name}, &store.Kiosks{R: once, Name: name}, store.DeskRef{ID: "quay-1", Incarnation: "aaaa"}
+}
+
+func TestLockSentAgainIsStillTaken(t *testing.T) {
+	twice, once := clients(t)
 	name := "t-" + testenv.RandomID()
 	lease, err := (&store.Locks{R: twice}).Acquire(ctx, name, time.Minute)
 	if err != nil {
 		t.Fatalf("a lock whose reply was lost: %v", err)
 	}
-	other := &store.Locks{R: testenv.Redis(t)}
+	other := &store.Locks{R: once}
 	if _, err := other.Acquire(ctx, name, time.Minute); !errors.Is(err, store.ErrLocked) {
 		t.Fatalf("another holder took it too: %v", err)
 	}
@@ -39,8 +52,7 @@ func TestLockSentAgainIsStillTaken(t *testing.T) {
 }
 
 func TestCallEventAndStepSentAgainApplyOnce(t *testing.T) {
-	twice, once := testenv.Redis(t), testenv.Redis(t)
-	gwtest.Resend(twice)
+	twice, once := clients(t)
 	name := testenv.RandomID()
 	c, other := &store.Calls{R: twice, Name: name}, &store.Calls{R: once, Name: name}
 	if first, err := c.ClaimEvent(ctx, "CA1:completed"); err != nil || !first {
@@ -63,23 +75,18 @@ func TestCallEventAndStepSentAgainApplyOnce(t *testing.T) {
 }
 
 func TestKioskAnswerClaimSentAgainIsItsOwn(t *testing.T) {
-	twice := testenv.Redis(t)
-	gwtest.Resend(twice)
-	name := testenv.RandomID()
-	k := &store.Kiosks{R: twice, Name: name}
+	k, other, _ := kiosks(t)
 	claim, held, err := k.ClaimAnswer(ctx, "quay-1", "key-1")
 	if err != nil || claim == "" || held != "" {
 		t.Fatalf("an answer's claim whose reply was lost: %q, held %q, %v", claim, held, err)
 	}
-	other := &store.Kiosks{R: testenv.Redis(t), Name: name}
 	if claim, held, err := other.ClaimAnswer(ctx, "quay-1", "key-1"); err != nil || claim != "" || held != "pending" {
 		t.Fatalf("the tablet's retry while it runs: %q, held %q, %v", claim, held, err)
 	}
 }
 
 func TestDailyMessagesSentAgainCountOnce(t *testing.T) {
-	twice := testenv.Redis(t)
-	gwtest.Resend(twice)
+	twice, _ := clients(t)
 	c := &store.Contacts{R: twice, Name: testenv.RandomID()}
 	for i, send := range []string{"job-1#0", "job-2#0", "job-3#0"} {
 		if ok, err := c.TakeDaily(ctx, "who", "2026-12-07", send, 3); err != nil || !ok {
@@ -98,15 +105,14 @@ func TestDailyMessagesSentAgainCountOnce(t *testing.T) {
 }
 
 func TestFeedbackTicketSentAgainAnswersAsTheFirstTime(t *testing.T) {
-	twice := testenv.Redis(t)
-	gwtest.Resend(twice)
+	twice, once := clients(t)
 	name := "fb-" + testenv.RandomID()
 	tk := &store.FeedbackTickets{R: twice, Name: name}
 	ticket := store.FeedbackTicket{ID: "T1", Case: "GY260101-AAAAAAAA", Agency: "000.00.12.H49", Lang: "vi", Phone: store.PhonePending, Mask: "84******678"}
 	if ok, err := tk.Create(ctx, ticket, &store.PendingPhone{Sealed: []byte{1}, Hash: "h", Channel: "gen"}); !ok || err != nil {
 		t.Fatalf("a ticket whose reply was lost: %v %v", ok, err)
 	}
-	if ok, err := (&store.FeedbackTickets{R: testenv.Redis(t), Name: name}).Create(ctx, ticket, nil); ok || err != nil {
+	if ok, err := (&store.FeedbackTickets{R: once, Name: name}).Create(ctx, ticket, nil); ok || err != nil {
 		t.Fatalf("the form posted again: %v %v", ok, err)
 	}
 	now := time.Now()
@@ -127,11 +133,7 @@ func TestFeedbackTicketSentAgainAnswersAsTheFirstTime(t *testing.T) {
 }
 
 func TestPairingSentAgainPairsOnce(t *testing.T) {
-	twice := testenv.Redis(t)
-	gwtest.Resend(twice)
-	name := testenv.RandomID()
-	k, other := &store.Kiosks{R: twice, Name: name}, &store.Kiosks{R: testenv.Redis(t), Name: name}
-	desk := store.DeskRef{ID: "quay-1", Incarnation: "aaaa"}
+	k, other, desk := kiosks(t)
 	if err := k.OfferPairing(ctx, "123456", desk); err != nil {
 		t.Fatalf("a code whose offer's reply was lost: %v", err)
 	}
@@ -147,8 +149,7 @@ func TestPairingSentAgainPairsOnce(t *testing.T) {
 }
 
 func TestAnsweringTimeSentAgainAddsOnce(t *testing.T) {
-	twice := testenv.Redis(t)
-	gwtest.Resend(twice)
+	twice, _ := clients(t)
 	s := store.NewSignals(twice, testenv.RandomID())
 	for _, r := range []string{"r1", "r2", "r2"} { // r2's clean-up queued again too
 		if _, err := twice.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -166,11 +167,7 @@ func TestAnsweringTimeSentAgainAddsOnce(t *testing.T) {
 }
 
 func TestPresentSentAgainNumbersOnce(t *testing.T) {
-	twice := testenv.Redis(t)
-	gwtest.Resend(twice)
-	name := testenv.RandomID()
-	k, other := &store.Kiosks{R: twice, Name: name}, &store.Kiosks{R: testenv.Redis(t), Name: name}
-	desk := store.DeskRef{ID: "quay-1", Incarnation: "aaaa"}
+	k, other, desk := kiosks(t)
 	p := &store.Presented{Invitation: "inv-1", Survey: "sipas-5"}
 	if err := k.Present(ctx, desk, p, "tok-inv-1", time.Hour); err != nil || p.Seq != 1 {
 		t.Fatalf("a presentation whose reply was lost: number %d, %v", p.Seq, err)
