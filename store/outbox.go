@@ -325,13 +325,17 @@ func anys[T any](xs []T) []any {
 // ":dead", newest first, with the reason).
 func (o *Outbox) Bury(ctx context.Context, e Entry, reason string) error {
 	b, _ := json.Marshal(map[string]any{"id": e.ID, "fields": e.Fields, "reason": reason, "at": time.Now().UTC()})
-	_, err := o.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.LPush(ctx, o.Key+":dead", b)
-		p.XDel(ctx, o.Key, e.ID)
-		return nil
-	})
-	return err
+	return bury.Run(ctx, o.R, []string{o.Key, o.Key + ":dead"}, e.ID, b).Err()
 }
+
+// bury moves a stream entry to the dead letters if it is still in the
+// stream: once, though go-redis sends the script again after a lost
+// reply (a transaction sent again listed the letter twice). KEYS: the
+// stream, its dead letters. ARGV: the entry's id, the letter.
+var bury = redis.NewScript(`
+if redis.call("XDEL", KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call("LPUSH", KEYS[2], ARGV[2])
+return 1`)
 
 // Dead returns up to n dead letters, newest first.
 func (o *Outbox) Dead(ctx context.Context, n int64) ([]string, error) {

@@ -180,3 +180,23 @@ func TestPresentSentAgainNumbersOnce(t *testing.T) {
 		t.Fatalf("the next: number %d, %v", q.Seq, err)
 	}
 }
+
+func TestDeadLetterSentAgainIsListedOnce(t *testing.T) {
+	twice, once := clients(t)
+	name := testenv.RandomID()
+	o := store.NewOutbox(twice, name)
+	if err := store.NewOutbox(once, name).Add(ctx, map[string]string{"response": "{not json"}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := o.Older(ctx, 0, 10)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("entries %v %v", entries, err)
+	}
+	if err := o.Bury(ctx, entries[0], "unreadable"); err != nil {
+		t.Fatal(err)
+	}
+	dead, err := o.Dead(ctx, 10)
+	if n, _ := o.Pending(ctx); err != nil || len(dead) != 1 || n != 0 {
+		t.Fatalf("a burial whose reply was lost: %d dead letters, %d pending, %v", len(dead), n, err)
+	}
+}
