@@ -149,15 +149,11 @@ func (c *Calls) Ref(ctx context.Context, id string) (CallRef, error) {
 // LockPhone makes holder the one call to phone who (a keyed hash) for
 // ttl; false when another call holds it.
 func (c *Calls) LockPhone(ctx context.Context, who, holder string, ttl time.Duration) (bool, error) {
-	ok, err := c.R.SetNX(ctx, c.phoneKey(who), holder, ttl).Result()
+	ok, err := takeKey(ctx, c.R, c.phoneKey(who), holder, ttl) // the holder itself again: a send retried after a cut
 	if err != nil {
 		return false, fmt.Errorf("lock a phone for a call: %w", err)
 	}
-	if !ok { // the holder itself again (a send retried after a cut)
-		cur, err := c.R.Get(ctx, c.phoneKey(who)).Result()
-		return cur == holder, ignoreNil(err)
-	}
-	return true, nil
+	return ok, nil
 }
 
 var unlockPhone = redis.NewScript(`
@@ -183,11 +179,4 @@ func (c *Calls) ClaimEvent(ctx context.Context, id string) (bool, error) {
 // so the provider's retry applies it.
 func (c *Calls) ReleaseEvent(ctx context.Context, id string) {
 	_ = c.R.Del(ctx, c.eventKey(id)).Err()
-}
-
-func ignoreNil(err error) error {
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	return err
 }

@@ -61,6 +61,15 @@ func TestCallEventAndStepSentAgainApplyOnce(t *testing.T) {
 	if first, err := other.ClaimEvent(ctx, "CA1:completed"); err != nil || first {
 		t.Fatalf("the provider's retry of it: first %v, %v", first, err)
 	}
+	for _, l := range []struct {
+		c      *store.Calls
+		holder string
+		want   bool
+	}{{c, "job-1", true}, {other, "job-2", false}, {other, "job-1", true}} { // job-1's lock, its reply lost, then its retried send
+		if ok, err := l.c.LockPhone(ctx, "who", l.holder, time.Minute); err != nil || ok != l.want {
+			t.Fatalf("phone locked for %s: %v %v, want %v", l.holder, ok, err, l.want)
+		}
+	}
 	answer := func(p *store.CallProgress) error { p.Answers = append(p.Answers, 5); return nil }
 	p, step, err := c.Step(ctx, "inv-1", 0, answer)
 	if err != nil || step != 1 || len(p.Answers) != 1 {
