@@ -68,14 +68,11 @@ func (t *FeedbackTickets) keys(id string) []string {
 // after a lost reply answers 1 as the first time (else the code to
 // confirm the phone would never be sent). KEYS: the ticket, its pending
 // phone. ARGV: the ticket's TTL in ms, its number of fields, the fields
-// ("op" among them), then the phone's TTL in ms and fields, if any.
+// ("op" and its nonce first), then the phone's TTL in ms and fields, if
+// any.
 var createTicket = redis.NewScript(`
 if redis.call("EXISTS", KEYS[1]) == 1 then
-  local n = 2 + tonumber(ARGV[2]) * 2
-  for i = 3, n, 2 do
-    if ARGV[i] == "op" then return redis.call("HGET", KEYS[1], "op") == ARGV[i + 1] and 1 or 0 end
-  end
-  return 0
+  return redis.call("HGET", KEYS[1], "op") == ARGV[4] and 1 or 0
 end
 redis.call("HSET", KEYS[1], unpack(ARGV, 3, 2 + tonumber(ARGV[2]) * 2))
 redis.call("PEXPIRE", KEYS[1], ARGV[1])
@@ -89,7 +86,7 @@ return 1`)
 // Create keeps a new ticket and, when given, its pending phone; a ticket
 // already there (a form posted again) is left as it is: false.
 func (t *FeedbackTickets) Create(ctx context.Context, tk FeedbackTicket, p *PendingPhone) (bool, error) {
-	fields := []any{"case", tk.Case, "agency", tk.Agency, "lang", tk.Lang, "phone", tk.Phone, "mask", tk.Mask, "why", tk.Why, "op", nonce()}
+	fields := []any{"op", nonce(), "case", tk.Case, "agency", tk.Agency, "lang", tk.Lang, "phone", tk.Phone, "mask", tk.Mask, "why", tk.Why}
 	args := append([]any{TicketTTL.Milliseconds(), len(fields) / 2}, fields...)
 	if p != nil {
 		args = append(args, PhoneTTL.Milliseconds(), "sealed", b64(p.Sealed), "hash", p.Hash, "channel", p.Channel)
