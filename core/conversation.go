@@ -144,7 +144,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	dup, err := s.Conversations.Step(ctx, out.Respondent, in.Channel.ID, in.MessageID, io, func(state []byte) ([]byte, error) {
 		st := &chatState{}
 		if state != nil {
-			_ = json.Unmarshal(state, st) // a state we cannot read is a fresh start
+			_ = decodeChatState(state, st) // a state we cannot read is a fresh start
 		}
 		if awaited != "" && !st.Asking() {
 			// Not a survey step (a survey under way keeps its scores),
@@ -183,7 +183,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 			b, _ := json.Marshal(replies)
 			io.Mark = string(b)
 		}
-		return json.Marshal(st)
+		return st.appendJSON(make([]byte, 0, 256)), nil
 	})
 	sp.later.settle(ctx, s.Drafts.R)
 	if errors.Is(err, errRating) {

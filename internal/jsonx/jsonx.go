@@ -1,0 +1,233 @@
+// Package jsonx writes and reads, by hand, the JSON encoding/json writes
+// for a few hot records (a message-log record, a conversation's state):
+// encoding/json's reflection was a tenth of the gateway's CPU per SMS
+// webhook. Readers built on it take only the exact form encoding/json
+// writes and answer false for anything else (another key's spelling, a
+// space, a null, a surrogate escape), so their caller hands that input to
+// encoding/json itself and reads it alike.
+package jsonx
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// AppendString appends s quoted as encoding/json quotes it (its
+// appendString, HTML characters escaped as json.Marshal does).
+func AppendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// String reads the JSON string at the start of s and returns it and
+// what follows it. It knows valid UTF-8 and the escapes encoding/json
+// writes; a surrogate escape, a control character or invalid UTF-8 is
+// left to encoding/json (false).
+func String(s string) (string, string, bool) {
+	if s == "" || s[0] != '"' {
+		return "", "", false
+	}
+	var buf []byte // only when the string has escapes
+	start := 1
+	for i := 1; i < len(s); {
+		switch c := s[i]; {
+		case c == '"':
+			v := s[start:i]
+			if buf != nil {
+				v = string(append(buf, v...))
+			}
+			if !utf8.ValidString(v) { // escapes write none: invalid bytes are the text's own
+				return "", "", false
+			}
+			return v, s[i+1:], true
+		case c < 0x20:
+			return "", "", false
+		case c == '\\':
+			if i+1 >= len(s) {
+				return "", "", false
+			}
+			buf = append(buf, s[start:i]...)
+			switch e := s[i+1]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				if i+6 > len(s) {
+					return "", "", false
+				}
+				r, err := strconv.ParseUint(s[i+2:i+6], 16, 16)
+				if err != nil || r >= 0xD800 && r < 0xE000 {
+					return "", "", false
+				}
+				buf = utf8.AppendRune(buf, rune(r))
+				i += 4
+			default:
+				return "", "", false
+			}
+			i += 2
+			start = i
+		default:
+			i++
+		}
+	}
+	return "", "", false
+}
+
+// Object calls field for each member of the JSON object raw, written as
+// encoding/json writes it (no spaces), with the member's key and what
+// follows its colon; field reads the value and returns what follows it.
+// False when raw is not such an object or field says false.
+func Object(raw string, field func(key, s string) (string, bool)) bool {
+	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
+		return false
+	}
+	s := raw[1 : len(raw)-1]
+	for s != "" {
+		key, rest, ok := String(s)
+		if !ok || rest == "" || rest[0] != ':' {
+			return false
+		}
+		if s, ok = field(key, rest[1:]); !ok {
+			return false
+		}
+		switch {
+		case s == "":
+		case s[0] == ',' && len(s) > 1:
+			s = s[1:]
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Int reads the integer at the start of s as encoding/json writes one (no
+// leading zero, sign only for a negative one, at most 18 digits: no
+// overflow) and returns it and what follows it.
+func Int(s string) (int64, string, bool) {
+	neg := s != "" && s[0] == '-'
+	d := s
+	if neg {
+		d = s[1:]
+	}
+	n := 0
+	for n < len(d) && d[n] >= '0' && d[n] <= '9' {
+		n++
+	}
+	if n == 0 || n > 18 || (n > 1 && d[0] == '0') || (neg && d[:n] == "0") {
+		return 0, "", false
+	}
+	v, err := strconv.ParseInt(s[:len(s)-len(d)+n], 10, 64)
+	return v, d[n:], err == nil
+}
+
+// Bool reads true or false at the start of s.
+func Bool(s string) (bool, string, bool) {
+	switch {
+	case len(s) >= 4 && s[:4] == "true":
+		return true, s[4:], true
+	case len(s) >= 5 && s[:5] == "false":
+		return false, s[5:], true
+	}
+	return false, "", false
+}
+
+// Ints reads an array of integers ([] included, null as nil) at the
+// start of s, each as Int reads it, into a new slice.
+func Ints(s string) ([]int, string, bool) {
+	if len(s) >= 4 && s[:4] == "null" {
+		return nil, s[4:], true
+	}
+	if s == "" || s[0] != '[' {
+		return nil, "", false
+	}
+	s = s[1:]
+	out := make([]int, 0, 8)
+	if s != "" && s[0] == ']' {
+		return out, s[1:], true
+	}
+	for {
+		v, rest, ok := Int(s)
+		if !ok || rest == "" || v != int64(int(v)) {
+			return nil, "", false
+		}
+		out = append(out, int(v))
+		switch rest[0] {
+		case ',':
+			s = rest[1:]
+		case ']':
+			return out, rest[1:], true
+		default:
+			return nil, "", false
+		}
+	}
+}
+
+// AppendInts appends v as encoding/json writes a []int (null when nil).
+func AppendInts(b []byte, v []int) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, n := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return append(b, ']')
+}
