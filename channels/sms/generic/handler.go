@@ -22,6 +22,7 @@ import (
 	"github.com/sipasvn/gateway/channels"
 	"github.com/sipasvn/gateway/channels/sms"
 	"github.com/sipasvn/gateway/core"
+	"github.com/sipasvn/gateway/internal/jsonx"
 )
 
 func init() { sms.Register(Adapter{TypeName: "sms.generic"}) }
@@ -116,7 +117,7 @@ func Parse(body []byte) (sms.Message, error) {
 
 func parse(body []byte) (inbound, error) {
 	var in inbound
-	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil {
+	if err := json.Unmarshal(body, &in); err != nil {
 		return in, core.Errorf(core.Invalid, "", "body is not the generic JSON format: %v", err)
 	}
 	switch {
@@ -132,12 +133,27 @@ func (in inbound) message() sms.Message {
 	return sms.Message{ID: in.ID, From: in.From, To: in.To, Text: in.Text}
 }
 
-// Respond answers 200 {"replies": [{"to", "text"}]}.
+// Respond answers 200 {"replies": [{"to", "text"}]}, written as
+// json.Marshal writes it, without its reflection (a webhook's every
+// answer).
 func (a Adapter) Respond(c *fiber.Ctx, _ *core.Channel, _ []sms.Message, replies []sms.Reply) error {
-	if replies == nil {
-		replies = []sms.Reply{}
+	n := 16
+	for _, r := range replies {
+		n += 24 + len(r.To) + len(r.Text) + len(r.Text)/8
 	}
-	return c.JSON(fiber.Map{"replies": replies})
+	b := append(make([]byte, 0, n), `{"replies":[`...)
+	for i, r := range replies {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"to":`...)
+		b = jsonx.AppendString(b, r.To)
+		b = append(b, `,"text":`...)
+		b = jsonx.AppendString(b, r.Text)
+		b = append(b, '}')
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(append(b, "]}"...))
 }
 
 // outbound is what the generic format POSTs to send_url.
