@@ -97,15 +97,7 @@ func (st *chatState) decode(raw string) bool {
 	c := &st.Conversation
 	return jsonx.Object(raw, func(key, s string) (string, bool) {
 		var ok bool
-		var n int64
 		str := func(v *string) { *v, s, ok = jsonx.String(s) }
-		integer := func(v *int) {
-			if n, s, ok = jsonx.Int(s); ok && n == int64(int(n)) {
-				*v = int(n)
-			} else {
-				ok = false
-			}
-		}
 		switch key {
 		case "i":
 			str(&c.Invitation)
@@ -120,7 +112,7 @@ func (st *chatState) decode(raw string) bool {
 		case "c":
 			str(&c.Comment)
 		case "m":
-			integer(&c.Misses)
+			c.Misses, s, ok = jsonx.GoInt(s)
 		case "d":
 			c.Done, s, ok = jsonx.Bool(s)
 		case "o":
@@ -131,7 +123,7 @@ func (st *chatState) decode(raw string) bool {
 			}
 			s, ok = decodePending(s, c.Pending)
 		case "k":
-			integer(&c.Confirms)
+			c.Confirms, s, ok = jsonx.GoInt(s)
 		case "h":
 			str(&c.HelpDay)
 		case "x":
@@ -154,36 +146,15 @@ func (st *chatState) decode(raw string) bool {
 // decodePending reads the pending reading's object at the start of s and
 // returns what follows it.
 func decodePending(s string, p *survey.Pending) (string, bool) {
-	end := 0 // its closing brace: no brace inside but in its comment
-	for depth, in := 0, false; end < len(s); end++ {
-		switch ch := s[end]; {
-		case in && ch == '\\':
-			end++
-		case ch == '"':
-			in = !in
-		case in:
-		case ch == '{':
-			depth++
-		case ch == '}':
-			depth--
-		}
-		if depth == 0 {
-			break
-		}
-	}
-	if end >= len(s) {
+	end, ok := jsonx.ObjectEnd(s)
+	if !ok {
 		return "", false
 	}
-	ok := jsonx.Object(s[:end+1], func(key, s string) (string, bool) {
+	ok = jsonx.Object(s[:end], func(key, s string) (string, bool) {
 		var ok bool
-		var n int64
 		switch key {
 		case "a":
-			if n, s, ok = jsonx.Int(s); ok && n == int64(int(n)) {
-				p.At = int(n)
-			} else {
-				ok = false
-			}
+			p.At, s, ok = jsonx.GoInt(s)
 		case "s":
 			p.Scores, s, ok = jsonx.Ints(s)
 		case "c":
@@ -193,5 +164,5 @@ func decodePending(s string, p *survey.Pending) (string, bool) {
 		}
 		return s, ok
 	})
-	return s[end+1:], ok
+	return s[end:], ok
 }

@@ -204,7 +204,7 @@ func (c *InvitationCache) get(ctx context.Context, id, token string, maxAge time
 		return nil, err
 	}
 	v := cached{Invitation: &Invitation{}}
-	if err := json.Unmarshal(b, &v); err != nil || v.ID == "" {
+	if err := decodeCached(b, &v); err != nil || v.ID == "" {
 		return nil, ErrNotFound
 	}
 	if maxAge > 0 && time.Since(time.UnixMilli(v.At)) > maxAge {

@@ -85,11 +85,11 @@ func DecodeMessage(raw string, m *Message) error {
 func decodeMessage(raw string, m *Message) bool {
 	return jsonx.Object(raw, func(key, s string) (string, bool) {
 		var str string
-		var num int64
+		var num int
 		var ok bool
 		switch key {
 		case "Parts", "answers":
-			if num, s, ok = jsonx.Int(s); !ok || num != int64(int(num)) {
+			if num, s, ok = jsonx.GoInt(s); !ok {
 				return "", false
 			}
 		default:
@@ -111,7 +111,7 @@ func decodeMessage(raw string, m *Message) bool {
 		case "Encoding":
 			m.Encoding = str
 		case "Parts":
-			m.Parts = int(num)
+			m.Parts = num
 		case "ProviderID":
 			m.ProviderID = str
 		case "At":
@@ -129,7 +129,7 @@ func decodeMessage(raw string, m *Message) bool {
 		case "outcome":
 			m.Outcome = str
 		case "answers":
-			m.Answers = int(num)
+			m.Answers = num
 		default:
 			return "", false // another spelling of a key, or one no record has
 		}

@@ -175,6 +175,12 @@ func Int(s string) (int64, string, bool) {
 	return v, d[n:], err == nil
 }
 
+// GoInt reads an int as Int does, false when it does not fit one.
+func GoInt(s string) (int, string, bool) {
+	v, rest, ok := Int(s)
+	return int(v), rest, ok && v == int64(int(v))
+}
+
 // Bool reads true or false at the start of s.
 func Bool(s string) (bool, string, bool) {
 	switch {
@@ -201,11 +207,11 @@ func Ints(s string) ([]int, string, bool) {
 		return out, s[1:], true
 	}
 	for {
-		v, rest, ok := Int(s)
-		if !ok || rest == "" || v != int64(int(v)) {
+		v, rest, ok := GoInt(s)
+		if !ok || rest == "" {
 			return nil, "", false
 		}
-		out = append(out, int(v))
+		out = append(out, v)
 		switch rest[0] {
 		case ',':
 			s = rest[1:]
@@ -230,4 +236,28 @@ func AppendInts(b []byte, v []int) []byte {
 		b = strconv.AppendInt(b, int64(n), 10)
 	}
 	return append(b, ']')
+}
+
+// ObjectEnd returns the length of the JSON object at the start of s
+// (braces inside its strings skipped), false when s does not start with
+// one that closes.
+func ObjectEnd(s string) (int, bool) {
+	depth, in := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case in:
+		case c == '{':
+			depth++
+		case c == '}':
+			depth--
+		}
+		if depth == 0 {
+			return i + 1, i > 0
+		}
+	}
+	return 0, false
 }
