@@ -239,8 +239,8 @@ func (c *InvitationCache) Open(ctx context.Context, ids []string) (map[string]bo
 		if err != nil {
 			return nil, fmt.Errorf("read working copies: %w", err)
 		}
-		var v struct{ Status Status }
-		if json.Unmarshal(b, &v) == nil && v.Status != "" && v.Status != StatusOptedOut {
+		v := cached{Invitation: &Invitation{}}
+		if decodeCached(b, &v) == nil && v.Status != "" && v.Status != StatusOptedOut {
 			out[ids[i]] = true
 		}
 	}

@@ -224,7 +224,7 @@ func channelFamily(ch string) string {
 // Decode reads a stream entry's response.
 func (o *Outbox) Decode(e Entry) (*Response, error) {
 	var r Response
-	if err := json.Unmarshal([]byte(e.Fields["response"]), &r); err != nil {
+	if err := unmarshalResponse(e.Fields["response"], &r); err != nil {
 		return nil, fmt.Errorf("outbox entry %s: %w", e.ID, err)
 	}
 	return &r, nil

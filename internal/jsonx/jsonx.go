@@ -261,3 +261,86 @@ func ObjectEnd(s string) (int, bool) {
 	}
 	return 0, false
 }
+
+// Float reads the JSON number at the start of s as encoding/json reads
+// one into a float64 (its literal through strconv.ParseFloat).
+func Float(s string) (float64, string, bool) {
+	n := 0
+	digits := func() int {
+		start := n
+		for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+			n++
+		}
+		return n - start
+	}
+	if n < len(s) && s[n] == '-' {
+		n++
+	}
+	if d := digits(); d == 0 || (d > 1 && s[n-d] == '0') {
+		return 0, "", false
+	}
+	if n < len(s) && s[n] == '.' {
+		n++
+		if digits() == 0 {
+			return 0, "", false
+		}
+	}
+	if n < len(s) && (s[n] == 'e' || s[n] == 'E') {
+		n++
+		if n < len(s) && (s[n] == '+' || s[n] == '-') {
+			n++
+		}
+		if digits() == 0 {
+			return 0, "", false
+		}
+	}
+	v, err := strconv.ParseFloat(s[:n], 64)
+	return v, s[n:], err == nil
+}
+
+// Strings reads an array of strings ([] included, null as nil) at the
+// start of s, each as String reads it.
+func Strings(s string) ([]string, string, bool) {
+	if len(s) >= 4 && s[:4] == "null" {
+		return nil, s[4:], true
+	}
+	if s == "" || s[0] != '[' {
+		return nil, "", false
+	}
+	s = s[1:]
+	out := []string{}
+	if s != "" && s[0] == ']' {
+		return out, s[1:], true
+	}
+	for {
+		v, rest, ok := String(s)
+		if !ok || rest == "" {
+			return nil, "", false
+		}
+		out = append(out, v)
+		switch rest[0] {
+		case ',':
+			s = rest[1:]
+		case ']':
+			return out, rest[1:], true
+		default:
+			return nil, "", false
+		}
+	}
+}
+
+// AppendStrings appends v as encoding/json writes a []string (null when
+// nil).
+func AppendStrings(b []byte, v []string) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendString(b, s)
+	}
+	return append(b, ']')
+}

@@ -37,6 +37,34 @@ func TestReadersAgreeWithEncodingJSON(t *testing.T) {
 			}
 		}
 	}
+	for _, s := range []string{"0", "-0", "1.5", "-1.25e-7", "1E+3", "01", "1.", ".5", "1e", "-", "1e400", "2.5e-324",
+		"123456789012345678901234567890", "0.1", "1_0", "0x10", "Inf", "NaN", "3.14abc"} {
+		v, rest, ok := Float(s)
+		var want float64
+		err := json.Unmarshal([]byte(s), &want)
+		if ok && rest == "" && (err != nil || want != v) {
+			t.Errorf("Float(%q) = %v; encoding/json %v %v", s, v, want, err)
+		}
+		if !ok && err == nil {
+			t.Errorf("Float(%q) refused what encoding/json reads as %v", s, want)
+		}
+	}
+	for _, s := range []string{"[]", `["a"]`, `["a","b\n"]`, "null", `["a",]`, `[1]`, `["a" ,"b"]`, `["a"`} {
+		v, rest, ok := Strings(s)
+		var want []string
+		err := json.Unmarshal([]byte(s), &want)
+		if ok && (rest != "" || err != nil || !reflect.DeepEqual(v, want)) {
+			t.Errorf("Strings(%q) = %q %q; encoding/json %q %v", s, v, rest, want, err)
+		}
+		if !ok && err == nil && s != `["a" ,"b"]` {
+			t.Errorf("Strings(%q) refused what encoding/json reads as %q", s, want)
+		}
+		if ok {
+			if got, _ := json.Marshal(v); string(AppendStrings(nil, v)) != string(got) {
+				t.Errorf("AppendStrings(%q) = %s; encoding/json %s", v, AppendStrings(nil, v), got)
+			}
+		}
+	}
 	for _, s := range []string{"true", "false", "tru", "null", "True"} {
 		v, rest, ok := Bool(s)
 		var want bool

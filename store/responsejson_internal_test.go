@@ -1,0 +1,145 @@
+package store
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func randomResponse(r *rand.Rand) *Response {
+	pick := func() string { return invTexts[r.IntN(len(invTexts))] }
+	zones := []*time.Location{time.UTC, time.FixedZone("ICT", 7*3600)}
+	at := func() time.Time {
+		if r.IntN(6) == 0 {
+			return time.Time{}
+		}
+		return time.Unix(r.Int64N(4e9), r.Int64N(3)*r.Int64N(1e9)).In(zones[r.IntN(len(zones))])
+	}
+	seconds := func() *float64 {
+		if r.IntN(3) == 0 {
+			return nil
+		}
+		v := []float64{0, 1.5, r.Float64() * 1e6, 1e-9 * r.Float64(), 12345678.875, 3e21}[r.IntN(6)]
+		return &v
+	}
+	res := &Response{ID: pick(), InvitationID: pick(), Survey: pick(), SurveyVersion: r.IntN(4), DossierCode: pick(),
+		AgencyCode: pick(), ProcedureCode: pick(), FieldCode: pick(), Channel: pick(), Comment: pick(), Locale: pick(),
+		Respondent: pick(), Month: pick(), InvitedAt: at(), InvitedSurvey: pick(), StartedAt: at(), SubmittedAt: at(),
+		Reminded: r.IntN(2) == 0, EnteredBy: pick(), CitizenText: pick()}
+	if r.IntN(4) > 0 {
+		res.Answers = make([]Answer, r.IntN(23))
+		for i := range res.Answers {
+			res.Answers[i] = Answer{Question: pick(), Criterion: pick(), Score: r.IntN(7) - 1}
+		}
+	}
+	if r.IntN(2) == 0 {
+		t := at()
+		res.OpenedAt = &t
+	}
+	if r.IntN(5) > 0 {
+		res.Provenance = &Provenance{VerifiedBy: pick(), SecondsToFirstView: seconds(), SecondsToComplete: *cmpOr(seconds()),
+			SecondsAnswering: seconds(), Address: pick(), Device: pick(), By: pick()}
+	}
+	switch r.IntN(3) {
+	case 0:
+		res.Flags = []string{}
+	case 1:
+		res.Flags = []string{pick(), pick()}
+	}
+	if r.IntN(10) == 0 {
+		res.Review = &Review{Status: ReviewPending}
+	}
+	return res
+}
+
+func cmpOr(v *float64) *float64 {
+	if v == nil {
+		return new(float64)
+	}
+	return v
+}
+
+// An outbox entry's response reads as encoding/json reads it, so entries
+// queued by any version read alike; those json.Marshal writes, but for a
+// review, are read by hand.
+func TestResponseReadsAsEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	fast := 0
+	for i := 0; i < 20000; i++ {
+		res := randomResponse(r)
+		raw, err := json.Marshal(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b Response
+		if err := unmarshalResponse(string(raw), &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("unmarshalResponse(%s) = %+v\nencoding/json: %+v", raw, a, b)
+		}
+		if decodeResponse(string(raw), &Response{}) {
+			fast++
+		} else if res.Review == nil {
+			t.Fatalf("%s went to encoding/json", raw)
+		}
+	}
+	if fast < 17000 {
+		t.Errorf("only %d of 20000 responses read without encoding/json", fast)
+	}
+}
+
+// Whatever else an entry could hold reads as encoding/json reads it.
+func FuzzResponseDecode(f *testing.F) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 10 {
+		raw, _ := json.Marshal(randomResponse(r))
+		f.Add(string(raw))
+	}
+	for _, s := range []string{`{}`, `{"answers":[]}`, `{"Answers":[{"score":1.0}]}`, `{"Answers":[{},{}]}`,
+		`{"Provenance":{"seconds_to_first_view":null},"Provenance":{"by":"x"}}`, `{"Flags":["a"],"Flags":null}`,
+		`{"Provenance":{"seconds_to_complete":1e400}}`, `{"Review":null}`, `{"Review":{"status":"pending"}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		var a, b Response
+		if !decodeResponse(raw, &a) {
+			return
+		}
+		if err := json.Unmarshal([]byte(raw), &b); err != nil {
+			t.Fatalf("%s read by hand as %+v; encoding/json: %v", raw, a, err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("%s read by hand as %+v; encoding/json %+v", raw, a, b)
+		}
+	})
+}
+
+func BenchmarkResponseDecode(b *testing.B) {
+	r := rand.New(rand.NewPCG(13, 14))
+	res := randomResponse(r)
+	res.Answers, res.Review = make([]Answer, 5), nil
+	for i := range res.Answers {
+		res.Answers[i] = Answer{Question: "A" + string(rune('1'+i)), Criterion: "A", Score: 4}
+	}
+	raw, _ := json.Marshal(res)
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v Response
+			_ = json.Unmarshal(raw, &v)
+		}
+	})
+	b.Run("by hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v Response
+			_ = unmarshalResponse(string(raw), &v)
+		}
+	})
+}
