@@ -95,3 +95,14 @@ func FuzzChatStateDecode(f *testing.F) {
 		}
 	})
 }
+
+// A duplicate hears the replies its seen mark kept, however they were
+// written; a mark of "1" (applied before replies were kept) has none.
+func TestSeenRepliesReadAsEncodingJSON(t *testing.T) {
+	for mark, want := range map[string][]string{"1": nil, `["Cam on"]`: {"Cam on"}, `[ "a" , "b\u00e9" ]`: {"a", "bé"},
+		`["\u003c1-5\u003e","x\ny"]`: {"<1-5>", "x\ny"}, `[]`: {}, "": nil} {
+		if got := seenReplies(mark); !reflect.DeepEqual(got, want) {
+			t.Errorf("seenReplies(%q) = %q, want %q", mark, got, want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sipasvn/gateway/internal/jsonx"
 	"github.com/sipasvn/gateway/store"
 	"github.com/sipasvn/gateway/survey"
 )
@@ -180,8 +181,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 		}
 		io.Mark = ""
 		if len(replies) > 0 { // kept with the seen mark: a duplicate hears the same
-			b, _ := json.Marshal(replies)
-			io.Mark = string(b)
+			io.Mark = string(jsonx.AppendStrings(nil, replies))
 		}
 		return st.appendJSON(make([]byte, 0, 256)), nil
 	})
@@ -195,7 +195,7 @@ func (s *Service) Converse(ctx context.Context, in Inbound, render Render) (*Con
 	if dup {
 		d := &Conversed{Duplicate: true, Respondent: out.Respondent, Replayed: io.Foreign}
 		if !io.Foreign {
-			_ = json.Unmarshal([]byte(io.Seen), &d.Replies) // "1": applied before replies were kept
+			d.Replies = seenReplies(io.Seen)
 		}
 		return d, nil
 	}
@@ -720,6 +720,18 @@ func (s *Service) logMessages(ctx context.Context, msgs []*store.Message) error 
 		batch[i].Lines = append(batch[i].Lines, m.Line())
 	}
 	return s.Mongo.Transcripts.Append(ctx, batch...)
+}
+
+// seenReplies reads the replies a seen mark kept as encoding/json reads
+// them; none from "1", the mark of a message applied before replies were
+// kept.
+func seenReplies(mark string) []string {
+	if v, rest, ok := jsonx.Strings(mark); ok && rest == "" {
+		return v
+	}
+	var v []string
+	_ = json.Unmarshal([]byte(mark), &v)
+	return v
 }
 
 // maxLineText is how much of a citizen's message a transcript keeps.
