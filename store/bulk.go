@@ -109,7 +109,7 @@ func insertSkippingDuplicates(ctx context.Context, c *mongo.Collection, docs []a
 // tool's -fill): no uncounted copies, so they reach the roll-ups only
 // through a rebuild. A response already stored is skipped.
 func (s *Responses) InsertBulk(ctx context.Context, rs []*Response) error {
-	errs, err := s.insert(ctx, rs)
+	errs, err := s.insert(ctx, rs, nil)
 	if err != nil {
 		return err
 	}

@@ -98,10 +98,14 @@ func (s *Responses) ensureIndexes(ctx context.Context) error {
 // is set when the write as a whole failed (MongoDB unavailable): then
 // nothing is known of any.
 func (s *Responses) InsertMany(ctx context.Context, rs []*Response) (errs []error, err error) {
-	if err := s.NoteUncounted(ctx, rs); err != nil {
+	raws, err := encodeResponses(rs) // once, for the copy and the response
+	if err != nil {
+		return nil, err
+	}
+	if err := s.noteUncounted(ctx, rs, raws); err != nil {
 		return nil, fmt.Errorf("note %d responses uncounted: %w", len(rs), err)
 	}
-	errs, err = s.insert(ctx, rs)
+	errs, err = s.insert(ctx, rs, raws)
 	if err != nil {
 		return nil, err
 	}
@@ -116,10 +120,28 @@ func (s *Responses) InsertMany(ctx context.Context, rs []*Response) (errs []erro
 	return errs, nil
 }
 
+// encodeResponses returns the BSON of each of rs.
+func encodeResponses(rs []*Response) ([]bson.Raw, error) {
+	raws := make([]bson.Raw, len(rs))
+	for i, r := range rs {
+		b, err := bson.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("encode response %s: %w", r.ID, err)
+		}
+		raws[i] = b
+	}
+	return raws, nil
+}
+
 // insert writes rs in one unordered round trip; see InsertMany for errs.
-func (s *Responses) insert(ctx context.Context, rs []*Response) (errs []error, err error) {
+// raws, when set, are their BSON (encodeResponses).
+func (s *Responses) insert(ctx context.Context, rs []*Response, raws []bson.Raw) (errs []error, err error) {
 	errs = make([]error, len(rs))
-	_, err = s.c.InsertMany(ctx, anys(rs), options.InsertMany().SetOrdered(false))
+	docs := anys(rs)
+	for i, b := range raws {
+		docs[i] = b
+	}
+	_, err = s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	var bwe mongo.BulkWriteException
 	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
 		if err != nil {
@@ -231,16 +253,21 @@ func decodeCopy(d bson.Raw, r *Response) error {
 // 175 → 35 and 270 → 60. A copy is only ever read whole: in the writer's
 // batch (no filter) or by _id.
 func (s *Responses) NoteUncounted(ctx context.Context, rs []*Response) error {
+	raws, err := encodeResponses(rs)
+	if err != nil {
+		return err
+	}
+	return s.noteUncounted(ctx, rs, raws)
+}
+
+// noteUncounted is NoteUncounted with rs's BSON.
+func (s *Responses) noteUncounted(ctx context.Context, rs []*Response, raws []bson.Raw) error {
 	if len(rs) == 0 {
 		return nil
 	}
 	docs := make([]any, len(rs))
 	for i, r := range rs {
-		b, err := bson.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("encode response %s: %w", r.ID, err)
-		}
-		docs[i] = bson.D{{Key: "_id", Value: r.ID}, {Key: copyField, Value: b}}
+		docs[i] = bson.D{{Key: "_id", Value: r.ID}, {Key: copyField, Value: []byte(raws[i])}}
 	}
 	_, err := s.uncounted.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	return writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 })
@@ -374,7 +401,7 @@ func (s *Responses) Settle(ctx context.Context, uncounted []Response, before tim
 		}
 	}
 	if len(orphans) > 0 {
-		errs, err := s.insert(ctx, orphans)
+		errs, err := s.insert(ctx, orphans, nil)
 		if err != nil {
 			return nil, err
 		}
