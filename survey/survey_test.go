@@ -1,6 +1,9 @@
 package survey
 
 import (
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -120,5 +123,34 @@ func TestControlCharactersAreStripped(t *testing.T) {
 		if got, err := CleanComment(in); err != nil || got != want {
 			t.Errorf("CleanComment(%q) = %q, %v; want %q", in, got, err, want)
 		}
+	}
+}
+
+// The remembered texts are the chain's own, through the generations'
+// turnover and from several goroutines at once; the memo stays bounded.
+func TestUnaccentMemoIsTheChain(t *testing.T) {
+	texts := []string{strings.Repeat("Đánh giá ", 200), "", "x", "e\u0301 combining", "Ǆ ǅ ﬁ ℌ ①"}
+	for i := range 3000 {
+		texts = append(texts, fmt.Sprintf("Câu %d/%d: Ông/bà đánh giá thế nào về %q?", i%22+1, i, "tiếp cận"))
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for round := range 3 {
+				for i := range texts {
+					s := texts[(i*(g+1)+round)%len(texts)]
+					if got, want := Unaccent(s), unaccent(s); got != want {
+						t.Errorf("Unaccent(%q) = %q; the chain says %q", s, got, want)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	unaccentMemo.Lock()
+	defer unaccentMemo.Unlock()
+	if n := len(unaccentMemo.young) + len(unaccentMemo.old); n > 2*memoSize {
+		t.Errorf("the memo holds %d texts", n)
 	}
 }
