@@ -117,8 +117,11 @@ func Parse(body []byte) (sms.Message, error) {
 
 func parse(body []byte) (inbound, error) {
 	var in inbound
-	if err := json.Unmarshal(body, &in); err != nil {
-		return in, core.Errorf(core.Invalid, "", "body is not the generic JSON format: %v", err)
+	if !in.decode(string(body)) {
+		in = inbound{}
+		if err := json.Unmarshal(body, &in); err != nil {
+			return in, core.Errorf(core.Invalid, "", "body is not the generic JSON format: %v", err)
+		}
 	}
 	switch {
 	case in.ID == "":
@@ -127,6 +130,32 @@ func parse(body []byte) (inbound, error) {
 		return in, core.Errorf(core.Invalid, "from", "required: the sender's number")
 	}
 	return in, nil
+}
+
+// decode reads body when it is compact JSON of the format's keys, strings
+// only, as encoding/json would (jsonx); any other body (spaces, another
+// key or its spelling, a null) is left to encoding/json: false.
+func (in *inbound) decode(body string) bool {
+	return jsonx.Object(body, func(key, s string) (string, bool) {
+		var p *string
+		switch key {
+		case "id":
+			p = &in.ID
+		case "from":
+			p = &in.From
+		case "to":
+			p = &in.To
+		case "text":
+			p = &in.Text
+		case "received_at":
+			p = &in.ReceivedAt
+		default:
+			return "", false
+		}
+		v, rest, ok := jsonx.String(s)
+		*p = v
+		return rest, ok
+	})
 }
 
 func (in inbound) message() sms.Message {
