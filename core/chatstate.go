@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/sipasvn/gateway/internal/jsonx"
@@ -84,11 +83,7 @@ func (st *chatState) appendJSON(b []byte) []byte {
 
 // decodeChatState reads raw as json.Unmarshal would into a fresh st.
 func decodeChatState(raw []byte, st *chatState) error {
-	if st.decode(string(raw)) {
-		return nil
-	}
-	*st = chatState{}
-	return json.Unmarshal(raw, st)
+	return jsonx.Decode(string(raw), st, (*chatState).decode)
 }
 
 // decode reads raw when it is the JSON appendJSON writes (its keys in any
@@ -146,11 +141,7 @@ func (st *chatState) decode(raw string) bool {
 // decodePending reads the pending reading's object at the start of s and
 // returns what follows it.
 func decodePending(s string, p *survey.Pending) (string, bool) {
-	end, ok := jsonx.ObjectEnd(s)
-	if !ok {
-		return "", false
-	}
-	ok = jsonx.Object(s[:end], func(key, s string) (string, bool) {
+	return jsonx.ObjectAt(s, func(key, s string) (string, bool) {
 		var ok bool
 		switch key {
 		case "a":
@@ -164,5 +155,4 @@ func decodePending(s string, p *survey.Pending) (string, bool) {
 		}
 		return s, ok
 	})
-	return s[end:], ok
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"time"
 
 	"github.com/sipasvn/gateway/internal/jsonx"
@@ -17,11 +16,7 @@ import (
 
 // decodeCached reads raw as json.Unmarshal would into v (a fresh copy).
 func decodeCached(raw []byte, v *cached) error {
-	if v.decode(string(raw)) {
-		return nil
-	}
-	*v = cached{Invitation: &Invitation{}}
-	return json.Unmarshal(raw, v)
+	return jsonx.Decode(string(raw), v, (*cached).decode)
 }
 
 func (v *cached) decode(raw string) bool {
@@ -131,29 +126,20 @@ func jsonMap[V any](s string, m *map[string]V, elem func(string, *V) (string, bo
 		*m = nil
 		return rest, true
 	}
-	end, ok := jsonx.ObjectEnd(s)
-	if !ok {
-		return "", false
-	}
 	if *m == nil {
 		*m = map[string]V{}
 	}
-	ok = jsonx.Object(s[:end], func(key, s string) (string, bool) {
+	return jsonx.ObjectAt(s, func(key, s string) (string, bool) {
 		var v V
 		rest, ok := elem(s, &v)
 		(*m)[key] = v
 		return rest, ok
 	})
-	return s[end:], ok
 }
 
 // decodeSend reads a SendStatus.
 func decodeSend(s string, st *SendStatus) (string, bool) {
-	end, ok := jsonx.ObjectEnd(s)
-	if !ok {
-		return "", false
-	}
-	ok = jsonx.Object(s[:end], func(key, s string) (string, bool) {
+	return jsonx.ObjectAt(s, func(key, s string) (string, bool) {
 		var ok bool
 		str := func(p *string) { *p, s, ok = jsonx.String(s) }
 		switch key {
@@ -178,5 +164,4 @@ func decodeSend(s string, st *SendStatus) (string, bool) {
 		}
 		return s, ok
 	})
-	return s[end:], ok
 }

@@ -72,11 +72,7 @@ func (m *Message) AppendJSON(b []byte) ([]byte, error) {
 
 // DecodeMessage reads a message record as json.Unmarshal would.
 func DecodeMessage(raw string, m *Message) error {
-	if decodeMessage(raw, m) {
-		return nil
-	}
-	*m = Message{}
-	return json.Unmarshal([]byte(raw), m)
+	return jsonx.Decode(raw, m, func(m *Message, raw string) bool { return decodeMessage(raw, m) })
 }
 
 // decodeMessage reads raw when it is the JSON AppendJSON writes (any keys

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"encoding/json"
-
 	"github.com/sipasvn/gateway/internal/jsonx"
 )
 
@@ -15,11 +13,7 @@ import (
 
 // unmarshalResponse reads raw as json.Unmarshal would into r (a fresh one).
 func unmarshalResponse(raw string, r *Response) error {
-	if decodeResponse(raw, r) {
-		return nil
-	}
-	*r = Response{}
-	return json.Unmarshal([]byte(raw), r)
+	return jsonx.Decode(raw, r, func(r *Response, raw string) bool { return decodeResponse(raw, r) })
 }
 
 func decodeResponse(raw string, r *Response) bool {
@@ -46,7 +40,7 @@ func decodeResponse(raw string, r *Response) bool {
 		case "Channel":
 			str(&r.Channel)
 		case "Answers":
-			s, ok = decodeAnswers(s, &r.Answers)
+			r.Answers, s, ok = jsonx.Array(s, decodeAnswer)
 		case "Comment":
 			str(&r.Comment)
 		case "Locale":
@@ -91,63 +85,27 @@ func decodeResponse(raw string, r *Response) bool {
 	})
 }
 
-// decodeAnswers reads the answers' array (null as nil).
-func decodeAnswers(s string, as *[]Answer) (string, bool) {
-	if rest, ok := null(s); ok {
-		*as = nil
-		return rest, true
-	}
-	if s == "" || s[0] != '[' {
-		return "", false
-	}
-	s = s[1:]
-	out := make([]Answer, 0, 22)
-	if s != "" && s[0] == ']' {
-		*as = out
-		return s[1:], true
-	}
-	for {
-		end, ok := jsonx.ObjectEnd(s)
-		if !ok {
-			return "", false
+// decodeAnswer reads one answer's object at the start of s.
+func decodeAnswer(s string) (Answer, string, bool) {
+	var a Answer
+	rest, ok := jsonx.ObjectAt(s, func(key, s string) (string, bool) {
+		var ok bool
+		switch key {
+		case "question":
+			a.Question, s, ok = jsonx.String(s)
+		case "criterion":
+			a.Criterion, s, ok = jsonx.String(s)
+		case "score":
+			a.Score, s, ok = jsonx.GoInt(s)
 		}
-		var a Answer
-		if !jsonx.Object(s[:end], func(key, s string) (string, bool) {
-			var ok bool
-			switch key {
-			case "question":
-				a.Question, s, ok = jsonx.String(s)
-			case "criterion":
-				a.Criterion, s, ok = jsonx.String(s)
-			case "score":
-				a.Score, s, ok = jsonx.GoInt(s)
-			}
-			return s, ok
-		}) {
-			return "", false
-		}
-		out = append(out, a)
-		switch s = s[end:]; {
-		case s == "":
-			return "", false
-		case s[0] == ',':
-			s = s[1:]
-		case s[0] == ']':
-			*as = out
-			return s[1:], true
-		default:
-			return "", false
-		}
-	}
+		return s, ok
+	})
+	return a, rest, ok
 }
 
 // decodeProvenance reads a provenance object into p.
 func decodeProvenance(s string, p *Provenance) (string, bool) {
-	end, ok := jsonx.ObjectEnd(s)
-	if !ok {
-		return "", false
-	}
-	ok = jsonx.Object(s[:end], func(key, s string) (string, bool) {
+	return jsonx.ObjectAt(s, func(key, s string) (string, bool) {
 		var ok bool
 		str := func(v *string) { *v, s, ok = jsonx.String(s) }
 		float := func(v **float64) {
@@ -181,5 +139,4 @@ func decodeProvenance(s string, p *Provenance) (string, bool) {
 		}
 		return s, ok
 	})
-	return s[end:], ok
 }

@@ -8,6 +8,7 @@
 package jsonx
 
 import (
+	"encoding/json"
 	"strconv"
 	"unicode/utf8"
 )
@@ -192,56 +193,20 @@ func Bool(s string) (bool, string, bool) {
 	return false, "", false
 }
 
-// Ints reads an array of integers ([] included, null as nil) at the
-// start of s, each as Int reads it, into a new slice.
-func Ints(s string) ([]int, string, bool) {
-	if len(s) >= 4 && s[:4] == "null" {
-		return nil, s[4:], true
+// ObjectAt reads the object at the start of s as Object does and returns
+// what follows it.
+func ObjectAt(s string, field func(key, s string) (string, bool)) (string, bool) {
+	end, ok := objectEnd(s)
+	if !ok || !Object(s[:end], field) {
+		return "", false
 	}
-	if s == "" || s[0] != '[' {
-		return nil, "", false
-	}
-	s = s[1:]
-	out := make([]int, 0, 8)
-	if s != "" && s[0] == ']' {
-		return out, s[1:], true
-	}
-	for {
-		v, rest, ok := GoInt(s)
-		if !ok || rest == "" {
-			return nil, "", false
-		}
-		out = append(out, v)
-		switch rest[0] {
-		case ',':
-			s = rest[1:]
-		case ']':
-			return out, rest[1:], true
-		default:
-			return nil, "", false
-		}
-	}
+	return s[end:], true
 }
 
-// AppendInts appends v as encoding/json writes a []int (null when nil).
-func AppendInts(b []byte, v []int) []byte {
-	if v == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, n := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, int64(n), 10)
-	}
-	return append(b, ']')
-}
-
-// ObjectEnd returns the length of the JSON object at the start of s
+// objectEnd returns the length of the JSON object at the start of s
 // (braces inside its strings skipped), false when s does not start with
 // one that closes.
-func ObjectEnd(s string) (int, bool) {
+func objectEnd(s string) (int, bool) {
 	depth, in := 0, false
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -298,9 +263,9 @@ func Float(s string) (float64, string, bool) {
 	return v, s[n:], err == nil
 }
 
-// Strings reads an array of strings ([] included, null as nil) at the
-// start of s, each as String reads it.
-func Strings(s string) ([]string, string, bool) {
+// Array reads a JSON array ([] included, null as nil) at the start of s,
+// each element with elem, into a new slice.
+func Array[T any](s string, elem func(string) (T, string, bool)) ([]T, string, bool) {
 	if len(s) >= 4 && s[:4] == "null" {
 		return nil, s[4:], true
 	}
@@ -308,12 +273,12 @@ func Strings(s string) ([]string, string, bool) {
 		return nil, "", false
 	}
 	s = s[1:]
-	out := []string{}
+	out := make([]T, 0, 8)
 	if s != "" && s[0] == ']' {
 		return out, s[1:], true
 	}
 	for {
-		v, rest, ok := String(s)
+		v, rest, ok := elem(s)
 		if !ok || rest == "" {
 			return nil, "", false
 		}
@@ -329,18 +294,44 @@ func Strings(s string) ([]string, string, bool) {
 	}
 }
 
-// AppendStrings appends v as encoding/json writes a []string (null when
-// nil).
-func AppendStrings(b []byte, v []string) []byte {
+// Ints reads an array of ints, each as GoInt reads it.
+func Ints(s string) ([]int, string, bool) { return Array(s, GoInt) }
+
+// Strings reads an array of strings, each as String reads it.
+func Strings(s string) ([]string, string, bool) { return Array(s, String) }
+
+// AppendArray appends v as encoding/json writes a slice (null when nil),
+// each element with elem.
+func AppendArray[T any](b []byte, v []T, elem func([]byte, T) []byte) []byte {
 	if v == nil {
 		return append(b, "null"...)
 	}
 	b = append(b, '[')
-	for i, s := range v {
+	for i, x := range v {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = AppendString(b, s)
+		b = elem(b, x)
 	}
 	return append(b, ']')
+}
+
+// AppendInts appends v as encoding/json writes a []int.
+func AppendInts(b []byte, v []int) []byte {
+	return AppendArray(b, v, func(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) })
+}
+
+// AppendStrings appends v as encoding/json writes a []string.
+func AppendStrings(b []byte, v []string) []byte { return AppendArray(b, v, AppendString) }
+
+// Decode reads raw into *v with fast, which takes the JSON encoding/json
+// writes for it; whatever fast refuses is read, into a zero *v, by
+// encoding/json itself.
+func Decode[T any](raw string, v *T, fast func(*T, string) bool) error {
+	if fast(v, raw) {
+		return nil
+	}
+	var zero T
+	*v = zero
+	return json.Unmarshal([]byte(raw), v)
 }
