@@ -2,6 +2,8 @@ package store
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/sipasvn/gateway/internal/jsonx"
@@ -16,7 +18,11 @@ import (
 
 // decodeCached reads raw as json.Unmarshal would into v (a fresh copy).
 func decodeCached(raw []byte, v *cached) error {
-	return jsonx.Decode(string(raw), v, (*cached).decode)
+	if v.decode(string(raw)) {
+		return nil
+	}
+	*v = cached{Invitation: &Invitation{}} // not zero: a copy without its fields leaves no nil to read
+	return json.Unmarshal(raw, v)
 }
 
 func (v *cached) decode(raw string) bool {
@@ -102,9 +108,12 @@ func decodeBase64(s string) ([]byte, bool) {
 }
 
 // jsonTime reads a time as Time.UnmarshalJSON does (RFC 3339, strictly).
+// That parses the string's bytes as they are, escapes included, so a
+// string with an escape is left to encoding/json.
 func jsonTime(s string, t *time.Time) (string, bool) {
 	v, rest, ok := jsonx.String(s)
-	return rest, ok && t.UnmarshalText([]byte(v)) == nil
+	raw := s[:len(s)-len(rest)]
+	return rest, ok && !strings.Contains(raw, `\`) && t.UnmarshalText([]byte(v)) == nil
 }
 
 // jsonTimePtr reads a *time.Time: null, or a time into a new one.

@@ -126,3 +126,20 @@ func BenchmarkCachedCopyDecode(b *testing.B) {
 		}
 	})
 }
+
+// What the hand reader refuses is read by encoding/json into a copy that
+// still has its invitation: a copy without fields is not found, never a
+// nil to read; a time with an escape is refused as Time.UnmarshalJSON
+// refuses it (it parses the bytes as they are).
+func TestCachedCopyFallbackKeepsItsInvitation(t *testing.T) {
+	for _, raw := range []string{`null`, `{ }`, `{"cached_at":1,"other":2}`, `{"ID":"i1","CreatedAt":"2026-01-02T03:04:05\u005a"}`,
+		`{"ID":"i1","Sends":{"a":{"at":"2026-01-02T03:04:05\u005a"}}}`} {
+		v := cached{Invitation: &Invitation{}}
+		err := decodeCached([]byte(raw), &v)
+		b := cached{Invitation: &Invitation{}}
+		want := json.Unmarshal([]byte(raw), &b)
+		if v.Invitation == nil || (err == nil) != (want == nil) || (err == nil && !reflect.DeepEqual(v, b)) {
+			t.Errorf("%s: %+v %v; encoding/json %+v %v", raw, v.Invitation, err, b.Invitation, want)
+		}
+	}
+}

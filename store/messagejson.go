@@ -80,6 +80,7 @@ func DecodeMessage(raw string, m *Message) error {
 // encoding/json.
 func decodeMessage(raw string, m *Message) bool {
 	return jsonx.Object(raw, func(key, s string) (string, bool) {
+		value := s
 		var str string
 		var num int
 		var ok bool
@@ -111,7 +112,7 @@ func decodeMessage(raw string, m *Message) bool {
 		case "ProviderID":
 			m.ProviderID = str
 		case "At":
-			if m.At.UnmarshalText([]byte(str)) != nil { // as Time.UnmarshalJSON parses
+			if _, ok = jsonTime(value, &m.At); !ok {
 				return "", false
 			}
 		case "Agency":

@@ -88,7 +88,7 @@ func TestMessageDecodingFallsBackToEncodingJSON(t *testing.T) {
 		`{"At":"2026-12-07T10:00:00.123456789+07:00"}`, `{"At":"2026-12-07 10:00:00"}`, `{"At":"2026-12-07T24:00:00Z"}`,
 		`{"ID":"a",}`, `{"ID":"a"`, `["ID"]`, `null`, ``, `{"ID":"\xff"}`, `{"other":1}`, `{"ID":"a","extra":{"x":[1]}}`,
 		`{"answers":3,"outcome":"answered","ID":"c"}`, `{"ID":"tab	in"}`, `{"ID":"\ud83d\ude00"}`, `{"ID":"\ud83d"}`,
-		`{"ID":"\u00"}`, `{"ID":"\x"}`, `{"ID":"a\/b\"c\\d\n\r\t\b\f\u003c\u2028\u00E9"}`, `{"ID":"\`, `{"ID":"a\u12"}`,
+		`{"ID":"\u00"}`, `{"At":"2026-12-07T10:00:00\u005a"}`, `{"ID":"\x"}`, `{"ID":"a\/b\"c\\d\n\r\t\b\f\u003c\u2028\u00E9"}`, `{"ID":"\`, `{"ID":"a\u12"}`,
 	} {
 		var a, b store.Message
 		errA := store.DecodeMessage(raw, &a)
