@@ -40,6 +40,9 @@ func decodeResponse(raw string, r *Response) bool {
 		case "Channel":
 			str(&r.Channel)
 		case "Answers":
+			if r.Answers != nil {
+				return "", false // encoding/json merges a repeated key's answers into the first's
+			}
 			r.Answers, s, ok = jsonx.Array(s, decodeAnswer)
 		case "Comment":
 			str(&r.Comment)

@@ -103,7 +103,9 @@ func FuzzResponseDecode(f *testing.F) {
 	}
 	for _, s := range []string{`{}`, `{"answers":[]}`, `{"Answers":[{"score":1.0}]}`, `{"Answers":[{},{}]}`,
 		`{"Provenance":{"seconds_to_first_view":null},"Provenance":{"by":"x"}}`, `{"Flags":["a"],"Flags":null}`,
-		`{"Provenance":{"seconds_to_complete":1e400}}`, `{"Review":null}`, `{"Review":{"status":"pending"}}`} {
+		`{"Provenance":{"seconds_to_complete":1e400}}`, `{"Review":null}`, `{"Review":{"status":"pending"}}`,
+		`{"ID":"r1","Answers":[{"question":"q1","criterion":"A","score":5}],"Answers":[{"score":2}]}`,
+		`{"SubmittedAt":"2026-01-02T03:04:05\u005a"}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -118,6 +120,19 @@ func FuzzResponseDecode(f *testing.F) {
 			t.Fatalf("%s read by hand as %+v; encoding/json %+v", raw, a, b)
 		}
 	})
+}
+
+// A repeated answers key merges into the first's answers in encoding/json,
+// and a time with an escape is refused: both are left to it.
+func TestResponseOddFormsGoToEncodingJSON(t *testing.T) {
+	for _, raw := range []string{`{"ID":"r1","Answers":[{"question":"q1","criterion":"A","score":5}],"Answers":[{"score":2}]}`,
+		`{"ID":"r1","SubmittedAt":"2026-01-02T03:04:05\u005a"}`} {
+		var a, b Response
+		errA, errB := unmarshalResponse(raw, &a), json.Unmarshal([]byte(raw), &b)
+		if (errA == nil) != (errB == nil) || !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: %+v %v; encoding/json %+v %v", raw, a, errA, b, errB)
+		}
+	}
 }
 
 func BenchmarkResponseDecode(b *testing.B) {
