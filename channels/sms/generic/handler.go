@@ -119,7 +119,9 @@ func parse(body []byte) (inbound, error) {
 	var in inbound
 	if !in.decode(string(body)) {
 		in = inbound{}
-		if err := json.Unmarshal(body, &in); err != nil {
+		// A Decoder reads the first value and ignores what follows it, as
+		// this format always has.
+		if err := json.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil {
 			return in, core.Errorf(core.Invalid, "", "body is not the generic JSON format: %v", err)
 		}
 	}

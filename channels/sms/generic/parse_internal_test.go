@@ -42,3 +42,13 @@ func TestCompactBodyIsReadByHand(t *testing.T) {
 		t.Fatalf("decode: %+v", in)
 	}
 }
+
+// What follows the body's JSON object is ignored, as it always was.
+func TestTrailingBytesAreIgnored(t *testing.T) {
+	for _, body := range []string{"{\"id\":\"m1\",\"from\":\"0912\",\"text\":\"5 4\"}\x00", `{"id":"m1","from":"0912","text":"5 4"}{"id":"m2"}`,
+		`{"id":"m1","from":"0912","text":"5 4"},`, "{\"id\":\"m1\",\"from\":\"0912\",\"text\":\"5 4\"}\r\n"} {
+		if in, err := parse([]byte(body)); err != nil || in.ID != "m1" || in.Text != "5 4" {
+			t.Errorf("%q: %+v %v", body, in, err)
+		}
+	}
+}
