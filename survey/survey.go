@@ -45,7 +45,7 @@ func (t Text) Plain() string {
 	if t.SMS != "" {
 		return t.SMS
 	}
-	return Unaccent(t.VI)
+	return plainMemo.unaccent(t.VI)
 }
 
 // Criterion is one of the index's groups (A…E for SIPAS).

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 func TestBuiltinSIPASShape(t *testing.T) {
@@ -128,7 +129,8 @@ func TestControlCharactersAreStripped(t *testing.T) {
 
 // The remembered texts are the chain's own, through the generations'
 // turnover and from several goroutines at once; the memo stays bounded.
-func TestUnaccentMemoIsTheChain(t *testing.T) {
+func TestPlainMemoIsTheChain(t *testing.T) {
+	var m memo
 	texts := []string{strings.Repeat("Đánh giá ", 200), "", "x", "e\u0301 combining", "Ǆ ǅ ﬁ ℌ ①"}
 	for i := range 3000 {
 		texts = append(texts, fmt.Sprintf("Câu %d/%d: Ông/bà đánh giá thế nào về %q?", i%22+1, i, "tiếp cận"))
@@ -139,8 +141,8 @@ func TestUnaccentMemoIsTheChain(t *testing.T) {
 			for round := range 3 {
 				for i := range texts {
 					s := texts[(i*(g+1)+round)%len(texts)]
-					if got, want := Unaccent(s), unaccent(s); got != want {
-						t.Errorf("Unaccent(%q) = %q; the chain says %q", s, got, want)
+					if got, want := m.unaccent(s), unaccent(s); got != want {
+						t.Errorf("memo.unaccent(%q) = %q; the chain says %q", s, got, want)
 						return
 					}
 				}
@@ -148,9 +150,28 @@ func TestUnaccentMemoIsTheChain(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	unaccentMemo.Lock()
-	defer unaccentMemo.Unlock()
-	if n := len(unaccentMemo.young) + len(unaccentMemo.old); n > 2*memoSize {
+	if n := len(m.young) + len(m.old); n > 2*memoSize {
 		t.Errorf("the memo holds %d texts", n)
+	}
+	if got := (Text{VI: "Rất hài lòng"}).Plain(); got != "Rat hai long" {
+		t.Errorf("Plain = %q", got)
+	}
+}
+
+// A text given in a buffer its caller reuses (fiber's request strings) is
+// remembered as a copy: the buffer's next contents change no answer.
+func TestPlainMemoKeepsCopies(t *testing.T) {
+	var m memo
+	buf := []byte("chờ lâu quá")
+	s := unsafe.String(&buf[0], len(buf))
+	if got := m.unaccent(s); got != "cho lau qua" {
+		t.Fatalf("unaccent = %q", got)
+	}
+	copy(buf, "tệ hại lắm!!")
+	if got := m.unaccent("chờ lâu quá"); got != "cho lau qua" {
+		t.Errorf("after the buffer changed: %q", got)
+	}
+	if got := m.unaccent(s); got != unaccent(s) {
+		t.Errorf("the buffer's new text %q reads %q", s, got)
 	}
 }
