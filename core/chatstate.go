@@ -113,10 +113,7 @@ func (st *chatState) decode(raw string) bool {
 		case "o":
 			c.OneByOne, s, ok = jsonx.Bool(s)
 		case "p":
-			if c.Pending == nil { // a repeated key fills the same one, as encoding/json does
-				c.Pending = &survey.Pending{}
-			}
-			s, ok = decodePending(s, c.Pending)
+			s, ok = jsonx.Ptr(s, &c.Pending, decodePending)
 		case "k":
 			c.Confirms, s, ok = jsonx.GoInt(s)
 		case "h":

@@ -14,4 +14,4 @@ func CoalescedClient(url string, limit int) (c redis.UniversalClient, batches fu
 }
 
 // DecodeMessageFast is DecodeMessage's own reader, without encoding/json.
-var DecodeMessageFast = decodeMessage
+func DecodeMessageFast(raw string, m *Message) bool { return m.decodeJSON(raw) }

@@ -3,8 +3,6 @@ package store
 import (
 	"encoding/base64"
 	"encoding/json"
-	"strings"
-	"time"
 
 	"github.com/sipasvn/gateway/internal/jsonx"
 )
@@ -48,7 +46,7 @@ func (v *cached) decode(raw string) bool {
 		case "FieldCode":
 			str(&inv.FieldCode)
 		case "PhoneSealed":
-			if s, ok = null(s); ok {
+			if s, ok = jsonx.Null(s); ok {
 				inv.PhoneSealed = nil
 				return s, true
 			}
@@ -69,19 +67,19 @@ func (v *cached) decode(raw string) bool {
 		case "CompletedVia":
 			str(&inv.CompletedVia)
 		case "CreatedAt":
-			s, ok = jsonTime(s, &inv.CreatedAt)
+			s, ok = jsonx.Time(s, &inv.CreatedAt)
 		case "CreatedFrom":
 			str(&inv.CreatedFrom)
 		case "ExpiresAt":
-			s, ok = jsonTime(s, &inv.ExpiresAt)
+			s, ok = jsonx.Time(s, &inv.ExpiresAt)
 		case "StartedAt":
-			s, ok = jsonTimePtr(s, &inv.StartedAt)
+			s, ok = jsonx.Ptr(s, &inv.StartedAt, jsonx.Time)
 		case "CompletedAt":
-			s, ok = jsonTimePtr(s, &inv.CompletedAt)
+			s, ok = jsonx.Ptr(s, &inv.CompletedAt, jsonx.Time)
 		case "Sends":
-			s, ok = jsonMap(s, &inv.Sends, decodeSend)
+			s, ok = jsonx.Map(s, &inv.Sends, decodeSend)
 		case "Opened":
-			s, ok = jsonMap(s, &inv.Opened, jsonTime)
+			s, ok = jsonx.Map(s, &inv.Opened, jsonx.Time)
 		case "StartedVia":
 			str(&inv.StartedVia)
 		case "cached_at":
@@ -91,59 +89,12 @@ func (v *cached) decode(raw string) bool {
 	})
 }
 
-// null reads a null at the start of s.
-func null(s string) (string, bool) {
-	if len(s) >= 4 && s[:4] == "null" {
-		return s[4:], true
-	}
-	return s, false
-}
-
 // decodeBase64 reads a []byte as encoding/json does (standard base64,
 // line breaks ignored).
 func decodeBase64(s string) ([]byte, bool) {
 	b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
 	n, err := base64.StdEncoding.Decode(b, []byte(s))
 	return b[:n], err == nil
-}
-
-// jsonTime reads a time as Time.UnmarshalJSON does (RFC 3339, strictly).
-// That parses the string's bytes as they are, escapes included, so a
-// string with an escape is left to encoding/json.
-func jsonTime(s string, t *time.Time) (string, bool) {
-	v, rest, ok := jsonx.String(s)
-	raw := s[:len(s)-len(rest)]
-	return rest, ok && !strings.Contains(raw, `\`) && t.UnmarshalText([]byte(v)) == nil
-}
-
-// jsonTimePtr reads a *time.Time: null, or a time into a new one.
-func jsonTimePtr(s string, t **time.Time) (string, bool) {
-	if rest, ok := null(s); ok {
-		*t = nil
-		return rest, true
-	}
-	if *t == nil {
-		*t = new(time.Time)
-	}
-	return jsonTime(s, *t)
-}
-
-// jsonMap reads an object of elem values into *m (null: nil), adding to
-// a map already there as encoding/json does; each value starts from zero.
-func jsonMap[V any](s string, m *map[string]V, elem func(string, *V) (string, bool)) (string, bool) {
-	if rest, ok := null(s); ok {
-		*m = nil
-		return rest, true
-	}
-	if *m == nil {
-		*m = map[string]V{}
-	}
-	return jsonx.ObjectAt(s, func(key, s string) (string, bool) {
-		var v V
-		rest, ok := elem(s, &v)
-		(*m)[key] = v
-		return rest, ok
-	})
 }
 
 // decodeSend reads a SendStatus.
@@ -169,7 +120,7 @@ func decodeSend(s string, st *SendStatus) (string, bool) {
 		case "error":
 			str(&st.Error)
 		case "at":
-			s, ok = jsonTime(s, &st.At)
+			s, ok = jsonx.Time(s, &st.At)
 		}
 		return s, ok
 	})

@@ -72,13 +72,13 @@ func (m *Message) AppendJSON(b []byte) ([]byte, error) {
 
 // DecodeMessage reads a message record as json.Unmarshal would.
 func DecodeMessage(raw string, m *Message) error {
-	return jsonx.Decode(raw, m, func(m *Message, raw string) bool { return decodeMessage(raw, m) })
+	return jsonx.Decode(raw, m, (*Message).decodeJSON)
 }
 
-// decodeMessage reads raw when it is the JSON AppendJSON writes (any keys
+// decodeJSON reads raw when it is the JSON AppendJSON writes (any keys
 // of it, in any order, without spaces); false leaves the rest to
 // encoding/json.
-func decodeMessage(raw string, m *Message) bool {
+func (m *Message) decodeJSON(raw string) bool {
 	return jsonx.Object(raw, func(key, s string) (string, bool) {
 		value := s
 		var str string
@@ -112,7 +112,7 @@ func decodeMessage(raw string, m *Message) bool {
 		case "ProviderID":
 			m.ProviderID = str
 		case "At":
-			if _, ok = jsonTime(value, &m.At); !ok {
+			if _, ok = jsonx.Time(value, &m.At); !ok {
 				return "", false
 			}
 		case "Agency":

@@ -6,17 +6,17 @@ import (
 
 // A response crosses the outbox as JSON: encoded where it is saved, read by
 // the writer that stores it in MongoDB, through encoding/json's reflection
-// about 15 µs a response. decodeResponse reads the JSON json.Marshal writes
+// about 15 µs a response. decodeJSON reads the JSON json.Marshal writes
 // for a response by hand and leaves anything else (another key's spelling,
 // spaces, a review) to encoding/json, so entries queued by any version
 // read alike.
 
 // unmarshalResponse reads raw as json.Unmarshal would into r (a fresh one).
 func unmarshalResponse(raw string, r *Response) error {
-	return jsonx.Decode(raw, r, func(r *Response, raw string) bool { return decodeResponse(raw, r) })
+	return jsonx.Decode(raw, r, (*Response).decodeJSON)
 }
 
-func decodeResponse(raw string, r *Response) bool {
+func (r *Response) decodeJSON(raw string) bool {
 	return jsonx.Object(raw, func(key, s string) (string, bool) {
 		var ok bool
 		str := func(p *string) { *p, s, ok = jsonx.String(s) }
@@ -53,15 +53,15 @@ func decodeResponse(raw string, r *Response) bool {
 		case "Month":
 			str(&r.Month)
 		case "InvitedAt":
-			s, ok = jsonTime(s, &r.InvitedAt)
+			s, ok = jsonx.Time(s, &r.InvitedAt)
 		case "InvitedSurvey":
 			str(&r.InvitedSurvey)
 		case "StartedAt":
-			s, ok = jsonTime(s, &r.StartedAt)
+			s, ok = jsonx.Time(s, &r.StartedAt)
 		case "SubmittedAt":
-			s, ok = jsonTime(s, &r.SubmittedAt)
+			s, ok = jsonx.Time(s, &r.SubmittedAt)
 		case "OpenedAt":
-			s, ok = jsonTimePtr(s, &r.OpenedAt)
+			s, ok = jsonx.Ptr(s, &r.OpenedAt, jsonx.Time)
 		case "Reminded":
 			r.Reminded, s, ok = jsonx.Bool(s)
 		case "EnteredBy":
@@ -69,18 +69,11 @@ func decodeResponse(raw string, r *Response) bool {
 		case "CitizenText":
 			str(&r.CitizenText)
 		case "Provenance":
-			if rest, isNull := null(s); isNull {
-				r.Provenance = nil
-				return rest, true
-			}
-			if r.Provenance == nil { // a repeated key fills the same one, as encoding/json does
-				r.Provenance = &Provenance{}
-			}
-			s, ok = decodeProvenance(s, r.Provenance)
+			s, ok = jsonx.Ptr(s, &r.Provenance, decodeProvenance)
 		case "Flags":
 			r.Flags, s, ok = jsonx.Strings(s)
 		case "Review":
-			if s, ok = null(s); ok { // a review is left to encoding/json
+			if s, ok = jsonx.Null(s); ok { // a review is left to encoding/json
 				r.Review = nil
 			}
 		}
@@ -111,28 +104,15 @@ func decodeProvenance(s string, p *Provenance) (string, bool) {
 	return jsonx.ObjectAt(s, func(key, s string) (string, bool) {
 		var ok bool
 		str := func(v *string) { *v, s, ok = jsonx.String(s) }
-		float := func(v **float64) {
-			if rest, isNull := null(s); isNull {
-				*v, s, ok = nil, rest, true
-				return
-			}
-			var f float64
-			if f, s, ok = jsonx.Float(s); ok {
-				if *v == nil {
-					*v = new(float64)
-				}
-				**v = f
-			}
-		}
 		switch key {
 		case "verified_by":
 			str(&p.VerifiedBy)
 		case "seconds_to_first_view":
-			float(&p.SecondsToFirstView)
+			s, ok = jsonx.Ptr(s, &p.SecondsToFirstView, readFloat)
 		case "seconds_to_complete":
 			p.SecondsToComplete, s, ok = jsonx.Float(s)
 		case "seconds_answering":
-			float(&p.SecondsAnswering)
+			s, ok = jsonx.Ptr(s, &p.SecondsAnswering, readFloat)
 		case "address_hash":
 			str(&p.Address)
 		case "device_hash":
@@ -142,4 +122,11 @@ func decodeProvenance(s string, p *Provenance) (string, bool) {
 		}
 		return s, ok
 	})
+}
+
+// readFloat reads a number into f.
+func readFloat(s string, f *float64) (string, bool) {
+	var ok bool
+	*f, s, ok = jsonx.Float(s)
+	return s, ok
 }

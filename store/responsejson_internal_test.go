@@ -83,7 +83,7 @@ func TestResponseReadsAsEncodingJSON(t *testing.T) {
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("unmarshalResponse(%s) = %+v\nencoding/json: %+v", raw, a, b)
 		}
-		if decodeResponse(string(raw), &Response{}) {
+		if (&Response{}).decodeJSON(string(raw)) {
 			fast++
 		} else if res.Review == nil {
 			t.Fatalf("%s went to encoding/json", raw)
@@ -110,7 +110,7 @@ func FuzzResponseDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		var a, b Response
-		if !decodeResponse(raw, &a) {
+		if !a.decodeJSON(raw) {
 			return
 		}
 		if err := json.Unmarshal([]byte(raw), &b); err != nil {

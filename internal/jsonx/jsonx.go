@@ -10,6 +10,8 @@ package jsonx
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -266,8 +268,8 @@ func Float(s string) (float64, string, bool) {
 // Array reads a JSON array ([] included, null as nil) at the start of s,
 // each element with elem, into a new slice.
 func Array[T any](s string, elem func(string) (T, string, bool)) ([]T, string, bool) {
-	if len(s) >= 4 && s[:4] == "null" {
-		return nil, s[4:], true
+	if rest, ok := Null(s); ok {
+		return nil, rest, true
 	}
 	if s == "" || s[0] != '[' {
 		return nil, "", false
@@ -334,4 +336,53 @@ func Decode[T any](raw string, v *T, fast func(*T, string) bool) error {
 	var zero T
 	*v = zero
 	return json.Unmarshal([]byte(raw), v)
+}
+
+// Null reads a null at the start of s.
+func Null(s string) (string, bool) {
+	if len(s) >= 4 && s[:4] == "null" {
+		return s[4:], true
+	}
+	return s, false
+}
+
+// Time reads a time into t as Time.UnmarshalJSON does (RFC 3339,
+// strictly). That parses the string's bytes as they are, escapes
+// included, so a string with an escape is left to encoding/json.
+func Time(s string, t *time.Time) (string, bool) {
+	v, rest, ok := String(s)
+	return rest, ok && !strings.Contains(s[:len(s)-len(rest)], `\`) && t.UnmarshalText([]byte(v)) == nil
+}
+
+// Ptr reads null as nil, or else a value with fill into *p: into the one
+// already there, or a new one, as encoding/json does (a repeated key of a
+// struct fills the same struct).
+func Ptr[T any](s string, p **T, fill func(string, *T) (string, bool)) (string, bool) {
+	if rest, ok := Null(s); ok {
+		*p = nil
+		return rest, true
+	}
+	if *p == nil {
+		*p = new(T)
+	}
+	return fill(s, *p)
+}
+
+// Map reads an object of values, each with fill from its zero value,
+// into *m (null: nil), adding to a map already there as encoding/json
+// does.
+func Map[V any](s string, m *map[string]V, fill func(string, *V) (string, bool)) (string, bool) {
+	if rest, ok := Null(s); ok {
+		*m = nil
+		return rest, true
+	}
+	if *m == nil {
+		*m = map[string]V{}
+	}
+	return ObjectAt(s, func(key, s string) (string, bool) {
+		var v V
+		rest, ok := fill(s, &v)
+		(*m)[key] = v
+		return rest, ok
+	})
 }
