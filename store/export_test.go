@@ -1,6 +1,14 @@
 package store
 
-import "github.com/redis/go-redis/v9"
+import (
+	"reflect"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/bsoncodec"
+	"go.mongodb.org/mongo-driver/bson/bsonrw"
+)
 
 // CoalescedClient opens a client whose coalescing lets limit round trips
 // fly; batches tells how many round trips carried a queue, waiting how
@@ -15,3 +23,23 @@ func CoalescedClient(url string, limit int) (c redis.UniversalClient, batches fu
 
 // DecodeMessageFast is DecodeMessage's own reader, without encoding/json.
 func DecodeMessageFast(raw string, m *Message) bool { return m.decodeJSON(raw) }
+
+// CountingRegistry is the client's registry, its inserted-id reader
+// counting the documents it reads.
+func CountingRegistry() (*bsoncodec.Registry, *atomic.Int64) {
+	var n atomic.Int64
+	r := bson.NewRegistry()
+	r.RegisterTypeDecoder(reflect.TypeOf(insertedID{}), bsoncodec.ValueDecoderFunc(
+		func(dc bsoncodec.DecodeContext, vr bsonrw.ValueReader, v reflect.Value) error {
+			n.Add(1)
+			return readInsertedID(dc, vr, v)
+		}))
+	return r, &n
+}
+
+// ReadInsertedID reads raw's _id as the driver's inserts do.
+func ReadInsertedID(raw []byte) (any, error) {
+	var id insertedID
+	err := bson.UnmarshalWithRegistry(registry, raw, &id)
+	return id.ID, err
+}

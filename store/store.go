@@ -52,7 +52,8 @@ type Mongo struct {
 func OpenMongo(ctx context.Context, uri, database string) (*Mongo, error) {
 	opts := options.Client().ApplyURI(uri).
 		SetServerSelectionTimeout(5 * time.Second).
-		SetTimeout(10 * time.Second)
+		SetTimeout(10 * time.Second).
+		SetRegistry(registry)
 	c, err := mongo.Connect(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect mongo: %w", err)
