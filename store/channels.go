@@ -164,9 +164,16 @@ func (s *Messages) Record(ctx context.Context, msgs ...*Message) error {
 		return nil
 	}
 	docs := make([]any, len(msgs))
+	size := 0
+	for _, m := range msgs {
+		size += m.JSONSize() // more than its BSON, which has no text
+	}
+	buf := make([]byte, 0, size) // the records' BSON, one buffer for all
 	for i, m := range msgs {
 		m.At = Millis(m.At)
-		docs[i] = m
+		start := len(buf)
+		buf = m.appendBSON(buf)
+		docs[i] = bson.Raw(buf[start:len(buf):len(buf)])
 	}
 	_, err := s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err = writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 }); err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"reflect"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/bson"
@@ -43,3 +44,20 @@ func ReadInsertedID(raw []byte) (any, error) {
 	err := bson.UnmarshalWithRegistry(registry, raw, &id)
 	return id.ID, err
 }
+
+// MessageBSON is m's BSON as Messages.Record writes it.
+func MessageBSON(m *Message) []byte { return m.appendBSON(nil) }
+
+// PackedBSON is lines' BSON as a transcript part packs them; PartBSON a
+// part's as Transcripts.Append writes it, and the driver's encoding of
+// the same part.
+func PackedBSON(lines []Line) []byte { return appendPacked(nil, lines) }
+
+func PartBSON(id, respondent string, created time.Time, lines []Line) (mine, drivers []byte, err error) {
+	packed := appendPacked(nil, lines)
+	drivers, err = bson.Marshal(part{ID: id, Respondent: respondent, Created: created, Packed: packed})
+	return appendPart(nil, id, respondent, created, packed), drivers, err
+}
+
+// PackedLinesBSON is the driver's encoding of lines as a part packs them.
+func PackedLinesBSON(lines []Line) ([]byte, error) { return bson.Marshal(packedLines{Lines: lines}) }

@@ -1,12 +1,16 @@
 package store_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/sipasvn/gateway/store"
 )
@@ -122,4 +126,56 @@ func BenchmarkMessageJSON(b *testing.B) {
 		}
 	})
 	_ = raw
+}
+
+// A record's BSON is the driver's struct codec's byte for byte, so the
+// cost log stores what it stored before it was written by hand.
+func TestMessageBSONIsTheDrivers(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20000; i++ {
+		m := randomMessage(r)
+		switch r.IntN(6) {
+		case 0:
+			m.Parts, m.Answers = -r.IntN(1<<40), r.IntN(1<<40) // past int32 both ways
+		case 1:
+			m.Parts, m.Answers = math.MaxInt32, math.MinInt32
+		}
+		m.At = store.Millis(m.At)
+		want, err := bson.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := store.MessageBSON(m); !bytes.Equal(got, want) {
+			t.Fatalf("BSON of %+v:\n%v\nthe driver's:\n%v", m, bson.Raw(got), bson.Raw(want))
+		}
+	}
+}
+
+// A transcript part's packed lines, and the part, are the driver's
+// struct codec's byte for byte.
+func TestTranscriptBSONIsTheDrivers(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 5000; i++ {
+		lines := make([]store.Line, r.IntN(6))
+		for j := range lines {
+			m := randomMessage(r)
+			parts := m.Parts
+			if r.IntN(4) == 0 {
+				parts = 1<<35 + r.IntN(9)
+			}
+			lines[j] = store.Line{Key: m.ID, At: store.Millis(m.At), Channel: m.Channel, Kind: m.Kind, Text: m.Text, Encoding: m.Encoding, Parts: parts}
+		}
+		want, err := store.PackedLinesBSON(lines)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := store.PackedBSON(lines); !bytes.Equal(got, want) {
+			t.Fatalf("packed lines %+v:\n%v\nthe driver's:\n%v", lines, bson.Raw(got), bson.Raw(want))
+		}
+		m := randomMessage(r)
+		mine, drivers, err := store.PartBSON(m.ID, m.Respondent, store.Millis(m.At), lines)
+		if err != nil || !bytes.Equal(mine, drivers) {
+			t.Fatalf("part (%v):\n%v\nthe driver's:\n%v", err, bson.Raw(mine), bson.Raw(drivers))
+		}
+	}
 }

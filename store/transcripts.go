@@ -141,11 +141,7 @@ func (s *Transcripts) Append(ctx context.Context, batch ...Appended) error {
 				first = a.Lines[i].At
 			}
 		}
-		packed, err := bson.Marshal(packedLines{Lines: a.Lines})
-		if err != nil {
-			return fmt.Errorf("append to transcript %s: %w", a.Invitation, err)
-		}
-		parts = append(parts, part{ID: a.Invitation, Respondent: a.Respondent, Created: first, Packed: packed})
+		parts = append(parts, part{ID: a.Invitation, Respondent: a.Respondent, Created: first, Packed: appendPacked(nil, a.Lines)})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -161,10 +157,8 @@ func (s *Transcripts) Append(ctx context.Context, batch ...Appended) error {
 			return fmt.Errorf("append to transcript %s: %d parts taken", parts[0].ID, maxParts)
 		}
 		docs := make([]any, len(parts))
-		for i := range parts {
-			p := parts[i]
-			p.ID = partID(p.ID, at[i])
-			docs[i] = p
+		for i, p := range parts {
+			docs[i] = bson.Raw(appendPart(nil, partID(p.ID, at[i]), p.Respondent, p.Created, p.Packed))
 		}
 		taken := map[int]bool{}
 		_, err := s.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
