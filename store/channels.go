@@ -166,7 +166,7 @@ func (s *Messages) Record(ctx context.Context, msgs ...*Message) error {
 	docs := make([]any, len(msgs))
 	size := 0
 	for _, m := range msgs {
-		size += m.JSONSize() // more than its BSON, which has no text
+		size += m.bsonSize()
 	}
 	buf := make([]byte, 0, size) // the records' BSON, one buffer for all
 	for i, m := range msgs {

@@ -61,3 +61,6 @@ func PartBSON(id, respondent string, created time.Time, lines []Line) (mine, dri
 
 // PackedLinesBSON is the driver's encoding of lines as a part packs them.
 func PackedLinesBSON(lines []Line) ([]byte, error) { return bson.Marshal(packedLines{Lines: lines}) }
+
+// MessageBSONSize is the room Messages.Record makes for m's BSON.
+func MessageBSONSize(m *Message) int { return m.bsonSize() }

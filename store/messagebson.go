@@ -35,6 +35,13 @@ func (m *Message) appendBSON(dst []byte) []byte {
 	return bsoncore.UpdateLength(dst, at, int32(len(dst)-int(at)))
 }
 
+// bsonSize is at most how many bytes appendBSON writes for m: its keys,
+// their types and ends, and the values.
+func (m *Message) bsonSize() int {
+	return 240 + len(m.ID) + len(m.Channel) + len(m.Invitation) + len(m.Respondent) + len(m.Kind) + len(m.Encoding) +
+		len(m.ProviderID) + len(m.Agency) + len(m.Month) + len(m.Survey) + len(m.Outcome)
+}
+
 func appendStringOmitEmpty(dst []byte, key, v string) []byte {
 	if v == "" {
 		return dst

@@ -148,6 +148,9 @@ func TestMessageBSONIsTheDrivers(t *testing.T) {
 		if got := store.MessageBSON(m); !bytes.Equal(got, want) {
 			t.Fatalf("BSON of %+v:\n%v\nthe driver's:\n%v", m, bson.Raw(got), bson.Raw(want))
 		}
+		if n := store.MessageBSONSize(m); n < len(want) {
+			t.Fatalf("room for %d bytes, BSON of %d", n, len(want))
+		}
 	}
 }
 
