@@ -809,10 +809,13 @@ func (s *Service) sentEntries(msgs []*store.Message) ([]map[string]string, error
 	return []map[string]string{fields}, nil
 }
 
+// recordFields are the first records' fields, named without an allocation.
+var recordFields = [...]string{"m", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"}
+
 // recordField is the field of a message-log entry's record i.
 func recordField(i int) string {
-	if i == 0 {
-		return "m"
+	if i < len(recordFields) {
+		return recordFields[i]
 	}
 	return "m" + strconv.Itoa(i)
 }
