@@ -92,6 +92,7 @@ func appendPacked(dst []byte, lines []Line) []byte {
 // appendPart appends a transcript part with packed lines as the driver's
 // struct codec encodes a part.
 func appendPart(dst []byte, id, respondent string, created time.Time, packed []byte) []byte {
+	dst = slices.Grow(dst, 64+len(id)+len(respondent)+len(packed))
 	at, dst := bsoncore.ReserveLength(dst)
 	dst = bsoncore.AppendStringElement(dst, "_id", id)
 	dst = appendStringOmitEmpty(dst, "respondent", respondent)
