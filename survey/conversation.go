@@ -1,6 +1,7 @@
 package survey
 
 import (
+	"bytes"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,9 +59,10 @@ const maxMisses = 10
 func (def *Survey) Expect(c *Conversation) Expect {
 	e := Expect{Confirming: c.Pending != nil}
 	n := len(def.Questions)
-	letters := make([]byte, 0, n)
+	var room [32]byte // it is read on every reply: its parts are allocated once, at their size
+	letters := room[:0]
 	for _, q := range def.Questions {
-		if len(q.Criterion) != 1 || strings.IndexByte(string(letters), q.Criterion[0]) >= 0 {
+		if len(q.Criterion) != 1 || bytes.IndexByte(letters, q.Criterion[0]) >= 0 {
 			letters = nil
 			break
 		}
@@ -68,11 +70,12 @@ func (def *Survey) Expect(c *Conversation) Expect {
 	}
 	if n > 1 && letters != nil {
 		e.Letters = string(letters)
+		e.Names = make([]string, 0, n)
 		for _, q := range def.Questions {
 			e.Names = append(e.Names, def.criterionName(q.Criterion))
 		}
 	}
-	e.Counts = []int{n}
+	e.Counts = append(make([]int, 0, 3), n)
 	left := 0
 	for _, a := range c.Answers {
 		if a < 0 {
