@@ -45,17 +45,46 @@ type KeyedMAC struct {
 // NewKeyedMAC returns the MAC keyed by key.
 func NewKeyedMAC(key []byte) *KeyedMAC { return &KeyedMAC{key: key} }
 
+// macState is a pooled HMAC with room for its input and sum, so that a
+// sum allocates nothing (through the hash.Hash interface, a local sum or
+// a string's bytes would escape to the heap, on every message's hashes).
+type macState struct {
+	h   hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
+}
+
 // Sum is the HMAC-SHA256 of b.
 func (k *KeyedMAC) Sum(b []byte) [sha256.Size]byte {
-	m, _ := k.macs.Get().(hash.Hash)
-	if m == nil {
-		m = hmac.New(sha256.New, k.key)
+	st := k.state()
+	st.h.Write(b)
+	return k.done(st)
+}
+
+// SumString is the HMAC-SHA256 of s.
+func (k *KeyedMAC) SumString(s string) [sha256.Size]byte {
+	st := k.state()
+	st.in = append(st.in[:0], s...)
+	st.h.Write(st.in)
+	if cap(st.in) > 4096 {
+		st.in = nil // a long input's room is not kept
 	}
-	m.Reset()
-	m.Write(b)
-	var sum [sha256.Size]byte
-	m.Sum(sum[:0])
-	k.macs.Put(m)
+	return k.done(st)
+}
+
+func (k *KeyedMAC) state() *macState {
+	st, _ := k.macs.Get().(*macState)
+	if st == nil {
+		st = &macState{h: hmac.New(sha256.New, k.key)}
+	}
+	st.h.Reset()
+	return st
+}
+
+func (k *KeyedMAC) done(st *macState) [sha256.Size]byte {
+	st.h.Sum(st.sum[:0])
+	sum := st.sum
+	k.macs.Put(st)
 	return sum
 }
 
@@ -88,7 +117,7 @@ func (s *Sealer) Open(sealed []byte) (string, error) {
 // Hash returns a keyed hash of v (hex, 128 bits): the same person gives the
 // same hash, and the hash cannot be reversed without the key.
 func (s *Sealer) Hash(v string) string {
-	sum := s.hashMAC.Sum([]byte(v))
+	sum := s.hashMAC.SumString(v)
 	return hex.EncodeToString(sum[:16])
 }
 

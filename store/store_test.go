@@ -1,7 +1,10 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -788,5 +791,38 @@ func TestDueOpeningsAreAllForgotten(t *testing.T) {
 	_, events, err := f.Range(ctx, "-", "+", 10)
 	if err != nil || len(events) != 1 || events[0].Invitation != "inv-h1" || !events[0].At.Equal(viewed) {
 		t.Fatalf("noted %+v (%v), want inv-h1's opening at %v alone", events, err, viewed)
+	}
+}
+
+// A keyed MAC of a string is a fresh HMAC's of its bytes, short or long
+// (a long input's room is not kept), from several goroutines.
+func TestKeyedMACOfAStringIsAFreshHMACs(t *testing.T) {
+	key := []byte("a keyed MAC's key")
+	k := store.NewKeyedMAC(key)
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 300; i++ {
+				v := strings.Repeat(fmt.Sprint("84912345678-", g, "-", i), i%7*60) // up to some 7 KB
+				m := hmac.New(sha256.New, key)
+				m.Write([]byte(v))
+				if got, want := k.SumString(v), m.Sum(nil); !bytes.Equal(got[:], want) {
+					errs <- fmt.Sprintf("SumString of %d bytes = %x, want %x", len(v), got, want)
+					return
+				}
+				if got := k.Sum([]byte(v)); !bytes.Equal(got[:], m.Sum(nil)) {
+					errs <- fmt.Sprintf("Sum of %d bytes = %x", len(v), got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
 	}
 }
