@@ -89,10 +89,14 @@ func (s *Stream) Read(ctx context.Context, consumer string, count int64, stale, 
 }
 
 func entries(streams []redis.XStream) []Entry {
-	var out []Entry
+	n := 0
+	for _, st := range streams {
+		n += len(st.Messages)
+	}
+	out := make([]Entry, 0, n)
 	for _, st := range streams {
 		for _, m := range st.Messages {
-			e := Entry{ID: m.ID, Fields: map[string]string{}}
+			e := Entry{ID: m.ID, Fields: make(map[string]string, len(m.Values))}
 			for k, v := range m.Values {
 				e.Fields[k], _ = v.(string)
 			}
