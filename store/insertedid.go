@@ -18,9 +18,9 @@ type insertedID = struct {
 
 // registry is the driver's default registry, with insertedID read by
 // readInsertedID: the struct codec walked every field of each document
-// inserted, 2 µs and 16 allocations for a sent-message record (a sixth of
-// what the message log's writer spent on it). Any other type reads as
-// with the default registry.
+// inserted, 1.7 µs and 16 allocations for a sent-message record, where
+// this takes 0.6 µs and 6. Any other type reads as with the default
+// registry.
 var registry = func() *bsoncodec.Registry {
 	r := bson.NewRegistry()
 	r.RegisterTypeDecoder(reflect.TypeOf(insertedID{}), bsoncodec.ValueDecoderFunc(readInsertedID))
