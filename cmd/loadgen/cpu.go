@@ -192,7 +192,7 @@ func cpuReport(w io.Writer, ps []proc, rs []result) {
 	for _, p := range ps {
 		fmt.Fprintf(w, " %9s", p.name)
 	}
-	fmt.Fprintf(w, " %9s %10s %11s %8s %9s\n", "total", "load tool", "redis cmds", "gw KB", "gw allocs")
+	fmt.Fprintf(w, " %9s %10s %11s %8s %9s %8s\n", "total", "load tool", "redis cmds", "gw KB", "gw allocs", "gw÷load")
 	for _, r := range rs {
 		if r.cpu == nil || r.n == 0 {
 			continue
@@ -219,12 +219,25 @@ func cpuReport(w io.Writer, ps []proc, rs []result) {
 		} else {
 			fmt.Fprintf(w, " %11s", "-")
 		}
-		if r.heapBytes >= 0 && r.name != "baseline" {
-			fmt.Fprintf(w, " %8.1f %9.0f", r.heapBytes/1024/float64(r.n), r.heapObjects/float64(r.n))
+		if r.name != "baseline" {
+			if r.heapBytes >= 0 {
+				fmt.Fprintf(w, " %8.1f %9.0f", r.heapBytes/1024/float64(r.n), r.heapObjects/float64(r.n))
+			} else {
+				fmt.Fprintf(w, " %8s %9s", "-", "-")
+			}
+			var gw time.Duration
+			for i, p := range ps {
+				if strings.HasPrefix(p.name, "gateway") {
+					gw += r.cpu[i]
+				}
+			}
+			if load := r.cpu[len(ps)]; gw > 0 && load > 0 {
+				fmt.Fprintf(w, " %8.2f", float64(gw)/float64(load))
+			}
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "baseline total: the bare fiber handler's own process (a child of the load tool, on its core); redis cmds: commands per request (INFO commandstats, a script's own commands included); gw KB, gw allocs: what the gateways allocated per request, drain included (go_memstats_alloc_bytes_total and go_memstats_mallocs_total of /metrics).")
+	fmt.Fprintln(w, "baseline total: the bare fiber handler's own process (a child of the load tool, on its core); redis cmds: commands per request (INFO commandstats, a script's own commands included); gw KB, gw allocs: what the gateways allocated per request, drain included (go_memstats_alloc_bytes_total and go_memstats_mallocs_total of /metrics); gw÷load: the gateways' CPU over the load tool's, whose work per request is fixed, so the machine's own drift between runs largely cancels out (compare changes with it, not the µs alone).")
 }
 
 // bareEnv, when set, makes this program the baseline's bare handler: it
