@@ -98,10 +98,7 @@ func (s *Responses) ensureIndexes(ctx context.Context) error {
 // is set when the write as a whole failed (MongoDB unavailable): then
 // nothing is known of any.
 func (s *Responses) InsertMany(ctx context.Context, rs []*Response) (errs []error, err error) {
-	raws, err := encodeResponses(rs) // once, for the copy and the response
-	if err != nil {
-		return nil, err
-	}
+	raws := encodeResponses(rs) // once, for the copy and the response
 	if err := s.noteUncounted(ctx, rs, raws); err != nil {
 		return nil, fmt.Errorf("note %d responses uncounted: %w", len(rs), err)
 	}
@@ -120,17 +117,13 @@ func (s *Responses) InsertMany(ctx context.Context, rs []*Response) (errs []erro
 	return errs, nil
 }
 
-// encodeResponses returns the BSON of each of rs.
-func encodeResponses(rs []*Response) ([]bson.Raw, error) {
+// encodeResponses returns the BSON of each of rs (see appendBSON).
+func encodeResponses(rs []*Response) []bson.Raw {
 	raws := make([]bson.Raw, len(rs))
 	for i, r := range rs {
-		b, err := bson.Marshal(r)
-		if err != nil {
-			return nil, fmt.Errorf("encode response %s: %w", r.ID, err)
-		}
-		raws[i] = b
+		raws[i] = r.appendBSON(nil)
 	}
-	return raws, nil
+	return raws
 }
 
 // insert writes rs in one unordered round trip; see InsertMany for errs.
@@ -238,9 +231,9 @@ func decodeCopy(d bson.Raw, r *Response) error {
 		if !ok {
 			return fmt.Errorf("field %q is a %s, not a response", copyField, v.Type)
 		}
-		return bson.Unmarshal(b, r)
+		return unmarshalResponseBSON(b, r)
 	}
-	return bson.Unmarshal(d, r)
+	return unmarshalResponseBSON(d, r)
 }
 
 // NoteUncounted writes uncounted copies of rs (those already there stay):
@@ -253,11 +246,7 @@ func decodeCopy(d bson.Raw, r *Response) error {
 // 175 → 35 and 270 → 60. A copy is only ever read whole: in the writer's
 // batch (no filter) or by _id.
 func (s *Responses) NoteUncounted(ctx context.Context, rs []*Response) error {
-	raws, err := encodeResponses(rs)
-	if err != nil {
-		return err
-	}
-	return s.noteUncounted(ctx, rs, raws)
+	return s.noteUncounted(ctx, rs, encodeResponses(rs))
 }
 
 // noteUncounted is NoteUncounted with rs's BSON.
@@ -267,7 +256,7 @@ func (s *Responses) noteUncounted(ctx context.Context, rs []*Response, raws []bs
 	}
 	docs := make([]any, len(rs))
 	for i, r := range rs {
-		docs[i] = bson.D{{Key: "_id", Value: r.ID}, {Key: copyField, Value: []byte(raws[i])}}
+		docs[i] = bson.Raw(appendCopy(make([]byte, 0, 32+len(r.ID)+len(raws[i])), r.ID, raws[i]))
 	}
 	_, err := s.uncounted.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	return writeErrors(err, func(e mongo.BulkWriteError) bool { return e.Code == 11000 })
