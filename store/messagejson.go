@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"strconv"
-	"time"
 
 	"github.com/sipasvn/gateway/internal/jsonx"
 )
@@ -27,7 +26,7 @@ func (m *Message) JSONSize() int {
 
 // AppendJSON appends json.Marshal(m) to b, or returns its error.
 func (m *Message) AppendJSON(b []byte) ([]byte, error) {
-	if _, off := m.At.Zone(); m.At.Year() < 0 || m.At.Year() > 9999 || off <= -24*3600 || off >= 24*3600 {
+	if !jsonx.TimeOK(m.At) {
 		j, err := json.Marshal(m) // a time RFC 3339 cannot write: its error
 		return append(b, j...), err
 	}
@@ -47,9 +46,9 @@ func (m *Message) AppendJSON(b []byte) ([]byte, error) {
 	b = strconv.AppendInt(b, int64(m.Parts), 10)
 	b = append(b, `,"ProviderID":`...)
 	b = jsonx.AppendString(b, m.ProviderID)
-	b = append(b, `,"At":"`...)
-	b = m.At.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","Agency":`...)
+	b = append(b, `,"At":`...)
+	b = jsonx.AppendTime(b, m.At)
+	b = append(b, `,"Agency":`...)
 	b = jsonx.AppendString(b, m.Agency)
 	b = append(b, `,"Month":`...)
 	b = jsonx.AppendString(b, m.Month)

@@ -104,7 +104,7 @@ func (o *Outbox) Put(ctx context.Context, r *Response, by *Spend) (string, *Spen
 	if r.ID == "" {
 		return "", nil, errors.New("outbox: a response without an id")
 	}
-	b, err := json.Marshal(r)
+	b, err := r.AppendJSON(nil)
 	if err != nil {
 		return "", nil, err
 	}

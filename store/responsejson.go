@@ -1,15 +1,20 @@
 package store
 
 import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+
 	"github.com/sipasvn/gateway/internal/jsonx"
 )
 
 // A response crosses the outbox as JSON: encoded where it is saved, read by
 // the writer that stores it in MongoDB, through encoding/json's reflection
-// about 15 µs a response. decodeJSON reads the JSON json.Marshal writes
-// for a response by hand and leaves anything else (another key's spelling,
-// spaces, a review) to encoding/json, so entries queued by any version
-// read alike.
+// about 15 µs a response to read and 7 to write. AppendJSON writes
+// json.Marshal's bytes by hand, and decodeJSON reads them, leaving
+// anything else (another key's spelling, spaces, a review) to
+// encoding/json, so entries queued by any version read alike.
 
 // unmarshalResponse reads raw as json.Unmarshal would into r (a fresh one).
 func unmarshalResponse(raw string, r *Response) error {
@@ -129,4 +134,114 @@ func readFloat(s string, f *float64) (string, bool) {
 	var ok bool
 	*f, s, ok = jsonx.Float(s)
 	return s, ok
+}
+
+// AppendJSON appends json.Marshal(r) to b, or returns its error. A
+// response with a review, a time RFC 3339 cannot write or a float JSON
+// cannot (never saved so) goes to encoding/json itself.
+func (r *Response) AppendJSON(b []byte) ([]byte, error) {
+	if !r.handJSON() {
+		j, err := json.Marshal(r)
+		return append(b, j...), err
+	}
+	b = slices.Grow(b, r.bsonSize()+len(r.Answers)*16)
+	str := func(key, v string) {
+		b = append(b, key...)
+		b = jsonx.AppendString(b, v)
+	}
+	str(`{"ID":`, r.ID)
+	str(`,"InvitationID":`, r.InvitationID)
+	str(`,"Survey":`, r.Survey)
+	b = append(b, `,"SurveyVersion":`...)
+	b = strconv.AppendInt(b, int64(r.SurveyVersion), 10)
+	str(`,"DossierCode":`, r.DossierCode)
+	str(`,"AgencyCode":`, r.AgencyCode)
+	str(`,"ProcedureCode":`, r.ProcedureCode)
+	str(`,"FieldCode":`, r.FieldCode)
+	str(`,"Channel":`, r.Channel)
+	b = append(b, `,"Answers":`...)
+	if r.Answers == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range r.Answers {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			str(`{"question":`, r.Answers[i].Question)
+			str(`,"criterion":`, r.Answers[i].Criterion)
+			b = append(b, `,"score":`...)
+			b = strconv.AppendInt(b, int64(r.Answers[i].Score), 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	str(`,"Comment":`, r.Comment)
+	str(`,"Locale":`, r.Locale)
+	str(`,"Respondent":`, r.Respondent)
+	str(`,"Month":`, r.Month)
+	b = append(b, `,"InvitedAt":`...)
+	b = jsonx.AppendTime(b, r.InvitedAt)
+	str(`,"InvitedSurvey":`, r.InvitedSurvey)
+	b = append(b, `,"StartedAt":`...)
+	b = jsonx.AppendTime(b, r.StartedAt)
+	b = append(b, `,"SubmittedAt":`...)
+	b = jsonx.AppendTime(b, r.SubmittedAt)
+	b = append(b, `,"OpenedAt":`...)
+	if r.OpenedAt == nil {
+		b = append(b, "null"...)
+	} else {
+		b = jsonx.AppendTime(b, *r.OpenedAt)
+	}
+	b = append(b, `,"Reminded":`...)
+	b = strconv.AppendBool(b, r.Reminded)
+	str(`,"EnteredBy":`, r.EnteredBy)
+	str(`,"CitizenText":`, r.CitizenText)
+	b = append(b, `,"Provenance":`...)
+	if p := r.Provenance; p == nil {
+		b = append(b, "null"...)
+	} else {
+		str(`{"verified_by":`, p.VerifiedBy)
+		if p.SecondsToFirstView != nil {
+			b = append(b, `,"seconds_to_first_view":`...)
+			b = jsonx.AppendFloat(b, *p.SecondsToFirstView)
+		}
+		b = append(b, `,"seconds_to_complete":`...)
+		b = jsonx.AppendFloat(b, p.SecondsToComplete)
+		if p.SecondsAnswering != nil {
+			b = append(b, `,"seconds_answering":`...)
+			b = jsonx.AppendFloat(b, *p.SecondsAnswering)
+		}
+		if p.Address != "" {
+			str(`,"address_hash":`, p.Address)
+		}
+		if p.Device != "" {
+			str(`,"device_hash":`, p.Device)
+		}
+		if p.By != "" {
+			str(`,"by":`, p.By)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"Flags":`...)
+	if r.Flags == nil {
+		b = append(b, "null"...)
+	} else {
+		b = jsonx.AppendStrings(b, r.Flags)
+	}
+	return append(b, `,"Review":null}`...), nil
+}
+
+// handJSON says whether AppendJSON writes r itself.
+func (r *Response) handJSON() bool {
+	if r.Review != nil || !jsonx.TimeOK(r.InvitedAt) || !jsonx.TimeOK(r.StartedAt) || !jsonx.TimeOK(r.SubmittedAt) ||
+		r.OpenedAt != nil && !jsonx.TimeOK(*r.OpenedAt) {
+		return false
+	}
+	finite := func(f float64) bool { return !math.IsInf(f, 0) && !math.IsNaN(f) }
+	if p := r.Provenance; p != nil {
+		return finite(p.SecondsToComplete) && (p.SecondsToFirstView == nil || finite(*p.SecondsToFirstView)) &&
+			(p.SecondsAnswering == nil || finite(*p.SecondsAnswering))
+	}
+	return true
 }

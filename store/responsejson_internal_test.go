@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -131,6 +132,33 @@ func TestResponseOddFormsGoToEncodingJSON(t *testing.T) {
 		errA, errB := unmarshalResponse(raw, &a), json.Unmarshal([]byte(raw), &b)
 		if (errA == nil) != (errB == nil) || !reflect.DeepEqual(a, b) {
 			t.Errorf("%s: %+v %v; encoding/json %+v %v", raw, a, errA, b, errB)
+		}
+	}
+}
+
+func TestResponseJSONIsEncodingJSONs(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for i := range 4000 {
+		res := randomBSONResponse(r)
+		switch i % 9 {
+		case 0:
+			res.SubmittedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) // RFC 3339 has no such year
+		case 1:
+			res.StartedAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("far", 25*3600))
+		case 2:
+			if res.Provenance != nil {
+				res.Provenance.SecondsToComplete = math.NaN()
+			}
+		case 3:
+			res.Review = nil
+		case 4:
+			small, tiny := 5e-7, -2.5e-8 // "5e-7", not "5e-07"
+			res.Review, res.Provenance = nil, &Provenance{SecondsToFirstView: &small, SecondsAnswering: &tiny, SecondsToComplete: 1e21}
+		}
+		want, errWant := json.Marshal(res)
+		got, errGot := res.AppendJSON([]byte("x"))
+		if (errGot == nil) != (errWant == nil) || errGot == nil && string(got) != "x"+string(want) {
+			t.Fatalf("%+v\nby hand   %s %v\nencoding/json %s %v", res, got, errGot, want, errWant)
 		}
 	}
 }

@@ -9,6 +9,7 @@ package jsonx
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,37 @@ func AppendString(b []byte, s string) []byte {
 		start = i
 	}
 	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// AppendFloat appends f as encoding/json writes a float64 ('f' form but
+// for very small or large magnitudes, "e-9" not "e-09"); f must be
+// finite (encoding/json refuses NaN and infinities).
+func AppendFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		b[n-2] = b[n-1]
+		b = b[:n-1]
+	}
+	return b
+}
+
+// TimeOK says whether encoding/json writes t (RFC 3339: a year of four
+// digits, an offset under a day); AppendTime writes such a t as it does.
+func TimeOK(t time.Time) bool {
+	_, off := t.Zone()
+	return t.Year() >= 0 && t.Year() <= 9999 && off > -24*3600 && off < 24*3600
+}
+
+// AppendTime appends t quoted in RFC 3339 with nanoseconds, as
+// time.Time's MarshalJSON does (t must be TimeOK).
+func AppendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
 	return append(b, '"')
 }
 
