@@ -124,6 +124,22 @@ func (r *Response) bsonSize() int {
 	return n
 }
 
+// appendBSON appends m as the driver's struct codec encodes it (a mark is
+// inserted for every response and every invitation step counted).
+func (m CountedMark) appendBSON(dst []byte) []byte {
+	dst = slices.Grow(dst, 64+len(m.ID)+len(m.State)+len(m.Before))
+	at, dst := bsoncore.AppendDocumentStart(dst)
+	dst = bsoncore.AppendStringElement(dst, "_id", m.ID)
+	dst = bsoncore.AppendInt64Element(dst, "batch", m.Batch)
+	dst = appendStringOmitEmpty(dst, "state", m.State)
+	if m.SBatch != 0 {
+		dst = bsoncore.AppendInt64Element(dst, "sbatch", m.SBatch)
+	}
+	dst = appendStringOmitEmpty(dst, "before", m.Before)
+	dst, _ = bsoncore.AppendDocumentEnd(dst, at) // at is dst's own: no error
+	return dst
+}
+
 // appendCopy appends an uncounted copy, {_id: id, r: the response's
 // BSON as binary}, as the driver encodes that bson.D.
 func appendCopy(dst []byte, id string, raw []byte) []byte {

@@ -73,6 +73,34 @@ func TestResponseBSONIsTheDriversEncoding(t *testing.T) {
 	}
 }
 
+func TestCountedMarkBSONIsTheDriversEncoding(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for range 500 {
+		pick := func() string { return invTexts[r.IntN(len(invTexts))] }
+		m := CountedMark{ID: pick(), Batch: r.Int64N(1 << 40), State: pick(), Before: pick()}
+		if r.IntN(2) == 0 {
+			m.SBatch = r.Int64N(1 << 40)
+		}
+		want, err := bson.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The mark markCounted wrote before by bson.D, when it has no more.
+		if m.SBatch == 0 && m.Before == "" {
+			d := bson.D{{Key: "_id", Value: m.ID}, {Key: "batch", Value: m.Batch}}
+			if m.State != "" {
+				d = append(d, bson.E{Key: "state", Value: m.State})
+			}
+			if was, _ := bson.Marshal(d); !bytes.Equal(was, want) {
+				t.Fatalf("%+v: the driver's struct %x, its bson.D %x", m, want, was)
+			}
+		}
+		if got := m.appendBSON(nil); !bytes.Equal(got, want) {
+			t.Fatalf("%+v\nby hand  %x\nthe driver %x", m, got, want)
+		}
+	}
+}
+
 // Whatever the bytes, the hand reader gives what bson.Unmarshal gives:
 // damaged documents, and forms it leaves to the driver (a key it does not
 // know or given twice, another type than it writes, nulls).

@@ -313,11 +313,7 @@ func markCounted(ctx context.Context, c *mongo.Collection, batch int64, ids []st
 	}
 	docs := make([]any, len(ids))
 	for i, id := range ids {
-		d := bson.D{{Key: "_id", Value: id}, {Key: "batch", Value: batch}}
-		if st := states[id]; st != "" {
-			d = append(d, bson.E{Key: "state", Value: st})
-		}
-		docs[i] = d
+		docs[i] = bson.Raw(CountedMark{ID: id, Batch: batch, State: states[id]}.appendBSON(nil))
 		out[id] = true
 	}
 	var dups []string
