@@ -82,10 +82,15 @@ func (s *Signals) MomentsIn(ctx context.Context, p redis.Pipeliner, id string) f
 			return Moments{}, err
 		}
 		var m Moments
-		str := func(x any) string { t, _ := x.(string); return t }
-		m.N, _ = strconv.ParseInt(str(v[0]), 10, 64)
-		m.Sum, _ = strconv.ParseFloat(str(v[1]), 64)
-		m.SumSq, _ = strconv.ParseFloat(str(v[2]), 64)
+		if n, ok := v[0].(string); ok { // none yet: nil, and no parse (whose error allocates)
+			m.N, _ = strconv.ParseInt(n, 10, 64)
+		}
+		if s1, ok := v[1].(string); ok {
+			m.Sum, _ = strconv.ParseFloat(s1, 64)
+		}
+		if s2, ok := v[2].(string); ok {
+			m.SumSq, _ = strconv.ParseFloat(s2, 64)
+		}
 		return m, nil
 	}
 }

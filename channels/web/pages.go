@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"html/template"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -165,7 +166,7 @@ func newPage(l, self string) *page {
 func steps(def *survey.Survey) []survey.Criterion {
 	var out []survey.Criterion
 	for _, c := range def.Criteria {
-		if len(def.QuestionsOf(c.Code)) > 0 {
+		if slices.ContainsFunc(def.Questions, func(q survey.Question) bool { return q.Criterion == c.Code }) {
 			out = append(out, c)
 		}
 	}

@@ -21,7 +21,10 @@ func (h *handler) submit(c *fiber.Ctx, ss *core.Session, p *page, saved map[stri
 	for k, v := range posted {
 		saved[k] = v
 	}
-	step, _ := strconv.Atoi(c.FormValue("step"))
+	step := 0
+	if v := c.FormValue("step"); v != "" { // none: no parse, whose error allocates
+		step, _ = strconv.Atoi(v)
+	}
 	if step < 1 || step > len(all) {
 		step = 0 // a whole-survey POST
 	}
