@@ -180,11 +180,7 @@ func sameResponse(a, b Response) bool {
 }
 
 func BenchmarkResponseBSON(b *testing.B) {
-	res := randomResponse(rand.New(rand.NewPCG(13, 14)))
-	res.Answers, res.Review = make([]Answer, 22), nil
-	for i := range res.Answers {
-		res.Answers[i] = Answer{Question: "A" + string(rune('1'+i)), Criterion: "A", Score: 4}
-	}
+	res := benchResponse(22)
 	doc, _ := bson.Marshal(res)
 	b.Run("encode/driver", func(b *testing.B) {
 		b.ReportAllocs()
