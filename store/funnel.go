@@ -191,23 +191,12 @@ func NewFunnel(r redis.UniversalClient, m *Mongo) *Funnel {
 	return &Funnel{R: r, Key: "gw:funnel:" + m.DB.Name(), db: m.DB}
 }
 
-// Note appends events. An empty field is left out (a spend has no
-// family, a created event no units): Range, of this version or an older
-// one, reads a missing field as empty, so the entries are as before,
-// shorter.
+// Note appends events.
 func (f *Funnel) Note(ctx context.Context, events ...FunnelEvent) error {
 	pipe := f.R.Pipeline()
 	for _, e := range events {
-		values := make([]any, 0, 18)
-		values = append(values, "s", e.Step)
-		for _, kv := range [...][2]string{{"i", e.Invitation}, {"a", e.Agency}, {"m", e.Month}, {"f", e.Family}, {"v", e.Survey}, {"k", e.Key}} {
-			if kv[1] != "" {
-				values = append(values, kv[0], kv[1])
-			}
-		}
-		if e.Units != 0 {
-			values = append(values, "u", strconv.FormatInt(e.Units, 10))
-		}
+		values := []any{"s", e.Step, "i", e.Invitation, "a", e.Agency, "m", e.Month, "f", e.Family, "v", e.Survey,
+			"u", strconv.FormatInt(e.Units, 10), "k", e.Key}
 		if !e.At.IsZero() {
 			values = append(values, "t", strconv.FormatInt(e.At.UnixMilli(), 10))
 		}
@@ -333,15 +322,11 @@ func (f *Funnel) Range(ctx context.Context, from, to string, count int64) ([]str
 	for i, m := range msgs {
 		s := func(k string) string { v, _ := m.Values[k].(string); return v }
 		ids[i] = m.ID
+		units, _ := strconv.ParseInt(s("u"), 10, 64)
 		events[i] = FunnelEvent{Step: s("s"), Invitation: s("i"), Agency: s("a"), Month: s("m"), Family: s("f"), Survey: s("v"),
-			Key: s("k")}
-		if u := s("u"); u != "" { // missing when none; no parse, whose error allocates
-			events[i].Units, _ = strconv.ParseInt(u, 10, 64)
-		}
-		if t := s("t"); t != "" {
-			if at, err := strconv.ParseInt(t, 10, 64); err == nil {
-				events[i].At = time.UnixMilli(at)
-			}
+			Units: units, Key: s("k")}
+		if at, err := strconv.ParseInt(s("t"), 10, 64); err == nil {
+			events[i].At = time.UnixMilli(at)
 		}
 	}
 	return ids, events, nil

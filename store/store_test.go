@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/sipasvn/gateway/internal/testenv"
@@ -792,48 +791,6 @@ func TestDueOpeningsAreAllForgotten(t *testing.T) {
 	_, events, err := f.Range(ctx, "-", "+", 10)
 	if err != nil || len(events) != 1 || events[0].Invitation != "inv-h1" || !events[0].At.Equal(viewed) {
 		t.Fatalf("noted %+v (%v), want inv-h1's opening at %v alone", events, err, viewed)
-	}
-}
-
-// Events noted read back as they were, their empty fields left out of the
-// entry; an entry with every field, as older versions noted them, reads
-// the same.
-func TestNotedEventsReadBackWhole(t *testing.T) {
-	f := &store.Funnel{R: testenv.Redis(t), Key: "gw:funnel:test-" + testenv.RandomID()}
-	at := time.UnixMilli(1_790_000_000_123)
-	events := []store.FunnelEvent{
-		{Step: store.FunnelCreated, Invitation: "inv-1", Agency: "HC", Month: "2026-12", Survey: "sipas"},
-		{Step: store.FunnelSpent, Invitation: "inv-1", Agency: "HC", Month: "2026-12", Units: 3, Key: "m:1"},
-		{Step: store.FunnelOpened, Invitation: "inv-2", Family: "web", At: at},
-		{Step: store.FunnelSpent, Units: -2, Key: "m:2"},
-	}
-	if err := f.Note(ctx, events...); err != nil {
-		t.Fatal(err)
-	}
-	older := []any{"s", store.FunnelSpent, "i", "inv-3", "a", "HC", "m", "2026-12", "f", "", "v", "", "u", "4", "k", "m:3"}
-	if err := f.R.XAdd(ctx, &redis.XAddArgs{Stream: f.Key, Values: older}).Err(); err != nil {
-		t.Fatal(err)
-	}
-	_, got, err := f.Range(ctx, "-", "+", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := append(events, store.FunnelEvent{Step: store.FunnelSpent, Invitation: "inv-3", Agency: "HC", Month: "2026-12", Units: 4, Key: "m:3"})
-	if len(got) != len(want) {
-		t.Fatalf("read %d events, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if !got[i].At.Equal(want[i].At) {
-			t.Errorf("event %d at %v, want %v", i, got[i].At, want[i].At)
-		}
-		got[i].At, want[i].At = time.Time{}, time.Time{}
-		if got[i] != want[i] {
-			t.Errorf("event %d read as %+v, want %+v", i, got[i], want[i])
-		}
-	}
-	fields, err := f.R.XRange(ctx, f.Key, "-", "+").Result()
-	if err != nil || len(fields) != 5 || len(fields[0].Values) != 5 {
-		t.Fatalf("the created event's entry has %v (%v), want its five fields", fields[0].Values, err)
 	}
 }
 
