@@ -148,21 +148,20 @@ func (s *Service) readCounts(ctx context.Context, out *raised, r *store.Response
 	}
 	var device, phone, unit func() ([]string, error)
 	var moments func() (store.Moments, error)
-	_, _ = s.Signals.R.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		if out.device != "" {
-			device = s.Signals.RecentIn(ctx, pipe, countDevice, out.device, r.SubmittedAt.Add(-deviceWindow))
-		}
-		if out.unit != "" {
-			unit = s.Signals.RecentIn(ctx, pipe, countUnit, out.unit, r.SubmittedAt.Add(-unitWindow))
-		}
-		if out.phone != "" {
-			phone = s.Signals.RecentIn(ctx, pipe, countPhone, out.phone, r.SubmittedAt.Add(-phoneWindow))
-		}
-		if p.SecondsAnswering != nil {
-			moments = s.Signals.MomentsIn(ctx, pipe, r.Survey+":"+p.VerifiedBy)
-		}
-		return nil
-	})
+	pipe := s.Signals.R.Pipeline() // by hand: a closure's captured reads are each an allocation
+	if out.device != "" {
+		device = s.Signals.RecentIn(ctx, pipe, countDevice, out.device, r.SubmittedAt.Add(-deviceWindow))
+	}
+	if out.unit != "" {
+		unit = s.Signals.RecentIn(ctx, pipe, countUnit, out.unit, r.SubmittedAt.Add(-unitWindow))
+	}
+	if out.phone != "" {
+		phone = s.Signals.RecentIn(ctx, pipe, countPhone, out.phone, r.SubmittedAt.Add(-phoneWindow))
+	}
+	if p.SecondsAnswering != nil {
+		moments = s.Signals.MomentsIn(ctx, pipe, r.Survey+":"+p.VerifiedBy)
+	}
+	_, _ = pipe.Exec(ctx) // each read carries its own error
 	if device != nil {
 		ids, _ := device()
 		c.device = len(ids)

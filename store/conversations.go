@@ -299,12 +299,10 @@ func (s *Conversations) commit(ctx context.Context, keys []string, args []any, a
 	if after == nil {
 		return commitStep.Run(ctx, s.R, keys, args...).Slice()
 	}
-	var cmd *redis.Cmd
-	_, err := s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		cmd = commitStep.EvalSha(ctx, p, keys, args...)
-		after(p)
-		return nil
-	})
+	p := s.R.Pipeline() // by hand, as read's
+	cmd := commitStep.EvalSha(ctx, p, keys, args...)
+	after(p)
+	_, err := p.Exec(ctx)
 	if err != nil && redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
 		// The first step since Redis started: the rest of the pipeline
 		// ran; only the script goes again, in full.
@@ -326,26 +324,27 @@ func (s *Conversations) read(ctx context.Context, who string, keys []string, c *
 	var done *redis.StringSliceCmd
 	var allowed, each func() error
 	claiming := c.token != "" && !c.claimed
-	_, _ = s.R.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if before != nil {
-			allowed = before(p)
-		}
-		get = p.Get(ctx, keys[0])
-		if claiming && c.key != "" {
-			p.SetNX(ctx, c.key, io.Owner, ClaimTTL)
-			owner = p.Get(ctx, c.key)
-		}
-		if claiming {
-			took = p.HSetNX(ctx, keys[1], c.field, c.token)
-			seen = p.HGet(ctx, keys[1], c.field)
-			p.PExpire(ctx, keys[1], SeenTTL) // the marker must not outlive the hash's usual life
-		}
-		done = p.SMembers(ctx, doneKey(who))
-		if io.EachRead != nil {
-			each = io.EachRead(p)
-		}
-		return nil
-	}) // each command carries its own error
+	// A pipeline run by hand, not Pipelined's closure: the command
+	// variables it would capture are each an allocation.
+	p := s.R.Pipeline()
+	if before != nil {
+		allowed = before(p)
+	}
+	get = p.Get(ctx, keys[0])
+	if claiming && c.key != "" {
+		p.SetNX(ctx, c.key, io.Owner, ClaimTTL)
+		owner = p.Get(ctx, c.key)
+	}
+	if claiming {
+		took = p.HSetNX(ctx, keys[1], c.field, c.token)
+		seen = p.HGet(ctx, keys[1], c.field)
+		p.PExpire(ctx, keys[1], SeenTTL) // the marker must not outlive the hash's usual life
+	}
+	done = p.SMembers(ctx, doneKey(who))
+	if io.EachRead != nil {
+		each = io.EachRead(p)
+	}
+	_, _ = p.Exec(ctx) // each command carries its own error
 	if claiming {
 		// A read sent again (its reply lost) finds the marker its first
 		// run set: the marker is still this delivery's.

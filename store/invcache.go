@@ -157,14 +157,12 @@ func (c *InvitationCache) ByToken(ctx context.Context, token string, maxAge time
 	if id, ok := c.ids.get(token); ok {
 		return c.get(ctx, id, token, maxAge, also, beside)
 	}
-	var id *redis.StringCmd
-	_, _ = c.R.Pipelined(ctx, func(p redis.Pipeliner) error { // each command's error is its own
-		id = p.Get(ctx, cacheKey("token", token))
-		if beside != nil {
-			beside(p)
-		}
-		return nil
-	})
+	p := c.R.Pipeline() // by hand: a closure's captured command is an allocation
+	id := p.Get(ctx, cacheKey("token", token))
+	if beside != nil {
+		beside(p)
+	}
+	_, _ = p.Exec(ctx) // each command's error is its own
 	if err := id.Err(); errors.Is(err, redis.Nil) {
 		return nil, ErrNotFound
 	} else if err != nil {
@@ -185,17 +183,15 @@ func (c *InvitationCache) ByID(ctx context.Context, id string, maxAge time.Durat
 // get reads id's copy, with what first and also.Copy queue; with a token,
 // only a copy of that token's is returned.
 func (c *InvitationCache) get(ctx context.Context, id, token string, maxAge time.Duration, also *Beside, first func(p redis.Pipeliner)) (*Invitation, error) {
-	var cmd *redis.StringCmd
-	_, _ = c.R.Pipelined(ctx, func(p redis.Pipeliner) error { // each command's error is its own
-		if first != nil {
-			first(p)
-		}
-		cmd = p.Get(ctx, cacheKey("id", id))
-		if also != nil && also.Copy != nil {
-			also.Copy(p, id)
-		}
-		return nil
-	})
+	p := c.R.Pipeline() // by hand, as ByToken's
+	if first != nil {
+		first(p)
+	}
+	cmd := p.Get(ctx, cacheKey("id", id))
+	if also != nil && also.Copy != nil {
+		also.Copy(p, id)
+	}
+	_, _ = p.Exec(ctx) // each command's error is its own
 	b, err := cmd.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrNotFound
