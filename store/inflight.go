@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -39,10 +40,28 @@ return 1`)
 
 // claim is what a step holds of its message.
 type claim struct {
-	key, field, token string        // token is "" without a message id, key without a claim
-	claimed           bool          // the first read claimed it
-	mine              bool          // the in-flight marker is this delivery's
-	renewing          func() string // stops renewing the marker; gives its last token
+	key, field, token string  // token is "" without a message id, key without a claim
+	claimed           bool    // the first read claimed it
+	mine              bool    // the in-flight marker is this delivery's
+	held              *holder // renews the marker while the step runs
+}
+
+// holder keeps a delivery's in-flight marker fresh (see hold): one value
+// a step, where a context, a timer's closure and the variables they
+// shared were ten allocations.
+type holder struct {
+	s              *Conversations
+	parent         context.Context // the step's, for its values; a renewal is not cancelled with it
+	seenKey, field string
+	mu             sync.Mutex // held by a renewal, so stop waits for it
+	token          string
+	stopped        bool
+	t              *time.Timer
+	// renewal cancels the renewal under way; stopping is set by stop
+	// before it looks at renewal, and a renewal that stores its cancel
+	// looks at stopping after: one of the two sees the other.
+	renewal  atomic.Pointer[context.CancelFunc]
+	stopping atomic.Bool
 }
 
 // hold keeps c's marker in seenKey fresh while the step runs, from the
@@ -50,45 +69,59 @@ type claim struct {
 // renewal's period, so nothing runs unless one is due: a timer, not a
 // goroutine and a ticker of its own for each message.
 func (s *Conversations) hold(ctx context.Context, seenKey string, c *claim) {
-	if c.renewing != nil {
+	if c.held != nil {
 		return
 	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var mu sync.Mutex // held by a renewal, so letGo waits for it
-	token, stopped := c.token, false
-	var t *time.Timer
-	mu.Lock() // t is set before a renewal reads it
-	defer mu.Unlock()
-	t = time.AfterFunc(renewEvery, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped {
-			return
-		}
-		next := inflight(time.Now())
-		ok, err := swap.Run(ctx, s.R, []string{seenKey}, c.field, token, next).Int()
-		if err == nil && ok == 0 {
-			return // committed (the marker is the mark now), or taken over
-		}
-		if err == nil {
-			token = next
-		} // else Redis was slow or away: try again in a period
-		t.Reset(renewEvery)
-	})
-	c.renewing = func() string {
-		cancel() // a renewal under way gives up
-		mu.Lock()
-		defer mu.Unlock()
-		stopped = true
-		t.Stop()
-		return token
+	h := &holder{s: s, parent: ctx, seenKey: seenKey, field: c.field, token: c.token}
+	h.mu.Lock() // t is set before a renewal reads it
+	h.t = time.AfterFunc(renewEvery, h.renew)
+	h.mu.Unlock()
+	c.held = h
+}
+
+// renew swaps the marker for a fresh one, unless the step let go.
+func (h *holder) renew() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopped {
+		return
 	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(h.parent))
+	defer cancel()
+	h.renewal.Store(&cancel)
+	defer h.renewal.Store(nil)
+	if h.stopping.Load() {
+		return // stop began, perhaps before the cancel was there to see
+	}
+	next := inflight(time.Now())
+	ok, err := swap.Run(ctx, h.s.R, []string{h.seenKey}, h.field, h.token, next).Int()
+	if err == nil && ok == 0 {
+		return // committed (the marker is the mark now), or taken over
+	}
+	if err == nil {
+		h.token = next
+	} // else Redis was slow or away: try again in a period
+	h.t.Reset(renewEvery)
+}
+
+// stop ends the renewals (a renewal under way gives up) and gives the
+// marker's last token.
+func (h *holder) stop() string {
+	h.stopping.Store(true)
+	if cancel := h.renewal.Load(); cancel != nil {
+		(*cancel)()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stopped = true
+	h.t.Stop()
+	return h.token
 }
 
 // letGo stops renewing c's marker.
 func (c *claim) letGo() {
-	if c.renewing != nil {
-		c.token, c.renewing = c.renewing(), nil
+	if c.held != nil {
+		c.token, c.held = c.held.stop(), nil
 	}
 }
 
