@@ -9,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/sipasvn/gateway/internal/testenv"
 	"github.com/sipasvn/gateway/survey"
 )
 
@@ -176,24 +176,13 @@ func TestMACMatchesAFreshHMAC(t *testing.T) {
 		m.Write([]byte(body))
 		return hex.EncodeToString(m.Sum(nil))
 	}
-	var wg sync.WaitGroup
-	errs := make(chan string, 4)
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < maxMACKeys+300; i++ {
-				secret, body := fmt.Sprint("secret-", i%(maxMACKeys+50)), fmt.Sprint(`{"text":"5 4 5 4 5","n":`, i, `}`)
-				if got, want := Sign(secret, []byte(body)), fresh(secret, body); got != want {
-					errs <- fmt.Sprintf("Sign(%s, %s) = %s, want %s", secret, body, got, want)
-					return
-				}
+	testenv.Concurrently(t, 4, func(int) error {
+		for i := 0; i < maxMACKeys+300; i++ {
+			secret, body := fmt.Sprint("secret-", i%(maxMACKeys+50)), fmt.Sprint(`{"text":"5 4 5 4 5","n":`, i, `}`)
+			if got, want := Sign(secret, []byte(body)), fresh(secret, body); got != want {
+				return fmt.Errorf("Sign(%s, %s) = %s, want %s", secret, body, got, want)
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Fatal(e)
-	}
+		}
+		return nil
+	})
 }

@@ -474,27 +474,16 @@ func TestSealerHashIsStableAcrossReuse(t *testing.T) {
 		"x":           "16c4e10c119758f9e0c8481b80560e3f",
 		"":            "9ad9fa6fd1ce3340fdfaf39d128b157b",
 	}
-	var wg sync.WaitGroup
-	errs := make(chan string, 8)
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 200; i++ {
-				for v, h := range want {
-					if got := s.Hash(v); got != h {
-						errs <- fmt.Sprintf("Hash(%q) = %s, want %s", v, got, h)
-						return
-					}
+	testenv.Concurrently(t, 8, func(int) error {
+		for i := 0; i < 200; i++ {
+			for v, h := range want {
+				if got := s.Hash(v); got != h {
+					return fmt.Errorf("Hash(%q) = %s, want %s", v, got, h)
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Fatal(e)
-	}
+		}
+		return nil
+	})
 }
 
 func TestLeaseKeepOutlivesItsTTLAndNoticesLoss(t *testing.T) {
@@ -799,30 +788,18 @@ func TestDueOpeningsAreAllForgotten(t *testing.T) {
 func TestKeyedMACOfAStringIsAFreshHMACs(t *testing.T) {
 	key := []byte("a keyed MAC's key")
 	k := store.NewKeyedMAC(key)
-	var wg sync.WaitGroup
-	errs := make(chan string, 4)
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 300; i++ {
-				v := strings.Repeat(fmt.Sprint("84912345678-", g, "-", i), i%7*60) // up to some 7 KB
-				m := hmac.New(sha256.New, key)
-				m.Write([]byte(v))
-				if got, want := k.SumString(v), m.Sum(nil); !bytes.Equal(got[:], want) {
-					errs <- fmt.Sprintf("SumString of %d bytes = %x, want %x", len(v), got, want)
-					return
-				}
-				if got := k.Sum([]byte(v)); !bytes.Equal(got[:], m.Sum(nil)) {
-					errs <- fmt.Sprintf("Sum of %d bytes = %x", len(v), got)
-					return
-				}
+	testenv.Concurrently(t, 4, func(g int) error {
+		for i := 0; i < 300; i++ {
+			v := strings.Repeat(fmt.Sprint("84912345678-", g, "-", i), i%7*60) // up to some 7 KB
+			m := hmac.New(sha256.New, key)
+			m.Write([]byte(v))
+			if got, want := k.SumString(v), m.Sum(nil); !bytes.Equal(got[:], want) {
+				return fmt.Errorf("SumString of %d bytes = %x, want %x", len(v), got, want)
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Fatal(e)
-	}
+			if got := k.Sum([]byte(v)); !bytes.Equal(got[:], m.Sum(nil)) {
+				return fmt.Errorf("Sum of %d bytes = %x", len(v), got)
+			}
+		}
+		return nil
+	})
 }

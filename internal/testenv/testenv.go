@@ -133,3 +133,25 @@ func waitTCP(addr string, d time.Duration) error {
 	}
 	return fmt.Errorf("nothing listens on %s after %s", addr, d)
 }
+
+// Concurrently runs fn in n goroutines at once (g is each one's number)
+// and fails t with the first error any of them returns.
+func Concurrently(t testing.TB, n int, fn func(g int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for g := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(g); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
