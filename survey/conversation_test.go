@@ -2,6 +2,7 @@ package survey
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -278,5 +279,56 @@ func TestExpectComesFromTheSurvey(t *testing.T) {
 	one, _ := Builtin().Survey(Overall)
 	if e := one.Expect(NewConversation(one, "inv", "vi")); e.Letters != "" || e.Names != nil || fmt.Sprint(e.Counts) != "[1]" {
 		t.Fatalf("one question: %+v", e)
+	}
+}
+
+// The table SMSParts reads agrees with the character sets, rune by rune,
+// on random texts of GSM-7, extension, Vietnamese, emoji and invalid bytes.
+func TestSMSPartsAgreesWithTheCharacterSets(t *testing.T) {
+	reference := func(text string) (string, int) {
+		septets, gsm := 0, true
+		for _, r := range text {
+			switch {
+			case strings.ContainsRune(gsm7Basic, r):
+				septets++
+			case strings.ContainsRune(gsm7Ext, r):
+				septets += 2
+			default:
+				gsm = false
+			}
+		}
+		if gsm {
+			return "GSM-7", split(septets, 160, 153)
+		}
+		return "UCS-2", split(utf16Units(text), 70, 67)
+	}
+	gsm, odd := []rune(gsm7Basic+gsm7Ext), []rune("ạờữĐđ😀\t`\x7f\x00\uFFFD")
+	rng := rand.New(rand.NewPCG(7, 33))
+	gsmTexts := 0
+	for i := 0; i < 20000; i++ {
+		var b strings.Builder
+		mixed := rng.IntN(2) == 0 // else GSM-7 only
+		for n := rng.IntN(400); n > 0; n-- {
+			switch {
+			case mixed && rng.IntN(100) == 0:
+				b.WriteByte(0xff) // invalid UTF-8
+			case mixed && rng.IntN(50) == 0:
+				b.WriteRune(odd[rng.IntN(len(odd))])
+			default:
+				b.WriteRune(gsm[rng.IntN(len(gsm))])
+			}
+		}
+		text := b.String()
+		enc, parts := SMSParts(text)
+		wantEnc, wantParts := reference(text)
+		if enc != wantEnc || parts != wantParts {
+			t.Fatalf("SMSParts(%q) = %s %d, want %s %d", text, enc, parts, wantEnc, wantParts)
+		}
+		if enc == "GSM-7" {
+			gsmTexts++
+		}
+	}
+	if gsmTexts < 5000 {
+		t.Fatalf("only %d of the texts were GSM-7: the test reads too few", gsmTexts)
 	}
 }

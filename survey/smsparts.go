@@ -9,32 +9,58 @@ const (
 	gsm7Ext   = "^{}\\[~]|€\f"
 )
 
+// gsm7Septets gives an ASCII character's septets in GSM-7: 1 in the basic
+// set, 2 in the extension, 0 outside. Characters beyond ASCII are looked
+// up in the strings; nearly every reply is ASCII or leaves GSM-7 at its
+// first Vietnamese letter, where the count stops.
+var gsm7Septets = func() (t [128]uint8) {
+	for _, r := range gsm7Basic {
+		if r < 128 {
+			t[r] = 1
+		}
+	}
+	for _, r := range gsm7Ext {
+		if r < 128 {
+			t[r] = 2
+		}
+	}
+	return t
+}()
+
 // SMSParts says how a text is encoded ("GSM-7" or "UCS-2") and how many SMS
 // parts it costs: 160 GSM-7 septets in one part, 153 per part when split;
 // one character outside GSM-7 makes it UCS-2, 70 in one part, 67 per part.
 func SMSParts(text string) (encoding string, parts int) {
-	septets, gsm := 0, true
+	septets := 0
 	for _, r := range text {
+		n := uint8(0)
 		switch {
+		case r < 128:
+			n = gsm7Septets[r]
 		case strings.ContainsRune(gsm7Basic, r):
-			septets++
+			n = 1
 		case strings.ContainsRune(gsm7Ext, r):
-			septets += 2
-		default:
-			gsm = false
+			n = 2
 		}
+		if n == 0 {
+			return "UCS-2", split(utf16Units(text), 70, 67)
+		}
+		septets += int(n)
 	}
-	if gsm {
-		return "GSM-7", split(septets, 160, 153)
-	}
+	return "GSM-7", split(septets, 160, 153)
+}
+
+// utf16Units is text's length in UTF-16 code units: a character beyond
+// the Basic Multilingual Plane is a surrogate pair.
+func utf16Units(text string) int {
 	units := 0
 	for _, r := range text {
 		units++
 		if r > 0xFFFF {
-			units++ // a surrogate pair
+			units++
 		}
 	}
-	return "UCS-2", split(units, 70, 67)
+	return units
 }
 
 func split(n, single, multi int) int {
