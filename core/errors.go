@@ -82,6 +82,9 @@ func Errorf(code Code, field, format string, a ...any) *Error {
 
 // CodeOf returns the code of err, or Internal.
 func CodeOf(err error) Code {
+	if err == nil {
+		return Internal // as errors.As finds, without its target's allocation
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
