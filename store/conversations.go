@@ -274,7 +274,7 @@ func (s *Conversations) step(ctx context.Context, who string, keys []string, c *
 		if mark == "" || len(mark) > maxMark || strings.HasPrefix(mark, "~") {
 			mark = "1"
 		}
-		args := []any{flag(cur != nil), cur, flag(next != nil), next, s.TTL.Milliseconds(), SeenTTL.Milliseconds(), c.field, mark, c.token}
+		args := []any{flag(cur != nil), cur, flag(next != nil), next, s.TTL.Milliseconds(), seenTTLArg, c.field, mark, c.token}
 		res, err := s.commit(ctx, keys, args, io.After)
 		if err == nil && len(res) == 0 {
 			err = errors.New("empty answer from the commit script")
@@ -387,12 +387,19 @@ func wrapRead(err error) error {
 	return nil
 }
 
-func flag(b bool) string {
+// flag is a script's "1" or "0", boxed once: a string made an argument
+// otherwise costs an allocation each time.
+func flag(b bool) any {
 	if b {
-		return "1"
+		return argOne
 	}
-	return "0"
+	return argZero
 }
+
+var (
+	argOne, argZero any = "1", "0"
+	seenTTLArg      any = SeenTTL.Milliseconds()
+)
 
 // State returns who's raw state, nil if none.
 func (s *Conversations) State(ctx context.Context, who string) ([]byte, error) {
