@@ -616,7 +616,7 @@ func ComputeAll(def *survey.Survey, forms map[string]bool, cells store.Cells) Re
 			n := float64(c.Responses) * store.CriterionScale
 			r, m := 100*float64(c.Satisfied)/n, float64(c.Score)/n
 			out.Figure = figure(r, m, c.Responses)
-			w := float64(len(def.QuestionsOf(cr.Code)))
+			w := float64(def.NumQuestionsOf(cr.Code))
 			rate += w * r
 			mean += w * m
 			weights += w

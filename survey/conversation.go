@@ -405,7 +405,7 @@ var (
 func (def *Survey) titles(plain bool) string {
 	var parts []string
 	for _, c := range def.Criteria {
-		if len(def.QuestionsOf(c.Code)) > 0 {
+		if def.NumQuestionsOf(c.Code) > 0 {
 			if plain {
 				parts = append(parts, c.Short.Plain())
 			} else {

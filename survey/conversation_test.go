@@ -332,3 +332,18 @@ func TestSMSPartsAgreesWithTheCharacterSets(t *testing.T) {
 		t.Fatalf("only %d of the texts were GSM-7: the test reads too few", gsmTexts)
 	}
 }
+
+// NumQuestionsOf counts what QuestionsOf lists, for every built-in
+// survey's criteria and a code that names none.
+func TestNumQuestionsOfCountsQuestionsOf(t *testing.T) {
+	for _, def := range Builtin().All() {
+		for _, c := range def.Criteria {
+			if n, want := def.NumQuestionsOf(c.Code), len(def.QuestionsOf(c.Code)); n != want {
+				t.Errorf("%s %s: %d questions, want %d", def.ID, c.Code, n, want)
+			}
+		}
+		if n := def.NumQuestionsOf("no-such-criterion"); n != 0 {
+			t.Errorf("%s: %d questions for no criterion", def.ID, n)
+		}
+	}
+}

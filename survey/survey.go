@@ -84,6 +84,18 @@ func (s *Survey) Question(id QuestionID) (Question, bool) {
 	return Question{}, false
 }
 
+// NumQuestionsOf counts the questions of one criterion, without listing
+// them (the web steps, the criteria's titles, a criterion's weight).
+func (s *Survey) NumQuestionsOf(criterion string) int {
+	n := 0
+	for _, q := range s.Questions {
+		if q.Criterion == criterion {
+			n++
+		}
+	}
+	return n
+}
+
 // QuestionsOf returns the questions of one criterion, in order.
 func (s *Survey) QuestionsOf(criterion string) []Question {
 	var out []Question

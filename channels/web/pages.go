@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"html/template"
-	"slices"
 	"strconv"
 	"sync"
 
@@ -166,7 +165,7 @@ func newPage(l, self string) *page {
 func steps(def *survey.Survey) []survey.Criterion {
 	var out []survey.Criterion
 	for _, c := range def.Criteria {
-		if slices.ContainsFunc(def.Questions, func(q survey.Question) bool { return q.Criterion == c.Code }) {
+		if def.NumQuestionsOf(c.Code) > 0 {
 			out = append(out, c)
 		}
 	}
